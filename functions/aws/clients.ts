@@ -1,0 +1,37 @@
+import { CloudFormationClient } from "@aws-sdk/client-cloudformation";
+import { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
+import { EC2Client } from "@aws-sdk/client-ec2";
+import { IAMClient } from "@aws-sdk/client-iam";
+import { S3Client } from "@aws-sdk/client-s3";
+import type { AwsCredentialIdentityProvider } from "@smithy/types";
+
+/** The SDK clients driftguard uses inside one spoke account-region; one set per account-region. */
+export interface SpokeClients {
+  accountId: string;
+  region: string;
+  cloudformation: CloudFormationClient;
+  iam: IAMClient;
+  ec2: EC2Client;
+  s3: S3Client;
+  cloudtrail: CloudTrailClient;
+}
+
+/**
+ * Adaptive retry backs off on Throttling and rate-limits the client itself, which matters when
+ * hundreds of stacks share one account-region's CloudFormation API quota.
+ */
+export const RETRY = { retryMode: "adaptive", maxAttempts: 8 } as const;
+
+export function createSpokeClients(accountId: string, region: string, credentials: AwsCredentialIdentityProvider): SpokeClients {
+  const common = { region, credentials, ...RETRY };
+  return {
+    accountId,
+    region,
+    cloudformation: new CloudFormationClient(common),
+    // IAM is global; its endpoint lives in us-east-1 for the aws partition.
+    iam: new IAMClient({ ...common, region: region.startsWith("us-gov-") ? "us-gov-west-1" : region.startsWith("cn-") ? "cn-north-1" : "us-east-1" }),
+    ec2: new EC2Client(common),
+    s3: new S3Client(common),
+    cloudtrail: new CloudTrailClient(common),
+  };
+}

@@ -1,0 +1,309 @@
+import { z } from "zod";
+import { isKnownRegion, KNOWN_REGIONS } from "./regions.js";
+
+/**
+ * The schema of accounts.yaml: the only file a platform team edits. Every message below is
+ * written for the person editing that file: it says what is allowed and how to fix it.
+ * The file name, YAML path, line and offending value are added by load.ts.
+ */
+
+const accountId = z
+  .string({ error: 'must be a 12-digit account id written as a quoted string, e.g. "123456789012" (unquoted numbers lose leading zeros)' })
+  .regex(/^\d{12}$/, { error: 'must be exactly 12 digits, quoted, e.g. "123456789012"' });
+
+const region = z
+  .string({ error: "must be a region name such as us-east-1" })
+  .refine(isKnownRegion, { error: `is not a known AWS region; use one of ${KNOWN_REGIONS.join(", ")}` });
+
+const regions = z
+  .array(region, { error: "must be a list of region names, e.g. [us-east-1, eu-west-1]" })
+  .min(1, { error: "must list at least one region" })
+  .refine((list) => new Set(list).size === list.length, { error: "lists a region twice; remove the duplicate" });
+
+export const MODES = ["report", "remediate"] as const;
+export const mode = z.enum(MODES, { error: `must be one of: ${MODES.join(", ")}` });
+export type Mode = z.infer<typeof mode>;
+
+const glob = z.string().min(1, { error: "must be a non-empty glob such as payments-* or *" });
+const globs = z.array(glob, { error: "must be a list of globs, e.g. [\"*\"]" });
+
+const stackFilter = z
+  .object({
+    include: globs.default(["*"]),
+    exclude: globs.default([]),
+  })
+  .strict();
+export type StackFilter = z.infer<typeof stackFilter>;
+
+const cfnType = z
+  .string()
+  .regex(/^[A-Za-z0-9]+::[A-Za-z0-9]+::[A-Za-z0-9]+$/, { error: "must be a CloudFormation resource type such as AWS::IAM::Role" });
+
+/** Later rules win: lets a team say "remediate, but only report on AWS::IAM::Role in stacks core-*". */
+const modeRule = z
+  .object({
+    stacks: glob.optional(),
+    resourceTypes: z.array(cfnType).min(1).optional(),
+    mode,
+  })
+  .strict()
+  .refine((r) => r.stacks !== undefined || r.resourceTypes !== undefined, {
+    error: "a mode rule needs `stacks` (a glob) or `resourceTypes` (a list), or both",
+  });
+export type ModeRule = z.infer<typeof modeRule>;
+
+const positiveInt = (what: string, max: number) =>
+  z
+    .number({ error: `must be a whole number (${what})` })
+    .int({ error: `must be a whole number (${what})` })
+    .min(1, { error: `must be at least 1 (${what})` })
+    .max(max, { error: `must be at most ${max} (${what})` });
+
+const concurrency = z
+  .object({
+    accounts: positiveInt("accounts scanned at once", 200).default(10),
+    regionsPerAccount: positiveInt("regions per account at once", 40).default(4),
+    stacksPerRegion: positiveInt("stacks per account-region at once", 50).default(5),
+  })
+  .strict();
+
+const remediationLimits = z
+  .object({
+    maxPerRun: positiveInt("remediations per run before the blast-radius guard stops", 100000).default(50),
+    maxPerAccount: positiveInt("remediations per account per run", 100000).default(10),
+    flappingThreshold: positiveInt("consecutive runs repairing one resource before it is flagged as flapping", 100).default(3),
+  })
+  .strict();
+
+const revertDrift = z
+  .union([z.boolean(), z.object({ stacks: globs }).strict()], {
+    error: "must be true, false, or { stacks: [globs] } to use CloudFormation REVERT_DRIFT change sets",
+  })
+  .default(false);
+
+export const DEFAULT_EVENT_NAMES = [
+  "AuthorizeSecurityGroupIngress",
+  "AuthorizeSecurityGroupEgress",
+  "RevokeSecurityGroupIngress",
+  "RevokeSecurityGroupEgress",
+  "AttachRolePolicy",
+  "DetachRolePolicy",
+  "PutRolePolicy",
+  "DeleteRolePolicy",
+  "UpdateAssumeRolePolicy",
+  "PutBucketEncryption",
+  "DeleteBucketEncryption",
+  "PutPublicAccessBlock",
+  "DeletePublicAccessBlock",
+  "PutBucketVersioning",
+  "CreateVpc",
+  "RunInstances",
+  "CreateTags",
+  "DeleteTags",
+  "TagRole",
+  "UntagRole",
+  "PutBucketTagging",
+  "DeleteBucketTagging",
+] as const;
+
+const requiredTag = z
+  .object({
+    key: z.string().min(1),
+    /** A fixed value, or "creator" to use the ARN of whoever launched the resource. */
+    value: z.string().min(1).default("creator"),
+  })
+  .strict();
+
+const events = z
+  .object({
+    enabled: z.boolean().default(true),
+    eventNames: z.array(z.string().regex(/^[A-Za-z0-9]+$/, { error: "must be a CloudTrail eventName such as AttachRolePolicy" })).min(1).default([...DEFAULT_EVENT_NAMES]),
+    guardrails: z
+      .object({
+        openIngressPorts: z.array(z.number().int().min(0).max(65535)).default([22, 3389]),
+        restoreBucketEncryption: z.boolean().default(true),
+        notifyOnCreateVpc: z.boolean().default(true),
+        requiredTags: z.array(requiredTag).default([]),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+/** Settings that an account may override; `defaults` must give all of them. */
+const accountSettings = {
+  regions,
+  mode,
+  stacks: stackFilter,
+  modeRules: z.array(modeRule),
+  revertDrift,
+  cloudTrailLookup: z.boolean({ error: "must be true or false" }),
+};
+
+const defaults = z
+  .object({
+    regions: accountSettings.regions.default(["us-east-1"]),
+    mode: accountSettings.mode.default("report"),
+    stacks: accountSettings.stacks.prefault({}),
+    modeRules: accountSettings.modeRules.default([]),
+    revertDrift: accountSettings.revertDrift,
+    cloudTrailLookup: accountSettings.cloudTrailLookup.default(false),
+    exemptionTagKey: z
+      .string()
+      .regex(/^[\w.:/=+\-@ ]{1,128}$/, { error: "must be a valid tag key (1-128 chars of letters, digits, spaces and _.:/=+-@)" })
+      .default("driftguard:exempt"),
+    concurrency: concurrency.prefault({}),
+    remediation: remediationLimits.prefault({}),
+    events: events.prefault({}),
+  })
+  .strict();
+
+const accountName = z
+  .string({ error: "must be a short name for the account, e.g. payments-prod" })
+  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, {
+    error: "must be lowercase letters, digits and dashes (it names terraform stacks), e.g. payments-prod",
+  });
+
+const account = z
+  .object({
+    id: accountId,
+    name: accountName,
+    regions: accountSettings.regions.optional(),
+    mode: accountSettings.mode.optional(),
+    stacks: accountSettings.stacks.optional(),
+    modeRules: accountSettings.modeRules.optional(),
+    revertDrift: z.union([z.boolean(), z.object({ stacks: globs }).strict()]).optional(),
+    cloudTrailLookup: accountSettings.cloudTrailLookup.optional(),
+    /** The hub account may be scanned too, but only when it says so explicitly. */
+    isHub: z.boolean().optional(),
+    /** Role the terraform provider assumes to create the spoke role; overrides spoke.bootstrapRoleName. */
+    bootstrapRoleName: z.string().min(1).optional(),
+  })
+  .strict();
+
+const subscription = z
+  .object({
+    protocol: z.enum(["email", "email-json", "https", "sqs", "lambda", "sms"], {
+      error: "must be one of email, email-json, https, sqs, lambda, sms",
+    }),
+    endpoint: z.string().min(1),
+  })
+  .strict();
+
+const s3Backend = z
+  .object({
+    bucket: z.string().min(3),
+    keyPrefix: z.string().default("driftguard"),
+    region: region,
+    dynamodbTable: z.string().optional(),
+    encrypt: z.boolean().default(true),
+  })
+  .strict();
+
+const bucketName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { error: "must be a valid S3 bucket name (3-63 lowercase letters, digits, dots, dashes)" });
+
+const hub = z
+  .object({
+    accountId,
+    region,
+    /** EventBridge schedule expression. */
+    schedule: z
+      .string()
+      .regex(/^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$/, {
+        error: 'must be an EventBridge schedule such as "rate(6 hours)" or "cron(0 */6 * * ? *)"',
+      })
+      .default("rate(6 hours)"),
+    execution: z.enum(["single", "fanout"], { error: "must be single or fanout" }).default("single"),
+    fanout: z.object({ maxConcurrency: positiveInt("worker invocations at once", 1000).default(20) }).strict().prefault({}),
+    notifications: z
+      .object({
+        emails: z.array(z.email({ error: "must be an email address" })).default([]),
+        subscriptions: z.array(subscription).default([]),
+      })
+      .strict()
+      .prefault({}),
+    reportBucket: z
+      .object({
+        /** Exact name; when absent a name is derived from `prefix`, the hub account id and region. */
+        name: bucketName.optional(),
+        prefix: z.string().regex(/^[a-z0-9][a-z0-9-]{0,30}$/).default("driftguard-reports"),
+        retentionDays: positiveInt("days reports are kept", 3650).default(365),
+      })
+      .strict()
+      .prefault({}),
+    lambda: z
+      .object({
+        timeoutSeconds: positiveInt("Lambda timeout in seconds", 900).default(900),
+        memoryMb: z.number().int().min(128).max(10240).default(1024),
+        logRetentionDays: z
+          .union([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653].map((n) => z.literal(n)), {
+            error: "must be a CloudWatch Logs retention: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653",
+          })
+          .default(30),
+      })
+      .strict()
+      .prefault({}),
+    eventBusName: z.string().regex(/^[\w.\-/]{1,256}$/).default("driftguard-hub"),
+    backend: z.object({ s3: s3Backend }).strict().optional(),
+  })
+  .strict();
+
+const spoke = z
+  .object({
+    roleName: z.string().regex(/^[\w+=,.@-]{1,64}$/, { error: "must be a valid IAM role name" }).default("driftguard-spoke"),
+    bootstrapRoleName: z.string().regex(/^[\w+=,.@-]{1,64}$/).default("OrganizationAccountAccessRole"),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    version: z.literal(1, { error: "must be 1 (the only accounts.yaml format so far)" }),
+    organization: z
+      .object({
+        id: z.string().regex(/^o-[a-z0-9]{10,32}$/, { error: 'must be an AWS Organizations id such as "o-a1b2c3d4e5"' }),
+      })
+      .strict(),
+    hub,
+    spoke: spoke.prefault({}),
+    defaults: defaults.prefault({}),
+    accounts: z.array(account, { error: "must be a list of accounts" }),
+  })
+  .strict()
+  .superRefine((cfg, ctx) => {
+    const seen = new Map<string, number>();
+    cfg.accounts.forEach((a, i) => {
+      const first = seen.get(a.id);
+      if (first !== undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["accounts", i, "id"],
+          message: `duplicates accounts[${first}].id; each account may be listed once`,
+        });
+      } else seen.set(a.id, i);
+      if (a.id === cfg.hub.accountId && a.isHub !== true) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["accounts", i, "id"],
+          message: "is the hub account; to scan the hub too, add `isHub: true` to this entry, otherwise remove it",
+        });
+      }
+    });
+    const names = new Map<string, number>();
+    cfg.accounts.forEach((a, i) => {
+      const first = names.get(a.name);
+      if (first !== undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["accounts", i, "name"],
+          message: `duplicates accounts[${first}].name; names identify terraform stacks and must be unique`,
+        });
+      } else names.set(a.name, i);
+    });
+  });
+
+export type Config = z.infer<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
+export type AccountEntry = Config["accounts"][number];
+export type Defaults = Config["defaults"];

@@ -1,0 +1,158 @@
+/**
+ * The plain-data model shared by the scanner, the remediation engine, the event path and the
+ * report. Nothing here touches AWS: these are the values that flow between the pure core and
+ * the ports.
+ */
+
+export type ResourceDriftStatus = "IN_SYNC" | "MODIFIED" | "DELETED" | "NOT_CHECKED" | "UNKNOWN";
+export type StackDriftStatus = "DRIFTED" | "IN_SYNC" | "NOT_CHECKED" | "UNKNOWN";
+
+/** One entry of CloudFormation's PropertyDifferences. */
+export interface PropertyDifference {
+  propertyPath: string;
+  expectedValue: string;
+  actualValue: string;
+  differenceType: "ADD" | "REMOVE" | "NOT_EQUAL";
+}
+
+/** A drifted resource as CloudFormation reported it, with its JSON documents parsed. */
+export interface ResourceDrift {
+  logicalResourceId: string;
+  physicalResourceId: string;
+  resourceType: string;
+  status: ResourceDriftStatus;
+  /** Parsed ExpectedProperties; undefined for DELETED resources or when CloudFormation sent none. */
+  expected?: Record<string, unknown>;
+  /** Parsed ActualProperties. */
+  actual?: Record<string, unknown>;
+  differences: PropertyDifference[];
+  /** CloudFormation's detection timestamp, ISO 8601. */
+  detectedAt?: string;
+}
+
+/** Who made an out-of-band change, when CloudTrail can tell. */
+export interface ChangeActor {
+  arn?: string;
+  type?: string;
+  sourceIp?: string;
+  eventName?: string;
+  eventTime?: string;
+  /** `event` for the event path, `cloudtrail-lookup` for scheduled findings. */
+  source: "event" | "cloudtrail-lookup";
+}
+
+export type ExemptionState =
+  | { kind: "none" }
+  | { kind: "exempt"; reason: string; until?: string; on: "stack" | "resource" }
+  | { kind: "expired"; reason: string; until: string; on: "stack" | "resource" }
+  | { kind: "invalid"; raw: string; problem: string; on: "stack" | "resource" };
+
+export type ActionOutcome =
+  /** Repaired and verified IN_SYNC afterwards. */
+  | "remediated"
+  /** Report mode: what would have been done. */
+  | "planned"
+  /** Deliberately not touched: exempt, guard, flapping, in-sync. `reason` says which. */
+  | "skipped"
+  /** No safe automatic repair exists; a person must act. */
+  | "manual"
+  /** A repair was attempted and did not converge, or an API call failed. */
+  | "failed";
+
+/** What driftguard did (or would do) about one drifted resource. */
+export interface RemediationAction {
+  outcome: ActionOutcome;
+  /** Human-readable, specific: "detached arn:aws:iam::aws:policy/AdministratorAccess". */
+  reason: string;
+  /** The individual API-level steps, in order; for `planned`, the steps that would run. */
+  steps: string[];
+  /** Which remediator or mechanism acted: "AWS::IAM::Role", "revert-drift-change-set", "guardrail:open-ingress". */
+  by?: string;
+  /** The difference left after a failed verification. */
+  remaining?: PropertyDifference[];
+}
+
+export interface ErrorInfo {
+  /** AWS error code or a driftguard code such as "DeadlineReached". */
+  code: string;
+  message: string;
+}
+
+export interface ResourceReport extends ResourceDrift {
+  exemption: ExemptionState;
+  action: RemediationAction;
+  changedBy?: ChangeActor;
+}
+
+export interface StackReport {
+  stackName: string;
+  stackId?: string;
+  stackStatus?: string;
+  /** `scanned` = drift detection completed (maybe partially, see detectionStatusReason). */
+  scan: "scanned" | "skipped" | "failed" | "not-scanned";
+  /** Why the stack was skipped / failed / not scanned, e.g. "status ROLLBACK_COMPLETE", "excluded by glob". */
+  scanReason?: string;
+  driftStatus?: StackDriftStatus;
+  /** DETECTION_FAILED keeps the partial results and CloudFormation's reason here. */
+  detectionStatusReason?: string;
+  parentStackId?: string;
+  exemption: ExemptionState;
+  resources: ResourceReport[];
+  /** Whole-stack REVERT_DRIFT change set, when configured for this stack. */
+  stackAction?: RemediationAction;
+  error?: ErrorInfo;
+}
+
+export interface RegionReport {
+  region: string;
+  status: "scanned" | "failed" | "not-scanned";
+  error?: ErrorInfo;
+  stacks: StackReport[];
+}
+
+export interface AccountReport {
+  accountId: string;
+  name: string;
+  /** not-in-organization / suspended accounts are listed but never scanned. */
+  status: "scanned" | "failed" | "not-scanned" | "suspended" | "not-in-organization";
+  error?: ErrorInfo;
+  mode: "report" | "remediate";
+  regions: RegionReport[];
+}
+
+export interface ReportTotals {
+  accounts: number;
+  accountsFailed: number;
+  regions: number;
+  stacksScanned: number;
+  stacksSkipped: number;
+  stacksFailed: number;
+  stacksNotScanned: number;
+  stacksDrifted: number;
+  resourcesDrifted: number;
+  remediated: number;
+  planned: number;
+  skipped: number;
+  exempt: number;
+  invalidExemptions: number;
+  manual: number;
+  failed: number;
+  errors: number;
+}
+
+export const REPORT_SCHEMA_VERSION = "1.0.0";
+
+export interface RunReport {
+  schemaVersion: typeof REPORT_SCHEMA_VERSION;
+  runId: string;
+  /** `schedule` | `event` | `fanout-worker` … */
+  trigger: string;
+  mode: "report" | "remediate";
+  startedAt: string;
+  finishedAt: string;
+  configHash: string;
+  /** True when the run stopped early (Lambda deadline) and some work is listed as not-scanned. */
+  incomplete: boolean;
+  accounts: AccountReport[];
+  totals: ReportTotals;
+}

@@ -1,0 +1,31 @@
+import type { SpokeClients } from "../aws/clients.js";
+import type { PropertyDifference, RemediationAction, ResourceDrift } from "../core/types.js";
+
+/** What a remediator concluded; the engine turns it into a RemediationAction after verification. */
+export interface RemediatorResult {
+  outcome: "remediated" | "skipped" | "failed" | "manual";
+  reason: string;
+  /** API-level steps taken (or, when dryRun, that would be taken). Empty = nothing to do. */
+  steps: string[];
+  remaining?: PropertyDifference[];
+}
+
+export interface RemediatorInput {
+  drift: ResourceDrift;
+  clients: SpokeClients;
+  /** Report mode: compute the plan (steps) and change nothing. */
+  dryRun: boolean;
+}
+
+/**
+ * One file per CloudFormation resource type under remediators/, listed once in registry.ts.
+ * `actions` feeds the spoke role policy in modules/, so it must list every IAM action
+ * `remediate` can call, including the reads it does to compute the plan.
+ */
+export interface Remediator {
+  resourceType: string;
+  actions: readonly string[];
+  remediate(input: RemediatorInput): Promise<RemediatorResult>;
+}
+
+export type { RemediationAction };

@@ -1,0 +1,50 @@
+import type { Principal, World } from "../state.js";
+
+/** Knobs of the emulated cloud shared by every service. */
+export interface SandboxRuntime {
+  latency: {
+    /** Added to every API call. */
+    apiMs: number;
+    /** A drift detection takes a uniformly random time in this range. */
+    detectionMs: [number, number];
+  };
+  now(): number;
+  /** Seeded, so runs are repeatable. */
+  random(): number;
+}
+
+export interface CallContext {
+  world: World;
+  principal: Principal;
+  accountId: string;
+  region: string;
+  /** SigV4 signing name: sts, iam, cloudformation, sns, ec2, s3, organizations, tagging, cloudtrail. */
+  service: string;
+  action: string;
+  requestId: string;
+  sandbox: SandboxRuntime;
+}
+
+export type ActionHandler = (params: any, ctx: CallContext) => unknown | Promise<unknown>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+export interface ServiceDefinition {
+  /** SigV4 signing name. */
+  name: string;
+  protocol: "query" | "ec2" | "json" | "rest-xml";
+  /** XML namespace of query/EC2 responses, e.g. https://cloudformation.amazonaws.com/doc/2010-05-15/ */
+  xmlNamespace?: string;
+  actions: Record<string, ActionHandler>;
+}
+
+/** An error in AWS's own terms; the protocol layer renders the service's real error envelope. */
+export class AwsError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status = 400,
+    readonly senderFault = true,
+  ) {
+    super(message);
+    this.name = code;
+  }
+}

@@ -1,0 +1,202 @@
+/**
+ * The sandbox's whole world: one in-memory organization. Services read and mutate these plain
+ * objects; CloudFormation provisions into them and drift detection compares against them, so an
+ * out-of-band API call and a remediation both show up in the next detection.
+ */
+
+export type Tags = Record<string, string>;
+
+export interface IamRole {
+  roleName: string;
+  roleId: string;
+  arn: string;
+  path: string;
+  /** Parsed JSON policy document. */
+  assumeRolePolicyDocument: unknown;
+  description?: string;
+  maxSessionDuration: number;
+  managedPolicyArns: string[];
+  /** policy name → parsed JSON document */
+  inlinePolicies: Record<string, unknown>;
+  tags: Tags;
+  createdAt: string;
+}
+
+export interface SecurityGroupRule {
+  ipProtocol: string; // "tcp" | "udp" | "icmp" | "-1" | number as string
+  fromPort?: number;
+  toPort?: number;
+  cidrIpv4?: string;
+  cidrIpv6?: string;
+  prefixListId?: string;
+  referencedGroupId?: string;
+  description?: string;
+}
+
+export interface SecurityGroup {
+  groupId: string;
+  groupName: string;
+  description: string;
+  vpcId: string;
+  ingress: SecurityGroupRule[];
+  egress: SecurityGroupRule[];
+  tags: Tags;
+}
+
+export interface BucketEncryptionRule {
+  sseAlgorithm: "AES256" | "aws:kms" | "aws:kms:dsse";
+  kmsMasterKeyId?: string;
+  bucketKeyEnabled?: boolean;
+}
+
+export interface PublicAccessBlock {
+  blockPublicAcls: boolean;
+  ignorePublicAcls: boolean;
+  blockPublicPolicy: boolean;
+  restrictPublicBuckets: boolean;
+}
+
+export interface Bucket {
+  name: string;
+  region: string;
+  createdAt: string;
+  /** undefined = no default encryption configured (real S3 now always encrypts, but the config can be deleted in the emulator to model drift). */
+  encryption?: BucketEncryptionRule[];
+  publicAccessBlock?: PublicAccessBlock;
+  versioning?: "Enabled" | "Suspended";
+  tags: Tags;
+  objects: Map<string, { body: Buffer; contentType?: string; lastModified: string; etag: string }>;
+}
+
+export interface Topic {
+  arn: string;
+  name: string;
+  attributes: Record<string, string>;
+  published: { messageId: string; subject?: string; message: string; at: string }[];
+  subscriptions: { arn: string; protocol: string; endpoint: string }[];
+}
+
+export interface Vpc {
+  vpcId: string;
+  cidrBlock: string;
+  isDefault: boolean;
+  tags: Tags;
+}
+
+export interface Instance {
+  instanceId: string;
+  imageId: string;
+  instanceType: string;
+  tags: Tags;
+}
+
+export type CfnResourceStatus = "CREATE_COMPLETE" | "UPDATE_COMPLETE" | "DELETE_COMPLETE";
+
+export interface CfnStackResource {
+  logicalId: string;
+  physicalId: string;
+  type: string;
+  status: CfnResourceStatus;
+  /** Template properties with intrinsic functions resolved: what drift detection expects. */
+  properties: Record<string, unknown>;
+  /** For AWS::CloudFormation::Stack resources: the nested stack's id. */
+  nestedStackId?: string;
+  lastUpdated: string;
+  drift?: { status: "IN_SYNC" | "MODIFIED" | "DELETED" | "NOT_CHECKED"; checkedAt: string };
+}
+
+export interface CfnDriftDetection {
+  id: string;
+  stackId: string;
+  /** undefined while in progress. */
+  result?: {
+    detectionStatus: "DETECTION_COMPLETE" | "DETECTION_FAILED";
+    stackDriftStatus: "DRIFTED" | "IN_SYNC" | "NOT_CHECKED" | "UNKNOWN";
+    reason?: string;
+    driftedCount: number;
+  };
+  startedAt: string;
+  completesAt: number; // epoch ms
+}
+
+export interface CfnChangeSet {
+  id: string;
+  name: string;
+  stackId: string;
+  deploymentMode?: "REVERT_DRIFT";
+  status: "CREATE_PENDING" | "CREATE_IN_PROGRESS" | "CREATE_COMPLETE" | "FAILED" | "DELETE_COMPLETE" | "EXECUTE_COMPLETE";
+  executionStatus: "UNAVAILABLE" | "AVAILABLE" | "EXECUTE_IN_PROGRESS" | "EXECUTE_COMPLETE" | "OBSOLETE";
+  statusReason?: string;
+  /** Resource changes in the shape of DescribeChangeSet's Changes[].ResourceChange. */
+  changes: unknown[];
+  createdAt: string;
+}
+
+export interface CfnStack {
+  stackId: string;
+  stackName: string;
+  status: string;
+  templateBody: string;
+  parameters: Record<string, string>;
+  tags: Tags;
+  parentId?: string;
+  rootId?: string;
+  createdAt: string;
+  lastUpdated?: string;
+  resources: CfnStackResource[];
+  lastDrift?: { status: "DRIFTED" | "IN_SYNC" | "NOT_CHECKED" | "UNKNOWN"; at: string };
+  detections: CfnDriftDetection[];
+  changeSets: CfnChangeSet[];
+}
+
+/** Everything that lives in one region of one account. */
+export interface RegionState {
+  stacks: CfnStack[];
+  securityGroups: Map<string, SecurityGroup>;
+  vpcs: Map<string, Vpc>;
+  instances: Map<string, Instance>;
+  topics: Map<string, Topic>;
+}
+
+export interface AccountState {
+  id: string;
+  name: string;
+  email: string;
+  status: "ACTIVE" | "SUSPENDED" | "PENDING_CLOSURE" | "CLOSED";
+  roles: Map<string, IamRole>;
+  regions: Map<string, RegionState>;
+}
+
+export interface World {
+  organization: { id: string; managementAccountId: string; arn: string };
+  accounts: Map<string, AccountState>;
+  /** S3 bucket names are global. */
+  buckets: Map<string, Bucket & { accountId: string }>;
+  /** access key id → the principal it authenticates as. */
+  credentials: Map<string, Principal>;
+}
+
+export interface Principal {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+  accountId: string;
+  /** arn:aws:iam::<acct>:root, or arn:aws:sts::<acct>:assumed-role/<role>/<session> */
+  arn: string;
+  /** For assumed roles: the role ARN (what trust policies and aws:PrincipalArn see). */
+  roleArn?: string;
+  expiresAt?: number;
+}
+
+export function emptyRegion(): RegionState {
+  return { stacks: [], securityGroups: new Map(), vpcs: new Map(), instances: new Map(), topics: new Map() };
+}
+
+export function regionOf(account: AccountState, region: string): RegionState {
+  let r = account.regions.get(region);
+  if (!r) {
+    r = emptyRegion();
+    account.regions.set(region, r);
+  }
+  return r;
+}
