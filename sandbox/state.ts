@@ -101,8 +101,25 @@ export interface CfnStackResource {
   properties: Record<string, unknown>;
   /** For AWS::CloudFormation::Stack resources: the nested stack's id. */
   nestedStackId?: string;
+  /** Fn::GetAtt values captured when the resource was created (Arn, GroupId, RoleId …). */
+  attributes?: Record<string, string>;
   lastUpdated: string;
-  drift?: { status: "IN_SYNC" | "MODIFIED" | "DELETED" | "NOT_CHECKED"; checkedAt: string };
+  drift?: {
+    status: "IN_SYNC" | "MODIFIED" | "DELETED" | "NOT_CHECKED";
+    checkedAt: string;
+    /** The last check's StackResourceDrift documents, as DescribeStackResourceDrifts returns them. */
+    expectedProperties?: string;
+    actualProperties?: string;
+    propertyDifferences?: CfnPropertyDifference[];
+  };
+}
+
+/** One PropertyDifferences entry in CloudFormation's own shape. */
+export interface CfnPropertyDifference {
+  PropertyPath: string;
+  ExpectedValue: string;
+  ActualValue: string;
+  DifferenceType: "ADD" | "REMOVE" | "NOT_EQUAL";
 }
 
 export interface CfnDriftDetection {
@@ -117,6 +134,8 @@ export interface CfnDriftDetection {
   };
   startedAt: string;
   completesAt: number; // epoch ms
+  /** DetectStackDrift's LogicalResourceIds; undefined = every resource. */
+  logicalResourceIds?: string[];
 }
 
 export interface CfnChangeSet {
@@ -130,6 +149,7 @@ export interface CfnChangeSet {
   /** Resource changes in the shape of DescribeChangeSet's Changes[].ResourceChange. */
   changes: unknown[];
   createdAt: string;
+  description?: string;
 }
 
 export interface CfnStack {
@@ -143,10 +163,30 @@ export interface CfnStack {
   rootId?: string;
   createdAt: string;
   lastUpdated?: string;
+  deletedAt?: string;
+  statusReason?: string;
+  /** The template's Description. */
+  description?: string;
+  capabilities?: string[];
+  outputs?: { key: string; value: string; description?: string; exportName?: string }[];
   resources: CfnStackResource[];
   lastDrift?: { status: "DRIFTED" | "IN_SYNC" | "NOT_CHECKED" | "UNKNOWN"; at: string };
   detections: CfnDriftDetection[];
   changeSets: CfnChangeSet[];
+}
+
+/** One management event as CloudTrail records it; `record` is the CloudTrailEvent JSON object. */
+export interface TrailEvent {
+  eventId: string;
+  eventName: string;
+  /** e.g. iam.amazonaws.com */
+  eventSource: string;
+  eventTime: string;
+  readOnly: boolean;
+  accessKeyId: string;
+  username: string;
+  resources: { type: string; name: string }[];
+  record: Record<string, unknown>;
 }
 
 /** Everything that lives in one region of one account. */
@@ -156,6 +196,8 @@ export interface RegionState {
   vpcs: Map<string, Vpc>;
   instances: Map<string, Instance>;
   topics: Map<string, Topic>;
+  /** Newest last. IAM events live in us-east-1, as in real CloudTrail. */
+  cloudTrail?: TrailEvent[];
 }
 
 export interface AccountState {
@@ -168,7 +210,13 @@ export interface AccountState {
 }
 
 export interface World {
-  organization: { id: string; managementAccountId: string; arn: string };
+  organization: {
+    id: string;
+    managementAccountId: string;
+    arn: string;
+    /** Accounts allowed to call the Organizations read APIs besides the management account. */
+    delegatedAdministrators?: string[];
+  };
   accounts: Map<string, AccountState>;
   /** S3 bucket names are global. */
   buckets: Map<string, Bucket & { accountId: string }>;
@@ -189,7 +237,7 @@ export interface Principal {
 }
 
 export function emptyRegion(): RegionState {
-  return { stacks: [], securityGroups: new Map(), vpcs: new Map(), instances: new Map(), topics: new Map() };
+  return { stacks: [], securityGroups: new Map(), vpcs: new Map(), instances: new Map(), topics: new Map(), cloudTrail: [] };
 }
 
 export function regionOf(account: AccountState, region: string): RegionState {

@@ -22,5 +22,28 @@ export type Region = (typeof KNOWN_REGIONS)[number];
 const known: ReadonlySet<string> = new Set(KNOWN_REGIONS);
 export const isKnownRegion = (name: string): name is Region => known.has(name);
 
-/** IAM is a global service: its CloudTrail events are delivered only in us-east-1. */
-export const GLOBAL_EVENTS_REGION: Region = "us-east-1";
+export type Partition = "aws" | "aws-us-gov" | "aws-cn";
+
+/** The ARN partition a region belongs to; roles and event buses cannot be shared across partitions. */
+export function partitionOf(region: string): Partition {
+  if (region.startsWith("us-gov-")) return "aws-us-gov";
+  if (region.startsWith("cn-")) return "aws-cn";
+  return "aws";
+}
+
+const GLOBAL_SERVICE_REGION: Record<Partition, Region> = {
+  aws: "us-east-1",
+  "aws-us-gov": "us-gov-west-1",
+  "aws-cn": "cn-north-1",
+};
+
+/**
+ * IAM is a global service: CloudTrail delivers its events to EventBridge only in the partition's
+ * global-service region (us-east-1 for the commercial partition).
+ */
+export function globalEventsRegion(partition: Partition): Region {
+  return GLOBAL_SERVICE_REGION[partition];
+}
+
+/** The commercial partition's global-events region, the one nearly every organization uses. */
+export const GLOBAL_EVENTS_REGION: Region = globalEventsRegion("aws");

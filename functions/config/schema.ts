@@ -1,5 +1,8 @@
 import { z } from "zod";
+import { crossFieldIssues } from "./cross-checks.js";
+import { EVENT_CATALOG, eventSourceOf, KNOWN_EVENT_NAMES } from "./events.js";
 import { isKnownRegion, KNOWN_REGIONS } from "./regions.js";
+import { didYouMean } from "./suggest.js";
 
 /**
  * The schema of accounts.yaml: the only file a platform team edits. Every message below is
@@ -13,7 +16,9 @@ const accountId = z
 
 const region = z
   .string({ error: "must be a region name such as us-east-1" })
-  .refine(isKnownRegion, { error: `is not a known AWS region; use one of ${KNOWN_REGIONS.join(", ")}` });
+  .refine(isKnownRegion, {
+    error: (iss) => `is not a known AWS region${didYouMean(iss.input, KNOWN_REGIONS)}; use one of ${KNOWN_REGIONS.join(", ")}`,
+  });
 
 const regions = z
   .array(region, { error: "must be a list of region names, e.g. [us-east-1, eu-west-1]" })
@@ -75,11 +80,10 @@ const remediationLimits = z
   })
   .strict();
 
-const revertDrift = z
-  .union([z.boolean(), z.object({ stacks: globs }).strict()], {
-    error: "must be true, false, or { stacks: [globs] } to use CloudFormation REVERT_DRIFT change sets",
-  })
-  .default(false);
+const revertDriftValue = z.union([z.boolean(), z.object({ stacks: globs }).strict()], {
+  error: "must be true, false, or { stacks: [globs] } to use CloudFormation REVERT_DRIFT change sets",
+});
+const revertDrift = revertDriftValue.default(false);
 
 export const DEFAULT_EVENT_NAMES = [
   "AuthorizeSecurityGroupIngress",
@@ -93,8 +97,8 @@ export const DEFAULT_EVENT_NAMES = [
   "UpdateAssumeRolePolicy",
   "PutBucketEncryption",
   "DeleteBucketEncryption",
-  "PutPublicAccessBlock",
-  "DeletePublicAccessBlock",
+  "PutBucketPublicAccessBlock",
+  "DeleteBucketPublicAccessBlock",
   "PutBucketVersioning",
   "CreateVpc",
   "RunInstances",
@@ -105,6 +109,15 @@ export const DEFAULT_EVENT_NAMES = [
   "PutBucketTagging",
   "DeleteBucketTagging",
 ] as const;
+
+const eventName = z
+  .string({ error: "must be a CloudTrail eventName such as AttachRolePolicy" })
+  .refine((name) => eventSourceOf(name) !== undefined, {
+    error: (iss) =>
+      `is not an event driftguard can forward${didYouMean(iss.input, KNOWN_EVENT_NAMES)}; use one of ${Object.entries(EVENT_CATALOG)
+        .map(([source, names]) => `${source}: ${names.join(", ")}`)
+        .join("; ")}`,
+  });
 
 const requiredTag = z
   .object({
@@ -117,7 +130,7 @@ const requiredTag = z
 const events = z
   .object({
     enabled: z.boolean().default(true),
-    eventNames: z.array(z.string().regex(/^[A-Za-z0-9]+$/, { error: "must be a CloudTrail eventName such as AttachRolePolicy" })).min(1).default([...DEFAULT_EVENT_NAMES]),
+    eventNames: z.array(eventName).min(1).default([...DEFAULT_EVENT_NAMES]),
     guardrails: z
       .object({
         openIngressPorts: z.array(z.number().int().min(0).max(65535)).default([22, 3389]),
@@ -158,6 +171,8 @@ const defaults = z
   })
   .strict();
 
+const roleName = z.string().regex(/^[\w+=,.@-]{1,64}$/, { error: "must be a valid IAM role name (1-64 letters, digits and +=,.@_-)" });
+
 const accountName = z
   .string({ error: "must be a short name for the account, e.g. payments-prod" })
   .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, {
@@ -172,12 +187,12 @@ const account = z
     mode: accountSettings.mode.optional(),
     stacks: accountSettings.stacks.optional(),
     modeRules: accountSettings.modeRules.optional(),
-    revertDrift: z.union([z.boolean(), z.object({ stacks: globs }).strict()]).optional(),
+    revertDrift: revertDriftValue.optional(),
     cloudTrailLookup: accountSettings.cloudTrailLookup.optional(),
     /** The hub account may be scanned too, but only when it says so explicitly. */
     isHub: z.boolean().optional(),
     /** Role the terraform provider assumes to create the spoke role; overrides spoke.bootstrapRoleName. */
-    bootstrapRoleName: z.string().min(1).optional(),
+    bootstrapRoleName: roleName.optional(),
   })
   .strict();
 
@@ -190,19 +205,19 @@ const subscription = z
   })
   .strict();
 
+const bucketName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { error: "must be a valid S3 bucket name (3-63 lowercase letters, digits, dots, dashes)" });
+
 const s3Backend = z
   .object({
-    bucket: z.string().min(3),
+    bucket: bucketName,
     keyPrefix: z.string().default("driftguard"),
     region: region,
     dynamodbTable: z.string().optional(),
     encrypt: z.boolean().default(true),
   })
   .strict();
-
-const bucketName = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { error: "must be a valid S3 bucket name (3-63 lowercase letters, digits, dots, dashes)" });
 
 const hub = z
   .object({
@@ -228,7 +243,10 @@ const hub = z
       .object({
         /** Exact name; when absent a name is derived from `prefix`, the hub account id and region. */
         name: bucketName.optional(),
-        prefix: z.string().regex(/^[a-z0-9][a-z0-9-]{0,30}$/).default("driftguard-reports"),
+        prefix: z
+          .string()
+          .regex(/^[a-z0-9][a-z0-9-]{0,30}$/, { error: "must be 1-31 lowercase letters, digits and dashes (the bucket name adds -<account>-<region>)" })
+          .default("driftguard-reports"),
         retentionDays: positiveInt("days reports are kept", 3650).default(365),
       })
       .strict()
@@ -236,7 +254,12 @@ const hub = z
     lambda: z
       .object({
         timeoutSeconds: positiveInt("Lambda timeout in seconds", 900).default(900),
-        memoryMb: z.number().int().min(128).max(10240).default(1024),
+        memoryMb: z
+          .number({ error: "must be a whole number of MB between 128 and 10240" })
+          .int({ error: "must be a whole number of MB between 128 and 10240" })
+          .min(128, { error: "must be at least 128 (MB)" })
+          .max(10240, { error: "must be at most 10240 (MB)" })
+          .default(1024),
         logRetentionDays: z
           .union([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653].map((n) => z.literal(n)), {
             error: "must be a CloudWatch Logs retention: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653",
@@ -245,15 +268,20 @@ const hub = z
       })
       .strict()
       .prefault({}),
-    eventBusName: z.string().regex(/^[\w.\-/]{1,256}$/).default("driftguard-hub"),
+    eventBusName: z
+      .string()
+      .regex(/^[\w.-]{1,256}$/, { error: "must be an event bus name: 1-256 letters, digits and ._-" })
+      .default("driftguard-hub"),
+    /** Role terraform assumes in the hub account to deploy it; defaults to spoke.bootstrapRoleName. */
+    bootstrapRoleName: roleName.optional(),
     backend: z.object({ s3: s3Backend }).strict().optional(),
   })
   .strict();
 
 const spoke = z
   .object({
-    roleName: z.string().regex(/^[\w+=,.@-]{1,64}$/, { error: "must be a valid IAM role name" }).default("driftguard-spoke"),
-    bootstrapRoleName: z.string().regex(/^[\w+=,.@-]{1,64}$/).default("OrganizationAccountAccessRole"),
+    roleName: roleName.default("driftguard-spoke"),
+    bootstrapRoleName: roleName.default("OrganizationAccountAccessRole"),
   })
   .strict();
 
@@ -272,35 +300,7 @@ export const configSchema = z
   })
   .strict()
   .superRefine((cfg, ctx) => {
-    const seen = new Map<string, number>();
-    cfg.accounts.forEach((a, i) => {
-      const first = seen.get(a.id);
-      if (first !== undefined) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["accounts", i, "id"],
-          message: `duplicates accounts[${first}].id; each account may be listed once`,
-        });
-      } else seen.set(a.id, i);
-      if (a.id === cfg.hub.accountId && a.isHub !== true) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["accounts", i, "id"],
-          message: "is the hub account; to scan the hub too, add `isHub: true` to this entry, otherwise remove it",
-        });
-      }
-    });
-    const names = new Map<string, number>();
-    cfg.accounts.forEach((a, i) => {
-      const first = names.get(a.name);
-      if (first !== undefined) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["accounts", i, "name"],
-          message: `duplicates accounts[${first}].name; names identify terraform stacks and must be unique`,
-        });
-      } else names.set(a.name, i);
-    });
+    for (const issue of crossFieldIssues(cfg)) ctx.addIssue({ code: "custom", ...issue });
   });
 
 export type Config = z.infer<typeof configSchema>;

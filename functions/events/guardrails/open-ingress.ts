@@ -1,0 +1,77 @@
+import { DescribeSecurityGroupsCommand, RevokeSecurityGroupIngressCommand, type IpPermission } from "@aws-sdk/client-ec2";
+import { tagMap } from "../../remediation/tags.js";
+import { isErrorCode } from "../../scanner/errors.js";
+import { type Guardrail } from "./types.js";
+
+const OPEN_IPV4 = "0.0.0.0/0";
+const OPEN_IPV6 = "::/0";
+/** Protocols with ports, by name and by IANA number (EC2 accepts both). */
+const PORTED_PROTOCOLS = new Set(["tcp", "udp", "6", "17"]);
+
+function coversAPort(p: IpPermission, ports: readonly number[]): boolean {
+  if (p.IpProtocol === "-1") return true;
+  if (!PORTED_PROTOCOLS.has(p.IpProtocol ?? "")) return false;
+  const from = p.FromPort ?? 0;
+  const to = p.ToPort ?? 65535;
+  return ports.some((port) => from <= port && port <= to);
+}
+
+/**
+ * The exact parts of the ingress rules that open a configured port to the whole internet: one
+ * permission per open CIDR, so revoking them leaves every other source of the same rule intact.
+ */
+export function offendingPermissions(permissions: readonly IpPermission[], ports: readonly number[]): IpPermission[] {
+  const offending: IpPermission[] = [];
+  for (const p of permissions) {
+    if (!coversAPort(p, ports)) continue;
+    const base: IpPermission = p.IpProtocol === "-1" ? { IpProtocol: "-1" } : { IpProtocol: p.IpProtocol, FromPort: p.FromPort, ToPort: p.ToPort };
+    if (p.IpRanges?.some((r) => r.CidrIp === OPEN_IPV4)) offending.push({ ...base, IpRanges: [{ CidrIp: OPEN_IPV4 }] });
+    if (p.Ipv6Ranges?.some((r) => r.CidrIpv6 === OPEN_IPV6)) offending.push({ ...base, Ipv6Ranges: [{ CidrIpv6: OPEN_IPV6 }] });
+  }
+  return offending;
+}
+
+function describePermission(p: IpPermission): string {
+  const ports = p.IpProtocol === "-1" ? "all traffic" : `${p.IpProtocol} ${p.FromPort === p.ToPort ? p.FromPort : `${p.FromPort}-${p.ToPort}`}`;
+  return `${ports} from ${p.IpRanges?.[0]?.CidrIp ?? p.Ipv6Ranges?.[0]?.CidrIpv6}`;
+}
+
+export const openIngress: Guardrail = {
+  name: "open-ingress",
+  eventNames: ["AuthorizeSecurityGroupIngress", "ModifySecurityGroupRules"],
+  resourceType: "AWS::EC2::SecurityGroup",
+  actions: ["ec2:DescribeSecurityGroups", "ec2:RevokeSecurityGroupIngress"],
+  enabled: (settings) => settings.openIngressPorts.length > 0,
+  async inspect({ resource, clients, settings }) {
+    // Default-VPC calls may name the group instead of giving its id.
+    const byId = resource.physicalId.startsWith("sg-");
+    let group;
+    try {
+      const out = await clients.ec2.send(
+        new DescribeSecurityGroupsCommand(byId ? { GroupIds: [resource.physicalId] } : { GroupNames: [resource.physicalId] }),
+      );
+      group = out.SecurityGroups?.[0];
+    } catch (error) {
+      if (isErrorCode(error, "InvalidGroup.NotFound")) group = undefined;
+      else throw error;
+    }
+    if (!group?.GroupId) return { state: "gone", reason: `security group ${resource.physicalId} no longer exists` };
+
+    const groupId = group.GroupId;
+    const tags = tagMap(group.Tags);
+    const offending = offendingPermissions(group.IpPermissions ?? [], settings.openIngressPorts);
+    const portList = settings.openIngressPorts.join(", ");
+    if (offending.length === 0) {
+      return { state: "compliant", reason: `security group ${groupId} has no ingress open to the internet on ports ${portList}`, tags };
+    }
+    return {
+      state: "violation",
+      reason: `security group ${groupId} allowed ${offending.map(describePermission).join("; ")} (ports ${portList} must not be open to the internet)`,
+      tags,
+      steps: offending.map((p) => `RevokeSecurityGroupIngress ${groupId}: ${describePermission(p)}`),
+      fix: async () => {
+        await clients.ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: offending }));
+      },
+    };
+  },
+};

@@ -1,0 +1,75 @@
+import { MetricUnit } from "@aws-lambda-powertools/metrics";
+import { actOnResource } from "./act.js";
+import { admitChange } from "./admit.js";
+import { errorText } from "./error-text.js";
+import { isRejection, parseChangeEvent, reject, type DropReason, type Rejection } from "./parse.js";
+import { resolveResources } from "./resolve.js";
+import type { EventActionReport, EventDeps, EventOutcome } from "./types.js";
+import { EVENT_REPORT_SCHEMA_VERSION } from "./types.js";
+import { actorFromDetail } from "./who.js";
+
+/** Reasons that point at a bug or a misrouted event rather than routine filtering. */
+const ALARMING: ReadonlySet<DropReason> = new Set(["malformed", "not-cloudtrail", "account-mismatch", "error"]);
+
+function drop(rejection: Rejection, deps: EventDeps, eventId: unknown): EventOutcome {
+  const fields = { reason: rejection.reason, detail: rejection.detail, eventId };
+  if (ALARMING.has(rejection.reason)) deps.logger.warn("event dropped", fields);
+  else deps.logger.info("event dropped", fields);
+  const metric = deps.metrics.singleMetric();
+  metric.addDimension("reason", rejection.reason);
+  metric.addMetric("DroppedEvents", MetricUnit.Count, 1);
+  return { status: "dropped", reason: rejection.reason, detail: rejection.detail };
+}
+
+function idOf(event: unknown): unknown {
+  return typeof event === "object" && event !== null ? (event as { id?: unknown }).id : undefined;
+}
+
+/**
+ * The event path: one CloudTrail API call, delivered by EventBridge, checked and repaired within
+ * this invocation. Never throws; anything it cannot act on is logged, counted and dropped.
+ */
+export async function handleChangeEvent(event: unknown, deps: EventDeps): Promise<EventOutcome> {
+  const started = deps.now();
+  try {
+    const change = parseChangeEvent(event);
+    if (isRejection(change)) return drop(change, deps, idOf(event));
+    if (deps.recent.has(change.changeId)) return drop(reject("duplicate", `change ${change.changeId} was handled already`), deps, change.eventId);
+    const admission = admitChange(change, deps.config, deps.modeOverride);
+    if (isRejection(admission)) return drop(admission, deps, change.eventId);
+    const resources = resolveResources(change.detail, change.account);
+    if (resources.length === 0) {
+      return drop(reject("no-resource", `${change.detail.eventName} names no resource driftguard tracks`), deps, change.eventId);
+    }
+
+    const actor = actorFromDetail(change.detail, "event");
+    const results = [];
+    // One at a time: events touch one resource or a few, and the calls share a throttled account.
+    for (const resource of resources) results.push(await actOnResource(resource, { change, admission, actor, deps, now: started }));
+
+    const finishedAt = deps.now();
+    const report: EventActionReport = {
+      schemaVersion: EVENT_REPORT_SCHEMA_VERSION,
+      eventId: change.eventId,
+      changeId: change.changeId,
+      account: admission.account.id,
+      accountName: admission.account.name,
+      region: admission.region,
+      eventName: change.detail.eventName,
+      eventTime: change.detail.eventTime,
+      actor,
+      results,
+      finishedAt: finishedAt.toISOString(),
+      latencyMs: Math.max(0, finishedAt.getTime() - Date.parse(change.detail.eventTime)),
+      handlingMs: finishedAt.getTime() - started.getTime(),
+    };
+    // Logged before publishing so the record survives a publishing failure.
+    deps.logger.info("event handled", { report });
+    deps.metrics.singleMetric().addMetric("EventLatency", MetricUnit.Milliseconds, report.latencyMs);
+    await deps.publish(report);
+    deps.recent.add(change.changeId);
+    return { status: "handled", report };
+  } catch (error) {
+    return drop(reject("error", errorText(error)), deps, idOf(event));
+  }
+}

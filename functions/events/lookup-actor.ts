@@ -1,0 +1,63 @@
+import { LookupEventsCommand, type CloudTrailClient, type Event } from "@aws-sdk/client-cloudtrail";
+import type { ChangeActor } from "../core/types.js";
+import { isCloudFormationCall, isOwnRoleCall } from "./origin.js";
+import { cloudTrailDetailSchema, type CloudTrailDetail } from "./parse.js";
+import { actorFromDetail } from "./who.js";
+
+export interface LookupActorOptions {
+  /** driftguard's spoke role name (config.spoke.roleName): its own repairs are not "who". */
+  spokeRoleName: string;
+  now?: Date;
+  /** CloudTrail event history keeps 90 days. */
+  days?: number;
+  /** LookupEvents allows 2 calls per second per account-region: keep the search short. */
+  maxPages?: number;
+}
+
+const PAGE_SIZE = 50;
+
+function mutatingDetail(event: Event): CloudTrailDetail | undefined {
+  if (event.ReadOnly === "true" || event.CloudTrailEvent === undefined) return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(event.CloudTrailEvent);
+  } catch {
+    return undefined;
+  }
+  const parsed = cloudTrailDetailSchema.safeParse(json);
+  if (!parsed.success) return undefined;
+  const detail = parsed.data;
+  return detail.readOnly === true || detail.errorCode !== undefined ? undefined : detail;
+}
+
+/**
+ * The most recent change to a resource made by someone other than driftguard or CloudFormation,
+ * from CloudTrail event history (newest first). Undefined when none is found within the page cap.
+ * Throws when CloudTrail fails: the caller decides whether a missing "who" matters.
+ */
+export async function lookupActor(cloudtrail: CloudTrailClient, physicalId: string, opts: LookupActorOptions): Promise<ChangeActor | undefined> {
+  const now = opts.now ?? new Date();
+  const startTime = new Date(now.getTime() - (opts.days ?? 90) * 86_400_000);
+  const maxPages = opts.maxPages ?? 3;
+  let nextToken: string | undefined;
+  for (let page = 0; page < maxPages; page++) {
+    const out = await cloudtrail.send(
+      new LookupEventsCommand({
+        LookupAttributes: [{ AttributeKey: "ResourceName", AttributeValue: physicalId }],
+        StartTime: startTime,
+        EndTime: now,
+        MaxResults: PAGE_SIZE,
+        NextToken: nextToken,
+      }),
+    );
+    for (const event of out.Events ?? []) {
+      const detail = mutatingDetail(event);
+      if (detail && !isOwnRoleCall(detail, opts.spokeRoleName) && !isCloudFormationCall(detail)) {
+        return actorFromDetail(detail, "cloudtrail-lookup");
+      }
+    }
+    nextToken = out.NextToken;
+    if (!nextToken) return undefined;
+  }
+  return undefined;
+}

@@ -1,0 +1,199 @@
+import { z } from "zod";
+import { partitionOf } from "../config/regions.js";
+import type { CloudTrailDetail } from "./parse.js";
+
+/**
+ * Which resource an API call changed, per event name. Each entry reads the call's own
+ * requestParameters / responseElements (the shapes CloudTrail records, EC2's `items` lists
+ * included), so adding an event name is one line here plus a fixture.
+ */
+
+export interface AffectedResource {
+  /** CloudFormation resource type, e.g. AWS::EC2::SecurityGroup. */
+  resourceType: string;
+  /** What CloudFormation reports as PhysicalResourceId for that type. */
+  physicalId: string;
+  arn?: string;
+}
+
+type Resolver = (detail: CloudTrailDetail, accountId: string) => AffectedResource[];
+
+const items = <T extends z.ZodType>(item: T) => z.looseObject({ items: z.array(item) });
+const id = z.string().min(1);
+
+/** Parses a part of the event; a shape that does not fit resolves to no resource. */
+function read<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> | undefined {
+  const parsed = schema.safeParse(value);
+  return parsed.success ? parsed.data : undefined;
+}
+
+/** EC2 id prefix → CloudFormation type and ARN resource segment; ids of other kinds are not tracked. */
+const EC2_ID_KINDS: ReadonlyArray<{ prefix: string; resourceType: string; arnType: string }> = [
+  { prefix: "i-", resourceType: "AWS::EC2::Instance", arnType: "instance" },
+  { prefix: "sg-", resourceType: "AWS::EC2::SecurityGroup", arnType: "security-group" },
+  { prefix: "vpc-", resourceType: "AWS::EC2::VPC", arnType: "vpc" },
+  { prefix: "subnet-", resourceType: "AWS::EC2::Subnet", arnType: "subnet" },
+  { prefix: "vol-", resourceType: "AWS::EC2::Volume", arnType: "volume" },
+  { prefix: "igw-", resourceType: "AWS::EC2::InternetGateway", arnType: "internet-gateway" },
+  { prefix: "rtb-", resourceType: "AWS::EC2::RouteTable", arnType: "route-table" },
+  { prefix: "eni-", resourceType: "AWS::EC2::NetworkInterface", arnType: "network-interface" },
+  { prefix: "acl-", resourceType: "AWS::EC2::NetworkAcl", arnType: "network-acl" },
+  { prefix: "nat-", resourceType: "AWS::EC2::NatGateway", arnType: "natgateway" },
+];
+
+function ec2Resources(ids: ReadonlyArray<string | undefined>, detail: CloudTrailDetail, accountId: string): AffectedResource[] {
+  return ids.flatMap((physicalId) => {
+    const kind = physicalId === undefined ? undefined : EC2_ID_KINDS.find((k) => physicalId.startsWith(k.prefix));
+    if (physicalId === undefined || !kind) return [];
+    const arn = `arn:${partitionOf(detail.awsRegion)}:ec2:${detail.awsRegion}:${accountId}:${kind.arnType}/${physicalId}`;
+    return [{ resourceType: kind.resourceType, physicalId, arn }];
+  });
+}
+
+/** An EC2 resource whose id is one request parameter, e.g. `vpcId`. */
+function ec2ByRequest(param: string): Resolver {
+  const schema = z.looseObject({ [param]: id });
+  return (detail, accountId) => ec2Resources([read(schema, detail.requestParameters)?.[param] as string | undefined], detail, accountId);
+}
+
+/** EC2 resources listed in `<field>.items[].<key>` of the request or the response. */
+function ec2ByItems(part: "requestParameters" | "responseElements", field: string, key: string): Resolver {
+  const schema = z.looseObject({ [field]: items(z.looseObject({ [key]: id })) });
+  return (detail, accountId) => {
+    const list = (read(schema, detail[part])?.[field] as { items: Record<string, string>[] } | undefined)?.items ?? [];
+    return ec2Resources(list.map((i) => i[key]), detail, accountId);
+  };
+}
+
+/** The resource created by the call, named in the response, e.g. `vpc.vpcId`. */
+function ec2ByResponse(field: string, key: string): Resolver {
+  const schema = z.looseObject({ [field]: z.looseObject({ [key]: id }) });
+  return (detail, accountId) => {
+    const created = read(schema, detail.responseElements)?.[field] as Record<string, string> | undefined;
+    return ec2Resources([created?.[key]], detail, accountId);
+  };
+}
+
+const groupRequest = z.looseObject({ groupId: id.optional(), groupName: id.optional() });
+const ruleSetResponse = z.looseObject({ securityGroupRuleSet: items(z.looseObject({ groupId: id })) });
+
+const securityGroup: Resolver = (detail, accountId) => {
+  const req = read(groupRequest, detail.requestParameters);
+  // Calls by group name (default VPC) still report the group id in the rules they created.
+  const groupId = req?.groupId ?? read(ruleSetResponse, detail.responseElements)?.securityGroupRuleSet.items[0]?.groupId;
+  if (groupId !== undefined) return ec2Resources([groupId], detail, accountId);
+  return req?.groupName !== undefined ? [{ resourceType: "AWS::EC2::SecurityGroup", physicalId: req.groupName }] : [];
+};
+
+const modifyRulesRequest = z.looseObject({ ModifySecurityGroupRulesRequest: z.looseObject({ GroupId: id }) });
+const modifiedRules: Resolver = (detail, accountId) =>
+  ec2Resources([read(modifyRulesRequest, detail.requestParameters)?.ModifySecurityGroupRulesRequest.GroupId], detail, accountId);
+
+const createdGroup: Resolver = (detail, accountId) =>
+  ec2Resources([read(z.looseObject({ groupId: id }), detail.responseElements)?.groupId], detail, accountId);
+
+/**
+ * An IAM entity named by one request parameter; its name (or, for managed policies, its ARN) is
+ * CloudFormation's physical id. The ARN is left out: the call does not show the entity's path.
+ */
+function iam(param: string, resourceType: string): Resolver {
+  const schema = z.looseObject({ [param]: id });
+  return (detail) => {
+    const physicalId = read(schema, detail.requestParameters)?.[param] as string | undefined;
+    return physicalId === undefined ? [] : [{ resourceType, physicalId }];
+  };
+}
+
+const bucketRequest = z.looseObject({ bucketName: id });
+const bucket: Resolver = (detail) => {
+  const req = read(bucketRequest, detail.requestParameters);
+  if (!req) return [];
+  return [{ resourceType: "AWS::S3::Bucket", physicalId: req.bucketName, arn: `arn:${partitionOf(detail.awsRegion)}:s3:::${req.bucketName}` }];
+};
+
+const role = iam("roleName", "AWS::IAM::Role");
+const user = iam("userName", "AWS::IAM::User");
+const group = iam("groupName", "AWS::IAM::Group");
+const managedPolicy = iam("policyArn", "AWS::IAM::ManagedPolicy");
+
+/**
+ * Every event name driftguard can act on. Route and network-ACL entry events are absent: their
+ * CloudFormation resources (AWS::EC2::Route, AWS::EC2::NetworkAclEntry) cannot be found from
+ * the call's parameters by physical id.
+ */
+export const RESOLVERS: Readonly<Record<string, Resolver>> = {
+  AuthorizeSecurityGroupIngress: securityGroup,
+  AuthorizeSecurityGroupEgress: securityGroup,
+  RevokeSecurityGroupIngress: securityGroup,
+  RevokeSecurityGroupEgress: securityGroup,
+  DeleteSecurityGroup: securityGroup,
+  ModifySecurityGroupRules: modifiedRules,
+  CreateSecurityGroup: createdGroup,
+  CreateVpc: ec2ByResponse("vpc", "vpcId"),
+  DeleteVpc: ec2ByRequest("vpcId"),
+  ModifyVpcAttribute: ec2ByRequest("vpcId"),
+  CreateSubnet: ec2ByResponse("subnet", "subnetId"),
+  DeleteSubnet: ec2ByRequest("subnetId"),
+  ModifySubnetAttribute: ec2ByRequest("subnetId"),
+  RunInstances: ec2ByItems("responseElements", "instancesSet", "instanceId"),
+  TerminateInstances: ec2ByItems("requestParameters", "instancesSet", "instanceId"),
+  ModifyInstanceAttribute: ec2ByRequest("instanceId"),
+  CreateTags: ec2ByItems("requestParameters", "resourcesSet", "resourceId"),
+  DeleteTags: ec2ByItems("requestParameters", "resourcesSet", "resourceId"),
+
+  AttachRolePolicy: role,
+  DetachRolePolicy: role,
+  PutRolePolicy: role,
+  DeleteRolePolicy: role,
+  UpdateAssumeRolePolicy: role,
+  UpdateRole: role,
+  UpdateRoleDescription: role,
+  PutRolePermissionsBoundary: role,
+  DeleteRolePermissionsBoundary: role,
+  TagRole: role,
+  UntagRole: role,
+  CreatePolicyVersion: managedPolicy,
+  SetDefaultPolicyVersion: managedPolicy,
+  DeletePolicyVersion: managedPolicy,
+  AttachUserPolicy: user,
+  DetachUserPolicy: user,
+  PutUserPolicy: user,
+  DeleteUserPolicy: user,
+  CreateAccessKey: user,
+  AttachGroupPolicy: group,
+  DetachGroupPolicy: group,
+  PutGroupPolicy: group,
+  DeleteGroupPolicy: group,
+
+  PutBucketEncryption: bucket,
+  DeleteBucketEncryption: bucket,
+  PutBucketPublicAccessBlock: bucket,
+  DeleteBucketPublicAccessBlock: bucket,
+  PutBucketVersioning: bucket,
+  PutBucketPolicy: bucket,
+  DeleteBucketPolicy: bucket,
+  PutBucketAcl: bucket,
+  PutBucketLogging: bucket,
+  PutBucketLifecycle: bucket,
+  PutBucketOwnershipControls: bucket,
+  DeleteBucketOwnershipControls: bucket,
+  PutBucketTagging: bucket,
+  DeleteBucketTagging: bucket,
+};
+
+export function hasResolver(eventName: string): boolean {
+  return Object.hasOwn(RESOLVERS, eventName);
+}
+
+/** The resources a call changed, without duplicates; empty when the event does not say. */
+export function resolveResources(detail: CloudTrailDetail, accountId: string): AffectedResource[] {
+  const resolver = Object.hasOwn(RESOLVERS, detail.eventName) ? RESOLVERS[detail.eventName] : undefined;
+  if (!resolver) return [];
+  const seen = new Set<string>();
+  return resolver(detail, accountId).filter((r) => {
+    const key = `${r.resourceType}|${r.physicalId}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}

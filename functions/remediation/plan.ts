@@ -1,0 +1,39 @@
+import { toErrorInfo } from "../scanner/errors.js";
+import type { RemediatorInput, RemediatorResult } from "./types.js";
+
+/**
+ * Remediators compute a plan from the template's values and the live state, then run it. Dry
+ * runs and real runs share the planning code, so report mode shows exactly what would be sent.
+ */
+export interface PlannedStep {
+  /** The API call, e.g. "DetachRolePolicy RoleName=app PolicyArn=arn:aws:iam::aws:policy/AdministratorAccess". */
+  call: string;
+  /** What it achieves, for the reason line: "detach arn:aws:iam::aws:policy/AdministratorAccess". */
+  summary: string;
+  apply(): Promise<unknown>;
+}
+
+/** A plan, or the reason no safe automatic repair exists. */
+export type Plan = { steps: PlannedStep[] } | { manual: string };
+
+export const IN_SYNC_REASON = "live state already matches the template for every property this remediator manages";
+
+export async function runPlan(plan: Plan, input: Pick<RemediatorInput, "dryRun">): Promise<RemediatorResult> {
+  if ("manual" in plan) return { outcome: "manual", reason: plan.manual, steps: [] };
+  const { steps } = plan;
+  if (steps.length === 0) return { outcome: "skipped", reason: IN_SYNC_REASON, steps: [] };
+  const summary = steps.map((s) => s.summary).join("; ");
+  if (input.dryRun) return { outcome: "remediated", reason: `planned: ${summary}`, steps: steps.map((s) => s.call) };
+
+  const done: string[] = [];
+  for (const step of steps) {
+    try {
+      await step.apply();
+    } catch (err) {
+      const e = toErrorInfo(err);
+      return { outcome: "failed", reason: `${e.code}: ${e.message} (at ${step.call})`, steps: done };
+    }
+    done.push(step.call);
+  }
+  return { outcome: "remediated", reason: `applied: ${summary}`, steps: done };
+}

@@ -1,0 +1,162 @@
+import {
+  GetBucketEncryptionCommand,
+  GetBucketTaggingCommand,
+  GetBucketVersioningCommand,
+  GetPublicAccessBlockCommand,
+  type PublicAccessBlockConfiguration,
+  PutBucketEncryptionCommand,
+  PutBucketTaggingCommand,
+  PutBucketVersioningCommand,
+  PutPublicAccessBlockCommand,
+  type S3Client,
+  type ServerSideEncryption,
+  type ServerSideEncryptionRule,
+} from "@aws-sdk/client-s3";
+import type { ResourceDrift } from "../../core/types.js";
+import { isErrorCode } from "../../scanner/errors.js";
+import { type PlannedStep, runPlan } from "../plan.js";
+import { restoreTagsStep, tagList, tagMap, tagsToRestore, type TagMap } from "../tags.js";
+import type { Remediator } from "../types.js";
+
+/**
+ * AWS::S3::Bucket: default encryption, public access block, versioning and tags, each only when
+ * the template sets it. PutBucketTagging replaces the whole tag set, so the write carries every
+ * live tag (including the aws:cloudformation:* ones S3 refuses to drop) with the managed values
+ * laid over them.
+ */
+
+const BUCKET_PROPERTIES = ["BucketEncryption", "PublicAccessBlockConfiguration", "VersioningConfiguration", "Tags"] as const;
+const PAB_FLAGS = ["BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"] as const;
+
+const asBool = (v: unknown): boolean => v === true || v === "true";
+
+/** Absent settings answer with these errors rather than an empty configuration. */
+async function orWhenMissing<T>(read: Promise<T>, missingCode: string, fallback: T): Promise<T> {
+  try {
+    return await read;
+  } catch (err) {
+    if (isErrorCode(err, missingCode)) return fallback;
+    throw err;
+  }
+}
+
+/** The template's rule shape (ServerSideEncryptionByDefault) in the API's (ApplyServerSideEncryptionByDefault). */
+function encryptionRuleFromTemplate(rule: Record<string, unknown>): ServerSideEncryptionRule {
+  const byDefault = (rule.ServerSideEncryptionByDefault ?? {}) as { SSEAlgorithm?: string; KMSMasterKeyID?: string };
+  return {
+    ApplyServerSideEncryptionByDefault: {
+      SSEAlgorithm: byDefault.SSEAlgorithm as ServerSideEncryption,
+      ...(byDefault.KMSMasterKeyID ? { KMSMasterKeyID: byDefault.KMSMasterKeyID } : {}),
+    },
+    BucketKeyEnabled: asBool(rule.BucketKeyEnabled),
+  };
+}
+
+function canonicalEncryption(rules: readonly ServerSideEncryptionRule[]): string {
+  return JSON.stringify(
+    rules.map((r) => ({
+      algorithm: r.ApplyServerSideEncryptionByDefault?.SSEAlgorithm ?? "",
+      key: r.ApplyServerSideEncryptionByDefault?.KMSMasterKeyID ?? "",
+      bucketKey: asBool(r.BucketKeyEnabled),
+    })),
+  );
+}
+
+async function encryptionSteps(s3: S3Client, bucket: string, expected: unknown): Promise<PlannedStep[]> {
+  const rules = (expected as { ServerSideEncryptionConfiguration?: unknown } | undefined)?.ServerSideEncryptionConfiguration;
+  const want = (Array.isArray(rules) ? rules : []).map((r) => encryptionRuleFromTemplate((r ?? {}) as Record<string, unknown>));
+  const live = await orWhenMissing(
+    s3.send(new GetBucketEncryptionCommand({ Bucket: bucket })).then((o) => o.ServerSideEncryptionConfiguration?.Rules ?? []),
+    "ServerSideEncryptionConfigurationNotFoundError",
+    [],
+  );
+  if (canonicalEncryption(want) === canonicalEncryption(live)) return [];
+  const algorithms = want.map((r) => r.ApplyServerSideEncryptionByDefault?.SSEAlgorithm).join(", ");
+  return [
+    {
+      call: `PutBucketEncryption Bucket=${bucket} SSEAlgorithm=${algorithms}`,
+      summary: `restore default encryption (${algorithms})`,
+      apply: () => s3.send(new PutBucketEncryptionCommand({ Bucket: bucket, ServerSideEncryptionConfiguration: { Rules: want } })),
+    },
+  ];
+}
+
+async function publicAccessBlockSteps(s3: S3Client, bucket: string, expected: unknown): Promise<PlannedStep[]> {
+  const wantRaw = (expected ?? {}) as Record<string, unknown>;
+  const want = Object.fromEntries(PAB_FLAGS.map((f) => [f, asBool(wantRaw[f])])) as Required<Pick<PublicAccessBlockConfiguration, (typeof PAB_FLAGS)[number]>>;
+  const live = await orWhenMissing(
+    s3.send(new GetPublicAccessBlockCommand({ Bucket: bucket })).then((o) => o.PublicAccessBlockConfiguration ?? {}),
+    "NoSuchPublicAccessBlockConfiguration",
+    {} as PublicAccessBlockConfiguration,
+  );
+  const changed = PAB_FLAGS.filter((f) => want[f] !== asBool(live[f]));
+  if (changed.length === 0) return [];
+  return [
+    {
+      call: `PutPublicAccessBlock Bucket=${bucket} ${PAB_FLAGS.map((f) => `${f}=${want[f]}`).join(" ")}`,
+      summary: `restore public access block (${changed.join(", ")})`,
+      apply: () => s3.send(new PutPublicAccessBlockCommand({ Bucket: bucket, PublicAccessBlockConfiguration: want })),
+    },
+  ];
+}
+
+async function versioningSteps(s3: S3Client, bucket: string, expected: unknown): Promise<PlannedStep[]> {
+  const want = String((expected as { Status?: unknown } | undefined)?.Status ?? "");
+  const live = (await s3.send(new GetBucketVersioningCommand({ Bucket: bucket }))).Status ?? "";
+  if (want === "" || want === live) return [];
+  const status = want as "Enabled" | "Suspended";
+  return [
+    {
+      call: `PutBucketVersioning Bucket=${bucket} Status=${status}`,
+      summary: `set versioning to ${status} (was ${live || "never enabled"})`,
+      apply: () => s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: status } })),
+    },
+  ];
+}
+
+async function liveTags(s3: S3Client, bucket: string): Promise<TagMap> {
+  return orWhenMissing(
+    s3.send(new GetBucketTaggingCommand({ Bucket: bucket })).then((o) => tagMap(o.TagSet)),
+    "NoSuchTagSet",
+    {},
+  );
+}
+
+async function tagSteps(s3: S3Client, bucket: string, expected: unknown): Promise<PlannedStep[]> {
+  const live = await liveTags(s3, bucket);
+  return restoreTagsStep(tagsToRestore(expected, live), `PutBucketTagging Bucket=${bucket}`, (restore) =>
+    s3.send(new PutBucketTaggingCommand({ Bucket: bucket, Tagging: { TagSet: tagList({ ...live, ...restore }) } })),
+  );
+}
+
+async function plan(drift: ResourceDrift, s3: S3Client): Promise<PlannedStep[]> {
+  const bucket = drift.physicalResourceId;
+  const expected = drift.expected ?? {};
+  return [
+    ...("BucketEncryption" in expected ? await encryptionSteps(s3, bucket, expected.BucketEncryption) : []),
+    ...("PublicAccessBlockConfiguration" in expected ? await publicAccessBlockSteps(s3, bucket, expected.PublicAccessBlockConfiguration) : []),
+    ...("VersioningConfiguration" in expected ? await versioningSteps(s3, bucket, expected.VersioningConfiguration) : []),
+    ...("Tags" in expected ? await tagSteps(s3, bucket, expected.Tags) : []),
+  ];
+}
+
+export const s3BucketRemediator: Remediator = {
+  resourceType: "AWS::S3::Bucket",
+  actions: [
+    "s3:GetEncryptionConfiguration",
+    "s3:PutEncryptionConfiguration",
+    "s3:GetBucketPublicAccessBlock",
+    "s3:PutBucketPublicAccessBlock",
+    "s3:GetBucketVersioning",
+    "s3:PutBucketVersioning",
+    "s3:GetBucketTagging",
+    "s3:PutBucketTagging",
+  ],
+  properties: BUCKET_PROPERTIES,
+  async remediate({ drift, clients, dryRun }) {
+    return runPlan({ steps: await plan(drift, clients.s3) }, { dryRun });
+  },
+  async readTags(drift, clients) {
+    return liveTags(clients.s3, drift.physicalResourceId);
+  },
+};

@@ -1,0 +1,29 @@
+import { type CloudFormationClient, DetectStackResourceDriftCommand } from "@aws-sdk/client-cloudformation";
+import type { PropertyDifference, ResourceDriftStatus } from "../core/types.js";
+import { toResourceDrift } from "../scanner/resource-drift.js";
+import type { EngineTiming } from "./timing.js";
+
+export type Verification = { inSync: true } | { inSync: false; status: ResourceDriftStatus; remaining: PropertyDifference[] };
+
+/**
+ * Asks CloudFormation itself whether the resource matches its template again; a repair counts
+ * only when the answer is IN_SYNC. A still-drifted answer is re-checked after short pauses,
+ * since IAM and EC2 writes take a moment to show in the reads drift detection makes.
+ */
+export async function verifyInSync(
+  cloudformation: CloudFormationClient,
+  stackName: string,
+  logicalResourceId: string,
+  timing: EngineTiming,
+): Promise<Verification> {
+  for (let attempt = 0; ; attempt++) {
+    const out = await cloudformation.send(new DetectStackResourceDriftCommand({ StackName: stackName, LogicalResourceId: logicalResourceId }));
+    const drift = out.StackResourceDrift ? toResourceDrift(out.StackResourceDrift) : undefined;
+    if (drift?.status === "IN_SYNC") return { inSync: true };
+    const delay = timing.verifyRetryDelaysMs[attempt];
+    if (delay === undefined || drift?.status !== "MODIFIED") {
+      return { inSync: false, status: drift?.status ?? "UNKNOWN", remaining: drift?.differences ?? [] };
+    }
+    await timing.sleep(delay);
+  }
+}

@@ -1,0 +1,90 @@
+import { createHash } from "node:crypto";
+import type { Config } from "../config/schema.js";
+import { REPORT_SCHEMA_VERSION, type AccountReport, type ReportTotals, type RunReport, type StackReport } from "../core/types.js";
+
+/** JSON with object keys sorted at every level, so equal configs hash equally whatever their key order. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** Ties a report to the exact configuration that produced it. */
+export function configHash(config: Config): string {
+  return `sha256:${createHash("sha256").update(canonicalJson(config)).digest("hex")}`;
+}
+
+function allStacks(accounts: AccountReport[]): StackReport[] {
+  return accounts.flatMap((a) => a.regions.flatMap((r) => r.stacks));
+}
+
+export function computeTotals(accounts: AccountReport[]): ReportTotals {
+  const stacks = allStacks(accounts);
+  const resources = stacks.flatMap((s) => s.resources.map((r) => ({ stack: s, resource: r })));
+  const countStacks = (scan: StackReport["scan"]) => stacks.filter((s) => s.scan === scan).length;
+  const countOutcome = (outcome: string) => resources.filter(({ resource }) => resource.action.outcome === outcome).length;
+  const regions = accounts.flatMap((a) => a.regions);
+  return {
+    accounts: accounts.length,
+    accountsFailed: accounts.filter((a) => a.status === "failed").length,
+    regions: regions.length,
+    stacksScanned: countStacks("scanned"),
+    stacksSkipped: countStacks("skipped"),
+    stacksFailed: countStacks("failed"),
+    stacksNotScanned: countStacks("not-scanned"),
+    stacksDrifted: stacks.filter((s) => s.driftStatus === "DRIFTED").length,
+    resourcesDrifted: resources.length,
+    remediated: countOutcome("remediated"),
+    planned: countOutcome("planned"),
+    skipped: countOutcome("skipped"),
+    // A resource is exempt when it or its stack carries a valid exemption.
+    exempt: resources.filter(({ stack, resource }) => resource.exemption.kind === "exempt" || stack.exemption.kind === "exempt").length,
+    invalidExemptions:
+      stacks.filter((s) => s.exemption.kind === "invalid").length +
+      resources.filter(({ resource }) => resource.exemption.kind === "invalid").length,
+    manual: countOutcome("manual"),
+    failed: countOutcome("failed"),
+    // Suspended accounts are expected and not errors; a member missing from the org is a config error.
+    errors:
+      accounts.filter((a) => a.error && a.status !== "suspended").length +
+      regions.filter((r) => r.error).length +
+      stacks.filter((s) => s.error).length,
+  };
+}
+
+/** True when the deadline left anything unscanned. */
+export function isIncomplete(accounts: AccountReport[]): boolean {
+  return accounts.some(
+    (a) => a.status === "not-scanned" || a.regions.some((r) => r.status === "not-scanned" || r.stacks.some((s) => s.scan === "not-scanned")),
+  );
+}
+
+export interface ReportInput {
+  runId: string;
+  trigger: string;
+  mode: RunReport["mode"];
+  startedAt: Date;
+  finishedAt: Date;
+  config: Config;
+  accounts: AccountReport[];
+}
+
+export function buildReport(input: ReportInput): RunReport {
+  return {
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    runId: input.runId,
+    trigger: input.trigger,
+    mode: input.mode,
+    startedAt: input.startedAt.toISOString(),
+    finishedAt: input.finishedAt.toISOString(),
+    configHash: configHash(input.config),
+    incomplete: isIncomplete(input.accounts),
+    accounts: input.accounts,
+    totals: computeTotals(input.accounts),
+  };
+}

@@ -1,0 +1,41 @@
+import type { StackResourceDrift } from "@aws-sdk/client-cloudformation";
+import type { PropertyDifference, ResourceDrift, ResourceDriftStatus } from "../core/types.js";
+
+const RESOURCE_STATUSES: ReadonlySet<string> = new Set<ResourceDriftStatus>(["IN_SYNC", "MODIFIED", "DELETED", "NOT_CHECKED"]);
+
+/** ExpectedProperties / ActualProperties are JSON documents sent as strings. */
+function parseProperties(json: string | undefined): Record<string, unknown> | undefined {
+  if (json === undefined || json === "") return undefined;
+  try {
+    const value: unknown = JSON.parse(json);
+    return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function toDifference(d: NonNullable<StackResourceDrift["PropertyDifferences"]>[number]): PropertyDifference {
+  return {
+    propertyPath: d.PropertyPath ?? "",
+    expectedValue: d.ExpectedValue ?? "",
+    actualValue: d.ActualValue ?? "",
+    differenceType: d.DifferenceType ?? "NOT_EQUAL",
+  };
+}
+
+/** CloudFormation's drift record as plain data; shared by every caller of the drift APIs. */
+export function toResourceDrift(d: StackResourceDrift): ResourceDrift {
+  const status = d.StackResourceDriftStatus ?? "UNKNOWN";
+  const expected = parseProperties(d.ExpectedProperties);
+  const actual = parseProperties(d.ActualProperties);
+  return {
+    logicalResourceId: d.LogicalResourceId ?? "",
+    physicalResourceId: d.PhysicalResourceId ?? "",
+    resourceType: d.ResourceType ?? "",
+    status: RESOURCE_STATUSES.has(status) ? (status as ResourceDriftStatus) : "UNKNOWN",
+    ...(expected ? { expected } : {}),
+    ...(actual ? { actual } : {}),
+    differences: (d.PropertyDifferences ?? []).map(toDifference),
+    ...(d.Timestamp ? { detectedAt: d.Timestamp.toISOString() } : {}),
+  };
+}

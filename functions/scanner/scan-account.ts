@@ -1,0 +1,82 @@
+import pLimit from "p-limit";
+import type { AwsCredentialIdentityProvider } from "@smithy/types";
+import type { SpokeClients } from "../aws/clients.js";
+import type { EffectiveAccount } from "../config/resolve.js";
+import type { AccountReport, RegionReport } from "../core/types.js";
+import { scoped, type Logger } from "../runtime/logger.js";
+import { assumeRoleCredentials, assumeRoleError, roleSessionName, spokeRoleArn } from "./credentials.js";
+import { toErrorInfo } from "./errors.js";
+import { scanStack } from "./scan-stack.js";
+import { listLiveStacks, planStacks } from "./stacks.js";
+import type { ScanContext } from "./types.js";
+
+function byStackName(a: { stackName: string }, b: { stackName: string }): number {
+  return a.stackName < b.stackName ? -1 : a.stackName > b.stackName ? 1 : 0;
+}
+
+/** Clients hold keep-alive sockets; a scan of hundreds of account-regions must not pile them up. */
+function destroyClients(clients: SpokeClients): void {
+  for (const client of [clients.cloudformation, clients.iam, clients.ec2, clients.s3, clients.cloudtrail]) client.destroy();
+}
+
+async function scanRegion(
+  ctx: ScanContext,
+  account: EffectiveAccount,
+  credentials: AwsCredentialIdentityProvider,
+  region: string,
+  accountLog: Logger,
+): Promise<RegionReport> {
+  if (!ctx.deadline.canStart()) return { region, status: "not-scanned", stacks: [] };
+  const log = scoped(accountLog, { region });
+  const clients = ctx.deps.spokeClients(account.id, region, credentials);
+  try {
+    let plan;
+    try {
+      plan = planStacks(await listLiveStacks(clients.cloudformation), account.stacks);
+    } catch (err) {
+      const error = toErrorInfo(err);
+      log.error("cannot list stacks", { error });
+      return { region, status: "failed", error, stacks: [] };
+    }
+    log.info("stacks planned", { targets: plan.targets.length, skipped: plan.skipped.length });
+    const limit = pLimit(ctx.config.defaults.concurrency.stacksPerRegion);
+    const scanned = await limit.map(plan.targets, async (target) => {
+      const stack = await scanStack(ctx, account, clients, target, log);
+      ctx.progress({ kind: "stack", accountId: account.id, region, stack });
+      return stack;
+    });
+    return { region, status: "scanned", stacks: [...scanned, ...plan.skipped].sort(byStackName) };
+  } finally {
+    destroyClients(clients);
+  }
+}
+
+/**
+ * One account: assume its spoke role once (the provider is shared by all its regions and
+ * refreshes itself), then its regions in parallel up to `regionsPerAccount`.
+ */
+export async function scanAccount(ctx: ScanContext, account: EffectiveAccount, runLog: Logger): Promise<AccountReport> {
+  const base = { accountId: account.id, name: account.name, mode: account.mode };
+  if (!ctx.deadline.canStart()) {
+    return { ...base, status: "not-scanned", regions: account.regions.map((region) => ({ region, status: "not-scanned", stacks: [] })) };
+  }
+  const log = scoped(runLog, { account: account.id });
+  const roleArn = spokeRoleArn(account.id, ctx.config.spoke.roleName, ctx.config.hub.region);
+  const credentials = assumeRoleCredentials(ctx.deps.sts, { roleArn, sessionName: roleSessionName(ctx.runId) }, ctx.deps.now);
+  try {
+    // Assumed up front so that a missing or untrusting role is one account error, not one per stack.
+    await credentials();
+  } catch (err) {
+    const error = assumeRoleError(err, roleArn);
+    log.error("cannot assume the spoke role", { error });
+    return { ...base, status: "failed", error, regions: [] };
+  }
+  const limit = pLimit(ctx.config.defaults.concurrency.regionsPerAccount);
+  const regions = await limit.map(account.regions, async (region) => {
+    const report = await scanRegion(ctx, account, credentials, region, log);
+    ctx.progress({ kind: "region", accountId: account.id, region: report });
+    return report;
+  });
+  const started = regions.some((r) => r.status !== "not-scanned");
+  return { ...base, status: started ? "scanned" : "not-scanned", regions };
+}

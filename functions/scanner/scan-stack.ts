@@ -1,0 +1,96 @@
+import { DescribeStacksCommand, type CloudFormationClient } from "@aws-sdk/client-cloudformation";
+import type { SpokeClients } from "../aws/clients.js";
+import type { EffectiveAccount } from "../config/resolve.js";
+import type { ResourceDrift, StackReport } from "../core/types.js";
+import type { StackRemediationResult } from "../remediation/types.js";
+import { scoped, type Logger } from "../runtime/logger.js";
+import { DeadlineReachedError, detectStackDrift } from "./detect.js";
+import { toErrorInfo } from "./errors.js";
+import { stackRow, type StackTarget } from "./stacks.js";
+import type { ScanContext } from "./types.js";
+
+export const NOT_STARTED_REASON = "not started: the run stopped starting new work before the Lambda deadline";
+
+async function stackTags(cfn: CloudFormationClient, stackId: string): Promise<Record<string, string>> {
+  const out = await cfn.send(new DescribeStacksCommand({ StackName: stackId }));
+  return Object.fromEntries((out.Stacks?.[0]?.Tags ?? []).map((t) => [t.Key ?? "", t.Value ?? ""]));
+}
+
+/** When the engine itself fails, every drift is still reported, marked as not handled. */
+function engineFailure(drifts: ResourceDrift[], err: unknown): Pick<StackReport, "resources" | "error"> {
+  const error = toErrorInfo(err);
+  return {
+    error,
+    resources: drifts.map((d) => ({
+      ...d,
+      exemption: { kind: "none" },
+      action: { outcome: "failed", reason: `remediation did not run: ${error.code}: ${error.message}`, steps: [] },
+    })),
+  };
+}
+
+function fromEngine(result: StackRemediationResult): Pick<StackReport, "exemption" | "resources" | "stackAction"> {
+  return { exemption: result.exemption, resources: result.resources, ...(result.stackAction ? { stackAction: result.stackAction } : {}) };
+}
+
+async function remediate(
+  ctx: ScanContext,
+  account: EffectiveAccount,
+  clients: SpokeClients,
+  target: StackTarget,
+  drifts: ResourceDrift[],
+  log: Logger,
+): Promise<Partial<StackReport>> {
+  try {
+    const tags = await stackTags(clients.cloudformation, target.stackId);
+    const result = await ctx.deps.remediateStack({
+      runId: ctx.runId,
+      account,
+      region: clients.region,
+      stack: { stackName: target.stackName, stackId: target.stackId, tags },
+      drifts,
+      clients,
+      exemptionTagKey: ctx.config.defaults.exemptionTagKey,
+      guards: ctx.guards,
+      now: new Date(ctx.deps.now()),
+    });
+    return fromEngine(result);
+  } catch (err) {
+    log.error("remediation failed", { error: toErrorInfo(err) });
+    return engineFailure(drifts, err);
+  }
+}
+
+/** Detect → (if drifted) remediate → the stack's report row. Errors become the row's error; never thrown. */
+export async function scanStack(ctx: ScanContext, account: EffectiveAccount, clients: SpokeClients, target: StackTarget, parentLog: Logger): Promise<StackReport> {
+  const row = stackRow(target);
+  if (!ctx.deadline.canStart()) return { ...row, scan: "not-scanned", scanReason: NOT_STARTED_REASON };
+  const log = scoped(parentLog, { stack: target.stackName });
+  try {
+    const detection = await detectStackDrift(clients.cloudformation, target.stackId, {
+      sleep: ctx.deps.sleep,
+      random: ctx.deps.random,
+      deadline: ctx.deadline,
+      onWaitingForRunningDetection: () => log.info("drift detection already running on the stack; waiting for it to finish"),
+    });
+    const scanned: StackReport = {
+      ...row,
+      scan: "scanned",
+      driftStatus: detection.driftStatus,
+      ...(detection.detectionStatus === "DETECTION_FAILED"
+        ? { detectionStatusReason: detection.reason ?? "DETECTION_FAILED without a reason" }
+        : {}),
+    };
+    log.info("drift detected", { driftStatus: detection.driftStatus, detectionStatus: detection.detectionStatus, drifted: detection.drifts.length });
+    if (detection.drifts.length === 0) return scanned;
+    return { ...scanned, ...(await remediate(ctx, account, clients, target, detection.drifts, log)) };
+  } catch (err) {
+    if (err instanceof DeadlineReachedError) {
+      log.warn("stack left unscanned at the deadline", { reason: err.message });
+      return { ...row, scan: "not-scanned", scanReason: err.message };
+    }
+    const error = toErrorInfo(err);
+    log.error("stack scan failed", { error });
+    return { ...row, scan: "failed", error };
+  }
+}

@@ -1,0 +1,50 @@
+import type { OrganizationsClient } from "@aws-sdk/client-organizations";
+import type { S3Client } from "@aws-sdk/client-s3";
+import type { SNSClient } from "@aws-sdk/client-sns";
+import type { STSClient } from "@aws-sdk/client-sts";
+import type { AwsCredentialIdentityProvider } from "@smithy/types";
+import type { SpokeClients } from "../aws/clients.js";
+import type { Config } from "../config/schema.js";
+import type { AccountReport, RegionReport, StackReport } from "../core/types.js";
+import type { FlappingStore } from "../remediation/flapping-store.js";
+import type { RemediationGuards } from "../remediation/guards.js";
+import type { RemediateStack } from "../remediation/types.js";
+import type { Deadline } from "../runtime/deadline.js";
+import type { Logger } from "../runtime/logger.js";
+
+/** Everything the scan touches outside plain data: AWS clients, the engine, time, randomness, logs. */
+export interface ScanDeps {
+  /** Hub clients (Lambda execution role). */
+  organizations: OrganizationsClient;
+  sts: STSClient;
+  s3: S3Client;
+  sns: SNSClient;
+  /** One client set per account-region; `createSpokeClients` in production. */
+  spokeClients(accountId: string, region: string, credentials: AwsCredentialIdentityProvider): SpokeClients;
+  remediateStack: RemediateStack;
+  /** Where the flapping guard's record lives (state/flapping.json in the report bucket). */
+  flappingStore: FlappingStore;
+  /** Epoch milliseconds. */
+  now(): number;
+  sleep(ms: number): Promise<void>;
+  /** In [0, 1): backoff jitter. */
+  random(): number;
+  logger: Logger;
+}
+
+/** What `onProgress` hears, as each piece of the scan finishes. */
+export type ScanProgress =
+  | { kind: "accounts"; configured: number; toScan: number }
+  | { kind: "stack"; accountId: string; region: string; stack: StackReport }
+  | { kind: "region"; accountId: string; region: RegionReport }
+  | { kind: "account"; account: AccountReport };
+
+/** Per-run state handed down the account → region → stack tree. */
+export interface ScanContext {
+  deps: ScanDeps;
+  config: Config;
+  runId: string;
+  deadline: Deadline;
+  guards: RemediationGuards;
+  progress(event: ScanProgress): void;
+}

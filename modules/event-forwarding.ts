@@ -1,0 +1,95 @@
+import { Construct } from "constructs";
+import { CloudwatchEventRule } from "@cdktf/provider-aws/lib/cloudwatch-event-rule";
+import { CloudwatchEventTarget } from "@cdktf/provider-aws/lib/cloudwatch-event-target";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import type { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { CLOUDTRAIL_DETAIL_TYPE, eventNamesBySource, GLOBAL_EVENT_SOURCES, type EventSource } from "../functions/config/events.js";
+import { globalEventsRegion, type Partition } from "../functions/config/regions.js";
+import type { DriftguardNames } from "./names.js";
+import { policyJson, serviceTrust } from "./policy.js";
+
+export interface EventPattern {
+  source: EventSource[];
+  "detail-type": string[];
+  detail: { eventName: string[] };
+}
+
+export interface RegionForwarding {
+  region: string;
+  pattern: EventPattern;
+}
+
+/**
+ * Which events to forward from which region. IAM events exist only in the partition's
+ * global-service region (us-east-1), so they go into that region's rule alone, and that region
+ * gets a rule even when the account is not scanned there. Regions with nothing to forward get none.
+ */
+export function forwardingPlan(regions: readonly string[], eventNames: readonly string[], partition: Partition): RegionForwarding[] {
+  const bySource = eventNamesBySource(eventNames);
+  const globalRegion = globalEventsRegion(partition);
+  const hasGlobal = [...bySource.keys()].some((s) => GLOBAL_EVENT_SOURCES.has(s));
+  const allRegions = [...new Set(hasGlobal ? [...regions, globalRegion] : regions)];
+  return allRegions.flatMap((region) => {
+    const sources = [...bySource.keys()].filter((s) => !GLOBAL_EVENT_SOURCES.has(s) || region === globalRegion);
+    if (sources.length === 0) return [];
+    return [
+      {
+        region,
+        pattern: {
+          source: sources,
+          "detail-type": [CLOUDTRAIL_DETAIL_TYPE],
+          detail: { eventName: sources.flatMap((s) => bySource.get(s)!) },
+        },
+      },
+    ];
+  });
+}
+
+export interface EventForwardingProps {
+  names: DriftguardNames;
+  plan: RegionForwarding[];
+  /** The provider for a region of this account; IAM resources use the stack's default provider. */
+  providerFor(region: string): AwsProvider;
+}
+
+/** Per-region rules on the default bus that send matching CloudTrail events to the hub bus. */
+export class EventForwarding extends Construct {
+  readonly role: IamRole;
+  readonly rules: Map<string, CloudwatchEventRule>;
+
+  constructor(scope: Construct, id: string, props: EventForwardingProps) {
+    super(scope, id);
+    const { names } = props;
+    this.role = new IamRole(this, "role", {
+      name: names.forwarderRole,
+      description: "Lets EventBridge forward change events to the driftguard hub bus",
+      assumeRolePolicy: policyJson(this, "trust", [serviceTrust("events.amazonaws.com")]),
+    });
+    new IamRolePolicy(this, "put-events", {
+      role: this.role.id,
+      name: "driftguard-forward-to-hub",
+      policy: policyJson(this, "put-events-document", [
+        { sid: "PutToHubBus", effect: "Allow", actions: ["events:PutEvents"], resources: [names.hubEventBusArn] },
+      ]),
+    });
+
+    this.rules = new Map();
+    for (const { region, pattern } of props.plan) {
+      const provider = props.providerFor(region);
+      const rule = new CloudwatchEventRule(this, `rule-${region}`, {
+        provider,
+        name: names.forwardingRule,
+        description: "driftguard: forward CloudTrail change events to the hub",
+        eventPattern: JSON.stringify(pattern),
+      });
+      new CloudwatchEventTarget(this, `target-${region}`, {
+        provider,
+        rule: rule.name,
+        arn: names.hubEventBusArn,
+        roleArn: this.role.arn,
+      });
+      this.rules.set(region, rule);
+    }
+  }
+}

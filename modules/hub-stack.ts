@@ -1,0 +1,78 @@
+import type { Construct } from "constructs";
+import { Annotations, TerraformOutput, TerraformStack } from "cdktf";
+import { eventNamesBySource } from "../functions/config/events.js";
+import type { Config } from "../functions/config/schema.js";
+import { accountProvider } from "./aws-provider.js";
+import { configureBackend } from "./backend.js";
+import { HubEventBus } from "./hub-event-bus.js";
+import { bundleLambda, HANDLER_ENTRY } from "./lambda-bundle.js";
+import { driftguardNames } from "./names.js";
+import { Notifications } from "./notifications.js";
+import { ReportBucket } from "./report-bucket.js";
+import { ScanSchedule } from "./scan-schedule.js";
+import { ScannerFunction } from "./scanner-function.js";
+
+export interface HubStackProps {
+  config: Config;
+  /** Lambda entry to bundle; defaults to functions/handler.ts. Tests pass a small fixture. */
+  lambdaEntry?: string;
+}
+
+/**
+ * The hub account: report bucket, notifications, the scanner and what triggers it (schedule,
+ * and the central bus for change events). Each part is its own construct so the fan-out state
+ * machine can join as one more.
+ */
+export class HubStack extends TerraformStack {
+  readonly reports: ReportBucket;
+  readonly notifications: Notifications;
+  readonly scanner: ScannerFunction;
+  readonly schedule: ScanSchedule;
+  readonly eventBus?: HubEventBus;
+
+  constructor(scope: Construct, props: HubStackProps) {
+    const { config } = props;
+    const names = driftguardNames(config);
+    super(scope, names.hubStack);
+    configureBackend(this, config, names.hubStack);
+    accountProvider(this, "aws", { region: config.hub.region, accountId: config.hub.accountId, deployRoleArn: names.hubDeployRoleArn });
+
+    this.reports = new ReportBucket(this, "reports", {
+      bucketName: names.reportBucket,
+      retentionDays: config.hub.reportBucket.retentionDays,
+    });
+    this.notifications = new Notifications(this, "notifications", {
+      names,
+      hubAccountId: config.hub.accountId,
+      notifications: config.hub.notifications,
+    });
+    this.scanner = new ScannerFunction(this, "scanner", {
+      names,
+      lambda: config.hub.lambda,
+      bundleDir: bundleLambda({ entry: props.lambdaEntry ?? HANDLER_ENTRY, config }),
+      bucket: this.reports.bucket,
+      topic: this.notifications.topic,
+      topicKey: this.notifications.key,
+    });
+    if (config.hub.execution === "fanout") {
+      Annotations.of(this).addWarning(
+        "hub.execution is fanout, but the fan-out state machine is not part of this version; the schedule invokes the scanner directly",
+      );
+    }
+    this.schedule = new ScanSchedule(this, "schedule", { ruleName: names.scheduleRule, schedule: config.hub.schedule, fn: this.scanner.fn });
+
+    const { events } = config.defaults;
+    if (events.enabled) {
+      this.eventBus = new HubEventBus(this, "event-bus", {
+        names,
+        organizationId: config.organization.id,
+        sources: [...eventNamesBySource(events.eventNames).keys()],
+        fn: this.scanner.fn,
+      });
+    }
+
+    new TerraformOutput(this, "report_bucket", { value: this.reports.bucket.bucket });
+    new TerraformOutput(this, "topic_arn", { value: this.notifications.topic.arn });
+    new TerraformOutput(this, "scanner_role_arn", { value: this.scanner.role.arn });
+  }
+}

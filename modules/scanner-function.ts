@@ -1,0 +1,108 @@
+import { Construct } from "constructs";
+import { AssetType, Fn, TerraformAsset } from "cdktf";
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
+import { LambdaFunctionEventInvokeConfig } from "@cdktf/provider-aws/lib/lambda-function-event-invoke-config";
+import type { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
+import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
+import type { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
+import type { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
+import type { Config } from "../functions/config/schema.js";
+import { LAMBDA_HANDLER } from "./lambda-bundle.js";
+import type { DriftguardNames } from "./names.js";
+import { policyJson, serviceTrust } from "./policy.js";
+
+export interface ScannerFunctionProps {
+  names: DriftguardNames;
+  lambda: Config["hub"]["lambda"];
+  /** Directory holding index.mjs and config.json (see lambda-bundle.ts). */
+  bundleDir: string;
+  bucket: S3Bucket;
+  topic: SnsTopic;
+  topicKey: KmsKey;
+}
+
+const FOURTEEN_DAYS = 14 * 24 * 3600;
+
+/**
+ * The scanner Lambda with everything it needs to run and fail visibly: its role, its log group
+ * with retention, and a queue that receives invocations that failed.
+ */
+export class ScannerFunction extends Construct {
+  readonly fn: LambdaFunction;
+  readonly role: IamRole;
+  readonly failureQueue: SqsQueue;
+
+  constructor(scope: Construct, id: string, props: ScannerFunctionProps) {
+    super(scope, id);
+    const { names, bucket, topic, topicKey } = props;
+
+    const logGroup = new CloudwatchLogGroup(this, "logs", {
+      name: names.scannerLogGroup,
+      retentionInDays: props.lambda.logRetentionDays,
+    });
+    this.failureQueue = new SqsQueue(this, "failures", {
+      name: names.failureQueue,
+      sqsManagedSseEnabled: true,
+      messageRetentionSeconds: FOURTEEN_DAYS,
+    });
+
+    this.role = new IamRole(this, "role", {
+      name: names.scannerRole,
+      assumeRolePolicy: policyJson(this, "trust", [serviceTrust("lambda.amazonaws.com")]),
+    });
+    const permissions = new IamRolePolicy(this, "permissions", {
+      role: this.role.id,
+      name: "driftguard-scanner",
+      policy: policyJson(this, "permissions-document", [
+        // Only the spoke role, by name, in any account; each spoke's trust policy admits only this role.
+        { sid: "AssumeSpokeRoles", actions: ["sts:AssumeRole"], resources: [names.spokeRoleArnPattern] },
+        // Get: the flapping record (state/flapping.json) and the fan-out reducer read back what runs wrote.
+        { sid: "ReadWriteReports", actions: ["s3:PutObject", "s3:GetObject"], resources: [`${bucket.arn}/*`] },
+        { sid: "ListReports", actions: ["s3:ListBucket"], resources: [bucket.arn] },
+        { sid: "PublishSummaries", actions: ["sns:Publish"], resources: [topic.arn] },
+        { sid: "EncryptForTopic", actions: ["kms:GenerateDataKey*", "kms:Decrypt"], resources: [topicKey.arn] },
+        { sid: "WriteLogs", actions: ["logs:CreateLogStream", "logs:PutLogEvents"], resources: [`${logGroup.arn}:*`] },
+        { sid: "ReportFailedInvocations", actions: ["sqs:SendMessage"], resources: [this.failureQueue.arn] },
+      ]),
+    });
+
+    const asset = new TerraformAsset(this, "bundle", { path: props.bundleDir, type: AssetType.ARCHIVE });
+    this.fn = new LambdaFunction(this, "function", {
+      functionName: names.scannerFunction,
+      description: "driftguard: detects and remediates CloudFormation drift across the organization",
+      role: this.role.arn,
+      runtime: "nodejs20.x",
+      architectures: ["arm64"],
+      handler: LAMBDA_HANDLER,
+      filename: asset.path,
+      // The zip's real SHA-256, as Lambda reports it, so terraform sees no spurious code change.
+      sourceCodeHash: Fn.filebase64sha256(asset.path),
+      timeout: props.lambda.timeoutSeconds,
+      memorySize: props.lambda.memoryMb,
+      loggingConfig: { logFormat: "Text", logGroup: logGroup.name },
+      environment: {
+        variables: {
+          DRIFTGUARD_REPORT_BUCKET: bucket.bucket,
+          DRIFTGUARD_TOPIC_ARN: topic.arn,
+          POWERTOOLS_SERVICE_NAME: "driftguard",
+          POWERTOOLS_LOG_LEVEL: "INFO",
+          // The bundle ships a source map; without this flag stack traces point into index.mjs.
+          NODE_OPTIONS: "--enable-source-maps",
+        },
+      },
+    });
+
+    new LambdaFunctionEventInvokeConfig(this, "async-invocation", {
+      functionName: this.fn.functionName,
+      // No automatic retry: a retried full scan would double the API load, and the next scheduled
+      // run re-detects everything anyway. Failures land in the queue for someone to look at.
+      maximumRetryAttempts: 0,
+      destinationConfig: { onFailure: { destination: this.failureQueue.arn } },
+      // Lambda checks that the execution role may send to the destination when this is created.
+      dependsOn: [permissions],
+    });
+  }
+}

@@ -1,0 +1,131 @@
+import { AwsError } from "../protocol/types.js";
+import type { CfnStack, Tags } from "../state.js";
+import { isoNow, stacksOf, type CfnEnv } from "./env.js";
+import { validationError } from "./errors.js";
+import { generatedName, stackArn } from "./ids.js";
+import { parameterNames, provisionStack, type ContextFor } from "./provision.js";
+import { providerFor } from "./resources/registry.js";
+import { creationOrder } from "./template/dependencies.js";
+import { bindParameters, type ParameterInput } from "./template/parameters.js";
+import { parseTemplate, type Template } from "./template/parse.js";
+
+export interface CreateStackInput {
+  stackName: string;
+  templateBody: string;
+  parameters?: ParameterInput[];
+  tags?: Tags;
+  capabilities?: string[];
+  parent?: CfnStack;
+}
+
+const STACK_NAME = /^[a-zA-Z][-a-zA-Z0-9]*$/;
+
+/** IAM resource types and the property that gives each a custom name. */
+const NAMED_IAM: Record<string, string> = {
+  "AWS::IAM::Role": "RoleName",
+  "AWS::IAM::User": "UserName",
+  "AWS::IAM::Group": "GroupName",
+  "AWS::IAM::ManagedPolicy": "ManagedPolicyName",
+  "AWS::IAM::InstanceProfile": "InstanceProfileName",
+};
+
+/** CreateStack refuses IAM resources unless the caller acknowledges them, as CloudFormation does. */
+function requireCapabilities(template: Template, capabilities: string[]): void {
+  const iam = Object.values(template.Resources).filter((resource) => resource.Type.startsWith("AWS::IAM::"));
+  if (iam.length === 0) return;
+  const named = iam.some((resource) => {
+    const nameProperty = NAMED_IAM[resource.Type];
+    return nameProperty !== undefined && resource.Properties?.[nameProperty] !== undefined;
+  });
+  const needed = named ? "CAPABILITY_NAMED_IAM" : "CAPABILITY_IAM";
+  const granted = capabilities.includes("CAPABILITY_NAMED_IAM") || (!named && capabilities.includes("CAPABILITY_IAM"));
+  if (!granted) throw new AwsError("InsufficientCapabilitiesException", `Requires capabilities : [${needed}]`);
+}
+
+/** How providers reach the World and the nested-stack lifecycle for one resource of `stack`. */
+export function resourceContext(env: CfnEnv): ContextFor {
+  return (stack, resource) => ({
+    env,
+    stack,
+    logicalId: resource.logicalId,
+    resourceType: resource.type,
+    nested: {
+      create: ({ logicalId, templateBody, parameters }) =>
+        createStack(env, {
+          stackName: generatedName(stack.stackName, logicalId, env.sandbox.random, { maxLength: 128 }),
+          templateBody,
+          parameters: Object.entries(parameters).map(([ParameterKey, ParameterValue]) => ({ ParameterKey, ParameterValue })),
+          tags: stack.tags,
+          capabilities: stack.capabilities,
+          parent: stack,
+        }),
+      delete: (stackId) => {
+        const child = stacksOf(env).find((candidate) => candidate.stackId === stackId);
+        if (child) deleteStack(env, child);
+      },
+    },
+  });
+}
+
+/**
+ * CreateStack: validates the template, parameters and capabilities (errors here create nothing),
+ * then provisions synchronously, so the stack is CREATE_COMPLETE (or ROLLBACK_COMPLETE) on return.
+ */
+export function createStack(env: CfnEnv, input: CreateStackInput): CfnStack {
+  if (!STACK_NAME.test(input.stackName) || input.stackName.length > 128) {
+    throw validationError(
+      `1 validation error detected: Value '${input.stackName}' at 'stackName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z][-a-zA-Z0-9]*`,
+    );
+  }
+  const stacks = stacksOf(env);
+  if (stacks.some((stack) => stack.stackName === input.stackName && stack.status !== "DELETE_COMPLETE")) {
+    throw new AwsError("AlreadyExistsException", `Stack [${input.stackName}] already exists`);
+  }
+  const template = parseTemplate(input.templateBody);
+  const parameters = bindParameters(template, input.parameters);
+  requireCapabilities(template, input.capabilities ?? []);
+  const order = creationOrder(template, parameterNames(template));
+
+  const stack: CfnStack = {
+    stackId: stackArn(env.region, env.account.id, input.stackName, env.sandbox.random),
+    stackName: input.stackName,
+    status: "CREATE_IN_PROGRESS",
+    templateBody: input.templateBody,
+    parameters,
+    tags: { ...input.tags },
+    ...(input.parent ? { parentId: input.parent.stackId, rootId: input.parent.rootId ?? input.parent.stackId } : {}),
+    createdAt: isoNow(env),
+    ...(template.Description !== undefined ? { description: template.Description } : {}),
+    ...(input.capabilities?.length ? { capabilities: [...input.capabilities] } : {}),
+    resources: [],
+    detections: [],
+    changeSets: [],
+  };
+  stacks.push(stack);
+  provisionStack(env, stack, template, order, resourceContext(env));
+  return stack;
+}
+
+/** DeleteStack: removes the resources in reverse creation order; one that can't go leaves DELETE_FAILED. */
+export function deleteStack(env: CfnEnv, stack: CfnStack): void {
+  const contextFor = resourceContext(env);
+  const blocked: string[] = [];
+  for (const resource of [...stack.resources].reverse()) {
+    if (resource.status === "DELETE_COMPLETE") continue;
+    try {
+      providerFor(resource.type).delete(resource.physicalId, contextFor(stack, resource));
+      resource.status = "DELETE_COMPLETE";
+      resource.lastUpdated = isoNow(env);
+    } catch (error) {
+      blocked.push(`${resource.logicalId}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  if (blocked.length > 0) {
+    stack.status = "DELETE_FAILED";
+    stack.statusReason = `The following resource(s) failed to delete: [${blocked.join("; ")}].`;
+    return;
+  }
+  stack.status = "DELETE_COMPLETE";
+  stack.deletedAt = isoNow(env);
+  stack.changeSets = [];
+}

@@ -1,0 +1,17 @@
+import { iamRoleProvider } from "./iam-role.js";
+import { nestedStackProvider } from "./nested-stack.js";
+import { opaqueProvider } from "./opaque.js";
+import { s3BucketProvider } from "./s3-bucket.js";
+import { securityGroupProvider } from "./security-group.js";
+import type { ResourceProvider } from "./types.js";
+
+const PROVIDERS: Record<string, ResourceProvider> = {
+  "AWS::IAM::Role": iamRoleProvider,
+  "AWS::EC2::SecurityGroup": securityGroupProvider,
+  "AWS::S3::Bucket": s3BucketProvider,
+  "AWS::CloudFormation::Stack": nestedStackProvider,
+};
+
+export function providerFor(resourceType: string): ResourceProvider {
+  return PROVIDERS[resourceType] ?? opaqueProvider;
+}

@@ -1,0 +1,87 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Principal, World } from "../state.js";
+import { protocolError } from "./errors.js";
+import { FaultInjector } from "./faults.js";
+import type { CallContext, SandboxRuntime, ServiceDefinition } from "./types.js";
+
+/**
+ * The one path every call takes, whether it came over HTTP or from a scenario's drift list:
+ * latency, injected faults, the service's handler, then the mutation hook (CloudTrail).
+ */
+
+export interface Call {
+  service: string;
+  action: string;
+  /** The caller's account: where the call is served. */
+  accountId: string;
+  region: string;
+  params: unknown;
+  principal: Principal;
+  requestId: string;
+  sourceIp?: string;
+  userAgent?: string;
+}
+
+export type MutationObserver = (call: Call, result: unknown) => void;
+
+const READ_ONLY = /^(Get|List|Describe|Head|Lookup|Search)/;
+
+export function isReadOnly(action: string): boolean {
+  return READ_ONLY.test(action);
+}
+
+/** Faults match the account a call acts on: for AssumeRole that is the role's account, not the caller's. */
+function targetAccount(call: Call): string {
+  if (call.service === "sts" && call.action === "AssumeRole") {
+    const roleArn = (call.params as { RoleArn?: unknown } | undefined)?.RoleArn;
+    const account = typeof roleArn === "string" ? roleArn.split(":")[4] : undefined;
+    if (account) return account;
+  }
+  return call.accountId;
+}
+
+export class Dispatcher {
+  readonly faults: FaultInjector;
+  private readonly services = new Map<string, ServiceDefinition>();
+  private readonly observers: MutationObserver[] = [];
+
+  constructor(
+    readonly world: World,
+    readonly runtime: SandboxRuntime,
+    services: ServiceDefinition[],
+  ) {
+    for (const s of services) this.services.set(s.name, s);
+    this.faults = new FaultInjector(() => runtime.now());
+  }
+
+  service(name: string): ServiceDefinition | undefined {
+    return this.services.get(name);
+  }
+
+  onMutation(observer: MutationObserver): void {
+    this.observers.push(observer);
+  }
+
+  async invoke(call: Call): Promise<unknown> {
+    const service = this.services.get(call.service);
+    if (!service) throw new Error(`The sandbox has no service named ${call.service}`);
+    const handler = service.actions[call.action];
+    if (!handler) throw protocolError(service, "unknownAction");
+    if (this.runtime.latency.apiMs > 0) await sleep(this.runtime.latency.apiMs);
+    const fault = this.faults.check({ account: targetAccount(call), region: call.region, service: call.service, action: call.action }, service);
+    if (fault) throw fault;
+    const ctx: CallContext = {
+      world: this.world,
+      principal: call.principal,
+      accountId: call.accountId,
+      region: call.region,
+      service: call.service,
+      action: call.action,
+      requestId: call.requestId,
+      sandbox: this.runtime,
+    };
+    const result = await handler(call.params ?? {}, ctx);
+    if (!isReadOnly(call.action)) for (const observe of this.observers) observe(call, result);
+    return result;
+  }
+}

@@ -1,0 +1,71 @@
+import { AwsError, type ServiceDefinition } from "./types.js";
+
+/**
+ * The error codes each AWS protocol family uses for the failures the sandbox itself raises
+ * (authentication, throttling, unknown actions). Services differ here in real AWS, and SDK retry
+ * and credential-refresh logic keys off these exact codes.
+ */
+
+export type Protocol = ServiceDefinition["protocol"];
+
+export type ProtocolFailure = "missingAuth" | "unknownKey" | "badSignature" | "badToken" | "expired" | "throttling" | "unknownAction";
+
+type Table = Record<ProtocolFailure, { code: string; status: number; message: string }>;
+
+const SIGNATURE_MESSAGE =
+  "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.";
+const INVALID_TOKEN = "The security token included in the request is invalid.";
+const EXPIRED_TOKEN = "The security token included in the request is expired";
+
+const TABLES: Record<Protocol, Table> = {
+  query: {
+    missingAuth: { code: "MissingAuthenticationToken", status: 403, message: "Request is missing Authentication Token" },
+    unknownKey: { code: "InvalidClientTokenId", status: 403, message: INVALID_TOKEN },
+    badSignature: { code: "SignatureDoesNotMatch", status: 403, message: SIGNATURE_MESSAGE },
+    badToken: { code: "InvalidClientTokenId", status: 403, message: INVALID_TOKEN },
+    expired: { code: "ExpiredToken", status: 403, message: EXPIRED_TOKEN },
+    throttling: { code: "Throttling", status: 400, message: "Rate exceeded" },
+    unknownAction: { code: "InvalidAction", status: 400, message: "Could not find operation" },
+  },
+  ec2: {
+    missingAuth: { code: "MissingParameter", status: 400, message: "The request must contain the parameter AWSAccessKeyId" },
+    unknownKey: { code: "AuthFailure", status: 401, message: "AWS was not able to validate the provided access credentials" },
+    badSignature: { code: "AuthFailure", status: 401, message: "AWS was not able to validate the provided access credentials" },
+    badToken: { code: "AuthFailure", status: 401, message: "AWS was not able to validate the provided access credentials" },
+    expired: { code: "RequestExpired", status: 400, message: "Request has expired." },
+    throttling: { code: "RequestLimitExceeded", status: 503, message: "Request limit exceeded." },
+    unknownAction: { code: "InvalidAction", status: 400, message: "The action is not valid for this web service." },
+  },
+  json: {
+    missingAuth: { code: "MissingAuthenticationTokenException", status: 403, message: "Missing Authentication Token" },
+    unknownKey: { code: "UnrecognizedClientException", status: 400, message: INVALID_TOKEN },
+    badSignature: { code: "InvalidSignatureException", status: 400, message: SIGNATURE_MESSAGE },
+    badToken: { code: "UnrecognizedClientException", status: 400, message: INVALID_TOKEN },
+    expired: { code: "ExpiredTokenException", status: 400, message: EXPIRED_TOKEN },
+    throttling: { code: "ThrottlingException", status: 400, message: "Rate exceeded" },
+    unknownAction: { code: "UnknownOperationException", status: 400, message: "The requested operation is not supported" },
+  },
+  "rest-xml": {
+    missingAuth: { code: "AccessDenied", status: 403, message: "Access Denied" },
+    unknownKey: { code: "InvalidAccessKeyId", status: 403, message: "The AWS Access Key Id you provided does not exist in our records." },
+    badSignature: { code: "SignatureDoesNotMatch", status: 403, message: SIGNATURE_MESSAGE },
+    badToken: { code: "InvalidToken", status: 400, message: "The provided token is malformed or otherwise invalid." },
+    expired: { code: "ExpiredToken", status: 400, message: "The provided token has expired." },
+    throttling: { code: "SlowDown", status: 503, message: "Please reduce your request rate." },
+    unknownAction: { code: "NotImplemented", status: 501, message: "A header you provided implies functionality that is not implemented" },
+  },
+};
+
+export function protocolError(service: Pick<ServiceDefinition, "protocol" | "throttling">, failure: ProtocolFailure): AwsError {
+  const entry = failure === "throttling" && service.throttling ? { message: "Rate exceeded", ...service.throttling } : TABLES[service.protocol][failure];
+  return new AwsError(entry.code, entry.message, entry.status, entry.status < 500);
+}
+
+/** HTTP status of an error code named in a scenario fault, when the scenario does not give one. */
+export function statusOfCode(code: string): number {
+  if (/^(AccessDenied|UnauthorizedOperation|InvalidClientTokenId|SignatureDoesNotMatch|InvalidAccessKeyId)$/.test(code)) return 403;
+  if (/^(InternalFailure|InternalError|InternalErrorException|ServiceException)$/.test(code)) return 500;
+  if (/^(ServiceUnavailable|ServiceUnavailableException|SlowDown|RequestLimitExceeded)$/.test(code)) return 503;
+  if (/^NoSuch/.test(code)) return 404;
+  return 400;
+}

@@ -1,0 +1,82 @@
+import { protocolError, statusOfCode } from "./errors.js";
+import { AwsError, type ServiceDefinition } from "./types.js";
+
+/**
+ * Injected failures: a rule matches calls by target account, region, service and action (absent =
+ * any) and either always fails them with a given error code, or throttles them with a token bucket
+ * per account-region, answering excess calls with the service's real throttling error.
+ */
+
+export interface FaultRule {
+  account?: string;
+  region?: string;
+  service: string;
+  action?: string;
+  error?: string;
+  message?: string;
+  status?: number;
+  throttle?: { rps: number; burst?: number };
+}
+
+export interface FaultTarget {
+  account: string;
+  region: string;
+  service: string;
+  action: string;
+}
+
+interface Bucket {
+  tokens: number;
+  at: number;
+}
+
+export class FaultInjector {
+  private rules: FaultRule[] = [];
+  private buckets = new Map<string, Bucket>();
+
+  constructor(private readonly now: () => number) {}
+
+  setRules(rules: FaultRule[]): void {
+    this.rules = [...rules];
+    this.buckets.clear();
+  }
+
+  getRules(): FaultRule[] {
+    return [...this.rules];
+  }
+
+  /** The error this call must fail with, if any rule says so. */
+  check(target: FaultTarget, service: ServiceDefinition): AwsError | undefined {
+    for (const [index, rule] of this.rules.entries()) {
+      if (!matches(rule, target)) continue;
+      if (rule.error) {
+        return new AwsError(rule.error, rule.message ?? `Injected fault: ${rule.error}`, rule.status ?? statusOfCode(rule.error));
+      }
+      if (rule.throttle && !this.take(`${index}/${target.account}/${target.region}`, rule.throttle)) {
+        return protocolError(service, "throttling");
+      }
+    }
+    return undefined;
+  }
+
+  private take(key: string, throttle: { rps: number; burst?: number }): boolean {
+    const now = this.now();
+    const capacity = throttle.burst ?? Math.max(1, throttle.rps);
+    const bucket = this.buckets.get(key) ?? { tokens: capacity, at: now };
+    bucket.tokens = Math.min(capacity, bucket.tokens + ((now - bucket.at) / 1000) * throttle.rps);
+    bucket.at = now;
+    this.buckets.set(key, bucket);
+    if (bucket.tokens < 1) return false;
+    bucket.tokens -= 1;
+    return true;
+  }
+}
+
+function matches(rule: FaultRule, target: FaultTarget): boolean {
+  return (
+    rule.service === target.service &&
+    (rule.account === undefined || rule.account === target.account) &&
+    (rule.region === undefined || rule.region === target.region) &&
+    (rule.action === undefined || rule.action === target.action)
+  );
+}

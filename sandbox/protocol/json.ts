@@ -1,0 +1,47 @@
+import { header, type Codec } from "./codec.js";
+import { AwsError } from "./types.js";
+
+/**
+ * The awsJson1_1 protocol (Organizations, Resource Groups Tagging API, CloudTrail): POST with
+ * `X-Amz-Target: <Prefix>.<Action>` and a JSON body; errors carry `__type`. Timestamps travel as
+ * epoch seconds, which is what the SDK's JSON deserializer expects by default.
+ */
+
+const CONTENT_TYPE = "application/x-amz-json-1.1";
+
+function epochDates(value: unknown): unknown {
+  if (value instanceof Date) return value.getTime() / 1000;
+  if (Array.isArray(value)) return value.map(epochDates);
+  if (value && typeof value === "object" && !Buffer.isBuffer(value)) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, epochDates(v)]));
+  }
+  return value;
+}
+
+export const jsonCodec: Codec = {
+  decode(req) {
+    const target = header(req, "x-amz-target");
+    const action = target?.split(".").pop();
+    if (!action) throw new AwsError("UnknownOperationException", "Missing X-Amz-Target header");
+    const text = req.body.toString("utf8");
+    try {
+      return { action, params: text.trim() === "" ? {} : JSON.parse(text) };
+    } catch {
+      throw new AwsError("SerializationException", "Request body is not valid JSON");
+    }
+  },
+  encode(_service, _action, result, requestId) {
+    return {
+      status: 200,
+      headers: { "content-type": CONTENT_TYPE, "x-amzn-requestid": requestId },
+      body: JSON.stringify(epochDates(result ?? {})),
+    };
+  },
+  encodeError(_service, error, requestId) {
+    return {
+      status: error.status,
+      headers: { "content-type": CONTENT_TYPE, "x-amzn-requestid": requestId },
+      body: JSON.stringify({ __type: error.code, message: error.message }),
+    };
+  },
+};

@@ -1,0 +1,55 @@
+import * as cloudformation from "@aws-sdk/client-cloudformation";
+import * as cloudtrail from "@aws-sdk/client-cloudtrail";
+import * as ec2 from "@aws-sdk/client-ec2";
+import * as iam from "@aws-sdk/client-iam";
+import * as organizations from "@aws-sdk/client-organizations";
+import * as tagging from "@aws-sdk/client-resource-groups-tagging-api";
+import * as s3 from "@aws-sdk/client-s3";
+import * as sns from "@aws-sdk/client-sns";
+import * as sts from "@aws-sdk/client-sts";
+import { NormalizedSchema } from "@smithy/core/schema";
+
+/**
+ * The sandbox reads and writes the wire formats from the same Smithy schemas the SDK clients are
+ * generated from, so member names, EC2 query names, list member element names and timestamp
+ * formats match what the SDK (and the AWS CLI, built from the same models) expect.
+ */
+
+const MODULES: Record<string, Record<string, unknown>> = {
+  cloudformation,
+  cloudtrail,
+  ec2,
+  iam,
+  organizations,
+  tagging,
+  s3,
+  sns,
+  sts,
+};
+
+export interface OperationSchema {
+  input: NormalizedSchema;
+  output: NormalizedSchema;
+  /** REST bindings: [method, uri pattern, success status], for REST-XML operations. */
+  http?: [string, string, number];
+}
+
+const cache = new Map<string, OperationSchema | undefined>();
+
+/** The operation's schema, keyed by SigV4 signing name and action name; undefined if the SDK has no such operation. */
+export function operationSchema(service: string, action: string): OperationSchema | undefined {
+  const key = `${service}:${action}`;
+  if (cache.has(key)) return cache.get(key);
+  // Generated clients export each operation as `<Action>$ = [9, namespace, name, traits, input, output]`.
+  const op = MODULES[service]?.[`${action}$`] as [number, string, string, Record<string, unknown> | number, unknown, unknown] | undefined;
+  const schema =
+    op && op[0] === 9
+      ? {
+          input: NormalizedSchema.of(op[4] as never),
+          output: NormalizedSchema.of(op[5] as never),
+          http: typeof op[3] === "object" ? (op[3].http as OperationSchema["http"]) : undefined,
+        }
+      : undefined;
+  cache.set(key, schema);
+  return schema;
+}

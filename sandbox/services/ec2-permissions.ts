@@ -1,0 +1,109 @@
+import { createHash } from "node:crypto";
+import type { SecurityGroup, SecurityGroupRule } from "../state.js";
+import { AwsError } from "../protocol/types.js";
+import { list, optionalNumber } from "./params.js";
+
+/**
+ * Security group rules: the API's grouped IpPermission shape ⇄ the world's one-rule-per-source
+ * form, with EC2's own normalisation (protocol names, port ranges) and rule identity.
+ */
+
+export interface IpPermissionInput {
+  IpProtocol?: string;
+  FromPort?: number;
+  ToPort?: number;
+  IpRanges?: { CidrIp?: string; Description?: string }[];
+  Ipv6Ranges?: { CidrIpv6?: string; Description?: string }[];
+  PrefixListIds?: { PrefixListId?: string; Description?: string }[];
+  UserIdGroupPairs?: { GroupId?: string; UserId?: string; Description?: string }[];
+}
+
+const PROTOCOL_NAMES: Record<string, string> = { "6": "tcp", "17": "udp", "1": "icmp", all: "-1" };
+
+function normalizeProtocol(value: string | undefined): string {
+  if (value === undefined || value === "") throw new AwsError("MissingParameter", "The request must contain the parameter ipPermissions.ipProtocol");
+  const p = String(value).toLowerCase();
+  return PROTOCOL_NAMES[p] ?? p;
+}
+
+function invalidPorts(detail: string): AwsError {
+  return new AwsError("InvalidParameterValue", `Invalid value '${detail}' for portRange`);
+}
+
+/** Expands permissions into single-source rules, validating ports the way EC2 does. */
+export function rulesFromPermissions(permissions: IpPermissionInput[]): SecurityGroupRule[] {
+  return permissions.flatMap((p) => {
+    const ipProtocol = normalizeProtocol(p.IpProtocol);
+    let fromPort = optionalNumber(p.FromPort);
+    let toPort = optionalNumber(p.ToPort);
+    if (ipProtocol === "-1") {
+      fromPort = undefined;
+      toPort = undefined;
+    } else if (ipProtocol === "tcp" || ipProtocol === "udp") {
+      if (fromPort === undefined || toPort === undefined) throw invalidPorts("Must specify both from and to ports with TCP/UDP.");
+      if (fromPort < 0 || toPort > 65535 || fromPort > toPort) throw invalidPorts(`Invalid TCP/UDP port range ${fromPort}-${toPort}`);
+    }
+    const base = { ipProtocol, fromPort, toPort };
+    const rules: SecurityGroupRule[] = [
+      ...list(p.IpRanges).map((r) => ({ ...base, cidrIpv4: r.CidrIp, description: r.Description })),
+      ...list(p.Ipv6Ranges).map((r) => ({ ...base, cidrIpv6: r.CidrIpv6, description: r.Description })),
+      ...list(p.PrefixListIds).map((r) => ({ ...base, prefixListId: r.PrefixListId, description: r.Description })),
+      ...list(p.UserIdGroupPairs).map((r) => ({ ...base, referencedGroupId: r.GroupId, description: r.Description })),
+    ];
+    if (rules.length === 0) throw new AwsError("InvalidParameterValue", "The request must specify at least one source: IpRanges, Ipv6Ranges, PrefixListIds or UserIdGroupPairs");
+    return rules.map((r) => Object.fromEntries(Object.entries(r).filter(([, v]) => v !== undefined)) as unknown as SecurityGroupRule);
+  });
+}
+
+function peer(rule: SecurityGroupRule): string {
+  return rule.cidrIpv4 ?? rule.cidrIpv6 ?? rule.prefixListId ?? rule.referencedGroupId ?? "";
+}
+
+/** Two rules are the same rule when protocol, ports and source agree; descriptions do not count. */
+export function sameRule(a: SecurityGroupRule, b: SecurityGroupRule): boolean {
+  return a.ipProtocol === b.ipProtocol && a.fromPort === b.fromPort && a.toPort === b.toPort && peer(a) === peer(b);
+}
+
+export function describeRule(rule: SecurityGroupRule): string {
+  const proto = rule.ipProtocol === "-1" ? "ALL" : rule.ipProtocol.toUpperCase();
+  return `peer: ${peer(rule)}, ${proto}, from port: ${rule.fromPort ?? -1}, to port: ${rule.toPort ?? -1}, ALLOW`;
+}
+
+/** The grouped IpPermission list DescribeSecurityGroups returns: one entry per protocol and port range. */
+export function permissionsFromRules(rules: SecurityGroupRule[], ownerId: string) {
+  const groups = new Map<string, { IpProtocol: string; FromPort?: number; ToPort?: number; IpRanges: object[]; Ipv6Ranges: object[]; PrefixListIds: object[]; UserIdGroupPairs: object[] }>();
+  for (const r of rules) {
+    const key = `${r.ipProtocol}/${r.fromPort}/${r.toPort}`;
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = { IpProtocol: r.ipProtocol, FromPort: r.fromPort, ToPort: r.toPort, IpRanges: [], Ipv6Ranges: [], PrefixListIds: [], UserIdGroupPairs: [] }));
+    if (r.cidrIpv4) g.IpRanges.push({ CidrIp: r.cidrIpv4, Description: r.description });
+    if (r.cidrIpv6) g.Ipv6Ranges.push({ CidrIpv6: r.cidrIpv6, Description: r.description });
+    if (r.prefixListId) g.PrefixListIds.push({ PrefixListId: r.prefixListId, Description: r.description });
+    if (r.referencedGroupId) g.UserIdGroupPairs.push({ GroupId: r.referencedGroupId, UserId: ownerId, Description: r.description });
+  }
+  return [...groups.values()];
+}
+
+export function ruleId(group: SecurityGroup, egress: boolean, rule: SecurityGroupRule): string {
+  const digest = createHash("sha256").update(`${group.groupId}/${egress}/${rule.ipProtocol}/${rule.fromPort}/${rule.toPort}/${peer(rule)}`).digest("hex");
+  return `sgr-${digest.slice(0, 17)}`;
+}
+
+/** The SecurityGroupRule shape of DescribeSecurityGroupRules and the Authorize responses. */
+export function ruleShape(group: SecurityGroup, ownerId: string, egress: boolean, rule: SecurityGroupRule) {
+  return {
+    SecurityGroupRuleId: ruleId(group, egress, rule),
+    GroupId: group.groupId,
+    GroupOwnerId: ownerId,
+    IsEgress: egress,
+    IpProtocol: rule.ipProtocol,
+    FromPort: rule.fromPort ?? -1,
+    ToPort: rule.toPort ?? -1,
+    CidrIpv4: rule.cidrIpv4,
+    CidrIpv6: rule.cidrIpv6,
+    PrefixListId: rule.prefixListId,
+    ReferencedGroupInfo: rule.referencedGroupId ? { GroupId: rule.referencedGroupId, UserId: ownerId } : undefined,
+    Description: rule.description,
+    Tags: [],
+  };
+}

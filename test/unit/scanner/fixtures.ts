@@ -1,0 +1,138 @@
+import { CloudFormationServiceException, type StackResourceDrift, type StackSummary } from "@aws-sdk/client-cloudformation";
+import { Logger } from "@aws-lambda-powertools/logger";
+import type { Account } from "@aws-sdk/client-organizations";
+import { STSServiceException } from "@aws-sdk/client-sts";
+import { parseConfig } from "../../../functions/config/load.js";
+import type { Config } from "../../../functions/config/schema.js";
+
+/** Shapes and values as the real APIs return them (AWS CLI / API reference examples). */
+
+export const silentLogger = () => new Logger({ serviceName: "driftguard-test", logLevel: "SILENT" });
+
+export function orgAccount(id: string, name: string, state: Account["State"] = "ACTIVE"): Account {
+  return {
+    Id: id,
+    Arn: `arn:aws:organizations::111111111111:account/o-example0001/${id}`,
+    Email: `aws+${name}@example.com`,
+    Name: name,
+    Status: state === "CLOSED" || state === "PENDING_ACTIVATION" ? undefined : state,
+    State: state,
+    JoinedMethod: "INVITED",
+    JoinedTimestamp: new Date("2023-03-14T09:12:45.123Z"),
+  };
+}
+
+export function stackId(account: string, region: string, name: string): string {
+  return `arn:aws:cloudformation:${region}:${account}:stack/${name}/d0a825a0-e4cd-11ee-b9fb-061c69e99204`;
+}
+
+export function stackSummary(account: string, region: string, name: string, status: StackSummary["StackStatus"] = "CREATE_COMPLETE", parent?: string): StackSummary {
+  return {
+    StackId: stackId(account, region, name),
+    StackName: name,
+    TemplateDescription: `${name} stack`,
+    CreationTime: new Date("2024-05-01T10:00:00.000Z"),
+    LastUpdatedTime: new Date("2024-06-01T10:00:00.000Z"),
+    StackStatus: status,
+    ...(parent ? { ParentId: stackId(account, region, parent), RootId: stackId(account, region, parent) } : {}),
+    DriftInformation: { StackDriftStatus: "NOT_CHECKED" },
+  };
+}
+
+/** The AWS CLI docs' describe-stack-resource-drifts example: a Lambda function whose memory and timeout changed. */
+export function lambdaDrift(account: string, region: string, stack: string): StackResourceDrift {
+  return {
+    StackId: stackId(account, region, stack),
+    LogicalResourceId: "function",
+    PhysicalResourceId: "my-function-SEZV4XMPL4S5",
+    ResourceType: "AWS::Lambda::Function",
+    ExpectedProperties:
+      '{"Description":"Write a file to S3.","Environment":{"Variables":{"bucket":"my-stack-bucket-1vc62xmplgguf"}},"Handler":"index.handler","MemorySize":128,"Role":"arn:aws:iam::123456789012:role/my-functionRole-HIZXMPLEOM9E","Runtime":"nodejs20.x","Timeout":900,"TracingConfig":{"Mode":"Active"}}',
+    ActualProperties:
+      '{"Description":"Write a file to S3.","Environment":{"Variables":{"bucket":"my-stack-bucket-1vc62xmplgguf"}},"Handler":"index.handler","MemorySize":256,"Role":"arn:aws:iam::123456789012:role/my-functionRole-HIZXMPLEOM9E","Runtime":"nodejs20.x","Timeout":22,"TracingConfig":{"Mode":"Active"}}',
+    PropertyDifferences: [
+      { PropertyPath: "/MemorySize", ExpectedValue: "128", ActualValue: "256", DifferenceType: "NOT_EQUAL" },
+      { PropertyPath: "/Timeout", ExpectedValue: "900", ActualValue: "22", DifferenceType: "NOT_EQUAL" },
+    ],
+    StackResourceDriftStatus: "MODIFIED",
+    Timestamp: new Date("2024-10-02T05:58:47.433Z"),
+  };
+}
+
+/** An IAM role with a managed policy attached out of band. */
+export function roleDrift(account: string, region: string, stack: string): StackResourceDrift {
+  return {
+    StackId: stackId(account, region, stack),
+    LogicalResourceId: "AppRole",
+    PhysicalResourceId: `${stack}-AppRole-1R2XMPL3Q4W5E`,
+    ResourceType: "AWS::IAM::Role",
+    ExpectedProperties:
+      '{"AssumeRolePolicyDocument":{"Statement":[{"Action":"sts:AssumeRole","Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"}}],"Version":"2012-10-17"},"ManagedPolicyArns":["arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"]}',
+    ActualProperties:
+      '{"AssumeRolePolicyDocument":{"Statement":[{"Action":"sts:AssumeRole","Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"}}],"Version":"2012-10-17"},"ManagedPolicyArns":["arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole","arn:aws:iam::aws:policy/AdministratorAccess"]}',
+    PropertyDifferences: [
+      { PropertyPath: "/ManagedPolicyArns/1", ExpectedValue: "null", ActualValue: "arn:aws:iam::aws:policy/AdministratorAccess", DifferenceType: "ADD" },
+    ],
+    StackResourceDriftStatus: "MODIFIED",
+    Timestamp: new Date("2024-10-02T05:58:48.101Z"),
+  };
+}
+
+/** A queue deleted out of band: DELETED drifts carry no ActualProperties. */
+export function deletedQueueDrift(account: string, region: string, stack: string): StackResourceDrift {
+  return {
+    StackId: stackId(account, region, stack),
+    LogicalResourceId: "WorkQueue",
+    PhysicalResourceId: `https://sqs.${region}.amazonaws.com/${account}/${stack}-WorkQueue-9XMPL`,
+    ResourceType: "AWS::SQS::Queue",
+    ExpectedProperties: '{"VisibilityTimeout":60}',
+    PropertyDifferences: [],
+    StackResourceDriftStatus: "DELETED",
+    Timestamp: new Date("2024-10-02T05:58:49.000Z"),
+  };
+}
+
+export function cfnError(name: string, message: string): CloudFormationServiceException {
+  return new CloudFormationServiceException({ name, $fault: "client", $metadata: { httpStatusCode: 400, requestId: "4e1b0d2a-8b1c-4c2e-9f1d-1f2e3d4c5b6a" }, message });
+}
+
+export function detectionInProgressError(id: string): CloudFormationServiceException {
+  return cfnError("ValidationError", `Drift detection is already in progress for stack [${id}]`);
+}
+
+export function accessDenied(account: string): STSServiceException {
+  return new STSServiceException({
+    name: "AccessDenied",
+    $fault: "client",
+    $metadata: { httpStatusCode: 403, requestId: "c6104cbe-af31-11e0-8154-cbc7ccf896c7" },
+    message: `User: arn:aws:sts::111111111111:assumed-role/driftguard-hub/driftguard-scan is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::${account}:role/driftguard-spoke`,
+  });
+}
+
+export function assumeRoleOutput(account: string, expiration: Date) {
+  return {
+    Credentials: {
+      AccessKeyId: `ASIA${account}EXAMPLE`,
+      SecretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY",
+      SessionToken: "IQoJb3JpZ2luX2VjEXAMPLETOKEN",
+      Expiration: expiration,
+    },
+    AssumedRoleUser: {
+      AssumedRoleId: "AROA3XFRBF535PLBIFPI4:driftguard-run",
+      Arn: `arn:aws:sts::${account}:assumed-role/driftguard-spoke/driftguard-run`,
+    },
+  };
+}
+
+/** A config as the Lambda receives it (validated, defaults applied). */
+export function testConfig(extra = ""): Config {
+  return parseConfig(`
+version: 1
+organization: { id: o-example0001 }
+hub: { accountId: "111111111111", region: us-east-1 }
+defaults:
+  regions: [us-east-1, eu-west-1]
+  concurrency: { accounts: 2, regionsPerAccount: 2, stacksPerRegion: 2 }
+${extra}
+`);
+}
