@@ -1,3 +1,4 @@
+import { guardrailActions } from "./events/guardrails/registry.js";
 import { REMEDIATORS } from "./remediation/registry.js";
 
 /** Read-only actions the scanner needs in every spoke account-region. */
@@ -28,6 +29,6 @@ export const REVERT_DRIFT_ACTIONS = [
  * modules/ can never drift from what the Lambda calls.
  */
 export function spokeRoleActions(): string[] {
-  const all = new Set<string>([...SCAN_ACTIONS, ...REVERT_DRIFT_ACTIONS, ...REMEDIATORS.flatMap((r) => r.actions)]);
+  const all = new Set<string>([...SCAN_ACTIONS, ...REVERT_DRIFT_ACTIONS, ...REMEDIATORS.flatMap((r) => r.actions), ...guardrailActions()]);
   return [...all].sort();
 }

@@ -31,7 +31,8 @@ export function forwardingPlan(regions: readonly string[], eventNames: readonly 
   const hasGlobal = [...bySource.keys()].some((s) => GLOBAL_EVENT_SOURCES.has(s));
   const allRegions = [...new Set(hasGlobal ? [...regions, globalRegion] : regions)];
   return allRegions.flatMap((region) => {
-    const sources = [...bySource.keys()].filter((s) => !GLOBAL_EVENT_SOURCES.has(s) || region === globalRegion);
+    const scanned = regions.includes(region);
+    const sources = [...bySource.keys()].filter((s) => (GLOBAL_EVENT_SOURCES.has(s) ? region === globalRegion : scanned));
     if (sources.length === 0) return [];
     return [
       {

@@ -2,6 +2,7 @@ import type { SpokeClients } from "../aws/clients.js";
 import type { StackFilter } from "../config/schema.js";
 import type { ChangeActor } from "../core/types.js";
 import { exemptionFromTags } from "../remediation/exemption.js";
+import type { RemediationGuards } from "../remediation/guards.js";
 import { effectiveMode } from "../remediation/mode.js";
 import { firstMatchingGlob } from "../scanner/glob.js";
 import { DRIFT_DETECTABLE_STATUSES } from "../scanner/stacks.js";
@@ -20,6 +21,8 @@ export interface ActContext {
   admission: Admission;
   actor: ChangeActor;
   deps: EventDeps;
+  /** The invocation's guards, opened on first use. */
+  guards(): Promise<RemediationGuards>;
   now: Date;
 }
 
@@ -74,6 +77,7 @@ async function actOnManaged(resource: AffectedResource, clients: SpokeClients, s
     drift,
     clients,
     exemptionTagKey: ctx.deps.config.defaults.exemptionTagKey,
+    guards: await ctx.guards(),
     now: ctx.now,
   });
   return { ...checked, exemption, action, finding: true };

@@ -1,4 +1,5 @@
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
+import type { RemediationGuards } from "../remediation/guards.js";
 import { actOnResource } from "./act.js";
 import { admitChange } from "./admit.js";
 import { errorText } from "./error-text.js";
@@ -19,6 +20,18 @@ function drop(rejection: Rejection, deps: EventDeps, eventId: unknown): EventOut
   metric.addDimension("reason", rejection.reason);
   metric.addMetric("DroppedEvents", MetricUnit.Count, 1);
   return { status: "dropped", reason: rejection.reason, detail: rejection.detail };
+}
+
+/**
+ * Only this event's repairs count towards flapping; other resources' counters stay as they are.
+ * The repair is done either way, so a failed save is logged rather than losing the report.
+ */
+async function saveFlapping(guards: Promise<RemediationGuards>, deps: EventDeps): Promise<void> {
+  try {
+    await (await guards).finish({ resetScope: "none" });
+  } catch (error) {
+    deps.logger.error("flapping record not saved", { error: errorText(error) });
+  }
 }
 
 function idOf(event: unknown): unknown {
@@ -43,9 +56,11 @@ export async function handleChangeEvent(event: unknown, deps: EventDeps): Promis
     }
 
     const actor = actorFromDetail(change.detail, "event");
+    let opened: Promise<RemediationGuards> | undefined;
+    const guards = () => (opened ??= deps.openGuards());
     const results = [];
     // One at a time: events touch one resource or a few, and the calls share a throttled account.
-    for (const resource of resources) results.push(await actOnResource(resource, { change, admission, actor, deps, now: started }));
+    for (const resource of resources) results.push(await actOnResource(resource, { change, admission, actor, deps, guards, now: started }));
 
     const finishedAt = deps.now();
     const report: EventActionReport = {
@@ -63,8 +78,9 @@ export async function handleChangeEvent(event: unknown, deps: EventDeps): Promis
       latencyMs: Math.max(0, finishedAt.getTime() - Date.parse(change.detail.eventTime)),
       handlingMs: finishedAt.getTime() - started.getTime(),
     };
-    // Logged before publishing so the record survives a publishing failure.
+    // Logged before anything else can fail, so the record of what was done survives.
     deps.logger.info("event handled", { report });
+    if (opened) await saveFlapping(opened, deps);
     deps.metrics.singleMetric().addMetric("EventLatency", MetricUnit.Milliseconds, report.latencyMs);
     await deps.publish(report);
     deps.recent.add(change.changeId);

@@ -7,6 +7,9 @@ import { CLOUDTRAIL_DETAIL_TYPE } from "../config/events.js";
  * time) but the ones driftguard reads are validated, so nothing downstream trusts a raw event.
  */
 
+// The handler routes on the same detail-type.
+export { CLOUDTRAIL_DETAIL_TYPE };
+
 const sessionIssuer = z.looseObject({
   type: z.string().optional(),
   arn: z.string().optional(),

@@ -1,51 +1,25 @@
 import type { Metrics } from "@aws-lambda-powertools/metrics";
 import type { SpokeClients } from "../aws/clients.js";
-import type { EffectiveAccount } from "../config/resolve.js";
 import type { Config, Mode } from "../config/schema.js";
-import type {
-  ChangeActor,
-  ExemptionState,
-  PropertyDifference,
-  RemediationAction,
-  ResourceDrift,
-  ResourceDriftStatus,
-} from "../core/types.js";
+import type { ChangeActor, ExemptionState, PropertyDifference, RemediationAction, ResourceDriftStatus, ResourceReport } from "../core/types.js";
+import type { ResourceRemediationInput } from "../remediation/engine.js";
+import type { RemediationGuards } from "../remediation/guards.js";
 import type { Logger } from "../runtime/logger.js";
 import type { DropReason } from "./parse.js";
 import type { RecentIds } from "./recent-ids.js";
 import type { AffectedResource } from "./resolve.js";
 
-/** What the event path hands the remediation engine for one drifted, stack-managed resource. */
-export interface EventRemediationInput {
-  /** The CloudTrail event id: ties the engine's logs to the event report. */
-  runId: string;
-  account: EffectiveAccount;
-  region: string;
-  stack: { stackName: string; stackId: string; tags: Record<string, string> };
-  /** MODIFIED or DELETED. */
-  drift: ResourceDrift;
-  clients: SpokeClients;
-  exemptionTagKey: string;
-  now: Date;
-}
-
-export interface EventRemediationResult {
-  /** The resource's (or its stack's) exemption as the engine read it. */
-  exemption: ExemptionState;
-  action: RemediationAction;
-}
-
-/**
- * The engine's single-resource entry point (functions/remediation), injected so that the event
- * path shares modes, exemptions, guards and verification with the scheduled path.
- */
-export type RemediateResource = (input: EventRemediationInput) => Promise<EventRemediationResult>;
-
 export interface EventDeps {
   config: Config;
   /** SDK clients in a spoke account-region, through the spoke role. */
   clientsFor(accountId: string, region: string): Promise<SpokeClients>;
-  remediateResource: RemediateResource;
+  /** functions/remediation/engine.ts: the scheduled path's modes, exemptions, guards and verification. */
+  remediateResource(input: ResourceRemediationInput): Promise<ResourceReport>;
+  /**
+   * Blast-radius and flapping guards for one invocation (createGuards over the S3 flapping store);
+   * opened only when a stack-managed resource reaches the engine, finished with resetScope "none".
+   */
+  openGuards(): Promise<RemediationGuards>;
   /** DRIFTGUARD_MODE: replaces every account's mode (and its mode rules). */
   modeOverride?: Mode;
   /** Writes the report to S3 and notifies SNS (see publish.ts). */
@@ -91,7 +65,7 @@ export interface EventActionReport {
   actor: ChangeActor;
   results: EventResourceResult[];
   finishedAt: string;
-  /** From the API call (eventTime) to the end of driftguard's action. */
+  /** From the API call (eventTime, to the second as CloudTrail records it) to the end of the action. */
   latencyMs: number;
   /** Time spent inside the handler. */
   handlingMs: number;

@@ -1,4 +1,5 @@
 import { GetResourcesCommand, type ResourceGroupsTaggingAPIClient } from "@aws-sdk/client-resource-groups-tagging-api";
+import { partitionOf } from "../config/regions.js";
 import { tagMap, type TagMap } from "./tags.js";
 
 /**
@@ -26,12 +27,6 @@ const ARN_FORMATS: Readonly<Record<string, readonly [service: string, resource: 
   "AWS::EC2::NatGateway": ["ec2", (id) => `natgateway/${id}`],
   "AWS::EC2::Volume": ["ec2", (id) => `volume/${id}`],
 };
-
-export function partitionOf(region: string): string {
-  if (region.startsWith("cn-")) return "aws-cn";
-  if (region.startsWith("us-gov-")) return "aws-us-gov";
-  return "aws";
-}
 
 /** The resource's ARN when the physical id is one or the type's ARN format is known. */
 export function resourceArn(resourceType: string, physicalId: string, accountId: string, region: string): string | undefined {

@@ -1,7 +1,5 @@
 import type { SpokeClients } from "../aws/clients.js";
-import type { EffectiveAccount } from "../config/resolve.js";
-import type { ExemptionState, PropertyDifference, RemediationAction, ResourceDrift, ResourceReport } from "../core/types.js";
-import type { RemediationGuards } from "./guards.js";
+import type { PropertyDifference, RemediationAction, ResourceDrift } from "../core/types.js";
 
 /** What a remediator concluded; the engine turns it into a RemediationAction after verification. */
 export interface RemediatorResult {
@@ -38,33 +36,3 @@ export interface Remediator {
 }
 
 export type { RemediationAction };
-
-/**
- * The scanner → engine contract (docs/ARCHITECTURE.md, "Scanner → remediation contract"); the
- * engine's `remediateStack` implements `RemediateStack`, the scanner receives it injected.
- */
-export interface StackRemediationInput {
-  runId: string;
-  /** mode, modeRules, revertDriftStacks (the run's mode override already applied). */
-  account: EffectiveAccount;
-  region: string;
-  stack: { stackName: string; stackId: string; tags: Record<string, string> };
-  /** MODIFIED + DELETED resources of this stack. */
-  drifts: ResourceDrift[];
-  clients: SpokeClients;
-  exemptionTagKey: string;
-  /** Shared across the run: blast radius + flapping. */
-  guards: RemediationGuards;
-  now: Date;
-}
-
-export interface StackRemediationResult {
-  /** The stack's own exemption. */
-  exemption: ExemptionState;
-  /** One per input drift, with exemption + action. */
-  resources: ResourceReport[];
-  /** REVERT_DRIFT change set, when used. */
-  stackAction?: RemediationAction;
-}
-
-export type RemediateStack = (input: StackRemediationInput) => Promise<StackRemediationResult>;

@@ -46,7 +46,7 @@ function driftedResource({ account, region, stack, resource: r }: DriftedItem): 
     `- Exemption: ${exemptionText(r.exemption.kind === "none" ? stack.exemption : r.exemption)}`,
     ...(who ? [`- Changed by: ${who}`] : []),
     ...(stack.detectionStatusReason ? [`- Detection partial: ${stack.detectionStatusReason}`] : []),
-    ...r.action.steps.map((s, i) => `  ${i + 1}. \`${s}\``),
+    ...(r.action.steps.length > 0 ? ["- Steps:", ...r.action.steps.map((s, i) => `  ${i + 1}. \`${s}\``)] : []),
     "",
     differences(r.differences),
     ...(r.action.remaining?.length ? ["", "Still different after the repair:", "", differences(r.action.remaining)] : []),

@@ -25,14 +25,14 @@ function plural(n: number, word: string): string {
 
 export function summarySubject(report: RunReport): string {
   const t = report.totals;
-  const parts = [`${plural(t.stacksDrifted, "drifted stack")}`];
+  const parts = [plural(t.stacksDrifted, "drifted stack")];
   if (t.remediated > 0) parts.push(`${t.remediated} remediated`);
   if (t.planned > 0) parts.push(`${t.planned} planned`);
   if (t.manual > 0) parts.push(`${t.manual} manual`);
   if (t.failed > 0) parts.push(`${t.failed} failed`);
   if (t.errors > 0) parts.push(plural(t.errors, "error"));
-  const flag = report.incomplete ? " INCOMPLETE" : "";
-  return toSnsSubject(`driftguard ${report.mode}${flag}: ${parts.join(", ")}`);
+  // The mode is left to the message: with every count shown the subject must still fit 99 characters.
+  return toSnsSubject(`driftguard${report.incomplete ? " INCOMPLETE" : ""}: ${parts.join(", ")}`);
 }
 
 function section<T>(title: string, items: T[], line: (item: T) => string): string[] {

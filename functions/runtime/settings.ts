@@ -59,6 +59,11 @@ export function loadBundledConfig(file: string): Config {
   const result = configSchema.safeParse(data);
   if (result.success) return result.data;
   throw new ConfigError(
-    result.error.issues.map((issue) => ({ file, path: issue.path.map(String).join("."), message: issue.message })),
+    result.error.issues.map((issue) => ({
+      file,
+      // ConfigProblem's path notation: accounts[2].id
+      path: issue.path.map((k, i) => (typeof k === "number" ? `[${k}]` : i === 0 ? String(k) : `.${String(k)}`)).join(""),
+      message: issue.message,
+    })),
   );
 }

@@ -54,6 +54,11 @@ export class DeadlineReachedError extends Error {
   override readonly name = "DeadlineReached";
 }
 
+/** Thrown when a detection outlasts MAX_DETECTION_WAIT_MS; the stack is then listed as failed. */
+export class DetectionTimeoutError extends Error {
+  override readonly name = "DetectionTimeout";
+}
+
 class Waiter {
   private waitedMs = 0;
   private attempt = 0;
@@ -63,10 +68,9 @@ class Waiter {
   ) {}
 
   async next(): Promise<void> {
-    const max = this.options.maxWaitMs ?? MAX_DETECTION_WAIT_MS;
-    if (this.options.deadline.expired() || this.waitedMs >= max) {
-      throw new DeadlineReachedError(`stopped waiting for ${this.what} after ${Math.round(this.waitedMs / 1000)} s`);
-    }
+    const waited = `${Math.round(this.waitedMs / 1000)} s`;
+    if (this.options.deadline.expired()) throw new DeadlineReachedError(`stopped waiting for ${this.what} after ${waited}: the run's deadline is near`);
+    if (this.waitedMs >= (this.options.maxWaitMs ?? MAX_DETECTION_WAIT_MS)) throw new DetectionTimeoutError(`gave up waiting for ${this.what} after ${waited}`);
     const delay = backoffDelayMs(this.attempt++, this.options.random);
     this.waitedMs += delay;
     await this.options.sleep(delay);

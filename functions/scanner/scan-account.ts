@@ -1,3 +1,4 @@
+import type { StackSummary } from "@aws-sdk/client-cloudformation";
 import pLimit from "p-limit";
 import type { AwsCredentialIdentityProvider } from "@smithy/types";
 import type { SpokeClients } from "../aws/clients.js";
@@ -19,6 +20,28 @@ function destroyClients(clients: SpokeClients): void {
   for (const client of [clients.cloudformation, clients.iam, clients.ec2, clients.s3, clients.cloudtrail]) client.destroy();
 }
 
+async function scanStacks(ctx: ScanContext, account: EffectiveAccount, clients: SpokeClients, log: Logger): Promise<RegionReport> {
+  const region = clients.region;
+  let stacks: StackSummary[];
+  try {
+    stacks = await listLiveStacks(clients.cloudformation);
+  } catch (err) {
+    const error = toErrorInfo(err);
+    log.error("cannot list stacks", { error });
+    return { region, status: "failed", error, stacks: [] };
+  }
+  const plan = planStacks(stacks, account.stacks);
+  log.info("stacks planned", { targets: plan.targets.length, skipped: plan.skipped.length });
+  const limit = pLimit(ctx.config.defaults.concurrency.stacksPerRegion);
+  const scanned = await limit.map(plan.targets, async (target) => {
+    const stack = await scanStack(ctx, account, clients, target, log);
+    ctx.progress({ kind: "stack", accountId: account.id, region, stack });
+    return stack;
+  });
+  return { region, status: "scanned", stacks: [...scanned, ...plan.skipped].sort(byStackName) };
+}
+
+/** One client set per account-region, shared by all its stacks and by the engine. */
 async function scanRegion(
   ctx: ScanContext,
   account: EffectiveAccount,
@@ -27,25 +50,9 @@ async function scanRegion(
   accountLog: Logger,
 ): Promise<RegionReport> {
   if (!ctx.deadline.canStart()) return { region, status: "not-scanned", stacks: [] };
-  const log = scoped(accountLog, { region });
   const clients = ctx.deps.spokeClients(account.id, region, credentials);
   try {
-    let plan;
-    try {
-      plan = planStacks(await listLiveStacks(clients.cloudformation), account.stacks);
-    } catch (err) {
-      const error = toErrorInfo(err);
-      log.error("cannot list stacks", { error });
-      return { region, status: "failed", error, stacks: [] };
-    }
-    log.info("stacks planned", { targets: plan.targets.length, skipped: plan.skipped.length });
-    const limit = pLimit(ctx.config.defaults.concurrency.stacksPerRegion);
-    const scanned = await limit.map(plan.targets, async (target) => {
-      const stack = await scanStack(ctx, account, clients, target, log);
-      ctx.progress({ kind: "stack", accountId: account.id, region, stack });
-      return stack;
-    });
-    return { region, status: "scanned", stacks: [...scanned, ...plan.skipped].sort(byStackName) };
+    return await scanStacks(ctx, account, clients, scoped(accountLog, { region }));
   } finally {
     destroyClients(clients);
   }

@@ -2,7 +2,7 @@ import { DescribeStacksCommand, type CloudFormationClient } from "@aws-sdk/clien
 import type { SpokeClients } from "../aws/clients.js";
 import type { EffectiveAccount } from "../config/resolve.js";
 import type { ResourceDrift, StackReport } from "../core/types.js";
-import type { StackRemediationResult } from "../remediation/types.js";
+import type { StackRemediationResult } from "../remediation/engine.js";
 import { scoped, type Logger } from "../runtime/logger.js";
 import { DeadlineReachedError, detectStackDrift } from "./detect.js";
 import { toErrorInfo } from "./errors.js";

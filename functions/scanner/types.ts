@@ -8,7 +8,7 @@ import type { Config } from "../config/schema.js";
 import type { AccountReport, RegionReport, StackReport } from "../core/types.js";
 import type { FlappingStore } from "../remediation/flapping-store.js";
 import type { RemediationGuards } from "../remediation/guards.js";
-import type { RemediateStack } from "../remediation/types.js";
+import type { StackRemediationInput, StackRemediationResult } from "../remediation/engine.js";
 import type { Deadline } from "../runtime/deadline.js";
 import type { Logger } from "../runtime/logger.js";
 
@@ -21,7 +21,8 @@ export interface ScanDeps {
   sns: SNSClient;
   /** One client set per account-region; `createSpokeClients` in production. */
   spokeClients(accountId: string, region: string, credentials: AwsCredentialIdentityProvider): SpokeClients;
-  remediateStack: RemediateStack;
+  /** The remediation engine (`remediateStack` in remediation/engine.ts), injected so each side is tested alone. */
+  remediateStack(input: StackRemediationInput): Promise<StackRemediationResult>;
   /** Where the flapping guard's record lives (state/flapping.json in the report bucket). */
   flappingStore: FlappingStore;
   /** Epoch milliseconds. */

@@ -7,7 +7,8 @@ import { parameterNames, provisionStack, type ContextFor } from "./provision.js"
 import { providerFor } from "./resources/registry.js";
 import { creationOrder } from "./template/dependencies.js";
 import { bindParameters, type ParameterInput } from "./template/parameters.js";
-import { parseTemplate, type Template } from "./template/parse.js";
+import { requireCapabilities } from "./template/capabilities.js";
+import { parseTemplate } from "./template/parse.js";
 
 export interface CreateStackInput {
   stackName: string;
@@ -19,28 +20,6 @@ export interface CreateStackInput {
 }
 
 const STACK_NAME = /^[a-zA-Z][-a-zA-Z0-9]*$/;
-
-/** IAM resource types and the property that gives each a custom name. */
-const NAMED_IAM: Record<string, string> = {
-  "AWS::IAM::Role": "RoleName",
-  "AWS::IAM::User": "UserName",
-  "AWS::IAM::Group": "GroupName",
-  "AWS::IAM::ManagedPolicy": "ManagedPolicyName",
-  "AWS::IAM::InstanceProfile": "InstanceProfileName",
-};
-
-/** CreateStack refuses IAM resources unless the caller acknowledges them, as CloudFormation does. */
-function requireCapabilities(template: Template, capabilities: string[]): void {
-  const iam = Object.values(template.Resources).filter((resource) => resource.Type.startsWith("AWS::IAM::"));
-  if (iam.length === 0) return;
-  const named = iam.some((resource) => {
-    const nameProperty = NAMED_IAM[resource.Type];
-    return nameProperty !== undefined && resource.Properties?.[nameProperty] !== undefined;
-  });
-  const needed = named ? "CAPABILITY_NAMED_IAM" : "CAPABILITY_IAM";
-  const granted = capabilities.includes("CAPABILITY_NAMED_IAM") || (!named && capabilities.includes("CAPABILITY_IAM"));
-  if (!granted) throw new AwsError("InsufficientCapabilitiesException", `Requires capabilities : [${needed}]`);
-}
 
 /** How providers reach the World and the nested-stack lifecycle for one resource of `stack`. */
 export function resourceContext(env: CfnEnv): ContextFor {

@@ -15,13 +15,18 @@ export function allStacks(env: CfnEnv): CfnStack[] {
 }
 
 /** A stack by name (running stacks only) or by stack id (deleted ones too), as CloudFormation resolves StackName. */
-export function findStack(env: CfnEnv, nameOrId: string | undefined): CfnStack {
-  if (!nameOrId) throw validationError("1 validation error detected: Value null at 'stackName' failed to satisfy constraint: Member must not be null");
+export function lookupStack(env: CfnEnv, nameOrId: string): CfnStack | undefined {
   const stack = stacksOf(env).find((candidate) =>
     nameOrId.startsWith("arn:") ? candidate.stackId === nameOrId : candidate.stackName === nameOrId && candidate.status !== "DELETE_COMPLETE",
   );
+  if (stack) settleDetections(env, stack);
+  return stack;
+}
+
+export function findStack(env: CfnEnv, nameOrId: string | undefined): CfnStack {
+  if (!nameOrId) throw validationError("1 validation error detected: Value null at 'stackName' failed to satisfy constraint: Member must not be null");
+  const stack = lookupStack(env, nameOrId);
   if (!stack) throw stackNotFound(nameOrId);
-  settleDetections(env, stack);
   return stack;
 }
 

@@ -68,7 +68,10 @@ export class Dispatcher {
     const handler = service.actions[call.action];
     if (!handler) throw protocolError(service, "unknownAction");
     if (this.runtime.latency.apiMs > 0) await sleep(this.runtime.latency.apiMs);
-    const fault = this.faults.check({ account: targetAccount(call), region: call.region, service: call.service, action: call.action }, service);
+    const fault = this.faults.check(
+      { account: targetAccount(call), region: call.region, service: call.service, action: call.action, callerArn: call.principal.arn },
+      service,
+    );
     if (fault) throw fault;
     const ctx: CallContext = {
       world: this.world,

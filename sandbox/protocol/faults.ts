@@ -23,6 +23,8 @@ export interface FaultTarget {
   region: string;
   service: string;
   action: string;
+  /** Who is calling, for the message of injected access errors. */
+  callerArn: string;
 }
 
 interface Bucket {
@@ -50,7 +52,7 @@ export class FaultInjector {
     for (const [index, rule] of this.rules.entries()) {
       if (!matches(rule, target)) continue;
       if (rule.error) {
-        return new AwsError(rule.error, rule.message ?? `Injected fault: ${rule.error}`, rule.status ?? statusOfCode(rule.error));
+        return new AwsError(rule.error, rule.message ?? defaultMessage(rule.error, target), rule.status ?? statusOfCode(rule.error));
       }
       if (rule.throttle && !this.take(`${index}/${target.account}/${target.region}`, rule.throttle)) {
         return protocolError(service, "throttling");
@@ -70,6 +72,13 @@ export class FaultInjector {
     bucket.tokens -= 1;
     return true;
   }
+}
+
+function defaultMessage(code: string, target: FaultTarget): string {
+  if (/^(AccessDenied|UnauthorizedOperation)/.test(code)) {
+    return `User: ${target.callerArn} is not authorized to perform: ${target.service}:${target.action}`;
+  }
+  return `${code} (injected by the sandbox scenario)`;
 }
 
 function matches(rule: FaultRule, target: FaultTarget): boolean {

@@ -43,7 +43,7 @@ function capitalize(s: string): string {
 
 /** The inverse of the SDK's QueryShapeSerializer.getKey. */
 function memberKey(member: NormalizedSchema, memberName: string, ec2: boolean): string {
-  const traits = member.getMergedTraits();
+  const traits = member.getMergedTraits() as { ec2QueryName?: string; xmlName?: string };
   if (ec2) return traits.ec2QueryName ?? capitalize(traits.xmlName ?? memberName);
   return traits.xmlName ?? memberName;
 }

@@ -33,7 +33,8 @@ function bytes(data: SourceData): Uint8Array {
   return new Uint8Array(data);
 }
 
-class NodeSha256 implements Checksum {
+/** SHA-256 and HMAC-SHA256 over node:crypto, in the shape the SDK signer expects. */
+export class NodeSha256 implements Checksum {
   private hash: Hash | Hmac;
   constructor(private readonly secret?: SourceData) {
     this.hash = this.fresh();

@@ -75,7 +75,15 @@ function expectedInlinePolicies(value: unknown): InlinePolicy[] {
     .map((p) => ({ PolicyName: p.PolicyName as string, PolicyDocument: parsePolicyDocument(p.PolicyDocument) }));
 }
 
-async function managedPolicySteps(iam: IAMClient, roleName: string, expected: unknown): Promise<PlannedStep[]> {
+/** Steps that take permissions away, and steps that restore or grant them. */
+interface Split {
+  revoke: PlannedStep[];
+  grant: PlannedStep[];
+}
+
+const NONE: Split = { revoke: [], grant: [] };
+
+async function managedPolicySteps(iam: IAMClient, roleName: string, expected: unknown): Promise<Split> {
   const want = new Set(Array.isArray(expected) ? expected.map(String) : []);
   const have = await attachedPolicyArns(iam, roleName);
   const detach = [...have].filter((arn) => !want.has(arn)).map<PlannedStep>((arn) => ({
@@ -88,10 +96,10 @@ async function managedPolicySteps(iam: IAMClient, roleName: string, expected: un
     summary: `attach ${arn}`,
     apply: () => iam.send(new AttachRolePolicyCommand({ RoleName: roleName, PolicyArn: arn })),
   }));
-  return [...detach, ...attach];
+  return { revoke: detach, grant: attach };
 }
 
-async function inlinePolicySteps(iam: IAMClient, roleName: string, expected: unknown): Promise<PlannedStep[]> {
+async function inlinePolicySteps(iam: IAMClient, roleName: string, expected: unknown): Promise<Split> {
   const want = expectedInlinePolicies(expected);
   const wanted = new Set(want.map((p) => p.PolicyName));
   const have = await inlinePolicyNames(iam, roleName);
@@ -114,7 +122,7 @@ async function inlinePolicySteps(iam: IAMClient, roleName: string, expected: unk
         iam.send(new PutRolePolicyCommand({ RoleName: roleName, PolicyName: policy.PolicyName, PolicyDocument: JSON.stringify(policy.PolicyDocument) })),
     });
   }
-  return [...remove, ...put];
+  return { revoke: remove, grant: put };
 }
 
 function roleSettingSteps(iam: IAMClient, role: Role, expected: Record<string, unknown>): PlannedStep[] {
@@ -157,11 +165,9 @@ async function plan(drift: ResourceDrift, iam: IAMClient): Promise<PlannedStep[]
   const roleName = drift.physicalResourceId;
   const expected = drift.expected ?? {};
   const role = await getRole(iam, roleName);
-  return [
-    ...("ManagedPolicyArns" in expected ? await managedPolicySteps(iam, roleName, expected.ManagedPolicyArns) : []),
-    ...("Policies" in expected ? await inlinePolicySteps(iam, roleName, expected.Policies) : []),
-    ...roleSettingSteps(iam, role, expected),
-  ];
+  const managed = "ManagedPolicyArns" in expected ? await managedPolicySteps(iam, roleName, expected.ManagedPolicyArns) : NONE;
+  const inline = "Policies" in expected ? await inlinePolicySteps(iam, roleName, expected.Policies) : NONE;
+  return [...managed.revoke, ...inline.revoke, ...inline.grant, ...managed.grant, ...roleSettingSteps(iam, role, expected)];
 }
 
 export const iamRoleRemediator: Remediator = {

@@ -31,9 +31,9 @@ const PAB_FLAGS = ["BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "
 const asBool = (v: unknown): boolean => v === true || v === "true";
 
 /** Absent settings answer with these errors rather than an empty configuration. */
-async function orWhenMissing<T>(read: Promise<T>, missingCode: string, fallback: T): Promise<T> {
+async function orWhenMissing<T>(read: () => Promise<T>, missingCode: string, fallback: T): Promise<T> {
   try {
-    return await read;
+    return await read();
   } catch (err) {
     if (isErrorCode(err, missingCode)) return fallback;
     throw err;
@@ -66,7 +66,7 @@ async function encryptionSteps(s3: S3Client, bucket: string, expected: unknown):
   const rules = (expected as { ServerSideEncryptionConfiguration?: unknown } | undefined)?.ServerSideEncryptionConfiguration;
   const want = (Array.isArray(rules) ? rules : []).map((r) => encryptionRuleFromTemplate((r ?? {}) as Record<string, unknown>));
   const live = await orWhenMissing(
-    s3.send(new GetBucketEncryptionCommand({ Bucket: bucket })).then((o) => o.ServerSideEncryptionConfiguration?.Rules ?? []),
+    async () => (await s3.send(new GetBucketEncryptionCommand({ Bucket: bucket }))).ServerSideEncryptionConfiguration?.Rules ?? [],
     "ServerSideEncryptionConfigurationNotFoundError",
     [],
   );
@@ -85,7 +85,7 @@ async function publicAccessBlockSteps(s3: S3Client, bucket: string, expected: un
   const wantRaw = (expected ?? {}) as Record<string, unknown>;
   const want = Object.fromEntries(PAB_FLAGS.map((f) => [f, asBool(wantRaw[f])])) as Required<Pick<PublicAccessBlockConfiguration, (typeof PAB_FLAGS)[number]>>;
   const live = await orWhenMissing(
-    s3.send(new GetPublicAccessBlockCommand({ Bucket: bucket })).then((o) => o.PublicAccessBlockConfiguration ?? {}),
+    async () => (await s3.send(new GetPublicAccessBlockCommand({ Bucket: bucket }))).PublicAccessBlockConfiguration ?? {},
     "NoSuchPublicAccessBlockConfiguration",
     {} as PublicAccessBlockConfiguration,
   );
@@ -116,7 +116,7 @@ async function versioningSteps(s3: S3Client, bucket: string, expected: unknown):
 
 async function liveTags(s3: S3Client, bucket: string): Promise<TagMap> {
   return orWhenMissing(
-    s3.send(new GetBucketTaggingCommand({ Bucket: bucket })).then((o) => tagMap(o.TagSet)),
+    async () => tagMap((await s3.send(new GetBucketTaggingCommand({ Bucket: bucket }))).TagSet),
     "NoSuchTagSet",
     {},
   );

@@ -42,15 +42,7 @@ export function compareProperties(
   shapes: PropertyShapes,
 ): PropertyComparison {
   const differences: CfnPropertyDifference[] = [];
-  const view: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(expected)) {
-    const live = actual[name];
-    if (live === undefined) {
-      differences.push(removed(`/${name}`, value));
-      continue;
-    }
-    view[name] = compareValue(value, live, shapes[name], `/${name}`, "template", differences);
-  }
+  const view = compareObject(expected, actual, shapes, "", "template", differences);
   return { actual: view, differences };
 }
 

@@ -6,7 +6,10 @@ import { changeSetNotFound, validationError } from "../errors.js";
 import { changeSetArn } from "../ids.js";
 import { paginate } from "../pagination.js";
 import { allStacks, findStack } from "../stacks.js";
-import { flag, optionalText, parameterList, requiredText, tagList } from "./params.js";
+import { requireCapabilities } from "../template/capabilities.js";
+import { bindParameters, type ParameterInput } from "../template/parameters.js";
+import { parseTemplate } from "../template/parse.js";
+import { flag, list, optionalText, parameterList, requiredText, tagList } from "./params.js";
 
 const NO_CHANGES = "The submitted information didn't contain changes. Submit different information to create a change set.";
 const UPDATABLE = new Set(["CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "IMPORT_COMPLETE"]);
@@ -74,6 +77,12 @@ export const changeSetHandlers: Record<string, ActionHandler> = {
     const templateBody = optionalText(params.TemplateBody);
     if (!flag(params.UsePreviousTemplate) && templateBody !== stack.templateBody) {
       throw validationError("The sandbox emulates change sets on the stack's current template only: pass UsePreviousTemplate=true");
+    }
+    const template = parseTemplate(stack.templateBody);
+    requireCapabilities(template, list(params.Capabilities));
+    const parameters = bindParameters(template, list<ParameterInput>(params.Parameters), stack.parameters);
+    if (JSON.stringify(parameters) !== JSON.stringify(stack.parameters)) {
+      throw validationError("The sandbox emulates change sets on the stack's current parameter values only: pass UsePreviousValue=true for each");
     }
     if (!UPDATABLE.has(stack.status)) {
       throw validationError(`Stack:${stack.stackId} is in ${stack.status} state and can not be updated.`);

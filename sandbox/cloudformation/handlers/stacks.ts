@@ -5,7 +5,7 @@ import { validationError } from "../errors.js";
 import { createStack, deleteStack } from "../lifecycle.js";
 import { paginate } from "../pagination.js";
 import { templateFromUrl } from "../resources/nested-stack.js";
-import { allStacks, findStack } from "../stacks.js";
+import { allStacks, findStack, lookupStack } from "../stacks.js";
 import type { ParameterInput } from "../template/parameters.js";
 import { list, optionalText, parameterList, requiredText, tagList, tags } from "./params.js";
 
@@ -97,11 +97,8 @@ export const stackHandlers: Record<string, ActionHandler> = {
 
   DeleteStack(params, ctx) {
     const env = envOf(ctx);
-    const nameOrId = requiredText(params.StackName, "stackName");
     // Deleting a stack that doesn't exist succeeds, as in CloudFormation.
-    const stack = allStacks(env).find((candidate) =>
-      nameOrId.startsWith("arn:") ? candidate.stackId === nameOrId : candidate.stackName === nameOrId && candidate.status !== "DELETE_COMPLETE",
-    );
+    const stack = lookupStack(env, requiredText(params.StackName, "stackName"));
     if (stack && stack.status !== "DELETE_COMPLETE") deleteStack(env, stack);
     return {};
   },

@@ -6,6 +6,7 @@ import {
   objectList,
   optionalString,
   pick,
+  required,
   restoreTags,
   stringList,
   templateTags,
@@ -39,10 +40,7 @@ function liveRole(roleName: string, ctx: ResourceContext): IamRole | undefined {
 export const iamRoleProvider: ResourceProvider = {
   create(properties, ctx) {
     const { account, sandbox } = ctx.env;
-    const assumeRolePolicy = properties.AssumeRolePolicyDocument;
-    if (assumeRolePolicy === undefined) {
-      throw new Error(`Properties validation failed for resource ${ctx.logicalId} with message: #: required key [AssumeRolePolicyDocument] not found`);
-    }
+    const assumeRolePolicy = required(properties, "AssumeRolePolicyDocument", ctx.logicalId);
     const roleName =
       optionalString(properties.RoleName) ?? generatedName(ctx.stack.stackName, ctx.logicalId, sandbox.random, { maxLength: 64 });
     if (account.roles.has(roleName)) throw new Error(`Role with name ${roleName} already exists.`);

@@ -12,9 +12,10 @@ export function optionalString(value: unknown): string | undefined {
   return value === undefined || value === null ? undefined : String(value);
 }
 
-export function requiredString(properties: Record<string, unknown>, name: string, logicalId: string): string {
-  const value = optionalString(properties[name]);
-  if (value === undefined || value === "") {
+/** A property the resource type requires, failing the way CloudFormation's schema validation does. */
+export function required(properties: Record<string, unknown>, name: string, logicalId: string): unknown {
+  const value = properties[name];
+  if (value === undefined || value === null || value === "") {
     throw new Error(`Properties validation failed for resource ${logicalId} with message: #: required key [${name}] not found`);
   }
   return value;

@@ -5,7 +5,7 @@ import {
   objectList,
   optionalString,
   pick,
-  requiredString,
+  required,
   restoreTags,
   templateTags,
   userTagList,
@@ -89,7 +89,7 @@ function vpcFor(properties: Record<string, unknown>, ctx: ResourceContext): stri
 export const securityGroupProvider: ResourceProvider = {
   create(properties, ctx) {
     const { sandbox } = ctx.env;
-    const description = requiredString(properties, "GroupDescription", ctx.logicalId);
+    const description = String(required(properties, "GroupDescription", ctx.logicalId));
     const vpcId = vpcFor(properties, ctx);
     const groupName =
       optionalString(properties.GroupName) ?? generatedName(ctx.stack.stackName, ctx.logicalId, sandbox.random, { maxLength: 255 });

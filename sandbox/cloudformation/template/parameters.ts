@@ -9,14 +9,24 @@ export interface ParameterInput {
 
 /**
  * The stack's parameter values as strings (what DescribeStacks reports): the caller's values
- * over the template defaults, validated the way CreateStack validates them.
+ * over the template defaults, validated the way CreateStack validates them. On an update,
+ * `UsePreviousValue` keeps the value in `previous`; a parameter left out takes its default.
  */
-export function bindParameters(template: Template, given: ParameterInput[] | undefined): Record<string, string> {
+export function bindParameters(
+  template: Template,
+  given: ParameterInput[] | undefined,
+  previous: Record<string, string> = {},
+): Record<string, string> {
   const declared = template.Parameters ?? {};
   const values: Record<string, string> = {};
   const unknown = (given ?? []).map((p) => p.ParameterKey ?? "").filter((key) => !(key in declared));
   if (unknown.length > 0) throw validationError(`Parameters: [${unknown.join(", ")}] do not exist in the template`);
-  for (const parameter of given ?? []) values[parameter.ParameterKey!] = parameter.ParameterValue ?? "";
+  for (const parameter of given ?? []) {
+    const key = parameter.ParameterKey!;
+    const value = parameter.UsePreviousValue ? previous[key] : parameter.ParameterValue;
+    if (value === undefined) throw validationError(`Invalid input for parameter key ${key}. Cannot specify usePreviousValue as true for a parameter key not in the previous template`);
+    values[key] = value;
+  }
 
   const missing: string[] = [];
   for (const [name, declaration] of Object.entries(declared)) {

@@ -50,11 +50,20 @@ function scalarArgument(name: string, value: string): unknown {
   return dot < 0 ? [value] : [value.slice(0, dot), value.slice(dot + 1)];
 }
 
-const customTags: (ScalarTag | CollectionTag)[] = SHORT_FORMS.flatMap((name) => [
-  { tag: `!${name}`, resolve: (value: string) => ({ [longName(name)]: scalarArgument(name, value) }) },
-  { tag: `!${name}`, collection: "seq" as const, resolve: (node) => ({ [longName(name)]: node.toJSON() }) },
-  { tag: `!${name}`, collection: "map" as const, resolve: (node) => ({ [longName(name)]: node.toJSON() }) },
-]);
+function shortForm(name: string): (ScalarTag | CollectionTag)[] {
+  const collection = (kind: "seq" | "map"): CollectionTag => ({
+    tag: `!${name}`,
+    collection: kind,
+    resolve: (node) => ({ [longName(name)]: node.toJSON() }),
+  });
+  return [
+    { tag: `!${name}`, resolve: (value: string) => ({ [longName(name)]: scalarArgument(name, value) }) },
+    collection("seq"),
+    collection("map"),
+  ];
+}
+
+const customTags = SHORT_FORMS.flatMap(shortForm);
 
 /** Parses a template body as CloudFormation does: JSON when it looks like JSON, otherwise YAML. */
 export function parseTemplate(body: string): Template {

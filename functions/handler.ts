@@ -1,0 +1,100 @@
+import type { Context } from "aws-lambda";
+import { CLOUDTRAIL_DETAIL_TYPE } from "./config/events.js";
+import { MODES, type Mode } from "./config/schema.js";
+import type { ReportTotals } from "./core/types.js";
+import { handleChangeEvent } from "./events/handle.js";
+import { RecentIds } from "./events/recent-ids.js";
+import type { EventDeps } from "./events/types.js";
+import { createDeadline } from "./runtime/deadline.js";
+import { logger } from "./runtime/logger.js";
+import { newRunId } from "./runtime/run-id.js";
+import { eventDeps, loadRuntime, scanDeps, type Runtime } from "./runtime/wiring.js";
+import { runScan } from "./scanner/run.js";
+
+/** What an invocation asks for, decided from the payload alone. */
+export type Invocation =
+  | { kind: "scan"; trigger: string; modeOverride?: Mode }
+  | { kind: "change-event" }
+  | { kind: "unknown"; description: string };
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * - EventBridge rule schedule: `{"detail-type": "Scheduled Event", "source": "aws.events", …}`
+ * - direct invoke: `{"trigger": "schedule", "mode"?: "report" | "remediate"}`
+ * - CloudTrail change forwarded by the spoke's EventBridge rule: detail-type "AWS API Call via CloudTrail"
+ */
+export function classifyInvocation(event: unknown): Invocation {
+  if (!isRecord(event)) return { kind: "unknown", description: `payload is ${event === null ? "null" : typeof event}` };
+  const detailType = event["detail-type"];
+  if (detailType === "Scheduled Event" && event.source === "aws.events") return { kind: "scan", trigger: "schedule" };
+  if (detailType === CLOUDTRAIL_DETAIL_TYPE) return { kind: "change-event" };
+  if (event.trigger === "schedule") {
+    const mode = event.mode;
+    if (mode === undefined) return { kind: "scan", trigger: "schedule" };
+    if (typeof mode === "string" && (MODES as readonly string[]).includes(mode)) return { kind: "scan", trigger: "schedule", modeOverride: mode as Mode };
+    return { kind: "unknown", description: `mode ${JSON.stringify(mode)} is not one of ${MODES.join(", ")}` };
+  }
+  const keys = Object.keys(event).slice(0, 10).join(", ");
+  return { kind: "unknown", description: `no route for a payload with keys [${keys}]${typeof detailType === "string" ? ` and detail-type "${detailType}"` : ""}` };
+}
+
+/** The Lambda's answer to a scan: small, the report itself is in S3. */
+export interface ScanSummary {
+  runId: string;
+  incomplete: boolean;
+  totals: ReportTotals;
+  reportKey: string;
+  s3: boolean;
+  sns: boolean;
+}
+
+export interface Routes {
+  scan(invocation: Extract<Invocation, { kind: "scan" }>, context: Context): Promise<ScanSummary>;
+  changeEvent(event: unknown, context: Context): Promise<unknown>;
+}
+
+export function createHandler(routes: Routes) {
+  return async (event: unknown, context: Context): Promise<unknown> => {
+    logger.addContext(context);
+    const invocation = classifyInvocation(event);
+    switch (invocation.kind) {
+      case "scan":
+        return routes.scan(invocation, context);
+      case "change-event":
+        return routes.changeEvent(event, context);
+      case "unknown":
+        logger.error("unrecognised invocation", { description: invocation.description });
+        throw new Error(`driftguard: unrecognised invocation: ${invocation.description}`);
+    }
+  };
+}
+
+// Built once per container: settings, config and clients do not change between invocations, and
+// the event path's spoke clients and recent-change ids are worth keeping warm.
+let runtime: Runtime | undefined;
+let events: EventDeps | undefined;
+const currentRuntime = () => (runtime ??= loadRuntime());
+
+export const productionRoutes: Routes = {
+  async scan(invocation, context) {
+    const rt = currentRuntime();
+    const { report, publish } = await runScan(scanDeps(rt.hub, rt.settings.reportBucket, logger), {
+      config: rt.config,
+      runId: newRunId(new Date()),
+      trigger: invocation.trigger,
+      modeOverride: invocation.modeOverride ?? rt.settings.modeOverride,
+      deadline: createDeadline(context.getRemainingTimeInMillis(), Date.now),
+      publish: { bucket: rt.settings.reportBucket, topicArn: rt.settings.topicArn },
+    });
+    return { runId: report.runId, incomplete: report.incomplete, totals: report.totals, reportKey: publish.keys.json, s3: publish.s3.ok, sns: publish.sns.ok };
+  },
+  async changeEvent(event) {
+    events ??= eventDeps(currentRuntime(), logger, new RecentIds());
+    return handleChangeEvent(event, events);
+  },
+};
+
+export const handler = createHandler(productionRoutes);

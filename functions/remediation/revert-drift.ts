@@ -1,0 +1,183 @@
+import {
+  type Change,
+  type CloudFormationClient,
+  CreateChangeSetCommand,
+  DeleteChangeSetCommand,
+  DescribeChangeSetCommand,
+  type DescribeChangeSetCommandOutput,
+  DescribeStacksCommand,
+  ExecuteChangeSetCommand,
+  type Stack,
+} from "@aws-sdk/client-cloudformation";
+import type { RemediationAction, ResourceDrift } from "../core/types.js";
+import { toErrorInfo } from "../scanner/errors.js";
+import type { Reservation } from "./guards.js";
+import { type EngineTiming, pollUntil } from "./timing.js";
+
+/**
+ * Whole-stack revert with a CloudFormation drift-aware change set (DeploymentMode REVERT_DRIFT)
+ * on the stack's current template and parameter values. The change set is executed only when
+ * every change is an in-place Modify of a resource drift detection reported; anything else (a
+ * replacement, a resource that did not drift) means the revert would do more than undo drift,
+ * so the change set is deleted and a person decides.
+ */
+
+export const REVERT_BY = "revert-drift-change-set";
+
+export interface RevertDriftInput {
+  runId: string;
+  stackName: string;
+  /** The drifted resources the change set may touch. */
+  drifts: readonly ResourceDrift[];
+  cloudformation: CloudFormationClient;
+  /** Called just before executing, with the number of resources the change set repairs. */
+  reserve(count: number): Reservation;
+  timing: EngineTiming;
+}
+
+export type RevertResult =
+  /** Nothing was changed; the caller falls back to per-resource remediation. */
+  | { kind: "not-executed"; action: RemediationAction }
+  /** The change set ran; the caller verifies each resource. */
+  | { kind: "executed"; changeSetName: string; steps: string[]; stackStatus: string; statusReason?: string };
+
+const CHANGE_SET_PENDING = new Set(["CREATE_PENDING", "CREATE_IN_PROGRESS"]);
+const NO_CHANGES = /didn't contain changes|no updates are to be performed/i;
+
+/** `driftguard-revert-<runId>`, restricted to what CloudFormation accepts: [a-zA-Z][-a-zA-Z0-9]*, at most 128. */
+export function changeSetName(runId: string): string {
+  return `driftguard-revert-${runId}`.replace(/[^a-zA-Z0-9-]/g, "-").slice(0, 128);
+}
+
+function createCall(stackName: string, name: string): string {
+  return `CreateChangeSet StackName=${stackName} ChangeSetName=${name} ChangeSetType=UPDATE UsePreviousTemplate=true DeploymentMode=REVERT_DRIFT`;
+}
+
+/** Report mode: creating a change set is already a write, so the plan is only described. */
+export function planRevert(runId: string, stackName: string, drifts: readonly ResourceDrift[]): RemediationAction {
+  const name = changeSetName(runId);
+  return {
+    outcome: "planned",
+    by: REVERT_BY,
+    reason: `would create REVERT_DRIFT change set ${name} for ${drifts.length} drifted resource(s) (${drifts
+      .map((d) => d.logicalResourceId)
+      .join(", ")}) and execute it only if it modifies just those, in place`,
+    steps: [createCall(stackName, name), `ExecuteChangeSet StackName=${stackName} ChangeSetName=${name}`],
+  };
+}
+
+/** Why a change must not run, or undefined when it is an in-place fix of a drifted resource. */
+function objection(change: Change, drifted: ReadonlySet<string>): string | undefined {
+  const rc = change.ResourceChange;
+  if (change.Type !== "Resource" || rc === undefined) return `${change.Type ?? "unknown"} change`;
+  const what = `${rc.LogicalResourceId} (${rc.ResourceType})`;
+  if (!drifted.has(rc.LogicalResourceId ?? "")) return `${what}: ${rc.Action} of a resource that did not drift`;
+  if (rc.Action !== "Modify") return `${what}: ${rc.Action}, not an in-place modification`;
+  if (rc.Replacement === "True" || rc.Replacement === "Conditional") return `${what}: replacement ${rc.Replacement}`;
+  return undefined;
+}
+
+export async function revertDrift(input: RevertDriftInput): Promise<RevertResult> {
+  const { stackName, cloudformation: cfn, timing } = input;
+  const name = changeSetName(input.runId);
+  const steps: string[] = [];
+  let created = false;
+
+  const notExecuted = async (outcome: RemediationAction["outcome"], reason: string): Promise<RevertResult> => {
+    if (created) {
+      await cfn.send(new DeleteChangeSetCommand({ StackName: stackName, ChangeSetName: name }));
+      steps.push(`DeleteChangeSet StackName=${stackName} ChangeSetName=${name}`);
+    }
+    return { kind: "not-executed", action: { outcome, reason, steps, by: REVERT_BY } };
+  };
+
+  try {
+    const stack = await describeStack(cfn, stackName);
+    await cfn.send(
+      new CreateChangeSetCommand({
+        StackName: stackName,
+        ChangeSetName: name,
+        ChangeSetType: "UPDATE",
+        UsePreviousTemplate: true,
+        DeploymentMode: "REVERT_DRIFT",
+        // Without UsePreviousValue, parameters would fall back to their template defaults.
+        Parameters: (stack.Parameters ?? []).map((p) => ({ ParameterKey: p.ParameterKey, UsePreviousValue: true })),
+        Capabilities: ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"],
+        Description: `driftguard run ${input.runId}: revert drift of ${input.drifts.length} resource(s)`,
+      }),
+    );
+    created = true;
+    steps.push(createCall(stackName, name));
+
+    const { value: described, timedOut } = await pollUntil(
+      () => cfn.send(new DescribeChangeSetCommand({ StackName: stackName, ChangeSetName: name })),
+      (d) => !CHANGE_SET_PENDING.has(d.Status ?? ""),
+      timing,
+      timing.changeSetTimeoutMs,
+    );
+    if (timedOut) return await notExecuted("failed", `change set ${name} still ${described.Status} after ${timing.changeSetTimeoutMs / 1000}s`);
+    if (described.Status === "FAILED") {
+      const why = described.StatusReason ?? "no reason given";
+      return NO_CHANGES.test(why)
+        ? await notExecuted("skipped", `CloudFormation found nothing to revert: ${why}`)
+        : await notExecuted("failed", `change set ${name} failed: ${why}`);
+    }
+
+    const changes = await allChanges(cfn, stackName, name, described);
+    if (changes.length === 0) return await notExecuted("skipped", `change set ${name} contains no changes`);
+    const drifted = new Set(input.drifts.map((d) => d.logicalResourceId));
+    const objections = changes.map((c) => objection(c, drifted)).filter((o): o is string => o !== undefined);
+    if (objections.length > 0) return await notExecuted("manual", `refused to execute change set ${name}: ${objections.join("; ")}`);
+
+    const reservation = input.reserve(input.drifts.length);
+    if (!reservation.ok) return await notExecuted("skipped", reservation.reason);
+
+    await cfn.send(new ExecuteChangeSetCommand({ StackName: stackName, ChangeSetName: name }));
+    created = false;
+    steps.push(`ExecuteChangeSet StackName=${stackName} ChangeSetName=${name}`);
+  } catch (err) {
+    const e = toErrorInfo(err);
+    const reason = `${e.code}: ${e.message}`;
+    try {
+      return await notExecuted("failed", reason);
+    } catch {
+      return { kind: "not-executed", action: { outcome: "failed", reason: `${reason}; change set ${name} could not be deleted`, steps, by: REVERT_BY } };
+    }
+  }
+
+  try {
+    const { value: stack } = await pollUntil(
+      () => describeStack(cfn, stackName),
+      (s) => !(s.StackStatus ?? "").endsWith("_IN_PROGRESS"),
+      timing,
+      timing.stackUpdateTimeoutMs,
+    );
+    return {
+      kind: "executed",
+      changeSetName: name,
+      steps,
+      stackStatus: stack.StackStatus ?? "UNKNOWN",
+      ...(stack.StackStatusReason ? { statusReason: stack.StackStatusReason } : {}),
+    };
+  } catch (err) {
+    const e = toErrorInfo(err);
+    return { kind: "executed", changeSetName: name, steps, stackStatus: "UNKNOWN", statusReason: `${e.code}: ${e.message}` };
+  }
+}
+
+async function describeStack(cfn: CloudFormationClient, stackName: string): Promise<Stack> {
+  const stack = (await cfn.send(new DescribeStacksCommand({ StackName: stackName }))).Stacks?.[0];
+  if (!stack) throw new Error(`DescribeStacks returned no stack ${stackName}`);
+  return stack;
+}
+
+async function allChanges(cfn: CloudFormationClient, stackName: string, name: string, first: DescribeChangeSetCommandOutput): Promise<Change[]> {
+  const changes = [...(first.Changes ?? [])];
+  let token = first.NextToken;
+  while (token) {
+    const page = await cfn.send(new DescribeChangeSetCommand({ StackName: stackName, ChangeSetName: name, NextToken: token }));
+    changes.push(...(page.Changes ?? []));
+    token = page.NextToken;
+  }
+  return changes;
+}

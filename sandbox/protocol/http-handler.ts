@@ -1,0 +1,113 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { authenticate } from "./auth.js";
+import { unwrapAwsChunked } from "./aws-chunked.js";
+import type { Codec, WireRequest, WireResponse } from "./codec.js";
+import type { Dispatcher } from "./dispatcher.js";
+import { protocolError, type Protocol } from "./errors.js";
+import { jsonCodec } from "./json.js";
+import { checkPayloadDigests, declaredPayloadHashMismatch } from "./payload-checks.js";
+import { ec2Codec, queryCodec } from "./query.js";
+import { restXmlCodec } from "./rest-xml.js";
+import { parseAuthorization } from "./sigv4.js";
+import { AwsError, type ServiceDefinition } from "./types.js";
+
+/**
+ * HTTP in, HTTP out: reads the request, routes it by its SigV4 credential scope, authenticates,
+ * decodes it with the service's protocol codec, dispatches, and encodes the result or the error
+ * in that protocol's real envelope.
+ */
+
+const CODECS: Record<Protocol, Codec> = { query: queryCodec, ec2: ec2Codec, json: jsonCodec, "rest-xml": restXmlCodec };
+
+function parseQuery(search: string): Record<string, string | string[]> {
+  const query: Record<string, string | string[]> = {};
+  for (const pair of search.split("&")) {
+    if (pair === "") continue;
+    const eq = pair.indexOf("=");
+    const key = decodeURIComponent(eq < 0 ? pair : pair.slice(0, eq));
+    const value = eq < 0 ? "" : decodeURIComponent(pair.slice(eq + 1));
+    const prev = query[key];
+    query[key] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];
+  }
+  return query;
+}
+
+async function readWire(req: IncomingMessage): Promise<WireRequest> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  const url = req.url ?? "/";
+  const q = url.indexOf("?");
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(",") : value;
+  }
+  return {
+    method: req.method ?? "GET",
+    path: q < 0 ? url : url.slice(0, q),
+    query: q < 0 ? {} : parseQuery(url.slice(q + 1)),
+    headers,
+    body: Buffer.concat(chunks),
+  };
+}
+
+/** Unsigned requests carry no scope; answer them in the envelope their shape suggests. */
+function guessService(req: WireRequest): ServiceDefinition {
+  const protocol: Protocol = req.headers["x-amz-target"] ? "json" : req.method === "POST" ? "query" : "rest-xml";
+  return { name: "unknown", protocol, actions: {} };
+}
+
+async function respond(dispatcher: Dispatcher, req: WireRequest, requestId: string, sourceIp: string): Promise<WireResponse> {
+  const auth = parseAuthorization(req.headers.authorization);
+  const service = auth ? dispatcher.service(auth.service) : undefined;
+  const target = service ?? guessService(req);
+  const codec = CODECS[target.protocol];
+  try {
+    if (!auth) throw protocolError(target, "missingAuth");
+    if (!service) throw new AwsError("UnknownService", `The sandbox does not emulate the ${auth.service} service`);
+    const principal = await authenticate(req, auth, service, dispatcher.world, dispatcher.runtime.now());
+    if (declaredPayloadHashMismatch(req)) {
+      throw service.protocol === "rest-xml"
+        ? new AwsError("XAmzContentSHA256Mismatch", "The provided 'x-amz-content-sha256' header does not match what was computed.")
+        : protocolError(service, "badSignature");
+    }
+    let wire = req;
+    if (service.protocol === "rest-xml") {
+      wire = unwrapAwsChunked(req);
+      checkPayloadDigests(wire);
+    }
+    const { action, params } = codec.decode(wire, service);
+    const result = await dispatcher.invoke({
+      service: service.name,
+      action,
+      accountId: principal.accountId,
+      region: auth.region,
+      params,
+      principal,
+      requestId,
+      sourceIp,
+      userAgent: req.headers["user-agent"],
+    });
+    return codec.encode(service, action, result, requestId);
+  } catch (err) {
+    const error = err instanceof AwsError ? err : new AwsError("InternalFailure", `sandbox error: ${(err as Error).stack ?? String(err)}`, 500, false);
+    return codec.encodeError(target, error, requestId, req);
+  }
+}
+
+export function createRequestHandler(dispatcher: Dispatcher, newRequestId: () => string) {
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    const requestId = newRequestId();
+    readWire(req)
+      .then((wire) => respond(dispatcher, wire, requestId, req.socket.remoteAddress ?? "127.0.0.1").then((out) => ({ wire, out })))
+      .then(({ wire, out }) => {
+        const body = typeof out.body === "string" ? Buffer.from(out.body, "utf8") : out.body;
+        const headers = { "content-length": String(body.length), ...out.headers };
+        res.writeHead(out.status, headers);
+        res.end(wire.method === "HEAD" ? undefined : body);
+      })
+      .catch((err: unknown) => {
+        res.writeHead(500, { "content-type": "text/plain", "x-amzn-requestid": requestId });
+        res.end(`sandbox error: ${String(err)}`);
+      });
+  };
+}

@@ -1,0 +1,196 @@
+import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { LineCounter, parseDocument, type Document } from "yaml";
+import { z } from "zod";
+import { ConfigError, type ConfigProblem } from "../functions/config/load.js";
+import { isKnownRegion, KNOWN_REGIONS } from "../functions/config/regions.js";
+import { didYouMean } from "../functions/config/suggest.js";
+import { SERVICES } from "./services/index.js";
+
+/**
+ * Scenario files: the organization the sandbox emulates, the stacks it deploys, the out-of-band
+ * changes ("drift") it then makes through the same API handlers, and injected faults and latency.
+ * Errors name the file, YAML path and line, like accounts.yaml errors do.
+ */
+
+export const DEFAULT_SCENARIO = fileURLToPath(new URL("./scenarios/demo.yaml", import.meta.url));
+
+const accountId = z
+  .string({ error: 'must be a 12-digit account id in quotes, e.g. "222222222222"' })
+  .regex(/^\d{12}$/, { error: 'must be exactly 12 digits, quoted, e.g. "222222222222"' });
+
+const region = z
+  .string({ error: "must be a region name such as us-east-1" })
+  .refine(isKnownRegion, { error: `is not a known AWS region; use one of ${KNOWN_REGIONS.join(", ")}` });
+
+const serviceNames = SERVICES.map((s) => s.name);
+const service = z.string().refine((s) => serviceNames.includes(s), { error: `must be one of the emulated services: ${serviceNames.join(", ")}` });
+
+const tags = z.record(z.string(), z.string(), { error: "must be a mapping of tag keys to string values" });
+
+const organization = z
+  .object({
+    managementAccount: accountId,
+    /** Defaults to accounts.yaml's organization.id, so the spoke roles' aws:PrincipalOrgID condition holds. */
+    id: z.string().regex(/^o-[a-z0-9]{10,32}$/, { error: 'must be an Organizations id such as "o-a1b2c3d4e5"' }).optional(),
+    /** Accounts allowed to list the organization besides the management account (the hub is added by default). */
+    delegatedAdministrators: z.array(accountId).default([]),
+  })
+  .strict();
+
+const account = z
+  .object({
+    id: accountId,
+    name: z.string().min(1, { error: "must be the account's name" }),
+    status: z.enum(["ACTIVE", "SUSPENDED", "PENDING_CLOSURE", "CLOSED"], { error: "must be ACTIVE, SUSPENDED, PENDING_CLOSURE or CLOSED" }).default("ACTIVE"),
+    email: z.email({ error: "must be an email address" }).optional(),
+  })
+  .strict();
+
+const stack = z
+  .object({
+    account: accountId,
+    region,
+    name: z.string().regex(/^[a-zA-Z][-a-zA-Z0-9]{0,127}$/, { error: "must be a CloudFormation stack name: a letter, then letters, digits and dashes" }),
+    tags: tags.default({}),
+    /** Path to the template, relative to the scenario file. */
+    template: z.string().min(1).optional(),
+    /** The template itself, for scenarios built in code. */
+    templateBody: z.string().min(1).optional(),
+    parameters: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String)).default({}),
+  })
+  .strict()
+  .refine((s) => (s.template === undefined) !== (s.templateBody === undefined), { error: "needs exactly one of `template` (a file path) or `templateBody`" });
+
+const drift = z
+  .object({
+    account: accountId,
+    region: region.default("us-east-1"),
+    service,
+    action: z.string().regex(/^[A-Z][A-Za-z0-9]+$/, { error: "must be an API action name such as AttachRolePolicy" }),
+    /** The API's own parameter names; `${physical:<stack>/<LogicalId>}` is replaced by that resource's physical id. */
+    params: z.record(z.string(), z.unknown()).default({}),
+    /** Who makes the change (an IAM user, root or assumed-role ARN); the account's root by default. */
+    as: z.string().regex(/^arn:aws:(iam|sts)::\d{12}:/, { error: "must be an IAM user, root or assumed-role ARN" }).optional(),
+  })
+  .strict()
+  .superRefine((d, ctx) => {
+    const actions = Object.keys(SERVICES.find((svc) => svc.name === d.service)?.actions ?? {});
+    if (!actions.includes(d.action)) {
+      ctx.addIssue({ code: "custom", path: ["action"], message: `is not an action the sandbox's ${d.service} implements${didYouMean(d.action, actions)}` });
+    }
+  });
+
+const fault = z
+  .object({
+    account: accountId.optional(),
+    region: region.optional(),
+    service,
+    action: z.string().optional(),
+    error: z.string().regex(/^[A-Za-z][\w.]*$/, { error: "must be an AWS error code such as AccessDenied" }).optional(),
+    message: z.string().optional(),
+    status: z.number().int().min(400).max(599).optional(),
+    throttle: z.object({ rps: z.number().positive(), burst: z.number().int().positive().optional() }).strict().optional(),
+  })
+  .strict()
+  .refine((f) => (f.error === undefined) !== (f.throttle === undefined), { error: "needs exactly one of `error: <Code>` or `throttle: { rps: N }`" });
+
+const latency = z
+  .object({
+    apiMs: z.number().min(0).default(0),
+    detectionMs: z.tuple([z.number().min(0), z.number().min(0)]).default([200, 1500]),
+  })
+  .strict()
+  .refine((l) => l.detectionMs[0] <= l.detectionMs[1], { error: "detectionMs must be [min, max] with min <= max" });
+
+export const scenarioSchema = z
+  .object({
+    organization,
+    accounts: z.array(account).default([]),
+    stacks: z.array(stack).default([]),
+    drift: z.array(drift).default([]),
+    faults: z.array(fault).default([]),
+    latency: latency.prefault({}),
+    seed: z.number().int().default(1),
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    const ids = s.accounts.map((a) => a.id);
+    ids.forEach((id, i) => {
+      if (ids.indexOf(id) !== i) ctx.addIssue({ code: "custom", path: ["accounts", i, "id"], message: `duplicates accounts[${ids.indexOf(id)}].id; list each account once` });
+    });
+  });
+
+export type Scenario = z.infer<typeof scenarioSchema>;
+export type ScenarioInput = z.input<typeof scenarioSchema>;
+export type ScenarioStack = Scenario["stacks"][number];
+export type ScenarioDrift = Scenario["drift"][number];
+
+/** A validated scenario and where its relative template paths resolve from. */
+export interface LoadedScenario extends Scenario {
+  file?: string;
+  dir: string;
+}
+
+function yamlPath(path: ReadonlyArray<PropertyKey>): string {
+  return path.map((k, i) => (typeof k === "number" ? `[${k}]` : i === 0 ? String(k) : `.${String(k)}`)).join("");
+}
+
+function problemsOf(error: z.ZodError, file: string, doc?: Document, lines?: LineCounter): ConfigProblem[] {
+  return error.issues.map((issue) => {
+    let path = issue.path;
+    if (issue.code === "unrecognized_keys") path = [...path, issue.keys[0]!];
+    // A missing field has no node: point at the closest ancestor that exists.
+    let node: unknown;
+    for (let depth = path.length; doc && depth >= 0 && !(node as { range?: unknown })?.range; depth--) node = doc.getIn(path.slice(0, depth), true);
+    const offset = (node as { range?: [number] } | undefined)?.range?.[0];
+    const pos = offset === undefined || !lines ? undefined : lines.linePos(offset);
+    const value = doc?.getIn(issue.path);
+    const message =
+      issue.code === "unrecognized_keys"
+        ? `has unknown field(s) ${issue.keys.map((k) => `\`${k}\``).join(", ")}; see sandbox/scenarios/demo.yaml for the fields a scenario may use`
+        : issue.message;
+    return {
+      file,
+      path: yamlPath(issue.path),
+      line: pos?.line,
+      column: pos?.col,
+      value: value !== null && typeof value === "object" ? undefined : value,
+      message,
+    };
+  });
+}
+
+export function parseScenario(text: string, file: string): LoadedScenario {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      doc.errors.map((e) => {
+        const pos = lines.linePos(e.pos[0]);
+        return { file, path: "", line: pos.line, column: pos.col, message: `is not valid YAML: ${e.message.split("\n")[0]}` };
+      }),
+    );
+  }
+  const result = scenarioSchema.safeParse(doc.toJS());
+  if (!result.success) throw new ConfigError(problemsOf(result.error, file, doc, lines));
+  return { ...result.data, file, dir: dirname(resolve(file)) };
+}
+
+export function loadScenario(file: string): LoadedScenario {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    throw new ConfigError([{ file, path: "", message: `cannot be read (${(err as Error).message}); pass --scenario with the path of a scenario file such as sandbox/scenarios/demo.yaml` }]);
+  }
+  return parseScenario(text, file);
+}
+
+/** Validates a scenario built in code; relative template paths resolve from `dir`. */
+export function scenarioFromObject(input: ScenarioInput, dir = process.cwd()): LoadedScenario {
+  const result = scenarioSchema.safeParse(input);
+  if (!result.success) throw new ConfigError(problemsOf(result.error, "(scenario object)"));
+  return { ...result.data, dir };
+}

@@ -1,0 +1,136 @@
+import { randomUUID } from "node:crypto";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { loadConfig } from "../functions/config/load.js";
+import type { Config } from "../functions/config/schema.js";
+import { Dispatcher } from "./protocol/dispatcher.js";
+import type { FaultRule } from "./protocol/faults.js";
+import { createRequestHandler } from "./protocol/http-handler.js";
+import type { SandboxRuntime } from "./protocol/types.js";
+import { DEFAULT_SCENARIO, loadScenario, scenarioFromObject, type LoadedScenario, type ScenarioInput } from "./scenario.js";
+import { recordCall, type CloudTrailBridgeEvent } from "./services/cloudtrail-record.js";
+import { SERVICES } from "./services/index.js";
+import { adminPrincipal } from "./services/principals.js";
+import type { Principal, World } from "./state.js";
+import { createWorld, provisionScenario, type HubResources } from "./world.js";
+
+/**
+ * Starts the emulator: builds the world from a scenario and accounts.yaml, deploys the scenario's
+ * stacks and drift, then serves the AWS wire protocols on 127.0.0.1. Faults and API latency apply
+ * only once setup is done, so a scenario's own setup is never throttled.
+ */
+
+export interface SandboxOptions {
+  /** Scenario file; sandbox/scenarios/demo.yaml when neither this nor `scenario` is given. */
+  scenarioFile?: string;
+  /** A scenario built in code (validated like a file; template paths resolve from the cwd). */
+  scenario?: ScenarioInput;
+  /** accounts.yaml to derive the hub and spoke setup from; ./accounts.yaml by default. */
+  accountsFile?: string;
+  /** An already loaded config, instead of `accountsFile`. */
+  config?: Config;
+  /** 0 (the default) picks a free port. */
+  port?: number;
+  /** Overrides the scenario's latency. */
+  latency?: Partial<SandboxRuntime["latency"]>;
+  /** Overrides the scenario's seed. */
+  seed?: number;
+}
+
+export interface SandboxCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
+
+export interface Sandbox {
+  /** e.g. http://127.0.0.1:43123 — give it to SDK clients as `endpoint` (or AWS_ENDPOINT_URL). */
+  endpoint: string;
+  port: number;
+  world: World;
+  runtime: SandboxRuntime;
+  scenario: LoadedScenario;
+  hub: HubResources;
+  /** The hub scanner role's session: arn:aws:sts::<hub>:assumed-role/driftguard-scanner/sandbox. */
+  hubCredentials: SandboxCredentials;
+  /** Static credentials of an account's root user (AKIA<account>ADMN). */
+  adminCredentials(accountId: string): SandboxCredentials;
+  /** Calls an action in-process, through latency, faults and CloudTrail like an HTTP call; the account's root by default. */
+  dispatch(accountId: string, region: string, service: string, action: string, params: unknown, principal?: Principal): Promise<unknown>;
+  setFaults(rules: FaultRule[]): void;
+  setLatency(latency: Partial<SandboxRuntime["latency"]>): void;
+  /** Receives an EventBridge "AWS API Call via CloudTrail" event for every successful mutating call; returns an unsubscribe function. */
+  onEvent(listener: (event: CloudTrailBridgeEvent) => void): () => void;
+  close(): Promise<void>;
+}
+
+/** mulberry32: small, fast and good enough to make ids and timings repeatable. */
+function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function credentialsOf(p: Principal): SandboxCredentials {
+  return { accessKeyId: p.accessKeyId, secretAccessKey: p.secretAccessKey, ...(p.sessionToken ? { sessionToken: p.sessionToken } : {}) };
+}
+
+export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
+  const scenario = opts.scenario ? scenarioFromObject(opts.scenario) : loadScenario(opts.scenarioFile ?? DEFAULT_SCENARIO);
+  const config = opts.config ?? loadConfig(opts.accountsFile ?? "accounts.yaml");
+  const latency = { ...scenario.latency, ...opts.latency };
+  const runtime: SandboxRuntime = { latency: { apiMs: 0, detectionMs: latency.detectionMs }, now: () => Date.now(), random: seededRandom(opts.seed ?? scenario.seed) };
+  const { world, hub } = createWorld(scenario, config, runtime.random, runtime.now());
+
+  const dispatcher = new Dispatcher(world, runtime, SERVICES);
+  const listeners = new Set<(event: CloudTrailBridgeEvent) => void>();
+  dispatcher.onMutation((call, result) => {
+    const event = recordCall(world, call, result, runtime.now(), runtime.random);
+    // EventBridge delivers asynchronously: a listener never runs inside the API call it observes.
+    for (const listener of listeners) setImmediate(() => listener(event));
+  });
+  const dispatch: Sandbox["dispatch"] = (accountId, region, service, action, params, principal) =>
+    dispatcher.invoke({ service, action, accountId, region, params, principal: principal ?? adminPrincipal(world, accountId), requestId: randomUUID() });
+
+  await provisionScenario(scenario, world, dispatch);
+  dispatcher.faults.setRules(scenario.faults);
+  runtime.latency.apiMs = latency.apiMs;
+
+  const server = createServer(createRequestHandler(dispatcher, randomUUID));
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port ?? 0, "127.0.0.1", () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    port,
+    world,
+    runtime,
+    scenario,
+    hub,
+    hubCredentials: credentialsOf(hub.principal),
+    adminCredentials: (accountId) => {
+      if (!world.accounts.has(accountId)) throw new Error(`${accountId} is not an account of the sandbox organization`);
+      return credentialsOf(adminPrincipal(world, accountId));
+    },
+    dispatch,
+    setFaults: (rules) => dispatcher.faults.setRules(rules),
+    setLatency: (l) => Object.assign(runtime.latency, l),
+    onEvent: (listener) => {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((err) => (err ? reject(err) : resolve()));
+      }),
+  };
+}

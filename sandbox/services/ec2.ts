@@ -1,0 +1,398 @@
+import { createHash } from "node:crypto";
+import type { AccountState, Instance, RegionState, SecurityGroup, Tags, Vpc } from "../state.js";
+import { regionOf } from "../state.js";
+import { AwsError, type CallContext, type ServiceDefinition } from "../protocol/types.js";
+import { type FilterInput, matchesFilters } from "./ec2-filters.js";
+import { describeRule, type IpPermissionInput, permissionsFromRules, ruleShape, rulesFromPermissions, sameRule } from "./ec2-permissions.js";
+import { ec2Id } from "./ids.js";
+import { list, optionalNumber, required } from "./params.js";
+import { paginate } from "./paging.js";
+import { fromTagList, toTagList, type TagEntry } from "./tags.js";
+
+/**
+ * EC2: VPCs (every account-region has its default VPC and its "default" group), security groups
+ * and their rules, tags, and just enough of instances for tag guardrails. Handlers take and
+ * return the SDK's shapes; the EC2 query codec renders the lowerCamel wire names.
+ */
+
+type Ctx = CallContext;
+
+function missing(name: string): () => AwsError {
+  return () => new AwsError("MissingParameter", `The request must contain the parameter ${name}`);
+}
+
+function stableHex(seed: string): string {
+  return createHash("sha256").update(seed).digest("hex").slice(0, 17);
+}
+
+/** The account-region's default VPC, created on first use with its "default" security group. */
+export function ensureDefaultVpc(account: AccountState, regionName: string): Vpc {
+  const region = regionOf(account, regionName);
+  const existing = [...region.vpcs.values()].find((v) => v.isDefault);
+  if (existing) return existing;
+  // Derived ids, not random ones: touching a region must not shift the seeded sequence of other ids.
+  const vpc: Vpc = { vpcId: `vpc-${stableHex(`${account.id}/${regionName}/vpc`)}`, cidrBlock: "172.31.0.0/16", isDefault: true, tags: {} };
+  region.vpcs.set(vpc.vpcId, vpc);
+  const groupId = `sg-${stableHex(`${account.id}/${regionName}/default-sg`)}`;
+  region.securityGroups.set(groupId, {
+    groupId,
+    groupName: "default",
+    description: "default VPC security group",
+    vpcId: vpc.vpcId,
+    ingress: [{ ipProtocol: "-1", referencedGroupId: groupId }],
+    egress: [{ ipProtocol: "-1", cidrIpv4: "0.0.0.0/0" }],
+    tags: {},
+  });
+  return vpc;
+}
+
+function regionState(ctx: Ctx): RegionState {
+  const account = ctx.world.accounts.get(ctx.accountId);
+  if (!account) throw new AwsError("AuthFailure", "AWS was not able to validate the provided access credentials", 401);
+  ensureDefaultVpc(account, ctx.region);
+  return regionOf(account, ctx.region);
+}
+
+function groupNotFound(idOrName: string): AwsError {
+  return new AwsError("InvalidGroup.NotFound", `The security group '${idOrName}' does not exist`);
+}
+
+function groupOf(ctx: Ctx, params: { GroupId?: string; GroupName?: string }): SecurityGroup {
+  const region = regionState(ctx);
+  if (params.GroupId) {
+    const group = region.securityGroups.get(params.GroupId);
+    if (!group) throw groupNotFound(params.GroupId);
+    return group;
+  }
+  const name = required(params.GroupName, missing("GroupId"));
+  const defaultVpc = [...region.vpcs.values()].find((v) => v.isDefault)!;
+  const group = [...region.securityGroups.values()].find((g) => g.groupName === name && g.vpcId === defaultVpc.vpcId);
+  if (!group) throw new AwsError("InvalidGroup.NotFound", `The security group '${name}' does not exist in default VPC '${defaultVpc.vpcId}'`);
+  return group;
+}
+
+interface TagSpecification {
+  ResourceType?: string;
+  Tags?: TagEntry[];
+}
+
+function tagsFor(specs: TagSpecification[] | undefined, resourceType: string): Tags {
+  return fromTagList(list(specs).filter((s) => s.ResourceType === resourceType).flatMap((s) => list(s.Tags)));
+}
+
+function sgArn(ctx: Ctx, groupId: string): string {
+  return `arn:aws:ec2:${ctx.region}:${ctx.accountId}:security-group/${groupId}`;
+}
+
+function groupShape(ctx: Ctx, g: SecurityGroup) {
+  return {
+    GroupId: g.groupId,
+    GroupName: g.groupName,
+    Description: g.description,
+    VpcId: g.vpcId,
+    OwnerId: ctx.accountId,
+    SecurityGroupArn: sgArn(ctx, g.groupId),
+    IpPermissions: permissionsFromRules(g.ingress, ctx.accountId),
+    IpPermissionsEgress: permissionsFromRules(g.egress, ctx.accountId),
+    Tags: toTagList(g.tags),
+  };
+}
+
+/** Puts a new security group in the account-region (CreateSecurityGroup and stack provisioning use it). */
+export function putSecurityGroup(
+  region: RegionState,
+  random: () => number,
+  spec: { groupName: string; description: string; vpcId: string; tags?: Tags },
+): SecurityGroup {
+  if ([...region.securityGroups.values()].some((g) => g.groupName === spec.groupName && g.vpcId === spec.vpcId)) {
+    throw new AwsError("InvalidGroup.Duplicate", `The security group '${spec.groupName}' already exists for VPC '${spec.vpcId}'`);
+  }
+  const group: SecurityGroup = {
+    groupId: ec2Id(random, "sg"),
+    groupName: spec.groupName,
+    description: spec.description,
+    vpcId: spec.vpcId,
+    ingress: [],
+    egress: [{ ipProtocol: "-1", cidrIpv4: "0.0.0.0/0" }],
+    tags: { ...(spec.tags ?? {}) },
+  };
+  region.securityGroups.set(group.groupId, group);
+  return group;
+}
+
+function createSecurityGroup(params: { GroupName?: string; Description?: string; VpcId?: string; TagSpecifications?: TagSpecification[] }, ctx: Ctx) {
+  const region = regionState(ctx);
+  const groupName = required(params.GroupName, missing("GroupName"));
+  const description = required(params.Description, missing("GroupDescription"));
+  if (groupName.startsWith("sg-")) throw new AwsError("InvalidParameterValue", "Group names may not be in the format sg-*.");
+  const vpcId = params.VpcId ?? [...region.vpcs.values()].find((v) => v.isDefault)!.vpcId;
+  if (!region.vpcs.has(vpcId)) throw new AwsError("InvalidVpcID.NotFound", `The vpc ID '${vpcId}' does not exist`);
+  const group = putSecurityGroup(region, ctx.sandbox.random, { groupName, description, vpcId, tags: tagsFor(params.TagSpecifications, "security-group") });
+  return { GroupId: group.groupId, Tags: toTagList(group.tags), SecurityGroupArn: sgArn(ctx, group.groupId) };
+}
+
+function deleteSecurityGroup(params: { GroupId?: string; GroupName?: string }, ctx: Ctx) {
+  const region = regionState(ctx);
+  const group = groupOf(ctx, params);
+  if (group.groupName === "default") {
+    throw new AwsError("CannotDelete", `the specified group: "${group.groupId}" name: "default" cannot be deleted by a user`);
+  }
+  const referenced = [...region.securityGroups.values()].some(
+    (g) => g !== group && [...g.ingress, ...g.egress].some((r) => r.referencedGroupId === group.groupId),
+  );
+  if (referenced) throw new AwsError("DependencyViolation", `resource ${group.groupId} has a dependent object`);
+  region.securityGroups.delete(group.groupId);
+  return { Return: true, GroupId: group.groupId };
+}
+
+function describeSecurityGroups(params: { GroupIds?: string[]; GroupNames?: string[]; Filters?: FilterInput[]; NextToken?: string; MaxResults?: number }, ctx: Ctx) {
+  const region = regionState(ctx);
+  for (const id of list(params.GroupIds)) if (!region.securityGroups.has(id)) throw groupNotFound(id);
+  const ids = list(params.GroupIds);
+  const names = list(params.GroupNames);
+  const groups = [...region.securityGroups.values()].filter(
+    (g) =>
+      (ids.length === 0 || ids.includes(g.groupId)) &&
+      (names.length === 0 || names.includes(g.groupName)) &&
+      matchesFilters(params.Filters, { "group-id": g.groupId, "group-name": g.groupName, "vpc-id": g.vpcId, description: g.description, "owner-id": ctx.accountId }, g.tags),
+  );
+  const page = paginate(groups, params.NextToken, optionalNumber(params.MaxResults) ?? 1000, () => new AwsError("InvalidParameterValue", "Invalid NextToken"));
+  return { SecurityGroups: page.items.map((g) => groupShape(ctx, g)), NextToken: page.next };
+}
+
+function describeSecurityGroupRules(params: { SecurityGroupRuleIds?: string[]; Filters?: FilterInput[]; NextToken?: string; MaxResults?: number }, ctx: Ctx) {
+  const region = regionState(ctx);
+  const ids = list(params.SecurityGroupRuleIds);
+  const rules = [...region.securityGroups.values()].flatMap((g) => [
+    ...g.ingress.map((r) => ({ group: g, shape: ruleShape(g, ctx.accountId, false, r) })),
+    ...g.egress.map((r) => ({ group: g, shape: ruleShape(g, ctx.accountId, true, r) })),
+  ]);
+  const matching = rules
+    .filter(({ group, shape }) => (ids.length === 0 || ids.includes(shape.SecurityGroupRuleId)) && matchesFilters(params.Filters, { "group-id": group.groupId, "security-group-rule-id": shape.SecurityGroupRuleId }, {}))
+    .map(({ shape }) => shape);
+  const page = paginate(matching, params.NextToken, optionalNumber(params.MaxResults) ?? 1000, () => new AwsError("InvalidParameterValue", "Invalid NextToken"));
+  return { SecurityGroupRules: page.items, NextToken: page.next };
+}
+
+interface RuleChange {
+  GroupId?: string;
+  GroupName?: string;
+  IpPermissions?: IpPermissionInput[];
+  // The legacy single-rule form (ingress only).
+  IpProtocol?: string;
+  FromPort?: number;
+  ToPort?: number;
+  CidrIp?: string;
+}
+
+function requestedRules(params: RuleChange) {
+  const permissions = list(params.IpPermissions);
+  if (permissions.length === 0 && params.CidrIp) {
+    permissions.push({ IpProtocol: params.IpProtocol, FromPort: params.FromPort, ToPort: params.ToPort, IpRanges: [{ CidrIp: params.CidrIp }] });
+  }
+  if (permissions.length === 0) throw missing("IpPermissions")();
+  return rulesFromPermissions(permissions);
+}
+
+function authorize(egress: boolean) {
+  return (params: RuleChange, ctx: Ctx) => {
+    const group = groupOf(ctx, params);
+    const existing = egress ? group.egress : group.ingress;
+    const rules = requestedRules(params);
+    for (const [i, rule] of rules.entries()) {
+      if (existing.some((r) => sameRule(r, rule)) || rules.slice(0, i).some((r) => sameRule(r, rule))) {
+        throw new AwsError("InvalidPermission.Duplicate", `the specified rule "${describeRule(rule)}" already exists`);
+      }
+    }
+    existing.push(...rules);
+    return { Return: true, SecurityGroupRules: rules.map((r) => ruleShape(group, ctx.accountId, egress, r)) };
+  };
+}
+
+function revoke(egress: boolean) {
+  return (params: RuleChange, ctx: Ctx) => {
+    const group = groupOf(ctx, params);
+    const rules = requestedRules(params);
+    const current = egress ? group.egress : group.ingress;
+    const unknown = rules.filter((rule) => !current.some((r) => sameRule(r, rule)));
+    // Default VPC: unknown rules are reported back; any other VPC: the whole call fails.
+    const inDefaultVpc = regionState(ctx).vpcs.get(group.vpcId)?.isDefault === true;
+    if (unknown.length > 0 && !inDefaultVpc) {
+      throw new AwsError("InvalidPermission.NotFound", "The specified rule does not exist in this security group.");
+    }
+    const kept = current.filter((r) => !rules.some((rule) => sameRule(r, rule)));
+    if (egress) group.egress = kept;
+    else group.ingress = kept;
+    return {
+      Return: true,
+      UnknownIpPermissions: unknown.length > 0 ? permissionsFromRules(unknown, ctx.accountId) : undefined,
+    };
+  };
+}
+
+type Taggable = { tags: Tags; type: string };
+
+function taggable(region: RegionState, id: string): Taggable {
+  if (id.startsWith("sg-")) {
+    const g = region.securityGroups.get(id);
+    if (!g) throw groupNotFound(id);
+    return { tags: g.tags, type: "security-group" };
+  }
+  if (id.startsWith("vpc-")) {
+    const v = region.vpcs.get(id);
+    if (!v) throw new AwsError("InvalidVpcID.NotFound", `The vpc ID '${id}' does not exist`);
+    return { tags: v.tags, type: "vpc" };
+  }
+  if (id.startsWith("i-")) {
+    const i = region.instances.get(id);
+    if (!i) throw new AwsError("InvalidInstanceID.NotFound", `The instance ID '${id}' does not exist`);
+    return { tags: i.tags, type: "instance" };
+  }
+  throw new AwsError("InvalidID", `The ID '${id}' is not valid`);
+}
+
+function createTags(params: { Resources?: string[]; Tags?: TagEntry[] }, ctx: Ctx) {
+  const region = regionState(ctx);
+  const targets = required(params.Resources, missing("ResourceId")).map((id) => taggable(region, id));
+  const tags = fromTagList(required(params.Tags, missing("Tag")));
+  for (const t of targets) Object.assign(t.tags, tags);
+  return {};
+}
+
+function deleteTags(params: { Resources?: string[]; Tags?: TagEntry[] }, ctx: Ctx) {
+  const region = regionState(ctx);
+  const targets = required(params.Resources, missing("ResourceId")).map((id) => taggable(region, id));
+  for (const t of targets) {
+    // Without Tags every tag goes; a Tag with a Value only goes if the value matches.
+    const doomed: TagEntry[] = params.Tags === undefined ? Object.keys(t.tags).map((Key) => ({ Key })) : params.Tags;
+    for (const d of doomed) {
+      if (d.Key !== undefined && (d.Value === undefined || t.tags[d.Key] === d.Value)) delete t.tags[d.Key];
+    }
+  }
+  return {};
+}
+
+function describeTags(params: { Filters?: FilterInput[]; NextToken?: string; MaxResults?: number }, ctx: Ctx) {
+  const region = regionState(ctx);
+  const resources: { id: string; type: string; tags: Tags }[] = [
+    ...[...region.securityGroups.values()].map((g) => ({ id: g.groupId, type: "security-group", tags: g.tags })),
+    ...[...region.vpcs.values()].map((v) => ({ id: v.vpcId, type: "vpc", tags: v.tags })),
+    ...[...region.instances.values()].map((i) => ({ id: i.instanceId, type: "instance", tags: i.tags })),
+  ];
+  const tags = resources.flatMap((r) =>
+    Object.entries(r.tags)
+      .filter(([Key, Value]) => matchesFilters(params.Filters, { "resource-id": r.id, "resource-type": r.type, key: Key, value: Value }, {}))
+      .map(([Key, Value]) => ({ Key, Value, ResourceId: r.id, ResourceType: r.type })),
+  );
+  const page = paginate(tags, params.NextToken, optionalNumber(params.MaxResults) ?? 1000, () => new AwsError("InvalidParameterValue", "Invalid NextToken"));
+  return { Tags: page.items, NextToken: page.next };
+}
+
+function vpcShape(ctx: Ctx, v: Vpc) {
+  return {
+    VpcId: v.vpcId,
+    CidrBlock: v.cidrBlock,
+    IsDefault: v.isDefault,
+    State: "available",
+    OwnerId: ctx.accountId,
+    InstanceTenancy: "default",
+    CidrBlockAssociationSet: [{ AssociationId: `vpc-cidr-assoc-${v.vpcId.slice(4)}`, CidrBlock: v.cidrBlock, CidrBlockState: { State: "associated" } }],
+    Tags: toTagList(v.tags),
+  };
+}
+
+function describeVpcs(params: { VpcIds?: string[]; Filters?: FilterInput[]; NextToken?: string; MaxResults?: number }, ctx: Ctx) {
+  const region = regionState(ctx);
+  const ids = list(params.VpcIds);
+  for (const id of ids) if (!region.vpcs.has(id)) throw new AwsError("InvalidVpcID.NotFound", `The vpc ID '${id}' does not exist`);
+  const vpcs = [...region.vpcs.values()].filter(
+    (v) =>
+      (ids.length === 0 || ids.includes(v.vpcId)) &&
+      matchesFilters(params.Filters, { "vpc-id": v.vpcId, "is-default": String(v.isDefault), "cidr-block": v.cidrBlock, cidr: v.cidrBlock, state: "available", "owner-id": ctx.accountId }, v.tags),
+  );
+  const page = paginate(vpcs, params.NextToken, optionalNumber(params.MaxResults) ?? 1000, () => new AwsError("InvalidParameterValue", "Invalid NextToken"));
+  return { Vpcs: page.items.map((v) => vpcShape(ctx, v)), NextToken: page.next };
+}
+
+function createVpc(params: { CidrBlock?: string; TagSpecifications?: TagSpecification[] }, ctx: Ctx) {
+  const region = regionState(ctx);
+  const cidrBlock = required(params.CidrBlock, missing("CidrBlock"));
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidrBlock);
+  if (!m || m.slice(1, 5).some((o) => Number(o) > 255) || Number(m[5]) < 16 || Number(m[5]) > 28) {
+    throw new AwsError("InvalidVpc.Range", `The CIDR '${cidrBlock}' is invalid.`);
+  }
+  const vpc: Vpc = { vpcId: ec2Id(ctx.sandbox.random, "vpc"), cidrBlock, isDefault: false, tags: tagsFor(params.TagSpecifications, "vpc") };
+  region.vpcs.set(vpc.vpcId, vpc);
+  return { Vpc: { ...vpcShape(ctx, vpc), State: "pending" } };
+}
+
+function instanceShape(ctx: Ctx, i: Instance, state: "pending" | "running") {
+  const vpc = [...regionState(ctx).vpcs.values()].find((v) => v.isDefault)!;
+  return {
+    InstanceId: i.instanceId,
+    ImageId: i.imageId,
+    InstanceType: i.instanceType,
+    State: state === "pending" ? { Code: 0, Name: "pending" } : { Code: 16, Name: "running" },
+    VpcId: vpc.vpcId,
+    Placement: { AvailabilityZone: `${ctx.region}a` },
+    Tags: toTagList(i.tags),
+  };
+}
+
+function runInstances(params: { ImageId?: string; InstanceType?: string; MinCount?: number; MaxCount?: number; TagSpecifications?: TagSpecification[] }, ctx: Ctx) {
+  const region = regionState(ctx);
+  const imageId = required(params.ImageId, missing("ImageId"));
+  const count = optionalNumber(params.MaxCount) ?? optionalNumber(params.MinCount) ?? 1;
+  const instances = Array.from({ length: count }, (): Instance => ({
+    instanceId: ec2Id(ctx.sandbox.random, "i"),
+    imageId,
+    instanceType: params.InstanceType ?? "m1.small",
+    tags: tagsFor(params.TagSpecifications, "instance"),
+  }));
+  for (const i of instances) region.instances.set(i.instanceId, i);
+  return {
+    ReservationId: ec2Id(ctx.sandbox.random, "r"),
+    OwnerId: ctx.accountId,
+    Groups: [],
+    Instances: instances.map((i) => instanceShape(ctx, i, "pending")),
+  };
+}
+
+function describeInstances(params: { InstanceIds?: string[]; Filters?: FilterInput[]; NextToken?: string; MaxResults?: number }, ctx: Ctx) {
+  const region = regionState(ctx);
+  const ids = list(params.InstanceIds);
+  for (const id of ids) if (!region.instances.has(id)) throw new AwsError("InvalidInstanceID.NotFound", `The instance ID '${id}' does not exist`);
+  const instances = [...region.instances.values()].filter(
+    (i) =>
+      (ids.length === 0 || ids.includes(i.instanceId)) &&
+      matchesFilters(params.Filters, { "instance-id": i.instanceId, "image-id": i.imageId, "instance-type": i.instanceType, "instance-state-name": "running" }, i.tags),
+  );
+  const page = paginate(instances, params.NextToken, optionalNumber(params.MaxResults) ?? 1000, () => new AwsError("InvalidParameterValue", "Invalid NextToken"));
+  return {
+    Reservations: page.items.map((i) => ({ ReservationId: `r-${stableHex(i.instanceId)}`, OwnerId: ctx.accountId, Instances: [instanceShape(ctx, i, "running")] })),
+    NextToken: page.next,
+  };
+}
+
+export const ec2Service: ServiceDefinition = {
+  name: "ec2",
+  protocol: "ec2",
+  xmlNamespace: "http://ec2.amazonaws.com/doc/2016-11-15/",
+  actions: {
+    DescribeSecurityGroups: describeSecurityGroups,
+    DescribeSecurityGroupRules: describeSecurityGroupRules,
+    CreateSecurityGroup: createSecurityGroup,
+    DeleteSecurityGroup: deleteSecurityGroup,
+    AuthorizeSecurityGroupIngress: authorize(false),
+    AuthorizeSecurityGroupEgress: authorize(true),
+    RevokeSecurityGroupIngress: revoke(false),
+    RevokeSecurityGroupEgress: revoke(true),
+    CreateTags: createTags,
+    DeleteTags: deleteTags,
+    DescribeTags: describeTags,
+    DescribeVpcs: describeVpcs,
+    CreateVpc: createVpc,
+    RunInstances: runInstances,
+    DescribeInstances: describeInstances,
+  },
+};

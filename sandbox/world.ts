@@ -1,0 +1,237 @@
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import type { Config } from "../functions/config/schema.js";
+import { spokeRoleActions } from "../functions/permissions.js";
+import { driftguardNames } from "../modules/names.js";
+import type { LoadedScenario } from "./scenario.js";
+import { ensureDefaultVpc } from "./services/ec2.js";
+import { putRole } from "./services/iam.js";
+import { adminPrincipal, mintRoleSession, principalFromArn } from "./services/principals.js";
+import { putBucket } from "./services/s3.js";
+import { putTopic } from "./services/sns.js";
+import { AwsError } from "./protocol/types.js";
+import { regionOf, type AccountState, type Principal, type World } from "./state.js";
+
+/**
+ * Builds the emulated organization from a scenario plus accounts.yaml: the scenario's accounts,
+ * and what `cdktf deploy` would have created from accounts.yaml (hub scanner role, report bucket,
+ * notification topic, and the spoke role in every onboarded account). Then deploys the scenario's
+ * stacks and applies its drift through the API handlers, as out-of-band changes would be made.
+ */
+
+export type Dispatch = (accountId: string, region: string, service: string, action: string, params: unknown, principal?: Principal) => Promise<unknown>;
+
+export interface HubResources {
+  accountId: string;
+  region: string;
+  scannerRoleArn: string;
+  spokeRoleName: string;
+  reportBucket: string;
+  topicArn: string;
+  /** Session credentials of the scanner role, as the Lambda function would have them. */
+  principal: Principal;
+}
+
+function newAccount(id: string, name: string, status: AccountState["status"], email?: string): AccountState {
+  return { id, name, email: email ?? `aws+${name}@example.com`, status, roles: new Map(), regions: new Map() };
+}
+
+function policy(statement: Record<string, unknown>): unknown {
+  return { Version: "2012-10-17", Statement: [statement] };
+}
+
+/** Every account named in the scenario must belong to the organization the world models. */
+function checkReferences(scenario: LoadedScenario, world: World): void {
+  const where = scenario.file ?? "(scenario object)";
+  const sections = [
+    ["stacks", scenario.stacks],
+    ["drift", scenario.drift],
+    ["faults", scenario.faults],
+  ] as const;
+  for (const [section, entries] of sections) {
+    entries.forEach((entry: { account?: string }, i: number) => {
+      if (entry.account !== undefined && !world.accounts.has(entry.account)) {
+        throw new Error(`${where}: ${section}[${i}].account ${entry.account} is not in the organization; add it under accounts:`);
+      }
+    });
+  }
+}
+
+/** The regions resources may be looked for in: every region a stack, drift or accounts.yaml names. */
+function regionsInUse(scenario: LoadedScenario, config: Config): Set<string> {
+  return new Set([
+    config.hub.region,
+    ...config.defaults.regions,
+    ...config.accounts.flatMap((a) => a.regions ?? []),
+    ...scenario.stacks.map((s) => s.region),
+    ...scenario.drift.map((d) => d.region),
+  ]);
+}
+
+export function createWorld(scenario: LoadedScenario, config: Config, random: () => number, now: number): { world: World; hub: HubResources } {
+  const names = driftguardNames(config);
+  const orgId = scenario.organization.id ?? config.organization.id;
+  const management = scenario.organization.managementAccount;
+  const hubId = config.hub.accountId;
+  const world: World = {
+    organization: {
+      id: orgId,
+      managementAccountId: management,
+      arn: `arn:aws:organizations::${management}:organization/${orgId}`,
+      delegatedAdministrators: [...new Set([...scenario.organization.delegatedAdministrators, hubId])],
+    },
+    accounts: new Map(),
+    buckets: new Map(),
+    credentials: new Map(),
+  };
+  const add = (a: AccountState) => world.accounts.set(a.id, a);
+  add(newAccount(management, "management", "ACTIVE"));
+  for (const a of scenario.accounts) add(newAccount(a.id, a.name, a.status, a.email));
+  if (!world.accounts.has(hubId)) add(newAccount(hubId, "driftguard-hub", "ACTIVE"));
+  checkReferences(scenario, world);
+
+  for (const account of world.accounts.values()) {
+    adminPrincipal(world, account.id);
+    for (const region of regionsInUse(scenario, config)) ensureDefaultVpc(account, region);
+  }
+
+  const hubAccount = world.accounts.get(hubId)!;
+  const scanner = putRole(
+    hubAccount,
+    {
+      roleName: names.scannerRole,
+      description: "driftguard scanner Lambda function",
+      assumeRolePolicyDocument: policy({ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }),
+    },
+    random,
+    now,
+  );
+  const onboarded = new Set(config.accounts.map((a) => a.id));
+  for (const account of world.accounts.values()) {
+    if (!onboarded.has(account.id)) continue;
+    putRole(
+      account,
+      {
+        roleName: names.spokeRole,
+        description: "Assumed by the driftguard hub scanner to detect and remediate drift",
+        assumeRolePolicyDocument: policy({
+          Sid: "HubScannerOnly",
+          Effect: "Allow",
+          Principal: { AWS: names.scannerRoleArn },
+          Action: "sts:AssumeRole",
+          Condition: { StringEquals: { "aws:PrincipalOrgID": config.organization.id } },
+        }),
+        managedPolicyArns: [`arn:${names.partition}:iam::aws:policy/ReadOnlyAccess`],
+        inlinePolicies: {
+          "driftguard-scan-and-remediate": policy({ Sid: "ScanAndRemediate", Effect: "Allow", Action: [...new Set(spokeRoleActions())].sort(), Resource: "*" }),
+        },
+      },
+      random,
+      now,
+    );
+  }
+
+  putBucket(world, hubId, names.reportBucket, config.hub.region, now);
+  const topic = putTopic(regionOf(hubAccount, config.hub.region), hubId, config.hub.region, names.topic);
+  for (const email of config.hub.notifications.emails) topic.subscriptions.push({ arn: "pending confirmation", protocol: "email", endpoint: email });
+  for (const s of config.hub.notifications.subscriptions) topic.subscriptions.push({ arn: `${topic.arn}:${s.protocol}-${topic.subscriptions.length}`, protocol: s.protocol, endpoint: s.endpoint });
+
+  return {
+    world,
+    hub: {
+      accountId: hubId,
+      region: config.hub.region,
+      scannerRoleArn: scanner.arn,
+      spokeRoleName: names.spokeRole,
+      reportBucket: names.reportBucket,
+      topicArn: topic.arn,
+      principal: mintRoleSession(world, random, hubId, scanner, "sandbox"),
+    },
+  };
+}
+
+const PHYSICAL = /\$\{physical:([^/}]+)\/([^}]+)\}/g;
+
+/** Replaces `${physical:<stack>/<LogicalId>}` in every string of `value` with that resource's physical id. */
+export function resolvePhysicalIds(value: unknown, world: World, accountId: string, region: string): unknown {
+  if (typeof value === "string") {
+    return value.replace(PHYSICAL, (_m, stackName: string, logicalId: string) => {
+      const account = world.accounts.get(accountId);
+      const stack = account ? regionOf(account, region).stacks.find((s) => s.stackName === stackName && s.status !== "DELETE_COMPLETE") : undefined;
+      if (!stack) throw new Error(`\${physical:${stackName}/${logicalId}}: no stack ${stackName} in ${accountId}/${region}`);
+      const resource = stack.resources.find((r) => r.logicalId === logicalId);
+      if (!resource) throw new Error(`\${physical:${stackName}/${logicalId}}: stack ${stackName} has no resource ${logicalId}`);
+      return resource.physicalId;
+    });
+  }
+  if (Array.isArray(value)) return value.map((v) => resolvePhysicalIds(v, world, accountId, region));
+  if (value && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolvePhysicalIds(v, world, accountId, region)]));
+  }
+  return value;
+}
+
+function describe(err: unknown): string {
+  return err instanceof AwsError ? `${err.code}: ${err.message}` : (err as Error).message;
+}
+
+const SETTLE_TIMEOUT_MS = 30_000;
+
+/** Creates the scenario's stacks through CloudFormation CreateStack and waits for each to finish. */
+async function deployStacks(scenario: LoadedScenario, dispatch: Dispatch): Promise<void> {
+  const where = scenario.file ?? "(scenario object)";
+  for (const [i, stack] of scenario.stacks.entries()) {
+    const label = `${where}: stacks[${i}] (${stack.name} in ${stack.account}/${stack.region})`;
+    let templateBody = stack.templateBody;
+    if (templateBody === undefined) {
+      const path = resolve(scenario.dir, stack.template!);
+      try {
+        templateBody = readFileSync(path, "utf8");
+      } catch (err) {
+        throw new Error(`${label}: template ${path} cannot be read (${(err as Error).message})`);
+      }
+    }
+    try {
+      await dispatch(stack.account, stack.region, "cloudformation", "CreateStack", {
+        StackName: stack.name,
+        TemplateBody: templateBody,
+        Parameters: Object.entries(stack.parameters).map(([ParameterKey, ParameterValue]) => ({ ParameterKey, ParameterValue })),
+        Tags: Object.entries(stack.tags).map(([Key, Value]) => ({ Key, Value })),
+        Capabilities: ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"],
+      });
+      const deadline = Date.now() + SETTLE_TIMEOUT_MS;
+      for (;;) {
+        const described = (await dispatch(stack.account, stack.region, "cloudformation", "DescribeStacks", { StackName: stack.name })) as {
+          Stacks?: { StackStatus?: string; StackStatusReason?: string }[];
+        };
+        const { StackStatus: status = "", StackStatusReason: reason } = described.Stacks?.[0] ?? {};
+        if (status === "CREATE_COMPLETE") break;
+        if (!status.endsWith("_IN_PROGRESS")) throw new Error(`ended in ${status}${reason ? `: ${reason}` : ""}`);
+        if (Date.now() > deadline) throw new Error(`still ${status} after ${SETTLE_TIMEOUT_MS / 1000}s`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    } catch (err) {
+      throw new Error(`${label}: ${describe(err)}`);
+    }
+  }
+}
+
+/** Applies the scenario's out-of-band changes through the services' own handlers. */
+async function applyDrift(scenario: LoadedScenario, world: World, dispatch: Dispatch): Promise<void> {
+  const where = scenario.file ?? "(scenario object)";
+  for (const [i, d] of scenario.drift.entries()) {
+    const label = `${where}: drift[${i}] (${d.service} ${d.action} in ${d.account}/${d.region})`;
+    try {
+      const params = resolvePhysicalIds(d.params, world, d.account, d.region);
+      const principal = d.as ? principalFromArn(world, d.as) : adminPrincipal(world, d.account);
+      await dispatch(d.account, d.region, d.service, d.action, params, principal);
+    } catch (err) {
+      throw new Error(`${label}: ${describe(err)}`);
+    }
+  }
+}
+
+export async function provisionScenario(scenario: LoadedScenario, world: World, dispatch: Dispatch): Promise<void> {
+  await deployStacks(scenario, dispatch);
+  await applyDrift(scenario, world, dispatch);
+}

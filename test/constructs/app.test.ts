@@ -1,0 +1,55 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { driftguardApp } from "../../modules/app.js";
+import { exampleConfig, TINY_HANDLER } from "./synth.js";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+
+interface Manifest {
+  stacks: Record<string, { synthesizedStackPath: string; workingDirectory: string }>;
+}
+
+describe("driftguardApp", () => {
+  it("synthesizes one hub stack and one stack per account, with local state by default", () => {
+    const outdir = mkdtempSync(join(tmpdir(), "driftguard-synth-"));
+    driftguardApp(exampleConfig(), { outdir, lambdaEntry: TINY_HANDLER }).synth();
+    const manifest = JSON.parse(readFileSync(join(outdir, "manifest.json"), "utf8")) as Manifest;
+    expect(Object.keys(manifest.stacks).sort()).toEqual([
+      "driftguard-hub",
+      "driftguard-spoke-data-dev",
+      "driftguard-spoke-payments-prod",
+      "driftguard-spoke-shared-services",
+    ]);
+    for (const stack of Object.values(manifest.stacks)) {
+      const json = JSON.parse(readFileSync(join(outdir, stack.synthesizedStackPath), "utf8"));
+      expect(Object.keys(json.terraform.backend)).toEqual(["local"]);
+      expect(json.terraform.required_providers.aws).toEqual({ source: "aws", version: "5.100.0" });
+    }
+    // The Lambda archive is copied next to the hub stack and holds the code and the config.
+    const hub = JSON.parse(readFileSync(join(outdir, manifest.stacks["driftguard-hub"]!.synthesizedStackPath), "utf8"));
+    const archivePath = Object.values(hub.resource.aws_lambda_function as Record<string, { filename: string }>)[0]!.filename;
+    const archive = readFileSync(join(outdir, manifest.stacks["driftguard-hub"]!.workingDirectory, archivePath)).toString("latin1");
+    expect(archive).toContain("index.mjs");
+    expect(archive).toContain("config.json");
+  });
+});
+
+describe("main.ts", () => {
+  it("prints each problem of a bad accounts.yaml and exits 1, without a stack trace", { timeout: 30_000 }, () => {
+    const file = join(mkdtempSync(join(tmpdir(), "driftguard-main-")), "accounts.yaml");
+    writeFileSync(file, "version: 1\norganization: { id: o-example0001 }\nhub: { accountId: 111111111111, region: us-east-1 }\naccounts: []\n");
+    const run = spawnSync(join(ROOT, "node_modules/.bin/tsx"), ["main.ts"], {
+      cwd: ROOT,
+      env: { ...process.env, DRIFTGUARD_CONFIG: file },
+      encoding: "utf8",
+    });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain(`${file}: 1 problem to fix:`);
+    expect(run.stderr).toContain(`${file}:3:19: hub.accountId must be a 12-digit account id written as a quoted string`);
+    expect(run.stderr).not.toMatch(/^\s+at /m);
+  });
+});

@@ -1,0 +1,128 @@
+import { describe, expect, it } from "vitest";
+import { resolveAccount } from "../../functions/config/resolve.js";
+import { spokeRoleActions } from "../../functions/permissions.js";
+import { exampleConfig, synthSpoke, type Synth } from "./synth.js";
+
+const HUB_BUS = "arn:aws:events:us-east-1:111111111111:event-bus/driftguard-hub";
+
+const config = exampleConfig((raw) => {
+  raw.accounts.push({ id: "555555555555", name: "analytics-eu", regions: ["eu-west-1", "eu-central-1"], bootstrapRoleName: "AWSControlTowerExecution" });
+});
+
+/** Forwarding rules keyed by the region of the provider they are deployed with. */
+function rulesByRegion(synth: Synth): Map<string, Record<string, unknown>> {
+  const providers = synth.json.provider!.aws as unknown as { region: string; alias?: string }[];
+  // A resource names its provider "aws.<alias>", or "aws" for the default provider.
+  const regionOf = (provider: unknown) => {
+    const alias = /^aws\.(.+)$/.exec(String(provider))?.[1];
+    return providers.find((p) => p.alias === alias)!.region;
+  };
+  return new Map(Object.values(synth.resources("aws_cloudwatch_event_rule")).map((r) => [regionOf(r.provider), r]));
+}
+
+describe("SpokeStack role", () => {
+  const { synth } = synthSpoke(config, "payments-prod");
+  const roles = Object.values(synth.resources("aws_iam_role"));
+  const spokeRole = roles.find((r) => r.name === "driftguard-spoke")!;
+
+  it("trusts only the hub scanner role, and only from inside the organization", () => {
+    expect(synth.policy(spokeRole.assume_role_policy)).toEqual([
+      {
+        sid: "HubScannerOnly",
+        effect: "Allow",
+        actions: ["sts:AssumeRole"],
+        principals: [{ type: "AWS", identifiers: ["arn:aws:iam::111111111111:role/driftguard-scanner"] }],
+        condition: [{ test: "StringEquals", variable: "aws:PrincipalOrgID", values: ["o-example0001"] }],
+      },
+    ]);
+  });
+
+  it("can read everything drift detection describes", () => {
+    expect(synth.only("aws_iam_role_policy_attachment")).toMatchObject({
+      role: synth.ref("aws_iam_role", spokeRole, "name"),
+      policy_arn: "arn:aws:iam::aws:policy/ReadOnlyAccess",
+    });
+  });
+
+  it("grants every action the scanner and remediators declare (spokeRoleActions)", () => {
+    const inline = Object.values(synth.resources("aws_iam_role_policy")).find((p) => p.role === synth.ref("aws_iam_role", spokeRole, "id"))!;
+    const granted = synth.policy(inline.policy).flatMap((s) => s.actions ?? []);
+    const expected = spokeRoleActions();
+    expect(expected.length).toBeGreaterThan(0);
+    for (const action of expected) expect(granted, action).toContain(action);
+    expect(new Set(granted)).toEqual(new Set(expected));
+  });
+});
+
+describe("SpokeStack event forwarding", () => {
+  it("has a forwarding rule to the hub bus in every configured region", () => {
+    for (const account of config.accounts) {
+      const { synth } = synthSpoke(config, account.name);
+      const rules = rulesByRegion(synth);
+      const targets = Object.values(synth.resources("aws_cloudwatch_event_target"));
+      const forwarder = Object.values(synth.resources("aws_iam_role")).find((r) => r.name === "driftguard-events-forwarder")!;
+      for (const region of resolveAccount(config, account).regions) {
+        const rule = rules.get(region);
+        expect(rule, `${account.name} ${region}`).toBeDefined();
+        const pattern = JSON.parse(String(rule!.event_pattern));
+        expect(pattern["detail-type"]).toEqual(["AWS API Call via CloudTrail"]);
+        expect(pattern.source).toEqual(expect.arrayContaining(["aws.ec2", "aws.s3"]));
+        const target = targets.find((t) => t.rule === synth.ref("aws_cloudwatch_event_rule", rule!, "name"))!;
+        expect(target).toMatchObject({ arn: HUB_BUS, role_arn: synth.ref("aws_iam_role", forwarder, "arn"), provider: rule!.provider });
+      }
+    }
+  });
+
+  it("forwards IAM events from us-east-1 only, adding a us-east-1 rule where the account has none", () => {
+    const withUsEast = rulesByRegion(synthSpoke(config, "payments-prod").synth);
+    const usEast = JSON.parse(String(withUsEast.get("us-east-1")!.event_pattern));
+    const euWest = JSON.parse(String(withUsEast.get("eu-west-1")!.event_pattern));
+    expect(usEast.source).toContain("aws.iam");
+    expect(usEast.detail.eventName).toContain("AttachRolePolicy");
+    expect(euWest.source).not.toContain("aws.iam");
+    expect(euWest.detail.eventName).not.toContain("AttachRolePolicy");
+
+    const euOnly = rulesByRegion(synthSpoke(config, "analytics-eu").synth);
+    expect([...euOnly.keys()].sort()).toEqual(["eu-central-1", "eu-west-1", "us-east-1"]);
+    const iamOnly = JSON.parse(String(euOnly.get("us-east-1")!.event_pattern));
+    expect(iamOnly.source).toEqual(["aws.iam"]);
+    expect(iamOnly.detail.eventName).not.toContain("RunInstances");
+  });
+
+  it("lets EventBridge put events on the hub bus and nowhere else", () => {
+    const { synth } = synthSpoke(config, "payments-prod");
+    const forwarder = Object.values(synth.resources("aws_iam_role")).find((r) => r.name === "driftguard-events-forwarder")!;
+    expect(synth.policy(forwarder.assume_role_policy)[0]!.principals).toEqual([{ type: "Service", identifiers: ["events.amazonaws.com"] }]);
+    const policy = Object.values(synth.resources("aws_iam_role_policy")).find((p) => p.role === synth.ref("aws_iam_role", forwarder, "id"))!;
+    expect(synth.policy(policy.policy)).toEqual([{ sid: "PutToHubBus", effect: "Allow", actions: ["events:PutEvents"], resources: [HUB_BUS] }]);
+  });
+
+  it("creates no forwarding when change events are disabled", () => {
+    const quiet = exampleConfig((raw) => {
+      raw.defaults = { ...raw.defaults, events: { enabled: false } };
+    });
+    const { synth } = synthSpoke(quiet, "payments-prod");
+    expect(synth.resources("aws_cloudwatch_event_rule")).toEqual({});
+    expect(Object.values(synth.resources("aws_iam_role")).map((r) => r.name)).toEqual(["driftguard-spoke"]);
+  });
+});
+
+describe("SpokeStack providers", () => {
+  it("assume the account's bootstrap role in each region and refuse other accounts", () => {
+    const { synth } = synthSpoke(config, "analytics-eu");
+    const providers = synth.json.provider!.aws as unknown as Record<string, unknown>[];
+    expect(providers.map((p) => [p.region, p.alias])).toEqual([
+      ["eu-west-1", undefined],
+      ["eu-central-1", "eu-central-1"],
+      ["us-east-1", "us-east-1"],
+    ]);
+    for (const p of providers) {
+      expect(p).toMatchObject({
+        allowed_account_ids: ["555555555555"],
+        assume_role: [{ role_arn: "arn:aws:iam::555555555555:role/AWSControlTowerExecution", session_name: "driftguard-deploy" }],
+      });
+    }
+    const defaultRole = synthSpoke(config, "payments-prod").synth.json.provider!.aws as unknown as Record<string, unknown>[];
+    expect(defaultRole[0]).toMatchObject({ assume_role: [expect.objectContaining({ role_arn: "arn:aws:iam::222222222222:role/OrganizationAccountAccessRole" })] });
+  });
+});

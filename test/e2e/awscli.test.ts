@@ -1,0 +1,125 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startSandbox, type Sandbox, type SandboxCredentials } from "../../sandbox/server.js";
+
+/**
+ * Proof that the sandbox speaks the real wire protocols: the official AWS CLI (botocore, a
+ * different client stack than the JS SDK) drives it with nothing but --endpoint-url and keys.
+ */
+
+const run = promisify(execFile);
+const ACCOUNTS_YAML = fileURLToPath(new URL("../../accounts.yaml", import.meta.url));
+const PAYMENTS = "222222222222";
+
+let sandbox: Sandbox;
+let scratch: string;
+
+beforeAll(async () => {
+  sandbox = await startSandbox({ accountsFile: ACCOUNTS_YAML, latency: { apiMs: 0, detectionMs: [50, 150] } });
+  scratch = mkdtempSync(join(tmpdir(), "driftguard-awscli-"));
+  writeFileSync(join(scratch, "config"), "");
+  writeFileSync(join(scratch, "credentials"), "");
+});
+afterAll(async () => {
+  await sandbox?.close();
+  if (scratch) rmSync(scratch, { recursive: true, force: true });
+});
+
+interface CliResult {
+  ok: boolean;
+  json: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  stderr: string;
+}
+
+async function aws(creds: SandboxCredentials, args: string[], region = "us-east-1"): Promise<CliResult> {
+  // Only the sandbox's keys, no profile, no instance metadata lookups: fast and hermetic.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("AWS_")));
+  Object.assign(env, {
+    AWS_ACCESS_KEY_ID: creds.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: creds.secretAccessKey,
+    ...(creds.sessionToken ? { AWS_SESSION_TOKEN: creds.sessionToken } : {}),
+    AWS_DEFAULT_REGION: region,
+    AWS_CONFIG_FILE: join(scratch, "config"),
+    AWS_SHARED_CREDENTIALS_FILE: join(scratch, "credentials"),
+    AWS_EC2_METADATA_DISABLED: "true",
+    AWS_PAGER: "",
+  });
+  try {
+    const { stdout, stderr } = await run("aws", [...args, "--endpoint-url", sandbox.endpoint, "--output", "json"], { env, timeout: 60_000 });
+    return { ok: true, json: stdout.trim() === "" ? undefined : JSON.parse(stdout), stderr };
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException & { stderr?: string };
+    if (e.code === "ENOENT") throw new Error("the AWS CLI is not installed: apt-get install awscli (or pip install awscli)");
+    return { ok: false, json: undefined, stderr: e.stderr ?? String(err) };
+  }
+}
+
+function assetsBucket(): string {
+  const stack = sandbox.world.accounts.get(PAYMENTS)!.regions.get("us-east-1")!.stacks.find((s) => s.stackName === "web-tier")!;
+  return stack.resources.find((r) => r.logicalId === "AssetsBucket")!.physicalId;
+}
+
+describe("the AWS CLI against the sandbox", () => {
+  it("sts get-caller-identity", async () => {
+    const res = await aws(sandbox.hubCredentials, ["sts", "get-caller-identity"]);
+    expect(res.json).toMatchObject({ Account: "111111111111", Arn: "arn:aws:sts::111111111111:assumed-role/driftguard-scanner/sandbox" });
+  });
+
+  it("organizations list-accounts (paginated by the CLI)", async () => {
+    const res = await aws(sandbox.hubCredentials, ["organizations", "list-accounts", "--page-size", "2"]);
+    expect(res.json.Accounts.map((a: { Id: string }) => a.Id).sort()).toEqual([...sandbox.world.accounts.keys()].sort());
+    expect(res.json.Accounts.find((a: { Id: string }) => a.Id === PAYMENTS)).toMatchObject({ Name: "payments-prod", Status: "ACTIVE" });
+  });
+
+  it("iam list-attached-role-policies", async () => {
+    const res = await aws(sandbox.adminCredentials(PAYMENTS), ["iam", "list-attached-role-policies", "--role-name", "app-role"]);
+    expect(res.json.AttachedPolicies).toContainEqual({ PolicyName: "AdministratorAccess", PolicyArn: "arn:aws:iam::aws:policy/AdministratorAccess" });
+  });
+
+  it("s3api get-bucket-encryption, with and without a configuration", async () => {
+    const report = await aws(sandbox.hubCredentials, ["s3api", "get-bucket-encryption", "--bucket", sandbox.hub.reportBucket]);
+    expect(report.json.ServerSideEncryptionConfiguration.Rules[0].ApplyServerSideEncryptionByDefault.SSEAlgorithm).toBe("AES256");
+    const drifted = await aws(sandbox.adminCredentials(PAYMENTS), ["s3api", "get-bucket-encryption", "--bucket", assetsBucket()]);
+    expect(drifted.ok).toBe(false);
+    expect(drifted.stderr).toContain("ServerSideEncryptionConfigurationNotFoundError");
+  });
+
+  it("s3api put-object and get-object round-trip a file", async () => {
+    const source = join(scratch, "upload.json");
+    writeFileSync(source, '{"from":"aws-cli"}');
+    const put = await aws(sandbox.hubCredentials, ["s3api", "put-object", "--bucket", sandbox.hub.reportBucket, "--key", "cli/upload.json", "--body", source]);
+    expect(put.json.ETag).toMatch(/^"[0-9a-f]{32}"$/);
+    const target = join(scratch, "download.json");
+    const got = await aws(sandbox.hubCredentials, ["s3api", "get-object", "--bucket", sandbox.hub.reportBucket, "--key", "cli/upload.json", target]);
+    expect(got.json.ContentLength).toBe(18);
+    expect(sandbox.world.buckets.get(sandbox.hub.reportBucket)!.objects.get("cli/upload.json")!.body.toString()).toBe('{"from":"aws-cli"}');
+  });
+
+  it("ec2 describe-security-groups with a tag filter", async () => {
+    const res = await aws(sandbox.adminCredentials(PAYMENTS), ["ec2", "describe-security-groups", "--filters", "Name=tag:aws:cloudformation:stack-name,Values=web-tier"]);
+    const ports = res.json.SecurityGroups[0].IpPermissions.map((p: { FromPort: number }) => p.FromPort).sort();
+    expect(ports).toEqual([22, 443]);
+  });
+
+  it("cloudformation detect-stack-drift, describe-stack-drift-detection-status and describe-stack-resource-drifts", async () => {
+    const admin = sandbox.adminCredentials(PAYMENTS);
+    const started = await aws(admin, ["cloudformation", "detect-stack-drift", "--stack-name", "iam-baseline"]);
+    const id = started.json.StackDriftDetectionId;
+    expect(id).toBeTruthy();
+    let status = await aws(admin, ["cloudformation", "describe-stack-drift-detection-status", "--stack-drift-detection-id", id]);
+    for (let i = 0; i < 20 && status.json.DetectionStatus === "DETECTION_IN_PROGRESS"; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      status = await aws(admin, ["cloudformation", "describe-stack-drift-detection-status", "--stack-drift-detection-id", id]);
+    }
+    expect(status.json).toMatchObject({ DetectionStatus: "DETECTION_COMPLETE", StackDriftStatus: "DRIFTED" });
+    const drifts = await aws(admin, ["cloudformation", "describe-stack-resource-drifts", "--stack-name", "iam-baseline", "--stack-resource-drift-status-filters", "MODIFIED"]);
+    const appRole = drifts.json.StackResourceDrifts.find((d: { LogicalResourceId: string }) => d.LogicalResourceId === "AppRole");
+    expect(appRole).toMatchObject({ ResourceType: "AWS::IAM::Role", StackResourceDriftStatus: "MODIFIED", PhysicalResourceId: "app-role" });
+    expect(appRole.PropertyDifferences.map((d: { PropertyPath: string }) => d.PropertyPath).join(" ")).toContain("ManagedPolicyArns");
+  });
+});

@@ -1,0 +1,35 @@
+import type { ConfigInput } from "../../functions/config/schema.js";
+
+/** Region triples rotated over the accounts; two of them lack us-east-1, so IAM-only rules appear. */
+const REGION_SETS = [
+  ["us-east-1", "eu-west-1", "ap-southeast-2"],
+  ["eu-west-1", "eu-central-1", "eu-north-1"],
+  ["us-west-2", "ca-central-1", "sa-east-1"],
+];
+
+/** An organization the size of a real one: `accounts` accounts (the hub among them) × 3 regions, with varied overrides. */
+export function generatedOrg(accounts: number): ConfigInput {
+  return {
+    version: 1,
+    organization: { id: "o-generated001" },
+    hub: {
+      accountId: "900000000000",
+      region: "us-east-1",
+      schedule: "cron(0 */4 * * ? *)",
+      notifications: { emails: ["drift@example.com"], subscriptions: [{ protocol: "https", endpoint: "https://hooks.example.com/drift" }] },
+      backend: { s3: { bucket: "generated-tf-state", region: "us-east-1", dynamodbTable: "tf-locks" } },
+    },
+    defaults: { regions: ["us-east-1"], mode: "report" },
+    accounts: [
+      { id: "900000000000", name: "hub", isHub: true, regions: REGION_SETS[0]! },
+      ...Array.from({ length: accounts - 1 }, (_, i) => ({
+        id: String(910000000000 + i),
+        name: `team-${String(i).padStart(2, "0")}`,
+        regions: REGION_SETS[i % REGION_SETS.length]!,
+        ...(i % 4 === 0 ? { mode: "remediate" as const } : {}),
+        ...(i % 7 === 0 ? { bootstrapRoleName: "AWSControlTowerExecution" } : {}),
+        ...(i % 5 === 0 ? { stacks: { include: ["app-*"], exclude: ["app-sandbox-*"] } } : {}),
+      })),
+    ],
+  };
+}

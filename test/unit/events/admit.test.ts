@@ -1,0 +1,60 @@
+import { describe, expect, it } from "vitest";
+import { admitChange } from "../../../functions/events/admit.js";
+import { isRejection, parseChangeEvent, type ParsedChange } from "../../../functions/events/parse.js";
+import { fixture, SPOKE, testConfig } from "./helpers.js";
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function change(name: string, mutate: (event: any) => void = () => {}): ParsedChange {
+  const event = fixture(name);
+  mutate(event);
+  const result = parseChangeEvent(event);
+  if (isRejection(result)) throw new Error(result.detail);
+  return result;
+}
+
+const config = testConfig();
+
+describe("admitChange", () => {
+  it("admits a regional change in an onboarded account-region", () => {
+    const admission = admitChange(change("AuthorizeSecurityGroupIngress"), config);
+    expect(admission).toMatchObject({ region: "eu-west-1", global: false, account: { id: SPOKE, name: "payments-prod", mode: "remediate" } });
+  });
+
+  it("admits IAM events from us-east-1 as global even when us-east-1 is not onboarded", () => {
+    const admission = admitChange(change("AttachRolePolicy"), config);
+    expect(admission).toMatchObject({ region: "us-east-1", global: true });
+  });
+
+  it("applies DRIFTGUARD_MODE, dropping mode rules so report really means report", () => {
+    const cfg = testConfig({ defaults: { regions: ["eu-west-1"], mode: "remediate", modeRules: [{ resourceTypes: ["AWS::EC2::SecurityGroup"], mode: "remediate" }] } });
+    expect(admitChange(change("AuthorizeSecurityGroupIngress"), cfg, "report")).toMatchObject({ account: { mode: "report", modeRules: [] } });
+  });
+
+  const ownRole = "arn:aws:sts::111122223333:assumed-role/driftguard-spoke/driftguard-run-42";
+  const rejections: [string, string, ReturnType<typeof testConfig>, (e: { detail: Record<string, any>; account: string }) => void][] = [ // eslint-disable-line @typescript-eslint/no-explicit-any
+    ["own-role", "AuthorizeSecurityGroupIngress", config, (e) => (e.detail.userIdentity.arn = ownRole)],
+    ["cloudformation", "AttachRolePolicy", config, (e) => (e.detail.userIdentity.invokedBy = "cloudformation.amazonaws.com")],
+    ["cloudformation", "PutBucketEncryption", config, (e) => (e.detail.sourceIPAddress = "cloudformation.amazonaws.com")],
+    ["account-not-onboarded", "CreateVpc", config, (e) => { e.account = "444455556666"; e.detail.recipientAccountId = "444455556666"; }],
+    ["account-mismatch", "CreateVpc", config, (e) => (e.detail.recipientAccountId = "444455556666")],
+    ["event-not-configured", "CreateVpc", testConfig({ defaults: { events: { eventNames: ["AttachRolePolicy"] } } }), () => {}],
+    ["unsupported-event", "CreateVpc", testConfig({ defaults: { events: { eventNames: ["CreateRoute"] } } }), (e) => (e.detail.eventName = "CreateRoute")],
+    ["region-not-onboarded", "CreateVpc", config, (e) => (e.detail.awsRegion = "ap-south-1")],
+    ["events-disabled", "CreateVpc", testConfig({ defaults: { events: { enabled: false } } }), () => {}],
+  ];
+  it.each(rejections)("rejects %s (%s)", (reason, name, cfg, mutate) => {
+    const result = admitChange(change(name, mutate), cfg);
+    expect(result).toMatchObject({ rejected: true, reason });
+  });
+
+  it("does not mistake a role that merely contains the spoke role's name for it", () => {
+    const c = change("AuthorizeSecurityGroupIngress", (e) => (e.detail.userIdentity.arn = "arn:aws:sts::111122223333:assumed-role/driftguard-spoke-admin/alice"));
+    expect(isRejection(admitChange(c, config))).toBe(false);
+  });
+
+  it("knows the spoke role by its configured name", () => {
+    const cfg = testConfig({ spoke: { roleName: "platform-drift" } });
+    const c = change("AuthorizeSecurityGroupIngress", (e) => (e.detail.userIdentity.arn = "arn:aws:sts::111122223333:assumed-role/platform-drift/run"));
+    expect(admitChange(c, cfg)).toMatchObject({ reason: "own-role" });
+  });
+});

@@ -1,0 +1,320 @@
+import {
+  CloudFormationClient,
+  DescribeStackResourcesCommand,
+  DescribeStacksCommand,
+  DetectStackResourceDriftCommand,
+  type StackResource,
+} from "@aws-sdk/client-cloudformation";
+import { CreateTagsCommand, DescribeInstancesCommand, DescribeSecurityGroupsCommand, EC2Client, RevokeSecurityGroupIngressCommand } from "@aws-sdk/client-ec2";
+import { mockClient } from "aws-sdk-client-mock";
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import type { Config } from "../../../functions/config/schema.js";
+import { handleChangeEvent } from "../../../functions/events/handle.js";
+import { RecentIds } from "../../../functions/events/recent-ids.js";
+import type { EventActionReport, EventDeps } from "../../../functions/events/types.js";
+import { memoryFlappingStore } from "../../../functions/remediation/flapping-store.js";
+import { createGuards, type RemediationGuards } from "../../../functions/remediation/guards.js";
+import { awsError, clientsIn, fakeLogger, fakeMetrics, fixture, SPOKE, testConfig } from "./helpers.js";
+
+const cfn = mockClient(CloudFormationClient);
+const ec2 = mockClient(EC2Client);
+beforeEach(() => {
+  cfn.reset();
+  ec2.reset();
+});
+
+const SG = "sg-0a1b2c3d4e5f60718";
+const ROLE = "payments-api-AppRole-1ABCDEF2GHIJ";
+const STACK_ID = "arn:aws:cloudformation:eu-central-1:111122223333:stack/payments-api/0f1e2d3c-aaaa-bbbb-cccc-1234567890ab";
+
+function stackResource(physicalId: string, resourceType: string, logicalId: string): StackResource {
+  return { StackName: "payments-api", StackId: STACK_ID, LogicalResourceId: logicalId, PhysicalResourceId: physicalId, ResourceType: resourceType, ResourceStatus: "UPDATE_COMPLETE", Timestamp: new Date() };
+}
+
+function manage(physicalId: string, resourceType: string, logicalId: string) {
+  cfn.on(DescribeStackResourcesCommand, { PhysicalResourceId: physicalId }).resolves({
+    StackResources: [stackResource("payments-api-Bucket-1X2Y", "AWS::S3::Bucket", "Bucket"), stackResource(physicalId, resourceType, logicalId)],
+  });
+  cfn.on(DescribeStacksCommand, { StackName: STACK_ID }).resolves({
+    Stacks: [{ StackName: "payments-api", StackId: STACK_ID, StackStatus: "UPDATE_COMPLETE", CreationTime: new Date(), Tags: [{ Key: "team", Value: "payments" }] }],
+  });
+}
+
+function unmanaged() {
+  cfn.on(DescribeStackResourcesCommand).callsFake(async (input: { PhysicalResourceId: string }) => {
+    throw awsError("ValidationError", `Stack for ${input.PhysicalResourceId} does not exist`);
+  });
+}
+
+const modified = (logicalId: string, physicalId: string, resourceType: string) => ({
+  StackResourceDrift: {
+    StackId: STACK_ID,
+    LogicalResourceId: logicalId,
+    PhysicalResourceId: physicalId,
+    ResourceType: resourceType,
+    StackResourceDriftStatus: "MODIFIED" as const,
+    ExpectedProperties: "{}",
+    ActualProperties: "{}",
+    PropertyDifferences: [{ PropertyPath: "/SecurityGroupIngress/1", ExpectedValue: "null", ActualValue: '{"CidrIp":"0.0.0.0/0"}', DifferenceType: "ADD" as const }],
+    Timestamp: new Date("2025-03-14T09:01:19Z"),
+  },
+});
+
+function setup(config: Config = testConfig()) {
+  const { logger, calls } = fakeLogger();
+  const { metrics, emitted } = fakeMetrics();
+  const published: EventActionReport[] = [];
+  // Stands in for the engine: repairs, and tells the guards so, as the engine does.
+  const remediateResource = vi.fn<EventDeps["remediateResource"]>(async (input) => {
+    input.guards.recordRepair({ accountId: input.account.id, region: input.region, stackName: input.stack.stackName, logicalResourceId: input.drift.logicalResourceId }, input.now);
+    return {
+      ...input.drift,
+      exemption: { kind: "none" },
+      action: { outcome: "remediated", reason: "revoked tcp 22 from 0.0.0.0/0", steps: ["RevokeSecurityGroupIngress"], by: "AWS::EC2::SecurityGroup" },
+    };
+  });
+  const flapping = memoryFlappingStore();
+  const openGuards = vi.fn(
+    (): Promise<RemediationGuards> => createGuards({ runId: "unused", limits: config.defaults.remediation, store: flapping }),
+  );
+  const clientsFor = vi.fn(async (account: string, region: string) => {
+    expect(account).toBe(SPOKE);
+    return clientsIn(region);
+  });
+  const deps: EventDeps = {
+    config,
+    clientsFor,
+    remediateResource,
+    openGuards,
+    publish: vi.fn(async (report: EventActionReport) => {
+      published.push(report);
+    }),
+    recent: new RecentIds(),
+    logger,
+    metrics,
+    now: () => new Date("2025-03-14T09:01:21.500Z"),
+  };
+  return { deps, published, remediateResource, openGuards, flapping, clientsFor, logs: calls, emitted };
+}
+
+describe("handleChangeEvent on a stack-managed resource", () => {
+  it("detects drift on just that resource and hands it to the engine within the invocation", async () => {
+    manage(SG, "AWS::EC2::SecurityGroup", "AppSecurityGroup");
+    cfn.on(DetectStackResourceDriftCommand, { StackName: "payments-api", LogicalResourceId: "AppSecurityGroup" }).resolves(modified("AppSecurityGroup", SG, "AWS::EC2::SecurityGroup"));
+    const t = setup();
+    const event = fixture("AuthorizeSecurityGroupIngress");
+
+    const outcome = await handleChangeEvent(event, t.deps);
+
+    expect(outcome.status).toBe("handled");
+    expect(t.remediateResource).toHaveBeenCalledTimes(1);
+    const input = t.remediateResource.mock.calls[0]?.[0];
+    expect(input).toMatchObject({
+      runId: event.detail.eventID,
+      account: { id: SPOKE, mode: "remediate" },
+      region: "eu-west-1",
+      stack: { stackName: "payments-api", stackId: STACK_ID, tags: { team: "payments" } },
+      drift: { logicalResourceId: "AppSecurityGroup", physicalResourceId: SG, status: "MODIFIED" },
+      exemptionTagKey: "driftguard:exempt",
+    });
+    expect(input?.clients.region).toBe("eu-west-1");
+
+    expect(t.published).toHaveLength(1);
+    const report = t.published[0];
+    expect(report).toMatchObject({
+      eventId: event.id,
+      changeId: event.detail.eventID,
+      account: SPOKE,
+      accountName: "payments-prod",
+      region: "eu-west-1",
+      eventName: "AuthorizeSecurityGroupIngress",
+      actor: { arn: event.detail.userIdentity.arn, type: "AssumedRole", sourceIp: "203.0.113.25", eventName: "AuthorizeSecurityGroupIngress", source: "event" },
+      latencyMs: 4500,
+      handlingMs: 0,
+    });
+    expect(report?.results).toEqual([
+      expect.objectContaining({
+        resource: expect.objectContaining({ physicalId: SG }),
+        stack: { stackName: "payments-api", stackId: STACK_ID },
+        logicalId: "AppSecurityGroup",
+        driftStatus: "MODIFIED",
+        differences: [expect.objectContaining({ propertyPath: "/SecurityGroupIngress/1", differenceType: "ADD" })],
+        exemption: { kind: "none" },
+        action: expect.objectContaining({ outcome: "remediated" }),
+        finding: true,
+      }),
+    ]);
+    expect(t.emitted).toContainEqual({ name: "EventLatency", value: 4500, dimensions: {} });
+    // The repair counts towards flapping like a scheduled run's would.
+    expect(t.openGuards).toHaveBeenCalledTimes(1);
+    expect(Object.keys(t.flapping.current().entries)).toEqual([`${SPOKE}/eu-west-1/payments-api/AppSecurityGroup`]);
+  });
+
+  it("reports a resource already in sync without calling the engine", async () => {
+    manage(SG, "AWS::EC2::SecurityGroup", "AppSecurityGroup");
+    const inSync = modified("AppSecurityGroup", SG, "AWS::EC2::SecurityGroup");
+    cfn.on(DetectStackResourceDriftCommand).resolves({ StackResourceDrift: { ...inSync.StackResourceDrift, StackResourceDriftStatus: "IN_SYNC", PropertyDifferences: [] } });
+    const t = setup();
+    const outcome = await handleChangeEvent(fixture("RevokeSecurityGroupIngress"), t.deps);
+    expect(outcome).toMatchObject({ status: "handled", report: { results: [{ finding: false, driftStatus: "IN_SYNC", action: { outcome: "skipped" } }] } });
+    expect(t.remediateResource).not.toHaveBeenCalled();
+  });
+
+  it("finds the stack of an IAM role in whichever onboarded region holds it", async () => {
+    cfn.on(DescribeStackResourcesCommand).callsFake(async (input: { PhysicalResourceId: string }, getClient) => {
+      const region = await getClient().config.region();
+      if (region !== "eu-central-1") throw awsError("ValidationError", `Stack for ${input.PhysicalResourceId} does not exist`);
+      return { StackResources: [stackResource(ROLE, "AWS::IAM::Role", "AppRole")] };
+    });
+    cfn.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: "payments-api", StackId: STACK_ID, StackStatus: "CREATE_COMPLETE", CreationTime: new Date() }] });
+    cfn.on(DetectStackResourceDriftCommand).resolves(modified("AppRole", ROLE, "AWS::IAM::Role"));
+    const t = setup();
+
+    const outcome = await handleChangeEvent(fixture("AttachRolePolicy"), t.deps);
+
+    expect(t.clientsFor.mock.calls.map((c) => c[1])).toEqual(["eu-west-1", "eu-central-1"]);
+    expect(t.remediateResource.mock.calls[0]?.[0]).toMatchObject({ region: "eu-central-1", drift: { logicalResourceId: "AppRole" } });
+    expect(outcome).toMatchObject({ status: "handled", report: { region: "us-east-1", results: [{ region: "eu-central-1" }] } });
+  });
+
+  it("leaves stacks the account's filter excludes to their owners", async () => {
+    manage(SG, "AWS::EC2::SecurityGroup", "AppSecurityGroup");
+    const t = setup(testConfig({ defaults: { regions: ["eu-west-1"], stacks: { exclude: ["payments-*"] } } }));
+    const outcome = await handleChangeEvent(fixture("AuthorizeSecurityGroupIngress"), t.deps);
+    expect(outcome).toMatchObject({ report: { results: [{ finding: false, action: { outcome: "skipped", reason: 'stack payments-api is excluded by stacks.exclude glob "payments-*"' } }] } });
+    expect(cfn.commandCalls(DetectStackResourceDriftCommand)).toHaveLength(0);
+    expect(t.remediateResource).not.toHaveBeenCalled();
+  });
+
+  it("records a failed detection as a failed action and still publishes", async () => {
+    manage(SG, "AWS::EC2::SecurityGroup", "AppSecurityGroup");
+    cfn.on(DetectStackResourceDriftCommand).rejects(awsError("ValidationError", "Stack payments-api is in UPDATE_IN_PROGRESS state"));
+    const t = setup();
+    const outcome = await handleChangeEvent(fixture("AuthorizeSecurityGroupIngress"), t.deps);
+    expect(outcome).toMatchObject({ status: "handled", report: { results: [{ finding: true, action: { outcome: "failed", reason: "ValidationError: Stack payments-api is in UPDATE_IN_PROGRESS state" } }] } });
+    expect(t.published).toHaveLength(1);
+  });
+});
+
+describe("handleChangeEvent on unmanaged resources", () => {
+  it("applies the open-ingress guardrail", async () => {
+    unmanaged();
+    const ssh = { IpProtocol: "tcp", FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: "0.0.0.0/0" }] };
+    ec2.on(DescribeSecurityGroupsCommand).resolvesOnce({ SecurityGroups: [{ GroupId: SG, IpPermissions: [ssh] }] }).resolves({ SecurityGroups: [{ GroupId: SG, IpPermissions: [] }] });
+    ec2.on(RevokeSecurityGroupIngressCommand).resolves({ Return: true });
+    const t = setup();
+    const outcome = await handleChangeEvent(fixture("AuthorizeSecurityGroupIngress"), t.deps);
+    expect(outcome).toMatchObject({ status: "handled", report: { results: [{ finding: true, action: { outcome: "remediated", by: "guardrail:open-ingress" } }] } });
+    expect(ec2.commandCalls(RevokeSecurityGroupIngressCommand)).toHaveLength(1);
+    expect(t.remediateResource).not.toHaveBeenCalled();
+    expect(t.openGuards).not.toHaveBeenCalled();
+  });
+
+  it("uses mode rules without a stack glob for unmanaged resources", async () => {
+    unmanaged();
+    ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [{ GroupId: SG, IpPermissions: [{ IpProtocol: "-1", IpRanges: [{ CidrIp: "0.0.0.0/0" }] }] }] });
+    const t = setup(testConfig({ defaults: { regions: ["eu-west-1"], mode: "remediate", modeRules: [{ resourceTypes: ["AWS::EC2::SecurityGroup"], mode: "report" }] } }));
+    const outcome = await handleChangeEvent(fixture("AuthorizeSecurityGroupIngress"), t.deps);
+    expect(outcome).toMatchObject({ report: { results: [{ action: { outcome: "planned" } }] } });
+    expect(ec2.commandCalls(RevokeSecurityGroupIngressCommand)).toHaveLength(0);
+  });
+
+  it("tags each instance of a launch", async () => {
+    unmanaged();
+    ec2.on(DescribeInstancesCommand).callsFake(async (input: { InstanceIds: string[] }) => {
+      const id = input.InstanceIds[0];
+      const tagged = ec2.commandCalls(CreateTagsCommand).some((c) => c.args[0].input.Resources?.includes(id as string));
+      return { Reservations: [{ Instances: [{ InstanceId: id, State: { Name: "pending" }, Tags: tagged ? [{ Key: "owner", Value: "x" }] : [] }] }] };
+    });
+    ec2.on(CreateTagsCommand).resolves({});
+    const t = setup();
+    const outcome = await handleChangeEvent(fixture("RunInstances"), t.deps);
+    expect(outcome.status === "handled" && outcome.report.results.map((r) => [r.resource.physicalId, r.action.outcome])).toEqual([
+      ["i-0d1c2b3a4f5e60718", "remediated"],
+      ["i-0a9b8c7d6e5f40312", "remediated"],
+    ]);
+    expect(ec2.commandCalls(CreateTagsCommand).map((c) => c.args[0].input.Tags)).toEqual([
+      [{ Key: "owner", Value: "arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_AdministratorAccess_0123456789abcdef/alice@example.com" }],
+      [{ Key: "owner", Value: "arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_AdministratorAccess_0123456789abcdef/alice@example.com" }],
+    ]);
+  });
+
+  it("notes an unmanaged resource no guardrail covers, as no finding", async () => {
+    unmanaged();
+    const t = setup();
+    const outcome = await handleChangeEvent(fixture("TagRole"), t.deps);
+    expect(outcome).toMatchObject({ status: "handled", report: { results: [{ finding: false, action: { outcome: "skipped", reason: "not managed by any CloudFormation stack and no guardrail applies" } }] } });
+    // Both onboarded regions were asked before concluding the role is unmanaged.
+    expect(cfn.commandCalls(DescribeStackResourcesCommand)).toHaveLength(2);
+  });
+});
+
+describe("handleChangeEvent robustness", () => {
+  it("handles a redelivery once, even under a new EventBridge id", async () => {
+    manage(SG, "AWS::EC2::SecurityGroup", "AppSecurityGroup");
+    cfn.on(DetectStackResourceDriftCommand).resolves(modified("AppSecurityGroup", SG, "AWS::EC2::SecurityGroup"));
+    const t = setup();
+    const event = fixture("AuthorizeSecurityGroupIngress");
+    expect((await handleChangeEvent(event, t.deps)).status).toBe("handled");
+    expect(await handleChangeEvent(event, t.deps)).toMatchObject({ status: "dropped", reason: "duplicate" });
+    expect(await handleChangeEvent({ ...event, id: "another-delivery" }, t.deps)).toMatchObject({ status: "dropped", reason: "duplicate" });
+    expect(t.remediateResource).toHaveBeenCalledTimes(1);
+    expect(t.published).toHaveLength(1);
+    expect(t.emitted.filter((m) => m.name === "DroppedEvents")).toEqual([
+      { name: "DroppedEvents", value: 1, dimensions: { reason: "duplicate" } },
+      { name: "DroppedEvents", value: 1, dimensions: { reason: "duplicate" } },
+    ]);
+  });
+
+  const dropped: [string, string, unknown][] = [
+    ["malformed", "warn", { hello: "world" }],
+    ["malformed", "warn", "not even an object"],
+    ["not-cloudtrail", "warn", { ...fixture("CreateVpc"), "detail-type": "Scheduled Event" }],
+    ["failed-call", "info", { ...fixture("CreateVpc"), detail: { ...fixture("CreateVpc").detail, errorCode: "VpcLimitExceeded" } }],
+    ["own-role", "info", { ...fixture("CreateVpc"), detail: { ...fixture("CreateVpc").detail, userIdentity: { type: "AssumedRole", arn: "arn:aws:sts::111122223333:assumed-role/driftguard-spoke/s" } } }],
+    ["account-not-onboarded", "info", { ...fixture("CreateVpc"), account: "444455556666", detail: { ...fixture("CreateVpc").detail, recipientAccountId: "444455556666" } }],
+    ["no-resource", "info", { ...fixture("CreateTags"), detail: { ...fixture("CreateTags").detail, requestParameters: { resourcesSet: { items: [{ resourceId: "ami-0abc" }] } } } }],
+  ];
+  it.each(dropped)("drops %s events with a log line (%s) and a metric, without throwing", async (reason, level, event) => {
+    const t = setup();
+    expect(await handleChangeEvent(event, t.deps)).toMatchObject({ status: "dropped", reason });
+    expect(t.emitted).toEqual([{ name: "DroppedEvents", value: 1, dimensions: { reason } }]);
+    expect(t.logs[level as "info" | "warn"]).toHaveBeenCalledWith("event dropped", expect.objectContaining({ reason }));
+    expect(t.published).toHaveLength(0);
+    expect(cfn.calls()).toHaveLength(0);
+  });
+
+  it("reports a resource it cannot reach (role assumption denied) as failed", async () => {
+    const t = setup();
+    t.clientsFor.mockRejectedValueOnce(awsError("AccessDenied", "not authorized to perform sts:AssumeRole"));
+    const outcome = await handleChangeEvent(fixture("CreateVpc"), t.deps);
+    expect(outcome).toMatchObject({ status: "handled", report: { results: [{ finding: true, action: { outcome: "failed", reason: "AccessDenied: not authorized to perform sts:AssumeRole" } }] } });
+    expect(t.published).toHaveLength(1);
+  });
+
+  it("still reports and publishes when the flapping record cannot be saved", async () => {
+    manage(SG, "AWS::EC2::SecurityGroup", "AppSecurityGroup");
+    cfn.on(DetectStackResourceDriftCommand).resolves(modified("AppSecurityGroup", SG, "AWS::EC2::SecurityGroup"));
+    const t = setup();
+    t.flapping.update = async () => {
+      throw awsError("AccessDenied", "s3:PutObject state/flapping.json");
+    };
+    expect((await handleChangeEvent(fixture("AuthorizeSecurityGroupIngress"), t.deps)).status).toBe("handled");
+    expect(t.logs.error).toHaveBeenCalledWith("flapping record not saved", { error: "AccessDenied: s3:PutObject state/flapping.json" });
+    expect(t.published).toHaveLength(1);
+  });
+
+  it("turns a publishing failure into a dropped event, logged first, and lets a redelivery try again", async () => {
+    unmanaged();
+    const t = setup();
+    const publish = t.deps.publish;
+    t.deps.publish = vi.fn().mockRejectedValueOnce(awsError("AccessDenied", "s3:PutObject")).mockImplementation(publish);
+    const event = fixture("TagRole");
+    expect(await handleChangeEvent(event, t.deps)).toMatchObject({ status: "dropped", reason: "error", detail: "AccessDenied: s3:PutObject" });
+    expect(t.logs.info).toHaveBeenCalledWith("event handled", { report: expect.objectContaining({ eventName: "TagRole" }) });
+    expect(t.emitted).toContainEqual({ name: "DroppedEvents", value: 1, dimensions: { reason: "error" } });
+
+    expect((await handleChangeEvent(event, t.deps)).status).toBe("handled");
+    expect(t.published).toHaveLength(1);
+  });
+});

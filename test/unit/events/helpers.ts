@@ -1,0 +1,68 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Metrics } from "@aws-lambda-powertools/metrics";
+import { vi } from "vitest";
+import { createSpokeClients, type SpokeClients } from "../../../functions/aws/clients.js";
+import { configSchema, type Config, type ConfigInput } from "../../../functions/config/schema.js";
+import type { Logger } from "../../../functions/runtime/logger.js";
+
+export const SPOKE = "111122223333";
+const FIXTURES = join(import.meta.dirname, "../../fixtures/cloudtrail");
+
+export const FIXTURE_NAMES = readdirSync(FIXTURES)
+  .filter((f) => f.endsWith(".json"))
+  .map((f) => f.replace(/\.json$/, ""))
+  .sort();
+
+/** A fresh copy of a recorded CloudTrail event (EventBridge envelope), safe to mutate. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function fixture(name: string): any {
+  return JSON.parse(readFileSync(join(FIXTURES, `${name}.json`), "utf8"));
+}
+
+export function testConfig(overrides: Partial<ConfigInput> = {}): Config {
+  return configSchema.parse({
+    version: 1,
+    organization: { id: "o-a1b2c3d4e5" },
+    hub: { accountId: "999988887777", region: "eu-west-1" },
+    defaults: { regions: ["eu-west-1", "eu-central-1"], mode: "remediate", events: { guardrails: { requiredTags: [{ key: "owner" }] } } },
+    accounts: [{ id: SPOKE, name: "payments-prod" }],
+    ...overrides,
+  });
+}
+
+export function clientsIn(region: string): SpokeClients {
+  return createSpokeClients(SPOKE, region, async () => ({ accessKeyId: "AKIDTEST", secretAccessKey: "secret" }));
+}
+
+export function fakeLogger() {
+  const logger = { info: vi.fn(), warn: vi.fn(), error: vi.fn(), debug: vi.fn() };
+  return { logger: logger as unknown as Logger, calls: logger };
+}
+
+/** Records what single-metric calls would emit, as [name, value, dimensions]. */
+export function fakeMetrics() {
+  const emitted: { name: string; value: number; dimensions: Record<string, string> }[] = [];
+  const metrics = {
+    singleMetric() {
+      const dimensions: Record<string, string> = {};
+      const single = {
+        addDimension(name: string, value: string) {
+          dimensions[name] = value;
+          return single;
+        },
+        addMetric(name: string, _unit: string, value: number) {
+          emitted.push({ name, value, dimensions });
+          return single;
+        },
+      };
+      return single;
+    },
+  };
+  return { metrics: metrics as unknown as Metrics, emitted };
+}
+
+/** An SDK-style service error: the code travels in `name`. */
+export function awsError(name: string, message = name): Error {
+  return Object.assign(new Error(message), { name });
+}

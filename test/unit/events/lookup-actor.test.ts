@@ -1,0 +1,82 @@
+import { CloudTrailClient, LookupEventsCommand, type Event } from "@aws-sdk/client-cloudtrail";
+import { mockClient } from "aws-sdk-client-mock";
+import { beforeEach, describe, expect, it } from "vitest";
+import { lookupActor } from "../../../functions/events/lookup-actor.js";
+import { awsError, clientsIn, fixture } from "./helpers.js";
+
+const cloudtrail = mockClient(CloudTrailClient);
+beforeEach(() => cloudtrail.reset());
+
+const NOW = new Date("2025-03-20T12:00:00Z");
+const ROLE = "payments-api-AppRole-1ABCDEF2GHIJ";
+const opts = { spokeRoleName: "driftguard-spoke", now: NOW };
+
+/** A LookupEvents entry wrapping a recorded CloudTrail detail, as the API returns it. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function entry(name: string, mutate: (detail: any) => void = () => {}, readOnly = "false"): Event {
+  const { detail } = fixture(name);
+  mutate(detail);
+  return { EventId: detail.eventID, EventName: detail.eventName, ReadOnly: readOnly, EventTime: new Date(detail.eventTime), EventSource: detail.eventSource, CloudTrailEvent: JSON.stringify(detail) };
+}
+
+const byDriftguard = (d: { userIdentity: { arn: string } }) => (d.userIdentity.arn = "arn:aws:sts::111122223333:assumed-role/driftguard-spoke/driftguard-run-7");
+const byCloudFormation = (d: { userIdentity: { invokedBy?: string } }) => (d.userIdentity.invokedBy = "cloudformation.amazonaws.com");
+
+describe("lookupActor", () => {
+  it("asks for the resource's last 90 days and returns the newest outside change", async () => {
+    cloudtrail.on(LookupEventsCommand).resolves({ Events: [entry("AttachRolePolicy"), entry("PutRolePolicy")] });
+    const actor = await lookupActor(clientsIn("eu-west-1").cloudtrail, ROLE, opts);
+    expect(actor).toEqual({
+      arn: "arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_AdministratorAccess_0123456789abcdef/alice@example.com",
+      type: "AssumedRole",
+      sourceIp: "203.0.113.25",
+      eventName: "AttachRolePolicy",
+      eventTime: fixture("AttachRolePolicy").detail.eventTime,
+      source: "cloudtrail-lookup",
+    });
+    const input = cloudtrail.commandCalls(LookupEventsCommand)[0]?.args[0].input;
+    expect(input).toMatchObject({ LookupAttributes: [{ AttributeKey: "ResourceName", AttributeValue: ROLE }], EndTime: NOW, MaxResults: 50 });
+    expect(input?.StartTime).toEqual(new Date("2024-12-20T12:00:00Z"));
+  });
+
+  it("looks past driftguard's own repairs, CloudFormation, reads and failed calls", async () => {
+    cloudtrail.on(LookupEventsCommand).resolves({
+      Events: [
+        entry("DetachRolePolicy", byDriftguard),
+        entry("AttachRolePolicy", byCloudFormation),
+        entry("AttachRolePolicy", () => {}, "true"),
+        entry("AttachRolePolicy", (d) => (d.errorCode = "AccessDenied")),
+        { EventId: "x", CloudTrailEvent: "{not json" },
+        entry("PutRolePolicy"),
+      ],
+    });
+    expect(await lookupActor(clientsIn("eu-west-1").cloudtrail, ROLE, opts)).toMatchObject({ arn: "arn:aws:iam::111122223333:user/bob", eventName: "PutRolePolicy" });
+  });
+
+  it("follows pages until it finds one", async () => {
+    cloudtrail
+      .on(LookupEventsCommand)
+      .resolvesOnce({ Events: [entry("DetachRolePolicy", byDriftguard)], NextToken: "p2" })
+      .resolvesOnce({ Events: [entry("PutRolePolicy")], NextToken: "p3" });
+    expect(await lookupActor(clientsIn("eu-west-1").cloudtrail, ROLE, opts)).toMatchObject({ eventName: "PutRolePolicy" });
+    const calls = cloudtrail.commandCalls(LookupEventsCommand);
+    expect(calls.map((c) => c.args[0].input.NextToken)).toEqual([undefined, "p2"]);
+  });
+
+  it("gives up after the page cap", async () => {
+    cloudtrail.on(LookupEventsCommand).resolves({ Events: [entry("DetachRolePolicy", byDriftguard)], NextToken: "more" });
+    expect(await lookupActor(clientsIn("eu-west-1").cloudtrail, ROLE, { ...opts, maxPages: 2 })).toBeUndefined();
+    expect(cloudtrail.commandCalls(LookupEventsCommand)).toHaveLength(2);
+  });
+
+  it("stops at the last page", async () => {
+    cloudtrail.on(LookupEventsCommand).resolves({ Events: [] });
+    expect(await lookupActor(clientsIn("eu-west-1").cloudtrail, ROLE, opts)).toBeUndefined();
+    expect(cloudtrail.commandCalls(LookupEventsCommand)).toHaveLength(1);
+  });
+
+  it("lets CloudTrail errors reach the caller", async () => {
+    cloudtrail.on(LookupEventsCommand).rejects(awsError("AccessDeniedException"));
+    await expect(lookupActor(clientsIn("eu-west-1").cloudtrail, ROLE, opts)).rejects.toThrow("AccessDeniedException");
+  });
+});

@@ -1,0 +1,104 @@
+import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
+import { mockClient } from "aws-sdk-client-mock";
+import { beforeEach, describe, expect, it } from "vitest";
+import { publishEventReport } from "../../../functions/events/publish.js";
+import { RecentIds } from "../../../functions/events/recent-ids.js";
+import { eventMessage, eventReportKey, eventSubject } from "../../../functions/events/summary.js";
+import { EVENT_REPORT_SCHEMA_VERSION, type EventActionReport } from "../../../functions/events/types.js";
+import { awsError } from "./helpers.js";
+
+const s3 = mockClient(S3Client);
+const sns = mockClient(SNSClient);
+beforeEach(() => {
+  s3.reset();
+  sns.reset();
+});
+
+const sink = { s3: new S3Client({ region: "eu-west-1" }), sns: new SNSClient({ region: "eu-west-1" }), bucket: "driftguard-reports-999988887777-eu-west-1", topicArn: "arn:aws:sns:eu-west-1:999988887777:driftguard" };
+
+function report(finding: boolean): EventActionReport {
+  return {
+    schemaVersion: EVENT_REPORT_SCHEMA_VERSION,
+    eventId: "eb-1",
+    changeId: "ct-0316909e",
+    account: "111122223333",
+    accountName: "payments-prod",
+    region: "eu-west-1",
+    eventName: "AuthorizeSecurityGroupIngress",
+    eventTime: "2025-03-14T23:59:59Z",
+    actor: { arn: "arn:aws:iam::111122223333:user/bob", type: "IAMUser", sourceIp: "192.0.2.44", eventName: "AuthorizeSecurityGroupIngress", eventTime: "2025-03-14T23:59:59Z", source: "event" },
+    results: [
+      {
+        resource: { resourceType: "AWS::EC2::SecurityGroup", physicalId: "sg-1" },
+        region: "eu-west-1",
+        stack: { stackName: "payments-api", stackId: "arn:stack" },
+        logicalId: "AppSecurityGroup",
+        driftStatus: finding ? "MODIFIED" : "IN_SYNC",
+        differences: finding ? [{ propertyPath: "/SecurityGroupIngress/1", expectedValue: "null", actualValue: "0.0.0.0/0:22", differenceType: "ADD" }] : [],
+        action: finding
+          ? { outcome: "remediated", reason: "revoked tcp 22 from 0.0.0.0/0", steps: ["RevokeSecurityGroupIngress sg-1: tcp 22 from 0.0.0.0/0"] }
+          : { outcome: "skipped", reason: "in sync with its stack template", steps: [] },
+        finding,
+      },
+    ],
+    finishedAt: "2025-03-15T00:00:02Z",
+    latencyMs: 3000,
+    handlingMs: 1200,
+  };
+}
+
+describe("event report publishing", () => {
+  it("keys the report by the call's UTC date and CloudTrail id", () => {
+    expect(eventReportKey(report(true))).toBe("events/2025/03/14/ct-0316909e.json");
+  });
+
+  it("stores a finding (overwriting any earlier delivery) and notifies SNS with who and what", async () => {
+    s3.on(PutObjectCommand).resolves({});
+    sns.on(PublishCommand).resolves({ MessageId: "m-1" });
+    await publishEventReport(report(true), sink);
+
+    const put = s3.commandCalls(PutObjectCommand)[0]?.args[0].input;
+    expect(put).toMatchObject({ Bucket: sink.bucket, Key: "events/2025/03/14/ct-0316909e.json", ContentType: "application/json" });
+    expect(put?.IfNoneMatch).toBeUndefined();
+    expect(JSON.parse(put?.Body as string)).toEqual(report(true));
+
+    const msg = sns.commandCalls(PublishCommand)[0]?.args[0].input;
+    expect(msg?.TopicArn).toBe(sink.topicArn);
+    expect(msg?.Subject).toBe("driftguard: remediated after AuthorizeSecurityGroupIngress in payments-prod eu-west-1");
+    expect(msg?.Message).toContain("Changed by: arn:aws:iam::111122223333:user/bob (IAMUser) from 192.0.2.44");
+    expect(msg?.Message).toContain("- AWS::EC2::SecurityGroup sg-1 in stack payments-api (AppSecurityGroup): remediated: revoked tcp 22 from 0.0.0.0/0");
+    expect(msg?.Message).toContain("ADD /SecurityGroupIngress/1: expected null, found 0.0.0.0/0:22");
+    expect(msg?.Message).toContain(`Report: s3://${sink.bucket}/events/2025/03/14/ct-0316909e.json`);
+  });
+
+  it("records a report without findings only where none exists yet, and does not notify", async () => {
+    s3.on(PutObjectCommand).rejects(awsError("PreconditionFailed", "At least one of the pre-conditions you specified did not hold"));
+    await publishEventReport(report(false), sink);
+    expect(s3.commandCalls(PutObjectCommand)[0]?.args[0].input.IfNoneMatch).toBe("*");
+    expect(sns.commandCalls(PublishCommand)).toHaveLength(0);
+  });
+
+  it("lets storage errors reach the handler", async () => {
+    s3.on(PutObjectCommand).rejects(awsError("AccessDenied"));
+    await expect(publishEventReport(report(true), sink)).rejects.toThrow("AccessDenied");
+    expect(sns.commandCalls(PublishCommand)).toHaveLength(0);
+  });
+
+  it("keeps SNS subjects within limits", () => {
+    const long = { ...report(true), accountName: "a".repeat(63), eventName: "UpdateAssumeRolePolicy" };
+    expect(eventSubject(long).length).toBeLessThan(100);
+    expect(eventMessage(long, "s3://b/k")).toContain("Event to action: 3000 ms");
+  });
+});
+
+describe("RecentIds", () => {
+  it("remembers up to its capacity, forgetting the least recently added", () => {
+    const ids = new RecentIds(2);
+    ids.add("a");
+    ids.add("b");
+    ids.add("a");
+    ids.add("c");
+    expect([ids.has("a"), ids.has("b"), ids.has("c")]).toEqual([true, false, true]);
+  });
+});

@@ -1,0 +1,320 @@
+import {
+  CloudFormationClient,
+  CreateChangeSetCommand,
+  DeleteChangeSetCommand,
+  DescribeChangeSetCommand,
+  DescribeStacksCommand,
+  DetectStackResourceDriftCommand,
+  ExecuteChangeSetCommand,
+} from "@aws-sdk/client-cloudformation";
+import { DescribeSecurityGroupsCommand, EC2Client } from "@aws-sdk/client-ec2";
+import { GetResourcesCommand, ResourceGroupsTaggingAPIClient } from "@aws-sdk/client-resource-groups-tagging-api";
+import { mockClient } from "aws-sdk-client-mock";
+import { beforeEach, describe, expect, it } from "vitest";
+import type { EffectiveAccount } from "../../../functions/config/resolve.js";
+import type { ResourceDrift } from "../../../functions/core/types.js";
+import { remediateResource, remediateStack, type StackRemediationInput } from "../../../functions/remediation/engine.js";
+import { type FlappingRecord, memoryFlappingStore } from "../../../functions/remediation/flapping-store.js";
+import { createGuards, type GuardLimits } from "../../../functions/remediation/guards.js";
+import { IN_SYNC_REASON } from "../../../functions/remediation/plan.js";
+import { driftedEc2World, type Ec2World, installFakeEc2 } from "./fake-ec2.js";
+import { deletedTopicDrift, inSync, queueDrift, queueDriftRaw, SG_ID, securityGroupDrift, securityGroupDriftRaw } from "./fixtures.js";
+import { awsError, spokeClients, writes } from "./helpers.js";
+
+const ec2 = mockClient(EC2Client);
+const cfn = mockClient(CloudFormationClient);
+const tagging = mockClient(ResourceGroupsTaggingAPIClient);
+
+const NOW = new Date("2026-06-15T12:00:00Z");
+const SSH_REVOKE = `RevokeSecurityGroupIngress GroupId=${SG_ID} SecurityGroupRuleIds=sgr-0ssh (tcp 22 from 0.0.0.0/0)`;
+const QUEUE_ARN = "arn:aws:sqs:us-east-1:111122223333:payments-core-SettlementQueue-Ab12Cd34";
+
+let world: Ec2World;
+let sleeps: number[];
+
+const account = (patch: Partial<EffectiveAccount> = {}): EffectiveAccount => ({
+  id: "111122223333",
+  name: "payments-prod",
+  regions: ["us-east-1"],
+  mode: "remediate",
+  stacks: { include: ["*"], exclude: [] },
+  modeRules: [],
+  revertDriftStacks: [],
+  cloudTrailLookup: false,
+  ...patch,
+});
+
+async function input(patch: Partial<StackRemediationInput> & { limits?: Partial<GuardLimits>; flapping?: FlappingRecord } = {}): Promise<StackRemediationInput> {
+  const { limits, flapping, ...rest } = patch;
+  const store = memoryFlappingStore(flapping);
+  return {
+    runId: "20260615T120000Z-abc123",
+    account: account(),
+    region: "us-east-1",
+    stack: { stackName: "payments-core", stackId: "arn:aws:cloudformation:us-east-1:111122223333:stack/payments-core/5f1e6a30", tags: {} },
+    drifts: [securityGroupDrift()],
+    clients: spokeClients(),
+    exemptionTagKey: "driftguard:exempt",
+    guards: await createGuards({ runId: "20260615T120000Z-abc123", limits: { maxPerRun: 50, maxPerAccount: 10, flappingThreshold: 3, ...limits }, store }),
+    now: NOW,
+    timing: { sleep: async (ms) => void sleeps.push(ms), verifyRetryDelaysMs: [100, 200], pollMs: 10, maxPollMs: 10 },
+    ...rest,
+  };
+}
+
+beforeEach(() => {
+  world = driftedEc2World();
+  installFakeEc2(ec2, () => world);
+  cfn.reset();
+  tagging.reset();
+  tagging.on(GetResourcesCommand).resolves({ ResourceTagMappingList: [] });
+  cfn.on(DetectStackResourceDriftCommand, { LogicalResourceId: "WebSecurityGroup" }).resolves({ StackResourceDrift: inSync(securityGroupDriftRaw) });
+  cfn.on(DetectStackResourceDriftCommand, { LogicalResourceId: "SettlementQueue" }).resolves({ StackResourceDrift: inSync(queueDriftRaw) });
+  sleeps = [];
+});
+
+describe("remediateStack, per resource", () => {
+  it("repairs, then verifies with DetectStackResourceDrift before calling it remediated", async () => {
+    const result = await remediateStack(await input());
+
+    expect(result.exemption).toEqual({ kind: "none" });
+    expect(result.stackAction).toBeUndefined();
+    expect(result.resources).toHaveLength(1);
+    expect(result.resources[0]).toMatchObject({
+      logicalResourceId: "WebSecurityGroup",
+      exemption: { kind: "none" },
+      action: { outcome: "remediated", reason: "applied: revoke tcp 22 from 0.0.0.0/0; verified IN_SYNC", steps: [SSH_REVOKE], by: "AWS::EC2::SecurityGroup" },
+    });
+    expect(cfn.commandCalls(DetectStackResourceDriftCommand)[0]?.args[0].input).toEqual({ StackName: "payments-core", LogicalResourceId: "WebSecurityGroup" });
+  });
+
+  it("fails with the remaining difference when verification still finds drift, after re-checking", async () => {
+    cfn.on(DetectStackResourceDriftCommand, { LogicalResourceId: "WebSecurityGroup" }).resolves({ StackResourceDrift: securityGroupDriftRaw });
+
+    const [resource] = (await remediateStack(await input())).resources;
+
+    expect(resource?.action.outcome).toBe("failed");
+    expect(resource?.action.reason).toMatch(/; verification: still MODIFIED: \/SecurityGroupIngress\/1 added \{"CidrIp":"0.0.0.0\/0"/);
+    expect(resource?.action.remaining).toEqual(securityGroupDrift().differences);
+    expect(cfn.commandCalls(DetectStackResourceDriftCommand)).toHaveLength(3);
+    expect(sleeps).toEqual([100, 200]);
+  });
+
+  it("in report mode plans through the same code and changes nothing", async () => {
+    const i = await input({ account: account({ mode: "report" }) });
+    const [resource] = (await remediateStack(i)).resources;
+
+    expect(resource?.action).toEqual({ outcome: "planned", reason: "planned: revoke tcp 22 from 0.0.0.0/0", steps: [SSH_REVOKE], by: "AWS::EC2::SecurityGroup" });
+    expect(writes(ec2, cfn)).toEqual([]);
+    expect(cfn.commandCalls(DetectStackResourceDriftCommand)).toHaveLength(0);
+    expect(i.guards.reserve("111122223333", 10).ok).toBe(true);
+  });
+
+  it("follows mode rules per stack and resource type", async () => {
+    const rules = { modeRules: [{ stacks: "payments-*", resourceTypes: ["AWS::EC2::SecurityGroup"], mode: "report" as const }] };
+    const [resource] = (await remediateStack(await input({ account: account(rules) }))).resources;
+    expect(resource?.action.outcome).toBe("planned");
+    expect(writes(ec2)).toEqual([]);
+  });
+
+  it("skips everything in an exempt stack without reading the resources", async () => {
+    const stack = { stackName: "payments-core", stackId: "id", tags: { "driftguard:exempt": "reason=INC-123 break-glass;until=2026-12-31" } };
+    const result = await remediateStack(await input({ stack, drifts: [securityGroupDrift(), queueDrift()] }));
+
+    expect(result.exemption).toEqual({ kind: "exempt", reason: "INC-123 break-glass", until: "2026-12-31", on: "stack" });
+    for (const r of result.resources) {
+      expect(r.exemption).toEqual(result.exemption);
+      expect(r.action).toEqual({ outcome: "skipped", reason: "exempt by stack tag: INC-123 break-glass (until 2026-12-31)", steps: [] });
+    }
+    expect(ec2.calls()).toHaveLength(0);
+    expect(tagging.calls()).toHaveLength(0);
+  });
+
+  it("skips a resource exempted by its own tag", async () => {
+    world.tags.push({ Key: "driftguard:exempt", Value: "reason=INC-77 load test" });
+    const [resource] = (await remediateStack(await input())).resources;
+    expect(resource?.exemption).toEqual({ kind: "exempt", reason: "INC-77 load test", on: "resource" });
+    expect(resource?.action).toEqual({ outcome: "skipped", reason: "exempt by resource tag: INC-77 load test", steps: [] });
+    expect(writes(ec2)).toEqual([]);
+  });
+
+  it("repairs despite expired or invalid exemptions, and reports them", async () => {
+    world.tags.push({ Key: "driftguard:exempt", Value: "reason=INC-1;until=2026-06-14" });
+    const stack = { stackName: "payments-core", stackId: "id", tags: { "driftguard:exempt": "yes please" } };
+    const result = await remediateStack(await input({ stack }));
+
+    expect(result.exemption).toMatchObject({ kind: "invalid", on: "stack" });
+    expect(result.resources[0]?.exemption).toEqual({ kind: "expired", reason: "INC-1", until: "2026-06-14", on: "resource" });
+    expect(result.resources[0]?.action.outcome).toBe("remediated");
+  });
+
+  it("hands types without a remediator to a person, naming what changed, after checking their tags by ARN", async () => {
+    const [resource] = (await remediateStack(await input({ drifts: [queueDrift()] }))).resources;
+
+    expect(resource?.action).toEqual({ outcome: "manual", reason: "AWS::SQS::Queue has no property-level remediator: /VisibilityTimeout expected 30, actual 60", steps: [] });
+    expect(tagging.commandCalls(GetResourcesCommand)[0]?.args[0].input).toEqual({ ResourceARNList: [QUEUE_ARN] });
+  });
+
+  it("reports an exempt resource of any type as skipped", async () => {
+    tagging.on(GetResourcesCommand).resolves({ ResourceTagMappingList: [{ ResourceARN: QUEUE_ARN, Tags: [{ Key: "driftguard:exempt", Value: "reason=vendor managed" }] }] });
+    const [resource] = (await remediateStack(await input({ drifts: [queueDrift()] }))).resources;
+    expect(resource?.action.outcome).toBe("skipped");
+  });
+
+  it("hands DELETED resources to a person", async () => {
+    const [resource] = (await remediateStack(await input({ drifts: [deletedTopicDrift()] }))).resources;
+    expect(resource?.action).toEqual({
+      outcome: "manual",
+      reason: "DELETED: recreate it by updating the stack (AWS::SNS::Topic arn:aws:sns:us-east-1:111122223333:payments-core-AlertsTopic-9ZYX8WVU)",
+      steps: [],
+    });
+  });
+
+  it("skips with the blast-radius reason and the planned steps when the budget is spent", async () => {
+    const i = await input({ limits: { maxPerRun: 1 } });
+    i.guards.reserve("999999999999");
+    const [resource] = (await remediateStack(i)).resources;
+    expect(resource?.action).toEqual({
+      outcome: "skipped",
+      reason: "blast radius: one more repair would exceed the limit of 1 per run (1 made)",
+      steps: [SSH_REVOKE],
+      by: "AWS::EC2::SecurityGroup",
+    });
+    expect(writes(ec2)).toEqual([]);
+  });
+
+  it("does not repair a resource flagged as flapping", async () => {
+    const flapping: FlappingRecord = {
+      version: 1,
+      entries: { "111122223333/us-east-1/payments-core/WebSecurityGroup": { count: 3, lastRunId: "r3", lastRepairedAt: "2026-06-14T12:00:00.000Z", flagged: true } },
+    };
+    const [resource] = (await remediateStack(await input({ flapping }))).resources;
+    expect(resource?.action.outcome).toBe("skipped");
+    expect(resource?.action.reason).toMatch(/^flapping: repaired in 3 consecutive runs/);
+    expect(writes(ec2)).toEqual([]);
+  });
+
+  it("records repairs for the flapping guard", async () => {
+    const store = memoryFlappingStore();
+    const i = await input();
+    i.guards = await createGuards({ runId: "r1", limits: { maxPerRun: 5, maxPerAccount: 5, flappingThreshold: 3 }, store });
+    await remediateStack(i);
+    await i.guards.finish();
+    expect(Object.keys(store.current().entries)).toEqual(["111122223333/us-east-1/payments-core/WebSecurityGroup"]);
+  });
+
+  it("calls a resource in sync at repair time skipped, without spending the blast radius", async () => {
+    world.rules = world.rules.filter((r) => r.SecurityGroupRuleId !== "sgr-0ssh");
+    const i = await input({ limits: { maxPerRun: 1 } });
+    const [resource] = (await remediateStack(i)).resources;
+    expect(resource?.action).toEqual({ outcome: "skipped", reason: IN_SYNC_REASON, steps: [], by: "AWS::EC2::SecurityGroup" });
+    expect(i.guards.reserve("111122223333").ok).toBe(true);
+  });
+
+  it("hands differences the remediator does not manage to a person", async () => {
+    world.rules = world.rules.filter((r) => r.SecurityGroupRuleId !== "sgr-0ssh");
+    const drift: ResourceDrift = {
+      ...securityGroupDrift(),
+      differences: [{ propertyPath: "/GroupDescription", expectedValue: "Web tier", actualValue: "web", differenceType: "NOT_EQUAL" }],
+    };
+    const [resource] = (await remediateStack(await input({ drifts: [drift] }))).resources;
+    expect(resource?.action).toEqual({
+      outcome: "manual",
+      reason: "AWS::EC2::SecurityGroup remediator does not repair /GroupDescription expected Web tier, actual web",
+      steps: [],
+      by: "AWS::EC2::SecurityGroup",
+    });
+  });
+
+  it("never throws: API errors become failed actions with the AWS error code", async () => {
+    ec2.on(DescribeSecurityGroupsCommand).rejects(awsError("UnauthorizedOperation", "You are not authorized to perform this operation."));
+    const result = await remediateStack(await input({ drifts: [securityGroupDrift(), queueDrift()] }));
+
+    expect(result.resources[0]?.action).toEqual({
+      outcome: "failed",
+      reason: "could not read the resource's tags to check for an exemption: UnauthorizedOperation: You are not authorized to perform this operation.",
+      steps: [],
+    });
+    expect(result.resources[1]?.action.outcome).toBe("manual");
+  });
+});
+
+describe("remediateResource (event path)", () => {
+  it("runs one resource through the same checks and counts against the same guards", async () => {
+    const i = await input({ limits: { maxPerAccount: 1 } });
+    const report = await remediateResource({ ...i, drift: securityGroupDrift() });
+
+    expect(report).toMatchObject({ logicalResourceId: "WebSecurityGroup", exemption: { kind: "none" }, action: { outcome: "remediated", steps: [SSH_REVOKE] } });
+    expect(i.guards.reserve("111122223333").ok).toBe(false);
+  });
+});
+
+describe("remediateStack with REVERT_DRIFT", () => {
+  const revertAccount = account({ revertDriftStacks: ["payments-*"] });
+  const NAME = "driftguard-revert-20260615T120000Z-abc123";
+
+  function changeSet(changes: { id: string; type: string; replacement?: "True" | "False" }[]) {
+    cfn.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: "payments-core", CreationTime: new Date(), StackStatus: "UPDATE_COMPLETE", Parameters: [] }] });
+    cfn.on(CreateChangeSetCommand).resolves({ Id: "cs" });
+    cfn.on(DescribeChangeSetCommand).resolves({
+      Status: "CREATE_COMPLETE",
+      Changes: changes.map((c) => ({
+        Type: "Resource",
+        ResourceChange: { Action: "Modify", LogicalResourceId: c.id, ResourceType: c.type, Replacement: c.replacement ?? "False" },
+      })),
+    });
+    cfn.on(ExecuteChangeSetCommand).resolves({});
+    cfn.on(DeleteChangeSetCommand).resolves({});
+  }
+
+  it("reverts the whole stack, including types without a remediator, and verifies each resource", async () => {
+    changeSet([
+      { id: "WebSecurityGroup", type: "AWS::EC2::SecurityGroup" },
+      { id: "SettlementQueue", type: "AWS::SQS::Queue" },
+    ]);
+    const result = await remediateStack(await input({ account: revertAccount, drifts: [securityGroupDrift(), queueDrift()] }));
+
+    expect(result.stackAction).toMatchObject({ outcome: "remediated", by: "revert-drift-change-set", reason: `executed REVERT_DRIFT change set ${NAME}; 2 resource(s) verified IN_SYNC` });
+    for (const r of result.resources) {
+      expect(r.action).toMatchObject({ outcome: "remediated", by: "revert-drift-change-set", reason: `reverted by change set ${NAME}; verified IN_SYNC` });
+    }
+    expect(writes(ec2)).toEqual([]);
+    expect(cfn.commandCalls(DetectStackResourceDriftCommand)).toHaveLength(2);
+  });
+
+  it("refuses a change set that would replace a resource, then repairs resource by resource", async () => {
+    changeSet([
+      { id: "WebSecurityGroup", type: "AWS::EC2::SecurityGroup" },
+      { id: "SettlementQueue", type: "AWS::SQS::Queue", replacement: "True" },
+    ]);
+    const result = await remediateStack(await input({ account: revertAccount, drifts: [securityGroupDrift(), queueDrift()] }));
+
+    expect(result.stackAction).toMatchObject({ outcome: "manual", reason: expect.stringMatching(/SettlementQueue \(AWS::SQS::Queue\): replacement True/) });
+    expect(cfn.commandCalls(ExecuteChangeSetCommand)).toHaveLength(0);
+    expect(cfn.commandCalls(DeleteChangeSetCommand)).toHaveLength(1);
+    expect(result.resources.map((r) => [r.action.outcome, r.action.by])).toEqual([
+      ["remediated", "AWS::EC2::SecurityGroup"],
+      ["manual", undefined],
+    ]);
+  });
+
+  it("in report mode plans the change set without creating it", async () => {
+    const result = await remediateStack(await input({ account: { ...revertAccount, mode: "report" }, drifts: [securityGroupDrift(), queueDrift()] }));
+    expect(result.stackAction?.outcome).toBe("planned");
+    expect(result.resources.map((r) => r.action.outcome)).toEqual(["planned", "manual"]);
+    expect(writes(cfn, ec2)).toEqual([]);
+  });
+
+  it("is not used when a drifted resource is exempt, deleted or in report mode", async () => {
+    world.tags.push({ Key: "driftguard:exempt", Value: "reason=INC-5" });
+    const rules = { modeRules: [{ resourceTypes: ["AWS::SQS::Queue"], mode: "report" as const }] };
+    const result = await remediateStack(await input({ account: { ...revertAccount, ...rules }, drifts: [securityGroupDrift(), queueDrift(), deletedTopicDrift()] }));
+
+    expect(result.stackAction?.outcome).toBe("skipped");
+    expect(result.stackAction?.reason).toBe(
+      "REVERT_DRIFT change set not used, resources handled one by one: WebSecurityGroup: exempt by resource tag: INC-5; AlertsTopic was deleted (a change set would recreate it, not revert it); some drifted resources are in report mode",
+    );
+    expect(cfn.commandCalls(CreateChangeSetCommand)).toHaveLength(0);
+    expect(result.resources.map((r) => r.action.outcome)).toEqual(["skipped", "manual", "manual"]);
+  });
+});

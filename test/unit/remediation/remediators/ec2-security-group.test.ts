@@ -1,0 +1,178 @@
+import {
+  AuthorizeSecurityGroupEgressCommand,
+  AuthorizeSecurityGroupIngressCommand,
+  CreateTagsCommand,
+  DescribeSecurityGroupRulesCommand,
+  DescribeSecurityGroupsCommand,
+  EC2Client,
+  RevokeSecurityGroupIngressCommand,
+  type SecurityGroupRule,
+} from "@aws-sdk/client-ec2";
+import { mockClient } from "aws-sdk-client-mock";
+import { beforeEach, describe, expect, it } from "vitest";
+import type { ResourceDrift } from "../../../../functions/core/types.js";
+import { IN_SYNC_REASON } from "../../../../functions/remediation/plan.js";
+import { ec2SecurityGroupRemediator } from "../../../../functions/remediation/remediators/ec2-security-group.js";
+import { driftedEc2World, type Ec2World, installFakeEc2, sgRule } from "../fake-ec2.js";
+import { SG_ID, securityGroupDrift } from "../fixtures.js";
+import { spokeClients, writes } from "../helpers.js";
+
+const ec2 = mockClient(EC2Client);
+const clients = spokeClients();
+
+let world: Ec2World;
+
+beforeEach(() => {
+  world = driftedEc2World();
+  installFakeEc2(ec2, () => world);
+});
+
+function withExpected(patch: Record<string, unknown>): ResourceDrift {
+  const drift = securityGroupDrift();
+  return { ...drift, expected: { ...drift.expected, ...patch } };
+}
+
+const remediate = (drift: ResourceDrift, dryRun = false) => ec2SecurityGroupRemediator.remediate({ drift, clients, dryRun });
+
+describe("AWS::EC2::SecurityGroup remediator", () => {
+  it("revokes 22/tcp from 0.0.0.0/0 by rule id and keeps the template's rules", async () => {
+    const result = await remediate(securityGroupDrift());
+
+    expect(result.outcome).toBe("remediated");
+    expect(result.steps).toEqual([`RevokeSecurityGroupIngress GroupId=${SG_ID} SecurityGroupRuleIds=sgr-0ssh (tcp 22 from 0.0.0.0/0)`]);
+    expect(result.reason).toBe("applied: revoke tcp 22 from 0.0.0.0/0");
+    expect(ec2.commandCalls(RevokeSecurityGroupIngressCommand)[0]?.args[0].input).toEqual({ GroupId: SG_ID, SecurityGroupRuleIds: ["sgr-0ssh"] });
+    expect(world.rules.map((r) => r.SecurityGroupRuleId)).toEqual(["sgr-0https", "sgr-0egress"]);
+  });
+
+  it("is idempotent: the second run sends no write", async () => {
+    await remediate(securityGroupDrift());
+    ec2.resetHistory();
+
+    const second = await remediate(securityGroupDrift());
+
+    expect(second).toEqual({ outcome: "skipped", reason: IN_SYNC_REASON, steps: [] });
+    expect(writes(ec2)).toEqual([]);
+  });
+
+  it("dry run plans the revoke and sends nothing", async () => {
+    const plan = await remediate(securityGroupDrift(), true);
+
+    expect(plan.steps).toEqual([`RevokeSecurityGroupIngress GroupId=${SG_ID} SecurityGroupRuleIds=sgr-0ssh (tcp 22 from 0.0.0.0/0)`]);
+    expect(writes(ec2)).toEqual([]);
+    expect(world).toEqual(driftedEc2World());
+  });
+
+  it("authorizes missing IPv6, prefix-list and group rules, matching protocol numbers to names", async () => {
+    world.rules = world.rules.filter((r) => r.SecurityGroupRuleId !== "sgr-0ssh");
+    const drift = withExpected({
+      SecurityGroupIngress: [
+        { IpProtocol: "6", FromPort: "443", ToPort: "443", CidrIp: "10.20.0.0/16", Description: "HTTPS from the VPC" },
+        { IpProtocol: "tcp", FromPort: 443, ToPort: 443, CidrIpv6: "2600:1F18:ABCD::/56" },
+        { IpProtocol: "udp", FromPort: 53, ToPort: 53, SourcePrefixListId: "pl-0123456789abcdef0" },
+        { IpProtocol: "tcp", FromPort: 8080, ToPort: 8080, SourceSecurityGroupId: "sg-0fedcba9876543210", SourceSecurityGroupOwnerId: "444455556666" },
+      ],
+    });
+
+    const result = await remediate(drift);
+
+    expect(result.steps).toEqual([
+      `AuthorizeSecurityGroupIngress GroupId=${SG_ID} tcp 443 from 2600:1f18:abcd::/56`,
+      `AuthorizeSecurityGroupIngress GroupId=${SG_ID} udp 53 from pl-0123456789abcdef0`,
+      `AuthorizeSecurityGroupIngress GroupId=${SG_ID} tcp 8080 from sg-0fedcba9876543210`,
+    ]);
+    expect(ec2.commandCalls(AuthorizeSecurityGroupIngressCommand).map((c) => c.args[0].input.IpPermissions)).toEqual([
+      [{ IpProtocol: "tcp", FromPort: 443, ToPort: 443, Ipv6Ranges: [{ CidrIpv6: "2600:1f18:abcd::/56" }] }],
+      [{ IpProtocol: "udp", FromPort: 53, ToPort: 53, PrefixListIds: [{ PrefixListId: "pl-0123456789abcdef0" }] }],
+      [{ IpProtocol: "tcp", FromPort: 8080, ToPort: 8080, UserIdGroupPairs: [{ GroupId: "sg-0fedcba9876543210", UserId: "444455556666" }] }],
+    ]);
+    ec2.resetHistory();
+    expect((await remediate(drift)).outcome).toBe("skipped");
+    expect(writes(ec2)).toEqual([]);
+  });
+
+  it("replaces the default egress rule when the template lists egress rules", async () => {
+    world.rules = world.rules.filter((r) => r.SecurityGroupRuleId !== "sgr-0ssh");
+    const drift = withExpected({ SecurityGroupEgress: [{ IpProtocol: "-1", DestinationPrefixListId: "pl-0aaaabbbbccccdddd" }] });
+
+    const result = await remediate(drift);
+
+    expect(result.steps).toEqual([
+      `AuthorizeSecurityGroupEgress GroupId=${SG_ID} all traffic to pl-0aaaabbbbccccdddd`,
+      `RevokeSecurityGroupEgress GroupId=${SG_ID} SecurityGroupRuleIds=sgr-0egress (all traffic to 0.0.0.0/0)`,
+    ]);
+    expect(ec2.commandCalls(AuthorizeSecurityGroupEgressCommand)[0]?.args[0].input.IpPermissions).toEqual([
+      { IpProtocol: "-1", PrefixListIds: [{ PrefixListId: "pl-0aaaabbbbccccdddd" }] },
+    ]);
+  });
+
+  it("without SecurityGroupEgress, expects EC2's default allow-all egress and tolerates the IPv6 one", async () => {
+    world.rules = [
+      world.rules[0] as SecurityGroupRule,
+      sgRule("sgr-0smtp", true, { IpProtocol: "tcp", FromPort: 25, ToPort: 25, CidrIpv4: "0.0.0.0/0" }),
+      sgRule("sgr-0all6", true, { IpProtocol: "-1", FromPort: -1, ToPort: -1, CidrIpv6: "::/0" }),
+    ];
+
+    const result = await remediate(securityGroupDrift());
+
+    expect(result.steps).toEqual([
+      `AuthorizeSecurityGroupEgress GroupId=${SG_ID} all traffic to 0.0.0.0/0`,
+      `RevokeSecurityGroupEgress GroupId=${SG_ID} SecurityGroupRuleIds=sgr-0smtp (tcp 25 to 0.0.0.0/0)`,
+    ]);
+    expect(world.rules.map((r) => r.SecurityGroupRuleId)).toContain("sgr-0all6");
+  });
+
+  it("restores a changed rule description in place instead of re-creating the rule", async () => {
+    world.rules = world.rules.filter((r) => r.SecurityGroupRuleId !== "sgr-0ssh");
+    (world.rules[0] as SecurityGroupRule).Description = "temp";
+
+    const result = await remediate(securityGroupDrift());
+
+    expect(result.steps).toEqual([`UpdateSecurityGroupRuleDescriptionsIngress GroupId=${SG_ID} sgr-0https Description=HTTPS from the VPC`]);
+    expect(world.rules[0]?.Description).toBe("HTTPS from the VPC");
+    expect(writes(ec2)).toEqual(["UpdateSecurityGroupRuleDescriptionsIngress"]);
+  });
+
+  it("restores managed tags with CreateTags and never removes the others", async () => {
+    world.rules = world.rules.filter((r) => r.SecurityGroupRuleId !== "sgr-0ssh");
+    world.tags = [
+      { Key: "Name", Value: "renamed" },
+      { Key: "owner", Value: "bob" },
+      { Key: "aws:cloudformation:stack-name", Value: "payments-core" },
+    ];
+
+    const result = await remediate(securityGroupDrift());
+
+    expect(result.steps).toEqual([`CreateTags Resources=${SG_ID} Name=payments-web`]);
+    expect(ec2.commandCalls(CreateTagsCommand)[0]?.args[0].input).toEqual({ Resources: [SG_ID], Tags: [{ Key: "Name", Value: "payments-web" }] });
+    expect(world.tags).toEqual(expect.arrayContaining([{ Key: "owner", Value: "bob" }, { Key: "aws:cloudformation:stack-name", Value: "payments-core" }]));
+    expect(writes(ec2)).toEqual(["CreateTags"]);
+  });
+
+  it("leaves ingress alone when the template does not set SecurityGroupIngress", async () => {
+    const drift = securityGroupDrift();
+    const expected = { ...drift.expected };
+    delete expected.SecurityGroupIngress;
+
+    const result = await remediate({ ...drift, expected });
+
+    expect(result.outcome).toBe("skipped");
+    expect(world.rules).toHaveLength(3);
+  });
+
+  it("hands rules that name a source group by name to a person", async () => {
+    const drift = withExpected({ SecurityGroupIngress: [{ IpProtocol: "tcp", FromPort: 80, ToPort: 80, SourceSecurityGroupName: "default" }] });
+
+    const result = await remediate(drift);
+
+    expect(result.outcome).toBe("manual");
+    expect(result.reason).toMatch(/group name default/);
+    expect(ec2.calls()).toHaveLength(0);
+  });
+
+  it("looks a default-VPC group up by name when the physical id is a name", async () => {
+    await remediate({ ...securityGroupDrift(), physicalResourceId: "payments-web" }, true);
+    expect(ec2.commandCalls(DescribeSecurityGroupsCommand)[0]?.args[0].input).toEqual({ GroupNames: ["payments-web"] });
+    expect(ec2.commandCalls(DescribeSecurityGroupRulesCommand)[0]?.args[0].input.Filters).toEqual([{ Name: "group-id", Values: [SG_ID] }]);
+  });
+});

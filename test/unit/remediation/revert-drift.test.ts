@@ -1,0 +1,210 @@
+import {
+  type Change,
+  CloudFormationClient,
+  CreateChangeSetCommand,
+  DeleteChangeSetCommand,
+  DescribeChangeSetCommand,
+  DescribeStacksCommand,
+  type DescribeStacksCommandOutput,
+  ExecuteChangeSetCommand,
+  type StackStatus,
+} from "@aws-sdk/client-cloudformation";
+import { mockClient } from "aws-sdk-client-mock";
+import { beforeEach, describe, expect, it } from "vitest";
+import type { Reservation } from "../../../functions/remediation/guards.js";
+import { changeSetName, planRevert, revertDrift } from "../../../functions/remediation/revert-drift.js";
+import { type EngineTiming, withDefaults } from "../../../functions/remediation/timing.js";
+import { queueDrift, securityGroupDrift } from "./fixtures.js";
+import { awsError } from "./helpers.js";
+
+const cfn = mockClient(CloudFormationClient);
+const NAME = "driftguard-revert-20260302T090000Z-a1b2c3";
+const drifts = [securityGroupDrift(), queueDrift()];
+
+let sleeps: number[];
+let timing: EngineTiming;
+let reservations: number[];
+
+const modify = (id: string, type: string, extra: Partial<NonNullable<Change["ResourceChange"]>> = {}): Change => ({
+  Type: "Resource",
+  ResourceChange: { Action: "Modify", LogicalResourceId: id, ResourceType: type, Replacement: "False", Scope: ["Properties"], ...extra },
+});
+const SG_CHANGE = modify("WebSecurityGroup", "AWS::EC2::SecurityGroup");
+const QUEUE_CHANGE = modify("SettlementQueue", "AWS::SQS::Queue");
+
+function stack(status: StackStatus, reason?: string): DescribeStacksCommandOutput {
+  return {
+    Stacks: [
+      {
+        StackName: "payments-core",
+        StackId: "arn:aws:cloudformation:us-east-1:111122223333:stack/payments-core/5f1e6a30",
+        CreationTime: new Date(),
+        StackStatus: status,
+        ...(reason ? { StackStatusReason: reason } : {}),
+        Parameters: [
+          { ParameterKey: "Env", ParameterValue: "prod" },
+          { ParameterKey: "DbPassword", ParameterValue: "****" },
+        ],
+      },
+    ],
+    $metadata: {},
+  };
+}
+
+/** The change set goes IN_PROGRESS → COMPLETE; its changes come in two pages. */
+function changeSetWith(pages: Change[][]) {
+  const [first = [], ...rest] = pages;
+  const mock = cfn.on(DescribeChangeSetCommand, { NextToken: undefined });
+  mock.resolvesOnce({ Status: "CREATE_IN_PROGRESS", ExecutionStatus: "UNAVAILABLE" }).resolves({
+    Status: "CREATE_COMPLETE",
+    ExecutionStatus: "AVAILABLE",
+    Changes: first,
+    ...(rest.length ? { NextToken: "page-1" } : {}),
+  });
+  rest.forEach((changes, i) => {
+    cfn.on(DescribeChangeSetCommand, { NextToken: `page-${i + 1}` }).resolves({ Changes: changes, ...(i + 1 < rest.length ? { NextToken: `page-${i + 2}` } : {}) });
+  });
+}
+
+beforeEach(() => {
+  cfn.reset();
+  sleeps = [];
+  reservations = [];
+  timing = withDefaults({ sleep: async (ms) => void sleeps.push(ms), pollMs: 1000, maxPollMs: 4000, changeSetTimeoutMs: 20_000, stackUpdateTimeoutMs: 20_000 });
+  cfn.on(DescribeStacksCommand).resolvesOnce(stack("UPDATE_COMPLETE")).resolvesOnce(stack("UPDATE_IN_PROGRESS")).resolves(stack("UPDATE_COMPLETE"));
+  cfn.on(CreateChangeSetCommand).resolves({ Id: `arn:aws:cloudformation:us-east-1:111122223333:changeSet/${NAME}/1`, StackId: "stack-id" });
+  cfn.on(ExecuteChangeSetCommand).resolves({});
+  cfn.on(DeleteChangeSetCommand).resolves({});
+});
+
+const reserveOk = (count: number): Reservation => (reservations.push(count), { ok: true });
+const run = (reserve = reserveOk) =>
+  revertDrift({ runId: "20260302T090000Z-a1b2c3", stackName: "payments-core", drifts, cloudformation: new CloudFormationClient({ region: "us-east-1" }), reserve, timing });
+
+describe("REVERT_DRIFT change sets", () => {
+  it("creates a drift-aware change set on the current template and values, then executes it", async () => {
+    changeSetWith([[SG_CHANGE], [QUEUE_CHANGE]]);
+
+    const result = await run();
+
+    expect(cfn.commandCalls(CreateChangeSetCommand)[0]?.args[0].input).toEqual({
+      StackName: "payments-core",
+      ChangeSetName: NAME,
+      ChangeSetType: "UPDATE",
+      UsePreviousTemplate: true,
+      DeploymentMode: "REVERT_DRIFT",
+      Parameters: [
+        { ParameterKey: "Env", UsePreviousValue: true },
+        { ParameterKey: "DbPassword", UsePreviousValue: true },
+      ],
+      Capabilities: ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"],
+      Description: "driftguard run 20260302T090000Z-a1b2c3: revert drift of 2 resource(s)",
+    });
+    expect(cfn.commandCalls(ExecuteChangeSetCommand)[0]?.args[0].input).toEqual({ StackName: "payments-core", ChangeSetName: NAME });
+    expect(cfn.commandCalls(DeleteChangeSetCommand)).toHaveLength(0);
+    expect(reservations).toEqual([2]);
+    expect(result).toEqual({
+      kind: "executed",
+      changeSetName: NAME,
+      steps: [
+        `CreateChangeSet StackName=payments-core ChangeSetName=${NAME} ChangeSetType=UPDATE UsePreviousTemplate=true DeploymentMode=REVERT_DRIFT`,
+        `ExecuteChangeSet StackName=payments-core ChangeSetName=${NAME}`,
+      ],
+      stackStatus: "UPDATE_COMPLETE",
+    });
+    expect(sleeps).toEqual([1000, 1000]);
+  });
+
+  const refusals: [string, Change[][], RegExp][] = [
+    ["a replacement", [[modify("WebSecurityGroup", "AWS::EC2::SecurityGroup", { Replacement: "True" })]], /WebSecurityGroup \(AWS::EC2::SecurityGroup\): replacement True/],
+    ["a conditional replacement", [[modify("SettlementQueue", "AWS::SQS::Queue", { Replacement: "Conditional" })]], /replacement Conditional/],
+    ["a change to a resource that did not drift (on the second page)", [[SG_CHANGE], [modify("ApiFunction", "AWS::Lambda::Function")]], /ApiFunction \(AWS::Lambda::Function\): Modify of a resource that did not drift/],
+    ["an addition", [[modify("WebSecurityGroup", "AWS::EC2::SecurityGroup", { Action: "Add" })]], /Add, not an in-place modification/],
+    ["a removal", [[modify("SettlementQueue", "AWS::SQS::Queue", { Action: "Remove" })]], /Remove, not an in-place modification/],
+  ];
+
+  it.each(refusals)("refuses to execute %s, deletes the change set and says why", async (_name, pages, why) => {
+    changeSetWith(pages);
+
+    const result = await run();
+
+    expect(result.kind).toBe("not-executed");
+    if (result.kind !== "not-executed") return;
+    expect(result.action.outcome).toBe("manual");
+    expect(result.action.reason).toMatch(/^refused to execute change set driftguard-revert-/);
+    expect(result.action.reason).toMatch(why);
+    expect(result.action.steps.at(-1)).toBe(`DeleteChangeSet StackName=payments-core ChangeSetName=${NAME}`);
+    expect(cfn.commandCalls(ExecuteChangeSetCommand)).toHaveLength(0);
+    expect(cfn.commandCalls(DeleteChangeSetCommand)).toHaveLength(1);
+    expect(reservations).toEqual([]);
+  });
+
+  it("treats a change set without changes as nothing to revert", async () => {
+    cfn.on(DescribeChangeSetCommand).resolves({
+      Status: "FAILED",
+      StatusReason: "The submitted information didn't contain changes. Submit different information to create a change set.",
+    });
+
+    const result = await run();
+
+    expect(result).toMatchObject({ kind: "not-executed", action: { outcome: "skipped", reason: expect.stringMatching(/^CloudFormation found nothing to revert/) } });
+    expect(cfn.commandCalls(DeleteChangeSetCommand)).toHaveLength(1);
+  });
+
+  it("reports a failed change set and deletes it", async () => {
+    cfn.on(DescribeChangeSetCommand).resolves({ Status: "FAILED", StatusReason: "Resource handler returned message: Access denied for operation 'ec2:DescribeSecurityGroups'" });
+    const result = await run();
+    expect(result).toMatchObject({ kind: "not-executed", action: { outcome: "failed", reason: expect.stringMatching(/failed: Resource handler returned message/) } });
+    expect(cfn.commandCalls(DeleteChangeSetCommand)).toHaveLength(1);
+  });
+
+  it("gives up on a change set that stays in progress, backing off between polls", async () => {
+    cfn.on(DescribeChangeSetCommand).resolves({ Status: "CREATE_IN_PROGRESS" });
+    const result = await run();
+    expect(result).toMatchObject({ kind: "not-executed", action: { outcome: "failed", reason: `change set ${NAME} still CREATE_IN_PROGRESS after 20s` } });
+    expect(sleeps).toEqual([1000, 2000, 4000, 4000, 4000, 4000, 4000]);
+    expect(cfn.commandCalls(DeleteChangeSetCommand)).toHaveLength(1);
+  });
+
+  it("does not execute beyond the blast radius", async () => {
+    changeSetWith([[SG_CHANGE, QUEUE_CHANGE]]);
+    const result = await run(() => ({ ok: false, reason: "blast radius: 2 more repairs would exceed the limit of 1 per run (0 made)" }));
+    expect(result).toMatchObject({ kind: "not-executed", action: { outcome: "skipped", reason: expect.stringMatching(/^blast radius/) } });
+    expect(cfn.commandCalls(ExecuteChangeSetCommand)).toHaveLength(0);
+    expect(cfn.commandCalls(DeleteChangeSetCommand)).toHaveLength(1);
+  });
+
+  it("reports a stack update that rolled back", async () => {
+    changeSetWith([[SG_CHANGE, QUEUE_CHANGE]]);
+    cfn.on(DescribeStacksCommand)
+      .resolvesOnce(stack("UPDATE_COMPLETE"))
+      .resolves(stack("UPDATE_ROLLBACK_COMPLETE", "The following resource(s) failed to update: [WebSecurityGroup]."));
+    const result = await run();
+    expect(result).toMatchObject({ kind: "executed", stackStatus: "UPDATE_ROLLBACK_COMPLETE", statusReason: "The following resource(s) failed to update: [WebSecurityGroup]." });
+  });
+
+  it("does not delete a change set it could not create", async () => {
+    cfn.on(CreateChangeSetCommand).rejects(awsError("InsufficientCapabilitiesException", "Requires capabilities : [CAPABILITY_IAM]"));
+    const result = await run();
+    expect(result).toEqual({
+      kind: "not-executed",
+      action: { outcome: "failed", reason: "InsufficientCapabilitiesException: Requires capabilities : [CAPABILITY_IAM]", steps: [], by: "revert-drift-change-set" },
+    });
+    expect(cfn.commandCalls(DeleteChangeSetCommand)).toHaveLength(0);
+  });
+
+  it("names change sets within CloudFormation's rules", () => {
+    expect(changeSetName("20260302T090000Z-a1b2c3")).toBe(NAME);
+    expect(changeSetName(`run:1_${"x".repeat(200)}`)).toMatch(/^driftguard-revert-run-1-x+$/);
+    expect(changeSetName(`run:1_${"x".repeat(200)}`)).toHaveLength(128);
+  });
+
+  it("in report mode only describes what it would do", () => {
+    const plan = planRevert("20260302T090000Z-a1b2c3", "payments-core", drifts);
+    expect(plan.outcome).toBe("planned");
+    expect(plan.reason).toBe(
+      `would create REVERT_DRIFT change set ${NAME} for 2 drifted resource(s) (WebSecurityGroup, SettlementQueue) and execute it only if it modifies just those, in place`,
+    );
+    expect(cfn.calls()).toHaveLength(0);
+  });
+});

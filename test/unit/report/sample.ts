@@ -1,0 +1,130 @@
+import { buildReport } from "../../../functions/report/build.js";
+import type { AccountReport, ResourceReport, RunReport } from "../../../functions/core/types.js";
+import { testConfig } from "../scanner/fixtures.js";
+
+export const config = testConfig(`
+accounts:
+  - { id: "222222222222", name: payments-prod, mode: remediate }
+  - { id: "333333333333", name: data-dev }
+`);
+
+const stackArn = (account: string, name: string) => `arn:aws:cloudformation:us-east-1:${account}:stack/${name}/d0a825a0-e4cd-11ee-b9fb-061c69e99204`;
+
+export function resource(overrides: Partial<ResourceReport> = {}): ResourceReport {
+  return {
+    logicalResourceId: "AppRole",
+    physicalResourceId: "payments-api-AppRole-1R2XMPL3Q4W5E",
+    resourceType: "AWS::IAM::Role",
+    status: "MODIFIED",
+    expected: { ManagedPolicyArns: ["arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"] },
+    actual: { ManagedPolicyArns: ["arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole", "arn:aws:iam::aws:policy/AdministratorAccess"] },
+    differences: [{ propertyPath: "/ManagedPolicyArns/1", expectedValue: "null", actualValue: "arn:aws:iam::aws:policy/AdministratorAccess", differenceType: "ADD" }],
+    detectedAt: "2026-01-02T03:05:00.000Z",
+    exemption: { kind: "none" },
+    action: {
+      outcome: "remediated",
+      reason: "detached arn:aws:iam::aws:policy/AdministratorAccess",
+      steps: ["iam:DetachRolePolicy RoleName=payments-api-AppRole-1R2XMPL3Q4W5E PolicyArn=arn:aws:iam::aws:policy/AdministratorAccess"],
+      by: "AWS::IAM::Role",
+    },
+    changedBy: { arn: "arn:aws:sts::222222222222:assumed-role/Admin/alice", type: "AssumedRole", sourceIp: "203.0.113.7", eventName: "AttachRolePolicy", eventTime: "2026-01-02T02:00:00Z", source: "cloudtrail-lookup" },
+    ...overrides,
+  };
+}
+
+/** Every status, outcome, exemption kind and optional field the report can carry. */
+export function sampleAccounts(): AccountReport[] {
+  return [
+    {
+      accountId: "222222222222",
+      name: "payments-prod",
+      status: "scanned",
+      mode: "remediate",
+      regions: [
+        {
+          region: "us-east-1",
+          status: "scanned",
+          stacks: [
+            {
+              stackName: "payments-api",
+              stackId: stackArn("222222222222", "payments-api"),
+              stackStatus: "UPDATE_COMPLETE",
+              scan: "scanned",
+              driftStatus: "DRIFTED",
+              exemption: { kind: "expired", reason: "INC-1", until: "2025-12-31", on: "stack" },
+              resources: [
+                resource(),
+                resource({
+                  logicalResourceId: "WebSg",
+                  resourceType: "AWS::EC2::SecurityGroup",
+                  physicalResourceId: "sg-0a1b2c3d4e5f67890",
+                  exemption: { kind: "exempt", reason: "INC-123 break-glass", until: "2026-12-31", on: "resource" },
+                  action: { outcome: "skipped", reason: "exempt until 2026-12-31: INC-123 break-glass", steps: [] },
+                  changedBy: undefined,
+                }),
+                resource({
+                  logicalResourceId: "Bucket",
+                  resourceType: "AWS::S3::Bucket",
+                  physicalResourceId: "payments-api-bucket-1vc62xmplgguf",
+                  exemption: { kind: "invalid", raw: "until=tomorrow", problem: "until must be a date YYYY-MM-DD", on: "resource" },
+                  action: {
+                    outcome: "failed",
+                    reason: "verification found a remaining difference",
+                    steps: ["s3:PutBucketVersioning Status=Enabled"],
+                    remaining: [{ propertyPath: "/VersioningConfiguration/Status", expectedValue: "Enabled", actualValue: "Suspended", differenceType: "NOT_EQUAL" }],
+                  },
+                  changedBy: undefined,
+                }),
+              ],
+              stackAction: { outcome: "planned", reason: "REVERT_DRIFT change set", steps: ["cloudformation:CreateChangeSet DeploymentMode=REVERT_DRIFT"], by: "revert-drift-change-set" },
+            },
+            {
+              stackName: "payments-api-Queues-1A2B",
+              stackId: stackArn("222222222222", "payments-api-Queues-1A2B"),
+              stackStatus: "UPDATE_COMPLETE",
+              parentStackId: stackArn("222222222222", "payments-api"),
+              scan: "scanned",
+              driftStatus: "DRIFTED",
+              detectionStatusReason: "Failed to detect drift on resource [Policy]: Internal Failure",
+              exemption: { kind: "none" },
+              resources: [
+                resource({
+                  logicalResourceId: "WorkQueue",
+                  resourceType: "AWS::SQS::Queue",
+                  status: "DELETED",
+                  actual: undefined,
+                  differences: [],
+                  action: { outcome: "manual", reason: "deleted out of band; redeploy the stack", steps: [] },
+                  changedBy: undefined,
+                }),
+                resource({ logicalResourceId: "Fn", resourceType: "AWS::Lambda::Function", action: { outcome: "planned", reason: "would restore /Timeout", steps: [] }, changedBy: undefined }),
+              ],
+            },
+            { stackName: "core-network", scan: "scanned", driftStatus: "IN_SYNC", exemption: { kind: "none" }, resources: [] },
+            { stackName: "old-attempt", stackStatus: "ROLLBACK_COMPLETE", scan: "skipped", scanReason: "status ROLLBACK_COMPLETE does not allow drift detection", exemption: { kind: "none" }, resources: [] },
+            { stackName: "gone", scan: "failed", error: { code: "ValidationError", message: "Stack with id gone does not exist" }, exemption: { kind: "none" }, resources: [] },
+            { stackName: "late", scan: "not-scanned", scanReason: "not started: the run stopped starting new work before the Lambda deadline", exemption: { kind: "none" }, resources: [] },
+          ],
+        },
+        { region: "eu-west-1", status: "failed", error: { code: "AccessDenied", message: "explicit deny in a service control policy" }, stacks: [] },
+        { region: "eu-central-1", status: "not-scanned", stacks: [] },
+      ],
+    },
+    { accountId: "333333333333", name: "data-dev", status: "failed", mode: "report", error: { code: "AccessDenied", message: "cannot assume arn:aws:iam::333333333333:role/driftguard-spoke" }, regions: [] },
+    { accountId: "444444444444", name: "suspended-team", status: "suspended", mode: "report", error: { code: "AccountNotActive", message: "Organizations reports account 444444444444 as SUSPENDED; it is not scanned" }, regions: [] },
+    { accountId: "555555555555", name: "gone-team", status: "not-in-organization", mode: "report", error: { code: "AccountNotInOrganization", message: "not in the organization" }, regions: [] },
+    { accountId: "666666666666", name: "late-team", status: "not-scanned", mode: "report", regions: [{ region: "us-east-1", status: "not-scanned", stacks: [] }] },
+  ];
+}
+
+export function sampleReport(accounts: AccountReport[] = sampleAccounts()): RunReport {
+  return buildReport({
+    runId: "20260102T030405Z-a1b2c3",
+    trigger: "schedule",
+    mode: "remediate",
+    startedAt: new Date("2026-01-02T03:04:05.000Z"),
+    finishedAt: new Date("2026-01-02T03:12:40.000Z"),
+    config,
+    accounts,
+  });
+}

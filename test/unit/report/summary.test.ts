@@ -1,0 +1,73 @@
+import { describe, expect, it } from "vitest";
+import { fitMessage, MESSAGE_MAX_BYTES, SUBJECT_MAX_CHARS, summaryMessage, summarySubject, summaryText, toSnsSubject } from "../../../functions/report/summary.js";
+import { resource, sampleAccounts, sampleReport } from "./sample.js";
+
+const LOCATION = "s3://driftguard-reports-111111111111-us-east-1/reports/2026/01/02/20260102T030405Z-a1b2c3/report.html";
+
+/** SNS's documented Subject rule. */
+const VALID_SUBJECT = /^[\x20-\x7E]{1,99}$/;
+
+describe("SNS subject", () => {
+  it("summarises totals in printable ASCII under 100 characters", () => {
+    const subject = summarySubject(sampleReport());
+    expect(subject).toBe("driftguard INCOMPLETE: 2 drifted stacks, 1 remediated, 1 planned, 1 manual, 1 failed, 4 errors");
+    expect(subject.length).toBeLessThanOrEqual(SUBJECT_MAX_CHARS);
+    expect(subject).toMatch(VALID_SUBJECT);
+  });
+
+  it("strips newlines and control or non-ASCII characters and shortens long text", () => {
+    const subject = toSnsSubject(`driftguard:\n drift in «payments» \u0007${"x".repeat(200)}`);
+    expect(subject).toMatch(VALID_SUBJECT);
+    expect(subject.length).toBe(SUBJECT_MAX_CHARS);
+    expect(subject.endsWith("...")).toBe(true);
+  });
+});
+
+describe("SNS message", () => {
+  it("leads with the run, where the report is, and warnings, then totals and the drifted items with who changed them", () => {
+    const text = summaryText(sampleReport(), { reportLocation: LOCATION });
+    const lines = text.split("\n");
+    expect(lines[0]).toBe("driftguard run 20260102T030405Z-a1b2c3 (schedule, mode remediate)");
+    expect(lines[2]).toBe(`Full report: ${LOCATION}`);
+    expect(lines[3]).toContain("stopped early");
+    expect(text.indexOf("Totals")).toBeLessThan(text.indexOf("Drifted resources (5)"));
+    // Failures first.
+    const drifted = lines.slice(lines.indexOf("Drifted resources (5)") + 1, lines.indexOf("Drifted resources (5)") + 6);
+    expect(drifted[0]).toContain("Bucket (AWS::S3::Bucket) MODIFIED -> failed");
+    expect(drifted[1]).toContain("WorkQueue (AWS::SQS::Queue) DELETED -> manual");
+    expect(text).toContain("AppRole (AWS::IAM::Role) MODIFIED -> remediated: detached arn:aws:iam::aws:policy/AdministratorAccess; changed by arn:aws:sts::222222222222:assumed-role/Admin/alice at 2026-01-02T02:00:00Z");
+    expect(text).toContain("data-dev (333333333333): AccessDenied: cannot assume");
+    expect(text).toContain("late-team (666666666666): account not started before the deadline");
+    expect(text).toContain("suspended-team (444444444444): Organizations reports account 444444444444 as SUSPENDED");
+  });
+
+  it("says when the report could not be stored and still carries the summary", () => {
+    const message = summaryMessage(sampleReport(), { s3Failure: { code: "AccessDenied", message: "Access Denied" } });
+    expect(message).toContain("WARNING: the report could NOT be written to S3 (AccessDenied: Access Denied)");
+    expect(message).not.toContain("Full report: s3://");
+    expect(message).toContain("Totals");
+    expect(message).toContain("Drifted resources (5)");
+  });
+
+  it("caps long lists and truncates to the byte limit with a pointer to the report", () => {
+    const accounts = sampleAccounts();
+    const stack = accounts[0]!.regions[0]!.stacks[0]!;
+    // 2 000 drifted resources with long multi-byte reasons: far over 256 KB of text.
+    stack.resources = Array.from({ length: 2000 }, (_, i) =>
+      resource({ logicalResourceId: `Role${i}`, action: { outcome: "failed", reason: `échec ${"€".repeat(400)}`, steps: [] } }),
+    );
+    const report = sampleReport(accounts);
+    expect(summaryText(report, { reportLocation: LOCATION })).toContain(`... and ${report.totals.resourcesDrifted - 50} more in the full report`);
+    const message = summaryMessage(report, { reportLocation: LOCATION });
+    expect(Buffer.byteLength(message, "utf8")).toBeLessThanOrEqual(MESSAGE_MAX_BYTES);
+    expect(message).not.toContain("\uFFFD");
+  });
+
+  it("fitMessage cuts at a line boundary, never inside a character, and ends with the pointer", () => {
+    const text = ["line one", "line two €€€", "line three"].join("\n");
+    expect(fitMessage(text, 1000, "see s3://b/k")).toBe(text);
+    expect(fitMessage(text, 30, "p")).toBe("line one\n... truncated. p");
+    // 51 bytes leave 34 for text: 11 three-byte characters and one byte that must not become U+FFFD.
+    expect(fitMessage("€".repeat(100), 51, "p")).toBe(`${"€".repeat(11)}\n... truncated. p`);
+  });
+});

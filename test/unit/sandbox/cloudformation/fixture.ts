@@ -1,0 +1,108 @@
+import type { CallContext } from "../../../../sandbox/protocol/types.js";
+import { cloudFormationService } from "../../../../sandbox/cloudformation/service.js";
+import { emptyRegion, type AccountState, type World } from "../../../../sandbox/state.js";
+
+export const ACCOUNT = "111111111111";
+export const REGION = "us-east-1";
+
+/** A deterministic random source (mulberry32), as the sandbox runtime's seeded one. */
+export function seeded(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function makeWorld(): World {
+  const region = emptyRegion();
+  region.vpcs.set("vpc-0default", { vpcId: "vpc-0default", cidrBlock: "172.31.0.0/16", isDefault: true, tags: {} });
+  const account: AccountState = {
+    id: ACCOUNT,
+    name: "workload",
+    email: "workload@example.com",
+    status: "ACTIVE",
+    roles: new Map(),
+    regions: new Map([[REGION, region]]),
+  };
+  return {
+    organization: { id: "o-example", managementAccountId: ACCOUNT, arn: `arn:aws:organizations::${ACCOUNT}:organization/o-example` },
+    accounts: new Map([[ACCOUNT, account]]),
+    buckets: new Map(),
+    credentials: new Map(),
+  };
+}
+
+export interface Harness {
+  world: World;
+  ctx: CallContext;
+  /** Moves the sandbox clock forward. */
+  advance(ms: number): void;
+  call(action: string, params?: Record<string, unknown>): Promise<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+export function harness(options: { detectionMs?: [number, number]; seed?: number } = {}): Harness {
+  const world = makeWorld();
+  let now = Date.parse("2026-01-15T10:00:00.000Z");
+  const ctx: CallContext = {
+    world,
+    principal: { accessKeyId: "AKIATEST", secretAccessKey: "secret", accountId: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:root` },
+    accountId: ACCOUNT,
+    region: REGION,
+    service: "cloudformation",
+    action: "",
+    requestId: "req-1",
+    sandbox: { latency: { apiMs: 0, detectionMs: options.detectionMs ?? [0, 0] }, now: () => now, random: seeded(options.seed ?? 7) },
+  };
+  return {
+    world,
+    ctx,
+    advance: (ms) => {
+      now += ms;
+    },
+    call: async (action, params = {}) => cloudFormationService.actions[action](params, { ...ctx, action }),
+  };
+}
+
+/** Creates a stack and returns its resources' physical ids by logical id. */
+export async function createStack(
+  h: Harness,
+  stackName: string,
+  templateBody: string,
+  extra: Record<string, unknown> = {},
+): Promise<Record<string, string>> {
+  await h.call("CreateStack", { StackName: stackName, TemplateBody: templateBody, Capabilities: ["CAPABILITY_NAMED_IAM"], ...extra });
+  const { StackResources } = await h.call("DescribeStackResources", { StackName: stackName });
+  return Object.fromEntries(
+    (StackResources as { LogicalResourceId: string; PhysicalResourceId: string }[]).map((r) => [r.LogicalResourceId, r.PhysicalResourceId]),
+  );
+}
+
+/** Runs DetectStackDrift to completion and returns the stack's resource drifts. */
+export async function detectDrift(h: Harness, stackName: string): Promise<any[]> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const { StackDriftDetectionId } = await h.call("DetectStackDrift", { StackName: stackName });
+  h.advance(h.ctx.sandbox.latency.detectionMs[1] + 1);
+  const status = await h.call("DescribeStackDriftDetectionStatus", { StackDriftDetectionId });
+  if (status.DetectionStatus !== "DETECTION_COMPLETE") throw new Error(`detection ended ${status.DetectionStatus}`);
+  return (await h.call("DescribeStackResourceDrifts", { StackName: stackName })).StackResourceDrifts;
+}
+
+export function region(world: World) {
+  return world.accounts.get(ACCOUNT)!.regions.get(REGION)!;
+}
+
+export function account(world: World) {
+  return world.accounts.get(ACCOUNT)!;
+}
+
+export async function rejection(promise: Promise<unknown>): Promise<{ code: string; message: string; status?: number }> {
+  try {
+    await promise;
+  } catch (error) {
+    const e = error as { code?: string; name: string; message: string; status?: number };
+    return { code: e.code ?? e.name, message: e.message, status: e.status };
+  }
+  throw new Error("expected the call to fail");
+}

@@ -1,0 +1,143 @@
+import {
+  AuthorizeSecurityGroupEgressCommand,
+  AuthorizeSecurityGroupIngressCommand,
+  CreateSecurityGroupCommand,
+  CreateTagsCommand,
+  CreateVpcCommand,
+  DeleteSecurityGroupCommand,
+  DeleteTagsCommand,
+  DescribeInstancesCommand,
+  DescribeSecurityGroupRulesCommand,
+  DescribeSecurityGroupsCommand,
+  DescribeTagsCommand,
+  DescribeVpcsCommand,
+  EC2Client,
+  RevokeSecurityGroupEgressCommand,
+  RevokeSecurityGroupIngressCommand,
+  RunInstancesCommand,
+} from "@aws-sdk/client-ec2";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Sandbox } from "../../../sandbox/server.js";
+import { clientConfig, failure, startTestSandbox, WORKLOAD } from "./helpers.js";
+
+let sandbox: Sandbox;
+let ec2: EC2Client;
+beforeAll(async () => {
+  sandbox = await startTestSandbox();
+  ec2 = new EC2Client(clientConfig(sandbox, sandbox.adminCredentials(WORKLOAD)));
+});
+afterAll(() => sandbox.close());
+
+const SSH = { IpProtocol: "tcp", FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: "0.0.0.0/0", Description: "ssh" }] };
+
+async function newGroup(name: string, vpcId?: string): Promise<string> {
+  const res = await ec2.send(
+    new CreateSecurityGroupCommand({ GroupName: name, Description: `${name} group`, VpcId: vpcId, TagSpecifications: [{ ResourceType: "security-group", Tags: [{ Key: "app", Value: name }] }] }),
+  );
+  return res.GroupId!;
+}
+
+describe("ec2 vpcs", () => {
+  it("gives every account-region a default VPC and creates more", async () => {
+    const defaults = await ec2.send(new DescribeVpcsCommand({ Filters: [{ Name: "is-default", Values: ["true"] }] }));
+    expect(defaults.Vpcs).toEqual([expect.objectContaining({ IsDefault: true, CidrBlock: "172.31.0.0/16", OwnerId: WORKLOAD })]);
+    const eu = new EC2Client(clientConfig(sandbox, sandbox.adminCredentials(WORKLOAD), "eu-west-1"));
+    const euDefault = (await eu.send(new DescribeVpcsCommand({}))).Vpcs![0]!.VpcId;
+    expect(euDefault).not.toBe(defaults.Vpcs![0]!.VpcId);
+    const created = await ec2.send(new CreateVpcCommand({ CidrBlock: "10.1.0.0/16", TagSpecifications: [{ ResourceType: "vpc", Tags: [{ Key: "Name", Value: "lab" }] }] }));
+    expect(created.Vpc).toMatchObject({ CidrBlock: "10.1.0.0/16", IsDefault: false, Tags: [{ Key: "Name", Value: "lab" }] });
+    expect((await failure(ec2.send(new CreateVpcCommand({ CidrBlock: "10.1.0.0/8" })))).name).toBe("InvalidVpc.Range");
+  });
+});
+
+describe("ec2 security groups", () => {
+  it("creates, describes (by id, name, filter) and deletes groups", async () => {
+    const id = await newGroup("web");
+    const byId = await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [id] }));
+    expect(byId.SecurityGroups![0]).toMatchObject({
+      GroupId: id,
+      GroupName: "web",
+      Description: "web group",
+      OwnerId: WORKLOAD,
+      IpPermissions: [],
+      IpPermissionsEgress: [{ IpProtocol: "-1", IpRanges: [{ CidrIp: "0.0.0.0/0" }] }],
+      Tags: [{ Key: "app", Value: "web" }],
+    });
+    expect((await ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: "tag:app", Values: ["w*"] }] }))).SecurityGroups!.map((g) => g.GroupId)).toEqual([id]);
+    expect((await ec2.send(new DescribeSecurityGroupsCommand({ GroupNames: ["default"] }))).SecurityGroups).toHaveLength(1);
+    expect((await failure(newGroup("web"))).name).toBe("InvalidGroup.Duplicate");
+    await ec2.send(new DeleteSecurityGroupCommand({ GroupId: id }));
+    const gone = await failure(ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [id] })));
+    expect(gone.name).toBe("InvalidGroup.NotFound");
+    expect((await failure(ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: "bogus", Values: ["x"] }] })))).name).toBe("InvalidParameterValue");
+  });
+
+  it("authorizes rules, grouping them per protocol and port range, and refuses duplicates", async () => {
+    const id = await newGroup("bastion");
+    const res = await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: id, IpPermissions: [SSH] }));
+    expect(res.SecurityGroupRules).toEqual([expect.objectContaining({ GroupId: id, IsEgress: false, IpProtocol: "tcp", FromPort: 22, ToPort: 22, CidrIpv4: "0.0.0.0/0" })]);
+    await ec2.send(
+      new AuthorizeSecurityGroupIngressCommand({
+        GroupId: id,
+        IpPermissions: [{ IpProtocol: "6", FromPort: 22, ToPort: 22, Ipv6Ranges: [{ CidrIpv6: "::/0" }], PrefixListIds: [{ PrefixListId: "pl-123" }] }],
+      }),
+    );
+    const group = (await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [id] }))).SecurityGroups![0]!;
+    expect(group.IpPermissions).toEqual([
+      {
+        IpProtocol: "tcp",
+        FromPort: 22,
+        ToPort: 22,
+        IpRanges: [{ CidrIp: "0.0.0.0/0", Description: "ssh" }],
+        Ipv6Ranges: [{ CidrIpv6: "::/0" }],
+        PrefixListIds: [{ PrefixListId: "pl-123" }],
+        UserIdGroupPairs: [],
+      },
+    ]);
+    const dup = await failure(ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: id, IpPermissions: [{ ...SSH, IpRanges: [{ CidrIp: "0.0.0.0/0" }] }] })));
+    expect(dup.name).toBe("InvalidPermission.Duplicate");
+    expect(dup.message).toContain("peer: 0.0.0.0/0, TCP, from port: 22, to port: 22, ALLOW");
+    expect((await failure(ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: id, IpPermissions: [{ IpProtocol: "tcp", IpRanges: [{ CidrIp: "1.2.3.4/32" }] }] })))).name).toBe("InvalidParameterValue");
+    const rules = await ec2.send(new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: "group-id", Values: [id] }] }));
+    expect(rules.SecurityGroupRules).toHaveLength(4);
+  });
+
+  it("revokes rules: unknown ones are reported in the default VPC and refused elsewhere", async () => {
+    const id = await newGroup("revoke-me");
+    await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: id, IpPermissions: [SSH] }));
+    await ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: id, IpPermissions: [{ ...SSH, IpRanges: [{ CidrIp: "0.0.0.0/0" }] }] }));
+    expect((await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [id] }))).SecurityGroups![0]!.IpPermissions).toEqual([]);
+    const again = await ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: id, IpPermissions: [SSH] }));
+    expect(again.UnknownIpPermissions).toEqual([expect.objectContaining({ IpProtocol: "tcp", FromPort: 22 })]);
+
+    const vpc = await ec2.send(new CreateVpcCommand({ CidrBlock: "10.2.0.0/16" }));
+    const custom = await newGroup("custom", vpc.Vpc!.VpcId);
+    expect((await failure(ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: custom, IpPermissions: [SSH] })))).name).toBe("InvalidPermission.NotFound");
+    await ec2.send(new RevokeSecurityGroupEgressCommand({ GroupId: custom, IpPermissions: [{ IpProtocol: "-1", IpRanges: [{ CidrIp: "0.0.0.0/0" }] }] }));
+    await ec2.send(new AuthorizeSecurityGroupEgressCommand({ GroupId: custom, IpPermissions: [{ IpProtocol: "tcp", FromPort: 443, ToPort: 443, UserIdGroupPairs: [{ GroupId: id }] }] }));
+    const egress = (await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [custom] }))).SecurityGroups![0]!.IpPermissionsEgress;
+    expect(egress).toEqual([expect.objectContaining({ IpProtocol: "tcp", FromPort: 443, UserIdGroupPairs: [expect.objectContaining({ GroupId: id, UserId: WORKLOAD })] })]);
+    expect((await failure(ec2.send(new DeleteSecurityGroupCommand({ GroupId: id })))).name).toBe("DependencyViolation");
+  });
+});
+
+describe("ec2 tags and instances", () => {
+  it("creates, describes and deletes tags on groups and instances", async () => {
+    const id = await newGroup("tagged");
+    const run = await ec2.send(
+      new RunInstancesCommand({ ImageId: "ami-12345678", InstanceType: "t3.micro", MinCount: 1, MaxCount: 1, TagSpecifications: [{ ResourceType: "instance", Tags: [{ Key: "owner", Value: "bob" }] }] }),
+    );
+    const instanceId = run.Instances![0]!.InstanceId!;
+    expect(run.Instances![0]!.State?.Name).toBe("pending");
+    await ec2.send(new CreateTagsCommand({ Resources: [id, instanceId], Tags: [{ Key: "env", Value: "prod" }] }));
+    const tags = await ec2.send(new DescribeTagsCommand({ Filters: [{ Name: "key", Values: ["env"] }] }));
+    expect(tags.Tags!.map((t) => [t.ResourceId, t.ResourceType, t.Value]).sort()).toEqual([[id, "security-group", "prod"], [instanceId, "instance", "prod"]].sort());
+    await ec2.send(new DeleteTagsCommand({ Resources: [instanceId], Tags: [{ Key: "env", Value: "other" }] }));
+    await ec2.send(new DeleteTagsCommand({ Resources: [id], Tags: [{ Key: "env" }] }));
+    const left = await ec2.send(new DescribeTagsCommand({ Filters: [{ Name: "key", Values: ["env"] }] }));
+    expect(left.Tags!.map((t) => t.ResourceId)).toEqual([instanceId]);
+    const described = await ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: "tag:owner", Values: ["bob"] }] }));
+    expect(described.Reservations![0]!.Instances![0]).toMatchObject({ InstanceId: instanceId, InstanceType: "t3.micro", State: { Name: "running" } });
+    expect((await failure(ec2.send(new CreateTagsCommand({ Resources: ["i-0000"], Tags: [{ Key: "a", Value: "b" }] })))).name).toBe("InvalidInstanceID.NotFound");
+  });
+});

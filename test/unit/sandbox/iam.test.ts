@@ -1,0 +1,96 @@
+import {
+  AttachRolePolicyCommand,
+  CreateRoleCommand,
+  DeleteRoleCommand,
+  DeleteRolePolicyCommand,
+  DetachRolePolicyCommand,
+  GetRoleCommand,
+  GetRolePolicyCommand,
+  IAMClient,
+  ListAttachedRolePoliciesCommand,
+  ListRolePoliciesCommand,
+  ListRolesCommand,
+  ListRoleTagsCommand,
+  PutRolePolicyCommand,
+  TagRoleCommand,
+  UntagRoleCommand,
+  UpdateAssumeRolePolicyCommand,
+  UpdateRoleCommand,
+  UpdateRoleDescriptionCommand,
+} from "@aws-sdk/client-iam";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Sandbox } from "../../../sandbox/server.js";
+import { clientConfig, failure, startTestSandbox, WORKLOAD } from "./helpers.js";
+
+let sandbox: Sandbox;
+let iam: IAMClient;
+beforeAll(async () => {
+  sandbox = await startTestSandbox();
+  iam = new IAMClient(clientConfig(sandbox, sandbox.adminCredentials(WORKLOAD)));
+});
+afterAll(() => sandbox.close());
+
+const TRUST = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }] };
+const ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess";
+
+describe("iam roles", () => {
+  it("creates a role and returns its documents URL-encoded, as IAM does", async () => {
+    const created = await iam.send(
+      new CreateRoleCommand({ RoleName: "app", AssumeRolePolicyDocument: JSON.stringify(TRUST), Description: "app", Tags: [{ Key: "team", Value: "a" }] }),
+    );
+    expect(created.Role).toMatchObject({ RoleName: "app", Arn: `arn:aws:iam::${WORKLOAD}:role/app`, MaxSessionDuration: 3600 });
+    expect(created.Role!.CreateDate).toBeInstanceOf(Date);
+    const got = await iam.send(new GetRoleCommand({ RoleName: "app" }));
+    expect(JSON.parse(decodeURIComponent(got.Role!.AssumeRolePolicyDocument!))).toEqual(TRUST);
+    expect(got.Role!.Tags).toEqual([{ Key: "team", Value: "a" }]);
+    expect((await failure(iam.send(new CreateRoleCommand({ RoleName: "app", AssumeRolePolicyDocument: JSON.stringify(TRUST) })))).name).toBe("EntityAlreadyExistsException");
+  });
+
+  it("attaches and detaches managed policies", async () => {
+    await iam.send(new AttachRolePolicyCommand({ RoleName: "app", PolicyArn: ADMIN }));
+    await iam.send(new AttachRolePolicyCommand({ RoleName: "app", PolicyArn: ADMIN }));
+    const attached = await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: "app" }));
+    expect(attached.AttachedPolicies).toEqual([{ PolicyName: "AdministratorAccess", PolicyArn: ADMIN }]);
+    await iam.send(new DetachRolePolicyCommand({ RoleName: "app", PolicyArn: ADMIN }));
+    const again = await failure(iam.send(new DetachRolePolicyCommand({ RoleName: "app", PolicyArn: ADMIN })));
+    expect(again.name).toBe("NoSuchEntityException");
+    expect(again.$metadata.httpStatusCode).toBe(404);
+    expect((await failure(iam.send(new AttachRolePolicyCommand({ RoleName: "app", PolicyArn: "not-an-arn" })))).name).toBe("InvalidInputException");
+  });
+
+  it("puts, reads and deletes inline policies; rejects malformed documents", async () => {
+    const doc = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "s3:GetObject", Resource: "*" }] };
+    await iam.send(new PutRolePolicyCommand({ RoleName: "app", PolicyName: "read", PolicyDocument: JSON.stringify(doc) }));
+    expect((await iam.send(new ListRolePoliciesCommand({ RoleName: "app" }))).PolicyNames).toEqual(["read"]);
+    const got = await iam.send(new GetRolePolicyCommand({ RoleName: "app", PolicyName: "read" }));
+    expect(JSON.parse(decodeURIComponent(got.PolicyDocument!))).toEqual(doc);
+    expect((await failure(iam.send(new PutRolePolicyCommand({ RoleName: "app", PolicyName: "bad", PolicyDocument: "{not json" })))).name).toBe(
+      "MalformedPolicyDocumentException",
+    );
+    await iam.send(new DeleteRolePolicyCommand({ RoleName: "app", PolicyName: "read" }));
+    expect((await failure(iam.send(new GetRolePolicyCommand({ RoleName: "app", PolicyName: "read" })))).name).toBe("NoSuchEntityException");
+  });
+
+  it("updates trust, description, session duration and tags", async () => {
+    const trust = { ...TRUST, Statement: [{ ...TRUST.Statement[0], Principal: { Service: "lambda.amazonaws.com" } }] };
+    await iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: "app", PolicyDocument: JSON.stringify(trust) }));
+    await iam.send(new UpdateRoleCommand({ RoleName: "app", MaxSessionDuration: 7200 }));
+    const described = await iam.send(new UpdateRoleDescriptionCommand({ RoleName: "app", Description: "new" }));
+    expect(described.Role).toMatchObject({ Description: "new", MaxSessionDuration: 7200 });
+    expect(JSON.parse(decodeURIComponent(described.Role!.AssumeRolePolicyDocument!))).toEqual(trust);
+    expect((await failure(iam.send(new UpdateRoleCommand({ RoleName: "app", MaxSessionDuration: 60 })))).name).toBe("ValidationError");
+    await iam.send(new TagRoleCommand({ RoleName: "app", Tags: [{ Key: "owner", Value: "me" }] }));
+    await iam.send(new UntagRoleCommand({ RoleName: "app", TagKeys: ["team"] }));
+    expect((await iam.send(new ListRoleTagsCommand({ RoleName: "app" }))).Tags).toEqual([{ Key: "owner", Value: "me" }]);
+  });
+
+  it("pages ListRoles with Marker and refuses to delete a role that still has policies", async () => {
+    const first = await iam.send(new ListRolesCommand({ MaxItems: 1 }));
+    expect(first.IsTruncated).toBe(true);
+    const second = await iam.send(new ListRolesCommand({ Marker: first.Marker }));
+    expect([...first.Roles!, ...second.Roles!].map((r) => r.RoleName).sort()).toEqual(["app", "driftguard-spoke"]);
+    expect((await failure(iam.send(new DeleteRoleCommand({ RoleName: "driftguard-spoke" })))).name).toBe("DeleteConflictException");
+    await iam.send(new DeleteRoleCommand({ RoleName: "app" }));
+    expect((await failure(iam.send(new GetRoleCommand({ RoleName: "app" })))).name).toBe("NoSuchEntityException");
+  });
+});

@@ -1,0 +1,124 @@
+import { Readable } from "node:stream";
+import {
+  CreateBucketCommand,
+  DeleteBucketEncryptionCommand,
+  DeleteBucketTaggingCommand,
+  DeleteObjectCommand,
+  DeletePublicAccessBlockCommand,
+  GetBucketEncryptionCommand,
+  GetBucketTaggingCommand,
+  GetBucketVersioningCommand,
+  GetObjectCommand,
+  GetPublicAccessBlockCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListBucketsCommand,
+  ListObjectsV2Command,
+  PutBucketEncryptionCommand,
+  PutBucketTaggingCommand,
+  PutBucketVersioningCommand,
+  PutObjectCommand,
+  PutPublicAccessBlockCommand,
+  S3Client,
+} from "@aws-sdk/client-s3";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Sandbox } from "../../../sandbox/server.js";
+import { clientConfig, failure, startTestSandbox, WORKLOAD } from "./helpers.js";
+
+let sandbox: Sandbox;
+let s3: S3Client;
+beforeAll(async () => {
+  sandbox = await startTestSandbox();
+  s3 = new S3Client(clientConfig(sandbox, sandbox.adminCredentials(WORKLOAD)));
+  await s3.send(new CreateBucketCommand({ Bucket: "config-bucket" }));
+});
+afterAll(() => sandbox.close());
+
+describe("s3 bucket configuration", () => {
+  it("creates buckets with today's defaults and lists only the caller's", async () => {
+    await s3.send(new CreateBucketCommand({ Bucket: "eu-bucket", CreateBucketConfiguration: { LocationConstraint: "eu-west-1" } }));
+    expect((await s3.send(new HeadBucketCommand({ Bucket: "eu-bucket" }))).BucketRegion).toBe("eu-west-1");
+    const names = (await s3.send(new ListBucketsCommand({}))).Buckets!.map((b) => b.Name);
+    expect(names).toEqual(["config-bucket", "eu-bucket"]);
+    const dup = await failure(s3.send(new CreateBucketCommand({ Bucket: "config-bucket" })));
+    expect(dup.name).toBe("BucketAlreadyOwnedByYou");
+    expect((await s3.send(new GetBucketEncryptionCommand({ Bucket: "config-bucket" }))).ServerSideEncryptionConfiguration?.Rules?.[0]?.ApplyServerSideEncryptionByDefault?.SSEAlgorithm).toBe("AES256");
+  });
+
+  it("deletes and restores default encryption", async () => {
+    await s3.send(new DeleteBucketEncryptionCommand({ Bucket: "config-bucket" }));
+    const missing = await failure(s3.send(new GetBucketEncryptionCommand({ Bucket: "config-bucket" })));
+    expect(missing.name).toBe("ServerSideEncryptionConfigurationNotFoundError");
+    expect(missing.$metadata.httpStatusCode).toBe(404);
+    await s3.send(
+      new PutBucketEncryptionCommand({
+        Bucket: "config-bucket",
+        ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: "aws:kms", KMSMasterKeyID: "alias/x" }, BucketKeyEnabled: true }] },
+      }),
+    );
+    const rules = (await s3.send(new GetBucketEncryptionCommand({ Bucket: "config-bucket" }))).ServerSideEncryptionConfiguration?.Rules;
+    expect(rules).toEqual([{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: "aws:kms", KMSMasterKeyID: "alias/x" }, BucketKeyEnabled: true }]);
+  });
+
+  it("manages the public access block, versioning and tags", async () => {
+    await s3.send(new DeletePublicAccessBlockCommand({ Bucket: "config-bucket" }));
+    expect((await failure(s3.send(new GetPublicAccessBlockCommand({ Bucket: "config-bucket" })))).name).toBe("NoSuchPublicAccessBlockConfiguration");
+    await s3.send(
+      new PutPublicAccessBlockCommand({ Bucket: "config-bucket", PublicAccessBlockConfiguration: { BlockPublicAcls: true, IgnorePublicAcls: false, BlockPublicPolicy: true, RestrictPublicBuckets: false } }),
+    );
+    expect((await s3.send(new GetPublicAccessBlockCommand({ Bucket: "config-bucket" }))).PublicAccessBlockConfiguration).toEqual({
+      BlockPublicAcls: true,
+      IgnorePublicAcls: false,
+      BlockPublicPolicy: true,
+      RestrictPublicBuckets: false,
+    });
+    expect((await s3.send(new GetBucketVersioningCommand({ Bucket: "config-bucket" }))).Status).toBeUndefined();
+    await s3.send(new PutBucketVersioningCommand({ Bucket: "config-bucket", VersioningConfiguration: { Status: "Enabled" } }));
+    expect((await s3.send(new GetBucketVersioningCommand({ Bucket: "config-bucket" }))).Status).toBe("Enabled");
+    expect((await failure(s3.send(new GetBucketTaggingCommand({ Bucket: "config-bucket" })))).name).toBe("NoSuchTagSet");
+    await s3.send(new PutBucketTaggingCommand({ Bucket: "config-bucket", Tagging: { TagSet: [{ Key: "a", Value: "1" }, { Key: "b", Value: "2" }] } }));
+    expect((await s3.send(new GetBucketTaggingCommand({ Bucket: "config-bucket" }))).TagSet).toEqual([{ Key: "a", Value: "1" }, { Key: "b", Value: "2" }]);
+    await s3.send(new DeleteBucketTaggingCommand({ Bucket: "config-bucket" }));
+    expect((await failure(s3.send(new GetBucketTaggingCommand({ Bucket: "config-bucket" })))).name).toBe("NoSuchTagSet");
+  });
+
+  it("answers NoSuchBucket, and AccessDenied for another account's bucket", async () => {
+    expect((await failure(s3.send(new GetBucketEncryptionCommand({ Bucket: "no-such-bucket" })))).name).toBe("NoSuchBucket");
+    expect((await failure(s3.send(new HeadBucketCommand({ Bucket: "no-such-bucket" })))).name).toBe("NotFound");
+    const report = sandbox.hub.reportBucket;
+    const denied = await failure(s3.send(new GetBucketEncryptionCommand({ Bucket: report })));
+    expect(denied.name).toBe("AccessDenied");
+    expect(denied.$metadata.httpStatusCode).toBe(403);
+  });
+});
+
+describe("s3 objects", () => {
+  it("stores, reads, heads, lists and deletes objects with awkward keys", async () => {
+    const hub = new S3Client(clientConfig(sandbox, sandbox.hubCredentials));
+    const bucket = sandbox.hub.reportBucket;
+    const key = "reports/2025/01/02/run 1/report+ü.json";
+    await hub.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: '{"ok":true}', ContentType: "application/json" }));
+    const got = await hub.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    expect(await got.Body!.transformToString()).toBe('{"ok":true}');
+    expect(got.ContentType).toBe("application/json");
+    expect((await hub.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))).ContentLength).toBe(11);
+    await hub.send(new PutObjectCommand({ Bucket: bucket, Key: "reports/latest.json", Body: "{}" }));
+    await hub.send(new PutObjectCommand({ Bucket: bucket, Key: "state/flapping.json", Body: "{}" }));
+    const listed = await hub.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: "reports/", MaxKeys: 1 }));
+    expect(listed.Contents!.map((o) => o.Key)).toEqual([key]);
+    const rest = await hub.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: "reports/", ContinuationToken: listed.NextContinuationToken }));
+    expect(rest.Contents!.map((o) => o.Key)).toEqual(["reports/latest.json"]);
+    const folders = await hub.send(new ListObjectsV2Command({ Bucket: bucket, Delimiter: "/" }));
+    expect(folders.CommonPrefixes!.map((p) => p.Prefix)).toEqual(["reports/", "state/"]);
+    await hub.send(new DeleteObjectCommand({ Bucket: bucket, Key: "reports/latest.json" }));
+    expect((await failure(hub.send(new GetObjectCommand({ Bucket: bucket, Key: "reports/latest.json" })))).name).toBe("NoSuchKey");
+  });
+
+  it("decodes aws-chunked streaming uploads and checks their CRC32 trailer", async () => {
+    const hub = new S3Client(clientConfig(sandbox, sandbox.hubCredentials));
+    const body = Readable.from([Buffer.from("hello "), Buffer.from("streaming "), Buffer.from("world")]);
+    await hub.send(new PutObjectCommand({ Bucket: sandbox.hub.reportBucket, Key: "stream.txt", Body: body, ContentLength: 21 }));
+    const stored = sandbox.world.buckets.get(sandbox.hub.reportBucket)!.objects.get("stream.txt")!;
+    expect(stored.body.toString()).toBe("hello streaming world");
+  });
+});

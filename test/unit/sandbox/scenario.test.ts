@@ -1,0 +1,66 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError } from "../../../functions/config/load.js";
+import { DEFAULT_SCENARIO, loadScenario, parseScenario, scenarioFromObject } from "../../../sandbox/scenario.js";
+
+function problems(fn: () => unknown) {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("scenario files", () => {
+  it("loads the demo scenario with defaults filled in", () => {
+    const demo = loadScenario(DEFAULT_SCENARIO);
+    expect(demo.organization.managementAccount).toBe("999999999999");
+    expect(demo.stacks.length).toBeGreaterThan(0);
+    expect(demo.drift.every((d) => d.region)).toBe(true);
+    expect(demo.dir).toMatch(/sandbox\/scenarios$/);
+  });
+
+  it("names the file, YAML path and line of each problem", () => {
+    const text = [
+      "organization: { managementAccount: 111 }",
+      "accounts:",
+      "  - { id: \"222222222222\", name: a, colour: blue }",
+      "stacks:",
+      "  - { account: \"222222222222\", region: us-east-9, name: s, template: t.yaml }",
+      "drift:",
+      "  - { account: \"222222222222\", service: iam, action: AttachRolePolcy }",
+      "faults:",
+      "  - { service: ec2, error: Boom, throttle: { rps: 1 } }",
+    ].join("\n");
+    const found = problems(() => parseScenario(text, "bad.yaml"));
+    const byPath = Object.fromEntries(found.map((p) => [p.path, p]));
+    expect(byPath["organization.managementAccount"]).toMatchObject({ file: "bad.yaml", line: 1, message: expect.stringContaining("12-digit") });
+    expect(byPath["accounts[0]"]).toMatchObject({ line: 3, message: expect.stringContaining("`colour`") });
+    expect(byPath["stacks[0].region"]).toMatchObject({ line: 5, value: "us-east-9" });
+    expect(byPath["drift[0].action"]!.message).toContain("did you mean `AttachRolePolicy`");
+    expect(byPath["faults[0]"]!.message).toContain("exactly one of `error");
+  });
+
+  it("reports YAML syntax errors with their line", () => {
+    expect(problems(() => parseScenario("organization:\n  managementAccount: [", "broken.yaml"))[0]).toMatchObject({ file: "broken.yaml", message: expect.stringContaining("not valid YAML") });
+  });
+
+  it("requires exactly one template source and unique accounts", () => {
+    const found = problems(() =>
+      scenarioFromObject({
+        organization: { managementAccount: "999999999999" },
+        accounts: [
+          { id: "222222222222", name: "a" },
+          { id: "222222222222", name: "b" },
+        ],
+        stacks: [{ account: "222222222222", region: "us-east-1", name: "s" }],
+      }),
+    );
+    expect(found.map((p) => p.path).sort()).toEqual(["accounts[1].id", "stacks[0]"]);
+  });
+
+  it("says when the file is missing", () => {
+    expect(problems(() => loadScenario("/nonexistent/scenario.yaml"))[0]!.message).toContain("cannot be read");
+  });
+});

@@ -1,0 +1,56 @@
+import { CreateTopicCommand, GetTopicAttributesCommand, ListSubscriptionsByTopicCommand, ListTopicsCommand, PublishCommand, SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Sandbox } from "../../../sandbox/server.js";
+import { clientConfig, failure, HUB, startTestSandbox } from "./helpers.js";
+
+let sandbox: Sandbox;
+let sns: SNSClient;
+beforeAll(async () => {
+  sandbox = await startTestSandbox();
+  sns = new SNSClient(clientConfig(sandbox, sandbox.hubCredentials));
+});
+afterAll(() => sandbox.close());
+
+function published() {
+  return sandbox.world.accounts.get(HUB)!.regions.get("us-east-1")!.topics.get("driftguard-notifications")!.published;
+}
+
+describe("sns", () => {
+  it("records what is published to the notification topic", async () => {
+    const res = await sns.send(new PublishCommand({ TopicArn: sandbox.hub.topicArn, Subject: "driftguard: 2 drifted stacks", Message: "details" }));
+    expect(res.MessageId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(published().at(-1)).toMatchObject({ messageId: res.MessageId, subject: "driftguard: 2 drifted stacks", message: "details" });
+  });
+
+  it.each([
+    ["a subject over 100 characters", { Subject: "x".repeat(101), Message: "m" }],
+    ["a subject with a line break", { Subject: "two\nlines", Message: "m" }],
+    ["a non-ASCII subject", { Subject: "drift ✗", Message: "m" }],
+    ["an empty message", { Message: "" }],
+    ["a message over 256 KB", { Message: "x".repeat(256 * 1024 + 1) }],
+  ])("rejects %s with InvalidParameter, as SNS does", async (_what, input) => {
+    const before = published().length;
+    const err = await failure(sns.send(new PublishCommand({ TopicArn: sandbox.hub.topicArn, ...input })));
+    expect(err.name).toBe("InvalidParameterException");
+    expect(published()).toHaveLength(before);
+  });
+
+  it("answers NotFound for an unknown topic", async () => {
+    const err = await failure(sns.send(new PublishCommand({ TopicArn: `arn:aws:sns:us-east-1:${HUB}:nope`, Message: "m" })));
+    expect(err.name).toBe("NotFoundException");
+  });
+
+  it("creates topics idempotently, lists them and their subscriptions", async () => {
+    const a = await sns.send(new CreateTopicCommand({ Name: "extra" }));
+    const b = await sns.send(new CreateTopicCommand({ Name: "extra" }));
+    expect(a.TopicArn).toBe(b.TopicArn);
+    const topics = (await sns.send(new ListTopicsCommand({}))).Topics!.map((t) => t.TopicArn);
+    expect(topics).toEqual([sandbox.hub.topicArn, a.TopicArn].sort());
+    await sns.send(new SubscribeCommand({ TopicArn: a.TopicArn, Protocol: "https", Endpoint: "https://hooks.example.com/x" }));
+    const subs = await sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: sandbox.hub.topicArn }));
+    // accounts.yaml's notification email, still waiting for its confirmation click.
+    expect(subs.Subscriptions).toEqual([expect.objectContaining({ Protocol: "email", Endpoint: "ops@example.com", SubscriptionArn: "pending confirmation" })]);
+    const attrs = await sns.send(new GetTopicAttributesCommand({ TopicArn: a.TopicArn }));
+    expect(attrs.Attributes).toMatchObject({ TopicArn: a.TopicArn, Owner: HUB, SubscriptionsConfirmed: "1" });
+  });
+});

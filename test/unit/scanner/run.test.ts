@@ -1,0 +1,302 @@
+import "aws-sdk-client-mock-vitest/extend";
+import { ListAccountsCommand, OrganizationsClient } from "@aws-sdk/client-organizations";
+import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
+import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
+import { mockClient } from "aws-sdk-client-mock";
+import { beforeEach, describe, expect, it } from "vitest";
+import { createSpokeClients } from "../../../functions/aws/clients.js";
+import type { Config } from "../../../functions/config/schema.js";
+import type { StackReport } from "../../../functions/core/types.js";
+import { memoryFlappingStore } from "../../../functions/remediation/flapping-store.js";
+import type { StackRemediationInput, StackRemediationResult } from "../../../functions/remediation/engine.js";
+import { createDeadline } from "../../../functions/runtime/deadline.js";
+import { runScan } from "../../../functions/scanner/run.js";
+import type { ScanDeps, ScanProgress } from "../../../functions/scanner/types.js";
+import { schemaErrors } from "../report/validate.js";
+import { fakeCloudFormation, newObserver, type CfnObserver, type FakeRegion } from "./fake-cloudformation.js";
+import {
+  accessDenied,
+  assumeRoleOutput,
+  cfnError,
+  deletedQueueDrift,
+  lambdaDrift,
+  orgAccount,
+  roleDrift,
+  silentLogger,
+  stackSummary,
+  testConfig,
+} from "./fixtures.js";
+
+const org = mockClient(OrganizationsClient);
+const sts = mockClient(STSClient);
+const s3 = mockClient(S3Client);
+const sns = mockClient(SNSClient);
+
+const PAY = "222222222222";
+const DATA = "333333333333";
+const T0 = Date.parse("2026-01-02T03:04:05.000Z");
+const RUN = "20260102T030405Z-a1b2c3";
+const PUBLISH = { bucket: "driftguard-reports-111111111111-us-east-1", topicArn: "arn:aws:sns:us-east-1:111111111111:driftguard-summary" };
+const FAILED_REASON = "Failed to detect drift on resource [Policy]: Internal Failure";
+
+const config = testConfig(`
+accounts:
+  - { id: "${PAY}", name: payments-prod, mode: remediate, modeRules: [{ stacks: "legacy-*", mode: report }] }
+  - { id: "${DATA}", name: data-dev, regions: [us-east-1] }
+  - { id: "444444444444", name: suspended-team }
+  - { id: "555555555555", name: gone-team }
+`);
+
+function world(): Record<string, FakeRegion> {
+  return {
+    [`${PAY}/us-east-1`]: {
+      stacks: [
+        { summary: stackSummary(PAY, "us-east-1", "payments-api", "UPDATE_COMPLETE"), drifts: [lambdaDrift(PAY, "us-east-1", "payments-api"), roleDrift(PAY, "us-east-1", "payments-api")], tags: { team: "payments", "driftguard:exempt": "reason=INC-1;until=2020-01-01" }, pollsUntilDone: 2 },
+        { summary: stackSummary(PAY, "us-east-1", "payments-api-Queues-1A2B", "UPDATE_COMPLETE", "payments-api"), drifts: [deletedQueueDrift(PAY, "us-east-1", "payments-api-Queues-1A2B")], failReason: FAILED_REASON },
+        { summary: stackSummary(PAY, "us-east-1", "core-network"), pollsUntilDone: 1 },
+        { summary: stackSummary(PAY, "us-east-1", "old-attempt", "ROLLBACK_COMPLETE") },
+      ],
+    },
+    [`${PAY}/eu-west-1`]: {
+      stacks: [],
+      listError: cfnError("AccessDenied", `User: arn:aws:sts::${PAY}:assumed-role/driftguard-spoke/driftguard-${RUN} is not authorized to perform: cloudformation:ListStacks with an explicit deny in a service control policy`),
+    },
+  };
+}
+
+/** What the engine returns: report mode plans, remediate mode repairs (enough to exercise the report). */
+async function fakeEngine(input: StackRemediationInput): Promise<StackRemediationResult> {
+  return {
+    exemption: { kind: "expired", reason: "INC-1", until: "2020-01-01", on: "stack" },
+    resources: input.drifts.map((d) => ({
+      ...d,
+      exemption: { kind: "none" },
+      action:
+        d.status === "DELETED"
+          ? { outcome: "manual", reason: "the resource was deleted; redeploy the stack", steps: [] }
+          : input.account.mode === "remediate"
+            ? { outcome: "remediated", reason: `restored ${d.differences.map((x) => x.propertyPath).join(", ")}`, steps: ["lambda:UpdateFunctionConfiguration"], by: d.resourceType }
+            : { outcome: "planned", reason: "would restore", steps: ["lambda:UpdateFunctionConfiguration"], by: d.resourceType },
+      ...(d.resourceType === "AWS::IAM::Role"
+        ? { changedBy: { arn: "arn:aws:sts::222222222222:assumed-role/Admin/alice", eventName: "AttachRolePolicy", eventTime: "2024-10-02T04:00:00Z", source: "cloudtrail-lookup" as const } }
+        : {}),
+    })),
+  };
+}
+
+interface Harness {
+  deps: ScanDeps;
+  engineCalls: StackRemediationInput[];
+  observer: CfnObserver;
+  order: string[];
+  clock: { now: number };
+  flapping: ReturnType<typeof memoryFlappingStore>;
+}
+
+/** A flapping counter for a resource in payments-prod, from an earlier run. */
+const EARLIER_REPAIR = {
+  version: 1 as const,
+  entries: { [`${PAY}/us-east-1/stack-a/AppRole`]: { count: 1, lastRunId: "20260101T000000Z-000000", lastRepairedAt: "2026-01-01T00:00:00.000Z", flagged: false } },
+};
+
+function harness(regions: Record<string, FakeRegion> = world(), engine = fakeEngine, sleepYields = false, flappingRecord = EARLIER_REPAIR): Harness {
+  const engineCalls: StackRemediationInput[] = [];
+  const observer = newObserver();
+  const order: string[] = [];
+  const clock = { now: T0 };
+  const flapping = memoryFlappingStore(flappingRecord);
+  const deps: ScanDeps = {
+    organizations: new OrganizationsClient({ region: "us-east-1" }),
+    sts: new STSClient({ region: "us-east-1" }),
+    s3: new S3Client({ region: "us-east-1" }),
+    sns: new SNSClient({ region: "us-east-1" }),
+    spokeClients: (accountId, region, credentials) => {
+      const clients = createSpokeClients(accountId, region, credentials);
+      fakeCloudFormation(clients.cloudformation, regions[`${accountId}/${region}`] ?? { stacks: [] }, observer, `${accountId}/${region}`);
+      return clients;
+    },
+    remediateStack: async (input) => {
+      engineCalls.push(input);
+      return engine(input);
+    },
+    flappingStore: flapping,
+    now: () => clock.now,
+    sleep: async (ms) => {
+      clock.now += ms;
+      if (sleepYields) await new Promise((r) => setImmediate(r));
+    },
+    random: () => 0.5,
+    logger: silentLogger(),
+  };
+  s3.on(PutObjectCommand).callsFake(async (input: { Key: string }) => {
+    order.push(`s3 ${input.Key}`);
+    return { ETag: '"9b2cf535f27731c974343645a3985328"' };
+  });
+  sns.on(PublishCommand).callsFake(async () => {
+    order.push("sns");
+    return { MessageId: "95df01b4-ee98-5cb9-9903-4c221d41eb5e" };
+  });
+  return { deps, engineCalls, observer, order, clock, flapping };
+}
+
+function stacksOf(report: { accounts: { accountId: string; regions: { region: string; stacks: StackReport[] }[] }[] }, account: string, region: string): StackReport[] {
+  return report.accounts.find((a) => a.accountId === account)!.regions.find((r) => r.region === region)!.stacks;
+}
+
+beforeEach(() => {
+  for (const m of [org, sts, s3, sns]) m.reset();
+  org.on(ListAccountsCommand).resolves({
+    Accounts: [orgAccount(PAY, "payments-prod"), orgAccount(DATA, "data-dev"), orgAccount("444444444444", "suspended-team", "SUSPENDED"), orgAccount("999999999999", "not-onboarded")],
+  });
+  sts.on(AssumeRoleCommand).callsFake(async (input: { RoleArn: string }) => {
+    const account = input.RoleArn.split(":")[4]!;
+    if (account === DATA) throw accessDenied(DATA);
+    return assumeRoleOutput(account, new Date(T0 + 3_600_000));
+  });
+});
+
+describe("runScan", () => {
+  it("scans the organization's onboarded accounts into a complete, schema-valid report and publishes it", async () => {
+    const h = harness();
+    const progress: ScanProgress[] = [];
+    const { report, publish } = await runScan(h.deps, { config, runId: RUN, publish: PUBLISH, onProgress: (e) => progress.push(e) });
+
+    expect(schemaErrors(report)).toEqual([]);
+    expect(report).toMatchObject({ schemaVersion: "1.0.0", runId: RUN, trigger: "schedule", mode: "report", incomplete: false, startedAt: "2026-01-02T03:04:05.000Z" });
+    expect(report.configHash).toMatch(/^sha256:[0-9a-f]{64}$/);
+
+    // Accounts in config order; AccessDenied on one account does not stop the others.
+    expect(report.accounts.map((a) => [a.name, a.status])).toEqual([
+      ["payments-prod", "scanned"],
+      ["data-dev", "failed"],
+      ["suspended-team", "suspended"],
+      ["gone-team", "not-in-organization"],
+    ]);
+    expect(report.accounts[1]!.error).toMatchObject({ code: "AccessDenied", message: expect.stringContaining("arn:aws:iam::333333333333:role/driftguard-spoke") });
+    expect(sts).toHaveReceivedCommandWith(AssumeRoleCommand, { RoleArn: `arn:aws:iam::${PAY}:role/driftguard-spoke`, RoleSessionName: `driftguard-${RUN}`, DurationSeconds: 3600 });
+    // One AssumeRole per account serves both of its regions.
+    expect(sts).toHaveReceivedCommandTimes(AssumeRoleCommand, 2);
+
+    const [usEast, euWest] = report.accounts[0]!.regions;
+    expect(euWest).toMatchObject({ region: "eu-west-1", status: "failed", error: { code: "AccessDenied" }, stacks: [] });
+    expect(usEast!.status).toBe("scanned");
+    const stacks = stacksOf(report, PAY, "us-east-1");
+    expect(stacks.map((s) => [s.stackName, s.scan, s.driftStatus])).toEqual([
+      ["core-network", "scanned", "IN_SYNC"],
+      ["old-attempt", "skipped", undefined],
+      ["payments-api", "scanned", "DRIFTED"],
+      ["payments-api-Queues-1A2B", "scanned", "DRIFTED"],
+    ]);
+    const api = stacks.find((s) => s.stackName === "payments-api")!;
+    expect(api.exemption).toMatchObject({ kind: "expired" });
+    expect(api.resources.map((r) => [r.logicalResourceId, r.action.outcome])).toEqual([["function", "remediated"], ["AppRole", "remediated"]]);
+    expect(api.resources[0]!.differences).toHaveLength(2);
+    const nested = stacks.find((s) => s.stackName === "payments-api-Queues-1A2B")!;
+    expect(nested).toMatchObject({ detectionStatusReason: FAILED_REASON, parentStackId: expect.stringContaining("stack/payments-api/") });
+    expect(nested.resources[0]).toMatchObject({ status: "DELETED", action: { outcome: "manual" } });
+    expect(stacks.find((s) => s.stackName === "old-attempt")!.scanReason).toBe("status ROLLBACK_COMPLETE does not allow drift detection");
+
+    // The engine saw each drifted stack once, with the run's shared guards and the stack's tags.
+    expect(h.engineCalls.map((c) => c.stack.stackName).sort()).toEqual(["payments-api", "payments-api-Queues-1A2B"]);
+    const call = h.engineCalls.find((c) => c.stack.stackName === "payments-api")!;
+    expect(call).toMatchObject({ runId: RUN, region: "us-east-1", exemptionTagKey: "driftguard:exempt", stack: { tags: { team: "payments" } } });
+    expect(call.account).toMatchObject({ id: PAY, mode: "remediate", modeRules: [{ stacks: "legacy-*", mode: "report" }] });
+    expect(call.clients.region).toBe("us-east-1");
+    expect(call.guards).toBe(h.engineCalls[1]!.guards);
+    expect(call.drifts.map((d) => d.logicalResourceId)).toEqual(["function", "AppRole"]);
+
+    expect(report.totals).toEqual({
+      accounts: 4, accountsFailed: 1, regions: 2,
+      stacksScanned: 3, stacksSkipped: 1, stacksFailed: 0, stacksNotScanned: 0, stacksDrifted: 2,
+      resourcesDrifted: 3, remediated: 2, planned: 0, skipped: 0, exempt: 0, invalidExemptions: 0, manual: 1, failed: 0,
+      errors: 3,
+    });
+
+    // S3 (dated report, then latest.json), then SNS.
+    const day = `reports/2026/01/02/${RUN}`;
+    expect(h.order.slice(0, 3).sort()).toEqual([`s3 ${day}/report.html`, `s3 ${day}/report.json`, `s3 ${day}/report.md`]);
+    expect(h.order.slice(3)).toEqual(["s3 reports/latest.json", "sns"]);
+    expect(publish).toMatchObject({ s3: { ok: true }, sns: { ok: true, messageId: "95df01b4-ee98-5cb9-9903-4c221d41eb5e" }, keys: { json: `${day}/report.json` } });
+    const stored = JSON.parse(s3.commandCalls(PutObjectCommand).find((c) => c.args[0].input.Key === `${day}/report.json`)!.args[0].input.Body as string);
+    expect(stored).toEqual(JSON.parse(JSON.stringify(report)));
+    expect(sns).toHaveReceivedCommandWith(PublishCommand, { TopicArn: PUBLISH.topicArn, Message: expect.stringContaining(`s3://${PUBLISH.bucket}/${day}/report.html`) });
+
+    expect(progress[0]).toEqual({ kind: "accounts", configured: 4, toScan: 2 });
+    expect(progress.filter((p) => p.kind === "stack")).toHaveLength(3);
+    expect(progress.filter((p) => p.kind === "account").map((p) => (p as { account: { name: string } }).account.name).sort()).toEqual(["data-dev", "payments-prod"]);
+  });
+
+  it("applies a report-mode override to every account, rules included", async () => {
+    const h = harness();
+    const { report } = await runScan(h.deps, { config, runId: RUN, publish: PUBLISH, modeOverride: "report", trigger: "local" });
+    expect(report).toMatchObject({ mode: "report", trigger: "local" });
+    expect(report.accounts.every((a) => a.mode === "report")).toBe(true);
+    expect(h.engineCalls.every((c) => c.account.mode === "report" && c.account.modeRules.length === 0)).toBe(true);
+    expect(report.totals).toMatchObject({ remediated: 0, planned: 2, manual: 1 });
+  });
+
+  it("keeps every drift in the report when the engine fails for a stack", async () => {
+    const h = harness(world(), async () => {
+      throw Object.assign(new Error("Rate exceeded"), { name: "Throttling" });
+    });
+    const { report } = await runScan(h.deps, { config, runId: RUN, publish: PUBLISH });
+    const api = stacksOf(report, PAY, "us-east-1").find((s) => s.stackName === "payments-api")!;
+    expect(api).toMatchObject({ scan: "scanned", driftStatus: "DRIFTED", error: { code: "Throttling" } });
+    expect(api.resources.map((r) => r.action.outcome)).toEqual(["failed", "failed"]);
+    expect(api.resources[0]!.action.reason).toContain("remediation did not run");
+    expect(schemaErrors(report)).toEqual([]);
+  });
+
+  it("lists every account as failed when the organization cannot be listed, and still publishes", async () => {
+    org.on(ListAccountsCommand).rejects(Object.assign(new Error("You don't have permissions to access this resource."), { name: "AccessDeniedException" }));
+    const h = harness();
+    const { report, publish } = await runScan(h.deps, { config, runId: RUN, publish: PUBLISH });
+    expect(report.accounts.every((a) => a.status === "failed" && a.error?.code === "AccessDeniedException")).toBe(true);
+    expect(sts).toHaveReceivedCommandTimes(AssumeRoleCommand, 0);
+    expect(publish.sns.ok).toBe(true);
+  });
+
+  it("stops starting work at the deadline and lists what was not scanned in a complete report", async () => {
+    const regions: Record<string, FakeRegion> = {
+      [`${PAY}/us-east-1`]: {
+        stacks: ["a", "b", "c", "d", "e"].map((n) => ({ summary: stackSummary(PAY, "us-east-1", `stack-${n}`), pollsUntilDone: 3 })),
+      },
+    };
+    const oneAtATime: Config = { ...config, defaults: { ...config.defaults, concurrency: { accounts: 1, regionsPerAccount: 1, stacksPerRegion: 1 } } };
+    const h = harness(regions);
+    // 40 s budget, 30 s margin: new work starts only in the first 10 s; each stack takes 7 s of polling.
+    const deadline = createDeadline(40_000, h.deps.now, 30_000);
+    const { report, publish } = await runScan(h.deps, { config: oneAtATime, runId: RUN, publish: PUBLISH, deadline });
+
+    expect(report.incomplete).toBe(true);
+    expect(stacksOf(report, PAY, "us-east-1").map((s) => [s.stackName, s.scan])).toEqual([
+      ["stack-a", "scanned"],
+      ["stack-b", "scanned"],
+      ["stack-c", "not-scanned"],
+      ["stack-d", "not-scanned"],
+      ["stack-e", "not-scanned"],
+    ]);
+    expect(stacksOf(report, PAY, "us-east-1")[2]!.scanReason).toContain("deadline");
+    expect(report.accounts[0]!.regions[1]).toEqual({ region: "eu-west-1", status: "not-scanned", stacks: [] });
+    expect(report.totals).toMatchObject({ stacksScanned: 2, stacksNotScanned: 3 });
+    expect(schemaErrors(report)).toEqual([]);
+    expect(publish.s3.ok && publish.sns.ok).toBe(true);
+    expect(sns.commandCalls(PublishCommand)[0]!.args[0].input.Subject).toContain("INCOMPLETE");
+    // An account the deadline cut short keeps its flapping counters: its resources were not all checked.
+    expect(h.flapping.current()).toEqual(EARLIER_REPAIR);
+  });
+
+  it("runs stacks of one account-region in parallel, never more than stacksPerRegion at once", async () => {
+    const regions: Record<string, FakeRegion> = {
+      [`${PAY}/us-east-1`]: { stacks: ["a", "b", "c", "d", "e", "f"].map((n) => ({ summary: stackSummary(PAY, "us-east-1", `s-${n}`), pollsUntilDone: 2 })) },
+    };
+    const single: Config = { ...config, accounts: [config.accounts[0]!], defaults: { ...config.defaults, regions: ["us-east-1"], concurrency: { accounts: 1, regionsPerAccount: 1, stacksPerRegion: 3 } } };
+    const h = harness(regions, fakeEngine, true);
+    const { report } = await runScan(h.deps, { config: { ...single, accounts: [{ ...single.accounts[0]!, regions: ["us-east-1"] }] }, runId: RUN, publish: PUBLISH });
+    expect(report.totals.stacksScanned).toBe(6);
+    expect(h.observer.maxInFlight).toBe(3);
+    // Fully scanned and not repaired this run: the consecutive-repair counter starts again.
+    expect(h.flapping.current().entries).toEqual({});
+  });
+});
