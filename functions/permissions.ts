@@ -1,5 +1,6 @@
 import { guardrailActions } from "./events/guardrails/registry.js";
 import { REMEDIATORS } from "./remediation/registry.js";
+import { RESOURCE_TAG_ACTIONS } from "./remediation/resource-tags.js";
 
 /** Read-only actions the scanner needs in every spoke account-region. */
 export const SCAN_ACTIONS = [
@@ -29,6 +30,6 @@ export const REVERT_DRIFT_ACTIONS = [
  * modules/ can never drift from what the Lambda calls.
  */
 export function spokeRoleActions(): string[] {
-  const all = new Set<string>([...SCAN_ACTIONS, ...REVERT_DRIFT_ACTIONS, ...REMEDIATORS.flatMap((r) => r.actions), ...guardrailActions()]);
+  const all = new Set<string>([...SCAN_ACTIONS, ...REVERT_DRIFT_ACTIONS, ...REMEDIATORS.flatMap((r) => r.actions), ...RESOURCE_TAG_ACTIONS, ...guardrailActions()]);
   return [...all].sort();
 }
