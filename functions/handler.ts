@@ -10,6 +10,7 @@ import { logger } from "./runtime/logger.js";
 import { newRunId } from "./runtime/run-id.js";
 import { eventDeps, loadRuntime, scanDeps, type Runtime } from "./runtime/wiring.js";
 import { runScan } from "./scanner/run.js";
+import type { ScanProgress } from "./scanner/types.js";
 
 /** What an invocation asks for, decided from the payload alone. */
 export type Invocation =
@@ -72,29 +73,39 @@ export function createHandler(routes: Routes) {
   };
 }
 
-// Built once per container: settings, config and clients do not change between invocations, and
-// the event path's spoke clients and recent-change ids are worth keeping warm.
-let runtime: Runtime | undefined;
-let events: EventDeps | undefined;
-const currentRuntime = () => (runtime ??= loadRuntime());
+/** Observers a local runner (`npm start`) attaches; the deployed Lambda has none. */
+export interface RouteHooks {
+  onProgress?(event: ScanProgress): void;
+}
 
-export const productionRoutes: Routes = {
-  async scan(invocation, context) {
-    const rt = currentRuntime();
-    const { report, publish } = await runScan(scanDeps(rt.hub, rt.settings.reportBucket, logger), {
-      config: rt.config,
-      runId: newRunId(new Date()),
-      trigger: invocation.trigger,
-      modeOverride: invocation.modeOverride ?? rt.settings.modeOverride,
-      deadline: createDeadline(context.getRemainingTimeInMillis(), Date.now),
-      publish: { bucket: rt.settings.reportBucket, topicArn: rt.settings.topicArn },
-    });
-    return { runId: report.runId, incomplete: report.incomplete, totals: report.totals, reportKey: publish.keys.json, s3: publish.s3.ok, sns: publish.sns.ok };
-  },
-  async changeEvent(event) {
-    events ??= eventDeps(currentRuntime(), logger, new RecentIds());
-    return handleChangeEvent(event, events);
-  },
-};
+/**
+ * Settings, config and clients are built on first use and kept for the routes' life (one per
+ * container in Lambda): they do not change between invocations, and the event path's spoke
+ * clients and recent-change ids are worth keeping warm.
+ */
+export function createProductionRoutes(hooks: RouteHooks = {}): Routes {
+  let runtime: Runtime | undefined;
+  let events: EventDeps | undefined;
+  const currentRuntime = () => (runtime ??= loadRuntime());
+  return {
+    async scan(invocation, context) {
+      const rt = currentRuntime();
+      const { report, publish } = await runScan(scanDeps(rt.hub, rt.settings.reportBucket, logger), {
+        config: rt.config,
+        runId: newRunId(new Date()),
+        trigger: invocation.trigger,
+        modeOverride: invocation.modeOverride ?? rt.settings.modeOverride,
+        deadline: createDeadline(context.getRemainingTimeInMillis(), Date.now),
+        publish: { bucket: rt.settings.reportBucket, topicArn: rt.settings.topicArn },
+        ...(hooks.onProgress ? { onProgress: hooks.onProgress } : {}),
+      });
+      return { runId: report.runId, incomplete: report.incomplete, totals: report.totals, reportKey: publish.keys.json, s3: publish.s3.ok, sns: publish.sns.ok };
+    },
+    async changeEvent(event) {
+      events ??= eventDeps(currentRuntime(), logger, new RecentIds());
+      return handleChangeEvent(event, events);
+    },
+  };
+}
 
-export const handler = createHandler(productionRoutes);
+export const handler = createHandler(createProductionRoutes());

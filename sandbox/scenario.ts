@@ -124,8 +124,6 @@ export const scenarioSchema = z
 
 export type Scenario = z.infer<typeof scenarioSchema>;
 export type ScenarioInput = z.input<typeof scenarioSchema>;
-export type ScenarioStack = Scenario["stacks"][number];
-export type ScenarioDrift = Scenario["drift"][number];
 
 /** A validated scenario and where its relative template paths resolve from. */
 export interface LoadedScenario extends Scenario {

@@ -8,7 +8,7 @@ import { ensureDefaultVpc } from "./services/ec2.js";
 import { putRole } from "./services/iam.js";
 import { adminPrincipal, mintRoleSession, principalFromArn } from "./services/principals.js";
 import { putBucket } from "./services/s3.js";
-import { putTopic } from "./services/sns.js";
+import { addSubscription, putTopic } from "./services/sns.js";
 import { AwsError } from "./protocol/types.js";
 import { regionOf, type AccountState, type Principal, type World } from "./state.js";
 
@@ -133,8 +133,8 @@ export function createWorld(scenario: LoadedScenario, config: Config, random: ()
 
   putBucket(world, hubId, names.reportBucket, config.hub.region, now);
   const topic = putTopic(regionOf(hubAccount, config.hub.region), hubId, config.hub.region, names.topic);
-  for (const email of config.hub.notifications.emails) topic.subscriptions.push({ arn: "pending confirmation", protocol: "email", endpoint: email });
-  for (const s of config.hub.notifications.subscriptions) topic.subscriptions.push({ arn: `${topic.arn}:${s.protocol}-${topic.subscriptions.length}`, protocol: s.protocol, endpoint: s.endpoint });
+  for (const email of config.hub.notifications.emails) addSubscription(topic, "email", email, random);
+  for (const s of config.hub.notifications.subscriptions) addSubscription(topic, s.protocol, s.endpoint, random);
 
   return {
     world,

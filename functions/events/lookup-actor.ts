@@ -12,6 +12,8 @@ export interface LookupActorOptions {
   days?: number;
   /** LookupEvents allows 2 calls per second per account-region: keep the search short. */
   maxPages?: number;
+  /** Awaited before every LookupEvents call: the caller's limiter for the account-region's quota. */
+  throttle?: () => Promise<void>;
 }
 
 const PAGE_SIZE = 50;
@@ -41,6 +43,7 @@ export async function lookupActor(cloudtrail: CloudTrailClient, physicalId: stri
   const maxPages = opts.maxPages ?? 3;
   let nextToken: string | undefined;
   for (let page = 0; page < maxPages; page++) {
+    await opts.throttle?.();
     const out = await cloudtrail.send(
       new LookupEventsCommand({
         LookupAttributes: [{ AttributeKey: "ResourceName", AttributeValue: physicalId }],

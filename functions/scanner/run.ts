@@ -40,7 +40,8 @@ export function withModeOverride(account: EffectiveAccount, override: Mode | und
   return { ...account, mode: override, modeRules: override === "report" ? [] : account.modeRules };
 }
 
-async function planAccounts(org: OrganizationsClient, accounts: EffectiveAccount[], log: Logger): Promise<AccountPlan> {
+/** Who is scanned and who is only listed; also the fan-out planner's first step. */
+export async function planAccounts(org: OrganizationsClient, accounts: EffectiveAccount[], log: Logger): Promise<AccountPlan> {
   try {
     return joinWithOrganization(accounts, await listOrganizationAccounts(org));
   } catch (err) {
@@ -51,7 +52,7 @@ async function planAccounts(org: OrganizationsClient, accounts: EffectiveAccount
 }
 
 /** Accounts whose every region and stack was looked at: only their flapping counters may reset. */
-function fullyScanned(accounts: AccountReport[]): string[] {
+export function fullyScanned(accounts: AccountReport[]): string[] {
   return accounts
     .filter((a) => a.status === "scanned" && a.regions.every((r) => r.status === "scanned" && r.stacks.every((s) => s.scan !== "not-scanned" && s.scan !== "failed")))
     .map((a) => a.accountId);

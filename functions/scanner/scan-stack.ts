@@ -1,9 +1,11 @@
 import { DescribeStacksCommand, type CloudFormationClient } from "@aws-sdk/client-cloudformation";
 import type { SpokeClients } from "../aws/clients.js";
 import type { EffectiveAccount } from "../config/resolve.js";
-import type { ResourceDrift, StackReport } from "../core/types.js";
+import type { ChangeActor, ResourceDrift, ResourceReport, StackReport } from "../core/types.js";
 import type { StackRemediationResult } from "../remediation/engine.js";
+import { tagMap } from "../remediation/tags.js";
 import { scoped, type Logger } from "../runtime/logger.js";
+import { lookupChangeActors } from "./change-actors.js";
 import { DeadlineReachedError, detectStackDrift } from "./detect.js";
 import { toErrorInfo } from "./errors.js";
 import { stackRow, type StackTarget } from "./stacks.js";
@@ -13,7 +15,7 @@ export const NOT_STARTED_REASON = "not started: the run stopped starting new wor
 
 async function stackTags(cfn: CloudFormationClient, stackId: string): Promise<Record<string, string>> {
   const out = await cfn.send(new DescribeStacksCommand({ StackName: stackId }));
-  return Object.fromEntries((out.Stacks?.[0]?.Tags ?? []).map((t) => [t.Key ?? "", t.Value ?? ""]));
+  return tagMap(out.Stacks?.[0]?.Tags);
 }
 
 /** When the engine itself fails, every drift is still reported, marked as not handled. */
@@ -40,7 +42,7 @@ async function remediate(
   target: StackTarget,
   drifts: ResourceDrift[],
   log: Logger,
-): Promise<Partial<StackReport>> {
+): Promise<Pick<StackReport, "resources"> & Partial<StackReport>> {
   try {
     const tags = await stackTags(clients.cloudformation, target.stackId);
     const result = await ctx.deps.remediateStack({
@@ -61,7 +63,24 @@ async function remediate(
   }
 }
 
-/** Detect → (if drifted) remediate → the stack's report row. Errors become the row's error; never thrown. */
+/** "Who changed it" for accounts that opted in (cloudTrailLookup); a failed lookup only costs the answer. */
+async function changeActors(ctx: ScanContext, account: EffectiveAccount, clients: SpokeClients, drifts: ResourceDrift[], log: Logger): Promise<Map<string, ChangeActor>> {
+  if (!account.cloudTrailLookup) return new Map();
+  const found = await lookupChangeActors(drifts, {
+    cloudtrail: clients.cloudtrail,
+    spokeRoleName: ctx.config.spoke.roleName,
+    clock: ctx.deps,
+    canStart: () => ctx.deadline.canStart(),
+  });
+  if (found.error) log.warn("CloudTrail lookup failed; the report does not say who changed this stack's resources", { error: found.error });
+  return found.byLogicalId;
+}
+
+function withActor(resource: ResourceReport, actor: ChangeActor | undefined): ResourceReport {
+  return actor ? { ...resource, changedBy: actor } : resource;
+}
+
+/** Detect → (if drifted) remediate and look up who changed it, side by side → the stack's report row. Errors become the row's error; never thrown. */
 export async function scanStack(ctx: ScanContext, account: EffectiveAccount, clients: SpokeClients, target: StackTarget, parentLog: Logger): Promise<StackReport> {
   const row = stackRow(target);
   if (!ctx.deadline.canStart()) return { ...row, scan: "not-scanned", scanReason: NOT_STARTED_REASON };
@@ -83,7 +102,12 @@ export async function scanStack(ctx: ScanContext, account: EffectiveAccount, cli
     };
     log.info("drift detected", { driftStatus: detection.driftStatus, detectionStatus: detection.detectionStatus, drifted: detection.drifts.length });
     if (detection.drifts.length === 0) return scanned;
-    return { ...scanned, ...(await remediate(ctx, account, clients, target, detection.drifts, log)) };
+    // Independent: the lookup skips driftguard's own repairs, and neither throws.
+    const [handled, actors] = await Promise.all([
+      remediate(ctx, account, clients, target, detection.drifts, log),
+      changeActors(ctx, account, clients, detection.drifts, log),
+    ]);
+    return { ...scanned, ...handled, resources: handled.resources.map((r) => withActor(r, actors.get(r.logicalResourceId))) };
   } catch (err) {
     if (err instanceof DeadlineReachedError) {
       log.warn("stack left unscanned at the deadline", { reason: err.message });

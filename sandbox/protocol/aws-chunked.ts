@@ -1,4 +1,5 @@
 import type { WireRequest } from "./codec.js";
+import { AwsError } from "./types.js";
 
 /**
  * S3's `aws-chunked` content encoding: `<hex size>[;chunk-signature=…]\r\n<data>\r\n` repeated,
@@ -10,9 +11,9 @@ export function decodeAwsChunked(body: Buffer): { payload: Buffer; trailers: Rec
   let offset = 0;
   for (;;) {
     const lineEnd = body.indexOf("\r\n", offset);
-    if (lineEnd < 0) throw new Error("aws-chunked body ends inside a chunk header");
+    if (lineEnd < 0) throw new AwsError("IncompleteBody", "The aws-chunked body ends inside a chunk header");
     const size = parseInt(body.subarray(offset, lineEnd).toString("latin1").split(";")[0]!, 16);
-    if (Number.isNaN(size)) throw new Error("aws-chunked chunk header has no size");
+    if (Number.isNaN(size)) throw new AwsError("IncompleteBody", "An aws-chunked chunk header has no size");
     offset = lineEnd + 2;
     if (size === 0) break;
     chunks.push(body.subarray(offset, offset + size));
@@ -26,7 +27,7 @@ export function decodeAwsChunked(body: Buffer): { payload: Buffer; trailers: Rec
   return { payload: Buffer.concat(chunks), trailers };
 }
 
-export function isAwsChunked(req: WireRequest): boolean {
+function isAwsChunked(req: WireRequest): boolean {
   return (
     (req.headers["content-encoding"] ?? "").split(",").some((e) => e.trim() === "aws-chunked") ||
     (req.headers["x-amz-content-sha256"] ?? "").startsWith("STREAMING-")

@@ -26,7 +26,7 @@ export type MutationObserver = (call: Call, result: unknown) => void;
 
 const READ_ONLY = /^(Get|List|Describe|Head|Lookup|Search)/;
 
-export function isReadOnly(action: string): boolean {
+function isReadOnly(action: string): boolean {
   return READ_ONLY.test(action);
 }
 

@@ -42,7 +42,7 @@ export function structMembersXml(schema: NormalizedSchema, value: Record<string,
 }
 
 /** One value as an XML element named `name`, following the schema's list/map conventions. */
-export function shapeXml(schema: NormalizedSchema, value: unknown, name: string): string {
+function shapeXml(schema: NormalizedSchema, value: unknown, name: string): string {
   if (value === undefined || value === null) return "";
   if (schema.isStructSchema()) return element(name, structMembersXml(schema, value as Record<string, unknown>));
   if (schema.isListSchema()) {

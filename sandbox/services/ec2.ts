@@ -98,8 +98,8 @@ function groupShape(ctx: Ctx, g: SecurityGroup) {
   };
 }
 
-/** Puts a new security group in the account-region (CreateSecurityGroup and stack provisioning use it). */
-export function putSecurityGroup(
+/** Puts a new security group in the account-region, with the default allow-all egress rule. */
+function putSecurityGroup(
   region: RegionState,
   random: () => number,
   spec: { groupName: string; description: string; vpcId: string; tags?: Tags },

@@ -29,7 +29,7 @@ function missing(field: string): () => AwsError {
   return () => new AwsError("ValidationError", `1 validation error detected: Value null at '${field}' failed to satisfy constraint: Member must not be null`);
 }
 
-export function parsePolicyDocument(text: unknown): unknown {
+function parsePolicyDocument(text: unknown): unknown {
   let doc: unknown;
   try {
     doc = typeof text === "string" ? JSON.parse(text) : text;
@@ -62,7 +62,7 @@ export interface RoleSpec {
   tags?: Tags;
 }
 
-/** Creates a role in the account (CreateRole, the world builder and stack provisioning all use this). */
+/** Creates a role in the account (CreateRole and the world builder use this). */
 export function putRole(account: AccountState, spec: RoleSpec, random: () => number, now: number): IamRole {
   if (account.roles.has(spec.roleName)) throw new AwsError("EntityAlreadyExists", `Role with name ${spec.roleName} already exists.`, 409);
   const path = spec.path ?? "/";

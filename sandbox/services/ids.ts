@@ -4,7 +4,7 @@ const HEX = "0123456789abcdef";
 const UPPER_ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 const BASE64ISH = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-export function randomChars(random: () => number, length: number, alphabet: string): string {
+function randomChars(random: () => number, length: number, alphabet: string): string {
   let out = "";
   for (let i = 0; i < length; i++) out += alphabet[Math.floor(random() * alphabet.length)];
   return out;

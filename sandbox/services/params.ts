@@ -16,11 +16,6 @@ export function optionalNumber(value: unknown): number | undefined {
   return Number.isFinite(n) ? n : undefined;
 }
 
-export function optionalBoolean(value: unknown): boolean | undefined {
-  if (value === undefined || value === null) return undefined;
-  return value === true || value === "true";
-}
-
 export function list<T>(value: T[] | T | undefined | null): T[] {
   if (value === undefined || value === null) return [];
   return Array.isArray(value) ? value : [value];

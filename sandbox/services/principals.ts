@@ -7,7 +7,7 @@ import { accessKeyId, secretKey, sessionToken } from "./ids.js";
  * role's account.
  */
 
-export function adminAccessKeyId(accountId: string): string {
+function adminAccessKeyId(accountId: string): string {
   return `AKIA${accountId}ADMN`;
 }
 
@@ -25,7 +25,7 @@ export function roleArnOf(accountId: string, roleName: string, path = "/"): stri
   return `arn:aws:iam::${accountId}:role${path}${roleName}`;
 }
 
-export function assumedRoleArn(accountId: string, roleName: string, sessionName: string): string {
+function assumedRoleArn(accountId: string, roleName: string, sessionName: string): string {
   return `arn:aws:sts::${accountId}:assumed-role/${roleName}/${sessionName}`;
 }
 

@@ -24,7 +24,7 @@ function notFound(): AwsError {
   return new AwsError("NotFound", "Topic does not exist", 404);
 }
 
-export function topicArnOf(accountId: string, region: string, name: string): string {
+function topicArnOf(accountId: string, region: string, name: string): string {
   return `arn:aws:sns:${region}:${accountId}:${name}`;
 }
 
@@ -98,20 +98,21 @@ function getTopicAttributes(params: { TopicArn?: string }, ctx: CallContext) {
   };
 }
 
+/** Subscribes an endpoint (idempotently); email subscriptions stay pending, as nobody clicks the confirmation link here. */
+export function addSubscription(topic: Topic, protocol: string, endpoint: string, random: () => number): Topic["subscriptions"][number] {
+  const existing = topic.subscriptions.find((s) => s.protocol === protocol && s.endpoint === endpoint);
+  if (existing) return existing;
+  const pending = protocol === "email" || protocol === "email-json";
+  const subscription = { arn: pending ? PENDING : `${topic.arn}:${uuid(random)}`, protocol, endpoint };
+  topic.subscriptions.push(subscription);
+  return subscription;
+}
+
 function subscribe(params: { TopicArn?: string; Protocol?: string; Endpoint?: string }, ctx: CallContext) {
   const topic = topicOf(ctx, params.TopicArn);
   const protocol = required(params.Protocol, () => invalidParameter("Protocol"));
   const endpoint = required(params.Endpoint, () => invalidParameter("Endpoint"));
-  const existing = topic.subscriptions.find((s) => s.protocol === protocol && s.endpoint === endpoint);
-  // Email subscriptions stay pending until the recipient confirms, which never happens here.
-  const pending = protocol === "email" || protocol === "email-json";
-  const subscription = existing ?? {
-    arn: pending ? PENDING : `${topic.arn}:${uuid(ctx.sandbox.random)}`,
-    protocol,
-    endpoint,
-  };
-  if (!existing) topic.subscriptions.push(subscription);
-  return { SubscriptionArn: subscription.arn };
+  return { SubscriptionArn: addSubscription(topic, protocol, endpoint, ctx.sandbox.random).arn };
 }
 
 function listSubscriptionsByTopic(params: { TopicArn?: string; NextToken?: string }, ctx: CallContext) {

@@ -45,8 +45,9 @@ describe("bundleLambda", () => {
     }
     const dir = bundleLambda({ entry: HANDLER_ENTRY, config });
     const code = readFileSync(join(dir, "index.mjs"), "utf8");
-    expect(code).not.toMatch(/from\s+["']@aws-sdk\//);
-    expect(code).not.toMatch(/require\(["']@aws-sdk\//);
+    // Left external, the SDK would come from the runtime at whatever version it ships.
+    expect(code).not.toMatch(/^import .* from ["']@aws-sdk\//m);
+    expect(code).not.toMatch(/__require\(["']@aws-sdk\//);
     const bundle = (await import(pathToFileURL(join(dir, "index.mjs")).href)) as { handler?: unknown };
     expect(typeof bundle.handler).toBe("function");
   });

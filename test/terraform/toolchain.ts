@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { homedir, tmpdir } from "node:os";
+import { devNull, homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -36,7 +36,7 @@ export function providerRequirement(): ProviderRequirement {
   return { address: cdktf.provider.name, version: cdktf.provider.version };
 }
 
-function platform(): string {
+export function platform(): string {
   const arch = ({ x64: "amd64", arm64: "arm64", ia32: "386", arm: "arm" } as Record<string, string>)[process.arch] ?? process.arch;
   return `${process.platform}_${arch}`;
 }
@@ -90,13 +90,26 @@ export function findTerraform(env: NodeJS.ProcessEnv): { terraform: string; vers
 }
 
 /**
- * Writes a CLI config that installs the provider only from the mirror and caches it, so 50+
+ * Checks terraform and the mirror (throwing instructions when either is missing) and writes a
+ * CLI config that installs the provider only from the mirror and caches it, so 50+
  * `terraform init`s link one copy instead of each unpacking ~700 MB. Any TF_CLI_CONFIG_FILE
  * already set (possibly pointing at a missing file) is replaced.
  */
 export function prepareToolchain(workDir: string): Toolchain {
   const req = providerRequirement();
-  const mirror = findProviderMirror(req);
+  // Both checks run first so a newcomer missing both learns about both at once.
+  const problems: string[] = [];
+  const attempt = <T>(find: () => T): T | undefined => {
+    try {
+      return find();
+    } catch (err) {
+      problems.push((err as Error).message);
+      return undefined;
+    }
+  };
+  const found = attempt(() => findTerraform({ ...process.env, TF_CLI_CONFIG_FILE: devNull, CHECKPOINT_DISABLE: "1" }));
+  const mirror = attempt(() => findProviderMirror(req));
+  if (found === undefined || mirror === undefined) throw new Error(problems.join("\n\n"));
   const pluginCache = join(tmpdir(), "driftguard-tf-plugin-cache");
   mkdirSync(pluginCache, { recursive: true });
   mkdirSync(workDir, { recursive: true });
@@ -115,7 +128,10 @@ export function prepareToolchain(workDir: string): Toolchain {
 plugin_cache_dir = ${JSON.stringify(pluginCache)}
 `,
   );
-  const env = { ...process.env, TF_CLI_CONFIG_FILE: cliConfig, TF_IN_AUTOMATION: "1", TF_INPUT: "0", CHECKPOINT_DISABLE: "1" };
-  const { terraform, version } = findTerraform(env);
-  return { terraform, terraformVersion: version, mirror, env };
+  return {
+    terraform: found.terraform,
+    terraformVersion: found.version,
+    mirror,
+    env: { ...process.env, TF_CLI_CONFIG_FILE: cliConfig, TF_IN_AUTOMATION: "1", TF_INPUT: "0", CHECKPOINT_DISABLE: "1" },
+  };
 }

@@ -38,16 +38,22 @@ beforeAll(() => {
 
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-async function validateStack(dir: string, stack: string): Promise<StackResult> {
-  const options = { cwd: dir, env: toolchain.env, maxBuffer: 16 * 1024 * 1024 };
+const terraform = (args: string[], cwd: string) =>
+  run(toolchain.terraform, [...args, "-no-color"], { cwd, env: toolchain.env, maxBuffer: 16 * 1024 * 1024 });
+
+async function initStack(dir: string, stack: string): Promise<StackResult> {
   try {
-    await run(toolchain.terraform, ["init", "-backend=false", "-input=false", "-no-color"], options);
+    await terraform(["init", "-backend=false", "-input=false"], dir);
+    return { stack, diagnostics: [] };
   } catch (err) {
     const { stdout, stderr } = err as { stdout?: string; stderr?: string };
     return { stack, diagnostics: [{ severity: "error", summary: "terraform init failed", detail: `${stderr ?? ""}${stdout ?? ""}` }] };
   }
+}
+
+async function validateStack(dir: string, stack: string): Promise<StackResult> {
   // validate -json exits 1 on invalid configurations but still prints its JSON report.
-  const { stdout } = await run(toolchain.terraform, ["validate", "-json", "-no-color"], options).catch((err: { stdout?: string }) => ({ stdout: err.stdout ?? "" }));
+  const { stdout } = await terraform(["validate", "-json"], dir).catch((err: { stdout?: string }) => ({ stdout: err.stdout ?? "" }));
   const report = JSON.parse(stdout) as { valid: boolean; diagnostics: Diagnostic[] };
   return { stack, diagnostics: report.valid ? report.diagnostics : [{ severity: "error", summary: "invalid" }, ...report.diagnostics] };
 }
@@ -63,10 +69,14 @@ async function validateApp(config: Config, label: string): Promise<{ stacks: str
   };
   const stacks = Object.entries(manifest.stacks).map(([name, s]) => ({ name, dir: join(outdir, s.workingDirectory) }));
 
-  // The first init fills the plugin cache; the rest only link to it, so they may run side by side.
-  const [first, ...rest] = stacks;
+  // Two phases: every init re-links the provider's plugin-cache entry, which would pull the
+  // provider out from under a validate running alongside. Inits go one at a time (they are
+  // cheap); the CPU-heavy validates (each loads the whole AWS provider schema) run in parallel.
+  const inits: StackResult[] = [];
+  for (const s of stacks) inits.push(await initStack(s.dir, s.name));
+  const initialized = stacks.filter((_, i) => inits[i]!.diagnostics.length === 0);
   const limit = pLimit(PARALLEL);
-  const results = [await validateStack(first!.dir, first!.name), ...(await Promise.all(rest.map((s) => limit(() => validateStack(s.dir, s.name)))))];
+  const results = [...inits, ...(await Promise.all(initialized.map((s) => limit(() => validateStack(s.dir, s.name)))))];
   const totalMs = Date.now() - started;
   console.log(
     `[terraform] ${label}: ${stacks.length} stacks, synth ${(synthMs / 1000).toFixed(1)} s, ` +

@@ -41,6 +41,7 @@ describe("HTML report", () => {
     expect(html).toContain("partial: Failed to detect drift on resource [Policy]: Internal Failure");
     expect(html).toContain("exempt (resource): INC-123 break-glass until 2026-12-31");
     expect(html).toContain("/VersioningConfiguration/Status");
+    expect(html).toContain("<tr><th>Changed by</th><td>arn:aws:sts::222222222222:assumed-role/Admin/alice at 2026-01-02T02:00:00Z</td></tr>");
   });
 });
 

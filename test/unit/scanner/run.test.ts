@@ -78,9 +78,6 @@ async function fakeEngine(input: StackRemediationInput): Promise<StackRemediatio
           : input.account.mode === "remediate"
             ? { outcome: "remediated", reason: `restored ${d.differences.map((x) => x.propertyPath).join(", ")}`, steps: ["lambda:UpdateFunctionConfiguration"], by: d.resourceType }
             : { outcome: "planned", reason: "would restore", steps: ["lambda:UpdateFunctionConfiguration"], by: d.resourceType },
-      ...(d.resourceType === "AWS::IAM::Role"
-        ? { changedBy: { arn: "arn:aws:sts::222222222222:assumed-role/Admin/alice", eventName: "AttachRolePolicy", eventTime: "2024-10-02T04:00:00Z", source: "cloudtrail-lookup" as const } }
-        : {}),
     })),
   };
 }

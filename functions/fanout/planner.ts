@@ -1,0 +1,35 @@
+import { resolveAccounts } from "../config/resolve.js";
+import type { Config, Mode } from "../config/schema.js";
+import { scoped } from "../runtime/logger.js";
+import { planAccounts, withModeOverride } from "../scanner/run.js";
+import type { ScanDeps } from "../scanner/types.js";
+import { planFanout } from "./plan.js";
+import { putJson } from "./s3-json.js";
+import { runKeys, type PlanOutput, type WorkItem } from "./types.js";
+
+export type PlannerDeps = Pick<ScanDeps, "organizations" | "s3" | "now" | "logger">;
+
+export interface PlannerOptions {
+  config: Config;
+  runId: string;
+  trigger: string;
+  modeOverride?: Mode;
+  bucket: string;
+}
+
+/** The state machine's first step: joins accounts.yaml with the organization and stores the plan and work items. */
+export async function runPlanner(deps: PlannerDeps, options: PlannerOptions): Promise<PlanOutput & { items: WorkItem[] }> {
+  const { config, runId, bucket } = options;
+  const log = scoped(deps.logger, { runId });
+  const startedAt = new Date(deps.now());
+  const accounts = resolveAccounts(config).map((a) => withModeOverride(a, options.modeOverride));
+  const organization = await planAccounts(deps.organizations, accounts, log);
+  const { plan, items } = planFanout({ runId, trigger: options.trigger, modeOverride: options.modeOverride, startedAt, accounts, organization });
+
+  const keys = runKeys(runId);
+  // The plan first: a reducer must never find work items without the plan that explains them.
+  await putJson(deps.s3, bucket, keys.plan, plan);
+  await putJson(deps.s3, bucket, keys.items, items);
+  log.info("fan-out planned", { configured: accounts.length, workers: items.length, itemsKey: keys.items });
+  return { runId, itemsKey: keys.items, workers: items.length, items };
+}

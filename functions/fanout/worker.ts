@@ -1,0 +1,71 @@
+import { resolveAccounts } from "../config/resolve.js";
+import type { Config } from "../config/schema.js";
+import { createGuards } from "../remediation/guards.js";
+import { NO_DEADLINE, type Deadline } from "../runtime/deadline.js";
+import { scoped } from "../runtime/logger.js";
+import { toErrorInfo } from "../scanner/errors.js";
+import { fullyScanned, withModeOverride } from "../scanner/run.js";
+import { scanAccount } from "../scanner/scan-account.js";
+import type { ScanContext, ScanDeps, ScanProgress } from "../scanner/types.js";
+import { leasedGuards, s3RunBudget } from "./budget.js";
+import { putJson } from "./s3-json.js";
+import { runKeys, type AccountPart, type WorkerOutput, type WorkItem } from "./types.js";
+
+export interface WorkerOptions {
+  config: Config;
+  item: WorkItem;
+  bucket: string;
+  /** The worker invocation's own Lambda budget. */
+  deadline?: Deadline;
+  onProgress?(event: ScanProgress): void;
+}
+
+/**
+ * One account, through the single-invocation scan's own per-account code (scanAccount), with
+ * guards whose per-run limit is leased from the run's shared budget. The partial report goes to
+ * S3 and only its key is returned: Step Functions payloads are limited to 256 KB.
+ */
+export async function runWorker(deps: ScanDeps, options: WorkerOptions): Promise<WorkerOutput> {
+  const { config, item, bucket } = options;
+  const { runId, accountId } = item;
+  const log = scoped(deps.logger, { runId, account: accountId });
+  const configured = resolveAccounts(config).find((a) => a.id === accountId);
+  if (configured === undefined) throw new Error(`account ${accountId} is not in this deployment's accounts.yaml; was the config changed during run ${runId}?`);
+  const account = withModeOverride(configured, item.modeOverride);
+  const keys = runKeys(runId);
+
+  const limits = config.defaults.remediation;
+  const inner = await createGuards({ runId, limits, store: deps.flappingStore });
+  const budget = s3RunBudget(deps.s3, bucket, keys.budget, limits.maxPerRun, deps);
+  const lease = leasedGuards(inner, budget, limits, log);
+  const ctx: ScanContext = {
+    deps: {
+      ...deps,
+      remediateStack: async (input) => {
+        await lease.prepare(input);
+        return deps.remediateStack(input);
+      },
+    },
+    config,
+    runId,
+    deadline: options.deadline ?? NO_DEADLINE,
+    guards: lease.guards,
+    progress: (event) => options.onProgress?.(event),
+  };
+
+  const report = await scanAccount(ctx, account, log);
+  options.onProgress?.({ kind: "account", account: report });
+  await lease.release();
+  try {
+    // Only this account's flapping counters: the other workers save theirs.
+    await lease.guards.finish({ resetScope: { accounts: fullyScanned([report]) } });
+  } catch (err) {
+    log.error("flapping record not saved", { error: toErrorInfo(err) });
+  }
+
+  const part: AccountPart = { version: 1, runId, accountId, finishedAt: new Date(deps.now()).toISOString(), account: report };
+  const key = keys.part(accountId);
+  await putJson(deps.s3, bucket, key, part);
+  log.info("account scanned", { status: report.status, key });
+  return { accountId, key };
+}

@@ -1,0 +1,69 @@
+import type { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
+import pLimit from "p-limit";
+import { createRateLimiter, type Clock, type RateLimiter } from "../aws/rate-limit.js";
+import type { ChangeActor, ErrorInfo, ResourceDrift } from "../core/types.js";
+import { lookupActor } from "../events/lookup-actor.js";
+import { toErrorInfo } from "./errors.js";
+
+/**
+ * CloudTrail LookupEvents is limited to 2 requests per second per account and region, and
+ * throttles beyond that. Every stack of an account-region shares that region's CloudTrail
+ * client, so one limiter per client makes all of them queue for the same quota.
+ */
+export const LOOKUP_EVENTS_PER_SECOND = 2;
+
+/** Lookups of one stack in flight at once; more would only wait on the limiter. */
+const LOOKUPS_IN_FLIGHT = 2;
+
+const limiters = new WeakMap<CloudTrailClient, RateLimiter>();
+
+function limiterFor(cloudtrail: CloudTrailClient, clock: Clock): RateLimiter {
+  let limiter = limiters.get(cloudtrail);
+  if (!limiter) {
+    limiter = createRateLimiter(LOOKUP_EVENTS_PER_SECOND, clock);
+    limiters.set(cloudtrail, limiter);
+  }
+  return limiter;
+}
+
+export interface ChangeActorLookup {
+  cloudtrail: CloudTrailClient;
+  /** driftguard's spoke role: its own repairs are not "who changed it". */
+  spokeRoleName: string;
+  clock: Clock;
+  /** False once the run's deadline is near: knowing who changed a resource is not worth a cut-off report. */
+  canStart(): boolean;
+}
+
+export interface ChangeActors {
+  /** By logical id; resources CloudTrail tells nothing about are absent. */
+  byLogicalId: Map<string, ChangeActor>;
+  /** The first CloudTrail error; the stack's remaining lookups were not made. */
+  error?: ErrorInfo;
+}
+
+/**
+ * Who last changed each MODIFIED or DELETED resource, from CloudTrail event history (90 days).
+ * Never throws: the first failure (no cloudtrail:LookupEvents, throttling past the SDK's
+ * retries) ends the stack's lookups, since the others would fail alike, and is returned.
+ */
+export async function lookupChangeActors(drifts: readonly ResourceDrift[], lookup: ChangeActorLookup): Promise<ChangeActors> {
+  const throttle = limiterFor(lookup.cloudtrail, lookup.clock);
+  const limit = pLimit(LOOKUPS_IN_FLIGHT);
+  const found: ChangeActors = { byLogicalId: new Map() };
+  const changed = drifts.filter((d) => (d.status === "MODIFIED" || d.status === "DELETED") && d.physicalResourceId !== "");
+  await limit.map(changed, async (drift) => {
+    if (found.error || !lookup.canStart()) return;
+    try {
+      const actor = await lookupActor(lookup.cloudtrail, drift.physicalResourceId, {
+        spokeRoleName: lookup.spokeRoleName,
+        now: new Date(lookup.clock.now()),
+        throttle,
+      });
+      if (actor) found.byLogicalId.set(drift.logicalResourceId, actor);
+    } catch (err) {
+      found.error ??= toErrorInfo(err);
+    }
+  });
+  return found;
+}

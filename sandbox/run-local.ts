@@ -1,0 +1,214 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import type { Context } from "aws-lambda";
+import { ConfigError, formatConfigError, loadConfig } from "../functions/config/load.js";
+import { MODES, type Config, type Mode } from "../functions/config/schema.js";
+import type { ReportTotals, RunReport } from "../functions/core/types.js";
+import type { RouteHooks, ScanSummary } from "../functions/handler.js";
+import type { ScanProgress } from "../functions/scanner/types.js";
+import { DEFAULT_SCENARIO } from "./scenario.js";
+import { startSandbox, type Sandbox } from "./server.js";
+
+/**
+ * `npm start`: the main job on a laptop. Starts the sandbox organization, points the unchanged
+ * Lambda handler at it through AWS_ENDPOINT_URL and the hub scanner role's credentials, invokes it
+ * as the EventBridge schedule would, then copies the report out of the sandbox's S3 to ./out/.
+ */
+
+const USAGE = `usage: npm start -- [--scenario ${DEFAULT_SCENARIO}] [--accounts accounts.yaml] [--mode remediate|report] [--out out] [--verbose]`;
+
+export interface LocalRunOptions {
+  scenario: string;
+  accounts: string;
+  mode: Mode;
+  out: string;
+  verbose: boolean;
+}
+
+function parseOptions(argv: string[]): LocalRunOptions | undefined {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      scenario: { type: "string", default: DEFAULT_SCENARIO },
+      accounts: { type: "string", default: "accounts.yaml" },
+      mode: { type: "string", default: "remediate" },
+      out: { type: "string", default: "out" },
+      verbose: { type: "boolean", default: false },
+      help: { type: "boolean", default: false },
+    },
+  });
+  if (values.help) return undefined;
+  if (!(MODES as readonly string[]).includes(values.mode)) throw new Error(`--mode must be one of ${MODES.join(", ")} (got "${values.mode}")\n${USAGE}`);
+  return { scenario: values.scenario, accounts: values.accounts, mode: values.mode as Mode, out: values.out, verbose: values.verbose };
+}
+
+/** What a Lambda context offers the handler; the sandbox run gets the full 15 minutes. */
+function localContext(budgetMs: number): Context {
+  const deadline = Date.now() + budgetMs;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: "driftguard-scanner-local",
+    functionVersion: "$LATEST",
+    invokedFunctionArn: "arn:aws:lambda:local:000000000000:function:driftguard-scanner-local",
+    memoryLimitInMB: "1024",
+    awsRequestId: `local-${deadline}`,
+    logGroupName: "local",
+    logStreamName: "local",
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+/** The environment the hub stack gives the Lambda, with the sandbox in place of AWS. */
+function lambdaEnvironment(sandbox: Sandbox, configFile: string, mode: Mode, verbose: boolean): Record<string, string> {
+  const { hub, hubCredentials } = sandbox;
+  return {
+    AWS_ENDPOINT_URL: sandbox.endpoint,
+    AWS_REGION: hub.region,
+    AWS_ACCESS_KEY_ID: hubCredentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: hubCredentials.secretAccessKey,
+    ...(hubCredentials.sessionToken ? { AWS_SESSION_TOKEN: hubCredentials.sessionToken } : {}),
+    AWS_EC2_METADATA_DISABLED: "true",
+    DRIFTGUARD_CONFIG_FILE: configFile,
+    DRIFTGUARD_REPORT_BUCKET: hub.reportBucket,
+    DRIFTGUARD_TOPIC_ARN: hub.topicArn,
+    DRIFTGUARD_MODE: mode,
+    POWERTOOLS_SERVICE_NAME: "driftguard",
+    // The progress lines already carry every error; --verbose shows the Lambda's JSON logs too.
+    POWERTOOLS_LOG_LEVEL: verbose ? "INFO" : "SILENT",
+    POWERTOOLS_METRICS_DISABLED: "true",
+  };
+}
+
+function progressLine(event: ScanProgress): string | undefined {
+  switch (event.kind) {
+    case "accounts":
+      return `scanning ${event.toScan} of ${event.configured} configured accounts`;
+    case "stack": {
+      const s = event.stack;
+      const drifted = s.resources.filter((r) => r.status === "MODIFIED" || r.status === "DELETED").length;
+      const state = s.scan === "scanned" ? (s.driftStatus ?? "UNKNOWN") : `${s.scan}${s.scanReason ? ` (${s.scanReason})` : ""}`;
+      const outcomes = s.resources.map((r) => r.action.outcome).filter((o) => o !== "skipped");
+      const actions = outcomes.length > 0 ? `  ${count(outcomes)}` : "";
+      return `  ${event.accountId} ${event.region.padEnd(12)} ${s.stackName.padEnd(20)} ${state}${drifted > 0 ? `, ${drifted} drifted` : ""}${actions}`;
+    }
+    case "region":
+      return event.region.status === "scanned" ? undefined : `  ${event.accountId} ${event.region.region.padEnd(12)} region ${event.region.status}: ${event.region.error?.code ?? ""} ${event.region.error?.message ?? ""}`;
+    case "account": {
+      const a = event.account;
+      return a.status === "scanned" ? `✓ ${a.accountId} ${a.name} (${a.mode})` : `✗ ${a.accountId} ${a.name}: ${a.status}${a.error ? ` — ${a.error.code}: ${a.error.message}` : ""}`;
+    }
+  }
+}
+
+function count(values: string[]): string {
+  const tally = new Map<string, number>();
+  for (const v of values) tally.set(v, (tally.get(v) ?? 0) + 1);
+  return [...tally].map(([k, n]) => `${n} ${k}`).join(", ");
+}
+
+function summaryTable(totals: ReportTotals): string {
+  const rows: [string, number][] = [
+    ["accounts", totals.accounts],
+    ["stacks scanned", totals.stacksScanned],
+    ["drifted stacks", totals.stacksDrifted],
+    ["drifted resources", totals.resourcesDrifted],
+    ["remediated", totals.remediated],
+    ["planned (report mode)", totals.planned],
+    ["exempt", totals.exempt],
+    ["invalid exemptions", totals.invalidExemptions],
+    ["manual", totals.manual],
+    ["failed", totals.failed],
+    ["errors", totals.errors],
+  ];
+  const width = Math.max(...rows.map(([k]) => k.length));
+  const line = `+${"-".repeat(width + 2)}+--------+`;
+  return [line, ...rows.map(([k, v]) => `| ${k.padEnd(width)} | ${String(v).padStart(6)} |`), line].join("\n");
+}
+
+async function copyReport(sandbox: Sandbox, reportKey: string, out: string): Promise<string[]> {
+  const s3 = new S3Client({ endpoint: sandbox.endpoint, region: sandbox.hub.region, credentials: sandbox.hubCredentials });
+  mkdirSync(out, { recursive: true });
+  const written: string[] = [];
+  for (const ext of ["json", "html", "md"]) {
+    const key = reportKey.replace(/report\.json$/, `report.${ext}`);
+    const object = await s3.send(new GetObjectCommand({ Bucket: sandbox.hub.reportBucket, Key: key }));
+    const file = join(out, `report.${ext}`);
+    writeFileSync(file, await object.Body!.transformToString());
+    written.push(file);
+  }
+  return written;
+}
+
+export function publishedMessages(sandbox: Sandbox) {
+  const { accountId, region, topicArn } = sandbox.hub;
+  const topics = sandbox.world.accounts.get(accountId)?.regions.get(region)?.topics.values() ?? [];
+  return [...topics].find((t) => t.arn === topicArn)?.published ?? [];
+}
+
+/**
+ * Invokes the real Lambda handler, as the EventBridge schedule would, with the environment the hub
+ * stack gives it — pointed at the sandbox. The environment is restored afterwards.
+ */
+export async function invokeHub(sandbox: Sandbox, config: Config, mode: Mode, hooks: RouteHooks = {}, verbose = false): Promise<ScanSummary> {
+  const work = mkdtempSync(join(tmpdir(), "driftguard-local-"));
+  const previousEnv = { ...process.env };
+  try {
+    const configFile = join(work, "config.json");
+    writeFileSync(configFile, JSON.stringify(config));
+    Object.assign(process.env, lambdaEnvironment(sandbox, configFile, mode, verbose));
+    // Imported only now: the handler's logger reads the environment when it loads.
+    const { createHandler, createProductionRoutes } = await import("../functions/handler.js");
+    const handler = createHandler(createProductionRoutes(hooks));
+    return (await handler({ "detail-type": "Scheduled Event", source: "aws.events" }, localContext(15 * 60_000))) as ScanSummary;
+  } finally {
+    process.env = previousEnv;
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+export async function runLocal(opts: LocalRunOptions, print: (line: string) => void = console.log): Promise<{ summary: ScanSummary; report?: RunReport; files: string[] }> {
+  const config = loadConfig(opts.accounts);
+  const sandbox = await startSandbox({ scenarioFile: opts.scenario, config });
+  try {
+    print(`sandbox organization ${sandbox.world.organization.id} on ${sandbox.endpoint} (scenario ${sandbox.scenario.file})`);
+    print(`invoking the hub handler in ${opts.mode} mode …`);
+    const onProgress = (e: ScanProgress) => {
+      const line = progressLine(e);
+      if (line) print(line);
+    };
+    const summary = await invokeHub(sandbox, config, opts.mode, { onProgress }, opts.verbose);
+    const files = summary.s3 ? await copyReport(sandbox, summary.reportKey, resolve(opts.out)) : [];
+    const report = files.length > 0 ? (JSON.parse(readFileSync(files[0]!, "utf8")) as RunReport) : undefined;
+    print("");
+    print(`run ${summary.runId}${summary.incomplete ? " (incomplete: see not-scanned rows)" : ""}`);
+    print(summaryTable(summary.totals));
+    print(files.length > 0 ? `report: ${files.join(", ")}` : "report: NOT written (S3 failed; see the SNS message)");
+    const last = publishedMessages(sandbox).at(-1);
+    if (last) print(`\nSNS ${sandbox.hub.topicArn}\nSubject: ${last.subject ?? ""}\n\n${last.message}`);
+    return { summary, report, files };
+  } finally {
+    await sandbox.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const opts = parseOptions(process.argv.slice(2));
+  if (!opts) {
+    console.log(USAGE);
+    return;
+  }
+  await runLocal(opts);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main().catch((err: unknown) => {
+    console.error(err instanceof ConfigError ? formatConfigError(err) : err instanceof Error ? (err.stack ?? err.message) : String(err));
+    process.exit(1);
+  });
+}

@@ -1,0 +1,154 @@
+import { S3Client } from "@aws-sdk/client-s3";
+import { describe, expect, it } from "vitest";
+import { resolveAccounts } from "../../../functions/config/resolve.js";
+import type { ResourceDrift } from "../../../functions/core/types.js";
+import { leasedGuards, repairsWanted, s3RunBudget, type RunBudget } from "../../../functions/fanout/budget.js";
+import type { StackRemediationInput } from "../../../functions/remediation/engine.js";
+import { memoryFlappingStore } from "../../../functions/remediation/flapping-store.js";
+import { createGuards, type GuardLimits } from "../../../functions/remediation/guards.js";
+import { silentLogger, testConfig } from "../scanner/fixtures.js";
+import { awsError, memoryS3 } from "./memory-s3.js";
+
+const KEY = "runs/20260102T030405Z-a1b2c3/budget.json";
+const BUCKET = "driftguard-reports-111111111111-us-east-1";
+const backoff = { sleep: async () => {}, random: () => 0.5 };
+
+function drift(logicalResourceId: string, resourceType: string, status: ResourceDrift["status"] = "MODIFIED"): ResourceDrift {
+  return { logicalResourceId, physicalResourceId: `${logicalResourceId}-1X2Y`, resourceType, status, differences: [] };
+}
+
+const config = testConfig(`
+accounts:
+  - id: "222222222222"
+    name: payments-prod
+    mode: remediate
+    modeRules: [{ resourceTypes: [AWS::IAM::Role], mode: report }]
+`);
+const account = resolveAccounts(config)[0]!;
+
+function stackInput(drifts: ResourceDrift[]): StackRemediationInput {
+  return { account, drifts, stack: { stackName: "web-tier", stackId: "arn:aws:cloudformation:us-east-1:222222222222:stack/web-tier/1", tags: {} } } as StackRemediationInput;
+}
+
+describe("s3RunBudget", () => {
+  it("never grants more than maxPerRun to workers leasing at the same time, and takes back what they return", async () => {
+    const s3 = new S3Client({ region: "us-east-1" });
+    const bucket = memoryS3(s3);
+    const budget = s3RunBudget(s3, BUCKET, KEY, 10, backoff);
+
+    const granted = await Promise.all(Array.from({ length: 8 }, () => budget.lease(3)));
+    expect(granted.reduce((a, b) => a + b, 0)).toBe(10);
+    expect(bucket.conflicts).toBeGreaterThan(0); // they did race, and the conditional writes settled it
+    expect(bucket.json(KEY)).toEqual({ version: 1, maxPerRun: 10, leased: 10 });
+
+    expect(await budget.lease(1)).toBe(0);
+    await budget.giveBack(2);
+    expect(await budget.lease(5)).toBe(2);
+  });
+
+  it("does not write when nothing can be granted", async () => {
+    const s3 = new S3Client({ region: "us-east-1" });
+    const bucket = memoryS3(s3);
+    const budget = s3RunBudget(s3, BUCKET, KEY, 1, backoff);
+    await budget.lease(1);
+    const etag = bucket.objects.get(KEY)!.etag;
+    expect(await budget.lease(1)).toBe(0);
+    expect(bucket.objects.get(KEY)!.etag).toBe(etag);
+  });
+});
+
+describe("repairsWanted", () => {
+  it("counts drifted resources the engine could repair: remediate mode, not deleted", () => {
+    const input = stackInput([drift("Web", "AWS::EC2::SecurityGroup"), drift("App", "AWS::IAM::Role"), drift("Queue", "AWS::SQS::Queue", "DELETED"), drift("Logs", "AWS::S3::Bucket")]);
+    expect(repairsWanted(account, input)).toBe(2);
+  });
+});
+
+/** A budget that records what it was asked, over a fixed pool shared by "other workers". */
+function pool(size: number): RunBudget & { asked: number[]; returned: number[] } {
+  let left = size;
+  const asked: number[] = [];
+  const returned: number[] = [];
+  return {
+    asked,
+    returned,
+    lease: async (wanted) => {
+      asked.push(wanted);
+      const granted = Math.min(wanted, left);
+      left -= granted;
+      return granted;
+    },
+    giveBack: async (count) => {
+      returned.push(count);
+      left += count;
+    },
+  };
+}
+
+async function guardsOver(budget: RunBudget, limits: Partial<GuardLimits> = {}) {
+  const all: GuardLimits = { ...config.defaults.remediation, ...limits };
+  const inner = await createGuards({ runId: "20260102T030405Z-a1b2c3", limits: all, store: memoryFlappingStore() });
+  return leasedGuards(inner, budget, all, silentLogger());
+}
+
+describe("leasedGuards", () => {
+  const twoRepairs = stackInput([drift("Web", "AWS::EC2::SecurityGroup"), drift("Logs", "AWS::S3::Bucket")]);
+
+  it("leases what a stack may need before the engine runs, and reserves from the lease", async () => {
+    const budget = pool(50);
+    const lease = await guardsOver(budget);
+    await lease.prepare(twoRepairs);
+    expect(budget.asked).toEqual([2]);
+    expect(lease.guards.reserve(account.id)).toEqual({ ok: true });
+    expect(lease.guards.reserve(account.id)).toEqual({ ok: true });
+    expect(lease.guards.reserve(account.id)).toMatchObject({ ok: false, reason: expect.stringMatching(/^blast radius: one more repair would exceed the limit of 50 per run/) });
+  });
+
+  it("asks only for what its unused lease does not cover, and gives the rest back at the end", async () => {
+    const budget = pool(50);
+    const lease = await guardsOver(budget);
+    await lease.prepare(twoRepairs);
+    lease.guards.reserve(account.id);
+    await lease.prepare(stackInput([drift("Other", "AWS::EC2::SecurityGroup")]));
+    expect(budget.asked).toEqual([2]);
+    await lease.release();
+    expect(budget.returned).toEqual([1]);
+    await lease.release();
+    expect(budget.returned).toEqual([1]);
+  });
+
+  it("skips repairs once the run's budget is spent by other workers", async () => {
+    const budget = pool(1);
+    const lease = await guardsOver(budget);
+    await lease.prepare(twoRepairs);
+    expect(lease.guards.reserve(account.id)).toEqual({ ok: true });
+    expect(lease.guards.reserve(account.id)).toMatchObject({ ok: false, reason: expect.stringContaining("the run's workers have leased all of it") });
+  });
+
+  it("keeps the per-account limit and its own reason", async () => {
+    const budget = pool(50);
+    const lease = await guardsOver(budget, { maxPerAccount: 1 });
+    await lease.prepare(twoRepairs);
+    expect(budget.asked).toEqual([1]);
+    expect(lease.guards.reserve(account.id)).toEqual({ ok: true });
+    expect(lease.guards.reserve(account.id)).toMatchObject({ ok: false, reason: expect.stringContaining("limit of 1 per account in 222222222222") });
+  });
+
+  it("fails closed when the shared budget cannot be read", async () => {
+    const lease = await guardsOver({
+      lease: async () => {
+        throw awsError("AccessDenied", "Access Denied", 403);
+      },
+      giveBack: async () => {},
+    });
+    await lease.prepare(twoRepairs);
+    expect(lease.guards.reserve(account.id)).toMatchObject({ ok: false, reason: expect.stringContaining("could not be leased: AccessDenied: Access Denied") });
+  });
+
+  it("asks for nothing when the stack has nothing it may repair", async () => {
+    const budget = pool(50);
+    const lease = await guardsOver(budget);
+    await lease.prepare(stackInput([drift("App", "AWS::IAM::Role"), drift("Queue", "AWS::SQS::Queue", "DELETED")]));
+    expect(budget.asked).toEqual([]);
+  });
+});

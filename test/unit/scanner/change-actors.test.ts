@@ -1,0 +1,219 @@
+import "aws-sdk-client-mock-vitest/extend";
+import { CloudTrailClient, CloudTrailServiceException, LookupEventsCommand, type Event } from "@aws-sdk/client-cloudtrail";
+import { OrganizationsClient } from "@aws-sdk/client-organizations";
+import { S3Client } from "@aws-sdk/client-s3";
+import { SNSClient } from "@aws-sdk/client-sns";
+import { STSClient } from "@aws-sdk/client-sts";
+import { mockClient } from "aws-sdk-client-mock";
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import { createSpokeClients, type SpokeClients } from "../../../functions/aws/clients.js";
+import { resolveAccount, type EffectiveAccount } from "../../../functions/config/resolve.js";
+import { memoryFlappingStore } from "../../../functions/remediation/flapping-store.js";
+import { createGuards } from "../../../functions/remediation/guards.js";
+import type { StackRemediationInput } from "../../../functions/remediation/engine.js";
+import { NO_DEADLINE, type Deadline } from "../../../functions/runtime/deadline.js";
+import type { Logger } from "../../../functions/runtime/logger.js";
+import { scanStack } from "../../../functions/scanner/scan-stack.js";
+import { planStacks } from "../../../functions/scanner/stacks.js";
+import type { ScanContext } from "../../../functions/scanner/types.js";
+import { fakeCloudFormation, newObserver, type FakeRegion } from "./fake-cloudformation.js";
+import { deletedQueueDrift, lambdaDrift, roleDrift, stackSummary, testConfig } from "./fixtures.js";
+
+/** "Who changed it" for scheduled findings: scanStack → CloudTrail LookupEvents → ResourceReport.changedBy. */
+
+const cloudtrail = mockClient(CloudTrailClient);
+beforeEach(() => cloudtrail.reset());
+
+const PAY = "222222222222";
+const NOW = Date.parse("2026-01-02T03:04:05.000Z");
+const ALICE = "arn:aws:sts::222222222222:assumed-role/AWSReservedSSO_AdministratorAccess_0123456789abcdef/alice@example.com";
+const ROLE = roleDrift(PAY, "us-east-1", "payments-api").PhysicalResourceId!;
+const QUEUE = deletedQueueDrift(PAY, "us-east-1", "payments-api").PhysicalResourceId!;
+
+/** A LookupEvents entry as the API returns it: the CloudTrail record travels as a JSON string. */
+function recorded(eventName: string, eventSource: string, eventTime: string, arn = ALICE): Event {
+  const detail = {
+    eventVersion: "1.09",
+    userIdentity: { type: "AssumedRole", arn, accountId: PAY },
+    eventTime,
+    eventSource,
+    eventName,
+    awsRegion: "us-east-1",
+    sourceIPAddress: "203.0.113.25",
+    eventID: `${eventName}-0b7c6f1e`,
+    readOnly: false,
+    recipientAccountId: PAY,
+  };
+  return { EventId: detail.eventID, EventName: eventName, ReadOnly: "false", EventTime: new Date(eventTime), EventSource: eventSource, CloudTrailEvent: JSON.stringify(detail) };
+}
+
+const HISTORY: Record<string, Event[]> = {
+  [ROLE]: [
+    recorded("DetachRolePolicy", "iam.amazonaws.com", "2026-01-02T02:30:00Z", `arn:aws:sts::${PAY}:assumed-role/driftguard-spoke/driftguard-20260101T000000Z-abcdef`),
+    recorded("AttachRolePolicy", "iam.amazonaws.com", "2026-01-01T22:10:00Z"),
+  ],
+  [QUEUE]: [recorded("DeleteQueue", "sqs.amazonaws.com", "2026-01-01T23:45:00Z", `arn:aws:iam::${PAY}:user/bob`)],
+};
+
+function accessDenied(): CloudTrailServiceException {
+  return new CloudTrailServiceException({
+    name: "AccessDeniedException",
+    $fault: "client",
+    $metadata: { httpStatusCode: 400 },
+    message: `User: arn:aws:sts::${PAY}:assumed-role/driftguard-spoke/driftguard-run is not authorized to perform: cloudtrail:LookupEvents because no identity-based policy allows the cloudtrail:LookupEvents action`,
+  });
+}
+
+interface Harness {
+  ctx: ScanContext;
+  account: EffectiveAccount;
+  clients: SpokeClients;
+  sleeps: number[];
+  warnings: unknown[][];
+}
+
+async function harness(cloudTrailLookup: boolean, region: FakeRegion, deadline: Deadline = NO_DEADLINE): Promise<Harness> {
+  const sleeps: number[] = [];
+  const warnings: unknown[][] = [];
+  const logger = {
+    info() {},
+    error() {},
+    debug() {},
+    warn: (...args: unknown[]) => warnings.push(args),
+    createChild: () => logger,
+  } as unknown as Logger;
+  const config = testConfig(`accounts: [{ id: "${PAY}", name: payments-prod, regions: [us-east-1], cloudTrailLookup: ${cloudTrailLookup} }]`);
+  const ctx: ScanContext = {
+    deps: {
+      organizations: new OrganizationsClient({ region: "us-east-1" }),
+      sts: new STSClient({ region: "us-east-1" }),
+      s3: new S3Client({ region: "us-east-1" }),
+      sns: new SNSClient({ region: "us-east-1" }),
+      spokeClients: createSpokeClients,
+      // Report mode, as the engine answers it: enough to show changedBy rides along with the action.
+      remediateStack: async (input: StackRemediationInput) => ({
+        exemption: { kind: "none" },
+        resources: input.drifts.map((d) => ({ ...d, exemption: { kind: "none" }, action: { outcome: "planned", reason: "would restore", steps: [] } })),
+      }),
+      flappingStore: memoryFlappingStore(),
+      // A clock that only moves when asked: the limiter's waits are recorded, not spent.
+      now: () => NOW,
+      sleep: async (ms) => {
+        sleeps.push(ms);
+      },
+      random: () => 0.5,
+      logger,
+    },
+    config,
+    runId: "20260102T030405Z-a1b2c3",
+    deadline,
+    guards: await createGuards({ runId: "20260102T030405Z-a1b2c3", limits: config.defaults.remediation, store: memoryFlappingStore() }),
+    progress: () => {},
+  };
+  const clients = createSpokeClients(PAY, "us-east-1", async () => ({ accessKeyId: "ASIAEXAMPLE", secretAccessKey: "secret" }));
+  fakeCloudFormation(clients.cloudformation, region, newObserver(), `${PAY}/us-east-1`);
+  return { ctx, account: resolveAccount(config, config.accounts[0]!), clients, sleeps, warnings };
+}
+
+const paymentsApi: FakeRegion = {
+  stacks: [
+    {
+      summary: stackSummary(PAY, "us-east-1", "payments-api", "UPDATE_COMPLETE"),
+      drifts: [lambdaDrift(PAY, "us-east-1", "payments-api"), roleDrift(PAY, "us-east-1", "payments-api"), deletedQueueDrift(PAY, "us-east-1", "payments-api")],
+    },
+  ],
+};
+
+async function scan(h: Harness, region: FakeRegion = paymentsApi) {
+  const targets = planStacks(region.stacks.map((s) => s.summary), h.account.stacks).targets;
+  return Promise.all(targets.map((t) => scanStack(h.ctx, h.account, h.clients, t, h.ctx.deps.logger)));
+}
+
+function lookedUp(): string[] {
+  return cloudtrail.commandCalls(LookupEventsCommand).map((c) => c.args[0].input.LookupAttributes![0]!.AttributeValue!);
+}
+
+describe("who changed a drifted resource (scheduled scan)", () => {
+  it("fills changedBy from CloudTrail for an account that opted in, for MODIFIED and DELETED resources", async () => {
+    cloudtrail.on(LookupEventsCommand).callsFake(async (input: { LookupAttributes: { AttributeValue: string }[] }) => ({
+      Events: HISTORY[input.LookupAttributes[0]!.AttributeValue] ?? [],
+    }));
+    const h = await harness(true, paymentsApi);
+    const [stack] = await scan(h);
+
+    expect(stack!.scan).toBe("scanned");
+    const byId = Object.fromEntries(stack!.resources.map((r) => [r.logicalResourceId, r]));
+    // driftguard's own repair is looked past: the person who attached the policy is "who".
+    expect(byId.AppRole!.changedBy).toEqual({
+      arn: ALICE,
+      type: "AssumedRole",
+      sourceIp: "203.0.113.25",
+      eventName: "AttachRolePolicy",
+      eventTime: "2026-01-01T22:10:00Z",
+      source: "cloudtrail-lookup",
+    });
+    expect(byId.WorkQueue).toMatchObject({ status: "DELETED", changedBy: { arn: `arn:aws:iam::${PAY}:user/bob`, eventName: "DeleteQueue" } });
+    // No history for the function: nothing is made up.
+    expect(byId.function!.changedBy).toBeUndefined();
+    expect(byId.AppRole!.action.outcome).toBe("planned");
+
+    expect(lookedUp().sort()).toEqual(["my-function-SEZV4XMPL4S5", QUEUE, ROLE].sort());
+    const input = cloudtrail.commandCalls(LookupEventsCommand)[0]!.args[0].input;
+    expect(input.EndTime).toEqual(new Date(NOW));
+    expect(input.StartTime).toEqual(new Date(NOW - 90 * 86_400_000));
+  });
+
+  it("makes no LookupEvents call for an account that did not opt in", async () => {
+    cloudtrail.on(LookupEventsCommand).resolves({ Events: HISTORY[ROLE] });
+    const h = await harness(false, paymentsApi);
+    const [stack] = await scan(h);
+    expect(stack!.resources).toHaveLength(3);
+    expect(stack!.resources.every((r) => r.changedBy === undefined)).toBe(true);
+    expect(cloudtrail).toHaveReceivedCommandTimes(LookupEventsCommand, 0);
+  });
+
+  it("leaves the stack scanned and its actions intact when CloudTrail denies the lookup", async () => {
+    cloudtrail.on(LookupEventsCommand).rejects(accessDenied());
+    const h = await harness(true, paymentsApi);
+    const [stack] = await scan(h);
+
+    expect(stack).toMatchObject({ scan: "scanned", driftStatus: "DRIFTED" });
+    expect(stack!.error).toBeUndefined();
+    expect(stack!.resources.map((r) => [r.logicalResourceId, r.action.outcome, r.changedBy])).toEqual([
+      ["function", "planned", undefined],
+      ["AppRole", "planned", undefined],
+      ["WorkQueue", "planned", undefined],
+    ]);
+    // The first denial ends the stack's lookups: the others would be denied too.
+    expect(lookedUp().length).toBeLessThan(3);
+    expect(h.warnings).toHaveLength(1);
+    expect(h.warnings[0]![1]).toMatchObject({ error: { code: "AccessDeniedException" } });
+  });
+
+  it("queues every stack of an account-region behind one 2-per-second LookupEvents limiter", async () => {
+    cloudtrail.on(LookupEventsCommand).resolves({ Events: [] });
+    const region: FakeRegion = {
+      stacks: ["payments-api", "payments-jobs"].map((name) => ({
+        summary: stackSummary(PAY, "us-east-1", name),
+        drifts: [lambdaDrift(PAY, "us-east-1", name), roleDrift(PAY, "us-east-1", name)],
+      })),
+    };
+    const h = await harness(true, region);
+    await scan(h, region);
+    expect(cloudtrail).toHaveReceivedCommandTimes(LookupEventsCommand, 4);
+    // The clock stands still, so each call waits 500 ms longer than the one before it.
+    expect([...h.sleeps].sort((a, b) => a - b)).toEqual([500, 1000, 1500]);
+  });
+
+  it("starts no lookups once the run's deadline is near", async () => {
+    cloudtrail.on(LookupEventsCommand).resolves({ Events: HISTORY[ROLE] });
+    let starts = 0;
+    // The stack itself may start; anything after that may not.
+    const closing: Deadline = { canStart: () => starts++ === 0, expired: () => false, remainingMs: () => 60_000 };
+    const h = await harness(true, paymentsApi, closing);
+    const [stack] = await scan(h);
+    expect(stack!.scan).toBe("scanned");
+    expect(stack!.resources.every((r) => r.changedBy === undefined)).toBe(true);
+    expect(cloudtrail).toHaveReceivedCommandTimes(LookupEventsCommand, 0);
+  });
+});
