@@ -1,12 +1,18 @@
 import type { Context } from "aws-lambda";
 import { CLOUDTRAIL_DETAIL_TYPE } from "./config/events.js";
 import { MODES, type Mode } from "./config/schema.js";
-import type { ReportTotals } from "./core/types.js";
+import type { ReportTotals, RunReport } from "./core/types.js";
 import { handleChangeEvent } from "./events/handle.js";
 import { RecentIds } from "./events/recent-ids.js";
 import type { EventDeps } from "./events/types.js";
+import { runPlanner } from "./fanout/planner.js";
+import { runReducer } from "./fanout/reduce.js";
+import { parseFanoutRequest, type FanoutRequest } from "./fanout/requests.js";
+import type { PlanOutput, WorkerOutput } from "./fanout/types.js";
+import { runWorker } from "./fanout/worker.js";
 import { createDeadline } from "./runtime/deadline.js";
 import { logger } from "./runtime/logger.js";
+import type { PublishOutcome } from "./report/publish.js";
 import { newRunId } from "./runtime/run-id.js";
 import { eventDeps, loadRuntime, scanDeps, type Runtime } from "./runtime/wiring.js";
 import { runScan } from "./scanner/run.js";
@@ -16,6 +22,7 @@ import type { ScanProgress } from "./scanner/types.js";
 export type Invocation =
   | { kind: "scan"; trigger: string; modeOverride?: Mode }
   | { kind: "change-event" }
+  | { kind: "fanout"; request: FanoutRequest }
   | { kind: "unknown"; description: string };
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -26,12 +33,17 @@ function isRecord(value: unknown): value is Record<string, unknown> {
  * - EventBridge rule schedule: `{"detail-type": "Scheduled Event", "source": "aws.events", …}`
  * - direct invoke: `{"trigger": "schedule", "mode"?: "report" | "remediate"}`
  * - CloudTrail change forwarded by the spoke's EventBridge rule: detail-type "AWS API Call via CloudTrail"
+ * - the fan-out state machine's steps: `{"fanout": "plan" | "scan" | "reduce", …}` (fanout/requests.ts)
  */
 export function classifyInvocation(event: unknown): Invocation {
   if (!isRecord(event)) return { kind: "unknown", description: `payload is ${event === null ? "null" : typeof event}` };
   const detailType = event["detail-type"];
   if (detailType === "Scheduled Event" && event.source === "aws.events") return { kind: "scan", trigger: "schedule" };
   if (detailType === CLOUDTRAIL_DETAIL_TYPE) return { kind: "change-event" };
+  if (event.fanout !== undefined) {
+    const parsed = parseFanoutRequest(event);
+    return "problem" in parsed ? { kind: "unknown", description: `fan-out payload: ${parsed.problem}` } : { kind: "fanout", request: parsed };
+  }
   if (event.trigger === "schedule") {
     const mode = event.mode;
     if (mode === undefined) return { kind: "scan", trigger: "schedule" };
@@ -52,9 +64,15 @@ export interface ScanSummary {
   sns: boolean;
 }
 
+function scanSummary(report: RunReport, publish: PublishOutcome): ScanSummary {
+  return { runId: report.runId, incomplete: report.incomplete, totals: report.totals, reportKey: publish.keys.json, s3: publish.s3.ok, sns: publish.sns.ok };
+}
+
 export interface Routes {
   scan(invocation: Extract<Invocation, { kind: "scan" }>, context: Context): Promise<ScanSummary>;
   changeEvent(event: unknown, context: Context): Promise<unknown>;
+  /** Each answer is small: the state machine passes it on, within Step Functions' 256 KB. */
+  fanout(request: FanoutRequest, context: Context): Promise<PlanOutput | WorkerOutput | ScanSummary>;
 }
 
 export function createHandler(routes: Routes) {
@@ -66,6 +84,8 @@ export function createHandler(routes: Routes) {
         return routes.scan(invocation, context);
       case "change-event":
         return routes.changeEvent(event, context);
+      case "fanout":
+        return routes.fanout(invocation.request, context);
       case "unknown":
         logger.error("unrecognised invocation", { description: invocation.description });
         throw new Error(`driftguard: unrecognised invocation: ${invocation.description}`);
@@ -99,11 +119,36 @@ export function createProductionRoutes(hooks: RouteHooks = {}): Routes {
         publish: { bucket: rt.settings.reportBucket, topicArn: rt.settings.topicArn },
         ...(hooks.onProgress ? { onProgress: hooks.onProgress } : {}),
       });
-      return { runId: report.runId, incomplete: report.incomplete, totals: report.totals, reportKey: publish.keys.json, s3: publish.s3.ok, sns: publish.sns.ok };
+      return scanSummary(report, publish);
     },
     async changeEvent(event) {
       events ??= eventDeps(currentRuntime(), logger, new RecentIds());
       return handleChangeEvent(event, events);
+    },
+    async fanout(request, context) {
+      const { config, settings, hub } = currentRuntime();
+      const deps = scanDeps(hub, settings.reportBucket, logger);
+      const publish = { bucket: settings.reportBucket, topicArn: settings.topicArn };
+      switch (request.step) {
+        case "plan": {
+          const modeOverride = request.modeOverride ?? settings.modeOverride;
+          const { runId, itemsKey, workers } = await runPlanner(deps, { config, runId: newRunId(new Date()), trigger: request.trigger, modeOverride, bucket: publish.bucket });
+          hooks.onProgress?.({ kind: "accounts", configured: config.accounts.length, toScan: workers });
+          return { runId, itemsKey, workers };
+        }
+        case "scan":
+          return runWorker(deps, {
+            config,
+            item: request.item,
+            bucket: publish.bucket,
+            deadline: createDeadline(context.getRemainingTimeInMillis(), Date.now),
+            ...(hooks.onProgress ? { onProgress: hooks.onProgress } : {}),
+          });
+        case "reduce": {
+          const { report, publish: published } = await runReducer(deps, { config, runId: request.runId, publish });
+          return scanSummary(report, published);
+        }
+      }
     },
   };
 }

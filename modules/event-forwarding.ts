@@ -57,7 +57,6 @@ export interface EventForwardingProps {
 /** Per-region rules on the default bus that send matching CloudTrail events to the hub bus. */
 export class EventForwarding extends Construct {
   readonly role: IamRole;
-  readonly rules: Map<string, CloudwatchEventRule>;
 
   constructor(scope: Construct, id: string, props: EventForwardingProps) {
     super(scope, id);
@@ -75,7 +74,6 @@ export class EventForwarding extends Construct {
       ]),
     });
 
-    this.rules = new Map();
     for (const { region, pattern } of props.plan) {
       const provider = props.providerFor(region);
       const rule = new CloudwatchEventRule(this, `rule-${region}`, {
@@ -90,7 +88,6 @@ export class EventForwarding extends Construct {
         arn: names.hubEventBusArn,
         roleArn: this.role.arn,
       });
-      this.rules.set(region, rule);
     }
   }
 }

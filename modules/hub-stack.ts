@@ -1,9 +1,10 @@
 import type { Construct } from "constructs";
-import { Annotations, TerraformOutput, TerraformStack } from "cdktf";
+import { TerraformOutput, TerraformStack } from "cdktf";
 import { eventNamesBySource } from "../functions/config/events.js";
 import type { Config } from "../functions/config/schema.js";
 import { accountProvider } from "./aws-provider.js";
 import { configureBackend } from "./backend.js";
+import { FanoutStateMachine } from "./fanout-state-machine.js";
 import { HubEventBus } from "./hub-event-bus.js";
 import { bundleLambda, HANDLER_ENTRY } from "./lambda-bundle.js";
 import { driftguardNames } from "./names.js";
@@ -27,7 +28,10 @@ export class HubStack extends TerraformStack {
   readonly reports: ReportBucket;
   readonly notifications: Notifications;
   readonly scanner: ScannerFunction;
-  readonly schedule: ScanSchedule;
+  /** The schedule invokes the scanner directly (`hub.execution: single`) … */
+  readonly schedule?: ScanSchedule;
+  /** … or starts the fan-out state machine (`hub.execution: fanout`). */
+  readonly fanout?: FanoutStateMachine;
   readonly eventBus?: HubEventBus;
 
   constructor(scope: Construct, props: HubStackProps) {
@@ -55,11 +59,10 @@ export class HubStack extends TerraformStack {
       topicKey: this.notifications.key,
     });
     if (config.hub.execution === "fanout") {
-      Annotations.of(this).addWarning(
-        "hub.execution is fanout, but the fan-out state machine is not part of this version; the schedule invokes the scanner directly",
-      );
+      this.fanout = new FanoutStateMachine(this, "fanout", { names, hub: config.hub, fn: this.scanner.fn, bucket: this.reports.bucket });
+    } else {
+      this.schedule = new ScanSchedule(this, "schedule", { ruleName: names.scheduleRule, schedule: config.hub.schedule, fn: this.scanner.fn });
     }
-    this.schedule = new ScanSchedule(this, "schedule", { ruleName: names.scheduleRule, schedule: config.hub.schedule, fn: this.scanner.fn });
 
     const { events } = config.defaults;
     if (events.enabled) {

@@ -25,6 +25,8 @@ export interface ScannerFunctionProps {
 }
 
 const FOURTEEN_DAYS = 14 * 24 * 3600;
+/** Matches the bundle's esbuild target (node20) in lambda-bundle.ts. */
+export const LAMBDA_RUNTIME = "nodejs20.x";
 
 /**
  * The scanner Lambda with everything it needs to run and fail visibly: its role, its log group
@@ -59,6 +61,8 @@ export class ScannerFunction extends Construct {
       policy: policyJson(this, "permissions-document", [
         // Only the spoke role, by name, in any account; each spoke's trust policy admits only this role.
         { sid: "AssumeSpokeRoles", actions: ["sts:AssumeRole"], resources: [names.spokeRoleArnPattern] },
+        // Only ACTIVE members are scanned; ListAccounts has no resource-level permissions.
+        { sid: "ListOrganizationAccounts", actions: ["organizations:ListAccounts"], resources: ["*"] },
         // Get: the flapping record (state/flapping.json) and the fan-out reducer read back what runs wrote.
         { sid: "ReadWriteReports", actions: ["s3:PutObject", "s3:GetObject"], resources: [`${bucket.arn}/*`] },
         { sid: "ListReports", actions: ["s3:ListBucket"], resources: [bucket.arn] },
@@ -74,7 +78,7 @@ export class ScannerFunction extends Construct {
       functionName: names.scannerFunction,
       description: "driftguard: detects and remediates CloudFormation drift across the organization",
       role: this.role.arn,
-      runtime: "nodejs20.x",
+      runtime: LAMBDA_RUNTIME,
       architectures: ["arm64"],
       handler: LAMBDA_HANDLER,
       filename: asset.path,

@@ -18,12 +18,17 @@ import { startSandbox, type Sandbox } from "./server.js";
  * as the EventBridge schedule would, then copies the report out of the sandbox's S3 to ./out/.
  */
 
-const USAGE = `usage: npm start -- [--scenario ${DEFAULT_SCENARIO}] [--accounts accounts.yaml] [--mode remediate|report] [--out out] [--verbose]`;
+const USAGE = `usage: npm start -- [--scenario ${DEFAULT_SCENARIO}] [--accounts accounts.yaml] [--mode remediate|report] [--execution single|fanout] [--out out] [--verbose]`;
+
+const EXECUTIONS = ["single", "fanout"] as const;
+export type Execution = (typeof EXECUTIONS)[number];
 
 export interface LocalRunOptions {
   scenario: string;
   accounts: string;
   mode: Mode;
+  /** accounts.yaml's hub.execution when not given. */
+  execution?: Execution;
   out: string;
   verbose: boolean;
 }
@@ -35,6 +40,7 @@ function parseOptions(argv: string[]): LocalRunOptions | undefined {
       scenario: { type: "string", default: DEFAULT_SCENARIO },
       accounts: { type: "string", default: "accounts.yaml" },
       mode: { type: "string", default: "remediate" },
+      execution: { type: "string" },
       out: { type: "string", default: "out" },
       verbose: { type: "boolean", default: false },
       help: { type: "boolean", default: false },
@@ -42,7 +48,11 @@ function parseOptions(argv: string[]): LocalRunOptions | undefined {
   });
   if (values.help) return undefined;
   if (!(MODES as readonly string[]).includes(values.mode)) throw new Error(`--mode must be one of ${MODES.join(", ")} (got "${values.mode}")\n${USAGE}`);
-  return { scenario: values.scenario, accounts: values.accounts, mode: values.mode as Mode, out: values.out, verbose: values.verbose };
+  if (values.execution !== undefined && !(EXECUTIONS as readonly string[]).includes(values.execution)) {
+    throw new Error(`--execution must be one of ${EXECUTIONS.join(", ")} (got "${values.execution}")\n${USAGE}`);
+  }
+  const execution = values.execution as Execution | undefined;
+  return { scenario: values.scenario, accounts: values.accounts, mode: values.mode as Mode, ...(execution ? { execution } : {}), out: values.out, verbose: values.verbose };
 }
 
 /** What a Lambda context offers the handler; the sandbox run gets the full 15 minutes. */
@@ -153,9 +163,10 @@ export function publishedMessages(sandbox: Sandbox) {
 
 /**
  * Invokes the real Lambda handler, as the EventBridge schedule would, with the environment the hub
- * stack gives it — pointed at the sandbox. The environment is restored afterwards.
+ * stack gives it — pointed at the sandbox. The environment is restored afterwards. With `fanout`,
+ * the handler is invoked as the state machine would: plan, one worker per account, reduce.
  */
-export async function invokeHub(sandbox: Sandbox, config: Config, mode: Mode, hooks: RouteHooks = {}, verbose = false): Promise<ScanSummary> {
+export async function invokeHub(sandbox: Sandbox, config: Config, mode: Mode, hooks: RouteHooks = {}, verbose = false, execution: Execution = "single"): Promise<ScanSummary> {
   const work = mkdtempSync(join(tmpdir(), "driftguard-local-"));
   const previousEnv = { ...process.env };
   try {
@@ -165,7 +176,24 @@ export async function invokeHub(sandbox: Sandbox, config: Config, mode: Mode, ho
     // Imported only now: the handler's logger reads the environment when it loads.
     const { createHandler, createProductionRoutes } = await import("../functions/handler.js");
     const handler = createHandler(createProductionRoutes(hooks));
-    return (await handler({ "detail-type": "Scheduled Event", source: "aws.events" }, localContext(15 * 60_000))) as ScanSummary;
+    if (execution === "single") return (await handler({ "detail-type": "Scheduled Event", source: "aws.events" }, localContext(15 * 60_000))) as ScanSummary;
+    const { driveFanout } = await import("../functions/fanout/in-process.js");
+    const { logger } = await import("../functions/runtime/logger.js");
+    // Each step is its own Lambda invocation, with its own 15 minutes.
+    const invoke = async <T>(payload: object) => (await handler(payload, localContext(15 * 60_000))) as T;
+    return await driveFanout<ScanSummary>(
+      {
+        plan: () => invoke({ fanout: "plan", input: { trigger: "schedule" } }),
+        scan: (item) => invoke(item),
+        reduce: (runId) => invoke({ fanout: "reduce", runId }),
+      },
+      {
+        s3: new S3Client({ endpoint: sandbox.endpoint, region: sandbox.hub.region, credentials: sandbox.hubCredentials }),
+        bucket: sandbox.hub.reportBucket,
+        maxConcurrency: config.hub.fanout.maxConcurrency,
+        logger,
+      },
+    );
   } finally {
     process.env = previousEnv;
     rmSync(work, { recursive: true, force: true });
@@ -177,12 +205,13 @@ export async function runLocal(opts: LocalRunOptions, print: (line: string) => v
   const sandbox = await startSandbox({ scenarioFile: opts.scenario, config });
   try {
     print(`sandbox organization ${sandbox.world.organization.id} on ${sandbox.endpoint} (scenario ${sandbox.scenario.file})`);
-    print(`invoking the hub handler in ${opts.mode} mode …`);
+    const execution = opts.execution ?? config.hub.execution;
+    print(`invoking the hub handler in ${opts.mode} mode${execution === "fanout" ? ", fanned out as the state machine would (plan, one worker per account, reduce)" : ""} …`);
     const onProgress = (e: ScanProgress) => {
       const line = progressLine(e);
       if (line) print(line);
     };
-    const summary = await invokeHub(sandbox, config, opts.mode, { onProgress }, opts.verbose);
+    const summary = await invokeHub(sandbox, config, opts.mode, { onProgress }, opts.verbose, execution);
     const files = summary.s3 ? await copyReport(sandbox, summary.reportKey, resolve(opts.out)) : [];
     const report = files.length > 0 ? (JSON.parse(readFileSync(files[0]!, "utf8")) as RunReport) : undefined;
     print("");

@@ -59,7 +59,7 @@ export interface Sandbox {
   dispatch(accountId: string, region: string, service: string, action: string, params: unknown, principal?: Principal): Promise<unknown>;
   setFaults(rules: FaultRule[]): void;
   setLatency(latency: Partial<SandboxRuntime["latency"]>): void;
-  /** Receives an EventBridge "AWS API Call via CloudTrail" event for every successful mutating call; returns an unsubscribe function. */
+  /** Receives an EventBridge "AWS API Call via CloudTrail" event for every successful mutating management call; returns an unsubscribe function. */
   onEvent(listener: (event: CloudTrailBridgeEvent) => void): () => void;
   close(): Promise<void>;
 }
@@ -89,10 +89,10 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
 
   const dispatcher = new Dispatcher(world, runtime, SERVICES);
   const listeners = new Set<(event: CloudTrailBridgeEvent) => void>();
-  dispatcher.onMutation((call, result) => {
-    const event = recordCall(world, call, result, runtime.now(), runtime.random);
+  dispatcher.onMutation((call, result, service) => {
+    const event = recordCall(world, service, call, result, runtime.now(), runtime.random);
     // EventBridge delivers asynchronously: a listener never runs inside the API call it observes.
-    for (const listener of listeners) setImmediate(() => listener(event));
+    if (event) for (const listener of listeners) setImmediate(() => listener(event));
   });
   const dispatch: Sandbox["dispatch"] = (accountId, region, service, action, params, principal) =>
     dispatcher.invoke({ service, action, accountId, region, params, principal: principal ?? adminPrincipal(world, accountId), requestId: randomUUID() });

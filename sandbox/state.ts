@@ -31,6 +31,8 @@ export interface SecurityGroupRule {
   prefixListId?: string;
   referencedGroupId?: string;
   description?: string;
+  /** The sgr- id EC2 gave the rule; see ruleIdOf in services/ec2-permissions.ts for rules without one. */
+  ruleId?: string;
 }
 
 export interface SecurityGroup {
@@ -65,7 +67,15 @@ export interface Bucket {
   publicAccessBlock?: PublicAccessBlock;
   versioning?: "Enabled" | "Suspended";
   tags: Tags;
-  objects: Map<string, { body: Buffer; contentType?: string; lastModified: string; etag: string }>;
+  objects: Map<string, S3Object>;
+}
+
+export interface S3Object {
+  body: Buffer;
+  contentType?: string;
+  lastModified: string;
+  /** Quoted, as S3 returns it: the MD5 of the body in hex. */
+  etag: string;
 }
 
 export interface Topic {
@@ -233,6 +243,8 @@ export interface Principal {
   arn: string;
   /** For assumed roles: the role ARN (what trust policies and aws:PrincipalArn see). */
   roleArn?: string;
+  /** Epoch ms when a role session was issued (CloudTrail's sessionContext.attributes.creationDate). */
+  issuedAt?: number;
   expiresAt?: number;
 }
 

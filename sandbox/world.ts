@@ -145,7 +145,7 @@ export function createWorld(scenario: LoadedScenario, config: Config, random: ()
       spokeRoleName: names.spokeRole,
       reportBucket: names.reportBucket,
       topicArn: topic.arn,
-      principal: mintRoleSession(world, random, hubId, scanner, "sandbox"),
+      principal: mintRoleSession(world, random, hubId, scanner, "sandbox", { issuedAt: now }),
     },
   };
 }

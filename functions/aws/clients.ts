@@ -8,6 +8,7 @@ import { S3Client } from "@aws-sdk/client-s3";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { STSClient } from "@aws-sdk/client-sts";
 import type { AwsCredentialIdentityProvider } from "@smithy/types";
+import { globalEventsRegion, partitionOf } from "../config/regions.js";
 
 /** The SDK clients driftguard uses inside one spoke account-region; one set per account-region. */
 export interface SpokeClients {
@@ -34,8 +35,8 @@ export function createSpokeClients(accountId: string, region: string, credential
     accountId,
     region,
     cloudformation: new CloudFormationClient(common),
-    // IAM is global; its endpoint lives in us-east-1 for the aws partition.
-    iam: new IAMClient({ ...common, region: region.startsWith("us-gov-") ? "us-gov-west-1" : region.startsWith("cn-") ? "cn-north-1" : "us-east-1" }),
+    // IAM is global: its endpoint is in the partition's global-service region (us-east-1 for aws).
+    iam: new IAMClient({ ...common, region: globalEventsRegion(partitionOf(region)) }),
     ec2: new EC2Client(common),
     s3: new S3Client(common),
     cloudtrail: new CloudTrailClient(common),

@@ -4,16 +4,15 @@ import type { ChangeActor } from "../core/types.js";
 import { exemptionFromTags } from "../remediation/exemption.js";
 import type { RemediationGuards } from "../remediation/guards.js";
 import { effectiveMode } from "../remediation/mode.js";
-import { firstMatchingGlob } from "../scanner/glob.js";
-import { DRIFT_DETECTABLE_STATUSES } from "../scanner/stacks.js";
+import { errorText } from "../scanner/errors.js";
+import { detectResourceDrift } from "../scanner/resource-drift.js";
+import { DRIFT_DETECTABLE_STATUSES, globExclusion } from "../scanner/stacks.js";
 import type { Admission } from "./admit.js";
-import { errorText } from "./error-text.js";
 import { evaluateGuardrail } from "./guardrails/evaluate.js";
 import { guardrailFor } from "./guardrails/registry.js";
 import { findOwningStack, type OwningStack } from "./owning-stack.js";
 import type { ParsedChange } from "./parse.js";
 import type { AffectedResource } from "./resolve.js";
-import { detectResourceDrift } from "./resource-drift.js";
 import type { EventDeps, EventResourceResult } from "./types.js";
 
 export interface ActContext {
@@ -48,9 +47,8 @@ async function locate(resource: AffectedResource, ctx: ActContext): Promise<Loca
 
 /** Why the scheduled path would not look at this stack either; undefined when it would. */
 function stackSkipReason(stack: OwningStack, filter: StackFilter): string | undefined {
-  const excludedBy = firstMatchingGlob(stack.stackName, filter.exclude);
-  if (excludedBy !== undefined) return `stack ${stack.stackName} is excluded by stacks.exclude glob "${excludedBy}"`;
-  if (firstMatchingGlob(stack.stackName, filter.include) === undefined) return `stack ${stack.stackName} is not matched by stacks.include`;
+  const excluded = globExclusion(stack.stackName, filter);
+  if (excluded !== undefined) return `stack ${stack.stackName} is ${excluded}`;
   const status = stack.stackStatus ?? "UNKNOWN";
   if (!DRIFT_DETECTABLE_STATUSES.has(status)) return `stack ${stack.stackName} is ${status}, which does not allow drift detection`;
   return undefined;

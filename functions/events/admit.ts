@@ -1,6 +1,7 @@
 import { eventSourceOf, GLOBAL_EVENT_SOURCES } from "../config/events.js";
 import { resolveAccount, type EffectiveAccount } from "../config/resolve.js";
 import type { Config, Mode } from "../config/schema.js";
+import { withModeOverride } from "../remediation/mode.js";
 import { isCloudFormationCall, isOwnRoleCall } from "./origin.js";
 import { reject, type ParsedChange, type Rejection } from "./parse.js";
 import { hasResolver } from "./resolve.js";
@@ -11,14 +12,6 @@ export interface Admission {
   region: string;
   /** Global resources (IAM) may belong to a stack in any of the account's regions. */
   global: boolean;
-}
-
-/**
- * DRIFTGUARD_MODE replaces the account's mode outright: the mode rules go too, so that `report`
- * guarantees nothing is changed.
- */
-function withModeOverride(account: EffectiveAccount, mode: Mode | undefined): EffectiveAccount {
-  return mode === undefined ? account : { ...account, mode, modeRules: [] };
 }
 
 /** Decides whether driftguard should act on a change at all, from the config alone. */

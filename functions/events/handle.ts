@@ -1,8 +1,8 @@
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { RemediationGuards } from "../remediation/guards.js";
+import { errorText } from "../scanner/errors.js";
 import { actOnResource } from "./act.js";
 import { admitChange } from "./admit.js";
-import { errorText } from "./error-text.js";
 import { isRejection, parseChangeEvent, reject, type DropReason, type Rejection } from "./parse.js";
 import { resolveResources } from "./resolve.js";
 import type { EventActionReport, EventDeps, EventOutcome } from "./types.js";

@@ -20,7 +20,7 @@ export interface EventDeps {
    * opened only when a stack-managed resource reaches the engine, finished with resetScope "none".
    */
   openGuards(): Promise<RemediationGuards>;
-  /** DRIFTGUARD_MODE: replaces every account's mode (and its mode rules). */
+  /** DRIFTGUARD_MODE, applied as the scan applies it (remediation/mode.ts withModeOverride). */
   modeOverride?: Mode;
   /** Writes the report to S3 and notifies SNS (see publish.ts). */
   publish(report: EventActionReport): Promise<void>;

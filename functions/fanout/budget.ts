@@ -1,6 +1,6 @@
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { EffectiveAccount } from "../config/resolve.js";
-import type { StackRemediationInput } from "../remediation/engine.js";
+import type { StackRemediationInput, StackRemediationResult } from "../remediation/engine.js";
 import type { GuardLimits, RemediationGuards } from "../remediation/guards.js";
 import { effectiveMode } from "../remediation/mode.js";
 import { toErrorInfo } from "../scanner/errors.js";
@@ -60,58 +60,92 @@ export function repairsWanted(account: Pick<EffectiveAccount, "mode" | "modeRule
   return input.drifts.filter((d) => d.status !== "DELETED" && effectiveMode(account, input.stack.stackName, d.resourceType) === "remediate").length;
 }
 
+type Engine = (input: StackRemediationInput) => Promise<StackRemediationResult>;
+
 export interface LeasedGuards {
-  /** The worker's guards: flapping and per-account limits from `inner`, per-run limit from leases. */
+  /** The worker's guards (flapping, finish); repairs are only reserved through a stack's own lease. */
   guards: RemediationGuards;
-  /** Leases what this stack may need before the engine sees it (reserve itself must stay synchronous). */
-  prepare(input: StackRemediationInput): Promise<void>;
-  /** Gives back the unused part of the leases. */
+  /**
+   * Wraps the engine: before it sees a stack, the repairs the stack may need are leased (the
+   * engine's reserve is synchronous, so it cannot wait for S3), and the stack's engine call gets
+   * guards that reserve from that lease. What a stack did not use serves the next stacks first.
+   */
+  remediateStack(engine: Engine): Engine;
+  /** Gives back what no stack used. */
   release(): Promise<void>;
 }
 
 export function leasedGuards(inner: RemediationGuards, budget: RunBudget, limits: GuardLimits, log: Logger): LeasedGuards {
+  /** Leased from the run's budget over the worker's life; one worker scans one account, so never past maxPerAccount. */
   let leased = 0;
+  /** Leased and not granted to any stack in flight. */
+  let spare = 0;
+  /** Reserved by every stack so far: the account's count in `inner`. */
   let used = 0;
   let problem: string | undefined;
 
-  return {
-    guards: {
-      flappingBlock: (ref) => inner.flappingBlock(ref),
-      reserve(accountId, count = 1) {
-        // Past the per-account limit `inner` refuses with its own reason (its count for the account is `used`).
-        if (used + count <= limits.maxPerAccount && used + count > leased) {
-          const what = count === 1 ? "one more repair" : `${count} more repairs`;
-          const why = problem ?? `the run's workers have leased all of it, ${used} used here`;
-          return { ok: false, reason: `blast radius: ${what} would exceed the limit of ${limits.maxPerRun} per run (${why})` };
-        }
-        const reservation = inner.reserve(accountId, count);
-        if (reservation.ok) used += count;
-        return reservation;
-      },
-      recordRepair: (ref, at) => inner.recordRepair(ref, at),
-      finish: (options) => inner.finish(options),
-    },
+  async function grantFor(input: StackRemediationInput): Promise<number> {
+    const wanted = repairsWanted(input.account, input);
+    const fromSpare = Math.min(wanted, spare);
+    spare -= fromSpare;
+    const ask = Math.min(wanted - fromSpare, limits.maxPerAccount - leased);
+    if (ask <= 0) return fromSpare;
+    leased += ask; // claimed before the await, so concurrent stacks never ask for the same repairs twice
+    let granted = 0;
+    try {
+      granted = await budget.lease(ask);
+    } catch (err) {
+      const error = toErrorInfo(err);
+      // Fail closed: without the shared budget no worker can know the run's total.
+      problem = `the run's shared budget could not be leased: ${error.code}: ${error.message}`;
+      log.error("repair budget not leased; repairs in this stack are skipped", { error });
+    }
+    leased -= ask - granted;
+    return fromSpare + granted;
+  }
 
-    async prepare(input) {
-      const spare = leased - used;
-      // One worker scans one account, so it never needs more than the per-account limit.
-      const wanted = Math.min(repairsWanted(input.account, input) - spare, limits.maxPerAccount - leased);
-      if (wanted <= 0) return;
+  function reserveFrom(grant: { left: number }): RemediationGuards["reserve"] {
+    return (accountId, count = 1) => {
+      // Past the per-account limit `inner` refuses with its own reason.
+      if (used + count <= limits.maxPerAccount && count > grant.left) {
+        const what = count === 1 ? "one more repair" : `${count} more repairs`;
+        const why = problem ?? "the run's workers have leased all of it";
+        return { ok: false, reason: `blast radius: ${what} would exceed the limit of ${limits.maxPerRun} per run (${why})` };
+      }
+      const reservation = inner.reserve(accountId, count);
+      if (reservation.ok) {
+        used += count;
+        grant.left -= count;
+      }
+      return reservation;
+    };
+  }
+
+  const guardsWith = (grant: { left: number }): RemediationGuards => ({
+    flappingBlock: (ref) => inner.flappingBlock(ref),
+    reserve: reserveFrom(grant),
+    recordRepair: (ref, at) => inner.recordRepair(ref, at),
+    finish: (options) => inner.finish(options),
+  });
+
+  return {
+    guards: guardsWith({ left: 0 }),
+
+    remediateStack: (engine) => async (input) => {
+      const grant = { left: await grantFor(input) };
       try {
-        leased += await budget.lease(wanted);
-      } catch (err) {
-        const error = toErrorInfo(err);
-        // Fail closed: without the shared budget no worker can know the run's total.
-        problem = `the run's shared budget could not be leased: ${error.code}: ${error.message}`;
-        log.error("repair budget not leased; repairs in this stack are skipped", { error });
+        return await engine({ ...input, guards: guardsWith(grant) });
+      } finally {
+        spare += grant.left;
       }
     },
 
     async release() {
-      if (leased <= used) return;
+      if (spare === 0) return;
       try {
-        await budget.giveBack(leased - used);
-        leased = used;
+        await budget.giveBack(spare);
+        leased -= spare;
+        spare = 0;
       } catch (err) {
         log.error("unused repair budget not given back; the run may repair less than its limit", { error: toErrorInfo(err) });
       }

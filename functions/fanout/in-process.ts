@@ -1,36 +1,69 @@
+import type { S3Client } from "@aws-sdk/client-s3";
 import pLimit from "p-limit";
+import type { Logger } from "../runtime/logger.js";
 import { scoped } from "../runtime/logger.js";
 import { toErrorInfo } from "../scanner/errors.js";
 import type { RunScanOptions, RunScanResult } from "../scanner/run.js";
 import type { ScanDeps } from "../scanner/types.js";
 import { runPlanner } from "./planner.js";
 import { runReducer } from "./reduce.js";
-import { putJson } from "./s3-json.js";
-import { runKeys, type WorkerFailure } from "./types.js";
+import { getJson, putJson } from "./s3-json.js";
+import { runKeys, type PlanOutput, type WorkerFailure, type WorkItem } from "./types.js";
 import { runWorker } from "./worker.js";
 
-/**
- * The state machine's work in one process (`npm start -- --execution fanout`, tests): plan, one
- * worker per account at most `hub.fanout.maxConcurrency` at once, reduce, through the same S3
- * objects. A worker that throws is recorded exactly as the state machine's Catch records it.
- */
-export async function runFanoutInProcess(deps: ScanDeps, options: RunScanOptions): Promise<RunScanResult> {
-  const { config, runId, publish } = options;
-  const bucket = publish.bucket;
-  const planned = await runPlanner(deps, { config, runId, trigger: options.trigger ?? "schedule", modeOverride: options.modeOverride, bucket });
-  options.onProgress?.({ kind: "accounts", configured: config.accounts.length, toScan: planned.workers });
+/** The three Lambda steps the state machine invokes, however they are reached (directly, or through the handler). */
+export interface FanoutSteps<R> {
+  plan(): Promise<PlanOutput>;
+  scan(item: WorkItem): Promise<unknown>;
+  reduce(runId: string): Promise<R>;
+}
 
-  const limit = pLimit(config.hub.fanout.maxConcurrency);
-  await limit.map(planned.items, async (item) => {
+export interface FanoutDriverOptions {
+  s3: S3Client;
+  bucket: string;
+  maxConcurrency: number;
+  logger: Logger;
+}
+
+/**
+ * The state machine's definition (modules/fanout-state-machine.ts) run in one process, for
+ * `npm start -- --execution fanout` and tests: Plan → workers over items.json (as the Distributed
+ * Map's ItemReader reads it) at most `maxConcurrency` at once, a failed worker recorded as the
+ * Catch records it → Reduce.
+ */
+export async function driveFanout<R>(steps: FanoutSteps<R>, options: FanoutDriverOptions): Promise<R> {
+  const { s3, bucket } = options;
+  const { runId, itemsKey } = await steps.plan();
+  const items = await getJson<WorkItem[]>(s3, bucket, itemsKey);
+  if (items === undefined) throw new Error(`the planner returned ${itemsKey} but s3://${bucket}/${itemsKey} does not exist`);
+
+  await pLimit(options.maxConcurrency).map(items.value, async (item) => {
     try {
-      await runWorker(deps, { config, item, bucket, deadline: options.deadline, onProgress: options.onProgress });
+      await steps.scan(item);
     } catch (err) {
       const error = toErrorInfo(err);
-      scoped(deps.logger, { runId, account: item.accountId }).error("fan-out worker failed", { error });
+      scoped(options.logger, { runId, account: item.accountId }).error("fan-out worker failed", { error });
       const failure: WorkerFailure = { Error: error.code, Cause: error.message };
-      await putJson(deps.s3, bucket, runKeys(runId).failure(item.accountId), failure);
+      await putJson(s3, bucket, runKeys(runId).failure(item.accountId), failure);
     }
   });
+  return steps.reduce(runId);
+}
 
-  return runReducer(deps, { config, runId, publish });
+/** The fan-out with the functions called directly; same options and result as runScan. */
+export function runFanoutInProcess(deps: ScanDeps, options: RunScanOptions): Promise<RunScanResult> {
+  const { config, runId, publish } = options;
+  const bucket = publish.bucket;
+  return driveFanout(
+    {
+      plan: async () => {
+        const planned = await runPlanner(deps, { config, runId, trigger: options.trigger ?? "schedule", modeOverride: options.modeOverride, bucket });
+        options.onProgress?.({ kind: "accounts", configured: config.accounts.length, toScan: planned.workers });
+        return planned;
+      },
+      scan: (item) => runWorker(deps, { config, item, bucket, deadline: options.deadline, onProgress: options.onProgress }),
+      reduce: (id) => runReducer(deps, { config, runId: id, publish }),
+    },
+    { s3: deps.s3, bucket, maxConcurrency: config.hub.fanout.maxConcurrency, logger: deps.logger },
+  );
 }

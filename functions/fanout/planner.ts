@@ -1,7 +1,8 @@
 import { resolveAccounts } from "../config/resolve.js";
 import type { Config, Mode } from "../config/schema.js";
 import { scoped } from "../runtime/logger.js";
-import { planAccounts, withModeOverride } from "../scanner/run.js";
+import { withModeOverride } from "../remediation/mode.js";
+import { planAccounts } from "../scanner/run.js";
 import type { ScanDeps } from "../scanner/types.js";
 import { planFanout } from "./plan.js";
 import { putJson } from "./s3-json.js";

@@ -4,7 +4,8 @@ import { createGuards } from "../remediation/guards.js";
 import { NO_DEADLINE, type Deadline } from "../runtime/deadline.js";
 import { scoped } from "../runtime/logger.js";
 import { toErrorInfo } from "../scanner/errors.js";
-import { fullyScanned, withModeOverride } from "../scanner/run.js";
+import { withModeOverride } from "../remediation/mode.js";
+import { fullyScanned } from "../scanner/run.js";
 import { scanAccount } from "../scanner/scan-account.js";
 import type { ScanContext, ScanDeps, ScanProgress } from "../scanner/types.js";
 import { leasedGuards, s3RunBudget } from "./budget.js";
@@ -39,13 +40,7 @@ export async function runWorker(deps: ScanDeps, options: WorkerOptions): Promise
   const budget = s3RunBudget(deps.s3, bucket, keys.budget, limits.maxPerRun, deps);
   const lease = leasedGuards(inner, budget, limits, log);
   const ctx: ScanContext = {
-    deps: {
-      ...deps,
-      remediateStack: async (input) => {
-        await lease.prepare(input);
-        return deps.remediateStack(input);
-      },
-    },
+    deps: { ...deps, remediateStack: lease.remediateStack(deps.remediateStack) },
     config,
     runId,
     deadline: options.deadline ?? NO_DEADLINE,

@@ -2,7 +2,7 @@ import type { SpokeClients } from "../aws/clients.js";
 import type { EffectiveAccount } from "../config/resolve.js";
 import type { Mode } from "../config/schema.js";
 import type { ExemptionState, RemediationAction, ResourceDrift, ResourceReport } from "../core/types.js";
-import { toErrorInfo } from "../scanner/errors.js";
+import { errorText } from "../scanner/errors.js";
 import { firstMatchingGlob } from "../scanner/glob.js";
 import { describeDifferences, topLevelProperty } from "./differences.js";
 import { describeExemption, exemptionFromTags } from "./exemption.js";
@@ -111,10 +111,7 @@ function refOf(ctx: Context, drift: ResourceDrift): ResourceRef {
   return { accountId: ctx.account.id, region: ctx.region, stackName: ctx.stack.stackName, logicalResourceId: drift.logicalResourceId };
 }
 
-const failedAction = (err: unknown, context: string): RemediationAction => {
-  const e = toErrorInfo(err);
-  return { outcome: "failed", reason: `${context}${e.code}: ${e.message}`, steps: [] };
-};
+const failedAction = (err: unknown, context: string): RemediationAction => ({ outcome: "failed", reason: `${context}${errorText(err)}`, steps: [] });
 
 async function assess(ctx: Context, drift: ResourceDrift): Promise<Assessment> {
   const remediator = remediatorFor(drift.resourceType);

@@ -1,5 +1,5 @@
 import type { Defaults } from "../config/schema.js";
-import { toErrorInfo } from "../scanner/errors.js";
+import { errorText } from "../scanner/errors.js";
 import type { FlappingEntry, FlappingRecord, FlappingStore } from "./flapping-store.js";
 
 /**
@@ -50,9 +50,8 @@ export async function createGuards(options: { runId: string; limits: GuardLimits
   try {
     loaded = await store.load();
   } catch (err) {
-    const e = toErrorInfo(err);
     // Fail closed: without the record nothing can tell whether a repair would be the Kth in a row.
-    loadProblem = `flapping record ${store.location} unreadable (${e.code}: ${e.message}); not repairing until it can be read`;
+    loadProblem = `flapping record ${store.location} unreadable (${errorText(err)}); not repairing until it can be read`;
   }
 
   let total = 0;

@@ -16,3 +16,14 @@ export function effectiveMode(account: Pick<EffectiveAccount, "mode" | "modeRule
   }
   return mode;
 }
+
+/**
+ * DRIFTGUARD_MODE (or `npm start -- --mode`) laid over an account, for the scan, the fan-out
+ * workers and the event path alike. `report` must mean "change nothing", so it also drops the
+ * mode rules, which could remediate; `remediate` keeps them, which is how teams hold some stacks
+ * or types back in report.
+ */
+export function withModeOverride(account: EffectiveAccount, override: Mode | undefined): EffectiveAccount {
+  if (override === undefined) return account;
+  return { ...account, mode: override, modeRules: override === "report" ? [] : account.modeRules };
+}

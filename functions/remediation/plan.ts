@@ -1,4 +1,4 @@
-import { toErrorInfo } from "../scanner/errors.js";
+import { errorText } from "../scanner/errors.js";
 import type { RemediatorInput, RemediatorResult } from "./types.js";
 
 /**
@@ -30,8 +30,7 @@ export async function runPlan(plan: Plan, input: Pick<RemediatorInput, "dryRun">
     try {
       await step.apply();
     } catch (err) {
-      const e = toErrorInfo(err);
-      return { outcome: "failed", reason: `${e.code}: ${e.message} (at ${step.call})`, steps: done };
+      return { outcome: "failed", reason: `${errorText(err)} (at ${step.call})`, steps: done };
     }
     done.push(step.call);
   }

@@ -10,7 +10,7 @@ import {
   type Stack,
 } from "@aws-sdk/client-cloudformation";
 import type { RemediationAction, ResourceDrift } from "../core/types.js";
-import { toErrorInfo } from "../scanner/errors.js";
+import { errorText } from "../scanner/errors.js";
 import type { Reservation } from "./guards.js";
 import { type EngineTiming, pollUntil } from "./timing.js";
 
@@ -136,8 +136,7 @@ export async function revertDrift(input: RevertDriftInput): Promise<RevertResult
     created = false;
     steps.push(`ExecuteChangeSet StackName=${stackName} ChangeSetName=${name}`);
   } catch (err) {
-    const e = toErrorInfo(err);
-    const reason = `${e.code}: ${e.message}`;
+    const reason = errorText(err);
     try {
       return await notExecuted("failed", reason);
     } catch {
@@ -160,8 +159,7 @@ export async function revertDrift(input: RevertDriftInput): Promise<RevertResult
       ...(stack.StackStatusReason ? { statusReason: stack.StackStatusReason } : {}),
     };
   } catch (err) {
-    const e = toErrorInfo(err);
-    return { kind: "executed", changeSetName: name, steps, stackStatus: "UNKNOWN", statusReason: `${e.code}: ${e.message}` };
+    return { kind: "executed", changeSetName: name, steps, stackStatus: "UNKNOWN", statusReason: errorText(err) };
   }
 }
 

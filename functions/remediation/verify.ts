@@ -1,6 +1,6 @@
-import { type CloudFormationClient, DetectStackResourceDriftCommand } from "@aws-sdk/client-cloudformation";
+import type { CloudFormationClient } from "@aws-sdk/client-cloudformation";
 import type { PropertyDifference, ResourceDriftStatus } from "../core/types.js";
-import { toResourceDrift } from "../scanner/resource-drift.js";
+import { detectResourceDrift } from "../scanner/resource-drift.js";
 import type { EngineTiming } from "./timing.js";
 
 export type Verification = { inSync: true } | { inSync: false; status: ResourceDriftStatus; remaining: PropertyDifference[] };
@@ -17,13 +17,10 @@ export async function verifyInSync(
   timing: EngineTiming,
 ): Promise<Verification> {
   for (let attempt = 0; ; attempt++) {
-    const out = await cloudformation.send(new DetectStackResourceDriftCommand({ StackName: stackName, LogicalResourceId: logicalResourceId }));
-    const drift = out.StackResourceDrift ? toResourceDrift(out.StackResourceDrift) : undefined;
-    if (drift?.status === "IN_SYNC") return { inSync: true };
+    const drift = await detectResourceDrift(cloudformation, stackName, logicalResourceId);
+    if (drift.status === "IN_SYNC") return { inSync: true };
     const delay = timing.verifyRetryDelaysMs[attempt];
-    if (delay === undefined || drift?.status !== "MODIFIED") {
-      return { inSync: false, status: drift?.status ?? "UNKNOWN", remaining: drift?.differences ?? [] };
-    }
+    if (delay === undefined || drift.status !== "MODIFIED") return { inSync: false, status: drift.status, remaining: drift.differences };
     await timing.sleep(delay);
   }
 }

@@ -14,10 +14,14 @@ export interface ReportKeys {
   latest: string;
 }
 
+/** `2026/01/02`: the UTC day of an ISO 8601 time, as every stored report's key is dated. */
+export function utcDayPath(isoTime: string): string {
+  return new Date(isoTime).toISOString().slice(0, 10).replace(/-/g, "/");
+}
+
 /** `reports/<yyyy>/<mm>/<dd>/<runId>/report.*`, dated by the run's start (UTC). */
 export function reportKeys(report: Pick<RunReport, "runId" | "startedAt">): ReportKeys {
-  const day = report.startedAt.slice(0, 10).replace(/-/g, "/");
-  const dir = `reports/${day}/${report.runId}`;
+  const dir = `reports/${utcDayPath(report.startedAt)}/${report.runId}`;
   return { json: `${dir}/report.json`, html: `${dir}/report.html`, markdown: `${dir}/report.md`, latest: "reports/latest.json" };
 }
 

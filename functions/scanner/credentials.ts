@@ -1,5 +1,6 @@
 import { AssumeRoleCommand, type STSClient } from "@aws-sdk/client-sts";
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@smithy/types";
+import { partitionOf } from "../config/regions.js";
 import type { ErrorInfo } from "../core/types.js";
 import { toErrorInfo } from "./errors.js";
 
@@ -8,12 +9,6 @@ export const SESSION_SECONDS = 3600;
 
 /** Refresh this long before expiry so that a request signed just before it is not rejected. */
 export const REFRESH_BEFORE_MS = 5 * 60_000;
-
-export function partitionOf(region: string): "aws" | "aws-cn" | "aws-us-gov" {
-  if (region.startsWith("cn-")) return "aws-cn";
-  if (region.startsWith("us-gov-")) return "aws-us-gov";
-  return "aws";
-}
 
 export function spokeRoleArn(accountId: string, roleName: string, hubRegion: string): string {
   return `arn:${partitionOf(hubRegion)}:iam::${accountId}:role/${roleName}`;

@@ -6,6 +6,12 @@ export function toErrorInfo(err: unknown): ErrorInfo {
   return { code: "Error", message: String(err) };
 }
 
+/** One line for a report or log: the AWS error code, then its message. */
+export function errorText(err: unknown): string {
+  const info = toErrorInfo(err);
+  return `${info.code}: ${info.message}`;
+}
+
 export function isErrorCode(err: unknown, ...codes: string[]): boolean {
   return err instanceof Error && codes.includes(err.name);
 }

@@ -1,4 +1,4 @@
-import type { StackResourceDrift } from "@aws-sdk/client-cloudformation";
+import { DetectStackResourceDriftCommand, type CloudFormationClient, type StackResourceDrift } from "@aws-sdk/client-cloudformation";
 import type { PropertyDifference, ResourceDrift, ResourceDriftStatus } from "../core/types.js";
 
 const RESOURCE_STATUSES: ReadonlySet<string> = new Set<ResourceDriftStatus>(["IN_SYNC", "MODIFIED", "DELETED", "NOT_CHECKED"]);
@@ -38,4 +38,14 @@ export function toResourceDrift(d: StackResourceDrift): ResourceDrift {
     differences: (d.PropertyDifferences ?? []).map(toDifference),
     ...(d.Timestamp ? { detectedAt: d.Timestamp.toISOString() } : {}),
   };
+}
+
+/**
+ * Drift of one resource, checked now: the event path's check and the engine's verification.
+ * DetectStackResourceDrift answers synchronously, no polling.
+ */
+export async function detectResourceDrift(cfn: CloudFormationClient, stackName: string, logicalId: string): Promise<ResourceDrift> {
+  const out = await cfn.send(new DetectStackResourceDriftCommand({ StackName: stackName, LogicalResourceId: logicalId }));
+  if (!out.StackResourceDrift) throw new Error(`DetectStackResourceDrift returned no drift for ${stackName}/${logicalId}`);
+  return toResourceDrift(out.StackResourceDrift);
 }

@@ -4,6 +4,7 @@ import { resolveAccounts, type EffectiveAccount } from "../config/resolve.js";
 import type { Config, Mode } from "../config/schema.js";
 import type { AccountReport, RunReport } from "../core/types.js";
 import { createGuards } from "../remediation/guards.js";
+import { withModeOverride } from "../remediation/mode.js";
 import { buildReport } from "../report/build.js";
 import { publishReport, type PublishOutcome, type PublishTarget } from "../report/publish.js";
 import { NO_DEADLINE, type Deadline } from "../runtime/deadline.js";
@@ -29,15 +30,6 @@ export interface RunScanOptions {
 export interface RunScanResult {
   report: RunReport;
   publish: PublishOutcome;
-}
-
-/**
- * `report` must mean "change nothing", so it also drops mode rules that would remediate;
- * `remediate` keeps the rules, which is how teams hold some stacks or types back in report.
- */
-export function withModeOverride(account: EffectiveAccount, override: Mode | undefined): EffectiveAccount {
-  if (override === undefined) return account;
-  return { ...account, mode: override, modeRules: override === "report" ? [] : account.modeRules };
 }
 
 /** Who is scanned and who is only listed; also the fan-out planner's first step. */

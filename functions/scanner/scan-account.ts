@@ -17,7 +17,7 @@ function byStackName(a: { stackName: string }, b: { stackName: string }): number
 
 /** Clients hold keep-alive sockets; a scan of hundreds of account-regions must not pile them up. */
 function destroyClients(clients: SpokeClients): void {
-  for (const client of [clients.cloudformation, clients.iam, clients.ec2, clients.s3, clients.cloudtrail]) client.destroy();
+  for (const client of [clients.cloudformation, clients.iam, clients.ec2, clients.s3, clients.cloudtrail, clients.tagging]) client?.destroy();
 }
 
 async function scanStacks(ctx: ScanContext, account: EffectiveAccount, clients: SpokeClients, log: Logger): Promise<RegionReport> {

@@ -2,7 +2,7 @@ import { AwsError } from "../protocol/types.js";
 import type { CfnStack, Tags } from "../state.js";
 import { isoNow, stacksOf, type CfnEnv } from "./env.js";
 import { validationError } from "./errors.js";
-import { generatedName, stackArn } from "./ids.js";
+import { generatedName, stackArn } from "../services/ids.js";
 import { parameterNames, provisionStack, type ContextFor } from "./provision.js";
 import { providerFor } from "./resources/registry.js";
 import { creationOrder } from "./template/dependencies.js";
@@ -31,7 +31,7 @@ export function resourceContext(env: CfnEnv): ContextFor {
     nested: {
       create: ({ logicalId, templateBody, parameters }) =>
         createStack(env, {
-          stackName: generatedName(stack.stackName, logicalId, env.sandbox.random, { maxLength: 128 }),
+          stackName: generatedName(env.sandbox.random, stack.stackName, logicalId, { maxLength: 128 }),
           templateBody,
           parameters: Object.entries(parameters).map(([ParameterKey, ParameterValue]) => ({ ParameterKey, ParameterValue })),
           tags: stack.tags,
@@ -66,7 +66,7 @@ export function createStack(env: CfnEnv, input: CreateStackInput): CfnStack {
   const order = creationOrder(template, parameterNames(template));
 
   const stack: CfnStack = {
-    stackId: stackArn(env.region, env.account.id, input.stackName, env.sandbox.random),
+    stackId: stackArn(env.sandbox.random, env.region, env.account.id, input.stackName),
     stackName: input.stackName,
     status: "CREATE_IN_PROGRESS",
     templateBody: input.templateBody,

@@ -22,7 +22,7 @@ export interface Call {
   userAgent?: string;
 }
 
-export type MutationObserver = (call: Call, result: unknown) => void;
+export type MutationObserver = (call: Call, result: unknown, service: ServiceDefinition) => void;
 
 const READ_ONLY = /^(Get|List|Describe|Head|Lookup|Search)/;
 
@@ -84,7 +84,7 @@ export class Dispatcher {
       sandbox: this.runtime,
     };
     const result = await handler(call.params ?? {}, ctx);
-    if (!isReadOnly(call.action)) for (const observe of this.observers) observe(call, result);
+    if (!isReadOnly(call.action)) for (const observe of this.observers) observe(call, result, service);
     return result;
   }
 }

@@ -1,7 +1,7 @@
 import { XmlShapeDeserializer } from "@aws-sdk/core/protocols";
 import type { NormalizedSchema } from "@smithy/core/schema";
 import { header, type Codec, type WireRequest, type WireResponse } from "./codec.js";
-import { operationSchema, type OperationSchema } from "./sdk-schemas.js";
+import { operationSchema, type OperationSchema, uriLiterals } from "./sdk-schemas.js";
 import { AwsError, type ServiceDefinition } from "./types.js";
 import { element, escapeXml, isoTimestamp, structMembersXml } from "./xml.js";
 
@@ -11,7 +11,7 @@ import { element, escapeXml, isoTimestamp, structMembersXml } from "./xml.js";
  * as `?encryption` or `?list-type=2`), and headers, query and payload are bound the same way.
  */
 
-const S3_NAMESPACE = "http://s3.amazonaws.com/doc/2006-03-01/";
+export const S3_NAMESPACE = "http://s3.amazonaws.com/doc/2006-03-01/";
 
 interface Route {
   action: string;
@@ -27,16 +27,10 @@ function routesOf(service: ServiceDefinition): Route[] {
     const schema = operationSchema(service.name, action);
     if (!schema?.http) return [];
     const [method, uri] = schema.http;
-    const [path, query = ""] = uri.split("?");
-    const literals = query
-      .split("&")
-      .filter((p) => p !== "")
-      .map((p): [string, string | undefined] => {
-        const [k, v] = p.split("=");
-        return [k!, v];
-      });
+    const path = uri.split("?")[0]!;
+    const literals = uriLiterals(uri);
     const xId = literals.find(([k]) => k === "x-id")?.[1];
-    return [{ action, schema, method, withKey: path!.includes("{Key+}"), literals: literals.filter(([k]) => k !== "x-id"), xId }];
+    return [{ action, schema, method, withKey: path.includes("{Key+}"), literals: literals.filter(([k]) => k !== "x-id"), xId }];
   });
 }
 

@@ -53,3 +53,15 @@ export function operationSchema(service: string, action: string): OperationSchem
   cache.set(key, schema);
   return schema;
 }
+
+/** The literal query keys (and values, where fixed) of a REST uri pattern: `/{Bucket}?list-type=2` → [["list-type", "2"]]. */
+export function uriLiterals(uri: string): [string, string | undefined][] {
+  const query = uri.split("?")[1] ?? "";
+  return query
+    .split("&")
+    .filter((p) => p !== "")
+    .map((p): [string, string | undefined] => {
+      const [k, v] = p.split("=");
+      return [k!, v];
+    });
+}

@@ -1,15 +1,17 @@
-import type { NormalizedSchema } from "@smithy/core/schema";
 import type { Call } from "../protocol/dispatcher.js";
 import { operationSchema } from "../protocol/sdk-schemas.js";
-import type { TrailEvent, World } from "../state.js";
+import type { ServiceDefinition } from "../protocol/types.js";
+import type { Principal, TrailEvent, World } from "../state.js";
 import { regionOf } from "../state.js";
+import { trailParameters } from "./cloudtrail-parameters.js";
 import { uuid } from "./ids.js";
 import { principalUserId } from "./principals.js";
 
 /**
- * Turns each mutating call into the CloudTrail record AWS would write, and into the EventBridge
- * "AWS API Call via CloudTrail" event built from it. requestParameters follow CloudTrail's
- * conventions: lowerCamel member names, and for EC2 the wire names with lists as `{ items: [...] }`.
+ * Turns each mutating call into the CloudTrail record AWS would write (event name, identity,
+ * source, requestParameters and responseElements in CloudTrail's own shapes, see
+ * cloudtrail-parameters.ts), and into the EventBridge "AWS API Call via CloudTrail" event built
+ * from it.
  */
 
 export interface CloudTrailBridgeEvent {
@@ -60,44 +62,43 @@ function resourcesOf(params: unknown, result: unknown): { type: string; name: st
   return [...found].map(([name, type]) => ({ type, name }));
 }
 
-function lowerFirst(s: string): string {
-  return s.charAt(0).toLowerCase() + s.slice(1);
+/** S3's CloudTrail event names follow its REST operations, which the SDK renamed for a few. */
+const S3_EVENT_NAMES: Readonly<Record<string, string>> = {
+  PutPublicAccessBlock: "PutBucketPublicAccessBlock",
+  DeletePublicAccessBlock: "DeleteBucketPublicAccessBlock",
+  GetPublicAccessBlock: "GetBucketPublicAccessBlock",
+  ListObjectsV2: "ListObjects",
+};
+
+function eventNameOf(call: Call): string {
+  return (call.service === "s3" ? S3_EVENT_NAMES[call.action] : undefined) ?? call.action;
 }
 
-function trailShape(schema: NormalizedSchema, value: unknown, ec2: boolean): unknown {
-  if (value === undefined || value === null) return undefined;
-  if (schema.getMergedTraits().sensitive) return "HIDDEN_DUE_TO_SECURITY_REASONS";
-  if (schema.isStructSchema()) {
-    const out: Record<string, unknown> = {};
-    for (const [name, member] of schema.structIterator()) {
-      const v = trailShape(member, (value as Record<string, unknown>)[name], ec2);
-      if (v === undefined) continue;
-      const key = name === "Bucket" ? "bucketName" : ((ec2 ? member.getMergedTraits().xmlName : undefined) ?? lowerFirst(name));
-      out[key] = v;
-    }
-    return out;
-  }
-  if (schema.isListSchema()) {
-    const items = (value as unknown[]).map((v) => trailShape(schema.getValueSchema(), v, ec2));
-    return ec2 ? { items } : items;
-  }
-  if (schema.isMapSchema()) return value;
-  if (schema.isBlobSchema() || schema.isStreaming()) return undefined;
-  if (value instanceof Date) return value.toISOString();
-  return value;
+/**
+ * Data events (S3 object operations, SNS Publish) are not in event history and reach EventBridge
+ * only through a trail that logs data events; the sandbox models the default: management events.
+ */
+function isDataEvent(service: string, action: string): boolean {
+  if (service === "sns") return action === "Publish" || action === "PublishBatch";
+  return service === "s3" && (operationSchema(service, action)?.http?.[1].includes("{Key+}") ?? false);
 }
 
-function userIdentity(world: World, call: Call) {
-  const p = call.principal;
+function isoSeconds(ms: number): string {
+  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(".000Z", "Z");
+}
+
+/** The userIdentity block: Root, IAMUser, or AssumedRole with its session issuer. */
+function userIdentity(world: World, p: Principal) {
   const base = { principalId: principalUserId(world, p), arn: p.arn, accountId: p.accountId, accessKeyId: p.accessKeyId };
-  if (!p.roleArn) return { type: p.arn.endsWith(":root") ? "Root" : "IAMUser", ...base };
-  const roleName = p.roleArn.split("/").pop()!;
+  if (!p.roleArn) {
+    return p.arn.endsWith(":root") ? { type: "Root", ...base } : { type: "IAMUser", ...base, userName: p.arn.split("/").pop()! };
+  }
   return {
     type: "AssumedRole",
     ...base,
     sessionContext: {
-      sessionIssuer: { type: "Role", principalId: base.principalId.split(":")[0], arn: p.roleArn, accountId: p.accountId, userName: roleName },
-      attributes: { mfaAuthenticated: "false" },
+      sessionIssuer: { type: "Role", principalId: base.principalId.split(":")[0], arn: p.roleArn, accountId: p.accountId, userName: p.roleArn.split("/").pop()! },
+      attributes: { ...(p.issuedAt !== undefined ? { creationDate: isoSeconds(p.issuedAt) } : {}), mfaAuthenticated: "false" },
     },
   };
 }
@@ -108,30 +109,26 @@ function usernameOf(call: Call): string {
   return p.arn.endsWith(":root") ? "root" : p.arn.split("/").pop()!;
 }
 
-function secondsPrecision(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(".000Z", "Z");
-}
-
-/** Records a successful mutating call in the account-region's trail and returns its EventBridge event. */
-export function recordCall(world: World, call: Call, result: unknown, now: number, random: () => number): CloudTrailBridgeEvent {
-  const schema = operationSchema(call.service, call.action);
-  const ec2 = call.service === "ec2";
+/** Records a successful mutating call in the account-region's trail and returns its EventBridge event; data events are not recorded. */
+export function recordCall(world: World, service: ServiceDefinition, call: Call, result: unknown, now: number, random: () => number): CloudTrailBridgeEvent | undefined {
+  if (isDataEvent(call.service, call.action)) return undefined;
   // IAM is global: CloudTrail delivers its events in us-east-1.
   const region = call.service === "iam" ? "us-east-1" : call.region;
   const eventId = uuid(random);
-  const eventTime = secondsPrecision(now);
+  const eventTime = isoSeconds(now);
   const eventSource = `${call.service}.amazonaws.com`;
+  const eventName = eventNameOf(call);
   const record: Record<string, unknown> = {
-    eventVersion: "1.08",
-    userIdentity: userIdentity(world, call),
+    eventVersion: "1.09",
+    userIdentity: userIdentity(world, call.principal),
     eventTime,
     eventSource,
-    eventName: call.action,
+    eventName,
     awsRegion: region,
-    sourceIPAddress: call.sourceIp ?? "127.0.0.1",
+    // Node reports IPv4 peers of a dual-stack socket as ::ffff:a.b.c.d.
+    sourceIPAddress: (call.sourceIp ?? "127.0.0.1").replace(/^::ffff:/, ""),
     userAgent: call.userAgent ?? "driftguard-sandbox",
-    requestParameters: schema ? (trailShape(schema.input, call.params, ec2) ?? null) : null,
-    responseElements: schema && schema.output.isStructSchema() ? (trailShape(schema.output, result, ec2) ?? null) : null,
+    ...trailParameters(service, call, result),
     requestID: call.requestId,
     eventID: eventId,
     readOnly: false,
@@ -142,7 +139,7 @@ export function recordCall(world: World, call: Call, result: unknown, now: numbe
   };
   const event: TrailEvent = {
     eventId,
-    eventName: call.action,
+    eventName,
     eventSource,
     eventTime,
     readOnly: false,

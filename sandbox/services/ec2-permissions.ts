@@ -1,11 +1,13 @@
 import { createHash } from "node:crypto";
 import type { SecurityGroup, SecurityGroupRule } from "../state.js";
 import { AwsError } from "../protocol/types.js";
+import { ec2Id } from "./ids.js";
 import { list, optionalNumber } from "./params.js";
 
 /**
  * Security group rules: the API's grouped IpPermission shape ⇄ the world's one-rule-per-source
- * form, with EC2's own normalisation (protocol names, port ranges) and rule identity.
+ * form, with EC2's own normalisation (protocol names, port ranges) and rule identity. The
+ * CloudFormation provider reads template rules through the same normalisation.
  */
 
 export interface IpPermissionInput {
@@ -18,10 +20,22 @@ export interface IpPermissionInput {
   UserIdGroupPairs?: { GroupId?: string; UserId?: string; Description?: string }[];
 }
 
-const PROTOCOL_NAMES: Record<string, string> = { "6": "tcp", "17": "udp", "1": "icmp", all: "-1" };
+/** ModifySecurityGroupRules' SecurityGroupRuleRequest: one rule, its peer named directly. */
+export interface SecurityGroupRuleRequest {
+  IpProtocol?: string;
+  FromPort?: number;
+  ToPort?: number;
+  CidrIpv4?: string;
+  CidrIpv6?: string;
+  PrefixListId?: string;
+  ReferencedGroupId?: string;
+  Description?: string;
+}
 
-function normalizeProtocol(value: string | undefined): string {
-  if (value === undefined || value === "") throw new AwsError("MissingParameter", "The request must contain the parameter ipPermissions.ipProtocol");
+const PROTOCOL_NAMES: Record<string, string> = { "6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6", all: "-1" };
+
+/** EC2 reports the protocols it knows by name, and "-1" for all traffic. */
+function protocolName(value: string | number): string {
   const p = String(value).toLowerCase();
   return PROTOCOL_NAMES[p] ?? p;
 }
@@ -30,20 +44,30 @@ function invalidPorts(detail: string): AwsError {
   return new AwsError("InvalidParameterValue", `Invalid value '${detail}' for portRange`);
 }
 
+type Traffic = Pick<SecurityGroupRule, "ipProtocol" | "fromPort" | "toPort">;
+
+/** Protocol and ports as EC2 stores them: no ports for all traffic, a valid range for TCP and UDP. */
+export function trafficOf(protocol: string | undefined, from: unknown, to: unknown): Traffic {
+  if (protocol === undefined || protocol === "") throw new AwsError("MissingParameter", "The request must contain the parameter ipPermissions.ipProtocol");
+  const ipProtocol = protocolName(protocol);
+  if (ipProtocol === "-1") return { ipProtocol };
+  const fromPort = optionalNumber(from);
+  const toPort = optionalNumber(to);
+  if (ipProtocol === "tcp" || ipProtocol === "udp") {
+    if (fromPort === undefined || toPort === undefined) throw invalidPorts("Must specify both from and to ports with TCP/UDP.");
+    if (fromPort < 0 || toPort > 65535 || fromPort > toPort) throw invalidPorts(`Invalid TCP/UDP port range ${fromPort}-${toPort}`);
+  }
+  return { ipProtocol, fromPort, toPort };
+}
+
+function withoutUndefined(rule: SecurityGroupRule): SecurityGroupRule {
+  return Object.fromEntries(Object.entries(rule).filter(([, v]) => v !== undefined)) as unknown as SecurityGroupRule;
+}
+
 /** Expands permissions into single-source rules, validating ports the way EC2 does. */
 export function rulesFromPermissions(permissions: IpPermissionInput[]): SecurityGroupRule[] {
   return permissions.flatMap((p) => {
-    const ipProtocol = normalizeProtocol(p.IpProtocol);
-    let fromPort = optionalNumber(p.FromPort);
-    let toPort = optionalNumber(p.ToPort);
-    if (ipProtocol === "-1") {
-      fromPort = undefined;
-      toPort = undefined;
-    } else if (ipProtocol === "tcp" || ipProtocol === "udp") {
-      if (fromPort === undefined || toPort === undefined) throw invalidPorts("Must specify both from and to ports with TCP/UDP.");
-      if (fromPort < 0 || toPort > 65535 || fromPort > toPort) throw invalidPorts(`Invalid TCP/UDP port range ${fromPort}-${toPort}`);
-    }
-    const base = { ipProtocol, fromPort, toPort };
+    const base = trafficOf(p.IpProtocol, p.FromPort, p.ToPort);
     const rules: SecurityGroupRule[] = [
       ...list(p.IpRanges).map((r) => ({ ...base, cidrIpv4: r.CidrIp, description: r.Description })),
       ...list(p.Ipv6Ranges).map((r) => ({ ...base, cidrIpv6: r.CidrIpv6, description: r.Description })),
@@ -51,8 +75,29 @@ export function rulesFromPermissions(permissions: IpPermissionInput[]): Security
       ...list(p.UserIdGroupPairs).map((r) => ({ ...base, referencedGroupId: r.GroupId, description: r.Description })),
     ];
     if (rules.length === 0) throw new AwsError("InvalidParameterValue", "The request must specify at least one source: IpRanges, Ipv6Ranges, PrefixListIds or UserIdGroupPairs");
-    return rules.map((r) => Object.fromEntries(Object.entries(r).filter(([, v]) => v !== undefined)) as unknown as SecurityGroupRule);
+    return rules.map(withoutUndefined);
   });
+}
+
+/** The rule a ModifySecurityGroupRules entry describes; exactly one peer is allowed. */
+export function ruleFromRequest(request: SecurityGroupRuleRequest): SecurityGroupRule {
+  const peers = [request.CidrIpv4, request.CidrIpv6, request.PrefixListId, request.ReferencedGroupId].filter((p) => p !== undefined && p !== "");
+  if (peers.length !== 1) {
+    throw new AwsError("InvalidParameterCombination", "Exactly one of CidrIpv4, CidrIpv6, PrefixListId or ReferencedGroupId must be specified.");
+  }
+  return withoutUndefined({
+    ...trafficOf(request.IpProtocol, request.FromPort, request.ToPort),
+    cidrIpv4: request.CidrIpv4,
+    cidrIpv6: request.CidrIpv6,
+    prefixListId: request.PrefixListId,
+    referencedGroupId: request.ReferencedGroupId,
+    description: request.Description,
+  });
+}
+
+/** What EC2 gives every new VPC security group: all outbound IPv4 traffic allowed. */
+export function allowAllEgress(random: () => number): SecurityGroupRule {
+  return { ipProtocol: "-1", cidrIpv4: "0.0.0.0/0", ruleId: ec2Id(random, "sgr") };
 }
 
 function peer(rule: SecurityGroupRule): string {
@@ -62,6 +107,17 @@ function peer(rule: SecurityGroupRule): string {
 /** Two rules are the same rule when protocol, ports and source agree; descriptions do not count. */
 export function sameRule(a: SecurityGroupRule, b: SecurityGroupRule): boolean {
   return a.ipProtocol === b.ipProtocol && a.fromPort === b.fromPort && a.toPort === b.toPort && peer(a) === peer(b);
+}
+
+/**
+ * Gives each rule its id: the id of the same rule among `current` (so a rule that stays keeps
+ * its id across a rewrite of the whole list), else a new one.
+ */
+export function identifyRules(rules: SecurityGroupRule[], current: SecurityGroupRule[], random: () => number): SecurityGroupRule[] {
+  return rules.map((rule) => {
+    const kept = current.find((c) => sameRule(c, rule))?.ruleId;
+    return { ...rule, ruleId: kept ?? ec2Id(random, "sgr") };
+  });
 }
 
 export function describeRule(rule: SecurityGroupRule): string {
@@ -84,15 +140,21 @@ export function permissionsFromRules(rules: SecurityGroupRule[], ownerId: string
   return [...groups.values()];
 }
 
-export function ruleId(group: SecurityGroup, egress: boolean, rule: SecurityGroupRule): string {
+/**
+ * A rule's sgr- id. Rules created through EC2 or CloudFormation carry the id they were given;
+ * rules put into the world directly (tests, hand-built scenarios) get one derived from their
+ * group, direction and content, so it is stable too.
+ */
+export function ruleIdOf(group: SecurityGroup, egress: boolean, rule: SecurityGroupRule): string {
+  if (rule.ruleId) return rule.ruleId;
   const digest = createHash("sha256").update(`${group.groupId}/${egress}/${rule.ipProtocol}/${rule.fromPort}/${rule.toPort}/${peer(rule)}`).digest("hex");
   return `sgr-${digest.slice(0, 17)}`;
 }
 
-/** The SecurityGroupRule shape of DescribeSecurityGroupRules and the Authorize responses. */
+/** The SecurityGroupRule shape of DescribeSecurityGroupRules and the Authorize/Revoke responses. */
 export function ruleShape(group: SecurityGroup, ownerId: string, egress: boolean, rule: SecurityGroupRule) {
   return {
-    SecurityGroupRuleId: ruleId(group, egress, rule),
+    SecurityGroupRuleId: ruleIdOf(group, egress, rule),
     GroupId: group.groupId,
     GroupOwnerId: ownerId,
     IsEgress: egress,

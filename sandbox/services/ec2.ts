@@ -1,9 +1,21 @@
 import { createHash } from "node:crypto";
-import type { AccountState, Instance, RegionState, SecurityGroup, Tags, Vpc } from "../state.js";
+import type { AccountState, Instance, RegionState, SecurityGroup, SecurityGroupRule, Tags, Vpc } from "../state.js";
 import { regionOf } from "../state.js";
 import { AwsError, type CallContext, type ServiceDefinition } from "../protocol/types.js";
 import { type FilterInput, matchesFilters } from "./ec2-filters.js";
-import { describeRule, type IpPermissionInput, permissionsFromRules, ruleShape, rulesFromPermissions, sameRule } from "./ec2-permissions.js";
+import {
+  allowAllEgress,
+  describeRule,
+  identifyRules,
+  type IpPermissionInput,
+  permissionsFromRules,
+  ruleFromRequest,
+  ruleIdOf,
+  ruleShape,
+  rulesFromPermissions,
+  sameRule,
+  type SecurityGroupRuleRequest,
+} from "./ec2-permissions.js";
 import { ec2Id } from "./ids.js";
 import { list, optionalNumber, required } from "./params.js";
 import { paginate } from "./paging.js";
@@ -25,32 +37,44 @@ function stableHex(seed: string): string {
   return createHash("sha256").update(seed).digest("hex").slice(0, 17);
 }
 
-/** The account-region's default VPC, created on first use with its "default" security group. */
+/**
+ * The account-region's default VPC, created on first use with its "default" security group, as
+ * every region of a real account has one. EC2 calls and CloudFormation provisioning both use it.
+ */
 export function ensureDefaultVpc(account: AccountState, regionName: string): Vpc {
   const region = regionOf(account, regionName);
   const existing = [...region.vpcs.values()].find((v) => v.isDefault);
   if (existing) return existing;
   // Derived ids, not random ones: touching a region must not shift the seeded sequence of other ids.
-  const vpc: Vpc = { vpcId: `vpc-${stableHex(`${account.id}/${regionName}/vpc`)}`, cidrBlock: "172.31.0.0/16", isDefault: true, tags: {} };
+  const id = (kind: string) => stableHex(`${account.id}/${regionName}/${kind}`);
+  const vpc: Vpc = { vpcId: `vpc-${id("vpc")}`, cidrBlock: "172.31.0.0/16", isDefault: true, tags: {} };
   region.vpcs.set(vpc.vpcId, vpc);
-  const groupId = `sg-${stableHex(`${account.id}/${regionName}/default-sg`)}`;
+  const groupId = `sg-${id("default-sg")}`;
   region.securityGroups.set(groupId, {
     groupId,
     groupName: "default",
     description: "default VPC security group",
     vpcId: vpc.vpcId,
-    ingress: [{ ipProtocol: "-1", referencedGroupId: groupId }],
-    egress: [{ ipProtocol: "-1", cidrIpv4: "0.0.0.0/0" }],
+    ingress: [{ ipProtocol: "-1", referencedGroupId: groupId, ruleId: `sgr-${id("default-sg/ingress")}` }],
+    egress: [{ ipProtocol: "-1", cidrIpv4: "0.0.0.0/0", ruleId: `sgr-${id("default-sg/egress")}` }],
     tags: {},
   });
   return vpc;
 }
 
-function regionState(ctx: Ctx): RegionState {
+function accountOf(ctx: Ctx): AccountState {
   const account = ctx.world.accounts.get(ctx.accountId);
   if (!account) throw new AwsError("AuthFailure", "AWS was not able to validate the provided access credentials", 401);
-  ensureDefaultVpc(account, ctx.region);
-  return regionOf(account, ctx.region);
+  return account;
+}
+
+function defaultVpc(ctx: Ctx): Vpc {
+  return ensureDefaultVpc(accountOf(ctx), ctx.region);
+}
+
+function regionState(ctx: Ctx): RegionState {
+  defaultVpc(ctx);
+  return regionOf(accountOf(ctx), ctx.region);
 }
 
 function groupNotFound(idOrName: string): AwsError {
@@ -65,9 +89,9 @@ function groupOf(ctx: Ctx, params: { GroupId?: string; GroupName?: string }): Se
     return group;
   }
   const name = required(params.GroupName, missing("GroupId"));
-  const defaultVpc = [...region.vpcs.values()].find((v) => v.isDefault)!;
-  const group = [...region.securityGroups.values()].find((g) => g.groupName === name && g.vpcId === defaultVpc.vpcId);
-  if (!group) throw new AwsError("InvalidGroup.NotFound", `The security group '${name}' does not exist in default VPC '${defaultVpc.vpcId}'`);
+  const vpcId = defaultVpc(ctx).vpcId;
+  const group = [...region.securityGroups.values()].find((g) => g.groupName === name && g.vpcId === vpcId);
+  if (!group) throw new AwsError("InvalidGroup.NotFound", `The security group '${name}' does not exist in default VPC '${vpcId}'`);
   return group;
 }
 
@@ -98,12 +122,18 @@ function groupShape(ctx: Ctx, g: SecurityGroup) {
   };
 }
 
-/** Puts a new security group in the account-region, with the default allow-all egress rule. */
-function putSecurityGroup(
-  region: RegionState,
-  random: () => number,
-  spec: { groupName: string; description: string; vpcId: string; tags?: Tags },
-): SecurityGroup {
+export interface SecurityGroupSpec {
+  groupName: string;
+  description: string;
+  vpcId: string;
+  tags?: Tags;
+  ingress?: SecurityGroupRule[];
+  /** Absent: EC2's default allow-all IPv4 egress rule. */
+  egress?: SecurityGroupRule[];
+}
+
+/** Puts a new security group in the account-region (CreateSecurityGroup and stack provisioning use it). */
+export function putSecurityGroup(region: RegionState, random: () => number, spec: SecurityGroupSpec): SecurityGroup {
   if ([...region.securityGroups.values()].some((g) => g.groupName === spec.groupName && g.vpcId === spec.vpcId)) {
     throw new AwsError("InvalidGroup.Duplicate", `The security group '${spec.groupName}' already exists for VPC '${spec.vpcId}'`);
   }
@@ -112,8 +142,8 @@ function putSecurityGroup(
     groupName: spec.groupName,
     description: spec.description,
     vpcId: spec.vpcId,
-    ingress: [],
-    egress: [{ ipProtocol: "-1", cidrIpv4: "0.0.0.0/0" }],
+    ingress: identifyRules(spec.ingress ?? [], [], random),
+    egress: spec.egress ? identifyRules(spec.egress, [], random) : [allowAllEgress(random)],
     tags: { ...(spec.tags ?? {}) },
   };
   region.securityGroups.set(group.groupId, group);
@@ -125,7 +155,7 @@ function createSecurityGroup(params: { GroupName?: string; Description?: string;
   const groupName = required(params.GroupName, missing("GroupName"));
   const description = required(params.Description, missing("GroupDescription"));
   if (groupName.startsWith("sg-")) throw new AwsError("InvalidParameterValue", "Group names may not be in the format sg-*.");
-  const vpcId = params.VpcId ?? [...region.vpcs.values()].find((v) => v.isDefault)!.vpcId;
+  const vpcId = params.VpcId ?? defaultVpc(ctx).vpcId;
   if (!region.vpcs.has(vpcId)) throw new AwsError("InvalidVpcID.NotFound", `The vpc ID '${vpcId}' does not exist`);
   const group = putSecurityGroup(region, ctx.sandbox.random, { groupName, description, vpcId, tags: tagsFor(params.TagSpecifications, "security-group") });
   return { GroupId: group.groupId, Tags: toTagList(group.tags), SecurityGroupArn: sgArn(ctx, group.groupId) };
@@ -167,11 +197,32 @@ function describeSecurityGroupRules(params: { SecurityGroupRuleIds?: string[]; F
     ...g.ingress.map((r) => ({ group: g, shape: ruleShape(g, ctx.accountId, false, r) })),
     ...g.egress.map((r) => ({ group: g, shape: ruleShape(g, ctx.accountId, true, r) })),
   ]);
+  for (const id of ids) if (!rules.some(({ shape }) => shape.SecurityGroupRuleId === id)) throw ruleNotFound(id);
   const matching = rules
     .filter(({ group, shape }) => (ids.length === 0 || ids.includes(shape.SecurityGroupRuleId)) && matchesFilters(params.Filters, { "group-id": group.groupId, "security-group-rule-id": shape.SecurityGroupRuleId }, {}))
     .map(({ shape }) => shape);
   const page = paginate(matching, params.NextToken, optionalNumber(params.MaxResults) ?? 1000, () => new AwsError("InvalidParameterValue", "Invalid NextToken"));
   return { SecurityGroupRules: page.items, NextToken: page.next };
+}
+
+function ruleNotFound(id: string): AwsError {
+  return new AwsError("InvalidSecurityGroupRuleId.NotFound", `The security group rule ID '${id}' does not exist`);
+}
+
+/** The rules of one direction of a group. */
+function rulesOf(group: SecurityGroup, egress: boolean): SecurityGroupRule[] {
+  return egress ? group.egress : group.ingress;
+}
+
+function setRules(group: SecurityGroup, egress: boolean, rules: SecurityGroupRule[]): void {
+  if (egress) group.egress = rules;
+  else group.ingress = rules;
+}
+
+function ruleById(group: SecurityGroup, egress: boolean, id: string): SecurityGroupRule {
+  const rule = rulesOf(group, egress).find((r) => ruleIdOf(group, egress, r) === id);
+  if (!rule) throw ruleNotFound(id);
+  return rule;
 }
 
 interface RuleChange {
@@ -185,49 +236,98 @@ interface RuleChange {
   CidrIp?: string;
 }
 
-function requestedRules(params: RuleChange) {
+/** The rules named by IpPermissions or the legacy single-rule parameters; none when neither is given. */
+function permissionRules(params: RuleChange): SecurityGroupRule[] {
   const permissions = list(params.IpPermissions);
   if (permissions.length === 0 && params.CidrIp) {
     permissions.push({ IpProtocol: params.IpProtocol, FromPort: params.FromPort, ToPort: params.ToPort, IpRanges: [{ CidrIp: params.CidrIp }] });
   }
-  if (permissions.length === 0) throw missing("IpPermissions")();
   return rulesFromPermissions(permissions);
 }
 
 function authorize(egress: boolean) {
   return (params: RuleChange, ctx: Ctx) => {
     const group = groupOf(ctx, params);
-    const existing = egress ? group.egress : group.ingress;
-    const rules = requestedRules(params);
+    const existing = rulesOf(group, egress);
+    const rules = permissionRules(params);
+    if (rules.length === 0) throw missing("IpPermissions")();
     for (const [i, rule] of rules.entries()) {
       if (existing.some((r) => sameRule(r, rule)) || rules.slice(0, i).some((r) => sameRule(r, rule))) {
         throw new AwsError("InvalidPermission.Duplicate", `the specified rule "${describeRule(rule)}" already exists`);
       }
     }
-    existing.push(...rules);
-    return { Return: true, SecurityGroupRules: rules.map((r) => ruleShape(group, ctx.accountId, egress, r)) };
+    const added = identifyRules(rules, [], ctx.sandbox.random);
+    existing.push(...added);
+    return { Return: true, SecurityGroupRules: added.map((r) => ruleShape(group, ctx.accountId, egress, r)) };
   };
 }
 
+/** Revokes rules named by SecurityGroupRuleIds, by IpPermissions, or both. */
 function revoke(egress: boolean) {
-  return (params: RuleChange, ctx: Ctx) => {
+  return (params: RuleChange & { SecurityGroupRuleIds?: string[] }, ctx: Ctx) => {
     const group = groupOf(ctx, params);
-    const rules = requestedRules(params);
-    const current = egress ? group.egress : group.ingress;
-    const unknown = rules.filter((rule) => !current.some((r) => sameRule(r, rule)));
+    const current = rulesOf(group, egress);
+    const byId = list(params.SecurityGroupRuleIds).map((id) => ruleById(group, egress, id));
+    const requested = permissionRules(params);
+    if (byId.length === 0 && requested.length === 0) throw missing("IpPermissions")();
+    const unknown = requested.filter((rule) => !current.some((r) => sameRule(r, rule)));
     // Default VPC: unknown rules are reported back; any other VPC: the whole call fails.
     const inDefaultVpc = regionState(ctx).vpcs.get(group.vpcId)?.isDefault === true;
     if (unknown.length > 0 && !inDefaultVpc) {
       throw new AwsError("InvalidPermission.NotFound", "The specified rule does not exist in this security group.");
     }
-    const kept = current.filter((r) => !rules.some((rule) => sameRule(r, rule)));
-    if (egress) group.egress = kept;
-    else group.ingress = kept;
+    const revoked = current.filter((r) => byId.includes(r) || requested.some((rule) => sameRule(r, rule)));
+    setRules(group, egress, current.filter((r) => !revoked.includes(r)));
     return {
       Return: true,
       UnknownIpPermissions: unknown.length > 0 ? permissionsFromRules(unknown, ctx.accountId) : undefined,
+      RevokedSecurityGroupRules: revoked.map((r) => ruleShape(group, ctx.accountId, egress, r)),
     };
   };
+}
+
+interface RuleDescriptionChange extends RuleChange {
+  SecurityGroupRuleDescriptions?: { SecurityGroupRuleId?: string; Description?: string }[];
+}
+
+function describeAs(rule: SecurityGroupRule, description: string | undefined): void {
+  // No description removes the one the rule had.
+  if (description === undefined || description === "") delete rule.description;
+  else rule.description = description;
+}
+
+/** Sets rule descriptions, naming rules by id or by their permissions (whose descriptions are the new ones). */
+function updateDescriptions(egress: boolean) {
+  return (params: RuleDescriptionChange, ctx: Ctx) => {
+    const group = groupOf(ctx, params);
+    const byId = list(params.SecurityGroupRuleDescriptions).map((d) => ({ rule: ruleById(group, egress, required(d.SecurityGroupRuleId, missing("SecurityGroupRuleId"))), description: d.Description }));
+    const byPermission = permissionRules(params).map((wanted) => {
+      const rule = rulesOf(group, egress).find((r) => sameRule(r, wanted));
+      if (!rule) throw new AwsError("InvalidPermission.NotFound", `The specified rule "${describeRule(wanted)}" does not exist in this security group.`);
+      return { rule, description: wanted.description };
+    });
+    if (byId.length === 0 && byPermission.length === 0) throw missing("IpPermissions")();
+    for (const { rule, description } of [...byId, ...byPermission]) describeAs(rule, description);
+    return { Return: true };
+  };
+}
+
+/** Replaces rules in place: each keeps its id and direction. */
+function modifySecurityGroupRules(params: { GroupId?: string; SecurityGroupRules?: { SecurityGroupRuleId?: string; SecurityGroupRule?: SecurityGroupRuleRequest }[] }, ctx: Ctx) {
+  const group = groupOf(ctx, { GroupId: required(params.GroupId, missing("GroupId")) });
+  const changes = required(params.SecurityGroupRules, missing("SecurityGroupRule"));
+  for (const change of changes) {
+    const id = required(change.SecurityGroupRuleId, missing("SecurityGroupRuleId"));
+    const egress = group.egress.some((r) => ruleIdOf(group, true, r) === id);
+    const rules = rulesOf(group, egress);
+    const old = ruleById(group, egress, id);
+    const replacement = { ...ruleFromRequest(change.SecurityGroupRule ?? {}), ruleId: id };
+    if (rules.some((r) => r !== old && sameRule(r, replacement))) {
+      throw new AwsError("InvalidPermission.Duplicate", `the specified rule "${describeRule(replacement)}" already exists`);
+    }
+    rules[rules.indexOf(old)] = replacement;
+  }
+  return { Return: true };
 }
 
 type Taggable = { tags: Tags; type: string };
@@ -327,7 +427,7 @@ function createVpc(params: { CidrBlock?: string; TagSpecifications?: TagSpecific
 }
 
 function instanceShape(ctx: Ctx, i: Instance, state: "pending" | "running") {
-  const vpc = [...regionState(ctx).vpcs.values()].find((v) => v.isDefault)!;
+  const vpc = defaultVpc(ctx);
   return {
     InstanceId: i.instanceId,
     ImageId: i.imageId,
@@ -387,6 +487,9 @@ export const ec2Service: ServiceDefinition = {
     AuthorizeSecurityGroupEgress: authorize(true),
     RevokeSecurityGroupIngress: revoke(false),
     RevokeSecurityGroupEgress: revoke(true),
+    UpdateSecurityGroupRuleDescriptionsIngress: updateDescriptions(false),
+    UpdateSecurityGroupRuleDescriptionsEgress: updateDescriptions(true),
+    ModifySecurityGroupRules: modifySecurityGroupRules,
     CreateTags: createTags,
     DeleteTags: deleteTags,
     DescribeTags: describeTags,

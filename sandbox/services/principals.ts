@@ -36,7 +36,7 @@ export function mintRoleSession(
   accountId: string,
   role: IamRole,
   sessionName: string,
-  expiresAt?: number,
+  times: { issuedAt: number; expiresAt?: number },
 ): Principal {
   const principal: Principal = {
     accessKeyId: accessKeyId(random, "ASIA"),
@@ -45,7 +45,7 @@ export function mintRoleSession(
     accountId,
     arn: assumedRoleArn(accountId, role.roleName, sessionName),
     roleArn: role.arn,
-    expiresAt,
+    ...times,
   };
   world.credentials.set(principal.accessKeyId, principal);
   return principal;

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { Bucket, BucketEncryptionRule, World } from "../state.js";
+import type { Bucket, BucketEncryptionRule, S3Object, World } from "../state.js";
 import { AwsError, type CallContext, type ServiceDefinition } from "../protocol/types.js";
 import { optionalNumber } from "./params.js";
 import { paginate } from "./paging.js";
@@ -187,22 +187,49 @@ interface ObjectInput extends BucketInput {
   Key?: string;
 }
 
-function objectOf(ctx: CallContext, params: ObjectInput) {
+function noSuchKey(): AwsError {
+  return new AwsError("NoSuchKey", "The specified key does not exist.", 404);
+}
+
+function objectOf(ctx: CallContext, params: ObjectInput): S3Object {
   const object = bucketOf(ctx, params.Bucket).objects.get(params.Key ?? "");
-  if (!object) throw new AwsError("NoSuchKey", "The specified key does not exist.", 404);
+  if (!object) throw noSuchKey();
   return object;
 }
 
-function putObject(params: ObjectInput & { Body?: Uint8Array | string; ContentType?: string }, ctx: CallContext) {
+/** ETags compare without their quotes (clients send them either way); "*" matches any object. */
+function etagMatches(condition: string, etag: string): boolean {
+  const bare = (e: string) => e.trim().replace(/^W\//, "").replace(/^"|"$/g, "");
+  return condition.trim() === "*" || bare(condition) === bare(etag);
+}
+
+function preconditionFailed(): AwsError {
+  return new AwsError("PreconditionFailed", "At least one of the pre-conditions you specified did not hold", 412);
+}
+
+/**
+ * Conditional writes: `If-None-Match: *` only creates (412 when the key exists); `If-Match` only
+ * replaces the object with that ETag (412 when it differs, 404 NoSuchKey when there is none).
+ */
+function checkWriteConditions(existing: S3Object | undefined, params: { IfMatch?: string; IfNoneMatch?: string }): void {
+  if (params.IfNoneMatch !== undefined && existing && etagMatches(params.IfNoneMatch, existing.etag)) throw preconditionFailed();
+  if (params.IfMatch !== undefined) {
+    if (!existing) throw noSuchKey();
+    if (!etagMatches(params.IfMatch, existing.etag)) throw preconditionFailed();
+  }
+}
+
+function putObject(params: ObjectInput & { Body?: Uint8Array | string; ContentType?: string; IfMatch?: string; IfNoneMatch?: string }, ctx: CallContext) {
   const bucket = bucketOf(ctx, params.Bucket);
   if (!params.Key) throw new AwsError("InvalidArgument", "A key must be specified");
+  checkWriteConditions(bucket.objects.get(params.Key), params);
   const body = Buffer.from(params.Body ?? "");
   const etag = `"${createHash("md5").update(body).digest("hex")}"`;
   bucket.objects.set(params.Key, { body, contentType: params.ContentType, lastModified: new Date(ctx.sandbox.now()).toISOString(), etag });
   return { ETag: etag };
 }
 
-function objectHeaders(object: { body: Buffer; contentType?: string; lastModified: string; etag: string }) {
+function objectHeaders(object: S3Object) {
   return {
     ContentType: object.contentType ?? "binary/octet-stream",
     ContentLength: object.body.length,

@@ -53,8 +53,9 @@ function assumeRole(params: AssumeRoleInput, ctx: CallContext) {
   }
   if (duration > role.maxSessionDuration) throw validation("The requested DurationSeconds exceeds the MaxSessionDuration set for this role.");
 
-  const expiresAt = ctx.sandbox.now() + duration * 1000;
-  const session = mintRoleSession(ctx.world, ctx.sandbox.random, accountId!, role, sessionName, expiresAt);
+  const issuedAt = ctx.sandbox.now();
+  const expiresAt = issuedAt + duration * 1000;
+  const session = mintRoleSession(ctx.world, ctx.sandbox.random, accountId!, role, sessionName, { issuedAt, expiresAt });
   return {
     Credentials: {
       AccessKeyId: session.accessKeyId,

@@ -139,13 +139,20 @@ describe("HubStack scanner Lambda", () => {
     expect(assume[0]!.resources).toEqual(["arn:aws:iam::*:role/driftguard-spoke"]);
   });
 
+  it("may list the organization's accounts (the scanner skips members that are not ACTIVE)", () => {
+    expect(statementWith(permissions, "organizations:ListAccounts")).toEqual([
+      { sid: "ListOrganizationAccounts", actions: ["organizations:ListAccounts"], resources: ["*"] },
+    ]);
+  });
+
   it("may write and read reports, publish to the topic and use its key, nothing wider", () => {
     expect(statementWith(permissions, "s3:PutObject")[0]!.resources).toEqual([`${bucketArn}/*`]);
     expect(statementWith(permissions, "s3:GetObject")[0]!.resources).toEqual([`${bucketArn}/*`]);
     expect(statementWith(permissions, "s3:ListBucket")[0]!.resources).toEqual([bucketArn]);
     expect(statementWith(permissions, "sns:Publish")[0]!.resources).toEqual([synth.ref("aws_sns_topic", synth.only("aws_sns_topic"), "arn")]);
     expect(statementWith(permissions, "kms:GenerateDataKey*")[0]!.resources).toEqual([synth.ref("aws_kms_key", synth.only("aws_kms_key"), "arn")]);
-    for (const s of permissions) expect(s.resources, s.sid).not.toContain("*");
+    const wildcard = permissions.filter((s) => s.resources?.includes("*")).map((s) => s.sid);
+    expect(wildcard).toEqual(["ListOrganizationAccounts"]);
   });
 });
 
@@ -230,6 +237,16 @@ describe("HubStack deployment settings", () => {
     expect(custom.json.provider!.aws).toEqual([
       expect.objectContaining({ assume_role: [expect.objectContaining({ role_arn: "arn:aws:iam::111111111111:role/HubDeployer" })] }),
     ]);
+  });
+
+  it("warns at synth that fan-out execution is not deployed yet", () => {
+    const { stack } = synthHub(
+      exampleConfig((raw) => {
+        raw.hub.execution = "fanout";
+      }),
+    );
+    expect(stack.node.metadata).toEqual([expect.objectContaining({ type: "@cdktf/warn", data: expect.stringContaining("hub.execution is fanout") })]);
+    expect(synthHub(exampleConfig()).stack.node.metadata).toEqual([]);
   });
 
   it("creates no event bus when change events are disabled", () => {

@@ -1,6 +1,9 @@
+import { Testing } from "cdktf";
 import { describe, expect, it } from "vitest";
 import { resolveAccount } from "../../functions/config/resolve.js";
 import { spokeRoleActions } from "../../functions/permissions.js";
+import { driftguardNames } from "../../modules/names.js";
+import { SpokeRole } from "../../modules/spoke-role.js";
 import { exampleConfig, synthSpoke, type Synth } from "./synth.js";
 
 const HUB_BUS = "arn:aws:events:us-east-1:111111111111:event-bus/driftguard-hub";
@@ -51,6 +54,17 @@ describe("SpokeStack role", () => {
     expect(expected.length).toBeGreaterThan(0);
     for (const action of expected) expect(granted, action).toContain(action);
     expect(new Set(granted)).toEqual(new Set(expected));
+  });
+});
+
+describe("SpokeRole", () => {
+  it("refuses at synth time an action list over IAM's inline policy size limit", () => {
+    const actions = Array.from({ length: 400 }, (_, i) => `cloudformation:SomeVeryLongActionNameNumber${i}`);
+    expect(() =>
+      Testing.synthScope((scope) => {
+        new SpokeRole(scope, "role", { names: driftguardNames(config), organizationId: "o-example0001", actions });
+      }),
+    ).toThrow(/over IAM's 10240/);
   });
 });
 

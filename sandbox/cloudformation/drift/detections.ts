@@ -2,7 +2,7 @@ import type { CfnDriftDetection, CfnStack } from "../../state.js";
 import type { CfnEnv } from "../env.js";
 import { isoNow } from "../env.js";
 import { validationError } from "../errors.js";
-import { uuid } from "../ids.js";
+import { uuid } from "../../services/ids.js";
 import { checkResourceDrift, liveResources } from "./resource-drift.js";
 
 /** Stack statuses CloudFormation runs drift detection on. */

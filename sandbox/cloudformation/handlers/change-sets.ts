@@ -3,7 +3,7 @@ import type { CfnChangeSet, CfnStack } from "../../state.js";
 import { executeRevertDrift, planRevertDrift } from "../change-sets/revert-drift.js";
 import { envOf, isoNow, type CfnEnv } from "../env.js";
 import { changeSetNotFound, validationError } from "../errors.js";
-import { changeSetArn } from "../ids.js";
+import { changeSetArn } from "../../services/ids.js";
 import { paginate } from "../pagination.js";
 import { allStacks, findStack } from "../stacks.js";
 import { requireCapabilities } from "../template/capabilities.js";
@@ -96,7 +96,7 @@ export const changeSetHandlers: Record<string, ActionHandler> = {
     }
     const changes = deploymentMode === "REVERT_DRIFT" ? planRevertDrift(env, stack) : [];
     const changeSet: CfnChangeSet = {
-      id: changeSetArn(env.region, env.account.id, name, env.sandbox.random),
+      id: changeSetArn(env.sandbox.random, env.region, env.account.id, name),
       name,
       stackId: stack.stackId,
       ...(deploymentMode ? { deploymentMode: "REVERT_DRIFT" as const } : {}),

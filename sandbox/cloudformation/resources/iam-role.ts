@@ -1,6 +1,6 @@
 import type { IamRole } from "../../state.js";
 import { isoNow } from "../env.js";
-import { generatedName, iamUniqueId } from "../ids.js";
+import { generatedName, iamUniqueId } from "../../services/ids.js";
 import {
   jsonDocument,
   objectList,
@@ -42,12 +42,12 @@ export const iamRoleProvider: ResourceProvider = {
     const { account, sandbox } = ctx.env;
     const assumeRolePolicy = required(properties, "AssumeRolePolicyDocument", ctx.logicalId);
     const roleName =
-      optionalString(properties.RoleName) ?? generatedName(ctx.stack.stackName, ctx.logicalId, sandbox.random, { maxLength: 64 });
+      optionalString(properties.RoleName) ?? generatedName(sandbox.random, ctx.stack.stackName, ctx.logicalId, { maxLength: 64 });
     if (account.roles.has(roleName)) throw new Error(`Role with name ${roleName} already exists.`);
     const path = optionalString(properties.Path) ?? "/";
     const role: IamRole = {
       roleName,
-      roleId: iamUniqueId("AROA", sandbox.random),
+      roleId: iamUniqueId(sandbox.random, "AROA"),
       arn: `arn:aws:iam::${account.id}:role${path}${roleName}`,
       path,
       assumeRolePolicyDocument: jsonDocument(assumeRolePolicy),

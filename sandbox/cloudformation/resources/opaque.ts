@@ -1,4 +1,4 @@
-import { generatedName } from "../ids.js";
+import { generatedName } from "../../services/ids.js";
 import type { ResourceProvider } from "./types.js";
 
 /**
@@ -8,7 +8,7 @@ import type { ResourceProvider } from "./types.js";
 export const opaqueProvider: ResourceProvider = {
   create(_properties, ctx) {
     const { account, region, sandbox } = ctx.env;
-    const physicalId = generatedName(ctx.stack.stackName, ctx.logicalId, sandbox.random, { maxLength: 128 });
+    const physicalId = generatedName(sandbox.random, ctx.stack.stackName, ctx.logicalId, { maxLength: 128 });
     // AWS::SNS::Topic → sns
     const service = (ctx.resourceType.split("::")[1] ?? "unknown").toLowerCase();
     return { physicalId, attributes: { Arn: `arn:aws:${service}:${region}:${account.id}:${physicalId}` } };

@@ -1,6 +1,6 @@
 import type { Bucket, BucketEncryptionRule, PublicAccessBlock } from "../../state.js";
 import { isoNow } from "../env.js";
-import { generatedName } from "../ids.js";
+import { generatedName } from "../../services/ids.js";
 import { isPlainObject } from "../template/intrinsics.js";
 import {
   bool,
@@ -92,7 +92,7 @@ export const s3BucketProvider: ResourceProvider = {
     const { world, account, region, sandbox } = ctx.env;
     const name =
       optionalString(properties.BucketName) ??
-      generatedName(ctx.stack.stackName, ctx.logicalId, sandbox.random, { maxLength: 63, lowercase: true });
+      generatedName(sandbox.random, ctx.stack.stackName, ctx.logicalId, { maxLength: 63, lowercase: true });
     if (world.buckets.has(name)) throw new Error(`${name} already exists`);
     const versioning = versioningFromTemplate(properties.VersioningConfiguration);
     world.buckets.set(name, {

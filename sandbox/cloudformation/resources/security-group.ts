@@ -1,5 +1,7 @@
 import { regionOf, type SecurityGroup, type SecurityGroupRule } from "../../state.js";
-import { generatedName, hex } from "../ids.js";
+import { ensureDefaultVpc, putSecurityGroup } from "../../services/ec2.js";
+import { identifyRules, trafficOf } from "../../services/ec2-permissions.js";
+import { generatedName } from "../../services/ids.js";
 import {
   cloudFormationTags,
   objectList,
@@ -19,40 +21,26 @@ const PEER_FIELDS: Record<Direction, { prefixList: string; group: string }> = {
   egress: { prefixList: "DestinationPrefixListId", group: "DestinationSecurityGroupId" },
 };
 
-const PROTOCOL_NAMES: Record<string, string> = { "6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6" };
-
-/** EC2 reports protocol numbers it knows by name, and -1 ("all") without ports. */
-function canonicalProtocol(value: unknown): string {
-  const text = String(value ?? "-1").toLowerCase();
-  return PROTOCOL_NAMES[text] ?? text;
-}
-
-function port(value: unknown): number | undefined {
-  return value === undefined || value === null || value === "" ? undefined : Number(value);
-}
-
+/** A template rule as EC2 stores it: the same protocol and port normalisation as the API's. */
 function ruleFromTemplate(value: Record<string, unknown>, direction: Direction): SecurityGroupRule {
-  const ipProtocol = canonicalProtocol(value.IpProtocol);
   const peers = PEER_FIELDS[direction];
   const fields: Partial<SecurityGroupRule> = {
-    fromPort: ipProtocol === "-1" ? undefined : port(value.FromPort),
-    toPort: ipProtocol === "-1" ? undefined : port(value.ToPort),
+    ...trafficOf(String(value.IpProtocol ?? "-1"), value.FromPort, value.ToPort),
     cidrIpv4: optionalString(value.CidrIp),
     cidrIpv6: optionalString(value.CidrIpv6),
     prefixListId: optionalString(value[peers.prefixList]),
     referencedGroupId: optionalString(value[peers.group]),
     description: optionalString(value.Description),
   };
-  const defined = Object.entries(fields).filter(([, field]) => field !== undefined);
-  return { ipProtocol, ...Object.fromEntries(defined) };
+  return Object.fromEntries(Object.entries(fields).filter(([, field]) => field !== undefined)) as unknown as SecurityGroupRule;
 }
 
 function ruleToTemplate(rule: SecurityGroupRule, direction: Direction): Record<string, unknown> {
   const peers = PEER_FIELDS[direction];
   const entries: [string, unknown][] = [
-    ["IpProtocol", canonicalProtocol(rule.ipProtocol)],
-    ["FromPort", rule.ipProtocol === "-1" ? undefined : rule.fromPort],
-    ["ToPort", rule.ipProtocol === "-1" ? undefined : rule.toPort],
+    ["IpProtocol", rule.ipProtocol],
+    ["FromPort", rule.fromPort],
+    ["ToPort", rule.toPort],
     ["CidrIp", rule.cidrIpv4],
     ["CidrIpv6", rule.cidrIpv6],
     [peers.prefixList, rule.prefixListId],
@@ -62,9 +50,6 @@ function ruleToTemplate(rule: SecurityGroupRule, direction: Direction): Record<s
   return Object.fromEntries(entries.filter(([, value]) => value !== undefined));
 }
 
-/** What EC2 gives every new VPC security group when the template declares no egress rules. */
-const DEFAULT_EGRESS: SecurityGroupRule = { ipProtocol: "-1", cidrIpv4: "0.0.0.0/0" };
-
 function rulesFromTemplate(value: unknown, direction: Direction): SecurityGroupRule[] {
   return objectList(value).map((rule) => ruleFromTemplate(rule, direction));
 }
@@ -73,16 +58,12 @@ function groups(ctx: ResourceContext): Map<string, SecurityGroup> {
   return regionOf(ctx.env.account, ctx.env.region).securityGroups;
 }
 
+/** The template's VPC, or the region's default VPC as EC2 picks when none is named. */
 function vpcFor(properties: Record<string, unknown>, ctx: ResourceContext): string {
-  const vpcs = regionOf(ctx.env.account, ctx.env.region).vpcs;
   const requested = optionalString(properties.VpcId);
-  if (requested !== undefined) {
-    if (!vpcs.has(requested)) throw new Error(`The vpc ID '${requested}' does not exist`);
-    return requested;
-  }
-  const fallback = [...vpcs.values()].find((vpc) => vpc.isDefault);
-  if (!fallback) throw new Error("No default VPC for this user");
-  return fallback.vpcId;
+  if (requested === undefined) return ensureDefaultVpc(ctx.env.account, ctx.env.region).vpcId;
+  if (!regionOf(ctx.env.account, ctx.env.region).vpcs.has(requested)) throw new Error(`The vpc ID '${requested}' does not exist`);
+  return requested;
 }
 
 /** AWS::EC2::SecurityGroup (VPC groups). The physical id is the group id. */
@@ -92,25 +73,15 @@ export const securityGroupProvider: ResourceProvider = {
     const description = String(required(properties, "GroupDescription", ctx.logicalId));
     const vpcId = vpcFor(properties, ctx);
     const groupName =
-      optionalString(properties.GroupName) ?? generatedName(ctx.stack.stackName, ctx.logicalId, sandbox.random, { maxLength: 255 });
-    for (const existing of groups(ctx).values()) {
-      if (existing.vpcId === vpcId && existing.groupName === groupName) {
-        throw new Error(`The security group '${groupName}' already exists for VPC '${vpcId}'`);
-      }
-    }
-    const group: SecurityGroup = {
-      groupId: `sg-${hex(sandbox.random, 17)}`,
+      optionalString(properties.GroupName) ?? generatedName(sandbox.random, ctx.stack.stackName, ctx.logicalId, { maxLength: 255 });
+    const group = putSecurityGroup(regionOf(ctx.env.account, ctx.env.region), sandbox.random, {
       groupName,
       description,
       vpcId,
       ingress: rulesFromTemplate(properties.SecurityGroupIngress, "ingress"),
-      egress:
-        properties.SecurityGroupEgress === undefined
-          ? [{ ...DEFAULT_EGRESS }]
-          : rulesFromTemplate(properties.SecurityGroupEgress, "egress"),
+      egress: properties.SecurityGroupEgress === undefined ? undefined : rulesFromTemplate(properties.SecurityGroupEgress, "egress"),
       tags: { ...cloudFormationTags(ctx.stack, ctx.logicalId), ...ctx.stack.tags, ...templateTags(properties.Tags) },
-    };
-    groups(ctx).set(group.groupId, group);
+    });
     return { physicalId: group.groupId, attributes: { GroupId: group.groupId, VpcId: vpcId } };
   },
 
@@ -152,8 +123,10 @@ export const securityGroupProvider: ResourceProvider = {
     update(groupId, expected, ctx) {
       const group = groups(ctx).get(groupId);
       if (!group) throw new Error(`The security group '${groupId}' does not exist`);
-      if (expected.SecurityGroupIngress !== undefined) group.ingress = rulesFromTemplate(expected.SecurityGroupIngress, "ingress");
-      if (expected.SecurityGroupEgress !== undefined) group.egress = rulesFromTemplate(expected.SecurityGroupEgress, "egress");
+      // Rules that stay keep their ids, as when CloudFormation revokes and authorizes only the difference.
+      const { random } = ctx.env.sandbox;
+      if (expected.SecurityGroupIngress !== undefined) group.ingress = identifyRules(rulesFromTemplate(expected.SecurityGroupIngress, "ingress"), group.ingress, random);
+      if (expected.SecurityGroupEgress !== undefined) group.egress = identifyRules(rulesFromTemplate(expected.SecurityGroupEgress, "egress"), group.egress, random);
       if (expected.Tags !== undefined) restoreTags(group.tags, expected.Tags);
     },
   },

@@ -30,6 +30,12 @@ describe("admitChange", () => {
     expect(admitChange(change("AuthorizeSecurityGroupIngress"), cfg, "report")).toMatchObject({ account: { mode: "report", modeRules: [] } });
   });
 
+  it("applies DRIFTGUARD_MODE=remediate as the scan does, keeping the rules that hold stacks back", () => {
+    const held = [{ stacks: "legacy-*", mode: "report" as const }];
+    const cfg = testConfig({ defaults: { regions: ["eu-west-1"], mode: "report", modeRules: held } });
+    expect(admitChange(change("AuthorizeSecurityGroupIngress"), cfg, "remediate")).toMatchObject({ account: { mode: "remediate", modeRules: held } });
+  });
+
   const ownRole = "arn:aws:sts::111122223333:assumed-role/driftguard-spoke/driftguard-run-42";
   const rejections: [string, string, ReturnType<typeof testConfig>, (e: { detail: Record<string, any>; account: string }) => void][] = [ // eslint-disable-line @typescript-eslint/no-explicit-any
     ["own-role", "AuthorizeSecurityGroupIngress", config, (e) => (e.detail.userIdentity.arn = ownRole)],

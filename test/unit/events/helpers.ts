@@ -2,9 +2,12 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Metrics } from "@aws-lambda-powertools/metrics";
 import { vi } from "vitest";
-import { createSpokeClients, type SpokeClients } from "../../../functions/aws/clients.js";
+import type { SpokeClients } from "../../../functions/aws/clients.js";
 import { configSchema, type Config, type ConfigInput } from "../../../functions/config/schema.js";
 import type { Logger } from "../../../functions/runtime/logger.js";
+import { testSpokeClients } from "../aws-fakes.js";
+
+export { awsError } from "../aws-fakes.js";
 
 export const SPOKE = "111122223333";
 const FIXTURES = join(import.meta.dirname, "../../fixtures/cloudtrail");
@@ -32,7 +35,7 @@ export function testConfig(overrides: Partial<ConfigInput> = {}): Config {
 }
 
 export function clientsIn(region: string): SpokeClients {
-  return createSpokeClients(SPOKE, region, async () => ({ accessKeyId: "AKIDTEST", secretAccessKey: "secret" }));
+  return testSpokeClients(SPOKE, region);
 }
 
 export function fakeLogger() {
@@ -60,9 +63,4 @@ export function fakeMetrics() {
     },
   };
   return { metrics: metrics as unknown as Metrics, emitted };
-}
-
-/** An SDK-style service error: the code travels in `name`. */
-export function awsError(name: string, message = name): Error {
-  return Object.assign(new Error(message), { name });
 }

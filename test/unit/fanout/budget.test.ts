@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { resolveAccounts } from "../../../functions/config/resolve.js";
 import type { ResourceDrift } from "../../../functions/core/types.js";
 import { leasedGuards, repairsWanted, s3RunBudget, type RunBudget } from "../../../functions/fanout/budget.js";
-import type { StackRemediationInput } from "../../../functions/remediation/engine.js";
+import type { StackRemediationInput, StackRemediationResult } from "../../../functions/remediation/engine.js";
 import { memoryFlappingStore } from "../../../functions/remediation/flapping-store.js";
 import { createGuards, type GuardLimits } from "../../../functions/remediation/guards.js";
 import { silentLogger, testConfig } from "../scanner/fixtures.js";
@@ -91,26 +91,50 @@ async function guardsOver(budget: RunBudget, limits: Partial<GuardLimits> = {}) 
   return leasedGuards(inner, budget, all, silentLogger());
 }
 
+/** An engine that tries to reserve one repair per drift and says how each attempt went. */
+function reservingEngine(results: string[]) {
+  return async (input: StackRemediationInput): Promise<StackRemediationResult> => {
+    await new Promise((resolve) => setImmediate(resolve));
+    for (const d of input.drifts) {
+      const r = input.guards.reserve(input.account.id);
+      results.push(`${input.stack.stackName}/${d.logicalResourceId}: ${r.ok ? "ok" : r.reason}`);
+    }
+    return { exemption: { kind: "none" }, resources: [] };
+  };
+}
+
 describe("leasedGuards", () => {
   const twoRepairs = stackInput([drift("Web", "AWS::EC2::SecurityGroup"), drift("Logs", "AWS::S3::Bucket")]);
+  const oneRepair = (stackName: string) => ({ ...stackInput([drift("Web", "AWS::EC2::SecurityGroup")]), stack: { stackName, stackId: stackName, tags: {} } });
 
-  it("leases what a stack may need before the engine runs, and reserves from the lease", async () => {
+  it("leases what a stack may need before the engine runs, and the engine reserves from that lease", async () => {
     const budget = pool(50);
     const lease = await guardsOver(budget);
-    await lease.prepare(twoRepairs);
+    const results: string[] = [];
+    await lease.remediateStack(reservingEngine(results))(twoRepairs);
     expect(budget.asked).toEqual([2]);
-    expect(lease.guards.reserve(account.id)).toEqual({ ok: true });
-    expect(lease.guards.reserve(account.id)).toEqual({ ok: true });
-    expect(lease.guards.reserve(account.id)).toMatchObject({ ok: false, reason: expect.stringMatching(/^blast radius: one more repair would exceed the limit of 50 per run/) });
+    expect(results).toEqual(["web-tier/Web: ok", "web-tier/Logs: ok"]);
   });
 
-  it("asks only for what its unused lease does not cover, and gives the rest back at the end", async () => {
+  it("gives each of several stacks in flight its own lease", async () => {
     const budget = pool(50);
     const lease = await guardsOver(budget);
-    await lease.prepare(twoRepairs);
-    lease.guards.reserve(account.id);
-    await lease.prepare(stackInput([drift("Other", "AWS::EC2::SecurityGroup")]));
+    const results: string[] = [];
+    const remediate = lease.remediateStack(reservingEngine(results));
+    await Promise.all([remediate(oneRepair("a")), remediate(oneRepair("b")), remediate(oneRepair("c"))]);
+    expect(results.sort()).toEqual(["a/Web: ok", "b/Web: ok", "c/Web: ok"]);
+    expect(budget.asked).toEqual([1, 1, 1]);
+  });
+
+  it("serves later stacks from what earlier ones did not use, and gives the rest back at the end", async () => {
+    const budget = pool(50);
+    const lease = await guardsOver(budget);
+    const results: string[] = [];
+    // The engine repairs nothing here (say, the resources were exempt): the lease stays unused.
+    await lease.remediateStack(async () => ({ exemption: { kind: "none" }, resources: [] }))(twoRepairs);
+    await lease.remediateStack(reservingEngine(results))(oneRepair("later"));
     expect(budget.asked).toEqual([2]);
+    expect(results).toEqual(["later/Web: ok"]);
     await lease.release();
     expect(budget.returned).toEqual([1]);
     await lease.release();
@@ -118,20 +142,23 @@ describe("leasedGuards", () => {
   });
 
   it("skips repairs once the run's budget is spent by other workers", async () => {
-    const budget = pool(1);
-    const lease = await guardsOver(budget);
-    await lease.prepare(twoRepairs);
-    expect(lease.guards.reserve(account.id)).toEqual({ ok: true });
-    expect(lease.guards.reserve(account.id)).toMatchObject({ ok: false, reason: expect.stringContaining("the run's workers have leased all of it") });
+    const lease = await guardsOver(pool(1));
+    const results: string[] = [];
+    await lease.remediateStack(reservingEngine(results))(twoRepairs);
+    expect(results).toEqual([
+      "web-tier/Web: ok",
+      "web-tier/Logs: blast radius: one more repair would exceed the limit of 50 per run (the run's workers have leased all of it)",
+    ]);
   });
 
   it("keeps the per-account limit and its own reason", async () => {
     const budget = pool(50);
     const lease = await guardsOver(budget, { maxPerAccount: 1 });
-    await lease.prepare(twoRepairs);
+    const results: string[] = [];
+    await lease.remediateStack(reservingEngine(results))(twoRepairs);
     expect(budget.asked).toEqual([1]);
-    expect(lease.guards.reserve(account.id)).toEqual({ ok: true });
-    expect(lease.guards.reserve(account.id)).toMatchObject({ ok: false, reason: expect.stringContaining("limit of 1 per account in 222222222222") });
+    expect(results[0]).toBe("web-tier/Web: ok");
+    expect(results[1]).toContain("limit of 1 per account in 222222222222");
   });
 
   it("fails closed when the shared budget cannot be read", async () => {
@@ -141,14 +168,16 @@ describe("leasedGuards", () => {
       },
       giveBack: async () => {},
     });
-    await lease.prepare(twoRepairs);
-    expect(lease.guards.reserve(account.id)).toMatchObject({ ok: false, reason: expect.stringContaining("could not be leased: AccessDenied: Access Denied") });
+    const results: string[] = [];
+    await lease.remediateStack(reservingEngine(results))(oneRepair("a"));
+    expect(results[0]).toContain("could not be leased: AccessDenied: Access Denied");
   });
 
-  it("asks for nothing when the stack has nothing it may repair", async () => {
+  it("asks for nothing when the stack has nothing it may repair, and never reserves outside a stack", async () => {
     const budget = pool(50);
     const lease = await guardsOver(budget);
-    await lease.prepare(stackInput([drift("App", "AWS::IAM::Role"), drift("Queue", "AWS::SQS::Queue", "DELETED")]));
+    await lease.remediateStack(reservingEngine([]))(stackInput([drift("App", "AWS::IAM::Role"), drift("Queue", "AWS::SQS::Queue", "DELETED")]));
     expect(budget.asked).toEqual([]);
+    expect(lease.guards.reserve(account.id).ok).toBe(false);
   });
 });

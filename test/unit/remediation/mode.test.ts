@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ModeRule } from "../../../functions/config/schema.js";
-import { effectiveMode } from "../../../functions/remediation/mode.js";
+import { effectiveMode, withModeOverride } from "../../../functions/remediation/mode.js";
 
 const account = (mode: "report" | "remediate", modeRules: ModeRule[]) => ({ mode, modeRules });
 
@@ -31,5 +31,27 @@ describe("effectiveMode", () => {
     expect(effectiveMode(account("report", rules), "payments", "AWS::S3::Bucket")).toBe("remediate");
     expect(effectiveMode(account("report", rules), "payments", "AWS::IAM::Role")).toBe("report");
     expect(effectiveMode(account("report", rules), "iam-sandbox", "AWS::IAM::Role")).toBe("remediate");
+  });
+});
+
+describe("withModeOverride", () => {
+  const rules: ModeRule[] = [{ stacks: "legacy-*", mode: "report" }, { resourceTypes: ["AWS::EC2::SecurityGroup"], mode: "remediate" }];
+  const configured = { id: "111122223333", name: "payments-prod", regions: ["eu-west-1"], mode: "report" as const, stacks: { include: ["*"], exclude: [] }, modeRules: rules, revertDriftStacks: [], cloudTrailLookup: false };
+
+  it("leaves the account alone without an override", () => {
+    expect(withModeOverride(configured, undefined)).toBe(configured);
+  });
+
+  it("drops every mode rule for report, so nothing can be remediated", () => {
+    const account = withModeOverride(configured, "report");
+    expect(account).toMatchObject({ mode: "report", modeRules: [] });
+    expect(effectiveMode(account, "any", "AWS::EC2::SecurityGroup")).toBe("report");
+  });
+
+  it("keeps the mode rules for remediate, so held-back stacks stay in report", () => {
+    const account = withModeOverride(configured, "remediate");
+    expect(account).toEqual({ ...configured, mode: "remediate" });
+    expect(effectiveMode(account, "legacy-billing", "AWS::IAM::Role")).toBe("report");
+    expect(effectiveMode(account, "payments", "AWS::IAM::Role")).toBe("remediate");
   });
 });

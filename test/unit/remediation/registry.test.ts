@@ -13,7 +13,8 @@ import type { Remediator } from "../../../functions/remediation/types.js";
  */
 
 const ROOT = resolve(import.meta.dirname, "../../..");
-const REMEDIATION = join(ROOT, "functions/remediation");
+const FUNCTIONS = join(ROOT, "functions");
+const REMEDIATION = join(FUNCTIONS, "remediation");
 const REMEDIATORS_DIR = join(REMEDIATION, "remediators");
 
 const SERVICE_PREFIX: Readonly<Record<string, string>> = {
@@ -32,14 +33,14 @@ const S3_ACTION_NAMES: Readonly<Record<string, string>> = {
   PutPublicAccessBlock: "PutBucketPublicAccessBlock",
 };
 
-/** The file and every file under functions/remediation it imports for runtime use, transitively. */
+/** The file and every file under functions/ it imports for runtime use, transitively (shared helpers call AWS too). */
 function sourcesOf(file: string, seen = new Set<string>()): Set<string> {
   if (seen.has(file)) return seen;
   seen.add(file);
   for (const [, typeOnly, spec] of readFileSync(file, "utf8").matchAll(/import\s+(type\s+)?[^;]*?from "(\.{1,2}\/[^"]+)\.js"/g)) {
     if (typeOnly) continue;
     const target = resolve(dirname(file), `${spec}.ts`);
-    if (target.startsWith(REMEDIATION) && existsSync(target)) sourcesOf(target, seen);
+    if (target.startsWith(FUNCTIONS) && existsSync(target)) sourcesOf(target, seen);
   }
   return seen;
 }

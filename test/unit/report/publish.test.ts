@@ -3,7 +3,7 @@ import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
-import { publishReport, reportKeys } from "../../../functions/report/publish.js";
+import { publishReport, reportKeys, utcDayPath } from "../../../functions/report/publish.js";
 import { MESSAGE_MAX_BYTES } from "../../../functions/report/summary.js";
 import { silentLogger } from "../scanner/fixtures.js";
 import { sampleReport } from "./sample.js";
@@ -28,6 +28,11 @@ describe("publishReport", () => {
       markdown: "reports/2026/11/30/r1/report.md",
       latest: "reports/latest.json",
     });
+  });
+
+  it("dates by the UTC day whatever offset a time is written with", () => {
+    expect(utcDayPath("2026-01-01T23:30:00-02:00")).toBe("2026/01/02");
+    expect(utcDayPath("2026-01-02T00:30:00+02:00")).toBe("2026/01/01");
   });
 
   it("stores JSON, HTML and Markdown, then latest.json, then notifies with a link", async () => {

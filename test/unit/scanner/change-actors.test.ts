@@ -5,7 +5,7 @@ import { S3Client } from "@aws-sdk/client-s3";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { STSClient } from "@aws-sdk/client-sts";
 import { mockClient } from "aws-sdk-client-mock";
-import { beforeEach, describe, expect, it, vi } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { createSpokeClients, type SpokeClients } from "../../../functions/aws/clients.js";
 import { resolveAccount, type EffectiveAccount } from "../../../functions/config/resolve.js";
 import { memoryFlappingStore } from "../../../functions/remediation/flapping-store.js";
@@ -16,6 +16,7 @@ import type { Logger } from "../../../functions/runtime/logger.js";
 import { scanStack } from "../../../functions/scanner/scan-stack.js";
 import { planStacks } from "../../../functions/scanner/stacks.js";
 import type { ScanContext } from "../../../functions/scanner/types.js";
+import { testSpokeClients } from "../aws-fakes.js";
 import { fakeCloudFormation, newObserver, type FakeRegion } from "./fake-cloudformation.js";
 import { deletedQueueDrift, lambdaDrift, roleDrift, stackSummary, testConfig } from "./fixtures.js";
 
@@ -110,7 +111,7 @@ async function harness(cloudTrailLookup: boolean, region: FakeRegion, deadline: 
     guards: await createGuards({ runId: "20260102T030405Z-a1b2c3", limits: config.defaults.remediation, store: memoryFlappingStore() }),
     progress: () => {},
   };
-  const clients = createSpokeClients(PAY, "us-east-1", async () => ({ accessKeyId: "ASIAEXAMPLE", secretAccessKey: "secret" }));
+  const clients = testSpokeClients(PAY, "us-east-1");
   fakeCloudFormation(clients.cloudformation, region, newObserver(), `${PAY}/us-east-1`);
   return { ctx, account: resolveAccount(config, config.accounts[0]!), clients, sleeps, warnings };
 }

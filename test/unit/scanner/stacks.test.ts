@@ -2,7 +2,7 @@ import "aws-sdk-client-mock-vitest/extend";
 import { CloudFormationClient, ListStacksCommand } from "@aws-sdk/client-cloudformation";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
-import { isStackIncluded, listLiveStacks, planStacks } from "../../../functions/scanner/stacks.js";
+import { globExclusion, listLiveStacks, planStacks } from "../../../functions/scanner/stacks.js";
 import { stackId, stackSummary } from "./fixtures.js";
 
 const cfn = mockClient(CloudFormationClient);
@@ -51,7 +51,7 @@ describe("stacks", () => {
   });
 
   it("shares the selection with other paths", () => {
-    expect(isStackIncluded("payments-api", { include: ["*"], exclude: ["sandbox-*"] })).toBe(true);
-    expect(isStackIncluded("sandbox-1", { include: ["*"], exclude: ["sandbox-*"] })).toBe(false);
+    expect(globExclusion("payments-api", { include: ["*"], exclude: ["sandbox-*"] })).toBeUndefined();
+    expect(globExclusion("sandbox-1", { include: ["*"], exclude: ["sandbox-*"] })).toBe('excluded by stacks.exclude glob "sandbox-*"');
   });
 });

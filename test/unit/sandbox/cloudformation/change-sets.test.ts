@@ -107,6 +107,7 @@ describe("REVERT_DRIFT change sets", () => {
     const h = harness();
     const ids = await createStack(h, "app", TEMPLATE);
     const group = region(h.world).securityGroups.get(ids.Sg)!;
+    const httpsRuleId = group.ingress[0]!.ruleId;
     group.ingress.push({ ...SSH });
     group.tags.team = "other";
     group.tags.extra = "kept";
@@ -130,7 +131,9 @@ describe("REVERT_DRIFT change sets", () => {
     h.advance(1_000);
     await h.call("ExecuteChangeSet", { ChangeSetName: "revert", StackName: "app" });
 
-    expect(group.ingress).toEqual([{ ipProtocol: "tcp", fromPort: 443, toPort: 443, cidrIpv4: "0.0.0.0/0" }]);
+    // The rule the template keeps keeps its id; only the extra one is gone.
+    expect(group.ingress).toEqual([{ ipProtocol: "tcp", fromPort: 443, toPort: 443, cidrIpv4: "0.0.0.0/0", ruleId: httpsRuleId }]);
+    expect(httpsRuleId).toMatch(/^sgr-[0-9a-f]{17}$/);
     expect(group.tags).toMatchObject({ team: "core", extra: "kept" });
     expect(role.managedPolicyArns).toEqual(["arn:aws:iam::aws:policy/ReadOnlyAccess"]);
     expect(h.world.buckets.get("app-data")!.versioning).toBe("Enabled");

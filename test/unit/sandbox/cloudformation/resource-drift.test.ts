@@ -217,7 +217,7 @@ describe("DetectStackResourceDrift against the live World", () => {
     const h = harness();
     const ids = await createStack(h, "app", TEMPLATE);
     const group = region(h.world).securityGroups.get(ids.WebSg)!;
-    expect(group.egress).toEqual([{ ipProtocol: "-1", cidrIpv4: "0.0.0.0/0" }]);
+    expect(group.egress).toEqual([{ ipProtocol: "-1", cidrIpv4: "0.0.0.0/0", ruleId: expect.stringMatching(/^sgr-[0-9a-f]{17}$/) }]);
     group.egress = [];
     const { StackResourceDrift: drift } = await h.call("DetectStackResourceDrift", { StackName: "app", LogicalResourceId: "WebSg" });
     expect(drift.StackResourceDriftStatus).toBe("IN_SYNC");

@@ -1,0 +1,215 @@
+import { Construct } from "constructs";
+import { CloudwatchEventRule } from "@cdktf/provider-aws/lib/cloudwatch-event-rule";
+import { CloudwatchEventTarget } from "@cdktf/provider-aws/lib/cloudwatch-event-target";
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import type { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
+import type { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
+import { SfnStateMachine } from "@cdktf/provider-aws/lib/sfn-state-machine";
+import type { Config } from "../functions/config/schema.js";
+import { FAILURE_KEY_FORMAT, RUNS_PREFIX } from "../functions/fanout/types.js";
+import type { DriftguardNames } from "./names.js";
+import { policyJson, serviceTrust } from "./policy.js";
+
+/** The state machine's names; they are only referenced here (and derived, to break the role ↔ machine cycle). */
+export const FANOUT_NAMES = {
+  stateMachine: "driftguard-scan",
+  role: "driftguard-scan-states",
+  scheduleRole: "driftguard-scan-schedule",
+  // The /aws/vendedlogs/ prefix keeps CloudWatch Logs' resource policy from growing per log group.
+  logGroup: "/aws/vendedlogs/states/driftguard-scan",
+  mapLabel: "ScanAccounts",
+} as const;
+
+/** Transient Lambda service errors worth retrying; a worker's own failure (timeout, crash) is not retried. */
+const LAMBDA_TRANSIENT = ["Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException", "Lambda.TooManyRequestsException"];
+
+export interface FanoutDefinitionProps {
+  partition: string;
+  functionArn: string;
+  bucket: string;
+  maxConcurrency: number;
+  /** The scanner Lambda's timeout: a worker task that outlives it is hung. */
+  workerTimeoutSeconds: number;
+}
+
+/**
+ * Plan → Distributed Map over runs/<runId>/items.json (one child execution per account, at most
+ * `maxConcurrency` at once) → Reduce. Everything that grows with the organization stays in S3:
+ * the items are read by the ItemReader, the workers' results by the reducer, and the Map's own
+ * results go to the ResultWriter, so no state payload approaches the 256 KB limit. A worker that
+ * still fails after retries is recorded at runs/<runId>/failures/<accountId>.json by the Catch and
+ * becomes that account's error row in the report.
+ */
+export function fanoutDefinition(props: FanoutDefinitionProps): Record<string, unknown> {
+  const { partition, functionArn, bucket } = props;
+  const invoke = `arn:${partition}:states:::lambda:invoke`;
+  const retry = [{ ErrorEquals: LAMBDA_TRANSIENT, IntervalSeconds: 2, MaxAttempts: 6, BackoffRate: 2, JitterStrategy: "FULL" }];
+  return {
+    Comment: "driftguard organization scan, one Lambda invocation per account",
+    StartAt: "Plan",
+    States: {
+      Plan: {
+        Type: "Task",
+        Resource: invoke,
+        Parameters: { FunctionName: functionArn, Payload: { fanout: "plan", "input.$": "$" } },
+        ResultSelector: { "runId.$": "$.Payload.runId", "itemsKey.$": "$.Payload.itemsKey" },
+        Retry: retry,
+        Next: "Scan accounts",
+      },
+      "Scan accounts": {
+        Type: "Map",
+        Label: FANOUT_NAMES.mapLabel,
+        ItemReader: {
+          Resource: `arn:${partition}:states:::s3:getObject`,
+          ReaderConfig: { InputType: "JSON" },
+          Parameters: { Bucket: bucket, "Key.$": "$.itemsKey" },
+        },
+        ItemProcessor: {
+          ProcessorConfig: { Mode: "DISTRIBUTED", ExecutionType: "STANDARD" },
+          StartAt: "Scan account",
+          States: {
+            "Scan account": {
+              Type: "Task",
+              Resource: invoke,
+              Parameters: { FunctionName: functionArn, "Payload.$": "$" },
+              ResultSelector: { "key.$": "$.Payload.key" },
+              TimeoutSeconds: props.workerTimeoutSeconds + 60,
+              Retry: retry,
+              Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.failure", Next: "Record failure" }],
+              End: true,
+            },
+            "Record failure": {
+              Type: "Task",
+              Resource: `arn:${partition}:states:::aws-sdk:s3:putObject`,
+              Parameters: {
+                Bucket: bucket,
+                "Key.$": `States.Format('${FAILURE_KEY_FORMAT}', $.runId, $.accountId)`,
+                "Body.$": "$.failure",
+                ContentType: "application/json",
+              },
+              Retry: [{ ErrorEquals: ["States.ALL"], IntervalSeconds: 2, MaxAttempts: 3, BackoffRate: 2 }],
+              End: true,
+            },
+          },
+        },
+        MaxConcurrency: props.maxConcurrency,
+        // Every failure is already an error row; no account's failure may stop the others.
+        ToleratedFailurePercentage: 100,
+        ResultWriter: { Resource: `arn:${partition}:states:::s3:putObject`, Parameters: { Bucket: bucket, Prefix: `${RUNS_PREFIX}map-results` } },
+        ResultPath: null,
+        Next: "Reduce",
+      },
+      Reduce: {
+        Type: "Task",
+        Resource: invoke,
+        Parameters: { FunctionName: functionArn, Payload: { fanout: "reduce", "runId.$": "$.runId" } },
+        ResultSelector: { "summary.$": "$.Payload" },
+        Retry: retry,
+        End: true,
+      },
+    },
+  };
+}
+
+export interface FanoutStateMachineProps {
+  names: DriftguardNames;
+  hub: Pick<Config["hub"], "accountId" | "region" | "schedule" | "fanout" | "lambda">;
+  fn: LambdaFunction;
+  bucket: S3Bucket;
+}
+
+/**
+ * `hub.execution: fanout`: the scheduled scan as a Step Functions state machine that invokes the
+ * scanner Lambda once per account, for organizations that do not fit one 15-minute invocation.
+ * The schedule starts the state machine instead of invoking the Lambda.
+ */
+export class FanoutStateMachine extends Construct {
+  readonly stateMachine: SfnStateMachine;
+  readonly role: IamRole;
+  readonly rule: CloudwatchEventRule;
+
+  constructor(scope: Construct, id: string, props: FanoutStateMachineProps) {
+    super(scope, id);
+    const { names, hub, fn, bucket } = props;
+    const states = `arn:${names.partition}:states:${hub.region}:${hub.accountId}`;
+    const runObjects = `${bucket.arn}/${RUNS_PREFIX}*`;
+
+    const logGroup = new CloudwatchLogGroup(this, "logs", { name: FANOUT_NAMES.logGroup, retentionInDays: hub.lambda.logRetentionDays });
+    this.role = new IamRole(this, "role", {
+      name: FANOUT_NAMES.role,
+      assumeRolePolicy: policyJson(this, "trust", [serviceTrust("states.amazonaws.com")]),
+    });
+    const permissions = new IamRolePolicy(this, "permissions", {
+      role: this.role.id,
+      name: "driftguard-scan-states",
+      policy: policyJson(this, "permissions-document", [
+        { sid: "InvokeScanner", actions: ["lambda:InvokeFunction"], resources: [fn.arn, `${fn.arn}:*`] },
+        // The Distributed Map runs each account as a child execution of this state machine.
+        { sid: "RunMapChildren", actions: ["states:StartExecution"], resources: [`${states}:stateMachine:${FANOUT_NAMES.stateMachine}`] },
+        {
+          sid: "TrackMapChildren",
+          actions: ["states:DescribeExecution", "states:StopExecution"],
+          resources: [`${states}:execution:${FANOUT_NAMES.stateMachine}:*`, `${states}:execution:${FANOUT_NAMES.stateMachine}/*`],
+        },
+        // ItemReader (items.json), the Catch's failure records and the ResultWriter: runs/ only.
+        { sid: "RunObjects", actions: ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"], resources: [runObjects] },
+        // Log delivery APIs have no resource-level permissions.
+        {
+          sid: "DeliverLogs",
+          actions: [
+            "logs:CreateLogDelivery",
+            "logs:GetLogDelivery",
+            "logs:UpdateLogDelivery",
+            "logs:DeleteLogDelivery",
+            "logs:ListLogDeliveries",
+            "logs:PutResourcePolicy",
+            "logs:DescribeResourcePolicies",
+            "logs:DescribeLogGroups",
+          ],
+          resources: ["*"],
+        },
+      ]),
+    });
+
+    this.stateMachine = new SfnStateMachine(this, "state-machine", {
+      name: FANOUT_NAMES.stateMachine,
+      type: "STANDARD",
+      roleArn: this.role.arn,
+      definition: JSON.stringify(
+        fanoutDefinition({
+          partition: names.partition,
+          functionArn: fn.arn,
+          bucket: bucket.bucket,
+          maxConcurrency: hub.fanout.maxConcurrency,
+          workerTimeoutSeconds: hub.lambda.timeoutSeconds,
+        }),
+      ),
+      loggingConfiguration: { logDestination: `${logGroup.arn}:*`, level: "ERROR", includeExecutionData: false },
+      // Step Functions checks the role's permissions when the state machine is created.
+      dependsOn: [permissions],
+    });
+
+    this.rule = new CloudwatchEventRule(this, "schedule", {
+      name: names.scheduleRule,
+      description: "driftguard scheduled organization scan (fan-out state machine)",
+      scheduleExpression: hub.schedule,
+    });
+    const scheduleRole = new IamRole(this, "schedule-role", {
+      name: FANOUT_NAMES.scheduleRole,
+      assumeRolePolicy: policyJson(this, "schedule-trust", [serviceTrust("events.amazonaws.com")]),
+    });
+    new IamRolePolicy(this, "schedule-permissions", {
+      role: scheduleRole.id,
+      name: "driftguard-start-scan",
+      policy: policyJson(this, "schedule-permissions-document", [{ sid: "StartScan", actions: ["states:StartExecution"], resources: [this.stateMachine.arn] }]),
+    });
+    new CloudwatchEventTarget(this, "schedule-target", {
+      rule: this.rule.name,
+      arn: this.stateMachine.arn,
+      roleArn: scheduleRole.arn,
+      input: JSON.stringify({ trigger: "schedule" }),
+    });
+  }
+}

@@ -1,0 +1,128 @@
+import { describe, expect, it } from "vitest";
+import { runKeys } from "../../functions/fanout/types.js";
+import { exampleConfig, synthHub, type PolicyStatement } from "./synth.js";
+
+const fanout = synthHub(exampleConfig((raw) => {
+  raw.hub.execution = "fanout";
+  raw.hub.fanout = { maxConcurrency: 40 };
+  raw.hub.schedule = "rate(12 hours)";
+}));
+const { synth } = fanout;
+
+type State = Record<string, unknown> & { Type: string };
+interface Definition {
+  StartAt: string;
+  States: Record<string, State>;
+}
+
+const machine = synth.only("aws_sfn_state_machine");
+const definition = JSON.parse(machine.definition as string) as Definition;
+const fnArn = synth.ref("aws_lambda_function", synth.only("aws_lambda_function"), "arn");
+const bucket = synth.only("aws_s3_bucket");
+const bucketName = synth.ref("aws_s3_bucket", bucket, "bucket");
+const bucketArn = synth.ref("aws_s3_bucket", bucket, "arn");
+const roles = synth.resources("aws_iam_role");
+const roleNamed = (name: string) => Object.values(roles).find((r) => r.name === name)!;
+const policyOf = (role: Record<string, unknown>) =>
+  synth.policy(Object.values(synth.resources("aws_iam_role_policy")).find((p) => p.role === synth.ref("aws_iam_role", role, "id"))!.policy);
+const statementWith = (statements: PolicyStatement[], action: string) => statements.filter((s) => s.actions?.includes(action));
+
+describe("FanoutStateMachine definition", () => {
+  const { Plan: plan, "Scan accounts": map, Reduce: reduce } = definition.States;
+  const processor = (map!.ItemProcessor as { ProcessorConfig: unknown; StartAt: string; States: Record<string, State> });
+  const worker = processor.States["Scan account"]!;
+
+  it("plans, maps the scanner over the accounts, then reduces", () => {
+    expect(definition.StartAt).toBe("Plan");
+    expect(plan).toMatchObject({ Type: "Task", Resource: "arn:aws:states:::lambda:invoke", Next: "Scan accounts" });
+    expect(plan!.Parameters).toEqual({ FunctionName: fnArn, Payload: { fanout: "plan", "input.$": "$" } });
+    expect(map).toMatchObject({ Type: "Map", Next: "Reduce", ResultPath: null });
+    expect(reduce).toMatchObject({ Type: "Task", End: true, Parameters: { FunctionName: fnArn, Payload: { fanout: "reduce", "runId.$": "$.runId" } } });
+  });
+
+  it("is a Distributed Map over the planner's items.json, with the configured concurrency", () => {
+    expect(processor.ProcessorConfig).toEqual({ Mode: "DISTRIBUTED", ExecutionType: "STANDARD" });
+    expect(map!.MaxConcurrency).toBe(40);
+    expect(map!.ItemReader).toEqual({
+      Resource: "arn:aws:states:::s3:getObject",
+      ReaderConfig: { InputType: "JSON" },
+      Parameters: { Bucket: bucketName, "Key.$": "$.itemsKey" },
+    });
+    // The Map's results go to S3 and are dropped from the state: payloads stay small at any size.
+    expect(map!.ResultWriter).toMatchObject({ Resource: "arn:aws:states:::s3:putObject", Parameters: { Bucket: bucketName } });
+    expect(map!.ToleratedFailurePercentage).toBe(100);
+  });
+
+  it("invokes the scanner with the work item, retries Lambda throttling with backoff, and catches every failure", () => {
+    expect(worker).toMatchObject({ Type: "Task", Resource: "arn:aws:states:::lambda:invoke", Parameters: { FunctionName: fnArn, "Payload.$": "$" }, End: true });
+    const retry = (worker.Retry as { ErrorEquals: string[]; BackoffRate: number; MaxAttempts: number }[])[0]!;
+    expect(retry.ErrorEquals).toEqual(expect.arrayContaining(["Lambda.TooManyRequestsException", "Lambda.ServiceException"]));
+    expect(retry.BackoffRate).toBeGreaterThan(1);
+    expect(worker.Catch).toEqual([{ ErrorEquals: ["States.ALL"], ResultPath: "$.failure", Next: "Record failure" }]);
+    expect(worker.TimeoutSeconds).toBe(900 + 60);
+  });
+
+  it("records a failed worker where the reducer looks for it", () => {
+    const record = processor.States["Record failure"]!;
+    expect(record).toMatchObject({ Type: "Task", Resource: "arn:aws:states:::aws-sdk:s3:putObject", End: true });
+    const params = record.Parameters as Record<string, string>;
+    expect(params.Bucket).toBe(bucketName);
+    expect(params["Body.$"]).toBe("$.failure");
+    // Evaluate the States.Format the way Step Functions does: each {} takes the next argument.
+    const match = /^States\.Format\('([^']+)', \$\.runId, \$\.accountId\)$/.exec(params["Key.$"]!);
+    expect(match).not.toBeNull();
+    const run = "20260102T030405Z-a1b2c3";
+    expect(match![1]!.replace("{}", run).replace("{}", "222222222222")).toBe(runKeys(run).failure("222222222222"));
+  });
+});
+
+describe("FanoutStateMachine permissions", () => {
+  const role = roleNamed("driftguard-scan-states");
+  const statements = policyOf(role);
+
+  it("is a standard state machine with its own role, logging errors", () => {
+    expect(machine).toMatchObject({ name: "driftguard-scan", type: "STANDARD", role_arn: synth.ref("aws_iam_role", role, "arn") });
+    expect(machine.logging_configuration).toMatchObject({ level: "ERROR", include_execution_data: false });
+    expect(synth.policy(role.assume_role_policy)).toEqual([
+      { effect: "Allow", actions: ["sts:AssumeRole"], principals: [{ type: "Service", identifiers: ["states.amazonaws.com"] }] },
+    ]);
+  });
+
+  it("may invoke the scanner function and nothing else", () => {
+    expect(statementWith(statements, "lambda:InvokeFunction")).toEqual([{ sid: "InvokeScanner", actions: ["lambda:InvokeFunction"], resources: [fnArn, `${fnArn}:*`] }]);
+  });
+
+  it("may run its own Map children, and touch the bucket's runs/ prefix only", () => {
+    expect(statementWith(statements, "states:StartExecution")[0]!.resources).toEqual(["arn:aws:states:us-east-1:111111111111:stateMachine:driftguard-scan"]);
+    for (const action of ["s3:GetObject", "s3:PutObject"]) expect(statementWith(statements, action)[0]!.resources).toEqual([`${bucketArn}/runs/*`]);
+    const wildcard = statements.filter((s) => s.resources?.includes("*"));
+    expect(wildcard.map((s) => s.sid)).toEqual(["DeliverLogs"]);
+    expect(wildcard[0]!.actions!.every((a) => a.startsWith("logs:"))).toBe(true);
+  });
+});
+
+describe("schedule with hub.execution fanout", () => {
+  it("starts the state machine instead of invoking the Lambda", () => {
+    const rules = Object.values(synth.resources("aws_cloudwatch_event_rule"));
+    const schedule = rules.find((r) => r.schedule_expression !== undefined)!;
+    expect(schedule).toMatchObject({ name: "driftguard-schedule", schedule_expression: "rate(12 hours)" });
+    const targets = Object.values(synth.resources("aws_cloudwatch_event_target")).filter((t) => t.rule === synth.ref("aws_cloudwatch_event_rule", schedule, "name"));
+    const scheduleRole = roleNamed("driftguard-scan-schedule");
+    expect(targets).toEqual([
+      expect.objectContaining({
+        arn: synth.ref("aws_sfn_state_machine", machine, "arn"),
+        role_arn: synth.ref("aws_iam_role", scheduleRole, "arn"),
+        input: JSON.stringify({ trigger: "schedule" }),
+      }),
+    ]);
+    expect(policyOf(scheduleRole)).toEqual([{ sid: "StartScan", actions: ["states:StartExecution"], resources: [synth.ref("aws_sfn_state_machine", machine, "arn")] }]);
+    // The only Lambda permission left is the change-event bus's.
+    const permissions = Object.values(synth.resources("aws_lambda_permission"));
+    expect(permissions.map((p) => p.source_arn)).not.toContain(synth.ref("aws_cloudwatch_event_rule", schedule, "arn"));
+  });
+
+  it("is absent with hub.execution single", () => {
+    const { synth: single } = synthHub(exampleConfig());
+    expect(single.resources("aws_sfn_state_machine")).toEqual({});
+  });
+});

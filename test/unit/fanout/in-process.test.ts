@@ -1,0 +1,171 @@
+import { ListAccountsCommand, OrganizationsClient } from "@aws-sdk/client-organizations";
+import { S3Client } from "@aws-sdk/client-s3";
+import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
+import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
+import { mockClient } from "aws-sdk-client-mock";
+import { beforeEach, describe, expect, it } from "vitest";
+import { createSpokeClients } from "../../../functions/aws/clients.js";
+import { parseConfig } from "../../../functions/config/load.js";
+import type { Config } from "../../../functions/config/schema.js";
+import type { RunReport } from "../../../functions/core/types.js";
+import { runFanoutInProcess } from "../../../functions/fanout/in-process.js";
+import { runKeys, type FanoutPlan } from "../../../functions/fanout/types.js";
+import type { StackRemediationInput, StackRemediationResult } from "../../../functions/remediation/engine.js";
+import { FLAPPING_STATE_KEY, s3FlappingStore } from "../../../functions/remediation/flapping-store.js";
+import { runScan } from "../../../functions/scanner/run.js";
+import type { ScanDeps } from "../../../functions/scanner/types.js";
+import { fakeCloudFormation, newObserver, type FakeRegion } from "../scanner/fake-cloudformation.js";
+import { accessDenied, assumeRoleOutput, orgAccount, roleDrift, silentLogger, stackSummary } from "../scanner/fixtures.js";
+import { awsError, memoryS3 } from "./memory-s3.js";
+
+const org = mockClient(OrganizationsClient);
+const sts = mockClient(STSClient);
+const sns = mockClient(SNSClient);
+
+const PAY = "222222222222";
+const DATA = "333333333333";
+const EDGE = "444444444444";
+const BUCKET = "driftguard-reports-111111111111-us-east-1";
+const PUBLISH = { bucket: BUCKET, topicArn: "arn:aws:sns:us-east-1:111111111111:driftguard-notifications" };
+const T0 = Date.parse("2026-01-02T03:04:05.000Z");
+
+function configWith(remediation = ""): Config {
+  return parseConfig(`
+version: 1
+organization: { id: o-example0001 }
+hub: { accountId: "111111111111", region: us-east-1, fanout: { maxConcurrency: 3 } }
+defaults:
+  regions: [us-east-1, eu-west-1]
+  concurrency: { accounts: 2, regionsPerAccount: 2, stacksPerRegion: 2 }
+  ${remediation}
+accounts:
+  - { id: "${PAY}", name: payments-prod, mode: remediate }
+  - { id: "${DATA}", name: data-dev, regions: [us-east-1] }
+  - { id: "${EDGE}", name: edge, mode: remediate, regions: [us-east-1] }
+  - { id: "555555555555", name: gone-team }
+`);
+}
+
+/** Every account has drifted IAM roles; data-dev cannot be assumed. */
+function world(): Record<string, FakeRegion> {
+  const drifted = (account: string, region: string, names: string[]) => ({
+    stacks: names.map((name) => ({ summary: stackSummary(account, region, name), drifts: [roleDrift(account, region, name)], pollsUntilDone: 1 })),
+  });
+  return {
+    [`${PAY}/us-east-1`]: drifted(PAY, "us-east-1", ["app-a", "app-b"]),
+    [`${PAY}/eu-west-1`]: { stacks: [{ summary: stackSummary(PAY, "eu-west-1", "quiet") }] },
+    [`${EDGE}/us-east-1`]: drifted(EDGE, "us-east-1", ["edge-a", "edge-b"]),
+  };
+}
+
+/** The engine's guard behaviour without AWS: report mode plans, remediate mode reserves then repairs. */
+async function engine(input: StackRemediationInput): Promise<StackRemediationResult> {
+  return {
+    exemption: { kind: "none" },
+    resources: input.drifts.map((d) => {
+      if (input.account.mode === "report") return { ...d, exemption: { kind: "none" }, action: { outcome: "planned", reason: "would detach", steps: ["iam:DetachRolePolicy"] } };
+      const reservation = input.guards.reserve(input.account.id);
+      if (!reservation.ok) return { ...d, exemption: { kind: "none" }, action: { outcome: "skipped", reason: reservation.reason, steps: ["iam:DetachRolePolicy"] } };
+      input.guards.recordRepair({ accountId: input.account.id, region: input.region, stackName: input.stack.stackName, logicalResourceId: d.logicalResourceId }, input.now);
+      return { ...d, exemption: { kind: "none" }, action: { outcome: "remediated", reason: "detached", steps: ["iam:DetachRolePolicy"] } };
+    }),
+  };
+}
+
+function harness() {
+  const s3 = new S3Client({ region: "us-east-1" });
+  const bucket = memoryS3(s3);
+  const regions = world();
+  let clock = T0;
+  const deps: ScanDeps = {
+    organizations: new OrganizationsClient({ region: "us-east-1" }),
+    sts: new STSClient({ region: "us-east-1" }),
+    s3,
+    sns: new SNSClient({ region: "us-east-1" }),
+    spokeClients: (accountId, region, credentials) => {
+      const clients = createSpokeClients(accountId, region, credentials);
+      fakeCloudFormation(clients.cloudformation, regions[`${accountId}/${region}`] ?? { stacks: [] }, newObserver(), `${accountId}/${region}`);
+      return clients;
+    },
+    remediateStack: engine,
+    flappingStore: s3FlappingStore(s3, BUCKET),
+    now: () => (clock += 1_000),
+    sleep: async () => {},
+    random: () => 0.5,
+    logger: silentLogger(),
+  };
+  return { deps, bucket };
+}
+
+/** What may differ between two runs of the same scan: ids and clocks. */
+function comparable(report: RunReport) {
+  const { runId: _runId, startedAt: _startedAt, finishedAt: _finishedAt, ...rest } = report;
+  return rest;
+}
+
+beforeEach(() => {
+  for (const m of [org, sts, sns]) m.reset();
+  org.on(ListAccountsCommand).resolves({ Accounts: [orgAccount(PAY, "payments-prod"), orgAccount(DATA, "data-dev"), orgAccount(EDGE, "edge")] });
+  sts.on(AssumeRoleCommand).callsFake(async (input: { RoleArn: string }) => {
+    const account = input.RoleArn.split(":")[4]!;
+    if (account === DATA) throw accessDenied(DATA);
+    return assumeRoleOutput(account, new Date(T0 + 3_600_000));
+  });
+  sns.on(PublishCommand).resolves({ MessageId: "95df01b4-ee98-5cb9-9903-4c221d41eb5e" });
+});
+
+describe("runFanoutInProcess", () => {
+  it("gives the same report as the single-invocation scan, through plan, parts and reduce in S3", async () => {
+    const config = configWith();
+    const single = harness();
+    const one = await runScan(single.deps, { config, runId: "20260102T030405Z-000001", publish: PUBLISH });
+    const fanned = harness();
+    const runId = "20260102T030405Z-000002";
+    const fan = await runFanoutInProcess(fanned.deps, { config, runId, publish: PUBLISH });
+
+    expect(comparable(fan.report)).toEqual(comparable(one.report));
+    expect(fan.report.totals).toMatchObject({ accounts: 4, accountsFailed: 1, remediated: 4, planned: 0 });
+    expect(fan.publish.s3.ok && fan.publish.sns.ok).toBe(true);
+    expect(fanned.bucket.json<RunReport>(fan.publish.keys.latest)?.runId).toBe(runId);
+    // Every worker wrote its part; the flapping record merges what each worker repaired.
+    const keys = runKeys(runId);
+    expect([...fanned.bucket.objects.keys()].filter((k) => k.includes("/parts/")).sort()).toEqual([keys.part(PAY), keys.part(DATA), keys.part(EDGE)].sort());
+    expect(Object.keys(fanned.bucket.json<{ entries: object }>(FLAPPING_STATE_KEY)!.entries).sort()).toEqual(
+      Object.keys(single.bucket.json<{ entries: object }>(FLAPPING_STATE_KEY)!.entries).sort(),
+    );
+    expect(fanned.bucket.json<FanoutPlan>(keys.plan)?.accounts.map((a) => a.accountId)).toEqual([PAY, DATA, EDGE, "555555555555"]);
+  });
+
+  it("holds the run's blast radius across workers running at the same time", async () => {
+    const config = configWith("remediation: { maxPerRun: 3, maxPerAccount: 2 }");
+    const { deps, bucket } = harness();
+    const { report } = await runFanoutInProcess(deps, { config, runId: "20260102T030405Z-000003", publish: PUBLISH });
+
+    expect(report.totals).toMatchObject({ remediated: 3, skipped: 1 });
+    const skipped = report.accounts.flatMap((a) => a.regions.flatMap((r) => r.stacks.flatMap((s) => s.resources))).find((r) => r.action.outcome === "skipped");
+    expect(skipped?.action.reason).toMatch(/^blast radius: one more repair would exceed the limit of 3 per run/);
+    // Unused leases were given back: the budget records exactly what was repaired.
+    expect(bucket.json(runKeys("20260102T030405Z-000003").budget)).toEqual({ version: 1, maxPerRun: 3, leased: 3 });
+  });
+
+  it("records a failed worker as its account's error row and still publishes the others", async () => {
+    const config = configWith();
+    const { deps, bucket } = harness();
+    const runId = "20260102T030405Z-000004";
+    bucket.failPuts.set(runKeys(runId).part(EDGE), awsError("InternalError", "We encountered an internal error. Please try again.", 500));
+    const { report, publish } = await runFanoutInProcess(deps, { config, runId, publish: PUBLISH });
+
+    expect(report.accounts.map((a) => [a.accountId, a.status])).toEqual([
+      [PAY, "scanned"],
+      [DATA, "failed"],
+      [EDGE, "failed"],
+      ["555555555555", "not-in-organization"],
+    ]);
+    expect(report.accounts[2]!.error).toEqual({
+      code: "FanoutWorkerFailed",
+      message: "the worker scanning this account failed (InternalError: We encountered an internal error. Please try again.); it is not scanned in this run",
+    });
+    expect(bucket.json(runKeys(runId).failure(EDGE))).toEqual({ Error: "InternalError", Cause: "We encountered an internal error. Please try again." });
+    expect(publish.s3.ok).toBe(true);
+  });
+});
