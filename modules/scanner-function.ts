@@ -25,8 +25,12 @@ export interface ScannerFunctionProps {
 }
 
 const FOURTEEN_DAYS = 14 * 24 * 3600;
-/** Matches the bundle's esbuild target (node20) in lambda-bundle.ts. */
-export const LAMBDA_RUNTIME = "nodejs20.x";
+/**
+ * Node.js 20 left Lambda's standard support in April 2026, so new functions use nodejs22.x (the
+ * newest runtime hashicorp/aws 5.100.0 accepts). The bundle targets node20, which Node 22 runs and
+ * which keeps it loadable by the Node 20 used for local runs and tests.
+ */
+export const LAMBDA_RUNTIME = "nodejs22.x";
 
 /**
  * The scanner Lambda with everything it needs to run and fail visibly: its role, its log group

@@ -205,6 +205,7 @@ export interface RegionState {
   securityGroups: Map<string, SecurityGroup>;
   vpcs: Map<string, Vpc>;
   instances: Map<string, Instance>;
+  /** By topic ARN. */
   topics: Map<string, Topic>;
   /** Newest last. IAM events live in us-east-1, as in real CloudTrail. */
   cloudTrail?: TrailEvent[];

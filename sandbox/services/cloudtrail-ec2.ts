@@ -40,6 +40,9 @@ const NESTED_SETS: Readonly<Record<string, { name: string; members: readonly str
 /** Logged as `{ "<Action>Request": … }` / `{ "<Action>Response": … }`. */
 const WRAPPED = new Set(["ModifySecurityGroupRules"]);
 
+/** Actions whose response carries `<return>true</return>` though the SDK's model leaves it out. */
+const RETURNS_TRUE = new Set(["CreateSecurityGroup", "CreateTags", "DeleteTags"]);
+
 function lowerFirst(s: string): string {
   return s.charAt(0).toLowerCase() + s.slice(1);
 }
@@ -136,12 +139,10 @@ export function ec2RequestParameters(action: string, schema: OperationSchema, pa
 }
 
 export function ec2ResponseElements(action: string, schema: OperationSchema, result: Record<string, unknown>, requestId: string, namespace: string): Record<string, unknown> {
-  // Actions the SDK models with no output (CreateTags, DeleteTags) still answer `<return>true</return>`.
-  if (!schema.output.isStructSchema()) return { requestId, _return: true };
-  const body = xmlStruct(schema.output, result);
+  const body = schema.output.isStructSchema() ? xmlStruct(schema.output, result) : {};
   if (WRAPPED.has(action)) {
     const { _return, ...rest } = body;
     return { requestId, [`${action}Response`]: { xmlns: namespace, ...rest, ...(_return === undefined ? {} : { return: _return }) } };
   }
-  return { requestId, ...body };
+  return { requestId, ...(RETURNS_TRUE.has(action) ? { _return: true } : {}), ...body };
 }

@@ -10,6 +10,7 @@ import {
   type IpPermissionInput,
   permissionsFromRules,
   ruleFromRequest,
+  revokedRuleShape,
   ruleIdOf,
   ruleShape,
   rulesFromPermissions,
@@ -281,7 +282,7 @@ function revoke(egress: boolean) {
     return {
       Return: true,
       UnknownIpPermissions: unknown.length > 0 ? permissionsFromRules(unknown, ctx.accountId) : undefined,
-      RevokedSecurityGroupRules: revoked.map((r) => ruleShape(group, ctx.accountId, egress, r)),
+      RevokedSecurityGroupRules: revoked.map((r) => revokedRuleShape(group, egress, r)),
     };
   };
 }
@@ -435,7 +436,8 @@ function instanceShape(ctx: Ctx, i: Instance, state: "pending" | "running") {
     State: state === "pending" ? { Code: 0, Name: "pending" } : { Code: 16, Name: "running" },
     VpcId: vpc.vpcId,
     Placement: { AvailabilityZone: `${ctx.region}a` },
-    Tags: toTagList(i.tags),
+    // EC2 leaves the tag set out of an untagged instance.
+    ...(Object.keys(i.tags).length > 0 ? { Tags: toTagList(i.tags) } : {}),
   };
 }
 

@@ -62,7 +62,7 @@ export interface RoleSpec {
   tags?: Tags;
 }
 
-/** Creates a role in the account (CreateRole and the world builder use this). */
+/** Creates a role in the account (CreateRole, the world builder and stack provisioning use this). */
 export function putRole(account: AccountState, spec: RoleSpec, random: () => number, now: number): IamRole {
   if (account.roles.has(spec.roleName)) throw new AwsError("EntityAlreadyExists", `Role with name ${spec.roleName} already exists.`, 409);
   const path = spec.path ?? "/";

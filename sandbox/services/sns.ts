@@ -30,10 +30,11 @@ function topicArnOf(accountId: string, region: string, name: string): string {
 
 /** Creates the topic, or returns the existing one of that name (CreateTopic is idempotent). */
 export function putTopic(region: RegionState, accountId: string, regionName: string, name: string, attributes: Record<string, string> = {}): Topic {
-  const existing = region.topics.get(name);
+  const arn = topicArnOf(accountId, regionName, name);
+  const existing = region.topics.get(arn);
   if (existing) return existing;
-  const topic: Topic = { arn: topicArnOf(accountId, regionName, name), name, attributes: { ...attributes }, published: [], subscriptions: [] };
-  region.topics.set(name, topic);
+  const topic: Topic = { arn, name, attributes: { ...attributes }, published: [], subscriptions: [] };
+  region.topics.set(arn, topic);
   return topic;
 }
 
@@ -45,9 +46,8 @@ function regionState(ctx: CallContext): RegionState {
 
 function topicOf(ctx: CallContext, arn: string | undefined): Topic {
   const topicArn = required(arn, () => invalidParameter("TopicArn"));
-  const [, , , region, accountId, name] = topicArn.split(":");
-  if (region !== ctx.region || accountId !== ctx.accountId || !name) throw notFound();
-  const topic = regionState(ctx).topics.get(name);
+  // A topic of another account or region is not found from here, as in SNS.
+  const topic = regionState(ctx).topics.get(topicArn);
   if (!topic) throw notFound();
   return topic;
 }

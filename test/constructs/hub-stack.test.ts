@@ -96,7 +96,7 @@ describe("HubStack scanner Lambda", () => {
   const bucketArn = synth.ref("aws_s3_bucket", synth.only("aws_s3_bucket"), "arn");
 
   it("runs the bundled archive on Node 20 with the configured timeout and memory", () => {
-    expect(fn).toMatchObject({ runtime: "nodejs20.x", handler: "index.handler", timeout: 600, memory_size: 2048 });
+    expect(fn).toMatchObject({ runtime: "nodejs22.x", handler: "index.handler", timeout: 600, memory_size: 2048 });
     expect(fn.filename).toMatch(/^assets\/.+\/archive\.zip$/);
     expect(fn.source_code_hash).toBe(`\${filebase64sha256("${String(fn.filename)}")}`);
     expect(fn.role).toBe(synth.ref("aws_iam_role", role, "arn"));
@@ -237,16 +237,6 @@ describe("HubStack deployment settings", () => {
     expect(custom.json.provider!.aws).toEqual([
       expect.objectContaining({ assume_role: [expect.objectContaining({ role_arn: "arn:aws:iam::111111111111:role/HubDeployer" })] }),
     ]);
-  });
-
-  it("warns at synth that fan-out execution is not deployed yet", () => {
-    const { stack } = synthHub(
-      exampleConfig((raw) => {
-        raw.hub.execution = "fanout";
-      }),
-    );
-    expect(stack.node.metadata).toEqual([expect.objectContaining({ type: "@cdktf/warn", data: expect.stringContaining("hub.execution is fanout") })]);
-    expect(synthHub(exampleConfig()).stack.node.metadata).toEqual([]);
   });
 
   it("creates no event bus when change events are disabled", () => {

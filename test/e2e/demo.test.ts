@@ -18,6 +18,8 @@ import { schemaErrors } from "../unit/report/validate.js";
 const PAYMENTS = "222222222222";
 const DATA_DEV = "333333333333";
 const SHARED = "444444444444";
+/** In accounts.yaml but no longer in the organization. */
+const RETIRED = "777777777777";
 
 let sandbox: Sandbox;
 let config: Config;
@@ -96,6 +98,8 @@ describe("demo scenario", () => {
 
     const sg = resource(report, PAYMENTS, "web-tier", "WebSecurityGroup");
     expect(sg.action.outcome).toBe("remediated");
+    // payments-prod opts in to CloudTrail lookups: the report names who opened the port.
+    expect(sg.changedBy?.arn).toMatch(/assumed-role\/AWSReservedSSO_AdministratorAccess_[0-9a-f]+\/alice@example.com$/);
     const group = sandbox.world.accounts.get(PAYMENTS)!.regions.get("us-east-1")!.securityGroups.get(sg.physicalResourceId)!;
     expect(group.ingress.some((r) => r.fromPort === 22 && r.cidrIpv4 === "0.0.0.0/0")).toBe(false);
 
@@ -119,6 +123,7 @@ describe("demo scenario", () => {
     const denied = report.accounts.find((a) => a.accountId === DATA_DEV)!;
     expect(denied.status).toBe("failed");
     expect(denied.error?.code).toBe("AccessDenied");
+    expect(report.accounts.find((a) => a.accountId === RETIRED)?.status).toBe("not-in-organization");
     expect(report.totals.errors).toBeGreaterThanOrEqual(1);
 
     const message = publishedMessages(sandbox).at(-1)!;

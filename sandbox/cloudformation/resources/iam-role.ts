@@ -1,6 +1,6 @@
 import type { IamRole } from "../../state.js";
-import { isoNow } from "../env.js";
-import { generatedName, iamUniqueId } from "../../services/ids.js";
+import { putRole } from "../../services/iam.js";
+import { generatedName } from "../../services/ids.js";
 import {
   jsonDocument,
   objectList,
@@ -43,22 +43,21 @@ export const iamRoleProvider: ResourceProvider = {
     const assumeRolePolicy = required(properties, "AssumeRolePolicyDocument", ctx.logicalId);
     const roleName =
       optionalString(properties.RoleName) ?? generatedName(sandbox.random, ctx.stack.stackName, ctx.logicalId, { maxLength: 64 });
-    if (account.roles.has(roleName)) throw new Error(`Role with name ${roleName} already exists.`);
-    const path = optionalString(properties.Path) ?? "/";
-    const role: IamRole = {
-      roleName,
-      roleId: iamUniqueId(sandbox.random, "AROA"),
-      arn: `arn:aws:iam::${account.id}:role${path}${roleName}`,
-      path,
-      assumeRolePolicyDocument: jsonDocument(assumeRolePolicy),
-      description: optionalString(properties.Description),
-      maxSessionDuration: Number(properties.MaxSessionDuration ?? 3600),
-      managedPolicyArns: stringList(properties.ManagedPolicyArns),
-      inlinePolicies: inlinePolicies(properties.Policies),
-      tags: { ...ctx.stack.tags, ...templateTags(properties.Tags) },
-      createdAt: isoNow(ctx.env),
-    };
-    account.roles.set(roleName, role);
+    const role = putRole(
+      account,
+      {
+        roleName,
+        path: optionalString(properties.Path),
+        assumeRolePolicyDocument: jsonDocument(assumeRolePolicy),
+        description: optionalString(properties.Description),
+        maxSessionDuration: properties.MaxSessionDuration === undefined ? undefined : Number(properties.MaxSessionDuration),
+        managedPolicyArns: stringList(properties.ManagedPolicyArns),
+        inlinePolicies: inlinePolicies(properties.Policies),
+        tags: { ...ctx.stack.tags, ...templateTags(properties.Tags) },
+      },
+      sandbox.random,
+      sandbox.now(),
+    );
     return { physicalId: roleName, attributes: { Arn: role.arn, RoleId: role.roleId } };
   },
 

@@ -1,6 +1,6 @@
 import type { Bucket, BucketEncryptionRule, PublicAccessBlock } from "../../state.js";
-import { isoNow } from "../env.js";
 import { generatedName } from "../../services/ids.js";
+import { putBucket } from "../../services/s3.js";
 import { isPlainObject } from "../template/intrinsics.js";
 import {
   bool,
@@ -64,15 +64,6 @@ function versioningFromTemplate(value: unknown): Bucket["versioning"] {
   return isPlainObject(value) ? (String(value.Status) as Bucket["versioning"]) : undefined;
 }
 
-/** New buckets get SSE-S3 default encryption and a full public access block, as S3 does since 2023. */
-const DEFAULT_ENCRYPTION: BucketEncryptionRule[] = [{ sseAlgorithm: "AES256", bucketKeyEnabled: false }];
-const DEFAULT_PUBLIC_ACCESS_BLOCK: PublicAccessBlock = {
-  blockPublicAcls: true,
-  ignorePublicAcls: true,
-  blockPublicPolicy: true,
-  restrictPublicBuckets: true,
-};
-
 function ownBucket(name: string, ctx: ResourceContext): LiveBucket | undefined {
   const bucket = ctx.env.world.buckets.get(name);
   return bucket && bucket.accountId === ctx.env.account.id ? bucket : undefined;
@@ -93,19 +84,15 @@ export const s3BucketProvider: ResourceProvider = {
     const name =
       optionalString(properties.BucketName) ??
       generatedName(sandbox.random, ctx.stack.stackName, ctx.logicalId, { maxLength: 63, lowercase: true });
+    // CloudFormation's own wording for a taken name, not S3's BucketAlreadyExists.
     if (world.buckets.has(name)) throw new Error(`${name} already exists`);
+    // S3's defaults for a new bucket, then what the template configures.
+    const bucket = putBucket(world, account.id, name, region, sandbox.now());
+    bucket.encryption = encryptionFromTemplate(properties.BucketEncryption) ?? bucket.encryption;
+    bucket.publicAccessBlock = publicAccessBlockFromTemplate(properties.PublicAccessBlockConfiguration) ?? bucket.publicAccessBlock;
     const versioning = versioningFromTemplate(properties.VersioningConfiguration);
-    world.buckets.set(name, {
-      name,
-      region,
-      accountId: account.id,
-      createdAt: isoNow(ctx.env),
-      encryption: encryptionFromTemplate(properties.BucketEncryption) ?? DEFAULT_ENCRYPTION.map((rule) => ({ ...rule })),
-      publicAccessBlock: publicAccessBlockFromTemplate(properties.PublicAccessBlockConfiguration) ?? { ...DEFAULT_PUBLIC_ACCESS_BLOCK },
-      ...(versioning ? { versioning } : {}),
-      tags: { ...cloudFormationTags(ctx.stack, ctx.logicalId), ...ctx.stack.tags, ...templateTags(properties.Tags) },
-      objects: new Map(),
-    });
+    if (versioning) bucket.versioning = versioning;
+    bucket.tags = { ...cloudFormationTags(ctx.stack, ctx.logicalId), ...ctx.stack.tags, ...templateTags(properties.Tags) };
     return {
       physicalId: name,
       attributes: {

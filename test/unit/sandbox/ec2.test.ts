@@ -12,11 +12,20 @@ import {
   DescribeTagsCommand,
   DescribeVpcsCommand,
   EC2Client,
+  ModifySecurityGroupRulesCommand,
   RevokeSecurityGroupEgressCommand,
   RevokeSecurityGroupIngressCommand,
   RunInstancesCommand,
+  UpdateSecurityGroupRuleDescriptionsEgressCommand,
+  UpdateSecurityGroupRuleDescriptionsIngressCommand,
 } from "@aws-sdk/client-ec2";
+import { CloudFormationClient } from "@aws-sdk/client-cloudformation";
+import { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
+import { IAMClient } from "@aws-sdk/client-iam";
+import { S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { SpokeClients } from "../../../functions/aws/clients.js";
+import { ec2SecurityGroupRemediator } from "../../../functions/remediation/remediators/ec2-security-group.js";
 import type { Sandbox } from "../../../sandbox/server.js";
 import { clientConfig, failure, startTestSandbox, WORKLOAD } from "./helpers.js";
 
@@ -141,3 +150,109 @@ describe("ec2 tags and instances", () => {
     expect((await failure(ec2.send(new CreateTagsCommand({ Resources: ["i-0000"], Tags: [{ Key: "a", Value: "b" }] })))).name).toBe("InvalidInstanceID.NotFound");
   });
 });
+
+describe("ec2 security group rules by id", () => {
+  const rulesOf = async (groupId: string) =>
+    (await ec2.send(new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: "group-id", Values: [groupId] }] }))).SecurityGroupRules!;
+  const http = { IpProtocol: "tcp", FromPort: 80, ToPort: 80, IpRanges: [{ CidrIp: "10.0.0.0/8" }] };
+
+  it("gives every rule an sgr- id that stays the same and finds rules by it", async () => {
+    const id = await newGroup("ids");
+    const added = await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: id, IpPermissions: [SSH, http] }));
+    const ids = added.SecurityGroupRules!.map((r) => r.SecurityGroupRuleId!);
+    expect(ids).toEqual([expect.stringMatching(/^sgr-[0-9a-f]{17}$/), expect.stringMatching(/^sgr-[0-9a-f]{17}$/)]);
+    expect(new Set(ids).size).toBe(2);
+    const described = await rulesOf(id);
+    expect(described.map((r) => r.SecurityGroupRuleId).sort()).toEqual([...ids, described.find((r) => r.IsEgress)!.SecurityGroupRuleId].sort());
+    expect((await rulesOf(id)).map((r) => r.SecurityGroupRuleId)).toEqual(described.map((r) => r.SecurityGroupRuleId));
+    const byId = await ec2.send(new DescribeSecurityGroupRulesCommand({ SecurityGroupRuleIds: [ids[1]!] }));
+    expect(byId.SecurityGroupRules).toEqual([expect.objectContaining({ SecurityGroupRuleId: ids[1], GroupId: id, FromPort: 80, CidrIpv4: "10.0.0.0/8" })]);
+    expect((await failure(ec2.send(new DescribeSecurityGroupRulesCommand({ SecurityGroupRuleIds: ["sgr-00000000000000000"] })))).name).toBe("InvalidSecurityGroupRuleId.NotFound");
+  });
+
+  it("revokes rules by SecurityGroupRuleIds, answering with the revoked rules", async () => {
+    const id = await newGroup("revoke-by-id");
+    const added = await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: id, IpPermissions: [SSH, http] }));
+    const [ssh, web] = added.SecurityGroupRules!;
+    const res = await ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: id, SecurityGroupRuleIds: [ssh!.SecurityGroupRuleId!] }));
+    expect(res).toMatchObject({ Return: true, RevokedSecurityGroupRules: [{ SecurityGroupRuleId: ssh!.SecurityGroupRuleId, IsEgress: false, FromPort: 22, CidrIpv4: "0.0.0.0/0" }] });
+    expect((await rulesOf(id)).filter((r) => !r.IsEgress).map((r) => r.SecurityGroupRuleId)).toEqual([web!.SecurityGroupRuleId]);
+
+    // An id of the other direction, or of no rule at all, fails the call and revokes nothing.
+    const egressId = (await rulesOf(id)).find((r) => r.IsEgress)!.SecurityGroupRuleId!;
+    const wrongDirection = await failure(ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: id, SecurityGroupRuleIds: [web!.SecurityGroupRuleId!, egressId] })));
+    expect(wrongDirection.name).toBe("InvalidSecurityGroupRuleId.NotFound");
+    expect(await rulesOf(id)).toHaveLength(2);
+    await ec2.send(new RevokeSecurityGroupEgressCommand({ GroupId: id, SecurityGroupRuleIds: [egressId] }));
+    expect((await rulesOf(id)).map((r) => r.IsEgress)).toEqual([false]);
+    expect((await failure(ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: id })))).name).toBe("MissingParameter");
+  });
+
+  it("updates rule descriptions by rule id and by permission", async () => {
+    const id = await newGroup("describe-rules");
+    const [rule] = (await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: id, IpPermissions: [SSH] }))).SecurityGroupRules!;
+    await ec2.send(
+      new UpdateSecurityGroupRuleDescriptionsIngressCommand({ GroupId: id, SecurityGroupRuleDescriptions: [{ SecurityGroupRuleId: rule!.SecurityGroupRuleId, Description: "bastion" }] }),
+    );
+    expect((await rulesOf(id)).find((r) => !r.IsEgress)).toMatchObject({ SecurityGroupRuleId: rule!.SecurityGroupRuleId, Description: "bastion" });
+    await ec2.send(new UpdateSecurityGroupRuleDescriptionsEgressCommand({ GroupId: id, IpPermissions: [{ IpProtocol: "-1", IpRanges: [{ CidrIp: "0.0.0.0/0", Description: "anywhere" }] }] }));
+    expect((await rulesOf(id)).find((r) => r.IsEgress)?.Description).toBe("anywhere");
+    const unknown = await failure(ec2.send(new UpdateSecurityGroupRuleDescriptionsIngressCommand({ GroupId: id, IpPermissions: [http] })));
+    expect(unknown.name).toBe("InvalidPermission.NotFound");
+  });
+
+  it("modifies a rule in place: same id, new content", async () => {
+    const id = await newGroup("modify-rules");
+    const [ssh, web] = (await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: id, IpPermissions: [SSH, http] }))).SecurityGroupRules!;
+    const ruleId = ssh!.SecurityGroupRuleId!;
+    await ec2.send(
+      new ModifySecurityGroupRulesCommand({ GroupId: id, SecurityGroupRules: [{ SecurityGroupRuleId: ruleId, SecurityGroupRule: { IpProtocol: "tcp", FromPort: 3389, ToPort: 3389, CidrIpv4: "0.0.0.0/0", Description: "rdp" } }] }),
+    );
+    const [modified] = (await ec2.send(new DescribeSecurityGroupRulesCommand({ SecurityGroupRuleIds: [ruleId] }))).SecurityGroupRules!;
+    expect(modified).toMatchObject({ SecurityGroupRuleId: ruleId, IsEgress: false, FromPort: 3389, ToPort: 3389, CidrIpv4: "0.0.0.0/0", Description: "rdp" });
+    const clash = await failure(
+      ec2.send(new ModifySecurityGroupRulesCommand({ GroupId: id, SecurityGroupRules: [{ SecurityGroupRuleId: ruleId, SecurityGroupRule: { IpProtocol: "tcp", FromPort: 80, ToPort: 80, CidrIpv4: "10.0.0.0/8" } }] })),
+    );
+    expect(clash.name).toBe("InvalidPermission.Duplicate");
+    expect((await rulesOf(id)).find((r) => r.SecurityGroupRuleId === web!.SecurityGroupRuleId)).toMatchObject({ FromPort: 80 });
+  });
+
+  it("serves every call of the AWS::EC2::SecurityGroup remediator", async () => {
+    const groupId = await newGroup("remediated");
+    await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: [SSH, { ...http, IpRanges: [{ CidrIp: "10.0.0.0/8", Description: "old" }] }] }));
+    await ec2.send(new CreateTagsCommand({ Resources: [groupId], Tags: [{ Key: "team", Value: "other" }] }));
+    const config = clientConfig(sandbox, sandbox.adminCredentials(WORKLOAD));
+    const clients: SpokeClients = {
+      accountId: WORKLOAD,
+      region: "us-east-1",
+      cloudformation: new CloudFormationClient(config),
+      iam: new IAMClient(config),
+      ec2,
+      s3: new S3Client(config),
+      cloudtrail: new CloudTrailClient(config),
+    };
+    const expected = {
+      SecurityGroupIngress: [
+        { IpProtocol: "tcp", FromPort: 80, ToPort: 80, CidrIp: "10.0.0.0/8", Description: "web" },
+        { IpProtocol: "tcp", FromPort: 443, ToPort: 443, CidrIp: "0.0.0.0/0" },
+      ],
+      Tags: [{ Key: "team", Value: "core" }],
+    };
+    const drift = { logicalResourceId: "Sg", physicalResourceId: groupId, resourceType: "AWS::EC2::SecurityGroup", status: "MODIFIED" as const, expected, differences: [] };
+
+    const result = await ec2SecurityGroupRemediator.remediate({ drift, clients, dryRun: false });
+
+    expect(result, result.reason).toMatchObject({ outcome: "remediated" });
+    expect(result.steps.map((s) => s.split(" ")[0])).toEqual([
+      "AuthorizeSecurityGroupIngress",
+      "RevokeSecurityGroupIngress",
+      "UpdateSecurityGroupRuleDescriptionsIngress",
+      "CreateTags",
+    ]);
+    const ingress = (await rulesOf(groupId)).filter((r) => !r.IsEgress).map((r) => [r.FromPort, r.CidrIpv4, r.Description]);
+    expect(ingress.sort()).toEqual([[443, "0.0.0.0/0", undefined], [80, "10.0.0.0/8", "web"]].sort());
+    expect(await ec2SecurityGroupRemediator.readTags!(drift, clients)).toMatchObject({ team: "core" });
+    expect(await ec2SecurityGroupRemediator.remediate({ drift, clients, dryRun: false })).toMatchObject({ outcome: "skipped" });
+  });
+});
+

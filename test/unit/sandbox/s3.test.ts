@@ -114,6 +114,29 @@ describe("s3 objects", () => {
     expect((await failure(hub.send(new GetObjectCommand({ Bucket: bucket, Key: "reports/latest.json" })))).name).toBe("NoSuchKey");
   });
 
+  it("writes conditionally: If-None-Match creates only, If-Match replaces only the version read", async () => {
+    const hub = new S3Client(clientConfig(sandbox, sandbox.hubCredentials));
+    const Bucket = sandbox.hub.reportBucket;
+    const Key = "state/conditional.json";
+    const created = await hub.send(new PutObjectCommand({ Bucket, Key, Body: "v1", IfNoneMatch: "*" }));
+    const again = await failure(hub.send(new PutObjectCommand({ Bucket, Key, Body: "v1 again", IfNoneMatch: "*" })));
+    expect([again.name, again.$metadata.httpStatusCode]).toEqual(["PreconditionFailed", 412]);
+
+    const read = await hub.send(new GetObjectCommand({ Bucket, Key }));
+    expect(read.ETag).toBe(created.ETag);
+    expect(read.ETag).toMatch(/^"[0-9a-f]{32}"$/);
+    const replaced = await hub.send(new PutObjectCommand({ Bucket, Key, Body: "v2", IfMatch: read.ETag }));
+    expect(replaced.ETag).not.toBe(read.ETag);
+    const stale = await failure(hub.send(new PutObjectCommand({ Bucket, Key, Body: "v3", IfMatch: read.ETag })));
+    expect([stale.name, stale.$metadata.httpStatusCode]).toEqual(["PreconditionFailed", 412]);
+    expect(await (await hub.send(new GetObjectCommand({ Bucket, Key }))).Body!.transformToString()).toBe("v2");
+
+    // If-Match on a key that does not exist is a 404, not a 412, in S3.
+    const absent = await failure(hub.send(new PutObjectCommand({ Bucket, Key: "state/absent.json", Body: "x", IfMatch: replaced.ETag })));
+    expect([absent.name, absent.$metadata.httpStatusCode]).toEqual(["NoSuchKey", 404]);
+    expect(sandbox.world.buckets.get(Bucket)!.objects.has("state/absent.json")).toBe(false);
+  });
+
   it("decodes aws-chunked streaming uploads and checks their CRC32 trailer", async () => {
     const hub = new S3Client(clientConfig(sandbox, sandbox.hubCredentials));
     const body = Readable.from([Buffer.from("hello "), Buffer.from("streaming "), Buffer.from("world")]);

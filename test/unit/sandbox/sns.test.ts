@@ -12,7 +12,7 @@ beforeAll(async () => {
 afterAll(() => sandbox.close());
 
 function published() {
-  return sandbox.world.accounts.get(HUB)!.regions.get("us-east-1")!.topics.get("driftguard-notifications")!.published;
+  return sandbox.world.accounts.get(HUB)!.regions.get("us-east-1")!.topics.get(`arn:aws:sns:us-east-1:${HUB}:driftguard-notifications`)!.published;
 }
 
 describe("sns", () => {

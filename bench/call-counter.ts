@@ -1,0 +1,69 @@
+import type { CloudFormationClient } from "@aws-sdk/client-cloudformation";
+
+/**
+ * Counts every CloudFormation request a client sends, retries included, per stack. The middleware
+ * sits in the deserialize step, inside the SDK's retry loop, so each HTTP attempt passes through
+ * it: served requests and throttled ones are told apart by the answer.
+ */
+
+export interface StackCalls {
+  /** Served requests per action. */
+  served: Record<string, number>;
+  /** Requests answered with a throttling error. */
+  throttled: number;
+}
+
+const THROTTLING = new Set(["Throttling", "ThrottlingException", "TooManyRequestsException", "RequestLimitExceeded"]);
+
+/** `arn:aws:cloudformation:<region>:<account>:stack/<name>/<uuid>` or a bare name → the name. */
+function stackNameOf(value: string): string {
+  return value.startsWith("arn:") ? (value.split(":")[5]?.split("/")[1] ?? value) : value;
+}
+
+export const regionKey = (accountId: string, region: string) => `${accountId}/${region}`;
+export const stackKey = (accountId: string, region: string, stackName: string) => `${accountId}/${region}/${stackName}`;
+
+export class CallCounter {
+  /** Per stack (account/region/name); calls naming no stack (ListStacks) are kept per account-region. */
+  readonly stacks = new Map<string, StackCalls>();
+  readonly regions = new Map<string, StackCalls>();
+  private readonly detectionStack = new Map<string, string>();
+
+  private entry(map: Map<string, StackCalls>, key: string): StackCalls {
+    let calls = map.get(key);
+    if (!calls) map.set(key, (calls = { served: {}, throttled: 0 }));
+    return calls;
+  }
+
+  attach(client: CloudFormationClient, accountId: string, region: string): void {
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const action = String(context.commandName ?? "Unknown").replace(/Command$/, "");
+        const input = args.input as { StackName?: string; StackDriftDetectionId?: string };
+        const stack =
+          input.StackName !== undefined
+            ? stackKey(accountId, region, stackNameOf(input.StackName))
+            : input.StackDriftDetectionId !== undefined
+              ? this.detectionStack.get(input.StackDriftDetectionId)
+              : undefined;
+        const calls = stack === undefined ? this.entry(this.regions, regionKey(accountId, region)) : this.entry(this.stacks, stack);
+        try {
+          const result = await next(args);
+          calls.served[action] = (calls.served[action] ?? 0) + 1;
+          const detectionId = (result.output as { StackDriftDetectionId?: string } | undefined)?.StackDriftDetectionId;
+          if (action === "DetectStackDrift" && detectionId && stack) this.detectionStack.set(detectionId, stack);
+          return result;
+        } catch (err) {
+          if (err instanceof Error && THROTTLING.has(err.name)) calls.throttled++;
+          else calls.served[action] = (calls.served[action] ?? 0) + 1;
+          throw err;
+        }
+      },
+      { step: "deserialize", priority: "high", name: "benchCallCounter" },
+    );
+  }
+}
+
+export function total(calls: StackCalls): number {
+  return Object.values(calls.served).reduce((a, b) => a + b, 0);
+}

@@ -1,0 +1,103 @@
+/** What `npm run bench` measures, the targets it is held to, and how it prints them. */
+
+export interface BenchResults {
+  version: 1;
+  at: string;
+  /** Load averages before and after the scan: other work on the machine slows the scan, not the bound. */
+  machine: { cpus: number; node: string; platform: string; loadBefore: number[]; loadAfter: number[] };
+  org: { accounts: number; regions: number; stacksPerRegion: number; stacks: number; driftedStacks: number; driftRate: number };
+  model: {
+    apiMs: number;
+    detectionMs: [number, number];
+    cfnRps: number;
+    cfnBurst: number;
+    concurrency: { accounts: number; regionsPerAccount: number; stacksPerRegion: number };
+  };
+  setupMs: number;
+  scan: {
+    wallMs: number;
+    lowerBoundMs: number;
+    ratio: number;
+    lowerBoundBinding: string;
+    accountRegionTerms: Record<string, number>;
+    report: { stacksScanned: number; stacksDrifted: number; remediated: number; failed: number; errors: number };
+  };
+  naive: { measuredAccountRegions: number; measuredStacks: number; measuredMs: number; extrapolatedMs: number; formula: string; speedup: number };
+  calls: {
+    perInSyncStack: number;
+    perDriftedStack: number;
+    inSyncByAction: Record<string, number>;
+    driftedByAction: Record<string, number>;
+    throttledPerStack: number;
+    naivePerStack: number;
+  };
+  peakRssMb: number;
+  synth: { accounts: number; stacks: number; constructMs: number; synthMs: number; totalMs: number };
+  eventToRevertMs: { trials: number[]; p50: number; max: number };
+  targets: { name: string; target: string; measured: string; met: boolean }[];
+}
+
+export const TARGETS = {
+  ratio: 1.15,
+  speedup: 50,
+  callsPerInSyncStack: 3.5,
+  rssMb: 512,
+  synthMs: 60_000,
+};
+
+export function targetsOf(r: Omit<BenchResults, "targets">): BenchResults["targets"] {
+  const fmt = (n: number, digits = 2) => n.toFixed(digits);
+  return [
+    { name: "wall / lower bound", target: `≤ ${TARGETS.ratio}`, measured: fmt(r.scan.ratio), met: r.scan.ratio <= TARGETS.ratio },
+    { name: "speed-up over the naive serial scanner", target: `≥ ${TARGETS.speedup}×`, measured: `${fmt(r.naive.speedup, 0)}×`, met: r.naive.speedup >= TARGETS.speedup },
+    { name: "CloudFormation calls per in-sync stack", target: `≤ ${TARGETS.callsPerInSyncStack}`, measured: fmt(r.calls.perInSyncStack), met: r.calls.perInSyncStack <= TARGETS.callsPerInSyncStack },
+    { name: "peak RSS of the hub process", target: `< ${TARGETS.rssMb} MB`, measured: `${fmt(r.peakRssMb, 0)} MB`, met: r.peakRssMb < TARGETS.rssMb },
+    {
+      name: `cdktf synth of ${r.synth.accounts} accounts`,
+      target: `< ${TARGETS.synthMs / 1000} s`,
+      measured: `${fmt(r.synth.totalMs / 1000, 1)} s`,
+      met: r.synth.totalMs < TARGETS.synthMs,
+    },
+  ];
+}
+
+function table(rows: [string, string][]): string {
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`).join("\n");
+}
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+const perAction = (byAction: Record<string, number>) =>
+  Object.entries(byAction)
+    .sort(([, a], [, b]) => b - a)
+    .map(([action, n]) => `${action} ${n.toFixed(2)}`)
+    .join(", ");
+
+export function formatResults(r: BenchResults): string {
+  const { org, model, scan, naive, calls, synth, eventToRevertMs: events } = r;
+  return [
+    `driftguard benchmark: ${org.accounts} accounts × ${org.regions} regions × ${org.stacksPerRegion} stacks = ${org.stacks} stacks, ${org.driftedStacks} drifted`,
+    `model: API ${model.apiMs} ms, detection ${model.detectionMs[0]}-${model.detectionMs[1]} ms, CloudFormation ${model.cfnRps} req/s (burst ${model.cfnBurst}) per account-region; ` +
+      `concurrency ${model.concurrency.accounts} accounts × ${model.concurrency.regionsPerAccount} regions × ${model.concurrency.stacksPerRegion} stacks`,
+    `machine: ${r.machine.cpus} CPUs, Node ${r.machine.node}, load average ${r.machine.loadBefore[0]!.toFixed(1)} before the scan, ${r.machine.loadAfter[0]!.toFixed(1)} after`,
+    "",
+    table([
+      ["wall time (driftguard scan)", seconds(scan.wallMs)],
+      ["critical-path lower bound", `${seconds(scan.lowerBoundMs)} (bound by ${scan.lowerBoundBinding}; account-regions bound by ${perAction(scan.accountRegionTerms).replace(/\.00/g, "")})`],
+      ["ratio", scan.ratio.toFixed(2)],
+      ["naive serial scanner", `${seconds(naive.measuredMs)} for ${naive.measuredStacks} stacks (${naive.measuredAccountRegions} account-region) → ${seconds(naive.extrapolatedMs)} for the org (${naive.formula})`],
+      ["speed-up", `${naive.speedup.toFixed(0)}×`],
+      ["CFN calls per in-sync stack", `${calls.perInSyncStack.toFixed(2)} (${perAction(calls.inSyncByAction)})`],
+      ["CFN calls per drifted stack", `${calls.perDriftedStack.toFixed(2)} (${perAction(calls.driftedByAction)})`],
+      ["throttled CFN requests per stack", calls.throttledPerStack.toFixed(3)],
+      ["naive scanner's CFN calls per stack", calls.naivePerStack.toFixed(2)],
+      ["peak RSS (hub process)", `${r.peakRssMb.toFixed(0)} MB`],
+      [`cdktf synth, ${synth.accounts} accounts`, `${seconds(synth.totalMs)} (${synth.stacks} stacks: constructs ${seconds(synth.constructMs)}, synth ${seconds(synth.synthMs)})`],
+      ["event → revert", `p50 ${events.p50.toFixed(0)} ms, max ${events.max.toFixed(0)} ms over ${events.trials.length} trials`],
+      ["scan result", `${scan.report.stacksScanned} scanned, ${scan.report.stacksDrifted} drifted, ${scan.report.remediated} remediated, ${scan.report.failed} failed, ${scan.report.errors} errors`],
+    ]),
+    "",
+    "targets:",
+    ...r.targets.map((t) => `  ${t.met ? "✓" : "✗"} ${t.name}: ${t.measured} (target ${t.target})`),
+  ].join("\n");
+}

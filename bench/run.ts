@@ -1,0 +1,267 @@
+import { fork } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { Logger } from "@aws-lambda-powertools/logger";
+import { createHubClients, createSpokeClients } from "../functions/aws/clients.js";
+import type { RunReport } from "../functions/core/types.js";
+import { RecentIds } from "../functions/events/recent-ids.js";
+import { newRunId } from "../functions/runtime/run-id.js";
+import { eventDeps, scanDeps } from "../functions/runtime/wiring.js";
+import { runScan } from "../functions/scanner/run.js";
+import { CallCounter, regionKey, stackKey, total, type StackCalls } from "./call-counter.js";
+import type { RegionDetections, SandboxLatency } from "./child-protocol.js";
+import { eventLatencies } from "./event-latency.js";
+import { lowerBound, type StackWork } from "./lower-bound.js";
+import { naiveScan } from "./naive-scanner.js";
+import { benchOrg, type OrgOptions } from "./org.js";
+import { formatResults, targetsOf, type BenchResults } from "./results.js";
+import { SandboxProcess } from "./sandbox-process.js";
+
+/**
+ * `npm run bench -- [--accounts 200] [--regions 4] [--stacks 25] [--drift-rate 0.1] …`: scans a
+ * generated organization in the sandbox (its own process) with the real scanner (this process),
+ * and measures it against the latency/throttle model's lower bound, a naive serial scanner,
+ * CloudFormation calls per stack, peak RSS, cdktf synth time and event → revert latency.
+ * See bench/README.md for what each number means.
+ */
+
+const USAGE =
+  "usage: npm run bench -- [--accounts 200] [--regions 4] [--stacks 25] [--drift-rate 0.1] [--api-ms 2] [--detection-ms 300,900] " +
+  "[--cfn-rps 10] [--concurrency 10,4,5] [--naive-account-regions 1] [--event-trials 5] [--synth-accounts 500] [--out bench/results.json]";
+
+function numbers(value: string, count: number, flag: string): number[] {
+  const parts = value.split(",").map(Number);
+  if (parts.length !== count || parts.some((n) => !Number.isFinite(n) || n < 0)) throw new Error(`${flag} must be ${count} comma-separated numbers (got "${value}")\n${USAGE}`);
+  return parts;
+}
+
+function parseOptions() {
+  const { values } = parseArgs({
+    options: {
+      accounts: { type: "string", default: "200" },
+      regions: { type: "string", default: "4" },
+      stacks: { type: "string", default: "25" },
+      "drift-rate": { type: "string", default: "0.1" },
+      "api-ms": { type: "string", default: "2" },
+      "detection-ms": { type: "string", default: "300,900" },
+      "cfn-rps": { type: "string", default: "10" },
+      concurrency: { type: "string", default: "10,4,5" },
+      "naive-account-regions": { type: "string", default: "1" },
+      "event-trials": { type: "string", default: "5" },
+      "synth-accounts": { type: "string", default: "500" },
+      out: { type: "string", default: fileURLToPath(new URL("./results.json", import.meta.url)) },
+      help: { type: "boolean", default: false },
+    },
+  });
+  if (values.help) return undefined;
+  const [accounts, regionsPerAccount, stacksPerRegion] = numbers(values.concurrency, 3, "--concurrency");
+  const [shortest, longest] = numbers(values["detection-ms"], 2, "--detection-ms");
+  const org: OrgOptions = {
+    accounts: Number(values.accounts),
+    regions: Number(values.regions),
+    stacksPerRegion: Number(values.stacks),
+    driftRate: Number(values["drift-rate"]),
+    cfnRps: Number(values["cfn-rps"]),
+    concurrency: { accounts: accounts!, regionsPerAccount: regionsPerAccount!, stacksPerRegion: stacksPerRegion! },
+  };
+  const latency: SandboxLatency = { apiMs: Number(values["api-ms"]), detectionMs: [shortest!, longest!] };
+  return {
+    org,
+    latency,
+    naiveAccountRegions: Number(values["naive-account-regions"]),
+    eventTrials: Number(values["event-trials"]),
+    synthAccounts: Number(values["synth-accounts"]),
+    out: values.out,
+  };
+}
+
+/** The environment the hub Lambda has, with the sandbox in place of AWS (as `npm start` does). */
+function pointAtSandbox(sandbox: SandboxProcess): void {
+  const { endpoint, hubRegion, hubCredentials } = sandbox.ready;
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL: endpoint,
+    AWS_REGION: hubRegion,
+    AWS_ACCESS_KEY_ID: hubCredentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: hubCredentials.secretAccessKey,
+    AWS_SESSION_TOKEN: hubCredentials.sessionToken ?? "",
+    AWS_EC2_METADATA_DISABLED: "true",
+    POWERTOOLS_METRICS_DISABLED: "true",
+  });
+}
+
+const mean = (values: number[]) => (values.length === 0 ? 0 : values.reduce((a, b) => a + b, 0) / values.length);
+const rssMb = () => process.resourceUsage().maxRSS / 1024;
+
+function meanByAction(calls: StackCalls[]): Record<string, number> {
+  const sums: Record<string, number> = {};
+  for (const c of calls) for (const [action, n] of Object.entries(c.served)) sums[action] = (sums[action] ?? 0) + n;
+  return Object.fromEntries(Object.entries(sums).map(([action, n]) => [action, n / Math.max(1, calls.length)]));
+}
+
+/** A status read beyond the first is polling, not work: the minimum is one. */
+function minCalls(calls: StackCalls): number {
+  const polls = calls.served.DescribeStackDriftDetectionStatus ?? 0;
+  return total(calls) - Math.max(0, polls - 1);
+}
+
+interface StackRow {
+  key: string;
+  region: string;
+  driftStatus?: string;
+  calls: StackCalls;
+  detectionMs: number;
+}
+
+function stackRows(report: RunReport, counter: CallCounter, detections: RegionDetections[]): StackRow[] {
+  const drift = new Map<string, string | undefined>();
+  for (const a of report.accounts) for (const r of a.regions) for (const s of r.stacks) drift.set(stackKey(a.accountId, r.region, s.stackName), s.driftStatus);
+  return detections.flatMap((region) =>
+    region.stacks
+      .filter((s) => s.detectionMs.length > 0)
+      .map((s) => {
+        const key = stackKey(region.accountId, region.region, s.stackName);
+        return { key, region: regionKey(region.accountId, region.region), driftStatus: drift.get(key), calls: counter.stacks.get(key) ?? { served: {}, throttled: 0 }, detectionMs: s.detectionMs[0]! };
+      }),
+  );
+}
+
+/** CloudFormation calls of the stacks with `status`, each with its share of its region's ListStacks. */
+function callsPerStack(rows: StackRow[], counter: CallCounter, status: string) {
+  const perRegion = new Map<string, number>();
+  for (const row of rows) perRegion.set(row.region, (perRegion.get(row.region) ?? 0) + 1);
+  const chosen = rows.filter((r) => r.driftStatus === status);
+  const share = (row: StackRow) => total(counter.regions.get(row.region) ?? { served: {}, throttled: 0 }) / perRegion.get(row.region)!;
+  return { perStack: mean(chosen.map((r) => total(r.calls) + share(r))), byAction: meanByAction(chosen.map((r) => r.calls)) };
+}
+
+function runSynth(accounts: number, regions: number): Promise<BenchResults["synth"]> {
+  const child = fork(fileURLToPath(new URL("./synth-child.ts", import.meta.url)), ["--accounts", String(accounts), "--regions", String(regions)], {
+    execArgv: ["--import", "tsx"],
+    stdio: ["ignore", "pipe", "inherit", "ipc"],
+  });
+  let out = "";
+  child.stdout!.on("data", (chunk: Buffer) => (out += chunk.toString()));
+  return new Promise((resolve, reject) => {
+    child.once("exit", (code) => {
+      const line = out.trim().split("\n").at(-1) ?? "";
+      if (code === 0) resolve(JSON.parse(line) as BenchResults["synth"]);
+      else reject(new Error(`synth of ${accounts} accounts failed (exit ${code}): ${out}`));
+    });
+  });
+}
+
+async function main(): Promise<void> {
+  const opts = parseOptions();
+  if (!opts) {
+    console.log(USAGE);
+    return;
+  }
+  const { org: orgOptions, latency } = opts;
+  const { config, stacks, driftedStacks } = benchOrg(orgOptions);
+  const log = (line: string) => console.error(`[bench] ${line}`);
+
+  log(`starting the sandbox with ${config.accounts.length} accounts and ${stacks} stacks …`);
+  const sandbox = await SandboxProcess.start(orgOptions, latency, opts.eventTrials);
+  try {
+    pointAtSandbox(sandbox);
+    const logger = new Logger({ serviceName: "driftguard-bench", logLevel: "SILENT" });
+    const hub = createHubClients(config.hub.region);
+    const counter = new CallCounter();
+    const deps = {
+      ...scanDeps(hub, sandbox.ready.reportBucket, logger),
+      spokeClients: (...args: Parameters<typeof createSpokeClients>) => {
+        const clients = createSpokeClients(...args);
+        counter.attach(clients.cloudformation, args[0], args[1]);
+        return clients;
+      },
+    };
+
+    log(`sandbox ready in ${(sandbox.ready.setupMs / 1000).toFixed(1)} s; scanning …`);
+    const loadBefore = loadavg();
+    const started = Date.now();
+    const { report } = await runScan(deps, { config, runId: newRunId(new Date()), trigger: "bench", publish: { bucket: sandbox.ready.reportBucket, topicArn: sandbox.ready.topicArn } });
+    const wallMs = Date.now() - started;
+    const peakRssMb = rssMb();
+    const loadAfter = loadavg();
+    log(`scanned in ${(wallMs / 1000).toFixed(1)} s`);
+
+    const detections = await sandbox.detections();
+    const rows = stackRows(report, counter, detections);
+    const byRegion = new Map<string, StackWork[]>();
+    for (const row of rows) byRegion.set(row.region, [...(byRegion.get(row.region) ?? []), { detectionMs: row.detectionMs, minCalls: minCalls(row.calls) }]);
+    const accountsWork = config.accounts.map((a) => config.defaults.regions.map((r) => byRegion.get(regionKey(a.id, r)) ?? []));
+    const burst = Math.max(1, Math.round(orgOptions.cfnRps));
+    const bound = lowerBound(accountsWork, { apiMs: latency.apiMs, rps: orgOptions.cfnRps, burst, concurrency: orgOptions.concurrency });
+
+    const naiveTargets = config.defaults.regions.slice(0, opts.naiveAccountRegions).map((region) => ({ accountId: config.accounts[0]!.id, region }));
+    log(`naive serial scanner on ${naiveTargets.length} account-region(s) …`);
+    const naiveCounter = new CallCounter();
+    const naive = await naiveScan(naiveTargets, { sts: hub.sts, roleName: config.spoke.roleName, counter: naiveCounter });
+    const naiveExtrapolatedMs = (naive.ms * rows.length) / naive.stacks;
+
+    log(`event → revert, ${sandbox.ready.eventTarget.groupIds.length} trials …`);
+    const settings = { configFile: "(bench)", reportBucket: sandbox.ready.reportBucket, topicArn: sandbox.ready.topicArn };
+    const latencies = await eventLatencies(sandbox, eventDeps({ settings, config, hub }, logger, new RecentIds()));
+    const sorted = [...latencies].sort((a, b) => a - b);
+
+    log(`cdktf synth of ${opts.synthAccounts} accounts …`);
+    const synth = await runSynth(opts.synthAccounts, orgOptions.regions);
+
+    const inSync = callsPerStack(rows, counter, "IN_SYNC");
+    const drifted = callsPerStack(rows, counter, "DRIFTED");
+    const measured: Omit<BenchResults, "targets"> = {
+      version: 1,
+      at: new Date().toISOString(),
+      machine: { cpus: cpus().length, node: process.versions.node, platform: `${process.platform}-${process.arch}`, loadBefore, loadAfter },
+      org: { accounts: orgOptions.accounts, regions: orgOptions.regions, stacksPerRegion: orgOptions.stacksPerRegion, stacks, driftedStacks, driftRate: orgOptions.driftRate },
+      model: { apiMs: latency.apiMs, detectionMs: latency.detectionMs, cfnRps: orgOptions.cfnRps, cfnBurst: burst, concurrency: orgOptions.concurrency },
+      setupMs: sandbox.ready.setupMs,
+      scan: {
+        wallMs,
+        lowerBoundMs: bound.totalMs,
+        ratio: wallMs / bound.totalMs,
+        lowerBoundBinding: bound.bindingTerm,
+        accountRegionTerms: bound.accountRegionTerms,
+        report: {
+          stacksScanned: report.totals.stacksScanned,
+          stacksDrifted: report.totals.stacksDrifted,
+          remediated: report.totals.remediated,
+          failed: report.totals.failed,
+          errors: report.totals.errors,
+        },
+      },
+      naive: {
+        measuredAccountRegions: naiveTargets.length,
+        measuredStacks: naive.stacks,
+        measuredMs: naive.ms,
+        extrapolatedMs: naiveExtrapolatedMs,
+        formula: `measured × ${rows.length} stacks / ${naive.stacks} stacks`,
+        speedup: naiveExtrapolatedMs / wallMs,
+      },
+      calls: {
+        perInSyncStack: inSync.perStack,
+        perDriftedStack: drifted.perStack,
+        inSyncByAction: inSync.byAction,
+        driftedByAction: drifted.byAction,
+        throttledPerStack: mean(rows.map((r) => r.calls.throttled)),
+        naivePerStack: mean([...naiveCounter.stacks.values()].map(total)),
+      },
+      peakRssMb,
+      synth,
+      eventToRevertMs: { trials: latencies, p50: sorted[Math.floor((sorted.length - 1) / 2)] ?? 0, max: sorted.at(-1) ?? 0 },
+    };
+    const results: BenchResults = { ...measured, targets: targetsOf(measured) };
+    writeFileSync(opts.out, `${JSON.stringify(results, null, 2)}\n`);
+    console.log(formatResults(results));
+    console.log(`\nwritten to ${opts.out}`);
+  } finally {
+    await sandbox.close();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
+  process.exit(1);
+});

@@ -1,0 +1,63 @@
+import { fork, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import type { CloudTrailBridgeEvent } from "../sandbox/services/cloudtrail-record.js";
+import type { FromChild, RegionDetections, SandboxLatency, ToChild } from "./child-protocol.js";
+import type { OrgOptions } from "./org.js";
+
+const CHILD = fileURLToPath(new URL("./sandbox-child.ts", import.meta.url));
+
+type Ready = Extract<FromChild, { type: "ready" }>;
+
+/** The hub process's handle on the sandbox child. */
+export class SandboxProcess {
+  private readonly eventListeners = new Set<(event: CloudTrailBridgeEvent) => void>();
+  private pendingDetections?: (regions: RegionDetections[]) => void;
+
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly ready: Ready,
+  ) {
+    child.on("message", (message: FromChild) => {
+      if (message.type === "event") for (const listener of this.eventListeners) listener(message.event);
+      if (message.type === "detections") this.pendingDetections?.(message.regions);
+    });
+  }
+
+  static start(org: OrgOptions, latency: SandboxLatency, eventGroups: number): Promise<SandboxProcess> {
+    const child = fork(CHILD, [], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    return new Promise((resolve, reject) => {
+      const onMessage = (message: FromChild) => {
+        if (message.type === "ready") {
+          child.off("message", onMessage);
+          resolve(new SandboxProcess(child, message));
+        } else if (message.type === "failed") {
+          child.kill();
+          reject(new Error(`the sandbox could not start:\n${message.message}`));
+        }
+      };
+      child.on("message", onMessage);
+      child.once("exit", (code) => reject(new Error(`the sandbox process exited (${code}) before it was ready`)));
+      child.send({ type: "start", org, latency, eventGroups } satisfies ToChild);
+    });
+  }
+
+  detections(): Promise<RegionDetections[]> {
+    return new Promise((resolve) => {
+      this.pendingDetections = resolve;
+      this.child.send({ type: "detections" } satisfies ToChild);
+    });
+  }
+
+  /** Starts relaying the sandbox's CloudTrail events (as EventBridge would deliver them). */
+  onEvent(listener: (event: CloudTrailBridgeEvent) => void): void {
+    if (this.eventListeners.size === 0) this.child.send({ type: "subscribe-events" } satisfies ToChild);
+    this.eventListeners.add(listener);
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.child.once("exit", () => resolve());
+      this.child.send({ type: "close" } satisfies ToChild);
+    });
+  }
+}
