@@ -1,3 +1,4 @@
+import { performance } from "node:perf_hooks";
 import type { CloudFormationClient } from "@aws-sdk/client-cloudformation";
 
 /**
@@ -11,6 +12,15 @@ export interface StackCalls {
   served: Record<string, number>;
   /** Requests answered with a throttling error. */
   throttled: number;
+  /** When DetectStackDrift was answered and when the last detection status read was (performance.now()). */
+  detectedAt?: number;
+  settledAt?: number;
+}
+
+/** First and last CloudFormation request of an account-region: how long its scan took. */
+export interface Span {
+  first: number;
+  last: number;
 }
 
 const THROTTLING = new Set(["Throttling", "ThrottlingException", "TooManyRequestsException", "RequestLimitExceeded"]);
@@ -27,7 +37,16 @@ export class CallCounter {
   /** Per stack (account/region/name); calls naming no stack (ListStacks) are kept per account-region. */
   readonly stacks = new Map<string, StackCalls>();
   readonly regions = new Map<string, StackCalls>();
+  readonly spans = new Map<string, Span>();
   private readonly detectionStack = new Map<string, string>();
+
+  private span(key: string, from: number, to: number): void {
+    const span = this.spans.get(key);
+    if (span) {
+      span.first = Math.min(span.first, from);
+      span.last = Math.max(span.last, to);
+    } else this.spans.set(key, { first: from, last: to });
+  }
 
   private entry(map: Map<string, StackCalls>, key: string): StackCalls {
     let calls = map.get(key);
@@ -47,9 +66,14 @@ export class CallCounter {
               ? this.detectionStack.get(input.StackDriftDetectionId)
               : undefined;
         const calls = stack === undefined ? this.entry(this.regions, regionKey(accountId, region)) : this.entry(this.stacks, stack);
+        const sent = performance.now();
         try {
           const result = await next(args);
+          const answered = performance.now();
+          this.span(regionKey(accountId, region), sent, answered);
           calls.served[action] = (calls.served[action] ?? 0) + 1;
+          if (action === "DetectStackDrift") calls.detectedAt = answered;
+          if (action === "DescribeStackDriftDetectionStatus") calls.settledAt = answered;
           const detectionId = (result.output as { StackDriftDetectionId?: string } | undefined)?.StackDriftDetectionId;
           if (action === "DetectStackDrift" && detectionId && stack) this.detectionStack.set(detectionId, stack);
           return result;

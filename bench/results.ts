@@ -31,6 +31,17 @@ export interface BenchResults {
     throttledPerStack: number;
     naivePerStack: number;
   };
+  /** Where the scan's time went, to explain the ratio. */
+  diagnostics: {
+    meanDetectionMs: number;
+    /** From DetectStackDrift's answer to the status read that saw the detection done. */
+    meanDetectionNoticedMs: number;
+    meanAccountRegionMs: number;
+    meanAccountRegionBoundMs: number;
+    /** CPU the hub process used during the scan (user + system). */
+    hubCpuMs: number;
+    eventPathThrottled: number;
+  };
   peakRssMb: number;
   synth: { accounts: number; stacks: number; constructMs: number; synthMs: number; totalMs: number };
   eventToRevertMs: { trials: number[]; p50: number; max: number };
@@ -74,7 +85,7 @@ const perAction = (byAction: Record<string, number>) =>
     .join(", ");
 
 export function formatResults(r: BenchResults): string {
-  const { org, model, scan, naive, calls, synth, eventToRevertMs: events } = r;
+  const { org, model, scan, naive, calls, synth, eventToRevertMs: events, diagnostics: diag } = r;
   return [
     `driftguard benchmark: ${org.accounts} accounts × ${org.regions} regions × ${org.stacksPerRegion} stacks = ${org.stacks} stacks, ${org.driftedStacks} drifted`,
     `model: API ${model.apiMs} ms, detection ${model.detectionMs[0]}-${model.detectionMs[1]} ms, CloudFormation ${model.cfnRps} req/s (burst ${model.cfnBurst}) per account-region; ` +
@@ -93,7 +104,12 @@ export function formatResults(r: BenchResults): string {
       ["naive scanner's CFN calls per stack", calls.naivePerStack.toFixed(2)],
       ["peak RSS (hub process)", `${r.peakRssMb.toFixed(0)} MB`],
       [`cdktf synth, ${synth.accounts} accounts`, `${seconds(synth.totalMs)} (${synth.stacks} stacks: constructs ${seconds(synth.constructMs)}, synth ${seconds(synth.synthMs)})`],
-      ["event → revert", `p50 ${events.p50.toFixed(0)} ms, max ${events.max.toFixed(0)} ms over ${events.trials.length} trials`],
+      ["event → revert", `p50 ${events.p50.toFixed(0)} ms, max ${events.max.toFixed(0)} ms over ${events.trials.length} trials (${diag.eventPathThrottled} throttled CFN requests)`],
+      [
+        "where the time went",
+        `detection ${diag.meanDetectionMs.toFixed(0)} ms, noticed after ${diag.meanDetectionNoticedMs.toFixed(0)} ms (mean per stack); ` +
+          `account-region ${seconds(diag.meanAccountRegionMs)} vs its bound ${seconds(diag.meanAccountRegionBoundMs)} (mean); hub CPU ${seconds(diag.hubCpuMs)}`,
+      ],
       ["scan result", `${scan.report.stacksScanned} scanned, ${scan.report.stacksDrifted} drifted, ${scan.report.remediated} remediated, ${scan.report.failed} failed, ${scan.report.errors} errors`],
     ]),
     "",

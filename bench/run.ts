@@ -13,7 +13,7 @@ import { runScan } from "../functions/scanner/run.js";
 import { CallCounter, regionKey, stackKey, total, type StackCalls } from "./call-counter.js";
 import type { RegionDetections, SandboxLatency } from "./child-protocol.js";
 import { eventLatencies } from "./event-latency.js";
-import { lowerBound, type StackWork } from "./lower-bound.js";
+import { accountRegionBound, lowerBound, type StackWork } from "./lower-bound.js";
 import { naiveScan } from "./naive-scanner.js";
 import { benchOrg, type OrgOptions } from "./org.js";
 import { formatResults, targetsOf, type BenchResults } from "./results.js";
@@ -180,11 +180,13 @@ async function main(): Promise<void> {
 
     log(`sandbox ready in ${(sandbox.ready.setupMs / 1000).toFixed(1)} s; scanning …`);
     const loadBefore = loadavg();
+    const cpuBefore = process.cpuUsage();
     const started = Date.now();
     const { report } = await runScan(deps, { config, runId: newRunId(new Date()), trigger: "bench", publish: { bucket: sandbox.ready.reportBucket, topicArn: sandbox.ready.topicArn } });
     const wallMs = Date.now() - started;
     const peakRssMb = rssMb();
     const loadAfter = loadavg();
+    const cpu = process.cpuUsage(cpuBefore);
     log(`scanned in ${(wallMs / 1000).toFixed(1)} s`);
 
     const detections = await sandbox.detections();
@@ -193,7 +195,9 @@ async function main(): Promise<void> {
     for (const row of rows) byRegion.set(row.region, [...(byRegion.get(row.region) ?? []), { detectionMs: row.detectionMs, minCalls: minCalls(row.calls) }]);
     const accountsWork = config.accounts.map((a) => config.defaults.regions.map((r) => byRegion.get(regionKey(a.id, r)) ?? []));
     const burst = Math.max(1, Math.round(orgOptions.cfnRps));
-    const bound = lowerBound(accountsWork, { apiMs: latency.apiMs, rps: orgOptions.cfnRps, burst, concurrency: orgOptions.concurrency });
+    const model = { apiMs: latency.apiMs, rps: orgOptions.cfnRps, burst, concurrency: orgOptions.concurrency };
+    const bound = lowerBound(accountsWork, model);
+    const spans = [...counter.spans.values()].map((s) => s.last - s.first);
 
     const naiveTargets = config.defaults.regions.slice(0, opts.naiveAccountRegions).map((region) => ({ accountId: config.accounts[0]!.id, region }));
     log(`naive serial scanner on ${naiveTargets.length} account-region(s) …`);
@@ -203,7 +207,18 @@ async function main(): Promise<void> {
 
     log(`event → revert, ${sandbox.ready.eventTarget.groupIds.length} trials …`);
     const settings = { configFile: "(bench)", reportBucket: sandbox.ready.reportBucket, topicArn: sandbox.ready.topicArn };
-    const latencies = await eventLatencies(sandbox, eventDeps({ settings, config, hub }, logger, new RecentIds()));
+    const eventCounter = new CallCounter();
+    const events = eventDeps({ settings, config, hub }, logger, new RecentIds());
+    const counted = new Set<string>();
+    const latencies = await eventLatencies(sandbox, {
+      ...events,
+      clientsFor: async (accountId, region) => {
+        const clients = await events.clientsFor(accountId, region);
+        if (!counted.has(regionKey(accountId, region))) eventCounter.attach(clients.cloudformation, accountId, region);
+        counted.add(regionKey(accountId, region));
+        return clients;
+      },
+    });
     const sorted = [...latencies].sort((a, b) => a - b);
 
     log(`cdktf synth of ${opts.synthAccounts} accounts …`);
@@ -247,6 +262,14 @@ async function main(): Promise<void> {
         driftedByAction: drifted.byAction,
         throttledPerStack: mean(rows.map((r) => r.calls.throttled)),
         naivePerStack: mean([...naiveCounter.stacks.values()].map(total)),
+      },
+      diagnostics: {
+        meanDetectionMs: mean(rows.map((r) => r.detectionMs)),
+        meanDetectionNoticedMs: mean(rows.filter((r) => r.calls.settledAt && r.calls.detectedAt).map((r) => r.calls.settledAt! - r.calls.detectedAt!)),
+        meanAccountRegionMs: mean(spans),
+        meanAccountRegionBoundMs: mean(accountsWork.flat().map((stacks) => accountRegionBound(stacks, model).ms)),
+        hubCpuMs: (cpu.user + cpu.system) / 1000,
+        eventPathThrottled: [...eventCounter.stacks.values(), ...eventCounter.regions.values()].reduce((n, c) => n + c.throttled, 0),
       },
       peakRssMb,
       synth,

@@ -1,6 +1,6 @@
 import type { NormalizedSchema } from "@smithy/core/schema";
 import type { Codec, WireRequest, WireResponse } from "./codec.js";
-import { operationSchema } from "./sdk-schemas.js";
+import { operationSchema, upperFirst } from "./sdk-schemas.js";
 import { AwsError, type ServiceDefinition } from "./types.js";
 import { element, escapeXml, structMembersXml } from "./xml.js";
 
@@ -37,15 +37,15 @@ function numbered(node: FormNode | undefined): FormNode[] {
     .map(([, v]) => v);
 }
 
-function capitalize(s: string): string {
-  return s.charAt(0).toUpperCase() + s.slice(1);
+/** A member's name in an EC2 query string (`IpPermissions.1.Groups.1.GroupId`), as the SDK writes it. */
+export function ec2QueryName(member: NormalizedSchema, memberName: string): string {
+  const traits = member.getMergedTraits() as { ec2QueryName?: string; xmlName?: string };
+  return traits.ec2QueryName ?? upperFirst(traits.xmlName ?? memberName);
 }
 
 /** The inverse of the SDK's QueryShapeSerializer.getKey. */
 function memberKey(member: NormalizedSchema, memberName: string, ec2: boolean): string {
-  const traits = member.getMergedTraits() as { ec2QueryName?: string; xmlName?: string };
-  if (ec2) return traits.ec2QueryName ?? capitalize(traits.xmlName ?? memberName);
-  return traits.xmlName ?? memberName;
+  return ec2 ? ec2QueryName(member, memberName) : (member.getMergedTraits().xmlName ?? memberName);
 }
 
 function readScalar(schema: NormalizedSchema, text: string): unknown {

@@ -65,3 +65,20 @@ export function uriLiterals(uri: string): [string, string | undefined][] {
       return [k!, v];
     });
 }
+
+/** The members of a structure that `value` sets, with their schemas: what every shape walker iterates. */
+export function presentMembers(schema: NormalizedSchema, value: Record<string, unknown>): [name: string, member: NormalizedSchema, value: unknown][] {
+  return [...schema.structIterator()].flatMap(([name, member]): [string, NormalizedSchema, unknown][] => {
+    const v = value[name];
+    return v === undefined || v === null ? [] : [[name, member, v]];
+  });
+}
+
+/** Member names change case between conventions: query names are PascalCase, CloudTrail's lowerCamel. */
+export function upperFirst(name: string): string {
+  return name.charAt(0).toUpperCase() + name.slice(1);
+}
+
+export function lowerFirst(name: string): string {
+  return name.charAt(0).toLowerCase() + name.slice(1);
+}

@@ -1,4 +1,5 @@
 import type { NormalizedSchema } from "@smithy/core/schema";
+import { presentMembers } from "./sdk-schemas.js";
 
 /** XML writing for the query, EC2 and REST-XML protocols, driven by the SDK's Smithy schemas. */
 
@@ -26,9 +27,7 @@ function scalarText(schema: NormalizedSchema, value: unknown): string {
 /** The members of a structure as XML elements, without an enclosing element. */
 export function structMembersXml(schema: NormalizedSchema, value: Record<string, unknown>): string {
   let out = "";
-  for (const [memberName, member] of schema.structIterator()) {
-    const v = value[memberName];
-    if (v === undefined || v === null) continue;
+  for (const [memberName, member, v] of presentMembers(schema, value)) {
     const name = member.getMemberTraits().xmlName ?? memberName;
     if (member.getMergedTraits().xmlFlattened && Array.isArray(v)) {
       // A flattened list repeats the member element itself, with no wrapper.

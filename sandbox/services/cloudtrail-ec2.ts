@@ -1,5 +1,6 @@
 import type { NormalizedSchema } from "@smithy/core/schema";
-import type { OperationSchema } from "../protocol/sdk-schemas.js";
+import { ec2QueryName } from "../protocol/query.js";
+import { lowerFirst, type OperationSchema, presentMembers } from "../protocol/sdk-schemas.js";
 
 /**
  * EC2's requestParameters and responseElements as CloudTrail records them. EC2 logs the request
@@ -43,19 +44,6 @@ const WRAPPED = new Set(["ModifySecurityGroupRules"]);
 /** Actions whose response carries `<return>true</return>` though the SDK's model leaves it out. */
 const RETURNS_TRUE = new Set(["CreateSecurityGroup", "CreateTags", "DeleteTags"]);
 
-function lowerFirst(s: string): string {
-  return s.charAt(0).toLowerCase() + s.slice(1);
-}
-
-function upperFirst(s: string): string {
-  return s.charAt(0).toUpperCase() + s.slice(1);
-}
-
-function queryName(member: NormalizedSchema, memberName: string): string {
-  const traits = member.getMergedTraits() as { ec2QueryName?: string; xmlName?: string };
-  return traits.ec2QueryName ?? traits.xmlName ?? memberName;
-}
-
 function scalar(value: unknown): unknown {
   return value instanceof Date ? value.getTime() : value;
 }
@@ -64,24 +52,29 @@ function items(list: unknown[]): Record<string, unknown> {
   return list.length > 0 ? { items: list } : {};
 }
 
+function legacyList(parent: NormalizedSchema, name: string): LegacyList | undefined {
+  return LEGACY_LISTS[`${parent.getName()}.${name}`] ?? LEGACY_LISTS[name];
+}
+
 /** One structure of the request, in the old API's names; `inList` items show their empty lists as `{}`. */
 function legacyStruct(schema: NormalizedSchema, value: Record<string, unknown>, inList: boolean): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [memberName, member] of schema.structIterator()) {
-    const v = value[memberName];
-    const name = queryName(member, memberName);
+  if (inList) {
+    for (const [memberName, member] of schema.structIterator()) {
+      const legacy = legacyList(schema, ec2QueryName(member, memberName));
+      if (member.isListSchema() && !legacy?.plain) out[legacy?.name ?? lowerFirst(ec2QueryName(member, memberName))] = {};
+    }
+  }
+  for (const [memberName, member, v] of presentMembers(schema, value)) {
+    const name = ec2QueryName(member, memberName);
     if (member.isListSchema()) {
-      const legacy = LEGACY_LISTS[`${schema.getName()}.${name}`] ?? LEGACY_LISTS[name];
-      if (v === undefined || v === null) {
-        if (inList && !legacy?.plain) out[legacy?.name ?? lowerFirst(name)] = {};
-        continue;
-      }
+      const legacy = legacyList(schema, name);
       const itemSchema = member.getValueSchema();
       const rendered = (v as unknown[]).map((item) =>
         itemSchema.isStructSchema() ? legacyStruct(itemSchema, item as Record<string, unknown>, true) : { [legacy?.item ?? lowerFirst(name)]: item },
       );
       out[legacy?.name ?? lowerFirst(name)] = legacy?.plain ? rendered : items(rendered);
-    } else if (v !== undefined && v !== null) {
+    } else {
       out[lowerFirst(name)] = member.isStructSchema() ? legacyStruct(member, v as Record<string, unknown>, false) : scalar(v);
     }
   }
@@ -90,40 +83,28 @@ function legacyStruct(schema: NormalizedSchema, value: Record<string, unknown>, 
 
 /** The request in query form (ModifySecurityGroupRules): query names, list entries tagged with their position. */
 function queryStruct(schema: NormalizedSchema, value: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [memberName, member] of schema.structIterator()) {
-    const v = value[memberName];
-    if (v === undefined || v === null) continue;
-    const name = upperFirst(queryName(member, memberName));
-    if (member.isListSchema()) {
+  return Object.fromEntries(
+    presentMembers(schema, value).map(([memberName, member, v]) => {
+      const name = ec2QueryName(member, memberName);
+      if (!member.isListSchema()) return [name, member.isStructSchema() ? queryStruct(member, v as Record<string, unknown>) : scalar(v)];
       const itemSchema = member.getValueSchema();
-      const entries = (v as unknown[]).map((item, i) =>
-        itemSchema.isStructSchema() ? { tag: i + 1, ...queryStruct(itemSchema, item as Record<string, unknown>) } : item,
-      );
-      out[name] = entries.length === 1 ? entries[0] : entries;
-    } else {
-      out[name] = member.isStructSchema() ? queryStruct(member, v as Record<string, unknown>) : scalar(v);
-    }
-  }
-  return out;
+      const entries = (v as unknown[]).map((item, i) => (itemSchema.isStructSchema() ? { tag: i + 1, ...queryStruct(itemSchema, item as Record<string, unknown>) } : item));
+      return [name, entries.length === 1 ? entries[0] : entries];
+    }),
+  );
 }
 
 /** The response body's XML as JSON: element names, lists as `{ items }`. */
 function xmlStruct(schema: NormalizedSchema, value: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [memberName, member] of schema.structIterator()) {
-    const v = value[memberName];
-    if (v === undefined || v === null) continue;
-    const name = (member.getMergedTraits() as { xmlName?: string }).xmlName ?? lowerFirst(memberName);
-    const key = name === "return" ? "_return" : name;
-    if (member.isListSchema()) {
+  return Object.fromEntries(
+    presentMembers(schema, value).map(([memberName, member, v]) => {
+      const name = (member.getMergedTraits() as { xmlName?: string }).xmlName ?? lowerFirst(memberName);
+      const key = name === "return" ? "_return" : name;
+      if (!member.isListSchema()) return [key, member.isStructSchema() ? xmlStruct(member, v as Record<string, unknown>) : scalar(v)];
       const itemSchema = member.getValueSchema();
-      out[key] = items((v as unknown[]).map((item) => (itemSchema.isStructSchema() ? xmlStruct(itemSchema, item as Record<string, unknown>) : item)));
-    } else {
-      out[key] = member.isStructSchema() ? xmlStruct(member, v as Record<string, unknown>) : scalar(v);
-    }
-  }
-  return out;
+      return [key, items((v as unknown[]).map((item) => (itemSchema.isStructSchema() ? xmlStruct(itemSchema, item as Record<string, unknown>) : item)))];
+    }),
+  );
 }
 
 export function ec2RequestParameters(action: string, schema: OperationSchema, params: Record<string, unknown>): Record<string, unknown> {

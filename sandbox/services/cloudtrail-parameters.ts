@@ -1,7 +1,7 @@
 import type { NormalizedSchema } from "@smithy/core/schema";
 import type { Call } from "../protocol/dispatcher.js";
 import { S3_NAMESPACE } from "../protocol/rest-xml.js";
-import { type OperationSchema, operationSchema, uriLiterals } from "../protocol/sdk-schemas.js";
+import { lowerFirst, type OperationSchema, operationSchema, presentMembers, uriLiterals } from "../protocol/sdk-schemas.js";
 import type { ServiceDefinition } from "../protocol/types.js";
 import { ec2RequestParameters, ec2ResponseElements } from "./cloudtrail-ec2.js";
 
@@ -22,10 +22,6 @@ export interface TrailParameters {
 
 const HIDDEN = "HIDDEN_DUE_TO_SECURITY_REASONS";
 
-function lowerFirst(s: string): string {
-  return s.charAt(0).toLowerCase() + s.slice(1);
-}
-
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof Date) && !Buffer.isBuffer(value);
 }
@@ -39,12 +35,8 @@ function camelShape(schema: NormalizedSchema, value: unknown): unknown {
   if (schema.getMergedTraits().sensitive) return HIDDEN;
   if (schema.isStructSchema()) {
     if (!isRecord(value)) return undefined;
-    const out: Record<string, unknown> = {};
-    for (const [name, member] of schema.structIterator()) {
-      const v = camelShape(member, value[name]);
-      if (v !== undefined) out[lowerFirst(name)] = v;
-    }
-    return out;
+    const members = presentMembers(schema, value).map(([name, member, v]) => [lowerFirst(name), camelShape(member, v)] as const);
+    return Object.fromEntries(members.filter(([, v]) => v !== undefined));
   }
   if (schema.isListSchema()) return Array.isArray(value) ? value.map((v) => camelShape(schema.getValueSchema(), v)) : undefined;
   if (schema.isMapSchema()) return value;
@@ -62,22 +54,17 @@ function s3XmlShape(schema: NormalizedSchema, value: unknown): unknown {
   if (value === undefined || value === null) return undefined;
   if (schema.isStructSchema()) {
     if (!isRecord(value)) return undefined;
-    const out: Record<string, unknown> = {};
-    for (const [name, member] of schema.structIterator()) {
-      const v = value[name];
-      if (v === undefined || v === null) continue;
-      const element = member.getMergedTraits().xmlName ?? name;
-      if (member.isListSchema() && Array.isArray(v)) {
+    return Object.fromEntries(
+      presentMembers(schema, value).map(([name, member, v]) => {
+        const element = member.getMergedTraits().xmlName ?? name;
+        if (!member.isListSchema() || !Array.isArray(v)) return [element, s3XmlShape(member, v)];
         const itemSchema = member.getValueSchema();
         const entries = v.map((item) => s3XmlShape(itemSchema, item));
         // A flattened list repeats its own element, so one entry reads as a lone element.
-        if (member.getMergedTraits().xmlFlattened) out[element] = entries.length === 1 ? entries[0] : entries;
-        else out[element] = { [itemSchema.getMergedTraits().xmlName ?? "member"]: entries };
-      } else {
-        out[element] = s3XmlShape(member, v);
-      }
-    }
-    return out;
+        if (member.getMergedTraits().xmlFlattened) return [element, entries.length === 1 ? entries[0] : entries];
+        return [element, { [itemSchema.getMergedTraits().xmlName ?? "member"]: entries }];
+      }),
+    );
   }
   if (schema.isTimestampSchema()) return timestamp(value);
   return value;

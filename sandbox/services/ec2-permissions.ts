@@ -151,12 +151,11 @@ export function ruleIdOf(group: SecurityGroup, egress: boolean, rule: SecurityGr
   return `sgr-${digest.slice(0, 17)}`;
 }
 
-/** The SecurityGroupRule shape of DescribeSecurityGroupRules and the Authorize responses. */
-export function ruleShape(group: SecurityGroup, ownerId: string, egress: boolean, rule: SecurityGroupRule) {
+/** What the SecurityGroupRule and RevokedSecurityGroupRule shapes share. */
+function ruleFields(group: SecurityGroup, egress: boolean, rule: SecurityGroupRule) {
   return {
     SecurityGroupRuleId: ruleIdOf(group, egress, rule),
     GroupId: group.groupId,
-    GroupOwnerId: ownerId,
     IsEgress: egress,
     IpProtocol: rule.ipProtocol,
     FromPort: rule.fromPort ?? -1,
@@ -164,24 +163,20 @@ export function ruleShape(group: SecurityGroup, ownerId: string, egress: boolean
     CidrIpv4: rule.cidrIpv4,
     CidrIpv6: rule.cidrIpv6,
     PrefixListId: rule.prefixListId,
-    ReferencedGroupInfo: rule.referencedGroupId ? { GroupId: rule.referencedGroupId, UserId: ownerId } : undefined,
     Description: rule.description,
+  };
+}
+
+/** The SecurityGroupRule shape of DescribeSecurityGroupRules and the Authorize responses. */
+export function ruleShape(group: SecurityGroup, ownerId: string, egress: boolean, rule: SecurityGroupRule) {
+  return {
+    ...ruleFields(group, egress, rule),
+    GroupOwnerId: ownerId,
+    ReferencedGroupInfo: rule.referencedGroupId ? { GroupId: rule.referencedGroupId, UserId: ownerId } : undefined,
   };
 }
 
 /** The RevokedSecurityGroupRule shape of the Revoke responses. */
 export function revokedRuleShape(group: SecurityGroup, egress: boolean, rule: SecurityGroupRule) {
-  return {
-    SecurityGroupRuleId: ruleIdOf(group, egress, rule),
-    GroupId: group.groupId,
-    IsEgress: egress,
-    IpProtocol: rule.ipProtocol,
-    FromPort: rule.fromPort ?? -1,
-    ToPort: rule.toPort ?? -1,
-    CidrIpv4: rule.cidrIpv4,
-    CidrIpv6: rule.cidrIpv6,
-    PrefixListId: rule.prefixListId,
-    ReferencedGroupId: rule.referencedGroupId,
-    Description: rule.description,
-  };
+  return { ...ruleFields(group, egress, rule), ReferencedGroupId: rule.referencedGroupId };
 }

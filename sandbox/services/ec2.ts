@@ -19,7 +19,7 @@ import {
 } from "./ec2-permissions.js";
 import { ec2Id } from "./ids.js";
 import { list, optionalNumber, required } from "./params.js";
-import { paginate } from "./paging.js";
+import { type Page, paginate } from "./paging.js";
 import { fromTagList, toTagList, type TagEntry } from "./tags.js";
 
 /**
@@ -157,7 +157,7 @@ function createSecurityGroup(params: { GroupName?: string; Description?: string;
   const description = required(params.Description, missing("GroupDescription"));
   if (groupName.startsWith("sg-")) throw new AwsError("InvalidParameterValue", "Group names may not be in the format sg-*.");
   const vpcId = params.VpcId ?? defaultVpc(ctx).vpcId;
-  if (!region.vpcs.has(vpcId)) throw new AwsError("InvalidVpcID.NotFound", `The vpc ID '${vpcId}' does not exist`);
+  if (!region.vpcs.has(vpcId)) throw vpcNotFound(vpcId);
   const group = putSecurityGroup(region, ctx.sandbox.random, { groupName, description, vpcId, tags: tagsFor(params.TagSpecifications, "security-group") });
   return { GroupId: group.groupId, Tags: toTagList(group.tags), SecurityGroupArn: sgArn(ctx, group.groupId) };
 }
@@ -176,33 +176,55 @@ function deleteSecurityGroup(params: { GroupId?: string; GroupName?: string }, c
   return { Return: true, GroupId: group.groupId };
 }
 
-function describeSecurityGroups(params: { GroupIds?: string[]; GroupNames?: string[]; Filters?: FilterInput[]; NextToken?: string; MaxResults?: number }, ctx: Ctx) {
-  const region = regionState(ctx);
-  for (const id of list(params.GroupIds)) if (!region.securityGroups.has(id)) throw groupNotFound(id);
-  const ids = list(params.GroupIds);
-  const names = list(params.GroupNames);
-  const groups = [...region.securityGroups.values()].filter(
-    (g) =>
-      (ids.length === 0 || ids.includes(g.groupId)) &&
-      (names.length === 0 || names.includes(g.groupName)) &&
-      matchesFilters(params.Filters, { "group-id": g.groupId, "group-name": g.groupName, "vpc-id": g.vpcId, description: g.description, "owner-id": ctx.accountId }, g.tags),
+interface DescribeInput {
+  Filters?: FilterInput[];
+  NextToken?: string;
+  MaxResults?: number;
+}
+
+interface Selection<T> {
+  /** The ids asked for, each of which must exist; none = all. */
+  ids?: { wanted: string[]; of(resource: T): string; notFound(id: string): AwsError };
+  /** Filter name → the resource's values for it (see matchesFilters). */
+  fields(resource: T): Record<string, string | string[] | undefined>;
+  tags?(resource: T): Tags;
+  /** A further condition of the action's own (GroupNames …). */
+  also?(resource: T): boolean;
+}
+
+/** The Describe* selection: the ids asked for must exist; ids, Filters and the action's own conditions narrow; one page. */
+function describePage<T>(all: T[], params: DescribeInput, select: Selection<T>): Page<T> {
+  const ids = select.ids;
+  for (const id of ids?.wanted ?? []) if (!all.some((r) => ids!.of(r) === id)) throw ids!.notFound(id);
+  const matching = all.filter(
+    (r) =>
+      (!ids || ids.wanted.length === 0 || ids.wanted.includes(ids.of(r))) &&
+      (select.also?.(r) ?? true) &&
+      matchesFilters(params.Filters, select.fields(r), select.tags?.(r) ?? {}),
   );
-  const page = paginate(groups, params.NextToken, optionalNumber(params.MaxResults) ?? 1000, () => new AwsError("InvalidParameterValue", "Invalid NextToken"));
+  return paginate(matching, params.NextToken, optionalNumber(params.MaxResults) ?? 1000, () => new AwsError("InvalidParameterValue", "Invalid NextToken"));
+}
+
+function describeSecurityGroups(params: DescribeInput & { GroupIds?: string[]; GroupNames?: string[] }, ctx: Ctx) {
+  const names = list(params.GroupNames);
+  const page = describePage([...regionState(ctx).securityGroups.values()], params, {
+    ids: { wanted: list(params.GroupIds), of: (g) => g.groupId, notFound: groupNotFound },
+    fields: (g) => ({ "group-id": g.groupId, "group-name": g.groupName, "vpc-id": g.vpcId, description: g.description, "owner-id": ctx.accountId }),
+    tags: (g) => g.tags,
+    also: (g) => names.length === 0 || names.includes(g.groupName),
+  });
   return { SecurityGroups: page.items.map((g) => groupShape(ctx, g)), NextToken: page.next };
 }
 
-function describeSecurityGroupRules(params: { SecurityGroupRuleIds?: string[]; Filters?: FilterInput[]; NextToken?: string; MaxResults?: number }, ctx: Ctx) {
-  const region = regionState(ctx);
-  const ids = list(params.SecurityGroupRuleIds);
-  const rules = [...region.securityGroups.values()].flatMap((g) => [
-    ...g.ingress.map((r) => ({ group: g, shape: ruleShape(g, ctx.accountId, false, r) })),
-    ...g.egress.map((r) => ({ group: g, shape: ruleShape(g, ctx.accountId, true, r) })),
+function describeSecurityGroupRules(params: DescribeInput & { SecurityGroupRuleIds?: string[] }, ctx: Ctx) {
+  const rules = [...regionState(ctx).securityGroups.values()].flatMap((g) => [
+    ...g.ingress.map((r) => ruleShape(g, ctx.accountId, false, r)),
+    ...g.egress.map((r) => ruleShape(g, ctx.accountId, true, r)),
   ]);
-  for (const id of ids) if (!rules.some(({ shape }) => shape.SecurityGroupRuleId === id)) throw ruleNotFound(id);
-  const matching = rules
-    .filter(({ group, shape }) => (ids.length === 0 || ids.includes(shape.SecurityGroupRuleId)) && matchesFilters(params.Filters, { "group-id": group.groupId, "security-group-rule-id": shape.SecurityGroupRuleId }, {}))
-    .map(({ shape }) => shape);
-  const page = paginate(matching, params.NextToken, optionalNumber(params.MaxResults) ?? 1000, () => new AwsError("InvalidParameterValue", "Invalid NextToken"));
+  const page = describePage(rules, params, {
+    ids: { wanted: list(params.SecurityGroupRuleIds), of: (r) => r.SecurityGroupRuleId, notFound: ruleNotFound },
+    fields: (r) => ({ "group-id": r.GroupId, "security-group-rule-id": r.SecurityGroupRuleId }),
+  });
   return { SecurityGroupRules: page.items, NextToken: page.next };
 }
 
@@ -341,12 +363,12 @@ function taggable(region: RegionState, id: string): Taggable {
   }
   if (id.startsWith("vpc-")) {
     const v = region.vpcs.get(id);
-    if (!v) throw new AwsError("InvalidVpcID.NotFound", `The vpc ID '${id}' does not exist`);
+    if (!v) throw vpcNotFound(id);
     return { tags: v.tags, type: "vpc" };
   }
   if (id.startsWith("i-")) {
     const i = region.instances.get(id);
-    if (!i) throw new AwsError("InvalidInstanceID.NotFound", `The instance ID '${id}' does not exist`);
+    if (!i) throw instanceNotFound(id);
     return { tags: i.tags, type: "instance" };
   }
   throw new AwsError("InvalidID", `The ID '${id}' is not valid`);
@@ -373,19 +395,15 @@ function deleteTags(params: { Resources?: string[]; Tags?: TagEntry[] }, ctx: Ct
   return {};
 }
 
-function describeTags(params: { Filters?: FilterInput[]; NextToken?: string; MaxResults?: number }, ctx: Ctx) {
+function describeTags(params: DescribeInput, ctx: Ctx) {
   const region = regionState(ctx);
   const resources: { id: string; type: string; tags: Tags }[] = [
     ...[...region.securityGroups.values()].map((g) => ({ id: g.groupId, type: "security-group", tags: g.tags })),
     ...[...region.vpcs.values()].map((v) => ({ id: v.vpcId, type: "vpc", tags: v.tags })),
     ...[...region.instances.values()].map((i) => ({ id: i.instanceId, type: "instance", tags: i.tags })),
   ];
-  const tags = resources.flatMap((r) =>
-    Object.entries(r.tags)
-      .filter(([Key, Value]) => matchesFilters(params.Filters, { "resource-id": r.id, "resource-type": r.type, key: Key, value: Value }, {}))
-      .map(([Key, Value]) => ({ Key, Value, ResourceId: r.id, ResourceType: r.type })),
-  );
-  const page = paginate(tags, params.NextToken, optionalNumber(params.MaxResults) ?? 1000, () => new AwsError("InvalidParameterValue", "Invalid NextToken"));
+  const tags = resources.flatMap((r) => Object.entries(r.tags).map(([Key, Value]) => ({ Key, Value, ResourceId: r.id, ResourceType: r.type })));
+  const page = describePage(tags, params, { fields: (t) => ({ "resource-id": t.ResourceId, "resource-type": t.ResourceType, key: t.Key, value: t.Value }) });
   return { Tags: page.items, NextToken: page.next };
 }
 
@@ -402,16 +420,16 @@ function vpcShape(ctx: Ctx, v: Vpc) {
   };
 }
 
-function describeVpcs(params: { VpcIds?: string[]; Filters?: FilterInput[]; NextToken?: string; MaxResults?: number }, ctx: Ctx) {
-  const region = regionState(ctx);
-  const ids = list(params.VpcIds);
-  for (const id of ids) if (!region.vpcs.has(id)) throw new AwsError("InvalidVpcID.NotFound", `The vpc ID '${id}' does not exist`);
-  const vpcs = [...region.vpcs.values()].filter(
-    (v) =>
-      (ids.length === 0 || ids.includes(v.vpcId)) &&
-      matchesFilters(params.Filters, { "vpc-id": v.vpcId, "is-default": String(v.isDefault), "cidr-block": v.cidrBlock, cidr: v.cidrBlock, state: "available", "owner-id": ctx.accountId }, v.tags),
-  );
-  const page = paginate(vpcs, params.NextToken, optionalNumber(params.MaxResults) ?? 1000, () => new AwsError("InvalidParameterValue", "Invalid NextToken"));
+function vpcNotFound(id: string): AwsError {
+  return new AwsError("InvalidVpcID.NotFound", `The vpc ID '${id}' does not exist`);
+}
+
+function describeVpcs(params: DescribeInput & { VpcIds?: string[] }, ctx: Ctx) {
+  const page = describePage([...regionState(ctx).vpcs.values()], params, {
+    ids: { wanted: list(params.VpcIds), of: (v) => v.vpcId, notFound: vpcNotFound },
+    fields: (v) => ({ "vpc-id": v.vpcId, "is-default": String(v.isDefault), "cidr-block": v.cidrBlock, cidr: v.cidrBlock, state: "available", "owner-id": ctx.accountId }),
+    tags: (v) => v.tags,
+  });
   return { Vpcs: page.items.map((v) => vpcShape(ctx, v)), NextToken: page.next };
 }
 
@@ -460,16 +478,16 @@ function runInstances(params: { ImageId?: string; InstanceType?: string; MinCoun
   };
 }
 
-function describeInstances(params: { InstanceIds?: string[]; Filters?: FilterInput[]; NextToken?: string; MaxResults?: number }, ctx: Ctx) {
-  const region = regionState(ctx);
-  const ids = list(params.InstanceIds);
-  for (const id of ids) if (!region.instances.has(id)) throw new AwsError("InvalidInstanceID.NotFound", `The instance ID '${id}' does not exist`);
-  const instances = [...region.instances.values()].filter(
-    (i) =>
-      (ids.length === 0 || ids.includes(i.instanceId)) &&
-      matchesFilters(params.Filters, { "instance-id": i.instanceId, "image-id": i.imageId, "instance-type": i.instanceType, "instance-state-name": "running" }, i.tags),
-  );
-  const page = paginate(instances, params.NextToken, optionalNumber(params.MaxResults) ?? 1000, () => new AwsError("InvalidParameterValue", "Invalid NextToken"));
+function instanceNotFound(id: string): AwsError {
+  return new AwsError("InvalidInstanceID.NotFound", `The instance ID '${id}' does not exist`);
+}
+
+function describeInstances(params: DescribeInput & { InstanceIds?: string[] }, ctx: Ctx) {
+  const page = describePage([...regionState(ctx).instances.values()], params, {
+    ids: { wanted: list(params.InstanceIds), of: (i) => i.instanceId, notFound: instanceNotFound },
+    fields: (i) => ({ "instance-id": i.instanceId, "image-id": i.imageId, "instance-type": i.instanceType, "instance-state-name": "running" }),
+    tags: (i) => i.tags,
+  });
   return {
     Reservations: page.items.map((i) => ({ ReservationId: `r-${stableHex(i.instanceId)}`, OwnerId: ctx.accountId, Instances: [instanceShape(ctx, i, "running")] })),
     NextToken: page.next,

@@ -1,3 +1,4 @@
+import { lowerFirst } from "../protocol/sdk-schemas.js";
 import { AwsError, type CallContext, type ServiceDefinition } from "../protocol/types.js";
 import { optionalNumber, required } from "./params.js";
 import { mintRoleSession, principalUserId } from "./principals.js";
@@ -12,7 +13,7 @@ function validation(message: string): AwsError {
 }
 
 function missing(name: string): () => AwsError {
-  return () => validation(`1 validation error detected: Value null at '${name.charAt(0).toLowerCase()}${name.slice(1)}' failed to satisfy constraint: Member must not be null`);
+  return () => validation(`1 validation error detected: Value null at '${lowerFirst(name)}' failed to satisfy constraint: Member must not be null`);
 }
 
 interface AssumeRoleInput {

@@ -122,4 +122,27 @@ describe("the AWS CLI against the sandbox", () => {
     expect(appRole).toMatchObject({ ResourceType: "AWS::IAM::Role", StackResourceDriftStatus: "MODIFIED", PhysicalResourceId: "app-role" });
     expect(appRole.PropertyDifferences.map((d: { PropertyPath: string }) => d.PropertyPath).join(" ")).toContain("ManagedPolicyArns");
   });
+
+  it("ec2 describe-security-group-rules and revoke-security-group-ingress --security-group-rule-ids", async () => {
+    const admin = sandbox.adminCredentials(PAYMENTS);
+    const groups = await aws(admin, ["ec2", "describe-security-groups", "--filters", "Name=tag:aws:cloudformation:stack-name,Values=web-tier"]);
+    const groupId = groups.json.SecurityGroups[0].GroupId;
+    const rules = await aws(admin, ["ec2", "describe-security-group-rules", "--filters", `Name=group-id,Values=${groupId}`]);
+    const ssh = rules.json.SecurityGroupRules.find((r: { IsEgress: boolean; FromPort: number }) => !r.IsEgress && r.FromPort === 22);
+    expect(ssh.SecurityGroupRuleId).toMatch(/^sgr-[0-9a-f]{17}$/);
+    const revoked = await aws(admin, ["ec2", "revoke-security-group-ingress", "--group-id", groupId, "--security-group-rule-ids", ssh.SecurityGroupRuleId]);
+    expect(revoked.json).toMatchObject({ Return: true, RevokedSecurityGroupRules: [{ SecurityGroupRuleId: ssh.SecurityGroupRuleId }] });
+    const left = sandbox.world.accounts.get(PAYMENTS)!.regions.get("us-east-1")!.securityGroups.get(groupId)!.ingress;
+    expect(left.map((r) => r.fromPort)).toEqual([443]);
+  });
+
+  it("s3api put-object --if-none-match refuses to replace an object", async () => {
+    const source = join(scratch, "once.json");
+    writeFileSync(source, "{}");
+    const args = ["s3api", "put-object", "--bucket", sandbox.hub.reportBucket, "--key", "cli/once.json", "--body", source, "--if-none-match", "*"];
+    expect((await aws(sandbox.hubCredentials, args)).ok).toBe(true);
+    const again = await aws(sandbox.hubCredentials, args);
+    expect(again.ok).toBe(false);
+    expect(again.stderr).toContain("PreconditionFailed");
+  });
 });

@@ -20,6 +20,18 @@ function identity(resource: CfnStackResource): Record<string, unknown> {
   return { LogicalResourceId: resource.logicalId, PhysicalResourceId: resource.physicalId, ResourceType: resource.type };
 }
 
+/** What StackResource and StackResourceDetail share; they name the last-updated time differently. */
+function resourceView(stack: CfnStack, resource: CfnStackResource, timestampKey: "Timestamp" | "LastUpdatedTimestamp"): Record<string, unknown> {
+  return {
+    StackName: stack.stackName,
+    StackId: stack.stackId,
+    ...identity(resource),
+    [timestampKey]: resource.lastUpdated,
+    ResourceStatus: resource.status,
+    DriftInformation: driftInformation(resource),
+  };
+}
+
 export const resourceHandlers: Record<string, ActionHandler> = {
   DescribeStackResources(params, ctx) {
     const env = envOf(ctx);
@@ -31,30 +43,14 @@ export const resourceHandlers: Record<string, ActionHandler> = {
     const logicalId = optionalText(params.LogicalResourceId);
     const resources = stack.resources.filter((resource) => !logicalId || resource.logicalId === logicalId).slice(0, LIMIT);
     return {
-      StackResources: resources.map((resource) => ({
-        StackName: stack.stackName,
-        StackId: stack.stackId,
-        ...identity(resource),
-        Timestamp: resource.lastUpdated,
-        ResourceStatus: resource.status,
-        DriftInformation: driftInformation(resource),
-      })),
+      StackResources: resources.map((resource) => resourceView(stack, resource, "Timestamp")),
     };
   },
 
   DescribeStackResource(params, ctx) {
     const stack = findStack(envOf(ctx), optionalText(params.StackName));
     const resource = findResource(stack, optionalText(params.LogicalResourceId));
-    return {
-      StackResourceDetail: {
-        StackName: stack.stackName,
-        StackId: stack.stackId,
-        ...identity(resource),
-        LastUpdatedTimestamp: resource.lastUpdated,
-        ResourceStatus: resource.status,
-        DriftInformation: driftInformation(resource),
-      },
-    };
+    return { StackResourceDetail: resourceView(stack, resource, "LastUpdatedTimestamp") };
   },
 
   ListStackResources(params, ctx) {

@@ -1,20 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { account, createStack, detectDrift, harness, region, rejection } from "./fixture.js";
+import { account, createStack, detectDrift, EC2_READ_ONLY_ROLE, harness, HTTPS_GROUP, region, rejection } from "./fixture.js";
 
 const TEMPLATE = `
 Resources:
-  Sg:
-    Type: AWS::EC2::SecurityGroup
-    Properties:
-      GroupDescription: app
-      SecurityGroupIngress:
-        - { IpProtocol: tcp, FromPort: 443, ToPort: 443, CidrIp: 0.0.0.0/0 }
+  Sg:${HTTPS_GROUP}
       Tags: [{ Key: team, Value: core }]
-  Role:
-    Type: AWS::IAM::Role
-    Properties:
-      AssumeRolePolicyDocument: { Statement: [{ Effect: Allow, Principal: { Service: ec2.amazonaws.com }, Action: sts:AssumeRole }] }
-      ManagedPolicyArns: [arn:aws:iam::aws:policy/ReadOnlyAccess]
+  Role:${EC2_READ_ONLY_ROLE}
   Bucket:
     Type: AWS::S3::Bucket
     Properties:

@@ -5,6 +5,19 @@ import { emptyRegion, type AccountState, type World } from "../../../../sandbox/
 export const ACCOUNT = "111111111111";
 export const REGION = "us-east-1";
 
+/** Template resource bodies several tests deploy, to be put after `  <LogicalId>:` under Resources. */
+export const HTTPS_GROUP = `
+    Type: AWS::EC2::SecurityGroup
+    Properties:
+      GroupDescription: app
+      SecurityGroupIngress:
+        - { IpProtocol: tcp, FromPort: 443, ToPort: 443, CidrIp: 0.0.0.0/0 }`;
+export const EC2_READ_ONLY_ROLE = `
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument: { Statement: [{ Effect: Allow, Principal: { Service: ec2.amazonaws.com }, Action: sts:AssumeRole }] }
+      ManagedPolicyArns: [arn:aws:iam::aws:policy/ReadOnlyAccess]`;
+
 /** A deterministic random source (mulberry32), as the sandbox runtime's seeded one. */
 export function seeded(seed: number): () => number {
   let state = seed;

@@ -16,20 +16,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cloudFormationService } from "../../../../sandbox/cloudformation/service.js";
 import { Dispatcher } from "../../../../sandbox/protocol/dispatcher.js";
 import { createRequestHandler } from "../../../../sandbox/protocol/http-handler.js";
-import { ACCOUNT, REGION, makeWorld, region, seeded } from "./fixture.js";
+import { ACCOUNT, EC2_READ_ONLY_ROLE, HTTPS_GROUP, REGION, makeWorld, region, seeded } from "./fixture.js";
 
 const TEMPLATE = `
 Resources:
-  Web:
-    Type: AWS::EC2::SecurityGroup
-    Properties:
-      GroupDescription: web
-      SecurityGroupIngress:
-        - { IpProtocol: tcp, FromPort: 443, ToPort: 443, CidrIp: 0.0.0.0/0 }
-  Role:
-    Type: AWS::IAM::Role
-    Properties:
-      AssumeRolePolicyDocument: { Statement: [{ Effect: Allow, Principal: { Service: ec2.amazonaws.com }, Action: sts:AssumeRole }] }
+  Web:${HTTPS_GROUP}
+  Role:${EC2_READ_ONLY_ROLE}
 `;
 
 /** The real SDK client, over HTTP, through the sandbox's SigV4 + query codec, to these handlers. */

@@ -3,17 +3,13 @@ import { DescribeSecurityGroupRulesCommand, DescribeSecurityGroupsCommand, Descr
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Sandbox } from "../../../../sandbox/server.js";
 import { clientConfig, startTestSandbox, WORKLOAD } from "../helpers.js";
+import { HTTPS_GROUP } from "./fixture.js";
 
 /** AWS::EC2::SecurityGroup provisioned through the SDK, read back through EC2. */
 
 const TEMPLATE = `
 Resources:
-  Web:
-    Type: AWS::EC2::SecurityGroup
-    Properties:
-      GroupDescription: web
-      SecurityGroupIngress:
-        - { IpProtocol: "6", FromPort: 443, ToPort: 443, CidrIp: 0.0.0.0/0 }
+  Web:${HTTPS_GROUP}
 `;
 
 let sandbox: Sandbox;
@@ -36,7 +32,7 @@ describe("AWS::EC2::SecurityGroup", () => {
     const groupId = (await cfn.send(new DescribeStackResourceCommand({ StackName: "edge", LogicalResourceId: "Web" }))).StackResourceDetail!.PhysicalResourceId!;
     const [defaultVpc] = (await ec2.send(new DescribeVpcsCommand({ Filters: [{ Name: "is-default", Values: ["true"] }] }))).Vpcs!;
     const [group] = (await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [groupId] }))).SecurityGroups!;
-    expect(group).toMatchObject({ VpcId: defaultVpc!.VpcId, Description: "web" });
+    expect(group).toMatchObject({ VpcId: defaultVpc!.VpcId, Description: "app" });
     const rules = (await ec2.send(new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: "group-id", Values: [groupId] }] }))).SecurityGroupRules!;
     expect(rules.map((r) => [r.IsEgress, r.IpProtocol, r.FromPort, r.CidrIpv4])).toEqual([
       [false, "tcp", 443, "0.0.0.0/0"],
