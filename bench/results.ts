@@ -40,6 +40,8 @@ export interface BenchResults {
     meanAccountRegionBoundMs: number;
     /** CPU the hub process used during the scan (user + system). */
     hubCpuMs: number;
+    /** V8 heap in use right after the scan: what the scan keeps live, vs the RSS the garbage collector let grow. */
+    heapUsedMb: number;
     eventPathThrottled: number;
   };
   peakRssMb: number;
@@ -110,6 +112,7 @@ export function formatResults(r: BenchResults): string {
         `detection ${diag.meanDetectionMs.toFixed(0)} ms, noticed after ${diag.meanDetectionNoticedMs.toFixed(0)} ms (mean per stack); ` +
           `account-region ${seconds(diag.meanAccountRegionMs)} vs its bound ${seconds(diag.meanAccountRegionBoundMs)} (mean); hub CPU ${seconds(diag.hubCpuMs)}`,
       ],
+      ["", `heap in use after the scan ${diag.heapUsedMb.toFixed(0)} MB (of the peak RSS)`],
       ["scan result", `${scan.report.stacksScanned} scanned, ${scan.report.stacksDrifted} drifted, ${scan.report.remediated} remediated, ${scan.report.failed} failed, ${scan.report.errors} errors`],
     ]),
     "",

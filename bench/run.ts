@@ -187,6 +187,7 @@ async function main(): Promise<void> {
     const peakRssMb = rssMb();
     const loadAfter = loadavg();
     const cpu = process.cpuUsage(cpuBefore);
+    const heapUsedMb = process.memoryUsage().heapUsed / 1024 / 1024;
     log(`scanned in ${(wallMs / 1000).toFixed(1)} s`);
 
     const detections = await sandbox.detections();
@@ -269,6 +270,7 @@ async function main(): Promise<void> {
         meanAccountRegionMs: mean(spans),
         meanAccountRegionBoundMs: mean(accountsWork.flat().map((stacks) => accountRegionBound(stacks, model).ms)),
         hubCpuMs: (cpu.user + cpu.system) / 1000,
+        heapUsedMb,
         eventPathThrottled: [...eventCounter.stacks.values(), ...eventCounter.regions.values()].reduce((n, c) => n + c.throttled, 0),
       },
       peakRssMb,

@@ -22,6 +22,7 @@ describe("driftguardApp", () => {
       "driftguard-hub",
       "driftguard-spoke-data-dev",
       "driftguard-spoke-payments-prod",
+      "driftguard-spoke-retired-analytics",
       "driftguard-spoke-shared-services",
     ]);
     for (const stack of Object.values(manifest.stacks)) {

@@ -168,7 +168,7 @@ describe("accounts.yaml errors a newcomer can act on", () => {
   });
 
   it("reports a YAML syntax error with its line", () => {
-    const text = edit("mode: remediate\n    modeRules:", "mode: [remediate\n    modeRules:");
+    const text = edit("mode: remediate\n    cloudTrailLookup:", "mode: [remediate\n    cloudTrailLookup:");
     const { file, problems } = problemsFor(text);
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatchObject({ file, path: "" });

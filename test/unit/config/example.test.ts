@@ -13,7 +13,7 @@ describe("the example accounts.yaml", () => {
 
   it("loads with defaults filled in", () => {
     expect(config.hub.accountId).toBe("111111111111");
-    expect(config.accounts.map((a) => a.name)).toEqual(["payments-prod", "data-dev", "shared-services"]);
+    expect(config.accounts.map((a) => a.name)).toEqual(["payments-prod", "data-dev", "shared-services", "retired-analytics"]);
     expect(config.spoke.bootstrapRoleName).toBe("OrganizationAccountAccessRole");
     expect(config.defaults.events.eventNames).toEqual([...DEFAULT_EVENT_NAMES]);
     expect(config.hub.eventBusName).toBe("driftguard-hub");
