@@ -3,12 +3,12 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import type { Context } from "aws-lambda";
 import { ConfigError, formatConfigError, loadConfig } from "../functions/config/load.js";
 import { MODES, type Config, type Mode } from "../functions/config/schema.js";
 import type { ReportTotals, RunReport } from "../functions/core/types.js";
 import type { RouteHooks, ScanSummary } from "../functions/handler.js";
 import type { ScanProgress } from "../functions/scanner/types.js";
+import { lambdaContext } from "./lambda-context.js";
 import { DEFAULT_SCENARIO } from "./scenario.js";
 import { startSandbox, type Sandbox } from "./server.js";
 
@@ -55,24 +55,8 @@ function parseOptions(argv: string[]): LocalRunOptions | undefined {
   return { scenario: values.scenario, accounts: values.accounts, mode: values.mode as Mode, ...(execution ? { execution } : {}), out: values.out, verbose: values.verbose };
 }
 
-/** What a Lambda context offers the handler; the sandbox run gets the full 15 minutes. */
-function localContext(budgetMs: number): Context {
-  const deadline = Date.now() + budgetMs;
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: "driftguard-scanner-local",
-    functionVersion: "$LATEST",
-    invokedFunctionArn: "arn:aws:lambda:local:000000000000:function:driftguard-scanner-local",
-    memoryLimitInMB: "1024",
-    awsRequestId: `local-${deadline}`,
-    logGroupName: "local",
-    logStreamName: "local",
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
-}
+/** Each local invocation gets the full 15 minutes a Lambda invocation may take. */
+const invocationContext = () => lambdaContext(15 * 60_000, "driftguard-scanner-local");
 
 /** The environment the hub stack gives the Lambda, with the sandbox in place of AWS. */
 function lambdaEnvironment(sandbox: Sandbox, configFile: string, mode: Mode, verbose: boolean): Record<string, string> {
@@ -176,11 +160,11 @@ export async function invokeHub(sandbox: Sandbox, config: Config, mode: Mode, ho
     // Imported only now: the handler's logger reads the environment when it loads.
     const { createHandler, createProductionRoutes } = await import("../functions/handler.js");
     const handler = createHandler(createProductionRoutes(hooks));
-    if (execution === "single") return (await handler({ "detail-type": "Scheduled Event", source: "aws.events" }, localContext(15 * 60_000))) as ScanSummary;
+    if (execution === "single") return (await handler({ "detail-type": "Scheduled Event", source: "aws.events" }, invocationContext())) as ScanSummary;
     const { driveFanout } = await import("../functions/fanout/in-process.js");
     const { logger } = await import("../functions/runtime/logger.js");
     // Each step is its own Lambda invocation, with its own 15 minutes.
-    const invoke = async <T>(payload: object) => (await handler(payload, localContext(15 * 60_000))) as T;
+    const invoke = async <T>(payload: object) => (await handler(payload, invocationContext())) as T;
     return await driveFanout<ScanSummary>(
       {
         plan: () => invoke({ fanout: "plan", input: { trigger: "schedule" } }),

@@ -1,11 +1,11 @@
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { LineCounter, parseDocument, type Document } from "yaml";
 import { z } from "zod";
-import { ConfigError, type ConfigProblem } from "../functions/config/load.js";
+import { ConfigError } from "../functions/config/problems.js";
 import { isKnownRegion, KNOWN_REGIONS } from "../functions/config/regions.js";
 import { didYouMean } from "../functions/config/suggest.js";
+import { parseYamlWith, validateWith, type YamlValidationOptions } from "../functions/config/yaml-validation.js";
 import { SERVICES } from "./services/index.js";
 
 /**
@@ -131,49 +131,11 @@ export interface LoadedScenario extends Scenario {
   dir: string;
 }
 
-function yamlPath(path: ReadonlyArray<PropertyKey>): string {
-  return path.map((k, i) => (typeof k === "number" ? `[${k}]` : i === 0 ? String(k) : `.${String(k)}`)).join("");
-}
-
-function problemsOf(error: z.ZodError, file: string, doc?: Document, lines?: LineCounter): ConfigProblem[] {
-  return error.issues.map((issue) => {
-    let path = issue.path;
-    if (issue.code === "unrecognized_keys") path = [...path, issue.keys[0]!];
-    // A missing field has no node: point at the closest ancestor that exists.
-    let node: unknown;
-    for (let depth = path.length; doc && depth >= 0 && !(node as { range?: unknown })?.range; depth--) node = doc.getIn(path.slice(0, depth), true);
-    const offset = (node as { range?: [number] } | undefined)?.range?.[0];
-    const pos = offset === undefined || !lines ? undefined : lines.linePos(offset);
-    const value = doc?.getIn(issue.path);
-    const message =
-      issue.code === "unrecognized_keys"
-        ? `has unknown field(s) ${issue.keys.map((k) => `\`${k}\``).join(", ")}; see sandbox/scenarios/demo.yaml for the fields a scenario may use`
-        : issue.message;
-    return {
-      file,
-      path: yamlPath(issue.path),
-      line: pos?.line,
-      column: pos?.col,
-      value: value !== null && typeof value === "object" ? undefined : value,
-      message,
-    };
-  });
-}
+/** Messages about unknown or missing fields point at the demo scenario as the reference. */
+const VALIDATION: YamlValidationOptions = { example: "sandbox/scenarios/demo.yaml" };
 
 export function parseScenario(text: string, file: string): LoadedScenario {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    throw new ConfigError(
-      doc.errors.map((e) => {
-        const pos = lines.linePos(e.pos[0]);
-        return { file, path: "", line: pos.line, column: pos.col, message: `is not valid YAML: ${e.message.split("\n")[0]}` };
-      }),
-    );
-  }
-  const result = scenarioSchema.safeParse(doc.toJS());
-  if (!result.success) throw new ConfigError(problemsOf(result.error, file, doc, lines));
-  return { ...result.data, file, dir: dirname(resolve(file)) };
+  return { ...parseYamlWith(text, file, scenarioSchema, VALIDATION), file, dir: dirname(resolve(file)) };
 }
 
 export function loadScenario(file: string): LoadedScenario {
@@ -188,7 +150,5 @@ export function loadScenario(file: string): LoadedScenario {
 
 /** Validates a scenario built in code; relative template paths resolve from `dir`. */
 export function scenarioFromObject(input: ScenarioInput, dir = process.cwd()): LoadedScenario {
-  const result = scenarioSchema.safeParse(input);
-  if (!result.success) throw new ConfigError(problemsOf(result.error, "(scenario object)"));
-  return { ...result.data, dir };
+  return { ...validateWith(input, "(scenario object)", scenarioSchema, VALIDATION), dir };
 }

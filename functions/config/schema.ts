@@ -7,7 +7,7 @@ import { didYouMean } from "./suggest.js";
 /**
  * The schema of accounts.yaml: the only file a platform team edits. Every message below is
  * written for the person editing that file: it says what is allowed and how to fix it.
- * The file name, YAML path, line and offending value are added by load.ts.
+ * The file name, YAML path, line and offending value are added by yaml-validation.ts.
  */
 
 const accountId = z

@@ -14,11 +14,11 @@ import { ListAccountsCommand, OrganizationsClient } from "@aws-sdk/client-organi
 import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
-import type { Context } from "aws-lambda";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { handler } from "../../functions/handler.js";
 import { logger } from "../../functions/runtime/logger.js";
+import { lambdaContext } from "../../sandbox/lambda-context.js";
 import { assumeRoleOutput, orgAccount, stackId, stackSummary, testConfig } from "./scanner/fixtures.js";
 
 /**
@@ -62,14 +62,7 @@ beforeAll(() => {
 
 afterAll(() => vi.unstubAllEnvs());
 
-const context = {
-  functionName: "driftguard-scanner",
-  awsRequestId: "9f5e1c2a-7b3d-4e6f-8a9b-0c1d2e3f4a5b",
-  invokedFunctionArn: "arn:aws:lambda:us-east-1:111111111111:function:driftguard-scanner",
-  memoryLimitInMB: "1024",
-  functionVersion: "$LATEST",
-  getRemainingTimeInMillis: () => 900_000,
-} as unknown as Context;
+const context = lambdaContext(900_000, "driftguard-scanner");
 
 describe("handler (production wiring)", () => {
   it("runs a scheduled scan and answers with a small summary", async () => {

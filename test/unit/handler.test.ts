@@ -1,7 +1,7 @@
-import type { Context } from "aws-lambda";
 import { describe, expect, it } from "vitest";
 import { classifyInvocation, createHandler, type Routes, type ScanSummary } from "../../functions/handler.js";
 import { logger } from "../../functions/runtime/logger.js";
+import { lambdaContext } from "../../sandbox/lambda-context.js";
 
 logger.setLogLevel("SILENT");
 
@@ -45,16 +45,7 @@ const cloudTrailChange = {
   },
 };
 
-const context = {
-  functionName: "driftguard-scanner",
-  functionVersion: "$LATEST",
-  invokedFunctionArn: "arn:aws:lambda:us-east-1:111111111111:function:driftguard-scanner",
-  memoryLimitInMB: "1024",
-  awsRequestId: "9f5e1c2a-7b3d-4e6f-8a9b-0c1d2e3f4a5b",
-  logGroupName: "/aws/lambda/driftguard-scanner",
-  logStreamName: "2026/01/02/[$LATEST]abcdef0123456789",
-  getRemainingTimeInMillis: () => 900_000,
-} as unknown as Context;
+const context = lambdaContext(900_000, "driftguard-scanner");
 
 describe("classifyInvocation", () => {
   it("routes EventBridge schedules and direct invokes to the scan", () => {

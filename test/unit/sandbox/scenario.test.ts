@@ -37,9 +37,26 @@ describe("scenario files", () => {
     const byPath = Object.fromEntries(found.map((p) => [p.path, p]));
     expect(byPath["organization.managementAccount"]).toMatchObject({ file: "bad.yaml", line: 1, message: expect.stringContaining("12-digit") });
     expect(byPath["accounts[0]"]).toMatchObject({ line: 3, message: expect.stringContaining("`colour`") });
+    expect(byPath["accounts[0]"]!.message).toContain("allowed fields here: id, name, status, email");
     expect(byPath["stacks[0].region"]).toMatchObject({ line: 5, value: "us-east-9" });
     expect(byPath["drift[0].action"]!.message).toContain("did you mean `AttachRolePolicy`");
     expect(byPath["faults[0]"]!.message).toContain("exactly one of `error");
+  });
+
+  it("suggests the field a typo meant and says where a missing field belongs", () => {
+    const text = ["organization: {}", "latency: { apiMs: 1, detectionMS: [1, 2] }"].join("\n");
+    const byPath = Object.fromEntries(problems(() => parseScenario(text, "typo.yaml")).map((p) => [p.path, p]));
+    expect(byPath["latency"]).toMatchObject({ line: 2, message: expect.stringContaining("`detectionMS` (did you mean `detectionMs`?); allowed fields here: apiMs, detectionMs") });
+    expect(byPath["organization.managementAccount"]).toMatchObject({ line: 1, message: expect.stringContaining("is required") });
+    expect(byPath["organization.managementAccount"]!.message).toContain("add `managementAccount:`, see sandbox/scenarios/demo.yaml");
+  });
+
+  it("says what an empty scenario file should hold", () => {
+    const [problem, ...rest] = problems(() => parseScenario("# nothing yet\n", "empty.yaml"));
+    expect(rest).toEqual([]);
+    expect(problem).toMatchObject({ file: "empty.yaml", path: "", line: 1 });
+    expect(problem!.message).toContain("must be a YAML mapping with the fields organization, accounts, stacks");
+    expect(problem!.message).toContain("start from sandbox/scenarios/demo.yaml");
   });
 
   it("reports YAML syntax errors with their line", () => {
@@ -58,6 +75,8 @@ describe("scenario files", () => {
       }),
     );
     expect(found.map((p) => p.path).sort()).toEqual(["accounts[1].id", "stacks[0]"]);
+    // Built in code, so there is no line to point at.
+    expect(found.every((p) => p.line === undefined)).toBe(true);
   });
 
   it("says when the file is missing", () => {
