@@ -94,6 +94,7 @@ export function leasedGuards(inner: RemediationGuards, budget: RunBudget, limits
     let granted = 0;
     try {
       granted = await budget.lease(ask);
+      problem = undefined;
     } catch (err) {
       const error = toErrorInfo(err);
       // Fail closed: without the shared budget no worker can know the run's total.
@@ -106,6 +107,10 @@ export function leasedGuards(inner: RemediationGuards, budget: RunBudget, limits
 
   function reserveFrom(grant: { left: number }): RemediationGuards["reserve"] {
     return (accountId, count = 1) => {
+      // What stacks that finished meanwhile did not use can still serve this one.
+      const top = Math.min(Math.max(0, count - grant.left), spare);
+      spare -= top;
+      grant.left += top;
       // Past the per-account limit `inner` refuses with its own reason.
       if (used + count <= limits.maxPerAccount && count > grant.left) {
         const what = count === 1 ? "one more repair" : `${count} more repairs`;

@@ -141,6 +141,31 @@ describe("leasedGuards", () => {
     expect(budget.returned).toEqual([1]);
   });
 
+  it("lets a stack in flight use what a stack that finished meanwhile left unused", async () => {
+    const budget = pool(50);
+    const lease = await guardsOver(budget, { maxPerAccount: 2 });
+    const remediate = lease.remediateStack;
+    let finishA!: () => void;
+    const aDone = new Promise<void>((resolve) => (finishA = resolve));
+    const results: string[] = [];
+    // A leases the account's whole share (2) and ends up repairing nothing, B starts while A holds it.
+    const a = remediate(async () => {
+      await aDone;
+      return { exemption: { kind: "none" }, resources: [] };
+    })(twoRepairs);
+    const b = remediate(async (input) => {
+      await a;
+      const r = input.guards.reserve(input.account.id);
+      results.push(r.ok ? "ok" : r.reason);
+      return { exemption: { kind: "none" }, resources: [] };
+    })(oneRepair("b"));
+    await new Promise((resolve) => setImmediate(resolve));
+    finishA();
+    await b;
+    expect(budget.asked).toEqual([2]);
+    expect(results).toEqual(["ok"]);
+  });
+
   it("skips repairs once the run's budget is spent by other workers", async () => {
     const lease = await guardsOver(pool(1));
     const results: string[] = [];
