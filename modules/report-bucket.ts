@@ -17,6 +17,11 @@ export interface ReportBucketProps {
 /** Report prefixes that expire; `state/` (the flapping record) must outlive any retention. */
 export const EXPIRING_PREFIXES = ["reports/", "events/"] as const;
 const NONCURRENT_VERSION_DAYS = 30;
+/**
+ * Fan-out working data (`runs/<runId>/`: plan, items, parts, budget, Map results) is only read
+ * while its run lasts; the consolidated report under reports/ is what is kept.
+ */
+const RUN_DATA_DAYS = 7;
 
 /** The private, encrypted, versioned bucket the scanner writes reports and state into. */
 export class ReportBucket extends Construct {
@@ -55,6 +60,7 @@ export class ReportBucket extends Construct {
           filter: [{ prefix }],
           expiration: [{ days: props.retentionDays }],
         })),
+        { id: "expire-runs", status: "Enabled", filter: [{ prefix: "runs/" }], expiration: [{ days: RUN_DATA_DAYS }] },
         {
           id: "tidy-versions",
           status: "Enabled",

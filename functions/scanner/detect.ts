@@ -8,26 +8,23 @@ import {
 import type { ResourceDrift, StackDriftStatus } from "../core/types.js";
 import type { Deadline } from "../runtime/deadline.js";
 import { isErrorCode } from "./errors.js";
+import { DetectionTimeEstimator } from "./poll-schedule.js";
 import { toResourceDrift } from "./resource-drift.js";
-
-export interface Backoff {
-  firstMs: number;
-  maxMs: number;
-}
-
-/** Drift detection takes seconds to minutes: start polling fast, then back off to spare the API quota. */
-export const POLL_BACKOFF: Backoff = { firstMs: 1_000, maxMs: 15_000 };
 
 /** No stack's detection is awaited longer than this, even without a Lambda deadline (local runs). */
 export const MAX_DETECTION_WAIT_MS = 15 * 60_000;
 
 /**
- * Exponential backoff with "equal jitter": half of each wait is fixed so waits keep growing,
- * half is random so the many stacks polled in parallel do not hit the API in lockstep.
+ * One estimator per CloudFormation client, because there is one client per account-region
+ * (SpokeClients) and its stacks are what the estimate describes; it lives as long as the client
+ * does, so a scan of hundreds of account-regions does not keep them.
  */
-export function backoffDelayMs(attempt: number, random: () => number, backoff: Backoff = POLL_BACKOFF): number {
-  const ceiling = Math.min(backoff.maxMs, backoff.firstMs * 2 ** attempt);
-  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+const estimators = new WeakMap<CloudFormationClient, DetectionTimeEstimator>();
+
+export function detectionTimeEstimator(cfn: CloudFormationClient): DetectionTimeEstimator {
+  let estimator = estimators.get(cfn);
+  if (!estimator) estimators.set(cfn, (estimator = new DetectionTimeEstimator()));
+  return estimator;
 }
 
 export interface DetectOptions {
@@ -61,17 +58,17 @@ export class DetectionTimeoutError extends Error {
 
 class Waiter {
   private waitedMs = 0;
-  private attempt = 0;
   constructor(
     private readonly options: DetectOptions,
     private readonly what: string,
+    private readonly delays: Iterator<number, never>,
   ) {}
 
   async next(): Promise<void> {
     const waited = `${Math.round(this.waitedMs / 1000)} s`;
     if (this.options.deadline.expired()) throw new DeadlineReachedError(`stopped waiting for ${this.what} after ${waited}: the run's deadline is near`);
     if (this.waitedMs >= (this.options.maxWaitMs ?? MAX_DETECTION_WAIT_MS)) throw new DetectionTimeoutError(`gave up waiting for ${this.what} after ${waited}`);
-    const delay = backoffDelayMs(this.attempt++, this.options.random);
+    const delay = this.delays.next().value;
     this.waitedMs += delay;
     await this.options.sleep(delay);
   }
@@ -84,12 +81,13 @@ function isDetectionInProgress(err: unknown): boolean {
 
 /**
  * Real CloudFormation returns no id for the running detection and has no API to list
- * detections, so the running one cannot be joined: the run waits (with backoff) until
+ * detections, so the running one cannot be joined: the run waits (on the account-region's poll
+ * schedule, without learning from it, since when that detection started is unknown) until
  * CloudFormation accepts a new request, which is only once the running detection has finished.
  * The stack never has two detections at once and its result is no older than this run.
  */
 async function startDetection(cfn: CloudFormationClient, stackId: string, options: DetectOptions): Promise<string> {
-  const waiter = new Waiter(options, `the drift detection already running on ${stackId}`);
+  const waiter = new Waiter(options, `the drift detection already running on ${stackId}`, detectionTimeEstimator(cfn).delays(options.random));
   for (;;) {
     try {
       const out = await cfn.send(new DetectStackDriftCommand({ StackName: stackId }));
@@ -108,11 +106,14 @@ async function awaitDetection(
   detectionId: string,
   options: DetectOptions,
 ): Promise<DescribeStackDriftDetectionStatusCommandOutput> {
-  const waiter = new Waiter(options, `drift detection ${detectionId}`);
-  for (;;) {
-    const status = await cfn.send(new DescribeStackDriftDetectionStatusCommand({ StackDriftDetectionId: detectionId }));
-    if (status.DetectionStatus !== "DETECTION_IN_PROGRESS") return status;
+  const estimator = detectionTimeEstimator(cfn);
+  const waiter = new Waiter(options, `drift detection ${detectionId}`, estimator.delays(options.random));
+  for (let read = 1; ; read++) {
     await waiter.next();
+    const status = await cfn.send(new DescribeStackDriftDetectionStatusCommand({ StackDriftDetectionId: detectionId }));
+    const finished = status.DetectionStatus !== "DETECTION_IN_PROGRESS";
+    if (read === 1) estimator.firstRead(finished);
+    if (finished) return status;
   }
 }
 
@@ -126,7 +127,7 @@ export async function listResourceDrifts(cfn: CloudFormationClient, stackId: str
   return drifts;
 }
 
-/** DetectStackDrift → poll with backoff → MODIFIED/DELETED resources with their documents parsed. */
+/** DetectStackDrift → status reads on the account-region's adaptive schedule → MODIFIED/DELETED resources with their documents parsed. */
 export async function detectStackDrift(cfn: CloudFormationClient, stackId: string, options: DetectOptions): Promise<DetectionOutcome> {
   const detectionId = await startDetection(cfn, stackId, options);
   const status = await awaitDetection(cfn, detectionId, options);

@@ -57,8 +57,10 @@ describe("HubStack report bucket", () => {
   it("expires reports and event records after the retention, but never the state/ prefix", () => {
     const rules = synth.only("aws_s3_bucket_lifecycle_configuration").rule as Record<string, unknown>[];
     const expiring = rules.filter((r) => (r.expiration as { days?: number }[] | undefined)?.[0]?.days !== undefined);
-    expect(expiring.map((r) => r.filter)).toEqual([[{ prefix: "reports/" }], [{ prefix: "events/" }]]);
-    for (const rule of expiring) expect(rule.expiration).toEqual([{ days: 180 }]);
+    expect(expiring.map((r) => r.filter)).toEqual([[{ prefix: "reports/" }], [{ prefix: "events/" }], [{ prefix: "runs/" }]]);
+    for (const rule of expiring.slice(0, 2)) expect(rule.expiration).toEqual([{ days: 180 }]);
+    // Fan-out working data is only needed while its run lasts.
+    expect(expiring[2]!.expiration).toEqual([{ days: 7 }]);
     expect(rules.find((r) => r.id === "tidy-versions")).toMatchObject({
       noncurrent_version_expiration: [{ noncurrent_days: 30 }],
       abort_incomplete_multipart_upload: [{ days_after_initiation: 7 }],
@@ -95,7 +97,7 @@ describe("HubStack scanner Lambda", () => {
   const permissions = synth.policy(synth.only("aws_iam_role_policy").policy);
   const bucketArn = synth.ref("aws_s3_bucket", synth.only("aws_s3_bucket"), "arn");
 
-  it("runs the bundled archive on Node 20 with the configured timeout and memory", () => {
+  it("runs the bundled archive on Node 22 with the configured timeout and memory", () => {
     expect(fn).toMatchObject({ runtime: "nodejs22.x", handler: "index.handler", timeout: 600, memory_size: 2048 });
     expect(fn.filename).toMatch(/^assets\/.+\/archive\.zip$/);
     expect(fn.source_code_hash).toBe(`\${filebase64sha256("${String(fn.filename)}")}`);

@@ -16,6 +16,9 @@ export function generatedOrg(accounts: number): ConfigInput {
       accountId: "900000000000",
       region: "us-east-1",
       schedule: "cron(0 */4 * * ? *)",
+      // An organization this size is what fan-out is for; the example accounts.yaml covers single.
+      execution: "fanout",
+      fanout: { maxConcurrency: 25 },
       notifications: { emails: ["drift@example.com"], subscriptions: [{ protocol: "https", endpoint: "https://hooks.example.com/drift" }] },
       backend: { s3: { bucket: "generated-tf-state", region: "us-east-1", dynamodbTable: "tf-locks" } },
     },

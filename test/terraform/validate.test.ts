@@ -103,5 +103,8 @@ describe("terraform validate, offline against the provider mirror", () => {
     const { stacks, problems } = await validateApp(config, "org-50x3");
     expect(stacks).toHaveLength(51);
     expect(problems, describeProblems(problems)).toEqual([]);
+    // hub.execution: fanout — the validated hub carries the Step Functions state machine.
+    const hub = JSON.parse(readFileSync(join(work, "org-50x3", "stacks", "driftguard-hub", "cdk.tf.json"), "utf8")) as { resource: Record<string, unknown> };
+    expect(Object.keys(hub.resource)).toContain("aws_sfn_state_machine");
   });
 });

@@ -79,6 +79,10 @@ describe("handler", () => {
         calls.push(`event ${(event as { id: string }).id}`);
         return { status: "dropped" };
       },
+      fanout: async (request) => {
+        calls.push(`fanout ${request.step}`);
+        return summary;
+      },
     };
     return { routes, calls };
   }
