@@ -38,6 +38,8 @@ export class CallCounter {
   readonly stacks = new Map<string, StackCalls>();
   readonly regions = new Map<string, StackCalls>();
   readonly spans = new Map<string, Span>();
+  /** Served requests, from sending to the answer (inside the retry loop): the API latency the scan actually saw. */
+  readonly roundTrip = { totalMs: 0, count: 0 };
   private readonly detectionStack = new Map<string, string>();
 
   private span(key: string, from: number, to: number): void {
@@ -72,6 +74,8 @@ export class CallCounter {
           const answered = performance.now();
           this.span(regionKey(accountId, region), sent, answered);
           calls.served[action] = (calls.served[action] ?? 0) + 1;
+          this.roundTrip.totalMs += answered - sent;
+          this.roundTrip.count++;
           if (action === "DetectStackDrift") calls.detectedAt = answered;
           if (action === "DescribeStackDriftDetectionStatus") calls.settledAt = answered;
           const detectionId = (result.output as { StackDriftDetectionId?: string } | undefined)?.StackDriftDetectionId;

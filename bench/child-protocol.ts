@@ -48,7 +48,9 @@ export type FromChild =
       hubCredentials: SandboxCredentials;
       eventTarget: EventTarget;
       setupMs: number;
+      /** The child's CPU time so far (user + system), ms: the scan's share is the difference with `detections`. */
+      cpuMs: number;
     }
-  | { type: "detections"; regions: RegionDetections[] }
+  | { type: "detections"; regions: RegionDetections[]; cpuMs: number }
   | { type: "event"; event: CloudTrailBridgeEvent }
   | { type: "failed"; message: string };

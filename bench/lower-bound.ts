@@ -39,13 +39,18 @@ export interface LowerBound {
 
 const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
 
+/** How long `calls` requests take through the account-region's token bucket once its burst is spent. */
+export function throttleMs(calls: number, model: BoundModel): number {
+  return (Math.max(0, calls - model.burst) / model.rps) * 1000;
+}
+
 export function accountRegionBound(stacks: StackWork[], model: BoundModel): { ms: number; term: keyof LowerBound["accountRegionTerms"] } {
   const t = stacks.map((s) => s.detectionMs + s.minCalls * model.apiMs);
   const calls = 1 + sum(stacks.map((s) => s.minCalls));
   const terms = {
     slowestStack: Math.max(0, ...t),
     stackSlots: sum(t) / model.concurrency.stacksPerRegion,
-    throttle: (Math.max(0, calls - model.burst) / model.rps) * 1000,
+    throttle: throttleMs(calls, model),
   };
   const [term, ms] = Object.entries(terms).reduce((a, b) => (b[1] > a[1] ? b : a)) as [keyof typeof terms, number];
   return { ms: model.apiMs + ms, term };

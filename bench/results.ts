@@ -38,8 +38,21 @@ export interface BenchResults {
     meanDetectionNoticedMs: number;
     meanAccountRegionMs: number;
     meanAccountRegionBoundMs: number;
+    /** CloudFormation requests an account-region served, vs the bound's minimum (one status read per stack). */
+    meanAccountRegionCallsMade: number;
+    meanAccountRegionMinCalls: number;
+    /** The bound's throttle term with the calls actually made: what the token bucket alone imposed. */
+    meanAccountRegionCallsMadeThrottleMs: number;
+    /** Stacks whose first status read found the detection finished. */
+    firstReadHitRate: number;
+    /** Send → answer of served CloudFormation requests, vs the model's API latency: the two processes' queueing. */
+    meanCfnRoundTripMs: number;
+    /** How late the hub's timers and I/O callbacks ran during the scan. */
+    hubEventLoopDelayMs: { mean: number; p99: number };
     /** CPU the hub process used during the scan (user + system). */
     hubCpuMs: number;
+    /** CPU the sandbox process used from ready to the end of the scan. */
+    sandboxCpuMs: number;
     /** V8 heap in use right after the scan: what the scan keeps live, vs the RSS the garbage collector let grow. */
     heapUsedMb: number;
     eventPathThrottled: number;
@@ -110,7 +123,18 @@ export function formatResults(r: BenchResults): string {
       [
         "where the time went",
         `detection ${diag.meanDetectionMs.toFixed(0)} ms, noticed after ${diag.meanDetectionNoticedMs.toFixed(0)} ms (mean per stack); ` +
-          `account-region ${seconds(diag.meanAccountRegionMs)} vs its bound ${seconds(diag.meanAccountRegionBoundMs)} (mean); hub CPU ${seconds(diag.hubCpuMs)}`,
+          `first status read found it done for ${(diag.firstReadHitRate * 100).toFixed(0)} % of stacks`,
+      ],
+      [
+        "",
+        `account-region ${seconds(diag.meanAccountRegionMs)} vs its bound ${seconds(diag.meanAccountRegionBoundMs)} (mean); ` +
+          `${diag.meanAccountRegionCallsMade.toFixed(1)} CFN calls made vs ${diag.meanAccountRegionMinCalls.toFixed(1)} minimum, ` +
+          `whose throttle term alone is ${seconds(diag.meanAccountRegionCallsMadeThrottleMs)}`,
+      ],
+      [
+        "",
+        `CFN round trip ${diag.meanCfnRoundTripMs.toFixed(1)} ms vs the model's ${model.apiMs} ms; hub event-loop delay mean ${diag.hubEventLoopDelayMs.mean.toFixed(1)} ms, ` +
+          `p99 ${diag.hubEventLoopDelayMs.p99.toFixed(0)} ms; CPU during the scan: hub ${seconds(diag.hubCpuMs)}, sandbox ${seconds(diag.sandboxCpuMs)} (${r.machine.cpus} CPUs × ${seconds(scan.wallMs)})`,
       ],
       ["", `heap in use after the scan ${diag.heapUsedMb.toFixed(0)} MB (of the peak RSS)`],
       ["scan result", `${scan.report.stacksScanned} scanned, ${scan.report.stacksDrifted} drifted, ${scan.report.remediated} remediated, ${scan.report.failed} failed, ${scan.report.errors} errors`],

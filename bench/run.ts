@@ -1,6 +1,7 @@
 import { fork } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { Logger } from "@aws-lambda-powertools/logger";
@@ -13,7 +14,7 @@ import { runScan } from "../functions/scanner/run.js";
 import { CallCounter, regionKey, stackKey, total, type StackCalls } from "./call-counter.js";
 import type { RegionDetections, SandboxLatency } from "./child-protocol.js";
 import { eventLatencies } from "./event-latency.js";
-import { accountRegionBound, lowerBound, type StackWork } from "./lower-bound.js";
+import { accountRegionBound, lowerBound, throttleMs, type StackWork } from "./lower-bound.js";
 import { naiveScan } from "./naive-scanner.js";
 import { benchOrg, type OrgOptions } from "./org.js";
 import { formatResults, targetsOf, type BenchResults } from "./results.js";
@@ -100,6 +101,19 @@ function meanByAction(calls: StackCalls[]): Record<string, number> {
   return Object.fromEntries(Object.entries(sums).map(([action, n]) => [action, n / Math.max(1, calls.length)]));
 }
 
+/** Stacks whose first status read already found the detection finished (the poll schedule's hit rate). */
+function firstReadHitRate(rows: StackRow[]): number {
+  const polled = rows.filter((r) => (r.calls.served.DescribeStackDriftDetectionStatus ?? 0) > 0);
+  return mean(polled.map((r) => (r.calls.served.DescribeStackDriftDetectionStatus === 1 ? 1 : 0)));
+}
+
+/** Served CloudFormation requests per account-region, its ListStacks included. */
+function callsPerRegion(rows: StackRow[], counter: CallCounter): number[] {
+  const calls = new Map<string, number>();
+  for (const row of rows) calls.set(row.region, (calls.get(row.region) ?? total(counter.regions.get(row.region) ?? { served: {}, throttled: 0 })) + total(row.calls));
+  return [...calls.values()];
+}
+
 /** A status read beyond the first is polling, not work: the minimum is one. */
 function minCalls(calls: StackCalls): number {
   const polls = calls.served.DescribeStackDriftDetectionStatus ?? 0;
@@ -181,16 +195,20 @@ async function main(): Promise<void> {
     log(`sandbox ready in ${(sandbox.ready.setupMs / 1000).toFixed(1)} s; scanning …`);
     const loadBefore = loadavg();
     const cpuBefore = process.cpuUsage();
+    const loopResolutionMs = 10;
+    const loopDelay = monitorEventLoopDelay({ resolution: loopResolutionMs });
+    loopDelay.enable();
     const started = Date.now();
     const { report } = await runScan(deps, { config, runId: newRunId(new Date()), trigger: "bench", publish: { bucket: sandbox.ready.reportBucket, topicArn: sandbox.ready.topicArn } });
     const wallMs = Date.now() - started;
+    loopDelay.disable();
     const peakRssMb = rssMb();
     const loadAfter = loadavg();
     const cpu = process.cpuUsage(cpuBefore);
     const heapUsedMb = process.memoryUsage().heapUsed / 1024 / 1024;
     log(`scanned in ${(wallMs / 1000).toFixed(1)} s`);
 
-    const detections = await sandbox.detections();
+    const { regions: detections, cpuMs: sandboxCpuMs } = await sandbox.detections();
     const rows = stackRows(report, counter, detections);
     const byRegion = new Map<string, StackWork[]>();
     for (const row of rows) byRegion.set(row.region, [...(byRegion.get(row.region) ?? []), { detectionMs: row.detectionMs, minCalls: minCalls(row.calls) }]);
@@ -199,6 +217,7 @@ async function main(): Promise<void> {
     const model = { apiMs: latency.apiMs, rps: orgOptions.cfnRps, burst, concurrency: orgOptions.concurrency };
     const bound = lowerBound(accountsWork, model);
     const spans = [...counter.spans.values()].map((s) => s.last - s.first);
+    const regionCalls = callsPerRegion(rows, counter);
 
     const naiveTargets = config.defaults.regions.slice(0, opts.naiveAccountRegions).map((region) => ({ accountId: config.accounts[0]!.id, region }));
     log(`naive serial scanner on ${naiveTargets.length} account-region(s) …`);
@@ -269,7 +288,15 @@ async function main(): Promise<void> {
         meanDetectionNoticedMs: mean(rows.filter((r) => r.calls.settledAt && r.calls.detectedAt).map((r) => r.calls.settledAt! - r.calls.detectedAt!)),
         meanAccountRegionMs: mean(spans),
         meanAccountRegionBoundMs: mean(accountsWork.flat().map((stacks) => accountRegionBound(stacks, model).ms)),
+        meanAccountRegionCallsMade: mean(regionCalls),
+        meanAccountRegionMinCalls: mean(accountsWork.flat().map((stacks) => 1 + stacks.reduce((n, s) => n + s.minCalls, 0))),
+        meanAccountRegionCallsMadeThrottleMs: mean(regionCalls.map((calls) => latency.apiMs + throttleMs(calls, model))),
+        firstReadHitRate: firstReadHitRate(rows),
+        meanCfnRoundTripMs: counter.roundTrip.totalMs / Math.max(1, counter.roundTrip.count),
+        // The histogram holds whole sampling intervals: lateness is what exceeds the resolution.
+        hubEventLoopDelayMs: { mean: loopDelay.mean / 1e6 - loopResolutionMs, p99: loopDelay.percentile(99) / 1e6 - loopResolutionMs },
         hubCpuMs: (cpu.user + cpu.system) / 1000,
+        sandboxCpuMs: sandboxCpuMs - sandbox.ready.cpuMs,
         heapUsedMb,
         eventPathThrottled: [...eventCounter.stacks.values(), ...eventCounter.regions.values()].reduce((n, c) => n + c.throttled, 0),
       },

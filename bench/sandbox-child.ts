@@ -14,6 +14,11 @@ function send(message: FromChild): void {
   process.send!(message);
 }
 
+function cpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
+
 function detections(sb: Sandbox): RegionDetections[] {
   const regions: RegionDetections[] = [];
   for (const account of sb.world.accounts.values()) {
@@ -49,6 +54,7 @@ async function start(message: Extract<ToChild, { type: "start" }>): Promise<void
     hubCredentials: sandbox.hubCredentials,
     eventTarget: { accountId: first.id, region, groupIds, admin: sandbox.adminCredentials(first.id) },
     setupMs: performance.now() - started,
+    cpuMs: cpuMs(),
   });
 }
 
@@ -58,7 +64,7 @@ process.on("message", (message: ToChild) => {
       case "start":
         return start(message);
       case "detections":
-        return send({ type: "detections", regions: detections(sandbox!) });
+        return send({ type: "detections", regions: detections(sandbox!), cpuMs: cpuMs() });
       case "subscribe-events":
         sandbox!.onEvent((event) => send({ type: "event", event }));
         return;

@@ -1,17 +1,18 @@
 import { fork, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { CloudTrailBridgeEvent } from "../sandbox/services/cloudtrail-record.js";
-import type { FromChild, RegionDetections, SandboxLatency, ToChild } from "./child-protocol.js";
+import type { FromChild, SandboxLatency, ToChild } from "./child-protocol.js";
 import type { OrgOptions } from "./org.js";
 
 const CHILD = fileURLToPath(new URL("./sandbox-child.ts", import.meta.url));
 
 type Ready = Extract<FromChild, { type: "ready" }>;
+type Detections = Omit<Extract<FromChild, { type: "detections" }>, "type">;
 
 /** The hub process's handle on the sandbox child. */
 export class SandboxProcess {
   private readonly eventListeners = new Set<(event: CloudTrailBridgeEvent) => void>();
-  private pendingDetections?: (regions: RegionDetections[]) => void;
+  private pendingDetections?: (detections: Detections) => void;
 
   private constructor(
     private readonly child: ChildProcess,
@@ -19,7 +20,7 @@ export class SandboxProcess {
   ) {
     child.on("message", (message: FromChild) => {
       if (message.type === "event") for (const listener of this.eventListeners) listener(message.event);
-      if (message.type === "detections") this.pendingDetections?.(message.regions);
+      if (message.type === "detections") this.pendingDetections?.({ regions: message.regions, cpuMs: message.cpuMs });
     });
   }
 
@@ -41,7 +42,8 @@ export class SandboxProcess {
     });
   }
 
-  detections(): Promise<RegionDetections[]> {
+  /** The detection times the sandbox drew, and its CPU time so far. */
+  detections(): Promise<Detections> {
     return new Promise((resolve) => {
       this.pendingDetections = resolve;
       this.child.send({ type: "detections" } satisfies ToChild);

@@ -39,7 +39,7 @@ export interface PollTuning {
  *   each read makes a detection far slower than the estimate cost a logarithmic number of reads
  *   (from the floor's 60 ms to the 15 s cap in 14 reads), not a linear one.
  * - maxStepMs 15 s: a detection of several minutes is read four times a minute, as before
- *   adaptive polling, which bounds a 15-minute wait to ≈ 75 reads.
+ *   adaptive polling; a 15-minute wait (MAX_DETECTION_WAIT_MS) is then at most 86 reads.
  * - minEstimateMs 200 ms: no CloudFormation detection is faster, and the floor keeps a region of
  *   near-instant detections (emulators) from polling in a tight loop: its steps are still 60 ms.
  * - maxEstimateMs 30 s: beyond it the steps are already at the 15 s cap, so a higher estimate would

@@ -14,6 +14,7 @@ import type { StackRemediationInput } from "../../../functions/remediation/engin
 import { NO_DEADLINE, type Deadline } from "../../../functions/runtime/deadline.js";
 import type { Logger } from "../../../functions/runtime/logger.js";
 import { scanStack } from "../../../functions/scanner/scan-stack.js";
+import { POLL_TUNING } from "../../../functions/scanner/poll-schedule.js";
 import { planStacks } from "../../../functions/scanner/stacks.js";
 import type { ScanContext } from "../../../functions/scanner/types.js";
 import { testSpokeClients } from "../aws-fakes.js";
@@ -202,8 +203,10 @@ describe("who changed a drifted resource (scheduled scan)", () => {
     const h = await harness(true, region);
     await scan(h, region);
     expect(cloudtrail).toHaveReceivedCommandTimes(LookupEventsCommand, 4);
-    // The clock stands still, so each call waits 500 ms longer than the one before it.
-    expect([...h.sleeps].sort((a, b) => a - b)).toEqual([500, 1000, 1500]);
+    // The clock stands still, so each call waits 500 ms longer than the one before it; the other
+    // two waits are each detection's first status read, at the account-region's initial estimate.
+    const limiterWaits = [500, 1000, 1500];
+    expect([...h.sleeps].sort((a, b) => a - b)).toEqual([...limiterWaits, POLL_TUNING.initialMs, POLL_TUNING.initialMs].sort((a, b) => a - b));
   });
 
   it("starts no lookups once the run's deadline is near", async () => {

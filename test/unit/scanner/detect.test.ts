@@ -7,9 +7,12 @@ import {
   type DescribeStackDriftDetectionStatusCommandOutput,
 } from "@aws-sdk/client-cloudformation";
 import { mockClient } from "aws-sdk-client-mock";
+import pLimit from "p-limit";
 import { beforeEach, describe, expect, it } from "vitest";
 import { createDeadline, NO_DEADLINE } from "../../../functions/runtime/deadline.js";
-import { backoffDelayMs, DeadlineReachedError, detectStackDrift, POLL_BACKOFF, type DetectOptions } from "../../../functions/scanner/detect.js";
+import { DeadlineReachedError, detectionTimeEstimator, detectStackDrift, type DetectOptions } from "../../../functions/scanner/detect.js";
+import { POLL_TUNING } from "../../../functions/scanner/poll-schedule.js";
+import { mean, seeded, uniform } from "./random-sources.js";
 import { cfnError, deletedQueueDrift, detectionInProgressError, lambdaDrift, roleDrift, stackId } from "./fixtures.js";
 
 const cfn = mockClient(CloudFormationClient);
@@ -37,20 +40,64 @@ function options(sleep: DetectOptions["sleep"], extra: Partial<DetectOptions> = 
   return { sleep, random: () => 0.5, deadline: NO_DEADLINE, ...extra };
 }
 
+/**
+ * Timers on a virtual clock, for work that runs concurrently: whenever every task is waiting,
+ * time jumps to the earliest timer.
+ */
+function virtualClock() {
+  let now = 0;
+  const timers: { at: number; fire: () => void }[] = [];
+  const sleep = (ms: number) => new Promise<void>((fire) => timers.push({ at: now + ms, fire }));
+  async function settle<T>(work: Promise<T>): Promise<T> {
+    let done = false;
+    work.then(
+      () => (done = true),
+      () => (done = true),
+    );
+    for (;;) {
+      await new Promise((resolve) => setImmediate(resolve));
+      if (done) return work;
+      timers.sort((a, b) => a.at - b.at);
+      const next = timers.shift();
+      if (!next) throw new Error("the work waits on nothing");
+      now = next.at;
+      next.fire();
+    }
+  }
+  return { now: () => now, sleep, settle };
+}
+
+
+interface TimedDetection {
+  completesAt: number;
+  reads: number;
+  /** From completion to the first read that saw it. */
+  noticedLateMs?: number;
+}
+
+/** One region's CloudFormation whose detections finish `detectionMs()` after they start, on the virtual clock. */
+function timedCloudFormation(clock: { now(): number }, detectionMs: () => number) {
+  const regionClient = client();
+  const mock = mockClient(regionClient);
+  const detections: TimedDetection[] = [];
+  mock.on(DetectStackDriftCommand).callsFake(async () => {
+    detections.push({ completesAt: clock.now() + detectionMs(), reads: 0 });
+    return { StackDriftDetectionId: String(detections.length - 1) };
+  });
+  mock.on(DescribeStackDriftDetectionStatusCommand).callsFake(async (input: { StackDriftDetectionId: string }) => {
+    const detection = detections[Number(input.StackDriftDetectionId)]!;
+    detection.reads++;
+    if (clock.now() < detection.completesAt) return status({});
+    detection.noticedLateMs ??= clock.now() - detection.completesAt;
+    return status({ DetectionStatus: "DETECTION_COMPLETE", StackDriftStatus: "IN_SYNC" });
+  });
+  return { cfn: regionClient, detections };
+}
+
 beforeEach(() => cfn.reset());
 
-describe("backoff", () => {
-  it("doubles from ~1 s, caps at 15 s, and jitters within the upper half", () => {
-    const high = [0, 1, 2, 3, 4, 5, 6].map((n) => backoffDelayMs(n, () => 0.999999));
-    const low = [0, 1, 2, 3, 4, 5, 6].map((n) => backoffDelayMs(n, () => 0));
-    expect(high).toEqual([1000, 2000, 4000, 8000, 15000, 15000, 15000]);
-    expect(low).toEqual([500, 1000, 2000, 4000, 7500, 7500, 7500]);
-    expect(POLL_BACKOFF).toEqual({ firstMs: 1000, maxMs: 15000 });
-  });
-});
-
 describe("detectStackDrift", () => {
-  it("polls with growing, capped delays until complete, then lists MODIFIED and DELETED drifts across pages", async () => {
+  it("reads first after the account-region's estimate, then at growing steps until complete, then lists MODIFIED and DELETED drifts across pages", async () => {
     cfn.on(DetectStackDriftCommand).resolves({ StackDriftDetectionId: DETECTION });
     const inProgress = status({});
     cfn
@@ -70,9 +117,9 @@ describe("detectStackDrift", () => {
 
     const outcome = await detectStackDrift(client(), STACK, options(time.sleep));
 
-    expect(time.state.delays).toEqual([750, 1500, 3000, 6000, 11250, 11250]);
-    for (let i = 1; i < time.state.delays.length; i++) expect(time.state.delays[i]).toBeGreaterThanOrEqual(time.state.delays[i - 1]!);
-    expect(Math.max(...time.state.delays)).toBeLessThanOrEqual(POLL_BACKOFF.maxMs);
+    // Nothing known yet: the initial 1 s, then 30 % of it growing by half (random 0.5 = no jitter).
+    expect(time.state.delays).toEqual([1000, 300, 450, 675, 1013, 1519, 2278]);
+    expect(cfn).toHaveReceivedCommandTimes(DescribeStackDriftDetectionStatusCommand, 7);
     expect(cfn).toHaveReceivedCommandWith(DetectStackDriftCommand, { StackName: STACK });
     expect(cfn).toHaveReceivedCommandWith(DescribeStackDriftDetectionStatusCommand, { StackDriftDetectionId: DETECTION });
     expect(cfn).toHaveReceivedNthCommandWith(DescribeStackResourceDriftsCommand, 1, {
@@ -141,11 +188,47 @@ describe("detectStackDrift", () => {
     cfn.on(DescribeStackDriftDetectionStatusCommand).resolves(status({ DetectionStatus: "DETECTION_COMPLETE", StackDriftStatus: "IN_SYNC" }));
     const time = fakeTime();
     let told = 0;
-    const outcome = await detectStackDrift(client(), STACK, options(time.sleep, { onWaitingForRunningDetection: () => told++ }));
+    const region = client();
+    const outcome = await detectStackDrift(region, STACK, options(time.sleep, { onWaitingForRunningDetection: () => told++ }));
     expect(outcome.detectionStatus).toBe("DETECTION_COMPLETE");
     expect(cfn).toHaveReceivedCommandTimes(DetectStackDriftCommand, 3);
-    expect(time.state.delays).toEqual([750, 1500]);
+    // Two waits on the region's schedule for the running detection, then this run's own first read.
+    expect(time.state.delays).toEqual([1000, 300, 1000]);
     expect(told).toBe(2);
+    // When the running detection started is unknown, so only this run's first read taught: one hit.
+    expect(detectionTimeEstimator(region).estimateMs).toBeCloseTo(POLL_TUNING.initialMs * POLL_TUNING.hitFactor);
+  });
+
+  it("shares one estimate among the stacks of a client, i.e. of an account-region", async () => {
+    cfn.on(DetectStackDriftCommand).resolves({ StackDriftDetectionId: DETECTION });
+    cfn.on(DescribeStackDriftDetectionStatusCommand).resolves(status({ DetectionStatus: "DETECTION_COMPLETE", StackDriftStatus: "IN_SYNC" }));
+    const time = fakeTime();
+    const payments = client();
+    await detectStackDrift(payments, STACK, options(time.sleep));
+    await detectStackDrift(payments, STACK, options(time.sleep));
+    await detectStackDrift(client(), STACK, options(time.sleep));
+    // Each first read found its detection done, so the next stack of the region is read sooner; another region starts afresh.
+    expect(time.state.delays).toEqual([1000, 930, 1000]);
+    expect(detectionTimeEstimator(payments).estimateMs).toBeCloseTo(1000 * 0.93 * 0.93);
+  });
+
+  it("five stacks at a time of one region, with 300–900 ms detections: few reads, noticed soon after they finish", async () => {
+    const clock = virtualClock();
+    const detectionMs = uniform(seeded(21), 300, 900);
+    const region = timedCloudFormation(clock, detectionMs);
+    const limit = pLimit(5);
+    const random = seeded(22);
+    const stacks = Array.from({ length: 200 }, (_, i) => stackId(A, R, `stack-${i}`));
+    await clock.settle(limit.map(stacks, (stack) => detectStackDrift(region.cfn, stack, options(clock.sleep, { random }))));
+
+    const settled = region.detections.slice(50);
+    expect(region.detections).toHaveLength(200);
+    expect(mean(settled.map((d) => (d.reads === 1 ? 1 : 0)))).toBeGreaterThan(0.6);
+    expect(mean(settled.map((d) => (d.reads === 1 ? 1 : 0)))).toBeLessThan(0.85);
+    expect(mean(settled.map((d) => d.reads))).toBeLessThan(1.45);
+    expect(mean(settled.map((d) => d.noticedLateMs!))).toBeLessThan(300);
+    expect(detectionTimeEstimator(region.cfn).estimateMs).toBeGreaterThan(500);
+    expect(detectionTimeEstimator(region.cfn).estimateMs).toBeLessThan(1000);
   });
 
   it("passes other DetectStackDrift errors through", async () => {

@@ -257,12 +257,12 @@ describe("runScan", () => {
   it("stops starting work at the deadline and lists what was not scanned in a complete report", async () => {
     const regions: Record<string, FakeRegion> = {
       [`${PAY}/us-east-1`]: {
-        stacks: ["a", "b", "c", "d", "e"].map((n) => ({ summary: stackSummary(PAY, "us-east-1", `stack-${n}`), pollsUntilDone: 3 })),
+        stacks: ["a", "b", "c", "d", "e"].map((n) => ({ summary: stackSummary(PAY, "us-east-1", `stack-${n}`), pollsUntilDone: 6 })),
       },
     };
     const oneAtATime: Config = { ...config, defaults: { ...config.defaults, concurrency: { accounts: 1, regionsPerAccount: 1, stacksPerRegion: 1 } } };
     const h = harness(regions);
-    // 40 s budget, 30 s margin: new work starts only in the first 10 s; each stack takes 7 s of polling.
+    // 40 s budget, 30 s margin: new work starts only in the first 10 s; each stack takes 7-9 s of polling.
     const deadline = createDeadline(40_000, h.deps.now, 30_000);
     const { report, publish } = await runScan(h.deps, { config: oneAtATime, runId: RUN, publish: PUBLISH, deadline });
 
