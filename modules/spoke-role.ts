@@ -45,8 +45,14 @@ export class SpokeRole extends Construct {
     });
 
     const actions = [...new Set(props.actions)].sort();
-    const statement = { Effect: "Allow", Action: actions, Resource: "*" };
-    const size = JSON.stringify({ Version: "2012-10-17", Statement: [statement] }).length;
+    // Remediation needs IAM writes on any role, but driftguard must never widen or rewrite the role
+    // it acts through: a bug or a poisoned template would otherwise escalate its own rights.
+    const iamWrites = actions.filter((a) => a.startsWith("iam:") && !/^iam:(Get|List)/.test(a));
+    const statements = [
+      { sid: "ScanAndRemediate", effect: "Allow", actions, resources: ["*"] },
+      ...(iamWrites.length > 0 ? [{ sid: "NeverItself", effect: "Deny", actions: iamWrites, resources: [this.role.arn] }] : []),
+    ];
+    const size = JSON.stringify({ Version: "2012-10-17", Statement: statements }).length;
     if (size > INLINE_POLICY_LIMIT) {
       throw new Error(
         `the spoke role's inline policy would be ${size} characters, over IAM's ${INLINE_POLICY_LIMIT}; ` +
@@ -56,7 +62,7 @@ export class SpokeRole extends Construct {
     new IamRolePolicy(this, "scan-and-remediate", {
       role: this.role.id,
       name: "driftguard-scan-and-remediate",
-      policy: policyJson(this, "scan-and-remediate-document", [{ sid: "ScanAndRemediate", effect: "Allow", actions, resources: ["*"] }]),
+      policy: policyJson(this, "scan-and-remediate-document", statements),
     });
   }
 }

@@ -49,11 +49,20 @@ describe("SpokeStack role", () => {
 
   it("grants every action the scanner and remediators declare (spokeRoleActions)", () => {
     const inline = Object.values(synth.resources("aws_iam_role_policy")).find((p) => p.role === synth.ref("aws_iam_role", spokeRole, "id"))!;
-    const granted = synth.policy(inline.policy).flatMap((s) => s.actions ?? []);
+    const granted = synth.policy(inline.policy).filter((s) => s.effect === "Allow").flatMap((s) => s.actions ?? []);
     const expected = spokeRoleActions();
     expect(expected.length).toBeGreaterThan(0);
     for (const action of expected) expect(granted, action).toContain(action);
     expect(new Set(granted)).toEqual(new Set(expected));
+  });
+
+  it("may never change its own role, whatever IAM writes remediation needs elsewhere", () => {
+    const inline = Object.values(synth.resources("aws_iam_role_policy")).find((p) => p.role === synth.ref("aws_iam_role", spokeRole, "id"))!;
+    const deny = synth.policy(inline.policy).find((s) => s.effect === "Deny");
+    const iamWrites = spokeRoleActions().filter((a) => a.startsWith("iam:") && !/^iam:(Get|List)/.test(a));
+    expect(iamWrites).toEqual(expect.arrayContaining(["iam:AttachRolePolicy", "iam:PutRolePolicy", "iam:UpdateAssumeRolePolicy"]));
+    expect(deny).toMatchObject({ sid: "NeverItself", resources: [synth.ref("aws_iam_role", spokeRole, "arn")] });
+    expect(new Set(deny!.actions)).toEqual(new Set(iamWrites));
   });
 });
 
