@@ -88,6 +88,7 @@ export function detectionStatus(detection: CfnDriftDetection): Record<string, un
     DetectionStatus: result.detectionStatus,
     ...(result.reason !== undefined ? { DetectionStatusReason: result.reason } : {}),
     DriftedStackResourceCount: result.driftedCount,
-    Timestamp: new Date(detection.completesAt).toISOString(),
+    // AWS documents this as the time the detection was initiated, finished or not.
+    Timestamp: detection.startedAt,
   };
 }

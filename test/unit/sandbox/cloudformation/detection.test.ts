@@ -43,7 +43,8 @@ describe("DetectStackDrift", () => {
       DetectionStatus: "DETECTION_COMPLETE",
       StackDriftStatus: "DRIFTED",
       DriftedStackResourceCount: 1,
-      Timestamp: new Date(detection.completesAt).toISOString(),
+      // DescribeStackDriftDetectionStatus reports when the detection was initiated (AWS API reference).
+      Timestamp: detection.startedAt,
     });
 
     const [stack] = (await h.call("DescribeStacks", { StackName: "app" })).Stacks;
