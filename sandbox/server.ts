@@ -12,6 +12,7 @@ import { recordCall, type CloudTrailBridgeEvent } from "./services/cloudtrail-re
 import { SERVICES } from "./services/index.js";
 import { adminPrincipal } from "./services/principals.js";
 import type { Principal, World } from "./state.js";
+import { seededRandom } from "./random.js";
 import { createWorld, provisionScenario, type HubResources } from "./world.js";
 
 /**
@@ -62,18 +63,6 @@ export interface Sandbox {
   /** Receives an EventBridge "AWS API Call via CloudTrail" event for every successful mutating management call; returns an unsubscribe function. */
   onEvent(listener: (event: CloudTrailBridgeEvent) => void): () => void;
   close(): Promise<void>;
-}
-
-/** mulberry32: small, fast and good enough to make ids and timings repeatable. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function credentialsOf(p: Principal): SandboxCredentials {

@@ -1,6 +1,7 @@
 import type { CallContext } from "../../../../sandbox/protocol/types.js";
 import { cloudFormationService } from "../../../../sandbox/cloudformation/service.js";
 import { emptyRegion, type AccountState, type World } from "../../../../sandbox/state.js";
+import { seededRandom as seeded } from "../../../../sandbox/random.js";
 
 export const ACCOUNT = "111111111111";
 export const REGION = "us-east-1";
@@ -18,16 +19,8 @@ export const EC2_READ_ONLY_ROLE = `
       AssumeRolePolicyDocument: { Statement: [{ Effect: Allow, Principal: { Service: ec2.amazonaws.com }, Action: sts:AssumeRole }] }
       ManagedPolicyArns: [arn:aws:iam::aws:policy/ReadOnlyAccess]`;
 
-/** A deterministic random source (mulberry32), as the sandbox runtime's seeded one. */
-export function seeded(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The sandbox runtime's own seeded random source. */
+export { seeded };
 
 export function makeWorld(): World {
   const region = emptyRegion();
