@@ -126,7 +126,7 @@ function summaryTable(totals: ReportTotals): string {
 }
 
 async function copyReport(sandbox: Sandbox, reportKey: string, out: string): Promise<string[]> {
-  const s3 = new S3Client({ endpoint: sandbox.endpoint, region: sandbox.hub.region, credentials: sandbox.hubCredentials });
+  const s3 = hubS3(sandbox);
   mkdirSync(out, { recursive: true });
   const written: string[] = [];
   for (const ext of ["json", "html", "md"]) {
@@ -139,10 +139,14 @@ async function copyReport(sandbox: Sandbox, reportKey: string, out: string): Pro
   return written;
 }
 
+/** The hub's S3 client, as the Lambda role sees the report bucket. */
+export function hubS3(sandbox: Sandbox): S3Client {
+  return new S3Client({ endpoint: sandbox.endpoint, region: sandbox.hub.region, credentials: sandbox.hubCredentials });
+}
+
 export function publishedMessages(sandbox: Sandbox) {
   const { accountId, region, topicArn } = sandbox.hub;
-  const topics = sandbox.world.accounts.get(accountId)?.regions.get(region)?.topics.values() ?? [];
-  return [...topics].find((t) => t.arn === topicArn)?.published ?? [];
+  return sandbox.world.accounts.get(accountId)?.regions.get(region)?.topics.get(topicArn)?.published ?? [];
 }
 
 /**
@@ -172,7 +176,7 @@ export async function invokeHub(sandbox: Sandbox, config: Config, mode: Mode, ho
         reduce: (runId) => invoke({ fanout: "reduce", runId }),
       },
       {
-        s3: new S3Client({ endpoint: sandbox.endpoint, region: sandbox.hub.region, credentials: sandbox.hubCredentials }),
+        s3: hubS3(sandbox),
         bucket: sandbox.hub.reportBucket,
         maxConcurrency: config.hub.fanout.maxConcurrency,
         logger,

@@ -1,10 +1,10 @@
-import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { GetObjectCommand } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../functions/config/load.js";
 import type { Config } from "../../functions/config/schema.js";
 import type { ResourceReport, RunReport } from "../../functions/core/types.js";
 import type { ScanSummary } from "../../functions/handler.js";
-import { invokeHub, publishedMessages } from "../../sandbox/run-local.js";
+import { hubS3, invokeHub, publishedMessages } from "../../sandbox/run-local.js";
 import { DEFAULT_SCENARIO } from "../../sandbox/scenario.js";
 import { startSandbox, type Sandbox } from "../../sandbox/server.js";
 import { schemaErrors } from "../unit/report/validate.js";
@@ -25,7 +25,7 @@ let sandbox: Sandbox;
 let config: Config;
 
 async function readReport(summary: ScanSummary): Promise<RunReport> {
-  const s3 = new S3Client({ endpoint: sandbox.endpoint, region: sandbox.hub.region, credentials: sandbox.hubCredentials });
+  const s3 = hubS3(sandbox);
   const object = await s3.send(new GetObjectCommand({ Bucket: sandbox.hub.reportBucket, Key: summary.reportKey }));
   return JSON.parse(await object.Body!.transformToString()) as RunReport;
 }

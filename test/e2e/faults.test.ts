@@ -1,8 +1,8 @@
-import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { GetObjectCommand } from "@aws-sdk/client-s3";
 import { afterEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../../functions/config/load.js";
 import type { AccountReport, RunReport } from "../../functions/core/types.js";
-import { invokeHub, publishedMessages } from "../../sandbox/run-local.js";
+import { hubS3, invokeHub, publishedMessages } from "../../sandbox/run-local.js";
 import type { FaultRule } from "../../sandbox/protocol/faults.js";
 import { DEFAULT_SCENARIO } from "../../sandbox/scenario.js";
 import { startSandbox, type Sandbox } from "../../sandbox/server.js";
@@ -27,7 +27,7 @@ async function scanWith(faults: FaultRule[]): Promise<{ report?: RunReport; summ
   sandbox.setFaults(faults);
   const summary = await invokeHub(sandbox, config, "report");
   if (!summary.s3) return { summary };
-  const s3 = new S3Client({ endpoint: sandbox.endpoint, region: sandbox.hub.region, credentials: sandbox.hubCredentials });
+  const s3 = hubS3(sandbox);
   const object = await s3.send(new GetObjectCommand({ Bucket: sandbox.hub.reportBucket, Key: summary.reportKey }));
   return { summary, report: JSON.parse(await object.Body!.transformToString()) as RunReport };
 }
