@@ -8,7 +8,7 @@ import type { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
 import type { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
 import { SfnStateMachine } from "@cdktf/provider-aws/lib/sfn-state-machine";
 import type { Config } from "../functions/config/schema.js";
-import { FAILURE_KEY_FORMAT, RUNS_PREFIX } from "../functions/fanout/types.js";
+import { FAILURE_KEY_FORMAT, MAP_RESULTS_PREFIX, RUNS_PREFIX } from "../functions/aws/bucket-layout.js";
 import type { DriftguardNames } from "./names.js";
 import { policyJson, serviceTrust } from "./policy.js";
 
@@ -97,7 +97,7 @@ export function fanoutDefinition(props: FanoutDefinitionProps): Record<string, u
         MaxConcurrency: props.maxConcurrency,
         // Every failure is already an error row; no account's failure may stop the others.
         ToleratedFailurePercentage: 100,
-        ResultWriter: { Resource: `arn:${partition}:states:::s3:putObject`, Parameters: { Bucket: bucket, Prefix: `${RUNS_PREFIX}map-results` } },
+        ResultWriter: { Resource: `arn:${partition}:states:::s3:putObject`, Parameters: { Bucket: bucket, Prefix: MAP_RESULTS_PREFIX } },
         ResultPath: null,
         Next: "Reduce",
       },

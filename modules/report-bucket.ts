@@ -6,6 +6,7 @@ import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
 import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-public-access-block";
 import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
 import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
+import { EXPIRING_PREFIXES, RUNS_PREFIX } from "../functions/aws/bucket-layout.js";
 import { denyInsecureTransport, policyJson } from "./policy.js";
 
 export interface ReportBucketProps {
@@ -14,8 +15,6 @@ export interface ReportBucketProps {
   retentionDays: number;
 }
 
-/** Report prefixes that expire; `state/` (the flapping record) must outlive any retention. */
-export const EXPIRING_PREFIXES = ["reports/", "events/"] as const;
 const NONCURRENT_VERSION_DAYS = 30;
 /**
  * Fan-out working data (`runs/<runId>/`: plan, items, parts, budget, Map results) is only read
@@ -60,7 +59,7 @@ export class ReportBucket extends Construct {
           filter: [{ prefix }],
           expiration: [{ days: props.retentionDays }],
         })),
-        { id: "expire-runs", status: "Enabled", filter: [{ prefix: "runs/" }], expiration: [{ days: RUN_DATA_DAYS }] },
+        { id: "expire-runs", status: "Enabled", filter: [{ prefix: RUNS_PREFIX }], expiration: [{ days: RUN_DATA_DAYS }] },
         {
           id: "tidy-versions",
           status: "Enabled",

@@ -166,7 +166,7 @@ export async function invokeHub(sandbox: Sandbox, config: Config, mode: Mode, ho
     const handler = createHandler(createProductionRoutes(hooks));
     if (execution === "single") return (await handler({ "detail-type": "Scheduled Event", source: "aws.events" }, invocationContext())) as ScanSummary;
     const { driveFanout } = await import("../functions/fanout/in-process.js");
-    const { logger } = await import("../functions/runtime/logger.js");
+    const { logger } = await import("../functions/core/logger.js");
     // Each step is its own Lambda invocation, with its own 15 minutes.
     const invoke = async <T>(payload: object) => (await handler(payload, invocationContext())) as T;
     return await driveFanout<ScanSummary>(

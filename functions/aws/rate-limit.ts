@@ -1,11 +1,7 @@
+import type { Clock } from "../core/clock.js";
+
 /** Waits until the caller may send its request; resolves at once while under the rate. */
 export type RateLimiter = () => Promise<void>;
-
-export interface Clock {
-  /** Epoch milliseconds. */
-  now(): number;
-  sleep(ms: number): Promise<void>;
-}
 
 /**
  * Spaces calls at least 1/perSecond apart, in the order they asked. For APIs whose quota is

@@ -1,3 +1,5 @@
+import { DriftguardError } from "../core/errors.js";
+
 /** One problem in a YAML file we read (accounts.yaml, a sandbox scenario), located precisely enough for a newcomer to fix it. */
 export interface ConfigProblem {
   file: string;
@@ -9,10 +11,9 @@ export interface ConfigProblem {
   message: string;
 }
 
-export class ConfigError extends Error {
+export class ConfigError extends DriftguardError {
   constructor(readonly problems: ConfigProblem[]) {
-    super(problems.map(formatProblem).join("\n"));
-    this.name = "ConfigError";
+    super("ConfigError", problems.map(formatProblem).join("\n"));
   }
 }
 

@@ -1,6 +1,6 @@
 import { DescribeStackResourcesCommand, DescribeStacksCommand, type CloudFormationClient } from "@aws-sdk/client-cloudformation";
-import { tagMap } from "../remediation/tags.js";
-import { isErrorCode } from "../scanner/errors.js";
+import { tagMap } from "../core/tags.js";
+import { isErrorCode } from "../core/errors.js";
 import type { AffectedResource } from "./resolve.js";
 
 /** The stack that manages a resource, with what the remediation engine needs to know about it. */

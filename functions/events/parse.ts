@@ -1,52 +1,15 @@
 import { z } from "zod";
+import { cloudTrailDetailSchema, type CloudTrailDetail } from "../aws/cloudtrail-record.js";
 import { CLOUDTRAIL_DETAIL_TYPE } from "../config/events.js";
 
 /**
  * Turns an EventBridge "AWS API Call via CloudTrail" event into a ParsedChange, or says why it
- * cannot be one. Pure: no config, no AWS. Unknown fields are kept (CloudTrail adds fields over
- * time) but the ones driftguard reads are validated, so nothing downstream trusts a raw event.
+ * cannot be one. Pure: no config, no AWS. The record itself is validated by
+ * aws/cloudtrail-record.ts, so nothing downstream trusts a raw event.
  */
 
 // The handler routes on the same detail-type.
 export { CLOUDTRAIL_DETAIL_TYPE };
-
-const sessionIssuer = z.looseObject({
-  type: z.string().optional(),
-  arn: z.string().optional(),
-  userName: z.string().optional(),
-});
-
-export const userIdentitySchema = z.looseObject({
-  type: z.string().optional(),
-  principalId: z.string().optional(),
-  arn: z.string().optional(),
-  accountId: z.string().optional(),
-  invokedBy: z.string().optional(),
-  sessionContext: z.looseObject({ sessionIssuer: sessionIssuer.optional() }).optional(),
-});
-export type UserIdentity = z.infer<typeof userIdentitySchema>;
-
-const jsonObject = z.record(z.string(), z.unknown());
-
-/** The CloudTrail record itself; also the shape of LookupEvents' CloudTrailEvent JSON. */
-export const cloudTrailDetailSchema = z.looseObject({
-  eventVersion: z.string().optional(),
-  userIdentity: userIdentitySchema,
-  eventTime: z.iso.datetime({ offset: true }),
-  eventSource: z.string().min(1),
-  eventName: z.string().min(1),
-  awsRegion: z.string().min(1),
-  sourceIPAddress: z.string().optional(),
-  userAgent: z.string().optional(),
-  errorCode: z.string().optional(),
-  errorMessage: z.string().optional(),
-  requestParameters: jsonObject.nullish(),
-  responseElements: jsonObject.nullish(),
-  eventID: z.string().optional(),
-  readOnly: z.boolean().optional(),
-  recipientAccountId: z.string().optional(),
-});
-export type CloudTrailDetail = z.infer<typeof cloudTrailDetailSchema>;
 
 const envelopeSchema = z.looseObject({
   id: z.string().min(1),

@@ -1,7 +1,8 @@
 import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
-import { isErrorCode } from "../scanner/errors.js";
-import { eventMessage, eventReportKey, eventSubject, hasFindings } from "./summary.js";
+import { eventReportKey } from "../aws/bucket-layout.js";
+import { isErrorCode } from "../core/errors.js";
+import { eventMessage, eventSubject, hasFindings } from "./summary.js";
 import type { EventActionReport } from "./types.js";
 
 export interface EventReportSink {

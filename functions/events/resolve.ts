@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { partitionOf } from "../config/regions.js";
-import type { CloudTrailDetail } from "./parse.js";
+import type { CloudTrailDetail } from "../aws/cloudtrail-record.js";
 
 /**
  * Which resource an API call changed, per event name. Each entry reads the call's own

@@ -1,11 +1,5 @@
-import { utcDayPath } from "../report/publish.js";
 import { fitMessage, MESSAGE_MAX_BYTES, toSnsSubject } from "../report/summary.js";
 import type { EventActionReport, EventResourceResult } from "./types.js";
-
-/** S3 key of an event report; from the call's own time and id, so every redelivery lands on it. */
-export function eventReportKey(report: Pick<EventActionReport, "eventTime" | "changeId">): string {
-  return `events/${utcDayPath(report.eventTime)}/${report.changeId}.json`;
-}
 
 export function hasFindings(report: EventActionReport): boolean {
   return report.results.some((r) => r.finding);

@@ -4,7 +4,7 @@ import type { Config, Mode } from "../config/schema.js";
 import type { ChangeActor, ExemptionState, PropertyDifference, RemediationAction, ResourceDriftStatus, ResourceReport } from "../core/types.js";
 import type { ResourceRemediationInput } from "../remediation/engine.js";
 import type { RemediationGuards } from "../remediation/guards.js";
-import type { Logger } from "../runtime/logger.js";
+import type { Logger } from "../core/logger.js";
 import type { DropReason } from "./parse.js";
 import type { RecentIds } from "./recent-ids.js";
 import type { AffectedResource } from "./resolve.js";

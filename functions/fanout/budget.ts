@@ -3,9 +3,9 @@ import type { EffectiveAccount } from "../config/resolve.js";
 import type { StackRemediationInput, StackRemediationResult } from "../remediation/engine.js";
 import type { GuardLimits, RemediationGuards } from "../remediation/guards.js";
 import { effectiveMode } from "../remediation/mode.js";
-import { toErrorInfo } from "../scanner/errors.js";
-import type { Logger } from "../runtime/logger.js";
-import { updateJson, type Backoff } from "./s3-json.js";
+import { toErrorInfo } from "../core/errors.js";
+import type { Logger } from "../core/logger.js";
+import { updateJson, type Backoff } from "../aws/s3-json.js";
 
 /**
  * The per-run blast radius across parallel workers. Workers share no memory, so the run's

@@ -1,14 +1,15 @@
 import type { S3Client } from "@aws-sdk/client-s3";
 import pLimit from "p-limit";
-import type { Logger } from "../runtime/logger.js";
-import { scoped } from "../runtime/logger.js";
-import { toErrorInfo } from "../scanner/errors.js";
+import { runKeys } from "../aws/bucket-layout.js";
+import type { Logger } from "../core/logger.js";
+import { scoped } from "../core/logger.js";
+import { toErrorInfo } from "../core/errors.js";
 import type { RunScanOptions, RunScanResult } from "../scanner/run.js";
 import type { ScanDeps } from "../scanner/types.js";
 import { runPlanner } from "./planner.js";
 import { runReducer } from "./reduce.js";
-import { getJson, putJson } from "./s3-json.js";
-import { runKeys, type PlanOutput, type WorkerFailure, type WorkItem } from "./types.js";
+import { getJson, putJson } from "../aws/s3-json.js";
+import type { PlanOutput, WorkerFailure, WorkItem } from "./types.js";
 import { runWorker } from "./worker.js";
 
 /** The three Lambda steps the state machine invokes, however they are reached (directly, or through the handler). */

@@ -1,12 +1,13 @@
+import { runKeys } from "../aws/bucket-layout.js";
 import { resolveAccounts } from "../config/resolve.js";
 import type { Config, Mode } from "../config/schema.js";
-import { scoped } from "../runtime/logger.js";
+import { scoped } from "../core/logger.js";
 import { withModeOverride } from "../remediation/mode.js";
 import { planAccounts } from "../scanner/run.js";
 import type { ScanDeps } from "../scanner/types.js";
 import { planFanout } from "./plan.js";
-import { putJson } from "./s3-json.js";
-import { runKeys, type PlanOutput, type WorkItem } from "./types.js";
+import { putJson } from "../aws/s3-json.js";
+import type { PlanOutput, WorkItem } from "./types.js";
 
 export type PlannerDeps = Pick<ScanDeps, "organizations" | "s3" | "now" | "logger">;
 

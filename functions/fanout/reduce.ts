@@ -1,14 +1,15 @@
 import pLimit from "p-limit";
+import { runKeys } from "../aws/bucket-layout.js";
 import type { Config } from "../config/schema.js";
 import { buildReport } from "../report/build.js";
 import { publishReport, type PublishTarget } from "../report/publish.js";
-import { scoped } from "../runtime/logger.js";
-import { toErrorInfo } from "../scanner/errors.js";
+import { scoped } from "../core/logger.js";
+import { toErrorInfo } from "../core/errors.js";
 import type { RunScanResult } from "../scanner/run.js";
 import type { ScanDeps } from "../scanner/types.js";
 import { mergeAccounts, type WorkerResult } from "./merge.js";
-import { getJson } from "./s3-json.js";
-import { runKeys, type AccountPart, type FanoutPlan, type WorkerFailure } from "./types.js";
+import { getJson } from "../aws/s3-json.js";
+import type { AccountPart, FanoutPlan, WorkerFailure } from "./types.js";
 
 export type ReducerDeps = Pick<ScanDeps, "s3" | "sns" | "now" | "logger">;
 

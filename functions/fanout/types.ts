@@ -62,17 +62,3 @@ export interface WorkerOutput {
   key: string;
 }
 
-/** Where run state lives; the state machine's role may only touch this prefix. */
-export const RUNS_PREFIX = "runs/";
-
-/** Shared with the state machine, whose Catch fills it with States.Format(…, runId, accountId). */
-export const FAILURE_KEY_FORMAT = `${RUNS_PREFIX}{}/failures/{}.json`;
-
-export const runKeys = (runId: string) => ({
-  plan: `runs/${runId}/plan.json`,
-  /** The Distributed Map's ItemReader reads this JSON array of WorkItems. */
-  items: `runs/${runId}/items.json`,
-  budget: `runs/${runId}/budget.json`,
-  part: (accountId: string) => `runs/${runId}/parts/${accountId}.json`,
-  failure: (accountId: string) => FAILURE_KEY_FORMAT.replace("{}", runId).replace("{}", accountId),
-});

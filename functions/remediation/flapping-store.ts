@@ -1,13 +1,13 @@
-import { GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import type { S3Client } from "@aws-sdk/client-s3";
 import { z } from "zod";
-import { isErrorCode } from "../scanner/errors.js";
+import { FLAPPING_STATE_KEY } from "../aws/bucket-layout.js";
+import { getJson, updateJson, type Backoff } from "../aws/s3-json.js";
 
 /**
  * Where the flapping guard keeps, per resource, how many consecutive runs repaired it. The record
- * lives in the report bucket so a person can read it and clear an entry to re-enable a resource.
+ * lives in the report bucket (FLAPPING_STATE_KEY) so a person can read it and clear an entry to
+ * re-enable a resource.
  */
-
-export const FLAPPING_STATE_KEY = "state/flapping.json";
 
 const entrySchema = z.object({
   /** Consecutive runs (ending with `lastRunId`) in which the resource was repaired. */
@@ -40,56 +40,23 @@ export function emptyFlappingRecord(): FlappingRecord {
   return { version: 1, entries: {} };
 }
 
-export function parseFlappingRecord(text: string, location: string): FlappingRecord {
-  const parsed = recordSchema.safeParse(JSON.parse(text));
+export function parseFlappingRecord(value: unknown, location: string): FlappingRecord {
+  const parsed = recordSchema.safeParse(value);
   if (!parsed.success) throw new Error(`${location} is not a flapping record: ${parsed.error.issues[0]?.message ?? "invalid"}`);
   return parsed.data;
 }
 
-const MAX_WRITE_ATTEMPTS = 4;
-
 /**
- * S3 implementation. Writes are conditional (If-Match the ETag read, If-None-Match on first
- * write) so concurrent runs, such as fan-out workers, merge instead of overwriting each other.
+ * S3 implementation. Writes are conditional (aws/s3-json.ts) so concurrent runs, such as fan-out
+ * workers, merge instead of overwriting each other.
  */
-export function s3FlappingStore(s3: S3Client, bucket: string, key: string = FLAPPING_STATE_KEY): FlappingStore {
+export function s3FlappingStore(s3: S3Client, bucket: string, backoff: Backoff, key: string = FLAPPING_STATE_KEY): FlappingStore {
   const location = `s3://${bucket}/${key}`;
-
-  async function read(): Promise<{ record: FlappingRecord; etag?: string }> {
-    try {
-      const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-      const text = (await out.Body?.transformToString()) ?? "";
-      return { record: parseFlappingRecord(text, location), etag: out.ETag };
-    } catch (err) {
-      if (isErrorCode(err, "NoSuchKey")) return { record: emptyFlappingRecord() };
-      throw err;
-    }
-  }
-
+  const parse = (value: unknown) => (value === undefined ? emptyFlappingRecord() : parseFlappingRecord(value, location));
   return {
     location,
-    load: async () => (await read()).record,
-    async update(mutate) {
-      for (let attempt = 1; ; attempt++) {
-        const { record, etag } = await read();
-        const next = mutate(record);
-        try {
-          await s3.send(
-            new PutObjectCommand({
-              Bucket: bucket,
-              Key: key,
-              Body: `${JSON.stringify(next, null, 2)}\n`,
-              ContentType: "application/json",
-              ...(etag === undefined ? { IfNoneMatch: "*" } : { IfMatch: etag }),
-            }),
-          );
-          return;
-        } catch (err) {
-          const lostRace = isErrorCode(err, "PreconditionFailed", "ConditionalRequestConflict");
-          if (!lostRace || attempt >= MAX_WRITE_ATTEMPTS) throw err;
-        }
-      }
-    },
+    load: async () => parse((await getJson<unknown>(s3, bucket, key))?.value),
+    update: (mutate) => updateJson<unknown, void>(s3, bucket, key, (current) => ({ next: mutate(parse(current)), result: undefined }), backoff, { readable: true }),
   };
 }
 

@@ -1,5 +1,5 @@
 import type { Defaults } from "../config/schema.js";
-import { errorText } from "../scanner/errors.js";
+import { errorText } from "../core/errors.js";
 import type { FlappingEntry, FlappingRecord, FlappingStore } from "./flapping-store.js";
 
 /**

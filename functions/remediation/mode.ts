@@ -1,6 +1,6 @@
 import type { EffectiveAccount } from "../config/resolve.js";
 import type { Mode } from "../config/schema.js";
-import { matchesGlob } from "../scanner/glob.js";
+import { matchesGlob } from "../core/glob.js";
 
 /**
  * The mode for one resource: the account's mode, then every mode rule in order, later rules

@@ -1,4 +1,5 @@
-import { errorText } from "../scanner/errors.js";
+import { errorText } from "../core/errors.js";
+import type { TagMap } from "../core/tags.js";
 import type { RemediatorInput, RemediatorResult } from "./types.js";
 
 /**
@@ -35,4 +36,15 @@ export async function runPlan(plan: Plan, input: Pick<RemediatorInput, "dryRun">
     done.push(step.call);
   }
   return { outcome: "remediated", reason: `applied: ${summary}`, steps: done };
+}
+
+/** Zero or one step that writes `restore` through the type's own tagging call. */
+export function restoreTagsStep(
+  restore: Readonly<TagMap>,
+  call: string,
+  apply: (restore: Readonly<TagMap>) => Promise<unknown>,
+): PlannedStep[] {
+  const keys = Object.keys(restore);
+  if (keys.length === 0) return [];
+  return [{ call: `${call} ${keys.map((k) => `${k}=${restore[k]}`).join(", ")}`, summary: `restore tags ${keys.join(", ")}`, apply: () => apply(restore) }];
 }

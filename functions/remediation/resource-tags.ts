@@ -1,6 +1,6 @@
 import { GetResourcesCommand, type ResourceGroupsTaggingAPIClient } from "@aws-sdk/client-resource-groups-tagging-api";
 import { partitionOf } from "../config/regions.js";
-import { tagMap, type TagMap } from "./tags.js";
+import { tagMap, type TagMap } from "../core/tags.js";
 
 /**
  * Tags of resources whose type has no remediator, read through the Resource Groups Tagging API

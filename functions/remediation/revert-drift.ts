@@ -10,7 +10,7 @@ import {
   type Stack,
 } from "@aws-sdk/client-cloudformation";
 import type { RemediationAction, ResourceDrift } from "../core/types.js";
-import { errorText } from "../scanner/errors.js";
+import { errorText } from "../core/errors.js";
 import type { Reservation } from "./guards.js";
 import { type EngineTiming, pollUntil } from "./timing.js";
 

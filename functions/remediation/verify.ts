@@ -1,6 +1,6 @@
 import type { CloudFormationClient } from "@aws-sdk/client-cloudformation";
 import type { PropertyDifference, ResourceDriftStatus } from "../core/types.js";
-import { detectResourceDrift } from "../scanner/resource-drift.js";
+import { detectResourceDrift } from "../aws/cfn-drift.js";
 import type { EngineTiming } from "./timing.js";
 
 export type Verification = { inSync: true } | { inSync: false; status: ResourceDriftStatus; remaining: PropertyDifference[] };

@@ -1,29 +1,12 @@
 import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
+import { reportKeys, type ReportKeys } from "../aws/bucket-layout.js";
 import type { ErrorInfo, RunReport } from "../core/types.js";
-import type { Logger } from "../runtime/logger.js";
-import { toErrorInfo } from "../scanner/errors.js";
+import type { Logger } from "../core/logger.js";
+import { toErrorInfo } from "../core/errors.js";
 import { renderHtml } from "./html.js";
 import { renderMarkdown } from "./markdown.js";
 import { summaryMessage, summarySubject } from "./summary.js";
-
-export interface ReportKeys {
-  json: string;
-  html: string;
-  markdown: string;
-  latest: string;
-}
-
-/** `2026/01/02`: the UTC day of an ISO 8601 time, as every stored report's key is dated. */
-export function utcDayPath(isoTime: string): string {
-  return new Date(isoTime).toISOString().slice(0, 10).replace(/-/g, "/");
-}
-
-/** `reports/<yyyy>/<mm>/<dd>/<runId>/report.*`, dated by the run's start (UTC). */
-export function reportKeys(report: Pick<RunReport, "runId" | "startedAt">): ReportKeys {
-  const dir = `reports/${utcDayPath(report.startedAt)}/${report.runId}`;
-  return { json: `${dir}/report.json`, html: `${dir}/report.html`, markdown: `${dir}/report.md`, latest: "reports/latest.json" };
-}
 
 export interface PublishTarget {
   bucket: string;

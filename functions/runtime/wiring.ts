@@ -1,7 +1,7 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import { Metrics } from "@aws-lambda-powertools/metrics";
 import { createHubClients, createSpokeClients, type HubClients, type SpokeClients } from "../aws/clients.js";
 import type { Config } from "../config/schema.js";
+import { systemClock } from "../core/clock.js";
 import { publishEventReport } from "../events/publish.js";
 import type { RecentIds } from "../events/recent-ids.js";
 import type { EventDeps } from "../events/types.js";
@@ -10,7 +10,7 @@ import { s3FlappingStore } from "../remediation/flapping-store.js";
 import { createGuards } from "../remediation/guards.js";
 import { assumeRoleCredentials, roleSessionName, spokeRoleArn } from "../scanner/credentials.js";
 import type { ScanDeps } from "../scanner/types.js";
-import type { Logger } from "./logger.js";
+import type { Logger } from "../core/logger.js";
 import { loadBundledConfig, settingsFromEnv, type Settings } from "./settings.js";
 
 /** What one Lambda container reads once and reuses across invocations. */
@@ -35,9 +35,8 @@ export function scanDeps(hub: HubClients, reportBucket: string, logger: Logger):
     ...hub,
     spokeClients: createSpokeClients,
     remediateStack,
-    flappingStore: s3FlappingStore(hub.s3, reportBucket),
-    now: Date.now,
-    sleep: (ms) => sleep(ms),
+    flappingStore: s3FlappingStore(hub.s3, reportBucket, { ...systemClock, random: Math.random }),
+    ...systemClock,
     random: Math.random,
     logger,
   };
@@ -73,7 +72,7 @@ export function eventDeps(runtime: Runtime, logger: Logger, recent: RecentIds): 
     },
     remediateResource,
     openGuards: () =>
-      createGuards({ runId: `event-${Date.now()}`, limits: config.defaults.remediation, store: s3FlappingStore(hub.s3, settings.reportBucket) }),
+      createGuards({ runId: `event-${Date.now()}`, limits: config.defaults.remediation, store: s3FlappingStore(hub.s3, settings.reportBucket, { ...systemClock, random: Math.random }) }),
     ...(settings.modeOverride ? { modeOverride: settings.modeOverride } : {}),
     publish: (report) => publishEventReport(report, { s3: hub.s3, bucket: settings.reportBucket, sns: hub.sns, topicArn: settings.topicArn }),
     recent,

@@ -1,9 +1,10 @@
 import type { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
 import pLimit from "p-limit";
-import { createRateLimiter, type Clock, type RateLimiter } from "../aws/rate-limit.js";
+import { createRateLimiter, type RateLimiter } from "../aws/rate-limit.js";
+import type { Clock } from "../core/clock.js";
 import type { ChangeActor, ErrorInfo, ResourceDrift } from "../core/types.js";
-import { lookupActor } from "../events/lookup-actor.js";
-import { toErrorInfo } from "./errors.js";
+import { lookupActor } from "../aws/cloudtrail-lookup.js";
+import { toErrorInfo } from "../core/errors.js";
 
 /**
  * CloudTrail LookupEvents is limited to 2 requests per second per account and region, and

@@ -2,7 +2,7 @@ import { AssumeRoleCommand, type STSClient } from "@aws-sdk/client-sts";
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@smithy/types";
 import { partitionOf } from "../config/regions.js";
 import type { ErrorInfo } from "../core/types.js";
-import { toErrorInfo } from "./errors.js";
+import { toErrorInfo } from "../core/errors.js";
 
 /** The Lambda's own credentials are a role session, so this is role chaining: STS caps it at 1 h. */
 export const SESSION_SECONDS = 3600;

@@ -1,15 +1,14 @@
 import {
   DescribeStackDriftDetectionStatusCommand,
   DetectStackDriftCommand,
-  paginateDescribeStackResourceDrifts,
   type CloudFormationClient,
   type DescribeStackDriftDetectionStatusCommandOutput,
 } from "@aws-sdk/client-cloudformation";
+import { listResourceDrifts } from "../aws/cfn-drift.js";
+import type { Deadline } from "../core/deadline.js";
+import { DriftguardError, isErrorCode } from "../core/errors.js";
 import type { ResourceDrift, StackDriftStatus } from "../core/types.js";
-import type { Deadline } from "../runtime/deadline.js";
-import { isErrorCode } from "./errors.js";
 import { DetectionTimeEstimator } from "./poll-schedule.js";
-import { toResourceDrift } from "./resource-drift.js";
 
 /** No stack's detection is awaited longer than this, even without a Lambda deadline (local runs). */
 export const MAX_DETECTION_WAIT_MS = 15 * 60_000;
@@ -47,13 +46,17 @@ export interface DetectionOutcome {
 }
 
 /** Thrown when a wait runs into the run's deadline; the stack is then listed as not scanned. */
-export class DeadlineReachedError extends Error {
-  override readonly name = "DeadlineReached";
+export class DeadlineReachedError extends DriftguardError {
+  constructor(message: string) {
+    super("DeadlineReached", message);
+  }
 }
 
 /** Thrown when a detection outlasts MAX_DETECTION_WAIT_MS; the stack is then listed as failed. */
-export class DetectionTimeoutError extends Error {
-  override readonly name = "DetectionTimeout";
+export class DetectionTimeoutError extends DriftguardError {
+  constructor(message: string) {
+    super("DetectionTimeout", message);
+  }
 }
 
 class Waiter {
@@ -115,16 +118,6 @@ async function awaitDetection(
     if (read === 1) estimator.firstRead(finished);
     if (finished) return status;
   }
-}
-
-export async function listResourceDrifts(cfn: CloudFormationClient, stackId: string): Promise<ResourceDrift[]> {
-  const drifts: ResourceDrift[] = [];
-  const pages = paginateDescribeStackResourceDrifts(
-    { client: cfn, pageSize: 100 },
-    { StackName: stackId, StackResourceDriftStatusFilters: ["MODIFIED", "DELETED"] },
-  );
-  for await (const page of pages) drifts.push(...(page.StackResourceDrifts ?? []).map(toResourceDrift));
-  return drifts;
 }
 
 /** DetectStackDrift → status reads on the account-region's adaptive schedule → MODIFIED/DELETED resources with their documents parsed. */

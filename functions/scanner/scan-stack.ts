@@ -3,11 +3,11 @@ import type { SpokeClients } from "../aws/clients.js";
 import type { EffectiveAccount } from "../config/resolve.js";
 import type { ChangeActor, ResourceDrift, ResourceReport, StackReport } from "../core/types.js";
 import type { StackRemediationResult } from "../remediation/engine.js";
-import { tagMap } from "../remediation/tags.js";
-import { scoped, type Logger } from "../runtime/logger.js";
+import { tagMap } from "../core/tags.js";
+import { scoped, type Logger } from "../core/logger.js";
 import { lookupChangeActors } from "./change-actors.js";
 import { DeadlineReachedError, detectStackDrift } from "./detect.js";
-import { toErrorInfo } from "./errors.js";
+import { toErrorInfo } from "../core/errors.js";
 import { stackRow, type StackTarget } from "./stacks.js";
 import type { ScanContext } from "./types.js";
 

@@ -1,7 +1,7 @@
 import { paginateListStacks, StackStatus, type CloudFormationClient, type StackSummary } from "@aws-sdk/client-cloudformation";
 import type { StackFilter } from "../config/schema.js";
 import type { StackReport } from "../core/types.js";
-import { firstMatchingGlob } from "./glob.js";
+import { firstMatchingGlob } from "../core/glob.js";
 
 /** The stack statuses in which CloudFormation accepts DetectStackDrift. */
 export const DRIFT_DETECTABLE_STATUSES: ReadonlySet<string> = new Set<StackStatus>([

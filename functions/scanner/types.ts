@@ -9,8 +9,8 @@ import type { AccountReport, RegionReport, StackReport } from "../core/types.js"
 import type { FlappingStore } from "../remediation/flapping-store.js";
 import type { RemediationGuards } from "../remediation/guards.js";
 import type { StackRemediationInput, StackRemediationResult } from "../remediation/engine.js";
-import type { Deadline } from "../runtime/deadline.js";
-import type { Logger } from "../runtime/logger.js";
+import type { Deadline } from "../core/deadline.js";
+import type { Logger } from "../core/logger.js";
 
 /** Everything the scan touches outside plain data: AWS clients, the engine, time, randomness, logs. */
 export interface ScanDeps {

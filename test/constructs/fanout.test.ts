@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { runKeys } from "../../functions/fanout/types.js";
+import { runKeys } from "../../functions/aws/bucket-layout.js";
 import { exampleConfig, synthHub, type PolicyStatement } from "./synth.js";
 
 const fanout = synthHub(exampleConfig((raw) => {

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { createDeadline, MIN_MARGIN_MS, NO_DEADLINE, safetyMarginMs } from "../../functions/runtime/deadline.js";
+import { createDeadline, MIN_MARGIN_MS, NO_DEADLINE, safetyMarginMs } from "../../functions/core/deadline.js";
 import { newRunId } from "../../functions/runtime/run-id.js";
 import { loadBundledConfig, settingsFromEnv } from "../../functions/runtime/settings.js";
 import { testConfig } from "./scanner/fixtures.js";

@@ -17,7 +17,7 @@ import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { handler } from "../../functions/handler.js";
-import { logger } from "../../functions/runtime/logger.js";
+import { logger } from "../../functions/core/logger.js";
 import { lambdaContext } from "../../sandbox/lambda-context.js";
 import { assumeRoleOutput, orgAccount, stackId, stackSummary, testConfig } from "./scanner/fixtures.js";
 

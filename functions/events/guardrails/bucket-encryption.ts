@@ -1,6 +1,6 @@
 import { GetBucketEncryptionCommand, GetBucketTaggingCommand, PutBucketEncryptionCommand, type S3Client } from "@aws-sdk/client-s3";
-import { tagMap } from "../../remediation/tags.js";
-import { isErrorCode } from "../../scanner/errors.js";
+import { tagMap } from "../../core/tags.js";
+import { isErrorCode } from "../../core/errors.js";
 import { type Guardrail } from "./types.js";
 
 /** The bucket's default encryption algorithm, "none" when it has none, undefined when the bucket is gone. */

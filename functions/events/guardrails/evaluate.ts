@@ -1,6 +1,6 @@
 import type { Mode } from "../../config/schema.js";
 import type { ExemptionState, RemediationAction } from "../../core/types.js";
-import { errorText } from "../../scanner/errors.js";
+import { errorText } from "../../core/errors.js";
 import type { Guardrail, GuardrailInput } from "./types.js";
 
 export interface GuardrailContext extends GuardrailInput {

@@ -1,6 +1,6 @@
 import { DescribeSecurityGroupsCommand, RevokeSecurityGroupIngressCommand, type IpPermission } from "@aws-sdk/client-ec2";
-import { tagMap } from "../../remediation/tags.js";
-import { isErrorCode } from "../../scanner/errors.js";
+import { tagMap } from "../../core/tags.js";
+import { isErrorCode } from "../../core/errors.js";
 import { type Guardrail } from "./types.js";
 
 const OPEN_IPV4 = "0.0.0.0/0";

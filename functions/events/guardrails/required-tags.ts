@@ -1,7 +1,7 @@
 import { CreateTagsCommand, DescribeInstancesCommand } from "@aws-sdk/client-ec2";
 import type { ChangeActor } from "../../core/types.js";
-import { tagMap } from "../../remediation/tags.js";
-import { isErrorCode } from "../../scanner/errors.js";
+import { tagMap } from "../../core/tags.js";
+import { isErrorCode } from "../../core/errors.js";
 import { type Guardrail, type GuardrailSettings } from "./types.js";
 
 /** EC2 tag values are at most 256 characters. */

@@ -1,6 +1,6 @@
 import { DescribeVpcsCommand } from "@aws-sdk/client-ec2";
-import { tagMap } from "../../remediation/tags.js";
-import { isErrorCode } from "../../scanner/errors.js";
+import { tagMap } from "../../core/tags.js";
+import { isErrorCode } from "../../core/errors.js";
 import { type Guardrail } from "./types.js";
 
 /** A VPC made by hand is not wrong in itself, so it is reported for a person to review, never deleted. */

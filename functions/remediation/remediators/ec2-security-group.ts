@@ -14,7 +14,7 @@ import {
   UpdateSecurityGroupRuleDescriptionsIngressCommand,
 } from "@aws-sdk/client-ec2";
 import type { ResourceDrift } from "../../core/types.js";
-import { type Plan, type PlannedStep, runPlan } from "../plan.js";
+import { type Plan, type PlannedStep, restoreTagsStep, runPlan } from "../plan.js";
 import {
   type CanonicalRule,
   type Direction,
@@ -25,7 +25,7 @@ import {
   ruleKey,
   toIpPermission,
 } from "../sg-rules.js";
-import { restoreTagsStep, tagList, tagMap, tagsToRestore } from "../tags.js";
+import { tagList, tagMap, tagsToRestore } from "../../core/tags.js";
 import type { Remediator } from "../types.js";
 
 /**

@@ -15,8 +15,8 @@ import {
 } from "@aws-sdk/client-iam";
 import type { ResourceDrift } from "../../core/types.js";
 import { parsePolicyDocument, samePolicy } from "../policy-document.js";
-import { type PlannedStep, runPlan } from "../plan.js";
-import { restoreTagsStep, tagList, tagMap, tagsToRestore } from "../tags.js";
+import { type PlannedStep, restoreTagsStep, runPlan } from "../plan.js";
+import { tagList, tagMap, tagsToRestore } from "../../core/tags.js";
 import type { Remediator } from "../types.js";
 
 /**

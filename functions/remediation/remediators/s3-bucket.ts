@@ -13,9 +13,9 @@ import {
   type ServerSideEncryptionRule,
 } from "@aws-sdk/client-s3";
 import type { ResourceDrift } from "../../core/types.js";
-import { isErrorCode } from "../../scanner/errors.js";
-import { type PlannedStep, runPlan } from "../plan.js";
-import { restoreTagsStep, tagList, tagMap, tagsToRestore, type TagMap } from "../tags.js";
+import { isErrorCode } from "../../core/errors.js";
+import { type PlannedStep, restoreTagsStep, runPlan } from "../plan.js";
+import { tagList, tagMap, tagsToRestore, type TagMap } from "../../core/tags.js";
 import type { Remediator } from "../types.js";
 
 /**

@@ -4,7 +4,7 @@ import type { Metrics } from "@aws-lambda-powertools/metrics";
 import { vi } from "vitest";
 import type { SpokeClients } from "../../../functions/aws/clients.js";
 import { configSchema, type Config, type ConfigInput } from "../../../functions/config/schema.js";
-import type { Logger } from "../../../functions/runtime/logger.js";
+import type { Logger } from "../../../functions/core/logger.js";
 import { testSpokeClients } from "../aws-fakes.js";
 
 export { awsError } from "../aws-fakes.js";

@@ -2,9 +2,10 @@ import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
+import { eventReportKey } from "../../../functions/aws/bucket-layout.js";
 import { publishEventReport } from "../../../functions/events/publish.js";
 import { RecentIds } from "../../../functions/events/recent-ids.js";
-import { eventMessage, eventReportKey, eventSubject } from "../../../functions/events/summary.js";
+import { eventMessage, eventSubject } from "../../../functions/events/summary.js";
 import { EVENT_REPORT_SCHEMA_VERSION, type EventActionReport } from "../../../functions/events/types.js";
 import { awsError } from "./helpers.js";
 

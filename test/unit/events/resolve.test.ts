@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
+import type { CloudTrailDetail } from "../../../functions/aws/cloudtrail-record.js";
 import { KNOWN_EVENT_NAMES } from "../../../functions/config/events.js";
 import { DEFAULT_EVENT_NAMES } from "../../../functions/config/schema.js";
-import { isRejection, parseChangeEvent, type CloudTrailDetail } from "../../../functions/events/parse.js";
+import { isRejection, parseChangeEvent } from "../../../functions/events/parse.js";
 import { RESOLVERS, resolveResources, type AffectedResource } from "../../../functions/events/resolve.js";
 import { FIXTURE_NAMES, fixture, SPOKE } from "./helpers.js";
 

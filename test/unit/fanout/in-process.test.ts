@@ -7,11 +7,12 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { createSpokeClients } from "../../../functions/aws/clients.js";
 import { parseConfig } from "../../../functions/config/load.js";
 import type { Config } from "../../../functions/config/schema.js";
+import { FLAPPING_STATE_KEY, runKeys } from "../../../functions/aws/bucket-layout.js";
 import type { RunReport } from "../../../functions/core/types.js";
 import { runFanoutInProcess } from "../../../functions/fanout/in-process.js";
-import { runKeys, type FanoutPlan } from "../../../functions/fanout/types.js";
+import type { FanoutPlan } from "../../../functions/fanout/types.js";
 import type { StackRemediationInput, StackRemediationResult } from "../../../functions/remediation/engine.js";
-import { FLAPPING_STATE_KEY, s3FlappingStore } from "../../../functions/remediation/flapping-store.js";
+import { s3FlappingStore } from "../../../functions/remediation/flapping-store.js";
 import { runScan } from "../../../functions/scanner/run.js";
 import type { ScanDeps } from "../../../functions/scanner/types.js";
 import { fakeCloudFormation, newObserver, type FakeRegion } from "../scanner/fake-cloudformation.js";
@@ -88,7 +89,7 @@ function harness() {
       return clients;
     },
     remediateStack: engine,
-    flappingStore: s3FlappingStore(s3, BUCKET),
+    flappingStore: s3FlappingStore(s3, BUCKET, { sleep: async () => {}, random: () => 0.5 }),
     now: () => (clock += 1_000),
     sleep: async () => {},
     random: () => 0.5,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseFanoutRequest } from "../../../functions/fanout/requests.js";
-import { runKeys } from "../../../functions/fanout/types.js";
+import { runKeys } from "../../../functions/aws/bucket-layout.js";
 
 const RUN = "20260102T030405Z-a1b2c3";
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { describeDifferences, topLevelProperty } from "../../../functions/remediation/differences.js";
 import { samePolicy } from "../../../functions/remediation/policy-document.js";
 import { describeRule, ruleFromLive, ruleFromTemplate, ruleKey } from "../../../functions/remediation/sg-rules.js";
-import { tagsToRestore } from "../../../functions/remediation/tags.js";
+import { tagsToRestore } from "../../../functions/core/tags.js";
 
 describe("samePolicy", () => {
   const doc = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: ["s3:GetObject", "s3:ListBucket"], Resource: "*" }] };

@@ -1,5 +1,5 @@
 import type { StackResourceDrift } from "@aws-sdk/client-cloudformation";
-import { toResourceDrift } from "../../../functions/scanner/resource-drift.js";
+import { toResourceDrift } from "../../../functions/aws/cfn-drift.js";
 
 /**
  * DescribeStackResourceDrifts entries as CloudFormation returns them: ExpectedProperties and

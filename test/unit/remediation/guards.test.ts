@@ -99,7 +99,7 @@ describe("flapping", () => {
 
 describe("s3FlappingStore", () => {
   const s3 = mockClient(S3Client);
-  const store = s3FlappingStore(new S3Client({ region: "us-east-1" }), "driftguard-reports");
+  const store = s3FlappingStore(new S3Client({ region: "us-east-1" }), "driftguard-reports", { sleep: async () => {}, random: () => 0 });
   /** The part of GetObject's streaming body the store uses. */
   const text = (value: string) => ({ transformToString: async () => value }) as unknown as NonNullable<GetObjectCommandOutput["Body"]>;
   const body = (record: FlappingRecord) => text(JSON.stringify(record));

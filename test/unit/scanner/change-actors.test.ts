@@ -11,8 +11,8 @@ import { resolveAccount, type EffectiveAccount } from "../../../functions/config
 import { memoryFlappingStore } from "../../../functions/remediation/flapping-store.js";
 import { createGuards } from "../../../functions/remediation/guards.js";
 import type { StackRemediationInput } from "../../../functions/remediation/engine.js";
-import { NO_DEADLINE, type Deadline } from "../../../functions/runtime/deadline.js";
-import type { Logger } from "../../../functions/runtime/logger.js";
+import { NO_DEADLINE, type Deadline } from "../../../functions/core/deadline.js";
+import type { Logger } from "../../../functions/core/logger.js";
 import { scanStack } from "../../../functions/scanner/scan-stack.js";
 import { POLL_TUNING } from "../../../functions/scanner/poll-schedule.js";
 import { planStacks } from "../../../functions/scanner/stacks.js";

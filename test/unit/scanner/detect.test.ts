@@ -9,7 +9,7 @@ import {
 import { mockClient } from "aws-sdk-client-mock";
 import pLimit from "p-limit";
 import { beforeEach, describe, expect, it } from "vitest";
-import { createDeadline, NO_DEADLINE } from "../../../functions/runtime/deadline.js";
+import { createDeadline, NO_DEADLINE } from "../../../functions/core/deadline.js";
 import { DeadlineReachedError, detectionTimeEstimator, detectStackDrift, type DetectOptions } from "../../../functions/scanner/detect.js";
 import { POLL_TUNING } from "../../../functions/scanner/poll-schedule.js";
 import { mean, seeded, uniform } from "./random-sources.js";

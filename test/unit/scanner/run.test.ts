@@ -10,7 +10,7 @@ import type { Config } from "../../../functions/config/schema.js";
 import type { StackReport } from "../../../functions/core/types.js";
 import { memoryFlappingStore } from "../../../functions/remediation/flapping-store.js";
 import type { StackRemediationInput, StackRemediationResult } from "../../../functions/remediation/engine.js";
-import { createDeadline } from "../../../functions/runtime/deadline.js";
+import { createDeadline } from "../../../functions/core/deadline.js";
 import { runScan } from "../../../functions/scanner/run.js";
 import type { ScanDeps, ScanProgress } from "../../../functions/scanner/types.js";
 import { schemaErrors } from "../report/validate.js";

@@ -1,5 +1,5 @@
 import type { ChangeActor } from "../core/types.js";
-import type { CloudTrailDetail } from "./parse.js";
+import type { CloudTrailDetail } from "./cloudtrail-record.js";
 
 /** Who made a change, as CloudTrail recorded it. */
 export function actorFromDetail(detail: CloudTrailDetail, source: ChangeActor["source"]): ChangeActor {

@@ -1,8 +1,8 @@
 import { CloudTrailClient, LookupEventsCommand, type Event } from "@aws-sdk/client-cloudtrail";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
-import { lookupActor } from "../../../functions/events/lookup-actor.js";
-import { awsError, clientsIn, fixture } from "./helpers.js";
+import { lookupActor } from "../../../functions/aws/cloudtrail-lookup.js";
+import { awsError, clientsIn, fixture } from "../events/helpers.js";
 
 const cloudtrail = mockClient(CloudTrailClient);
 beforeEach(() => cloudtrail.reset());

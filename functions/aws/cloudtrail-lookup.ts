@@ -1,8 +1,8 @@
 import { LookupEventsCommand, type CloudTrailClient, type Event } from "@aws-sdk/client-cloudtrail";
 import type { ChangeActor } from "../core/types.js";
-import { isCloudFormationCall, isOwnRoleCall } from "./origin.js";
-import { cloudTrailDetailSchema, type CloudTrailDetail } from "./parse.js";
-import { actorFromDetail } from "./who.js";
+import { isCloudFormationCall, isOwnRoleCall } from "./cloudtrail-origin.js";
+import { cloudTrailDetailSchema, type CloudTrailDetail } from "./cloudtrail-record.js";
+import { actorFromDetail } from "./cloudtrail-actor.js";
 
 export interface LookupActorOptions {
   /** driftguard's spoke role name (config.spoke.roleName): its own repairs are not "who". */

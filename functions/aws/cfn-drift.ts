@@ -1,4 +1,9 @@
-import { DetectStackResourceDriftCommand, type CloudFormationClient, type StackResourceDrift } from "@aws-sdk/client-cloudformation";
+import {
+  DetectStackResourceDriftCommand,
+  paginateDescribeStackResourceDrifts,
+  type CloudFormationClient,
+  type StackResourceDrift,
+} from "@aws-sdk/client-cloudformation";
 import type { PropertyDifference, ResourceDrift, ResourceDriftStatus } from "../core/types.js";
 
 const RESOURCE_STATUSES: ReadonlySet<string> = new Set<ResourceDriftStatus>(["IN_SYNC", "MODIFIED", "DELETED", "NOT_CHECKED"]);
@@ -48,4 +53,15 @@ export async function detectResourceDrift(cfn: CloudFormationClient, stackName: 
   const out = await cfn.send(new DetectStackResourceDriftCommand({ StackName: stackName, LogicalResourceId: logicalId }));
   if (!out.StackResourceDrift) throw new Error(`DetectStackResourceDrift returned no drift for ${stackName}/${logicalId}`);
   return toResourceDrift(out.StackResourceDrift);
+}
+
+/** The MODIFIED and DELETED resources of a stack's latest drift detection. */
+export async function listResourceDrifts(cfn: CloudFormationClient, stackId: string): Promise<ResourceDrift[]> {
+  const drifts: ResourceDrift[] = [];
+  const pages = paginateDescribeStackResourceDrifts(
+    { client: cfn, pageSize: 100 },
+    { StackName: stackId, StackResourceDriftStatusFilters: ["MODIFIED", "DELETED"] },
+  );
+  for await (const page of pages) drifts.push(...(page.StackResourceDrifts ?? []).map(toResourceDrift));
+  return drifts;
 }

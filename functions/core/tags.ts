@@ -1,9 +1,8 @@
-import type { PlannedStep } from "./plan.js";
-
 /**
- * Tag restoration shared by the remediators. Only tags the template sets are managed: their
- * values are put back, tags added outside the template are kept, and `aws:*` tags (reserved,
- * set by AWS itself) are never written.
+ * Tags as driftguard reads and restores them: exemption tags, guardrail checks and the
+ * remediators' tag repair. Only tags the template sets are managed: their values are put back,
+ * tags added outside the template are kept, and `aws:*` tags (reserved, set by AWS itself) are
+ * never written.
  */
 
 export type TagMap = Record<string, string>;
@@ -32,15 +31,4 @@ export function tagsToRestore(expectedTags: unknown, live: Readonly<TagMap>): Ta
     if (!key.startsWith("aws:") && live[key] !== value) restore[key] = value;
   }
   return restore;
-}
-
-/** Zero or one step that writes `restore` through the type's own tagging call. */
-export function restoreTagsStep(
-  restore: Readonly<TagMap>,
-  call: string,
-  apply: (restore: Readonly<TagMap>) => Promise<unknown>,
-): PlannedStep[] {
-  const keys = Object.keys(restore);
-  if (keys.length === 0) return [];
-  return [{ call: `${call} ${keys.map((k) => `${k}=${restore[k]}`).join(", ")}`, summary: `restore tags ${keys.join(", ")}`, apply: () => apply(restore) }];
 }

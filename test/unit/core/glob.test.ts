@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { firstMatchingGlob, globToRegExp, matchesGlob } from "../../../functions/scanner/glob.js";
+import { firstMatchingGlob, globToRegExp, matchesGlob } from "../../../functions/core/glob.js";
 
 describe("glob", () => {
   it("matches * as any run and ? as one character, anchored at both ends", () => {

@@ -1,4 +1,4 @@
-import type { CloudTrailDetail } from "./parse.js";
+import type { CloudTrailDetail } from "./cloudtrail-record.js";
 
 /**
  * Who may change a resource without it being drift. Shared by the event path (to drop such
