@@ -1,5 +1,6 @@
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
+import boundaries from "./lint/import-boundaries.js";
 
 export default tseslint.config(
   { ignores: ["node_modules/", "cdktf.out/", "dist/", "out/", ".tf-test/", "coverage/"] },
@@ -18,15 +19,10 @@ export default tseslint.config(
     },
   },
   {
-    files: ["functions/**/*.ts", "modules/**/*.ts"],
-    rules: {
-      "no-restricted-imports": [
-        "error",
-        {
-          paths: [{ name: "@cdktf/provider-aws", message: "Import provider classes by deep path." }],
-          patterns: [{ group: ["**/sandbox/**", "../sandbox/*", "../../sandbox/*"], message: "functions/ and modules/ never import the sandbox." }],
-        },
-      ],
-    },
+    // Layer boundaries (lint/import-boundaries.js): kernel, feature index.ts surfaces, sandbox isolation.
+    files: ["**/*.ts"],
+    ignores: ["test/**"],
+    plugins: { driftguard: boundaries },
+    rules: { "driftguard/import-boundaries": "error" },
   },
 );

@@ -1,7 +1,6 @@
 import { performance } from "node:perf_hooks";
 import { AuthorizeSecurityGroupIngressCommand, EC2Client } from "@aws-sdk/client-ec2";
-import { handleChangeEvent } from "../functions/events/handle.js";
-import type { EventDeps } from "../functions/events/types.js";
+import { type EventDeps, handleChangeEvent } from "../functions/events/index.js";
 import type { SandboxProcess } from "./sandbox-process.js";
 
 /**

@@ -2,21 +2,13 @@ import type { Context } from "aws-lambda";
 import { CLOUDTRAIL_DETAIL_TYPE } from "./config/events.js";
 import { MODES, type Mode } from "./config/schema.js";
 import type { ReportTotals, RunReport } from "./core/types.js";
-import { handleChangeEvent } from "./events/handle.js";
-import { RecentIds } from "./events/recent-ids.js";
-import type { EventDeps } from "./events/types.js";
-import { runPlanner } from "./fanout/planner.js";
-import { runReducer } from "./fanout/reduce.js";
-import { parseFanoutRequest, type FanoutRequest } from "./fanout/requests.js";
-import type { PlanOutput, WorkerOutput } from "./fanout/types.js";
-import { runWorker } from "./fanout/worker.js";
+import { type EventDeps, handleChangeEvent, RecentIds } from "./events/index.js";
+import { type FanoutRequest, parseFanoutRequest, type PlanOutput, runPlanner, runReducer, runWorker, type WorkerOutput } from "./fanout/index.js";
 import { createDeadline } from "./core/deadline.js";
 import { logger } from "./core/logger.js";
-import type { PublishOutcome } from "./report/publish.js";
-import { newRunId } from "./runtime/run-id.js";
-import { eventDeps, loadRuntime, scanDeps, type Runtime } from "./runtime/wiring.js";
-import { runScan } from "./scanner/run.js";
-import type { ScanProgress } from "./scanner/types.js";
+import type { PublishOutcome } from "./report/index.js";
+import { eventDeps, loadRuntime, newRunId, type Runtime, scanDeps } from "./runtime/index.js";
+import { runScan, type ScanProgress } from "./scanner/index.js";
 
 /** What an invocation asks for, decided from the payload alone. */
 export type Invocation =

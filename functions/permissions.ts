@@ -1,6 +1,5 @@
-import { guardrailActions } from "./events/guardrails/registry.js";
-import { REMEDIATORS } from "./remediation/registry.js";
-import { RESOURCE_TAG_ACTIONS } from "./remediation/resource-tags.js";
+import { guardrailActions } from "./events/index.js";
+import { REMEDIATORS, RESOURCE_TAG_ACTIONS } from "./remediation/index.js";
 
 /** Read-only actions the scanner needs in every spoke account-region. */
 export const SCAN_ACTIONS = [

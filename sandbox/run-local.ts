@@ -7,7 +7,7 @@ import { ConfigError, formatConfigError, loadConfig } from "../functions/config/
 import { MODES, type Config, type Mode } from "../functions/config/schema.js";
 import type { ReportTotals, RunReport } from "../functions/core/types.js";
 import type { RouteHooks, ScanSummary } from "../functions/handler.js";
-import type { ScanProgress } from "../functions/scanner/types.js";
+import type { ScanProgress } from "../functions/scanner/index.js";
 import { lambdaContext } from "./lambda-context.js";
 import { DEFAULT_SCENARIO } from "./scenario.js";
 import { startSandbox, type Sandbox } from "./server.js";
@@ -165,7 +165,7 @@ export async function invokeHub(sandbox: Sandbox, config: Config, mode: Mode, ho
     const { createHandler, createProductionRoutes } = await import("../functions/handler.js");
     const handler = createHandler(createProductionRoutes(hooks));
     if (execution === "single") return (await handler({ "detail-type": "Scheduled Event", source: "aws.events" }, invocationContext())) as ScanSummary;
-    const { driveFanout } = await import("../functions/fanout/in-process.js");
+    const { driveFanout } = await import("../functions/fanout/index.js");
     const { logger } = await import("../functions/core/logger.js");
     // Each step is its own Lambda invocation, with its own 15 minutes.
     const invoke = async <T>(payload: object) => (await handler(payload, invocationContext())) as T;

@@ -1,12 +1,10 @@
 import type { SpokeClients } from "../aws/clients.js";
 import type { StackFilter } from "../config/schema.js";
 import type { ChangeActor } from "../core/types.js";
-import { exemptionFromTags } from "../remediation/exemption.js";
-import type { RemediationGuards } from "../remediation/guards.js";
-import { effectiveMode } from "../remediation/mode.js";
+import { effectiveMode, exemptionFromTags, type RemediationGuards } from "../remediation/index.js";
 import { errorText } from "../core/errors.js";
 import { detectResourceDrift } from "../aws/cfn-drift.js";
-import { DRIFT_DETECTABLE_STATUSES, globExclusion } from "../scanner/stacks.js";
+import { DRIFT_DETECTABLE_STATUSES, globExclusion } from "../scanner/index.js";
 import type { Admission } from "./admit.js";
 import { evaluateGuardrail } from "./guardrails/evaluate.js";
 import { guardrailFor } from "./guardrails/registry.js";

@@ -1,7 +1,7 @@
 import { eventSourceOf, GLOBAL_EVENT_SOURCES } from "../config/events.js";
 import { resolveAccount, type EffectiveAccount } from "../config/resolve.js";
 import type { Config, Mode } from "../config/schema.js";
-import { withModeOverride } from "../remediation/mode.js";
+import { withModeOverride } from "../remediation/index.js";
 import { isCloudFormationCall, isOwnRoleCall } from "../aws/cloudtrail-origin.js";
 import { reject, type ParsedChange, type Rejection } from "./parse.js";
 import { hasResolver } from "./resolve.js";

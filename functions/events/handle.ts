@@ -1,12 +1,11 @@
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
-import type { RemediationGuards } from "../remediation/guards.js";
+import type { RemediationGuards } from "../remediation/index.js";
 import { errorText } from "../core/errors.js";
 import { actOnResource } from "./act.js";
 import { admitChange } from "./admit.js";
 import { isRejection, parseChangeEvent, reject, type DropReason, type Rejection } from "./parse.js";
 import { resolveResources } from "./resolve.js";
-import type { EventActionReport, EventDeps, EventOutcome } from "./types.js";
-import { EVENT_REPORT_SCHEMA_VERSION } from "./types.js";
+import { EVENT_REPORT_SCHEMA_VERSION, type EventActionReport, type EventDeps, type EventOutcome } from "./types.js";
 import { actorFromDetail } from "../aws/cloudtrail-actor.js";
 
 /** Reasons that point at a bug or a misrouted event rather than routine filtering. */

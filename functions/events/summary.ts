@@ -1,4 +1,4 @@
-import { fitMessage, MESSAGE_MAX_BYTES, toSnsSubject } from "../report/summary.js";
+import { fitMessage, MESSAGE_MAX_BYTES, toSnsSubject } from "../report/index.js";
 import type { EventActionReport, EventResourceResult } from "./types.js";
 
 export function hasFindings(report: EventActionReport): boolean {

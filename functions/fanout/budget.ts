@@ -1,8 +1,6 @@
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { EffectiveAccount } from "../config/resolve.js";
-import type { StackRemediationInput, StackRemediationResult } from "../remediation/engine.js";
-import type { GuardLimits, RemediationGuards } from "../remediation/guards.js";
-import { effectiveMode } from "../remediation/mode.js";
+import { effectiveMode, type GuardLimits, type RemediationGuards, type StackRemediationInput, type StackRemediationResult } from "../remediation/index.js";
 import { toErrorInfo } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import { updateJson, type Backoff } from "../aws/s3-json.js";

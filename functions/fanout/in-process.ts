@@ -1,11 +1,9 @@
 import type { S3Client } from "@aws-sdk/client-s3";
 import pLimit from "p-limit";
 import { runKeys } from "../aws/bucket-layout.js";
-import type { Logger } from "../core/logger.js";
-import { scoped } from "../core/logger.js";
+import { type Logger, scoped } from "../core/logger.js";
 import { toErrorInfo } from "../core/errors.js";
-import type { RunScanOptions, RunScanResult } from "../scanner/run.js";
-import type { ScanDeps } from "../scanner/types.js";
+import type { RunScanOptions, RunScanResult, ScanDeps } from "../scanner/index.js";
 import { runPlanner } from "./planner.js";
 import { runReducer } from "./reduce.js";
 import { getJson, putJson } from "../aws/s3-json.js";

@@ -1,6 +1,6 @@
 import type { EffectiveAccount } from "../config/resolve.js";
 import type { Mode } from "../config/schema.js";
-import type { AccountPlan } from "../scanner/organization.js";
+import type { AccountPlan } from "../scanner/index.js";
 import type { FanoutPlan, WorkItem } from "./types.js";
 
 export interface PlanInput {

@@ -1,12 +1,10 @@
 import pLimit from "p-limit";
 import { runKeys } from "../aws/bucket-layout.js";
 import type { Config } from "../config/schema.js";
-import { buildReport } from "../report/build.js";
-import { publishReport, type PublishTarget } from "../report/publish.js";
+import { buildReport, publishReport, type PublishTarget } from "../report/index.js";
 import { scoped } from "../core/logger.js";
 import { toErrorInfo } from "../core/errors.js";
-import type { RunScanResult } from "../scanner/run.js";
-import type { ScanDeps } from "../scanner/types.js";
+import type { RunScanResult, ScanDeps } from "../scanner/index.js";
 import { mergeAccounts, type WorkerResult } from "./merge.js";
 import { getJson } from "../aws/s3-json.js";
 import type { AccountPart, FanoutPlan, WorkerFailure } from "./types.js";

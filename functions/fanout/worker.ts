@@ -1,14 +1,11 @@
 import { runKeys } from "../aws/bucket-layout.js";
 import { resolveAccounts } from "../config/resolve.js";
 import type { Config } from "../config/schema.js";
-import { createGuards } from "../remediation/guards.js";
+import { createGuards, withModeOverride } from "../remediation/index.js";
 import { NO_DEADLINE, type Deadline } from "../core/deadline.js";
 import { scoped } from "../core/logger.js";
 import { toErrorInfo } from "../core/errors.js";
-import { withModeOverride } from "../remediation/mode.js";
-import { fullyScanned } from "../scanner/run.js";
-import { scanAccount } from "../scanner/scan-account.js";
-import type { ScanContext, ScanDeps, ScanProgress } from "../scanner/types.js";
+import { fullyScanned, scanAccount, type ScanContext, type ScanDeps, type ScanProgress } from "../scanner/index.js";
 import { leasedGuards, s3RunBudget } from "./budget.js";
 import { putJson } from "../aws/s3-json.js";
 import type { AccountPart, WorkerOutput, WorkItem } from "./types.js";

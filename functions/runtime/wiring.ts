@@ -2,14 +2,9 @@ import { Metrics } from "@aws-lambda-powertools/metrics";
 import { createHubClients, createSpokeClients, type HubClients, type SpokeClients } from "../aws/clients.js";
 import type { Config } from "../config/schema.js";
 import { systemClock } from "../core/clock.js";
-import { publishEventReport } from "../events/publish.js";
-import type { RecentIds } from "../events/recent-ids.js";
-import type { EventDeps } from "../events/types.js";
-import { remediateResource, remediateStack } from "../remediation/engine.js";
-import { s3FlappingStore } from "../remediation/flapping-store.js";
-import { createGuards } from "../remediation/guards.js";
-import { assumeRoleCredentials, roleSessionName, spokeRoleArn } from "../scanner/credentials.js";
-import type { ScanDeps } from "../scanner/types.js";
+import { type EventDeps, publishEventReport, type RecentIds } from "../events/index.js";
+import { createGuards, remediateResource, remediateStack, s3FlappingStore } from "../remediation/index.js";
+import { assumeRoleCredentials, roleSessionName, type ScanDeps, spokeRoleArn } from "../scanner/index.js";
 import type { Logger } from "../core/logger.js";
 import { loadBundledConfig, settingsFromEnv, type Settings } from "./settings.js";
 

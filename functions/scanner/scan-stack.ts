@@ -2,7 +2,7 @@ import { DescribeStacksCommand, type CloudFormationClient } from "@aws-sdk/clien
 import type { SpokeClients } from "../aws/clients.js";
 import type { EffectiveAccount } from "../config/resolve.js";
 import type { ChangeActor, ResourceDrift, ResourceReport, StackReport } from "../core/types.js";
-import type { StackRemediationResult } from "../remediation/engine.js";
+import type { StackRemediationResult } from "../remediation/index.js";
 import { tagMap } from "../core/tags.js";
 import { scoped, type Logger } from "../core/logger.js";
 import { lookupChangeActors } from "./change-actors.js";

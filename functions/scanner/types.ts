@@ -6,9 +6,7 @@ import type { AwsCredentialIdentityProvider } from "@smithy/types";
 import type { SpokeClients } from "../aws/clients.js";
 import type { Config } from "../config/schema.js";
 import type { AccountReport, RegionReport, StackReport } from "../core/types.js";
-import type { FlappingStore } from "../remediation/flapping-store.js";
-import type { RemediationGuards } from "../remediation/guards.js";
-import type { StackRemediationInput, StackRemediationResult } from "../remediation/engine.js";
+import type { FlappingStore, RemediationGuards, StackRemediationInput, StackRemediationResult } from "../remediation/index.js";
 import type { Deadline } from "../core/deadline.js";
 import type { Logger } from "../core/logger.js";
 
