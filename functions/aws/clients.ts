@@ -10,17 +10,33 @@ import { STSClient } from "@aws-sdk/client-sts";
 import type { AwsCredentialIdentityProvider } from "@smithy/types";
 import { globalEventsRegion, partitionOf } from "../config/regions.js";
 
-/** The SDK clients driftguard uses inside one spoke account-region; one set per account-region. */
+/** Any SDK v3 client class: built from the shared config, closed with destroy(). */
+export type ClientClass<C extends { destroy(): void }> = new (config: {
+  region: string;
+  credentials: AwsCredentialIdentityProvider;
+  retryMode: string;
+  maxAttempts: number;
+}) => C;
+
+/**
+ * The SDK clients driftguard uses inside one spoke account-region; one set per account-region.
+ * Clients are created on first use, so a scan only opens what its stacks need, and a remediator
+ * for a new service asks `client(XyzClient)` instead of adding a field here.
+ */
 export interface SpokeClients {
   accountId: string;
   region: string;
-  cloudformation: CloudFormationClient;
-  iam: IAMClient;
-  ec2: EC2Client;
-  s3: S3Client;
-  cloudtrail: CloudTrailClient;
+  readonly cloudformation: CloudFormationClient;
+  readonly iam: IAMClient;
+  readonly ec2: EC2Client;
+  readonly s3: S3Client;
+  readonly cloudtrail: CloudTrailClient;
   /** Reads tags of resource types without a remediator (exemption check); absent = not checked. */
-  tagging?: ResourceGroupsTaggingAPIClient;
+  readonly tagging?: ResourceGroupsTaggingAPIClient;
+  /** The account-region's client of any service, created once on first use. */
+  client<C extends { destroy(): void }>(ctor: ClientClass<C>): C;
+  /** Closes the clients created so far: they hold keep-alive sockets. */
+  destroy(): void;
 }
 
 /**
@@ -29,18 +45,46 @@ export interface SpokeClients {
  */
 export const RETRY = { retryMode: "adaptive", maxAttempts: 8 } as const;
 
+/** Services whose endpoint is global: IAM's is in the partition's global-service region (us-east-1 for aws). */
+const GLOBAL_SERVICES: ReadonlySet<ClientClass<{ destroy(): void }>> = new Set([IAMClient]);
+
 export function createSpokeClients(accountId: string, region: string, credentials: AwsCredentialIdentityProvider): SpokeClients {
-  const common = { region, credentials, ...RETRY };
+  const created = new Map<ClientClass<{ destroy(): void }>, { destroy(): void }>();
+  function client<C extends { destroy(): void }>(ctor: ClientClass<C>): C {
+    let c = created.get(ctor) as C | undefined;
+    if (!c) {
+      const clientRegion = GLOBAL_SERVICES.has(ctor) ? globalEventsRegion(partitionOf(region)) : region;
+      c = new ctor({ region: clientRegion, credentials, ...RETRY });
+      created.set(ctor, c);
+    }
+    return c;
+  }
   return {
     accountId,
     region,
-    cloudformation: new CloudFormationClient(common),
-    // IAM is global: its endpoint is in the partition's global-service region (us-east-1 for aws).
-    iam: new IAMClient({ ...common, region: globalEventsRegion(partitionOf(region)) }),
-    ec2: new EC2Client(common),
-    s3: new S3Client(common),
-    cloudtrail: new CloudTrailClient(common),
-    tagging: new ResourceGroupsTaggingAPIClient(common),
+    get cloudformation() {
+      return client(CloudFormationClient);
+    },
+    get iam() {
+      return client(IAMClient);
+    },
+    get ec2() {
+      return client(EC2Client);
+    },
+    get s3() {
+      return client(S3Client);
+    },
+    get cloudtrail() {
+      return client(CloudTrailClient);
+    },
+    get tagging() {
+      return client(ResourceGroupsTaggingAPIClient);
+    },
+    client,
+    destroy() {
+      for (const c of created.values()) c.destroy();
+      created.clear();
+    },
   };
 }
 

@@ -1,4 +1,4 @@
-import { LookupEventsCommand, type CloudTrailClient, type Event } from "@aws-sdk/client-cloudtrail";
+import { paginateLookupEvents, type CloudTrailClient, type Event } from "@aws-sdk/client-cloudtrail";
 import type { ChangeActor } from "../core/types.js";
 import { isCloudFormationCall, isOwnRoleCall } from "./cloudtrail-origin.js";
 import { cloudTrailDetailSchema, type CloudTrailDetail } from "./cloudtrail-record.js";
@@ -41,26 +41,23 @@ export async function lookupActor(cloudtrail: CloudTrailClient, physicalId: stri
   const now = opts.now ?? new Date();
   const startTime = new Date(now.getTime() - (opts.days ?? 90) * 86_400_000);
   const maxPages = opts.maxPages ?? 3;
-  let nextToken: string | undefined;
-  for (let page = 0; page < maxPages; page++) {
-    await opts.throttle?.();
-    const out = await cloudtrail.send(
-      new LookupEventsCommand({
-        LookupAttributes: [{ AttributeKey: "ResourceName", AttributeValue: physicalId }],
-        StartTime: startTime,
-        EndTime: now,
-        MaxResults: PAGE_SIZE,
-        NextToken: nextToken,
-      }),
-    );
-    for (const event of out.Events ?? []) {
+  const pages = paginateLookupEvents(
+    { client: cloudtrail, pageSize: PAGE_SIZE },
+    { LookupAttributes: [{ AttributeKey: "ResourceName", AttributeValue: physicalId }], StartTime: startTime, EndTime: now },
+  );
+  // The paginator sends the next request only when asked for the next page, so the throttle
+  // awaited at the end of each turn spaces every LookupEvents call, the first one included.
+  await opts.throttle?.();
+  let read = 0;
+  for await (const page of pages) {
+    for (const event of page.Events ?? []) {
       const detail = mutatingDetail(event);
       if (detail && !isOwnRoleCall(detail, opts.spokeRoleName) && !isCloudFormationCall(detail)) {
         return actorFromDetail(detail, "cloudtrail-lookup");
       }
     }
-    nextToken = out.NextToken;
-    if (!nextToken) return undefined;
+    if (++read >= maxPages || !page.NextToken) return undefined;
+    await opts.throttle?.();
   }
   return undefined;
 }

@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { partitionOf } from "../config/regions.js";
 import type { CloudTrailDetail } from "../aws/cloudtrail-record.js";
+import { ec2TypeOfId, resourceArn } from "../aws/resource-types.js";
 
 /**
  * Which resource an API call changed, per event name. Each entry reads the call's own
@@ -27,26 +27,13 @@ function read<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> | unde
   return parsed.success ? parsed.data : undefined;
 }
 
-/** EC2 id prefix → CloudFormation type and ARN resource segment; ids of other kinds are not tracked. */
-const EC2_ID_KINDS: ReadonlyArray<{ prefix: string; resourceType: string; arnType: string }> = [
-  { prefix: "i-", resourceType: "AWS::EC2::Instance", arnType: "instance" },
-  { prefix: "sg-", resourceType: "AWS::EC2::SecurityGroup", arnType: "security-group" },
-  { prefix: "vpc-", resourceType: "AWS::EC2::VPC", arnType: "vpc" },
-  { prefix: "subnet-", resourceType: "AWS::EC2::Subnet", arnType: "subnet" },
-  { prefix: "vol-", resourceType: "AWS::EC2::Volume", arnType: "volume" },
-  { prefix: "igw-", resourceType: "AWS::EC2::InternetGateway", arnType: "internet-gateway" },
-  { prefix: "rtb-", resourceType: "AWS::EC2::RouteTable", arnType: "route-table" },
-  { prefix: "eni-", resourceType: "AWS::EC2::NetworkInterface", arnType: "network-interface" },
-  { prefix: "acl-", resourceType: "AWS::EC2::NetworkAcl", arnType: "network-acl" },
-  { prefix: "nat-", resourceType: "AWS::EC2::NatGateway", arnType: "natgateway" },
-];
-
+/** EC2 resources by id; the id's prefix (aws/resource-types.ts) says its type, ids of other kinds are not tracked. */
 function ec2Resources(ids: ReadonlyArray<string | undefined>, detail: CloudTrailDetail, accountId: string): AffectedResource[] {
   return ids.flatMap((physicalId) => {
-    const kind = physicalId === undefined ? undefined : EC2_ID_KINDS.find((k) => physicalId.startsWith(k.prefix));
-    if (physicalId === undefined || !kind) return [];
-    const arn = `arn:${partitionOf(detail.awsRegion)}:ec2:${detail.awsRegion}:${accountId}:${kind.arnType}/${physicalId}`;
-    return [{ resourceType: kind.resourceType, physicalId, arn }];
+    const type = physicalId === undefined ? undefined : ec2TypeOfId(physicalId);
+    if (physicalId === undefined || !type) return [];
+    const arn = resourceArn(type.cfnType, physicalId, { accountId, region: detail.awsRegion });
+    return [{ resourceType: type.cfnType, physicalId, ...(arn ? { arn } : {}) }];
   });
 }
 
@@ -105,10 +92,10 @@ function iam(param: string, resourceType: string): Resolver {
 }
 
 const bucketRequest = z.looseObject({ bucketName: id });
-const bucket: Resolver = (detail) => {
+const bucket: Resolver = (detail, accountId) => {
   const req = read(bucketRequest, detail.requestParameters);
   if (!req) return [];
-  return [{ resourceType: "AWS::S3::Bucket", physicalId: req.bucketName, arn: `arn:${partitionOf(detail.awsRegion)}:s3:::${req.bucketName}` }];
+  return [{ resourceType: "AWS::S3::Bucket", physicalId: req.bucketName, arn: resourceArn("AWS::S3::Bucket", req.bucketName, { accountId, region: detail.awsRegion }) }];
 };
 
 const role = iam("roleName", "AWS::IAM::Role");

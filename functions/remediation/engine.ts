@@ -1,3 +1,4 @@
+import { resourceArn } from "../aws/resource-types.js";
 import type { SpokeClients } from "../aws/clients.js";
 import type { EffectiveAccount } from "../config/resolve.js";
 import type { Mode } from "../config/schema.js";
@@ -10,7 +11,7 @@ import type { RemediationGuards, ResourceRef } from "./guards.js";
 import { effectiveMode } from "./mode.js";
 import { IN_SYNC_REASON } from "./plan.js";
 import { remediatorFor } from "./registry.js";
-import { resourceArn, tagsByArn } from "./resource-tags.js";
+import { tagsByArn } from "./resource-tags.js";
 import { planRevert, REVERT_BY, revertDrift } from "./revert-drift.js";
 import { type EngineTiming, withDefaults } from "./timing.js";
 import type { Remediator } from "./types.js";
@@ -137,7 +138,7 @@ async function resourceExemption(ctx: Context, drift: ResourceDrift, remediator:
     tags === undefined ? { kind: "none" } : exemptionFromTags(tags, ctx.exemptionTagKey, ctx.now, "resource");
   if (remediator?.readTags) return read(await remediator.readTags(drift, ctx.clients));
   try {
-    return read(await tagsByArn(ctx.clients.tagging, resourceArn(drift.resourceType, drift.physicalResourceId, ctx.account.id, ctx.region)));
+    return read(await tagsByArn(ctx.clients.tagging, resourceArn(drift.resourceType, drift.physicalResourceId, { accountId: ctx.account.id, region: ctx.region })));
   } catch {
     // Nothing is repaired automatically for these types, so an unreadable tag only changes the
     // report from "exempt" to "manual".

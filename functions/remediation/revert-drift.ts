@@ -7,6 +7,7 @@ import {
   type DescribeChangeSetCommandOutput,
   DescribeStacksCommand,
   ExecuteChangeSetCommand,
+  paginateDescribeChangeSet,
   type Stack,
 } from "@aws-sdk/client-cloudformation";
 import type { RemediationAction, ResourceDrift } from "../core/types.js";
@@ -171,11 +172,9 @@ async function describeStack(cfn: CloudFormationClient, stackName: string): Prom
 
 async function allChanges(cfn: CloudFormationClient, stackName: string, name: string, first: DescribeChangeSetCommandOutput): Promise<Change[]> {
   const changes = [...(first.Changes ?? [])];
-  let token = first.NextToken;
-  while (token) {
-    const page = await cfn.send(new DescribeChangeSetCommand({ StackName: stackName, ChangeSetName: name, NextToken: token }));
+  if (first.NextToken === undefined) return changes;
+  for await (const page of paginateDescribeChangeSet({ client: cfn, startingToken: first.NextToken }, { StackName: stackName, ChangeSetName: name })) {
     changes.push(...(page.Changes ?? []));
-    token = page.NextToken;
   }
   return changes;
 }

@@ -8,30 +8,26 @@ import { toErrorInfo } from "../core/errors.js";
 
 /**
  * CloudTrail LookupEvents is limited to 2 requests per second per account and region, and
- * throttles beyond that. Every stack of an account-region shares that region's CloudTrail
- * client, so one limiter per client makes all of them queue for the same quota.
+ * throttles beyond that (CloudTrail User Guide, "Quotas in AWS CloudTrail"). Every stack of an
+ * account-region queues behind that region's one limiter (RegionScope.lookupLimiter).
  */
 export const LOOKUP_EVENTS_PER_SECOND = 2;
 
+/** The limiter one account-region's lookups share. */
+export function lookupEventsLimiter(clock: Clock): RateLimiter {
+  return createRateLimiter(LOOKUP_EVENTS_PER_SECOND, clock);
+}
+
 /** Lookups of one stack in flight at once; more would only wait on the limiter. */
 const LOOKUPS_IN_FLIGHT = 2;
-
-const limiters = new WeakMap<CloudTrailClient, RateLimiter>();
-
-function limiterFor(cloudtrail: CloudTrailClient, clock: Clock): RateLimiter {
-  let limiter = limiters.get(cloudtrail);
-  if (!limiter) {
-    limiter = createRateLimiter(LOOKUP_EVENTS_PER_SECOND, clock);
-    limiters.set(cloudtrail, limiter);
-  }
-  return limiter;
-}
 
 export interface ChangeActorLookup {
   cloudtrail: CloudTrailClient;
   /** driftguard's spoke role: its own repairs are not "who changed it". */
   spokeRoleName: string;
-  clock: Clock;
+  now(): number;
+  /** The account-region's LookupEvents limiter, awaited before every call. */
+  throttle: RateLimiter;
   /** False once the run's deadline is near: knowing who changed a resource is not worth a cut-off report. */
   canStart(): boolean;
 }
@@ -49,7 +45,6 @@ export interface ChangeActors {
  * retries) ends the stack's lookups, since the others would fail alike, and is returned.
  */
 export async function lookupChangeActors(drifts: readonly ResourceDrift[], lookup: ChangeActorLookup): Promise<ChangeActors> {
-  const throttle = limiterFor(lookup.cloudtrail, lookup.clock);
   const limit = pLimit(LOOKUPS_IN_FLIGHT);
   const found: ChangeActors = { byLogicalId: new Map() };
   const changed = drifts.filter((d) => (d.status === "MODIFIED" || d.status === "DELETED") && d.physicalResourceId !== "");
@@ -58,8 +53,8 @@ export async function lookupChangeActors(drifts: readonly ResourceDrift[], looku
     try {
       const actor = await lookupActor(lookup.cloudtrail, drift.physicalResourceId, {
         spokeRoleName: lookup.spokeRoleName,
-        now: new Date(lookup.clock.now()),
-        throttle,
+        now: new Date(lookup.now()),
+        throttle: lookup.throttle,
       });
       if (actor) found.byLogicalId.set(drift.logicalResourceId, actor);
     } catch (err) {

@@ -8,25 +8,17 @@ import { listResourceDrifts } from "../aws/cfn-drift.js";
 import type { Deadline } from "../core/deadline.js";
 import { DriftguardError, isErrorCode } from "../core/errors.js";
 import type { ResourceDrift, StackDriftStatus } from "../core/types.js";
-import { DetectionTimeEstimator } from "./poll-schedule.js";
+import type { DetectionTimeEstimator } from "./poll-schedule.js";
 
 /** No stack's detection is awaited longer than this, even without a Lambda deadline (local runs). */
 export const MAX_DETECTION_WAIT_MS = 15 * 60_000;
 
-/**
- * One estimator per CloudFormation client, because there is one client per account-region
- * (SpokeClients) and its stacks are what the estimate describes; it lives as long as the client
- * does, so a scan of hundreds of account-regions does not keep them.
- */
-const estimators = new WeakMap<CloudFormationClient, DetectionTimeEstimator>();
-
-export function detectionTimeEstimator(cfn: CloudFormationClient): DetectionTimeEstimator {
-  let estimator = estimators.get(cfn);
-  if (!estimator) estimators.set(cfn, (estimator = new DetectionTimeEstimator()));
-  return estimator;
-}
-
 export interface DetectOptions {
+  /**
+   * How long this account-region's detections take: one per account-region (RegionScope), shared
+   * by its stacks, since they are what the estimate describes.
+   */
+  estimator: DetectionTimeEstimator;
   sleep: (ms: number) => Promise<void>;
   random: () => number;
   deadline: Deadline;
@@ -90,7 +82,7 @@ function isDetectionInProgress(err: unknown): boolean {
  * The stack never has two detections at once and its result is no older than this run.
  */
 async function startDetection(cfn: CloudFormationClient, stackId: string, options: DetectOptions): Promise<string> {
-  const waiter = new Waiter(options, `the drift detection already running on ${stackId}`, detectionTimeEstimator(cfn).delays(options.random));
+  const waiter = new Waiter(options, `the drift detection already running on ${stackId}`, options.estimator.delays(options.random));
   for (;;) {
     try {
       const out = await cfn.send(new DetectStackDriftCommand({ StackName: stackId }));
@@ -109,7 +101,7 @@ async function awaitDetection(
   detectionId: string,
   options: DetectOptions,
 ): Promise<DescribeStackDriftDetectionStatusCommandOutput> {
-  const estimator = detectionTimeEstimator(cfn);
+  const { estimator } = options;
   const waiter = new Waiter(options, `drift detection ${detectionId}`, estimator.delays(options.random));
   for (let read = 1; ; read++) {
     await waiter.next();

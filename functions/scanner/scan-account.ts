@@ -1,7 +1,6 @@
 import type { StackSummary } from "@aws-sdk/client-cloudformation";
 import pLimit from "p-limit";
 import type { AwsCredentialIdentityProvider } from "@smithy/types";
-import type { SpokeClients } from "../aws/clients.js";
 import type { EffectiveAccount } from "../config/resolve.js";
 import type { AccountReport, RegionReport } from "../core/types.js";
 import { scoped, type Logger } from "../core/logger.js";
@@ -9,18 +8,16 @@ import { assumeRoleCredentials, assumeRoleError, roleSessionName, spokeRoleArn }
 import { toErrorInfo } from "../core/errors.js";
 import { scanStack } from "./scan-stack.js";
 import { listLiveStacks, planStacks } from "./stacks.js";
-import type { ScanContext } from "./types.js";
+import { lookupEventsLimiter } from "./change-actors.js";
+import { DetectionTimeEstimator } from "./poll-schedule.js";
+import type { RegionScope, ScanContext } from "./types.js";
 
 function byStackName(a: { stackName: string }, b: { stackName: string }): number {
   return a.stackName < b.stackName ? -1 : a.stackName > b.stackName ? 1 : 0;
 }
 
-/** Clients hold keep-alive sockets; a scan of hundreds of account-regions must not pile them up. */
-function destroyClients(clients: SpokeClients): void {
-  for (const client of [clients.cloudformation, clients.iam, clients.ec2, clients.s3, clients.cloudtrail, clients.tagging]) client?.destroy();
-}
-
-async function scanStacks(ctx: ScanContext, account: EffectiveAccount, clients: SpokeClients, log: Logger): Promise<RegionReport> {
+async function scanStacks(ctx: ScanContext, account: EffectiveAccount, scope: RegionScope, log: Logger): Promise<RegionReport> {
+  const { clients } = scope;
   const region = clients.region;
   let stacks: StackSummary[];
   try {
@@ -34,14 +31,14 @@ async function scanStacks(ctx: ScanContext, account: EffectiveAccount, clients: 
   log.info("stacks planned", { targets: plan.targets.length, skipped: plan.skipped.length });
   const limit = pLimit(ctx.config.defaults.concurrency.stacksPerRegion);
   const scanned = await limit.map(plan.targets, async (target) => {
-    const stack = await scanStack(ctx, account, clients, target, log);
+    const stack = await scanStack(ctx, account, scope, target, log);
     ctx.progress({ kind: "stack", accountId: account.id, region, stack });
     return stack;
   });
   return { region, status: "scanned", stacks: [...scanned, ...plan.skipped].sort(byStackName) };
 }
 
-/** One client set per account-region, shared by all its stacks and by the engine. */
+/** One client set, detection-time estimate and LookupEvents limiter per account-region, shared by all its stacks and by the engine. */
 async function scanRegion(
   ctx: ScanContext,
   account: EffectiveAccount,
@@ -52,9 +49,11 @@ async function scanRegion(
   if (!ctx.deadline.canStart()) return { region, status: "not-scanned", stacks: [] };
   const clients = ctx.deps.spokeClients(account.id, region, credentials);
   try {
-    return await scanStacks(ctx, account, clients, scoped(accountLog, { region }));
+    const scope: RegionScope = { clients, estimator: new DetectionTimeEstimator(), lookupLimiter: lookupEventsLimiter(ctx.deps) };
+    return await scanStacks(ctx, account, scope, scoped(accountLog, { region }));
   } finally {
-    destroyClients(clients);
+    // Clients hold keep-alive sockets; a scan of hundreds of account-regions must not pile them up.
+    clients.destroy();
   }
 }
 

@@ -9,7 +9,7 @@ import { lookupChangeActors } from "./change-actors.js";
 import { DeadlineReachedError, detectStackDrift } from "./detect.js";
 import { toErrorInfo } from "../core/errors.js";
 import { stackRow, type StackTarget } from "./stacks.js";
-import type { ScanContext } from "./types.js";
+import type { RegionScope, ScanContext } from "./types.js";
 
 export const NOT_STARTED_REASON = "not started: the run stopped starting new work before the Lambda deadline";
 
@@ -64,12 +64,13 @@ async function remediate(
 }
 
 /** "Who changed it" for accounts that opted in (cloudTrailLookup); a failed lookup only costs the answer. */
-async function changeActors(ctx: ScanContext, account: EffectiveAccount, clients: SpokeClients, drifts: ResourceDrift[], log: Logger): Promise<Map<string, ChangeActor>> {
+async function changeActors(ctx: ScanContext, account: EffectiveAccount, scope: RegionScope, drifts: ResourceDrift[], log: Logger): Promise<Map<string, ChangeActor>> {
   if (!account.cloudTrailLookup) return new Map();
   const found = await lookupChangeActors(drifts, {
-    cloudtrail: clients.cloudtrail,
+    cloudtrail: scope.clients.cloudtrail,
     spokeRoleName: ctx.config.spoke.roleName,
-    clock: ctx.deps,
+    now: ctx.deps.now,
+    throttle: scope.lookupLimiter,
     canStart: () => ctx.deadline.canStart(),
   });
   if (found.error) log.warn("CloudTrail lookup failed; the report does not say who changed this stack's resources", { error: found.error });
@@ -81,12 +82,14 @@ function withActor(resource: ResourceReport, actor: ChangeActor | undefined): Re
 }
 
 /** Detect → (if drifted) remediate and look up who changed it, side by side → the stack's report row. Errors become the row's error; never thrown. */
-export async function scanStack(ctx: ScanContext, account: EffectiveAccount, clients: SpokeClients, target: StackTarget, parentLog: Logger): Promise<StackReport> {
+export async function scanStack(ctx: ScanContext, account: EffectiveAccount, scope: RegionScope, target: StackTarget, parentLog: Logger): Promise<StackReport> {
+  const { clients } = scope;
   const row = stackRow(target);
   if (!ctx.deadline.canStart()) return { ...row, scan: "not-scanned", scanReason: NOT_STARTED_REASON };
   const log = scoped(parentLog, { stack: target.stackName });
   try {
     const detection = await detectStackDrift(clients.cloudformation, target.stackId, {
+      estimator: scope.estimator,
       sleep: ctx.deps.sleep,
       random: ctx.deps.random,
       deadline: ctx.deadline,
@@ -105,7 +108,7 @@ export async function scanStack(ctx: ScanContext, account: EffectiveAccount, cli
     // Independent: the lookup skips driftguard's own repairs, and neither throws.
     const [handled, actors] = await Promise.all([
       remediate(ctx, account, clients, target, detection.drifts, log),
-      changeActors(ctx, account, clients, detection.drifts, log),
+      changeActors(ctx, account, scope, detection.drifts, log),
     ]);
     return { ...scanned, ...handled, resources: handled.resources.map((r) => withActor(r, actors.get(r.logicalResourceId))) };
   } catch (err) {

@@ -7,8 +7,10 @@ import type { SpokeClients } from "../aws/clients.js";
 import type { Config } from "../config/schema.js";
 import type { AccountReport, RegionReport, StackReport } from "../core/types.js";
 import type { FlappingStore, RemediationGuards, StackRemediationInput, StackRemediationResult } from "../remediation/index.js";
+import type { RateLimiter } from "../aws/rate-limit.js";
 import type { Deadline } from "../core/deadline.js";
 import type { Logger } from "../core/logger.js";
+import type { DetectionTimeEstimator } from "./poll-schedule.js";
 
 /** Everything the scan touches outside plain data: AWS clients, the engine, time, randomness, logs. */
 export interface ScanDeps {
@@ -37,6 +39,15 @@ export type ScanProgress =
   | { kind: "stack"; accountId: string; region: string; stack: StackReport }
   | { kind: "region"; accountId: string; region: RegionReport }
   | { kind: "account"; account: AccountReport };
+
+/** What the stacks of one account-region share: its clients and what describes its quotas and timings. */
+export interface RegionScope {
+  clients: SpokeClients;
+  /** How long this account-region's drift detections take (poll-schedule.ts). */
+  estimator: DetectionTimeEstimator;
+  /** CloudTrail LookupEvents' per-account-region quota. */
+  lookupLimiter: RateLimiter;
+}
 
 /** Per-run state handed down the account → region → stack tree. */
 export interface ScanContext {

@@ -1,6 +1,6 @@
-import { DescribeSecurityGroupsCommand, RevokeSecurityGroupIngressCommand, type IpPermission } from "@aws-sdk/client-ec2";
+import { RevokeSecurityGroupIngressCommand, type IpPermission } from "@aws-sdk/client-ec2";
+import { describeSecurityGroup } from "../../aws/security-groups.js";
 import { tagMap } from "../../core/tags.js";
-import { isErrorCode } from "../../core/errors.js";
 import { type Guardrail } from "./types.js";
 
 const OPEN_IPV4 = "0.0.0.0/0";
@@ -44,17 +44,7 @@ export const openIngress: Guardrail = {
   enabled: (settings) => settings.openIngressPorts.length > 0,
   async inspect({ resource, clients, settings }) {
     // Default-VPC calls may name the group instead of giving its id.
-    const byId = resource.physicalId.startsWith("sg-");
-    let group;
-    try {
-      const out = await clients.ec2.send(
-        new DescribeSecurityGroupsCommand(byId ? { GroupIds: [resource.physicalId] } : { GroupNames: [resource.physicalId] }),
-      );
-      group = out.SecurityGroups?.[0];
-    } catch (error) {
-      if (isErrorCode(error, "InvalidGroup.NotFound")) group = undefined;
-      else throw error;
-    }
+    const group = await describeSecurityGroup(clients.ec2, resource.physicalId);
     if (!group?.GroupId) return { state: "gone", reason: `security group ${resource.physicalId} no longer exists` };
 
     const groupId = group.GroupId;

@@ -2,10 +2,9 @@ import {
   AuthorizeSecurityGroupEgressCommand,
   AuthorizeSecurityGroupIngressCommand,
   CreateTagsCommand,
-  DescribeSecurityGroupRulesCommand,
-  DescribeSecurityGroupsCommand,
   type EC2Client,
   type IpPermission,
+  paginateDescribeSecurityGroupRules,
   RevokeSecurityGroupEgressCommand,
   RevokeSecurityGroupIngressCommand,
   type SecurityGroup,
@@ -13,6 +12,7 @@ import {
   UpdateSecurityGroupRuleDescriptionsEgressCommand,
   UpdateSecurityGroupRuleDescriptionsIngressCommand,
 } from "@aws-sdk/client-ec2";
+import { describeSecurityGroup } from "../../aws/security-groups.js";
 import type { ResourceDrift } from "../../core/types.js";
 import { type Plan, type PlannedStep, restoreTagsStep, runPlan } from "../plan.js";
 import {
@@ -49,21 +49,16 @@ const DEFAULT_EGRESS_IPV6: CanonicalRule = { ...DEFAULT_EGRESS, peer: { kind: "c
 
 /** CloudFormation's physical id is the group id, or the group name for default-VPC groups. */
 async function describeGroup(ec2: EC2Client, physicalId: string): Promise<SecurityGroup> {
-  const query = physicalId.startsWith("sg-") ? { GroupIds: [physicalId] } : { GroupNames: [physicalId] };
-  const out = await ec2.send(new DescribeSecurityGroupsCommand(query));
-  const group = out.SecurityGroups?.[0];
-  if (!group?.GroupId) throw new Error(`DescribeSecurityGroups returned no group for ${physicalId}`);
+  const group = await describeSecurityGroup(ec2, physicalId);
+  if (!group) throw new Error(`DescribeSecurityGroups returned no group for ${physicalId}`);
   return group;
 }
 
 async function liveRules(ec2: EC2Client, groupId: string): Promise<LiveRule[]> {
   const rules: SecurityGroupRule[] = [];
-  let token: string | undefined;
-  do {
-    const page = await ec2.send(new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: "group-id", Values: [groupId] }], NextToken: token }));
+  for await (const page of paginateDescribeSecurityGroupRules({ client: ec2 }, { Filters: [{ Name: "group-id", Values: [groupId] }] })) {
     rules.push(...(page.SecurityGroupRules ?? []));
-    token = page.NextToken;
-  } while (token);
+  }
   return rules.map(ruleFromLive);
 }
 

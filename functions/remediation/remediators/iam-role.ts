@@ -5,8 +5,8 @@ import {
   GetRoleCommand,
   GetRolePolicyCommand,
   type IAMClient,
-  ListAttachedRolePoliciesCommand,
-  ListRolePoliciesCommand,
+  paginateListAttachedRolePolicies,
+  paginateListRolePolicies,
   PutRolePolicyCommand,
   type Role,
   TagRoleCommand,
@@ -48,23 +48,15 @@ async function getRole(iam: IAMClient, roleName: string): Promise<Role> {
 
 async function attachedPolicyArns(iam: IAMClient, roleName: string): Promise<Set<string>> {
   const arns = new Set<string>();
-  let marker: string | undefined;
-  do {
-    const page = await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: roleName, Marker: marker }));
+  for await (const page of paginateListAttachedRolePolicies({ client: iam }, { RoleName: roleName })) {
     for (const p of page.AttachedPolicies ?? []) if (p.PolicyArn) arns.add(p.PolicyArn);
-    marker = page.IsTruncated ? page.Marker : undefined;
-  } while (marker);
+  }
   return arns;
 }
 
 async function inlinePolicyNames(iam: IAMClient, roleName: string): Promise<string[]> {
   const names: string[] = [];
-  let marker: string | undefined;
-  do {
-    const page = await iam.send(new ListRolePoliciesCommand({ RoleName: roleName, Marker: marker }));
-    names.push(...(page.PolicyNames ?? []));
-    marker = page.IsTruncated ? page.Marker : undefined;
-  } while (marker);
+  for await (const page of paginateListRolePolicies({ client: iam }, { RoleName: roleName })) names.push(...(page.PolicyNames ?? []));
   return names;
 }
 

@@ -54,13 +54,18 @@ describe("lookupActor", () => {
   });
 
   it("follows pages until it finds one", async () => {
-    cloudtrail
-      .on(LookupEventsCommand)
-      .resolvesOnce({ Events: [entry("DetachRolePolicy", byDriftguard)], NextToken: "p2" })
-      .resolvesOnce({ Events: [entry("PutRolePolicy")], NextToken: "p3" });
+    const pages = [
+      { Events: [entry("DetachRolePolicy", byDriftguard)], NextToken: "p2" },
+      { Events: [entry("PutRolePolicy")], NextToken: "p3" },
+    ];
+    // Tokens as sent: the SDK paginator reuses one input object, so the recorded inputs all show the last.
+    const tokens: (string | undefined)[] = [];
+    cloudtrail.on(LookupEventsCommand).callsFake((input: { NextToken?: string }) => {
+      tokens.push(input.NextToken);
+      return pages.shift();
+    });
     expect(await lookupActor(clientsIn("eu-west-1").cloudtrail, ROLE, opts)).toMatchObject({ eventName: "PutRolePolicy" });
-    const calls = cloudtrail.commandCalls(LookupEventsCommand);
-    expect(calls.map((c) => c.args[0].input.NextToken)).toEqual([undefined, "p2"]);
+    expect(tokens).toEqual([undefined, "p2"]);
   });
 
   it("gives up after the page cap", async () => {

@@ -230,6 +230,10 @@ describe("ec2 security group rules by id", () => {
       ec2,
       s3: new S3Client(config),
       cloudtrail: new CloudTrailClient(config),
+      client: () => {
+        throw new Error("the security-group remediator uses only the named clients");
+      },
+      destroy: () => {},
     };
     const expected = {
       SecurityGroupIngress: [

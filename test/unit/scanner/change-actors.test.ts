@@ -14,9 +14,10 @@ import type { StackRemediationInput } from "../../../functions/remediation/engin
 import { NO_DEADLINE, type Deadline } from "../../../functions/core/deadline.js";
 import type { Logger } from "../../../functions/core/logger.js";
 import { scanStack } from "../../../functions/scanner/scan-stack.js";
-import { POLL_TUNING } from "../../../functions/scanner/poll-schedule.js";
+import { lookupEventsLimiter } from "../../../functions/scanner/change-actors.js";
+import { DetectionTimeEstimator, POLL_TUNING } from "../../../functions/scanner/poll-schedule.js";
 import { planStacks } from "../../../functions/scanner/stacks.js";
-import type { ScanContext } from "../../../functions/scanner/types.js";
+import type { RegionScope, ScanContext } from "../../../functions/scanner/types.js";
 import { testSpokeClients } from "../aws-fakes.js";
 import { fakeCloudFormation, newObserver, type FakeRegion } from "./fake-cloudformation.js";
 import { deletedQueueDrift, lambdaDrift, roleDrift, stackSummary, testConfig } from "./fixtures.js";
@@ -70,6 +71,7 @@ interface Harness {
   ctx: ScanContext;
   account: EffectiveAccount;
   clients: SpokeClients;
+  scope: RegionScope;
   sleeps: number[];
   warnings: unknown[][];
 }
@@ -114,7 +116,9 @@ async function harness(cloudTrailLookup: boolean, region: FakeRegion, deadline: 
   };
   const clients = testSpokeClients(PAY, "us-east-1");
   fakeCloudFormation(clients.cloudformation, region, newObserver(), `${PAY}/us-east-1`);
-  return { ctx, account: resolveAccount(config, config.accounts[0]!), clients, sleeps, warnings };
+  // One scope for the account-region, as scanAccount makes it: every stack shares its LookupEvents limiter.
+  const scope: RegionScope = { clients, estimator: new DetectionTimeEstimator(), lookupLimiter: lookupEventsLimiter(ctx.deps) };
+  return { ctx, account: resolveAccount(config, config.accounts[0]!), clients, scope, sleeps, warnings };
 }
 
 const paymentsApi: FakeRegion = {
@@ -128,7 +132,7 @@ const paymentsApi: FakeRegion = {
 
 async function scan(h: Harness, region: FakeRegion = paymentsApi) {
   const targets = planStacks(region.stacks.map((s) => s.summary), h.account.stacks).targets;
-  return Promise.all(targets.map((t) => scanStack(h.ctx, h.account, h.clients, t, h.ctx.deps.logger)));
+  return Promise.all(targets.map((t) => scanStack(h.ctx, h.account, h.scope, t, h.ctx.deps.logger)));
 }
 
 function lookedUp(): string[] {

@@ -10,8 +10,8 @@ import { mockClient } from "aws-sdk-client-mock";
 import pLimit from "p-limit";
 import { beforeEach, describe, expect, it } from "vitest";
 import { createDeadline, NO_DEADLINE } from "../../../functions/core/deadline.js";
-import { DeadlineReachedError, detectionTimeEstimator, detectStackDrift, type DetectOptions } from "../../../functions/scanner/detect.js";
-import { POLL_TUNING } from "../../../functions/scanner/poll-schedule.js";
+import { DeadlineReachedError, detectStackDrift, type DetectOptions } from "../../../functions/scanner/detect.js";
+import { DetectionTimeEstimator, POLL_TUNING } from "../../../functions/scanner/poll-schedule.js";
 import { mean, seeded, uniform } from "./random-sources.js";
 import { cfnError, deletedQueueDrift, detectionInProgressError, lambdaDrift, roleDrift, stackId } from "./fixtures.js";
 
@@ -37,7 +37,7 @@ function fakeTime(start = 0) {
 }
 
 function options(sleep: DetectOptions["sleep"], extra: Partial<DetectOptions> = {}): DetectOptions {
-  return { sleep, random: () => 0.5, deadline: NO_DEADLINE, ...extra };
+  return { estimator: new DetectionTimeEstimator(), sleep, random: () => 0.5, deadline: NO_DEADLINE, ...extra };
 }
 
 /**
@@ -188,28 +188,28 @@ describe("detectStackDrift", () => {
     cfn.on(DescribeStackDriftDetectionStatusCommand).resolves(status({ DetectionStatus: "DETECTION_COMPLETE", StackDriftStatus: "IN_SYNC" }));
     const time = fakeTime();
     let told = 0;
-    const region = client();
-    const outcome = await detectStackDrift(region, STACK, options(time.sleep, { onWaitingForRunningDetection: () => told++ }));
+    const estimator = new DetectionTimeEstimator();
+    const outcome = await detectStackDrift(client(), STACK, options(time.sleep, { estimator, onWaitingForRunningDetection: () => told++ }));
     expect(outcome.detectionStatus).toBe("DETECTION_COMPLETE");
     expect(cfn).toHaveReceivedCommandTimes(DetectStackDriftCommand, 3);
     // Two waits on the region's schedule for the running detection, then this run's own first read.
     expect(time.state.delays).toEqual([1000, 300, 1000]);
     expect(told).toBe(2);
     // When the running detection started is unknown, so only this run's first read taught: one hit.
-    expect(detectionTimeEstimator(region).estimateMs).toBeCloseTo(POLL_TUNING.initialMs * POLL_TUNING.hitFactor);
+    expect(estimator.estimateMs).toBeCloseTo(POLL_TUNING.initialMs * POLL_TUNING.hitFactor);
   });
 
-  it("shares one estimate among the stacks of a client, i.e. of an account-region", async () => {
+  it("shares one estimate among the stacks given the same estimator, i.e. of an account-region", async () => {
     cfn.on(DetectStackDriftCommand).resolves({ StackDriftDetectionId: DETECTION });
     cfn.on(DescribeStackDriftDetectionStatusCommand).resolves(status({ DetectionStatus: "DETECTION_COMPLETE", StackDriftStatus: "IN_SYNC" }));
     const time = fakeTime();
-    const payments = client();
-    await detectStackDrift(payments, STACK, options(time.sleep));
-    await detectStackDrift(payments, STACK, options(time.sleep));
+    const payments = new DetectionTimeEstimator();
+    await detectStackDrift(client(), STACK, options(time.sleep, { estimator: payments }));
+    await detectStackDrift(client(), STACK, options(time.sleep, { estimator: payments }));
     await detectStackDrift(client(), STACK, options(time.sleep));
     // Each first read found its detection done, so the next stack of the region is read sooner; another region starts afresh.
     expect(time.state.delays).toEqual([1000, 930, 1000]);
-    expect(detectionTimeEstimator(payments).estimateMs).toBeCloseTo(1000 * 0.93 * 0.93);
+    expect(payments.estimateMs).toBeCloseTo(1000 * 0.93 * 0.93);
   });
 
   it("five stacks at a time of one region, with 300–900 ms detections: few reads, noticed soon after they finish", async () => {
@@ -218,8 +218,9 @@ describe("detectStackDrift", () => {
     const region = timedCloudFormation(clock, detectionMs);
     const limit = pLimit(5);
     const random = seeded(22);
+    const estimator = new DetectionTimeEstimator();
     const stacks = Array.from({ length: 200 }, (_, i) => stackId(A, R, `stack-${i}`));
-    await clock.settle(limit.map(stacks, (stack) => detectStackDrift(region.cfn, stack, options(clock.sleep, { random }))));
+    await clock.settle(limit.map(stacks, (stack) => detectStackDrift(region.cfn, stack, options(clock.sleep, { random, estimator }))));
 
     const settled = region.detections.slice(50);
     expect(region.detections).toHaveLength(200);
@@ -227,8 +228,8 @@ describe("detectStackDrift", () => {
     expect(mean(settled.map((d) => (d.reads === 1 ? 1 : 0)))).toBeLessThan(0.85);
     expect(mean(settled.map((d) => d.reads))).toBeLessThan(1.45);
     expect(mean(settled.map((d) => d.noticedLateMs!))).toBeLessThan(300);
-    expect(detectionTimeEstimator(region.cfn).estimateMs).toBeGreaterThan(500);
-    expect(detectionTimeEstimator(region.cfn).estimateMs).toBeLessThan(1000);
+    expect(estimator.estimateMs).toBeGreaterThan(500);
+    expect(estimator.estimateMs).toBeLessThan(1000);
   });
 
   it("passes other DetectStackDrift errors through", async () => {
