@@ -12,8 +12,16 @@ import { policyJson, serviceTrust } from "./policy.js";
 export interface EventPattern {
   source: EventSource[];
   "detail-type": string[];
-  detail: { eventName: string[] };
+  detail: { eventName: string[]; errorCode: [{ exists: false }] };
 }
+
+/**
+ * A call that failed (CloudTrail sets `errorCode`) changed nothing, so it is dropped at the spoke
+ * instead of crossing the bus and invoking the hub Lambda for nothing. `exists: false` matches only
+ * events without the field ("Exists matching", Content filtering in Amazon EventBridge event
+ * patterns, EventBridge User Guide). events/parse.ts still rejects failed calls as a second line.
+ */
+const SUCCEEDED_CALLS_ONLY = [{ exists: false }] as [{ exists: false }];
 
 export interface RegionForwarding {
   region: string;
@@ -40,7 +48,7 @@ export function forwardingPlan(regions: readonly string[], eventNames: readonly 
         pattern: {
           source: sources,
           "detail-type": [CLOUDTRAIL_DETAIL_TYPE],
-          detail: { eventName: sources.flatMap((s) => bySource.get(s)!) },
+          detail: { eventName: sources.flatMap((s) => bySource.get(s)!), errorCode: SUCCEEDED_CALLS_ONLY },
         },
       },
     ];
