@@ -53,7 +53,7 @@ export class HubStack extends TerraformStack {
     this.scanner = new ScannerFunction(this, "scanner", {
       names,
       lambda: config.hub.lambda,
-      bundleDir: bundleLambda({ entry: props.lambdaEntry ?? HANDLER_ENTRY, config }),
+      archive: bundleLambda({ entry: props.lambdaEntry ?? HANDLER_ENTRY, config }).archive,
       bucket: this.reports.bucket,
       topic: this.notifications.topic,
       topicKey: this.notifications.key,

@@ -17,8 +17,8 @@ import { policyJson, serviceTrust } from "./policy.js";
 export interface ScannerFunctionProps {
   names: DriftguardNames;
   lambda: Config["hub"]["lambda"];
-  /** Directory holding index.mjs and config.json (see lambda-bundle.ts). */
-  bundleDir: string;
+  /** The deterministic zip holding index.mjs and config.json (see lambda-bundle.ts). */
+  archive: string;
   bucket: S3Bucket;
   topic: SnsTopic;
   topicKey: KmsKey;
@@ -77,7 +77,7 @@ export class ScannerFunction extends Construct {
       ]),
     });
 
-    const asset = new TerraformAsset(this, "bundle", { path: props.bundleDir, type: AssetType.ARCHIVE });
+    const asset = new TerraformAsset(this, "bundle", { path: props.archive, type: AssetType.FILE });
     this.fn = new LambdaFunction(this, "function", {
       functionName: names.scannerFunction,
       description: "driftguard: detects and remediates CloudFormation drift across the organization",
