@@ -224,7 +224,7 @@ async function tryRevert(ctx: Context, drifts: readonly ResourceDrift[], assessm
     }
   });
   const modes = new Set(assessments.map((a) => a.mode));
-  if (blockers.length === 0 && !modes.has("remediate")) return { stackAction: planRevert(ctx.runId, stackName, drifts) };
+  if (blockers.length === 0 && !modes.has("remediate")) return { stackAction: await planRevert(ctx.clients.cloudformation, ctx.runId, stackName, drifts) };
   if (modes.size > 1) blockers.push("some drifted resources are in report mode");
   if (blockers.length > 0) {
     return {

@@ -253,8 +253,12 @@ describe("remediateStack with REVERT_DRIFT", () => {
   const revertAccount = account({ revertDriftStacks: ["payments-*"] });
   const NAME = "driftguard-revert-20260615T120000Z-abc123";
 
-  function changeSet(changes: { id: string; type: string; replacement?: "True" | "False" }[]) {
-    cfn.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: "payments-core", CreationTime: new Date(), StackStatus: "UPDATE_COMPLETE", Parameters: [] }] });
+  const SERVICE_ROLE = "arn:aws:iam::111122223333:role/payments-core-cfn-deploy";
+  const stackWith = (role: { RoleARN?: string }) =>
+    cfn.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: "payments-core", CreationTime: new Date(), StackStatus: "UPDATE_COMPLETE", Parameters: [], ...role }] });
+
+  function changeSet(changes: { id: string; type: string; replacement?: "True" | "False" }[], role: { RoleARN?: string } = { RoleARN: SERVICE_ROLE }) {
+    stackWith(role);
     cfn.on(CreateChangeSetCommand).resolves({ Id: "cs" });
     cfn.on(DescribeChangeSetCommand).resolves({
       Status: "CREATE_COMPLETE",
@@ -298,7 +302,26 @@ describe("remediateStack with REVERT_DRIFT", () => {
     ]);
   });
 
+  it("without a service role, starts no change set that would roll back on a type the spoke role cannot write; repairs one by one", async () => {
+    changeSet(
+      [
+        { id: "WebSecurityGroup", type: "AWS::EC2::SecurityGroup" },
+        { id: "SettlementQueue", type: "AWS::SQS::Queue" },
+      ],
+      {},
+    );
+    const result = await remediateStack(await input({ account: revertAccount, drifts: [securityGroupDrift(), queueDrift()] }));
+
+    expect(result.stackAction).toMatchObject({ outcome: "manual", reason: expect.stringMatching(/no service role.*SettlementQueue \(AWS::SQS::Queue\)/) });
+    expect(cfn.commandCalls(CreateChangeSetCommand)).toHaveLength(0);
+    expect(result.resources.map((r) => [r.action.outcome, r.action.by])).toEqual([
+      ["remediated", "AWS::EC2::SecurityGroup"],
+      ["manual", undefined],
+    ]);
+  });
+
   it("in report mode plans the change set without creating it", async () => {
+    stackWith({ RoleARN: SERVICE_ROLE });
     const result = await remediateStack(await input({ account: { ...revertAccount, mode: "report" }, drifts: [securityGroupDrift(), queueDrift()] }));
     expect(result.stackAction?.outcome).toBe("planned");
     expect(result.resources.map((r) => r.action.outcome)).toEqual(["planned", "manual"]);
