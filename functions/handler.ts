@@ -3,7 +3,7 @@ import { CLOUDTRAIL_DETAIL_TYPE } from "./config/events.js";
 import { MODES, type Mode } from "./config/schema.js";
 import type { ReportTotals, RunReport } from "./core/types.js";
 import { type EventDeps, handleChangeEvent, RecentIds } from "./events/index.js";
-import { type FanoutRequest, parseFanoutRequest, type PlanOutput, runPlanner, runReducer, runWorker, type WorkerOutput } from "./fanout/index.js";
+import { type FanoutRequest, parseFanoutRequest, type PartitionOutput, runPartitioner, runReducer, runWorker, type WorkerOutput } from "./fanout/index.js";
 import { createDeadline } from "./core/deadline.js";
 import { logger } from "./core/logger.js";
 import type { PublishOutcome } from "./report/index.js";
@@ -64,7 +64,7 @@ export interface Routes {
   scan(invocation: Extract<Invocation, { kind: "scan" }>, context: Context): Promise<ScanSummary>;
   changeEvent(event: unknown, context: Context): Promise<unknown>;
   /** Each answer is small: the state machine passes it on, within Step Functions' 256 KB. */
-  fanout(request: FanoutRequest, context: Context): Promise<PlanOutput | WorkerOutput | ScanSummary>;
+  fanout(request: FanoutRequest, context: Context): Promise<PartitionOutput | WorkerOutput | ScanSummary>;
 }
 
 export function createHandler(routes: Routes) {
@@ -124,7 +124,7 @@ export function createProductionRoutes(hooks: RouteHooks = {}): Routes {
       switch (request.step) {
         case "plan": {
           const modeOverride = request.modeOverride ?? settings.modeOverride;
-          const { runId, itemsKey, workers } = await runPlanner(deps, { config, runId: newRunId(new Date()), trigger: request.trigger, modeOverride, bucket: publish.bucket });
+          const { runId, itemsKey, workers } = await runPartitioner(deps, { config, runId: newRunId(new Date()), trigger: request.trigger, modeOverride, bucket: publish.bucket });
           hooks.onProgress?.({ kind: "accounts", configured: config.accounts.length, toScan: workers });
           return { runId, itemsKey, workers };
         }

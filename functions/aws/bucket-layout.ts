@@ -6,7 +6,7 @@
  *   reports/<yyyy>/<mm>/<dd>/<runId>/report.{json,html,md}, reports/latest.json   kept `retentionDays`
  *   events/<yyyy>/<mm>/<dd>/<changeId>.json                                       kept `retentionDays`
  *   state/flapping.json                                                           never expires
- *   runs/<runId>/{plan,items,budget}.json, parts/, failures/; runs/map-results    kept while a run lasts
+ *   runs/<runId>/{manifest,items,budget}.json, parts/, failures/; runs/map-results    kept while a run lasts
  */
 
 export const REPORTS_PREFIX = "reports/";
@@ -52,7 +52,7 @@ export const FAILURE_KEY_FORMAT = `${RUNS_PREFIX}{}/failures/{}.json`;
 export const MAP_RESULTS_PREFIX = `${RUNS_PREFIX}map-results`;
 
 export const runKeys = (runId: string) => ({
-  plan: `${RUNS_PREFIX}${runId}/plan.json`,
+  manifest: `${RUNS_PREFIX}${runId}/manifest.json`,
   /** The Distributed Map's ItemReader reads this JSON array of WorkItems. */
   items: `${RUNS_PREFIX}${runId}/items.json`,
   budget: `${RUNS_PREFIX}${runId}/budget.json`,

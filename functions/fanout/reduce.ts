@@ -7,7 +7,7 @@ import { toErrorInfo } from "../core/errors.js";
 import type { RunScanResult, ScanDeps } from "../scanner/index.js";
 import { mergeAccounts, type WorkerResult } from "./merge.js";
 import { getJson } from "../aws/s3-json.js";
-import type { AccountPart, FanoutPlan, WorkerFailure } from "./types.js";
+import type { AccountPart, RunManifest, WorkerFailure } from "./types.js";
 
 export type ReducerDeps = Pick<ScanDeps, "s3" | "sns" | "now" | "logger">;
 
@@ -39,10 +39,10 @@ async function readResult(deps: ReducerDeps, bucket: string, runId: string, acco
 export async function runReducer(deps: ReducerDeps, options: ReducerOptions): Promise<RunScanResult> {
   const { config, runId, publish } = options;
   const log = scoped(deps.logger, { runId });
-  const plan = await getJson<FanoutPlan>(deps.s3, publish.bucket, runKeys(runId).plan);
-  if (plan === undefined) throw new Error(`no plan for run ${runId} at s3://${publish.bucket}/${runKeys(runId).plan}; was the planner run?`);
+  const manifest = await getJson<RunManifest>(deps.s3, publish.bucket, runKeys(runId).manifest);
+  if (manifest === undefined) throw new Error(`no manifest for run ${runId} at s3://${publish.bucket}/${runKeys(runId).manifest}; did the Plan step run?`);
 
-  const withWorkers = plan.value.accounts.filter((a) => !a.listed).map((a) => a.accountId);
+  const withWorkers = manifest.value.accounts.filter((a) => !a.listed).map((a) => a.accountId);
   const limit = pLimit(PARALLEL_READS);
   const results = new Map(await limit.map(withWorkers, async (id) => [id, await readResult(deps, publish.bucket, runId, id)] as const));
   const failed = [...results].filter(([, r]) => r.kind !== "part").map(([id, r]) => ({ accountId: id, kind: r.kind }));
@@ -50,12 +50,12 @@ export async function runReducer(deps: ReducerDeps, options: ReducerOptions): Pr
 
   const report = buildReport({
     runId,
-    trigger: plan.value.trigger,
-    mode: plan.value.modeOverride ?? config.defaults.mode,
-    startedAt: new Date(plan.value.startedAt),
+    trigger: manifest.value.trigger,
+    mode: manifest.value.modeOverride ?? config.defaults.mode,
+    startedAt: new Date(manifest.value.startedAt),
     finishedAt: new Date(deps.now()),
     config,
-    accounts: mergeAccounts(plan.value, results),
+    accounts: mergeAccounts(manifest.value, results),
   });
   const published = await publishReport({ s3: deps.s3, sns: deps.sns, logger: log }, report, publish);
   log.info("fan-out reduced", { totals: report.totals, incomplete: report.incomplete, reportKey: published.keys.json, s3: published.s3.ok, sns: published.sns.ok });

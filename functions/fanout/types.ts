@@ -12,23 +12,23 @@ export interface WorkItem {
   fanout: "scan";
   runId: string;
   accountId: string;
-  /** DRIFTGUARD_MODE or the execution input's `mode`, fixed once by the planner for every worker. */
+  /** DRIFTGUARD_MODE or the execution input's `mode`, fixed once by the partitioner for every worker. */
   modeOverride?: Mode;
 }
 
-/** An account of accounts.yaml as the planner left it: final (listed only) or awaiting its worker. */
-export type PlannedAccount =
+/** An account of accounts.yaml as the partitioner left it: final (listed only) or awaiting its worker. */
+export type ManifestAccount =
   | { accountId: string; name: string; mode: Mode; listed: AccountReport }
   | { accountId: string; name: string; mode: Mode; listed?: undefined };
 
-/** runs/<runId>/plan.json: what the reducer needs to rebuild the run, in accounts.yaml order. */
-export interface FanoutPlan {
+/** runs/<runId>/manifest.json: what the reducer needs to rebuild the run, in accounts.yaml order. */
+export interface RunManifest {
   version: 1;
   runId: string;
   trigger: string;
   modeOverride?: Mode;
   startedAt: string;
-  accounts: PlannedAccount[];
+  accounts: ManifestAccount[];
 }
 
 /** runs/<runId>/parts/<accountId>.json: one worker's result. */
@@ -49,8 +49,8 @@ export interface WorkerFailure {
   Cause?: string;
 }
 
-/** What the planner returns to the state machine: small whatever the organization's size. */
-export interface PlanOutput {
+/** What the partitioner returns to the state machine: small whatever the organization's size. */
+export interface PartitionOutput {
   runId: string;
   itemsKey: string;
   workers: number;

@@ -59,16 +59,3 @@ export function s3FlappingStore(s3: S3Client, bucket: string, backoff: Backoff, 
     update: (mutate) => updateJson<unknown, void>(s3, bucket, key, (current) => ({ next: mutate(parse(current)), result: undefined }), backoff, { readable: true }),
   };
 }
-
-/** In-process store for tests and local runs. */
-export function memoryFlappingStore(initial: FlappingRecord = emptyFlappingRecord()): FlappingStore & { current(): FlappingRecord } {
-  let record = structuredClone(initial);
-  return {
-    location: "memory:state/flapping.json",
-    load: async () => structuredClone(record),
-    async update(mutate) {
-      record = mutate(structuredClone(record));
-    },
-    current: () => structuredClone(record),
-  };
-}

@@ -3,8 +3,8 @@
  * workers), the spoke-role credentials, and the stack selection the event path shares.
  */
 export { assumeRoleCredentials, roleSessionName, spokeRoleArn } from "./credentials.js";
-export type { AccountPlan } from "./organization.js";
-export { fullyScanned, planAccounts, runScan, type RunScanOptions, type RunScanResult } from "./run.js";
+export type { AccountSelection } from "./organization.js";
+export { fullyScanned, selectAccounts, runScan, type RunScanOptions, type RunScanResult } from "./run.js";
 export { scanAccount } from "./scan-account.js";
 export { DRIFT_DETECTABLE_STATUSES, globExclusion } from "./stacks.js";
 export type { ScanContext, ScanDeps, ScanProgress } from "./types.js";

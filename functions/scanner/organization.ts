@@ -3,7 +3,7 @@ import type { AccountReport, ErrorInfo } from "../core/types.js";
 import type { EffectiveAccount } from "../config/resolve.js";
 
 /** The outcome of joining accounts.yaml with the organization: who is scanned, who is only listed. */
-export interface AccountPlan {
+export interface AccountSelection {
   toScan: EffectiveAccount[];
   /** Suspended / closed / not-in-organization accounts, and all accounts when the org cannot be listed. */
   listedOnly: AccountReport[];
@@ -28,9 +28,9 @@ function listed(account: EffectiveAccount, status: AccountReport["status"], erro
  * Only onboarded accounts that Organizations reports ACTIVE are scanned. An onboarded account
  * missing from the organization is a config error worth reporting, not a reason to fail the run.
  */
-export function joinWithOrganization(configured: EffectiveAccount[], orgAccounts: Account[]): AccountPlan {
+export function joinWithOrganization(configured: EffectiveAccount[], orgAccounts: Account[]): AccountSelection {
   const byId = new Map(orgAccounts.map((a) => [a.Id, a]));
-  const plan: AccountPlan = { toScan: [], listedOnly: [] };
+  const plan: AccountSelection = { toScan: [], listedOnly: [] };
   for (const account of configured) {
     const member = byId.get(account.id);
     if (!member) {
@@ -55,7 +55,7 @@ export function joinWithOrganization(configured: EffectiveAccount[], orgAccounts
 }
 
 /** Without the member list nothing can be scanned safely; every account says why. */
-export function organizationUnavailable(configured: EffectiveAccount[], error: ErrorInfo): AccountPlan {
+export function organizationUnavailable(configured: EffectiveAccount[], error: ErrorInfo): AccountSelection {
   return {
     toScan: [],
     listedOnly: configured.map((a) =>

@@ -8,7 +8,7 @@ import { buildReport, type PublishOutcome, publishReport, type PublishTarget } f
 import { NO_DEADLINE, type Deadline } from "../core/deadline.js";
 import { scoped, type Logger } from "../core/logger.js";
 import { toErrorInfo } from "../core/errors.js";
-import { joinWithOrganization, listOrganizationAccounts, organizationUnavailable, type AccountPlan } from "./organization.js";
+import { joinWithOrganization, listOrganizationAccounts, organizationUnavailable, type AccountSelection } from "./organization.js";
 import { scanAccount } from "./scan-account.js";
 import type { ScanContext, ScanDeps, ScanProgress } from "./types.js";
 
@@ -31,7 +31,7 @@ export interface RunScanResult {
 }
 
 /** Who is scanned and who is only listed; also the fan-out planner's first step. */
-export async function planAccounts(org: OrganizationsClient, accounts: EffectiveAccount[], log: Logger): Promise<AccountPlan> {
+export async function selectAccounts(org: OrganizationsClient, accounts: EffectiveAccount[], log: Logger): Promise<AccountSelection> {
   try {
     return joinWithOrganization(accounts, await listOrganizationAccounts(org));
   } catch (err) {
@@ -60,20 +60,20 @@ export async function runScan(deps: ScanDeps, options: RunScanOptions): Promise<
   const progress = (event: ScanProgress) => options.onProgress?.(event);
 
   const accounts = resolveAccounts(config).map((a) => withModeOverride(a, options.modeOverride));
-  const plan = await planAccounts(deps.organizations, accounts, log);
-  progress({ kind: "accounts", configured: accounts.length, toScan: plan.toScan.length });
-  log.info("scan started", { configured: accounts.length, toScan: plan.toScan.length, mode: options.modeOverride ?? "per account" });
+  const selection = await selectAccounts(deps.organizations, accounts, log);
+  progress({ kind: "accounts", configured: accounts.length, toScan: selection.toScan.length });
+  log.info("scan started", { configured: accounts.length, toScan: selection.toScan.length, mode: options.modeOverride ?? "per account" });
 
   const guards = await createGuards({ runId, limits: config.defaults.remediation, store: deps.flappingStore });
   const ctx: ScanContext = { deps, config, runId, deadline: options.deadline ?? NO_DEADLINE, guards, progress };
   const limit = pLimit(config.defaults.concurrency.accounts);
-  const scanned = await limit.map(plan.toScan, async (account) => {
+  const scanned = await limit.map(selection.toScan, async (account) => {
     const report = await scanAccount(ctx, account, log);
     progress({ kind: "account", account: report });
     return report;
   });
 
-  const byId = new Map([...plan.listedOnly, ...scanned].map((a) => [a.accountId, a]));
+  const byId = new Map([...selection.listedOnly, ...scanned].map((a) => [a.accountId, a]));
   const reports = accounts.map((a) => byId.get(a.id)!);
   try {
     await guards.finish({ resetScope: { accounts: fullyScanned(reports) } });

@@ -12,7 +12,7 @@ import type { Config } from "../../../functions/config/schema.js";
 import { handleChangeEvent } from "../../../functions/events/handle.js";
 import { RecentIds } from "../../../functions/events/recent-ids.js";
 import type { EventActionReport, EventDeps } from "../../../functions/events/types.js";
-import { memoryFlappingStore } from "../../../functions/remediation/flapping-store.js";
+import { memoryFlappingStore } from "../../support/flapping.js";
 import { createGuards, type RemediationGuards } from "../../../functions/remediation/guards.js";
 import { awsError, clientsIn, fakeLogger, fakeMetrics, fixture, SPOKE, testConfig } from "./helpers.js";
 

@@ -5,9 +5,9 @@ import { vi } from "vitest";
 import type { SpokeClients } from "../../../functions/aws/clients.js";
 import { configSchema, type Config, type ConfigInput } from "../../../functions/config/schema.js";
 import type { Logger } from "../../../functions/core/logger.js";
-import { testSpokeClients } from "../aws-fakes.js";
+import { testSpokeClients } from "../../support/aws.js";
 
-export { awsError } from "../aws-fakes.js";
+export { awsError } from "../../support/aws.js";
 
 export const SPOKE = "111122223333";
 const FIXTURES = join(import.meta.dirname, "../../fixtures/cloudtrail");

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { AccountReport, StackReport } from "../../../functions/core/types.js";
 import { mergeAccounts, type WorkerResult } from "../../../functions/fanout/merge.js";
-import type { FanoutPlan } from "../../../functions/fanout/types.js";
+import type { RunManifest } from "../../../functions/fanout/types.js";
 import { computeTotals } from "../../../functions/report/build.js";
 
 const RUN = "20260102T030405Z-a1b2c3";
@@ -37,7 +37,7 @@ const suspended: AccountReport = {
   regions: [],
 };
 
-const plan: FanoutPlan = {
+const plan: RunManifest = {
   version: 1,
   runId: RUN,
   trigger: "schedule",

@@ -1,7 +1,8 @@
 import { GetObjectCommand, type GetObjectCommandOutput, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
-import { memoryFlappingStore, s3FlappingStore, type FlappingRecord, type FlappingStore } from "../../../functions/remediation/flapping-store.js";
+import { memoryFlappingStore } from "../../support/flapping.js";
+import { s3FlappingStore, type FlappingRecord, type FlappingStore } from "../../../functions/remediation/flapping-store.js";
 import { createGuards, type ResourceRef } from "../../../functions/remediation/guards.js";
 import { awsError } from "./helpers.js";
 

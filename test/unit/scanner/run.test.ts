@@ -8,7 +8,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { createSpokeClients } from "../../../functions/aws/clients.js";
 import type { Config } from "../../../functions/config/schema.js";
 import type { StackReport } from "../../../functions/core/types.js";
-import { memoryFlappingStore } from "../../../functions/remediation/flapping-store.js";
+import { memoryFlappingStore } from "../../support/flapping.js";
 import type { StackRemediationInput, StackRemediationResult } from "../../../functions/remediation/engine.js";
 import { createDeadline } from "../../../functions/core/deadline.js";
 import { runScan } from "../../../functions/scanner/run.js";
