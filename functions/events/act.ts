@@ -1,7 +1,7 @@
 import type { SpokeClients } from "../aws/clients.js";
 import type { StackFilter } from "../config/schema.js";
 import type { ChangeActor } from "../core/types.js";
-import { effectiveMode, exemptionFromTags, type RemediationGuards } from "../remediation/index.js";
+import { effectiveMode, exemptionFromTags, exemptionPolicy, type RemediationGuards } from "../remediation/index.js";
 import { errorText } from "../core/errors.js";
 import { detectResourceDrift } from "../aws/cfn-drift.js";
 import { DRIFT_DETECTABLE_STATUSES, globExclusion } from "../scanner/index.js";
@@ -72,7 +72,7 @@ async function actOnManaged(resource: AffectedResource, clients: SpokeClients, s
     stack: { stackName: stack.stackName, stackId: stack.stackId, tags: stack.tags },
     drift,
     clients,
-    exemptionTagKey: ctx.deps.config.defaults.exemptionTagKey,
+    exemptions: exemptionPolicy(ctx.deps.config),
     guards: await ctx.guards(),
     now: ctx.now,
   });
@@ -93,7 +93,7 @@ async function actOnUnmanaged(resource: AffectedResource, clients: SpokeClients,
     actor: ctx.actor,
     // No stack: only mode rules without a stack glob (or with "*") can match.
     mode: effectiveMode(ctx.admission.account, "", resource.resourceType),
-    exemptionOf: (tags) => exemptionFromTags(tags, ctx.deps.config.defaults.exemptionTagKey, ctx.now, "resource"),
+    exemptionOf: (tags) => exemptionFromTags(tags, exemptionPolicy(ctx.deps.config), ctx.now, "resource"),
   });
   return { ...where, ...outcome };
 }

@@ -6,7 +6,7 @@ import type { ExemptionState, RemediationAction, ResourceDrift, ResourceReport }
 import { errorText } from "../core/errors.js";
 import { firstMatchingGlob } from "../core/glob.js";
 import { describeDifferences, topLevelProperty } from "./differences.js";
-import { describeExemption, exemptionFromTags } from "./exemption.js";
+import { describeExemption, exemptionFromTags, type ExemptionPolicy } from "./exemption.js";
 import type { RemediationGuards, ResourceRef } from "./guards.js";
 import { effectiveMode } from "./mode.js";
 import { IN_SYNC_REASON } from "./plan.js";
@@ -37,7 +37,8 @@ interface EngineInput {
   region: string;
   stack: StackRef;
   clients: SpokeClients;
-  exemptionTagKey: string;
+  /** defaults.exemptionTagKey and defaults.exemptions (exemption.ts exemptionPolicy). */
+  exemptions: ExemptionPolicy;
   /** Shared across the run: blast radius + flapping. */
   guards: RemediationGuards;
   now: Date;
@@ -104,7 +105,7 @@ function context(input: EngineInput): Context {
   return {
     ...input,
     timing: withDefaults(input.timing),
-    stackExemption: exemptionFromTags(input.stack.tags, input.exemptionTagKey, input.now, "stack"),
+    stackExemption: exemptionFromTags(input.stack.tags, input.exemptions, input.now, "stack"),
   };
 }
 
@@ -135,7 +136,7 @@ async function assess(ctx: Context, drift: ResourceDrift): Promise<Assessment> {
 async function resourceExemption(ctx: Context, drift: ResourceDrift, remediator: Remediator | undefined): Promise<ExemptionState> {
   if (drift.status === "DELETED") return { kind: "none" };
   const read = (tags: Record<string, string> | undefined): ExemptionState =>
-    tags === undefined ? { kind: "none" } : exemptionFromTags(tags, ctx.exemptionTagKey, ctx.now, "resource");
+    tags === undefined ? { kind: "none" } : exemptionFromTags(tags, ctx.exemptions, ctx.now, "resource");
   if (remediator?.readTags) return read(await remediator.readTags(drift, ctx.clients));
   try {
     return read(await tagsByArn(ctx.clients.tagging, resourceArn(drift.resourceType, drift.physicalResourceId, { accountId: ctx.account.id, region: ctx.region })));

@@ -5,6 +5,7 @@ import type { ChangeActor, ResourceDrift, ResourceReport, StackReport } from "..
 import type { StackRemediationResult } from "../remediation/index.js";
 import { tagMap } from "../core/tags.js";
 import { scoped, type Logger } from "../core/logger.js";
+import { exemptionPolicy } from "../remediation/exemption.js";
 import { lookupChangeActors } from "./change-actors.js";
 import { DeadlineReachedError, detectStackDrift } from "./detect.js";
 import { toErrorInfo } from "../core/errors.js";
@@ -52,7 +53,7 @@ async function remediate(
       stack: { stackName: target.stackName, stackId: target.stackId, tags },
       drifts,
       clients,
-      exemptionTagKey: ctx.config.defaults.exemptionTagKey,
+      exemptions: exemptionPolicy(ctx.config),
       guards: ctx.guards,
       now: new Date(ctx.deps.now()),
     });

@@ -115,7 +115,7 @@ describe("handleChangeEvent on a stack-managed resource", () => {
       region: "eu-west-1",
       stack: { stackName: "payments-api", stackId: STACK_ID, tags: { team: "payments" } },
       drift: { logicalResourceId: "AppSecurityGroup", physicalResourceId: SG, status: "MODIFIED" },
-      exemptionTagKey: "driftguard:exempt",
+      exemptions: { tagKey: "driftguard:exempt", maxDays: 90 },
     });
     expect(input?.clients.region).toBe("eu-west-1");
 

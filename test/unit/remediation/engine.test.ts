@@ -54,7 +54,7 @@ async function input(patch: Partial<StackRemediationInput> & { limits?: Partial<
     stack: { stackName: "payments-core", stackId: "arn:aws:cloudformation:us-east-1:111122223333:stack/payments-core/5f1e6a30", tags: {} },
     drifts: [securityGroupDrift()],
     clients: spokeClients(),
-    exemptionTagKey: "driftguard:exempt",
+    exemptions: { tagKey: "driftguard:exempt", maxDays: 90 },
     guards: await createGuards({ runId: "20260615T120000Z-abc123", limits: { maxPerRun: 50, maxPerAccount: 10, flappingThreshold: 3, ...limits }, store }),
     now: NOW,
     timing: { sleep: async (ms) => void sleeps.push(ms), verifyRetryDelaysMs: [100, 200], pollMs: 10, maxPollMs: 10 },
@@ -118,13 +118,13 @@ describe("remediateStack, per resource", () => {
   });
 
   it("skips everything in an exempt stack without reading the resources", async () => {
-    const stack = { stackName: "payments-core", stackId: "id", tags: { "driftguard:exempt": "reason=INC-123 break-glass;until=2026-12-31" } };
+    const stack = { stackName: "payments-core", stackId: "id", tags: { "driftguard:exempt": "reason=INC-123 break-glass;until=2026-08-31" } };
     const result = await remediateStack(await input({ stack, drifts: [securityGroupDrift(), queueDrift()] }));
 
-    expect(result.exemption).toEqual({ kind: "exempt", reason: "INC-123 break-glass", until: "2026-12-31", on: "stack" });
+    expect(result.exemption).toEqual({ kind: "exempt", reason: "INC-123 break-glass", until: "2026-08-31", on: "stack" });
     for (const r of result.resources) {
       expect(r.exemption).toEqual(result.exemption);
-      expect(r.action).toEqual({ outcome: "skipped", reason: "exempt by stack tag: INC-123 break-glass (until 2026-12-31)", steps: [] });
+      expect(r.action).toEqual({ outcome: "skipped", reason: "exempt by stack tag: INC-123 break-glass (until 2026-08-31)", steps: [] });
     }
     expect(ec2.calls()).toHaveLength(0);
     expect(tagging.calls()).toHaveLength(0);
@@ -134,7 +134,7 @@ describe("remediateStack, per resource", () => {
     world.tags.push({ Key: "driftguard:exempt", Value: "reason=INC-77 load test" });
     const [resource] = (await remediateStack(await input())).resources;
     expect(resource?.exemption).toEqual({ kind: "exempt", reason: "INC-77 load test", on: "resource" });
-    expect(resource?.action).toEqual({ outcome: "skipped", reason: "exempt by resource tag: INC-77 load test", steps: [] });
+    expect(resource?.action).toEqual({ outcome: "skipped", reason: "exempt by resource tag: INC-77 load test (no expiry)", steps: [] });
     expect(writes(ec2)).toEqual([]);
   });
 
@@ -312,7 +312,7 @@ describe("remediateStack with REVERT_DRIFT", () => {
 
     expect(result.stackAction?.outcome).toBe("skipped");
     expect(result.stackAction?.reason).toBe(
-      "REVERT_DRIFT change set not used, resources handled one by one: WebSecurityGroup: exempt by resource tag: INC-5; AlertsTopic was deleted (a change set would recreate it, not revert it); some drifted resources are in report mode",
+      "REVERT_DRIFT change set not used, resources handled one by one: WebSecurityGroup: exempt by resource tag: INC-5 (no expiry); AlertsTopic was deleted (a change set would recreate it, not revert it); some drifted resources are in report mode",
     );
     expect(cfn.commandCalls(CreateChangeSetCommand)).toHaveLength(0);
     expect(result.resources.map((r) => r.action.outcome)).toEqual(["skipped", "manual", "manual"]);

@@ -197,7 +197,7 @@ describe("runScan", () => {
     // The engine saw each drifted stack once, with the run's shared guards and the stack's tags.
     expect(h.engineCalls.map((c) => c.stack.stackName).sort()).toEqual(["payments-api", "payments-api-Queues-1A2B"]);
     const call = h.engineCalls.find((c) => c.stack.stackName === "payments-api")!;
-    expect(call).toMatchObject({ runId: RUN, region: "us-east-1", exemptionTagKey: "driftguard:exempt", stack: { tags: { team: "payments" } } });
+    expect(call).toMatchObject({ runId: RUN, region: "us-east-1", exemptions: { tagKey: "driftguard:exempt", maxDays: 90 }, stack: { tags: { team: "payments" } } });
     expect(call.account).toMatchObject({ id: PAY, mode: "remediate", modeRules: [{ stacks: "legacy-*", mode: "report" }] });
     expect(call.clients.region).toBe("us-east-1");
     expect(call.guards).toBe(h.engineCalls[1]!.guards);
