@@ -6,6 +6,7 @@ import type { StackRemediationResult } from "../remediation/index.js";
 import { tagMap } from "../core/tags.js";
 import { scoped, type Logger } from "../core/logger.js";
 import { exemptionPolicy } from "../remediation/exemption.js";
+import { effectiveMode } from "../remediation/mode.js";
 import { lookupChangeActors } from "./change-actors.js";
 import { DeadlineReachedError, detectStackDrift } from "./detect.js";
 import { toErrorInfo } from "../core/errors.js";
@@ -78,6 +79,25 @@ async function changeActors(ctx: ScanContext, account: EffectiveAccount, scope: 
   return found.byLogicalId;
 }
 
+/**
+ * Only a completed detection says which resources are in sync; the flapping counters of those a
+ * run in remediate mode could have repaired restart (guards.ts). Partial (DETECTION_FAILED) results
+ * say nothing about the resources they left out.
+ */
+function observe(ctx: ScanContext, account: EffectiveAccount, region: string, stackName: string, detection: { detectionStatus?: string; drifts: ResourceDrift[] }): void {
+  if (detection.detectionStatus !== "DETECTION_COMPLETE") return;
+  const drifted = new Set(detection.drifts.map((d) => d.logicalResourceId));
+  ctx.guards.observeStack({ accountId: account.id, region, stackName }, drifted, (type) => effectiveMode(account, stackName, type ?? "") === "remediate");
+}
+
+/** Who made the changes this run repaired, for the contested escalation of resources changed back again and again. */
+function recordActors(ctx: ScanContext, account: EffectiveAccount, region: string, stackName: string, resources: ResourceReport[]): void {
+  for (const r of resources) {
+    if (r.changedBy?.arn === undefined || r.action.outcome !== "remediated") continue;
+    ctx.guards.recordActor({ accountId: account.id, region, stackName, logicalResourceId: r.logicalResourceId }, r.changedBy.arn);
+  }
+}
+
 function withActor(resource: ResourceReport, actor: ChangeActor | undefined): ResourceReport {
   return actor ? { ...resource, changedBy: actor } : resource;
 }
@@ -105,13 +125,16 @@ export async function scanStack(ctx: ScanContext, account: EffectiveAccount, sco
         : {}),
     };
     log.info("drift detected", { driftStatus: detection.driftStatus, detectionStatus: detection.detectionStatus, drifted: detection.drifts.length });
+    observe(ctx, account, clients.region, target.stackName, detection);
     if (detection.drifts.length === 0) return scanned;
     // Independent: the lookup skips driftguard's own repairs, and neither throws.
     const [handled, actors] = await Promise.all([
       remediate(ctx, account, clients, target, detection.drifts, log),
       changeActors(ctx, account, scope, detection.drifts, log),
     ]);
-    return { ...scanned, ...handled, resources: handled.resources.map((r) => withActor(r, actors.get(r.logicalResourceId))) };
+    const resources = handled.resources.map((r) => withActor(r, actors.get(r.logicalResourceId)));
+    recordActors(ctx, account, clients.region, target.stackName, resources);
+    return { ...scanned, ...handled, resources };
   } catch (err) {
     if (err instanceof DeadlineReachedError) {
       log.warn("stack left unscanned at the deadline", { reason: err.message });
