@@ -43,7 +43,8 @@ export interface ChangeActor {
 
 export type ExemptionState =
   | { kind: "none" }
-  | { kind: "exempt"; reason: string; until?: string; on: "stack" | "resource" }
+  /** `setBy`: who set the tag, when CloudTrail lookup is on and found the tagging call. */
+  | { kind: "exempt"; reason: string; until?: string; on: "stack" | "resource"; setBy?: ChangeActor }
   | { kind: "expired"; reason: string; until: string; on: "stack" | "resource" }
   | { kind: "invalid"; raw: string; problem: string; on: "stack" | "resource" };
 

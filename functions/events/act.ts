@@ -65,6 +65,7 @@ async function actOnManaged(resource: AffectedResource, clients: SpokeClients, s
   if (drift.status !== "MODIFIED" && drift.status !== "DELETED") {
     return { ...checked, finding: true, action: { outcome: "skipped", reason: `CloudFormation could not check its drift (${drift.status})`, steps: [] } };
   }
+  const guards = await ctx.guards();
   const { exemption, action } = await ctx.deps.remediateResource({
     runId: ctx.change.changeId,
     account,
@@ -73,9 +74,13 @@ async function actOnManaged(resource: AffectedResource, clients: SpokeClients, s
     drift,
     clients,
     exemptions: exemptionPolicy(ctx.deps.config),
-    guards: await ctx.guards(),
+    guards,
     now: ctx.now,
   });
+  // Who keeps changing it: named in the contested escalation (guards.ts); events never count.
+  if (action.outcome === "remediated" && ctx.actor.arn !== undefined) {
+    guards.recordActor({ accountId: account.id, region: clients.region, stackName: stack.stackName, logicalResourceId: stack.logicalId }, ctx.actor.arn);
+  }
   return { ...checked, exemption, action, finding: true };
 }
 

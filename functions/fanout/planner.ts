@@ -3,12 +3,12 @@ import { resolveAccounts } from "../config/resolve.js";
 import type { Config, Mode } from "../config/schema.js";
 import { scoped } from "../core/logger.js";
 import { withModeOverride } from "../remediation/index.js";
-import { planAccounts, type ScanDeps } from "../scanner/index.js";
+import { acquireRunLease, DEFAULT_LEASE_TTL_MS, leaseProblem, planAccounts, RunInProgressError, type ScanDeps } from "../scanner/index.js";
 import { planFanout } from "./plan.js";
 import { putJson } from "../aws/s3-json.js";
 import type { PlanOutput, WorkItem } from "./types.js";
 
-export type PlannerDeps = Pick<ScanDeps, "organizations" | "s3" | "now" | "logger">;
+export type PlannerDeps = Pick<ScanDeps, "organizations" | "s3" | "now" | "sleep" | "random" | "logger">;
 
 export interface PlannerOptions {
   config: Config;
@@ -16,6 +16,8 @@ export interface PlannerOptions {
   trigger: string;
   modeOverride?: Mode;
   bucket: string;
+  /** The planner's Lambda timeout; each worker renews the lease for its own. */
+  leaseTtlMs?: number;
 }
 
 /** The state machine's first step: joins accounts.yaml with the organization and stores the plan and work items. */
@@ -24,8 +26,18 @@ export async function runPlanner(deps: PlannerDeps, options: PlannerOptions): Pr
   const log = scoped(deps.logger, { runId });
   const startedAt = new Date(deps.now());
   const accounts = resolveAccounts(config).map((a) => withModeOverride(a, options.modeOverride));
+  // The run's lease, renewed by its workers and released by its reducer (scanner/run-lease.ts).
+  const lease = await acquireRunLease({ s3: deps.s3, bucket, backoff: deps, now: deps.now }, { runId, trigger: options.trigger, ttlMs: options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS });
+  if (lease.kind === "busy") {
+    log.warn("run not started", { reason: lease.reason, holder: lease.holder });
+    throw new RunInProgressError(lease.reason);
+  }
+  const leaseError = leaseProblem(lease);
+  if (leaseError) log.error("run lease not taken; the workers revert only security-critical drift", { error: leaseError });
   const organization = await planAccounts(deps.organizations, accounts, log);
-  const { plan, items } = planFanout({ runId, trigger: options.trigger, modeOverride: options.modeOverride, startedAt, accounts, organization });
+  const planned = planFanout({ runId, trigger: options.trigger, modeOverride: options.modeOverride, startedAt, accounts, organization });
+  const { items } = planned;
+  const plan = leaseError ? { ...planned.plan, runErrors: [leaseError] } : planned.plan;
 
   const keys = runKeys(runId);
   // The plan first: a reducer must never find work items without the plan that explains them.

@@ -85,6 +85,7 @@ export function resourceKey(ref: ResourceRef): string {
 const stackPrefix = (stack: StackRef): string => `${stack.accountId}/${stack.region}/${stack.stackName}/`;
 
 export const GUARD_STATE_UNREADABLE = "GuardStateUnreadable";
+export const GUARD_STATE_NOT_SAVED = "GuardStateNotSaved";
 
 export interface CreateGuardsOptions {
   runId: string;
@@ -92,10 +93,12 @@ export interface CreateGuardsOptions {
   store: FlappingStore;
   /** "scan" for scheduled runs and their fan-out workers; "event" for the event path, which never moves counters. */
   counting: "scan" | "event";
+  /** Another guard that cannot be evaluated (the run lease): stops non-critical repairs like an unreadable record. */
+  blockedBy?: ErrorInfo;
 }
 
 export async function createGuards(options: CreateGuardsOptions): Promise<RemediationGuards> {
-  const { runId, limits, store, counting } = options;
+  const { runId, limits, store, counting, blockedBy } = options;
   let loaded: FlappingRecord | undefined;
   let stateProblem: ErrorInfo | undefined;
   try {
@@ -119,7 +122,8 @@ export async function createGuards(options: CreateGuardsOptions): Promise<Remedi
 
     flappingBlock(ref, { critical = false } = {}) {
       if (critical) return undefined;
-      if (stateProblem !== undefined) return { guard: "guard-state", reason: stateProblem.message };
+      const stop = stateProblem ?? blockedBy;
+      if (stop !== undefined) return { guard: "guard-state", reason: stop.message };
       const entry = loaded?.entries[resourceKey(ref)];
       if (!entry?.flagged) return undefined;
       return {

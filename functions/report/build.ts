@@ -97,11 +97,13 @@ export function activeExemptions(accounts: AccountReport[]): ActiveExemption[] {
       for (const stack of region.stacks) {
         const where = { accountId: account.accountId, region: region.region, stackName: stack.stackName };
         if (stack.exemption.kind === "exempt") {
-          out.push({ ...where, on: "stack", reason: stack.exemption.reason, ...(stack.exemption.until ? { until: stack.exemption.until } : {}) });
+          const e = stack.exemption;
+          out.push({ ...where, on: "stack", reason: e.reason, ...(e.until ? { until: e.until } : {}), ...(e.setBy ? { setBy: e.setBy } : {}) });
         }
         for (const r of stack.resources) {
           if (r.exemption.kind !== "exempt" || r.exemption.on !== "resource") continue;
-          out.push({ ...where, logicalResourceId: r.logicalResourceId, on: "resource", reason: r.exemption.reason, ...(r.exemption.until ? { until: r.exemption.until } : {}) });
+          const e = r.exemption;
+          out.push({ ...where, logicalResourceId: r.logicalResourceId, on: "resource", reason: e.reason, ...(e.until ? { until: e.until } : {}), ...(e.setBy ? { setBy: e.setBy } : {}) });
         }
       }
     }

@@ -7,7 +7,8 @@ import { tagMap } from "../core/tags.js";
 import { scoped, type Logger } from "../core/logger.js";
 import { exemptionPolicy } from "../remediation/exemption.js";
 import { effectiveMode } from "../remediation/mode.js";
-import { lookupChangeActors } from "./change-actors.js";
+import { lookupChangeActors, lookupTagSetters } from "./change-actors.js";
+import { ownRoleArns } from "./credentials.js";
 import { DeadlineReachedError, detectStackDrift } from "./detect.js";
 import { toErrorInfo } from "../core/errors.js";
 import { stackRow, type StackTarget } from "./stacks.js";
@@ -70,7 +71,7 @@ async function changeActors(ctx: ScanContext, account: EffectiveAccount, scope: 
   if (!account.cloudTrailLookup) return new Map();
   const found = await lookupChangeActors(drifts, {
     cloudtrail: scope.clients.cloudtrail,
-    spokeRoleName: ctx.config.spoke.roleName,
+    ownRoleArn: ownRoleArns(ctx.config),
     now: ctx.deps.now,
     throttle: scope.lookupLimiter,
     canStart: () => ctx.deadline.canStart(),
@@ -96,6 +97,31 @@ function recordActors(ctx: ScanContext, account: EffectiveAccount, region: strin
     if (r.changedBy?.arn === undefined || r.action.outcome !== "remediated") continue;
     ctx.guards.recordActor({ accountId: account.id, region, stackName, logicalResourceId: r.logicalResourceId }, r.changedBy.arn);
   }
+}
+
+const STACK_KEY = "(stack)";
+
+/** With CloudTrail lookup on, every active exemption names who set its tag (the report lists them). */
+async function withTagSetters(ctx: ScanContext, account: EffectiveAccount, scope: RegionScope, target: StackTarget, stack: StackReport, log: Logger): Promise<StackReport> {
+  if (!account.cloudTrailLookup) return stack;
+  const targets = [
+    ...(stack.exemption.kind === "exempt" ? [{ key: STACK_KEY, resourceName: target.stackId }] : []),
+    ...stack.resources.filter((r) => r.exemption.kind === "exempt" && r.exemption.on === "resource").map((r) => ({ key: r.logicalResourceId, resourceName: r.physicalResourceId })),
+  ];
+  if (targets.length === 0) return stack;
+  const found = await lookupTagSetters(targets, {
+    cloudtrail: scope.clients.cloudtrail,
+    ownRoleArn: ownRoleArns(ctx.config),
+    now: ctx.deps.now,
+    throttle: scope.lookupLimiter,
+    canStart: () => ctx.deadline.canStart(),
+  });
+  if (found.error) log.warn("CloudTrail lookup failed; the report does not say who set this stack's exemption tags", { error: found.error });
+  const setBy = (e: StackReport["exemption"], key: string) => {
+    const actor = found.byLogicalId.get(key);
+    return e.kind === "exempt" && actor ? { ...e, setBy: actor } : e;
+  };
+  return { ...stack, exemption: setBy(stack.exemption, STACK_KEY), resources: stack.resources.map((r) => ({ ...r, exemption: setBy(r.exemption, r.logicalResourceId) })) };
 }
 
 function withActor(resource: ResourceReport, actor: ChangeActor | undefined): ResourceReport {
@@ -134,7 +160,7 @@ export async function scanStack(ctx: ScanContext, account: EffectiveAccount, sco
     ]);
     const resources = handled.resources.map((r) => withActor(r, actors.get(r.logicalResourceId)));
     recordActors(ctx, account, clients.region, target.stackName, resources);
-    return { ...scanned, ...handled, resources };
+    return await withTagSetters(ctx, account, scope, target, { ...scanned, ...handled, resources }, log);
   } catch (err) {
     if (err instanceof DeadlineReachedError) {
       log.warn("stack left unscanned at the deadline", { reason: err.message });
