@@ -111,7 +111,7 @@ async function harness(cloudTrailLookup: boolean, region: FakeRegion, deadline: 
     config,
     runId: "20260102T030405Z-a1b2c3",
     deadline,
-    guards: await createGuards({ runId: "20260102T030405Z-a1b2c3", limits: config.defaults.remediation, store: memoryFlappingStore() }),
+    guards: await createGuards({ runId: "20260102T030405Z-a1b2c3", counting: "scan", limits: config.defaults.remediation, store: memoryFlappingStore() }),
     progress: () => {},
   };
   const clients = testSpokeClients(PAY, "us-east-1");
