@@ -246,6 +246,8 @@ describe("guards a member account cannot switch off (issue 12)", () => {
   });
 
   it("two scans started at the same moment with maxPerRun 4: one runs, the other says another run is in progress; 4 repairs in all", async () => {
+    // The exemption attacks above made web-b's group contested (3 consecutive repairs); a person clears it.
+    await hubS3.send(new DeleteObjectCommand({ Bucket: sandbox.hub.reportBucket, Key: FLAPPING_STATE_KEY }));
     for (const stack of WEB_STACKS) {
       await suspendVersioning(stack);
       await spoke("ec2", "AuthorizeSecurityGroupIngress", {
@@ -263,13 +265,13 @@ describe("guards a member account cannot switch off (issue 12)", () => {
     const report = done[0]!.value.report;
     expect(report.totals.remediated).toBe(4);
     expect(report.totals.guardTrips).toBe(2);
-    expect(resources(report).filter((r) => r.action.guard !== undefined).map((r) => [r.logicalResourceId, r.action.guard, r.action.reason])).toHaveLength(2);
+    expect(resources(report).filter((r) => r.action.guard === "blast-radius")).toHaveLength(2);
     const repairedInWorld = WEB_STACKS.filter((s) => versioning(s) === "Enabled").length + WEB_STACKS.filter((s) => !ingress(s).some((r) => r.fromPort === 8080)).length;
     expect(repairedInWorld).toBe(4);
 
     // The lease was released: the next run takes it and finishes the rest.
     const { report: next } = await scan();
-    expect(next.totals.guardTrips).toBe(0);
+    expect(next.totals).toMatchObject({ remediated: 2, guardTrips: 0 });
     expect(WEB_STACKS.every((s) => versioning(s) === "Enabled" && !ingress(s).some((r) => r.fromPort === 8080))).toBe(true);
   });
 
@@ -298,7 +300,6 @@ describe("runs under faults (issue 12)", () => {
     const lift = setTimeout(() => sandbox.setFaults([]), 5_000);
     try {
       const { report } = await scan();
-      if (retriedOf(report) === undefined) console.log(JSON.stringify(report.accounts[0], null, 1).slice(0, 3000));
       expect(report.accounts[0]).toMatchObject({ status: "scanned" });
       expect(report.accounts[0]?.regions[0]).toMatchObject({ status: "scanned" });
       expect(retriedOf(report)).toEqual({ error: expect.objectContaining({ code: "ServiceUnavailable" }), outcome: "recovered" });
