@@ -4,7 +4,7 @@ import type { Config, Mode } from "../config/schema.js";
 import { withModeOverride } from "../remediation/index.js";
 import { isCloudFormationCall, isOwnRoleCall } from "../aws/cloudtrail-origin.js";
 import { reject, type ParsedChange, type Rejection } from "./parse.js";
-import { ownRoleArns } from "../scanner/credentials.js";
+import { ownRoleArns } from "../scanner/index.js";
 import { hasResolver } from "./resolve.js";
 
 export interface Admission {

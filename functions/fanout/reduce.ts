@@ -4,10 +4,9 @@ import type { Config } from "../config/schema.js";
 import { buildReport, publishReport, type PublishTarget } from "../report/index.js";
 import { scoped } from "../core/logger.js";
 import { toErrorInfo } from "../core/errors.js";
-import type { RunScanResult, ScanDeps } from "../scanner/index.js";
+import { releaseRunLease, type RunScanResult, type ScanDeps } from "../scanner/index.js";
 import { mergeAccounts, type WorkerResult } from "./merge.js";
 import type { ErrorInfo } from "../core/types.js";
-import { releaseRunLease } from "../scanner/run-lease.js";
 import { getJson } from "../aws/s3-json.js";
 import type { AccountPart, FanoutPlan, WorkerFailure } from "./types.js";
 

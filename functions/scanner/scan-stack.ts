@@ -2,11 +2,9 @@ import { DescribeStacksCommand, type CloudFormationClient } from "@aws-sdk/clien
 import type { SpokeClients } from "../aws/clients.js";
 import type { EffectiveAccount } from "../config/resolve.js";
 import type { ChangeActor, ResourceDrift, ResourceReport, StackReport } from "../core/types.js";
-import type { StackRemediationResult } from "../remediation/index.js";
+import { effectiveMode, exemptionPolicy, type StackRemediationResult } from "../remediation/index.js";
 import { tagMap } from "../core/tags.js";
 import { scoped, type Logger } from "../core/logger.js";
-import { exemptionPolicy } from "../remediation/exemption.js";
-import { effectiveMode } from "../remediation/mode.js";
 import { lookupChangeActors, lookupTagSetters } from "./change-actors.js";
 import { ownRoleArns } from "./credentials.js";
 import { DeadlineReachedError, detectStackDrift } from "./detect.js";
