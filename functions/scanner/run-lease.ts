@@ -55,58 +55,48 @@ function busyReason(holder: LeaseRecord): string {
   return `another run in progress (run ${holder.runId}, ${holder.trigger}, since ${holder.acquiredAt}, lease until ${holder.expiresAt})`;
 }
 
-/** Takes the lease for `runId`, or renews it when `runId` already holds it. Never throws. */
-export async function acquireRunLease(target: LeaseTarget, run: { runId: string; trigger: string; ttlMs: number }): Promise<LeaseOutcome> {
-  const { s3, bucket, backoff } = target;
+/** One read-modify-write of the lease object; an S3 failure is the lease being unavailable (fail closed). */
+async function updateLease(target: LeaseTarget, mutate: (current: LeaseRecord | undefined, now: number) => { next?: LeaseRecord; result: LeaseOutcome }, failure: string): Promise<LeaseOutcome> {
   try {
-    return await updateJson<LeaseRecord, LeaseOutcome>(
-      s3,
-      bucket,
-      RUN_LEASE_KEY,
-      (current) => {
-        const now = target.now();
-        const ours = current?.runId === run.runId && current.releasedAt === undefined;
-        if (current !== undefined && !ours && Date.parse(current.expiresAt) > now) return { result: { kind: "busy", holder: current, reason: busyReason(current) } };
-        const expiresAt = new Date(Math.max(now + run.ttlMs, ours ? Date.parse(current.expiresAt) : 0)).toISOString();
-        const record: LeaseRecord = { version: 1, runId: run.runId, trigger: run.trigger, acquiredAt: ours ? current.acquiredAt : new Date(now).toISOString(), expiresAt };
-        return { next: record, result: { kind: "held", record } };
-      },
-      backoff,
-      { readable: true },
-    );
+    return await updateJson<LeaseRecord, LeaseOutcome>(target.s3, target.bucket, RUN_LEASE_KEY, (current) => mutate(current, target.now()), target.backoff, { readable: true });
   } catch (err) {
     const error = toErrorInfo(err);
-    return { kind: "unavailable", error: { code: RUN_LEASE_UNAVAILABLE, message: `run lease ${location(bucket)} could not be taken (${error.code}: ${error.message}); only security-critical drift is reverted in this run` } };
+    return { kind: "unavailable", error: { code: RUN_LEASE_UNAVAILABLE, message: `run lease ${location(target.bucket)} could not be ${failure} (${error.code}: ${error.message}); only security-critical drift is reverted in this run` } };
   }
+}
+
+/** Takes the lease for `runId`, or renews it when `runId` already holds it. Never throws. */
+export function acquireRunLease(target: LeaseTarget, run: { runId: string; trigger: string; ttlMs: number }): Promise<LeaseOutcome> {
+  return updateLease(
+    target,
+    (current, now) => {
+      const ours = current?.runId === run.runId && current.releasedAt === undefined;
+      if (current !== undefined && !ours && Date.parse(current.expiresAt) > now) return { result: { kind: "busy", holder: current, reason: busyReason(current) } };
+      const expiresAt = new Date(Math.max(now + run.ttlMs, ours ? Date.parse(current.expiresAt) : 0)).toISOString();
+      const record: LeaseRecord = { version: 1, runId: run.runId, trigger: run.trigger, acquiredAt: ours ? current.acquiredAt : new Date(now).toISOString(), expiresAt };
+      return { next: record, result: { kind: "held", record } };
+    },
+    "taken",
+  );
 }
 
 /**
  * A fan-out worker acts under its run's lease: it renews the lease only while its run holds it.
  * A worker whose run lost the lease (it expired and another run took it) must not repair.
  */
-export async function joinRunLease(target: LeaseTarget, run: { runId: string; ttlMs: number }): Promise<LeaseOutcome> {
-  const { s3, bucket, backoff } = target;
-  try {
-    return await updateJson<LeaseRecord, LeaseOutcome>(
-      s3,
-      bucket,
-      RUN_LEASE_KEY,
-      (current) => {
-        const now = target.now();
-        if (current === undefined || current.runId !== run.runId || current.releasedAt !== undefined) {
-          const holder: LeaseRecord = current ?? { version: 1, runId: "(none)", trigger: "(none)", acquiredAt: new Date(now).toISOString(), expiresAt: new Date(now).toISOString() };
-          return { result: { kind: "busy", holder, reason: `run ${run.runId} no longer holds the run lease (${current ? `held by run ${current.runId}` : "no lease"}); this worker does not repair` } };
-        }
-        const record: LeaseRecord = { ...current, expiresAt: new Date(Math.max(now + run.ttlMs, Date.parse(current.expiresAt))).toISOString() };
-        return { next: record, result: { kind: "held", record } };
-      },
-      backoff,
-      { readable: true },
-    );
-  } catch (err) {
-    const error = toErrorInfo(err);
-    return { kind: "unavailable", error: { code: RUN_LEASE_UNAVAILABLE, message: `run lease ${location(bucket)} could not be renewed (${error.code}: ${error.message}); only security-critical drift is reverted by this worker` } };
-  }
+export function joinRunLease(target: LeaseTarget, run: { runId: string; ttlMs: number }): Promise<LeaseOutcome> {
+  return updateLease(
+    target,
+    (current, now) => {
+      if (current === undefined || current.runId !== run.runId || current.releasedAt !== undefined) {
+        const holder: LeaseRecord = current ?? { version: 1, runId: "(none)", trigger: "(none)", acquiredAt: new Date(now).toISOString(), expiresAt: new Date(now).toISOString() };
+        return { result: { kind: "busy", holder, reason: `run ${run.runId} no longer holds the run lease (${current ? `held by run ${current.runId}` : "no lease"}); this worker does not repair` } };
+      }
+      const record: LeaseRecord = { ...current, expiresAt: new Date(Math.max(now + run.ttlMs, Date.parse(current.expiresAt))).toISOString() };
+      return { next: record, result: { kind: "held", record } };
+    },
+    "renewed",
+  );
 }
 
 /** Gives the lease up if `runId` still holds it; a failure only delays the next run until expiry. */

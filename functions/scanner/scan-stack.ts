@@ -5,7 +5,7 @@ import type { ChangeActor, ResourceDrift, ResourceReport, StackReport } from "..
 import { effectiveMode, exemptionPolicy, type StackRemediationResult } from "../remediation/index.js";
 import { tagMap } from "../core/tags.js";
 import { scoped, type Logger } from "../core/logger.js";
-import { lookupChangeActors, lookupTagSetters } from "./change-actors.js";
+import { lookupChangeActors, lookupTagSetters, type ChangeActorLookup } from "./change-actors.js";
 import { ownRoleArns } from "./credentials.js";
 import { DeadlineReachedError, detectStackDrift } from "./detect.js";
 import { toErrorInfo } from "../core/errors.js";
@@ -64,16 +64,15 @@ async function remediate(
   }
 }
 
+/** The region's CloudTrail, past driftguard's own calls, within the LookupEvents quota and the deadline. */
+function cloudTrailLookup(ctx: ScanContext, scope: RegionScope): ChangeActorLookup {
+  return { cloudtrail: scope.clients.cloudtrail, ownRoleArn: ownRoleArns(ctx.config), now: ctx.deps.now, throttle: scope.lookupLimiter, canStart: () => ctx.deadline.canStart() };
+}
+
 /** "Who changed it" for accounts that opted in (cloudTrailLookup); a failed lookup only costs the answer. */
 async function changeActors(ctx: ScanContext, account: EffectiveAccount, scope: RegionScope, drifts: ResourceDrift[], log: Logger): Promise<Map<string, ChangeActor>> {
   if (!account.cloudTrailLookup) return new Map();
-  const found = await lookupChangeActors(drifts, {
-    cloudtrail: scope.clients.cloudtrail,
-    ownRoleArn: ownRoleArns(ctx.config),
-    now: ctx.deps.now,
-    throttle: scope.lookupLimiter,
-    canStart: () => ctx.deadline.canStart(),
-  });
+  const found = await lookupChangeActors(drifts, cloudTrailLookup(ctx, scope));
   if (found.error) log.warn("CloudTrail lookup failed; the report does not say who changed this stack's resources", { error: found.error });
   return found.byLogicalId;
 }
@@ -107,13 +106,7 @@ async function withTagSetters(ctx: ScanContext, account: EffectiveAccount, scope
     ...stack.resources.filter((r) => r.exemption.kind === "exempt" && r.exemption.on === "resource").map((r) => ({ key: r.logicalResourceId, resourceName: r.physicalResourceId })),
   ];
   if (targets.length === 0) return stack;
-  const found = await lookupTagSetters(targets, {
-    cloudtrail: scope.clients.cloudtrail,
-    ownRoleArn: ownRoleArns(ctx.config),
-    now: ctx.deps.now,
-    throttle: scope.lookupLimiter,
-    canStart: () => ctx.deadline.canStart(),
-  });
+  const found = await lookupTagSetters(targets, cloudTrailLookup(ctx, scope));
   if (found.error) log.warn("CloudTrail lookup failed; the report does not say who set this stack's exemption tags", { error: found.error });
   const setBy = (e: StackReport["exemption"], key: string) => {
     const actor = found.byLogicalId.get(key);
