@@ -80,6 +80,16 @@ const remediationLimits = z
   })
   .strict();
 
+/**
+ * Exemption tags are set by anyone with tag write in a member account, so every exemption must
+ * end: `until` may lie at most `maxDays` ahead (remediation/exemption.ts).
+ */
+const exemptionSettings = z
+  .object({
+    maxDays: positiveInt("days ahead an exemption's until= may lie", 3650).default(90),
+  })
+  .strict();
+
 const revertDriftValue = z.union([z.boolean(), z.object({ stacks: globs }).strict()], {
   error: "must be true, false, or { stacks: [globs] } to use CloudFormation REVERT_DRIFT change sets",
 });
@@ -143,6 +153,7 @@ const defaults = z
       .string()
       .regex(/^[\w.:/=+\-@ ]{1,128}$/, { error: "must be a valid tag key (1-128 chars of letters, digits, spaces and _.:/=+-@)" })
       .default("driftguard:exempt"),
+    exemptions: exemptionSettings.prefault({}),
     concurrency: concurrency.prefault({}),
     remediation: remediationLimits.prefault({}),
     events: events.prefault({}),

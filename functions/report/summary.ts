@@ -1,5 +1,5 @@
 import type { ErrorInfo, RunReport } from "../core/types.js";
-import { actorText, driftedItems, listedAccounts, problems, unscanned, where } from "./view.js";
+import { actorText, driftedItems, exemptionRows, listedAccounts, problems, unscanned, where } from "./view.js";
 
 /** SNS: a Subject is ASCII, without line breaks or control characters, and under 100 characters. */
 export const SUBJECT_MAX_CHARS = 99;
@@ -61,6 +61,7 @@ export function summaryText(report: RunReport, ctx: SummaryContext): string {
     `  stacks: ${t.stacksScanned} scanned, ${t.stacksSkipped} skipped, ${t.stacksFailed} failed, ${t.stacksNotScanned} not scanned, ${t.stacksDrifted} drifted`,
     `  drifted resources ${t.resourcesDrifted}: ${t.remediated} remediated, ${t.planned} planned, ${t.skipped} skipped, ${t.manual} manual, ${t.failed} failed`,
     `  exempt ${t.exempt}, invalid exemptions ${t.invalidExemptions}, errors ${t.errors}`,
+    `  guard trips ${t.guardTrips}, contested ${t.contested}, run errors ${t.runErrors}, retried ${t.retried}`,
   ];
   const drifted = section("Drifted resources", driftedItems(report), ({ account, region, stack, resource }) => {
     const who = actorText(resource.changedBy);
@@ -70,9 +71,10 @@ export function summaryText(report: RunReport, ctx: SummaryContext): string {
     );
   });
   const errors = section("Errors", problems(report), (p) => `${p.where}: ${p.error.code}: ${p.error.message}`);
+  const exemptions = section("Active exemptions", exemptionRows(report), (e) => `${e.where}: ${e.reason} (until ${e.until})${e.setBy ? `; set by ${e.setBy}` : ""}`);
   const notScanned = section("Not scanned", unscanned(report), (u) => `${u.where}: ${u.reason}`);
   const listed = section("Accounts not scanned (organization state)", listedAccounts(report), (u) => `${u.where}: ${u.reason}`);
-  return [...header, ...totals, ...drifted, ...errors, ...notScanned, ...listed].join("\n");
+  return [...header, ...totals, ...drifted, ...errors, ...exemptions, ...notScanned, ...listed].join("\n");
 }
 
 /**

@@ -6,6 +6,7 @@ import type { AccountReport, RegionReport } from "../core/types.js";
 import { scoped, type Logger } from "../core/logger.js";
 import { assumeRoleCredentials, assumeRoleError, roleSessionName, spokeRoleArn } from "./credentials.js";
 import { toErrorInfo } from "../core/errors.js";
+import { failureInfo } from "./retry.js";
 import { scanStack } from "./scan-stack.js";
 import { listLiveStacks, selectStacks } from "./stacks.js";
 import { lookupEventsLimiter } from "./change-actors.js";
@@ -23,7 +24,7 @@ async function scanStacks(ctx: ScanContext, account: EffectiveAccount, scope: Re
   try {
     stacks = await listLiveStacks(clients.cloudformation);
   } catch (err) {
-    const error = toErrorInfo(err);
+    const error = failureInfo(toErrorInfo(err), err);
     log.error("cannot list stacks", { error });
     return { region, status: "failed", error, stacks: [] };
   }
@@ -73,7 +74,7 @@ export async function scanAccount(ctx: ScanContext, account: EffectiveAccount, r
     // Assumed up front so that a missing or untrusting role is one account error, not one per stack.
     await credentials();
   } catch (err) {
-    const error = assumeRoleError(err, roleArn);
+    const error = failureInfo(assumeRoleError(err, roleArn), err);
     log.error("cannot assume the spoke role", { error });
     return { ...base, status: "failed", error, regions: [] };
   }

@@ -37,7 +37,13 @@ const QUEUE = deletedQueueDrift(PAY, "us-east-1", "payments-api").PhysicalResour
 function recorded(eventName: string, eventSource: string, eventTime: string, arn = ALICE): Event {
   const detail = {
     eventVersion: "1.09",
-    userIdentity: { type: "AssumedRole", arn, accountId: PAY },
+    // CloudTrail records the issuing role of every role session (userIdentity.sessionContext.sessionIssuer).
+    userIdentity: {
+      type: "AssumedRole",
+      arn,
+      accountId: PAY,
+      sessionContext: { sessionIssuer: { type: "Role", arn: arn.replace(/^arn:aws:sts::(\d{12}):assumed-role\/([^/]+)\/.*$/, "arn:aws:iam::$1:role/$2"), accountId: PAY } },
+    },
     eventTime,
     eventSource,
     eventName,
@@ -111,7 +117,7 @@ async function harness(cloudTrailLookup: boolean, region: FakeRegion, deadline: 
     config,
     runId: "20260102T030405Z-a1b2c3",
     deadline,
-    guards: await createGuards({ runId: "20260102T030405Z-a1b2c3", limits: config.defaults.remediation, store: memoryFlappingStore() }),
+    guards: await createGuards({ runId: "20260102T030405Z-a1b2c3", counting: "scan", limits: config.defaults.remediation, store: memoryFlappingStore() }),
     progress: () => {},
   };
   const clients = testSpokeClients(PAY, "us-east-1");
