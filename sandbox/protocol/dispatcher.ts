@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import { authorize } from "../authorization/evaluate.js";
 import type { Principal, World } from "../state.js";
 import { protocolError } from "./errors.js";
 import { FaultInjector } from "./faults.js";
@@ -6,7 +7,7 @@ import type { CallContext, SandboxRuntime, ServiceDefinition } from "./types.js"
 
 /**
  * The one path every call takes, whether it came over HTTP or from a scenario's drift list:
- * latency, injected faults, the service's handler, then the mutation hook (CloudTrail).
+ * latency, injected faults, IAM authorization, the service's handler, then the mutation hook (CloudTrail).
  */
 
 export interface Call {
@@ -20,6 +21,8 @@ export interface Call {
   requestId: string;
   sourceIp?: string;
   userAgent?: string;
+  /** False when the request came over the sandbox's plain-HTTP endpoint; in-process calls count as TLS. */
+  secureTransport?: boolean;
 }
 
 export type MutationObserver = (call: Call, result: unknown, service: ServiceDefinition) => void;
@@ -73,6 +76,11 @@ export class Dispatcher {
       service,
     );
     if (fault) throw fault;
+    await authorize(this.world, { service, action: call.action, params: call.params, principal: call.principal, accountId: call.accountId, region: call.region }, {
+      secureTransport: call.secureTransport ?? true,
+      sourceIp: call.sourceIp,
+      now: this.runtime.now(),
+    });
     const ctx: CallContext = {
       world: this.world,
       principal: call.principal,

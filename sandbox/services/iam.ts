@@ -59,6 +59,7 @@ export interface RoleSpec {
   maxSessionDuration?: number;
   managedPolicyArns?: string[];
   inlinePolicies?: Record<string, unknown>;
+  permissionsBoundary?: string;
   tags?: Tags;
 }
 
@@ -76,6 +77,7 @@ export function putRole(account: AccountState, spec: RoleSpec, random: () => num
     maxSessionDuration: spec.maxSessionDuration ?? 3600,
     managedPolicyArns: [...(spec.managedPolicyArns ?? [])],
     inlinePolicies: { ...(spec.inlinePolicies ?? {}) },
+    ...(spec.permissionsBoundary ? { permissionsBoundary: spec.permissionsBoundary } : {}),
     tags: { ...(spec.tags ?? {}) },
     createdAt: new Date(now).toISOString(),
   };

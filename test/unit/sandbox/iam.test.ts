@@ -88,7 +88,8 @@ describe("iam roles", () => {
     const first = await iam.send(new ListRolesCommand({ MaxItems: 1 }));
     expect(first.IsTruncated).toBe(true);
     const second = await iam.send(new ListRolesCommand({ Marker: first.Marker }));
-    expect([...first.Roles!, ...second.Roles!].map((r) => r.RoleName).sort()).toEqual(["app", "driftguard-spoke"]);
+    // The spoke stack deploys the spoke role and the event forwarder's role.
+    expect([...first.Roles!, ...second.Roles!].map((r) => r.RoleName).sort()).toEqual(["app", "driftguard-events-forwarder", "driftguard-spoke"]);
     expect((await failure(iam.send(new DeleteRoleCommand({ RoleName: "driftguard-spoke" })))).name).toBe("DeleteConflictException");
     await iam.send(new DeleteRoleCommand({ RoleName: "app" }));
     expect((await failure(iam.send(new GetRoleCommand({ RoleName: "app" })))).name).toBe("NoSuchEntityException");
