@@ -118,7 +118,8 @@ const TOPIC: Resolver = (p) => String(p.TopicArn ?? "*");
 /** Resource of each operation that has resource-level permissions; every other operation authorizes `*`. */
 const RESOURCES: Readonly<Record<string, Readonly<Record<string, Resolver>>>> = {
   sts: { AssumeRole: (p) => String(p.RoleArn ?? "*") },
-  iam: Object.fromEntries(
+  iam: {
+    ...Object.fromEntries(
     [
       "GetRole",
       "CreateRole",
@@ -139,7 +140,10 @@ const RESOURCES: Readonly<Record<string, Readonly<Record<string, Resolver>>>> = 
       "PutRolePermissionsBoundary",
       "DeleteRolePermissionsBoundary",
     ].map((a) => [a, ROLE]),
-  ),
+    ),
+    ...Object.fromEntries(["GetPolicy", "GetPolicyVersion", "DeletePolicy"].map((a) => [a, ((p) => String(p.PolicyArn ?? "*")) as Resolver])),
+    CreatePolicy: (p, s) => `arn:aws:iam::${s.accountId}:policy${String(p.Path ?? "/")}${String(p.PolicyName ?? "")}`,
+  },
   s3: {
     CreateBucket: bucket,
     HeadBucket: bucket,
