@@ -3,7 +3,7 @@ import { authorize } from "../authorization/evaluate.js";
 import type { Principal, World } from "../state.js";
 import { protocolError } from "./errors.js";
 import { FaultInjector } from "./faults.js";
-import type { CallContext, SandboxRuntime, ServiceDefinition } from "./types.js";
+import { AwsError, type CallContext, type SandboxRuntime, type ServiceDefinition } from "./types.js";
 
 /**
  * The one path every call takes, whether it came over HTTP or from a scenario's drift list:
@@ -69,7 +69,7 @@ export class Dispatcher {
     const service = this.services.get(call.service);
     if (!service) throw new Error(`The sandbox has no service named ${call.service}`);
     const handler = service.actions[call.action];
-    if (!handler) throw protocolError(service, "unknownAction");
+    if (!handler) throw protocolError(service, "unknownAction", call.action);
     if (this.runtime.latency.apiMs > 0) await sleep(this.runtime.latency.apiMs);
     const fault = this.faults.check(
       { account: targetAccount(call), region: call.region, service: call.service, action: call.action, callerArn: call.principal.arn },
@@ -81,6 +81,11 @@ export class Dispatcher {
       sourceIp: call.sourceIp,
       now: this.runtime.now(),
     });
+    // EC2's DryRun checks permissions only and changes nothing: DryRunOperation (412) when the
+    // call would have been allowed (docs.aws.amazon.com/AWSEC2/latest/APIReference/CommonParameters.html).
+    if (service.protocol === "ec2" && (call.params as { DryRun?: unknown } | undefined)?.DryRun === true) {
+      throw new AwsError("DryRunOperation", "Request would have succeeded, but DryRun flag is set.", 412);
+    }
     const ctx: CallContext = {
       world: this.world,
       principal: call.principal,
