@@ -83,6 +83,14 @@ function regionsInUse(scenario: LoadedScenario, config: Config): Set<string> {
 export function createWorld(scenario: LoadedScenario, config: Config, random: () => number, now: number): { world: World; hub: HubResources } {
   const names = driftguardNames(config);
   const orgId = scenario.organization.id ?? config.organization.id;
+  if (orgId !== config.organization.id) {
+    // Every spoke role's trust requires aws:PrincipalOrgID = accounts.yaml's id, so every account
+    // would fail to be assumed with a misleading hint; say what is wrong instead.
+    throw new Error(
+      `${scenario.file ?? "(scenario object)"}: organization.id ${orgId} differs from organization.id ${config.organization.id} in accounts.yaml; ` +
+        "make them the same, or drop organization.id from the scenario to use accounts.yaml's",
+    );
+  }
   const management = scenario.organization.managementAccount;
   const hubId = config.hub.accountId;
   const world: World = {
