@@ -44,8 +44,6 @@ function contextOf(world: World, principal: Principal, role: IamRole | undefined
     "aws:PrincipalAccount": principal.accountId,
     "aws:PrincipalType": principal.roleArn ? "AssumedRole" : "Account",
     "aws:SecureTransport": String(facts.secureTransport),
-    "aws:CurrentTime": new Date(facts.now).toISOString(),
-    "aws:EpochTime": String(Math.floor(facts.now / 1000)),
     "aws:RequestedRegion": region,
     "aws:ResourceAccount": request.resourceAccount ?? principal.accountId,
   };
@@ -100,6 +98,26 @@ function denial(service: ServiceDefinition, principal: Principal, request: Autho
   return new AwsError("AccessDenied", message, 403);
 }
 
+/**
+ * Evaluation parses and validates every policy each time (ReadOnlyAccess alone is 2,677 actions,
+ * 10–30 ms a call), and the sandbox serves on one event loop, so results are kept per policy set
+ * and request. The key holds the role's own documents (small) and AWS managed policies by ARN
+ * (their snapshots never change); time-based context keys are left out so requests can repeat.
+ */
+const results = new Map<string, Awaited<ReturnType<typeof runSimulation>>>();
+const MAX_CACHED = 10_000;
+
+async function simulate(simulation: Simulation, policies: string, resourcePolicy: unknown) {
+  const key = JSON.stringify([policies, resourcePolicy ?? null, simulation.request]);
+  let result = results.get(key);
+  if (!result) {
+    result = await runSimulation(simulation, {});
+    if (results.size >= MAX_CACHED) results.clear();
+    results.set(key, result);
+  }
+  return result;
+}
+
 export interface AuthorizationCall {
   service: ServiceDefinition;
   action: string;
@@ -136,7 +154,7 @@ export async function authorize(world: World, call: AuthorizationCall, facts: Re
     ...(bucket?.policy ? { resourcePolicy: bucket.policy } : {}),
     ...(role?.permissionsBoundary ? { permissionBoundaryPolicies: [{ name: role.permissionsBoundary, policy: managedDocument(world, principal.accountId, role.permissionsBoundary) }] } : {}),
   };
-  const result = await runSimulation(simulation, {});
+  const result = await simulate(simulation, role ? JSON.stringify([role.inlinePolicies, role.managedPolicyArns.map((a) => world.accounts.get(principal.accountId)?.policies.get(a)?.document ?? a), role.permissionsBoundary]) : "root", bucket?.policy);
   if (result.resultType === "error") throw new Error(`sandbox IAM evaluation of ${request.action} failed: ${result.errors.message} ${JSON.stringify(result.errors)}`);
   if (result.overallResult === "Allowed") return request;
   const analysis = result.resultType === "single" ? result.result.analysis : result.results[0]?.analysis;
