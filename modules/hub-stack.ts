@@ -17,6 +17,11 @@ export interface HubStackProps {
   config: Config;
   /** Lambda entry to bundle; defaults to functions/handler.ts. Tests pass a small fixture. */
   lambdaEntry?: string;
+  /**
+   * An already built deployment package, instead of bundling `lambdaEntry`. The sandbox passes one
+   * when it synthesizes the hub only to read the IAM it deploys, which the package does not change.
+   */
+  archive?: string;
 }
 
 /**
@@ -53,7 +58,7 @@ export class HubStack extends TerraformStack {
     this.scanner = new ScannerFunction(this, "scanner", {
       names,
       lambda: config.hub.lambda,
-      archive: bundleLambda({ entry: props.lambdaEntry ?? HANDLER_ENTRY, config }).archive,
+      archive: props.archive ?? bundleLambda({ entry: props.lambdaEntry ?? HANDLER_ENTRY, config }).archive,
       bucket: this.reports.bucket,
       topic: this.notifications.topic,
       topicKey: this.notifications.key,
