@@ -1,3 +1,4 @@
+import type { Metrics } from "@aws-lambda-powertools/metrics";
 import type { Context } from "aws-lambda";
 import { CLOUDTRAIL_DETAIL_TYPE } from "./config/events.js";
 import { MODES, type Mode } from "./config/schema.js";
@@ -6,7 +7,8 @@ import { type EventDeps, handleChangeEvent, RecentIds } from "./events/index.js"
 import { type FanoutRequest, parseFanoutRequest, type PartitionOutput, runPartitioner, runReducer, runWorker, type WorkerOutput } from "./fanout/index.js";
 import { createDeadline } from "./core/deadline.js";
 import { logger } from "./core/logger.js";
-import type { PublishOutcome } from "./report/index.js";
+import { createMetrics, publishMetrics } from "./core/metrics.js";
+import { runMetricValues, type PublishOutcome } from "./report/index.js";
 import { eventDeps, loadRuntime, newRunId, type Runtime, scanDeps } from "./runtime/index.js";
 import { runScan, type ScanProgress } from "./scanner/index.js";
 
@@ -56,6 +58,12 @@ export interface ScanSummary {
   sns: boolean;
 }
 
+/** The end of a run (scan or reduce): its EMF metrics, then the Lambda's small answer. */
+function finishRun(metrics: Metrics, report: RunReport, publish: PublishOutcome): ScanSummary {
+  publishMetrics(metrics, runMetricValues(report, publish.s3.ok));
+  return scanSummary(report, publish);
+}
+
 function scanSummary(report: RunReport, publish: PublishOutcome): ScanSummary {
   return { runId: report.runId, incomplete: report.incomplete, totals: report.totals, reportKey: publish.keys.json, s3: publish.s3.ok, sns: publish.sns.ok };
 }
@@ -98,6 +106,7 @@ export interface RouteHooks {
 export function createProductionRoutes(hooks: RouteHooks = {}): Routes {
   let runtime: Runtime | undefined;
   let events: EventDeps | undefined;
+  const metrics = createMetrics();
   const currentRuntime = () => (runtime ??= loadRuntime());
   return {
     async scan(invocation, context) {
@@ -111,7 +120,7 @@ export function createProductionRoutes(hooks: RouteHooks = {}): Routes {
         publish: { bucket: rt.settings.reportBucket, topicArn: rt.settings.topicArn },
         ...(hooks.onProgress ? { onProgress: hooks.onProgress } : {}),
       });
-      return scanSummary(report, publish);
+      return finishRun(metrics, report, publish);
     },
     async changeEvent(event) {
       events ??= eventDeps(currentRuntime(), logger, new RecentIds());
@@ -138,7 +147,7 @@ export function createProductionRoutes(hooks: RouteHooks = {}): Routes {
           });
         case "reduce": {
           const { report, publish: published } = await runReducer(deps, { config, runId: request.runId, publish });
-          return scanSummary(report, published);
+          return finishRun(metrics, report, published);
         }
       }
     },

@@ -1,6 +1,8 @@
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { RemediationGuards } from "../remediation/index.js";
 import { errorText } from "../core/errors.js";
+import { publishMetrics } from "../core/metrics.js";
+import { eventMetricValues } from "./metrics.js";
 import { actOnResource } from "./act.js";
 import { admitChange } from "./admit.js";
 import { isRejection, parseChangeEvent, reject, type DropReason, type Rejection } from "./parse.js";
@@ -81,6 +83,7 @@ export async function handleChangeEvent(event: unknown, deps: EventDeps): Promis
     deps.logger.info("event handled", { report });
     if (opened) await saveFlapping(opened, deps);
     deps.metrics.singleMetric().addMetric("EventLatency", MetricUnit.Milliseconds, report.latencyMs);
+    publishMetrics(deps.metrics, eventMetricValues(report));
     await deps.publish(report);
     deps.recent.add(change.changeId);
     return { status: "handled", report };

@@ -19,6 +19,11 @@ export interface ResourceRef {
   logicalResourceId: string;
 }
 
+/** How each guard's reason begins, so reports and metrics can tell which guard held a repair (report/attention.ts). */
+export const BLAST_RADIUS_REASON = "blast radius:";
+export const FLAPPING_REASON = "flapping:";
+export const GUARD_UNAVAILABLE_REASON = "flapping record";
+
 export type Reservation = { ok: true } | { ok: false; reason: string };
 
 /** Which flapping counters `finish` resets when their resource was not repaired in this run. */
@@ -51,7 +56,7 @@ export async function createGuards(options: { runId: string; limits: GuardLimits
     loaded = await store.load();
   } catch (err) {
     // Fail closed: without the record nothing can tell whether a repair would be the Kth in a row.
-    loadProblem = `flapping record ${store.location} unreadable (${errorText(err)}); not repairing until it can be read`;
+    loadProblem = `${GUARD_UNAVAILABLE_REASON} ${store.location} unreadable (${errorText(err)}); not repairing until it can be read`;
   }
 
   let total = 0;
@@ -63,19 +68,19 @@ export async function createGuards(options: { runId: string; limits: GuardLimits
       if (loadProblem !== undefined) return loadProblem;
       const entry = loaded?.entries[resourceKey(ref)];
       if (!entry?.flagged) return undefined;
-      return `flapping: repaired in ${entry.count} consecutive runs (last ${entry.lastRepairedAt}); clear the "${resourceKey(ref)}" entry of ${store.location} to re-enable`;
+      return `${FLAPPING_REASON} repaired in ${entry.count} consecutive runs (last ${entry.lastRepairedAt}); clear the "${resourceKey(ref)}" entry of ${store.location} to re-enable`;
     },
 
     reserve(accountId, count = 1) {
       const inAccount = perAccount.get(accountId) ?? 0;
       const what = count === 1 ? "one more repair" : `${count} more repairs`;
       if (total + count > limits.maxPerRun) {
-        return { ok: false, reason: `blast radius: ${what} would exceed the limit of ${limits.maxPerRun} per run (${total} made)` };
+        return { ok: false, reason: `${BLAST_RADIUS_REASON} ${what} would exceed the limit of ${limits.maxPerRun} per run (${total} made)` };
       }
       if (inAccount + count > limits.maxPerAccount) {
         return {
           ok: false,
-          reason: `blast radius: ${what} would exceed the limit of ${limits.maxPerAccount} per account in ${accountId} (${inAccount} made)`,
+          reason: `${BLAST_RADIUS_REASON} ${what} would exceed the limit of ${limits.maxPerAccount} per account in ${accountId} (${inAccount} made)`,
         };
       }
       total += count;

@@ -5,7 +5,7 @@
 export { remediateResource, remediateStack, type ResourceRemediationInput, type StackRemediationInput, type StackRemediationResult } from "./engine.js";
 export { exemptionFromTags } from "./exemption.js";
 export { s3FlappingStore, type FlappingStore } from "./flapping-store.js";
-export { createGuards, type GuardLimits, type RemediationGuards } from "./guards.js";
+export { BLAST_RADIUS_REASON, createGuards, FLAPPING_REASON, GUARD_UNAVAILABLE_REASON, type GuardLimits, type RemediationGuards } from "./guards.js";
 export { effectiveMode, withModeOverride } from "./mode.js";
 export { REMEDIATORS } from "./registry.js";
 export { RESOURCE_TAG_ACTIONS } from "./resource-tags.js";

@@ -1,0 +1,77 @@
+import type { RemediationAction, RunReport } from "../core/types.js";
+import { BLAST_RADIUS_REASON, FLAPPING_REASON, GUARD_UNAVAILABLE_REASON } from "../remediation/index.js";
+
+/**
+ * The counts an operator acts on, derived once from the report, so the SNS subject, the EMF
+ * metrics, the alarms and the CLI's exit code cannot disagree. Outcomes are tallied by their
+ * string: outcomes other engineers add to the report (`refused`, `contested`) are counted
+ * without this file learning about them first.
+ */
+export interface RunCounts {
+  accounts: number;
+  accountsFailed: number;
+  regionsFailed: number;
+  stacksScanned: number;
+  stacksFailed: number;
+  stacksDrifted: number;
+  resourcesDrifted: number;
+  remediated: number;
+  planned: number;
+  manual: number;
+  failed: number;
+  /** A repair the privilege invariants refused (outcome `refused`). */
+  refused: number;
+  /** A resource someone keeps changing back (outcome `contested`). */
+  contested: number;
+  /** Held by the blast-radius limits. */
+  heldByBlastRadius: number;
+  /** Held because the resource is flagged as flapping. */
+  heldByFlapping: number;
+  /** Held because a guard could not be evaluated (fail closed): its record is unreadable. */
+  guardTrips: number;
+  errors: number;
+  incomplete: boolean;
+}
+
+export type GuardHold = "blast-radius" | "flapping" | "guard-unavailable";
+
+/** Which guard held a skipped action back, if any. */
+export function heldBy(action: RemediationAction): GuardHold | undefined {
+  if (action.outcome !== "skipped") return undefined;
+  if (action.reason.startsWith(BLAST_RADIUS_REASON)) return "blast-radius";
+  if (action.reason.startsWith(FLAPPING_REASON)) return "flapping";
+  if (action.reason.startsWith(GUARD_UNAVAILABLE_REASON)) return "guard-unavailable";
+  return undefined;
+}
+
+export function runCounts(report: RunReport): RunCounts {
+  const t = report.totals;
+  const actions = report.accounts.flatMap((a) => a.regions.flatMap((r) => r.stacks.flatMap((s) => s.resources.map((res) => res.action))));
+  const outcome = (o: string) => actions.filter((a) => (a.outcome as string) === o).length;
+  const held = (g: GuardHold) => actions.filter((a) => heldBy(a) === g).length;
+  return {
+    accounts: t.accounts,
+    accountsFailed: t.accountsFailed,
+    regionsFailed: report.accounts.flatMap((a) => a.regions).filter((r) => r.status === "failed").length,
+    stacksScanned: t.stacksScanned,
+    stacksFailed: t.stacksFailed,
+    stacksDrifted: t.stacksDrifted,
+    resourcesDrifted: t.resourcesDrifted,
+    remediated: t.remediated,
+    planned: t.planned,
+    manual: t.manual,
+    failed: t.failed,
+    refused: outcome("refused"),
+    contested: outcome("contested"),
+    heldByBlastRadius: held("blast-radius"),
+    heldByFlapping: held("flapping"),
+    guardTrips: held("guard-unavailable"),
+    errors: t.errors,
+    incomplete: report.incomplete,
+  };
+}
+
+/** Needs a person: something broke, was refused, contested, held by a broken guard, or waits for a hand repair. */
+export function needsAttention(c: RunCounts): boolean {
+  return c.accountsFailed + c.regionsFailed + c.stacksFailed + c.failed + c.refused + c.contested + c.guardTrips + c.manual + c.errors > 0 || c.incomplete;
+}
