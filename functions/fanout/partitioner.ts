@@ -24,7 +24,7 @@ export async function runPartitioner(deps: PartitionerDeps, options: Partitioner
   const log = scoped(deps.logger, { runId });
   const startedAt = new Date(deps.now());
   const accounts = resolveAccounts(config).map((a) => withModeOverride(a, options.modeOverride));
-  const organization = await selectAccounts(deps.organizations, accounts, log);
+  const organization = await selectAccounts(deps.organizations, config, accounts, log);
   const { manifest, items } = partitionRun({ runId, trigger: options.trigger, modeOverride: options.modeOverride, startedAt, accounts, organization });
 
   const keys = runKeys(runId);

@@ -40,10 +40,26 @@ export function driftedItems(report: RunReport): DriftedItem[] {
   return items.sort((a, b) => rank(a) - rank(b));
 }
 
-export function problems(report: RunReport): Problem[] {
-  const out: Problem[] = [];
+/** Accounts that failed for one shared reason (a wrong organization id, an unlistable organization) make one line, not one per account. */
+function accountProblems(report: RunReport): Problem[] {
+  const groups = new Map<string, { error: ErrorInfo; accounts: AccountReport[] }>();
   for (const account of report.accounts) {
-    if (account.error && account.status !== "suspended") out.push({ where: where(account), error: account.error });
+    if (!account.error || account.status === "suspended") continue;
+    const key = `${account.error.code}\n${account.error.message}`;
+    const group = groups.get(key) ?? { error: account.error, accounts: [] };
+    group.accounts.push(account);
+    groups.set(key, group);
+  }
+  return [...groups.values()].map(({ error, accounts }) => {
+    if (accounts.length === 1) return { where: where(accounts[0]!), error };
+    const shown = accounts.slice(0, 5).map(accountLabel).join(", ");
+    return { where: `${accounts.length} accounts (${shown}${accounts.length > 5 ? ", ..." : ""})`, error };
+  });
+}
+
+export function problems(report: RunReport): Problem[] {
+  const out: Problem[] = accountProblems(report);
+  for (const account of report.accounts) {
     for (const region of account.regions) {
       if (region.error) out.push({ where: where(account, region.region), error: region.error });
       for (const stack of region.stacks) {

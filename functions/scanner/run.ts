@@ -8,7 +8,7 @@ import { buildReport, type PublishOutcome, publishReport, type PublishTarget } f
 import { NO_DEADLINE, type Deadline } from "../core/deadline.js";
 import { scoped, type Logger } from "../core/logger.js";
 import { toErrorInfo } from "../core/errors.js";
-import { joinWithOrganization, listOrganizationAccounts, organizationUnavailable, type AccountSelection } from "./organization.js";
+import { checkOrganization, joinWithOrganization, listOrganizationAccounts, organizationUnavailable, type AccountSelection, type OrganizationIdSource } from "./organization.js";
 import { scanAccount } from "./scan-account.js";
 import type { ScanContext, ScanDeps, ScanProgress } from "./types.js";
 
@@ -23,6 +23,8 @@ export interface RunScanOptions {
   deadline?: Deadline;
   publish: PublishTarget;
   onProgress?(event: ScanProgress): void;
+  /** Where organization.id was read from, for the mismatch message (the CLI knows the file and line). */
+  configSource?: OrganizationIdSource;
 }
 
 export interface RunScanResult {
@@ -30,8 +32,16 @@ export interface RunScanResult {
   publish: PublishOutcome;
 }
 
-/** Who is scanned and who is only listed; also the fan-out planner's first step. */
-export async function selectAccounts(org: OrganizationsClient, accounts: EffectiveAccount[], log: Logger): Promise<AccountSelection> {
+/**
+ * Who is scanned and who is only listed; also the fan-out planner's first step. The
+ * organization is checked first: a mismatch is one error on every account, and nothing is scanned.
+ */
+export async function selectAccounts(org: OrganizationsClient, config: Pick<Config, "organization">, accounts: EffectiveAccount[], log: Logger, source: OrganizationIdSource = BUNDLED_CONFIG): Promise<AccountSelection> {
+  const mismatch = await checkOrganization(org, config.organization.id, source);
+  if (mismatch) {
+    log.error("organization check failed; nothing is scanned", { error: mismatch });
+    return organizationUnavailable(accounts, mismatch, "");
+  }
   try {
     return joinWithOrganization(accounts, await listOrganizationAccounts(org));
   } catch (err) {
@@ -40,6 +50,9 @@ export async function selectAccounts(org: OrganizationsClient, accounts: Effecti
     return organizationUnavailable(accounts, error);
   }
 }
+
+/** The Lambda's config.json was written from accounts.yaml at synth; it has no line numbers. */
+const BUNDLED_CONFIG: OrganizationIdSource = { file: "accounts.yaml (bundled with the Lambda)" };
 
 /** Accounts whose every region and stack was looked at: only their flapping counters may reset. */
 export function fullyScanned(accounts: AccountReport[]): string[] {
@@ -60,20 +73,20 @@ export async function runScan(deps: ScanDeps, options: RunScanOptions): Promise<
   const progress = (event: ScanProgress) => options.onProgress?.(event);
 
   const accounts = resolveAccounts(config).map((a) => withModeOverride(a, options.modeOverride));
-  const selection = await selectAccounts(deps.organizations, accounts, log);
-  progress({ kind: "accounts", configured: accounts.length, toScan: selection.toScan.length });
-  log.info("scan started", { configured: accounts.length, toScan: selection.toScan.length, mode: options.modeOverride ?? "per account" });
+  const plan = await selectAccounts(deps.organizations, config, accounts, log, options.configSource);
+  progress({ kind: "accounts", configured: accounts.length, toScan: plan.toScan.length });
+  log.info("scan started", { configured: accounts.length, toScan: plan.toScan.length, mode: options.modeOverride ?? "per account" });
 
   const guards = await createGuards({ runId, limits: config.defaults.remediation, store: deps.flappingStore });
   const ctx: ScanContext = { deps, config, runId, deadline: options.deadline ?? NO_DEADLINE, guards, progress };
   const limit = pLimit(config.defaults.concurrency.accounts);
-  const scanned = await limit.map(selection.toScan, async (account) => {
+  const scanned = await limit.map(plan.toScan, async (account) => {
     const report = await scanAccount(ctx, account, log);
     progress({ kind: "account", account: report });
     return report;
   });
 
-  const byId = new Map([...selection.listedOnly, ...scanned].map((a) => [a.accountId, a]));
+  const byId = new Map([...plan.listedOnly, ...scanned].map((a) => [a.accountId, a]));
   const reports = accounts.map((a) => byId.get(a.id)!);
   try {
     await guards.finish({ resetScope: { accounts: fullyScanned(reports) } });

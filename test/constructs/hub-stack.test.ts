@@ -145,9 +145,9 @@ describe("HubStack scanner Lambda", () => {
     expect(assume[0]!.resources).toEqual(["arn:aws:iam::*:role/driftguard-spoke"]);
   });
 
-  it("may list the organization's accounts (the scanner skips members that are not ACTIVE)", () => {
+  it("may check the organization's id and list its accounts (the scanner skips members that are not ACTIVE)", () => {
     expect(statementWith(permissions, "organizations:ListAccounts")).toEqual([
-      { sid: "ListOrganizationAccounts", actions: ["organizations:ListAccounts"], resources: ["*"] },
+      { sid: "ListOrganizationAccounts", actions: ["organizations:DescribeOrganization", "organizations:ListAccounts"], resources: ["*"] },
     ]);
   });
 

@@ -73,6 +73,15 @@ describe("SNS message", () => {
     expect(text).toContain("suspended-team (444444444444): Organizations reports account 444444444444 as SUSPENDED");
   });
 
+  it("shows accounts that failed for one shared reason as one error", () => {
+    const error = { code: "OrganizationMismatch", message: "these credentials are in organization o-real7h2k9x, but accounts.yaml:8 organization.id is o-example0001" };
+    const accounts = sampleAccounts().map((a) => ({ ...a, status: "failed" as const, error, regions: [] }));
+    const text = summaryText(sampleReport(accounts), {});
+    const lines = text.split("\n").filter((l) => l.includes("OrganizationMismatch"));
+    expect(lines).toEqual([`- ${accounts.length} accounts (payments-prod (222222222222), data-dev (333333333333), suspended-team (444444444444), gone-team (555555555555), late-team (666666666666)): OrganizationMismatch: ${error.message}`]);
+    expect(summarySubject(sampleReport(accounts))).toBe(`driftguard: ${accounts.length} accounts FAILED | 0 drifted`);
+  });
+
   it("says when the report could not be stored and still carries the summary", () => {
     const message = summaryMessage(sampleReport(), { s3Failure: { code: "AccessDenied", message: "Access Denied" } });
     expect(message).toContain("WARNING: the report could NOT be written to S3 (AccessDenied: Access Denied)");
