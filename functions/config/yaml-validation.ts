@@ -248,3 +248,11 @@ function toProblem(found: Located, file: string, data: unknown, source: Source |
     message: found.message,
   };
 }
+
+/** 1-based line of the value at `path` in YAML text, for messages that point into a file after it was loaded. */
+export function lineOfField(text: string, path: Path): number | undefined {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines });
+  const offset = nodeAt(doc.contents, path)?.range?.[0];
+  return offset === undefined ? undefined : lines.linePos(offset).line;
+}

@@ -61,19 +61,28 @@ export function fullyScanned(accounts: AccountReport[]): string[] {
     .map((a) => a.accountId);
 }
 
+export type ScanOrganizationOptions = Omit<RunScanOptions, "publish"> & {
+  /**
+   * false: scan every configured account without asking Organizations (the CLI's
+   * --current-credentials, whose member-account credentials cannot list the organization).
+   */
+  organizationCheck?: boolean;
+};
+
 /**
- * The scheduled scan end to end: enumerate, assume, detect, remediate (through the injected
- * engine), build the report, store it and notify. Per-account/region/stack failures are rows of
- * the report; only a broken config or programming error throws.
+ * Enumerate, assume, detect, remediate (through the injected engine) and build the report.
+ * Per-account/region/stack failures are rows of the report; only a broken config or programming
+ * error throws. The Lambda stores and notifies it (runScan); the CLI writes it to a directory.
  */
-export async function runScan(deps: ScanDeps, options: RunScanOptions): Promise<RunScanResult> {
+export async function scanOrganization(deps: ScanDeps, options: ScanOrganizationOptions): Promise<RunReport> {
   const { config, runId } = options;
   const startedAt = new Date(deps.now());
   const log = scoped(deps.logger, { runId });
   const progress = (event: ScanProgress) => options.onProgress?.(event);
 
   const accounts = resolveAccounts(config).map((a) => withModeOverride(a, options.modeOverride));
-  const plan = await selectAccounts(deps.organizations, config, accounts, log, options.configSource);
+  const plan: AccountSelection =
+    options.organizationCheck === false ? { toScan: accounts, listedOnly: [] } : await selectAccounts(deps.organizations, config, accounts, log, options.configSource);
   progress({ kind: "accounts", configured: accounts.length, toScan: plan.toScan.length });
   log.info("scan started", { configured: accounts.length, toScan: plan.toScan.length, mode: options.modeOverride ?? "per account" });
 
@@ -94,7 +103,7 @@ export async function runScan(deps: ScanDeps, options: RunScanOptions): Promise<
     log.error("flapping record not saved", { error: toErrorInfo(err) });
   }
 
-  const report = buildReport({
+  return buildReport({
     runId,
     trigger: options.trigger ?? "schedule",
     mode: options.modeOverride ?? config.defaults.mode,
@@ -103,6 +112,12 @@ export async function runScan(deps: ScanDeps, options: RunScanOptions): Promise<
     config,
     accounts: reports,
   });
+}
+
+/** The scheduled scan end to end: scanOrganization, then the report stored in S3 and the summary on SNS. */
+export async function runScan(deps: ScanDeps, options: RunScanOptions): Promise<RunScanResult> {
+  const report = await scanOrganization(deps, options);
+  const log = scoped(deps.logger, { runId: options.runId });
   const published = await publishReport({ s3: deps.s3, sns: deps.sns, logger: log }, report, options.publish);
   log.info("scan finished", { totals: report.totals, incomplete: report.incomplete, reportKey: published.keys.json, s3: published.s3.ok, sns: published.sns.ok });
   return { report, publish: published };
