@@ -6,13 +6,11 @@ import { createSpokeClients, type SpokeClients } from "../functions/aws/clients.
 import { loadConfig } from "../functions/config/load.js";
 import { resolveAccounts, type EffectiveAccount } from "../functions/config/resolve.js";
 import { REPORT_SCHEMA_VERSION, type PropertyDifference, type ResourceDrift, type ResourceReport, type RunReport } from "../functions/core/types.js";
-import { remediateResource } from "../functions/remediation/engine.js";
-import { createGuards, type RemediationGuards } from "../functions/remediation/guards.js";
-import { withModeOverride } from "../functions/remediation/mode.js";
-import { newRunId } from "../functions/runtime/run-id.js";
-import { assumeRoleCredentials, assumeRoleError, roleSessionName, spokeRoleArn } from "../functions/scanner/credentials.js";
-import { errorText } from "../functions/scanner/errors.js";
-import { detectResourceDrift } from "../functions/scanner/resource-drift.js";
+import { detectResourceDrift } from "../functions/aws/cfn-drift.js";
+import { errorText } from "../functions/core/errors.js";
+import { createGuards, remediateResource, withModeOverride, type RemediationGuards } from "../functions/remediation/index.js";
+import { newRunId } from "../functions/runtime/index.js";
+import { assumeRoleCredentials, assumeRoleError, roleSessionName, spokeRoleArn } from "../functions/scanner/index.js";
 import { closest } from "../functions/config/suggest.js";
 import { UsageError, type CommandSpec, type Parsed } from "./args.js";
 import { callerAccount, cliHubClients, processFlappingStore } from "./aws.js";

@@ -3,9 +3,8 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
 import { fromNodeProviderChain } from "@aws-sdk/credential-providers";
 import { createHubClients, createSpokeClients, type HubClients } from "../functions/aws/clients.js";
-import { remediateStack } from "../functions/remediation/engine.js";
-import { emptyFlappingRecord, type FlappingRecord, type FlappingStore } from "../functions/remediation/flapping-store.js";
-import type { ScanDeps } from "../functions/scanner/types.js";
+import { emptyFlappingRecord, remediateStack, type FlappingRecord, type FlappingStore } from "../functions/remediation/index.js";
+import type { ScanDeps } from "../functions/scanner/index.js";
 
 /**
  * The CLI's AWS side: the person's own credentials (AWS_PROFILE or the SDK's default chain), the

@@ -1,5 +1,5 @@
 import type { RunReport } from "../functions/core/types.js";
-import { runCounts } from "../functions/report/attention.js";
+import { runCounts } from "../functions/report/index.js";
 
 /**
  * The CLI's exit codes, for CI. 64, 70 and 78 are the BSD sysexits.h values (EX_USAGE,

@@ -1,4 +1,4 @@
-import type { ScanProgress } from "../functions/scanner/types.js";
+import type { ScanProgress } from "../functions/scanner/index.js";
 
 /**
  * Running totals of a scan for a person watching: on a terminal one line rewritten in place, and

@@ -5,12 +5,9 @@ import { isKnownRegion, KNOWN_REGIONS, type Region } from "../functions/config/r
 import { MODES, type AccountEntry, type Config, type Mode } from "../functions/config/schema.js";
 import { closest } from "../functions/config/suggest.js";
 import type { ReportTotals, RunReport } from "../functions/core/types.js";
-import { renderHtml } from "../functions/report/html.js";
-import { renderMarkdown } from "../functions/report/markdown.js";
-import { summarySubject } from "../functions/report/summary.js";
-import { problems } from "../functions/report/view.js";
-import { newRunId } from "../functions/runtime/run-id.js";
-import { scanOrganization } from "../functions/scanner/run.js";
+import { problems, renderHtml, renderMarkdown, summarySubject } from "../functions/report/index.js";
+import { newRunId } from "../functions/runtime/index.js";
+import { scanOrganization } from "../functions/scanner/index.js";
 import { UsageError, type CommandSpec, type Parsed } from "./args.js";
 import { callerAccount, cliHubClients, cliLogger, cliScanDeps } from "./aws.js";
 import { EXIT_CODES_HELP, FAIL_ON, scanExitCode, type FailOn } from "./exit-codes.js";

@@ -5,7 +5,8 @@ import type { SfnStateMachine } from "@cdktf/provider-aws/lib/sfn-state-machine"
 import type { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import type { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
 import { longestGapSeconds, parseSchedule } from "../functions/config/schedule.js";
-import { HEARTBEAT, METRICS_NAMESPACE, METRICS_SERVICE, type RunMetricName } from "../functions/runtime/metrics.js";
+import { HEARTBEAT, METRICS_NAMESPACE, METRICS_SERVICE } from "../functions/core/metrics.js";
+import type { RunMetricName } from "../functions/report/index.js";
 
 /**
  * The hub's alarms, each notifying the driftguard topic, so a broken driftguard is no longer

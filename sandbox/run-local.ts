@@ -139,7 +139,7 @@ export async function invokeHub(sandbox: Sandbox, config: Config, mode: Mode | u
     // Imported only now: the handler's logger reads the environment when it loads.
     const { createHandler, createProductionRoutes } = await import("../functions/handler.js");
     // The process-wide logger may have been created before this environment (the CLI loads the scanner).
-    (await import("../functions/runtime/logger.js")).logger.setLogLevel(verbose ? "INFO" : "SILENT");
+    (await import("../functions/core/logger.js")).logger.setLogLevel(verbose ? "INFO" : "SILENT");
     const handler = createHandler(createProductionRoutes(hooks));
     if (execution === "single") return (await handler({ "detail-type": "Scheduled Event", source: "aws.events" }, invocationContext())) as ScanSummary;
     const { driveFanout } = await import("../functions/fanout/index.js");
