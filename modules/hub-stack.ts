@@ -61,7 +61,14 @@ export class HubStack extends TerraformStack {
       topicKey: this.notifications.key,
     });
     if (config.hub.execution === "fanout") {
-      this.fanout = new FanoutStateMachine(this, "fanout", { names, hub: config.hub, fn: this.scanner.fn, bucket: this.reports.bucket });
+      this.fanout = new FanoutStateMachine(this, "fanout", {
+        names,
+        hub: config.hub,
+        fn: this.scanner.fn,
+        bucket: this.reports.bucket,
+        topic: this.notifications.topic,
+        topicKey: this.notifications.key,
+      });
     } else {
       this.schedule = new ScanSchedule(this, "schedule", { ruleName: names.scheduleRule, schedule: config.hub.schedule, fn: this.scanner.fn });
     }
