@@ -4,8 +4,8 @@ import { loadConfig, organizationIdSource } from "../functions/config/load.js";
 import { isKnownRegion, KNOWN_REGIONS, type Region } from "../functions/config/regions.js";
 import { MODES, type AccountEntry, type Config, type Mode } from "../functions/config/schema.js";
 import { closest } from "../functions/config/suggest.js";
-import type { ReportTotals, RunReport } from "../functions/core/types.js";
-import { problems, renderHtml, renderMarkdown, summarySubject } from "../functions/report/index.js";
+import type { RunReport } from "../functions/core/types.js";
+import { problems, renderHtml, renderMarkdown, summarySubject, totalsTable } from "../functions/report/index.js";
 import { newRunId } from "../functions/runtime/index.js";
 import { scanOrganization } from "../functions/scanner/index.js";
 import { UsageError, type CommandSpec, type Parsed } from "./args.js";
@@ -90,26 +90,6 @@ export function scopedConfig(config: Config, flags: Parsed, caller?: string): Co
     spoke: { ...config.spoke, roleName },
     accounts: accounts.map((a) => ({ ...a, ...(regions ? { regions } : {}), ...(stacks ? { stacks: { include: stacks, exclude: [] } } : {}) })),
   };
-}
-
-export function totalsTable(totals: ReportTotals): string {
-  const rows: [string, number][] = [
-    ["accounts", totals.accounts],
-    ["accounts failed", totals.accountsFailed],
-    ["stacks scanned", totals.stacksScanned],
-    ["drifted stacks", totals.stacksDrifted],
-    ["drifted resources", totals.resourcesDrifted],
-    ["remediated", totals.remediated],
-    ["planned (report mode)", totals.planned],
-    ["exempt", totals.exempt],
-    ["invalid exemptions", totals.invalidExemptions],
-    ["manual", totals.manual],
-    ["failed", totals.failed],
-    ["errors", totals.errors],
-  ];
-  const width = Math.max(...rows.map(([k]) => k.length));
-  const line = `+${"-".repeat(width + 2)}+--------+`;
-  return [line, ...rows.map(([k, v]) => `| ${k.padEnd(width)} | ${String(v).padStart(6)} |`), line].join("\n");
 }
 
 export function writeReport(dir: string, report: RunReport): string[] {

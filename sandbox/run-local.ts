@@ -4,7 +4,8 @@ import { join, resolve } from "node:path";
 import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { loadConfig } from "../functions/config/load.js";
 import type { Config, Mode } from "../functions/config/schema.js";
-import type { ReportTotals, RunReport } from "../functions/core/types.js";
+import type { RunReport } from "../functions/core/types.js";
+import { totalsTable } from "../functions/report/index.js";
 import type { RouteHooks, ScanSummary } from "../functions/handler.js";
 import type { ScanProgress } from "../functions/scanner/index.js";
 import { lambdaContext } from "./lambda-context.js";
@@ -81,24 +82,6 @@ function count(values: string[]): string {
   return [...tally].map(([k, n]) => `${n} ${k}`).join(", ");
 }
 
-function summaryTable(totals: ReportTotals): string {
-  const rows: [string, number][] = [
-    ["accounts", totals.accounts],
-    ["stacks scanned", totals.stacksScanned],
-    ["drifted stacks", totals.stacksDrifted],
-    ["drifted resources", totals.resourcesDrifted],
-    ["remediated", totals.remediated],
-    ["planned (report mode)", totals.planned],
-    ["exempt", totals.exempt],
-    ["invalid exemptions", totals.invalidExemptions],
-    ["manual", totals.manual],
-    ["failed", totals.failed],
-    ["errors", totals.errors],
-  ];
-  const width = Math.max(...rows.map(([k]) => k.length));
-  const line = `+${"-".repeat(width + 2)}+--------+`;
-  return [line, ...rows.map(([k, v]) => `| ${k.padEnd(width)} | ${String(v).padStart(6)} |`), line].join("\n");
-}
 
 async function copyReport(sandbox: Sandbox, reportKey: string, out: string): Promise<string[]> {
   const s3 = hubS3(sandbox);
@@ -181,7 +164,7 @@ export async function runLocal(opts: LocalRunOptions, print: (line: string) => v
     const report = files.length > 0 ? (JSON.parse(readFileSync(files[0]!, "utf8")) as RunReport) : undefined;
     print("");
     print(`run ${summary.runId}${summary.incomplete ? " (incomplete: see not-scanned rows)" : ""}`);
-    print(summaryTable(summary.totals));
+    print(totalsTable(summary.totals));
     print(files.length > 0 ? `report: ${files.join(", ")}` : "report: NOT written (S3 failed; see the SNS message)");
     const last = publishedMessages(sandbox).at(-1);
     if (last) print(`\nSNS ${sandbox.hub.topicArn}\nSubject: ${last.subject ?? ""}\n\n${last.message}`);

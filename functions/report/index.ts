@@ -10,4 +10,4 @@ export { RUN_METRICS, runMetricValues, type RunMetricName } from "./metrics.js";
 export { summarySubject } from "./summary.js";
 export { renderHtml } from "./html.js";
 export { renderMarkdown } from "./markdown.js";
-export { problems } from "./view.js";
+export { problems, totalsTable } from "./view.js";

@@ -1,4 +1,4 @@
-import type { AccountReport, ActionOutcome, ChangeActor, ErrorInfo, ExemptionState, ResourceReport, RunReport, StackReport } from "../core/types.js";
+import type { AccountReport, ReportTotals, ActionOutcome, ChangeActor, ErrorInfo, ExemptionState, ResourceReport, RunReport, StackReport } from "../core/types.js";
 
 /**
  * The flat lists every rendering (SNS summary, HTML, Markdown) shows, derived once from the
@@ -136,4 +136,25 @@ export function exemptionText(e: ExemptionState): string {
     case "invalid":
       return `invalid tag on ${e.on} "${e.raw}": ${e.problem}`;
   }
+}
+
+/** The totals as a small text table, for a terminal (the CLI and the demo). */
+export function totalsTable(totals: ReportTotals): string {
+  const rows: [string, number][] = [
+    ["accounts", totals.accounts],
+    ["accounts failed", totals.accountsFailed],
+    ["stacks scanned", totals.stacksScanned],
+    ["drifted stacks", totals.stacksDrifted],
+    ["drifted resources", totals.resourcesDrifted],
+    ["remediated", totals.remediated],
+    ["planned (report mode)", totals.planned],
+    ["exempt", totals.exempt],
+    ["invalid exemptions", totals.invalidExemptions],
+    ["manual", totals.manual],
+    ["failed", totals.failed],
+    ["errors", totals.errors],
+  ];
+  const width = Math.max(...rows.map(([k]) => k.length));
+  const line = `+${"-".repeat(width + 2)}+--------+`;
+  return [line, ...rows.map(([k, v]) => `| ${k.padEnd(width)} | ${String(v).padStart(6)} |`), line].join("\n");
 }
