@@ -13,10 +13,9 @@ import { newRunId } from "../functions/runtime/index.js";
 import { assumeRoleCredentials, assumeRoleError, roleSessionName, spokeRoleArn } from "../functions/scanner/index.js";
 import { closest } from "../functions/config/suggest.js";
 import { UsageError, type CommandSpec, type Parsed } from "./args.js";
-import { callerAccount, cliHubClients, processFlappingStore } from "./aws.js";
+import { callerAccount, cliHubClients, ownCredentials, processFlappingStore } from "./aws.js";
 import { EXIT } from "./exit-codes.js";
 import type { Io } from "./io.js";
-import { fromNodeProviderChain } from "@aws-sdk/credential-providers";
 
 /**
  * `driftguard apply`: what terraform's plan/apply is for changes, for drift. A person reviewed a
@@ -179,7 +178,7 @@ export async function applyCommand(flags: Parsed, io: Io): Promise<number> {
 
   const hub = cliHubClients(config.hub.region);
   const roleName = typeof flags.assume === "string" && flags.assume !== "" ? flags.assume : config.spoke.roleName;
-  const own = fromNodeProviderChain();
+  const own = ownCredentials(hub);
   const caller = flags["current-credentials"] ? (await callerAccount(hub)).account : undefined;
   const runId = newRunId(new Date());
   const providers = new Map<string, AwsCredentialIdentityProvider>();

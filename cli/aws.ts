@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
-import { fromNodeProviderChain } from "@aws-sdk/credential-providers";
+import type { AwsCredentialIdentityProvider } from "@smithy/types";
 import { createHubClients, createSpokeClients, type HubClients } from "../functions/aws/clients.js";
 import { emptyFlappingRecord, remediateStack, type FlappingRecord, type FlappingStore } from "../functions/remediation/index.js";
 import type { ScanDeps } from "../functions/scanner/index.js";
@@ -36,8 +36,13 @@ export function cliLogger(verbose: boolean): Logger {
   return new Logger({ serviceName: "driftguard", logLevel: verbose ? "INFO" : "SILENT" });
 }
 
+/** The credentials the SDK's default chain resolved for the hub clients (AWS_PROFILE, env, SSO, ...): the person's own. */
+export function ownCredentials(hub: HubClients): AwsCredentialIdentityProvider {
+  return hub.sts.config.credentials;
+}
+
 export function cliScanDeps(hub: HubClients, choice: CredentialChoice, logger: Logger): ScanDeps {
-  const own = fromNodeProviderChain();
+  const own = ownCredentials(hub);
   return {
     ...hub,
     spokeClients: createSpokeClients,
