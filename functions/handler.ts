@@ -1,3 +1,4 @@
+import type { Metrics } from "@aws-lambda-powertools/metrics";
 import type { Context } from "aws-lambda";
 import { CLOUDTRAIL_DETAIL_TYPE } from "./config/events.js";
 import { MODES, type Mode } from "./config/schema.js";
@@ -6,7 +7,8 @@ import { type EventDeps, handleChangeEvent, RecentIds } from "./events/index.js"
 import { type FanoutRequest, parseFanoutRequest, type PartitionOutput, runPartitioner, runReducer, runWorker, type WorkerOutput } from "./fanout/index.js";
 import { createDeadline } from "./core/deadline.js";
 import { logger } from "./core/logger.js";
-import type { PublishOutcome } from "./report/index.js";
+import { createMetrics, publishMetrics } from "./core/metrics.js";
+import { runMetricValues, type PublishOutcome } from "./report/index.js";
 import { eventDeps, loadRuntime, newRunId, type Runtime, scanDeps } from "./runtime/index.js";
 import { RunInProgressError, runScan, type ScanProgress } from "./scanner/index.js";
 import { DriftguardError } from "./core/errors.js";
@@ -66,6 +68,13 @@ export interface SkippedScan {
  * A report that reached neither S3 nor SNS fails the invocation, so Lambda's failure destination
  * and Errors metric see it (the summary is logged first, the only record left).
  */
+
+/** The end of a run (scan or reduce): its EMF metrics, then the Lambda's small answer. */
+function finishRun(metrics: Metrics, report: RunReport, publish: PublishOutcome): ScanSummary {
+  publishMetrics(metrics, runMetricValues(report, publish.s3.ok));
+  return scanSummary(report, publish);
+}
+
 function scanSummary(report: RunReport, publish: PublishOutcome): ScanSummary {
   const summary = { runId: report.runId, incomplete: report.incomplete, totals: report.totals, reportKey: publish.keys.json, s3: publish.s3.ok, sns: publish.sns.ok };
   if (!publish.s3.ok && !publish.sns.ok) {
@@ -126,6 +135,7 @@ export interface RouteHooks {
 export function createProductionRoutes(hooks: RouteHooks = {}): Routes {
   let runtime: Runtime | undefined;
   let events: EventDeps | undefined;
+  const metrics = createMetrics();
   const currentRuntime = () => (runtime ??= loadRuntime());
   return {
     async scan(invocation, context) {
@@ -142,7 +152,7 @@ export function createProductionRoutes(hooks: RouteHooks = {}): Routes {
           publish: { bucket: rt.settings.reportBucket, topicArn: rt.settings.topicArn },
           ...(hooks.onProgress ? { onProgress: hooks.onProgress } : {}),
         });
-        return scanSummary(report, publish);
+        return finishRun(metrics, report, publish);
       });
     },
     async changeEvent(event) {
@@ -186,7 +196,7 @@ export function createProductionRoutes(hooks: RouteHooks = {}): Routes {
           });
         case "reduce": {
           const { report, publish: published } = await runReducer(deps, { config, runId: request.runId, publish });
-          return scanSummary(report, published);
+          return finishRun(metrics, report, published);
         }
       }
     },

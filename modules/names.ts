@@ -26,6 +26,8 @@ export interface DriftguardNames {
   spokeRoleArnPattern: string;
   forwarderRole: string;
   forwardingRule: string;
+  /** Each spoke region's queue of change events the hub bus did not accept. */
+  forwardingDlq: string;
   /** The role terraform assumes to deploy the hub stack. */
   hubDeployRoleArn: string;
   /** The role terraform assumes to deploy an account's spoke stack. */
@@ -58,6 +60,7 @@ export function driftguardNames(config: Config): DriftguardNames {
     spokeRoleArnPattern: roleArn("*", config.spoke.roleName),
     forwarderRole: "driftguard-events-forwarder",
     forwardingRule: "driftguard-forward-to-hub",
+    forwardingDlq: "driftguard-forward-to-hub-dlq",
     hubDeployRoleArn: roleArn(hubAccount, config.hub.bootstrapRoleName ?? config.spoke.bootstrapRoleName),
     spokeDeployRoleArn: (account) => roleArn(account.id, account.bootstrapRoleName ?? config.spoke.bootstrapRoleName),
   };

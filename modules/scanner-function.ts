@@ -65,8 +65,9 @@ export class ScannerFunction extends Construct {
       policy: policyJson(this, "permissions-document", [
         // Only the spoke role, by name, in any account; each spoke's trust policy admits only this role.
         { sid: "AssumeSpokeRoles", actions: ["sts:AssumeRole"], resources: [names.spokeRoleArnPattern] },
-        // Only ACTIVE members are scanned; ListAccounts has no resource-level permissions.
-        { sid: "ListOrganizationAccounts", actions: ["organizations:ListAccounts"], resources: ["*"] },
+        // The organization id is checked first, then only ACTIVE members are scanned; neither
+        // DescribeOrganization nor ListAccounts has resource-level permissions.
+        { sid: "ListOrganizationAccounts", actions: ["organizations:DescribeOrganization", "organizations:ListAccounts"], resources: ["*"] },
         // Get: the flapping record (state/flapping.json) and the fan-out reducer read back what runs wrote.
         { sid: "ReadWriteReports", actions: ["s3:PutObject", "s3:GetObject"], resources: [`${bucket.arn}/*`] },
         { sid: "ListReports", actions: ["s3:ListBucket"], resources: [bucket.arn] },

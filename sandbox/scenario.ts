@@ -15,6 +15,11 @@ import { SERVICES } from "./services/index.js";
  */
 
 export const DEFAULT_SCENARIO = fileURLToPath(new URL("./scenarios/demo.yaml", import.meta.url));
+/**
+ * The demo's own accounts.yaml, next to its scenario: editing the repository's accounts.yaml for a
+ * real organization never empties the demo, and its accounts set their own modes.
+ */
+export const DEMO_ACCOUNTS = fileURLToPath(new URL("./scenarios/demo-accounts.yaml", import.meta.url));
 
 const accountId = z
   .string({ error: 'must be a 12-digit account id in quotes, e.g. "222222222222"' })

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { parseSchedule } from "./schedule.js";
 import { crossFieldIssues } from "./cross-checks.js";
 import { EVENT_SOURCES, eventNamesOf, isKnownEventName, KNOWN_EVENT_NAMES, RESOLVED_EVENT_NAMES } from "./events.js";
 import { isKnownRegion, KNOWN_REGIONS } from "./regions.js";
@@ -152,6 +153,9 @@ const defaults = z
     exemptionTagKey: z
       .string()
       .regex(/^[\w.:/=+\-@ ]{1,128}$/, { error: "must be a valid tag key (1-128 chars of letters, digits, spaces and _.:/=+-@)" })
+      // "The aws: prefix is reserved for AWS use" (Tagging AWS resources, "Tag naming limits and
+      // requirements"): no person can set such a tag, so the exemption could never be used.
+      .refine((key) => !key.toLowerCase().startsWith("aws:"), { error: 'must not start with "aws:" (reserved for AWS; nobody can set it), e.g. driftguard:exempt' })
       .default("driftguard:exempt"),
     exemptions: exemptionSettings.prefault({}),
     concurrency: concurrency.prefault({}),
@@ -215,8 +219,10 @@ const hub = z
     /** EventBridge schedule expression. */
     schedule: z
       .string()
-      .regex(/^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$/, {
-        error: 'must be an EventBridge schedule such as "rate(6 hours)" or "cron(0 */6 * * ? *)"',
+      .superRefine((text, ctx) => {
+        // EventBridge's grammar (config/schedule.ts): synth rejects what PutRule would at apply time.
+        const parsed = parseSchedule(text);
+        if ("problem" in parsed) ctx.addIssue({ code: "custom", message: `must be an EventBridge schedule: ${parsed.problem}` });
       })
       .default("rate(6 hours)"),
     execution: z.enum(["single", "fanout"], { error: "must be single or fanout" }).default("single"),

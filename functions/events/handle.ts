@@ -1,6 +1,8 @@
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { RemediationGuards } from "../remediation/index.js";
 import { errorText } from "../core/errors.js";
+import { publishMetrics } from "../core/metrics.js";
+import { eventMetricValues } from "./metrics.js";
 import { actOnResource } from "./act.js";
 import { admitChange } from "./admit.js";
 import { isRejection, parseChangeEvent, reject, type DropReason, type Rejection } from "./parse.js";
@@ -90,6 +92,7 @@ export async function handleChangeEvent(event: unknown, deps: EventDeps): Promis
     deps.logger.info("event handled", { report });
     if (opened) await saveFlapping(opened, deps);
     deps.metrics.singleMetric().addMetric("EventLatency", MetricUnit.Milliseconds, report.latencyMs);
+    publishMetrics(deps.metrics, eventMetricValues(report));
     for (const r of results.filter((x) => x.action.contested !== undefined)) {
       deps.logger.error("contested resource changed again", { resource: r.resource, contested: r.action.contested, actor });
       deps.metrics.singleMetric().addMetric("ContestedResources", MetricUnit.Count, 1);

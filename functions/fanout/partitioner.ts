@@ -34,7 +34,7 @@ export async function runPartitioner(deps: PartitionerDeps, options: Partitioner
   }
   const leaseError = leaseProblem(lease);
   if (leaseError) log.error("run lease not taken; the workers revert only security-critical drift", { error: leaseError });
-  const organization = await selectAccounts(deps.organizations, accounts, log);
+  const organization = await selectAccounts(deps.organizations, config, accounts, log);
   const partitioned = partitionRun({ runId, trigger: options.trigger, modeOverride: options.modeOverride, startedAt, accounts, organization });
   const { items } = partitioned;
   const manifest = leaseError ? { ...partitioned.manifest, runErrors: [leaseError] } : partitioned.manifest;

@@ -4,7 +4,7 @@
  */
 export { remediateResource, remediateStack, type ResourceRemediationInput, type StackRemediationInput, type StackRemediationResult } from "./engine.js";
 export { exemptionFromTags, exemptionPolicy, type ExemptionPolicy } from "./exemption.js";
-export { s3FlappingStore, type FlappingStore } from "./flapping-store.js";
+export { emptyFlappingRecord, s3FlappingStore, type FlappingRecord, type FlappingStore } from "./flapping-store.js";
 export { createGuards, GUARD_STATE_NOT_SAVED, type GuardLimits, type RemediationGuards } from "./guards.js";
 export { effectiveMode, withModeOverride } from "./mode.js";
 export { REMEDIATORS } from "./registry.js";

@@ -1,4 +1,4 @@
-import type { AccountReport, ActionOutcome, ChangeActor, ErrorInfo, ExemptionState, ResourceReport, RunReport, StackReport } from "../core/types.js";
+import type { AccountReport, ReportTotals, ActionOutcome, ChangeActor, ErrorInfo, ExemptionState, ResourceReport, RunReport, StackReport } from "../core/types.js";
 
 /**
  * The flat lists every rendering (SNS summary, HTML, Markdown) shows, derived once from the
@@ -58,11 +58,27 @@ const GUARD_CODES: Readonly<Record<NonNullable<ResourceReport["action"]["guard"]
   "guard-state": "GuardStateUnavailable",
 };
 
+/** Accounts that failed for one shared reason (a wrong organization id, an unlistable organization) make one line, not one per account. */
+function accountProblems(report: RunReport): Problem[] {
+  const groups = new Map<string, { error: ErrorInfo; accounts: AccountReport[] }>();
+  for (const account of report.accounts) {
+    if (!account.error || account.status === "suspended") continue;
+    const key = `${account.error.code}\n${account.error.message}`;
+    const group = groups.get(key) ?? { error: account.error, accounts: [] };
+    group.accounts.push(account);
+    groups.set(key, group);
+  }
+  return [...groups.values()].map(({ error, accounts }) => {
+    if (accounts.length === 1) return { where: where(accounts[0]!), error };
+    const shown = accounts.slice(0, 5).map(accountLabel).join(", ");
+    return { where: `${accounts.length} accounts (${shown}${accounts.length > 5 ? ", ..." : ""})`, error };
+  });
+}
+
 /** Everything counted in totals.errors, each with where it happened. */
 export function problems(report: RunReport): Problem[] {
-  const out: Problem[] = report.runErrors.map((error) => ({ where: "run", error }));
+  const out: Problem[] = [...report.runErrors.map((error) => ({ where: "run", error })), ...accountProblems(report)];
   for (const account of report.accounts) {
-    if (account.error && account.status !== "suspended") out.push({ where: where(account), error: account.error });
     for (const region of account.regions) {
       if (region.error) out.push({ where: where(account, region.region), error: region.error });
       for (const stack of region.stacks) {
@@ -167,4 +183,25 @@ export function exemptionText(e: ExemptionState): string {
     case "invalid":
       return `invalid tag on ${e.on} "${e.raw}": ${e.problem}`;
   }
+}
+
+/** The totals as a small text table, for a terminal (the CLI and the demo). */
+export function totalsTable(totals: ReportTotals): string {
+  const rows: [string, number][] = [
+    ["accounts", totals.accounts],
+    ["accounts failed", totals.accountsFailed],
+    ["stacks scanned", totals.stacksScanned],
+    ["drifted stacks", totals.stacksDrifted],
+    ["drifted resources", totals.resourcesDrifted],
+    ["remediated", totals.remediated],
+    ["planned (report mode)", totals.planned],
+    ["exempt", totals.exempt],
+    ["invalid exemptions", totals.invalidExemptions],
+    ["manual", totals.manual],
+    ["failed", totals.failed],
+    ["errors", totals.errors],
+  ];
+  const width = Math.max(...rows.map(([k]) => k.length));
+  const line = `+${"-".repeat(width + 2)}+--------+`;
+  return [line, ...rows.map(([k, v]) => `| ${k.padEnd(width)} | ${String(v).padStart(6)} |`), line].join("\n");
 }

@@ -1,4 +1,3 @@
-import { Metrics } from "@aws-lambda-powertools/metrics";
 import { createHubClients, createSpokeClients, type HubClients, type SpokeClients } from "../aws/clients.js";
 import type { Config } from "../config/schema.js";
 import { systemClock } from "../core/clock.js";
@@ -6,6 +5,7 @@ import { type EventDeps, publishEventReport, type RecentIds } from "../events/in
 import { createGuards, remediateResource, remediateStack, s3FlappingStore } from "../remediation/index.js";
 import { assumeRoleCredentials, roleSessionName, type ScanDeps, spokeRoleArn } from "../scanner/index.js";
 import type { Logger } from "../core/logger.js";
+import { createMetrics } from "../core/metrics.js";
 import { loadBundledConfig, settingsFromEnv, type Settings } from "./settings.js";
 
 /** What one Lambda container reads once and reuses across invocations. */
@@ -72,7 +72,7 @@ export function eventDeps(runtime: Runtime, logger: Logger, recent: RecentIds): 
     publish: (report) => publishEventReport(report, { s3: hub.s3, bucket: settings.reportBucket, sns: hub.sns, topicArn: settings.topicArn }),
     recent,
     logger,
-    metrics: new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? "driftguard", serviceName: "driftguard" }),
+    metrics: createMetrics(),
     now: () => new Date(),
   };
 }

@@ -30,6 +30,7 @@ async function scanStacks(ctx: ScanContext, account: EffectiveAccount, scope: Re
   }
   const selection = selectStacks(stacks, account.stacks);
   log.info("stacks selected", { targets: selection.targets.length, skipped: selection.skipped.length });
+  ctx.progress({ kind: "stacks", accountId: account.id, region, targets: selection.targets.length });
   const limit = pLimit(ctx.config.defaults.concurrency.stacksPerRegion);
   const scanned = await limit.map(selection.targets, async (target) => {
     const stack = await scanStack(ctx, account, scope, target, log);
@@ -69,7 +70,8 @@ export async function scanAccount(ctx: ScanContext, account: EffectiveAccount, r
   }
   const log = scoped(runLog, { account: account.id });
   const roleArn = spokeRoleArn(account.id, ctx.config.spoke.roleName, ctx.config.hub.region);
-  const credentials = assumeRoleCredentials(ctx.deps.sts, { roleArn, sessionName: roleSessionName(ctx.runId) }, ctx.deps.now);
+  const sessionName = roleSessionName(ctx.runId);
+  const credentials = ctx.deps.spokeCredentials?.(account.id, roleArn, sessionName) ?? assumeRoleCredentials(ctx.deps.sts, { roleArn, sessionName }, ctx.deps.now);
   try {
     // Assumed up front so that a missing or untrusting role is one account error, not one per stack.
     await credentials();

@@ -7,12 +7,44 @@ const LOCATION = "s3://driftguard-reports-111111111111-us-east-1/reports/2026/01
 /** SNS's documented Subject rule. */
 const VALID_SUBJECT = /^[\x20-\x7E]{1,99}$/;
 
+/** One scanned account, one region, one scanned stack, no errors: a run where nothing else needs a person. */
+function oneCleanStack() {
+  const [account] = sampleAccounts();
+  const region = account!.regions[0]!;
+  const stack = { ...region.stacks.find((s) => s.scan === "scanned")!, error: undefined };
+  return [{ ...account!, status: "scanned" as const, error: undefined, regions: [{ region: region.region, status: "scanned" as const, stacks: [stack] }] }];
+}
+
 describe("SNS subject", () => {
-  it("summarises totals in printable ASCII under 100 characters", () => {
+  it("leads with what needs a person, in printable ASCII under 100 characters", () => {
     const subject = summarySubject(sampleReport());
-    expect(subject).toBe("driftguard INCOMPLETE: 2 drifted stacks, 1 remediated, 1 planned, 1 manual, 1 failed, 7 errors");
+    // Whole informational items are dropped to fit; the urgent half is never cut.
+    expect(subject).toBe("driftguard: 1 account FAILED, INCOMPLETE, 1 failed, 1 manual, 3 errors | 5 drifted, 1 remediated");
     expect(subject.length).toBeLessThanOrEqual(SUBJECT_MAX_CHARS);
     expect(subject).toMatch(VALID_SUBJECT);
+  });
+
+  it("names refused, contested and guard holds, which the totals alone do not show", () => {
+    const accounts = oneCleanStack();
+    const stack = accounts[0]!.regions[0]!.stacks[0]!;
+    const skipped = (reason: string) => resource({ action: { outcome: "skipped", reason, steps: [] } });
+    stack.resources = [
+      // "refused" and "contested" are outcomes the safety and guard work adds; counted by their string.
+      resource({ action: { outcome: "refused" as never, reason: "would grant iam:PassRole", steps: [] } }),
+      resource({ action: { outcome: "contested" as never, reason: "changed back 3 times", steps: [] } }),
+      ...Array.from({ length: 50 }, () => skipped("blast radius: one more repair would exceed the limit of 50 per run (50 made)")),
+      skipped("flapping record s3://b/state/flapping.json unreadable (AccessDenied: no); not repairing until it can be read"),
+      resource({ action: { outcome: "remediated", reason: "detached", steps: ["x"] } }),
+    ];
+    const subject = summarySubject(sampleReport(accounts));
+    expect(subject).toBe("driftguard: 1 refused, 1 contested, 1 held by a broken guard | 54 drifted, 50 held by blast radius");
+    expect(summaryText(sampleReport(accounts), {})).toContain("held by guards: 50 by blast radius");
+  });
+
+  it("says OK when nothing needs a person", () => {
+    const accounts = oneCleanStack();
+    accounts[0]!.regions[0]!.stacks[0]!.resources = [resource()];
+    expect(summarySubject(sampleReport(accounts))).toBe("driftguard: OK | 1 drifted, 1 remediated");
   });
 
   it("strips newlines and control or non-ASCII characters and shortens long text", () => {
@@ -49,6 +81,15 @@ describe("SNS message", () => {
     expect(text).toContain(
       "Active exemptions (1)\n- payments-prod (222222222222) / us-east-1 / payments-api / WebSg: INC-123 break-glass (until 2026-12-31); set by arn:aws:sts::222222222222:assumed-role/Admin/bob at 2026-01-01T09:00:00Z",
     );
+  });
+
+  it("shows accounts that failed for one shared reason as one error", () => {
+    const error = { code: "OrganizationMismatch", message: "these credentials are in organization o-real7h2k9x, but accounts.yaml:8 organization.id is o-example0001" };
+    const accounts = sampleAccounts().map((a) => ({ ...a, status: "failed" as const, error, regions: [] }));
+    const text = summaryText(sampleReport(accounts), {});
+    const lines = text.split("\n").filter((l) => l.includes("OrganizationMismatch"));
+    expect(lines).toEqual([`- ${accounts.length} accounts (payments-prod (222222222222), data-dev (333333333333), suspended-team (444444444444), gone-team (555555555555), late-team (666666666666)): OrganizationMismatch: ${error.message}`]);
+    expect(summarySubject(sampleReport(accounts))).toBe(`driftguard: ${accounts.length} accounts FAILED | 0 drifted`);
   });
 
   it("says when the report could not be stored and still carries the summary", () => {

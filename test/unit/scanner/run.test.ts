@@ -1,5 +1,5 @@
 import "aws-sdk-client-mock-vitest/extend";
-import { ListAccountsCommand, OrganizationsClient } from "@aws-sdk/client-organizations";
+import { DescribeOrganizationCommand, ListAccountsCommand, OrganizationsClient } from "@aws-sdk/client-organizations";
 import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
@@ -15,7 +15,7 @@ import { runScan } from "../../../functions/scanner/run.js";
 import type { ScanDeps, ScanProgress } from "../../../functions/scanner/types.js";
 import { schemaErrors } from "../report/validate.js";
 import { fakeCloudFormation, newObserver, type CfnObserver, type FakeRegion } from "./fake-cloudformation.js";
-import {
+import { describeOrganizationOutput,
   accessDenied,
   assumeRoleOutput,
   cfnError,
@@ -146,6 +146,7 @@ function stacksOf(report: { accounts: { accountId: string; regions: { region: st
 
 beforeEach(() => {
   for (const m of [org, sts, s3, sns]) m.reset();
+  org.on(DescribeOrganizationCommand).resolves(describeOrganizationOutput());
   org.on(ListAccountsCommand).resolves({
     Accounts: [orgAccount(PAY, "payments-prod"), orgAccount(DATA, "data-dev"), orgAccount("444444444444", "suspended-team", "SUSPENDED"), orgAccount("999999999999", "not-onboarded")],
   });
@@ -256,6 +257,26 @@ describe("runScan", () => {
     expect(report.accounts.every((a) => a.status === "failed" && a.error?.code === "AccessDeniedException")).toBe(true);
     expect(sts).toHaveReceivedCommandTimes(AssumeRoleCommand, 0);
     expect(publish.sns.ok).toBe(true);
+  });
+
+  it("checks the organization id first: a mismatch names both ids, file and line, and nothing is scanned", async () => {
+    org.on(DescribeOrganizationCommand).resolves(describeOrganizationOutput("o-real7h2k9x"));
+    const h = harness();
+    const { report } = await runScan(h.deps, { config, runId: RUN, publish: PUBLISH, configSource: { file: "accounts.yaml", line: 8 } });
+    expect(org).toHaveReceivedCommandTimes(ListAccountsCommand, 0);
+    expect(sts).toHaveReceivedCommandTimes(AssumeRoleCommand, 0);
+    const errors = new Set(report.accounts.map((a) => `${a.status} ${a.error?.code}: ${a.error?.message}`));
+    expect([...errors]).toEqual([
+      "failed OrganizationMismatch: these credentials are in organization o-real7h2k9x, but accounts.yaml:8 organization.id is o-example0001; set it to o-real7h2k9x (aws organizations describe-organization --query Organization.Id); nothing is scanned",
+    ]);
+  });
+
+  it("fails closed when the organization cannot be confirmed", async () => {
+    org.on(DescribeOrganizationCommand).rejects(Object.assign(new Error("Your account is not a member of an organization."), { name: "AWSOrganizationsNotInUseException" }));
+    const { report } = await runScan(harness().deps, { config, runId: RUN, publish: PUBLISH });
+    expect(report.accounts.every((a) => a.status === "failed" && a.error?.code === "OrganizationUnconfirmed")).toBe(true);
+    expect(report.accounts[0]!.error!.message).toContain("accounts.yaml (bundled with the Lambda) organization.id: these credentials' account is not in an organization");
+    expect(sts).toHaveReceivedCommandTimes(AssumeRoleCommand, 0);
   });
 
   it("stops starting work at the deadline and lists what was not scanned in a complete report", async () => {
