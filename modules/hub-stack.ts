@@ -51,6 +51,7 @@ export class HubStack extends TerraformStack {
       notifications: config.hub.notifications,
     });
     this.scanner = new ScannerFunction(this, "scanner", {
+      organizationId: config.organization.id,
       names,
       lambda: config.hub.lambda,
       archive: bundleLambda({ entry: props.lambdaEntry ?? HANDLER_ENTRY, config }).archive,

@@ -48,6 +48,11 @@ export type ExemptionState =
   | { kind: "invalid"; raw: string; problem: string; on: "stack" | "resource" };
 
 export type ActionOutcome =
+  /**
+   * A planned write broke a privilege invariant (remediation/safety/invariants.ts): nothing was
+   * sent. Shown first in the report and the notification.
+   */
+  | "refused"
   /** Repaired and verified IN_SYNC afterwards. */
   | "remediated"
   /** Report mode: what would have been done. */
@@ -70,6 +75,8 @@ export interface RemediationAction {
   by?: string;
   /** The difference left after a failed verification. */
   remaining?: PropertyDifference[];
+  /** Attachments (other resources' rules and policies on this one) that were found and kept. */
+  honoured?: string[];
 }
 
 export interface ErrorInfo {
@@ -130,6 +137,8 @@ export interface ReportTotals {
   stacksNotScanned: number;
   stacksDrifted: number;
   resourcesDrifted: number;
+  /** Actions refused by the privilege invariants (resources and REVERT_DRIFT change sets). */
+  refused: number;
   remediated: number;
   planned: number;
   skipped: number;
@@ -140,7 +149,8 @@ export interface ReportTotals {
   errors: number;
 }
 
-export const REPORT_SCHEMA_VERSION = "1.0.0";
+/** 1.1.0: outcome `refused`, totals.refused, action.honoured (issue 11). */
+export const REPORT_SCHEMA_VERSION = "1.1.0";
 
 export interface RunReport {
   schemaVersion: typeof REPORT_SCHEMA_VERSION;

@@ -1,5 +1,5 @@
 import type { ErrorInfo, RunReport } from "../core/types.js";
-import { actorText, driftedItems, listedAccounts, problems, unscanned, where } from "./view.js";
+import { actorText, driftedItems, listedAccounts, problems, refusals, unscanned, where } from "./view.js";
 
 /** SNS: a Subject is ASCII, without line breaks or control characters, and under 100 characters. */
 export const SUBJECT_MAX_CHARS = 99;
@@ -25,7 +25,10 @@ function plural(n: number, word: string): string {
 
 export function summarySubject(report: RunReport): string {
   const t = report.totals;
-  const parts = [plural(t.stacksDrifted, "drifted stack")];
+  // Refusals first: each is a repair that would have granted privilege (issue 11). The subject
+  // formatting itself belongs to the operability work; this only puts the count and the first reason in front.
+  const first = refusals(report)[0];
+  const parts = [...(t.refused > 0 ? [`${t.refused} REFUSED (${first?.reason ?? ""})`] : []), plural(t.stacksDrifted, "drifted stack")];
   if (t.remediated > 0) parts.push(`${t.remediated} remediated`);
   if (t.planned > 0) parts.push(`${t.planned} planned`);
   if (t.manual > 0) parts.push(`${t.manual} manual`);
@@ -59,9 +62,10 @@ export function summaryText(report: RunReport, ctx: SummaryContext): string {
     "Totals",
     `  accounts ${t.accounts} (${t.accountsFailed} failed), account-regions ${t.regions}`,
     `  stacks: ${t.stacksScanned} scanned, ${t.stacksSkipped} skipped, ${t.stacksFailed} failed, ${t.stacksNotScanned} not scanned, ${t.stacksDrifted} drifted`,
-    `  drifted resources ${t.resourcesDrifted}: ${t.remediated} remediated, ${t.planned} planned, ${t.skipped} skipped, ${t.manual} manual, ${t.failed} failed`,
+    `  drifted resources ${t.resourcesDrifted}: ${t.refused} refused, ${t.remediated} remediated, ${t.planned} planned, ${t.skipped} skipped, ${t.manual} manual, ${t.failed} failed`,
     `  exempt ${t.exempt}, invalid exemptions ${t.invalidExemptions}, errors ${t.errors}`,
   ];
+  const refused = section("REFUSED: repairs that would have granted privilege (nothing was changed)", refusals(report), (r) => `${r.where}: ${r.what}: ${r.reason}`);
   const drifted = section("Drifted resources", driftedItems(report), ({ account, region, stack, resource }) => {
     const who = actorText(resource.changedBy);
     return (
@@ -72,7 +76,7 @@ export function summaryText(report: RunReport, ctx: SummaryContext): string {
   const errors = section("Errors", problems(report), (p) => `${p.where}: ${p.error.code}: ${p.error.message}`);
   const notScanned = section("Not scanned", unscanned(report), (u) => `${u.where}: ${u.reason}`);
   const listed = section("Accounts not scanned (organization state)", listedAccounts(report), (u) => `${u.where}: ${u.reason}`);
-  return [...header, ...totals, ...drifted, ...errors, ...notScanned, ...listed].join("\n");
+  return [...header, ...refused, ...totals, ...drifted, ...errors, ...notScanned, ...listed].join("\n");
 }
 
 /**

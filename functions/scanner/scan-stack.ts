@@ -9,7 +9,7 @@ import { lookupChangeActors } from "./change-actors.js";
 import { DeadlineReachedError, detectStackDrift } from "./detect.js";
 import { toErrorInfo } from "../core/errors.js";
 import { stackRow, type StackTarget } from "./stacks.js";
-import type { RegionScope, ScanContext } from "./types.js";
+import type { AccountRemediation, RegionScope, ScanContext } from "./types.js";
 
 export const NOT_STARTED_REASON = "not started: the run stopped starting new work before the Lambda deadline";
 
@@ -41,6 +41,7 @@ async function remediate(
   clients: SpokeClients,
   target: StackTarget,
   drifts: ResourceDrift[],
+  remediation: AccountRemediation,
   log: Logger,
 ): Promise<Pick<StackReport, "resources"> & Partial<StackReport>> {
   try {
@@ -54,6 +55,7 @@ async function remediate(
       clients,
       exemptionTagKey: ctx.config.defaults.exemptionTagKey,
       guards: ctx.guards,
+      ...remediation,
       now: new Date(ctx.deps.now()),
     });
     return fromEngine(result);
@@ -107,7 +109,7 @@ export async function scanStack(ctx: ScanContext, account: EffectiveAccount, sco
     if (detection.drifts.length === 0) return scanned;
     // Independent: the lookup skips driftguard's own repairs, and neither throws.
     const [handled, actors] = await Promise.all([
-      remediate(ctx, account, clients, target, detection.drifts, log),
+      remediate(ctx, account, clients, target, detection.drifts, scope.remediation, log),
       changeActors(ctx, account, scope, detection.drifts, log),
     ]);
     return { ...scanned, ...handled, resources: handled.resources.map((r) => withActor(r, actors.get(r.logicalResourceId))) };

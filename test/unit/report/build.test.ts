@@ -16,6 +16,7 @@ describe("buildReport", () => {
       resourcesDrifted: 5,
       remediated: 1,
       planned: 1,
+      refused: 0,
       skipped: 1,
       // WebSg is exempt itself; nothing inherits an exemption from an expired stack tag.
       exempt: 1,
