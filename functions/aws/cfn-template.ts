@@ -4,7 +4,9 @@ import { parse as parseYaml, type CollectionTag, type ScalarTag } from "yaml";
  * CloudFormation template bodies as data: JSON when the body looks like JSON, otherwise YAML
  * with the intrinsic functions' short forms (`!Ref X` → `{ Ref: X }`, `!GetAtt A.B` →
  * `{ "Fn::GetAtt": [A, B] }`), as the CloudFormation User Guide's "Intrinsic function
- * reference" defines them. Shared by the ownership reader and the sandbox's CloudFormation.
+ * reference" defines them. Used by the attachment reader. The sandbox's CloudFormation keeps its
+ * own parser on purpose: the emulator never imports functions/ (lint/import-boundaries.js), so
+ * the two read templates independently.
  */
 
 const SHORT_FORMS = [

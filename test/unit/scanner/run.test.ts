@@ -206,7 +206,7 @@ describe("runScan", () => {
     expect(report.totals).toEqual({
       accounts: 4, accountsFailed: 1, regions: 2,
       stacksScanned: 3, stacksSkipped: 1, stacksFailed: 0, stacksNotScanned: 0, stacksDrifted: 2,
-      resourcesDrifted: 3, remediated: 2, planned: 0, skipped: 0, exempt: 0, invalidExemptions: 0, manual: 1, failed: 0,
+      resourcesDrifted: 3, refused: 0, remediated: 2, planned: 0, skipped: 0, exempt: 0, invalidExemptions: 0, manual: 1, failed: 0,
       errors: 3,
     });
 

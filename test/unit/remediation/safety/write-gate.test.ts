@@ -95,9 +95,10 @@ describe("writes in functions/ (source meta-test)", () => {
     expect(callers).toEqual(["functions/remediation/pipeline.ts"]);
   });
 
-  it("creates spoke-service SDK clients only in aws/clients.ts, where each gets the gate", () => {
+  it("creates spoke SDK clients only through createSpokeClients, which gates each one it makes", () => {
     const makers = files.filter((f) => /new (CloudFormation|IAM|EC2|CloudTrail|ResourceGroupsTaggingAPI)Client\(/.test(f.text)).map((f) => f.path);
-    expect(makers).toEqual(["functions/aws/clients.ts"]);
+    expect(makers).toEqual([]);
+    expect(files.find((f) => f.path === "functions/aws/clients.ts")!.text).toMatch(/c = gateWrites\(new ctor\(/);
   });
 
   it("sends every other write to the hub's own resources, through hub clients", () => {
