@@ -8,7 +8,7 @@ import { resolveAccounts, type EffectiveAccount } from "../functions/config/reso
 import { REPORT_SCHEMA_VERSION, type PropertyDifference, type ResourceDrift, type ResourceReport, type RunReport } from "../functions/core/types.js";
 import { detectResourceDrift } from "../functions/aws/cfn-drift.js";
 import { errorText } from "../functions/core/errors.js";
-import { createGuards, exemptionPolicy, remediateResource, withModeOverride, type ExemptionPolicy, type RemediationGuards } from "../functions/remediation/index.js";
+import { createGuards, createOwnershipLookup, exemptionPolicy, remediateResource, safetyPolicy, withModeOverride, type ExemptionPolicy, type RemediationGuards, type SafetyPolicy } from "../functions/remediation/index.js";
 import { newRunId } from "../functions/runtime/index.js";
 import { assumeRoleCredentials, assumeRoleError, roleSessionName, spokeRoleArn } from "../functions/scanner/index.js";
 import { closest } from "../functions/config/suggest.js";
@@ -120,6 +120,7 @@ async function readReport(source: string, region: string): Promise<RunReport> {
 interface ApplyContext {
   accounts: Map<string, EffectiveAccount>;
   exemptions: ExemptionPolicy;
+  safety: SafetyPolicy;
   guards: RemediationGuards;
   runId: string;
   credentialsFor(accountId: string): AwsCredentialIdentityProvider;
@@ -143,6 +144,14 @@ async function applyItem(item: PlannedItem, clients: SpokeClients, ctx: ApplyCon
     drift: now,
     clients,
     exemptions: ctx.exemptions,
+    safety: ctx.safety,
+    // What attachments own on the resource, read from the stacks of its account in every onboarded
+    // region, exactly as the scheduled scan reads it: the same ownership rules for a person's apply.
+    ownership: createOwnershipLookup({
+      accountId: item.accountId,
+      regions: configured.regions,
+      cloudformationFor: (region) => (region === item.region ? clients.cloudformation : createSpokeClients(item.accountId, region, ctx.credentialsFor(item.accountId)).cloudformation),
+    }),
     guards: ctx.guards,
     now: new Date(),
   };
@@ -185,6 +194,7 @@ export async function applyCommand(flags: Parsed, io: Io): Promise<number> {
   const ctx: ApplyContext = {
     accounts: new Map(resolveAccounts(config).map((a) => [a.id, a])),
     exemptions: exemptionPolicy(config),
+    safety: safetyPolicy(config),
     // A person's reviewed apply is not a scheduled scan: it never moves the flapping counters.
     guards: await createGuards({ runId, limits: config.defaults.remediation, store: processFlappingStore(), counting: "event" }),
     runId,

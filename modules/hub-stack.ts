@@ -58,6 +58,7 @@ export class HubStack extends TerraformStack {
       notifications: config.hub.notifications,
     });
     this.scanner = new ScannerFunction(this, "scanner", {
+      organizationId: config.organization.id,
       names,
       lambda: config.hub.lambda,
       archive: props.archive ?? bundleLambda({ entry: props.lambdaEntry ?? HANDLER_ENTRY, config }).archive,

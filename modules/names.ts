@@ -1,5 +1,6 @@
 import type { AccountEntry, Config } from "../functions/config/schema.js";
 import { partitionOf, type Partition } from "../functions/config/regions.js";
+import { DRIFTGUARD_ROLE_NAMES } from "../functions/config/protected-roles.js";
 
 /**
  * Every name and ARN driftguard derives, in one place: the hub and the spokes are deployed as
@@ -34,7 +35,7 @@ export interface DriftguardNames {
   spokeDeployRoleArn(account: AccountEntry): string;
 }
 
-const SCANNER = "driftguard-scanner";
+const SCANNER = DRIFTGUARD_ROLE_NAMES.scanner;
 
 export function driftguardNames(config: Config): DriftguardNames {
   const { accountId: hubAccount, region: hubRegion, eventBusName } = config.hub;
@@ -58,7 +59,7 @@ export function driftguardNames(config: Config): DriftguardNames {
     hubEventRule: "driftguard-change-events",
     spokeRole: config.spoke.roleName,
     spokeRoleArnPattern: roleArn("*", config.spoke.roleName),
-    forwarderRole: "driftguard-events-forwarder",
+    forwarderRole: DRIFTGUARD_ROLE_NAMES.forwarder,
     forwardingRule: "driftguard-forward-to-hub",
     forwardingDlq: "driftguard-forward-to-hub-dlq",
     hubDeployRoleArn: roleArn(hubAccount, config.hub.bootstrapRoleName ?? config.spoke.bootstrapRoleName),

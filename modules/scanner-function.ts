@@ -22,6 +22,8 @@ export interface ScannerFunctionProps {
   bucket: S3Bucket;
   topic: SnsTopic;
   topicKey: KmsKey;
+  /** The spoke roles it may assume must belong to this organization. */
+  organizationId: string;
 }
 
 const FOURTEEN_DAYS = 14 * 24 * 3600;
@@ -63,8 +65,14 @@ export class ScannerFunction extends Construct {
       role: this.role.id,
       name: "driftguard-scanner",
       policy: policyJson(this, "permissions-document", [
-        // Only the spoke role, by name, in any account; each spoke's trust policy admits only this role.
-        { sid: "AssumeSpokeRoles", actions: ["sts:AssumeRole"], resources: [names.spokeRoleArnPattern] },
+        // Only the spoke role, by name, in accounts of this organization (aws:ResourceOrgID is the
+        // organization of the role being assumed); each spoke's trust policy admits only this role.
+        {
+          sid: "AssumeSpokeRoles",
+          actions: ["sts:AssumeRole"],
+          resources: [names.spokeRoleArnPattern],
+          condition: [{ test: "StringEquals", variable: "aws:ResourceOrgID", values: [props.organizationId] }],
+        },
         // The organization id is checked first, then only ACTIVE members are scanned; neither
         // DescribeOrganization nor ListAccounts has resource-level permissions.
         { sid: "ListOrganizationAccounts", actions: ["organizations:DescribeOrganization", "organizations:ListAccounts"], resources: ["*"] },

@@ -132,6 +132,33 @@ const events = z
   })
   .strict();
 
+// ---- defaults.safety (issue 11): what no repair may grant, and the deliberate exceptions ----
+
+const trustedPrincipal = z
+  .string({ error: "must be a principal: a 12-digit account id, an IAM ARN, a federated provider or a service principal (globs allowed)" })
+  .min(1)
+  .refine((p) => p !== "*" && p !== "arn:*" && !/^arn:[\w*-]*:iam::\*:/.test(p), {
+    error: "must name specific principals; `*` or any-account ARNs would let every template widen trust policies",
+  });
+
+const adminPolicyAllowance = z
+  .object({
+    /** A managed policy ARN, or the name of an inline policy. */
+    policy: z.string().min(1, { error: "must be a managed policy ARN or an inline policy name" }),
+    roles: z.array(glob, { error: "must list the role-name globs the policy may be granted to" }).min(1, { error: "must list at least one role-name glob" }),
+    reason: z.string().min(1, { error: "must say why this role may hold an administrator-equivalent policy" }),
+  })
+  .strict();
+
+const safety = z
+  .object({
+    /** Principals outside the organization that repairs may put back into trust policies. */
+    trustedPrincipals: z.array(trustedPrincipal).default([]),
+    /** Administrator-equivalent policies repairs may re-grant, and to which roles. */
+    adminPolicies: z.array(adminPolicyAllowance).default([]),
+  })
+  .strict();
+
 /** Settings that an account may override; `defaults` must give all of them. */
 const accountSettings = {
   regions,
@@ -161,6 +188,7 @@ const defaults = z
     concurrency: concurrency.prefault({}),
     remediation: remediationLimits.prefault({}),
     events: events.prefault({}),
+    safety: safety.prefault({}),
   })
   .strict();
 

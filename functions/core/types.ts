@@ -49,6 +49,11 @@ export type ExemptionState =
   | { kind: "invalid"; raw: string; problem: string; on: "stack" | "resource" };
 
 export type ActionOutcome =
+  /**
+   * A planned write broke a privilege invariant (remediation/safety/invariants.ts): nothing was
+   * sent. Shown first in the report and the notification.
+   */
+  | "refused"
   /** Repaired and verified IN_SYNC afterwards. */
   | "remediated"
   /** Report mode: what would have been done. */
@@ -95,6 +100,8 @@ export interface RemediationAction {
   securityCritical?: SecurityCriticalFinding[];
   /** Set when the resource keeps being changed back: a person must find out who and why. */
   contested?: ContestedInfo;
+  /** Attachments (other resources' rules and policies on this one) that were found and kept. */
+  honoured?: string[];
 }
 
 export interface ErrorInfo {
@@ -165,6 +172,8 @@ export interface ReportTotals {
   stacksNotScanned: number;
   stacksDrifted: number;
   resourcesDrifted: number;
+  /** Actions refused by the privilege invariants (resources and REVERT_DRIFT change sets). */
+  refused: number;
   remediated: number;
   planned: number;
   skipped: number;
@@ -198,7 +207,8 @@ export interface ActiveExemption {
   setBy?: ChangeActor;
 }
 
-export const REPORT_SCHEMA_VERSION = "1.0.0";
+/** 1.1.0: outcome `refused`, totals.refused, action.honoured (issue 11). */
+export const REPORT_SCHEMA_VERSION = "1.1.0";
 
 export interface RunReport {
   schemaVersion: typeof REPORT_SCHEMA_VERSION;

@@ -1,7 +1,7 @@
 import type { SpokeClients } from "../aws/clients.js";
 import type { StackFilter } from "../config/schema.js";
 import type { ChangeActor } from "../core/types.js";
-import { effectiveMode, exemptionFromTags, exemptionPolicy, type RemediationGuards } from "../remediation/index.js";
+import { effectiveMode, exemptionFromTags, exemptionPolicy, type OwnershipLookup, type RemediationGuards, type SafetyPolicy } from "../remediation/index.js";
 import { errorText } from "../core/errors.js";
 import { detectResourceDrift } from "../aws/cfn-drift.js";
 import { DRIFT_DETECTABLE_STATUSES, globExclusion } from "../scanner/index.js";
@@ -20,6 +20,9 @@ export interface ActContext {
   deps: EventDeps;
   /** The invocation's guards, opened on first use. */
   guards(): Promise<RemediationGuards>;
+  /** The same invariants and attachment ownership as the scheduled path. */
+  safety: SafetyPolicy;
+  ownership: OwnershipLookup;
   now: Date;
 }
 
@@ -75,6 +78,8 @@ async function actOnManaged(resource: AffectedResource, clients: SpokeClients, s
     clients,
     exemptions: exemptionPolicy(ctx.deps.config),
     guards,
+    safety: ctx.safety,
+    ownership: ctx.ownership,
     now: ctx.now,
   });
   // Who keeps changing it: named in the contested escalation (guards.ts); events never count.
@@ -96,6 +101,10 @@ async function actOnUnmanaged(resource: AffectedResource, clients: SpokeClients,
     clients,
     settings,
     actor: ctx.actor,
+    owned: await ctx.ownership.forResource(clients.region, resource.resourceType, resource.physicalId),
+    guards: ctx.guards,
+    safety: ctx.safety,
+    now: ctx.now,
     // No stack: only mode rules without a stack glob (or with "*") can match.
     mode: effectiveMode(ctx.admission.account, "", resource.resourceType),
     exemptionOf: (tags) => exemptionFromTags(tags, exemptionPolicy(ctx.deps.config), ctx.now, "resource"),

@@ -1,5 +1,5 @@
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
-import type { RemediationGuards } from "../remediation/index.js";
+import { createOwnershipLookup, type RemediationGuards, safetyPolicy } from "../remediation/index.js";
 import { errorText } from "../core/errors.js";
 import { publishMetrics } from "../core/metrics.js";
 import { eventMetricValues } from "./metrics.js";
@@ -68,9 +68,16 @@ export async function handleChangeEvent(event: unknown, deps: EventDeps): Promis
     const actor = actorFromDetail(change.detail, "event");
     let opened: Promise<RemediationGuards> | undefined;
     const guards = () => (opened ??= deps.openGuards());
+    const { account } = admission;
+    const safety = safetyPolicy(deps.config);
+    const ownership = createOwnershipLookup({
+      accountId: account.id,
+      regions: account.regions,
+      cloudformationFor: async (region) => (await deps.clientsFor(account.id, region)).cloudformation,
+    });
     const results = [];
     // One at a time: events touch one resource or a few, and the calls share a throttled account.
-    for (const resource of resources) results.push(await actOnResource(resource, { change, admission, actor, deps, guards, now: started }));
+    for (const resource of resources) results.push(await actOnResource(resource, { change, admission, actor, deps, guards, safety, ownership, now: started }));
 
     const finishedAt = deps.now();
     const report: EventActionReport = {

@@ -3,7 +3,10 @@ import type { PropertyDifference, ResourceDriftStatus } from "../core/types.js";
 import { detectResourceDrift } from "../aws/cfn-drift.js";
 import type { EngineTiming } from "./timing.js";
 
-export type Verification = { inSync: true } | { inSync: false; status: ResourceDriftStatus; remaining: PropertyDifference[] };
+export type Verification =
+  /** `explained`: differences left that `isExplained` accounts for (attachments in other stacks). */
+  | { inSync: true; explained: number }
+  | { inSync: false; status: ResourceDriftStatus; remaining: PropertyDifference[] };
 
 /**
  * Asks CloudFormation itself whether the resource matches its template again; a repair counts
@@ -15,12 +18,15 @@ export async function verifyInSync(
   stackName: string,
   logicalResourceId: string,
   timing: EngineTiming,
+  isExplained: (difference: PropertyDifference) => boolean = () => false,
 ): Promise<Verification> {
   for (let attempt = 0; ; attempt++) {
     const drift = await detectResourceDrift(cloudformation, stackName, logicalResourceId);
-    if (drift.status === "IN_SYNC") return { inSync: true };
+    if (drift.status === "IN_SYNC") return { inSync: true, explained: 0 };
+    const remaining = drift.differences.filter((d) => !isExplained(d));
+    if (drift.status === "MODIFIED" && remaining.length === 0) return { inSync: true, explained: drift.differences.length };
     const delay = timing.verifyRetryDelaysMs[attempt];
-    if (delay === undefined || drift.status !== "MODIFIED") return { inSync: false, status: drift.status, remaining: drift.differences };
+    if (delay === undefined || drift.status !== "MODIFIED") return { inSync: false, status: drift.status, remaining };
     await timing.sleep(delay);
   }
 }

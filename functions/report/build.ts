@@ -48,6 +48,7 @@ export function computeTotals(accounts: AccountReport[], runErrors: readonly Err
     stacksNotScanned: countStacks("not-scanned"),
     stacksDrifted: stacks.filter((s) => s.driftStatus === "DRIFTED").length,
     resourcesDrifted: resources.length,
+    refused: countOutcome("refused") + stacks.filter((s) => s.stackAction?.outcome === "refused").length,
     remediated: countOutcome("remediated"),
     planned: countOutcome("planned"),
     skipped: countOutcome("skipped"),

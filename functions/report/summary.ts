@@ -1,6 +1,6 @@
 import type { ErrorInfo, RunReport } from "../core/types.js";
 import { runCounts, type RunCounts } from "./attention.js";
-import { actorText, driftedItems, exemptionRows, listedAccounts, problems, unscanned, where } from "./view.js";
+import { actorText, driftedItems, exemptionRows, listedAccounts, problems, refusals, unscanned, where } from "./view.js";
 
 /** SNS: a Subject is ASCII, without line breaks or control characters, and under 100 characters. */
 export const SUBJECT_MAX_CHARS = 99;
@@ -97,11 +97,12 @@ export function summaryText(report: RunReport, ctx: SummaryContext): string {
     "Totals",
     `  accounts ${t.accounts} (${t.accountsFailed} failed), account-regions ${t.regions}`,
     `  stacks: ${t.stacksScanned} scanned, ${t.stacksSkipped} skipped, ${t.stacksFailed} failed, ${t.stacksNotScanned} not scanned, ${t.stacksDrifted} drifted`,
-    `  drifted resources ${t.resourcesDrifted}: ${t.remediated} remediated, ${t.planned} planned, ${t.skipped} skipped, ${t.manual} manual, ${t.failed} failed`,
+    `  drifted resources ${t.resourcesDrifted}: ${t.refused} refused, ${t.remediated} remediated, ${t.planned} planned, ${t.skipped} skipped, ${t.manual} manual, ${t.failed} failed`,
     `  exempt ${t.exempt}, invalid exemptions ${t.invalidExemptions}, errors ${t.errors}`,
     `  guard trips ${t.guardTrips}, contested ${t.contested}, run errors ${t.runErrors}, retried ${t.retried}`,
     ...guardLine(runCounts(report)),
   ];
+  const refused = section("REFUSED: repairs that would have granted privilege (nothing was changed)", refusals(report), (r) => `${r.where}: ${r.what}: ${r.reason}`);
   const drifted = section("Drifted resources", driftedItems(report), ({ account, region, stack, resource }) => {
     const who = actorText(resource.changedBy);
     return (
@@ -113,7 +114,7 @@ export function summaryText(report: RunReport, ctx: SummaryContext): string {
   const exemptions = section("Active exemptions", exemptionRows(report), (e) => `${e.where}: ${e.reason} (until ${e.until})${e.setBy ? `; set by ${e.setBy}` : ""}`);
   const notScanned = section("Not scanned", unscanned(report), (u) => `${u.where}: ${u.reason}`);
   const listed = section("Accounts not scanned (organization state)", listedAccounts(report), (u) => `${u.where}: ${u.reason}`);
-  return [...header, ...totals, ...drifted, ...errors, ...exemptions, ...notScanned, ...listed].join("\n");
+  return [...header, ...refused, ...totals, ...drifted, ...errors, ...exemptions, ...notScanned, ...listed].join("\n");
 }
 
 /**

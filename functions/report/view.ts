@@ -21,8 +21,8 @@ export interface Unscanned {
   reason: string;
 }
 
-/** What needs a person first: failures, then manual work, then what was done or would be done. */
-const OUTCOME_ORDER: readonly ActionOutcome[] = ["failed", "manual", "remediated", "planned", "skipped"];
+/** What needs a person first: refused escalations, failures, manual work, then what was done or would be done. */
+const OUTCOME_ORDER: readonly ActionOutcome[] = ["refused", "failed", "manual", "remediated", "planned", "skipped"];
 
 export function accountLabel(a: Pick<AccountReport, "name" | "accountId">): string {
   return `${a.name} (${a.accountId})`;
@@ -204,4 +204,26 @@ export function totalsTable(totals: ReportTotals): string {
   const width = Math.max(...rows.map(([k]) => k.length));
   const line = `+${"-".repeat(width + 2)}+--------+`;
   return [line, ...rows.map(([k, v]) => `| ${k.padEnd(width)} | ${String(v).padStart(6)} |`), line].join("\n");
+}
+
+export interface Refusal {
+  where: string;
+  /** The logical id, or "stack" for a REVERT_DRIFT change set. */
+  what: string;
+  reason: string;
+}
+
+/** Every refused action (resources and REVERT_DRIFT change sets), in report order: the summary and the subject show these first. */
+export function refusals(report: RunReport): Refusal[] {
+  const out: Refusal[] = [];
+  for (const account of report.accounts) {
+    for (const region of account.regions) {
+      for (const stack of region.stacks) {
+        const at = where(account, region.region, stack.stackName);
+        if (stack.stackAction?.outcome === "refused") out.push({ where: at, what: "REVERT_DRIFT change set", reason: stack.stackAction.reason });
+        for (const r of stack.resources) if (r.action.outcome === "refused") out.push({ where: at, what: r.logicalResourceId, reason: r.action.reason });
+      }
+    }
+  }
+  return out;
 }

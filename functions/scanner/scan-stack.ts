@@ -10,7 +10,7 @@ import { ownRoleArns } from "./credentials.js";
 import { DeadlineReachedError, detectStackDrift } from "./detect.js";
 import { toErrorInfo } from "../core/errors.js";
 import { stackRow, type StackTarget } from "./stacks.js";
-import type { RegionScope, ScanContext } from "./types.js";
+import type { AccountRemediation, RegionScope, ScanContext } from "./types.js";
 
 export const NOT_STARTED_REASON = "not started: the run stopped starting new work before the Lambda deadline";
 
@@ -42,6 +42,7 @@ async function remediate(
   clients: SpokeClients,
   target: StackTarget,
   drifts: ResourceDrift[],
+  remediation: AccountRemediation,
   log: Logger,
 ): Promise<Pick<StackReport, "resources"> & Partial<StackReport>> {
   try {
@@ -55,6 +56,7 @@ async function remediate(
       clients,
       exemptions: exemptionPolicy(ctx.config),
       guards: ctx.guards,
+      ...remediation,
       now: new Date(ctx.deps.now()),
     });
     return fromEngine(result);
@@ -146,7 +148,7 @@ export async function scanStack(ctx: ScanContext, account: EffectiveAccount, sco
     if (detection.drifts.length === 0) return scanned;
     // Independent: the lookup skips driftguard's own repairs, and neither throws.
     const [handled, actors] = await Promise.all([
-      remediate(ctx, account, clients, target, detection.drifts, log),
+      remediate(ctx, account, clients, target, detection.drifts, scope.remediation, log),
       changeActors(ctx, account, scope, detection.drifts, log),
     ]);
     const resources = handled.resources.map((r) => withActor(r, actors.get(r.logicalResourceId)));

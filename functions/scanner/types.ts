@@ -54,7 +54,12 @@ export interface RegionScope {
   estimator: DetectionTimeEstimator;
   /** CloudTrail LookupEvents' per-account-region quota. */
   lookupLimiter: RateLimiter;
+  /** The account's privilege invariants and attachment lookup, for the engine. */
+  remediation: AccountRemediation;
 }
+
+/** Per account: the invariants and the attachment lookup (shared by its regions) the engine needs. */
+export type AccountRemediation = Pick<StackRemediationInput, "safety" | "ownership">;
 
 /** Per-run state handed down the account → region → stack tree. */
 export interface ScanContext {

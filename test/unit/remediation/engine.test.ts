@@ -20,7 +20,8 @@ import { createGuards, type GuardLimits } from "../../../functions/remediation/g
 import { IN_SYNC_REASON } from "../../../functions/remediation/plan.js";
 import { driftedEc2World, type Ec2World, installFakeEc2 } from "./fake-ec2.js";
 import { deletedTopicDrift, inSync, queueDrift, queueDriftRaw, SG_ID, securityGroupDrift, securityGroupDriftRaw } from "./fixtures.js";
-import { awsError, spokeClients, writes } from "./helpers.js";
+import { NO_ATTACHMENTS } from "../../../functions/remediation/ownership/lookup.js";
+import { awsError, spokeClients, TEST_SAFETY, writes } from "./helpers.js";
 
 const ec2 = mockClient(EC2Client);
 const cfn = mockClient(CloudFormationClient);
@@ -66,6 +67,8 @@ async function input(patch: Partial<StackRemediationInput> & { limits?: Partial<
     drifts: [securityGroupDrift()],
     clients: spokeClients(),
     exemptions: { tagKey: "driftguard:exempt", maxDays: 90 },
+    safety: TEST_SAFETY,
+    ownership: NO_ATTACHMENTS,
     guards: await createGuards({ runId: "20260615T120000Z-abc123", counting: "scan", limits: { maxPerRun: 50, maxPerAccount: 10, flappingThreshold: 3, ...limits }, store }),
     now: NOW,
     timing: { sleep: async (ms) => void sleeps.push(ms), verifyRetryDelaysMs: [100, 200], pollMs: 10, maxPollMs: 10 },
@@ -314,9 +317,17 @@ describe("remediateStack with REVERT_DRIFT", () => {
     cfn.on(CreateChangeSetCommand).resolves({ Id: "cs" });
     cfn.on(DescribeChangeSetCommand).resolves({
       Status: "CREATE_COMPLETE",
+      // With IncludePropertyValues each change has its before/after properties (CloudFormation User Guide, "View a change set").
       Changes: changes.map((c) => ({
         Type: "Resource",
-        ResourceChange: { Action: "Modify", LogicalResourceId: c.id, ResourceType: c.type, Replacement: c.replacement ?? "False" },
+        ResourceChange: {
+          Action: "Modify",
+          LogicalResourceId: c.id,
+          ResourceType: c.type,
+          Replacement: c.replacement ?? "False",
+          BeforeContext: JSON.stringify({ Properties: {} }),
+          AfterContext: JSON.stringify({ Properties: {} }),
+        },
       })),
     });
     cfn.on(ExecuteChangeSetCommand).resolves({});

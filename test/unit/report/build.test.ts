@@ -16,6 +16,7 @@ describe("buildReport", () => {
       resourcesDrifted: 6,
       remediated: 1,
       planned: 1,
+      refused: 0,
       // WebSg (exempt), FnRole (blast radius).
       skipped: 2,
       // WebSg is exempt itself; nothing inherits an exemption from an expired stack tag.

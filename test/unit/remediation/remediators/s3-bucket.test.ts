@@ -17,7 +17,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { IN_SYNC_REASON } from "../../../../functions/remediation/plan.js";
 import { s3BucketRemediator } from "../../../../functions/remediation/remediators/s3-bucket.js";
 import { BUCKET, bucketDrift, LEDGER_KEY } from "../fixtures.js";
-import { awsError, spokeClients, writes } from "../helpers.js";
+import { awsError, spokeClients, writes, remediateWith } from "../helpers.js";
 
 const s3 = mockClient(S3Client);
 const clients = spokeClients();
@@ -77,7 +77,7 @@ beforeEach(() => {
   installFakeS3();
 });
 
-const remediate = (dryRun = false, drift = bucketDrift()) => s3BucketRemediator.remediate({ drift, clients, dryRun });
+const remediate = (dryRun = false, drift = bucketDrift()) => remediateWith(s3BucketRemediator, drift, clients, { dryRun: dryRun });
 
 describe("AWS::S3::Bucket remediator", () => {
   it("restores the KMS default encryption that was removed", async () => {
