@@ -3,8 +3,8 @@ import { resource, sampleReport } from "./sample.js";
 
 /**
  * A synthetic organization at the scale issue 18 measured (about 4,800 stacks, 300 accounts),
- * deterministic so sizes are comparable run to run. Every tenth stack drifts with one to three
- * resources; outcomes cycle through every ActionOutcome; one account in fifty failed to assume
+ * deterministic so sizes are comparable run to run. One stack in `driftEvery` (default 10) drifts
+ * with one to three resources; outcomes cycle through every ActionOutcome; one account in fifty failed to assume
  * its role. Member-controlled strings (tag values, descriptions) carry Markdown/HTML to prove
  * escaping survives at scale.
  */
@@ -12,12 +12,13 @@ export interface Fleet {
   accounts: number;
   stacksPerAccount: number;
   regions?: string[];
+  driftEvery?: number;
 }
 
 const OUTCOMES: ActionOutcome[] = ["remediated", "planned", "skipped", "manual", "failed"];
 const TYPES = ["AWS::IAM::Role", "AWS::EC2::SecurityGroup", "AWS::S3::Bucket", "AWS::Lambda::Function"];
 
-export function fleetReport({ accounts, stacksPerAccount, regions = ["us-east-1", "eu-west-1"] }: Fleet) {
+export function fleetReport({ accounts, stacksPerAccount, regions = ["us-east-1", "eu-west-1"], driftEvery = 10 }: Fleet) {
   const out: AccountReport[] = [];
   let k = 0;
   for (let a = 0; a < accounts; a++) {
@@ -38,7 +39,7 @@ export function fleetReport({ accounts, stacksPerAccount, regions = ["us-east-1"
         for (let s = 0; s < count; s++) {
           const stackName = `svc-${s}-${region}`;
           const stackId = `arn:aws:cloudformation:${region}:${accountId}:stack/${stackName}/0f2b8a30-e4cd-11ee-b9fb-${String(k).padStart(12, "0")}`;
-          const drifted = k++ % 10 === 0;
+          const drifted = k++ % driftEvery === 0;
           const resources: ResourceReport[] = drifted ? Array.from({ length: 1 + (k % 3) }, (_, i) => driftedResource(accountId, k * 3 + i)) : [];
           stacks.push({ stackName, stackId, stackStatus: "UPDATE_COMPLETE", scan: "scanned", driftStatus: drifted ? "DRIFTED" : "IN_SYNC", exemption: { kind: "none" }, resources });
         }
