@@ -21,6 +21,7 @@ const TYPES = ["AWS::IAM::Role", "AWS::EC2::SecurityGroup", "AWS::S3::Bucket", "
 export function fleetReport({ accounts, stacksPerAccount, regions = ["us-east-1", "eu-west-1"], driftEvery = 10 }: Fleet) {
   const out: AccountReport[] = [];
   let k = 0;
+  let seq = 0;
   for (let a = 0; a < accounts; a++) {
     const accountId = String(100000000000 + a * 7919).padStart(12, "0");
     const name = `team-${String(a).padStart(3, "0")}`;
@@ -40,7 +41,7 @@ export function fleetReport({ accounts, stacksPerAccount, regions = ["us-east-1"
           const stackName = `svc-${s}-${region}`;
           const stackId = `arn:aws:cloudformation:${region}:${accountId}:stack/${stackName}/0f2b8a30-e4cd-11ee-b9fb-${String(k).padStart(12, "0")}`;
           const drifted = k++ % driftEvery === 0;
-          const resources: ResourceReport[] = drifted ? Array.from({ length: 1 + (k % 3) }, (_, i) => driftedResource(accountId, k * 3 + i)) : [];
+          const resources: ResourceReport[] = drifted ? Array.from({ length: 1 + (k % 3) }, (_, i) => driftedResource(accountId, k * 3 + i, seq++)) : [];
           stacks.push({ stackName, stackId, stackStatus: "UPDATE_COMPLETE", scan: "scanned", driftStatus: drifted ? "DRIFTED" : "IN_SYNC", exemption: { kind: "none" }, resources });
         }
         return { region, status: "scanned", stacks };
@@ -50,9 +51,9 @@ export function fleetReport({ accounts, stacksPerAccount, regions = ["us-east-1"
   return sampleReport(out);
 }
 
-function driftedResource(accountId: string, n: number): ResourceReport {
+function driftedResource(accountId: string, n: number, seq: number): ResourceReport {
   const type = TYPES[n % TYPES.length]!;
-  const outcome = OUTCOMES[n % OUTCOMES.length]!;
+  const outcome = OUTCOMES[seq % OUTCOMES.length]!;
   return resource({
     logicalResourceId: `Res${n}`,
     resourceType: type,
