@@ -7,9 +7,10 @@
  * Budget: a 5,000-stack report under 1.5 MB (test/unit/report/html.test.ts): in-sync stacks
  * are folded into one comma list per account, and the full expected/actual documents are folded.
  */
-import type { AccountReport, PropertyDifference, RunReport, StackReport } from "../core/types.js";
+import type { AccountReport, PropertyDifference, ResourceReport, RunReport, StackReport } from "../core/types.js";
 import { cloudTrailUrl, resourceUrl, stackDriftUrl } from "./console-links.js";
-import { accountLabel, actorText, driftedItems, exemptionText, listedAccounts, notableStacks, problems, unscanned, where, type DriftedItem } from "./view.js";
+import { isResourceError } from "./build.js";
+import { accountLabel, actorText, driftedItems, exemptionRows, exemptionText, listedAccounts, notableStacks, problems, unscanned, where, type DriftedItem } from "./view.js";
 
 const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
 
@@ -160,46 +161,51 @@ function rollups(report: RunReport): Rollup[] {
   return report.accounts.map((account) => {
     const stacks = account.regions.flatMap((r) => r.stacks);
     const resources = stacks.flatMap((s) => s.resources);
-    const count = (f: (o: string) => boolean) => resources.filter((r) => f(r.action.outcome)).length;
+    const count = (f: (r: ResourceReport) => boolean) => resources.filter(f).length;
     return {
       account,
       drifted: resources.length,
-      remediated: count((o) => o === "remediated"),
-      failed: count(needsPerson),
+      remediated: count((r) => r.action.outcome === "remediated"),
+      failed: count((r) => needsPerson(r.action.outcome) || isResourceError(r)),
       exempt: resources.filter((r) => r.exemption.kind === "exempt").length + stacks.filter((s) => s.exemption.kind === "exempt" && s.resources.length === 0).length,
       notScanned: stacks.filter((s) => s.scan === "not-scanned").length + account.regions.filter((r) => r.status === "not-scanned").length,
     };
   });
 }
 
-/** Guard trips and other run-level alerts other features may add to the report, shown when present. */
-function guardTrips(report: RunReport): string[] {
-  const trips = (report as { guardTrips?: unknown }).guardTrips;
-  if (!Array.isArray(trips)) return [];
-  return trips.map((t) => (typeof t === "object" && t !== null ? Object.entries(t).map(([k, v]) => `${k}: ${typeof v === "string" ? v : JSON.stringify(v)}`).join(", ") : String(t)));
+/** A resource a person must look at: its outcome is not a handled one, a guard stopped it, or it is contested. */
+const needsAttention = (item: DriftedItem) => needsPerson(item.resource.action.outcome) || isResourceError(item.resource);
+
+/** The label a first-screen item is counted under: the guard that tripped, contested, or the outcome. */
+function attentionLabel({ resource: { action } }: DriftedItem): string {
+  if (action.guard !== undefined) return `guard: ${action.guard}`;
+  if (action.contested !== undefined) return "contested";
+  return action.outcome;
 }
 
 function needsMe(report: RunReport, items: DriftedItem[]): string {
   const failedAccounts = report.accounts.filter((a) => a.status === "failed");
   const issues = problems(report).filter((p) => !failedAccounts.some((a) => p.where === where(a)));
-  const trips = guardTrips(report);
-  const pending = items.map((item, i) => ({ item, i })).filter(({ item }) => needsPerson(item.resource.action.outcome));
-  const byOutcome = new Map<string, number>();
-  for (const { item } of pending) byOutcome.set(item.resource.action.outcome, (byOutcome.get(item.resource.action.outcome) ?? 0) + 1);
-  const total = failedAccounts.length + issues.length + trips.length + pending.length;
+  const runErrors = report.runErrors;
+  const pending = items.map((item, i) => ({ item, i })).filter(({ item }) => needsAttention(item));
+  const byLabel = new Map<string, number>();
+  for (const { item } of pending) byLabel.set(attentionLabel(item), (byLabel.get(attentionLabel(item)) ?? 0) + 1);
+  const resourceWheres = new Set(pending.map(({ item }) => `${where(item.account, item.region, item.stack.stackName)} / ${item.resource.logicalResourceId}`));
+  const otherIssues = issues.filter((p) => p.where !== "run" && !resourceWheres.has(p.where));
+  const total = failedAccounts.length + runErrors.length + otherIssues.length + pending.length;
   const parts: string[] = [];
   if (failedAccounts.length > 0) {
     parts.push(`<h3>${failedAccounts.length} account(s) failed</h3><ul>${failedAccounts.map((a) => `<li><a href="#${accountAnchor(a)}">${e(accountLabel(a))}</a>: ${e(a.error?.message ?? "failed")}</li>`).join("")}</ul>`);
   }
-  if (trips.length > 0) parts.push(`<h3>${trips.length} guard trip(s)</h3><ul>${trips.map((t) => `<li>${e(t)}</li>`).join("")}</ul>`);
+  if (runErrors.length > 0) parts.push(`<h3>${runErrors.length} run error(s): repairs stopped</h3><ul>${runErrors.map((x) => `<li><code>${e(x.code)}</code>: ${e(x.message)}</li>`).join("")}</ul>`);
   if (pending.length > 0) {
-    const counts = [...byOutcome].map(([o, n]) => `<a href="#outcome=${e(o)}" class="outcome ${e(o)}">${n} ${e(o)}</a>`).join(", ");
+    const counts = [...byLabel].map(([o, n]) => `<span class="outcome ${e(o)}">${n} ${e(o)}</span>`).join(", ");
     parts.push(`<h3>${pending.length} drifted resource(s) left for a person: ${counts}</h3><ul>${pending
       .slice(0, FIRST_SCREEN_ITEMS)
-      .map(({ item, i }) => `<li><span class="outcome ${e(item.resource.action.outcome)}">${e(item.resource.action.outcome)}</span> <a href="#${anchor(i)}">${e(item.resource.logicalResourceId)}</a> (${e(item.resource.resourceType)}) in ${e(where(item.account, item.region, item.stack.stackName))}: ${e(item.resource.action.reason)}</li>`)
+      .map(({ item, i }) => `<li><span class="outcome ${e(attentionLabel(item))}">${e(attentionLabel(item))}</span> <a href="#${anchor(i)}">${e(item.resource.logicalResourceId)}</a> (${e(item.resource.resourceType)}) in ${e(where(item.account, item.region, item.stack.stackName))}: ${e(item.resource.action.reason)}</li>`)
       .join("")}</ul>${pending.length > FIRST_SCREEN_ITEMS ? `<p>and ${pending.length - FIRST_SCREEN_ITEMS} more in the <a href="#index">index</a>.</p>` : ""}`);
   }
-  if (issues.length > 0) parts.push(`<h3>${issues.length} region/stack error(s)</h3><p>See <a href="#errors">Errors</a>.</p>`);
+  if (otherIssues.length > 0) parts.push(`<h3>${otherIssues.length} region/stack error(s)</h3><p>See <a href="#errors">Errors</a>.</p>`);
   return `<section id="needs-me"${total === 0 ? ' class="calm"' : ""} aria-labelledby="needs-me-h"><h2 id="needs-me-h">What needs you${total === 0 ? ": nothing" : ` (${total})`}</h2>${parts.join("\n")}</section>`;
 }
 
@@ -250,7 +256,7 @@ export function renderHtml(report: RunReport): string {
     report.incomplete ? `The run stopped early to meet the Lambda deadline; ${t.stacksNotScanned} stack(s) and the items under "Not scanned" were not scanned.` : "",
     t.errors > 0 ? `${t.errors} error(s); see "Errors".` : "",
   ].filter((w) => w !== "");
-  const summary = `${t.accounts} accounts (${t.accountsFailed} failed), ${t.stacksScanned} stacks scanned, ${t.stacksDrifted} drifted; ${t.resourcesDrifted} drifted resources: ${t.remediated} remediated, ${t.planned} planned, ${t.skipped} skipped, ${t.manual} manual, ${t.failed} failed; ${t.exempt} exempt.`;
+  const summary = `${t.accounts} accounts (${t.accountsFailed} failed), ${t.stacksScanned} stacks scanned, ${t.stacksDrifted} drifted; ${t.resourcesDrifted} drifted resources: ${t.remediated} remediated, ${t.planned} planned, ${t.skipped} skipped, ${t.manual} manual, ${t.failed} failed; ${t.exempt} exempt; ${t.guardTrips} guard trip(s), ${t.contested} contested, ${t.runErrors} run error(s), ${t.retried} retried.`;
   const body = [
     `<header><h1>driftguard report ${e(report.runId)}</h1><p>Trigger ${e(report.trigger)}, mode <b>${e(report.mode)}</b>, ${e(report.startedAt)} to ${e(report.finishedAt)}, config ${e(report.configHash)}.</p>`,
     `<p id="totals">${e(summary)}</p></header>`,
@@ -263,6 +269,8 @@ export function renderHtml(report: RunReport): string {
     indexTable(report, items),
     `<h2 id="errors">Errors</h2>`,
     table(["Where", "Code", "Message"], problems(report).map((p) => [p.where, p.error.code, p.error.message].map(e))),
+    `<h2 id="exemptions">Active exemptions</h2>`,
+    table(["Where", "On", "Reason", "Until", "Set by"], exemptionRows(report).map((x) => [x.where, x.on, x.reason, x.until, x.setBy].map(e))),
     `<h2 id="not-scanned">Not scanned</h2>`,
     table(["Where", "Why"], [...unscanned(report), ...listedAccounts(report)].map((u) => [u.where, u.reason].map(e))),
     `<h2>Skipped, failed and partial stacks</h2>`,

@@ -39,9 +39,14 @@ describe("HTML report", () => {
     const needs = html.slice(html.indexOf('<section id="needs-me"'), html.indexOf("</section>", html.indexOf('<section id="needs-me"')));
     expect(html.indexOf('<section id="needs-me"')).toBeLessThan(html.indexOf('id="accounts"'));
     expect(needs).toContain('<a href="#a-333333333333">data-dev (333333333333)</a>: cannot assume');
-    // The failed and the manual resource of the sample, not the remediated/planned/skipped ones.
+    // Failed, manual, refused, guarded and contested resources of the sample; not the quietly handled ones.
+    const expected = report.accounts
+      .flatMap((a) => a.regions.flatMap((r) => r.stacks.flatMap((s) => s.resources)))
+      .filter((r) => ["failed", "manual", "refused"].includes(r.action.outcome) || r.action.guard || r.action.contested)
+      .map((r) => r.logicalResourceId);
     const linked = [...needs.matchAll(/href="#(r-\d+)">([^<]+)</g)].map((m) => [m[1], m[2]]);
-    expect(linked.map(([, name]) => name).sort()).toEqual(["Bucket", "WorkQueue"]);
+    expect(expected).toContain("WorkQueue");
+    expect(linked.map(([, name]) => name).sort()).toEqual(expected.sort());
     for (const [id] of linked) expect(html).toContain(`<div class="res" id="${id}">`);
   });
 
@@ -52,7 +57,17 @@ describe("HTML report", () => {
     const html = renderHtml(sampleReport(accounts));
     const needs = html.slice(0, html.indexOf('id="accounts"'));
     expect(needs).toMatch(/<span class="outcome refused">refused<\/span> <a href="#r-\d+">GrantRole<\/a>/);
-    expect(needs).toContain('href="#outcome=refused"');
+    expect(needs).toContain('<span class="outcome refused">1 refused</span>');
+  });
+
+  it("lists guard trips, contested resources and run errors first", () => {
+    const accounts = sampleAccounts();
+    const stack = accounts[0]!.regions[0]!.stacks[0]!;
+    stack.resources.push(resource({ logicalResourceId: "Tripped", action: { outcome: "skipped", reason: "blast radius reached", steps: [], guard: "blast-radius" } }));
+    const html = renderHtml({ ...sampleReport(accounts), runErrors: [{ code: "RunLeaseUnavailable", message: "another run holds the lease" }] });
+    const needs = html.slice(0, html.indexOf('id="accounts"'));
+    expect(needs).toMatch(/<span class="outcome guard: blast-radius">guard: blast-radius<\/span> <a href="#r-\d+">Tripped<\/a>/);
+    expect(needs).toContain("<code>RunLeaseUnavailable</code>: another run holds the lease");
   });
 
   it("shows the changed paths expected against actual, and links to the consoles", () => {
