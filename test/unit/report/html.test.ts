@@ -1,19 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { escapeHtml, renderHtml } from "../../../functions/report/html.js";
 import { fleetReport } from "./generate.js";
-import { resource, sampleAccounts, sampleReport } from "./sample.js";
-
-function hostileReport() {
-  const accounts = sampleAccounts();
-  accounts[0]!.regions[0]!.stacks[0]!.resources.push(
-    resource({
-      logicalResourceId: "<script>alert(1)</script>",
-      actual: { Description: "``` injected fence", Tags: [{ Key: "owner", Value: "a|b\nc" }] },
-      action: { outcome: "planned", reason: 'would restore "x" & <y>', steps: ["echo '<b>'"] },
-    }),
-  );
-  return sampleReport(accounts);
-}
+import { hostileReport, resource, sampleAccounts, sampleReport } from "./sample.js";
 
 describe("HTML report", () => {
   it("is one self-contained page: inline script and style only, nothing fetched", () => {

@@ -1,18 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { renderMarkdown } from "../../../functions/report/markdown.js";
-import { resource, sampleAccounts, sampleReport } from "./sample.js";
-
-function hostileReport() {
-  const accounts = sampleAccounts();
-  accounts[0]!.regions[0]!.stacks[0]!.resources.push(
-    resource({
-      logicalResourceId: "<script>alert(1)</script>",
-      actual: { Description: "``` injected fence", Tags: [{ Key: "owner", Value: "a|b\nc" }] },
-      action: { outcome: "planned", reason: 'would restore "x" & <y>', steps: ["echo '<b>'"] },
-    }),
-  );
-  return sampleReport(accounts);
-}
+import { hostileReport } from "./sample.js";
 
 describe("Markdown report", () => {
   it("has the same sections, and keeps tables and code fences intact", () => {
