@@ -147,3 +147,16 @@ export function sampleReport(accounts: AccountReport[] = sampleAccounts()): RunR
     runErrors: [{ code: "GuardStateUnreadable", message: "flapping record s3://reports/state/flapping.json unreadable (SyntaxError: Unexpected token)" }],
   });
 }
+
+/** The sample plus one resource whose every field carries HTML and Markdown meant to break out. */
+export function hostileReport() {
+  const accounts = sampleAccounts();
+  accounts[0]!.regions[0]!.stacks[0]!.resources.push(
+    resource({
+      logicalResourceId: "<script>alert(1)</script>",
+      actual: { Description: "``` injected fence", Tags: [{ Key: "owner", Value: "a|b\nc" }] },
+      action: { outcome: "planned", reason: 'would restore "x" & <y>', steps: ["echo '<b>'"] },
+    }),
+  );
+  return sampleReport(accounts);
+}
