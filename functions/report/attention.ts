@@ -1,4 +1,5 @@
 import type { RemediationAction, RunReport } from "../core/types.js";
+import { isResourceError } from "./build.js";
 
 /**
  * The counts an operator acts on, derived once from the report, so the SNS subject, the EMF
@@ -29,6 +30,12 @@ export interface RunCounts {
   /** Held because a guard could not be evaluated (fail closed): its record is unreadable. */
   guardTrips: number;
   errors: number;
+  /**
+   * Errors the items above do not already name: failed regions and stacks, run errors, accounts
+   * missing from the organization. Guard stops, refusals and contested resources are counted in
+   * the report's errors (report/build.ts) and named on their own, so they are not counted twice.
+   */
+  otherErrors: number;
   incomplete: boolean;
 }
 
@@ -42,7 +49,8 @@ export function heldBy(action: RemediationAction): GuardHold | undefined {
 
 export function runCounts(report: RunReport): RunCounts {
   const t = report.totals;
-  const actions = report.accounts.flatMap((a) => a.regions.flatMap((r) => r.stacks.flatMap((s) => s.resources.map((res) => res.action))));
+  const resources = report.accounts.flatMap((a) => a.regions.flatMap((r) => r.stacks.flatMap((s) => s.resources)));
+  const actions = resources.map((res) => res.action);
   const outcome = (o: string) => actions.filter((a) => (a.outcome as string) === o).length;
   const held = (g: GuardHold) => actions.filter((a) => heldBy(a) === g).length;
   return {
@@ -63,6 +71,7 @@ export function runCounts(report: RunReport): RunCounts {
     heldByFlapping: held("flapping"),
     guardTrips: held("guard-unavailable"),
     errors: t.errors,
+    otherErrors: t.errors - t.accountsFailed - resources.filter(isResourceError).length,
     incomplete: report.incomplete,
   };
 }

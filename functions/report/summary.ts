@@ -55,8 +55,7 @@ export function subjectText(c: RunCounts): string {
   ].filter((i) => i.text !== "");
   const shown = () => [...byPriority].sort((a, b) => a.at - b.at).map((i) => i.text);
   // Failed regions and stacks, accounts missing from the organization: the message lists them.
-  const otherErrors = c.errors - c.accountsFailed;
-  if (otherErrors > 0) urgent.push(plural(otherErrors, "error"));
+  if (c.otherErrors > 0) urgent.push(plural(c.otherErrors, "error"));
   const text = () => `driftguard: ${urgent.length > 0 ? `${urgent.join(", ")} | ` : "OK | "}${shown().join(", ")}`;
   // Over the limit, whole informational items go (the message has them all), never the urgent ones.
   while (text().length > SUBJECT_MAX_CHARS && byPriority.length > 1) byPriority.pop();

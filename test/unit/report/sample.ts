@@ -1,5 +1,5 @@
 import { buildReport } from "../../../functions/report/build.js";
-import type { AccountReport, ResourceReport, RunReport } from "../../../functions/core/types.js";
+import type { AccountReport, ErrorInfo, ResourceReport, RunReport } from "../../../functions/core/types.js";
 import { testConfig } from "../scanner/fixtures.js";
 
 export const config = testConfig(`
@@ -135,7 +135,10 @@ export function sampleAccounts(): AccountReport[] {
   ];
 }
 
-export function sampleReport(accounts: AccountReport[] = sampleAccounts()): RunReport {
+const SAMPLE_RUN_ERROR: ErrorInfo = { code: "GuardStateUnreadable", message: "flapping record s3://reports/state/flapping.json unreadable (SyntaxError: Unexpected token)" };
+
+/** The sample run, which by default also met an unreadable flapping record (a run error). */
+export function sampleReport(accounts: AccountReport[] = sampleAccounts(), runErrors: ErrorInfo[] = [SAMPLE_RUN_ERROR]): RunReport {
   return buildReport({
     runId: "20260102T030405Z-a1b2c3",
     trigger: "schedule",
@@ -144,7 +147,7 @@ export function sampleReport(accounts: AccountReport[] = sampleAccounts()): RunR
     finishedAt: new Date("2026-01-02T03:12:40.000Z"),
     config,
     accounts,
-    runErrors: [{ code: "GuardStateUnreadable", message: "flapping record s3://reports/state/flapping.json unreadable (SyntaxError: Unexpected token)" }],
+    runErrors,
   });
 }
 

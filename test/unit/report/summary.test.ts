@@ -19,7 +19,8 @@ describe("SNS subject", () => {
   it("leads with what needs a person, in printable ASCII under 100 characters", () => {
     const subject = summarySubject(sampleReport());
     // Whole informational items are dropped to fit; the urgent half is never cut.
-    expect(subject).toBe("driftguard: 1 account FAILED, INCOMPLETE, 1 failed, 1 manual, 3 errors | 5 drifted, 1 remediated");
+    // The sample also has a contested resource and a run error (an unreadable flapping record).
+    expect(subject).toBe("driftguard: 1 account FAILED, INCOMPLETE, 1 contested, 1 failed, 1 manual, 4 errors | 6 drifted");
     expect(subject.length).toBeLessThanOrEqual(SUBJECT_MAX_CHARS);
     expect(subject).toMatch(VALID_SUBJECT);
   });
@@ -27,24 +28,24 @@ describe("SNS subject", () => {
   it("names refused, contested and guard holds, which the totals alone do not show", () => {
     const accounts = oneCleanStack();
     const stack = accounts[0]!.regions[0]!.stacks[0]!;
-    const skipped = (reason: string) => resource({ action: { outcome: "skipped", reason, steps: [] } });
+    const held = (guard: "blast-radius" | "guard-state", reason: string) => resource({ action: { outcome: "skipped", reason, steps: [], guard } });
     stack.resources = [
-      // "refused" and "contested" are outcomes the safety and guard work adds; counted by their string.
-      resource({ action: { outcome: "refused" as never, reason: "would grant iam:PassRole", steps: [] } }),
-      resource({ action: { outcome: "contested" as never, reason: "changed back 3 times", steps: [] } }),
-      ...Array.from({ length: 50 }, () => skipped("blast radius: one more repair would exceed the limit of 50 per run (50 made)")),
-      skipped("flapping record s3://b/state/flapping.json unreadable (AccessDenied: no); not repairing until it can be read"),
+      resource({ action: { outcome: "refused", reason: "would grant iam:PassRole", steps: [] } }),
+      // Contested is the guards' mark on whatever the action was (remediation/guards.ts).
+      resource({ action: { outcome: "remediated", reason: "reverted again", steps: ["x"], contested: { scans: 3, lastRepairedAt: "2026-01-02T03:00:00.000Z", changedBy: [] } } }),
+      ...Array.from({ length: 50 }, () => held("blast-radius", "blast radius: one more repair would exceed the limit of 50 per run (50 made)")),
+      held("guard-state", "flapping record s3://b/state/flapping.json unreadable (AccessDenied: no); only security-critical drift is reverted until it can be read"),
       resource({ action: { outcome: "remediated", reason: "detached", steps: ["x"] } }),
     ];
-    const subject = summarySubject(sampleReport(accounts));
+    const subject = summarySubject(sampleReport(accounts, []));
     expect(subject).toBe("driftguard: 1 refused, 1 contested, 1 held by a broken guard | 54 drifted, 50 held by blast radius");
-    expect(summaryText(sampleReport(accounts), {})).toContain("held by guards: 50 by blast radius");
+    expect(summaryText(sampleReport(accounts, []), {})).toContain("held by guards: 50 by blast radius");
   });
 
   it("says OK when nothing needs a person", () => {
     const accounts = oneCleanStack();
     accounts[0]!.regions[0]!.stacks[0]!.resources = [resource()];
-    expect(summarySubject(sampleReport(accounts))).toBe("driftguard: OK | 1 drifted, 1 remediated");
+    expect(summarySubject(sampleReport(accounts, []))).toBe("driftguard: OK | 1 drifted, 1 remediated");
   });
 
   it("strips newlines and control or non-ASCII characters and shortens long text", () => {
@@ -89,7 +90,7 @@ describe("SNS message", () => {
     const text = summaryText(sampleReport(accounts), {});
     const lines = text.split("\n").filter((l) => l.includes("OrganizationMismatch"));
     expect(lines).toEqual([`- ${accounts.length} accounts (payments-prod (222222222222), data-dev (333333333333), suspended-team (444444444444), gone-team (555555555555), late-team (666666666666)): OrganizationMismatch: ${error.message}`]);
-    expect(summarySubject(sampleReport(accounts))).toBe(`driftguard: ${accounts.length} accounts FAILED | 0 drifted`);
+    expect(summarySubject(sampleReport(accounts, []))).toBe(`driftguard: ${accounts.length} accounts FAILED | 0 drifted`);
   });
 
   it("says when the report could not be stored and still carries the summary", () => {
