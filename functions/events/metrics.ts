@@ -12,7 +12,7 @@ export function eventMetricValues(report: EventActionReport): MetricValue[] {
     Remediated: count("remediated"),
     Planned: count("planned"),
     Refused: count("refused"),
-    Contested: count("contested"),
+    Contested: actions.filter((a) => a.contested !== undefined).length,
     SkippedByGuard: actions.filter((a) => heldBy(a) !== undefined).length,
     Manual: count("manual"),
     Failed: count("failed"),

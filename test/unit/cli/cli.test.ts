@@ -70,11 +70,11 @@ describe("scan exit codes", () => {
     expect(scanExitCode(withErrors, "never")).toBe(EXIT.ok);
     const repaired = clean();
     repaired.regions[0]!.stacks[0]!.resources = [resource()];
-    expect(scanExitCode(sampleReport([repaired]), "drift")).toBe(EXIT.ok);
+    expect(scanExitCode(sampleReport([repaired], []), "drift")).toBe(EXIT.ok);
     const planned = clean();
     planned.regions[0]!.stacks[0]!.resources = [resource({ action: { outcome: "planned", reason: "would detach", steps: ["x"] } })];
-    expect(scanExitCode(sampleReport([planned]), "drift")).toBe(EXIT.drift);
-    expect(scanExitCode(sampleReport([planned]), "errors")).toBe(EXIT.ok);
+    expect(scanExitCode(sampleReport([planned], []), "drift")).toBe(EXIT.drift);
+    expect(scanExitCode(sampleReport([planned], []), "errors")).toBe(EXIT.ok);
   });
 });
 

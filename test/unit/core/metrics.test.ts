@@ -99,8 +99,8 @@ describe("EMF metrics of an event action", () => {
   afterEach(() => vi.unstubAllEnvs());
 
   it("counts the event's outcomes under the run metrics' names", () => {
-    const action = (outcome: string, reason = "r") => ({ action: { outcome, reason, steps: [] } });
-    const report = { results: [action("remediated"), action("remediated"), action("manual"), action("skipped", "flapping: repaired in 3 consecutive runs")] } as never;
+    const action = (outcome: string, reason = "r", guard?: string) => ({ action: { outcome, reason, steps: [], ...(guard ? { guard } : {}) } });
+    const report = { results: [action("remediated"), action("remediated"), action("manual"), action("skipped", "flapping: re-drifted and repaired in 3 consecutive scans", "flapping")] } as never;
     const [doc] = emitted(() => publishMetrics(createMetrics(), eventMetricValues(report)));
     expect(doc).toMatchObject({ Remediated: 2, Manual: 1, SkippedByGuard: 1, Failed: 0, Planned: 0 });
     expect(directive(doc!).Metrics.every((m) => m.Unit === "Count")).toBe(true);
