@@ -47,6 +47,26 @@ export type ExemptionState =
   | { kind: "expired"; reason: string; until: string; on: "stack" | "resource" }
   | { kind: "invalid"; raw: string; problem: string; on: "stack" | "resource" };
 
+/** A CloudFormation difference driftguard recognised as a known false positive (functions/drift/false-positives/). */
+export interface FalsePositiveFinding {
+  propertyPath: string;
+  differenceType: PropertyDifference["differenceType"];
+  /** Class ids, e.g. ["account-id-principal"]. */
+  classes: string[];
+  /** aws-cloudformation/cloudformation-coverage-roadmap issues documenting those classes. */
+  roadmapIssues: number[];
+}
+
+/** A difference an accounts.yaml `ignore` rule lets drift. */
+export interface IgnoredFinding {
+  propertyPath: string;
+  differenceType: PropertyDifference["differenceType"];
+  reason: string;
+  /** The rule's property pointer, e.g. "/Tags/*". */
+  rule: string;
+  until?: string;
+}
+
 export type ActionOutcome =
   /** Repaired and verified IN_SYNC afterwards. */
   | "remediated"
@@ -57,7 +77,11 @@ export type ActionOutcome =
   /** No safe automatic repair exists; a person must act. */
   | "manual"
   /** A repair was attempted and did not converge, or an API call failed. */
-  | "failed";
+  | "failed"
+  /** Every difference CloudFormation reported is a known false positive: nothing to repair. */
+  | "in-sync"
+  /** Every real difference is let drift by an accounts.yaml `ignore` rule. */
+  | "ignored";
 
 /** What driftguard did (or would do) about one drifted resource. */
 export interface RemediationAction {
@@ -82,6 +106,17 @@ export interface ResourceReport extends ResourceDrift {
   exemption: ExemptionState;
   action: RemediationAction;
   changedBy?: ChangeActor;
+  /** Differences recognised as CloudFormation false positives (not repaired, not drift). */
+  falsePositives?: FalsePositiveFinding[];
+  /** Differences let drift by an ignore rule, with its reason. */
+  ignored?: IgnoredFinding[];
+}
+
+/** A resource drift detection did not check (coverage). */
+export interface UncheckedResource {
+  logicalResourceId: string;
+  resourceType: string;
+  status: "NOT_CHECKED" | "UNKNOWN" | "UNSUPPORTED";
 }
 
 export interface StackReport {
@@ -101,6 +136,10 @@ export interface StackReport {
   /** Whole-stack REVERT_DRIFT change set, when configured for this stack. */
   stackAction?: RemediationAction;
   error?: ErrorInfo;
+  /** Resources drift detection did not check in this stack (coverage). */
+  unchecked?: UncheckedResource[];
+  /** Why the unchecked resources could not be listed; coverage is then unknown for the stack. */
+  uncheckedError?: ErrorInfo;
 }
 
 export interface RegionReport {
@@ -138,6 +177,41 @@ export interface ReportTotals {
   manual: number;
   failed: number;
   errors: number;
+  /** Resources whose every difference is a known CloudFormation false positive (outcome in-sync). */
+  falsePositives: number;
+  /** Resources whose every real difference an ignore rule lets drift (outcome ignored). */
+  ignored: number;
+  /** Resources drift detection did not check (NOT_CHECKED), in scanned stacks. */
+  resourcesNotChecked: number;
+  /** Resources whose drift status is UNKNOWN or UNSUPPORTED, in scanned stacks. */
+  resourcesUnknown: number;
+  /** Nested stacks whose resources no drift detection reached. */
+  nestedStacksNotReached: number;
+}
+
+/** What driftguard could not see, or chose not to count, in CloudFormation drift. */
+export interface DriftCoverage {
+  /** Unchecked resources grouped per account, region, stack, type and status. */
+  unchecked: {
+    accountId: string;
+    region: string;
+    stackName: string;
+    resourceType: string;
+    status: UncheckedResource["status"];
+    count: number;
+    logicalResourceIds: string[];
+  }[];
+  /** Scanned stacks whose resources could not be listed: their coverage is unknown. */
+  unlisted: { accountId: string; region: string; stackName: string; error: ErrorInfo }[];
+  /** Every nested stack, and whether drift detection reached its resources. */
+  nestedStacks: { accountId: string; region: string; stackName: string; parentStackId: string; reached: boolean; reason?: string }[];
+  falsePositives: ({ accountId: string; region: string; stackName: string; logicalResourceId: string; resourceType: string } & FalsePositiveFinding)[];
+  ignored: ({ accountId: string; region: string; stackName: string; logicalResourceId: string; resourceType: string } & IgnoredFinding)[];
+}
+
+/** The report's coverage section, one part per concern ("drift" here; "organization" is issue 17's). */
+export interface ReportCoverage {
+  drift: DriftCoverage;
 }
 
 export const REPORT_SCHEMA_VERSION = "1.0.0";
@@ -155,4 +229,6 @@ export interface RunReport {
   incomplete: boolean;
   accounts: AccountReport[];
   totals: ReportTotals;
+  /** What driftguard could not see: unchecked resources, nested stacks, false positives, ignores. */
+  coverage: ReportCoverage;
 }

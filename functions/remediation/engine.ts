@@ -2,7 +2,9 @@ import { resourceArn } from "../aws/resource-types.js";
 import type { SpokeClients } from "../aws/clients.js";
 import type { EffectiveAccount } from "../config/resolve.js";
 import type { Mode } from "../config/schema.js";
-import type { ExemptionState, RemediationAction, ResourceDrift, ResourceReport } from "../core/types.js";
+import type { ExemptionState, PropertyDifference, RemediationAction, ResourceDrift, ResourceReport } from "../core/types.js";
+import { resourceContext } from "../drift/assess.js";
+import { checkConvergence } from "../drift/convergence.js";
 import { errorText } from "../core/errors.js";
 import { firstMatchingGlob } from "../core/glob.js";
 import { describeDifferences, topLevelProperty } from "./differences.js";
@@ -43,6 +45,12 @@ interface EngineInput {
   now: Date;
   /** Waiting behaviour; tests replace `sleep`. */
   timing?: Partial<EngineTiming>;
+  /**
+   * The real differences of a drift record (false positives and ignored differences removed),
+   * so verification after a repair judges with the same normalisers as the decision did.
+   * Absent: CloudFormation's differences as reported.
+   */
+  realDifferences?: (drift: ResourceDrift) => Promise<PropertyDifference[]>;
 }
 
 export interface StackRemediationInput extends EngineInput {
@@ -172,6 +180,21 @@ async function act(ctx: Context, drift: ResourceDrift, { mode, remediator }: Ass
       ? { outcome: "manual", reason: `${by} remediator does not repair ${describeDifferences(unhandled)}`, steps: [], by }
       : { outcome: "skipped", reason: IN_SYNC_REASON, steps: [], by };
   }
+  const convergence = checkConvergence({
+    drift,
+    effects: plan.effects ?? [],
+    ...(remediator.properties ? { managed: remediator.properties } : {}),
+    ctx: resourceContext({ accountId: ctx.account.id, region: ctx.region }, drift.resourceType),
+  });
+  if (!convergence.converges) {
+    return {
+      outcome: "manual",
+      reason: `not repaired: after the planned steps CloudFormation would still report ${describeDifferences(convergence.remaining)}, so the repair would not converge (${plan.reason})`,
+      steps: plan.steps,
+      remaining: convergence.remaining,
+      by,
+    };
+  }
   if (mode === "report") return { outcome: "planned", reason: `${plan.reason}${leftOver}`, steps: plan.steps, by };
 
   const ref = refOf(ctx, drift);
@@ -183,12 +206,16 @@ async function act(ctx: Context, drift: ResourceDrift, { mode, remediator }: Ass
   const result = await remediator.remediate({ drift, clients: ctx.clients, dryRun: false });
   if (result.steps.length > 0) ctx.guards.recordRepair(ref, ctx.now);
   if (result.outcome !== "remediated") return { ...result, by };
-  return { ...(await verified(ctx, drift, result.reason, result.steps)), by };
+  return { ...(await verified(ctx, drift, result.reason, result.steps, remediator.properties)), by };
 }
 
-async function verified(ctx: Context, drift: ResourceDrift, reason: string, steps: string[]): Promise<RemediationAction> {
+async function verified(ctx: Context, drift: ResourceDrift, reason: string, steps: string[], managed?: readonly string[]): Promise<RemediationAction> {
   try {
-    const check = await verifyInSync(ctx.clients.cloudformation, ctx.stack.stackName, drift.logicalResourceId, ctx.timing);
+    // Differences the repair was not meant to change (unmanaged properties) do not fail it; they were reported as left over.
+    const remainingOf = ctx.realDifferences
+      ? async (d: ResourceDrift) => (await ctx.realDifferences!(d)).filter((x) => managed === undefined || managed.includes(topLevelProperty(x.propertyPath)))
+      : undefined;
+    const check = await verifyInSync(ctx.clients.cloudformation, ctx.stack.stackName, drift.logicalResourceId, ctx.timing, remainingOf);
     if (check.inSync) return { outcome: "remediated", reason: `${reason}; verified IN_SYNC`, steps };
     return {
       outcome: "failed",

@@ -11,8 +11,20 @@ export interface PlannedStep {
   call: string;
   /** What it achieves, for the reason line: "detach arn:aws:iam::aws:policy/AdministratorAccess". */
   summary: string;
+  /** How the properties it changes look to CloudFormation once the plan ran: the convergence check's input. */
+  effects?: StepEffect[];
   apply(): Promise<unknown>;
 }
+
+/** A template property as the step leaves it, in template shape ("/BucketEncryption" → its rules). */
+export interface StepEffect {
+  /** JSON pointer into the resource's Properties. */
+  path: string;
+  value: unknown;
+}
+
+/** The effects of a plan's steps, in order (a later effect on the same path wins). */
+export const effectsOf = (steps: readonly PlannedStep[]): StepEffect[] => steps.flatMap((s) => s.effects ?? []);
 
 /** A plan, or the reason no safe automatic repair exists. */
 export type Plan = { steps: PlannedStep[] } | { manual: string };
@@ -24,7 +36,7 @@ export async function runPlan(plan: Plan, input: Pick<RemediatorInput, "dryRun">
   const { steps } = plan;
   if (steps.length === 0) return { outcome: "skipped", reason: IN_SYNC_REASON, steps: [] };
   const summary = steps.map((s) => s.summary).join("; ");
-  if (input.dryRun) return { outcome: "remediated", reason: `planned: ${summary}`, steps: steps.map((s) => s.call) };
+  if (input.dryRun) return { outcome: "remediated", reason: `planned: ${summary}`, steps: steps.map((s) => s.call), effects: effectsOf(steps) };
 
   const done: string[] = [];
   for (const step of steps) {
@@ -35,7 +47,7 @@ export async function runPlan(plan: Plan, input: Pick<RemediatorInput, "dryRun">
     }
     done.push(step.call);
   }
-  return { outcome: "remediated", reason: `applied: ${summary}`, steps: done };
+  return { outcome: "remediated", reason: `applied: ${summary}`, steps: done, effects: effectsOf(steps) };
 }
 
 /** Zero or one step that writes `restore` through the type's own tagging call. */
@@ -43,8 +55,17 @@ export function restoreTagsStep(
   restore: Readonly<TagMap>,
   call: string,
   apply: (restore: Readonly<TagMap>) => Promise<unknown>,
+  /** The template's Tags: CloudFormation compares only its keys, which the step gives their values. */
+  expectedTags?: unknown,
 ): PlannedStep[] {
   const keys = Object.keys(restore);
   if (keys.length === 0) return [];
-  return [{ call: `${call} ${keys.map((k) => `${k}=${restore[k]}`).join(", ")}`, summary: `restore tags ${keys.join(", ")}`, apply: () => apply(restore) }];
+  return [
+    {
+      call: `${call} ${keys.map((k) => `${k}=${restore[k]}`).join(", ")}`,
+      summary: `restore tags ${keys.join(", ")}`,
+      ...(expectedTags !== undefined ? { effects: [{ path: "/Tags", value: expectedTags }] } : {}),
+      apply: () => apply(restore),
+    },
+  ];
 }

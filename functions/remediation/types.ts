@@ -1,5 +1,6 @@
 import type { SpokeClients } from "../aws/clients.js";
 import type { PropertyDifference, RemediationAction, ResourceDrift } from "../core/types.js";
+import type { StepEffect } from "./plan.js";
 
 /** What a remediator concluded; the engine turns it into a RemediationAction after verification. */
 export interface RemediatorResult {
@@ -8,6 +9,8 @@ export interface RemediatorResult {
   /** API-level steps taken (or, when dryRun, that would be taken). Empty = nothing to do. */
   steps: string[];
   remaining?: PropertyDifference[];
+  /** How the steps leave each property they change (template shape), for the convergence check. */
+  effects?: StepEffect[];
 }
 
 export interface RemediatorInput {

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type { Config } from "../config/schema.js";
-import { REPORT_SCHEMA_VERSION, type AccountReport, type ReportTotals, type RunReport, type StackReport } from "../core/types.js";
+import { REPORT_SCHEMA_VERSION, type AccountReport, type ReportTotals, type ResourceReport, type RunReport, type StackReport } from "../core/types.js";
+import { driftCoverage } from "./coverage.js";
 
 /** JSON with object keys sorted at every level, so equal configs hash equally whatever their key order. */
 export function canonicalJson(value: unknown): string {
@@ -23,9 +24,14 @@ function allStacks(accounts: AccountReport[]): StackReport[] {
   return accounts.flatMap((a) => a.regions.flatMap((r) => r.stacks));
 }
 
+/** A row CloudFormation listed whose differences are all false positives or ignored: not drift. */
+const notDrift = (r: ResourceReport): boolean => r.action.outcome === "in-sync" || r.action.outcome === "ignored";
+
 export function computeTotals(accounts: AccountReport[]): ReportTotals {
   const stacks = allStacks(accounts);
-  const resources = stacks.flatMap((s) => s.resources.map((r) => ({ stack: s, resource: r })));
+  const listed = stacks.flatMap((s) => s.resources.map((r) => ({ stack: s, resource: r })));
+  const resources = listed.filter(({ resource }) => !notDrift(resource));
+  const unchecked = stacks.flatMap((s) => s.unchecked ?? []);
   const countStacks = (scan: StackReport["scan"]) => stacks.filter((s) => s.scan === scan).length;
   const countOutcome = (outcome: string) => resources.filter(({ resource }) => resource.action.outcome === outcome).length;
   const regions = accounts.flatMap((a) => a.regions);
@@ -37,7 +43,7 @@ export function computeTotals(accounts: AccountReport[]): ReportTotals {
     stacksSkipped: countStacks("skipped"),
     stacksFailed: countStacks("failed"),
     stacksNotScanned: countStacks("not-scanned"),
-    stacksDrifted: stacks.filter((s) => s.driftStatus === "DRIFTED").length,
+    stacksDrifted: stacks.filter((s) => s.driftStatus === "DRIFTED" && (s.resources.length === 0 || s.resources.some((r) => !notDrift(r)))).length,
     resourcesDrifted: resources.length,
     remediated: countOutcome("remediated"),
     planned: countOutcome("planned"),
@@ -54,6 +60,11 @@ export function computeTotals(accounts: AccountReport[]): ReportTotals {
       accounts.filter((a) => a.error && a.status !== "suspended").length +
       regions.filter((r) => r.error).length +
       stacks.filter((s) => s.error).length,
+    falsePositives: listed.filter(({ resource }) => resource.action.outcome === "in-sync").length,
+    ignored: listed.filter(({ resource }) => resource.action.outcome === "ignored").length,
+    resourcesNotChecked: unchecked.filter((u) => u.status === "NOT_CHECKED").length,
+    resourcesUnknown: unchecked.filter((u) => u.status !== "NOT_CHECKED").length,
+    nestedStacksNotReached: stacks.filter((s) => s.parentStackId && s.scan !== "scanned").length,
   };
 }
 
@@ -86,5 +97,6 @@ export function buildReport(input: ReportInput): RunReport {
     incomplete: isIncomplete(input.accounts),
     accounts: input.accounts,
     totals: computeTotals(input.accounts),
+    coverage: { drift: driftCoverage(input.accounts) },
   };
 }

@@ -2,10 +2,12 @@ import type { PropertyDifference, RunReport } from "../core/types.js";
 import {
   accountLabel,
   actorText,
+  coverageLines,
   driftedItems,
   exemptionText,
   listedAccounts,
   notableStacks,
+  notDriftItems,
   problems,
   regionsText,
   unscanned,
@@ -87,6 +89,8 @@ export function renderHtml(report: RunReport): string {
     ["Stacks not scanned", t.stacksNotScanned], ["Stacks drifted", t.stacksDrifted], ["Resources drifted", t.resourcesDrifted],
     ["Remediated", t.remediated], ["Planned", t.planned], ["Skipped", t.skipped], ["Manual", t.manual], ["Failed", t.failed],
     ["Exempt", t.exempt], ["Invalid exemptions", t.invalidExemptions], ["Errors", t.errors],
+    ["False positives (in-sync)", t.falsePositives], ["Ignored", t.ignored], ["Resources not checked", t.resourcesNotChecked],
+    ["Resources unknown", t.resourcesUnknown], ["Nested stacks not reached", t.nestedStacksNotReached],
   ];
   const accounts = report.accounts.map((a) => [accountLabel(a), a.status, a.mode, regionsText(a)].map(escapeHtml));
   const body = [
@@ -99,6 +103,13 @@ export function renderHtml(report: RunReport): string {
     table(["Total", "Count"], totals.map(([k, v]) => [escapeHtml(k), String(v)])),
     `<h2>Drifted resources</h2>`,
     ...(t.resourcesDrifted === 0 ? ["<p>None.</p>"] : driftedItems(report).map(driftedResource)),
+    `<h2>Not drift: CloudFormation false positives and ignore rules</h2>`,
+    table(
+      ["Resource", "Where", "Outcome", "Why"],
+      notDriftItems(report).map((i) => [`${i.resource.logicalResourceId} (${i.resource.resourceType})`, where(i.account, i.region, i.stack.stackName), i.resource.action.outcome, i.resource.action.reason].map(escapeHtml)),
+    ),
+    `<h2>Coverage: what driftguard could not see</h2>`,
+    table(["What", "Where", "Detail"], coverageLines(report).map((l) => [l.what, l.where, l.detail].map(escapeHtml))),
     `<h2>Errors</h2>`,
     table(["Where", "Code", "Message"], problems(report).map((p) => [p.where, p.error.code, p.error.message].map(escapeHtml))),
     `<h2>Not scanned</h2>`,

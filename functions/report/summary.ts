@@ -1,5 +1,5 @@
 import type { ErrorInfo, RunReport } from "../core/types.js";
-import { actorText, driftedItems, listedAccounts, problems, unscanned, where } from "./view.js";
+import { actorText, coverageLines, driftedItems, listedAccounts, notDriftItems, problems, unscanned, where } from "./view.js";
 
 /** SNS: a Subject is ASCII, without line breaks or control characters, and under 100 characters. */
 export const SUBJECT_MAX_CHARS = 99;
@@ -61,6 +61,7 @@ export function summaryText(report: RunReport, ctx: SummaryContext): string {
     `  stacks: ${t.stacksScanned} scanned, ${t.stacksSkipped} skipped, ${t.stacksFailed} failed, ${t.stacksNotScanned} not scanned, ${t.stacksDrifted} drifted`,
     `  drifted resources ${t.resourcesDrifted}: ${t.remediated} remediated, ${t.planned} planned, ${t.skipped} skipped, ${t.manual} manual, ${t.failed} failed`,
     `  exempt ${t.exempt}, invalid exemptions ${t.invalidExemptions}, errors ${t.errors}`,
+    `  not drift: ${t.falsePositives} CloudFormation false positives, ${t.ignored} ignored; not seen: ${t.resourcesNotChecked} not checked, ${t.resourcesUnknown} unknown, ${t.nestedStacksNotReached} nested stacks not reached`,
   ];
   const drifted = section("Drifted resources", driftedItems(report), ({ account, region, stack, resource }) => {
     const who = actorText(resource.changedBy);
@@ -69,10 +70,14 @@ export function summaryText(report: RunReport, ctx: SummaryContext): string {
       ` -> ${resource.action.outcome}: ${resource.action.reason}${who ? `; changed by ${who}` : ""}`
     );
   });
+  const notDrift = section("Not drift (false positives, ignore rules)", notDriftItems(report), ({ account, region, stack, resource }) =>
+    `${where(account, region, stack.stackName)}: ${resource.logicalResourceId} (${resource.resourceType}) -> ${resource.action.outcome}: ${resource.action.reason}`,
+  );
+  const coverage = section("Coverage: what driftguard could not see", coverageLines(report), (l) => `${l.what}: ${l.where}: ${l.detail}`);
   const errors = section("Errors", problems(report), (p) => `${p.where}: ${p.error.code}: ${p.error.message}`);
   const notScanned = section("Not scanned", unscanned(report), (u) => `${u.where}: ${u.reason}`);
   const listed = section("Accounts not scanned (organization state)", listedAccounts(report), (u) => `${u.where}: ${u.reason}`);
-  return [...header, ...totals, ...drifted, ...errors, ...notScanned, ...listed].join("\n");
+  return [...header, ...totals, ...drifted, ...notDrift, ...errors, ...notScanned, ...listed, ...coverage].join("\n");
 }
 
 /**

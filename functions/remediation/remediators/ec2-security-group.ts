@@ -67,6 +67,8 @@ interface ManagedRules {
   direction: Direction;
   rules: CanonicalRule[];
   tolerated: CanonicalRule[];
+  /** The template's list, when the template sets it: what CloudFormation compares after the repair. */
+  template?: unknown;
 }
 
 function templateRules(direction: Direction, entries: unknown): CanonicalRule[] | { unsupported: string } {
@@ -84,12 +86,12 @@ function managedRules(expected: Record<string, unknown>): ManagedRules[] | { uns
   if ("SecurityGroupIngress" in expected) {
     const rules = templateRules("ingress", expected.SecurityGroupIngress);
     if ("unsupported" in rules) return rules;
-    managed.push({ direction: "ingress", rules, tolerated: [] });
+    managed.push({ direction: "ingress", rules, tolerated: [], template: expected.SecurityGroupIngress });
   }
   if ("SecurityGroupEgress" in expected) {
     const rules = templateRules("egress", expected.SecurityGroupEgress);
     if ("unsupported" in rules) return rules;
-    managed.push({ direction: "egress", rules, tolerated: [] });
+    managed.push({ direction: "egress", rules, tolerated: [], template: expected.SecurityGroupEgress });
   } else {
     managed.push({ direction: "egress", rules: [DEFAULT_EGRESS], tolerated: [DEFAULT_EGRESS_IPV6] });
   }
@@ -124,7 +126,8 @@ const CALLS: Readonly<Record<Direction, DirectionCalls>> = {
   },
 };
 
-function ruleSteps(ec2: EC2Client, groupId: string, { direction, rules: want, tolerated }: ManagedRules, live: LiveRule[]): PlannedStep[] {
+function ruleSteps(ec2: EC2Client, groupId: string, { direction, rules: want, tolerated, template }: ManagedRules, live: LiveRule[]): PlannedStep[] {
+  const effects = template === undefined ? [] : [{ path: direction === "ingress" ? "/SecurityGroupIngress" : "/SecurityGroupEgress", value: template }];
   const { authorize: [authorizeApi, sendAuthorize], revoke: [revokeApi, sendRevoke], describe: [describeApi, sendDescribe] } = CALLS[direction];
   const liveByKey = new Map(live.filter((r) => r.direction === direction).map((r) => [ruleKey(r), r]));
   const wantByKey = new Map(want.map((r) => [ruleKey(r), r]));
@@ -138,6 +141,7 @@ function ruleSteps(ec2: EC2Client, groupId: string, { direction, rules: want, to
       authorize.push({
         call: `${authorizeApi} GroupId=${groupId} ${describeRule(rule)}`,
         summary: `authorize ${describeRule(rule)}`,
+        effects,
         apply: () => sendAuthorize(ec2, groupId, toIpPermission(rule)),
       });
     } else if (rule.description !== undefined && rule.description !== existing.description) {
@@ -145,6 +149,7 @@ function ruleSteps(ec2: EC2Client, groupId: string, { direction, rules: want, to
       redescribe.push({
         call: `${describeApi} GroupId=${groupId} ${existing.ruleId} Description=${description}`,
         summary: `restore the description of ${describeRule(rule)}`,
+        effects,
         apply: () => sendDescribe(ec2, groupId, existing.ruleId, description),
       });
     }
@@ -154,6 +159,7 @@ function ruleSteps(ec2: EC2Client, groupId: string, { direction, rules: want, to
     .map<PlannedStep>(([, rule]) => ({
       call: `${revokeApi} GroupId=${groupId} SecurityGroupRuleIds=${rule.ruleId} (${describeRule(rule)})`,
       summary: `revoke ${describeRule(rule)}`,
+      effects,
       apply: () => sendRevoke(ec2, groupId, rule.ruleId),
     }));
   return [...authorize, ...revoke, ...redescribe];
@@ -172,6 +178,7 @@ async function plan(drift: ResourceDrift, ec2: EC2Client): Promise<Plan> {
       ...managed.flatMap((m) => ruleSteps(ec2, groupId, m, live)),
       ...restoreTagsStep(tagsToRestore(expected.Tags, tagMap(group.Tags)), `CreateTags Resources=${groupId}`, (restore) =>
         ec2.send(new CreateTagsCommand({ Resources: [groupId], Tags: tagList(restore) })),
+        expected.Tags,
       ),
     ],
   };

@@ -77,15 +77,18 @@ const NONE: Split = { revoke: [], grant: [] };
 
 async function managedPolicySteps(iam: IAMClient, roleName: string, expected: unknown): Promise<Split> {
   const want = new Set(Array.isArray(expected) ? expected.map(String) : []);
+  const effects = [{ path: "/ManagedPolicyArns", value: [...want] }];
   const have = await attachedPolicyArns(iam, roleName);
   const detach = [...have].filter((arn) => !want.has(arn)).map<PlannedStep>((arn) => ({
     call: `DetachRolePolicy RoleName=${roleName} PolicyArn=${arn}`,
     summary: `detach ${arn}`,
+    effects,
     apply: () => iam.send(new DetachRolePolicyCommand({ RoleName: roleName, PolicyArn: arn })),
   }));
   const attach = [...want].filter((arn) => !have.has(arn)).map<PlannedStep>((arn) => ({
     call: `AttachRolePolicy RoleName=${roleName} PolicyArn=${arn}`,
     summary: `attach ${arn}`,
+    effects,
     apply: () => iam.send(new AttachRolePolicyCommand({ RoleName: roleName, PolicyArn: arn })),
   }));
   return { revoke: detach, grant: attach };
@@ -94,11 +97,13 @@ async function managedPolicySteps(iam: IAMClient, roleName: string, expected: un
 async function inlinePolicySteps(iam: IAMClient, roleName: string, expected: unknown): Promise<Split> {
   const want = expectedInlinePolicies(expected);
   const wanted = new Set(want.map((p) => p.PolicyName));
+  const effects = [{ path: "/Policies", value: expected }];
   const have = await inlinePolicyNames(iam, roleName);
 
   const remove = have.filter((name) => !wanted.has(name)).map<PlannedStep>((name) => ({
     call: `DeleteRolePolicy RoleName=${roleName} PolicyName=${name}`,
     summary: `delete inline policy ${name}`,
+    effects,
     apply: () => iam.send(new DeleteRolePolicyCommand({ RoleName: roleName, PolicyName: name })),
   }));
   const put: PlannedStep[] = [];
@@ -110,6 +115,7 @@ async function inlinePolicySteps(iam: IAMClient, roleName: string, expected: unk
     put.push({
       call: `PutRolePolicy RoleName=${roleName} PolicyName=${policy.PolicyName}`,
       summary: `${have.includes(policy.PolicyName) ? "restore" : "recreate"} inline policy ${policy.PolicyName}`,
+      effects,
       apply: () =>
         iam.send(new PutRolePolicyCommand({ RoleName: roleName, PolicyName: policy.PolicyName, PolicyDocument: JSON.stringify(policy.PolicyDocument) })),
     });
@@ -125,6 +131,7 @@ function roleSettingSteps(iam: IAMClient, role: Role, expected: Record<string, u
     steps.push({
       call: `UpdateAssumeRolePolicy RoleName=${roleName}`,
       summary: "restore the trust policy",
+      effects: [{ path: "/AssumeRolePolicyDocument", value: JSON.parse(doc) as unknown }],
       apply: () => iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: roleName, PolicyDocument: doc })),
     });
   }
@@ -141,6 +148,7 @@ function roleSettingSteps(iam: IAMClient, role: Role, expected: Record<string, u
     steps.push({
       call: `UpdateRole RoleName=${roleName} ${fields.map((f) => `${f}=${String(update[f as keyof typeof update])}`).join(" ")}`,
       summary: `restore ${fields.join(" and ")}`,
+      effects: fields.map((f) => ({ path: `/${f}`, value: update[f as keyof typeof update] })),
       apply: () => iam.send(new UpdateRoleCommand({ RoleName: roleName, ...update })),
     });
   }
@@ -148,6 +156,7 @@ function roleSettingSteps(iam: IAMClient, role: Role, expected: Record<string, u
   steps.push(
     ...restoreTagsStep(tagsToRestore(expected.Tags, tagMap(role.Tags)), `TagRole RoleName=${roleName}`, (restore) =>
       iam.send(new TagRoleCommand({ RoleName: roleName, Tags: tagList(restore) })),
+      expected.Tags,
     ),
   );
   return steps;

@@ -207,7 +207,7 @@ describe("runScan", () => {
       accounts: 4, accountsFailed: 1, regions: 2,
       stacksScanned: 3, stacksSkipped: 1, stacksFailed: 0, stacksNotScanned: 0, stacksDrifted: 2,
       resourcesDrifted: 3, remediated: 2, planned: 0, skipped: 0, exempt: 0, invalidExemptions: 0, manual: 1, failed: 0,
-      errors: 3,
+      errors: 3, falsePositives: 0, ignored: 0, resourcesNotChecked: 0, resourcesUnknown: 0, nestedStacksNotReached: 0,
     });
 
     // S3 (dated report, then latest.json), then SNS.

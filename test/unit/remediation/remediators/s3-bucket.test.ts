@@ -134,6 +134,27 @@ describe("AWS::S3::Bucket remediator", () => {
     },
   );
 
+  it("re-puts encryption with every live field the template does not set: BlockedEncryptionTypes is kept", async () => {
+    // A bucket created after S3 began blocking SSE-C by default (S3 User Guide, "Blocking or
+    // unblocking SSE-C for a general purpose bucket"); the shape of cloudformation-coverage-roadmap#2554.
+    world.encryption = [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: "AES256" }, BucketKeyEnabled: false, BlockedEncryptionTypes: { EncryptionType: ["SSE-C"] } }];
+    const result = await remediate();
+    expect(result.steps).toEqual([`PutBucketEncryption Bucket=${BUCKET} SSEAlgorithm=aws:kms BlockedEncryptionTypes=SSE-C`]);
+    expect(world.encryption).toEqual([{ ...KMS_RULE, BlockedEncryptionTypes: { EncryptionType: ["SSE-C"] } }]);
+  });
+
+  it("blocks SSE-C again when the template blocks it and someone unblocked it", async () => {
+    const rule = { BucketKeyEnabled: true, ServerSideEncryptionByDefault: { KMSMasterKeyID: LEDGER_KEY, SSEAlgorithm: "aws:kms" }, BlockedEncryptionTypes: { EncryptionType: ["SSE-C"] } };
+    const drift = { ...bucketDrift(), expected: { ...bucketDrift().expected, BucketEncryption: { ServerSideEncryptionConfiguration: [rule] } } };
+    world.encryption = [{ ...KMS_RULE, BlockedEncryptionTypes: { EncryptionType: ["NONE"] } }];
+    const result = await remediate(false, drift);
+    expect(result.steps).toEqual([`PutBucketEncryption Bucket=${BUCKET} SSEAlgorithm=aws:kms BlockedEncryptionTypes=SSE-C`]);
+    expect(world.encryption).toEqual([{ ...KMS_RULE, BlockedEncryptionTypes: { EncryptionType: ["SSE-C"] } }]);
+    expect(result.effects).toEqual([{ path: "/BucketEncryption", value: { ServerSideEncryptionConfiguration: [rule] } }]);
+    s3.resetHistory();
+    expect((await remediate(false, drift)).steps).toEqual([]);
+  });
+
   it("is idempotent: the second run sends no write", async () => {
     await remediate();
     s3.resetHistory();
