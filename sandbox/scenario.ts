@@ -6,7 +6,7 @@ import { ConfigError } from "../functions/config/problems.js";
 import { isKnownRegion, KNOWN_REGIONS } from "../functions/config/regions.js";
 import { didYouMean } from "../functions/config/suggest.js";
 import { parseYamlWith, validateWith, type YamlValidationOptions } from "../functions/config/yaml-validation.js";
-import { FALSE_POSITIVE_CLASSES } from "../functions/drift/false-positives/registry.js";
+import { FALSE_POSITIVE_CLASSES } from "../functions/drift/index.js";
 import { SERVICES } from "./services/index.js";
 
 /**

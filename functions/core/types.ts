@@ -83,6 +83,13 @@ export type ActionOutcome =
   /** Every real difference is let drift by an accounts.yaml `ignore` rule. */
   | "ignored";
 
+/** A template property as a repair step leaves it, in template shape (the convergence check's input). */
+export interface StepEffect {
+  /** JSON pointer into the resource's Properties. */
+  path: string;
+  value: unknown;
+}
+
 /** What driftguard did (or would do) about one drifted resource. */
 export interface RemediationAction {
   outcome: ActionOutcome;

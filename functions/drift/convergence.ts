@@ -1,5 +1,4 @@
-import type { PropertyDifference, ResourceDrift } from "../core/types.js";
-import type { StepEffect } from "../remediation/plan.js";
+import type { PropertyDifference, ResourceDrift, StepEffect } from "../core/types.js";
 import { projectOnto } from "./classify.js";
 import { comparable, normaliseAt, type ResourceContext } from "./normalise.js";
 import { parsePointer, valueAt, withValueAt } from "./pointer.js";

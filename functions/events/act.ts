@@ -1,4 +1,4 @@
-import { assessDrift, classifyDrift, type DriftRules } from "../drift/assess.js";
+import { assessDrift, classifyDrift, type DriftRules } from "../drift/index.js";
 import type { SpokeClients } from "../aws/clients.js";
 import type { StackFilter } from "../config/schema.js";
 import type { ChangeActor } from "../core/types.js";

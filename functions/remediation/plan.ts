@@ -1,5 +1,6 @@
 import { errorText } from "../core/errors.js";
 import type { TagMap } from "../core/tags.js";
+import type { StepEffect } from "../core/types.js";
 import type { RemediatorInput, RemediatorResult } from "./types.js";
 
 /**
@@ -16,12 +17,7 @@ export interface PlannedStep {
   apply(): Promise<unknown>;
 }
 
-/** A template property as the step leaves it, in template shape ("/BucketEncryption" → its rules). */
-export interface StepEffect {
-  /** JSON pointer into the resource's Properties. */
-  path: string;
-  value: unknown;
-}
+export type { StepEffect };
 
 /** The effects of a plan's steps, in order (a later effect on the same path wins). */
 export const effectsOf = (steps: readonly PlannedStep[]): StepEffect[] => steps.flatMap((s) => s.effects ?? []);

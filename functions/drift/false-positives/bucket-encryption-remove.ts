@@ -1,5 +1,5 @@
 import { GetBucketEncryptionCommand } from "@aws-sdk/client-s3";
-import { templateRule } from "../../remediation/s3-encryption.js";
+import { templateRule } from "../../aws/s3-encryption.js";
 import { isErrorCode } from "../../core/errors.js";
 import type { FalsePositiveClass } from "./types.js";
 

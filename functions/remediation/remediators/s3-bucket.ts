@@ -16,7 +16,7 @@ import { isErrorCode } from "../../core/errors.js";
 import { type PlannedStep, restoreTagsStep, runPlan } from "../plan.js";
 import { tagList, tagMap, tagsToRestore, type TagMap } from "../../core/tags.js";
 import type { Remediator } from "../types.js";
-import { apiRule, templateRule, templateRules } from "../s3-encryption.js";
+import { apiRule, templateRule, templateRules } from "../../aws/s3-encryption.js";
 
 /**
  * AWS::S3::Bucket: default encryption (with BlockedEncryptionTypes), public access block,
