@@ -1,19 +1,11 @@
 import { createHash } from "node:crypto";
 import type { Config } from "../config/schema.js";
 import { REPORT_SCHEMA_VERSION, type AccountReport, type ReportTotals, type ResourceReport, type RunReport, type StackReport } from "../core/types.js";
+import { canonicalJson } from "../core/canonical-json.js";
 import { driftCoverage } from "./coverage.js";
 
-/** JSON with object keys sorted at every level, so equal configs hash equally whatever their key order. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
-  }
-  return JSON.stringify(value);
-}
+/** Equal configs hash equally whatever their key order (core/canonical-json.ts). */
+export { canonicalJson };
 
 /** Ties a report to the exact configuration that produced it. */
 export function configHash(config: Config): string {

@@ -1,5 +1,5 @@
 import { matchesPattern } from "../pointer.js";
-import { sortedSet } from "./canonical-json.js";
+import { sortedSet } from "./sorted-set.js";
 import { pattern, type FalsePositiveClass } from "./types.js";
 
 /**

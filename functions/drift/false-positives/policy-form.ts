@@ -1,4 +1,4 @@
-import { sortedSet } from "./canonical-json.js";
+import { sortedSet } from "./sorted-set.js";
 import { isPolicyDocumentPath } from "./policy-paths.js";
 import { isObject, type FalsePositiveClass } from "./types.js";
 

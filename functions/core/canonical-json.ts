@@ -7,11 +7,5 @@ export function canonicalJson(value: unknown): string {
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
   }
-  return value === undefined ? "null" : JSON.stringify(value);
-}
-
-/** A set's canonical form: unique items sorted by their canonical text. */
-export function sortedSet(items: readonly unknown[]): unknown[] {
-  const byText = new Map(items.map((item) => [canonicalJson(item), item]));
-  return [...byText.keys()].sort().map((k) => byText.get(k));
+  return JSON.stringify(value);
 }
