@@ -4,6 +4,8 @@ import { CloudwatchEventTarget } from "@cdktf/provider-aws/lib/cloudwatch-event-
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import type { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
+import { SqsQueuePolicy } from "@cdktf/provider-aws/lib/sqs-queue-policy";
 import { CLOUDTRAIL_DETAIL_TYPE, eventNamesBySource, GLOBAL_EVENT_SOURCES, type EventSource } from "../functions/config/events.js";
 import { globalEventsRegion, type Partition } from "../functions/config/regions.js";
 import type { DriftguardNames } from "./names.js";
@@ -62,7 +64,16 @@ export interface EventForwardingProps {
   providerFor(region: string): AwsProvider;
 }
 
-/** Per-region rules on the default bus that send matching CloudTrail events to the hub bus. */
+/**
+ * Delivery to the hub bus is retried for an hour, 10 attempts (EventBridge's default is 24 hours
+ * and 185: a change event that old is no faster than the next scheduled scan), then the event
+ * goes to the region's dead-letter queue ("Event retry policy and using dead-letter queues",
+ * EventBridge User Guide), where it waits 14 days, SQS's maximum, for someone to look.
+ */
+export const FORWARD_RETRY = { maximumEventAgeInSeconds: 3600, maximumRetryAttempts: 10 } as const;
+const FOURTEEN_DAYS = 14 * 86_400;
+
+/** Per-region rules on the default bus that send matching CloudTrail events to the hub bus, with a retry policy and a dead-letter queue. */
 export class EventForwarding extends Construct {
   readonly role: IamRole;
 
@@ -90,11 +101,30 @@ export class EventForwarding extends Construct {
         description: "driftguard: forward CloudTrail change events to the hub",
         eventPattern: JSON.stringify(pattern),
       });
+      // SQS-managed encryption: EventBridge can write to it without a key policy (a KMS key would need one).
+      const dlq = new SqsQueue(this, `dlq-${region}`, { provider, name: names.forwardingDlq, sqsManagedSseEnabled: true, messageRetentionSeconds: FOURTEEN_DAYS });
+      new SqsQueuePolicy(this, `dlq-policy-${region}`, {
+        provider,
+        queueUrl: dlq.url,
+        policy: policyJson(this, `dlq-policy-document-${region}`, [
+          {
+            sid: "EventBridgeDeadLetters",
+            effect: "Allow",
+            actions: ["sqs:SendMessage"],
+            resources: [dlq.arn],
+            principals: [{ type: "Service", identifiers: ["events.amazonaws.com"] }],
+            // Only this rule's undelivered events.
+            condition: [{ test: "ArnEquals", variable: "aws:SourceArn", values: [rule.arn] }],
+          },
+        ]),
+      });
       new CloudwatchEventTarget(this, `target-${region}`, {
         provider,
         rule: rule.name,
         arn: names.hubEventBusArn,
         roleArn: this.role.arn,
+        retryPolicy: FORWARD_RETRY,
+        deadLetterConfig: { arn: dlq.arn },
       });
     }
   }

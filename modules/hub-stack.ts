@@ -2,6 +2,7 @@ import type { Construct } from "constructs";
 import { TerraformOutput, TerraformStack } from "cdktf";
 import { eventNamesBySource } from "../functions/config/events.js";
 import type { Config } from "../functions/config/schema.js";
+import { Alarms } from "./alarms.js";
 import { accountProvider } from "./aws-provider.js";
 import { configureBackend } from "./backend.js";
 import { FanoutStateMachine } from "./fanout-state-machine.js";
@@ -17,6 +18,11 @@ export interface HubStackProps {
   config: Config;
   /** Lambda entry to bundle; defaults to functions/handler.ts. Tests pass a small fixture. */
   lambdaEntry?: string;
+  /**
+   * An already built deployment package, instead of bundling `lambdaEntry`. The sandbox passes one
+   * when it synthesizes the hub only to read the IAM it deploys, which the package does not change.
+   */
+  archive?: string;
 }
 
 /**
@@ -33,6 +39,7 @@ export class HubStack extends TerraformStack {
   /** … or starts the fan-out state machine (`hub.execution: fanout`). */
   readonly fanout?: FanoutStateMachine;
   readonly eventBus?: HubEventBus;
+  readonly alarms: Alarms;
 
   constructor(scope: Construct, props: HubStackProps) {
     const { config } = props;
@@ -51,18 +58,34 @@ export class HubStack extends TerraformStack {
       notifications: config.hub.notifications,
     });
     this.scanner = new ScannerFunction(this, "scanner", {
+      organizationId: config.organization.id,
       names,
       lambda: config.hub.lambda,
-      archive: bundleLambda({ entry: props.lambdaEntry ?? HANDLER_ENTRY, config }).archive,
+      archive: props.archive ?? bundleLambda({ entry: props.lambdaEntry ?? HANDLER_ENTRY, config }).archive,
       bucket: this.reports.bucket,
       topic: this.notifications.topic,
       topicKey: this.notifications.key,
     });
     if (config.hub.execution === "fanout") {
-      this.fanout = new FanoutStateMachine(this, "fanout", { names, hub: config.hub, fn: this.scanner.fn, bucket: this.reports.bucket });
+      this.fanout = new FanoutStateMachine(this, "fanout", {
+        names,
+        hub: config.hub,
+        fn: this.scanner.fn,
+        bucket: this.reports.bucket,
+        topic: this.notifications.topic,
+        topicKey: this.notifications.key,
+      });
     } else {
       this.schedule = new ScanSchedule(this, "schedule", { ruleName: names.scheduleRule, schedule: config.hub.schedule, fn: this.scanner.fn });
     }
+
+    this.alarms = new Alarms(this, "alarms", {
+      schedule: config.hub.schedule,
+      topic: this.notifications.topic,
+      fn: this.scanner.fn,
+      failureQueue: this.scanner.failureQueue,
+      ...(this.fanout ? { stateMachine: this.fanout.stateMachine } : {}),
+    });
 
     const { events } = config.defaults;
     if (events.enabled) {

@@ -1,5 +1,6 @@
 import type { AccountEntry, Config } from "../functions/config/schema.js";
 import { partitionOf, type Partition } from "../functions/config/regions.js";
+import { DRIFTGUARD_ROLE_NAMES } from "../functions/config/protected-roles.js";
 
 /**
  * Every name and ARN driftguard derives, in one place: the hub and the spokes are deployed as
@@ -26,13 +27,15 @@ export interface DriftguardNames {
   spokeRoleArnPattern: string;
   forwarderRole: string;
   forwardingRule: string;
+  /** Each spoke region's queue of change events the hub bus did not accept. */
+  forwardingDlq: string;
   /** The role terraform assumes to deploy the hub stack. */
   hubDeployRoleArn: string;
   /** The role terraform assumes to deploy an account's spoke stack. */
   spokeDeployRoleArn(account: AccountEntry): string;
 }
 
-const SCANNER = "driftguard-scanner";
+const SCANNER = DRIFTGUARD_ROLE_NAMES.scanner;
 
 export function driftguardNames(config: Config): DriftguardNames {
   const { accountId: hubAccount, region: hubRegion, eventBusName } = config.hub;
@@ -56,8 +59,9 @@ export function driftguardNames(config: Config): DriftguardNames {
     hubEventRule: "driftguard-change-events",
     spokeRole: config.spoke.roleName,
     spokeRoleArnPattern: roleArn("*", config.spoke.roleName),
-    forwarderRole: "driftguard-events-forwarder",
+    forwarderRole: DRIFTGUARD_ROLE_NAMES.forwarder,
     forwardingRule: "driftguard-forward-to-hub",
+    forwardingDlq: "driftguard-forward-to-hub-dlq",
     hubDeployRoleArn: roleArn(hubAccount, config.hub.bootstrapRoleName ?? config.spoke.bootstrapRoleName),
     spokeDeployRoleArn: (account) => roleArn(account.id, account.bootstrapRoleName ?? config.spoke.bootstrapRoleName),
   };

@@ -22,6 +22,8 @@ export interface ScannerFunctionProps {
   bucket: S3Bucket;
   topic: SnsTopic;
   topicKey: KmsKey;
+  /** The spoke roles it may assume must belong to this organization. */
+  organizationId: string;
 }
 
 const FOURTEEN_DAYS = 14 * 24 * 3600;
@@ -63,10 +65,17 @@ export class ScannerFunction extends Construct {
       role: this.role.id,
       name: "driftguard-scanner",
       policy: policyJson(this, "permissions-document", [
-        // Only the spoke role, by name, in any account; each spoke's trust policy admits only this role.
-        { sid: "AssumeSpokeRoles", actions: ["sts:AssumeRole"], resources: [names.spokeRoleArnPattern] },
-        // Only ACTIVE members are scanned; ListAccounts has no resource-level permissions.
-        { sid: "ListOrganizationAccounts", actions: ["organizations:ListAccounts"], resources: ["*"] },
+        // Only the spoke role, by name, in accounts of this organization (aws:ResourceOrgID is the
+        // organization of the role being assumed); each spoke's trust policy admits only this role.
+        {
+          sid: "AssumeSpokeRoles",
+          actions: ["sts:AssumeRole"],
+          resources: [names.spokeRoleArnPattern],
+          condition: [{ test: "StringEquals", variable: "aws:ResourceOrgID", values: [props.organizationId] }],
+        },
+        // The organization id is checked first, then only ACTIVE members are scanned; neither
+        // DescribeOrganization nor ListAccounts has resource-level permissions.
+        { sid: "ListOrganizationAccounts", actions: ["organizations:DescribeOrganization", "organizations:ListAccounts"], resources: ["*"] },
         // Get: the flapping record (state/flapping.json) and the fan-out reducer read back what runs wrote.
         { sid: "ReadWriteReports", actions: ["s3:PutObject", "s3:GetObject"], resources: [`${bucket.arn}/*`] },
         { sid: "ListReports", actions: ["s3:ListBucket"], resources: [bucket.arn] },

@@ -2,6 +2,8 @@ import { Construct } from "constructs";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
+import { DATA_READ_DENY, IAM_WRITE_PATTERNS, IDENTITY_DENY } from "../functions/permissions.js";
+import { PROTECTED_PATHS, type ProtectedRole } from "../functions/config/protected-roles.js";
 import type { DriftguardNames } from "./names.js";
 import { policyJson } from "./policy.js";
 
@@ -10,6 +12,14 @@ export interface SpokeRoleProps {
   organizationId: string;
   /** Scan and remediation actions; pass spokeRoleActions() so the policy follows the code. */
   actions: readonly string[];
+  /** protectedRoles(config): the same list the privilege invariants refuse to write to. */
+  protectedRoles: readonly ProtectedRole[];
+}
+
+/** Role ARNs in any account for each protected name (at any path) and under each reserved path. */
+export function protectedRoleArns(partition: string, roles: readonly ProtectedRole[]): string[] {
+  const arn = (rest: string) => `arn:${partition}:iam::*:role/${rest}`;
+  return [...roles.flatMap((r) => [arn(r.name), arn(`*/${r.name}`)]), ...PROTECTED_PATHS.map((p) => arn(`${p.slice(1)}*`))];
 }
 
 /** IAM's limit on a role's inline policies, in characters without whitespace. */
@@ -45,12 +55,13 @@ export class SpokeRole extends Construct {
     });
 
     const actions = [...new Set(props.actions)].sort();
-    // Remediation needs IAM writes on any role, but driftguard must never widen or rewrite the role
-    // it acts through: a bug or a poisoned template would otherwise escalate its own rights.
-    const iamWrites = actions.filter((a) => a.startsWith("iam:") && !/^iam:(Get|List)/.test(a));
+    // Explicit Denies win over any Allow, so IAM itself refuses these even if driftguard's own
+    // invariants (functions/remediation/safety/) had a bug or a template talked them round.
     const statements = [
       { sid: "ScanAndRemediate", effect: "Allow", actions, resources: ["*"] },
-      ...(iamWrites.length > 0 ? [{ sid: "NeverItself", effect: "Deny", actions: iamWrites, resources: [this.role.arn] }] : []),
+      { sid: "NeverProtectedRoles", effect: "Deny", actions: [...IAM_WRITE_PATTERNS], resources: protectedRoleArns(names.partition, props.protectedRoles) },
+      { sid: "NeverIdentitiesOrPassRole", effect: "Deny", actions: [...IDENTITY_DENY], resources: ["*"] },
+      { sid: "NeverDataReads", effect: "Deny", actions: [...DATA_READ_DENY], resources: ["*"] },
     ];
     const size = JSON.stringify({ Version: "2012-10-17", Statement: statements }).length;
     if (size > INLINE_POLICY_LIMIT) {

@@ -16,6 +16,11 @@ import { SERVICES } from "./services/index.js";
  */
 
 export const DEFAULT_SCENARIO = fileURLToPath(new URL("./scenarios/demo.yaml", import.meta.url));
+/**
+ * The demo's own accounts.yaml, next to its scenario: editing the repository's accounts.yaml for a
+ * real organization never empties the demo, and its accounts set their own modes.
+ */
+export const DEMO_ACCOUNTS = fileURLToPath(new URL("./scenarios/demo-accounts.yaml", import.meta.url));
 
 const accountId = z
   .string({ error: 'must be a 12-digit account id in quotes, e.g. "222222222222"' })
@@ -26,7 +31,9 @@ const region = z
   .refine(isKnownRegion, { error: `is not a known AWS region; use one of ${KNOWN_REGIONS.join(", ")}` });
 
 const serviceNames = SERVICES.map((s) => s.name);
-const service = z.string().refine((s) => serviceNames.includes(s), { error: `must be one of the emulated services: ${serviceNames.join(", ")}` });
+const service = z.string().refine((s) => serviceNames.includes(s), {
+  error: (iss) => `is not an emulated service${didYouMean(String(iss.input), serviceNames)}; use one of ${serviceNames.join(", ")}`,
+});
 
 const tags = z.record(z.string(), z.string(), { error: "must be a mapping of tag keys to string values" });
 
@@ -95,7 +102,14 @@ const fault = z
     throttle: z.object({ rps: z.number().positive(), burst: z.number().int().positive().optional() }).strict().optional(),
   })
   .strict()
-  .refine((f) => (f.error === undefined) !== (f.throttle === undefined), { error: "needs exactly one of `error: <Code>` or `throttle: { rps: N }`" });
+  .refine((f) => (f.error === undefined) !== (f.throttle === undefined), { error: "needs exactly one of `error: <Code>` or `throttle: { rps: N }`" })
+  .superRefine((f, ctx) => {
+    // A misspelled action would silently never match and the fault never fire.
+    const actions = Object.keys(SERVICES.find((svc) => svc.name === f.service)?.actions ?? {});
+    if (f.action !== undefined && actions.length > 0 && !actions.includes(f.action)) {
+      ctx.addIssue({ code: "custom", path: ["action"], message: `is not an action the sandbox's ${f.service} implements${didYouMean(f.action, actions)}` });
+    }
+  });
 
 const latency = z
   .object({

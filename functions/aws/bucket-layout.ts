@@ -5,7 +5,7 @@
  *
  *   reports/<yyyy>/<mm>/<dd>/<runId>/report.{json,html,md}, reports/latest.json   kept `retentionDays`
  *   events/<yyyy>/<mm>/<dd>/<changeId>.json                                       kept `retentionDays`
- *   state/flapping.json                                                           never expires
+ *   state/flapping.json, state/run-lease.json                                     never expire
  *   runs/<runId>/{manifest,items,budget}.json, parts/, failures/; runs/map-results    kept while a run lasts
  */
 
@@ -45,8 +45,14 @@ export function eventReportKey(report: { eventTime: string; changeId: string }):
 /** The flapping guard's record: per resource, how many consecutive runs repaired it. */
 export const FLAPPING_STATE_KEY = `${STATE_PREFIX}flapping.json`;
 
+/** The single-run lease: which run may repair right now (scanner/run-lease.ts). */
+export const RUN_LEASE_KEY = `${STATE_PREFIX}run-lease.json`;
+
 /** Shared with the state machine, whose Catch fills it with States.Format(…, runId, accountId). */
 export const FAILURE_KEY_FORMAT = `${RUNS_PREFIX}{}/failures/{}.json`;
+
+/** A fan-out execution whose Plan or Reduce failed: its Catch writes the error here, keyed by the execution name. */
+export const RUN_FAILURE_KEY_FORMAT = `${RUNS_PREFIX}failed/{}.json`;
 
 /** Where the Distributed Map's ResultWriter puts its manifest and results. */
 export const MAP_RESULTS_PREFIX = `${RUNS_PREFIX}map-results`;

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { crossFieldIssues } from "./cross-checks.js";
 import { ConfigError } from "./problems.js";
 import { configSchema, type Config } from "./schema.js";
-import { parseYamlWith } from "./yaml-validation.js";
+import { lineOfField, parseYamlWith } from "./yaml-validation.js";
 
 export { ConfigError, formatConfigError, formatProblem, type ConfigProblem } from "./problems.js";
 
@@ -30,4 +30,14 @@ export function loadConfig(file: string): Config {
     ]);
   }
   return parseConfig(text, file);
+}
+
+/** Where accounts.yaml names the organization, for the organization check's message. */
+export function organizationIdSource(file: string): { file: string; line?: number } {
+  try {
+    const line = lineOfField(readFileSync(file, "utf8"), ["organization", "id"]);
+    return line === undefined ? { file } : { file, line };
+  } catch {
+    return { file };
+  }
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { parseSchedule } from "./schedule.js";
 import { crossFieldIssues } from "./cross-checks.js";
 import { EVENT_SOURCES, eventNamesOf, isKnownEventName, KNOWN_EVENT_NAMES, RESOLVED_EVENT_NAMES } from "./events.js";
 import { isKnownRegion, KNOWN_REGIONS } from "./regions.js";
@@ -109,6 +110,16 @@ const remediationLimits = z
   })
   .strict();
 
+/**
+ * Exemption tags are set by anyone with tag write in a member account, so every exemption must
+ * end: `until` may lie at most `maxDays` ahead (remediation/exemption.ts).
+ */
+const exemptionSettings = z
+  .object({
+    maxDays: positiveInt("days ahead an exemption's until= may lie", 3650).default(90),
+  })
+  .strict();
+
 const revertDriftValue = z.union([z.boolean(), z.object({ stacks: globs }).strict()], {
   error: "must be true, false, or { stacks: [globs] } to use CloudFormation REVERT_DRIFT change sets",
 });
@@ -150,6 +161,33 @@ const events = z
   })
   .strict();
 
+// ---- defaults.safety (issue 11): what no repair may grant, and the deliberate exceptions ----
+
+const trustedPrincipal = z
+  .string({ error: "must be a principal: a 12-digit account id, an IAM ARN, a federated provider or a service principal (globs allowed)" })
+  .min(1)
+  .refine((p) => p !== "*" && p !== "arn:*" && !/^arn:[\w*-]*:iam::\*:/.test(p), {
+    error: "must name specific principals; `*` or any-account ARNs would let every template widen trust policies",
+  });
+
+const adminPolicyAllowance = z
+  .object({
+    /** A managed policy ARN, or the name of an inline policy. */
+    policy: z.string().min(1, { error: "must be a managed policy ARN or an inline policy name" }),
+    roles: z.array(glob, { error: "must list the role-name globs the policy may be granted to" }).min(1, { error: "must list at least one role-name glob" }),
+    reason: z.string().min(1, { error: "must say why this role may hold an administrator-equivalent policy" }),
+  })
+  .strict();
+
+const safety = z
+  .object({
+    /** Principals outside the organization that repairs may put back into trust policies. */
+    trustedPrincipals: z.array(trustedPrincipal).default([]),
+    /** Administrator-equivalent policies repairs may re-grant, and to which roles. */
+    adminPolicies: z.array(adminPolicyAllowance).default([]),
+  })
+  .strict();
+
 /** Settings that an account may override; `defaults` must give all of them. */
 const accountSettings = {
   regions,
@@ -173,10 +211,15 @@ const defaults = z
     exemptionTagKey: z
       .string()
       .regex(/^[\w.:/=+\-@ ]{1,128}$/, { error: "must be a valid tag key (1-128 chars of letters, digits, spaces and _.:/=+-@)" })
+      // "The aws: prefix is reserved for AWS use" (Tagging AWS resources, "Tag naming limits and
+      // requirements"): no person can set such a tag, so the exemption could never be used.
+      .refine((key) => !key.toLowerCase().startsWith("aws:"), { error: 'must not start with "aws:" (reserved for AWS; nobody can set it), e.g. driftguard:exempt' })
       .default("driftguard:exempt"),
+    exemptions: exemptionSettings.prefault({}),
     concurrency: concurrency.prefault({}),
     remediation: remediationLimits.prefault({}),
     events: events.prefault({}),
+    safety: safety.prefault({}),
   })
   .strict();
 
@@ -237,8 +280,10 @@ const hub = z
     /** EventBridge schedule expression. */
     schedule: z
       .string()
-      .regex(/^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$/, {
-        error: 'must be an EventBridge schedule such as "rate(6 hours)" or "cron(0 */6 * * ? *)"',
+      .superRefine((text, ctx) => {
+        // EventBridge's grammar (config/schedule.ts): synth rejects what PutRule would at apply time.
+        const parsed = parseSchedule(text);
+        if ("problem" in parsed) ctx.addIssue({ code: "custom", message: `must be an EventBridge schedule: ${parsed.problem}` });
       })
       .default("rate(6 hours)"),
     execution: z.enum(["single", "fanout"], { error: "must be single or fanout" }).default("single"),

@@ -43,7 +43,8 @@ export interface ChangeActor {
 
 export type ExemptionState =
   | { kind: "none" }
-  | { kind: "exempt"; reason: string; until?: string; on: "stack" | "resource" }
+  /** `setBy`: who set the tag, when CloudTrail lookup is on and found the tagging call. */
+  | { kind: "exempt"; reason: string; until?: string; on: "stack" | "resource"; setBy?: ChangeActor }
   | { kind: "expired"; reason: string; until: string; on: "stack" | "resource" }
   | { kind: "invalid"; raw: string; problem: string; on: "stack" | "resource" };
 
@@ -68,6 +69,11 @@ export interface IgnoredFinding {
 }
 
 export type ActionOutcome =
+  /**
+   * A planned write broke a privilege invariant (remediation/safety/invariants.ts): nothing was
+   * sent. Shown first in the report and the notification.
+   */
+  | "refused"
   /** Repaired and verified IN_SYNC afterwards. */
   | "remediated"
   /** Report mode: what would have been done. */
@@ -90,6 +96,24 @@ export interface StepEffect {
   value: unknown;
 }
 
+/** The guard that stopped a repair (remediation/guards.ts); a stopped repair is an error-level item. */
+export type GuardName = "flapping" | "blast-radius" | "guard-state";
+
+/** Drift that grants privilege (remediation/critical.ts): always reverted, whatever the guards say. */
+export interface SecurityCriticalFinding {
+  class: string;
+  detail: string;
+}
+
+/** A resource re-drifted in `flappingThreshold` consecutive scans: someone keeps changing it. */
+export interface ContestedInfo {
+  /** Consecutive scheduled scans that found it drifted and repaired it. */
+  scans: number;
+  lastRepairedAt: string;
+  /** Who made the changes that were repaired (CloudTrail ARNs), oldest first; empty when unknown. */
+  changedBy: string[];
+}
+
 /** What driftguard did (or would do) about one drifted resource. */
 export interface RemediationAction {
   outcome: ActionOutcome;
@@ -101,6 +125,14 @@ export interface RemediationAction {
   by?: string;
   /** The difference left after a failed verification. */
   remaining?: PropertyDifference[];
+  /** Set when a guard stopped the repair (outcome `skipped`). */
+  guard?: GuardName;
+  /** Set when the drift grants privilege; such drift is reverted even past the guards. */
+  securityCritical?: SecurityCriticalFinding[];
+  /** Set when the resource keeps being changed back: a person must find out who and why. */
+  contested?: ContestedInfo;
+  /** Attachments (other resources' rules and policies on this one) that were found and kept. */
+  honoured?: string[];
 }
 
 export interface ErrorInfo {
@@ -149,10 +181,19 @@ export interface StackReport {
   uncheckedError?: ErrorInfo;
 }
 
+/** A retryable failure (5xx, throttling) that was retried once at the end of the run. */
+export interface RetryInfo {
+  /** The first attempt's error. */
+  error: ErrorInfo;
+  /** What the retry at the end of the run did. */
+  outcome: "recovered" | "failed-again";
+}
+
 export interface RegionReport {
   region: string;
   status: "scanned" | "failed" | "not-scanned";
   error?: ErrorInfo;
+  retried?: RetryInfo;
   stacks: StackReport[];
 }
 
@@ -162,6 +203,7 @@ export interface AccountReport {
   /** not-in-organization / suspended accounts are listed but never scanned. */
   status: "scanned" | "failed" | "not-scanned" | "suspended" | "not-in-organization";
   error?: ErrorInfo;
+  retried?: RetryInfo;
   mode: "report" | "remediate";
   regions: RegionReport[];
 }
@@ -176,6 +218,8 @@ export interface ReportTotals {
   stacksNotScanned: number;
   stacksDrifted: number;
   resourcesDrifted: number;
+  /** Actions refused by the privilege invariants (resources and REVERT_DRIFT change sets). */
+  refused: number;
   remediated: number;
   planned: number;
   skipped: number;
@@ -183,6 +227,14 @@ export interface ReportTotals {
   invalidExemptions: number;
   manual: number;
   failed: number;
+  /** Repairs a guard stopped (flapping, blast radius, unreadable guard state): error-level. */
+  guardTrips: number;
+  /** Resources re-drifted in `flappingThreshold` consecutive scans: error-level. */
+  contested: number;
+  /** Run-level errors (runErrors), e.g. an unreadable flapping record. */
+  runErrors: number;
+  /** Accounts and regions retried once at the end of the run after a retryable failure. */
+  retried: number;
   errors: number;
   /** Resources whose every difference is a known CloudFormation false positive (outcome in-sync). */
   falsePositives: number;
@@ -221,7 +273,23 @@ export interface ReportCoverage {
   drift: DriftCoverage;
 }
 
-export const REPORT_SCHEMA_VERSION = "1.0.0";
+/** An exemption in force during the run, so a person can review every one and when it ends. */
+export interface ActiveExemption {
+  accountId: string;
+  region: string;
+  stackName: string;
+  /** Absent for a stack exemption. */
+  logicalResourceId?: string;
+  on: "stack" | "resource";
+  reason: string;
+  /** Absent: no expiry. */
+  until?: string;
+  /** Who set the tag, when CloudTrail lookup is on for the account and found the call. */
+  setBy?: ChangeActor;
+}
+
+/** Changes per version: functions/report/CHANGELOG.md (1.2.0: i14 in-sync/ignored, coverage.drift). */
+export const REPORT_SCHEMA_VERSION = "1.2.0";
 
 export interface RunReport {
   schemaVersion: typeof REPORT_SCHEMA_VERSION;
@@ -235,6 +303,10 @@ export interface RunReport {
   /** True when the run stopped early (Lambda deadline) and some work is listed as not-scanned. */
   incomplete: boolean;
   accounts: AccountReport[];
+  /** Problems of the run itself that stop repairs (guard state, lease): each one counts in totals.errors. */
+  runErrors: ErrorInfo[];
+  /** Every valid exemption the run honoured or found, with its expiry. */
+  exemptions: ActiveExemption[];
   totals: ReportTotals;
   /** What driftguard could not see: unchecked resources, nested stacks, false positives, ignores. */
   coverage: ReportCoverage;

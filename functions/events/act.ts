@@ -2,7 +2,7 @@ import { assessDrift, classifyDrift, type DriftRules } from "../drift/index.js";
 import type { SpokeClients } from "../aws/clients.js";
 import type { StackFilter } from "../config/schema.js";
 import type { ChangeActor } from "../core/types.js";
-import { effectiveMode, exemptionFromTags, type RemediationGuards } from "../remediation/index.js";
+import { effectiveMode, exemptionFromTags, exemptionPolicy, type OwnershipLookup, type RemediationGuards, type SafetyPolicy } from "../remediation/index.js";
 import { errorText } from "../core/errors.js";
 import { detectResourceDrift } from "../aws/cfn-drift.js";
 import { DRIFT_DETECTABLE_STATUSES, globExclusion } from "../scanner/index.js";
@@ -21,6 +21,9 @@ export interface ActContext {
   deps: EventDeps;
   /** The invocation's guards, opened on first use. */
   guards(): Promise<RemediationGuards>;
+  /** The same invariants and attachment ownership as the scheduled path. */
+  safety: SafetyPolicy;
+  ownership: OwnershipLookup;
   now: Date;
 }
 
@@ -70,6 +73,7 @@ async function actOnManaged(resource: AffectedResource, clients: SpokeClients, s
   const rules: DriftRules = { ignore: account.ignore, accountId: account.id, region: clients.region, stackName: stack.stackName, now: ctx.now };
   const assessed = await assessDrift(drift, rules, clients);
   if (assessed.settled) return { ...checked, finding: false, action: assessed.settled };
+  const guards = await ctx.guards();
   const { exemption, action } = await ctx.deps.remediateResource({
     runId: ctx.change.changeId,
     account,
@@ -77,11 +81,17 @@ async function actOnManaged(resource: AffectedResource, clients: SpokeClients, s
     stack: { stackName: stack.stackName, stackId: stack.stackId, tags: stack.tags },
     drift: assessed.decisionInput,
     clients,
-    exemptionTagKey: ctx.deps.config.defaults.exemptionTagKey,
-    guards: await ctx.guards(),
+    exemptions: exemptionPolicy(ctx.deps.config),
+    guards,
+    safety: ctx.safety,
+    ownership: ctx.ownership,
     now: ctx.now,
     realDifferences: async (d) => (await classifyDrift(d, rules, clients)).classification.real,
   });
+  // Who keeps changing it: named in the contested escalation (guards.ts); events never count.
+  if (action.outcome === "remediated" && ctx.actor.arn !== undefined) {
+    guards.recordActor({ accountId: account.id, region: clients.region, stackName: stack.stackName, logicalResourceId: stack.logicalId }, ctx.actor.arn);
+  }
   return { ...checked, exemption, action, finding: true };
 }
 
@@ -97,9 +107,13 @@ async function actOnUnmanaged(resource: AffectedResource, clients: SpokeClients,
     clients,
     settings,
     actor: ctx.actor,
+    owned: await ctx.ownership.forResource(clients.region, resource.resourceType, resource.physicalId),
+    guards: ctx.guards,
+    safety: ctx.safety,
+    now: ctx.now,
     // No stack: only mode rules without a stack glob (or with "*") can match.
     mode: effectiveMode(ctx.admission.account, "", resource.resourceType),
-    exemptionOf: (tags) => exemptionFromTags(tags, ctx.deps.config.defaults.exemptionTagKey, ctx.now, "resource"),
+    exemptionOf: (tags) => exemptionFromTags(tags, exemptionPolicy(ctx.deps.config), ctx.now, "resource"),
   });
   return { ...where, ...outcome };
 }

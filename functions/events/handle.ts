@@ -1,10 +1,13 @@
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
-import type { RemediationGuards } from "../remediation/index.js";
+import { createOwnershipLookup, type RemediationGuards, safetyPolicy } from "../remediation/index.js";
 import { errorText } from "../core/errors.js";
+import { publishMetrics } from "../core/metrics.js";
+import { eventMetricValues } from "./metrics.js";
 import { actOnResource } from "./act.js";
 import { admitChange } from "./admit.js";
 import { isRejection, parseChangeEvent, reject, type DropReason, type Rejection } from "./parse.js";
 import { resolveResources } from "./resolve.js";
+import type { EventDelivery } from "./publish.js";
 import { EVENT_REPORT_SCHEMA_VERSION, type EventActionReport, type EventDeps, type EventOutcome } from "./types.js";
 import { actorFromDetail } from "../aws/cloudtrail-actor.js";
 
@@ -27,10 +30,18 @@ function drop(rejection: Rejection, deps: EventDeps, eventId: unknown): EventOut
  */
 async function saveFlapping(guards: Promise<RemediationGuards>, deps: EventDeps): Promise<void> {
   try {
-    await (await guards).finish({ resetScope: "none" });
+    await (await guards).finish();
   } catch (error) {
     deps.logger.error("flapping record not saved", { error: errorText(error) });
   }
+}
+
+/** "remediated, notification failed": what was done, then what did not reach people. */
+export function deliverySummary(report: EventActionReport, delivery: EventDelivery): string {
+  const outcomes = [...new Set(report.results.filter((r) => r.finding).map((r) => r.action.outcome))];
+  const done = outcomes.length > 0 ? outcomes.join(", ") : "no finding";
+  const problems = [...(delivery.record.ok ? [] : ["record not stored"]), ...(delivery.notification.ok ? [] : ["notification failed"])];
+  return [done, ...problems].join(", ");
 }
 
 function idOf(event: unknown): unknown {
@@ -57,9 +68,16 @@ export async function handleChangeEvent(event: unknown, deps: EventDeps): Promis
     const actor = actorFromDetail(change.detail, "event");
     let opened: Promise<RemediationGuards> | undefined;
     const guards = () => (opened ??= deps.openGuards());
+    const { account } = admission;
+    const safety = safetyPolicy(deps.config);
+    const ownership = createOwnershipLookup({
+      accountId: account.id,
+      regions: account.regions,
+      cloudformationFor: async (region) => (await deps.clientsFor(account.id, region)).cloudformation,
+    });
     const results = [];
     // One at a time: events touch one resource or a few, and the calls share a throttled account.
-    for (const resource of resources) results.push(await actOnResource(resource, { change, admission, actor, deps, guards, now: started }));
+    for (const resource of resources) results.push(await actOnResource(resource, { change, admission, actor, deps, guards, safety, ownership, now: started }));
 
     const finishedAt = deps.now();
     const report: EventActionReport = {
@@ -81,9 +99,21 @@ export async function handleChangeEvent(event: unknown, deps: EventDeps): Promis
     deps.logger.info("event handled", { report });
     if (opened) await saveFlapping(opened, deps);
     deps.metrics.singleMetric().addMetric("EventLatency", MetricUnit.Milliseconds, report.latencyMs);
-    await deps.publish(report);
-    deps.recent.add(change.changeId);
-    return { status: "handled", report };
+    publishMetrics(deps.metrics, eventMetricValues(report));
+    for (const r of results.filter((x) => x.action.contested !== undefined)) {
+      deps.logger.error("contested resource changed again", { resource: r.resource, contested: r.action.contested, actor });
+      deps.metrics.singleMetric().addMetric("ContestedResources", MetricUnit.Count, 1);
+    }
+    const delivery = await deps.publish(report);
+    const summary = deliverySummary(report, delivery);
+    if (!delivery.record.ok) deps.logger.error("event record not stored in S3", { key: delivery.record.key, error: delivery.record.error, notified: delivery.notification.ok, report });
+    if (!delivery.notification.ok) {
+      deps.logger.error("event notification failed", { error: delivery.notification.error, summary });
+      deps.metrics.singleMetric().addMetric("EventNotificationsFailed", MetricUnit.Count, 1);
+    }
+    // Redeliveries are only skipped once the record reached someone; otherwise a retry may yet deliver it.
+    if (delivery.record.ok || delivery.notification.ok) deps.recent.add(change.changeId);
+    return { status: "handled", report, delivery, summary };
   } catch (error) {
     return drop(reject("error", errorText(error)), deps, idOf(event));
   }

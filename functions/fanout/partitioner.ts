@@ -3,12 +3,12 @@ import { resolveAccounts } from "../config/resolve.js";
 import type { Config, Mode } from "../config/schema.js";
 import { scoped } from "../core/logger.js";
 import { withModeOverride } from "../remediation/index.js";
-import { selectAccounts, type ScanDeps } from "../scanner/index.js";
+import { acquireRunLease, DEFAULT_LEASE_TTL_MS, leaseProblem, RunInProgressError, selectAccounts, type ScanDeps } from "../scanner/index.js";
 import { partitionRun } from "./partition.js";
 import { putJson } from "../aws/s3-json.js";
 import type { PartitionOutput, WorkItem } from "./types.js";
 
-export type PartitionerDeps = Pick<ScanDeps, "organizations" | "s3" | "now" | "logger">;
+export type PartitionerDeps = Pick<ScanDeps, "organizations" | "s3" | "now" | "sleep" | "random" | "logger">;
 
 export interface PartitionerOptions {
   config: Config;
@@ -16,6 +16,8 @@ export interface PartitionerOptions {
   trigger: string;
   modeOverride?: Mode;
   bucket: string;
+  /** The partitioner's Lambda timeout; each worker renews the lease for its own. */
+  leaseTtlMs?: number;
 }
 
 /** The state machine's first step: joins accounts.yaml with the organization and stores the run manifest and work items. */
@@ -24,8 +26,18 @@ export async function runPartitioner(deps: PartitionerDeps, options: Partitioner
   const log = scoped(deps.logger, { runId });
   const startedAt = new Date(deps.now());
   const accounts = resolveAccounts(config).map((a) => withModeOverride(a, options.modeOverride));
-  const organization = await selectAccounts(deps.organizations, accounts, log);
-  const { manifest, items } = partitionRun({ runId, trigger: options.trigger, modeOverride: options.modeOverride, startedAt, accounts, organization });
+  // The run's lease, renewed by its workers and released by its reducer (scanner/run-lease.ts).
+  const lease = await acquireRunLease({ s3: deps.s3, bucket, backoff: deps, now: deps.now }, { runId, trigger: options.trigger, ttlMs: options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS });
+  if (lease.kind === "busy") {
+    log.warn("run not started", { reason: lease.reason, holder: lease.holder });
+    throw new RunInProgressError(lease.reason);
+  }
+  const leaseError = leaseProblem(lease);
+  if (leaseError) log.error("run lease not taken; the workers revert only security-critical drift", { error: leaseError });
+  const organization = await selectAccounts(deps.organizations, config, accounts, log);
+  const partitioned = partitionRun({ runId, trigger: options.trigger, modeOverride: options.modeOverride, startedAt, accounts, organization });
+  const { items } = partitioned;
+  const manifest = leaseError ? { ...partitioned.manifest, runErrors: [leaseError] } : partitioned.manifest;
 
   const keys = runKeys(runId);
   // The manifest first: a reducer must never find work items without the manifest that explains them.

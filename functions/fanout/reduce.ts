@@ -4,12 +4,18 @@ import type { Config } from "../config/schema.js";
 import { buildReport, publishReport, type PublishTarget } from "../report/index.js";
 import { scoped } from "../core/logger.js";
 import { toErrorInfo } from "../core/errors.js";
-import type { RunScanResult, ScanDeps } from "../scanner/index.js";
+import { releaseRunLease, type RunScanResult, type ScanDeps } from "../scanner/index.js";
 import { mergeAccounts, type WorkerResult } from "./merge.js";
+import type { ErrorInfo } from "../core/types.js";
 import { getJson } from "../aws/s3-json.js";
 import type { AccountPart, RunManifest, WorkerFailure } from "./types.js";
 
-export type ReducerDeps = Pick<ScanDeps, "s3" | "sns" | "now" | "logger">;
+export type ReducerDeps = Pick<ScanDeps, "s3" | "sns" | "now" | "sleep" | "random" | "logger">;
+
+/** Every worker meets the same unreadable record: list it once. */
+function distinctErrors(errors: ErrorInfo[]): ErrorInfo[] {
+  return [...new Map(errors.map((e) => [`${e.code}\n${e.message}`, e])).values()];
+}
 
 export interface ReducerOptions {
   config: Config;
@@ -56,7 +62,10 @@ export async function runReducer(deps: ReducerDeps, options: ReducerOptions): Pr
     finishedAt: new Date(deps.now()),
     config,
     accounts: mergeAccounts(manifest.value, results),
+    runErrors: distinctErrors([...(manifest.value.runErrors ?? []), ...[...results.values()].flatMap((r) => (r.kind === "part" ? (r.part.runErrors ?? []) : []))]),
   });
+  const released = await releaseRunLease({ s3: deps.s3, bucket: publish.bucket, backoff: deps, now: deps.now }, runId);
+  if (released) log.warn("run lease not released; the next run waits for it to expire", { error: released });
   const published = await publishReport({ s3: deps.s3, sns: deps.sns, logger: log }, report, publish);
   log.info("fan-out reduced", { totals: report.totals, incomplete: report.incomplete, reportKey: published.keys.json, s3: published.s3.ok, sns: published.sns.ok });
   return { report, publish: published };

@@ -1,5 +1,5 @@
 import type { Mode } from "../config/schema.js";
-import type { AccountReport } from "../core/types.js";
+import type { AccountReport, ErrorInfo } from "../core/types.js";
 
 /**
  * What the fan-out's three steps hand each other. Step Functions payloads are capped at 256 KB,
@@ -29,6 +29,8 @@ export interface RunManifest {
   modeOverride?: Mode;
   startedAt: string;
   accounts: ManifestAccount[];
+  /** Run-level errors the planner met (the run lease could not be taken). */
+  runErrors?: ErrorInfo[];
 }
 
 /** runs/<runId>/parts/<accountId>.json: one worker's result. */
@@ -38,6 +40,8 @@ export interface AccountPart {
   accountId: string;
   finishedAt: string;
   account: AccountReport;
+  /** The worker's run-level errors (lease, guard state); the reducer lists each distinct one once. */
+  runErrors?: ErrorInfo[];
 }
 
 /**

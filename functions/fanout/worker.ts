@@ -4,8 +4,8 @@ import type { Config } from "../config/schema.js";
 import { createGuards, withModeOverride } from "../remediation/index.js";
 import { NO_DEADLINE, type Deadline } from "../core/deadline.js";
 import { scoped } from "../core/logger.js";
-import { toErrorInfo } from "../core/errors.js";
-import { fullyScanned, scanAccount, type ScanContext, type ScanDeps, type ScanProgress } from "../scanner/index.js";
+import type { ErrorInfo } from "../core/types.js";
+import { DEFAULT_LEASE_TTL_MS, joinRunLease, leaseProblem, saveGuards, scanAccount, scanWithRetry, type ScanContext, type ScanDeps, type ScanProgress } from "../scanner/index.js";
 import { leasedGuards, s3RunBudget } from "./budget.js";
 import { putJson } from "../aws/s3-json.js";
 import type { AccountPart, WorkerOutput, WorkItem } from "./types.js";
@@ -16,6 +16,8 @@ export interface WorkerOptions {
   bucket: string;
   /** The worker invocation's own Lambda budget. */
   deadline?: Deadline;
+  /** The worker's Lambda timeout: how long it renews its run's lease for. */
+  leaseTtlMs?: number;
   onProgress?(event: ScanProgress): void;
 }
 
@@ -33,8 +35,18 @@ export async function runWorker(deps: ScanDeps, options: WorkerOptions): Promise
   const account = withModeOverride(configured, item.modeOverride);
   const keys = runKeys(runId);
 
+  // The worker acts under its run's lease (taken by the planner): without it, only critical reverts.
+  const runLease = await joinRunLease({ s3: deps.s3, bucket, backoff: deps, now: deps.now }, { runId, ttlMs: options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS });
+  const runErrors: ErrorInfo[] = [];
+  const leaseError = leaseProblem(runLease);
+  if (leaseError) {
+    log.error("run lease not held; only security-critical drift is reverted", { error: leaseError });
+    runErrors.push(leaseError);
+  }
+
   const limits = config.defaults.remediation;
-  const inner = await createGuards({ runId, limits, store: deps.flappingStore });
+  const inner = await createGuards({ runId, limits, store: deps.flappingStore, counting: "scan", ...(leaseError ? { blockedBy: leaseError } : {}) });
+  if (inner.stateProblem) runErrors.push(inner.stateProblem);
   const budget = s3RunBudget(deps.s3, bucket, keys.budget, limits.maxPerRun, deps);
   const lease = leasedGuards(inner, budget, limits, log);
   const ctx: ScanContext = {
@@ -46,17 +58,14 @@ export async function runWorker(deps: ScanDeps, options: WorkerOptions): Promise
     progress: (event) => options.onProgress?.(event),
   };
 
-  const report = await scanAccount(ctx, account, log);
+  const [report] = await scanWithRetry(ctx, [account], (a) => scanAccount(ctx, a, log), 1, log);
+  if (report === undefined) throw new Error(`no report for account ${accountId}`);
   options.onProgress?.({ kind: "account", account: report });
   await lease.release();
-  try {
-    // Only this account's flapping counters: the other workers save theirs.
-    await lease.guards.finish({ resetScope: { accounts: fullyScanned([report]) } });
-  } catch (err) {
-    log.error("flapping record not saved", { error: toErrorInfo(err) });
-  }
+  const saved = await saveGuards(lease.guards, log);
+  if (saved) runErrors.push(saved);
 
-  const part: AccountPart = { version: 1, runId, accountId, finishedAt: new Date(deps.now()).toISOString(), account: report };
+  const part: AccountPart = { version: 1, runId, accountId, finishedAt: new Date(deps.now()).toISOString(), account: report, ...(runErrors.length > 0 ? { runErrors } : {}) };
   const key = keys.part(accountId);
   await putJson(deps.s3, bucket, key, part);
   log.info("account scanned", { status: report.status, key });

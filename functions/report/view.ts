@@ -1,4 +1,4 @@
-import type { AccountReport, ActionOutcome, ChangeActor, ErrorInfo, ExemptionState, ResourceReport, RunReport, StackReport } from "../core/types.js";
+import type { AccountReport, ReportTotals, ActionOutcome, ChangeActor, ErrorInfo, ExemptionState, ResourceReport, RunReport, StackReport } from "../core/types.js";
 
 /**
  * The flat lists every rendering (SNS summary, HTML, Markdown) shows, derived once from the
@@ -21,8 +21,8 @@ export interface Unscanned {
   reason: string;
 }
 
-/** What needs a person first: failures, then manual work, then what was done or would be done. */
-const OUTCOME_ORDER: readonly ActionOutcome[] = ["failed", "manual", "remediated", "planned", "skipped"];
+/** What needs a person first: refused escalations, failures, manual work, then what was done or would be done. */
+const OUTCOME_ORDER: readonly ActionOutcome[] = ["refused", "failed", "manual", "remediated", "planned", "skipped"];
 
 export function accountLabel(a: Pick<AccountReport, "name" | "accountId">): string {
   return `${a.name} (${a.accountId})`;
@@ -87,18 +87,81 @@ export function coverageLines(report: RunReport): CoverageLine[] {
   ];
 }
 
-export function problems(report: RunReport): Problem[] {
-  const out: Problem[] = [];
+/** The code an error-level resource item is listed under in "Errors". */
+function resourceProblem(resource: ResourceReport): ErrorInfo | undefined {
+  const { action } = resource;
+  if (action.guard !== undefined) return { code: GUARD_CODES[action.guard], message: action.reason };
+  if ((action.outcome as string) === "refused") return { code: "RepairRefused", message: action.reason };
+  if (action.contested !== undefined) {
+    const who = action.contested.changedBy.length > 0 ? action.contested.changedBy.join(", ") : "unknown (turn on cloudTrailLookup)";
+    return { code: "Contested", message: `re-drifted in ${action.contested.scans} consecutive scans, changed by ${who}; ${action.outcome}: ${action.reason}` };
+  }
+  return undefined;
+}
+
+const GUARD_CODES: Readonly<Record<NonNullable<ResourceReport["action"]["guard"]>, string>> = {
+  flapping: "FlappingGuard",
+  "blast-radius": "BlastRadiusGuard",
+  "guard-state": "GuardStateUnavailable",
+};
+
+/** Accounts that failed for one shared reason (a wrong organization id, an unlistable organization) make one line, not one per account. */
+function accountProblems(report: RunReport): Problem[] {
+  const groups = new Map<string, { error: ErrorInfo; accounts: AccountReport[] }>();
   for (const account of report.accounts) {
-    if (account.error && account.status !== "suspended") out.push({ where: where(account), error: account.error });
+    if (!account.error || account.status === "suspended") continue;
+    const key = `${account.error.code}\n${account.error.message}`;
+    const group = groups.get(key) ?? { error: account.error, accounts: [] };
+    group.accounts.push(account);
+    groups.set(key, group);
+  }
+  return [...groups.values()].map(({ error, accounts }) => {
+    if (accounts.length === 1) return { where: where(accounts[0]!), error };
+    const shown = accounts.slice(0, 5).map(accountLabel).join(", ");
+    return { where: `${accounts.length} accounts (${shown}${accounts.length > 5 ? ", ..." : ""})`, error };
+  });
+}
+
+/** Everything counted in totals.errors, each with where it happened. */
+export function problems(report: RunReport): Problem[] {
+  const out: Problem[] = [...report.runErrors.map((error) => ({ where: "run", error })), ...accountProblems(report)];
+  for (const account of report.accounts) {
     for (const region of account.regions) {
       if (region.error) out.push({ where: where(account, region.region), error: region.error });
       for (const stack of region.stacks) {
         if (stack.error) out.push({ where: where(account, region.region, stack.stackName), error: stack.error });
+        for (const resource of stack.resources) {
+          const error = resourceProblem(resource);
+          if (error) out.push({ where: `${where(account, region.region, stack.stackName)} / ${resource.logicalResourceId}`, error });
+        }
       }
     }
   }
   return out;
+}
+
+export interface ExemptionRow {
+  where: string;
+  on: string;
+  reason: string;
+  until: string;
+  setBy: string;
+}
+
+/** The report's active exemptions as rows: where, why, until when and who set the tag. */
+export function exemptionRows(report: RunReport): ExemptionRow[] {
+  const names = new Map(report.accounts.map((a) => [a.accountId, a]));
+  return report.exemptions.map((e) => {
+    const account = names.get(e.accountId);
+    const place = account ? where(account, e.region, e.stackName) : `${e.accountId} / ${e.region} / ${e.stackName}`;
+    return {
+      where: e.logicalResourceId ? `${place} / ${e.logicalResourceId}` : place,
+      on: e.on,
+      reason: e.reason,
+      until: e.until ?? "no expiry",
+      setBy: actorText(e.setBy) ?? "",
+    };
+  });
 }
 
 /** Accounts listed but not scanned because of their organization state (suspended, missing). */
@@ -167,4 +230,47 @@ export function exemptionText(e: ExemptionState): string {
     case "invalid":
       return `invalid tag on ${e.on} "${e.raw}": ${e.problem}`;
   }
+}
+
+/** The totals as a small text table, for a terminal (the CLI and the demo). */
+export function totalsTable(totals: ReportTotals): string {
+  const rows: [string, number][] = [
+    ["accounts", totals.accounts],
+    ["accounts failed", totals.accountsFailed],
+    ["stacks scanned", totals.stacksScanned],
+    ["drifted stacks", totals.stacksDrifted],
+    ["drifted resources", totals.resourcesDrifted],
+    ["remediated", totals.remediated],
+    ["planned (report mode)", totals.planned],
+    ["exempt", totals.exempt],
+    ["invalid exemptions", totals.invalidExemptions],
+    ["manual", totals.manual],
+    ["failed", totals.failed],
+    ["errors", totals.errors],
+  ];
+  const width = Math.max(...rows.map(([k]) => k.length));
+  const line = `+${"-".repeat(width + 2)}+--------+`;
+  return [line, ...rows.map(([k, v]) => `| ${k.padEnd(width)} | ${String(v).padStart(6)} |`), line].join("\n");
+}
+
+export interface Refusal {
+  where: string;
+  /** The logical id, or "stack" for a REVERT_DRIFT change set. */
+  what: string;
+  reason: string;
+}
+
+/** Every refused action (resources and REVERT_DRIFT change sets), in report order: the summary and the subject show these first. */
+export function refusals(report: RunReport): Refusal[] {
+  const out: Refusal[] = [];
+  for (const account of report.accounts) {
+    for (const region of account.regions) {
+      for (const stack of region.stacks) {
+        const at = where(account, region.region, stack.stackName);
+        if (stack.stackAction?.outcome === "refused") out.push({ where: at, what: "REVERT_DRIFT change set", reason: stack.stackAction.reason });
+        for (const r of stack.resources) if (r.action.outcome === "refused") out.push({ where: at, what: r.logicalResourceId, reason: r.action.reason });
+      }
+    }
+  }
+  return out;
 }

@@ -1,4 +1,3 @@
-import { Metrics } from "@aws-lambda-powertools/metrics";
 import { createHubClients, createSpokeClients, type HubClients, type SpokeClients } from "../aws/clients.js";
 import type { Config } from "../config/schema.js";
 import { systemClock } from "../core/clock.js";
@@ -6,6 +5,7 @@ import { type EventDeps, publishEventReport, type RecentIds } from "../events/in
 import { createGuards, remediateResource, remediateStack, s3FlappingStore } from "../remediation/index.js";
 import { assumeRoleCredentials, roleSessionName, type ScanDeps, spokeRoleArn } from "../scanner/index.js";
 import type { Logger } from "../core/logger.js";
+import { createMetrics } from "../core/metrics.js";
 import { loadBundledConfig, settingsFromEnv, type Settings } from "./settings.js";
 
 /** What one Lambda container reads once and reuses across invocations. */
@@ -67,12 +67,12 @@ export function eventDeps(runtime: Runtime, logger: Logger, recent: RecentIds): 
     },
     remediateResource,
     openGuards: () =>
-      createGuards({ runId: `event-${Date.now()}`, limits: config.defaults.remediation, store: s3FlappingStore(hub.s3, settings.reportBucket, { ...systemClock, random: Math.random }) }),
+      createGuards({ runId: `event-${Date.now()}`, limits: config.defaults.remediation, counting: "event", store: s3FlappingStore(hub.s3, settings.reportBucket, { ...systemClock, random: Math.random }) }),
     ...(settings.modeOverride ? { modeOverride: settings.modeOverride } : {}),
     publish: (report) => publishEventReport(report, { s3: hub.s3, bucket: settings.reportBucket, sns: hub.sns, topicArn: settings.topicArn }),
     recent,
     logger,
-    metrics: new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? "driftguard", serviceName: "driftguard" }),
+    metrics: createMetrics(),
     now: () => new Date(),
   };
 }

@@ -1,3 +1,5 @@
+import type { OwnRoleArns } from "../aws/cloudtrail-origin.js";
+import type { Config } from "../config/schema.js";
 import { AssumeRoleCommand, type STSClient } from "@aws-sdk/client-sts";
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@smithy/types";
 import { partitionOf } from "../config/regions.js";
@@ -12,6 +14,12 @@ export const REFRESH_BEFORE_MS = 5 * 60_000;
 
 export function spokeRoleArn(accountId: string, roleName: string, hubRegion: string): string {
   return `arn:${partitionOf(hubRegion)}:iam::${accountId}:role/${roleName}`;
+}
+
+/** driftguard's spoke role, by exact ARN, in the accounts accounts.yaml onboards (and no other). */
+export function ownRoleArns(config: Pick<Config, "accounts" | "spoke" | "hub">): OwnRoleArns {
+  const onboarded = new Set(config.accounts.map((a) => a.id));
+  return (accountId) => (onboarded.has(accountId) ? spokeRoleArn(accountId, config.spoke.roleName, config.hub.region) : undefined);
 }
 
 /**
@@ -62,9 +70,22 @@ export function assumeRoleCredentials(sts: STSClient, params: AssumeRoleParams, 
   };
 }
 
-/** The account row's error when its spoke role cannot be assumed; says what to check. */
+/**
+ * The account row's error when its spoke role cannot be assumed. STS answers AccessDenied for a
+ * missing role and for a trust policy that does not admit the caller alike, so the message lists
+ * the likely causes in the order they occur in practice: a spoke not deployed (yet), a trust
+ * naming another scanner role (hub redeployed under another name, or a laptop's own credentials),
+ * then a wrong organization id (the trust's aws:PrincipalOrgID condition; checked at run start).
+ */
 export function assumeRoleError(err: unknown, roleArn: string): ErrorInfo {
   const info = toErrorInfo(err);
-  const hint = info.code === "AccessDenied" ? " (is the spoke role deployed in this account, trusting the hub Lambda's role?)" : "";
-  return { code: info.code, message: `cannot assume ${roleArn}: ${info.message}${hint}` };
+  if (info.code !== "AccessDenied") return { code: info.code, message: `cannot assume ${roleArn}: ${info.message}` };
+  const account = roleArn.split(":")[4] ?? "the account";
+  const role = roleArn.slice(roleArn.indexOf(":role/") + 6);
+  const causes = [
+    `the spoke role ${role} is not deployed in ${account} (deploy its driftguard-spoke-<name> stack, after the hub)`,
+    `its trust policy names another scanner role than the caller (redeploy the spoke stack after the hub; from a laptop, use credentials of the role it trusts, --assume <role>, or --current-credentials)`,
+    `organization.id in accounts.yaml is not this organization's (the trust admits only principals of that organization)`,
+  ];
+  return { code: info.code, message: `cannot assume ${roleArn}: ${info.message}. Likely causes, in order: ${causes.map((c, i) => `(${i + 1}) ${c}`).join("; ")}` };
 }

@@ -13,7 +13,7 @@ import {
 } from "@aws-sdk/client-s3";
 import type { ResourceDrift } from "../../core/types.js";
 import { isErrorCode } from "../../core/errors.js";
-import { type PlannedStep, restoreTagsStep, runPlan } from "../plan.js";
+import { type PlannedStep, restoreTagsStep } from "../plan.js";
 import { tagList, tagMap, tagsToRestore, type TagMap } from "../../core/tags.js";
 import type { Remediator } from "../types.js";
 import { apiRule, templateRule, templateRules } from "../../aws/s3-encryption.js";
@@ -72,7 +72,8 @@ async function encryptionSteps(s3: S3Client, bucket: string, expected: unknown):
       call: `PutBucketEncryption Bucket=${bucket} SSEAlgorithm=${algorithms}${blockedText}`,
       summary: `restore default encryption (${algorithms}${blocked.length > 0 ? `; blocked: ${blocked.join(", ")}` : ""})`,
       effects: [{ path: "/BucketEncryption", value: { ServerSideEncryptionConfiguration: want.map(templateRule) } }],
-      apply: () => s3.send(new PutBucketEncryptionCommand({ Bucket: bucket, ServerSideEncryptionConfiguration: { Rules: want } })),
+      effect: { kind: "bucket-setting", bucket, setting: "encryption" },
+      send: () => s3.send(new PutBucketEncryptionCommand({ Bucket: bucket, ServerSideEncryptionConfiguration: { Rules: want } })),
     },
   ];
 }
@@ -91,8 +92,9 @@ async function publicAccessBlockSteps(s3: S3Client, bucket: string, expected: un
     {
       call: `PutPublicAccessBlock Bucket=${bucket} ${PAB_FLAGS.map((f) => `${f}=${want[f]}`).join(" ")}`,
       summary: `restore public access block (${changed.join(", ")})`,
+      effect: { kind: "bucket-setting", bucket, setting: "public-access-block" },
       effects: [{ path: "/PublicAccessBlockConfiguration", value: want }],
-      apply: () => s3.send(new PutPublicAccessBlockCommand({ Bucket: bucket, PublicAccessBlockConfiguration: want })),
+      send: () => s3.send(new PutPublicAccessBlockCommand({ Bucket: bucket, PublicAccessBlockConfiguration: want })),
     },
   ];
 }
@@ -106,8 +108,9 @@ async function versioningSteps(s3: S3Client, bucket: string, expected: unknown):
     {
       call: `PutBucketVersioning Bucket=${bucket} Status=${status}`,
       summary: `set versioning to ${status} (was ${live || "never enabled"})`,
+      effect: { kind: "bucket-setting", bucket, setting: "versioning" },
       effects: [{ path: "/VersioningConfiguration", value: { Status: status } }],
-      apply: () => s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: status } })),
+      send: () => s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: status } })),
     },
   ];
 }
@@ -122,7 +125,7 @@ async function liveTags(s3: S3Client, bucket: string): Promise<TagMap> {
 
 async function tagSteps(s3: S3Client, bucket: string, expected: unknown): Promise<PlannedStep[]> {
   const live = await liveTags(s3, bucket);
-  return restoreTagsStep(tagsToRestore(expected, live), `PutBucketTagging Bucket=${bucket}`, (restore) =>
+  return restoreTagsStep(tagsToRestore(expected, live), `PutBucketTagging Bucket=${bucket}`, { kind: "tag-resource", resource: `bucket ${bucket}` }, (restore) =>
     s3.send(new PutBucketTaggingCommand({ Bucket: bucket, Tagging: { TagSet: tagList({ ...live, ...restore }) } })),
     expected,
   );
@@ -152,8 +155,8 @@ export const s3BucketRemediator: Remediator = {
     "s3:PutBucketTagging",
   ],
   properties: BUCKET_PROPERTIES,
-  async remediate({ drift, clients, dryRun }) {
-    return runPlan({ steps: await plan(drift, clients.s3) }, { dryRun });
+  async plan({ drift, clients }) {
+    return { steps: await plan(drift, clients.s3) };
   },
   async readTags(drift, clients) {
     return liveTags(clients.s3, drift.physicalResourceId);

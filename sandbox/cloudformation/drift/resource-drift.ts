@@ -2,6 +2,7 @@ import type { CfnStack, CfnStackResource } from "../../state.js";
 import type { CfnEnv } from "../env.js";
 import { resourceContext } from "../lifecycle.js";
 import { providerFor } from "../resources/registry.js";
+import { withSameStackAttachments } from "./attachments.js";
 import { compareProperties, type PropertyComparison } from "./compare.js";
 import { withFalsePositives } from "./false-positives.js";
 
@@ -16,7 +17,7 @@ export type LiveComparison =
 export function compareWithLive(env: CfnEnv, stack: CfnStack, resource: CfnStackResource): LiveComparison {
   const drift = providerFor(resource.type).drift;
   if (!drift) return { status: "NOT_CHECKED" };
-  const expected = drift.expected(resource.properties);
+  const expected = withSameStackAttachments(env, stack, resource, drift.expected(resource.properties));
   const actual = drift.readActual(resource.physicalId, resourceContext(env)(stack, resource));
   if (actual === undefined) return { status: "DELETED", expected };
   const faithful = compareProperties(expected, actual, drift.shapes);

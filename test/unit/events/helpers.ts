@@ -61,6 +61,27 @@ export function fakeMetrics() {
       };
       return single;
     },
+    // The stored metrics of one EMF document (publishMetrics): recorded when added, without dimensions.
+    addMetric(name: string, _unit: string, value: number) {
+      emitted.push({ name, value, dimensions: {} });
+    },
+    publishStoredMetrics() {},
   };
   return { metrics: metrics as unknown as Metrics, emitted };
+}
+
+/**
+ * The userIdentity CloudTrail records for a session of role `roleArn` (CloudTrail User Guide,
+ * "CloudTrail userIdentity element", AssumedRole with sessionContext.sessionIssuer).
+ */
+export function assumedRoleIdentity(roleArn: string, session = "driftguard-run-42") {
+  const [, partition, , , account, resource] = roleArn.split(":") as string[];
+  const name = (resource ?? "").split("/").pop() ?? "";
+  return {
+    type: "AssumedRole",
+    principalId: `AROAEXAMPLEID0000000:${session}`,
+    arn: `arn:${partition}:sts::${account}:assumed-role/${name}/${session}`,
+    accountId: account,
+    sessionContext: { sessionIssuer: { type: "Role", principalId: "AROAEXAMPLEID0000000", arn: roleArn, accountId: account, userName: name } },
+  };
 }

@@ -88,7 +88,7 @@ function pool(size: number): RunBudget & { asked: number[]; returned: number[] }
 
 async function guardsOver(budget: RunBudget, limits: Partial<GuardLimits> = {}) {
   const all: GuardLimits = { ...config.defaults.remediation, ...limits };
-  const inner = await createGuards({ runId: "20260102T030405Z-a1b2c3", limits: all, store: memoryFlappingStore() });
+  const inner = await createGuards({ runId: "20260102T030405Z-a1b2c3", counting: "scan", limits: all, store: memoryFlappingStore() });
   return leasedGuards(inner, budget, all, silentLogger());
 }
 

@@ -1,5 +1,5 @@
 import { buildReport } from "../../../functions/report/build.js";
-import type { AccountReport, ResourceReport, RunReport } from "../../../functions/core/types.js";
+import type { AccountReport, ErrorInfo, ResourceReport, RunReport } from "../../../functions/core/types.js";
 import { testConfig } from "../scanner/fixtures.js";
 
 export const config = testConfig(`
@@ -53,12 +53,24 @@ export function sampleAccounts(): AccountReport[] {
               driftStatus: "DRIFTED",
               exemption: { kind: "expired", reason: "INC-1", until: "2025-12-31", on: "stack" },
               resources: [
-                resource(),
+                resource({
+                  action: {
+                    ...resource().action,
+                    securityCritical: [{ class: "admin-policy", detail: "attached arn:aws:iam::aws:policy/AdministratorAccess" }],
+                    contested: { scans: 3, lastRepairedAt: "2026-01-01T03:05:00.000Z", changedBy: ["arn:aws:sts::222222222222:assumed-role/Admin/alice"] },
+                  },
+                }),
                 resource({
                   logicalResourceId: "WebSg",
                   resourceType: "AWS::EC2::SecurityGroup",
                   physicalResourceId: "sg-0a1b2c3d4e5f67890",
-                  exemption: { kind: "exempt", reason: "INC-123 break-glass", until: "2026-12-31", on: "resource" },
+                  exemption: {
+                    kind: "exempt",
+                    reason: "INC-123 break-glass",
+                    until: "2026-12-31",
+                    on: "resource",
+                    setBy: { arn: "arn:aws:sts::222222222222:assumed-role/Admin/bob", eventName: "CreateTags", eventTime: "2026-01-01T09:00:00Z", source: "cloudtrail-lookup" },
+                  },
                   action: { outcome: "skipped", reason: "exempt until 2026-12-31: INC-123 break-glass", steps: [] },
                   changedBy: undefined,
                 }),
@@ -122,6 +134,11 @@ export function sampleAccounts(): AccountReport[] {
                   changedBy: undefined,
                 }),
                 resource({ logicalResourceId: "Fn", resourceType: "AWS::Lambda::Function", action: { outcome: "planned", reason: "would restore /Timeout", steps: [] }, changedBy: undefined }),
+                resource({
+                  logicalResourceId: "FnRole",
+                  action: { outcome: "skipped", reason: "blast radius: one more repair would exceed the limit of 10 per account in 222222222222 (10 made)", steps: ["iam:DetachRolePolicy"], guard: "blast-radius" },
+                  changedBy: undefined,
+                }),
               ],
             },
             {
@@ -146,6 +163,7 @@ export function sampleAccounts(): AccountReport[] {
           ],
         },
         { region: "eu-west-1", status: "failed", error: { code: "AccessDenied", message: "explicit deny in a service control policy" }, stacks: [] },
+        { region: "eu-north-1", status: "scanned", retried: { error: { code: "ServiceUnavailable", message: "Service Unavailable" }, outcome: "recovered" }, stacks: [] },
         { region: "eu-central-1", status: "not-scanned", stacks: [] },
       ],
     },
@@ -156,7 +174,10 @@ export function sampleAccounts(): AccountReport[] {
   ];
 }
 
-export function sampleReport(accounts: AccountReport[] = sampleAccounts()): RunReport {
+const SAMPLE_RUN_ERROR: ErrorInfo = { code: "GuardStateUnreadable", message: "flapping record s3://reports/state/flapping.json unreadable (SyntaxError: Unexpected token)" };
+
+/** The sample run, which by default also met an unreadable flapping record (a run error). */
+export function sampleReport(accounts: AccountReport[] = sampleAccounts(), runErrors: ErrorInfo[] = [SAMPLE_RUN_ERROR]): RunReport {
   return buildReport({
     runId: "20260102T030405Z-a1b2c3",
     trigger: "schedule",
@@ -165,5 +186,19 @@ export function sampleReport(accounts: AccountReport[] = sampleAccounts()): RunR
     finishedAt: new Date("2026-01-02T03:12:40.000Z"),
     config,
     accounts,
+    runErrors,
   });
+}
+
+/** The sample plus one resource whose every field carries HTML and Markdown meant to break out. */
+export function hostileReport() {
+  const accounts = sampleAccounts();
+  accounts[0]!.regions[0]!.stacks[0]!.resources.push(
+    resource({
+      logicalResourceId: "<script>alert(1)</script>",
+      actual: { Description: "``` injected fence", Tags: [{ Key: "owner", Value: "a|b\nc" }] },
+      action: { outcome: "planned", reason: 'would restore "x" & <y>', steps: ["echo '<b>'"] },
+    }),
+  );
+  return sampleReport(accounts);
 }

@@ -7,12 +7,45 @@ const LOCATION = "s3://driftguard-reports-111111111111-us-east-1/reports/2026/01
 /** SNS's documented Subject rule. */
 const VALID_SUBJECT = /^[\x20-\x7E]{1,99}$/;
 
+/** One scanned account, one region, one scanned stack, no errors: a run where nothing else needs a person. */
+function oneCleanStack() {
+  const [account] = sampleAccounts();
+  const region = account!.regions[0]!;
+  const stack = { ...region.stacks.find((s) => s.scan === "scanned")!, error: undefined };
+  return [{ ...account!, status: "scanned" as const, error: undefined, regions: [{ region: region.region, status: "scanned" as const, stacks: [stack] }] }];
+}
+
 describe("SNS subject", () => {
-  it("summarises totals in printable ASCII under 100 characters", () => {
+  it("leads with what needs a person, in printable ASCII under 100 characters", () => {
     const subject = summarySubject(sampleReport());
-    expect(subject).toBe("driftguard INCOMPLETE: 2 drifted stacks, 1 remediated, 1 planned, 1 manual, 1 failed, 4 errors");
+    // Whole informational items are dropped to fit; the urgent half is never cut.
+    // The sample also has a contested resource and a run error (an unreadable flapping record).
+    expect(subject).toBe("driftguard: 1 account FAILED, INCOMPLETE, 1 contested, 1 failed, 1 manual, 4 errors | 6 drifted");
     expect(subject.length).toBeLessThanOrEqual(SUBJECT_MAX_CHARS);
     expect(subject).toMatch(VALID_SUBJECT);
+  });
+
+  it("names refused, contested and guard holds, which the totals alone do not show", () => {
+    const accounts = oneCleanStack();
+    const stack = accounts[0]!.regions[0]!.stacks[0]!;
+    const held = (guard: "blast-radius" | "guard-state", reason: string) => resource({ action: { outcome: "skipped", reason, steps: [], guard } });
+    stack.resources = [
+      resource({ action: { outcome: "refused", reason: "would grant iam:PassRole", steps: [] } }),
+      // Contested is the guards' mark on whatever the action was (remediation/guards.ts).
+      resource({ action: { outcome: "remediated", reason: "reverted again", steps: ["x"], contested: { scans: 3, lastRepairedAt: "2026-01-02T03:00:00.000Z", changedBy: [] } } }),
+      ...Array.from({ length: 50 }, () => held("blast-radius", "blast radius: one more repair would exceed the limit of 50 per run (50 made)")),
+      held("guard-state", "flapping record s3://b/state/flapping.json unreadable (AccessDenied: no); only security-critical drift is reverted until it can be read"),
+      resource({ action: { outcome: "remediated", reason: "detached", steps: ["x"] } }),
+    ];
+    const subject = summarySubject(sampleReport(accounts, []));
+    expect(subject).toBe("driftguard: 1 refused, 1 contested, 1 held by a broken guard | 54 drifted, 50 held by blast radius");
+    expect(summaryText(sampleReport(accounts, []), {})).toContain("held by guards: 50 by blast radius");
+  });
+
+  it("says OK when nothing needs a person", () => {
+    const accounts = oneCleanStack();
+    accounts[0]!.regions[0]!.stacks[0]!.resources = [resource()];
+    expect(summarySubject(sampleReport(accounts, []))).toBe("driftguard: OK | 1 drifted, 1 remediated");
   });
 
   it("strips newlines and control or non-ASCII characters and shortens long text", () => {
@@ -30,15 +63,34 @@ describe("SNS message", () => {
     expect(lines[0]).toBe("driftguard run 20260102T030405Z-a1b2c3 (schedule, mode remediate)");
     expect(lines[2]).toBe(`Full report: ${LOCATION}`);
     expect(lines[3]).toContain("stopped early");
-    expect(text.indexOf("Totals")).toBeLessThan(text.indexOf("Drifted resources (5)"));
+    expect(text.indexOf("Totals")).toBeLessThan(text.indexOf("Drifted resources (6)"));
     // Failures first.
-    const drifted = lines.slice(lines.indexOf("Drifted resources (5)") + 1, lines.indexOf("Drifted resources (5)") + 6);
+    const drifted = lines.slice(lines.indexOf("Drifted resources (6)") + 1, lines.indexOf("Drifted resources (6)") + 6);
     expect(drifted[0]).toContain("Bucket (AWS::S3::Bucket) MODIFIED -> failed");
     expect(drifted[1]).toContain("WorkQueue (AWS::SQS::Queue) DELETED -> manual");
     expect(text).toContain("AppRole (AWS::IAM::Role) MODIFIED -> remediated: detached arn:aws:iam::aws:policy/AdministratorAccess; changed by arn:aws:sts::222222222222:assumed-role/Admin/alice at 2026-01-02T02:00:00Z");
     expect(text).toContain("data-dev (333333333333): AccessDenied: cannot assume");
     expect(text).toContain("late-team (666666666666): account not started before the deadline");
     expect(text).toContain("suspended-team (444444444444): Organizations reports account 444444444444 as SUSPENDED");
+    // Guard trips, contested resources and run errors are errors a person sees, with where and why.
+    expect(text).toContain("- run: GuardStateUnreadable: flapping record s3://reports/state/flapping.json unreadable");
+    expect(text).toContain("payments-prod (222222222222) / us-east-1 / payments-api-Queues-1A2B / FnRole: BlastRadiusGuard: blast radius:");
+    expect(text).toContain(
+      "payments-prod (222222222222) / us-east-1 / payments-api / AppRole: Contested: re-drifted in 3 consecutive scans, changed by arn:aws:sts::222222222222:assumed-role/Admin/alice",
+    );
+    expect(text).toContain("guard trips 1, contested 1, run errors 1, retried 1");
+    expect(text).toContain(
+      "Active exemptions (1)\n- payments-prod (222222222222) / us-east-1 / payments-api / WebSg: INC-123 break-glass (until 2026-12-31); set by arn:aws:sts::222222222222:assumed-role/Admin/bob at 2026-01-01T09:00:00Z",
+    );
+  });
+
+  it("shows accounts that failed for one shared reason as one error", () => {
+    const error = { code: "OrganizationMismatch", message: "these credentials are in organization o-real7h2k9x, but accounts.yaml:8 organization.id is o-example0001" };
+    const accounts = sampleAccounts().map((a) => ({ ...a, status: "failed" as const, error, regions: [] }));
+    const text = summaryText(sampleReport(accounts), {});
+    const lines = text.split("\n").filter((l) => l.includes("OrganizationMismatch"));
+    expect(lines).toEqual([`- ${accounts.length} accounts (payments-prod (222222222222), data-dev (333333333333), suspended-team (444444444444), gone-team (555555555555), late-team (666666666666)): OrganizationMismatch: ${error.message}`]);
+    expect(summarySubject(sampleReport(accounts, []))).toBe(`driftguard: ${accounts.length} accounts FAILED | 0 drifted`);
   });
 
   it("says when the report could not be stored and still carries the summary", () => {
@@ -46,7 +98,7 @@ describe("SNS message", () => {
     expect(message).toContain("WARNING: the report could NOT be written to S3 (AccessDenied: Access Denied)");
     expect(message).not.toContain("Full report: s3://");
     expect(message).toContain("Totals");
-    expect(message).toContain("Drifted resources (5)");
+    expect(message).toContain("Drifted resources (6)");
   });
 
   it("caps long lists and truncates to the byte limit with a pointer to the report", () => {

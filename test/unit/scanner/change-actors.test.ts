@@ -1,4 +1,6 @@
 import "aws-sdk-client-mock-vitest/extend";
+import { NO_ATTACHMENTS } from "../../../functions/remediation/ownership/lookup.js";
+import { TEST_SAFETY } from "../remediation/helpers.js";
 import { CloudTrailClient, CloudTrailServiceException, LookupEventsCommand, type Event } from "@aws-sdk/client-cloudtrail";
 import { OrganizationsClient } from "@aws-sdk/client-organizations";
 import { S3Client } from "@aws-sdk/client-s3";
@@ -37,7 +39,13 @@ const QUEUE = deletedQueueDrift(PAY, "us-east-1", "payments-api").PhysicalResour
 function recorded(eventName: string, eventSource: string, eventTime: string, arn = ALICE): Event {
   const detail = {
     eventVersion: "1.09",
-    userIdentity: { type: "AssumedRole", arn, accountId: PAY },
+    // CloudTrail records the issuing role of every role session (userIdentity.sessionContext.sessionIssuer).
+    userIdentity: {
+      type: "AssumedRole",
+      arn,
+      accountId: PAY,
+      sessionContext: { sessionIssuer: { type: "Role", arn: arn.replace(/^arn:aws:sts::(\d{12}):assumed-role\/([^/]+)\/.*$/, "arn:aws:iam::$1:role/$2"), accountId: PAY } },
+    },
     eventTime,
     eventSource,
     eventName,
@@ -111,13 +119,13 @@ async function harness(cloudTrailLookup: boolean, region: FakeRegion, deadline: 
     config,
     runId: "20260102T030405Z-a1b2c3",
     deadline,
-    guards: await createGuards({ runId: "20260102T030405Z-a1b2c3", limits: config.defaults.remediation, store: memoryFlappingStore() }),
+    guards: await createGuards({ runId: "20260102T030405Z-a1b2c3", counting: "scan", limits: config.defaults.remediation, store: memoryFlappingStore() }),
     progress: () => {},
   };
   const clients = testSpokeClients(PAY, "us-east-1");
   fakeCloudFormation(clients.cloudformation, region, newObserver(), `${PAY}/us-east-1`);
   // One scope for the account-region, as scanAccount makes it: every stack shares its LookupEvents limiter.
-  const scope: RegionScope = { clients, estimator: new DetectionTimeEstimator(), lookupLimiter: lookupEventsLimiter(ctx.deps) };
+  const scope: RegionScope = { clients, estimator: new DetectionTimeEstimator(), lookupLimiter: lookupEventsLimiter(ctx.deps), remediation: { safety: TEST_SAFETY, ownership: NO_ATTACHMENTS } };
   return { ctx, account: resolveAccount(config, config.accounts[0]!), clients, scope, sleeps, warnings };
 }
 

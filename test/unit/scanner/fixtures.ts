@@ -22,6 +22,24 @@ export function orgAccount(id: string, name: string, state: Account["State"] = "
   };
 }
 
+/**
+ * DescribeOrganization's answer, shaped as the Organizations API Reference example
+ * (https://docs.aws.amazon.com/organizations/latest/APIReference/API_DescribeOrganization.html).
+ */
+export function describeOrganizationOutput(id = "o-example0001") {
+  return {
+    Organization: {
+      Id: id,
+      Arn: `arn:aws:organizations::111111111111:organization/${id}`,
+      FeatureSet: "ALL" as const,
+      MasterAccountArn: `arn:aws:organizations::111111111111:account/${id}/111111111111`,
+      MasterAccountId: "111111111111",
+      MasterAccountEmail: "bill@example.com",
+      AvailablePolicyTypes: [{ Type: "SERVICE_CONTROL_POLICY" as const, Status: "ENABLED" as const }],
+    },
+  };
+}
+
 export function stackId(account: string, region: string, name: string): string {
   return `arn:aws:cloudformation:${region}:${account}:stack/${name}/d0a825a0-e4cd-11ee-b9fb-061c69e99204`;
 }

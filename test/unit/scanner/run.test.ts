@@ -1,6 +1,6 @@
 import "aws-sdk-client-mock-vitest/extend";
-import { ListAccountsCommand, OrganizationsClient } from "@aws-sdk/client-organizations";
-import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { DescribeOrganizationCommand, ListAccountsCommand, OrganizationsClient } from "@aws-sdk/client-organizations";
+import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { mockClient } from "aws-sdk-client-mock";
@@ -15,7 +15,7 @@ import { runScan } from "../../../functions/scanner/run.js";
 import type { ScanDeps, ScanProgress } from "../../../functions/scanner/types.js";
 import { schemaErrors } from "../report/validate.js";
 import { fakeCloudFormation, newObserver, type CfnObserver, type FakeRegion } from "./fake-cloudformation.js";
-import {
+import { describeOrganizationOutput,
   accessDenied,
   assumeRoleOutput,
   cfnError,
@@ -126,7 +126,10 @@ function harness(regions: Record<string, FakeRegion> = world(), engine = fakeEng
     random: () => 0.5,
     logger: silentLogger(),
   };
+  // No run holds the lease (state/run-lease.json); its writes are not part of publishing.
+  s3.on(GetObjectCommand).rejects(Object.assign(new Error("The specified key does not exist."), { name: "NoSuchKey" }));
   s3.on(PutObjectCommand).callsFake(async (input: { Key: string }) => {
+    if (input.Key.startsWith("state/")) return { ETag: '"lease"' };
     order.push(`s3 ${input.Key}`);
     return { ETag: '"9b2cf535f27731c974343645a3985328"' };
   });
@@ -143,6 +146,7 @@ function stacksOf(report: { accounts: { accountId: string; regions: { region: st
 
 beforeEach(() => {
   for (const m of [org, sts, s3, sns]) m.reset();
+  org.on(DescribeOrganizationCommand).resolves(describeOrganizationOutput());
   org.on(ListAccountsCommand).resolves({
     Accounts: [orgAccount(PAY, "payments-prod"), orgAccount(DATA, "data-dev"), orgAccount("444444444444", "suspended-team", "SUSPENDED"), orgAccount("999999999999", "not-onboarded")],
   });
@@ -160,7 +164,7 @@ describe("runScan", () => {
     const { report, publish } = await runScan(h.deps, { config, runId: RUN, publish: PUBLISH, onProgress: (e) => progress.push(e) });
 
     expect(schemaErrors(report)).toEqual([]);
-    expect(report).toMatchObject({ schemaVersion: "1.0.0", runId: RUN, trigger: "schedule", mode: "report", incomplete: false, startedAt: "2026-01-02T03:04:05.000Z" });
+    expect(report).toMatchObject({ schemaVersion: "1.2.0", runId: RUN, trigger: "schedule", mode: "report", incomplete: false, startedAt: "2026-01-02T03:04:05.000Z" });
     expect(report.configHash).toMatch(/^sha256:[0-9a-f]{64}$/);
 
     // Accounts in config order; AccessDenied on one account does not stop the others.
@@ -197,7 +201,7 @@ describe("runScan", () => {
     // The engine saw each drifted stack once, with the run's shared guards and the stack's tags.
     expect(h.engineCalls.map((c) => c.stack.stackName).sort()).toEqual(["payments-api", "payments-api-Queues-1A2B"]);
     const call = h.engineCalls.find((c) => c.stack.stackName === "payments-api")!;
-    expect(call).toMatchObject({ runId: RUN, region: "us-east-1", exemptionTagKey: "driftguard:exempt", stack: { tags: { team: "payments" } } });
+    expect(call).toMatchObject({ runId: RUN, region: "us-east-1", exemptions: { tagKey: "driftguard:exempt", maxDays: 90 }, stack: { tags: { team: "payments" } } });
     expect(call.account).toMatchObject({ id: PAY, mode: "remediate", modeRules: [{ stacks: "legacy-*", mode: "report" }] });
     expect(call.clients.region).toBe("us-east-1");
     expect(call.guards).toBe(h.engineCalls[1]!.guards);
@@ -206,7 +210,8 @@ describe("runScan", () => {
     expect(report.totals).toEqual({
       accounts: 4, accountsFailed: 1, regions: 2,
       stacksScanned: 3, stacksSkipped: 1, stacksFailed: 0, stacksNotScanned: 0, stacksDrifted: 2,
-      resourcesDrifted: 3, remediated: 2, planned: 0, skipped: 0, exempt: 0, invalidExemptions: 0, manual: 1, failed: 0,
+      resourcesDrifted: 3, refused: 0, remediated: 2, planned: 0, skipped: 0, exempt: 0, invalidExemptions: 0, manual: 1, failed: 0,
+      guardTrips: 0, contested: 0, runErrors: 0, retried: 0,
       errors: 3, falsePositives: 0, ignored: 0, resourcesNotChecked: 0, resourcesUnknown: 0, nestedStacksNotReached: 0,
     });
 
@@ -254,6 +259,26 @@ describe("runScan", () => {
     expect(publish.sns.ok).toBe(true);
   });
 
+  it("checks the organization id first: a mismatch names both ids, file and line, and nothing is scanned", async () => {
+    org.on(DescribeOrganizationCommand).resolves(describeOrganizationOutput("o-real7h2k9x"));
+    const h = harness();
+    const { report } = await runScan(h.deps, { config, runId: RUN, publish: PUBLISH, configSource: { file: "accounts.yaml", line: 8 } });
+    expect(org).toHaveReceivedCommandTimes(ListAccountsCommand, 0);
+    expect(sts).toHaveReceivedCommandTimes(AssumeRoleCommand, 0);
+    const errors = new Set(report.accounts.map((a) => `${a.status} ${a.error?.code}: ${a.error?.message}`));
+    expect([...errors]).toEqual([
+      "failed OrganizationMismatch: these credentials are in organization o-real7h2k9x, but accounts.yaml:8 organization.id is o-example0001; set it to o-real7h2k9x (aws organizations describe-organization --query Organization.Id); nothing is scanned",
+    ]);
+  });
+
+  it("fails closed when the organization cannot be confirmed", async () => {
+    org.on(DescribeOrganizationCommand).rejects(Object.assign(new Error("Your account is not a member of an organization."), { name: "AWSOrganizationsNotInUseException" }));
+    const { report } = await runScan(harness().deps, { config, runId: RUN, publish: PUBLISH });
+    expect(report.accounts.every((a) => a.status === "failed" && a.error?.code === "OrganizationUnconfirmed")).toBe(true);
+    expect(report.accounts[0]!.error!.message).toContain("accounts.yaml (bundled with the Lambda) organization.id: these credentials' account is not in an organization");
+    expect(sts).toHaveReceivedCommandTimes(AssumeRoleCommand, 0);
+  });
+
   it("stops starting work at the deadline and lists what was not scanned in a complete report", async () => {
     const regions: Record<string, FakeRegion> = {
       [`${PAY}/us-east-1`]: {
@@ -261,7 +286,8 @@ describe("runScan", () => {
       },
     };
     const oneAtATime: Config = { ...config, defaults: { ...config.defaults, concurrency: { accounts: 1, regionsPerAccount: 1, stacksPerRegion: 1 } } };
-    const h = harness(regions);
+    const unseen = { [`${PAY}/us-east-1/stack-c/AppRole`]: { ...EARLIER_REPAIR.entries[`${PAY}/us-east-1/stack-a/AppRole`], count: 2 } };
+    const h = harness(regions, fakeEngine, false, { version: 1, entries: { ...EARLIER_REPAIR.entries, ...unseen } });
     // 40 s budget, 30 s margin: new work starts only in the first 10 s; each stack takes 7-9 s of polling.
     const deadline = createDeadline(40_000, h.deps.now, 30_000);
     const { report, publish } = await runScan(h.deps, { config: oneAtATime, runId: RUN, publish: PUBLISH, deadline });
@@ -280,8 +306,8 @@ describe("runScan", () => {
     expect(schemaErrors(report)).toEqual([]);
     expect(publish.s3.ok && publish.sns.ok).toBe(true);
     expect(sns.commandCalls(PublishCommand)[0]!.args[0].input.Subject).toContain("INCOMPLETE");
-    // An account the deadline cut short keeps its flapping counters: its resources were not all checked.
-    expect(h.flapping.current()).toEqual(EARLIER_REPAIR);
+    // stack-a was checked and in sync: its counter restarts; stack-c was cut off by the deadline: its counter stays.
+    expect(h.flapping.current()).toEqual({ version: 1, entries: unseen });
   });
 
   it("runs stacks of one account-region in parallel, never more than stacksPerRegion at once", async () => {
@@ -289,11 +315,13 @@ describe("runScan", () => {
       [`${PAY}/us-east-1`]: { stacks: ["a", "b", "c", "d", "e", "f"].map((n) => ({ summary: stackSummary(PAY, "us-east-1", `s-${n}`), pollsUntilDone: 2 })) },
     };
     const single: Config = { ...config, accounts: [config.accounts[0]!], defaults: { ...config.defaults, regions: ["us-east-1"], concurrency: { accounts: 1, regionsPerAccount: 1, stacksPerRegion: 3 } } };
-    const h = harness(regions, fakeEngine, true);
+    const counters = { version: 1 as const, entries: { ...EARLIER_REPAIR.entries, [`${PAY}/us-east-1/s-a/AppRole`]: { count: 2, lastRunId: "20260101T000000Z-000000", lastRepairedAt: "2026-01-01T00:00:00.000Z", flagged: false } } };
+    const h = harness(regions, fakeEngine, true, counters);
     const { report } = await runScan(h.deps, { config: { ...single, accounts: [{ ...single.accounts[0]!, regions: ["us-east-1"] }] }, runId: RUN, publish: PUBLISH });
     expect(report.totals.stacksScanned).toBe(6);
     expect(h.observer.maxInFlight).toBe(3);
-    // Fully scanned and not repaired this run: the consecutive-repair counter starts again.
-    expect(h.flapping.current().entries).toEqual({});
+    // s-a's detection completed in remediate mode and found AppRole in sync: its count starts again.
+    // stack-a was not looked at in this run, so its counter stays as it was.
+    expect(h.flapping.current().entries).toEqual(EARLIER_REPAIR.entries);
   });
 });

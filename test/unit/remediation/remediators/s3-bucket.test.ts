@@ -14,10 +14,11 @@ import {
 } from "@aws-sdk/client-s3";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
-import { IN_SYNC_REASON } from "../../../../functions/remediation/plan.js";
+import { NOTHING_OWNED } from "../../../../functions/remediation/ownership/owned.js";
+import { effectsOf, IN_SYNC_REASON } from "../../../../functions/remediation/plan.js";
 import { s3BucketRemediator } from "../../../../functions/remediation/remediators/s3-bucket.js";
 import { BUCKET, bucketDrift, LEDGER_KEY } from "../fixtures.js";
-import { awsError, spokeClients, writes } from "../helpers.js";
+import { awsError, spokeClients, writes, remediateWith } from "../helpers.js";
 
 const s3 = mockClient(S3Client);
 const clients = spokeClients();
@@ -77,7 +78,7 @@ beforeEach(() => {
   installFakeS3();
 });
 
-const remediate = (dryRun = false, drift = bucketDrift()) => s3BucketRemediator.remediate({ drift, clients, dryRun });
+const remediate = (dryRun = false, drift = bucketDrift()) => remediateWith(s3BucketRemediator, drift, clients, { dryRun: dryRun });
 
 describe("AWS::S3::Bucket remediator", () => {
   it("restores the KMS default encryption that was removed", async () => {
@@ -147,10 +148,12 @@ describe("AWS::S3::Bucket remediator", () => {
     const rule = { BucketKeyEnabled: true, ServerSideEncryptionByDefault: { KMSMasterKeyID: LEDGER_KEY, SSEAlgorithm: "aws:kms" }, BlockedEncryptionTypes: { EncryptionType: ["SSE-C"] } };
     const drift = { ...bucketDrift(), expected: { ...bucketDrift().expected, BucketEncryption: { ServerSideEncryptionConfiguration: [rule] } } };
     world.encryption = [{ ...KMS_RULE, BlockedEncryptionTypes: { EncryptionType: ["NONE"] } }];
+    // The plan's property-level prediction (the convergence check's input): the template's rule.
+    const planned = await s3BucketRemediator.plan({ drift, clients, owned: NOTHING_OWNED });
+    expect("steps" in planned ? effectsOf(planned.steps) : planned).toEqual([{ path: "/BucketEncryption", value: { ServerSideEncryptionConfiguration: [rule] } }]);
     const result = await remediate(false, drift);
     expect(result.steps).toEqual([`PutBucketEncryption Bucket=${BUCKET} SSEAlgorithm=aws:kms BlockedEncryptionTypes=SSE-C`]);
     expect(world.encryption).toEqual([{ ...KMS_RULE, BlockedEncryptionTypes: { EncryptionType: ["SSE-C"] } }]);
-    expect(result.effects).toEqual([{ path: "/BucketEncryption", value: { ServerSideEncryptionConfiguration: [rule] } }]);
     s3.resetHistory();
     expect((await remediate(false, drift)).steps).toEqual([]);
   });
