@@ -1,5 +1,6 @@
 import { guardrailActions } from "./events/index.js";
 import { OWNERSHIP_ACTIONS, REMEDIATORS, RESOURCE_TAG_ACTIONS } from "./remediation/index.js";
+import { falsePositiveActions } from "./drift/index.js";
 
 /**
  * Read-only actions the scanner and the event path need in every spoke account-region; each is
@@ -30,7 +31,15 @@ export const REVERT_DRIFT_ACTIONS = [
  * modules/ can never drift from what the Lambda calls.
  */
 export function spokeRoleActions(): string[] {
-  const all = new Set<string>([...SCAN_ACTIONS, ...OWNERSHIP_ACTIONS, ...REVERT_DRIFT_ACTIONS, ...REMEDIATORS.flatMap((r) => r.actions), ...RESOURCE_TAG_ACTIONS, ...guardrailActions()]);
+  const all = new Set<string>([
+    ...SCAN_ACTIONS,
+    ...OWNERSHIP_ACTIONS,
+    ...REVERT_DRIFT_ACTIONS,
+    ...REMEDIATORS.flatMap((r) => r.actions),
+    ...RESOURCE_TAG_ACTIONS,
+    ...guardrailActions(),
+    ...falsePositiveActions(),
+  ]);
   return [...all].sort();
 }
 

@@ -6,6 +6,7 @@ import { ConfigError } from "../functions/config/problems.js";
 import { isKnownRegion, KNOWN_REGIONS } from "../functions/config/regions.js";
 import { didYouMean } from "../functions/config/suggest.js";
 import { parseYamlWith, validateWith, type YamlValidationOptions } from "../functions/config/yaml-validation.js";
+import { FALSE_POSITIVE_CLASSES } from "../functions/drift/index.js";
 import { SERVICES } from "./services/index.js";
 
 /**
@@ -127,6 +128,15 @@ export const scenarioSchema = z
     faults: z.array(fault).default([]),
     latency: latency.prefault({}),
     seed: z.number().int().default(1),
+    /** CloudFormation false positives the sandbox reproduces, by class id (functions/drift/false-positives/). */
+    falsePositives: z
+      .array(
+        z.string().refine((id) => FALSE_POSITIVE_CLASSES.some((c) => c.id === id), {
+          error: (iss) =>
+            `is not a known false-positive class${didYouMean(iss.input, FALSE_POSITIVE_CLASSES.map((c) => c.id))}; use one of ${FALSE_POSITIVE_CLASSES.map((c) => c.id).join(", ")}`,
+        }),
+      )
+      .default([]),
   })
   .strict()
   .superRefine((s, ctx) => {

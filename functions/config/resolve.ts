@@ -1,4 +1,4 @@
-import type { AccountEntry, Config, Mode, ModeRule, StackFilter } from "./schema.js";
+import type { AccountEntry, Config, IgnoreRule, Mode, ModeRule, StackFilter } from "./schema.js";
 
 /** What one account actually runs with, after its overrides are laid over `defaults`. */
 export interface EffectiveAccount {
@@ -11,6 +11,8 @@ export interface EffectiveAccount {
   /** Stack globs that may be reverted whole with REVERT_DRIFT change sets; empty = never. */
   revertDriftStacks: string[];
   cloudTrailLookup: boolean;
+  /** `defaults.ignore` then the account's own `ignore` rules. */
+  ignore: IgnoreRule[];
 }
 
 function revertGlobs(value: boolean | { stacks: string[] }): string[] {
@@ -31,6 +33,7 @@ export function resolveAccount(config: Config, account: AccountEntry): Effective
     modeRules: [...d.modeRules, ...(account.modeRules ?? [])],
     revertDriftStacks: revertGlobs(account.revertDrift ?? d.revertDrift),
     cloudTrailLookup: account.cloudTrailLookup ?? d.cloudTrailLookup,
+    ignore: [...d.ignore, ...(account.ignore ?? [])],
   };
 }
 

@@ -58,6 +58,35 @@ const modeRule = z
   });
 export type ModeRule = z.infer<typeof modeRule>;
 
+// --- ignore rules (issue 14): differences a team knowingly lets drift -------------------------
+const pointerSegment = /^[^/]+$/;
+const propertyPointer = z
+  .string({ error: 'must be a JSON pointer into the resource\'s Properties, e.g. "/Tags" or "/SecurityGroupIngress/*/Description"' })
+  .refine((p) => p.startsWith("/") && p.length > 1 && p.slice(1).split("/").every((s) => pointerSegment.test(s)), {
+    error: 'must be a JSON pointer starting with "/" with non-empty segments, `*` for any one segment, e.g. "/Tags/*/Value"',
+  });
+const isoDate = z
+  .string({ error: 'must be a date written YYYY-MM-DD, quoted, e.g. "2027-03-31"' })
+  .regex(/^\d{4}-\d{2}-\d{2}$/, { error: 'must be a date written YYYY-MM-DD, quoted, e.g. "2027-03-31"' })
+  .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)) && new Date(`${d}T00:00:00Z`).toISOString().startsWith(d), {
+    error: "is not a calendar date; use YYYY-MM-DD",
+  });
+const ignoreRule = z
+  .object({
+    resourceType: cfnType,
+    property: propertyPointer,
+    stacks: globs.min(1, { error: "must list at least one stack glob, or leave `stacks` out to cover every stack" }).optional(),
+    reason: z
+      .string({ error: "must say why this difference may drift (it is shown in every report)" })
+      .trim()
+      .min(3, { error: "must say why this difference may drift (it is shown in every report)" }),
+    until: isoDate.optional(),
+  })
+  .strict();
+export type IgnoreRule = z.infer<typeof ignoreRule>;
+const ignoreRules = z.array(ignoreRule, { error: "must be a list of ignore rules: { resourceType, property, reason, stacks?, until? }" });
+// --- end ignore rules ----------------------------------------------------------------------
+
 const positiveInt = (what: string, max: number) =>
   z
     .number({ error: `must be a whole number (${what})` })
@@ -167,6 +196,7 @@ const accountSettings = {
   modeRules: z.array(modeRule),
   revertDrift,
   cloudTrailLookup: z.boolean({ error: "must be true or false" }),
+  ignore: ignoreRules,
 };
 
 const defaults = z
@@ -177,6 +207,7 @@ const defaults = z
     modeRules: accountSettings.modeRules.default([]),
     revertDrift: accountSettings.revertDrift,
     cloudTrailLookup: accountSettings.cloudTrailLookup.default(false),
+    ignore: accountSettings.ignore.default([]),
     exemptionTagKey: z
       .string()
       .regex(/^[\w.:/=+\-@ ]{1,128}$/, { error: "must be a valid tag key (1-128 chars of letters, digits, spaces and _.:/=+-@)" })
@@ -210,6 +241,8 @@ const account = z
     modeRules: accountSettings.modeRules.optional(),
     revertDrift: revertDriftValue.optional(),
     cloudTrailLookup: accountSettings.cloudTrailLookup.optional(),
+    /** Added to `defaults.ignore` (both apply). */
+    ignore: accountSettings.ignore.optional(),
     /** The hub account may be scanned too, but only when it says so explicitly. */
     isHub: z.boolean().optional(),
     /** Role the terraform provider assumes to create the spoke role; overrides spoke.bootstrapRoleName. */

@@ -1,3 +1,4 @@
+import { assessDrift, classifyDrift, type DriftRules } from "../drift/index.js";
 import type { SpokeClients } from "../aws/clients.js";
 import type { StackFilter } from "../config/schema.js";
 import type { ChangeActor } from "../core/types.js";
@@ -68,19 +69,24 @@ async function actOnManaged(resource: AffectedResource, clients: SpokeClients, s
   if (drift.status !== "MODIFIED" && drift.status !== "DELETED") {
     return { ...checked, finding: true, action: { outcome: "skipped", reason: `CloudFormation could not check its drift (${drift.status})`, steps: [] } };
   }
+  // The scheduled path's classification: known false positives and ignored differences are not acted on.
+  const rules: DriftRules = { ignore: account.ignore, accountId: account.id, region: clients.region, stackName: stack.stackName, now: ctx.now };
+  const assessed = await assessDrift(drift, rules, clients);
+  if (assessed.settled) return { ...checked, finding: false, action: assessed.settled };
   const guards = await ctx.guards();
   const { exemption, action } = await ctx.deps.remediateResource({
     runId: ctx.change.changeId,
     account,
     region: clients.region,
     stack: { stackName: stack.stackName, stackId: stack.stackId, tags: stack.tags },
-    drift,
+    drift: assessed.decisionInput,
     clients,
     exemptions: exemptionPolicy(ctx.deps.config),
     guards,
     safety: ctx.safety,
     ownership: ctx.ownership,
     now: ctx.now,
+    realDifferences: async (d) => (await classifyDrift(d, rules, clients)).classification.real,
   });
   // Who keeps changing it: named in the contested escalation (guards.ts); events never count.
   if (action.outcome === "remediated" && ctx.actor.arn !== undefined) {

@@ -2,7 +2,8 @@ import { resourceArn } from "../aws/resource-types.js";
 import type { SpokeClients } from "../aws/clients.js";
 import type { EffectiveAccount } from "../config/resolve.js";
 import type { Mode } from "../config/schema.js";
-import type { ExemptionState, RemediationAction, ResourceDrift, ResourceReport } from "../core/types.js";
+import type { ExemptionState, PropertyDifference, RemediationAction, ResourceDrift, ResourceReport } from "../core/types.js";
+import { checkConvergence, resourceContext } from "../drift/index.js";
 import { errorText } from "../core/errors.js";
 import { firstMatchingGlob } from "../core/glob.js";
 import { securityCritical, type CriticalFinding } from "./critical.js";
@@ -13,7 +14,7 @@ import { effectiveMode } from "./mode.js";
 import { explainedByAttachments, type Owned } from "./ownership/owned.js";
 import type { OwnershipLookup } from "./ownership/lookup.js";
 import { runPipeline } from "./pipeline.js";
-import { IN_SYNC_REASON } from "./plan.js";
+import { effectsOf, IN_SYNC_REASON } from "./plan.js";
 import { remediatorFor } from "./registry.js";
 import { tagsByArn } from "./resource-tags.js";
 import { planRevert, REVERT_BY, revertDrift } from "./revert-drift.js";
@@ -56,6 +57,12 @@ interface EngineInput {
   now: Date;
   /** Waiting behaviour; tests replace `sleep`. */
   timing?: Partial<EngineTiming>;
+  /**
+   * The real differences of a drift record (false positives and ignored differences removed),
+   * so verification after a repair judges with the same normalisers as the decision did.
+   * Absent: CloudFormation's differences as reported.
+   */
+  realDifferences?: (drift: ResourceDrift) => Promise<PropertyDifference[]>;
 }
 
 export interface StackRemediationInput extends EngineInput {
@@ -195,16 +202,39 @@ async function act(ctx: Context, drift: ResourceDrift, { mode, remediator }: Ass
       ? { outcome: "manual", reason: `${by} remediator does not repair ${describeDifferences(unhandled)}`, steps: [], by, ...honoured }
       : { outcome: "skipped", reason: IN_SYNC_REASON, steps: [], by, ...honoured };
   }
+  const convergence = checkConvergence({
+    // Only the differences left once attachments are accounted for: those are what the steps must fix.
+    drift: { ...drift, differences: real },
+    effects: effectsOf(plan.steps),
+    ...(remediator.properties ? { managed: remediator.properties } : {}),
+    ctx: resourceContext({ accountId: ctx.account.id, region: ctx.region }, drift.resourceType),
+  });
+  if (!convergence.converges) {
+    // Refused before the mode check and before anything is written: report mode shows the same.
+    return {
+      outcome: "manual",
+      reason: `not repaired: after the planned steps CloudFormation would still report ${describeDifferences(convergence.remaining)}, so the repair would not converge (planned: ${plan.steps.map((s) => s.summary).join("; ")})`,
+      steps: plan.steps.map((s) => s.call),
+      remaining: convergence.remaining,
+      by,
+      ...honoured,
+    };
+  }
   const critical = securityCritical(drift);
   return runPipeline(
     { ref: refOf(ctx, drift), by, mode, steps: plan.steps, leftOver, ...honoured, critical, marks: escalation(ctx, drift, critical) },
-    { guards: ctx.guards, safety: ctx.safety, now: ctx.now, verify: (reason, steps) => verified(ctx, drift, reason, steps, owned) },
+    { guards: ctx.guards, safety: ctx.safety, now: ctx.now, verify: (reason, steps) => verified(ctx, drift, reason, steps, owned, remediator.properties) },
   );
 }
 
-async function verified(ctx: Context, drift: ResourceDrift, reason: string, steps: string[], owned: Owned): Promise<RemediationAction> {
+async function verified(ctx: Context, drift: ResourceDrift, reason: string, steps: string[], owned: Owned, managed?: readonly string[]): Promise<RemediationAction> {
   try {
-    const check = await verifyInSync(ctx.clients.cloudformation, ctx.stack.stackName, drift.logicalResourceId, ctx.timing, (d) => explainedByAttachments(d, owned));
+    // Differences the repair was not meant to change (unmanaged properties) do not fail it; they were reported as left over.
+    const realDifferences = ctx.realDifferences;
+    const remainingOf = realDifferences
+      ? async (d: ResourceDrift) => (await realDifferences(d)).filter((x) => managed === undefined || managed.includes(topLevelProperty(x.propertyPath)))
+      : undefined;
+    const check = await verifyInSync(ctx.clients.cloudformation, ctx.stack.stackName, drift.logicalResourceId, ctx.timing, (d) => explainedByAttachments(d, owned), remainingOf);
     if (check.inSync) {
       const note = check.explained > 0 ? ` apart from ${check.explained} item(s) owned by attachments in other stacks, which CloudFormation cannot analyse across stacks` : "";
       return { outcome: "remediated", reason: `${reason}; verified IN_SYNC${note}`, steps };

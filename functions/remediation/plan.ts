@@ -1,6 +1,6 @@
 import type { SpokeClients } from "../aws/clients.js";
 import type { TagMap } from "../core/tags.js";
-import type { ResourceDrift } from "../core/types.js";
+import type { ResourceDrift, StepEffect } from "../core/types.js";
 import type { Owned } from "./ownership/owned.js";
 import type { WriteEffect } from "./safety/effects.js";
 
@@ -18,9 +18,19 @@ export interface PlannedStep {
   summary: string;
   /** What the write would do, as data, for the invariants. */
   effect: WriteEffect;
+  /**
+   * How the properties it changes look to CloudFormation once the plan ran (template shape):
+   * the convergence check's input, distinct from `effect`, which the invariants judge.
+   */
+  effects?: StepEffect[];
   /** Sends the write. Only pipeline.ts calls it, inside the write approval of this step. */
   send(): Promise<unknown>;
 }
+
+export type { StepEffect };
+
+/** The effects of a plan's steps, in order (a later effect on the same path wins). */
+export const effectsOf = (steps: readonly PlannedStep[]): StepEffect[] => steps.flatMap((s) => s.effects ?? []);
 
 /** A plan, or the reason no safe automatic repair exists. */
 export type Plan = { steps: PlannedStep[]; honoured?: string[] } | { manual: string };
@@ -45,8 +55,18 @@ export function restoreTagsStep(
   call: string,
   effect: WriteEffect,
   send: (restore: Readonly<TagMap>) => Promise<unknown>,
+  /** The template's Tags: CloudFormation compares only its keys, which the step gives their values. */
+  expectedTags?: unknown,
 ): PlannedStep[] {
   const keys = Object.keys(restore);
   if (keys.length === 0) return [];
-  return [{ call: `${call} ${keys.map((k) => `${k}=${restore[k]}`).join(", ")}`, summary: `restore tags ${keys.join(", ")}`, effect, send: () => send(restore) }];
+  return [
+    {
+      call: `${call} ${keys.map((k) => `${k}=${restore[k]}`).join(", ")}`,
+      summary: `restore tags ${keys.join(", ")}`,
+      effect,
+      ...(expectedTags !== undefined ? { effects: [{ path: "/Tags", value: expectedTags }] } : {}),
+      send: () => send(restore),
+    },
+  ];
 }

@@ -10,7 +10,21 @@
 import type { AccountReport, PropertyDifference, ResourceReport, RunReport, StackReport } from "../core/types.js";
 import { cloudTrailUrl, resourceUrl, stackDriftUrl } from "./console-links.js";
 import { isResourceError } from "./build.js";
-import { accountLabel, actorText, driftedItems, exemptionRows, exemptionText, listedAccounts, notableStacks, problems, unscanned, where, type DriftedItem } from "./view.js";
+import {
+  accountLabel,
+  actorText,
+  coverageLines,
+  driftedItems,
+  exemptionRows,
+  exemptionText,
+  listedAccounts,
+  notableStacks,
+  notDriftItems,
+  problems,
+  unscanned,
+  where,
+  type DriftedItem,
+} from "./view.js";
 
 const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
 
@@ -256,17 +270,24 @@ export function renderHtml(report: RunReport): string {
     report.incomplete ? `The run stopped early to meet the Lambda deadline; ${t.stacksNotScanned} stack(s) and the items under "Not scanned" were not scanned.` : "",
     t.errors > 0 ? `${t.errors} error(s); see "Errors".` : "",
   ].filter((w) => w !== "");
-  const summary = `${t.accounts} accounts (${t.accountsFailed} failed), ${t.stacksScanned} stacks scanned, ${t.stacksDrifted} drifted; ${t.resourcesDrifted} drifted resources: ${t.remediated} remediated, ${t.planned} planned, ${t.skipped} skipped, ${t.manual} manual, ${t.failed} failed; ${t.exempt} exempt; ${t.guardTrips} guard trip(s), ${t.contested} contested, ${t.runErrors} run error(s), ${t.retried} retried.`;
+  const summary = `${t.accounts} accounts (${t.accountsFailed} failed), ${t.stacksScanned} stacks scanned, ${t.stacksDrifted} drifted; ${t.resourcesDrifted} drifted resources: ${t.remediated} remediated, ${t.planned} planned, ${t.skipped} skipped, ${t.manual} manual, ${t.failed} failed; ${t.exempt} exempt; ${t.guardTrips} guard trip(s), ${t.contested} contested, ${t.runErrors} run error(s), ${t.retried} retried; not drift: ${t.falsePositives} CloudFormation false positive(s), ${t.ignored} ignored; not seen: ${t.resourcesNotChecked} not checked, ${t.resourcesUnknown} unknown, ${t.nestedStacksNotReached} nested stack(s) not reached.`;
   const body = [
     `<header><h1>driftguard report ${e(report.runId)}</h1><p>Trigger ${e(report.trigger)}, mode <b>${e(report.mode)}</b>, ${e(report.startedAt)} to ${e(report.finishedAt)}, config ${e(report.configHash)}.</p>`,
     `<p id="totals">${e(summary)}</p></header>`,
     ...warnings.map((w) => `<div class="warn" role="alert">${e(w)}</div>`),
     needsMe(report, items),
-    `<nav><a href="#accounts-h">Accounts</a> · <a href="#index-h">Drifted resources</a> · <a href="#errors">Errors</a> · <a href="#not-scanned">Not scanned</a> · <a href="#in-sync">In sync</a></nav>`,
+    `<nav><a href="#accounts-h">Accounts</a> · <a href="#index-h">Drifted resources</a> · <a href="#not-drift">Not drift</a> · <a href="#coverage">Coverage</a> · <a href="#errors">Errors</a> · <a href="#not-scanned">Not scanned</a> · <a href="#in-sync">In sync</a></nav>`,
     `<h2 id="accounts-h">Accounts</h2>`,
     rollupTable(report),
     `<h2 id="index-h">Drifted resources (${items.length})</h2>`,
     indexTable(report, items),
+    `<h2 id="not-drift">Not drift: CloudFormation false positives and ignore rules</h2>`,
+    table(
+      ["Resource", "Where", "Outcome", "Why"],
+      notDriftItems(report).map((i) => [`${i.resource.logicalResourceId} (${i.resource.resourceType})`, where(i.account, i.region, i.stack.stackName), i.resource.action.outcome, i.resource.action.reason].map(e)),
+    ),
+    `<h2 id="coverage">Coverage: what driftguard could not see</h2>`,
+    table(["What", "Where", "Detail"], coverageLines(report).map((l) => [l.what, l.where, l.detail].map(e))),
     `<h2 id="errors">Errors</h2>`,
     table(["Where", "Code", "Message"], problems(report).map((p) => [p.where, p.error.code, p.error.message].map(e))),
     `<h2 id="exemptions">Active exemptions</h2>`,

@@ -11,11 +11,13 @@ import type { PropertyDifference, RunReport } from "../core/types.js";
 import {
   accountLabel,
   actorText,
+  coverageLines,
   driftedItems,
   exemptionText,
   exemptionRows,
   listedAccounts,
   notableStacks,
+  notDriftItems,
   problems,
   regionsText,
   unscanned,
@@ -163,6 +165,11 @@ export function renderMarkdown(report: RunReport, options: MarkdownOptions = {})
       [[t.resourcesDrifted, t.remediated, t.planned, t.skipped, t.manual, t.failed, t.exempt, t.invalidExemptions, t.guardTrips, t.contested, t.runErrors, t.retried, t.errors].map(n)],
     ),
     "",
+    table(
+      ["False positives", "Ignored", "Not checked", "Unknown", "Nested stacks not reached"],
+      [[t.falsePositives, t.ignored, t.resourcesNotChecked, t.resourcesUnknown, t.nestedStacksNotReached].map(n)],
+    ),
+    "",
   ].join("\n");
   budget.add(head);
   // Errors and what was not scanned are what a ticket reader acts on first; they go before the
@@ -173,6 +180,13 @@ export function renderMarkdown(report: RunReport, options: MarkdownOptions = {})
   budget.add("## Drifted resources\n");
   if (t.resourcesDrifted === 0) budget.add("None.\n");
   for (const item of driftedItems(report)) budget.add(`${driftedResource(item)}\n`);
+  rowsSection(
+    budget,
+    "Not drift: CloudFormation false positives and ignore rules",
+    ["Resource", "Where", "Outcome", "Why"],
+    notDriftItems(report).map((i) => [text(`${i.resource.logicalResourceId} (${i.resource.resourceType})`), text(where(i.account, i.region, i.stack.stackName)), text(i.resource.action.outcome), text(i.resource.action.reason)]),
+  );
+  rowsSection(budget, "Coverage: what driftguard could not see", ["What", "Where", "Detail"], coverageLines(report).map((l) => [text(l.what), text(l.where), text(l.detail)]));
   rowsSection(budget, "Skipped, failed and partial stacks", ["Stack", "Scan", "Why"], notableStacks(report).map((s) => [text(s.where), text(s.scan), text(s.why)]));
   rowsSection(budget, "Accounts", ["Account", "Status", "Mode", "Regions"], report.accounts.map((a) => [text(accountLabel(a)), text(a.status), text(a.mode), text(regionsText(a))]));
   if (budget.omitted > 0) {

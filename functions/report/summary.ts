@@ -1,6 +1,6 @@
 import type { ErrorInfo, RunReport } from "../core/types.js";
 import { runCounts, type RunCounts } from "./attention.js";
-import { actorText, driftedItems, exemptionRows, listedAccounts, problems, refusals, unscanned, where } from "./view.js";
+import { actorText, coverageLines, driftedItems, exemptionRows, listedAccounts, notDriftItems, problems, refusals, unscanned, where } from "./view.js";
 
 /** SNS: a Subject is ASCII, without line breaks or control characters, and under 100 characters. */
 export const SUBJECT_MAX_CHARS = 99;
@@ -98,6 +98,7 @@ export function summaryText(report: RunReport, ctx: SummaryContext): string {
     `  stacks: ${t.stacksScanned} scanned, ${t.stacksSkipped} skipped, ${t.stacksFailed} failed, ${t.stacksNotScanned} not scanned, ${t.stacksDrifted} drifted`,
     `  drifted resources ${t.resourcesDrifted}: ${t.refused} refused, ${t.remediated} remediated, ${t.planned} planned, ${t.skipped} skipped, ${t.manual} manual, ${t.failed} failed`,
     `  exempt ${t.exempt}, invalid exemptions ${t.invalidExemptions}, errors ${t.errors}`,
+    `  not drift: ${t.falsePositives} CloudFormation false positives, ${t.ignored} ignored; not seen: ${t.resourcesNotChecked} not checked, ${t.resourcesUnknown} unknown, ${t.nestedStacksNotReached} nested stacks not reached`,
     `  guard trips ${t.guardTrips}, contested ${t.contested}, run errors ${t.runErrors}, retried ${t.retried}`,
     ...guardLine(runCounts(report)),
   ];
@@ -109,11 +110,15 @@ export function summaryText(report: RunReport, ctx: SummaryContext): string {
       ` -> ${resource.action.outcome}: ${resource.action.reason}${who ? `; changed by ${who}` : ""}`
     );
   });
+  const notDrift = section("Not drift (false positives, ignore rules)", notDriftItems(report), ({ account, region, stack, resource }) =>
+    `${where(account, region, stack.stackName)}: ${resource.logicalResourceId} (${resource.resourceType}) -> ${resource.action.outcome}: ${resource.action.reason}`,
+  );
+  const coverage = section("Coverage: what driftguard could not see", coverageLines(report), (l) => `${l.what}: ${l.where}: ${l.detail}`);
   const errors = section("Errors", problems(report), (p) => `${p.where}: ${p.error.code}: ${p.error.message}`);
   const exemptions = section("Active exemptions", exemptionRows(report), (e) => `${e.where}: ${e.reason} (until ${e.until})${e.setBy ? `; set by ${e.setBy}` : ""}`);
   const notScanned = section("Not scanned", unscanned(report), (u) => `${u.where}: ${u.reason}`);
   const listed = section("Accounts not scanned (organization state)", listedAccounts(report), (u) => `${u.where}: ${u.reason}`);
-  return [...header, ...refused, ...totals, ...drifted, ...errors, ...exemptions, ...notScanned, ...listed].join("\n");
+  return [...header, ...refused, ...totals, ...drifted, ...notDrift, ...errors, ...exemptions, ...notScanned, ...listed, ...coverage].join("\n");
 }
 
 /**

@@ -32,12 +32,59 @@ export function where(account: AccountReport, region?: string, stack?: string): 
   return [accountLabel(account), region, stack].filter((p) => p !== undefined).join(" / ");
 }
 
-export function driftedItems(report: RunReport): DriftedItem[] {
-  const items = report.accounts.flatMap((account) =>
+function listedItems(report: RunReport): DriftedItem[] {
+  return report.accounts.flatMap((account) =>
     account.regions.flatMap((r) => r.stacks.flatMap((stack) => stack.resources.map((resource) => ({ account, region: r.region, stack, resource })))),
   );
+}
+
+/** Outcomes of rows CloudFormation listed that are not drift: all false positives, or all ignored. */
+const NOT_DRIFT: ReadonlySet<ActionOutcome> = new Set<ActionOutcome>(["in-sync", "ignored"]);
+
+export function driftedItems(report: RunReport): DriftedItem[] {
   const rank = (i: DriftedItem) => OUTCOME_ORDER.indexOf(i.resource.action.outcome);
-  return items.sort((a, b) => rank(a) - rank(b));
+  return listedItems(report)
+    .filter((i) => !NOT_DRIFT.has(i.resource.action.outcome))
+    .sort((a, b) => rank(a) - rank(b));
+}
+
+/** Rows CloudFormation reported as drifted that driftguard settled without a repair. */
+export function notDriftItems(report: RunReport): DriftedItem[] {
+  return listedItems(report).filter((i) => NOT_DRIFT.has(i.resource.action.outcome));
+}
+
+export interface CoverageLine {
+  what: string;
+  where: string;
+  detail: string;
+}
+
+/** The coverage section ("what driftguard could not see") as rows every rendering shows. */
+export function coverageLines(report: RunReport): CoverageLine[] {
+  const c = report.coverage.drift;
+  const label = (accountId: string, region: string, stackName: string) => {
+    const account = report.accounts.find((a) => a.accountId === accountId);
+    return [account ? accountLabel(account) : accountId, region, stackName].join(" / ");
+  };
+  return [
+    ...c.unchecked.map((u) => ({ what: `${u.status} ${u.resourceType}`, where: label(u.accountId, u.region, u.stackName), detail: `${u.count}: ${u.logicalResourceIds.join(", ")}` })),
+    ...c.unlisted.map((u) => ({ what: "resources not listed", where: label(u.accountId, u.region, u.stackName), detail: `${u.error.code}: ${u.error.message}` })),
+    ...c.nestedStacks.map((n) => ({
+      what: n.reached ? "nested stack, checked" : "nested stack NOT reached",
+      where: label(n.accountId, n.region, n.stackName),
+      detail: n.reached ? `parent ${n.parentStackId}` : (n.reason ?? ""),
+    })),
+    ...c.falsePositives.map((f) => ({
+      what: `false positive ${f.classes.join(", ")}`,
+      where: `${label(f.accountId, f.region, f.stackName)}: ${f.logicalResourceId}`,
+      detail: `${f.propertyPath} (${f.roadmapIssues.map((n) => `cloudformation-coverage-roadmap#${n}`).join(", ")})`,
+    })),
+    ...c.ignored.map((i) => ({
+      what: "ignored",
+      where: `${label(i.accountId, i.region, i.stackName)}: ${i.logicalResourceId}`,
+      detail: `${i.propertyPath}: ${i.reason}${i.until ? ` (until ${i.until})` : ""}`,
+    })),
+  ];
 }
 
 /** The code an error-level resource item is listed under in "Errors". */

@@ -65,6 +65,8 @@ interface ManagedRules {
   direction: Direction;
   rules: CanonicalRule[];
   owned: CanonicalRule[];
+  /** The template's list, when the template sets it: what CloudFormation compares after the repair. */
+  template?: unknown;
 }
 
 function templateRules(direction: Direction, entries: unknown): CanonicalRule[] | { unsupported: string } {
@@ -86,7 +88,7 @@ function managedRules(expected: Record<string, unknown>, owned: Owned): ManagedR
     if (!(PROPERTY[direction] in expected)) continue;
     const rules = templateRules(direction, expected[PROPERTY[direction]]);
     if ("unsupported" in rules) return rules;
-    managed.push({ direction, rules, owned: byAttachment.filter((r) => r.direction === direction) });
+    managed.push({ direction, rules, owned: byAttachment.filter((r) => r.direction === direction), template: expected[PROPERTY[direction]] });
   }
   return managed;
 }
@@ -119,7 +121,8 @@ const CALLS: Readonly<Record<Direction, DirectionCalls>> = {
   },
 };
 
-function ruleSteps(ec2: EC2Client, groupId: string, { direction, rules: want, owned }: ManagedRules, live: LiveRule[]): PlannedStep[] {
+function ruleSteps(ec2: EC2Client, groupId: string, { direction, rules: want, owned, template }: ManagedRules, live: LiveRule[]): PlannedStep[] {
+  const effects = template === undefined ? [] : [{ path: `/${PROPERTY[direction]}`, value: template }];
   const { authorize: [authorizeApi, sendAuthorize], revoke: [revokeApi, sendRevoke], describe: [describeApi, sendDescribe] } = CALLS[direction];
   const liveByKey = new Map(live.filter((r) => r.direction === direction).map((r) => [ruleKey(r), r]));
   const wantByKey = new Map(want.map((r) => [ruleKey(r), r]));
@@ -134,6 +137,7 @@ function ruleSteps(ec2: EC2Client, groupId: string, { direction, rules: want, ow
         call: `${authorizeApi} GroupId=${groupId} ${describeRule(rule)}`,
         summary: `authorize ${describeRule(rule)}`,
         effect: { kind: "authorize-rule", groupId, rule },
+        effects,
         send: () => sendAuthorize(ec2, groupId, toIpPermission(rule)),
       });
     } else if (rule.description !== undefined && rule.description !== existing.description) {
@@ -142,6 +146,7 @@ function ruleSteps(ec2: EC2Client, groupId: string, { direction, rules: want, ow
         call: `${describeApi} GroupId=${groupId} ${existing.ruleId} Description=${description}`,
         summary: `restore the description of ${describeRule(rule)}`,
         effect: { kind: "describe-rule", groupId },
+        effects,
         send: () => sendDescribe(ec2, groupId, existing.ruleId, description),
       });
     }
@@ -152,6 +157,7 @@ function ruleSteps(ec2: EC2Client, groupId: string, { direction, rules: want, ow
       call: `${revokeApi} GroupId=${groupId} SecurityGroupRuleIds=${rule.ruleId} (${describeRule(rule)})`,
       summary: `revoke ${describeRule(rule)}`,
       effect: { kind: "revoke-rule", groupId, rule },
+      effects,
       send: () => sendRevoke(ec2, groupId, rule.ruleId),
     }));
   return [...authorize, ...revoke, ...redescribe];
@@ -178,6 +184,7 @@ async function plan({ drift, clients, owned }: PlanInput): Promise<Plan> {
       ...managed.flatMap((m) => ruleSteps(ec2, groupId, m, live)),
       ...restoreTagsStep(tagsToRestore(expected.Tags, tagMap(group.Tags)), `CreateTags Resources=${groupId}`, { kind: "tag-resource", resource: groupId }, (restore) =>
         ec2.send(new CreateTagsCommand({ Resources: [groupId], Tags: tagList(restore) })),
+        expected.Tags,
       ),
     ],
     honoured,

@@ -98,6 +98,7 @@ async function managedPolicySteps(iam: IAMClient, role: RoleTarget, expected: un
   const roleName = role.name;
   const want = new Set(Array.isArray(expected) ? expected.map(String) : []);
   const byAttachment = ownedPolicyArns(owned);
+  const effects = [{ path: "/ManagedPolicyArns", value: [...want] }];
   const have = await attachedPolicyArns(iam, roleName);
   const extras = [...have].filter((arn) => !want.has(arn) && !byAttachment.has(arn));
   const unknown = unresolvedContent(owned, "managed-policy");
@@ -106,6 +107,7 @@ async function managedPolicySteps(iam: IAMClient, role: RoleTarget, expected: un
     call: `DetachRolePolicy RoleName=${roleName} PolicyArn=${arn}`,
     summary: `detach ${arn}`,
     effect: { kind: "detach-role-policy", role, policyArn: arn },
+    effects,
     send: () => iam.send(new DetachRolePolicyCommand({ RoleName: roleName, PolicyArn: arn })),
   }));
   const attach: PlannedStep[] = [];
@@ -114,6 +116,7 @@ async function managedPolicySteps(iam: IAMClient, role: RoleTarget, expected: un
     attach.push({
       call: `AttachRolePolicy RoleName=${roleName} PolicyArn=${arn}`,
       summary: `attach ${arn}`,
+      effects,
       effect: { kind: "attach-role-policy", role, policyArn: arn, ...(document !== undefined ? { document } : {}) },
       send: () => iam.send(new AttachRolePolicyCommand({ RoleName: roleName, PolicyArn: arn })),
     });
@@ -126,6 +129,7 @@ async function inlinePolicySteps(iam: IAMClient, role: RoleTarget, expected: unk
   const want = expectedInlinePolicies(expected);
   const wanted = new Set(want.map((p) => p.PolicyName));
   const byAttachment = ownedPolicyNames(owned);
+  const effects = [{ path: "/Policies", value: expected }];
   const have = await inlinePolicyNames(iam, roleName);
   const extras = have.filter((name) => !wanted.has(name) && !byAttachment.has(name));
   const unknown = unresolvedContent(owned, "inline-policy");
@@ -135,6 +139,7 @@ async function inlinePolicySteps(iam: IAMClient, role: RoleTarget, expected: unk
     call: `DeleteRolePolicy RoleName=${roleName} PolicyName=${name}`,
     summary: `delete inline policy ${name}`,
     effect: { kind: "delete-role-policy", role, policyName: name },
+    effects,
     send: () => iam.send(new DeleteRolePolicyCommand({ RoleName: roleName, PolicyName: name })),
   }));
   const put: PlannedStep[] = [];
@@ -147,6 +152,7 @@ async function inlinePolicySteps(iam: IAMClient, role: RoleTarget, expected: unk
       call: `PutRolePolicy RoleName=${roleName} PolicyName=${policy.PolicyName}`,
       summary: `${have.includes(policy.PolicyName) ? "restore" : "recreate"} inline policy ${policy.PolicyName}`,
       effect: { kind: "put-role-policy", role, policyName: policy.PolicyName, document: policy.PolicyDocument },
+      effects,
       send: () =>
         iam.send(new PutRolePolicyCommand({ RoleName: roleName, PolicyName: policy.PolicyName, PolicyDocument: JSON.stringify(policy.PolicyDocument) })),
     });
@@ -163,6 +169,7 @@ function roleSettingSteps(iam: IAMClient, role: Role, target: RoleTarget, expect
       call: `UpdateAssumeRolePolicy RoleName=${roleName}`,
       summary: "restore the trust policy",
       effect: { kind: "update-trust-policy", role: target, document: JSON.parse(doc) as unknown, previous: parsePolicyDocument(role.AssumeRolePolicyDocument ?? "{}") },
+      effects: [{ path: "/AssumeRolePolicyDocument", value: JSON.parse(doc) as unknown }],
       send: () => iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: roleName, PolicyDocument: doc })),
     });
   }
@@ -180,6 +187,7 @@ function roleSettingSteps(iam: IAMClient, role: Role, target: RoleTarget, expect
       call: `UpdateRole RoleName=${roleName} ${fields.map((f) => `${f}=${String(update[f as keyof typeof update])}`).join(" ")}`,
       summary: `restore ${fields.join(" and ")}`,
       effect: { kind: "update-role", role: target, fields },
+      effects: fields.map((f) => ({ path: `/${f}`, value: update[f as keyof typeof update] })),
       send: () => iam.send(new UpdateRoleCommand({ RoleName: roleName, ...update })),
     });
   }
@@ -187,6 +195,7 @@ function roleSettingSteps(iam: IAMClient, role: Role, target: RoleTarget, expect
   steps.push(
     ...restoreTagsStep(tagsToRestore(expected.Tags, tagMap(role.Tags)), `TagRole RoleName=${roleName}`, { kind: "tag-role", role: target }, (restore) =>
       iam.send(new TagRoleCommand({ RoleName: roleName, Tags: tagList(restore) })),
+      expected.Tags,
     ),
   );
   return steps;

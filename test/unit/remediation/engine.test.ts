@@ -53,6 +53,7 @@ const account = (patch: Partial<EffectiveAccount> = {}): EffectiveAccount => ({
   modeRules: [],
   revertDriftStacks: [],
   cloudTrailLookup: false,
+  ignore: [],
   ...patch,
 });
 
@@ -118,6 +119,25 @@ describe("remediateStack, per resource", () => {
     expect(resource?.action.remaining).toEqual(securityGroupDrift().differences);
     expect(cfn.commandCalls(DetectStackResourceDriftCommand)).toHaveLength(3);
     expect(sleeps).toEqual([100, 200]);
+  });
+
+  it("verifies with the same normalisers: a remaining known false positive does not fail the repair", async () => {
+    // CloudFormation still reports the difference; the classification says it is not drift.
+    cfn.on(DetectStackResourceDriftCommand, { LogicalResourceId: "WebSecurityGroup" }).resolves({ StackResourceDrift: securityGroupDriftRaw });
+    const [resource] = (await remediateStack(await input({ realDifferences: async () => [] }))).resources;
+    expect(resource?.action).toMatchObject({ outcome: "remediated", steps: [SSH_REVOKE] });
+  });
+
+  it("does not apply a plan that would not converge, and says why", async () => {
+    // CloudFormation reports a tag difference the live group does not have (an unknown false
+    // positive): no step changes /Tags, so after the SSH revoke the resource would still drift.
+    const drift = securityGroupDrift();
+    drift.differences = [...drift.differences, { propertyPath: "/Tags/0/Value", expectedValue: "payments-web", actualValue: "payments-old", differenceType: "NOT_EQUAL" }];
+    drift.actual = { ...drift.actual, Tags: [{ Key: "Name", Value: "payments-old" }] };
+    const [resource] = (await remediateStack(await input({ drifts: [drift] }))).resources;
+    expect(resource?.action).toMatchObject({ outcome: "manual", steps: [SSH_REVOKE], remaining: [{ propertyPath: "/Tags", differenceType: "NOT_EQUAL" }] });
+    expect(resource?.action.reason).toMatch(/^not repaired: after the planned steps CloudFormation would still report \/Tags expected/);
+    expect(writes(ec2, cfn)).toEqual([]);
   });
 
   it("in report mode plans through the same code and changes nothing", async () => {

@@ -164,7 +164,7 @@ describe("runScan", () => {
     const { report, publish } = await runScan(h.deps, { config, runId: RUN, publish: PUBLISH, onProgress: (e) => progress.push(e) });
 
     expect(schemaErrors(report)).toEqual([]);
-    expect(report).toMatchObject({ schemaVersion: "1.1.0", runId: RUN, trigger: "schedule", mode: "report", incomplete: false, startedAt: "2026-01-02T03:04:05.000Z" });
+    expect(report).toMatchObject({ schemaVersion: "1.2.0", runId: RUN, trigger: "schedule", mode: "report", incomplete: false, startedAt: "2026-01-02T03:04:05.000Z" });
     expect(report.configHash).toMatch(/^sha256:[0-9a-f]{64}$/);
 
     // Accounts in config order; AccessDenied on one account does not stop the others.
@@ -212,7 +212,7 @@ describe("runScan", () => {
       stacksScanned: 3, stacksSkipped: 1, stacksFailed: 0, stacksNotScanned: 0, stacksDrifted: 2,
       resourcesDrifted: 3, refused: 0, remediated: 2, planned: 0, skipped: 0, exempt: 0, invalidExemptions: 0, manual: 1, failed: 0,
       guardTrips: 0, contested: 0, runErrors: 0, retried: 0,
-      errors: 3,
+      errors: 3, falsePositives: 0, ignored: 0, resourcesNotChecked: 0, resourcesUnknown: 0, nestedStacksNotReached: 0,
     });
 
     // S3 (dated report, then latest.json), then SNS.
