@@ -144,7 +144,7 @@ describe("remediateStack, per resource", () => {
     const i = await input({ account: account({ mode: "report" }) });
     const [resource] = (await remediateStack(i)).resources;
 
-    expect(resource?.action).toEqual({ outcome: "planned", reason: "planned: revoke tcp 22 from 0.0.0.0/0", steps: [SSH_REVOKE], by: "AWS::EC2::SecurityGroup", securityCritical: WORLD_SSH });
+    expect(resource?.action).toEqual({ outcome: "planned", reason: "security-critical: world-open-ingress (tcp 22 from 0.0.0.0/0); planned: revoke tcp 22 from 0.0.0.0/0", steps: [SSH_REVOKE], by: "AWS::EC2::SecurityGroup", securityCritical: WORLD_SSH });
     expect(writes(ec2, cfn)).toEqual([]);
     expect(cfn.commandCalls(DetectStackResourceDriftCommand)).toHaveLength(0);
     expect(i.guards.reserve("111122223333", 10).ok).toBe(true);
