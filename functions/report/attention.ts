@@ -1,5 +1,6 @@
 import type { RemediationAction, RunReport } from "../core/types.js";
 import { isResourceError } from "./build.js";
+import { refusals } from "./view.js";
 
 /**
  * The counts an operator acts on, derived once from the report, so the SNS subject, the EMF
@@ -19,8 +20,10 @@ export interface RunCounts {
   planned: number;
   manual: number;
   failed: number;
-  /** A repair the privilege invariants refused (outcome `refused`). */
+  /** A repair the privilege invariants refused (outcome `refused`), REVERT_DRIFT change sets included. */
   refused: number;
+  /** The first refusal's reason, shown in the subject: what would have been granted, and where. */
+  firstRefusal?: string;
   /** A resource someone keeps changing back (the guards mark its action `contested`). */
   contested: number;
   /** Held by the blast-radius limits. */
@@ -51,7 +54,6 @@ export function runCounts(report: RunReport): RunCounts {
   const t = report.totals;
   const resources = report.accounts.flatMap((a) => a.regions.flatMap((r) => r.stacks.flatMap((s) => s.resources)));
   const actions = resources.map((res) => res.action);
-  const outcome = (o: string) => actions.filter((a) => (a.outcome as string) === o).length;
   const held = (g: GuardHold) => actions.filter((a) => heldBy(a) === g).length;
   return {
     accounts: t.accounts,
@@ -65,7 +67,8 @@ export function runCounts(report: RunReport): RunCounts {
     planned: t.planned,
     manual: t.manual,
     failed: t.failed,
-    refused: outcome("refused"),
+    refused: t.refused,
+    ...(refusals(report)[0] ? { firstRefusal: refusals(report)[0]!.reason } : {}),
     contested: actions.filter((a) => a.contested !== undefined).length,
     heldByBlastRadius: held("blast-radius"),
     heldByFlapping: held("flapping"),

@@ -39,7 +39,8 @@ export function subjectText(c: RunCounts): string {
   const urgent = [
     ...count(c.accountsFailed, `${plural(c.accountsFailed, "account")} FAILED`),
     ...(c.incomplete ? ["INCOMPLETE"] : []),
-    ...count(c.refused, `${c.refused} refused`),
+    // Refusals lead, with the first reason: each is a repair that would have granted privilege.
+    ...count(c.refused, `${c.refused} REFUSED${c.firstRefusal ? ` (${c.firstRefusal})` : ""}`),
     ...count(c.contested, `${c.contested} contested`),
     ...count(c.guardTrips, `${c.guardTrips} held by a broken guard`),
     ...count(c.failed, `${c.failed} failed`),

@@ -67,7 +67,8 @@ beforeAll(async () => {
     latency: { apiMs: 1, detectionMs: [20, 60] },
   });
   process.env.AWS_ENDPOINT_URL = sandbox.endpoint;
-  hubS3 = new S3Client({ region: REGION, credentials: sandbox.hubCredentials });
+  // A person in the hub account, not the scanner: the scanner role may not delete (modules/scanner-function.ts).
+  hubS3 = new S3Client({ region: REGION, credentials: sandbox.adminCredentials(HUB) });
   events = {
     ...eventDeps(
       { settings: { configFile: "(in memory)", reportBucket: sandbox.hub.reportBucket, topicArn: sandbox.hub.topicArn }, config, hub: hubClients() },

@@ -1,7 +1,7 @@
 import { GetObjectCommand } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../../functions/config/load.js";
-import type { ResourceReport, RunReport, StackReport } from "../../functions/core/types.js";
+import { REPORT_SCHEMA_VERSION, type ResourceReport, type RunReport, type StackReport } from "../../functions/core/types.js";
 import { hubS3, invokeHub, publishedMessages } from "../../sandbox/run-local.js";
 import { startSandbox, type Sandbox } from "../../sandbox/server.js";
 import { regionOf, type AccountState } from "../../sandbox/state.js";
@@ -188,7 +188,7 @@ describe("escalation attempts end refused with nothing changed", () => {
   });
 
   it("puts refusals first: the totals, the report order and the notification subject", () => {
-    expect(report.schemaVersion).toBe("1.1.0");
+    expect(report.schemaVersion).toBe(REPORT_SCHEMA_VERSION);
     expect(report.totals.refused).toBe(5);
     const subject = publishedMessages(sandbox).at(-1)!.subject ?? "";
     expect(subject).toMatch(/^driftguard: 5 REFUSED \(would /);

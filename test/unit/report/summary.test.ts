@@ -38,7 +38,8 @@ describe("SNS subject", () => {
       resource({ action: { outcome: "remediated", reason: "detached", steps: ["x"] } }),
     ];
     const subject = summarySubject(sampleReport(accounts, []));
-    expect(subject).toBe("driftguard: 1 refused, 1 contested, 1 held by a broken guard | 54 drifted, 50 held by blast radius");
+    // The urgent half is never cut, the first refusal reason included; SNS truncates to 99 characters.
+    expect(subject).toBe("driftguard: 1 REFUSED (would grant iam:PassRole), 1 contested, 1 held by a broken guard | 54 dri...");
     expect(summaryText(sampleReport(accounts, []), {})).toContain("held by guards: 50 by blast radius");
   });
 
