@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, type ConfigProblem } from "../../../functions/config/problems.js";
+import { configProblems } from "../../support/config.js";
 import { resolveAccounts } from "../../../functions/config/resolve.js";
 import { parseConfig } from "../../../functions/config/load.js";
 
@@ -10,15 +10,7 @@ organization: { id: o-a1b2c3d4e5 }
 hub: { accountId: "111111111111", region: us-east-1 }
 `;
 
-function problems(text: string): ConfigProblem[] {
-  try {
-    parseConfig(text, "accounts.yaml");
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  throw new Error("expected a ConfigError");
-}
+const problems = configProblems;
 
 describe("ignore rules in accounts.yaml", () => {
   it("adds an account's rules to the defaults' rules", () => {

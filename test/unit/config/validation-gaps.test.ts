@@ -1,20 +1,13 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { ConfigError, parseConfig, type ConfigProblem } from "../../../functions/config/load.js";
+import { configProblems } from "../../support/config.js";
+import { parseConfig } from "../../../functions/config/load.js";
 import { longestGapSeconds, parseSchedule } from "../../../functions/config/schedule.js";
 
 const EXAMPLE = readFileSync(fileURLToPath(new URL("../../../accounts.yaml", import.meta.url)), "utf8");
 
-function problems(text: string): ConfigProblem[] {
-  try {
-    parseConfig(text, "accounts.yaml");
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  throw new Error("expected a ConfigError");
-}
+const problems = configProblems;
 
 function withSchedule(schedule: string): string {
   expect(EXAMPLE).toContain("schedule: rate(6 hours)");
