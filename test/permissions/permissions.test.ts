@@ -85,7 +85,6 @@ const NOT_YET_EXERCISED = new Set([
   "driftguard-spoke iam:UpdateRole",
   "driftguard-spoke s3:PutBucketPublicAccessBlock",
   "driftguard-spoke s3:PutBucketTagging",
-  "driftguard-spoke s3:PutBucketVersioning",
   "driftguard-spoke tag:GetResources",
 ]);
 
