@@ -341,6 +341,18 @@ const spoke = z
   })
   .strict();
 
+/**
+ * `report:` (issue 18): what the run report keeps. In-sync stacks are counted per region unless
+ * `includeInSync` lists them; `historyRuns` is how many runs reports/index.json keeps (the HTML
+ * trend shows the last 30 of them).
+ */
+const reportSettings = z
+  .object({
+    includeInSync: z.boolean({ error: "must be true (list every in-sync stack in report.json) or false (count them)" }).default(false),
+    historyRuns: positiveInt("runs kept in reports/index.json", 1000).default(90),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     version: z.literal(1, { error: "must be 1 (the only accounts.yaml format so far)" }),
@@ -353,6 +365,7 @@ export const configSchema = z
     spoke: spoke.prefault({}),
     defaults: defaults.prefault({}),
     accounts: z.array(account, { error: "must be a list of accounts" }),
+    report: reportSettings.prefault({}),
   })
   .strict()
   .superRefine((cfg, ctx) => {
