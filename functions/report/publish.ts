@@ -29,6 +29,8 @@ export type Outcome<T = object> = ({ ok: true } & T) | { ok: false; error: Error
 
 export interface PublishOutcome {
   keys: ReportKeys;
+  /** The report as stored: the run's report with its history marks (report/history.ts). */
+  report: RunReport;
   s3: Outcome;
   /** reports/index.json and index.html: not written when the index could not be read (history kept as it was). */
   history: Outcome;
@@ -114,5 +116,5 @@ export async function publishReport(ports: PublishPorts, built: RunReport, targe
     sns = { ok: false, error: toErrorInfo(err) };
     ports.logger.error("summary could not be published to SNS", { topicArn: target.topicArn, error: sns.error });
   }
-  return { keys, s3, history, sns };
+  return { keys, report, s3, history, sns };
 }
