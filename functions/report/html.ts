@@ -267,12 +267,19 @@ function inSyncStacks(report: RunReport): string {
     .join("")}</ul></details>`;
 }
 
+/** Resources linked under one fleet row: 1,000 drifted resources in 8 groups were 115 KB of links uncapped. */
+const FLEET_LINKS = 50;
+
 /** The same change on many resources, one row each with the resources folded under it. */
 function fleetSection(items: DriftedItem[]): string {
   const groups = fleetGroups(items);
   if (groups.length === 0) return "<p>None: no change was made to more than one resource.</p>";
   return `<ul>${groups
-    .map((g) => `<li><details><summary>${t(fleetText(g))}</summary>${g.items.map((i) => `<a href="#${anchor(i)}">${t(items[i]!.resource.logicalResourceId)}</a> (${t(accountLabel(items[i]!.account))})`).join(", ")}</details></li>`)
+    .map((g) => {
+      const shown = g.items.slice(0, FLEET_LINKS).map((i) => `<a href="#${anchor(i)}">${t(items[i]!.resource.logicalResourceId)}</a> (${t(accountLabel(items[i]!.account))})`);
+      const more = g.items.length > FLEET_LINKS ? ` and ${g.items.length - FLEET_LINKS} more in the <a href="#index">index</a>` : "";
+      return `<li><details><summary>${t(fleetText(g))}</summary>${shown.join(", ")}${more}</details></li>`;
+    })
     .join("")}</ul>`;
 }
 

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { EMPTY_INDEX, INDEX_RUNS, TREND_RUNS, ageText, parseHistoryIndex, withHistory, type HistoryIndex } from "../../../functions/report/history.js";
 import { renderHistoryPage } from "../../../functions/report/history-html.js";
+import { renderHtml } from "../../../functions/report/html.js";
+import { summaryText } from "../../../functions/report/summary.js";
 import type { AccountReport, RunReport } from "../../../functions/core/types.js";
 import { resource, sampleReport } from "./sample.js";
 import { schemaErrors } from "./validate.js";
@@ -48,6 +50,20 @@ describe("run history", () => {
     expect(third.report.history!.resolved).toEqual([expect.objectContaining({ accountId: DEV, logicalResourceId: "C", firstSeen: "2026-01-01T00:00:00.000Z" })]);
     expect(third.report.history!.trend.map((p) => [p.runId, p.resourcesDrifted])).toEqual([["run-01", 3], ["run-02", 2], ["run-03", 2]]);
     expect(schemaErrors(third.report)).toEqual([]);
+  });
+
+  it("shows new and age in the index, what was resolved, the trend and a link to all runs; the SNS summary says it too", () => {
+    const first = withHistory(run("01", ["A", "B"]), EMPTY_INDEX, "k1");
+    const { report } = withHistory(run("04", ["A", "D"]), first.index, "k2");
+    const html = renderHtml(report);
+    const row = (id: string) => html.match(new RegExp(`<tr data-outcome[^>]*>(?:(?!</tr>).)*>${id}</a>(?:(?!</tr>).)*</tr>`))![0];
+    expect(row("A")).toContain('<td data-v="2026-01-01T00:00:00.000Z" title="first seen 2026-01-01T00:00:00.000Z">3 d</td>');
+    expect(row("D")).toContain('<td data-v="2026-01-04T00:00:00.000Z" class="new">new</td>');
+    expect(html).toContain('<span class="new">1 new</span>, 1 still drifted, 1 resolved since run run-01');
+    expect(html).toContain('<a href="../../../../index.html">All runs</a>');
+    expect(html).toMatch(/<svg class="trend" role="img" aria-label="Trend over 2 run\(s\): drifted 2, 2; remediated 2, 2"/);
+    expect(html).toContain("<details><summary>1 resolved</summary>");
+    expect(summaryText(report, { historyLocation: "https://h" })).toContain("Since the previous run: 1 new, 1 still drifted, 1 resolved (all runs: https://h)");
   });
 
   it("drops a finding whose account left the configuration, without calling it resolved", () => {
