@@ -343,13 +343,11 @@ const spoke = z
 
 /**
  * `report:` (issue 18): what the run report keeps. In-sync stacks are counted per region unless
- * `includeInSync` lists them; `historyRuns` is how many runs reports/index.json keeps (the HTML
- * trend shows the last 30 of them).
+ * `includeInSync` lists them (report/in-sync.ts).
  */
 const reportSettings = z
   .object({
     includeInSync: z.boolean({ error: "must be true (list every in-sync stack in report.json) or false (count them)" }).default(false),
-    historyRuns: positiveInt("runs kept in reports/index.json", 1000).default(90),
   })
   .strict();
 

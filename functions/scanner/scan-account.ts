@@ -10,7 +10,7 @@ import { toErrorInfo } from "../core/errors.js";
 import { failureInfo } from "./retry.js";
 import { createOwnershipLookup, safetyPolicy } from "../remediation/index.js";
 import { scanStack } from "./scan-stack.js";
-import { foldInSync } from "../report/in-sync.js";
+import { foldInSync } from "../report/index.js";
 import { listLiveStacks, selectStacks } from "./stacks.js";
 import { lookupEventsLimiter } from "./change-actors.js";
 import { DetectionTimeEstimator } from "./poll-schedule.js";

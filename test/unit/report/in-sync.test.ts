@@ -6,6 +6,8 @@ import type { StackReport } from "../../../functions/core/types.js";
 import { fleetAccounts } from "./generate.js";
 import { config } from "./sample.js";
 import { schemaErrors } from "./validate.js";
+import { parseConfig } from "../../../functions/config/load.js";
+import { configProblems } from "../../support/config.js";
 
 const inSync: StackReport = { stackName: "s", scan: "scanned", driftStatus: "IN_SYNC", exemption: { kind: "none" }, resources: [] };
 
@@ -52,5 +54,15 @@ describe("in-sync stacks as counts", () => {
     console.info(`report.json, ${generated} stacks: ${bytes(listed)} bytes listed, ${bytes(counted)} bytes counted`);
     expect(bytes(counted)).toBeLessThan(bytes(listed));
     expect(renderHtml(counted)).toContain(`${generated - counted.totals.stacksDrifted} stack(s) in sync in 294 account(s)`);
+  });
+});
+
+describe("report.includeInSync in accounts.yaml", () => {
+  it("defaults to counting, and a wrong value names the field and what is allowed", () => {
+    const yaml = (extra: string) => `version: 1\norganization: { id: o-example0001 }\nhub: { accountId: "111111111111", region: us-east-1 }\naccounts: []\n${extra}`;
+    expect(parseConfig(yaml(""), "accounts.yaml").report).toEqual({ includeInSync: false });
+    expect(configProblems(yaml("report: { includeInSync: yes please }\n"))).toEqual([
+      expect.objectContaining({ file: "accounts.yaml", path: "report.includeInSync", line: 5, message: expect.stringContaining("must be true (list every in-sync stack in report.json) or false (count them)") }),
+    ]);
   });
 });
