@@ -292,6 +292,8 @@ const hub = z
       .object({
         emails: z.array(z.email({ error: "must be an email address" })).default([]),
         subscriptions: z.array(subscription).default([]),
+        /** https subscribers get an Amazon Q Developer in chat applications custom notification (report/chatbot.ts). */
+        chatbot: z.boolean({ error: "must be true (https subscribers get the chat-application format) or false" }).default(false),
       })
       .strict()
       .prefault({}),

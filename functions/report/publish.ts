@@ -11,12 +11,20 @@ import { renderHistoryPage } from "./history-html.js";
 import { renderHtml } from "./html.js";
 import { renderMarkdown } from "./markdown.js";
 import { summaryMessage, summarySubject } from "./summary.js";
+import { chatbotNotification } from "./chatbot.js";
 
 export interface PublishTarget {
   bucket: string;
   topicArn: string;
   /** The bucket's region, for https console links; defaults to the S3 client's region (the hub's). */
   region?: string;
+  /**
+   * hub.notifications.chatbot: https subscribers (Amazon Q Developer in chat applications
+   * subscribes over https) get the custom-notification JSON (report/chatbot.ts), every other
+   * protocol the text summary. SNS Publish with MessageStructure "json" takes one message per
+   * protocol and "default" for the rest (Amazon SNS API Reference, Publish, MessageStructure).
+   */
+  chatbot?: boolean;
 }
 
 export interface PublishPorts {
@@ -107,10 +115,14 @@ export async function publishReport(ports: PublishPorts, built: RunReport, targe
   }
 
   const subject = summarySubject(report);
-  const message = summaryMessage(report, s3.ok ? { reportLocation: htmlUrl, historyLocation: s3ObjectUrl(target.bucket, region, HISTORY_PAGE_KEY) } : { s3Failure: s3.error });
+  const historyUrl = s3ObjectUrl(target.bucket, region, HISTORY_PAGE_KEY);
+  const message = summaryMessage(report, s3.ok ? { reportLocation: htmlUrl, historyLocation: historyUrl } : { s3Failure: s3.error });
+  const perProtocol = target.chatbot
+    ? { MessageStructure: "json", Message: JSON.stringify({ default: message, https: JSON.stringify(chatbotNotification(report, s3.ok ? { report: htmlUrl, history: historyUrl } : {})) }) }
+    : { Message: message };
   let sns: PublishOutcome["sns"];
   try {
-    const out = await ports.sns.send(new PublishCommand({ TopicArn: target.topicArn, Subject: subject, Message: message }));
+    const out = await ports.sns.send(new PublishCommand({ TopicArn: target.topicArn, Subject: subject, ...perProtocol }));
     sns = { ok: true, messageId: out.MessageId, subject, bytes: Buffer.byteLength(message, "utf8") };
   } catch (err) {
     sns = { ok: false, error: toErrorInfo(err) };

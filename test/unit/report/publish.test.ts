@@ -123,3 +123,29 @@ describe("publishReport", () => {
     expect(outcome).toMatchObject({ s3: { ok: true }, sns: { ok: false, error: { code: "NotFoundException" } } });
   });
 });
+
+describe("chat notifications (hub.notifications.chatbot)", () => {
+  it("sends https subscribers an Amazon Q Developer custom notification and everyone else the text", async () => {
+    s3.on(PutObjectCommand).resolves({});
+    await publishReport(ports(), sampleReport(), { ...target, chatbot: true });
+    const input = sns.commandCalls(PublishCommand)[0]!.args[0].input;
+    expect(input.MessageStructure).toBe("json");
+    const perProtocol = JSON.parse(input.Message!) as Record<string, string>;
+    expect(Object.keys(perProtocol).sort()).toEqual(["default", "https"]);
+    expect(perProtocol.default).toMatch(/^driftguard run 20260102T030405Z-a1b2c3/);
+    const card = JSON.parse(perProtocol.https!);
+    // Required fields and values (Administrator Guide, "Custom notifications", Parameter details).
+    expect(card).toMatchObject({ version: "1.0", source: "custom", id: "20260102T030405Z-a1b2c3", content: { textType: "client-markdown", title: input.Subject } });
+    expect(card.content.description.split("\n")[0]).toBe("*Needs you*");
+    // Member-controlled names are Markdown-escaped: client-markdown would render them.
+    expect(card.content.description).toContain(":x: data-dev \\(333333333333\\): AccessDenied");
+    expect(card.content.nextSteps[0]).toMatch(/^Full report: https:\/\/s3\.console\.aws\.amazon\.com\/s3\/object\//);
+    expect(card.content.description.length).toBeLessThanOrEqual(3_500);
+  });
+
+  it("without it, one plain message as before", async () => {
+    s3.on(PutObjectCommand).resolves({});
+    await publishReport(ports(), sampleReport(), target);
+    expect(sns.commandCalls(PublishCommand)[0]!.args[0].input.MessageStructure).toBeUndefined();
+  });
+});
