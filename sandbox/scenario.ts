@@ -100,9 +100,11 @@ const fault = z
     message: z.string().optional(),
     status: z.number().int().min(400).max(599).optional(),
     throttle: z.object({ rps: z.number().positive(), burst: z.number().int().positive().optional() }).strict().optional(),
+    times: z.number().int().positive().optional(),
   })
   .strict()
   .refine((f) => (f.error === undefined) !== (f.throttle === undefined), { error: "needs exactly one of `error: <Code>` or `throttle: { rps: N }`" })
+  .refine((f) => f.times === undefined || f.error !== undefined, { error: "`times` limits an `error` fault; a throttle has no count", path: ["times"] })
   .superRefine((f, ctx) => {
     // A misspelled action would silently never match and the fault never fire.
     const actions = Object.keys(SERVICES.find((svc) => svc.name === f.service)?.actions ?? {});

@@ -4,7 +4,9 @@ import { AwsError, type ServiceDefinition } from "./types.js";
 /**
  * Injected failures: a rule matches calls by target account, region, service and action (absent =
  * any) and either always fails them with a given error code, or throttles them with a token bucket
- * per account-region, answering excess calls with the service's real throttling error.
+ * per account-region, answering excess calls with the service's real throttling error. An error
+ * rule with `times` fails only that many matching calls: an outage that ends after a known number
+ * of attempts, which tests can rely on where a wall-clock outage races the SDK's own backoff.
  */
 
 export interface FaultRule {
@@ -16,6 +18,8 @@ export interface FaultRule {
   message?: string;
   status?: number;
   throttle?: { rps: number; burst?: number };
+  /** Fail only the first `times` matching calls (error rules only). */
+  times?: number;
 }
 
 export interface FaultTarget {
@@ -35,12 +39,15 @@ interface Bucket {
 export class FaultInjector {
   private rules: FaultRule[] = [];
   private buckets = new Map<string, Bucket>();
+  /** Calls each `times` rule (by index) has failed so far. */
+  private failed = new Map<number, number>();
 
   constructor(private readonly now: () => number) {}
 
   setRules(rules: FaultRule[]): void {
     this.rules = [...rules];
     this.buckets.clear();
+    this.failed.clear();
   }
 
   getRules(): FaultRule[] {
@@ -52,6 +59,11 @@ export class FaultInjector {
     for (const [index, rule] of this.rules.entries()) {
       if (!matches(rule, target)) continue;
       if (rule.error) {
+        if (rule.times !== undefined) {
+          const failed = this.failed.get(index) ?? 0;
+          if (failed >= rule.times) continue;
+          this.failed.set(index, failed + 1);
+        }
         return new AwsError(rule.error, rule.message ?? defaultMessage(rule.error, target), rule.status ?? statusOfCode(rule.error));
       }
       if (rule.throttle && !this.take(`${index}/${target.account}/${target.region}`, rule.throttle)) {

@@ -35,6 +35,16 @@ describe("fault injection rules", () => {
     expect(err).toMatchObject({ code: "UnauthorizedOperation", status: 403 });
     expect(err?.message).toBe(`User: arn:aws:iam::${WORKLOAD}:root is not authorized to perform: ec2:DescribeVpcs`);
   });
+
+  it("fails only the first `times` matching calls of an error rule, counting again after setRules", () => {
+    const faults = new FaultInjector(() => 0);
+    const outage = { service: "ec2", action: "DescribeVpcs", error: "ServiceUnavailable", times: 2 };
+    faults.setRules([outage]);
+    expect(faults.check({ ...target, action: "DescribeSecurityGroups" }, ec2Service)).toBeUndefined();
+    expect([1, 2, 3].map(() => faults.check(target, ec2Service)?.code)).toEqual(["ServiceUnavailable", "ServiceUnavailable", undefined]);
+    faults.setRules([outage]);
+    expect(faults.check(target, ec2Service)?.code).toBe("ServiceUnavailable");
+  });
 });
 
 describe("faults over the wire", () => {
@@ -73,7 +83,9 @@ describe("faults over the wire", () => {
   });
 
   it("lets the SDK's retries get through a throttled burst", async () => {
-    sandbox.setFaults([{ account: HUB, service: "ec2", throttle: { rps: 50, burst: 2 } }]);
+    // 2 rps: six calls sent at once outrun the bucket unless they arrive 500 ms apart, which even a
+    // loaded machine does not do (at 50 rps a 20 ms gap was enough, and the test was flaky).
+    sandbox.setFaults([{ account: HUB, service: "ec2", throttle: { rps: 2, burst: 2 } }]);
     const ec2 = new EC2Client({ endpoint: sandbox.endpoint, region: "us-east-1", credentials: sandbox.adminCredentials(HUB), maxAttempts: 8 });
     const results = await Promise.all(Array.from({ length: 6 }, () => ec2.send(new DescribeVpcsCommand({}))));
     expect(results.every((r) => r.Vpcs?.length === 1)).toBe(true);
