@@ -7,7 +7,10 @@ import type { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { CLOUDTRAIL_DETAIL_TYPE, eventNamesBySource, GLOBAL_EVENT_SOURCES, type EventSource } from "../functions/config/events.js";
 import { globalEventsRegion, type Partition } from "../functions/config/regions.js";
 import type { DriftguardNames } from "./names.js";
-import { policyJson, serviceTrust } from "./policy.js";
+import { documentStatements, policyJson, serviceTrust } from "./policy.js";
+import { FORWARDER_INLINE_POLICY, FORWARDER_ROLE_DESCRIPTION, forwarderPermissions } from "./spoke-policy.js";
+
+export const FORWARDING_RULE_DESCRIPTION = "driftguard: forward CloudTrail change events to the hub";
 
 export interface EventPattern {
   source: EventSource[];
@@ -31,20 +34,21 @@ export function forwardingPlan(regions: readonly string[], eventNames: readonly 
   const hasGlobal = [...bySource.keys()].some((s) => GLOBAL_EVENT_SOURCES.has(s));
   const allRegions = [...new Set(hasGlobal ? [...regions, globalRegion] : regions)];
   return allRegions.flatMap((region) => {
-    const scanned = regions.includes(region);
-    const sources = [...bySource.keys()].filter((s) => (GLOBAL_EVENT_SOURCES.has(s) ? region === globalRegion : scanned));
-    if (sources.length === 0) return [];
-    return [
-      {
-        region,
-        pattern: {
-          source: sources,
-          "detail-type": [CLOUDTRAIL_DETAIL_TYPE],
-          detail: { eventName: sources.flatMap((s) => bySource.get(s)!) },
-        },
-      },
-    ];
+    const pattern = forwardingPattern(eventNames, { globalRegion: region === globalRegion, scanned: regions.includes(region) });
+    return pattern ? [{ region, pattern }] : [];
   });
+}
+
+/**
+ * The rule for one region: global sources (IAM) only in the global-events region, the others
+ * only where the account is scanned; undefined when there is nothing to forward. StackSet
+ * templates pick among these by condition, so both deployments forward the same events.
+ */
+export function forwardingPattern(eventNames: readonly string[], where: { globalRegion: boolean; scanned: boolean }): EventPattern | undefined {
+  const bySource = eventNamesBySource(eventNames);
+  const sources = [...bySource.keys()].filter((s) => (GLOBAL_EVENT_SOURCES.has(s) ? where.globalRegion : where.scanned));
+  if (sources.length === 0) return undefined;
+  return { source: sources, "detail-type": [CLOUDTRAIL_DETAIL_TYPE], detail: { eventName: sources.flatMap((s) => bySource.get(s)!) } };
 }
 
 export interface EventForwardingProps {
@@ -63,15 +67,13 @@ export class EventForwarding extends Construct {
     const { names } = props;
     this.role = new IamRole(this, "role", {
       name: names.forwarderRole,
-      description: "Lets EventBridge forward change events to the driftguard hub bus",
+      description: FORWARDER_ROLE_DESCRIPTION,
       assumeRolePolicy: policyJson(this, "trust", [serviceTrust("events.amazonaws.com")]),
     });
     new IamRolePolicy(this, "put-events", {
       role: this.role.id,
-      name: "driftguard-forward-to-hub",
-      policy: policyJson(this, "put-events-document", [
-        { sid: "PutToHubBus", effect: "Allow", actions: ["events:PutEvents"], resources: [names.hubEventBusArn] },
-      ]),
+      name: FORWARDER_INLINE_POLICY,
+      policy: policyJson(this, "put-events-document", documentStatements(forwarderPermissions(names))),
     });
 
     for (const { region, pattern } of props.plan) {
@@ -79,7 +81,7 @@ export class EventForwarding extends Construct {
       const rule = new CloudwatchEventRule(this, `rule-${region}`, {
         provider,
         name: names.forwardingRule,
-        description: "driftguard: forward CloudTrail change events to the hub",
+        description: FORWARDING_RULE_DESCRIPTION,
         eventPattern: JSON.stringify(pattern),
       });
       new CloudwatchEventTarget(this, `target-${region}`, {

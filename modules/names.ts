@@ -1,4 +1,4 @@
-import type { AccountEntry, Config } from "../functions/config/schema.js";
+import { CALLER_CREDENTIALS, type AccountEntry, type Config } from "../functions/config/schema.js";
 import { partitionOf, type Partition } from "../functions/config/regions.js";
 
 /**
@@ -26,10 +26,26 @@ export interface DriftguardNames {
   spokeRoleArnPattern: string;
   forwarderRole: string;
   forwardingRule: string;
-  /** The role terraform assumes to deploy the hub stack. */
-  hubDeployRoleArn: string;
-  /** The role terraform assumes to deploy an account's spoke stack. */
-  spokeDeployRoleArn(account: AccountEntry): string;
+  /** The role terraform assumes to deploy the hub stack; undefined: the caller's credentials. */
+  hubDeployRoleArn: string | undefined;
+  /** The role terraform assumes to deploy an account's spoke stack; undefined: the caller's credentials. */
+  spokeDeployRoleArn(account: AccountEntry): string | undefined;
+  // ---- i17: StackSet spokes and the run-time config ----
+  /** The stack deploying the StackSets, in the management or delegated-administrator account. */
+  stackSetStack: string;
+  /** The stack set with the spoke role (IAM: one region per account). */
+  spokeRoleStackSet: string;
+  /** The stack set with the forwarding rules (one instance per scanned region). */
+  forwardingStackSet: string;
+  /** The role terraform assumes in the StackSet administrator account; undefined: the caller's credentials. */
+  stackSetDeployRoleArn: string | undefined;
+  /** The report bucket's object the scanner reads its configuration from. */
+  configKey: string;
+}
+
+/** Names CloudFormation gives a stack set's instances: StackSet-<stack set name>-<uuid>. */
+export function stackSetInstancePrefix(stackSetName: string): string {
+  return `StackSet-${stackSetName}-`;
 }
 
 const SCANNER = "driftguard-scanner";
@@ -38,6 +54,7 @@ export function driftguardNames(config: Config): DriftguardNames {
   const { accountId: hubAccount, region: hubRegion, eventBusName } = config.hub;
   const partition = partitionOf(hubRegion);
   const roleArn = (accountId: string, roleName: string) => `arn:${partition}:iam::${accountId}:role/${roleName}`;
+  const deployRole = (accountId: string, roleName: string) => (roleName === CALLER_CREDENTIALS ? undefined : roleArn(accountId, roleName));
   return {
     partition,
     hubStack: "driftguard-hub",
@@ -58,7 +75,12 @@ export function driftguardNames(config: Config): DriftguardNames {
     spokeRoleArnPattern: roleArn("*", config.spoke.roleName),
     forwarderRole: "driftguard-events-forwarder",
     forwardingRule: "driftguard-forward-to-hub",
-    hubDeployRoleArn: roleArn(hubAccount, config.hub.bootstrapRoleName ?? config.spoke.bootstrapRoleName),
-    spokeDeployRoleArn: (account) => roleArn(account.id, account.bootstrapRoleName ?? config.spoke.bootstrapRoleName),
+    hubDeployRoleArn: deployRole(hubAccount, config.hub.bootstrapRoleName ?? config.spoke.bootstrapRoleName),
+    spokeDeployRoleArn: (account) => deployRole(account.id, account.bootstrapRoleName ?? config.spoke.bootstrapRoleName),
+    stackSetStack: "driftguard-spokes-stacksets",
+    spokeRoleStackSet: "driftguard-spoke-role",
+    forwardingStackSet: "driftguard-spoke-forwarding",
+    stackSetDeployRoleArn: config.spoke.stackSet ? deployRole(config.spoke.stackSet.administratorAccountId, config.spoke.stackSet.bootstrapRoleName) : undefined,
+    configKey: "config/driftguard-config.json",
   };
 }

@@ -3,6 +3,9 @@ import {
   DataAwsIamPolicyDocument,
   type DataAwsIamPolicyDocumentStatement,
 } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
+import { SELF, type Statement } from "./spoke-policy.js";
+
+export { serviceTrust } from "./spoke-policy.js";
 
 export type PolicyStatement = DataAwsIamPolicyDocumentStatement;
 
@@ -15,17 +18,20 @@ export function policyJson(scope: Construct, id: string, statements: PolicyState
   return new DataAwsIamPolicyDocument(scope, id, { statement: statements }).json;
 }
 
-/**
- * A trust policy letting an AWS service assume a role. No aws:SourceAccount condition: Lambda
- * does not send it when assuming an execution role, and only principals of this account can pass
- * the role to the service anyway (iam:PassRole).
- */
-export function serviceTrust(service: string): PolicyStatement {
-  return {
-    effect: "Allow",
-    actions: ["sts:AssumeRole"],
-    principals: [{ type: "Service", identifiers: [service] }],
-  };
+/** A shared builder's statements (spoke-policy.ts) for aws_iam_policy_document; `self` is the role's ARN. */
+export function documentStatements(statements: Statement[], self?: string): PolicyStatement[] {
+  return statements.map(({ resources, ...rest }) => ({
+    ...rest,
+    ...(resources
+      ? {
+          resources: resources.map((r) => {
+            if (r !== SELF) return r;
+            if (self === undefined) throw new Error("a statement names the role's own ARN but no ARN was given");
+            return self;
+          }),
+        }
+      : {}),
+  }));
 }
 
 /** Denies any request that did not arrive over TLS. */

@@ -10,6 +10,7 @@ import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
 import type { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import type { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import type { Config } from "../functions/config/schema.js";
+import { ORGANIZATION_ACTIONS } from "../functions/scanner/organization.js";
 import { LAMBDA_HANDLER } from "./lambda-bundle.js";
 import type { DriftguardNames } from "./names.js";
 import { policyJson, serviceTrust } from "./policy.js";
@@ -65,8 +66,9 @@ export class ScannerFunction extends Construct {
       policy: policyJson(this, "permissions-document", [
         // Only the spoke role, by name, in any account; each spoke's trust policy admits only this role.
         { sid: "AssumeSpokeRoles", actions: ["sts:AssumeRole"], resources: [names.spokeRoleArnPattern] },
-        // Only ACTIVE members are scanned; ListAccounts has no resource-level permissions.
-        { sid: "ListOrganizationAccounts", actions: ["organizations:ListAccounts"], resources: ["*"] },
+        // The run-time walk of the OU tree (functions/scanner/organization.ts); these list calls
+        // take no resource-level permissions ("*", Service Authorization Reference for Organizations).
+        { sid: "WalkOrganization", actions: [...ORGANIZATION_ACTIONS], resources: ["*"] },
         // Get: the flapping record (state/flapping.json) and the fan-out reducer read back what runs wrote.
         { sid: "ReadWriteReports", actions: ["s3:PutObject", "s3:GetObject"], resources: [`${bucket.arn}/*`] },
         { sid: "ListReports", actions: ["s3:ListBucket"], resources: [bucket.arn] },

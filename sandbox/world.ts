@@ -1,11 +1,13 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
+import { onboardingUnit, resolveOnboarded } from "../functions/config/resolve.js";
 import type { Config } from "../functions/config/schema.js";
 import { spokeRoleActions } from "../functions/permissions.js";
 import { driftguardNames } from "../modules/names.js";
 import type { LoadedScenario } from "./scenario.js";
 import { ensureDefaultVpc } from "./services/ec2.js";
 import { putRole } from "./services/iam.js";
+import { memberPlacements } from "./services/organizations.js";
 import { adminPrincipal, mintRoleSession, principalFromArn } from "./services/principals.js";
 import { putBucket } from "./services/s3.js";
 import { addSubscription, putTopic } from "./services/sns.js";
@@ -32,8 +34,13 @@ export interface HubResources {
   principal: Principal;
 }
 
-function newAccount(id: string, name: string, status: AccountState["status"], email?: string): AccountState {
-  return { id, name, email: email ?? `aws+${name}@example.com`, status, roles: new Map(), regions: new Map() };
+function newAccount(id: string, name: string, status: AccountState["status"], email?: string, parentId?: string): AccountState {
+  return { id, name, email: email ?? `aws+${name}@example.com`, status, ...(parentId ? { parentId } : {}), roles: new Map(), regions: new Map() };
+}
+
+/** A root id derived from the organization id (r- and 4 to 32 lowercase letters or digits), unless the scenario names it. */
+function rootIdFor(scenario: LoadedScenario, orgId: string): string {
+  return scenario.organization.rootId ?? `r-${orgId.slice(2, 6)}`;
 }
 
 function policy(statement: Record<string, unknown>): unknown {
@@ -63,9 +70,26 @@ function regionsInUse(scenario: LoadedScenario, config: Config): Set<string> {
     config.hub.region,
     ...config.defaults.regions,
     ...config.accounts.flatMap((a) => a.regions ?? []),
+    ...config.organizationalUnits.flatMap((u) => u.regions ?? []),
     ...scenario.stacks.map((s) => s.region),
     ...scenario.drift.map((d) => d.region),
   ]);
+}
+
+/**
+ * The accounts `cdktf deploy` gives a spoke role: the listed ones with terraform spokes; with
+ * StackSet spokes, the members of onboarded OUs, never the management account (service-managed
+ * StackSets do not deploy there: "StackSets doesn't deploy stack instances to the organization's
+ * management account", AWS CloudFormation User Guide, "Create a stack set with service-managed permissions").
+ */
+function spokeAccounts(config: Config, world: World): Set<string> {
+  const placements = memberPlacements(world);
+  const onboarded = resolveOnboarded(config, placements);
+  if (config.spoke.deployment === "terraform") return new Set(onboarded.map((a) => a.id));
+  const parents = new Map(placements.map((p) => [p.id, p.parents]));
+  return new Set(
+    onboarded.filter((a) => a.id !== world.organization.managementAccountId && onboardingUnit(config, parents.get(a.id) ?? []) !== undefined).map((a) => a.id),
+  );
 }
 
 export function createWorld(scenario: LoadedScenario, config: Config, random: () => number, now: number): { world: World; hub: HubResources } {
@@ -79,6 +103,8 @@ export function createWorld(scenario: LoadedScenario, config: Config, random: ()
       managementAccountId: management,
       arn: `arn:aws:organizations::${management}:organization/${orgId}`,
       delegatedAdministrators: [...new Set([...scenario.organization.delegatedAdministrators, hubId])],
+      rootId: rootIdFor(scenario, orgId),
+      units: new Map(scenario.organizationalUnits.map((u) => [u.id, { id: u.id, name: u.name, parentId: u.parent ?? rootIdFor(scenario, orgId) }])),
     },
     accounts: new Map(),
     buckets: new Map(),
@@ -86,7 +112,7 @@ export function createWorld(scenario: LoadedScenario, config: Config, random: ()
   };
   const add = (a: AccountState) => world.accounts.set(a.id, a);
   add(newAccount(management, "management", "ACTIVE"));
-  for (const a of scenario.accounts) add(newAccount(a.id, a.name, a.status, a.email));
+  for (const a of scenario.accounts) add(newAccount(a.id, a.name, a.status, a.email, a.ou));
   if (!world.accounts.has(hubId)) add(newAccount(hubId, "driftguard-hub", "ACTIVE"));
   checkReferences(scenario, world);
 
@@ -106,7 +132,7 @@ export function createWorld(scenario: LoadedScenario, config: Config, random: ()
     random,
     now,
   );
-  const onboarded = new Set(config.accounts.map((a) => a.id));
+  const onboarded = spokeAccounts(config, world);
   for (const account of world.accounts.values()) {
     if (!onboarded.has(account.id)) continue;
     putRole(

@@ -118,6 +118,10 @@ export interface AccountReport {
   error?: ErrorInfo;
   mode: "report" | "remediate";
   regions: RegionReport[];
+  /** i17: regions enabled in the account (EC2 DescribeRegions, seen through its spoke role), when it could tell. */
+  enabledRegions?: string[];
+  /** i17: the onboarded OU whose settings applied, for accounts onboarded through one. */
+  organizationalUnit?: string;
 }
 
 export interface ReportTotals {
@@ -140,6 +144,40 @@ export interface ReportTotals {
   errors: number;
 }
 
+// ---- i17: organization coverage (report.coverage.organization) ----
+/** Where an account sits in the organization. */
+export interface OrganizationalUnitRef {
+  id: string;
+  name: string;
+  /** Names from the root down, e.g. "Root/Workloads/Prod". */
+  path: string;
+}
+
+/** Who in the organization driftguard does not look at, and why. */
+export interface OrganizationCoverage {
+  /** False when the organization could not be walked; `error` says why and the lists are empty. */
+  available: boolean;
+  error?: ErrorInfo;
+  /** ACTIVE members of the organization. */
+  activeAccounts: number;
+  /** ACTIVE members whose scan ran (status scanned). */
+  scannedAccounts: number;
+  /** scannedAccounts / activeAccounts, in percent with one decimal; 0 for an empty organization. */
+  percent: number;
+  /** ACTIVE members that are not onboarded; `excluded`/`retired` say when accounts.yaml chose that. */
+  notOnboarded: { accountId: string; name: string; organizationalUnit?: OrganizationalUnitRef; reason: "not-onboarded" | "excluded" | "retired" }[];
+  /** Onboarded accounts that are suspended, closed or gone from the organization. */
+  onboardedNotActive: { accountId: string; name: string; status: "suspended" | "not-in-organization"; state?: string }[];
+  /** Scanned accounts with enabled regions that are not in their `regions`. */
+  regionsNotScanned: { accountId: string; name: string; regions: string[] }[];
+}
+
+/** Several sections share report.coverage; each engineer's part is its own key. */
+export interface ReportCoverage {
+  organization?: OrganizationCoverage;
+}
+// ---- end i17 ----
+
 export const REPORT_SCHEMA_VERSION = "1.0.0";
 
 export interface RunReport {
@@ -155,4 +193,6 @@ export interface RunReport {
   incomplete: boolean;
   accounts: AccountReport[];
   totals: ReportTotals;
+  /** i17: set on every scheduled run's report. */
+  coverage?: ReportCoverage;
 }

@@ -1,8 +1,6 @@
 import { runKeys } from "../aws/bucket-layout.js";
-import { resolveAccounts } from "../config/resolve.js";
 import type { Config, Mode } from "../config/schema.js";
 import { scoped } from "../core/logger.js";
-import { withModeOverride } from "../remediation/index.js";
 import { planAccounts, type ScanDeps } from "../scanner/index.js";
 import { planFanout } from "./plan.js";
 import { putJson } from "../aws/s3-json.js";
@@ -23,9 +21,8 @@ export async function runPlanner(deps: PlannerDeps, options: PlannerOptions): Pr
   const { config, runId, bucket } = options;
   const log = scoped(deps.logger, { runId });
   const startedAt = new Date(deps.now());
-  const accounts = resolveAccounts(config).map((a) => withModeOverride(a, options.modeOverride));
-  const organization = await planAccounts(deps.organizations, accounts, log);
-  const { plan, items } = planFanout({ runId, trigger: options.trigger, modeOverride: options.modeOverride, startedAt, accounts, organization });
+  const { accounts, plan: organization, organization: snapshot } = await planAccounts(deps.organizations, config, options.modeOverride, log);
+  const { plan, items } = planFanout({ runId, trigger: options.trigger, modeOverride: options.modeOverride, startedAt, accounts, organization, snapshot });
 
   const keys = runKeys(runId);
   // The plan first: a reducer must never find work items without the plan that explains them.

@@ -56,6 +56,7 @@ export async function runReducer(deps: ReducerDeps, options: ReducerOptions): Pr
     finishedAt: new Date(deps.now()),
     config,
     accounts: mergeAccounts(plan.value, results),
+    organization: plan.value.organization,
   });
   const published = await publishReport({ s3: deps.s3, sns: deps.sns, logger: log }, report, publish);
   log.info("fan-out reduced", { totals: report.totals, incomplete: report.incomplete, reportKey: published.keys.json, s3: published.s3.ok, sns: published.sns.ok });

@@ -1,5 +1,7 @@
+import type { EffectiveAccount } from "../config/resolve.js";
 import type { Mode } from "../config/schema.js";
 import type { AccountReport } from "../core/types.js";
+import type { OrganizationSnapshot } from "../report/coverage.js";
 
 /**
  * What the fan-out's three steps hand each other. Step Functions payloads are capped at 256 KB,
@@ -19,7 +21,7 @@ export interface WorkItem {
 /** An account of accounts.yaml as the planner left it: final (listed only) or awaiting its worker. */
 export type PlannedAccount =
   | { accountId: string; name: string; mode: Mode; listed: AccountReport }
-  | { accountId: string; name: string; mode: Mode; listed?: undefined };
+  | { accountId: string; name: string; mode: Mode; listed?: undefined; account: EffectiveAccount };
 
 /** runs/<runId>/plan.json: what the reducer needs to rebuild the run, in accounts.yaml order. */
 export interface FanoutPlan {
@@ -29,6 +31,7 @@ export interface FanoutPlan {
   modeOverride?: Mode;
   startedAt: string;
   accounts: PlannedAccount[];
+  organization: OrganizationSnapshot;
 }
 
 /** runs/<runId>/parts/<accountId>.json: one worker's result. */

@@ -1,5 +1,4 @@
 import { runKeys } from "../aws/bucket-layout.js";
-import { resolveAccounts } from "../config/resolve.js";
 import type { Config } from "../config/schema.js";
 import { createGuards, withModeOverride } from "../remediation/index.js";
 import { NO_DEADLINE, type Deadline } from "../core/deadline.js";
@@ -7,8 +6,8 @@ import { scoped } from "../core/logger.js";
 import { toErrorInfo } from "../core/errors.js";
 import { fullyScanned, scanAccount, type ScanContext, type ScanDeps, type ScanProgress } from "../scanner/index.js";
 import { leasedGuards, s3RunBudget } from "./budget.js";
-import { putJson } from "../aws/s3-json.js";
-import type { AccountPart, WorkerOutput, WorkItem } from "./types.js";
+import { getJson, putJson } from "../aws/s3-json.js";
+import type { AccountPart, FanoutPlan, WorkerOutput, WorkItem } from "./types.js";
 
 export interface WorkerOptions {
   config: Config;
@@ -28,10 +27,14 @@ export async function runWorker(deps: ScanDeps, options: WorkerOptions): Promise
   const { config, item, bucket } = options;
   const { runId, accountId } = item;
   const log = scoped(deps.logger, { runId, account: accountId });
-  const configured = resolveAccounts(config).find((a) => a.id === accountId);
-  if (configured === undefined) throw new Error(`account ${accountId} is not in this deployment's accounts.yaml; was the config changed during run ${runId}?`);
-  const account = withModeOverride(configured, item.modeOverride);
   const keys = runKeys(runId);
+  // The planner resolved every account (OU members are not in accounts.yaml) and kept it in the plan.
+  const plan = await getJson<FanoutPlan>(deps.s3, bucket, keys.plan);
+  const planned = plan?.value.accounts.find((a) => a.accountId === accountId);
+  if (planned === undefined || planned.listed !== undefined) {
+    throw new Error(`account ${accountId} is not awaiting a worker in the plan of run ${runId} (s3://${bucket}/${keys.plan}); was the planner run?`);
+  }
+  const account = withModeOverride(planned.account, item.modeOverride);
 
   const limits = config.defaults.remediation;
   const inner = await createGuards({ runId, limits, store: deps.flappingStore });

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { Config } from "../config/schema.js";
+import { organizationCoverage, type OrganizationSnapshot } from "./coverage.js";
 import { REPORT_SCHEMA_VERSION, type AccountReport, type ReportTotals, type RunReport, type StackReport } from "../core/types.js";
 
 /** JSON with object keys sorted at every level, so equal configs hash equally whatever their key order. */
@@ -72,6 +73,8 @@ export interface ReportInput {
   finishedAt: Date;
   config: Config;
   accounts: AccountReport[];
+  /** The organization as the run walked it; absent only for reports that are not whole runs. */
+  organization?: OrganizationSnapshot;
 }
 
 export function buildReport(input: ReportInput): RunReport {
@@ -86,5 +89,6 @@ export function buildReport(input: ReportInput): RunReport {
     incomplete: isIncomplete(input.accounts),
     accounts: input.accounts,
     totals: computeTotals(input.accounts),
+    ...(input.organization ? { coverage: { organization: organizationCoverage(input.organization, input.accounts, input.config) } } : {}),
   };
 }

@@ -1,6 +1,6 @@
 import type { OrganizationsClient } from "@aws-sdk/client-organizations";
 import pLimit from "p-limit";
-import { resolveAccounts, type EffectiveAccount } from "../config/resolve.js";
+import { resolveAccounts, resolveOnboarded, type EffectiveAccount } from "../config/resolve.js";
 import type { Config, Mode } from "../config/schema.js";
 import type { AccountReport, RunReport } from "../core/types.js";
 import { createGuards, withModeOverride } from "../remediation/index.js";
@@ -8,7 +8,8 @@ import { buildReport, type PublishOutcome, publishReport, type PublishTarget } f
 import { NO_DEADLINE, type Deadline } from "../core/deadline.js";
 import { scoped, type Logger } from "../core/logger.js";
 import { toErrorInfo } from "../core/errors.js";
-import { joinWithOrganization, listOrganizationAccounts, organizationUnavailable, type AccountPlan } from "./organization.js";
+import type { OrganizationSnapshot } from "../report/coverage.js";
+import { joinWithOrganization, organizationUnavailable, placements, snapshotOf, walkOrganization, type AccountPlan } from "./organization.js";
 import { scanAccount } from "./scan-account.js";
 import type { ScanContext, ScanDeps, ScanProgress } from "./types.js";
 
@@ -30,14 +31,29 @@ export interface RunScanResult {
   publish: PublishOutcome;
 }
 
-/** Who is scanned and who is only listed; also the fan-out planner's first step. */
-export async function planAccounts(org: OrganizationsClient, accounts: EffectiveAccount[], log: Logger): Promise<AccountPlan> {
+/** The onboarded accounts, who of them is scanned and who only listed, and the organization as walked. */
+export interface AccountsView {
+  /** Listed accounts in file order, then members of onboarded OUs; with the mode override applied. */
+  accounts: EffectiveAccount[];
+  plan: AccountPlan;
+  organization: OrganizationSnapshot;
+}
+
+/**
+ * Who is onboarded (accounts.yaml joined with the OUs' members at run time), who is scanned and
+ * who is only listed; also the fan-out planner's first step.
+ */
+export async function planAccounts(org: OrganizationsClient, config: Config, modeOverride: Mode | undefined, log: Logger): Promise<AccountsView> {
   try {
-    return joinWithOrganization(accounts, await listOrganizationAccounts(org));
+    const tree = await walkOrganization(org);
+    const accounts = resolveOnboarded(config, placements(tree)).map((a) => withModeOverride(a, modeOverride));
+    return { accounts, plan: joinWithOrganization(accounts, tree, config), organization: snapshotOf(tree) };
   } catch (err) {
     const error = toErrorInfo(err);
-    log.error("cannot list the organization's accounts; nothing is scanned", { error });
-    return organizationUnavailable(accounts, error);
+    log.error("cannot walk the organization; nothing is scanned", { error });
+    // Only the listed accounts can be named; OU members are unknown until the walk succeeds.
+    const accounts = resolveAccounts(config).map((a) => withModeOverride(a, modeOverride));
+    return { accounts, plan: organizationUnavailable(accounts, error), organization: { available: false, error } };
   }
 }
 
@@ -59,8 +75,7 @@ export async function runScan(deps: ScanDeps, options: RunScanOptions): Promise<
   const log = scoped(deps.logger, { runId });
   const progress = (event: ScanProgress) => options.onProgress?.(event);
 
-  const accounts = resolveAccounts(config).map((a) => withModeOverride(a, options.modeOverride));
-  const plan = await planAccounts(deps.organizations, accounts, log);
+  const { accounts, plan, organization } = await planAccounts(deps.organizations, config, options.modeOverride, log);
   progress({ kind: "accounts", configured: accounts.length, toScan: plan.toScan.length });
   log.info("scan started", { configured: accounts.length, toScan: plan.toScan.length, mode: options.modeOverride ?? "per account" });
 
@@ -89,6 +104,7 @@ export async function runScan(deps: ScanDeps, options: RunScanOptions): Promise<
     finishedAt: new Date(deps.now()),
     config,
     accounts: reports,
+    organization,
   });
   const published = await publishReport({ s3: deps.s3, sns: deps.sns, logger: log }, report, options.publish);
   log.info("scan finished", { totals: report.totals, incomplete: report.incomplete, reportKey: published.keys.json, s3: published.s3.ok, sns: published.sns.ok });

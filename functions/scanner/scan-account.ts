@@ -62,7 +62,7 @@ async function scanRegion(
  * refreshes itself), then its regions in parallel up to `regionsPerAccount`.
  */
 export async function scanAccount(ctx: ScanContext, account: EffectiveAccount, runLog: Logger): Promise<AccountReport> {
-  const base = { accountId: account.id, name: account.name, mode: account.mode };
+  const base = { accountId: account.id, name: account.name, mode: account.mode, ...(account.organizationalUnit ? { organizationalUnit: account.organizationalUnit } : {}) };
   if (!ctx.deadline.canStart()) {
     return { ...base, status: "not-scanned", regions: account.regions.map((region) => ({ region, status: "not-scanned", stacks: [] })) };
   }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { ORGANIZATION_ACTIONS } from "../../functions/scanner/organization.js";
 import { exampleConfig, synthHub, type PolicyStatement } from "./synth.js";
 
 const config = exampleConfig((raw) => {
@@ -141,9 +142,9 @@ describe("HubStack scanner Lambda", () => {
     expect(assume[0]!.resources).toEqual(["arn:aws:iam::*:role/driftguard-spoke"]);
   });
 
-  it("may list the organization's accounts (the scanner skips members that are not ACTIVE)", () => {
-    expect(statementWith(permissions, "organizations:ListAccounts")).toEqual([
-      { sid: "ListOrganizationAccounts", actions: ["organizations:ListAccounts"], resources: ["*"] },
+  it("may walk the organization's OU tree, and only with the calls the walk makes", () => {
+    expect(statementWith(permissions, "organizations:ListRoots")).toEqual([
+      { sid: "WalkOrganization", actions: [...ORGANIZATION_ACTIONS], resources: ["*"] },
     ]);
   });
 
@@ -154,7 +155,7 @@ describe("HubStack scanner Lambda", () => {
     expect(statementWith(permissions, "sns:Publish")[0]!.resources).toEqual([synth.ref("aws_sns_topic", synth.only("aws_sns_topic"), "arn")]);
     expect(statementWith(permissions, "kms:GenerateDataKey*")[0]!.resources).toEqual([synth.ref("aws_kms_key", synth.only("aws_kms_key"), "arn")]);
     const wildcard = permissions.filter((s) => s.resources?.includes("*")).map((s) => s.sid);
-    expect(wildcard).toEqual(["ListOrganizationAccounts"]);
+    expect(wildcard).toEqual(["WalkOrganization"]);
   });
 });
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type { EffectiveAccount } from "../../../functions/config/resolve.js";
 import type { AccountReport, StackReport } from "../../../functions/core/types.js";
 import { mergeAccounts, type WorkerResult } from "../../../functions/fanout/merge.js";
 import type { FanoutPlan } from "../../../functions/fanout/types.js";
@@ -37,18 +38,30 @@ const suspended: AccountReport = {
   regions: [],
 };
 
+const effective = (id: string, name: string, mode: "report" | "remediate"): EffectiveAccount => ({
+  id,
+  name,
+  mode,
+  regions: ["us-east-1"],
+  stacks: { include: ["*"], exclude: [] },
+  modeRules: [],
+  revertDriftStacks: [],
+  cloudTrailLookup: false,
+});
+
 const plan: FanoutPlan = {
   version: 1,
   runId: RUN,
   trigger: "schedule",
   startedAt: "2026-01-02T03:04:05.000Z",
   accounts: [
-    { accountId: "222222222222", name: "payments-prod", mode: "remediate" },
+    { accountId: "222222222222", name: "payments-prod", mode: "remediate", account: effective("222222222222", "payments-prod", "remediate") },
     { accountId: "444444444444", name: "suspended-team", mode: "report", listed: suspended },
-    { accountId: "333333333333", name: "data-dev", mode: "remediate" },
-    { accountId: "555555555555", name: "edge", mode: "report" },
-    { accountId: "666666666666", name: "lake", mode: "report" },
+    { accountId: "333333333333", name: "data-dev", mode: "remediate", account: effective("333333333333", "data-dev", "remediate") },
+    { accountId: "555555555555", name: "edge", mode: "report", account: effective("555555555555", "edge", "report") },
+    { accountId: "666666666666", name: "lake", mode: "report", account: effective("666666666666", "lake", "report") },
   ],
+  organization: { available: true, members: [] },
 };
 
 const pay = scanned("222222222222", "payments-prod", [stack("web-tier", "DRIFTED", ["remediated", "manual"]), stack("core", "IN_SYNC")]);

@@ -1,5 +1,5 @@
 import "aws-sdk-client-mock-vitest/extend";
-import { ListAccountsCommand, OrganizationsClient } from "@aws-sdk/client-organizations";
+import { ListRootsCommand, OrganizationsClient } from "@aws-sdk/client-organizations";
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
@@ -21,6 +21,7 @@ import {
   cfnError,
   deletedQueueDrift,
   lambdaDrift,
+  mockFlatOrganization,
   orgAccount,
   roleDrift,
   silentLogger,
@@ -143,9 +144,7 @@ function stacksOf(report: { accounts: { accountId: string; regions: { region: st
 
 beforeEach(() => {
   for (const m of [org, sts, s3, sns]) m.reset();
-  org.on(ListAccountsCommand).resolves({
-    Accounts: [orgAccount(PAY, "payments-prod"), orgAccount(DATA, "data-dev"), orgAccount("444444444444", "suspended-team", "SUSPENDED"), orgAccount("999999999999", "not-onboarded")],
-  });
+  mockFlatOrganization(org, [orgAccount(PAY, "payments-prod"), orgAccount(DATA, "data-dev"), orgAccount("444444444444", "suspended-team", "SUSPENDED"), orgAccount("999999999999", "not-onboarded")]);
   sts.on(AssumeRoleCommand).callsFake(async (input: { RoleArn: string }) => {
     const account = input.RoleArn.split(":")[4]!;
     if (account === DATA) throw accessDenied(DATA);
@@ -246,7 +245,7 @@ describe("runScan", () => {
   });
 
   it("lists every account as failed when the organization cannot be listed, and still publishes", async () => {
-    org.on(ListAccountsCommand).rejects(Object.assign(new Error("You don't have permissions to access this resource."), { name: "AccessDeniedException" }));
+    org.on(ListRootsCommand).rejects(Object.assign(new Error("You don't have permissions to access this resource."), { name: "AccessDeniedException" }));
     const h = harness();
     const { report, publish } = await runScan(h.deps, { config, runId: RUN, publish: PUBLISH });
     expect(report.accounts.every((a) => a.status === "failed" && a.error?.code === "AccessDeniedException")).toBe(true);
