@@ -1,5 +1,6 @@
 import { guardrailActions } from "./events/index.js";
 import { REMEDIATORS, RESOURCE_TAG_ACTIONS } from "./remediation/index.js";
+import { ENABLED_REGIONS_ACTIONS } from "./scanner/index.js";
 
 /** Read-only actions the scanner needs in every spoke account-region. */
 export const SCAN_ACTIONS = [
@@ -29,6 +30,6 @@ export const REVERT_DRIFT_ACTIONS = [
  * modules/ can never drift from what the Lambda calls.
  */
 export function spokeRoleActions(): string[] {
-  const all = new Set<string>([...SCAN_ACTIONS, ...REVERT_DRIFT_ACTIONS, ...REMEDIATORS.flatMap((r) => r.actions), ...RESOURCE_TAG_ACTIONS, ...guardrailActions()]);
+  const all = new Set<string>([...SCAN_ACTIONS, ...REVERT_DRIFT_ACTIONS, ...REMEDIATORS.flatMap((r) => r.actions), ...RESOURCE_TAG_ACTIONS, ...guardrailActions(), ...ENABLED_REGIONS_ACTIONS]);
   return [...all].sort();
 }

@@ -1,4 +1,5 @@
 import type { PropertyDifference, RunReport } from "../core/types.js";
+import { coverageHeadline, coverageRows } from "./coverage-view.js";
 import {
   accountLabel,
   actorText,
@@ -75,6 +76,16 @@ function driftedResource({ account, region, stack, resource: r }: DriftedItem): 
 }
 
 /** A self-contained page (inline CSS, no scripts, no external assets): summary first, then the detail. */
+function coverageHtml(report: RunReport): string[] {
+  const headline = coverageHeadline(report);
+  if (headline === undefined) return [];
+  return [
+    `<h2>Organization coverage</h2>`,
+    `<p>${escapeHtml(headline)}</p>`,
+    table(["Account", "Organizational unit", "Gap"], coverageRows(report).map((r) => [r.account, r.where, r.gap].map(escapeHtml))),
+  ];
+}
+
 export function renderHtml(report: RunReport): string {
   const t = report.totals;
   const warnings = [
@@ -107,6 +118,7 @@ export function renderHtml(report: RunReport): string {
     table(["Stack", "Scan", "Why"], notableStacks(report).map((n) => [n.where, n.scan, n.why].map(escapeHtml))),
     `<h2>Accounts</h2>`,
     table(["Account", "Status", "Mode", "Regions"], accounts),
+    ...coverageHtml(report),
   ].join("\n");
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">

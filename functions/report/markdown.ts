@@ -1,4 +1,5 @@
 import type { PropertyDifference, RunReport } from "../core/types.js";
+import { coverageHeadline, coverageRows } from "./coverage-view.js";
 import {
   accountLabel,
   actorText,
@@ -60,6 +61,12 @@ function driftedResource({ account, region, stack, resource: r }: DriftedItem): 
   return lines.join("\n");
 }
 
+function coverageSection(report: RunReport): string[] {
+  const headline = coverageHeadline(report);
+  if (headline === undefined) return [];
+  return ["## Organization coverage", "", headline, "", table(["Account", "Organizational unit", "Gap"], coverageRows(report).map((r) => [r.account, r.where, r.gap])), ""];
+}
+
 export function renderMarkdown(report: RunReport): string {
   const t = report.totals;
   const out = [
@@ -100,6 +107,7 @@ export function renderMarkdown(report: RunReport): string {
     "",
     table(["Account", "Status", "Mode", "Regions"], report.accounts.map((a) => [accountLabel(a), a.status, a.mode, regionsText(a)])),
     "",
+    ...coverageSection(report),
   ];
   return out.join("\n");
 }

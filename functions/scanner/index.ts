@@ -6,5 +6,6 @@ export { assumeRoleCredentials, roleSessionName, spokeRoleArn } from "./credenti
 export type { AccountPlan } from "./organization.js";
 export { fullyScanned, planAccounts, runScan, type RunScanOptions, type RunScanResult } from "./run.js";
 export { scanAccount } from "./scan-account.js";
+export { ENABLED_REGIONS_ACTIONS } from "./enabled-regions.js";
 export { DRIFT_DETECTABLE_STATUSES, globExclusion } from "./stacks.js";
 export type { ScanContext, ScanDeps, ScanProgress } from "./types.js";

@@ -6,6 +6,7 @@ import type { AccountReport, RegionReport } from "../core/types.js";
 import { scoped, type Logger } from "../core/logger.js";
 import { assumeRoleCredentials, assumeRoleError, roleSessionName, spokeRoleArn } from "./credentials.js";
 import { toErrorInfo } from "../core/errors.js";
+import { enabledRegions } from "./enabled-regions.js";
 import { scanStack } from "./scan-stack.js";
 import { listLiveStacks, planStacks } from "./stacks.js";
 import { lookupEventsLimiter } from "./change-actors.js";
@@ -57,6 +58,16 @@ async function scanRegion(
   }
 }
 
+/** Asked in the account's first region, through a client set of its own. */
+async function accountEnabledRegions(ctx: ScanContext, account: EffectiveAccount, credentials: AwsCredentialIdentityProvider, log: Logger): Promise<string[] | undefined> {
+  const clients = ctx.deps.spokeClients(account.id, account.regions[0]!, credentials);
+  try {
+    return await enabledRegions(clients, log);
+  } finally {
+    clients.destroy();
+  }
+}
+
 /**
  * One account: assume its spoke role once (the provider is shared by all its regions and
  * refreshes itself), then its regions in parallel up to `regionsPerAccount`.
@@ -78,11 +89,14 @@ export async function scanAccount(ctx: ScanContext, account: EffectiveAccount, r
     return { ...base, status: "failed", error, regions: [] };
   }
   const limit = pLimit(ctx.config.defaults.concurrency.regionsPerAccount);
-  const regions = await limit.map(account.regions, async (region) => {
-    const report = await scanRegion(ctx, account, credentials, region, log);
-    ctx.progress({ kind: "region", accountId: account.id, region: report });
-    return report;
-  });
+  const [enabled, regions] = await Promise.all([
+    accountEnabledRegions(ctx, account, credentials, log),
+    limit.map(account.regions, async (region) => {
+      const report = await scanRegion(ctx, account, credentials, region, log);
+      ctx.progress({ kind: "region", accountId: account.id, region: report });
+      return report;
+    }),
+  ]);
   const started = regions.some((r) => r.status !== "not-scanned");
-  return { ...base, status: started ? "scanned" : "not-scanned", regions };
+  return { ...base, status: started ? "scanned" : "not-scanned", regions, ...(enabled ? { enabledRegions: enabled } : {}) };
 }
