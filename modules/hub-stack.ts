@@ -1,7 +1,9 @@
 import type { Construct } from "constructs";
 import { TerraformOutput, TerraformStack } from "cdktf";
+import { S3Object } from "@cdktf/provider-aws/lib/s3-object";
 import { eventNamesBySource } from "../functions/config/events.js";
 import type { Config } from "../functions/config/schema.js";
+import { configObjectBody } from "../functions/runtime/settings.js";
 import { accountProvider } from "./aws-provider.js";
 import { configureBackend } from "./backend.js";
 import { FanoutStateMachine } from "./fanout-state-machine.js";
@@ -26,6 +28,7 @@ export interface HubStackProps {
  */
 export class HubStack extends TerraformStack {
   readonly reports: ReportBucket;
+  readonly configObject: S3Object;
   readonly notifications: Notifications;
   readonly scanner: ScannerFunction;
   /** The schedule invokes the scanner directly (`hub.execution: single`) … */
@@ -50,10 +53,18 @@ export class HubStack extends TerraformStack {
       hubAccountId: config.hub.accountId,
       notifications: config.hub.notifications,
     });
+    // The scanner's configuration, read at run time: onboarding changes this object, not the code.
+    this.configObject = new S3Object(this, "config", {
+      bucket: this.reports.bucket.id,
+      key: names.configKey,
+      content: configObjectBody(config),
+      contentType: "application/json",
+    });
     this.scanner = new ScannerFunction(this, "scanner", {
       names,
       lambda: config.hub.lambda,
-      bundleDir: bundleLambda({ entry: props.lambdaEntry ?? HANDLER_ENTRY, config }),
+      identity: { organizationId: config.organization.id, hubAccountId: config.hub.accountId },
+      bundleDir: bundleLambda({ entry: props.lambdaEntry ?? HANDLER_ENTRY }),
       bucket: this.reports.bucket,
       topic: this.notifications.topic,
       topicKey: this.notifications.key,

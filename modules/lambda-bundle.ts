@@ -4,13 +4,11 @@ import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildSync } from "esbuild";
-import type { Config } from "../functions/config/schema.js";
 
 /** The real Lambda entry point; tests may bundle a small fixture instead. */
 export const HANDLER_ENTRY = fileURLToPath(new URL("../functions/handler.ts", import.meta.url));
 
 export const BUNDLE_FILE = "index.mjs";
-export const CONFIG_FILE = "config.json";
 /** Lambda handler string for the bundle: `handler` exported from index.mjs. */
 export const LAMBDA_HANDLER = "index.handler";
 
@@ -18,18 +16,17 @@ export const LAMBDA_HANDLER = "index.handler";
 const REQUIRE_SHIM = 'import { createRequire as __driftguardCreateRequire } from "node:module";\nconst require = __driftguardCreateRequire(import.meta.url);';
 
 export interface BundleOptions {
-  /** TypeScript entry exporting `handler`. */
+  /** TypeScript entry exporting `handler`. The configuration is not bundled: the scanner reads it from the report bucket. */
   entry: string;
-  /** Validated config, shipped beside the code as config.json (the handler's default path). */
-  config: Config;
   /** Where to write; default: a content-addressed directory under the OS temp dir. */
   outDir?: string;
 }
 
 /**
  * Bundles the Lambda with esbuild (Node 20, ESM, AWS SDK included so its version is the pinned
- * one, not whatever the runtime ships) and writes index.mjs, its source map and config.json into
- * one directory. Returns that directory.
+ * one, not whatever the runtime ships) and writes index.mjs and its source map into one
+ * directory. Returns that directory. The configuration is not in the bundle: the scanner reads
+ * the report bucket's configuration object, so onboarding never changes the code.
  */
 export function bundleLambda(options: BundleOptions): string {
   if (!existsSync(options.entry)) {
@@ -53,7 +50,6 @@ export function bundleLambda(options: BundleOptions): string {
     logLevel: "silent",
   });
   const files = new Map(result.outputFiles.map((f) => [basename(f.path), f.contents] as const));
-  files.set(CONFIG_FILE, Buffer.from(`${JSON.stringify(options.config, null, 2)}\n`));
 
   if (options.outDir !== undefined) {
     rmSync(options.outDir, { recursive: true, force: true });

@@ -18,7 +18,9 @@ import { policyJson, serviceTrust } from "./policy.js";
 export interface ScannerFunctionProps {
   names: DriftguardNames;
   lambda: Config["hub"]["lambda"];
-  /** Directory holding index.mjs and config.json (see lambda-bundle.ts). */
+  /** The deployment the scanner belongs to: it refuses a configuration object for any other. */
+  identity: { organizationId: string; hubAccountId: string };
+  /** Directory holding index.mjs (see lambda-bundle.ts). */
   bundleDir: string;
   bucket: S3Bucket;
   topic: SnsTopic;
@@ -97,6 +99,9 @@ export class ScannerFunction extends Construct {
         variables: {
           DRIFTGUARD_REPORT_BUCKET: bucket.bucket,
           DRIFTGUARD_TOPIC_ARN: topic.arn,
+          DRIFTGUARD_CONFIG_KEY: names.configKey,
+          DRIFTGUARD_ORGANIZATION_ID: props.identity.organizationId,
+          DRIFTGUARD_HUB_ACCOUNT_ID: props.identity.hubAccountId,
           POWERTOOLS_SERVICE_NAME: "driftguard",
           POWERTOOLS_LOG_LEVEL: "INFO",
           // The bundle ships a source map; without this flag stack traces point into index.mjs.

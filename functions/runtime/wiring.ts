@@ -6,19 +6,28 @@ import { type EventDeps, publishEventReport, type RecentIds } from "../events/in
 import { createGuards, remediateResource, remediateStack, s3FlappingStore } from "../remediation/index.js";
 import { assumeRoleCredentials, roleSessionName, type ScanDeps, spokeRoleArn } from "../scanner/index.js";
 import type { Logger } from "../core/logger.js";
-import { loadBundledConfig, settingsFromEnv, type Settings } from "./settings.js";
+import { loadConfig, settingsFromEnv, type Settings } from "./settings.js";
 
-/** What one Lambda container reads once and reuses across invocations. */
+/** What one Lambda container uses across invocations; the config is re-read (see handler.ts). */
 export interface Runtime {
   settings: Settings;
   config: Config;
+  /** The S3 version of the configuration object, when read from the report bucket. */
+  configVersion?: string;
   hub: HubClients;
 }
 
-export function loadRuntime(env: Record<string, string | undefined> = process.env): Runtime {
+/** The Lambda runs in the hub's region; AWS_REGION is set by Lambda itself. */
+function hubRegion(env: Record<string, string | undefined>): string {
+  return env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? "us-east-1";
+}
+
+/** Settings from the environment, then the configuration (from the report bucket), checked against this deployment. */
+export async function loadRuntime(env: Record<string, string | undefined> = process.env, hub?: HubClients): Promise<Runtime> {
   const settings = settingsFromEnv(env);
-  const config = loadBundledConfig(settings.configFile);
-  return { settings, config, hub: createHubClients(config.hub.region) };
+  const clients = hub ?? createHubClients(hubRegion(env));
+  const loaded = await loadConfig(settings, clients.s3);
+  return { settings, config: loaded.config, hub: clients, ...(loaded.version ? { configVersion: loaded.version } : {}) };
 }
 
 /**
