@@ -10,7 +10,7 @@ import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
 import type { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import type { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import type { Config } from "../functions/config/schema.js";
-import { ORGANIZATION_ACTIONS } from "../functions/scanner/organization.js";
+import { ORGANIZATION_ACTIONS } from "../functions/scanner/index.js";
 import { LAMBDA_HANDLER } from "./lambda-bundle.js";
 import type { DriftguardNames } from "./names.js";
 import { policyJson, serviceTrust } from "./policy.js";

@@ -1,13 +1,13 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { onboardingUnit, resolveOnboarded } from "../functions/config/resolve.js";
+import { onboardingUnit, resolveOnboarded, type MemberPlacement } from "../functions/config/resolve.js";
 import type { Config } from "../functions/config/schema.js";
 import { spokeRoleActions } from "../functions/permissions.js";
 import { driftguardNames } from "../modules/names.js";
 import type { LoadedScenario } from "./scenario.js";
 import { ensureDefaultVpc } from "./services/ec2.js";
 import { putRole } from "./services/iam.js";
-import { memberPlacements } from "./services/organizations.js";
+import { parentOf } from "./services/organizations.js";
 import { adminPrincipal, mintRoleSession, principalFromArn } from "./services/principals.js";
 import { putBucket } from "./services/s3.js";
 import { addSubscription, putTopic } from "./services/sns.js";
@@ -74,6 +74,15 @@ function regionsInUse(scenario: LoadedScenario, config: Config): Set<string> {
     ...scenario.stacks.map((s) => s.region),
     ...scenario.drift.map((d) => d.region),
   ]);
+}
+
+/** Each member with its parents from its own OU up to the root, as a walk of the tree finds them. */
+function memberPlacements(world: World): MemberPlacement[] {
+  const chain = (parentId: string): string[] => {
+    const unit = world.organization.units?.get(parentId);
+    return unit ? [parentId, ...chain(unit.parentId)] : [parentId];
+  };
+  return [...world.accounts.values()].map((a) => ({ id: a.id, name: a.name, parents: chain(parentOf(world, a)) }));
 }
 
 /**

@@ -31,3 +31,8 @@ export function loadConfig(file: string): Config {
   }
   return parseConfig(text, file);
 }
+
+/** The configuration object's content, as the hub stack writes it to the report bucket and the scanner reads it. */
+export function configObjectBody(config: Config): string {
+  return `${JSON.stringify(config, null, 2)}\n`;
+}

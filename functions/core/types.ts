@@ -172,6 +172,19 @@ export interface OrganizationCoverage {
   regionsNotScanned: { accountId: string; name: string; regions: string[] }[];
 }
 
+/** The organization as the run saw it, reduced to what coverage needs (and small enough for the fan-out plan). */
+export type OrganizationSnapshot =
+  | { available: true; members: SnapshotMember[] }
+  | { available: false; error: ErrorInfo };
+
+export interface SnapshotMember {
+  accountId: string;
+  name: string;
+  /** Organizations' State (or Status on older responses): ACTIVE, SUSPENDED, PENDING_CLOSURE, CLOSED … */
+  state: string;
+  organizationalUnit?: OrganizationalUnitRef;
+}
+
 /** Several sections share report.coverage; each engineer's part is its own key. */
 export interface ReportCoverage {
   organization?: OrganizationCoverage;

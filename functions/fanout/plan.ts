@@ -1,6 +1,6 @@
 import type { EffectiveAccount } from "../config/resolve.js";
 import type { Mode } from "../config/schema.js";
-import type { OrganizationSnapshot } from "../report/coverage.js";
+import type { OrganizationSnapshot } from "../core/types.js";
 import type { AccountPlan } from "../scanner/index.js";
 import type { FanoutPlan, WorkItem } from "./types.js";
 

@@ -1,7 +1,7 @@
 import type { EffectiveAccount } from "../config/resolve.js";
 import type { Mode } from "../config/schema.js";
 import type { AccountReport } from "../core/types.js";
-import type { OrganizationSnapshot } from "../report/coverage.js";
+import type { OrganizationSnapshot } from "../core/types.js";
 
 /**
  * What the fan-out's three steps hand each other. Step Functions payloads are capped at 256 KB,

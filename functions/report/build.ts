@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { Config } from "../config/schema.js";
-import { organizationCoverage, type OrganizationSnapshot } from "./coverage.js";
-import { REPORT_SCHEMA_VERSION, type AccountReport, type ReportTotals, type RunReport, type StackReport } from "../core/types.js";
+import { organizationCoverage } from "./coverage.js";
+import { REPORT_SCHEMA_VERSION, type AccountReport, type OrganizationSnapshot, type ReportTotals, type RunReport, type StackReport } from "../core/types.js";
 
 /** JSON with object keys sorted at every level, so equal configs hash equally whatever their key order. */
 export function canonicalJson(value: unknown): string {

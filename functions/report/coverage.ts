@@ -1,18 +1,5 @@
 import type { Config } from "../config/schema.js";
-import type { AccountReport, ErrorInfo, OrganizationalUnitRef, OrganizationCoverage } from "../core/types.js";
-
-/** The organization as the run saw it, reduced to what coverage needs (and small enough for the fan-out plan). */
-export type OrganizationSnapshot =
-  | { available: true; members: SnapshotMember[] }
-  | { available: false; error: ErrorInfo };
-
-export interface SnapshotMember {
-  accountId: string;
-  name: string;
-  /** Organizations' State (or Status on older responses): ACTIVE, SUSPENDED, PENDING_CLOSURE, CLOSED … */
-  state: string;
-  organizationalUnit?: OrganizationalUnitRef;
-}
+import type { AccountReport, OrganizationCoverage, OrganizationSnapshot } from "../core/types.js";
 
 const percentOf = (part: number, whole: number) => (whole === 0 ? 0 : Math.round((part / whole) * 1000) / 10);
 

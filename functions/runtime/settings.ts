@@ -58,11 +58,6 @@ export function settingsFromEnv(env: Env = process.env): Settings {
   };
 }
 
-/** The configuration object's content, as the hub stack writes it and loadConfig reads it. */
-export function configObjectBody(config: Config): string {
-  return `${JSON.stringify(config, null, 2)}\n`;
-}
-
 /** A validated configuration and, for the S3 object, the version that was read. */
 export interface LoadedConfig {
   config: Config;
@@ -115,7 +110,7 @@ export function checkIdentity(config: Config, identity: Settings["identity"], so
   if (problems.length > 0) throw new ConfigError(problems);
 }
 
-export async function loadConfig(settings: Settings, s3: S3Client): Promise<LoadedConfig> {
+export async function readConfig(settings: Settings, s3: S3Client): Promise<LoadedConfig> {
   const { config: where } = settings;
   let loaded: LoadedConfig;
   if (where.kind === "file") {

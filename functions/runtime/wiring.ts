@@ -6,7 +6,7 @@ import { type EventDeps, publishEventReport, type RecentIds } from "../events/in
 import { createGuards, remediateResource, remediateStack, s3FlappingStore } from "../remediation/index.js";
 import { assumeRoleCredentials, roleSessionName, type ScanDeps, spokeRoleArn } from "../scanner/index.js";
 import type { Logger } from "../core/logger.js";
-import { loadConfig, settingsFromEnv, type Settings } from "./settings.js";
+import { readConfig, settingsFromEnv, type Settings } from "./settings.js";
 
 /** What one Lambda container uses across invocations; the config is re-read (see handler.ts). */
 export interface Runtime {
@@ -26,7 +26,7 @@ function hubRegion(env: Record<string, string | undefined>): string {
 export async function loadRuntime(env: Record<string, string | undefined> = process.env, hub?: HubClients): Promise<Runtime> {
   const settings = settingsFromEnv(env);
   const clients = hub ?? createHubClients(hubRegion(env));
-  const loaded = await loadConfig(settings, clients.s3);
+  const loaded = await readConfig(settings, clients.s3);
   return { settings, config: loaded.config, hub: clients, ...(loaded.version ? { configVersion: loaded.version } : {}) };
 }
 

@@ -3,7 +3,7 @@
  * workers), the spoke-role credentials, and the stack selection the event path shares.
  */
 export { assumeRoleCredentials, roleSessionName, spokeRoleArn } from "./credentials.js";
-export type { AccountPlan } from "./organization.js";
+export { ORGANIZATION_ACTIONS, type AccountPlan } from "./organization.js";
 export { fullyScanned, planAccounts, runScan, type RunScanOptions, type RunScanResult } from "./run.js";
 export { scanAccount } from "./scan-account.js";
 export { ENABLED_REGIONS_ACTIONS } from "./enabled-regions.js";

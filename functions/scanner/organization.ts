@@ -9,7 +9,7 @@ import pLimit from "p-limit";
 import { onboardingUnit, type EffectiveAccount, type MemberPlacement } from "../config/resolve.js";
 import type { Config } from "../config/schema.js";
 import type { AccountReport, ErrorInfo } from "../core/types.js";
-import type { OrganizationSnapshot } from "../report/coverage.js";
+import type { OrganizationSnapshot } from "../core/types.js";
 
 /**
  * The organization as the scanner sees it: every member with the OUs above it, read by walking

@@ -8,7 +8,7 @@ import { buildReport, type PublishOutcome, publishReport, type PublishTarget } f
 import { NO_DEADLINE, type Deadline } from "../core/deadline.js";
 import { scoped, type Logger } from "../core/logger.js";
 import { toErrorInfo } from "../core/errors.js";
-import type { OrganizationSnapshot } from "../report/coverage.js";
+import type { OrganizationSnapshot } from "../core/types.js";
 import { joinWithOrganization, organizationUnavailable, placements, snapshotOf, walkOrganization, type AccountPlan } from "./organization.js";
 import { scanAccount } from "./scan-account.js";
 import type { ScanContext, ScanDeps, ScanProgress } from "./types.js";

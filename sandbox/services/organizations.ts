@@ -1,4 +1,3 @@
-import type { MemberPlacement } from "../../functions/config/resolve.js";
 import type { AccountState, OrganizationalUnitState, World } from "../state.js";
 import { AwsError, type CallContext, type ServiceDefinition } from "../protocol/types.js";
 import { optionalNumber } from "./params.js";
@@ -85,15 +84,6 @@ export function rootIdOf(world: World): string {
 
 export function parentOf(world: World, account: AccountState): string {
   return account.parentId ?? rootIdOf(world);
-}
-
-/** Each member with its parents from its own OU up to the root, as a walk of the tree finds them. */
-export function memberPlacements(world: World): MemberPlacement[] {
-  const chain = (parentId: string): string[] => {
-    const unit = world.organization.units?.get(parentId);
-    return unit ? [parentId, ...chain(unit.parentId)] : [parentId];
-  };
-  return [...world.accounts.values()].map((a) => ({ id: a.id, name: a.name, parents: chain(parentOf(world, a)) }));
 }
 
 function units(world: World): OrganizationalUnitState[] {

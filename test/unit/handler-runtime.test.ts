@@ -7,7 +7,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { ConfigError } from "../../functions/config/load.js";
 import { createDeadline, MIN_MARGIN_MS, NO_DEADLINE, safetyMarginMs } from "../../functions/core/deadline.js";
 import { newRunId } from "../../functions/runtime/run-id.js";
-import { loadConfig, settingsFromEnv } from "../../functions/runtime/settings.js";
+import { readConfig, settingsFromEnv } from "../../functions/runtime/settings.js";
 import { testConfig } from "./scanner/fixtures.js";
 
 const env = { DRIFTGUARD_REPORT_BUCKET: "driftguard-reports-111111111111-us-east-1", DRIFTGUARD_TOPIC_ARN: "arn:aws:sns:us-east-1:111111111111:driftguard-summary" };
@@ -41,14 +41,14 @@ describe("run-time configuration", () => {
 
   it("reads the hub stack's object from the report bucket, re-validates it and keeps its version", async () => {
     s3.on(GetObjectCommand, { Bucket: env.DRIFTGUARD_REPORT_BUCKET, Key: "config/driftguard-config.json" }).resolves({ Body: body(testConfig("accounts: []")), VersionId: "3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY" });
-    const loaded = await loadConfig(settings, new S3Client({ region: "us-east-1" }));
+    const loaded = await readConfig(settings, new S3Client({ region: "us-east-1" }));
     expect(loaded).toEqual({ config: testConfig("accounts: []"), version: "3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY", source: `s3://${env.DRIFTGUARD_REPORT_BUCKET}/config/driftguard-config.json` });
   });
 
   it("refuses a configuration for another organization or another hub, naming both", async () => {
     const other = { ...testConfig("accounts: []"), organization: { id: "o-otherorg0001" }, hub: { ...testConfig("accounts: []").hub, accountId: "222222222222" } };
     s3.on(GetObjectCommand).resolves({ Body: body(other) });
-    const err = await loadConfig(settings, new S3Client({ region: "us-east-1" })).catch((e: unknown) => e);
+    const err = await readConfig(settings, new S3Client({ region: "us-east-1" })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConfigError);
     expect(String((err as Error).message)).toMatch(/organization\.id is not this deployment's organization \(o-example0001\).*"o-otherorg0001"/);
     expect(String((err as Error).message)).toMatch(/hub\.accountId is not the account this scanner runs in \(111111111111\)/);
@@ -56,11 +56,11 @@ describe("run-time configuration", () => {
 
   it("re-validates the configuration and says what is wrong where", async () => {
     s3.on(GetObjectCommand).resolves({ Body: body({ ...testConfig("accounts: []"), accounts: [{ id: "12345", name: "x" }] }) });
-    await expect(loadConfig(settings, new S3Client({ region: "us-east-1" }))).rejects.toThrow(/driftguard-config\.json: accounts\[0\]\.id must be exactly 12 digits/);
+    await expect(readConfig(settings, new S3Client({ region: "us-east-1" }))).rejects.toThrow(/driftguard-config\.json: accounts\[0\]\.id must be exactly 12 digits/);
     const dir = mkdtempSync(join(tmpdir(), "driftguard-settings-"));
     const notJson = join(dir, "not.json");
     writeFileSync(notJson, "version: 1");
-    await expect(loadConfig({ ...settings, config: { kind: "file", file: notJson } }, new S3Client({ region: "us-east-1" }))).rejects.toThrow("cannot be read as JSON");
+    await expect(readConfig({ ...settings, config: { kind: "file", file: notJson } }, new S3Client({ region: "us-east-1" }))).rejects.toThrow("cannot be read as JSON");
   });
 });
 

@@ -1,6 +1,6 @@
 import { buildReport } from "../../../functions/report/build.js";
 import type { AccountReport, ResourceReport, RunReport } from "../../../functions/core/types.js";
-import type { OrganizationSnapshot } from "../../../functions/report/coverage.js";
+import type { OrganizationSnapshot } from "../../../functions/core/types.js";
 import { testConfig } from "../scanner/fixtures.js";
 
 export const config = testConfig(`
