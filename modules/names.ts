@@ -1,4 +1,5 @@
 import { CALLER_CREDENTIALS, type AccountEntry, type Config } from "../functions/config/schema.js";
+import { OWN_STACK_SETS } from "../functions/config/own-stacks.js";
 import { partitionOf, type Partition } from "../functions/config/regions.js";
 
 /**
@@ -43,10 +44,7 @@ export interface DriftguardNames {
   configKey: string;
 }
 
-/** Names CloudFormation gives a stack set's instances: StackSet-<stack set name>-<uuid>. */
-export function stackSetInstancePrefix(stackSetName: string): string {
-  return `StackSet-${stackSetName}-`;
-}
+
 
 const SCANNER = "driftguard-scanner";
 
@@ -78,8 +76,8 @@ export function driftguardNames(config: Config): DriftguardNames {
     hubDeployRoleArn: deployRole(hubAccount, config.hub.bootstrapRoleName ?? config.spoke.bootstrapRoleName),
     spokeDeployRoleArn: (account) => deployRole(account.id, account.bootstrapRoleName ?? config.spoke.bootstrapRoleName),
     stackSetStack: "driftguard-spokes-stacksets",
-    spokeRoleStackSet: "driftguard-spoke-role",
-    forwardingStackSet: "driftguard-spoke-forwarding",
+    spokeRoleStackSet: OWN_STACK_SETS.spokeRole,
+    forwardingStackSet: OWN_STACK_SETS.forwarding,
     stackSetDeployRoleArn: config.spoke.stackSet ? deployRole(config.spoke.stackSet.administratorAccountId, config.spoke.stackSet.bootstrapRoleName) : undefined,
     configKey: "config/driftguard-config.json",
   };

@@ -24,7 +24,7 @@ export function admitChange(change: ParsedChange, config: Config, modeOverride?:
   }
   if (isCloudFormationCall(detail)) return reject("cloudformation", "made by CloudFormation during a stack operation");
 
-  const entry = config.accounts.find((a) => a.id === change.account);
+  const entry = config.accounts.find((a) => a.id === change.account && a.status !== "retired");
   if (!entry) return reject("account-not-onboarded", `account ${change.account} is not listed in accounts`);
   if (detail.recipientAccountId !== undefined && detail.recipientAccountId !== change.account) {
     return reject("account-mismatch", `event account ${change.account} differs from recipientAccountId ${detail.recipientAccountId}`);

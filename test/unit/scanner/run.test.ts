@@ -232,6 +232,25 @@ describe("runScan", () => {
     expect(report.totals).toMatchObject({ remediated: 0, planned: 2, manual: 1 });
   });
 
+  it("reports drift on driftguard's own StackSet instances but never hands them to the remediation engine", async () => {
+    const own = "StackSet-driftguard-spoke-role-2d0a7c3e-4b1f-4e8a-9c55-0d8a3f1e6b7a";
+    const notOwn = "StackSet-driftguard-spoke-role-lookalike";
+    const regions = world();
+    regions[`${PAY}/us-east-1`]!.stacks.push(
+      { summary: stackSummary(PAY, "us-east-1", own), drifts: [roleDrift(PAY, "us-east-1", own)], pollsUntilDone: 1 },
+      { summary: stackSummary(PAY, "us-east-1", notOwn), drifts: [roleDrift(PAY, "us-east-1", notOwn)], pollsUntilDone: 1 },
+    );
+    const h = harness(regions);
+    const { report } = await runScan(h.deps, { config, runId: RUN, publish: PUBLISH });
+    const ownRow = stacksOf(report, PAY, "us-east-1").find((s) => s.stackName === own)!;
+    expect(ownRow).toMatchObject({ scan: "scanned", driftStatus: "DRIFTED" });
+    expect(ownRow.resources.map((r) => [r.logicalResourceId, r.action.outcome, r.action.by])).toEqual([["AppRole", "manual", "own-stack"]]);
+    expect(ownRow.resources[0]!.action.reason).toContain("never remediated");
+    expect(h.engineCalls.map((c) => c.stack.stackName)).not.toContain(own);
+    expect(h.engineCalls.map((c) => c.stack.stackName)).toContain(notOwn);
+    expect(schemaErrors(report)).toEqual([]);
+  });
+
   it("keeps every drift in the report when the engine fails for a stack", async () => {
     const h = harness(world(), async () => {
       throw Object.assign(new Error("Rate exceeded"), { name: "Throttling" });
