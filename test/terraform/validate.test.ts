@@ -107,4 +107,11 @@ describe("terraform validate, offline against the provider mirror", () => {
     const hub = JSON.parse(readFileSync(join(work, "org-50x3", "stacks", "driftguard-hub", "cdk.tf.json"), "utf8")) as { resource: Record<string, unknown> };
     expect(Object.keys(hub.resource)).toContain("aws_sfn_state_machine");
   });
+
+  it("accepts the same organization with StackSet spokes over its OUs (spoke.deployment: stackset)", async () => {
+    const config = configSchema.parse(generatedOrg(50, "stackset"));
+    const { stacks, problems } = await validateApp(config, "org-50x3-stacksets");
+    expect(stacks.sort()).toEqual(["driftguard-hub", "driftguard-spokes-stacksets"]);
+    expect(problems, describeProblems(problems)).toEqual([]);
+  });
 });
