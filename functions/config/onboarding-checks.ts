@@ -49,8 +49,11 @@ export function onboardingIssues(data: unknown): CrossFieldIssue[] {
   const seenExcluded = new Map<unknown, number>();
   list(data.exclude).forEach((id, i) => {
     const first = seenExcluded.get(id);
-    if (first !== undefined) issues.push({ path: ["exclude", i], message: `duplicates exclude[${first}]; list each account once` });
-    else seenExcluded.set(id, i);
+    if (first !== undefined) {
+      issues.push({ path: ["exclude", i], message: `duplicates exclude[${first}]; list each account once` });
+      return;
+    }
+    seenExcluded.set(id, i);
     if (typeof id === "string" && explicit.has(id)) {
       issues.push({ path: ["exclude", i], message: "is also listed under accounts:; remove it from one of them (to stop scanning a listed account, give it `status: retired`)" });
     }
