@@ -188,6 +188,16 @@ const ouId = z
     error: 'must be an organizational unit id such as "ou-ab12-cd34ef56", or the root id such as "r-ab12" to onboard the whole organization (aws organizations list-roots)',
   });
 
+/** What an OU or an account entry may set over `defaults`, each optional. */
+const overrides = {
+  regions: accountSettings.regions.optional(),
+  mode: accountSettings.mode.optional(),
+  stacks: accountSettings.stacks.optional(),
+  modeRules: accountSettings.modeRules.optional(),
+  revertDrift: revertDriftValue.optional(),
+  cloudTrailLookup: accountSettings.cloudTrailLookup.optional(),
+};
+
 /** An OU onboards every account in it; its settings sit between `defaults` and an explicit account entry. */
 const organizationalUnit = z
   .object({
@@ -196,12 +206,7 @@ const organizationalUnit = z
     name: z.string().min(1).optional(),
     /** Include accounts in child OUs too (as a service-managed StackSet always does). */
     recursive: z.boolean({ error: "must be true or false" }).default(true),
-    regions: accountSettings.regions.optional(),
-    mode: accountSettings.mode.optional(),
-    stacks: accountSettings.stacks.optional(),
-    modeRules: accountSettings.modeRules.optional(),
-    revertDrift: revertDriftValue.optional(),
-    cloudTrailLookup: accountSettings.cloudTrailLookup.optional(),
+    ...overrides,
   })
   .strict();
 export type OrganizationalUnitEntry = z.infer<typeof organizationalUnit>;
@@ -238,12 +243,7 @@ const account = z
   .object({
     id: accountId,
     name: accountName,
-    regions: accountSettings.regions.optional(),
-    mode: accountSettings.mode.optional(),
-    stacks: accountSettings.stacks.optional(),
-    modeRules: accountSettings.modeRules.optional(),
-    revertDrift: revertDriftValue.optional(),
-    cloudTrailLookup: accountSettings.cloudTrailLookup.optional(),
+    ...overrides,
     /** The hub account may be scanned too, but only when it says so explicitly. */
     isHub: z.boolean().optional(),
     /** Role the terraform provider assumes to create the spoke role; overrides spoke.bootstrapRoleName. */
