@@ -29,8 +29,11 @@ import {
 type Template = Record<string, unknown>;
 const TAGS = Object.entries(DEFAULT_TAGS).map(([Key, Value]) => ({ Key, Value }));
 
-/** An ARN in the account the stack instance runs in; a role cannot name itself with Fn::GetAtt (circular). */
-const accountRoleArn = (roleName: string) => ({ "Fn::Sub": `arn:\${AWS::Partition}:iam::\${AWS::AccountId}:role/${roleName}` });
+/**
+ * An ARN in the account the stack instance runs in; a role cannot name itself with Fn::GetAtt
+ * (circular). Fn::Join, not Fn::Sub: terraform would read Sub's "${AWS::…}" as its own interpolation.
+ */
+export const accountRoleArn = (roleName: string) => ({ "Fn::Join": ["", ["arn:", { Ref: "AWS::Partition" }, ":iam::", { Ref: "AWS::AccountId" }, `:role/${roleName}`]] });
 
 export function spokeRoleTemplate(config: Config, names: DriftguardNames): Template {
   const resources: Template = {

@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { spokeRoleActions } from "../../functions/permissions.js";
 import { driftguardApp } from "../../modules/app.js";
 import { StackSetSpokesStack } from "../../modules/stackset-spokes.js";
+import { accountRoleArn } from "../../modules/stackset-template.js";
 import { exampleConfig, synthSpoke, Synth, TINY_HANDLER, type PolicyStatement } from "./synth.js";
 
 const WORKLOADS = "ou-ab12-workload1";
@@ -63,6 +64,10 @@ describe("StackSet spokes (spoke.deployment: stackset)", () => {
   const roleSet = stackSets.find((s) => s.name === "driftguard-spoke-role")!;
   const forwardingSet = stackSets.find((s) => s.name === "driftguard-spoke-forwarding")!;
 
+  it("has no ${…} in its templates, which terraform would take for its own interpolation", () => {
+    for (const set of [roleSet, forwardingSet]) expect(String(set.template_body)).not.toContain("${");
+  });
+
   it("deploys from the administrator account with service-managed, auto-deployed stack sets", () => {
     const provider = (synth.json.provider!.aws as unknown as Json[])[0]!;
     expect(provider).toMatchObject({ region: "us-east-1", allowed_account_ids: ["999999999999"] });
@@ -115,7 +120,7 @@ describe("StackSet spokes (spoke.deployment: stackset)", () => {
     expect(role.Properties.ManagedPolicyArns).toEqual([terraform.only("aws_iam_role_policy_attachment").policy_arn]);
     const [inline] = role.Properties.Policies as { PolicyName: string; PolicyDocument: { Statement: Json[] } }[];
     expect(inline!.PolicyName).toBe(tfInline.name);
-    const self = { "Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/driftguard-spoke" };
+    const self = accountRoleArn("driftguard-spoke");
     expect(fromIamJson(inline!.PolicyDocument, self)).toEqual(normalise(terraform.policy(tfInline.policy)));
     // And both follow the code: every action the scanner and remediators declare.
     expect(new Set(fromIamJson(inline!.PolicyDocument, self).find((s) => s.effect === "Allow")!.actions)).toEqual(new Set(spokeRoleActions()));
@@ -137,7 +142,7 @@ describe("StackSet spokes (spoke.deployment: stackset)", () => {
     expect(tfRules).toContainEqual(global["Fn::If"][1]);
     expect(tfRules).toContainEqual(regional);
     expect(rules.Properties.Targets).toEqual([
-      { Id: "driftguard-hub", Arn: "arn:aws:events:us-east-1:111111111111:event-bus/driftguard-hub", RoleArn: { "Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/driftguard-events-forwarder" } },
+      { Id: "driftguard-hub", Arn: "arn:aws:events:us-east-1:111111111111:event-bus/driftguard-hub", RoleArn: accountRoleArn("driftguard-events-forwarder") },
     ]);
   });
 });
