@@ -125,13 +125,14 @@ const latency = z
 export const scenarioSchema = z
   .object({
     organization,
-    organizationalUnits: z.array(organizationalUnit).default([]),
     accounts: z.array(account).default([]),
     stacks: z.array(stack).default([]),
     drift: z.array(drift).default([]),
     faults: z.array(fault).default([]),
     latency: latency.prefault({}),
     seed: z.number().int().default(1),
+    /** The OU tree below the root; accounts name their OU with `ou:`. */
+    organizationalUnits: z.array(organizationalUnit).default([]),
   })
   .strict()
   .superRefine((s, ctx) => {
