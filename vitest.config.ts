@@ -1,15 +1,20 @@
 import { defineConfig } from "vitest/config";
 
-// Three projects so the slow suites can be run alone (`npx vitest run --project terraform`)
-// while `npm test` runs everything CI runs.
+// Projects so the slow suites can be run alone (`npx vitest run --project terraform`) while
+// `npm test` runs everything CI runs. The unit and e2e projects record every call driftguard's
+// roles send to a sandbox (test/permissions/recorder.ts); the permissions project runs after
+// them (groupOrder 1) and checks the records against the synthesized policies.
+const recordPermissions = { globalSetup: ["test/permissions/global-setup.ts"], setupFiles: ["test/permissions/recorder.ts"] };
 export default defineConfig({
   test: {
     projects: [
       {
         test: {
           name: "unit",
-          include: ["test/unit/**/*.test.ts", "test/constructs/**/*.test.ts"],
+          // bench/*.test.ts: the benchmark's own arithmetic (its lower bound), tested where it lives.
+          include: ["test/unit/**/*.test.ts", "test/constructs/**/*.test.ts", "bench/**/*.test.ts"],
           testTimeout: 20_000,
+          ...recordPermissions,
         },
       },
       {
@@ -26,6 +31,15 @@ export default defineConfig({
           include: ["test/e2e/**/*.test.ts"],
           testTimeout: 120_000,
           hookTimeout: 120_000,
+          ...recordPermissions,
+        },
+      },
+      {
+        test: {
+          name: "permissions",
+          include: ["test/permissions/**/*.test.ts"],
+          globalSetup: recordPermissions.globalSetup,
+          sequence: { groupOrder: 1 },
         },
       },
     ],

@@ -3,12 +3,13 @@ import { CLOUDTRAIL_DETAIL_TYPE } from "./config/events.js";
 import { MODES, type Mode } from "./config/schema.js";
 import type { ReportTotals, RunReport } from "./core/types.js";
 import { type EventDeps, handleChangeEvent, RecentIds } from "./events/index.js";
-import { type FanoutRequest, parseFanoutRequest, type PlanOutput, runPlanner, runReducer, runWorker, type WorkerOutput } from "./fanout/index.js";
+import { type FanoutRequest, parseFanoutRequest, type PartitionOutput, runPartitioner, runReducer, runWorker, type WorkerOutput } from "./fanout/index.js";
 import { createDeadline } from "./core/deadline.js";
 import { logger } from "./core/logger.js";
 import type { PublishOutcome } from "./report/index.js";
 import { eventDeps, loadRuntime, newRunId, type Runtime, scanDeps } from "./runtime/index.js";
-import { runScan, type ScanProgress } from "./scanner/index.js";
+import { RunInProgressError, runScan, type ScanProgress } from "./scanner/index.js";
+import { DriftguardError } from "./core/errors.js";
 
 /** What an invocation asks for, decided from the payload alone. */
 export type Invocation =
@@ -56,15 +57,42 @@ export interface ScanSummary {
   sns: boolean;
 }
 
+/** An overlapping run's answer: it did nothing, and says which run holds the lease. */
+export interface SkippedScan {
+  skipped: string;
+}
+
+/**
+ * A report that reached neither S3 nor SNS fails the invocation, so Lambda's failure destination
+ * and Errors metric see it (the summary is logged first, the only record left).
+ */
 function scanSummary(report: RunReport, publish: PublishOutcome): ScanSummary {
-  return { runId: report.runId, incomplete: report.incomplete, totals: report.totals, reportKey: publish.keys.json, s3: publish.s3.ok, sns: publish.sns.ok };
+  const summary = { runId: report.runId, incomplete: report.incomplete, totals: report.totals, reportKey: publish.keys.json, s3: publish.s3.ok, sns: publish.sns.ok };
+  if (!publish.s3.ok && !publish.sns.ok) {
+    logger.error("run report reached neither S3 nor SNS", { summary, runErrors: report.runErrors, s3: publish.s3, sns: publish.sns });
+    throw new DriftguardError(
+      "ReportNotDelivered",
+      `run ${report.runId}: the report could be neither stored (${publish.s3.error.code}: ${publish.s3.error.message}) nor notified (${publish.sns.error.code}: ${publish.sns.error.message}); its totals are in this invocation's log`,
+    );
+  }
+  return summary;
+}
+
+/** Another run holds the lease: not an error of this invocation (a retry must not start a third run). */
+async function unlessOverlapping<T>(run: () => Promise<T>): Promise<T | SkippedScan> {
+  try {
+    return await run();
+  } catch (err) {
+    if (err instanceof RunInProgressError) return { skipped: err.message };
+    throw err;
+  }
 }
 
 export interface Routes {
-  scan(invocation: Extract<Invocation, { kind: "scan" }>, context: Context): Promise<ScanSummary>;
+  scan(invocation: Extract<Invocation, { kind: "scan" }>, context: Context): Promise<ScanSummary | SkippedScan>;
   changeEvent(event: unknown, context: Context): Promise<unknown>;
   /** Each answer is small: the state machine passes it on, within Step Functions' 256 KB. */
-  fanout(request: FanoutRequest, context: Context): Promise<PlanOutput | WorkerOutput | ScanSummary>;
+  fanout(request: FanoutRequest, context: Context): Promise<PartitionOutput | WorkerOutput | ScanSummary | SkippedScan>;
 }
 
 export function createHandler(routes: Routes) {
@@ -118,21 +146,33 @@ export function createProductionRoutes(hooks: RouteHooks = {}, now: () => number
   return {
     async scan(invocation, context) {
       const rt = await currentRuntime();
-      const { report, publish } = await runScan(scanDeps(rt.hub, rt.settings.reportBucket, logger), {
-        config: rt.config,
-        runId: newRunId(new Date()),
-        trigger: invocation.trigger,
-        modeOverride: invocation.modeOverride ?? rt.settings.modeOverride,
-        deadline: createDeadline(context.getRemainingTimeInMillis(), Date.now),
-        publish: { bucket: rt.settings.reportBucket, topicArn: rt.settings.topicArn },
-        ...(hooks.onProgress ? { onProgress: hooks.onProgress } : {}),
+      return unlessOverlapping(async () => {
+        const { report, publish } = await runScan(scanDeps(rt.hub, rt.settings.reportBucket, logger), {
+          config: rt.config,
+          runId: newRunId(new Date()),
+          trigger: invocation.trigger,
+          modeOverride: invocation.modeOverride ?? rt.settings.modeOverride,
+          deadline: createDeadline(context.getRemainingTimeInMillis(), Date.now),
+          // The lease lasts as long as this invocation can: its timeout, as far as the handler can tell.
+          leaseTtlMs: context.getRemainingTimeInMillis(),
+          publish: { bucket: rt.settings.reportBucket, topicArn: rt.settings.topicArn },
+          ...(hooks.onProgress ? { onProgress: hooks.onProgress } : {}),
+        });
+        return scanSummary(report, publish);
       });
-      return scanSummary(report, publish);
     },
     async changeEvent(event) {
       const rt = await currentRuntime();
       if (events?.for !== rt) events = { for: rt, deps: eventDeps(rt, logger, events?.deps.recent ?? new RecentIds()) };
-      return handleChangeEvent(event, events.deps);
+      const outcome = await handleChangeEvent(event, events.deps);
+      // Like a scan's report: a finding that reached neither S3 nor SNS fails the invocation.
+      if (outcome.status === "handled" && !outcome.delivery.record.ok && !outcome.delivery.notification.ok) {
+        throw new DriftguardError(
+          "EventRecordNotDelivered",
+          `event ${outcome.report.changeId} (${outcome.summary}): the record could be neither stored (${outcome.delivery.record.error.code}) nor notified (${outcome.delivery.notification.error.code}); it is in this invocation's log`,
+        );
+      }
+      return outcome;
     },
     async fanout(request, context) {
       const { config, settings, hub } = await currentRuntime();
@@ -141,7 +181,14 @@ export function createProductionRoutes(hooks: RouteHooks = {}, now: () => number
       switch (request.step) {
         case "plan": {
           const modeOverride = request.modeOverride ?? settings.modeOverride;
-          const { runId, itemsKey, workers } = await runPlanner(deps, { config, runId: newRunId(new Date()), trigger: request.trigger, modeOverride, bucket: publish.bucket });
+          const { runId, itemsKey, workers } = await runPartitioner(deps, {
+            config,
+            runId: newRunId(new Date()),
+            trigger: request.trigger,
+            modeOverride,
+            bucket: publish.bucket,
+            leaseTtlMs: context.getRemainingTimeInMillis(),
+          });
           hooks.onProgress?.({ kind: "accounts", configured: config.accounts.length, toScan: workers });
           return { runId, itemsKey, workers };
         }
@@ -151,6 +198,7 @@ export function createProductionRoutes(hooks: RouteHooks = {}, now: () => number
             item: request.item,
             bucket: publish.bucket,
             deadline: createDeadline(context.getRemainingTimeInMillis(), Date.now),
+            leaseTtlMs: context.getRemainingTimeInMillis(),
             ...(hooks.onProgress ? { onProgress: hooks.onProgress } : {}),
           });
         case "reduce": {

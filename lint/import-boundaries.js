@@ -25,8 +25,11 @@ export const KERNEL = { core: [], config: ["core"], aws: ["core", "config"] };
 /** Feature pairs that may not import each other at all, with the reason. */
 export const FORBIDDEN = [{ from: "report", to: "scanner", why: "the report is built from plain data (core/types.ts), never from scanner internals" }];
 
-/** sandbox/ files that drive the emulator with driftguard's own config; everything else in sandbox/ is the emulator. */
-export const SANDBOX_DRIVERS = ["sandbox/cli.ts", "sandbox/run-local.ts", "sandbox/scenario.ts", "sandbox/server.ts", "sandbox/world.ts"];
+/**
+ * sandbox/ files that drive the emulator with driftguard's own config; everything else in sandbox/ is the emulator.
+ * deployed-iam.ts reads what driftguard's stacks deploy (synthesized from accounts.yaml) into the world.
+ */
+export const SANDBOX_DRIVERS = ["sandbox/cli.ts", "sandbox/run-local.ts", "sandbox/scenario.ts", "sandbox/server.ts", "sandbox/world.ts", "sandbox/deployed-iam.ts"];
 
 /**
  * `functions/<folder>/…` → folder; a file directly in functions/ → "(root)"; elsewhere → top-level dir.

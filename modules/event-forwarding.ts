@@ -15,8 +15,16 @@ export const FORWARDING_RULE_DESCRIPTION = "driftguard: forward CloudTrail chang
 export interface EventPattern {
   source: EventSource[];
   "detail-type": string[];
-  detail: { eventName: string[] };
+  detail: { eventName: string[]; errorCode: [{ exists: false }] };
 }
+
+/**
+ * A call that failed (CloudTrail sets `errorCode`) changed nothing, so it is dropped at the spoke
+ * instead of crossing the bus and invoking the hub Lambda for nothing. `exists: false` matches only
+ * events without the field ("Exists matching", Content filtering in Amazon EventBridge event
+ * patterns, EventBridge User Guide). events/parse.ts still rejects failed calls as a second line.
+ */
+const SUCCEEDED_CALLS_ONLY = [{ exists: false }] as [{ exists: false }];
 
 export interface RegionForwarding {
   region: string;
@@ -48,7 +56,7 @@ export function forwardingPattern(eventNames: readonly string[], where: { global
   const bySource = eventNamesBySource(eventNames);
   const sources = [...bySource.keys()].filter((s) => (GLOBAL_EVENT_SOURCES.has(s) ? where.globalRegion : where.scanned));
   if (sources.length === 0) return undefined;
-  return { source: sources, "detail-type": [CLOUDTRAIL_DETAIL_TYPE], detail: { eventName: sources.flatMap((s) => bySource.get(s)!) } };
+  return { source: sources, "detail-type": [CLOUDTRAIL_DETAIL_TYPE], detail: { eventName: sources.flatMap((s) => bySource.get(s)!), errorCode: SUCCEEDED_CALLS_ONLY } };
 }
 
 export interface EventForwardingProps {

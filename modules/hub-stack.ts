@@ -19,6 +19,11 @@ export interface HubStackProps {
   config: Config;
   /** Lambda entry to bundle; defaults to functions/handler.ts. Tests pass a small fixture. */
   lambdaEntry?: string;
+  /**
+   * An already built deployment package, instead of bundling `lambdaEntry`. The sandbox passes one
+   * when it synthesizes the hub only to read the IAM it deploys, which the package does not change.
+   */
+  archive?: string;
 }
 
 /**
@@ -64,7 +69,7 @@ export class HubStack extends TerraformStack {
       names,
       lambda: config.hub.lambda,
       identity: { organizationId: config.organization.id, hubAccountId: config.hub.accountId },
-      bundleDir: bundleLambda({ entry: props.lambdaEntry ?? HANDLER_ENTRY }),
+      archive: props.archive ?? bundleLambda({ entry: props.lambdaEntry ?? HANDLER_ENTRY }).archive,
       bucket: this.reports.bucket,
       topic: this.notifications.topic,
       topicKey: this.notifications.key,

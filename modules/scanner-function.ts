@@ -20,8 +20,8 @@ export interface ScannerFunctionProps {
   lambda: Config["hub"]["lambda"];
   /** The deployment the scanner belongs to: it refuses a configuration object for any other. */
   identity: { organizationId: string; hubAccountId: string };
-  /** Directory holding index.mjs (see lambda-bundle.ts). */
-  bundleDir: string;
+  /** The deterministic zip holding index.mjs (see lambda-bundle.ts); the configuration is not in it. */
+  archive: string;
   bucket: S3Bucket;
   topic: SnsTopic;
   topicKey: KmsKey;
@@ -81,7 +81,7 @@ export class ScannerFunction extends Construct {
       ]),
     });
 
-    const asset = new TerraformAsset(this, "bundle", { path: props.bundleDir, type: AssetType.ARCHIVE });
+    const asset = new TerraformAsset(this, "bundle", { path: props.archive, type: AssetType.FILE });
     this.fn = new LambdaFunction(this, "function", {
       functionName: names.scannerFunction,
       description: "driftguard: detects and remediates CloudFormation drift across the organization",

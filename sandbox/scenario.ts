@@ -25,7 +25,9 @@ const region = z
   .refine(isKnownRegion, { error: `is not a known AWS region; use one of ${KNOWN_REGIONS.join(", ")}` });
 
 const serviceNames = SERVICES.map((s) => s.name);
-const service = z.string().refine((s) => serviceNames.includes(s), { error: `must be one of the emulated services: ${serviceNames.join(", ")}` });
+const service = z.string().refine((s) => serviceNames.includes(s), {
+  error: (iss) => `is not an emulated service${didYouMean(String(iss.input), serviceNames)}; use one of ${serviceNames.join(", ")}`,
+});
 
 const tags = z.record(z.string(), z.string(), { error: "must be a mapping of tag keys to string values" });
 
@@ -112,7 +114,14 @@ const fault = z
     throttle: z.object({ rps: z.number().positive(), burst: z.number().int().positive().optional() }).strict().optional(),
   })
   .strict()
-  .refine((f) => (f.error === undefined) !== (f.throttle === undefined), { error: "needs exactly one of `error: <Code>` or `throttle: { rps: N }`" });
+  .refine((f) => (f.error === undefined) !== (f.throttle === undefined), { error: "needs exactly one of `error: <Code>` or `throttle: { rps: N }`" })
+  .superRefine((f, ctx) => {
+    // A misspelled action would silently never match and the fault never fire.
+    const actions = Object.keys(SERVICES.find((svc) => svc.name === f.service)?.actions ?? {});
+    if (f.action !== undefined && actions.length > 0 && !actions.includes(f.action)) {
+      ctx.addIssue({ code: "custom", path: ["action"], message: `is not an action the sandbox's ${f.service} implements${didYouMean(f.action, actions)}` });
+    }
+  });
 
 const latency = z
   .object({

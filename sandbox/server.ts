@@ -48,6 +48,12 @@ export interface Sandbox {
   /** e.g. http://127.0.0.1:43123 — give it to SDK clients as `endpoint` (or AWS_ENDPOINT_URL). */
   endpoint: string;
   port: number;
+  /**
+   * The same services, but requests here count as plain HTTP to IAM (aws:SecureTransport is
+   * false), so the bucket and topic policies that deny insecure transport can be seen to hold.
+   * `endpoint` stands in for AWS's HTTPS endpoints, which are what the SDKs use.
+   */
+  insecureEndpoint: string;
   world: World;
   runtime: SandboxRuntime;
   scenario: LoadedScenario;
@@ -65,6 +71,21 @@ export interface Sandbox {
   close(): Promise<void>;
 }
 
+/** Worlds of the sandboxes running in this process (see principalOfAccessKey). */
+const running = new Set<World>();
+
+/**
+ * The principal an access key of a sandbox running in this process authenticates as. For test
+ * instrumentation that attributes SDK calls to roles (test/permissions/recorder.ts).
+ */
+export function principalOfAccessKey(accessKeyId: string): Principal | undefined {
+  for (const world of running) {
+    const found = world.credentials.get(accessKeyId);
+    if (found) return found;
+  }
+  return undefined;
+}
+
 function credentialsOf(p: Principal): SandboxCredentials {
   return { accessKeyId: p.accessKeyId, secretAccessKey: p.secretAccessKey, ...(p.sessionToken ? { sessionToken: p.sessionToken } : {}) };
 }
@@ -77,6 +98,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   const { world, hub } = createWorld(scenario, config, runtime.random, runtime.now());
 
   const dispatcher = new Dispatcher(world, runtime, SERVICES);
+  running.add(world);
   const listeners = new Set<(event: CloudTrailBridgeEvent) => void>();
   dispatcher.onMutation((call, result, service) => {
     const event = recordCall(world, service, call, result, runtime.now(), runtime.random);
@@ -91,15 +113,24 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   runtime.latency.apiMs = latency.apiMs;
 
   const server = createServer(createRequestHandler(dispatcher, randomUUID));
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(opts.port ?? 0, "127.0.0.1", () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
+  const insecure = createServer(createRequestHandler(dispatcher, randomUUID, false));
+  const listen = (s: typeof server, port: number) =>
+    new Promise<number>((resolve, reject) => {
+      s.once("error", reject);
+      s.listen(port, "127.0.0.1", () => resolve((s.address() as AddressInfo).port));
+    });
+  const port = await listen(server, opts.port ?? 0);
+  const insecurePort = await listen(insecure, 0);
+  const close = (s: typeof server) =>
+    new Promise<void>((resolve, reject) => {
+      s.closeAllConnections();
+      s.close((err) => (err ? reject(err) : resolve()));
+    });
 
   return {
     endpoint: `http://127.0.0.1:${port}`,
     port,
+    insecureEndpoint: `http://127.0.0.1:${insecurePort}`,
     world,
     runtime,
     scenario,
@@ -116,10 +147,9 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.closeAllConnections();
-        server.close((err) => (err ? reject(err) : resolve()));
-      }),
+    close: async () => {
+      running.delete(world);
+      await Promise.all([close(server), close(insecure)]);
+    },
   };
 }

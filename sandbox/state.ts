@@ -18,7 +18,22 @@ export interface IamRole {
   managedPolicyArns: string[];
   /** policy name → parsed JSON document */
   inlinePolicies: Record<string, unknown>;
+  /** ARN of the managed policy that bounds the role's permissions. */
+  permissionsBoundary?: string;
   tags: Tags;
+  createdAt: string;
+}
+
+/** A customer managed policy (CreatePolicy); AWS managed ones are vendored snapshots (authorization/managed-policies.ts). */
+export interface ManagedPolicy {
+  arn: string;
+  policyName: string;
+  policyId: string;
+  path: string;
+  description?: string;
+  /** Parsed JSON document of the default version. */
+  document: unknown;
+  defaultVersionId: string;
   createdAt: string;
 }
 
@@ -68,6 +83,8 @@ export interface Bucket {
   versioning?: "Enabled" | "Suspended";
   tags: Tags;
   objects: Map<string, S3Object>;
+  /** Parsed bucket policy; undefined when the bucket has none. */
+  policy?: unknown;
 }
 
 export interface S3Object {
@@ -219,6 +236,8 @@ export interface AccountState {
   /** The OU (or root) the account sits in directly; the root when absent. */
   parentId?: string;
   roles: Map<string, IamRole>;
+  /** Customer managed policies by ARN. */
+  policies: Map<string, ManagedPolicy>;
   regions: Map<string, RegionState>;
 }
 

@@ -1,13 +1,14 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { onboardingUnit, resolveOnboarded, type MemberPlacement } from "../functions/config/resolve.js";
-import type { Config } from "../functions/config/schema.js";
-import { spokeRoleActions } from "../functions/permissions.js";
+import type { AccountEntry, Config } from "../functions/config/schema.js";
 import { driftguardNames } from "../modules/names.js";
+import { deployedIam, type DeployedAccount } from "./deployed-iam.js";
 import type { LoadedScenario } from "./scenario.js";
 import { ensureDefaultVpc } from "./services/ec2.js";
 import { putRole } from "./services/iam.js";
 import { parentOf } from "./services/organizations.js";
+import { iamUniqueId } from "./services/ids.js";
 import { adminPrincipal, mintRoleSession, principalFromArn } from "./services/principals.js";
 import { putBucket } from "./services/s3.js";
 import { addSubscription, putTopic } from "./services/sns.js";
@@ -35,7 +36,7 @@ export interface HubResources {
 }
 
 function newAccount(id: string, name: string, status: AccountState["status"], email?: string, parentId?: string): AccountState {
-  return { id, name, email: email ?? `aws+${name}@example.com`, status, ...(parentId ? { parentId } : {}), roles: new Map(), regions: new Map() };
+  return { id, name, email: email ?? `aws+${name}@example.com`, status, ...(parentId ? { parentId } : {}), roles: new Map(), policies: new Map(), regions: new Map() };
 }
 
 /** A root id derived from the organization id (r- and 4 to 32 lowercase letters or digits), unless the scenario names it. */
@@ -43,8 +44,21 @@ function rootIdFor(scenario: LoadedScenario, orgId: string): string {
   return scenario.organization.rootId ?? `r-${orgId.slice(2, 6)}`;
 }
 
-function policy(statement: Record<string, unknown>): unknown {
-  return { Version: "2012-10-17", Statement: [statement] };
+/**
+ * The roles and policies the hub and spoke stacks deploy, as synthesized (sandbox/deployed-iam.ts),
+ * into every account of the world they target: the hub, and each account `spokeAccounts` names.
+ */
+function deployIam(world: World, config: Config, random: () => number, now: number): DeployedAccount[] {
+  const all = deployedIam(config, spokeAccounts(config, world));
+  for (const deployed of all) {
+    const account = world.accounts.get(deployed.accountId);
+    if (!account) continue; // onboarded in accounts.yaml but not in this scenario's organization
+    for (const p of deployed.policies) {
+      account.policies.set(p.arn, { arn: p.arn, policyName: p.name, policyId: iamUniqueId(random, "ANPA"), path: p.path, document: p.document, defaultVersionId: "v1", createdAt: new Date(now).toISOString() });
+    }
+    for (const role of deployed.roles) putRole(account, role, random, now);
+  }
+  return all;
 }
 
 /** Every account named in the scenario must belong to the organization the world models. */
@@ -91,19 +105,32 @@ function memberPlacements(world: World): MemberPlacement[] {
  * StackSets do not deploy there: "StackSets doesn't deploy stack instances to the organization's
  * management account", AWS CloudFormation User Guide, "Create a stack set with service-managed permissions").
  */
-function spokeAccounts(config: Config, world: World): Set<string> {
+function spokeAccounts(config: Config, world: World): AccountEntry[] {
   const placements = memberPlacements(world);
-  const onboarded = resolveOnboarded(config, placements);
-  if (config.spoke.deployment === "terraform") return new Set(onboarded.map((a) => a.id));
   const parents = new Map(placements.map((p) => [p.id, p.parents]));
-  return new Set(
-    onboarded.filter((a) => a.id !== world.organization.managementAccountId && onboardingUnit(config, parents.get(a.id) ?? []) !== undefined).map((a) => a.id),
+  const onboarded = resolveOnboarded(config, placements).filter(
+    (a) => config.spoke.deployment === "terraform" || (a.id !== world.organization.managementAccountId && onboardingUnit(config, parents.get(a.id) ?? []) !== undefined),
   );
+  // OU members are not in accounts.yaml: each gets the spoke a listed account with its OU's
+  // settings would (both deployment modes grant the same, test/constructs/stackset-spokes.test.ts).
+  const listed = new Map(config.accounts.map((a) => [a.id, a]));
+  return onboarded.map((a) => {
+    const { id: _ou, name: _label, recursive: _r, ...settings } = onboardingUnit(config, parents.get(a.id) ?? []) ?? { id: "", recursive: true };
+    return listed.get(a.id) ?? { ...settings, id: a.id, name: a.name, status: "active" };
+  });
 }
 
 export function createWorld(scenario: LoadedScenario, config: Config, random: () => number, now: number): { world: World; hub: HubResources } {
   const names = driftguardNames(config);
   const orgId = scenario.organization.id ?? config.organization.id;
+  if (orgId !== config.organization.id) {
+    // Every spoke role's trust requires aws:PrincipalOrgID = accounts.yaml's id, so every account
+    // would fail to be assumed with a misleading hint; say what is wrong instead.
+    throw new Error(
+      `${scenario.file ?? "(scenario object)"}: organization.id ${orgId} differs from organization.id ${config.organization.id} in accounts.yaml; ` +
+        "make them the same, or drop organization.id from the scenario to use accounts.yaml's",
+    );
+  }
   const management = scenario.organization.managementAccount;
   const hubId = config.hub.accountId;
   const world: World = {
@@ -131,42 +158,12 @@ export function createWorld(scenario: LoadedScenario, config: Config, random: ()
   }
 
   const hubAccount = world.accounts.get(hubId)!;
-  const scanner = putRole(
-    hubAccount,
-    {
-      roleName: names.scannerRole,
-      description: "driftguard scanner Lambda function",
-      assumeRolePolicyDocument: policy({ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }),
-    },
-    random,
-    now,
-  );
-  const onboarded = spokeAccounts(config, world);
-  for (const account of world.accounts.values()) {
-    if (!onboarded.has(account.id)) continue;
-    putRole(
-      account,
-      {
-        roleName: names.spokeRole,
-        description: "Assumed by the driftguard hub scanner to detect and remediate drift",
-        assumeRolePolicyDocument: policy({
-          Sid: "HubScannerOnly",
-          Effect: "Allow",
-          Principal: { AWS: names.scannerRoleArn },
-          Action: "sts:AssumeRole",
-          Condition: { StringEquals: { "aws:PrincipalOrgID": config.organization.id } },
-        }),
-        managedPolicyArns: [`arn:${names.partition}:iam::aws:policy/ReadOnlyAccess`],
-        inlinePolicies: {
-          "driftguard-scan-and-remediate": policy({ Sid: "ScanAndRemediate", Effect: "Allow", Action: [...new Set(spokeRoleActions())].sort(), Resource: "*" }),
-        },
-      },
-      random,
-      now,
-    );
-  }
+  const deployed = deployIam(world, config, random, now);
+  const scanner = hubAccount.roles.get(names.scannerRole);
+  if (!scanner) throw new Error(`the synthesized hub stack has no ${names.scannerRole} role`);
 
-  putBucket(world, hubId, names.reportBucket, config.hub.region, now);
+  const reportBucket = putBucket(world, hubId, names.reportBucket, config.hub.region, now);
+  reportBucket.policy = deployed[0]!.bucketPolicies[names.reportBucket];
   const topic = putTopic(regionOf(hubAccount, config.hub.region), hubId, config.hub.region, names.topic);
   for (const email of config.hub.notifications.emails) addSubscription(topic, "email", email, random);
   for (const s of config.hub.notifications.subscriptions) addSubscription(topic, s.protocol, s.endpoint, random);

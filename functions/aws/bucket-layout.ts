@@ -5,8 +5,8 @@
  *
  *   reports/<yyyy>/<mm>/<dd>/<runId>/report.{json,html,md}, reports/latest.json   kept `retentionDays`
  *   events/<yyyy>/<mm>/<dd>/<changeId>.json                                       kept `retentionDays`
- *   state/flapping.json                                                           never expires
- *   runs/<runId>/{plan,items,budget}.json, parts/, failures/; runs/map-results    kept while a run lasts
+ *   state/flapping.json, state/run-lease.json                                     never expire
+ *   runs/<runId>/{manifest,items,budget}.json, parts/, failures/; runs/map-results    kept while a run lasts
  */
 
 export const REPORTS_PREFIX = "reports/";
@@ -45,6 +45,9 @@ export function eventReportKey(report: { eventTime: string; changeId: string }):
 /** The flapping guard's record: per resource, how many consecutive runs repaired it. */
 export const FLAPPING_STATE_KEY = `${STATE_PREFIX}flapping.json`;
 
+/** The single-run lease: which run may repair right now (scanner/run-lease.ts). */
+export const RUN_LEASE_KEY = `${STATE_PREFIX}run-lease.json`;
+
 /** Shared with the state machine, whose Catch fills it with States.Format(…, runId, accountId). */
 export const FAILURE_KEY_FORMAT = `${RUNS_PREFIX}{}/failures/{}.json`;
 
@@ -52,7 +55,7 @@ export const FAILURE_KEY_FORMAT = `${RUNS_PREFIX}{}/failures/{}.json`;
 export const MAP_RESULTS_PREFIX = `${RUNS_PREFIX}map-results`;
 
 export const runKeys = (runId: string) => ({
-  plan: `${RUNS_PREFIX}${runId}/plan.json`,
+  manifest: `${RUNS_PREFIX}${runId}/manifest.json`,
   /** The Distributed Map's ItemReader reads this JSON array of WorkItems. */
   items: `${RUNS_PREFIX}${runId}/items.json`,
   budget: `${RUNS_PREFIX}${runId}/budget.json`,

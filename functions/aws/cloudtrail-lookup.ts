@@ -1,12 +1,12 @@
 import { paginateLookupEvents, type CloudTrailClient, type Event } from "@aws-sdk/client-cloudtrail";
 import type { ChangeActor } from "../core/types.js";
-import { isCloudFormationCall, isOwnRoleCall } from "./cloudtrail-origin.js";
+import { isCloudFormationCall, isOwnRoleCall, type OwnRoleArns } from "./cloudtrail-origin.js";
 import { cloudTrailDetailSchema, type CloudTrailDetail } from "./cloudtrail-record.js";
 import { actorFromDetail } from "./cloudtrail-actor.js";
 
 export interface LookupActorOptions {
-  /** driftguard's spoke role name (config.spoke.roleName): its own repairs are not "who". */
-  spokeRoleName: string;
+  /** driftguard's own role in the account looked up (cloudtrail-origin.ts). */
+  ownRoleArn: OwnRoleArns;
   now?: Date;
   /** CloudTrail event history keeps 90 days. */
   days?: number;
@@ -14,6 +14,8 @@ export interface LookupActorOptions {
   maxPages?: number;
   /** Awaited before every LookupEvents call: the caller's limiter for the account-region's quota. */
   throttle?: () => Promise<void>;
+  /** Only these calls count (e.g. the tagging calls, for "who set the exemption tag"); absent = any change. */
+  eventNames?: ReadonlySet<string>;
 }
 
 const PAGE_SIZE = 50;
@@ -52,7 +54,7 @@ export async function lookupActor(cloudtrail: CloudTrailClient, physicalId: stri
   for await (const page of pages) {
     for (const event of page.Events ?? []) {
       const detail = mutatingDetail(event);
-      if (detail && !isOwnRoleCall(detail, opts.spokeRoleName) && !isCloudFormationCall(detail)) {
+      if (detail && (opts.eventNames === undefined || opts.eventNames.has(detail.eventName)) && !isOwnRoleCall(detail, opts.ownRoleArn) && !isCloudFormationCall(detail)) {
         return actorFromDetail(detail, "cloudtrail-lookup");
       }
     }

@@ -7,14 +7,26 @@ import type { CloudTrailDetail } from "./cloudtrail-record.js";
 
 const CLOUDFORMATION = "cloudformation.amazonaws.com";
 
+/** The exact ARN of driftguard's spoke role in an onboarded account; undefined for any other account. */
+export type OwnRoleArns = (accountId: string) => string | undefined;
+
 /**
  * True for calls made with a session of driftguard's own spoke role: its repairs must not
- * trigger further repairs. The session ARN omits the role's path, so the name is enough.
+ * trigger further repairs. Matched by the exact role ARN of the session's issuer
+ * (userIdentity.sessionContext.sessionIssuer.arn, which keeps the role's path) in an onboarded
+ * account, the account the change was made in: a role merely named like the spoke role — with
+ * another path, in an account that is not onboarded, or outside the organization — is anyone
+ * else, and its changes are handled as drift (issue 12). The assumed-role session ARN omits the
+ * path, so it alone cannot tell. Source: CloudTrail User Guide, "CloudTrail userIdentity
+ * element" (sessionContext.sessionIssuer for AssumedRole identities).
  */
-export function isOwnRoleCall(detail: CloudTrailDetail, spokeRoleName: string): boolean {
-  const arn = detail.userIdentity.arn ?? "";
-  const match = /^arn:[\w-]+:sts::\d{12}:assumed-role\/([^/]+)\//.exec(arn);
-  return match?.[1] === spokeRoleName;
+export function isOwnRoleCall(detail: CloudTrailDetail, ownRoleArn: OwnRoleArns): boolean {
+  const identity = detail.userIdentity;
+  if (identity.type !== "AssumedRole") return false;
+  const account = identity.accountId ?? /^arn:[\w-]+:sts::(\d{12}):/.exec(identity.arn ?? "")?.[1];
+  if (account === undefined || (detail.recipientAccountId !== undefined && account !== detail.recipientAccountId)) return false;
+  const expected = ownRoleArn(account);
+  return expected !== undefined && identity.sessionContext?.sessionIssuer?.arn === expected;
 }
 
 /**

@@ -44,6 +44,3 @@ const GLOBAL_SERVICE_REGION: Record<Partition, Region> = {
 export function globalEventsRegion(partition: Partition): Region {
   return GLOBAL_SERVICE_REGION[partition];
 }
-
-/** The commercial partition's global-events region, the one nearly every organization uses. */
-export const GLOBAL_EVENTS_REGION: Region = globalEventsRegion("aws");

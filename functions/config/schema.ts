@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { crossFieldIssues } from "./cross-checks.js";
-import { EVENT_CATALOG, eventSourceOf, KNOWN_EVENT_NAMES } from "./events.js";
+import { EVENT_SOURCES, eventNamesOf, isKnownEventName, KNOWN_EVENT_NAMES, RESOLVED_EVENT_NAMES } from "./events.js";
 import { isKnownRegion, KNOWN_REGIONS } from "./regions.js";
 import { didYouMean } from "./suggest.js";
 
@@ -80,43 +80,31 @@ const remediationLimits = z
   })
   .strict();
 
+/**
+ * Exemption tags are set by anyone with tag write in a member account, so every exemption must
+ * end: `until` may lie at most `maxDays` ahead (remediation/exemption.ts).
+ */
+const exemptionSettings = z
+  .object({
+    maxDays: positiveInt("days ahead an exemption's until= may lie", 3650).default(90),
+  })
+  .strict();
+
 const revertDriftValue = z.union([z.boolean(), z.object({ stacks: globs }).strict()], {
   error: "must be true, false, or { stacks: [globs] } to use CloudFormation REVERT_DRIFT change sets",
 });
 const revertDrift = revertDriftValue.default(false);
 
-export const DEFAULT_EVENT_NAMES = [
-  "AuthorizeSecurityGroupIngress",
-  "AuthorizeSecurityGroupEgress",
-  "RevokeSecurityGroupIngress",
-  "RevokeSecurityGroupEgress",
-  "AttachRolePolicy",
-  "DetachRolePolicy",
-  "PutRolePolicy",
-  "DeleteRolePolicy",
-  "UpdateAssumeRolePolicy",
-  "PutBucketEncryption",
-  "DeleteBucketEncryption",
-  "PutBucketPublicAccessBlock",
-  "DeleteBucketPublicAccessBlock",
-  "PutBucketVersioning",
-  "CreateVpc",
-  "RunInstances",
-  "CreateTags",
-  "DeleteTags",
-  "TagRole",
-  "UntagRole",
-  "PutBucketTagging",
-  "DeleteBucketTagging",
-] as const;
+/** Derived from the event catalogue (config/events.ts): every event driftguard can act on. */
+export const DEFAULT_EVENT_NAMES: readonly string[] = RESOLVED_EVENT_NAMES;
 
 const eventName = z
   .string({ error: "must be a CloudTrail eventName such as AttachRolePolicy" })
-  .refine((name) => eventSourceOf(name) !== undefined, {
+  .refine((name): boolean => isKnownEventName(name), {
     error: (iss) =>
-      `is not an event driftguard can forward${didYouMean(iss.input, KNOWN_EVENT_NAMES)}; use one of ${Object.entries(EVENT_CATALOG)
-        .map(([source, names]) => `${source}: ${names.join(", ")}`)
-        .join("; ")}`,
+      `is not an event driftguard can forward${didYouMean(iss.input, KNOWN_EVENT_NAMES)}; use one of ${EVENT_SOURCES.map(
+        (source) => `${source}: ${eventNamesOf(source).join(", ")}`,
+      ).join("; ")}`,
   });
 
 const requiredTag = z
@@ -165,6 +153,7 @@ const defaults = z
       .string()
       .regex(/^[\w.:/=+\-@ ]{1,128}$/, { error: "must be a valid tag key (1-128 chars of letters, digits, spaces and _.:/=+-@)" })
       .default("driftguard:exempt"),
+    exemptions: exemptionSettings.prefault({}),
     concurrency: concurrency.prefault({}),
     remediation: remediationLimits.prefault({}),
     events: events.prefault({}),

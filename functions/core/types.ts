@@ -43,7 +43,8 @@ export interface ChangeActor {
 
 export type ExemptionState =
   | { kind: "none" }
-  | { kind: "exempt"; reason: string; until?: string; on: "stack" | "resource" }
+  /** `setBy`: who set the tag, when CloudTrail lookup is on and found the tagging call. */
+  | { kind: "exempt"; reason: string; until?: string; on: "stack" | "resource"; setBy?: ChangeActor }
   | { kind: "expired"; reason: string; until: string; on: "stack" | "resource" }
   | { kind: "invalid"; raw: string; problem: string; on: "stack" | "resource" };
 
@@ -59,6 +60,24 @@ export type ActionOutcome =
   /** A repair was attempted and did not converge, or an API call failed. */
   | "failed";
 
+/** The guard that stopped a repair (remediation/guards.ts); a stopped repair is an error-level item. */
+export type GuardName = "flapping" | "blast-radius" | "guard-state";
+
+/** Drift that grants privilege (remediation/critical.ts): always reverted, whatever the guards say. */
+export interface SecurityCriticalFinding {
+  class: string;
+  detail: string;
+}
+
+/** A resource re-drifted in `flappingThreshold` consecutive scans: someone keeps changing it. */
+export interface ContestedInfo {
+  /** Consecutive scheduled scans that found it drifted and repaired it. */
+  scans: number;
+  lastRepairedAt: string;
+  /** Who made the changes that were repaired (CloudTrail ARNs), oldest first; empty when unknown. */
+  changedBy: string[];
+}
+
 /** What driftguard did (or would do) about one drifted resource. */
 export interface RemediationAction {
   outcome: ActionOutcome;
@@ -70,6 +89,12 @@ export interface RemediationAction {
   by?: string;
   /** The difference left after a failed verification. */
   remaining?: PropertyDifference[];
+  /** Set when a guard stopped the repair (outcome `skipped`). */
+  guard?: GuardName;
+  /** Set when the drift grants privilege; such drift is reverted even past the guards. */
+  securityCritical?: SecurityCriticalFinding[];
+  /** Set when the resource keeps being changed back: a person must find out who and why. */
+  contested?: ContestedInfo;
 }
 
 export interface ErrorInfo {
@@ -103,10 +128,19 @@ export interface StackReport {
   error?: ErrorInfo;
 }
 
+/** A retryable failure (5xx, throttling) that was retried once at the end of the run. */
+export interface RetryInfo {
+  /** The first attempt's error. */
+  error: ErrorInfo;
+  /** What the retry at the end of the run did. */
+  outcome: "recovered" | "failed-again";
+}
+
 export interface RegionReport {
   region: string;
   status: "scanned" | "failed" | "not-scanned";
   error?: ErrorInfo;
+  retried?: RetryInfo;
   stacks: StackReport[];
 }
 
@@ -116,6 +150,7 @@ export interface AccountReport {
   /** not-in-organization / suspended accounts are listed but never scanned. */
   status: "scanned" | "failed" | "not-scanned" | "suspended" | "not-in-organization";
   error?: ErrorInfo;
+  retried?: RetryInfo;
   mode: "report" | "remediate";
   regions: RegionReport[];
   /** i17: regions enabled in the account (EC2 DescribeRegions, seen through its spoke role), when it could tell. */
@@ -141,6 +176,14 @@ export interface ReportTotals {
   invalidExemptions: number;
   manual: number;
   failed: number;
+  /** Repairs a guard stopped (flapping, blast radius, unreadable guard state): error-level. */
+  guardTrips: number;
+  /** Resources re-drifted in `flappingThreshold` consecutive scans: error-level. */
+  contested: number;
+  /** Run-level errors (runErrors), e.g. an unreadable flapping record. */
+  runErrors: number;
+  /** Accounts and regions retried once at the end of the run after a retryable failure. */
+  retried: number;
   errors: number;
 }
 
@@ -191,6 +234,21 @@ export interface ReportCoverage {
 }
 // ---- end i17 ----
 
+/** An exemption in force during the run, so a person can review every one and when it ends. */
+export interface ActiveExemption {
+  accountId: string;
+  region: string;
+  stackName: string;
+  /** Absent for a stack exemption. */
+  logicalResourceId?: string;
+  on: "stack" | "resource";
+  reason: string;
+  /** Absent: no expiry. */
+  until?: string;
+  /** Who set the tag, when CloudTrail lookup is on for the account and found the call. */
+  setBy?: ChangeActor;
+}
+
 export const REPORT_SCHEMA_VERSION = "1.0.0";
 
 export interface RunReport {
@@ -205,6 +263,10 @@ export interface RunReport {
   /** True when the run stopped early (Lambda deadline) and some work is listed as not-scanned. */
   incomplete: boolean;
   accounts: AccountReport[];
+  /** Problems of the run itself that stop repairs (guard state, lease): each one counts in totals.errors. */
+  runErrors: ErrorInfo[];
+  /** Every valid exemption the run honoured or found, with its expiry. */
+  exemptions: ActiveExemption[];
   totals: ReportTotals;
   /** i17: set on every scheduled run's report. */
   coverage?: ReportCoverage;

@@ -1,7 +1,7 @@
 import type { SpokeClients } from "../aws/clients.js";
 import type { StackFilter } from "../config/schema.js";
 import type { ChangeActor } from "../core/types.js";
-import { effectiveMode, exemptionFromTags, type RemediationGuards } from "../remediation/index.js";
+import { effectiveMode, exemptionFromTags, exemptionPolicy, type RemediationGuards } from "../remediation/index.js";
 import { errorText } from "../core/errors.js";
 import { detectResourceDrift } from "../aws/cfn-drift.js";
 import { DRIFT_DETECTABLE_STATUSES, globExclusion } from "../scanner/index.js";
@@ -65,6 +65,7 @@ async function actOnManaged(resource: AffectedResource, clients: SpokeClients, s
   if (drift.status !== "MODIFIED" && drift.status !== "DELETED") {
     return { ...checked, finding: true, action: { outcome: "skipped", reason: `CloudFormation could not check its drift (${drift.status})`, steps: [] } };
   }
+  const guards = await ctx.guards();
   const { exemption, action } = await ctx.deps.remediateResource({
     runId: ctx.change.changeId,
     account,
@@ -72,10 +73,14 @@ async function actOnManaged(resource: AffectedResource, clients: SpokeClients, s
     stack: { stackName: stack.stackName, stackId: stack.stackId, tags: stack.tags },
     drift,
     clients,
-    exemptionTagKey: ctx.deps.config.defaults.exemptionTagKey,
-    guards: await ctx.guards(),
+    exemptions: exemptionPolicy(ctx.deps.config),
+    guards,
     now: ctx.now,
   });
+  // Who keeps changing it: named in the contested escalation (guards.ts); events never count.
+  if (action.outcome === "remediated" && ctx.actor.arn !== undefined) {
+    guards.recordActor({ accountId: account.id, region: clients.region, stackName: stack.stackName, logicalResourceId: stack.logicalId }, ctx.actor.arn);
+  }
   return { ...checked, exemption, action, finding: true };
 }
 
@@ -93,7 +98,7 @@ async function actOnUnmanaged(resource: AffectedResource, clients: SpokeClients,
     actor: ctx.actor,
     // No stack: only mode rules without a stack glob (or with "*") can match.
     mode: effectiveMode(ctx.admission.account, "", resource.resourceType),
-    exemptionOf: (tags) => exemptionFromTags(tags, ctx.deps.config.defaults.exemptionTagKey, ctx.now, "resource"),
+    exemptionOf: (tags) => exemptionFromTags(tags, exemptionPolicy(ctx.deps.config), ctx.now, "resource"),
   });
   return { ...where, ...outcome };
 }

@@ -4,6 +4,7 @@ import type { Config, Mode } from "../config/schema.js";
 import { withModeOverride } from "../remediation/index.js";
 import { isCloudFormationCall, isOwnRoleCall } from "../aws/cloudtrail-origin.js";
 import { reject, type ParsedChange, type Rejection } from "./parse.js";
+import { ownRoleArns } from "../scanner/index.js";
 import { hasResolver } from "./resolve.js";
 
 export interface Admission {
@@ -19,7 +20,7 @@ export function admitChange(change: ParsedChange, config: Config, modeOverride?:
   const { detail } = change;
   const events = config.defaults.events;
   if (!events.enabled) return reject("events-disabled", "defaults.events.enabled is false");
-  if (isOwnRoleCall(detail, config.spoke.roleName)) {
+  if (isOwnRoleCall(detail, ownRoleArns(config))) {
     return reject("own-role", `made by driftguard's own role (${detail.userIdentity.arn})`);
   }
   if (isCloudFormationCall(detail)) return reject("cloudformation", "made by CloudFormation during a stack operation");

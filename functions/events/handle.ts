@@ -5,6 +5,7 @@ import { actOnResource } from "./act.js";
 import { admitChange } from "./admit.js";
 import { isRejection, parseChangeEvent, reject, type DropReason, type Rejection } from "./parse.js";
 import { resolveResources } from "./resolve.js";
+import type { EventDelivery } from "./publish.js";
 import { EVENT_REPORT_SCHEMA_VERSION, type EventActionReport, type EventDeps, type EventOutcome } from "./types.js";
 import { actorFromDetail } from "../aws/cloudtrail-actor.js";
 
@@ -27,10 +28,18 @@ function drop(rejection: Rejection, deps: EventDeps, eventId: unknown): EventOut
  */
 async function saveFlapping(guards: Promise<RemediationGuards>, deps: EventDeps): Promise<void> {
   try {
-    await (await guards).finish({ resetScope: "none" });
+    await (await guards).finish();
   } catch (error) {
     deps.logger.error("flapping record not saved", { error: errorText(error) });
   }
+}
+
+/** "remediated, notification failed": what was done, then what did not reach people. */
+export function deliverySummary(report: EventActionReport, delivery: EventDelivery): string {
+  const outcomes = [...new Set(report.results.filter((r) => r.finding).map((r) => r.action.outcome))];
+  const done = outcomes.length > 0 ? outcomes.join(", ") : "no finding";
+  const problems = [...(delivery.record.ok ? [] : ["record not stored"]), ...(delivery.notification.ok ? [] : ["notification failed"])];
+  return [done, ...problems].join(", ");
 }
 
 function idOf(event: unknown): unknown {
@@ -81,9 +90,20 @@ export async function handleChangeEvent(event: unknown, deps: EventDeps): Promis
     deps.logger.info("event handled", { report });
     if (opened) await saveFlapping(opened, deps);
     deps.metrics.singleMetric().addMetric("EventLatency", MetricUnit.Milliseconds, report.latencyMs);
-    await deps.publish(report);
-    deps.recent.add(change.changeId);
-    return { status: "handled", report };
+    for (const r of results.filter((x) => x.action.contested !== undefined)) {
+      deps.logger.error("contested resource changed again", { resource: r.resource, contested: r.action.contested, actor });
+      deps.metrics.singleMetric().addMetric("ContestedResources", MetricUnit.Count, 1);
+    }
+    const delivery = await deps.publish(report);
+    const summary = deliverySummary(report, delivery);
+    if (!delivery.record.ok) deps.logger.error("event record not stored in S3", { key: delivery.record.key, error: delivery.record.error, notified: delivery.notification.ok, report });
+    if (!delivery.notification.ok) {
+      deps.logger.error("event notification failed", { error: delivery.notification.error, summary });
+      deps.metrics.singleMetric().addMetric("EventNotificationsFailed", MetricUnit.Count, 1);
+    }
+    // Redeliveries are only skipped once the record reached someone; otherwise a retry may yet deliver it.
+    if (delivery.record.ok || delivery.notification.ok) deps.recent.add(change.changeId);
+    return { status: "handled", report, delivery, summary };
   } catch (error) {
     return drop(reject("error", errorText(error)), deps, idOf(event));
   }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { EVENT_CATALOGUE, RESOLVED_EVENT_NAMES, type ResolverKind } from "../config/events.js";
 import type { CloudTrailDetail } from "../aws/cloudtrail-record.js";
 import { ec2TypeOfId, resourceArn } from "../aws/resource-types.js";
 
@@ -98,75 +99,35 @@ const bucket: Resolver = (detail, accountId) => {
   return [{ resourceType: "AWS::S3::Bucket", physicalId: req.bucketName, arn: resourceArn("AWS::S3::Bucket", req.bucketName, { accountId, region: detail.awsRegion }) }];
 };
 
-const role = iam("roleName", "AWS::IAM::Role");
-const user = iam("userName", "AWS::IAM::User");
-const group = iam("groupName", "AWS::IAM::Group");
-const managedPolicy = iam("policyArn", "AWS::IAM::ManagedPolicy");
-
 /**
- * Every event name driftguard can act on. Route and network-ACL entry events are absent: their
- * CloudFormation resources (AWS::EC2::Route, AWS::EC2::NetworkAclEntry) cannot be found from
- * the call's parameters by physical id.
+ * One resolver per kind the event catalogue (config/events.ts) names; the compiler holds the two
+ * to the same set of kinds. Route and network-ACL entry events have none: their CloudFormation
+ * resources (AWS::EC2::Route, AWS::EC2::NetworkAclEntry) cannot be found from the call's
+ * parameters by physical id.
  */
-export const RESOLVERS: Readonly<Record<string, Resolver>> = {
-  AuthorizeSecurityGroupIngress: securityGroup,
-  AuthorizeSecurityGroupEgress: securityGroup,
-  RevokeSecurityGroupIngress: securityGroup,
-  RevokeSecurityGroupEgress: securityGroup,
-  DeleteSecurityGroup: securityGroup,
-  ModifySecurityGroupRules: modifiedRules,
-  CreateSecurityGroup: createdGroup,
-  CreateVpc: ec2ByResponse("vpc", "vpcId"),
-  DeleteVpc: ec2ByRequest("vpcId"),
-  ModifyVpcAttribute: ec2ByRequest("vpcId"),
-  CreateSubnet: ec2ByResponse("subnet", "subnetId"),
-  DeleteSubnet: ec2ByRequest("subnetId"),
-  ModifySubnetAttribute: ec2ByRequest("subnetId"),
-  RunInstances: ec2ByItems("responseElements", "instancesSet", "instanceId"),
-  TerminateInstances: ec2ByItems("requestParameters", "instancesSet", "instanceId"),
-  ModifyInstanceAttribute: ec2ByRequest("instanceId"),
-  CreateTags: ec2ByItems("requestParameters", "resourcesSet", "resourceId"),
-  DeleteTags: ec2ByItems("requestParameters", "resourcesSet", "resourceId"),
-
-  AttachRolePolicy: role,
-  DetachRolePolicy: role,
-  PutRolePolicy: role,
-  DeleteRolePolicy: role,
-  UpdateAssumeRolePolicy: role,
-  UpdateRole: role,
-  UpdateRoleDescription: role,
-  PutRolePermissionsBoundary: role,
-  DeleteRolePermissionsBoundary: role,
-  TagRole: role,
-  UntagRole: role,
-  CreatePolicyVersion: managedPolicy,
-  SetDefaultPolicyVersion: managedPolicy,
-  DeletePolicyVersion: managedPolicy,
-  AttachUserPolicy: user,
-  DetachUserPolicy: user,
-  PutUserPolicy: user,
-  DeleteUserPolicy: user,
-  CreateAccessKey: user,
-  AttachGroupPolicy: group,
-  DetachGroupPolicy: group,
-  PutGroupPolicy: group,
-  DeleteGroupPolicy: group,
-
-  PutBucketEncryption: bucket,
-  DeleteBucketEncryption: bucket,
-  PutBucketPublicAccessBlock: bucket,
-  DeleteBucketPublicAccessBlock: bucket,
-  PutBucketVersioning: bucket,
-  PutBucketPolicy: bucket,
-  DeleteBucketPolicy: bucket,
-  PutBucketAcl: bucket,
-  PutBucketLogging: bucket,
-  PutBucketLifecycle: bucket,
-  PutBucketOwnershipControls: bucket,
-  DeleteBucketOwnershipControls: bucket,
-  PutBucketTagging: bucket,
-  DeleteBucketTagging: bucket,
+const BY_KIND: Readonly<Record<ResolverKind, Resolver>> = {
+  securityGroup,
+  modifiedRules,
+  createdSecurityGroup: createdGroup,
+  createdVpc: ec2ByResponse("vpc", "vpcId"),
+  vpc: ec2ByRequest("vpcId"),
+  createdSubnet: ec2ByResponse("subnet", "subnetId"),
+  subnet: ec2ByRequest("subnetId"),
+  launchedInstances: ec2ByItems("responseElements", "instancesSet", "instanceId"),
+  listedInstances: ec2ByItems("requestParameters", "instancesSet", "instanceId"),
+  instance: ec2ByRequest("instanceId"),
+  taggedResources: ec2ByItems("requestParameters", "resourcesSet", "resourceId"),
+  role: iam("roleName", "AWS::IAM::Role"),
+  user: iam("userName", "AWS::IAM::User"),
+  group: iam("groupName", "AWS::IAM::Group"),
+  managedPolicy: iam("policyArn", "AWS::IAM::ManagedPolicy"),
+  bucket,
 };
+
+/** Every event name driftguard can act on, with its resolver: derived from the event catalogue. */
+export const RESOLVERS: Readonly<Record<string, Resolver>> = Object.fromEntries(
+  RESOLVED_EVENT_NAMES.map((name) => [name, BY_KIND[EVENT_CATALOGUE[name].resolver]]),
+);
 
 export function hasResolver(eventName: string): boolean {
   return Object.hasOwn(RESOLVERS, eventName);

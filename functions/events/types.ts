@@ -5,6 +5,7 @@ import type { ChangeActor, ExemptionState, PropertyDifference, RemediationAction
 import type { RemediationGuards, ResourceRemediationInput } from "../remediation/index.js";
 import type { Logger } from "../core/logger.js";
 import type { DropReason } from "./parse.js";
+import type { EventDelivery } from "./publish.js";
 import type { RecentIds } from "./recent-ids.js";
 import type { AffectedResource } from "./resolve.js";
 
@@ -16,13 +17,13 @@ export interface EventDeps {
   remediateResource(input: ResourceRemediationInput): Promise<ResourceReport>;
   /**
    * Blast-radius and flapping guards for one invocation (createGuards over the S3 flapping store);
-   * opened only when a stack-managed resource reaches the engine, finished with resetScope "none".
+   * opened only when a stack-managed resource reaches the engine; counting "event": never moves flapping counters.
    */
   openGuards(): Promise<RemediationGuards>;
   /** DRIFTGUARD_MODE, applied as the scan applies it (remediation/mode.ts withModeOverride). */
   modeOverride?: Mode;
-  /** Writes the report to S3 and notifies SNS (see publish.ts). */
-  publish(report: EventActionReport): Promise<void>;
+  /** Writes the report to S3 and notifies SNS (see publish.ts); never throws. */
+  publish(report: EventActionReport): Promise<EventDelivery>;
   /** Keep one instance per container (module scope) so warm redeliveries are recognised. */
   recent: RecentIds;
   logger: Logger;
@@ -71,5 +72,9 @@ export interface EventActionReport {
 }
 
 export type EventOutcome =
-  | { status: "handled"; report: EventActionReport }
+  /**
+   * `summary` says what was done and what did not reach people, e.g. "remediated,
+   * notification failed": a repair made is reported as made, whatever happened after it.
+   */
+  | { status: "handled"; report: EventActionReport; delivery: EventDelivery; summary: string }
   | { status: "dropped"; reason: DropReason; detail: string };

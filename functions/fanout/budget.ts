@@ -104,7 +104,13 @@ export function leasedGuards(inner: RemediationGuards, budget: RunBudget, limits
   }
 
   function reserveFrom(grant: { left: number }): RemediationGuards["reserve"] {
-    return (accountId, count = 1) => {
+    return (accountId, count = 1, options = {}) => {
+      // Critical reverts are counted, never refused (guards.ts); they take no lease from other workers.
+      if (options.critical) {
+        const reservation = inner.reserve(accountId, count, options);
+        used += count;
+        return reservation;
+      }
       // What stacks that finished meanwhile did not use can still serve this one.
       const top = Math.min(Math.max(0, count - grant.left), spare);
       spare -= top;
@@ -115,7 +121,7 @@ export function leasedGuards(inner: RemediationGuards, budget: RunBudget, limits
         const why = problem ?? "the run's workers have leased all of it";
         return { ok: false, reason: `blast radius: ${what} would exceed the limit of ${limits.maxPerRun} per run (${why})` };
       }
-      const reservation = inner.reserve(accountId, count);
+      const reservation = inner.reserve(accountId, count, options);
       if (reservation.ok) {
         used += count;
         grant.left -= count;
@@ -125,10 +131,14 @@ export function leasedGuards(inner: RemediationGuards, budget: RunBudget, limits
   }
 
   const guardsWith = (grant: { left: number }): RemediationGuards => ({
-    flappingBlock: (ref) => inner.flappingBlock(ref),
+    stateProblem: inner.stateProblem,
+    flappingBlock: (ref, options) => inner.flappingBlock(ref, options),
+    contested: (ref) => inner.contested(ref),
     reserve: reserveFrom(grant),
     recordRepair: (ref, at) => inner.recordRepair(ref, at),
-    finish: (options) => inner.finish(options),
+    recordActor: (ref, arn) => inner.recordActor(ref, arn),
+    observeStack: (stack, drifted, couldRepair) => inner.observeStack(stack, drifted, couldRepair),
+    finish: () => inner.finish(),
   });
 
   return {

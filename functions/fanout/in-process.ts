@@ -4,15 +4,15 @@ import { runKeys } from "../aws/bucket-layout.js";
 import { type Logger, scoped } from "../core/logger.js";
 import { toErrorInfo } from "../core/errors.js";
 import type { RunScanOptions, RunScanResult, ScanDeps } from "../scanner/index.js";
-import { runPlanner } from "./planner.js";
+import { runPartitioner } from "./partitioner.js";
 import { runReducer } from "./reduce.js";
 import { getJson, putJson } from "../aws/s3-json.js";
-import type { PlanOutput, WorkerFailure, WorkItem } from "./types.js";
+import type { PartitionOutput, WorkerFailure, WorkItem } from "./types.js";
 import { runWorker } from "./worker.js";
 
 /** The three Lambda steps the state machine invokes, however they are reached (directly, or through the handler). */
 export interface FanoutSteps<R> {
-  plan(): Promise<PlanOutput>;
+  plan(): Promise<PartitionOutput>;
   scan(item: WorkItem): Promise<unknown>;
   reduce(runId: string): Promise<R>;
 }
@@ -34,7 +34,7 @@ export async function driveFanout<R>(steps: FanoutSteps<R>, options: FanoutDrive
   const { s3, bucket } = options;
   const { runId, itemsKey } = await steps.plan();
   const items = await getJson<WorkItem[]>(s3, bucket, itemsKey);
-  if (items === undefined) throw new Error(`the planner returned ${itemsKey} but s3://${bucket}/${itemsKey} does not exist`);
+  if (items === undefined) throw new Error(`the Plan step returned ${itemsKey} but s3://${bucket}/${itemsKey} does not exist`);
 
   await pLimit(options.maxConcurrency).map(items.value, async (item) => {
     try {
@@ -56,9 +56,9 @@ export function runFanoutInProcess(deps: ScanDeps, options: RunScanOptions): Pro
   return driveFanout(
     {
       plan: async () => {
-        const planned = await runPlanner(deps, { config, runId, trigger: options.trigger ?? "schedule", modeOverride: options.modeOverride, bucket });
-        options.onProgress?.({ kind: "accounts", configured: config.accounts.length, toScan: planned.workers });
-        return planned;
+        const partitioned = await runPartitioner(deps, { config, runId, trigger: options.trigger ?? "schedule", modeOverride: options.modeOverride, bucket });
+        options.onProgress?.({ kind: "accounts", configured: config.accounts.length, toScan: partitioned.workers });
+        return partitioned;
       },
       scan: (item) => runWorker(deps, { config, item, bucket, deadline: options.deadline, onProgress: options.onProgress }),
       reduce: (id) => runReducer(deps, { config, runId: id, publish }),

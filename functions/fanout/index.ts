@@ -1,10 +1,10 @@
 /**
- * The fan-out's public surface: the three Step Functions steps (planner, worker, reducer), the
+ * The fan-out's public surface: the three Step Functions steps (partitioner, worker, reducer), the
  * request they are routed on, and the in-process driver that runs them without Step Functions.
  */
 export { driveFanout } from "./in-process.js";
-export { runPlanner } from "./planner.js";
+export { runPartitioner } from "./partitioner.js";
 export { runReducer } from "./reduce.js";
 export { parseFanoutRequest, type FanoutRequest } from "./requests.js";
-export type { PlanOutput, WorkerOutput } from "./types.js";
+export type { PartitionOutput, WorkerOutput } from "./types.js";
 export { runWorker } from "./worker.js";

@@ -1,5 +1,5 @@
 import type { AccountReport, ErrorInfo } from "../core/types.js";
-import type { AccountPart, FanoutPlan, PlannedAccount, WorkerFailure } from "./types.js";
+import type { AccountPart, RunManifest, ManifestAccount, WorkerFailure } from "./types.js";
 
 /** What the reducer found in S3 for one account that had a worker. */
 export type WorkerResult =
@@ -39,21 +39,21 @@ function workerError(result: Exclude<WorkerResult, { kind: "part" }>): ErrorInfo
   }
 }
 
-function failedRow(account: PlannedAccount, error: ErrorInfo): AccountReport {
+function failedRow(account: ManifestAccount, error: ErrorInfo): AccountReport {
   return { accountId: account.accountId, name: account.name, status: "failed", error, mode: account.mode, regions: [] };
 }
 
 /**
- * Every account of the plan, in accounts.yaml order, as the single-invocation scan would list it:
- * listed-only rows from the plan, scanned rows from the workers' parts, and a failed row for an
+ * Every account of the manifest, in accounts.yaml order, as the single-invocation scan would list it:
+ * listed-only rows from the manifest, scanned rows from the workers' parts, and a failed row for an
  * account whose worker left no usable part, so one failed worker never sinks the run.
  */
-export function mergeAccounts(plan: FanoutPlan, results: ReadonlyMap<string, WorkerResult>): AccountReport[] {
-  return plan.accounts.map((account) => {
+export function mergeAccounts(manifest: RunManifest, results: ReadonlyMap<string, WorkerResult>): AccountReport[] {
+  return manifest.accounts.map((account) => {
     if (account.listed) return account.listed;
     const result = results.get(account.accountId) ?? { kind: "missing" };
     if (result.kind !== "part") return failedRow(account, workerError(result));
-    if (result.part.runId !== plan.runId || result.part.accountId !== account.accountId) {
+    if (result.part.runId !== manifest.runId || result.part.accountId !== account.accountId) {
       return failedRow(account, {
         code: "FanoutPartMismatch",
         message: `the partial report is for account ${result.part.accountId} of run ${result.part.runId}, not this one`,

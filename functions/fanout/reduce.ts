@@ -4,12 +4,18 @@ import type { Config } from "../config/schema.js";
 import { buildReport, publishReport, type PublishTarget } from "../report/index.js";
 import { scoped } from "../core/logger.js";
 import { toErrorInfo } from "../core/errors.js";
-import type { RunScanResult, ScanDeps } from "../scanner/index.js";
+import { releaseRunLease, type RunScanResult, type ScanDeps } from "../scanner/index.js";
 import { mergeAccounts, type WorkerResult } from "./merge.js";
+import type { ErrorInfo } from "../core/types.js";
 import { getJson } from "../aws/s3-json.js";
-import type { AccountPart, FanoutPlan, WorkerFailure } from "./types.js";
+import type { AccountPart, RunManifest, WorkerFailure } from "./types.js";
 
-export type ReducerDeps = Pick<ScanDeps, "s3" | "sns" | "now" | "logger">;
+export type ReducerDeps = Pick<ScanDeps, "s3" | "sns" | "now" | "sleep" | "random" | "logger">;
+
+/** Every worker meets the same unreadable record: list it once. */
+function distinctErrors(errors: ErrorInfo[]): ErrorInfo[] {
+  return [...new Map(errors.map((e) => [`${e.code}\n${e.message}`, e])).values()];
+}
 
 export interface ReducerOptions {
   config: Config;
@@ -39,10 +45,10 @@ async function readResult(deps: ReducerDeps, bucket: string, runId: string, acco
 export async function runReducer(deps: ReducerDeps, options: ReducerOptions): Promise<RunScanResult> {
   const { config, runId, publish } = options;
   const log = scoped(deps.logger, { runId });
-  const plan = await getJson<FanoutPlan>(deps.s3, publish.bucket, runKeys(runId).plan);
-  if (plan === undefined) throw new Error(`no plan for run ${runId} at s3://${publish.bucket}/${runKeys(runId).plan}; was the planner run?`);
+  const manifest = await getJson<RunManifest>(deps.s3, publish.bucket, runKeys(runId).manifest);
+  if (manifest === undefined) throw new Error(`no manifest for run ${runId} at s3://${publish.bucket}/${runKeys(runId).manifest}; did the Plan step run?`);
 
-  const withWorkers = plan.value.accounts.filter((a) => !a.listed).map((a) => a.accountId);
+  const withWorkers = manifest.value.accounts.filter((a) => !a.listed).map((a) => a.accountId);
   const limit = pLimit(PARALLEL_READS);
   const results = new Map(await limit.map(withWorkers, async (id) => [id, await readResult(deps, publish.bucket, runId, id)] as const));
   const failed = [...results].filter(([, r]) => r.kind !== "part").map(([id, r]) => ({ accountId: id, kind: r.kind }));
@@ -50,14 +56,17 @@ export async function runReducer(deps: ReducerDeps, options: ReducerOptions): Pr
 
   const report = buildReport({
     runId,
-    trigger: plan.value.trigger,
-    mode: plan.value.modeOverride ?? config.defaults.mode,
-    startedAt: new Date(plan.value.startedAt),
+    trigger: manifest.value.trigger,
+    mode: manifest.value.modeOverride ?? config.defaults.mode,
+    startedAt: new Date(manifest.value.startedAt),
     finishedAt: new Date(deps.now()),
     config,
-    accounts: mergeAccounts(plan.value, results),
-    organization: plan.value.organization,
+    accounts: mergeAccounts(manifest.value, results),
+    organization: manifest.value.organization,
+    runErrors: distinctErrors([...(manifest.value.runErrors ?? []), ...[...results.values()].flatMap((r) => (r.kind === "part" ? (r.part.runErrors ?? []) : []))]),
   });
+  const released = await releaseRunLease({ s3: deps.s3, bucket: publish.bucket, backoff: deps, now: deps.now }, runId);
+  if (released) log.warn("run lease not released; the next run waits for it to expire", { error: released });
   const published = await publishReport({ s3: deps.s3, sns: deps.sns, logger: log }, report, publish);
   log.info("fan-out reduced", { totals: report.totals, incomplete: report.incomplete, reportKey: published.keys.json, s3: published.s3.ok, sns: published.sns.ok });
   return { report, publish: published };

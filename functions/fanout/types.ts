@@ -1,7 +1,6 @@
 import type { EffectiveAccount } from "../config/resolve.js";
 import type { Mode } from "../config/schema.js";
-import type { AccountReport } from "../core/types.js";
-import type { OrganizationSnapshot } from "../core/types.js";
+import type { AccountReport, ErrorInfo, OrganizationSnapshot } from "../core/types.js";
 
 /**
  * What the fan-out's three steps hand each other. Step Functions payloads are capped at 256 KB,
@@ -14,24 +13,26 @@ export interface WorkItem {
   fanout: "scan";
   runId: string;
   accountId: string;
-  /** DRIFTGUARD_MODE or the execution input's `mode`, fixed once by the planner for every worker. */
+  /** DRIFTGUARD_MODE or the execution input's `mode`, fixed once by the partitioner for every worker. */
   modeOverride?: Mode;
 }
 
-/** An account of accounts.yaml as the planner left it: final (listed only) or awaiting its worker. */
-export type PlannedAccount =
+/** An account of accounts.yaml as the partitioner left it: final (listed only) or awaiting its worker. */
+export type ManifestAccount =
   | { accountId: string; name: string; mode: Mode; listed: AccountReport }
   | { accountId: string; name: string; mode: Mode; listed?: undefined; account: EffectiveAccount };
 
-/** runs/<runId>/plan.json: what the reducer needs to rebuild the run, in accounts.yaml order. */
-export interface FanoutPlan {
+/** runs/<runId>/manifest.json: what the reducer needs to rebuild the run, in accounts.yaml order. */
+export interface RunManifest {
   version: 1;
   runId: string;
   trigger: string;
   modeOverride?: Mode;
   startedAt: string;
-  accounts: PlannedAccount[];
+  accounts: ManifestAccount[];
   organization: OrganizationSnapshot;
+  /** Run-level errors the partitioner met (the run lease could not be taken). */
+  runErrors?: ErrorInfo[];
 }
 
 /** runs/<runId>/parts/<accountId>.json: one worker's result. */
@@ -41,6 +42,8 @@ export interface AccountPart {
   accountId: string;
   finishedAt: string;
   account: AccountReport;
+  /** The worker's run-level errors (lease, guard state); the reducer lists each distinct one once. */
+  runErrors?: ErrorInfo[];
 }
 
 /**
@@ -52,8 +55,8 @@ export interface WorkerFailure {
   Cause?: string;
 }
 
-/** What the planner returns to the state machine: small whatever the organization's size. */
-export interface PlanOutput {
+/** What the partitioner returns to the state machine: small whatever the organization's size. */
+export interface PartitionOutput {
   runId: string;
   itemsKey: string;
   workers: number;

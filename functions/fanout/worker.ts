@@ -3,11 +3,11 @@ import type { Config } from "../config/schema.js";
 import { createGuards, withModeOverride } from "../remediation/index.js";
 import { NO_DEADLINE, type Deadline } from "../core/deadline.js";
 import { scoped } from "../core/logger.js";
-import { toErrorInfo } from "../core/errors.js";
-import { fullyScanned, scanAccount, type ScanContext, type ScanDeps, type ScanProgress } from "../scanner/index.js";
+import type { ErrorInfo } from "../core/types.js";
+import { DEFAULT_LEASE_TTL_MS, joinRunLease, leaseProblem, saveGuards, scanAccount, scanWithRetry, type ScanContext, type ScanDeps, type ScanProgress } from "../scanner/index.js";
 import { leasedGuards, s3RunBudget } from "./budget.js";
 import { getJson, putJson } from "../aws/s3-json.js";
-import type { AccountPart, FanoutPlan, WorkerOutput, WorkItem } from "./types.js";
+import type { AccountPart, RunManifest, WorkerOutput, WorkItem } from "./types.js";
 
 export interface WorkerOptions {
   config: Config;
@@ -15,6 +15,8 @@ export interface WorkerOptions {
   bucket: string;
   /** The worker invocation's own Lambda budget. */
   deadline?: Deadline;
+  /** The worker's Lambda timeout: how long it renews its run's lease for. */
+  leaseTtlMs?: number;
   onProgress?(event: ScanProgress): void;
 }
 
@@ -28,16 +30,26 @@ export async function runWorker(deps: ScanDeps, options: WorkerOptions): Promise
   const { runId, accountId } = item;
   const log = scoped(deps.logger, { runId, account: accountId });
   const keys = runKeys(runId);
-  // The planner resolved every account (OU members are not in accounts.yaml) and kept it in the plan.
-  const plan = await getJson<FanoutPlan>(deps.s3, bucket, keys.plan);
-  const planned = plan?.value.accounts.find((a) => a.accountId === accountId);
-  if (planned === undefined || planned.listed !== undefined) {
-    throw new Error(`account ${accountId} is not awaiting a worker in the plan of run ${runId} (s3://${bucket}/${keys.plan}); was the planner run?`);
+  // The partitioner resolved every account (OU members are not in accounts.yaml) and kept it in the manifest.
+  const manifest = await getJson<RunManifest>(deps.s3, bucket, keys.manifest);
+  const entry = manifest?.value.accounts.find((a) => a.accountId === accountId);
+  if (entry === undefined || entry.listed !== undefined) {
+    throw new Error(`account ${accountId} is not awaiting a worker in the manifest of run ${runId} (s3://${bucket}/${keys.manifest}); did the Plan step run?`);
   }
-  const account = withModeOverride(planned.account, item.modeOverride);
+  const account = withModeOverride(entry.account, item.modeOverride);
+
+  // The worker acts under its run's lease (taken by the partitioner): without it, only critical reverts.
+  const runLease = await joinRunLease({ s3: deps.s3, bucket, backoff: deps, now: deps.now }, { runId, ttlMs: options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS });
+  const runErrors: ErrorInfo[] = [];
+  const leaseError = leaseProblem(runLease);
+  if (leaseError) {
+    log.error("run lease not held; only security-critical drift is reverted", { error: leaseError });
+    runErrors.push(leaseError);
+  }
 
   const limits = config.defaults.remediation;
-  const inner = await createGuards({ runId, limits, store: deps.flappingStore });
+  const inner = await createGuards({ runId, limits, store: deps.flappingStore, counting: "scan", ...(leaseError ? { blockedBy: leaseError } : {}) });
+  if (inner.stateProblem) runErrors.push(inner.stateProblem);
   const budget = s3RunBudget(deps.s3, bucket, keys.budget, limits.maxPerRun, deps);
   const lease = leasedGuards(inner, budget, limits, log);
   const ctx: ScanContext = {
@@ -49,17 +61,14 @@ export async function runWorker(deps: ScanDeps, options: WorkerOptions): Promise
     progress: (event) => options.onProgress?.(event),
   };
 
-  const report = await scanAccount(ctx, account, log);
+  const [report] = await scanWithRetry(ctx, [account], (a) => scanAccount(ctx, a, log), 1, log);
+  if (report === undefined) throw new Error(`no report for account ${accountId}`);
   options.onProgress?.({ kind: "account", account: report });
   await lease.release();
-  try {
-    // Only this account's flapping counters: the other workers save theirs.
-    await lease.guards.finish({ resetScope: { accounts: fullyScanned([report]) } });
-  } catch (err) {
-    log.error("flapping record not saved", { error: toErrorInfo(err) });
-  }
+  const saved = await saveGuards(lease.guards, log);
+  if (saved) runErrors.push(saved);
 
-  const part: AccountPart = { version: 1, runId, accountId, finishedAt: new Date(deps.now()).toISOString(), account: report };
+  const part: AccountPart = { version: 1, runId, accountId, finishedAt: new Date(deps.now()).toISOString(), account: report, ...(runErrors.length > 0 ? { runErrors } : {}) };
   const key = keys.part(accountId);
   await putJson(deps.s3, bucket, key, part);
   log.info("account scanned", { status: report.status, key });

@@ -5,8 +5,9 @@ import type { Mode } from "../config/schema.js";
 import type { ExemptionState, RemediationAction, ResourceDrift, ResourceReport } from "../core/types.js";
 import { errorText } from "../core/errors.js";
 import { firstMatchingGlob } from "../core/glob.js";
+import { describeCritical, securityCritical, type CriticalFinding } from "./critical.js";
 import { describeDifferences, topLevelProperty } from "./differences.js";
-import { describeExemption, exemptionFromTags } from "./exemption.js";
+import { describeExemption, exemptionFromTags, type ExemptionPolicy } from "./exemption.js";
 import type { RemediationGuards, ResourceRef } from "./guards.js";
 import { effectiveMode } from "./mode.js";
 import { IN_SYNC_REASON } from "./plan.js";
@@ -20,7 +21,7 @@ import { verifyInSync } from "./verify.js";
 /**
  * The remediation engine. Per drifted resource, in order: exemption (stack tag, then resource
  * tag) → mode → flapping → blast radius → remediator (or `manual`) → verification by
- * DetectStackResourceDrift. Stacks listed in revertDriftStacks are first offered to a
+ * DetectStackResourceDrift. Security-critical drift (critical.ts) passes flapping and blast radius. Stacks listed in revertDriftStacks are first offered to a
  * REVERT_DRIFT change set. Nothing here throws: every error becomes a `failed` action.
  */
 
@@ -37,7 +38,8 @@ interface EngineInput {
   region: string;
   stack: StackRef;
   clients: SpokeClients;
-  exemptionTagKey: string;
+  /** defaults.exemptionTagKey and defaults.exemptions (exemption.ts exemptionPolicy). */
+  exemptions: ExemptionPolicy;
   /** Shared across the run: blast radius + flapping. */
   guards: RemediationGuards;
   now: Date;
@@ -104,12 +106,18 @@ function context(input: EngineInput): Context {
   return {
     ...input,
     timing: withDefaults(input.timing),
-    stackExemption: exemptionFromTags(input.stack.tags, input.exemptionTagKey, input.now, "stack"),
+    stackExemption: exemptionFromTags(input.stack.tags, input.exemptions, input.now, "stack"),
   };
 }
 
 function refOf(ctx: Context, drift: ResourceDrift): ResourceRef {
-  return { accountId: ctx.account.id, region: ctx.region, stackName: ctx.stack.stackName, logicalResourceId: drift.logicalResourceId };
+  return { accountId: ctx.account.id, region: ctx.region, stackName: ctx.stack.stackName, logicalResourceId: drift.logicalResourceId, resourceType: drift.resourceType };
+}
+
+/** What the report says about a resource whatever happens to it: does it grant privilege, is it contested. */
+function escalation(ctx: Context, drift: ResourceDrift, critical: readonly CriticalFinding[]): Pick<RemediationAction, "securityCritical" | "contested"> {
+  const contested = ctx.guards.contested(refOf(ctx, drift));
+  return { ...(critical.length > 0 ? { securityCritical: [...critical] } : {}), ...(contested ? { contested } : {}) };
 }
 
 const failedAction = (err: unknown, context: string): RemediationAction => ({ outcome: "failed", reason: `${context}${errorText(err)}`, steps: [] });
@@ -135,7 +143,7 @@ async function assess(ctx: Context, drift: ResourceDrift): Promise<Assessment> {
 async function resourceExemption(ctx: Context, drift: ResourceDrift, remediator: Remediator | undefined): Promise<ExemptionState> {
   if (drift.status === "DELETED") return { kind: "none" };
   const read = (tags: Record<string, string> | undefined): ExemptionState =>
-    tags === undefined ? { kind: "none" } : exemptionFromTags(tags, ctx.exemptionTagKey, ctx.now, "resource");
+    tags === undefined ? { kind: "none" } : exemptionFromTags(tags, ctx.exemptions, ctx.now, "resource");
   if (remediator?.readTags) return read(await remediator.readTags(drift, ctx.clients));
   try {
     return read(await tagsByArn(ctx.clients.tagging, resourceArn(drift.resourceType, drift.physicalResourceId, { accountId: ctx.account.id, region: ctx.region })));
@@ -172,18 +180,23 @@ async function act(ctx: Context, drift: ResourceDrift, { mode, remediator }: Ass
       ? { outcome: "manual", reason: `${by} remediator does not repair ${describeDifferences(unhandled)}`, steps: [], by }
       : { outcome: "skipped", reason: IN_SYNC_REASON, steps: [], by };
   }
-  if (mode === "report") return { outcome: "planned", reason: `${plan.reason}${leftOver}`, steps: plan.steps, by };
+  const critical = securityCritical(drift);
+  const marks = escalation(ctx, drift, critical);
+  if (mode === "report") return { outcome: "planned", reason: `${plan.reason}${leftOver}`, steps: plan.steps, by, ...marks };
 
+  // Security-critical drift passes the guards: its revert only takes privilege away (critical.ts).
   const ref = refOf(ctx, drift);
-  const flapping = ctx.guards.flappingBlock(ref);
-  if (flapping !== undefined) return { outcome: "skipped", reason: flapping, steps: plan.steps, by };
-  const reservation = ctx.guards.reserve(ctx.account.id);
-  if (!reservation.ok) return { outcome: "skipped", reason: reservation.reason, steps: plan.steps, by };
+  const guardOptions = { critical: critical.length > 0 };
+  const trip = ctx.guards.flappingBlock(ref, guardOptions);
+  if (trip !== undefined) return { outcome: "skipped", reason: trip.reason, steps: plan.steps, by, guard: trip.guard, ...marks };
+  const reservation = ctx.guards.reserve(ctx.account.id, 1, guardOptions);
+  if (!reservation.ok) return { outcome: "skipped", reason: reservation.reason, steps: plan.steps, by, guard: "blast-radius", ...marks };
 
   const result = await remediator.remediate({ drift, clients: ctx.clients, dryRun: false });
   if (result.steps.length > 0) ctx.guards.recordRepair(ref, ctx.now);
-  if (result.outcome !== "remediated") return { ...result, by };
-  return { ...(await verified(ctx, drift, result.reason, result.steps)), by };
+  const why = critical.length > 0 ? `security-critical: ${describeCritical(critical)}; ` : "";
+  if (result.outcome !== "remediated") return { ...result, reason: `${why}${result.reason}`, by, ...marks };
+  return { ...(await verified(ctx, drift, `${why}${result.reason}`, result.steps)), by, ...marks };
 }
 
 async function verified(ctx: Context, drift: ResourceDrift, reason: string, steps: string[]): Promise<RemediationAction> {
@@ -219,12 +232,12 @@ async function tryRevert(ctx: Context, drifts: readonly ResourceDrift[], assessm
     if (a.settled) blockers.push(`${id}: ${a.settled.reason}`);
     else if (drift.status === "DELETED") blockers.push(`${id} was deleted (a change set would recreate it, not revert it)`);
     else if (a.mode === "remediate") {
-      const flapping = ctx.guards.flappingBlock(refOf(ctx, drift));
-      if (flapping !== undefined) blockers.push(`${id}: ${flapping}`);
+      const trip = ctx.guards.flappingBlock(refOf(ctx, drift), { critical: securityCritical(drift).length > 0 });
+      if (trip !== undefined) blockers.push(`${id}: ${trip.reason}`);
     }
   });
   const modes = new Set(assessments.map((a) => a.mode));
-  if (blockers.length === 0 && !modes.has("remediate")) return { stackAction: planRevert(ctx.runId, stackName, drifts) };
+  if (blockers.length === 0 && !modes.has("remediate")) return { stackAction: await planRevert(ctx.clients.cloudformation, ctx.runId, stackName, drifts) };
   if (modes.size > 1) blockers.push("some drifted resources are in report mode");
   if (blockers.length > 0) {
     return {

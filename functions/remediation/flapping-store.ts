@@ -10,13 +10,22 @@ import { getJson, updateJson, type Backoff } from "../aws/s3-json.js";
  */
 
 const entrySchema = z.object({
-  /** Consecutive runs (ending with `lastRunId`) in which the resource was repaired. */
-  count: z.number().int().min(1),
+  /** Consecutive scheduled scans (ending with `lastRunId`) in which the resource was repaired; 0 = only events repaired it. */
+  count: z.number().int().min(0),
   lastRunId: z.string(),
   lastRepairedAt: z.string(),
   /** Set once `count` reached the threshold; only a person clears it, by deleting the entry. */
   flagged: z.boolean(),
+  /** For the in-sync reset: only a run that could have repaired this type (remediate mode) resets it. */
+  resourceType: z.string().optional(),
+  /** Who made the changes that were repaired (CloudTrail ARNs), oldest first, at most MAX_ACTORS. */
+  changedBy: z.array(z.string()).optional(),
+  /** Repairs made by the event path since the last scheduled scan; they never move `count`. */
+  eventRepairs: z.number().int().min(0).optional(),
 });
+
+/** Enough to name who keeps changing a contested resource without the record growing unbounded. */
+export const MAX_ACTORS = 5;
 const recordSchema = z.object({
   version: z.literal(1),
   entries: z.record(z.string(), entrySchema),
@@ -57,18 +66,5 @@ export function s3FlappingStore(s3: S3Client, bucket: string, backoff: Backoff, 
     location,
     load: async () => parse((await getJson<unknown>(s3, bucket, key))?.value),
     update: (mutate) => updateJson<unknown, void>(s3, bucket, key, (current) => ({ next: mutate(parse(current)), result: undefined }), backoff, { readable: true }),
-  };
-}
-
-/** In-process store for tests and local runs. */
-export function memoryFlappingStore(initial: FlappingRecord = emptyFlappingRecord()): FlappingStore & { current(): FlappingRecord } {
-  let record = structuredClone(initial);
-  return {
-    location: "memory:state/flapping.json",
-    load: async () => structuredClone(record),
-    async update(mutate) {
-      record = mutate(structuredClone(record));
-    },
-    current: () => structuredClone(record),
   };
 }

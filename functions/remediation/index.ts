@@ -3,9 +3,9 @@
  * it, modes and exemptions, and the registries the IAM policies are derived from.
  */
 export { remediateResource, remediateStack, type ResourceRemediationInput, type StackRemediationInput, type StackRemediationResult } from "./engine.js";
-export { exemptionFromTags } from "./exemption.js";
+export { exemptionFromTags, exemptionPolicy, type ExemptionPolicy } from "./exemption.js";
 export { s3FlappingStore, type FlappingStore } from "./flapping-store.js";
-export { createGuards, type GuardLimits, type RemediationGuards } from "./guards.js";
+export { createGuards, GUARD_STATE_NOT_SAVED, type GuardLimits, type RemediationGuards } from "./guards.js";
 export { effectiveMode, withModeOverride } from "./mode.js";
 export { REMEDIATORS } from "./registry.js";
 export { RESOURCE_TAG_ACTIONS } from "./resource-tags.js";

@@ -12,7 +12,9 @@ import {
 } from "@aws-sdk/client-cloudformation";
 import type { RemediationAction, ResourceDrift } from "../core/types.js";
 import { errorText } from "../core/errors.js";
+import { describeDifferences, topLevelProperty } from "./differences.js";
 import type { Reservation } from "./guards.js";
+import { remediatorFor } from "./registry.js";
 import { type EngineTiming, pollUntil } from "./timing.js";
 
 /**
@@ -54,15 +56,66 @@ function createCall(stackName: string, name: string): string {
   return `CreateChangeSet StackName=${stackName} ChangeSetName=${name} ChangeSetType=UPDATE UsePreviousTemplate=true DeploymentMode=REVERT_DRIFT`;
 }
 
-/** Report mode: creating a change set is already a write, so the plan is only described. */
-export function planRevert(runId: string, stackName: string, drifts: readonly ResourceDrift[]): RemediationAction {
+/**
+ * Why the spoke role could not write this drifted resource back, or undefined when it can. The
+ * spoke role's write permissions are the remediators' (functions/permissions.ts builds its policy
+ * from the registry), each for the properties its remediator repairs; any other type or property
+ * is outside them.
+ */
+export function beyondSpokeRole(drift: ResourceDrift): string | undefined {
+  const what = `${drift.logicalResourceId} (${drift.resourceType})`;
+  const remediator = remediatorFor(drift.resourceType);
+  if (remediator === undefined) return `${what}: the spoke role cannot write ${drift.resourceType}`;
+  const { properties } = remediator;
+  const outside = properties === undefined ? [] : drift.differences.filter((d) => !properties.includes(topLevelProperty(d.propertyPath)));
+  return outside.length > 0 ? `${what}: the spoke role cannot write ${describeDifferences(outside)}` : undefined;
+}
+
+export type RevertAuthority =
+  | { ok: true; via: string }
+  | { ok: false; reason: string };
+
+/**
+ * Whether a REVERT_DRIFT change set on this stack can succeed at all, decided before one is
+ * created. CloudFormation executes it with the stack's service role when the stack has one
+ * (DescribeStacks RoleARN; "If you don't specify a value, CloudFormation uses the role that was
+ * previously associated with the stack", CreateChangeSet RoleARN, CloudFormation API Reference;
+ * no iam:PassRole is needed for it), otherwise "a temporary session that is generated from your
+ * user credentials": the spoke role's. Then every drifted resource must be one the spoke role
+ * can write, or the update fails on the first other one and the stack rolls back.
+ */
+export function revertAuthority(stack: Pick<Stack, "StackName" | "RoleARN">, drifts: readonly ResourceDrift[]): RevertAuthority {
+  if (stack.RoleARN) return { ok: true, via: `the stack's service role ${stack.RoleARN}` };
+  const beyond = drifts.map(beyondSpokeRole).filter((b): b is string => b !== undefined);
+  if (beyond.length === 0) return { ok: true, via: "the spoke role (the stack has no service role; every drifted resource is one it can write)" };
+  return {
+    ok: false,
+    reason:
+      `REVERT_DRIFT change set not started: stack ${stack.StackName} has no service role, so CloudFormation would execute it with the spoke role, ` +
+      `and the update would fail and roll back on ${beyond.join("; ")}. Give the stack a service role (RoleARN) to revert it whole; ` +
+      "its resources are handled one by one",
+  };
+}
+
+/**
+ * Report mode: creating a change set is already a write, so the plan is only described, after
+ * the same precondition remediate mode checks (a read: DescribeStacks).
+ */
+export async function planRevert(cfn: CloudFormationClient, runId: string, stackName: string, drifts: readonly ResourceDrift[]): Promise<RemediationAction> {
   const name = changeSetName(runId);
+  let authority: RevertAuthority;
+  try {
+    authority = revertAuthority(await describeStack(cfn, stackName), drifts);
+  } catch (err) {
+    return { outcome: "failed", by: REVERT_BY, reason: `cannot tell whether a REVERT_DRIFT change set could succeed: ${errorText(err)}`, steps: [] };
+  }
+  if (!authority.ok) return { outcome: "manual", by: REVERT_BY, reason: authority.reason, steps: [] };
   return {
     outcome: "planned",
     by: REVERT_BY,
     reason: `would create REVERT_DRIFT change set ${name} for ${drifts.length} drifted resource(s) (${drifts
       .map((d) => d.logicalResourceId)
-      .join(", ")}) and execute it only if it modifies just those, in place`,
+      .join(", ")}), executed by ${authority.via}, and execute it only if it modifies just those, in place`,
     steps: [createCall(stackName, name), `ExecuteChangeSet StackName=${stackName} ChangeSetName=${name}`],
   };
 }
@@ -94,6 +147,8 @@ export async function revertDrift(input: RevertDriftInput): Promise<RevertResult
 
   try {
     const stack = await describeStack(cfn, stackName);
+    const authority = revertAuthority(stack, input.drifts);
+    if (!authority.ok) return await notExecuted("manual", authority.reason);
     await cfn.send(
       new CreateChangeSetCommand({
         StackName: stackName,

@@ -1,7 +1,17 @@
 import { createHash } from "node:crypto";
 import type { Config } from "../config/schema.js";
 import { organizationCoverage } from "./coverage.js";
-import { REPORT_SCHEMA_VERSION, type AccountReport, type OrganizationSnapshot, type ReportTotals, type RunReport, type StackReport } from "../core/types.js";
+import {
+  REPORT_SCHEMA_VERSION,
+  type AccountReport,
+  type ActiveExemption,
+  type ErrorInfo,
+  type OrganizationSnapshot,
+  type ReportTotals,
+  type ResourceReport,
+  type RunReport,
+  type StackReport,
+} from "../core/types.js";
 
 /** JSON with object keys sorted at every level, so equal configs hash equally whatever their key order. */
 export function canonicalJson(value: unknown): string {
@@ -24,7 +34,7 @@ function allStacks(accounts: AccountReport[]): StackReport[] {
   return accounts.flatMap((a) => a.regions.flatMap((r) => r.stacks));
 }
 
-export function computeTotals(accounts: AccountReport[]): ReportTotals {
+export function computeTotals(accounts: AccountReport[], runErrors: readonly ErrorInfo[] = []): ReportTotals {
   const stacks = allStacks(accounts);
   const resources = stacks.flatMap((s) => s.resources.map((r) => ({ stack: s, resource: r })));
   const countStacks = (scan: StackReport["scan"]) => stacks.filter((s) => s.scan === scan).length;
@@ -50,12 +60,25 @@ export function computeTotals(accounts: AccountReport[]): ReportTotals {
       resources.filter(({ resource }) => resource.exemption.kind === "invalid").length,
     manual: countOutcome("manual"),
     failed: countOutcome("failed"),
+    guardTrips: resources.filter(({ resource }) => resource.action.guard !== undefined).length,
+    contested: resources.filter(({ resource }) => resource.action.contested !== undefined).length,
+    runErrors: runErrors.length,
+    retried: accounts.filter((a) => a.retried).length + regions.filter((r) => r.retried).length,
     // Suspended accounts are expected and not errors; a member missing from the org is a config error.
+    // A stopped repair (guard trip, a `refused` step) and a contested resource need a person too.
     errors:
       accounts.filter((a) => a.error && a.status !== "suspended").length +
       regions.filter((r) => r.error).length +
-      stacks.filter((s) => s.error).length,
+      stacks.filter((s) => s.error).length +
+      resources.filter(({ resource }) => isResourceError(resource)).length +
+      runErrors.length,
   };
+}
+
+/** Error-level resource items: a guard stopped its repair, a step was refused, or it is contested. */
+export function isResourceError(resource: ResourceReport): boolean {
+  const { action } = resource;
+  return action.guard !== undefined || action.contested !== undefined || (action.outcome as string) === "refused";
 }
 
 /** True when the deadline left anything unscanned. */
@@ -63,6 +86,31 @@ export function isIncomplete(accounts: AccountReport[]): boolean {
   return accounts.some(
     (a) => a.status === "not-scanned" || a.regions.some((r) => r.status === "not-scanned" || r.stacks.some((s) => s.scan === "not-scanned")),
   );
+}
+
+/**
+ * Every valid exemption the run saw: stack exemptions of stacks with drift (their tags are read
+ * only then) and resource exemptions of drifted resources, in report order.
+ */
+export function activeExemptions(accounts: AccountReport[]): ActiveExemption[] {
+  const out: ActiveExemption[] = [];
+  for (const account of accounts) {
+    for (const region of account.regions) {
+      for (const stack of region.stacks) {
+        const where = { accountId: account.accountId, region: region.region, stackName: stack.stackName };
+        if (stack.exemption.kind === "exempt") {
+          const e = stack.exemption;
+          out.push({ ...where, on: "stack", reason: e.reason, ...(e.until ? { until: e.until } : {}), ...(e.setBy ? { setBy: e.setBy } : {}) });
+        }
+        for (const r of stack.resources) {
+          if (r.exemption.kind !== "exempt" || r.exemption.on !== "resource") continue;
+          const e = r.exemption;
+          out.push({ ...where, logicalResourceId: r.logicalResourceId, on: "resource", reason: e.reason, ...(e.until ? { until: e.until } : {}), ...(e.setBy ? { setBy: e.setBy } : {}) });
+        }
+      }
+    }
+  }
+  return out;
 }
 
 export interface ReportInput {
@@ -75,6 +123,9 @@ export interface ReportInput {
   accounts: AccountReport[];
   /** The organization as the run walked it; absent only for reports that are not whole runs. */
   organization?: OrganizationSnapshot;
+  /** Run-level problems: guard state, lease (see RunReport.runErrors). */
+  runErrors?: ErrorInfo[];
+  exemptions?: ActiveExemption[];
 }
 
 export function buildReport(input: ReportInput): RunReport {
@@ -88,7 +139,9 @@ export function buildReport(input: ReportInput): RunReport {
     configHash: configHash(input.config),
     incomplete: isIncomplete(input.accounts),
     accounts: input.accounts,
-    totals: computeTotals(input.accounts),
+    runErrors: input.runErrors ?? [],
+    exemptions: input.exemptions ?? activeExemptions(input.accounts),
+    totals: computeTotals(input.accounts, input.runErrors ?? []),
     ...(input.organization ? { coverage: { organization: organizationCoverage(input.organization, input.accounts, input.config) } } : {}),
   };
 }

@@ -5,6 +5,7 @@ import {
   actorText,
   driftedItems,
   exemptionText,
+  exemptionRows,
   listedAccounts,
   notableStacks,
   problems,
@@ -97,7 +98,8 @@ export function renderHtml(report: RunReport): string {
     ["Stacks scanned", t.stacksScanned], ["Stacks skipped", t.stacksSkipped], ["Stacks failed", t.stacksFailed],
     ["Stacks not scanned", t.stacksNotScanned], ["Stacks drifted", t.stacksDrifted], ["Resources drifted", t.resourcesDrifted],
     ["Remediated", t.remediated], ["Planned", t.planned], ["Skipped", t.skipped], ["Manual", t.manual], ["Failed", t.failed],
-    ["Exempt", t.exempt], ["Invalid exemptions", t.invalidExemptions], ["Errors", t.errors],
+    ["Exempt", t.exempt], ["Invalid exemptions", t.invalidExemptions], ["Guard trips", t.guardTrips], ["Contested", t.contested],
+    ["Run errors", t.runErrors], ["Retried", t.retried], ["Errors", t.errors],
   ];
   const accounts = report.accounts.map((a) => [accountLabel(a), a.status, a.mode, regionsText(a)].map(escapeHtml));
   const body = [
@@ -112,6 +114,8 @@ export function renderHtml(report: RunReport): string {
     ...(t.resourcesDrifted === 0 ? ["<p>None.</p>"] : driftedItems(report).map(driftedResource)),
     `<h2>Errors</h2>`,
     table(["Where", "Code", "Message"], problems(report).map((p) => [p.where, p.error.code, p.error.message].map(escapeHtml))),
+    `<h2>Active exemptions</h2>`,
+    table(["Where", "On", "Reason", "Until", "Set by"], exemptionRows(report).map((e) => [e.where, e.on, e.reason, e.until, e.setBy].map(escapeHtml))),
     `<h2>Not scanned</h2>`,
     table(["Where", "Why"], [...unscanned(report), ...listedAccounts(report)].map((u) => [u.where, u.reason].map(escapeHtml))),
     `<h2>Skipped, failed and partial stacks</h2>`,

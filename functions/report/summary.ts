@@ -1,6 +1,6 @@
 import type { ErrorInfo, RunReport } from "../core/types.js";
 import { coverageHeadline, coverageRows } from "./coverage-view.js";
-import { actorText, driftedItems, listedAccounts, problems, unscanned, where } from "./view.js";
+import { actorText, driftedItems, exemptionRows, listedAccounts, problems, unscanned, where } from "./view.js";
 
 /** SNS: a Subject is ASCII, without line breaks or control characters, and under 100 characters. */
 export const SUBJECT_MAX_CHARS = 99;
@@ -62,6 +62,7 @@ export function summaryText(report: RunReport, ctx: SummaryContext): string {
     `  stacks: ${t.stacksScanned} scanned, ${t.stacksSkipped} skipped, ${t.stacksFailed} failed, ${t.stacksNotScanned} not scanned, ${t.stacksDrifted} drifted`,
     `  drifted resources ${t.resourcesDrifted}: ${t.remediated} remediated, ${t.planned} planned, ${t.skipped} skipped, ${t.manual} manual, ${t.failed} failed`,
     `  exempt ${t.exempt}, invalid exemptions ${t.invalidExemptions}, errors ${t.errors}`,
+    `  guard trips ${t.guardTrips}, contested ${t.contested}, run errors ${t.runErrors}, retried ${t.retried}`,
     ...[coverageHeadline(report)].filter((l) => l !== undefined).map((l) => `  ${l}`),
   ];
   const drifted = section("Drifted resources", driftedItems(report), ({ account, region, stack, resource }) => {
@@ -72,10 +73,11 @@ export function summaryText(report: RunReport, ctx: SummaryContext): string {
     );
   });
   const errors = section("Errors", problems(report), (p) => `${p.where}: ${p.error.code}: ${p.error.message}`);
+  const exemptions = section("Active exemptions", exemptionRows(report), (e) => `${e.where}: ${e.reason} (until ${e.until})${e.setBy ? `; set by ${e.setBy}` : ""}`);
   const notScanned = section("Not scanned", unscanned(report), (u) => `${u.where}: ${u.reason}`);
   const listed = section("Accounts not scanned (organization state)", listedAccounts(report), (u) => `${u.where}: ${u.reason}`);
   const coverage = section("Organization coverage gaps", coverageRows(report), (r) => `${r.account}${r.where ? ` in ${r.where}` : ""}: ${r.gap}`);
-  return [...header, ...totals, ...drifted, ...errors, ...notScanned, ...listed, ...coverage].join("\n");
+  return [...header, ...totals, ...drifted, ...errors, ...exemptions, ...notScanned, ...listed, ...coverage].join("\n");
 }
 
 /**

@@ -40,18 +40,65 @@ export function driftedItems(report: RunReport): DriftedItem[] {
   return items.sort((a, b) => rank(a) - rank(b));
 }
 
+/** The code an error-level resource item is listed under in "Errors". */
+function resourceProblem(resource: ResourceReport): ErrorInfo | undefined {
+  const { action } = resource;
+  if (action.guard !== undefined) return { code: GUARD_CODES[action.guard], message: action.reason };
+  if ((action.outcome as string) === "refused") return { code: "RepairRefused", message: action.reason };
+  if (action.contested !== undefined) {
+    const who = action.contested.changedBy.length > 0 ? action.contested.changedBy.join(", ") : "unknown (turn on cloudTrailLookup)";
+    return { code: "Contested", message: `re-drifted in ${action.contested.scans} consecutive scans, changed by ${who}; ${action.outcome}: ${action.reason}` };
+  }
+  return undefined;
+}
+
+const GUARD_CODES: Readonly<Record<NonNullable<ResourceReport["action"]["guard"]>, string>> = {
+  flapping: "FlappingGuard",
+  "blast-radius": "BlastRadiusGuard",
+  "guard-state": "GuardStateUnavailable",
+};
+
+/** Everything counted in totals.errors, each with where it happened. */
 export function problems(report: RunReport): Problem[] {
-  const out: Problem[] = [];
+  const out: Problem[] = report.runErrors.map((error) => ({ where: "run", error }));
   for (const account of report.accounts) {
     if (account.error && account.status !== "suspended") out.push({ where: where(account), error: account.error });
     for (const region of account.regions) {
       if (region.error) out.push({ where: where(account, region.region), error: region.error });
       for (const stack of region.stacks) {
         if (stack.error) out.push({ where: where(account, region.region, stack.stackName), error: stack.error });
+        for (const resource of stack.resources) {
+          const error = resourceProblem(resource);
+          if (error) out.push({ where: `${where(account, region.region, stack.stackName)} / ${resource.logicalResourceId}`, error });
+        }
       }
     }
   }
   return out;
+}
+
+export interface ExemptionRow {
+  where: string;
+  on: string;
+  reason: string;
+  until: string;
+  setBy: string;
+}
+
+/** The report's active exemptions as rows: where, why, until when and who set the tag. */
+export function exemptionRows(report: RunReport): ExemptionRow[] {
+  const names = new Map(report.accounts.map((a) => [a.accountId, a]));
+  return report.exemptions.map((e) => {
+    const account = names.get(e.accountId);
+    const place = account ? where(account, e.region, e.stackName) : `${e.accountId} / ${e.region} / ${e.stackName}`;
+    return {
+      where: e.logicalResourceId ? `${place} / ${e.logicalResourceId}` : place,
+      on: e.on,
+      reason: e.reason,
+      until: e.until ?? "no expiry",
+      setBy: actorText(e.setBy) ?? "",
+    };
+  });
 }
 
 /** Accounts listed but not scanned because of their organization state (suspended, missing). */

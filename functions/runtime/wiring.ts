@@ -76,7 +76,7 @@ export function eventDeps(runtime: Runtime, logger: Logger, recent: RecentIds): 
     },
     remediateResource,
     openGuards: () =>
-      createGuards({ runId: `event-${Date.now()}`, limits: config.defaults.remediation, store: s3FlappingStore(hub.s3, settings.reportBucket, { ...systemClock, random: Math.random }) }),
+      createGuards({ runId: `event-${Date.now()}`, limits: config.defaults.remediation, counting: "event", store: s3FlappingStore(hub.s3, settings.reportBucket, { ...systemClock, random: Math.random }) }),
     ...(settings.modeOverride ? { modeOverride: settings.modeOverride } : {}),
     publish: (report) => publishEventReport(report, { s3: hub.s3, bucket: settings.reportBucket, sns: hub.sns, topicArn: settings.topicArn }),
     recent,

@@ -1,3 +1,4 @@
+import type { OwnRoleArns } from "../aws/cloudtrail-origin.js";
 import type { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
 import pLimit from "p-limit";
 import { createRateLimiter, type RateLimiter } from "../aws/rate-limit.js";
@@ -24,7 +25,7 @@ const LOOKUPS_IN_FLIGHT = 2;
 export interface ChangeActorLookup {
   cloudtrail: CloudTrailClient;
   /** driftguard's spoke role: its own repairs are not "who changed it". */
-  spokeRoleName: string;
+  ownRoleArn: OwnRoleArns;
   now(): number;
   /** The account-region's LookupEvents limiter, awaited before every call. */
   throttle: RateLimiter;
@@ -52,11 +53,39 @@ export async function lookupChangeActors(drifts: readonly ResourceDrift[], looku
     if (found.error || !lookup.canStart()) return;
     try {
       const actor = await lookupActor(lookup.cloudtrail, drift.physicalResourceId, {
-        spokeRoleName: lookup.spokeRoleName,
+        ownRoleArn: lookup.ownRoleArn,
         now: new Date(lookup.now()),
         throttle: lookup.throttle,
       });
       if (actor) found.byLogicalId.set(drift.logicalResourceId, actor);
+    } catch (err) {
+      found.error ??= toErrorInfo(err);
+    }
+  });
+  return found;
+}
+
+/**
+ * The calls that set a tag on the resource types driftguard reads exemptions from: IAM TagRole,
+ * EC2 CreateTags, S3 PutBucketTagging, the Resource Groups Tagging API's TagResources, the
+ * per-service TagResource, and CloudFormation's CreateStack/UpdateStack for stack tags.
+ * Source: the services' API references (IAM TagRole, EC2 CreateTags, S3 PutBucketTagging,
+ * CloudFormation UpdateStack "Tags").
+ */
+export const TAGGING_EVENTS: ReadonlySet<string> = new Set(["TagRole", "CreateTags", "PutBucketTagging", "TagResources", "TagResource", "CreateStack", "UpdateStack"]);
+
+/**
+ * Who set each exemption tag: the most recent tagging call on the resource (or stack) by someone
+ * other than driftguard or CloudFormation. Never throws, like lookupChangeActors.
+ */
+export async function lookupTagSetters(targets: readonly { key: string; resourceName: string }[], lookup: ChangeActorLookup): Promise<ChangeActors> {
+  const limit = pLimit(LOOKUPS_IN_FLIGHT);
+  const found: ChangeActors = { byLogicalId: new Map() };
+  await limit.map(targets, async (target) => {
+    if (found.error || !lookup.canStart()) return;
+    try {
+      const actor = await lookupActor(lookup.cloudtrail, target.resourceName, { ownRoleArn: lookup.ownRoleArn, now: new Date(lookup.now()), throttle: lookup.throttle, eventNames: TAGGING_EVENTS });
+      if (actor) found.byLogicalId.set(target.key, actor);
     } catch (err) {
       found.error ??= toErrorInfo(err);
     }

@@ -1,3 +1,5 @@
+import type { OwnRoleArns } from "../aws/cloudtrail-origin.js";
+import type { Config } from "../config/schema.js";
 import { AssumeRoleCommand, type STSClient } from "@aws-sdk/client-sts";
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@smithy/types";
 import { partitionOf } from "../config/regions.js";
@@ -12,6 +14,12 @@ export const REFRESH_BEFORE_MS = 5 * 60_000;
 
 export function spokeRoleArn(accountId: string, roleName: string, hubRegion: string): string {
   return `arn:${partitionOf(hubRegion)}:iam::${accountId}:role/${roleName}`;
+}
+
+/** driftguard's spoke role, by exact ARN, in the accounts accounts.yaml onboards (and no other). */
+export function ownRoleArns(config: Pick<Config, "accounts" | "spoke" | "hub">): OwnRoleArns {
+  const onboarded = new Set(config.accounts.map((a) => a.id));
+  return (accountId) => (onboarded.has(accountId) ? spokeRoleArn(accountId, config.spoke.roleName, config.hub.region) : undefined);
 }
 
 /**

@@ -100,7 +100,7 @@ export function stateOf(account: Account): string {
 }
 
 /** The outcome of joining accounts.yaml with the organization: who is scanned, who is only listed. */
-export interface AccountPlan {
+export interface AccountSelection {
   toScan: EffectiveAccount[];
   /** Suspended / closed / not-in-organization accounts, and all accounts when the org cannot be listed. */
   listedOnly: AccountReport[];
@@ -117,10 +117,10 @@ function listed(account: EffectiveAccount, status: AccountReport["status"], erro
  * With StackSet spokes, an account outside every onboarded OU, and the management account (which
  * service-managed StackSets never deploy to), have no spoke role: they are reported, not tried.
  */
-export function joinWithOrganization(configured: EffectiveAccount[], tree: Pick<OrganizationTree, "members" | "managementAccountId">, config?: Config): AccountPlan {
+export function joinWithOrganization(configured: EffectiveAccount[], tree: Pick<OrganizationTree, "members" | "managementAccountId">, config?: Config): AccountSelection {
   const byId = new Map(tree.members.map((m) => [m.account.Id, m]));
   const stackSets = config?.spoke.deployment === "stackset";
-  const plan: AccountPlan = { toScan: [], listedOnly: [] };
+  const plan: AccountSelection = { toScan: [], listedOnly: [] };
   for (const account of configured) {
     const member = byId.get(account.id);
     if (!member) {
@@ -159,7 +159,7 @@ export function joinWithOrganization(configured: EffectiveAccount[], tree: Pick<
 }
 
 /** Without the member list nothing can be scanned safely; every account says why. */
-export function organizationUnavailable(configured: EffectiveAccount[], error: ErrorInfo): AccountPlan {
+export function organizationUnavailable(configured: EffectiveAccount[], error: ErrorInfo): AccountSelection {
   return {
     toScan: [],
     listedOnly: configured.map((a) =>

@@ -1,15 +1,16 @@
 import type { OrganizationsClient } from "@aws-sdk/client-organizations";
-import pLimit from "p-limit";
 import { resolveAccounts, resolveOnboarded, type EffectiveAccount } from "../config/resolve.js";
 import type { Config, Mode } from "../config/schema.js";
-import type { AccountReport, RunReport } from "../core/types.js";
-import { createGuards, withModeOverride } from "../remediation/index.js";
+import type { ErrorInfo, RunReport } from "../core/types.js";
+import { DriftguardError, toErrorInfo } from "../core/errors.js";
+import { createGuards, GUARD_STATE_NOT_SAVED, type RemediationGuards, withModeOverride } from "../remediation/index.js";
 import { buildReport, type PublishOutcome, publishReport, type PublishTarget } from "../report/index.js";
 import { NO_DEADLINE, type Deadline } from "../core/deadline.js";
 import { scoped, type Logger } from "../core/logger.js";
-import { toErrorInfo } from "../core/errors.js";
 import type { OrganizationSnapshot } from "../core/types.js";
-import { joinWithOrganization, organizationUnavailable, placements, snapshotOf, walkOrganization, type AccountPlan } from "./organization.js";
+import { joinWithOrganization, organizationUnavailable, placements, snapshotOf, walkOrganization, type AccountSelection } from "./organization.js";
+import { scanWithRetry } from "./retry.js";
+import { acquireRunLease, leaseProblem, releaseRunLease, RUN_LEASE_BUSY } from "./run-lease.js";
 import { scanAccount } from "./scan-account.js";
 import type { ScanContext, ScanDeps, ScanProgress } from "./types.js";
 
@@ -22,8 +23,20 @@ export interface RunScanOptions {
   modeOverride?: Mode;
   /** Lambda time budget; local runs have none. */
   deadline?: Deadline;
+  /** How long the run lease lasts: the Lambda's timeout (remaining time at the start); 15 minutes when absent. */
+  leaseTtlMs?: number;
   publish: PublishTarget;
   onProgress?(event: ScanProgress): void;
+}
+
+/** The longest a Lambda invocation can run; the lease of a local run (no timeout) lasts as long. */
+export const DEFAULT_LEASE_TTL_MS = 15 * 60_000;
+
+/** Another run holds the lease: this one exits without scanning or repairing. */
+export class RunInProgressError extends DriftguardError {
+  constructor(message: string) {
+    super(RUN_LEASE_BUSY, message);
+  }
 }
 
 export interface RunScanResult {
@@ -35,33 +48,38 @@ export interface RunScanResult {
 export interface AccountsView {
   /** Listed accounts in file order, then members of onboarded OUs; with the mode override applied. */
   accounts: EffectiveAccount[];
-  plan: AccountPlan;
+  selection: AccountSelection;
   organization: OrganizationSnapshot;
 }
 
 /**
  * Who is onboarded (accounts.yaml joined with the OUs' members at run time), who is scanned and
- * who is only listed; also the fan-out planner's first step.
+ * who is only listed; also the fan-out partitioner's first step.
  */
-export async function planAccounts(org: OrganizationsClient, config: Config, modeOverride: Mode | undefined, log: Logger): Promise<AccountsView> {
+export async function selectAccounts(org: OrganizationsClient, config: Config, modeOverride: Mode | undefined, log: Logger): Promise<AccountsView> {
   try {
     const tree = await walkOrganization(org);
     const accounts = resolveOnboarded(config, placements(tree)).map((a) => withModeOverride(a, modeOverride));
-    return { accounts, plan: joinWithOrganization(accounts, tree, config), organization: snapshotOf(tree) };
+    return { accounts, selection: joinWithOrganization(accounts, tree, config), organization: snapshotOf(tree) };
   } catch (err) {
     const error = toErrorInfo(err);
     log.error("cannot walk the organization; nothing is scanned", { error });
     // Only the listed accounts can be named; OU members are unknown until the walk succeeds.
     const accounts = resolveAccounts(config).map((a) => withModeOverride(a, modeOverride));
-    return { accounts, plan: organizationUnavailable(accounts, error), organization: { available: false, error } };
+    return { accounts, selection: organizationUnavailable(accounts, error), organization: { available: false, error } };
   }
 }
 
-/** Accounts whose every region and stack was looked at: only their flapping counters may reset. */
-export function fullyScanned(accounts: AccountReport[]): string[] {
-  return accounts
-    .filter((a) => a.status === "scanned" && a.regions.every((r) => r.status === "scanned" && r.stacks.every((s) => s.scan !== "not-scanned" && s.scan !== "failed")))
-    .map((a) => a.accountId);
+/** A person must see a flapping record that was not saved: the next runs count from stale state. */
+export async function saveGuards(guards: RemediationGuards, log: Logger): Promise<ErrorInfo | undefined> {
+  try {
+    await guards.finish();
+    return undefined;
+  } catch (err) {
+    const error = toErrorInfo(err);
+    log.error("flapping record not saved", { error });
+    return { code: GUARD_STATE_NOT_SAVED, message: `the flapping record could not be saved (${error.code}: ${error.message}); this run's repairs and in-sync findings are not counted` };
+  }
 }
 
 /**
@@ -75,25 +93,48 @@ export async function runScan(deps: ScanDeps, options: RunScanOptions): Promise<
   const log = scoped(deps.logger, { runId });
   const progress = (event: ScanProgress) => options.onProgress?.(event);
 
-  const { accounts, plan, organization } = await planAccounts(deps.organizations, config, options.modeOverride, log);
-  progress({ kind: "accounts", configured: accounts.length, toScan: plan.toScan.length });
-  log.info("scan started", { configured: accounts.length, toScan: plan.toScan.length, mode: options.modeOverride ?? "per account" });
+  const { accounts, selection, organization } = await selectAccounts(deps.organizations, config, options.modeOverride, log);
+  progress({ kind: "accounts", configured: accounts.length, toScan: selection.toScan.length });
+  log.info("scan started", { configured: accounts.length, toScan: selection.toScan.length, mode: options.modeOverride ?? "per account" });
 
-  const guards = await createGuards({ runId, limits: config.defaults.remediation, store: deps.flappingStore });
+  const leaseTarget = { s3: deps.s3, bucket: options.publish.bucket, backoff: deps, now: deps.now };
+  const lease = await acquireRunLease(leaseTarget, { runId, trigger: options.trigger ?? "schedule", ttlMs: options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS });
+  if (lease.kind === "busy") {
+    log.warn("run not started", { reason: lease.reason, holder: lease.holder });
+    throw new RunInProgressError(lease.reason);
+  }
+  const runErrors: ErrorInfo[] = [];
+  const leaseError = leaseProblem(lease);
+  if (leaseError) {
+    log.error("run lease not taken; only security-critical drift is reverted", { error: leaseError });
+    runErrors.push(leaseError);
+  }
+
+  const guards = await createGuards({ runId, limits: config.defaults.remediation, store: deps.flappingStore, counting: "scan", ...(leaseError ? { blockedBy: leaseError } : {}) });
+  if (guards.stateProblem) {
+    log.error("guard state unreadable; only security-critical drift is reverted", { error: guards.stateProblem });
+    runErrors.push(guards.stateProblem);
+  }
   const ctx: ScanContext = { deps, config, runId, deadline: options.deadline ?? NO_DEADLINE, guards, progress };
-  const limit = pLimit(config.defaults.concurrency.accounts);
-  const scanned = await limit.map(plan.toScan, async (account) => {
-    const report = await scanAccount(ctx, account, log);
-    progress({ kind: "account", account: report });
-    return report;
-  });
+  const scanned = await scanWithRetry(
+    ctx,
+    selection.toScan,
+    async (account) => {
+      const report = await scanAccount(ctx, account, log);
+      progress({ kind: "account", account: report });
+      return report;
+    },
+    config.defaults.concurrency.accounts,
+    log,
+  );
 
-  const byId = new Map([...plan.listedOnly, ...scanned].map((a) => [a.accountId, a]));
+  const byId = new Map([...selection.listedOnly, ...scanned].map((a) => [a.accountId, a]));
   const reports = accounts.map((a) => byId.get(a.id)!);
-  try {
-    await guards.finish({ resetScope: { accounts: fullyScanned(reports) } });
-  } catch (err) {
-    log.error("flapping record not saved", { error: toErrorInfo(err) });
+  const saved = await saveGuards(guards, log);
+  if (saved) runErrors.push(saved);
+  if (lease.kind === "held") {
+    const released = await releaseRunLease(leaseTarget, runId);
+    if (released) log.warn("run lease not released; the next run waits for it to expire", { error: released });
   }
 
   const report = buildReport({
@@ -105,6 +146,7 @@ export async function runScan(deps: ScanDeps, options: RunScanOptions): Promise<
     config,
     accounts: reports,
     organization,
+    runErrors,
   });
   const published = await publishReport({ s3: deps.s3, sns: deps.sns, logger: log }, report, options.publish);
   log.info("scan finished", { totals: report.totals, incomplete: report.incomplete, reportKey: published.keys.json, s3: published.s3.ok, sns: published.sns.ok });

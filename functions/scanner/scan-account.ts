@@ -7,8 +7,9 @@ import { scoped, type Logger } from "../core/logger.js";
 import { assumeRoleCredentials, assumeRoleError, roleSessionName, spokeRoleArn } from "./credentials.js";
 import { toErrorInfo } from "../core/errors.js";
 import { enabledRegions } from "./enabled-regions.js";
+import { failureInfo } from "./retry.js";
 import { scanStack } from "./scan-stack.js";
-import { listLiveStacks, planStacks } from "./stacks.js";
+import { listLiveStacks, selectStacks } from "./stacks.js";
 import { lookupEventsLimiter } from "./change-actors.js";
 import { DetectionTimeEstimator } from "./poll-schedule.js";
 import type { RegionScope, ScanContext } from "./types.js";
@@ -24,19 +25,19 @@ async function scanStacks(ctx: ScanContext, account: EffectiveAccount, scope: Re
   try {
     stacks = await listLiveStacks(clients.cloudformation);
   } catch (err) {
-    const error = toErrorInfo(err);
+    const error = failureInfo(toErrorInfo(err), err);
     log.error("cannot list stacks", { error });
     return { region, status: "failed", error, stacks: [] };
   }
-  const plan = planStacks(stacks, account.stacks);
-  log.info("stacks planned", { targets: plan.targets.length, skipped: plan.skipped.length });
+  const selection = selectStacks(stacks, account.stacks);
+  log.info("stacks selected", { targets: selection.targets.length, skipped: selection.skipped.length });
   const limit = pLimit(ctx.config.defaults.concurrency.stacksPerRegion);
-  const scanned = await limit.map(plan.targets, async (target) => {
+  const scanned = await limit.map(selection.targets, async (target) => {
     const stack = await scanStack(ctx, account, scope, target, log);
     ctx.progress({ kind: "stack", accountId: account.id, region, stack });
     return stack;
   });
-  return { region, status: "scanned", stacks: [...scanned, ...plan.skipped].sort(byStackName) };
+  return { region, status: "scanned", stacks: [...scanned, ...selection.skipped].sort(byStackName) };
 }
 
 /** One client set, detection-time estimate and LookupEvents limiter per account-region, shared by all its stacks and by the engine. */
@@ -84,7 +85,7 @@ export async function scanAccount(ctx: ScanContext, account: EffectiveAccount, r
     // Assumed up front so that a missing or untrusting role is one account error, not one per stack.
     await credentials();
   } catch (err) {
-    const error = assumeRoleError(err, roleArn);
+    const error = failureInfo(assumeRoleError(err, roleArn), err);
     log.error("cannot assume the spoke role", { error });
     return { ...base, status: "failed", error, regions: [] };
   }

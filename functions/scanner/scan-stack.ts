@@ -3,10 +3,11 @@ import type { SpokeClients } from "../aws/clients.js";
 import { ownStackSetOf } from "../config/own-stacks.js";
 import type { EffectiveAccount } from "../config/resolve.js";
 import type { ChangeActor, ResourceDrift, ResourceReport, StackReport } from "../core/types.js";
-import type { StackRemediationResult } from "../remediation/index.js";
+import { effectiveMode, exemptionPolicy, type StackRemediationResult } from "../remediation/index.js";
 import { tagMap } from "../core/tags.js";
 import { scoped, type Logger } from "../core/logger.js";
-import { lookupChangeActors } from "./change-actors.js";
+import { lookupChangeActors, lookupTagSetters, type ChangeActorLookup } from "./change-actors.js";
+import { ownRoleArns } from "./credentials.js";
 import { DeadlineReachedError, detectStackDrift } from "./detect.js";
 import { toErrorInfo } from "../core/errors.js";
 import { stackRow, type StackTarget } from "./stacks.js";
@@ -75,7 +76,7 @@ async function remediate(
       stack: { stackName: target.stackName, stackId: target.stackId, tags },
       drifts,
       clients,
-      exemptionTagKey: ctx.config.defaults.exemptionTagKey,
+      exemptions: exemptionPolicy(ctx.config),
       guards: ctx.guards,
       now: new Date(ctx.deps.now()),
     });
@@ -86,18 +87,55 @@ async function remediate(
   }
 }
 
+/** The region's CloudTrail, past driftguard's own calls, within the LookupEvents quota and the deadline. */
+function cloudTrailLookup(ctx: ScanContext, scope: RegionScope): ChangeActorLookup {
+  return { cloudtrail: scope.clients.cloudtrail, ownRoleArn: ownRoleArns(ctx.config), now: ctx.deps.now, throttle: scope.lookupLimiter, canStart: () => ctx.deadline.canStart() };
+}
+
 /** "Who changed it" for accounts that opted in (cloudTrailLookup); a failed lookup only costs the answer. */
 async function changeActors(ctx: ScanContext, account: EffectiveAccount, scope: RegionScope, drifts: ResourceDrift[], log: Logger): Promise<Map<string, ChangeActor>> {
   if (!account.cloudTrailLookup) return new Map();
-  const found = await lookupChangeActors(drifts, {
-    cloudtrail: scope.clients.cloudtrail,
-    spokeRoleName: ctx.config.spoke.roleName,
-    now: ctx.deps.now,
-    throttle: scope.lookupLimiter,
-    canStart: () => ctx.deadline.canStart(),
-  });
+  const found = await lookupChangeActors(drifts, cloudTrailLookup(ctx, scope));
   if (found.error) log.warn("CloudTrail lookup failed; the report does not say who changed this stack's resources", { error: found.error });
   return found.byLogicalId;
+}
+
+/**
+ * Only a completed detection says which resources are in sync; the flapping counters of those a
+ * run in remediate mode could have repaired restart (guards.ts). Partial (DETECTION_FAILED) results
+ * say nothing about the resources they left out.
+ */
+function observe(ctx: ScanContext, account: EffectiveAccount, region: string, stackName: string, detection: { detectionStatus?: string; drifts: ResourceDrift[] }): void {
+  if (detection.detectionStatus !== "DETECTION_COMPLETE") return;
+  const drifted = new Set(detection.drifts.map((d) => d.logicalResourceId));
+  ctx.guards.observeStack({ accountId: account.id, region, stackName }, drifted, (type) => effectiveMode(account, stackName, type ?? "") === "remediate");
+}
+
+/** Who made the changes this run repaired, for the contested escalation of resources changed back again and again. */
+function recordActors(ctx: ScanContext, account: EffectiveAccount, region: string, stackName: string, resources: ResourceReport[]): void {
+  for (const r of resources) {
+    if (r.changedBy?.arn === undefined || r.action.outcome !== "remediated") continue;
+    ctx.guards.recordActor({ accountId: account.id, region, stackName, logicalResourceId: r.logicalResourceId }, r.changedBy.arn);
+  }
+}
+
+const STACK_KEY = "(stack)";
+
+/** With CloudTrail lookup on, every active exemption names who set its tag (the report lists them). */
+async function withTagSetters(ctx: ScanContext, account: EffectiveAccount, scope: RegionScope, target: StackTarget, stack: StackReport, log: Logger): Promise<StackReport> {
+  if (!account.cloudTrailLookup) return stack;
+  const targets = [
+    ...(stack.exemption.kind === "exempt" ? [{ key: STACK_KEY, resourceName: target.stackId }] : []),
+    ...stack.resources.filter((r) => r.exemption.kind === "exempt" && r.exemption.on === "resource").map((r) => ({ key: r.logicalResourceId, resourceName: r.physicalResourceId })),
+  ];
+  if (targets.length === 0) return stack;
+  const found = await lookupTagSetters(targets, cloudTrailLookup(ctx, scope));
+  if (found.error) log.warn("CloudTrail lookup failed; the report does not say who set this stack's exemption tags", { error: found.error });
+  const setBy = (e: StackReport["exemption"], key: string) => {
+    const actor = found.byLogicalId.get(key);
+    return e.kind === "exempt" && actor ? { ...e, setBy: actor } : e;
+  };
+  return { ...stack, exemption: setBy(stack.exemption, STACK_KEY), resources: stack.resources.map((r) => ({ ...r, exemption: setBy(r.exemption, r.logicalResourceId) })) };
 }
 
 function withActor(resource: ResourceReport, actor: ChangeActor | undefined): ResourceReport {
@@ -127,13 +165,16 @@ export async function scanStack(ctx: ScanContext, account: EffectiveAccount, sco
         : {}),
     };
     log.info("drift detected", { driftStatus: detection.driftStatus, detectionStatus: detection.detectionStatus, drifted: detection.drifts.length });
+    observe(ctx, account, clients.region, target.stackName, detection);
     if (detection.drifts.length === 0) return scanned;
     // Independent: the lookup skips driftguard's own repairs, and neither throws.
     const [handled, actors] = await Promise.all([
       remediate(ctx, account, clients, target, detection.drifts, log),
       changeActors(ctx, account, scope, detection.drifts, log),
     ]);
-    return { ...scanned, ...handled, resources: handled.resources.map((r) => withActor(r, actors.get(r.logicalResourceId))) };
+    const resources = handled.resources.map((r) => withActor(r, actors.get(r.logicalResourceId)));
+    recordActors(ctx, account, clients.region, target.stackName, resources);
+    return await withTagSetters(ctx, account, scope, target, { ...scanned, ...handled, resources }, log);
   } catch (err) {
     if (err instanceof DeadlineReachedError) {
       log.warn("stack left unscanned at the deadline", { reason: err.message });

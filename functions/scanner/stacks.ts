@@ -24,7 +24,7 @@ export interface StackTarget {
   parentStackId?: string;
 }
 
-export interface StackPlan {
+export interface StackSelection {
   targets: StackTarget[];
   skipped: StackReport[];
 }
@@ -57,8 +57,8 @@ function skipReason(stack: StackSummary, filter: StackFilter): string | undefine
 }
 
 /** Splits a region's stacks into drift-detection targets and skipped rows that say why. */
-export function planStacks(stacks: StackSummary[], filter: StackFilter): StackPlan {
-  const plan: StackPlan = { targets: [], skipped: [] };
+export function selectStacks(stacks: StackSummary[], filter: StackFilter): StackSelection {
+  const selection: StackSelection = { targets: [], skipped: [] };
   for (const s of stacks) {
     const target: StackTarget = {
       stackName: s.StackName ?? "",
@@ -67,10 +67,10 @@ export function planStacks(stacks: StackSummary[], filter: StackFilter): StackPl
       ...(s.ParentId ? { parentStackId: s.ParentId } : {}),
     };
     const reason = skipReason(s, filter);
-    if (reason === undefined) plan.targets.push(target);
-    else plan.skipped.push({ ...stackRow(target), scan: "skipped", scanReason: reason });
+    if (reason === undefined) selection.targets.push(target);
+    else selection.skipped.push({ ...stackRow(target), scan: "skipped", scanReason: reason });
   }
-  return plan;
+  return selection;
 }
 
 /** The identifying part of a stack's report row. */

@@ -1,12 +1,13 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import { authorize } from "../authorization/evaluate.js";
 import type { Principal, World } from "../state.js";
 import { protocolError } from "./errors.js";
 import { FaultInjector } from "./faults.js";
-import type { CallContext, SandboxRuntime, ServiceDefinition } from "./types.js";
+import { AwsError, type CallContext, type SandboxRuntime, type ServiceDefinition } from "./types.js";
 
 /**
  * The one path every call takes, whether it came over HTTP or from a scenario's drift list:
- * latency, injected faults, the service's handler, then the mutation hook (CloudTrail).
+ * latency, injected faults, IAM authorization, the service's handler, then the mutation hook (CloudTrail).
  */
 
 export interface Call {
@@ -20,6 +21,8 @@ export interface Call {
   requestId: string;
   sourceIp?: string;
   userAgent?: string;
+  /** False when the request came over the sandbox's plain-HTTP endpoint; in-process calls count as TLS. */
+  secureTransport?: boolean;
 }
 
 export type MutationObserver = (call: Call, result: unknown, service: ServiceDefinition) => void;
@@ -66,13 +69,23 @@ export class Dispatcher {
     const service = this.services.get(call.service);
     if (!service) throw new Error(`The sandbox has no service named ${call.service}`);
     const handler = service.actions[call.action];
-    if (!handler) throw protocolError(service, "unknownAction");
+    if (!handler) throw protocolError(service, "unknownAction", call.action);
     if (this.runtime.latency.apiMs > 0) await sleep(this.runtime.latency.apiMs);
     const fault = this.faults.check(
       { account: targetAccount(call), region: call.region, service: call.service, action: call.action, callerArn: call.principal.arn },
       service,
     );
     if (fault) throw fault;
+    await authorize(this.world, { service, action: call.action, params: call.params, principal: call.principal, accountId: call.accountId, region: call.region }, {
+      secureTransport: call.secureTransport ?? true,
+      sourceIp: call.sourceIp,
+      now: this.runtime.now(),
+    });
+    // EC2's DryRun checks permissions only and changes nothing: DryRunOperation (412) when the
+    // call would have been allowed (docs.aws.amazon.com/AWSEC2/latest/APIReference/CommonParameters.html).
+    if (service.protocol === "ec2" && (call.params as { DryRun?: unknown } | undefined)?.DryRun === true) {
+      throw new AwsError("DryRunOperation", "Request would have succeeded, but DryRun flag is set.", 412);
+    }
     const ctx: CallContext = {
       world: this.world,
       principal: call.principal,

@@ -8,7 +8,7 @@ import { AwsError, type ServiceDefinition } from "./types.js";
 
 export type Protocol = ServiceDefinition["protocol"];
 
-export type ProtocolFailure = "missingAuth" | "unknownKey" | "badSignature" | "badToken" | "expired" | "throttling" | "unknownAction";
+export type ProtocolFailure = "missingAuth" | "unknownKey" | "badSignature" | "badToken" | "expired" | "skewed" | "throttling" | "unknownAction";
 
 type Table = Record<ProtocolFailure, { code: string; status: number; message: string }>;
 
@@ -24,8 +24,9 @@ const TABLES: Record<Protocol, Table> = {
     badSignature: { code: "SignatureDoesNotMatch", status: 403, message: SIGNATURE_MESSAGE },
     badToken: { code: "InvalidClientTokenId", status: 403, message: INVALID_TOKEN },
     expired: { code: "ExpiredToken", status: 403, message: EXPIRED_TOKEN },
+    skewed: { code: "SignatureDoesNotMatch", status: 403, message: "%s" },
     throttling: { code: "Throttling", status: 400, message: "Rate exceeded" },
-    unknownAction: { code: "InvalidAction", status: 400, message: "Could not find operation" },
+    unknownAction: { code: "InvalidAction", status: 400, message: "The sandbox does not implement %s" },
   },
   ec2: {
     missingAuth: { code: "MissingParameter", status: 400, message: "The request must contain the parameter AWSAccessKeyId" },
@@ -33,8 +34,9 @@ const TABLES: Record<Protocol, Table> = {
     badSignature: { code: "AuthFailure", status: 401, message: "AWS was not able to validate the provided access credentials" },
     badToken: { code: "AuthFailure", status: 401, message: "AWS was not able to validate the provided access credentials" },
     expired: { code: "RequestExpired", status: 400, message: "Request has expired." },
+    skewed: { code: "RequestExpired", status: 400, message: "Request has expired." },
     throttling: { code: "RequestLimitExceeded", status: 503, message: "Request limit exceeded." },
-    unknownAction: { code: "InvalidAction", status: 400, message: "The action is not valid for this web service." },
+    unknownAction: { code: "InvalidAction", status: 400, message: "The sandbox does not implement %s" },
   },
   json: {
     missingAuth: { code: "MissingAuthenticationTokenException", status: 403, message: "Missing Authentication Token" },
@@ -42,8 +44,9 @@ const TABLES: Record<Protocol, Table> = {
     badSignature: { code: "InvalidSignatureException", status: 400, message: SIGNATURE_MESSAGE },
     badToken: { code: "UnrecognizedClientException", status: 400, message: INVALID_TOKEN },
     expired: { code: "ExpiredTokenException", status: 400, message: EXPIRED_TOKEN },
+    skewed: { code: "InvalidSignatureException", status: 400, message: "%s" },
     throttling: { code: "ThrottlingException", status: 400, message: "Rate exceeded" },
-    unknownAction: { code: "UnknownOperationException", status: 400, message: "The requested operation is not supported" },
+    unknownAction: { code: "UnknownOperationException", status: 400, message: "The sandbox does not implement %s" },
   },
   "rest-xml": {
     missingAuth: { code: "AccessDenied", status: 403, message: "Access Denied" },
@@ -51,14 +54,36 @@ const TABLES: Record<Protocol, Table> = {
     badSignature: { code: "SignatureDoesNotMatch", status: 403, message: SIGNATURE_MESSAGE },
     badToken: { code: "InvalidToken", status: 400, message: "The provided token is malformed or otherwise invalid." },
     expired: { code: "ExpiredToken", status: 400, message: "The provided token has expired." },
+    skewed: { code: "RequestTimeTooSkewed", status: 403, message: "The difference between the request time and the current time is too large." },
     throttling: { code: "SlowDown", status: 503, message: "Please reduce your request rate." },
-    unknownAction: { code: "NotImplemented", status: 501, message: "A header you provided implies functionality that is not implemented" },
+    unknownAction: { code: "NotImplemented", status: 501, message: "The sandbox does not implement %s" },
   },
 };
 
-export function protocolError(service: Pick<ServiceDefinition, "protocol" | "throttling">, failure: ProtocolFailure): AwsError {
+/** The service names AWS's own docs and SDKs use, for messages that name an operation (Service.Action). */
+const DISPLAY_NAMES: Record<string, string> = {
+  sts: "STS",
+  iam: "IAM",
+  s3: "S3",
+  sns: "SNS",
+  ec2: "EC2",
+  organizations: "Organizations",
+  tagging: "ResourceGroupsTaggingAPI",
+  cloudtrail: "CloudTrail",
+  cloudformation: "CloudFormation",
+};
+
+/**
+ * The protocol's error for a failure the sandbox raises itself. `detail` fills the message's %s:
+ * for unknownAction the operation, so the message reads "the sandbox does not implement
+ * SNS.ListSubscriptions" in every protocol instead of AWS's "Could not find operation", which
+ * reads like a typo in the caller (the code stays the protocol's real one). For skewed, the
+ * "Signature expired: … is now earlier than …" sentence the query and JSON services answer.
+ */
+export function protocolError(service: Pick<ServiceDefinition, "protocol" | "throttling"> & { name?: string }, failure: ProtocolFailure, detail?: string): AwsError {
   const entry = failure === "throttling" && service.throttling ? { message: "Rate exceeded", ...service.throttling } : TABLES[service.protocol][failure];
-  return new AwsError(entry.code, entry.message, entry.status, entry.status < 500);
+  const operation = failure === "unknownAction" ? `${DISPLAY_NAMES[service.name ?? ""] ?? service.name}.${detail}` : detail;
+  return new AwsError(entry.code, entry.message.replace("%s", operation ?? ""), entry.status, entry.status < 500);
 }
 
 /** HTTP status of an error code named in a scenario fault, when the scenario does not give one. */

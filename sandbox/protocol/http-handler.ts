@@ -56,7 +56,7 @@ function guessService(req: WireRequest): ServiceDefinition {
   return { name: "unknown", protocol, actions: {} };
 }
 
-async function respond(dispatcher: Dispatcher, req: WireRequest, requestId: string, sourceIp: string): Promise<WireResponse> {
+async function respond(dispatcher: Dispatcher, req: WireRequest, requestId: string, sourceIp: string, secureTransport: boolean): Promise<WireResponse> {
   const auth = parseAuthorization(req.headers.authorization);
   const service = auth ? dispatcher.service(auth.service) : undefined;
   const target = service ?? guessService(req);
@@ -86,6 +86,7 @@ async function respond(dispatcher: Dispatcher, req: WireRequest, requestId: stri
       requestId,
       sourceIp,
       userAgent: req.headers["user-agent"],
+      secureTransport,
     });
     return codec.encode(service, action, result, requestId);
   } catch (err) {
@@ -94,11 +95,15 @@ async function respond(dispatcher: Dispatcher, req: WireRequest, requestId: stri
   }
 }
 
-export function createRequestHandler(dispatcher: Dispatcher, newRequestId: () => string) {
+/**
+ * `secureTransport` says whether requests on this listener count as TLS for IAM (aws:SecureTransport):
+ * the sandbox's main endpoint stands in for AWS's HTTPS endpoints, its second one for plain HTTP.
+ */
+export function createRequestHandler(dispatcher: Dispatcher, newRequestId: () => string, secureTransport = true) {
   return (req: IncomingMessage, res: ServerResponse): void => {
     const requestId = newRequestId();
     readWire(req)
-      .then((wire) => respond(dispatcher, wire, requestId, req.socket.remoteAddress ?? "127.0.0.1").then((out) => ({ wire, out })))
+      .then((wire) => respond(dispatcher, wire, requestId, req.socket.remoteAddress ?? "127.0.0.1", secureTransport).then((out) => ({ wire, out })))
       .then(({ wire, out }) => {
         const body = typeof out.body === "string" ? Buffer.from(out.body, "utf8") : out.body;
         const headers = { "content-length": String(body.length), ...out.headers };

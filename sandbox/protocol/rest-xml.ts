@@ -1,7 +1,7 @@
 import { XmlShapeDeserializer } from "@aws-sdk/core/protocols";
 import type { NormalizedSchema } from "@smithy/core/schema";
 import { header, type Codec, type WireRequest, type WireResponse } from "./codec.js";
-import { operationSchema, type OperationSchema, uriLiterals } from "./sdk-schemas.js";
+import { operationNames, operationSchema, type OperationSchema, uriLiterals } from "./sdk-schemas.js";
 import { AwsError, type ServiceDefinition } from "./types.js";
 import { element, escapeXml, isoTimestamp, structMembersXml } from "./xml.js";
 
@@ -22,8 +22,12 @@ interface Route {
   xId?: string;
 }
 
+/**
+ * Routes of every operation in the SDK's model, implemented or not, so a request for one the
+ * sandbox lacks is recognised and refused by name ("the sandbox does not implement S3.X").
+ */
 function routesOf(service: ServiceDefinition): Route[] {
-  return Object.keys(service.actions).flatMap((action) => {
+  return operationNames(service.name).flatMap((action) => {
     const schema = operationSchema(service.name, action);
     if (!schema?.http) return [];
     const [method, uri] = schema.http;
@@ -58,8 +62,10 @@ function findRoute(req: WireRequest, service: ServiceDefinition): Route {
       (xId === undefined || r.xId === undefined || r.xId === xId) &&
       r.literals.every(([k, v]) => k in req.query && (v === undefined || firstValue(req.query[k]) === v)),
   );
-  // The most specific binding wins: GET /b?encryption over GET /b?list-type=2 over GET /b.
-  candidates.sort((a, b) => b.literals.length - a.literals.length);
+  // The most specific binding wins: GET /b?encryption over GET /b?list-type=2 over GET /b;
+  // between equally specific ones, an operation the sandbox implements.
+  const implemented = (r: Route) => (r.action in service.actions ? 1 : 0);
+  candidates.sort((a, b) => b.literals.length - a.literals.length || implemented(b) - implemented(a));
   const route = candidates[0];
   if (!route) throw new AwsError("NotImplemented", `The sandbox does not implement ${req.method} ${req.path} with this query`, 501);
   return route;

@@ -54,6 +54,13 @@ export function operationSchema(service: string, action: string): OperationSchem
   return schema;
 }
 
+/** Every operation the SDK's model of a service (by signing name) has, implemented by the sandbox or not. */
+export function operationNames(service: string): string[] {
+  return Object.entries(MODULES[service] ?? {})
+    .filter(([name, op]) => name.endsWith("$") && Array.isArray(op) && op[0] === 9)
+    .map(([name]) => name.slice(0, -1));
+}
+
 /** The literal query keys (and values, where fixed) of a REST uri pattern: `/{Bucket}?list-type=2` → [["list-type", "2"]]. */
 export function uriLiterals(uri: string): [string, string | undefined][] {
   const query = uri.split("?")[1] ?? "";

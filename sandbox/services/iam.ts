@@ -1,4 +1,5 @@
-import type { AccountState, IamRole, Tags } from "../state.js";
+import { awsManagedPolicies } from "../authorization/managed-policies.js";
+import type { AccountState, IamRole, ManagedPolicy, Tags } from "../state.js";
 import { AwsError, type CallContext, type ServiceDefinition } from "../protocol/types.js";
 import { iamUniqueId } from "./ids.js";
 import { optionalNumber, required } from "./params.js";
@@ -17,6 +18,17 @@ const POLICY_NAME = /^[\w+=,.@-]{1,128}$/;
 const POLICY_ARN = /^arn:aws:iam::(aws|\d{12}):policy\/(?:[\w+=,.@-]+\/)*[\w+=,.@-]+$/;
 const MANAGED_POLICIES_PER_ROLE = 10;
 
+/**
+ * The ARN of a managed policy that exists: an AWS managed one the sandbox has a snapshot of, or a
+ * customer managed one of the caller's account. IAM answers NoSuchEntity "Policy <arn> does not
+ * exist or is not attachable." otherwise (as real IAM words it: getmoto/moto#6482, localstack#8615).
+ */
+function attachablePolicy(ctx: CallContext, arn: string): string {
+  if (!POLICY_ARN.test(arn)) throw new AwsError("InvalidInput", `ARN ${arn} is not valid.`);
+  if (!awsManagedPolicies().has(arn) && !accountOf(ctx).policies.has(arn)) throw new AwsError("NoSuchEntity", `Policy ${arn} does not exist or is not attachable.`, 404);
+  return arn;
+}
+
 function noSuchRole(name: string): AwsError {
   return new AwsError("NoSuchEntity", `The role with name ${name} cannot be found.`, 404);
 }
@@ -29,14 +41,44 @@ function missing(field: string): () => AwsError {
   return () => new AwsError("ValidationError", `1 validation error detected: Value null at '${field}' failed to satisfy constraint: Member must not be null`);
 }
 
-function parsePolicyDocument(text: unknown): unknown {
+type PolicyKind = "identity" | "trust";
+
+function malformed(message: string): AwsError {
+  return new AwsError("MalformedPolicyDocument", message);
+}
+
+/**
+ * Parses a policy document and enforces IAM's grammar for its kind, with IAM's own messages
+ * (docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_grammar.html; the messages as IAM
+ * returns them, e.g. hashicorp/terraform-provider-aws#10419 "Policy document should not specify a
+ * principal.", and "Has prohibited field Resource" for a trust policy): the Statement is one
+ * statement object or a list of them, Effect is Allow or Deny, an identity policy names no
+ * Principal and every statement has actions and resources, a trust policy names no Resource.
+ */
+function parsePolicyDocument(text: unknown, kind: PolicyKind): unknown {
   let doc: unknown;
   try {
     doc = typeof text === "string" ? JSON.parse(text) : text;
   } catch {
-    throw new AwsError("MalformedPolicyDocument", "This policy contains invalid Json");
+    throw malformed("This policy contains invalid Json");
   }
-  if (!doc || typeof doc !== "object" || !("Statement" in doc)) throw new AwsError("MalformedPolicyDocument", "Syntax errors in policy.");
+  if (!doc || typeof doc !== "object" || Array.isArray(doc) || !("Statement" in doc)) throw malformed("Syntax errors in policy.");
+  const { Statement: raw, Version: version } = doc as { Statement: unknown; Version?: unknown };
+  if (version !== undefined && version !== "2012-10-17" && version !== "2008-10-17") throw malformed("The policy failed legacy parsing");
+  const statements = Array.isArray(raw) ? raw : [raw];
+  for (const st of statements) {
+    if (!st || typeof st !== "object" || Array.isArray(st)) throw malformed("Syntax errors in policy.");
+    const s = st as Record<string, unknown>;
+    if (s.Effect !== "Allow" && s.Effect !== "Deny") throw malformed("Syntax errors in policy.");
+    if (!("Action" in s) && !("NotAction" in s)) throw malformed("Policy statement must contain actions.");
+    if (kind === "identity") {
+      if ("Principal" in s || "NotPrincipal" in s) throw malformed("Policy document should not specify a principal.");
+      if (!("Resource" in s) && !("NotResource" in s)) throw malformed("Policy statement must contain resources.");
+    } else {
+      if ("Resource" in s || "NotResource" in s) throw malformed(`Has prohibited field ${"Resource" in s ? "Resource" : "NotResource"}`);
+      if (!("Principal" in s) && !("NotPrincipal" in s)) throw malformed("Missing required field Principal");
+    }
+  }
   return doc;
 }
 
@@ -59,6 +101,7 @@ export interface RoleSpec {
   maxSessionDuration?: number;
   managedPolicyArns?: string[];
   inlinePolicies?: Record<string, unknown>;
+  permissionsBoundary?: string;
   tags?: Tags;
 }
 
@@ -76,6 +119,7 @@ export function putRole(account: AccountState, spec: RoleSpec, random: () => num
     maxSessionDuration: spec.maxSessionDuration ?? 3600,
     managedPolicyArns: [...(spec.managedPolicyArns ?? [])],
     inlinePolicies: { ...(spec.inlinePolicies ?? {}) },
+    ...(spec.permissionsBoundary ? { permissionsBoundary: spec.permissionsBoundary } : {}),
     tags: { ...(spec.tags ?? {}) },
     createdAt: new Date(now).toISOString(),
   };
@@ -106,6 +150,7 @@ function roleShape(role: IamRole, withTags: boolean) {
     AssumeRolePolicyDocument: encodePolicy(role.assumeRolePolicyDocument),
     Description: role.description,
     MaxSessionDuration: role.maxSessionDuration,
+    ...(role.permissionsBoundary ? { PermissionsBoundary: { PermissionsBoundaryType: "Policy", PermissionsBoundaryArn: role.permissionsBoundary } } : {}),
     ...(withTags ? { Tags: toTagList(role.tags), RoleLastUsed: {} } : {}),
   };
 }
@@ -121,7 +166,7 @@ function page<T>(all: T[], params: Paged) {
 }
 
 function createRole(
-  params: { RoleName?: string; AssumeRolePolicyDocument?: string; Path?: string; Description?: string; MaxSessionDuration?: number; Tags?: TagEntry[] },
+  params: { RoleName?: string; AssumeRolePolicyDocument?: string; Path?: string; Description?: string; MaxSessionDuration?: number; PermissionsBoundary?: string; Tags?: TagEntry[] },
   ctx: CallContext,
 ) {
   const roleName = required(params.RoleName, missing("roleName"));
@@ -134,7 +179,8 @@ function createRole(
     {
       roleName,
       path,
-      assumeRolePolicyDocument: parsePolicyDocument(required(params.AssumeRolePolicyDocument, missing("assumeRolePolicyDocument"))),
+      assumeRolePolicyDocument: parsePolicyDocument(required(params.AssumeRolePolicyDocument, missing("assumeRolePolicyDocument")), "trust"),
+      permissionsBoundary: params.PermissionsBoundary === undefined ? undefined : attachablePolicy(ctx, params.PermissionsBoundary),
       description: params.Description,
       maxSessionDuration: duration === undefined ? undefined : checkMaxSessionDuration(duration),
       tags: fromTagList(params.Tags),
@@ -162,8 +208,7 @@ function listRoles(params: Paged & { PathPrefix?: string }, ctx: CallContext) {
 
 function attachRolePolicy(params: { RoleName?: string; PolicyArn?: string }, ctx: CallContext) {
   const role = roleOf(ctx, params.RoleName);
-  const arn = required(params.PolicyArn, missing("policyArn"));
-  if (!POLICY_ARN.test(arn)) throw new AwsError("InvalidInput", `ARN ${arn} is not valid.`);
+  const arn = attachablePolicy(ctx, required(params.PolicyArn, missing("policyArn")));
   if (role.managedPolicyArns.includes(arn)) return {};
   if (role.managedPolicyArns.length >= MANAGED_POLICIES_PER_ROLE) {
     throw new AwsError("LimitExceeded", `Cannot exceed quota for PoliciesPerRole: ${MANAGED_POLICIES_PER_ROLE}`, 409);
@@ -213,7 +258,7 @@ function getRolePolicy(params: { RoleName?: string; PolicyName?: string }, ctx: 
 function putRolePolicy(params: { RoleName?: string; PolicyName?: string; PolicyDocument?: string }, ctx: CallContext) {
   const role = roleOf(ctx, params.RoleName);
   const name = inlinePolicyName(params.PolicyName);
-  role.inlinePolicies[name] = parsePolicyDocument(required(params.PolicyDocument, missing("policyDocument")));
+  role.inlinePolicies[name] = parsePolicyDocument(required(params.PolicyDocument, missing("policyDocument")), "identity");
   return {};
 }
 
@@ -227,7 +272,7 @@ function deleteRolePolicy(params: { RoleName?: string; PolicyName?: string }, ct
 
 function updateAssumeRolePolicy(params: { RoleName?: string; PolicyDocument?: string }, ctx: CallContext) {
   const role = roleOf(ctx, params.RoleName);
-  role.assumeRolePolicyDocument = parsePolicyDocument(required(params.PolicyDocument, missing("policyDocument")));
+  role.assumeRolePolicyDocument = parsePolicyDocument(required(params.PolicyDocument, missing("policyDocument")), "trust");
   return {};
 }
 
@@ -265,6 +310,97 @@ function listRoleTags(params: Paged & { RoleName?: string }, ctx: CallContext) {
   return { Tags: items, ...rest };
 }
 
+function putRolePermissionsBoundary(params: { RoleName?: string; PermissionsBoundary?: string }, ctx: CallContext) {
+  const role = roleOf(ctx, params.RoleName);
+  role.permissionsBoundary = attachablePolicy(ctx, required(params.PermissionsBoundary, missing("permissionsBoundary")));
+  return {};
+}
+
+function deleteRolePermissionsBoundary(params: { RoleName?: string }, ctx: CallContext) {
+  delete roleOf(ctx, params.RoleName).permissionsBoundary;
+  return {};
+}
+
+function policyShape(policy: ManagedPolicy, attachments: number) {
+  return {
+    PolicyName: policy.policyName,
+    PolicyId: policy.policyId,
+    Arn: policy.arn,
+    Path: policy.path,
+    DefaultVersionId: policy.defaultVersionId,
+    AttachmentCount: attachments,
+    PermissionsBoundaryUsageCount: 0,
+    IsAttachable: true,
+    Description: policy.description,
+    CreateDate: policy.createdAt,
+    UpdateDate: policy.createdAt,
+  };
+}
+
+function attachmentsOf(ctx: CallContext, arn: string): number {
+  return [...accountOf(ctx).roles.values()].filter((r) => r.managedPolicyArns.includes(arn)).length;
+}
+
+/** CreatePolicy: a customer managed policy (docs.aws.amazon.com/IAM/latest/APIReference/API_CreatePolicy.html). */
+function createPolicy(params: { PolicyName?: string; PolicyDocument?: string; Path?: string; Description?: string }, ctx: CallContext) {
+  const name = required(params.PolicyName, missing("policyName"));
+  if (!POLICY_NAME.test(name)) throw validation("policyName", name, "Member must satisfy regular expression pattern: [\\w+=,.@-]+");
+  const path = params.Path ?? "/";
+  const arn = `arn:aws:iam::${ctx.accountId}:policy${path}${name}`;
+  const account = accountOf(ctx);
+  if (account.policies.has(arn)) throw new AwsError("EntityAlreadyExists", `A policy called ${name} already exists. Duplicate names are not allowed.`, 409);
+  const policy: ManagedPolicy = {
+    arn,
+    policyName: name,
+    policyId: iamUniqueId(ctx.sandbox.random, "ANPA"),
+    path,
+    description: params.Description,
+    document: parsePolicyDocument(required(params.PolicyDocument, missing("policyDocument")), "identity"),
+    defaultVersionId: "v1",
+    createdAt: new Date(ctx.sandbox.now()).toISOString(),
+  };
+  account.policies.set(arn, policy);
+  return { Policy: policyShape(policy, 0) };
+}
+
+function getPolicy(params: { PolicyArn?: string }, ctx: CallContext) {
+  const arn = required(params.PolicyArn, missing("policyArn"));
+  const policy = accountOf(ctx).policies.get(arn);
+  if (policy) return { Policy: policyShape(policy, attachmentsOf(ctx, arn)) };
+  const aws = awsManagedPolicies().get(arn);
+  if (!aws) throw new AwsError("NoSuchEntity", `Policy ${arn} was not found.`, 404);
+  return {
+    Policy: {
+      PolicyName: aws.name,
+      Arn: aws.arn,
+      Path: aws.arn.slice("arn:aws:iam::aws:policy".length, aws.arn.lastIndexOf("/") + 1),
+      DefaultVersionId: aws.versionId,
+      AttachmentCount: attachmentsOf(ctx, arn),
+      IsAttachable: true,
+      UpdateDate: aws.createDate,
+    },
+  };
+}
+
+function getPolicyVersion(params: { PolicyArn?: string; VersionId?: string }, ctx: CallContext) {
+  const arn = required(params.PolicyArn, missing("policyArn"));
+  const versionId = required(params.VersionId, missing("versionId"));
+  const own = accountOf(ctx).policies.get(arn);
+  const aws = awsManagedPolicies().get(arn);
+  const found = own ? { document: own.document, versionId: own.defaultVersionId, createDate: own.createdAt } : aws;
+  if (!found || found.versionId !== versionId) throw new AwsError("NoSuchEntity", `Policy ${arn} version ${versionId} does not exist or is not attachable.`, 404);
+  return { PolicyVersion: { Document: encodePolicy(found.document), VersionId: found.versionId, IsDefaultVersion: true, CreateDate: found.createDate } };
+}
+
+function deletePolicy(params: { PolicyArn?: string }, ctx: CallContext) {
+  const arn = required(params.PolicyArn, missing("policyArn"));
+  const account = accountOf(ctx);
+  if (!account.policies.has(arn)) throw new AwsError("NoSuchEntity", `Policy ${arn} was not found.`, 404);
+  if (attachmentsOf(ctx, arn) > 0) throw new AwsError("DeleteConflict", "Cannot delete a policy attached to entities.", 409);
+  account.policies.delete(arn);
+  return {};
+}
+
 export const iamService: ServiceDefinition = {
   name: "iam",
   protocol: "query",
@@ -287,6 +423,12 @@ export const iamService: ServiceDefinition = {
     TagRole: tagRole,
     UntagRole: untagRole,
     ListRoleTags: listRoleTags,
+    PutRolePermissionsBoundary: putRolePermissionsBoundary,
+    DeleteRolePermissionsBoundary: deleteRolePermissionsBoundary,
+    CreatePolicy: createPolicy,
+    GetPolicy: getPolicy,
+    GetPolicyVersion: getPolicyVersion,
+    DeletePolicy: deletePolicy,
   },
 };
 

@@ -41,6 +41,22 @@ describe("driftguardApp", () => {
     expect(archive).toContain("index.mjs");
     expect(archive).not.toContain("config.json");
   });
+
+  it("ships the same Lambda archive, at the same path, from two fresh synths: source_code_hash does not move", () => {
+    const synthArchive = () => {
+      const outdir = mkdtempSync(join(tmpdir(), "driftguard-synth-"));
+      driftguardApp(exampleConfig(), { outdir, lambdaEntry: TINY_HANDLER }).synth();
+      const manifest = JSON.parse(readFileSync(join(outdir, "manifest.json"), "utf8")) as Manifest;
+      const hub = manifest.stacks["driftguard-hub"]!;
+      const json = JSON.parse(readFileSync(join(outdir, hub.synthesizedStackPath), "utf8"));
+      const filename = Object.values(json.resource.aws_lambda_function as Record<string, { filename: string }>)[0]!.filename;
+      return { filename, bytes: readFileSync(join(outdir, hub.workingDirectory, filename)) };
+    };
+    const first = synthArchive();
+    const second = synthArchive();
+    expect(second.filename).toBe(first.filename);
+    expect(second.bytes.equals(first.bytes)).toBe(true);
+  });
 });
 
 describe("main.ts", () => {

@@ -101,7 +101,7 @@ describe("HubStack scanner Lambda", () => {
 
   it("runs the bundled archive on Node 22 with the configured timeout and memory", () => {
     expect(fn).toMatchObject({ runtime: "nodejs22.x", handler: "index.handler", timeout: 600, memory_size: 2048 });
-    expect(fn.filename).toMatch(/^assets\/.+\/archive\.zip$/);
+    expect(fn.filename).toMatch(/^assets\/.+\/[0-9a-f]{16}\.zip$/);
     expect(fn.source_code_hash).toBe(`\${filebase64sha256("${String(fn.filename)}")}`);
     expect(fn.role).toBe(synth.ref("aws_iam_role", role, "arn"));
   });

@@ -82,7 +82,7 @@ describe("the AWS CLI against the sandbox", () => {
   });
 
   it("s3api get-bucket-encryption, with and without a configuration", async () => {
-    const report = await aws(sandbox.hubCredentials, ["s3api", "get-bucket-encryption", "--bucket", sandbox.hub.reportBucket]);
+    const report = await aws(sandbox.adminCredentials(sandbox.hub.accountId), ["s3api", "get-bucket-encryption", "--bucket", sandbox.hub.reportBucket]);
     expect(report.json.ServerSideEncryptionConfiguration.Rules[0].ApplyServerSideEncryptionByDefault.SSEAlgorithm).toBe("AES256");
     const drifted = await aws(sandbox.adminCredentials(PAYMENTS), ["s3api", "get-bucket-encryption", "--bucket", assetsBucket()]);
     expect(drifted.ok).toBe(false);

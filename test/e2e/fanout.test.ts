@@ -57,7 +57,7 @@ describe("fan-out execution in the sandbox", () => {
     // The fan-out went through S3: a plan, work items and one part per worker.
     const run = `runs/${fanout.report.runId}/`;
     const runKeys = fanout.keys.filter((k) => k.startsWith(run)).map((k) => k.slice(run.length));
-    expect(runKeys).toEqual(expect.arrayContaining(["plan.json", "items.json", "budget.json"]));
+    expect(runKeys).toEqual(expect.arrayContaining(["manifest.json", "items.json", "budget.json"]));
     const withWorkers = fanout.report.accounts.filter((a) => a.status !== "suspended" && a.status !== "not-in-organization");
     expect(runKeys.filter((k) => k.startsWith("parts/")).sort()).toEqual(withWorkers.map((a) => `parts/${a.accountId}.json`).sort());
     expect(single.keys.some((k) => k.startsWith("runs/"))).toBe(false);

@@ -106,7 +106,7 @@ describe("import-boundaries lint rule", () => {
       { filename: at("test/unit/scanner/run.test.ts"), code: 'import { runScan } from "../../../functions/scanner/run.js";' },
     ],
     invalid: [
-      { filename: at("functions/events/handle.ts"), code: 'import { planStacks } from "../scanner/stacks.js";', errors: [{ message: /through its public surface functions\/scanner\/index\.ts/ }] },
+      { filename: at("functions/events/handle.ts"), code: 'import { selectStacks } from "../scanner/stacks.js";', errors: [{ message: /through its public surface functions\/scanner\/index\.ts/ }] },
       { filename: at("functions/report/build.ts"), code: 'import { runScan } from "../scanner/index.js";', errors: [{ message: /report\/ never imports scanner\// }] },
       { filename: at("functions/core/tags.ts"), code: 'import { plan } from "../remediation/index.js";', errors: [{ message: /kernel/ }] },
       { filename: at("functions/aws/s3-json.ts"), code: 'export { x } from "../fanout/index.js";', errors: [{ message: /kernel/ }] },

@@ -11,7 +11,7 @@ import { vpcCreated } from "./vpc-created.js";
 export const GUARDRAILS: readonly Guardrail[] = [openIngress, bucketEncryption, vpcCreated, requiredTags];
 
 export function guardrailFor(eventName: string, resourceType: string, settings: GuardrailSettings): Guardrail | undefined {
-  return GUARDRAILS.find((g) => g.resourceType === resourceType && g.eventNames.includes(eventName) && g.enabled(settings));
+  return GUARDRAILS.find((g) => g.resourceType === resourceType && (g.eventNames as readonly string[]).includes(eventName) && g.enabled(settings));
 }
 
 /** IAM actions the guardrails call in spoke accounts; functions/permissions.ts adds them to the spoke role. */

@@ -1,4 +1,5 @@
 import type { SpokeClients } from "../../aws/clients.js";
+import type { ResolvedEventName } from "../../config/events.js";
 import type { Config } from "../../config/schema.js";
 import type { ChangeActor } from "../../core/types.js";
 import type { AffectedResource } from "../resolve.js";
@@ -34,7 +35,7 @@ export type Inspection =
 export interface Guardrail {
   name: string;
   /** CloudTrail event names that may break the rule. */
-  eventNames: readonly string[];
+  eventNames: readonly ResolvedEventName[];
   resourceType: string;
   /** Every IAM action inspect and fix call: added to the spoke role policy. */
   actions: readonly string[];

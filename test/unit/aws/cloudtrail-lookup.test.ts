@@ -9,7 +9,8 @@ beforeEach(() => cloudtrail.reset());
 
 const NOW = new Date("2025-03-20T12:00:00Z");
 const ROLE = "payments-api-AppRole-1ABCDEF2GHIJ";
-const opts = { spokeRoleName: "driftguard-spoke", now: NOW };
+const OWN_ROLE = "arn:aws:iam::111122223333:role/driftguard-spoke";
+const opts = { ownRoleArn: (account: string) => (account === "111122223333" ? OWN_ROLE : undefined), now: NOW };
 
 /** A LookupEvents entry wrapping a recorded CloudTrail detail, as the API returns it. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -19,7 +20,16 @@ function entry(name: string, mutate: (detail: any) => void = () => {}, readOnly 
   return { EventId: detail.eventID, EventName: detail.eventName, ReadOnly: readOnly, EventTime: new Date(detail.eventTime), EventSource: detail.eventSource, CloudTrailEvent: JSON.stringify(detail) };
 }
 
-const byDriftguard = (d: { userIdentity: { arn: string } }) => (d.userIdentity.arn = "arn:aws:sts::111122223333:assumed-role/driftguard-spoke/driftguard-run-7");
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const byDriftguard = (d: { userIdentity: any }) => {
+  d.userIdentity = {
+    ...d.userIdentity,
+    type: "AssumedRole",
+    accountId: "111122223333",
+    arn: "arn:aws:sts::111122223333:assumed-role/driftguard-spoke/driftguard-run-7",
+    sessionContext: { ...d.userIdentity.sessionContext, sessionIssuer: { type: "Role", arn: OWN_ROLE, accountId: "111122223333", userName: "driftguard-spoke" } },
+  };
+};
 const byCloudFormation = (d: { userIdentity: { invokedBy?: string } }) => (d.userIdentity.invokedBy = "cloudformation.amazonaws.com");
 
 describe("lookupActor", () => {

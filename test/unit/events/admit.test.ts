@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { admitChange } from "../../../functions/events/admit.js";
 import { isRejection, parseChangeEvent, type ParsedChange } from "../../../functions/events/parse.js";
-import { fixture, SPOKE, testConfig } from "./helpers.js";
+import { assumedRoleIdentity, fixture, SPOKE, testConfig } from "./helpers.js";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 function change(name: string, mutate: (event: any) => void = () => {}): ParsedChange {
@@ -36,9 +36,9 @@ describe("admitChange", () => {
     expect(admitChange(change("AuthorizeSecurityGroupIngress"), cfg, "remediate")).toMatchObject({ account: { mode: "remediate", modeRules: held } });
   });
 
-  const ownRole = "arn:aws:sts::111122223333:assumed-role/driftguard-spoke/driftguard-run-42";
+  const ownRole = assumedRoleIdentity("arn:aws:iam::111122223333:role/driftguard-spoke");
   const rejections: [string, string, ReturnType<typeof testConfig>, (e: { detail: Record<string, any>; account: string }) => void][] = [ // eslint-disable-line @typescript-eslint/no-explicit-any
-    ["own-role", "AuthorizeSecurityGroupIngress", config, (e) => (e.detail.userIdentity.arn = ownRole)],
+    ["own-role", "AuthorizeSecurityGroupIngress", config, (e) => (e.detail.userIdentity = ownRole)],
     ["cloudformation", "AttachRolePolicy", config, (e) => (e.detail.userIdentity.invokedBy = "cloudformation.amazonaws.com")],
     ["cloudformation", "PutBucketEncryption", config, (e) => (e.detail.sourceIPAddress = "cloudformation.amazonaws.com")],
     ["account-not-onboarded", "CreateVpc", config, (e) => { e.account = "444455556666"; e.detail.recipientAccountId = "444455556666"; }],
@@ -54,13 +54,30 @@ describe("admitChange", () => {
   });
 
   it("does not mistake a role that merely contains the spoke role's name for it", () => {
-    const c = change("AuthorizeSecurityGroupIngress", (e) => (e.detail.userIdentity.arn = "arn:aws:sts::111122223333:assumed-role/driftguard-spoke-admin/alice"));
+    const c = change("AuthorizeSecurityGroupIngress", (e) => (e.detail.userIdentity = assumedRoleIdentity("arn:aws:iam::111122223333:role/driftguard-spoke-admin", "alice")));
     expect(isRejection(admitChange(c, config))).toBe(false);
+  });
+
+  // Issue 12: any role named like the spoke role counted as driftguard itself, so its changes were dropped.
+  const lookalikes: [string, (e: { detail: Record<string, any>; account: string }) => void][] = [ // eslint-disable-line @typescript-eslint/no-explicit-any
+    ["in an account that is not onboarded, acting in an onboarded one", (e) => (e.detail.userIdentity = assumedRoleIdentity("arn:aws:iam::999988887777:role/driftguard-spoke"))],
+    ["with another path in the onboarded account", (e) => (e.detail.userIdentity = assumedRoleIdentity("arn:aws:iam::111122223333:role/team/driftguard-spoke"))],
+    ["without the session issuer CloudTrail records for role sessions", (e) => (e.detail.userIdentity = { type: "AssumedRole", arn: "arn:aws:sts::111122223333:assumed-role/driftguard-spoke/x", accountId: "111122223333" })],
+    ["as an IAM user named like it", (e) => (e.detail.userIdentity = { type: "IAMUser", arn: "arn:aws:iam::111122223333:user/driftguard-spoke", accountId: "111122223333", userName: "driftguard-spoke" })],
+  ];
+  it.each(lookalikes)("handles a role named like the spoke role %s as anyone else", (_name, mutate) => {
+    expect(isRejection(admitChange(change("AuthorizeSecurityGroupIngress", mutate), config))).toBe(false);
+  });
+
+  it("does not take the spoke role of one onboarded account for driftguard in another", () => {
+    const cfg = testConfig({ accounts: [{ id: "111122223333", name: "payments-prod" }, { id: "444455556666", name: "shared" }] });
+    const c = change("AuthorizeSecurityGroupIngress", (e) => (e.detail.userIdentity = assumedRoleIdentity("arn:aws:iam::444455556666:role/driftguard-spoke")));
+    expect(isRejection(admitChange(c, cfg))).toBe(false);
   });
 
   it("knows the spoke role by its configured name", () => {
     const cfg = testConfig({ spoke: { roleName: "platform-drift" } });
-    const c = change("AuthorizeSecurityGroupIngress", (e) => (e.detail.userIdentity.arn = "arn:aws:sts::111122223333:assumed-role/platform-drift/run"));
+    const c = change("AuthorizeSecurityGroupIngress", (e) => (e.detail.userIdentity = assumedRoleIdentity("arn:aws:iam::111122223333:role/platform-drift", "run")));
     expect(admitChange(c, cfg)).toMatchObject({ reason: "own-role" });
   });
 });

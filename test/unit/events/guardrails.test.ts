@@ -44,7 +44,7 @@ function ctx(resourceType: string, physicalId: string, overrides: Partial<Guardr
     settings,
     actor,
     mode: "remediate",
-    exemptionOf: (tags) => exemptionFromTags(tags, "driftguard:exempt", NOW, "resource"),
+    exemptionOf: (tags) => exemptionFromTags(tags, { tagKey: "driftguard:exempt", maxDays: 90 }, NOW, "resource"),
     ...overrides,
   };
 }
@@ -104,11 +104,11 @@ describe("open-ingress guardrail", () => {
   });
 
   it("leaves an exempt group untouched and says why", async () => {
-    ec2.on(DescribeSecurityGroupsCommand).resolves(group([ssh], { "driftguard:exempt": "reason=INC-42 vendor access;until=2025-12-31" }));
+    ec2.on(DescribeSecurityGroupsCommand).resolves(group([ssh], { "driftguard:exempt": "reason=INC-42 vendor access;until=2025-05-31" }));
     const outcome = await evaluateGuardrail(openIngress, ctx("AWS::EC2::SecurityGroup", GROUP));
     expect(outcome.action.outcome).toBe("skipped");
     expect(outcome.action.reason).toContain("exempt: INC-42 vendor access");
-    expect(outcome.exemption).toMatchObject({ kind: "exempt", until: "2025-12-31", on: "resource" });
+    expect(outcome.exemption).toMatchObject({ kind: "exempt", until: "2025-05-31", on: "resource" });
     expect(ec2.commandCalls(RevokeSecurityGroupIngressCommand)).toHaveLength(0);
   });
 

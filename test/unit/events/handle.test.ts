@@ -11,10 +11,11 @@ import { beforeEach, describe, expect, it, vi } from "vitest";
 import type { Config } from "../../../functions/config/schema.js";
 import { handleChangeEvent } from "../../../functions/events/handle.js";
 import { RecentIds } from "../../../functions/events/recent-ids.js";
+import type { EventDelivery } from "../../../functions/events/publish.js";
 import type { EventActionReport, EventDeps } from "../../../functions/events/types.js";
-import { memoryFlappingStore } from "../../../functions/remediation/flapping-store.js";
+import { memoryFlappingStore } from "../../support/flapping.js";
 import { createGuards, type RemediationGuards } from "../../../functions/remediation/guards.js";
-import { awsError, clientsIn, fakeLogger, fakeMetrics, fixture, SPOKE, testConfig } from "./helpers.js";
+import { assumedRoleIdentity, awsError, clientsIn, fakeLogger, fakeMetrics, fixture, SPOKE, testConfig } from "./helpers.js";
 
 const cfn = mockClient(CloudFormationClient);
 const ec2 = mockClient(EC2Client);
@@ -75,7 +76,7 @@ function setup(config: Config = testConfig()) {
   });
   const flapping = memoryFlappingStore();
   const openGuards = vi.fn(
-    (): Promise<RemediationGuards> => createGuards({ runId: "unused", limits: config.defaults.remediation, store: flapping }),
+    (): Promise<RemediationGuards> => createGuards({ runId: "unused", counting: "event", limits: config.defaults.remediation, store: flapping }),
   );
   const clientsFor = vi.fn(async (account: string, region: string) => {
     expect(account).toBe(SPOKE);
@@ -86,8 +87,9 @@ function setup(config: Config = testConfig()) {
     clientsFor,
     remediateResource,
     openGuards,
-    publish: vi.fn(async (report: EventActionReport) => {
+    publish: vi.fn(async (report: EventActionReport): Promise<EventDelivery> => {
       published.push(report);
+      return { record: { ok: true, key: "events/x.json" }, notification: { ok: true, sent: true } };
     }),
     recent: new RecentIds(),
     logger,
@@ -115,7 +117,7 @@ describe("handleChangeEvent on a stack-managed resource", () => {
       region: "eu-west-1",
       stack: { stackName: "payments-api", stackId: STACK_ID, tags: { team: "payments" } },
       drift: { logicalResourceId: "AppSecurityGroup", physicalResourceId: SG, status: "MODIFIED" },
-      exemptionTagKey: "driftguard:exempt",
+      exemptions: { tagKey: "driftguard:exempt", maxDays: 90 },
     });
     expect(input?.clients.region).toBe("eu-west-1");
 
@@ -271,7 +273,7 @@ describe("handleChangeEvent robustness", () => {
     ["malformed", "warn", "not even an object"],
     ["not-cloudtrail", "warn", { ...fixture("CreateVpc"), "detail-type": "Scheduled Event" }],
     ["failed-call", "info", { ...fixture("CreateVpc"), detail: { ...fixture("CreateVpc").detail, errorCode: "VpcLimitExceeded" } }],
-    ["own-role", "info", { ...fixture("CreateVpc"), detail: { ...fixture("CreateVpc").detail, userIdentity: { type: "AssumedRole", arn: "arn:aws:sts::111122223333:assumed-role/driftguard-spoke/s" } } }],
+    ["own-role", "info", { ...fixture("CreateVpc"), detail: { ...fixture("CreateVpc").detail, userIdentity: assumedRoleIdentity("arn:aws:iam::111122223333:role/driftguard-spoke", "s") } }],
     ["account-not-onboarded", "info", { ...fixture("CreateVpc"), account: "444455556666", detail: { ...fixture("CreateVpc").detail, recipientAccountId: "444455556666" } }],
     ["no-resource", "info", { ...fixture("CreateTags"), detail: { ...fixture("CreateTags").detail, requestParameters: { resourcesSet: { items: [{ resourceId: "ami-0abc" }] } } } }],
   ];

@@ -5,9 +5,9 @@ import { vi } from "vitest";
 import type { SpokeClients } from "../../../functions/aws/clients.js";
 import { configSchema, type Config, type ConfigInput } from "../../../functions/config/schema.js";
 import type { Logger } from "../../../functions/core/logger.js";
-import { testSpokeClients } from "../aws-fakes.js";
+import { testSpokeClients } from "../../support/aws.js";
 
-export { awsError } from "../aws-fakes.js";
+export { awsError } from "../../support/aws.js";
 
 export const SPOKE = "111122223333";
 const FIXTURES = join(import.meta.dirname, "../../fixtures/cloudtrail");
@@ -63,4 +63,20 @@ export function fakeMetrics() {
     },
   };
   return { metrics: metrics as unknown as Metrics, emitted };
+}
+
+/**
+ * The userIdentity CloudTrail records for a session of role `roleArn` (CloudTrail User Guide,
+ * "CloudTrail userIdentity element", AssumedRole with sessionContext.sessionIssuer).
+ */
+export function assumedRoleIdentity(roleArn: string, session = "driftguard-run-42") {
+  const [, partition, , , account, resource] = roleArn.split(":") as string[];
+  const name = (resource ?? "").split("/").pop() ?? "";
+  return {
+    type: "AssumedRole",
+    principalId: `AROAEXAMPLEID0000000:${session}`,
+    arn: `arn:${partition}:sts::${account}:assumed-role/${name}/${session}`,
+    accountId: account,
+    sessionContext: { sessionIssuer: { type: "Role", principalId: "AROAEXAMPLEID0000000", arn: roleArn, accountId: account, userName: name } },
+  };
 }

@@ -80,10 +80,32 @@ describe("event report publishing", () => {
     expect(sns.commandCalls(PublishCommand)).toHaveLength(0);
   });
 
-  it("lets storage errors reach the handler", async () => {
-    s3.on(PutObjectCommand).rejects(awsError("AccessDenied"));
-    await expect(publishEventReport(report(true), sink)).rejects.toThrow("AccessDenied");
-    expect(sns.commandCalls(PublishCommand)).toHaveLength(0);
+  it("still notifies SNS when the bucket refuses the record, saying the message is the only copy (issue 12)", async () => {
+    s3.on(PutObjectCommand).rejects(awsError("AccessDenied", "Access Denied"));
+    sns.on(PublishCommand).resolves({ MessageId: "m-1" });
+    const delivery = await publishEventReport(report(true), sink);
+    expect(delivery).toEqual({
+      record: { ok: false, key: eventReportKey(report(true)), error: { code: "AccessDenied", message: "Access Denied" } },
+      notification: { ok: true, sent: true },
+    });
+    const message = String(sns.commandCalls(PublishCommand)[0]?.args[0].input.Message);
+    expect(message).toContain(`NOT stored: s3://${sink.bucket}/${eventReportKey(report(true))} was refused (AccessDenied: Access Denied)`);
+    expect(message).toContain("arn:aws:iam::111122223333:user/bob");
+  });
+
+  it("keeps the record and reports the notification failure when SNS fails after a repair", async () => {
+    sns.on(PublishCommand).rejects(awsError("InternalError", "Internal Error"));
+    const delivery = await publishEventReport(report(true), sink);
+    expect(delivery).toEqual({ record: { ok: true, key: eventReportKey(report(true)) }, notification: { ok: false, error: { code: "InternalError", message: "Internal Error" } } });
+    expect(s3.commandCalls(PutObjectCommand)).toHaveLength(1);
+  });
+
+  it("reports both failures without throwing when S3 and SNS are down", async () => {
+    s3.on(PutObjectCommand).rejects(awsError("ServiceUnavailable", "Please reduce your request rate."));
+    sns.on(PublishCommand).rejects(awsError("InternalError", "Internal Error"));
+    const delivery = await publishEventReport(report(true), sink);
+    expect(delivery.record.ok).toBe(false);
+    expect(delivery.notification.ok).toBe(false);
   });
 
   it("keeps SNS subjects within limits", () => {

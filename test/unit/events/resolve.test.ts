@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { CloudTrailDetail } from "../../../functions/aws/cloudtrail-record.js";
-import { KNOWN_EVENT_NAMES } from "../../../functions/config/events.js";
-import { DEFAULT_EVENT_NAMES } from "../../../functions/config/schema.js";
+import { EVENT_CATALOGUE, KNOWN_EVENT_NAMES, RESOLVER_KINDS, type KnownEventName } from "../../../functions/config/events.js";
+import { GUARDRAILS } from "../../../functions/events/guardrails/registry.js";
 import { isRejection, parseChangeEvent } from "../../../functions/events/parse.js";
 import { RESOLVERS, resolveResources, type AffectedResource } from "../../../functions/events/resolve.js";
 import { FIXTURE_NAMES, fixture, SPOKE } from "./helpers.js";
@@ -50,8 +50,8 @@ const EXPECTED: Record<string, AffectedResource[]> = {
 };
 
 describe("resolveResources on recorded events", () => {
-  it("has a fixture for every default event name, and expectations for every fixture", () => {
-    expect(FIXTURE_NAMES).toEqual(expect.arrayContaining([...DEFAULT_EVENT_NAMES]));
+  it("has a fixture for every event a guardrail claims, and expectations for every fixture", () => {
+    expect(FIXTURE_NAMES).toEqual(expect.arrayContaining(GUARDRAILS.flatMap((g) => g.eventNames)));
     expect(Object.keys(EXPECTED).sort()).toEqual(FIXTURE_NAMES);
   });
 
@@ -74,6 +74,7 @@ describe("resolveResources on other shapes", () => {
     ["CreateSecurityGroup", { groupName: "x", groupDescription: "x", vpcId: "vpc-1" }, { groupId: "sg-0new" }, [{ ...SG, physicalId: "sg-0new", arn: SG.arn?.replace(SG.physicalId, "sg-0new") }]],
     ["DeleteVpc", { vpcId: "vpc-0gone" }, null, [{ ...VPC, physicalId: "vpc-0gone", arn: VPC.arn?.replace(VPC.physicalId, "vpc-0gone") }]],
     ["CreateSubnet", { vpcId: "vpc-1", cidrBlock: "10.0.1.0/24" }, { subnet: { subnetId: "subnet-0abc" } }, [{ resourceType: "AWS::EC2::Subnet", physicalId: "subnet-0abc", arn: "arn:aws:ec2:eu-west-1:111122223333:subnet/subnet-0abc" }]],
+    ["ModifySubnetAttribute", { subnetId: "subnet-0abc", mapPublicIpOnLaunch: { value: true } }, null, [{ resourceType: "AWS::EC2::Subnet", physicalId: "subnet-0abc", arn: "arn:aws:ec2:eu-west-1:111122223333:subnet/subnet-0abc" }]],
     ["TerminateInstances", { instancesSet: { items: [{ instanceId: "i-0aaa" }, { instanceId: "i-0aaa" }] } }, null, [{ ...instance("i-0aaa") }]],
     ["ModifyInstanceAttribute", { instanceId: "i-0bbb", disableApiTermination: { value: false } }, null, [instance("i-0bbb")]],
     ["CreatePolicyVersion", { policyArn: "arn:aws:iam::111122223333:policy/ledger-read", policyDocument: "{}", setAsDefault: true }, null, [{ resourceType: "AWS::IAM::ManagedPolicy", physicalId: "arn:aws:iam::111122223333:policy/ledger-read" }]],
@@ -85,6 +86,11 @@ describe("resolveResources on other shapes", () => {
     ["CreateTags", { resourcesSet: "i-0abc" }, null, []],
     ["CreateAccessKey", {}, null, []],
   ];
+  it("exercises every resolver kind of the event catalogue on a recorded event or a shape above", () => {
+    const exercised = new Set([...FIXTURE_NAMES, ...cases.map(([name]) => name)].map((n) => EVENT_CATALOGUE[n as KnownEventName].resolver));
+    expect(RESOLVER_KINDS.filter((k) => !exercised.has(k))).toEqual([]);
+  });
+
   it.each(cases)("%s %j", (eventName, request, response, expected) => {
     expect(resolveResources(detail(eventName, request, response), SPOKE)).toEqual(expected);
   });

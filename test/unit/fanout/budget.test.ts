@@ -4,10 +4,11 @@ import { resolveAccounts } from "../../../functions/config/resolve.js";
 import type { ResourceDrift } from "../../../functions/core/types.js";
 import { leasedGuards, repairsWanted, s3RunBudget, type RunBudget } from "../../../functions/fanout/budget.js";
 import type { StackRemediationInput, StackRemediationResult } from "../../../functions/remediation/engine.js";
-import { memoryFlappingStore } from "../../../functions/remediation/flapping-store.js";
+import { memoryFlappingStore } from "../../support/flapping.js";
 import { createGuards, type GuardLimits } from "../../../functions/remediation/guards.js";
 import { silentLogger, testConfig } from "../scanner/fixtures.js";
-import { awsError, memoryS3 } from "./memory-s3.js";
+import { awsError } from "../../support/aws.js";
+import { memoryS3 } from "./memory-s3.js";
 
 const KEY = "runs/20260102T030405Z-a1b2c3/budget.json";
 const BUCKET = "driftguard-reports-111111111111-us-east-1";
@@ -87,7 +88,7 @@ function pool(size: number): RunBudget & { asked: number[]; returned: number[] }
 
 async function guardsOver(budget: RunBudget, limits: Partial<GuardLimits> = {}) {
   const all: GuardLimits = { ...config.defaults.remediation, ...limits };
-  const inner = await createGuards({ runId: "20260102T030405Z-a1b2c3", limits: all, store: memoryFlappingStore() });
+  const inner = await createGuards({ runId: "20260102T030405Z-a1b2c3", counting: "scan", limits: all, store: memoryFlappingStore() });
   return leasedGuards(inner, budget, all, silentLogger());
 }
 

@@ -10,14 +10,15 @@ import type { Config } from "../../../functions/config/schema.js";
 import { FLAPPING_STATE_KEY, runKeys } from "../../../functions/aws/bucket-layout.js";
 import type { RunReport } from "../../../functions/core/types.js";
 import { runFanoutInProcess } from "../../../functions/fanout/in-process.js";
-import type { FanoutPlan } from "../../../functions/fanout/types.js";
+import type { RunManifest } from "../../../functions/fanout/types.js";
 import type { StackRemediationInput, StackRemediationResult } from "../../../functions/remediation/engine.js";
 import { s3FlappingStore } from "../../../functions/remediation/flapping-store.js";
 import { runScan } from "../../../functions/scanner/run.js";
 import type { ScanDeps } from "../../../functions/scanner/types.js";
 import { fakeCloudFormation, newObserver, type FakeRegion } from "../scanner/fake-cloudformation.js";
 import { accessDenied, assumeRoleOutput, mockFlatOrganization, orgAccount, roleDrift, silentLogger, stackSummary } from "../scanner/fixtures.js";
-import { awsError, memoryS3 } from "./memory-s3.js";
+import { awsError } from "../../support/aws.js";
+import { memoryS3 } from "./memory-s3.js";
 
 const org = mockClient(OrganizationsClient);
 const sts = mockClient(STSClient);
@@ -134,7 +135,7 @@ describe("runFanoutInProcess", () => {
     expect(Object.keys(fanned.bucket.json<{ entries: object }>(FLAPPING_STATE_KEY)!.entries).sort()).toEqual(
       Object.keys(single.bucket.json<{ entries: object }>(FLAPPING_STATE_KEY)!.entries).sort(),
     );
-    expect(fanned.bucket.json<FanoutPlan>(keys.plan)?.accounts.map((a) => a.accountId)).toEqual([PAY, DATA, EDGE, "555555555555"]);
+    expect(fanned.bucket.json<RunManifest>(keys.manifest)?.accounts.map((a) => a.accountId)).toEqual([PAY, DATA, EDGE, "555555555555"]);
   });
 
   it("holds the run's blast radius across workers running at the same time", async () => {

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { mockClient } from "aws-sdk-client-mock";
+import { awsError } from "../../support/aws.js";
 
 /**
  * A bucket in memory behind a mocked S3Client, with S3's conditional-write semantics: If-Match
@@ -13,10 +14,6 @@ export interface MemoryBucket {
   /** PutObject keys that fail with this error (e.g. to make one worker fail). */
   failPuts: Map<string, Error>;
   conflicts: number;
-}
-
-export function awsError(name: string, message: string, status = 400): Error {
-  return Object.assign(new Error(message), { name, $fault: "client", $metadata: { httpStatusCode: status } });
 }
 
 const yieldTurn = () => new Promise<void>((resolve) => setImmediate(resolve));

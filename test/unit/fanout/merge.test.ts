@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { EffectiveAccount } from "../../../functions/config/resolve.js";
 import type { AccountReport, StackReport } from "../../../functions/core/types.js";
 import { mergeAccounts, type WorkerResult } from "../../../functions/fanout/merge.js";
-import type { FanoutPlan } from "../../../functions/fanout/types.js";
+import type { RunManifest } from "../../../functions/fanout/types.js";
 import { computeTotals } from "../../../functions/report/build.js";
 
 const RUN = "20260102T030405Z-a1b2c3";
@@ -49,7 +49,7 @@ const effective = (id: string, name: string, mode: "report" | "remediate"): Effe
   cloudTrailLookup: false,
 });
 
-const plan: FanoutPlan = {
+const manifest: RunManifest = {
   version: 1,
   runId: RUN,
   trigger: "schedule",
@@ -79,7 +79,7 @@ describe("mergeAccounts", () => {
       ["555555555555", part(scanned("555555555555", "edge", []))],
       ["666666666666", part(scanned("666666666666", "lake", [stack("a", "IN_SYNC")]))],
     ]);
-    const merged = mergeAccounts(plan, results);
+    const merged = mergeAccounts(manifest, results);
     expect(merged.map((a) => [a.accountId, a.status])).toEqual([
       ["222222222222", "scanned"],
       ["444444444444", "suspended"],
@@ -106,7 +106,7 @@ describe("mergeAccounts", () => {
       ["666666666666", part(scanned("666666666666", "lake", []), "20260101T000000Z-ffffff")],
     ]);
     results.set("555555555555", { kind: "unreadable", error: { code: "AccessDenied", message: "Access Denied" } });
-    const merged = mergeAccounts(plan, results);
+    const merged = mergeAccounts(manifest, results);
 
     expect(merged[0]).toBe(pay);
     expect(merged[2]).toEqual({
@@ -122,13 +122,13 @@ describe("mergeAccounts", () => {
 
     const withoutLake = new Map(results);
     withoutLake.delete("666666666666");
-    expect(mergeAccounts(plan, withoutLake)[4]!.error).toMatchObject({ code: "FanoutWorkerMissing" });
+    expect(mergeAccounts(manifest, withoutLake)[4]!.error).toMatchObject({ code: "FanoutWorkerMissing" });
     expect(computeTotals(merged)).toMatchObject({ accounts: 5, accountsFailed: 3, errors: 3, remediated: 1 });
   });
 
   it("keeps a plain-text cause and shortens a long one", () => {
     const long = "x".repeat(2_000);
-    const merged = mergeAccounts(plan, new Map<string, WorkerResult>([["222222222222", { kind: "failed", failure: { Error: "States.Timeout", Cause: long } }]]));
+    const merged = mergeAccounts(manifest, new Map<string, WorkerResult>([["222222222222", { kind: "failed", failure: { Error: "States.Timeout", Cause: long } }]]));
     expect(merged[0]!.error!.message).toContain(`States.Timeout: ${"x".repeat(500)}…)`);
   });
 });

@@ -14,7 +14,8 @@ import { beforeEach, describe, expect, it } from "vitest";
 import type { EffectiveAccount } from "../../../functions/config/resolve.js";
 import type { ResourceDrift } from "../../../functions/core/types.js";
 import { remediateResource, remediateStack, type StackRemediationInput } from "../../../functions/remediation/engine.js";
-import { type FlappingRecord, memoryFlappingStore } from "../../../functions/remediation/flapping-store.js";
+import { memoryFlappingStore } from "../../support/flapping.js";
+import type { FlappingRecord } from "../../../functions/remediation/flapping-store.js";
 import { createGuards, type GuardLimits } from "../../../functions/remediation/guards.js";
 import { IN_SYNC_REASON } from "../../../functions/remediation/plan.js";
 import { driftedEc2World, type Ec2World, installFakeEc2 } from "./fake-ec2.js";
@@ -27,6 +28,16 @@ const tagging = mockClient(ResourceGroupsTaggingAPIClient);
 
 const NOW = new Date("2026-06-15T12:00:00Z");
 const SSH_REVOKE = `RevokeSecurityGroupIngress GroupId=${SG_ID} SecurityGroupRuleIds=sgr-0ssh (tcp 22 from 0.0.0.0/0)`;
+const PEER = "10.99.0.0/16";
+const PEER_SSH_REVOKE = `RevokeSecurityGroupIngress GroupId=${SG_ID} SecurityGroupRuleIds=sgr-0ssh (tcp 22 from ${PEER})`;
+const WORLD_SSH = [{ class: "world-open-ingress", detail: "tcp 22 from 0.0.0.0/0" }];
+const CRITICAL_PREFIX = "security-critical: world-open-ingress (tcp 22 from 0.0.0.0/0); ";
+
+/** The same drift with SSH opened to a peer network instead of the world: routine, not security-critical. */
+function peerSshDrift(): ResourceDrift {
+  world.rules = world.rules.map((r) => (r.SecurityGroupRuleId === "sgr-0ssh" ? { ...r, CidrIpv4: PEER } : r));
+  return JSON.parse(JSON.stringify(securityGroupDrift()).replaceAll("0.0.0.0/0", PEER)) as ResourceDrift;
+}
 const QUEUE_ARN = "arn:aws:sqs:us-east-1:111122223333:payments-core-SettlementQueue-Ab12Cd34";
 
 let world: Ec2World;
@@ -54,8 +65,8 @@ async function input(patch: Partial<StackRemediationInput> & { limits?: Partial<
     stack: { stackName: "payments-core", stackId: "arn:aws:cloudformation:us-east-1:111122223333:stack/payments-core/5f1e6a30", tags: {} },
     drifts: [securityGroupDrift()],
     clients: spokeClients(),
-    exemptionTagKey: "driftguard:exempt",
-    guards: await createGuards({ runId: "20260615T120000Z-abc123", limits: { maxPerRun: 50, maxPerAccount: 10, flappingThreshold: 3, ...limits }, store }),
+    exemptions: { tagKey: "driftguard:exempt", maxDays: 90 },
+    guards: await createGuards({ runId: "20260615T120000Z-abc123", counting: "scan", limits: { maxPerRun: 50, maxPerAccount: 10, flappingThreshold: 3, ...limits }, store }),
     now: NOW,
     timing: { sleep: async (ms) => void sleeps.push(ms), verifyRetryDelaysMs: [100, 200], pollMs: 10, maxPollMs: 10 },
     ...rest,
@@ -83,7 +94,13 @@ describe("remediateStack, per resource", () => {
     expect(result.resources[0]).toMatchObject({
       logicalResourceId: "WebSecurityGroup",
       exemption: { kind: "none" },
-      action: { outcome: "remediated", reason: "applied: revoke tcp 22 from 0.0.0.0/0; verified IN_SYNC", steps: [SSH_REVOKE], by: "AWS::EC2::SecurityGroup" },
+      action: {
+        outcome: "remediated",
+        reason: `${CRITICAL_PREFIX}applied: revoke tcp 22 from 0.0.0.0/0; verified IN_SYNC`,
+        steps: [SSH_REVOKE],
+        by: "AWS::EC2::SecurityGroup",
+        securityCritical: WORLD_SSH,
+      },
     });
     expect(cfn.commandCalls(DetectStackResourceDriftCommand)[0]?.args[0].input).toEqual({ StackName: "payments-core", LogicalResourceId: "WebSecurityGroup" });
   });
@@ -104,7 +121,7 @@ describe("remediateStack, per resource", () => {
     const i = await input({ account: account({ mode: "report" }) });
     const [resource] = (await remediateStack(i)).resources;
 
-    expect(resource?.action).toEqual({ outcome: "planned", reason: "planned: revoke tcp 22 from 0.0.0.0/0", steps: [SSH_REVOKE], by: "AWS::EC2::SecurityGroup" });
+    expect(resource?.action).toEqual({ outcome: "planned", reason: "planned: revoke tcp 22 from 0.0.0.0/0", steps: [SSH_REVOKE], by: "AWS::EC2::SecurityGroup", securityCritical: WORLD_SSH });
     expect(writes(ec2, cfn)).toEqual([]);
     expect(cfn.commandCalls(DetectStackResourceDriftCommand)).toHaveLength(0);
     expect(i.guards.reserve("111122223333", 10).ok).toBe(true);
@@ -118,13 +135,13 @@ describe("remediateStack, per resource", () => {
   });
 
   it("skips everything in an exempt stack without reading the resources", async () => {
-    const stack = { stackName: "payments-core", stackId: "id", tags: { "driftguard:exempt": "reason=INC-123 break-glass;until=2026-12-31" } };
+    const stack = { stackName: "payments-core", stackId: "id", tags: { "driftguard:exempt": "reason=INC-123 break-glass;until=2026-08-31" } };
     const result = await remediateStack(await input({ stack, drifts: [securityGroupDrift(), queueDrift()] }));
 
-    expect(result.exemption).toEqual({ kind: "exempt", reason: "INC-123 break-glass", until: "2026-12-31", on: "stack" });
+    expect(result.exemption).toEqual({ kind: "exempt", reason: "INC-123 break-glass", until: "2026-08-31", on: "stack" });
     for (const r of result.resources) {
       expect(r.exemption).toEqual(result.exemption);
-      expect(r.action).toEqual({ outcome: "skipped", reason: "exempt by stack tag: INC-123 break-glass (until 2026-12-31)", steps: [] });
+      expect(r.action).toEqual({ outcome: "skipped", reason: "exempt by stack tag: INC-123 break-glass (until 2026-08-31)", steps: [] });
     }
     expect(ec2.calls()).toHaveLength(0);
     expect(tagging.calls()).toHaveLength(0);
@@ -134,7 +151,7 @@ describe("remediateStack, per resource", () => {
     world.tags.push({ Key: "driftguard:exempt", Value: "reason=INC-77 load test" });
     const [resource] = (await remediateStack(await input())).resources;
     expect(resource?.exemption).toEqual({ kind: "exempt", reason: "INC-77 load test", on: "resource" });
-    expect(resource?.action).toEqual({ outcome: "skipped", reason: "exempt by resource tag: INC-77 load test", steps: [] });
+    expect(resource?.action).toEqual({ outcome: "skipped", reason: "exempt by resource tag: INC-77 load test (no expiry)", steps: [] });
     expect(writes(ec2)).toEqual([]);
   });
 
@@ -170,34 +187,69 @@ describe("remediateStack, per resource", () => {
     });
   });
 
-  it("skips with the blast-radius reason and the planned steps when the budget is spent", async () => {
-    const i = await input({ limits: { maxPerRun: 1 } });
+  it("skips with the blast-radius reason and the planned steps when the budget is spent, as a guard trip", async () => {
+    const i = await input({ limits: { maxPerRun: 1 }, drifts: [peerSshDrift()] });
     i.guards.reserve("999999999999");
     const [resource] = (await remediateStack(i)).resources;
     expect(resource?.action).toEqual({
       outcome: "skipped",
       reason: "blast radius: one more repair would exceed the limit of 1 per run (1 made)",
-      steps: [SSH_REVOKE],
+      steps: [PEER_SSH_REVOKE],
       by: "AWS::EC2::SecurityGroup",
+      guard: "blast-radius",
     });
     expect(writes(ec2)).toEqual([]);
   });
 
-  it("does not repair a resource flagged as flapping", async () => {
-    const flapping: FlappingRecord = {
-      version: 1,
-      entries: { "111122223333/us-east-1/payments-core/WebSecurityGroup": { count: 3, lastRunId: "r3", lastRepairedAt: "2026-06-14T12:00:00.000Z", flagged: true } },
-    };
-    const [resource] = (await remediateStack(await input({ flapping }))).resources;
-    expect(resource?.action.outcome).toBe("skipped");
-    expect(resource?.action.reason).toMatch(/^flapping: repaired in 3 consecutive runs/);
+  it("reverts security-critical drift although the budget is spent", async () => {
+    const i = await input({ limits: { maxPerRun: 1 } });
+    i.guards.reserve("999999999999");
+    const [resource] = (await remediateStack(i)).resources;
+    expect(resource?.action).toMatchObject({ outcome: "remediated", securityCritical: WORLD_SSH, steps: [SSH_REVOKE] });
+    expect(resource?.action.guard).toBeUndefined();
+  });
+
+  const flagged: FlappingRecord = {
+    version: 1,
+    entries: {
+      "111122223333/us-east-1/payments-core/WebSecurityGroup": {
+        count: 3,
+        lastRunId: "r3",
+        lastRepairedAt: "2026-06-14T12:00:00.000Z",
+        flagged: true,
+        changedBy: ["arn:aws:iam::111122223333:user/mallory"],
+      },
+    },
+  };
+  const contested = { scans: 3, lastRepairedAt: "2026-06-14T12:00:00.000Z", changedBy: ["arn:aws:iam::111122223333:user/mallory"] };
+
+  it("does not repair a resource flagged as flapping, and escalates it as contested", async () => {
+    const [resource] = (await remediateStack(await input({ flapping: flagged, drifts: [peerSshDrift()] }))).resources;
+    expect(resource?.action).toMatchObject({ outcome: "skipped", guard: "flapping", contested });
+    expect(resource?.action.reason).toMatch(/^flapping: re-drifted and repaired in 3 consecutive scans/);
     expect(writes(ec2)).toEqual([]);
+  });
+
+  it("reverts security-critical drift on a flagged resource, still escalated as contested", async () => {
+    const [resource] = (await remediateStack(await input({ flapping: flagged }))).resources;
+    expect(resource?.action).toMatchObject({ outcome: "remediated", securityCritical: WORLD_SSH, contested });
+    expect(resource?.action.guard).toBeUndefined();
+  });
+
+  it("with an unreadable flapping record, reverts only security-critical drift and says why for the rest", async () => {
+    const unreadable = { location: "s3://reports/state/flapping.json", load: () => Promise.reject(new SyntaxError("Unexpected token 'n', \"not json\" is not valid JSON")), update: async () => {} };
+    const guards = await createGuards({ runId: "r1", counting: "scan", limits: { maxPerRun: 50, maxPerAccount: 10, flappingThreshold: 3 }, store: unreadable });
+    const [critical] = (await remediateStack(await input({ guards }))).resources;
+    expect(critical?.action).toMatchObject({ outcome: "remediated", securityCritical: WORLD_SSH });
+    world = driftedEc2World();
+    const [routine] = (await remediateStack(await input({ guards, drifts: [peerSshDrift()] }))).resources;
+    expect(routine?.action).toMatchObject({ outcome: "skipped", guard: "guard-state", reason: expect.stringMatching(/^flapping record s3:\/\/reports\/state\/flapping.json unreadable/) });
   });
 
   it("records repairs for the flapping guard", async () => {
     const store = memoryFlappingStore();
     const i = await input();
-    i.guards = await createGuards({ runId: "r1", limits: { maxPerRun: 5, maxPerAccount: 5, flappingThreshold: 3 }, store });
+    i.guards = await createGuards({ runId: "r1", counting: "scan", limits: { maxPerRun: 5, maxPerAccount: 5, flappingThreshold: 3 }, store });
     await remediateStack(i);
     await i.guards.finish();
     expect(Object.keys(store.current().entries)).toEqual(["111122223333/us-east-1/payments-core/WebSecurityGroup"]);
@@ -253,8 +305,12 @@ describe("remediateStack with REVERT_DRIFT", () => {
   const revertAccount = account({ revertDriftStacks: ["payments-*"] });
   const NAME = "driftguard-revert-20260615T120000Z-abc123";
 
-  function changeSet(changes: { id: string; type: string; replacement?: "True" | "False" }[]) {
-    cfn.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: "payments-core", CreationTime: new Date(), StackStatus: "UPDATE_COMPLETE", Parameters: [] }] });
+  const SERVICE_ROLE = "arn:aws:iam::111122223333:role/payments-core-cfn-deploy";
+  const stackWith = (role: { RoleARN?: string }) =>
+    cfn.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: "payments-core", CreationTime: new Date(), StackStatus: "UPDATE_COMPLETE", Parameters: [], ...role }] });
+
+  function changeSet(changes: { id: string; type: string; replacement?: "True" | "False" }[], role: { RoleARN?: string } = { RoleARN: SERVICE_ROLE }) {
+    stackWith(role);
     cfn.on(CreateChangeSetCommand).resolves({ Id: "cs" });
     cfn.on(DescribeChangeSetCommand).resolves({
       Status: "CREATE_COMPLETE",
@@ -298,7 +354,26 @@ describe("remediateStack with REVERT_DRIFT", () => {
     ]);
   });
 
+  it("without a service role, starts no change set that would roll back on a type the spoke role cannot write; repairs one by one", async () => {
+    changeSet(
+      [
+        { id: "WebSecurityGroup", type: "AWS::EC2::SecurityGroup" },
+        { id: "SettlementQueue", type: "AWS::SQS::Queue" },
+      ],
+      {},
+    );
+    const result = await remediateStack(await input({ account: revertAccount, drifts: [securityGroupDrift(), queueDrift()] }));
+
+    expect(result.stackAction).toMatchObject({ outcome: "manual", reason: expect.stringMatching(/no service role.*SettlementQueue \(AWS::SQS::Queue\)/) });
+    expect(cfn.commandCalls(CreateChangeSetCommand)).toHaveLength(0);
+    expect(result.resources.map((r) => [r.action.outcome, r.action.by])).toEqual([
+      ["remediated", "AWS::EC2::SecurityGroup"],
+      ["manual", undefined],
+    ]);
+  });
+
   it("in report mode plans the change set without creating it", async () => {
+    stackWith({ RoleARN: SERVICE_ROLE });
     const result = await remediateStack(await input({ account: { ...revertAccount, mode: "report" }, drifts: [securityGroupDrift(), queueDrift()] }));
     expect(result.stackAction?.outcome).toBe("planned");
     expect(result.resources.map((r) => r.action.outcome)).toEqual(["planned", "manual"]);
@@ -312,7 +387,7 @@ describe("remediateStack with REVERT_DRIFT", () => {
 
     expect(result.stackAction?.outcome).toBe("skipped");
     expect(result.stackAction?.reason).toBe(
-      "REVERT_DRIFT change set not used, resources handled one by one: WebSecurityGroup: exempt by resource tag: INC-5; AlertsTopic was deleted (a change set would recreate it, not revert it); some drifted resources are in report mode",
+      "REVERT_DRIFT change set not used, resources handled one by one: WebSecurityGroup: exempt by resource tag: INC-5 (no expiry); AlertsTopic was deleted (a change set would recreate it, not revert it); some drifted resources are in report mode",
     );
     expect(cfn.commandCalls(CreateChangeSetCommand)).toHaveLength(0);
     expect(result.resources.map((r) => r.action.outcome)).toEqual(["skipped", "manual", "manual"]);

@@ -1,8 +1,8 @@
 import type { AwsClientStub } from "aws-sdk-client-mock";
 import type { SpokeClients } from "../../../functions/aws/clients.js";
-import { testSpokeClients } from "../aws-fakes.js";
+import { testSpokeClients } from "../../support/aws.js";
 
-export { awsError } from "../aws-fakes.js";
+export { awsError } from "../../support/aws.js";
 
 export function spokeClients(accountId = "111122223333", region = "us-east-1"): SpokeClients {
   return testSpokeClients(accountId, region);

@@ -12,7 +12,8 @@ import {
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { Reservation } from "../../../functions/remediation/guards.js";
-import { changeSetName, planRevert, revertDrift } from "../../../functions/remediation/revert-drift.js";
+import { REMEDIATORS } from "../../../functions/remediation/registry.js";
+import { beyondSpokeRole, changeSetName, planRevert, revertDrift } from "../../../functions/remediation/revert-drift.js";
 import { type EngineTiming, withDefaults } from "../../../functions/remediation/timing.js";
 import { queueDrift, securityGroupDrift } from "./fixtures.js";
 import { awsError } from "./helpers.js";
@@ -32,11 +33,15 @@ const modify = (id: string, type: string, extra: Partial<NonNullable<Change["Res
 const SG_CHANGE = modify("WebSecurityGroup", "AWS::EC2::SecurityGroup");
 const QUEUE_CHANGE = modify("SettlementQueue", "AWS::SQS::Queue");
 
-function stack(status: StackStatus, reason?: string): DescribeStacksCommandOutput {
+/** The stack's CloudFormation service role; `stack(..., { roleArn: null })` has none. */
+const SERVICE_ROLE = "arn:aws:iam::111122223333:role/payments-core-cfn-deploy";
+
+function stack(status: StackStatus, reason?: string, { roleArn = SERVICE_ROLE as string | null } = {}): DescribeStacksCommandOutput {
   return {
     Stacks: [
       {
         StackName: "payments-core",
+        ...(roleArn ? { RoleARN: roleArn } : {}),
         StackId: "arn:aws:cloudformation:us-east-1:111122223333:stack/payments-core/5f1e6a30",
         CreationTime: new Date(),
         StackStatus: status,
@@ -71,11 +76,21 @@ beforeEach(() => {
   sleeps = [];
   reservations = [];
   timing = withDefaults({ sleep: async (ms) => void sleeps.push(ms), pollMs: 1000, maxPollMs: 4000, changeSetTimeoutMs: 20_000, stackUpdateTimeoutMs: 20_000 });
-  cfn.on(DescribeStacksCommand).resolvesOnce(stack("UPDATE_COMPLETE")).resolvesOnce(stack("UPDATE_IN_PROGRESS")).resolves(stack("UPDATE_COMPLETE"));
+  install(SERVICE_ROLE);
+});
+
+/** The stack (with or without a service role) updates in one poll; change set calls succeed. */
+function install(roleArn: string | null): void {
+  cfn.reset();
+  cfn
+    .on(DescribeStacksCommand)
+    .resolvesOnce(stack("UPDATE_COMPLETE", undefined, { roleArn }))
+    .resolvesOnce(stack("UPDATE_IN_PROGRESS", undefined, { roleArn }))
+    .resolves(stack("UPDATE_COMPLETE", undefined, { roleArn }));
   cfn.on(CreateChangeSetCommand).resolves({ Id: `arn:aws:cloudformation:us-east-1:111122223333:changeSet/${NAME}/1`, StackId: "stack-id" });
   cfn.on(ExecuteChangeSetCommand).resolves({});
   cfn.on(DeleteChangeSetCommand).resolves({});
-});
+}
 
 const reserveOk = (count: number): Reservation => (reservations.push(count), { ok: true });
 const run = (reserve = reserveOk) =>
@@ -199,12 +214,91 @@ describe("REVERT_DRIFT change sets", () => {
     expect(changeSetName(`run:1_${"x".repeat(200)}`)).toHaveLength(128);
   });
 
-  it("in report mode only describes what it would do", () => {
-    const plan = planRevert("20260302T090000Z-a1b2c3", "payments-core", drifts);
+  it("in report mode only describes what it would do, after reading the stack", async () => {
+    const plan = await planRevert(new CloudFormationClient({ region: "us-east-1" }), "20260302T090000Z-a1b2c3", "payments-core", drifts);
     expect(plan.outcome).toBe("planned");
     expect(plan.reason).toBe(
-      `would create REVERT_DRIFT change set ${NAME} for 2 drifted resource(s) (WebSecurityGroup, SettlementQueue) and execute it only if it modifies just those, in place`,
+      `would create REVERT_DRIFT change set ${NAME} for 2 drifted resource(s) (WebSecurityGroup, SettlementQueue), executed by the stack's service role ${SERVICE_ROLE}, and execute it only if it modifies just those, in place`,
     );
-    expect(cfn.calls()).toHaveLength(0);
+    expect(cfn.calls().map((c) => c.args[0].constructor.name)).toEqual(["DescribeStacksCommand"]);
+  });
+});
+
+describe("REVERT_DRIFT precondition: who would execute the change set", () => {
+  const client = () => new CloudFormationClient({ region: "us-east-1" });
+  const withoutServiceRole = () => install(null);
+  // A difference on a property the security-group remediator does not repair.
+  const sgDescriptionDrift = () => {
+    const drift = securityGroupDrift();
+    return { ...drift, differences: [...drift.differences, { propertyPath: "/GroupDescription", expectedValue: "web", actualValue: "web tier", differenceType: "NOT_EQUAL" as const }] };
+  };
+
+  it("with a service role, reverts types the spoke role cannot write: CloudFormation uses the service role", async () => {
+    changeSetWith([[SG_CHANGE, QUEUE_CHANGE]]);
+    const result = await run();
+    expect(result.kind).toBe("executed");
+    expect(cfn.commandCalls(CreateChangeSetCommand)).toHaveLength(1);
+  });
+
+  it("without a service role, never starts a change set that would roll back on a type the spoke role cannot write", async () => {
+    withoutServiceRole();
+    const result = await run();
+    expect(result).toEqual({
+      kind: "not-executed",
+      action: {
+        outcome: "manual",
+        by: "revert-drift-change-set",
+        steps: [],
+        reason: expect.stringMatching(
+          /^REVERT_DRIFT change set not started: stack payments-core has no service role, .*SettlementQueue \(AWS::SQS::Queue\): the spoke role cannot write AWS::SQS::Queue\. Give the stack a service role \(RoleARN\)/,
+        ),
+      },
+    });
+    expect(result.kind === "not-executed" && result.action.reason).not.toMatch(/WebSecurityGroup/);
+    expect(cfn.commandCalls(CreateChangeSetCommand)).toHaveLength(0);
+    expect(reservations).toEqual([]);
+
+    // Report mode shows the same decision.
+    const plan = await planRevert(client(), "20260302T090000Z-a1b2c3", "payments-core", drifts);
+    expect(plan).toEqual(result.kind === "not-executed" ? result.action : undefined);
+  });
+
+  it("without a service role, reverts when every drifted resource is a type and property the spoke role writes", async () => {
+    withoutServiceRole();
+    changeSetWith([[SG_CHANGE]]);
+    const result = await revertDrift({
+      runId: "20260302T090000Z-a1b2c3",
+      stackName: "payments-core",
+      drifts: [securityGroupDrift()],
+      cloudformation: client(),
+      reserve: reserveOk,
+      timing,
+    });
+    expect(result.kind).toBe("executed");
+    const plan = await planRevert(client(), "20260302T090000Z-a1b2c3", "payments-core", [securityGroupDrift()]);
+    expect(plan).toMatchObject({ outcome: "planned", reason: expect.stringContaining("executed by the spoke role (the stack has no service role") });
+  });
+
+  it("without a service role, refuses a drifted property outside what the type's remediator writes", async () => {
+    withoutServiceRole();
+    const plan = await planRevert(client(), "20260302T090000Z-a1b2c3", "payments-core", [sgDescriptionDrift()]);
+    expect(plan.outcome).toBe("manual");
+    expect(plan.reason).toMatch(/WebSecurityGroup \(AWS::EC2::SecurityGroup\): the spoke role cannot write .*GroupDescription/);
+    expect(cfn.commandCalls(CreateChangeSetCommand)).toHaveLength(0);
+  });
+
+  it("derives what the spoke role writes from the remediator registry, not from a list of its own", () => {
+    for (const remediator of REMEDIATORS) {
+      const drift = { ...securityGroupDrift(), resourceType: remediator.resourceType, differences: (remediator.properties ?? ["Anything"]).map((p) => ({ propertyPath: `/${p}`, expectedValue: "a", actualValue: "b", differenceType: "NOT_EQUAL" as const })) };
+      expect(beyondSpokeRole(drift), remediator.resourceType).toBeUndefined();
+    }
+    expect(beyondSpokeRole(queueDrift())).toMatch(/cannot write AWS::SQS::Queue/);
+  });
+
+  it("fails the plan, loudly, when it cannot read the stack", async () => {
+    cfn.reset();
+    cfn.on(DescribeStacksCommand).rejects(awsError("AccessDenied", "not authorized to perform: cloudformation:DescribeStacks"));
+    const plan = await planRevert(client(), "20260302T090000Z-a1b2c3", "payments-core", drifts);
+    expect(plan).toMatchObject({ outcome: "failed", reason: expect.stringMatching(/^cannot tell whether a REVERT_DRIFT change set could succeed: AccessDenied/) });
   });
 });

@@ -7,23 +7,29 @@ describe("buildReport", () => {
     expect(sampleReport().totals).toEqual({
       accounts: 5,
       accountsFailed: 1,
-      regions: 4,
+      regions: 5,
       stacksScanned: 3,
       stacksSkipped: 1,
       stacksFailed: 1,
       stacksNotScanned: 1,
       stacksDrifted: 2,
-      resourcesDrifted: 5,
+      resourcesDrifted: 6,
       remediated: 1,
       planned: 1,
-      skipped: 1,
+      // WebSg (exempt), FnRole (blast radius).
+      skipped: 2,
       // WebSg is exempt itself; nothing inherits an exemption from an expired stack tag.
       exempt: 1,
       invalidExemptions: 1,
       manual: 1,
       failed: 1,
-      // data-dev, gone-team (not in org), eu-west-1, stack "gone"; a suspended account is not an error.
-      errors: 4,
+      guardTrips: 1,
+      contested: 1,
+      runErrors: 1,
+      retried: 1,
+      // data-dev, gone-team (not in org), eu-west-1, stack "gone", FnRole (guard trip), AppRole (contested),
+      // the unreadable flapping record; a suspended account is not an error.
+      errors: 7,
     });
   });
 

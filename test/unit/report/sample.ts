@@ -56,12 +56,24 @@ export function sampleAccounts(): AccountReport[] {
               driftStatus: "DRIFTED",
               exemption: { kind: "expired", reason: "INC-1", until: "2025-12-31", on: "stack" },
               resources: [
-                resource(),
+                resource({
+                  action: {
+                    ...resource().action,
+                    securityCritical: [{ class: "admin-policy", detail: "attached arn:aws:iam::aws:policy/AdministratorAccess" }],
+                    contested: { scans: 3, lastRepairedAt: "2026-01-01T03:05:00.000Z", changedBy: ["arn:aws:sts::222222222222:assumed-role/Admin/alice"] },
+                  },
+                }),
                 resource({
                   logicalResourceId: "WebSg",
                   resourceType: "AWS::EC2::SecurityGroup",
                   physicalResourceId: "sg-0a1b2c3d4e5f67890",
-                  exemption: { kind: "exempt", reason: "INC-123 break-glass", until: "2026-12-31", on: "resource" },
+                  exemption: {
+                    kind: "exempt",
+                    reason: "INC-123 break-glass",
+                    until: "2026-12-31",
+                    on: "resource",
+                    setBy: { arn: "arn:aws:sts::222222222222:assumed-role/Admin/bob", eventName: "CreateTags", eventTime: "2026-01-01T09:00:00Z", source: "cloudtrail-lookup" },
+                  },
                   action: { outcome: "skipped", reason: "exempt until 2026-12-31: INC-123 break-glass", steps: [] },
                   changedBy: undefined,
                 }),
@@ -101,6 +113,11 @@ export function sampleAccounts(): AccountReport[] {
                   changedBy: undefined,
                 }),
                 resource({ logicalResourceId: "Fn", resourceType: "AWS::Lambda::Function", action: { outcome: "planned", reason: "would restore /Timeout", steps: [] }, changedBy: undefined }),
+                resource({
+                  logicalResourceId: "FnRole",
+                  action: { outcome: "skipped", reason: "blast radius: one more repair would exceed the limit of 10 per account in 222222222222 (10 made)", steps: ["iam:DetachRolePolicy"], guard: "blast-radius" },
+                  changedBy: undefined,
+                }),
               ],
             },
             { stackName: "core-network", scan: "scanned", driftStatus: "IN_SYNC", exemption: { kind: "none" }, resources: [] },
@@ -110,6 +127,7 @@ export function sampleAccounts(): AccountReport[] {
           ],
         },
         { region: "eu-west-1", status: "failed", error: { code: "AccessDenied", message: "explicit deny in a service control policy" }, stacks: [] },
+        { region: "eu-north-1", status: "scanned", retried: { error: { code: "ServiceUnavailable", message: "Service Unavailable" }, outcome: "recovered" }, stacks: [] },
         { region: "eu-central-1", status: "not-scanned", stacks: [] },
       ],
     },
@@ -130,6 +148,7 @@ export function sampleReport(accounts: AccountReport[] = sampleAccounts()): RunR
     config,
     accounts,
     organization: SAMPLE_ORGANIZATION,
+    runErrors: [{ code: "GuardStateUnreadable", message: "flapping record s3://reports/state/flapping.json unreadable (SyntaxError: Unexpected token)" }],
   });
 }
 

@@ -10,7 +10,7 @@ const VALID_SUBJECT = /^[\x20-\x7E]{1,99}$/;
 describe("SNS subject", () => {
   it("summarises totals in printable ASCII under 100 characters", () => {
     const subject = summarySubject(sampleReport());
-    expect(subject).toBe("driftguard INCOMPLETE: 2 drifted stacks, 1 remediated, 1 planned, 1 manual, 1 failed, 4 errors");
+    expect(subject).toBe("driftguard INCOMPLETE: 2 drifted stacks, 1 remediated, 1 planned, 1 manual, 1 failed, 7 errors");
     expect(subject.length).toBeLessThanOrEqual(SUBJECT_MAX_CHARS);
     expect(subject).toMatch(VALID_SUBJECT);
   });
@@ -30,15 +30,25 @@ describe("SNS message", () => {
     expect(lines[0]).toBe("driftguard run 20260102T030405Z-a1b2c3 (schedule, mode remediate)");
     expect(lines[2]).toBe(`Full report: ${LOCATION}`);
     expect(lines[3]).toContain("stopped early");
-    expect(text.indexOf("Totals")).toBeLessThan(text.indexOf("Drifted resources (5)"));
+    expect(text.indexOf("Totals")).toBeLessThan(text.indexOf("Drifted resources (6)"));
     // Failures first.
-    const drifted = lines.slice(lines.indexOf("Drifted resources (5)") + 1, lines.indexOf("Drifted resources (5)") + 6);
+    const drifted = lines.slice(lines.indexOf("Drifted resources (6)") + 1, lines.indexOf("Drifted resources (6)") + 6);
     expect(drifted[0]).toContain("Bucket (AWS::S3::Bucket) MODIFIED -> failed");
     expect(drifted[1]).toContain("WorkQueue (AWS::SQS::Queue) DELETED -> manual");
     expect(text).toContain("AppRole (AWS::IAM::Role) MODIFIED -> remediated: detached arn:aws:iam::aws:policy/AdministratorAccess; changed by arn:aws:sts::222222222222:assumed-role/Admin/alice at 2026-01-02T02:00:00Z");
     expect(text).toContain("data-dev (333333333333): AccessDenied: cannot assume");
     expect(text).toContain("late-team (666666666666): account not started before the deadline");
     expect(text).toContain("suspended-team (444444444444): Organizations reports account 444444444444 as SUSPENDED");
+    // Guard trips, contested resources and run errors are errors a person sees, with where and why.
+    expect(text).toContain("- run: GuardStateUnreadable: flapping record s3://reports/state/flapping.json unreadable");
+    expect(text).toContain("payments-prod (222222222222) / us-east-1 / payments-api-Queues-1A2B / FnRole: BlastRadiusGuard: blast radius:");
+    expect(text).toContain(
+      "payments-prod (222222222222) / us-east-1 / payments-api / AppRole: Contested: re-drifted in 3 consecutive scans, changed by arn:aws:sts::222222222222:assumed-role/Admin/alice",
+    );
+    expect(text).toContain("guard trips 1, contested 1, run errors 1, retried 1");
+    expect(text).toContain(
+      "Active exemptions (1)\n- payments-prod (222222222222) / us-east-1 / payments-api / WebSg: INC-123 break-glass (until 2026-12-31); set by arn:aws:sts::222222222222:assumed-role/Admin/bob at 2026-01-01T09:00:00Z",
+    );
   });
 
   it("says when the report could not be stored and still carries the summary", () => {
@@ -46,7 +56,7 @@ describe("SNS message", () => {
     expect(message).toContain("WARNING: the report could NOT be written to S3 (AccessDenied: Access Denied)");
     expect(message).not.toContain("Full report: s3://");
     expect(message).toContain("Totals");
-    expect(message).toContain("Drifted resources (5)");
+    expect(message).toContain("Drifted resources (6)");
   });
 
   it("caps long lists and truncates to the byte limit with a pointer to the report", () => {

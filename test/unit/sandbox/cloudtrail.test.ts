@@ -37,14 +37,13 @@ import {
   PutPublicAccessBlockCommand,
   S3Client,
 } from "@aws-sdk/client-s3";
-import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isRejection, parseChangeEvent } from "../../../functions/events/parse.js";
 import { resolveResources } from "../../../functions/events/resolve.js";
 import type { Sandbox, SandboxCredentials } from "../../../sandbox/server.js";
 import type { CloudTrailBridgeEvent } from "../../../sandbox/services/cloudtrail-record.js";
 import { principalFromArn } from "../../../sandbox/services/principals.js";
-import { clientConfig, failure, startTestSandbox, WORKLOAD } from "./helpers.js";
+import { administratorSession, clientConfig, failure, HUB, startTestSandbox, WORKLOAD } from "./helpers.js";
 
 let sandbox: Sandbox;
 const events: CloudTrailBridgeEvent[] = [];
@@ -98,9 +97,7 @@ describe("cloudtrail records look like real CloudTrail", () => {
 
   beforeAll(async () => {
     // A role session in the workload account, as the fixtures' callers are.
-    const sts = new STSClient(clientConfig(sandbox, sandbox.hubCredentials));
-    const { Credentials } = await sts.send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${WORKLOAD}:role/${sandbox.hub.spokeRoleName}`, RoleSessionName: "alice" }));
-    creds = { accessKeyId: Credentials!.AccessKeyId!, secretAccessKey: Credentials!.SecretAccessKey!, sessionToken: Credentials!.SessionToken! };
+    creds = await administratorSession(sandbox, WORKLOAD, "alice");
     ec2 = new EC2Client(clientConfig(sandbox, creds));
     s3 = new S3Client(clientConfig(sandbox, creds));
     iam = new IAMClient(clientConfig(sandbox, creds));
@@ -270,11 +267,11 @@ describe("cloudtrail records look like real CloudTrail", () => {
     expect(detail.userIdentity).toEqual({
       type: "AssumedRole",
       principalId: expect.stringMatching(/^AROA[A-Z0-9]{17}:alice$/),
-      arn: `arn:aws:sts::${WORKLOAD}:assumed-role/${sandbox.hub.spokeRoleName}/alice`,
+      arn: `arn:aws:sts::${WORKLOAD}:assumed-role/Admin/alice`,
       accountId: WORKLOAD,
       accessKeyId: creds.accessKeyId,
       sessionContext: {
-        sessionIssuer: { type: "Role", principalId: expect.stringMatching(/^AROA/), arn: `arn:aws:iam::${WORKLOAD}:role/${sandbox.hub.spokeRoleName}`, accountId: WORKLOAD, userName: sandbox.hub.spokeRoleName },
+        sessionIssuer: { type: "Role", principalId: expect.stringMatching(/^AROA/), arn: `arn:aws:iam::${WORKLOAD}:role/Admin`, accountId: WORKLOAD, userName: "Admin" },
         attributes: { creationDate: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/), mfaAuthenticated: "false" },
       },
     });
@@ -305,12 +302,12 @@ describe("cloudtrail event history", () => {
   });
 
   it("files IAM events under us-east-1, whatever region the client names", async () => {
-    const iam = new IAMClient(clientConfig(sandbox, sandbox.hubCredentials, "eu-west-1"));
+    const iam = new IAMClient(clientConfig(sandbox, await administratorSession(sandbox, HUB, "sandbox"), "eu-west-1"));
     await iam.send(new AttachRolePolicyCommand({ RoleName: "driftguard-scanner", PolicyArn: "arn:aws:iam::aws:policy/ReadOnlyAccess" }));
     const trail = new CloudTrailClient(clientConfig(sandbox, sandbox.hubCredentials, "us-east-1"));
     const found = await trail.send(new LookupEventsCommand({ LookupAttributes: [{ AttributeKey: "EventName", AttributeValue: "AttachRolePolicy" }] }));
     const record = JSON.parse(found.Events![0]!.CloudTrailEvent!);
-    expect(record).toMatchObject({ awsRegion: "us-east-1", eventSource: "iam.amazonaws.com", userIdentity: { type: "AssumedRole", sessionContext: { sessionIssuer: { userName: "driftguard-scanner" } } } });
+    expect(record).toMatchObject({ awsRegion: "us-east-1", eventSource: "iam.amazonaws.com", userIdentity: { type: "AssumedRole", sessionContext: { sessionIssuer: { userName: "Admin" } } } });
     expect(found.Events![0]!.Username).toBe("sandbox");
   });
 

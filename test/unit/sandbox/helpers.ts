@@ -47,3 +47,21 @@ export async function failure(promise: Promise<unknown>): Promise<Error & { name
   }
   throw new Error("expected the call to fail");
 }
+
+/**
+ * A session of an "Admin" role with AdministratorAccess in the account, created by the account's
+ * root on first use: for tests that need a role session allowed to do anything, now that the
+ * sandbox evaluates IAM for role sessions (driftguard's own roles may only do what they are granted).
+ */
+export async function administratorSession(sandbox: Sandbox, accountId: string, sessionName: string): Promise<SandboxCredentials> {
+  const roleName = "Admin";
+  if (!sandbox.world.accounts.get(accountId)?.roles.has(roleName)) {
+    const trust = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: `arn:aws:iam::${accountId}:root` }, Action: "sts:AssumeRole" }] };
+    await sandbox.dispatch(accountId, "us-east-1", "iam", "CreateRole", { RoleName: roleName, AssumeRolePolicyDocument: JSON.stringify(trust) });
+    await sandbox.dispatch(accountId, "us-east-1", "iam", "AttachRolePolicy", { RoleName: roleName, PolicyArn: "arn:aws:iam::aws:policy/AdministratorAccess" });
+  }
+  const { Credentials } = (await sandbox.dispatch(accountId, "us-east-1", "sts", "AssumeRole", { RoleArn: `arn:aws:iam::${accountId}:role/${roleName}`, RoleSessionName: sessionName })) as {
+    Credentials: { AccessKeyId: string; SecretAccessKey: string; SessionToken: string };
+  };
+  return { accessKeyId: Credentials.AccessKeyId, secretAccessKey: Credentials.SecretAccessKey, sessionToken: Credentials.SessionToken };
+}

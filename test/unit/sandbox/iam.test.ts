@@ -58,6 +58,31 @@ describe("iam roles", () => {
     expect((await failure(iam.send(new AttachRolePolicyCommand({ RoleName: "app", PolicyArn: "not-an-arn" })))).name).toBe("InvalidInputException");
   });
 
+  it("refuses to attach a policy that does not exist with NoSuchEntity, as IAM words it", async () => {
+    // API_AttachRolePolicy.html: NoSuchEntity; message as IAM returns it (getmoto/moto#6482).
+    for (const arn of ["arn:aws:iam::aws:policy/AWSLambdaFullAccessTypo", `arn:aws:iam::${WORKLOAD}:policy/never-created`]) {
+      const err = await failure(iam.send(new AttachRolePolicyCommand({ RoleName: "app", PolicyArn: arn })));
+      expect([err.name, err.$metadata.httpStatusCode, err.message]).toEqual(["NoSuchEntityException", 404, `Policy ${arn} does not exist or is not attachable.`]);
+    }
+    expect((await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: "app" }))).AttachedPolicies).toEqual([]);
+  });
+
+  it.each([
+    ["an Effect other than Allow or Deny", { Version: "2012-10-17", Statement: [{ Effect: "Allowed", Action: "s3:*", Resource: "*" }] }, "Syntax errors in policy."],
+    ["a Principal in an identity policy", { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: "*", Action: "s3:*", Resource: "*" }] }, "Policy document should not specify a principal."],
+    ["a string Statement", { Version: "2012-10-17", Statement: "allow everything" }, "Syntax errors in policy."],
+    ["a statement without resources", { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "s3:*" }] }, "Policy statement must contain resources."],
+  ])("rejects %s with MalformedPolicyDocument (reference_policies_grammar.html)", async (_what, doc, message) => {
+    const err = await failure(iam.send(new PutRolePolicyCommand({ RoleName: "app", PolicyName: "bad", PolicyDocument: JSON.stringify(doc) })));
+    expect([err.name, err.$metadata.httpStatusCode, err.message]).toEqual(["MalformedPolicyDocumentException", 400, message]);
+  });
+
+  it("rejects a trust policy with a Resource", async () => {
+    const doc = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole", Resource: "*" }] };
+    const err = await failure(iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: "app", PolicyDocument: JSON.stringify(doc) })));
+    expect([err.name, err.message]).toEqual(["MalformedPolicyDocumentException", "Has prohibited field Resource"]);
+  });
+
   it("puts, reads and deletes inline policies; rejects malformed documents", async () => {
     const doc = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "s3:GetObject", Resource: "*" }] };
     await iam.send(new PutRolePolicyCommand({ RoleName: "app", PolicyName: "read", PolicyDocument: JSON.stringify(doc) }));
@@ -88,7 +113,8 @@ describe("iam roles", () => {
     const first = await iam.send(new ListRolesCommand({ MaxItems: 1 }));
     expect(first.IsTruncated).toBe(true);
     const second = await iam.send(new ListRolesCommand({ Marker: first.Marker }));
-    expect([...first.Roles!, ...second.Roles!].map((r) => r.RoleName).sort()).toEqual(["app", "driftguard-spoke"]);
+    // The spoke stack deploys the spoke role and the event forwarder's role.
+    expect([...first.Roles!, ...second.Roles!].map((r) => r.RoleName).sort()).toEqual(["app", "driftguard-events-forwarder", "driftguard-spoke"]);
     expect((await failure(iam.send(new DeleteRoleCommand({ RoleName: "driftguard-spoke" })))).name).toBe("DeleteConflictException");
     await iam.send(new DeleteRoleCommand({ RoleName: "app" }));
     expect((await failure(iam.send(new GetRoleCommand({ RoleName: "app" })))).name).toBe("NoSuchEntityException");

@@ -23,7 +23,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Sandbox } from "../../../sandbox/server.js";
-import { clientConfig, failure, startTestSandbox, WORKLOAD } from "./helpers.js";
+import { clientConfig, failure, HUB, startTestSandbox, WORKLOAD } from "./helpers.js";
 
 let sandbox: Sandbox;
 let s3: S3Client;
@@ -110,7 +110,11 @@ describe("s3 objects", () => {
     expect(rest.Contents!.map((o) => o.Key)).toEqual(["reports/latest.json"]);
     const folders = await hub.send(new ListObjectsV2Command({ Bucket: bucket, Delimiter: "/" }));
     expect(folders.CommonPrefixes!.map((p) => p.Prefix)).toEqual(["reports/", "state/"]);
-    await hub.send(new DeleteObjectCommand({ Bucket: bucket, Key: "reports/latest.json" }));
+    // The scanner role may write and read reports but never delete one (modules/scanner-function.ts).
+    const denied = await failure(hub.send(new DeleteObjectCommand({ Bucket: bucket, Key: "reports/latest.json" })));
+    expect([denied.name, denied.$metadata.httpStatusCode]).toEqual(["AccessDenied", 403]);
+    const owner = new S3Client(clientConfig(sandbox, sandbox.adminCredentials(HUB)));
+    await owner.send(new DeleteObjectCommand({ Bucket: bucket, Key: "reports/latest.json" }));
     expect((await failure(hub.send(new GetObjectCommand({ Bucket: bucket, Key: "reports/latest.json" })))).name).toBe("NoSuchKey");
   });
 

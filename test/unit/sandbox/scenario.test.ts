@@ -32,6 +32,8 @@ describe("scenario files", () => {
       "  - { account: \"222222222222\", service: iam, action: AttachRolePolcy }",
       "faults:",
       "  - { service: ec2, error: Boom, throttle: { rps: 1 } }",
+      "  - { service: cloudformaton, error: Throttling }",
+      "  - { service: cloudformation, action: DetectStackDrfit, error: Throttling }",
     ].join("\n");
     const found = problems(() => parseScenario(text, "bad.yaml"));
     const byPath = Object.fromEntries(found.map((p) => [p.path, p]));
@@ -41,6 +43,9 @@ describe("scenario files", () => {
     expect(byPath["stacks[0].region"]).toMatchObject({ line: 5, value: "us-east-9" });
     expect(byPath["drift[0].action"]!.message).toContain("did you mean `AttachRolePolicy`");
     expect(byPath["faults[0]"]!.message).toContain("exactly one of `error");
+    // A misspelled fault would never match a call, so the fault would silently never fire.
+    expect(byPath["faults[1].service"]).toMatchObject({ line: 10, message: expect.stringContaining("did you mean `cloudformation`") });
+    expect(byPath["faults[2].action"]).toMatchObject({ line: 11, message: expect.stringContaining("did you mean `DetectStackDrift`") });
   });
 
   it("suggests the field a typo meant and says where a missing field belongs", () => {

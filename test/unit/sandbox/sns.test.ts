@@ -35,12 +35,17 @@ describe("sns", () => {
     expect(published()).toHaveLength(before);
   });
 
-  it("answers NotFound for an unknown topic", async () => {
-    const err = await failure(sns.send(new PublishCommand({ TopicArn: `arn:aws:sns:us-east-1:${HUB}:nope`, Message: "m" })));
+  it("answers NotFound for an unknown topic, after authorizing the caller", async () => {
+    const owner = new SNSClient(clientConfig(sandbox, sandbox.adminCredentials(HUB)));
+    const err = await failure(owner.send(new PublishCommand({ TopicArn: `arn:aws:sns:us-east-1:${HUB}:nope`, Message: "m" })));
     expect(err.name).toBe("NotFoundException");
+    // The scanner may publish to the notification topic only: IAM denies before SNS looks the topic up.
+    const denied = await failure(sns.send(new PublishCommand({ TopicArn: `arn:aws:sns:us-east-1:${HUB}:nope`, Message: "m" })));
+    expect([denied.name, denied.$metadata.httpStatusCode]).toEqual(["AuthorizationErrorException", 403]);
   });
 
   it("creates topics idempotently, lists them and their subscriptions", async () => {
+    const sns = new SNSClient(clientConfig(sandbox, sandbox.adminCredentials(HUB)));
     const a = await sns.send(new CreateTopicCommand({ Name: "extra" }));
     const b = await sns.send(new CreateTopicCommand({ Name: "extra" }));
     expect(a.TopicArn).toBe(b.TopicArn);

@@ -18,6 +18,12 @@ function build(extra: Parameters<typeof scenarioFromObject>[0] | undefined = und
 }
 
 describe("world from scenario + accounts.yaml", () => {
+  it("refuses a scenario organization id that differs from accounts.yaml's, naming both", () => {
+    expect(() => build({ organization: { managementAccount: MANAGEMENT, id: "o-otherorg001" }, accounts: [{ id: WORKLOAD, name: "workload" }] })).toThrow(
+      `(scenario object): organization.id o-otherorg001 differs from organization.id ${ORG_ID} in accounts.yaml`,
+    );
+  });
+
   it("adds the hub to the organization and makes it a delegated administrator", () => {
     const { world } = build();
     expect([...world.accounts.keys()].sort()).toEqual([HUB, WORKLOAD, OUTSIDER, MANAGEMENT].sort());

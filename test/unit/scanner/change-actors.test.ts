@@ -8,7 +8,7 @@ import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
 import { createSpokeClients, type SpokeClients } from "../../../functions/aws/clients.js";
 import { resolveAccount, type EffectiveAccount } from "../../../functions/config/resolve.js";
-import { memoryFlappingStore } from "../../../functions/remediation/flapping-store.js";
+import { memoryFlappingStore } from "../../support/flapping.js";
 import { createGuards } from "../../../functions/remediation/guards.js";
 import type { StackRemediationInput } from "../../../functions/remediation/engine.js";
 import { NO_DEADLINE, type Deadline } from "../../../functions/core/deadline.js";
@@ -16,9 +16,9 @@ import type { Logger } from "../../../functions/core/logger.js";
 import { scanStack } from "../../../functions/scanner/scan-stack.js";
 import { lookupEventsLimiter } from "../../../functions/scanner/change-actors.js";
 import { DetectionTimeEstimator, POLL_TUNING } from "../../../functions/scanner/poll-schedule.js";
-import { planStacks } from "../../../functions/scanner/stacks.js";
+import { selectStacks } from "../../../functions/scanner/stacks.js";
 import type { RegionScope, ScanContext } from "../../../functions/scanner/types.js";
-import { testSpokeClients } from "../aws-fakes.js";
+import { testSpokeClients } from "../../support/aws.js";
 import { fakeCloudFormation, newObserver, type FakeRegion } from "./fake-cloudformation.js";
 import { deletedQueueDrift, lambdaDrift, roleDrift, stackSummary, testConfig } from "./fixtures.js";
 
@@ -37,7 +37,13 @@ const QUEUE = deletedQueueDrift(PAY, "us-east-1", "payments-api").PhysicalResour
 function recorded(eventName: string, eventSource: string, eventTime: string, arn = ALICE): Event {
   const detail = {
     eventVersion: "1.09",
-    userIdentity: { type: "AssumedRole", arn, accountId: PAY },
+    // CloudTrail records the issuing role of every role session (userIdentity.sessionContext.sessionIssuer).
+    userIdentity: {
+      type: "AssumedRole",
+      arn,
+      accountId: PAY,
+      sessionContext: { sessionIssuer: { type: "Role", arn: arn.replace(/^arn:aws:sts::(\d{12}):assumed-role\/([^/]+)\/.*$/, "arn:aws:iam::$1:role/$2"), accountId: PAY } },
+    },
     eventTime,
     eventSource,
     eventName,
@@ -111,7 +117,7 @@ async function harness(cloudTrailLookup: boolean, region: FakeRegion, deadline: 
     config,
     runId: "20260102T030405Z-a1b2c3",
     deadline,
-    guards: await createGuards({ runId: "20260102T030405Z-a1b2c3", limits: config.defaults.remediation, store: memoryFlappingStore() }),
+    guards: await createGuards({ runId: "20260102T030405Z-a1b2c3", counting: "scan", limits: config.defaults.remediation, store: memoryFlappingStore() }),
     progress: () => {},
   };
   const clients = testSpokeClients(PAY, "us-east-1");
@@ -131,7 +137,7 @@ const paymentsApi: FakeRegion = {
 };
 
 async function scan(h: Harness, region: FakeRegion = paymentsApi) {
-  const targets = planStacks(region.stacks.map((s) => s.summary), h.account.stacks).targets;
+  const targets = selectStacks(region.stacks.map((s) => s.summary), h.account.stacks).targets;
   return Promise.all(targets.map((t) => scanStack(h.ctx, h.account, h.scope, t, h.ctx.deps.logger)));
 }
 

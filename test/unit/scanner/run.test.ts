@@ -1,6 +1,6 @@
 import "aws-sdk-client-mock-vitest/extend";
 import { ListRootsCommand, OrganizationsClient } from "@aws-sdk/client-organizations";
-import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { mockClient } from "aws-sdk-client-mock";
@@ -8,7 +8,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { createSpokeClients } from "../../../functions/aws/clients.js";
 import type { Config } from "../../../functions/config/schema.js";
 import type { StackReport } from "../../../functions/core/types.js";
-import { memoryFlappingStore } from "../../../functions/remediation/flapping-store.js";
+import { memoryFlappingStore } from "../../support/flapping.js";
 import type { StackRemediationInput, StackRemediationResult } from "../../../functions/remediation/engine.js";
 import { createDeadline } from "../../../functions/core/deadline.js";
 import { runScan } from "../../../functions/scanner/run.js";
@@ -127,7 +127,10 @@ function harness(regions: Record<string, FakeRegion> = world(), engine = fakeEng
     random: () => 0.5,
     logger: silentLogger(),
   };
+  // No run holds the lease (state/run-lease.json); its writes are not part of publishing.
+  s3.on(GetObjectCommand).rejects(Object.assign(new Error("The specified key does not exist."), { name: "NoSuchKey" }));
   s3.on(PutObjectCommand).callsFake(async (input: { Key: string }) => {
+    if (input.Key.startsWith("state/")) return { ETag: '"lease"' };
     order.push(`s3 ${input.Key}`);
     return { ETag: '"9b2cf535f27731c974343645a3985328"' };
   });
@@ -196,7 +199,7 @@ describe("runScan", () => {
     // The engine saw each drifted stack once, with the run's shared guards and the stack's tags.
     expect(h.engineCalls.map((c) => c.stack.stackName).sort()).toEqual(["payments-api", "payments-api-Queues-1A2B"]);
     const call = h.engineCalls.find((c) => c.stack.stackName === "payments-api")!;
-    expect(call).toMatchObject({ runId: RUN, region: "us-east-1", exemptionTagKey: "driftguard:exempt", stack: { tags: { team: "payments" } } });
+    expect(call).toMatchObject({ runId: RUN, region: "us-east-1", exemptions: { tagKey: "driftguard:exempt", maxDays: 90 }, stack: { tags: { team: "payments" } } });
     expect(call.account).toMatchObject({ id: PAY, mode: "remediate", modeRules: [{ stacks: "legacy-*", mode: "report" }] });
     expect(call.clients.region).toBe("us-east-1");
     expect(call.guards).toBe(h.engineCalls[1]!.guards);
@@ -206,6 +209,7 @@ describe("runScan", () => {
       accounts: 4, accountsFailed: 1, regions: 2,
       stacksScanned: 3, stacksSkipped: 1, stacksFailed: 0, stacksNotScanned: 0, stacksDrifted: 2,
       resourcesDrifted: 3, remediated: 2, planned: 0, skipped: 0, exempt: 0, invalidExemptions: 0, manual: 1, failed: 0,
+      guardTrips: 0, contested: 0, runErrors: 0, retried: 0,
       errors: 3,
     });
 
@@ -279,7 +283,8 @@ describe("runScan", () => {
       },
     };
     const oneAtATime: Config = { ...config, defaults: { ...config.defaults, concurrency: { accounts: 1, regionsPerAccount: 1, stacksPerRegion: 1 } } };
-    const h = harness(regions);
+    const unseen = { [`${PAY}/us-east-1/stack-c/AppRole`]: { ...EARLIER_REPAIR.entries[`${PAY}/us-east-1/stack-a/AppRole`], count: 2 } };
+    const h = harness(regions, fakeEngine, false, { version: 1, entries: { ...EARLIER_REPAIR.entries, ...unseen } });
     // 40 s budget, 30 s margin: new work starts only in the first 10 s; each stack takes 7-9 s of polling.
     const deadline = createDeadline(40_000, h.deps.now, 30_000);
     const { report, publish } = await runScan(h.deps, { config: oneAtATime, runId: RUN, publish: PUBLISH, deadline });
@@ -298,8 +303,8 @@ describe("runScan", () => {
     expect(schemaErrors(report)).toEqual([]);
     expect(publish.s3.ok && publish.sns.ok).toBe(true);
     expect(sns.commandCalls(PublishCommand)[0]!.args[0].input.Subject).toContain("INCOMPLETE");
-    // An account the deadline cut short keeps its flapping counters: its resources were not all checked.
-    expect(h.flapping.current()).toEqual(EARLIER_REPAIR);
+    // stack-a was checked and in sync: its counter restarts; stack-c was cut off by the deadline: its counter stays.
+    expect(h.flapping.current()).toEqual({ version: 1, entries: unseen });
   });
 
   it("runs stacks of one account-region in parallel, never more than stacksPerRegion at once", async () => {
@@ -307,11 +312,13 @@ describe("runScan", () => {
       [`${PAY}/us-east-1`]: { stacks: ["a", "b", "c", "d", "e", "f"].map((n) => ({ summary: stackSummary(PAY, "us-east-1", `s-${n}`), pollsUntilDone: 2 })) },
     };
     const single: Config = { ...config, accounts: [config.accounts[0]!], defaults: { ...config.defaults, regions: ["us-east-1"], concurrency: { accounts: 1, regionsPerAccount: 1, stacksPerRegion: 3 } } };
-    const h = harness(regions, fakeEngine, true);
+    const counters = { version: 1 as const, entries: { ...EARLIER_REPAIR.entries, [`${PAY}/us-east-1/s-a/AppRole`]: { count: 2, lastRunId: "20260101T000000Z-000000", lastRepairedAt: "2026-01-01T00:00:00.000Z", flagged: false } } };
+    const h = harness(regions, fakeEngine, true, counters);
     const { report } = await runScan(h.deps, { config: { ...single, accounts: [{ ...single.accounts[0]!, regions: ["us-east-1"] }] }, runId: RUN, publish: PUBLISH });
     expect(report.totals.stacksScanned).toBe(6);
     expect(h.observer.maxInFlight).toBe(3);
-    // Fully scanned and not repaired this run: the consecutive-repair counter starts again.
-    expect(h.flapping.current().entries).toEqual({});
+    // s-a's detection completed in remediate mode and found AppRole in sync: its count starts again.
+    // stack-a was not looked at in this run, so its counter stays as it was.
+    expect(h.flapping.current().entries).toEqual(EARLIER_REPAIR.entries);
   });
 });

@@ -2,7 +2,7 @@ import "aws-sdk-client-mock-vitest/extend";
 import { CloudFormationClient, ListStacksCommand } from "@aws-sdk/client-cloudformation";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
-import { globExclusion, listLiveStacks, planStacks } from "../../../functions/scanner/stacks.js";
+import { globExclusion, listLiveStacks, selectStacks } from "../../../functions/scanner/stacks.js";
 import { stackId, stackSummary } from "./fixtures.js";
 
 const cfn = mockClient(CloudFormationClient);
@@ -26,7 +26,7 @@ describe("stacks", () => {
   });
 
   it("targets drift-detectable stacks, nested ones individually, and says why others are skipped", () => {
-    const plan = planStacks(
+    const plan = selectStacks(
       [
         stackSummary(A, R, "payments-api", "UPDATE_ROLLBACK_COMPLETE"),
         stackSummary(A, R, "payments-api-Queues-1A2B3C", "UPDATE_COMPLETE", "payments-api"),

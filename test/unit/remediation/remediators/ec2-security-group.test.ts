@@ -45,6 +45,53 @@ describe("AWS::EC2::SecurityGroup remediator", () => {
     expect(world.rules.map((r) => r.SecurityGroupRuleId)).toEqual(["sgr-0https", "sgr-0egress"]);
   });
 
+  it("revokes every extra rule and authorizes every missing one, ingress and egress, keeping the rest", async () => {
+    world.rules.push(
+      sgRule("sgr-0rdp", false, { IpProtocol: "tcp", FromPort: 3389, ToPort: 3389, CidrIpv4: "0.0.0.0/0" }),
+      sgRule("sgr-0pg", false, { IpProtocol: "tcp", FromPort: 5432, ToPort: 5432, CidrIpv4: "10.0.0.0/8" }),
+      sgRule("sgr-0all6in", false, { IpProtocol: "-1", FromPort: -1, ToPort: -1, CidrIpv6: "::/0" }),
+      sgRule("sgr-0smtp", true, { IpProtocol: "tcp", FromPort: 25, ToPort: 25, CidrIpv4: "0.0.0.0/0" }),
+      sgRule("sgr-0irc", true, { IpProtocol: "tcp", FromPort: 6667, ToPort: 6667, CidrIpv4: "0.0.0.0/0" }),
+    );
+    const ingress = [
+      { CidrIp: "10.20.0.0/16", Description: "HTTPS from the VPC", FromPort: 443, IpProtocol: "tcp", ToPort: 443 },
+      { CidrIp: "10.20.0.0/16", FromPort: 8443, IpProtocol: "tcp", ToPort: 8443 },
+      { CidrIpv6: "2600:1f18:abcd::/56", FromPort: 443, IpProtocol: "tcp", ToPort: 443 },
+      { SourcePrefixListId: "pl-0123456789abcdef0", FromPort: 53, IpProtocol: "udp", ToPort: 53 },
+    ];
+    const egress = [
+      { CidrIp: "0.0.0.0/0", IpProtocol: "-1" },
+      { DestinationPrefixListId: "pl-0aaaabbbbccccdddd", FromPort: 443, IpProtocol: "tcp", ToPort: 443 },
+    ];
+
+    const result = await remediate(withExpected({ SecurityGroupIngress: ingress, SecurityGroupEgress: egress }));
+
+    expect(result.outcome).toBe("remediated");
+    const live = (egressRules: boolean) =>
+      world.rules
+        .filter((r) => r.IsEgress === egressRules)
+        .map((r) => `${r.IpProtocol} ${r.FromPort}-${r.ToPort} ${r.CidrIpv4 ?? r.CidrIpv6 ?? r.PrefixListId}`)
+        .sort();
+    expect(live(false)).toEqual(["tcp 443-443 10.20.0.0/16", "tcp 443-443 2600:1f18:abcd::/56", "tcp 8443-8443 10.20.0.0/16", "udp 53-53 pl-0123456789abcdef0"]);
+    expect(live(true)).toEqual(["-1 -1--1 0.0.0.0/0", "tcp 443-443 pl-0aaaabbbbccccdddd"]);
+    // The rules the template keeps are never revoked and re-created.
+    expect(world.rules.map((r) => r.SecurityGroupRuleId)).toEqual(expect.arrayContaining(["sgr-0https", "sgr-0egress"]));
+    ec2.resetHistory();
+    expect((await remediate(withExpected({ SecurityGroupIngress: ingress, SecurityGroupEgress: egress }))).outcome).toBe("skipped");
+    expect(writes(ec2)).toEqual([]);
+  });
+
+  it("restores every drifted managed tag", async () => {
+    world.rules = world.rules.filter((r) => r.SecurityGroupRuleId !== "sgr-0ssh");
+    world.tags = [{ Key: "Name", Value: "renamed" }, { Key: "tier", Value: "db" }];
+    await remediate(withExpected({ Tags: [{ Key: "Name", Value: "payments-web" }, { Key: "tier", Value: "web" }, { Key: "team", Value: "payments" }] }));
+    expect([...world.tags].sort((a, b) => a.Key!.localeCompare(b.Key!))).toEqual([
+      { Key: "Name", Value: "payments-web" },
+      { Key: "team", Value: "payments" },
+      { Key: "tier", Value: "web" },
+    ]);
+  });
+
   it("is idempotent: the second run sends no write", async () => {
     await remediate(securityGroupDrift());
     ec2.resetHistory();

@@ -116,6 +116,63 @@ describe("AWS::IAM::Role remediator", () => {
     expect(iam.commandCalls(PutRolePolicyCommand)[0]?.args[0].input.PolicyDocument).toBe(JSON.stringify(READ_ARTIFACTS));
   });
 
+  it("detaches every extra managed policy and attaches every missing one (the classic demo: two attached, one detached)", async () => {
+    const POWER_USER = "arn:aws:iam::aws:policy/PowerUserAccess";
+    const IAM_FULL = "arn:aws:iam::aws:policy/IAMFullAccess";
+    const XRAY = "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess";
+    world = { ...driftedWorld(), attached: [ADMIN, SSM_CORE, POWER_USER, IAM_FULL], inline: { "read-artifacts": READ_ARTIFACTS } };
+    const drift = withExpected({ ManagedPolicyArns: [SSM_CORE, CW_AGENT, XRAY] });
+
+    const result = await iamRoleRemediator.remediate({ drift, clients, dryRun: false });
+
+    expect(result.outcome).toBe("remediated");
+    expect([...world.attached].sort()).toEqual([CW_AGENT, SSM_CORE, XRAY].sort());
+    expect(iam.commandCalls(DetachRolePolicyCommand).map((c) => c.args[0].input.PolicyArn).sort()).toEqual([ADMIN, IAM_FULL, POWER_USER].sort());
+    expect(iam.commandCalls(AttachRolePolicyCommand).map((c) => c.args[0].input.PolicyArn).sort()).toEqual([CW_AGENT, XRAY].sort());
+    // Nothing the template keeps is touched.
+    expect(iam.commandCalls(DetachRolePolicyCommand).map((c) => c.args[0].input.PolicyArn)).not.toContain(SSM_CORE);
+  });
+
+  it("deletes every extra inline policy, recreates every missing one and narrows every widened one", async () => {
+    const WRITE_LEDGER = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "s3:PutObject", Resource: "arn:aws:s3:::payments-ledger/*" }] };
+    const READ_QUEUE = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "sqs:ReceiveMessage", Resource: "*" }] };
+    world = {
+      ...driftedWorld(),
+      attached: [SSM_CORE, CW_AGENT],
+      inline: { "read-artifacts": WIDENED_READ_ARTIFACTS, "debug-access": WIDENED_READ_ARTIFACTS, "break-glass": WIDENED_READ_ARTIFACTS, "read-queue": READ_QUEUE },
+    };
+    const drift = withExpected({
+      Policies: [
+        { PolicyName: "read-artifacts", PolicyDocument: READ_ARTIFACTS },
+        { PolicyName: "write-ledger", PolicyDocument: WRITE_LEDGER },
+        { PolicyName: "read-queue", PolicyDocument: READ_QUEUE },
+        { PolicyName: "write-ledger-2", PolicyDocument: WRITE_LEDGER },
+      ],
+    });
+
+    const result = await iamRoleRemediator.remediate({ drift, clients, dryRun: false });
+
+    expect(result.outcome).toBe("remediated");
+    expect(world.inline).toEqual({ "read-artifacts": READ_ARTIFACTS, "write-ledger": WRITE_LEDGER, "read-queue": READ_QUEUE, "write-ledger-2": WRITE_LEDGER });
+    expect(iam.commandCalls(DeleteRolePolicyCommand).map((c) => c.args[0].input.PolicyName).sort()).toEqual(["break-glass", "debug-access"]);
+    // The unchanged one is not rewritten.
+    expect(iam.commandCalls(PutRolePolicyCommand).map((c) => c.args[0].input.PolicyName).sort()).toEqual(["read-artifacts", "write-ledger", "write-ledger-2"]);
+  });
+
+  it("restores every drifted managed tag, not only the first", async () => {
+    world = { ...driftedWorld(), attached: [SSM_CORE, CW_AGENT], inline: { "read-artifacts": READ_ARTIFACTS } };
+    world.tags = [{ Key: "team", Value: "platform" }, { Key: "cost-center", Value: "0000" }];
+    const drift = withExpected({ Tags: [{ Key: "team", Value: "payments" }, { Key: "cost-center", Value: "4410" }, { Key: "tier", Value: "api" }] });
+
+    await iamRoleRemediator.remediate({ drift, clients, dryRun: false });
+
+    expect([...world.tags].sort((a, b) => a.Key!.localeCompare(b.Key!))).toEqual([
+      { Key: "cost-center", Value: "4410" },
+      { Key: "team", Value: "payments" },
+      { Key: "tier", Value: "api" },
+    ]);
+  });
+
   it("is idempotent: a second run reads, finds nothing to do and sends no write", async () => {
     await iamRoleRemediator.remediate({ drift: iamRoleDrift(), clients, dryRun: false });
     iam.resetHistory();

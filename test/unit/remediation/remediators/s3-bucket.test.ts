@@ -92,6 +92,48 @@ describe("AWS::S3::Bucket remediator", () => {
     expect(world.encryption).toEqual([KMS_RULE]);
   });
 
+  it("restores several drifted fields at once: encryption, each public-access flag, versioning and every managed tag", async () => {
+    world = {
+      encryption: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: "AES256" }, BucketKeyEnabled: false }],
+      publicAccessBlock: { BlockPublicAcls: false, BlockPublicPolicy: true, IgnorePublicAcls: false, RestrictPublicBuckets: false },
+      versioning: "Suspended",
+      tags: [
+        { Key: "data-class", Value: "public" },
+        { Key: "retention", Value: "none" },
+        { Key: "cost-center", Value: "cc-42" },
+        { Key: "aws:cloudformation:stack-name", Value: "payments-core" },
+      ],
+    };
+    const drift = bucketDrift();
+    const expected = { ...drift.expected, Tags: [{ Key: "data-class", Value: "confidential" }, { Key: "retention", Value: "7y" }, { Key: "owner", Value: "ledger" }] };
+
+    const result = await remediate(false, { ...drift, expected });
+
+    expect(result.outcome).toBe("remediated");
+    expect(world.encryption).toEqual([KMS_RULE]);
+    expect(world.publicAccessBlock).toEqual(ALL_BLOCKED);
+    expect(world.versioning).toBe("Enabled");
+    expect([...(world.tags ?? [])].sort((a, b) => a.Key!.localeCompare(b.Key!))).toEqual([
+      { Key: "aws:cloudformation:stack-name", Value: "payments-core" },
+      { Key: "cost-center", Value: "cc-42" },
+      { Key: "data-class", Value: "confidential" },
+      { Key: "owner", Value: "ledger" },
+      { Key: "retention", Value: "7y" },
+    ]);
+    s3.resetHistory();
+    expect((await remediate(false, { ...drift, expected })).outcome).toBe("skipped");
+    expect(writes(s3)).toEqual([]);
+  });
+
+  it.each(["BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"] as const)(
+    "restores the public access block when only %s was turned off",
+    async (flag) => {
+      world = { ...driftedWorld(), encryption: [KMS_RULE], publicAccessBlock: { ...ALL_BLOCKED, [flag]: false } };
+      await remediate();
+      expect(world.publicAccessBlock).toEqual(ALL_BLOCKED);
+    },
+  );
+
   it("is idempotent: the second run sends no write", async () => {
     await remediate();
     s3.resetHistory();

@@ -31,6 +31,7 @@ export function makeWorld(): World {
     email: "workload@example.com",
     status: "ACTIVE",
     roles: new Map(),
+    policies: new Map(),
     regions: new Map([[REGION, region]]),
   };
   return {

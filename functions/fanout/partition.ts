@@ -1,10 +1,10 @@
 import type { EffectiveAccount } from "../config/resolve.js";
 import type { Mode } from "../config/schema.js";
 import type { OrganizationSnapshot } from "../core/types.js";
-import type { AccountPlan } from "../scanner/index.js";
-import type { FanoutPlan, WorkItem } from "./types.js";
+import type { AccountSelection } from "../scanner/index.js";
+import type { RunManifest, WorkItem } from "./types.js";
 
-export interface PlanInput {
+export interface PartitionInput {
   runId: string;
   trigger: string;
   modeOverride?: Mode;
@@ -12,20 +12,20 @@ export interface PlanInput {
   /** The onboarded accounts (accounts.yaml's, then OU members), resolved and with the mode override applied. */
   accounts: EffectiveAccount[];
   /** The same accounts joined with the organization (scanner/organization.ts). */
-  organization: AccountPlan;
-  /** The organization as the planner walked it, for the reducer's coverage section. */
+  organization: AccountSelection;
+  /** The organization as the partitioner walked it, for the reducer's coverage section. */
   snapshot: OrganizationSnapshot;
 }
 
 /**
  * One work item per account to scan; suspended, closed and not-in-organization accounts are
- * final rows of the plan already, exactly as the single-invocation scan lists them.
+ * final rows of the manifest already, exactly as the single-invocation scan lists them.
  */
-export function planFanout(input: PlanInput): { plan: FanoutPlan; items: WorkItem[] } {
+export function partitionRun(input: PartitionInput): { manifest: RunManifest; items: WorkItem[] } {
   const listed = new Map(input.organization.listedOnly.map((a) => [a.accountId, a]));
   const toScan = new Set(input.organization.toScan.map((a) => a.id));
   const override = input.modeOverride === undefined ? {} : { modeOverride: input.modeOverride };
-  const plan: FanoutPlan = {
+  const manifest: RunManifest = {
     version: 1,
     runId: input.runId,
     trigger: input.trigger,
@@ -41,5 +41,5 @@ export function planFanout(input: PlanInput): { plan: FanoutPlan; items: WorkIte
   const items: WorkItem[] = input.accounts
     .filter((a) => toScan.has(a.id))
     .map((a) => ({ fanout: "scan", runId: input.runId, accountId: a.id, ...override }));
-  return { plan, items };
+  return { manifest, items };
 }

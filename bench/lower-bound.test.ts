@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { accountRegionBound, lowerBound, type BoundModel } from "../../../bench/lower-bound.js";
+import { accountRegionBound, lowerBound, type BoundModel } from "./lower-bound.js";
 
 /** The benchmark's critical-path bound (bench/README.md), on cases small enough to work out by hand. */
 

@@ -1,0 +1,221 @@
+import type { World } from "../state.js";
+
+/**
+ * What IAM authorizes for each API operation the sandbox serves: the action (`service:Action`,
+ * which is not always the operation's name) and the resource ARN, as the Service Authorization
+ * Reference lists them (docs.aws.amazon.com/service-authorization/latest/reference/
+ * reference_policies_actions-resources-contextkeys.html). Operations whose action has no
+ * resource-level permissions authorize `*`.
+ */
+
+export interface AuthorizedRequest {
+  /** e.g. s3:GetEncryptionConfiguration for GetBucketEncryption. */
+  action: string;
+  /** The resource ARN, or `*`. */
+  resource: string;
+  /** The account that owns the resource (aws:ResourceAccount), when it is not the caller's. */
+  resourceAccount?: string;
+}
+
+export interface RequestScope {
+  world: World;
+  accountId: string;
+  region: string;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Params = Record<string, any>;
+type Resolver = (params: Params, scope: RequestScope) => Omit<AuthorizedRequest, "action"> | string;
+
+/** The IAM service prefix of each SigV4 signing name the sandbox serves (they differ for the tagging API). */
+export const IAM_PREFIX: Readonly<Record<string, string>> = {
+  sts: "sts",
+  organizations: "organizations",
+  iam: "iam",
+  s3: "s3",
+  sns: "sns",
+  ec2: "ec2",
+  tagging: "tag",
+  cloudtrail: "cloudtrail",
+  cloudformation: "cloudformation",
+};
+
+/**
+ * S3 operations whose IAM action is named otherwise. Source: "Required permissions for Amazon S3
+ * API operations" (docs.aws.amazon.com/AmazonS3/latest/userguide/using-with-s3-policy-actions.html)
+ * and each operation's Permissions section in the S3 API Reference.
+ */
+export const S3_ACTIONS: Readonly<Record<string, string>> = {
+  HeadBucket: "ListBucket",
+  ListObjectsV2: "ListBucket",
+  ListObjects: "ListBucket",
+  ListBuckets: "ListAllMyBuckets",
+  GetBucketEncryption: "GetEncryptionConfiguration",
+  PutBucketEncryption: "PutEncryptionConfiguration",
+  DeleteBucketEncryption: "PutEncryptionConfiguration",
+  GetPublicAccessBlock: "GetBucketPublicAccessBlock",
+  PutPublicAccessBlock: "PutBucketPublicAccessBlock",
+  DeletePublicAccessBlock: "PutBucketPublicAccessBlock",
+  DeleteBucketTagging: "PutBucketTagging",
+  HeadObject: "GetObject",
+  CreateMultipartUpload: "PutObject",
+  UploadPart: "PutObject",
+  CompleteMultipartUpload: "PutObject",
+  ListParts: "ListMultipartUploadParts",
+  GetBucketPolicy: "GetBucketPolicy",
+  PutBucketPolicy: "PutBucketPolicy",
+  DeleteBucketPolicy: "DeleteBucketPolicy",
+};
+
+/** The IAM action an operation of a service (by signing name) is authorized as. */
+export function iamActionOf(service: string, operation: string): string {
+  const prefix = IAM_PREFIX[service];
+  if (prefix === undefined) throw new Error(`no IAM service prefix known for the ${service} signing name`);
+  return `${prefix}:${prefix === "s3" ? (S3_ACTIONS[operation] ?? operation) : operation}`;
+}
+
+function roleArn(scope: RequestScope, roleName: unknown): string {
+  const name = String(roleName ?? "");
+  return scope.world.accounts.get(scope.accountId)?.roles.get(name)?.arn ?? `arn:aws:iam::${scope.accountId}:role/${name}`;
+}
+
+function stackArn(scope: RequestScope, nameOrId: unknown): string {
+  if (typeof nameOrId !== "string" || nameOrId === "") return "*";
+  if (nameOrId.startsWith("arn:")) return nameOrId;
+  const stacks = scope.world.accounts.get(scope.accountId)?.regions.get(scope.region)?.stacks ?? [];
+  const live = stacks.find((s) => s.stackName === nameOrId && s.status !== "DELETE_COMPLETE");
+  // A stack that does not exist yet (CreateStack) is authorized on its name with any id.
+  return live?.stackId ?? `arn:aws:cloudformation:${scope.region}:${scope.accountId}:stack/${nameOrId}/*`;
+}
+
+function ec2Arn(scope: RequestScope, id: string): string {
+  const type = id.startsWith("sg-") ? "security-group" : id.startsWith("vpc-") ? "vpc" : id.startsWith("i-") ? "instance" : id.startsWith("sgr-") ? "security-group-rule" : undefined;
+  return type ? `arn:aws:ec2:${scope.region}:${scope.accountId}:${type}/${id}` : "*";
+}
+
+function securityGroupArn(params: Params, scope: RequestScope): string {
+  let id = params.GroupId as string | undefined;
+  if (!id && params.GroupName) {
+    const groups = scope.world.accounts.get(scope.accountId)?.regions.get(scope.region)?.securityGroups;
+    id = [...(groups?.values() ?? [])].find((g) => g.groupName === params.GroupName)?.groupId;
+  }
+  return id ? ec2Arn(scope, id) : "*";
+}
+
+function bucket(params: Params, scope: RequestScope): Omit<AuthorizedRequest, "action"> {
+  return { resource: `arn:aws:s3:::${String(params.Bucket ?? "")}`, resourceAccount: scope.world.buckets.get(String(params.Bucket))?.accountId };
+}
+
+function object(params: Params, scope: RequestScope): Omit<AuthorizedRequest, "action"> {
+  return { resource: `arn:aws:s3:::${String(params.Bucket ?? "")}/${String(params.Key ?? "")}`, resourceAccount: scope.world.buckets.get(String(params.Bucket))?.accountId };
+}
+
+const ROLE: Resolver = (p, s) => roleArn(s, p.RoleName);
+const STACK: Resolver = (p, s) => stackArn(s, p.StackName);
+const SG: Resolver = securityGroupArn;
+const TOPIC: Resolver = (p) => String(p.TopicArn ?? "*");
+
+/** Resource of each operation that has resource-level permissions; every other operation authorizes `*`. */
+const RESOURCES: Readonly<Record<string, Readonly<Record<string, Resolver>>>> = {
+  sts: { AssumeRole: (p) => String(p.RoleArn ?? "*") },
+  iam: {
+    ...Object.fromEntries(
+    [
+      "GetRole",
+      "CreateRole",
+      "DeleteRole",
+      "ListAttachedRolePolicies",
+      "AttachRolePolicy",
+      "DetachRolePolicy",
+      "ListRolePolicies",
+      "GetRolePolicy",
+      "PutRolePolicy",
+      "DeleteRolePolicy",
+      "UpdateAssumeRolePolicy",
+      "UpdateRole",
+      "UpdateRoleDescription",
+      "TagRole",
+      "UntagRole",
+      "ListRoleTags",
+      "PutRolePermissionsBoundary",
+      "DeleteRolePermissionsBoundary",
+    ].map((a) => [a, ROLE]),
+    ),
+    ...Object.fromEntries(["GetPolicy", "GetPolicyVersion", "DeletePolicy"].map((a) => [a, ((p) => String(p.PolicyArn ?? "*")) as Resolver])),
+    CreatePolicy: (p, s) => `arn:aws:iam::${s.accountId}:policy${String(p.Path ?? "/")}${String(p.PolicyName ?? "")}`,
+  },
+  s3: {
+    CreateBucket: bucket,
+    HeadBucket: bucket,
+    GetBucketEncryption: bucket,
+    PutBucketEncryption: bucket,
+    DeleteBucketEncryption: bucket,
+    GetPublicAccessBlock: bucket,
+    PutPublicAccessBlock: bucket,
+    DeletePublicAccessBlock: bucket,
+    GetBucketVersioning: bucket,
+    PutBucketVersioning: bucket,
+    GetBucketTagging: bucket,
+    PutBucketTagging: bucket,
+    DeleteBucketTagging: bucket,
+    GetBucketPolicy: bucket,
+    PutBucketPolicy: bucket,
+    DeleteBucketPolicy: bucket,
+    ListObjectsV2: bucket,
+    PutObject: object,
+    GetObject: object,
+    HeadObject: object,
+    DeleteObject: object,
+    CreateMultipartUpload: object,
+    UploadPart: object,
+    CompleteMultipartUpload: object,
+    AbortMultipartUpload: object,
+    ListParts: object,
+  },
+  sns: {
+    CreateTopic: (p, s) => `arn:aws:sns:${s.region}:${s.accountId}:${String(p.Name ?? "")}`,
+    Publish: (p) => String(p.TopicArn ?? p.TargetArn ?? "*"),
+    GetTopicAttributes: TOPIC,
+    Subscribe: TOPIC,
+    ListSubscriptionsByTopic: TOPIC,
+  },
+  ec2: {
+    DeleteSecurityGroup: SG,
+    AuthorizeSecurityGroupIngress: SG,
+    AuthorizeSecurityGroupEgress: SG,
+    RevokeSecurityGroupIngress: SG,
+    RevokeSecurityGroupEgress: SG,
+    UpdateSecurityGroupRuleDescriptionsIngress: SG,
+    UpdateSecurityGroupRuleDescriptionsEgress: SG,
+    ModifySecurityGroupRules: SG,
+    CreateTags: (p, s) => ec2Arn(s, String((p.Resources as string[] | undefined)?.[0] ?? "")),
+    DeleteTags: (p, s) => ec2Arn(s, String((p.Resources as string[] | undefined)?.[0] ?? "")),
+  },
+  cloudformation: {
+    CreateStack: STACK,
+    DeleteStack: STACK,
+    UpdateStack: STACK,
+    DescribeStacks: STACK,
+    GetTemplate: STACK,
+    DescribeStackResources: STACK,
+    DescribeStackResource: STACK,
+    ListStackResources: STACK,
+    DetectStackDrift: STACK,
+    DetectStackResourceDrift: STACK,
+    DescribeStackResourceDrifts: STACK,
+    DescribeStackEvents: STACK,
+    CreateChangeSet: STACK,
+    DescribeChangeSet: STACK,
+    ExecuteChangeSet: STACK,
+    DeleteChangeSet: STACK,
+    ListChangeSets: STACK,
+  },
+};
+
+/** The action and resource IAM evaluates for one call. */
+export function authorizedRequest(service: string, operation: string, params: unknown, scope: RequestScope): AuthorizedRequest {
+  const resolver = RESOURCES[service]?.[operation];
+  const found = resolver ? resolver((params ?? {}) as Params, scope) : "*";
+  const shaped = typeof found === "string" ? { resource: found } : found;
+  return { action: iamActionOf(service, operation), ...shaped };
+}

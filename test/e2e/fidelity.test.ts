@@ -1,0 +1,125 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Sandbox } from "../../sandbox/server.js";
+import { administratorSession, startTestSandbox, WORKLOAD } from "../unit/sandbox/helpers.js";
+import { boto3 } from "./boto3.js";
+
+/**
+ * The sandbox against boto3, an independent client: where driftguard's safety depends on AWS
+ * behaving as documented, botocore must see the same answers AWS gives. Each case names the
+ * AWS documentation it follows.
+ */
+
+let sandbox: Sandbox;
+beforeAll(async () => {
+  sandbox = await startTestSandbox();
+});
+afterAll(() => sandbox?.close());
+
+describe("IAM evaluation, seen by boto3", () => {
+  it("denies the scanner role what its synthesized policy does not grant (troubleshoot_access-denied.html)", async () => {
+    const result = await boto3(
+      sandbox,
+      sandbox.hubCredentials,
+      `
+s3 = client("s3")
+s3.put_object(Bucket="${sandbox.hub.reportBucket}", Key="reports/boto3.json", Body=b"{}")
+out({
+  "delete": err(lambda: s3.delete_object(Bucket="${sandbox.hub.reportBucket}", Key="reports/boto3.json")),
+  "insecure": err(lambda: client("s3", INSECURE_ENDPOINT).get_object(Bucket="${sandbox.hub.reportBucket}", Key="reports/boto3.json")),
+  "ec2": err(lambda: client("ec2").describe_vpcs()),
+})`,
+    );
+    expect(result.delete).toMatchObject({ code: "AccessDenied", status: 403 });
+    expect(result.delete.message).toContain("because no identity-based policy allows the s3:DeleteObject action");
+    expect(result.insecure).toMatchObject({ code: "AccessDenied", status: 403 });
+    expect(result.insecure.message).toContain("with an explicit deny in a resource-based policy");
+    expect(result.ec2).toMatchObject({ code: "UnauthorizedOperation", status: 403 });
+  });
+
+  it("enforces the policy grammar and refuses policies that do not exist (reference_policies_grammar.html, API_AttachRolePolicy.html)", async () => {
+    const result = await boto3(
+      sandbox,
+      sandbox.adminCredentials(WORKLOAD),
+      `
+iam = client("iam")
+iam.create_role(RoleName="grammar", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}))
+put = lambda doc: err(lambda: iam.put_role_policy(RoleName="grammar", PolicyName="p", PolicyDocument=json.dumps(doc)))
+out({
+  "effect": put({"Version": "2012-10-17", "Statement": [{"Effect": "Permit", "Action": "s3:*", "Resource": "*"}]}),
+  "principal": put({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:*", "Resource": "*"}]}),
+  "string": put({"Version": "2012-10-17", "Statement": "s3:*"}),
+  "attach": err(lambda: iam.attach_role_policy(RoleName="grammar", PolicyArn="arn:aws:iam::aws:policy/NoSuchPolicy")),
+})`,
+    );
+    expect(result.effect).toEqual({ code: "MalformedPolicyDocument", status: 400, message: "Syntax errors in policy." });
+    expect(result.principal).toEqual({ code: "MalformedPolicyDocument", status: 400, message: "Policy document should not specify a principal." });
+    expect(result.string).toEqual({ code: "MalformedPolicyDocument", status: 400, message: "Syntax errors in policy." });
+    expect(result.attach).toEqual({ code: "NoSuchEntity", status: 404, message: "Policy arn:aws:iam::aws:policy/NoSuchPolicy does not exist or is not attachable." });
+  });
+});
+
+describe("EC2 DryRun (CommonParameters.html: DryRunOperation or UnauthorizedOperation)", () => {
+  it("answers DryRunOperation and changes nothing; an unauthorized caller gets UnauthorizedOperation", async () => {
+    const admin = await administratorSession(sandbox, WORKLOAD, "dry-run");
+    const group = [...sandbox.world.accounts.get(WORKLOAD)!.regions.get("us-east-1")!.securityGroups.values()].find((g) => g.groupName === "default")!;
+    const before = JSON.stringify(group.ingress);
+    const script = `
+ec2 = client("ec2")
+out(err(lambda: ec2.authorize_security_group_ingress(GroupId="${group.groupId}", IpPermissions=[{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}], DryRun=True)))`;
+    expect(await boto3(sandbox, admin, script)).toEqual({ code: "DryRunOperation", status: 412, message: "Request would have succeeded, but DryRun flag is set." });
+    expect(JSON.stringify(group.ingress)).toBe(before);
+    expect((await boto3(sandbox, sandbox.hubCredentials, script)).code).toBe("UnauthorizedOperation");
+  });
+});
+
+describe("SigV4 requests signed more than 15 minutes ago (signing-elements.html)", () => {
+  it("are refused with each protocol's own error", async () => {
+    const result = await boto3(
+      sandbox,
+      sandbox.adminCredentials(WORKLOAD),
+      `
+import datetime
+from unittest import mock
+real = datetime.datetime
+class Past(real):
+    @classmethod
+    def utcnow(cls):
+        return real.utcnow() - datetime.timedelta(minutes=16)
+    @classmethod
+    def now(cls, tz=None):
+        return real.now(tz) - datetime.timedelta(minutes=16)
+with mock.patch("botocore.auth.datetime.datetime", Past):
+    out({
+      "query": err(lambda: client("sts").get_caller_identity()),
+      "ec2": err(lambda: client("ec2").describe_vpcs()),
+      "json": err(lambda: client("organizations").describe_organization()),
+      "rest-xml": err(lambda: client("s3").list_buckets()),
+    })`,
+    );
+    expect(result.query).toMatchObject({ code: "SignatureDoesNotMatch", status: 403 });
+    expect(result.query.message).toMatch(/^Signature expired: \d{8}T\d{6}Z is now earlier than \d{8}T\d{6}Z \(\d{8}T\d{6}Z - 15 min\.\)$/);
+    expect(result.ec2).toEqual({ code: "RequestExpired", status: 400, message: "Request has expired." });
+    expect(result.json).toMatchObject({ code: "InvalidSignatureException", status: 400 });
+    expect(result["rest-xml"]).toMatchObject({ code: "RequestTimeTooSkewed", status: 403 });
+  });
+});
+
+describe("operations the sandbox does not implement", () => {
+  it('say "the sandbox does not implement <Service>.<Action>" in every protocol, with the protocol\'s code', async () => {
+    const result = await boto3(
+      sandbox,
+      sandbox.adminCredentials(WORKLOAD),
+      `
+out({
+  "query": err(lambda: client("iam").list_users()),
+  "ec2": err(lambda: client("ec2").describe_images()),
+  "json": err(lambda: client("organizations").list_roots()),
+  "rest-xml": err(lambda: client("s3").get_bucket_policy(Bucket="${sandbox.hub.reportBucket}")),
+})`,
+    );
+    expect(result.query).toEqual({ code: "InvalidAction", status: 400, message: "The sandbox does not implement IAM.ListUsers" });
+    expect(result.ec2).toEqual({ code: "InvalidAction", status: 400, message: "The sandbox does not implement EC2.DescribeImages" });
+    expect(result.json).toMatchObject({ code: "UnknownOperationException", status: 400, message: "The sandbox does not implement Organizations.ListRoots" });
+    expect(result["rest-xml"]).toEqual({ code: "NotImplemented", status: 501, message: "The sandbox does not implement S3.GetBucketPolicy" });
+  });
+});

@@ -1,0 +1,61 @@
+import { describe, expect, it } from "vitest";
+import { eventSourceOf, GLOBAL_EVENT_SOURCES } from "../../../functions/config/events.js";
+import { configSchema, DEFAULT_EVENT_NAMES } from "../../../functions/config/schema.js";
+import { GUARDRAILS } from "../../../functions/events/guardrails/registry.js";
+import { hasResolver, RESOLVERS, resolveResources } from "../../../functions/events/resolve.js";
+import { forwardingPlan } from "../../../modules/event-forwarding.js";
+import { fixture, FIXTURE_NAMES, SPOKE } from "./helpers.js";
+
+// The oracle: what the code handles, read from the resolver and guardrail tables themselves.
+const HANDLED = [...new Set([...Object.keys(RESOLVERS), ...GUARDRAILS.flatMap((g) => g.eventNames)])].sort();
+
+/** Forwarded names per region by the spoke rules an account scanned in `regions` gets by default. */
+function forwardedByDefault(regions: string[]): Map<string, string[]> {
+  const config = configSchema.parse({
+    version: 1,
+    organization: { id: "o-a1b2c3d4e5" },
+    hub: { accountId: "999988887777", region: "eu-west-1" },
+    defaults: { regions },
+    accounts: [{ id: SPOKE, name: "payments-prod" }],
+  });
+  const plan = forwardingPlan(regions, config.defaults.events.eventNames, "aws");
+  return new Map(plan.map((p) => [p.region, p.pattern.detail.eventName]));
+}
+
+describe("the event catalogue's default forwarding", () => {
+  it("forwards by default every event name a resolver or a guardrail handles, and nothing else", () => {
+    expect([...DEFAULT_EVENT_NAMES].sort()).toEqual(HANDLED);
+  });
+
+  it("forwards ModifySecurityGroupRules, which the open-ingress guardrail handles", () => {
+    const openIngress = GUARDRAILS.find((g) => g.name === "open-ingress")!;
+    expect(openIngress.eventNames).toContain("ModifySecurityGroupRules");
+    expect(forwardedByDefault(["eu-west-1"]).get("eu-west-1")).toContain("ModifySecurityGroupRules");
+  });
+
+  it("forwards every handled regional event from each scanned region and every handled IAM event from us-east-1 alone", () => {
+    const regional = HANDLED.filter((n) => !GLOBAL_EVENT_SOURCES.has(eventSourceOf(n)!));
+    const global = HANDLED.filter((n) => GLOBAL_EVENT_SOURCES.has(eventSourceOf(n)!));
+    expect(global.length).toBeGreaterThan(0);
+
+    // Not scanned in us-east-1: that region still gets a rule, with the IAM events only.
+    const forwarded = forwardedByDefault(["eu-west-1", "eu-central-1"]);
+    expect([...forwarded.keys()]).toEqual(["eu-west-1", "eu-central-1", "us-east-1"]);
+    for (const region of ["eu-west-1", "eu-central-1"]) expect([...forwarded.get(region)!].sort()).toEqual(regional);
+    expect([...forwarded.get("us-east-1")!].sort()).toEqual(global);
+
+    // Scanned in us-east-1 too: one rule there with both.
+    expect([...forwardedByDefault(["us-east-1"]).get("us-east-1")!].sort()).toEqual(HANDLED);
+  });
+
+  it("lets every guardrail receive its resource from each event it claims", () => {
+    for (const guardrail of GUARDRAILS) {
+      for (const name of guardrail.eventNames) {
+        expect(hasResolver(name), `${guardrail.name}: ${name}`).toBe(true);
+        if (!FIXTURE_NAMES.includes(name)) continue;
+        const types = resolveResources(fixture(name).detail, SPOKE).map((r) => r.resourceType);
+        expect(types, `${guardrail.name}: ${name}`).toContain(guardrail.resourceType);
+      }
+    }
+  });
+});
