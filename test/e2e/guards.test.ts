@@ -67,7 +67,8 @@ beforeAll(async () => {
     latency: { apiMs: 1, detectionMs: [20, 60] },
   });
   process.env.AWS_ENDPOINT_URL = sandbox.endpoint;
-  hubS3 = new S3Client({ region: REGION, credentials: sandbox.hubCredentials });
+  // A person in the hub account, not the scanner: the scanner role may not delete (modules/scanner-function.ts).
+  hubS3 = new S3Client({ region: REGION, credentials: sandbox.adminCredentials(HUB) });
   events = {
     ...eventDeps(
       { settings: { config: { kind: "file", file: "(in memory)" }, reportBucket: sandbox.hub.reportBucket, topicArn: sandbox.hub.topicArn }, config, hub: hubClients() },
@@ -335,12 +336,14 @@ describe("runs under faults (issue 12)", () => {
   });
 
   it("with S3 and SNS both down, the scan leaves no record and fails the invocation", async () => {
-    sandbox.setFaults([
-      { account: HUB, service: "s3", action: "PutObject", error: "ServiceUnavailable", status: 503 },
-      { account: HUB, service: "sns", action: "Publish", error: "InternalError", status: 500 },
-    ]);
+    // Down once the run has read its configuration object (which the deployment, not the run, writes).
+    const outage = () =>
+      sandbox.setFaults([
+        { account: HUB, service: "s3", action: "PutObject", error: "ServiceUnavailable", status: 503 },
+        { account: HUB, service: "sns", action: "Publish", error: "InternalError", status: 500 },
+      ]);
     try {
-      await expect(invokeHub(sandbox, config, "report")).rejects.toMatchObject({ name: "ReportNotDelivered", message: expect.stringMatching(/could be neither stored \(ServiceUnavailable.*\) nor notified \(InternalError/) });
+      await expect(invokeHub(sandbox, config, "report", { onProgress: (e) => void (e.kind === "accounts" && outage()) })).rejects.toMatchObject({ name: "ReportNotDelivered", message: expect.stringMatching(/could be neither stored \(ServiceUnavailable.*\) nor notified \(InternalError/) });
     } finally {
       sandbox.setFaults([]);
     }
