@@ -27,6 +27,15 @@ export default defineConfig({
       },
       {
         test: {
+          // One headless chromium per file (test/browser/page.ts); screenshots go to test-artifacts/.
+          name: "browser",
+          include: ["test/browser/**/*.test.ts"],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        test: {
           name: "e2e",
           include: ["test/e2e/**/*.test.ts"],
           testTimeout: 120_000,

@@ -1,3 +1,4 @@
+import type { Metrics } from "@aws-lambda-powertools/metrics";
 import type { Context } from "aws-lambda";
 import { CLOUDTRAIL_DETAIL_TYPE } from "./config/events.js";
 import { MODES, type Mode } from "./config/schema.js";
@@ -6,7 +7,8 @@ import { type EventDeps, handleChangeEvent, RecentIds } from "./events/index.js"
 import { type FanoutRequest, parseFanoutRequest, type PartitionOutput, runPartitioner, runReducer, runWorker, type WorkerOutput } from "./fanout/index.js";
 import { createDeadline } from "./core/deadline.js";
 import { logger } from "./core/logger.js";
-import type { PublishOutcome } from "./report/index.js";
+import { createMetrics, publishMetrics } from "./core/metrics.js";
+import { runMetricValues, type PublishOutcome } from "./report/index.js";
 import { eventDeps, loadRuntime, newRunId, type Runtime, scanDeps } from "./runtime/index.js";
 import { RunInProgressError, runScan, type ScanProgress } from "./scanner/index.js";
 import { DriftguardError } from "./core/errors.js";
@@ -66,6 +68,13 @@ export interface SkippedScan {
  * A report that reached neither S3 nor SNS fails the invocation, so Lambda's failure destination
  * and Errors metric see it (the summary is logged first, the only record left).
  */
+
+/** The end of a run (scan or reduce): its EMF metrics, then the Lambda's small answer. */
+function finishRun(metrics: Metrics, report: RunReport, publish: PublishOutcome): ScanSummary {
+  publishMetrics(metrics, runMetricValues(report, publish.s3.ok));
+  return scanSummary(report, publish);
+}
+
 function scanSummary(report: RunReport, publish: PublishOutcome): ScanSummary {
   const summary = { runId: report.runId, incomplete: report.incomplete, totals: report.totals, reportKey: publish.keys.json, s3: publish.s3.ok, sns: publish.sns.ok };
   if (!publish.s3.ok && !publish.sns.ok) {
@@ -133,6 +142,7 @@ export const CONFIG_REFRESH_MS = 60_000;
 export function createProductionRoutes(hooks: RouteHooks = {}, now: () => number = Date.now): Routes {
   let runtime: { value: Promise<Runtime>; at: number } | undefined;
   let events: { for: Runtime; deps: EventDeps } | undefined;
+  const metrics = createMetrics();
   const currentRuntime = async (): Promise<Runtime> => {
     if (runtime === undefined || now() - runtime.at >= CONFIG_REFRESH_MS) {
       const previous = runtime === undefined ? undefined : await runtime.value.catch(() => undefined);
@@ -156,9 +166,10 @@ export function createProductionRoutes(hooks: RouteHooks = {}, now: () => number
           // The lease lasts as long as this invocation can: its timeout, as far as the handler can tell.
           leaseTtlMs: context.getRemainingTimeInMillis(),
           publish: { bucket: rt.settings.reportBucket, topicArn: rt.settings.topicArn },
+          configSource: { file: rt.configSource },
           ...(hooks.onProgress ? { onProgress: hooks.onProgress } : {}),
         });
-        return scanSummary(report, publish);
+        return finishRun(metrics, report, publish);
       });
     },
     async changeEvent(event) {
@@ -175,7 +186,7 @@ export function createProductionRoutes(hooks: RouteHooks = {}, now: () => number
       return outcome;
     },
     async fanout(request, context) {
-      const { config, settings, hub } = await currentRuntime();
+      const { config, settings, hub, configSource } = await currentRuntime();
       const deps = scanDeps(hub, settings.reportBucket, logger);
       const publish = { bucket: settings.reportBucket, topicArn: settings.topicArn };
       switch (request.step) {
@@ -188,6 +199,7 @@ export function createProductionRoutes(hooks: RouteHooks = {}, now: () => number
             modeOverride,
             bucket: publish.bucket,
             leaseTtlMs: context.getRemainingTimeInMillis(),
+            configSource: { file: configSource },
           });
           hooks.onProgress?.({ kind: "accounts", configured: config.accounts.length, toScan: workers });
           return { runId, itemsKey, workers };
@@ -203,7 +215,7 @@ export function createProductionRoutes(hooks: RouteHooks = {}, now: () => number
           });
         case "reduce": {
           const { report, publish: published } = await runReducer(deps, { config, runId: request.runId, publish });
-          return scanSummary(report, published);
+          return finishRun(metrics, report, published);
         }
       }
     },

@@ -4,11 +4,20 @@ import { CloudwatchEventTarget } from "@cdktf/provider-aws/lib/cloudwatch-event-
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import type { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
+import { SqsQueuePolicy } from "@cdktf/provider-aws/lib/sqs-queue-policy";
 import { CLOUDTRAIL_DETAIL_TYPE, eventNamesBySource, GLOBAL_EVENT_SOURCES, type EventSource } from "../functions/config/events.js";
 import { globalEventsRegion, type Partition } from "../functions/config/regions.js";
 import type { DriftguardNames } from "./names.js";
-import { documentStatements, policyJson, serviceTrust } from "./policy.js";
-import { FORWARDER_INLINE_POLICY, FORWARDER_ROLE_DESCRIPTION, forwarderPermissions } from "./spoke-policy.js";
+import { policyJson, serviceTrust } from "./policy.js";
+import {
+  DEAD_LETTER_RETENTION_SECONDS,
+  deadLetterPolicy,
+  FORWARD_RETRY,
+  FORWARDER_INLINE_POLICY,
+  FORWARDER_ROLE_DESCRIPTION,
+  forwarderPermissions,
+} from "./spoke-policy.js";
 
 export const FORWARDING_RULE_DESCRIPTION = "driftguard: forward CloudTrail change events to the hub";
 
@@ -66,7 +75,9 @@ export interface EventForwardingProps {
   providerFor(region: string): AwsProvider;
 }
 
-/** Per-region rules on the default bus that send matching CloudTrail events to the hub bus. */
+export { FORWARD_RETRY } from "./spoke-policy.js";
+
+/** Per-region rules on the default bus that send matching CloudTrail events to the hub bus, with a retry policy and a dead-letter queue. */
 export class EventForwarding extends Construct {
   readonly role: IamRole;
 
@@ -81,7 +92,7 @@ export class EventForwarding extends Construct {
     new IamRolePolicy(this, "put-events", {
       role: this.role.id,
       name: FORWARDER_INLINE_POLICY,
-      policy: policyJson(this, "put-events-document", documentStatements(forwarderPermissions(names))),
+      policy: policyJson(this, "put-events-document", forwarderPermissions(names)),
     });
 
     for (const { region, pattern } of props.plan) {
@@ -92,11 +103,20 @@ export class EventForwarding extends Construct {
         description: FORWARDING_RULE_DESCRIPTION,
         eventPattern: JSON.stringify(pattern),
       });
+      // SQS-managed encryption: EventBridge can write to it without a key policy (a KMS key would need one).
+      const dlq = new SqsQueue(this, `dlq-${region}`, { provider, name: names.forwardingDlq, sqsManagedSseEnabled: true, messageRetentionSeconds: DEAD_LETTER_RETENTION_SECONDS });
+      new SqsQueuePolicy(this, `dlq-policy-${region}`, {
+        provider,
+        queueUrl: dlq.url,
+        policy: policyJson(this, `dlq-policy-document-${region}`, deadLetterPolicy(dlq.arn, rule.arn)),
+      });
       new CloudwatchEventTarget(this, `target-${region}`, {
         provider,
         rule: rule.name,
         arn: names.hubEventBusArn,
         roleArn: this.role.arn,
+        retryPolicy: FORWARD_RETRY,
+        deadLetterConfig: { arn: dlq.arn },
       });
     }
   }

@@ -5,10 +5,12 @@ import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import type { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
+import type { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import type { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
+import type { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { SfnStateMachine } from "@cdktf/provider-aws/lib/sfn-state-machine";
 import type { Config } from "../functions/config/schema.js";
-import { FAILURE_KEY_FORMAT, MAP_RESULTS_PREFIX, RUNS_PREFIX } from "../functions/aws/bucket-layout.js";
+import { FAILURE_KEY_FORMAT, MAP_RESULTS_PREFIX, RUN_FAILURE_KEY_FORMAT, RUNS_PREFIX } from "../functions/aws/bucket-layout.js";
 import type { DriftguardNames } from "./names.js";
 import { policyJson, serviceTrust } from "./policy.js";
 
@@ -32,6 +34,48 @@ export interface FanoutDefinitionProps {
   maxConcurrency: number;
   /** The scanner Lambda's timeout: a worker task that outlives it is hung. */
   workerTimeoutSeconds: number;
+  /** Where a failed Plan or Reduce is announced: no report would tell anyone otherwise. */
+  topicArn: string;
+}
+
+/**
+ * A Plan or Reduce that fails after its retries leaves no run report, so its Catch writes one
+ * (runs/failed/<execution>.json, the error and the state's input), sends it to the topic, and
+ * then fails the execution, which the fan-out alarm counts.
+ */
+function failurePath(step: "Plan" | "Reduce", partition: string, bucket: string, topicArn: string): Record<string, Record<string, unknown>> {
+  const record = `Record ${step} failure`;
+  const notify = `Notify ${step} failure`;
+  return {
+    [record]: {
+      Type: "Task",
+      Resource: `arn:${partition}:states:::aws-sdk:s3:putObject`,
+      Parameters: {
+        Bucket: bucket,
+        "Key.$": `States.Format('${RUN_FAILURE_KEY_FORMAT}', $$.Execution.Name)`,
+        "Body.$": "$",
+        ContentType: "application/json",
+      },
+      ResultPath: null,
+      Retry: [{ ErrorEquals: ["States.ALL"], IntervalSeconds: 2, MaxAttempts: 3, BackoffRate: 2 }],
+      // The message matters more than the record: send it even when S3 refuses.
+      Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.recordFailure", Next: notify }],
+      Next: notify,
+    },
+    [notify]: {
+      Type: "Task",
+      Resource: `arn:${partition}:states:::sns:publish`,
+      Parameters: {
+        TopicArn: topicArn,
+        Subject: `driftguard: fan-out scan FAILED at ${step}, no report`,
+        "Message.$": `States.Format('The driftguard fan-out scan (execution {}) failed in its ${step} step: {}: {}. No run report was written; the error and the step input are at s3://${bucket}/${RUN_FAILURE_KEY_FORMAT}.', $$.Execution.Name, $.failure.Error, $.failure.Cause, $$.Execution.Name)`,
+      },
+      ResultPath: null,
+      Retry: [{ ErrorEquals: ["States.ALL"], IntervalSeconds: 2, MaxAttempts: 3, BackoffRate: 2 }],
+      Next: `${step} failed`,
+    },
+    [`${step} failed`]: { Type: "Fail", Error: `driftguard.${step}Failed`, Cause: `the ${step} step failed; see the SNS message and runs/failed/ in the report bucket` },
+  };
 }
 
 /**
@@ -56,6 +100,7 @@ export function fanoutDefinition(props: FanoutDefinitionProps): Record<string, u
         Parameters: { FunctionName: functionArn, Payload: { fanout: "plan", "input.$": "$" } },
         ResultSelector: { "runId.$": "$.Payload.runId", "itemsKey.$": "$.Payload.itemsKey" },
         Retry: retry,
+        Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.failure", Next: "Record Plan failure" }],
         Next: "Scan accounts",
       },
       "Scan accounts": {
@@ -107,8 +152,11 @@ export function fanoutDefinition(props: FanoutDefinitionProps): Record<string, u
         Parameters: { FunctionName: functionArn, Payload: { fanout: "reduce", "runId.$": "$.runId" } },
         ResultSelector: { "summary.$": "$.Payload" },
         Retry: retry,
+        Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.failure", Next: "Record Reduce failure" }],
         End: true,
       },
+      ...failurePath("Plan", partition, bucket, props.topicArn),
+      ...failurePath("Reduce", partition, bucket, props.topicArn),
     },
   };
 }
@@ -118,6 +166,8 @@ export interface FanoutStateMachineProps {
   hub: Pick<Config["hub"], "accountId" | "region" | "schedule" | "fanout" | "lambda">;
   fn: LambdaFunction;
   bucket: S3Bucket;
+  topic: SnsTopic;
+  topicKey: KmsKey;
 }
 
 /**
@@ -132,7 +182,7 @@ export class FanoutStateMachine extends Construct {
 
   constructor(scope: Construct, id: string, props: FanoutStateMachineProps) {
     super(scope, id);
-    const { names, hub, fn, bucket } = props;
+    const { names, hub, fn, bucket, topic, topicKey } = props;
     const states = `arn:${names.partition}:states:${hub.region}:${hub.accountId}`;
     const runObjects = `${bucket.arn}/${RUNS_PREFIX}*`;
 
@@ -153,6 +203,9 @@ export class FanoutStateMachine extends Construct {
           actions: ["states:DescribeExecution", "states:StopExecution"],
           resources: [`${states}:execution:${FANOUT_NAMES.stateMachine}:*`, `${states}:execution:${FANOUT_NAMES.stateMachine}/*`],
         },
+        // A failed Plan or Reduce is announced on the topic (encrypted with its own key).
+        { sid: "AnnounceRunFailure", actions: ["sns:Publish"], resources: [topic.arn] },
+        { sid: "EncryptForTopic", actions: ["kms:GenerateDataKey*", "kms:Decrypt"], resources: [topicKey.arn] },
         // ItemReader (items.json), the Catch's failure records and the ResultWriter: runs/ only.
         { sid: "RunObjects", actions: ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"], resources: [runObjects] },
         // Log delivery APIs have no resource-level permissions.
@@ -184,6 +237,7 @@ export class FanoutStateMachine extends Construct {
           bucket: bucket.bucket,
           maxConcurrency: hub.fanout.maxConcurrency,
           workerTimeoutSeconds: hub.lambda.timeoutSeconds,
+          topicArn: topic.arn,
         }),
       ),
       loggingConfiguration: { logDestination: `${logGroup.arn}:*`, level: "ERROR", includeExecutionData: false },

@@ -4,6 +4,7 @@ import { S3Object } from "@cdktf/provider-aws/lib/s3-object";
 import { eventNamesBySource } from "../functions/config/events.js";
 import { configObjectBody } from "../functions/config/load.js";
 import type { Config } from "../functions/config/schema.js";
+import { Alarms } from "./alarms.js";
 import { accountProvider } from "./aws-provider.js";
 import { configureBackend } from "./backend.js";
 import { FanoutStateMachine } from "./fanout-state-machine.js";
@@ -41,6 +42,7 @@ export class HubStack extends TerraformStack {
   /** … or starts the fan-out state machine (`hub.execution: fanout`). */
   readonly fanout?: FanoutStateMachine;
   readonly eventBus?: HubEventBus;
+  readonly alarms: Alarms;
 
   constructor(scope: Construct, props: HubStackProps) {
     const { config } = props;
@@ -75,10 +77,25 @@ export class HubStack extends TerraformStack {
       topicKey: this.notifications.key,
     });
     if (config.hub.execution === "fanout") {
-      this.fanout = new FanoutStateMachine(this, "fanout", { names, hub: config.hub, fn: this.scanner.fn, bucket: this.reports.bucket });
+      this.fanout = new FanoutStateMachine(this, "fanout", {
+        names,
+        hub: config.hub,
+        fn: this.scanner.fn,
+        bucket: this.reports.bucket,
+        topic: this.notifications.topic,
+        topicKey: this.notifications.key,
+      });
     } else {
       this.schedule = new ScanSchedule(this, "schedule", { ruleName: names.scheduleRule, schedule: config.hub.schedule, fn: this.scanner.fn });
     }
+
+    this.alarms = new Alarms(this, "alarms", {
+      schedule: config.hub.schedule,
+      topic: this.notifications.topic,
+      fn: this.scanner.fn,
+      failureQueue: this.scanner.failureQueue,
+      ...(this.fanout ? { stateMachine: this.fanout.stateMachine } : {}),
+    });
 
     const { events } = config.defaults;
     if (events.enabled) {

@@ -1,6 +1,7 @@
 import { CALLER_CREDENTIALS, type AccountEntry, type Config } from "../functions/config/schema.js";
 import { OWN_STACK_SETS } from "../functions/config/own-stacks.js";
 import { partitionOf, type Partition } from "../functions/config/regions.js";
+import { DRIFTGUARD_ROLE_NAMES } from "../functions/config/protected-roles.js";
 
 /**
  * Every name and ARN driftguard derives, in one place: the hub and the spokes are deployed as
@@ -27,6 +28,8 @@ export interface DriftguardNames {
   spokeRoleArnPattern: string;
   forwarderRole: string;
   forwardingRule: string;
+  /** Each spoke region's queue of change events the hub bus did not accept. */
+  forwardingDlq: string;
   /** The role terraform assumes to deploy the hub stack; undefined: the caller's credentials. */
   hubDeployRoleArn: string | undefined;
   /** The role terraform assumes to deploy an account's spoke stack; undefined: the caller's credentials. */
@@ -44,9 +47,7 @@ export interface DriftguardNames {
   configKey: string;
 }
 
-
-
-const SCANNER = "driftguard-scanner";
+const SCANNER = DRIFTGUARD_ROLE_NAMES.scanner;
 
 export function driftguardNames(config: Config): DriftguardNames {
   const { accountId: hubAccount, region: hubRegion, eventBusName } = config.hub;
@@ -71,8 +72,9 @@ export function driftguardNames(config: Config): DriftguardNames {
     hubEventRule: "driftguard-change-events",
     spokeRole: config.spoke.roleName,
     spokeRoleArnPattern: roleArn("*", config.spoke.roleName),
-    forwarderRole: "driftguard-events-forwarder",
+    forwarderRole: DRIFTGUARD_ROLE_NAMES.forwarder,
     forwardingRule: "driftguard-forward-to-hub",
+    forwardingDlq: "driftguard-forward-to-hub-dlq",
     hubDeployRoleArn: deployRole(hubAccount, config.hub.bootstrapRoleName ?? config.spoke.bootstrapRoleName),
     spokeDeployRoleArn: (account) => deployRole(account.id, account.bootstrapRoleName ?? config.spoke.bootstrapRoleName),
     stackSetStack: "driftguard-spokes-stacksets",

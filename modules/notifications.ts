@@ -38,6 +38,16 @@ export class Notifications extends Construct {
           resources: ["*"],
           principals: [{ type: "AWS", identifiers: [`arn:${names.partition}:iam::${hubAccountId}:root`] }],
         },
+        // CloudWatch alarms publish to the encrypted topic as the service ("Configure AWS KMS
+        // permissions for AWS services", Amazon SNS Developer Guide); only alarms of this account.
+        {
+          sid: "CloudWatchAlarmsPublish",
+          effect: "Allow",
+          actions: ["kms:Decrypt", "kms:GenerateDataKey*"],
+          resources: ["*"],
+          principals: [{ type: "Service", identifiers: ["cloudwatch.amazonaws.com"] }],
+          condition: [{ test: "StringEquals", variable: "aws:SourceAccount", values: [hubAccountId] }],
+        },
       ]),
     });
     new KmsAlias(this, "key-alias", { name: names.topicKeyAlias, targetKeyId: this.key.keyId });

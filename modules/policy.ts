@@ -3,7 +3,6 @@ import {
   DataAwsIamPolicyDocument,
   type DataAwsIamPolicyDocumentStatement,
 } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
-import { SELF, type Statement } from "./spoke-policy.js";
 
 export { serviceTrust } from "./spoke-policy.js";
 
@@ -16,22 +15,6 @@ export type PolicyStatement = DataAwsIamPolicyDocumentStatement;
  */
 export function policyJson(scope: Construct, id: string, statements: PolicyStatement[]): string {
   return new DataAwsIamPolicyDocument(scope, id, { statement: statements }).json;
-}
-
-/** A shared builder's statements (spoke-policy.ts) for aws_iam_policy_document; `self` is the role's ARN. */
-export function documentStatements(statements: Statement[], self?: string): PolicyStatement[] {
-  return statements.map(({ resources, ...rest }) => ({
-    ...rest,
-    ...(resources
-      ? {
-          resources: resources.map((r) => {
-            if (r !== SELF) return r;
-            if (self === undefined) throw new Error("a statement names the role's own ARN but no ARN was given");
-            return self;
-          }),
-        }
-      : {}),
-  }));
 }
 
 /** Denies any request that did not arrive over TLS. */

@@ -18,7 +18,10 @@ import { policyJson, serviceTrust } from "./policy.js";
 export interface ScannerFunctionProps {
   names: DriftguardNames;
   lambda: Config["hub"]["lambda"];
-  /** The deployment the scanner belongs to: it refuses a configuration object for any other. */
+  /**
+   * The deployment the scanner belongs to: it refuses a configuration object for any other, and
+   * the spoke roles it may assume must belong to this organization.
+   */
   identity: { organizationId: string; hubAccountId: string };
   /** The deterministic zip holding index.mjs (see lambda-bundle.ts); the configuration is not in it. */
   archive: string;
@@ -66,10 +69,16 @@ export class ScannerFunction extends Construct {
       role: this.role.id,
       name: "driftguard-scanner",
       policy: policyJson(this, "permissions-document", [
-        // Only the spoke role, by name, in any account; each spoke's trust policy admits only this role.
-        { sid: "AssumeSpokeRoles", actions: ["sts:AssumeRole"], resources: [names.spokeRoleArnPattern] },
-        // The run-time walk of the OU tree (functions/scanner/organization.ts); these list calls
-        // take no resource-level permissions ("*", Service Authorization Reference for Organizations).
+        // Only the spoke role, by name, in accounts of this organization (aws:ResourceOrgID is the
+        // organization of the role being assumed); each spoke's trust policy admits only this role.
+        {
+          sid: "AssumeSpokeRoles",
+          actions: ["sts:AssumeRole"],
+          resources: [names.spokeRoleArnPattern],
+          condition: [{ test: "StringEquals", variable: "aws:ResourceOrgID", values: [props.identity.organizationId] }],
+        },
+        // The organization check, then the run-time walk of the OU tree (functions/scanner/organization.ts);
+        // none of these takes resource-level permissions ("*", Service Authorization Reference for Organizations).
         { sid: "WalkOrganization", actions: [...ORGANIZATION_ACTIONS], resources: ["*"] },
         // Get: the flapping record (state/flapping.json) and the fan-out reducer read back what runs wrote.
         { sid: "ReadWriteReports", actions: ["s3:PutObject", "s3:GetObject"], resources: [`${bucket.arn}/*`] },

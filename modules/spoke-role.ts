@@ -2,8 +2,9 @@ import { Construct } from "constructs";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
+import type { ProtectedRole } from "../functions/config/protected-roles.js";
 import type { DriftguardNames } from "./names.js";
-import { documentStatements, policyJson } from "./policy.js";
+import { policyJson } from "./policy.js";
 import { READ_ONLY_ACCESS, SPOKE_INLINE_POLICY, SPOKE_ROLE_DESCRIPTION, spokePermissions, spokeTrust } from "./spoke-policy.js";
 
 export interface SpokeRoleProps {
@@ -11,6 +12,8 @@ export interface SpokeRoleProps {
   organizationId: string;
   /** Scan and remediation actions; pass spokeRoleActions() so the policy follows the code. */
   actions: readonly string[];
+  /** protectedRoles(config): the same list the privilege invariants refuse to write to. */
+  protectedRoles: readonly ProtectedRole[];
 }
 
 /**
@@ -25,11 +28,11 @@ export class SpokeRole extends Construct {
   constructor(scope: Construct, id: string, props: SpokeRoleProps) {
     super(scope, id);
     const { names } = props;
-    const permissions = spokePermissions(props.actions);
+    const permissions = spokePermissions(props.actions, names.partition, props.protectedRoles);
     this.role = new IamRole(this, "role", {
       name: names.spokeRole,
       description: SPOKE_ROLE_DESCRIPTION,
-      assumeRolePolicy: policyJson(this, "trust", documentStatements(spokeTrust(names, props.organizationId))),
+      assumeRolePolicy: policyJson(this, "trust", spokeTrust(names, props.organizationId)),
     });
     new IamRolePolicyAttachment(this, "read-only", {
       role: this.role.name,
@@ -38,7 +41,7 @@ export class SpokeRole extends Construct {
     new IamRolePolicy(this, "scan-and-remediate", {
       role: this.role.id,
       name: SPOKE_INLINE_POLICY,
-      policy: policyJson(this, "scan-and-remediate-document", documentStatements(permissions, this.role.arn)),
+      policy: policyJson(this, "scan-and-remediate-document", permissions),
     });
   }
 }

@@ -4,6 +4,7 @@ import type { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { resolveAccount } from "../functions/config/resolve.js";
 import type { AccountEntry, Config } from "../functions/config/schema.js";
 import { spokeRoleActions } from "../functions/permissions.js";
+import { protectedRoles } from "../functions/config/protected-roles.js";
 import { accountProvider } from "./aws-provider.js";
 import { configureBackend } from "./backend.js";
 import { EventForwarding, forwardingPlan } from "./event-forwarding.js";
@@ -55,6 +56,7 @@ export class SpokeStack extends TerraformStack {
       names,
       organizationId: config.organization.id,
       actions: spokeRoleActions(),
+      protectedRoles: protectedRoles(config),
     });
 
     const { events } = config.defaults;

@@ -1,10 +1,14 @@
 import type { Config } from "../functions/config/schema.js";
 import { spokeRoleActions } from "../functions/permissions.js";
+import { protectedRoles } from "../functions/config/protected-roles.js";
 import { globalEventsRegion } from "../functions/config/regions.js";
 import { DEFAULT_TAGS } from "./aws-provider.js";
 import { FORWARDING_RULE_DESCRIPTION, forwardingPattern } from "./event-forwarding.js";
 import type { DriftguardNames } from "./names.js";
 import {
+  DEAD_LETTER_RETENTION_SECONDS,
+  deadLetterPolicy,
+  FORWARD_RETRY,
   FORWARDER_INLINE_POLICY,
   FORWARDER_ROLE_DESCRIPTION,
   forwarderPermissions,
@@ -44,7 +48,7 @@ export function spokeRoleTemplate(config: Config, names: DriftguardNames): Templ
         Description: SPOKE_ROLE_DESCRIPTION,
         AssumeRolePolicyDocument: iamPolicyJson(spokeTrust(names, config.organization.id)),
         ManagedPolicyArns: [READ_ONLY_ACCESS(names.partition)],
-        Policies: [{ PolicyName: SPOKE_INLINE_POLICY, PolicyDocument: iamPolicyJson(spokePermissions(spokeRoleActions()), accountRoleArn(names.spokeRole)) }],
+        Policies: [{ PolicyName: SPOKE_INLINE_POLICY, PolicyDocument: iamPolicyJson(spokePermissions(spokeRoleActions(), names.partition, protectedRoles(config))) }],
         Tags: TAGS,
       },
     },
@@ -102,7 +106,30 @@ export function forwardingTemplate(config: Config, names: DriftguardNames): Temp
           EventPattern: {
             "Fn::If": ["InGlobalRegion", { "Fn::If": ["IsScanned", patterns.globalScanned, patterns.globalOnly ?? none] }, patterns.regional ?? none],
           },
-          Targets: [{ Id: "driftguard-hub", Arn: names.hubEventBusArn, RoleArn: accountRoleArn(names.forwarderRole) }],
+          Targets: [
+            {
+              Id: "driftguard-hub",
+              Arn: names.hubEventBusArn,
+              RoleArn: accountRoleArn(names.forwarderRole),
+              RetryPolicy: { MaximumEventAgeInSeconds: FORWARD_RETRY.maximumEventAgeInSeconds, MaximumRetryAttempts: FORWARD_RETRY.maximumRetryAttempts },
+              DeadLetterConfig: { Arn: { "Fn::GetAtt": ["DeadLetterQueue", "Arn"] } },
+            },
+          ],
+        },
+      },
+      // As the terraform spokes (event-forwarding.ts): SQS-managed encryption, so EventBridge can
+      // write without a key policy. AWS::SQS::Queue / AWS::SQS::QueuePolicy (CloudFormation User Guide).
+      DeadLetterQueue: {
+        Type: "AWS::SQS::Queue",
+        Condition: "Forwards",
+        Properties: { QueueName: names.forwardingDlq, SqsManagedSseEnabled: true, MessageRetentionPeriod: DEAD_LETTER_RETENTION_SECONDS, Tags: TAGS },
+      },
+      DeadLetterQueuePolicy: {
+        Type: "AWS::SQS::QueuePolicy",
+        Condition: "Forwards",
+        Properties: {
+          Queues: [{ Ref: "DeadLetterQueue" }],
+          PolicyDocument: iamPolicyJson(deadLetterPolicy<unknown>({ "Fn::GetAtt": ["DeadLetterQueue", "Arn"] }, { "Fn::GetAtt": ["ForwardingRule", "Arn"] })),
         },
       },
     },

@@ -1,15 +1,14 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { configObjectBody, ConfigError, formatConfigError, loadConfig } from "../functions/config/load.js";
-import { MODES, type Config, type Mode } from "../functions/config/schema.js";
-import type { ReportTotals, RunReport } from "../functions/core/types.js";
+import { configObjectBody, loadConfig } from "../functions/config/load.js";
+import type { Config, Mode } from "../functions/config/schema.js";
+import type { RunReport } from "../functions/core/types.js";
+import { totalsTable } from "../functions/report/index.js";
 import type { RouteHooks, ScanSummary } from "../functions/handler.js";
 import type { ScanProgress } from "../functions/scanner/index.js";
 import { driftguardNames } from "../modules/names.js";
 import { lambdaContext } from "./lambda-context.js";
-import { DEFAULT_SCENARIO } from "./scenario.js";
 import { startSandbox, type Sandbox } from "./server.js";
 
 /**
@@ -18,48 +17,25 @@ import { startSandbox, type Sandbox } from "./server.js";
  * as the EventBridge schedule would, then copies the report out of the sandbox's S3 to ./out/.
  */
 
-const USAGE = `usage: npm start -- [--scenario ${DEFAULT_SCENARIO}] [--accounts accounts.yaml] [--mode remediate|report] [--execution single|fanout] [--out out] [--verbose]`;
-
-const EXECUTIONS = ["single", "fanout"] as const;
+export const EXECUTIONS = ["single", "fanout"] as const;
 export type Execution = (typeof EXECUTIONS)[number];
 
 export interface LocalRunOptions {
   scenario: string;
   accounts: string;
-  mode: Mode;
+  /** Replaces every account's mode; without it each account runs in its configured mode. */
+  mode?: Mode;
   /** accounts.yaml's hub.execution when not given. */
   execution?: Execution;
   out: string;
   verbose: boolean;
 }
 
-function parseOptions(argv: string[]): LocalRunOptions | undefined {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      scenario: { type: "string", default: DEFAULT_SCENARIO },
-      accounts: { type: "string", default: "accounts.yaml" },
-      mode: { type: "string", default: "remediate" },
-      execution: { type: "string" },
-      out: { type: "string", default: "out" },
-      verbose: { type: "boolean", default: false },
-      help: { type: "boolean", default: false },
-    },
-  });
-  if (values.help) return undefined;
-  if (!(MODES as readonly string[]).includes(values.mode)) throw new Error(`--mode must be one of ${MODES.join(", ")} (got "${values.mode}")\n${USAGE}`);
-  if (values.execution !== undefined && !(EXECUTIONS as readonly string[]).includes(values.execution)) {
-    throw new Error(`--execution must be one of ${EXECUTIONS.join(", ")} (got "${values.execution}")\n${USAGE}`);
-  }
-  const execution = values.execution as Execution | undefined;
-  return { scenario: values.scenario, accounts: values.accounts, mode: values.mode as Mode, ...(execution ? { execution } : {}), out: values.out, verbose: values.verbose };
-}
-
 /** Each local invocation gets the full 15 minutes a Lambda invocation may take. */
 const invocationContext = () => lambdaContext(15 * 60_000, "driftguard-scanner-local");
 
 /** The environment the hub stack gives the Lambda, with the sandbox in place of AWS. */
-function lambdaEnvironment(sandbox: Sandbox, config: Config, mode: Mode, verbose: boolean): Record<string, string> {
+function lambdaEnvironment(sandbox: Sandbox, config: Config, mode: Mode | undefined, verbose: boolean): Record<string, string> {
   const { hub, hubCredentials } = sandbox;
   return {
     AWS_ENDPOINT_URL: sandbox.endpoint,
@@ -73,7 +49,7 @@ function lambdaEnvironment(sandbox: Sandbox, config: Config, mode: Mode, verbose
     DRIFTGUARD_HUB_ACCOUNT_ID: hub.accountId,
     DRIFTGUARD_REPORT_BUCKET: hub.reportBucket,
     DRIFTGUARD_TOPIC_ARN: hub.topicArn,
-    DRIFTGUARD_MODE: mode,
+    ...(mode ? { DRIFTGUARD_MODE: mode } : {}),
     POWERTOOLS_SERVICE_NAME: "driftguard",
     // The progress lines already carry every error; --verbose shows the Lambda's JSON logs too.
     POWERTOOLS_LOG_LEVEL: verbose ? "INFO" : "SILENT",
@@ -108,24 +84,6 @@ function count(values: string[]): string {
   return [...tally].map(([k, n]) => `${n} ${k}`).join(", ");
 }
 
-function summaryTable(totals: ReportTotals): string {
-  const rows: [string, number][] = [
-    ["accounts", totals.accounts],
-    ["stacks scanned", totals.stacksScanned],
-    ["drifted stacks", totals.stacksDrifted],
-    ["drifted resources", totals.resourcesDrifted],
-    ["remediated", totals.remediated],
-    ["planned (report mode)", totals.planned],
-    ["exempt", totals.exempt],
-    ["invalid exemptions", totals.invalidExemptions],
-    ["manual", totals.manual],
-    ["failed", totals.failed],
-    ["errors", totals.errors],
-  ];
-  const width = Math.max(...rows.map(([k]) => k.length));
-  const line = `+${"-".repeat(width + 2)}+--------+`;
-  return [line, ...rows.map(([k, v]) => `| ${k.padEnd(width)} | ${String(v).padStart(6)} |`), line].join("\n");
-}
 
 async function copyReport(sandbox: Sandbox, reportKey: string, out: string): Promise<string[]> {
   const s3 = hubS3(sandbox);
@@ -156,7 +114,7 @@ export function publishedMessages(sandbox: Sandbox) {
  * stack gives it — pointed at the sandbox. The environment is restored afterwards. With `fanout`,
  * the handler is invoked as the state machine would: plan, one worker per account, reduce.
  */
-export async function invokeHub(sandbox: Sandbox, config: Config, mode: Mode, hooks: RouteHooks = {}, verbose = false, execution: Execution = "single"): Promise<ScanSummary> {
+export async function invokeHub(sandbox: Sandbox, config: Config, mode: Mode | undefined, hooks: RouteHooks = {}, verbose = false, execution: Execution = "single"): Promise<ScanSummary> {
   const previousEnv = { ...process.env };
   try {
     // The configuration object the hub stack writes (aws_s3_object), written the same way.
@@ -166,6 +124,8 @@ export async function invokeHub(sandbox: Sandbox, config: Config, mode: Mode, ho
     Object.assign(process.env, lambdaEnvironment(sandbox, config, mode, verbose));
     // Imported only now: the handler's logger reads the environment when it loads.
     const { createHandler, createProductionRoutes } = await import("../functions/handler.js");
+    // The process-wide logger may have been created before this environment (the CLI loads the scanner).
+    (await import("../functions/core/logger.js")).logger.setLogLevel(verbose ? "INFO" : "SILENT");
     const handler = createHandler(createProductionRoutes(hooks));
     if (execution === "single") return (await handler({ "detail-type": "Scheduled Event", source: "aws.events" }, invocationContext())) as ScanSummary;
     const { driveFanout } = await import("../functions/fanout/index.js");
@@ -196,7 +156,7 @@ export async function runLocal(opts: LocalRunOptions, print: (line: string) => v
   try {
     print(`sandbox organization ${sandbox.world.organization.id} on ${sandbox.endpoint} (scenario ${sandbox.scenario.file})`);
     const execution = opts.execution ?? config.hub.execution;
-    print(`invoking the hub handler in ${opts.mode} mode${execution === "fanout" ? ", fanned out as the state machine would (plan, one worker per account, reduce)" : ""} …`);
+    print(`invoking the hub handler${opts.mode ? ` in ${opts.mode} mode` : " (each account in its own mode)"}${execution === "fanout" ? ", fanned out as the state machine would (plan, one worker per account, reduce)" : ""} …`);
     const onProgress = (e: ScanProgress) => {
       const line = progressLine(e);
       if (line) print(line);
@@ -206,7 +166,7 @@ export async function runLocal(opts: LocalRunOptions, print: (line: string) => v
     const report = files.length > 0 ? (JSON.parse(readFileSync(files[0]!, "utf8")) as RunReport) : undefined;
     print("");
     print(`run ${summary.runId}${summary.incomplete ? " (incomplete: see not-scanned rows)" : ""}`);
-    print(summaryTable(summary.totals));
+    print(totalsTable(summary.totals));
     print(files.length > 0 ? `report: ${files.join(", ")}` : "report: NOT written (S3 failed; see the SNS message)");
     const last = publishedMessages(sandbox).at(-1);
     if (last) print(`\nSNS ${sandbox.hub.topicArn}\nSubject: ${last.subject ?? ""}\n\n${last.message}`);
@@ -214,20 +174,4 @@ export async function runLocal(opts: LocalRunOptions, print: (line: string) => v
   } finally {
     await sandbox.close();
   }
-}
-
-async function main(): Promise<void> {
-  const opts = parseOptions(process.argv.slice(2));
-  if (!opts) {
-    console.log(USAGE);
-    return;
-  }
-  await runLocal(opts);
-}
-
-if (import.meta.url === `file://${process.argv[1]}`) {
-  main().catch((err: unknown) => {
-    console.error(err instanceof ConfigError ? formatConfigError(err) : err instanceof Error ? (err.stack ?? err.message) : String(err));
-    process.exit(1);
-  });
 }

@@ -6,6 +6,7 @@ import { ConfigError } from "../functions/config/problems.js";
 import { isKnownRegion, KNOWN_REGIONS } from "../functions/config/regions.js";
 import { didYouMean } from "../functions/config/suggest.js";
 import { parseYamlWith, validateWith, type YamlValidationOptions } from "../functions/config/yaml-validation.js";
+import { FALSE_POSITIVE_CLASSES } from "../functions/drift/index.js";
 import { SERVICES } from "./services/index.js";
 
 /**
@@ -15,6 +16,11 @@ import { SERVICES } from "./services/index.js";
  */
 
 export const DEFAULT_SCENARIO = fileURLToPath(new URL("./scenarios/demo.yaml", import.meta.url));
+/**
+ * The demo's own accounts.yaml, next to its scenario: editing the repository's accounts.yaml for a
+ * real organization never empties the demo, and its accounts set their own modes.
+ */
+export const DEMO_ACCOUNTS = fileURLToPath(new URL("./scenarios/demo-accounts.yaml", import.meta.url));
 
 const accountId = z
   .string({ error: 'must be a 12-digit account id in quotes, e.g. "222222222222"' })
@@ -140,6 +146,15 @@ export const scenarioSchema = z
     faults: z.array(fault).default([]),
     latency: latency.prefault({}),
     seed: z.number().int().default(1),
+    /** CloudFormation false positives the sandbox reproduces, by class id (functions/drift/false-positives/). */
+    falsePositives: z
+      .array(
+        z.string().refine((id) => FALSE_POSITIVE_CLASSES.some((c) => c.id === id), {
+          error: (iss) =>
+            `is not a known false-positive class${didYouMean(iss.input, FALSE_POSITIVE_CLASSES.map((c) => c.id))}; use one of ${FALSE_POSITIVE_CLASSES.map((c) => c.id).join(", ")}`,
+        }),
+      )
+      .default([]),
     /** The OU tree below the root; accounts name their OU with `ou:`. */
     organizationalUnits: z.array(organizationalUnit).default([]),
   })

@@ -64,6 +64,8 @@ export interface BucketEncryptionRule {
   sseAlgorithm: "AES256" | "aws:kms" | "aws:kms:dsse";
   kmsMasterKeyId?: string;
   bucketKeyEnabled?: boolean;
+  /** S3 API Reference, BlockedEncryptionTypes: "Valid Values: NONE | SSE-C"; absent = nothing blocked. */
+  blockedEncryptionTypes?: ("NONE" | "SSE-C")[];
 }
 
 export interface PublicAccessBlock {
@@ -264,6 +266,8 @@ export interface World {
   buckets: Map<string, Bucket & { accountId: string }>;
   /** access key id → the principal it authenticates as. */
   credentials: Map<string, Principal>;
+  /** CloudFormation false-positive classes the scenario turns on (cloudformation/drift/false-positives.ts). */
+  falsePositives?: ReadonlySet<string>;
 }
 
 export interface Principal {

@@ -145,6 +145,7 @@ export function createWorld(scenario: LoadedScenario, config: Config, random: ()
     accounts: new Map(),
     buckets: new Map(),
     credentials: new Map(),
+    falsePositives: new Set(scenario.falsePositives),
   };
   const add = (a: AccountState) => world.accounts.set(a.id, a);
   add(newAccount(management, "management", "ACTIVE"));

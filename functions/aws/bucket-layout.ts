@@ -51,6 +51,9 @@ export const RUN_LEASE_KEY = `${STATE_PREFIX}run-lease.json`;
 /** Shared with the state machine, whose Catch fills it with States.Format(…, runId, accountId). */
 export const FAILURE_KEY_FORMAT = `${RUNS_PREFIX}{}/failures/{}.json`;
 
+/** A fan-out execution whose Plan or Reduce failed: its Catch writes the error here, keyed by the execution name. */
+export const RUN_FAILURE_KEY_FORMAT = `${RUNS_PREFIX}failed/{}.json`;
+
 /** Where the Distributed Map's ResultWriter puts its manifest and results. */
 export const MAP_RESULTS_PREFIX = `${RUNS_PREFIX}map-results`;
 

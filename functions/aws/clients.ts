@@ -9,6 +9,7 @@ import { SNSClient } from "@aws-sdk/client-sns";
 import { STSClient } from "@aws-sdk/client-sts";
 import type { AwsCredentialIdentityProvider } from "@smithy/types";
 import { globalEventsRegion, partitionOf } from "../config/regions.js";
+import { gateWrites, type GatedClient } from "./write-gate.js";
 
 /** Any SDK v3 client class: built from the shared config, closed with destroy(). */
 export type ClientClass<C extends { destroy(): void }> = new (config: {
@@ -54,7 +55,9 @@ export function createSpokeClients(accountId: string, region: string, credential
     let c = created.get(ctor) as C | undefined;
     if (!c) {
       const clientRegion = GLOBAL_SERVICES.has(ctor) ? globalEventsRegion(partitionOf(region)) : region;
-      c = new ctor({ region: clientRegion, credentials, ...RETRY });
+      // Every spoke client carries the write gate (write-gate.ts): a command that changes the
+      // member account is sent only as a step the apply path approved after the privilege invariants.
+      c = gateWrites(new ctor({ region: clientRegion, credentials, ...RETRY }) as C & GatedClient);
       created.set(ctor, c);
     }
     return c;

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { crossFieldIssues } from "./cross-checks.js";
 import { ConfigError } from "./problems.js";
 import { configSchema, type Config } from "./schema.js";
-import { parseYamlWith } from "./yaml-validation.js";
+import { lineOfField, parseYamlWith } from "./yaml-validation.js";
 
 export { ConfigError, formatConfigError, formatProblem, type ConfigProblem } from "./problems.js";
 
@@ -35,4 +35,14 @@ export function loadConfig(file: string): Config {
 /** The configuration object's content, as the hub stack writes it to the report bucket and the scanner reads it. */
 export function configObjectBody(config: Config): string {
   return `${JSON.stringify(config, null, 2)}\n`;
+}
+
+/** Where accounts.yaml names the organization, for the organization check's message. */
+export function organizationIdSource(file: string): { file: string; line?: number } {
+  try {
+    const line = lineOfField(readFileSync(file, "utf8"), ["organization", "id"]);
+    return line === undefined ? { file } : { file, line };
+  } catch {
+    return { file };
+  }
 }

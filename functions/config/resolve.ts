@@ -1,4 +1,4 @@
-import type { AccountEntry, Config, Mode, ModeRule, OrganizationalUnitEntry, StackFilter } from "./schema.js";
+import type { AccountEntry, Config, IgnoreRule, Mode, ModeRule, OrganizationalUnitEntry, StackFilter } from "./schema.js";
 
 /** What one account actually runs with, after its overrides are laid over `defaults`. */
 export interface EffectiveAccount {
@@ -13,6 +13,8 @@ export interface EffectiveAccount {
   cloudTrailLookup: boolean;
   /** The onboarded OU whose settings apply (the nearest one above the account), if any. */
   organizationalUnit?: string;
+  /** `defaults.ignore` then the account's own `ignore` rules. */
+  ignore: IgnoreRule[];
 }
 
 function revertGlobs(value: boolean | { stacks: string[] }): string[] {
@@ -21,12 +23,13 @@ function revertGlobs(value: boolean | { stacks: string[] }): string[] {
   return value.stacks;
 }
 
-type Settings = Partial<Pick<AccountEntry, "regions" | "mode" | "stacks" | "modeRules" | "revertDrift" | "cloudTrailLookup">>;
+type Settings = Partial<Pick<AccountEntry, "regions" | "mode" | "stacks" | "modeRules" | "revertDrift" | "cloudTrailLookup" | "ignore">>;
 
 /**
  * Settings from most general to most specific: `defaults`, then the account's OU, then its own
  * entry in `accounts:`. Each field is taken from the most specific layer that sets it; mode rules
- * are concatenated in that order so that the more specific rules come later and win.
+ * are concatenated in that order so that the more specific rules come later and win; ignore rules
+ * are concatenated too (every layer's rules apply).
  */
 function layer(config: Config, id: string, name: string, layers: Settings[], ou?: OrganizationalUnitEntry): EffectiveAccount {
   const d = config.defaults;
@@ -40,6 +43,7 @@ function layer(config: Config, id: string, name: string, layers: Settings[], ou?
     modeRules: [...d.modeRules, ...layers.flatMap((l) => l.modeRules ?? [])],
     revertDriftStacks: revertGlobs(pick("revertDrift") ?? d.revertDrift),
     cloudTrailLookup: pick("cloudTrailLookup") ?? d.cloudTrailLookup,
+    ignore: [...d.ignore, ...layers.flatMap((l) => l.ignore ?? [])],
     ...(ou ? { organizationalUnit: ou.id } : {}),
   };
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { parseSchedule } from "./schedule.js";
 import { crossFieldIssues } from "./cross-checks.js";
 import { EVENT_SOURCES, eventNamesOf, isKnownEventName, KNOWN_EVENT_NAMES, RESOLVED_EVENT_NAMES } from "./events.js";
 import { isKnownRegion, KNOWN_REGIONS } from "./regions.js";
@@ -56,6 +57,35 @@ const modeRule = z
     error: "a mode rule needs `stacks` (a glob) or `resourceTypes` (a list), or both",
   });
 export type ModeRule = z.infer<typeof modeRule>;
+
+// --- ignore rules (issue 14): differences a team knowingly lets drift -------------------------
+const pointerSegment = /^[^/]+$/;
+const propertyPointer = z
+  .string({ error: 'must be a JSON pointer into the resource\'s Properties, e.g. "/Tags" or "/SecurityGroupIngress/*/Description"' })
+  .refine((p) => p.startsWith("/") && p.length > 1 && p.slice(1).split("/").every((s) => pointerSegment.test(s)), {
+    error: 'must be a JSON pointer starting with "/" with non-empty segments, `*` for any one segment, e.g. "/Tags/*/Value"',
+  });
+const isoDate = z
+  .string({ error: 'must be a date written YYYY-MM-DD, quoted, e.g. "2027-03-31"' })
+  .regex(/^\d{4}-\d{2}-\d{2}$/, { error: 'must be a date written YYYY-MM-DD, quoted, e.g. "2027-03-31"' })
+  .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)) && new Date(`${d}T00:00:00Z`).toISOString().startsWith(d), {
+    error: "is not a calendar date; use YYYY-MM-DD",
+  });
+const ignoreRule = z
+  .object({
+    resourceType: cfnType,
+    property: propertyPointer,
+    stacks: globs.min(1, { error: "must list at least one stack glob, or leave `stacks` out to cover every stack" }).optional(),
+    reason: z
+      .string({ error: "must say why this difference may drift (it is shown in every report)" })
+      .trim()
+      .min(3, { error: "must say why this difference may drift (it is shown in every report)" }),
+    until: isoDate.optional(),
+  })
+  .strict();
+export type IgnoreRule = z.infer<typeof ignoreRule>;
+const ignoreRules = z.array(ignoreRule, { error: "must be a list of ignore rules: { resourceType, property, reason, stacks?, until? }" });
+// --- end ignore rules ----------------------------------------------------------------------
 
 const positiveInt = (what: string, max: number) =>
   z
@@ -131,6 +161,33 @@ const events = z
   })
   .strict();
 
+// ---- defaults.safety (issue 11): what no repair may grant, and the deliberate exceptions ----
+
+const trustedPrincipal = z
+  .string({ error: "must be a principal: a 12-digit account id, an IAM ARN, a federated provider or a service principal (globs allowed)" })
+  .min(1)
+  .refine((p) => p !== "*" && p !== "arn:*" && !/^arn:[\w*-]*:iam::\*:/.test(p), {
+    error: "must name specific principals; `*` or any-account ARNs would let every template widen trust policies",
+  });
+
+const adminPolicyAllowance = z
+  .object({
+    /** A managed policy ARN, or the name of an inline policy. */
+    policy: z.string().min(1, { error: "must be a managed policy ARN or an inline policy name" }),
+    roles: z.array(glob, { error: "must list the role-name globs the policy may be granted to" }).min(1, { error: "must list at least one role-name glob" }),
+    reason: z.string().min(1, { error: "must say why this role may hold an administrator-equivalent policy" }),
+  })
+  .strict();
+
+const safety = z
+  .object({
+    /** Principals outside the organization that repairs may put back into trust policies. */
+    trustedPrincipals: z.array(trustedPrincipal).default([]),
+    /** Administrator-equivalent policies repairs may re-grant, and to which roles. */
+    adminPolicies: z.array(adminPolicyAllowance).default([]),
+  })
+  .strict();
+
 /** Settings that an account may override; `defaults` must give all of them. */
 const accountSettings = {
   regions,
@@ -139,6 +196,7 @@ const accountSettings = {
   modeRules: z.array(modeRule),
   revertDrift,
   cloudTrailLookup: z.boolean({ error: "must be true or false" }),
+  ignore: ignoreRules,
 };
 
 const defaults = z
@@ -149,14 +207,19 @@ const defaults = z
     modeRules: accountSettings.modeRules.default([]),
     revertDrift: accountSettings.revertDrift,
     cloudTrailLookup: accountSettings.cloudTrailLookup.default(false),
+    ignore: accountSettings.ignore.default([]),
     exemptionTagKey: z
       .string()
       .regex(/^[\w.:/=+\-@ ]{1,128}$/, { error: "must be a valid tag key (1-128 chars of letters, digits, spaces and _.:/=+-@)" })
+      // "The aws: prefix is reserved for AWS use" (Tagging AWS resources, "Tag naming limits and
+      // requirements"): no person can set such a tag, so the exemption could never be used.
+      .refine((key) => !key.toLowerCase().startsWith("aws:"), { error: 'must not start with "aws:" (reserved for AWS; nobody can set it), e.g. driftguard:exempt' })
       .default("driftguard:exempt"),
     exemptions: exemptionSettings.prefault({}),
     concurrency: concurrency.prefault({}),
     remediation: remediationLimits.prefault({}),
     events: events.prefault({}),
+    safety: safety.prefault({}),
   })
   .strict();
 
@@ -185,6 +248,8 @@ const overrides = {
   modeRules: accountSettings.modeRules.optional(),
   revertDrift: revertDriftValue.optional(),
   cloudTrailLookup: accountSettings.cloudTrailLookup.optional(),
+  /** Added to `defaults.ignore` and the OU's (all apply). */
+  ignore: accountSettings.ignore.optional(),
 };
 
 /** An OU onboards every account in it; its settings sit between `defaults` and an explicit account entry. */
@@ -271,8 +336,10 @@ const hub = z
     /** EventBridge schedule expression. */
     schedule: z
       .string()
-      .regex(/^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$/, {
-        error: 'must be an EventBridge schedule such as "rate(6 hours)" or "cron(0 */6 * * ? *)"',
+      .superRefine((text, ctx) => {
+        // EventBridge's grammar (config/schedule.ts): synth rejects what PutRule would at apply time.
+        const parsed = parseSchedule(text);
+        if ("problem" in parsed) ctx.addIssue({ code: "custom", message: `must be an EventBridge schedule: ${parsed.problem}` });
       })
       .default("rate(6 hours)"),
     execution: z.enum(["single", "fanout"], { error: "must be single or fanout" }).default("single"),

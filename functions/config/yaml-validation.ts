@@ -1,4 +1,4 @@
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from "yaml";
+import { isAlias, isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node as YamlNode } from "yaml";
 import type { z } from "zod";
 import { ConfigError, type ConfigProblem } from "./problems.js";
 import { didYouMean } from "./suggest.js";
@@ -48,7 +48,61 @@ export function parseYamlWith<S extends z.ZodType>(text: string, file: string, s
       }),
     );
   }
-  return validate(doc.toJS(), file, schema, options, { root: doc.contents, lines });
+  const unsafe = unsafeNodes(doc, file, lines);
+  if (unsafe.length > 0) throw new ConfigError(unsafe);
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_ALIASES });
+  } catch (err) {
+    // The yaml library's guard against entity expansion ("Excessive alias count indicates a resource exhaustion attack").
+    const first = firstAlias(doc);
+    const pos = first?.range ? lines.linePos(first.range[0]) : undefined;
+    throw new ConfigError([{ file, path: "", line: pos?.line, column: pos?.col, message: `expands its aliases too far (${(err as Error).message}); write the values out instead of nesting *aliases` }]);
+  }
+  return validate(data, file, schema, options, { root: doc.contents, lines });
+}
+
+/**
+ * Config files need neither many aliases nor custom tags. More than this many `*alias` nodes is
+ * either a generated file or an expansion attack ("billion laughs"); the yaml library uses the
+ * same default (maxAliasCount 100) for the expanded size.
+ */
+export const MAX_ALIASES = 100;
+
+function firstAlias(doc: Document): YamlNode | undefined {
+  let found: YamlNode | undefined;
+  visit(doc, {
+    Alias(_, node) {
+      found = node;
+      return visit.BREAK;
+    },
+  });
+  return found;
+}
+
+/**
+ * Tags such as `!Ref` (a CloudFormation habit) mean nothing here: the yaml library would keep the
+ * plain string with only a warning, and the value would be read as something it is not.
+ */
+function unsafeNodes(doc: Document, file: string, lines: LineCounter): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  let aliases = 0;
+  const at = (node: YamlNode) => (node.range ? lines.linePos(node.range[0]) : undefined);
+  visit(doc, (_, node) => {
+    if (isAlias(node)) {
+      aliases += 1;
+      if (aliases === MAX_ALIASES + 1) {
+        const pos = at(node);
+        problems.push({ file, path: "", line: pos?.line, column: pos?.col, message: `uses more than ${MAX_ALIASES} *aliases; write the values out` });
+      }
+      return;
+    }
+    if (isNode(node) && node.tag !== undefined && !node.tag.startsWith("tag:yaml.org,2002:")) {
+      const pos = at(node);
+      problems.push({ file, path: "", line: pos?.line, column: pos?.col, message: `uses the YAML tag ${node.tag}, which this file does not support; remove it and write the plain value` });
+    }
+  });
+  return problems;
 }
 
 /** Validates data built in code the same way; its problems have paths but no lines. Throws ConfigError. */
@@ -193,4 +247,12 @@ function toProblem(found: Located, file: string, data: unknown, source: Source |
     value: value !== null && typeof value === "object" ? undefined : value,
     message: found.message,
   };
+}
+
+/** 1-based line of the value at `path` in YAML text, for messages that point into a file after it was loaded. */
+export function lineOfField(text: string, path: Path): number | undefined {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines });
+  const offset = nodeAt(doc.contents, path)?.range?.[0];
+  return offset === undefined ? undefined : lines.linePos(offset).line;
 }

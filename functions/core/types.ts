@@ -48,7 +48,32 @@ export type ExemptionState =
   | { kind: "expired"; reason: string; until: string; on: "stack" | "resource" }
   | { kind: "invalid"; raw: string; problem: string; on: "stack" | "resource" };
 
+/** A CloudFormation difference driftguard recognised as a known false positive (functions/drift/false-positives/). */
+export interface FalsePositiveFinding {
+  propertyPath: string;
+  differenceType: PropertyDifference["differenceType"];
+  /** Class ids, e.g. ["account-id-principal"]. */
+  classes: string[];
+  /** aws-cloudformation/cloudformation-coverage-roadmap issues documenting those classes. */
+  roadmapIssues: number[];
+}
+
+/** A difference an accounts.yaml `ignore` rule lets drift. */
+export interface IgnoredFinding {
+  propertyPath: string;
+  differenceType: PropertyDifference["differenceType"];
+  reason: string;
+  /** The rule's property pointer, e.g. "/Tags/*". */
+  rule: string;
+  until?: string;
+}
+
 export type ActionOutcome =
+  /**
+   * A planned write broke a privilege invariant (remediation/safety/invariants.ts): nothing was
+   * sent. Shown first in the report and the notification.
+   */
+  | "refused"
   /** Repaired and verified IN_SYNC afterwards. */
   | "remediated"
   /** Report mode: what would have been done. */
@@ -58,7 +83,18 @@ export type ActionOutcome =
   /** No safe automatic repair exists; a person must act. */
   | "manual"
   /** A repair was attempted and did not converge, or an API call failed. */
-  | "failed";
+  | "failed"
+  /** Every difference CloudFormation reported is a known false positive: nothing to repair. */
+  | "in-sync"
+  /** Every real difference is let drift by an accounts.yaml `ignore` rule. */
+  | "ignored";
+
+/** A template property as a repair step leaves it, in template shape (the convergence check's input). */
+export interface StepEffect {
+  /** JSON pointer into the resource's Properties. */
+  path: string;
+  value: unknown;
+}
 
 /** The guard that stopped a repair (remediation/guards.ts); a stopped repair is an error-level item. */
 export type GuardName = "flapping" | "blast-radius" | "guard-state";
@@ -95,6 +131,8 @@ export interface RemediationAction {
   securityCritical?: SecurityCriticalFinding[];
   /** Set when the resource keeps being changed back: a person must find out who and why. */
   contested?: ContestedInfo;
+  /** Attachments (other resources' rules and policies on this one) that were found and kept. */
+  honoured?: string[];
 }
 
 export interface ErrorInfo {
@@ -107,6 +145,17 @@ export interface ResourceReport extends ResourceDrift {
   exemption: ExemptionState;
   action: RemediationAction;
   changedBy?: ChangeActor;
+  /** Differences recognised as CloudFormation false positives (not repaired, not drift). */
+  falsePositives?: FalsePositiveFinding[];
+  /** Differences let drift by an ignore rule, with its reason. */
+  ignored?: IgnoredFinding[];
+}
+
+/** A resource drift detection did not check (coverage). */
+export interface UncheckedResource {
+  logicalResourceId: string;
+  resourceType: string;
+  status: "NOT_CHECKED" | "UNKNOWN" | "UNSUPPORTED";
 }
 
 export interface StackReport {
@@ -126,6 +175,10 @@ export interface StackReport {
   /** Whole-stack REVERT_DRIFT change set, when configured for this stack. */
   stackAction?: RemediationAction;
   error?: ErrorInfo;
+  /** Resources drift detection did not check in this stack (coverage). */
+  unchecked?: UncheckedResource[];
+  /** Why the unchecked resources could not be listed; coverage is then unknown for the stack. */
+  uncheckedError?: ErrorInfo;
 }
 
 /** A retryable failure (5xx, throttling) that was retried once at the end of the run. */
@@ -169,6 +222,8 @@ export interface ReportTotals {
   stacksNotScanned: number;
   stacksDrifted: number;
   resourcesDrifted: number;
+  /** Actions refused by the privilege invariants (resources and REVERT_DRIFT change sets). */
+  refused: number;
   remediated: number;
   planned: number;
   skipped: number;
@@ -185,6 +240,43 @@ export interface ReportTotals {
   /** Accounts and regions retried once at the end of the run after a retryable failure. */
   retried: number;
   errors: number;
+  /** Resources whose every difference is a known CloudFormation false positive (outcome in-sync). */
+  falsePositives: number;
+  /** Resources whose every real difference an ignore rule lets drift (outcome ignored). */
+  ignored: number;
+  /** Resources drift detection did not check (NOT_CHECKED), in scanned stacks. */
+  resourcesNotChecked: number;
+  /** Resources whose drift status is UNKNOWN or UNSUPPORTED, in scanned stacks. */
+  resourcesUnknown: number;
+  /** Nested stacks whose resources no drift detection reached. */
+  nestedStacksNotReached: number;
+}
+
+/** What driftguard could not see, or chose not to count, in CloudFormation drift. */
+export interface DriftCoverage {
+  /** Unchecked resources grouped per account, region, stack, type and status. */
+  unchecked: {
+    accountId: string;
+    region: string;
+    stackName: string;
+    resourceType: string;
+    status: UncheckedResource["status"];
+    count: number;
+    logicalResourceIds: string[];
+  }[];
+  /** Scanned stacks whose resources could not be listed: their coverage is unknown. */
+  unlisted: { accountId: string; region: string; stackName: string; error: ErrorInfo }[];
+  /** Every nested stack, and whether drift detection reached its resources. */
+  nestedStacks: { accountId: string; region: string; stackName: string; parentStackId: string; reached: boolean; reason?: string }[];
+  falsePositives: ({ accountId: string; region: string; stackName: string; logicalResourceId: string; resourceType: string } & FalsePositiveFinding)[];
+  ignored: ({ accountId: string; region: string; stackName: string; logicalResourceId: string; resourceType: string } & IgnoredFinding)[];
+}
+
+/** The report's coverage section, one part per concern. */
+export interface ReportCoverage {
+  drift: DriftCoverage;
+  /** i17: who in the organization is not scanned; absent when the run did not read the organization (events, CLI plans of one account). */
+  organization?: OrganizationCoverage;
 }
 
 // ---- i17: organization coverage (report.coverage.organization) ----
@@ -228,10 +320,6 @@ export interface SnapshotMember {
   organizationalUnit?: OrganizationalUnitRef;
 }
 
-/** Several sections share report.coverage; each engineer's part is its own key. */
-export interface ReportCoverage {
-  organization?: OrganizationCoverage;
-}
 // ---- end i17 ----
 
 /** An exemption in force during the run, so a person can review every one and when it ends. */
@@ -249,7 +337,8 @@ export interface ActiveExemption {
   setBy?: ChangeActor;
 }
 
-export const REPORT_SCHEMA_VERSION = "1.0.0";
+/** Changes per version: functions/report/CHANGELOG.md (1.2.0: i14 in-sync/ignored, coverage.drift; 1.3.0: i17 coverage.organization). */
+export const REPORT_SCHEMA_VERSION = "1.3.0";
 
 export interface RunReport {
   schemaVersion: typeof REPORT_SCHEMA_VERSION;
@@ -268,6 +357,6 @@ export interface RunReport {
   /** Every valid exemption the run honoured or found, with its expiry. */
   exemptions: ActiveExemption[];
   totals: ReportTotals;
-  /** i17: set on every scheduled run's report. */
-  coverage?: ReportCoverage;
+  /** What driftguard could not see: unchecked resources, nested stacks, false positives, ignores. */
+  coverage: ReportCoverage;
 }

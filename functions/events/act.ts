@@ -1,7 +1,8 @@
+import { assessDrift, classifyDrift, type DriftRules } from "../drift/index.js";
 import type { SpokeClients } from "../aws/clients.js";
 import type { StackFilter } from "../config/schema.js";
 import type { ChangeActor } from "../core/types.js";
-import { effectiveMode, exemptionFromTags, exemptionPolicy, type RemediationGuards } from "../remediation/index.js";
+import { effectiveMode, exemptionFromTags, exemptionPolicy, type OwnershipLookup, type RemediationGuards, type SafetyPolicy } from "../remediation/index.js";
 import { errorText } from "../core/errors.js";
 import { detectResourceDrift } from "../aws/cfn-drift.js";
 import { DRIFT_DETECTABLE_STATUSES, globExclusion } from "../scanner/index.js";
@@ -20,6 +21,9 @@ export interface ActContext {
   deps: EventDeps;
   /** The invocation's guards, opened on first use. */
   guards(): Promise<RemediationGuards>;
+  /** The same invariants and attachment ownership as the scheduled path. */
+  safety: SafetyPolicy;
+  ownership: OwnershipLookup;
   now: Date;
 }
 
@@ -65,17 +69,24 @@ async function actOnManaged(resource: AffectedResource, clients: SpokeClients, s
   if (drift.status !== "MODIFIED" && drift.status !== "DELETED") {
     return { ...checked, finding: true, action: { outcome: "skipped", reason: `CloudFormation could not check its drift (${drift.status})`, steps: [] } };
   }
+  // The scheduled path's classification: known false positives and ignored differences are not acted on.
+  const rules: DriftRules = { ignore: account.ignore, accountId: account.id, region: clients.region, stackName: stack.stackName, now: ctx.now };
+  const assessed = await assessDrift(drift, rules, clients);
+  if (assessed.settled) return { ...checked, finding: false, action: assessed.settled };
   const guards = await ctx.guards();
   const { exemption, action } = await ctx.deps.remediateResource({
     runId: ctx.change.changeId,
     account,
     region: clients.region,
     stack: { stackName: stack.stackName, stackId: stack.stackId, tags: stack.tags },
-    drift,
+    drift: assessed.decisionInput,
     clients,
     exemptions: exemptionPolicy(ctx.deps.config),
     guards,
+    safety: ctx.safety,
+    ownership: ctx.ownership,
     now: ctx.now,
+    realDifferences: async (d) => (await classifyDrift(d, rules, clients)).classification.real,
   });
   // Who keeps changing it: named in the contested escalation (guards.ts); events never count.
   if (action.outcome === "remediated" && ctx.actor.arn !== undefined) {
@@ -96,6 +107,10 @@ async function actOnUnmanaged(resource: AffectedResource, clients: SpokeClients,
     clients,
     settings,
     actor: ctx.actor,
+    owned: await ctx.ownership.forResource(clients.region, resource.resourceType, resource.physicalId),
+    guards: ctx.guards,
+    safety: ctx.safety,
+    now: ctx.now,
     // No stack: only mode rules without a stack glob (or with "*") can match.
     mode: effectiveMode(ctx.admission.account, "", resource.resourceType),
     exemptionOf: (tags) => exemptionFromTags(tags, exemptionPolicy(ctx.deps.config), ctx.now, "resource"),

@@ -1,6 +1,8 @@
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
-import type { RemediationGuards } from "../remediation/index.js";
+import { createOwnershipLookup, type RemediationGuards, safetyPolicy } from "../remediation/index.js";
 import { errorText } from "../core/errors.js";
+import { publishMetrics } from "../core/metrics.js";
+import { eventMetricValues } from "./metrics.js";
 import { actOnResource } from "./act.js";
 import { admitChange } from "./admit.js";
 import { isRejection, parseChangeEvent, reject, type DropReason, type Rejection } from "./parse.js";
@@ -66,9 +68,16 @@ export async function handleChangeEvent(event: unknown, deps: EventDeps): Promis
     const actor = actorFromDetail(change.detail, "event");
     let opened: Promise<RemediationGuards> | undefined;
     const guards = () => (opened ??= deps.openGuards());
+    const { account } = admission;
+    const safety = safetyPolicy(deps.config);
+    const ownership = createOwnershipLookup({
+      accountId: account.id,
+      regions: account.regions,
+      cloudformationFor: async (region) => (await deps.clientsFor(account.id, region)).cloudformation,
+    });
     const results = [];
     // One at a time: events touch one resource or a few, and the calls share a throttled account.
-    for (const resource of resources) results.push(await actOnResource(resource, { change, admission, actor, deps, guards, now: started }));
+    for (const resource of resources) results.push(await actOnResource(resource, { change, admission, actor, deps, guards, safety, ownership, now: started }));
 
     const finishedAt = deps.now();
     const report: EventActionReport = {
@@ -90,6 +99,7 @@ export async function handleChangeEvent(event: unknown, deps: EventDeps): Promis
     deps.logger.info("event handled", { report });
     if (opened) await saveFlapping(opened, deps);
     deps.metrics.singleMetric().addMetric("EventLatency", MetricUnit.Milliseconds, report.latencyMs);
+    publishMetrics(deps.metrics, eventMetricValues(report));
     for (const r of results.filter((x) => x.action.contested !== undefined)) {
       deps.logger.error("contested resource changed again", { resource: r.resource, contested: r.action.contested, actor });
       deps.metrics.singleMetric().addMetric("ContestedResources", MetricUnit.Count, 1);

@@ -1,7 +1,7 @@
 import { runKeys } from "../aws/bucket-layout.js";
 import type { Config, Mode } from "../config/schema.js";
 import { scoped } from "../core/logger.js";
-import { acquireRunLease, DEFAULT_LEASE_TTL_MS, leaseProblem, RunInProgressError, selectAccounts, type ScanDeps } from "../scanner/index.js";
+import { acquireRunLease, DEFAULT_LEASE_TTL_MS, leaseProblem, RunInProgressError, selectAccounts, type OrganizationIdSource, type ScanDeps } from "../scanner/index.js";
 import { partitionRun } from "./partition.js";
 import { putJson } from "../aws/s3-json.js";
 import type { PartitionOutput, WorkItem } from "./types.js";
@@ -16,6 +16,8 @@ export interface PartitionerOptions {
   bucket: string;
   /** The partitioner's Lambda timeout; each worker renews the lease for its own. */
   leaseTtlMs?: number;
+  /** Where organization.id was read from, for the organization check's message. */
+  configSource?: OrganizationIdSource;
 }
 
 /** The state machine's first step: joins accounts.yaml with the organization and stores the run manifest and work items. */
@@ -31,7 +33,7 @@ export async function runPartitioner(deps: PartitionerDeps, options: Partitioner
   }
   const leaseError = leaseProblem(lease);
   if (leaseError) log.error("run lease not taken; the workers revert only security-critical drift", { error: leaseError });
-  const { accounts, selection: organization, organization: snapshot } = await selectAccounts(deps.organizations, config, options.modeOverride, log);
+  const { accounts, selection: organization, organization: snapshot } = await selectAccounts(deps.organizations, config, options.modeOverride, log, options.configSource);
   const partitioned = partitionRun({ runId, trigger: options.trigger, modeOverride: options.modeOverride, startedAt, accounts, organization, snapshot });
   const { items } = partitioned;
   const manifest = leaseError ? { ...partitioned.manifest, runErrors: [leaseError] } : partitioned.manifest;

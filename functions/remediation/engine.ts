@@ -2,27 +2,35 @@ import { resourceArn } from "../aws/resource-types.js";
 import type { SpokeClients } from "../aws/clients.js";
 import type { EffectiveAccount } from "../config/resolve.js";
 import type { Mode } from "../config/schema.js";
-import type { ExemptionState, RemediationAction, ResourceDrift, ResourceReport } from "../core/types.js";
+import type { ExemptionState, PropertyDifference, RemediationAction, ResourceDrift, ResourceReport } from "../core/types.js";
+import { checkConvergence, resourceContext } from "../drift/index.js";
 import { errorText } from "../core/errors.js";
 import { firstMatchingGlob } from "../core/glob.js";
-import { describeCritical, securityCritical, type CriticalFinding } from "./critical.js";
+import { securityCritical, type CriticalFinding } from "./critical.js";
 import { describeDifferences, topLevelProperty } from "./differences.js";
 import { describeExemption, exemptionFromTags, type ExemptionPolicy } from "./exemption.js";
 import type { RemediationGuards, ResourceRef } from "./guards.js";
 import { effectiveMode } from "./mode.js";
-import { IN_SYNC_REASON } from "./plan.js";
+import { explainedByAttachments, type Owned } from "./ownership/owned.js";
+import type { OwnershipLookup } from "./ownership/lookup.js";
+import { runPipeline } from "./pipeline.js";
+import { effectsOf, IN_SYNC_REASON } from "./plan.js";
 import { remediatorFor } from "./registry.js";
 import { tagsByArn } from "./resource-tags.js";
 import { planRevert, REVERT_BY, revertDrift } from "./revert-drift.js";
+import type { SafetyPolicy } from "./safety/invariants.js";
 import { type EngineTiming, withDefaults } from "./timing.js";
 import type { Remediator } from "./types.js";
 import { verifyInSync } from "./verify.js";
 
 /**
  * The remediation engine. Per drifted resource, in order: exemption (stack tag, then resource
- * tag) → mode → flapping → blast radius → remediator (or `manual`) → verification by
- * DetectStackResourceDrift. Security-critical drift (critical.ts) passes flapping and blast radius. Stacks listed in revertDriftStacks are first offered to a
- * REVERT_DRIFT change set. Nothing here throws: every error becomes a `failed` action.
+ * tag) → ownership (what attachments own on it) → the remediator plans once → the one apply
+ * path (pipeline.ts: invariants → mode → flapping → blast radius → apply the approved steps →
+ * verification by DetectStackResourceDrift). Security-critical drift (critical.ts) passes
+ * flapping and blast radius. Stacks listed in revertDriftStacks are first offered to a
+ * REVERT_DRIFT change set, whose execution passes the same invariants. Nothing here throws:
+ * every error becomes a `failed` action.
  */
 
 export interface StackRef {
@@ -42,9 +50,19 @@ interface EngineInput {
   exemptions: ExemptionPolicy;
   /** Shared across the run: blast radius + flapping. */
   guards: RemediationGuards;
+  /** The privilege invariants every planned write passes. */
+  safety: SafetyPolicy;
+  /** What attachment resources own on a physical resource (cached per account-region). */
+  ownership: OwnershipLookup;
   now: Date;
   /** Waiting behaviour; tests replace `sleep`. */
   timing?: Partial<EngineTiming>;
+  /**
+   * The real differences of a drift record (false positives and ignored differences removed),
+   * so verification after a repair judges with the same normalisers as the decision did.
+   * Absent: CloudFormation's differences as reported.
+   */
+  realDifferences?: (drift: ResourceDrift) => Promise<PropertyDifference[]>;
 }
 
 export interface StackRemediationInput extends EngineInput {
@@ -170,39 +188,57 @@ async function act(ctx: Context, drift: ResourceDrift, { mode, remediator }: Ass
     return { outcome: "manual", reason: `${drift.resourceType} has no property-level remediator: ${describeDifferences(drift.differences)}`, steps: [] };
   }
   const by = remediator.resourceType;
-  const unhandled = drift.differences.filter((d) => remediator.properties !== undefined && !remediator.properties.includes(topLevelProperty(d.propertyPath)));
+  const owned = await ctx.ownership.forResource(ctx.region, drift.resourceType, drift.physicalResourceId);
+  // Differences an attachment explains (one in another stack: CloudFormation cannot analyse those) are not drift.
+  const real = drift.differences.filter((d) => !explainedByAttachments(d, owned));
+  const unhandled = real.filter((d) => remediator.properties !== undefined && !remediator.properties.includes(topLevelProperty(d.propertyPath)));
   const leftOver = unhandled.length > 0 ? `; not repaired automatically: ${describeDifferences(unhandled)}` : "";
 
-  const plan = await remediator.remediate({ drift, clients: ctx.clients, dryRun: true });
-  if (plan.outcome === "manual" || plan.outcome === "failed") return { ...plan, by };
+  const plan = await remediator.plan({ drift, clients: ctx.clients, owned });
+  if ("manual" in plan) return { outcome: "manual", reason: plan.manual, steps: [], by };
+  const honoured = plan.honoured && plan.honoured.length > 0 ? { honoured: plan.honoured } : {};
   if (plan.steps.length === 0) {
     return unhandled.length > 0
-      ? { outcome: "manual", reason: `${by} remediator does not repair ${describeDifferences(unhandled)}`, steps: [], by }
-      : { outcome: "skipped", reason: IN_SYNC_REASON, steps: [], by };
+      ? { outcome: "manual", reason: `${by} remediator does not repair ${describeDifferences(unhandled)}`, steps: [], by, ...honoured }
+      : { outcome: "skipped", reason: IN_SYNC_REASON, steps: [], by, ...honoured };
+  }
+  const convergence = checkConvergence({
+    // Only the differences left once attachments are accounted for: those are what the steps must fix.
+    drift: { ...drift, differences: real },
+    effects: effectsOf(plan.steps),
+    ...(remediator.properties ? { managed: remediator.properties } : {}),
+    ctx: resourceContext({ accountId: ctx.account.id, region: ctx.region }, drift.resourceType),
+  });
+  if (!convergence.converges) {
+    // Refused before the mode check and before anything is written: report mode shows the same.
+    return {
+      outcome: "manual",
+      reason: `not repaired: after the planned steps CloudFormation would still report ${describeDifferences(convergence.remaining)}, so the repair would not converge (planned: ${plan.steps.map((s) => s.summary).join("; ")})`,
+      steps: plan.steps.map((s) => s.call),
+      remaining: convergence.remaining,
+      by,
+      ...honoured,
+    };
   }
   const critical = securityCritical(drift);
-  const marks = escalation(ctx, drift, critical);
-  if (mode === "report") return { outcome: "planned", reason: `${plan.reason}${leftOver}`, steps: plan.steps, by, ...marks };
-
-  // Security-critical drift passes the guards: its revert only takes privilege away (critical.ts).
-  const ref = refOf(ctx, drift);
-  const guardOptions = { critical: critical.length > 0 };
-  const trip = ctx.guards.flappingBlock(ref, guardOptions);
-  if (trip !== undefined) return { outcome: "skipped", reason: trip.reason, steps: plan.steps, by, guard: trip.guard, ...marks };
-  const reservation = ctx.guards.reserve(ctx.account.id, 1, guardOptions);
-  if (!reservation.ok) return { outcome: "skipped", reason: reservation.reason, steps: plan.steps, by, guard: "blast-radius", ...marks };
-
-  const result = await remediator.remediate({ drift, clients: ctx.clients, dryRun: false });
-  if (result.steps.length > 0) ctx.guards.recordRepair(ref, ctx.now);
-  const why = critical.length > 0 ? `security-critical: ${describeCritical(critical)}; ` : "";
-  if (result.outcome !== "remediated") return { ...result, reason: `${why}${result.reason}`, by, ...marks };
-  return { ...(await verified(ctx, drift, `${why}${result.reason}`, result.steps)), by, ...marks };
+  return runPipeline(
+    { ref: refOf(ctx, drift), by, mode, steps: plan.steps, leftOver, ...honoured, critical, marks: escalation(ctx, drift, critical) },
+    { guards: ctx.guards, safety: ctx.safety, now: ctx.now, verify: (reason, steps) => verified(ctx, drift, reason, steps, owned, remediator.properties) },
+  );
 }
 
-async function verified(ctx: Context, drift: ResourceDrift, reason: string, steps: string[]): Promise<RemediationAction> {
+async function verified(ctx: Context, drift: ResourceDrift, reason: string, steps: string[], owned: Owned, managed?: readonly string[]): Promise<RemediationAction> {
   try {
-    const check = await verifyInSync(ctx.clients.cloudformation, ctx.stack.stackName, drift.logicalResourceId, ctx.timing);
-    if (check.inSync) return { outcome: "remediated", reason: `${reason}; verified IN_SYNC`, steps };
+    // Differences the repair was not meant to change (unmanaged properties) do not fail it; they were reported as left over.
+    const realDifferences = ctx.realDifferences;
+    const remainingOf = realDifferences
+      ? async (d: ResourceDrift) => (await realDifferences(d)).filter((x) => managed === undefined || managed.includes(topLevelProperty(x.propertyPath)))
+      : undefined;
+    const check = await verifyInSync(ctx.clients.cloudformation, ctx.stack.stackName, drift.logicalResourceId, ctx.timing, (d) => explainedByAttachments(d, owned), remainingOf);
+    if (check.inSync) {
+      const note = check.explained > 0 ? ` apart from ${check.explained} item(s) owned by attachments in other stacks, which CloudFormation cannot analyse across stacks` : "";
+      return { outcome: "remediated", reason: `${reason}; verified IN_SYNC${note}`, steps };
+    }
     return {
       outcome: "failed",
       reason: `${reason}; verification: still ${check.status}: ${describeDifferences(check.remaining)}`,
@@ -251,7 +287,8 @@ async function tryRevert(ctx: Context, drifts: readonly ResourceDrift[], assessm
       stackName,
       drifts,
       cloudformation: ctx.clients.cloudformation,
-      reserve: (count) => ctx.guards.reserve(ctx.account.id, count),
+      safety: ctx.safety,
+      reserve: (count) => ctx.guards.reserve(ctx.account.id, count, { critical: drifts.some((d) => securityCritical(d).length > 0) }),
       timing: ctx.timing,
     });
     if (result.kind === "not-executed") return { stackAction: result.action };
@@ -262,7 +299,7 @@ async function tryRevert(ctx: Context, drifts: readonly ResourceDrift[], assessm
       const reason = `reverted by change set ${result.changeSetName}`;
       const action: RemediationAction =
         result.stackStatus === "UPDATE_COMPLETE"
-          ? await verified(ctx, drift, reason, result.steps)
+          ? await verified(ctx, drift, reason, result.steps, await ctx.ownership.forResource(ctx.region, drift.resourceType, drift.physicalResourceId))
           : { outcome: "failed", reason: `${reason}, but the stack update ended ${result.stackStatus}${result.statusReason ? ` (${result.statusReason})` : ""}`, steps: result.steps };
       actions.set(drift.logicalResourceId, { ...action, by: REVERT_BY });
     }

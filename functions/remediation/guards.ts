@@ -43,6 +43,7 @@ export interface StackRef {
   stackName: string;
 }
 
+
 export type Reservation = { ok: true } | { ok: false; reason: string };
 
 /** Why a guard stopped a repair: error-level, counted in the report's errors. */

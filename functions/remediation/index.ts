@@ -4,8 +4,15 @@
  */
 export { remediateResource, remediateStack, type ResourceRemediationInput, type StackRemediationInput, type StackRemediationResult } from "./engine.js";
 export { exemptionFromTags, exemptionPolicy, type ExemptionPolicy } from "./exemption.js";
-export { s3FlappingStore, type FlappingStore } from "./flapping-store.js";
+export { emptyFlappingRecord, s3FlappingStore, type FlappingRecord, type FlappingStore } from "./flapping-store.js";
 export { createGuards, GUARD_STATE_NOT_SAVED, type GuardLimits, type RemediationGuards } from "./guards.js";
 export { effectiveMode, withModeOverride } from "./mode.js";
 export { REMEDIATORS } from "./registry.js";
 export { RESOURCE_TAG_ACTIONS } from "./resource-tags.js";
+export { createOwnershipLookup, NO_ATTACHMENTS, OWNERSHIP_ACTIONS, type OwnershipLookup } from "./ownership/lookup.js";
+export { describeAttachment, ownedRules } from "./ownership/owned.js";
+export { ruleFromLive, ruleKey } from "./sg-rules.js";
+export { safetyPolicy, type SafetyPolicy } from "./safety/invariants.js";
+export { NOTHING_OWNED, type Owned } from "./ownership/owned.js";
+export { runPipeline } from "./pipeline.js";
+export type { PlannedStep } from "./plan.js";

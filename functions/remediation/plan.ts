@@ -1,50 +1,72 @@
-import { errorText } from "../core/errors.js";
+import type { SpokeClients } from "../aws/clients.js";
 import type { TagMap } from "../core/tags.js";
-import type { RemediatorInput, RemediatorResult } from "./types.js";
+import type { ResourceDrift, StepEffect } from "../core/types.js";
+import type { Owned } from "./ownership/owned.js";
+import type { WriteEffect } from "./safety/effects.js";
 
 /**
- * Remediators compute a plan from the template's values and the live state, then run it. Dry
- * runs and real runs share the planning code, so report mode shows exactly what would be sent.
+ * Remediators and guardrails are planners: from the drift (or the event) and the live state
+ * they read, they return steps and change nothing. The engine's one apply path
+ * (pipeline.ts) judges every step's effect against the privilege invariants, applies the
+ * guards and then sends exactly the steps it approved, so report mode shows exactly what
+ * remediate mode sends.
  */
 export interface PlannedStep {
-  /** The API call, e.g. "DetachRolePolicy RoleName=app PolicyArn=arn:aws:iam::aws:policy/AdministratorAccess". */
+  /** The API call, e.g. "DetachRolePolicy RoleName=app PolicyArn=arn:aws:iam::aws:policy/AdministratorAccess". Its first word is the API. */
   call: string;
   /** What it achieves, for the reason line: "detach arn:aws:iam::aws:policy/AdministratorAccess". */
   summary: string;
-  apply(): Promise<unknown>;
+  /** What the write would do, as data, for the invariants. */
+  effect: WriteEffect;
+  /**
+   * How the properties it changes look to CloudFormation once the plan ran (template shape):
+   * the convergence check's input, distinct from `effect`, which the invariants judge.
+   */
+  effects?: StepEffect[];
+  /** Sends the write. Only pipeline.ts calls it, inside the write approval of this step. */
+  send(): Promise<unknown>;
 }
 
+export type { StepEffect };
+
+/** The effects of a plan's steps, in order (a later effect on the same path wins). */
+export const effectsOf = (steps: readonly PlannedStep[]): StepEffect[] => steps.flatMap((s) => s.effects ?? []);
+
 /** A plan, or the reason no safe automatic repair exists. */
-export type Plan = { steps: PlannedStep[] } | { manual: string };
+export type Plan = { steps: PlannedStep[]; honoured?: string[] } | { manual: string };
+
+export interface PlanInput {
+  drift: ResourceDrift;
+  clients: SpokeClients;
+  /** What other resources (attachments) own on this physical resource: never removed. */
+  owned: Owned;
+}
 
 export const IN_SYNC_REASON = "live state already matches the template for every property this remediator manages";
 
-export async function runPlan(plan: Plan, input: Pick<RemediatorInput, "dryRun">): Promise<RemediatorResult> {
-  if ("manual" in plan) return { outcome: "manual", reason: plan.manual, steps: [] };
-  const { steps } = plan;
-  if (steps.length === 0) return { outcome: "skipped", reason: IN_SYNC_REASON, steps: [] };
-  const summary = steps.map((s) => s.summary).join("; ");
-  if (input.dryRun) return { outcome: "remediated", reason: `planned: ${summary}`, steps: steps.map((s) => s.call) };
-
-  const done: string[] = [];
-  for (const step of steps) {
-    try {
-      await step.apply();
-    } catch (err) {
-      return { outcome: "failed", reason: `${errorText(err)} (at ${step.call})`, steps: done };
-    }
-    done.push(step.call);
-  }
-  return { outcome: "remediated", reason: `applied: ${summary}`, steps: done };
+/** "DetachRolePolicy" for a step whose call is "DetachRolePolicy RoleName=…". */
+export function apiOf(step: Pick<PlannedStep, "call">): string {
+  return step.call.split(" ", 1)[0] ?? "";
 }
 
 /** Zero or one step that writes `restore` through the type's own tagging call. */
 export function restoreTagsStep(
   restore: Readonly<TagMap>,
   call: string,
-  apply: (restore: Readonly<TagMap>) => Promise<unknown>,
+  effect: WriteEffect,
+  send: (restore: Readonly<TagMap>) => Promise<unknown>,
+  /** The template's Tags: CloudFormation compares only its keys, which the step gives their values. */
+  expectedTags?: unknown,
 ): PlannedStep[] {
   const keys = Object.keys(restore);
   if (keys.length === 0) return [];
-  return [{ call: `${call} ${keys.map((k) => `${k}=${restore[k]}`).join(", ")}`, summary: `restore tags ${keys.join(", ")}`, apply: () => apply(restore) }];
+  return [
+    {
+      call: `${call} ${keys.map((k) => `${k}=${restore[k]}`).join(", ")}`,
+      summary: `restore tags ${keys.join(", ")}`,
+      effect,
+      ...(expectedTags !== undefined ? { effects: [{ path: "/Tags", value: expectedTags }] } : {}),
+      send: () => send(restore),
+    },
+  ];
 }

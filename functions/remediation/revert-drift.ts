@@ -15,6 +15,10 @@ import { errorText } from "../core/errors.js";
 import { describeDifferences, topLevelProperty } from "./differences.js";
 import type { Reservation } from "./guards.js";
 import { remediatorFor } from "./registry.js";
+import { RefusedError, refusedAction, sendApproved } from "./pipeline.js";
+import type { PlannedStep } from "./plan.js";
+import { changeSetWrites } from "./safety/change-set-effects.js";
+import { refusals, type SafetyPolicy } from "./safety/invariants.js";
 import { type EngineTiming, pollUntil } from "./timing.js";
 
 /**
@@ -22,7 +26,9 @@ import { type EngineTiming, pollUntil } from "./timing.js";
  * on the stack's current template and parameter values. The change set is executed only when
  * every change is an in-place Modify of a resource drift detection reported; anything else (a
  * replacement, a resource that did not drift) means the revert would do more than undo drift,
- * so the change set is deleted and a person decides.
+ * so the change set is deleted and a person decides. What the change set would set (its
+ * property values) passes the privilege invariants before it is executed; every call here is
+ * sent through the write gate (pipeline.ts sendApproved).
  */
 
 export const REVERT_BY = "revert-drift-change-set";
@@ -33,6 +39,7 @@ export interface RevertDriftInput {
   /** The drifted resources the change set may touch. */
   drifts: readonly ResourceDrift[];
   cloudformation: CloudFormationClient;
+  safety: SafetyPolicy;
   /** Called just before executing, with the number of resources the change set repairs. */
   reserve(count: number): Reservation;
   timing: EngineTiming;
@@ -131,16 +138,21 @@ function objection(change: Change, drifted: ReadonlySet<string>): string | undef
   return undefined;
 }
 
+function stagingStep(call: string, stackName: string, send: () => Promise<unknown>): PlannedStep {
+  return { call, summary: call, effect: { kind: "stage-change-set", stackName }, send };
+}
+
 export async function revertDrift(input: RevertDriftInput): Promise<RevertResult> {
-  const { stackName, cloudformation: cfn, timing } = input;
+  const { stackName, cloudformation: cfn, timing, safety } = input;
   const name = changeSetName(input.runId);
   const steps: string[] = [];
   let created = false;
 
   const notExecuted = async (outcome: RemediationAction["outcome"], reason: string): Promise<RevertResult> => {
     if (created) {
-      await cfn.send(new DeleteChangeSetCommand({ StackName: stackName, ChangeSetName: name }));
-      steps.push(`DeleteChangeSet StackName=${stackName} ChangeSetName=${name}`);
+      const call = `DeleteChangeSet StackName=${stackName} ChangeSetName=${name}`;
+      await sendApproved(stagingStep(call, stackName, () => cfn.send(new DeleteChangeSetCommand({ StackName: stackName, ChangeSetName: name }))), safety);
+      steps.push(call);
     }
     return { kind: "not-executed", action: { outcome, reason, steps, by: REVERT_BY } };
   };
@@ -149,24 +161,30 @@ export async function revertDrift(input: RevertDriftInput): Promise<RevertResult
     const stack = await describeStack(cfn, stackName);
     const authority = revertAuthority(stack, input.drifts);
     if (!authority.ok) return await notExecuted("manual", authority.reason);
-    await cfn.send(
-      new CreateChangeSetCommand({
-        StackName: stackName,
-        ChangeSetName: name,
-        ChangeSetType: "UPDATE",
-        UsePreviousTemplate: true,
-        DeploymentMode: "REVERT_DRIFT",
-        // Without UsePreviousValue, parameters would fall back to their template defaults.
-        Parameters: (stack.Parameters ?? []).map((p) => ({ ParameterKey: p.ParameterKey, UsePreviousValue: true })),
-        Capabilities: ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"],
-        Description: `driftguard run ${input.runId}: revert drift of ${input.drifts.length} resource(s)`,
-      }),
+    const create = createCall(stackName, name);
+    await sendApproved(
+      stagingStep(create, stackName, () =>
+        cfn.send(
+          new CreateChangeSetCommand({
+            StackName: stackName,
+            ChangeSetName: name,
+            ChangeSetType: "UPDATE",
+            UsePreviousTemplate: true,
+            DeploymentMode: "REVERT_DRIFT",
+            // Without UsePreviousValue, parameters would fall back to their template defaults.
+            Parameters: (stack.Parameters ?? []).map((p) => ({ ParameterKey: p.ParameterKey, UsePreviousValue: true })),
+            Capabilities: ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"],
+            Description: `driftguard run ${input.runId}: revert drift of ${input.drifts.length} resource(s)`,
+          }),
+        ),
+      ),
+      safety,
     );
     created = true;
-    steps.push(createCall(stackName, name));
+    steps.push(create);
 
     const { value: described, timedOut } = await pollUntil(
-      () => cfn.send(new DescribeChangeSetCommand({ StackName: stackName, ChangeSetName: name })),
+      () => cfn.send(new DescribeChangeSetCommand({ StackName: stackName, ChangeSetName: name, IncludePropertyValues: true })),
       (d) => !CHANGE_SET_PENDING.has(d.Status ?? ""),
       timing,
       timing.changeSetTimeoutMs,
@@ -185,16 +203,28 @@ export async function revertDrift(input: RevertDriftInput): Promise<RevertResult
     const objections = changes.map((c) => objection(c, drifted)).filter((o): o is string => o !== undefined);
     if (objections.length > 0) return await notExecuted("manual", `refused to execute change set ${name}: ${objections.join("; ")}`);
 
+    const execute: PlannedStep = {
+      call: `ExecuteChangeSet StackName=${stackName} ChangeSetName=${name}`,
+      summary: `execute change set ${name}`,
+      effect: { kind: "execute-change-set", stackName, ...changeSetWrites(changes) },
+      send: () => cfn.send(new ExecuteChangeSetCommand({ StackName: stackName, ChangeSetName: name })),
+    };
+    const refused = refusals(execute.effect, safety);
+    if (refused.length > 0) {
+      const { reason } = refusedAction(refused, [], undefined);
+      return await notExecuted("refused", `change set ${name} not executed: ${reason}`);
+    }
+
     const reservation = input.reserve(input.drifts.length);
     if (!reservation.ok) return await notExecuted("skipped", reservation.reason);
 
-    await cfn.send(new ExecuteChangeSetCommand({ StackName: stackName, ChangeSetName: name }));
+    await sendApproved(execute, safety);
     created = false;
-    steps.push(`ExecuteChangeSet StackName=${stackName} ChangeSetName=${name}`);
+    steps.push(execute.call);
   } catch (err) {
-    const reason = errorText(err);
+    const reason = err instanceof RefusedError ? `refused: ${err.message}` : errorText(err);
     try {
-      return await notExecuted("failed", reason);
+      return await notExecuted(err instanceof RefusedError ? "refused" : "failed", reason);
     } catch {
       return { kind: "not-executed", action: { outcome: "failed", reason: `${reason}; change set ${name} could not be deleted`, steps, by: REVERT_BY } };
     }
@@ -228,7 +258,7 @@ async function describeStack(cfn: CloudFormationClient, stackName: string): Prom
 async function allChanges(cfn: CloudFormationClient, stackName: string, name: string, first: DescribeChangeSetCommandOutput): Promise<Change[]> {
   const changes = [...(first.Changes ?? [])];
   if (first.NextToken === undefined) return changes;
-  for await (const page of paginateDescribeChangeSet({ client: cfn, startingToken: first.NextToken }, { StackName: stackName, ChangeSetName: name })) {
+  for await (const page of paginateDescribeChangeSet({ client: cfn, startingToken: first.NextToken }, { StackName: stackName, ChangeSetName: name, IncludePropertyValues: true })) {
     changes.push(...(page.Changes ?? []));
   }
   return changes;

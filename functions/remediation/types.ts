@@ -1,33 +1,19 @@
 import type { SpokeClients } from "../aws/clients.js";
-import type { PropertyDifference, RemediationAction, ResourceDrift } from "../core/types.js";
-
-/** What a remediator concluded; the engine turns it into a RemediationAction after verification. */
-export interface RemediatorResult {
-  outcome: "remediated" | "skipped" | "failed" | "manual";
-  reason: string;
-  /** API-level steps taken (or, when dryRun, that would be taken). Empty = nothing to do. */
-  steps: string[];
-  remaining?: PropertyDifference[];
-}
-
-export interface RemediatorInput {
-  drift: ResourceDrift;
-  clients: SpokeClients;
-  /** Report mode: compute the plan (steps) and change nothing. */
-  dryRun: boolean;
-}
+import type { RemediationAction, ResourceDrift } from "../core/types.js";
+import type { Plan, PlanInput } from "./plan.js";
 
 /**
  * One file per CloudFormation resource type under remediators/, listed once in registry.ts.
- * `actions` feeds the spoke role policy in modules/, so it must list every IAM action
- * `remediate` can call, including the reads it does to compute the plan.
+ * A remediator is a planner: `plan` reads the live state and returns steps; it never writes
+ * (the write gate on spoke clients throws if it tries). `actions` feeds the spoke role policy in
+ * modules/, so it must list every IAM action `plan` reads with and every step sends.
  */
 export interface Remediator {
   resourceType: string;
   actions: readonly string[];
-  remediate(input: RemediatorInput): Promise<RemediatorResult>;
+  plan(input: PlanInput): Promise<Plan>;
   /**
-   * Top-level template properties `remediate` repairs. Differences on other properties are left
+   * Top-level template properties `plan` repairs. Differences on other properties are left
    * for a person (the engine reports them as `manual`); absent = every property.
    */
   properties?: readonly string[];

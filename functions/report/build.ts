@@ -1,6 +1,5 @@
 import { createHash } from "node:crypto";
 import type { Config } from "../config/schema.js";
-import { organizationCoverage } from "./coverage.js";
 import {
   REPORT_SCHEMA_VERSION,
   type AccountReport,
@@ -12,18 +11,11 @@ import {
   type RunReport,
   type StackReport,
 } from "../core/types.js";
+import { canonicalJson } from "../core/canonical-json.js";
+import { driftCoverage, organizationCoverage } from "./coverage.js";
 
-/** JSON with object keys sorted at every level, so equal configs hash equally whatever their key order. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
-  }
-  return JSON.stringify(value);
-}
+/** Equal configs hash equally whatever their key order (core/canonical-json.ts). */
+export { canonicalJson };
 
 /** Ties a report to the exact configuration that produced it. */
 export function configHash(config: Config): string {
@@ -34,9 +26,14 @@ function allStacks(accounts: AccountReport[]): StackReport[] {
   return accounts.flatMap((a) => a.regions.flatMap((r) => r.stacks));
 }
 
+/** A row CloudFormation listed whose differences are all false positives or ignored: not drift. */
+const notDrift = (r: ResourceReport): boolean => r.action.outcome === "in-sync" || r.action.outcome === "ignored";
+
 export function computeTotals(accounts: AccountReport[], runErrors: readonly ErrorInfo[] = []): ReportTotals {
   const stacks = allStacks(accounts);
-  const resources = stacks.flatMap((s) => s.resources.map((r) => ({ stack: s, resource: r })));
+  const listed = stacks.flatMap((s) => s.resources.map((r) => ({ stack: s, resource: r })));
+  const resources = listed.filter(({ resource }) => !notDrift(resource));
+  const unchecked = stacks.flatMap((s) => s.unchecked ?? []);
   const countStacks = (scan: StackReport["scan"]) => stacks.filter((s) => s.scan === scan).length;
   const countOutcome = (outcome: string) => resources.filter(({ resource }) => resource.action.outcome === outcome).length;
   const regions = accounts.flatMap((a) => a.regions);
@@ -48,8 +45,9 @@ export function computeTotals(accounts: AccountReport[], runErrors: readonly Err
     stacksSkipped: countStacks("skipped"),
     stacksFailed: countStacks("failed"),
     stacksNotScanned: countStacks("not-scanned"),
-    stacksDrifted: stacks.filter((s) => s.driftStatus === "DRIFTED").length,
+    stacksDrifted: stacks.filter((s) => s.driftStatus === "DRIFTED" && (s.resources.length === 0 || s.resources.some((r) => !notDrift(r)))).length,
     resourcesDrifted: resources.length,
+    refused: countOutcome("refused") + stacks.filter((s) => s.stackAction?.outcome === "refused").length,
     remediated: countOutcome("remediated"),
     planned: countOutcome("planned"),
     skipped: countOutcome("skipped"),
@@ -72,6 +70,11 @@ export function computeTotals(accounts: AccountReport[], runErrors: readonly Err
       stacks.filter((s) => s.error).length +
       resources.filter(({ resource }) => isResourceError(resource)).length +
       runErrors.length,
+    falsePositives: listed.filter(({ resource }) => resource.action.outcome === "in-sync").length,
+    ignored: listed.filter(({ resource }) => resource.action.outcome === "ignored").length,
+    resourcesNotChecked: unchecked.filter((u) => u.status === "NOT_CHECKED").length,
+    resourcesUnknown: unchecked.filter((u) => u.status !== "NOT_CHECKED").length,
+    nestedStacksNotReached: stacks.filter((s) => s.parentStackId && s.scan !== "scanned").length,
   };
 }
 
@@ -121,7 +124,7 @@ export interface ReportInput {
   finishedAt: Date;
   config: Config;
   accounts: AccountReport[];
-  /** The organization as the run walked it; absent only for reports that are not whole runs. */
+  /** The organization as the run walked it; absent when the run did not read it (event reports, the CLI's --current-credentials). */
   organization?: OrganizationSnapshot;
   /** Run-level problems: guard state, lease (see RunReport.runErrors). */
   runErrors?: ErrorInfo[];
@@ -142,6 +145,9 @@ export function buildReport(input: ReportInput): RunReport {
     runErrors: input.runErrors ?? [],
     exemptions: input.exemptions ?? activeExemptions(input.accounts),
     totals: computeTotals(input.accounts, input.runErrors ?? []),
-    ...(input.organization ? { coverage: { organization: organizationCoverage(input.organization, input.accounts, input.config) } } : {}),
+    coverage: {
+      drift: driftCoverage(input.accounts),
+      ...(input.organization ? { organization: organizationCoverage(input.organization, input.accounts, input.config) } : {}),
+    },
   };
 }

@@ -16,7 +16,7 @@ const REASONS = {
 
 /** The coverage headline every report and summary carries; undefined for reports without the section. */
 export function coverageHeadline(report: RunReport): string | undefined {
-  const c = report.coverage?.organization;
+  const c = report.coverage.organization;
   if (c === undefined) return undefined;
   if (!c.available) return `Organization coverage unknown: the organization could not be walked (${c.error?.code ?? "Error"}: ${c.error?.message ?? "no detail"})`;
   const regionGaps = c.regionsNotScanned.reduce((n, a) => n + a.regions.length, 0);
@@ -28,7 +28,7 @@ export function coverageHeadline(report: RunReport): string | undefined {
 }
 
 export function coverageRows(report: RunReport): CoverageRow[] {
-  const c = report.coverage?.organization;
+  const c = report.coverage.organization;
   if (c === undefined) return [];
   return [
     ...c.notOnboarded.map((a) => ({ account: accountLabel(a), where: a.organizationalUnit ? `${a.organizationalUnit.path} (${a.organizationalUnit.id})` : "", gap: REASONS[a.reason] })),

@@ -1,15 +1,27 @@
-import type { PropertyDifference, RunReport } from "../core/types.js";
+/**
+ * report.html: one self-contained page (inline CSS and JS, no network), so it works from file://
+ * and from S3 alike. Laid out for a 300-account organization (issue 18): the first screen says
+ * what needs a person, then a per-account rollup, a filterable index of drifted resources, and
+ * one detail section per resource with its property diff. Everything shown comes from AWS or
+ * from member accounts' tags, so every value is escaped.
+ * Budget: a 5,000-stack report under 1.5 MB (test/unit/report/html.test.ts): in-sync stacks
+ * are folded into one comma list per account, and the full expected/actual documents are folded.
+ */
+import type { AccountReport, PropertyDifference, ResourceReport, RunReport, StackReport } from "../core/types.js";
+import { cloudTrailUrl, resourceUrl, stackDriftUrl } from "./console-links.js";
+import { isResourceError } from "./build.js";
 import { coverageHeadline, coverageRows } from "./coverage-view.js";
 import {
   accountLabel,
   actorText,
+  coverageLines,
   driftedItems,
-  exemptionText,
   exemptionRows,
+  exemptionText,
   listedAccounts,
   notableStacks,
+  notDriftItems,
   problems,
-  regionsText,
   unscanned,
   where,
   type DriftedItem,
@@ -22,113 +34,301 @@ export function escapeHtml(value: unknown): string {
   return String(value).replace(/[&<>"']/g, (c) => ESCAPES[c]!);
 }
 
+/**
+ * Outcomes where driftguard did its job without a person: everything else (failed, manual, and
+ * any outcome added later such as refused or contested) lands in "What needs you", so a new
+ * outcome is shown by default rather than hidden.
+ */
+const HANDLED_OUTCOMES: ReadonlySet<string> = new Set(["remediated", "planned", "skipped"]);
+export const needsPerson = (outcome: string) => !HANDLED_OUTCOMES.has(outcome);
+
+/** How many items the first screen lists before pointing to the index. */
+const FIRST_SCREEN_ITEMS = 25;
+
 const STYLE = `
-body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem;color:#1f2328;max-width:1200px}
-h1{font-size:1.5rem}h2{margin-top:2rem;border-bottom:1px solid #d0d7de;padding-bottom:.3rem}h3{margin:1.5rem 0 .5rem}
-table{border-collapse:collapse;margin:.5rem 0}th,td{border:1px solid #d0d7de;padding:.3rem .6rem;text-align:left;vertical-align:top}
-th{background:#f6f8fa}code,pre{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:12px}
-pre{background:#f6f8fa;padding:.6rem;overflow:auto;max-height:24rem;margin:.3rem 0}
-.warn{background:#fff8c5;border:1px solid #d4a72c;padding:.6rem;margin:.5rem 0}
-.outcome{font-weight:600}.failed,.manual{color:#cf222e}.remediated{color:#1a7f37}.planned{color:#9a6700}.skipped{color:#57606a}
-.cols{display:grid;grid-template-columns:1fr 1fr;gap:1rem}
+body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:1.5rem;color:#1f2328;max-width:1280px}
+h1{font-size:1.4rem;margin:.2rem 0}h2{margin-top:2rem;border-bottom:1px solid #d0d7de;padding-bottom:.3rem}h3{margin:1.2rem 0 .4rem;font-size:1rem}
+table{border-collapse:collapse;margin:.5rem 0}th,td{border:1px solid #d0d7de;padding:.25rem .5rem;text-align:left;vertical-align:top}
+th{background:#f6f8fa}th[data-sort]{cursor:pointer}th[aria-sort=ascending]::after{content:" \\25B2"}th[aria-sort=descending]::after{content:" \\25BC"}
+code,pre{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:12px}
+pre{background:#f6f8fa;padding:.5rem;overflow:auto;max-height:20rem;margin:.3rem 0;white-space:pre-wrap;word-break:break-all}
+.warn{background:#fff8c5;border:1px solid #d4a72c;padding:.5rem;margin:.5rem 0}
+#needs-me{border:2px solid #cf222e;border-radius:6px;padding:.4rem 1rem;margin:1rem 0}#needs-me h2{margin-top:.3rem;border:0}
+#needs-me.calm{border-color:#1a7f37}
+.outcome{font-weight:600}.failed,.manual,.refused,.contested{color:#cf222e}.remediated{color:#1a7f37}.planned{color:#9a6700}.skipped{color:#57606a}
+.exp{background:#ffebe9}.act{background:#dafbe1}.diff td{font:12px ui-monospace,SFMono-Regular,Menlo,monospace}.diff .exp::before{content:"expected: ";color:#57606a}.diff .act::before{content:"actual: ";color:#57606a}.num{text-align:right}
+.stack{border-top:2px solid #d0d7de;margin-top:1.2rem}h4{margin:.8rem 0 .2rem}.res:target{background:#fff8c5}tr:target{background:#fff8c5}
+.links a{margin-right:.8rem}.tools{margin:.5rem 0;display:flex;gap:.6rem;align-items:center;flex-wrap:wrap}
 `;
 
-function table(headers: string[], rows: string[][]): string {
+/**
+ * Sortable tables (th[data-sort] = "text" or "num"), the index filter (text and outcome), and
+ * the CSV download built from the index rows currently shown. Plain DOM, no library.
+ */
+const SCRIPT = `
+(function(){
+function cellValue(tr,i,kind){var t=tr.children[i].getAttribute("data-v")||tr.children[i].textContent;return kind==="num"?Number(t):t.toLowerCase();}
+document.querySelectorAll("table.sortable").forEach(function(table){
+  var heads=table.querySelectorAll("th");
+  heads.forEach(function(th,i){
+    var kind=th.getAttribute("data-sort");if(!kind)return;
+    th.tabIndex=0;
+    function sort(){
+      var asc=th.getAttribute("aria-sort")!=="ascending";
+      heads.forEach(function(h){h.removeAttribute("aria-sort");});
+      th.setAttribute("aria-sort",asc?"ascending":"descending");
+      var body=table.tBodies[0];var rows=Array.prototype.slice.call(body.rows);
+      rows.sort(function(a,b){var x=cellValue(a,i,kind),y=cellValue(b,i,kind);return (x<y?-1:x>y?1:0)*(asc?1:-1);});
+      rows.forEach(function(r){body.appendChild(r);});
+    }
+    th.addEventListener("click",sort);
+    th.addEventListener("keydown",function(e){if(e.key==="Enter"||e.key===" "){e.preventDefault();sort();}});
+  });
+});
+var input=document.getElementById("filter"),outcome=document.getElementById("filter-outcome"),shown=document.getElementById("shown");
+var rows=document.querySelectorAll("#index tbody tr");
+function apply(){
+  var q=input.value.trim().toLowerCase(),o=outcome.value,n=0;
+  rows.forEach(function(tr){var ok=(!q||tr.textContent.toLowerCase().indexOf(q)>=0)&&(!o||tr.getAttribute("data-outcome")===o);tr.hidden=!ok;if(ok)n++;});
+  shown.textContent=String(n);
+}
+if(input){input.addEventListener("input",apply);outcome.addEventListener("change",apply);
+  var h=new URLSearchParams(location.hash.slice(1));if(h.get("outcome")){outcome.value=h.get("outcome");apply();}}
+window.addEventListener("hashchange",function(){var h=new URLSearchParams(location.hash.slice(1));if(h.get("outcome")&&outcome){outcome.value=h.get("outcome");input.value="";apply();}});
+var csv=document.getElementById("csv");
+if(csv)csv.addEventListener("click",function(){
+  // Quoted when needed (RFC 4180); a leading = + - @ is prefixed with ' so a spreadsheet shows a member's value instead of running it (OWASP, CSV Injection).
+  var q=function(s){var f=/^[=+@-]/.test(s);return f||/[",\\r\\n]/.test(s)?'"'+(f?"'":"")+s.replace(/"/g,'""')+'"':s;};
+  var lines=[Array.prototype.map.call(document.querySelectorAll("#index thead th"),function(th){return q(th.textContent.replace(/[\\u25B2\\u25BC]/g,"").trim());}).join(",")];
+  rows.forEach(function(tr){if(!tr.hidden)lines.push(Array.prototype.map.call(tr.children,function(td){return q(td.textContent.trim());}).join(","));});
+  var a=document.createElement("a");a.href=URL.createObjectURL(new Blob([lines.join("\\r\\n")+"\\r\\n"],{type:"text/csv"}));
+  a.download=csv.getAttribute("data-file");document.body.appendChild(a);a.click();a.remove();
+});
+})();
+`;
+
+/** Element content needs only & and < escaped (HTML Living Standard, 13.1.3): half the bytes of quotes as &quot; in JSON. */
+const t = (value: unknown) => String(value).replace(/[&<>]/g, (c) => ESCAPES[c]!);
+const e = escapeHtml;
+const link = (href: string | undefined, label: string) => (href ? `<a href="${e(href)}">${e(label)}</a>` : "");
+
+function table(headers: string[], rows: string[][], attrs = ""): string {
   if (rows.length === 0) return "<p>None.</p>";
-  const head = `<tr>${headers.map((h) => `<th>${escapeHtml(h)}</th>`).join("")}</tr>`;
-  return `<table>${head}${rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join("")}</tr>`).join("")}</table>`;
+  return `<table${attrs}><thead><tr>${headers.map((h) => `<th>${e(h)}</th>`).join("")}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join("")}</tr>`).join("")}</tbody></table>`;
 }
 
-/** Rows of label → already-escaped HTML. */
-function factsTable(facts: [string, string][]): string {
-  return `<table>${facts.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${v}</td></tr>`).join("")}</table>`;
+/** The changed paths only, expected against actual; the whole documents are folded below. */
+function diffTable(diffs: PropertyDifference[]): string {
+  if (diffs.length === 0) return "<p>No property differences (the resource was deleted or CloudFormation reported none).</p>";
+  return `<table class="diff"><tbody>${diffs
+    .map((d) => `<tr><td><code>${t(d.propertyPath)}</code> ${t(d.differenceType)}</td><td class="exp">${t(d.expectedValue)}</td><td class="act">${t(d.actualValue)}</td></tr>`)
+    .join("")}</tbody></table>`;
 }
 
-function differencesTable(diffs: PropertyDifference[]): string {
-  return table(
-    ["Property", "Expected", "Actual", "Difference"],
-    diffs.map((d) => [d.propertyPath, d.expectedValue, d.actualValue, d.differenceType].map((v) => `<code>${escapeHtml(v)}</code>`)),
-  );
+const anchor = (i: number) => `r-${i}`;
+const accountAnchor = (a: AccountReport) => `a-${a.accountId}`;
+
+/** One block per drifted stack (its console drift view once), then each of its resources. */
+function stackDetail(items: { item: DriftedItem; i: number }[]): string {
+  const { account, region, stack } = items[0]!.item;
+  const drift = stack.stackId ? link(stackDriftUrl(region, stack.stackId), "stack drift view") : "";
+  return `<section class="stack"><h3><a href="#${accountAnchor(account)}">${e(accountLabel(account))}</a> / ${e(region)} / ${e(stack.stackName)}</h3>
+<p class="links">Console: ${drift}${stack.detectionStatusReason ? ` Detection partial: ${e(stack.detectionStatusReason)}` : ""}</p>
+${items.map(({ item, i }) => resourceDetail(item, i)).join("\n")}</section>`;
 }
 
-function json(value: unknown): string {
-  return value === undefined ? "<p>(none)</p>" : `<pre>${escapeHtml(JSON.stringify(value, null, 2))}</pre>`;
-}
-
-function driftedResource({ account, region, stack, resource: r }: DriftedItem): string {
+function resourceDetail({ region, stack, resource: r }: DriftedItem, i: number): string {
   const who = actorText(r.changedBy);
-  const facts: [string, string][] = [
-    ["Stack", escapeHtml(where(account, region, stack.stackName))],
-    ["Physical id", `<code>${escapeHtml(r.physicalResourceId)}</code>`],
-    ["Drift", escapeHtml(r.status) + (r.detectedAt ? ` (detected ${escapeHtml(r.detectedAt)})` : "")],
-    ["Action", `<span class="outcome ${escapeHtml(r.action.outcome)}">${escapeHtml(r.action.outcome)}</span>: ${escapeHtml(r.action.reason)}`],
-    ["Exemption", escapeHtml(exemptionText(r.exemption.kind === "none" ? stack.exemption : r.exemption))],
+  const links = [
+    link(resourceUrl(r.resourceType, r.physicalResourceId, region, stack.stackId), "resource"),
+    link(cloudTrailUrl(r.changedBy, r.resourceType, region), "CloudTrail"),
+  ].join("");
+  const exemption = r.exemption.kind === "none" ? stack.exemption : r.exemption;
+  const facts = [
+    `<code>${t(r.physicalResourceId)}</code> ${t(r.status)}${r.detectedAt ? ` ${t(r.detectedAt)}` : ""}`,
+    `<span class="outcome ${e(r.action.outcome)}">${t(r.action.outcome)}</span>: ${t(r.action.reason)}`,
+    ...(exemption.kind === "none" ? [] : [`exemption: ${t(exemptionText(exemption))}`]),
+    ...(who ? [`changed by ${t(who)}`] : []),
   ];
-  if (r.action.steps.length > 0) facts.push(["Steps", `<ol>${r.action.steps.map((s) => `<li><code>${escapeHtml(s)}</code></li>`).join("")}</ol>`]);
-  if (r.action.remaining?.length) facts.push(["Still different", differencesTable(r.action.remaining)]);
-  if (who) facts.push(["Changed by", escapeHtml(who)]);
-  if (stack.detectionStatusReason) facts.push(["Detection", `partial: ${escapeHtml(stack.detectionStatusReason)}`]);
-  return [
-    `<h3>${escapeHtml(r.logicalResourceId)} <small>${escapeHtml(r.resourceType)}</small></h3>`,
-    factsTable(facts),
-    differencesTable(r.differences),
-    `<div class="cols"><div><b>Expected</b>${json(r.expected)}</div><div><b>Actual</b>${json(r.actual)}</div></div>`,
-  ].join("\n");
+  return `<div class="res" id="${anchor(i)}"><h4>${t(r.logicalResourceId)} <small>${t(r.resourceType)}</small> <span class="links">console: ${links}</span></h4>
+<p>${facts.join("<br>")}</p>${r.action.steps.length > 0 ? `<ol>${r.action.steps.map((s) => `<li><code>${t(s)}</code></li>`).join("")}</ol>` : ""}
+${r.action.remaining?.length ? `<p>Still different after the repair:</p>${diffTable(r.action.remaining)}` : ""}${diffTable(r.differences)}
+<details><summary>Expected and actual properties</summary><pre>${t(JSON.stringify({ expected: r.expected ?? null, actual: r.actual ?? null }))}</pre></details></div>`;
 }
 
-/** A self-contained page (inline CSS, no scripts, no external assets): summary first, then the detail. */
-function coverageHtml(report: RunReport): string[] {
+/** Details grouped by stack, in the index's order of first appearance. */
+function details(items: DriftedItem[]): string {
+  const groups = new Map<StackReport, { item: DriftedItem; i: number }[]>();
+  items.forEach((item, i) => groups.set(item.stack, [...(groups.get(item.stack) ?? []), { item, i }]));
+  return [...groups.values()].map(stackDetail).join("\n");
+}
+
+interface Rollup {
+  account: AccountReport;
+  drifted: number;
+  remediated: number;
+  failed: number;
+  exempt: number;
+  notScanned: number;
+}
+
+function rollups(report: RunReport): Rollup[] {
+  return report.accounts.map((account) => {
+    const stacks = account.regions.flatMap((r) => r.stacks);
+    const resources = stacks.flatMap((s) => s.resources);
+    const count = (f: (r: ResourceReport) => boolean) => resources.filter(f).length;
+    return {
+      account,
+      drifted: resources.length,
+      remediated: count((r) => r.action.outcome === "remediated"),
+      failed: count((r) => needsPerson(r.action.outcome) || isResourceError(r)),
+      exempt: resources.filter((r) => r.exemption.kind === "exempt").length + stacks.filter((s) => s.exemption.kind === "exempt" && s.resources.length === 0).length,
+      notScanned: stacks.filter((s) => s.scan === "not-scanned").length + account.regions.filter((r) => r.status === "not-scanned").length,
+    };
+  });
+}
+
+/** A resource a person must look at: its outcome is not a handled one, a guard stopped it, or it is contested. */
+const needsAttention = (item: DriftedItem) => needsPerson(item.resource.action.outcome) || isResourceError(item.resource);
+
+/** The label a first-screen item is counted under: the guard that tripped, contested, or the outcome. */
+function attentionLabel({ resource: { action } }: DriftedItem): string {
+  if (action.guard !== undefined) return `guard: ${action.guard}`;
+  if (action.contested !== undefined) return "contested";
+  return action.outcome;
+}
+
+function needsMe(report: RunReport, items: DriftedItem[]): string {
+  const failedAccounts = report.accounts.filter((a) => a.status === "failed");
+  const issues = problems(report).filter((p) => !failedAccounts.some((a) => p.where === where(a)));
+  const runErrors = report.runErrors;
+  const pending = items.map((item, i) => ({ item, i })).filter(({ item }) => needsAttention(item));
+  const byLabel = new Map<string, number>();
+  for (const { item } of pending) byLabel.set(attentionLabel(item), (byLabel.get(attentionLabel(item)) ?? 0) + 1);
+  const resourceWheres = new Set(pending.map(({ item }) => `${where(item.account, item.region, item.stack.stackName)} / ${item.resource.logicalResourceId}`));
+  const otherIssues = issues.filter((p) => p.where !== "run" && !resourceWheres.has(p.where));
+  const total = failedAccounts.length + runErrors.length + otherIssues.length + pending.length;
+  const parts: string[] = [];
+  if (failedAccounts.length > 0) {
+    parts.push(`<h3>${failedAccounts.length} account(s) failed</h3><ul>${failedAccounts.map((a) => `<li><a href="#${accountAnchor(a)}">${e(accountLabel(a))}</a>: ${e(a.error?.message ?? "failed")}</li>`).join("")}</ul>`);
+  }
+  if (runErrors.length > 0) parts.push(`<h3>${runErrors.length} run error(s): repairs stopped</h3><ul>${runErrors.map((x) => `<li><code>${e(x.code)}</code>: ${e(x.message)}</li>`).join("")}</ul>`);
+  if (pending.length > 0) {
+    const counts = [...byLabel].map(([o, n]) => `<span class="outcome ${e(o)}">${n} ${e(o)}</span>`).join(", ");
+    parts.push(`<h3>${pending.length} drifted resource(s) left for a person: ${counts}</h3><ul>${pending
+      .slice(0, FIRST_SCREEN_ITEMS)
+      .map(({ item, i }) => `<li><span class="outcome ${e(attentionLabel(item))}">${e(attentionLabel(item))}</span> <a href="#${anchor(i)}">${e(item.resource.logicalResourceId)}</a> (${e(item.resource.resourceType)}) in ${e(where(item.account, item.region, item.stack.stackName))}: ${e(item.resource.action.reason)}</li>`)
+      .join("")}</ul>${pending.length > FIRST_SCREEN_ITEMS ? `<p>and ${pending.length - FIRST_SCREEN_ITEMS} more in the <a href="#index">index</a>.</p>` : ""}`);
+  }
+  if (otherIssues.length > 0) parts.push(`<h3>${otherIssues.length} region/stack error(s)</h3><p>See <a href="#errors">Errors</a>.</p>`);
+  return `<section id="needs-me"${total === 0 ? ' class="calm"' : ""} aria-labelledby="needs-me-h"><h2 id="needs-me-h">What needs you${total === 0 ? ": nothing" : ` (${total})`}</h2>${parts.join("\n")}</section>`;
+}
+
+function rollupTable(report: RunReport): string {
+  const num = (n: number) => `<td class="num">${n}</td>`;
+  const rows = rollups(report).map(
+    (r) =>
+      `<tr id="${accountAnchor(r.account)}"><td>${e(accountLabel(r.account))}</td><td>${e(r.account.status)}${r.account.error ? `: ${e(r.account.error.message)}` : ""}</td><td>${e(r.account.mode)}</td>${num(r.drifted)}${num(r.remediated)}${num(r.failed)}${num(r.exempt)}${num(r.notScanned)}</tr>`,
+  );
+  const th = (label: string, kind: "text" | "num") => `<th data-sort="${kind}">${label}</th>`;
+  return `<table class="sortable" id="accounts"><thead><tr>${th("Account", "text")}${th("Status", "text")}${th("Mode", "text")}${th("Drifted", "num")}${th("Remediated", "num")}${th("Needs a person", "num")}${th("Exempt", "num")}${th("Not scanned", "num")}</tr></thead><tbody>${rows.join("")}</tbody></table>`;
+}
+
+function indexTable(report: RunReport, items: DriftedItem[]): string {
+  if (items.length === 0) return "<p>None.</p>";
+  const outcomes = [...new Set(items.map((i) => i.resource.action.outcome))];
+  const rows = items.map(
+    ({ account, region, stack, resource: r }, i) =>
+      `<tr data-outcome="${e(r.action.outcome)}"><td>${e(accountLabel(account))}</td><td>${e(region)}</td><td>${e(stack.stackName)}</td><td>${e(r.resourceType)}</td><td><a href="#${anchor(i)}">${e(r.logicalResourceId)}</a></td><td class="outcome ${e(r.action.outcome)}">${e(r.action.outcome)}</td><td>${e(r.changedBy?.arn ?? "")}</td></tr>`,
+  );
+  const th = (label: string) => `<th data-sort="text">${label}</th>`;
+  return `<div class="tools"><label>Filter <input id="filter" type="search" placeholder="account, stack, type, actor…"></label>
+<label>Outcome <select id="filter-outcome"><option value="">all</option>${outcomes.map((o) => `<option>${e(o)}</option>`).join("")}</select></label>
+<span><span id="shown">${items.length}</span> of ${items.length} shown</span>
+<button type="button" id="csv" data-file="driftguard-${e(report.runId)}.csv">Download CSV</button></div>
+<table class="sortable" id="index"><thead><tr>${["Account", "Region", "Stack", "Type", "Resource", "Outcome", "Changed by"].map(th).join("")}</tr></thead><tbody>${rows.join("")}</tbody></table>`;
+}
+
+function inSyncStacks(report: RunReport): string {
+  const per = report.accounts
+    .map((a) => ({
+      a,
+      regions: a.regions
+        .map((r) => ({ region: r.region, names: r.stacks.filter((s) => s.scan === "scanned" && s.resources.length === 0 && !s.detectionStatusReason).map((s) => s.stackName) }))
+        .filter((r) => r.names.length > 0),
+    }))
+    .map(({ a, regions }) => ({ a, regions, count: regions.reduce((n, r) => n + r.names.length, 0) }))
+    .filter((x) => x.count > 0);
+  const total = per.reduce((n, x) => n + x.count, 0);
+  if (total === 0) return "<p>None.</p>";
+  return `<details><summary>${total} stack(s) in sync in ${per.length} account(s)</summary><ul>${per.map(({ a, regions, count }) => `<li>${t(accountLabel(a))} (${count}): ${regions.map((r) => `${t(r.region)}: ${t(r.names.join(", "))}`).join("; ")}</li>`).join("")}</ul></details>`;
+}
+
+/** The coverage percentage belongs on the first screen: a gap in who is scanned hides all of its drift. */
+function organizationHeadline(report: RunReport): string {
   const headline = coverageHeadline(report);
-  if (headline === undefined) return [];
+  return headline === undefined ? "" : `<p id="coverage-headline"><a href="#organization-coverage">${e(headline)}</a></p>`;
+}
+
+/** report.coverage.organization: the headline (coverage percentage) and one row per gap. */
+function organizationCoverageHtml(report: RunReport): string {
+  const headline = coverageHeadline(report);
+  if (headline === undefined) return "";
   return [
-    `<h2>Organization coverage</h2>`,
-    `<p>${escapeHtml(headline)}</p>`,
-    table(["Account", "Organizational unit", "Gap"], coverageRows(report).map((r) => [r.account, r.where, r.gap].map(escapeHtml))),
-  ];
+    `<h2 id="organization-coverage">Coverage: organization members and regions not scanned</h2>`,
+    `<p>${e(headline)}</p>`,
+    table(["Account", "Organizational unit", "Gap"], coverageRows(report).map((r) => [r.account, r.where, r.gap].map(e))),
+  ].join("\n");
 }
 
 export function renderHtml(report: RunReport): string {
   const t = report.totals;
+  const items = driftedItems(report);
   const warnings = [
     report.incomplete ? `The run stopped early to meet the Lambda deadline; ${t.stacksNotScanned} stack(s) and the items under "Not scanned" were not scanned.` : "",
     t.errors > 0 ? `${t.errors} error(s); see "Errors".` : "",
   ].filter((w) => w !== "");
-  const totals: [string, number][] = [
-    ["Accounts", t.accounts], ["Accounts failed", t.accountsFailed], ["Account-regions", t.regions],
-    ["Stacks scanned", t.stacksScanned], ["Stacks skipped", t.stacksSkipped], ["Stacks failed", t.stacksFailed],
-    ["Stacks not scanned", t.stacksNotScanned], ["Stacks drifted", t.stacksDrifted], ["Resources drifted", t.resourcesDrifted],
-    ["Remediated", t.remediated], ["Planned", t.planned], ["Skipped", t.skipped], ["Manual", t.manual], ["Failed", t.failed],
-    ["Exempt", t.exempt], ["Invalid exemptions", t.invalidExemptions], ["Guard trips", t.guardTrips], ["Contested", t.contested],
-    ["Run errors", t.runErrors], ["Retried", t.retried], ["Errors", t.errors],
-  ];
-  const accounts = report.accounts.map((a) => [accountLabel(a), a.status, a.mode, regionsText(a)].map(escapeHtml));
+  const summary = `${t.accounts} accounts (${t.accountsFailed} failed), ${t.stacksScanned} stacks scanned, ${t.stacksDrifted} drifted; ${t.resourcesDrifted} drifted resources: ${t.remediated} remediated, ${t.planned} planned, ${t.skipped} skipped, ${t.manual} manual, ${t.failed} failed; ${t.exempt} exempt; ${t.guardTrips} guard trip(s), ${t.contested} contested, ${t.runErrors} run error(s), ${t.retried} retried; not drift: ${t.falsePositives} CloudFormation false positive(s), ${t.ignored} ignored; not seen: ${t.resourcesNotChecked} not checked, ${t.resourcesUnknown} unknown, ${t.nestedStacksNotReached} nested stack(s) not reached.`;
   const body = [
-    `<h1>driftguard report</h1>`,
-    table(["Run", "Trigger", "Mode", "Started", "Finished", "Config"], [
-      [report.runId, report.trigger, report.mode, report.startedAt, report.finishedAt, report.configHash].map((v) => escapeHtml(v)),
-    ]),
-    ...warnings.map((w) => `<div class="warn">${escapeHtml(w)}</div>`),
-    `<h2>Summary</h2>`,
-    table(["Total", "Count"], totals.map(([k, v]) => [escapeHtml(k), String(v)])),
-    `<h2>Drifted resources</h2>`,
-    ...(t.resourcesDrifted === 0 ? ["<p>None.</p>"] : driftedItems(report).map(driftedResource)),
-    `<h2>Errors</h2>`,
-    table(["Where", "Code", "Message"], problems(report).map((p) => [p.where, p.error.code, p.error.message].map(escapeHtml))),
-    `<h2>Active exemptions</h2>`,
-    table(["Where", "On", "Reason", "Until", "Set by"], exemptionRows(report).map((e) => [e.where, e.on, e.reason, e.until, e.setBy].map(escapeHtml))),
-    `<h2>Not scanned</h2>`,
-    table(["Where", "Why"], [...unscanned(report), ...listedAccounts(report)].map((u) => [u.where, u.reason].map(escapeHtml))),
+    `<header><h1>driftguard report ${e(report.runId)}</h1><p>Trigger ${e(report.trigger)}, mode <b>${e(report.mode)}</b>, ${e(report.startedAt)} to ${e(report.finishedAt)}, config ${e(report.configHash)}.</p>`,
+    `<p id="totals">${e(summary)}</p>${organizationHeadline(report)}</header>`,
+    ...warnings.map((w) => `<div class="warn" role="alert">${e(w)}</div>`),
+    needsMe(report, items),
+    `<nav><a href="#accounts-h">Accounts</a> · <a href="#index-h">Drifted resources</a> · <a href="#not-drift">Not drift</a> · <a href="#coverage">Coverage</a> · <a href="#errors">Errors</a> · <a href="#not-scanned">Not scanned</a> · <a href="#in-sync">In sync</a></nav>`,
+    `<h2 id="accounts-h">Accounts</h2>`,
+    rollupTable(report),
+    `<h2 id="index-h">Drifted resources (${items.length})</h2>`,
+    indexTable(report, items),
+    `<h2 id="not-drift">Not drift: CloudFormation false positives and ignore rules</h2>`,
+    table(
+      ["Resource", "Where", "Outcome", "Why"],
+      notDriftItems(report).map((i) => [`${i.resource.logicalResourceId} (${i.resource.resourceType})`, where(i.account, i.region, i.stack.stackName), i.resource.action.outcome, i.resource.action.reason].map(e)),
+    ),
+    `<h2 id="coverage">Coverage: what driftguard could not see</h2>`,
+    table(["What", "Where", "Detail"], coverageLines(report).map((l) => [l.what, l.where, l.detail].map(e))),
+    organizationCoverageHtml(report),
+    `<h2 id="errors">Errors</h2>`,
+    table(["Where", "Code", "Message"], problems(report).map((p) => [p.where, p.error.code, p.error.message].map(e))),
+    `<h2 id="exemptions">Active exemptions</h2>`,
+    table(["Where", "On", "Reason", "Until", "Set by"], exemptionRows(report).map((x) => [x.where, x.on, x.reason, x.until, x.setBy].map(e))),
+    `<h2 id="not-scanned">Not scanned</h2>`,
+    table(["Where", "Why"], [...unscanned(report), ...listedAccounts(report)].map((u) => [u.where, u.reason].map(e))),
     `<h2>Skipped, failed and partial stacks</h2>`,
-    table(["Stack", "Scan", "Why"], notableStacks(report).map((n) => [n.where, n.scan, n.why].map(escapeHtml))),
-    `<h2>Accounts</h2>`,
-    table(["Account", "Status", "Mode", "Regions"], accounts),
-    ...coverageHtml(report),
+    table(["Stack", "Scan", "Why"], notableStacks(report).map((n) => [n.where, n.scan, n.why].map(e))),
+    `<h2 id="in-sync">In-sync stacks</h2>`,
+    inSyncStacks(report),
+    `<h2 id="details">Drifted resource details</h2>`,
+    "<p>Console links open in the account you are signed in to: switch to the account named in each section first.</p>",
+    items.length === 0 ? "<p>None.</p>" : details(items),
   ].join("\n");
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>driftguard ${escapeHtml(report.runId)}</title><style>${STYLE}</style></head>
+<meta name="referrer" content="no-referrer">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">
+<title>driftguard ${e(report.runId)}</title><style>${STYLE}</style></head>
 <body>
 ${body}
+<script>${SCRIPT}</script>
 </body></html>
 `;
 }

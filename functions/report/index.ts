@@ -5,3 +5,9 @@
 export { buildReport } from "./build.js";
 export { publishReport, type PublishOutcome, type PublishTarget } from "./publish.js";
 export { fitMessage, MESSAGE_MAX_BYTES, toSnsSubject } from "./summary.js";
+export { heldBy, needsAttention, runCounts, type RunCounts } from "./attention.js";
+export { RUN_METRICS, runMetricValues, type RunMetricName } from "./metrics.js";
+export { summarySubject } from "./summary.js";
+export { renderHtml } from "./html.js";
+export { renderMarkdown } from "./markdown.js";
+export { problems, totalsTable } from "./view.js";

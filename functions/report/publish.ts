@@ -38,7 +38,7 @@ export async function publishReport(ports: PublishPorts, report: RunReport, targ
   const objects: [string, string, string][] = [
     [keys.json, json, "application/json"],
     [keys.html, renderHtml(report), "text/html; charset=utf-8"],
-    [keys.markdown, renderMarkdown(report), "text/markdown; charset=utf-8"],
+    [keys.markdown, renderMarkdown(report, { fullReport: `s3://${target.bucket}/${keys.html}` }), "text/markdown; charset=utf-8"],
   ];
   let s3: Outcome;
   try {

@@ -1,4 +1,4 @@
-import type { AccountReport, ActionOutcome, ChangeActor, ErrorInfo, ExemptionState, ResourceReport, RunReport, StackReport } from "../core/types.js";
+import type { AccountReport, ReportTotals, ActionOutcome, ChangeActor, ErrorInfo, ExemptionState, ResourceReport, RunReport, StackReport } from "../core/types.js";
 
 /**
  * The flat lists every rendering (SNS summary, HTML, Markdown) shows, derived once from the
@@ -21,8 +21,8 @@ export interface Unscanned {
   reason: string;
 }
 
-/** What needs a person first: failures, then manual work, then what was done or would be done. */
-const OUTCOME_ORDER: readonly ActionOutcome[] = ["failed", "manual", "remediated", "planned", "skipped"];
+/** What needs a person first: refused escalations, failures, manual work, then what was done or would be done. */
+const OUTCOME_ORDER: readonly ActionOutcome[] = ["refused", "failed", "manual", "remediated", "planned", "skipped"];
 
 export function accountLabel(a: Pick<AccountReport, "name" | "accountId">): string {
   return `${a.name} (${a.accountId})`;
@@ -32,12 +32,59 @@ export function where(account: AccountReport, region?: string, stack?: string): 
   return [accountLabel(account), region, stack].filter((p) => p !== undefined).join(" / ");
 }
 
-export function driftedItems(report: RunReport): DriftedItem[] {
-  const items = report.accounts.flatMap((account) =>
+function listedItems(report: RunReport): DriftedItem[] {
+  return report.accounts.flatMap((account) =>
     account.regions.flatMap((r) => r.stacks.flatMap((stack) => stack.resources.map((resource) => ({ account, region: r.region, stack, resource })))),
   );
+}
+
+/** Outcomes of rows CloudFormation listed that are not drift: all false positives, or all ignored. */
+const NOT_DRIFT: ReadonlySet<ActionOutcome> = new Set<ActionOutcome>(["in-sync", "ignored"]);
+
+export function driftedItems(report: RunReport): DriftedItem[] {
   const rank = (i: DriftedItem) => OUTCOME_ORDER.indexOf(i.resource.action.outcome);
-  return items.sort((a, b) => rank(a) - rank(b));
+  return listedItems(report)
+    .filter((i) => !NOT_DRIFT.has(i.resource.action.outcome))
+    .sort((a, b) => rank(a) - rank(b));
+}
+
+/** Rows CloudFormation reported as drifted that driftguard settled without a repair. */
+export function notDriftItems(report: RunReport): DriftedItem[] {
+  return listedItems(report).filter((i) => NOT_DRIFT.has(i.resource.action.outcome));
+}
+
+export interface CoverageLine {
+  what: string;
+  where: string;
+  detail: string;
+}
+
+/** The coverage section ("what driftguard could not see") as rows every rendering shows. */
+export function coverageLines(report: RunReport): CoverageLine[] {
+  const c = report.coverage.drift;
+  const label = (accountId: string, region: string, stackName: string) => {
+    const account = report.accounts.find((a) => a.accountId === accountId);
+    return [account ? accountLabel(account) : accountId, region, stackName].join(" / ");
+  };
+  return [
+    ...c.unchecked.map((u) => ({ what: `${u.status} ${u.resourceType}`, where: label(u.accountId, u.region, u.stackName), detail: `${u.count}: ${u.logicalResourceIds.join(", ")}` })),
+    ...c.unlisted.map((u) => ({ what: "resources not listed", where: label(u.accountId, u.region, u.stackName), detail: `${u.error.code}: ${u.error.message}` })),
+    ...c.nestedStacks.map((n) => ({
+      what: n.reached ? "nested stack, checked" : "nested stack NOT reached",
+      where: label(n.accountId, n.region, n.stackName),
+      detail: n.reached ? `parent ${n.parentStackId}` : (n.reason ?? ""),
+    })),
+    ...c.falsePositives.map((f) => ({
+      what: `false positive ${f.classes.join(", ")}`,
+      where: `${label(f.accountId, f.region, f.stackName)}: ${f.logicalResourceId}`,
+      detail: `${f.propertyPath} (${f.roadmapIssues.map((n) => `cloudformation-coverage-roadmap#${n}`).join(", ")})`,
+    })),
+    ...c.ignored.map((i) => ({
+      what: "ignored",
+      where: `${label(i.accountId, i.region, i.stackName)}: ${i.logicalResourceId}`,
+      detail: `${i.propertyPath}: ${i.reason}${i.until ? ` (until ${i.until})` : ""}`,
+    })),
+  ];
 }
 
 /** The code an error-level resource item is listed under in "Errors". */
@@ -58,11 +105,27 @@ const GUARD_CODES: Readonly<Record<NonNullable<ResourceReport["action"]["guard"]
   "guard-state": "GuardStateUnavailable",
 };
 
+/** Accounts that failed for one shared reason (a wrong organization id, an unlistable organization) make one line, not one per account. */
+function accountProblems(report: RunReport): Problem[] {
+  const groups = new Map<string, { error: ErrorInfo; accounts: AccountReport[] }>();
+  for (const account of report.accounts) {
+    if (!account.error || account.status === "suspended") continue;
+    const key = `${account.error.code}\n${account.error.message}`;
+    const group = groups.get(key) ?? { error: account.error, accounts: [] };
+    group.accounts.push(account);
+    groups.set(key, group);
+  }
+  return [...groups.values()].map(({ error, accounts }) => {
+    if (accounts.length === 1) return { where: where(accounts[0]!), error };
+    const shown = accounts.slice(0, 5).map(accountLabel).join(", ");
+    return { where: `${accounts.length} accounts (${shown}${accounts.length > 5 ? ", ..." : ""})`, error };
+  });
+}
+
 /** Everything counted in totals.errors, each with where it happened. */
 export function problems(report: RunReport): Problem[] {
-  const out: Problem[] = report.runErrors.map((error) => ({ where: "run", error }));
+  const out: Problem[] = [...report.runErrors.map((error) => ({ where: "run", error })), ...accountProblems(report)];
   for (const account of report.accounts) {
-    if (account.error && account.status !== "suspended") out.push({ where: where(account), error: account.error });
     for (const region of account.regions) {
       if (region.error) out.push({ where: where(account, region.region), error: region.error });
       for (const stack of region.stacks) {
@@ -167,4 +230,47 @@ export function exemptionText(e: ExemptionState): string {
     case "invalid":
       return `invalid tag on ${e.on} "${e.raw}": ${e.problem}`;
   }
+}
+
+/** The totals as a small text table, for a terminal (the CLI and the demo). */
+export function totalsTable(totals: ReportTotals): string {
+  const rows: [string, number][] = [
+    ["accounts", totals.accounts],
+    ["accounts failed", totals.accountsFailed],
+    ["stacks scanned", totals.stacksScanned],
+    ["drifted stacks", totals.stacksDrifted],
+    ["drifted resources", totals.resourcesDrifted],
+    ["remediated", totals.remediated],
+    ["planned (report mode)", totals.planned],
+    ["exempt", totals.exempt],
+    ["invalid exemptions", totals.invalidExemptions],
+    ["manual", totals.manual],
+    ["failed", totals.failed],
+    ["errors", totals.errors],
+  ];
+  const width = Math.max(...rows.map(([k]) => k.length));
+  const line = `+${"-".repeat(width + 2)}+--------+`;
+  return [line, ...rows.map(([k, v]) => `| ${k.padEnd(width)} | ${String(v).padStart(6)} |`), line].join("\n");
+}
+
+export interface Refusal {
+  where: string;
+  /** The logical id, or "stack" for a REVERT_DRIFT change set. */
+  what: string;
+  reason: string;
+}
+
+/** Every refused action (resources and REVERT_DRIFT change sets), in report order: the summary and the subject show these first. */
+export function refusals(report: RunReport): Refusal[] {
+  const out: Refusal[] = [];
+  for (const account of report.accounts) {
+    for (const region of account.regions) {
+      for (const stack of region.stacks) {
+        const at = where(account, region.region, stack.stackName);
+        if (stack.stackAction?.outcome === "refused") out.push({ where: at, what: "REVERT_DRIFT change set", reason: stack.stackAction.reason });
+        for (const r of stack.resources) if (r.action.outcome === "refused") out.push({ where: at, what: r.logicalResourceId, reason: r.action.reason });
+      }
+    }
+  }
+  return out;
 }

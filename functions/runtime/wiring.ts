@@ -1,4 +1,3 @@
-import { Metrics } from "@aws-lambda-powertools/metrics";
 import { createHubClients, createSpokeClients, type HubClients, type SpokeClients } from "../aws/clients.js";
 import type { Config } from "../config/schema.js";
 import { systemClock } from "../core/clock.js";
@@ -6,6 +5,7 @@ import { type EventDeps, publishEventReport, type RecentIds } from "../events/in
 import { createGuards, remediateResource, remediateStack, s3FlappingStore } from "../remediation/index.js";
 import { assumeRoleCredentials, roleSessionName, type ScanDeps, spokeRoleArn } from "../scanner/index.js";
 import type { Logger } from "../core/logger.js";
+import { createMetrics } from "../core/metrics.js";
 import { readConfig, settingsFromEnv, type Settings } from "./settings.js";
 
 /** What one Lambda container uses across invocations; the config is re-read (see handler.ts). */
@@ -14,6 +14,8 @@ export interface Runtime {
   config: Config;
   /** The S3 version of the configuration object, when read from the report bucket. */
   configVersion?: string;
+  /** s3://bucket/key of the configuration object (or the local file), for messages. */
+  configSource: string;
   hub: HubClients;
 }
 
@@ -27,7 +29,7 @@ export async function loadRuntime(env: Record<string, string | undefined> = proc
   const settings = settingsFromEnv(env);
   const clients = hub ?? createHubClients(hubRegion(env));
   const loaded = await readConfig(settings, clients.s3);
-  return { settings, config: loaded.config, hub: clients, ...(loaded.version ? { configVersion: loaded.version } : {}) };
+  return { settings, config: loaded.config, configSource: loaded.source, hub: clients, ...(loaded.version ? { configVersion: loaded.version } : {}) };
 }
 
 /**
@@ -50,7 +52,7 @@ export function scanDeps(hub: HubClients, reportBucket: string, logger: Logger):
  * Production dependencies of the event path. Spoke clients are kept for the container's life:
  * events arrive one at a time and a warm container should not re-assume for each.
  */
-export function eventDeps(runtime: Runtime, logger: Logger, recent: RecentIds): EventDeps {
+export function eventDeps(runtime: Pick<Runtime, "settings" | "config" | "hub">, logger: Logger, recent: RecentIds): EventDeps {
   const { config, settings, hub } = runtime;
   const credentials = new Map<string, ReturnType<typeof assumeRoleCredentials>>();
   const clients = new Map<string, SpokeClients>();
@@ -81,7 +83,7 @@ export function eventDeps(runtime: Runtime, logger: Logger, recent: RecentIds): 
     publish: (report) => publishEventReport(report, { s3: hub.s3, bucket: settings.reportBucket, sns: hub.sns, topicArn: settings.topicArn }),
     recent,
     logger,
-    metrics: new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? "driftguard", serviceName: "driftguard" }),
+    metrics: createMetrics(),
     now: () => new Date(),
   };
 }

@@ -70,9 +70,22 @@ export function assumeRoleCredentials(sts: STSClient, params: AssumeRoleParams, 
   };
 }
 
-/** The account row's error when its spoke role cannot be assumed; says what to check. */
+/**
+ * The account row's error when its spoke role cannot be assumed. STS answers AccessDenied for a
+ * missing role and for a trust policy that does not admit the caller alike, so the message lists
+ * the likely causes in the order they occur in practice: a spoke not deployed (yet), a trust
+ * naming another scanner role (hub redeployed under another name, or a laptop's own credentials),
+ * then a wrong organization id (the trust's aws:PrincipalOrgID condition; checked at run start).
+ */
 export function assumeRoleError(err: unknown, roleArn: string): ErrorInfo {
   const info = toErrorInfo(err);
-  const hint = info.code === "AccessDenied" ? " (is the spoke role deployed in this account, trusting the hub Lambda's role?)" : "";
-  return { code: info.code, message: `cannot assume ${roleArn}: ${info.message}${hint}` };
+  if (info.code !== "AccessDenied") return { code: info.code, message: `cannot assume ${roleArn}: ${info.message}` };
+  const account = roleArn.split(":")[4] ?? "the account";
+  const role = roleArn.slice(roleArn.indexOf(":role/") + 6);
+  const causes = [
+    `the spoke role ${role} is not deployed in ${account} (deploy its driftguard-spoke-<name> stack, after the hub)`,
+    `its trust policy names another scanner role than the caller (redeploy the spoke stack after the hub; from a laptop, use credentials of the role it trusts, --assume <role>, or --current-credentials)`,
+    `organization.id in accounts.yaml is not this organization's (the trust admits only principals of that organization)`,
+  ];
+  return { code: info.code, message: `cannot assume ${roleArn}: ${info.message}. Likely causes, in order: ${causes.map((c, i) => `(${i + 1}) ${c}`).join("; ")}` };
 }

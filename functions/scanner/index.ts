@@ -2,10 +2,10 @@
  * The scanner's public surface: a whole scan (runScan), one account (scanAccount, for fan-out
  * workers), the spoke-role credentials, and the stack selection the event path shares.
  */
-export { assumeRoleCredentials, ownRoleArns, roleSessionName, spokeRoleArn } from "./credentials.js";
-export { ORGANIZATION_ACTIONS, type AccountSelection } from "./organization.js";
+export { assumeRoleCredentials, assumeRoleError, ownRoleArns, roleSessionName, spokeRoleArn } from "./credentials.js";
+export { ORGANIZATION_ACTIONS, type AccountSelection, type OrganizationIdSource } from "./organization.js";
 export { scanWithRetry } from "./retry.js";
-export { DEFAULT_LEASE_TTL_MS, selectAccounts, RunInProgressError, runScan, saveGuards, type RunScanOptions, type RunScanResult } from "./run.js";
+export { DEFAULT_LEASE_TTL_MS, selectAccounts, RunInProgressError, runScan, saveGuards, scanOrganization, type RunScanOptions, type RunScanResult, type ScanOrganizationOptions } from "./run.js";
 export { acquireRunLease, joinRunLease, leaseProblem, releaseRunLease } from "./run-lease.js";
 export { scanAccount } from "./scan-account.js";
 export { ENABLED_REGIONS_ACTIONS } from "./enabled-regions.js";

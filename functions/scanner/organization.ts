@@ -1,4 +1,5 @@
 import {
+  DescribeOrganizationCommand,
   paginateListAccountsForParent,
   paginateListOrganizationalUnitsForParent,
   paginateListRoots,
@@ -10,6 +11,7 @@ import { onboardingUnit, type EffectiveAccount, type MemberPlacement } from "../
 import type { Config } from "../config/schema.js";
 import type { AccountReport, ErrorInfo } from "../core/types.js";
 import type { OrganizationSnapshot } from "../core/types.js";
+import { toErrorInfo } from "../core/errors.js";
 
 /**
  * The organization as the scanner sees it: every member with the OUs above it, read by walking
@@ -20,8 +22,13 @@ import type { OrganizationSnapshot } from "../core/types.js";
  * https://docs.aws.amazon.com/organizations/latest/APIReference/API_ListAccountsForParent.html
  */
 
-/** What the walk calls; the hub scanner role's policy is derived from this list. */
+/**
+ * What the organization check and the walk call; the hub scanner role's policy is derived from
+ * this list. None of them has resource-level permissions (Organizations' service authorization
+ * reference), so the grant is on "*".
+ */
 export const ORGANIZATION_ACTIONS = [
+  "organizations:DescribeOrganization",
   "organizations:ListRoots",
   "organizations:ListOrganizationalUnitsForParent",
   "organizations:ListAccountsForParent",
@@ -159,12 +166,45 @@ export function joinWithOrganization(configured: EffectiveAccount[], tree: Pick<
 }
 
 /** Without the member list nothing can be scanned safely; every account says why. */
-export function organizationUnavailable(configured: EffectiveAccount[], error: ErrorInfo): AccountSelection {
+export function organizationUnavailable(configured: EffectiveAccount[], error: ErrorInfo, prefix = "cannot list the organization's accounts: "): AccountSelection {
   return {
     toScan: [],
-    listedOnly: configured.map((a) =>
-      listed(a, "failed", { code: error.code, message: `cannot list the organization's accounts: ${error.message}` }),
-    ),
+    listedOnly: configured.map((a) => listed(a, "failed", { code: error.code, message: `${prefix}${error.message}` })),
+  };
+}
+
+/** Where accounts.yaml's organization.id was written, for the mismatch message; the bundled config has no lines. */
+export interface OrganizationIdSource {
+  file: string;
+  line?: number;
+}
+
+export const ORGANIZATION_ID_FIX = "aws organizations describe-organization --query Organization.Id";
+
+/**
+ * The organization the credentials are in, checked against accounts.yaml before anything else:
+ * with a wrong `organization.id` every spoke trust (aws:PrincipalOrgID) refuses the scanner and
+ * every account would fail with an AccessDenied that blames the spoke role. DescribeOrganization
+ * can be called from any member account (Organizations API Reference, DescribeOrganization).
+ * Returns the one error to report, or undefined when the ids agree.
+ */
+export async function checkOrganization(org: OrganizationsClient, expectedId: string, source: OrganizationIdSource): Promise<ErrorInfo | undefined> {
+  const where = `${source.file}${source.line !== undefined ? `:${source.line}` : ""} organization.id`;
+  let actual: string | undefined;
+  try {
+    actual = (await org.send(new DescribeOrganizationCommand({}))).Organization?.Id;
+  } catch (err) {
+    const info = toErrorInfo(err);
+    const why =
+      info.code === "AWSOrganizationsNotInUseException"
+        ? "these credentials' account is not in an organization"
+        : `DescribeOrganization failed (${info.code}: ${info.message})`;
+    return { code: "OrganizationUnconfirmed", message: `cannot confirm the organization ${expectedId} named by ${where}: ${why}; nothing is scanned` };
+  }
+  if (actual === expectedId) return undefined;
+  return {
+    code: "OrganizationMismatch",
+    message: `these credentials are in organization ${actual ?? "(none returned)"}, but ${where} is ${expectedId}; set it to ${actual ?? "the id"} (${ORGANIZATION_ID_FIX}); nothing is scanned`,
   };
 }
 

@@ -8,7 +8,16 @@ import { buildReport, type PublishOutcome, publishReport, type PublishTarget } f
 import { NO_DEADLINE, type Deadline } from "../core/deadline.js";
 import { scoped, type Logger } from "../core/logger.js";
 import type { OrganizationSnapshot } from "../core/types.js";
-import { joinWithOrganization, organizationUnavailable, placements, snapshotOf, walkOrganization, type AccountSelection } from "./organization.js";
+import {
+  checkOrganization,
+  joinWithOrganization,
+  organizationUnavailable,
+  placements,
+  snapshotOf,
+  walkOrganization,
+  type AccountSelection,
+  type OrganizationIdSource,
+} from "./organization.js";
 import { scanWithRetry } from "./retry.js";
 import { acquireRunLease, leaseProblem, releaseRunLease, RUN_LEASE_BUSY } from "./run-lease.js";
 import { scanAccount } from "./scan-account.js";
@@ -27,6 +36,8 @@ export interface RunScanOptions {
   leaseTtlMs?: number;
   publish: PublishTarget;
   onProgress?(event: ScanProgress): void;
+  /** Where organization.id was read from, for the mismatch message (the CLI knows the file and line). */
+  configSource?: OrganizationIdSource;
 }
 
 /** The longest a Lambda invocation can run; the lease of a local run (no timeout) lasts as long. */
@@ -44,6 +55,9 @@ export interface RunScanResult {
   publish: PublishOutcome;
 }
 
+/** The configuration object the hub stack wrote from accounts.yaml has no line numbers. */
+const RUNTIME_CONFIG: OrganizationIdSource = { file: "accounts.yaml (the hub's configuration object)" };
+
 /** The onboarded accounts, who of them is scanned and who only listed, and the organization as walked. */
 export interface AccountsView {
   /** Listed accounts in file order, then members of onboarded OUs; with the mode override applied. */
@@ -54,9 +68,24 @@ export interface AccountsView {
 
 /**
  * Who is onboarded (accounts.yaml joined with the OUs' members at run time), who is scanned and
- * who is only listed; also the fan-out partitioner's first step.
+ * who is only listed; also the fan-out partitioner's first step. The organization is checked
+ * first: a mismatch is one error on every listed account, and nothing is scanned.
  */
-export async function selectAccounts(org: OrganizationsClient, config: Config, modeOverride: Mode | undefined, log: Logger): Promise<AccountsView> {
+export async function selectAccounts(
+  org: OrganizationsClient,
+  config: Config,
+  modeOverride: Mode | undefined,
+  log: Logger,
+  source: OrganizationIdSource = RUNTIME_CONFIG,
+): Promise<AccountsView> {
+  // Only the listed accounts can be named until the walk succeeds; OU members are unknown.
+  const listedOnly = () => resolveAccounts(config).map((a) => withModeOverride(a, modeOverride));
+  const mismatch = await checkOrganization(org, config.organization.id, source);
+  if (mismatch) {
+    log.error("organization check failed; nothing is scanned", { error: mismatch });
+    const accounts = listedOnly();
+    return { accounts, selection: organizationUnavailable(accounts, mismatch, ""), organization: { available: false, error: mismatch } };
+  }
   try {
     const tree = await walkOrganization(org);
     const accounts = resolveOnboarded(config, placements(tree)).map((a) => withModeOverride(a, modeOverride));
@@ -64,10 +93,19 @@ export async function selectAccounts(org: OrganizationsClient, config: Config, m
   } catch (err) {
     const error = toErrorInfo(err);
     log.error("cannot walk the organization; nothing is scanned", { error });
-    // Only the listed accounts can be named; OU members are unknown until the walk succeeds.
-    const accounts = resolveAccounts(config).map((a) => withModeOverride(a, modeOverride));
+    const accounts = listedOnly();
     return { accounts, selection: organizationUnavailable(accounts, error), organization: { available: false, error } };
   }
+}
+
+/**
+ * The CLI's --current-credentials: member-account credentials cannot read the organization, so
+ * every listed account is scanned as is; OU members are unknown and the report has no
+ * organization coverage.
+ */
+function listedWithoutOrganization(config: Config, modeOverride: Mode | undefined): Omit<AccountsView, "organization"> & { organization?: OrganizationSnapshot } {
+  const accounts = resolveAccounts(config).map((a) => withModeOverride(a, modeOverride));
+  return { accounts, selection: { toScan: accounts, listedOnly: [] } };
 }
 
 /** A person must see a flapping record that was not saved: the next runs count from stale state. */
@@ -82,29 +120,43 @@ export async function saveGuards(guards: RemediationGuards, log: Logger): Promis
   }
 }
 
+export type ScanOrganizationOptions = Omit<RunScanOptions, "publish"> & {
+  /**
+   * false: scan every configured account without asking Organizations (the CLI's
+   * --current-credentials, whose member-account credentials cannot list the organization).
+   */
+  organizationCheck?: boolean;
+  /**
+   * The bucket holding the run lease (one run at a time per hub). Absent for the CLI, which has
+   * no hub: its runs are the operator's own and take no lease.
+   */
+  leaseBucket?: string;
+};
+
 /**
- * The scheduled scan end to end: enumerate, assume, detect, remediate (through the injected
- * engine), build the report, store it and notify. Per-account/region/stack failures are rows of
- * the report; only a broken config or programming error throws.
+ * Enumerate, assume, detect, remediate (through the injected engine) and build the report.
+ * Per-account/region/stack failures are rows of the report; only a broken config or programming
+ * error throws. The Lambda stores and notifies it (runScan); the CLI writes it to a directory.
  */
-export async function runScan(deps: ScanDeps, options: RunScanOptions): Promise<RunScanResult> {
+export async function scanOrganization(deps: ScanDeps, options: ScanOrganizationOptions): Promise<RunReport> {
   const { config, runId } = options;
   const startedAt = new Date(deps.now());
   const log = scoped(deps.logger, { runId });
   const progress = (event: ScanProgress) => options.onProgress?.(event);
 
-  const { accounts, selection, organization } = await selectAccounts(deps.organizations, config, options.modeOverride, log);
+  const { accounts, selection, organization } =
+    options.organizationCheck === false ? listedWithoutOrganization(config, options.modeOverride) : await selectAccounts(deps.organizations, config, options.modeOverride, log, options.configSource);
   progress({ kind: "accounts", configured: accounts.length, toScan: selection.toScan.length });
   log.info("scan started", { configured: accounts.length, toScan: selection.toScan.length, mode: options.modeOverride ?? "per account" });
 
-  const leaseTarget = { s3: deps.s3, bucket: options.publish.bucket, backoff: deps, now: deps.now };
-  const lease = await acquireRunLease(leaseTarget, { runId, trigger: options.trigger ?? "schedule", ttlMs: options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS });
-  if (lease.kind === "busy") {
+  const leaseTarget = options.leaseBucket === undefined ? undefined : { s3: deps.s3, bucket: options.leaseBucket, backoff: deps, now: deps.now };
+  const lease = leaseTarget && (await acquireRunLease(leaseTarget, { runId, trigger: options.trigger ?? "schedule", ttlMs: options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS }));
+  if (lease?.kind === "busy") {
     log.warn("run not started", { reason: lease.reason, holder: lease.holder });
     throw new RunInProgressError(lease.reason);
   }
   const runErrors: ErrorInfo[] = [];
-  const leaseError = leaseProblem(lease);
+  const leaseError = lease && leaseProblem(lease);
   if (leaseError) {
     log.error("run lease not taken; only security-critical drift is reverted", { error: leaseError });
     runErrors.push(leaseError);
@@ -132,12 +184,12 @@ export async function runScan(deps: ScanDeps, options: RunScanOptions): Promise<
   const reports = accounts.map((a) => byId.get(a.id)!);
   const saved = await saveGuards(guards, log);
   if (saved) runErrors.push(saved);
-  if (lease.kind === "held") {
+  if (leaseTarget && lease?.kind === "held") {
     const released = await releaseRunLease(leaseTarget, runId);
     if (released) log.warn("run lease not released; the next run waits for it to expire", { error: released });
   }
 
-  const report = buildReport({
+  return buildReport({
     runId,
     trigger: options.trigger ?? "schedule",
     mode: options.modeOverride ?? config.defaults.mode,
@@ -145,9 +197,15 @@ export async function runScan(deps: ScanDeps, options: RunScanOptions): Promise<
     finishedAt: new Date(deps.now()),
     config,
     accounts: reports,
-    organization,
+    ...(organization ? { organization } : {}),
     runErrors,
   });
+}
+
+/** The scheduled scan end to end: scanOrganization, then the report stored in S3 and the summary on SNS. */
+export async function runScan(deps: ScanDeps, options: RunScanOptions): Promise<RunScanResult> {
+  const report = await scanOrganization(deps, { ...options, leaseBucket: options.publish.bucket });
+  const log = scoped(deps.logger, { runId: options.runId });
   const published = await publishReport({ s3: deps.s3, sns: deps.sns, logger: log }, report, options.publish);
   log.info("scan finished", { totals: report.totals, incomplete: report.incomplete, reportKey: published.keys.json, s3: published.s3.ok, sns: published.sns.ok });
   return { report, publish: published };

@@ -1,6 +1,7 @@
 import type { StackSummary } from "@aws-sdk/client-cloudformation";
 import pLimit from "p-limit";
 import type { AwsCredentialIdentityProvider } from "@smithy/types";
+import type { SpokeClients } from "../aws/clients.js";
 import type { EffectiveAccount } from "../config/resolve.js";
 import type { AccountReport, RegionReport } from "../core/types.js";
 import { scoped, type Logger } from "../core/logger.js";
@@ -8,11 +9,12 @@ import { assumeRoleCredentials, assumeRoleError, roleSessionName, spokeRoleArn }
 import { toErrorInfo } from "../core/errors.js";
 import { enabledRegions } from "./enabled-regions.js";
 import { failureInfo } from "./retry.js";
+import { createOwnershipLookup, safetyPolicy } from "../remediation/index.js";
 import { scanStack } from "./scan-stack.js";
 import { listLiveStacks, selectStacks } from "./stacks.js";
 import { lookupEventsLimiter } from "./change-actors.js";
 import { DetectionTimeEstimator } from "./poll-schedule.js";
-import type { RegionScope, ScanContext } from "./types.js";
+import type { AccountRemediation, RegionScope, ScanContext } from "./types.js";
 
 function byStackName(a: { stackName: string }, b: { stackName: string }): number {
   return a.stackName < b.stackName ? -1 : a.stackName > b.stackName ? 1 : 0;
@@ -31,6 +33,7 @@ async function scanStacks(ctx: ScanContext, account: EffectiveAccount, scope: Re
   }
   const selection = selectStacks(stacks, account.stacks);
   log.info("stacks selected", { targets: selection.targets.length, skipped: selection.skipped.length });
+  ctx.progress({ kind: "stacks", accountId: account.id, region, targets: selection.targets.length });
   const limit = pLimit(ctx.config.defaults.concurrency.stacksPerRegion);
   const scanned = await limit.map(selection.targets, async (target) => {
     const stack = await scanStack(ctx, account, scope, target, log);
@@ -46,12 +49,13 @@ async function scanRegion(
   account: EffectiveAccount,
   credentials: AwsCredentialIdentityProvider,
   region: string,
+  remediation: AccountRemediation,
   accountLog: Logger,
 ): Promise<RegionReport> {
   if (!ctx.deadline.canStart()) return { region, status: "not-scanned", stacks: [] };
   const clients = ctx.deps.spokeClients(account.id, region, credentials);
   try {
-    const scope: RegionScope = { clients, estimator: new DetectionTimeEstimator(), lookupLimiter: lookupEventsLimiter(ctx.deps) };
+    const scope: RegionScope = { clients, estimator: new DetectionTimeEstimator(), lookupLimiter: lookupEventsLimiter(ctx.deps), remediation };
     return await scanStacks(ctx, account, scope, scoped(accountLog, { region }));
   } finally {
     // Clients hold keep-alive sockets; a scan of hundreds of account-regions must not pile them up.
@@ -80,7 +84,8 @@ export async function scanAccount(ctx: ScanContext, account: EffectiveAccount, r
   }
   const log = scoped(runLog, { account: account.id });
   const roleArn = spokeRoleArn(account.id, ctx.config.spoke.roleName, ctx.config.hub.region);
-  const credentials = assumeRoleCredentials(ctx.deps.sts, { roleArn, sessionName: roleSessionName(ctx.runId) }, ctx.deps.now);
+  const sessionName = roleSessionName(ctx.runId);
+  const credentials = ctx.deps.spokeCredentials?.(account.id, roleArn, sessionName) ?? assumeRoleCredentials(ctx.deps.sts, { roleArn, sessionName }, ctx.deps.now);
   try {
     // Assumed up front so that a missing or untrusting role is one account error, not one per stack.
     await credentials();
@@ -89,14 +94,31 @@ export async function scanAccount(ctx: ScanContext, account: EffectiveAccount, r
     log.error("cannot assume the spoke role", { error });
     return { ...base, status: "failed", error, regions: [] };
   }
+  // Attachments are read once per account-region, on first need, by their own clients: a
+  // role's attachments may live in any region's stacks, read while another region is scanned.
+  const ownershipClients = new Map<string, SpokeClients>();
+  const remediation: AccountRemediation = {
+    safety: safetyPolicy(ctx.config),
+    ownership: createOwnershipLookup({
+      accountId: account.id,
+      regions: account.regions,
+      cloudformationFor: (region) => {
+        let clients = ownershipClients.get(region);
+        if (!clients) ownershipClients.set(region, (clients = ctx.deps.spokeClients(account.id, region, credentials)));
+        return clients.cloudformation;
+      },
+    }),
+  };
   const limit = pLimit(ctx.config.defaults.concurrency.regionsPerAccount);
   const [enabled, regions] = await Promise.all([
     accountEnabledRegions(ctx, account, credentials, log),
-    limit.map(account.regions, async (region) => {
-      const report = await scanRegion(ctx, account, credentials, region, log);
-      ctx.progress({ kind: "region", accountId: account.id, region: report });
-      return report;
-    }),
+    limit
+      .map(account.regions, async (region) => {
+        const report = await scanRegion(ctx, account, credentials, region, remediation, log);
+        ctx.progress({ kind: "region", accountId: account.id, region: report });
+        return report;
+      })
+      .finally(() => ownershipClients.forEach((clients) => clients.destroy())),
   ]);
   const started = regions.some((r) => r.status !== "not-scanned");
   return { ...base, status: started ? "scanned" : "not-scanned", regions, ...(enabled ? { enabledRegions: enabled } : {}) };

@@ -3,6 +3,7 @@ import type { SpokeClients } from "../aws/clients.js";
 import { ownStackSetOf } from "../config/own-stacks.js";
 import type { EffectiveAccount } from "../config/resolve.js";
 import type { ChangeActor, ResourceDrift, ResourceReport, StackReport } from "../core/types.js";
+import { annotate, assessDrift, classifyDrift, settledRow, type AssessedDrift, type DriftRules } from "../drift/index.js";
 import { effectiveMode, exemptionPolicy, type StackRemediationResult } from "../remediation/index.js";
 import { tagMap } from "../core/tags.js";
 import { scoped, type Logger } from "../core/logger.js";
@@ -11,7 +12,8 @@ import { ownRoleArns } from "./credentials.js";
 import { DeadlineReachedError, detectStackDrift } from "./detect.js";
 import { toErrorInfo } from "../core/errors.js";
 import { stackRow, type StackTarget } from "./stacks.js";
-import type { RegionScope, ScanContext } from "./types.js";
+import type { AccountRemediation, RegionScope, ScanContext } from "./types.js";
+import { listUncheckedResources } from "./unchecked.js";
 
 export const NOT_STARTED_REASON = "not started: the run stopped starting new work before the Lambda deadline";
 
@@ -63,7 +65,9 @@ async function remediate(
   clients: SpokeClients,
   target: StackTarget,
   drifts: ResourceDrift[],
+  remediation: AccountRemediation,
   log: Logger,
+  rules: DriftRules,
 ): Promise<Pick<StackReport, "resources"> & Partial<StackReport>> {
   const ownStackSet = ownStackSetOf(target.stackName);
   if (ownStackSet !== undefined) return ownStack(ownStackSet, drifts);
@@ -78,7 +82,10 @@ async function remediate(
       clients,
       exemptions: exemptionPolicy(ctx.config),
       guards: ctx.guards,
+      ...remediation,
       now: new Date(ctx.deps.now()),
+      // Verification judges with the normalisers and ignore rules the decision used.
+      realDifferences: async (d) => (await classifyDrift(d, rules, clients)).classification.real,
     });
     return fromEngine(result);
   } catch (err) {
@@ -142,6 +149,41 @@ function withActor(resource: ResourceReport, actor: ChangeActor | undefined): Re
   return actor ? { ...resource, changedBy: actor } : resource;
 }
 
+/** Coverage: the stack's resources drift detection did not check; a failed listing is said, not fatal. */
+async function unchecked(clients: SpokeClients, target: StackTarget, log: Logger): Promise<Pick<StackReport, "unchecked" | "uncheckedError">> {
+  try {
+    return { unchecked: await listUncheckedResources(clients.cloudformation, target.stackId) };
+  } catch (err) {
+    const error = toErrorInfo(err);
+    log.warn("could not list the stack's resources for coverage", { error });
+    return { uncheckedError: error };
+  }
+}
+
+/** When classification itself fails, the resource goes on as CloudFormation reported it. */
+function unassessed(drift: ResourceDrift, err: unknown): AssessedDrift {
+  return { original: drift, decisionInput: drift, classification: { real: drift.differences, falsePositives: [], ignored: [] }, evidenceFailures: [`classification failed: ${toErrorInfo(err).message}`] };
+}
+
+/**
+ * False positives and ignore rules first: only real drift reaches the remediation pipeline, and
+ * a resource with none left becomes its row without any repair.
+ */
+async function handleDrifts(ctx: ScanContext, account: EffectiveAccount, clients: SpokeClients, target: StackTarget, drifts: ResourceDrift[], remediation: AccountRemediation, log: Logger) {
+  const rules: DriftRules = { ignore: account.ignore, accountId: account.id, region: clients.region, stackName: target.stackName, now: new Date(ctx.deps.now()) };
+  const assessed: AssessedDrift[] = [];
+  for (const drift of drifts) {
+    const a = await assessDrift(drift, rules, clients).catch((err: unknown) => unassessed(drift, err));
+    if (a.evidenceFailures.length > 0) log.warn("could not check a known CloudFormation false positive; treating it as drift", { logicalResourceId: drift.logicalResourceId, failures: a.evidenceFailures });
+    assessed.push(a);
+  }
+  const open = assessed.filter((a) => a.settled === undefined);
+  const handled = open.length > 0 ? await remediate(ctx, account, clients, target, open.map((a) => a.decisionInput), remediation, log, rules) : { resources: [] as ResourceReport[] };
+  const byId = new Map(handled.resources.map((r) => [r.logicalResourceId, r]));
+  const resources = assessed.map((a) => (a.settled ? settledRow(a, a.settled) : annotate(byId.get(a.original.logicalResourceId) as ResourceReport, a)));
+  return { ...handled, resources };
+}
+
 /** Detect → (if drifted) remediate and look up who changed it, side by side → the stack's report row. Errors become the row's error; never thrown. */
 export async function scanStack(ctx: ScanContext, account: EffectiveAccount, scope: RegionScope, target: StackTarget, parentLog: Logger): Promise<StackReport> {
   const { clients } = scope;
@@ -166,15 +208,16 @@ export async function scanStack(ctx: ScanContext, account: EffectiveAccount, sco
     };
     log.info("drift detected", { driftStatus: detection.driftStatus, detectionStatus: detection.detectionStatus, drifted: detection.drifts.length });
     observe(ctx, account, clients.region, target.stackName, detection);
-    if (detection.drifts.length === 0) return scanned;
+    const coverage = await unchecked(clients, target, log);
+    if (detection.drifts.length === 0) return { ...scanned, ...coverage };
     // Independent: the lookup skips driftguard's own repairs, and neither throws.
     const [handled, actors] = await Promise.all([
-      remediate(ctx, account, clients, target, detection.drifts, log),
+      handleDrifts(ctx, account, clients, target, detection.drifts, scope.remediation, log),
       changeActors(ctx, account, scope, detection.drifts, log),
     ]);
     const resources = handled.resources.map((r) => withActor(r, actors.get(r.logicalResourceId)));
     recordActors(ctx, account, clients.region, target.stackName, resources);
-    return await withTagSetters(ctx, account, scope, target, { ...scanned, ...handled, resources }, log);
+    return await withTagSetters(ctx, account, scope, target, { ...scanned, ...coverage, ...handled, resources }, log);
   } catch (err) {
     if (err instanceof DeadlineReachedError) {
       log.warn("stack left unscanned at the deadline", { reason: err.message });

@@ -25,6 +25,11 @@ export interface ScanDeps {
   remediateStack(input: StackRemediationInput): Promise<StackRemediationResult>;
   /** Where the flapping guard's record lives (state/flapping.json in the report bucket). */
   flappingStore: FlappingStore;
+  /**
+   * Credentials for one spoke account; by default the spoke role assumed through `sts`. The CLI's
+   * --current-credentials scans the caller's own account with the caller's credentials instead.
+   */
+  spokeCredentials?(accountId: string, roleArn: string, sessionName: string): AwsCredentialIdentityProvider;
   /** Epoch milliseconds. */
   now(): number;
   sleep(ms: number): Promise<void>;
@@ -36,6 +41,8 @@ export interface ScanDeps {
 /** What `onProgress` hears, as each piece of the scan finishes. */
 export type ScanProgress =
   | { kind: "accounts"; configured: number; toScan: number }
+  /** A region's stacks were listed: how many will be scanned (for running totals). */
+  | { kind: "stacks"; accountId: string; region: string; targets: number }
   | { kind: "stack"; accountId: string; region: string; stack: StackReport }
   | { kind: "region"; accountId: string; region: RegionReport }
   | { kind: "account"; account: AccountReport };
@@ -47,7 +54,12 @@ export interface RegionScope {
   estimator: DetectionTimeEstimator;
   /** CloudTrail LookupEvents' per-account-region quota. */
   lookupLimiter: RateLimiter;
+  /** The account's privilege invariants and attachment lookup, for the engine. */
+  remediation: AccountRemediation;
 }
+
+/** Per account: the invariants and the attachment lookup (shared by its regions) the engine needs. */
+export type AccountRemediation = Pick<StackRemediationInput, "safety" | "ownership">;
 
 /** Per-run state handed down the account → region → stack tree. */
 export interface ScanContext {

@@ -15,6 +15,15 @@ type OwnedBucket = Bucket & { accountId: string };
 
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const SSE_ALGORITHMS = ["AES256", "aws:kms", "aws:kms:dsse"] as const;
+/** S3 API Reference, BlockedEncryptionTypes.EncryptionType: "Valid Values: NONE | SSE-C". */
+const ENCRYPTION_TYPES = ["NONE", "SSE-C"] as const;
+
+/**
+ * New general purpose buckets block SSE-C uploads since 2026 (S3 User Guide, "Blocking or
+ * unblocking SSE-C for a general purpose bucket"); cloudformation-coverage-roadmap#2554 shows a
+ * bucket created from a template that never mentions it reading back `"EncryptionType": ["SSE-C"]`.
+ */
+export const NEW_BUCKET_BLOCKED_ENCRYPTION_TYPES: BucketEncryptionRule["blockedEncryptionTypes"] = ["SSE-C"];
 
 function noSuchBucket(): AwsError {
   return new AwsError("NoSuchBucket", "The specified bucket does not exist", 404);
@@ -35,7 +44,7 @@ export function putBucket(world: World, accountId: string, name: string, region:
     region,
     accountId,
     createdAt: new Date(now).toISOString(),
-    encryption: [{ sseAlgorithm: "AES256", bucketKeyEnabled: false }],
+    encryption: [{ sseAlgorithm: "AES256", bucketKeyEnabled: false, blockedEncryptionTypes: [...NEW_BUCKET_BLOCKED_ENCRYPTION_TYPES!] }],
     publicAccessBlock: { blockPublicAcls: true, ignorePublicAcls: true, blockPublicPolicy: true, restrictPublicBuckets: true },
     tags: {},
     objects: new Map(),
@@ -75,6 +84,7 @@ function listBuckets(_params: unknown, ctx: CallContext) {
 interface EncryptionRuleInput {
   ApplyServerSideEncryptionByDefault?: { SSEAlgorithm?: string; KMSMasterKeyID?: string };
   BucketKeyEnabled?: boolean;
+  BlockedEncryptionTypes?: { EncryptionType?: string[] };
 }
 
 function toEncryptionRule(rule: EncryptionRuleInput): BucketEncryptionRule {
@@ -82,10 +92,16 @@ function toEncryptionRule(rule: EncryptionRuleInput): BucketEncryptionRule {
   if (!SSE_ALGORITHMS.includes(algorithm as BucketEncryptionRule["sseAlgorithm"])) {
     throw new AwsError("MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema");
   }
+  const blocked = rule.BlockedEncryptionTypes?.EncryptionType;
+  if (blocked !== undefined && !blocked.every((t) => (ENCRYPTION_TYPES as readonly string[]).includes(t))) {
+    throw new AwsError("MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema");
+  }
+  // PutBucketEncryption replaces the configuration: a rule without BlockedEncryptionTypes blocks nothing.
   return {
     sseAlgorithm: algorithm as BucketEncryptionRule["sseAlgorithm"],
     kmsMasterKeyId: rule.ApplyServerSideEncryptionByDefault?.KMSMasterKeyID,
     bucketKeyEnabled: rule.BucketKeyEnabled,
+    ...(blocked !== undefined ? { blockedEncryptionTypes: blocked as ("NONE" | "SSE-C")[] } : {}),
   };
 }
 
@@ -99,6 +115,7 @@ function getBucketEncryption(params: BucketInput, ctx: CallContext) {
       Rules: bucket.encryption.map((r) => ({
         ApplyServerSideEncryptionByDefault: { SSEAlgorithm: r.sseAlgorithm, KMSMasterKeyID: r.kmsMasterKeyId },
         BucketKeyEnabled: r.bucketKeyEnabled ?? false,
+        ...(r.blockedEncryptionTypes ? { BlockedEncryptionTypes: { EncryptionType: [...r.blockedEncryptionTypes] } } : {}),
       })),
     },
   };

@@ -62,6 +62,35 @@ describe("FanoutStateMachine definition", () => {
     expect(worker.TimeoutSeconds).toBe(900 + 60);
   });
 
+  it("catches a failed Plan or Reduce: a failure record, an SNS message, then a failed execution the alarm counts", () => {
+    const topicArn = synth.ref("aws_sns_topic", synth.only("aws_sns_topic"), "arn");
+    for (const step of ["Plan", "Reduce"] as const) {
+      const state = definition.States[step]!;
+      expect(state.Catch).toEqual([{ ErrorEquals: ["States.ALL"], ResultPath: "$.failure", Next: `Record ${step} failure` }]);
+      const record = definition.States[`Record ${step} failure`]!;
+      expect(record).toMatchObject({ Type: "Task", Resource: "arn:aws:states:::aws-sdk:s3:putObject", Next: `Notify ${step} failure` });
+      expect((record.Parameters as Record<string, string>)["Key.$"]).toBe("States.Format('runs/failed/{}.json', $$.Execution.Name)");
+      // The message is sent even when the record cannot be written.
+      expect(record.Catch).toEqual([{ ErrorEquals: ["States.ALL"], ResultPath: "$.recordFailure", Next: `Notify ${step} failure` }]);
+      const notify = definition.States[`Notify ${step} failure`]!;
+      expect(notify).toMatchObject({ Type: "Task", Resource: "arn:aws:states:::sns:publish", Next: `${step} failed` });
+      const params = notify.Parameters as Record<string, string>;
+      expect(params.TopicArn).toBe(topicArn);
+      expect(params.Subject).toMatch(/^[\x20-\x7E]{1,99}$/);
+      // Each {} of States.Format takes the next argument: as many placeholders as arguments.
+      const format = /^States\.Format\('([^']+)', (.+)\)$/.exec(params["Message.$"]!)!;
+      expect(format[1]!.split("{}").length - 1).toBe(format[2]!.split(", ").length);
+      expect(definition.States[`${step} failed`]).toMatchObject({ Type: "Fail" });
+    }
+    // Every Next names a state that exists.
+    for (const [name, state] of Object.entries(definition.States)) {
+      const nexts = [state.Next, ...((state.Catch as { Next: string }[] | undefined) ?? []).map((c) => c.Next)].filter((n) => n !== undefined);
+      for (const next of nexts) expect(definition.States, `${name} -> ${String(next)}`).toHaveProperty([String(next)]);
+    }
+    const statesPolicy = policyOf(roleNamed("driftguard-scan-states"));
+    expect(statementWith(statesPolicy, "sns:Publish")).toEqual([{ sid: "AnnounceRunFailure", actions: ["sns:Publish"], resources: [topicArn] }]);
+  });
+
   it("records a failed worker where the reducer looks for it", () => {
     const record = processor.States["Record failure"]!;
     expect(record).toMatchObject({ Type: "Task", Resource: "arn:aws:states:::aws-sdk:s3:putObject", End: true });

@@ -78,8 +78,12 @@ describe("HubStack notifications", () => {
     expect(topic.kms_master_key_id).toBe(synth.ref("aws_kms_key", key, "arn"));
     expect(key.enable_key_rotation).toBe(true);
     const keyPolicy = synth.policy(key.policy);
-    expect(keyPolicy).toHaveLength(1);
-    expect(keyPolicy[0]!.principals).toEqual([{ type: "AWS", identifiers: ["arn:aws:iam::111111111111:root"] }]);
+    expect(keyPolicy.map((s) => s.principals)).toEqual([
+      [{ type: "AWS", identifiers: ["arn:aws:iam::111111111111:root"] }],
+      // Alarms publish to the encrypted topic as the CloudWatch service, from this account only.
+      [{ type: "Service", identifiers: ["cloudwatch.amazonaws.com"] }],
+    ]);
+    expect(keyPolicy[1]).toMatchObject({ actions: ["kms:Decrypt", "kms:GenerateDataKey*"], condition: [{ test: "StringEquals", variable: "aws:SourceAccount", values: ["111111111111"] }] });
   });
 
   it("subscribes every configured email and endpoint", () => {
@@ -143,8 +147,8 @@ describe("HubStack scanner Lambda", () => {
     expect(assume[0]!.resources).toEqual(["arn:aws:iam::*:role/driftguard-spoke"]);
   });
 
-  it("may walk the organization's OU tree, and only with the calls the walk makes", () => {
-    expect(statementWith(permissions, "organizations:ListRoots")).toEqual([
+  it("may check the organization's id and walk its OU tree, and only with the calls they make", () => {
+    expect(statementWith(permissions, "organizations:DescribeOrganization")).toEqual([
       { sid: "WalkOrganization", actions: [...ORGANIZATION_ACTIONS], resources: ["*"] },
     ]);
   });

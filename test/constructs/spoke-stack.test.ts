@@ -1,10 +1,12 @@
 import { Testing } from "cdktf";
 import { describe, expect, it } from "vitest";
 import { resolveAccount } from "../../functions/config/resolve.js";
+import { matchesGlob } from "../../functions/core/glob.js";
 import { spokeRoleActions } from "../../functions/permissions.js";
+import { protectedRoles } from "../../functions/config/protected-roles.js";
 import { driftguardNames } from "../../modules/names.js";
 import { SpokeRole } from "../../modules/spoke-role.js";
-import { exampleConfig, synthSpoke, type Synth } from "./synth.js";
+import { exampleConfig, synthHub, synthSpoke, type Synth } from "./synth.js";
 
 const HUB_BUS = "arn:aws:events:us-east-1:111111111111:event-bus/driftguard-hub";
 
@@ -56,13 +58,76 @@ describe("SpokeStack role", () => {
     expect(new Set(granted)).toEqual(new Set(expected));
   });
 
-  it("may never change its own role, whatever IAM writes remediation needs elsewhere", () => {
-    const inline = Object.values(synth.resources("aws_iam_role_policy")).find((p) => p.role === synth.ref("aws_iam_role", spokeRole, "id"))!;
-    const deny = synth.policy(inline.policy).find((s) => s.effect === "Deny");
+  /**
+   * What IAM decides for one request under the synthesized statements: an explicit Deny wins,
+   * then an Allow (IAM User Guide, "Policy evaluation logic"); `*` and `?` are wildcards in
+   * actions (case-insensitive) and resources (IAM User Guide, "IAM JSON policy elements: Action").
+   */
+  const inline = () => Object.values(synth.resources("aws_iam_role_policy")).find((p) => p.role === synth.ref("aws_iam_role", spokeRole, "id"))!;
+  const decide = (action: string, resource: string): "allowed" | "denied" | "implicit-deny" => {
+    const statements = synth.policy(inline().policy);
+    const hits = (s: (typeof statements)[number]) =>
+      (s.actions ?? []).some((a) => matchesGlob(action.toLowerCase(), a.toLowerCase())) && (s.resources ?? []).some((r) => matchesGlob(resource, r));
+    if (statements.some((s) => s.effect === "Deny" && hits(s))) return "denied";
+    return statements.some((s) => s.effect === "Allow" && hits(s)) ? "allowed" : "implicit-deny";
+  };
+  const role = (name: string, account = "222222222222") => `arn:aws:iam::${account}:role/${name}`;
+
+  it("may write IAM roles remediation repairs, but never a protected role, in any account", () => {
     const iamWrites = spokeRoleActions().filter((a) => a.startsWith("iam:") && !/^iam:(Get|List)/.test(a));
     expect(iamWrites).toEqual(expect.arrayContaining(["iam:AttachRolePolicy", "iam:PutRolePolicy", "iam:UpdateAssumeRolePolicy"]));
-    expect(deny).toMatchObject({ sid: "NeverItself", resources: [synth.ref("aws_iam_role", spokeRole, "arn")] });
-    expect(new Set(deny!.actions)).toEqual(new Set(iamWrites));
+    for (const action of iamWrites) {
+      expect(decide(action, role("payments-api")), action).toBe("allowed");
+      for (const name of [
+        "driftguard-spoke",
+        "driftguard-events-forwarder",
+        "driftguard-scanner",
+        "OrganizationAccountAccessRole",
+        "AWSControlTowerExecution",
+        "AWSCloudFormationStackSetExecutionRole",
+        "stacksets-exec-5a1b2c3d4e5f",
+        "team/OrganizationAccountAccessRole",
+        "aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_0123456789abcdef",
+        "aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS",
+      ]) {
+        expect(decide(action, role(name, "444444444444")), `${action} on ${name}`).toBe("denied");
+      }
+    }
+    // Reads stay allowed: drift detection and the invariants must see a claimed role.
+    expect(decide("iam:GetRole", role("OrganizationAccountAccessRole"))).toBe("allowed");
+  });
+
+  it("denies exactly the roles the invariants protect (one list for both)", () => {
+    const deny = synth.policy(inline().policy).find((s) => s.sid === "NeverProtectedRoles")!;
+    for (const r of protectedRoles(config)) expect(deny.resources, r.name).toContain(`arn:aws:iam::*:role/${r.name}`);
+  });
+
+  it("never creates users, access keys or login profiles, and never passes a role", () => {
+    for (const action of ["iam:CreateUser", "iam:CreateAccessKey", "iam:CreateLoginProfile", "iam:UpdateLoginProfile", "iam:PassRole"]) {
+      expect(decide(action, "arn:aws:iam::222222222222:user/mallory"), action).toBe("denied");
+    }
+  });
+
+  it("denies data-plane reads, and keeps every read drift detection makes", () => {
+    for (const action of ["s3:GetObject", "secretsmanager:GetSecretValue", "ssm:GetParameter", "kms:Decrypt", "dynamodb:Query", "dynamodb:Scan", "sqs:ReceiveMessage", "kinesis:GetRecords", "logs:GetLogEvents", "logs:FilterLogEvents", "athena:GetQueryResults"]) {
+      expect(decide(action, "*"), action).toBe("denied");
+    }
+    // AWS::SSM::Parameter's drift detection reads with ssm:GetParameters (its schema's read handler).
+    expect(decide("ssm:GetParameters", "*")).toBe("implicit-deny");
+    for (const action of spokeRoleActions()) expect(decide(action, role("payments-api")), action).not.toBe("denied");
+  });
+});
+
+describe("hub scanner role", () => {
+  it("assumes spoke roles only in accounts of the organization (aws:ResourceOrgID)", () => {
+    const { synth } = synthHub(config);
+    const scanner = Object.values(synth.resources("aws_iam_role_policy")).find((p) => p.name === "driftguard-scanner")!;
+    const assume = synth.policy(scanner.policy).find((s) => s.sid === "AssumeSpokeRoles");
+    expect(assume).toMatchObject({
+      actions: ["sts:AssumeRole"],
+      resources: ["arn:aws:iam::*:role/driftguard-spoke"],
+      condition: [{ test: "StringEquals", variable: "aws:ResourceOrgID", values: ["o-example0001"] }],
+    });
   });
 });
 
@@ -71,7 +136,7 @@ describe("SpokeRole", () => {
     const actions = Array.from({ length: 400 }, (_, i) => `cloudformation:SomeVeryLongActionNameNumber${i}`);
     expect(() =>
       Testing.synthScope((scope) => {
-        new SpokeRole(scope, "role", { names: driftguardNames(config), organizationId: "o-example0001", actions });
+        new SpokeRole(scope, "role", { names: driftguardNames(config), organizationId: "o-example0001", actions, protectedRoles: protectedRoles(config) });
       }),
     ).toThrow(/over IAM's 10240/);
   });
@@ -94,6 +159,29 @@ describe("SpokeStack event forwarding", () => {
         expect(target).toMatchObject({ arn: HUB_BUS, role_arn: synth.ref("aws_iam_role", forwarder, "arn"), provider: rule!.provider });
       }
     }
+  });
+
+  it("retries delivery to the hub for an hour, then keeps the event in that region's dead-letter queue", () => {
+    const { synth } = synthSpoke(config, "payments-prod");
+    const rules = rulesByRegion(synth);
+    const queues = Object.values(synth.resources("aws_sqs_queue"));
+    const policies = Object.values(synth.resources("aws_sqs_queue_policy"));
+    for (const [region, rule] of rules) {
+      const target = Object.values(synth.resources("aws_cloudwatch_event_target")).find((t) => t.rule === synth.ref("aws_cloudwatch_event_rule", rule, "name"))!;
+      expect(target.retry_policy, region).toEqual({ maximum_event_age_in_seconds: 3600, maximum_retry_attempts: 10 });
+      const queue = queues.find((q) => synth.ref("aws_sqs_queue", q, "arn") === (target.dead_letter_config as { arn: string }).arn)!;
+      expect(queue, region).toMatchObject({ name: "driftguard-forward-to-hub-dlq", sqs_managed_sse_enabled: true, provider: rule.provider });
+      const policy = policies.find((p) => p.queue_url === synth.ref("aws_sqs_queue", queue, "url"))!;
+      // Only EventBridge, and only for this rule's events, may write to it.
+      expect(synth.policy(policy.policy)).toEqual([
+        expect.objectContaining({
+          actions: ["sqs:SendMessage"],
+          principals: [{ type: "Service", identifiers: ["events.amazonaws.com"] }],
+          condition: [{ test: "ArnEquals", variable: "aws:SourceArn", values: [synth.ref("aws_cloudwatch_event_rule", rule, "arn")] }],
+        }),
+      ]);
+    }
+    expect(queues).toHaveLength(rules.size);
   });
 
   it("forwards IAM events from us-east-1 only, adding a us-east-1 rule where the account has none", () => {

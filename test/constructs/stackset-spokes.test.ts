@@ -30,12 +30,12 @@ type Json = Record<string, unknown>;
 const templateOf = (block: Json) => JSON.parse(String(block.template_body)) as { Resources: Record<string, { Type: string; Properties: Json; Condition?: string }>; Parameters?: Json };
 
 /** IAM JSON (a CloudFormation policy document) as terraform's policy-document statements, for comparison. */
-function fromIamJson(doc: { Statement: Json[] }, self: unknown): PolicyStatement[] {
+function fromIamJson(doc: { Statement: Json[] }): PolicyStatement[] {
   const list = (v: unknown) => (v === undefined ? undefined : Array.isArray(v) ? v : [v]);
   return doc.Statement.map((s) => {
     const principal = s.Principal as Record<string, string | string[]> | undefined;
     const condition = s.Condition as Record<string, Record<string, string[]>> | undefined;
-    const resources = list(s.Resource)?.map((r) => (JSON.stringify(r) === JSON.stringify(self) ? "SELF" : r));
+    const resources = list(s.Resource);
     return {
       ...(s.Sid ? { sid: s.Sid as string } : {}),
       effect: s.Effect as string,
@@ -112,18 +112,17 @@ describe("StackSet spokes (spoke.deployment: stackset)", () => {
     const { synth: terraform } = synthSpoke(exampleConfig(), "payments-prod");
     const tfRole = Object.values(terraform.resources("aws_iam_role")).find((r) => r.name === "driftguard-spoke")!;
     const tfInline = Object.values(terraform.resources("aws_iam_role_policy")).find((p) => p.role === terraform.ref("aws_iam_role", tfRole, "id"))!;
-    const tfSelf = terraform.ref("aws_iam_role", tfRole, "arn");
-    const normalise = (statements: PolicyStatement[]) => statements.map((s) => ({ ...s, resources: s.resources?.map((r) => (r === tfSelf ? "SELF" : r)) })).map((s) => JSON.parse(JSON.stringify(s)));
 
     expect(role.Properties.RoleName).toBe(tfRole.name);
-    expect(fromIamJson(role.Properties.AssumeRolePolicyDocument as { Statement: Json[] }, undefined)).toEqual(terraform.policy(tfRole.assume_role_policy));
+    expect(fromIamJson(role.Properties.AssumeRolePolicyDocument as { Statement: Json[] })).toEqual(terraform.policy(tfRole.assume_role_policy));
     expect(role.Properties.ManagedPolicyArns).toEqual([terraform.only("aws_iam_role_policy_attachment").policy_arn]);
     const [inline] = role.Properties.Policies as { PolicyName: string; PolicyDocument: { Statement: Json[] } }[];
     expect(inline!.PolicyName).toBe(tfInline.name);
-    const self = accountRoleArn("driftguard-spoke");
-    expect(fromIamJson(inline!.PolicyDocument, self)).toEqual(normalise(terraform.policy(tfInline.policy)));
-    // And both follow the code: every action the scanner and remediators declare.
-    expect(new Set(fromIamJson(inline!.PolicyDocument, self).find((s) => s.effect === "Allow")!.actions)).toEqual(new Set(spokeRoleActions()));
+    expect(fromIamJson(inline!.PolicyDocument)).toEqual(terraform.policy(tfInline.policy));
+    // And both follow the code: every action the scanner and remediators declare, and main's Denies.
+    const statements = fromIamJson(inline!.PolicyDocument);
+    expect(new Set(statements.find((s) => s.effect === "Allow")!.actions)).toEqual(new Set(spokeRoleActions()));
+    expect(statements.filter((s) => s.effect === "Deny").map((s) => s.sid)).toEqual(["NeverProtectedRoles", "NeverIdentitiesOrPassRole", "NeverDataReads"]);
   });
 
   it("forwards the same events with the same role as terraform's forwarding rules", () => {
@@ -131,7 +130,7 @@ describe("StackSet spokes (spoke.deployment: stackset)", () => {
     const forwarder = template.Resources.ForwarderRole!;
     const { synth: terraform } = synthSpoke(exampleConfig(), "payments-prod");
     const tfForwarder = Object.values(terraform.resources("aws_iam_role")).find((r) => r.name === "driftguard-events-forwarder")!;
-    expect(fromIamJson(forwarder.Properties.AssumeRolePolicyDocument as { Statement: Json[] }, undefined)).toEqual(terraform.policy(tfForwarder.assume_role_policy));
+    expect(fromIamJson(forwarder.Properties.AssumeRolePolicyDocument as { Statement: Json[] })).toEqual(terraform.policy(tfForwarder.assume_role_policy));
 
     const rules = templateOf(forwardingSet).Resources.ForwardingRule!;
     expect(rules.Condition).toBe("Forwards");
@@ -141,8 +140,33 @@ describe("StackSet spokes (spoke.deployment: stackset)", () => {
     // payments-prod is scanned in us-east-1 (global + regional sources) and eu-west-1 (regional only).
     expect(tfRules).toContainEqual(global["Fn::If"][1]);
     expect(tfRules).toContainEqual(regional);
+    // Terraform's target: the same bus, retry policy and a dead-letter queue in the region.
+    const tfTarget = Object.values(terraform.resources("aws_cloudwatch_event_target"))[0]!;
+    const retry = tfTarget.retry_policy as { maximum_event_age_in_seconds: number; maximum_retry_attempts: number };
     expect(rules.Properties.Targets).toEqual([
-      { Id: "driftguard-hub", Arn: "arn:aws:events:us-east-1:111111111111:event-bus/driftguard-hub", RoleArn: accountRoleArn("driftguard-events-forwarder") },
+      {
+        Id: "driftguard-hub",
+        Arn: tfTarget.arn,
+        RoleArn: accountRoleArn("driftguard-events-forwarder"),
+        RetryPolicy: { MaximumEventAgeInSeconds: retry.maximum_event_age_in_seconds, MaximumRetryAttempts: retry.maximum_retry_attempts },
+        DeadLetterConfig: { Arn: { "Fn::GetAtt": ["DeadLetterQueue", "Arn"] } },
+      },
     ]);
+    const resources = templateOf(forwardingSet).Resources;
+    const tfQueue = Object.values(terraform.resources("aws_sqs_queue"))[0]!;
+    expect(resources.DeadLetterQueue).toMatchObject({
+      Type: "AWS::SQS::Queue",
+      Condition: "Forwards",
+      Properties: { QueueName: tfQueue.name, SqsManagedSseEnabled: tfQueue.sqs_managed_sse_enabled, MessageRetentionPeriod: tfQueue.message_retention_seconds },
+    });
+    const queuePolicy = resources.DeadLetterQueuePolicy!;
+    expect(queuePolicy).toMatchObject({ Type: "AWS::SQS::QueuePolicy", Condition: "Forwards", Properties: { Queues: [{ Ref: "DeadLetterQueue" }] } });
+    const [dlqStatement] = fromIamJson(queuePolicy.Properties.PolicyDocument as { Statement: Json[] });
+    const [tfDlqStatement] = terraform.policy(Object.values(terraform.resources("aws_sqs_queue_policy"))[0]!.policy);
+    // Same grant; only the ARNs are spelled per renderer (Fn::GetAtt here, terraform references there).
+    const arnsOut = (st: PolicyStatement) => ({ ...st, resources: undefined, condition: st.condition?.map((c) => ({ ...c, values: [] })) });
+    expect(arnsOut(dlqStatement!)).toEqual(arnsOut(tfDlqStatement!));
+    expect(dlqStatement!.resources).toEqual([{ "Fn::GetAtt": ["DeadLetterQueue", "Arn"] }]);
+    expect(dlqStatement!.condition![0]!.values).toEqual([{ "Fn::GetAtt": ["ForwardingRule", "Arn"] }]);
   });
 });

@@ -5,12 +5,12 @@ import type { Config } from "../../functions/config/schema.js";
 import type { ResourceReport, RunReport } from "../../functions/core/types.js";
 import type { ScanSummary } from "../../functions/handler.js";
 import { hubS3, invokeHub, publishedMessages } from "../../sandbox/run-local.js";
-import { DEFAULT_SCENARIO } from "../../sandbox/scenario.js";
+import { DEFAULT_SCENARIO, DEMO_ACCOUNTS } from "../../sandbox/scenario.js";
 import { startSandbox, type Sandbox } from "../../sandbox/server.js";
 import { schemaErrors } from "../unit/report/validate.js";
 
 /**
- * The main job end to end: the demo scenario with the repository's accounts.yaml, scanned by the
+ * The main job end to end: the demo scenario with its own accounts file, scanned by the
  * real Lambda handler through the sandbox's wire protocols. One sandbox, three runs in order:
  * report mode (nothing may change), remediate, and remediate again (nothing left to do).
  */
@@ -69,7 +69,7 @@ async function run(mode: "report" | "remediate"): Promise<RunReport> {
 }
 
 beforeAll(async () => {
-  config = loadConfig("accounts.yaml");
+  config = loadConfig(DEMO_ACCOUNTS);
   sandbox = await startSandbox({ scenarioFile: DEFAULT_SCENARIO, config });
 });
 

@@ -4,7 +4,7 @@ import { loadConfig } from "../../functions/config/load.js";
 import type { RunReport } from "../../functions/core/types.js";
 import type { ScanSummary } from "../../functions/handler.js";
 import { hubS3, invokeHub, type Execution } from "../../sandbox/run-local.js";
-import { DEFAULT_SCENARIO } from "../../sandbox/scenario.js";
+import { DEFAULT_SCENARIO, DEMO_ACCOUNTS } from "../../sandbox/scenario.js";
 import { startSandbox, type Sandbox } from "../../sandbox/server.js";
 import { schemaErrors } from "../unit/report/validate.js";
 
@@ -15,7 +15,7 @@ import { schemaErrors } from "../unit/report/validate.js";
  * mode, so both see the same drift and both repair it.
  */
 
-const config = loadConfig("accounts.yaml");
+const config = loadConfig(DEMO_ACCOUNTS);
 
 async function readReport(sandbox: Sandbox, summary: ScanSummary): Promise<RunReport> {
   const s3 = hubS3(sandbox);

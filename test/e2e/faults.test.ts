@@ -4,7 +4,7 @@ import { loadConfig } from "../../functions/config/load.js";
 import type { AccountReport, RunReport } from "../../functions/core/types.js";
 import { hubS3, invokeHub, publishedMessages } from "../../sandbox/run-local.js";
 import type { FaultRule } from "../../sandbox/protocol/faults.js";
-import { DEFAULT_SCENARIO } from "../../sandbox/scenario.js";
+import { DEFAULT_SCENARIO, DEMO_ACCOUNTS } from "../../sandbox/scenario.js";
 import { startSandbox, type Sandbox } from "../../sandbox/server.js";
 
 /**
@@ -14,7 +14,7 @@ import { startSandbox, type Sandbox } from "../../sandbox/server.js";
 
 const PAYMENTS = "222222222222";
 const SHARED = "444444444444";
-const config = loadConfig("accounts.yaml");
+const config = loadConfig(DEMO_ACCOUNTS);
 
 let sandbox: Sandbox | undefined;
 afterEach(async () => {

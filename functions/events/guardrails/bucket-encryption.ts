@@ -42,15 +42,20 @@ export const bucketEncryption: Guardrail = {
       state: "violation",
       reason: `bucket ${bucket} had its default encryption removed`,
       tags: await bucketTags(clients.s3, bucket),
-      steps: [`PutBucketEncryption ${bucket}: SSE-S3 (AES256)`],
-      fix: async () => {
-        await clients.s3.send(
-          new PutBucketEncryptionCommand({
-            Bucket: bucket,
-            ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: "AES256" } }] },
-          }),
-        );
-      },
+      steps: [
+        {
+          call: `PutBucketEncryption Bucket=${bucket} SSEAlgorithm=AES256`,
+          summary: "restore default encryption SSE-S3 (AES256)",
+          effect: { kind: "bucket-setting", bucket, setting: "encryption" },
+          send: () =>
+            clients.s3.send(
+              new PutBucketEncryptionCommand({
+                Bucket: bucket,
+                ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: "AES256" } }] },
+              }),
+            ),
+        },
+      ],
     };
   },
 };

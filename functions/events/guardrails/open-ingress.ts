@@ -1,5 +1,6 @@
-import { RevokeSecurityGroupIngressCommand, type IpPermission } from "@aws-sdk/client-ec2";
+import { RevokeSecurityGroupIngressCommand, type IpPermission, type SecurityGroupRule } from "@aws-sdk/client-ec2";
 import { describeSecurityGroup } from "../../aws/security-groups.js";
+import { describeAttachment, ownedRules, ruleFromLive, ruleKey } from "../../remediation/index.js";
 import { tagMap } from "../../core/tags.js";
 import { type Guardrail } from "./types.js";
 
@@ -31,6 +32,19 @@ export function offendingPermissions(permissions: readonly IpPermission[], ports
   return offending;
 }
 
+/** One offending permission (a single open CIDR) as the rule DescribeSecurityGroupRules would show. */
+function asRule(groupId: string, p: IpPermission): SecurityGroupRule {
+  return {
+    GroupId: groupId,
+    IsEgress: false,
+    IpProtocol: p.IpProtocol,
+    FromPort: p.FromPort ?? -1,
+    ToPort: p.ToPort ?? -1,
+    ...(p.IpRanges?.[0]?.CidrIp ? { CidrIpv4: p.IpRanges[0].CidrIp } : {}),
+    ...(p.Ipv6Ranges?.[0]?.CidrIpv6 ? { CidrIpv6: p.Ipv6Ranges[0].CidrIpv6 } : {}),
+  };
+}
+
 function describePermission(p: IpPermission): string {
   const ports = p.IpProtocol === "-1" ? "all traffic" : `${p.IpProtocol} ${p.FromPort === p.ToPort ? p.FromPort : `${p.FromPort}-${p.ToPort}`}`;
   return `${ports} from ${p.IpRanges?.[0]?.CidrIp ?? p.Ipv6Ranges?.[0]?.CidrIpv6}`;
@@ -42,26 +56,34 @@ export const openIngress: Guardrail = {
   resourceType: "AWS::EC2::SecurityGroup",
   actions: ["ec2:DescribeSecurityGroups", "ec2:RevokeSecurityGroupIngress"],
   enabled: (settings) => settings.openIngressPorts.length > 0,
-  async inspect({ resource, clients, settings }) {
+  async inspect({ resource, clients, settings, owned }) {
     // Default-VPC calls may name the group instead of giving its id.
     const group = await describeSecurityGroup(clients.ec2, resource.physicalId);
     if (!group?.GroupId) return { state: "gone", reason: `security group ${resource.physicalId} no longer exists` };
 
     const groupId = group.GroupId;
     const tags = tagMap(group.Tags);
-    const offending = offendingPermissions(group.IpPermissions ?? [], settings.openIngressPorts);
+    const found = offendingPermissions(group.IpPermissions ?? [], settings.openIngressPorts);
     const portList = settings.openIngressPorts.join(", ");
-    if (offending.length === 0) {
+    if (found.length === 0) {
       return { state: "compliant", reason: `security group ${groupId} has no ingress open to the internet on ports ${portList}`, tags };
     }
+    // A rule an AWS::EC2::SecurityGroupIngress resource owns is the template's to fix, not ours to revoke.
+    const byAttachment = ownedRules(owned);
+    const ownerOf = (p: IpPermission) => byAttachment.get(ruleKey(ruleFromLive(asRule(groupId, p))));
+    const ownedByTemplate = found.filter((p) => ownerOf(p) !== undefined);
+    const offending = found.filter((p) => ownerOf(p) === undefined);
+    const kept = ownedByTemplate.length > 0 ? `; left for its template: ${ownedByTemplate.map((p) => `${describePermission(p)} (${describeAttachment(ownerOf(p)!)})`).join("; ")}` : "";
     return {
       state: "violation",
-      reason: `security group ${groupId} allowed ${offending.map(describePermission).join("; ")} (ports ${portList} must not be open to the internet)`,
+      reason: `security group ${groupId} allowed ${found.map(describePermission).join("; ")} (ports ${portList} must not be open to the internet)${kept}`,
       tags,
-      steps: offending.map((p) => `RevokeSecurityGroupIngress ${groupId}: ${describePermission(p)}`),
-      fix: async () => {
-        await clients.ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: offending }));
-      },
+      steps: offending.map((p) => ({
+        call: `RevokeSecurityGroupIngress GroupId=${groupId} ${describePermission(p)}`,
+        summary: `revoke ${describePermission(p)}`,
+        effect: { kind: "revoke-rule", groupId, rule: ruleFromLive(asRule(groupId, p)) },
+        send: () => clients.ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: [p] })),
+      })),
     };
   },
 };

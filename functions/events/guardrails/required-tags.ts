@@ -45,10 +45,14 @@ export const requiredTags: Guardrail = {
       state: "violation",
       reason: `instance ${id} was launched without required tag(s) ${missing.map((t) => t.Key).join(", ")}`,
       tags,
-      steps: missing.map((t) => `CreateTags ${id}: ${t.Key}=${t.Value}`),
-      fix: async () => {
-        await clients.ec2.send(new CreateTagsCommand({ Resources: [id], Tags: missing }));
-      },
+      steps: [
+        {
+          call: `CreateTags Resources=${id} ${missing.map((t) => `${t.Key}=${t.Value}`).join(", ")}`,
+          summary: `add required tag(s) ${missing.map((t) => t.Key).join(", ")}`,
+          effect: { kind: "tag-resource", resource: id },
+          send: () => clients.ec2.send(new CreateTagsCommand({ Resources: [id], Tags: missing })),
+        },
+      ],
     };
   },
 };

@@ -2,6 +2,7 @@ import type { SpokeClients } from "../../aws/clients.js";
 import type { ResolvedEventName } from "../../config/events.js";
 import type { Config } from "../../config/schema.js";
 import type { ChangeActor } from "../../core/types.js";
+import type { Owned, PlannedStep } from "../../remediation/index.js";
 import type { AffectedResource } from "../resolve.js";
 
 export type GuardrailSettings = Config["defaults"]["events"]["guardrails"];
@@ -11,6 +12,8 @@ export interface GuardrailInput {
   clients: SpokeClients;
   settings: GuardrailSettings;
   actor: ChangeActor;
+  /** What attachment resources own on the resource: a guardrail never removes it either. */
+  owned: Owned;
 }
 
 /** The live state of a resource measured against one guardrail. */
@@ -22,22 +25,21 @@ export type Inspection =
       reason: string;
       /** Live tags, for the exemption check. */
       tags: Record<string, string>;
-      /** API-level steps `fix` performs; empty for notify-only rules. */
-      steps: string[];
-      /** Absent for rules that only notify. */
-      fix?: () => Promise<void>;
+      /** The repair, planned; empty for rules that only notify. The engine's apply path sends them. */
+      steps: PlannedStep[];
     };
 
 /**
  * One unmanaged-resource rule: one file under guardrails/, listed once in registry.ts. A rule
- * only reads and describes; evaluate.ts applies mode, exemption and verification to all alike.
+ * is a planner: it reads and plans steps; evaluate.ts runs them through the remediation
+ * engine's one apply path (invariants, mode, flapping, blast radius, verification) like any repair.
  */
 export interface Guardrail {
   name: string;
   /** CloudTrail event names that may break the rule. */
   eventNames: readonly ResolvedEventName[];
   resourceType: string;
-  /** Every IAM action inspect and fix call: added to the spoke role policy. */
+  /** Every IAM action inspect reads with and its steps send: added to the spoke role policy. */
   actions: readonly string[];
   enabled(settings: GuardrailSettings): boolean;
   inspect(input: GuardrailInput): Promise<Inspection>;

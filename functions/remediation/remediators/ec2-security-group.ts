@@ -13,8 +13,8 @@ import {
   UpdateSecurityGroupRuleDescriptionsIngressCommand,
 } from "@aws-sdk/client-ec2";
 import { describeSecurityGroup } from "../../aws/security-groups.js";
-import type { ResourceDrift } from "../../core/types.js";
-import { type Plan, type PlannedStep, restoreTagsStep, runPlan } from "../plan.js";
+import { describeAttachment, type Owned, ownedRules, unresolvedContent } from "../ownership/owned.js";
+import { type Plan, type PlanInput, type PlannedStep, restoreTagsStep } from "../plan.js";
 import {
   type CanonicalRule,
   type Direction,
@@ -30,22 +30,20 @@ import type { Remediator } from "../types.js";
 
 /**
  * AWS::EC2::SecurityGroup: ingress and egress rules, rule descriptions and tags.
- * - SecurityGroupIngress set: the complete list of ingress rules. Absent: ingress is not managed.
- * - SecurityGroupEgress set: the complete list of egress rules. Absent: CloudFormation keeps
- *   (and restores) EC2's default allow-all IPv4 egress rule, so that is the expected list; the
- *   default allow-all IPv6 rule EC2 adds in IPv6 VPCs is tolerated.
+ * - SecurityGroupIngress set: together with the rules of every AWS::EC2::SecurityGroupIngress
+ *   resource targeting the group (any stack of the account-region), the complete list of ingress
+ *   rules; attachment rules are never revoked. Absent: ingress is not managed.
+ * - SecurityGroupEgress: the same with AWS::EC2::SecurityGroupEgress. Absent: egress is not
+ *   managed at all, since "Only resource properties explicitly defined in the stack template are
+ *   checked for drift" (CloudFormation API Reference, DetectStackDrift); EC2's default allow-all
+ *   egress rule, which "is removed only when you specify one or more egress rules"
+ *   (AWS::EC2::SecurityGroup, "Remove the default rule"), is left as EC2 keeps it.
  * - A description is restored only when the template's rule sets one.
  * Missing rules are authorized before extra rules are revoked, so replacing a rule never
  * leaves a window without the intended access.
- * Caveat: rules added by separate AWS::EC2::SecurityGroupIngress/Egress resources are not in
- * the group's properties; CloudFormation reports them as drift and this remediator would revoke
- * them. Exempt such groups or keep AWS::EC2::SecurityGroup in report mode for those stacks.
  */
 
 const SG_PROPERTIES = ["SecurityGroupIngress", "SecurityGroupEgress", "Tags"] as const;
-
-const DEFAULT_EGRESS: CanonicalRule = { direction: "egress", protocol: "-1", fromPort: -1, toPort: -1, peer: { kind: "cidr4", cidr: "0.0.0.0/0" } };
-const DEFAULT_EGRESS_IPV6: CanonicalRule = { ...DEFAULT_EGRESS, peer: { kind: "cidr6", cidr: "::/0" } };
 
 /** CloudFormation's physical id is the group id, or the group name for default-VPC groups. */
 async function describeGroup(ec2: EC2Client, physicalId: string): Promise<SecurityGroup> {
@@ -62,11 +60,13 @@ async function liveRules(ec2: EC2Client, groupId: string): Promise<LiveRule[]> {
   return rules.map(ruleFromLive);
 }
 
-/** The rules of one direction the template manages, plus live rules that may stay. */
+/** The rules of one direction the template manages, plus the rules attachments own (kept, never authorized here). */
 interface ManagedRules {
   direction: Direction;
   rules: CanonicalRule[];
-  tolerated: CanonicalRule[];
+  owned: CanonicalRule[];
+  /** The template's list, when the template sets it: what CloudFormation compares after the repair. */
+  template?: unknown;
 }
 
 function templateRules(direction: Direction, entries: unknown): CanonicalRule[] | { unsupported: string } {
@@ -79,19 +79,16 @@ function templateRules(direction: Direction, entries: unknown): CanonicalRule[] 
   return rules;
 }
 
-function managedRules(expected: Record<string, unknown>): ManagedRules[] | { unsupported: string } {
+const PROPERTY: Readonly<Record<Direction, string>> = { ingress: "SecurityGroupIngress", egress: "SecurityGroupEgress" };
+
+function managedRules(expected: Record<string, unknown>, owned: Owned): ManagedRules[] | { unsupported: string } {
+  const byAttachment = [...ownedRules(owned).values()].map((a) => a.rule);
   const managed: ManagedRules[] = [];
-  if ("SecurityGroupIngress" in expected) {
-    const rules = templateRules("ingress", expected.SecurityGroupIngress);
+  for (const direction of ["ingress", "egress"] as const) {
+    if (!(PROPERTY[direction] in expected)) continue;
+    const rules = templateRules(direction, expected[PROPERTY[direction]]);
     if ("unsupported" in rules) return rules;
-    managed.push({ direction: "ingress", rules, tolerated: [] });
-  }
-  if ("SecurityGroupEgress" in expected) {
-    const rules = templateRules("egress", expected.SecurityGroupEgress);
-    if ("unsupported" in rules) return rules;
-    managed.push({ direction: "egress", rules, tolerated: [] });
-  } else {
-    managed.push({ direction: "egress", rules: [DEFAULT_EGRESS], tolerated: [DEFAULT_EGRESS_IPV6] });
+    managed.push({ direction, rules, owned: byAttachment.filter((r) => r.direction === direction), template: expected[PROPERTY[direction]] });
   }
   return managed;
 }
@@ -124,11 +121,12 @@ const CALLS: Readonly<Record<Direction, DirectionCalls>> = {
   },
 };
 
-function ruleSteps(ec2: EC2Client, groupId: string, { direction, rules: want, tolerated }: ManagedRules, live: LiveRule[]): PlannedStep[] {
+function ruleSteps(ec2: EC2Client, groupId: string, { direction, rules: want, owned, template }: ManagedRules, live: LiveRule[]): PlannedStep[] {
+  const effects = template === undefined ? [] : [{ path: `/${PROPERTY[direction]}`, value: template }];
   const { authorize: [authorizeApi, sendAuthorize], revoke: [revokeApi, sendRevoke], describe: [describeApi, sendDescribe] } = CALLS[direction];
   const liveByKey = new Map(live.filter((r) => r.direction === direction).map((r) => [ruleKey(r), r]));
   const wantByKey = new Map(want.map((r) => [ruleKey(r), r]));
-  const keep = new Set([...wantByKey.keys(), ...tolerated.map(ruleKey)]);
+  const keep = new Set([...wantByKey.keys(), ...owned.map(ruleKey)]);
 
   const authorize: PlannedStep[] = [];
   const redescribe: PlannedStep[] = [];
@@ -138,14 +136,18 @@ function ruleSteps(ec2: EC2Client, groupId: string, { direction, rules: want, to
       authorize.push({
         call: `${authorizeApi} GroupId=${groupId} ${describeRule(rule)}`,
         summary: `authorize ${describeRule(rule)}`,
-        apply: () => sendAuthorize(ec2, groupId, toIpPermission(rule)),
+        effect: { kind: "authorize-rule", groupId, rule },
+        effects,
+        send: () => sendAuthorize(ec2, groupId, toIpPermission(rule)),
       });
     } else if (rule.description !== undefined && rule.description !== existing.description) {
       const description = rule.description;
       redescribe.push({
         call: `${describeApi} GroupId=${groupId} ${existing.ruleId} Description=${description}`,
         summary: `restore the description of ${describeRule(rule)}`,
-        apply: () => sendDescribe(ec2, groupId, existing.ruleId, description),
+        effect: { kind: "describe-rule", groupId },
+        effects,
+        send: () => sendDescribe(ec2, groupId, existing.ruleId, description),
       });
     }
   }
@@ -154,26 +156,38 @@ function ruleSteps(ec2: EC2Client, groupId: string, { direction, rules: want, to
     .map<PlannedStep>(([, rule]) => ({
       call: `${revokeApi} GroupId=${groupId} SecurityGroupRuleIds=${rule.ruleId} (${describeRule(rule)})`,
       summary: `revoke ${describeRule(rule)}`,
-      apply: () => sendRevoke(ec2, groupId, rule.ruleId),
+      effect: { kind: "revoke-rule", groupId, rule },
+      effects,
+      send: () => sendRevoke(ec2, groupId, rule.ruleId),
     }));
   return [...authorize, ...revoke, ...redescribe];
 }
 
-async function plan(drift: ResourceDrift, ec2: EC2Client): Promise<Plan> {
+async function plan({ drift, clients, owned }: PlanInput): Promise<Plan> {
+  const { ec2 } = clients;
   const expected = drift.expected ?? {};
-  const managed = managedRules(expected);
+  const managed = managedRules(expected, owned);
   if ("unsupported" in managed) return { manual: `cannot repair ${managed.unsupported}` };
+  const unknown = unresolvedContent(owned, "sg-rule");
+  if (managed.length > 0 && unknown) return { manual: `cannot tell which rules ${describeAttachment(unknown)} owns; not revoking any` };
 
   const group = await describeGroup(ec2, drift.physicalResourceId);
   const groupId = group.GroupId ?? drift.physicalResourceId;
   const live = await liveRules(ec2, groupId);
+  const liveKeys = new Set(live.map(ruleKey));
+  const managedDirections = new Set(managed.map((m) => m.direction));
+  const honoured = [...ownedRules(owned).entries()]
+    .filter(([key, a]) => liveKeys.has(key) && managedDirections.has(a.rule.direction))
+    .map(([, a]) => describeAttachment(a));
   return {
     steps: [
       ...managed.flatMap((m) => ruleSteps(ec2, groupId, m, live)),
-      ...restoreTagsStep(tagsToRestore(expected.Tags, tagMap(group.Tags)), `CreateTags Resources=${groupId}`, (restore) =>
+      ...restoreTagsStep(tagsToRestore(expected.Tags, tagMap(group.Tags)), `CreateTags Resources=${groupId}`, { kind: "tag-resource", resource: groupId }, (restore) =>
         ec2.send(new CreateTagsCommand({ Resources: [groupId], Tags: tagList(restore) })),
+        expected.Tags,
       ),
     ],
+    honoured,
   };
 }
 
@@ -191,9 +205,7 @@ export const ec2SecurityGroupRemediator: Remediator = {
     "ec2:CreateTags",
   ],
   properties: SG_PROPERTIES,
-  async remediate({ drift, clients, dryRun }) {
-    return runPlan(await plan(drift, clients.ec2), { dryRun });
-  },
+  plan,
   async readTags(drift, clients) {
     return tagMap((await describeGroup(clients.ec2, drift.physicalResourceId)).Tags);
   },

@@ -2,6 +2,8 @@ import {
   AttachRolePolicyCommand,
   DeleteRolePolicyCommand,
   DetachRolePolicyCommand,
+  GetPolicyCommand,
+  GetPolicyVersionCommand,
   GetRoleCommand,
   GetRolePolicyCommand,
   type IAMClient,
@@ -13,21 +15,22 @@ import {
   UpdateAssumeRolePolicyCommand,
   UpdateRoleCommand,
 } from "@aws-sdk/client-iam";
-import type { ResourceDrift } from "../../core/types.js";
+import { describeAttachment, type Owned, ownedPolicyArns, ownedPolicyNames, unresolvedContent } from "../ownership/owned.js";
 import { parsePolicyDocument, samePolicy } from "../policy-document.js";
-import { type PlannedStep, restoreTagsStep, runPlan } from "../plan.js";
+import { type Plan, type PlanInput, type PlannedStep, restoreTagsStep } from "../plan.js";
+import type { RoleTarget } from "../safety/effects.js";
 import { tagList, tagMap, tagsToRestore } from "../../core/tags.js";
 import type { Remediator } from "../types.js";
 
 /**
  * AWS::IAM::Role. CloudFormation owns a property only when the template sets it, so:
- * - ManagedPolicyArns set: it is the complete list (extra attachments are detached);
+ * - ManagedPolicyArns set: together with every AWS::IAM::ManagedPolicy whose Roles name this
+ *   role (in any stack of the account), it is the complete list: other attachments are detached;
  *   absent: attachments are not managed and left alone.
- * - Policies set: it is the complete set of inline policies (extra ones are deleted);
- *   absent: inline policies are left alone.
- *   Caveat: policies attached by separate AWS::IAM::Policy / ManagedPolicy resources to a role
- *   whose template also sets these properties look like extras (CloudFormation's drift
- *   detection reports them too); exempt such roles or keep them in report mode.
+ * - Policies set: together with every AWS::IAM::Policy (Roles) and AWS::IAM::RolePolicy
+ *   (RoleName) targeting this role, it is the complete set of inline policies: others are
+ *   deleted; absent: inline policies are left alone. What attachments own is never removed
+ *   (ownership/owned.ts); an attachment whose policy could not be resolved makes removal manual.
  * - AssumeRolePolicyDocument, Description, MaxSessionDuration: restored when set.
  * - Tags: managed keys restored, others kept.
  * Extras are removed before anything is granted, so a widened role shrinks first.
@@ -71,35 +74,73 @@ function expectedInlinePolicies(value: unknown): InlinePolicy[] {
 interface Split {
   revoke: PlannedStep[];
   grant: PlannedStep[];
+  /** Attachments found on the role and kept. */
+  honoured: string[];
 }
 
-const NONE: Split = { revoke: [], grant: [] };
+const NONE: Split = { revoke: [], grant: [], honoured: [] };
 
-async function managedPolicySteps(iam: IAMClient, roleName: string, expected: unknown): Promise<Split> {
+/** The default version's document of a customer managed policy, for the invariants; undefined when unreadable. */
+async function managedPolicyDocument(iam: IAMClient, policyArn: string): Promise<unknown> {
+  if (/^arn:[\w-]+:iam::aws:policy\//.test(policyArn)) return undefined;
+  try {
+    const version = (await iam.send(new GetPolicyCommand({ PolicyArn: policyArn }))).Policy?.DefaultVersionId;
+    if (!version) return undefined;
+    const doc = (await iam.send(new GetPolicyVersionCommand({ PolicyArn: policyArn, VersionId: version }))).PolicyVersion?.Document;
+    return doc === undefined ? undefined : parsePolicyDocument(doc);
+  } catch {
+    // The invariants refuse an attachment whose document they cannot see.
+    return undefined;
+  }
+}
+
+async function managedPolicySteps(iam: IAMClient, role: RoleTarget, expected: unknown, owned: Owned): Promise<Split | { manual: string }> {
+  const roleName = role.name;
   const want = new Set(Array.isArray(expected) ? expected.map(String) : []);
+  const byAttachment = ownedPolicyArns(owned);
+  const effects = [{ path: "/ManagedPolicyArns", value: [...want] }];
   const have = await attachedPolicyArns(iam, roleName);
-  const detach = [...have].filter((arn) => !want.has(arn)).map<PlannedStep>((arn) => ({
+  const extras = [...have].filter((arn) => !want.has(arn) && !byAttachment.has(arn));
+  const unknown = unresolvedContent(owned, "managed-policy");
+  if (extras.length > 0 && unknown) return { manual: `cannot tell whether ${describeAttachment(unknown)} owns ${extras.join(", ")}; not detaching` };
+  const detach = extras.map<PlannedStep>((arn) => ({
     call: `DetachRolePolicy RoleName=${roleName} PolicyArn=${arn}`,
     summary: `detach ${arn}`,
-    apply: () => iam.send(new DetachRolePolicyCommand({ RoleName: roleName, PolicyArn: arn })),
+    effect: { kind: "detach-role-policy", role, policyArn: arn },
+    effects,
+    send: () => iam.send(new DetachRolePolicyCommand({ RoleName: roleName, PolicyArn: arn })),
   }));
-  const attach = [...want].filter((arn) => !have.has(arn)).map<PlannedStep>((arn) => ({
-    call: `AttachRolePolicy RoleName=${roleName} PolicyArn=${arn}`,
-    summary: `attach ${arn}`,
-    apply: () => iam.send(new AttachRolePolicyCommand({ RoleName: roleName, PolicyArn: arn })),
-  }));
-  return { revoke: detach, grant: attach };
+  const attach: PlannedStep[] = [];
+  for (const arn of [...want].filter((a) => !have.has(a))) {
+    const document = await managedPolicyDocument(iam, arn);
+    attach.push({
+      call: `AttachRolePolicy RoleName=${roleName} PolicyArn=${arn}`,
+      summary: `attach ${arn}`,
+      effects,
+      effect: { kind: "attach-role-policy", role, policyArn: arn, ...(document !== undefined ? { document } : {}) },
+      send: () => iam.send(new AttachRolePolicyCommand({ RoleName: roleName, PolicyArn: arn })),
+    });
+  }
+  return { revoke: detach, grant: attach, honoured: [...byAttachment.entries()].filter(([arn]) => have.has(arn) && !want.has(arn)).map(([, a]) => describeAttachment(a)) };
 }
 
-async function inlinePolicySteps(iam: IAMClient, roleName: string, expected: unknown): Promise<Split> {
+async function inlinePolicySteps(iam: IAMClient, role: RoleTarget, expected: unknown, owned: Owned): Promise<Split | { manual: string }> {
+  const roleName = role.name;
   const want = expectedInlinePolicies(expected);
   const wanted = new Set(want.map((p) => p.PolicyName));
+  const byAttachment = ownedPolicyNames(owned);
+  const effects = [{ path: "/Policies", value: expected }];
   const have = await inlinePolicyNames(iam, roleName);
+  const extras = have.filter((name) => !wanted.has(name) && !byAttachment.has(name));
+  const unknown = unresolvedContent(owned, "inline-policy");
+  if (extras.length > 0 && unknown) return { manual: `cannot tell whether ${describeAttachment(unknown)} owns inline policy ${extras.join(", ")}; not deleting` };
 
-  const remove = have.filter((name) => !wanted.has(name)).map<PlannedStep>((name) => ({
+  const remove = extras.map<PlannedStep>((name) => ({
     call: `DeleteRolePolicy RoleName=${roleName} PolicyName=${name}`,
     summary: `delete inline policy ${name}`,
-    apply: () => iam.send(new DeleteRolePolicyCommand({ RoleName: roleName, PolicyName: name })),
+    effect: { kind: "delete-role-policy", role, policyName: name },
+    effects,
+    send: () => iam.send(new DeleteRolePolicyCommand({ RoleName: roleName, PolicyName: name })),
   }));
   const put: PlannedStep[] = [];
   for (const policy of want) {
@@ -110,22 +151,26 @@ async function inlinePolicySteps(iam: IAMClient, roleName: string, expected: unk
     put.push({
       call: `PutRolePolicy RoleName=${roleName} PolicyName=${policy.PolicyName}`,
       summary: `${have.includes(policy.PolicyName) ? "restore" : "recreate"} inline policy ${policy.PolicyName}`,
-      apply: () =>
+      effect: { kind: "put-role-policy", role, policyName: policy.PolicyName, document: policy.PolicyDocument },
+      effects,
+      send: () =>
         iam.send(new PutRolePolicyCommand({ RoleName: roleName, PolicyName: policy.PolicyName, PolicyDocument: JSON.stringify(policy.PolicyDocument) })),
     });
   }
-  return { revoke: remove, grant: put };
+  return { revoke: remove, grant: put, honoured: [...byAttachment.entries()].filter(([name]) => have.includes(name) && !wanted.has(name)).map(([, a]) => describeAttachment(a)) };
 }
 
-function roleSettingSteps(iam: IAMClient, role: Role, expected: Record<string, unknown>): PlannedStep[] {
-  const roleName = role.RoleName ?? "";
+function roleSettingSteps(iam: IAMClient, role: Role, target: RoleTarget, expected: Record<string, unknown>): PlannedStep[] {
+  const roleName = target.name;
   const steps: PlannedStep[] = [];
   if ("AssumeRolePolicyDocument" in expected && !samePolicy(expected.AssumeRolePolicyDocument, role.AssumeRolePolicyDocument)) {
     const doc = JSON.stringify(parsePolicyDocument(expected.AssumeRolePolicyDocument));
     steps.push({
       call: `UpdateAssumeRolePolicy RoleName=${roleName}`,
       summary: "restore the trust policy",
-      apply: () => iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: roleName, PolicyDocument: doc })),
+      effect: { kind: "update-trust-policy", role: target, document: JSON.parse(doc) as unknown, previous: parsePolicyDocument(role.AssumeRolePolicyDocument ?? "{}") },
+      effects: [{ path: "/AssumeRolePolicyDocument", value: JSON.parse(doc) as unknown }],
+      send: () => iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: roleName, PolicyDocument: doc })),
     });
   }
 
@@ -141,25 +186,34 @@ function roleSettingSteps(iam: IAMClient, role: Role, expected: Record<string, u
     steps.push({
       call: `UpdateRole RoleName=${roleName} ${fields.map((f) => `${f}=${String(update[f as keyof typeof update])}`).join(" ")}`,
       summary: `restore ${fields.join(" and ")}`,
-      apply: () => iam.send(new UpdateRoleCommand({ RoleName: roleName, ...update })),
+      effect: { kind: "update-role", role: target, fields },
+      effects: fields.map((f) => ({ path: `/${f}`, value: update[f as keyof typeof update] })),
+      send: () => iam.send(new UpdateRoleCommand({ RoleName: roleName, ...update })),
     });
   }
 
   steps.push(
-    ...restoreTagsStep(tagsToRestore(expected.Tags, tagMap(role.Tags)), `TagRole RoleName=${roleName}`, (restore) =>
+    ...restoreTagsStep(tagsToRestore(expected.Tags, tagMap(role.Tags)), `TagRole RoleName=${roleName}`, { kind: "tag-role", role: target }, (restore) =>
       iam.send(new TagRoleCommand({ RoleName: roleName, Tags: tagList(restore) })),
+      expected.Tags,
     ),
   );
   return steps;
 }
 
-async function plan(drift: ResourceDrift, iam: IAMClient): Promise<PlannedStep[]> {
-  const roleName = drift.physicalResourceId;
+async function plan({ drift, clients, owned }: PlanInput): Promise<Plan> {
+  const { iam } = clients;
   const expected = drift.expected ?? {};
-  const role = await getRole(iam, roleName);
-  const managed = "ManagedPolicyArns" in expected ? await managedPolicySteps(iam, roleName, expected.ManagedPolicyArns) : NONE;
-  const inline = "Policies" in expected ? await inlinePolicySteps(iam, roleName, expected.Policies) : NONE;
-  return [...managed.revoke, ...inline.revoke, ...inline.grant, ...managed.grant, ...roleSettingSteps(iam, role, expected)];
+  const role = await getRole(iam, drift.physicalResourceId);
+  const target: RoleTarget = { name: role.RoleName ?? drift.physicalResourceId, ...(role.Path ? { path: role.Path } : {}) };
+  const managed = "ManagedPolicyArns" in expected ? await managedPolicySteps(iam, target, expected.ManagedPolicyArns, owned) : NONE;
+  if ("manual" in managed) return managed;
+  const inline = "Policies" in expected ? await inlinePolicySteps(iam, target, expected.Policies, owned) : NONE;
+  if ("manual" in inline) return inline;
+  return {
+    steps: [...managed.revoke, ...inline.revoke, ...inline.grant, ...managed.grant, ...roleSettingSteps(iam, role, target, expected)],
+    honoured: [...managed.honoured, ...inline.honoured],
+  };
 }
 
 export const iamRoleRemediator: Remediator = {
@@ -169,6 +223,8 @@ export const iamRoleRemediator: Remediator = {
     "iam:ListAttachedRolePolicies",
     "iam:ListRolePolicies",
     "iam:GetRolePolicy",
+    "iam:GetPolicy",
+    "iam:GetPolicyVersion",
     "iam:AttachRolePolicy",
     "iam:DetachRolePolicy",
     "iam:PutRolePolicy",
@@ -178,9 +234,7 @@ export const iamRoleRemediator: Remediator = {
     "iam:TagRole",
   ],
   properties: ROLE_PROPERTIES,
-  async remediate({ drift, clients, dryRun }) {
-    return runPlan({ steps: await plan(drift, clients.iam) }, { dryRun });
-  },
+  plan,
   async readTags(drift, clients) {
     return tagMap((await getRole(clients.iam, drift.physicalResourceId)).Tags);
   },

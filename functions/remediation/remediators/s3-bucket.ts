@@ -9,18 +9,18 @@ import {
   PutBucketVersioningCommand,
   PutPublicAccessBlockCommand,
   type S3Client,
-  type ServerSideEncryption,
   type ServerSideEncryptionRule,
 } from "@aws-sdk/client-s3";
 import type { ResourceDrift } from "../../core/types.js";
 import { isErrorCode } from "../../core/errors.js";
-import { type PlannedStep, restoreTagsStep, runPlan } from "../plan.js";
+import { type PlannedStep, restoreTagsStep } from "../plan.js";
 import { tagList, tagMap, tagsToRestore, type TagMap } from "../../core/tags.js";
 import type { Remediator } from "../types.js";
+import { apiRule, templateRule, templateRules } from "../../aws/s3-encryption.js";
 
 /**
- * AWS::S3::Bucket: default encryption, public access block, versioning and tags, each only when
- * the template sets it. PutBucketTagging replaces the whole tag set, so the write carries every
+ * AWS::S3::Bucket: default encryption (with BlockedEncryptionTypes), public access block,
+ * versioning and tags, each only when the template sets it. PutBucketTagging replaces the whole tag set, so the write carries every
  * live tag (including the aws:cloudformation:* ones S3 refuses to drop) with the managed values
  * laid over them.
  */
@@ -40,43 +40,40 @@ async function orWhenMissing<T>(read: () => Promise<T>, missingCode: string, fal
   }
 }
 
-/** The template's rule shape (ServerSideEncryptionByDefault) in the API's (ApplyServerSideEncryptionByDefault). */
-function encryptionRuleFromTemplate(rule: Record<string, unknown>): ServerSideEncryptionRule {
-  const byDefault = (rule.ServerSideEncryptionByDefault ?? {}) as { SSEAlgorithm?: string; KMSMasterKeyID?: string };
-  return {
-    ApplyServerSideEncryptionByDefault: {
-      SSEAlgorithm: byDefault.SSEAlgorithm as ServerSideEncryption,
-      ...(byDefault.KMSMasterKeyID ? { KMSMasterKeyID: byDefault.KMSMasterKeyID } : {}),
-    },
-    BucketKeyEnabled: asBool(rule.BucketKeyEnabled),
-  };
-}
-
 function canonicalEncryption(rules: readonly ServerSideEncryptionRule[]): string {
   return JSON.stringify(
     rules.map((r) => ({
       algorithm: r.ApplyServerSideEncryptionByDefault?.SSEAlgorithm ?? "",
       key: r.ApplyServerSideEncryptionByDefault?.KMSMasterKeyID ?? "",
       bucketKey: asBool(r.BucketKeyEnabled),
+      blocked: [...(r.BlockedEncryptionTypes?.EncryptionType ?? [])].sort(),
     })),
   );
 }
 
+/**
+ * Default encryption, including BlockedEncryptionTypes: a template that blocks SSE-C gets it
+ * blocked again after an unblock. PutBucketEncryption replaces the configuration, so each rule
+ * written keeps the live fields the template does not set (apiRule).
+ */
 async function encryptionSteps(s3: S3Client, bucket: string, expected: unknown): Promise<PlannedStep[]> {
-  const rules = (expected as { ServerSideEncryptionConfiguration?: unknown } | undefined)?.ServerSideEncryptionConfiguration;
-  const want = (Array.isArray(rules) ? rules : []).map((r) => encryptionRuleFromTemplate((r ?? {}) as Record<string, unknown>));
   const live = await orWhenMissing(
     async () => (await s3.send(new GetBucketEncryptionCommand({ Bucket: bucket }))).ServerSideEncryptionConfiguration?.Rules ?? [],
     "ServerSideEncryptionConfigurationNotFoundError",
     [],
   );
+  const want = templateRules(expected).map((rule, i) => apiRule(rule, live[i]));
   if (canonicalEncryption(want) === canonicalEncryption(live)) return [];
   const algorithms = want.map((r) => r.ApplyServerSideEncryptionByDefault?.SSEAlgorithm).join(", ");
+  const blocked = [...new Set(want.flatMap((r) => r.BlockedEncryptionTypes?.EncryptionType ?? []))];
+  const blockedText = blocked.length > 0 ? ` BlockedEncryptionTypes=${blocked.join(",")}` : "";
   return [
     {
-      call: `PutBucketEncryption Bucket=${bucket} SSEAlgorithm=${algorithms}`,
-      summary: `restore default encryption (${algorithms})`,
-      apply: () => s3.send(new PutBucketEncryptionCommand({ Bucket: bucket, ServerSideEncryptionConfiguration: { Rules: want } })),
+      call: `PutBucketEncryption Bucket=${bucket} SSEAlgorithm=${algorithms}${blockedText}`,
+      summary: `restore default encryption (${algorithms}${blocked.length > 0 ? `; blocked: ${blocked.join(", ")}` : ""})`,
+      effects: [{ path: "/BucketEncryption", value: { ServerSideEncryptionConfiguration: want.map(templateRule) } }],
+      effect: { kind: "bucket-setting", bucket, setting: "encryption" },
+      send: () => s3.send(new PutBucketEncryptionCommand({ Bucket: bucket, ServerSideEncryptionConfiguration: { Rules: want } })),
     },
   ];
 }
@@ -95,7 +92,9 @@ async function publicAccessBlockSteps(s3: S3Client, bucket: string, expected: un
     {
       call: `PutPublicAccessBlock Bucket=${bucket} ${PAB_FLAGS.map((f) => `${f}=${want[f]}`).join(" ")}`,
       summary: `restore public access block (${changed.join(", ")})`,
-      apply: () => s3.send(new PutPublicAccessBlockCommand({ Bucket: bucket, PublicAccessBlockConfiguration: want })),
+      effect: { kind: "bucket-setting", bucket, setting: "public-access-block" },
+      effects: [{ path: "/PublicAccessBlockConfiguration", value: want }],
+      send: () => s3.send(new PutPublicAccessBlockCommand({ Bucket: bucket, PublicAccessBlockConfiguration: want })),
     },
   ];
 }
@@ -109,7 +108,9 @@ async function versioningSteps(s3: S3Client, bucket: string, expected: unknown):
     {
       call: `PutBucketVersioning Bucket=${bucket} Status=${status}`,
       summary: `set versioning to ${status} (was ${live || "never enabled"})`,
-      apply: () => s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: status } })),
+      effect: { kind: "bucket-setting", bucket, setting: "versioning" },
+      effects: [{ path: "/VersioningConfiguration", value: { Status: status } }],
+      send: () => s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: status } })),
     },
   ];
 }
@@ -124,8 +125,9 @@ async function liveTags(s3: S3Client, bucket: string): Promise<TagMap> {
 
 async function tagSteps(s3: S3Client, bucket: string, expected: unknown): Promise<PlannedStep[]> {
   const live = await liveTags(s3, bucket);
-  return restoreTagsStep(tagsToRestore(expected, live), `PutBucketTagging Bucket=${bucket}`, (restore) =>
+  return restoreTagsStep(tagsToRestore(expected, live), `PutBucketTagging Bucket=${bucket}`, { kind: "tag-resource", resource: `bucket ${bucket}` }, (restore) =>
     s3.send(new PutBucketTaggingCommand({ Bucket: bucket, Tagging: { TagSet: tagList({ ...live, ...restore }) } })),
+    expected,
   );
 }
 
@@ -153,8 +155,8 @@ export const s3BucketRemediator: Remediator = {
     "s3:PutBucketTagging",
   ],
   properties: BUCKET_PROPERTIES,
-  async remediate({ drift, clients, dryRun }) {
-    return runPlan({ steps: await plan(drift, clients.s3) }, { dryRun });
+  async plan({ drift, clients }) {
+    return { steps: await plan(drift, clients.s3) };
   },
   async readTags(drift, clients) {
     return liveTags(clients.s3, drift.physicalResourceId);

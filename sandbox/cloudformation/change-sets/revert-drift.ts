@@ -1,4 +1,5 @@
 import type { CfnChangeSet, CfnPropertyDifference, CfnStack, CfnStackResource } from "../../state.js";
+import { withSameStackAttachments } from "../drift/attachments.js";
 import { checkResourceDrift, compareWithLive, liveResources } from "../drift/resource-drift.js";
 import { isoNow, type CfnEnv } from "../env.js";
 import { resourceContext } from "../lifecycle.js";
@@ -101,7 +102,7 @@ export function executeRevertDrift(env: CfnEnv, stack: CfnStack, changeSet: CfnC
       resource.physicalId = provisioned.physicalId;
       resource.attributes = provisioned.attributes;
     } else {
-      provider.drift!.update(resource.physicalId, provider.drift!.expected(resource.properties), ctx);
+      provider.drift!.update(resource.physicalId, withSameStackAttachments(env, stack, resource, provider.drift!.expected(resource.properties)), ctx);
     }
     resource.status = "UPDATE_COMPLETE";
     resource.lastUpdated = now;

@@ -2,7 +2,9 @@ import type { CfnStack, CfnStackResource } from "../../state.js";
 import type { CfnEnv } from "../env.js";
 import { resourceContext } from "../lifecycle.js";
 import { providerFor } from "../resources/registry.js";
+import { withSameStackAttachments } from "./attachments.js";
 import { compareProperties, type PropertyComparison } from "./compare.js";
+import { withFalsePositives } from "./false-positives.js";
 
 export type ResourceDriftRecord = NonNullable<CfnStackResource["drift"]>;
 
@@ -15,11 +17,22 @@ export type LiveComparison =
 export function compareWithLive(env: CfnEnv, stack: CfnStack, resource: CfnStackResource): LiveComparison {
   const drift = providerFor(resource.type).drift;
   if (!drift) return { status: "NOT_CHECKED" };
-  const expected = drift.expected(resource.properties);
+  const expected = withSameStackAttachments(env, stack, resource, drift.expected(resource.properties));
   const actual = drift.readActual(resource.physicalId, resourceContext(env)(stack, resource));
   if (actual === undefined) return { status: "DELETED", expected };
-  const comparison = compareProperties(expected, actual, drift.shapes);
-  return { status: comparison.differences.length > 0 ? "MODIFIED" : "IN_SYNC", expected, comparison };
+  const faithful = compareProperties(expected, actual, drift.shapes);
+  const reported = withFalsePositives(env.world.falsePositives ?? new Set(), {
+    resourceType: resource.type,
+    accountId: env.account.id,
+    region: env.region,
+    expected,
+    template: resource.properties,
+    live: actual,
+    shapes: drift.shapes,
+    comparison: faithful,
+  });
+  const comparison = { actual: reported.actual, differences: reported.differences };
+  return { status: comparison.differences.length > 0 ? "MODIFIED" : "IN_SYNC", expected: reported.expected, comparison };
 }
 
 /** Checks one resource and records the result on it, as DetectStackResourceDrift does. */

@@ -1,3 +1,4 @@
+import { ATTACHMENT_PROVIDERS } from "./attachments.js";
 import { iamRoleProvider } from "./iam-role.js";
 import { nestedStackProvider } from "./nested-stack.js";
 import { opaqueProvider } from "./opaque.js";
@@ -10,6 +11,7 @@ const PROVIDERS: Record<string, ResourceProvider> = {
   "AWS::EC2::SecurityGroup": securityGroupProvider,
   "AWS::S3::Bucket": s3BucketProvider,
   "AWS::CloudFormation::Stack": nestedStackProvider,
+  ...ATTACHMENT_PROVIDERS,
 };
 
 export function providerFor(resourceType: string): ResourceProvider {

@@ -1,6 +1,6 @@
 import type { Bucket, BucketEncryptionRule, PublicAccessBlock } from "../../state.js";
 import { generatedName } from "../../services/ids.js";
-import { putBucket } from "../../services/s3.js";
+import { NEW_BUCKET_BLOCKED_ENCRYPTION_TYPES, putBucket } from "../../services/s3.js";
 import { isPlainObject } from "../template/intrinsics.js";
 import {
   bool,
@@ -16,15 +16,22 @@ import type { ResourceContext, ResourceProvider } from "./types.js";
 
 type LiveBucket = Bucket & { accountId: string };
 
-function encryptionFromTemplate(value: unknown): BucketEncryptionRule[] | undefined {
+/**
+ * The template's rules (Template Reference, AWS::S3::Bucket ServerSideEncryptionRule, with
+ * BlockedEncryptionTypes since November 2025). A rule that does not set BlockedEncryptionTypes
+ * keeps `blockedByDefault`: on create S3's default for new buckets, on update the live value.
+ */
+function encryptionFromTemplate(value: unknown, blockedByDefault: (i: number) => BucketEncryptionRule["blockedEncryptionTypes"]): BucketEncryptionRule[] | undefined {
   if (!isPlainObject(value)) return undefined;
-  return objectList(value.ServerSideEncryptionConfiguration).map((rule) => {
+  return objectList(value.ServerSideEncryptionConfiguration).map((rule, i) => {
     const byDefault = isPlainObject(rule.ServerSideEncryptionByDefault) ? rule.ServerSideEncryptionByDefault : {};
     const kmsKey = optionalString(byDefault.KMSMasterKeyID);
+    const blocked = isPlainObject(rule.BlockedEncryptionTypes) ? (rule.BlockedEncryptionTypes.EncryptionType as BucketEncryptionRule["blockedEncryptionTypes"]) : blockedByDefault(i);
     return {
       sseAlgorithm: String(byDefault.SSEAlgorithm ?? "AES256") as BucketEncryptionRule["sseAlgorithm"],
       ...(kmsKey !== undefined ? { kmsMasterKeyId: kmsKey } : {}),
       ...(rule.BucketKeyEnabled !== undefined ? { bucketKeyEnabled: bool(rule.BucketKeyEnabled) } : {}),
+      ...(blocked !== undefined ? { blockedEncryptionTypes: [...blocked] } : {}),
     };
   });
 }
@@ -36,7 +43,9 @@ function encryptionToTemplate(rules: BucketEncryptionRule[]): Record<string, unk
         SSEAlgorithm: rule.sseAlgorithm,
         ...(rule.kmsMasterKeyId !== undefined ? { KMSMasterKeyID: rule.kmsMasterKeyId } : {}),
       },
-      ...(rule.bucketKeyEnabled !== undefined ? { BucketKeyEnabled: rule.bucketKeyEnabled } : {}),
+      // GetBucketEncryption answers BucketKeyEnabled false for a rule that never set it.
+      BucketKeyEnabled: rule.bucketKeyEnabled ?? false,
+      ...(rule.blockedEncryptionTypes !== undefined ? { BlockedEncryptionTypes: { EncryptionType: [...rule.blockedEncryptionTypes] } } : {}),
     })),
   };
 }
@@ -88,7 +97,7 @@ export const s3BucketProvider: ResourceProvider = {
     if (world.buckets.has(name)) throw new Error(`${name} already exists`);
     // S3's defaults for a new bucket, then what the template configures.
     const bucket = putBucket(world, account.id, name, region, sandbox.now());
-    bucket.encryption = encryptionFromTemplate(properties.BucketEncryption) ?? bucket.encryption;
+    bucket.encryption = encryptionFromTemplate(properties.BucketEncryption, () => NEW_BUCKET_BLOCKED_ENCRYPTION_TYPES) ?? bucket.encryption;
     bucket.publicAccessBlock = publicAccessBlockFromTemplate(properties.PublicAccessBlockConfiguration) ?? bucket.publicAccessBlock;
     const versioning = versioningFromTemplate(properties.VersioningConfiguration);
     if (versioning) bucket.versioning = versioning;
@@ -150,7 +159,10 @@ export const s3BucketProvider: ResourceProvider = {
     update(name, expected, ctx) {
       const bucket = ownBucket(name, ctx);
       if (!bucket) throw new Error(`The specified bucket does not exist: ${name}`);
-      if (expected.BucketEncryption !== undefined) bucket.encryption = encryptionFromTemplate(expected.BucketEncryption);
+      if (expected.BucketEncryption !== undefined) {
+        const live = bucket.encryption;
+        bucket.encryption = encryptionFromTemplate(expected.BucketEncryption, (i) => live?.[i]?.blockedEncryptionTypes);
+      }
       if (expected.PublicAccessBlockConfiguration !== undefined) {
         bucket.publicAccessBlock = publicAccessBlockFromTemplate(expected.PublicAccessBlockConfiguration);
       }

@@ -14,7 +14,7 @@ import {
 } from "./properties.js";
 import type { ResourceContext, ResourceProvider } from "./types.js";
 
-type Direction = "ingress" | "egress";
+export type Direction = "ingress" | "egress";
 
 const PEER_FIELDS: Record<Direction, { prefixList: string; group: string }> = {
   ingress: { prefixList: "SourcePrefixListId", group: "SourceSecurityGroupId" },
@@ -22,7 +22,7 @@ const PEER_FIELDS: Record<Direction, { prefixList: string; group: string }> = {
 };
 
 /** A template rule as EC2 stores it: the same protocol and port normalisation as the API's. */
-function ruleFromTemplate(value: Record<string, unknown>, direction: Direction): SecurityGroupRule {
+export function ruleFromTemplate(value: Record<string, unknown>, direction: Direction): SecurityGroupRule {
   const peers = PEER_FIELDS[direction];
   const fields: Partial<SecurityGroupRule> = {
     ...trafficOf(String(value.IpProtocol ?? "-1"), value.FromPort, value.ToPort),
@@ -35,7 +35,7 @@ function ruleFromTemplate(value: Record<string, unknown>, direction: Direction):
   return Object.fromEntries(Object.entries(fields).filter(([, field]) => field !== undefined)) as unknown as SecurityGroupRule;
 }
 
-function ruleToTemplate(rule: SecurityGroupRule, direction: Direction): Record<string, unknown> {
+export function ruleToTemplate(rule: SecurityGroupRule, direction: Direction): Record<string, unknown> {
   const peers = PEER_FIELDS[direction];
   const entries: [string, unknown][] = [
     ["IpProtocol", rule.ipProtocol],
@@ -54,7 +54,7 @@ function rulesFromTemplate(value: unknown, direction: Direction): SecurityGroupR
   return objectList(value).map((rule) => ruleFromTemplate(rule, direction));
 }
 
-function groups(ctx: ResourceContext): Map<string, SecurityGroup> {
+export function groups(ctx: Pick<ResourceContext, "env">): Map<string, SecurityGroup> {
   return regionOf(ctx.env.account, ctx.env.region).securityGroups;
 }
 

@@ -1,3 +1,5 @@
+import { NOTHING_OWNED } from "../../../functions/remediation/ownership/owned.js";
+import { OPEN_GUARDS, TEST_SAFETY } from "../remediation/helpers.js";
 import {
   CreateTagsCommand,
   DescribeInstancesCommand,
@@ -45,6 +47,10 @@ function ctx(resourceType: string, physicalId: string, overrides: Partial<Guardr
     actor,
     mode: "remediate",
     exemptionOf: (tags) => exemptionFromTags(tags, { tagKey: "driftguard:exempt", maxDays: 90 }, NOW, "resource"),
+    owned: NOTHING_OWNED,
+    guards: async () => OPEN_GUARDS,
+    safety: TEST_SAFETY,
+    now: NOW,
     ...overrides,
   };
 }
@@ -89,7 +95,7 @@ describe("open-ingress guardrail", () => {
     ec2.on(DescribeSecurityGroupsCommand).resolvesOnce(group([ssh, https])).resolvesOnce(group([https]));
     ec2.on(RevokeSecurityGroupIngressCommand).resolves({ Return: true });
     const outcome = await evaluateGuardrail(openIngress, ctx("AWS::EC2::SecurityGroup", GROUP));
-    expect(outcome.action).toMatchObject({ outcome: "remediated", by: "guardrail:open-ingress", steps: [`RevokeSecurityGroupIngress ${GROUP}: tcp 22 from 0.0.0.0/0`] });
+    expect(outcome.action).toMatchObject({ outcome: "remediated", by: "guardrail:open-ingress", steps: [`RevokeSecurityGroupIngress GroupId=${GROUP} tcp 22 from 0.0.0.0/0`] });
     expect(outcome.finding).toBe(true);
     const revokes = ec2.commandCalls(RevokeSecurityGroupIngressCommand);
     expect(revokes).toHaveLength(1);
@@ -99,7 +105,7 @@ describe("open-ingress guardrail", () => {
   it("plans without writing in report mode", async () => {
     ec2.on(DescribeSecurityGroupsCommand).resolves(group([ssh]));
     const outcome = await evaluateGuardrail(openIngress, ctx("AWS::EC2::SecurityGroup", GROUP, { mode: "report" }));
-    expect(outcome.action).toMatchObject({ outcome: "planned", steps: [`RevokeSecurityGroupIngress ${GROUP}: tcp 22 from 0.0.0.0/0`] });
+    expect(outcome.action).toMatchObject({ outcome: "planned", steps: [`RevokeSecurityGroupIngress GroupId=${GROUP} tcp 22 from 0.0.0.0/0`] });
     expect(ec2.commandCalls(RevokeSecurityGroupIngressCommand)).toHaveLength(0);
   });
 
@@ -166,7 +172,7 @@ describe("bucket-encryption guardrail", () => {
     s3.on(GetBucketTaggingCommand).rejects(awsError("NoSuchTagSet"));
     s3.on(PutBucketEncryptionCommand).resolves({});
     const outcome = await evaluateGuardrail(bucketEncryption, ctx("AWS::S3::Bucket", BUCKET));
-    expect(outcome.action).toMatchObject({ outcome: "remediated", steps: [`PutBucketEncryption ${BUCKET}: SSE-S3 (AES256)`] });
+    expect(outcome.action).toMatchObject({ outcome: "remediated", steps: [`PutBucketEncryption Bucket=${BUCKET} SSEAlgorithm=AES256`] });
     expect(s3.commandCalls(PutBucketEncryptionCommand)[0]?.args[0].input).toEqual({ Bucket: BUCKET, ...aes });
   });
 
@@ -233,7 +239,7 @@ describe("required-tags guardrail", () => {
     ec2.on(DescribeInstancesCommand).resolvesOnce(described({ Name: "web" })).resolves(described({ Name: "web", owner: actor.arn as string }));
     ec2.on(CreateTagsCommand).resolves({});
     const outcome = await evaluateGuardrail(requiredTags, ctx("AWS::EC2::Instance", ID));
-    expect(outcome.action).toMatchObject({ outcome: "remediated", steps: [`CreateTags ${ID}: owner=${actor.arn}`] });
+    expect(outcome.action).toMatchObject({ outcome: "remediated", steps: [`CreateTags Resources=${ID} owner=${actor.arn}`] });
     expect(ec2.commandCalls(CreateTagsCommand)[0]?.args[0].input).toEqual({ Resources: [ID], Tags: [{ Key: "owner", Value: actor.arn }] });
   });
 

@@ -45,6 +45,8 @@ function unmanaged() {
   cfn.on(DescribeStackResourcesCommand).callsFake(async (input: { PhysicalResourceId: string }) => {
     throw awsError("ValidationError", `Stack for ${input.PhysicalResourceId} does not exist`);
   });
+  // No stack in the account-region, so no attachment owns anything (the ownership read).
+  cfn.on(DescribeStacksCommand, {}).resolves({ Stacks: [] });
 }
 
 const modified = (logicalId: string, physicalId: string, resourceType: string) => ({
@@ -209,7 +211,8 @@ describe("handleChangeEvent on unmanaged resources", () => {
     expect(outcome).toMatchObject({ status: "handled", report: { results: [{ finding: true, action: { outcome: "remediated", by: "guardrail:open-ingress" } }] } });
     expect(ec2.commandCalls(RevokeSecurityGroupIngressCommand)).toHaveLength(1);
     expect(t.remediateResource).not.toHaveBeenCalled();
-    expect(t.openGuards).not.toHaveBeenCalled();
+    // A guardrail's repair passes the same flapping and blast-radius guards as any repair.
+    expect(t.openGuards).toHaveBeenCalledTimes(1);
   });
 
   it("uses mode rules without a stack glob for unmanaged resources", async () => {

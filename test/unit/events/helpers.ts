@@ -61,6 +61,11 @@ export function fakeMetrics() {
       };
       return single;
     },
+    // The stored metrics of one EMF document (publishMetrics): recorded when added, without dimensions.
+    addMetric(name: string, _unit: string, value: number) {
+      emitted.push({ name, value, dimensions: {} });
+    },
+    publishStoredMetrics() {},
   };
   return { metrics: metrics as unknown as Metrics, emitted };
 }

@@ -47,6 +47,7 @@ const effective = (id: string, name: string, mode: "report" | "remediate"): Effe
   modeRules: [],
   revertDriftStacks: [],
   cloudTrailLookup: false,
+  ignore: [],
 });
 
 const manifest: RunManifest = {

@@ -20,7 +20,8 @@ import { createGuards, type GuardLimits } from "../../../functions/remediation/g
 import { IN_SYNC_REASON } from "../../../functions/remediation/plan.js";
 import { driftedEc2World, type Ec2World, installFakeEc2 } from "./fake-ec2.js";
 import { deletedTopicDrift, inSync, queueDrift, queueDriftRaw, SG_ID, securityGroupDrift, securityGroupDriftRaw } from "./fixtures.js";
-import { awsError, spokeClients, writes } from "./helpers.js";
+import { NO_ATTACHMENTS } from "../../../functions/remediation/ownership/lookup.js";
+import { awsError, spokeClients, TEST_SAFETY, writes } from "./helpers.js";
 
 const ec2 = mockClient(EC2Client);
 const cfn = mockClient(CloudFormationClient);
@@ -52,6 +53,7 @@ const account = (patch: Partial<EffectiveAccount> = {}): EffectiveAccount => ({
   modeRules: [],
   revertDriftStacks: [],
   cloudTrailLookup: false,
+  ignore: [],
   ...patch,
 });
 
@@ -66,6 +68,8 @@ async function input(patch: Partial<StackRemediationInput> & { limits?: Partial<
     drifts: [securityGroupDrift()],
     clients: spokeClients(),
     exemptions: { tagKey: "driftguard:exempt", maxDays: 90 },
+    safety: TEST_SAFETY,
+    ownership: NO_ATTACHMENTS,
     guards: await createGuards({ runId: "20260615T120000Z-abc123", counting: "scan", limits: { maxPerRun: 50, maxPerAccount: 10, flappingThreshold: 3, ...limits }, store }),
     now: NOW,
     timing: { sleep: async (ms) => void sleeps.push(ms), verifyRetryDelaysMs: [100, 200], pollMs: 10, maxPollMs: 10 },
@@ -117,11 +121,30 @@ describe("remediateStack, per resource", () => {
     expect(sleeps).toEqual([100, 200]);
   });
 
+  it("verifies with the same normalisers: a remaining known false positive does not fail the repair", async () => {
+    // CloudFormation still reports the difference; the classification says it is not drift.
+    cfn.on(DetectStackResourceDriftCommand, { LogicalResourceId: "WebSecurityGroup" }).resolves({ StackResourceDrift: securityGroupDriftRaw });
+    const [resource] = (await remediateStack(await input({ realDifferences: async () => [] }))).resources;
+    expect(resource?.action).toMatchObject({ outcome: "remediated", steps: [SSH_REVOKE] });
+  });
+
+  it("does not apply a plan that would not converge, and says why", async () => {
+    // CloudFormation reports a tag difference the live group does not have (an unknown false
+    // positive): no step changes /Tags, so after the SSH revoke the resource would still drift.
+    const drift = securityGroupDrift();
+    drift.differences = [...drift.differences, { propertyPath: "/Tags/0/Value", expectedValue: "payments-web", actualValue: "payments-old", differenceType: "NOT_EQUAL" }];
+    drift.actual = { ...drift.actual, Tags: [{ Key: "Name", Value: "payments-old" }] };
+    const [resource] = (await remediateStack(await input({ drifts: [drift] }))).resources;
+    expect(resource?.action).toMatchObject({ outcome: "manual", steps: [SSH_REVOKE], remaining: [{ propertyPath: "/Tags", differenceType: "NOT_EQUAL" }] });
+    expect(resource?.action.reason).toMatch(/^not repaired: after the planned steps CloudFormation would still report \/Tags expected/);
+    expect(writes(ec2, cfn)).toEqual([]);
+  });
+
   it("in report mode plans through the same code and changes nothing", async () => {
     const i = await input({ account: account({ mode: "report" }) });
     const [resource] = (await remediateStack(i)).resources;
 
-    expect(resource?.action).toEqual({ outcome: "planned", reason: "planned: revoke tcp 22 from 0.0.0.0/0", steps: [SSH_REVOKE], by: "AWS::EC2::SecurityGroup", securityCritical: WORLD_SSH });
+    expect(resource?.action).toEqual({ outcome: "planned", reason: "security-critical: world-open-ingress (tcp 22 from 0.0.0.0/0); planned: revoke tcp 22 from 0.0.0.0/0", steps: [SSH_REVOKE], by: "AWS::EC2::SecurityGroup", securityCritical: WORLD_SSH });
     expect(writes(ec2, cfn)).toEqual([]);
     expect(cfn.commandCalls(DetectStackResourceDriftCommand)).toHaveLength(0);
     expect(i.guards.reserve("111122223333", 10).ok).toBe(true);
@@ -314,9 +337,17 @@ describe("remediateStack with REVERT_DRIFT", () => {
     cfn.on(CreateChangeSetCommand).resolves({ Id: "cs" });
     cfn.on(DescribeChangeSetCommand).resolves({
       Status: "CREATE_COMPLETE",
+      // With IncludePropertyValues each change has its before/after properties (CloudFormation User Guide, "View a change set").
       Changes: changes.map((c) => ({
         Type: "Resource",
-        ResourceChange: { Action: "Modify", LogicalResourceId: c.id, ResourceType: c.type, Replacement: c.replacement ?? "False" },
+        ResourceChange: {
+          Action: "Modify",
+          LogicalResourceId: c.id,
+          ResourceType: c.type,
+          Replacement: c.replacement ?? "False",
+          BeforeContext: JSON.stringify({ Properties: {} }),
+          AfterContext: JSON.stringify({ Properties: {} }),
+        },
       })),
     });
     cfn.on(ExecuteChangeSetCommand).resolves({});

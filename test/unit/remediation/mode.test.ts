@@ -36,7 +36,7 @@ describe("effectiveMode", () => {
 
 describe("withModeOverride", () => {
   const rules: ModeRule[] = [{ stacks: "legacy-*", mode: "report" }, { resourceTypes: ["AWS::EC2::SecurityGroup"], mode: "remediate" }];
-  const configured = { id: "111122223333", name: "payments-prod", regions: ["eu-west-1"], mode: "report" as const, stacks: { include: ["*"], exclude: [] }, modeRules: rules, revertDriftStacks: [], cloudTrailLookup: false };
+  const configured = { id: "111122223333", name: "payments-prod", regions: ["eu-west-1"], mode: "report" as const, stacks: { include: ["*"], exclude: [] }, modeRules: rules, revertDriftStacks: [], cloudTrailLookup: false, ignore: [] };
 
   it("leaves the account alone without an override", () => {
     expect(withModeOverride(configured, undefined)).toBe(configured);

@@ -16,7 +16,7 @@ import { REMEDIATORS } from "../../../functions/remediation/registry.js";
 import { beyondSpokeRole, changeSetName, planRevert, revertDrift } from "../../../functions/remediation/revert-drift.js";
 import { type EngineTiming, withDefaults } from "../../../functions/remediation/timing.js";
 import { queueDrift, securityGroupDrift } from "./fixtures.js";
-import { awsError } from "./helpers.js";
+import { awsError, TEST_SAFETY } from "./helpers.js";
 
 const cfn = mockClient(CloudFormationClient);
 const NAME = "driftguard-revert-20260302T090000Z-a1b2c3";
@@ -30,7 +30,18 @@ const modify = (id: string, type: string, extra: Partial<NonNullable<Change["Res
   Type: "Resource",
   ResourceChange: { Action: "Modify", LogicalResourceId: id, ResourceType: type, Replacement: "False", Scope: ["Properties"], ...extra },
 });
-const SG_CHANGE = modify("WebSecurityGroup", "AWS::EC2::SecurityGroup");
+/**
+ * With IncludePropertyValues, each change carries the resource's properties before and after as
+ * JSON, scalars as strings (CloudFormation User Guide, "View a change set": the DescribeChangeSet
+ * example with BeforeContext/AfterContext). Reverting the group takes the added SSH rule away.
+ */
+const WEB_RULE = { IpProtocol: "tcp", FromPort: "443", ToPort: "443", CidrIp: "0.0.0.0/0" };
+const SSH_RULE = { IpProtocol: "tcp", FromPort: "22", ToPort: "22", CidrIp: "0.0.0.0/0" };
+const SG_CHANGE = modify("WebSecurityGroup", "AWS::EC2::SecurityGroup", {
+  PhysicalResourceId: "sg-0a1b2c3d4e5f60718",
+  BeforeContext: JSON.stringify({ Properties: { GroupDescription: "web", SecurityGroupIngress: [WEB_RULE, SSH_RULE] } }),
+  AfterContext: JSON.stringify({ Properties: { GroupDescription: "web", SecurityGroupIngress: [WEB_RULE] } }),
+});
 const QUEUE_CHANGE = modify("SettlementQueue", "AWS::SQS::Queue");
 
 /** The stack's CloudFormation service role; `stack(..., { roleArn: null })` has none. */
@@ -94,7 +105,7 @@ function install(roleArn: string | null): void {
 
 const reserveOk = (count: number): Reservation => (reservations.push(count), { ok: true });
 const run = (reserve = reserveOk) =>
-  revertDrift({ runId: "20260302T090000Z-a1b2c3", stackName: "payments-core", drifts, cloudformation: new CloudFormationClient({ region: "us-east-1" }), reserve, timing });
+  revertDrift({ runId: "20260302T090000Z-a1b2c3", stackName: "payments-core", drifts, cloudformation: new CloudFormationClient({ region: "us-east-1" }), safety: TEST_SAFETY, reserve, timing });
 
 describe("REVERT_DRIFT change sets", () => {
   it("creates a drift-aware change set on the current template and values, then executes it", async () => {
@@ -271,6 +282,7 @@ describe("REVERT_DRIFT precondition: who would execute the change set", () => {
       stackName: "payments-core",
       drifts: [securityGroupDrift()],
       cloudformation: client(),
+      safety: TEST_SAFETY,
       reserve: reserveOk,
       timing,
     });

@@ -11,11 +11,13 @@ describe("buildReport", () => {
       stacksScanned: 3,
       stacksSkipped: 1,
       stacksFailed: 1,
-      stacksNotScanned: 1,
+      // "late" and the nested stack payments-api-Search-9Z8Y.
+      stacksNotScanned: 2,
       stacksDrifted: 2,
       resourcesDrifted: 6,
       remediated: 1,
       planned: 1,
+      refused: 0,
       // WebSg (exempt), FnRole (blast radius).
       skipped: 2,
       // WebSg is exempt itself; nothing inherits an exemption from an expired stack tag.
@@ -30,6 +32,12 @@ describe("buildReport", () => {
       // data-dev, gone-team (not in org), eu-west-1, stack "gone", FnRole (guard trip), AppRole (contested),
       // the unreadable flapping record; a suspended account is not an error.
       errors: 7,
+      // TrustRole (account-id principal) and TaggedBucket (ignored) are listed but not drift.
+      falsePositives: 1,
+      ignored: 1,
+      resourcesNotChecked: 1,
+      resourcesUnknown: 1,
+      nestedStacksNotReached: 1,
     });
   });
 

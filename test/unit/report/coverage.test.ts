@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { organizationCoverage } from "../../../functions/report/coverage.js";
+import { renderHtml } from "../../../functions/report/html.js";
 import { renderMarkdown } from "../../../functions/report/markdown.js";
 import { summaryText } from "../../../functions/report/summary.js";
 import { testConfig } from "../scanner/fixtures.js";
@@ -7,7 +8,7 @@ import { config, sampleAccounts, sampleReport } from "./sample.js";
 
 describe("organization coverage", () => {
   it("counts active members, who of them was scanned, and lists every gap with its OU", () => {
-    const coverage = sampleReport().coverage!.organization!;
+    const coverage = sampleReport().coverage.organization!;
     // Members (sample.ts): 5 ACTIVE (hub, payments, data-dev, late-team, marketing), 1 SUSPENDED.
     // Scanned: payments-prod only (data-dev failed, late-team not started) -> 1 / 5 = 20%.
     expect(coverage).toMatchObject({ available: true, activeAccounts: 5, scannedAccounts: 1, percent: 20 });
@@ -50,14 +51,21 @@ accounts:
     expect(coverage).toMatchObject({ available: false, activeAccounts: 0, percent: 0, notOnboarded: [], error: { code: "AccessDeniedException" } });
   });
 
-  it("appears in the SNS summary and the Markdown report", () => {
+  it("appears in the SNS summary, the Markdown report and on the HTML report's first screen", () => {
     const report = sampleReport();
     const headline = "Organization coverage 20%: 1 of 5 active accounts scanned; 2 not onboarded, 2 onboarded but not active, 1 enabled account-regions not scanned";
     const text = summaryText(report, {});
     expect(text).toContain(headline);
     expect(text).toContain("marketing (777777777777) in Root/Marketing (ou-ab12-mktg0001): not onboarded");
     const markdown = renderMarkdown(report);
-    expect(markdown).toContain("## Organization coverage");
-    expect(markdown).toContain("enabled regions not scanned: us-west-2");
+    expect(markdown).toContain("## Coverage: organization members and regions not scanned");
+    // Markdown escapes punctuation (markdown.ts `text`); unescaped, the headline is the summary's.
+    const unescaped = markdown.replace(/\\(.)/g, "$1");
+    expect(unescaped).toContain(headline);
+    expect(unescaped).toContain("enabled regions not scanned: us-west-2");
+    const html = renderHtml(report);
+    const header = html.slice(0, html.indexOf("</header>"));
+    expect(header).toContain(`<p id="coverage-headline"><a href="#organization-coverage">${headline}</a></p>`);
+    expect(html).toContain('<h2 id="organization-coverage">');
   });
 });

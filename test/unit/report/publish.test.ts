@@ -52,7 +52,7 @@ describe("publishReport", () => {
     expect(JSON.parse(puts[0]!.Body as string)).toEqual(report);
     expect(sns).toHaveReceivedCommandWith(PublishCommand, {
       TopicArn: target.topicArn,
-      Subject: expect.stringMatching(/^driftguard INCOMPLETE: 2 drifted stacks/),
+      Subject: expect.stringMatching(/^driftguard: 1 account FAILED, INCOMPLETE/),
       Message: expect.stringContaining(`Full report: s3://${target.bucket}/${DIR}/report.html`),
     });
     expect(outcome).toMatchObject({ s3: { ok: true }, sns: { ok: true, messageId: "95df01b4-ee98-5cb9-9903-4c221d41eb5e" } });

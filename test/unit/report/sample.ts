@@ -1,6 +1,5 @@
 import { buildReport } from "../../../functions/report/build.js";
-import type { AccountReport, ResourceReport, RunReport } from "../../../functions/core/types.js";
-import type { OrganizationSnapshot } from "../../../functions/core/types.js";
+import type { AccountReport, ErrorInfo, OrganizationSnapshot, ResourceReport, RunReport } from "../../../functions/core/types.js";
 import { testConfig } from "../scanner/fixtures.js";
 
 export const config = testConfig(`
@@ -90,6 +89,30 @@ export function sampleAccounts(): AccountReport[] {
                   },
                   changedBy: undefined,
                 }),
+                // Shape of cloudformation-coverage-roadmap#2557: an account-id principal read back as its root ARN.
+                resource({
+                  logicalResourceId: "TrustRole",
+                  physicalResourceId: "payments-api-TrustRole-9XMPL",
+                  expected: { AssumeRolePolicyDocument: { Statement: [{ Effect: "Allow", Principal: { AWS: "222222222222" }, Action: "sts:AssumeRole" }] } },
+                  actual: { AssumeRolePolicyDocument: { Statement: [{ Effect: "Allow", Principal: { AWS: "arn:aws:iam::222222222222:root" }, Action: "sts:AssumeRole" }] } },
+                  differences: [{ propertyPath: "/AssumeRolePolicyDocument/Statement/0/Principal/AWS", expectedValue: "222222222222", actualValue: "arn:aws:iam::222222222222:root", differenceType: "NOT_EQUAL" }],
+                  falsePositives: [{ propertyPath: "/AssumeRolePolicyDocument/Statement/0/Principal/AWS", differenceType: "NOT_EQUAL", classes: ["account-id-principal"], roadmapIssues: [2557] }],
+                  action: { outcome: "in-sync", reason: "false positive: account-id-principal (cloudformation-coverage-roadmap#2557)", steps: [] },
+                  changedBy: undefined,
+                }),
+                resource({
+                  logicalResourceId: "TaggedBucket",
+                  resourceType: "AWS::S3::Bucket",
+                  physicalResourceId: "payments-api-taggedbucket-1xmpl",
+                  differences: [{ propertyPath: "/Tags/0/Value", expectedValue: "payments", actualValue: "finance", differenceType: "NOT_EQUAL" }],
+                  ignored: [{ propertyPath: "/Tags/0/Value", differenceType: "NOT_EQUAL", reason: "cost-center tags are set by FinOps", rule: "/Tags", until: "2026-12-31" }],
+                  action: { outcome: "ignored", reason: "ignored by accounts.yaml: /Tags/0/Value (cost-center tags are set by FinOps, until 2026-12-31)", steps: [] },
+                  changedBy: undefined,
+                }),
+              ],
+              unchecked: [
+                { logicalResourceId: "AlarmTopicSubscription", resourceType: "AWS::SNS::Subscription", status: "NOT_CHECKED" },
+                { logicalResourceId: "Dashboard", resourceType: "AWS::CloudWatch::Dashboard", status: "UNKNOWN" },
               ],
               stackAction: { outcome: "planned", reason: "REVERT_DRIFT change set", steps: ["cloudformation:CreateChangeSet DeploymentMode=REVERT_DRIFT"], by: "revert-drift-change-set" },
             },
@@ -120,7 +143,22 @@ export function sampleAccounts(): AccountReport[] {
                 }),
               ],
             },
-            { stackName: "core-network", scan: "scanned", driftStatus: "IN_SYNC", exemption: { kind: "none" }, resources: [] },
+            {
+              stackName: "core-network",
+              scan: "scanned",
+              driftStatus: "IN_SYNC",
+              exemption: { kind: "none" },
+              resources: [],
+              uncheckedError: { code: "Throttling", message: "Rate exceeded" },
+            },
+            {
+              stackName: "payments-api-Search-9Z8Y",
+              parentStackId: stackArn("222222222222", "payments-api"),
+              scan: "not-scanned",
+              scanReason: "not started: the run stopped starting new work before the Lambda deadline",
+              exemption: { kind: "none" },
+              resources: [],
+            },
             { stackName: "old-attempt", stackStatus: "ROLLBACK_COMPLETE", scan: "skipped", scanReason: "status ROLLBACK_COMPLETE does not allow drift detection", exemption: { kind: "none" }, resources: [] },
             { stackName: "gone", scan: "failed", error: { code: "ValidationError", message: "Stack with id gone does not exist" }, exemption: { kind: "none" }, resources: [] },
             { stackName: "late", scan: "not-scanned", scanReason: "not started: the run stopped starting new work before the Lambda deadline", exemption: { kind: "none" }, resources: [] },
@@ -138,7 +176,10 @@ export function sampleAccounts(): AccountReport[] {
   ];
 }
 
-export function sampleReport(accounts: AccountReport[] = sampleAccounts()): RunReport {
+const SAMPLE_RUN_ERROR: ErrorInfo = { code: "GuardStateUnreadable", message: "flapping record s3://reports/state/flapping.json unreadable (SyntaxError: Unexpected token)" };
+
+/** The sample run, which by default also met an unreadable flapping record (a run error). */
+export function sampleReport(accounts: AccountReport[] = sampleAccounts(), runErrors: ErrorInfo[] = [SAMPLE_RUN_ERROR]): RunReport {
   return buildReport({
     runId: "20260102T030405Z-a1b2c3",
     trigger: "schedule",
@@ -148,7 +189,7 @@ export function sampleReport(accounts: AccountReport[] = sampleAccounts()): RunR
     config,
     accounts,
     organization: SAMPLE_ORGANIZATION,
-    runErrors: [{ code: "GuardStateUnreadable", message: "flapping record s3://reports/state/flapping.json unreadable (SyntaxError: Unexpected token)" }],
+    runErrors,
   });
 }
 
@@ -165,3 +206,16 @@ export const SAMPLE_ORGANIZATION: OrganizationSnapshot = {
     { accountId: "777777777777", name: "marketing", state: "ACTIVE", organizationalUnit: { id: "ou-ab12-mktg0001", name: "Marketing", path: "Root/Marketing" } },
   ],
 };
+
+/** The sample plus one resource whose every field carries HTML and Markdown meant to break out. */
+export function hostileReport() {
+  const accounts = sampleAccounts();
+  accounts[0]!.regions[0]!.stacks[0]!.resources.push(
+    resource({
+      logicalResourceId: "<script>alert(1)</script>",
+      actual: { Description: "``` injected fence", Tags: [{ Key: "owner", Value: "a|b\nc" }] },
+      action: { outcome: "planned", reason: 'would restore "x" & <y>', steps: ["echo '<b>'"] },
+    }),
+  );
+  return sampleReport(accounts);
+}

@@ -7,12 +7,46 @@ const LOCATION = "s3://driftguard-reports-111111111111-us-east-1/reports/2026/01
 /** SNS's documented Subject rule. */
 const VALID_SUBJECT = /^[\x20-\x7E]{1,99}$/;
 
+/** One scanned account, one region, one scanned stack, no errors: a run where nothing else needs a person. */
+function oneCleanStack() {
+  const [account] = sampleAccounts();
+  const region = account!.regions[0]!;
+  const stack = { ...region.stacks.find((s) => s.scan === "scanned")!, error: undefined };
+  return [{ ...account!, status: "scanned" as const, error: undefined, regions: [{ region: region.region, status: "scanned" as const, stacks: [stack] }] }];
+}
+
 describe("SNS subject", () => {
-  it("summarises totals in printable ASCII under 100 characters", () => {
+  it("leads with what needs a person, in printable ASCII under 100 characters", () => {
     const subject = summarySubject(sampleReport());
-    expect(subject).toBe("driftguard INCOMPLETE: 2 drifted stacks, 1 remediated, 1 planned, 1 manual, 1 failed, 7 errors");
+    // Whole informational items are dropped to fit; the urgent half is never cut.
+    // The sample also has a contested resource and a run error (an unreadable flapping record).
+    expect(subject).toBe("driftguard: 1 account FAILED, INCOMPLETE, 1 contested, 1 failed, 1 manual, 4 errors | 6 drifted");
     expect(subject.length).toBeLessThanOrEqual(SUBJECT_MAX_CHARS);
     expect(subject).toMatch(VALID_SUBJECT);
+  });
+
+  it("names refused, contested and guard holds, which the totals alone do not show", () => {
+    const accounts = oneCleanStack();
+    const stack = accounts[0]!.regions[0]!.stacks[0]!;
+    const held = (guard: "blast-radius" | "guard-state", reason: string) => resource({ action: { outcome: "skipped", reason, steps: [], guard } });
+    stack.resources = [
+      resource({ action: { outcome: "refused", reason: "would grant iam:PassRole", steps: [] } }),
+      // Contested is the guards' mark on whatever the action was (remediation/guards.ts).
+      resource({ action: { outcome: "remediated", reason: "reverted again", steps: ["x"], contested: { scans: 3, lastRepairedAt: "2026-01-02T03:00:00.000Z", changedBy: [] } } }),
+      ...Array.from({ length: 50 }, () => held("blast-radius", "blast radius: one more repair would exceed the limit of 50 per run (50 made)")),
+      held("guard-state", "flapping record s3://b/state/flapping.json unreadable (AccessDenied: no); only security-critical drift is reverted until it can be read"),
+      resource({ action: { outcome: "remediated", reason: "detached", steps: ["x"] } }),
+    ];
+    const subject = summarySubject(sampleReport(accounts, []));
+    // The urgent half is never cut, the first refusal reason included; SNS truncates to 99 characters.
+    expect(subject).toBe("driftguard: 1 REFUSED (would grant iam:PassRole), 1 contested, 1 held by a broken guard | 54 dri...");
+    expect(summaryText(sampleReport(accounts, []), {})).toContain("held by guards: 50 by blast radius");
+  });
+
+  it("says OK when nothing needs a person", () => {
+    const accounts = oneCleanStack();
+    accounts[0]!.regions[0]!.stacks[0]!.resources = [resource()];
+    expect(summarySubject(sampleReport(accounts, []))).toBe("driftguard: OK | 1 drifted, 1 remediated");
   });
 
   it("strips newlines and control or non-ASCII characters and shortens long text", () => {
@@ -49,6 +83,15 @@ describe("SNS message", () => {
     expect(text).toContain(
       "Active exemptions (1)\n- payments-prod (222222222222) / us-east-1 / payments-api / WebSg: INC-123 break-glass (until 2026-12-31); set by arn:aws:sts::222222222222:assumed-role/Admin/bob at 2026-01-01T09:00:00Z",
     );
+  });
+
+  it("shows accounts that failed for one shared reason as one error", () => {
+    const error = { code: "OrganizationMismatch", message: "these credentials are in organization o-real7h2k9x, but accounts.yaml:8 organization.id is o-example0001" };
+    const accounts = sampleAccounts().map((a) => ({ ...a, status: "failed" as const, error, regions: [] }));
+    const text = summaryText(sampleReport(accounts), {});
+    const lines = text.split("\n").filter((l) => l.includes("OrganizationMismatch"));
+    expect(lines).toEqual([`- ${accounts.length} accounts (payments-prod (222222222222), data-dev (333333333333), suspended-team (444444444444), gone-team (555555555555), late-team (666666666666)): OrganizationMismatch: ${error.message}`]);
+    expect(summarySubject(sampleReport(accounts, []))).toBe(`driftguard: ${accounts.length} accounts FAILED | 0 drifted`);
   });
 
   it("says when the report could not be stored and still carries the summary", () => {

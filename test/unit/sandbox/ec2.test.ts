@@ -1,3 +1,4 @@
+import { remediateWith } from "../remediation/helpers.js";
 import {
   AuthorizeSecurityGroupEgressCommand,
   AuthorizeSecurityGroupIngressCommand,
@@ -244,7 +245,7 @@ describe("ec2 security group rules by id", () => {
     };
     const drift = { logicalResourceId: "Sg", physicalResourceId: groupId, resourceType: "AWS::EC2::SecurityGroup", status: "MODIFIED" as const, expected, differences: [] };
 
-    const result = await ec2SecurityGroupRemediator.remediate({ drift, clients, dryRun: false });
+    const result = await remediateWith(ec2SecurityGroupRemediator, drift, clients, { dryRun: false });
 
     expect(result, result.reason).toMatchObject({ outcome: "remediated" });
     expect(result.steps.map((s) => s.split(" ")[0])).toEqual([
@@ -256,7 +257,7 @@ describe("ec2 security group rules by id", () => {
     const ingress = (await rulesOf(groupId)).filter((r) => !r.IsEgress).map((r) => [r.FromPort, r.CidrIpv4, r.Description]);
     expect(ingress.sort()).toEqual([[443, "0.0.0.0/0", undefined], [80, "10.0.0.0/8", "web"]].sort());
     expect(await ec2SecurityGroupRemediator.readTags!(drift, clients)).toMatchObject({ team: "core" });
-    expect(await ec2SecurityGroupRemediator.remediate({ drift, clients, dryRun: false })).toMatchObject({ outcome: "skipped" });
+    expect(await remediateWith(ec2SecurityGroupRemediator, drift, clients, { dryRun: false })).toMatchObject({ outcome: "skipped" });
   });
 });
 

@@ -45,6 +45,35 @@ describe("s3 bucket configuration", () => {
     expect((await s3.send(new GetBucketEncryptionCommand({ Bucket: "config-bucket" }))).ServerSideEncryptionConfiguration?.Rules?.[0]?.ApplyServerSideEncryptionByDefault?.SSEAlgorithm).toBe("AES256");
   });
 
+  it("blocks SSE-C on new buckets and round-trips BlockedEncryptionTypes through PutBucketEncryption (S3 API Reference, BlockedEncryptionTypes)", async () => {
+    await s3.send(new CreateBucketCommand({ Bucket: "blocked-bucket" }));
+    const created = (await s3.send(new GetBucketEncryptionCommand({ Bucket: "blocked-bucket" }))).ServerSideEncryptionConfiguration?.Rules;
+    // The shape get-bucket-encryption shows in cloudformation-coverage-roadmap#2554.
+    expect(created).toEqual([{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: "AES256" }, BucketKeyEnabled: false, BlockedEncryptionTypes: { EncryptionType: ["SSE-C"] } }]);
+
+    // PutBucketEncryption replaces the configuration: a rule without the field blocks nothing.
+    await s3.send(new PutBucketEncryptionCommand({ Bucket: "blocked-bucket", ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: "AES256" } }] } }));
+    expect((await s3.send(new GetBucketEncryptionCommand({ Bucket: "blocked-bucket" }))).ServerSideEncryptionConfiguration?.Rules?.[0]?.BlockedEncryptionTypes).toBeUndefined();
+
+    await s3.send(
+      new PutBucketEncryptionCommand({
+        Bucket: "blocked-bucket",
+        ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: "AES256" }, BlockedEncryptionTypes: { EncryptionType: ["NONE"] } }] },
+      }),
+    );
+    expect((await s3.send(new GetBucketEncryptionCommand({ Bucket: "blocked-bucket" }))).ServerSideEncryptionConfiguration?.Rules?.[0]?.BlockedEncryptionTypes).toEqual({ EncryptionType: ["NONE"] });
+
+    const bad = await failure(
+      s3.send(
+        new PutBucketEncryptionCommand({
+          Bucket: "blocked-bucket",
+          ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: "AES256" }, BlockedEncryptionTypes: { EncryptionType: ["SSE-KMS" as never] } }] },
+        }),
+      ),
+    );
+    expect(bad.name).toBe("MalformedXML");
+  });
+
   it("deletes and restores default encryption", async () => {
     await s3.send(new DeleteBucketEncryptionCommand({ Bucket: "config-bucket" }));
     const missing = await failure(s3.send(new GetBucketEncryptionCommand({ Bucket: "config-bucket" })));

@@ -1,4 +1,6 @@
 import "aws-sdk-client-mock-vitest/extend";
+import { NO_ATTACHMENTS } from "../../../functions/remediation/ownership/lookup.js";
+import { TEST_SAFETY } from "../remediation/helpers.js";
 import { CloudTrailClient, CloudTrailServiceException, LookupEventsCommand, type Event } from "@aws-sdk/client-cloudtrail";
 import { OrganizationsClient } from "@aws-sdk/client-organizations";
 import { S3Client } from "@aws-sdk/client-s3";
@@ -123,7 +125,7 @@ async function harness(cloudTrailLookup: boolean, region: FakeRegion, deadline: 
   const clients = testSpokeClients(PAY, "us-east-1");
   fakeCloudFormation(clients.cloudformation, region, newObserver(), `${PAY}/us-east-1`);
   // One scope for the account-region, as scanAccount makes it: every stack shares its LookupEvents limiter.
-  const scope: RegionScope = { clients, estimator: new DetectionTimeEstimator(), lookupLimiter: lookupEventsLimiter(ctx.deps) };
+  const scope: RegionScope = { clients, estimator: new DetectionTimeEstimator(), lookupLimiter: lookupEventsLimiter(ctx.deps), remediation: { safety: TEST_SAFETY, ownership: NO_ATTACHMENTS } };
   return { ctx, account: resolveAccount(config, config.accounts[0]!), clients, scope, sleeps, warnings };
 }
 

@@ -5,8 +5,10 @@ import {
   DescribeStackResourceDriftsCommand,
   DescribeStacksCommand,
   DetectStackDriftCommand,
+  ListStackResourcesCommand,
   ListStacksCommand,
   type StackResourceDrift,
+  type StackResourceSummary,
   type StackSummary,
 } from "@aws-sdk/client-cloudformation";
 import { mockClient } from "aws-sdk-client-mock";
@@ -20,6 +22,8 @@ export interface FakeStack {
   failReason?: string;
   /** Status polls answered DETECTION_IN_PROGRESS before the detection completes. */
   pollsUntilDone?: number;
+  /** ListStackResources beyond the drifted ones (e.g. NOT_CHECKED types), for coverage. */
+  resources?: StackResourceSummary[];
 }
 
 export interface FakeRegion {
@@ -75,6 +79,19 @@ export function fakeCloudFormation(client: CloudFormationClient, region: FakeReg
     };
   });
   mock.on(DescribeStackResourceDriftsCommand).callsFake(async (input: { StackName: string }) => ({ StackResourceDrifts: byId(input.StackName)!.drifts ?? [] }));
+  // Drifted resources as MODIFIED/DELETED, plus the stack's other resources (CloudFormation API Reference, ListStackResources).
+  mock.on(ListStackResourcesCommand).callsFake(async (input: { StackName: string }) => {
+    const stack = byId(input.StackName)!;
+    const drifted = (stack.drifts ?? []).map<StackResourceSummary>((d) => ({
+      LogicalResourceId: d.LogicalResourceId,
+      PhysicalResourceId: d.PhysicalResourceId,
+      ResourceType: d.ResourceType,
+      ResourceStatus: "UPDATE_COMPLETE",
+      LastUpdatedTimestamp: new Date("2026-01-01T00:00:00Z"),
+      DriftInformation: { StackResourceDriftStatus: d.StackResourceDriftStatus ?? "MODIFIED" },
+    }));
+    return { StackResourceSummaries: [...drifted, ...(stack.resources ?? [])] };
+  });
   mock.on(DescribeStacksCommand).callsFake(async (input: { StackName: string }) => {
     const stack = byId(input.StackName)!;
     return {

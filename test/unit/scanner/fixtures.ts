@@ -1,6 +1,7 @@
 import { CloudFormationServiceException, type StackResourceDrift, type StackSummary } from "@aws-sdk/client-cloudformation";
 import { Logger } from "@aws-lambda-powertools/logger";
 import {
+  DescribeOrganizationCommand,
   ListAccountsForParentCommand,
   ListOrganizationalUnitsForParentCommand,
   ListRootsCommand,
@@ -28,15 +29,35 @@ export function orgAccount(id: string, name: string, state: Account["State"] = "
   };
 }
 
+/**
+ * DescribeOrganization's answer, shaped as the Organizations API Reference example
+ * (https://docs.aws.amazon.com/organizations/latest/APIReference/API_DescribeOrganization.html).
+ */
+export function describeOrganizationOutput(id = "o-example0001") {
+  return {
+    Organization: {
+      Id: id,
+      Arn: `arn:aws:organizations::111111111111:organization/${id}`,
+      FeatureSet: "ALL" as const,
+      MasterAccountArn: `arn:aws:organizations::111111111111:account/${id}/111111111111`,
+      MasterAccountId: "111111111111",
+      MasterAccountEmail: "bill@example.com",
+      AvailablePolicyTypes: [{ Type: "SERVICE_CONTROL_POLICY" as const, Status: "ENABLED" as const }],
+    },
+  };
+}
+
 /** Members all directly under the root, as walkOrganization returns them. */
 export function rootMembers(accounts: Account[], root = "r-exam"): { members: { account: Account; parents: string[] }[] } {
   return { members: accounts.map((account) => ({ account, parents: [root] })) };
 }
 
-/** An organization with every member directly under its root, as the OU walk reads it. */
+/** An organization (o-example0001) with every member directly under its root, as the organization check and the OU walk read it. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function mockFlatOrganization(org: AwsStub<any, any, any>, accounts: Account[], root = "r-exam"): void {
   org
+    .on(DescribeOrganizationCommand)
+    .resolves(describeOrganizationOutput())
     .on(ListRootsCommand)
     .resolves({ Roots: [{ Id: root, Arn: `arn:aws:organizations::111111111111:root/o-example0001/${root}`, Name: "Root", PolicyTypes: [] }] })
     .on(ListOrganizationalUnitsForParentCommand)

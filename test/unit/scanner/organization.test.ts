@@ -1,5 +1,6 @@
 import "aws-sdk-client-mock-vitest/extend";
 import {
+  DescribeOrganizationCommand,
   ListAccountsForParentCommand,
   ListOrganizationalUnitsForParentCommand,
   ListRootsCommand,
@@ -10,6 +11,7 @@ import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
 import { resolveAccounts, resolveOnboarded } from "../../../functions/config/resolve.js";
 import {
+  checkOrganization,
   joinWithOrganization,
   ORGANIZATION_ACTIONS,
   organizationUnavailable,
@@ -17,7 +19,7 @@ import {
   snapshotOf,
   walkOrganization,
 } from "../../../functions/scanner/organization.js";
-import { orgAccount, rootMembers, testConfig } from "./fixtures.js";
+import { describeOrganizationOutput, orgAccount, rootMembers, testConfig } from "./fixtures.js";
 
 const org = mockClient(OrganizationsClient);
 beforeEach(() => org.reset());
@@ -72,9 +74,12 @@ describe("walkOrganization", () => {
     expect(org).toHaveReceivedCommandWith(ListAccountsForParentCommand, { ParentId: WORKLOADS.Id, NextToken: "AAEAAZ1-page2" });
   });
 
-  it("calls exactly the operations the scanner role is granted (ORGANIZATION_ACTIONS)", async () => {
+  it("calls exactly the operations the scanner role is granted (ORGANIZATION_ACTIONS): the organization check, then the walk", async () => {
     mockTree();
-    await walkOrganization(new OrganizationsClient({ region: "us-east-1" }));
+    org.on(DescribeOrganizationCommand).resolves(describeOrganizationOutput());
+    const client = new OrganizationsClient({ region: "us-east-1" });
+    expect(await checkOrganization(client, "o-example0001", { file: "accounts.yaml" })).toBeUndefined();
+    await walkOrganization(client);
     const called = new Set(org.calls().map((c) => `organizations:${(c.args[0] as object).constructor.name.replace(/Command$/, "")}`));
     expect(called).toEqual(new Set(ORGANIZATION_ACTIONS));
   });

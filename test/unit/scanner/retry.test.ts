@@ -10,7 +10,7 @@ import { silentLogger } from "./fixtures.js";
 const sdkError = (name: string, status: number, fault: "client" | "server") => Object.assign(new Error(name), { name, $fault: fault, $metadata: { httpStatusCode: status } });
 
 const account = (id: string, regions = ["us-east-1", "eu-west-1"]): EffectiveAccount =>
-  ({ id, name: `acct-${id}`, regions, mode: "remediate", stacks: { include: ["*"], exclude: [] }, modeRules: [], revertDriftStacks: [], cloudTrailLookup: false }) as EffectiveAccount;
+  ({ id, name: `acct-${id}`, regions, mode: "remediate", stacks: { include: ["*"], exclude: [] }, modeRules: [], revertDriftStacks: [], cloudTrailLookup: false, ignore: [] }) as EffectiveAccount;
 
 function context(clock: { now: number }, sleeps: number[]): ScanContext {
   return {

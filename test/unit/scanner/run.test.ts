@@ -1,5 +1,5 @@
 import "aws-sdk-client-mock-vitest/extend";
-import { ListRootsCommand, OrganizationsClient } from "@aws-sdk/client-organizations";
+import { DescribeOrganizationCommand, ListRootsCommand, OrganizationsClient } from "@aws-sdk/client-organizations";
 import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
@@ -17,6 +17,7 @@ import { schemaErrors } from "../report/validate.js";
 import { fakeCloudFormation, newObserver, type CfnObserver, type FakeRegion } from "./fake-cloudformation.js";
 import {
   accessDenied,
+  describeOrganizationOutput,
   assumeRoleOutput,
   cfnError,
   deletedQueueDrift,
@@ -162,7 +163,7 @@ describe("runScan", () => {
     const { report, publish } = await runScan(h.deps, { config, runId: RUN, publish: PUBLISH, onProgress: (e) => progress.push(e) });
 
     expect(schemaErrors(report)).toEqual([]);
-    expect(report).toMatchObject({ schemaVersion: "1.0.0", runId: RUN, trigger: "schedule", mode: "report", incomplete: false, startedAt: "2026-01-02T03:04:05.000Z" });
+    expect(report).toMatchObject({ schemaVersion: "1.3.0", runId: RUN, trigger: "schedule", mode: "report", incomplete: false, startedAt: "2026-01-02T03:04:05.000Z" });
     expect(report.configHash).toMatch(/^sha256:[0-9a-f]{64}$/);
 
     // Accounts in config order; AccessDenied on one account does not stop the others.
@@ -208,9 +209,9 @@ describe("runScan", () => {
     expect(report.totals).toEqual({
       accounts: 4, accountsFailed: 1, regions: 2,
       stacksScanned: 3, stacksSkipped: 1, stacksFailed: 0, stacksNotScanned: 0, stacksDrifted: 2,
-      resourcesDrifted: 3, remediated: 2, planned: 0, skipped: 0, exempt: 0, invalidExemptions: 0, manual: 1, failed: 0,
+      resourcesDrifted: 3, refused: 0, remediated: 2, planned: 0, skipped: 0, exempt: 0, invalidExemptions: 0, manual: 1, failed: 0,
       guardTrips: 0, contested: 0, runErrors: 0, retried: 0,
-      errors: 3,
+      errors: 3, falsePositives: 0, ignored: 0, resourcesNotChecked: 0, resourcesUnknown: 0, nestedStacksNotReached: 0,
     });
 
     // S3 (dated report, then latest.json), then SNS.
@@ -274,6 +275,26 @@ describe("runScan", () => {
     expect(report.accounts.every((a) => a.status === "failed" && a.error?.code === "AccessDeniedException")).toBe(true);
     expect(sts).toHaveReceivedCommandTimes(AssumeRoleCommand, 0);
     expect(publish.sns.ok).toBe(true);
+  });
+
+  it("checks the organization id first: a mismatch names both ids, file and line, and nothing is scanned", async () => {
+    org.on(DescribeOrganizationCommand).resolves(describeOrganizationOutput("o-real7h2k9x"));
+    const h = harness();
+    const { report } = await runScan(h.deps, { config, runId: RUN, publish: PUBLISH, configSource: { file: "accounts.yaml", line: 8 } });
+    expect(org).toHaveReceivedCommandTimes(ListRootsCommand, 0);
+    expect(sts).toHaveReceivedCommandTimes(AssumeRoleCommand, 0);
+    const errors = new Set(report.accounts.map((a) => `${a.status} ${a.error?.code}: ${a.error?.message}`));
+    expect([...errors]).toEqual([
+      "failed OrganizationMismatch: these credentials are in organization o-real7h2k9x, but accounts.yaml:8 organization.id is o-example0001; set it to o-real7h2k9x (aws organizations describe-organization --query Organization.Id); nothing is scanned",
+    ]);
+  });
+
+  it("fails closed when the organization cannot be confirmed", async () => {
+    org.on(DescribeOrganizationCommand).rejects(Object.assign(new Error("Your account is not a member of an organization."), { name: "AWSOrganizationsNotInUseException" }));
+    const { report } = await runScan(harness().deps, { config, runId: RUN, publish: PUBLISH });
+    expect(report.accounts.every((a) => a.status === "failed" && a.error?.code === "OrganizationUnconfirmed")).toBe(true);
+    expect(report.accounts[0]!.error!.message).toContain("accounts.yaml (the hub's configuration object) organization.id: these credentials' account is not in an organization");
+    expect(sts).toHaveReceivedCommandTimes(AssumeRoleCommand, 0);
   });
 
   it("stops starting work at the deadline and lists what was not scanned in a complete report", async () => {

@@ -15,7 +15,7 @@ import { IN_SYNC_REASON } from "../../../../functions/remediation/plan.js";
 import { ec2SecurityGroupRemediator } from "../../../../functions/remediation/remediators/ec2-security-group.js";
 import { driftedEc2World, type Ec2World, installFakeEc2, sgRule } from "../fake-ec2.js";
 import { SG_ID, securityGroupDrift } from "../fixtures.js";
-import { spokeClients, writes } from "../helpers.js";
+import { spokeClients, writes, remediateWith } from "../helpers.js";
 
 const ec2 = mockClient(EC2Client);
 const clients = spokeClients();
@@ -32,7 +32,7 @@ function withExpected(patch: Record<string, unknown>): ResourceDrift {
   return { ...drift, expected: { ...drift.expected, ...patch } };
 }
 
-const remediate = (drift: ResourceDrift, dryRun = false) => ec2SecurityGroupRemediator.remediate({ drift, clients, dryRun });
+const remediate = (drift: ResourceDrift, dryRun = false) => remediateWith(ec2SecurityGroupRemediator, drift, clients, { dryRun: dryRun });
 
 describe("AWS::EC2::SecurityGroup remediator", () => {
   it("revokes 22/tcp from 0.0.0.0/0 by rule id and keeps the template's rules", async () => {
@@ -153,7 +153,10 @@ describe("AWS::EC2::SecurityGroup remediator", () => {
     ]);
   });
 
-  it("without SecurityGroupEgress, expects EC2's default allow-all egress and tolerates the IPv6 one", async () => {
+  // "Only resource properties explicitly defined in the stack template are checked for drift"
+  // (CloudFormation API Reference, DetectStackDrift): without SecurityGroupEgress the template
+  // does not own egress, whatever EC2 holds there.
+  it("without SecurityGroupEgress, leaves egress alone: no default rule restored, no extra rule revoked", async () => {
     world.rules = [
       world.rules[0] as SecurityGroupRule,
       sgRule("sgr-0smtp", true, { IpProtocol: "tcp", FromPort: 25, ToPort: 25, CidrIpv4: "0.0.0.0/0" }),
@@ -162,11 +165,8 @@ describe("AWS::EC2::SecurityGroup remediator", () => {
 
     const result = await remediate(securityGroupDrift());
 
-    expect(result.steps).toEqual([
-      `AuthorizeSecurityGroupEgress GroupId=${SG_ID} all traffic to 0.0.0.0/0`,
-      `RevokeSecurityGroupEgress GroupId=${SG_ID} SecurityGroupRuleIds=sgr-0smtp (tcp 25 to 0.0.0.0/0)`,
-    ]);
-    expect(world.rules.map((r) => r.SecurityGroupRuleId)).toContain("sgr-0all6");
+    expect(result.steps.filter((s) => s.includes("Egress"))).toEqual([]);
+    expect(world.rules.filter((r) => r.IsEgress).map((r) => r.SecurityGroupRuleId).sort()).toEqual(["sgr-0all6", "sgr-0smtp"]);
   });
 
   it("restores a changed rule description in place instead of re-creating the rule", async () => {
@@ -221,5 +221,25 @@ describe("AWS::EC2::SecurityGroup remediator", () => {
     await remediate({ ...securityGroupDrift(), physicalResourceId: "payments-web" }, true);
     expect(ec2.commandCalls(DescribeSecurityGroupsCommand)[0]?.args[0].input).toEqual({ GroupNames: ["payments-web"] });
     expect(ec2.commandCalls(DescribeSecurityGroupRulesCommand)[0]?.args[0].input.Filters).toEqual([{ Name: "group-id", Values: [SG_ID] }]);
+  });
+});
+
+describe("AWS::EC2::SecurityGroup remediator with attachments", () => {
+  const origin = { stackName: "payments-app", logicalId: "AppSgFromDb5432", resourceType: "AWS::EC2::SecurityGroupIngress" };
+  const fromApp = { direction: "ingress" as const, protocol: "tcp", fromPort: 5432, toPort: 5432, peer: { kind: "group" as const, groupId: "sg-0app" } };
+
+  it("never revokes a rule an AWS::EC2::SecurityGroupIngress in another stack owns, and says it kept it", async () => {
+    world.rules.push(sgRule("sgr-0pg", false, { IpProtocol: "tcp", FromPort: 5432, ToPort: 5432, ReferencedGroupInfo: { GroupId: "sg-0app", UserId: "111122223333" } }));
+    const result = await remediateWith(ec2SecurityGroupRemediator, securityGroupDrift(), clients, { owned: { attachments: [{ kind: "sg-rule", origin, group: SG_ID, rule: fromApp }] } });
+
+    expect(result.steps).toEqual([`RevokeSecurityGroupIngress GroupId=${SG_ID} SecurityGroupRuleIds=sgr-0ssh (tcp 22 from 0.0.0.0/0)`]);
+    expect(result.honoured).toEqual(["tcp 5432 from sg-0app from AWS::EC2::SecurityGroupIngress AppSgFromDb5432 in stack payments-app"]);
+    expect(world.rules.map((r) => r.SecurityGroupRuleId)).toContain("sgr-0pg");
+  });
+
+  it("revokes nothing when an attachment targeting the group could not be resolved", async () => {
+    const result = await remediateWith(ec2SecurityGroupRemediator, securityGroupDrift(), clients, { owned: { attachments: [{ kind: "sg-rule", origin }] } });
+    expect(result).toMatchObject({ outcome: "manual", reason: `cannot tell which rules a rule (unresolved) from AWS::EC2::SecurityGroupIngress AppSgFromDb5432 in stack payments-app owns; not revoking any` });
+    expect(writes(ec2)).toEqual([]);
   });
 });

@@ -19,7 +19,7 @@ import type { ResourceDrift } from "../../../../functions/core/types.js";
 import { IN_SYNC_REASON } from "../../../../functions/remediation/plan.js";
 import { iamRoleRemediator } from "../../../../functions/remediation/remediators/iam-role.js";
 import { ADMIN, CW_AGENT, iamRoleDrift, READ_ARTIFACTS, SSM_CORE, TRUST_POLICY, WIDENED_READ_ARTIFACTS } from "../fixtures.js";
-import { awsError, spokeClients, writes } from "../helpers.js";
+import { awsError, spokeClients, writes, remediateWith } from "../helpers.js";
 
 const iam = mockClient(IAMClient);
 const clients = spokeClients();
@@ -102,7 +102,7 @@ function withExpected(patch: Record<string, unknown>, drop: string[] = []): Reso
 
 describe("AWS::IAM::Role remediator", () => {
   it("detaches AdministratorAccess, narrows the widened inline policy and re-attaches the lost policy", async () => {
-    const result = await iamRoleRemediator.remediate({ drift: iamRoleDrift(), clients, dryRun: false });
+    const result = await remediateWith(iamRoleRemediator, iamRoleDrift(), clients, { dryRun: false });
 
     expect(result.outcome).toBe("remediated");
     expect(result.steps).toEqual([
@@ -123,7 +123,7 @@ describe("AWS::IAM::Role remediator", () => {
     world = { ...driftedWorld(), attached: [ADMIN, SSM_CORE, POWER_USER, IAM_FULL], inline: { "read-artifacts": READ_ARTIFACTS } };
     const drift = withExpected({ ManagedPolicyArns: [SSM_CORE, CW_AGENT, XRAY] });
 
-    const result = await iamRoleRemediator.remediate({ drift, clients, dryRun: false });
+    const result = await remediateWith(iamRoleRemediator, drift, clients, { dryRun: false });
 
     expect(result.outcome).toBe("remediated");
     expect([...world.attached].sort()).toEqual([CW_AGENT, SSM_CORE, XRAY].sort());
@@ -150,7 +150,7 @@ describe("AWS::IAM::Role remediator", () => {
       ],
     });
 
-    const result = await iamRoleRemediator.remediate({ drift, clients, dryRun: false });
+    const result = await remediateWith(iamRoleRemediator, drift, clients, { dryRun: false });
 
     expect(result.outcome).toBe("remediated");
     expect(world.inline).toEqual({ "read-artifacts": READ_ARTIFACTS, "write-ledger": WRITE_LEDGER, "read-queue": READ_QUEUE, "write-ledger-2": WRITE_LEDGER });
@@ -164,7 +164,7 @@ describe("AWS::IAM::Role remediator", () => {
     world.tags = [{ Key: "team", Value: "platform" }, { Key: "cost-center", Value: "0000" }];
     const drift = withExpected({ Tags: [{ Key: "team", Value: "payments" }, { Key: "cost-center", Value: "4410" }, { Key: "tier", Value: "api" }] });
 
-    await iamRoleRemediator.remediate({ drift, clients, dryRun: false });
+    await remediateWith(iamRoleRemediator, drift, clients, { dryRun: false });
 
     expect([...world.tags].sort((a, b) => a.Key!.localeCompare(b.Key!))).toEqual([
       { Key: "cost-center", Value: "4410" },
@@ -174,10 +174,10 @@ describe("AWS::IAM::Role remediator", () => {
   });
 
   it("is idempotent: a second run reads, finds nothing to do and sends no write", async () => {
-    await iamRoleRemediator.remediate({ drift: iamRoleDrift(), clients, dryRun: false });
+    await remediateWith(iamRoleRemediator, iamRoleDrift(), clients, { dryRun: false });
     iam.resetHistory();
 
-    const second = await iamRoleRemediator.remediate({ drift: iamRoleDrift(), clients, dryRun: false });
+    const second = await remediateWith(iamRoleRemediator, iamRoleDrift(), clients, { dryRun: false });
 
     expect(second).toEqual({ outcome: "skipped", reason: IN_SYNC_REASON, steps: [] });
     expect(writes(iam)).toEqual([]);
@@ -185,7 +185,7 @@ describe("AWS::IAM::Role remediator", () => {
   });
 
   it("dry run lists the same steps and changes nothing", async () => {
-    const plan = await iamRoleRemediator.remediate({ drift: iamRoleDrift(), clients, dryRun: true });
+    const plan = await remediateWith(iamRoleRemediator, iamRoleDrift(), clients, { dryRun: true });
 
     expect(plan.steps).toHaveLength(3);
     expect(plan.reason).toMatch(/^planned: detach /);
@@ -201,7 +201,7 @@ describe("AWS::IAM::Role remediator", () => {
       AssumeRolePolicyDocument: { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: "444455556666" }, Action: "sts:AssumeRole" }] },
     });
 
-    const result = await iamRoleRemediator.remediate({ drift, clients, dryRun: false });
+    const result = await remediateWith(iamRoleRemediator, drift, clients, { dryRun: false });
 
     expect(result.outcome).toBe("skipped");
     expect(writes(iam)).toEqual([]);
@@ -213,7 +213,7 @@ describe("AWS::IAM::Role remediator", () => {
     world.description = "temporary";
     world.maxSession = 43200;
 
-    const result = await iamRoleRemediator.remediate({ drift: iamRoleDrift(), clients, dryRun: false });
+    const result = await remediateWith(iamRoleRemediator, iamRoleDrift(), clients, { dryRun: false });
 
     expect(result.steps).toEqual([
       "UpdateAssumeRolePolicy RoleName=payments-core-AppInstanceRole-1XK2L3M4N5O6P",
@@ -227,7 +227,7 @@ describe("AWS::IAM::Role remediator", () => {
   it("deletes inline policies the template does not list, and recreates missing ones", async () => {
     world = { ...driftedWorld(), attached: [SSM_CORE, CW_AGENT], inline: { "debug-access": WIDENED_READ_ARTIFACTS } };
 
-    const result = await iamRoleRemediator.remediate({ drift: iamRoleDrift(), clients, dryRun: false });
+    const result = await remediateWith(iamRoleRemediator, iamRoleDrift(), clients, { dryRun: false });
 
     expect(result.steps).toEqual([
       "DeleteRolePolicy RoleName=payments-core-AppInstanceRole-1XK2L3M4N5O6P PolicyName=debug-access",
@@ -239,7 +239,7 @@ describe("AWS::IAM::Role remediator", () => {
   it("leaves attachments and inline policies alone when the template does not set those properties", async () => {
     const drift = withExpected({}, ["ManagedPolicyArns", "Policies"]);
 
-    const result = await iamRoleRemediator.remediate({ drift, clients, dryRun: false });
+    const result = await remediateWith(iamRoleRemediator, drift, clients, { dryRun: false });
 
     expect(result.outcome).toBe("skipped");
     expect(iam.commandCalls(ListAttachedRolePoliciesCommand)).toHaveLength(0);
@@ -256,7 +256,7 @@ describe("AWS::IAM::Role remediator", () => {
     ];
     const drift = withExpected({ Tags: [{ Key: "team", Value: "payments" }, { Key: "aws:cloudformation:logical-id", Value: "AppInstanceRole" }] });
 
-    const result = await iamRoleRemediator.remediate({ drift, clients, dryRun: false });
+    const result = await remediateWith(iamRoleRemediator, drift, clients, { dryRun: false });
 
     expect(result.steps).toEqual(["TagRole RoleName=payments-core-AppInstanceRole-1XK2L3M4N5O6P team=payments"]);
     expect(iam.commandCalls(TagRoleCommand)[0]?.args[0].input.Tags).toEqual([{ Key: "team", Value: "payments" }]);
@@ -267,7 +267,7 @@ describe("AWS::IAM::Role remediator", () => {
   it("reports the failing call and the steps completed before it", async () => {
     iam.on(AttachRolePolicyCommand).rejects(awsError("LimitExceededException", "Cannot exceed quota for PoliciesPerRole: 10"));
 
-    const result = await iamRoleRemediator.remediate({ drift: iamRoleDrift(), clients, dryRun: false });
+    const result = await remediateWith(iamRoleRemediator, iamRoleDrift(), clients, { dryRun: false });
 
     expect(result.outcome).toBe("failed");
     expect(result.reason).toBe(
@@ -279,5 +279,52 @@ describe("AWS::IAM::Role remediator", () => {
   it("reads the role's tags for the exemption check", async () => {
     world.tags = [{ Key: "driftguard:exempt", Value: "reason=INC-9 until=2026-12-31" }];
     await expect(iamRoleRemediator.readTags?.(iamRoleDrift(), clients)).resolves.toEqual({ "driftguard:exempt": "reason=INC-9 until=2026-12-31" });
+  });
+});
+
+describe("AWS::IAM::Role remediator with attachments", () => {
+  const defaultPolicy = { stackName: "payments-core", logicalId: "AppInstanceRoleDefaultPolicy5FFB7DAB", resourceType: "AWS::IAM::Policy" };
+  const managed = { stackName: "payments-shared", logicalId: "ReadLedger1C2D3E4F", resourceType: "AWS::IAM::ManagedPolicy" };
+  const LEDGER = "arn:aws:iam::111122223333:policy/payments-shared-ReadLedger1C2D3E4F-1AB";
+  const ROLE = "payments-core-AppInstanceRole-1XK2L3M4N5O6P";
+
+  it("keeps the DefaultPolicy and a ManagedPolicy attachment while repairing the real drift", async () => {
+    world.inline.AppInstanceRoleDefaultPolicy5FFB7DAB = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "sqs:SendMessage", Resource: "*" }] };
+    world.attached.push(LEDGER);
+    const owned = {
+      attachments: [
+        { kind: "inline-policy" as const, origin: defaultPolicy, role: ROLE, policyName: "AppInstanceRoleDefaultPolicy5FFB7DAB" },
+        { kind: "managed-policy" as const, origin: managed, role: ROLE, policyArn: LEDGER },
+      ],
+    };
+    const result = await remediateWith(iamRoleRemediator, iamRoleDrift(), clients, { owned });
+
+    expect(result.outcome).toBe("remediated");
+    expect(result.steps).toEqual([
+      `DetachRolePolicy RoleName=${ROLE} PolicyArn=${ADMIN}`,
+      `PutRolePolicy RoleName=${ROLE} PolicyName=read-artifacts`,
+      `AttachRolePolicy RoleName=${ROLE} PolicyArn=${CW_AGENT}`,
+    ]);
+    expect(world.attached).toContain(LEDGER);
+    expect(Object.keys(world.inline)).toContain("AppInstanceRoleDefaultPolicy5FFB7DAB");
+    expect(result.honoured).toEqual([
+      `${LEDGER} from AWS::IAM::ManagedPolicy ReadLedger1C2D3E4F in stack payments-shared`,
+      "inline policy AppInstanceRoleDefaultPolicy5FFB7DAB from AWS::IAM::Policy AppInstanceRoleDefaultPolicy5FFB7DAB in stack payments-core",
+    ]);
+  });
+
+  it("detaches nothing when a ManagedPolicy attachment's ARN could not be resolved", async () => {
+    const result = await remediateWith(iamRoleRemediator, iamRoleDrift(), clients, { owned: { attachments: [{ kind: "managed-policy", origin: managed, role: ROLE }] } });
+    expect(result.outcome).toBe("manual");
+    expect(result.reason).toContain(`cannot tell whether a managed policy (ARN unresolved) from AWS::IAM::ManagedPolicy ReadLedger1C2D3E4F in stack payments-shared owns ${ADMIN}`);
+    expect(writes(iam)).toEqual([]);
+  });
+
+  it("refuses to restore a template that attaches AdministratorAccess, and sends nothing", async () => {
+    world.attached = [SSM_CORE, CW_AGENT];
+    const result = await remediateWith(iamRoleRemediator, withExpected({ ManagedPolicyArns: [SSM_CORE, CW_AGENT, ADMIN] }), clients);
+    expect(result).toMatchObject({ outcome: "refused" });
+    expect(result.reason).toMatch(new RegExp(`^would attach ${ADMIN} to ${ROLE}: ${ADMIN} is administrator-equivalent`));
+    expect(writes(iam)).toEqual([]);
   });
 });

@@ -14,10 +14,11 @@ import {
 } from "@aws-sdk/client-s3";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
-import { IN_SYNC_REASON } from "../../../../functions/remediation/plan.js";
+import { NOTHING_OWNED } from "../../../../functions/remediation/ownership/owned.js";
+import { effectsOf, IN_SYNC_REASON } from "../../../../functions/remediation/plan.js";
 import { s3BucketRemediator } from "../../../../functions/remediation/remediators/s3-bucket.js";
 import { BUCKET, bucketDrift, LEDGER_KEY } from "../fixtures.js";
-import { awsError, spokeClients, writes } from "../helpers.js";
+import { awsError, spokeClients, writes, remediateWith } from "../helpers.js";
 
 const s3 = mockClient(S3Client);
 const clients = spokeClients();
@@ -77,7 +78,7 @@ beforeEach(() => {
   installFakeS3();
 });
 
-const remediate = (dryRun = false, drift = bucketDrift()) => s3BucketRemediator.remediate({ drift, clients, dryRun });
+const remediate = (dryRun = false, drift = bucketDrift()) => remediateWith(s3BucketRemediator, drift, clients, { dryRun: dryRun });
 
 describe("AWS::S3::Bucket remediator", () => {
   it("restores the KMS default encryption that was removed", async () => {
@@ -133,6 +134,29 @@ describe("AWS::S3::Bucket remediator", () => {
       expect(world.publicAccessBlock).toEqual(ALL_BLOCKED);
     },
   );
+
+  it("re-puts encryption with every live field the template does not set: BlockedEncryptionTypes is kept", async () => {
+    // A bucket created after S3 began blocking SSE-C by default (S3 User Guide, "Blocking or
+    // unblocking SSE-C for a general purpose bucket"); the shape of cloudformation-coverage-roadmap#2554.
+    world.encryption = [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: "AES256" }, BucketKeyEnabled: false, BlockedEncryptionTypes: { EncryptionType: ["SSE-C"] } }];
+    const result = await remediate();
+    expect(result.steps).toEqual([`PutBucketEncryption Bucket=${BUCKET} SSEAlgorithm=aws:kms BlockedEncryptionTypes=SSE-C`]);
+    expect(world.encryption).toEqual([{ ...KMS_RULE, BlockedEncryptionTypes: { EncryptionType: ["SSE-C"] } }]);
+  });
+
+  it("blocks SSE-C again when the template blocks it and someone unblocked it", async () => {
+    const rule = { BucketKeyEnabled: true, ServerSideEncryptionByDefault: { KMSMasterKeyID: LEDGER_KEY, SSEAlgorithm: "aws:kms" }, BlockedEncryptionTypes: { EncryptionType: ["SSE-C"] } };
+    const drift = { ...bucketDrift(), expected: { ...bucketDrift().expected, BucketEncryption: { ServerSideEncryptionConfiguration: [rule] } } };
+    world.encryption = [{ ...KMS_RULE, BlockedEncryptionTypes: { EncryptionType: ["NONE"] } }];
+    // The plan's property-level prediction (the convergence check's input): the template's rule.
+    const planned = await s3BucketRemediator.plan({ drift, clients, owned: NOTHING_OWNED });
+    expect("steps" in planned ? effectsOf(planned.steps) : planned).toEqual([{ path: "/BucketEncryption", value: { ServerSideEncryptionConfiguration: [rule] } }]);
+    const result = await remediate(false, drift);
+    expect(result.steps).toEqual([`PutBucketEncryption Bucket=${BUCKET} SSEAlgorithm=aws:kms BlockedEncryptionTypes=SSE-C`]);
+    expect(world.encryption).toEqual([{ ...KMS_RULE, BlockedEncryptionTypes: { EncryptionType: ["SSE-C"] } }]);
+    s3.resetHistory();
+    expect((await remediate(false, drift)).steps).toEqual([]);
+  });
 
   it("is idempotent: the second run sends no write", async () => {
     await remediate();

@@ -1,0 +1,36 @@
+import { MODES, type Mode } from "../functions/config/schema.js";
+import { EXECUTIONS, runLocal, type Execution } from "../sandbox/run-local.js";
+import { DEFAULT_SCENARIO, DEMO_ACCOUNTS } from "../sandbox/scenario.js";
+import type { CommandSpec, Parsed } from "./args.js";
+import { EXIT } from "./exit-codes.js";
+import type { Io } from "./io.js";
+
+export const DEMO: CommandSpec = {
+  name: "demo",
+  summary: "run the scanner against a local sandbox organization (no AWS account needed); `npm start` runs this",
+  usage: "npm start -- [--mode report|remediate] [--scenario FILE] [--accounts FILE] [--execution single|fanout] [--out DIR] [--verbose]",
+  flags: {
+    mode: { type: "string", value: "report|remediate", choices: MODES, description: "override every account's mode (default: each account's mode in the demo's accounts file)" },
+    scenario: { type: "string", value: "FILE", description: "sandbox scenario: accounts, stacks, drift, faults (default: sandbox/scenarios/demo.yaml)" },
+    accounts: { type: "string", value: "FILE", description: "accounts.yaml for the scenario (default: sandbox/scenarios/demo-accounts.yaml)" },
+    execution: { type: "string", value: "single|fanout", choices: EXECUTIONS, description: "one invocation, or planner/workers/reducer as Step Functions would run them (default: the accounts file's hub.execution)" },
+    out: { type: "string", value: "DIR", description: "where report.json/html/md are copied (default: out)" },
+    verbose: { type: "boolean", description: "also print the Lambda's structured JSON logs" },
+  },
+};
+
+export async function demoCommand(flags: Parsed, io: Io): Promise<number> {
+  const execution = flags.execution as Execution | undefined;
+  await runLocal(
+    {
+      scenario: (flags.scenario as string | undefined) ?? DEFAULT_SCENARIO,
+      accounts: (flags.accounts as string | undefined) ?? DEMO_ACCOUNTS,
+      ...(flags.mode ? { mode: flags.mode as Mode } : {}),
+      ...(execution ? { execution } : {}),
+      out: (flags.out as string | undefined) ?? "out",
+      verbose: flags.verbose === true,
+    },
+    (line) => io.stdout(`${line}\n`),
+  );
+  return EXIT.ok;
+}

@@ -1,0 +1,279 @@
+import type { Config } from "../../config/schema.js";
+import { matchesGlob } from "../../core/glob.js";
+import { parsePolicyDocument } from "../policy-document.js";
+import { type CanonicalRule, describeRule } from "../sg-rules.js";
+import type { RoleTarget, WriteEffect } from "./effects.js";
+import { protectedRoles, protectionOf, type ProtectedRole } from "../../config/protected-roles.js";
+
+/**
+ * The privilege invariants: what no planned write may do, whatever the template says. A
+ * template is not a trusted source of privilege (anyone who can create a stack, or import an
+ * existing resource into one, chooses its properties), so every step a remediator, guardrail or
+ * REVERT_DRIFT change set plans is judged here before it is sent (remediation/pipeline.ts). A
+ * step is refused when it would:
+ * 1. write to a protected role (config/protected-roles.ts), whatever the write;
+ * 2. trust a principal outside the organization: `*`, an account not in accounts.yaml, a
+ *    federated or other non-AWS-service principal — unless listed in defaults.safety.trustedPrincipals;
+ * 3. attach or put an admin-equivalent policy (AdministratorAccess, IAMFullAccess,
+ *    PowerUserAccess; any statement allowing `*`, `iam:*` or iam:PassRole on `*`; NotAction on
+ *    `*`) — unless allowlisted in defaults.safety.adminPolicies;
+ * 4. authorize ingress from 0.0.0.0/0 or ::/0 to all ports or to a guardrails.openIngressPorts port.
+ * Steps that only take permissions away (detach, delete, revoke) pass rules 2-4.
+ */
+
+export interface AdminAllowance {
+  /** A managed policy ARN, or the name of an inline policy. */
+  policy: string;
+  /** Role-name globs the policy may be granted to. */
+  roles: readonly string[];
+}
+
+export interface SafetyPolicy {
+  organizationId: string;
+  /** Accounts whose principals may be trusted: accounts.yaml (verified members) and trusted ids. */
+  accountIds: ReadonlySet<string>;
+  /** Principals (globs) trusted beyond the organization: ARNs, federated providers, service principals. */
+  trustedPrincipals: readonly string[];
+  adminPolicies: readonly AdminAllowance[];
+  protectedRoles: readonly ProtectedRole[];
+  openIngressPorts: readonly number[];
+}
+
+export function safetyPolicy(config: Config): SafetyPolicy {
+  const { safety } = config.defaults;
+  const ids = safety.trustedPrincipals.filter((p) => /^\d{12}$/.test(p));
+  return {
+    organizationId: config.organization.id,
+    accountIds: new Set([config.hub.accountId, ...config.accounts.map((a) => a.id), ...ids]),
+    trustedPrincipals: safety.trustedPrincipals,
+    adminPolicies: safety.adminPolicies,
+    protectedRoles: protectedRoles(config),
+    openIngressPorts: config.defaults.events.guardrails.openIngressPorts,
+  };
+}
+
+/** AWS managed policies that grant administrator-equivalent access by name. */
+export const ADMIN_MANAGED_POLICIES = ["AdministratorAccess", "IAMFullAccess", "PowerUserAccess"] as const;
+const ADMIN_ARN = new RegExp(`^arn:[\\w-]+:iam::aws:policy/(${ADMIN_MANAGED_POLICIES.join("|")})$`);
+
+/**
+ * Service principals of AWS services (`lambda.amazonaws.com`, `ec2.amazonaws.com.cn`): an AWS
+ * service acting for this account, not an outside identity. Federated principals
+ * (cognito-identity.amazonaws.com, OIDC and SAML providers) are outside identities and must be
+ * listed.
+ */
+const AWS_SERVICE_PRINCIPAL = /^[a-z0-9][a-z0-9.-]*\.amazonaws\.com(\.cn)?$/;
+
+/** The reasons a write is refused; empty when it may be sent. */
+export function refusals(effect: WriteEffect, policy: SafetyPolicy): string[] {
+  if (effect.kind === "execute-change-set") {
+    return [
+      ...effect.uninterpreted.map((what) => `would execute change set on ${effect.stackName} that changes ${what}, which cannot be checked for privilege`),
+      ...effect.writes.flatMap((w) => refusals(w, policy)),
+    ];
+  }
+  const what = describeEffect(effect);
+  if ("role" in effect) {
+    const protection = protectionOf(effect.role, policy.protectedRoles);
+    if (protection !== undefined) return [`would ${what}: ${protection}`];
+  }
+  return grantProblems(effect, policy).map((problem) => `would ${what}: ${problem}`);
+}
+
+function grantProblems(effect: WriteEffect, policy: SafetyPolicy): string[] {
+  switch (effect.kind) {
+    case "update-trust-policy":
+      return newlyTrusted(effect.document, effect.previous)
+        .map((p) => untrusted(p, policy))
+        .filter((p): p is string => p !== undefined);
+    case "attach-role-policy":
+      if (allowlisted(effect.policyArn, effect.role, policy)) return [];
+      if (ADMIN_ARN.test(effect.policyArn)) return [`${effect.policyArn} is administrator-equivalent`];
+      if (/^arn:[\w-]+:iam::aws:policy\//.test(effect.policyArn)) return [];
+      if (effect.document === undefined) return [`the document of ${effect.policyArn} could not be read, so it cannot be checked`];
+      return adminStatements(effect.document);
+    case "put-role-policy":
+      return allowlisted(effect.policyName, effect.role, policy) ? [] : adminStatements(effect.document);
+    case "authorize-rule":
+      return openIngressProblem(effect.rule, policy.openIngressPorts);
+    default:
+      return [];
+  }
+}
+
+function roleName(role: RoleTarget): string {
+  return role.name;
+}
+
+export function describeEffect(effect: WriteEffect): string {
+  switch (effect.kind) {
+    case "detach-role-policy":
+      return `detach ${effect.policyArn} from ${roleName(effect.role)}`;
+    case "delete-role-policy":
+      return `delete inline policy ${effect.policyName} of ${roleName(effect.role)}`;
+    case "attach-role-policy":
+      return `attach ${effect.policyArn} to ${roleName(effect.role)}`;
+    case "put-role-policy":
+      return `put inline policy ${effect.policyName} on ${roleName(effect.role)}`;
+    case "update-trust-policy":
+      return `replace the trust policy of ${roleName(effect.role)}`;
+    case "update-role":
+      return `update ${effect.fields.join(" and ")} of ${roleName(effect.role)}`;
+    case "tag-role":
+      return `tag ${roleName(effect.role)}`;
+    case "authorize-rule":
+      return `authorize ${describeRule(effect.rule)} on ${effect.groupId}`;
+    case "revoke-rule":
+      return `revoke ${describeRule(effect.rule)} on ${effect.groupId}`;
+    case "describe-rule":
+      return `update a rule description on ${effect.groupId}`;
+    case "tag-resource":
+      return `tag ${effect.resource}`;
+    case "bucket-setting":
+      return `restore the ${effect.setting} of bucket ${effect.bucket}`;
+    case "stage-change-set":
+      return `create or delete a change set of ${effect.stackName}`;
+    case "execute-change-set":
+      return `execute a change set of ${effect.stackName}`;
+  }
+}
+
+function allowlisted(policyId: string, role: RoleTarget, policy: SafetyPolicy): boolean {
+  return policy.adminPolicies.some((a) => a.policy === policyId && a.roles.some((g) => matchesGlob(role.name, g)));
+}
+
+// ---- trust policies ----
+
+interface TrustedPrincipal {
+  type: string;
+  /** Accounts as their 12-digit id, whichever form the document used (IAM stores the root ARN). */
+  value: string;
+  /** As the document wrote it, for the message. */
+  written: string;
+  /** The statement's Condition, canonical JSON; "" when none. */
+  condition: string;
+  negated: boolean;
+}
+
+const asList = (v: unknown): unknown[] => (v === undefined || v === null ? [] : Array.isArray(v) ? v : [v]);
+
+function statements(document: unknown): Record<string, unknown>[] {
+  let doc: unknown;
+  try {
+    doc = parsePolicyDocument(document);
+  } catch {
+    return [{ Effect: "Allow", Principal: "*", Action: "*", Resource: "*", Unparseable: true }];
+  }
+  return asList((doc as { Statement?: unknown } | null)?.Statement).filter((s): s is Record<string, unknown> => s !== null && typeof s === "object");
+}
+
+function canonicalJson(value: unknown): string {
+  if (value === undefined) return "";
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).sort().join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`)
+      .join(",")}}`;
+  }
+  return JSON.stringify(String(value));
+}
+
+function trustedBy(document: unknown): TrustedPrincipal[] {
+  return statements(document)
+    .filter((s) => s.Effect === "Allow")
+    .flatMap((s) => {
+      const condition = canonicalJson(s.Condition);
+      const negated = s.NotPrincipal !== undefined;
+      const principal = negated ? s.NotPrincipal : s.Principal;
+      if (principal === "*") return [{ type: "AWS", value: "*", written: "*", condition, negated }];
+      if (principal === null || typeof principal !== "object") return [];
+      return Object.entries(principal as Record<string, unknown>).flatMap(([type, values]) =>
+        asList(values).map((v) => ({ type, value: rootToAccount(String(v)), written: String(v), condition, negated })),
+      );
+    });
+}
+
+/** IAM stores an account principal as its root ARN; both forms name the whole account. */
+function rootToAccount(value: string): string {
+  return /^arn:[\w-]+:iam::(\d{12}):root$/.exec(value)?.[1] ?? value;
+}
+
+const principalKey = (p: TrustedPrincipal) => `${p.negated}|${p.type}|${p.value}|${p.condition}`;
+
+/** Principals the new document trusts that the live one did not (with the same condition). */
+export function newlyTrusted(document: unknown, previous: unknown): TrustedPrincipal[] {
+  const before = new Set(trustedBy(previous).map(principalKey));
+  return trustedBy(document).filter((p) => !before.has(principalKey(p)));
+}
+
+function pinsOrganization(condition: string, organizationId: string): boolean {
+  try {
+    // canonicalJson keeps JSON syntax (lists sorted, scalars as strings), so it parses back.
+    const parsed = JSON.parse(condition === "" ? "{}" : condition) as Record<string, Record<string, unknown>>;
+    return Object.entries(parsed).some(
+      ([op, entries]) => /^StringEquals$/i.test(op) && Object.entries(entries).some(([k, v]) => /^aws:PrincipalOrgID$/i.test(k) && asList(v).every((x) => x === organizationId)),
+    );
+  } catch {
+    return false;
+  }
+}
+
+function untrusted(p: TrustedPrincipal, policy: SafetyPolicy): string | undefined {
+  const listed = policy.trustedPrincipals.some((g) => matchesGlob(p.value, g) || matchesGlob(p.written, g));
+  if (p.negated) return `it would trust every principal except ${p.written} (NotPrincipal)`;
+  if (listed) return undefined;
+  if (p.type === "AWS") {
+    if (p.value === "*") {
+      return pinsOrganization(p.condition, policy.organizationId) ? undefined : "it would trust every AWS principal (*)";
+    }
+    const account = /^\d{12}$/.test(p.value) ? p.value : /^arn:[\w-]+:(?:iam|sts)::(\d{12}):/.exec(p.value)?.[1];
+    if (account === undefined) return `it would trust ${p.written}, whose account cannot be told; list it in defaults.safety.trustedPrincipals if intended`;
+    if (policy.accountIds.has(account)) return undefined;
+    return `it would trust ${p.written}, and account ${account} is not in the organization; list it in defaults.safety.trustedPrincipals if intended`;
+  }
+  if (p.type === "Service" && AWS_SERVICE_PRINCIPAL.test(p.value)) return undefined;
+  return `it would trust the ${p.type.toLowerCase()} principal ${p.written}, which is not in defaults.safety.trustedPrincipals`;
+}
+
+// ---- permission policies ----
+
+const matchesAction = (pattern: string, action: string) => matchesGlob(action.toLowerCase(), pattern.toLowerCase());
+
+/** Statements of a permission policy that amount to administrator access. */
+export function adminStatements(document: unknown): string[] {
+  const problems: string[] = [];
+  for (const s of statements(document)) {
+    if (s.Unparseable) return ["the policy document cannot be parsed, so it cannot be checked"];
+    if (s.Effect !== "Allow") continue;
+    const onAll = asList(s.Resource).some((r) => r === "*");
+    if (!onAll) continue;
+    const sid = typeof s.Sid === "string" ? ` (statement ${s.Sid})` : "";
+    if (s.NotAction !== undefined) {
+      problems.push(`it allows every action except ${asList(s.NotAction).join(", ")} on *${sid}`);
+      continue;
+    }
+    const actions = asList(s.Action).map(String);
+    const wide = actions.find((a) => a === "*" || matchesAction(a, "iam:*") || a.toLowerCase() === "iam:*");
+    const passRole = actions.find((a) => matchesAction(a, "iam:PassRole"));
+    if (wide !== undefined) problems.push(`it allows ${wide} on *${sid}`);
+    else if (passRole !== undefined) problems.push(`it allows ${passRole} (iam:PassRole) on *${sid}`);
+  }
+  return problems;
+}
+
+// ---- security group rules ----
+
+const ALL_PORTS: [number, number] = [0, 65535];
+
+function openIngressProblem(rule: CanonicalRule, ports: readonly number[]): string[] {
+  if (rule.direction !== "ingress") return [];
+  const open = (rule.peer.kind === "cidr4" && rule.peer.cidr === "0.0.0.0/0") || (rule.peer.kind === "cidr6" && rule.peer.cidr === "::/0");
+  if (!open) return [];
+  const cidr = rule.peer.kind === "cidr4" || rule.peer.kind === "cidr6" ? rule.peer.cidr : "";
+  if (rule.protocol === "-1") return [`it would open all traffic to the internet (${cidr})`];
+  if (rule.protocol !== "tcp" && rule.protocol !== "udp") return [];
+  if (rule.fromPort <= ALL_PORTS[0] && rule.toPort >= ALL_PORTS[1]) return [`it would open every ${rule.protocol} port to the internet (${cidr})`];
+  const hit = ports.filter((p) => rule.fromPort <= p && p <= rule.toPort);
+  return hit.length > 0 ? [`it would open port ${hit.join(", ")} to the internet (${cidr}); guardrails.openIngressPorts forbids it`] : [];
+}

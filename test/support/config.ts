@@ -1,0 +1,12 @@
+import { ConfigError, parseConfig, type ConfigProblem } from "../../functions/config/load.js";
+
+/** The problems accounts.yaml text is rejected with; fails the test when the text is accepted. */
+export function configProblems(text: string): ConfigProblem[] {
+  try {
+    parseConfig(text, "accounts.yaml");
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  throw new Error("expected a ConfigError");
+}
