@@ -10,7 +10,7 @@ import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
 import type { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import type { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import type { Config } from "../functions/config/schema.js";
-import { ORGANIZATION_ACTIONS } from "../functions/scanner/index.js";
+import { ORGANIZATION_ACTIONS, PLACEMENT_ACTIONS } from "../functions/scanner/index.js";
 import { LAMBDA_HANDLER } from "./lambda-bundle.js";
 import type { DriftguardNames } from "./names.js";
 import { policyJson, serviceTrust } from "./policy.js";
@@ -77,9 +77,10 @@ export class ScannerFunction extends Construct {
           resources: [names.spokeRoleArnPattern],
           condition: [{ test: "StringEquals", variable: "aws:ResourceOrgID", values: [props.identity.organizationId] }],
         },
-        // The organization check, then the run-time walk of the OU tree (functions/scanner/organization.ts);
-        // none of these takes resource-level permissions ("*", Service Authorization Reference for Organizations).
-        { sid: "WalkOrganization", actions: [...ORGANIZATION_ACTIONS], resources: ["*"] },
+        // The organization check, then the run-time walk of the OU tree (functions/scanner/organization.ts),
+        // and the event path's look-up of one account's OU (member-placement.ts); none of these takes
+        // resource-level permissions ("*", Service Authorization Reference for Organizations).
+        { sid: "WalkOrganization", actions: [...ORGANIZATION_ACTIONS, ...PLACEMENT_ACTIONS], resources: ["*"] },
         // Get: the flapping record (state/flapping.json) and the fan-out reducer read back what runs wrote.
         { sid: "ReadWriteReports", actions: ["s3:PutObject", "s3:GetObject"], resources: [`${bucket.arn}/*`] },
         { sid: "ListReports", actions: ["s3:ListBucket"], resources: [bucket.arn] },

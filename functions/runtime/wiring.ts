@@ -3,7 +3,7 @@ import type { Config } from "../config/schema.js";
 import { systemClock } from "../core/clock.js";
 import { type EventDeps, publishEventReport, type RecentIds } from "../events/index.js";
 import { createGuards, remediateResource, remediateStack, s3FlappingStore } from "../remediation/index.js";
-import { assumeRoleCredentials, roleSessionName, type ScanDeps, spokeRoleArn } from "../scanner/index.js";
+import { assumeRoleCredentials, lookupPlacement, type PlacedMember, roleSessionName, type ScanDeps, spokeRoleArn } from "../scanner/index.js";
 import type { Logger } from "../core/logger.js";
 import { createMetrics } from "../core/metrics.js";
 import { readConfig, settingsFromEnv, type Settings } from "./settings.js";
@@ -65,8 +65,21 @@ export function eventDeps(runtime: Pick<Runtime, "settings" | "config" | "hub">,
     }
     return provider;
   };
+  // Kept as long as these deps: the handler rebuilds them when it re-reads the configuration
+  // (CONFIG_REFRESH_MS), so an account moved between OUs is seen within that time. A failed
+  // lookup is not kept.
+  const placements = new Map<string, Promise<PlacedMember | undefined>>();
   return {
     config,
+    placementOf(accountId) {
+      let found = placements.get(accountId);
+      if (!found) {
+        found = lookupPlacement(hub.organizations, accountId);
+        found.catch(() => placements.delete(accountId));
+        placements.set(accountId, found);
+      }
+      return found;
+    },
     async clientsFor(accountId, region) {
       const key = `${accountId}/${region}`;
       let set = clients.get(key);

@@ -4,6 +4,7 @@
  */
 export { assumeRoleCredentials, assumeRoleError, ownRoleArns, roleSessionName, spokeRoleArn } from "./credentials.js";
 export { ORGANIZATION_ACTIONS, type AccountSelection, type OrganizationIdSource } from "./organization.js";
+export { lookupPlacement, PLACEMENT_ACTIONS, type PlacedMember } from "./member-placement.js";
 export { scanWithRetry } from "./retry.js";
 export { DEFAULT_LEASE_TTL_MS, selectAccounts, RunInProgressError, runScan, saveGuards, scanOrganization, type RunScanOptions, type RunScanResult, type ScanOrganizationOptions } from "./run.js";
 export { acquireRunLease, joinRunLease, leaseProblem, releaseRunLease } from "./run-lease.js";

@@ -158,6 +158,27 @@ function listOrganizationalUnitsForParent(params: { ParentId?: string; NextToken
   return { OrganizationalUnits: page.items.map((u) => describeUnit(ctx.world, u)), NextToken: page.next };
 }
 
+/**
+ * ListParents: the root or OU directly above an account or OU ("In the current release, a child
+ * can have only a single parent"), https://docs.aws.amazon.com/organizations/latest/APIReference/API_ListParents.html.
+ * ChildId is an account id or an OU id; an unknown child is ChildNotFoundException.
+ */
+const CHILD_ID = /^(\d{12}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$/;
+
+function listParents(params: { ChildId?: string; NextToken?: string; MaxResults?: number }, ctx: CallContext) {
+  authorize(ctx);
+  const { world } = ctx;
+  const id = params.ChildId;
+  if (id === undefined || !CHILD_ID.test(id)) throw new AwsError("InvalidInputException", "You provided a value that does not match the required pattern.");
+  const account = world.accounts.get(id);
+  const unit = world.organization.units?.get(id);
+  const parentId = account ? parentOf(world, account) : unit?.parentId;
+  if (parentId === undefined) throw new AwsError("ChildNotFoundException", "We can't find an organizational unit (OU) or AWS account with the ChildId that you specified.");
+  const parent = { Id: parentId, Type: parentId === rootIdOf(world) ? "ROOT" : "ORGANIZATIONAL_UNIT" };
+  const page = paginate([parent], params.NextToken, pageSize(params), badToken);
+  return { Parents: page.items, NextToken: page.next };
+}
+
 function describeOrganizationalUnit(params: { OrganizationalUnitId?: string }, ctx: CallContext) {
   authorize(ctx);
   const id = params.OrganizationalUnitId;
@@ -178,6 +199,7 @@ export const organizationsService: ServiceDefinition = {
     ListRoots: listRoots,
     ListChildren: listChildren,
     ListAccountsForParent: listAccountsForParent,
+    ListParents: listParents,
     ListOrganizationalUnitsForParent: listOrganizationalUnitsForParent,
     DescribeOrganizationalUnit: describeOrganizationalUnit,
   },

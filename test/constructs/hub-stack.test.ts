@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { configSchema } from "../../functions/config/schema.js";
 import { ORGANIZATION_ACTIONS } from "../../functions/scanner/organization.js";
+import { PLACEMENT_ACTIONS } from "../../functions/scanner/member-placement.js";
 import { exampleConfig, synthHub, type PolicyStatement } from "./synth.js";
 
 const config = exampleConfig((raw) => {
@@ -147,9 +148,9 @@ describe("HubStack scanner Lambda", () => {
     expect(assume[0]!.resources).toEqual(["arn:aws:iam::*:role/driftguard-spoke"]);
   });
 
-  it("may check the organization's id and walk its OU tree, and only with the calls they make", () => {
+  it("may check the organization's id, walk its OU tree and place one account, and only with the calls they make", () => {
     expect(statementWith(permissions, "organizations:DescribeOrganization")).toEqual([
-      { sid: "WalkOrganization", actions: [...ORGANIZATION_ACTIONS], resources: ["*"] },
+      { sid: "WalkOrganization", actions: [...ORGANIZATION_ACTIONS, ...PLACEMENT_ACTIONS], resources: ["*"] },
     ]);
   });
 

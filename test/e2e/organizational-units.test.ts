@@ -1,12 +1,21 @@
-import { GetObjectCommand } from "@aws-sdk/client-s3";
+import { Logger } from "@aws-lambda-powertools/logger";
+import { OrganizationsClient } from "@aws-sdk/client-organizations";
+import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { SNSClient } from "@aws-sdk/client-sns";
+import { STSClient } from "@aws-sdk/client-sts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../../functions/config/load.js";
 import type { RunReport } from "../../functions/core/types.js";
+import { handleChangeEvent } from "../../functions/events/handle.js";
+import { RecentIds } from "../../functions/events/recent-ids.js";
+import type { EventOutcome } from "../../functions/events/types.js";
 import type { ScanSummary } from "../../functions/handler.js";
+import { eventDeps } from "../../functions/runtime/wiring.js";
 import { hubS3, invokeHub } from "../../sandbox/run-local.js";
 import type { ScenarioInput } from "../../sandbox/scenario.js";
 import { startSandbox, type Sandbox } from "../../sandbox/server.js";
 import { schemaErrors } from "../unit/report/validate.js";
+import { fakeMetrics } from "../unit/events/helpers.js";
 
 /**
  * Onboarding by organizational unit, end to end: the sandbox's Organizations has OUs, accounts.yaml
@@ -141,5 +150,42 @@ describe("onboarding by organizational unit", () => {
       [NEWCOMER, "scanned", "report", 2],
     ]);
     expect(r.coverage!.organization!.percent).toBe(28.6);
+  });
+
+  it("acts on change events from an account onboarded only through its OU, and drops those of accounts outside", async () => {
+    const previousEndpoint = process.env.AWS_ENDPOINT_URL;
+    process.env.AWS_ENDPOINT_URL = sandbox.endpoint;
+    try {
+      const credentials = sandbox.hubCredentials;
+      const hub = {
+        organizations: new OrganizationsClient({ region: "us-east-1", credentials }),
+        sts: new STSClient({ region: "us-east-1", credentials }),
+        s3: new S3Client({ region: "us-east-1", credentials }),
+        sns: new SNSClient({ region: "us-east-1", credentials }),
+      };
+      const deps = {
+        ...eventDeps(
+          { settings: { config: { kind: "file", file: "(in memory)" }, reportBucket: sandbox.hub.reportBucket, topicArn: sandbox.hub.topicArn }, config, hub },
+          new Logger({ serviceName: "driftguard", logLevel: "SILENT" }),
+          new RecentIds(),
+        ),
+        metrics: fakeMetrics().metrics,
+      };
+      const outcomes: Promise<EventOutcome>[] = [];
+      const unsubscribe = sandbox.onEvent((event) => void outcomes.push(handleChangeEvent(event, deps)));
+      // The same grant again in the newcomer (in no file); a new VPC in the playground (an OU nobody onboarded).
+      await sandbox.dispatch(NEWCOMER, "us-east-1", "iam", "AttachRolePolicy", { RoleName: "app-role", PolicyArn: ADMIN });
+      await sandbox.dispatch(PLAYGROUND, "us-east-1", "ec2", "CreateVpc", { CidrBlock: "10.0.0.0/16" });
+      await expect.poll(() => outcomes.length, { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
+      const settled = await Promise.all(outcomes);
+      unsubscribe();
+      const byAccount = (account: string) => settled.find((o) => (o.status === "handled" ? o.report.account === account : o.detail.includes(account)));
+      // Placed in Workloads by DescribeAccount/ListParents, and handled with its settings (defaults.mode report: planned).
+      expect(byAccount(NEWCOMER)).toMatchObject({ status: "handled", report: { accountName: "newcomer", results: [{ finding: true, action: { outcome: "planned" } }] } });
+      expect(byAccount(PLAYGROUND)).toMatchObject({ status: "dropped", reason: "account-not-onboarded" });
+    } finally {
+      if (previousEndpoint === undefined) delete process.env.AWS_ENDPOINT_URL;
+      else process.env.AWS_ENDPOINT_URL = previousEndpoint;
+    }
   });
 });

@@ -4,6 +4,7 @@ import {
   ListAccountsCommand,
   ListAccountsForParentCommand,
   ListChildrenCommand,
+  ListParentsCommand,
   ListOrganizationalUnitsForParentCommand,
   ListRootsCommand,
   OrganizationsClient,
@@ -33,9 +34,16 @@ beforeAll(async () => {
 });
 afterAll(() => sandbox.close());
 
+/**
+ * A person in the hub (the delegated administrator), not the scanner role: these prove the
+ * emulator's Organizations, including calls the scanner role is not granted (ListAccounts,
+ * ListChildren, DescribeOrganizationalUnit), which the sandbox's IAM evaluation would refuse it.
+ */
+const hubAdmin = () => new OrganizationsClient(clientConfig(sandbox, sandbox.adminCredentials(HUB)));
+
 describe("organizations", () => {
   it("lists every account, page by page, for the hub as delegated administrator", async () => {
-    const org = new OrganizationsClient(clientConfig(sandbox, sandbox.hubCredentials));
+    const org = hubAdmin();
     const first = await org.send(new ListAccountsCommand({ MaxResults: 2 }));
     expect(first.Accounts).toHaveLength(2);
     expect(first.NextToken).toBeDefined();
@@ -64,7 +72,7 @@ describe("organizations", () => {
   // (https://docs.aws.amazon.com/organizations/latest/APIReference/API_ListRoots.html, API_ListChildren.html,
   // API_ListAccountsForParent.html, API_ListOrganizationalUnitsForParent.html, API_DescribeOrganizationalUnit.html).
   it("has one root, derived from the organization id, with the management account and the hub under it", async () => {
-    const org = new OrganizationsClient(clientConfig(sandbox, sandbox.hubCredentials));
+    const org = hubAdmin();
     const { Roots } = await org.send(new ListRootsCommand({}));
     expect(Roots).toEqual([{ Id: ROOT, Arn: `arn:aws:organizations::${MANAGEMENT}:root/${ORG_ID}/${ROOT}`, Name: "Root", PolicyTypes: [] }]);
     const { Accounts } = await org.send(new ListAccountsForParentCommand({ ParentId: ROOT }));
@@ -72,7 +80,7 @@ describe("organizations", () => {
   });
 
   it("lists child OUs and accounts per parent, page by page", async () => {
-    const org = new OrganizationsClient(clientConfig(sandbox, sandbox.hubCredentials));
+    const org = hubAdmin();
     const ous = await org.send(new ListOrganizationalUnitsForParentCommand({ ParentId: WORKLOADS }));
     expect(ous.OrganizationalUnits).toEqual([{ Id: PROD, Arn: `arn:aws:organizations::${MANAGEMENT}:ou/${ORG_ID}/${PROD}`, Name: "Prod" }]);
     const children = [];
@@ -84,8 +92,18 @@ describe("organizations", () => {
     expect(inProd.Accounts).toEqual([expect.objectContaining({ Id: WORKLOAD, Name: "workload", Status: "ACTIVE" })]);
   });
 
+  // API_ListParents.html: one parent per child, typed ROOT or ORGANIZATIONAL_UNIT.
+  it("walks up from an account to the root with ListParents, and names unknown children", async () => {
+    const org = hubAdmin();
+    expect((await org.send(new ListParentsCommand({ ChildId: WORKLOAD }))).Parents).toEqual([{ Id: PROD, Type: "ORGANIZATIONAL_UNIT" }]);
+    expect((await org.send(new ListParentsCommand({ ChildId: PROD }))).Parents).toEqual([{ Id: WORKLOADS, Type: "ORGANIZATIONAL_UNIT" }]);
+    expect((await org.send(new ListParentsCommand({ ChildId: WORKLOADS }))).Parents).toEqual([{ Id: ROOT, Type: "ROOT" }]);
+    expect((await failure(org.send(new ListParentsCommand({ ChildId: "000000000000" })))).name).toBe("ChildNotFoundException");
+    expect((await failure(org.send(new ListParentsCommand({ ChildId: "r-abc" })))).name).toBe("InvalidInputException");
+  });
+
   it("describes an OU and fails with the service's codes for unknown or malformed ids", async () => {
-    const org = new OrganizationsClient(clientConfig(sandbox, sandbox.hubCredentials));
+    const org = hubAdmin();
     expect((await org.send(new DescribeOrganizationalUnitCommand({ OrganizationalUnitId: PROD }))).OrganizationalUnit).toMatchObject({ Id: PROD, Name: "Prod" });
     expect((await failure(org.send(new DescribeOrganizationalUnitCommand({ OrganizationalUnitId: "ou-test-missing01" })))).name).toBe("OrganizationalUnitNotFoundException");
     expect((await failure(org.send(new ListAccountsForParentCommand({ ParentId: "ou-test-missing01" })))).name).toBe("ParentNotFoundException");
