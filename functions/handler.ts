@@ -165,7 +165,7 @@ export function createProductionRoutes(hooks: RouteHooks = {}, now: () => number
           deadline: createDeadline(context.getRemainingTimeInMillis(), Date.now),
           // The lease lasts as long as this invocation can: its timeout, as far as the handler can tell.
           leaseTtlMs: context.getRemainingTimeInMillis(),
-          publish: { bucket: rt.settings.reportBucket, topicArn: rt.settings.topicArn },
+          publish: { bucket: rt.settings.reportBucket, topicArn: rt.settings.topicArn, region: rt.config.hub.region, chatbot: rt.config.hub.notifications.chatbot },
           configSource: { file: rt.configSource },
           ...(hooks.onProgress ? { onProgress: hooks.onProgress } : {}),
         });
@@ -188,7 +188,7 @@ export function createProductionRoutes(hooks: RouteHooks = {}, now: () => number
     async fanout(request, context) {
       const { config, settings, hub, configSource } = await currentRuntime();
       const deps = scanDeps(hub, settings.reportBucket, logger);
-      const publish = { bucket: settings.reportBucket, topicArn: settings.topicArn };
+      const publish = { bucket: settings.reportBucket, topicArn: settings.topicArn, region: config.hub.region, chatbot: config.hub.notifications.chatbot };
       switch (request.step) {
         case "plan": {
           const modeOverride = request.modeOverride ?? settings.modeOverride;
