@@ -225,7 +225,7 @@ async function main(): Promise<void> {
     const naiveExtrapolatedMs = (naive.ms * rows.length) / naive.stacks;
 
     log(`event → revert, ${sandbox.ready.eventTarget.groupIds.length} trials …`);
-    const settings = { configFile: "(bench)", reportBucket: sandbox.ready.reportBucket, topicArn: sandbox.ready.topicArn };
+    const settings = { config: { kind: "file" as const, file: "(bench)" }, reportBucket: sandbox.ready.reportBucket, topicArn: sandbox.ready.topicArn };
     const eventCounter = new CallCounter();
     const events = eventDeps({ settings, config, hub }, logger, new RecentIds());
     const counted = new Set<string>();

@@ -78,17 +78,20 @@ export function scopedConfig(config: Config, flags: Parsed, caller?: string): Co
   let accounts = selectAccounts(config, flags.accounts as string[] | undefined);
   if (caller !== undefined) {
     // The caller's own account, as accounts.yaml configures it, or with the defaults when it is not listed.
-    const own = config.accounts.find((a) => a.id === caller) ?? { id: caller, name: "current-account" };
+    const own = config.accounts.find((a) => a.id === caller) ?? { id: caller, name: "current-account", status: "active" as const };
     if (flags.accounts && !accounts.some((a) => a.id === caller)) {
       throw new UsageError(`--current-credentials scans only your credentials' account ${caller}, which --accounts does not name`);
     }
     accounts = [own];
   }
   const roleName = typeof flags.assume === "string" && flags.assume !== "" ? flags.assume : config.spoke.roleName;
+  const narrow = <T extends object>(entry: T): T => ({ ...entry, ...(regions ? { regions } : {}), ...(stacks ? { stacks: { include: stacks, exclude: [] } } : {}) });
   return {
     ...config,
     spoke: { ...config.spoke, roleName },
-    accounts: accounts.map((a) => ({ ...a, ...(regions ? { regions } : {}), ...(stacks ? { stacks: { include: stacks, exclude: [] } } : {}) })),
+    accounts: accounts.map(narrow),
+    // Named accounts are exactly what is scanned; otherwise the onboarded OUs' members are scanned too.
+    organizationalUnits: flags.accounts || caller !== undefined ? [] : config.organizationalUnits.map(narrow),
   };
 }
 

@@ -128,18 +128,34 @@ export interface RouteHooks {
 }
 
 /**
- * Settings, config and clients are built on first use and kept for the routes' life (one per
- * container in Lambda): they do not change between invocations, and the event path's spoke
- * clients and recent-change ids are worth keeping warm.
+ * How long a container keeps the configuration it read: the report bucket's object is the source
+ * of truth, so onboarding reaches a warm container within a minute, while a burst of change events
+ * costs one S3 read a minute, not one per event.
  */
-export function createProductionRoutes(hooks: RouteHooks = {}): Routes {
-  let runtime: Runtime | undefined;
-  let events: EventDeps | undefined;
+export const CONFIG_REFRESH_MS = 60_000;
+
+/**
+ * Settings and clients are built on first use and kept for the routes' life (one per container in
+ * Lambda); the configuration is re-read once it is CONFIG_REFRESH_MS old. The event path's spoke
+ * clients and recent-change ids are kept while the configuration stays the same.
+ */
+export function createProductionRoutes(hooks: RouteHooks = {}, now: () => number = Date.now): Routes {
+  let runtime: { value: Promise<Runtime>; at: number } | undefined;
+  let events: { for: Runtime; deps: EventDeps } | undefined;
   const metrics = createMetrics();
-  const currentRuntime = () => (runtime ??= loadRuntime());
+  const currentRuntime = async (): Promise<Runtime> => {
+    if (runtime === undefined || now() - runtime.at >= CONFIG_REFRESH_MS) {
+      const previous = runtime === undefined ? undefined : await runtime.value.catch(() => undefined);
+      const value = loadRuntime(process.env, previous?.hub);
+      // A failed read is not cached: the next invocation tries again.
+      value.catch(() => (runtime = undefined));
+      runtime = { value, at: now() };
+    }
+    return runtime.value;
+  };
   return {
     async scan(invocation, context) {
-      const rt = currentRuntime();
+      const rt = await currentRuntime();
       return unlessOverlapping(async () => {
         const { report, publish } = await runScan(scanDeps(rt.hub, rt.settings.reportBucket, logger), {
           config: rt.config,
@@ -150,14 +166,16 @@ export function createProductionRoutes(hooks: RouteHooks = {}): Routes {
           // The lease lasts as long as this invocation can: its timeout, as far as the handler can tell.
           leaseTtlMs: context.getRemainingTimeInMillis(),
           publish: { bucket: rt.settings.reportBucket, topicArn: rt.settings.topicArn, region: rt.config.hub.region, chatbot: rt.config.hub.notifications.chatbot },
+          configSource: { file: rt.configSource },
           ...(hooks.onProgress ? { onProgress: hooks.onProgress } : {}),
         });
         return finishRun(metrics, report, publish);
       });
     },
     async changeEvent(event) {
-      events ??= eventDeps(currentRuntime(), logger, new RecentIds());
-      const outcome = await handleChangeEvent(event, events);
+      const rt = await currentRuntime();
+      if (events?.for !== rt) events = { for: rt, deps: eventDeps(rt, logger, events?.deps.recent ?? new RecentIds()) };
+      const outcome = await handleChangeEvent(event, events.deps);
       // Like a scan's report: a finding that reached neither S3 nor SNS fails the invocation.
       if (outcome.status === "handled" && !outcome.delivery.record.ok && !outcome.delivery.notification.ok) {
         throw new DriftguardError(
@@ -168,7 +186,7 @@ export function createProductionRoutes(hooks: RouteHooks = {}): Routes {
       return outcome;
     },
     async fanout(request, context) {
-      const { config, settings, hub } = currentRuntime();
+      const { config, settings, hub, configSource } = await currentRuntime();
       const deps = scanDeps(hub, settings.reportBucket, logger);
       const publish = { bucket: settings.reportBucket, topicArn: settings.topicArn, region: config.hub.region, chatbot: config.hub.notifications.chatbot };
       switch (request.step) {
@@ -181,6 +199,7 @@ export function createProductionRoutes(hooks: RouteHooks = {}): Routes {
             modeOverride,
             bucket: publish.bucket,
             leaseTtlMs: context.getRemainingTimeInMillis(),
+            configSource: { file: configSource },
           });
           hooks.onProgress?.({ kind: "accounts", configured: config.accounts.length, toScan: workers });
           return { runId, itemsKey, workers };

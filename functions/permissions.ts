@@ -1,6 +1,7 @@
 import { guardrailActions } from "./events/index.js";
 import { OWNERSHIP_ACTIONS, REMEDIATORS, RESOURCE_TAG_ACTIONS } from "./remediation/index.js";
 import { falsePositiveActions } from "./drift/index.js";
+import { ENABLED_REGIONS_ACTIONS } from "./scanner/index.js";
 
 /**
  * Read-only actions the scanner and the event path need in every spoke account-region; each is
@@ -39,6 +40,7 @@ export function spokeRoleActions(): string[] {
     ...RESOURCE_TAG_ACTIONS,
     ...guardrailActions(),
     ...falsePositiveActions(),
+    ...ENABLED_REGIONS_ACTIONS,
   ]);
   return [...all].sort();
 }

@@ -2,6 +2,7 @@ import { App } from "cdktf";
 import type { Config } from "../functions/config/schema.js";
 import { HubStack } from "./hub-stack.js";
 import { SpokeStack } from "./spoke-stack.js";
+import { StackSetSpokesStack } from "./stackset-spokes.js";
 
 export interface DriftguardAppOptions {
   /** Synthesis output directory; cdktf's default (cdktf.out) when omitted. */
@@ -10,10 +11,20 @@ export interface DriftguardAppOptions {
   lambdaEntry?: string;
 }
 
-/** The whole deployment: one hub stack and one spoke stack per account in accounts.yaml. */
+/**
+ * The whole deployment: the hub stack, and the spokes: one terraform stack per active account in
+ * accounts.yaml (`spoke.deployment: terraform`), or one stack of service-managed StackSets over
+ * the onboarded OUs (`stackset`). Retired accounts synthesize nothing. Every spoke stack depends on
+ * the hub (cdktf records it in the manifest and deploys the hub first), because each spoke's
+ * trust policy names the hub's scanner role and IAM rejects a principal that does not exist yet.
+ */
 export function driftguardApp(config: Config, options: DriftguardAppOptions = {}): App {
   const app = new App({ outdir: options.outdir });
-  new HubStack(app, { config, lambdaEntry: options.lambdaEntry });
-  for (const account of config.accounts) new SpokeStack(app, { config, account });
+  const hub = new HubStack(app, { config, lambdaEntry: options.lambdaEntry });
+  const spokes =
+    config.spoke.deployment === "stackset"
+      ? [new StackSetSpokesStack(app, { config })]
+      : config.accounts.filter((a) => a.status !== "retired").map((account) => new SpokeStack(app, { config, account }));
+  for (const spoke of spokes) spoke.addDependency(hub);
   return app;
 }

@@ -10,6 +10,16 @@ import { CLOUDTRAIL_DETAIL_TYPE, eventNamesBySource, GLOBAL_EVENT_SOURCES, type 
 import { globalEventsRegion, type Partition } from "../functions/config/regions.js";
 import type { DriftguardNames } from "./names.js";
 import { policyJson, serviceTrust } from "./policy.js";
+import {
+  DEAD_LETTER_RETENTION_SECONDS,
+  deadLetterPolicy,
+  FORWARD_RETRY,
+  FORWARDER_INLINE_POLICY,
+  FORWARDER_ROLE_DESCRIPTION,
+  forwarderPermissions,
+} from "./spoke-policy.js";
+
+export const FORWARDING_RULE_DESCRIPTION = "driftguard: forward CloudTrail change events to the hub";
 
 export interface EventPattern {
   source: EventSource[];
@@ -41,20 +51,21 @@ export function forwardingPlan(regions: readonly string[], eventNames: readonly 
   const hasGlobal = [...bySource.keys()].some((s) => GLOBAL_EVENT_SOURCES.has(s));
   const allRegions = [...new Set(hasGlobal ? [...regions, globalRegion] : regions)];
   return allRegions.flatMap((region) => {
-    const scanned = regions.includes(region);
-    const sources = [...bySource.keys()].filter((s) => (GLOBAL_EVENT_SOURCES.has(s) ? region === globalRegion : scanned));
-    if (sources.length === 0) return [];
-    return [
-      {
-        region,
-        pattern: {
-          source: sources,
-          "detail-type": [CLOUDTRAIL_DETAIL_TYPE],
-          detail: { eventName: sources.flatMap((s) => bySource.get(s)!), errorCode: SUCCEEDED_CALLS_ONLY },
-        },
-      },
-    ];
+    const pattern = forwardingPattern(eventNames, { globalRegion: region === globalRegion, scanned: regions.includes(region) });
+    return pattern ? [{ region, pattern }] : [];
   });
+}
+
+/**
+ * The rule for one region: global sources (IAM) only in the global-events region, the others
+ * only where the account is scanned; undefined when there is nothing to forward. StackSet
+ * templates pick among these by condition, so both deployments forward the same events.
+ */
+export function forwardingPattern(eventNames: readonly string[], where: { globalRegion: boolean; scanned: boolean }): EventPattern | undefined {
+  const bySource = eventNamesBySource(eventNames);
+  const sources = [...bySource.keys()].filter((s) => (GLOBAL_EVENT_SOURCES.has(s) ? where.globalRegion : where.scanned));
+  if (sources.length === 0) return undefined;
+  return { source: sources, "detail-type": [CLOUDTRAIL_DETAIL_TYPE], detail: { eventName: sources.flatMap((s) => bySource.get(s)!), errorCode: SUCCEEDED_CALLS_ONLY } };
 }
 
 export interface EventForwardingProps {
@@ -64,14 +75,7 @@ export interface EventForwardingProps {
   providerFor(region: string): AwsProvider;
 }
 
-/**
- * Delivery to the hub bus is retried for an hour, 10 attempts (EventBridge's default is 24 hours
- * and 185: a change event that old is no faster than the next scheduled scan), then the event
- * goes to the region's dead-letter queue ("Event retry policy and using dead-letter queues",
- * EventBridge User Guide), where it waits 14 days, SQS's maximum, for someone to look.
- */
-export const FORWARD_RETRY = { maximumEventAgeInSeconds: 3600, maximumRetryAttempts: 10 } as const;
-const FOURTEEN_DAYS = 14 * 86_400;
+export { FORWARD_RETRY } from "./spoke-policy.js";
 
 /** Per-region rules on the default bus that send matching CloudTrail events to the hub bus, with a retry policy and a dead-letter queue. */
 export class EventForwarding extends Construct {
@@ -82,15 +86,13 @@ export class EventForwarding extends Construct {
     const { names } = props;
     this.role = new IamRole(this, "role", {
       name: names.forwarderRole,
-      description: "Lets EventBridge forward change events to the driftguard hub bus",
+      description: FORWARDER_ROLE_DESCRIPTION,
       assumeRolePolicy: policyJson(this, "trust", [serviceTrust("events.amazonaws.com")]),
     });
     new IamRolePolicy(this, "put-events", {
       role: this.role.id,
-      name: "driftguard-forward-to-hub",
-      policy: policyJson(this, "put-events-document", [
-        { sid: "PutToHubBus", effect: "Allow", actions: ["events:PutEvents"], resources: [names.hubEventBusArn] },
-      ]),
+      name: FORWARDER_INLINE_POLICY,
+      policy: policyJson(this, "put-events-document", forwarderPermissions(names)),
     });
 
     for (const { region, pattern } of props.plan) {
@@ -98,25 +100,15 @@ export class EventForwarding extends Construct {
       const rule = new CloudwatchEventRule(this, `rule-${region}`, {
         provider,
         name: names.forwardingRule,
-        description: "driftguard: forward CloudTrail change events to the hub",
+        description: FORWARDING_RULE_DESCRIPTION,
         eventPattern: JSON.stringify(pattern),
       });
       // SQS-managed encryption: EventBridge can write to it without a key policy (a KMS key would need one).
-      const dlq = new SqsQueue(this, `dlq-${region}`, { provider, name: names.forwardingDlq, sqsManagedSseEnabled: true, messageRetentionSeconds: FOURTEEN_DAYS });
+      const dlq = new SqsQueue(this, `dlq-${region}`, { provider, name: names.forwardingDlq, sqsManagedSseEnabled: true, messageRetentionSeconds: DEAD_LETTER_RETENTION_SECONDS });
       new SqsQueuePolicy(this, `dlq-policy-${region}`, {
         provider,
         queueUrl: dlq.url,
-        policy: policyJson(this, `dlq-policy-document-${region}`, [
-          {
-            sid: "EventBridgeDeadLetters",
-            effect: "Allow",
-            actions: ["sqs:SendMessage"],
-            resources: [dlq.arn],
-            principals: [{ type: "Service", identifiers: ["events.amazonaws.com"] }],
-            // Only this rule's undelivered events.
-            condition: [{ test: "ArnEquals", variable: "aws:SourceArn", values: [rule.arn] }],
-          },
-        ]),
+        policy: policyJson(this, `dlq-policy-document-${region}`, deadLetterPolicy(dlq.arn, rule.arn)),
       });
       new CloudwatchEventTarget(this, `target-${region}`, {
         provider,

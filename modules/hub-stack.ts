@@ -1,6 +1,8 @@
 import type { Construct } from "constructs";
 import { TerraformOutput, TerraformStack } from "cdktf";
+import { S3Object } from "@cdktf/provider-aws/lib/s3-object";
 import { eventNamesBySource } from "../functions/config/events.js";
+import { configObjectBody } from "../functions/config/load.js";
 import type { Config } from "../functions/config/schema.js";
 import { Alarms } from "./alarms.js";
 import { accountProvider } from "./aws-provider.js";
@@ -32,6 +34,7 @@ export interface HubStackProps {
  */
 export class HubStack extends TerraformStack {
   readonly reports: ReportBucket;
+  readonly configObject: S3Object;
   readonly notifications: Notifications;
   readonly scanner: ScannerFunction;
   /** The schedule invokes the scanner directly (`hub.execution: single`) … */
@@ -57,11 +60,18 @@ export class HubStack extends TerraformStack {
       hubAccountId: config.hub.accountId,
       notifications: config.hub.notifications,
     });
+    // The scanner's configuration, read at run time: onboarding changes this object, not the code.
+    this.configObject = new S3Object(this, "config", {
+      bucket: this.reports.bucket.id,
+      key: names.configKey,
+      content: configObjectBody(config),
+      contentType: "application/json",
+    });
     this.scanner = new ScannerFunction(this, "scanner", {
-      organizationId: config.organization.id,
       names,
       lambda: config.hub.lambda,
-      archive: props.archive ?? bundleLambda({ entry: props.lambdaEntry ?? HANDLER_ENTRY, config }).archive,
+      identity: { organizationId: config.organization.id, hubAccountId: config.hub.accountId },
+      archive: props.archive ?? bundleLambda({ entry: props.lambdaEntry ?? HANDLER_ENTRY }).archive,
       bucket: this.reports.bucket,
       topic: this.notifications.topic,
       topicKey: this.notifications.key,

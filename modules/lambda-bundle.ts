@@ -4,7 +4,6 @@ import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildSync } from "esbuild";
 import { zipSync, type Zippable } from "fflate";
-import type { Config } from "../functions/config/schema.js";
 
 /** The real Lambda entry point; tests may bundle a small fixture instead. */
 export const HANDLER_ENTRY = fileURLToPath(new URL("../functions/handler.ts", import.meta.url));
@@ -13,7 +12,6 @@ export const BUILD_DIR = fileURLToPath(new URL("../dist", import.meta.url));
 const PROJECT_ROOT = fileURLToPath(new URL("..", import.meta.url));
 
 export const BUNDLE_FILE = "index.mjs";
-export const CONFIG_FILE = "config.json";
 /** Lambda handler string for the bundle: `handler` exported from index.mjs. */
 export const LAMBDA_HANDLER = "index.handler";
 
@@ -30,16 +28,14 @@ const ZIP_EPOCH = new Date(1980, 0, 1, 0, 0, 0);
 const ZIP_ATTRIBUTES = { os: 3, attrs: 0o100644 << 16, mtime: ZIP_EPOCH, level: 9 } as const;
 
 export interface BundleOptions {
-  /** TypeScript entry exporting `handler`. */
+  /** TypeScript entry exporting `handler`. The configuration is not bundled: the scanner reads it from the report bucket. */
   entry: string;
-  /** Validated config, shipped beside the code as config.json (the handler's default path). */
-  config: Config;
   /** Where the archive is written; default: the project's dist/. */
   buildDir?: string;
 }
 
 export interface LambdaBundle {
-  /** File name → contents: index.mjs, its source map and config.json. */
+  /** File name → contents: index.mjs and its source map. */
   files: ReadonlyMap<string, Uint8Array>;
   /** The deployment package: `<buildDir>/lambda-archives/<sha256 prefix>.zip`. */
   archive: string;
@@ -49,7 +45,9 @@ export interface LambdaBundle {
 
 /**
  * Bundles the Lambda with esbuild (Node 20, ESM, AWS SDK included so its version is the pinned
- * one, not whatever the runtime ships), adds config.json and zips the files deterministically.
+ * one, not whatever the runtime ships), ready to zip deterministically. The configuration is not
+ * in the bundle: the scanner reads the report bucket's configuration object, so onboarding never
+ * changes the code.
  */
 export function buildLambdaFiles(options: Omit<BundleOptions, "buildDir">): Map<string, Uint8Array> {
   if (!existsSync(options.entry)) {
@@ -77,7 +75,6 @@ export function buildLambdaFiles(options: Omit<BundleOptions, "buildDir">): Map<
     logLevel: "silent",
   });
   const files = new Map(result.outputFiles.map((f) => [basename(f.path), f.contents] as const));
-  files.set(CONFIG_FILE, Buffer.from(`${JSON.stringify(options.config, null, 2)}\n`));
   return files;
 }
 
@@ -95,7 +92,7 @@ export function deterministicZip(files: ReadonlyMap<string, Uint8Array>): Uint8A
  * Nothing built earlier is reused: esbuild takes about 2 s for the real handler (measured on
  * 2 shared cores), so a cache would save little and would have to be verified. The archive is
  * written to a scratch name and renamed into place, so parallel synths (tests, CI) never read a
- * half-written file; same content means same name, so they never see another config's archive.
+ * half-written file; same content means same name, so they never see another build's archive.
  */
 export function bundleLambda(options: BundleOptions): LambdaBundle {
   const files = buildLambdaFiles(options);

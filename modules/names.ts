@@ -1,4 +1,5 @@
-import type { AccountEntry, Config } from "../functions/config/schema.js";
+import { CALLER_CREDENTIALS, type AccountEntry, type Config } from "../functions/config/schema.js";
+import { OWN_STACK_SETS } from "../functions/config/own-stacks.js";
 import { partitionOf, type Partition } from "../functions/config/regions.js";
 import { DRIFTGUARD_ROLE_NAMES } from "../functions/config/protected-roles.js";
 
@@ -29,10 +30,21 @@ export interface DriftguardNames {
   forwardingRule: string;
   /** Each spoke region's queue of change events the hub bus did not accept. */
   forwardingDlq: string;
-  /** The role terraform assumes to deploy the hub stack. */
-  hubDeployRoleArn: string;
-  /** The role terraform assumes to deploy an account's spoke stack. */
-  spokeDeployRoleArn(account: AccountEntry): string;
+  /** The role terraform assumes to deploy the hub stack; undefined: the caller's credentials. */
+  hubDeployRoleArn: string | undefined;
+  /** The role terraform assumes to deploy an account's spoke stack; undefined: the caller's credentials. */
+  spokeDeployRoleArn(account: AccountEntry): string | undefined;
+  // ---- i17: StackSet spokes and the run-time config ----
+  /** The stack deploying the StackSets, in the management or delegated-administrator account. */
+  stackSetStack: string;
+  /** The stack set with the spoke role (IAM: one region per account). */
+  spokeRoleStackSet: string;
+  /** The stack set with the forwarding rules (one instance per scanned region). */
+  forwardingStackSet: string;
+  /** The role terraform assumes in the StackSet administrator account; undefined: the caller's credentials. */
+  stackSetDeployRoleArn: string | undefined;
+  /** The report bucket's object the scanner reads its configuration from. */
+  configKey: string;
 }
 
 const SCANNER = DRIFTGUARD_ROLE_NAMES.scanner;
@@ -41,6 +53,7 @@ export function driftguardNames(config: Config): DriftguardNames {
   const { accountId: hubAccount, region: hubRegion, eventBusName } = config.hub;
   const partition = partitionOf(hubRegion);
   const roleArn = (accountId: string, roleName: string) => `arn:${partition}:iam::${accountId}:role/${roleName}`;
+  const deployRole = (accountId: string, roleName: string) => (roleName === CALLER_CREDENTIALS ? undefined : roleArn(accountId, roleName));
   return {
     partition,
     hubStack: "driftguard-hub",
@@ -62,7 +75,12 @@ export function driftguardNames(config: Config): DriftguardNames {
     forwarderRole: DRIFTGUARD_ROLE_NAMES.forwarder,
     forwardingRule: "driftguard-forward-to-hub",
     forwardingDlq: "driftguard-forward-to-hub-dlq",
-    hubDeployRoleArn: roleArn(hubAccount, config.hub.bootstrapRoleName ?? config.spoke.bootstrapRoleName),
-    spokeDeployRoleArn: (account) => roleArn(account.id, account.bootstrapRoleName ?? config.spoke.bootstrapRoleName),
+    hubDeployRoleArn: deployRole(hubAccount, config.hub.bootstrapRoleName ?? config.spoke.bootstrapRoleName),
+    spokeDeployRoleArn: (account) => deployRole(account.id, account.bootstrapRoleName ?? config.spoke.bootstrapRoleName),
+    stackSetStack: "driftguard-spokes-stacksets",
+    spokeRoleStackSet: OWN_STACK_SETS.spokeRole,
+    forwardingStackSet: OWN_STACK_SETS.forwarding,
+    stackSetDeployRoleArn: config.spoke.stackSet ? deployRole(config.spoke.stackSet.administratorAccountId, config.spoke.stackSet.bootstrapRoleName) : undefined,
+    configKey: "config/driftguard-config.json",
   };
 }

@@ -4,6 +4,8 @@ import {
   type DataAwsIamPolicyDocumentStatement,
 } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 
+export { serviceTrust } from "./spoke-policy.js";
+
 export type PolicyStatement = DataAwsIamPolicyDocumentStatement;
 
 /**
@@ -13,19 +15,6 @@ export type PolicyStatement = DataAwsIamPolicyDocumentStatement;
  */
 export function policyJson(scope: Construct, id: string, statements: PolicyStatement[]): string {
   return new DataAwsIamPolicyDocument(scope, id, { statement: statements }).json;
-}
-
-/**
- * A trust policy letting an AWS service assume a role. No aws:SourceAccount condition: Lambda
- * does not send it when assuming an execution role, and only principals of this account can pass
- * the role to the service anyway (iam:PassRole).
- */
-export function serviceTrust(service: string): PolicyStatement {
-  return {
-    effect: "Allow",
-    actions: ["sts:AssumeRole"],
-    principals: [{ type: "Service", identifiers: [service] }],
-  };
 }
 
 /** Denies any request that did not arrive over TLS. */

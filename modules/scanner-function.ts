@@ -10,6 +10,7 @@ import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
 import type { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import type { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import type { Config } from "../functions/config/schema.js";
+import { ORGANIZATION_ACTIONS, PLACEMENT_ACTIONS } from "../functions/scanner/index.js";
 import { LAMBDA_HANDLER } from "./lambda-bundle.js";
 import type { DriftguardNames } from "./names.js";
 import { policyJson, serviceTrust } from "./policy.js";
@@ -17,13 +18,16 @@ import { policyJson, serviceTrust } from "./policy.js";
 export interface ScannerFunctionProps {
   names: DriftguardNames;
   lambda: Config["hub"]["lambda"];
-  /** The deterministic zip holding index.mjs and config.json (see lambda-bundle.ts). */
+  /**
+   * The deployment the scanner belongs to: it refuses a configuration object for any other, and
+   * the spoke roles it may assume must belong to this organization.
+   */
+  identity: { organizationId: string; hubAccountId: string };
+  /** The deterministic zip holding index.mjs (see lambda-bundle.ts); the configuration is not in it. */
   archive: string;
   bucket: S3Bucket;
   topic: SnsTopic;
   topicKey: KmsKey;
-  /** The spoke roles it may assume must belong to this organization. */
-  organizationId: string;
 }
 
 const FOURTEEN_DAYS = 14 * 24 * 3600;
@@ -71,11 +75,12 @@ export class ScannerFunction extends Construct {
           sid: "AssumeSpokeRoles",
           actions: ["sts:AssumeRole"],
           resources: [names.spokeRoleArnPattern],
-          condition: [{ test: "StringEquals", variable: "aws:ResourceOrgID", values: [props.organizationId] }],
+          condition: [{ test: "StringEquals", variable: "aws:ResourceOrgID", values: [props.identity.organizationId] }],
         },
-        // The organization id is checked first, then only ACTIVE members are scanned; neither
-        // DescribeOrganization nor ListAccounts has resource-level permissions.
-        { sid: "ListOrganizationAccounts", actions: ["organizations:DescribeOrganization", "organizations:ListAccounts"], resources: ["*"] },
+        // The organization check, then the run-time walk of the OU tree (functions/scanner/organization.ts),
+        // and the event path's look-up of one account's OU (member-placement.ts); none of these takes
+        // resource-level permissions ("*", Service Authorization Reference for Organizations).
+        { sid: "WalkOrganization", actions: [...ORGANIZATION_ACTIONS, ...PLACEMENT_ACTIONS], resources: ["*"] },
         // Get: the flapping record (state/flapping.json) and the fan-out reducer read back what runs wrote.
         { sid: "ReadWriteReports", actions: ["s3:PutObject", "s3:GetObject"], resources: [`${bucket.arn}/*`] },
         { sid: "ListReports", actions: ["s3:ListBucket"], resources: [bucket.arn] },
@@ -104,6 +109,9 @@ export class ScannerFunction extends Construct {
         variables: {
           DRIFTGUARD_REPORT_BUCKET: bucket.bucket,
           DRIFTGUARD_TOPIC_ARN: topic.arn,
+          DRIFTGUARD_CONFIG_KEY: names.configKey,
+          DRIFTGUARD_ORGANIZATION_ID: props.identity.organizationId,
+          DRIFTGUARD_HUB_ACCOUNT_ID: props.identity.hubAccountId,
           POWERTOOLS_SERVICE_NAME: "driftguard",
           POWERTOOLS_LOG_LEVEL: "INFO",
           // The bundle ships a source map; without this flag stack traces point into index.mjs.

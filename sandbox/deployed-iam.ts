@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Testing, type TerraformStack } from "cdktf";
-import type { Config } from "../functions/config/schema.js";
+import type { AccountEntry, Config } from "../functions/config/schema.js";
 import { HubStack } from "../modules/hub-stack.js";
 import { SpokeStack } from "../modules/spoke-stack.js";
 
@@ -196,18 +196,19 @@ function readAccount(stack: TerraformStack, accountId: string, region: string): 
 const cache = new Map<string, DeployedAccount[]>();
 
 /**
- * What the hub stack and every spoke stack deploy, per account (the hub's first). Synthesis takes
- * about 0.1 s per spoke; the result is kept per config for the process.
+ * What the hub stack and a spoke stack for each of `spokes` deploy, per account (the hub's first).
+ * `spokes` defaults to accounts.yaml's active accounts; the world passes the members of onboarded
+ * OUs too. Synthesis takes about 0.1 s per spoke; the result is kept per config for the process.
  */
-export function deployedIam(config: Config): DeployedAccount[] {
-  const key = JSON.stringify(config);
+export function deployedIam(config: Config, spokes: readonly AccountEntry[] = config.accounts.filter((a) => a.status !== "retired")): DeployedAccount[] {
+  const key = JSON.stringify([config, spokes]);
   let accounts = cache.get(key);
   if (!accounts) {
     // The Lambda package does not change any IAM, so an empty file stands in for it.
     const archive = join(mkdtempSync(join(tmpdir(), "driftguard-sandbox-bundle-")), "placeholder.zip");
     writeFileSync(archive, "");
     accounts = [readAccount(new HubStack(Testing.app(), { config, archive }), config.hub.accountId, config.hub.region)];
-    for (const account of config.accounts) {
+    for (const account of spokes) {
       accounts.push(readAccount(new SpokeStack(Testing.app(), { config, account }), account.id, config.hub.region));
     }
     cache.set(key, accounts);

@@ -1,13 +1,13 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { loadConfig } from "../functions/config/load.js";
+import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { configObjectBody, loadConfig } from "../functions/config/load.js";
 import type { Config, Mode } from "../functions/config/schema.js";
 import type { RunReport } from "../functions/core/types.js";
 import { totalsTable } from "../functions/report/index.js";
 import type { RouteHooks, ScanSummary } from "../functions/handler.js";
 import type { ScanProgress } from "../functions/scanner/index.js";
+import { driftguardNames } from "../modules/names.js";
 import { lambdaContext } from "./lambda-context.js";
 import { startSandbox, type Sandbox } from "./server.js";
 
@@ -35,7 +35,7 @@ export interface LocalRunOptions {
 const invocationContext = () => lambdaContext(15 * 60_000, "driftguard-scanner-local");
 
 /** The environment the hub stack gives the Lambda, with the sandbox in place of AWS. */
-function lambdaEnvironment(sandbox: Sandbox, configFile: string, mode: Mode | undefined, verbose: boolean): Record<string, string> {
+function lambdaEnvironment(sandbox: Sandbox, config: Config, mode: Mode | undefined, verbose: boolean): Record<string, string> {
   const { hub, hubCredentials } = sandbox;
   return {
     AWS_ENDPOINT_URL: sandbox.endpoint,
@@ -44,7 +44,9 @@ function lambdaEnvironment(sandbox: Sandbox, configFile: string, mode: Mode | un
     AWS_SECRET_ACCESS_KEY: hubCredentials.secretAccessKey,
     ...(hubCredentials.sessionToken ? { AWS_SESSION_TOKEN: hubCredentials.sessionToken } : {}),
     AWS_EC2_METADATA_DISABLED: "true",
-    DRIFTGUARD_CONFIG_FILE: configFile,
+    DRIFTGUARD_CONFIG_KEY: driftguardNames(config).configKey,
+    DRIFTGUARD_ORGANIZATION_ID: config.organization.id,
+    DRIFTGUARD_HUB_ACCOUNT_ID: hub.accountId,
     DRIFTGUARD_REPORT_BUCKET: hub.reportBucket,
     DRIFTGUARD_TOPIC_ARN: hub.topicArn,
     ...(mode ? { DRIFTGUARD_MODE: mode } : {}),
@@ -113,12 +115,13 @@ export function publishedMessages(sandbox: Sandbox) {
  * the handler is invoked as the state machine would: plan, one worker per account, reduce.
  */
 export async function invokeHub(sandbox: Sandbox, config: Config, mode: Mode | undefined, hooks: RouteHooks = {}, verbose = false, execution: Execution = "single"): Promise<ScanSummary> {
-  const work = mkdtempSync(join(tmpdir(), "driftguard-local-"));
   const previousEnv = { ...process.env };
   try {
-    const configFile = join(work, "config.json");
-    writeFileSync(configFile, JSON.stringify(config));
-    Object.assign(process.env, lambdaEnvironment(sandbox, configFile, mode, verbose));
+    // The configuration object the hub stack writes (aws_s3_object), written the same way.
+    await hubS3(sandbox).send(
+      new PutObjectCommand({ Bucket: sandbox.hub.reportBucket, Key: driftguardNames(config).configKey, Body: configObjectBody(config), ContentType: "application/json" }),
+    );
+    Object.assign(process.env, lambdaEnvironment(sandbox, config, mode, verbose));
     // Imported only now: the handler's logger reads the environment when it loads.
     const { createHandler, createProductionRoutes } = await import("../functions/handler.js");
     // The process-wide logger may have been created before this environment (the CLI loads the scanner).
@@ -144,7 +147,6 @@ export async function invokeHub(sandbox: Sandbox, config: Config, mode: Mode | u
     );
   } finally {
     process.env = previousEnv;
-    rmSync(work, { recursive: true, force: true });
   }
 }
 

@@ -44,6 +44,22 @@ const organization = z
     id: z.string().regex(/^o-[a-z0-9]{10,32}$/, { error: 'must be an Organizations id such as "o-a1b2c3d4e5"' }).optional(),
     /** Accounts allowed to list the organization besides the management account (the hub is added by default). */
     delegatedAdministrators: z.array(accountId).default([]),
+    /** The root's id (aws organizations list-roots); derived from the organization id by default. */
+    rootId: z.string().regex(/^r-[0-9a-z]{4,32}$/, { error: 'must be a root id such as "r-ab12"' }).optional(),
+  })
+  .strict();
+
+// Id patterns from the Organizations API reference (CreateOrganizationalUnit, ParentId):
+// https://docs.aws.amazon.com/organizations/latest/APIReference/API_CreateOrganizationalUnit.html
+const ouId = z.string().regex(/^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$/, { error: 'must be an OU id such as "ou-ab12-cd34ef56"' });
+const parentId = z.string().regex(/^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})$/, { error: 'must be an OU id ("ou-ab12-cd34ef56") or the root id' });
+
+/** An OU; `parent` is the root (default) or an OU listed earlier, so the tree has no cycles. */
+const organizationalUnit = z
+  .object({
+    id: ouId,
+    name: z.string().min(1).max(128, { error: "must be 1-128 characters (an OU name)" }),
+    parent: parentId.optional(),
   })
   .strict();
 
@@ -53,6 +69,8 @@ const account = z
     name: z.string().min(1, { error: "must be the account's name" }),
     status: z.enum(["ACTIVE", "SUSPENDED", "PENDING_CLOSURE", "CLOSED"], { error: "must be ACTIVE, SUSPENDED, PENDING_CLOSURE or CLOSED" }).default("ACTIVE"),
     email: z.email({ error: "must be an email address" }).optional(),
+    /** The OU the account sits in directly; the root by default. */
+    ou: parentId.optional(),
   })
   .strict();
 
@@ -139,12 +157,28 @@ export const scenarioSchema = z
         }),
       )
       .default([]),
+    /** The OU tree below the root; accounts name their OU with `ou:`. */
+    organizationalUnits: z.array(organizationalUnit).default([]),
   })
   .strict()
   .superRefine((s, ctx) => {
     const ids = s.accounts.map((a) => a.id);
     ids.forEach((id, i) => {
       if (ids.indexOf(id) !== i) ctx.addIssue({ code: "custom", path: ["accounts", i, "id"], message: `duplicates accounts[${ids.indexOf(id)}].id; list each account once` });
+    });
+    const declared = new Set<string>();
+    const isRoot = (p: string) => p.startsWith("r-");
+    s.organizationalUnits.forEach((u, i) => {
+      if (declared.has(u.id)) ctx.addIssue({ code: "custom", path: ["organizationalUnits", i, "id"], message: "duplicates an earlier OU id; list each OU once" });
+      if (u.parent !== undefined && !isRoot(u.parent) && !declared.has(u.parent)) {
+        ctx.addIssue({ code: "custom", path: ["organizationalUnits", i, "parent"], message: `is not the root or an OU listed above this one; list ${u.parent} first` });
+      }
+      declared.add(u.id);
+    });
+    s.accounts.forEach((a, i) => {
+      if (a.ou !== undefined && !isRoot(a.ou) && !declared.has(a.ou)) {
+        ctx.addIssue({ code: "custom", path: ["accounts", i, "ou"], message: `is not an OU of organizationalUnits; add { id: ${a.ou}, name: … } there` });
+      }
     });
   });
 

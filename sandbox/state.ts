@@ -235,10 +235,19 @@ export interface AccountState {
   name: string;
   email: string;
   status: "ACTIVE" | "SUSPENDED" | "PENDING_CLOSURE" | "CLOSED";
+  /** The OU (or root) the account sits in directly; the root when absent. */
+  parentId?: string;
   roles: Map<string, IamRole>;
   /** Customer managed policies by ARN. */
   policies: Map<string, ManagedPolicy>;
   regions: Map<string, RegionState>;
+}
+
+export interface OrganizationalUnitState {
+  id: string;
+  name: string;
+  /** The root or the OU above. */
+  parentId: string;
 }
 
 export interface World {
@@ -248,6 +257,9 @@ export interface World {
     arn: string;
     /** Accounts allowed to call the Organizations read APIs besides the management account. */
     delegatedAdministrators?: string[];
+    /** The one root (r-…), and the OUs below it by id; worlds built without them have a root only. */
+    rootId?: string;
+    units?: Map<string, OrganizationalUnitState>;
   };
   accounts: Map<string, AccountState>;
   /** S3 bucket names are global. */

@@ -1,11 +1,13 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import type { Config } from "../functions/config/schema.js";
+import { onboardingUnit, resolveOnboarded, type MemberPlacement } from "../functions/config/resolve.js";
+import type { AccountEntry, Config } from "../functions/config/schema.js";
 import { driftguardNames } from "../modules/names.js";
-import { deployedIam } from "./deployed-iam.js";
+import { deployedIam, type DeployedAccount } from "./deployed-iam.js";
 import type { LoadedScenario } from "./scenario.js";
 import { ensureDefaultVpc } from "./services/ec2.js";
 import { putRole } from "./services/iam.js";
+import { parentOf } from "./services/organizations.js";
 import { iamUniqueId } from "./services/ids.js";
 import { adminPrincipal, mintRoleSession, principalFromArn } from "./services/principals.js";
 import { putBucket } from "./services/s3.js";
@@ -33,16 +35,22 @@ export interface HubResources {
   principal: Principal;
 }
 
-function newAccount(id: string, name: string, status: AccountState["status"], email?: string): AccountState {
-  return { id, name, email: email ?? `aws+${name}@example.com`, status, roles: new Map(), policies: new Map(), regions: new Map() };
+function newAccount(id: string, name: string, status: AccountState["status"], email?: string, parentId?: string): AccountState {
+  return { id, name, email: email ?? `aws+${name}@example.com`, status, ...(parentId ? { parentId } : {}), roles: new Map(), policies: new Map(), regions: new Map() };
+}
+
+/** A root id derived from the organization id (r- and 4 to 32 lowercase letters or digits), unless the scenario names it. */
+function rootIdFor(scenario: LoadedScenario, orgId: string): string {
+  return scenario.organization.rootId ?? `r-${orgId.slice(2, 6)}`;
 }
 
 /**
  * The roles and policies the hub and spoke stacks deploy, as synthesized (sandbox/deployed-iam.ts),
- * into every account of the world they target.
+ * into every account of the world they target: the hub, and each account `spokeAccounts` names.
  */
-function deployIam(world: World, config: Config, random: () => number, now: number): void {
-  for (const deployed of deployedIam(config)) {
+function deployIam(world: World, config: Config, random: () => number, now: number): DeployedAccount[] {
+  const all = deployedIam(config, spokeAccounts(config, world));
+  for (const deployed of all) {
     const account = world.accounts.get(deployed.accountId);
     if (!account) continue; // onboarded in accounts.yaml but not in this scenario's organization
     for (const p of deployed.policies) {
@@ -50,6 +58,7 @@ function deployIam(world: World, config: Config, random: () => number, now: numb
     }
     for (const role of deployed.roles) putRole(account, role, random, now);
   }
+  return all;
 }
 
 /** Every account named in the scenario must belong to the organization the world models. */
@@ -75,9 +84,40 @@ function regionsInUse(scenario: LoadedScenario, config: Config): Set<string> {
     config.hub.region,
     ...config.defaults.regions,
     ...config.accounts.flatMap((a) => a.regions ?? []),
+    ...config.organizationalUnits.flatMap((u) => u.regions ?? []),
     ...scenario.stacks.map((s) => s.region),
     ...scenario.drift.map((d) => d.region),
   ]);
+}
+
+/** Each member with its parents from its own OU up to the root, as a walk of the tree finds them. */
+function memberPlacements(world: World): MemberPlacement[] {
+  const chain = (parentId: string): string[] => {
+    const unit = world.organization.units?.get(parentId);
+    return unit ? [parentId, ...chain(unit.parentId)] : [parentId];
+  };
+  return [...world.accounts.values()].map((a) => ({ id: a.id, name: a.name, parents: chain(parentOf(world, a)) }));
+}
+
+/**
+ * The accounts `cdktf deploy` gives a spoke role: the listed ones with terraform spokes; with
+ * StackSet spokes, the members of onboarded OUs, never the management account (service-managed
+ * StackSets do not deploy there: "StackSets doesn't deploy stack instances to the organization's
+ * management account", AWS CloudFormation User Guide, "Create a stack set with service-managed permissions").
+ */
+function spokeAccounts(config: Config, world: World): AccountEntry[] {
+  const placements = memberPlacements(world);
+  const parents = new Map(placements.map((p) => [p.id, p.parents]));
+  const onboarded = resolveOnboarded(config, placements).filter(
+    (a) => config.spoke.deployment === "terraform" || (a.id !== world.organization.managementAccountId && onboardingUnit(config, parents.get(a.id) ?? []) !== undefined),
+  );
+  // OU members are not in accounts.yaml: each gets the spoke a listed account with its OU's
+  // settings would (both deployment modes grant the same, test/constructs/stackset-spokes.test.ts).
+  const listed = new Map(config.accounts.map((a) => [a.id, a]));
+  return onboarded.map((a) => {
+    const { id: _ou, name: _label, recursive: _r, ...settings } = onboardingUnit(config, parents.get(a.id) ?? []) ?? { id: "", recursive: true };
+    return listed.get(a.id) ?? { ...settings, id: a.id, name: a.name, status: "active" };
+  });
 }
 
 export function createWorld(scenario: LoadedScenario, config: Config, random: () => number, now: number): { world: World; hub: HubResources } {
@@ -99,6 +139,8 @@ export function createWorld(scenario: LoadedScenario, config: Config, random: ()
       managementAccountId: management,
       arn: `arn:aws:organizations::${management}:organization/${orgId}`,
       delegatedAdministrators: [...new Set([...scenario.organization.delegatedAdministrators, hubId])],
+      rootId: rootIdFor(scenario, orgId),
+      units: new Map(scenario.organizationalUnits.map((u) => [u.id, { id: u.id, name: u.name, parentId: u.parent ?? rootIdFor(scenario, orgId) }])),
     },
     accounts: new Map(),
     buckets: new Map(),
@@ -107,7 +149,7 @@ export function createWorld(scenario: LoadedScenario, config: Config, random: ()
   };
   const add = (a: AccountState) => world.accounts.set(a.id, a);
   add(newAccount(management, "management", "ACTIVE"));
-  for (const a of scenario.accounts) add(newAccount(a.id, a.name, a.status, a.email));
+  for (const a of scenario.accounts) add(newAccount(a.id, a.name, a.status, a.email, a.ou));
   if (!world.accounts.has(hubId)) add(newAccount(hubId, "driftguard-hub", "ACTIVE"));
   checkReferences(scenario, world);
 
@@ -117,12 +159,12 @@ export function createWorld(scenario: LoadedScenario, config: Config, random: ()
   }
 
   const hubAccount = world.accounts.get(hubId)!;
-  deployIam(world, config, random, now);
+  const deployed = deployIam(world, config, random, now);
   const scanner = hubAccount.roles.get(names.scannerRole);
   if (!scanner) throw new Error(`the synthesized hub stack has no ${names.scannerRole} role`);
 
   const reportBucket = putBucket(world, hubId, names.reportBucket, config.hub.region, now);
-  reportBucket.policy = deployedIam(config)[0]!.bucketPolicies[names.reportBucket];
+  reportBucket.policy = deployed[0]!.bucketPolicies[names.reportBucket];
   const topic = putTopic(regionOf(hubAccount, config.hub.region), hubId, config.hub.region, names.topic);
   for (const email of config.hub.notifications.emails) addSubscription(topic, "email", email, random);
   for (const s of config.hub.notifications.subscriptions) addSubscription(topic, s.protocol, s.endpoint, random);

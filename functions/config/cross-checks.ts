@@ -1,3 +1,4 @@
+import { onboardingIssues } from "./onboarding-checks.js";
 import { isKnownRegion, partitionOf } from "./regions.js";
 
 /** A rule that spans several fields, so no single field schema can express it. */
@@ -61,6 +62,7 @@ export function crossFieldIssues(data: unknown): CrossFieldIssue[] {
   });
 
   issues.push(...partitionIssues(data, hub, accounts));
+  issues.push(...onboardingIssues(data));
   return issues;
 }
 
@@ -75,6 +77,10 @@ function partitionIssues(
   const lists: { path: (string | number)[]; regions: unknown }[] = [
     { path: ["defaults", "regions"], regions: isRecord(data.defaults) ? data.defaults.regions : undefined },
     ...accounts.map((a, i) => ({ path: ["accounts", i, "regions"], regions: a.regions })),
+    ...(Array.isArray(data.organizationalUnits) ? data.organizationalUnits : []).map((u: unknown, i) => ({
+      path: ["organizationalUnits", i, "regions"],
+      regions: isRecord(u) ? u.regions : undefined,
+    })),
   ];
   const issues: CrossFieldIssue[] = [];
   for (const { path, regions } of lists) {

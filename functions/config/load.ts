@@ -32,6 +32,11 @@ export function loadConfig(file: string): Config {
   return parseConfig(text, file);
 }
 
+/** The configuration object's content, as the hub stack writes it to the report bucket and the scanner reads it. */
+export function configObjectBody(config: Config): string {
+  return `${JSON.stringify(config, null, 2)}\n`;
+}
+
 /** Where accounts.yaml names the organization, for the organization check's message. */
 export function organizationIdSource(file: string): { file: string; line?: number } {
   try {

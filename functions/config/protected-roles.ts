@@ -1,4 +1,4 @@
-import type { Config } from "./schema.js";
+import { CALLER_CREDENTIALS, type Config } from "./schema.js";
 import { matchesGlob } from "../core/glob.js";
 
 /**
@@ -44,15 +44,21 @@ const AWS_ADMINISTRATION_ROLES: readonly ProtectedRole[] = [
 export const PROTECTED_PATHS: readonly string[] = ["/aws-reserved/", "/aws-service-role/"];
 
 export function protectedRoles(config: Pick<Config, "spoke" | "hub" | "accounts">): ProtectedRole[] {
-  const bootstrap = new Set([config.spoke.bootstrapRoleName, ...(config.hub.bootstrapRoleName ? [config.hub.bootstrapRoleName] : [])]);
-  for (const a of config.accounts) if (a.bootstrapRoleName) bootstrap.add(a.bootstrapRoleName);
+  const bootstrap = new Set([config.spoke.bootstrapRoleName, config.hub.bootstrapRoleName, config.spoke.stackSet?.bootstrapRoleName]);
+  for (const a of config.accounts) bootstrap.add(a.bootstrapRoleName);
+  // "none" deploys with the caller's own credentials: no role by that name is involved.
+  bootstrap.delete(CALLER_CREDENTIALS);
+  bootstrap.delete(undefined);
   const roles: ProtectedRole[] = [
     { name: config.spoke.roleName, why: "driftguard's spoke role" },
     { name: DRIFTGUARD_ROLE_NAMES.forwarder, why: "driftguard's events forwarder role" },
     { name: DRIFTGUARD_ROLE_NAMES.scanner, why: "driftguard's scanner role" },
     // AWS's roles first: OrganizationAccountAccessRole is also the default bootstrap role, and its own reason says more.
     ...AWS_ADMINISTRATION_ROLES,
-    ...[...bootstrap].sort().map((name) => ({ name, why: "a bootstrap role named in accounts.yaml" })),
+    ...[...bootstrap]
+      .filter((name) => name !== undefined)
+      .sort()
+      .map((name) => ({ name, why: "a bootstrap role named in accounts.yaml" })),
   ];
   const seen = new Set<string>();
   return roles.filter((r) => !seen.has(r.name) && seen.add(r.name));

@@ -231,22 +231,78 @@ const accountName = z
     error: "must be lowercase letters, digits and dashes (it names terraform stacks), e.g. payments-prod",
   });
 
+// ---- i17: onboarding (organizational units, exclusions, retired accounts, spoke deployment) ----
+// Organizations ids, as the API reference gives their patterns (ListChildren, ParentId):
+// https://docs.aws.amazon.com/organizations/latest/APIReference/API_ListChildren.html
+const ouId = z
+  .string({ error: 'must be an organizational unit id such as "ou-ab12-cd34ef56" (or a root id such as "r-ab12")' })
+  .regex(/^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})$/, {
+    error: 'must be an organizational unit id such as "ou-ab12-cd34ef56", or the root id such as "r-ab12" to onboard the whole organization (aws organizations list-roots)',
+  });
+
+/** What an OU or an account entry may set over `defaults`, each optional. */
+const overrides = {
+  regions: accountSettings.regions.optional(),
+  mode: accountSettings.mode.optional(),
+  stacks: accountSettings.stacks.optional(),
+  modeRules: accountSettings.modeRules.optional(),
+  revertDrift: revertDriftValue.optional(),
+  cloudTrailLookup: accountSettings.cloudTrailLookup.optional(),
+  /** Added to `defaults.ignore` and the OU's (all apply). */
+  ignore: accountSettings.ignore.optional(),
+};
+
+/** An OU onboards every account in it; its settings sit between `defaults` and an explicit account entry. */
+const organizationalUnit = z
+  .object({
+    id: ouId,
+    /** A label for reports and README tables; Organizations' own name is used when absent. */
+    name: z.string().min(1).optional(),
+    /** Include accounts in child OUs too (as a service-managed StackSet always does). */
+    recursive: z.boolean({ error: "must be true or false" }).default(true),
+    ...overrides,
+  })
+  .strict();
+export type OrganizationalUnitEntry = z.infer<typeof organizationalUnit>;
+
+/** `retired` keeps an account's history in the file; it is neither deployed nor scanned. */
+export const ACCOUNT_STATUSES = ["active", "retired"] as const;
+const accountStatus = z.enum(ACCOUNT_STATUSES, { error: `must be one of: ${ACCOUNT_STATUSES.join(", ")} (retired: kept in the file, never deployed or scanned)` });
+
+/** `none`: terraform uses the caller's own credentials (e.g. for the management account, which has no OrganizationAccountAccessRole). */
+export const CALLER_CREDENTIALS = "none";
+const deployRole = z.union([z.literal(CALLER_CREDENTIALS), roleName], {
+  error: 'must be a valid IAM role name, or "none" to deploy with the caller\'s own credentials',
+});
+
+export const SPOKE_DEPLOYMENTS = ["terraform", "stackset"] as const;
+const spokeStackSet = z
+  .object({
+    /**
+     * SELF when terraform runs in the management account; DELEGATED_ADMIN from a CloudFormation
+     * delegated administrator (CallAs, https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_CreateStackSet.html).
+     */
+    callAs: z.enum(["SELF", "DELEGATED_ADMIN"], { error: "must be SELF (management account) or DELEGATED_ADMIN" }).default("SELF"),
+    /** The account terraform deploys the stack sets from: the management account or a delegated administrator. */
+    administratorAccountId: accountId,
+    /** Role terraform assumes there; "none" uses the caller's credentials. */
+    bootstrapRoleName: deployRole.default(CALLER_CREDENTIALS),
+    /** Keep the spoke stacks when an account leaves the OU (auto_deployment.retain_stacks_on_account_removal). */
+    retainStacksOnAccountRemoval: z.boolean().default(false),
+  })
+  .strict();
+// ---- end i17 ----
+
 const account = z
   .object({
     id: accountId,
     name: accountName,
-    regions: accountSettings.regions.optional(),
-    mode: accountSettings.mode.optional(),
-    stacks: accountSettings.stacks.optional(),
-    modeRules: accountSettings.modeRules.optional(),
-    revertDrift: revertDriftValue.optional(),
-    cloudTrailLookup: accountSettings.cloudTrailLookup.optional(),
-    /** Added to `defaults.ignore` (both apply). */
-    ignore: accountSettings.ignore.optional(),
+    ...overrides,
     /** The hub account may be scanned too, but only when it says so explicitly. */
     isHub: z.boolean().optional(),
     /** Role the terraform provider assumes to create the spoke role; overrides spoke.bootstrapRoleName. */
-    bootstrapRoleName: roleName.optional(),
+    bootstrapRoleName: deployRole.optional(),
+    status: accountStatus.default("active"), // i17
   })
   .strict();
 
@@ -331,7 +387,7 @@ const hub = z
       .regex(/^[\w.-]{1,256}$/, { error: "must be an event bus name: 1-256 letters, digits and ._-" })
       .default("driftguard-hub"),
     /** Role terraform assumes in the hub account to deploy it; defaults to spoke.bootstrapRoleName. */
-    bootstrapRoleName: roleName.optional(),
+    bootstrapRoleName: deployRole.optional(), // i17: or "none"
     backend: z.object({ s3: s3Backend }).strict().optional(),
   })
   .strict();
@@ -340,6 +396,9 @@ const spoke = z
   .object({
     roleName: roleName.default("driftguard-spoke"),
     bootstrapRoleName: roleName.default("OrganizationAccountAccessRole"),
+    // i17: per-account terraform stacks, or service-managed StackSets over organizationalUnits
+    deployment: z.enum(SPOKE_DEPLOYMENTS, { error: `must be one of: ${SPOKE_DEPLOYMENTS.join(", ")}` }).default("terraform"),
+    stackSet: spokeStackSet.optional(),
   })
   .strict();
 
@@ -366,6 +425,9 @@ export const configSchema = z
     defaults: defaults.prefault({}),
     accounts: z.array(account, { error: "must be a list of accounts" }),
     report: reportSettings.prefault({}),
+    // i17: onboarding by OU, and accounts never onboarded whatever OU they are in
+    organizationalUnits: z.array(organizationalUnit, { error: "must be a list of organizational units, e.g. [{ id: ou-ab12-cd34ef56 }]" }).default([]),
+    exclude: z.array(accountId, { error: 'must be a list of quoted account ids, e.g. ["123456789012"]' }).default([]),
   })
   .strict()
   .superRefine((cfg, ctx) => {

@@ -247,6 +247,10 @@ export interface AccountReport {
   retried?: RetryInfo;
   mode: "report" | "remediate";
   regions: RegionReport[];
+  /** i17: regions enabled in the account (EC2 DescribeRegions, seen through its spoke role), when it could tell. */
+  enabledRegions?: string[];
+  /** i17: the onboarded OU whose settings applied, for accounts onboarded through one. */
+  organizationalUnit?: string;
 }
 
 export interface ReportTotals {
@@ -309,10 +313,55 @@ export interface DriftCoverage {
   ignored: ({ accountId: string; region: string; stackName: string; logicalResourceId: string; resourceType: string } & IgnoredFinding)[];
 }
 
-/** The report's coverage section, one part per concern ("drift" here; "organization" is issue 17's). */
+/** The report's coverage section, one part per concern. */
 export interface ReportCoverage {
   drift: DriftCoverage;
+  /** i17: who in the organization is not scanned; absent when the run did not read the organization (events, CLI plans of one account). */
+  organization?: OrganizationCoverage;
 }
+
+// ---- i17: organization coverage (report.coverage.organization) ----
+/** Where an account sits in the organization. */
+export interface OrganizationalUnitRef {
+  id: string;
+  name: string;
+  /** Names from the root down, e.g. "Root/Workloads/Prod". */
+  path: string;
+}
+
+/** Who in the organization driftguard does not look at, and why. */
+export interface OrganizationCoverage {
+  /** False when the organization could not be walked; `error` says why and the lists are empty. */
+  available: boolean;
+  error?: ErrorInfo;
+  /** ACTIVE members of the organization. */
+  activeAccounts: number;
+  /** ACTIVE members whose scan ran (status scanned). */
+  scannedAccounts: number;
+  /** scannedAccounts / activeAccounts, in percent with one decimal; 0 for an empty organization. */
+  percent: number;
+  /** ACTIVE members that are not onboarded; `excluded`/`retired` say when accounts.yaml chose that. */
+  notOnboarded: { accountId: string; name: string; organizationalUnit?: OrganizationalUnitRef; reason: "not-onboarded" | "excluded" | "retired" }[];
+  /** Onboarded accounts that are suspended, closed or gone from the organization. */
+  onboardedNotActive: { accountId: string; name: string; status: "suspended" | "not-in-organization"; state?: string }[];
+  /** Scanned accounts with enabled regions that are not in their `regions`. */
+  regionsNotScanned: { accountId: string; name: string; regions: string[] }[];
+}
+
+/** The organization as the run saw it, reduced to what coverage needs (and small enough for the fan-out plan). */
+export type OrganizationSnapshot =
+  | { available: true; members: SnapshotMember[] }
+  | { available: false; error: ErrorInfo };
+
+export interface SnapshotMember {
+  accountId: string;
+  name: string;
+  /** Organizations' State (or Status on older responses): ACTIVE, SUSPENDED, PENDING_CLOSURE, CLOSED … */
+  state: string;
+  organizationalUnit?: OrganizationalUnitRef;
+}
+
+// ---- end i17 ----
 
 /** An exemption in force during the run, so a person can review every one and when it ends. */
 export interface ActiveExemption {
@@ -329,8 +378,8 @@ export interface ActiveExemption {
   setBy?: ChangeActor;
 }
 
-/** Changes per version: functions/report/CHANGELOG.md (1.2.0: i14 in-sync/ignored, coverage.drift). */
-export const REPORT_SCHEMA_VERSION = "1.3.0";
+/** Changes per version: functions/report/CHANGELOG.md (1.2.0: i14 in-sync/ignored, coverage.drift; 1.3.0: j18 in-sync counts, history; 1.4.0: i17 coverage.organization). */
+export const REPORT_SCHEMA_VERSION = "1.4.0";
 
 export interface RunReport {
   schemaVersion: typeof REPORT_SCHEMA_VERSION;

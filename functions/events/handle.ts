@@ -4,7 +4,7 @@ import { errorText } from "../core/errors.js";
 import { publishMetrics } from "../core/metrics.js";
 import { eventMetricValues } from "./metrics.js";
 import { actOnResource } from "./act.js";
-import { admitChange } from "./admit.js";
+import { admitChange, needsPlacement, screenChange, type Placement } from "./admit.js";
 import { isRejection, parseChangeEvent, reject, type DropReason, type Rejection } from "./parse.js";
 import { resolveResources } from "./resolve.js";
 import type { EventDelivery } from "./publish.js";
@@ -12,7 +12,7 @@ import { EVENT_REPORT_SCHEMA_VERSION, type EventActionReport, type EventDeps, ty
 import { actorFromDetail } from "../aws/cloudtrail-actor.js";
 
 /** Reasons that point at a bug or a misrouted event rather than routine filtering. */
-const ALARMING: ReadonlySet<DropReason> = new Set(["malformed", "not-cloudtrail", "account-mismatch", "error"]);
+const ALARMING: ReadonlySet<DropReason> = new Set(["malformed", "not-cloudtrail", "account-mismatch", "organization-unavailable", "error"]);
 
 function drop(rejection: Rejection, deps: EventDeps, eventId: unknown): EventOutcome {
   const fields = { reason: rejection.reason, detail: rejection.detail, eventId };
@@ -44,6 +44,15 @@ export function deliverySummary(report: EventActionReport, delivery: EventDelive
   return [done, ...problems].join(", ");
 }
 
+/** A failed lookup drops the event (fail closed: the OU decides the mode); the scheduled scan still covers the account. */
+async function placementOf(accountId: string, deps: EventDeps): Promise<Placement | Rejection> {
+  try {
+    return (await deps.placementOf(accountId)) ?? "not-in-organization";
+  } catch (error) {
+    return reject("organization-unavailable", `cannot read account ${accountId}'s place in the organization (${errorText(error)}); the next scheduled scan covers it`);
+  }
+}
+
 function idOf(event: unknown): unknown {
   return typeof event === "object" && event !== null ? (event as { id?: unknown }).id : undefined;
 }
@@ -58,7 +67,11 @@ export async function handleChangeEvent(event: unknown, deps: EventDeps): Promis
     const change = parseChangeEvent(event);
     if (isRejection(change)) return drop(change, deps, idOf(event));
     if (deps.recent.has(change.changeId)) return drop(reject("duplicate", `change ${change.changeId} was handled already`), deps, change.eventId);
-    const admission = admitChange(change, deps.config, deps.modeOverride);
+    const screened = screenChange(change, deps.config);
+    if (screened) return drop(screened, deps, change.eventId);
+    const placement = needsPlacement(deps.config) ? await placementOf(change.account, deps) : undefined;
+    if (isRejection(placement)) return drop(placement, deps, change.eventId);
+    const admission = admitChange(change, deps.config, deps.modeOverride, placement);
     if (isRejection(admission)) return drop(admission, deps, change.eventId);
     const resources = resolveResources(change.detail, change.account);
     if (resources.length === 0) {

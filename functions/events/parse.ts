@@ -42,6 +42,8 @@ export type DropReason =
   | "cloudformation"
   | "events-disabled"
   | "account-not-onboarded"
+  | "account-not-active"
+  | "organization-unavailable"
   | "account-mismatch"
   | "event-not-configured"
   | "unsupported-event"

@@ -3,6 +3,7 @@ import type { SpokeClients } from "../aws/clients.js";
 import type { Config, Mode } from "../config/schema.js";
 import type { ChangeActor, ExemptionState, PropertyDifference, RemediationAction, ResourceDriftStatus, ResourceReport } from "../core/types.js";
 import type { RemediationGuards, ResourceRemediationInput } from "../remediation/index.js";
+import type { PlacedMember } from "../scanner/index.js";
 import type { Logger } from "../core/logger.js";
 import type { DropReason } from "./parse.js";
 import type { EventDelivery } from "./publish.js";
@@ -13,6 +14,11 @@ export interface EventDeps {
   config: Config;
   /** SDK clients in a spoke account-region, through the spoke role. */
   clientsFor(accountId: string, region: string): Promise<SpokeClients>;
+  /**
+   * The account's place in the organization (scanner/member-placement.ts), asked only when
+   * accounts.yaml onboards OUs; undefined: not a member. May throw; the event is then dropped, loudly.
+   */
+  placementOf(accountId: string): Promise<PlacedMember | undefined>;
   /** functions/remediation/engine.ts: the scheduled path's modes, exemptions, guards and verification. */
   remediateResource(input: ResourceRemediationInput): Promise<ResourceReport>;
   /**

@@ -1,5 +1,6 @@
 import type { EffectiveAccount } from "../config/resolve.js";
 import type { Mode } from "../config/schema.js";
+import type { OrganizationSnapshot } from "../core/types.js";
 import type { AccountSelection } from "../scanner/index.js";
 import type { RunManifest, WorkItem } from "./types.js";
 
@@ -8,10 +9,12 @@ export interface PartitionInput {
   trigger: string;
   modeOverride?: Mode;
   startedAt: Date;
-  /** accounts.yaml's accounts, resolved and with the mode override applied, in file order. */
+  /** The onboarded accounts (accounts.yaml's, then OU members), resolved and with the mode override applied. */
   accounts: EffectiveAccount[];
   /** The same accounts joined with the organization (scanner/organization.ts). */
   organization: AccountSelection;
+  /** The organization as the partitioner walked it, for the reducer's coverage section. */
+  snapshot: OrganizationSnapshot;
 }
 
 /**
@@ -30,8 +33,10 @@ export function partitionRun(input: PartitionInput): { manifest: RunManifest; it
     startedAt: input.startedAt.toISOString(),
     accounts: input.accounts.map((a) => {
       const row = listed.get(a.id);
-      return { accountId: a.id, name: a.name, mode: a.mode, ...(row ? { listed: row } : {}) };
+      // Awaiting accounts carry their resolved settings: OU members are not in accounts.yaml.
+      return row ? { accountId: a.id, name: a.name, mode: a.mode, listed: row } : { accountId: a.id, name: a.name, mode: a.mode, account: a };
     }),
+    organization: input.snapshot,
   };
   const items: WorkItem[] = input.accounts
     .filter((a) => toScan.has(a.id))

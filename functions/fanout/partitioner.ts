@@ -1,9 +1,7 @@
 import { runKeys } from "../aws/bucket-layout.js";
-import { resolveAccounts } from "../config/resolve.js";
 import type { Config, Mode } from "../config/schema.js";
 import { scoped } from "../core/logger.js";
-import { withModeOverride } from "../remediation/index.js";
-import { acquireRunLease, DEFAULT_LEASE_TTL_MS, leaseProblem, RunInProgressError, selectAccounts, type ScanDeps } from "../scanner/index.js";
+import { acquireRunLease, DEFAULT_LEASE_TTL_MS, leaseProblem, RunInProgressError, selectAccounts, type OrganizationIdSource, type ScanDeps } from "../scanner/index.js";
 import { partitionRun } from "./partition.js";
 import { putJson } from "../aws/s3-json.js";
 import type { PartitionOutput, WorkItem } from "./types.js";
@@ -18,6 +16,8 @@ export interface PartitionerOptions {
   bucket: string;
   /** The partitioner's Lambda timeout; each worker renews the lease for its own. */
   leaseTtlMs?: number;
+  /** Where organization.id was read from, for the organization check's message. */
+  configSource?: OrganizationIdSource;
 }
 
 /** The state machine's first step: joins accounts.yaml with the organization and stores the run manifest and work items. */
@@ -25,7 +25,6 @@ export async function runPartitioner(deps: PartitionerDeps, options: Partitioner
   const { config, runId, bucket } = options;
   const log = scoped(deps.logger, { runId });
   const startedAt = new Date(deps.now());
-  const accounts = resolveAccounts(config).map((a) => withModeOverride(a, options.modeOverride));
   // The run's lease, renewed by its workers and released by its reducer (scanner/run-lease.ts).
   const lease = await acquireRunLease({ s3: deps.s3, bucket, backoff: deps, now: deps.now }, { runId, trigger: options.trigger, ttlMs: options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS });
   if (lease.kind === "busy") {
@@ -34,8 +33,8 @@ export async function runPartitioner(deps: PartitionerDeps, options: Partitioner
   }
   const leaseError = leaseProblem(lease);
   if (leaseError) log.error("run lease not taken; the workers revert only security-critical drift", { error: leaseError });
-  const organization = await selectAccounts(deps.organizations, config, accounts, log);
-  const partitioned = partitionRun({ runId, trigger: options.trigger, modeOverride: options.modeOverride, startedAt, accounts, organization });
+  const { accounts, selection: organization, organization: snapshot } = await selectAccounts(deps.organizations, config, options.modeOverride, log, options.configSource);
+  const partitioned = partitionRun({ runId, trigger: options.trigger, modeOverride: options.modeOverride, startedAt, accounts, organization, snapshot });
   const { items } = partitioned;
   const manifest = leaseError ? { ...partitioned.manifest, runErrors: [leaseError] } : partitioned.manifest;
 

@@ -62,6 +62,7 @@ export async function runReducer(deps: ReducerDeps, options: ReducerOptions): Pr
     finishedAt: new Date(deps.now()),
     config,
     accounts: mergeAccounts(manifest.value, results),
+    organization: manifest.value.organization,
     runErrors: distinctErrors([...(manifest.value.runErrors ?? []), ...[...results.values()].flatMap((r) => (r.kind === "part" ? (r.part.runErrors ?? []) : []))]),
   });
   const released = await releaseRunLease({ s3: deps.s3, bucket: publish.bucket, backoff: deps, now: deps.now }, runId);

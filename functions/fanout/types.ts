@@ -1,5 +1,6 @@
+import type { EffectiveAccount } from "../config/resolve.js";
 import type { Mode } from "../config/schema.js";
-import type { AccountReport, ErrorInfo } from "../core/types.js";
+import type { AccountReport, ErrorInfo, OrganizationSnapshot } from "../core/types.js";
 
 /**
  * What the fan-out's three steps hand each other. Step Functions payloads are capped at 256 KB,
@@ -19,7 +20,7 @@ export interface WorkItem {
 /** An account of accounts.yaml as the partitioner left it: final (listed only) or awaiting its worker. */
 export type ManifestAccount =
   | { accountId: string; name: string; mode: Mode; listed: AccountReport }
-  | { accountId: string; name: string; mode: Mode; listed?: undefined };
+  | { accountId: string; name: string; mode: Mode; listed?: undefined; account: EffectiveAccount };
 
 /** runs/<runId>/manifest.json: what the reducer needs to rebuild the run, in accounts.yaml order. */
 export interface RunManifest {
@@ -29,7 +30,8 @@ export interface RunManifest {
   modeOverride?: Mode;
   startedAt: string;
   accounts: ManifestAccount[];
-  /** Run-level errors the planner met (the run lease could not be taken). */
+  organization: OrganizationSnapshot;
+  /** Run-level errors the partitioner met (the run lease could not be taken). */
   runErrors?: ErrorInfo[];
 }
 

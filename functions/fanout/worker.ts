@@ -1,5 +1,4 @@
 import { runKeys } from "../aws/bucket-layout.js";
-import { resolveAccounts } from "../config/resolve.js";
 import type { Config } from "../config/schema.js";
 import { createGuards, withModeOverride } from "../remediation/index.js";
 import { NO_DEADLINE, type Deadline } from "../core/deadline.js";
@@ -7,8 +6,8 @@ import { scoped } from "../core/logger.js";
 import type { ErrorInfo } from "../core/types.js";
 import { DEFAULT_LEASE_TTL_MS, joinRunLease, leaseProblem, saveGuards, scanAccount, scanWithRetry, type ScanContext, type ScanDeps, type ScanProgress } from "../scanner/index.js";
 import { leasedGuards, s3RunBudget } from "./budget.js";
-import { putJson } from "../aws/s3-json.js";
-import type { AccountPart, WorkerOutput, WorkItem } from "./types.js";
+import { getJson, putJson } from "../aws/s3-json.js";
+import type { AccountPart, RunManifest, WorkerOutput, WorkItem } from "./types.js";
 
 export interface WorkerOptions {
   config: Config;
@@ -30,12 +29,16 @@ export async function runWorker(deps: ScanDeps, options: WorkerOptions): Promise
   const { config, item, bucket } = options;
   const { runId, accountId } = item;
   const log = scoped(deps.logger, { runId, account: accountId });
-  const configured = resolveAccounts(config).find((a) => a.id === accountId);
-  if (configured === undefined) throw new Error(`account ${accountId} is not in this deployment's accounts.yaml; was the config changed during run ${runId}?`);
-  const account = withModeOverride(configured, item.modeOverride);
   const keys = runKeys(runId);
+  // The partitioner resolved every account (OU members are not in accounts.yaml) and kept it in the manifest.
+  const manifest = await getJson<RunManifest>(deps.s3, bucket, keys.manifest);
+  const entry = manifest?.value.accounts.find((a) => a.accountId === accountId);
+  if (entry === undefined || entry.listed !== undefined) {
+    throw new Error(`account ${accountId} is not awaiting a worker in the manifest of run ${runId} (s3://${bucket}/${keys.manifest}); did the Plan step run?`);
+  }
+  const account = withModeOverride(entry.account, item.modeOverride);
 
-  // The worker acts under its run's lease (taken by the planner): without it, only critical reverts.
+  // The worker acts under its run's lease (taken by the partitioner): without it, only critical reverts.
   const runLease = await joinRunLease({ s3: deps.s3, bucket, backoff: deps, now: deps.now }, { runId, ttlMs: options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS });
   const runErrors: ErrorInfo[] = [];
   const leaseError = leaseProblem(runLease);

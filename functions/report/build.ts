@@ -5,13 +5,14 @@ import {
   type AccountReport,
   type ActiveExemption,
   type ErrorInfo,
+  type OrganizationSnapshot,
   type ReportTotals,
   type ResourceReport,
   type RunReport,
   type StackReport,
 } from "../core/types.js";
 import { canonicalJson } from "../core/canonical-json.js";
-import { driftCoverage } from "./coverage.js";
+import { driftCoverage, organizationCoverage } from "./coverage.js";
 import { foldInSync } from "./in-sync.js";
 
 /** Equal configs hash equally whatever their key order (core/canonical-json.ts). */
@@ -125,6 +126,8 @@ export interface ReportInput {
   finishedAt: Date;
   config: Config;
   accounts: AccountReport[];
+  /** The organization as the run walked it; absent when the run did not read it (event reports, the CLI's --current-credentials). */
+  organization?: OrganizationSnapshot;
   /** Run-level problems: guard state, lease (see RunReport.runErrors). */
   runErrors?: ErrorInfo[];
   exemptions?: ActiveExemption[];
@@ -146,6 +149,9 @@ export function buildReport(input: ReportInput): RunReport {
     runErrors: input.runErrors ?? [],
     exemptions: input.exemptions ?? activeExemptions(accounts),
     totals: computeTotals(accounts, input.runErrors ?? []),
-    coverage: { drift: driftCoverage(accounts) },
+    coverage: {
+      drift: driftCoverage(accounts),
+      ...(input.organization ? { organization: organizationCoverage(input.organization, accounts, input.config) } : {}),
+    },
   };
 }

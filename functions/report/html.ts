@@ -10,6 +10,7 @@
 import type { AccountReport, PropertyDifference, ResourceReport, RunReport, StackReport } from "../core/types.js";
 import { cloudTrailUrl, resourceUrl, stackDriftUrl } from "./console-links.js";
 import { isResourceError } from "./build.js";
+import { coverageHeadline, coverageRows } from "./coverage-view.js";
 import { fleetGroups, fleetText } from "./fleet.js";
 import { ageText } from "./history.js";
 import { inSyncCount, isInSyncStack } from "./in-sync.js";
@@ -294,6 +295,23 @@ function historySection(report: RunReport): string {
   return `<p id="history-counts"><span class="new">${h.new} new</span>, ${h.still} still drifted, ${h.resolved.length} resolved ${since}${h.notChecked > 0 ? `; ${h.notChecked} earlier finding(s) not checked this run (kept open)` : ""}. <a href="../../../../index.html">All runs</a></p>${trendSvg(h.trend)}${resolved}`;
 }
 
+/** The coverage percentage belongs on the first screen: a gap in who is scanned hides all of its drift. */
+function organizationHeadline(report: RunReport): string {
+  const headline = coverageHeadline(report);
+  return headline === undefined ? "" : `<p id="coverage-headline"><a href="#organization-coverage">${e(headline)}</a></p>`;
+}
+
+/** report.coverage.organization: the headline (coverage percentage) and one row per gap. */
+function organizationCoverageHtml(report: RunReport): string {
+  const headline = coverageHeadline(report);
+  if (headline === undefined) return "";
+  return [
+    `<h2 id="organization-coverage">Coverage: organization members and regions not scanned</h2>`,
+    `<p>${e(headline)}</p>`,
+    table(["Account", "Organizational unit", "Gap"], coverageRows(report).map((r) => [r.account, r.where, r.gap].map(e))),
+  ].join("\n");
+}
+
 export function renderHtml(report: RunReport): string {
   const t = report.totals;
   const items = driftedItems(report);
@@ -304,7 +322,7 @@ export function renderHtml(report: RunReport): string {
   const summary = `${t.accounts} accounts (${t.accountsFailed} failed), ${t.stacksScanned} stacks scanned, ${t.stacksDrifted} drifted; ${t.resourcesDrifted} drifted resources: ${t.remediated} remediated, ${t.planned} planned, ${t.skipped} skipped, ${t.manual} manual, ${t.failed} failed; ${t.exempt} exempt; ${t.guardTrips} guard trip(s), ${t.contested} contested, ${t.runErrors} run error(s), ${t.retried} retried; not drift: ${t.falsePositives} CloudFormation false positive(s), ${t.ignored} ignored; not seen: ${t.resourcesNotChecked} not checked, ${t.resourcesUnknown} unknown, ${t.nestedStacksNotReached} nested stack(s) not reached.`;
   const body = [
     `<header><h1>driftguard report ${e(report.runId)}</h1><p>Trigger ${e(report.trigger)}, mode <b>${e(report.mode)}</b>, ${e(report.startedAt)} to ${e(report.finishedAt)}, config ${e(report.configHash)}.</p>`,
-    `<p id="totals">${e(summary)}</p></header>`,
+    `<p id="totals">${e(summary)}</p>${organizationHeadline(report)}</header>`,
     ...warnings.map((w) => `<div class="warn" role="alert">${e(w)}</div>`),
     needsMe(report, items),
     `<h2 id="history">Since the previous run</h2>`,
@@ -323,6 +341,7 @@ export function renderHtml(report: RunReport): string {
     ),
     `<h2 id="coverage">Coverage: what driftguard could not see</h2>`,
     table(["What", "Where", "Detail"], coverageLines(report).map((l) => [l.what, l.where, l.detail].map(e))),
+    organizationCoverageHtml(report),
     `<h2 id="errors">Errors</h2>`,
     table(["Where", "Code", "Message"], problems(report).map((p) => [p.where, p.error.code, p.error.message].map(e))),
     `<h2 id="exemptions">Active exemptions</h2>`,

@@ -8,6 +8,7 @@
  *   ticket. Every such value goes through `text` (or `code`) below.
  */
 import type { PropertyDifference, RunReport } from "../core/types.js";
+import { coverageHeadline, coverageRows } from "./coverage-view.js";
 import {
   accountLabel,
   actorText,
@@ -146,6 +147,7 @@ export function renderMarkdown(report: RunReport, options: MarkdownOptions = {})
   const max = options.maxChars ?? MARKDOWN_MAX_CHARS;
   const budget = new Budget(max - POINTER_RESERVE);
   const n = (v: number) => String(v);
+  const organizationHeadline = coverageHeadline(report);
   const head = [
     `# driftguard report ${text(report.runId)}`,
     "",
@@ -170,6 +172,7 @@ export function renderMarkdown(report: RunReport, options: MarkdownOptions = {})
       [[t.falsePositives, t.ignored, t.resourcesNotChecked, t.resourcesUnknown, t.nestedStacksNotReached].map(n)],
     ),
     "",
+    ...(organizationHeadline === undefined ? [] : [text(organizationHeadline), ""]),
   ].join("\n");
   budget.add(head);
   // Errors and what was not scanned are what a ticket reader acts on first; they go before the
@@ -187,6 +190,9 @@ export function renderMarkdown(report: RunReport, options: MarkdownOptions = {})
     notDriftItems(report).map((i) => [text(`${i.resource.logicalResourceId} (${i.resource.resourceType})`), text(where(i.account, i.region, i.stack.stackName)), text(i.resource.action.outcome), text(i.resource.action.reason)]),
   );
   rowsSection(budget, "Coverage: what driftguard could not see", ["What", "Where", "Detail"], coverageLines(report).map((l) => [text(l.what), text(l.where), text(l.detail)]));
+  if (organizationHeadline !== undefined) {
+    rowsSection(budget, "Coverage: organization members and regions not scanned", ["Account", "Organizational unit", "Gap"], coverageRows(report).map((r) => [text(r.account), text(r.where), text(r.gap)]));
+  }
   rowsSection(budget, "Skipped, failed and partial stacks", ["Stack", "Scan", "Why"], notableStacks(report).map((s) => [text(s.where), text(s.scan), text(s.why)]));
   rowsSection(budget, "Accounts", ["Account", "Status", "Mode", "Regions"], report.accounts.map((a) => [text(accountLabel(a)), text(a.status), text(a.mode), text(regionsText(a))]));
   if (budget.omitted > 0) {

@@ -1,5 +1,6 @@
 import type { ErrorInfo, RunReport } from "../core/types.js";
 import { runCounts, type RunCounts } from "./attention.js";
+import { coverageHeadline, coverageRows } from "./coverage-view.js";
 import { accountProblems, actorText, coverageLines, driftedItems, exemptionRows, listedAccounts, needsAttention, notDriftItems, problems, refusals, unscanned, where, type DriftedItem } from "./view.js";
 import { resourceUrl, stackDriftUrl } from "./console-links.js";
 import { fleetGroups, fleetText } from "./fleet.js";
@@ -125,6 +126,7 @@ export function summaryText(report: RunReport, ctx: SummaryContext): string {
     `  not drift: ${t.falsePositives} CloudFormation false positives, ${t.ignored} ignored; not seen: ${t.resourcesNotChecked} not checked, ${t.resourcesUnknown} unknown, ${t.nestedStacksNotReached} nested stacks not reached`,
     `  guard trips ${t.guardTrips}, contested ${t.contested}, run errors ${t.runErrors}, retried ${t.retried}`,
     ...guardLine(runCounts(report)),
+    ...[coverageHeadline(report)].filter((l) => l !== undefined).map((l) => `  ${l}`),
   ];
   const refused = section("REFUSED: repairs that would have granted privilege (nothing was changed)", refusals(report), (r) => `${r.where}: ${r.what}: ${r.reason}`);
   const accountErrors = accountProblems(report).map((p) => p.where);
@@ -148,7 +150,8 @@ export function summaryText(report: RunReport, ctx: SummaryContext): string {
   const exemptions = section("Active exemptions", exemptionRows(report), (e) => `${e.where}: ${e.reason} (until ${e.until})${e.setBy ? `; set by ${e.setBy}` : ""}`);
   const notScanned = section("Not scanned", unscanned(report), (u) => `${u.where}: ${u.reason}`);
   const listed = section("Accounts not scanned (organization state)", listedAccounts(report), (u) => `${u.where}: ${u.reason}`);
-  return [...header, ...failedAccounts, ...refused, ...needsYou, ...historyLines(report, ctx), ...fleet, ...totals, ...drifted, ...notDrift, ...errors, ...exemptions, ...notScanned, ...listed, ...coverage].join("\n");
+  const organization = section("Coverage: organization members and regions not scanned", coverageRows(report), (r) => `${r.account}${r.where ? ` in ${r.where}` : ""}: ${r.gap}`);
+  return [...header, ...failedAccounts, ...refused, ...needsYou, ...historyLines(report, ctx), ...fleet, ...totals, ...drifted, ...notDrift, ...errors, ...exemptions, ...notScanned, ...listed, ...coverage, ...organization].join("\n");
 }
 
 /**

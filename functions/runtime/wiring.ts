@@ -3,22 +3,33 @@ import type { Config } from "../config/schema.js";
 import { systemClock } from "../core/clock.js";
 import { type EventDeps, publishEventReport, type RecentIds } from "../events/index.js";
 import { createGuards, remediateResource, remediateStack, s3FlappingStore } from "../remediation/index.js";
-import { assumeRoleCredentials, roleSessionName, type ScanDeps, spokeRoleArn } from "../scanner/index.js";
+import { assumeRoleCredentials, lookupPlacement, type PlacedMember, roleSessionName, type ScanDeps, spokeRoleArn } from "../scanner/index.js";
 import type { Logger } from "../core/logger.js";
 import { createMetrics } from "../core/metrics.js";
-import { loadBundledConfig, settingsFromEnv, type Settings } from "./settings.js";
+import { readConfig, settingsFromEnv, type Settings } from "./settings.js";
 
-/** What one Lambda container reads once and reuses across invocations. */
+/** What one Lambda container uses across invocations; the config is re-read (see handler.ts). */
 export interface Runtime {
   settings: Settings;
   config: Config;
+  /** The S3 version of the configuration object, when read from the report bucket. */
+  configVersion?: string;
+  /** s3://bucket/key of the configuration object (or the local file), for messages. */
+  configSource: string;
   hub: HubClients;
 }
 
-export function loadRuntime(env: Record<string, string | undefined> = process.env): Runtime {
+/** The Lambda runs in the hub's region; AWS_REGION is set by Lambda itself. */
+function hubRegion(env: Record<string, string | undefined>): string {
+  return env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? "us-east-1";
+}
+
+/** Settings from the environment, then the configuration (from the report bucket), checked against this deployment. */
+export async function loadRuntime(env: Record<string, string | undefined> = process.env, hub?: HubClients): Promise<Runtime> {
   const settings = settingsFromEnv(env);
-  const config = loadBundledConfig(settings.configFile);
-  return { settings, config, hub: createHubClients(config.hub.region) };
+  const clients = hub ?? createHubClients(hubRegion(env));
+  const loaded = await readConfig(settings, clients.s3);
+  return { settings, config: loaded.config, configSource: loaded.source, hub: clients, ...(loaded.version ? { configVersion: loaded.version } : {}) };
 }
 
 /**
@@ -41,7 +52,7 @@ export function scanDeps(hub: HubClients, reportBucket: string, logger: Logger):
  * Production dependencies of the event path. Spoke clients are kept for the container's life:
  * events arrive one at a time and a warm container should not re-assume for each.
  */
-export function eventDeps(runtime: Runtime, logger: Logger, recent: RecentIds): EventDeps {
+export function eventDeps(runtime: Pick<Runtime, "settings" | "config" | "hub">, logger: Logger, recent: RecentIds): EventDeps {
   const { config, settings, hub } = runtime;
   const credentials = new Map<string, ReturnType<typeof assumeRoleCredentials>>();
   const clients = new Map<string, SpokeClients>();
@@ -54,8 +65,21 @@ export function eventDeps(runtime: Runtime, logger: Logger, recent: RecentIds): 
     }
     return provider;
   };
+  // Kept as long as these deps: the handler rebuilds them when it re-reads the configuration
+  // (CONFIG_REFRESH_MS), so an account moved between OUs is seen within that time. A failed
+  // lookup is not kept.
+  const placements = new Map<string, Promise<PlacedMember | undefined>>();
   return {
     config,
+    placementOf(accountId) {
+      let found = placements.get(accountId);
+      if (!found) {
+        found = lookupPlacement(hub.organizations, accountId);
+        found.catch(() => placements.delete(accountId));
+        placements.set(accountId, found);
+      }
+      return found;
+    },
     async clientsFor(accountId, region) {
       const key = `${accountId}/${region}`;
       let set = clients.get(key);

@@ -16,10 +16,16 @@ export function spokeRoleArn(accountId: string, roleName: string, hubRegion: str
   return `arn:${partitionOf(hubRegion)}:iam::${accountId}:role/${roleName}`;
 }
 
-/** driftguard's spoke role, by exact ARN, in the accounts accounts.yaml onboards (and no other). */
-export function ownRoleArns(config: Pick<Config, "accounts" | "spoke" | "hub">): OwnRoleArns {
+/**
+ * driftguard's spoke role, by exact ARN, in the accounts accounts.yaml onboards (and no other).
+ * With organizationalUnits any member may be onboarded through its OU, where a StackSet deployed
+ * that role; every caller acts only on onboarded accounts, and a call counts only in the account
+ * it was made in (cloudtrail-origin.ts), so the role at that exact ARN is driftguard's.
+ */
+export function ownRoleArns(config: Pick<Config, "accounts" | "spoke" | "hub" | "organizationalUnits">): OwnRoleArns {
   const onboarded = new Set(config.accounts.map((a) => a.id));
-  return (accountId) => (onboarded.has(accountId) ? spokeRoleArn(accountId, config.spoke.roleName, config.hub.region) : undefined);
+  const byUnit = config.organizationalUnits.length > 0;
+  return (accountId) => (byUnit || onboarded.has(accountId) ? spokeRoleArn(accountId, config.spoke.roleName, config.hub.region) : undefined);
 }
 
 /**

@@ -3,10 +3,12 @@
  * workers), the spoke-role credentials, and the stack selection the event path shares.
  */
 export { assumeRoleCredentials, assumeRoleError, ownRoleArns, roleSessionName, spokeRoleArn } from "./credentials.js";
-export type { AccountSelection } from "./organization.js";
+export { ORGANIZATION_ACTIONS, type AccountSelection, type OrganizationIdSource } from "./organization.js";
+export { lookupPlacement, PLACEMENT_ACTIONS, type PlacedMember } from "./member-placement.js";
 export { scanWithRetry } from "./retry.js";
 export { DEFAULT_LEASE_TTL_MS, selectAccounts, RunInProgressError, runScan, saveGuards, scanOrganization, type RunScanOptions, type RunScanResult, type ScanOrganizationOptions } from "./run.js";
 export { acquireRunLease, joinRunLease, leaseProblem, releaseRunLease } from "./run-lease.js";
 export { scanAccount } from "./scan-account.js";
+export { ENABLED_REGIONS_ACTIONS } from "./enabled-regions.js";
 export { DRIFT_DETECTABLE_STATUSES, globExclusion } from "./stacks.js";
 export type { ScanContext, ScanDeps, ScanProgress } from "./types.js";

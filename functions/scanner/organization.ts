@@ -1,7 +1,110 @@
-import { DescribeOrganizationCommand, paginateListAccounts, type Account, type OrganizationsClient } from "@aws-sdk/client-organizations";
+import {
+  DescribeOrganizationCommand,
+  paginateListAccountsForParent,
+  paginateListOrganizationalUnitsForParent,
+  paginateListRoots,
+  type Account,
+  type OrganizationsClient,
+} from "@aws-sdk/client-organizations";
+import pLimit from "p-limit";
+import { onboardingUnit, type EffectiveAccount, type MemberPlacement } from "../config/resolve.js";
+import type { Config } from "../config/schema.js";
 import type { AccountReport, ErrorInfo } from "../core/types.js";
-import type { EffectiveAccount } from "../config/resolve.js";
+import type { OrganizationSnapshot } from "../core/types.js";
 import { toErrorInfo } from "../core/errors.js";
+
+/**
+ * The organization as the scanner sees it: every member with the OUs above it, read by walking
+ * the tree from its roots (ListRoots, then ListOrganizationalUnitsForParent and
+ * ListAccountsForParent for each parent, every page through the SDK's paginators). The walk
+ * gives, in one pass, who is onboarded through an OU, each member's state, and the OU of every
+ * account that is not onboarded. API reference:
+ * https://docs.aws.amazon.com/organizations/latest/APIReference/API_ListAccountsForParent.html
+ */
+
+/**
+ * What the organization check and the walk call; the hub scanner role's policy is derived from
+ * this list. None of them has resource-level permissions (Organizations' service authorization
+ * reference), so the grant is on "*".
+ */
+export const ORGANIZATION_ACTIONS = [
+  "organizations:DescribeOrganization",
+  "organizations:ListRoots",
+  "organizations:ListOrganizationalUnitsForParent",
+  "organizations:ListAccountsForParent",
+] as const;
+
+/**
+ * Organizations throttles per account at a low rate (TooManyRequestsException); a few parents at
+ * a time walks a 500-account, 60-OU organization in well under a minute without tripping it.
+ */
+const WALK_CONCURRENCY = 4;
+
+export interface OrganizationalUnitInfo {
+  id: string;
+  name: string;
+  /** Names from the root down, e.g. "Root/Workloads/Prod". */
+  path: string;
+}
+
+export interface OrganizationMember {
+  account: Account;
+  /** Parent ids from the account's own OU (or root) up to the root. */
+  parents: string[];
+}
+
+export interface OrganizationTree {
+  /** From the root's ARN (arn:aws:organizations::<management>:root/o-…/r-…). */
+  managementAccountId?: string;
+  members: OrganizationMember[];
+  units: Map<string, OrganizationalUnitInfo>;
+}
+
+export async function walkOrganization(org: OrganizationsClient): Promise<OrganizationTree> {
+  const units = new Map<string, OrganizationalUnitInfo>();
+  const members: OrganizationMember[] = [];
+  const limit = pLimit(WALK_CONCURRENCY);
+  let managementAccountId: string | undefined;
+
+  const visit = async (parentId: string, ancestors: string[]): Promise<void> => {
+    const chain = [parentId, ...ancestors];
+    const path = units.get(parentId)!.path;
+    const [children] = await Promise.all([
+      limit(async () => {
+        const found: OrganizationalUnitInfo[] = [];
+        for await (const page of paginateListOrganizationalUnitsForParent({ client: org }, { ParentId: parentId })) {
+          for (const ou of page.OrganizationalUnits ?? []) {
+            if (ou.Id) found.push({ id: ou.Id, name: ou.Name ?? ou.Id, path: `${path}/${ou.Name ?? ou.Id}` });
+          }
+        }
+        return found;
+      }),
+      limit(async () => {
+        for await (const page of paginateListAccountsForParent({ client: org }, { ParentId: parentId })) {
+          for (const account of page.Accounts ?? []) members.push({ account, parents: chain });
+        }
+      }),
+    ]);
+    for (const child of children) units.set(child.id, child);
+    await Promise.all(children.map((child) => visit(child.id, chain)));
+  };
+
+  const roots = [];
+  for await (const page of paginateListRoots({ client: org }, {})) roots.push(...(page.Roots ?? []));
+  for (const root of roots) {
+    if (!root.Id) continue;
+    managementAccountId ??= /^arn:[^:]+:organizations::(\d{12}):root\//.exec(root.Arn ?? "")?.[1];
+    units.set(root.Id, { id: root.Id, name: root.Name ?? "Root", path: root.Name ?? "Root" });
+  }
+  await Promise.all(roots.flatMap((root) => (root.Id ? [visit(root.Id, [])] : [])));
+  members.sort((a, b) => (a.account.Id ?? "").localeCompare(b.account.Id ?? ""));
+  return { ...(managementAccountId ? { managementAccountId } : {}), members, units };
+}
+
+/** `State` superseded `Status` (it adds CLOSED and PENDING_ACTIVATION); older responses only carry Status. */
+export function stateOf(account: Account): string {
+  return account.State ?? account.Status ?? "UNKNOWN";
+}
 
 /** The outcome of joining accounts.yaml with the organization: who is scanned, who is only listed. */
 export interface AccountSelection {
@@ -10,27 +113,20 @@ export interface AccountSelection {
   listedOnly: AccountReport[];
 }
 
-export async function listOrganizationAccounts(org: OrganizationsClient): Promise<Account[]> {
-  const accounts: Account[] = [];
-  for await (const page of paginateListAccounts({ client: org }, {})) accounts.push(...(page.Accounts ?? []));
-  return accounts;
-}
-
-/** `State` superseded `Status` (it adds CLOSED and PENDING_ACTIVATION); older responses only carry Status. */
-function stateOf(account: Account): string {
-  return account.State ?? account.Status ?? "UNKNOWN";
-}
-
 function listed(account: EffectiveAccount, status: AccountReport["status"], error: ErrorInfo): AccountReport {
-  return { accountId: account.id, name: account.name, status, error, mode: account.mode, regions: [] };
+  const unit = account.organizationalUnit ? { organizationalUnit: account.organizationalUnit } : {};
+  return { accountId: account.id, name: account.name, status, error, mode: account.mode, regions: [], ...unit };
 }
 
 /**
  * Only onboarded accounts that Organizations reports ACTIVE are scanned. An onboarded account
  * missing from the organization is a config error worth reporting, not a reason to fail the run.
+ * With StackSet spokes, an account outside every onboarded OU, and the management account (which
+ * service-managed StackSets never deploy to), have no spoke role: they are reported, not tried.
  */
-export function joinWithOrganization(configured: EffectiveAccount[], orgAccounts: Account[]): AccountSelection {
-  const byId = new Map(orgAccounts.map((a) => [a.Id, a]));
+export function joinWithOrganization(configured: EffectiveAccount[], tree: Pick<OrganizationTree, "members" | "managementAccountId">, config?: Config): AccountSelection {
+  const byId = new Map(tree.members.map((m) => [m.account.Id, m]));
+  const stackSets = config?.spoke.deployment === "stackset";
   const plan: AccountSelection = { toScan: [], listedOnly: [] };
   for (const account of configured) {
     const member = byId.get(account.id);
@@ -38,14 +134,28 @@ export function joinWithOrganization(configured: EffectiveAccount[], orgAccounts
       plan.listedOnly.push(
         listed(account, "not-in-organization", {
           code: "AccountNotInOrganization",
-          message: `account ${account.id} (${account.name}) is in accounts.yaml but not in the organization; remove it or invite it`,
+          message: `account ${account.id} (${account.name}) is in accounts.yaml but not in the organization; remove it, mark it \`status: retired\`, or invite it`,
         }),
       );
-    } else if (stateOf(member) !== "ACTIVE") {
+    } else if (stateOf(member.account) !== "ACTIVE") {
       plan.listedOnly.push(
         listed(account, "suspended", {
           code: "AccountNotActive",
-          message: `Organizations reports account ${account.id} as ${stateOf(member)}; it is not scanned`,
+          message: `Organizations reports account ${account.id} as ${stateOf(member.account)}; it is not scanned`,
+        }),
+      );
+    } else if (stackSets && account.id === tree.managementAccountId) {
+      plan.listedOnly.push(
+        listed(account, "failed", {
+          code: "NoSpokeInManagementAccount",
+          message: `account ${account.id} is the management account, where service-managed StackSets never deploy a spoke; add it to \`exclude:\`, or move the hub's scan of it to a terraform-deployed spoke`,
+        }),
+      );
+    } else if (stackSets && config !== undefined && onboardingUnit(config, member.parents) === undefined) {
+      plan.listedOnly.push(
+        listed(account, "failed", {
+          code: "OutsideOnboardedOrganizationalUnits",
+          message: `account ${account.id} (${account.name}) is listed under accounts: but is in none of organizationalUnits, so no StackSet deploys its spoke role; add its OU (${member.parents[0] ?? "unknown"}) to organizationalUnits, or remove the entry`,
         }),
       );
     } else {
@@ -96,4 +206,20 @@ export async function checkOrganization(org: OrganizationsClient, expectedId: st
     code: "OrganizationMismatch",
     message: `these credentials are in organization ${actual ?? "(none returned)"}, but ${where} is ${expectedId}; set it to ${actual ?? "the id"} (${ORGANIZATION_ID_FIX}); nothing is scanned`,
   };
+}
+
+/** Each member with its state and the OU it sits in directly, for the report's coverage section. */
+export function snapshotOf(tree: OrganizationTree): OrganizationSnapshot {
+  return {
+    available: true,
+    members: tree.members.map(({ account, parents }) => {
+      const unit = parents[0] === undefined ? undefined : tree.units.get(parents[0]);
+      return { accountId: account.Id ?? "", name: account.Name ?? "", state: stateOf(account), ...(unit ? { organizationalUnit: unit } : {}) };
+    }),
+  };
+}
+
+/** Every member's place in the tree, for resolving OU onboarding. */
+export function placements(tree: OrganizationTree): MemberPlacement[] {
+  return tree.members.map(({ account, parents }) => ({ id: account.Id ?? "", name: account.Name ?? account.Id ?? "", parents }));
 }

@@ -1,5 +1,5 @@
 import type { OrganizationsClient } from "@aws-sdk/client-organizations";
-import { resolveAccounts, type EffectiveAccount } from "../config/resolve.js";
+import { resolveAccounts, resolveOnboarded, type EffectiveAccount } from "../config/resolve.js";
 import type { Config, Mode } from "../config/schema.js";
 import type { ErrorInfo, RunReport } from "../core/types.js";
 import { DriftguardError, toErrorInfo } from "../core/errors.js";
@@ -7,7 +7,17 @@ import { createGuards, GUARD_STATE_NOT_SAVED, type RemediationGuards, withModeOv
 import { buildReport, type PublishOutcome, publishReport, type PublishTarget } from "../report/index.js";
 import { NO_DEADLINE, type Deadline } from "../core/deadline.js";
 import { scoped, type Logger } from "../core/logger.js";
-import { checkOrganization, joinWithOrganization, listOrganizationAccounts, organizationUnavailable, type AccountSelection, type OrganizationIdSource } from "./organization.js";
+import type { OrganizationSnapshot } from "../core/types.js";
+import {
+  checkOrganization,
+  joinWithOrganization,
+  organizationUnavailable,
+  placements,
+  snapshotOf,
+  walkOrganization,
+  type AccountSelection,
+  type OrganizationIdSource,
+} from "./organization.js";
 import { scanWithRetry } from "./retry.js";
 import { acquireRunLease, leaseProblem, releaseRunLease, RUN_LEASE_BUSY } from "./run-lease.js";
 import { scanAccount } from "./scan-account.js";
@@ -45,27 +55,58 @@ export interface RunScanResult {
   publish: PublishOutcome;
 }
 
+/** The configuration object the hub stack wrote from accounts.yaml has no line numbers. */
+const RUNTIME_CONFIG: OrganizationIdSource = { file: "accounts.yaml (the hub's configuration object)" };
+
+/** The onboarded accounts, who of them is scanned and who only listed, and the organization as walked. */
+export interface AccountsView {
+  /** Listed accounts in file order, then members of onboarded OUs; with the mode override applied. */
+  accounts: EffectiveAccount[];
+  selection: AccountSelection;
+  organization: OrganizationSnapshot;
+}
+
 /**
- * Who is scanned and who is only listed; also the fan-out planner's first step. The
- * organization is checked first: a mismatch is one error on every account, and nothing is scanned.
+ * Who is onboarded (accounts.yaml joined with the OUs' members at run time), who is scanned and
+ * who is only listed; also the fan-out partitioner's first step. The organization is checked
+ * first: a mismatch is one error on every listed account, and nothing is scanned.
  */
-export async function selectAccounts(org: OrganizationsClient, config: Pick<Config, "organization">, accounts: EffectiveAccount[], log: Logger, source: OrganizationIdSource = BUNDLED_CONFIG): Promise<AccountSelection> {
+export async function selectAccounts(
+  org: OrganizationsClient,
+  config: Config,
+  modeOverride: Mode | undefined,
+  log: Logger,
+  source: OrganizationIdSource = RUNTIME_CONFIG,
+): Promise<AccountsView> {
+  // Only the listed accounts can be named until the walk succeeds; OU members are unknown.
+  const listedOnly = () => resolveAccounts(config).map((a) => withModeOverride(a, modeOverride));
   const mismatch = await checkOrganization(org, config.organization.id, source);
   if (mismatch) {
     log.error("organization check failed; nothing is scanned", { error: mismatch });
-    return organizationUnavailable(accounts, mismatch, "");
+    const accounts = listedOnly();
+    return { accounts, selection: organizationUnavailable(accounts, mismatch, ""), organization: { available: false, error: mismatch } };
   }
   try {
-    return joinWithOrganization(accounts, await listOrganizationAccounts(org));
+    const tree = await walkOrganization(org);
+    const accounts = resolveOnboarded(config, placements(tree)).map((a) => withModeOverride(a, modeOverride));
+    return { accounts, selection: joinWithOrganization(accounts, tree, config), organization: snapshotOf(tree) };
   } catch (err) {
     const error = toErrorInfo(err);
-    log.error("cannot list the organization's accounts; nothing is scanned", { error });
-    return organizationUnavailable(accounts, error);
+    log.error("cannot walk the organization; nothing is scanned", { error });
+    const accounts = listedOnly();
+    return { accounts, selection: organizationUnavailable(accounts, error), organization: { available: false, error } };
   }
 }
 
-/** The Lambda's config.json was written from accounts.yaml at synth; it has no line numbers. */
-const BUNDLED_CONFIG: OrganizationIdSource = { file: "accounts.yaml (bundled with the Lambda)" };
+/**
+ * The CLI's --current-credentials: member-account credentials cannot read the organization, so
+ * every listed account is scanned as is; OU members are unknown and the report has no
+ * organization coverage.
+ */
+function listedWithoutOrganization(config: Config, modeOverride: Mode | undefined): Omit<AccountsView, "organization"> & { organization?: OrganizationSnapshot } {
+  const accounts = resolveAccounts(config).map((a) => withModeOverride(a, modeOverride));
+  return { accounts, selection: { toScan: accounts, listedOnly: [] } };
+}
 
 /** A person must see a flapping record that was not saved: the next runs count from stale state. */
 export async function saveGuards(guards: RemediationGuards, log: Logger): Promise<ErrorInfo | undefined> {
@@ -103,11 +144,10 @@ export async function scanOrganization(deps: ScanDeps, options: ScanOrganization
   const log = scoped(deps.logger, { runId });
   const progress = (event: ScanProgress) => options.onProgress?.(event);
 
-  const accounts = resolveAccounts(config).map((a) => withModeOverride(a, options.modeOverride));
-  const plan: AccountSelection =
-    options.organizationCheck === false ? { toScan: accounts, listedOnly: [] } : await selectAccounts(deps.organizations, config, accounts, log, options.configSource);
-  progress({ kind: "accounts", configured: accounts.length, toScan: plan.toScan.length });
-  log.info("scan started", { configured: accounts.length, toScan: plan.toScan.length, mode: options.modeOverride ?? "per account" });
+  const { accounts, selection, organization } =
+    options.organizationCheck === false ? listedWithoutOrganization(config, options.modeOverride) : await selectAccounts(deps.organizations, config, options.modeOverride, log, options.configSource);
+  progress({ kind: "accounts", configured: accounts.length, toScan: selection.toScan.length });
+  log.info("scan started", { configured: accounts.length, toScan: selection.toScan.length, mode: options.modeOverride ?? "per account" });
 
   const leaseTarget = options.leaseBucket === undefined ? undefined : { s3: deps.s3, bucket: options.leaseBucket, backoff: deps, now: deps.now };
   const lease = leaseTarget && (await acquireRunLease(leaseTarget, { runId, trigger: options.trigger ?? "schedule", ttlMs: options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS }));
@@ -130,7 +170,7 @@ export async function scanOrganization(deps: ScanDeps, options: ScanOrganization
   const ctx: ScanContext = { deps, config, runId, deadline: options.deadline ?? NO_DEADLINE, guards, progress };
   const scanned = await scanWithRetry(
     ctx,
-    plan.toScan,
+    selection.toScan,
     async (account) => {
       const report = await scanAccount(ctx, account, log);
       progress({ kind: "account", account: report });
@@ -140,7 +180,7 @@ export async function scanOrganization(deps: ScanDeps, options: ScanOrganization
     log,
   );
 
-  const byId = new Map([...plan.listedOnly, ...scanned].map((a) => [a.accountId, a]));
+  const byId = new Map([...selection.listedOnly, ...scanned].map((a) => [a.accountId, a]));
   const reports = accounts.map((a) => byId.get(a.id)!);
   const saved = await saveGuards(guards, log);
   if (saved) runErrors.push(saved);
@@ -157,6 +197,7 @@ export async function scanOrganization(deps: ScanDeps, options: ScanOrganization
     finishedAt: new Date(deps.now()),
     config,
     accounts: reports,
+    ...(organization ? { organization } : {}),
     runErrors,
   });
 }

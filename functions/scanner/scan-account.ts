@@ -7,6 +7,7 @@ import type { AccountReport, RegionReport } from "../core/types.js";
 import { scoped, type Logger } from "../core/logger.js";
 import { assumeRoleCredentials, assumeRoleError, roleSessionName, spokeRoleArn } from "./credentials.js";
 import { toErrorInfo } from "../core/errors.js";
+import { enabledRegions } from "./enabled-regions.js";
 import { failureInfo } from "./retry.js";
 import { createOwnershipLookup, safetyPolicy } from "../remediation/index.js";
 import { scanStack } from "./scan-stack.js";
@@ -65,12 +66,22 @@ async function scanRegion(
   }
 }
 
+/** Asked in the account's first region, through a client set of its own. */
+async function accountEnabledRegions(ctx: ScanContext, account: EffectiveAccount, credentials: AwsCredentialIdentityProvider, log: Logger): Promise<string[] | undefined> {
+  const clients = ctx.deps.spokeClients(account.id, account.regions[0]!, credentials);
+  try {
+    return await enabledRegions(clients, log);
+  } finally {
+    clients.destroy();
+  }
+}
+
 /**
  * One account: assume its spoke role once (the provider is shared by all its regions and
  * refreshes itself), then its regions in parallel up to `regionsPerAccount`.
  */
 export async function scanAccount(ctx: ScanContext, account: EffectiveAccount, runLog: Logger): Promise<AccountReport> {
-  const base = { accountId: account.id, name: account.name, mode: account.mode };
+  const base = { accountId: account.id, name: account.name, mode: account.mode, ...(account.organizationalUnit ? { organizationalUnit: account.organizationalUnit } : {}) };
   if (!ctx.deadline.canStart()) {
     return { ...base, status: "not-scanned", regions: account.regions.map((region) => ({ region, status: "not-scanned", stacks: [] })) };
   }
@@ -102,13 +113,16 @@ export async function scanAccount(ctx: ScanContext, account: EffectiveAccount, r
     }),
   };
   const limit = pLimit(ctx.config.defaults.concurrency.regionsPerAccount);
-  const regions = await limit
-    .map(account.regions, async (region) => {
-      const report = await scanRegion(ctx, account, credentials, region, remediation, log);
-      ctx.progress({ kind: "region", accountId: account.id, region: report });
-      return report;
-    })
-    .finally(() => ownershipClients.forEach((clients) => clients.destroy()));
+  const [enabled, regions] = await Promise.all([
+    accountEnabledRegions(ctx, account, credentials, log),
+    limit
+      .map(account.regions, async (region) => {
+        const report = await scanRegion(ctx, account, credentials, region, remediation, log);
+        ctx.progress({ kind: "region", accountId: account.id, region: report });
+        return report;
+      })
+      .finally(() => ownershipClients.forEach((clients) => clients.destroy())),
+  ]);
   const started = regions.some((r) => r.status !== "not-scanned");
-  return { ...base, status: started ? "scanned" : "not-scanned", regions };
+  return { ...base, status: started ? "scanned" : "not-scanned", regions, ...(enabled ? { enabledRegions: enabled } : {}) };
 }

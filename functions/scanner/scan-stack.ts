@@ -1,5 +1,6 @@
 import { DescribeStacksCommand, type CloudFormationClient } from "@aws-sdk/client-cloudformation";
 import type { SpokeClients } from "../aws/clients.js";
+import { ownStackSetOf } from "../config/own-stacks.js";
 import type { EffectiveAccount } from "../config/resolve.js";
 import type { ChangeActor, ResourceDrift, ResourceReport, StackReport } from "../core/types.js";
 import { annotate, assessDrift, classifyDrift, settledRow, type AssessedDrift, type DriftRules } from "../drift/index.js";
@@ -34,6 +35,26 @@ function engineFailure(drifts: ResourceDrift[], err: unknown): Pick<StackReport,
   };
 }
 
+/**
+ * driftguard's own stacks (its StackSet instances) are scanned and their drift reported, but never
+ * repaired by driftguard: the spoke role must not rewrite the stack that grants it its rights, and
+ * the stack set is the one place that restores them.
+ */
+function ownStack(stackSet: string, drifts: ResourceDrift[]): Pick<StackReport, "resources"> {
+  return {
+    resources: drifts.map((d) => ({
+      ...d,
+      exemption: { kind: "none" },
+      action: {
+        outcome: "manual",
+        reason: `driftguard's own stack (an instance of stack set ${stackSet}): reported, never remediated; redeploy the driftguard-spokes-stacksets stack to restore it`,
+        steps: [],
+        by: "own-stack",
+      },
+    })),
+  };
+}
+
 function fromEngine(result: StackRemediationResult): Pick<StackReport, "exemption" | "resources" | "stackAction"> {
   return { exemption: result.exemption, resources: result.resources, ...(result.stackAction ? { stackAction: result.stackAction } : {}) };
 }
@@ -48,6 +69,8 @@ async function remediate(
   log: Logger,
   rules: DriftRules,
 ): Promise<Pick<StackReport, "resources"> & Partial<StackReport>> {
+  const ownStackSet = ownStackSetOf(target.stackName);
+  if (ownStackSet !== undefined) return ownStack(ownStackSet, drifts);
   try {
     const tags = await stackTags(clients.cloudformation, target.stackId);
     const result = await ctx.deps.remediateStack({

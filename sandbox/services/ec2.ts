@@ -17,6 +17,7 @@ import {
   sameRule,
   type SecurityGroupRuleRequest,
 } from "./ec2-permissions.js";
+import { describeRegions } from "./ec2-regions.js";
 import { ec2Id } from "./ids.js";
 import { list, optionalNumber, required } from "./params.js";
 import { type Page, paginate } from "./paging.js";
@@ -517,5 +518,6 @@ export const ec2Service: ServiceDefinition = {
     CreateVpc: createVpc,
     RunInstances: runInstances,
     DescribeInstances: describeInstances,
+    DescribeRegions: describeRegions,
   },
 };

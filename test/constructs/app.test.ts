@@ -10,11 +10,11 @@ import { exampleConfig, TINY_HANDLER } from "./synth.js";
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
 interface Manifest {
-  stacks: Record<string, { synthesizedStackPath: string; workingDirectory: string }>;
+  stacks: Record<string, { synthesizedStackPath: string; workingDirectory: string; dependencies: string[] }>;
 }
 
 describe("driftguardApp", () => {
-  it("synthesizes one hub stack and one stack per account, with local state by default", () => {
+  it("synthesizes one hub stack and one stack per active account, each spoke after the hub, with local state by default", () => {
     const outdir = mkdtempSync(join(tmpdir(), "driftguard-synth-"));
     driftguardApp(exampleConfig(), { outdir, lambdaEntry: TINY_HANDLER }).synth();
     const manifest = JSON.parse(readFileSync(join(outdir, "manifest.json"), "utf8")) as Manifest;
@@ -22,20 +22,24 @@ describe("driftguardApp", () => {
       "driftguard-hub",
       "driftguard-spoke-data-dev",
       "driftguard-spoke-payments-prod",
-      "driftguard-spoke-retired-analytics",
       "driftguard-spoke-shared-services",
     ]);
+    // cdktf deploys a stack only after its dependencies: each spoke's trust policy names the hub's scanner role.
+    expect(manifest.stacks["driftguard-hub"]!.dependencies).toEqual([]);
+    for (const [name, stack] of Object.entries(manifest.stacks)) {
+      if (name !== "driftguard-hub") expect(stack.dependencies, name).toEqual(["driftguard-hub"]);
+    }
     for (const stack of Object.values(manifest.stacks)) {
       const json = JSON.parse(readFileSync(join(outdir, stack.synthesizedStackPath), "utf8"));
       expect(Object.keys(json.terraform.backend)).toEqual(["local"]);
       expect(json.terraform.required_providers.aws).toEqual({ source: "aws", version: "5.100.0" });
     }
-    // The Lambda archive is copied next to the hub stack and holds the code and the config.
+    // The Lambda archive is copied next to the hub stack and holds the code only: the config is an S3 object.
     const hub = JSON.parse(readFileSync(join(outdir, manifest.stacks["driftguard-hub"]!.synthesizedStackPath), "utf8"));
     const archivePath = Object.values(hub.resource.aws_lambda_function as Record<string, { filename: string }>)[0]!.filename;
     const archive = readFileSync(join(outdir, manifest.stacks["driftguard-hub"]!.workingDirectory, archivePath)).toString("latin1");
     expect(archive).toContain("index.mjs");
-    expect(archive).toContain("config.json");
+    expect(archive).not.toContain("config.json");
   });
 
   it("ships the same Lambda archive, at the same path, from two fresh synths: source_code_hash does not move", () => {

@@ -1,4 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { configSchema } from "../../functions/config/schema.js";
+import { ORGANIZATION_ACTIONS } from "../../functions/scanner/organization.js";
+import { PLACEMENT_ACTIONS } from "../../functions/scanner/member-placement.js";
 import { exampleConfig, synthHub, type PolicyStatement } from "./synth.js";
 
 const config = exampleConfig((raw) => {
@@ -145,9 +148,9 @@ describe("HubStack scanner Lambda", () => {
     expect(assume[0]!.resources).toEqual(["arn:aws:iam::*:role/driftguard-spoke"]);
   });
 
-  it("may check the organization's id and list its accounts (the scanner skips members that are not ACTIVE)", () => {
-    expect(statementWith(permissions, "organizations:ListAccounts")).toEqual([
-      { sid: "ListOrganizationAccounts", actions: ["organizations:DescribeOrganization", "organizations:ListAccounts"], resources: ["*"] },
+  it("may check the organization's id, walk its OU tree and place one account, and only with the calls they make", () => {
+    expect(statementWith(permissions, "organizations:DescribeOrganization")).toEqual([
+      { sid: "WalkOrganization", actions: [...ORGANIZATION_ACTIONS, ...PLACEMENT_ACTIONS], resources: ["*"] },
     ]);
   });
 
@@ -158,7 +161,7 @@ describe("HubStack scanner Lambda", () => {
     expect(statementWith(permissions, "sns:Publish")[0]!.resources).toEqual([synth.ref("aws_sns_topic", synth.only("aws_sns_topic"), "arn")]);
     expect(statementWith(permissions, "kms:GenerateDataKey*")[0]!.resources).toEqual([synth.ref("aws_kms_key", synth.only("aws_kms_key"), "arn")]);
     const wildcard = permissions.filter((s) => s.resources?.includes("*")).map((s) => s.sid);
-    expect(wildcard).toEqual(["ListOrganizationAccounts"]);
+    expect(wildcard).toEqual(["WalkOrganization"]);
   });
 });
 
@@ -253,5 +256,27 @@ describe("HubStack deployment settings", () => {
     ).synth;
     expect(quiet.resources("aws_cloudwatch_event_bus")).toEqual({});
     expect(Object.values(quiet.resources("aws_cloudwatch_event_rule")).map((r) => r.schedule_expression)).toEqual(["rate(6 hours)"]);
+  });
+});
+
+describe("run-time configuration", () => {
+  const { synth: hub } = synthHub(config);
+  const fn = hub.only("aws_lambda_function") as { environment: { variables: Record<string, string> } };
+
+  it("is a versioned object in the report bucket holding the validated config, which the scanner is told to read", () => {
+    const object = hub.only("aws_s3_object");
+    const bucket = hub.only("aws_s3_bucket");
+    expect(object).toMatchObject({ bucket: hub.ref("aws_s3_bucket", bucket, "id"), key: "config/driftguard-config.json", content_type: "application/json" });
+    // An independent oracle: the object parses back into exactly the config it was synthesized from.
+    expect(configSchema.parse(JSON.parse(String(object.content)))).toEqual(config);
+    expect(hub.only("aws_s3_bucket_versioning")).toMatchObject({ versioning_configuration: { status: "Enabled" } });
+    expect(fn.environment.variables).toMatchObject({ DRIFTGUARD_CONFIG_KEY: object.key, DRIFTGUARD_ORGANIZATION_ID: "o-example0001", DRIFTGUARD_HUB_ACCOUNT_ID: "111111111111" });
+  });
+
+  it("changes only the object, never the Lambda's code, when onboarding changes", () => {
+    const { synth: other } = synthHub(exampleConfig((raw) => raw.accounts.push({ id: "555555555555", name: "new-team" })));
+    const code = (s: typeof hub) => (s.only("aws_lambda_function") as { source_code_hash: string; filename: string }).filename;
+    expect(code(other)).toBe(code(hub));
+    expect(other.only("aws_s3_object").content).not.toBe(hub.only("aws_s3_object").content);
   });
 });

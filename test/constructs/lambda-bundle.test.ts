@@ -5,11 +5,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
-import { configSchema } from "../../functions/config/schema.js";
 import { BUILD_DIR, bundleLambda, deterministicZip, HANDLER_ENTRY, writeBundleFiles } from "../../modules/lambda-bundle.js";
-import { exampleConfig, TINY_HANDLER } from "./synth.js";
+import { TINY_HANDLER } from "./synth.js";
 
-const config = exampleConfig();
 const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url)).replace(/\/$/, "");
 const freshBuildDir = () => mkdtempSync(join(tmpdir(), "driftguard-build-"));
 const text = (bytes: Uint8Array | undefined) => Buffer.from(bytes ?? []).toString("utf8");
@@ -29,23 +27,22 @@ print(json.dumps([{"name": i.filename, "time": list(i.date_time), "mode": oct(i.
 }
 
 describe("bundleLambda", () => {
-  it("bundles an ESM module with a require shim, its source map and the validated config", () => {
-    const { files } = bundleLambda({ entry: TINY_HANDLER, config, buildDir: freshBuildDir() });
-    expect([...files.keys()].sort()).toEqual(["config.json", "index.mjs", "index.mjs.map"]);
+  it("bundles an ESM module with a require shim and its source map, and no configuration (read from S3 at run time)", () => {
+    const { files } = bundleLambda({ entry: TINY_HANDLER, buildDir: freshBuildDir() });
+    expect([...files.keys()].sort()).toEqual(["index.mjs", "index.mjs.map"]);
     const code = text(files.get("index.mjs"));
     expect(code.split("\n")[0]).toContain('import { createRequire as __driftguardCreateRequire } from "node:module"');
     expect(code).toContain("export {");
     expect(code).toContain("//# sourceMappingURL=index.mjs.map");
-    expect(configSchema.parse(JSON.parse(text(files.get("config.json"))))).toEqual(config);
   });
 
   it("writes a zip any reader accepts: those files, sorted, dated 1980-01-01 00:00, mode 0644", () => {
     const buildDir = freshBuildDir();
-    const bundle = bundleLambda({ entry: TINY_HANDLER, config, buildDir });
+    const bundle = bundleLambda({ entry: TINY_HANDLER, buildDir });
     expect(bundle.archive).toBe(join(buildDir, "lambda-archives", `${bundle.sha256.slice(0, 16)}.zip`));
     expect(createHash("sha256").update(readFileSync(bundle.archive)).digest("hex")).toBe(bundle.sha256);
     expect(readZip(bundle.archive)).toEqual(
-      ["config.json", "index.mjs", "index.mjs.map"].map((name) => ({
+      ["index.mjs", "index.mjs.map"].map((name) => ({
         name,
         time: [1980, 1, 1, 0, 0, 0],
         mode: "0o100644",
@@ -60,26 +57,26 @@ describe("bundleLambda", () => {
     expect(Buffer.from(deterministicZip(reversed)).equals(Buffer.from(deterministicZip(files)))).toBe(true);
   });
 
-  it("gives another config another archive, and replaces a tampered archive instead of shipping it", () => {
+  it("builds the same archive again from the same sources, and replaces a tampered archive instead of shipping it", () => {
     const buildDir = freshBuildDir();
-    const first = bundleLambda({ entry: TINY_HANDLER, config, buildDir });
-    const other = bundleLambda({ entry: TINY_HANDLER, config: exampleConfig((raw) => void (raw.hub.schedule = "rate(1 hour)")), buildDir });
-    expect(other.sha256).not.toBe(first.sha256);
-    expect(other.archive).not.toBe(first.archive);
+    const first = bundleLambda({ entry: TINY_HANDLER, buildDir });
+    const other = bundleLambda({ entry: TINY_HANDLER, buildDir });
+    expect(other.sha256).toBe(first.sha256);
+    expect(other.archive).toBe(first.archive);
 
     writeFileSync(first.archive, "tampered");
-    const again = bundleLambda({ entry: TINY_HANDLER, config, buildDir });
+    const again = bundleLambda({ entry: TINY_HANDLER, buildDir });
     expect(again.archive).toBe(first.archive);
     expect(createHash("sha256").update(readFileSync(again.archive)).digest("hex")).toBe(first.sha256);
   });
 
   it("names the missing entry instead of failing inside esbuild", () => {
-    expect(() => bundleLambda({ entry: "/nowhere/handler.ts", config })).toThrow(/\/nowhere\/handler\.ts does not exist/);
+    expect(() => bundleLambda({ entry: "/nowhere/handler.ts" })).toThrow(/\/nowhere\/handler\.ts does not exist/);
   });
 
   it("builds the real handler to a byte-identical archive in two fresh build directories, importable, SDK inside", { timeout: 180_000 }, async () => {
-    const a = bundleLambda({ entry: HANDLER_ENTRY, config, buildDir: freshBuildDir() });
-    const b = bundleLambda({ entry: HANDLER_ENTRY, config, buildDir: freshBuildDir() });
+    const a = bundleLambda({ entry: HANDLER_ENTRY, buildDir: freshBuildDir() });
+    const b = bundleLambda({ entry: HANDLER_ENTRY, buildDir: freshBuildDir() });
     expect(b.sha256).toBe(a.sha256);
     expect(readFileSync(b.archive).equals(readFileSync(a.archive))).toBe(true);
 

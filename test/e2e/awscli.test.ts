@@ -70,9 +70,13 @@ describe("the AWS CLI against the sandbox", () => {
     expect(res.json).toMatchObject({ Account: "111111111111", Arn: "arn:aws:sts::111111111111:assumed-role/driftguard-scanner/sandbox" });
   });
 
-  it("organizations list-accounts (paginated by the CLI)", async () => {
-    const res = await aws(sandbox.hubCredentials, ["organizations", "list-accounts", "--page-size", "2"]);
-    expect(res.json.Accounts.map((a: { Id: string }) => a.Id).sort()).toEqual([...sandbox.world.accounts.keys()].sort());
+  // The scanner walks the OU tree (ORGANIZATION_ACTIONS), so its role may list a parent's accounts, not ListAccounts.
+  it("organizations list-roots, then list-accounts-for-parent (paginated by the CLI)", async () => {
+    const roots = await aws(sandbox.hubCredentials, ["organizations", "list-roots"]);
+    const rootId: string = roots.json.Roots[0].Id;
+    const res = await aws(sandbox.hubCredentials, ["organizations", "list-accounts-for-parent", "--parent-id", rootId, "--page-size", "2"]);
+    const atRoot = [...sandbox.world.accounts.values()].filter((a) => (a.parentId ?? rootId) === rootId).map((a) => a.id);
+    expect(res.json.Accounts.map((a: { Id: string }) => a.Id).sort()).toEqual(atRoot.sort());
     expect(res.json.Accounts.find((a: { Id: string }) => a.Id === PAYMENTS)).toMatchObject({ Name: "payments-prod", Status: "ACTIVE" });
   });
 

@@ -18,8 +18,10 @@ import { schemaErrors } from "../unit/report/validate.js";
 const PAYMENTS = "222222222222";
 const DATA_DEV = "333333333333";
 const SHARED = "444444444444";
-/** In accounts.yaml but no longer in the organization. */
+/** In accounts.yaml as `status: retired`: kept for the record, never scanned. */
 const RETIRED = "777777777777";
+/** In the organization, not in accounts.yaml. */
+const MARKETING = "555555555555";
 
 let sandbox: Sandbox;
 let config: Config;
@@ -123,7 +125,18 @@ describe("demo scenario", () => {
     const denied = report.accounts.find((a) => a.accountId === DATA_DEV)!;
     expect(denied.status).toBe("failed");
     expect(denied.error?.code).toBe("AccessDenied");
-    expect(report.accounts.find((a) => a.accountId === RETIRED)?.status).toBe("not-in-organization");
+    expect(report.accounts.map((a) => a.accountId)).not.toContain(RETIRED);
+    // Coverage (demo.yaml): 6 active members (management, hub, payments, data-dev, shared, marketing);
+    // payments and shared scanned, data-dev denied -> 2 / 6; everyone sits under the root.
+    const coverage = report.coverage!.organization!;
+    expect(coverage).toMatchObject({ available: true, activeAccounts: 6, scannedAccounts: 2, percent: 33.3, onboardedNotActive: [] });
+    expect(coverage.notOnboarded.map((a) => [a.accountId, a.reason, a.organizationalUnit?.path])).toEqual([
+      ["111111111111", "not-onboarded", "Root"],
+      [MARKETING, "not-onboarded", "Root"],
+      ["999999999999", "not-onboarded", "Root"],
+    ]);
+    // The sandbox's accounts have the 17 default regions enabled (EC2 DescribeRegions); payments scans 2.
+    expect(coverage.regionsNotScanned.find((a) => a.accountId === PAYMENTS)?.regions).toHaveLength(15);
     expect(report.totals.errors).toBeGreaterThanOrEqual(1);
 
     const message = publishedMessages(sandbox).at(-1)!;
@@ -131,6 +144,7 @@ describe("demo scenario", () => {
     expect(message.message).toContain("data-dev");
     // A link a person can click: the report's https S3 console page, not an s3:// URI.
     expect(message.message).toMatch(/Full report: https:\/\/s3\.console\.aws\.amazon\.com\/s3\/object\/[^?]+\?region=us-east-1&prefix=reports%2F/);
+    expect(message.message).toContain("Organization coverage 33.3%: 2 of 6 active accounts scanned");
   });
 
   it("a second remediate run finds nothing left to repair", async () => {

@@ -76,7 +76,7 @@ beforeAll(async () => {
   emitted = metrics.emitted;
   deps = {
     ...eventDeps(
-      { settings: { configFile: "(in memory)", reportBucket: sandbox.hub.reportBucket, topicArn: sandbox.hub.topicArn }, config, hub },
+      { settings: { config: { kind: "file", file: "(in memory)" }, reportBucket: sandbox.hub.reportBucket, topicArn: sandbox.hub.topicArn }, config, hub },
       new Logger({ serviceName: "driftguard", logLevel: "SILENT" }),
       new RecentIds(),
     ),

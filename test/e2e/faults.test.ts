@@ -25,8 +25,8 @@ afterEach(async () => {
 
 async function scanWith(faults: FaultRule[]): Promise<{ report?: RunReport; summary: Awaited<ReturnType<typeof invokeHub>> }> {
   sandbox = await startSandbox({ scenarioFile: DEFAULT_SCENARIO, config });
-  sandbox.setFaults(faults);
-  const summary = await invokeHub(sandbox, config, "report");
+  // Faults start once the run has read its configuration object, which the deployment writes.
+  const summary = await invokeHub(sandbox, config, "report", { onProgress: (e) => void (e.kind === "accounts" && sandbox!.setFaults(faults)) });
   if (!summary.s3) return { summary };
   const s3 = hubS3(sandbox);
   const object = await s3.send(new GetObjectCommand({ Bucket: sandbox.hub.reportBucket, Key: summary.reportKey }));

@@ -74,7 +74,7 @@ beforeAll(async () => {
   hubS3 = new S3Client({ region: REGION, credentials: sandbox.adminCredentials(HUB) });
   events = {
     ...eventDeps(
-      { settings: { configFile: "(in memory)", reportBucket: sandbox.hub.reportBucket, topicArn: sandbox.hub.topicArn }, config, hub: hubClients() },
+      { settings: { config: { kind: "file", file: "(in memory)" }, reportBucket: sandbox.hub.reportBucket, topicArn: sandbox.hub.topicArn }, config, hub: hubClients() },
       silent,
       new RecentIds(),
     ),
@@ -340,12 +340,14 @@ describe("runs under faults (issue 12)", () => {
   });
 
   it("with S3 and SNS both down, the scan leaves no record and fails the invocation", async () => {
-    sandbox.setFaults([
-      { account: HUB, service: "s3", action: "PutObject", error: "ServiceUnavailable", status: 503 },
-      { account: HUB, service: "sns", action: "Publish", error: "InternalError", status: 500 },
-    ]);
+    // Down once the run has read its configuration object (which the deployment, not the run, writes).
+    const outage = () =>
+      sandbox.setFaults([
+        { account: HUB, service: "s3", action: "PutObject", error: "ServiceUnavailable", status: 503 },
+        { account: HUB, service: "sns", action: "Publish", error: "InternalError", status: 500 },
+      ]);
     try {
-      await expect(invokeHub(sandbox, config, "report")).rejects.toMatchObject({ name: "ReportNotDelivered", message: expect.stringMatching(/could be neither stored \(ServiceUnavailable.*\) nor notified \(InternalError/) });
+      await expect(invokeHub(sandbox, config, "report", { onProgress: (e) => void (e.kind === "accounts" && outage()) })).rejects.toMatchObject({ name: "ReportNotDelivered", message: expect.stringMatching(/could be neither stored \(ServiceUnavailable.*\) nor notified \(InternalError/) });
     } finally {
       sandbox.setFaults([]);
     }

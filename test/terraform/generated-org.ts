@@ -7,8 +7,27 @@ const REGION_SETS = [
   ["us-west-2", "ca-central-1", "sa-east-1"],
 ];
 
-/** An organization the size of a real one: `accounts` accounts (the hub among them) × 3 regions, with varied overrides. */
-export function generatedOrg(accounts: number): ConfigInput {
+/** Three OUs, one per region set, as a StackSet deployment onboards them. */
+const OUS = ["ou-gen0-teams000", "ou-gen0-europe00", "ou-gen0-americas"];
+
+/**
+ * An organization the size of a real one: `accounts` accounts (the hub among them) × 3 regions, with
+ * varied overrides. With `stackset`, the same organization onboarded by OU: spokes by StackSets,
+ * one OU per region set, a retired account and an exclusion.
+ */
+export function generatedOrg(accounts: number, deployment: "terraform" | "stackset" = "terraform"): ConfigInput {
+  const base = generatedTerraformOrg(accounts);
+  if (deployment === "terraform") return base;
+  return {
+    ...base,
+    spoke: { deployment: "stackset", stackSet: { administratorAccountId: "900000000001", callAs: "DELEGATED_ADMIN", bootstrapRoleName: "OrganizationAccountAccessRole" } },
+    organizationalUnits: OUS.map((id, i) => ({ id, regions: REGION_SETS[i]!, ...(i === 0 ? { mode: "remediate" as const } : {}) })),
+    exclude: ["919999999999"],
+    accounts: [...base.accounts.slice(0, 5), { id: "918888888888", name: "closed-team", status: "retired" as const }],
+  };
+}
+
+function generatedTerraformOrg(accounts: number): ConfigInput {
   return {
     version: 1,
     organization: { id: "o-generated001" },

@@ -1,44 +1,66 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { mockClient } from "aws-sdk-client-mock";
+import { beforeEach, describe, expect, it } from "vitest";
+import { ConfigError } from "../../functions/config/load.js";
 import { createDeadline, MIN_MARGIN_MS, NO_DEADLINE, safetyMarginMs } from "../../functions/core/deadline.js";
 import { newRunId } from "../../functions/runtime/run-id.js";
-import { loadBundledConfig, settingsFromEnv } from "../../functions/runtime/settings.js";
+import { readConfig, settingsFromEnv } from "../../functions/runtime/settings.js";
 import { testConfig } from "./scanner/fixtures.js";
 
 const env = { DRIFTGUARD_REPORT_BUCKET: "driftguard-reports-111111111111-us-east-1", DRIFTGUARD_TOPIC_ARN: "arn:aws:sns:us-east-1:111111111111:driftguard-summary" };
 
 describe("settings", () => {
-  it("reads the bucket, topic and mode override; the config defaults to config.json in the task root", () => {
-    expect(settingsFromEnv({ ...env, LAMBDA_TASK_ROOT: "/var/task" })).toEqual({
-      configFile: "/var/task/config.json",
+  it("reads the bucket, topic, identity, mode override and where the configuration is", () => {
+    expect(settingsFromEnv({ ...env, DRIFTGUARD_CONFIG_KEY: "config/driftguard-config.json", DRIFTGUARD_ORGANIZATION_ID: "o-example0001", DRIFTGUARD_HUB_ACCOUNT_ID: "111111111111" })).toEqual({
+      config: { kind: "s3", key: "config/driftguard-config.json" },
       reportBucket: env.DRIFTGUARD_REPORT_BUCKET,
       topicArn: env.DRIFTGUARD_TOPIC_ARN,
+      identity: { organizationId: "o-example0001", hubAccountId: "111111111111" },
       modeOverride: undefined,
     });
-    expect(settingsFromEnv({ ...env, DRIFTGUARD_CONFIG_FILE: "/tmp/c.json", DRIFTGUARD_MODE: "report" })).toMatchObject({ configFile: "/tmp/c.json", modeOverride: "report" });
-    expect(settingsFromEnv(env).configFile).toMatch(/functions[/\\]runtime[/\\]config\.json$/);
+    expect(settingsFromEnv({ ...env, DRIFTGUARD_CONFIG_FILE: "/tmp/c.json", DRIFTGUARD_MODE: "report" })).toMatchObject({ config: { kind: "file", file: "/tmp/c.json" }, modeOverride: "report" });
   });
 
   it("refuses a missing variable or an unknown mode with a message that says what to do", () => {
-    expect(() => settingsFromEnv({ DRIFTGUARD_TOPIC_ARN: env.DRIFTGUARD_TOPIC_ARN })).toThrow("DRIFTGUARD_REPORT_BUCKET is not set");
-    expect(() => settingsFromEnv({ ...env, DRIFTGUARD_MODE: "fix" })).toThrow('DRIFTGUARD_MODE is "fix"; use one of report, remediate');
+    expect(() => settingsFromEnv({ DRIFTGUARD_TOPIC_ARN: env.DRIFTGUARD_TOPIC_ARN, DRIFTGUARD_CONFIG_KEY: "k" })).toThrow("DRIFTGUARD_REPORT_BUCKET is not set");
+    expect(() => settingsFromEnv({ ...env, DRIFTGUARD_CONFIG_KEY: "k", DRIFTGUARD_MODE: "fix" })).toThrow('DRIFTGUARD_MODE is "fix"; use one of report, remediate');
+    expect(() => settingsFromEnv(env)).toThrow(/neither DRIFTGUARD_CONFIG_KEY .* nor DRIFTGUARD_CONFIG_FILE/);
+    expect(() => settingsFromEnv({ ...env, DRIFTGUARD_CONFIG_KEY: "k", DRIFTGUARD_ORGANIZATION_ID: "o-example0001" })).toThrow(/set together/);
+  });
+});
+
+describe("run-time configuration", () => {
+  const s3 = mockClient(S3Client);
+  beforeEach(() => s3.reset());
+  const settings = settingsFromEnv({ ...env, DRIFTGUARD_CONFIG_KEY: "config/driftguard-config.json", DRIFTGUARD_ORGANIZATION_ID: "o-example0001", DRIFTGUARD_HUB_ACCOUNT_ID: "111111111111" });
+  // GetObject's Body as the SDK gives it: a stream with transformToString.
+  const body = (value: unknown) => ({ transformToString: async () => JSON.stringify(value) }) as never;
+
+  it("reads the hub stack's object from the report bucket, re-validates it and keeps its version", async () => {
+    s3.on(GetObjectCommand, { Bucket: env.DRIFTGUARD_REPORT_BUCKET, Key: "config/driftguard-config.json" }).resolves({ Body: body(testConfig("accounts: []")), VersionId: "3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY" });
+    const loaded = await readConfig(settings, new S3Client({ region: "us-east-1" }));
+    expect(loaded).toEqual({ config: testConfig("accounts: []"), version: "3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY", source: `s3://${env.DRIFTGUARD_REPORT_BUCKET}/config/driftguard-config.json` });
   });
 
-  it("re-validates the bundled config", () => {
+  it("refuses a configuration for another organization or another hub, naming both", async () => {
+    const other = { ...testConfig("accounts: []"), organization: { id: "o-otherorg0001" }, hub: { ...testConfig("accounts: []").hub, accountId: "222222222222" } };
+    s3.on(GetObjectCommand).resolves({ Body: body(other) });
+    const err = await readConfig(settings, new S3Client({ region: "us-east-1" })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect(String((err as Error).message)).toMatch(/organization\.id is not this deployment's organization \(o-example0001\).*"o-otherorg0001"/);
+    expect(String((err as Error).message)).toMatch(/hub\.accountId is not the account this scanner runs in \(111111111111\)/);
+  });
+
+  it("re-validates the configuration and says what is wrong where", async () => {
+    s3.on(GetObjectCommand).resolves({ Body: body({ ...testConfig("accounts: []"), accounts: [{ id: "12345", name: "x" }] }) });
+    await expect(readConfig(settings, new S3Client({ region: "us-east-1" }))).rejects.toThrow(/driftguard-config\.json: accounts\[0\]\.id must be exactly 12 digits/);
     const dir = mkdtempSync(join(tmpdir(), "driftguard-settings-"));
-    const good = join(dir, "config.json");
-    writeFileSync(good, JSON.stringify(testConfig("accounts: []")));
-    expect(loadBundledConfig(good)).toEqual(testConfig("accounts: []"));
-
-    const broken = join(dir, "broken.json");
-    writeFileSync(broken, JSON.stringify({ ...testConfig("accounts: []"), accounts: [{ id: "12345", name: "x" }] }));
-    expect(() => loadBundledConfig(broken)).toThrow(/broken\.json: accounts\[0\]\.id must be exactly 12 digits/);
-
     const notJson = join(dir, "not.json");
     writeFileSync(notJson, "version: 1");
-    expect(() => loadBundledConfig(notJson)).toThrow("cannot be read as JSON");
+    await expect(readConfig({ ...settings, config: { kind: "file", file: notJson } }, new S3Client({ region: "us-east-1" }))).rejects.toThrow("cannot be read as JSON");
   });
 });
 

@@ -10,7 +10,7 @@ import {
   DetectStackDriftCommand,
   ListStacksCommand,
 } from "@aws-sdk/client-cloudformation";
-import { DescribeOrganizationCommand, ListAccountsCommand, OrganizationsClient } from "@aws-sdk/client-organizations";
+import { OrganizationsClient } from "@aws-sdk/client-organizations";
 import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
@@ -19,7 +19,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { handler } from "../../functions/handler.js";
 import { logger } from "../../functions/core/logger.js";
 import { lambdaContext } from "../../sandbox/lambda-context.js";
-import { assumeRoleOutput, describeOrganizationOutput, orgAccount, stackId, stackSummary, testConfig } from "./scanner/fixtures.js";
+import { assumeRoleOutput, mockFlatOrganization, orgAccount, stackId, stackSummary, testConfig } from "./scanner/fixtures.js";
 
 /**
  * The production wiring end to end, with every AWS client class mocked: settings from the
@@ -43,8 +43,7 @@ beforeAll(() => {
   vi.stubEnv("DRIFTGUARD_REPORT_BUCKET", BUCKET);
   vi.stubEnv("DRIFTGUARD_TOPIC_ARN", "arn:aws:sns:us-east-1:111111111111:driftguard-summary");
 
-  org.on(DescribeOrganizationCommand).resolves(describeOrganizationOutput());
-  org.on(ListAccountsCommand).resolves({ Accounts: [orgAccount(PAY, "payments-prod")] });
+  mockFlatOrganization(org, [orgAccount(PAY, "payments-prod")]);
   sts.on(AssumeRoleCommand).resolves(assumeRoleOutput(PAY, new Date(Date.now() + 3_600_000)));
   cfn.on(ListStacksCommand).resolves({ StackSummaries: [stackSummary(PAY, "us-east-1", "core-network")] });
   cfn.on(DetectStackDriftCommand).resolves({ StackDriftDetectionId: "b78ac9b0-dec1-11e7-a451-503a3407c0c6" });

@@ -15,6 +15,8 @@ describe("the example accounts.yaml", () => {
     expect(config.hub.accountId).toBe("111111111111");
     expect(config.accounts.map((a) => a.name)).toEqual(["payments-prod", "data-dev", "shared-services", "retired-analytics"]);
     expect(config.spoke.bootstrapRoleName).toBe("OrganizationAccountAccessRole");
+    expect(config.accounts.find((a) => a.name === "retired-analytics")?.status).toBe("retired");
+    expect(resolveAccounts(config).map((a) => a.name)).not.toContain("retired-analytics");
     expect(config.defaults.events.eventNames).toEqual([...DEFAULT_EVENT_NAMES]);
     expect(config.hub.eventBusName).toBe("driftguard-hub");
   });

@@ -80,4 +80,49 @@ describe("admitChange", () => {
     const c = change("AuthorizeSecurityGroupIngress", (e) => (e.detail.userIdentity = assumedRoleIdentity("arn:aws:iam::111122223333:role/platform-drift", "run")));
     expect(admitChange(c, cfg)).toMatchObject({ reason: "own-role" });
   });
+
+  // Issue 17: the event path resolves an account as the scheduled scan does (config/resolve.ts).
+  describe("with organizationalUnits", () => {
+    // OU onboarding needs StackSet spokes (config/cross-checks.ts): terraform spokes exist only for listed accounts.
+    const STACKSETS = { deployment: "stackset" as const, stackSet: { administratorAccountId: "999988887777" } };
+    const OU = "ou-ab12-workload1";
+    const CHILD = "ou-ab12-prodteam1";
+    const byOu = testConfig({
+      spoke: STACKSETS,
+      defaults: { regions: ["eu-west-1"], mode: "remediate" },
+      organizationalUnits: [{ id: OU, mode: "report", regions: ["eu-west-1", "us-east-1"] }],
+      accounts: [{ id: "555566667777", name: "listed", regions: ["eu-west-1"] }],
+      exclude: ["444455556666"],
+    });
+    const inOu = (id: string, extra: Partial<{ state: string; parents: string[] }> = {}) => ({ id, name: "newcomer", state: "ACTIVE", parents: [CHILD, OU, "r-ab12"], ...extra });
+    const from = (id: string, name = "CreateVpc") =>
+      change(name, (e) => {
+        e.account = id;
+        e.detail.recipientAccountId = id;
+      });
+
+    it("admits a member of an onboarded OU (nested below it) that accounts: does not list, with the OU's settings", () => {
+      const admission = admitChange(from(SPOKE), byOu, undefined, inOu(SPOKE));
+      expect(admission).toMatchObject({ account: { id: SPOKE, name: "newcomer", mode: "report", regions: ["eu-west-1", "us-east-1"], organizationalUnit: OU } });
+    });
+
+    it("gives a listed account in an onboarded OU its OU's settings under its own, as the scan does", () => {
+      const admission = admitChange(from("555566667777"), byOu, undefined, inOu("555566667777"));
+      expect(admission).toMatchObject({ account: { name: "listed", mode: "report", regions: ["eu-west-1"], organizationalUnit: OU } });
+    });
+
+    const refused: [string, string, Parameters<typeof admitChange>[3]][] = [
+      ["account-not-onboarded", "a member of no onboarded OU", inOu(SPOKE, { parents: ["ou-ab12-sandbox01", "r-ab12"] })],
+      ["account-not-onboarded", "an account the organization does not know", "not-in-organization"],
+      ["account-not-active", "a suspended member", inOu(SPOKE, { state: "SUSPENDED" })],
+      ["organization-unavailable", "an account whose placement was not looked up", undefined],
+    ];
+    it.each(refused)("rejects %s: %s", (reason, _what, placement) => {
+      expect(admitChange(from(SPOKE), byOu, undefined, placement)).toMatchObject({ rejected: true, reason });
+    });
+
+    it("rejects an excluded account even inside an onboarded OU", () => {
+      expect(admitChange(from("444455556666"), byOu, undefined, inOu("444455556666"))).toMatchObject({ rejected: true, reason: "account-not-onboarded", detail: expect.stringContaining("exclude") });
+    });
+  });
 });

@@ -63,7 +63,7 @@ const modified = (logicalId: string, physicalId: string, resourceType: string) =
   },
 });
 
-function setup(config: Config = testConfig()) {
+function setup(config: Config = testConfig(), placementOf: EventDeps["placementOf"] = async () => undefined) {
   const { logger, calls } = fakeLogger();
   const { metrics, emitted } = fakeMetrics();
   const published: EventActionReport[] = [];
@@ -86,6 +86,7 @@ function setup(config: Config = testConfig()) {
   });
   const deps: EventDeps = {
     config,
+    placementOf: vi.fn(placementOf),
     clientsFor,
     remediateResource,
     openGuards,
@@ -287,6 +288,46 @@ describe("handleChangeEvent robustness", () => {
     expect(t.logs[level as "info" | "warn"]).toHaveBeenCalledWith("event dropped", expect.objectContaining({ reason }));
     expect(t.published).toHaveLength(0);
     expect(cfn.calls()).toHaveLength(0);
+  });
+
+  // Issue 17: accounts onboarded only through their OU are admitted with the OU's settings, as the scan scans them.
+  describe("with accounts onboarded by organizational unit", () => {
+    const OU = "ou-ab12-workload1";
+    const byOu = testConfig({
+      spoke: { deployment: "stackset", stackSet: { administratorAccountId: "999988887777" } },
+      accounts: [],
+      organizationalUnits: [{ id: OU, mode: "report" }],
+    });
+    const member = { id: SPOKE, name: "newcomer", state: "ACTIVE", parents: [OU, "r-ab12"] };
+
+    it("acts on an event from a member of an onboarded OU that accounts: does not list, with the OU's mode", async () => {
+      const t = setup(byOu, async () => member);
+      const outcome = await handleChangeEvent(fixture("CreateVpc"), t.deps);
+      expect(outcome).toMatchObject({ status: "handled", report: { account: SPOKE, accountName: "newcomer" } });
+      expect(t.deps.placementOf).toHaveBeenCalledWith(SPOKE);
+    });
+
+    it("drops, loudly, an event whose account's OU cannot be read: the OU decides the mode", async () => {
+      const t = setup(byOu, async () => {
+        throw awsError("TooManyRequestsException", "AWS Organizations can't complete your request because another request is already in progress.");
+      });
+      expect(await handleChangeEvent(fixture("CreateVpc"), t.deps)).toMatchObject({ status: "dropped", reason: "organization-unavailable" });
+      expect(t.logs.warn).toHaveBeenCalledWith("event dropped", expect.objectContaining({ reason: "organization-unavailable", detail: expect.stringContaining("TooManyRequestsException") }));
+      expect(t.published).toHaveLength(0);
+    });
+
+    it("asks Organizations nothing for an event it drops anyway", async () => {
+      const t = setup(byOu, async () => member);
+      const own = { ...fixture("CreateVpc"), detail: { ...fixture("CreateVpc").detail, userIdentity: assumedRoleIdentity("arn:aws:iam::111122223333:role/driftguard-spoke", "s") } };
+      expect(await handleChangeEvent(own, t.deps)).toMatchObject({ status: "dropped", reason: "own-role" });
+      expect(t.deps.placementOf).not.toHaveBeenCalled();
+    });
+
+    it("never asks when accounts.yaml onboards no OU", async () => {
+      const t = setup(testConfig(), async () => member);
+      expect(await handleChangeEvent(fixture("CreateVpc"), t.deps)).toMatchObject({ status: "handled" });
+      expect(t.deps.placementOf).not.toHaveBeenCalled();
+    });
   });
 
   it("reports a resource it cannot reach (role assumption denied) as failed", async () => {

@@ -1,4 +1,4 @@
-import { DescribeOrganizationCommand, ListAccountsCommand, OrganizationsClient } from "@aws-sdk/client-organizations";
+import { OrganizationsClient } from "@aws-sdk/client-organizations";
 import { S3Client } from "@aws-sdk/client-s3";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
@@ -16,7 +16,7 @@ import { s3FlappingStore } from "../../../functions/remediation/flapping-store.j
 import { runScan } from "../../../functions/scanner/run.js";
 import type { ScanDeps } from "../../../functions/scanner/types.js";
 import { fakeCloudFormation, newObserver, type FakeRegion } from "../scanner/fake-cloudformation.js";
-import { accessDenied, assumeRoleOutput, describeOrganizationOutput, orgAccount, roleDrift, silentLogger, stackSummary } from "../scanner/fixtures.js";
+import { accessDenied, assumeRoleOutput, mockFlatOrganization, orgAccount, roleDrift, silentLogger, stackSummary } from "../scanner/fixtures.js";
 import { awsError } from "../../support/aws.js";
 import { memoryS3 } from "./memory-s3.js";
 
@@ -107,8 +107,7 @@ function comparable(report: RunReport) {
 
 beforeEach(() => {
   for (const m of [org, sts, sns]) m.reset();
-  org.on(DescribeOrganizationCommand).resolves(describeOrganizationOutput());
-  org.on(ListAccountsCommand).resolves({ Accounts: [orgAccount(PAY, "payments-prod"), orgAccount(DATA, "data-dev"), orgAccount(EDGE, "edge")] });
+  mockFlatOrganization(org, [orgAccount(PAY, "payments-prod"), orgAccount(DATA, "data-dev"), orgAccount(EDGE, "edge")]);
   sts.on(AssumeRoleCommand).callsFake(async (input: { RoleArn: string }) => {
     const account = input.RoleArn.split(":")[4]!;
     if (account === DATA) throw accessDenied(DATA);

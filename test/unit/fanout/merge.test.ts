@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type { EffectiveAccount } from "../../../functions/config/resolve.js";
 import type { AccountReport, StackReport } from "../../../functions/core/types.js";
 import { mergeAccounts, type WorkerResult } from "../../../functions/fanout/merge.js";
 import type { RunManifest } from "../../../functions/fanout/types.js";
@@ -37,18 +38,31 @@ const suspended: AccountReport = {
   regions: [],
 };
 
-const plan: RunManifest = {
+const effective = (id: string, name: string, mode: "report" | "remediate"): EffectiveAccount => ({
+  id,
+  name,
+  mode,
+  regions: ["us-east-1"],
+  stacks: { include: ["*"], exclude: [] },
+  modeRules: [],
+  revertDriftStacks: [],
+  cloudTrailLookup: false,
+  ignore: [],
+});
+
+const manifest: RunManifest = {
   version: 1,
   runId: RUN,
   trigger: "schedule",
   startedAt: "2026-01-02T03:04:05.000Z",
   accounts: [
-    { accountId: "222222222222", name: "payments-prod", mode: "remediate" },
+    { accountId: "222222222222", name: "payments-prod", mode: "remediate", account: effective("222222222222", "payments-prod", "remediate") },
     { accountId: "444444444444", name: "suspended-team", mode: "report", listed: suspended },
-    { accountId: "333333333333", name: "data-dev", mode: "remediate" },
-    { accountId: "555555555555", name: "edge", mode: "report" },
-    { accountId: "666666666666", name: "lake", mode: "report" },
+    { accountId: "333333333333", name: "data-dev", mode: "remediate", account: effective("333333333333", "data-dev", "remediate") },
+    { accountId: "555555555555", name: "edge", mode: "report", account: effective("555555555555", "edge", "report") },
+    { accountId: "666666666666", name: "lake", mode: "report", account: effective("666666666666", "lake", "report") },
   ],
+  organization: { available: true, members: [] },
 };
 
 const pay = scanned("222222222222", "payments-prod", [stack("web-tier", "DRIFTED", ["remediated", "manual"]), stack("core", "IN_SYNC")]);
@@ -66,7 +80,7 @@ describe("mergeAccounts", () => {
       ["555555555555", part(scanned("555555555555", "edge", []))],
       ["666666666666", part(scanned("666666666666", "lake", [stack("a", "IN_SYNC")]))],
     ]);
-    const merged = mergeAccounts(plan, results);
+    const merged = mergeAccounts(manifest, results);
     expect(merged.map((a) => [a.accountId, a.status])).toEqual([
       ["222222222222", "scanned"],
       ["444444444444", "suspended"],
@@ -93,7 +107,7 @@ describe("mergeAccounts", () => {
       ["666666666666", part(scanned("666666666666", "lake", []), "20260101T000000Z-ffffff")],
     ]);
     results.set("555555555555", { kind: "unreadable", error: { code: "AccessDenied", message: "Access Denied" } });
-    const merged = mergeAccounts(plan, results);
+    const merged = mergeAccounts(manifest, results);
 
     expect(merged[0]).toBe(pay);
     expect(merged[2]).toEqual({
@@ -109,13 +123,13 @@ describe("mergeAccounts", () => {
 
     const withoutLake = new Map(results);
     withoutLake.delete("666666666666");
-    expect(mergeAccounts(plan, withoutLake)[4]!.error).toMatchObject({ code: "FanoutWorkerMissing" });
+    expect(mergeAccounts(manifest, withoutLake)[4]!.error).toMatchObject({ code: "FanoutWorkerMissing" });
     expect(computeTotals(merged)).toMatchObject({ accounts: 5, accountsFailed: 3, errors: 3, remediated: 1 });
   });
 
   it("keeps a plain-text cause and shortens a long one", () => {
     const long = "x".repeat(2_000);
-    const merged = mergeAccounts(plan, new Map<string, WorkerResult>([["222222222222", { kind: "failed", failure: { Error: "States.Timeout", Cause: long } }]]));
+    const merged = mergeAccounts(manifest, new Map<string, WorkerResult>([["222222222222", { kind: "failed", failure: { Error: "States.Timeout", Cause: long } }]]));
     expect(merged[0]!.error!.message).toContain(`States.Timeout: ${"x".repeat(500)}…)`);
   });
 });

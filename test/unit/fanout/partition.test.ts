@@ -3,7 +3,7 @@ import { resolveAccounts } from "../../../functions/config/resolve.js";
 import { partitionRun } from "../../../functions/fanout/partition.js";
 import { joinWithOrganization, organizationUnavailable } from "../../../functions/scanner/organization.js";
 import { withModeOverride } from "../../../functions/remediation/mode.js";
-import { orgAccount, testConfig } from "../scanner/fixtures.js";
+import { orgAccount, rootMembers, testConfig } from "../scanner/fixtures.js";
 
 const RUN = "20260102T030405Z-a1b2c3";
 const config = testConfig(`
@@ -16,10 +16,11 @@ accounts:
 const accounts = resolveAccounts(config);
 const members = [orgAccount("222222222222", "payments-prod"), orgAccount("333333333333", "data-dev"), orgAccount("444444444444", "suspended-team", "SUSPENDED")];
 const startedAt = new Date("2026-01-02T03:04:05.000Z");
+const snapshot = { available: true as const, members: [] };
 
 describe("partitionRun", () => {
   it("gives one work item per active onboarded account and keeps the others as final rows, in accounts.yaml order", () => {
-    const { manifest, items } = partitionRun({ runId: RUN, trigger: "schedule", startedAt, accounts, organization: joinWithOrganization(accounts, members) });
+    const { manifest, items } = partitionRun({ runId: RUN, trigger: "schedule", startedAt, accounts, snapshot, organization: joinWithOrganization(accounts, rootMembers(members)) });
 
     expect(items).toEqual([
       { fanout: "scan", runId: RUN, accountId: "222222222222" },
@@ -34,11 +35,14 @@ describe("partitionRun", () => {
       ["555555555555", "gone-team", "report", "not-in-organization"],
     ]);
     expect(manifest.accounts[3]!.listed?.error).toMatchObject({ code: "AccountNotInOrganization" });
+    // Workers read their account's resolved settings from the manifest: OU members are not in accounts.yaml.
+    expect(manifest.accounts[0]).toMatchObject({ account: accounts[0] });
+    expect(manifest.organization).toBe(snapshot);
   });
 
   it("carries a mode override to every worker and every row", () => {
     const overridden = accounts.map((a) => withModeOverride(a, "report"));
-    const { manifest, items } = partitionRun({ runId: RUN, trigger: "manual", modeOverride: "report", startedAt, accounts: overridden, organization: joinWithOrganization(overridden, members) });
+    const { manifest, items } = partitionRun({ runId: RUN, trigger: "manual", modeOverride: "report", startedAt, accounts: overridden, snapshot, organization: joinWithOrganization(overridden, rootMembers(members)) });
     expect(manifest.modeOverride).toBe("report");
     expect(items.every((i) => i.modeOverride === "report")).toBe(true);
     expect(manifest.accounts[0]!.mode).toBe("report");
@@ -50,6 +54,7 @@ describe("partitionRun", () => {
       trigger: "schedule",
       startedAt,
       accounts,
+      snapshot,
       organization: organizationUnavailable(accounts, { code: "AccessDeniedException", message: "not a delegated administrator" }),
     });
     expect(items).toEqual([]);

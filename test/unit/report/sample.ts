@@ -1,5 +1,5 @@
 import { buildReport } from "../../../functions/report/build.js";
-import type { AccountReport, ErrorInfo, ResourceReport, RunReport } from "../../../functions/core/types.js";
+import type { AccountReport, ErrorInfo, OrganizationSnapshot, ResourceReport, RunReport } from "../../../functions/core/types.js";
 import { testConfig } from "../scanner/fixtures.js";
 
 export const config = testConfig(`
@@ -40,6 +40,8 @@ export function sampleAccounts(): AccountReport[] {
       name: "payments-prod",
       status: "scanned",
       mode: "remediate",
+      organizationalUnit: "ou-ab12-prod0001",
+      enabledRegions: ["eu-central-1", "eu-west-1", "us-east-1", "us-west-2"],
       regions: [
         {
           region: "us-east-1",
@@ -186,9 +188,24 @@ export function sampleReport(accounts: AccountReport[] = sampleAccounts(), runEr
     finishedAt: new Date("2026-01-02T03:12:40.000Z"),
     config,
     accounts,
+    organization: SAMPLE_ORGANIZATION,
     runErrors,
   });
 }
+
+const ROOT = { id: "r-ab12", name: "Root", path: "Root" };
+/** The organization of the sample: the onboarded accounts, one member nobody onboarded, the closed one. */
+export const SAMPLE_ORGANIZATION: OrganizationSnapshot = {
+  available: true,
+  members: [
+    { accountId: "111111111111", name: "driftguard-hub", state: "ACTIVE", organizationalUnit: ROOT },
+    { accountId: "222222222222", name: "payments-prod", state: "ACTIVE", organizationalUnit: { id: "ou-ab12-prod0001", name: "Prod", path: "Root/Prod" } },
+    { accountId: "333333333333", name: "data-dev", state: "ACTIVE", organizationalUnit: ROOT },
+    { accountId: "444444444444", name: "suspended-team", state: "SUSPENDED", organizationalUnit: ROOT },
+    { accountId: "666666666666", name: "late-team", state: "ACTIVE", organizationalUnit: ROOT },
+    { accountId: "777777777777", name: "marketing", state: "ACTIVE", organizationalUnit: { id: "ou-ab12-mktg0001", name: "Marketing", path: "Root/Marketing" } },
+  ],
+};
 
 /** The sample plus one resource whose every field carries HTML and Markdown meant to break out. */
 export function hostileReport() {

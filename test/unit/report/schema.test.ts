@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   REPORT_SCHEMA_VERSION,
   type AccountReport,
+  type OrganizationCoverage,
   type RegionReport,
   type ReportTotals,
   type ResourceReport,
@@ -21,11 +22,12 @@ const inSync: [
   Same<keyof StackReport, Props<"stack">>,
   Same<keyof ResourceReport, Props<"resource">>,
   Same<keyof ReportTotals, Props<"totals">>,
-] = [true, true, true, true, true, true];
+  Same<keyof OrganizationCoverage, Props<"organizationCoverage">>,
+] = [true, true, true, true, true, true, true];
 
 describe("report JSON Schema", () => {
   it("is versioned with the code's schema version", () => {
-    expect(inSync).toEqual([true, true, true, true, true, true]);
+    expect(inSync).toEqual([true, true, true, true, true, true, true]);
     expect(schema.properties.schemaVersion.const).toBe(REPORT_SCHEMA_VERSION);
     expect(schema.$schema).toBe("https://json-schema.org/draft/2020-12/schema");
   });

@@ -1,6 +1,13 @@
 import { CloudFormationServiceException, type StackResourceDrift, type StackSummary } from "@aws-sdk/client-cloudformation";
 import { Logger } from "@aws-lambda-powertools/logger";
-import type { Account } from "@aws-sdk/client-organizations";
+import {
+  DescribeOrganizationCommand,
+  ListAccountsForParentCommand,
+  ListOrganizationalUnitsForParentCommand,
+  ListRootsCommand,
+  type Account,
+} from "@aws-sdk/client-organizations";
+import type { AwsStub } from "aws-sdk-client-mock";
 import { STSServiceException } from "@aws-sdk/client-sts";
 import { parseConfig } from "../../../functions/config/load.js";
 import type { Config } from "../../../functions/config/schema.js";
@@ -38,6 +45,25 @@ export function describeOrganizationOutput(id = "o-example0001") {
       AvailablePolicyTypes: [{ Type: "SERVICE_CONTROL_POLICY" as const, Status: "ENABLED" as const }],
     },
   };
+}
+
+/** Members all directly under the root, as walkOrganization returns them. */
+export function rootMembers(accounts: Account[], root = "r-exam"): { members: { account: Account; parents: string[] }[] } {
+  return { members: accounts.map((account) => ({ account, parents: [root] })) };
+}
+
+/** An organization (o-example0001) with every member directly under its root, as the organization check and the OU walk read it. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function mockFlatOrganization(org: AwsStub<any, any, any>, accounts: Account[], root = "r-exam"): void {
+  org
+    .on(DescribeOrganizationCommand)
+    .resolves(describeOrganizationOutput())
+    .on(ListRootsCommand)
+    .resolves({ Roots: [{ Id: root, Arn: `arn:aws:organizations::111111111111:root/o-example0001/${root}`, Name: "Root", PolicyTypes: [] }] })
+    .on(ListOrganizationalUnitsForParentCommand)
+    .resolves({ OrganizationalUnits: [] })
+    .on(ListAccountsForParentCommand, { ParentId: root })
+    .resolves({ Accounts: accounts });
 }
 
 export function stackId(account: string, region: string, name: string): string {

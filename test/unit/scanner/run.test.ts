@@ -1,5 +1,5 @@
 import "aws-sdk-client-mock-vitest/extend";
-import { DescribeOrganizationCommand, ListAccountsCommand, OrganizationsClient } from "@aws-sdk/client-organizations";
+import { DescribeOrganizationCommand, ListRootsCommand, OrganizationsClient } from "@aws-sdk/client-organizations";
 import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
@@ -15,12 +15,14 @@ import { runScan } from "../../../functions/scanner/run.js";
 import type { ScanDeps, ScanProgress } from "../../../functions/scanner/types.js";
 import { schemaErrors } from "../report/validate.js";
 import { fakeCloudFormation, newObserver, type CfnObserver, type FakeRegion } from "./fake-cloudformation.js";
-import { describeOrganizationOutput,
+import {
   accessDenied,
+  describeOrganizationOutput,
   assumeRoleOutput,
   cfnError,
   deletedQueueDrift,
   lambdaDrift,
+  mockFlatOrganization,
   orgAccount,
   roleDrift,
   silentLogger,
@@ -146,10 +148,7 @@ function stacksOf(report: { accounts: { accountId: string; regions: { region: st
 
 beforeEach(() => {
   for (const m of [org, sts, s3, sns]) m.reset();
-  org.on(DescribeOrganizationCommand).resolves(describeOrganizationOutput());
-  org.on(ListAccountsCommand).resolves({
-    Accounts: [orgAccount(PAY, "payments-prod"), orgAccount(DATA, "data-dev"), orgAccount("444444444444", "suspended-team", "SUSPENDED"), orgAccount("999999999999", "not-onboarded")],
-  });
+  mockFlatOrganization(org, [orgAccount(PAY, "payments-prod"), orgAccount(DATA, "data-dev"), orgAccount("444444444444", "suspended-team", "SUSPENDED"), orgAccount("999999999999", "not-onboarded")]);
   sts.on(AssumeRoleCommand).callsFake(async (input: { RoleArn: string }) => {
     const account = input.RoleArn.split(":")[4]!;
     if (account === DATA) throw accessDenied(DATA);
@@ -241,6 +240,25 @@ describe("runScan", () => {
     expect(report.totals).toMatchObject({ remediated: 0, planned: 2, manual: 1 });
   });
 
+  it("reports drift on driftguard's own StackSet instances but never hands them to the remediation engine", async () => {
+    const own = "StackSet-driftguard-spoke-role-2d0a7c3e-4b1f-4e8a-9c55-0d8a3f1e6b7a";
+    const notOwn = "StackSet-driftguard-spoke-role-lookalike";
+    const regions = world();
+    regions[`${PAY}/us-east-1`]!.stacks.push(
+      { summary: stackSummary(PAY, "us-east-1", own), drifts: [roleDrift(PAY, "us-east-1", own)], pollsUntilDone: 1 },
+      { summary: stackSummary(PAY, "us-east-1", notOwn), drifts: [roleDrift(PAY, "us-east-1", notOwn)], pollsUntilDone: 1 },
+    );
+    const h = harness(regions);
+    const { report } = await runScan(h.deps, { config, runId: RUN, publish: PUBLISH });
+    const ownRow = stacksOf(report, PAY, "us-east-1").find((s) => s.stackName === own)!;
+    expect(ownRow).toMatchObject({ scan: "scanned", driftStatus: "DRIFTED" });
+    expect(ownRow.resources.map((r) => [r.logicalResourceId, r.action.outcome, r.action.by])).toEqual([["AppRole", "manual", "own-stack"]]);
+    expect(ownRow.resources[0]!.action.reason).toContain("never remediated");
+    expect(h.engineCalls.map((c) => c.stack.stackName)).not.toContain(own);
+    expect(h.engineCalls.map((c) => c.stack.stackName)).toContain(notOwn);
+    expect(schemaErrors(report)).toEqual([]);
+  });
+
   it("keeps every drift in the report when the engine fails for a stack", async () => {
     const h = harness(world(), async () => {
       throw Object.assign(new Error("Rate exceeded"), { name: "Throttling" });
@@ -254,7 +272,7 @@ describe("runScan", () => {
   });
 
   it("lists every account as failed when the organization cannot be listed, and still publishes", async () => {
-    org.on(ListAccountsCommand).rejects(Object.assign(new Error("You don't have permissions to access this resource."), { name: "AccessDeniedException" }));
+    org.on(ListRootsCommand).rejects(Object.assign(new Error("You don't have permissions to access this resource."), { name: "AccessDeniedException" }));
     const h = harness();
     const { report, publish } = await runScan(h.deps, { config, runId: RUN, publish: PUBLISH });
     expect(report.accounts.every((a) => a.status === "failed" && a.error?.code === "AccessDeniedException")).toBe(true);
@@ -266,7 +284,7 @@ describe("runScan", () => {
     org.on(DescribeOrganizationCommand).resolves(describeOrganizationOutput("o-real7h2k9x"));
     const h = harness();
     const { report } = await runScan(h.deps, { config, runId: RUN, publish: PUBLISH, configSource: { file: "accounts.yaml", line: 8 } });
-    expect(org).toHaveReceivedCommandTimes(ListAccountsCommand, 0);
+    expect(org).toHaveReceivedCommandTimes(ListRootsCommand, 0);
     expect(sts).toHaveReceivedCommandTimes(AssumeRoleCommand, 0);
     const errors = new Set(report.accounts.map((a) => `${a.status} ${a.error?.code}: ${a.error?.message}`));
     expect([...errors]).toEqual([
@@ -278,7 +296,7 @@ describe("runScan", () => {
     org.on(DescribeOrganizationCommand).rejects(Object.assign(new Error("Your account is not a member of an organization."), { name: "AWSOrganizationsNotInUseException" }));
     const { report } = await runScan(harness().deps, { config, runId: RUN, publish: PUBLISH });
     expect(report.accounts.every((a) => a.status === "failed" && a.error?.code === "OrganizationUnconfirmed")).toBe(true);
-    expect(report.accounts[0]!.error!.message).toContain("accounts.yaml (bundled with the Lambda) organization.id: these credentials' account is not in an organization");
+    expect(report.accounts[0]!.error!.message).toContain("accounts.yaml (the hub's configuration object) organization.id: these credentials' account is not in an organization");
     expect(sts).toHaveReceivedCommandTimes(AssumeRoleCommand, 0);
   });
 
