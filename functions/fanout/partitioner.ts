@@ -3,7 +3,7 @@ import { resolveAccounts } from "../config/resolve.js";
 import type { Config, Mode } from "../config/schema.js";
 import { scoped } from "../core/logger.js";
 import { withModeOverride } from "../remediation/index.js";
-import { acquireRunLease, DEFAULT_LEASE_TTL_MS, leaseProblem, RunInProgressError, selectAccounts, type ScanDeps } from "../scanner/index.js";
+import { acquireRunLease, DEFAULT_LEASE_TTL_MS, leaseProblem, selectAccounts, skippedRun, type ScanDeps, type SkippedRun } from "../scanner/index.js";
 import { partitionRun } from "./partition.js";
 import { putJson } from "../aws/s3-json.js";
 import type { PartitionOutput, WorkItem } from "./types.js";
@@ -20,18 +20,20 @@ export interface PartitionerOptions {
   leaseTtlMs?: number;
 }
 
-/** The state machine's first step: joins accounts.yaml with the organization and stores the run manifest and work items. */
-export async function runPartitioner(deps: PartitionerDeps, options: PartitionerOptions): Promise<PartitionOutput & { items: WorkItem[] }> {
+/**
+ * The state machine's first step: joins accounts.yaml with the organization and stores the run
+ * manifest and work items. When another run holds the lease it stores nothing and answers with
+ * the skip, a successful answer: the state machine's Choice ends the execution in "Skipped"
+ * (modules/fanout-state-machine.ts) instead of failing it, and the handler announces it.
+ */
+export async function runPartitioner(deps: PartitionerDeps, options: PartitionerOptions): Promise<(PartitionOutput & { items: WorkItem[] }) | SkippedRun> {
   const { config, runId, bucket } = options;
   const log = scoped(deps.logger, { runId });
   const startedAt = new Date(deps.now());
   const accounts = resolveAccounts(config).map((a) => withModeOverride(a, options.modeOverride));
   // The run's lease, renewed by its workers and released by its reducer (scanner/run-lease.ts).
   const lease = await acquireRunLease({ s3: deps.s3, bucket, backoff: deps, now: deps.now }, { runId, trigger: options.trigger, ttlMs: options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS });
-  if (lease.kind === "busy") {
-    log.warn("run not started", { reason: lease.reason, holder: lease.holder });
-    throw new RunInProgressError(lease.reason);
-  }
+  if (lease.kind === "busy") return skippedRun(runId, lease);
   const leaseError = leaseProblem(lease);
   if (leaseError) log.error("run lease not taken; the workers revert only security-critical drift", { error: leaseError });
   const organization = await selectAccounts(deps.organizations, config, accounts, log);

@@ -9,7 +9,8 @@ import { NO_DEADLINE, type Deadline } from "../core/deadline.js";
 import { scoped, type Logger } from "../core/logger.js";
 import { checkOrganization, joinWithOrganization, listOrganizationAccounts, organizationUnavailable, type AccountSelection, type OrganizationIdSource } from "./organization.js";
 import { scanWithRetry } from "./retry.js";
-import { acquireRunLease, leaseProblem, releaseRunLease, RUN_LEASE_BUSY } from "./run-lease.js";
+import { acquireRunLease, type LeaseOutcome, leaseProblem, releaseRunLease, RUN_LEASE_BUSY } from "./run-lease.js";
+import type { SkippedRun } from "./skipped-run.js";
 import { scanAccount } from "./scan-account.js";
 import type { ScanContext, ScanDeps, ScanProgress } from "./types.js";
 
@@ -33,11 +34,17 @@ export interface RunScanOptions {
 /** The longest a Lambda invocation can run; the lease of a local run (no timeout) lasts as long. */
 export const DEFAULT_LEASE_TTL_MS = 15 * 60_000;
 
-/** Another run holds the lease: this one exits without scanning or repairing. */
+/** Another run holds the lease: this one exits without scanning or repairing (scanner/skipped-run.ts). */
 export class RunInProgressError extends DriftguardError {
-  constructor(message: string) {
-    super(RUN_LEASE_BUSY, message);
+  constructor(readonly skip: SkippedRun) {
+    super(RUN_LEASE_BUSY, skip.skipped);
   }
+}
+
+/** The skip a busy lease stands for. */
+export function skippedRun(runId: string, lease: Extract<LeaseOutcome, { kind: "busy" }>): SkippedRun {
+  const { runId: holderRun, trigger, acquiredAt, expiresAt } = lease.holder;
+  return { runId, skipped: lease.reason, holder: { runId: holderRun, trigger, acquiredAt, expiresAt } };
 }
 
 export interface RunScanResult {
@@ -112,8 +119,7 @@ export async function scanOrganization(deps: ScanDeps, options: ScanOrganization
   const leaseTarget = options.leaseBucket === undefined ? undefined : { s3: deps.s3, bucket: options.leaseBucket, backoff: deps, now: deps.now };
   const lease = leaseTarget && (await acquireRunLease(leaseTarget, { runId, trigger: options.trigger ?? "schedule", ttlMs: options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS }));
   if (lease?.kind === "busy") {
-    log.warn("run not started", { reason: lease.reason, holder: lease.holder });
-    throw new RunInProgressError(lease.reason);
+    throw new RunInProgressError(skippedRun(runId, lease));
   }
   const runErrors: ErrorInfo[] = [];
   const leaseError = lease && leaseProblem(lease);
