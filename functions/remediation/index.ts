@@ -16,3 +16,4 @@ export { safetyPolicy, type SafetyPolicy } from "./safety/invariants.js";
 export { NOTHING_OWNED, type Owned } from "./ownership/owned.js";
 export { runPipeline } from "./pipeline.js";
 export type { PlannedStep } from "./plan.js";
+export { changeSetName, REVERT_BY } from "./revert-drift.js";

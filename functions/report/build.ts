@@ -122,6 +122,8 @@ export interface ReportInput {
   startedAt: Date;
   finishedAt: Date;
   config: Config;
+  /** The report's configHash when `config` is a narrowed copy of the configuration (the CLI's --accounts, --regions, --stacks): the file's. */
+  configHash?: string;
   accounts: AccountReport[];
   /** Run-level problems: guard state, lease (see RunReport.runErrors). */
   runErrors?: ErrorInfo[];
@@ -136,7 +138,7 @@ export function buildReport(input: ReportInput): RunReport {
     mode: input.mode,
     startedAt: input.startedAt.toISOString(),
     finishedAt: input.finishedAt.toISOString(),
-    configHash: configHash(input.config),
+    configHash: input.configHash ?? configHash(input.config),
     incomplete: isIncomplete(input.accounts),
     accounts: input.accounts,
     runErrors: input.runErrors ?? [],

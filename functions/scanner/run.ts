@@ -97,6 +97,11 @@ export type ScanOrganizationOptions = Omit<RunScanOptions, "publish"> & {
    * no hub: its runs are the operator's own and take no lease.
    */
   leaseBucket?: string;
+  /**
+   * The report's configHash, when `config` is a narrowed copy of accounts.yaml (the CLI's
+   * --accounts, --regions, --stacks): the file's hash, which `driftguard apply` checks.
+   */
+  configHash?: string;
 };
 
 /**
@@ -162,6 +167,7 @@ export async function scanOrganization(deps: ScanDeps, options: ScanOrganization
     startedAt,
     finishedAt: new Date(deps.now()),
     config,
+    ...(options.configHash ? { configHash: options.configHash } : {}),
     accounts: reports,
     runErrors,
   });
