@@ -118,7 +118,8 @@ export function summaryText(report: RunReport, ctx: SummaryContext): string {
   const errors = section("Errors", problems(report), (p) => `${p.where}: ${p.error.code}: ${p.error.message}`);
   const exemptions = section("Active exemptions", exemptionRows(report), (e) => `${e.where}: ${e.reason} (until ${e.until})${e.setBy ? `; set by ${e.setBy}` : ""}`);
   const notScanned = section("Not scanned", unscanned(report), (u) => `${u.where}: ${u.reason}`);
-  const listed = section("Accounts not scanned (organization state)", listedAccounts(report), (u) => `${u.where}: ${u.reason}`);
+  // A member missing from the organization is a config error, already under Errors: not listed twice.
+  const listed = section("Accounts not scanned (organization state)", listedAccounts(report, ["suspended"]), (u) => `${u.where}: ${u.reason}`);
   return [...header, ...refused, ...totals, ...drifted, ...notDrift, ...errors, ...exemptions, ...notScanned, ...listed, ...coverage].join("\n");
 }
 
