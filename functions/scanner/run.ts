@@ -3,7 +3,7 @@ import { resolveAccounts, type EffectiveAccount } from "../config/resolve.js";
 import type { Config, Mode } from "../config/schema.js";
 import type { ErrorInfo, RunReport } from "../core/types.js";
 import { DriftguardError, toErrorInfo } from "../core/errors.js";
-import { createGuards, GUARD_STATE_NOT_SAVED, type RemediationGuards, withModeOverride } from "../remediation/index.js";
+import { createGuards, GUARD_STATE_NOT_SAVED, type RemediationGuards, runMode, withModeOverride } from "../remediation/index.js";
 import { buildReport, type PublishOutcome, publishReport, type PublishTarget } from "../report/index.js";
 import { NO_DEADLINE, type Deadline } from "../core/deadline.js";
 import { scoped, type Logger } from "../core/logger.js";
@@ -163,7 +163,7 @@ export async function scanOrganization(deps: ScanDeps, options: ScanOrganization
   return buildReport({
     runId,
     trigger: options.trigger ?? "schedule",
-    mode: options.modeOverride ?? config.defaults.mode,
+    mode: runMode(plan.toScan),
     startedAt,
     finishedAt: new Date(deps.now()),
     config,
