@@ -1,4 +1,6 @@
+import aslValidator from "asl-validator";
 import { describe, expect, it } from "vitest";
+import { fanoutDefinition } from "../../modules/fanout-state-machine.js";
 import { runKeys } from "../../functions/aws/bucket-layout.js";
 import { exampleConfig, synthHub, type PolicyStatement } from "./synth.js";
 
@@ -82,6 +84,23 @@ describe("FanoutStateMachine definition", () => {
     // What the Map and the Reduce read from the state exists in it.
     expect(readPath(planned, (map!.ItemReader as { Parameters: Record<string, string> }).Parameters["Key.$"]!)).toBe(runKeys("20260102T030405Z-a1b2c3").items);
     expect(readPath(planned, (reduce!.Parameters as { Payload: Record<string, string> }).Payload["runId.$"]!)).toBe("20260102T030405Z-a1b2c3");
+  });
+
+  it("is valid Amazon States Language (asl-validator: the ASL JSON schemas and path syntax)", () => {
+    // Concrete ARNs: the synthesized definition carries terraform references where ARNs go.
+    const concrete = fanoutDefinition({
+      partition: "aws",
+      functionArn: "arn:aws:lambda:us-east-1:111111111111:function:driftguard-scanner",
+      bucket: "driftguard-reports-111111111111-us-east-1",
+      maxConcurrency: 40,
+      workerTimeoutSeconds: 900,
+      topicArn: "arn:aws:sns:us-east-1:111111111111:driftguard-notifications",
+    });
+    const { isValid, errorsText } = aslValidator(concrete);
+    expect(errorsText("\n")).toBe("");
+    expect(isValid).toBe(true);
+    // The validator can fail: a Choice without a rule is not ASL.
+    expect(aslValidator({ ...concrete, States: { ...(concrete.States as object), "Lease taken?": { Type: "Choice", Choices: [], Default: "Scan accounts" } } }).isValid).toBe(false);
   });
 
   it("is a Distributed Map over the planner's items.json, with the configured concurrency", () => {
