@@ -13,7 +13,8 @@ import type { EventDeps, EventOutcome } from "../../functions/events/types.js";
 import { eventDeps, scanDeps } from "../../functions/runtime/wiring.js";
 import { runScan, type RunScanResult } from "../../functions/scanner/run.js";
 import { invokeHub, publishedMessages } from "../../sandbox/run-local.js";
-import { principalOfAccessKey, startSandbox, type Sandbox } from "../../sandbox/server.js";
+import { principalOfAccessKey } from "../../sandbox/running-worlds.js";
+import { startSandbox, type Sandbox } from "../../sandbox/server.js";
 import type { CloudTrailBridgeEvent } from "../../sandbox/services/cloudtrail-record.js";
 import { assumedRoleIdentity, fakeMetrics } from "../unit/events/helpers.js";
 
