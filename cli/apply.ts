@@ -5,10 +5,24 @@ import type { AwsCredentialIdentityProvider } from "@smithy/types";
 import { createSpokeClients, type SpokeClients } from "../functions/aws/clients.js";
 import { loadConfig } from "../functions/config/load.js";
 import { resolveAccounts, type EffectiveAccount } from "../functions/config/resolve.js";
-import { REPORT_SCHEMA_VERSION, type PropertyDifference, type ResourceDrift, type ResourceReport, type RunReport } from "../functions/core/types.js";
+import { REPORT_SCHEMA_VERSION, type PropertyDifference, type RemediationAction, type ResourceDrift, type ResourceReport, type RunReport } from "../functions/core/types.js";
 import { detectResourceDrift } from "../functions/aws/cfn-drift.js";
 import { errorText } from "../functions/core/errors.js";
-import { createGuards, createOwnershipLookup, exemptionPolicy, remediateResource, safetyPolicy, withModeOverride, type ExemptionPolicy, type RemediationGuards, type SafetyPolicy } from "../functions/remediation/index.js";
+import {
+  changeSetName,
+  createGuards,
+  createOwnershipLookup,
+  exemptionPolicy,
+  remediateResource,
+  remediateStack,
+  REVERT_BY,
+  safetyPolicy,
+  withModeOverride,
+  type ExemptionPolicy,
+  type RemediationGuards,
+  type SafetyPolicy,
+} from "../functions/remediation/index.js";
+import { configHash } from "../functions/report/index.js";
 import { newRunId } from "../functions/runtime/index.js";
 import { assumeRoleCredentials, assumeRoleError, roleSessionName, spokeRoleArn } from "../functions/scanner/index.js";
 import { closest } from "../functions/config/suggest.js";
@@ -22,7 +36,12 @@ import type { Io } from "./io.js";
  * report-mode run; apply executes its planned actions, each only where the drift is still the one
  * that was planned and the engine, asked again in report mode, still plans the same steps. Then it
  * runs the same engine entry point as the event path (remediateResource): exemptions, blast
- * radius, flapping, the remediator and the verification by DetectStackResourceDrift.
+ * radius, flapping, the remediator and the verification by DetectStackResourceDrift. A stack the
+ * plan reverts whole with a REVERT_DRIFT change set is applied whole, the same way: every
+ * resource the change set covers re-detected, the engine's stack plan asked again, then the
+ * engine's stack path (remediateStack) executes the change set and verifies each resource.
+ * A report made under another accounts.yaml (its configHash) is refused: its plan was reviewed
+ * against other modes, exemptions and guards.
  */
 
 export const APPLY: CommandSpec = {
@@ -49,7 +68,19 @@ export interface PlannedItem {
   region: string;
   stackName: string;
   resource: ResourceReport;
+  /** Present when the plan reverts the item's stack whole with a REVERT_DRIFT change set. */
+  revert?: StackRevertPlan;
 }
+
+export interface StackRevertPlan {
+  /** The stack's planned action, by revert-drift-change-set. */
+  action: RemediationAction;
+  /** Every drifted resource the change set covers (planned or not), as the plan saw it. */
+  covered: ResourceReport[];
+}
+
+/** Rows CloudFormation listed that are not drift (false positives, ignored): no change set covers them. */
+const isDrift = (r: ResourceReport) => r.action.outcome !== "in-sync" && r.action.outcome !== "ignored";
 
 export interface ApplyResult {
   item: PlannedItem;
@@ -61,11 +92,13 @@ export interface ApplyResult {
 export function plannedItems(report: RunReport): PlannedItem[] {
   return report.accounts.flatMap((a) =>
     a.regions.flatMap((r) =>
-      r.stacks.flatMap((s) =>
-        s.resources
+      r.stacks.flatMap((s) => {
+        const revert: StackRevertPlan | undefined =
+          s.stackAction?.outcome === "planned" && s.stackAction.by === REVERT_BY ? { action: s.stackAction, covered: s.resources.filter(isDrift) } : undefined;
+        return s.resources
           .filter((res) => res.action.outcome === "planned")
-          .map((resource) => ({ id: `${a.accountId}/${r.region}/${s.stackName}/${resource.logicalResourceId}`, accountId: a.accountId, region: r.region, stackName: s.stackName, resource })),
-      ),
+          .map((resource) => ({ id: `${a.accountId}/${r.region}/${s.stackName}/${resource.logicalResourceId}`, accountId: a.accountId, region: r.region, stackName: s.stackName, resource, ...(revert ? { revert } : {}) }));
+      }),
     ),
   );
 }
@@ -123,46 +156,120 @@ interface ApplyContext {
   safety: SafetyPolicy;
   guards: RemediationGuards;
   runId: string;
-  credentialsFor(accountId: string): AwsCredentialIdentityProvider;
+  /** The reviewed run: its change set names carry its run id. */
+  planRunId: string;
+  /** One client set per account-region for the whole apply, closed at its end. */
+  clientsFor(accountId: string, region: string): SpokeClients;
 }
 
-async function applyItem(item: PlannedItem, clients: SpokeClients, ctx: ApplyContext): Promise<ApplyResult> {
-  const configured = ctx.accounts.get(item.accountId);
-  if (!configured) return { item, outcome: "not-applied", reason: `account ${item.accountId} is not in accounts.yaml any more`, steps: [] };
-  const planned = item.resource;
-  const now: ResourceDrift = await detectResourceDrift(clients.cloudformation, item.stackName, planned.logicalResourceId);
-  if (now.status === "IN_SYNC") return { item, outcome: "not-applied", reason: "already in sync with its template; nothing to do", steps: [] };
+/** A drift now as it was planned, or why not. */
+async function redetect(clients: SpokeClients, stackName: string, planned: ResourceReport): Promise<{ drift: ResourceDrift } | { reason: string; inSync: boolean }> {
+  const now: ResourceDrift = await detectResourceDrift(clients.cloudformation, stackName, planned.logicalResourceId);
+  if (now.status === "IN_SYNC") return { reason: "already in sync with its template; nothing to do", inSync: true };
   if (now.status !== planned.status || fingerprint(now.differences) !== fingerprint(planned.differences)) {
-    return { item, outcome: "not-applied", reason: `the drift changed since the plan (now ${now.status}: ${now.differences.length} difference(s)); run plan again and review`, steps: [] };
+    return { reason: `the drift changed since the plan (now ${now.status}: ${now.differences.length} difference(s)); run plan again and review`, inSync: false };
   }
-  const stack = (await clients.cloudformation.send(new DescribeStacksCommand({ StackName: item.stackName }))).Stacks?.[0];
+  return { drift: now };
+}
+
+/** What the engine needs besides the drift: the stack, policies, guards, and ownership read as the scheduled scan reads it. */
+async function engineInput(ctx: ApplyContext, configured: EffectiveAccount, accountId: string, region: string, stackName: string) {
+  const clients = ctx.clientsFor(accountId, region);
+  const stack = (await clients.cloudformation.send(new DescribeStacksCommand({ StackName: stackName }))).Stacks?.[0];
   const tags = Object.fromEntries((stack?.Tags ?? []).map((t) => [t.Key ?? "", t.Value ?? ""]));
-  const input = {
+  return {
     runId: ctx.runId,
-    region: item.region,
-    stack: { stackName: item.stackName, stackId: stack?.StackId ?? item.stackName, tags },
-    drift: now,
+    region,
+    stack: { stackName, stackId: stack?.StackId ?? stackName, tags },
     clients,
     exemptions: ctx.exemptions,
     safety: ctx.safety,
     // What attachments own on the resource, read from the stacks of its account in every onboarded
     // region, exactly as the scheduled scan reads it: the same ownership rules for a person's apply.
-    ownership: createOwnershipLookup({
-      accountId: item.accountId,
-      regions: configured.regions,
-      cloudformationFor: (region) => (region === item.region ? clients.cloudformation : createSpokeClients(item.accountId, region, ctx.credentialsFor(item.accountId)).cloudformation),
-    }),
+    ownership: createOwnershipLookup({ accountId, regions: configured.regions, cloudformationFor: async (r) => ctx.clientsFor(accountId, r).cloudformation }),
     guards: ctx.guards,
     now: new Date(),
   };
+}
+
+function outcomeOf(action: RemediationAction): ApplyResult["outcome"] {
+  return action.outcome === "remediated" ? "applied" : action.outcome === "failed" ? "failed" : "not-applied";
+}
+
+/** Change set steps name the run that made them: compare a plan with its re-plan without the names. */
+function withoutChangeSetName(steps: readonly string[], runId: string): string {
+  return steps.map((s) => s.replaceAll(changeSetName(runId), "<change set>")).join("\n");
+}
+
+/**
+ * A stack the plan reverts whole: all its planned items must be selected (the change set cannot
+ * revert part of a stack's drift), every covered resource must still drift as planned, and the
+ * engine must still plan the same change set; then remediateStack creates, checks and executes it.
+ */
+async function applyRevert(items: PlannedItem[], revert: StackRevertPlan, allPlanned: PlannedItem[], ctx: ApplyContext): Promise<ApplyResult[]> {
+  const first = items[0] as PlannedItem;
+  const notApplied = (reason: string, steps: string[] = []) => items.map((item): ApplyResult => ({ item, outcome: "not-applied", reason, steps }));
+  const missing = allPlanned.filter((p) => p.stackName === first.stackName && p.accountId === first.accountId && p.region === first.region && !items.includes(p));
+  if (missing.length > 0) {
+    return notApplied(`stack ${first.stackName} is reverted whole by one REVERT_DRIFT change set; select all its planned items (also ${missing.map((m) => m.resource.logicalResourceId).join(", ")}) or none of them`);
+  }
+  const configured = ctx.accounts.get(first.accountId);
+  if (!configured) return notApplied(`account ${first.accountId} is not in accounts.yaml any more`);
+  const clients = ctx.clientsFor(first.accountId, first.region);
+  const drifts: ResourceDrift[] = [];
+  const changed: string[] = [];
+  for (const covered of revert.covered) {
+    const now = await redetect(clients, first.stackName, covered);
+    if ("drift" in now) drifts.push(now.drift);
+    else changed.push(`${covered.logicalResourceId}: ${now.reason}`);
+  }
+  if (drifts.length === 0) return notApplied("already in sync with its template; nothing to do");
+  if (changed.length > 0) return notApplied(`the stack's drift changed since the plan, so the change set would not be the one reviewed (${changed.join("; ")}); run plan again and review`);
+
+  const input = { ...(await engineInput(ctx, configured, first.accountId, first.region, first.stackName)), drifts };
+  const again = await remediateStack({ ...input, account: withModeOverride(configured, "report") });
+  const replanned = again.stackAction;
+  if (replanned?.outcome !== "planned" || replanned.by !== REVERT_BY || withoutChangeSetName(replanned.steps, ctx.runId) !== withoutChangeSetName(revert.action.steps, ctx.planRunId)) {
+    return notApplied(`the engine now plans the stack differently (${replanned ? `${replanned.outcome}: ${replanned.reason}` : "no REVERT_DRIFT change set"}); run plan again and review`, replanned?.steps ?? []);
+  }
+  const done = await remediateStack({ ...input, account: withModeOverride(configured, "remediate") });
+  const stackAction = done.stackAction;
+  return items.map((item): ApplyResult => {
+    const action = done.resources.find((r) => r.logicalResourceId === item.resource.logicalResourceId)?.action;
+    if (!action) return { item, outcome: "failed", reason: "the engine did not report this resource", steps: [] };
+    // The change set's own outcome first: it is what ran (or why it did not).
+    const reason = stackAction && action.by !== REVERT_BY ? `${action.outcome}: ${action.reason} (change set: ${stackAction.outcome}: ${stackAction.reason})` : `${action.outcome}: ${action.reason}`;
+    return { item, outcome: outcomeOf(action), reason, steps: action.steps };
+  });
+}
+
+async function applyItem(item: PlannedItem, ctx: ApplyContext): Promise<ApplyResult> {
+  const configured = ctx.accounts.get(item.accountId);
+  if (!configured) return { item, outcome: "not-applied", reason: `account ${item.accountId} is not in accounts.yaml any more`, steps: [] };
+  const planned = item.resource;
+  const now = await redetect(ctx.clientsFor(item.accountId, item.region), item.stackName, planned);
+  if (!("drift" in now)) return { item, outcome: "not-applied", reason: now.reason, steps: [] };
+  const input = { ...(await engineInput(ctx, configured, item.accountId, item.region, item.stackName)), drift: now.drift };
   // The plan approved is the plan applied: ask the engine for its plan again, unchanged accounts.yaml rules aside.
   const again = await remediateResource({ ...input, account: withModeOverride(configured, "report") });
   if (again.action.outcome !== "planned" || again.action.steps.join("\n") !== planned.action.steps.join("\n")) {
     return { item, outcome: "not-applied", reason: `the engine now plans differently (${again.action.outcome}: ${again.action.reason}); run plan again and review`, steps: again.action.steps };
   }
   const done = await remediateResource({ ...input, account: withModeOverride(configured, "remediate") });
-  const outcome = done.action.outcome === "remediated" ? "applied" : done.action.outcome === "failed" ? "failed" : "not-applied";
-  return { item, outcome, reason: `${done.action.outcome}: ${done.action.reason}`, steps: done.action.steps };
+  return { item, outcome: outcomeOf(done.action), reason: `${done.action.outcome}: ${done.action.reason}`, steps: done.action.steps };
+}
+
+/**
+ * The report's configHash against the accounts.yaml apply reads: modes, exemptions, guards and
+ * safety settings are all in it, so a plan reviewed under one file is not applied under another.
+ */
+export function configChangedProblem(report: Pick<RunReport, "runId" | "configHash">, current: string, file: string): string | undefined {
+  if (report.configHash === current) return undefined;
+  return [
+    `driftguard: ConfigChanged: run ${report.runId} was planned under a different configuration (report configHash ${report.configHash}) than ${file} (${current}).`,
+    `Its plan was reviewed against other modes, exemptions or guards, so nothing is applied.`,
+    `Fix: run \`npx driftguard plan --config ${file}\` again and review that report, or pass --config with the accounts.yaml the plan was made with.`,
+  ].join("\n");
 }
 
 export async function applyCommand(flags: Parsed, io: Io): Promise<number> {
@@ -171,12 +278,22 @@ export async function applyCommand(flags: Parsed, io: Io): Promise<number> {
   const file = (flags.config as string | undefined) ?? io.env.DRIFTGUARD_CONFIG ?? "accounts.yaml";
   const config = loadConfig(file);
   const report = await readReport(flags.report as string, config.hub.region);
-  const items = selectItems(plannedItems(report), flags.only as string[] | undefined);
+  const changedConfig = configChangedProblem(report, configHash(config), file);
+  if (changedConfig) {
+    io.stderr(`${changedConfig}\n`);
+    return EXIT.config;
+  }
+  const allPlanned = plannedItems(report);
+  const items = selectItems(allPlanned, flags.only as string[] | undefined);
   if (items.length === 0) {
     io.stdout(`nothing to apply: run ${report.runId} has no planned actions${flags.only ? " among --only" : ""}\n`);
     return EXIT.ok;
   }
-  io.stdout([`run ${report.runId} (${report.mode}, ${report.startedAt}) plans ${items.length} action(s):`, ...items.map((i) => `  ${i.id} (${i.resource.resourceType}): ${i.resource.action.reason}\n${i.resource.action.steps.map((s) => `      ${s}`).join("\n")}`), ""].join("\n"));
+  io.stdout([`run ${report.runId} (${report.mode}, ${report.startedAt}) plans ${items.length} action(s):`, ...items.map((i) => {
+    // A stack reverted whole shows the change set it runs, not the per-resource steps it replaces.
+    const action = i.revert?.action ?? i.resource.action;
+    return `  ${i.id} (${i.resource.resourceType}): ${action.reason}\n${action.steps.map((s) => `      ${s}`).join("\n")}`;
+  }), ""].join("\n"));
   if (!flags.yes) {
     if (!io.stdinIsTTY) throw new UsageError("refusing to change anything without confirmation: stdin is not a terminal; pass --yes after reviewing the plan");
     if (!(await io.confirm(`apply these ${items.length} action(s)? [y/N] `))) {
@@ -191,6 +308,16 @@ export async function applyCommand(flags: Parsed, io: Io): Promise<number> {
   const caller = flags["current-credentials"] ? (await callerAccount(hub)).account : undefined;
   const runId = newRunId(new Date());
   const providers = new Map<string, AwsCredentialIdentityProvider>();
+  const credentialsFor = (accountId: string) => {
+    let p = providers.get(accountId);
+    if (!p) {
+      p = caller !== undefined ? own : assumeRoleCredentials(hub.sts, { roleArn: spokeRoleArn(accountId, roleName, config.hub.region), sessionName: roleSessionName(runId) }, Date.now);
+      providers.set(accountId, p);
+    }
+    return p;
+  };
+  // Every client set the apply opens (the items' regions and the ownership reads' other regions), closed once at the end.
+  const opened = new Map<string, SpokeClients>();
   const ctx: ApplyContext = {
     accounts: new Map(resolveAccounts(config).map((a) => [a.id, a])),
     exemptions: exemptionPolicy(config),
@@ -198,32 +325,42 @@ export async function applyCommand(flags: Parsed, io: Io): Promise<number> {
     // A person's reviewed apply is not a scheduled scan: it never moves the flapping counters.
     guards: await createGuards({ runId, limits: config.defaults.remediation, store: processFlappingStore(), counting: "event" }),
     runId,
-    credentialsFor(accountId) {
-      let p = providers.get(accountId);
-      if (!p) {
-        p = caller !== undefined ? own : assumeRoleCredentials(hub.sts, { roleArn: spokeRoleArn(accountId, roleName, config.hub.region), sessionName: roleSessionName(runId) }, Date.now);
-        providers.set(accountId, p);
+    planRunId: report.runId,
+    clientsFor(accountId, region) {
+      const key = `${accountId}/${region}`;
+      let clients = opened.get(key);
+      if (!clients) {
+        clients = createSpokeClients(accountId, region, credentialsFor(accountId));
+        opened.set(key, clients);
       }
-      return p;
+      return clients;
     },
   };
 
+  const failure = (item: PlannedItem, err: unknown): ApplyResult => {
+    const roleArn = spokeRoleArn(item.accountId, roleName, config.hub.region);
+    const reason = err instanceof Error && err.name === "AccessDenied" ? assumeRoleError(err, roleArn).message : errorText(err);
+    return { item, outcome: "failed", reason, steps: [] };
+  };
   const results: ApplyResult[] = [];
-  for (const item of items) {
-    if (caller !== undefined && item.accountId !== caller) {
-      results.push({ item, outcome: "not-applied", reason: `--current-credentials are for account ${caller}`, steps: [] });
-      continue;
+  const reverted = new Set<PlannedItem>();
+  try {
+    for (const item of items) {
+      if (reverted.has(item)) continue;
+      if (caller !== undefined && item.accountId !== caller) {
+        results.push({ item, outcome: "not-applied", reason: `--current-credentials are for account ${caller}`, steps: [] });
+        continue;
+      }
+      if (item.revert) {
+        const group = items.filter((i) => i.accountId === item.accountId && i.region === item.region && i.stackName === item.stackName);
+        for (const i of group) reverted.add(i);
+        results.push(...(await applyRevert(group, item.revert, allPlanned, ctx).catch((err: unknown) => group.map((i) => failure(i, err)))));
+        continue;
+      }
+      results.push(await applyItem(item, ctx).catch((err: unknown) => failure(item, err)));
     }
-    const clients = createSpokeClients(item.accountId, item.region, ctx.credentialsFor(item.accountId));
-    try {
-      results.push(await applyItem(item, clients, ctx));
-    } catch (err) {
-      const roleArn = spokeRoleArn(item.accountId, roleName, config.hub.region);
-      const reason = err instanceof Error && err.name === "AccessDenied" ? assumeRoleError(err, roleArn).message : errorText(err);
-      results.push({ item, outcome: "failed", reason, steps: [] });
-    } finally {
-      clients.cloudformation.destroy();
-    }
+  } finally {
+    for (const clients of opened.values()) clients.destroy();
   }
   io.stdout([...results.map((r) => `${r.outcome.padEnd(11)} ${r.item.id}: ${r.reason}`), ""].join("\n"));
   if (results.some((r) => r.outcome === "failed")) return EXIT.errors;

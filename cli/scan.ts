@@ -5,7 +5,7 @@ import { isKnownRegion, KNOWN_REGIONS, type Region } from "../functions/config/r
 import { MODES, type AccountEntry, type Config, type Mode } from "../functions/config/schema.js";
 import { closest } from "../functions/config/suggest.js";
 import type { RunReport } from "../functions/core/types.js";
-import { problems, renderHtml, renderMarkdown, summarySubject, totalsTable } from "../functions/report/index.js";
+import { configHash, problems, renderHtml, renderMarkdown, summarySubject, totalsTable } from "../functions/report/index.js";
 import { newRunId } from "../functions/runtime/index.js";
 import { scanOrganization } from "../functions/scanner/index.js";
 import { UsageError, type CommandSpec, type Parsed } from "./args.js";
@@ -145,6 +145,8 @@ export async function scanCommand(flags: Parsed, io: Io, forcedMode?: Mode): Pro
     ...(mode ? { modeOverride: mode } : {}),
     onProgress: progress.onProgress,
     configSource: organizationIdSource(file),
+    // The file's hash, not the narrowed copy's: apply compares it with the accounts.yaml it reads.
+    configHash: configHash(config),
     organizationCheck: !currentCredentials,
   });
   progress.finish();

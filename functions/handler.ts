@@ -7,10 +7,10 @@ import { type EventDeps, handleChangeEvent, RecentIds } from "./events/index.js"
 import { type FanoutRequest, parseFanoutRequest, type PartitionOutput, runPartitioner, runReducer, runWorker, type WorkerOutput } from "./fanout/index.js";
 import { createDeadline } from "./core/deadline.js";
 import { logger } from "./core/logger.js";
-import { createMetrics, publishMetrics } from "./core/metrics.js";
+import { createMetrics, MetricUnit, publishMetrics, RUN_SKIPPED } from "./core/metrics.js";
 import { runMetricValues, type PublishOutcome } from "./report/index.js";
 import { eventDeps, loadRuntime, newRunId, type Runtime, scanDeps } from "./runtime/index.js";
-import { RunInProgressError, runScan, type ScanProgress } from "./scanner/index.js";
+import { announceSkippedRun, RunInProgressError, runScan, type ScanDeps, type ScanProgress, type SkippedRun } from "./scanner/index.js";
 import { DriftguardError } from "./core/errors.js";
 
 /** What an invocation asks for, decided from the payload alone. */
@@ -60,9 +60,7 @@ export interface ScanSummary {
 }
 
 /** An overlapping run's answer: it did nothing, and says which run holds the lease. */
-export interface SkippedScan {
-  skipped: string;
-}
+export type SkippedScan = SkippedRun;
 
 /**
  * A report that reached neither S3 nor SNS fails the invocation, so Lambda's failure destination
@@ -87,12 +85,21 @@ function scanSummary(report: RunReport, publish: PublishOutcome): ScanSummary {
   return summary;
 }
 
-/** Another run holds the lease: not an error of this invocation (a retry must not start a third run). */
-async function unlessOverlapping<T>(run: () => Promise<T>): Promise<T | SkippedScan> {
+/**
+ * Another run holds the lease: not an error of this invocation (a retry must not start a third
+ * run), but loud: the RunSkipped metric, a warning and an SNS message (scanner/skipped-run.ts).
+ */
+async function announceSkip(metrics: Metrics, deps: Pick<ScanDeps, "sns" | "logger">, topicArn: string, skip: SkippedRun): Promise<SkippedScan> {
+  publishMetrics(metrics, [{ name: RUN_SKIPPED, unit: MetricUnit.Count, value: 1 }]);
+  await announceSkippedRun(deps, topicArn, skip);
+  return skip;
+}
+
+async function unlessOverlapping<T>(run: () => Promise<T>, skipped: (skip: SkippedRun) => Promise<SkippedScan>): Promise<T | SkippedScan> {
   try {
     return await run();
   } catch (err) {
-    if (err instanceof RunInProgressError) return { skipped: err.message };
+    if (err instanceof RunInProgressError) return skipped(err.skip);
     throw err;
   }
 }
@@ -156,8 +163,9 @@ export function createProductionRoutes(hooks: RouteHooks = {}, now: () => number
   return {
     async scan(invocation, context) {
       const rt = await currentRuntime();
+      const deps = scanDeps(rt.hub, rt.settings.reportBucket, logger);
       return unlessOverlapping(async () => {
-        const { report, publish } = await runScan(scanDeps(rt.hub, rt.settings.reportBucket, logger), {
+        const { report, publish } = await runScan(deps, {
           config: rt.config,
           runId: newRunId(new Date()),
           trigger: invocation.trigger,
@@ -170,7 +178,7 @@ export function createProductionRoutes(hooks: RouteHooks = {}, now: () => number
           ...(hooks.onProgress ? { onProgress: hooks.onProgress } : {}),
         });
         return finishRun(metrics, report, publish);
-      });
+      }, (skip) => announceSkip(metrics, deps, rt.settings.topicArn, skip));
     },
     async changeEvent(event) {
       const rt = await currentRuntime();
@@ -192,7 +200,7 @@ export function createProductionRoutes(hooks: RouteHooks = {}, now: () => number
       switch (request.step) {
         case "plan": {
           const modeOverride = request.modeOverride ?? settings.modeOverride;
-          const { runId, itemsKey, workers } = await runPartitioner(deps, {
+          const partitioned = await runPartitioner(deps, {
             config,
             runId: newRunId(new Date()),
             trigger: request.trigger,
@@ -201,6 +209,8 @@ export function createProductionRoutes(hooks: RouteHooks = {}, now: () => number
             leaseTtlMs: context.getRemainingTimeInMillis(),
             configSource: { file: configSource },
           });
+          if ("skipped" in partitioned) return announceSkip(metrics, deps, publish.topicArn, partitioned);
+          const { runId, itemsKey, workers } = partitioned;
           hooks.onProgress?.({ kind: "accounts", configured: config.accounts.length, toScan: workers });
           return { runId, itemsKey, workers };
         }

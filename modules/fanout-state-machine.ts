@@ -79,7 +79,7 @@ function failurePath(step: "Plan" | "Reduce", partition: string, bucket: string,
 }
 
 /**
- * Plan → Distributed Map over runs/<runId>/items.json (one child execution per account, at most
+ * Plan → (Skipped when another run holds the lease) → Distributed Map over runs/<runId>/items.json (one child execution per account, at most
  * `maxConcurrency` at once) → Reduce. Everything that grows with the organization stays in S3:
  * the items are read by the ItemReader, the workers' results by the reducer, and the Map's own
  * results go to the ResultWriter, so no state payload approaches the 256 KB limit. A worker that
@@ -98,18 +98,32 @@ export function fanoutDefinition(props: FanoutDefinitionProps): Record<string, u
         Type: "Task",
         Resource: invoke,
         Parameters: { FunctionName: functionArn, Payload: { fanout: "plan", "input.$": "$" } },
-        ResultSelector: { "runId.$": "$.Payload.runId", "itemsKey.$": "$.Payload.itemsKey" },
+        // The Plan answers either {runId, itemsKey, workers} or, when another run holds the run
+        // lease, {runId, skipped, holder} (scanner/skipped-run.ts). A ResultSelector path that is
+        // absent fails the state with States.Runtime, so the answer is kept whole under `plan`
+        // and only runId, present in both, is lifted.
+        ResultSelector: { "runId.$": "$.Payload.runId", "plan.$": "$.Payload" },
         Retry: retry,
         Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.failure", Next: "Record Plan failure" }],
-        Next: "Scan accounts",
+        Next: "Lease taken?",
       },
+      // IsPresent tests a field's presence (Choice workflow state, JSONPath Choice Rules:
+      // https://docs.aws.amazon.com/step-functions/latest/dg/state-choice.html).
+      "Lease taken?": {
+        Type: "Choice",
+        Choices: [{ Variable: "$.plan.skipped", IsPresent: true, Next: "Skipped" }],
+        Default: "Scan accounts",
+      },
+      // A clean end, not a failure: the handler already logged the skip, counted RunSkipped and
+      // sent its SNS message; the execution's output names the run that holds the lease.
+      Skipped: { Type: "Succeed", OutputPath: "$.plan" },
       "Scan accounts": {
         Type: "Map",
         Label: FANOUT_NAMES.mapLabel,
         ItemReader: {
           Resource: `arn:${partition}:states:::s3:getObject`,
           ReaderConfig: { InputType: "JSON" },
-          Parameters: { Bucket: bucket, "Key.$": "$.itemsKey" },
+          Parameters: { Bucket: bucket, "Key.$": "$.plan.itemsKey" },
         },
         ItemProcessor: {
           ProcessorConfig: { Mode: "DISTRIBUTED", ExecutionType: "STANDARD" },

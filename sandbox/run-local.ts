@@ -5,7 +5,8 @@ import { configObjectBody, loadConfig } from "../functions/config/load.js";
 import type { Config, Mode } from "../functions/config/schema.js";
 import type { RunReport } from "../functions/core/types.js";
 import { totalsTable } from "../functions/report/index.js";
-import type { RouteHooks, ScanSummary } from "../functions/handler.js";
+import type { RouteHooks, ScanSummary, SkippedScan } from "../functions/handler.js";
+import type { PartitionOutput } from "../functions/fanout/index.js";
 import type { ScanProgress } from "../functions/scanner/index.js";
 import { driftguardNames } from "../modules/names.js";
 import { lambdaContext } from "./lambda-context.js";
@@ -115,6 +116,13 @@ export function publishedMessages(sandbox: Sandbox) {
  * the handler is invoked as the state machine would: plan, one worker per account, reduce.
  */
 export async function invokeHub(sandbox: Sandbox, config: Config, mode: Mode | undefined, hooks: RouteHooks = {}, verbose = false, execution: Execution = "single"): Promise<ScanSummary> {
+  const answer = await invokeHubAnswer(sandbox, config, mode, hooks, verbose, execution);
+  if ("skipped" in answer) throw new Error(`the hub skipped the run: ${answer.skipped}`);
+  return answer;
+}
+
+/** invokeHub's raw answer: a run summary, or the skip of a run that found the run lease held. */
+export async function invokeHubAnswer(sandbox: Sandbox, config: Config, mode: Mode | undefined, hooks: RouteHooks = {}, verbose = false, execution: Execution = "single"): Promise<ScanSummary | SkippedScan> {
   const previousEnv = { ...process.env };
   try {
     // The configuration object the hub stack writes (aws_s3_object), written the same way.
@@ -127,14 +135,14 @@ export async function invokeHub(sandbox: Sandbox, config: Config, mode: Mode | u
     // The process-wide logger may have been created before this environment (the CLI loads the scanner).
     (await import("../functions/core/logger.js")).logger.setLogLevel(verbose ? "INFO" : "SILENT");
     const handler = createHandler(createProductionRoutes(hooks));
-    if (execution === "single") return (await handler({ "detail-type": "Scheduled Event", source: "aws.events" }, invocationContext())) as ScanSummary;
+    if (execution === "single") return (await handler({ "detail-type": "Scheduled Event", source: "aws.events" }, invocationContext())) as ScanSummary | SkippedScan;
     const { driveFanout } = await import("../functions/fanout/index.js");
     const { logger } = await import("../functions/core/logger.js");
     // Each step is its own Lambda invocation, with its own 15 minutes.
     const invoke = async <T>(payload: object) => (await handler(payload, invocationContext())) as T;
     return await driveFanout<ScanSummary>(
       {
-        plan: () => invoke({ fanout: "plan", input: { trigger: "schedule" } }),
+        plan: () => invoke<PartitionOutput | SkippedScan>({ fanout: "plan", input: { trigger: "schedule" } }),
         scan: (item) => invoke(item),
         reduce: (runId) => invoke({ fanout: "reduce", runId }),
       },

@@ -26,6 +26,13 @@ export interface MetricValue {
  */
 export const HEARTBEAT = "Heartbeat";
 
+/**
+ * 1 when a run did not start because another run holds the run lease (scanner/skipped-run.ts).
+ * A skipped run emits no other metric and no heartbeat: skips on every schedule end in the
+ * no-successful-scan alarm.
+ */
+export const RUN_SKIPPED = "RunSkipped";
+
 /** One EMF document with every value. */
 export function publishMetrics(metrics: Metrics, values: readonly MetricValue[]): void {
   for (const v of values) metrics.addMetric(v.name, v.unit, v.value);

@@ -113,9 +113,9 @@ export async function handleChangeEvent(event: unknown, deps: EventDeps): Promis
     if (opened) await saveFlapping(opened, deps);
     deps.metrics.singleMetric().addMetric("EventLatency", MetricUnit.Milliseconds, report.latencyMs);
     publishMetrics(deps.metrics, eventMetricValues(report));
+    // Counted once, as Contested in the EMF document above (events/metrics.ts), the name the scan and the alarm use.
     for (const r of results.filter((x) => x.action.contested !== undefined)) {
       deps.logger.error("contested resource changed again", { resource: r.resource, contested: r.action.contested, actor });
-      deps.metrics.singleMetric().addMetric("ContestedResources", MetricUnit.Count, 1);
     }
     const delivery = await deps.publish(report);
     const summary = deliverySummary(report, delivery);

@@ -3,7 +3,7 @@ import pLimit from "p-limit";
 import { runKeys } from "../aws/bucket-layout.js";
 import { type Logger, scoped } from "../core/logger.js";
 import { toErrorInfo } from "../core/errors.js";
-import type { RunScanOptions, RunScanResult, ScanDeps } from "../scanner/index.js";
+import { RunInProgressError, type RunScanOptions, type RunScanResult, type ScanDeps, type SkippedRun } from "../scanner/index.js";
 import { runPartitioner } from "./partitioner.js";
 import { runReducer } from "./reduce.js";
 import { getJson, putJson } from "../aws/s3-json.js";
@@ -12,7 +12,7 @@ import { runWorker } from "./worker.js";
 
 /** The three Lambda steps the state machine invokes, however they are reached (directly, or through the handler). */
 export interface FanoutSteps<R> {
-  plan(): Promise<PartitionOutput>;
+  plan(): Promise<PartitionOutput | SkippedRun>;
   scan(item: WorkItem): Promise<unknown>;
   reduce(runId: string): Promise<R>;
 }
@@ -28,11 +28,14 @@ export interface FanoutDriverOptions {
  * The state machine's definition (modules/fanout-state-machine.ts) run in one process, for
  * `npm start -- --execution fanout` and tests: Plan → workers over items.json (as the Distributed
  * Map's ItemReader reads it) at most `maxConcurrency` at once, a failed worker recorded as the
- * Catch records it → Reduce.
+ * Catch records it → Reduce; a Plan that answers with a skip (another run holds the lease) ends
+ * the run there, as the state machine's "Skipped" state does.
  */
-export async function driveFanout<R>(steps: FanoutSteps<R>, options: FanoutDriverOptions): Promise<R> {
+export async function driveFanout<R>(steps: FanoutSteps<R>, options: FanoutDriverOptions): Promise<R | SkippedRun> {
   const { s3, bucket } = options;
-  const { runId, itemsKey } = await steps.plan();
+  const planned = await steps.plan();
+  if ("skipped" in planned) return planned;
+  const { runId, itemsKey } = planned;
   const items = await getJson<WorkItem[]>(s3, bucket, itemsKey);
   if (items === undefined) throw new Error(`the Plan step returned ${itemsKey} but s3://${bucket}/${itemsKey} does not exist`);
 
@@ -50,13 +53,14 @@ export async function driveFanout<R>(steps: FanoutSteps<R>, options: FanoutDrive
 }
 
 /** The fan-out with the functions called directly; same options and result as runScan. */
-export function runFanoutInProcess(deps: ScanDeps, options: RunScanOptions): Promise<RunScanResult> {
+export async function runFanoutInProcess(deps: ScanDeps, options: RunScanOptions): Promise<RunScanResult> {
   const { config, runId, publish } = options;
   const bucket = publish.bucket;
-  return driveFanout(
+  const result = await driveFanout(
     {
       plan: async () => {
         const partitioned = await runPartitioner(deps, { config, runId, trigger: options.trigger ?? "schedule", modeOverride: options.modeOverride, bucket });
+        if ("skipped" in partitioned) return partitioned;
         options.onProgress?.({ kind: "accounts", configured: config.accounts.length, toScan: partitioned.workers });
         return partitioned;
       },
@@ -65,4 +69,7 @@ export function runFanoutInProcess(deps: ScanDeps, options: RunScanOptions): Pro
     },
     { s3: deps.s3, bucket, maxConcurrency: config.hub.fanout.maxConcurrency, logger: deps.logger },
   );
+  // runScan's contract: a run that finds the lease held throws RunInProgressError.
+  if ("skipped" in result) throw new RunInProgressError(result);
+  return result;
 }

@@ -1,7 +1,7 @@
 import { runKeys } from "../aws/bucket-layout.js";
 import type { Config, Mode } from "../config/schema.js";
 import { scoped } from "../core/logger.js";
-import { acquireRunLease, DEFAULT_LEASE_TTL_MS, leaseProblem, RunInProgressError, selectAccounts, type OrganizationIdSource, type ScanDeps } from "../scanner/index.js";
+import { acquireRunLease, DEFAULT_LEASE_TTL_MS, leaseProblem, selectAccounts, skippedRun, type OrganizationIdSource, type ScanDeps, type SkippedRun } from "../scanner/index.js";
 import { partitionRun } from "./partition.js";
 import { putJson } from "../aws/s3-json.js";
 import type { PartitionOutput, WorkItem } from "./types.js";
@@ -20,17 +20,19 @@ export interface PartitionerOptions {
   configSource?: OrganizationIdSource;
 }
 
-/** The state machine's first step: joins accounts.yaml with the organization and stores the run manifest and work items. */
-export async function runPartitioner(deps: PartitionerDeps, options: PartitionerOptions): Promise<PartitionOutput & { items: WorkItem[] }> {
+/**
+ * The state machine's first step: joins accounts.yaml with the organization and stores the run
+ * manifest and work items. When another run holds the lease it stores nothing and answers with
+ * the skip, a successful answer: the state machine's Choice ends the execution in "Skipped"
+ * (modules/fanout-state-machine.ts) instead of failing it, and the handler announces it.
+ */
+export async function runPartitioner(deps: PartitionerDeps, options: PartitionerOptions): Promise<(PartitionOutput & { items: WorkItem[] }) | SkippedRun> {
   const { config, runId, bucket } = options;
   const log = scoped(deps.logger, { runId });
   const startedAt = new Date(deps.now());
   // The run's lease, renewed by its workers and released by its reducer (scanner/run-lease.ts).
   const lease = await acquireRunLease({ s3: deps.s3, bucket, backoff: deps, now: deps.now }, { runId, trigger: options.trigger, ttlMs: options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS });
-  if (lease.kind === "busy") {
-    log.warn("run not started", { reason: lease.reason, holder: lease.holder });
-    throw new RunInProgressError(lease.reason);
-  }
+  if (lease.kind === "busy") return skippedRun(runId, lease);
   const leaseError = leaseProblem(lease);
   if (leaseError) log.error("run lease not taken; the workers revert only security-critical drift", { error: leaseError });
   const { accounts, selection: organization, organization: snapshot } = await selectAccounts(deps.organizations, config, options.modeOverride, log, options.configSource);

@@ -5,6 +5,8 @@ import { buildReport, publishReport, type PublishTarget } from "../report/index.
 import { scoped } from "../core/logger.js";
 import { toErrorInfo } from "../core/errors.js";
 import { releaseRunLease, type RunScanResult, type ScanDeps } from "../scanner/index.js";
+import { resolveAccounts } from "../config/resolve.js";
+import { runMode, withModeOverride } from "../remediation/index.js";
 import { mergeAccounts, type WorkerResult } from "./merge.js";
 import type { ErrorInfo } from "../core/types.js";
 import { getJson } from "../aws/s3-json.js";
@@ -57,7 +59,8 @@ export async function runReducer(deps: ReducerDeps, options: ReducerOptions): Pr
   const report = buildReport({
     runId,
     trigger: manifest.value.trigger,
-    mode: manifest.value.modeOverride ?? config.defaults.mode,
+    // The accounts the workers scanned, in the modes the partitioner fixed for them.
+    mode: runMode(resolveAccounts(config).filter((a) => withWorkers.includes(a.id)).map((a) => withModeOverride(a, manifest.value.modeOverride))),
     startedAt: new Date(manifest.value.startedAt),
     finishedAt: new Date(deps.now()),
     config,

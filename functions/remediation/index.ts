@@ -6,7 +6,7 @@ export { remediateResource, remediateStack, type ResourceRemediationInput, type 
 export { exemptionFromTags, exemptionPolicy, type ExemptionPolicy } from "./exemption.js";
 export { emptyFlappingRecord, s3FlappingStore, type FlappingRecord, type FlappingStore } from "./flapping-store.js";
 export { createGuards, GUARD_STATE_NOT_SAVED, type GuardLimits, type RemediationGuards } from "./guards.js";
-export { effectiveMode, withModeOverride } from "./mode.js";
+export { effectiveMode, runMode, withModeOverride } from "./mode.js";
 export { REMEDIATORS } from "./registry.js";
 export { RESOURCE_TAG_ACTIONS } from "./resource-tags.js";
 export { createOwnershipLookup, NO_ATTACHMENTS, OWNERSHIP_ACTIONS, type OwnershipLookup } from "./ownership/lookup.js";
@@ -16,3 +16,4 @@ export { safetyPolicy, type SafetyPolicy } from "./safety/invariants.js";
 export { NOTHING_OWNED, type Owned } from "./ownership/owned.js";
 export { runPipeline } from "./pipeline.js";
 export type { PlannedStep } from "./plan.js";
+export { changeSetName, REVERT_BY } from "./revert-drift.js";

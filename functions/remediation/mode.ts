@@ -27,3 +27,13 @@ export function withModeOverride(account: EffectiveAccount, override: Mode | und
   if (override === undefined) return account;
   return { ...account, mode: override, modeRules: override === "report" ? [] : account.modeRules };
 }
+
+/**
+ * The run's mode as the report's top-level `mode` states it: `remediate` when the run could
+ * change anything (an account to scan whose mode, or one of whose mode rules, says remediate),
+ * else `report`. Not defaults.mode, which accounts and mode rules override; with no account to
+ * scan, nothing can change: `report`.
+ */
+export function runMode(accounts: readonly Pick<EffectiveAccount, "mode" | "modeRules">[]): Mode {
+  return accounts.some((a) => a.mode === "remediate" || a.modeRules.some((r) => r.mode === "remediate")) ? "remediate" : "report";
+}

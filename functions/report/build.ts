@@ -125,6 +125,8 @@ export interface ReportInput {
   startedAt: Date;
   finishedAt: Date;
   config: Config;
+  /** The report's configHash when `config` is a narrowed copy of the configuration (the CLI's --accounts, --regions, --stacks): the file's. */
+  configHash?: string;
   accounts: AccountReport[];
   /** The organization as the run walked it; absent when the run did not read it (event reports, the CLI's --current-credentials). */
   organization?: OrganizationSnapshot;
@@ -143,7 +145,7 @@ export function buildReport(input: ReportInput): RunReport {
     mode: input.mode,
     startedAt: input.startedAt.toISOString(),
     finishedAt: input.finishedAt.toISOString(),
-    configHash: configHash(input.config),
+    configHash: input.configHash ?? configHash(input.config),
     incomplete: isIncomplete(accounts),
     accounts,
     runErrors: input.runErrors ?? [],

@@ -27,12 +27,12 @@ export function coverageHeadline(report: RunReport): string | undefined {
   );
 }
 
-export function coverageRows(report: RunReport): CoverageRow[] {
+export function coverageRows(report: RunReport, { onboardedNotActive = true } = {}): CoverageRow[] {
   const c = report.coverage.organization;
   if (c === undefined) return [];
   return [
     ...c.notOnboarded.map((a) => ({ account: accountLabel(a), where: a.organizationalUnit ? `${a.organizationalUnit.path} (${a.organizationalUnit.id})` : "", gap: REASONS[a.reason] })),
-    ...c.onboardedNotActive.map((a) => ({ account: accountLabel(a), where: "", gap: `onboarded but ${a.status}${a.state ? ` (${a.state})` : ""}` })),
+    ...(onboardedNotActive ? c.onboardedNotActive : []).map((a) => ({ account: accountLabel(a), where: "", gap: `onboarded but ${a.status}${a.state ? ` (${a.state})` : ""}` })),
     ...c.regionsNotScanned.map((a) => ({ account: accountLabel(a), where: "", gap: `enabled regions not scanned: ${a.regions.join(", ")}` })),
   ];
 }

@@ -2,7 +2,7 @@
  * The report's public surface: build the consolidated run report, publish it (S3 then SNS), and
  * the SNS limits other notifications share.
  */
-export { buildReport } from "./build.js";
+export { buildReport, configHash } from "./build.js";
 export { foldInSync, inSyncCount, isInSyncStack } from "./in-sync.js";
 export { publishReport, type PublishOutcome, type PublishTarget } from "./publish.js";
 export { fitMessage, MESSAGE_MAX_BYTES, toSnsSubject } from "./summary.js";

@@ -149,8 +149,10 @@ export function summaryText(report: RunReport, ctx: SummaryContext): string {
   const errors = section("Errors", problems(report).filter((p) => !accountErrors.includes(p.where)), (p) => `${p.where}: ${p.error.code}: ${p.error.message}`);
   const exemptions = section("Active exemptions", exemptionRows(report), (e) => `${e.where}: ${e.reason} (until ${e.until})${e.setBy ? `; set by ${e.setBy}` : ""}`);
   const notScanned = section("Not scanned", unscanned(report), (u) => `${u.where}: ${u.reason}`);
-  const listed = section("Accounts not scanned (organization state)", listedAccounts(report), (u) => `${u.where}: ${u.reason}`);
-  const organization = section("Coverage: organization members and regions not scanned", coverageRows(report), (r) => `${r.account}${r.where ? ` in ${r.where}` : ""}: ${r.gap}`);
+  // A member missing from the organization is a config error, already under Errors: not listed twice.
+  const listed = section("Accounts not scanned (organization state)", listedAccounts(report, ["suspended"]), (u) => `${u.where}: ${u.reason}`);
+  // Onboarded accounts that are not active are already listed above (Errors, or not scanned).
+  const organization = section("Coverage: organization members and regions not scanned", coverageRows(report, { onboardedNotActive: false }), (r) => `${r.account}${r.where ? ` in ${r.where}` : ""}: ${r.gap}`);
   return [...header, ...failedAccounts, ...refused, ...needsYou, ...historyLines(report, ctx), ...fleet, ...totals, ...drifted, ...notDrift, ...errors, ...exemptions, ...notScanned, ...listed, ...coverage, ...organization].join("\n");
 }
 

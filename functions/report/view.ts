@@ -176,10 +176,13 @@ export function exemptionRows(report: RunReport): ExemptionRow[] {
   });
 }
 
-/** Accounts listed but not scanned because of their organization state (suspended, missing). */
-export function listedAccounts(report: RunReport): Unscanned[] {
+/** The organization states that leave a listed account unscanned. */
+const LISTED_ONLY: readonly AccountReport["status"][] = ["suspended", "not-in-organization"];
+
+/** Accounts listed but not scanned because of their organization state (suspended, missing), or only those of `statuses`. */
+export function listedAccounts(report: RunReport, statuses: readonly AccountReport["status"][] = LISTED_ONLY): Unscanned[] {
   return report.accounts
-    .filter((a) => a.status === "suspended" || a.status === "not-in-organization")
+    .filter((a) => statuses.includes(a.status))
     .map((a) => ({ where: where(a), reason: a.error?.message ?? a.status }));
 }
 

@@ -3,7 +3,7 @@ import { resolveAccounts, resolveOnboarded, type EffectiveAccount } from "../con
 import type { Config, Mode } from "../config/schema.js";
 import type { ErrorInfo, RunReport } from "../core/types.js";
 import { DriftguardError, toErrorInfo } from "../core/errors.js";
-import { createGuards, GUARD_STATE_NOT_SAVED, type RemediationGuards, withModeOverride } from "../remediation/index.js";
+import { createGuards, GUARD_STATE_NOT_SAVED, type RemediationGuards, runMode, withModeOverride } from "../remediation/index.js";
 import { buildReport, type PublishOutcome, publishReport, type PublishTarget } from "../report/index.js";
 import { NO_DEADLINE, type Deadline } from "../core/deadline.js";
 import { scoped, type Logger } from "../core/logger.js";
@@ -19,7 +19,8 @@ import {
   type OrganizationIdSource,
 } from "./organization.js";
 import { scanWithRetry } from "./retry.js";
-import { acquireRunLease, leaseProblem, releaseRunLease, RUN_LEASE_BUSY } from "./run-lease.js";
+import { acquireRunLease, type LeaseOutcome, leaseProblem, releaseRunLease, RUN_LEASE_BUSY } from "./run-lease.js";
+import type { SkippedRun } from "./skipped-run.js";
 import { scanAccount } from "./scan-account.js";
 import type { ScanContext, ScanDeps, ScanProgress } from "./types.js";
 
@@ -43,11 +44,17 @@ export interface RunScanOptions {
 /** The longest a Lambda invocation can run; the lease of a local run (no timeout) lasts as long. */
 export const DEFAULT_LEASE_TTL_MS = 15 * 60_000;
 
-/** Another run holds the lease: this one exits without scanning or repairing. */
+/** Another run holds the lease: this one exits without scanning or repairing (scanner/skipped-run.ts). */
 export class RunInProgressError extends DriftguardError {
-  constructor(message: string) {
-    super(RUN_LEASE_BUSY, message);
+  constructor(readonly skip: SkippedRun) {
+    super(RUN_LEASE_BUSY, skip.skipped);
   }
+}
+
+/** The skip a busy lease stands for. */
+export function skippedRun(runId: string, lease: Extract<LeaseOutcome, { kind: "busy" }>): SkippedRun {
+  const { runId: holderRun, trigger, acquiredAt, expiresAt } = lease.holder;
+  return { runId, skipped: lease.reason, holder: { runId: holderRun, trigger, acquiredAt, expiresAt } };
 }
 
 export interface RunScanResult {
@@ -131,6 +138,11 @@ export type ScanOrganizationOptions = Omit<RunScanOptions, "publish"> & {
    * no hub: its runs are the operator's own and take no lease.
    */
   leaseBucket?: string;
+  /**
+   * The report's configHash, when `config` is a narrowed copy of accounts.yaml (the CLI's
+   * --accounts, --regions, --stacks): the file's hash, which `driftguard apply` checks.
+   */
+  configHash?: string;
 };
 
 /**
@@ -152,8 +164,7 @@ export async function scanOrganization(deps: ScanDeps, options: ScanOrganization
   const leaseTarget = options.leaseBucket === undefined ? undefined : { s3: deps.s3, bucket: options.leaseBucket, backoff: deps, now: deps.now };
   const lease = leaseTarget && (await acquireRunLease(leaseTarget, { runId, trigger: options.trigger ?? "schedule", ttlMs: options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS }));
   if (lease?.kind === "busy") {
-    log.warn("run not started", { reason: lease.reason, holder: lease.holder });
-    throw new RunInProgressError(lease.reason);
+    throw new RunInProgressError(skippedRun(runId, lease));
   }
   const runErrors: ErrorInfo[] = [];
   const leaseError = lease && leaseProblem(lease);
@@ -192,10 +203,11 @@ export async function scanOrganization(deps: ScanDeps, options: ScanOrganization
   return buildReport({
     runId,
     trigger: options.trigger ?? "schedule",
-    mode: options.modeOverride ?? config.defaults.mode,
+    mode: runMode(selection.toScan),
     startedAt,
     finishedAt: new Date(deps.now()),
     config,
+    ...(options.configHash ? { configHash: options.configHash } : {}),
     accounts: reports,
     ...(organization ? { organization } : {}),
     runErrors,

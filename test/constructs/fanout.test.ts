@@ -1,4 +1,6 @@
+import aslValidator from "asl-validator";
 import { describe, expect, it } from "vitest";
+import { fanoutDefinition } from "../../modules/fanout-state-machine.js";
 import { runKeys } from "../../functions/aws/bucket-layout.js";
 import { exampleConfig, synthHub, type PolicyStatement } from "./synth.js";
 
@@ -27,6 +29,33 @@ const policyOf = (role: Record<string, unknown>) =>
   synth.policy(Object.values(synth.resources("aws_iam_role_policy")).find((p) => p.role === synth.ref("aws_iam_role", role, "id"))!.policy);
 const statementWith = (statements: PolicyStatement[], action: string) => statements.filter((s) => s.actions?.includes(action));
 
+/** A JSONPath of the form $.a.b (all this definition uses), read as Step Functions does: absent is an error. */
+function readPath(state: unknown, path: string): unknown {
+  if (!path.startsWith("$.")) throw new Error(`not a $. path: ${path}`);
+  return path.slice(2).split(".").reduce<unknown>((value, key) => {
+    if (typeof value !== "object" || value === null || !(key in value)) throw new Error(`States.Runtime: ${path} is absent`);
+    return (value as Record<string, unknown>)[key];
+  }, state);
+}
+
+function applySelector(selector: Record<string, string>, input: unknown): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(selector).map(([key, path]) => [key.replace(/\.\$$/, ""), readPath(input, path)]));
+}
+
+/** A JSONPath Choice with IsPresent rules only (the rules this definition uses). */
+function nextOf(choice: State, input: unknown): string {
+  for (const rule of choice.Choices as { Variable: string; IsPresent: boolean; Next: string }[]) {
+    let present = true;
+    try {
+      readPath(input, rule.Variable);
+    } catch {
+      present = false;
+    }
+    if (present === rule.IsPresent) return rule.Next;
+  }
+  return choice.Default as string;
+}
+
 describe("FanoutStateMachine definition", () => {
   const { Plan: plan, "Scan accounts": map, Reduce: reduce } = definition.States;
   const processor = (map!.ItemProcessor as { ProcessorConfig: unknown; StartAt: string; States: Record<string, State> });
@@ -34,10 +63,44 @@ describe("FanoutStateMachine definition", () => {
 
   it("plans, maps the scanner over the accounts, then reduces", () => {
     expect(definition.StartAt).toBe("Plan");
-    expect(plan).toMatchObject({ Type: "Task", Resource: "arn:aws:states:::lambda:invoke", Next: "Scan accounts" });
+    expect(plan).toMatchObject({ Type: "Task", Resource: "arn:aws:states:::lambda:invoke", Next: "Lease taken?" });
     expect(plan!.Parameters).toEqual({ FunctionName: fnArn, Payload: { fanout: "plan", "input.$": "$" } });
+    expect(definition.States["Lease taken?"]).toMatchObject({ Type: "Choice", Default: "Scan accounts" });
     expect(map).toMatchObject({ Type: "Map", Next: "Reduce", ResultPath: null });
     expect(reduce).toMatchObject({ Type: "Task", End: true, Parameters: { FunctionName: fnArn, Payload: { fanout: "reduce", "runId.$": "$.runId" } } });
+  });
+
+  it("ends a run whose Plan found the lease held in a Succeed state, not a failed execution; a planned run goes on to the Map", () => {
+    // The Plan step's result as Step Functions builds it: the ResultSelector applied to the
+    // Lambda integration's output ({Payload: <the handler's answer>}), with the real answers.
+    const select = (payload: Record<string, unknown>) => applySelector(plan!.ResultSelector as Record<string, string>, { Payload: payload });
+    const skip = { runId: "20260102T030405Z-a1b2c3", skipped: "another run in progress (run 20260102T030000Z-000001, …)", holder: { runId: "20260102T030000Z-000001" } };
+    const skippedState = select(skip);
+    expect(nextOf(definition.States["Lease taken?"]!, skippedState)).toBe("Skipped");
+    expect(definition.States.Skipped).toEqual({ Type: "Succeed", OutputPath: "$.plan" });
+
+    const planned = select({ runId: "20260102T030405Z-a1b2c3", itemsKey: runKeys("20260102T030405Z-a1b2c3").items, workers: 3 });
+    expect(nextOf(definition.States["Lease taken?"]!, planned)).toBe("Scan accounts");
+    // What the Map and the Reduce read from the state exists in it.
+    expect(readPath(planned, (map!.ItemReader as { Parameters: Record<string, string> }).Parameters["Key.$"]!)).toBe(runKeys("20260102T030405Z-a1b2c3").items);
+    expect(readPath(planned, (reduce!.Parameters as { Payload: Record<string, string> }).Payload["runId.$"]!)).toBe("20260102T030405Z-a1b2c3");
+  });
+
+  it("is valid Amazon States Language (asl-validator: the ASL JSON schemas and path syntax)", () => {
+    // Concrete ARNs: the synthesized definition carries terraform references where ARNs go.
+    const concrete = fanoutDefinition({
+      partition: "aws",
+      functionArn: "arn:aws:lambda:us-east-1:111111111111:function:driftguard-scanner",
+      bucket: "driftguard-reports-111111111111-us-east-1",
+      maxConcurrency: 40,
+      workerTimeoutSeconds: 900,
+      topicArn: "arn:aws:sns:us-east-1:111111111111:driftguard-notifications",
+    });
+    const { isValid, errorsText } = aslValidator(concrete);
+    expect(errorsText("\n")).toBe("");
+    expect(isValid).toBe(true);
+    // The validator can fail: a Choice without a rule is not ASL.
+    expect(aslValidator({ ...concrete, States: { ...(concrete.States as object), "Lease taken?": { Type: "Choice", Choices: [], Default: "Scan accounts" } } }).isValid).toBe(false);
   });
 
   it("is a Distributed Map over the planner's items.json, with the configured concurrency", () => {
@@ -46,7 +109,7 @@ describe("FanoutStateMachine definition", () => {
     expect(map!.ItemReader).toEqual({
       Resource: "arn:aws:states:::s3:getObject",
       ReaderConfig: { InputType: "JSON" },
-      Parameters: { Bucket: bucketName, "Key.$": "$.itemsKey" },
+      Parameters: { Bucket: bucketName, "Key.$": "$.plan.itemsKey" },
     });
     // The Map's results go to S3 and are dropped from the state: payloads stay small at any size.
     expect(map!.ResultWriter).toMatchObject({ Resource: "arn:aws:states:::s3:putObject", Parameters: { Bucket: bucketName } });
@@ -84,7 +147,7 @@ describe("FanoutStateMachine definition", () => {
     }
     // Every Next names a state that exists.
     for (const [name, state] of Object.entries(definition.States)) {
-      const nexts = [state.Next, ...((state.Catch as { Next: string }[] | undefined) ?? []).map((c) => c.Next)].filter((n) => n !== undefined);
+      const nexts = [state.Next, state.Default, ...((state.Catch as { Next: string }[] | undefined) ?? []).map((c) => c.Next), ...((state.Choices as { Next: string }[] | undefined) ?? []).map((c) => c.Next)].filter((n) => n !== undefined);
       for (const next of nexts) expect(definition.States, `${name} -> ${String(next)}`).toHaveProperty([String(next)]);
     }
     const statesPolicy = policyOf(roleNamed("driftguard-scan-states"));

@@ -17,6 +17,7 @@ import { schemaErrors } from "../unit/report/validate.js";
  */
 
 const PAYMENTS = "222222222222";
+const SHARED = "444444444444";
 let sandbox: Sandbox;
 const dir = mkdtempSync(join(tmpdir(), "driftguard-cli-"));
 
@@ -80,6 +81,36 @@ describe("driftguard CLI against the sandbox", () => {
     const resources = readReport(scan).accounts[0]!.regions.flatMap((r) => r.stacks.flatMap((s) => s.resources.map((x) => x.logicalResourceId)));
     expect(resources).not.toContain("AppRole");
     expect(resources).toContain("WebSecurityGroup");
+  });
+
+  it("apply of a stack planned as a REVERT_DRIFT change set runs that change set, not per-resource repairs, and verifies", async () => {
+    useCredentials(sandbox.hubCredentials);
+    const report = join(dir, "plan", "report.json");
+    const planned = readReport(join(dir, "plan")).accounts.flatMap((a) => a.regions.flatMap((r) => r.stacks)).find((s) => s.stackName === "network-core")!;
+    expect(planned.stackAction).toMatchObject({ outcome: "planned", by: "revert-drift-change-set" });
+    const region = sandbox.world.accounts.get(SHARED)!.regions.get("us-east-1")!;
+    const groupId = region.stacks.find((s) => s.stackName === "network-core")!.resources.find((r) => r.logicalId === "DatabaseSecurityGroup")!.physicalId;
+    const openToWorld = () => region.securityGroups.get(groupId)!.ingress.some((r) => r.fromPort === 5432 && r.cidrIpv4 === "0.0.0.0/0");
+    expect(openToWorld()).toBe(true);
+
+    const { code, stdout } = await cli("apply", "--report", report, "--only", "DatabaseSecurityGroup", "--yes", "--config", DEMO_ACCOUNTS);
+    // The plan printed is the change set's, and what ran is that change set, verified per resource.
+    expect(stdout).toContain(`ExecuteChangeSet StackName=network-core ChangeSetName=driftguard-revert-${readReport(join(dir, "plan")).runId}`);
+    expect(stdout).toMatch(/applied {5}444444444444\/us-east-1\/network-core\/DatabaseSecurityGroup: remediated: reverted by change set driftguard-revert-/);
+    expect(code).toBe(0);
+    expect(openToWorld()).toBe(false);
+  });
+
+  it("apply refuses a report planned under a different accounts.yaml, naming both hashes and the fix", async () => {
+    useCredentials(sandbox.hubCredentials);
+    const changed = join(dir, "changed-accounts.yaml");
+    writeFileSync(changed, readFileSync(DEMO_ACCOUNTS, "utf8").replace("revertDrift: { stacks: [\"network-*\"] }", "revertDrift: false"));
+    const report = readReport(join(dir, "plan"));
+    const { code, stderr, stdout } = await cli("apply", "--report", join(dir, "plan", "report.json"), "--yes", "--config", changed);
+    expect(stderr).toContain(`ConfigChanged: run ${report.runId} was planned under a different configuration (report configHash ${report.configHash}) than ${changed} (sha256:`);
+    expect(stderr).toContain(`npx driftguard plan --config ${changed}`);
+    expect(stdout).toBe("");
+    expect(code).toBe(78);
   });
 
   it("apply refuses without --yes when stdin is not a terminal", async () => {

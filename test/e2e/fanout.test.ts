@@ -3,7 +3,9 @@ import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../functions/config/load.js";
 import type { RunReport } from "../../functions/core/types.js";
 import type { ScanSummary } from "../../functions/handler.js";
-import { hubS3, invokeHub, type Execution } from "../../sandbox/run-local.js";
+import { hubS3, invokeHub, invokeHubAnswer, publishedMessages, type Execution } from "../../sandbox/run-local.js";
+import { acquireRunLease, releaseRunLease } from "../../functions/scanner/run-lease.js";
+import type { SkippedScan } from "../../functions/handler.js";
 import { DEFAULT_SCENARIO, DEMO_ACCOUNTS } from "../../sandbox/scenario.js";
 import { startSandbox, type Sandbox } from "../../sandbox/server.js";
 import { schemaErrors } from "../unit/report/validate.js";
@@ -23,9 +25,10 @@ async function readReport(sandbox: Sandbox, summary: ScanSummary): Promise<RunRe
   return JSON.parse(await object.Body!.transformToString()) as RunReport;
 }
 
-async function scanFresh(execution: Execution): Promise<{ report: RunReport; keys: string[] }> {
+async function scanFresh(execution: Execution, before?: (sandbox: Sandbox) => Promise<void>): Promise<{ report: RunReport; keys: string[] }> {
   const sandbox = await startSandbox({ scenarioFile: DEFAULT_SCENARIO, config });
   try {
+    await before?.(sandbox);
     const summary = await invokeHub(sandbox, config, "remediate", {}, false, execution);
     expect(summary.s3 && summary.sns).toBe(true);
     const report = await readReport(sandbox, summary);
@@ -34,6 +37,28 @@ async function scanFresh(execution: Execution): Promise<{ report: RunReport; key
   } finally {
     await sandbox.close();
   }
+}
+
+const HOLDER = "20261201T000000Z-0000aa";
+
+/**
+ * Before the fan-out run (its sandbox reused, one sandbox start less in CI): a manual run holds
+ * the run lease, taken as the hub role takes it (If-None-Match on the real wire protocol). The
+ * fan-out must end cleanly and say so — no manifest, items, parts or report, no repair, one SNS
+ * message naming the holder — and run normally once the holder releases the lease.
+ */
+async function skippedWhileLeaseHeld(sandbox: Sandbox): Promise<void> {
+  const target = { s3: hubS3(sandbox), bucket: sandbox.hub.reportBucket, backoff: { sleep: async () => {}, random: Math.random }, now: Date.now };
+  expect((await acquireRunLease(target, { runId: HOLDER, trigger: "manual", ttlMs: 900_000 })).kind).toBe("held");
+  const objects = () => [...(sandbox.world.buckets.get(sandbox.hub.reportBucket)?.objects.keys() ?? [])];
+  const before = objects();
+
+  const answer = (await invokeHubAnswer(sandbox, config, "remediate", {}, false, "fanout")) as SkippedScan;
+  expect(answer.skipped).toMatch(new RegExp(`^another run in progress \\(run ${HOLDER}, manual, since `));
+  expect(answer.holder.runId).toBe(HOLDER);
+  expect(objects()).toEqual(before);
+  expect(publishedMessages(sandbox).map((m) => m.subject)).toEqual([`driftguard: scan SKIPPED, run ${HOLDER} still in progress`]);
+  expect(await releaseRunLease(target, HOLDER)).toBeUndefined();
 }
 
 /** Timestamps differ between any two runs; the run id also appears inside change set names. */
@@ -45,9 +70,9 @@ function comparable(report: RunReport): unknown {
 }
 
 describe("fan-out execution in the sandbox", () => {
-  it("publishes the same consolidated report as the single invocation", async () => {
+  it("publishes the same consolidated report as the single invocation (after a clean skip while another run held the lease)", async () => {
     const single = await scanFresh("single");
-    const fanout = await scanFresh("fanout");
+    const fanout = await scanFresh("fanout", skippedWhileLeaseHeld);
 
     expect(comparable(fanout.report)).toEqual(comparable(single.report));
     // Not vacuous: the demo has repairs, a failed account and listed-only accounts.

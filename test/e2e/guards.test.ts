@@ -14,6 +14,7 @@ import type { EventDeps, EventOutcome } from "../../functions/events/types.js";
 import { eventDeps, scanDeps } from "../../functions/runtime/wiring.js";
 import { runScan, type RunScanResult } from "../../functions/scanner/run.js";
 import { invokeHub, publishedMessages } from "../../sandbox/run-local.js";
+import { principalOfAccessKey } from "../../sandbox/running-worlds.js";
 import { startSandbox, type Sandbox } from "../../sandbox/server.js";
 import type { CloudTrailBridgeEvent } from "../../sandbox/services/cloudtrail-record.js";
 import { assumedRoleIdentity, fakeMetrics } from "../unit/events/helpers.js";
@@ -239,12 +240,30 @@ describe("guards a member account cannot switch off (issue 12)", () => {
     expect(ingress("web-b").filter((r) => r.fromPort === 22)).toEqual([]);
   });
 
-  it("a valid exemption is honoured and listed with its expiry", async () => {
+  it("a valid exemption is honoured and listed with its expiry, and, with CloudTrail lookup on, who set the tag", async () => {
     const until = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
-    await spoke("ec2", "CreateTags", { Resources: [physicalId("web-b", "WebSecurityGroup")], Tags: [{ Key: "driftguard:exempt", Value: `reason=INC-7;until=${until}` }] });
+    // The tag is set by a person's role session, the way an operator in the member account would.
+    await spoke("iam", "CreateRole", { RoleName: "Operator", AssumeRolePolicyDocument: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: `arn:aws:iam::${SPOKE}:root` }, Action: "sts:AssumeRole" }] }) });
+    await spoke("iam", "AttachRolePolicy", { RoleName: "Operator", PolicyArn: ADMIN });
+    const session = (await spoke("sts", "AssumeRole", { RoleArn: `arn:aws:iam::${SPOKE}:role/Operator`, RoleSessionName: "carol" })) as { Credentials: { AccessKeyId: string } };
+    const carol = principalOfAccessKey(session.Credentials.AccessKeyId)!;
+    await sandbox.dispatch(SPOKE, REGION, "ec2", "CreateTags", { Resources: [physicalId("web-b", "WebSecurityGroup")], Tags: [{ Key: "driftguard:exempt", Value: `reason=INC-7;until=${until}` }] }, carol);
     await openSsh("web-b");
-    const { report } = await scan();
-    expect(report.exemptions).toEqual([{ accountId: SPOKE, region: REGION, stackName: "web-b", logicalResourceId: "WebSecurityGroup", on: "resource", reason: "INC-7", until }]);
+    const withLookup = configSchema.parse({ ...config, accounts: [{ id: SPOKE, name: "payments-prod", cloudTrailLookup: true }] });
+    const { report } = await scan(withLookup);
+    // Found by CloudTrail LookupEvents on the group id, past the later AuthorizeSecurityGroupIngress (not a tagging call).
+    expect(report.exemptions).toEqual([
+      {
+        accountId: SPOKE,
+        region: REGION,
+        stackName: "web-b",
+        logicalResourceId: "WebSecurityGroup",
+        on: "resource",
+        reason: "INC-7",
+        until,
+        setBy: expect.objectContaining({ arn: `arn:aws:sts::${SPOKE}:assumed-role/Operator/carol`, eventName: "CreateTags", source: "cloudtrail-lookup" }),
+      },
+    ]);
     await spoke("ec2", "DeleteTags", { Resources: [physicalId("web-b", "WebSecurityGroup")], Tags: [{ Key: "driftguard:exempt" }] });
     await scan();
     expect(ingress("web-b").filter((r) => r.fromPort === 22)).toEqual([]);

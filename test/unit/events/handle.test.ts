@@ -155,6 +155,21 @@ describe("handleChangeEvent on a stack-managed resource", () => {
     expect(Object.keys(t.flapping.current().entries)).toEqual([`${SPOKE}/eu-west-1/payments-api/AppSecurityGroup`]);
   });
 
+  it("counts a contested resource once, as Contested (the metric the scan and the alarm use), and logs who changed it", async () => {
+    manage(SG, "AWS::EC2::SecurityGroup", "AppSecurityGroup");
+    cfn.on(DetectStackResourceDriftCommand).resolves(modified("AppSecurityGroup", SG, "AWS::EC2::SecurityGroup"));
+    const t = setup();
+    const contested = { scans: 3, lastRepairedAt: "2025-03-14T06:00:00Z", changedBy: ["arn:aws:sts::111122223333:assumed-role/Admin/mallory"] };
+    t.remediateResource.mockImplementationOnce(async (input) => ({
+      ...input.drift,
+      exemption: { kind: "none" },
+      action: { outcome: "remediated", reason: "revoked tcp 22 from 0.0.0.0/0", steps: ["RevokeSecurityGroupIngress"], contested },
+    }));
+    await handleChangeEvent(fixture("AuthorizeSecurityGroupIngress"), t.deps);
+    expect(t.emitted.filter((m) => /contested/i.test(m.name))).toEqual([{ name: "Contested", value: 1, dimensions: {} }]);
+    expect(t.logs.error).toHaveBeenCalledWith("contested resource changed again", expect.objectContaining({ contested }));
+  });
+
   it("reports a resource already in sync without calling the engine", async () => {
     manage(SG, "AWS::EC2::SecurityGroup", "AppSecurityGroup");
     const inSync = modified("AppSecurityGroup", SG, "AWS::EC2::SecurityGroup");

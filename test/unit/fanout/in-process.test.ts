@@ -13,7 +13,10 @@ import { runFanoutInProcess } from "../../../functions/fanout/in-process.js";
 import type { RunManifest } from "../../../functions/fanout/types.js";
 import type { StackRemediationInput, StackRemediationResult } from "../../../functions/remediation/engine.js";
 import { s3FlappingStore } from "../../../functions/remediation/flapping-store.js";
-import { runScan } from "../../../functions/scanner/run.js";
+import { RunInProgressError, runScan } from "../../../functions/scanner/run.js";
+import { acquireRunLease, type LeaseRecord } from "../../../functions/scanner/run-lease.js";
+import { runPartitioner } from "../../../functions/fanout/partitioner.js";
+import { RUN_LEASE_KEY } from "../../../functions/aws/bucket-layout.js";
 import type { ScanDeps } from "../../../functions/scanner/types.js";
 import { fakeCloudFormation, newObserver, type FakeRegion } from "../scanner/fake-cloudformation.js";
 import { accessDenied, assumeRoleOutput, mockFlatOrganization, orgAccount, roleDrift, silentLogger, stackSummary } from "../scanner/fixtures.js";
@@ -169,5 +172,31 @@ describe("runFanoutInProcess", () => {
     });
     expect(bucket.json(runKeys(runId).failure(EDGE))).toEqual({ Error: "InternalError", Cause: "We encountered an internal error. Please try again." });
     expect(publish.s3.ok).toBe(true);
+  });
+
+  it("a Plan that finds the run lease held answers with a clean skip: nothing planned, scanned or repaired, the holder named", async () => {
+    const config = configWith();
+    const { deps, bucket } = harness();
+    const holder = "20260102T030000Z-0000aa";
+    expect((await acquireRunLease({ s3: deps.s3, bucket: BUCKET, backoff: deps, now: deps.now }, { runId: holder, trigger: "manual", ttlMs: 900_000 })).kind).toBe("held");
+    const runId = "20260102T030405Z-000005";
+
+    const answer = await runPartitioner(deps, { config, runId, trigger: "schedule", bucket: BUCKET });
+    expect(answer).toEqual({
+      runId,
+      skipped: expect.stringMatching(new RegExp(`^another run in progress \\(run ${holder}, manual, since `)),
+      holder: { runId: holder, trigger: "manual", acquiredAt: expect.any(String), expiresAt: expect.any(String) },
+    });
+    // No manifest, no work items: the state machine has nothing to map, and the lease is untouched.
+    expect([...bucket.objects.keys()].filter((k) => k.startsWith("runs/"))).toEqual([]);
+    expect(bucket.json<LeaseRecord>(RUN_LEASE_KEY)?.runId).toBe(holder);
+
+    // The in-process driver keeps runScan's contract: the skip is a RunInProgressError carrying it.
+    const run = runFanoutInProcess(deps, { config, runId, publish: PUBLISH });
+    await expect(run).rejects.toBeInstanceOf(RunInProgressError);
+    await expect(run).rejects.toMatchObject({ code: "RunInProgress", skip: { runId, holder: { runId: holder } } });
+    expect(sts.calls()).toHaveLength(0);
+    expect(sns.calls()).toHaveLength(0);
+    expect(bucket.objects.has(FLAPPING_STATE_KEY)).toBe(false);
   });
 });

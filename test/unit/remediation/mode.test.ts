@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ModeRule } from "../../../functions/config/schema.js";
-import { effectiveMode, withModeOverride } from "../../../functions/remediation/mode.js";
+import { effectiveMode, runMode, withModeOverride } from "../../../functions/remediation/mode.js";
 
 const account = (mode: "report" | "remediate", modeRules: ModeRule[]) => ({ mode, modeRules });
 
@@ -53,5 +53,16 @@ describe("withModeOverride", () => {
     expect(account).toEqual({ ...configured, mode: "remediate" });
     expect(effectiveMode(account, "legacy-billing", "AWS::IAM::Role")).toBe("report");
     expect(effectiveMode(account, "payments", "AWS::IAM::Role")).toBe("remediate");
+  });
+});
+
+describe("runMode (the report's top-level mode)", () => {
+  it("is remediate when any account to scan, or one of its mode rules, remediates; report otherwise", () => {
+    expect(runMode([account("report", []), account("remediate", [])])).toBe("remediate");
+    expect(runMode([account("report", [{ stacks: "web-*", mode: "remediate" }])])).toBe("remediate");
+    expect(runMode([account("report", []), account("report", [{ stacks: "legacy-*", mode: "report" }])])).toBe("report");
+    // A report-mode override drops the rules that could remediate.
+    expect(runMode([withModeOverride({ ...account("report", [{ stacks: "web-*", mode: "remediate" }]) } as never, "report")])).toBe("report");
+    expect(runMode([])).toBe("report");
   });
 });

@@ -73,6 +73,8 @@ describe("SNS message", () => {
     expect(text).toContain("data-dev (333333333333): AccessDenied: cannot assume");
     expect(text).toContain("late-team (666666666666): account not started before the deadline");
     expect(text).toContain("suspended-team (444444444444): Organizations reports account 444444444444 as SUSPENDED");
+    // An account missing from the organization is an error, named once (not again under accounts not scanned).
+    expect(text.split("\n").filter((l) => l.includes("gone-team (555555555555)"))).toEqual(["- gone-team (555555555555): AccountNotInOrganization: not in the organization"]);
     // Guard trips, contested resources and run errors are errors a person sees, with where and why.
     expect(text).toContain("- run: GuardStateUnreadable: flapping record s3://reports/state/flapping.json unreadable");
     expect(text).toContain("payments-prod (222222222222) / us-east-1 / payments-api-Queues-1A2B / FnRole: BlastRadiusGuard: blast radius:");
