@@ -5,5 +5,5 @@
  */
 export { annotate, assessDrift, classifyDrift, resourceContext, settledRow, type AssessedDrift, type DriftRules } from "./assess.js";
 export { checkConvergence, type Convergence } from "./convergence.js";
-export { equivalentAt, type ResourceContext } from "./normalise.js";
+export { comparable, equivalentAt, type ResourceContext } from "./normalise.js";
 export { FALSE_POSITIVE_CLASSES, falsePositiveActions } from "./false-positives/registry.js";
