@@ -3,7 +3,7 @@ import { resolveAccounts } from "../config/resolve.js";
 import type { Config, Mode } from "../config/schema.js";
 import { scoped } from "../core/logger.js";
 import { withModeOverride } from "../remediation/index.js";
-import { acquireRunLease, DEFAULT_LEASE_TTL_MS, leaseProblem, RunInProgressError, selectAccounts, type ScanDeps } from "../scanner/index.js";
+import { acquireRunLease, DEFAULT_LEASE_TTL_MS, leaseProblem, RunInProgressError, selectAccounts, warnExpiredIgnores, type ScanDeps } from "../scanner/index.js";
 import { partitionRun } from "./partition.js";
 import { putJson } from "../aws/s3-json.js";
 import type { PartitionOutput, WorkItem } from "./types.js";
@@ -34,6 +34,7 @@ export async function runPartitioner(deps: PartitionerDeps, options: Partitioner
   }
   const leaseError = leaseProblem(lease);
   if (leaseError) log.error("run lease not taken; the workers revert only security-critical drift", { error: leaseError });
+  warnExpiredIgnores(config, startedAt, log);
   const organization = await selectAccounts(deps.organizations, config, accounts, log);
   const partitioned = partitionRun({ runId, trigger: options.trigger, modeOverride: options.modeOverride, startedAt, accounts, organization });
   const { items } = partitioned;

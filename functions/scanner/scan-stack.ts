@@ -160,6 +160,7 @@ async function handleDrifts(ctx: ScanContext, account: EffectiveAccount, clients
   const assessed: AssessedDrift[] = [];
   for (const drift of drifts) {
     const a = await assessDrift(drift, rules, clients).catch((err: unknown) => unassessed(drift, err));
+    if (a.classification.expired) log.warn("ignore rule expired: treating its differences as drift", { logicalResourceId: drift.logicalResourceId, expired: a.classification.expired });
     if (a.evidenceFailures.length > 0) log.warn("could not check a known CloudFormation false positive; treating it as drift", { logicalResourceId: drift.logicalResourceId, failures: a.evidenceFailures });
     assessed.push(a);
   }
