@@ -16,7 +16,7 @@ const problems = configProblems;
 describe("ignore rules in accounts.yaml", () => {
   it("accepts the README's example as written", () => {
     const readme = readFileSync(new URL("../../../README.md", import.meta.url), "utf8");
-    const example = /```yaml\n(defaults:\n  ignore:[\s\S]*?)```/.exec(readme)?.[1];
+    const example = /```yaml\n(defaults:\n {2}ignore:[\s\S]*?)```/.exec(readme)?.[1];
     expect(example, "README has the ignore-rule example").toBeDefined();
     const [payments] = resolveAccounts(parseConfig(`${BASE}${example}`, "README.md"));
     expect(payments!.ignore.map((r) => [r.resourceType, r.property])).toEqual([
