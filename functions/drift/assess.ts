@@ -66,11 +66,25 @@ export async function assessDrift(drift: ResourceDrift, rules: DriftRules, clien
   return { original: drift, classification, decisionInput, evidenceFailures, ...(settled ? { settled } : {}) };
 }
 
+/**
+ * The action with a loud note when ignore rules covering its differences have expired: the
+ * repair (or plan) happens because a rule stopped applying, and the row says which and how to
+ * keep letting it drift.
+ */
+export function withExpiredIgnores(action: RemediationAction, classification: Classification): RemediationAction {
+  const expired = classification.expired ?? [];
+  if (expired.length === 0) return action;
+  const rules = [...new Set(expired.map((e) => `${e.rule} ("${e.reason}", until ${e.until ?? "?"})`))].join("; ");
+  const note = `EXPIRED ignore rule(s) no longer let ${expired.map((e) => e.propertyPath).join(", ")} drift: ${rules}; extend \`until\` in accounts.yaml to keep ignoring, or remove the rule`;
+  return { ...action, reason: action.reason ? `${action.reason}; ${note}` : note };
+}
+
 /** The report row: CloudFormation's differences as reported, with what driftguard made of them. */
 export function annotate(row: ResourceReport, assessed: AssessedDrift): ResourceReport {
   const { falsePositives, ignored } = assessed.classification;
   return {
     ...row,
+    action: withExpiredIgnores(row.action, assessed.classification),
     differences: assessed.original.differences,
     ...(assessed.original.expected ? { expected: assessed.original.expected } : {}),
     ...(falsePositives.length > 0 ? { falsePositives } : {}),

@@ -3,7 +3,7 @@ import type { FalsePositiveFinding, IgnoredFinding, PropertyDifference, Resource
 import { policyForm } from "./false-positives/policy-form.js";
 import { FALSE_POSITIVE_CLASSES } from "./false-positives/registry.js";
 import { isObject, type FalsePositiveClass } from "./false-positives/types.js";
-import { matchingIgnoreRule } from "./ignore.js";
+import { expiredIgnoreRule, matchingIgnoreRule } from "./ignore.js";
 import { comparable, normaliseAt, type ResourceContext } from "./normalise.js";
 import { parsePointer, valueAt, withValueAt } from "./pointer.js";
 
@@ -27,6 +27,8 @@ export interface Classification {
   real: PropertyDifference[];
   falsePositives: FalsePositiveFinding[];
   ignored: IgnoredFinding[];
+  /** Real differences an ignore rule would cover but for its passed `until`: drift again, said loudly. */
+  expired?: IgnoredFinding[];
 }
 
 /** `live` restricted to what `template` sets, so a field the template does not manage is not compared. */
@@ -107,6 +109,10 @@ export function classify(input: ClassifyInput): Classification {
         ...(rule.until ? { until: rule.until } : {}),
       });
       continue;
+    }
+    const expired = expiredIgnoreRule(input.ignore, { resourceType: input.drift.resourceType, stackName: input.stackName, now: input.now }, difference);
+    if (expired) {
+      (out.expired ??= []).push({ propertyPath: difference.propertyPath, differenceType: difference.differenceType, reason: expired.reason, rule: expired.property, ...(expired.until ? { until: expired.until } : {}) });
     }
     out.real.push(difference);
   }

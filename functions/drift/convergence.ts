@@ -16,6 +16,11 @@ export interface ConvergenceInput {
   effects: readonly StepEffect[];
   /** Top-level properties the remediator repairs; absent = every property. Others are outside the repair. */
   managed?: readonly string[];
+  /**
+   * Top-level properties to check besides those with real differences: those the effects change
+   * (a REVERT_DRIFT change set also rewrites properties an ignore rule lets drift).
+   */
+  alsoCheck?: readonly string[];
   ctx: ResourceContext;
 }
 
@@ -31,7 +36,7 @@ const render = (v: unknown): string => (v === undefined ? "null" : typeof v === 
 export function checkConvergence(input: ConvergenceInput): Convergence {
   const expected = input.drift.expected ?? {};
   const predicted = predictState(input.drift.actual, input.effects);
-  const properties = [...new Set(input.drift.differences.map((d) => parsePointer(d.propertyPath)[0] ?? ""))].filter(
+  const properties = [...new Set([...input.drift.differences.map((d) => parsePointer(d.propertyPath)[0] ?? ""), ...(input.alsoCheck ?? [])])].filter(
     (p) => p !== "" && (input.managed === undefined || input.managed.includes(p)),
   );
   const remaining: PropertyDifference[] = [];

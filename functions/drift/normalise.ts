@@ -44,3 +44,12 @@ export function comparable(value: unknown): string {
 export function sameValue(a: unknown, b: unknown): boolean {
   return comparable(a) === comparable(b);
 }
+
+/**
+ * Whether two values of one property would compare equal under every false-positive class: the
+ * remediators' "is a write needed?" test, so a repair is never planned for a difference the
+ * classification would call a false positive (the same judgement as the decision and convergence).
+ */
+export function equivalentAt(a: unknown, b: unknown, path: readonly Segment[], ctx: ResourceContext): boolean {
+  return comparable(normaliseAt(a, path, ctx)) === comparable(normaliseAt(b, path, ctx));
+}

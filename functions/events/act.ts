@@ -1,4 +1,4 @@
-import { assessDrift, classifyDrift, type DriftRules } from "../drift/index.js";
+import { assessDrift, classifyDrift, withExpiredIgnores, type DriftRules } from "../drift/index.js";
 import type { SpokeClients } from "../aws/clients.js";
 import type { StackFilter } from "../config/schema.js";
 import type { ChangeActor } from "../core/types.js";
@@ -92,7 +92,7 @@ async function actOnManaged(resource: AffectedResource, clients: SpokeClients, s
   if (action.outcome === "remediated" && ctx.actor.arn !== undefined) {
     guards.recordActor({ accountId: account.id, region: clients.region, stackName: stack.stackName, logicalResourceId: stack.logicalId }, ctx.actor.arn);
   }
-  return { ...checked, exemption, action, finding: true };
+  return { ...checked, exemption, action: withExpiredIgnores(action, assessed.classification), finding: true };
 }
 
 async function actOnUnmanaged(resource: AffectedResource, clients: SpokeClients, ctx: ActContext): Promise<EventResourceResult> {

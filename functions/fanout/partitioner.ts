@@ -1,7 +1,7 @@
 import { runKeys } from "../aws/bucket-layout.js";
 import type { Config, Mode } from "../config/schema.js";
 import { scoped } from "../core/logger.js";
-import { acquireRunLease, DEFAULT_LEASE_TTL_MS, leaseProblem, selectAccounts, skippedRun, type OrganizationIdSource, type ScanDeps, type SkippedRun } from "../scanner/index.js";
+import { acquireRunLease, DEFAULT_LEASE_TTL_MS, leaseProblem, selectAccounts, skippedRun, warnExpiredIgnores, type OrganizationIdSource, type ScanDeps, type SkippedRun } from "../scanner/index.js";
 import { partitionRun } from "./partition.js";
 import { putJson } from "../aws/s3-json.js";
 import type { PartitionOutput, WorkItem } from "./types.js";
@@ -35,6 +35,7 @@ export async function runPartitioner(deps: PartitionerDeps, options: Partitioner
   if (lease.kind === "busy") return skippedRun(runId, lease);
   const leaseError = leaseProblem(lease);
   if (leaseError) log.error("run lease not taken; the workers revert only security-critical drift", { error: leaseError });
+  warnExpiredIgnores(config, startedAt, log);
   const { accounts, selection: organization, organization: snapshot } = await selectAccounts(deps.organizations, config, options.modeOverride, log, options.configSource);
   const partitioned = partitionRun({ runId, trigger: options.trigger, modeOverride: options.modeOverride, startedAt, accounts, organization, snapshot });
   const { items } = partitioned;

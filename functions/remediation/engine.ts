@@ -289,6 +289,7 @@ async function tryRevert(ctx: Context, drifts: readonly ResourceDrift[], assessm
       cloudformation: ctx.clients.cloudformation,
       safety: ctx.safety,
       reserve: (count) => ctx.guards.reserve(ctx.account.id, count, { critical: drifts.some((d) => securityCritical(d).length > 0) }),
+      where: { accountId: ctx.account.id, region: ctx.region },
       timing: ctx.timing,
     });
     if (result.kind === "not-executed") return { stackAction: result.action };

@@ -71,19 +71,8 @@ export function exemptionFromTags(tags: Readonly<Record<string, string>>, policy
   return value === undefined ? { kind: "none" } : parseExemption(value, now, on, policy.maxDays);
 }
 
-/** A sentence for reports: "exempt by stack tag: INC-123 break-glass (until 2026-12-31)". */
-export function describeExemption(state: ExemptionState): string {
-  switch (state.kind) {
-    case "none":
-      return "not exempt";
-    case "exempt":
-      return `exempt by ${state.on} tag: ${state.reason}${state.until ? ` (until ${state.until})` : " (no expiry)"}`;
-    case "expired":
-      return `${state.on} exemption expired on ${state.until} (${state.reason})`;
-    case "invalid":
-      return `invalid ${state.on} exemption "${state.raw}" (exempts nothing): ${state.problem}`;
-  }
-}
+/** The sentence for reports is shared with the report renderers (core/exemption-text.ts). */
+export { describeExemption } from "../core/exemption-text.js";
 
 /** `now` + maxDays, as the YYYY-MM-DD an exemption may last through. */
 function latestUntil(now: Date, maxDays: number): string {

@@ -10,14 +10,15 @@ import {
   paginateDescribeChangeSet,
   type Stack,
 } from "@aws-sdk/client-cloudformation";
-import type { RemediationAction, ResourceDrift } from "../core/types.js";
+import type { RemediationAction, ResourceDrift, StepEffect } from "../core/types.js";
+import { checkConvergence, comparable, resourceContext } from "../drift/index.js";
 import { errorText } from "../core/errors.js";
 import { describeDifferences, topLevelProperty } from "./differences.js";
 import type { Reservation } from "./guards.js";
 import { remediatorFor } from "./registry.js";
 import { RefusedError, refusedAction, sendApproved } from "./pipeline.js";
 import type { PlannedStep } from "./plan.js";
-import { changeSetWrites } from "./safety/change-set-effects.js";
+import { changeSetWrites, properties } from "./safety/change-set-effects.js";
 import { refusals, type SafetyPolicy } from "./safety/invariants.js";
 import { type EngineTiming, pollUntil } from "./timing.js";
 
@@ -42,6 +43,8 @@ export interface RevertDriftInput {
   safety: SafetyPolicy;
   /** Called just before executing, with the number of resources the change set repairs. */
   reserve(count: number): Reservation;
+  /** Whose stack it is: the normalisers' context for the convergence check. */
+  where: { accountId: string; region: string };
   timing: EngineTiming;
 }
 
@@ -122,9 +125,40 @@ export async function planRevert(cfn: CloudFormationClient, runId: string, stack
     by: REVERT_BY,
     reason: `would create REVERT_DRIFT change set ${name} for ${drifts.length} drifted resource(s) (${drifts
       .map((d) => d.logicalResourceId)
-      .join(", ")}), executed by ${authority.via}, and execute it only if it modifies just those, in place`,
+      .join(", ")}), executed by ${authority.via}, and execute it only if it modifies just those, in place, and its values would leave each in sync`,
     steps: [createCall(stackName, name), `ExecuteChangeSet StackName=${stackName} ChangeSetName=${name}`],
   };
+}
+
+/**
+ * Convergence before repair, for a change set: each drifted resource as CloudFormation would read
+ * it after execution (its live properties with every property the change set's AfterContext
+ * changes laid over them), compared with the decision's template (ignored differences taken as
+ * live) under the same normalisers as the decision. A change set that would leave a difference,
+ * or rewrite a property an ignore rule lets drift, is not executed; one whose changes carry no
+ * property values cannot be predicted and is not executed either.
+ */
+export function revertConvergence(changes: readonly Change[], drifts: readonly ResourceDrift[], where: { accountId: string; region: string }): string[] {
+  const problems: string[] = [];
+  for (const drift of drifts) {
+    const rc = changes.find((c) => c.ResourceChange?.LogicalResourceId === drift.logicalResourceId)?.ResourceChange;
+    const what = `${drift.logicalResourceId} (${drift.resourceType})`;
+    if (rc === undefined) {
+      problems.push(`${what}: the change set does not change it, so its drift would stay`);
+      continue;
+    }
+    const after = properties(rc.AfterContext);
+    if (after === undefined) {
+      problems.push(`${what}: the change set carries no property values to predict the result from`);
+      continue;
+    }
+    const before = properties(rc.BeforeContext) ?? drift.actual ?? {};
+    const changed = [...new Set([...Object.keys(after), ...Object.keys(before)])].filter((p) => comparable(after[p]) !== comparable(before[p]));
+    const effects: StepEffect[] = changed.map((p) => ({ path: `/${p}`, value: after[p] }));
+    const result = checkConvergence({ drift, effects, alsoCheck: changed, ctx: resourceContext(where, drift.resourceType) });
+    if (!result.converges) problems.push(`${what}: CloudFormation would still report ${describeDifferences(result.remaining)}`);
+  }
+  return problems;
 }
 
 /** Why a change must not run, or undefined when it is an in-place fix of a drifted resource. */
@@ -202,6 +236,10 @@ export async function revertDrift(input: RevertDriftInput): Promise<RevertResult
     const drifted = new Set(input.drifts.map((d) => d.logicalResourceId));
     const objections = changes.map((c) => objection(c, drifted)).filter((o): o is string => o !== undefined);
     if (objections.length > 0) return await notExecuted("manual", `refused to execute change set ${name}: ${objections.join("; ")}`);
+    const diverging = revertConvergence(changes, input.drifts, input.where);
+    if (diverging.length > 0) {
+      return await notExecuted("manual", `not executing change set ${name}: the revert would not converge (${diverging.join("; ")}); resolve these by hand or update the template`);
+    }
 
     const execute: PlannedStep = {
       call: `ExecuteChangeSet StackName=${stackName} ChangeSetName=${name}`,

@@ -1,5 +1,5 @@
 import { isResourceError } from "./build.js";
-import type { AccountReport, ReportTotals, ActionOutcome, ChangeActor, ErrorInfo, ExemptionState, ResourceReport, RunReport, StackReport } from "../core/types.js";
+import type { AccountReport, ReportTotals, ActionOutcome, ChangeActor, ErrorInfo, ResourceReport, RunReport, StackReport } from "../core/types.js";
 
 /**
  * The flat lists every rendering (SNS summary, HTML, Markdown) shows, derived once from the
@@ -234,18 +234,8 @@ export function actorText(actor: ChangeActor | undefined): string | undefined {
   return actor.eventTime ? `${actor.arn} at ${actor.eventTime}` : actor.arn;
 }
 
-export function exemptionText(e: ExemptionState): string {
-  switch (e.kind) {
-    case "none":
-      return "none";
-    case "exempt":
-      return `exempt (${e.on}): ${e.reason}${e.until ? ` until ${e.until}` : ""}`;
-    case "expired":
-      return `expired ${e.until} (${e.on}): ${e.reason}`;
-    case "invalid":
-      return `invalid tag on ${e.on} "${e.raw}": ${e.problem}`;
-  }
-}
+/** One renderer for exemptions everywhere (core/exemption-text.ts), so the report says what the action's reason says. */
+export { describeExemption as exemptionText } from "../core/exemption-text.js";
 
 /** The totals as a small text table, for a terminal (the CLI and the demo). */
 export function totalsTable(totals: ReportTotals): string {

@@ -3,6 +3,7 @@ import { resolveAccounts, resolveOnboarded, type EffectiveAccount } from "../con
 import type { Config, Mode } from "../config/schema.js";
 import type { ErrorInfo, RunReport } from "../core/types.js";
 import { DriftguardError, toErrorInfo } from "../core/errors.js";
+import { describeExpired, expiredIgnoreRules } from "../drift/index.js";
 import { createGuards, GUARD_STATE_NOT_SAVED, type RemediationGuards, runMode, withModeOverride } from "../remediation/index.js";
 import { buildReport, type PublishOutcome, publishReport, type PublishTarget } from "../report/index.js";
 import { NO_DEADLINE, type Deadline } from "../core/deadline.js";
@@ -146,6 +147,19 @@ export type ScanOrganizationOptions = Omit<RunScanOptions, "publish"> & {
 };
 
 /**
+ * Ignore rules past their `until`, once per run: their differences are drift again (repaired in
+ * remediate mode), so whoever wrote the rule must hear it. Each affected row says so as well.
+ */
+export function warnExpiredIgnores(config: Config, now: Date, log: Logger): void {
+  for (const { at, rule } of expiredIgnoreRules(config, now)) {
+    log.warn("ignore rule expired: its differences are drift again", {
+      rule: at,
+      detail: `accounts.yaml ${at}: ${describeExpired(rule)}; extend \`until\` to keep ignoring, or remove the rule`,
+    });
+  }
+}
+
+/**
  * Enumerate, assume, detect, remediate (through the injected engine) and build the report.
  * Per-account/region/stack failures are rows of the report; only a broken config or programming
  * error throws. The Lambda stores and notifies it (runScan); the CLI writes it to a directory.
@@ -178,6 +192,7 @@ export async function scanOrganization(deps: ScanDeps, options: ScanOrganization
     log.error("guard state unreadable; only security-critical drift is reverted", { error: guards.stateProblem });
     runErrors.push(guards.stateProblem);
   }
+  warnExpiredIgnores(config, startedAt, log);
   const ctx: ScanContext = { deps, config, runId, deadline: options.deadline ?? NO_DEADLINE, guards, progress };
   const scanned = await scanWithRetry(
     ctx,

@@ -110,11 +110,20 @@ async function changeActors(ctx: ScanContext, account: EffectiveAccount, scope: 
 /**
  * Only a completed detection says which resources are in sync; the flapping counters of those a
  * run in remediate mode could have repaired restart (guards.ts). Partial (DETECTION_FAILED) results
- * say nothing about the resources they left out.
+ * say nothing about the resources they left out. A row whose differences are all known false
+ * positives or ignored (`settled`) is in sync for the guards: CloudFormation lists it MODIFIED on
+ * every run, and counting it would keep a repaired resource's counter from ever restarting.
  */
-function observe(ctx: ScanContext, account: EffectiveAccount, region: string, stackName: string, detection: { detectionStatus?: string; drifts: ResourceDrift[] }): void {
+function observe(
+  ctx: ScanContext,
+  account: EffectiveAccount,
+  region: string,
+  stackName: string,
+  detection: { detectionStatus?: string; drifts: ResourceDrift[] },
+  settled: ReadonlySet<string>,
+): void {
   if (detection.detectionStatus !== "DETECTION_COMPLETE") return;
-  const drifted = new Set(detection.drifts.map((d) => d.logicalResourceId));
+  const drifted = new Set(detection.drifts.map((d) => d.logicalResourceId).filter((id) => !settled.has(id)));
   ctx.guards.observeStack({ accountId: account.id, region, stackName }, drifted, (type) => effectiveMode(account, stackName, type ?? "") === "remediate");
 }
 
@@ -174,6 +183,7 @@ async function handleDrifts(ctx: ScanContext, account: EffectiveAccount, clients
   const assessed: AssessedDrift[] = [];
   for (const drift of drifts) {
     const a = await assessDrift(drift, rules, clients).catch((err: unknown) => unassessed(drift, err));
+    if (a.classification.expired) log.warn("ignore rule expired: treating its differences as drift", { logicalResourceId: drift.logicalResourceId, expired: a.classification.expired });
     if (a.evidenceFailures.length > 0) log.warn("could not check a known CloudFormation false positive; treating it as drift", { logicalResourceId: drift.logicalResourceId, failures: a.evidenceFailures });
     assessed.push(a);
   }
@@ -181,7 +191,8 @@ async function handleDrifts(ctx: ScanContext, account: EffectiveAccount, clients
   const handled = open.length > 0 ? await remediate(ctx, account, clients, target, open.map((a) => a.decisionInput), remediation, log, rules) : { resources: [] as ResourceReport[] };
   const byId = new Map(handled.resources.map((r) => [r.logicalResourceId, r]));
   const resources = assessed.map((a) => (a.settled ? settledRow(a, a.settled) : annotate(byId.get(a.original.logicalResourceId) as ResourceReport, a)));
-  return { ...handled, resources };
+  const settled = new Set(assessed.filter((a) => a.settled !== undefined).map((a) => a.original.logicalResourceId));
+  return { handled: { ...handled, resources }, settled };
 }
 
 /** Detect → (if drifted) remediate and look up who changed it, side by side → the stack's report row. Errors become the row's error; never thrown. */
@@ -207,14 +218,17 @@ export async function scanStack(ctx: ScanContext, account: EffectiveAccount, sco
         : {}),
     };
     log.info("drift detected", { driftStatus: detection.driftStatus, detectionStatus: detection.detectionStatus, drifted: detection.drifts.length });
-    observe(ctx, account, clients.region, target.stackName, detection);
     const coverage = await unchecked(clients, target, log);
-    if (detection.drifts.length === 0) return { ...scanned, ...coverage };
+    if (detection.drifts.length === 0) {
+      observe(ctx, account, clients.region, target.stackName, detection, new Set());
+      return { ...scanned, ...coverage };
+    }
     // Independent: the lookup skips driftguard's own repairs, and neither throws.
-    const [handled, actors] = await Promise.all([
+    const [{ handled, settled }, actors] = await Promise.all([
       handleDrifts(ctx, account, clients, target, detection.drifts, scope.remediation, log),
       changeActors(ctx, account, scope, detection.drifts, log),
     ]);
+    observe(ctx, account, clients.region, target.stackName, detection, settled);
     const resources = handled.resources.map((r) => withActor(r, actors.get(r.logicalResourceId)));
     recordActors(ctx, account, clients.region, target.stackName, resources);
     return await withTagSetters(ctx, account, scope, target, { ...scanned, ...coverage, ...handled, resources }, log);

@@ -11,7 +11,9 @@ import {
   type S3Client,
   type ServerSideEncryptionRule,
 } from "@aws-sdk/client-s3";
+import type { SpokeClients } from "../../aws/clients.js";
 import type { ResourceDrift } from "../../core/types.js";
+import { equivalentAt, resourceContext, type ResourceContext } from "../../drift/index.js";
 import { isErrorCode } from "../../core/errors.js";
 import { type PlannedStep, restoreTagsStep } from "../plan.js";
 import { tagList, tagMap, tagsToRestore, type TagMap } from "../../core/tags.js";
@@ -40,30 +42,25 @@ async function orWhenMissing<T>(read: () => Promise<T>, missingCode: string, fal
   }
 }
 
-function canonicalEncryption(rules: readonly ServerSideEncryptionRule[]): string {
-  return JSON.stringify(
-    rules.map((r) => ({
-      algorithm: r.ApplyServerSideEncryptionByDefault?.SSEAlgorithm ?? "",
-      key: r.ApplyServerSideEncryptionByDefault?.KMSMasterKeyID ?? "",
-      bucketKey: asBool(r.BucketKeyEnabled),
-      blocked: [...(r.BlockedEncryptionTypes?.EncryptionType ?? [])].sort(),
-    })),
-  );
-}
+/** A BucketEncryption property in template shape, as CloudFormation's ActualProperties would show these rules. */
+const bucketEncryption = (rules: readonly ServerSideEncryptionRule[]) => ({ ServerSideEncryptionConfiguration: rules.map(templateRule) });
 
 /**
  * Default encryption, including BlockedEncryptionTypes: a template that blocks SSE-C gets it
  * blocked again after an unblock. PutBucketEncryption replaces the configuration, so each rule
- * written keeps the live fields the template does not set (apiRule).
+ * written keeps the live fields the template does not set (apiRule). Whether a write is needed
+ * is judged under the false-positive normalisers, as the decision was: a key id in the template
+ * and the same key's ARN live (kms-key-id), an SSE algorithm in another case, a set in another
+ * order are not drift, and re-putting them would write on every run.
  */
-async function encryptionSteps(s3: S3Client, bucket: string, expected: unknown): Promise<PlannedStep[]> {
+async function encryptionSteps(s3: S3Client, bucket: string, expected: unknown, ctx: ResourceContext): Promise<PlannedStep[]> {
   const live = await orWhenMissing(
     async () => (await s3.send(new GetBucketEncryptionCommand({ Bucket: bucket }))).ServerSideEncryptionConfiguration?.Rules ?? [],
     "ServerSideEncryptionConfigurationNotFoundError",
     [],
   );
   const want = templateRules(expected).map((rule, i) => apiRule(rule, live[i]));
-  if (canonicalEncryption(want) === canonicalEncryption(live)) return [];
+  if (equivalentAt(bucketEncryption(want), bucketEncryption(live), ["BucketEncryption"], ctx)) return [];
   const algorithms = want.map((r) => r.ApplyServerSideEncryptionByDefault?.SSEAlgorithm).join(", ");
   const blocked = [...new Set(want.flatMap((r) => r.BlockedEncryptionTypes?.EncryptionType ?? []))];
   const blockedText = blocked.length > 0 ? ` BlockedEncryptionTypes=${blocked.join(",")}` : "";
@@ -71,7 +68,7 @@ async function encryptionSteps(s3: S3Client, bucket: string, expected: unknown):
     {
       call: `PutBucketEncryption Bucket=${bucket} SSEAlgorithm=${algorithms}${blockedText}`,
       summary: `restore default encryption (${algorithms}${blocked.length > 0 ? `; blocked: ${blocked.join(", ")}` : ""})`,
-      effects: [{ path: "/BucketEncryption", value: { ServerSideEncryptionConfiguration: want.map(templateRule) } }],
+      effects: [{ path: "/BucketEncryption", value: bucketEncryption(want) }],
       effect: { kind: "bucket-setting", bucket, setting: "encryption" },
       send: () => s3.send(new PutBucketEncryptionCommand({ Bucket: bucket, ServerSideEncryptionConfiguration: { Rules: want } })),
     },
@@ -131,11 +128,13 @@ async function tagSteps(s3: S3Client, bucket: string, expected: unknown): Promis
   );
 }
 
-async function plan(drift: ResourceDrift, s3: S3Client): Promise<PlannedStep[]> {
+async function plan(drift: ResourceDrift, clients: SpokeClients): Promise<PlannedStep[]> {
+  const { s3 } = clients;
   const bucket = drift.physicalResourceId;
   const expected = drift.expected ?? {};
+  const ctx = resourceContext({ accountId: clients.accountId, region: clients.region }, drift.resourceType);
   return [
-    ...("BucketEncryption" in expected ? await encryptionSteps(s3, bucket, expected.BucketEncryption) : []),
+    ...("BucketEncryption" in expected ? await encryptionSteps(s3, bucket, expected.BucketEncryption, ctx) : []),
     ...("PublicAccessBlockConfiguration" in expected ? await publicAccessBlockSteps(s3, bucket, expected.PublicAccessBlockConfiguration) : []),
     ...("VersioningConfiguration" in expected ? await versioningSteps(s3, bucket, expected.VersioningConfiguration) : []),
     ...("Tags" in expected ? await tagSteps(s3, bucket, expected.Tags) : []),
@@ -156,7 +155,7 @@ export const s3BucketRemediator: Remediator = {
   ],
   properties: BUCKET_PROPERTIES,
   async plan({ drift, clients }) {
-    return { steps: await plan(drift, clients.s3) };
+    return { steps: await plan(drift, clients) };
   },
   async readTags(drift, clients) {
     return liveTags(clients.s3, drift.physicalResourceId);

@@ -18,7 +18,8 @@ const PRIVILEGE_TYPES = /^AWS::(IAM|Organizations|SSO|KMS)::|^AWS::(S3::BucketPo
 
 type Props = Record<string, unknown>;
 
-function properties(context: string | undefined): Props | undefined {
+/** A BeforeContext / AfterContext's Properties; undefined when the change carries no property values. */
+export function properties(context: string | undefined): Props | undefined {
   if (context === undefined) return undefined;
   try {
     const parsed = JSON.parse(context) as { Properties?: unknown };

@@ -3,6 +3,7 @@ import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
 import { lookupActor } from "../../../functions/aws/cloudtrail-lookup.js";
 import { awsError, clientsIn, fixture } from "../events/helpers.js";
+import { lookupEntry } from "../../support/cloudtrail.js";
 
 const cloudtrail = mockClient(CloudTrailClient);
 beforeEach(() => cloudtrail.reset());
@@ -17,7 +18,7 @@ const opts = { ownRoleArn: (account: string) => (account === "111122223333" ? OW
 function entry(name: string, mutate: (detail: any) => void = () => {}, readOnly = "false"): Event {
   const { detail } = fixture(name);
   mutate(detail);
-  return { EventId: detail.eventID, EventName: detail.eventName, ReadOnly: readOnly, EventTime: new Date(detail.eventTime), EventSource: detail.eventSource, CloudTrailEvent: JSON.stringify(detail) };
+  return lookupEntry(detail, readOnly);
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { configProblems } from "../../support/config.js";
 import { resolveAccounts } from "../../../functions/config/resolve.js";
@@ -13,6 +14,17 @@ hub: { accountId: "111111111111", region: us-east-1 }
 const problems = configProblems;
 
 describe("ignore rules in accounts.yaml", () => {
+  it("accepts the README's example as written", () => {
+    const readme = readFileSync(new URL("../../../README.md", import.meta.url), "utf8");
+    const example = /```yaml\n(defaults:\n {2}ignore:[\s\S]*?)```/.exec(readme)?.[1];
+    expect(example, "README has the ignore-rule example").toBeDefined();
+    const [payments] = resolveAccounts(parseConfig(`${BASE}${example}`, "README.md"));
+    expect(payments!.ignore.map((r) => [r.resourceType, r.property])).toEqual([
+      ["AWS::S3::Bucket", "/Tags"],
+      ["AWS::EC2::SecurityGroup", "/SecurityGroupIngress/*/Description"],
+    ]);
+  });
+
   it("adds an account's rules to the defaults' rules", () => {
     const config = parseConfig(
       `${BASE}defaults:

@@ -3,7 +3,9 @@ import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { IgnoreRule } from "../../../functions/config/schema.js";
 import type { ResourceDrift } from "../../../functions/core/types.js";
+import { withExpiredIgnores } from "../../../functions/drift/assess.js";
 import { classify, expectedWithIgnored } from "../../../functions/drift/classify.js";
+import { expiredIgnoreRules } from "../../../functions/drift/ignore.js";
 import { gatherEvidence } from "../../../functions/drift/evidence.js";
 import { awsError, spokeClients } from "../remediation/helpers.js";
 import { BUCKET_ENCRYPTION_2554, bucketEncryptionRemove2554, drift, GET_BUCKET_ENCRYPTION_2554, notEqual } from "./payloads.js";
@@ -277,6 +279,33 @@ describe("ignore rules", () => {
     expect(run(tags, { ignore: [rule({ stacks: ["data-*"] })], stackName: "data-lake" }).ignored).toHaveLength(2);
     expect(run(tags, { ignore: [rule({ until: "2026-11-29" })] }).ignored).toEqual([]);
     expect(run(tags, { ignore: [rule({ until: "2026-11-30" })] }).ignored[0]?.until).toBe("2026-11-30");
+  });
+
+  it("says loudly when a rule covering a difference has expired: the difference is drift again", () => {
+    const c = run(tags, { ignore: [rule({ until: "2026-11-29" }), rule({ property: "/Tags/*/Key", reason: "another rule" })] });
+    expect(c.real.map((r) => r.propertyPath)).toEqual(["/Tags/0/Value", "/Tags/1"]);
+    expect(c.expired?.map((e) => [e.propertyPath, e.rule, e.until])).toEqual([
+      ["/Tags/0/Value", "/Tags", "2026-11-29"],
+      ["/Tags/1", "/Tags", "2026-11-29"],
+    ]);
+    const action = withExpiredIgnores({ outcome: "remediated", reason: "restored tags", steps: [] }, c);
+    expect(action.reason).toBe(
+      'restored tags; EXPIRED ignore rule(s) no longer let /Tags/0/Value, /Tags/1 drift: /Tags ("FinOps sets cost-center tags", until 2026-11-29); extend `until` in accounts.yaml to keep ignoring, or remove the rule',
+    );
+    // A rule still in force, or none at all, adds nothing.
+    expect(run(tags, { ignore: [rule({ until: "2026-11-30" })] }).expired).toBeUndefined();
+    expect(withExpiredIgnores({ outcome: "planned", reason: "r", steps: [] }, run(tags))).toEqual({ outcome: "planned", reason: "r", steps: [] });
+  });
+
+  it("lists every expired rule of the configuration with where it is written, for the run's warning", () => {
+    const config = {
+      defaults: { ignore: [rule({ until: "2026-11-29" }), rule()] },
+      accounts: [{ name: "payments-prod", ignore: [rule({ until: "2026-11-30" }), rule({ until: "2025-01-01" })] }, { name: "data-dev" }],
+    };
+    expect(expiredIgnoreRules(config, NOW).map((e) => [e.at, e.rule.until])).toEqual([
+      ["defaults.ignore[0]", "2026-11-29"],
+      ["accounts[payments-prod].ignore[1]", "2025-01-01"],
+    ]);
   });
 
   it("takes ignored differences as they are live in what the repair sees", () => {

@@ -16,6 +16,7 @@ import type { EventActionReport, EventDeps } from "../../../functions/events/typ
 import { memoryFlappingStore } from "../../support/flapping.js";
 import { createGuards, type RemediationGuards } from "../../../functions/remediation/guards.js";
 import { assumedRoleIdentity, awsError, clientsIn, fakeLogger, fakeMetrics, fixture, SPOKE, testConfig } from "./helpers.js";
+import { stackResourceDrift } from "../../support/drift.js";
 
 const cfn = mockClient(CloudFormationClient);
 const ec2 = mockClient(EC2Client);
@@ -49,18 +50,26 @@ function unmanaged() {
   cfn.on(DescribeStacksCommand, {}).resolves({ Stacks: [] });
 }
 
-const modified = (logicalId: string, physicalId: string, resourceType: string) => ({
-  StackResourceDrift: {
-    StackId: STACK_ID,
-    LogicalResourceId: logicalId,
-    PhysicalResourceId: physicalId,
-    ResourceType: resourceType,
-    StackResourceDriftStatus: "MODIFIED" as const,
-    ExpectedProperties: "{}",
-    ActualProperties: "{}",
-    PropertyDifferences: [{ PropertyPath: "/SecurityGroupIngress/1", ExpectedValue: "null", ActualValue: '{"CidrIp":"0.0.0.0/0"}', DifferenceType: "ADD" as const }],
-    Timestamp: new Date("2025-03-14T09:01:19Z"),
+/** What the event changed, per type: SSH opened to the world on the group, a policy attached to the role. */
+const HTTPS = { IpProtocol: "tcp", FromPort: 443, ToPort: 443, CidrIp: "10.0.0.0/16" };
+const BASIC = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole";
+const LIVE_CHANGE: Record<string, { expected: Record<string, unknown>; actual: Record<string, unknown> }> = {
+  "AWS::EC2::SecurityGroup": {
+    expected: { GroupDescription: "app", SecurityGroupIngress: [HTTPS] },
+    actual: { GroupDescription: "app", SecurityGroupIngress: [HTTPS, { IpProtocol: "tcp", FromPort: 22, ToPort: 22, CidrIp: "0.0.0.0/0" }] },
   },
+  "AWS::IAM::Role": { expected: { ManagedPolicyArns: [BASIC] }, actual: { ManagedPolicyArns: [BASIC, "arn:aws:iam::aws:policy/AdministratorAccess"] } },
+};
+
+const modified = (logicalId: string, physicalId: string, resourceType: string) => ({
+  StackResourceDrift: stackResourceDrift({
+    stackId: STACK_ID,
+    logicalResourceId: logicalId,
+    physicalResourceId: physicalId,
+    resourceType,
+    ...LIVE_CHANGE[resourceType]!,
+    timestamp: new Date("2025-03-14T09:01:19Z"),
+  }),
 });
 
 function setup(config: Config = testConfig(), placementOf: EventDeps["placementOf"] = async () => undefined) {

@@ -70,18 +70,4 @@ export function fakeMetrics() {
   return { metrics: metrics as unknown as Metrics, emitted };
 }
 
-/**
- * The userIdentity CloudTrail records for a session of role `roleArn` (CloudTrail User Guide,
- * "CloudTrail userIdentity element", AssumedRole with sessionContext.sessionIssuer).
- */
-export function assumedRoleIdentity(roleArn: string, session = "driftguard-run-42") {
-  const [, partition, , , account, resource] = roleArn.split(":") as string[];
-  const name = (resource ?? "").split("/").pop() ?? "";
-  return {
-    type: "AssumedRole",
-    principalId: `AROAEXAMPLEID0000000:${session}`,
-    arn: `arn:${partition}:sts::${account}:assumed-role/${name}/${session}`,
-    accountId: account,
-    sessionContext: { sessionIssuer: { type: "Role", principalId: "AROAEXAMPLEID0000000", arn: roleArn, accountId: account, userName: name } },
-  };
-}
+export { assumedRoleIdentity } from "../../support/cloudtrail.js";

@@ -332,7 +332,8 @@ describe("remediateStack with REVERT_DRIFT", () => {
   const stackWith = (role: { RoleARN?: string }) =>
     cfn.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: "payments-core", CreationTime: new Date(), StackStatus: "UPDATE_COMPLETE", Parameters: [], ...role }] });
 
-  function changeSet(changes: { id: string; type: string; replacement?: "True" | "False" }[], role: { RoleARN?: string } = { RoleARN: SERVICE_ROLE }) {
+  /** `of`: the drift whose live state is BeforeContext and whose template is AfterContext, as a revert of it. */
+  function changeSet(changes: { id: string; type: string; replacement?: "True" | "False"; of?: ResourceDrift }[], role: { RoleARN?: string } = { RoleARN: SERVICE_ROLE }) {
     stackWith(role);
     cfn.on(CreateChangeSetCommand).resolves({ Id: "cs" });
     cfn.on(DescribeChangeSetCommand).resolves({
@@ -345,8 +346,8 @@ describe("remediateStack with REVERT_DRIFT", () => {
           LogicalResourceId: c.id,
           ResourceType: c.type,
           Replacement: c.replacement ?? "False",
-          BeforeContext: JSON.stringify({ Properties: {} }),
-          AfterContext: JSON.stringify({ Properties: {} }),
+          BeforeContext: JSON.stringify({ Properties: c.of?.actual ?? {} }),
+          AfterContext: JSON.stringify({ Properties: c.of?.expected ?? {} }),
         },
       })),
     });
@@ -356,8 +357,8 @@ describe("remediateStack with REVERT_DRIFT", () => {
 
   it("reverts the whole stack, including types without a remediator, and verifies each resource", async () => {
     changeSet([
-      { id: "WebSecurityGroup", type: "AWS::EC2::SecurityGroup" },
-      { id: "SettlementQueue", type: "AWS::SQS::Queue" },
+      { id: "WebSecurityGroup", type: "AWS::EC2::SecurityGroup", of: securityGroupDrift() },
+      { id: "SettlementQueue", type: "AWS::SQS::Queue", of: queueDrift() },
     ]);
     const result = await remediateStack(await input({ account: revertAccount, drifts: [securityGroupDrift(), queueDrift()] }));
 

@@ -33,16 +33,18 @@ const modify = (id: string, type: string, extra: Partial<NonNullable<Change["Res
 /**
  * With IncludePropertyValues, each change carries the resource's properties before and after as
  * JSON, scalars as strings (CloudFormation User Guide, "View a change set": the DescribeChangeSet
- * example with BeforeContext/AfterContext). Reverting the group takes the added SSH rule away.
+ * example with BeforeContext/AfterContext): before is the live resource, after the template.
+ * Reverting the group takes the added SSH rule away.
  */
-const WEB_RULE = { IpProtocol: "tcp", FromPort: "443", ToPort: "443", CidrIp: "0.0.0.0/0" };
+const WEB_RULE = { CidrIp: "10.20.0.0/16", Description: "HTTPS from the VPC", FromPort: "443", IpProtocol: "tcp", ToPort: "443" };
 const SSH_RULE = { IpProtocol: "tcp", FromPort: "22", ToPort: "22", CidrIp: "0.0.0.0/0" };
+const SG_TEMPLATE = { GroupDescription: "Web tier", SecurityGroupIngress: [WEB_RULE], Tags: [{ Key: "Name", Value: "payments-web" }], VpcId: "vpc-0c80f2c9f367876c4" };
+const contexts = (before: object, after: object) => ({ BeforeContext: JSON.stringify({ Properties: before }), AfterContext: JSON.stringify({ Properties: after }) });
 const SG_CHANGE = modify("WebSecurityGroup", "AWS::EC2::SecurityGroup", {
   PhysicalResourceId: "sg-0a1b2c3d4e5f60718",
-  BeforeContext: JSON.stringify({ Properties: { GroupDescription: "web", SecurityGroupIngress: [WEB_RULE, SSH_RULE] } }),
-  AfterContext: JSON.stringify({ Properties: { GroupDescription: "web", SecurityGroupIngress: [WEB_RULE] } }),
+  ...contexts({ ...SG_TEMPLATE, SecurityGroupIngress: [WEB_RULE, SSH_RULE] }, SG_TEMPLATE),
 });
-const QUEUE_CHANGE = modify("SettlementQueue", "AWS::SQS::Queue");
+const QUEUE_CHANGE = modify("SettlementQueue", "AWS::SQS::Queue", contexts({ VisibilityTimeout: "60" }, { VisibilityTimeout: "30" }));
 
 /** The stack's CloudFormation service role; `stack(..., { roleArn: null })` has none. */
 const SERVICE_ROLE = "arn:aws:iam::111122223333:role/payments-core-cfn-deploy";
@@ -103,9 +105,10 @@ function install(roleArn: string | null): void {
   cfn.on(DeleteChangeSetCommand).resolves({});
 }
 
+const WHERE = { accountId: "111122223333", region: "us-east-1" };
 const reserveOk = (count: number): Reservation => (reservations.push(count), { ok: true });
 const run = (reserve = reserveOk) =>
-  revertDrift({ runId: "20260302T090000Z-a1b2c3", stackName: "payments-core", drifts, cloudformation: new CloudFormationClient({ region: "us-east-1" }), safety: TEST_SAFETY, reserve, timing });
+  revertDrift({ runId: "20260302T090000Z-a1b2c3", stackName: "payments-core", drifts, cloudformation: new CloudFormationClient({ region: "us-east-1" }), safety: TEST_SAFETY, reserve, timing, where: WHERE });
 
 describe("REVERT_DRIFT change sets", () => {
   it("creates a drift-aware change set on the current template and values, then executes it", async () => {
@@ -184,6 +187,46 @@ describe("REVERT_DRIFT change sets", () => {
     expect(cfn.commandCalls(DeleteChangeSetCommand)).toHaveLength(1);
   });
 
+  describe("convergence: the change set's values must leave each drifted resource in sync", () => {
+    const notExecuted = async (pages: Change[][], pattern: RegExp, input = drifts) => {
+      changeSetWith(pages);
+      const result = await revertDrift({ runId: "20260302T090000Z-a1b2c3", stackName: "payments-core", drifts: input, cloudformation: new CloudFormationClient({ region: "us-east-1" }), safety: TEST_SAFETY, reserve: reserveOk, timing, where: WHERE });
+      expect(result).toMatchObject({ kind: "not-executed", action: { outcome: "manual", reason: expect.stringMatching(pattern) } });
+      expect(cfn.commandCalls(ExecuteChangeSetCommand)).toHaveLength(0);
+      expect(cfn.commandCalls(DeleteChangeSetCommand)).toHaveLength(1);
+      expect(reservations).toEqual([]);
+    };
+
+    it("does not execute a change set that would also revert a property an ignore rule lets drift", async () => {
+      // The decision input of a group whose Name tag is ignored (drift/classify.ts expectedWithIgnored): the
+      // live tag is what the template should be taken as; REVERT_DRIFT would put the template's back.
+      const live = [{ Key: "Name", Value: "web-renamed-by-ops" }];
+      const sg = { ...securityGroupDrift(), expected: { ...securityGroupDrift().expected, Tags: live }, actual: { ...securityGroupDrift().actual, Tags: live } };
+      const change = modify("WebSecurityGroup", "AWS::EC2::SecurityGroup", contexts({ ...SG_TEMPLATE, Tags: live, SecurityGroupIngress: [WEB_RULE, SSH_RULE] }, SG_TEMPLATE));
+      await notExecuted([[change]], /WebSecurityGroup \(AWS::EC2::SecurityGroup\): CloudFormation would still report .*\/Tags/, [sg]);
+    });
+
+    it("does not execute a change set whose values would leave a real difference", async () => {
+      const partial = modify("SettlementQueue", "AWS::SQS::Queue", contexts({ VisibilityTimeout: "60" }, { VisibilityTimeout: "45" }));
+      await notExecuted([[SG_CHANGE, partial]], /revert would not converge \(SettlementQueue \(AWS::SQS::Queue\): CloudFormation would still report .*VisibilityTimeout/);
+    });
+
+    it("does not execute a change set that carries no property values, or leaves a drifted resource out", async () => {
+      await notExecuted([[SG_CHANGE, modify("SettlementQueue", "AWS::SQS::Queue")]], /SettlementQueue \(AWS::SQS::Queue\): the change set carries no property values/);
+      cfn.resetHistory();
+      await notExecuted([[SG_CHANGE]], /SettlementQueue \(AWS::SQS::Queue\): the change set does not change it/);
+    });
+
+    it("judges under the false-positive normalisers: a scalar as text and a protocol in another case converge", async () => {
+      const upper = modify("WebSecurityGroup", "AWS::EC2::SecurityGroup", contexts(
+        { ...SG_TEMPLATE, SecurityGroupIngress: [WEB_RULE, SSH_RULE] },
+        { ...SG_TEMPLATE, SecurityGroupIngress: [{ ...WEB_RULE, IpProtocol: "TCP" }] },
+      ));
+      changeSetWith([[upper, QUEUE_CHANGE]]);
+      expect((await run()).kind).toBe("executed");
+    });
+  });
+
   it("gives up on a change set that stays in progress, backing off between polls", async () => {
     cfn.on(DescribeChangeSetCommand).resolves({ Status: "CREATE_IN_PROGRESS" });
     const result = await run();
@@ -229,7 +272,7 @@ describe("REVERT_DRIFT change sets", () => {
     const plan = await planRevert(new CloudFormationClient({ region: "us-east-1" }), "20260302T090000Z-a1b2c3", "payments-core", drifts);
     expect(plan.outcome).toBe("planned");
     expect(plan.reason).toBe(
-      `would create REVERT_DRIFT change set ${NAME} for 2 drifted resource(s) (WebSecurityGroup, SettlementQueue), executed by the stack's service role ${SERVICE_ROLE}, and execute it only if it modifies just those, in place`,
+      `would create REVERT_DRIFT change set ${NAME} for 2 drifted resource(s) (WebSecurityGroup, SettlementQueue), executed by the stack's service role ${SERVICE_ROLE}, and execute it only if it modifies just those, in place, and its values would leave each in sync`,
     );
     expect(cfn.calls().map((c) => c.args[0].constructor.name)).toEqual(["DescribeStacksCommand"]);
   });
@@ -285,6 +328,7 @@ describe("REVERT_DRIFT precondition: who would execute the change set", () => {
       safety: TEST_SAFETY,
       reserve: reserveOk,
       timing,
+      where: WHERE,
     });
     expect(result.kind).toBe("executed");
     const plan = await planRevert(client(), "20260302T090000Z-a1b2c3", "payments-core", [securityGroupDrift()]);

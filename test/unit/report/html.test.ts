@@ -66,7 +66,7 @@ describe("HTML report", () => {
     expect(html).toContain('href="https://us-east-1.console.aws.amazon.com/ec2/home?region=us-east-1#SecurityGroup:groupId=sg-0a1b2c3d4e5f67890"');
     // IAM events are recorded in us-east-1.
     expect(html).toContain('href="https://us-east-1.console.aws.amazon.com/cloudtrailv2/home?region=us-east-1#/events?EventName=AttachRolePolicy"');
-    expect(html).toContain("exempt (resource): INC-123 break-glass until 2026-12-31");
+    expect(html).toContain("exempt by resource tag: INC-123 break-glass (until 2026-12-31)");
     expect(html).toContain("partial: Failed to detect drift on resource [Policy]: Internal Failure");
     expect(html).toContain("The run stopped early");
   });

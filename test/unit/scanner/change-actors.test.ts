@@ -23,6 +23,7 @@ import type { RegionScope, ScanContext } from "../../../functions/scanner/types.
 import { testSpokeClients } from "../../support/aws.js";
 import { fakeCloudFormation, newObserver, type FakeRegion } from "./fake-cloudformation.js";
 import { deletedQueueDrift, lambdaDrift, roleDrift, stackSummary, testConfig } from "./fixtures.js";
+import { cloudTrailRecord, lookupEntry } from "../../support/cloudtrail.js";
 
 /** "Who changed it" for scheduled findings: scanStack → CloudTrail LookupEvents → ResourceReport.changedBy. */
 
@@ -35,28 +36,8 @@ const ALICE = "arn:aws:sts::222222222222:assumed-role/AWSReservedSSO_Administrat
 const ROLE = roleDrift(PAY, "us-east-1", "payments-api").PhysicalResourceId!;
 const QUEUE = deletedQueueDrift(PAY, "us-east-1", "payments-api").PhysicalResourceId!;
 
-/** A LookupEvents entry as the API returns it: the CloudTrail record travels as a JSON string. */
-function recorded(eventName: string, eventSource: string, eventTime: string, arn = ALICE): Event {
-  const detail = {
-    eventVersion: "1.09",
-    // CloudTrail records the issuing role of every role session (userIdentity.sessionContext.sessionIssuer).
-    userIdentity: {
-      type: "AssumedRole",
-      arn,
-      accountId: PAY,
-      sessionContext: { sessionIssuer: { type: "Role", arn: arn.replace(/^arn:aws:sts::(\d{12}):assumed-role\/([^/]+)\/.*$/, "arn:aws:iam::$1:role/$2"), accountId: PAY } },
-    },
-    eventTime,
-    eventSource,
-    eventName,
-    awsRegion: "us-east-1",
-    sourceIPAddress: "203.0.113.25",
-    eventID: `${eventName}-0b7c6f1e`,
-    readOnly: false,
-    recipientAccountId: PAY,
-  };
-  return { EventId: detail.eventID, EventName: eventName, ReadOnly: "false", EventTime: new Date(eventTime), EventSource: eventSource, CloudTrailEvent: JSON.stringify(detail) };
-}
+/** A LookupEvents entry of `arn`'s call (test/support/cloudtrail.ts). */
+const recorded = (eventName: string, eventSource: string, eventTime: string, arn = ALICE): Event => lookupEntry(cloudTrailRecord({ eventName, eventSource, eventTime, actorArn: arn }));
 
 const HISTORY: Record<string, Event[]> = {
   [ROLE]: [

@@ -14,6 +14,7 @@ import { DeadlineReachedError, detectStackDrift, type DetectOptions } from "../.
 import { DetectionTimeEstimator, POLL_TUNING } from "../../../functions/scanner/poll-schedule.js";
 import { mean, seeded, uniform } from "./random-sources.js";
 import { cfnError, deletedQueueDrift, detectionInProgressError, lambdaDrift, roleDrift, stackId } from "./fixtures.js";
+import { stackResourceDrift } from "../../support/drift.js";
 
 const cfn = mockClient(CloudFormationClient);
 const client = () => new CloudFormationClient({ region: "us-east-1" });
@@ -256,5 +257,22 @@ describe("detectStackDrift", () => {
     const time = fakeTime();
     await expect(detectStackDrift(client(), STACK, options(time.sleep, { maxWaitMs: 60_000 }))).rejects.toMatchObject({ name: "DetectionTimeout", message: expect.stringContaining(`drift detection ${DETECTION}`) });
     expect(time.state.now).toBeGreaterThanOrEqual(60_000);
+  });
+});
+
+describe("the drift factory (test/support/drift.ts)", () => {
+  it("computes the PropertyDifferences the AWS CLI documentation shows for the same expected and actual properties", () => {
+    // Oracle: the describe-stack-resource-drifts example (lambdaDrift), copied from the AWS CLI docs.
+    const documented = lambdaDrift(A, R, "payments-api");
+    const computed = stackResourceDrift({
+      stackId: documented.StackId!,
+      logicalResourceId: documented.LogicalResourceId!,
+      physicalResourceId: documented.PhysicalResourceId!,
+      resourceType: documented.ResourceType!,
+      expected: JSON.parse(documented.ExpectedProperties!),
+      actual: JSON.parse(documented.ActualProperties!),
+    });
+    expect(computed.PropertyDifferences).toEqual(documented.PropertyDifferences);
+    expect(computed.StackResourceDriftStatus).toBe("MODIFIED");
   });
 });

@@ -1,3 +1,4 @@
+import { stackResourceDrift } from "../../support/drift.js";
 import { CloudFormationServiceException, type StackResourceDrift, type StackSummary } from "@aws-sdk/client-cloudformation";
 import { Logger } from "@aws-lambda-powertools/logger";
 import {
@@ -105,21 +106,17 @@ export function lambdaDrift(account: string, region: string, stack: string): Sta
 
 /** An IAM role with a managed policy attached out of band. */
 export function roleDrift(account: string, region: string, stack: string): StackResourceDrift {
-  return {
-    StackId: stackId(account, region, stack),
-    LogicalResourceId: "AppRole",
-    PhysicalResourceId: `${stack}-AppRole-1R2XMPL3Q4W5E`,
-    ResourceType: "AWS::IAM::Role",
-    ExpectedProperties:
-      '{"AssumeRolePolicyDocument":{"Statement":[{"Action":"sts:AssumeRole","Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"}}],"Version":"2012-10-17"},"ManagedPolicyArns":["arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"]}',
-    ActualProperties:
-      '{"AssumeRolePolicyDocument":{"Statement":[{"Action":"sts:AssumeRole","Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"}}],"Version":"2012-10-17"},"ManagedPolicyArns":["arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole","arn:aws:iam::aws:policy/AdministratorAccess"]}',
-    PropertyDifferences: [
-      { PropertyPath: "/ManagedPolicyArns/1", ExpectedValue: "null", ActualValue: "arn:aws:iam::aws:policy/AdministratorAccess", DifferenceType: "ADD" },
-    ],
-    StackResourceDriftStatus: "MODIFIED",
-    Timestamp: new Date("2024-10-02T05:58:48.101Z"),
-  };
+  const trust = { Statement: [{ Action: "sts:AssumeRole", Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" } }], Version: "2012-10-17" };
+  const basic = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole";
+  return stackResourceDrift({
+    stackId: stackId(account, region, stack),
+    logicalResourceId: "AppRole",
+    physicalResourceId: `${stack}-AppRole-1R2XMPL3Q4W5E`,
+    resourceType: "AWS::IAM::Role",
+    expected: { AssumeRolePolicyDocument: trust, ManagedPolicyArns: [basic] },
+    actual: { AssumeRolePolicyDocument: trust, ManagedPolicyArns: [basic, "arn:aws:iam::aws:policy/AdministratorAccess"] },
+    timestamp: new Date("2024-10-02T05:58:48.101Z"),
+  });
 }
 
 /** A queue deleted out of band: DELETED drifts carry no ActualProperties. */

@@ -158,6 +158,21 @@ describe("AWS::S3::Bucket remediator", () => {
     expect((await remediate(false, drift)).steps).toEqual([]);
   });
 
+  it("judges encryption under the false-positive normalisers: the template's key id and the live key ARN need no write", async () => {
+    // kms-key-id (cloudformation-coverage-roadmap#2233, #2362): the template names the key by id,
+    // S3 returns the ARN of the same key in the bucket's own account and region.
+    const keyId = LEDGER_KEY.split("/").at(-1)!;
+    const rule = { BucketKeyEnabled: true, ServerSideEncryptionByDefault: { KMSMasterKeyID: keyId, SSEAlgorithm: "aws:kms" } };
+    const drift = { ...bucketDrift(), expected: { ...bucketDrift().expected, BucketEncryption: { ServerSideEncryptionConfiguration: [rule] } } };
+    world = { ...driftedWorld(), encryption: [KMS_RULE], versioning: "Suspended" };
+    const result = await remediate(false, drift);
+    expect(result.steps).toEqual([`PutBucketVersioning Bucket=${BUCKET} Status=Enabled`]);
+    expect(s3.commandCalls(PutBucketEncryptionCommand)).toEqual([]);
+    // A key in another account is another key: that is drift, and it is written.
+    world.encryption = [{ ...KMS_RULE, ApplyServerSideEncryptionByDefault: { SSEAlgorithm: "aws:kms", KMSMasterKeyID: LEDGER_KEY.replace("111122223333", "444455556666") } }];
+    expect((await remediate(false, drift)).steps).toEqual([`PutBucketEncryption Bucket=${BUCKET} SSEAlgorithm=aws:kms`]);
+  });
+
   it("is idempotent: the second run sends no write", async () => {
     await remediate();
     s3.resetHistory();
