@@ -12,6 +12,7 @@ import {
 } from "../core/types.js";
 import { canonicalJson } from "../core/canonical-json.js";
 import { driftCoverage } from "./coverage.js";
+import { unmanagedSection } from "./unmanaged.js";
 
 /** Equal configs hash equally whatever their key order (core/canonical-json.ts). */
 export { canonicalJson };
@@ -143,5 +144,6 @@ export function buildReport(input: ReportInput): RunReport {
     exemptions: input.exemptions ?? activeExemptions(input.accounts),
     totals: computeTotals(input.accounts, input.runErrors ?? []),
     coverage: { drift: driftCoverage(input.accounts) },
+    unmanaged: unmanagedSection(input.accounts),
   };
 }

@@ -24,6 +24,7 @@ import {
   where,
   type DriftedItem,
 } from "./view.js";
+import { unmanagedTables } from "./unmanaged.js";
 
 /** 65,536 minus room for a person's own words above and below the pasted report. */
 export const MARKDOWN_MAX_CHARS = 60_000;
@@ -187,6 +188,7 @@ export function renderMarkdown(report: RunReport, options: MarkdownOptions = {})
     notDriftItems(report).map((i) => [text(`${i.resource.logicalResourceId} (${i.resource.resourceType})`), text(where(i.account, i.region, i.stack.stackName)), text(i.resource.action.outcome), text(i.resource.action.reason)]),
   );
   rowsSection(budget, "Coverage: what driftguard could not see", ["What", "Where", "Detail"], coverageLines(report).map((l) => [text(l.what), text(l.where), text(l.detail)]));
+  for (const u of unmanagedTables(report.unmanaged)) rowsSection(budget, u.title, u.headers, u.rows.map((r) => r.map(text)));
   rowsSection(budget, "Skipped, failed and partial stacks", ["Stack", "Scan", "Why"], notableStacks(report).map((s) => [text(s.where), text(s.scan), text(s.why)]));
   rowsSection(budget, "Accounts", ["Account", "Status", "Mode", "Regions"], report.accounts.map((a) => [text(accountLabel(a)), text(a.status), text(a.mode), text(regionsText(a))]));
   if (budget.omitted > 0) {
