@@ -5,7 +5,7 @@
 export { assumeRoleCredentials, assumeRoleError, ownRoleArns, roleSessionName, spokeRoleArn } from "./credentials.js";
 export type { AccountSelection } from "./organization.js";
 export { scanWithRetry } from "./retry.js";
-export { DEFAULT_LEASE_TTL_MS, selectAccounts, RunInProgressError, runScan, saveGuards, scanOrganization, type RunScanOptions, type RunScanResult, type ScanOrganizationOptions } from "./run.js";
+export { DEFAULT_LEASE_TTL_MS, selectAccounts, RunInProgressError, runScan, saveGuards, saveSweepMemory, openSweepMemory, scanOrganization, type RunScanOptions, type RunScanResult, type ScanOrganizationOptions } from "./run.js";
 export { acquireRunLease, joinRunLease, leaseProblem, releaseRunLease } from "./run-lease.js";
 export { scanAccount } from "./scan-account.js";
 export { DRIFT_DETECTABLE_STATUSES, globExclusion } from "./stacks.js";

@@ -73,6 +73,7 @@ async function scanRegion(
         limit,
         creators: { ownRoleArn: ownRoleArns(ctx.config), throttle: scope.lookupLimiter, now: ctx.deps.now, canStart: () => ctx.deadline.canStart() },
         accountBuckets: () => accountBuckets(clients),
+        ...(ctx.reported ? { reported: ctx.reported } : {}),
         now: ctx.deps.now,
         log,
       }),

@@ -4,3 +4,4 @@
  */
 export { STACK_ID_TAG, sweepRegion, type SweepInput } from "./sweep-region.js";
 export { listAccountBuckets, SWEEP_SOURCES, sweepActions } from "./sources.js";
+export { openReported, s3ReportedStore, type ReportedMemory, type ReportedStore } from "./reported.js";

@@ -21,6 +21,7 @@ import {
   type SafetyPolicy,
 } from "../remediation/index.js";
 import { findCreator, type CreatorAnswer, type CreatorLookup } from "./creator.js";
+import type { ReportedMemory } from "./reported.js";
 import { bucketRegion, SWEEP_SOURCES, type Listed, type SweepSource } from "./sources.js";
 
 /**
@@ -46,6 +47,8 @@ export interface SweepInput {
   /** The account-region's concurrency limit, shared with its stacks' drift detection. */
   limit: LimitFunction;
   creators: Omit<CreatorLookup, "cloudtrail">;
+  /** What notify-only rules already reported (reported.ts); absent (CLI): everything is reported every run. */
+  reported?: ReportedMemory;
   /** The account's buckets, listed once per account. */
   accountBuckets(): Promise<readonly Bucket[]>;
   now(): number;
@@ -64,6 +67,8 @@ function guardrailsByType(settings: GuardrailSettings): Map<string, Guardrail[]>
 interface ResourceVerdicts {
   managed: boolean;
   findings: UnmanagedFinding[];
+  /** Guardrails with reportOnce that found this resource, reported now or before. */
+  sightings?: string[];
 }
 
 export async function sweepRegion(input: SweepInput): Promise<RegionSweep> {
@@ -115,15 +120,17 @@ async function sweepType(input: SweepInput, source: SweepSource, guardrails: rea
   let managed = 0;
   const findings: UnmanagedFinding[] = [];
   const violating = new Map<string, Set<string>>(guardrails.map((g) => [g.name, new Set<string>()]));
+  const sighted = new Map<string, string[]>(guardrails.filter((g) => g.reportOnce).map((g) => [g.name, []]));
   let notSwept: NotSwept | undefined;
   try {
     for await (const page of source.pages({ clients: input.clients, accountBuckets: input.accountBuckets })) {
       const todo = page.filter(() => input.deadline.canStart());
-      const results = await Promise.all(todo.map((item) => input.limit(() => judgeResource(input, source, guardrails, item))));
+      const results = await Promise.all(todo.map(async (item) => ({ ...(await input.limit(() => judgeResource(input, source, guardrails, item))), physicalId: item.resource.physicalId })));
       count += todo.length;
       for (const r of results) {
         if (r.managed) managed++;
         for (const f of r.findings) violating.get(f.guardrail)?.add(f.physicalId);
+        for (const g of r.sightings ?? []) sighted.get(g)?.push(r.physicalId);
         findings.push(...r.findings);
       }
       if (todo.length < page.length || !input.deadline.canStart()) {
@@ -142,6 +149,8 @@ async function sweepType(input: SweepInput, source: SweepSource, guardrails: rea
       const mode = effectiveMode(input.account, "", source.resourceType);
       const ref = { accountId: input.account.id, region: input.clients.region, stackName: `guardrail:${g.name}` };
       input.guards.observeStack(ref, violating.get(g.name) ?? new Set(), () => mode === "remediate");
+      const ids = sighted.get(g.name);
+      if (ids) input.reported?.saw({ accountId: input.account.id, region: input.clients.region, guardrail: g.name }, ids);
     }
   }
   return { count, managed, findings, notSwept };
@@ -160,6 +169,7 @@ async function judgeResource(input: SweepInput, source: SweepSource, guardrails:
   const lookupCreator = () => (creator ??= findCreator({ ...input.creators, cloudtrail: input.clients.cloudtrail }, resource.physicalId, source.createdBy));
   const actor: ChangeActor = { source: "cloudtrail-lookup" };
   const findings: UnmanagedFinding[] = [];
+  const sightings: string[] = [];
   for (const guardrail of guardrails) {
     const at = new Date(input.now());
     const base = { guardrail: guardrail.name, resourceType: resource.resourceType, physicalId: resource.physicalId, at: at.toISOString() };
@@ -181,6 +191,10 @@ async function judgeResource(input: SweepInput, source: SweepSource, guardrails:
       let found: Inspection = await guardrail.inspect(ctx);
       if (found.state !== "violation") continue;
       if (await isManaged(found.tags)) return { managed: true, findings: [] };
+      if (guardrail.reportOnce) {
+        sightings.push(guardrail.name);
+        if (input.reported && !input.reported.isNew({ accountId: input.account.id, region: input.clients.region, guardrail: guardrail.name }, resource.physicalId)) continue;
+      }
       // Rules that attachment resources own stay the template's (evaluated again with them: no extra read).
       const owned = await input.ownership.forResource(input.clients.region, resource.resourceType, resource.physicalId);
       if (owned.attachments.length > 0) found = await guardrail.inspect({ ...ctx, owned });
@@ -193,5 +207,5 @@ async function judgeResource(input: SweepInput, source: SweepSource, guardrails:
       findings.push({ ...base, exemption: { kind: "none" }, action: { outcome: "failed", reason: errorText(err), steps: [], by: `guardrail:${guardrail.name}` } });
     }
   }
-  return { managed: false, findings };
+  return { managed: false, findings, sightings };
 }

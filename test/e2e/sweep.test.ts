@@ -176,16 +176,26 @@ describe("scheduled sweep of unmanaged resources (issue 21)", () => {
     expect(tagged).toMatchObject({ createdBy: { arn: ROOT }, action: { by: "guardrail:required-tags" } });
     expect(Date.parse(tagged.at)).toBeGreaterThan(Date.parse(report.startedAt) - 1);
     expect(report.unmanaged.counts.find((c) => c.guardrail === "open-ingress")).toEqual({ guardrail: "open-ingress", accountId: SPOKE, findings: 2, exempt: 1, outcomes: { remediated: 1, skipped: 1 } });
+    // The VPC was reported by the first run: not again.
+    expect(report.unmanaged.actions.map((a) => a.guardrail)).not.toContain("vpc-created");
     // Drift detection repaired the stack's own group, through the same pipeline.
     expect(sshOpen(ids.stackGroup)).toBe(false);
     expect(region().instances.size).toBe(2);
   });
 
-  it("a second scheduled scan is a no-op", async () => {
+  it("the next scheduled scan is a no-op: nothing to repair, only a VPC created since the last run is reported", async () => {
+    const newVpc = ((await spoke("ec2", "CreateVpc", { CidrBlock: "10.43.0.0/16" })).Vpc as { VpcId: string }).VpcId;
+    const before = sandbox.world.accounts.get(SPOKE)!.regions.get(REGION)!.cloudTrail!.length;
     const report = await scan();
     expect(report.unmanaged.actions.filter((a) => a.action.outcome === "remediated" || a.action.outcome === "planned" || a.action.outcome === "failed")).toEqual([]);
     expect(verdicts(report)).toEqual(
-      [`open-ingress ${ids.exemptGroup}: skipped`, `required-tags ${ids.exemptInstance}: skipped`, `bucket-public-access ${EXEMPT_BUCKET}: skipped`, `vpc-created ${ids.vpc}: manual`].sort(),
+      [`open-ingress ${ids.exemptGroup}: skipped`, `required-tags ${ids.exemptInstance}: skipped`, `bucket-public-access ${EXEMPT_BUCKET}: skipped`, `vpc-created ${newVpc}: manual`].sort(),
     );
+    expect(report.unmanaged.actions.find((a) => a.physicalId === newVpc)?.action.reason).toContain(`created outside CloudFormation by ${ROOT}`);
+    // No write reached the member's resources (CloudTrail records every mutating call the sandbox
+    // served; drift detection's DetectStackDrift is recorded as one, and changes nothing).
+    const writes = sandbox.world.accounts.get(SPOKE)!.regions.get(REGION)!.cloudTrail!.slice(before).filter((e) => !e.readOnly && e.eventSource !== "cloudformation.amazonaws.com");
+    expect(writes.map((e) => e.eventName)).toEqual([]);
+    expect(report.runErrors).toEqual([]);
   });
 });

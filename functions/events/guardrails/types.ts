@@ -53,5 +53,10 @@ export interface Guardrail {
   /** Every IAM action inspect reads with and its steps send: added to the spoke role policy. */
   actions: readonly string[];
   enabled(settings: GuardrailSettings): boolean;
+  /**
+   * A notify-only rule whose finding is news once: the scheduled sweep reports each resource the
+   * first run that finds it, not every run (functions/sweep/reported.ts).
+   */
+  reportOnce?: true;
   inspect(input: GuardrailInput): Promise<Inspection>;
 }

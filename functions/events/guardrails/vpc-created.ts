@@ -19,6 +19,8 @@ export const vpcCreated: Guardrail = {
   resourceType: "AWS::EC2::VPC",
   actions: ["ec2:DescribeVpcs"],
   enabled: (settings) => settings.notifyOnCreateVpc,
+  // The sweep reports VPCs created since the last run, not every VPC every day.
+  reportOnce: true,
   async inspect({ resource, clients, actor, live, lookupCreator }) {
     const vpc = (live as Vpc | undefined) ?? (await describeVpc(clients.ec2, resource.physicalId));
     if (!vpc) return { state: "gone", reason: `VPC ${resource.physicalId} no longer exists` };
