@@ -4,7 +4,7 @@ import { crossFieldIssues } from "./cross-checks.js";
 import { EVENT_SOURCES, eventNamesOf, isKnownEventName, KNOWN_EVENT_NAMES, RESOLVED_EVENT_NAMES } from "./events.js";
 import { isKnownRegion, KNOWN_REGIONS } from "./regions.js";
 import { didYouMean } from "./suggest.js";
-import { parseTagRule } from "../events/guardrails/tag-rules.js";
+import { parseTagRule } from "../core/tag-rules.js";
 
 /**
  * The schema of accounts.yaml: the only file a platform team edits. Every message below is

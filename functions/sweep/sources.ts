@@ -2,7 +2,7 @@ import { paginateDescribeInstances, paginateDescribeSecurityGroups, paginateDesc
 import { paginateListBuckets, type Bucket } from "@aws-sdk/client-s3";
 import type { SpokeClients } from "../aws/clients.js";
 import { tagMap } from "../core/tags.js";
-import type { AffectedResource } from "../events/resolve.js";
+import type { AffectedResource } from "../events/index.js";
 
 /**
  * Where the scheduled sweep finds the resources each guardrail judges: one entry per resource

@@ -7,10 +7,7 @@ import type { Deadline } from "../core/deadline.js";
 import { errorText, toErrorInfo } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import type { ChangeActor, NotSwept, RegionSweep, UnmanagedFinding } from "../core/types.js";
-import { evaluateGuardrail } from "../events/guardrails/evaluate.js";
-import { GUARDRAILS } from "../events/guardrails/registry.js";
-import type { Guardrail, GuardrailSettings, Inspection } from "../events/guardrails/types.js";
-import { findOwningStack } from "../events/owning-stack.js";
+import { evaluateGuardrail, findOwningStack, GUARDRAILS, type Guardrail, type GuardrailSettings, type Inspection } from "../events/index.js";
 import {
   effectiveMode,
   exemptionFromTags,

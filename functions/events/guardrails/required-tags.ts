@@ -2,7 +2,7 @@ import { CreateTagsCommand, DescribeInstancesCommand, type EC2Client, type Insta
 import type { ChangeActor } from "../../core/types.js";
 import { tagMap } from "../../core/tags.js";
 import { isErrorCode } from "../../core/errors.js";
-import { parseTagRule, ruleValue, type TagFacts } from "./tag-rules.js";
+import { parseTagRule, ruleValue, type TagFacts } from "../../core/tag-rules.js";
 import { type Guardrail, type GuardrailSettings } from "./types.js";
 
 export interface MissingTags {

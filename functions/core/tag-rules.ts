@@ -1,4 +1,4 @@
-import type { ChangeActor } from "../../core/types.js";
+import type { ChangeActor } from "./types.js";
 
 /**
  * How a required tag's value is found (accounts.yaml defaults.events.guardrails.requiredTags[].value):
