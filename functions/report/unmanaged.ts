@@ -14,7 +14,9 @@ export function unmanagedSection(accounts: readonly AccountReport[]): UnmanagedS
       const where = { accountId: account.accountId, region: region.region };
       if (region.unmanaged === undefined) {
         // Only regions driftguard reached have a sweep; the others are "Not scanned" already, said here too.
-        if (account.status === "scanned" || account.status === "not-scanned") section.notSwept.push({ ...where, resourceType: "*", reason: `region ${region.status}` });
+        const reason =
+          region.status === "not-scanned" ? "region not scanned (the run's time budget)" : region.status === "failed" ? `region failed (${region.error?.code ?? "error"})` : "no sweep recorded for this region";
+        if (account.status === "scanned" || account.status === "not-scanned") section.notSwept.push({ ...where, resourceType: "*", reason });
         continue;
       }
       for (const n of region.unmanaged.notSwept) section.notSwept.push({ ...where, ...n });

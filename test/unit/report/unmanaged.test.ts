@@ -14,7 +14,7 @@ describe("report: unmanaged resources section", () => {
     expect(report.unmanaged.notSwept).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ accountId: "222222222222", region: "eu-north-1", resourceType: "AWS::EC2::Instance", error: expect.objectContaining({ code: "UnauthorizedOperation" }) }),
-        expect.objectContaining({ accountId: "222222222222", region: "eu-central-1", resourceType: "*", reason: "region not-scanned" }),
+        expect.objectContaining({ accountId: "222222222222", region: "eu-central-1", resourceType: "*", reason: "region not scanned (the run's time budget)" }),
       ]),
     );
     // Sweep findings are not drift: the drift totals do not move.
@@ -24,7 +24,7 @@ describe("report: unmanaged resources section", () => {
   it("renders the section in Markdown and HTML, escaping member-controlled text", () => {
     const md = renderMarkdown(report);
     expect(md).toContain("## Unmanaged resources: guardrail findings per account");
-    expect(md).toContain("| open\\-ingress | 222222222222 | 1 | 0 |");
+    expect(md).toContain("| open-ingress | 222222222222 | 1 | 0 |");
     expect(md).toContain("arn\\:aws\\:iam\\:\\:222222222222\\:user/bob");
     const html = renderHtml(report);
     expect(html).toContain('<h2 id="unmanaged">Unmanaged resources: guardrail findings per account</h2>');
