@@ -1,3 +1,4 @@
+import { DescribeInstancesCommand, DescribeSecurityGroupsCommand, DescribeVpcsCommand, EC2Client } from "@aws-sdk/client-ec2";
 import "aws-sdk-client-mock-vitest/extend";
 import { DescribeOrganizationCommand, ListAccountsCommand, OrganizationsClient } from "@aws-sdk/client-organizations";
 import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
@@ -32,6 +33,8 @@ const org = mockClient(OrganizationsClient);
 const sts = mockClient(STSClient);
 const s3 = mockClient(S3Client);
 const sns = mockClient(SNSClient);
+// The sweep of unmanaged resources (functions/sweep/) lists EC2 in every account-region: nothing here.
+const ec2 = mockClient(EC2Client);
 
 const PAY = "222222222222";
 const DATA = "333333333333";
@@ -145,6 +148,10 @@ function stacksOf(report: { accounts: { accountId: string; regions: { region: st
 }
 
 beforeEach(() => {
+  ec2.reset();
+  ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [] });
+  ec2.on(DescribeInstancesCommand).resolves({ Reservations: [] });
+  ec2.on(DescribeVpcsCommand).resolves({ Vpcs: [] });
   for (const m of [org, sts, s3, sns]) m.reset();
   org.on(DescribeOrganizationCommand).resolves(describeOrganizationOutput());
   org.on(ListAccountsCommand).resolves({
