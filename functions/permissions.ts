@@ -2,6 +2,7 @@ import { guardrailActions } from "./events/index.js";
 import { OWNERSHIP_ACTIONS, REMEDIATORS, RESOURCE_TAG_ACTIONS } from "./remediation/index.js";
 import { falsePositiveActions } from "./drift/index.js";
 import { ENABLED_REGIONS_ACTIONS } from "./scanner/index.js";
+import { sweepActions } from "./sweep/index.js";
 
 /**
  * Read-only actions the scanner and the event path need in every spoke account-region; each is
@@ -39,6 +40,7 @@ export function spokeRoleActions(): string[] {
     ...REMEDIATORS.flatMap((r) => r.actions),
     ...RESOURCE_TAG_ACTIONS,
     ...guardrailActions(),
+    ...sweepActions(),
     ...falsePositiveActions(),
     ...ENABLED_REGIONS_ACTIONS,
   ]);

@@ -117,6 +117,8 @@ export interface Instance {
   imageId: string;
   instanceType: string;
   tags: Tags;
+  /** ISO 8601; EC2's LaunchTime. */
+  launchedAt: string;
 }
 
 export type CfnResourceStatus = "CREATE_COMPLETE" | "UPDATE_COMPLETE" | "DELETE_COMPLETE";

@@ -51,6 +51,9 @@ export function eventReportKey(report: { eventTime: string; changeId: string }):
 /** The flapping guard's record: per resource, how many consecutive runs repaired it. */
 export const FLAPPING_STATE_KEY = `${STATE_PREFIX}flapping.json`;
 
+/** Unmanaged resources a notify-only guardrail already reported (issue 21: "VPCs created since the last run"). */
+export const UNMANAGED_REPORTED_KEY = `${STATE_PREFIX}unmanaged-reported.json`;
+
 /** The single-run lease: which run may repair right now (scanner/run-lease.ts). */
 export const RUN_LEASE_KEY = `${STATE_PREFIX}run-lease.json`;
 

@@ -4,6 +4,7 @@ import { crossFieldIssues } from "./cross-checks.js";
 import { EVENT_SOURCES, eventNamesOf, isKnownEventName, KNOWN_EVENT_NAMES, RESOLVED_EVENT_NAMES } from "./events.js";
 import { isKnownRegion, KNOWN_REGIONS } from "./regions.js";
 import { didYouMean } from "./suggest.js";
+import { parseTagRule } from "../core/tag-rules.js";
 
 /**
  * The schema of accounts.yaml: the only file a platform team edits. Every message below is
@@ -137,11 +138,23 @@ const eventName = z
       ).join("; ")}`,
   });
 
+// ---- guardrails.requiredTags (issue 21): a value is a rule (events/guardrails/tag-rules.ts) ----
 const requiredTag = z
   .object({
-    key: z.string().min(1),
-    /** A fixed value, or "creator" to use the ARN of whoever launched the resource. */
-    value: z.string().min(1).default("creator"),
+    key: z
+      .string()
+      // EC2 tag keys: 1-128 characters; the aws: prefix is reserved (EC2 User Guide, "Tag restrictions").
+      .regex(/^.{1,128}$/u, { error: "must be a tag key of 1-128 characters" })
+      .refine((key) => !key.toLowerCase().startsWith("aws:"), { error: 'must not start with "aws:" (reserved for AWS; nobody can set it)' }),
+    /** A fixed value, `creator` (who launched the instance) or `launch+<N>d` (launch date plus N days, YYYY-MM-DD). */
+    value: z
+      .string()
+      .min(1)
+      .superRefine((value, ctx) => {
+        const rule = parseTagRule(value);
+        if ("problem" in rule) ctx.addIssue({ code: "custom", message: `${rule.problem}; allowed: a fixed value, creator, or launch+<days>d` });
+      })
+      .default("creator"),
   })
   .strict();
 
@@ -153,6 +166,8 @@ const events = z
       .object({
         openIngressPorts: z.array(z.number().int().min(0).max(65535)).default([22, 3389]),
         restoreBucketEncryption: z.boolean().default(true),
+        /** Issue 21: turn Block Public Access on for buckets no stack manages (all four settings). */
+        blockBucketPublicAccess: z.boolean().default(true),
         notifyOnCreateVpc: z.boolean().default(true),
         requiredTags: z.array(requiredTag).default([]),
       })

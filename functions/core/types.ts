@@ -230,12 +230,58 @@ export interface RegionReport {
   error?: ErrorInfo;
   retried?: RetryInfo;
   stacks: StackReport[];
+  /** The scheduled sweep of resources no stack manages (functions/sweep/); absent when the region was not scanned. */
+  unmanaged?: RegionSweep;
   /**
    * Stacks scanned fully in sync with nothing else to say (report/in-sync.ts isInSyncStack),
    * counted here instead of listed in `stacks`: at 5,000 stacks, 90 % of them in sync, the run
    * holds and stores 4,500 fewer rows. Absent means 0; `report.includeInSync: true` lists them.
    */
   inSyncStacks?: number;
+}
+
+// ---- issue 21: the scheduled sweep of unmanaged resources (functions/sweep/) ----
+
+/** One guardrail's verdict on one resource no stack manages, with what was done about it. */
+export interface UnmanagedFinding {
+  /** The guardrail's name, e.g. "open-ingress". */
+  guardrail: string;
+  resourceType: string;
+  physicalId: string;
+  exemption: ExemptionState;
+  /** `by` is "guardrail:<name>"; the sweep acts with the spoke role. */
+  action: RemediationAction;
+  /** When the action was taken (or planned), ISO 8601. */
+  at: string;
+  /** Who created the resource, when CloudTrail event history (90 days) says. */
+  createdBy?: ChangeActor;
+}
+
+/** A part of the sweep that did not run: a resource type not listed, or the rest after the time budget. */
+export interface NotSwept {
+  resourceType: string;
+  reason: string;
+  error?: ErrorInfo;
+}
+
+/** The run report's "unmanaged resources" section (functions/report/unmanaged.ts), built from every region's sweep. */
+export interface UnmanagedSection {
+  /** Per guardrail and account: how many violations, and what happened to them. */
+  counts: { guardrail: string; accountId: string; findings: number; exempt: number; outcomes: Partial<Record<ActionOutcome, number>> }[];
+  /** Every finding with its action: who acted (`by`, with the spoke role), when, and who created the resource. */
+  actions: ({ accountId: string; region: string } & UnmanagedFinding)[];
+  /** What was not swept: resource types, the rest after the time budget, regions not scanned. */
+  notSwept: ({ accountId: string; region: string } & NotSwept)[];
+}
+
+export interface RegionSweep {
+  /** `partial`: something is in notSwept; `not-swept`: nothing was listed. */
+  status: "swept" | "partial" | "not-swept";
+  /** Resources listed per type, and how many of them a stack manages (drift detection's to check). */
+  listed: { resourceType: string; count: number; managed: number }[];
+  /** Every guardrail violation found on an unmanaged resource, exempt ones included. */
+  findings: UnmanagedFinding[];
+  notSwept: NotSwept[];
 }
 
 export interface AccountReport {
@@ -378,8 +424,8 @@ export interface ActiveExemption {
   setBy?: ChangeActor;
 }
 
-/** Changes per version: functions/report/CHANGELOG.md (1.2.0: i14 in-sync/ignored, coverage.drift; 1.3.0: j18 in-sync counts, history; 1.4.0: i17 coverage.organization). */
-export const REPORT_SCHEMA_VERSION = "1.4.0";
+/** Changes per version: functions/report/CHANGELOG.md (1.2.0: i14 in-sync/ignored, coverage.drift; 1.3.0: j18 in-sync counts, history; 1.4.0: i17 coverage.organization; 1.5.0: j21 unmanaged, j12 effective mode). */
+export const REPORT_SCHEMA_VERSION = "1.5.0";
 
 export interface RunReport {
   schemaVersion: typeof REPORT_SCHEMA_VERSION;
@@ -400,6 +446,8 @@ export interface RunReport {
   totals: ReportTotals;
   /** What driftguard could not see: unchecked resources, nested stacks, false positives, ignores. */
   coverage: ReportCoverage;
+  /** Issue 21: the guardrails' sweep of resources no stack manages. */
+  unmanaged: UnmanagedSection;
   /** New / still / resolved against the previous run, and the trend; added when the report is published to S3. */
   history?: RunHistory;
 }

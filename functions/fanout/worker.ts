@@ -4,7 +4,7 @@ import { createGuards, withModeOverride } from "../remediation/index.js";
 import { NO_DEADLINE, type Deadline } from "../core/deadline.js";
 import { scoped } from "../core/logger.js";
 import type { ErrorInfo } from "../core/types.js";
-import { DEFAULT_LEASE_TTL_MS, joinRunLease, leaseProblem, saveGuards, scanAccount, scanWithRetry, type ScanContext, type ScanDeps, type ScanProgress } from "../scanner/index.js";
+import { DEFAULT_LEASE_TTL_MS, joinRunLease, leaseProblem, openSweepMemory, saveGuards, saveSweepMemory, scanAccount, scanWithRetry, type ScanContext, type ScanDeps, type ScanProgress } from "../scanner/index.js";
 import { leasedGuards, s3RunBudget } from "./budget.js";
 import { getJson, putJson } from "../aws/s3-json.js";
 import type { AccountPart, RunManifest, WorkerOutput, WorkItem } from "./types.js";
@@ -52,7 +52,9 @@ export async function runWorker(deps: ScanDeps, options: WorkerOptions): Promise
   if (inner.stateProblem) runErrors.push(inner.stateProblem);
   const budget = s3RunBudget(deps.s3, bucket, keys.budget, limits.maxPerRun, deps);
   const lease = leasedGuards(inner, budget, limits, log);
+  const reported = await openSweepMemory(deps, log, runErrors);
   const ctx: ScanContext = {
+    ...(reported ? { reported } : {}),
     deps: { ...deps, remediateStack: lease.remediateStack(deps.remediateStack) },
     config,
     runId,
@@ -67,6 +69,7 @@ export async function runWorker(deps: ScanDeps, options: WorkerOptions): Promise
   await lease.release();
   const saved = await saveGuards(lease.guards, log);
   if (saved) runErrors.push(saved);
+  await saveSweepMemory(reported, log, runErrors);
 
   const part: AccountPart = { version: 1, runId, accountId, finishedAt: new Date(deps.now()).toISOString(), account: report, ...(runErrors.length > 0 ? { runErrors } : {}) };
   const key = keys.part(accountId);

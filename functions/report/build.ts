@@ -13,6 +13,7 @@ import {
 } from "../core/types.js";
 import { canonicalJson } from "../core/canonical-json.js";
 import { driftCoverage, organizationCoverage } from "./coverage.js";
+import { unmanagedSection } from "./unmanaged.js";
 import { foldInSync } from "./in-sync.js";
 
 /** Equal configs hash equally whatever their key order (core/canonical-json.ts). */
@@ -155,5 +156,6 @@ export function buildReport(input: ReportInput): RunReport {
       drift: driftCoverage(accounts),
       ...(input.organization ? { organization: organizationCoverage(input.organization, accounts, input.config) } : {}),
     },
+    unmanaged: unmanagedSection(accounts),
   };
 }

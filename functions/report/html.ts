@@ -11,6 +11,7 @@ import type { AccountReport, PropertyDifference, ResourceReport, RunReport, Stac
 import { cloudTrailUrl, resourceUrl, stackDriftUrl } from "./console-links.js";
 import { isResourceError } from "./build.js";
 import { coverageHeadline, coverageRows } from "./coverage-view.js";
+import { unmanagedTables } from "./unmanaged.js";
 import { fleetGroups, fleetText } from "./fleet.js";
 import { ageText } from "./history.js";
 import { inSyncCount, isInSyncStack } from "./in-sync.js";
@@ -329,7 +330,7 @@ export function renderHtml(report: RunReport): string {
     historySection(report),
     `<h2 id="fleet">Same change on many resources</h2>`,
     fleetSection(items),
-    `<nav><a href="#history">History</a> · <a href="#fleet">Fleet</a> · <a href="#accounts-h">Accounts</a> · <a href="#index-h">Drifted resources</a> · <a href="#not-drift">Not drift</a> · <a href="#coverage">Coverage</a> · <a href="#errors">Errors</a> · <a href="#not-scanned">Not scanned</a> · <a href="#in-sync">In sync</a></nav>`,
+    `<nav><a href="#history">History</a> · <a href="#fleet">Fleet</a> · <a href="#accounts-h">Accounts</a> · <a href="#index-h">Drifted resources</a> · <a href="#not-drift">Not drift</a> · <a href="#coverage">Coverage</a> · <a href="#unmanaged">Unmanaged</a> · <a href="#errors">Errors</a> · <a href="#not-scanned">Not scanned</a> · <a href="#in-sync">In sync</a></nav>`,
     `<h2 id="accounts-h">Accounts</h2>`,
     rollupTable(report),
     `<h2 id="index-h">Drifted resources (${items.length})</h2>`,
@@ -342,6 +343,7 @@ export function renderHtml(report: RunReport): string {
     `<h2 id="coverage">Coverage: what driftguard could not see</h2>`,
     table(["What", "Where", "Detail"], coverageLines(report).map((l) => [l.what, l.where, l.detail].map(e))),
     organizationCoverageHtml(report),
+    ...unmanagedTables(report.unmanaged).flatMap((u, i) => [`<h2${i === 0 ? ' id="unmanaged"' : ""}>${e(u.title)}</h2>`, table(u.headers, u.rows.map((r) => r.map(e)))]),
     `<h2 id="errors">Errors</h2>`,
     table(["Where", "Code", "Message"], problems(report).map((p) => [p.where, p.error.code, p.error.message].map(e))),
     `<h2 id="exemptions">Active exemptions</h2>`,

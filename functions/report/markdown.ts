@@ -25,6 +25,7 @@ import {
   where,
   type DriftedItem,
 } from "./view.js";
+import { unmanagedTables } from "./unmanaged.js";
 
 /** 65,536 minus room for a person's own words above and below the pasted report. */
 export const MARKDOWN_MAX_CHARS = 60_000;
@@ -193,6 +194,7 @@ export function renderMarkdown(report: RunReport, options: MarkdownOptions = {})
   if (organizationHeadline !== undefined) {
     rowsSection(budget, "Coverage: organization members and regions not scanned", ["Account", "Organizational unit", "Gap"], coverageRows(report).map((r) => [text(r.account), text(r.where), text(r.gap)]));
   }
+  for (const u of unmanagedTables(report.unmanaged)) rowsSection(budget, u.title, u.headers, u.rows.map((r) => r.map(text)));
   rowsSection(budget, "Skipped, failed and partial stacks", ["Stack", "Scan", "Why"], notableStacks(report).map((s) => [text(s.where), text(s.scan), text(s.why)]));
   rowsSection(budget, "Accounts", ["Account", "Status", "Mode", "Regions"], report.accounts.map((a) => [text(accountLabel(a)), text(a.status), text(a.mode), text(regionsText(a))]));
   if (budget.omitted > 0) {

@@ -3,6 +3,7 @@ import type { Config } from "../config/schema.js";
 import { systemClock } from "../core/clock.js";
 import { type EventDeps, publishEventReport, type RecentIds } from "../events/index.js";
 import { createGuards, remediateResource, remediateStack, s3FlappingStore } from "../remediation/index.js";
+import { s3ReportedStore } from "../sweep/index.js";
 import { assumeRoleCredentials, lookupPlacement, type PlacedMember, roleSessionName, type ScanDeps, spokeRoleArn } from "../scanner/index.js";
 import type { Logger } from "../core/logger.js";
 import { createMetrics } from "../core/metrics.js";
@@ -42,6 +43,7 @@ export function scanDeps(hub: HubClients, reportBucket: string, logger: Logger):
     spokeClients: createSpokeClients,
     remediateStack,
     flappingStore: s3FlappingStore(hub.s3, reportBucket, { ...systemClock, random: Math.random }),
+    reportedStore: s3ReportedStore(hub.s3, reportBucket, { ...systemClock, random: Math.random }),
     ...systemClock,
     random: Math.random,
     logger,

@@ -6,7 +6,7 @@ export { assumeRoleCredentials, assumeRoleError, ownRoleArns, roleSessionName, s
 export { ORGANIZATION_ACTIONS, type AccountSelection, type OrganizationIdSource } from "./organization.js";
 export { lookupPlacement, PLACEMENT_ACTIONS, type PlacedMember } from "./member-placement.js";
 export { scanWithRetry } from "./retry.js";
-export { DEFAULT_LEASE_TTL_MS, selectAccounts, RunInProgressError, runScan, skippedRun, saveGuards, scanOrganization, warnExpiredIgnores, type RunScanOptions, type RunScanResult, type ScanOrganizationOptions } from "./run.js";
+export { DEFAULT_LEASE_TTL_MS, selectAccounts, RunInProgressError, runScan, skippedRun, saveGuards, saveSweepMemory, openSweepMemory, scanOrganization, warnExpiredIgnores, type RunScanOptions, type RunScanResult, type ScanOrganizationOptions } from "./run.js";
 export { acquireRunLease, joinRunLease, leaseProblem, releaseRunLease } from "./run-lease.js";
 export { announceSkippedRun, skippedRunNotice, type SkippedRun } from "./skipped-run.js";
 export { scanAccount } from "./scan-account.js";

@@ -24,6 +24,7 @@ import { acquireRunLease, type LeaseOutcome, leaseProblem, releaseRunLease, RUN_
 import type { SkippedRun } from "./skipped-run.js";
 import { scanAccount } from "./scan-account.js";
 import type { ScanContext, ScanDeps, ScanProgress } from "./types.js";
+import { openReported, type ReportedMemory } from "../sweep/index.js";
 
 export interface RunScanOptions {
   config: Config;
@@ -128,6 +129,24 @@ export async function saveGuards(guards: RemediationGuards, log: Logger): Promis
   }
 }
 
+/** The sweep's record of what notify-only rules reported; a problem with it is a run error a person sees. */
+export async function openSweepMemory(deps: Pick<ScanDeps, "reportedStore">, log: Logger, runErrors: ErrorInfo[]): Promise<ReportedMemory | undefined> {
+  if (!deps.reportedStore) return undefined;
+  const memory = await openReported(deps.reportedStore);
+  if (memory.problem) {
+    log.error("sweep record unreadable; every hand-made VPC is reported as new", { error: memory.problem });
+    runErrors.push(memory.problem);
+  }
+  return memory;
+}
+
+export async function saveSweepMemory(memory: ReportedMemory | undefined, log: Logger, runErrors: ErrorInfo[]): Promise<void> {
+  const problem = await memory?.finish();
+  if (!problem) return;
+  log.error("sweep record not saved", { error: problem });
+  runErrors.push(problem);
+}
+
 export type ScanOrganizationOptions = Omit<RunScanOptions, "publish"> & {
   /**
    * false: scan every configured account without asking Organizations (the CLI's
@@ -193,7 +212,8 @@ export async function scanOrganization(deps: ScanDeps, options: ScanOrganization
     runErrors.push(guards.stateProblem);
   }
   warnExpiredIgnores(config, startedAt, log);
-  const ctx: ScanContext = { deps, config, runId, deadline: options.deadline ?? NO_DEADLINE, guards, progress };
+  const reported = await openSweepMemory(deps, log, runErrors);
+  const ctx: ScanContext = { deps, config, runId, deadline: options.deadline ?? NO_DEADLINE, guards, progress, ...(reported ? { reported } : {}) };
   const scanned = await scanWithRetry(
     ctx,
     selection.toScan,
@@ -210,6 +230,7 @@ export async function scanOrganization(deps: ScanDeps, options: ScanOrganization
   const reports = accounts.map((a) => byId.get(a.id)!);
   const saved = await saveGuards(guards, log);
   if (saved) runErrors.push(saved);
+  await saveSweepMemory(reported, log, runErrors);
   if (leaseTarget && lease?.kind === "held") {
     const released = await releaseRunLease(leaseTarget, runId);
     if (released) log.warn("run lease not released; the next run waits for it to expire", { error: released });

@@ -1,5 +1,6 @@
 import type { StackSummary } from "@aws-sdk/client-cloudformation";
-import pLimit from "p-limit";
+import pLimit, { type LimitFunction } from "p-limit";
+import type { Bucket } from "@aws-sdk/client-s3";
 import type { AwsCredentialIdentityProvider } from "@smithy/types";
 import type { SpokeClients } from "../aws/clients.js";
 import type { EffectiveAccount } from "../config/resolve.js";
@@ -15,13 +16,15 @@ import { foldInSync } from "../report/index.js";
 import { listLiveStacks, selectStacks } from "./stacks.js";
 import { lookupEventsLimiter } from "./change-actors.js";
 import { DetectionTimeEstimator } from "./poll-schedule.js";
+import { ownRoleArns } from "./credentials.js";
+import { listAccountBuckets, sweepRegion } from "../sweep/index.js";
 import type { AccountRemediation, RegionScope, ScanContext } from "./types.js";
 
 function byStackName(a: { stackName: string }, b: { stackName: string }): number {
   return a.stackName < b.stackName ? -1 : a.stackName > b.stackName ? 1 : 0;
 }
 
-async function scanStacks(ctx: ScanContext, account: EffectiveAccount, scope: RegionScope, log: Logger): Promise<RegionReport> {
+async function scanStacks(ctx: ScanContext, account: EffectiveAccount, scope: RegionScope, limit: LimitFunction, log: Logger): Promise<RegionReport> {
   const { clients } = scope;
   const region = clients.region;
   let stacks: StackSummary[];
@@ -35,7 +38,6 @@ async function scanStacks(ctx: ScanContext, account: EffectiveAccount, scope: Re
   const selection = selectStacks(stacks, account.stacks);
   log.info("stacks selected", { targets: selection.targets.length, skipped: selection.skipped.length });
   ctx.progress({ kind: "stacks", accountId: account.id, region, targets: selection.targets.length });
-  const limit = pLimit(ctx.config.defaults.concurrency.stacksPerRegion);
   const scanned = await limit.map(selection.targets, async (target) => {
     const stack = await scanStack(ctx, account, scope, target, log);
     ctx.progress({ kind: "stack", accountId: account.id, region, stack });
@@ -53,13 +55,34 @@ async function scanRegion(
   credentials: AwsCredentialIdentityProvider,
   region: string,
   remediation: AccountRemediation,
+  accountBuckets: (clients: SpokeClients) => Promise<readonly Bucket[]>,
   accountLog: Logger,
 ): Promise<RegionReport> {
   if (!ctx.deadline.canStart()) return { region, status: "not-scanned", stacks: [] };
   const clients = ctx.deps.spokeClients(account.id, region, credentials);
   try {
     const scope: RegionScope = { clients, estimator: new DetectionTimeEstimator(), lookupLimiter: lookupEventsLimiter(ctx.deps), remediation };
-    return await scanStacks(ctx, account, scope, scoped(accountLog, { region }));
+    const log = scoped(accountLog, { region });
+    // One limit for the account-region's stacks and its sweep of unmanaged resources alike.
+    const limit = pLimit(ctx.config.defaults.concurrency.stacksPerRegion);
+    const [report, unmanaged] = await Promise.all([
+      scanStacks(ctx, account, scope, limit, log),
+      sweepRegion({
+        config: ctx.config,
+        account,
+        clients,
+        guards: ctx.guards,
+        ...remediation,
+        deadline: ctx.deadline,
+        limit,
+        creators: { ownRoleArn: ownRoleArns(ctx.config), throttle: scope.lookupLimiter, now: ctx.deps.now, canStart: () => ctx.deadline.canStart() },
+        accountBuckets: () => accountBuckets(clients),
+        ...(ctx.reported ? { reported: ctx.reported } : {}),
+        now: ctx.deps.now,
+        log,
+      }),
+    ]);
+    return { ...report, unmanaged };
   } finally {
     // Clients hold keep-alive sockets; a scan of hundreds of account-regions must not pile them up.
     clients.destroy();
@@ -112,12 +135,15 @@ export async function scanAccount(ctx: ScanContext, account: EffectiveAccount, r
       },
     }),
   };
+  // S3 is global: the account's buckets are listed once, by whichever region asks first.
+  let buckets: Promise<readonly Bucket[]> | undefined;
+  const accountBuckets = (clients: SpokeClients) => (buckets ??= listAccountBuckets(clients));
   const limit = pLimit(ctx.config.defaults.concurrency.regionsPerAccount);
   const [enabled, regions] = await Promise.all([
     accountEnabledRegions(ctx, account, credentials, log),
     limit
       .map(account.regions, async (region) => {
-        const report = await scanRegion(ctx, account, credentials, region, remediation, log);
+        const report = await scanRegion(ctx, account, credentials, region, remediation, accountBuckets, log);
         ctx.progress({ kind: "region", accountId: account.id, region: report });
         return report;
       })

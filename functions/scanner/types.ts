@@ -11,6 +11,7 @@ import type { RateLimiter } from "../aws/rate-limit.js";
 import type { Deadline } from "../core/deadline.js";
 import type { Logger } from "../core/logger.js";
 import type { DetectionTimeEstimator } from "./poll-schedule.js";
+import type { ReportedMemory, ReportedStore } from "../sweep/index.js";
 
 /** Everything the scan touches outside plain data: AWS clients, the engine, time, randomness, logs. */
 export interface ScanDeps {
@@ -25,6 +26,8 @@ export interface ScanDeps {
   remediateStack(input: StackRemediationInput): Promise<StackRemediationResult>;
   /** Where the flapping guard's record lives (state/flapping.json in the report bucket). */
   flappingStore: FlappingStore;
+  /** What the sweep's notify-only rules already reported (functions/sweep/reported.ts); absent: all reported every run. */
+  reportedStore?: ReportedStore;
   /**
    * Credentials for one spoke account; by default the spoke role assumed through `sts`. The CLI's
    * --current-credentials scans the caller's own account with the caller's credentials instead.
@@ -68,5 +71,7 @@ export interface ScanContext {
   runId: string;
   deadline: Deadline;
   guards: RemediationGuards;
+  /** The sweep's memory of what notify-only rules reported, opened once per run. */
+  reported?: ReportedMemory;
   progress(event: ScanProgress): void;
 }

@@ -455,6 +455,8 @@ function instanceShape(ctx: Ctx, i: Instance, state: "pending" | "running") {
     State: state === "pending" ? { Code: 0, Name: "pending" } : { Code: 16, Name: "running" },
     VpcId: vpc.vpcId,
     Placement: { AvailabilityZone: `${ctx.region}a` },
+    // "LaunchTime: The time that the instance was last launched" (EC2 API Reference, Instance).
+    LaunchTime: new Date(i.launchedAt),
     // EC2 leaves the tag set out of an untagged instance.
     ...(Object.keys(i.tags).length > 0 ? { Tags: toTagList(i.tags) } : {}),
   };
@@ -469,6 +471,7 @@ function runInstances(params: { ImageId?: string; InstanceType?: string; MinCoun
     imageId,
     instanceType: params.InstanceType ?? "m1.small",
     tags: tagsFor(params.TagSpecifications, "instance"),
+    launchedAt: new Date(ctx.sandbox.now()).toISOString(),
   }));
   for (const i of instances) region.instances.set(i.instanceId, i);
   return {

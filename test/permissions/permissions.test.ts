@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../functions/config/load.js";
 import { GUARDRAILS } from "../../functions/events/guardrails/registry.js";
+import { SWEEP_SOURCES } from "../../functions/sweep/index.js";
 import { REVERT_DRIFT_ACTIONS, SCAN_ACTIONS } from "../../functions/permissions.js";
 import { REMEDIATORS, RESOURCE_TAG_ACTIONS } from "../../functions/remediation/index.js";
 import { awsManagedPolicies } from "../../sandbox/authorization/managed-policies.js";
@@ -23,7 +24,7 @@ const fanout = { ...config, hub: { ...config.hub, execution: "fanout" as const }
 /** Where each role's grants come from, so a failure says what to edit. Checked to cover every deployed role. */
 const DECLARED_IN: Record<string, string> = {
   "driftguard-spoke":
-    "functions/permissions.ts (spokeRoleActions: SCAN_ACTIONS, REVERT_DRIFT_ACTIONS, each remediator's and guardrail's `actions`, RESOURCE_TAG_ACTIONS), rendered by modules/spoke-role.ts",
+    "functions/permissions.ts (spokeRoleActions: SCAN_ACTIONS, REVERT_DRIFT_ACTIONS, each remediator's and guardrail's `actions`, the sweep sources' `actions`, RESOURCE_TAG_ACTIONS), rendered by modules/spoke-role.ts",
   "driftguard-scanner": "modules/scanner-function.ts (the scanner role's permissions document)",
   "driftguard-events-forwarder": "modules/event-forwarding.ts (the forwarder role's put-events document)",
 };
@@ -57,6 +58,7 @@ function declarationsOf(action: string): string[] {
     ...(RESOURCE_TAG_ACTIONS as readonly string[]).includes(action) ? ["RESOURCE_TAG_ACTIONS (functions/remediation/resource-tags.ts)"] : [],
     ...REMEDIATORS.filter((r) => r.actions.includes(action)).map((r) => `the ${r.resourceType} remediator's actions`),
     ...GUARDRAILS.filter((g) => g.actions.includes(action)).map((g) => `the ${g.name} guardrail's actions`),
+    ...SWEEP_SOURCES.filter((s) => s.actions.includes(action)).map((s) => `the ${s.resourceType} sweep source's actions (functions/sweep/sources.ts)`),
   ];
   return found;
 }
@@ -75,7 +77,6 @@ const NOT_YET_EXERCISED = new Set([
   "driftguard-spoke iam:GetPolicyVersion",
   "driftguard-spoke ec2:AuthorizeSecurityGroupEgress",
   "driftguard-spoke ec2:AuthorizeSecurityGroupIngress",
-  "driftguard-spoke ec2:DescribeVpcs",
   "driftguard-spoke ec2:RevokeSecurityGroupEgress",
   "driftguard-spoke ec2:UpdateSecurityGroupRuleDescriptionsEgress",
   "driftguard-spoke ec2:UpdateSecurityGroupRuleDescriptionsIngress",
@@ -83,7 +84,6 @@ const NOT_YET_EXERCISED = new Set([
   "driftguard-spoke iam:TagRole",
   "driftguard-spoke iam:UpdateAssumeRolePolicy",
   "driftguard-spoke iam:UpdateRole",
-  "driftguard-spoke s3:PutBucketPublicAccessBlock",
   "driftguard-spoke s3:PutBucketTagging",
   "driftguard-spoke tag:GetResources",
 ]);

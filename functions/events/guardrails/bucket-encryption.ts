@@ -16,7 +16,7 @@ async function defaultEncryption(s3: S3Client, bucket: string): Promise<string |
   }
 }
 
-async function bucketTags(s3: S3Client, bucket: string): Promise<Record<string, string>> {
+export async function bucketTags(s3: S3Client, bucket: string): Promise<Record<string, string>> {
   try {
     return tagMap((await s3.send(new GetBucketTaggingCommand({ Bucket: bucket }))).TagSet);
   } catch (error) {

@@ -1,7 +1,7 @@
 import type { Mode } from "../../config/schema.js";
 import type { ExemptionState, RemediationAction } from "../../core/types.js";
 import { type RemediationGuards, runPipeline, type SafetyPolicy } from "../../remediation/index.js";
-import type { Guardrail, GuardrailInput } from "./types.js";
+import type { Guardrail, GuardrailInput, Inspection } from "./types.js";
 
 export interface GuardrailContext extends GuardrailInput {
   mode: Mode;
@@ -21,11 +21,12 @@ export interface GuardrailOutcome {
  * Runs one guardrail under driftguard's rules: exempt resources are left alone, and the repair
  * it plans goes through the same apply path as a remediator's (remediation/pipeline.ts:
  * invariants → mode → flapping → blast radius → apply → verify); it counts as remediated only
- * when a fresh inspection finds the rule satisfied.
+ * when a fresh inspection finds nothing more to repair. `inspected`: the scheduled sweep has
+ * already judged the listed resource (functions/sweep/), so it is not read twice.
  */
-export async function evaluateGuardrail(guardrail: Guardrail, ctx: GuardrailContext): Promise<GuardrailOutcome> {
+export async function evaluateGuardrail(guardrail: Guardrail, ctx: GuardrailContext, inspected?: Inspection): Promise<GuardrailOutcome> {
   const by = `guardrail:${guardrail.name}`;
-  const found = await guardrail.inspect(ctx);
+  const found = inspected ?? (await guardrail.inspect(ctx));
   if (found.state === "gone" || found.state === "compliant") return { finding: false, action: { outcome: "skipped", reason: found.reason, steps: [], by } };
 
   const exemption = ctx.exemptionOf(found.tags);
@@ -44,8 +45,9 @@ export async function evaluateGuardrail(guardrail: Guardrail, ctx: GuardrailCont
       safety: ctx.safety,
       now: ctx.now,
       verify: async (_applied, steps) => {
-        const after = await guardrail.inspect(ctx);
-        return after.state === "violation"
+        // Fresh state, not the sweep's listing; what is left only for a person (steps: []) is not a failed repair.
+        const after = await guardrail.inspect({ ...ctx, live: undefined });
+        return after.state === "violation" && after.steps.length > 0
           ? { outcome: "failed", reason: `${found.reason}; still present after repair: ${after.reason}`, steps }
           : { outcome: "remediated", reason: found.reason, steps };
       },

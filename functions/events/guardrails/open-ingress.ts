@@ -1,4 +1,4 @@
-import { RevokeSecurityGroupIngressCommand, type IpPermission, type SecurityGroupRule } from "@aws-sdk/client-ec2";
+import { RevokeSecurityGroupIngressCommand, type IpPermission, type SecurityGroup, type SecurityGroupRule } from "@aws-sdk/client-ec2";
 import { describeSecurityGroup } from "../../aws/security-groups.js";
 import { describeAttachment, ownedRules, ruleFromLive, ruleKey } from "../../remediation/index.js";
 import { tagMap } from "../../core/tags.js";
@@ -56,9 +56,9 @@ export const openIngress: Guardrail = {
   resourceType: "AWS::EC2::SecurityGroup",
   actions: ["ec2:DescribeSecurityGroups", "ec2:RevokeSecurityGroupIngress"],
   enabled: (settings) => settings.openIngressPorts.length > 0,
-  async inspect({ resource, clients, settings, owned }) {
+  async inspect({ resource, clients, settings, owned, live }) {
     // Default-VPC calls may name the group instead of giving its id.
-    const group = await describeSecurityGroup(clients.ec2, resource.physicalId);
+    const group = (live as SecurityGroup | undefined) ?? (await describeSecurityGroup(clients.ec2, resource.physicalId));
     if (!group?.GroupId) return { state: "gone", reason: `security group ${resource.physicalId} no longer exists` };
 
     const groupId = group.GroupId;

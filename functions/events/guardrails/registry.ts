@@ -1,4 +1,5 @@
 import { bucketEncryption } from "./bucket-encryption.js";
+import { bucketPublicAccess } from "./bucket-public-access.js";
 import { openIngress } from "./open-ingress.js";
 import { requiredTags } from "./required-tags.js";
 import type { Guardrail, GuardrailSettings } from "./types.js";
@@ -8,7 +9,7 @@ import { vpcCreated } from "./vpc-created.js";
  * The rules for resources no stack manages: adding one is one file and one line here. At most
  * one rule may claim an event name and resource type, so each resource gets one verdict.
  */
-export const GUARDRAILS: readonly Guardrail[] = [openIngress, bucketEncryption, vpcCreated, requiredTags];
+export const GUARDRAILS: readonly Guardrail[] = [openIngress, bucketEncryption, bucketPublicAccess, vpcCreated, requiredTags];
 
 export function guardrailFor(eventName: string, resourceType: string, settings: GuardrailSettings): Guardrail | undefined {
   return GUARDRAILS.find((g) => g.resourceType === resourceType && (g.eventNames as readonly string[]).includes(eventName) && g.enabled(settings));

@@ -1,58 +1,78 @@
-import { CreateTagsCommand, DescribeInstancesCommand } from "@aws-sdk/client-ec2";
+import { CreateTagsCommand, DescribeInstancesCommand, type EC2Client, type Instance } from "@aws-sdk/client-ec2";
 import type { ChangeActor } from "../../core/types.js";
 import { tagMap } from "../../core/tags.js";
 import { isErrorCode } from "../../core/errors.js";
+import { parseTagRule, ruleValue, type TagFacts } from "../../core/tag-rules.js";
 import { type Guardrail, type GuardrailSettings } from "./types.js";
 
-/** EC2 tag values are at most 256 characters. */
-const MAX_TAG_VALUE = 256;
-
-function tagValue(configured: string, actor: ChangeActor): string {
-  const value = configured === "creator" ? (actor.arn ?? "unknown") : configured;
-  return value.slice(0, MAX_TAG_VALUE);
+export interface MissingTags {
+  /** Tags to add, with the values their rules give. */
+  fill: { Key: string; Value: string }[];
+  /** Required tags whose value cannot be known (e.g. creator not found): reported, left unset. */
+  unknown: { key: string; why: string }[];
 }
 
 /** The required tags an instance lacks, with the values they should get. */
-export function missingTags(
-  present: Record<string, string>,
-  required: GuardrailSettings["requiredTags"],
-  actor: ChangeActor,
-): { Key: string; Value: string }[] {
-  return required.filter((t) => !Object.hasOwn(present, t.key)).map((t) => ({ Key: t.key, Value: tagValue(t.value, actor) }));
+export function missingTags(present: Record<string, string>, required: GuardrailSettings["requiredTags"], facts: TagFacts): MissingTags {
+  const out: MissingTags = { fill: [], unknown: [] };
+  for (const t of required) {
+    if (Object.hasOwn(present, t.key)) continue;
+    const rule = parseTagRule(t.value);
+    // The config schema rejects bad rules; one that slips through is reported, not written.
+    const found = "problem" in rule ? { unknown: rule.problem } : ruleValue(rule, facts);
+    if ("value" in found) out.fill.push({ Key: t.key, Value: found.value });
+    else out.unknown.push({ key: t.key, why: found.unknown });
+  }
+  return out;
 }
 
+async function describeInstance(ec2: EC2Client, id: string): Promise<Instance | undefined> {
+  try {
+    const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] }));
+    return out.Reservations?.flatMap((r) => r.Instances ?? []).find((i) => i.InstanceId === id);
+  } catch (error) {
+    if (isErrorCode(error, "InvalidInstanceID.NotFound")) return undefined;
+    throw error;
+  }
+}
+
+const needsCreator = (required: GuardrailSettings["requiredTags"], present: Record<string, string>) =>
+  required.some((t) => t.value === "creator" && !Object.hasOwn(present, t.key));
+
+/** Adds missing tags by rule; never stops or terminates anything, whatever the tags say. */
 export const requiredTags: Guardrail = {
   name: "required-tags",
   eventNames: ["RunInstances"],
   resourceType: "AWS::EC2::Instance",
   actions: ["ec2:DescribeInstances", "ec2:CreateTags"],
   enabled: (settings) => settings.requiredTags.length > 0,
-  async inspect({ resource, clients, settings, actor }) {
+  async inspect({ resource, clients, settings, actor, live, lookupCreator }) {
     const id = resource.physicalId;
-    let instance;
-    try {
-      const out = await clients.ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] }));
-      instance = out.Reservations?.flatMap((r) => r.Instances ?? []).find((i) => i.InstanceId === id);
-    } catch (error) {
-      if (!isErrorCode(error, "InvalidInstanceID.NotFound")) throw error;
-    }
-    if (!instance || instance.State?.Name === "terminated") return { state: "gone", reason: `instance ${id} no longer exists` };
+    const instance = (live as Instance | undefined) ?? (await describeInstance(clients.ec2, id));
+    if (!instance || instance.State?.Name === "terminated" || instance.State?.Name === "shutting-down") return { state: "gone", reason: `instance ${id} no longer exists` };
 
     const tags = tagMap(instance.Tags);
-    const missing = missingTags(tags, settings.requiredTags, actor);
-    if (missing.length === 0) return { state: "compliant", reason: `instance ${id} has every required tag`, tags };
+    if (settings.requiredTags.every((t) => Object.hasOwn(tags, t.key))) return { state: "compliant", reason: `instance ${id} has every required tag`, tags };
+    // CloudTrail is asked only when a creator tag is missing and the event did not say who.
+    const creator: ChangeActor | undefined = actor.arn !== undefined || !needsCreator(settings.requiredTags, tags) ? actor : await lookupCreator?.();
+    const missing = missingTags(tags, settings.requiredTags, { actor: creator, launchTime: instance.LaunchTime });
+    const unknown = missing.unknown.length > 0 ? `; left unset: ${missing.unknown.map((u) => `${u.key} (${u.why})`).join(", ")}` : "";
+    const keys = missing.fill.map((t) => t.Key);
     return {
       state: "violation",
-      reason: `instance ${id} was launched without required tag(s) ${missing.map((t) => t.Key).join(", ")}`,
+      reason: `instance ${id} lacks required tag(s) ${[...keys, ...missing.unknown.map((u) => u.key)].join(", ")}${unknown}`,
       tags,
-      steps: [
-        {
-          call: `CreateTags Resources=${id} ${missing.map((t) => `${t.Key}=${t.Value}`).join(", ")}`,
-          summary: `add required tag(s) ${missing.map((t) => t.Key).join(", ")}`,
-          effect: { kind: "tag-resource", resource: id },
-          send: () => clients.ec2.send(new CreateTagsCommand({ Resources: [id], Tags: missing })),
-        },
-      ],
+      steps:
+        missing.fill.length === 0
+          ? []
+          : [
+              {
+                call: `CreateTags Resources=${id} ${missing.fill.map((t) => `${t.Key}=${t.Value}`).join(", ")}`,
+                summary: `add required tag(s) ${keys.join(", ")}`,
+                effect: { kind: "tag-resource", resource: id },
+                send: () => clients.ec2.send(new CreateTagsCommand({ Resources: [id], Tags: missing.fill })),
+              },
+            ],
     };
   },
 };

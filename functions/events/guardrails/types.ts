@@ -14,6 +14,17 @@ export interface GuardrailInput {
   actor: ChangeActor;
   /** What attachment resources own on the resource: a guardrail never removes it either. */
   owned: Owned;
+  /**
+   * The resource as the scheduled sweep listed it (functions/sweep/sources.ts: a SecurityGroup,
+   * an Instance, a Vpc): the first inspection judges it instead of describing the resource again.
+   * Absent on the event path and for every re-inspection after a repair.
+   */
+  live?: unknown;
+  /**
+   * Who created the resource, when `actor` does not say (the scheduled sweep: CloudTrail
+   * LookupEvents of the creating call, functions/sweep/creator.ts). Undefined: not found.
+   */
+  lookupCreator?: () => Promise<ChangeActor | undefined>;
 }
 
 /** The live state of a resource measured against one guardrail. */
@@ -42,5 +53,10 @@ export interface Guardrail {
   /** Every IAM action inspect reads with and its steps send: added to the spoke role policy. */
   actions: readonly string[];
   enabled(settings: GuardrailSettings): boolean;
+  /**
+   * A notify-only rule whose finding is news once: the scheduled sweep reports each resource the
+   * first run that finds it, not every run (functions/sweep/reported.ts).
+   */
+  reportOnce?: true;
   inspect(input: GuardrailInput): Promise<Inspection>;
 }

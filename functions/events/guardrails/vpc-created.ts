@@ -1,7 +1,16 @@
-import { DescribeVpcsCommand } from "@aws-sdk/client-ec2";
+import { DescribeVpcsCommand, type EC2Client, type Vpc } from "@aws-sdk/client-ec2";
 import { tagMap } from "../../core/tags.js";
 import { isErrorCode } from "../../core/errors.js";
 import { type Guardrail } from "./types.js";
+
+async function describeVpc(ec2: EC2Client, vpcId: string): Promise<Vpc | undefined> {
+  try {
+    return (await ec2.send(new DescribeVpcsCommand({ VpcIds: [vpcId] }))).Vpcs?.[0];
+  } catch (error) {
+    if (isErrorCode(error, "InvalidVpcID.NotFound")) return undefined;
+    throw error;
+  }
+}
 
 /** A VPC made by hand is not wrong in itself, so it is reported for a person to review, never deleted. */
 export const vpcCreated: Guardrail = {
@@ -10,17 +19,15 @@ export const vpcCreated: Guardrail = {
   resourceType: "AWS::EC2::VPC",
   actions: ["ec2:DescribeVpcs"],
   enabled: (settings) => settings.notifyOnCreateVpc,
-  async inspect({ resource, clients, actor }) {
-    let vpc;
-    try {
-      vpc = (await clients.ec2.send(new DescribeVpcsCommand({ VpcIds: [resource.physicalId] }))).Vpcs?.[0];
-    } catch (error) {
-      if (!isErrorCode(error, "InvalidVpcID.NotFound")) throw error;
-    }
+  // The sweep reports VPCs created since the last run, not every VPC every day.
+  reportOnce: true,
+  async inspect({ resource, clients, actor, live, lookupCreator }) {
+    const vpc = (live as Vpc | undefined) ?? (await describeVpc(clients.ec2, resource.physicalId));
     if (!vpc) return { state: "gone", reason: `VPC ${resource.physicalId} no longer exists` };
+    const creator = actor.arn ?? (await lookupCreator?.())?.arn ?? "an unknown principal";
     return {
       state: "violation",
-      reason: `VPC ${resource.physicalId} (${vpc.CidrBlock ?? "no CIDR"}) was created outside CloudFormation by ${actor.arn ?? "an unknown principal"}; review it`,
+      reason: `VPC ${resource.physicalId} (${vpc.CidrBlock ?? "no CIDR"}) was created outside CloudFormation by ${creator}; review it`,
       tags: tagMap(vpc.Tags),
       steps: [],
     };

@@ -227,12 +227,23 @@ describe("required-tags guardrail", () => {
     Reservations: [{ Instances: [{ InstanceId: ID, State: { Name: state as "pending" }, Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }] }],
   });
 
-  it("computes missing tags with the creator's ARN or the configured value", () => {
-    const required = [{ key: "owner", value: "creator" }, { key: "cost-center", value: "unallocated" }, { key: "team", value: "x" }];
-    expect(missingTags({ team: "payments" }, required, actor)).toEqual([
-      { Key: "owner", Value: "arn:aws:iam::111122223333:user/bob" },
-      { Key: "cost-center", Value: "unallocated" },
-    ]);
+  it("computes missing tags by rule: the creator's ARN, a fixed value, the launch date plus N days", () => {
+    const required = [{ key: "owner", value: "creator" }, { key: "cost-center", value: "unallocated" }, { key: "team", value: "x" }, { key: "expires", value: "launch+30d" }];
+    expect(missingTags({ team: "payments" }, required, { actor, launchTime: new Date("2026-11-30T23:59:59Z") })).toEqual({
+      fill: [
+        { Key: "owner", Value: "arn:aws:iam::111122223333:user/bob" },
+        { Key: "cost-center", Value: "unallocated" },
+        // 2026-11-30 + 30 days: December has 31, so 2026-12-30.
+        { Key: "expires", Value: "2026-12-30" },
+      ],
+      unknown: [],
+    });
+  });
+
+  it("never guesses a creator: an unknown one is reported and left unset", () => {
+    const out = missingTags({}, [{ key: "owner", value: "creator" }, { key: "env", value: "dev" }], { actor: { source: "cloudtrail-lookup" } });
+    expect(out.fill).toEqual([{ Key: "env", Value: "dev" }]);
+    expect(out.unknown).toEqual([{ key: "owner", why: expect.stringContaining("creator unknown") }]);
   });
 
   it("tags a new instance with the creator and verifies it", async () => {
@@ -283,8 +294,10 @@ describe("guardrail registry", () => {
       "ec2:DescribeSecurityGroups",
       "ec2:DescribeVpcs",
       "ec2:RevokeSecurityGroupIngress",
+      "s3:GetBucketPublicAccessBlock",
       "s3:GetBucketTagging",
       "s3:GetEncryptionConfiguration",
+      "s3:PutBucketPublicAccessBlock",
       "s3:PutEncryptionConfiguration",
     ]);
     expect(spokeRoleActions()).toEqual(expect.arrayContaining(guardrailActions()));

@@ -1,5 +1,6 @@
 import { OrganizationsClient } from "@aws-sdk/client-organizations";
 import { S3Client } from "@aws-sdk/client-s3";
+import { DescribeInstancesCommand, DescribeSecurityGroupsCommand, DescribeVpcsCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { mockClient } from "aws-sdk-client-mock";
@@ -42,6 +43,8 @@ hub: { accountId: "111111111111", region: us-east-1, fanout: { maxConcurrency: 3
 defaults:
   regions: [us-east-1, eu-west-1]
   concurrency: { accounts: 2, regionsPerAccount: 2, stacksPerRegion: 2 }
+  # The spoke S3 clients here are real ones (no network): the sweep's bucket rules stay off; its EC2 listings are mocked empty.
+  events: { guardrails: { restoreBucketEncryption: false, blockBucketPublicAccess: false } }
   ${remediation}
 accounts:
   - { id: "${PAY}", name: payments-prod, mode: remediate }
@@ -108,8 +111,12 @@ function comparable(report: RunReport) {
   return rest;
 }
 
+const ec2 = mockClient(EC2Client);
 beforeEach(() => {
-  for (const m of [org, sts, sns]) m.reset();
+  for (const m of [org, sts, sns, ec2]) m.reset();
+  ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [] });
+  ec2.on(DescribeInstancesCommand).resolves({ Reservations: [] });
+  ec2.on(DescribeVpcsCommand).resolves({ Vpcs: [] });
   mockFlatOrganization(org, [orgAccount(PAY, "payments-prod"), orgAccount(DATA, "data-dev"), orgAccount(EDGE, "edge")]);
   sts.on(AssumeRoleCommand).callsFake(async (input: { RoleArn: string }) => {
     const account = input.RoleArn.split(":")[4]!;

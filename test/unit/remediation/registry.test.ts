@@ -34,6 +34,8 @@ const S3_ACTION_NAMES: Readonly<Record<string, string>> = {
   PutBucketEncryption: "PutEncryptionConfiguration",
   GetPublicAccessBlock: "GetBucketPublicAccessBlock",
   PutPublicAccessBlock: "PutBucketPublicAccessBlock",
+  // "To grant IAM permission to use this operation, you must add the s3:ListAllMyBuckets policy action" (S3 API Reference, ListBuckets).
+  ListBuckets: "ListAllMyBuckets",
 };
 
 /** The file and every file under functions/ it imports for runtime use, transitively (shared helpers call AWS too). */

@@ -1,3 +1,4 @@
+import { DescribeInstancesCommand, DescribeSecurityGroupsCommand, DescribeVpcsCommand, EC2Client } from "@aws-sdk/client-ec2";
 import "aws-sdk-client-mock-vitest/extend";
 import { DescribeOrganizationCommand, ListRootsCommand, OrganizationsClient } from "@aws-sdk/client-organizations";
 import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
@@ -34,6 +35,8 @@ const org = mockClient(OrganizationsClient);
 const sts = mockClient(STSClient);
 const s3 = mockClient(S3Client);
 const sns = mockClient(SNSClient);
+// The sweep of unmanaged resources (functions/sweep/) lists EC2 in every account-region: nothing here.
+const ec2 = mockClient(EC2Client);
 
 const PAY = "222222222222";
 const DATA = "333333333333";
@@ -147,6 +150,10 @@ function stacksOf(report: { accounts: { accountId: string; regions: { region: st
 }
 
 beforeEach(() => {
+  ec2.reset();
+  ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [] });
+  ec2.on(DescribeInstancesCommand).resolves({ Reservations: [] });
+  ec2.on(DescribeVpcsCommand).resolves({ Vpcs: [] });
   for (const m of [org, sts, s3, sns]) m.reset();
   mockFlatOrganization(org, [orgAccount(PAY, "payments-prod"), orgAccount(DATA, "data-dev"), orgAccount("444444444444", "suspended-team", "SUSPENDED"), orgAccount("999999999999", "not-onboarded")]);
   sts.on(AssumeRoleCommand).callsFake(async (input: { RoleArn: string }) => {
