@@ -8,5 +8,7 @@ export { scanWithRetry } from "./retry.js";
 export { DEFAULT_LEASE_TTL_MS, selectAccounts, RunInProgressError, runScan, saveGuards, scanOrganization, type RunScanOptions, type RunScanResult, type ScanOrganizationOptions } from "./run.js";
 export { acquireRunLease, joinRunLease, leaseProblem, releaseRunLease } from "./run-lease.js";
 export { scanAccount } from "./scan-account.js";
+export { openCapacity, type ScanCapacity } from "./capacity.js";
+export { lambdaLimits, planConcurrency, type ConcurrencyPlan, type RuntimeLimits } from "./concurrency.js";
 export { DRIFT_DETECTABLE_STATUSES, globExclusion } from "./stacks.js";
 export type { ScanContext, ScanDeps, ScanProgress } from "./types.js";

@@ -11,6 +11,8 @@ import { checkOrganization, joinWithOrganization, listOrganizationAccounts, orga
 import { scanWithRetry } from "./retry.js";
 import { acquireRunLease, leaseProblem, releaseRunLease, RUN_LEASE_BUSY } from "./run-lease.js";
 import { scanAccount } from "./scan-account.js";
+import { openCapacity } from "./capacity.js";
+import type { RuntimeLimits } from "./concurrency.js";
 import type { ScanContext, ScanDeps, ScanProgress } from "./types.js";
 
 export interface RunScanOptions {
@@ -28,6 +30,8 @@ export interface RunScanOptions {
   onProgress?(event: ScanProgress): void;
   /** Where organization.id was read from, for the mismatch message (the CLI knows the file and line). */
   configSource?: OrganizationIdSource;
+  /** What the concurrency plan is sized for; by default the configured Lambda (hub.lambda.memoryMb, 1,024 file descriptors). */
+  runtime?: RuntimeLimits;
 }
 
 /** The longest a Lambda invocation can run; the lease of a local run (no timeout) lasts as long. */
@@ -127,7 +131,9 @@ export async function scanOrganization(deps: ScanDeps, options: ScanOrganization
     log.error("guard state unreadable; only security-critical drift is reverted", { error: guards.stateProblem });
     runErrors.push(guards.stateProblem);
   }
-  const ctx: ScanContext = { deps, config, runId, deadline: options.deadline ?? NO_DEADLINE, guards, progress };
+  const capacity = openCapacity(config, plan.toScan, deps, options.runtime);
+  log.info("concurrency planned", { ...capacity.plan });
+  const ctx: ScanContext = { deps, config, runId, deadline: options.deadline ?? NO_DEADLINE, guards, capacity, progress };
   const scanned = await scanWithRetry(
     ctx,
     plan.toScan,
@@ -136,9 +142,9 @@ export async function scanOrganization(deps: ScanDeps, options: ScanOrganization
       progress({ kind: "account", account: report });
       return report;
     },
-    config.defaults.concurrency.accounts,
+    capacity.plan.accounts,
     log,
-  );
+  ).finally(() => capacity.close());
 
   const byId = new Map([...plan.listedOnly, ...scanned].map((a) => [a.accountId, a]));
   const reports = accounts.map((a) => byId.get(a.id)!);

@@ -1,7 +1,7 @@
 import type { StackSummary } from "@aws-sdk/client-cloudformation";
 import pLimit from "p-limit";
 import type { AwsCredentialIdentityProvider } from "@smithy/types";
-import type { SpokeClients } from "../aws/clients.js";
+import type { SpokeClientOptions, SpokeClients } from "../aws/clients.js";
 import type { EffectiveAccount } from "../config/resolve.js";
 import type { AccountReport, RegionReport } from "../core/types.js";
 import { scoped, type Logger } from "../core/logger.js";
@@ -13,6 +13,8 @@ import { scanStack } from "./scan-stack.js";
 import { listLiveStacks, selectStacks } from "./stacks.js";
 import { lookupEventsLimiter } from "./change-actors.js";
 import { DetectionTimeEstimator } from "./poll-schedule.js";
+import { RegionPace } from "./capacity.js";
+import { stacksInFlight } from "./concurrency.js";
 import type { AccountRemediation, RegionScope, ScanContext } from "./types.js";
 
 function byStackName(a: { stackName: string }, b: { stackName: string }): number {
@@ -33,16 +35,23 @@ async function scanStacks(ctx: ScanContext, account: EffectiveAccount, scope: Re
   const selection = selectStacks(stacks, account.stacks);
   log.info("stacks selected", { targets: selection.targets.length, skipped: selection.skipped.length });
   ctx.progress({ kind: "stacks", accountId: account.id, region, targets: selection.targets.length });
-  const limit = pLimit(ctx.config.defaults.concurrency.stacksPerRegion);
+  const { plan } = ctx.capacity;
+  const limit = pLimit(plan.stacksPerRegion);
   const scanned = await limit.map(selection.targets, async (target) => {
-    const stack = await scanStack(ctx, account, scope, target, log);
+    scope.pace.inFlight++;
+    const stack = await scanStack(ctx, account, scope, target, log).finally(() => scope.pace.inFlight--);
+    // As the estimate learns how long detections take, as many stacks as keep the bucket busy.
+    limit.concurrency = stacksInFlight(scope.estimator.estimateMs, scope.pace.budget.rate, plan.stacksPerRegionCap);
     ctx.progress({ kind: "stack", accountId: account.id, region, stack });
     return stack;
   });
   return { region, status: "scanned", stacks: [...scanned, ...selection.skipped].sort(byStackName) };
 }
 
-/** One client set, detection-time estimate and LookupEvents limiter per account-region, shared by all its stacks and by the engine. */
+/**
+ * One client set, CloudFormation budget, detection-time estimate and LookupEvents limiter per
+ * account-region, shared by all its stacks and by the engine.
+ */
 async function scanRegion(
   ctx: ScanContext,
   account: EffectiveAccount,
@@ -52,9 +61,10 @@ async function scanRegion(
   accountLog: Logger,
 ): Promise<RegionReport> {
   if (!ctx.deadline.canStart()) return { region, status: "not-scanned", stacks: [] };
-  const clients = ctx.deps.spokeClients(account.id, region, credentials);
+  const clients = ctx.deps.spokeClients(account.id, region, credentials, clientOptions(ctx, account.id, region));
   try {
-    const scope: RegionScope = { clients, estimator: new DetectionTimeEstimator(), lookupLimiter: lookupEventsLimiter(ctx.deps), remediation };
+    const pace = new RegionPace(ctx.capacity.budgets.for(account.id, region));
+    const scope: RegionScope = { clients, estimator: new DetectionTimeEstimator(), pace, lookupLimiter: lookupEventsLimiter(ctx.deps), remediation };
     return await scanStacks(ctx, account, scope, scoped(accountLog, { region }));
   } finally {
     // Clients hold keep-alive sockets; a scan of hundreds of account-regions must not pile them up.
@@ -62,9 +72,15 @@ async function scanRegion(
   }
 }
 
+/** The account-region's share of the run's capacity: its CloudFormation budget, the shared sockets. */
+function clientOptions(ctx: ScanContext, accountId: string, region: string): SpokeClientOptions {
+  return { cloudformationRateLimiter: ctx.capacity.budgets.for(accountId, region), sockets: ctx.capacity.sockets };
+}
+
 /**
  * One account: assume its spoke role once (the provider is shared by all its regions and
- * refreshes itself), then its regions in parallel up to `regionsPerAccount`.
+ * refreshes itself), then its regions in parallel up to `regionsPerAccount`, each taking one of
+ * the run's account-region slots.
  */
 export async function scanAccount(ctx: ScanContext, account: EffectiveAccount, runLog: Logger): Promise<AccountReport> {
   const base = { accountId: account.id, name: account.name, mode: account.mode };
@@ -93,15 +109,16 @@ export async function scanAccount(ctx: ScanContext, account: EffectiveAccount, r
       regions: account.regions,
       cloudformationFor: (region) => {
         let clients = ownershipClients.get(region);
-        if (!clients) ownershipClients.set(region, (clients = ctx.deps.spokeClients(account.id, region, credentials)));
+        if (!clients) ownershipClients.set(region, (clients = ctx.deps.spokeClients(account.id, region, credentials, clientOptions(ctx, account.id, region))));
         return clients.cloudformation;
       },
     }),
   };
-  const limit = pLimit(ctx.config.defaults.concurrency.regionsPerAccount);
+  const limit = pLimit(ctx.capacity.plan.regionsPerAccount);
   const regions = await limit
     .map(account.regions, async (region) => {
-      const report = await scanRegion(ctx, account, credentials, region, remediation, log);
+      // Account-regions in flight are limited across all accounts, not per account.
+      const report = await ctx.capacity.accountRegionSlots(() => scanRegion(ctx, account, credentials, region, remediation, log));
       ctx.progress({ kind: "region", accountId: account.id, region: report });
       return report;
     })

@@ -285,7 +285,7 @@ describe("runScan", () => {
         stacks: ["a", "b", "c", "d", "e"].map((n) => ({ summary: stackSummary(PAY, "us-east-1", `stack-${n}`), pollsUntilDone: 6 })),
       },
     };
-    const oneAtATime: Config = { ...config, defaults: { ...config.defaults, concurrency: { accounts: 1, regionsPerAccount: 1, stacksPerRegion: 1 } } };
+    const oneAtATime: Config = { ...config, defaults: { ...config.defaults, concurrency: { accounts: 1, regionsPerAccount: 1, stacksPerRegion: 1, cloudFormationPerSecond: 10 } } };
     const unseen = { [`${PAY}/us-east-1/stack-c/AppRole`]: { ...EARLIER_REPAIR.entries[`${PAY}/us-east-1/stack-a/AppRole`], count: 2 } };
     const h = harness(regions, fakeEngine, false, { version: 1, entries: { ...EARLIER_REPAIR.entries, ...unseen } });
     // 40 s budget, 30 s margin: new work starts only in the first 10 s; each stack takes 7-9 s of polling.
@@ -314,7 +314,7 @@ describe("runScan", () => {
     const regions: Record<string, FakeRegion> = {
       [`${PAY}/us-east-1`]: { stacks: ["a", "b", "c", "d", "e", "f"].map((n) => ({ summary: stackSummary(PAY, "us-east-1", `s-${n}`), pollsUntilDone: 2 })) },
     };
-    const single: Config = { ...config, accounts: [config.accounts[0]!], defaults: { ...config.defaults, regions: ["us-east-1"], concurrency: { accounts: 1, regionsPerAccount: 1, stacksPerRegion: 3 } } };
+    const single: Config = { ...config, accounts: [config.accounts[0]!], defaults: { ...config.defaults, regions: ["us-east-1"], concurrency: { accounts: 1, regionsPerAccount: 1, stacksPerRegion: 3, cloudFormationPerSecond: 10 } } };
     const counters = { version: 1 as const, entries: { ...EARLIER_REPAIR.entries, [`${PAY}/us-east-1/s-a/AppRole`]: { count: 2, lastRunId: "20260101T000000Z-000000", lastRepairedAt: "2026-01-01T00:00:00.000Z", flagged: false } } };
     const h = harness(regions, fakeEngine, true, counters);
     const { report } = await runScan(h.deps, { config: { ...single, accounts: [{ ...single.accounts[0]!, regions: ["us-east-1"] }] }, runId: RUN, publish: PUBLISH });
