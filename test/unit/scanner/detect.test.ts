@@ -258,3 +258,33 @@ describe("detectStackDrift", () => {
     expect(time.state.now).toBeGreaterThanOrEqual(60_000);
   });
 });
+
+describe("detectStackDrift on the account-region's pace", () => {
+  it("reads first at the estimate, then never closer than one pace slot, and learns nothing from a hit that was queued", async () => {
+    cfn.on(DetectStackDriftCommand).resolves({ StackDriftDetectionId: DETECTION });
+    const inProgress = status({});
+    cfn
+      .on(DescribeStackDriftDetectionStatusCommand)
+      .resolvesOnce(inProgress)
+      .resolvesOnce(inProgress)
+      .resolves(status({ DetectionStatus: "DETECTION_COMPLETE", StackDriftStatus: "IN_SYNC" }));
+    const time = fakeTime();
+    // 20 stacks in flight at 10 requests/s: a slot of 2 s, longer than the schedule's own steps (300, 450 ms).
+    const estimator = new DetectionTimeEstimator();
+    await detectStackDrift(client(), STACK, options(time.sleep, { estimator, pace: { backlogMs: () => 0, slotMs: () => 2_000 } }));
+    expect(time.state.delays).toEqual([1000, 2000, 2000]);
+    // The first read missed, on time: the estimate rose once.
+    expect(estimator.estimateMs).toBeCloseTo(POLL_TUNING.initialMs * POLL_TUNING.missFactor);
+
+    cfn.reset();
+    cfn.on(DetectStackDriftCommand).resolves({ StackDriftDetectionId: DETECTION });
+    cfn.on(DescribeStackDriftDetectionStatusCommand).resolves(status({ DetectionStatus: "DETECTION_COMPLETE", StackDriftStatus: "IN_SYNC" }));
+    const before = estimator.estimateMs;
+    // The read waits 800 ms in the bucket: beyond the jitter's 15 % of a 1.2 s wait, so its hit says nothing.
+    await detectStackDrift(client(), STACK, options(fakeTime().sleep, { estimator, pace: { backlogMs: () => 800, slotMs: () => 2_000 } }));
+    expect(estimator.estimateMs).toBe(before);
+    // Queued under the tolerance, it teaches as before.
+    await detectStackDrift(client(), STACK, options(fakeTime().sleep, { estimator, pace: { backlogMs: () => 100, slotMs: () => 2_000 } }));
+    expect(estimator.estimateMs).toBeCloseTo(before * POLL_TUNING.hitFactor);
+  });
+});
