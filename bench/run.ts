@@ -10,7 +10,7 @@ import type { RunReport } from "../functions/core/types.js";
 import { RecentIds } from "../functions/events/index.js";
 import { eventDeps, newRunId, scanDeps } from "../functions/runtime/index.js";
 import { lambdaLimits, planConcurrency, runScan } from "../functions/scanner/index.js";
-import { runFanoutInProcess } from "../functions/fanout/in-process.js";
+import { runFanoutInProcess } from "../functions/fanout/index.js";
 import { resolveAccounts } from "../functions/config/resolve.js";
 import { CallCounter, regionKey, stackKey, total, type StackCalls } from "./call-counter.js";
 import type { RegionDetections, SandboxLatency } from "./child-protocol.js";
