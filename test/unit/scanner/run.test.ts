@@ -310,6 +310,24 @@ describe("runScan", () => {
     expect(h.flapping.current()).toEqual({ version: 1, entries: unseen });
   });
 
+  it("limits account-regions in flight by the run's slots, not only per account: a hub with one socket runs one at a time", async () => {
+    const stacks = (account: string, region: string) => ({ stacks: ["a", "b"].map((n) => ({ summary: stackSummary(account, region, `s-${n}`), pollsUntilDone: 2 })) });
+    const regions: Record<string, FakeRegion> = {
+      [`${PAY}/us-east-1`]: stacks(PAY, "us-east-1"),
+      [`${PAY}/eu-west-1`]: stacks(PAY, "eu-west-1"),
+    };
+    // No caps but stacks: auto would run both account-regions at once; 125 descriptors leave one socket.
+    const auto: Config = {
+      ...config,
+      accounts: [config.accounts[0]!],
+      defaults: { ...config.defaults, concurrency: { stacksPerRegion: 1, cloudFormationPerSecond: 10 } },
+    };
+    const h = harness(regions, fakeEngine, true);
+    const { report } = await runScan(h.deps, { config: auto, runId: RUN, publish: PUBLISH, runtime: { memoryMb: 1024, fileDescriptors: 125 } });
+    expect(report.totals.stacksScanned).toBe(4);
+    expect(h.observer.maxInFlight).toBe(1);
+  });
+
   it("runs stacks of one account-region in parallel, never more than stacksPerRegion at once", async () => {
     const regions: Record<string, FakeRegion> = {
       [`${PAY}/us-east-1`]: { stacks: ["a", "b", "c", "d", "e", "f"].map((n) => ({ summary: stackSummary(PAY, "us-east-1", `s-${n}`), pollsUntilDone: 2 })) },
