@@ -77,6 +77,13 @@ export interface AdaptiveRateOptions {
   perSecond: number;
   /** Never slower than this, however often it is throttled. */
   minPerSecond?: number;
+  /**
+   * Requests of the account-region in flight at once (default: no limit). A request takes its
+   * token only once it has a slot, i.e. right before it is sent: a request that took its token and
+   * then queued for a socket would reach CloudFormation late and bunched with the next ones,
+   * and bunched requests are what a server-side bucket throttles.
+   */
+  maxInFlight?: number;
 }
 
 /**
@@ -104,6 +111,9 @@ export class AdaptiveRateLimiter implements SdkRateLimiter {
   private readonly max: number;
   private readonly min: number;
   private lastDecrease = Number.NEGATIVE_INFINITY;
+  private readonly maxInFlight: number;
+  private inFlight = 0;
+  private readonly waiting: (() => void)[] = [];
   /** Throttling answers seen: what the report and the bench count. */
   throttles = 0;
 
@@ -114,18 +124,35 @@ export class AdaptiveRateLimiter implements SdkRateLimiter {
     this.max = options.perSecond;
     this.min = Math.min(options.perSecond, options.minPerSecond ?? ADAPTIVE.minPerSecond);
     this.bucket = new TokenBucket(options.perSecond, Math.max(1, options.perSecond), clock);
+    this.maxInFlight = options.maxInFlight ?? Number.POSITIVE_INFINITY;
   }
 
   get rate(): number {
     return this.bucket.rate;
   }
 
-  getSendToken(): Promise<void> {
-    return this.bucket.take();
+  /** Before every attempt (the SDK's adaptive strategy): a slot, then a token. */
+  async getSendToken(): Promise<void> {
+    if (this.inFlight < this.maxInFlight) this.inFlight++;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    await this.bucket.take();
   }
 
-  /** The SDK passes a RetryErrorInfo after a failed attempt and `{}` after a successful one. */
+  /** Requests of the account-region waiting for a slot. */
+  get queued(): number {
+    return this.waiting.length;
+  }
+
+  /**
+   * After every attempt, successful or not (the SDK's adaptive strategy: recordSuccess and
+   * refreshRetryTokenForRetry both call it), which frees the attempt's slot; the SDK passes a
+   * RetryErrorInfo after a failed attempt and `{}` after a successful one.
+   */
   updateClientSendingRate(info: unknown): void {
+    // The slot passes straight to the next waiter, so the count only drops when nobody waits.
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.inFlight = Math.max(0, this.inFlight - 1);
     if ((info as { errorType?: string } | undefined)?.errorType === "THROTTLING") this.throttled();
     else if ((info as { errorType?: string } | undefined)?.errorType === undefined) this.succeeded();
   }

@@ -30,7 +30,8 @@ export function openCapacity(config: Config, accounts: readonly EffectiveAccount
   const sockets = createSharedSockets(plan.sockets);
   return {
     plan,
-    budgets: new AccountRegionBudgets({ perSecond: plan.cloudFormationPerSecond }, clock),
+    // Each account-region's share of the sockets, so that no request waits for one after taking its token.
+    budgets: new AccountRegionBudgets({ perSecond: plan.cloudFormationPerSecond, maxInFlight: Math.max(1, Math.floor(plan.sockets / plan.accountRegions)) }, clock),
     sockets,
     accountRegionSlots: pLimit(plan.accountRegions),
     close: () => sockets.close(),

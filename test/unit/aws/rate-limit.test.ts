@@ -106,3 +106,24 @@ describe("AdaptiveRateLimiter (an account-region's CloudFormation budget)", () =
     expect(budgets.for("333333333333", "us-east-1")).not.toBe(budgets.for("222222222222", "us-east-1"));
   });
 });
+
+describe("AdaptiveRateLimiter request slots", () => {
+  it("takes a token only once a slot is free, and passes each freed slot to the next request in order", async () => {
+    const clock = fakeClock();
+    const budget = new AdaptiveRateLimiter({ perSecond: 10, maxInFlight: 2 }, clock);
+    const sent: number[] = [];
+    const requests = [0, 1, 2, 3].map((i) => budget.getSendToken().then(() => sent.push(i)));
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(sent).toEqual([0, 1]);
+    expect(budget.queued).toBe(2);
+    budget.updateClientSendingRate({});
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(sent).toEqual([0, 1, 2]);
+    // A failed attempt frees its slot too (the SDK reports every attempt).
+    budget.updateClientSendingRate({ errorType: "SERVER_ERROR" });
+    await Promise.all(requests);
+    expect(sent).toEqual([0, 1, 2, 3]);
+    expect(budget.queued).toBe(0);
+  });
+});
