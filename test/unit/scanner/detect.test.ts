@@ -96,19 +96,16 @@ function timedCloudFormation(clock: { now(): number }, detectionMs: () => number
 
 beforeEach(() => cfn.reset());
 
+/** DetectStackDrift answers; the first `reads` status reads find the detection running, the next ones `finished`. */
+function detectionFinishingAfter(reads: number, finished: DescribeStackDriftDetectionStatusCommandOutput): void {
+  cfn.on(DetectStackDriftCommand).resolves({ StackDriftDetectionId: DETECTION });
+  let answered = 0;
+  cfn.on(DescribeStackDriftDetectionStatusCommand).callsFake(async () => (answered++ < reads ? status({}) : finished));
+}
+
 describe("detectStackDrift", () => {
   it("reads first after the account-region's estimate, then at growing steps until complete, then lists MODIFIED and DELETED drifts across pages", async () => {
-    cfn.on(DetectStackDriftCommand).resolves({ StackDriftDetectionId: DETECTION });
-    const inProgress = status({});
-    cfn
-      .on(DescribeStackDriftDetectionStatusCommand)
-      .resolvesOnce(inProgress)
-      .resolvesOnce(inProgress)
-      .resolvesOnce(inProgress)
-      .resolvesOnce(inProgress)
-      .resolvesOnce(inProgress)
-      .resolvesOnce(inProgress)
-      .resolves(status({ DetectionStatus: "DETECTION_COMPLETE", StackDriftStatus: "DRIFTED", DriftedStackResourceCount: 3 }));
+    detectionFinishingAfter(6, status({ DetectionStatus: "DETECTION_COMPLETE", StackDriftStatus: "DRIFTED", DriftedStackResourceCount: 3 }));
     cfn
       .on(DescribeStackResourceDriftsCommand)
       .resolvesOnce({ StackResourceDrifts: [lambdaDrift(A, R, "payments-api")], NextToken: "drifts-page-2" })
@@ -261,13 +258,7 @@ describe("detectStackDrift", () => {
 
 describe("detectStackDrift on the account-region's pace", () => {
   it("reads first at the estimate, then never closer than one pace slot, and learns nothing from a hit that was queued", async () => {
-    cfn.on(DetectStackDriftCommand).resolves({ StackDriftDetectionId: DETECTION });
-    const inProgress = status({});
-    cfn
-      .on(DescribeStackDriftDetectionStatusCommand)
-      .resolvesOnce(inProgress)
-      .resolvesOnce(inProgress)
-      .resolves(status({ DetectionStatus: "DETECTION_COMPLETE", StackDriftStatus: "IN_SYNC" }));
+    detectionFinishingAfter(2, status({ DetectionStatus: "DETECTION_COMPLETE", StackDriftStatus: "IN_SYNC" }));
     const time = fakeTime();
     // 20 stacks in flight at 10 requests/s: a slot of 2 s, longer than the schedule's own steps (300, 450 ms).
     const estimator = new DetectionTimeEstimator();
