@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { accountRegionBound, lowerBound, type BoundModel } from "./lower-bound.js";
+import { accountRegionBound, lowerBound, physicalBound, type BoundModel } from "./lower-bound.js";
 
 /** The benchmark's critical-path bound (bench/README.md), on cases small enough to work out by hand. */
 
@@ -31,5 +31,25 @@ describe("lowerBound", () => {
     expect(bound).toMatchObject({ totalMs: 2 + 1512, bindingTerm: "account-slots", slowestAccountRegionMs: 1006 });
     expect(bound.accountRegionTerms).toEqual({ slowestStack: 6, stackSlots: 0, throttle: 0 });
     expect(lowerBound([[region, region]], model)).toMatchObject({ totalMs: 2 + 1008, bindingTerm: "slowest-account" });
+  });
+});
+
+describe("account-region slots", () => {
+  it("spreads all account-regions over the run's slots when they are fewer than accounts × regions", () => {
+    const region = [stack(1000)]; // 1006 per account-region
+    // 3 accounts × 2 regions over 2 account-region slots: 2 + 6·1006 / 2 = 3020, plus the leading ℓ.
+    const bound = lowerBound([[region, region], [region, region], [region, region]], { ...model, concurrency: { accounts: 3, regionsPerAccount: 2, stacksPerRegion: 2, accountRegions: 2 } });
+    expect(bound).toMatchObject({ totalMs: 2 + 2 + 3018, bindingTerm: "account-region-slots" });
+  });
+});
+
+describe("physicalBound", () => {
+  const org = [[[stack(900), stack(300)]], [[stack(100, 20), stack(100, 20), stack(100, 20)]]];
+  it("is the slowest account-region at unlimited concurrency when the CPU is not the limit", () => {
+    // Throttled region: 2 + 5100; plus AssumeRole and ListAccounts.
+    expect(physicalBound(org, model, { hubMs: 1000, sandboxMs: 1000, cores: 2 })).toEqual({ totalMs: 2 + 2 + 2 + 5100, bindingTerm: "critical-path", criticalPathMs: 5106, cpuMs: 1000 });
+  });
+  it("is the CPU both processes needed over the cores when that is longer", () => {
+    expect(physicalBound(org, model, { hubMs: 9000, sandboxMs: 3000, cores: 2 })).toMatchObject({ totalMs: 6000, bindingTerm: "cpu" });
   });
 });

@@ -25,13 +25,14 @@ export interface BoundModel {
   apiMs: number;
   rps: number;
   burst: number;
-  concurrency: { accounts: number; regionsPerAccount: number; stacksPerRegion: number };
+  /** `accountRegions`: in flight across all accounts (the auto plan's slots); absent = no such limit. */
+  concurrency: { accounts: number; regionsPerAccount: number; stacksPerRegion: number; accountRegions?: number };
 }
 
 export interface LowerBound {
   totalMs: number;
-  /** Which term bound the organization: the slowest account, or all accounts over the account slots. */
-  bindingTerm: "slowest-account" | "account-slots";
+  /** Which term bound the organization: the slowest account, all accounts over the account slots, or all account-regions over theirs. */
+  bindingTerm: "slowest-account" | "account-slots" | "account-region-slots";
   slowestAccountRegionMs: number;
   /** How often each term bound an account-region. */
   accountRegionTerms: { slowestStack: number; stackSlots: number; throttle: number };
@@ -60,6 +61,7 @@ export function accountRegionBound(stacks: StackWork[], model: BoundModel): { ms
 export function lowerBound(accounts: StackWork[][][], model: BoundModel): LowerBound {
   const terms = { slowestStack: 0, stackSlots: 0, throttle: 0 };
   let slowestAccountRegionMs = 0;
+  let allRegionsMs = 0;
   const accountMs = accounts.map((regions) => {
     const regionMs = regions.map((stacks) => {
       const bound = accountRegionBound(stacks, model);
@@ -67,14 +69,44 @@ export function lowerBound(accounts: StackWork[][][], model: BoundModel): LowerB
       slowestAccountRegionMs = Math.max(slowestAccountRegionMs, bound.ms);
       return bound.ms;
     });
+    allRegionsMs += sum(regionMs);
     return model.apiMs + Math.max(0, ...regionMs, sum(regionMs) / model.concurrency.regionsPerAccount);
   });
-  const slowest = Math.max(0, ...accountMs);
-  const slots = sum(accountMs) / model.concurrency.accounts;
+  const candidates: [LowerBound["bindingTerm"], number][] = [
+    ["slowest-account", Math.max(0, ...accountMs)],
+    ["account-slots", sum(accountMs) / model.concurrency.accounts],
+    // Account-regions over the run's slots (each also waits for its account's AssumeRole: ℓ).
+    ["account-region-slots", model.concurrency.accountRegions ? model.apiMs + allRegionsMs / model.concurrency.accountRegions : 0],
+  ];
+  const [bindingTerm, ms] = candidates.reduce((a, b) => (b[1] > a[1] ? b : a));
   return {
-    totalMs: model.apiMs + Math.max(slowest, slots),
-    bindingTerm: slowest >= slots ? "slowest-account" : "account-slots",
+    totalMs: model.apiMs + ms,
+    bindingTerm,
     slowestAccountRegionMs,
     accountRegionTerms: terms,
   };
+}
+
+/** No concurrency limit at all: every account-region in flight at once, each stack as soon as its calls allow. */
+export const UNLIMITED = { accounts: Number.POSITIVE_INFINITY, regionsPerAccount: Number.POSITIVE_INFINITY, stacksPerRegion: Number.POSITIVE_INFINITY } as const;
+
+export interface PhysicalBound {
+  totalMs: number;
+  bindingTerm: "critical-path" | "cpu";
+  /** The organization at unlimited concurrency: the slowest account-region's critical path (plus AssumeRole, ListAccounts). */
+  criticalPathMs: number;
+  /** Hub and sandbox CPU-seconds over the machine's cores: both processes share them. */
+  cpuMs: number;
+}
+
+/**
+ * What no scanner on this machine can beat, whatever its concurrency: the organization itself
+ * allows every account-region in flight (CloudFormation's quotas are per account-region), so the
+ * slowest account-region's critical path; and the CPU the scan needed, hub and emulator together,
+ * spread perfectly over the cores.
+ */
+export function physicalBound(accounts: StackWork[][][], model: Omit<BoundModel, "concurrency">, cpu: { hubMs: number; sandboxMs: number; cores: number }): PhysicalBound {
+  const criticalPathMs = lowerBound(accounts, { ...model, concurrency: UNLIMITED }).totalMs;
+  const cpuMs = (cpu.hubMs + cpu.sandboxMs) / cpu.cores;
+  return { totalMs: Math.max(criticalPathMs, cpuMs), bindingTerm: criticalPathMs >= cpuMs ? "critical-path" : "cpu", criticalPathMs, cpuMs };
 }

@@ -15,7 +15,8 @@ export interface OrgOptions {
   driftRate: number;
   /** CloudFormation requests per second per account-region (token bucket; burst = rps). */
   cfnRps: number;
-  concurrency: { accounts: number; regionsPerAccount: number; stacksPerRegion: number };
+  /** `auto` (the default config) or caps, as `defaults.concurrency` takes them. */
+  concurrency: "auto" | { accounts: number; regionsPerAccount: number; stacksPerRegion: number };
 }
 
 const HUB = "111111111111";
@@ -95,7 +96,7 @@ export function benchRegions(count: number): string[] {
   return REGIONS.slice(0, count);
 }
 
-export function benchConfig(options: Pick<OrgOptions, "accounts" | "regions" | "concurrency">): Config {
+export function benchConfig(options: Pick<OrgOptions, "accounts" | "regions" | "concurrency" | "cfnRps">): Config {
   const input: ConfigInput = {
     version: 1,
     organization: { id: ORG_ID },
@@ -104,7 +105,8 @@ export function benchConfig(options: Pick<OrgOptions, "accounts" | "regions" | "
       regions: benchRegions(options.regions),
       // The whole path: detect, then repair and verify what drifted.
       mode: "remediate",
-      concurrency: options.concurrency,
+      // The operator's quota as configured: the sandbox's per-account-region rate.
+      concurrency: { ...(options.concurrency === "auto" ? {} : options.concurrency), cloudFormationPerSecond: options.cfnRps },
       // Large enough that the blast radius does not cut the drifted stacks' work short.
       remediation: { maxPerRun: 100_000, maxPerAccount: 10_000 },
     },

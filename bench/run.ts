@@ -9,11 +9,13 @@ import { createHubClients, createSpokeClients } from "../functions/aws/clients.j
 import type { RunReport } from "../functions/core/types.js";
 import { RecentIds } from "../functions/events/index.js";
 import { eventDeps, newRunId, scanDeps } from "../functions/runtime/index.js";
-import { runScan } from "../functions/scanner/index.js";
+import { lambdaLimits, planConcurrency, runScan } from "../functions/scanner/index.js";
+import { runFanoutInProcess } from "../functions/fanout/index.js";
+import { resolveAccounts } from "../functions/config/resolve.js";
 import { CallCounter, regionKey, stackKey, total, type StackCalls } from "./call-counter.js";
 import type { RegionDetections, SandboxLatency } from "./child-protocol.js";
 import { eventLatencies } from "./event-latency.js";
-import { accountRegionBound, lowerBound, throttleMs, type StackWork } from "./lower-bound.js";
+import { accountRegionBound, lowerBound, physicalBound, throttleMs, type StackWork } from "./lower-bound.js";
 import { naiveScan } from "./naive-scanner.js";
 import { benchOrg, type OrgOptions } from "./org.js";
 import { formatResults, targetsOf, type BenchResults } from "./results.js";
@@ -28,8 +30,18 @@ import { SandboxProcess } from "./sandbox-process.js";
  */
 
 const USAGE =
-  "usage: npm run bench -- [--accounts 200] [--regions 4] [--stacks 25] [--drift-rate 0.1] [--api-ms 2] [--detection-ms 300,900] " +
-  "[--cfn-rps 10] [--concurrency 10,4,5] [--naive-account-regions 1] [--event-trials 5] [--synth-accounts 500] [--out bench/results.json]";
+  "usage: npm run bench -- [--profile default|realistic] [--accounts 200] [--regions 4] [--stacks 25] [--drift-rate 0.1] [--api-ms 2] [--detection-ms 300,900] " +
+  "[--cfn-rps 10] [--concurrency auto|10,4,5] [--execution single|fanout] [--naive-account-regions 1] [--event-trials 5] [--synth-accounts 500] [--out bench/results.json]";
+
+/**
+ * `--profile realistic`: detections of seconds to tens of seconds, as real CloudFormation takes
+ * them ("DetectStackDrift can take up to several minutes, depending on the number of resources",
+ * CloudFormation API Reference; 2–30 s is our assumption for stacks of a few to a few dozen
+ * resources, the minutes-long ones left out), an API round trip of 100 ms and 10 requests/s per
+ * account-region, all scaled by TIME_SCALE so that a run takes minutes here: every duration × 0.1
+ * and every rate ÷ 0.1. The real-time estimate printed is the wall ÷ TIME_SCALE.
+ */
+export const REALISTIC = { timeScale: 0.1, detectionMs: [2_000, 30_000], apiMs: 100, cfnRps: 10, accounts: 50 } as const;
 
 function numbers(value: string, count: number, flag: string): number[] {
   const parts = value.split(",").map(Number);
@@ -47,7 +59,9 @@ function parseOptions() {
       "api-ms": { type: "string", default: "2" },
       "detection-ms": { type: "string", default: "300,900" },
       "cfn-rps": { type: "string", default: "10" },
-      concurrency: { type: "string", default: "10,4,5" },
+      concurrency: { type: "string", default: "auto" },
+      profile: { type: "string", default: "default" },
+      execution: { type: "string", default: "single" },
       "naive-account-regions": { type: "string", default: "1" },
       "event-trials": { type: "string", default: "5" },
       "synth-accounts": { type: "string", default: "500" },
@@ -56,20 +70,26 @@ function parseOptions() {
     },
   });
   if (values.help) return undefined;
-  const [accounts, regionsPerAccount, stacksPerRegion] = numbers(values.concurrency, 3, "--concurrency");
-  const [shortest, longest] = numbers(values["detection-ms"], 2, "--detection-ms");
+  if (values.profile !== "default" && values.profile !== "realistic") throw new Error(`--profile must be default or realistic (got "${values.profile}")\n${USAGE}`);
+  if (values.execution !== "single" && values.execution !== "fanout") throw new Error(`--execution must be single or fanout (got "${values.execution}")\n${USAGE}`);
+  const realistic = values.profile === "realistic";
+  const scale = realistic ? REALISTIC.timeScale : 1;
+  const concurrency = values.concurrency === "auto" ? "auto" : numbers(values.concurrency, 3, "--concurrency");
+  const [shortest, longest] = realistic ? REALISTIC.detectionMs.map((ms) => ms * scale) : numbers(values["detection-ms"], 2, "--detection-ms");
   const org: OrgOptions = {
-    accounts: Number(values.accounts),
+    accounts: realistic ? REALISTIC.accounts : Number(values.accounts),
     regions: Number(values.regions),
     stacksPerRegion: Number(values.stacks),
     driftRate: Number(values["drift-rate"]),
-    cfnRps: Number(values["cfn-rps"]),
-    concurrency: { accounts: accounts!, regionsPerAccount: regionsPerAccount!, stacksPerRegion: stacksPerRegion! },
+    cfnRps: realistic ? REALISTIC.cfnRps / scale : Number(values["cfn-rps"]),
+    concurrency: concurrency === "auto" ? "auto" : { accounts: concurrency[0]!, regionsPerAccount: concurrency[1]!, stacksPerRegion: concurrency[2]! },
   };
-  const latency: SandboxLatency = { apiMs: Number(values["api-ms"]), detectionMs: [shortest!, longest!] };
+  const latency: SandboxLatency = { apiMs: realistic ? REALISTIC.apiMs * scale : Number(values["api-ms"]), detectionMs: [shortest!, longest!] };
   return {
     org,
     latency,
+    profile: { name: values.profile, timeScale: scale },
+    execution: values.execution,
     naiveAccountRegions: Number(values["naive-account-regions"]),
     eventTrials: Number(values["event-trials"]),
     synthAccounts: Number(values["synth-accounts"]),
@@ -198,7 +218,8 @@ async function main(): Promise<void> {
     const loopDelay = monitorEventLoopDelay({ resolution: loopResolutionMs });
     loopDelay.enable();
     const started = Date.now();
-    const { report } = await runScan(deps, { config, runId: newRunId(new Date()), trigger: "bench", publish: { bucket: sandbox.ready.reportBucket, topicArn: sandbox.ready.topicArn } });
+    const scan = opts.execution === "fanout" ? runFanoutInProcess : runScan;
+    const { report } = await scan(deps, { config, runId: newRunId(new Date()), trigger: "bench", publish: { bucket: sandbox.ready.reportBucket, topicArn: sandbox.ready.topicArn } });
     const wallMs = Date.now() - started;
     loopDelay.disable();
     const peakRssMb = rssMb();
@@ -213,8 +234,21 @@ async function main(): Promise<void> {
     for (const row of rows) byRegion.set(row.region, [...(byRegion.get(row.region) ?? []), { detectionMs: row.detectionMs, minCalls: minCalls(row.calls) }]);
     const accountsWork = config.accounts.map((a) => config.defaults.regions.map((r) => byRegion.get(regionKey(a.id, r)) ?? []));
     const burst = Math.max(1, Math.round(orgOptions.cfnRps));
-    const model = { apiMs: latency.apiMs, rps: orgOptions.cfnRps, burst, concurrency: orgOptions.concurrency };
+    // The concurrency the scanner planned (auto, or the caps): what the configured bound assumes.
+    // With auto, stacks per account-region follow the learnt estimate; the bound takes the most
+    // the plan allows (the cap, or the schema's 50), which only lowers it.
+    const resolved = resolveAccounts(config);
+    const plan = planConcurrency(config.defaults.concurrency, lambdaLimits(config.hub.lambda.memoryMb), {
+      accounts: resolved.length,
+      maxRegions: Math.max(...resolved.map((a) => a.regions.length)),
+      accountRegions: resolved.reduce((n, a) => n + a.regions.length, 0),
+    });
+    const concurrency = { accounts: plan.accounts, regionsPerAccount: plan.regionsPerAccount, stacksPerRegion: plan.stacksPerRegionCap ?? 50, accountRegions: plan.accountRegions };
+    const model = { apiMs: latency.apiMs, rps: orgOptions.cfnRps, burst, concurrency };
     const bound = lowerBound(accountsWork, model);
+    const hubCpuMs = (cpu.user + cpu.system) / 1000;
+    const scanSandboxCpuMs = sandboxCpuMs - sandbox.ready.cpuMs;
+    const physical = physicalBound(accountsWork, model, { hubMs: hubCpuMs, sandboxMs: scanSandboxCpuMs, cores: cpus().length });
     const spans = [...counter.spans.values()].map((s) => s.last - s.first);
     const regionCalls = callsPerRegion(rows, counter);
 
@@ -249,14 +283,21 @@ async function main(): Promise<void> {
       version: 1,
       at: new Date().toISOString(),
       machine: { cpus: cpus().length, node: process.versions.node, platform: `${process.platform}-${process.arch}`, loadBefore, loadAfter },
+      profile: { ...opts.profile, execution: opts.execution, realTimeEstimateMs: wallMs / opts.profile.timeScale },
+      plan,
       org: { accounts: orgOptions.accounts, regions: orgOptions.regions, stacksPerRegion: orgOptions.stacksPerRegion, stacks, driftedStacks, driftRate: orgOptions.driftRate },
-      model: { apiMs: latency.apiMs, detectionMs: latency.detectionMs, cfnRps: orgOptions.cfnRps, cfnBurst: burst, concurrency: orgOptions.concurrency },
+      model: { apiMs: latency.apiMs, detectionMs: latency.detectionMs, cfnRps: orgOptions.cfnRps, cfnBurst: burst, concurrency },
       setupMs: sandbox.ready.setupMs,
       scan: {
         wallMs,
         lowerBoundMs: bound.totalMs,
         ratio: wallMs / bound.totalMs,
         lowerBoundBinding: bound.bindingTerm,
+        physicalBoundMs: physical.totalMs,
+        physicalRatio: wallMs / physical.totalMs,
+        physicalBinding: physical.bindingTerm,
+        criticalPathMs: physical.criticalPathMs,
+        cpuBoundMs: physical.cpuMs,
         accountRegionTerms: bound.accountRegionTerms,
         report: {
           stacksScanned: report.totals.stacksScanned,
@@ -276,6 +317,8 @@ async function main(): Promise<void> {
       },
       calls: {
         perInSyncStack: inSync.perStack,
+        // Without the coverage listing (ListStackResources, one per stack since issue 14).
+        perInSyncStackWithoutCoverage: inSync.perStack - (inSync.byAction.ListStackResources ?? 0),
         perDriftedStack: drifted.perStack,
         inSyncByAction: inSync.byAction,
         driftedByAction: drifted.byAction,
@@ -294,8 +337,9 @@ async function main(): Promise<void> {
         meanCfnRoundTripMs: counter.roundTrip.totalMs / Math.max(1, counter.roundTrip.count),
         // The histogram holds whole sampling intervals: lateness is what exceeds the resolution.
         hubEventLoopDelayMs: { mean: loopDelay.mean / 1e6 - loopResolutionMs, p99: loopDelay.percentile(99) / 1e6 - loopResolutionMs },
-        hubCpuMs: (cpu.user + cpu.system) / 1000,
-        sandboxCpuMs: sandboxCpuMs - sandbox.ready.cpuMs,
+        hubCpuMs,
+        hubCpuMsPerStack: hubCpuMs / Math.max(1, rows.length),
+        sandboxCpuMs: scanSandboxCpuMs,
         heapUsedMb,
         eventPathThrottled: [...eventCounter.stacks.values(), ...eventCounter.regions.values()].reduce((n, c) => n + c.throttled, 0),
       },

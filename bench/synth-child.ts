@@ -16,7 +16,7 @@ import { benchConfig } from "./org.js";
 const TINY_HANDLER = fileURLToPath(new URL("../test/constructs/fixtures/tiny-handler.ts", import.meta.url));
 
 const { values } = parseArgs({ options: { accounts: { type: "string", default: "500" }, regions: { type: "string", default: "4" } } });
-const config = benchConfig({ accounts: Number(values.accounts), regions: Number(values.regions), concurrency: { accounts: 10, regionsPerAccount: 4, stacksPerRegion: 5 } });
+const config = benchConfig({ accounts: Number(values.accounts), regions: Number(values.regions), concurrency: "auto", cfnRps: 10 });
 const outdir = mkdtempSync(join(tmpdir(), "driftguard-bench-synth-"));
 try {
   const started = performance.now();

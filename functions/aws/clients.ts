@@ -7,8 +7,10 @@ import { OrganizationsClient } from "@aws-sdk/client-organizations";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { STSClient } from "@aws-sdk/client-sts";
-import type { AwsCredentialIdentityProvider } from "@smithy/types";
+import { AdaptiveRetryStrategy, type RateLimiter } from "@smithy/core/retry";
+import type { AwsCredentialIdentityProvider, RetryStrategyV2 } from "@smithy/types";
 import { globalEventsRegion, partitionOf } from "../config/regions.js";
+import type { SharedSockets } from "./sockets.js";
 import { gateWrites, type GatedClient } from "./write-gate.js";
 
 /** Any SDK v3 client class: built from the shared config, closed with destroy(). */
@@ -17,7 +19,21 @@ export type ClientClass<C extends { destroy(): void }> = new (config: {
   credentials: AwsCredentialIdentityProvider;
   retryMode: string;
   maxAttempts: number;
+  retryStrategy?: RetryStrategyV2;
+  requestHandler?: { httpAgent: SharedSockets["httpAgent"]; httpsAgent: SharedSockets["httpsAgent"]; socketAcquisitionWarningTimeout: number };
 }) => C;
+
+/** What a run shares across the account-region's clients (both optional: tests and the CLI go without). */
+export interface SpokeClientOptions {
+  /**
+   * The account-region's CloudFormation budget (rate-limit.ts AdaptiveRateLimiter), shared by every
+   * CloudFormation client created for it: it takes the place of the adaptive retry's own per-client
+   * limiter, so all the account-region's CloudFormation calls draw on one bucket.
+   */
+  cloudformationRateLimiter?: RateLimiter;
+  /** The run's socket pool (sockets.ts). */
+  sockets?: SharedSockets;
+}
 
 /**
  * The SDK clients driftguard uses inside one spoke account-region; one set per account-region.
@@ -46,18 +62,28 @@ export interface SpokeClients {
  */
 export const RETRY = { retryMode: "adaptive", maxAttempts: 8 } as const;
 
+/**
+ * Requests queue for the shared sockets by design (sockets.ts); the SDK warns on the console when
+ * one waits 3 s for a socket, which in a scan of thousands of stacks paced by their buckets is
+ * routine (533 warnings in one benchmark run). A minute's wait is not: then it still warns.
+ */
+const SOCKET_WAIT_WARNING_MS = 60_000;
+
 /** Services whose endpoint is global: IAM's is in the partition's global-service region (us-east-1 for aws). */
 const GLOBAL_SERVICES: ReadonlySet<ClientClass<{ destroy(): void }>> = new Set([IAMClient]);
 
-export function createSpokeClients(accountId: string, region: string, credentials: AwsCredentialIdentityProvider): SpokeClients {
+export function createSpokeClients(accountId: string, region: string, credentials: AwsCredentialIdentityProvider, options: SpokeClientOptions = {}): SpokeClients {
   const created = new Map<ClientClass<{ destroy(): void }>, { destroy(): void }>();
+  const { cloudformationRateLimiter: rateLimiter, sockets } = options;
   function client<C extends { destroy(): void }>(ctor: ClientClass<C>): C {
     let c = created.get(ctor) as C | undefined;
     if (!c) {
       const clientRegion = GLOBAL_SERVICES.has(ctor) ? globalEventsRegion(partitionOf(region)) : region;
+      const retryStrategy = rateLimiter && (ctor as unknown) === CloudFormationClient ? { retryStrategy: new AdaptiveRetryStrategy(RETRY.maxAttempts, { rateLimiter }) } : {};
+      const requestHandler = sockets ? { requestHandler: { httpAgent: sockets.httpAgent, httpsAgent: sockets.httpsAgent, socketAcquisitionWarningTimeout: SOCKET_WAIT_WARNING_MS } } : {};
       // Every spoke client carries the write gate (write-gate.ts): a command that changes the
       // member account is sent only as a step the apply path approved after the privilege invariants.
-      c = gateWrites(new ctor({ region: clientRegion, credentials, ...RETRY }) as C & GatedClient);
+      c = gateWrites(new ctor({ region: clientRegion, credentials, ...RETRY, ...retryStrategy, ...requestHandler }) as C & GatedClient);
       created.set(ctor, c);
     }
     return c;

@@ -95,13 +95,40 @@ const positiveInt = (what: string, max: number) =>
     .min(1, { error: `must be at least 1 (${what})` })
     .max(max, { error: `must be at most ${max} (${what})` });
 
-const concurrency = z
+// --- scan concurrency (issue 19) ----------------------------------------------------------
+/**
+ * `auto` (the default) or caps on top of auto: the scanner plans how many accounts,
+ * account-regions and stacks run at once from the Lambda's memory and file descriptors and each
+ * account-region's CloudFormation budget (scanner/concurrency.ts); a number given here is a cap
+ * that plan never exceeds.
+ */
+const CONCURRENCY_FORM = "must be auto, or caps such as { accounts: 10, regionsPerAccount: 4, stacksPerRegion: 5, cloudFormationPerSecond: 10 } (each optional; what is left out is planned automatically)";
+const concurrencyCaps = z
   .object({
-    accounts: positiveInt("accounts scanned at once", 200).default(10),
-    regionsPerAccount: positiveInt("regions per account at once", 40).default(4),
-    stacksPerRegion: positiveInt("stacks per account-region at once", 50).default(5),
+    accounts: positiveInt("accounts scanned at once; leave out for auto", 1000).optional(),
+    regionsPerAccount: positiveInt("regions per account at once; leave out for auto", 40).optional(),
+    stacksPerRegion: positiveInt("stacks per account-region at once; leave out for auto", 50).optional(),
+    /**
+     * Where each account-region's CloudFormation token bucket starts, and the most it recovers to
+     * after throttling. AWS does not publish CloudFormation's per-API request rates (the Knowledge
+     * Center's "Rate exceeded" article says to back off or request a quota increase). 10/s is a
+     * conservative start that the bucket cuts on the first throttling answer (rate-limit.ts
+     * ADAPTIVE) and the benchmark's model of an account-region. Raise it only with a raised
+     * quota: every request above the real one comes back throttled.
+     */
+    cloudFormationPerSecond: z
+      .number({ error: "must be a number of requests per second per account-region, e.g. 10" })
+      .min(0.5, { error: "must be at least 0.5 (requests per second per account-region)" })
+      .max(100, { error: "must be at most 100 (requests per second per account-region)" })
+      .default(10),
   })
   .strict();
+const concurrency = z
+  .union([z.literal("auto"), concurrencyCaps], { error: CONCURRENCY_FORM })
+  .default("auto")
+  .transform((value) => (value === "auto" ? concurrencyCaps.parse({}) : value));
+export type ConcurrencyCaps = z.infer<typeof concurrencyCaps>;
+// --- end scan concurrency ------------------------------------------------------------------
 
 const remediationLimits = z
   .object({
@@ -231,7 +258,7 @@ const defaults = z
       .refine((key) => !key.toLowerCase().startsWith("aws:"), { error: 'must not start with "aws:" (reserved for AWS; nobody can set it), e.g. driftguard:exempt' })
       .default("driftguard:exempt"),
     exemptions: exemptionSettings.prefault({}),
-    concurrency: concurrency.prefault({}),
+    concurrency,
     remediation: remediationLimits.prefault({}),
     events: events.prefault({}),
     safety: safety.prefault({}),

@@ -4,7 +4,7 @@ import { createGuards, withModeOverride } from "../remediation/index.js";
 import { NO_DEADLINE, type Deadline } from "../core/deadline.js";
 import { scoped } from "../core/logger.js";
 import type { ErrorInfo } from "../core/types.js";
-import { DEFAULT_LEASE_TTL_MS, joinRunLease, leaseProblem, openSweepMemory, saveGuards, saveSweepMemory, scanAccount, scanWithRetry, type ScanContext, type ScanDeps, type ScanProgress } from "../scanner/index.js";
+import { DEFAULT_LEASE_TTL_MS, joinRunLease, leaseProblem, openCapacity, openSweepMemory, saveGuards, saveSweepMemory, scanAccount, scanWithRetry, type RuntimeLimits, type ScanContext, type ScanDeps, type ScanProgress } from "../scanner/index.js";
 import { leasedGuards, s3RunBudget } from "./budget.js";
 import { getJson, putJson } from "../aws/s3-json.js";
 import type { AccountPart, RunManifest, WorkerOutput, WorkItem } from "./types.js";
@@ -18,6 +18,8 @@ export interface WorkerOptions {
   /** The worker's Lambda timeout: how long it renews its run's lease for. */
   leaseTtlMs?: number;
   onProgress?(event: ScanProgress): void;
+  /** What the worker's concurrency plan is sized for; by default the configured Lambda. */
+  runtime?: RuntimeLimits;
 }
 
 /**
@@ -53,6 +55,8 @@ export async function runWorker(deps: ScanDeps, options: WorkerOptions): Promise
   const budget = s3RunBudget(deps.s3, bucket, keys.budget, limits.maxPerRun, deps);
   const lease = leasedGuards(inner, budget, limits, log);
   const reported = await openSweepMemory(deps, log, runErrors);
+  // A worker plans for its own invocation: one account, the Lambda's whole memory and sockets.
+  const capacity = openCapacity(config, [account], deps, options.runtime);
   const ctx: ScanContext = {
     ...(reported ? { reported } : {}),
     deps: { ...deps, remediateStack: lease.remediateStack(deps.remediateStack) },
@@ -60,10 +64,11 @@ export async function runWorker(deps: ScanDeps, options: WorkerOptions): Promise
     runId,
     deadline: options.deadline ?? NO_DEADLINE,
     guards: lease.guards,
+    capacity,
     progress: (event) => options.onProgress?.(event),
   };
 
-  const [report] = await scanWithRetry(ctx, [account], (a) => scanAccount(ctx, a, log), 1, log);
+  const [report] = await scanWithRetry(ctx, [account], (a) => scanAccount(ctx, a, log), 1, log).finally(() => capacity.close());
   if (report === undefined) throw new Error(`no report for account ${accountId}`);
   options.onProgress?.({ kind: "account", account: report });
   await lease.release();

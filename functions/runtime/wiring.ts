@@ -1,6 +1,7 @@
 import { createHubClients, createSpokeClients, type HubClients, type SpokeClients } from "../aws/clients.js";
 import type { Config } from "../config/schema.js";
 import { systemClock } from "../core/clock.js";
+import { AccountRegionBudgets } from "../aws/rate-limit.js";
 import { type EventDeps, publishEventReport, type RecentIds } from "../events/index.js";
 import { createGuards, remediateResource, remediateStack, s3FlappingStore } from "../remediation/index.js";
 import { s3ReportedStore } from "../sweep/index.js";
@@ -58,6 +59,8 @@ export function eventDeps(runtime: Pick<Runtime, "settings" | "config" | "hub">,
   const { config, settings, hub } = runtime;
   const credentials = new Map<string, ReturnType<typeof assumeRoleCredentials>>();
   const clients = new Map<string, SpokeClients>();
+  // The same per-account-region CloudFormation bucket as the scan's, for the container's life.
+  const budgets = new AccountRegionBudgets({ perSecond: config.defaults.concurrency.cloudFormationPerSecond }, systemClock);
   const credentialsFor = (accountId: string) => {
     let provider = credentials.get(accountId);
     if (!provider) {
@@ -86,7 +89,7 @@ export function eventDeps(runtime: Pick<Runtime, "settings" | "config" | "hub">,
       const key = `${accountId}/${region}`;
       let set = clients.get(key);
       if (!set) {
-        set = createSpokeClients(accountId, region, credentialsFor(accountId));
+        set = createSpokeClients(accountId, region, credentialsFor(accountId), { cloudformationRateLimiter: budgets.for(accountId, region) });
         clients.set(key, set);
       }
       return set;

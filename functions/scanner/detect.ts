@@ -13,12 +13,25 @@ import type { DetectionTimeEstimator } from "./poll-schedule.js";
 /** No stack's detection is awaited longer than this, even without a Lambda deadline (local runs). */
 export const MAX_DETECTION_WAIT_MS = 15 * 60_000;
 
+/** How fast one account-region's stacks may send CloudFormation requests (capacity.ts RegionPace). */
+export interface RequestPace {
+  /** How long a request asking now would wait for the account-region's token bucket, ms. */
+  backlogMs(): number;
+  /** The pace slot: the time the bucket needs to give every stack in flight one request, ms. */
+  slotMs(): number;
+}
+
+/** No budget to share (tests of one detection, the CLI's single stacks). */
+export const UNPACED: RequestPace = { backlogMs: () => 0, slotMs: () => 0 };
+
 export interface DetectOptions {
   /**
    * How long this account-region's detections take: one per account-region (RegionScope), shared
    * by its stacks, since they are what the estimate describes.
    */
   estimator: DetectionTimeEstimator;
+  /** The account-region's pace: status reads after the first are at least one slot apart. */
+  pace?: RequestPace;
   sleep: (ms: number) => Promise<void>;
   random: () => number;
   deadline: Deadline;
@@ -59,13 +72,16 @@ class Waiter {
     private readonly delays: Iterator<number, never>,
   ) {}
 
-  async next(): Promise<void> {
+  /** Sleeps the next planned delay, or `atLeastMs` when longer; returns the planned delay. */
+  async next(atLeastMs = 0): Promise<number> {
     const waited = `${Math.round(this.waitedMs / 1000)} s`;
     if (this.options.deadline.expired()) throw new DeadlineReachedError(`stopped waiting for ${this.what} after ${waited}: the run's deadline is near`);
     if (this.waitedMs >= (this.options.maxWaitMs ?? MAX_DETECTION_WAIT_MS)) throw new DetectionTimeoutError(`gave up waiting for ${this.what} after ${waited}`);
-    const delay = this.delays.next().value;
+    const planned = this.delays.next().value;
+    const delay = Math.max(planned, Math.round(atLeastMs));
     this.waitedMs += delay;
     await this.options.sleep(delay);
+    return planned;
   }
 }
 
@@ -102,12 +118,20 @@ async function awaitDetection(
   options: DetectOptions,
 ): Promise<DescribeStackDriftDetectionStatusCommandOutput> {
   const { estimator } = options;
+  const pace = options.pace ?? UNPACED;
   const waiter = new Waiter(options, `drift detection ${detectionId}`, estimator.delays(options.random));
   for (let read = 1; ; read++) {
-    await waiter.next();
+    // The first read at the estimate, as planned; later ones never closer than one pace slot:
+    // a read that finds the detection still running spends a request of the account-region's
+    // budget that another stack's detection could have used.
+    const planned = await waiter.next(read === 1 ? 0 : pace.slotMs());
+    // A read queued behind the bucket is sent later than the estimate said, so a hit says
+    // little about the estimate (the detection may have finished long before): the estimator
+    // learns from misses always, from hits only when the read was on time.
+    const queuedMs = pace.backlogMs();
     const status = await cfn.send(new DescribeStackDriftDetectionStatusCommand({ StackDriftDetectionId: detectionId }));
     const finished = status.DetectionStatus !== "DETECTION_IN_PROGRESS";
-    if (read === 1) estimator.firstRead(finished);
+    if (read === 1) estimator.firstRead(finished, queuedMs <= planned * estimator.tolerance);
     if (finished) return status;
   }
 }

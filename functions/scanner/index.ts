@@ -11,5 +11,7 @@ export { acquireRunLease, joinRunLease, leaseProblem, releaseRunLease } from "./
 export { announceSkippedRun, skippedRunNotice, type SkippedRun } from "./skipped-run.js";
 export { scanAccount } from "./scan-account.js";
 export { ENABLED_REGIONS_ACTIONS } from "./enabled-regions.js";
+export { openCapacity, type ScanCapacity } from "./capacity.js";
+export { lambdaLimits, planConcurrency, type ConcurrencyPlan, type RuntimeLimits } from "./concurrency.js";
 export { DRIFT_DETECTABLE_STATUSES, globExclusion } from "./stacks.js";
 export type { ScanContext, ScanDeps, ScanProgress } from "./types.js";

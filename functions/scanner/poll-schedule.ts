@@ -83,11 +83,19 @@ export class DetectionTimeEstimator {
     return pollDelays(this.estimate, random, this.tuning);
   }
 
+  /** How late a first read may be sent (as a share of its planned wait) and still time the estimate: the jitter's own spread. */
+  get tolerance(): number {
+    return this.tuning.jitter;
+  }
+
   /**
    * What the first status read of a detection found: finished (complete or failed) or still running.
-   * Only first reads teach: they alone were timed by the estimate.
+   * Only first reads teach: they alone were timed by the estimate. `onTime` false: the read was
+   * sent late (queued behind the account-region's budget); a miss still proves the detection
+   * slower than the estimate, but a hit proves nothing about it.
    */
-  firstRead(finished: boolean): void {
+  firstRead(finished: boolean, onTime = true): void {
+    if (finished && !onTime) return;
     const factor = finished ? this.tuning.hitFactor : this.tuning.missFactor;
     this.estimate = Math.min(this.tuning.maxEstimateMs, Math.max(this.tuning.minEstimateMs, this.estimate * factor));
   }

@@ -23,6 +23,8 @@ import { scanWithRetry } from "./retry.js";
 import { acquireRunLease, type LeaseOutcome, leaseProblem, releaseRunLease, RUN_LEASE_BUSY } from "./run-lease.js";
 import type { SkippedRun } from "./skipped-run.js";
 import { scanAccount } from "./scan-account.js";
+import { openCapacity } from "./capacity.js";
+import type { RuntimeLimits } from "./concurrency.js";
 import type { ScanContext, ScanDeps, ScanProgress } from "./types.js";
 import { openReported, type ReportedMemory } from "../sweep/index.js";
 
@@ -41,6 +43,8 @@ export interface RunScanOptions {
   onProgress?(event: ScanProgress): void;
   /** Where organization.id was read from, for the mismatch message (the CLI knows the file and line). */
   configSource?: OrganizationIdSource;
+  /** What the concurrency plan is sized for; by default the configured Lambda (hub.lambda.memoryMb, 1,024 file descriptors). */
+  runtime?: RuntimeLimits;
 }
 
 /** The longest a Lambda invocation can run; the lease of a local run (no timeout) lasts as long. */
@@ -213,7 +217,9 @@ export async function scanOrganization(deps: ScanDeps, options: ScanOrganization
   }
   warnExpiredIgnores(config, startedAt, log);
   const reported = await openSweepMemory(deps, log, runErrors);
-  const ctx: ScanContext = { deps, config, runId, deadline: options.deadline ?? NO_DEADLINE, guards, progress, ...(reported ? { reported } : {}) };
+  const capacity = openCapacity(config, selection.toScan, deps, options.runtime);
+  log.info("concurrency planned", { ...capacity.plan });
+  const ctx: ScanContext = { deps, config, runId, deadline: options.deadline ?? NO_DEADLINE, guards, capacity, progress, ...(reported ? { reported } : {}) };
   const scanned = await scanWithRetry(
     ctx,
     selection.toScan,
@@ -222,9 +228,9 @@ export async function scanOrganization(deps: ScanDeps, options: ScanOrganization
       progress({ kind: "account", account: report });
       return report;
     },
-    config.defaults.concurrency.accounts,
+    capacity.plan.accounts,
     log,
-  );
+  ).finally(() => capacity.close());
 
   const byId = new Map([...selection.listedOnly, ...scanned].map((a) => [a.accountId, a]));
   const reports = accounts.map((a) => byId.get(a.id)!);

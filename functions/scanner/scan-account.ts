@@ -2,7 +2,7 @@ import type { StackSummary } from "@aws-sdk/client-cloudformation";
 import pLimit, { type LimitFunction } from "p-limit";
 import type { Bucket } from "@aws-sdk/client-s3";
 import type { AwsCredentialIdentityProvider } from "@smithy/types";
-import type { SpokeClients } from "../aws/clients.js";
+import type { SpokeClientOptions, SpokeClients } from "../aws/clients.js";
 import type { EffectiveAccount } from "../config/resolve.js";
 import type { AccountReport, RegionReport } from "../core/types.js";
 import { scoped, type Logger } from "../core/logger.js";
@@ -18,6 +18,8 @@ import { lookupEventsLimiter } from "./change-actors.js";
 import { DetectionTimeEstimator } from "./poll-schedule.js";
 import { ownRoleArns } from "./credentials.js";
 import { listAccountBuckets, sweepRegion } from "../sweep/index.js";
+import { RegionPace } from "./capacity.js";
+import { stacksInFlight } from "./concurrency.js";
 import type { AccountRemediation, RegionScope, ScanContext } from "./types.js";
 
 function byStackName(a: { stackName: string }, b: { stackName: string }): number {
@@ -38,8 +40,12 @@ async function scanStacks(ctx: ScanContext, account: EffectiveAccount, scope: Re
   const selection = selectStacks(stacks, account.stacks);
   log.info("stacks selected", { targets: selection.targets.length, skipped: selection.skipped.length });
   ctx.progress({ kind: "stacks", accountId: account.id, region, targets: selection.targets.length });
+  const { plan } = ctx.capacity;
   const scanned = await limit.map(selection.targets, async (target) => {
-    const stack = await scanStack(ctx, account, scope, target, log);
+    scope.pace.inFlight++;
+    const stack = await scanStack(ctx, account, scope, target, log).finally(() => scope.pace.inFlight--);
+    // As the estimate learns how long detections take, as many stacks as keep the bucket busy.
+    limit.concurrency = stacksInFlight(scope.estimator.estimateMs, scope.pace.budget.rate, plan.stacksPerRegionCap);
     ctx.progress({ kind: "stack", accountId: account.id, region, stack });
     return stack;
   });
@@ -48,7 +54,10 @@ async function scanStacks(ctx: ScanContext, account: EffectiveAccount, scope: Re
   return foldInSync({ region, status: "scanned", stacks: [...scanned, ...selection.skipped].sort(byStackName) }, ctx.config.report.includeInSync);
 }
 
-/** One client set, detection-time estimate and LookupEvents limiter per account-region, shared by all its stacks and by the engine. */
+/**
+ * One client set, CloudFormation budget, detection-time estimate and LookupEvents limiter per
+ * account-region, shared by all its stacks and by the engine.
+ */
 async function scanRegion(
   ctx: ScanContext,
   account: EffectiveAccount,
@@ -59,12 +68,13 @@ async function scanRegion(
   accountLog: Logger,
 ): Promise<RegionReport> {
   if (!ctx.deadline.canStart()) return { region, status: "not-scanned", stacks: [] };
-  const clients = ctx.deps.spokeClients(account.id, region, credentials);
+  const clients = ctx.deps.spokeClients(account.id, region, credentials, clientOptions(ctx, account.id, region));
   try {
-    const scope: RegionScope = { clients, estimator: new DetectionTimeEstimator(), lookupLimiter: lookupEventsLimiter(ctx.deps), remediation };
+    const pace = new RegionPace(ctx.capacity.budgets.for(account.id, region));
+    const scope: RegionScope = { clients, estimator: new DetectionTimeEstimator(), pace, lookupLimiter: lookupEventsLimiter(ctx.deps), remediation };
     const log = scoped(accountLog, { region });
     // One limit for the account-region's stacks and its sweep of unmanaged resources alike.
-    const limit = pLimit(ctx.config.defaults.concurrency.stacksPerRegion);
+    const limit = pLimit(ctx.capacity.plan.stacksPerRegion);
     const [report, unmanaged] = await Promise.all([
       scanStacks(ctx, account, scope, limit, log),
       sweepRegion({
@@ -91,7 +101,7 @@ async function scanRegion(
 
 /** Asked in the account's first region, through a client set of its own. */
 async function accountEnabledRegions(ctx: ScanContext, account: EffectiveAccount, credentials: AwsCredentialIdentityProvider, log: Logger): Promise<string[] | undefined> {
-  const clients = ctx.deps.spokeClients(account.id, account.regions[0]!, credentials);
+  const clients = ctx.deps.spokeClients(account.id, account.regions[0]!, credentials, clientOptions(ctx, account.id, account.regions[0]!));
   try {
     return await enabledRegions(clients, log);
   } finally {
@@ -99,9 +109,15 @@ async function accountEnabledRegions(ctx: ScanContext, account: EffectiveAccount
   }
 }
 
+/** The account-region's share of the run's capacity: its CloudFormation budget, the shared sockets. */
+function clientOptions(ctx: ScanContext, accountId: string, region: string): SpokeClientOptions {
+  return { cloudformationRateLimiter: ctx.capacity.budgets.for(accountId, region), sockets: ctx.capacity.sockets };
+}
+
 /**
  * One account: assume its spoke role once (the provider is shared by all its regions and
- * refreshes itself), then its regions in parallel up to `regionsPerAccount`.
+ * refreshes itself), then its regions in parallel up to `regionsPerAccount`, each taking one of
+ * the run's account-region slots.
  */
 export async function scanAccount(ctx: ScanContext, account: EffectiveAccount, runLog: Logger): Promise<AccountReport> {
   const base = { accountId: account.id, name: account.name, mode: account.mode, ...(account.organizationalUnit ? { organizationalUnit: account.organizationalUnit } : {}) };
@@ -130,7 +146,7 @@ export async function scanAccount(ctx: ScanContext, account: EffectiveAccount, r
       regions: account.regions,
       cloudformationFor: (region) => {
         let clients = ownershipClients.get(region);
-        if (!clients) ownershipClients.set(region, (clients = ctx.deps.spokeClients(account.id, region, credentials)));
+        if (!clients) ownershipClients.set(region, (clients = ctx.deps.spokeClients(account.id, region, credentials, clientOptions(ctx, account.id, region))));
         return clients.cloudformation;
       },
     }),
@@ -138,12 +154,13 @@ export async function scanAccount(ctx: ScanContext, account: EffectiveAccount, r
   // S3 is global: the account's buckets are listed once, by whichever region asks first.
   let buckets: Promise<readonly Bucket[]> | undefined;
   const accountBuckets = (clients: SpokeClients) => (buckets ??= listAccountBuckets(clients));
-  const limit = pLimit(ctx.config.defaults.concurrency.regionsPerAccount);
+  const limit = pLimit(ctx.capacity.plan.regionsPerAccount);
   const [enabled, regions] = await Promise.all([
     accountEnabledRegions(ctx, account, credentials, log),
     limit
       .map(account.regions, async (region) => {
-        const report = await scanRegion(ctx, account, credentials, region, remediation, accountBuckets, log);
+        // Account-regions in flight are limited across all accounts, not per account.
+        const report = await ctx.capacity.accountRegionSlots(() => scanRegion(ctx, account, credentials, region, remediation, accountBuckets, log));
         ctx.progress({ kind: "region", accountId: account.id, region: report });
         return report;
       })

@@ -204,6 +204,7 @@ export async function scanStack(ctx: ScanContext, account: EffectiveAccount, sco
   try {
     const detection = await detectStackDrift(clients.cloudformation, target.stackId, {
       estimator: scope.estimator,
+      pace: scope.pace,
       sleep: ctx.deps.sleep,
       random: ctx.deps.random,
       deadline: ctx.deadline,

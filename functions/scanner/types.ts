@@ -3,7 +3,7 @@ import type { S3Client } from "@aws-sdk/client-s3";
 import type { SNSClient } from "@aws-sdk/client-sns";
 import type { STSClient } from "@aws-sdk/client-sts";
 import type { AwsCredentialIdentityProvider } from "@smithy/types";
-import type { SpokeClients } from "../aws/clients.js";
+import type { SpokeClientOptions, SpokeClients } from "../aws/clients.js";
 import type { Config } from "../config/schema.js";
 import type { AccountReport, RegionReport, StackReport } from "../core/types.js";
 import type { FlappingStore, RemediationGuards, StackRemediationInput, StackRemediationResult } from "../remediation/index.js";
@@ -12,6 +12,7 @@ import type { Deadline } from "../core/deadline.js";
 import type { Logger } from "../core/logger.js";
 import type { DetectionTimeEstimator } from "./poll-schedule.js";
 import type { ReportedMemory, ReportedStore } from "../sweep/index.js";
+import type { RegionPace, ScanCapacity } from "./capacity.js";
 
 /** Everything the scan touches outside plain data: AWS clients, the engine, time, randomness, logs. */
 export interface ScanDeps {
@@ -20,8 +21,11 @@ export interface ScanDeps {
   sts: STSClient;
   s3: S3Client;
   sns: SNSClient;
-  /** One client set per account-region; `createSpokeClients` in production. */
-  spokeClients(accountId: string, region: string, credentials: AwsCredentialIdentityProvider): SpokeClients;
+  /**
+   * One client set per account-region; `createSpokeClients` in production. `options` carries the
+   * run's account-region CloudFormation budget and socket pool (capacity.ts).
+   */
+  spokeClients(accountId: string, region: string, credentials: AwsCredentialIdentityProvider, options?: SpokeClientOptions): SpokeClients;
   /** The remediation engine (`remediateStack` in remediation/engine.ts), injected so each side is tested alone. */
   remediateStack(input: StackRemediationInput): Promise<StackRemediationResult>;
   /** Where the flapping guard's record lives (state/flapping.json in the report bucket). */
@@ -55,6 +59,8 @@ export interface RegionScope {
   clients: SpokeClients;
   /** How long this account-region's drift detections take (poll-schedule.ts). */
   estimator: DetectionTimeEstimator;
+  /** Its CloudFormation budget and stacks in flight: how fast its stacks may poll (capacity.ts). */
+  pace: RegionPace;
   /** CloudTrail LookupEvents' per-account-region quota. */
   lookupLimiter: RateLimiter;
   /** The account's privilege invariants and attachment lookup, for the engine. */
@@ -73,5 +79,7 @@ export interface ScanContext {
   guards: RemediationGuards;
   /** The sweep's memory of what notify-only rules reported, opened once per run. */
   reported?: ReportedMemory;
+  /** The concurrency plan and what keeps to it: budgets, sockets, account-region slots. */
+  capacity: ScanCapacity;
   progress(event: ScanProgress): void;
 }

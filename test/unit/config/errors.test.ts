@@ -55,6 +55,10 @@ const badSchedule = edit("schedule: rate(6 hours)", "schedule: every 6 hours");
 const badEvent = edit("modeRules: []", "modeRules: []\n  events: { eventNames: [AttachRolePolcy] }");
 const otherPartition = edit("regions: [us-east-1]\n", "regions: [cn-north-1]\n");
 const isHubElsewhere = edit("name: data-dev", "name: data-dev\n    isHub: true");
+const concurrencyWord = edit("concurrency: auto ", "concurrency: fast ");
+const concurrencyZero = edit("concurrency: auto ", "concurrency: { accounts: 0 } ");
+const concurrencyRate = edit("concurrency: auto ", "concurrency: { cloudFormationPerSecond: 500 } ");
+const concurrencyTypo = edit("concurrency: auto ", "concurrency: { acounts: 10 } ");
 
 const cases: Case[] = [
   {
@@ -119,6 +123,37 @@ const cases: Case[] = [
     path: "accounts[1]",
     line: lineOf(typo, "regoins:"),
     says: ["unknown field(s) `regoins`", "did you mean `regions`?", "allowed fields here: id, name, regions, mode"],
+  },
+  {
+    name: "concurrency neither auto nor caps",
+    text: concurrencyWord,
+    path: "defaults.concurrency",
+    line: lineOf(concurrencyWord, "concurrency: fast"),
+    value: "fast",
+    says: ["must be auto, or caps such as { accounts: 10", "what is left out is planned automatically"],
+  },
+  {
+    name: "concurrency cap of zero",
+    text: concurrencyZero,
+    path: "defaults.concurrency.accounts",
+    line: lineOf(concurrencyZero, "concurrency: { accounts: 0 }"),
+    value: 0,
+    says: ["must be at least 1", "leave out for auto"],
+  },
+  {
+    name: "CloudFormation rate beyond the range",
+    text: concurrencyRate,
+    path: "defaults.concurrency.cloudFormationPerSecond",
+    line: lineOf(concurrencyRate, "cloudFormationPerSecond: 500"),
+    value: 500,
+    says: ["must be at most 100", "requests per second per account-region"],
+  },
+  {
+    name: "concurrency cap misspelt",
+    text: concurrencyTypo,
+    path: "defaults.concurrency",
+    line: lineOf(concurrencyTypo, "acounts:"),
+    says: ["unknown field(s) `acounts`", "did you mean `accounts`?"],
   },
   {
     name: "bad mode",

@@ -17,6 +17,7 @@ import { NO_DEADLINE, type Deadline } from "../../../functions/core/deadline.js"
 import type { Logger } from "../../../functions/core/logger.js";
 import { scanStack } from "../../../functions/scanner/scan-stack.js";
 import { lookupEventsLimiter } from "../../../functions/scanner/change-actors.js";
+import { openCapacity, RegionPace } from "../../../functions/scanner/capacity.js";
 import { DetectionTimeEstimator, POLL_TUNING } from "../../../functions/scanner/poll-schedule.js";
 import { selectStacks } from "../../../functions/scanner/stacks.js";
 import type { RegionScope, ScanContext } from "../../../functions/scanner/types.js";
@@ -101,12 +102,13 @@ async function harness(cloudTrailLookup: boolean, region: FakeRegion, deadline: 
     runId: "20260102T030405Z-a1b2c3",
     deadline,
     guards: await createGuards({ runId: "20260102T030405Z-a1b2c3", counting: "scan", limits: config.defaults.remediation, store: memoryFlappingStore() }),
+    capacity: openCapacity(config, [], { now: () => NOW, sleep: async () => {} }),
     progress: () => {},
   };
   const clients = testSpokeClients(PAY, "us-east-1");
   fakeCloudFormation(clients.cloudformation, region, newObserver(), `${PAY}/us-east-1`);
   // One scope for the account-region, as scanAccount makes it: every stack shares its LookupEvents limiter.
-  const scope: RegionScope = { clients, estimator: new DetectionTimeEstimator(), lookupLimiter: lookupEventsLimiter(ctx.deps), remediation: { safety: TEST_SAFETY, ownership: NO_ATTACHMENTS } };
+  const scope: RegionScope = { clients, estimator: new DetectionTimeEstimator(), pace: new RegionPace(ctx.capacity.budgets.for(PAY, "us-east-1")), lookupLimiter: lookupEventsLimiter(ctx.deps), remediation: { safety: TEST_SAFETY, ownership: NO_ATTACHMENTS } };
   return { ctx, account: resolveAccount(config, config.accounts[0]!), clients, scope, sleeps, warnings };
 }
 

@@ -97,19 +97,16 @@ function timedCloudFormation(clock: { now(): number }, detectionMs: () => number
 
 beforeEach(() => cfn.reset());
 
+/** DetectStackDrift answers; the first `reads` status reads find the detection running, the next ones `finished`. */
+function detectionFinishingAfter(reads: number, finished: DescribeStackDriftDetectionStatusCommandOutput): void {
+  cfn.on(DetectStackDriftCommand).resolves({ StackDriftDetectionId: DETECTION });
+  let answered = 0;
+  cfn.on(DescribeStackDriftDetectionStatusCommand).callsFake(async () => (answered++ < reads ? status({}) : finished));
+}
+
 describe("detectStackDrift", () => {
   it("reads first after the account-region's estimate, then at growing steps until complete, then lists MODIFIED and DELETED drifts across pages", async () => {
-    cfn.on(DetectStackDriftCommand).resolves({ StackDriftDetectionId: DETECTION });
-    const inProgress = status({});
-    cfn
-      .on(DescribeStackDriftDetectionStatusCommand)
-      .resolvesOnce(inProgress)
-      .resolvesOnce(inProgress)
-      .resolvesOnce(inProgress)
-      .resolvesOnce(inProgress)
-      .resolvesOnce(inProgress)
-      .resolvesOnce(inProgress)
-      .resolves(status({ DetectionStatus: "DETECTION_COMPLETE", StackDriftStatus: "DRIFTED", DriftedStackResourceCount: 3 }));
+    detectionFinishingAfter(6, status({ DetectionStatus: "DETECTION_COMPLETE", StackDriftStatus: "DRIFTED", DriftedStackResourceCount: 3 }));
     cfn
       .on(DescribeStackResourceDriftsCommand)
       .resolvesOnce({ StackResourceDrifts: [lambdaDrift(A, R, "payments-api")], NextToken: "drifts-page-2" })
@@ -274,5 +271,29 @@ describe("the drift factory (test/support/drift.ts)", () => {
     });
     expect(computed.PropertyDifferences).toEqual(documented.PropertyDifferences);
     expect(computed.StackResourceDriftStatus).toBe("MODIFIED");
+  });
+});
+
+describe("detectStackDrift on the account-region's pace", () => {
+  it("reads first at the estimate, then never closer than one pace slot, and learns nothing from a hit that was queued", async () => {
+    detectionFinishingAfter(2, status({ DetectionStatus: "DETECTION_COMPLETE", StackDriftStatus: "IN_SYNC" }));
+    const time = fakeTime();
+    // 20 stacks in flight at 10 requests/s: a slot of 2 s, longer than the schedule's own steps (300, 450 ms).
+    const estimator = new DetectionTimeEstimator();
+    await detectStackDrift(client(), STACK, options(time.sleep, { estimator, pace: { backlogMs: () => 0, slotMs: () => 2_000 } }));
+    expect(time.state.delays).toEqual([1000, 2000, 2000]);
+    // The first read missed, on time: the estimate rose once.
+    expect(estimator.estimateMs).toBeCloseTo(POLL_TUNING.initialMs * POLL_TUNING.missFactor);
+
+    cfn.reset();
+    cfn.on(DetectStackDriftCommand).resolves({ StackDriftDetectionId: DETECTION });
+    cfn.on(DescribeStackDriftDetectionStatusCommand).resolves(status({ DetectionStatus: "DETECTION_COMPLETE", StackDriftStatus: "IN_SYNC" }));
+    const before = estimator.estimateMs;
+    // The read waits 800 ms in the bucket: beyond the jitter's 15 % of a 1.2 s wait, so its hit says nothing.
+    await detectStackDrift(client(), STACK, options(fakeTime().sleep, { estimator, pace: { backlogMs: () => 800, slotMs: () => 2_000 } }));
+    expect(estimator.estimateMs).toBe(before);
+    // Queued under the tolerance, it teaches as before.
+    await detectStackDrift(client(), STACK, options(fakeTime().sleep, { estimator, pace: { backlogMs: () => 100, slotMs: () => 2_000 } }));
+    expect(estimator.estimateMs).toBeCloseTo(before * POLL_TUNING.hitFactor);
   });
 });

@@ -124,3 +124,13 @@ describe("DetectionTimeEstimator", () => {
     expect(reads).toBeGreaterThan(60);
   });
 });
+
+describe("DetectionTimeEstimator, reads sent late", () => {
+  it("a late miss still raises the estimate; a late hit leaves it where it was", () => {
+    const e = new DetectionTimeEstimator();
+    e.firstRead(true, false);
+    expect(e.estimateMs).toBe(POLL_TUNING.initialMs);
+    e.firstRead(false, false);
+    expect(e.estimateMs).toBeCloseTo(POLL_TUNING.initialMs * POLL_TUNING.missFactor);
+  });
+});

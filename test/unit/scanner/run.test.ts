@@ -315,7 +315,7 @@ describe("runScan", () => {
         stacks: ["a", "b", "c", "d", "e"].map((n) => ({ summary: stackSummary(PAY, "us-east-1", `stack-${n}`), pollsUntilDone: 6 })),
       },
     };
-    const oneAtATime: Config = { ...config, defaults: { ...config.defaults, concurrency: { accounts: 1, regionsPerAccount: 1, stacksPerRegion: 1 } } };
+    const oneAtATime: Config = { ...config, defaults: { ...config.defaults, concurrency: { accounts: 1, regionsPerAccount: 1, stacksPerRegion: 1, cloudFormationPerSecond: 10 } } };
     const unseen = { [`${PAY}/us-east-1/stack-c/AppRole`]: { ...EARLIER_REPAIR.entries[`${PAY}/us-east-1/stack-a/AppRole`], count: 2 } };
     const h = harness(regions, fakeEngine, false, { version: 1, entries: { ...EARLIER_REPAIR.entries, ...unseen } });
     // 40 s budget, 30 s margin: new work starts only in the first 10 s; each stack takes 7-9 s of polling.
@@ -340,11 +340,29 @@ describe("runScan", () => {
     expect(h.flapping.current()).toEqual({ version: 1, entries: unseen });
   });
 
+  it("limits account-regions in flight by the run's slots, not only per account: a hub with one socket runs one at a time", async () => {
+    const stacks = (account: string, region: string) => ({ stacks: ["a", "b"].map((n) => ({ summary: stackSummary(account, region, `s-${n}`), pollsUntilDone: 2 })) });
+    const regions: Record<string, FakeRegion> = {
+      [`${PAY}/us-east-1`]: stacks(PAY, "us-east-1"),
+      [`${PAY}/eu-west-1`]: stacks(PAY, "eu-west-1"),
+    };
+    // No caps but stacks: auto would run both account-regions at once; 125 descriptors leave one socket.
+    const auto: Config = {
+      ...config,
+      accounts: [config.accounts[0]!],
+      defaults: { ...config.defaults, concurrency: { stacksPerRegion: 1, cloudFormationPerSecond: 10 } },
+    };
+    const h = harness(regions, fakeEngine, true);
+    const { report } = await runScan(h.deps, { config: auto, runId: RUN, publish: PUBLISH, runtime: { memoryMb: 1024, fileDescriptors: 125 } });
+    expect(report.totals.stacksScanned).toBe(4);
+    expect(h.observer.maxInFlight).toBe(1);
+  });
+
   it("runs stacks of one account-region in parallel, never more than stacksPerRegion at once", async () => {
     const regions: Record<string, FakeRegion> = {
       [`${PAY}/us-east-1`]: { stacks: ["a", "b", "c", "d", "e", "f"].map((n) => ({ summary: stackSummary(PAY, "us-east-1", `s-${n}`), pollsUntilDone: 2 })) },
     };
-    const single: Config = { ...config, accounts: [config.accounts[0]!], defaults: { ...config.defaults, regions: ["us-east-1"], concurrency: { accounts: 1, regionsPerAccount: 1, stacksPerRegion: 3 } } };
+    const single: Config = { ...config, accounts: [config.accounts[0]!], defaults: { ...config.defaults, regions: ["us-east-1"], concurrency: { accounts: 1, regionsPerAccount: 1, stacksPerRegion: 3, cloudFormationPerSecond: 10 } } };
     const counters = { version: 1 as const, entries: { ...EARLIER_REPAIR.entries, [`${PAY}/us-east-1/s-a/AppRole`]: { count: 2, lastRunId: "20260101T000000Z-000000", lastRepairedAt: "2026-01-01T00:00:00.000Z", flagged: false } } };
     const h = harness(regions, fakeEngine, true, counters);
     const { report } = await runScan(h.deps, { config: { ...single, accounts: [{ ...single.accounts[0]!, regions: ["us-east-1"] }] }, runId: RUN, publish: PUBLISH });

@@ -1,7 +1,8 @@
 import { Readable } from "node:stream";
 import { CloudFormationClient } from "@aws-sdk/client-cloudformation";
 import { describe, expect, it } from "vitest";
-import { RETRY } from "../../../functions/aws/clients.js";
+import { createSpokeClients, RETRY } from "../../../functions/aws/clients.js";
+import { ADAPTIVE, AdaptiveRateLimiter } from "../../../functions/aws/rate-limit.js";
 import { listLiveStacks } from "../../../functions/scanner/stacks.js";
 
 /**
@@ -53,5 +54,27 @@ describe("throttling", () => {
     });
     await expect(listLiveStacks(cfn)).rejects.toMatchObject({ name: "Throttling" });
     expect(http.requests).toHaveLength(2);
+  });
+});
+
+describe("one CloudFormation budget per account-region", () => {
+  it("every CloudFormation client of the account-region draws on it, and a throttling answer cuts its rate", async () => {
+    const clock = { now: () => 0, sleep: async () => {} };
+    const budget = new AdaptiveRateLimiter({ perSecond: 10 }, clock);
+    const credentials = async () => ({ accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret" });
+    // The scan's clients and the ownership lookup's, as scanAccount creates them for one account-region.
+    const scan = createSpokeClients("222222222222", "us-east-1", credentials, { cloudformationRateLimiter: budget });
+    const ownership = createSpokeClients("222222222222", "us-east-1", credentials, { cloudformationRateLimiter: budget });
+    for (const clients of [scan, ownership]) expect(await clients.cloudformation.config.retryStrategy()).toMatchObject({ mode: "adaptive", rateLimiter: budget });
+    // Other services keep the SDK's own adaptive limiter: the budget is CloudFormation's.
+    expect(await scan.iam.config.retryStrategy()).not.toMatchObject({ rateLimiter: budget });
+
+    const http = httpAnswers([400, THROTTLED], [200, LISTED]);
+    (scan.cloudformation.config as { requestHandler: unknown }).requestHandler = http.handler;
+    await listLiveStacks(scan.cloudformation);
+    expect(http.requests).toHaveLength(2);
+    expect(budget.throttles).toBe(1);
+    // Cut to 7/s by the throttle, then one success's worth back up.
+    expect(budget.rate).toBeCloseTo(10 * ADAPTIVE.decrease + ADAPTIVE.increasePerSecond / (10 * ADAPTIVE.decrease));
   });
 });

@@ -1,0 +1,120 @@
+/**
+ * How much of the scan runs at once (`defaults.concurrency`, `auto` by default). CloudFormation's
+ * request quotas are per account and region, so the organization itself allows every
+ * account-region in flight at once; what limits a scan is the hub: its memory, its file
+ * descriptors, its CPU, and each account-region's CloudFormation budget (rate-limit.ts). So the
+ * plan derives every number from those, and a number in the config is a cap on top.
+ *
+ * Measured (issue 19, 20,000 stacks, 2 CPUs): 40 account-regions in flight peaked at 482 MB, 800 at
+ * 1,375 MB, i.e. ≈ 1.2 MB per account-region in flight; 800 in flight also made the event loop
+ * 655 ms late on average and a 2 ms round trip take 2 s: the work queued on the CPU, not on AWS.
+ */
+import type { ConcurrencyCaps } from "../config/schema.js";
+
+/** What the hub runs in: the Lambda's memory and its file-descriptor quota. */
+export interface RuntimeLimits {
+  memoryMb: number;
+  /** Lambda quotas: "File descriptors 1,024" per execution environment. */
+  fileDescriptors: number;
+}
+
+export const LAMBDA_FILE_DESCRIPTORS = 1024;
+
+/**
+ * - fdReserve 124: descriptors the runtime holds without us (stdio, the runtime API connection,
+ *   extensions, the bundle's files); sockets get the other 900.
+ * - mbPerRequest 1: a request in flight buffers its response; the largest the scan reads is a
+ *   page of 100 resource drifts with both documents, well under 1 MB, so 1 MB bounds it …
+ * - requestMemoryShare 0.25: … and in-flight responses may take a quarter of the memory
+ *   (256 sockets at the default 1,024 MB). That many responses parsed back to back is ≈ 256 ×
+ *   0.3 ms ≈ 80 ms of event loop, under the 100 ms lateness target.
+ * - mbPerAccountRegion 1.2 and accountRegionMemoryShare 0.5: the measured footprint above (clients,
+ *   estimator, its stacks' rows), and half the memory for them: 426 account-regions at 1,024 MB.
+ * - stackPipelineSeconds 1: an in-sync stack makes ≈ 2 CloudFormation calls across its detection
+ *   time, so ρ · (estimate + 1 s) stacks in flight keep the account-region's bucket (ρ requests
+ *   per second) busy with a factor 2 to spare for drifted stacks' longer paths.
+ */
+export const CONCURRENCY_TUNING = {
+  fdReserve: 124,
+  mbPerRequest: 1,
+  requestMemoryShare: 0.25,
+  mbPerAccountRegion: 1.2,
+  accountRegionMemoryShare: 0.5,
+  stackPipelineSeconds: 1,
+  /** The schema's own maximum for stacksPerRegion. */
+  maxStacksPerRegion: 50,
+} as const;
+
+/** Which limit set a number of the plan: a config cap, the hub's memory or sockets, or the work itself. */
+export type PlanLimit = "config" | "memory" | "sockets" | "work";
+
+export interface ConcurrencyPlan {
+  /** Accounts whose role is assumed and whose regions may be scanned at once. */
+  accounts: number;
+  regionsPerAccount: number;
+  /** Account-regions in flight across the whole run. */
+  accountRegions: number;
+  /** Open sockets, shared by every spoke client (sockets.ts) = requests in flight. */
+  sockets: number;
+  /** Stacks per account-region when nothing is known yet; `stacksInFlight` updates it from the learned estimate. */
+  stacksPerRegion: number;
+  /** Explicit cap on stacks per account-region, if the config set one. */
+  stacksPerRegionCap?: number;
+  /** Where each account-region's CloudFormation bucket starts. */
+  cloudFormationPerSecond: number;
+  limitedBy: { accountRegions: PlanLimit; sockets: PlanLimit };
+}
+
+/** The work the plan is for: how many accounts, and how many regions the widest account has. */
+export interface ScanShape {
+  accounts: number;
+  maxRegions: number;
+  accountRegions: number;
+}
+
+function smallest(candidates: [number, PlanLimit][]): [number, PlanLimit] {
+  return candidates.reduce((a, b) => (b[0] < a[0] ? b : a));
+}
+
+export function planConcurrency(caps: ConcurrencyCaps, limits: RuntimeLimits, shape: ScanShape): ConcurrencyPlan {
+  const t = CONCURRENCY_TUNING;
+  const [sockets, socketsBy] = smallest([
+    [Math.max(1, limits.fileDescriptors - t.fdReserve), "sockets"],
+    [Math.max(1, Math.floor((limits.memoryMb * t.requestMemoryShare) / t.mbPerRequest)), "memory"],
+  ]);
+  const regionsPerAccount = Math.max(1, Math.min(caps.regionsPerAccount ?? Number.POSITIVE_INFINITY, shape.maxRegions));
+  const accountRegionCandidates: [number, PlanLimit][] = [
+    // More account-regions than sockets only queue: each needs a request in flight to progress.
+    [sockets, "sockets"],
+    [Math.max(1, Math.floor((limits.memoryMb * t.accountRegionMemoryShare) / t.mbPerAccountRegion)), "memory"],
+    [Math.max(1, shape.accountRegions), "work"],
+  ];
+  if (caps.accounts !== undefined) accountRegionCandidates.push([caps.accounts * regionsPerAccount, "config"]);
+  const [accountRegions, accountRegionsBy] = smallest(accountRegionCandidates);
+  const accounts = Math.max(1, Math.min(caps.accounts ?? Number.POSITIVE_INFINITY, accountRegions, shape.accounts));
+  return {
+    accounts,
+    regionsPerAccount,
+    accountRegions,
+    sockets,
+    stacksPerRegion: stacksInFlight(1_000, caps.cloudFormationPerSecond, caps.stacksPerRegion),
+    ...(caps.stacksPerRegion !== undefined ? { stacksPerRegionCap: caps.stacksPerRegion } : {}),
+    cloudFormationPerSecond: caps.cloudFormationPerSecond,
+    limitedBy: { accountRegions: accountRegionsBy, sockets: socketsBy },
+  };
+}
+
+/**
+ * Stacks of one account-region in flight: enough to keep its bucket busy at `perSecond` while
+ * detections take `estimateMs` (CONCURRENCY_TUNING.stackPipelineSeconds), within the config's cap.
+ */
+export function stacksInFlight(estimateMs: number, perSecond: number, cap?: number): number {
+  const t = CONCURRENCY_TUNING;
+  const wanted = Math.ceil(perSecond * (estimateMs / 1000 + t.stackPipelineSeconds));
+  return Math.max(1, Math.min(cap ?? t.maxStacksPerRegion, t.maxStacksPerRegion, wanted));
+}
+
+/** The default: the configured Lambda's memory, and Lambda's file-descriptor quota. */
+export function lambdaLimits(memoryMb: number): RuntimeLimits {
+  return { memoryMb, fileDescriptors: LAMBDA_FILE_DESCRIPTORS };
+}
