@@ -80,8 +80,53 @@ function regionsInUse(scenario: LoadedScenario, config: Config): Set<string> {
   ]);
 }
 
-export function createWorld(scenario: LoadedScenario, config: Config, random: () => number, now: number): { world: World; hub: HubResources } {
-  const names = driftguardNames(config);
+/**
+ * The role AWS Organizations creates in every account it creates: it trusts the management
+ * account and carries AdministratorAccess. Source: AWS Organizations User Guide, "Accessing a
+ * member account that has a management account access role" (docs.aws.amazon.com/organizations/
+ * latest/userguide/orgs_manage_accounts_access-cross-account-role.html): "Organizations
+ * automatically creates an IAM role named OrganizationAccountAccessRole … The role has
+ * AdministratorAccess … and trusts the management account". Terraform deploys through it.
+ */
+export const ORGANIZATION_ACCESS_ROLE = "OrganizationAccountAccessRole";
+const ADMINISTRATOR_ACCESS = "arn:aws:iam::aws:policy/AdministratorAccess";
+
+function bootstrapRoles(world: World, config: Config, random: () => number, now: number): void {
+  const names = new Set([ORGANIZATION_ACCESS_ROLE, config.spoke.bootstrapRoleName, config.hub.bootstrapRoleName ?? config.spoke.bootstrapRoleName]);
+  for (const account of config.accounts) if (account.bootstrapRoleName) names.add(account.bootstrapRoleName);
+  const management = world.organization.managementAccountId;
+  for (const account of world.accounts.values()) {
+    if (account.id === management || account.status !== "ACTIVE") continue;
+    for (const roleName of names) {
+      if (account.roles.has(roleName)) continue;
+      putRole(
+        account,
+        {
+          roleName,
+          assumeRolePolicyDocument: {
+            Version: "2012-10-17",
+            Statement: [{ Effect: "Allow", Principal: { AWS: `arn:aws:iam::${management}:root` }, Action: "sts:AssumeRole" }],
+          },
+          managedPolicyArns: [ADMINISTRATOR_ACCESS],
+        },
+        random,
+        now,
+      );
+    }
+  }
+}
+
+/**
+ * The organization without driftguard: accounts, their bootstrap roles and (after
+ * provisionScenario) the scenario's stacks. What `terraform apply` of the synthesized stacks starts from.
+ */
+export function createBareWorld(scenario: LoadedScenario, config: Config, random: () => number, now: number): World {
+  const world = organizationWorld(scenario, config);
+  bootstrapRoles(world, config, random, now);
+  return world;
+}
+
+function organizationWorld(scenario: LoadedScenario, config: Config): World {
   const orgId = scenario.organization.id ?? config.organization.id;
   if (orgId !== config.organization.id) {
     // Every spoke role's trust requires aws:PrincipalOrgID = accounts.yaml's id, so every account
@@ -115,7 +160,13 @@ export function createWorld(scenario: LoadedScenario, config: Config, random: ()
     adminPrincipal(world, account.id);
     for (const region of regionsInUse(scenario, config)) ensureDefaultVpc(account, region);
   }
+  return world;
+}
 
+export function createWorld(scenario: LoadedScenario, config: Config, random: () => number, now: number): { world: World; hub: HubResources } {
+  const names = driftguardNames(config);
+  const hubId = config.hub.accountId;
+  const world = organizationWorld(scenario, config);
   const hubAccount = world.accounts.get(hubId)!;
   deployIam(world, config, random, now);
   const scanner = hubAccount.roles.get(names.scannerRole);
