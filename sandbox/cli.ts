@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 import { ConfigError, formatConfigError } from "../functions/config/load.js";
 import { startBareSandbox, startSandbox, type BareSandbox, type SandboxCredentials } from "./server.js";
-import { ORGANIZATION_ACCESS_ROLE } from "./world.js";
+import { MANAGEMENT_ADMIN_ROLE, ORGANIZATION_ACCESS_ROLE } from "./world.js";
 import { DEFAULT_SCENARIO } from "./scenario.js";
 
 /**
@@ -28,7 +28,14 @@ function banner(sandbox: BareSandbox, region: string, hub?: { arn: string; crede
     `export AWS_ENDPOINT_URL=${sandbox.endpoint} AWS_REGION=${region} AWS_EC2_METADATA_DISABLED=true`,
   ];
   if (hub) lines.push("", `# hub scanner role session (${hub.arn})`, exports(hub.credentials));
-  else lines.push("", `# every member account has ${ORGANIZATION_ACCESS_ROLE}, assumable from the management account (${sandbox.world.organization.managementAccountId})`);
+  else if ("deployerCredentials" in sandbox) {
+    const management = sandbox.world.organization.managementAccountId;
+    lines.push(
+      "",
+      `# ${MANAGEMENT_ADMIN_ROLE} session in the management account (${management}); every member account's ${ORGANIZATION_ACCESS_ROLE} trusts it: run terraform with these`,
+      exports(sandbox.deployerCredentials as SandboxCredentials),
+    );
+  }
   for (const account of sandbox.world.accounts.values()) {
     lines.push("", `# root of ${account.id} (${account.name}, ${account.status})`, exports(sandbox.adminCredentials(account.id)));
   }

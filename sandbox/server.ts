@@ -111,8 +111,14 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
  * `npm run sandbox -- --bare`: the organization, its accounts with the bootstrap roles
  * Organizations creates, and the scenario's stacks — nothing of driftguard, which terraform deploys.
  */
-export function startBareSandbox(opts: SandboxOptions = {}): Promise<BareSandbox> {
-  return serve(opts, (scenario, config, runtime) => createBareWorld(scenario, config, runtime.random, runtime.now()));
+export async function startBareSandbox(opts: SandboxOptions = {}): Promise<BareSandbox & { deployerCredentials: SandboxCredentials }> {
+  let deployer: Principal | undefined;
+  const sandbox = await serve(opts, (scenario, config, runtime) => {
+    const built = createBareWorld(scenario, config, runtime.random, runtime.now());
+    deployer = built.deployer;
+    return built.world;
+  });
+  return { ...sandbox, deployerCredentials: credentialsOf(deployer!) };
 }
 
 async function serve(opts: SandboxOptions, build: (scenario: LoadedScenario, config: Config, runtime: SandboxRuntime) => World): Promise<BareSandbox> {

@@ -117,13 +117,34 @@ function bootstrapRoles(world: World, config: Config, random: () => number, now:
 }
 
 /**
- * The organization without driftguard: accounts, their bootstrap roles and (after
- * provisionScenario) the scenario's stacks. What `terraform apply` of the synthesized stacks starts from.
+ * The administrator role a person deploys from in the management account (an IAM Identity Center
+ * permission set's role, in a real organization). Root user credentials cannot call AssumeRole
+ * ("You cannot use AWS account root user credentials to call AssumeRole", API_AssumeRole.html), so
+ * terraform's providers, which assume each account's bootstrap role, need a role session.
  */
-export function createBareWorld(scenario: LoadedScenario, config: Config, random: () => number, now: number): World {
+export const MANAGEMENT_ADMIN_ROLE = "sandbox-administrator";
+
+/**
+ * The organization without driftguard: accounts, their bootstrap roles and (after
+ * provisionScenario) the scenario's stacks. What `terraform apply` of the synthesized stacks
+ * starts from; `deployer` is a session of MANAGEMENT_ADMIN_ROLE to run terraform with.
+ */
+export function createBareWorld(scenario: LoadedScenario, config: Config, random: () => number, now: number): { world: World; deployer: Principal } {
   const world = organizationWorld(scenario, config);
   bootstrapRoles(world, config, random, now);
-  return world;
+  const management = world.accounts.get(world.organization.managementAccountId)!;
+  const admin = putRole(
+    management,
+    {
+      roleName: MANAGEMENT_ADMIN_ROLE,
+      assumeRolePolicyDocument: { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: `arn:aws:iam::${management.id}:root` }, Action: "sts:AssumeRole" }] },
+      managedPolicyArns: [ADMINISTRATOR_ACCESS],
+    },
+    random,
+    now,
+  );
+  // No expiry: the session lasts as long as the sandbox, so a slow deploy never loses its credentials.
+  return { world, deployer: mintRoleSession(world, random, management.id, admin, "deploy", { issuedAt: now }) };
 }
 
 function organizationWorld(scenario: LoadedScenario, config: Config): World {

@@ -126,6 +126,7 @@ const RESOURCES: Readonly<Record<string, Readonly<Record<string, Resolver>>>> = 
     ...Object.fromEntries(
     [
       "GetRole",
+      "ListInstanceProfilesForRole",
       "CreateRole",
       "DeleteRole",
       "ListAttachedRolePolicies",

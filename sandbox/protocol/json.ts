@@ -40,9 +40,14 @@ export const jsonCodec: Codec = {
     };
   },
   encodeError(service, error, requestId) {
+    const queryCode = service.queryErrorCodes?.[error.code];
     return {
       status: error.status,
-      headers: { "content-type": contentType(service), "x-amzn-requestid": requestId },
+      headers: {
+        "content-type": contentType(service),
+        "x-amzn-requestid": requestId,
+        ...(queryCode ? { "x-amzn-query-error": `${queryCode};${error.senderFault ? "Sender" : "Receiver"}` } : {}),
+      },
       body: JSON.stringify({ __type: error.code, message: error.message }),
     };
   },

@@ -222,6 +222,14 @@ export const sqsService: ServiceDefinition = {
   name: "sqs",
   protocol: "json",
   jsonVersion: "1.0",
+  // The @awsQueryError codes of the SQS Smithy model (aws-sdk-go-v2 service/sqs, api.json), which
+  // SDKs and terraform still compare against (e.g. AWS.SimpleQueueService.NonExistentQueue).
+  queryErrorCodes: {
+    QueueDoesNotExist: "AWS.SimpleQueueService.NonExistentQueue",
+    QueueAlreadyExists: "QueueAlreadyExists",
+    InvalidAttributeName: "InvalidAttributeName",
+    InvalidAttributeValue: "InvalidAttributeValue",
+  },
   actions: {
     CreateQueue: createQueue,
     GetQueueUrl: getQueueUrl,
