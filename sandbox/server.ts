@@ -13,6 +13,7 @@ import { SERVICES } from "./services/index.js";
 import { adminPrincipal } from "./services/principals.js";
 import type { Principal, World } from "./state.js";
 import { seededRandom } from "./random.js";
+import { runningWorlds } from "./running-worlds.js";
 import { createBareWorld, createWorld, provisionScenario, type HubResources } from "./world.js";
 
 /**
@@ -78,21 +79,6 @@ export interface Sandbox extends BareSandbox {
   hubCredentials: SandboxCredentials;
 }
 
-/** Worlds of the sandboxes running in this process (see principalOfAccessKey). */
-const running = new Set<World>();
-
-/**
- * The principal an access key of a sandbox running in this process authenticates as. For test
- * instrumentation that attributes SDK calls to roles (test/permissions/recorder.ts).
- */
-export function principalOfAccessKey(accessKeyId: string): Principal | undefined {
-  for (const world of running) {
-    const found = world.credentials.get(accessKeyId);
-    if (found) return found;
-  }
-  return undefined;
-}
-
 function credentialsOf(p: Principal): SandboxCredentials {
   return { accessKeyId: p.accessKeyId, secretAccessKey: p.secretAccessKey, ...(p.sessionToken ? { sessionToken: p.sessionToken } : {}) };
 }
@@ -129,7 +115,7 @@ async function serve(opts: SandboxOptions, build: (scenario: LoadedScenario, con
   const world = build(scenario, config, runtime);
 
   const dispatcher = new Dispatcher(world, runtime, SERVICES);
-  running.add(world);
+  runningWorlds.add(world);
   const listeners = new Set<(event: CloudTrailBridgeEvent) => void>();
   dispatcher.onMutation((call, result, service) => {
     const event = recordCall(world, service, call, result, runtime.now(), runtime.random);
@@ -178,7 +164,7 @@ async function serve(opts: SandboxOptions, build: (scenario: LoadedScenario, con
       return () => listeners.delete(listener);
     },
     close: async () => {
-      running.delete(world);
+      runningWorlds.delete(world);
       await Promise.all([close(server), close(insecure)]);
     },
   };
