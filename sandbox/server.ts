@@ -14,7 +14,7 @@ import { adminPrincipal } from "./services/principals.js";
 import type { Principal, World } from "./state.js";
 import { seededRandom } from "./random.js";
 import { runningWorlds } from "./running-worlds.js";
-import { createWorld, provisionScenario, type HubResources } from "./world.js";
+import { createBareWorld, createWorld, provisionScenario, type HubResources } from "./world.js";
 
 /**
  * Starts the emulator: builds the world from a scenario and accounts.yaml, deploys the scenario's
@@ -45,7 +45,8 @@ export interface SandboxCredentials {
   sessionToken?: string;
 }
 
-export interface Sandbox {
+/** A sandbox with only the organization (`--bare`): driftguard is deployed into it by terraform. */
+export interface BareSandbox {
   /** e.g. http://127.0.0.1:43123 — give it to SDK clients as `endpoint` (or AWS_ENDPOINT_URL). */
   endpoint: string;
   port: number;
@@ -58,9 +59,8 @@ export interface Sandbox {
   world: World;
   runtime: SandboxRuntime;
   scenario: LoadedScenario;
-  hub: HubResources;
-  /** The hub scanner role's session: arn:aws:sts::<hub>:assumed-role/driftguard-scanner/sandbox. */
-  hubCredentials: SandboxCredentials;
+  /** The accounts.yaml the world was built from. */
+  config: Config;
   /** Static credentials of an account's root user (AKIA<account>ADMN). */
   adminCredentials(accountId: string): SandboxCredentials;
   /** Calls an action in-process, through latency, faults and CloudTrail like an HTTP call; the account's root by default. */
@@ -72,16 +72,47 @@ export interface Sandbox {
   close(): Promise<void>;
 }
 
+/** The sandbox with driftguard's hub and spokes built as the cdktf deployment would create them. */
+export interface Sandbox extends BareSandbox {
+  hub: HubResources;
+  /** The hub scanner role's session: arn:aws:sts::<hub>:assumed-role/driftguard-scanner/sandbox. */
+  hubCredentials: SandboxCredentials;
+}
+
 function credentialsOf(p: Principal): SandboxCredentials {
   return { accessKeyId: p.accessKeyId, secretAccessKey: p.secretAccessKey, ...(p.sessionToken ? { sessionToken: p.sessionToken } : {}) };
 }
 
 export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
+  let hub: HubResources | undefined;
+  const sandbox = await serve(opts, (scenario, config, runtime) => {
+    const built = createWorld(scenario, config, runtime.random, runtime.now());
+    hub = built.hub;
+    return built.world;
+  });
+  return { ...sandbox, hub: hub!, hubCredentials: credentialsOf(hub!.principal) };
+}
+
+/**
+ * `npm run sandbox -- --bare`: the organization, its accounts with the bootstrap roles
+ * Organizations creates, and the scenario's stacks — nothing of driftguard, which terraform deploys.
+ */
+export async function startBareSandbox(opts: SandboxOptions = {}): Promise<BareSandbox & { deployerCredentials: SandboxCredentials }> {
+  let deployer: Principal | undefined;
+  const sandbox = await serve(opts, (scenario, config, runtime) => {
+    const built = createBareWorld(scenario, config, runtime.random, runtime.now());
+    deployer = built.deployer;
+    return built.world;
+  });
+  return { ...sandbox, deployerCredentials: credentialsOf(deployer!) };
+}
+
+async function serve(opts: SandboxOptions, build: (scenario: LoadedScenario, config: Config, runtime: SandboxRuntime) => World): Promise<BareSandbox> {
   const scenario = opts.scenario ? scenarioFromObject(opts.scenario) : loadScenario(opts.scenarioFile ?? DEFAULT_SCENARIO);
   const config = opts.config ?? loadConfig(opts.accountsFile ?? "accounts.yaml");
   const latency = { ...scenario.latency, ...opts.latency };
   const runtime: SandboxRuntime = { latency: { apiMs: 0, detectionMs: latency.detectionMs }, now: () => Date.now(), random: seededRandom(opts.seed ?? scenario.seed) };
-  const { world, hub } = createWorld(scenario, config, runtime.random, runtime.now());
+  const world = build(scenario, config, runtime);
 
   const dispatcher = new Dispatcher(world, runtime, SERVICES);
   runningWorlds.add(world);
@@ -120,8 +151,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     world,
     runtime,
     scenario,
-    hub,
-    hubCredentials: credentialsOf(hub.principal),
+    config,
     adminCredentials: (accountId) => {
       if (!world.accounts.has(accountId)) throw new Error(`${accountId} is not an account of the sandbox organization`);
       return credentialsOf(adminPrincipal(world, accountId));

@@ -230,6 +230,11 @@ export interface RegionState {
   topics: Map<string, Topic>;
   /** Newest last. IAM events live in us-east-1, as in real CloudTrail. */
   cloudTrail?: TrailEvent[];
+  /**
+   * State of the services terraform deploys driftguard with (logs, events, kms, sqs, lambda,
+   * states), keyed by signing name; each service owns its shape (sandbox/services/regional.ts).
+   */
+  services?: Record<string, unknown>;
 }
 
 export interface AccountState {

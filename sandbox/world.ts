@@ -120,8 +120,74 @@ function spokeAccounts(config: Config, world: World): AccountEntry[] {
   });
 }
 
-export function createWorld(scenario: LoadedScenario, config: Config, random: () => number, now: number): { world: World; hub: HubResources } {
-  const names = driftguardNames(config);
+/**
+ * The role AWS Organizations creates in every account it creates: it trusts the management
+ * account and carries AdministratorAccess. Source: AWS Organizations User Guide, "Accessing a
+ * member account that has a management account access role" (docs.aws.amazon.com/organizations/
+ * latest/userguide/orgs_manage_accounts_access-cross-account-role.html): "Organizations
+ * automatically creates an IAM role named OrganizationAccountAccessRole … The role has
+ * AdministratorAccess … and trusts the management account". Terraform deploys through it.
+ */
+export const ORGANIZATION_ACCESS_ROLE = "OrganizationAccountAccessRole";
+const ADMINISTRATOR_ACCESS = "arn:aws:iam::aws:policy/AdministratorAccess";
+
+function bootstrapRoles(world: World, config: Config, random: () => number, now: number): void {
+  const names = new Set([ORGANIZATION_ACCESS_ROLE, config.spoke.bootstrapRoleName, config.hub.bootstrapRoleName ?? config.spoke.bootstrapRoleName]);
+  for (const account of config.accounts) if (account.bootstrapRoleName) names.add(account.bootstrapRoleName);
+  const management = world.organization.managementAccountId;
+  for (const account of world.accounts.values()) {
+    if (account.id === management || account.status !== "ACTIVE") continue;
+    for (const roleName of names) {
+      if (account.roles.has(roleName)) continue;
+      putRole(
+        account,
+        {
+          roleName,
+          assumeRolePolicyDocument: {
+            Version: "2012-10-17",
+            Statement: [{ Effect: "Allow", Principal: { AWS: `arn:aws:iam::${management}:root` }, Action: "sts:AssumeRole" }],
+          },
+          managedPolicyArns: [ADMINISTRATOR_ACCESS],
+        },
+        random,
+        now,
+      );
+    }
+  }
+}
+
+/**
+ * The administrator role a person deploys from in the management account (an IAM Identity Center
+ * permission set's role, in a real organization). Root user credentials cannot call AssumeRole
+ * ("You cannot use AWS account root user credentials to call AssumeRole", API_AssumeRole.html), so
+ * terraform's providers, which assume each account's bootstrap role, need a role session.
+ */
+export const MANAGEMENT_ADMIN_ROLE = "sandbox-administrator";
+
+/**
+ * The organization without driftguard: accounts, their bootstrap roles and (after
+ * provisionScenario) the scenario's stacks. What `terraform apply` of the synthesized stacks
+ * starts from; `deployer` is a session of MANAGEMENT_ADMIN_ROLE to run terraform with.
+ */
+export function createBareWorld(scenario: LoadedScenario, config: Config, random: () => number, now: number): { world: World; deployer: Principal } {
+  const world = organizationWorld(scenario, config);
+  bootstrapRoles(world, config, random, now);
+  const management = world.accounts.get(world.organization.managementAccountId)!;
+  const admin = putRole(
+    management,
+    {
+      roleName: MANAGEMENT_ADMIN_ROLE,
+      assumeRolePolicyDocument: { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: `arn:aws:iam::${management.id}:root` }, Action: "sts:AssumeRole" }] },
+      managedPolicyArns: [ADMINISTRATOR_ACCESS],
+    },
+    random,
+    now,
+  );
+  // No expiry: the session lasts as long as the sandbox, so a slow deploy never loses its credentials.
+  return { world, deployer: mintRoleSession(world, random, management.id, admin, "deploy", { issuedAt: now }) };
+}
+
+function organizationWorld(scenario: LoadedScenario, config: Config): World {
   const orgId = scenario.organization.id ?? config.organization.id;
   if (orgId !== config.organization.id) {
     // Every spoke role's trust requires aws:PrincipalOrgID = accounts.yaml's id, so every account
@@ -157,7 +223,13 @@ export function createWorld(scenario: LoadedScenario, config: Config, random: ()
     adminPrincipal(world, account.id);
     for (const region of regionsInUse(scenario, config)) ensureDefaultVpc(account, region);
   }
+  return world;
+}
 
+export function createWorld(scenario: LoadedScenario, config: Config, random: () => number, now: number): { world: World; hub: HubResources } {
+  const names = driftguardNames(config);
+  const hubId = config.hub.accountId;
+  const world = organizationWorld(scenario, config);
   const hubAccount = world.accounts.get(hubId)!;
   const deployed = deployIam(world, config, random, now);
   const scanner = hubAccount.roles.get(names.scannerRole);

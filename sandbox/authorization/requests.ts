@@ -38,6 +38,10 @@ export const IAM_PREFIX: Readonly<Record<string, string>> = {
   tagging: "tag",
   cloudtrail: "cloudtrail",
   cloudformation: "cloudformation",
+  logs: "logs",
+  events: "events",
+  kms: "kms",
+  sqs: "sqs",
 };
 
 /**
@@ -122,6 +126,7 @@ const RESOURCES: Readonly<Record<string, Readonly<Record<string, Resolver>>>> = 
     ...Object.fromEntries(
     [
       "GetRole",
+      "ListInstanceProfilesForRole",
       "CreateRole",
       "DeleteRole",
       "ListAttachedRolePolicies",

@@ -1,13 +1,15 @@
 import { header, type Codec } from "./codec.js";
-import { AwsError } from "./types.js";
+import { AwsError, type ServiceDefinition } from "./types.js";
 
 /**
- * The awsJson1_1 protocol (Organizations, Resource Groups Tagging API, CloudTrail): POST with
+ * The awsJson1_0/1_1 protocols (Organizations, Resource Groups Tagging API, CloudTrail, Logs, EventBridge, KMS, SQS, Step Functions): POST with
  * `X-Amz-Target: <Prefix>.<Action>` and a JSON body; errors carry `__type`. Timestamps travel as
  * epoch seconds, which is what the SDK's JSON deserializer expects by default.
  */
 
-const CONTENT_TYPE = "application/x-amz-json-1.1";
+function contentType(service: ServiceDefinition): string {
+  return `application/x-amz-json-${service.jsonVersion ?? "1.1"}`;
+}
 
 function epochDates(value: unknown): unknown {
   if (value instanceof Date) return value.getTime() / 1000;
@@ -30,17 +32,22 @@ export const jsonCodec: Codec = {
       throw new AwsError("SerializationException", "Request body is not valid JSON");
     }
   },
-  encode(_service, _action, result, requestId) {
+  encode(service, _action, result, requestId) {
     return {
       status: 200,
-      headers: { "content-type": CONTENT_TYPE, "x-amzn-requestid": requestId },
+      headers: { "content-type": contentType(service), "x-amzn-requestid": requestId },
       body: JSON.stringify(epochDates(result ?? {})),
     };
   },
-  encodeError(_service, error, requestId) {
+  encodeError(service, error, requestId) {
+    const queryCode = service.queryErrorCodes?.[error.code];
     return {
       status: error.status,
-      headers: { "content-type": CONTENT_TYPE, "x-amzn-requestid": requestId },
+      headers: {
+        "content-type": contentType(service),
+        "x-amzn-requestid": requestId,
+        ...(queryCode ? { "x-amzn-query-error": `${queryCode};${error.senderFault ? "Sender" : "Receiver"}` } : {}),
+      },
       body: JSON.stringify({ __type: error.code, message: error.message }),
     };
   },

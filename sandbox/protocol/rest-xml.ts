@@ -105,6 +105,8 @@ function bindInput(req: WireRequest, route: Route): Record<string, unknown> {
       if (entries.length > 0) params[name] = Object.fromEntries(entries.map(([h, v]) => [h.slice(prefix.length), v]));
     } else if (traits.httpPayload) {
       if (member.isBlobSchema() || member.isStreaming()) params[name] = req.body;
+      // A string payload (PutBucketPolicy's Policy) is the body as is, JSON rather than XML.
+      else if (member.isStringSchema()) params[name] = req.body.toString("utf8");
       else if (req.body.length > 0) {
         try {
           params[name] = xmlReader.read(member, req.body);

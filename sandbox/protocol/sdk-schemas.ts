@@ -1,11 +1,17 @@
 import * as cloudformation from "@aws-sdk/client-cloudformation";
 import * as cloudtrail from "@aws-sdk/client-cloudtrail";
+import * as cloudwatch from "@aws-sdk/client-cloudwatch";
+import * as logs from "@aws-sdk/client-cloudwatch-logs";
 import * as ec2 from "@aws-sdk/client-ec2";
+import * as events from "@aws-sdk/client-eventbridge";
 import * as iam from "@aws-sdk/client-iam";
+import * as kms from "@aws-sdk/client-kms";
+import * as lambda from "@aws-sdk/client-lambda";
 import * as organizations from "@aws-sdk/client-organizations";
 import * as tagging from "@aws-sdk/client-resource-groups-tagging-api";
 import * as s3 from "@aws-sdk/client-s3";
 import * as sns from "@aws-sdk/client-sns";
+import * as sqs from "@aws-sdk/client-sqs";
 import * as sts from "@aws-sdk/client-sts";
 import { NormalizedSchema } from "@smithy/core/schema";
 
@@ -25,6 +31,13 @@ const MODULES: Record<string, Record<string, unknown>> = {
   s3,
   sns,
   sts,
+  // The services terraform deploys driftguard with (issue 15); monitoring and lambda are next.
+  logs,
+  events,
+  kms,
+  sqs,
+  lambda,
+  monitoring: cloudwatch,
 };
 
 export interface OperationSchema {

@@ -33,6 +33,13 @@ export interface ServiceDefinition {
   protocol: "query" | "ec2" | "json" | "rest-xml";
   /** XML namespace of query/EC2 responses, e.g. https://cloudformation.amazonaws.com/doc/2010-05-15/ */
   xmlNamespace?: string;
+  /** awsJson1_0 (SQS, Step Functions) or awsJson1_1 (the default): only the content type differs. */
+  jsonVersion?: "1.0" | "1.1";
+  /**
+   * awsQueryCompatible JSON services (SQS) also send each error's old query-protocol code in an
+   * `x-amzn-query-error: <code>;Sender` header, which SDKs report as the error code.
+   */
+  queryErrorCodes?: Readonly<Record<string, string>>;
   /** When the service throttles with another code than its protocol's usual one (e.g. Organizations: TooManyRequestsException). */
   throttling?: { code: string; status: number };
   actions: Record<string, ActionHandler>;

@@ -406,6 +406,12 @@ export const iamService: ServiceDefinition = {
   protocol: "query",
   xmlNamespace: "https://iam.amazonaws.com/doc/2010-05-08/",
   actions: {
+    // API_ListInstanceProfilesForRole.html: the sandbox has no instance profiles, so every role has
+    // none (terraform lists them before DeleteRole to detach them first).
+    ListInstanceProfilesForRole: (params: { RoleName?: string }, ctx: CallContext) => {
+      roleOf(ctx, params.RoleName);
+      return { InstanceProfiles: [], IsTruncated: false };
+    },
     GetRole: (params: { RoleName?: string }, ctx: CallContext) => ({ Role: roleShape(roleOf(ctx, params.RoleName), true) }),
     ListRoles: listRoles,
     CreateRole: createRole,

@@ -2,10 +2,14 @@ import { cloudFormationService } from "../cloudformation/service.js";
 import type { ServiceDefinition } from "../protocol/types.js";
 import { cloudtrailService } from "./cloudtrail.js";
 import { ec2Service } from "./ec2.js";
+import { eventsService } from "./events.js";
 import { iamService } from "./iam.js";
+import { kmsService } from "./kms.js";
+import { logsService } from "./logs.js";
 import { organizationsService } from "./organizations.js";
 import { s3Service } from "./s3.js";
 import { snsService } from "./sns.js";
+import { sqsService } from "./sqs.js";
 import { stsService } from "./sts.js";
 import { taggingService } from "./tagging.js";
 
@@ -20,4 +24,9 @@ export const SERVICES: ServiceDefinition[] = [
   taggingService,
   cloudtrailService,
   cloudFormationService,
+  // What the deployment adds (issue 15): terraform creates driftguard through these.
+  logsService,
+  eventsService,
+  kmsService,
+  sqsService,
 ];

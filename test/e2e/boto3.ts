@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import type { Sandbox, SandboxCredentials } from "../../sandbox/server.js";
+import type { BareSandbox, SandboxCredentials } from "../../sandbox/server.js";
 
 /**
  * Drives the sandbox with boto3 (Debian's python3-boto3): an independent client stack, with its
@@ -40,7 +40,7 @@ def out(value):
     sys.stdout.write(json.dumps(value, default=str))
 `;
 
-export async function boto3(sandbox: Sandbox, credentials: SandboxCredentials, script: string, region = "us-east-1"): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+export async function boto3(sandbox: Pick<BareSandbox, "endpoint" | "insecureEndpoint">, credentials: SandboxCredentials, script: string, region = "us-east-1"): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("AWS_")));
   Object.assign(env, {
     SANDBOX_ENDPOINT: sandbox.endpoint,

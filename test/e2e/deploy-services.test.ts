@@ -1,0 +1,206 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../../functions/config/load.js";
+import { driftguardNames } from "../../modules/names.js";
+import { startBareSandbox, type BareSandbox, type SandboxCredentials } from "../../sandbox/server.js";
+import { MANAGEMENT_ADMIN_ROLE, ORGANIZATION_ACCESS_ROLE } from "../../sandbox/world.js";
+import { EXAMPLE_FILE } from "../constructs/synth.js";
+import { boto3 } from "./boto3.js";
+
+/**
+ * The bare sandbox (`npm run sandbox -- --bare`) and the services terraform deploys driftguard
+ * with (CloudWatch Logs, EventBridge, KMS, SQS), driven by boto3: botocore's own serializers,
+ * signer and error parsing, so the sandbox cannot agree with our SDK by accident. Expected
+ * values come from each API reference page cited in the service's handler. One sandbox for the file.
+ */
+
+const config = loadConfig(EXAMPLE_FILE);
+const names = driftguardNames(config);
+const MANAGEMENT = "999999999999";
+const SPOKE = config.accounts[0]!.id;
+let sandbox: BareSandbox & { deployerCredentials: SandboxCredentials };
+
+beforeAll(async () => {
+  sandbox = await startBareSandbox({
+    config,
+    scenario: {
+      organization: { managementAccount: MANAGEMENT },
+      accounts: [{ id: config.hub.accountId, name: "driftguard-hub" }, ...config.accounts.map((a) => ({ id: a.id, name: a.name }))],
+    },
+  });
+});
+
+afterAll(() => sandbox?.close());
+
+let spokeCredentials: Promise<SandboxCredentials> | undefined;
+
+/** A session of the bootstrap role in the spoke, assumed once from the deployer as terraform does. */
+function spokeSession(): Promise<SandboxCredentials> {
+  return (spokeCredentials ??= assumeSpokeRole());
+}
+
+async function assumeSpokeRole(): Promise<SandboxCredentials> {
+  const out = await boto3(sandbox, sandbox.deployerCredentials, `
+c = client("sts").assume_role(RoleArn="arn:aws:iam::${SPOKE}:role/${ORGANIZATION_ACCESS_ROLE}", RoleSessionName="deploy")["Credentials"]
+out(c)`);
+  return { accessKeyId: out.AccessKeyId, secretAccessKey: out.SecretAccessKey, sessionToken: out.SessionToken };
+}
+
+describe("--bare: the organization without driftguard", () => {
+  it("has the bootstrap roles Organizations creates and nothing of driftguard", async () => {
+    const spoke = await spokeSession();
+    const inSpoke = await boto3(sandbox, spoke, `
+iam = client("iam")
+role = iam.get_role(RoleName="${ORGANIZATION_ACCESS_ROLE}")["Role"]
+out(dict(
+  trust=role["AssumeRolePolicyDocument"],
+  attached=[p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName="${ORGANIZATION_ACCESS_ROLE}")["AttachedPolicies"]],
+  spoke_role=err(lambda: iam.get_role(RoleName="${names.spokeRole}")),
+  caller=client("sts").get_caller_identity()["Arn"],
+))`);
+    expect(inSpoke.trust.Statement[0].Principal.AWS).toBe(`arn:aws:iam::${MANAGEMENT}:root`);
+    expect(inSpoke.attached).toEqual(["arn:aws:iam::aws:policy/AdministratorAccess"]);
+    expect(inSpoke.spoke_role?.code).toBe("NoSuchEntity");
+    expect(inSpoke.caller).toBe(`arn:aws:sts::${SPOKE}:assumed-role/${ORGANIZATION_ACCESS_ROLE}/deploy`);
+    expect(sandbox.deployerCredentials.sessionToken).toBeDefined();
+    expect(sandbox.world.accounts.get(MANAGEMENT)!.roles.has(MANAGEMENT_ADMIN_ROLE)).toBe(true);
+    expect(sandbox.world.accounts.get(config.hub.accountId)!.roles.has(names.scannerRole)).toBe(false);
+    expect(sandbox.world.buckets.size).toBe(0);
+  });
+});
+
+describe("services the deployment needs, through boto3", () => {
+  it("CloudWatch Logs: log groups, retention, tags, and the real error codes", async () => {
+    const r = await boto3(sandbox, await spokeSession(), `
+logs = client("logs")
+logs.create_log_group(logGroupName="/aws/lambda/fn", tags={"team": "a"})
+logs.put_retention_policy(logGroupName="/aws/lambda/fn", retentionInDays=30)
+g = logs.describe_log_groups(logGroupNamePrefix="/aws/lambda/")["logGroups"][0]
+arn = g["logGroupArn"]
+logs.tag_resource(resourceArn=arn, tags={"env": "prod"})
+out(dict(
+  group=g,
+  tags=logs.list_tags_for_resource(resourceArn=arn)["tags"],
+  dup=err(lambda: logs.create_log_group(logGroupName="/aws/lambda/fn")),
+  bad_retention=err(lambda: logs.put_retention_policy(logGroupName="/aws/lambda/fn", retentionInDays=31)),
+  deleted=logs.delete_log_group(logGroupName="/aws/lambda/fn") and None,
+  gone=err(lambda: logs.delete_log_group(logGroupName="/aws/lambda/fn")),
+))`);
+    expect(r.group).toMatchObject({ logGroupName: "/aws/lambda/fn", retentionInDays: 30, arn: `arn:aws:logs:us-east-1:${SPOKE}:log-group:/aws/lambda/fn:*`, logGroupClass: "STANDARD" });
+    expect(r.group.logGroupArn).toBe(`arn:aws:logs:us-east-1:${SPOKE}:log-group:/aws/lambda/fn`);
+    expect(r.tags).toEqual({ team: "a", env: "prod" });
+    expect(r.dup.code).toBe("ResourceAlreadyExistsException");
+    expect(r.bad_retention.code).toBe("InvalidParameterException");
+    expect(r.gone.code).toBe("ResourceNotFoundException");
+  });
+
+  it("EventBridge: buses with policies, pattern and schedule rules, targets with RoleArn, DLQ and retry policy", async () => {
+    const r = await boto3(sandbox, await spokeSession(), `
+ev = client("events")
+bus_arn = ev.create_event_bus(Name="hub", Tags=[{"Key": "k", "Value": "v"}])["EventBusArn"]
+policy = json.dumps({"Version": "2012-10-17", "Statement": [{"Sid": "org", "Effect": "Allow", "Principal": "*", "Action": "events:PutEvents", "Resource": bus_arn}]})
+ev.put_permission(EventBusName="hub", Policy=policy)
+rule_arn = ev.put_rule(Name="fwd", EventPattern=json.dumps({"source": ["aws.ec2"]}))["RuleArn"]
+custom_rule = ev.put_rule(Name="r", EventBusName="hub", EventPattern=json.dumps({"source": ["aws.iam"]}))["RuleArn"]
+ev.put_targets(Rule="fwd", Targets=[{"Id": "hub", "Arn": bus_arn, "RoleArn": "arn:aws:iam::${SPOKE}:role/fwd", "DeadLetterConfig": {"Arn": "arn:aws:sqs:us-east-1:${SPOKE}:dlq"}, "RetryPolicy": {"MaximumRetryAttempts": 3, "MaximumEventAgeInSeconds": 3600}}])
+out(dict(
+  bus=ev.describe_event_bus(Name="hub"),
+  bus_tags=ev.list_tags_for_resource(ResourceARN=bus_arn)["Tags"],
+  rule_arn=rule_arn, custom_rule=custom_rule,
+  rule=ev.describe_rule(Name="fwd"),
+  targets=ev.list_targets_by_rule(Rule="fwd")["Targets"],
+  schedule_on_custom=err(lambda: ev.put_rule(Name="s", EventBusName="hub", ScheduleExpression="rate(6 hours)")),
+  schedule=ev.put_rule(Name="s", ScheduleExpression="rate(6 hours)")["RuleArn"],
+  bad_pattern=err(lambda: ev.put_rule(Name="x", EventPattern="{not json")),
+  delete_with_targets=err(lambda: ev.delete_rule(Name="fwd")),
+  removed=ev.remove_targets(Rule="fwd", Ids=["hub"])["FailedEntryCount"],
+  deleted=ev.delete_rule(Name="fwd") and None,
+  missing=err(lambda: ev.describe_rule(Name="fwd")),
+  unpermitted=ev.remove_permission(EventBusName="hub", RemoveAllPermissions=True) and None,
+  after="Policy" in ev.describe_event_bus(Name="hub"),
+))`);
+    expect(r.bus.Arn).toBe(`arn:aws:events:us-east-1:${SPOKE}:event-bus/hub`);
+    expect(JSON.parse(r.bus.Policy).Statement[0].Sid).toBe("org");
+    expect(r.bus_tags).toEqual([{ Key: "k", Value: "v" }]);
+    expect(r.rule_arn).toBe(`arn:aws:events:us-east-1:${SPOKE}:rule/fwd`);
+    expect(r.custom_rule).toBe(`arn:aws:events:us-east-1:${SPOKE}:rule/hub/r`);
+    expect(r.rule).toMatchObject({ Name: "fwd", State: "ENABLED", EventBusName: "default" });
+    expect(JSON.parse(r.rule.EventPattern)).toEqual({ source: ["aws.ec2"] });
+    expect(r.targets).toEqual([
+      { Id: "hub", Arn: r.bus.Arn, RoleArn: `arn:aws:iam::${SPOKE}:role/fwd`, DeadLetterConfig: { Arn: `arn:aws:sqs:us-east-1:${SPOKE}:dlq` }, RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 3600 } },
+    ]);
+    expect(r.schedule_on_custom.code).toBe("ValidationException");
+    expect(r.schedule).toBe(`arn:aws:events:us-east-1:${SPOKE}:rule/s`);
+    expect(r.bad_pattern.code).toBe("InvalidEventPatternException");
+    expect(r.delete_with_targets.code).toBe("ValidationException");
+    expect(r.removed).toBe(0);
+    expect(r.missing.code).toBe("ResourceNotFoundException");
+    expect(r.after).toBe(false);
+  });
+
+  it("KMS: keys with policy, rotation, tags, aliases and scheduled deletion", async () => {
+    const r = await boto3(sandbox, await spokeSession(), `
+kms = client("kms")
+key = kms.create_key(Description="topic key", Tags=[{"TagKey": "a", "TagValue": "b"}])["KeyMetadata"]
+kid = key["KeyId"]
+kms.enable_key_rotation(KeyId=kid, RotationPeriodInDays=180)
+kms.create_alias(AliasName="alias/driftguard", TargetKeyId=kid)
+out(dict(
+  key=key,
+  by_alias=kms.describe_key(KeyId="alias/driftguard")["KeyMetadata"]["Arn"],
+  policy=json.loads(kms.get_key_policy(KeyId=kid, PolicyName="default")["Policy"]),
+  rotation=kms.get_key_rotation_status(KeyId=kid),
+  tags=kms.list_resource_tags(KeyId=kid)["Tags"],
+  aliases=[a["AliasName"] for a in kms.list_aliases(KeyId=kid)["Aliases"]],
+  off=kms.disable_key_rotation(KeyId=kid) and None,
+  rotation_off=kms.get_key_rotation_status(KeyId=kid),
+  dup_alias=err(lambda: kms.create_alias(AliasName="alias/driftguard", TargetKeyId=kid)),
+  deletion=kms.schedule_key_deletion(KeyId=kid, PendingWindowInDays=7)["KeyState"],
+  after=kms.describe_key(KeyId=kid)["KeyMetadata"]["KeyState"],
+  missing=err(lambda: kms.describe_key(KeyId="00000000-0000-4000-8000-000000000000")),
+))`);
+    expect(r.key).toMatchObject({ AWSAccountId: SPOKE, KeyState: "Enabled", KeyUsage: "ENCRYPT_DECRYPT", KeySpec: "SYMMETRIC_DEFAULT", KeyManager: "CUSTOMER", Description: "topic key" });
+    expect(r.by_alias).toBe(r.key.Arn);
+    // key-policy-default.html: the default policy gives the account root kms:*.
+    expect(r.policy.Statement[0]).toMatchObject({ Effect: "Allow", Principal: { AWS: `arn:aws:iam::${SPOKE}:root` }, Action: "kms:*" });
+    expect(r.rotation).toMatchObject({ KeyRotationEnabled: true, RotationPeriodInDays: 180 });
+    expect(r.tags).toEqual([{ TagKey: "a", TagValue: "b" }]);
+    expect(r.aliases).toEqual(["alias/driftguard"]);
+    // botocore refuses a RotationPeriodInDays outside 90-2560 before sending; disabling drops the period.
+    expect(r.rotation_off.KeyRotationEnabled).toBe(false);
+    expect(r.rotation_off.RotationPeriodInDays).toBeUndefined();
+    expect(r.dup_alias.code).toBe("AlreadyExistsException");
+    expect(r.deletion).toBe("PendingDeletion");
+    expect(r.after).toBe("PendingDeletion");
+    expect(r.missing.code).toBe("NotFoundException");
+  });
+
+  it("SQS: queues, attributes, policies and tags, over the JSON protocol", async () => {
+    const r = await boto3(sandbox, await spokeSession(), `
+sqs = client("sqs")
+url = sqs.create_queue(QueueName="dlq", Attributes={"MessageRetentionPeriod": "1209600"}, tags={"t": "1"})["QueueUrl"]
+policy = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"}, "Action": "sqs:SendMessage", "Resource": "*"}]})
+sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": policy})
+attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": ""})
+out(dict(
+  url=url, attrs=attrs,
+  policy_after="Policy" in sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"],
+  tags=sqs.list_queue_tags(QueueUrl=url)["Tags"],
+  same=sqs.create_queue(QueueName="dlq", Attributes={"MessageRetentionPeriod": "1209600"})["QueueUrl"],
+  differs=err(lambda: sqs.create_queue(QueueName="dlq", Attributes={"MessageRetentionPeriod": "60"})),
+  bad_value=err(lambda: sqs.set_queue_attributes(QueueUrl=url, Attributes={"VisibilityTimeout": "43201"})),
+  deleted=sqs.delete_queue(QueueUrl=url) and None,
+  gone=err(lambda: sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])),
+))`);
+    expect(r.url).toBe(`https://sqs.us-east-1.amazonaws.com/${SPOKE}/dlq`);
+    expect(r.attrs).toMatchObject({ QueueArn: `arn:aws:sqs:us-east-1:${SPOKE}:dlq`, MessageRetentionPeriod: "1209600", VisibilityTimeout: "30", DelaySeconds: "0" });
+    expect(JSON.parse(r.attrs.Policy).Statement[0].Action).toBe("sqs:SendMessage");
+    expect(r.policy_after).toBe(false);
+    expect(r.tags).toEqual({ t: "1" });
+    expect(r.same).toBe(r.url);
+    expect(r.differs.code).toBe("QueueAlreadyExists");
+    expect(r.bad_value.code).toBe("InvalidAttributeValue");
+    // botocore reports the query-compatible code from x-amzn-query-error, as for real SQS.
+    expect(r.gone.code).toBe("AWS.SimpleQueueService.NonExistentQueue");
+  });
+});
