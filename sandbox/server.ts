@@ -94,7 +94,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   const scenario = opts.scenario ? scenarioFromObject(opts.scenario) : loadScenario(opts.scenarioFile ?? DEFAULT_SCENARIO);
   const config = opts.config ?? loadConfig(opts.accountsFile ?? "accounts.yaml");
   const latency = { ...scenario.latency, ...opts.latency };
-  const runtime: SandboxRuntime = { latency: { apiMs: 0, detectionMs: latency.detectionMs }, now: () => Date.now(), random: seededRandom(opts.seed ?? scenario.seed) };
+  const runtime: SandboxRuntime = { latency: { apiMs: 0, detectionMs: latency.detectionMs, changeSetMs: latency.changeSetMs }, now: () => Date.now(), random: seededRandom(opts.seed ?? scenario.seed) };
   const { world, hub } = createWorld(scenario, config, runtime.random, runtime.now());
 
   const dispatcher = new Dispatcher(world, runtime, SERVICES);
