@@ -13,6 +13,7 @@ import { SERVICES } from "./services/index.js";
 import { adminPrincipal } from "./services/principals.js";
 import type { Principal, World } from "./state.js";
 import { seededRandom } from "./random.js";
+import { runningWorlds } from "./running-worlds.js";
 import { createWorld, provisionScenario, type HubResources } from "./world.js";
 
 /**
@@ -71,21 +72,6 @@ export interface Sandbox {
   close(): Promise<void>;
 }
 
-/** Worlds of the sandboxes running in this process (see principalOfAccessKey). */
-const running = new Set<World>();
-
-/**
- * The principal an access key of a sandbox running in this process authenticates as. For test
- * instrumentation that attributes SDK calls to roles (test/permissions/recorder.ts).
- */
-export function principalOfAccessKey(accessKeyId: string): Principal | undefined {
-  for (const world of running) {
-    const found = world.credentials.get(accessKeyId);
-    if (found) return found;
-  }
-  return undefined;
-}
-
 function credentialsOf(p: Principal): SandboxCredentials {
   return { accessKeyId: p.accessKeyId, secretAccessKey: p.secretAccessKey, ...(p.sessionToken ? { sessionToken: p.sessionToken } : {}) };
 }
@@ -98,7 +84,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   const { world, hub } = createWorld(scenario, config, runtime.random, runtime.now());
 
   const dispatcher = new Dispatcher(world, runtime, SERVICES);
-  running.add(world);
+  runningWorlds.add(world);
   const listeners = new Set<(event: CloudTrailBridgeEvent) => void>();
   dispatcher.onMutation((call, result, service) => {
     const event = recordCall(world, service, call, result, runtime.now(), runtime.random);
@@ -148,7 +134,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       return () => listeners.delete(listener);
     },
     close: async () => {
-      running.delete(world);
+      runningWorlds.delete(world);
       await Promise.all([close(server), close(insecure)]);
     },
   };

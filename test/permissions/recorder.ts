@@ -4,7 +4,7 @@ import { Client } from "@smithy/core/client";
 import type { DeserializeHandler, DeserializeHandlerArguments, HandlerExecutionContext, MetadataBearer } from "@smithy/types";
 import { expect } from "vitest";
 import { iamActionOf } from "../../sandbox/authorization/requests.js";
-import { principalOfAccessKey } from "../../sandbox/server.js";
+import { principalOfAccessKey } from "../../sandbox/running-worlds.js";
 import { RECORDS_ENV, type PermissionRecord } from "./records.js";
 
 /**
