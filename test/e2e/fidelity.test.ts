@@ -186,3 +186,26 @@ out({
     expect(result.claimed_resource).toBe(result.db_group);
   });
 });
+
+describe("EC2 malformed ids and CIDRs, seen by boto3 (errors-overview.html)", () => {
+  it("answers InvalidGroupId.Malformed and InvalidParameterValue, and a well-formed unknown id InvalidGroup.NotFound", async () => {
+    const group = [...sandbox.world.accounts.get(WORKLOAD)!.regions.get("us-east-1")!.securityGroups.values()].find((g) => g.groupName === "default")!;
+    const result = await boto3(
+      sandbox,
+      sandbox.adminCredentials(WORKLOAD),
+      `
+ec2 = client("ec2")
+rule = lambda cidr: [{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": cidr}]}]
+out({
+  "malformed": err(lambda: ec2.describe_security_groups(GroupIds=["sg-nope"])),
+  "unknown": err(lambda: ec2.describe_security_groups(GroupIds=["sg-0123456789abcdef0"])),
+  "cidr": err(lambda: ec2.authorize_security_group_ingress(GroupId="${group.groupId}", IpPermissions=rule("10.0.0.0/33"))),
+  "ipv6": err(lambda: ec2.authorize_security_group_ingress(GroupId="${group.groupId}", IpPermissions=[{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "Ipv6Ranges": [{"CidrIpv6": "2001:db8::g/64"}]}])),
+})`,
+    );
+    expect(result.malformed).toEqual({ code: "InvalidGroupId.Malformed", status: 400, message: 'Invalid id: "sg-nope" (expecting "sg-...")' });
+    expect(result.unknown).toMatchObject({ code: "InvalidGroup.NotFound", status: 400 });
+    expect(result.cidr).toEqual({ code: "InvalidParameterValue", status: 400, message: "Value (10.0.0.0/33) for parameter cidrIp is invalid. This is not a valid CIDR block." });
+    expect(result.ipv6).toMatchObject({ code: "InvalidParameterValue", status: 400 });
+  });
+});
