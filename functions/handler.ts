@@ -149,7 +149,7 @@ export function createProductionRoutes(hooks: RouteHooks = {}): Routes {
           deadline: createDeadline(context.getRemainingTimeInMillis(), Date.now),
           // The lease lasts as long as this invocation can: its timeout, as far as the handler can tell.
           leaseTtlMs: context.getRemainingTimeInMillis(),
-          publish: { bucket: rt.settings.reportBucket, topicArn: rt.settings.topicArn },
+          publish: { bucket: rt.settings.reportBucket, topicArn: rt.settings.topicArn, region: rt.config.hub.region, chatbot: rt.config.hub.notifications.chatbot },
           ...(hooks.onProgress ? { onProgress: hooks.onProgress } : {}),
         });
         return finishRun(metrics, report, publish);
@@ -170,7 +170,7 @@ export function createProductionRoutes(hooks: RouteHooks = {}): Routes {
     async fanout(request, context) {
       const { config, settings, hub } = currentRuntime();
       const deps = scanDeps(hub, settings.reportBucket, logger);
-      const publish = { bucket: settings.reportBucket, topicArn: settings.topicArn };
+      const publish = { bucket: settings.reportBucket, topicArn: settings.topicArn, region: config.hub.region, chatbot: config.hub.notifications.chatbot };
       switch (request.step) {
         case "plan": {
           const modeOverride = request.modeOverride ?? settings.modeOverride;

@@ -4,6 +4,7 @@
  * prefix (modules/fanout-state-machine.ts) all read them from here, so they cannot drift apart.
  *
  *   reports/<yyyy>/<mm>/<dd>/<runId>/report.{json,html,md}, reports/latest.json   kept `retentionDays`
+ *   reports/index.{json,html} (history: rewritten every run, so never older than a run)
  *   events/<yyyy>/<mm>/<dd>/<changeId>.json                                       kept `retentionDays`
  *   state/flapping.json, state/run-lease.json                                     never expire
  *   runs/<runId>/{manifest,items,budget}.json, parts/, failures/; runs/map-results    kept while a run lasts
@@ -36,6 +37,11 @@ export function reportKeys(report: { runId: string; startedAt: string }): Report
   const dir = `${REPORTS_PREFIX}${utcDayPath(report.startedAt)}/${report.runId}`;
   return { json: `${dir}/report.json`, html: `${dir}/report.html`, markdown: `${dir}/report.md`, latest: `${REPORTS_PREFIX}latest.json` };
 }
+
+/** The run history (report/history.ts): the last runs' totals and the findings still open. */
+export const HISTORY_INDEX_KEY = `${REPORTS_PREFIX}index.json`;
+/** The run history as a page linking every kept run's report.html. */
+export const HISTORY_PAGE_KEY = `${REPORTS_PREFIX}index.html`;
 
 /** S3 key of an event report; from the call's own time and id, so every redelivery lands on it. */
 export function eventReportKey(report: { eventTime: string; changeId: string }): string {

@@ -292,6 +292,8 @@ const hub = z
       .object({
         emails: z.array(z.email({ error: "must be an email address" })).default([]),
         subscriptions: z.array(subscription).default([]),
+        /** https subscribers get an Amazon Q Developer in chat applications custom notification (report/chatbot.ts). */
+        chatbot: z.boolean({ error: "must be true (https subscribers get the chat-application format) or false" }).default(false),
       })
       .strict()
       .prefault({}),
@@ -341,6 +343,16 @@ const spoke = z
   })
   .strict();
 
+/**
+ * `report:` (issue 18): what the run report keeps. In-sync stacks are counted per region unless
+ * `includeInSync` lists them (report/in-sync.ts).
+ */
+const reportSettings = z
+  .object({
+    includeInSync: z.boolean({ error: "must be true (list every in-sync stack in report.json) or false (count them)" }).default(false),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     version: z.literal(1, { error: "must be 1 (the only accounts.yaml format so far)" }),
@@ -353,6 +365,7 @@ export const configSchema = z
     spoke: spoke.prefault({}),
     defaults: defaults.prefault({}),
     accounts: z.array(account, { error: "must be a list of accounts" }),
+    report: reportSettings.prefault({}),
   })
   .strict()
   .superRefine((cfg, ctx) => {

@@ -12,6 +12,7 @@ import {
 } from "../core/types.js";
 import { canonicalJson } from "../core/canonical-json.js";
 import { driftCoverage } from "./coverage.js";
+import { foldInSync } from "./in-sync.js";
 
 /** Equal configs hash equally whatever their key order (core/canonical-json.ts). */
 export { canonicalJson };
@@ -40,7 +41,8 @@ export function computeTotals(accounts: AccountReport[], runErrors: readonly Err
     accounts: accounts.length,
     accountsFailed: accounts.filter((a) => a.status === "failed").length,
     regions: regions.length,
-    stacksScanned: countStacks("scanned"),
+    // In-sync stacks counted instead of listed (report/in-sync.ts) were scanned too.
+    stacksScanned: countStacks("scanned") + regions.reduce((n, r) => n + (r.inSyncStacks ?? 0), 0),
     stacksSkipped: countStacks("skipped"),
     stacksFailed: countStacks("failed"),
     stacksNotScanned: countStacks("not-scanned"),
@@ -129,6 +131,8 @@ export interface ReportInput {
 }
 
 export function buildReport(input: ReportInput): RunReport {
+  const includeInSync = input.config.report.includeInSync;
+  const accounts = input.accounts.map((a) => ({ ...a, regions: a.regions.map((r) => foldInSync(r, includeInSync)) }));
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
     runId: input.runId,
@@ -137,11 +141,11 @@ export function buildReport(input: ReportInput): RunReport {
     startedAt: input.startedAt.toISOString(),
     finishedAt: input.finishedAt.toISOString(),
     configHash: configHash(input.config),
-    incomplete: isIncomplete(input.accounts),
-    accounts: input.accounts,
+    incomplete: isIncomplete(accounts),
+    accounts,
     runErrors: input.runErrors ?? [],
-    exemptions: input.exemptions ?? activeExemptions(input.accounts),
-    totals: computeTotals(input.accounts, input.runErrors ?? []),
-    coverage: { drift: driftCoverage(input.accounts) },
+    exemptions: input.exemptions ?? activeExemptions(accounts),
+    totals: computeTotals(accounts, input.runErrors ?? []),
+    coverage: { drift: driftCoverage(accounts) },
   };
 }

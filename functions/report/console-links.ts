@@ -10,6 +10,8 @@
  * - IAM role: `https://console.aws.amazon.com/iam/home#/roles/details/<name>` (IAM is global).
  * - Security group: `/ec2/home?region=R#SecurityGroup:groupId=<id>`.
  * - S3 bucket: `https://s3.console.aws.amazon.com/s3/buckets/<name>?region=R`.
+ * - S3 object (its overview page, with Open and Download): `https://s3.console.aws.amazon.com/s3/object/<bucket>?region=R&prefix=<key>`,
+ *   the URL the S3 console shows for an object; an s3:// URI is not clickable in a mail or a chat.
  * - Lambda function: `/lambda/home?region=R#/functions/<name>`.
  * - CloudTrail: one event `/cloudtrailv2/home?region=R#/events/<eventId>`; event history filtered
  *   `#/events?EventName=<name>` (CloudTrail User Guide, "Viewing CloudTrail events with the
@@ -27,6 +29,10 @@ export function stackDriftUrl(region: string, stackId: string): string {
 
 export function stackResourcesUrl(region: string, stackId: string): string {
   return regional("cloudformation", region, `#/stacks/resources?stackId=${encodeURIComponent(stackId)}`);
+}
+
+export function s3ObjectUrl(bucket: string, region: string, key: string): string {
+  return `https://s3.console.aws.amazon.com/s3/object/${encodeURIComponent(bucket)}?region=${encodeURIComponent(region)}&prefix=${encodeURIComponent(key)}`;
 }
 
 /** One line per resource type with its own console page; others fall back to the stack's resources tab. */

@@ -5,11 +5,15 @@
  * one detail section per resource with its property diff. Everything shown comes from AWS or
  * from member accounts' tags, so every value is escaped.
  * Budget: a 5,000-stack report under 1.5 MB (test/unit/report/html.test.ts): in-sync stacks
- * are folded into one comma list per account, and the full expected/actual documents are folded.
+ * are counts (report/in-sync.ts), and the full expected/actual documents are folded.
  */
 import type { AccountReport, PropertyDifference, ResourceReport, RunReport, StackReport } from "../core/types.js";
 import { cloudTrailUrl, resourceUrl, stackDriftUrl } from "./console-links.js";
 import { isResourceError } from "./build.js";
+import { fleetGroups, fleetText } from "./fleet.js";
+import { ageText } from "./history.js";
+import { inSyncCount, isInSyncStack } from "./in-sync.js";
+import { trendSvg } from "./trend.js";
 import {
   accountLabel,
   actorText,
@@ -18,6 +22,8 @@ import {
   exemptionRows,
   exemptionText,
   listedAccounts,
+  needsAttention,
+  needsPerson,
   notableStacks,
   notDriftItems,
   problems,
@@ -33,13 +39,6 @@ export function escapeHtml(value: unknown): string {
   return String(value).replace(/[&<>"']/g, (c) => ESCAPES[c]!);
 }
 
-/**
- * Outcomes where driftguard did its job without a person: everything else (failed, manual, and
- * any outcome added later such as refused or contested) lands in "What needs you", so a new
- * outcome is shown by default rather than hidden.
- */
-const HANDLED_OUTCOMES: ReadonlySet<string> = new Set(["remediated", "planned", "skipped"]);
-export const needsPerson = (outcome: string) => !HANDLED_OUTCOMES.has(outcome);
 
 /** How many items the first screen lists before pointing to the index. */
 const FIRST_SCREEN_ITEMS = 25;
@@ -57,7 +56,7 @@ pre{background:#f6f8fa;padding:.5rem;overflow:auto;max-height:20rem;margin:.3rem
 .outcome{font-weight:600}.failed,.manual,.refused,.contested{color:#cf222e}.remediated{color:#1a7f37}.planned{color:#9a6700}.skipped{color:#57606a}
 .exp{background:#ffebe9}.act{background:#dafbe1}.diff td{font:12px ui-monospace,SFMono-Regular,Menlo,monospace}.diff .exp::before{content:"expected: ";color:#57606a}.diff .act::before{content:"actual: ";color:#57606a}.num{text-align:right}
 .stack{border-top:2px solid #d0d7de;margin-top:1.2rem}h4{margin:.8rem 0 .2rem}.res:target{background:#fff8c5}tr:target{background:#fff8c5}
-.links a{margin-right:.8rem}.tools{margin:.5rem 0;display:flex;gap:.6rem;align-items:center;flex-wrap:wrap}
+.links a{margin-right:.8rem}.new{color:#cf222e;font-weight:600}.trend{max-width:100%;height:auto}.tools{margin:.5rem 0;display:flex;gap:.6rem;align-items:center;flex-wrap:wrap}
 `;
 
 /**
@@ -169,6 +168,7 @@ interface Rollup {
   failed: number;
   exempt: number;
   notScanned: number;
+  inSync: number;
 }
 
 function rollups(report: RunReport): Rollup[] {
@@ -183,12 +183,11 @@ function rollups(report: RunReport): Rollup[] {
       failed: count((r) => needsPerson(r.action.outcome) || isResourceError(r)),
       exempt: resources.filter((r) => r.exemption.kind === "exempt").length + stacks.filter((s) => s.exemption.kind === "exempt" && s.resources.length === 0).length,
       notScanned: stacks.filter((s) => s.scan === "not-scanned").length + account.regions.filter((r) => r.status === "not-scanned").length,
+      inSync: account.regions.reduce((n, r) => n + inSyncCount(r), 0),
     };
   });
 }
 
-/** A resource a person must look at: its outcome is not a handled one, a guard stopped it, or it is contested. */
-const needsAttention = (item: DriftedItem) => needsPerson(item.resource.action.outcome) || isResourceError(item.resource);
 
 /** The label a first-screen item is counted under: the guard that tripped, contested, or the outcome. */
 function attentionLabel({ resource: { action } }: DriftedItem): string {
@@ -227,10 +226,17 @@ function rollupTable(report: RunReport): string {
   const num = (n: number) => `<td class="num">${n}</td>`;
   const rows = rollups(report).map(
     (r) =>
-      `<tr id="${accountAnchor(r.account)}"><td>${e(accountLabel(r.account))}</td><td>${e(r.account.status)}${r.account.error ? `: ${e(r.account.error.message)}` : ""}</td><td>${e(r.account.mode)}</td>${num(r.drifted)}${num(r.remediated)}${num(r.failed)}${num(r.exempt)}${num(r.notScanned)}</tr>`,
+      `<tr id="${accountAnchor(r.account)}"><td>${e(accountLabel(r.account))}</td><td>${e(r.account.status)}${r.account.error ? `: ${e(r.account.error.message)}` : ""}</td><td>${e(r.account.mode)}</td>${num(r.drifted)}${num(r.remediated)}${num(r.failed)}${num(r.exempt)}${num(r.notScanned)}${num(r.inSync)}</tr>`,
   );
   const th = (label: string, kind: "text" | "num") => `<th data-sort="${kind}">${label}</th>`;
-  return `<table class="sortable" id="accounts"><thead><tr>${th("Account", "text")}${th("Status", "text")}${th("Mode", "text")}${th("Drifted", "num")}${th("Remediated", "num")}${th("Needs a person", "num")}${th("Exempt", "num")}${th("Not scanned", "num")}</tr></thead><tbody>${rows.join("")}</tbody></table>`;
+  return `<table class="sortable" id="accounts"><thead><tr>${th("Account", "text")}${th("Status", "text")}${th("Mode", "text")}${th("Drifted", "num")}${th("Remediated", "num")}${th("Needs a person", "num")}${th("Exempt", "num")}${th("Not scanned", "num")}${th("In sync", "num")}</tr></thead><tbody>${rows.join("")}</tbody></table>`;
+}
+
+/** "new", or "3 d" since first seen (sorts by first seen); empty without history. */
+function seenCell(report: RunReport, r: ResourceReport): string {
+  if (!r.seen) return "<td></td>";
+  if (r.seen.status === "new") return `<td data-v="${e(r.seen.firstSeen)}" class="new">new</td>`;
+  return `<td data-v="${e(r.seen.firstSeen)}" title="first seen ${e(r.seen.firstSeen)}">${e(ageText(r.seen.firstSeen, report.startedAt))}</td>`;
 }
 
 function indexTable(report: RunReport, items: DriftedItem[]): string {
@@ -238,29 +244,54 @@ function indexTable(report: RunReport, items: DriftedItem[]): string {
   const outcomes = [...new Set(items.map((i) => i.resource.action.outcome))];
   const rows = items.map(
     ({ account, region, stack, resource: r }, i) =>
-      `<tr data-outcome="${e(r.action.outcome)}"><td>${e(accountLabel(account))}</td><td>${e(region)}</td><td>${e(stack.stackName)}</td><td>${e(r.resourceType)}</td><td><a href="#${anchor(i)}">${e(r.logicalResourceId)}</a></td><td class="outcome ${e(r.action.outcome)}">${e(r.action.outcome)}</td><td>${e(r.changedBy?.arn ?? "")}</td></tr>`,
+      `<tr data-outcome="${e(r.action.outcome)}"><td>${e(accountLabel(account))}</td><td>${e(region)}</td><td>${e(stack.stackName)}</td><td>${e(r.resourceType)}</td><td><a href="#${anchor(i)}">${e(r.logicalResourceId)}</a></td><td class="outcome ${e(r.action.outcome)}">${e(r.action.outcome)}</td><td>${e(r.changedBy?.arn ?? "")}</td>${seenCell(report, r)}</tr>`,
   );
   const th = (label: string) => `<th data-sort="text">${label}</th>`;
   return `<div class="tools"><label>Filter <input id="filter" type="search" placeholder="account, stack, type, actor…"></label>
 <label>Outcome <select id="filter-outcome"><option value="">all</option>${outcomes.map((o) => `<option>${e(o)}</option>`).join("")}</select></label>
 <span><span id="shown">${items.length}</span> of ${items.length} shown</span>
 <button type="button" id="csv" data-file="driftguard-${e(report.runId)}.csv">Download CSV</button></div>
-<table class="sortable" id="index"><thead><tr>${["Account", "Region", "Stack", "Type", "Resource", "Outcome", "Changed by"].map(th).join("")}</tr></thead><tbody>${rows.join("")}</tbody></table>`;
+<table class="sortable" id="index"><thead><tr>${["Account", "Region", "Stack", "Type", "Resource", "Outcome", "Changed by", "Drifted for"].map(th).join("")}</tr></thead><tbody>${rows.join("")}</tbody></table>`;
 }
 
+/** In-sync stacks as counts per account and region: listed ones (report.includeInSync) by name. */
 function inSyncStacks(report: RunReport): string {
   const per = report.accounts
-    .map((a) => ({
-      a,
-      regions: a.regions
-        .map((r) => ({ region: r.region, names: r.stacks.filter((s) => s.scan === "scanned" && s.resources.length === 0 && !s.detectionStatusReason).map((s) => s.stackName) }))
-        .filter((r) => r.names.length > 0),
-    }))
-    .map(({ a, regions }) => ({ a, regions, count: regions.reduce((n, r) => n + r.names.length, 0) }))
-    .filter((x) => x.count > 0);
-  const total = per.reduce((n, x) => n + x.count, 0);
+    .map((a) => ({ a, regions: a.regions.map((r) => ({ r, n: inSyncCount(r) })).filter((x) => x.n > 0) }))
+    .filter((x) => x.regions.length > 0);
+  const total = per.reduce((n, x) => n + x.regions.reduce((m, r) => m + r.n, 0), 0);
   if (total === 0) return "<p>None.</p>";
-  return `<details><summary>${total} stack(s) in sync in ${per.length} account(s)</summary><ul>${per.map(({ a, regions, count }) => `<li>${t(accountLabel(a))} (${count}): ${regions.map((r) => `${t(r.region)}: ${t(r.names.join(", "))}`).join("; ")}</li>`).join("")}</ul></details>`;
+  const names = (r: RunReport["accounts"][number]["regions"][number]) => r.stacks.filter(isInSyncStack).map((s) => s.stackName);
+  return `<details><summary>${total} stack(s) in sync in ${per.length} account(s)</summary><ul>${per
+    .map(({ a, regions }) => `<li>${t(accountLabel(a))}: ${regions.map(({ r, n }) => `${t(r.region)} ${n}${names(r).length > 0 ? ` (${t(names(r).join(", "))})` : ""}`).join("; ")}</li>`)
+    .join("")}</ul></details>`;
+}
+
+/** Resources linked under one fleet row: 1,000 drifted resources in 8 groups were 115 KB of links uncapped. */
+const FLEET_LINKS = 50;
+
+/** The same change on many resources, one row each with the resources folded under it. */
+function fleetSection(items: DriftedItem[]): string {
+  const groups = fleetGroups(items);
+  if (groups.length === 0) return "<p>None: no change was made to more than one resource.</p>";
+  return `<ul>${groups
+    .map((g) => {
+      const shown = g.items.slice(0, FLEET_LINKS).map((i) => `<a href="#${anchor(i)}">${t(items[i]!.resource.logicalResourceId)}</a> (${t(accountLabel(items[i]!.account))})`);
+      const more = g.items.length > FLEET_LINKS ? ` and ${g.items.length - FLEET_LINKS} more in the <a href="#index">index</a>` : "";
+      return `<li><details><summary>${t(fleetText(g))}</summary>${shown.join(", ")}${more}</details></li>`;
+    })
+    .join("")}</ul>`;
+}
+
+/** New / still / resolved against the previous run, the trend, and a link to reports/index.html. */
+function historySection(report: RunReport): string {
+  const h = report.history;
+  if (!h) return "<p>No history: this report was not published to the report bucket.</p>";
+  if (h.error) return `<div class="warn" role="alert">History unavailable: <code>${e(h.error.code)}</code>: ${e(h.error.message)}</div>`;
+  const since = h.previousRunId ? `since run ${e(h.previousRunId)} (${e(h.previousStartedAt ?? "")})` : "(first run with history)";
+  const resolved = h.resolved.length === 0 ? "" : `<details><summary>${h.resolved.length} resolved</summary>${table(["Resource", "Where", "Drifted for"], h.resolved.map((r) => [`${e(r.logicalResourceId)} (${e(r.resourceType)})`, e(`${r.accountId} / ${r.region} / ${r.stackName}`), e(ageText(r.firstSeen, report.startedAt))]))}</details>`;
+  // reports/<yyyy>/<mm>/<dd>/<runId>/report.html -> reports/index.html
+  return `<p id="history-counts"><span class="new">${h.new} new</span>, ${h.still} still drifted, ${h.resolved.length} resolved ${since}${h.notChecked > 0 ? `; ${h.notChecked} earlier finding(s) not checked this run (kept open)` : ""}. <a href="../../../../index.html">All runs</a></p>${trendSvg(h.trend)}${resolved}`;
 }
 
 export function renderHtml(report: RunReport): string {
@@ -276,7 +307,11 @@ export function renderHtml(report: RunReport): string {
     `<p id="totals">${e(summary)}</p></header>`,
     ...warnings.map((w) => `<div class="warn" role="alert">${e(w)}</div>`),
     needsMe(report, items),
-    `<nav><a href="#accounts-h">Accounts</a> · <a href="#index-h">Drifted resources</a> · <a href="#not-drift">Not drift</a> · <a href="#coverage">Coverage</a> · <a href="#errors">Errors</a> · <a href="#not-scanned">Not scanned</a> · <a href="#in-sync">In sync</a></nav>`,
+    `<h2 id="history">Since the previous run</h2>`,
+    historySection(report),
+    `<h2 id="fleet">Same change on many resources</h2>`,
+    fleetSection(items),
+    `<nav><a href="#history">History</a> · <a href="#fleet">Fleet</a> · <a href="#accounts-h">Accounts</a> · <a href="#index-h">Drifted resources</a> · <a href="#not-drift">Not drift</a> · <a href="#coverage">Coverage</a> · <a href="#errors">Errors</a> · <a href="#not-scanned">Not scanned</a> · <a href="#in-sync">In sync</a></nav>`,
     `<h2 id="accounts-h">Accounts</h2>`,
     rollupTable(report),
     `<h2 id="index-h">Drifted resources (${items.length})</h2>`,

@@ -3,6 +3,7 @@
  * the SNS limits other notifications share.
  */
 export { buildReport } from "./build.js";
+export { foldInSync, inSyncCount, isInSyncStack } from "./in-sync.js";
 export { publishReport, type PublishOutcome, type PublishTarget } from "./publish.js";
 export { fitMessage, MESSAGE_MAX_BYTES, toSnsSubject } from "./summary.js";
 export { heldBy, needsAttention, runCounts, type RunCounts } from "./attention.js";

@@ -1,16 +1,30 @@
 import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
-import { reportKeys, type ReportKeys } from "../aws/bucket-layout.js";
+import { HISTORY_INDEX_KEY, HISTORY_PAGE_KEY, reportKeys, type ReportKeys } from "../aws/bucket-layout.js";
+import { getJson, putJson } from "../aws/s3-json.js";
 import type { ErrorInfo, RunReport } from "../core/types.js";
 import type { Logger } from "../core/logger.js";
 import { toErrorInfo } from "../core/errors.js";
+import { s3ObjectUrl } from "./console-links.js";
+import { EMPTY_INDEX, parseHistoryIndex, withHistory, withoutHistory, type HistoryIndex } from "./history.js";
+import { renderHistoryPage } from "./history-html.js";
 import { renderHtml } from "./html.js";
 import { renderMarkdown } from "./markdown.js";
 import { summaryMessage, summarySubject } from "./summary.js";
+import { chatbotNotification } from "./chatbot.js";
 
 export interface PublishTarget {
   bucket: string;
   topicArn: string;
+  /** The bucket's region, for https console links; defaults to the S3 client's region (the hub's). */
+  region?: string;
+  /**
+   * hub.notifications.chatbot: https subscribers (Amazon Q Developer in chat applications
+   * subscribes over https) get the custom-notification JSON (report/chatbot.ts), every other
+   * protocol the text summary. SNS Publish with MessageStructure "json" takes one message per
+   * protocol and "default" for the rest (Amazon SNS API Reference, Publish, MessageStructure).
+   */
+  chatbot?: boolean;
 }
 
 export interface PublishPorts {
@@ -23,22 +37,54 @@ export type Outcome<T = object> = ({ ok: true } & T) | { ok: false; error: Error
 
 export interface PublishOutcome {
   keys: ReportKeys;
+  /** The report as stored: the run's report with its history marks (report/history.ts). */
+  report: RunReport;
   s3: Outcome;
+  /** reports/index.json and index.html: not written when the index could not be read (history kept as it was). */
+  history: Outcome;
   sns: Outcome<{ messageId?: string; subject: string; bytes: number }>;
 }
 
+interface ReadIndex {
+  index: HistoryIndex;
+  etag?: string;
+}
+
+/** The stored index, an empty one on the first run, or why it cannot be used. */
+async function readIndex(ports: PublishPorts, bucket: string): Promise<ReadIndex | ErrorInfo> {
+  try {
+    const stored = await getJson<unknown>(ports.s3, bucket, HISTORY_INDEX_KEY);
+    if (!stored) return { index: EMPTY_INDEX };
+    const parsed = parseHistoryIndex(stored.value, `s3://${bucket}/${HISTORY_INDEX_KEY}`);
+    return "code" in parsed ? parsed : { index: parsed, ...(stored.etag ? { etag: stored.etag } : {}) };
+  } catch (err) {
+    const error = toErrorInfo(err);
+    return { code: "HistoryIndexUnreadable", message: `s3://${bucket}/${HISTORY_INDEX_KEY} could not be read (${error.code}: ${error.message}); this report has no new/resolved marks and the index is left as it was` };
+  }
+}
+
 /**
- * S3 first, then SNS: the notification links to the stored report, and when storing failed it
- * says so and carries the summary instead. Never throws: a publishing failure is logged and
- * returned, it must not turn a finished scan into a Lambda error (and a retried scan).
+ * History first (read reports/index.json, mark the report), then S3, then SNS: the notification
+ * links to the stored report, and when storing failed it says so and carries the summary
+ * instead. The index is written last, only once the report it points to is stored, and only
+ * over the version it was read from (If-Match), so a concurrent writer is never overwritten.
+ * Never throws: a publishing failure is logged and returned, it must not turn a finished scan
+ * into a Lambda error (and a retried scan).
  */
-export async function publishReport(ports: PublishPorts, report: RunReport, target: PublishTarget): Promise<PublishOutcome> {
-  const keys = reportKeys(report);
+export async function publishReport(ports: PublishPorts, built: RunReport, target: PublishTarget): Promise<PublishOutcome> {
+  const keys = reportKeys(built);
+  const read = await readIndex(ports, target.bucket);
+  const marked = "code" in read ? { report: withoutHistory(built, read), index: undefined } : withHistory(built, read.index, keys.html);
+  if ("code" in read) ports.logger.error("run history not read", { bucket: target.bucket, key: HISTORY_INDEX_KEY, error: read });
+  const report = marked.report;
+  const region = target.region ?? (await ports.s3.config.region());
+  const htmlUrl = s3ObjectUrl(target.bucket, region, keys.html);
+
   const json = JSON.stringify(report, null, 2);
   const objects: [string, string, string][] = [
     [keys.json, json, "application/json"],
     [keys.html, renderHtml(report), "text/html; charset=utf-8"],
-    [keys.markdown, renderMarkdown(report, { fullReport: `s3://${target.bucket}/${keys.html}` }), "text/markdown; charset=utf-8"],
+    [keys.markdown, renderMarkdown(report, { fullReport: htmlUrl }), "text/markdown; charset=utf-8"],
   ];
   let s3: Outcome;
   try {
@@ -53,15 +99,34 @@ export async function publishReport(ports: PublishPorts, report: RunReport, targ
     ports.logger.error("report could not be written to S3", { bucket: target.bucket, key: keys.json, error: s3.error });
   }
 
+  let history: Outcome;
+  if (!s3.ok) history = { ok: false, error: { code: "ReportNotStored", message: "the index is not moved to a report that was not stored" } };
+  else if ("code" in read || !marked.index) history = { ok: false, error: "code" in read ? read : { code: "HistoryIndexUnreadable", message: "no index" } };
+  else {
+    try {
+      const condition = "etag" in read && read.etag ? { ifMatch: read.etag } : { ifNoneMatch: "*" as const };
+      await putJson(ports.s3, target.bucket, HISTORY_INDEX_KEY, marked.index, { condition });
+      await ports.s3.send(new PutObjectCommand({ Bucket: target.bucket, Key: HISTORY_PAGE_KEY, Body: renderHistoryPage(marked.index), ContentType: "text/html; charset=utf-8" }));
+      history = { ok: true };
+    } catch (err) {
+      history = { ok: false, error: toErrorInfo(err) };
+      ports.logger.error("run history not written", { bucket: target.bucket, key: HISTORY_INDEX_KEY, error: history.error });
+    }
+  }
+
   const subject = summarySubject(report);
-  const message = summaryMessage(report, s3.ok ? { reportLocation: `s3://${target.bucket}/${keys.html}` } : { s3Failure: s3.error });
+  const historyUrl = s3ObjectUrl(target.bucket, region, HISTORY_PAGE_KEY);
+  const message = summaryMessage(report, s3.ok ? { reportLocation: htmlUrl, historyLocation: historyUrl } : { s3Failure: s3.error });
+  const perProtocol = target.chatbot
+    ? { MessageStructure: "json", Message: JSON.stringify({ default: message, https: JSON.stringify(chatbotNotification(report, s3.ok ? { report: htmlUrl, history: historyUrl } : {})) }) }
+    : { Message: message };
   let sns: PublishOutcome["sns"];
   try {
-    const out = await ports.sns.send(new PublishCommand({ TopicArn: target.topicArn, Subject: subject, Message: message }));
+    const out = await ports.sns.send(new PublishCommand({ TopicArn: target.topicArn, Subject: subject, ...perProtocol }));
     sns = { ok: true, messageId: out.MessageId, subject, bytes: Buffer.byteLength(message, "utf8") };
   } catch (err) {
     sns = { ok: false, error: toErrorInfo(err) };
     ports.logger.error("summary could not be published to SNS", { topicArn: target.topicArn, error: sns.error });
   }
-  return { keys, s3, sns };
+  return { keys, report, s3, history, sns };
 }

@@ -1,6 +1,8 @@
 import type { ErrorInfo, RunReport } from "../core/types.js";
 import { runCounts, type RunCounts } from "./attention.js";
-import { actorText, coverageLines, driftedItems, exemptionRows, listedAccounts, notDriftItems, problems, refusals, unscanned, where } from "./view.js";
+import { accountProblems, actorText, coverageLines, driftedItems, exemptionRows, listedAccounts, needsAttention, notDriftItems, problems, refusals, unscanned, where, type DriftedItem } from "./view.js";
+import { resourceUrl, stackDriftUrl } from "./console-links.js";
+import { fleetGroups, fleetText } from "./fleet.js";
 
 /** SNS: a Subject is ASCII, without line breaks or control characters, and under 100 characters. */
 export const SUBJECT_MAX_CHARS = 99;
@@ -9,8 +11,10 @@ export const MESSAGE_MAX_BYTES = 200 * 1024;
 const LIST_LIMIT = 50;
 
 export interface SummaryContext {
-  /** Where the full report is, e.g. s3://bucket/reports/…/report.html; absent when S3 failed. */
+  /** Where the full report is: its https S3 console URL; absent when S3 failed. */
   reportLocation?: string;
+  /** The https S3 console URL of reports/index.html. */
+  historyLocation?: string;
   /** Why the report could not be written to S3. */
   s3Failure?: ErrorInfo;
 }
@@ -80,6 +84,24 @@ function guardLine(c: RunCounts): string[] {
   return parts.length > 0 ? [`  held by guards: ${parts.join(", ")}`] : [];
 }
 
+/** How many fleet groups the message names (the HTML report has them all). */
+const FLEET_LIMIT = 5;
+
+/** A needs-you item with the console link a person opens first: the resource's page, else the stack's drift view. */
+function attentionLine({ account, region, stack, resource }: DriftedItem): string {
+  const url = resourceUrl(resource.resourceType, resource.physicalResourceId, region, stack.stackId) ?? (stack.stackId ? stackDriftUrl(region, stack.stackId) : undefined);
+  const label = resource.action.guard ? `held by ${resource.action.guard}` : resource.action.contested ? "contested" : resource.action.outcome;
+  return `${label}: ${resource.logicalResourceId} (${resource.resourceType}) in ${where(account, region, stack.stackName)}: ${resource.action.reason}${url ? ` ${url}` : ""}`;
+}
+
+/** "Since the previous run: 3 new, 40 still drifted, 5 resolved". */
+function historyLines(report: RunReport, ctx: SummaryContext): string[] {
+  const h = report.history;
+  if (!h) return [];
+  if (h.error) return ["", `History unavailable (${h.error.code}): ${h.error.message}`];
+  return ["", `Since the previous run: ${h.new} new, ${h.still} still drifted, ${h.resolved.length} resolved${h.notChecked > 0 ? `, ${h.notChecked} not checked` : ""}${ctx.historyLocation ? ` (all runs: ${ctx.historyLocation})` : ""}`];
+}
+
 /** The whole summary, before any size limit. */
 export function summaryText(report: RunReport, ctx: SummaryContext): string {
   const t = report.totals;
@@ -91,6 +113,7 @@ export function summaryText(report: RunReport, ctx: SummaryContext): string {
       ? `WARNING: the report could NOT be written to S3 (${ctx.s3Failure.code}: ${ctx.s3Failure.message}). This message is the only record of the run.`
       : "",
     report.incomplete ? `WARNING: the run stopped early to meet the Lambda deadline; ${plural(t.stacksNotScanned, "stack")} and the items below were not scanned.` : "",
+    "Console links open in the account you are signed in to: switch to the account named first.",
   ].filter((l) => l !== "");
   const totals = [
     "",
@@ -104,7 +127,12 @@ export function summaryText(report: RunReport, ctx: SummaryContext): string {
     ...guardLine(runCounts(report)),
   ];
   const refused = section("REFUSED: repairs that would have granted privilege (nothing was changed)", refusals(report), (r) => `${r.where}: ${r.what}: ${r.reason}`);
-  const drifted = section("Drifted resources", driftedItems(report), ({ account, region, stack, resource }) => {
+  const accountErrors = accountProblems(report).map((p) => p.where);
+  const failedAccounts = section("ACCOUNTS with errors (not scanned)", accountProblems(report), (p) => `${p.where}: ${p.error.code}: ${p.error.message}`);
+  const items = driftedItems(report);
+  const needsYou = section("NEEDS YOU: drift a person must look at", items.filter(needsAttention).filter((i) => i.resource.action.outcome !== "refused"), attentionLine);
+  const fleet = section("Same change on many resources", fleetGroups(items).slice(0, FLEET_LIMIT), fleetText);
+  const drifted = section("Drifted resources", items, ({ account, region, stack, resource }) => {
     const who = actorText(resource.changedBy);
     return (
       `${where(account, region, stack.stackName)}: ${resource.logicalResourceId} (${resource.resourceType}) ${resource.status}` +
@@ -115,11 +143,12 @@ export function summaryText(report: RunReport, ctx: SummaryContext): string {
     `${where(account, region, stack.stackName)}: ${resource.logicalResourceId} (${resource.resourceType}) -> ${resource.action.outcome}: ${resource.action.reason}`,
   );
   const coverage = section("Coverage: what driftguard could not see", coverageLines(report), (l) => `${l.what}: ${l.where}: ${l.detail}`);
-  const errors = section("Errors", problems(report), (p) => `${p.where}: ${p.error.code}: ${p.error.message}`);
+  // Account errors lead the message; the rest of totals.errors is listed here.
+  const errors = section("Errors", problems(report).filter((p) => !accountErrors.includes(p.where)), (p) => `${p.where}: ${p.error.code}: ${p.error.message}`);
   const exemptions = section("Active exemptions", exemptionRows(report), (e) => `${e.where}: ${e.reason} (until ${e.until})${e.setBy ? `; set by ${e.setBy}` : ""}`);
   const notScanned = section("Not scanned", unscanned(report), (u) => `${u.where}: ${u.reason}`);
   const listed = section("Accounts not scanned (organization state)", listedAccounts(report), (u) => `${u.where}: ${u.reason}`);
-  return [...header, ...refused, ...totals, ...drifted, ...notDrift, ...errors, ...exemptions, ...notScanned, ...listed, ...coverage].join("\n");
+  return [...header, ...failedAccounts, ...refused, ...needsYou, ...historyLines(report, ctx), ...fleet, ...totals, ...drifted, ...notDrift, ...errors, ...exemptions, ...notScanned, ...listed, ...coverage].join("\n");
 }
 
 /**

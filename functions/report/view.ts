@@ -1,3 +1,4 @@
+import { isResourceError } from "./build.js";
 import type { AccountReport, ReportTotals, ActionOutcome, ChangeActor, ErrorInfo, ExemptionState, ResourceReport, RunReport, StackReport } from "../core/types.js";
 
 /**
@@ -23,6 +24,17 @@ export interface Unscanned {
 
 /** What needs a person first: refused escalations, failures, manual work, then what was done or would be done. */
 const OUTCOME_ORDER: readonly ActionOutcome[] = ["refused", "failed", "manual", "remediated", "planned", "skipped"];
+
+/**
+ * Outcomes where driftguard did its job without a person: everything else (failed, manual, and
+ * any outcome added later such as refused or contested) lands in "What needs you", so a new
+ * outcome is shown by default rather than hidden.
+ */
+const HANDLED_OUTCOMES: ReadonlySet<string> = new Set(["remediated", "planned", "skipped"]);
+export const needsPerson = (outcome: string) => !HANDLED_OUTCOMES.has(outcome);
+
+/** A resource a person must look at: its outcome is not a handled one, a guard stopped it, or it is contested. */
+export const needsAttention = (item: DriftedItem) => needsPerson(item.resource.action.outcome) || isResourceError(item.resource);
 
 export function accountLabel(a: Pick<AccountReport, "name" | "accountId">): string {
   return `${a.name} (${a.accountId})`;
@@ -106,7 +118,7 @@ const GUARD_CODES: Readonly<Record<NonNullable<ResourceReport["action"]["guard"]
 };
 
 /** Accounts that failed for one shared reason (a wrong organization id, an unlistable organization) make one line, not one per account. */
-function accountProblems(report: RunReport): Problem[] {
+export function accountProblems(report: RunReport): Problem[] {
   const groups = new Map<string, { error: ErrorInfo; accounts: AccountReport[] }>();
   for (const account of report.accounts) {
     if (!account.error || account.status === "suspended") continue;

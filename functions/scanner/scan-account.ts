@@ -10,6 +10,7 @@ import { toErrorInfo } from "../core/errors.js";
 import { failureInfo } from "./retry.js";
 import { createOwnershipLookup, safetyPolicy } from "../remediation/index.js";
 import { scanStack } from "./scan-stack.js";
+import { foldInSync } from "../report/index.js";
 import { listLiveStacks, selectStacks } from "./stacks.js";
 import { lookupEventsLimiter } from "./change-actors.js";
 import { DetectionTimeEstimator } from "./poll-schedule.js";
@@ -39,7 +40,9 @@ async function scanStacks(ctx: ScanContext, account: EffectiveAccount, scope: Re
     ctx.progress({ kind: "stack", accountId: account.id, region, stack });
     return stack;
   });
-  return { region, status: "scanned", stacks: [...scanned, ...selection.skipped].sort(byStackName) };
+  // In-sync stacks become a count as soon as the region is done, so a run holds at most the
+  // regions in flight as full rows (report/in-sync.ts).
+  return foldInSync({ region, status: "scanned", stacks: [...scanned, ...selection.skipped].sort(byStackName) }, ctx.config.report.includeInSync);
 }
 
 /** One client set, detection-time estimate and LookupEvents limiter per account-region, shared by all its stacks and by the engine. */

@@ -97,7 +97,7 @@ describe("HTML report in chromium: 300 accounts", () => {
     expect(await visibleRows(page)).toBe(expected);
     const [download] = await Promise.all([page.waitForEvent("download"), page.click("#csv")]);
     const csv = readFileSync((await download.path())!, "utf8").trimEnd().split("\r\n");
-    expect(csv[0]).toBe("Account,Region,Stack,Type,Resource,Outcome,Changed by");
+    expect(csv[0]).toBe("Account,Region,Stack,Type,Resource,Outcome,Changed by,Drifted for");
     expect(csv).toHaveLength(expected + 1);
     expect(csv.slice(1).every((line) => line.startsWith(`${account.name} (${account.accountId})`))).toBe(true);
   });

@@ -129,7 +129,8 @@ describe("demo scenario", () => {
     const message = publishedMessages(sandbox).at(-1)!;
     expect(message.subject!.length).toBeLessThan(100);
     expect(message.message).toContain("data-dev");
-    expect(message.message).toContain(`reports/`);
+    // A link a person can click: the report's https S3 console page, not an s3:// URI.
+    expect(message.message).toMatch(/Full report: https:\/\/s3\.console\.aws\.amazon\.com\/s3\/object\/[^?]+\?region=us-east-1&prefix=reports%2F/);
   });
 
   it("a second remediate run finds nothing left to repair", async () => {

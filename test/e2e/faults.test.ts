@@ -14,7 +14,8 @@ import { startSandbox, type Sandbox } from "../../sandbox/server.js";
 
 const PAYMENTS = "222222222222";
 const SHARED = "444444444444";
-const config = loadConfig(DEMO_ACCOUNTS);
+// In-sync stacks listed by name: these tests check which stacks each fault left scanned.
+const config = { ...loadConfig(DEMO_ACCOUNTS), report: { includeInSync: true } };
 
 let sandbox: Sandbox | undefined;
 afterEach(async () => {

@@ -37,6 +37,8 @@ const config: Config = configSchema.parse({
   hub: { accountId: HUB, region: REGION },
   defaults: { regions: [REGION], mode: "remediate", remediation: { maxPerRun: 4, maxPerAccount: 10, flappingThreshold: 3 } },
   accounts: [{ id: SPOKE, name: "payments-prod" }],
+  // Every stack listed (in sync too): the retry test counts the region's stacks.
+  report: { includeInSync: true },
 });
 
 let sandbox: Sandbox;

@@ -58,7 +58,7 @@ describe("buildReport", () => {
 
   it("hashes the config independently of key order and changes with any value", () => {
     expect(canonicalJson({ b: 1, a: [{ d: 2, c: null }], u: undefined })).toBe('{"a":[{"c":null,"d":2}],"b":1}');
-    const reordered = JSON.parse(JSON.stringify({ accounts: config.accounts, defaults: config.defaults, hub: config.hub, organization: config.organization, spoke: config.spoke, version: config.version }));
+    const reordered = JSON.parse(JSON.stringify({ accounts: config.accounts, defaults: config.defaults, hub: config.hub, organization: config.organization, report: config.report, spoke: config.spoke, version: config.version }));
     expect(configHash(reordered)).toBe(configHash(config));
     expect(configHash({ ...config, defaults: { ...config.defaults, mode: "remediate" } })).not.toBe(configHash(config));
     expect(sampleReport().configHash).toBe(configHash(config));

@@ -18,7 +18,12 @@ export interface Fleet {
 const OUTCOMES: ActionOutcome[] = ["remediated", "planned", "skipped", "manual", "failed"];
 const TYPES = ["AWS::IAM::Role", "AWS::EC2::SecurityGroup", "AWS::S3::Bucket", "AWS::Lambda::Function"];
 
-export function fleetReport({ accounts, stacksPerAccount, regions = ["us-east-1", "eu-west-1"], driftEvery = 10 }: Fleet) {
+export function fleetReport(fleet: Fleet) {
+  return sampleReport(fleetAccounts(fleet));
+}
+
+/** The organization's account rows as the scanner would hand them over, every stack listed. */
+export function fleetAccounts({ accounts, stacksPerAccount, regions = ["us-east-1", "eu-west-1"], driftEvery = 10 }: Fleet): AccountReport[] {
   const out: AccountReport[] = [];
   let k = 0;
   let seq = 0;
@@ -48,7 +53,7 @@ export function fleetReport({ accounts, stacksPerAccount, regions = ["us-east-1"
       }),
     });
   }
-  return sampleReport(out);
+  return out;
 }
 
 function driftedResource(accountId: string, n: number, seq: number): ResourceReport {

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { fitMessage, MESSAGE_MAX_BYTES, SUBJECT_MAX_CHARS, summaryMessage, summarySubject, summaryText, toSnsSubject } from "../../../functions/report/summary.js";
 import { resource, sampleAccounts, sampleReport } from "./sample.js";
 
-const LOCATION = "s3://driftguard-reports-111111111111-us-east-1/reports/2026/01/02/20260102T030405Z-a1b2c3/report.html";
+const LOCATION = "https://s3.console.aws.amazon.com/s3/object/driftguard-reports-111111111111-us-east-1?region=us-east-1&prefix=reports%2F2026%2F01%2F02%2F20260102T030405Z-a1b2c3%2Freport.html";
 
 /** SNS's documented Subject rule. */
 const VALID_SUBJECT = /^[\x20-\x7E]{1,99}$/;
@@ -83,6 +83,20 @@ describe("SNS message", () => {
     expect(text).toContain(
       "Active exemptions (1)\n- payments-prod (222222222222) / us-east-1 / payments-api / WebSg: INC-123 break-glass (until 2026-12-31); set by arn:aws:sts::222222222222:assumed-role/Admin/bob at 2026-01-01T09:00:00Z",
     );
+  });
+
+  it("leads with what needs a person, each item with its https console link, before the totals", () => {
+    const text = summaryText(sampleReport(), { reportLocation: LOCATION });
+    const at = (heading: string) => text.indexOf(`\n${heading}`);
+    expect(at("ACCOUNTS with errors")).toBeGreaterThan(0);
+    expect(at("ACCOUNTS with errors")).toBeLessThan(at("NEEDS YOU"));
+    expect(at("NEEDS YOU")).toBeLessThan(at("Totals"));
+    const needs = text.slice(at("NEEDS YOU"), at("Totals")).split("\n").filter((l) => l.startsWith("- "));
+    expect(needs.some((l) => l.startsWith("- failed: Bucket (AWS::S3::Bucket)") && l.endsWith("https://s3.console.aws.amazon.com/s3/buckets/payments-api-bucket-1vc62xmplgguf?region=us-east-1"))).toBe(true);
+    expect(needs.some((l) => l.startsWith("- manual: WorkQueue (AWS::SQS::Queue)") && l.includes(" https://us-east-1.console.aws.amazon.com/cloudformation/home?region=us-east-1#/stacks/resources?stackId="))).toBe(true);
+    // Every needs-you line carries a link a person can click; none is an s3:// URI.
+    for (const l of needs) expect(l).toMatch(/ https:\/\/\S+$/);
+    expect(text).not.toContain("s3://driftguard-reports");
   });
 
   it("shows accounts that failed for one shared reason as one error", () => {

@@ -7,7 +7,7 @@ import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
 import { createSpokeClients } from "../../../functions/aws/clients.js";
 import type { Config } from "../../../functions/config/schema.js";
-import type { StackReport } from "../../../functions/core/types.js";
+import { REPORT_SCHEMA_VERSION, type StackReport } from "../../../functions/core/types.js";
 import { memoryFlappingStore } from "../../support/flapping.js";
 import type { StackRemediationInput, StackRemediationResult } from "../../../functions/remediation/engine.js";
 import { createDeadline } from "../../../functions/core/deadline.js";
@@ -164,7 +164,7 @@ describe("runScan", () => {
     const { report, publish } = await runScan(h.deps, { config, runId: RUN, publish: PUBLISH, onProgress: (e) => progress.push(e) });
 
     expect(schemaErrors(report)).toEqual([]);
-    expect(report).toMatchObject({ schemaVersion: "1.2.0", runId: RUN, trigger: "schedule", mode: "report", incomplete: false, startedAt: "2026-01-02T03:04:05.000Z" });
+    expect(report).toMatchObject({ schemaVersion: REPORT_SCHEMA_VERSION, runId: RUN, trigger: "schedule", mode: "report", incomplete: false, startedAt: "2026-01-02T03:04:05.000Z" });
     expect(report.configHash).toMatch(/^sha256:[0-9a-f]{64}$/);
 
     // Accounts in config order; AccessDenied on one account does not stop the others.
@@ -183,8 +183,9 @@ describe("runScan", () => {
     expect(euWest).toMatchObject({ region: "eu-west-1", status: "failed", error: { code: "AccessDenied" }, stacks: [] });
     expect(usEast!.status).toBe("scanned");
     const stacks = stacksOf(report, PAY, "us-east-1");
+    // core-network is in sync with nothing else to say: counted, not listed (report.includeInSync: false).
+    expect(usEast!.inSyncStacks).toBe(1);
     expect(stacks.map((s) => [s.stackName, s.scan, s.driftStatus])).toEqual([
-      ["core-network", "scanned", "IN_SYNC"],
       ["old-attempt", "skipped", undefined],
       ["payments-api", "scanned", "DRIFTED"],
       ["payments-api-Queues-1A2B", "scanned", "DRIFTED"],
@@ -218,11 +219,13 @@ describe("runScan", () => {
     // S3 (dated report, then latest.json), then SNS.
     const day = `reports/2026/01/02/${RUN}`;
     expect(h.order.slice(0, 3).sort()).toEqual([`s3 ${day}/report.html`, `s3 ${day}/report.json`, `s3 ${day}/report.md`]);
-    expect(h.order.slice(3)).toEqual(["s3 reports/latest.json", "sns"]);
+    // The history index follows the report it points to (report/history.ts).
+    expect(h.order.slice(3)).toEqual(["s3 reports/latest.json", "s3 reports/index.json", "s3 reports/index.html", "sns"]);
     expect(publish).toMatchObject({ s3: { ok: true }, sns: { ok: true, messageId: "95df01b4-ee98-5cb9-9903-4c221d41eb5e" }, keys: { json: `${day}/report.json` } });
     const stored = JSON.parse(s3.commandCalls(PutObjectCommand).find((c) => c.args[0].input.Key === `${day}/report.json`)!.args[0].input.Body as string);
-    expect(stored).toEqual(JSON.parse(JSON.stringify(report)));
-    expect(sns).toHaveReceivedCommandWith(PublishCommand, { TopicArn: PUBLISH.topicArn, Message: expect.stringContaining(`s3://${PUBLISH.bucket}/${day}/report.html`) });
+    expect(stored).toEqual(JSON.parse(JSON.stringify(publish.report)));
+    expect(publish.report).toEqual({ ...report, accounts: expect.any(Array), history: expect.objectContaining({ new: report.totals.resourcesDrifted }) });
+    expect(sns).toHaveReceivedCommandWith(PublishCommand, { TopicArn: PUBLISH.topicArn, Message: expect.stringContaining(`https://s3.console.aws.amazon.com/s3/object/${PUBLISH.bucket}?region=us-east-1&prefix=${encodeURIComponent(`${day}/report.html`)}`) });
 
     expect(progress[0]).toEqual({ kind: "accounts", configured: 4, toScan: 2 });
     expect(progress.filter((p) => p.kind === "stack")).toHaveLength(3);
@@ -293,14 +296,14 @@ describe("runScan", () => {
     const { report, publish } = await runScan(h.deps, { config: oneAtATime, runId: RUN, publish: PUBLISH, deadline });
 
     expect(report.incomplete).toBe(true);
+    // stack-a and stack-b were scanned in sync: counted; the three the deadline left are listed.
+    expect(report.accounts[0]!.regions[0]!.inSyncStacks).toBe(2);
     expect(stacksOf(report, PAY, "us-east-1").map((s) => [s.stackName, s.scan])).toEqual([
-      ["stack-a", "scanned"],
-      ["stack-b", "scanned"],
       ["stack-c", "not-scanned"],
       ["stack-d", "not-scanned"],
       ["stack-e", "not-scanned"],
     ]);
-    expect(stacksOf(report, PAY, "us-east-1")[2]!.scanReason).toContain("deadline");
+    expect(stacksOf(report, PAY, "us-east-1")[0]!.scanReason).toContain("deadline");
     expect(report.accounts[0]!.regions[1]).toEqual({ region: "eu-west-1", status: "not-scanned", stacks: [] });
     expect(report.totals).toMatchObject({ stacksScanned: 2, stacksNotScanned: 3 });
     expect(schemaErrors(report)).toEqual([]);
