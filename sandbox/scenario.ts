@@ -135,9 +135,13 @@ const latency = z
   .object({
     apiMs: z.number().min(0).default(0),
     detectionMs: z.tuple([z.number().min(0), z.number().min(0)]).default([200, 1500]),
+    // [0, 0] by default: driftguard polls a change set every 2 s (functions/remediation/timing.ts),
+    // so any delay costs the e2e suite 2 s per change set; tests that need CREATE_PENDING set it.
+    changeSetMs: z.tuple([z.number().min(0), z.number().min(0)]).default([0, 0]),
   })
   .strict()
-  .refine((l) => l.detectionMs[0] <= l.detectionMs[1], { error: "detectionMs must be [min, max] with min <= max" });
+  .refine((l) => l.detectionMs[0] <= l.detectionMs[1], { error: "detectionMs must be [min, max] with min <= max" })
+  .refine((l) => l.changeSetMs[0] <= l.changeSetMs[1], { error: "changeSetMs must be [min, max] with min <= max" });
 
 export const scenarioSchema = z
   .object({

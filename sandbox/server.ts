@@ -111,7 +111,7 @@ async function serve(opts: SandboxOptions, build: (scenario: LoadedScenario, con
   const scenario = opts.scenario ? scenarioFromObject(opts.scenario) : loadScenario(opts.scenarioFile ?? DEFAULT_SCENARIO);
   const config = opts.config ?? loadConfig(opts.accountsFile ?? "accounts.yaml");
   const latency = { ...scenario.latency, ...opts.latency };
-  const runtime: SandboxRuntime = { latency: { apiMs: 0, detectionMs: latency.detectionMs }, now: () => Date.now(), random: seededRandom(opts.seed ?? scenario.seed) };
+  const runtime: SandboxRuntime = { latency: { apiMs: 0, detectionMs: latency.detectionMs, changeSetMs: latency.changeSetMs }, now: () => Date.now(), random: seededRandom(opts.seed ?? scenario.seed) };
   const world = build(scenario, config, runtime);
 
   const dispatcher = new Dispatcher(world, runtime, SERVICES);

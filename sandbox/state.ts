@@ -121,7 +121,28 @@ export interface Instance {
   launchedAt: string;
 }
 
-export type CfnResourceStatus = "CREATE_COMPLETE" | "UPDATE_COMPLETE" | "DELETE_COMPLETE";
+/** DELETE_SKIPPED: a DeletionPolicy Retain resource its stack's deletion left in place. */
+export type CfnResourceStatus = "CREATE_COMPLETE" | "UPDATE_COMPLETE" | "IMPORT_COMPLETE" | "DELETE_COMPLETE" | "DELETE_SKIPPED";
+
+/**
+ * The template's DeletionPolicy attribute (aws-attribute-deletionpolicy.html): Retain keeps the
+ * resource when it is removed from the stack or the stack is deleted, RetainExceptOnCreate too
+ * except when a failed create rolls back; Delete (the default) and Snapshot remove it.
+ */
+export type CfnDeletionPolicy = "Delete" | "Retain" | "RetainExceptOnCreate" | "Snapshot";
+
+/** One DescribeStackEvents entry in CloudFormation's own shape (API_StackEvent.html). */
+export interface CfnStackEvent {
+  StackId: string;
+  EventId: string;
+  StackName: string;
+  LogicalResourceId: string;
+  PhysicalResourceId?: string;
+  ResourceType: string;
+  Timestamp: string;
+  ResourceStatus: string;
+  ResourceStatusReason?: string;
+}
 
 export interface CfnStackResource {
   logicalId: string;
@@ -135,6 +156,7 @@ export interface CfnStackResource {
   /** Fn::GetAtt values captured when the resource was created (Arn, GroupId, RoleId …). */
   attributes?: Record<string, string>;
   lastUpdated: string;
+  deletionPolicy?: CfnDeletionPolicy;
   drift?: {
     status: "IN_SYNC" | "MODIFIED" | "DELETED" | "NOT_CHECKED";
     checkedAt: string;
@@ -173,6 +195,14 @@ export interface CfnChangeSet {
   id: string;
   name: string;
   stackId: string;
+  /** CreateChangeSet's ChangeSetType; UPDATE when absent. */
+  type?: "UPDATE" | "IMPORT";
+  /** For IMPORT: the template to import into and what to adopt (ResourcesToImport). */
+  templateBody?: string;
+  resourcesToImport?: { ResourceType: string; LogicalResourceId: string; ResourceIdentifier: Record<string, string> }[];
+  /** Creation is asynchronous: CREATE_IN_PROGRESS from `inProgressAt`, computed at `completesAt` (epoch ms). */
+  inProgressAt?: number;
+  completesAt?: number;
   deploymentMode?: "REVERT_DRIFT";
   status: "CREATE_PENDING" | "CREATE_IN_PROGRESS" | "CREATE_COMPLETE" | "FAILED" | "DELETE_COMPLETE" | "EXECUTE_COMPLETE";
   executionStatus: "UNAVAILABLE" | "AVAILABLE" | "EXECUTE_IN_PROGRESS" | "EXECUTE_COMPLETE" | "OBSOLETE";
@@ -200,6 +230,10 @@ export interface CfnStack {
   description?: string;
   capabilities?: string[];
   outputs?: { key: string; value: string; description?: string; exportName?: string }[];
+  /** Export names the template's Fn::ImportValue read: while imported, an export cannot go. */
+  imports?: string[];
+  /** Newest last; DescribeStackEvents answers newest first. */
+  events?: CfnStackEvent[];
   resources: CfnStackResource[];
   lastDrift?: { status: "DRIFTED" | "IN_SYNC" | "NOT_CHECKED" | "UNKNOWN"; at: string };
   detections: CfnDriftDetection[];

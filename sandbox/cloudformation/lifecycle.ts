@@ -3,7 +3,9 @@ import type { CfnStack, Tags } from "../state.js";
 import { isoNow, stacksOf, type CfnEnv } from "./env.js";
 import { validationError } from "./errors.js";
 import { generatedName, stackArn } from "../services/ids.js";
-import { parameterNames, provisionStack, type ContextFor } from "./provision.js";
+import { recordEvent, setStackStatus } from "./events.js";
+import { exportInUse } from "./exports.js";
+import { checkBeforeCreate, parameterNames, provisionStack, retained, type ContextFor } from "./provision.js";
 import { providerFor } from "./resources/registry.js";
 import { creationOrder } from "./template/dependencies.js";
 import { bindParameters, type ParameterInput } from "./template/parameters.js";
@@ -80,31 +82,56 @@ export function createStack(env: CfnEnv, input: CreateStackInput): CfnStack {
     detections: [],
     changeSets: [],
   };
+  checkBeforeCreate(env, stack, template);
   stacks.push(stack);
   provisionStack(env, stack, template, order, resourceContext(env));
   return stack;
 }
 
-/** DeleteStack: removes the resources in reverse creation order; one that can't go leaves DELETE_FAILED. */
+/**
+ * DeleteStack: removes the resources in reverse creation order, keeping DeletionPolicy Retain ones
+ * (DELETE_SKIPPED, aws-attribute-deletionpolicy.html); one that can't go leaves DELETE_FAILED.
+ * A stack whose export another stack imports is not deleted at all: it keeps its status and says
+ * why in StackStatusReason (outputs-section-structure.html; the message: exports.ts).
+ */
 export function deleteStack(env: CfnEnv, stack: CfnStack): void {
+  const inUse = exportInUse(env, stack);
+  if (inUse) {
+    const status = stack.status;
+    setStackStatus(env, stack, "DELETE_IN_PROGRESS", "User Initiated");
+    setStackStatus(env, stack, status, inUse);
+    stack.statusReason = inUse;
+    return;
+  }
+  setStackStatus(env, stack, "DELETE_IN_PROGRESS", "User Initiated");
   const contextFor = resourceContext(env);
   const blocked: string[] = [];
   for (const resource of [...stack.resources].reverse()) {
-    if (resource.status === "DELETE_COMPLETE") continue;
-    try {
-      providerFor(resource.type).delete(resource.physicalId, contextFor(stack, resource));
-      resource.status = "DELETE_COMPLETE";
-      resource.lastUpdated = isoNow(env);
-    } catch (error) {
-      blocked.push(`${resource.logicalId}: ${error instanceof Error ? error.message : String(error)}`);
+    if (resource.status === "DELETE_COMPLETE" || resource.status === "DELETE_SKIPPED") continue;
+    if (retained(resource, false)) {
+      resource.status = "DELETE_SKIPPED";
+    } else {
+      try {
+        providerFor(resource.type).delete(resource.physicalId, contextFor(stack, resource));
+        resource.status = "DELETE_COMPLETE";
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        blocked.push(`${resource.logicalId}: ${reason}`);
+        recordEvent(env, stack, { logicalId: resource.logicalId, physicalId: resource.physicalId, type: resource.type, status: "DELETE_FAILED", reason });
+        continue;
+      }
     }
+    resource.lastUpdated = isoNow(env);
+    recordEvent(env, stack, { logicalId: resource.logicalId, physicalId: resource.physicalId, type: resource.type, status: resource.status });
   }
   if (blocked.length > 0) {
-    stack.status = "DELETE_FAILED";
     stack.statusReason = `The following resource(s) failed to delete: [${blocked.join("; ")}].`;
+    setStackStatus(env, stack, "DELETE_FAILED", stack.statusReason);
     return;
   }
-  stack.status = "DELETE_COMPLETE";
+  delete stack.statusReason;
+  stack.imports = [];
+  setStackStatus(env, stack, "DELETE_COMPLETE");
   stack.deletedAt = isoNow(env);
   stack.changeSets = [];
 }

@@ -7,6 +7,8 @@ export interface SandboxRuntime {
     apiMs: number;
     /** A drift detection takes a uniformly random time in this range. */
     detectionMs: [number, number];
+    /** A change set takes a uniformly random time in this range to compute; [0, 0] when absent. */
+    changeSetMs?: [number, number];
   };
   now(): number;
   /** Seeded, so runs are repeatable. */

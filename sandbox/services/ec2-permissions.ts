@@ -64,7 +64,38 @@ function withoutUndefined(rule: SecurityGroupRule): SecurityGroupRule {
   return Object.fromEntries(Object.entries(rule).filter(([, v]) => v !== undefined)) as unknown as SecurityGroupRule;
 }
 
-/** Expands permissions into single-source rules, validating ports the way EC2 does. */
+/**
+ * EC2 API Reference, "Error codes for the Amazon EC2 API" (errors-overview.html):
+ * InvalidGroupId.Malformed — "The specified security group ID is malformed … in the form
+ * sg-xxxxxxxx" (8 or, for newer ids, 17 hexadecimal characters).
+ */
+export function requireGroupId(id: string): string {
+  if (!/^sg-([0-9a-f]{8}|[0-9a-f]{17})$/.test(id)) throw new AwsError("InvalidGroupId.Malformed", `Invalid id: "${id}" (expecting "sg-...")`);
+  return id;
+}
+
+const IPV4_CIDR = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}\/(3[0-2]|[12]?\d)$/;
+
+function validIpv6Cidr(cidr: string): boolean {
+  const [address, prefix, ...rest] = cidr.split("/");
+  if (rest.length > 0 || prefix === undefined || !/^(12[0-8]|1[01]\d|[1-9]?\d)$/.test(prefix)) return false;
+  const halves = address!.split("::");
+  if (halves.length > 2) return false;
+  const groups = halves.flatMap((half) => (half === "" ? [] : half.split(":")));
+  return groups.every((g) => /^[0-9a-fA-F]{1,4}$/.test(g)) && (halves.length === 2 ? groups.length < 8 : groups.length === 8);
+}
+
+/**
+ * A malformed CIDR is InvalidParameterValue naming the parameter (errors-overview.html:
+ * "InvalidParameterValue: A value specified in a parameter is not valid").
+ */
+export function requireCidr(cidr: string | undefined, parameter: "cidrIp" | "cidrIpv6"): void {
+  if (cidr === undefined) return;
+  const valid = parameter === "cidrIp" ? IPV4_CIDR.test(cidr) : validIpv6Cidr(cidr);
+  if (!valid) throw new AwsError("InvalidParameterValue", `Value (${cidr}) for parameter ${parameter} is invalid. This is not a valid CIDR block.`);
+}
+
+/** Expands permissions into single-source rules, validating ports, CIDRs and group ids the way EC2 does. */
 export function rulesFromPermissions(permissions: IpPermissionInput[]): SecurityGroupRule[] {
   return permissions.flatMap((p) => {
     const base = trafficOf(p.IpProtocol, p.FromPort, p.ToPort);
@@ -75,6 +106,11 @@ export function rulesFromPermissions(permissions: IpPermissionInput[]): Security
       ...list(p.UserIdGroupPairs).map((r) => ({ ...base, referencedGroupId: r.GroupId, description: r.Description })),
     ];
     if (rules.length === 0) throw new AwsError("InvalidParameterValue", "The request must specify at least one source: IpRanges, Ipv6Ranges, PrefixListIds or UserIdGroupPairs");
+    for (const rule of rules) {
+      requireCidr(rule.cidrIpv4, "cidrIp");
+      requireCidr(rule.cidrIpv6, "cidrIpv6");
+      if (rule.referencedGroupId !== undefined) requireGroupId(rule.referencedGroupId);
+    }
     return rules.map(withoutUndefined);
   });
 }

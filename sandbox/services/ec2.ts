@@ -16,6 +16,7 @@ import {
   rulesFromPermissions,
   sameRule,
   type SecurityGroupRuleRequest,
+  requireGroupId,
 } from "./ec2-permissions.js";
 import { describeRegions } from "./ec2-regions.js";
 import { ec2Id } from "./ids.js";
@@ -86,7 +87,7 @@ function groupNotFound(idOrName: string): AwsError {
 function groupOf(ctx: Ctx, params: { GroupId?: string; GroupName?: string }): SecurityGroup {
   const region = regionState(ctx);
   if (params.GroupId) {
-    const group = region.securityGroups.get(params.GroupId);
+    const group = region.securityGroups.get(requireGroupId(params.GroupId));
     if (!group) throw groupNotFound(params.GroupId);
     return group;
   }
@@ -209,7 +210,7 @@ function describePage<T>(all: T[], params: DescribeInput, select: Selection<T>):
 function describeSecurityGroups(params: DescribeInput & { GroupIds?: string[]; GroupNames?: string[] }, ctx: Ctx) {
   const names = list(params.GroupNames);
   const page = describePage([...regionState(ctx).securityGroups.values()], params, {
-    ids: { wanted: list(params.GroupIds), of: (g) => g.groupId, notFound: groupNotFound },
+    ids: { wanted: list(params.GroupIds).map(requireGroupId), of: (g) => g.groupId, notFound: groupNotFound },
     fields: (g) => ({ "group-id": g.groupId, "group-name": g.groupName, "vpc-id": g.vpcId, description: g.description, "owner-id": ctx.accountId }),
     tags: (g) => g.tags,
     also: (g) => names.length === 0 || names.includes(g.groupName),

@@ -123,3 +123,89 @@ out({
     expect(result["rest-xml"]).toEqual({ code: "NotImplemented", status: 501, message: "The sandbox does not implement S3.GetBucketPolicy" });
   });
 });
+
+describe("CloudFormation, seen by boto3", () => {
+  it("exports and imports, DeletionPolicy Retain, stack events, ValidateTemplate and IMPORT change sets behave as documented", async () => {
+    // Long enough that a loaded machine still observes each status between boto3 calls.
+    sandbox.setLatency({ changeSetMs: [3000, 3000] });
+    const result = await boto3(
+      sandbox,
+      sandbox.adminCredentials(WORKLOAD),
+      `
+import time
+cfn = client("cloudformation")
+group = lambda policy="": {"Type": "AWS::EC2::SecurityGroup", **({"DeletionPolicy": policy} if policy else {}), "Properties": {"GroupDescription": "fidelity"}}
+cfn.create_stack(StackName="fid-db", TemplateBody=json.dumps({"Resources": {"Db": group("Retain")}, "Outputs": {"Id": {"Value": {"Fn::GetAtt": ["Db", "GroupId"]}, "Export": {"Name": "fid-db:Id"}}}}))
+cfn.create_stack(StackName="fid-app", TemplateBody=json.dumps({"Resources": {"In": {"Type": "AWS::EC2::SecurityGroupIngress", "Properties": {"GroupId": {"Fn::ImportValue": "fid-db:Id"}, "IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, "CidrIp": "10.1.0.0/16"}}}}))
+exports = [e for e in cfn.list_exports()["Exports"] if e["Name"].startswith("fid-")]
+imports = cfn.list_imports(ExportName="fid-db:Id")["Imports"]
+cfn.delete_stack(StackName="fid-db")
+refused = cfn.describe_stacks(StackName="fid-db")["Stacks"][0]
+cfn.delete_stack(StackName="fid-app")
+db_id = refused["StackId"]
+db_group = exports[0]["Value"]
+cfn.delete_stack(StackName="fid-db")
+events = cfn.describe_stack_events(StackName=db_id)["StackEvents"]
+validated = cfn.validate_template(TemplateBody=json.dumps({"Description": "d", "Parameters": {"P": {"Type": "String", "Default": "x"}}, "Resources": {"R": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {}}}}}))
+cfn.create_change_set(StackName="fid-claim", ChangeSetName="adopt", ChangeSetType="IMPORT", TemplateBody=json.dumps({"Resources": {"Adopted": group("Retain")}}),
+    ResourcesToImport=[{"ResourceType": "AWS::EC2::SecurityGroup", "LogicalResourceId": "Adopted", "ResourceIdentifier": {"Id": db_group}}])
+statuses = [cfn.describe_change_set(StackName="fid-claim", ChangeSetName="adopt")["Status"]]
+while statuses[-1] in ("CREATE_PENDING", "CREATE_IN_PROGRESS"):
+    time.sleep(0.2)
+    statuses.append(cfn.describe_change_set(StackName="fid-claim", ChangeSetName="adopt")["Status"])
+cfn.execute_change_set(StackName="fid-claim", ChangeSetName="adopt")
+out({
+  "exports": [{k: e[k] for k in ("Name", "ExportingStackId")} for e in exports], "db_id": db_id, "imports": imports,
+  "refused": {k: refused.get(k) for k in ("StackStatus", "StackStatusReason")},
+  "events": [(e["LogicalResourceId"], e["ResourceStatus"]) for e in events][:3],
+  "missing": err(lambda: cfn.create_stack(StackName="fid-bad", TemplateBody=json.dumps({"Resources": {"In": {"Type": "AWS::EC2::SecurityGroupIngress", "Properties": {"GroupId": {"Fn::ImportValue": "nope"}, "IpProtocol": "-1", "CidrIp": "10.0.0.0/8"}}}}))),
+  "validated": {k: validated.get(k) for k in ("Parameters", "Description", "Capabilities", "CapabilitiesReason")},
+  "statuses": sorted(set(statuses)), "claimed": cfn.describe_stacks(StackName="fid-claim")["Stacks"][0]["StackStatus"],
+  "claimed_resource": cfn.describe_stack_resources(StackName="fid-claim")["StackResources"][0]["PhysicalResourceId"], "db_group": db_group,
+})`,
+    );
+    sandbox.setLatency({ changeSetMs: [0, 0] });
+    // outputs-section-structure.html, API_ListExports.html, API_ListImports.html
+    expect(result.exports).toEqual([{ Name: "fid-db:Id", ExportingStackId: result.db_id }]);
+    expect(result.imports).toEqual(["fid-app"]);
+    expect(result.refused).toEqual({ StackStatus: "CREATE_COMPLETE", StackStatusReason: "Export fid-db:Id cannot be deleted as it is in use by fid-app" });
+    // aws-attribute-deletionpolicy.html, API_DescribeStackEvents.html (newest first)
+    expect(result.events).toEqual([["fid-db", "DELETE_COMPLETE"], ["Db", "DELETE_SKIPPED"], ["fid-db", "DELETE_IN_PROGRESS"]]);
+    // intrinsic-function-reference-importvalue.html
+    expect(result.missing).toEqual({ code: "ValidationError", status: 400, message: "No export named nope found." });
+    // API_ValidateTemplate.html
+    expect(result.validated).toEqual({
+      Parameters: [{ ParameterKey: "P", DefaultValue: "x", NoEcho: false }],
+      Description: "d",
+      Capabilities: ["CAPABILITY_IAM"],
+      CapabilitiesReason: "The following resource(s) require capabilities: [AWS::IAM::Role]",
+    });
+    // API_CreateChangeSet.html (asynchronous), resource-import-new-stack.html (the retained group adopted)
+    expect(result.statuses).toEqual(["CREATE_COMPLETE", "CREATE_IN_PROGRESS", "CREATE_PENDING"]);
+    expect(result.claimed).toBe("IMPORT_COMPLETE");
+    expect(result.claimed_resource).toBe(result.db_group);
+  });
+});
+
+describe("EC2 malformed ids and CIDRs, seen by boto3 (errors-overview.html)", () => {
+  it("answers InvalidGroupId.Malformed and InvalidParameterValue, and a well-formed unknown id InvalidGroup.NotFound", async () => {
+    const group = [...sandbox.world.accounts.get(WORKLOAD)!.regions.get("us-east-1")!.securityGroups.values()].find((g) => g.groupName === "default")!;
+    const result = await boto3(
+      sandbox,
+      sandbox.adminCredentials(WORKLOAD),
+      `
+ec2 = client("ec2")
+rule = lambda cidr: [{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": cidr}]}]
+out({
+  "malformed": err(lambda: ec2.describe_security_groups(GroupIds=["sg-nope"])),
+  "unknown": err(lambda: ec2.describe_security_groups(GroupIds=["sg-0123456789abcdef0"])),
+  "cidr": err(lambda: ec2.authorize_security_group_ingress(GroupId="${group.groupId}", IpPermissions=rule("10.0.0.0/33"))),
+  "ipv6": err(lambda: ec2.authorize_security_group_ingress(GroupId="${group.groupId}", IpPermissions=[{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "Ipv6Ranges": [{"CidrIpv6": "2001:db8::g/64"}]}])),
+})`,
+    );
+    expect(result.malformed).toEqual({ code: "InvalidGroupId.Malformed", status: 400, message: 'Invalid id: "sg-nope" (expecting "sg-...")' });
+    expect(result.unknown).toMatchObject({ code: "InvalidGroup.NotFound", status: 400 });
+    expect(result.cidr).toEqual({ code: "InvalidParameterValue", status: 400, message: "Value (10.0.0.0/33) for parameter cidrIp is invalid. This is not a valid CIDR block." });
+    expect(result.ipv6).toMatchObject({ code: "InvalidParameterValue", status: 400 });
+  });
+});

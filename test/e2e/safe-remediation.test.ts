@@ -58,16 +58,22 @@ const APP_IAM = template({
   AppRoleDefaultPolicy: { Type: "AWS::IAM::Policy", Properties: { PolicyName: "AppRoleDefaultPolicy", PolicyDocument: allow("sqs:SendMessage"), Roles: [{ Ref: "AppRole" }] } },
   ReadLedger: { Type: "AWS::IAM::ManagedPolicy", Properties: { ManagedPolicyName: "read-ledger", PolicyDocument: allow("dynamodb:GetItem"), Roles: [{ Ref: "AppRole" }] } },
 });
-const DB = template({
-  DbSg: {
-    Type: "AWS::EC2::SecurityGroup",
-    Properties: { GroupDescription: "database", SecurityGroupIngress: [{ IpProtocol: "tcp", FromPort: 5432, ToPort: 5432, CidrIp: "10.0.0.0/16" }] },
+// The cross-stack shape CDK synthesizes: the producer exports the group id, the consumer imports it.
+const DB = JSON.stringify({
+  Resources: {
+    DbSg: {
+      Type: "AWS::EC2::SecurityGroup",
+      Properties: { GroupDescription: "database", SecurityGroupIngress: [{ IpProtocol: "tcp", FromPort: 5432, ToPort: 5432, CidrIp: "10.0.0.0/16" }] },
+    },
+  },
+  Outputs: { DbSgGroupId: { Value: { "Fn::GetAtt": ["DbSg", "GroupId"] }, Export: { Name: "db:ExportsOutputFnGetAttDbSgGroupId" } } },
+});
+const APP_NET = template({
+  AppToDb: {
+    Type: "AWS::EC2::SecurityGroupIngress",
+    Properties: { GroupId: { "Fn::ImportValue": "db:ExportsOutputFnGetAttDbSgGroupId" }, IpProtocol: "tcp", FromPort: 5432, ToPort: 5432, CidrIp: "10.1.0.0/16", Description: "app subnets" },
   },
 });
-const APP_NET = template(
-  { AppToDb: { Type: "AWS::EC2::SecurityGroupIngress", Properties: { GroupId: { Ref: "DbGroupId" }, IpProtocol: "tcp", FromPort: 5432, ToPort: 5432, CidrIp: "10.1.0.0/16", Description: "app subnets" } } },
-  { DbGroupId: { Type: "String" } },
-);
 const claimRole = (placeholder: string) =>
   template({ Claimed: { Type: "AWS::IAM::Role", Properties: { RoleName: placeholder, AssumeRolePolicyDocument: trust({ AWS: `arn:aws:iam::${OUTSIDE}:root` }), ManagedPolicyArns: [ADMIN] } } });
 const CLAIM_SG = template({ Claimed: { Type: "AWS::EC2::SecurityGroup", Properties: { GroupDescription: "claim", SecurityGroupIngress: [{ IpProtocol: "-1", CidrIp: "0.0.0.0/0" }] } } });
@@ -109,7 +115,7 @@ beforeAll(async () => {
 
   await createStack("app-iam", APP_IAM);
   await createStack("db", DB);
-  await createStack("app-net", APP_NET, { DbGroupId: physical("db", "DbSg") });
+  await createStack("app-net", APP_NET);
   await createStack("claim-org-access", claimRole("claim-placeholder-1"));
   await createStack("claim-spoke", claimRole("claim-placeholder-2"));
   await createStack("claim-db-sg", CLAIM_SG);

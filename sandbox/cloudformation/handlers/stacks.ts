@@ -6,7 +6,9 @@ import { createStack, deleteStack } from "../lifecycle.js";
 import { paginate } from "../pagination.js";
 import { templateFromUrl } from "../resources/nested-stack.js";
 import { allStacks, findStack, lookupStack } from "../stacks.js";
+import { neededCapability } from "../template/capabilities.js";
 import type { ParameterInput } from "../template/parameters.js";
+import { parseTemplate } from "../template/parse.js";
 import { list, optionalText, parameterList, requiredText, tagList, tags } from "./params.js";
 
 const PAGE_SIZE = 100;
@@ -116,6 +118,46 @@ export const stackHandlers: Record<string, ActionHandler> = {
     const stacks = allStacks(envOf(ctx)).filter((stack) => filter.length === 0 || filter.includes(stack.status));
     const { page, nextToken } = paginate(stacks, optionalText(params.NextToken), PAGE_SIZE);
     return withToken({ StackSummaries: page.map(stackSummary) }, nextToken);
+  },
+
+  /** API_DescribeStackEvents.html: "in reverse chronological order", deleted stacks by their id. */
+  DescribeStackEvents(params, ctx) {
+    const stack = findStack(envOf(ctx), optionalText(params.StackName));
+    const { page, nextToken } = paginate([...(stack.events ?? [])].reverse(), optionalText(params.NextToken), PAGE_SIZE);
+    return withToken({ StackEvents: page }, nextToken);
+  },
+
+  /**
+   * API_ValidateTemplate.html: a template that parses answers its parameters, description and
+   * the capabilities its IAM resources need; a malformed one is a ValidationError.
+   */
+  ValidateTemplate(params, ctx) {
+    let body = optionalText(params.TemplateBody);
+    const url = optionalText(params.TemplateURL);
+    if (body === undefined && url !== undefined) {
+      try {
+        body = templateFromUrl(envOf(ctx).world, url);
+      } catch (error) {
+        throw validationError((error as Error).message);
+      }
+    }
+    if (body === undefined) throw validationError("Either Template URL or Template Body must be specified.");
+    const template = parseTemplate(body);
+    const needed = neededCapability(template);
+    const transforms = template.Transform === undefined ? [] : Array.isArray(template.Transform) ? template.Transform : [template.Transform];
+    return {
+      Parameters: Object.entries(template.Parameters ?? {}).map(([ParameterKey, declaration]) => ({
+        ParameterKey,
+        ...(declaration.Default !== undefined ? { DefaultValue: Array.isArray(declaration.Default) ? declaration.Default.join(",") : String(declaration.Default) } : {}),
+        NoEcho: declaration.NoEcho === true || String(declaration.NoEcho) === "true",
+        ...(declaration.Description !== undefined ? { Description: declaration.Description } : {}),
+      })),
+      ...(template.Description !== undefined ? { Description: template.Description } : {}),
+      ...(needed
+        ? { Capabilities: [needed.capability], CapabilitiesReason: `The following resource(s) require capabilities: [${needed.types.join(", ")}]` }
+        : {}),
+      ...(transforms.length > 0 ? { DeclaredTransforms: transforms } : {}),
+    };
   },
 
   GetTemplate(params, ctx) {

@@ -65,6 +65,14 @@ export const iamRoleProvider: ResourceProvider = {
     ctx.env.account.roles.delete(roleName);
   },
 
+  import: {
+    identifier: "RoleName",
+    find(roleName, ctx) {
+      const role = ctx.env.account.roles.get(roleName);
+      return role && { physicalId: roleName, attributes: { Arn: role.arn, RoleId: role.roleId } };
+    },
+  },
+
   drift: {
     shapes: {
       AssumeRolePolicyDocument: { kind: "policy" },

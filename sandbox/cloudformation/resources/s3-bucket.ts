@@ -86,6 +86,16 @@ function canonicalBooleans(value: unknown, names: readonly string[]): unknown {
   return out;
 }
 
+function bucketAttributes(name: string, region: string): Record<string, string> {
+  return {
+    Arn: `arn:aws:s3:::${name}`,
+    DomainName: `${name}.s3.amazonaws.com`,
+    RegionalDomainName: `${name}.s3.${region}.amazonaws.com`,
+    DualStackDomainName: `${name}.s3.dualstack.${region}.amazonaws.com`,
+    WebsiteURL: `http://${name}.s3-website-${region}.amazonaws.com`,
+  };
+}
+
 /** AWS::S3::Bucket. The physical id is the bucket name; names are global across accounts. */
 export const s3BucketProvider: ResourceProvider = {
   create(properties, ctx) {
@@ -102,16 +112,15 @@ export const s3BucketProvider: ResourceProvider = {
     const versioning = versioningFromTemplate(properties.VersioningConfiguration);
     if (versioning) bucket.versioning = versioning;
     bucket.tags = { ...cloudFormationTags(ctx.stack, ctx.logicalId), ...ctx.stack.tags, ...templateTags(properties.Tags) };
-    return {
-      physicalId: name,
-      attributes: {
-        Arn: `arn:aws:s3:::${name}`,
-        DomainName: `${name}.s3.amazonaws.com`,
-        RegionalDomainName: `${name}.s3.${region}.amazonaws.com`,
-        DualStackDomainName: `${name}.s3.dualstack.${region}.amazonaws.com`,
-        WebsiteURL: `http://${name}.s3-website-${region}.amazonaws.com`,
-      },
-    };
+    return { physicalId: name, attributes: bucketAttributes(name, region) };
+  },
+
+  import: {
+    identifier: "BucketName",
+    find(name, ctx) {
+      const bucket = ownBucket(name, ctx);
+      return bucket && { physicalId: name, attributes: bucketAttributes(name, bucket.region) };
+    },
   },
 
   delete(name, ctx) {

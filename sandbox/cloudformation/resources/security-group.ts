@@ -89,6 +89,15 @@ export const securityGroupProvider: ResourceProvider = {
     groups(ctx).delete(groupId);
   },
 
+  // The type schema's primaryIdentifier is /properties/Id, the group id.
+  import: {
+    identifier: "Id",
+    find(groupId, ctx) {
+      const group = groups(ctx).get(groupId);
+      return group && { physicalId: groupId, attributes: { GroupId: groupId, VpcId: group.vpcId } };
+    },
+  },
+
   drift: {
     shapes: {
       SecurityGroupIngress: { kind: "set" },

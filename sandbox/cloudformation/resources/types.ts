@@ -39,10 +39,22 @@ export interface DriftSupport {
   update(physicalId: string, expected: Record<string, unknown>, ctx: ResourceContext): void;
 }
 
+/**
+ * Resource import (resource-import.html): the type's primary identifier, as ResourcesToImport
+ * names it (the resource type schema's primaryIdentifier), and the existing resource it names.
+ */
+export interface ImportSupport {
+  identifier: string;
+  /** The live resource's physical id and Fn::GetAtt values, or undefined when none exists. */
+  find(identifier: string, ctx: ResourceContext): Provisioned | undefined;
+}
+
 export interface ResourceProvider {
   /** Provisions into the World; throws (with the message CloudFormation would show) on failure. */
   create(properties: Record<string, unknown>, ctx: ResourceContext): Provisioned;
   delete(physicalId: string, ctx: ResourceContext): void;
+  /** Absent: the type cannot be imported. */
+  import?: ImportSupport;
   /** Absent: the type does not support drift detection and reports NOT_CHECKED. */
   drift?: DriftSupport;
 }

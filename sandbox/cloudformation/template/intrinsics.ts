@@ -17,6 +17,8 @@ export interface ResolveScope {
   condition(name: string): boolean;
   /** An already-created resource of this stack, or undefined. */
   resource(logicalId: string): ProvisionedRef | undefined;
+  /** The value of an export of the account-region (Fn::ImportValue), or undefined when none has the name. */
+  importValue?(exportName: string): string | undefined;
 }
 
 type Intrinsic = (argument: unknown, scope: ResolveScope) => unknown;
@@ -167,9 +169,12 @@ const INTRINSICS: Record<string, Intrinsic> = {
     return ["a", "b", "c"].map((zone) => `${region}${zone}`);
   },
 
-  // The sandbox publishes no stack exports, so every import is of a missing export.
+  // intrinsic-function-reference-importvalue.html: the value another stack exported in this Region.
   "Fn::ImportValue": (argument, scope) => {
-    throw validationError(`No export named ${asString("Fn::ImportValue", resolveValue(argument, scope))} found.`);
+    const name = asString("Fn::ImportValue", resolveValue(argument, scope));
+    const value = scope.importValue?.(name);
+    if (value === undefined) throw validationError(`No export named ${name} found.`);
+    return value;
   },
 };
 

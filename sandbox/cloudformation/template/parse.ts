@@ -14,6 +14,8 @@ export interface ResourceDeclaration {
   Properties?: Record<string, unknown>;
   DependsOn?: string | string[];
   Condition?: string;
+  DeletionPolicy?: string;
+  UpdateReplacePolicy?: string;
 }
 
 export interface OutputDeclaration {
@@ -31,6 +33,7 @@ export interface Template {
   Conditions?: Record<string, unknown>;
   Resources: Record<string, ResourceDeclaration>;
   Outputs?: Record<string, OutputDeclaration>;
+  Transform?: string | string[];
 }
 
 /** YAML short forms, each rewritten to the long JSON form (`!Ref X` → `{ Ref: X }`). */

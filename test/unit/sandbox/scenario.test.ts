@@ -51,7 +51,7 @@ describe("scenario files", () => {
   it("suggests the field a typo meant and says where a missing field belongs", () => {
     const text = ["organization: {}", "latency: { apiMs: 1, detectionMS: [1, 2] }"].join("\n");
     const byPath = Object.fromEntries(problems(() => parseScenario(text, "typo.yaml")).map((p) => [p.path, p]));
-    expect(byPath["latency"]).toMatchObject({ line: 2, message: expect.stringContaining("`detectionMS` (did you mean `detectionMs`?); allowed fields here: apiMs, detectionMs") });
+    expect(byPath["latency"]).toMatchObject({ line: 2, message: expect.stringContaining("`detectionMS` (did you mean `detectionMs`?); allowed fields here: apiMs, detectionMs, changeSetMs") });
     expect(byPath["organization.managementAccount"]).toMatchObject({ line: 1, message: expect.stringContaining("is required") });
     expect(byPath["organization.managementAccount"]!.message).toContain("add `managementAccount:`, see sandbox/scenarios/demo.yaml");
   });
