@@ -3,6 +3,7 @@ import {
   paginateDescribeStackResourceDrifts,
   type CloudFormationClient,
   type StackResourceDrift,
+  type StackStatus,
 } from "@aws-sdk/client-cloudformation";
 import type { PropertyDifference, ResourceDrift, ResourceDriftStatus } from "../core/types.js";
 
@@ -65,3 +66,13 @@ export async function listResourceDrifts(cfn: CloudFormationClient, stackId: str
   for await (const page of pages) drifts.push(...(page.StackResourceDrifts ?? []).map(toResourceDrift));
   return drifts;
 }
+
+/** The stack statuses in which CloudFormation accepts DetectStackDrift. */
+export const DRIFT_DETECTABLE_STATUSES: ReadonlySet<string> = new Set<StackStatus>([
+  "CREATE_COMPLETE",
+  "UPDATE_COMPLETE",
+  "UPDATE_ROLLBACK_COMPLETE",
+  "UPDATE_ROLLBACK_FAILED",
+  "IMPORT_COMPLETE",
+  "IMPORT_ROLLBACK_COMPLETE",
+]);

@@ -1,3 +1,5 @@
+import { partitionOf } from "../config/regions.js";
+import type { Config } from "../config/schema.js";
 import type { CloudTrailDetail } from "./cloudtrail-record.js";
 
 /**
@@ -35,4 +37,20 @@ export function isOwnRoleCall(detail: CloudTrailDetail, ownRoleArn: OwnRoleArns)
  */
 export function isCloudFormationCall(detail: CloudTrailDetail): boolean {
   return detail.userIdentity.invokedBy === CLOUDFORMATION || detail.sourceIPAddress === CLOUDFORMATION;
+}
+
+export function spokeRoleArn(accountId: string, roleName: string, hubRegion: string): string {
+  return `arn:${partitionOf(hubRegion)}:iam::${accountId}:role/${roleName}`;
+}
+
+/**
+ * driftguard's spoke role, by exact ARN, in the accounts accounts.yaml onboards (and no other).
+ * With organizationalUnits any member may be onboarded through its OU, where a StackSet deployed
+ * that role; every caller acts only on onboarded accounts, and a call counts only in the account
+ * it was made in (cloudtrail-origin.ts), so the role at that exact ARN is driftguard's.
+ */
+export function ownRoleArns(config: Pick<Config, "accounts" | "spoke" | "hub" | "organizationalUnits">): OwnRoleArns {
+  const onboarded = new Set(config.accounts.map((a) => a.id));
+  const byUnit = config.organizationalUnits.length > 0;
+  return (accountId) => (byUnit || onboarded.has(accountId) ? spokeRoleArn(accountId, config.spoke.roleName, config.hub.region) : undefined);
 }

@@ -65,6 +65,12 @@ export interface MemberPlacement {
   parents: string[];
 }
 
+/** A member as the event path looks it up (scanner/member-placement.ts), with its state. */
+export interface PlacedMember extends MemberPlacement {
+  /** Organizations' State (or Status on older responses): ACTIVE, SUSPENDED … */
+  state: string;
+}
+
 /**
  * The OU that onboards an account: the nearest onboarded OU among its parents. A non-recursive
  * OU only onboards its direct members.

@@ -4,7 +4,8 @@ import type { Config, Mode } from "../config/schema.js";
 import { withModeOverride } from "../remediation/index.js";
 import { isCloudFormationCall, isOwnRoleCall } from "../aws/cloudtrail-origin.js";
 import { reject, type ParsedChange, type Rejection } from "./parse.js";
-import { ownRoleArns, type PlacedMember } from "../scanner/index.js";
+import { ownRoleArns } from "../aws/cloudtrail-origin.js";
+import type { PlacedMember } from "../config/resolve.js";
 import { hasResolver } from "./resolve.js";
 
 export interface Admission {

@@ -3,7 +3,7 @@ import type { SpokeClients } from "../aws/clients.js";
 import type { Config, Mode } from "../config/schema.js";
 import type { ChangeActor, ExemptionState, PropertyDifference, RemediationAction, ResourceDriftStatus, ResourceReport } from "../core/types.js";
 import type { RemediationGuards, ResourceRemediationInput } from "../remediation/index.js";
-import type { PlacedMember } from "../scanner/index.js";
+import type { PlacedMember } from "../config/resolve.js";
 import type { Logger } from "../core/logger.js";
 import type { DropReason } from "./parse.js";
 import type { EventDelivery } from "./publish.js";

@@ -1,8 +1,6 @@
-import type { OwnRoleArns } from "../aws/cloudtrail-origin.js";
-import type { Config } from "../config/schema.js";
+import { ownRoleArns, spokeRoleArn } from "../aws/cloudtrail-origin.js";
 import { AssumeRoleCommand, type STSClient } from "@aws-sdk/client-sts";
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@smithy/types";
-import { partitionOf } from "../config/regions.js";
 import type { ErrorInfo } from "../core/types.js";
 import { toErrorInfo } from "../core/errors.js";
 
@@ -11,22 +9,6 @@ export const SESSION_SECONDS = 3600;
 
 /** Refresh this long before expiry so that a request signed just before it is not rejected. */
 export const REFRESH_BEFORE_MS = 5 * 60_000;
-
-export function spokeRoleArn(accountId: string, roleName: string, hubRegion: string): string {
-  return `arn:${partitionOf(hubRegion)}:iam::${accountId}:role/${roleName}`;
-}
-
-/**
- * driftguard's spoke role, by exact ARN, in the accounts accounts.yaml onboards (and no other).
- * With organizationalUnits any member may be onboarded through its OU, where a StackSet deployed
- * that role; every caller acts only on onboarded accounts, and a call counts only in the account
- * it was made in (cloudtrail-origin.ts), so the role at that exact ARN is driftguard's.
- */
-export function ownRoleArns(config: Pick<Config, "accounts" | "spoke" | "hub" | "organizationalUnits">): OwnRoleArns {
-  const onboarded = new Set(config.accounts.map((a) => a.id));
-  const byUnit = config.organizationalUnits.length > 0;
-  return (accountId) => (byUnit || onboarded.has(accountId) ? spokeRoleArn(accountId, config.spoke.roleName, config.hub.region) : undefined);
-}
 
 /**
  * `driftguard-<runId>`: CloudTrail in the spoke shows it as the session name, so every call a run
@@ -95,3 +77,6 @@ export function assumeRoleError(err: unknown, roleArn: string): ErrorInfo {
   ];
   return { code: info.code, message: `cannot assume ${roleArn}: ${info.message}. Likely causes, in order: ${causes.map((c, i) => `(${i + 1}) ${c}`).join("; ")}` };
 }
+
+// Kernel facts (aws/cloudtrail-origin.ts) the scanner's callers have always reached through it.
+export { ownRoleArns, spokeRoleArn };

@@ -1,5 +1,5 @@
 import { AccountNotFoundException, DescribeAccountCommand, ListParentsCommand, type OrganizationsClient } from "@aws-sdk/client-organizations";
-import type { MemberPlacement } from "../config/resolve.js";
+import type { PlacedMember } from "../config/resolve.js";
 import { stateOf } from "./organization.js";
 
 /**
@@ -17,10 +17,7 @@ export const PLACEMENT_ACTIONS = ["organizations:DescribeAccount", "organization
 /** OUs nest at most five levels below the root (Organizations User Guide, "Quotas for AWS Organizations"). */
 const MAX_DEPTH = 6;
 
-export interface PlacedMember extends MemberPlacement {
-  /** Organizations' State (or Status on older responses): ACTIVE, SUSPENDED … */
-  state: string;
-}
+export type { PlacedMember };
 
 /** The member and its parents from its own OU up to the root; undefined when it is not in the organization. */
 export async function lookupPlacement(org: OrganizationsClient, accountId: string): Promise<PlacedMember | undefined> {

@@ -1,17 +1,9 @@
 import { paginateListStacks, StackStatus, type CloudFormationClient, type StackSummary } from "@aws-sdk/client-cloudformation";
 import type { StackFilter } from "../config/schema.js";
 import type { StackReport } from "../core/types.js";
-import { firstMatchingGlob } from "../core/glob.js";
+import { globExclusion } from "../config/stack-filter.js";
+import { DRIFT_DETECTABLE_STATUSES } from "../aws/cfn-drift.js";
 
-/** The stack statuses in which CloudFormation accepts DetectStackDrift. */
-export const DRIFT_DETECTABLE_STATUSES: ReadonlySet<string> = new Set<StackStatus>([
-  "CREATE_COMPLETE",
-  "UPDATE_COMPLETE",
-  "UPDATE_ROLLBACK_COMPLETE",
-  "UPDATE_ROLLBACK_FAILED",
-  "IMPORT_COMPLETE",
-  "IMPORT_ROLLBACK_COMPLETE",
-]);
 
 /** Deleted stacks stay listed for 90 days; they are history, not inventory. */
 const LIVE_STATUSES = Object.values(StackStatus).filter((s) => s !== "DELETE_COMPLETE");
@@ -37,16 +29,6 @@ export async function listLiveStacks(cfn: CloudFormationClient): Promise<StackSu
   return stacks;
 }
 
-/**
- * Why the account's include/exclude globs leave a stack out; undefined when they let it in.
- * The event path asks the same question, so both select exactly the same stacks.
- */
-export function globExclusion(stackName: string, filter: StackFilter): string | undefined {
-  const excludedBy = firstMatchingGlob(stackName, filter.exclude);
-  if (excludedBy !== undefined) return `excluded by stacks.exclude glob "${excludedBy}"`;
-  if (firstMatchingGlob(stackName, filter.include) === undefined) return `not matched by stacks.include [${filter.include.join(", ")}]`;
-  return undefined;
-}
 
 function skipReason(stack: StackSummary, filter: StackFilter): string | undefined {
   const status = stack.StackStatus ?? "UNKNOWN";
@@ -84,3 +66,6 @@ export function stackRow(target: StackTarget): Omit<StackReport, "scan"> {
     resources: [],
   };
 }
+
+// Shared with the event path, which may not import the scanner (the sweep calls the event path's guardrails).
+export { DRIFT_DETECTABLE_STATUSES, globExclusion };

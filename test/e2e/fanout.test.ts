@@ -8,6 +8,7 @@ import { acquireRunLease, releaseRunLease } from "../../functions/scanner/run-le
 import type { SkippedScan } from "../../functions/handler.js";
 import { DEFAULT_SCENARIO, DEMO_ACCOUNTS } from "../../sandbox/scenario.js";
 import { startSandbox, type Sandbox } from "../../sandbox/server.js";
+import { driftguardNames } from "../../modules/names.js";
 import { schemaErrors } from "../unit/report/validate.js";
 
 /**
@@ -50,7 +51,9 @@ const HOLDER = "20261201T000000Z-0000aa";
 async function skippedWhileLeaseHeld(sandbox: Sandbox): Promise<void> {
   const target = { s3: hubS3(sandbox), bucket: sandbox.hub.reportBucket, backoff: { sleep: async () => {}, random: Math.random }, now: Date.now };
   expect((await acquireRunLease(target, { runId: HOLDER, trigger: "manual", ttlMs: 900_000 })).kind).toBe("held");
-  const objects = () => [...(sandbox.world.buckets.get(sandbox.hub.reportBucket)?.objects.keys() ?? [])];
+  // The configuration object is the deployment's (invokeHub writes it as the hub stack does), not the run's.
+  const configKey = driftguardNames(config).configKey;
+  const objects = () => [...(sandbox.world.buckets.get(sandbox.hub.reportBucket)?.objects.keys() ?? [])].filter((key) => key !== configKey);
   const before = objects();
 
   const answer = (await invokeHubAnswer(sandbox, config, "remediate", {}, false, "fanout")) as SkippedScan;
@@ -62,7 +65,7 @@ async function skippedWhileLeaseHeld(sandbox: Sandbox): Promise<void> {
 }
 
 /** Timestamps differ between any two runs; the run id also appears inside change set names. */
-const TIMESTAMPS = new Set(["startedAt", "finishedAt", "detectedAt", "lastRepairedAt", "eventTime"]);
+const TIMESTAMPS = new Set(["startedAt", "finishedAt", "detectedAt", "lastRepairedAt", "eventTime", "firstSeen"]);
 
 function comparable(report: RunReport): unknown {
   const text = JSON.stringify(report, (key, value: unknown) => (TIMESTAMPS.has(key) ? undefined : value));

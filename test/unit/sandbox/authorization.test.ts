@@ -9,7 +9,7 @@ import {
   PutRolePolicyCommand,
   UpdateAssumeRolePolicyCommand,
 } from "@aws-sdk/client-iam";
-import { ListAccountsCommand, OrganizationsClient } from "@aws-sdk/client-organizations";
+import { DescribeOrganizationCommand, ListAccountsCommand, OrganizationsClient } from "@aws-sdk/client-organizations";
 import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { CreateTopicCommand, ListTopicsCommand, SNSClient } from "@aws-sdk/client-sns";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
@@ -83,13 +83,17 @@ describe("driftguard's roles carry the synthesized policies", () => {
     expect(allowed.name).not.toBe("UnauthorizedOperation");
   });
 
-  it("limits the scanner role to its report bucket paths, the notification topic and ListAccounts", async () => {
+  it("limits the scanner role to its report bucket paths, the notification topic and the organization walk (not ListAccounts)", async () => {
     const s3 = new S3Client(clientConfig(sandbox, sandbox.hubCredentials));
     await s3.send(new PutObjectCommand({ Bucket: sandbox.hub.reportBucket, Key: "reports/x.json", Body: "{}" }));
     const elsewhere = await failure(s3.send(new GetObjectCommand({ Bucket: "some-other-bucket", Key: "k" })));
     expect([elsewhere.name, elsewhere.$metadata.httpStatusCode]).toEqual(["AccessDenied", 403]);
     expect(elsewhere.message).toContain('on resource: "arn:aws:s3:::some-other-bucket/k" because no identity-based policy allows the s3:GetObject action');
-    await new OrganizationsClient(clientConfig(sandbox, sandbox.hubCredentials)).send(new ListAccountsCommand({}));
+    const scanner = new OrganizationsClient(clientConfig(sandbox, sandbox.hubCredentials));
+    await scanner.send(new DescribeOrganizationCommand({}));
+    // The walk (ListRoots, ListChildren, …) replaced ListAccounts in the scanner role's policy.
+    const list = await failure(scanner.send(new ListAccountsCommand({})));
+    expect([list.name, list.$metadata.httpStatusCode]).toEqual(["AccessDeniedException", 400]);
     const orgs = await failure(new OrganizationsClient(clientConfig(sandbox, spoke)).send(new ListAccountsCommand({})));
     expect([orgs.name, orgs.$metadata.httpStatusCode]).toEqual(["AccessDeniedException", 400]);
   });

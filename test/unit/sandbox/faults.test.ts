@@ -1,6 +1,6 @@
 import { CloudFormationClient, ListStacksCommand } from "@aws-sdk/client-cloudformation";
 import { DescribeVpcsCommand, EC2Client } from "@aws-sdk/client-ec2";
-import { ListAccountsCommand, OrganizationsClient } from "@aws-sdk/client-organizations";
+import { DescribeOrganizationCommand, OrganizationsClient } from "@aws-sdk/client-organizations";
 import { ListBucketsCommand, S3Client } from "@aws-sdk/client-s3";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -73,7 +73,7 @@ describe("faults over the wire", () => {
       [() => new EC2Client(clientConfig(sandbox, admin)).send(new DescribeVpcsCommand({})), "RequestLimitExceeded", 503],
       [() => new S3Client(clientConfig(sandbox, admin)).send(new ListBucketsCommand({})), "SlowDown", 503],
       [() => new CloudFormationClient(clientConfig(sandbox, admin)).send(new ListStacksCommand({})), "Throttling", 400],
-      [() => new OrganizationsClient(clientConfig(sandbox, sandbox.hubCredentials)).send(new ListAccountsCommand({})), "TooManyRequestsException", 400],
+      [() => new OrganizationsClient(clientConfig(sandbox, sandbox.hubCredentials)).send(new DescribeOrganizationCommand({})), "TooManyRequestsException", 400],
     ];
     for (const [call, code, status] of calls) {
       await call();
