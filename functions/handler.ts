@@ -10,7 +10,7 @@ import { logger } from "./core/logger.js";
 import { createMetrics, MetricUnit, publishMetrics, RUN_SKIPPED } from "./core/metrics.js";
 import { runMetricValues, type PublishOutcome } from "./report/index.js";
 import { eventDeps, loadRuntime, newRunId, type Runtime, scanDeps } from "./runtime/index.js";
-import { announceSkippedRun, RunInProgressError, runScan, type ScanDeps, type ScanProgress, type SkippedRun } from "./scanner/index.js";
+import { announceSkippedRun, RunInProgressError, runScan, type OrganizationIdSource, type ScanDeps, type ScanProgress, type SkippedRun } from "./scanner/index.js";
 import { DriftguardError } from "./core/errors.js";
 
 /** What an invocation asks for, decided from the payload alone. */
@@ -141,6 +141,11 @@ export interface RouteHooks {
  */
 export const CONFIG_REFRESH_MS = 60_000;
 
+/** Where the deployed configuration names the organization: the object's key and the line in it. */
+function organizationIdSource(rt: Runtime): OrganizationIdSource {
+  return { file: rt.configSource, ...(rt.organizationIdLine !== undefined ? { line: rt.organizationIdLine } : {}) };
+}
+
 /**
  * Settings and clients are built on first use and kept for the routes' life (one per container in
  * Lambda); the configuration is re-read once it is CONFIG_REFRESH_MS old. The event path's spoke
@@ -174,7 +179,7 @@ export function createProductionRoutes(hooks: RouteHooks = {}, now: () => number
           // The lease lasts as long as this invocation can: its timeout, as far as the handler can tell.
           leaseTtlMs: context.getRemainingTimeInMillis(),
           publish: { bucket: rt.settings.reportBucket, topicArn: rt.settings.topicArn, region: rt.config.hub.region, chatbot: rt.config.hub.notifications.chatbot },
-          configSource: { file: rt.configSource },
+          configSource: organizationIdSource(rt),
           ...(hooks.onProgress ? { onProgress: hooks.onProgress } : {}),
         });
         return finishRun(metrics, report, publish);
@@ -194,7 +199,8 @@ export function createProductionRoutes(hooks: RouteHooks = {}, now: () => number
       return outcome;
     },
     async fanout(request, context) {
-      const { config, settings, hub, configSource } = await currentRuntime();
+      const rt = await currentRuntime();
+      const { config, settings, hub } = rt;
       const deps = scanDeps(hub, settings.reportBucket, logger);
       const publish = { bucket: settings.reportBucket, topicArn: settings.topicArn, region: config.hub.region, chatbot: config.hub.notifications.chatbot };
       switch (request.step) {
@@ -207,7 +213,7 @@ export function createProductionRoutes(hooks: RouteHooks = {}, now: () => number
             modeOverride,
             bucket: publish.bucket,
             leaseTtlMs: context.getRemainingTimeInMillis(),
-            configSource: { file: configSource },
+            configSource: organizationIdSource(rt),
           });
           if ("skipped" in partitioned) return announceSkip(metrics, deps, publish.topicArn, partitioned);
           const { runId, itemsKey, workers } = partitioned;

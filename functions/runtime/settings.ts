@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { ConfigError } from "../config/load.js";
+import { lineOfField } from "../config/yaml-validation.js";
 import { configSchema, MODES, type Config, type Mode } from "../config/schema.js";
 
 /** What the Lambda reads from its environment (see ARCHITECTURE.md, "Lambda runtime settings"). */
@@ -65,6 +66,8 @@ export interface LoadedConfig {
   version?: string;
   /** s3://bucket/key or the file path, for messages. */
   source: string;
+  /** The line of organization.id in what was read (the object is pretty-printed JSON, which is YAML), for the organization check's message. */
+  organizationIdLine?: number;
 }
 
 /**
@@ -110,6 +113,11 @@ export function checkIdentity(config: Config, identity: Settings["identity"], so
   if (problems.length > 0) throw new ConfigError(problems);
 }
 
+function orgLine(text: string): { organizationIdLine?: number } {
+  const line = lineOfField(text, ["organization", "id"]);
+  return line === undefined ? {} : { organizationIdLine: line };
+}
+
 export async function readConfig(settings: Settings, s3: S3Client): Promise<LoadedConfig> {
   const { config: where } = settings;
   let loaded: LoadedConfig;
@@ -120,12 +128,12 @@ export async function readConfig(settings: Settings, s3: S3Client): Promise<Load
     } catch (err) {
       throw new ConfigError([{ file: where.file, path: "", message: `cannot be read (${(err as Error).message})` }]);
     }
-    loaded = { config: validateConfigData(parseJson(text, where.file), where.file), source: where.file };
+    loaded = { config: validateConfigData(parseJson(text, where.file), where.file), source: where.file, ...orgLine(text) };
   } else {
     const source = `s3://${settings.reportBucket}/${where.key}`;
     const out = await s3.send(new GetObjectCommand({ Bucket: settings.reportBucket, Key: where.key }));
     const text = (await out.Body?.transformToString()) ?? "";
-    loaded = { config: validateConfigData(parseJson(text, source), source), source, ...(out.VersionId ? { version: out.VersionId } : {}) };
+    loaded = { config: validateConfigData(parseJson(text, source), source), source, ...orgLine(text), ...(out.VersionId ? { version: out.VersionId } : {}) };
   }
   checkIdentity(loaded.config, settings.identity, loaded.source);
   return loaded;

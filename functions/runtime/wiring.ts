@@ -18,6 +18,8 @@ export interface Runtime {
   configVersion?: string;
   /** s3://bucket/key of the configuration object (or the local file), for messages. */
   configSource: string;
+  /** The line of organization.id in it, for the organization check's message. */
+  organizationIdLine?: number;
   hub: HubClients;
 }
 
@@ -31,7 +33,14 @@ export async function loadRuntime(env: Record<string, string | undefined> = proc
   const settings = settingsFromEnv(env);
   const clients = hub ?? createHubClients(hubRegion(env));
   const loaded = await readConfig(settings, clients.s3);
-  return { settings, config: loaded.config, configSource: loaded.source, hub: clients, ...(loaded.version ? { configVersion: loaded.version } : {}) };
+  return {
+    settings,
+    config: loaded.config,
+    configSource: loaded.source,
+    ...(loaded.organizationIdLine !== undefined ? { organizationIdLine: loaded.organizationIdLine } : {}),
+    hub: clients,
+    ...(loaded.version ? { configVersion: loaded.version } : {}),
+  };
 }
 
 /**

@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
-import { ConfigError } from "../../functions/config/load.js";
+import { ConfigError, configObjectBody } from "../../functions/config/load.js";
+import type { Config } from "../../functions/config/schema.js";
 import { createDeadline, MIN_MARGIN_MS, NO_DEADLINE, safetyMarginMs } from "../../functions/core/deadline.js";
 import { newRunId } from "../../functions/runtime/run-id.js";
 import { readConfig, settingsFromEnv } from "../../functions/runtime/settings.js";
@@ -38,11 +39,17 @@ describe("run-time configuration", () => {
   const settings = settingsFromEnv({ ...env, DRIFTGUARD_CONFIG_KEY: "config/driftguard-config.json", DRIFTGUARD_ORGANIZATION_ID: "o-example0001", DRIFTGUARD_HUB_ACCOUNT_ID: "111111111111" });
   // GetObject's Body as the SDK gives it: a stream with transformToString.
   const body = (value: unknown) => ({ transformToString: async () => JSON.stringify(value) }) as never;
+  // What the hub stack writes (aws_s3_object): pretty-printed, so organization.id has a line of its own.
+  const deployed = (config: Config) => ({ transformToString: async () => configObjectBody(config) }) as never;
 
   it("reads the hub stack's object from the report bucket, re-validates it and keeps its version", async () => {
-    s3.on(GetObjectCommand, { Bucket: env.DRIFTGUARD_REPORT_BUCKET, Key: "config/driftguard-config.json" }).resolves({ Body: body(testConfig("accounts: []")), VersionId: "3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY" });
+    const config = testConfig("accounts: []");
+    s3.on(GetObjectCommand, { Bucket: env.DRIFTGUARD_REPORT_BUCKET, Key: "config/driftguard-config.json" }).resolves({ Body: deployed(config), VersionId: "3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY" });
     const loaded = await readConfig(settings, new S3Client({ region: "us-east-1" }));
-    expect(loaded).toEqual({ config: testConfig("accounts: []"), version: "3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY", source: `s3://${env.DRIFTGUARD_REPORT_BUCKET}/config/driftguard-config.json` });
+    // The organization check names this line when the id is not the organization's (issue 16).
+    const line = configObjectBody(config).split("\n").findIndex((l) => l.includes(`"id": "${config.organization.id}"`)) + 1;
+    expect(line).toBeGreaterThan(1);
+    expect(loaded).toEqual({ config, version: "3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY", source: `s3://${env.DRIFTGUARD_REPORT_BUCKET}/config/driftguard-config.json`, organizationIdLine: line });
   });
 
   it("refuses a configuration for another organization or another hub, naming both", async () => {
