@@ -1,5 +1,5 @@
-import type { SandboxCredentials } from "../sandbox/server.js";
-import type { CloudTrailBridgeEvent } from "../sandbox/services/cloudtrail-record.js";
+import type { SandboxCredentials } from "../sandbox/harness/server.js";
+import type { CloudTrailBridgeEvent } from "../sandbox/emulator/services/cloudtrail/record.js";
 import type { OrgOptions } from "./org.js";
 
 /**

@@ -1,5 +1,5 @@
 import { configSchema, type Config, type ConfigInput } from "../functions/config/schema.js";
-import type { ScenarioInput } from "../sandbox/scenario.js";
+import type { ScenarioInput } from "../sandbox/harness/scenario.js";
 
 /**
  * A generated organization for the benchmark: accounts.yaml as an object, and the sandbox scenario

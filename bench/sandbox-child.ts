@@ -1,5 +1,5 @@
 import { performance } from "node:perf_hooks";
-import { startSandbox, type Sandbox } from "../sandbox/server.js";
+import { startSandbox, type Sandbox } from "../sandbox/harness/server.js";
 import type { FromChild, RegionDetections, ToChild } from "./child-protocol.js";
 import { benchOrg, stackKind, TEMPLATES } from "./org.js";
 

@@ -1,6 +1,6 @@
 import { fork, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import type { CloudTrailBridgeEvent } from "../sandbox/services/cloudtrail-record.js";
+import type { CloudTrailBridgeEvent } from "../sandbox/emulator/services/cloudtrail/record.js";
 import type { FromChild, SandboxLatency, ToChild } from "./child-protocol.js";
 import type { OrgOptions } from "./org.js";
 

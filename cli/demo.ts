@@ -1,6 +1,6 @@
 import { MODES, type Mode } from "../functions/config/schema.js";
-import { EXECUTIONS, runLocal, type Execution } from "../sandbox/run-local.js";
-import { DEFAULT_SCENARIO, DEMO_ACCOUNTS } from "../sandbox/scenario.js";
+import { EXECUTIONS, runLocal, type Execution } from "../sandbox/harness/run-local.js";
+import { DEFAULT_SCENARIO, DEMO_ACCOUNTS } from "../sandbox/harness/scenario.js";
 import type { CommandSpec, Parsed } from "./args.js";
 import { EXIT } from "./exit-codes.js";
 import type { Io } from "./io.js";

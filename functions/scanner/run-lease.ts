@@ -13,7 +13,7 @@ import { toErrorInfo } from "../core/errors.js";
  * ConditionalRequestConflict while a competing write is in flight). Source: Amazon S3 User Guide,
  * "How to prevent object overwrites with conditional writes"
  * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html); the sandbox's
- * S3 implements both headers (sandbox/services/s3.ts checkWriteConditions).
+ * S3 implements both headers (sandbox/emulator/services/s3/service.ts checkWriteConditions).
  *
  * The lease expires after the Lambda timeout: a run killed at its timeout cannot hold it longer
  * than it could have run. Released, it is kept with an expiry of "now", so the next run takes it

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { DEFAULT_EVENT_NAMES } from "../../functions/config/schema.js";
 import { parseChangeEvent } from "../../functions/events/parse.js";
 import { forwardingPlan } from "../../modules/event-forwarding.js";
-import { matchesEventPattern } from "../../sandbox/services/event-pattern.js";
+import { matchesEventPattern } from "../../sandbox/emulator/services/events/pattern.js";
 import { fixture, FIXTURE_NAMES } from "../unit/events/helpers.js";
 
 /** A real failed RunInstances (Client.UnauthorizedOperation); its source is in the folder's README. */

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startSandbox, type Sandbox, type SandboxCredentials } from "../../sandbox/server.js";
+import { startSandbox, type Sandbox, type SandboxCredentials } from "../../sandbox/harness/server.js";
 
 /**
  * Proof that the sandbox speaks the real wire protocols: the official AWS CLI (botocore, a

@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import type { BareSandbox, SandboxCredentials } from "../../sandbox/server.js";
+import type { BareSandbox, SandboxCredentials } from "../../sandbox/harness/server.js";
 
 /**
  * Drives the sandbox with boto3 (Debian's python3-boto3): an independent client stack, with its

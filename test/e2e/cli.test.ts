@@ -6,8 +6,8 @@ import { loadConfig } from "../../functions/config/load.js";
 import type { RunReport } from "../../functions/core/types.js";
 import { main } from "../../cli/main.js";
 import type { Io } from "../../cli/io.js";
-import { DEFAULT_SCENARIO, DEMO_ACCOUNTS } from "../../sandbox/scenario.js";
-import { startSandbox, type Sandbox, type SandboxCredentials } from "../../sandbox/server.js";
+import { DEFAULT_SCENARIO, DEMO_ACCOUNTS } from "../../sandbox/harness/scenario.js";
+import { startSandbox, type Sandbox, type SandboxCredentials } from "../../sandbox/harness/server.js";
 import { schemaErrors } from "../unit/report/validate.js";
 
 /**

@@ -4,9 +4,9 @@ import { loadConfig } from "../../functions/config/load.js";
 import type { Config } from "../../functions/config/schema.js";
 import type { ResourceReport, RunReport } from "../../functions/core/types.js";
 import type { ScanSummary } from "../../functions/handler.js";
-import { hubS3, invokeHub, publishedMessages } from "../../sandbox/run-local.js";
-import { DEFAULT_SCENARIO, DEMO_ACCOUNTS } from "../../sandbox/scenario.js";
-import { startSandbox, type Sandbox } from "../../sandbox/server.js";
+import { hubS3, invokeHub, publishedMessages } from "../../sandbox/harness/run-local.js";
+import { DEFAULT_SCENARIO, DEMO_ACCOUNTS } from "../../sandbox/harness/scenario.js";
+import { startSandbox, type Sandbox } from "../../sandbox/harness/server.js";
 import { schemaErrors } from "../unit/report/validate.js";
 
 /**

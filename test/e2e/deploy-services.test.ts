@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../functions/config/load.js";
 import { driftguardNames } from "../../modules/names.js";
-import { startBareSandbox, type BareSandbox, type SandboxCredentials } from "../../sandbox/server.js";
-import { MANAGEMENT_ADMIN_ROLE, ORGANIZATION_ACCESS_ROLE } from "../../sandbox/world.js";
+import { startBareSandbox, type BareSandbox, type SandboxCredentials } from "../../sandbox/harness/server.js";
+import { MANAGEMENT_ADMIN_ROLE, ORGANIZATION_ACCESS_ROLE } from "../../sandbox/harness/world.js";
 import { EXAMPLE_FILE } from "../constructs/synth.js";
 import { boto3 } from "./boto3.js";
 

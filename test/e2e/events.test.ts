@@ -10,8 +10,8 @@ import { handleChangeEvent } from "../../functions/events/handle.js";
 import { RecentIds } from "../../functions/events/recent-ids.js";
 import type { EventActionReport, EventDeps, EventOutcome } from "../../functions/events/types.js";
 import { eventDeps } from "../../functions/runtime/wiring.js";
-import { startSandbox, type Sandbox } from "../../sandbox/server.js";
-import type { CloudTrailBridgeEvent } from "../../sandbox/services/cloudtrail-record.js";
+import { startSandbox, type Sandbox } from "../../sandbox/harness/server.js";
+import type { CloudTrailBridgeEvent } from "../../sandbox/emulator/services/cloudtrail/record.js";
 import { fakeMetrics } from "../unit/events/helpers.js";
 
 /**

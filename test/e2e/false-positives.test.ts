@@ -6,9 +6,9 @@ import { loadConfig } from "../../functions/config/load.js";
 import type { Config, IgnoreRule } from "../../functions/config/schema.js";
 import type { ResourceReport, RunReport } from "../../functions/core/types.js";
 import type { ScanSummary } from "../../functions/handler.js";
-import { hubS3, invokeHub } from "../../sandbox/run-local.js";
-import type { CloudTrailBridgeEvent } from "../../sandbox/services/cloudtrail-record.js";
-import { startSandbox, type Sandbox } from "../../sandbox/server.js";
+import { hubS3, invokeHub } from "../../sandbox/harness/run-local.js";
+import type { CloudTrailBridgeEvent } from "../../sandbox/emulator/services/cloudtrail/record.js";
+import { startSandbox, type Sandbox } from "../../sandbox/harness/server.js";
 import { schemaErrors } from "../unit/report/validate.js";
 
 /**

@@ -3,11 +3,11 @@ import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../functions/config/load.js";
 import type { RunReport } from "../../functions/core/types.js";
 import type { ScanSummary } from "../../functions/handler.js";
-import { hubS3, invokeHub, invokeHubAnswer, publishedMessages, type Execution } from "../../sandbox/run-local.js";
+import { hubS3, invokeHub, invokeHubAnswer, publishedMessages, type Execution } from "../../sandbox/harness/run-local.js";
 import { acquireRunLease, releaseRunLease } from "../../functions/scanner/run-lease.js";
 import type { SkippedScan } from "../../functions/handler.js";
-import { DEFAULT_SCENARIO, DEMO_ACCOUNTS } from "../../sandbox/scenario.js";
-import { startSandbox, type Sandbox } from "../../sandbox/server.js";
+import { DEFAULT_SCENARIO, DEMO_ACCOUNTS } from "../../sandbox/harness/scenario.js";
+import { startSandbox, type Sandbox } from "../../sandbox/harness/server.js";
 import { driftguardNames } from "../../modules/names.js";
 import { schemaErrors } from "../unit/report/validate.js";
 

@@ -2,10 +2,10 @@ import { GetObjectCommand } from "@aws-sdk/client-s3";
 import { afterEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../../functions/config/load.js";
 import type { AccountReport, RunReport } from "../../functions/core/types.js";
-import { hubS3, invokeHub, publishedMessages } from "../../sandbox/run-local.js";
-import type { FaultRule } from "../../sandbox/protocol/faults.js";
-import { DEFAULT_SCENARIO, DEMO_ACCOUNTS } from "../../sandbox/scenario.js";
-import { startSandbox, type Sandbox } from "../../sandbox/server.js";
+import { hubS3, invokeHub, publishedMessages } from "../../sandbox/harness/run-local.js";
+import type { FaultRule } from "../../sandbox/emulator/protocol/faults.js";
+import { DEFAULT_SCENARIO, DEMO_ACCOUNTS } from "../../sandbox/harness/scenario.js";
+import { startSandbox, type Sandbox } from "../../sandbox/harness/server.js";
 
 /**
  * Every fault kind the sandbox can inject ends in a complete report: the failing account, region

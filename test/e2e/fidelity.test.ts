@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Sandbox } from "../../sandbox/server.js";
+import type { Sandbox } from "../../sandbox/harness/server.js";
 import { administratorSession, startTestSandbox, WORKLOAD } from "../unit/sandbox/helpers.js";
 import { boto3 } from "./boto3.js";
 

@@ -13,10 +13,10 @@ import { RecentIds } from "../../functions/events/recent-ids.js";
 import type { EventDeps, EventOutcome } from "../../functions/events/types.js";
 import { eventDeps, scanDeps } from "../../functions/runtime/wiring.js";
 import { runScan, type RunScanResult } from "../../functions/scanner/run.js";
-import { invokeHub, publishedMessages } from "../../sandbox/run-local.js";
-import { principalOfAccessKey } from "../../sandbox/running-worlds.js";
-import { startSandbox, type Sandbox } from "../../sandbox/server.js";
-import type { CloudTrailBridgeEvent } from "../../sandbox/services/cloudtrail-record.js";
+import { invokeHub, publishedMessages } from "../../sandbox/harness/run-local.js";
+import { principalOfAccessKey } from "../../sandbox/harness/running-worlds.js";
+import { startSandbox, type Sandbox } from "../../sandbox/harness/server.js";
+import type { CloudTrailBridgeEvent } from "../../sandbox/emulator/services/cloudtrail/record.js";
 import { assumedRoleIdentity, fakeMetrics } from "../unit/events/helpers.js";
 
 /**

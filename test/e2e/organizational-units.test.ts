@@ -11,9 +11,9 @@ import { RecentIds } from "../../functions/events/recent-ids.js";
 import type { EventOutcome } from "../../functions/events/types.js";
 import type { ScanSummary } from "../../functions/handler.js";
 import { eventDeps } from "../../functions/runtime/wiring.js";
-import { hubS3, invokeHub } from "../../sandbox/run-local.js";
-import type { ScenarioInput } from "../../sandbox/scenario.js";
-import { startSandbox, type Sandbox } from "../../sandbox/server.js";
+import { hubS3, invokeHub } from "../../sandbox/harness/run-local.js";
+import type { ScenarioInput } from "../../sandbox/harness/scenario.js";
+import { startSandbox, type Sandbox } from "../../sandbox/harness/server.js";
 import { schemaErrors } from "../unit/report/validate.js";
 import { fakeMetrics } from "../unit/events/helpers.js";
 

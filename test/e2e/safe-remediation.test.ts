@@ -2,9 +2,9 @@ import { GetObjectCommand } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../../functions/config/load.js";
 import { REPORT_SCHEMA_VERSION, type ResourceReport, type RunReport, type StackReport } from "../../functions/core/types.js";
-import { hubS3, invokeHub, publishedMessages } from "../../sandbox/run-local.js";
-import { startSandbox, type Sandbox } from "../../sandbox/server.js";
-import { regionOf, type AccountState } from "../../sandbox/state.js";
+import { hubS3, invokeHub, publishedMessages } from "../../sandbox/harness/run-local.js";
+import { startSandbox, type Sandbox } from "../../sandbox/harness/server.js";
+import { regionOf, type AccountState } from "../../sandbox/emulator/state.js";
 
 /**
  * Safe remediation on real stack shapes, end to end (issue 11): the real handler in remediate

@@ -8,7 +8,7 @@ import { configSchema, type Config, type Mode } from "../../functions/config/sch
 import type { RunReport, UnmanagedFinding } from "../../functions/core/types.js";
 import { scanDeps } from "../../functions/runtime/wiring.js";
 import { runScan } from "../../functions/scanner/run.js";
-import { startSandbox, type Sandbox } from "../../sandbox/server.js";
+import { startSandbox, type Sandbox } from "../../sandbox/harness/server.js";
 
 /**
  * Issue 21 end to end: security groups, instances, buckets and a VPC made by hand in a member

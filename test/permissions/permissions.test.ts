@@ -4,8 +4,8 @@ import { GUARDRAILS } from "../../functions/events/guardrails/registry.js";
 import { SWEEP_SOURCES } from "../../functions/sweep/index.js";
 import { REVERT_DRIFT_ACTIONS, SCAN_ACTIONS } from "../../functions/permissions.js";
 import { REMEDIATORS, RESOURCE_TAG_ACTIONS } from "../../functions/remediation/index.js";
-import { awsManagedPolicies } from "../../sandbox/authorization/managed-policies.js";
-import { deployedIam } from "../../sandbox/deployed-iam.js";
+import { awsManagedPolicies } from "../../sandbox/emulator/authorization/managed-policies.js";
+import { deployedIam } from "../../sandbox/harness/deployed-iam.js";
 import { readRecords, RECORDS_ENV, type PermissionRecord } from "./records.js";
 
 /**

@@ -3,8 +3,8 @@ import { join, relative } from "node:path";
 import { Client } from "@smithy/core/client";
 import type { DeserializeHandler, DeserializeHandlerArguments, HandlerExecutionContext, MetadataBearer } from "@smithy/types";
 import { expect } from "vitest";
-import { iamActionOf } from "../../sandbox/authorization/requests.js";
-import { principalOfAccessKey } from "../../sandbox/running-worlds.js";
+import { iamActionOf } from "../../sandbox/emulator/authorization/requests.js";
+import { principalOfAccessKey } from "../../sandbox/harness/running-worlds.js";
 import { RECORDS_ENV, type PermissionRecord } from "./records.js";
 
 /**

@@ -1,8 +1,8 @@
 import type { StackResourceDrift } from "@aws-sdk/client-cloudformation";
 import { toResourceDrift } from "../../functions/aws/cfn-drift.js";
 import type { ResourceDrift } from "../../functions/core/types.js";
-import { compareProperties } from "../../sandbox/cloudformation/drift/compare.js";
-import { providerFor } from "../../sandbox/cloudformation/resources/registry.js";
+import { compareProperties } from "../../sandbox/emulator/services/cloudformation/drift/compare.js";
+import { providerFor } from "../../sandbox/emulator/services/cloudformation/resources/registry.js";
 
 /**
  * One drift factory for tests: give the template's properties and the live ones, get the record

@@ -7,9 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../functions/config/load.js";
 import { driftguardApp } from "../../modules/app.js";
 import { driftguardNames } from "../../modules/names.js";
-import { startBareSandbox, type BareSandbox, type SandboxCredentials } from "../../sandbox/server.js";
-import { eventsState } from "../../sandbox/services/events.js";
-import { sqsState } from "../../sandbox/services/sqs.js";
+import { startBareSandbox, type BareSandbox, type SandboxCredentials } from "../../sandbox/harness/server.js";
+import { eventsState } from "../../sandbox/emulator/services/events/service.js";
+import { sqsState } from "../../sandbox/emulator/services/sqs/service.js";
 import { EXAMPLE_FILE, TINY_HANDLER } from "../constructs/synth.js";
 import { prepareToolchain, type Toolchain } from "./toolchain.js";
 

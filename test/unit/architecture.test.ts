@@ -102,7 +102,7 @@ describe("import-boundaries lint rule", () => {
       { filename: at("functions/remediation/remediators/iam-role.ts"), code: 'import { runPlan } from "../plan.js";' },
       { filename: at("functions/aws/clients.ts"), code: 'import { partitionOf } from "../config/regions.js";' },
       { filename: at("functions/handler.ts"), code: 'import { runWorker } from "./fanout/index.js";' },
-      { filename: at("sandbox/world.ts"), code: 'import { spokeRoleActions } from "../functions/permissions.js";' },
+      { filename: at("sandbox/harness/world.ts"), code: 'import { spokeRoleActions } from "../../functions/permissions.js";' },
       { filename: at("test/unit/scanner/run.test.ts"), code: 'import { runScan } from "../../../functions/scanner/run.js";' },
     ],
     invalid: [
@@ -111,8 +111,8 @@ describe("import-boundaries lint rule", () => {
       { filename: at("functions/core/tags.ts"), code: 'import { plan } from "../remediation/index.js";', errors: [{ message: /kernel/ }] },
       { filename: at("functions/aws/s3-json.ts"), code: 'export { x } from "../fanout/index.js";', errors: [{ message: /kernel/ }] },
       { filename: at("functions/scanner/run.ts"), code: 'const m = import("./index.js");', errors: [{ message: /own index/ }] },
-      { filename: at("functions/scanner/run.ts"), code: 'import { w } from "../../sandbox/world.js";', errors: [{ message: /never import the sandbox/ }] },
-      { filename: at("sandbox/services/s3.ts"), code: 'import { FLAPPING_STATE_KEY } from "../../functions/aws/bucket-layout.js";', errors: [{ message: /emulator never imports functions/ }] },
+      { filename: at("functions/scanner/run.ts"), code: 'import { w } from "../../sandbox/harness/world.js";', errors: [{ message: /never import the sandbox/ }] },
+      { filename: at("sandbox/emulator/services/s3/service.ts"), code: 'import { FLAPPING_STATE_KEY } from "../../../../functions/aws/bucket-layout.js";', errors: [{ message: /emulator never imports functions/ }] },
       { filename: at("bench/run.ts"), code: 'import { runScan } from "../functions/scanner/run.js";', errors: [{ message: /public surface/ }] },
     ],
   });

@@ -13,7 +13,7 @@ import { RUN_LEASE_KEY } from "../../functions/aws/bucket-layout.js";
 import { logger } from "../../functions/core/logger.js";
 import { createHandler, createProductionRoutes } from "../../functions/handler.js";
 import type { LeaseRecord } from "../../functions/scanner/run-lease.js";
-import { lambdaContext } from "../../sandbox/lambda-context.js";
+import { lambdaContext } from "../../sandbox/harness/lambda-context.js";
 import { awsError } from "../support/aws.js";
 import { fixture, SPOKE, testConfig } from "./events/helpers.js";
 import { assumeRoleOutput, describeOrganizationOutput, orgAccount } from "./scanner/fixtures.js";

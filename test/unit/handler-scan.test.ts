@@ -18,7 +18,7 @@ import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { handler } from "../../functions/handler.js";
 import { logger } from "../../functions/core/logger.js";
-import { lambdaContext } from "../../sandbox/lambda-context.js";
+import { lambdaContext } from "../../sandbox/harness/lambda-context.js";
 import { assumeRoleOutput, mockFlatOrganization, orgAccount, stackId, stackSummary, testConfig } from "./scanner/fixtures.js";
 
 /**

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { classifyInvocation, createHandler, type Routes, type ScanSummary } from "../../functions/handler.js";
 import { logger } from "../../functions/core/logger.js";
-import { lambdaContext } from "../../sandbox/lambda-context.js";
+import { lambdaContext } from "../../sandbox/harness/lambda-context.js";
 
 logger.setLogLevel("SILENT");
 

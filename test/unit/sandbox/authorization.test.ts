@@ -15,8 +15,8 @@ import { CreateTopicCommand, ListTopicsCommand, SNSClient } from "@aws-sdk/clien
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spokeRoleActions } from "../../../functions/permissions.js";
-import { awsManagedPolicies } from "../../../sandbox/authorization/managed-policies.js";
-import type { Sandbox, SandboxCredentials } from "../../../sandbox/server.js";
+import { awsManagedPolicies } from "../../../sandbox/emulator/authorization/managed-policies.js";
+import type { Sandbox, SandboxCredentials } from "../../../sandbox/harness/server.js";
 import { clientConfig, failure, HUB, ORG_ID, startTestSandbox, WORKLOAD } from "./helpers.js";
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decodeAwsChunked, unwrapAwsChunked } from "../../../sandbox/protocol/aws-chunked.js";
+import { decodeAwsChunked, unwrapAwsChunked } from "../../../sandbox/emulator/protocol/aws-chunked.js";
 
 describe("aws-chunked", () => {
   it("decodes signed chunks", () => {

@@ -40,9 +40,9 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isRejection, parseChangeEvent } from "../../../functions/events/parse.js";
 import { resolveResources } from "../../../functions/events/resolve.js";
-import type { Sandbox, SandboxCredentials } from "../../../sandbox/server.js";
-import type { CloudTrailBridgeEvent } from "../../../sandbox/services/cloudtrail-record.js";
-import { principalFromArn } from "../../../sandbox/services/principals.js";
+import type { Sandbox, SandboxCredentials } from "../../../sandbox/harness/server.js";
+import type { CloudTrailBridgeEvent } from "../../../sandbox/emulator/services/cloudtrail/record.js";
+import { principalFromArn } from "../../../sandbox/emulator/services/iam/principals.js";
 import { administratorSession, clientConfig, failure, HUB, startTestSandbox, WORKLOAD } from "./helpers.js";
 
 let sandbox: Sandbox;

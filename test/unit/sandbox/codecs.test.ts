@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import type { WireRequest } from "../../../sandbox/protocol/codec.js";
-import { jsonCodec } from "../../../sandbox/protocol/json.js";
-import { decodeQueryRequest, ec2Codec, queryCodec } from "../../../sandbox/protocol/query.js";
-import { restXmlCodec } from "../../../sandbox/protocol/rest-xml.js";
-import { AwsError, type ServiceDefinition } from "../../../sandbox/protocol/types.js";
+import type { WireRequest } from "../../../sandbox/emulator/protocol/codec.js";
+import { jsonCodec } from "../../../sandbox/emulator/protocol/json.js";
+import { decodeQueryRequest, ec2Codec, queryCodec } from "../../../sandbox/emulator/protocol/query.js";
+import { restXmlCodec } from "../../../sandbox/emulator/protocol/rest-xml.js";
+import { AwsError, type ServiceDefinition } from "../../../sandbox/emulator/protocol/types.js";
 
 function service(name: string, protocol: ServiceDefinition["protocol"], actions: string[], xmlNamespace?: string): ServiceDefinition {
   return { name, protocol, xmlNamespace, actions: Object.fromEntries(actions.map((a) => [a, () => ({})])) };

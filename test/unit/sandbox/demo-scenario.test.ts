@@ -2,7 +2,7 @@ import { fileURLToPath } from "node:url";
 import { CloudFormationClient, DescribeStacksCommand, ListStacksCommand } from "@aws-sdk/client-cloudformation";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startSandbox, type Sandbox } from "../../../sandbox/server.js";
+import { startSandbox, type Sandbox } from "../../../sandbox/harness/server.js";
 import { clientConfig, failure } from "./helpers.js";
 
 const ACCOUNTS_YAML = fileURLToPath(new URL("../../../accounts.yaml", import.meta.url));

@@ -27,7 +27,7 @@ import { S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SpokeClients } from "../../../functions/aws/clients.js";
 import { ec2SecurityGroupRemediator } from "../../../functions/remediation/remediators/ec2-security-group.js";
-import type { Sandbox } from "../../../sandbox/server.js";
+import type { Sandbox } from "../../../sandbox/harness/server.js";
 import { clientConfig, failure, startTestSandbox, WORKLOAD } from "./helpers.js";
 
 let sandbox: Sandbox;

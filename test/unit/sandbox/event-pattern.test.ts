@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { matchesEventPattern } from "../../../sandbox/services/event-pattern.js";
+import { matchesEventPattern } from "../../../sandbox/emulator/services/events/pattern.js";
 
 // The EC2 state-change event and patterns of "Amazon EventBridge event patterns" and "Content
 // filtering in Amazon EventBridge event patterns" (EventBridge User Guide).

@@ -4,9 +4,9 @@ import { DescribeOrganizationCommand, OrganizationsClient } from "@aws-sdk/clien
 import { ListBucketsCommand, S3Client } from "@aws-sdk/client-s3";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FaultInjector } from "../../../sandbox/protocol/faults.js";
-import type { ServiceDefinition } from "../../../sandbox/protocol/types.js";
-import type { Sandbox } from "../../../sandbox/server.js";
+import { FaultInjector } from "../../../sandbox/emulator/protocol/faults.js";
+import type { ServiceDefinition } from "../../../sandbox/emulator/protocol/types.js";
+import type { Sandbox } from "../../../sandbox/harness/server.js";
 import { clientConfig, failure, HUB, startTestSandbox, WORKLOAD } from "./helpers.js";
 
 const ec2Service: ServiceDefinition = { name: "ec2", protocol: "ec2", actions: {} };

@@ -1,6 +1,6 @@
 import { parseConfig } from "../../../functions/config/load.js";
-import type { ScenarioInput } from "../../../sandbox/scenario.js";
-import { startSandbox, type Sandbox, type SandboxCredentials, type SandboxOptions } from "../../../sandbox/server.js";
+import type { ScenarioInput } from "../../../sandbox/harness/scenario.js";
+import { startSandbox, type Sandbox, type SandboxCredentials, type SandboxOptions } from "../../../sandbox/harness/server.js";
 
 export const HUB = "111111111111";
 export const WORKLOAD = "222222222222";

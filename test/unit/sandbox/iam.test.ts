@@ -19,7 +19,7 @@ import {
   UpdateRoleDescriptionCommand,
 } from "@aws-sdk/client-iam";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Sandbox } from "../../../sandbox/server.js";
+import type { Sandbox } from "../../../sandbox/harness/server.js";
 import { clientConfig, failure, startTestSandbox, WORKLOAD } from "./helpers.js";
 
 let sandbox: Sandbox;

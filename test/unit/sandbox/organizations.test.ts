@@ -12,7 +12,7 @@ import {
   paginateListChildren,
 } from "@aws-sdk/client-organizations";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Sandbox } from "../../../sandbox/server.js";
+import type { Sandbox } from "../../../sandbox/harness/server.js";
 import { clientConfig, failure, HUB, MANAGEMENT, ORG_ID, OUTSIDER, startTestSandbox, WORKLOAD } from "./helpers.js";
 
 const WORKLOADS = "ou-test-workload1";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../../functions/config/load.js";
-import { DEFAULT_SCENARIO, loadScenario, parseScenario, scenarioFromObject } from "../../../sandbox/scenario.js";
+import { DEFAULT_SCENARIO, loadScenario, parseScenario, scenarioFromObject } from "../../../sandbox/harness/scenario.js";
 
 function problems(fn: () => unknown) {
   try {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { operationSchema } from "../../../sandbox/protocol/sdk-schemas.js";
-import { SERVICES } from "../../../sandbox/services/index.js";
+import { operationSchema } from "../../../sandbox/emulator/protocol/sdk-schemas.js";
+import { SERVICES } from "../../../sandbox/emulator/services/index.js";
 
 describe("service definitions", () => {
   it("implement only operations the SDK models, so the codecs can read and write them", () => {

@@ -5,10 +5,10 @@ import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { HttpRequest } from "@smithy/core/protocols";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { WireRequest } from "../../../sandbox/protocol/codec.js";
-import { declaredPayloadHashMismatch } from "../../../sandbox/protocol/payload-checks.js";
-import { NodeSha256, parseAuthorization, signatureMatches } from "../../../sandbox/protocol/sigv4.js";
-import type { Sandbox } from "../../../sandbox/server.js";
+import type { WireRequest } from "../../../sandbox/emulator/protocol/codec.js";
+import { declaredPayloadHashMismatch } from "../../../sandbox/emulator/protocol/payload-checks.js";
+import { NodeSha256, parseAuthorization, signatureMatches } from "../../../sandbox/emulator/protocol/sigv4.js";
+import type { Sandbox } from "../../../sandbox/harness/server.js";
 import { clientConfig, failure, HUB, startTestSandbox, WORKLOAD } from "./helpers.js";
 
 const CREDS = { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY" };

@@ -1,6 +1,6 @@
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Sandbox } from "../../../sandbox/server.js";
+import type { Sandbox } from "../../../sandbox/harness/server.js";
 import { clientConfig, failure, HUB, startTestSandbox, WORKLOAD } from "./helpers.js";
 
 let sandbox: Sandbox;

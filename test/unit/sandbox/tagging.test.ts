@@ -3,7 +3,7 @@ import { IAMClient, TagRoleCommand } from "@aws-sdk/client-iam";
 import { GetResourcesCommand, ResourceGroupsTaggingAPIClient } from "@aws-sdk/client-resource-groups-tagging-api";
 import { CreateBucketCommand, PutBucketTaggingCommand, S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Sandbox } from "../../../sandbox/server.js";
+import type { Sandbox } from "../../../sandbox/harness/server.js";
 import { clientConfig, failure, startTestSandbox, WORKLOAD } from "./helpers.js";
 
 let sandbox: Sandbox;

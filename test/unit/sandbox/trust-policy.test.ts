@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { trustAllows, type AssumeRoleRequest } from "../../../sandbox/services/trust-policy.js";
+import { trustAllows, type AssumeRoleRequest } from "../../../sandbox/emulator/services/iam/trust-policy.js";
 
 const scanner: AssumeRoleRequest = {
   principalArn: "arn:aws:iam::111111111111:role/driftguard-scanner",

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { createWorld, resolvePhysicalIds } from "../../../sandbox/world.js";
-import { scenarioFromObject } from "../../../sandbox/scenario.js";
+import { createWorld, resolvePhysicalIds } from "../../../sandbox/harness/world.js";
+import { scenarioFromObject } from "../../../sandbox/harness/scenario.js";
 import { HUB, MANAGEMENT, ORG_ID, OUTSIDER, TEST_CONFIG, WORKLOAD } from "./helpers.js";
 
 function build(extra: Parameters<typeof scenarioFromObject>[0] | undefined = undefined) {

@@ -1,5 +1,5 @@
 /** Seeded randomness and small statistics for the polling simulations. */
-import { seededRandom as seeded } from "../../../sandbox/random.js";
+import { seededRandom as seeded } from "../../../sandbox/harness/random.js";
 
 /** A seeded source in [0, 1), the sandbox's own, so a simulation gives the same numbers every run. */
 export { seeded };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { compareProperties, renderValue, type PropertyShapes } from "../../../../sandbox/cloudformation/drift/compare.js";
+import { compareProperties, renderValue, type PropertyShapes } from "../../../../sandbox/emulator/services/cloudformation/drift/compare.js";
 
 const TAGS: PropertyShapes = { Tags: { kind: "set", key: "Key", onlyExpectedKeys: true } };
 

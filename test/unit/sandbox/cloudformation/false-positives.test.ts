@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { FALSE_POSITIVE_CLASSES } from "../../../../functions/drift/false-positives/registry.js";
-import { SANDBOX_FALSE_POSITIVES, withFalsePositives } from "../../../../sandbox/cloudformation/drift/false-positives.js";
-import { scenarioFromObject } from "../../../../sandbox/scenario.js";
+import { SANDBOX_FALSE_POSITIVES, withFalsePositives } from "../../../../sandbox/emulator/services/cloudformation/drift/false-positives.js";
+import { scenarioFromObject } from "../../../../sandbox/harness/scenario.js";
 import { ConfigError } from "../../../../functions/config/problems.js";
 
 /** The sandbox reproduces every class of the catalogue, and only when a scenario turns it on. */

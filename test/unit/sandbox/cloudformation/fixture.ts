@@ -1,7 +1,7 @@
-import type { CallContext } from "../../../../sandbox/protocol/types.js";
-import { cloudFormationService } from "../../../../sandbox/cloudformation/service.js";
-import { emptyRegion, type AccountState, type World } from "../../../../sandbox/state.js";
-import { seededRandom as seeded } from "../../../../sandbox/random.js";
+import type { CallContext } from "../../../../sandbox/emulator/protocol/types.js";
+import { cloudFormationService } from "../../../../sandbox/emulator/services/cloudformation/service.js";
+import { emptyRegion, type AccountState, type World } from "../../../../sandbox/emulator/state.js";
+import { seededRandom as seeded } from "../../../../sandbox/harness/random.js";
 
 export const ACCOUNT = "111111111111";
 export const REGION = "us-east-1";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { World } from "../../../../sandbox/state.js";
+import type { World } from "../../../../sandbox/emulator/state.js";
 import { account, createStack, harness, region } from "./fixture.js";
 
 const TEMPLATE = `

@@ -13,9 +13,9 @@ import {
   ExecuteChangeSetCommand,
 } from "@aws-sdk/client-cloudformation";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cloudFormationService } from "../../../../sandbox/cloudformation/service.js";
-import { Dispatcher } from "../../../../sandbox/protocol/dispatcher.js";
-import { createRequestHandler } from "../../../../sandbox/protocol/http-handler.js";
+import { cloudFormationService } from "../../../../sandbox/emulator/services/cloudformation/service.js";
+import { Dispatcher } from "../../../../sandbox/emulator/protocol/dispatcher.js";
+import { createRequestHandler } from "../../../../sandbox/emulator/protocol/http-handler.js";
 import { ACCOUNT, EC2_READ_ONLY_ROLE, HTTPS_GROUP, REGION, makeWorld, region, seeded } from "./fixture.js";
 
 const TEMPLATE = `

@@ -1,7 +1,7 @@
 import { CloudFormationClient, CreateStackCommand, DescribeStackResourceCommand, DescribeStacksCommand } from "@aws-sdk/client-cloudformation";
 import { DescribeSecurityGroupRulesCommand, DescribeSecurityGroupsCommand, DescribeVpcsCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Sandbox } from "../../../../sandbox/server.js";
+import type { Sandbox } from "../../../../sandbox/harness/server.js";
 import { clientConfig, startTestSandbox, WORKLOAD } from "../helpers.js";
 import { HTTPS_GROUP } from "./fixture.js";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { physicalIdOf } from "../../../../sandbox/cloudformation/stacks.js";
+import { physicalIdOf } from "../../../../sandbox/emulator/services/cloudformation/stacks.js";
 import { ACCOUNT, REGION, account, createStack, harness, region, rejection } from "./fixture.js";
 
 const TEMPLATE = `

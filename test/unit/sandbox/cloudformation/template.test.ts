@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { creationOrder } from "../../../../sandbox/cloudformation/template/dependencies.js";
-import { evaluateConditions, resolveValue, type ResolveScope } from "../../../../sandbox/cloudformation/template/intrinsics.js";
-import { bindParameters, parameterValues } from "../../../../sandbox/cloudformation/template/parameters.js";
-import { parseTemplate } from "../../../../sandbox/cloudformation/template/parse.js";
-import { parameterNames } from "../../../../sandbox/cloudformation/provision.js";
+import { creationOrder } from "../../../../sandbox/emulator/services/cloudformation/template/dependencies.js";
+import { evaluateConditions, resolveValue, type ResolveScope } from "../../../../sandbox/emulator/services/cloudformation/template/intrinsics.js";
+import { bindParameters, parameterValues } from "../../../../sandbox/emulator/services/cloudformation/template/parameters.js";
+import { parseTemplate } from "../../../../sandbox/emulator/services/cloudformation/template/parse.js";
+import { parameterNames } from "../../../../sandbox/emulator/services/cloudformation/provision.js";
 
 function scope(overrides: Partial<ResolveScope> = {}): ResolveScope {
   const resources: Record<string, { physicalId: string; attributes: Record<string, string> }> = {

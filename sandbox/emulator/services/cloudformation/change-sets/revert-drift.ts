@@ -1,0 +1,113 @@
+import type { CfnChangeSet, CfnPropertyDifference, CfnStack, CfnStackResource } from "../../../state.js";
+import { withSameStackAttachments } from "../drift/attachments.js";
+import { checkResourceDrift, compareWithLive, liveResources } from "../drift/resource-drift.js";
+import { isoNow, type CfnEnv } from "../env.js";
+import { resourceContext } from "../lifecycle.js";
+import { providerFor } from "../resources/registry.js";
+
+/** Reverting a drift ADD removes the added item; reverting a REMOVE puts it back. */
+const REVERT: Record<CfnPropertyDifference["DifferenceType"], "Add" | "Remove" | "Modify"> = {
+  ADD: "Remove",
+  REMOVE: "Add",
+  NOT_EQUAL: "Modify",
+};
+
+function topLevelProperty(path: string): string {
+  return path.split("/")[1] ?? "";
+}
+
+function detail(difference: CfnPropertyDifference, replacedBy: readonly string[], detectedAt: string): Record<string, unknown> {
+  const name = topLevelProperty(difference.PropertyPath);
+  return {
+    Target: {
+      Attribute: name === "Tags" ? "Tags" : "Properties",
+      Name: name,
+      RequiresRecreation: replacedBy.includes(name) ? "Always" : "Never",
+      Path: `/Properties${difference.PropertyPath}`,
+      BeforeValue: difference.ActualValue,
+      AfterValue: difference.ExpectedValue,
+      BeforeValueFrom: "ACTUAL_STATE",
+      AfterValueFrom: "TEMPLATE",
+      Drift: { PreviousValue: difference.ExpectedValue, ActualValue: difference.ActualValue, DriftDetectionTimestamp: detectedAt },
+      AttributeChangeType: REVERT[difference.DifferenceType],
+    },
+    Evaluation: "Static",
+    ChangeSource: "DirectModification",
+  };
+}
+
+function resourceChange(env: CfnEnv, stack: CfnStack, resource: CfnStackResource): Record<string, unknown> | undefined {
+  const live = compareWithLive(env, stack, resource);
+  if (live.status === "NOT_CHECKED" || live.status === "IN_SYNC") return undefined;
+  const previous = JSON.stringify({ Properties: live.expected });
+  if (live.status === "DELETED") {
+    // The resource must be created again: a new physical resource, so a replacement.
+    return {
+      Action: "Add",
+      LogicalResourceId: resource.logicalId,
+      ResourceType: resource.type,
+      Replacement: "True",
+      Scope: [],
+      ResourceDriftStatus: "DELETED",
+      Details: [],
+      AfterContext: previous,
+      PreviousDeploymentContext: previous,
+    };
+  }
+  const replacedBy = providerFor(resource.type).drift!.replacedBy;
+  const now = isoNow(env);
+  const details = live.comparison.differences.map((difference) => detail(difference, replacedBy, now));
+  const targets = details.map((entry) => entry.Target as { Attribute: string; RequiresRecreation: string });
+  return {
+    Action: "Modify",
+    LogicalResourceId: resource.logicalId,
+    PhysicalResourceId: resource.physicalId,
+    ResourceType: resource.type,
+    Replacement: targets.some((target) => target.RequiresRecreation === "Always") ? "True" : "False",
+    Scope: [...new Set(targets.map((target) => target.Attribute))],
+    ResourceDriftStatus: "MODIFIED",
+    Details: details,
+    BeforeContext: JSON.stringify({ Properties: live.comparison.actual }),
+    AfterContext: previous,
+    PreviousDeploymentContext: previous,
+  };
+}
+
+/**
+ * The Changes of a drift-aware change set on the stack's current template: one change per
+ * resource whose live state differs from the template (read now, no prior detection needed).
+ */
+export function planRevertDrift(env: CfnEnv, stack: CfnStack): Record<string, unknown>[] {
+  return liveResources(stack)
+    .map((resource) => resourceChange(env, stack, resource))
+    .filter((change) => change !== undefined)
+    .map((ResourceChange) => ({ Type: "Resource", ResourceChange }));
+}
+
+/**
+ * ExecuteChangeSet for a REVERT_DRIFT change set: each Modify writes the template's values back
+ * to the live resource, each Add creates the resource again; the resources are then checked, so
+ * their drift status is IN_SYNC, and the stack is UPDATE_COMPLETE.
+ */
+export function executeRevertDrift(env: CfnEnv, stack: CfnStack, changeSet: CfnChangeSet): void {
+  const contextFor = resourceContext(env);
+  const now = isoNow(env);
+  for (const change of changeSet.changes as { ResourceChange: { Action: string; LogicalResourceId: string } }[]) {
+    const resource = stack.resources.find((candidate) => candidate.logicalId === change.ResourceChange.LogicalResourceId);
+    if (!resource) continue;
+    const provider = providerFor(resource.type);
+    const ctx = contextFor(stack, resource);
+    if (change.ResourceChange.Action === "Add") {
+      const provisioned = provider.create(resource.properties, ctx);
+      resource.physicalId = provisioned.physicalId;
+      resource.attributes = provisioned.attributes;
+    } else {
+      provider.drift!.update(resource.physicalId, withSameStackAttachments(env, stack, resource, provider.drift!.expected(resource.properties)), ctx);
+    }
+    resource.status = "UPDATE_COMPLETE";
+    resource.lastUpdated = now;
+    checkResourceDrift(env, stack, resource, now);
+  }
+  stack.status = "UPDATE_COMPLETE";
+  stack.lastUpdated = now;
+}

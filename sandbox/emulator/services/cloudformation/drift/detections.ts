@@ -1,0 +1,94 @@
+import type { CfnDriftDetection, CfnStack } from "../../../state.js";
+import type { CfnEnv } from "../env.js";
+import { isoNow } from "../env.js";
+import { validationError } from "../errors.js";
+import { uuid } from "../../shared/ids.js";
+import { checkResourceDrift, liveResources } from "./resource-drift.js";
+
+/** Stack statuses CloudFormation runs drift detection on. */
+const DETECTABLE = new Set(["CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "UPDATE_ROLLBACK_FAILED"]);
+
+export function runningDetection(stack: CfnStack): CfnDriftDetection | undefined {
+  return stack.detections.find((detection) => detection.result === undefined);
+}
+
+/**
+ * DetectStackDrift: records a detection that completes after a uniformly random time in
+ * `latency.detectionMs`. One detection per stack at a time, as in CloudFormation.
+ */
+export function startDetection(env: CfnEnv, stack: CfnStack, logicalResourceIds?: string[]): CfnDriftDetection {
+  if (!DETECTABLE.has(stack.status)) {
+    throw validationError(`Drift detection is not supported for stack ${stack.stackId} in status ${stack.status}`);
+  }
+  if (runningDetection(stack)) throw validationError(`Drift detection is already in progress for stack ${stack.stackId}`);
+  const unknown = (logicalResourceIds ?? []).filter((id) => !liveResources(stack).some((resource) => resource.logicalId === id));
+  if (unknown.length > 0) throw validationError(`Resource ${unknown[0]} does not exist for stack ${stack.stackName}`);
+
+  const [shortest, longest] = env.sandbox.latency.detectionMs;
+  const detection: CfnDriftDetection = {
+    id: uuid(env.sandbox.random),
+    stackId: stack.stackId,
+    startedAt: isoNow(env),
+    completesAt: env.sandbox.now() + shortest + env.sandbox.random() * (longest - shortest),
+    ...(logicalResourceIds?.length ? { logicalResourceIds: [...logicalResourceIds] } : {}),
+  };
+  stack.detections.push(detection);
+  return detection;
+}
+
+/**
+ * Completes the stack's due detections. Results are computed from the live state when the
+ * detection is first observed after its completion time and stamped with that time; a resource
+ * whose check throws makes the detection DETECTION_FAILED with the other results kept.
+ */
+export function settleDetections(env: CfnEnv, stack: CfnStack): void {
+  for (const detection of stack.detections) {
+    if (detection.result !== undefined || detection.completesAt > env.sandbox.now()) continue;
+    const checkedAt = new Date(detection.completesAt).toISOString();
+    const resources = liveResources(stack).filter(
+      (resource) => !detection.logicalResourceIds || detection.logicalResourceIds.includes(resource.logicalId),
+    );
+    const failed: string[] = [];
+    let drifted = 0;
+    for (const resource of resources) {
+      try {
+        const { status } = checkResourceDrift(env, stack, resource, checkedAt);
+        if (status === "MODIFIED" || status === "DELETED") drifted++;
+      } catch (error) {
+        failed.push(`${resource.logicalId} (${error instanceof Error ? error.message : String(error)})`);
+      }
+    }
+    const stackDriftStatus = drifted > 0 ? "DRIFTED" : "IN_SYNC";
+    detection.result = {
+      detectionStatus: failed.length > 0 ? "DETECTION_FAILED" : "DETECTION_COMPLETE",
+      stackDriftStatus,
+      driftedCount: drifted,
+      ...(failed.length > 0 ? { reason: `Failed to detect drift on resources [${failed.join(", ")}]` } : {}),
+    };
+    stack.lastDrift = { status: stackDriftStatus, at: checkedAt };
+  }
+}
+
+/** DescribeStackDriftDetectionStatus's output for one detection. */
+export function detectionStatus(detection: CfnDriftDetection): Record<string, unknown> {
+  const { result } = detection;
+  if (!result) {
+    return {
+      StackId: detection.stackId,
+      StackDriftDetectionId: detection.id,
+      DetectionStatus: "DETECTION_IN_PROGRESS",
+      DetectionStatusReason: "User Initiated",
+      Timestamp: detection.startedAt,
+    };
+  }
+  return {
+    StackId: detection.stackId,
+    StackDriftDetectionId: detection.id,
+    StackDriftStatus: result.stackDriftStatus,
+    DetectionStatus: result.detectionStatus,
+    ...(result.reason !== undefined ? { DetectionStatusReason: result.reason } : {}),
+    DriftedStackResourceCount: result.driftedCount,
+    // AWS documents this as the time the detection was initiated, finished or not.
+    Timestamp: detection.startedAt,
+  };
+}

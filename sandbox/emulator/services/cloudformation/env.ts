@@ -1,0 +1,25 @@
+import type { CallContext, SandboxRuntime } from "../../protocol/types.js";
+import { regionOf, type AccountState, type CfnStack, type World } from "../../state.js";
+
+/** The slice of the world one CloudFormation call works in: one account, one region. */
+export interface CfnEnv {
+  world: World;
+  account: AccountState;
+  region: string;
+  sandbox: SandboxRuntime;
+}
+
+export function envOf(ctx: CallContext): CfnEnv {
+  const account = ctx.world.accounts.get(ctx.accountId);
+  // The protocol layer only routes calls signed by a principal of a known account.
+  if (!account) throw new Error(`account ${ctx.accountId} is not part of the sandbox world`);
+  return { world: ctx.world, account, region: ctx.region, sandbox: ctx.sandbox };
+}
+
+export function stacksOf(env: CfnEnv): CfnStack[] {
+  return regionOf(env.account, env.region).stacks;
+}
+
+export function isoNow(env: CfnEnv): string {
+  return new Date(env.sandbox.now()).toISOString();
+}

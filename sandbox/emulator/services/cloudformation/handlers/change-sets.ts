@@ -1,0 +1,271 @@
+import { AwsError, type ActionHandler } from "../../../protocol/types.js";
+import type { CfnChangeSet, CfnStack } from "../../../state.js";
+import { executeImport, planImport } from "../change-sets/import.js";
+import { executeRevertDrift, planRevertDrift } from "../change-sets/revert-drift.js";
+import { recordEvent } from "../events.js";
+import { envOf, isoNow, type CfnEnv } from "../env.js";
+import { changeSetNotFound, validationError } from "../errors.js";
+import { changeSetArn, stackArn } from "../../shared/ids.js";
+import { templateFromUrl } from "../resources/nested-stack.js";
+import { paginate } from "../pagination.js";
+import { allStacks, findStack, lookupStack } from "../stacks.js";
+import { requireCapabilities } from "../template/capabilities.js";
+import { bindParameters, type ParameterInput } from "../template/parameters.js";
+import { parseTemplate } from "../template/parse.js";
+import { flag, list, optionalText, parameterList, requiredText, tagList } from "./params.js";
+
+const NO_CHANGES = "The submitted information didn't contain changes. Submit different information to create a change set.";
+const UPDATABLE = new Set(["CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "IMPORT_COMPLETE"]);
+const CHANGE_SET_NAME = /^[a-zA-Z][-a-zA-Z0-9]*$/;
+const PAGE_SIZE = 100;
+
+/**
+ * Creation is asynchronous (API_CreateChangeSet.html: "After the call successfully completes,
+ * AWS CloudFormation starts creating the change set. To check the status of the change set, use
+ * DescribeChangeSet"): CREATE_PENDING, CREATE_IN_PROGRESS from halfway through, then
+ * CREATE_COMPLETE or FAILED after a uniformly random time in `latency.changeSetMs`. The changes
+ * are computed from the live state when the change set is first observed after that time.
+ */
+function settle(env: CfnEnv, stack: CfnStack, changeSet: CfnChangeSet): void {
+  if (changeSet.status !== "CREATE_PENDING" && changeSet.status !== "CREATE_IN_PROGRESS") return;
+  const now = env.sandbox.now();
+  if (now < (changeSet.completesAt ?? 0)) {
+    if (now >= (changeSet.inProgressAt ?? 0)) changeSet.status = "CREATE_IN_PROGRESS";
+    return;
+  }
+  let changes: unknown[];
+  try {
+    changes = changeSet.type === "IMPORT" ? planImport(env, stack, changeSet) : changeSet.deploymentMode === "REVERT_DRIFT" ? planRevertDrift(env, stack) : [];
+  } catch (error) {
+    Object.assign(changeSet, { status: "FAILED", executionStatus: "UNAVAILABLE", statusReason: (error as Error).message, changes: [] });
+    return;
+  }
+  changeSet.changes = changes;
+  if (changes.length > 0) Object.assign(changeSet, { status: "CREATE_COMPLETE", executionStatus: "AVAILABLE" });
+  else Object.assign(changeSet, { status: "FAILED", executionStatus: "UNAVAILABLE", statusReason: NO_CHANGES });
+}
+
+function findChangeSet(env: CfnEnv, nameOrArn: string, stackName: string | undefined): { stack: CfnStack; changeSet: CfnChangeSet } {
+  const found = ((): { stack: CfnStack; changeSet: CfnChangeSet } => {
+    if (nameOrArn.startsWith("arn:")) {
+      for (const stack of allStacks(env)) {
+        const changeSet = stack.changeSets.find((candidate) => candidate.id === nameOrArn);
+        if (changeSet) return { stack, changeSet };
+      }
+      throw changeSetNotFound(nameOrArn);
+    }
+    if (!stackName) throw validationError("StackName must be specified if ChangeSetName is not specified as an ARN.");
+    const stack = findStack(env, stackName);
+    const changeSet = stack.changeSets.find((candidate) => candidate.name === nameOrArn);
+    if (!changeSet) throw changeSetNotFound(nameOrArn);
+    return { stack, changeSet };
+  })();
+  settle(env, found.stack, found.changeSet);
+  return found;
+}
+
+/** The time a change set takes to compute; the seeded random source is drawn only for a real range. */
+function creationDelay(env: CfnEnv): number {
+  const [shortest, longest] = env.sandbox.latency.changeSetMs ?? [0, 0];
+  return longest > shortest ? shortest + env.sandbox.random() * (longest - shortest) : shortest;
+}
+
+/** The template a call names by TemplateBody or TemplateURL. */
+function templateOf(env: CfnEnv, params: Record<string, unknown>): string | undefined {
+  const body = optionalText(params.TemplateBody);
+  const url = optionalText(params.TemplateURL);
+  if (body !== undefined || url === undefined) return body;
+  try {
+    return templateFromUrl(env.world, url);
+  } catch (error) {
+    throw validationError((error as Error).message);
+  }
+}
+
+/**
+ * An IMPORT change set's stack: the named one, or a new stack in REVIEW_IN_PROGRESS
+ * (resource-import-new-stack.html: "the stack status is REVIEW_IN_PROGRESS" until executed).
+ */
+function importTarget(env: CfnEnv, stackName: string, templateBody: string): CfnStack {
+  const existing = lookupStack(env, stackName);
+  if (existing) return existing;
+  const template = parseTemplate(templateBody);
+  const stack: CfnStack = {
+    stackId: stackArn(env.sandbox.random, env.region, env.account.id, stackName),
+    stackName,
+    status: "REVIEW_IN_PROGRESS",
+    templateBody,
+    parameters: {},
+    tags: {},
+    createdAt: isoNow(env),
+    ...(template.Description !== undefined ? { description: template.Description } : {}),
+    resources: [],
+    detections: [],
+    changeSets: [],
+  };
+  env.account.regions.get(env.region)!.stacks.push(stack);
+  recordEvent(env, stack, { status: "REVIEW_IN_PROGRESS", reason: "User Initiated" });
+  return stack;
+}
+
+/** Without IncludePropertyValues, DescribeChangeSet leaves out the before/after values and contexts. */
+function withoutPropertyValues(change: unknown): unknown {
+  const { ResourceChange } = change as { ResourceChange: Record<string, unknown> };
+  const { BeforeContext: _before, AfterContext: _after, PreviousDeploymentContext: _previous, ...rest } = ResourceChange;
+  const details = (rest.Details as { Target: Record<string, unknown> }[]).map((entry) => {
+    const { BeforeValue: _b, AfterValue: _a, Drift: _d, ...target } = entry.Target;
+    return { ...entry, Target: target };
+  });
+  return { ...(change as object), ResourceChange: { ...rest, Details: details } };
+}
+
+function summary(stack: CfnStack, changeSet: CfnChangeSet): Record<string, unknown> {
+  return {
+    StackId: stack.stackId,
+    StackName: stack.stackName,
+    ChangeSetId: changeSet.id,
+    ChangeSetName: changeSet.name,
+    ExecutionStatus: changeSet.executionStatus,
+    Status: changeSet.status,
+    ...(changeSet.statusReason ? { StatusReason: changeSet.statusReason } : {}),
+    CreationTime: changeSet.createdAt,
+    ...(changeSet.description !== undefined ? { Description: changeSet.description } : {}),
+    IncludeNestedStacks: false,
+  };
+}
+
+/**
+ * Change sets on the stack's current template. A REVERT_DRIFT (drift-aware) change set holds one
+ * change per drifted resource; a standard one on an unchanged template has no changes and FAILS,
+ * as in CloudFormation; an IMPORT one adopts existing resources (change-sets/import.ts).
+ * Creation is asynchronous (settle above); execution completes within the call.
+ */
+export const changeSetHandlers: Record<string, ActionHandler> = {
+  CreateChangeSet(params, ctx) {
+    const env = envOf(ctx);
+    const name = requiredText(params.ChangeSetName, "changeSetName");
+    if (!CHANGE_SET_NAME.test(name)) {
+      throw validationError(
+        `1 validation error detected: Value '${name}' at 'changeSetName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z][-a-zA-Z0-9]*`,
+      );
+    }
+    const type = optionalText(params.ChangeSetType) ?? "UPDATE";
+    if (type !== "UPDATE" && type !== "IMPORT") {
+      throw validationError(`ChangeSetType ${type} is not emulated by the sandbox; UPDATE and IMPORT change sets are`);
+    }
+    const stackName = requiredText(params.StackName, "stackName");
+    let stack: CfnStack;
+    let importing: Pick<CfnChangeSet, "templateBody" | "resourcesToImport"> = {};
+    if (type === "IMPORT") {
+      const body = templateOf(env, params);
+      if (body === undefined) throw validationError("Either Template URL or Template Body must be specified.");
+      const resourcesToImport = list<NonNullable<CfnChangeSet["resourcesToImport"]>[number]>(params.ResourcesToImport);
+      if (resourcesToImport.length === 0) throw validationError("ResourcesToImport must be specified for a change set of type IMPORT");
+      const template = parseTemplate(body);
+      requireCapabilities(template, list(params.Capabilities));
+      stack = importTarget(env, stackName, body);
+      if (stack.status !== "REVIEW_IN_PROGRESS") bindParameters(template, list<ParameterInput>(params.Parameters), stack.parameters);
+      else stack.parameters = bindParameters(template, list<ParameterInput>(params.Parameters));
+      importing = { templateBody: body, resourcesToImport };
+    } else {
+      stack = findStack(env, stackName);
+      const templateBody = optionalText(params.TemplateBody);
+      if (!flag(params.UsePreviousTemplate) && templateBody !== stack.templateBody) {
+        throw validationError("The sandbox emulates UPDATE change sets on the stack's current template only: pass UsePreviousTemplate=true");
+      }
+      const template = parseTemplate(stack.templateBody);
+      requireCapabilities(template, list(params.Capabilities));
+      const parameters = bindParameters(template, list<ParameterInput>(params.Parameters), stack.parameters);
+      if (JSON.stringify(parameters) !== JSON.stringify(stack.parameters)) {
+        throw validationError("The sandbox emulates change sets on the stack's current parameter values only: pass UsePreviousValue=true for each");
+      }
+    }
+    if (!UPDATABLE.has(stack.status) && !(type === "IMPORT" && stack.status === "REVIEW_IN_PROGRESS")) {
+      throw validationError(`Stack:${stack.stackId} is in ${stack.status} state and can not be updated.`);
+    }
+    if (stack.changeSets.some((changeSet) => changeSet.name === name)) {
+      throw new AwsError("AlreadyExistsException", `ChangeSet ${name} already exists`);
+    }
+    const deploymentMode = optionalText(params.DeploymentMode);
+    if (deploymentMode !== undefined && (deploymentMode !== "REVERT_DRIFT" || type !== "UPDATE")) {
+      throw validationError(`Invalid DeploymentMode ${deploymentMode}`);
+    }
+    const delay = creationDelay(env);
+    const changeSet: CfnChangeSet = {
+      id: changeSetArn(env.sandbox.random, env.region, env.account.id, name),
+      name,
+      stackId: stack.stackId,
+      type,
+      ...importing,
+      ...(deploymentMode ? { deploymentMode: "REVERT_DRIFT" as const } : {}),
+      status: "CREATE_PENDING",
+      executionStatus: "UNAVAILABLE",
+      changes: [],
+      createdAt: isoNow(env),
+      inProgressAt: env.sandbox.now() + delay / 2,
+      completesAt: env.sandbox.now() + delay,
+      ...(optionalText(params.Description) !== undefined ? { description: optionalText(params.Description) } : {}),
+    };
+    stack.changeSets.push(changeSet);
+    return { Id: changeSet.id, StackId: stack.stackId };
+  },
+
+  DescribeChangeSet(params, ctx) {
+    const env = envOf(ctx);
+    const { stack, changeSet } = findChangeSet(env, requiredText(params.ChangeSetName, "changeSetName"), optionalText(params.StackName));
+    const changes = flag(params.IncludePropertyValues) ? changeSet.changes : changeSet.changes.map(withoutPropertyValues);
+    const { page, nextToken } = paginate(changes, optionalText(params.NextToken), PAGE_SIZE);
+    return {
+      ChangeSetName: changeSet.name,
+      ChangeSetId: changeSet.id,
+      StackId: stack.stackId,
+      StackName: stack.stackName,
+      ...(changeSet.description !== undefined ? { Description: changeSet.description } : {}),
+      Parameters: parameterList(stack.parameters),
+      CreationTime: changeSet.createdAt,
+      ExecutionStatus: changeSet.executionStatus,
+      Status: changeSet.status,
+      ...(changeSet.statusReason ? { StatusReason: changeSet.statusReason } : {}),
+      ...(changeSet.deploymentMode ? { StackDriftStatus: changeSet.changes.length > 0 ? "DRIFTED" : "IN_SYNC" } : {}),
+      NotificationARNs: [],
+      ...(stack.capabilities ? { Capabilities: stack.capabilities } : {}),
+      Tags: tagList(stack.tags),
+      Changes: page,
+      ...(nextToken ? { NextToken: nextToken } : {}),
+      IncludeNestedStacks: false,
+      ...(changeSet.deploymentMode ? { DeploymentMode: changeSet.deploymentMode } : {}),
+    };
+  },
+
+  ExecuteChangeSet(params, ctx) {
+    const env = envOf(ctx);
+    const { stack, changeSet } = findChangeSet(env, requiredText(params.ChangeSetName, "changeSetName"), optionalText(params.StackName));
+    if (changeSet.executionStatus !== "AVAILABLE") {
+      throw new AwsError(
+        "InvalidChangeSetStatus",
+        `ChangeSet [${changeSet.id}] cannot be executed in its current execution status of [${changeSet.executionStatus}]`,
+      );
+    }
+    if (changeSet.type === "IMPORT") executeImport(env, stack, changeSet);
+    else executeRevertDrift(env, stack, changeSet);
+    changeSet.executionStatus = "EXECUTE_COMPLETE";
+    // Executing a change set removes the stack's other change sets.
+    stack.changeSets = [changeSet];
+    return {};
+  },
+
+  DeleteChangeSet(params, ctx) {
+    const env = envOf(ctx);
+    const { stack, changeSet } = findChangeSet(env, requiredText(params.ChangeSetName, "changeSetName"), optionalText(params.StackName));
+    stack.changeSets = stack.changeSets.filter((candidate) => candidate !== changeSet);
+    return {};
+  },
+
+  ListChangeSets(params, ctx) {
+    const env = envOf(ctx);
+    const stack = findStack(env, requiredText(params.StackName, "stackName"));
+    for (const changeSet of stack.changeSets) settle(env, stack, changeSet);
+    const { page, nextToken } = paginate(stack.changeSets, optionalText(params.NextToken), PAGE_SIZE);
+    return { Summaries: page.map((changeSet) => summary(stack, changeSet)), ...(nextToken ? { NextToken: nextToken } : {}) };
+  },
+};

@@ -1,0 +1,167 @@
+import type { ActionHandler } from "../../../protocol/types.js";
+import type { CfnStack } from "../../../state.js";
+import { envOf } from "../env.js";
+import { validationError } from "../errors.js";
+import { createStack, deleteStack } from "../lifecycle.js";
+import { paginate } from "../pagination.js";
+import { templateFromUrl } from "../resources/nested-stack.js";
+import { allStacks, findStack, lookupStack } from "../stacks.js";
+import { neededCapability } from "../template/capabilities.js";
+import type { ParameterInput } from "../template/parameters.js";
+import { parseTemplate } from "../template/parse.js";
+import { list, optionalText, parameterList, requiredText, tagList, tags } from "./params.js";
+
+const PAGE_SIZE = 100;
+
+function driftInformation(stack: CfnStack): Record<string, unknown> {
+  return {
+    StackDriftStatus: stack.lastDrift?.status ?? "NOT_CHECKED",
+    ...(stack.lastDrift ? { LastCheckTimestamp: stack.lastDrift.at } : {}),
+  };
+}
+
+function lineage(stack: CfnStack): Record<string, unknown> {
+  return { ...(stack.parentId ? { ParentId: stack.parentId } : {}), ...(stack.rootId ? { RootId: stack.rootId } : {}) };
+}
+
+function stackShape(stack: CfnStack): Record<string, unknown> {
+  return {
+    StackId: stack.stackId,
+    StackName: stack.stackName,
+    ...(stack.description !== undefined ? { Description: stack.description } : {}),
+    Parameters: parameterList(stack.parameters),
+    CreationTime: stack.createdAt,
+    ...(stack.deletedAt ? { DeletionTime: stack.deletedAt } : {}),
+    ...(stack.lastUpdated ? { LastUpdatedTime: stack.lastUpdated } : {}),
+    StackStatus: stack.status,
+    ...(stack.statusReason ? { StackStatusReason: stack.statusReason } : {}),
+    DisableRollback: false,
+    NotificationARNs: [],
+    ...(stack.capabilities ? { Capabilities: stack.capabilities } : {}),
+    ...(stack.outputs?.length
+      ? {
+          Outputs: stack.outputs.map((output) => ({
+            OutputKey: output.key,
+            OutputValue: output.value,
+            ...(output.description !== undefined ? { Description: output.description } : {}),
+            ...(output.exportName !== undefined ? { ExportName: output.exportName } : {}),
+          })),
+        }
+      : {}),
+    Tags: tagList(stack.tags),
+    EnableTerminationProtection: false,
+    ...lineage(stack),
+    DriftInformation: driftInformation(stack),
+  };
+}
+
+function stackSummary(stack: CfnStack): Record<string, unknown> {
+  return {
+    StackId: stack.stackId,
+    StackName: stack.stackName,
+    ...(stack.description !== undefined ? { TemplateDescription: stack.description } : {}),
+    CreationTime: stack.createdAt,
+    ...(stack.lastUpdated ? { LastUpdatedTime: stack.lastUpdated } : {}),
+    ...(stack.deletedAt ? { DeletionTime: stack.deletedAt } : {}),
+    StackStatus: stack.status,
+    ...(stack.statusReason ? { StackStatusReason: stack.statusReason } : {}),
+    ...lineage(stack),
+    DriftInformation: driftInformation(stack),
+  };
+}
+
+function withToken<T extends object>(body: T, nextToken: string | undefined): T & { NextToken?: string } {
+  return nextToken ? { ...body, NextToken: nextToken } : body;
+}
+
+export const stackHandlers: Record<string, ActionHandler> = {
+  CreateStack(params, ctx) {
+    const env = envOf(ctx);
+    const templateUrl = optionalText(params.TemplateURL);
+    let templateBody = optionalText(params.TemplateBody);
+    if (templateBody === undefined && templateUrl !== undefined) {
+      try {
+        templateBody = templateFromUrl(env.world, templateUrl);
+      } catch (error) {
+        throw validationError((error as Error).message);
+      }
+    }
+    if (templateBody === undefined) throw validationError("Either Template URL or Template Body must be specified.");
+    const stack = createStack(env, {
+      stackName: requiredText(params.StackName, "stackName"),
+      templateBody,
+      parameters: list<ParameterInput>(params.Parameters),
+      tags: tags(params.Tags),
+      capabilities: list(params.Capabilities),
+    });
+    return { StackId: stack.stackId };
+  },
+
+  DeleteStack(params, ctx) {
+    const env = envOf(ctx);
+    // Deleting a stack that doesn't exist succeeds, as in CloudFormation.
+    const stack = lookupStack(env, requiredText(params.StackName, "stackName"));
+    if (stack && stack.status !== "DELETE_COMPLETE") deleteStack(env, stack);
+    return {};
+  },
+
+  DescribeStacks(params, ctx) {
+    const env = envOf(ctx);
+    const name = optionalText(params.StackName);
+    const stacks = name ? [findStack(env, name)] : allStacks(env).filter((stack) => stack.status !== "DELETE_COMPLETE");
+    const { page, nextToken } = paginate(stacks, optionalText(params.NextToken), PAGE_SIZE);
+    return withToken({ Stacks: page.map(stackShape) }, nextToken);
+  },
+
+  ListStacks(params, ctx) {
+    const filter = list(params.StackStatusFilter);
+    const stacks = allStacks(envOf(ctx)).filter((stack) => filter.length === 0 || filter.includes(stack.status));
+    const { page, nextToken } = paginate(stacks, optionalText(params.NextToken), PAGE_SIZE);
+    return withToken({ StackSummaries: page.map(stackSummary) }, nextToken);
+  },
+
+  /** API_DescribeStackEvents.html: "in reverse chronological order", deleted stacks by their id. */
+  DescribeStackEvents(params, ctx) {
+    const stack = findStack(envOf(ctx), optionalText(params.StackName));
+    const { page, nextToken } = paginate([...(stack.events ?? [])].reverse(), optionalText(params.NextToken), PAGE_SIZE);
+    return withToken({ StackEvents: page }, nextToken);
+  },
+
+  /**
+   * API_ValidateTemplate.html: a template that parses answers its parameters, description and
+   * the capabilities its IAM resources need; a malformed one is a ValidationError.
+   */
+  ValidateTemplate(params, ctx) {
+    let body = optionalText(params.TemplateBody);
+    const url = optionalText(params.TemplateURL);
+    if (body === undefined && url !== undefined) {
+      try {
+        body = templateFromUrl(envOf(ctx).world, url);
+      } catch (error) {
+        throw validationError((error as Error).message);
+      }
+    }
+    if (body === undefined) throw validationError("Either Template URL or Template Body must be specified.");
+    const template = parseTemplate(body);
+    const needed = neededCapability(template);
+    const transforms = template.Transform === undefined ? [] : Array.isArray(template.Transform) ? template.Transform : [template.Transform];
+    return {
+      Parameters: Object.entries(template.Parameters ?? {}).map(([ParameterKey, declaration]) => ({
+        ParameterKey,
+        ...(declaration.Default !== undefined ? { DefaultValue: Array.isArray(declaration.Default) ? declaration.Default.join(",") : String(declaration.Default) } : {}),
+        NoEcho: declaration.NoEcho === true || String(declaration.NoEcho) === "true",
+        ...(declaration.Description !== undefined ? { Description: declaration.Description } : {}),
+      })),
+      ...(template.Description !== undefined ? { Description: template.Description } : {}),
+      ...(needed
+        ? { Capabilities: [needed.capability], CapabilitiesReason: `The following resource(s) require capabilities: [${needed.types.join(", ")}]` }
+        : {}),
+      ...(transforms.length > 0 ? { DeclaredTransforms: transforms } : {}),
+    };
+  },
+
+  GetTemplate(params, ctx) {
+    const stack = findStack(envOf(ctx), optionalText(params.StackName));
+    return { TemplateBody: stack.templateBody, StagesAvailable: ["Original", "Processed"] };
+  },
+};

@@ -1,0 +1,164 @@
+import type { CfnDeletionPolicy, CfnStack, CfnStackResource } from "../../state.js";
+import { isoNow, type CfnEnv } from "./env.js";
+import { recordEvent, setStackStatus } from "./events.js";
+import { duplicateExport, findExport } from "./exports.js";
+import { providerFor } from "./resources/registry.js";
+import type { ResourceContext } from "./resources/types.js";
+import { templateFormatError } from "./errors.js";
+import { evaluateConditions, isPlainObject, resolveValue, type ResolveScope } from "./template/intrinsics.js";
+import { parameterValues, pseudoParameters } from "./template/parameters.js";
+import type { Template } from "./template/parse.js";
+
+export type ContextFor = (stack: CfnStack, resource: { logicalId: string; type: string }) => ResourceContext;
+
+/** The names `Ref` may use besides resources: parameters and pseudo parameters. */
+export function parameterNames(template: Template): Set<string> {
+  const pseudo = Object.keys(pseudoParameters({ accountId: "", region: "", stackName: "", stackId: "" }));
+  return new Set([...Object.keys(template.Parameters ?? {}), ...pseudo, "AWS::NoValue"]);
+}
+
+/** What intrinsic functions see while the stack's resources are created; Fn::ImportValue records what it read. */
+export function resolveScope(env: CfnEnv, stack: CfnStack, template: Template): ResolveScope {
+  const base: Omit<ResolveScope, "condition"> = {
+    parameters: {
+      ...parameterValues(template, stack.parameters),
+      ...pseudoParameters({ accountId: env.account.id, region: env.region, stackName: stack.stackName, stackId: stack.stackId }),
+    },
+    mappings: template.Mappings,
+    region: env.region,
+    resource: (logicalId) => {
+      const resource = stack.resources.find((r) => r.logicalId === logicalId && r.status !== "DELETE_COMPLETE");
+      return resource && { physicalId: resource.physicalId, attributes: resource.attributes ?? {} };
+    },
+    importValue: (name) => {
+      const found = findExport(env, name);
+      if (found && !(stack.imports ?? []).includes(name)) (stack.imports ??= []).push(name);
+      return found?.value;
+    },
+  };
+  return { ...base, condition: evaluateConditions(template.Conditions, base) };
+}
+
+/** aws-attribute-deletionpolicy.html: the four values CloudFormation accepts. */
+const DELETION_POLICIES: readonly CfnDeletionPolicy[] = ["Delete", "Retain", "RetainExceptOnCreate", "Snapshot"];
+
+/**
+ * Checks made before anything is created, so CreateStack fails with a ValidationError and no
+ * stack: each DeletionPolicy value, and each Fn::ImportValue naming an export that exists
+ * ("No export named X found."). ImportValue may not depend on a resource
+ * (intrinsic-function-reference-importvalue.html), so its name resolves from parameters alone.
+ */
+export function checkBeforeCreate(env: CfnEnv, stack: CfnStack, template: Template): void {
+  for (const [logicalId, declaration] of Object.entries(template.Resources)) {
+    const policy = declaration.DeletionPolicy;
+    if (policy !== undefined && !DELETION_POLICIES.includes(policy as CfnDeletionPolicy)) {
+      throw templateFormatError(`[/Resources/${logicalId}/DeletionPolicy] Unrecognized DeletionPolicy ${String(policy)} for resource ${logicalId}`);
+    }
+  }
+  const scope = resolveScope(env, { ...stack, imports: [] }, template);
+  const visit = (value: unknown): void => {
+    if (Array.isArray(value)) return value.forEach(visit);
+    if (!isPlainObject(value)) return;
+    if ("Fn::ImportValue" in value) resolveValue(value, scope);
+    else Object.values(value).forEach(visit);
+  };
+  visit(Object.values(template.Resources).map((declaration) => declaration.Properties));
+  visit(Object.values(template.Outputs ?? {}).map((declaration) => declaration.Value));
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Creates the stack's resources in dependency order, then resolves its Outputs, writing the
+ * stack events CloudFormation writes. A failure rolls back what was created (reverse order) and
+ * leaves the stack ROLLBACK_COMPLETE, as CloudFormation does for a failed CreateStack.
+ */
+export function provisionStack(env: CfnEnv, stack: CfnStack, template: Template, order: string[], contextFor: ContextFor): void {
+  recordEvent(env, stack, { status: "CREATE_IN_PROGRESS", reason: "User Initiated" });
+  let failed: string | undefined;
+  try {
+    const scope = resolveScope(env, stack, template);
+    for (const logicalId of order) {
+      failed = logicalId;
+      const declaration = template.Resources[logicalId];
+      if (declaration.Condition !== undefined && !scope.condition(declaration.Condition)) continue;
+      recordEvent(env, stack, { logicalId, type: declaration.Type, status: "CREATE_IN_PROGRESS" });
+      let properties: Record<string, unknown>;
+      let provisioned;
+      try {
+        properties = resolveValue(declaration.Properties ?? {}, scope) as Record<string, unknown>;
+        provisioned = providerFor(declaration.Type).create(properties, contextFor(stack, { logicalId, type: declaration.Type }));
+      } catch (error) {
+        recordEvent(env, stack, { logicalId, type: declaration.Type, status: "CREATE_FAILED", reason: errorMessage(error) });
+        throw error;
+      }
+      const resource: CfnStackResource = {
+        logicalId,
+        physicalId: provisioned.physicalId,
+        type: declaration.Type,
+        status: "CREATE_COMPLETE",
+        properties,
+        attributes: provisioned.attributes,
+        ...(provisioned.nestedStackId ? { nestedStackId: provisioned.nestedStackId } : {}),
+        lastUpdated: isoNow(env),
+        ...(declaration.DeletionPolicy !== undefined ? { deletionPolicy: declaration.DeletionPolicy as CfnDeletionPolicy } : {}),
+      };
+      stack.resources.push(resource);
+      recordEvent(env, stack, { logicalId, physicalId: resource.physicalId, type: resource.type, status: "CREATE_COMPLETE" });
+    }
+    failed = undefined;
+    const outputs = resolveOutputs(template, scope);
+    const duplicate = duplicateExport(env, stack, outputs);
+    if (duplicate) throw new Error(duplicate);
+    stack.outputs = outputs;
+    setStackStatus(env, stack, "CREATE_COMPLETE");
+  } catch (error) {
+    const which = failed ? `The following resource(s) failed to create: [${failed}]. ` : "";
+    setStackStatus(env, stack, "ROLLBACK_IN_PROGRESS", `${which}Rollback requested by user.`);
+    rollBack(env, stack, contextFor);
+    stack.imports = [];
+    stack.status = "ROLLBACK_COMPLETE";
+    stack.statusReason = `${which}Rollback requested by user. ${failed ?? "Outputs"}: ${errorMessage(error)}`;
+    recordEvent(env, stack, { status: "ROLLBACK_COMPLETE" });
+  }
+}
+
+/** Whether a resource stays when CloudFormation removes it: on a create rollback only Retain keeps it. */
+export function retained(resource: CfnStackResource, rollingBackCreate: boolean): boolean {
+  return resource.deletionPolicy === "Retain" || (resource.deletionPolicy === "RetainExceptOnCreate" && !rollingBackCreate);
+}
+
+function rollBack(env: CfnEnv, stack: CfnStack, contextFor: ContextFor): void {
+  for (const resource of [...stack.resources].reverse()) {
+    if (retained(resource, true)) {
+      resource.status = "DELETE_SKIPPED";
+    } else {
+      try {
+        providerFor(resource.type).delete(resource.physicalId, contextFor(stack, resource));
+      } catch {
+        // A resource that can't be removed stays in the World, as after a ROLLBACK_FAILED.
+      }
+      resource.status = "DELETE_COMPLETE";
+    }
+    resource.lastUpdated = isoNow(env);
+    recordEvent(env, stack, { logicalId: resource.logicalId, physicalId: resource.physicalId, type: resource.type, status: resource.status });
+  }
+}
+
+function resolveOutputs(template: Template, scope: ResolveScope): NonNullable<CfnStack["outputs"]> {
+  const outputs: NonNullable<CfnStack["outputs"]> = [];
+  for (const [key, declaration] of Object.entries(template.Outputs ?? {})) {
+    if (declaration.Condition !== undefined && !scope.condition(declaration.Condition)) continue;
+    const value = resolveValue(declaration.Value, scope);
+    const exportName = declaration.Export ? String(resolveValue(declaration.Export.Name, scope)) : undefined;
+    outputs.push({
+      key,
+      value: Array.isArray(value) ? value.join(",") : String(value),
+      ...(declaration.Description !== undefined ? { description: declaration.Description } : {}),
+      ...(exportName !== undefined ? { exportName } : {}),
+    });
+  }
+  return outputs;
+}

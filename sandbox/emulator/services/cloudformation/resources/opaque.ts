@@ -1,0 +1,20 @@
+import { generatedName } from "../../shared/ids.js";
+import type { ResourceProvider } from "./types.js";
+
+/**
+ * Every type the emulator doesn't model: the stack records it with a generated physical id and
+ * an Arn attribute, nothing is created in the World, and drift detection reports NOT_CHECKED.
+ */
+export const opaqueProvider: ResourceProvider = {
+  create(_properties, ctx) {
+    const { account, region, sandbox } = ctx.env;
+    const physicalId = generatedName(sandbox.random, ctx.stack.stackName, ctx.logicalId, { maxLength: 128 });
+    // AWS::SNS::Topic → sns
+    const service = (ctx.resourceType.split("::")[1] ?? "unknown").toLowerCase();
+    return { physicalId, attributes: { Arn: `arn:aws:${service}:${region}:${account.id}:${physicalId}` } };
+  },
+
+  delete() {
+    // Nothing was created in the World.
+  },
+};

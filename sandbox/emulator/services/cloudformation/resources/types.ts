@@ -1,0 +1,60 @@
+import type { CfnStack } from "../../../state.js";
+import type { PropertyShapes } from "../drift/compare.js";
+import type { CfnEnv } from "../env.js";
+
+/** How a provider creates and removes nested stacks without depending on the stack lifecycle. */
+export interface NestedStacks {
+  create(input: { logicalId: string; templateBody: string; parameters: Record<string, string> }): CfnStack;
+  delete(stackId: string): void;
+}
+
+export interface ResourceContext {
+  env: CfnEnv;
+  stack: CfnStack;
+  logicalId: string;
+  resourceType: string;
+  nested: NestedStacks;
+}
+
+export interface Provisioned {
+  physicalId: string;
+  /** Fn::GetAtt values. */
+  attributes: Record<string, string>;
+  nestedStackId?: string;
+}
+
+/** What a resource type needs for drift detection and REVERT_DRIFT change sets. */
+export interface DriftSupport {
+  shapes: PropertyShapes;
+  /** Properties whose change replaces the resource ("Update requires: Replacement"). */
+  replacedBy: readonly string[];
+  /**
+   * The template properties drift detection compares, in canonical form: only the properties
+   * the emulator models (others are stored but cannot be read back, so are not compared).
+   */
+  expected(properties: Record<string, unknown>): Record<string, unknown>;
+  /** The live resource in CloudFormation property shape, or undefined when it no longer exists. */
+  readActual(physicalId: string, ctx: ResourceContext): Record<string, unknown> | undefined;
+  /** Brings the live resource back to `expected` (REVERT_DRIFT execution); leaves other settings alone. */
+  update(physicalId: string, expected: Record<string, unknown>, ctx: ResourceContext): void;
+}
+
+/**
+ * Resource import (resource-import.html): the type's primary identifier, as ResourcesToImport
+ * names it (the resource type schema's primaryIdentifier), and the existing resource it names.
+ */
+export interface ImportSupport {
+  identifier: string;
+  /** The live resource's physical id and Fn::GetAtt values, or undefined when none exists. */
+  find(identifier: string, ctx: ResourceContext): Provisioned | undefined;
+}
+
+export interface ResourceProvider {
+  /** Provisions into the World; throws (with the message CloudFormation would show) on failure. */
+  create(properties: Record<string, unknown>, ctx: ResourceContext): Provisioned;
+  delete(physicalId: string, ctx: ResourceContext): void;
+  /** Absent: the type cannot be imported. */
+  import?: ImportSupport;
+  /** Absent: the type does not support drift detection and reports NOT_CHECKED. */
+  drift?: DriftSupport;
+}

@@ -1,0 +1,62 @@
+import type { CfnStack, CfnStackResource, World } from "../../state.js";
+import { regionOf } from "../../state.js";
+import { settleDetections } from "./drift/detections.js";
+import { stacksOf, type CfnEnv } from "./env.js";
+import { stackNotFound, validationError } from "./errors.js";
+
+/**
+ * Every stack of the account-region, with due drift detections completed first so that any read
+ * sees them: the one place time advances for CloudFormation.
+ */
+export function allStacks(env: CfnEnv): CfnStack[] {
+  const stacks = stacksOf(env);
+  for (const stack of stacks) settleDetections(env, stack);
+  return stacks;
+}
+
+/** A stack by name (running stacks only) or by stack id (deleted ones too), as CloudFormation resolves StackName. */
+export function lookupStack(env: CfnEnv, nameOrId: string): CfnStack | undefined {
+  const stack = stacksOf(env).find((candidate) =>
+    nameOrId.startsWith("arn:") ? candidate.stackId === nameOrId : candidate.stackName === nameOrId && candidate.status !== "DELETE_COMPLETE",
+  );
+  if (stack) settleDetections(env, stack);
+  return stack;
+}
+
+export function findStack(env: CfnEnv, nameOrId: string | undefined): CfnStack {
+  if (!nameOrId) throw validationError("1 validation error detected: Value null at 'stackName' failed to satisfy constraint: Member must not be null");
+  const stack = lookupStack(env, nameOrId);
+  if (!stack) throw stackNotFound(nameOrId);
+  return stack;
+}
+
+export function findResource(stack: CfnStack, logicalId: string | undefined): CfnStackResource {
+  const resource = stack.resources.find((candidate) => candidate.logicalId === logicalId);
+  if (!resource) throw validationError(`Resource ${logicalId} does not exist for stack ${stack.stackName}`);
+  return resource;
+}
+
+/** The running stack that owns a physical resource id, as DescribeStackResources resolves PhysicalResourceId. */
+export function findStackByPhysicalId(env: CfnEnv, physicalId: string): CfnStack {
+  const stack = stacksOf(env).find(
+    (candidate) =>
+      candidate.status !== "DELETE_COMPLETE" &&
+      candidate.resources.some((resource) => resource.physicalId === physicalId && resource.status !== "DELETE_COMPLETE"),
+  );
+  if (!stack) throw validationError(`Stack for ${physicalId} does not exist`);
+  settleDetections(env, stack);
+  return stack;
+}
+
+/**
+ * For scenario files and tests: the physical id of `<stackName>/<logicalId>` in an account-region
+ * (what `${physical:<stack>/<LogicalId>}` expands to). Undefined when there is no such resource.
+ */
+export function physicalIdOf(world: World, accountId: string, region: string, stackName: string, logicalId: string): string | undefined {
+  const account = world.accounts.get(accountId);
+  if (!account) return undefined;
+  const stack = regionOf(account, region).stacks.find(
+    (candidate) => candidate.stackName === stackName && candidate.status !== "DELETE_COMPLETE",
+  );
+  return stack?.resources.find((resource) => resource.logicalId === logicalId && resource.status !== "DELETE_COMPLETE")?.physicalId;
+}

@@ -1,0 +1,142 @@
+import { regionOf, type SecurityGroup, type SecurityGroupRule } from "../../state.js";
+import { ensureDefaultVpc, putSecurityGroup } from "./service.js";
+import { identifyRules, trafficOf } from "./permissions.js";
+import { generatedName } from "../shared/ids.js";
+import {
+  cloudFormationTags,
+  objectList,
+  optionalString,
+  pick,
+  required,
+  restoreTags,
+  templateTags,
+  userTagList,
+} from "../cloudformation/resources/properties.js";
+import type { ResourceContext, ResourceProvider } from "../cloudformation/resources/types.js";
+
+export type Direction = "ingress" | "egress";
+
+const PEER_FIELDS: Record<Direction, { prefixList: string; group: string }> = {
+  ingress: { prefixList: "SourcePrefixListId", group: "SourceSecurityGroupId" },
+  egress: { prefixList: "DestinationPrefixListId", group: "DestinationSecurityGroupId" },
+};
+
+/** A template rule as EC2 stores it: the same protocol and port normalisation as the API's. */
+export function ruleFromTemplate(value: Record<string, unknown>, direction: Direction): SecurityGroupRule {
+  const peers = PEER_FIELDS[direction];
+  const fields: Partial<SecurityGroupRule> = {
+    ...trafficOf(String(value.IpProtocol ?? "-1"), value.FromPort, value.ToPort),
+    cidrIpv4: optionalString(value.CidrIp),
+    cidrIpv6: optionalString(value.CidrIpv6),
+    prefixListId: optionalString(value[peers.prefixList]),
+    referencedGroupId: optionalString(value[peers.group]),
+    description: optionalString(value.Description),
+  };
+  return Object.fromEntries(Object.entries(fields).filter(([, field]) => field !== undefined)) as unknown as SecurityGroupRule;
+}
+
+export function ruleToTemplate(rule: SecurityGroupRule, direction: Direction): Record<string, unknown> {
+  const peers = PEER_FIELDS[direction];
+  const entries: [string, unknown][] = [
+    ["IpProtocol", rule.ipProtocol],
+    ["FromPort", rule.fromPort],
+    ["ToPort", rule.toPort],
+    ["CidrIp", rule.cidrIpv4],
+    ["CidrIpv6", rule.cidrIpv6],
+    [peers.prefixList, rule.prefixListId],
+    [peers.group, rule.referencedGroupId],
+    ["Description", rule.description],
+  ];
+  return Object.fromEntries(entries.filter(([, value]) => value !== undefined));
+}
+
+function rulesFromTemplate(value: unknown, direction: Direction): SecurityGroupRule[] {
+  return objectList(value).map((rule) => ruleFromTemplate(rule, direction));
+}
+
+export function groups(ctx: Pick<ResourceContext, "env">): Map<string, SecurityGroup> {
+  return regionOf(ctx.env.account, ctx.env.region).securityGroups;
+}
+
+/** The template's VPC, or the region's default VPC as EC2 picks when none is named. */
+function vpcFor(properties: Record<string, unknown>, ctx: ResourceContext): string {
+  const requested = optionalString(properties.VpcId);
+  if (requested === undefined) return ensureDefaultVpc(ctx.env.account, ctx.env.region).vpcId;
+  if (!regionOf(ctx.env.account, ctx.env.region).vpcs.has(requested)) throw new Error(`The vpc ID '${requested}' does not exist`);
+  return requested;
+}
+
+/** AWS::EC2::SecurityGroup (VPC groups). The physical id is the group id. */
+export const securityGroupProvider: ResourceProvider = {
+  create(properties, ctx) {
+    const { sandbox } = ctx.env;
+    const description = String(required(properties, "GroupDescription", ctx.logicalId));
+    const vpcId = vpcFor(properties, ctx);
+    const groupName =
+      optionalString(properties.GroupName) ?? generatedName(sandbox.random, ctx.stack.stackName, ctx.logicalId, { maxLength: 255 });
+    const group = putSecurityGroup(regionOf(ctx.env.account, ctx.env.region), sandbox.random, {
+      groupName,
+      description,
+      vpcId,
+      ingress: rulesFromTemplate(properties.SecurityGroupIngress, "ingress"),
+      egress: properties.SecurityGroupEgress === undefined ? undefined : rulesFromTemplate(properties.SecurityGroupEgress, "egress"),
+      tags: { ...cloudFormationTags(ctx.stack, ctx.logicalId), ...ctx.stack.tags, ...templateTags(properties.Tags) },
+    });
+    return { physicalId: group.groupId, attributes: { GroupId: group.groupId, VpcId: vpcId } };
+  },
+
+  delete(groupId, ctx) {
+    groups(ctx).delete(groupId);
+  },
+
+  // The type schema's primaryIdentifier is /properties/Id, the group id.
+  import: {
+    identifier: "Id",
+    find(groupId, ctx) {
+      const group = groups(ctx).get(groupId);
+      return group && { physicalId: groupId, attributes: { GroupId: groupId, VpcId: group.vpcId } };
+    },
+  },
+
+  drift: {
+    shapes: {
+      SecurityGroupIngress: { kind: "set" },
+      SecurityGroupEgress: { kind: "set" },
+      Tags: { kind: "set", key: "Key", onlyExpectedKeys: true },
+    },
+    replacedBy: ["GroupName", "GroupDescription", "VpcId"],
+
+    expected(properties) {
+      const out = pick(properties, ["GroupDescription", "GroupName", "VpcId", "SecurityGroupIngress", "SecurityGroupEgress", "Tags"]);
+      for (const [name, direction] of [["SecurityGroupIngress", "ingress"], ["SecurityGroupEgress", "egress"]] as const) {
+        if (out[name] !== undefined) {
+          out[name] = rulesFromTemplate(out[name], direction).map((rule) => ruleToTemplate(rule, direction));
+        }
+      }
+      return out;
+    },
+
+    readActual(groupId, ctx) {
+      const group = groups(ctx).get(groupId);
+      if (!group) return undefined;
+      return {
+        GroupDescription: group.description,
+        GroupName: group.groupName,
+        VpcId: group.vpcId,
+        SecurityGroupIngress: group.ingress.map((rule) => ruleToTemplate(rule, "ingress")),
+        SecurityGroupEgress: group.egress.map((rule) => ruleToTemplate(rule, "egress")),
+        Tags: userTagList(group.tags),
+      };
+    },
+
+    update(groupId, expected, ctx) {
+      const group = groups(ctx).get(groupId);
+      if (!group) throw new Error(`The security group '${groupId}' does not exist`);
+      // Rules that stay keep their ids, as when CloudFormation revokes and authorizes only the difference.
+      const { random } = ctx.env.sandbox;
+      if (expected.SecurityGroupIngress !== undefined) group.ingress = identifyRules(rulesFromTemplate(expected.SecurityGroupIngress, "ingress"), group.ingress, random);
+      if (expected.SecurityGroupEgress !== undefined) group.egress = identifyRules(rulesFromTemplate(expected.SecurityGroupEgress, "egress"), group.egress, random);
+      if (expected.Tags !== undefined) restoreTags(group.tags, expected.Tags);
+    },
+  },
+};

@@ -1,0 +1,182 @@
+import type { Bucket, BucketEncryptionRule, PublicAccessBlock } from "../../state.js";
+import { generatedName } from "../shared/ids.js";
+import { NEW_BUCKET_BLOCKED_ENCRYPTION_TYPES, putBucket } from "./service.js";
+import { isPlainObject } from "../cloudformation/template/intrinsics.js";
+import {
+  bool,
+  cloudFormationTags,
+  objectList,
+  optionalString,
+  pick,
+  restoreTags,
+  templateTags,
+  userTagList,
+} from "../cloudformation/resources/properties.js";
+import type { ResourceContext, ResourceProvider } from "../cloudformation/resources/types.js";
+
+type LiveBucket = Bucket & { accountId: string };
+
+/**
+ * The template's rules (Template Reference, AWS::S3::Bucket ServerSideEncryptionRule, with
+ * BlockedEncryptionTypes since November 2025). A rule that does not set BlockedEncryptionTypes
+ * keeps `blockedByDefault`: on create S3's default for new buckets, on update the live value.
+ */
+function encryptionFromTemplate(value: unknown, blockedByDefault: (i: number) => BucketEncryptionRule["blockedEncryptionTypes"]): BucketEncryptionRule[] | undefined {
+  if (!isPlainObject(value)) return undefined;
+  return objectList(value.ServerSideEncryptionConfiguration).map((rule, i) => {
+    const byDefault = isPlainObject(rule.ServerSideEncryptionByDefault) ? rule.ServerSideEncryptionByDefault : {};
+    const kmsKey = optionalString(byDefault.KMSMasterKeyID);
+    const blocked = isPlainObject(rule.BlockedEncryptionTypes) ? (rule.BlockedEncryptionTypes.EncryptionType as BucketEncryptionRule["blockedEncryptionTypes"]) : blockedByDefault(i);
+    return {
+      sseAlgorithm: String(byDefault.SSEAlgorithm ?? "AES256") as BucketEncryptionRule["sseAlgorithm"],
+      ...(kmsKey !== undefined ? { kmsMasterKeyId: kmsKey } : {}),
+      ...(rule.BucketKeyEnabled !== undefined ? { bucketKeyEnabled: bool(rule.BucketKeyEnabled) } : {}),
+      ...(blocked !== undefined ? { blockedEncryptionTypes: [...blocked] } : {}),
+    };
+  });
+}
+
+function encryptionToTemplate(rules: BucketEncryptionRule[]): Record<string, unknown> {
+  return {
+    ServerSideEncryptionConfiguration: rules.map((rule) => ({
+      ServerSideEncryptionByDefault: {
+        SSEAlgorithm: rule.sseAlgorithm,
+        ...(rule.kmsMasterKeyId !== undefined ? { KMSMasterKeyID: rule.kmsMasterKeyId } : {}),
+      },
+      // GetBucketEncryption answers BucketKeyEnabled false for a rule that never set it.
+      BucketKeyEnabled: rule.bucketKeyEnabled ?? false,
+      ...(rule.blockedEncryptionTypes !== undefined ? { BlockedEncryptionTypes: { EncryptionType: [...rule.blockedEncryptionTypes] } } : {}),
+    })),
+  };
+}
+
+function publicAccessBlockFromTemplate(value: unknown): PublicAccessBlock | undefined {
+  if (!isPlainObject(value)) return undefined;
+  return {
+    blockPublicAcls: bool(value.BlockPublicAcls),
+    ignorePublicAcls: bool(value.IgnorePublicAcls),
+    blockPublicPolicy: bool(value.BlockPublicPolicy),
+    restrictPublicBuckets: bool(value.RestrictPublicBuckets),
+  };
+}
+
+function publicAccessBlockToTemplate(block: PublicAccessBlock): Record<string, unknown> {
+  return {
+    BlockPublicAcls: block.blockPublicAcls,
+    BlockPublicPolicy: block.blockPublicPolicy,
+    IgnorePublicAcls: block.ignorePublicAcls,
+    RestrictPublicBuckets: block.restrictPublicBuckets,
+  };
+}
+
+function versioningFromTemplate(value: unknown): Bucket["versioning"] {
+  return isPlainObject(value) ? (String(value.Status) as Bucket["versioning"]) : undefined;
+}
+
+function ownBucket(name: string, ctx: ResourceContext): LiveBucket | undefined {
+  const bucket = ctx.env.world.buckets.get(name);
+  return bucket && bucket.accountId === ctx.env.account.id ? bucket : undefined;
+}
+
+/** Normalizes the booleans a YAML template may give as strings, so ExpectedProperties reads like AWS's. */
+function canonicalBooleans(value: unknown, names: readonly string[]): unknown {
+  if (!isPlainObject(value)) return value;
+  const out = { ...value };
+  for (const name of names) if (out[name] !== undefined) out[name] = bool(out[name]);
+  return out;
+}
+
+function bucketAttributes(name: string, region: string): Record<string, string> {
+  return {
+    Arn: `arn:aws:s3:::${name}`,
+    DomainName: `${name}.s3.amazonaws.com`,
+    RegionalDomainName: `${name}.s3.${region}.amazonaws.com`,
+    DualStackDomainName: `${name}.s3.dualstack.${region}.amazonaws.com`,
+    WebsiteURL: `http://${name}.s3-website-${region}.amazonaws.com`,
+  };
+}
+
+/** AWS::S3::Bucket. The physical id is the bucket name; names are global across accounts. */
+export const s3BucketProvider: ResourceProvider = {
+  create(properties, ctx) {
+    const { world, account, region, sandbox } = ctx.env;
+    const name =
+      optionalString(properties.BucketName) ??
+      generatedName(sandbox.random, ctx.stack.stackName, ctx.logicalId, { maxLength: 63, lowercase: true });
+    // CloudFormation's own wording for a taken name, not S3's BucketAlreadyExists.
+    if (world.buckets.has(name)) throw new Error(`${name} already exists`);
+    // S3's defaults for a new bucket, then what the template configures.
+    const bucket = putBucket(world, account.id, name, region, sandbox.now());
+    bucket.encryption = encryptionFromTemplate(properties.BucketEncryption, () => NEW_BUCKET_BLOCKED_ENCRYPTION_TYPES) ?? bucket.encryption;
+    bucket.publicAccessBlock = publicAccessBlockFromTemplate(properties.PublicAccessBlockConfiguration) ?? bucket.publicAccessBlock;
+    const versioning = versioningFromTemplate(properties.VersioningConfiguration);
+    if (versioning) bucket.versioning = versioning;
+    bucket.tags = { ...cloudFormationTags(ctx.stack, ctx.logicalId), ...ctx.stack.tags, ...templateTags(properties.Tags) };
+    return { physicalId: name, attributes: bucketAttributes(name, region) };
+  },
+
+  import: {
+    identifier: "BucketName",
+    find(name, ctx) {
+      const bucket = ownBucket(name, ctx);
+      return bucket && { physicalId: name, attributes: bucketAttributes(name, bucket.region) };
+    },
+  },
+
+  delete(name, ctx) {
+    const bucket = ownBucket(name, ctx);
+    if (!bucket) return;
+    if (bucket.objects.size > 0) throw new Error("The bucket you tried to delete is not empty");
+    ctx.env.world.buckets.delete(name);
+  },
+
+  drift: {
+    shapes: {
+      BucketEncryption: {
+        kind: "object",
+        fields: { ServerSideEncryptionConfiguration: { kind: "list" } },
+      },
+      Tags: { kind: "set", key: "Key", onlyExpectedKeys: true },
+    },
+    replacedBy: ["BucketName"],
+
+    expected(properties) {
+      const out = pick(properties, ["BucketName", "BucketEncryption", "PublicAccessBlockConfiguration", "VersioningConfiguration", "Tags"]);
+      if (out.PublicAccessBlockConfiguration !== undefined) {
+        out.PublicAccessBlockConfiguration = canonicalBooleans(out.PublicAccessBlockConfiguration, [
+          "BlockPublicAcls",
+          "BlockPublicPolicy",
+          "IgnorePublicAcls",
+          "RestrictPublicBuckets",
+        ]);
+      }
+      return out;
+    },
+
+    readActual(name, ctx) {
+      const bucket = ownBucket(name, ctx);
+      if (!bucket) return undefined;
+      return {
+        BucketName: bucket.name,
+        ...(bucket.encryption ? { BucketEncryption: encryptionToTemplate(bucket.encryption) } : {}),
+        ...(bucket.publicAccessBlock ? { PublicAccessBlockConfiguration: publicAccessBlockToTemplate(bucket.publicAccessBlock) } : {}),
+        ...(bucket.versioning ? { VersioningConfiguration: { Status: bucket.versioning } } : {}),
+        Tags: userTagList(bucket.tags),
+      };
+    },
+
+    update(name, expected, ctx) {
+      const bucket = ownBucket(name, ctx);
+      if (!bucket) throw new Error(`The specified bucket does not exist: ${name}`);
+      if (expected.BucketEncryption !== undefined) {
+        const live = bucket.encryption;
+        bucket.encryption = encryptionFromTemplate(expected.BucketEncryption, (i) => live?.[i]?.blockedEncryptionTypes);
+      }
+      if (expected.PublicAccessBlockConfiguration !== undefined) {
+        bucket.publicAccessBlock = publicAccessBlockFromTemplate(expected.PublicAccessBlockConfiguration);
+      }
+      if (expected.VersioningConfiguration !== undefined) bucket.versioning = versioningFromTemplate(expected.VersioningConfiguration);
+      if (expected.Tags !== undefined) restoreTags(bucket.tags, expected.Tags);
+    },
+  },
+};

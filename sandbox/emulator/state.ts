@@ -1,0 +1,339 @@
+/**
+ * The sandbox's whole world: one in-memory organization. Services read and mutate these plain
+ * objects; CloudFormation provisions into them and drift detection compares against them, so an
+ * out-of-band API call and a remediation both show up in the next detection.
+ */
+
+export type Tags = Record<string, string>;
+
+export interface IamRole {
+  roleName: string;
+  roleId: string;
+  arn: string;
+  path: string;
+  /** Parsed JSON policy document. */
+  assumeRolePolicyDocument: unknown;
+  description?: string;
+  maxSessionDuration: number;
+  managedPolicyArns: string[];
+  /** policy name → parsed JSON document */
+  inlinePolicies: Record<string, unknown>;
+  /** ARN of the managed policy that bounds the role's permissions. */
+  permissionsBoundary?: string;
+  tags: Tags;
+  createdAt: string;
+}
+
+/** A customer managed policy (CreatePolicy); AWS managed ones are vendored snapshots (authorization/managed-policies.ts). */
+export interface ManagedPolicy {
+  arn: string;
+  policyName: string;
+  policyId: string;
+  path: string;
+  description?: string;
+  /** Parsed JSON document of the default version. */
+  document: unknown;
+  defaultVersionId: string;
+  createdAt: string;
+}
+
+export interface SecurityGroupRule {
+  ipProtocol: string; // "tcp" | "udp" | "icmp" | "-1" | number as string
+  fromPort?: number;
+  toPort?: number;
+  cidrIpv4?: string;
+  cidrIpv6?: string;
+  prefixListId?: string;
+  referencedGroupId?: string;
+  description?: string;
+  /** The sgr- id EC2 gave the rule; see ruleIdOf in services/ec2-permissions.ts for rules without one. */
+  ruleId?: string;
+}
+
+export interface SecurityGroup {
+  groupId: string;
+  groupName: string;
+  description: string;
+  vpcId: string;
+  ingress: SecurityGroupRule[];
+  egress: SecurityGroupRule[];
+  tags: Tags;
+}
+
+export interface BucketEncryptionRule {
+  sseAlgorithm: "AES256" | "aws:kms" | "aws:kms:dsse";
+  kmsMasterKeyId?: string;
+  bucketKeyEnabled?: boolean;
+  /** S3 API Reference, BlockedEncryptionTypes: "Valid Values: NONE | SSE-C"; absent = nothing blocked. */
+  blockedEncryptionTypes?: ("NONE" | "SSE-C")[];
+}
+
+export interface PublicAccessBlock {
+  blockPublicAcls: boolean;
+  ignorePublicAcls: boolean;
+  blockPublicPolicy: boolean;
+  restrictPublicBuckets: boolean;
+}
+
+export interface Bucket {
+  name: string;
+  region: string;
+  createdAt: string;
+  /** undefined = no default encryption configured (real S3 now always encrypts, but the config can be deleted in the emulator to model drift). */
+  encryption?: BucketEncryptionRule[];
+  publicAccessBlock?: PublicAccessBlock;
+  versioning?: "Enabled" | "Suspended";
+  tags: Tags;
+  objects: Map<string, S3Object>;
+  /** Parsed bucket policy; undefined when the bucket has none. */
+  policy?: unknown;
+}
+
+export interface S3Object {
+  body: Buffer;
+  contentType?: string;
+  lastModified: string;
+  /** Quoted, as S3 returns it: the MD5 of the body in hex. */
+  etag: string;
+}
+
+export interface Topic {
+  arn: string;
+  name: string;
+  attributes: Record<string, string>;
+  published: { messageId: string; subject?: string; message: string; at: string }[];
+  subscriptions: { arn: string; protocol: string; endpoint: string }[];
+}
+
+export interface Vpc {
+  vpcId: string;
+  cidrBlock: string;
+  isDefault: boolean;
+  tags: Tags;
+}
+
+export interface Instance {
+  instanceId: string;
+  imageId: string;
+  instanceType: string;
+  tags: Tags;
+  /** ISO 8601; EC2's LaunchTime. */
+  launchedAt: string;
+}
+
+/** DELETE_SKIPPED: a DeletionPolicy Retain resource its stack's deletion left in place. */
+export type CfnResourceStatus = "CREATE_COMPLETE" | "UPDATE_COMPLETE" | "IMPORT_COMPLETE" | "DELETE_COMPLETE" | "DELETE_SKIPPED";
+
+/**
+ * The template's DeletionPolicy attribute (aws-attribute-deletionpolicy.html): Retain keeps the
+ * resource when it is removed from the stack or the stack is deleted, RetainExceptOnCreate too
+ * except when a failed create rolls back; Delete (the default) and Snapshot remove it.
+ */
+export type CfnDeletionPolicy = "Delete" | "Retain" | "RetainExceptOnCreate" | "Snapshot";
+
+/** One DescribeStackEvents entry in CloudFormation's own shape (API_StackEvent.html). */
+export interface CfnStackEvent {
+  StackId: string;
+  EventId: string;
+  StackName: string;
+  LogicalResourceId: string;
+  PhysicalResourceId?: string;
+  ResourceType: string;
+  Timestamp: string;
+  ResourceStatus: string;
+  ResourceStatusReason?: string;
+}
+
+export interface CfnStackResource {
+  logicalId: string;
+  physicalId: string;
+  type: string;
+  status: CfnResourceStatus;
+  /** Template properties with intrinsic functions resolved: what drift detection expects. */
+  properties: Record<string, unknown>;
+  /** For AWS::CloudFormation::Stack resources: the nested stack's id. */
+  nestedStackId?: string;
+  /** Fn::GetAtt values captured when the resource was created (Arn, GroupId, RoleId …). */
+  attributes?: Record<string, string>;
+  lastUpdated: string;
+  deletionPolicy?: CfnDeletionPolicy;
+  drift?: {
+    status: "IN_SYNC" | "MODIFIED" | "DELETED" | "NOT_CHECKED";
+    checkedAt: string;
+    /** The last check's StackResourceDrift documents, as DescribeStackResourceDrifts returns them. */
+    expectedProperties?: string;
+    actualProperties?: string;
+    propertyDifferences?: CfnPropertyDifference[];
+  };
+}
+
+/** One PropertyDifferences entry in CloudFormation's own shape. */
+export interface CfnPropertyDifference {
+  PropertyPath: string;
+  ExpectedValue: string;
+  ActualValue: string;
+  DifferenceType: "ADD" | "REMOVE" | "NOT_EQUAL";
+}
+
+export interface CfnDriftDetection {
+  id: string;
+  stackId: string;
+  /** undefined while in progress. */
+  result?: {
+    detectionStatus: "DETECTION_COMPLETE" | "DETECTION_FAILED";
+    stackDriftStatus: "DRIFTED" | "IN_SYNC" | "NOT_CHECKED" | "UNKNOWN";
+    reason?: string;
+    driftedCount: number;
+  };
+  startedAt: string;
+  completesAt: number; // epoch ms
+  /** DetectStackDrift's LogicalResourceIds; undefined = every resource. */
+  logicalResourceIds?: string[];
+}
+
+export interface CfnChangeSet {
+  id: string;
+  name: string;
+  stackId: string;
+  /** CreateChangeSet's ChangeSetType; UPDATE when absent. */
+  type?: "UPDATE" | "IMPORT";
+  /** For IMPORT: the template to import into and what to adopt (ResourcesToImport). */
+  templateBody?: string;
+  resourcesToImport?: { ResourceType: string; LogicalResourceId: string; ResourceIdentifier: Record<string, string> }[];
+  /** Creation is asynchronous: CREATE_IN_PROGRESS from `inProgressAt`, computed at `completesAt` (epoch ms). */
+  inProgressAt?: number;
+  completesAt?: number;
+  deploymentMode?: "REVERT_DRIFT";
+  status: "CREATE_PENDING" | "CREATE_IN_PROGRESS" | "CREATE_COMPLETE" | "FAILED" | "DELETE_COMPLETE" | "EXECUTE_COMPLETE";
+  executionStatus: "UNAVAILABLE" | "AVAILABLE" | "EXECUTE_IN_PROGRESS" | "EXECUTE_COMPLETE" | "OBSOLETE";
+  statusReason?: string;
+  /** Resource changes in the shape of DescribeChangeSet's Changes[].ResourceChange. */
+  changes: unknown[];
+  createdAt: string;
+  description?: string;
+}
+
+export interface CfnStack {
+  stackId: string;
+  stackName: string;
+  status: string;
+  templateBody: string;
+  parameters: Record<string, string>;
+  tags: Tags;
+  parentId?: string;
+  rootId?: string;
+  createdAt: string;
+  lastUpdated?: string;
+  deletedAt?: string;
+  statusReason?: string;
+  /** The template's Description. */
+  description?: string;
+  capabilities?: string[];
+  outputs?: { key: string; value: string; description?: string; exportName?: string }[];
+  /** Export names the template's Fn::ImportValue read: while imported, an export cannot go. */
+  imports?: string[];
+  /** Newest last; DescribeStackEvents answers newest first. */
+  events?: CfnStackEvent[];
+  resources: CfnStackResource[];
+  lastDrift?: { status: "DRIFTED" | "IN_SYNC" | "NOT_CHECKED" | "UNKNOWN"; at: string };
+  detections: CfnDriftDetection[];
+  changeSets: CfnChangeSet[];
+}
+
+/** One management event as CloudTrail records it; `record` is the CloudTrailEvent JSON object. */
+export interface TrailEvent {
+  eventId: string;
+  eventName: string;
+  /** e.g. iam.amazonaws.com */
+  eventSource: string;
+  eventTime: string;
+  readOnly: boolean;
+  accessKeyId: string;
+  username: string;
+  resources: { type: string; name: string }[];
+  record: Record<string, unknown>;
+}
+
+/** Everything that lives in one region of one account. */
+export interface RegionState {
+  stacks: CfnStack[];
+  securityGroups: Map<string, SecurityGroup>;
+  vpcs: Map<string, Vpc>;
+  instances: Map<string, Instance>;
+  /** By topic ARN. */
+  topics: Map<string, Topic>;
+  /** Newest last. IAM events live in us-east-1, as in real CloudTrail. */
+  cloudTrail?: TrailEvent[];
+  /**
+   * State of the services terraform deploys driftguard with (logs, events, kms, sqs, lambda,
+   * states), keyed by signing name; each service owns its shape (sandbox/emulator/services/shared/regional.ts).
+   */
+  services?: Record<string, unknown>;
+}
+
+export interface AccountState {
+  id: string;
+  name: string;
+  email: string;
+  status: "ACTIVE" | "SUSPENDED" | "PENDING_CLOSURE" | "CLOSED";
+  /** The OU (or root) the account sits in directly; the root when absent. */
+  parentId?: string;
+  roles: Map<string, IamRole>;
+  /** Customer managed policies by ARN. */
+  policies: Map<string, ManagedPolicy>;
+  regions: Map<string, RegionState>;
+}
+
+export interface OrganizationalUnitState {
+  id: string;
+  name: string;
+  /** The root or the OU above. */
+  parentId: string;
+}
+
+export interface World {
+  organization: {
+    id: string;
+    managementAccountId: string;
+    arn: string;
+    /** Accounts allowed to call the Organizations read APIs besides the management account. */
+    delegatedAdministrators?: string[];
+    /** The one root (r-…), and the OUs below it by id; worlds built without them have a root only. */
+    rootId?: string;
+    units?: Map<string, OrganizationalUnitState>;
+  };
+  accounts: Map<string, AccountState>;
+  /** S3 bucket names are global. */
+  buckets: Map<string, Bucket & { accountId: string }>;
+  /** access key id → the principal it authenticates as. */
+  credentials: Map<string, Principal>;
+  /** CloudFormation false-positive classes the scenario turns on (cloudformation/drift/false-positives.ts). */
+  falsePositives?: ReadonlySet<string>;
+}
+
+export interface Principal {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+  accountId: string;
+  /** arn:aws:iam::<acct>:root, or arn:aws:sts::<acct>:assumed-role/<role>/<session> */
+  arn: string;
+  /** For assumed roles: the role ARN (what trust policies and aws:PrincipalArn see). */
+  roleArn?: string;
+  /** Epoch ms when a role session was issued (CloudTrail's sessionContext.attributes.creationDate). */
+  issuedAt?: number;
+  expiresAt?: number;
+}
+
+export function emptyRegion(): RegionState {
+  return { stacks: [], securityGroups: new Map(), vpcs: new Map(), instances: new Map(), topics: new Map(), cloudTrail: [] };
+}
+
+export function regionOf(account: AccountState, region: string): RegionState {
+  let r = account.regions.get(region);
+  if (!r) {
+    r = emptyRegion();
+    account.regions.set(region, r);
+  }
+  return r;
+}
