@@ -58,6 +58,22 @@ out({
   });
 });
 
+describe("STS AssumeRole, seen by boto3", () => {
+  it('refuses root user credentials: AccessDenied "Roles may not be assumed by root accounts." (API_AssumeRole.html)', async () => {
+    // A role whose trust policy names the account's root: an admin's session may assume it, root itself may not.
+    const admin = await administratorSession(sandbox, WORKLOAD, "trusts-root");
+    const result = await boto3(
+      sandbox,
+      sandbox.adminCredentials(WORKLOAD),
+      `
+assume = lambda sts: err(lambda: sts.assume_role(RoleArn="arn:aws:iam::${WORKLOAD}:role/Admin", RoleSessionName="boto3"))
+admin = boto3.session.Session(aws_access_key_id="${admin.accessKeyId}", aws_secret_access_key="${admin.secretAccessKey}", aws_session_token="${admin.sessionToken}", region_name="us-east-1")
+out({"root": assume(client("sts")), "admin": assume(admin.client("sts", endpoint_url=ENDPOINT))})`,
+    );
+    expect(result).toEqual({ root: { code: "AccessDenied", status: 403, message: "Roles may not be assumed by root accounts." }, admin: null });
+  });
+});
+
 describe("EC2 DryRun (CommonParameters.html: DryRunOperation or UnauthorizedOperation)", () => {
   it("answers DryRunOperation and changes nothing; an unauthorized caller gets UnauthorizedOperation", async () => {
     const admin = await administratorSession(sandbox, WORKLOAD, "dry-run");

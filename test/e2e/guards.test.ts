@@ -18,6 +18,7 @@ import { principalOfAccessKey } from "../../sandbox/harness/running-worlds.js";
 import { startSandbox, type Sandbox } from "../../sandbox/harness/server.js";
 import type { CloudTrailBridgeEvent } from "../../sandbox/emulator/services/cloudtrail/record.js";
 import { assumedRoleIdentity, fakeMetrics } from "../unit/events/helpers.js";
+import { administratorSession } from "../unit/sandbox/helpers.js";
 
 /**
  * Issue 12's attacks, as a hostile member-account user and as an operator under faults, against
@@ -245,7 +246,9 @@ describe("guards a member account cannot switch off (issue 12)", () => {
     // The tag is set by a person's role session, the way an operator in the member account would.
     await spoke("iam", "CreateRole", { RoleName: "Operator", AssumeRolePolicyDocument: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: `arn:aws:iam::${SPOKE}:root` }, Action: "sts:AssumeRole" }] }) });
     await spoke("iam", "AttachRolePolicy", { RoleName: "Operator", PolicyArn: ADMIN });
-    const session = (await spoke("sts", "AssumeRole", { RoleArn: `arn:aws:iam::${SPOKE}:role/Operator`, RoleSessionName: "carol" })) as { Credentials: { AccessKeyId: string } };
+    // Root may not call AssumeRole (API_AssumeRole.html): carol signs in through an administrator's session.
+    const admin = principalOfAccessKey((await administratorSession(sandbox, SPOKE, "ops")).accessKeyId)!;
+    const session = (await sandbox.dispatch(SPOKE, REGION, "sts", "AssumeRole", { RoleArn: `arn:aws:iam::${SPOKE}:role/Operator`, RoleSessionName: "carol" }, admin)) as { Credentials: { AccessKeyId: string } };
     const carol = principalOfAccessKey(session.Credentials.AccessKeyId)!;
     await sandbox.dispatch(SPOKE, REGION, "ec2", "CreateTags", { Resources: [physicalId("web-b", "WebSecurityGroup")], Tags: [{ Key: "driftguard:exempt", Value: `reason=INC-7;until=${until}` }] }, carol);
     await openSsh("web-b");

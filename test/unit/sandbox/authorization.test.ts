@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spokeRoleActions } from "../../../functions/permissions.js";
 import { awsManagedPolicies } from "../../../sandbox/emulator/authorization/managed-policies.js";
 import type { Sandbox, SandboxCredentials } from "../../../sandbox/harness/server.js";
-import { clientConfig, failure, HUB, ORG_ID, startTestSandbox, WORKLOAD } from "./helpers.js";
+import { administratorSession, clientConfig, failure, HUB, ORG_ID, startTestSandbox, WORKLOAD } from "./helpers.js";
 
 /**
  * IAM evaluation of role sessions, following the policy evaluation logic
@@ -109,7 +109,7 @@ describe("policy evaluation", () => {
     await iam.send(new AttachRolePolicyCommand({ RoleName: "bounded", PolicyArn: "arn:aws:iam::aws:policy/AdministratorAccess" }));
     await iam.send(new PutRolePermissionsBoundaryCommand({ RoleName: "bounded", PermissionsBoundary: Policy!.Arn }));
     expect((await iam.send(new GetRoleCommand({ RoleName: "bounded" }))).Role!.PermissionsBoundary).toEqual({ PermissionsBoundaryType: "Policy", PermissionsBoundaryArn: Policy!.Arn });
-    const session = await assume(sandbox.adminCredentials(WORKLOAD), `arn:aws:iam::${WORKLOAD}:role/bounded`);
+    const session = await assume(await administratorSession(sandbox, WORKLOAD, "admin"), `arn:aws:iam::${WORKLOAD}:role/bounded`);
     const denied = await failure(new SNSClient(clientConfig(sandbox, session)).send(new ListTopicsCommand({})));
     expect(denied.message).toContain("because no permissions boundary allows the SNS:ListTopics action");
   });
@@ -126,7 +126,7 @@ describe("policy evaluation", () => {
     ] as const) {
       await iam.send(new CreateRoleCommand({ RoleName: name, AssumeRolePolicyDocument: trust(WORKLOAD) }));
       await iam.send(new PutRolePolicyCommand({ RoleName: name, PolicyName: "p", PolicyDocument: condition(key, org) }));
-      const session = await assume(sandbox.adminCredentials(WORKLOAD), `arn:aws:iam::${WORKLOAD}:role/${name}`);
+      const session = await assume(await administratorSession(sandbox, WORKLOAD, "admin"), `arn:aws:iam::${WORKLOAD}:role/${name}`);
       const call = new SNSClient(clientConfig(sandbox, session)).send(new ListTopicsCommand({}));
       if (allowed) await call;
       else expect((await failure(call)).name, name).toBe("AuthorizationErrorException");

@@ -1,5 +1,6 @@
 import { parseConfig } from "../../../functions/config/load.js";
 import type { ScenarioInput } from "../../../sandbox/harness/scenario.js";
+import { mintRoleSession } from "../../../sandbox/emulator/services/iam/principals.js";
 import { startSandbox, type Sandbox, type SandboxCredentials, type SandboxOptions } from "../../../sandbox/harness/server.js";
 
 export const HUB = "111111111111";
@@ -52,16 +53,21 @@ export async function failure(promise: Promise<unknown>): Promise<Error & { name
  * A session of an "Admin" role with AdministratorAccess in the account, created by the account's
  * root on first use: for tests that need a role session allowed to do anything, now that the
  * sandbox evaluates IAM for role sessions (driftguard's own roles may only do what they are granted).
+ * The session is minted as a person's sign-in would be (an IAM Identity Center permission set),
+ * not through STS: root credentials cannot call AssumeRole (API_AssumeRole.html).
  */
 export async function administratorSession(sandbox: Sandbox, accountId: string, sessionName: string): Promise<SandboxCredentials> {
   const roleName = "Admin";
-  if (!sandbox.world.accounts.get(accountId)?.roles.has(roleName)) {
+  const account = sandbox.world.accounts.get(accountId);
+  if (!account?.roles.has(roleName)) {
     const trust = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: `arn:aws:iam::${accountId}:root` }, Action: "sts:AssumeRole" }] };
     await sandbox.dispatch(accountId, "us-east-1", "iam", "CreateRole", { RoleName: roleName, AssumeRolePolicyDocument: JSON.stringify(trust) });
     await sandbox.dispatch(accountId, "us-east-1", "iam", "AttachRolePolicy", { RoleName: roleName, PolicyArn: "arn:aws:iam::aws:policy/AdministratorAccess" });
   }
-  const { Credentials } = (await sandbox.dispatch(accountId, "us-east-1", "sts", "AssumeRole", { RoleArn: `arn:aws:iam::${accountId}:role/${roleName}`, RoleSessionName: sessionName })) as {
-    Credentials: { AccessKeyId: string; SecretAccessKey: string; SessionToken: string };
-  };
-  return { accessKeyId: Credentials.AccessKeyId, secretAccessKey: Credentials.SecretAccessKey, sessionToken: Credentials.SessionToken };
+  const now = sandbox.runtime.now();
+  const session = mintRoleSession(sandbox.world, sandbox.runtime.random, accountId, sandbox.world.accounts.get(accountId)!.roles.get(roleName)!, sessionName, {
+    issuedAt: now,
+    expiresAt: now + 3_600_000,
+  });
+  return { accessKeyId: session.accessKeyId, secretAccessKey: session.secretAccessKey, sessionToken: session.sessionToken! };
 }

@@ -1,7 +1,7 @@
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Sandbox } from "../../../sandbox/harness/server.js";
-import { clientConfig, failure, HUB, startTestSandbox, WORKLOAD } from "./helpers.js";
+import { administratorSession, clientConfig, failure, HUB, startTestSandbox, WORKLOAD } from "./helpers.js";
 
 let sandbox: Sandbox;
 beforeAll(async () => {
@@ -32,12 +32,20 @@ describe("sts", () => {
     expect((await spoke.send(new GetCallerIdentityCommand({}))).Account).toBe(WORKLOAD);
   });
 
+  it("refuses root user credentials whatever the trust policy says (API_AssumeRole.html: \"You cannot use AWS account root user credentials to call AssumeRole\")", async () => {
+    // The role trusts the account's root, and still root may not assume it.
+    const root = new STSClient(clientConfig(sandbox, sandbox.adminCredentials(WORKLOAD)));
+    await administratorSession(sandbox, WORKLOAD, "creates-admin");
+    const err = await failure(root.send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${WORKLOAD}:role/Admin`, RoleSessionName: "x1" })));
+    expect({ name: err.name, status: err.$metadata.httpStatusCode, message: err.message }).toEqual({ name: "AccessDenied", status: 403, message: "Roles may not be assumed by root accounts." });
+  });
+
   it("refuses callers the trust policy does not name, and roles that do not exist", async () => {
-    const sts = new STSClient(clientConfig(sandbox, sandbox.adminCredentials(WORKLOAD)));
-    const err = await failure(sts.send(new AssumeRoleCommand({ RoleArn: SPOKE, RoleSessionName: "x1" })));
+    const outsider = new STSClient(clientConfig(sandbox, await administratorSession(sandbox, WORKLOAD, "outsider")));
+    const err = await failure(outsider.send(new AssumeRoleCommand({ RoleArn: SPOKE, RoleSessionName: "x1" })));
     expect(err.name).toBe("AccessDenied");
     expect(err.$metadata.httpStatusCode).toBe(403);
-    expect(err.message).toContain(`User: arn:aws:iam::${WORKLOAD}:root is not authorized to perform: sts:AssumeRole`);
+    expect(err.message).toContain(`User: arn:aws:sts::${WORKLOAD}:assumed-role/Admin/outsider is not authorized to perform: sts:AssumeRole`);
     const hub = new STSClient(clientConfig(sandbox, sandbox.hubCredentials));
     expect((await failure(hub.send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${WORKLOAD}:role/missing`, RoleSessionName: "x1" })))).name).toBe("AccessDenied");
   });

@@ -30,6 +30,14 @@ function assumeRole(params: AssumeRoleInput, ctx: CallContext) {
     throw validation(`1 validation error detected: Value '${sessionName}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*`);
   }
   const caller = ctx.principal;
+  // API_AssumeRole.html: "You cannot use AWS account root user credentials to call AssumeRole.
+  // You must use credentials for an IAM user or an IAM role." What STS answers (403, Sender),
+  // as public reports show it: {"Error":{"Code":"AccessDenied","Message":"Roles may not be
+  // assumed by root accounts.","Type":"Sender"}} (github.com/double-break/spapi-php/issues/45,
+  // kubeflow/testing#961 with the CLI).
+  if (!caller.roleArn && caller.arn === `arn:aws:iam::${caller.accountId}:root`) {
+    throw new AwsError("AccessDenied", "Roles may not be assumed by root accounts.", 403);
+  }
   const denied = () => new AwsError("AccessDenied", `User: ${caller.arn} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`, 403);
   const m = ROLE_ARN.exec(roleArn);
   if (!m) throw validation(`${roleArn} is invalid`);
