@@ -196,9 +196,12 @@ export interface CfnChangeSet {
   name: string;
   stackId: string;
   /** CreateChangeSet's ChangeSetType; UPDATE when absent. */
-  type?: "UPDATE" | "IMPORT";
-  /** For IMPORT: the template to import into and what to adopt (ResourcesToImport). */
+  type?: "UPDATE" | "IMPORT" | "CREATE";
+  /** For IMPORT, CREATE and UPDATE: the template the change set applies (UPDATE: the stack's own with UsePreviousTemplate). */
   templateBody?: string;
+  /** The parameter values the change set applies (UPDATE and CREATE). */
+  parameters?: Record<string, string>;
+  capabilities?: string[];
   resourcesToImport?: { ResourceType: string; LogicalResourceId: string; ResourceIdentifier: Record<string, string> }[];
   /** Creation is asynchronous: CREATE_IN_PROGRESS from `inProgressAt`, computed at `completesAt` (epoch ms). */
   inProgressAt?: number;
@@ -229,6 +232,8 @@ export interface CfnStack {
   /** The template's Description. */
   description?: string;
   capabilities?: string[];
+  /** CreateStack/UpdateStack RoleARN: the service role CloudFormation provisions with instead of the caller's credentials. */
+  roleArn?: string;
   outputs?: { key: string; value: string; description?: string; exportName?: string }[];
   /** Export names the template's Fn::ImportValue read: while imported, an export cannot go. */
   imports?: string[];

@@ -1,9 +1,10 @@
+import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { authorize } from "../authorization/evaluate.js";
 import type { Principal, World } from "../state.js";
 import { protocolError } from "./errors.js";
 import { FaultInjector } from "./faults.js";
-import { AwsError, type CallContext, type SandboxRuntime, type ServiceDefinition } from "./types.js";
+import { AwsError, type CallContext, type OnBehalfCall, type SandboxRuntime, type ServiceDefinition } from "./types.js";
 
 /**
  * The one path every call takes, whether it came over HTTP or from a scenario's drift list:
@@ -21,6 +22,11 @@ export interface Call {
   requestId: string;
   sourceIp?: string;
   userAgent?: string;
+  /**
+   * The AWS service that made the call for `principal` (CloudTrail's userIdentity.invokedBy; its
+   * sourceIPAddress and userAgent are then the service's name too).
+   */
+  invokedBy?: string;
   /** False when the request came over the sandbox's plain-HTTP endpoint; in-process calls count as TLS. */
   secureTransport?: boolean;
 }
@@ -86,6 +92,7 @@ export class Dispatcher {
     if (service.protocol === "ec2" && (call.params as { DryRun?: unknown } | undefined)?.DryRun === true) {
       throw new AwsError("DryRunOperation", "Request would have succeeded, but DryRun flag is set.", 412);
     }
+    const onBehalf: OnBehalfCall[] = [];
     const ctx: CallContext = {
       world: this.world,
       principal: call.principal,
@@ -95,9 +102,44 @@ export class Dispatcher {
       action: call.action,
       requestId: call.requestId,
       sandbox: this.runtime,
+      onBehalf: (made) => onBehalf.push(made),
     };
-    const result = await handler(call.params ?? {}, ctx);
-    if (!isReadOnly(call.action)) for (const observe of this.observers) observe(call, result, service);
-    return result;
+    try {
+      const result = await handler(call.params ?? {}, ctx);
+      this.observe(call, result, service);
+      return result;
+    } finally {
+      // What a service did for the caller is recorded after the caller's own call, and also when
+      // that call failed part way (a stack rolled back still made its calls).
+      for (const made of onBehalf) this.observe(onBehalfCall(call, made), made.result, made.service);
+    }
   }
+
+  private observe(call: Call, result: unknown, service: ServiceDefinition): void {
+    if (!isReadOnly(call.action)) for (const observe of this.observers) observe(call, result, service);
+  }
+}
+
+/**
+ * A call an AWS service made while serving `outer`, as CloudTrail records it: the principal whose
+ * credentials it used (the caller's forward access session, or the service role CloudFormation
+ * assumed), with the service's name as source address and user agent. Source: CloudTrail records
+ * of CloudFormation's calls, e.g. PutRolePolicy / CreateBucket with "invokedBy":
+ * "cloudformation.amazonaws.com", "sourceIPAddress": "cloudformation.amazonaws.com", "userAgent":
+ * "cloudformation.amazonaws.com" (CloudTrail User Guide, "CloudTrail userIdentity element": invokedBy
+ * is "the name of the AWS service that made the request").
+ */
+function onBehalfCall(outer: Call, made: OnBehalfCall): Call {
+  return {
+    service: made.service.name,
+    action: made.action,
+    accountId: outer.accountId,
+    region: made.region,
+    params: made.params,
+    principal: made.principal,
+    requestId: randomUUID(),
+    sourceIp: made.invokedBy,
+    userAgent: made.invokedBy,
+    invokedBy: made.invokedBy,
+  };
 }

@@ -25,7 +25,26 @@ export interface CallContext {
   action: string;
   requestId: string;
   sandbox: SandboxRuntime;
+  /**
+   * Records a call a service makes on the caller's behalf while serving this one (CloudFormation
+   * provisioning a stack's resources), so it reaches CloudTrail and EventBridge as API calls do.
+   * Set by the dispatcher; absent when a handler runs outside it (unit tests of one service).
+   */
+  onBehalf?: OnBehalfRecorder;
 }
+
+/** A call made by an AWS service for a principal: `invokedBy` is the service's principal, e.g. cloudformation.amazonaws.com. */
+export interface OnBehalfCall {
+  service: ServiceDefinition;
+  action: string;
+  params: unknown;
+  result: unknown;
+  principal: Principal;
+  region: string;
+  invokedBy: string;
+}
+
+export type OnBehalfRecorder = (call: OnBehalfCall) => void;
 
 export type ActionHandler = (params: any, ctx: CallContext) => unknown | Promise<unknown>; // eslint-disable-line @typescript-eslint/no-explicit-any
 

@@ -6,6 +6,7 @@ import { generatedName, stackArn } from "../shared/ids.js";
 import { recordEvent, setStackStatus } from "./events.js";
 import { exportInUse } from "./exports.js";
 import { checkBeforeCreate, parameterNames, provisionStack, retained, type ContextFor } from "./provision.js";
+import { actorFor } from "./resources/on-behalf.js";
 import { providerFor } from "./resources/registry.js";
 import { creationOrder } from "./template/dependencies.js";
 import { bindParameters, type ParameterInput } from "./template/parameters.js";
@@ -25,9 +26,11 @@ const STACK_NAME = /^[a-zA-Z][-a-zA-Z0-9]*$/;
 
 /** How providers reach the World and the nested-stack lifecycle for one resource of `stack`. */
 export function resourceContext(env: CfnEnv): ContextFor {
+  const actor = actorFor(env);
   return (stack, resource) => ({
     env,
     stack,
+    actor: actor(stack),
     logicalId: resource.logicalId,
     resourceType: resource.type,
     nested: {

@@ -88,8 +88,15 @@ function isoSeconds(ms: number): string {
 }
 
 /** The userIdentity block: Root, IAMUser, or AssumedRole with its session issuer. */
-function userIdentity(world: World, p: Principal) {
-  const base = { principalId: principalUserId(world, p), arn: p.arn, accountId: p.accountId, accessKeyId: p.accessKeyId };
+function userIdentity(world: World, p: Principal, invokedBy: string | undefined) {
+  const base = {
+    principalId: principalUserId(world, p),
+    arn: p.arn,
+    accountId: p.accountId,
+    accessKeyId: p.accessKeyId,
+    // A call an AWS service made with these credentials names the service (dispatcher.ts onBehalfCall).
+    ...(invokedBy !== undefined ? { invokedBy } : {}),
+  };
   if (!p.roleArn) {
     return p.arn.endsWith(":root") ? { type: "Root", ...base } : { type: "IAMUser", ...base, userName: p.arn.split("/").pop()! };
   }
@@ -120,7 +127,7 @@ export function recordCall(world: World, service: ServiceDefinition, call: Call,
   const eventName = eventNameOf(call);
   const record: Record<string, unknown> = {
     eventVersion: "1.09",
-    userIdentity: userIdentity(world, call.principal),
+    userIdentity: userIdentity(world, call.principal, call.invokedBy),
     eventTime,
     eventSource,
     eventName,

@@ -1,5 +1,6 @@
 import { regionOf, type SecurityGroup, type SecurityGroupRule } from "../../state.js";
-import { ensureDefaultVpc, putSecurityGroup } from "./service.js";
+import { ec2Service, ensureDefaultVpc, putSecurityGroup } from "./service.js";
+import { recordOnBehalf } from "../cloudformation/resources/on-behalf.js";
 import { identifyRules, trafficOf } from "./permissions.js";
 import { generatedName } from "../shared/ids.js";
 import {
@@ -82,11 +83,13 @@ export const securityGroupProvider: ResourceProvider = {
       egress: properties.SecurityGroupEgress === undefined ? undefined : rulesFromTemplate(properties.SecurityGroupEgress, "egress"),
       tags: { ...cloudFormationTags(ctx.stack, ctx.logicalId), ...ctx.stack.tags, ...templateTags(properties.Tags) },
     });
+    // What CloudTrail shows CloudFormation calling (on-behalf.ts); the rules follow as Authorize calls.
+    recordOnBehalf(ctx, ec2Service, "CreateSecurityGroup", { GroupName: groupName, Description: description, VpcId: vpcId }, { GroupId: group.groupId });
     return { physicalId: group.groupId, attributes: { GroupId: group.groupId, VpcId: vpcId } };
   },
 
   delete(groupId, ctx) {
-    groups(ctx).delete(groupId);
+    if (groups(ctx).delete(groupId)) recordOnBehalf(ctx, ec2Service, "DeleteSecurityGroup", { GroupId: groupId }, { Return: true });
   },
 
   // The type schema's primaryIdentifier is /properties/Id, the group id.
@@ -134,8 +137,20 @@ export const securityGroupProvider: ResourceProvider = {
       if (!group) throw new Error(`The security group '${groupId}' does not exist`);
       // Rules that stay keep their ids, as when CloudFormation revokes and authorizes only the difference.
       const { random } = ctx.env.sandbox;
-      if (expected.SecurityGroupIngress !== undefined) group.ingress = identifyRules(rulesFromTemplate(expected.SecurityGroupIngress, "ingress"), group.ingress, random);
-      if (expected.SecurityGroupEgress !== undefined) group.egress = identifyRules(rulesFromTemplate(expected.SecurityGroupEgress, "egress"), group.egress, random);
+      for (const [name, direction, calls] of [
+        ["SecurityGroupIngress", "ingress", ["AuthorizeSecurityGroupIngress", "RevokeSecurityGroupIngress"]],
+        ["SecurityGroupEgress", "egress", ["AuthorizeSecurityGroupEgress", "RevokeSecurityGroupEgress"]],
+      ] as const) {
+        if (expected[name] === undefined) continue;
+        const before = direction === "ingress" ? group.ingress : group.egress;
+        const after = identifyRules(rulesFromTemplate(expected[name], direction), before, random);
+        if (direction === "ingress") group.ingress = after;
+        else group.egress = after;
+        const added = after.filter((rule) => !before.includes(rule)).map((rule) => rule.ruleId!);
+        const removed = before.filter((rule) => !after.includes(rule)).map((rule) => rule.ruleId!);
+        if (removed.length > 0) recordOnBehalf(ctx, ec2Service, calls[1], { GroupId: groupId, SecurityGroupRuleIds: removed }, { Return: true });
+        if (added.length > 0) recordOnBehalf(ctx, ec2Service, calls[0], { GroupId: groupId, SecurityGroupRuleIds: added }, { Return: true });
+      }
       if (expected.Tags !== undefined) restoreTags(group.tags, expected.Tags);
     },
   },

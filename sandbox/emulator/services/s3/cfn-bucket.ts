@@ -1,6 +1,7 @@
 import type { Bucket, BucketEncryptionRule, PublicAccessBlock } from "../../state.js";
 import { generatedName } from "../shared/ids.js";
-import { NEW_BUCKET_BLOCKED_ENCRYPTION_TYPES, putBucket } from "./service.js";
+import { NEW_BUCKET_BLOCKED_ENCRYPTION_TYPES, putBucket, s3Service } from "./service.js";
+import { recordOnBehalf } from "../cloudformation/resources/on-behalf.js";
 import { isPlainObject } from "../cloudformation/template/intrinsics.js";
 import {
   bool,
@@ -112,6 +113,9 @@ export const s3BucketProvider: ResourceProvider = {
     const versioning = versioningFromTemplate(properties.VersioningConfiguration);
     if (versioning) bucket.versioning = versioning;
     bucket.tags = { ...cloudFormationTags(ctx.stack, ctx.logicalId), ...ctx.stack.tags, ...templateTags(properties.Tags) };
+    // What CloudTrail shows CloudFormation calling (on-behalf.ts): the bucket, then each configuration it sets.
+    recordOnBehalf(ctx, s3Service, "CreateBucket", { Bucket: name });
+    recordConfiguration(ctx, name, properties);
     return { physicalId: name, attributes: bucketAttributes(name, region) };
   },
 
@@ -128,6 +132,7 @@ export const s3BucketProvider: ResourceProvider = {
     if (!bucket) return;
     if (bucket.objects.size > 0) throw new Error("The bucket you tried to delete is not empty");
     ctx.env.world.buckets.delete(name);
+    recordOnBehalf(ctx, s3Service, "DeleteBucket", { Bucket: name });
   },
 
   drift: {
@@ -177,6 +182,22 @@ export const s3BucketProvider: ResourceProvider = {
       }
       if (expected.VersioningConfiguration !== undefined) bucket.versioning = versioningFromTemplate(expected.VersioningConfiguration);
       if (expected.Tags !== undefined) restoreTags(bucket.tags, expected.Tags);
+      recordConfiguration(ctx, name, expected);
     },
   },
 };
+
+/** The S3 calls that set a template's bucket configuration, in the API's request shapes. */
+function recordConfiguration(ctx: ResourceContext, name: string, properties: Record<string, unknown>): void {
+  const calls: [string, string, unknown][] = [
+    ["PutBucketEncryption", "ServerSideEncryptionConfiguration", properties.BucketEncryption],
+    ["PutPublicAccessBlock", "PublicAccessBlockConfiguration", properties.PublicAccessBlockConfiguration],
+    ["PutBucketVersioning", "VersioningConfiguration", properties.VersioningConfiguration],
+  ];
+  for (const [action, member, value] of calls) {
+    if (value === undefined) continue;
+    const body = action === "PutBucketEncryption" ? { Rules: (value as { ServerSideEncryptionConfiguration?: unknown }).ServerSideEncryptionConfiguration } : value;
+    recordOnBehalf(ctx, s3Service, action, { Bucket: name, [member]: body });
+  }
+  if (properties.Tags !== undefined) recordOnBehalf(ctx, s3Service, "PutBucketTagging", { Bucket: name, Tagging: { TagSet: properties.Tags } });
+}

@@ -5,6 +5,9 @@ import { ec2Id, generatedName } from "../../shared/ids.js";
 import { jsonDocument, optionalString, required, stringList } from "./properties.js";
 import { type Direction, groups, ruleFromTemplate, ruleToTemplate } from "../../ec2/cfn-security-group.js";
 import type { ResourceContext, ResourceProvider } from "./types.js";
+import { callOnBehalf, recordOnBehalf } from "./on-behalf.js";
+import { ec2Service } from "../../ec2/service.js";
+import { iamService } from "../../iam/service.js";
 
 /**
  * Attachment resources: they change another resource's live state when created and undo it
@@ -45,50 +48,92 @@ function ruleAttachment(direction: Direction): ResourceProvider {
         throw new AwsError("InvalidPermission.Duplicate", `the specified rule "${JSON.stringify(ruleToTemplate(rule, direction))}" already exists`);
       }
       list(group).push(rule);
+      recordOnBehalf(ctx, ec2Service, AUTHORIZE[direction], { GroupId: group.groupId, IpPermissions: [ipPermission(properties)] }, {
+        Return: true,
+        SecurityGroupRules: [{ SecurityGroupRuleId: rule.ruleId, GroupId: group.groupId, IsEgress: direction === "egress" }],
+      });
       return { physicalId: rule.ruleId!, attributes: { Id: rule.ruleId! } };
     },
     delete(ruleId, ctx) {
       for (const group of groups(ctx).values()) {
         const rules = list(group);
         const i = rules.findIndex((r) => r.ruleId === ruleId);
-        if (i >= 0) rules.splice(i, 1);
+        if (i < 0) continue;
+        rules.splice(i, 1);
+        recordOnBehalf(ctx, ec2Service, REVOKE[direction], { GroupId: group.groupId, SecurityGroupRuleIds: [ruleId] }, { Return: true });
       }
     },
   };
 }
 
+/** The template's rule as the API's IpPermissions entry (what CloudTrail shows as the request). */
+function ipPermission(properties: Record<string, unknown>): Record<string, unknown> {
+  const peer = optionalString(properties.SourceSecurityGroupId ?? properties.DestinationSecurityGroupId);
+  const prefixList = optionalString(properties.SourcePrefixListId ?? properties.DestinationPrefixListId);
+  const description = optionalString(properties.Description);
+  const withDescription = (entry: Record<string, unknown>) => (description !== undefined ? { ...entry, Description: description } : entry);
+  return {
+    IpProtocol: String(properties.IpProtocol ?? "-1"),
+    ...(properties.FromPort !== undefined ? { FromPort: Number(properties.FromPort) } : {}),
+    ...(properties.ToPort !== undefined ? { ToPort: Number(properties.ToPort) } : {}),
+    ...(properties.CidrIp !== undefined ? { IpRanges: [withDescription({ CidrIp: properties.CidrIp })] } : {}),
+    ...(properties.CidrIpv6 !== undefined ? { Ipv6Ranges: [withDescription({ CidrIpv6: properties.CidrIpv6 })] } : {}),
+    ...(prefixList !== undefined ? { PrefixListIds: [withDescription({ PrefixListId: prefixList })] } : {}),
+    ...(peer !== undefined ? { UserIdGroupPairs: [withDescription({ GroupId: peer })] } : {}),
+  };
+}
+
+const AUTHORIZE: Record<Direction, string> = { ingress: "AuthorizeSecurityGroupIngress", egress: "AuthorizeSecurityGroupEgress" };
+const REVOKE: Record<Direction, string> = { ingress: "RevokeSecurityGroupIngress", egress: "RevokeSecurityGroupEgress" };
+
+/** Inline policies on roles, through IAM's own PutRolePolicy / DeleteRolePolicy handlers. */
 function inlinePolicy(rolesOf: (properties: Record<string, unknown>) => string[]): ResourceProvider {
   return {
     create(properties, ctx) {
       const name = String(required(properties, "PolicyName", ctx.logicalId));
       const document = jsonDocument(required(properties, "PolicyDocument", ctx.logicalId));
-      for (const roleName of rolesOf(properties)) role(ctx, roleName).inlinePolicies[name] = document;
+      for (const roleName of rolesOf(properties)) {
+        role(ctx, roleName);
+        callOnBehalf(ctx, iamService, "PutRolePolicy", { RoleName: roleName, PolicyName: name, PolicyDocument: JSON.stringify(document) });
+      }
       const physicalId = generatedName(ctx.env.sandbox.random, ctx.stack.stackName, ctx.logicalId, { maxLength: 128 });
       return { physicalId, attributes: { Id: physicalId } };
     },
     delete(_physicalId, ctx) {
       const resource = ctx.stack.resources.find((r) => r.logicalId === ctx.logicalId);
       if (!resource) return;
-      for (const roleName of rolesOf(resource.properties)) delete ctx.env.account.roles.get(roleName)?.inlinePolicies[String(resource.properties.PolicyName)];
+      const name = String(resource.properties.PolicyName);
+      for (const roleName of rolesOf(resource.properties)) {
+        if (ctx.env.account.roles.get(roleName)?.inlinePolicies[name] !== undefined) callOnBehalf(ctx, iamService, "DeleteRolePolicy", { RoleName: roleName, PolicyName: name });
+      }
     },
   };
 }
 
+/** A customer managed policy, created and attached through IAM's CreatePolicy / AttachRolePolicy handlers. */
 const managedPolicy: ResourceProvider = {
   create(properties, ctx) {
-    const { account, sandbox } = ctx.env;
+    const { sandbox } = ctx.env;
     const name = optionalString(properties.ManagedPolicyName) ?? generatedName(sandbox.random, ctx.stack.stackName, ctx.logicalId, { maxLength: 128 });
-    const path = optionalString(properties.Path) ?? "/";
-    required(properties, "PolicyDocument", ctx.logicalId);
-    const arn = `arn:aws:iam::${account.id}:policy${path}${name}`;
+    const path = optionalString(properties.Path);
+    const document = jsonDocument(required(properties, "PolicyDocument", ctx.logicalId));
+    const created = callOnBehalf<{ Policy: { Arn: string } }>(ctx, iamService, "CreatePolicy", {
+      PolicyName: name,
+      ...(path !== undefined ? { Path: path } : {}),
+      PolicyDocument: JSON.stringify(document),
+      ...(optionalString(properties.Description) !== undefined ? { Description: optionalString(properties.Description) } : {}),
+    });
+    const arn = created.Policy.Arn;
     for (const roleName of stringList(properties.Roles)) {
-      const target = role(ctx, roleName);
-      if (!target.managedPolicyArns.includes(arn)) target.managedPolicyArns.push(arn);
+      if (!role(ctx, roleName).managedPolicyArns.includes(arn)) callOnBehalf(ctx, iamService, "AttachRolePolicy", { RoleName: roleName, PolicyArn: arn });
     }
     return { physicalId: arn, attributes: { PolicyArn: arn } };
   },
   delete(arn, ctx) {
-    for (const r of ctx.env.account.roles.values()) r.managedPolicyArns = r.managedPolicyArns.filter((a) => a !== arn);
+    for (const r of ctx.env.account.roles.values()) {
+      if (r.managedPolicyArns.includes(arn)) callOnBehalf(ctx, iamService, "DetachRolePolicy", { RoleName: r.roleName, PolicyArn: arn });
+    }
+    if (ctx.env.account.policies.has(arn)) callOnBehalf(ctx, iamService, "DeletePolicy", { PolicyArn: arn });
   },
 };
 

@@ -1,4 +1,4 @@
-import type { CfnStack } from "../../../state.js";
+import type { CfnStack, Principal } from "../../../state.js";
 import type { PropertyShapes } from "../drift/compare.js";
 import type { CfnEnv } from "../env.js";
 
@@ -14,6 +14,8 @@ export interface ResourceContext {
   logicalId: string;
   resourceType: string;
   nested: NestedStacks;
+  /** Whose credentials CloudFormation uses for this stack's calls: its service role's session, else the caller's (on-behalf.ts). */
+  actor?: Principal;
 }
 
 export interface Provisioned {
@@ -53,6 +55,12 @@ export interface ResourceProvider {
   /** Provisions into the World; throws (with the message CloudFormation would show) on failure. */
   create(properties: Record<string, unknown>, ctx: ResourceContext): Provisioned;
   delete(physicalId: string, ctx: ResourceContext): void;
+  /**
+   * An UpdateStack change that needs no replacement ("Update requires: No interruption"): brings the
+   * live resource from `previous` to `properties`. Absent: the provider's drift `update` applies the
+   * new template values, and a type with neither is replaced (created anew, the old one deleted).
+   */
+  updateInPlace?(physicalId: string, properties: Record<string, unknown>, previous: Record<string, unknown>, ctx: ResourceContext): void;
   /** Absent: the type cannot be imported. */
   import?: ImportSupport;
   /** Absent: the type does not support drift detection and reports NOT_CHECKED. */

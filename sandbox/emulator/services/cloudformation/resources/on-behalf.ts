@@ -1,0 +1,81 @@
+import type { CallContext, ServiceDefinition } from "../../../protocol/types.js";
+import type { CfnStack, Principal } from "../../../state.js";
+import { mintRoleSession } from "../../iam/principals.js";
+import type { CfnEnv } from "../env.js";
+import { validationError } from "../errors.js";
+import type { ResourceContext } from "./types.js";
+
+/**
+ * The calls CloudFormation makes to other services while it creates, updates, imports, deletes or
+ * reverts a stack's resources. CloudFormation makes them with the caller's credentials (a forward
+ * access session) or, when the stack has a service role, with a session of that role
+ * (using-iam-servicerole.html: "CloudFormation uses the role's credentials to make calls on your
+ * behalf"); CloudTrail records each with userIdentity.invokedBy, sourceIPAddress and userAgent
+ * "cloudformation.amazonaws.com" (dispatcher.ts onBehalfCall has the samples).
+ */
+
+export const CLOUDFORMATION_PRINCIPAL = "cloudformation.amazonaws.com";
+
+/**
+ * The session name CloudFormation gives a service role's session: CloudTrail shows
+ * `assumed-role/<role>/AWSCloudFormation` (e.g. the CDK bootstrap's cfn-exec-role records).
+ */
+const SERVICE_ROLE_SESSION = "AWSCloudFormation";
+
+/** The stack's service role, checked when CreateStack / UpdateStack / CreateChangeSet names it. */
+export function checkServiceRole(env: CfnEnv, roleArn: string | undefined): string | undefined {
+  if (roleArn === undefined) return undefined;
+  const name = /^arn:aws:iam::(\d{12}):role\/(?:.*\/)?([\w+=,.@-]+)$/.exec(roleArn);
+  const role = name && name[1] === env.account.id ? env.account.roles.get(name[2]!) : undefined;
+  // The wording CloudFormation answers for a role it cannot assume (a ValidationError, before anything is created).
+  if (!role || role.arn !== roleArn) throw validationError(`Role ${roleArn} is invalid or cannot be assumed`);
+  return roleArn;
+}
+
+/** Who CloudFormation acts as for `stack`: its service role's session, else the caller. */
+export function actorFor(env: CfnEnv): (stack: CfnStack) => Principal | undefined {
+  const sessions = new Map<string, Principal>();
+  return (stack) => {
+    if (!stack.roleArn) return env.caller;
+    let session = sessions.get(stack.roleArn);
+    const role = env.account.roles.get(stack.roleArn.split("/").pop()!);
+    if (!session && role) {
+      const now = env.sandbox.now();
+      session = mintRoleSession(env.world, env.sandbox.random, env.account.id, role, SERVICE_ROLE_SESSION, { issuedAt: now, expiresAt: now + 3_600_000 });
+      sessions.set(stack.roleArn, session);
+    }
+    return session ?? env.caller;
+  };
+}
+
+/** Records a call whose effect the provider applied itself through the service's state helpers. */
+export function recordOnBehalf(ctx: ResourceContext, service: ServiceDefinition, action: string, params: unknown, result: unknown = {}): void {
+  const { env } = ctx;
+  if (!ctx.actor || !env.onBehalf) return;
+  env.onBehalf({ service, action, params, result, principal: ctx.actor, region: env.region, invokedBy: CLOUDFORMATION_PRINCIPAL });
+}
+
+/**
+ * Makes the call through the service's own API handler, as CloudFormation does (its resource
+ * handlers call the service's API), so validation and effects are the API's, and records it.
+ * The handlers of the services CloudFormation provisions are synchronous.
+ */
+export function callOnBehalf<T = Record<string, unknown>>(ctx: ResourceContext, service: ServiceDefinition, action: string, params: Record<string, unknown>): T {
+  const { env } = ctx;
+  const handler = service.actions[action];
+  if (!handler) throw new Error(`${service.name} has no ${action} handler`);
+  const callContext: CallContext = {
+    world: env.world,
+    principal: ctx.actor ?? { accessKeyId: "", secretAccessKey: "", accountId: env.account.id, arn: `arn:aws:iam::${env.account.id}:root` },
+    accountId: env.account.id,
+    region: env.region,
+    service: service.name,
+    action,
+    requestId: "",
+    sandbox: env.sandbox,
+  };
+  const result = handler(params, callContext);
+  if (result instanceof Promise) throw new Error(`${service.name}.${action} is asynchronous; CloudFormation's providers call synchronous handlers`);
+  recordOnBehalf(ctx, service, action, params, result);
+  return result as T;
+}
