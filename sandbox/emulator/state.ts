@@ -202,6 +202,8 @@ export interface CfnChangeSet {
   /** The parameter values the change set applies (UPDATE and CREATE). */
   parameters?: Record<string, string>;
   capabilities?: string[];
+  tags?: Tags;
+  roleArn?: string;
   resourcesToImport?: { ResourceType: string; LogicalResourceId: string; ResourceIdentifier: Record<string, string> }[];
   /** Creation is asynchronous: CREATE_IN_PROGRESS from `inProgressAt`, computed at `completesAt` (epoch ms). */
   inProgressAt?: number;

@@ -12,6 +12,7 @@ import { creationOrder } from "./template/dependencies.js";
 import { bindParameters, type ParameterInput } from "./template/parameters.js";
 import { requireCapabilities } from "./template/capabilities.js";
 import { parseTemplate } from "./template/parse.js";
+import type { StackUpdate } from "./update.js";
 
 export interface CreateStackInput {
   stackName: string;
@@ -20,6 +21,8 @@ export interface CreateStackInput {
   tags?: Tags;
   capabilities?: string[];
   parent?: CfnStack;
+  /** RoleARN: the service role CloudFormation provisions with (on-behalf.ts). */
+  roleArn?: string;
 }
 
 const STACK_NAME = /^[a-zA-Z][-a-zA-Z0-9]*$/;
@@ -81,6 +84,7 @@ export function createStack(env: CfnEnv, input: CreateStackInput): CfnStack {
     createdAt: isoNow(env),
     ...(template.Description !== undefined ? { description: template.Description } : {}),
     ...(input.capabilities?.length ? { capabilities: [...input.capabilities] } : {}),
+    ...(input.roleArn ? { roleArn: input.roleArn } : (input.parent?.roleArn ? { roleArn: input.parent.roleArn } : {})),
     resources: [],
     detections: [],
     changeSets: [],
@@ -89,6 +93,20 @@ export function createStack(env: CfnEnv, input: CreateStackInput): CfnStack {
   stacks.push(stack);
   provisionStack(env, stack, template, order, resourceContext(env));
   return stack;
+}
+
+/**
+ * ExecuteChangeSet of a CREATE change set: the REVIEW_IN_PROGRESS stack takes the change set's
+ * template, parameters and tags and is provisioned as CreateStack would (CREATE_IN_PROGRESS, then
+ * CREATE_COMPLETE or ROLLBACK_COMPLETE).
+ */
+export function executeCreate(env: CfnEnv, stack: CfnStack, update: StackUpdate): void {
+  Object.assign(stack, { templateBody: update.templateBody, parameters: update.parameters, tags: { ...update.tags }, status: "CREATE_IN_PROGRESS" });
+  if (update.capabilities?.length) stack.capabilities = [...update.capabilities];
+  if (update.roleArn) stack.roleArn = update.roleArn;
+  if (update.template.Description !== undefined) stack.description = update.template.Description;
+  checkBeforeCreate(env, stack, update.template);
+  provisionStack(env, stack, update.template, creationOrder(update.template, parameterNames(update.template)), resourceContext(env));
 }
 
 /**

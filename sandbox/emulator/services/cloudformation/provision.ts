@@ -147,7 +147,7 @@ function rollBack(env: CfnEnv, stack: CfnStack, contextFor: ContextFor): void {
   }
 }
 
-function resolveOutputs(template: Template, scope: ResolveScope): NonNullable<CfnStack["outputs"]> {
+export function resolveOutputs(template: Template, scope: ResolveScope): NonNullable<CfnStack["outputs"]> {
   const outputs: NonNullable<CfnStack["outputs"]> = [];
   for (const [key, declaration] of Object.entries(template.Outputs ?? {})) {
     if (declaration.Condition !== undefined && !scope.condition(declaration.Condition)) continue;

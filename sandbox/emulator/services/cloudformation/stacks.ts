@@ -14,6 +14,13 @@ export function allStacks(env: CfnEnv): CfnStack[] {
   return stacks;
 }
 
+/** The statuses a stack can be updated from (UpdateStack, CreateChangeSet): API_UpdateStack.html's errors. */
+export const UPDATABLE_STATUSES: ReadonlySet<string> = new Set(["CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "IMPORT_COMPLETE", "IMPORT_ROLLBACK_COMPLETE"]);
+
+export function notUpdatable(stack: CfnStack): Error {
+  return validationError(`Stack:${stack.stackId} is in ${stack.status} state and can not be updated.`);
+}
+
 /** A stack by name (running stacks only) or by stack id (deleted ones too), as CloudFormation resolves StackName. */
 export function lookupStack(env: CfnEnv, nameOrId: string): CfnStack | undefined {
   const stack = stacksOf(env).find((candidate) =>

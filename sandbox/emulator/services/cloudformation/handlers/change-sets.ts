@@ -6,16 +6,17 @@ import { recordEvent } from "../events.js";
 import { envOf, isoNow, type CfnEnv } from "../env.js";
 import { changeSetNotFound, validationError } from "../errors.js";
 import { changeSetArn, stackArn } from "../../shared/ids.js";
-import { templateFromUrl } from "../resources/nested-stack.js";
 import { paginate } from "../pagination.js";
-import { allStacks, findStack, lookupStack } from "../stacks.js";
+import { allStacks, findStack, lookupStack, notUpdatable, UPDATABLE_STATUSES } from "../stacks.js";
+import { executeCreate } from "../lifecycle.js";
+import { changeSetChanges, executeUpdate, isNoOp, planUpdate, type StackUpdate } from "../update.js";
+import { requiredTemplateBody, stackUpdateOf } from "./template-input.js";
 import { requireCapabilities } from "../template/capabilities.js";
 import { bindParameters, type ParameterInput } from "../template/parameters.js";
 import { parseTemplate } from "../template/parse.js";
 import { flag, list, optionalText, parameterList, requiredText, tagList } from "./params.js";
 
 const NO_CHANGES = "The submitted information didn't contain changes. Submit different information to create a change set.";
-const UPDATABLE = new Set(["CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "IMPORT_COMPLETE"]);
 const CHANGE_SET_NAME = /^[a-zA-Z][-a-zA-Z0-9]*$/;
 const PAGE_SIZE = 100;
 
@@ -34,15 +35,36 @@ function settle(env: CfnEnv, stack: CfnStack, changeSet: CfnChangeSet): void {
     return;
   }
   let changes: unknown[];
+  let noOp: boolean;
   try {
-    changes = changeSet.type === "IMPORT" ? planImport(env, stack, changeSet) : changeSet.deploymentMode === "REVERT_DRIFT" ? planRevertDrift(env, stack) : [];
+    if (changeSet.type === "IMPORT" || changeSet.deploymentMode === "REVERT_DRIFT") {
+      changes = changeSet.type === "IMPORT" ? planImport(env, stack, changeSet) : planRevertDrift(env, stack);
+      noOp = changes.length === 0;
+    } else {
+      const update = updateOf(changeSet);
+      const planned = planUpdate(env, stack, update);
+      changes = changeSetChanges(planned);
+      noOp = changeSet.type !== "CREATE" && isNoOp(env, stack, update, planned);
+    }
   } catch (error) {
     Object.assign(changeSet, { status: "FAILED", executionStatus: "UNAVAILABLE", statusReason: (error as Error).message, changes: [] });
     return;
   }
   changeSet.changes = changes;
-  if (changes.length > 0) Object.assign(changeSet, { status: "CREATE_COMPLETE", executionStatus: "AVAILABLE" });
+  if (!noOp) Object.assign(changeSet, { status: "CREATE_COMPLETE", executionStatus: "AVAILABLE" });
   else Object.assign(changeSet, { status: "FAILED", executionStatus: "UNAVAILABLE", statusReason: NO_CHANGES });
+}
+
+/** What an UPDATE or CREATE change set applies, as stored when it was created. */
+function updateOf(changeSet: CfnChangeSet): StackUpdate {
+  return {
+    template: parseTemplate(changeSet.templateBody!),
+    templateBody: changeSet.templateBody!,
+    parameters: changeSet.parameters ?? {},
+    ...(changeSet.tags !== undefined ? { tags: changeSet.tags } : {}),
+    capabilities: changeSet.capabilities ?? [],
+    ...(changeSet.roleArn !== undefined ? { roleArn: changeSet.roleArn } : {}),
+  };
 }
 
 function findChangeSet(env: CfnEnv, nameOrArn: string, stackName: string | undefined): { stack: CfnStack; changeSet: CfnChangeSet } {
@@ -70,24 +92,18 @@ function creationDelay(env: CfnEnv): number {
   return longest > shortest ? shortest + env.sandbox.random() * (longest - shortest) : shortest;
 }
 
-/** The template a call names by TemplateBody or TemplateURL. */
-function templateOf(env: CfnEnv, params: Record<string, unknown>): string | undefined {
-  const body = optionalText(params.TemplateBody);
-  const url = optionalText(params.TemplateURL);
-  if (body !== undefined || url === undefined) return body;
-  try {
-    return templateFromUrl(env.world, url);
-  } catch (error) {
-    throw validationError((error as Error).message);
-  }
-}
-
 /**
- * An IMPORT change set's stack: the named one, or a new stack in REVIEW_IN_PROGRESS
- * (resource-import-new-stack.html: "the stack status is REVIEW_IN_PROGRESS" until executed).
+ * An IMPORT or CREATE change set's stack: the named one (IMPORT), or a new stack in
+ * REVIEW_IN_PROGRESS (resource-import-new-stack.html, API_CreateChangeSet.html: "To create a
+ * change set for a stack that doesn't exist, for the ChangeSetType parameter, specify CREATE";
+ * the stack is REVIEW_IN_PROGRESS until the change set is executed).
  */
-function importTarget(env: CfnEnv, stackName: string, templateBody: string): CfnStack {
+function reviewTarget(env: CfnEnv, stackName: string, templateBody: string, type: "IMPORT" | "CREATE"): CfnStack {
   const existing = lookupStack(env, stackName);
+  if (existing && (type === "IMPORT" || existing.status !== "REVIEW_IN_PROGRESS")) {
+    if (type === "CREATE") throw new AwsError("AlreadyExistsException", `Stack [${stackName}] already exists`);
+    return existing;
+  }
   if (existing) return existing;
   const template = parseTemplate(templateBody);
   const stack: CfnStack = {
@@ -150,39 +166,41 @@ export const changeSetHandlers: Record<string, ActionHandler> = {
       );
     }
     const type = optionalText(params.ChangeSetType) ?? "UPDATE";
-    if (type !== "UPDATE" && type !== "IMPORT") {
-      throw validationError(`ChangeSetType ${type} is not emulated by the sandbox; UPDATE and IMPORT change sets are`);
+    if (type !== "UPDATE" && type !== "IMPORT" && type !== "CREATE") {
+      throw validationError(`1 validation error detected: Value '${type}' at 'changeSetType' failed to satisfy constraint: Member must satisfy enum value set: [UPDATE, IMPORT, CREATE]`);
     }
     const stackName = requiredText(params.StackName, "stackName");
     let stack: CfnStack;
-    let importing: Pick<CfnChangeSet, "templateBody" | "resourcesToImport"> = {};
+    let applies: Pick<CfnChangeSet, "templateBody" | "resourcesToImport" | "parameters" | "capabilities" | "tags" | "roleArn"> = {};
     if (type === "IMPORT") {
-      const body = templateOf(env, params);
-      if (body === undefined) throw validationError("Either Template URL or Template Body must be specified.");
+      const body = requiredTemplateBody(env, params);
       const resourcesToImport = list<NonNullable<CfnChangeSet["resourcesToImport"]>[number]>(params.ResourcesToImport);
       if (resourcesToImport.length === 0) throw validationError("ResourcesToImport must be specified for a change set of type IMPORT");
       const template = parseTemplate(body);
       requireCapabilities(template, list(params.Capabilities));
-      stack = importTarget(env, stackName, body);
+      stack = reviewTarget(env, stackName, body, "IMPORT");
       if (stack.status !== "REVIEW_IN_PROGRESS") bindParameters(template, list<ParameterInput>(params.Parameters), stack.parameters);
       else stack.parameters = bindParameters(template, list<ParameterInput>(params.Parameters));
-      importing = { templateBody: body, resourcesToImport };
+      applies = { templateBody: body, resourcesToImport };
+    } else if (type === "CREATE") {
+      const body = requiredTemplateBody(env, params);
+      stack = reviewTarget(env, stackName, body, "CREATE");
+      const update = stackUpdateOf(env, stack, params);
+      applies = { templateBody: update.templateBody, parameters: update.parameters, capabilities: update.capabilities, tags: update.tags ?? {}, ...(update.roleArn ? { roleArn: update.roleArn } : {}) };
     } else {
       stack = findStack(env, stackName);
-      const templateBody = optionalText(params.TemplateBody);
-      if (!flag(params.UsePreviousTemplate) && templateBody !== stack.templateBody) {
-        throw validationError("The sandbox emulates UPDATE change sets on the stack's current template only: pass UsePreviousTemplate=true");
-      }
-      const template = parseTemplate(stack.templateBody);
-      requireCapabilities(template, list(params.Capabilities));
-      const parameters = bindParameters(template, list<ParameterInput>(params.Parameters), stack.parameters);
-      if (JSON.stringify(parameters) !== JSON.stringify(stack.parameters)) {
-        throw validationError("The sandbox emulates change sets on the stack's current parameter values only: pass UsePreviousValue=true for each");
+      if (optionalText(params.DeploymentMode) === "REVERT_DRIFT") {
+        // A drift-aware change set reverts to the stack's current template and parameters.
+        const update = stackUpdateOf(env, stack, params);
+        if (update.templateBody !== stack.templateBody || JSON.stringify(update.parameters) !== JSON.stringify(stack.parameters)) {
+          throw validationError("The sandbox emulates REVERT_DRIFT change sets on the stack's current template and parameters only: pass UsePreviousTemplate=true and UsePreviousValue=true");
+        }
+      } else {
+        const update = stackUpdateOf(env, stack, params);
+        applies = { templateBody: update.templateBody, parameters: update.parameters, capabilities: update.capabilities, ...(update.tags ? { tags: update.tags } : {}), ...(update.roleArn ? { roleArn: update.roleArn } : {}) };
       }
     }
-    if (!UPDATABLE.has(stack.status) && !(type === "IMPORT" && stack.status === "REVIEW_IN_PROGRESS")) {
-      throw validationError(`Stack:${stack.stackId} is in ${stack.status} state and can not be updated.`);
-    }
+    if (!UPDATABLE_STATUSES.has(stack.status) && !(type !== "UPDATE" && stack.status === "REVIEW_IN_PROGRESS")) throw notUpdatable(stack);
     if (stack.changeSets.some((changeSet) => changeSet.name === name)) {
       throw new AwsError("AlreadyExistsException", `ChangeSet ${name} already exists`);
     }
@@ -196,7 +214,7 @@ export const changeSetHandlers: Record<string, ActionHandler> = {
       name,
       stackId: stack.stackId,
       type,
-      ...importing,
+      ...applies,
       ...(deploymentMode ? { deploymentMode: "REVERT_DRIFT" as const } : {}),
       status: "CREATE_PENDING",
       executionStatus: "UNAVAILABLE",
@@ -221,7 +239,7 @@ export const changeSetHandlers: Record<string, ActionHandler> = {
       StackId: stack.stackId,
       StackName: stack.stackName,
       ...(changeSet.description !== undefined ? { Description: changeSet.description } : {}),
-      Parameters: parameterList(stack.parameters),
+      Parameters: parameterList(changeSet.parameters ?? stack.parameters),
       CreationTime: changeSet.createdAt,
       ExecutionStatus: changeSet.executionStatus,
       Status: changeSet.status,
@@ -247,7 +265,9 @@ export const changeSetHandlers: Record<string, ActionHandler> = {
       );
     }
     if (changeSet.type === "IMPORT") executeImport(env, stack, changeSet);
-    else executeRevertDrift(env, stack, changeSet);
+    else if (changeSet.deploymentMode === "REVERT_DRIFT") executeRevertDrift(env, stack, changeSet);
+    else if (changeSet.type === "CREATE") executeCreate(env, stack, updateOf(changeSet));
+    else executeUpdate(env, stack, updateOf(changeSet));
     changeSet.executionStatus = "EXECUTE_COMPLETE";
     // Executing a change set removes the stack's other change sets.
     stack.changeSets = [changeSet];

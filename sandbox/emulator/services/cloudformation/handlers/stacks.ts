@@ -4,7 +4,10 @@ import { envOf } from "../env.js";
 import { validationError } from "../errors.js";
 import { createStack, deleteStack } from "../lifecycle.js";
 import { paginate } from "../pagination.js";
-import { templateFromUrl } from "../resources/nested-stack.js";
+import { checkServiceRole } from "../resources/on-behalf.js";
+import { executeUpdate, isNoOp, NO_UPDATES, planUpdate } from "../update.js";
+import { notUpdatable, UPDATABLE_STATUSES } from "../stacks.js";
+import { requiredTemplateBody, stackUpdateOf } from "./template-input.js";
 import { allStacks, findStack, lookupStack } from "../stacks.js";
 import { neededCapability } from "../template/capabilities.js";
 import type { ParameterInput } from "../template/parameters.js";
@@ -77,23 +80,28 @@ function withToken<T extends object>(body: T, nextToken: string | undefined): T 
 export const stackHandlers: Record<string, ActionHandler> = {
   CreateStack(params, ctx) {
     const env = envOf(ctx);
-    const templateUrl = optionalText(params.TemplateURL);
-    let templateBody = optionalText(params.TemplateBody);
-    if (templateBody === undefined && templateUrl !== undefined) {
-      try {
-        templateBody = templateFromUrl(env.world, templateUrl);
-      } catch (error) {
-        throw validationError((error as Error).message);
-      }
-    }
-    if (templateBody === undefined) throw validationError("Either Template URL or Template Body must be specified.");
     const stack = createStack(env, {
       stackName: requiredText(params.StackName, "stackName"),
-      templateBody,
+      templateBody: requiredTemplateBody(env, params),
       parameters: list<ParameterInput>(params.Parameters),
       tags: tags(params.Tags),
       capabilities: list(params.Capabilities),
+      roleArn: checkServiceRole(env, optionalText(params.RoleARN)),
     });
+    return { StackId: stack.stackId };
+  },
+
+  /**
+   * API_UpdateStack.html: the update runs within the call (update.ts); a stack that is not in a
+   * state that can be updated, or an update that changes nothing, is a ValidationError.
+   */
+  UpdateStack(params, ctx) {
+    const env = envOf(ctx);
+    const stack = findStack(env, requiredText(params.StackName, "stackName"));
+    if (!UPDATABLE_STATUSES.has(stack.status)) throw notUpdatable(stack);
+    const update = stackUpdateOf(env, stack, params);
+    if (isNoOp(env, stack, update, planUpdate(env, stack, update))) throw validationError(NO_UPDATES);
+    executeUpdate(env, stack, update);
     return { StackId: stack.stackId };
   },
 
@@ -132,17 +140,7 @@ export const stackHandlers: Record<string, ActionHandler> = {
    * the capabilities its IAM resources need; a malformed one is a ValidationError.
    */
   ValidateTemplate(params, ctx) {
-    let body = optionalText(params.TemplateBody);
-    const url = optionalText(params.TemplateURL);
-    if (body === undefined && url !== undefined) {
-      try {
-        body = templateFromUrl(envOf(ctx).world, url);
-      } catch (error) {
-        throw validationError((error as Error).message);
-      }
-    }
-    if (body === undefined) throw validationError("Either Template URL or Template Body must be specified.");
-    const template = parseTemplate(body);
+    const template = parseTemplate(requiredTemplateBody(envOf(ctx), params));
     const needed = neededCapability(template);
     const transforms = template.Transform === undefined ? [] : Array.isArray(template.Transform) ? template.Transform : [template.Transform];
     return {

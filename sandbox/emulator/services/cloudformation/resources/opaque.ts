@@ -17,4 +17,8 @@ export const opaqueProvider: ResourceProvider = {
   delete() {
     // Nothing was created in the World.
   },
+
+  updateInPlace() {
+    // Nothing in the World to change: the stack keeps the new properties.
+  },
 };

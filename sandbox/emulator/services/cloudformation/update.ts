@@ -1,0 +1,301 @@
+import type { CfnDeletionPolicy, CfnStack, CfnStackResource, Tags } from "../../state.js";
+import { isoNow, type CfnEnv } from "./env.js";
+import { validationError } from "./errors.js";
+import { recordEvent, setStackStatus } from "./events.js";
+import { duplicateExport } from "./exports.js";
+import { resourceContext } from "./lifecycle.js";
+import { checkBeforeCreate, parameterNames, resolveOutputs, resolveScope, retained } from "./provision.js";
+import { providerFor } from "./resources/registry.js";
+import { creationOrder } from "./template/dependencies.js";
+import { resolveValue, type ResolveScope } from "./template/intrinsics.js";
+import type { Template } from "./template/parse.js";
+
+/**
+ * Stack updates (UpdateStack, and UPDATE change sets executed), as the User Guide describes them
+ * (using-cfn-updating-stacks.html, using-cfn-updating-stacks-update-behaviors.html): each resource
+ * of the new template is added, modified in place ("No interruption") or replaced ("Replacement":
+ * a new physical resource, the old one deleted during UPDATE_COMPLETE_CLEANUP_IN_PROGRESS), and
+ * each one the template no longer has is removed (kept when its DeletionPolicy is Retain).
+ */
+
+/** A value CloudFormation cannot know before the change set runs (a resource to be created). */
+const KNOWN_AFTER_APPLY = "{{changeSet:KNOWN_AFTER_APPLY}}";
+
+export const NO_UPDATES = "No updates are to be performed.";
+
+export interface StackUpdate {
+  template: Template;
+  templateBody: string;
+  parameters: Record<string, string>;
+  tags?: Tags;
+  capabilities?: string[];
+  roleArn?: string;
+}
+
+export interface PlannedChange {
+  action: "Add" | "Modify" | "Remove";
+  logicalId: string;
+  type: string;
+  physicalId?: string;
+  /** Modify: the top-level properties that differ, and whether each forces a replacement. */
+  details: { name: string; recreation: "Always" | "Never"; dynamic: boolean }[];
+  replacement: boolean;
+  policy?: CfnDeletionPolicy;
+}
+
+function live(stack: CfnStack): CfnStackResource[] {
+  return stack.resources.filter((r) => r.status !== "DELETE_COMPLETE" && r.status !== "DELETE_SKIPPED");
+}
+
+/** The new template's scope over the stack's resources; resources not yet created resolve to KNOWN_AFTER_APPLY. */
+function planScope(env: CfnEnv, stack: CfnStack, update: StackUpdate): ResolveScope {
+  const scope = resolveScope(env, { ...stack, parameters: update.parameters, imports: [] }, update.template);
+  const placeholder = { physicalId: KNOWN_AFTER_APPLY, attributes: new Proxy({}, { get: () => KNOWN_AFTER_APPLY }) as Record<string, string> };
+  return { ...scope, resource: (logicalId) => scope.resource(logicalId) ?? (logicalId in update.template.Resources ? placeholder : undefined) };
+}
+
+function included(template: Template, scope: ResolveScope, logicalId: string): boolean {
+  const condition = template.Resources[logicalId]?.Condition;
+  return condition === undefined || scope.condition(condition);
+}
+
+function changedProperties(before: Record<string, unknown>, after: Record<string, unknown>): string[] {
+  const names = new Set([...Object.keys(before), ...Object.keys(after)]);
+  return [...names].filter((name) => JSON.stringify(before[name]) !== JSON.stringify(after[name])).sort();
+}
+
+/** Whether changing `name` replaces a resource of `type` (the provider's "Update requires: Replacement" properties). */
+function replaces(type: string, name: string): boolean {
+  const provider = providerFor(type);
+  if (provider.drift) return provider.drift.replacedBy.includes(name);
+  // A type with no in-place update is replaced on any change.
+  return provider.updateInPlace === undefined;
+}
+
+/** What executing the update would do, in DescribeChangeSet's terms. */
+export function planUpdate(env: CfnEnv, stack: CfnStack, update: StackUpdate): PlannedChange[] {
+  const scope = planScope(env, stack, update);
+  const current = new Map(live(stack).map((r) => [r.logicalId, r]));
+  const changes: PlannedChange[] = [];
+  for (const logicalId of creationOrder(update.template, parameterNames(update.template))) {
+    if (!included(update.template, scope, logicalId)) continue;
+    const declaration = update.template.Resources[logicalId]!;
+    const existing = current.get(logicalId);
+    if (!existing) {
+      changes.push({ action: "Add", logicalId, type: declaration.Type, details: [], replacement: false });
+      continue;
+    }
+    if (existing.type !== declaration.Type) {
+      // using-cfn-updating-stacks-update-behaviors.html: a logical id keeps its type.
+      throw validationError(`Update of resource type is not permitted. The new template modifies resource type of the following resources: [${logicalId}]`);
+    }
+    const after = resolveValue(declaration.Properties ?? {}, scope) as Record<string, unknown>;
+    const details = changedProperties(existing.properties, after).map((name) => ({
+      name,
+      recreation: replaces(existing.type, name) ? ("Always" as const) : ("Never" as const),
+      dynamic: JSON.stringify(after[name] ?? null).includes(KNOWN_AFTER_APPLY),
+    }));
+    const policyChanged = (declaration.DeletionPolicy ?? undefined) !== existing.deletionPolicy;
+    if (details.length === 0 && !policyChanged) continue;
+    changes.push({ action: "Modify", logicalId, type: existing.type, physicalId: existing.physicalId, details, replacement: details.some((d) => d.recreation === "Always") });
+  }
+  for (const resource of live(stack)) {
+    if (resource.logicalId in update.template.Resources && included(update.template, scope, resource.logicalId)) continue;
+    changes.push({ action: "Remove", logicalId: resource.logicalId, type: resource.type, physicalId: resource.physicalId, details: [], replacement: false, policy: resource.deletionPolicy });
+  }
+  return changes;
+}
+
+/** True when the update changes nothing at all: no resource, output, tag or parameter differs. */
+export function isNoOp(env: CfnEnv, stack: CfnStack, update: StackUpdate, changes: PlannedChange[]): boolean {
+  if (changes.length > 0) return false;
+  if (JSON.stringify(update.parameters) !== JSON.stringify(stack.parameters)) return false;
+  if (update.tags !== undefined && JSON.stringify(update.tags) !== JSON.stringify(stack.tags)) return false;
+  const outputs = resolveOutputs(update.template, planScope(env, stack, update));
+  return JSON.stringify(outputs) === JSON.stringify(stack.outputs ?? []);
+}
+
+/**
+ * DescribeChangeSet's Changes for a planned update (API_ResourceChange.html,
+ * API_ResourceChangeDetail.html, API_ResourceTargetDefinition.html): Replacement and Scope for
+ * Modify only, one Detail per changed property with its RequiresRecreation, Evaluation Static
+ * (Dynamic when the value depends on a resource still to be created), ChangeSource
+ * DirectModification; PolicyAction for Remove.
+ */
+export function changeSetChanges(changes: PlannedChange[]): Record<string, unknown>[] {
+  return changes.map((change) => {
+    const modify = change.action === "Modify";
+    const targets = change.details.map((d) => ({ Attribute: d.name === "Tags" ? "Tags" : "Properties", Name: d.name, RequiresRecreation: d.recreation }));
+    return {
+      Type: "Resource",
+      ResourceChange: {
+        ...(change.action === "Remove" ? { PolicyAction: change.policy === "Retain" || change.policy === "RetainExceptOnCreate" ? "Retain" : "Delete" } : {}),
+        ...(modify && change.replacement ? { PolicyAction: "ReplaceAndDelete" } : {}),
+        Action: change.action,
+        LogicalResourceId: change.logicalId,
+        ...(change.physicalId !== undefined ? { PhysicalResourceId: change.physicalId } : {}),
+        ResourceType: change.type,
+        ...(modify ? { Replacement: change.replacement ? "True" : "False" } : {}),
+        Scope: [...new Set(targets.map((t) => t.Attribute))],
+        Details: change.details.map((d, i) => ({
+          Target: targets[i],
+          Evaluation: d.dynamic ? "Dynamic" : "Static",
+          ChangeSource: "DirectModification",
+        })),
+      },
+    };
+  });
+}
+
+/**
+ * Runs the update: UPDATE_IN_PROGRESS, the resources in the new template's dependency order,
+ * UPDATE_COMPLETE_CLEANUP_IN_PROGRESS while removed and replaced resources are deleted, then
+ * UPDATE_COMPLETE. A resource that fails leaves UPDATE_ROLLBACK_COMPLETE with what the update
+ * created removed and the stack's template, parameters and resources as before.
+ */
+export function executeUpdate(env: CfnEnv, stack: CfnStack, update: StackUpdate): void {
+  checkBeforeCreate(env, stack, update.template);
+  const contextFor = resourceContext(env);
+  const previous = { resources: stack.resources.map((r) => ({ ...r })) };
+  if (update.roleArn !== undefined) stack.roleArn = update.roleArn;
+  setStackStatus(env, stack, "UPDATE_IN_PROGRESS", "User Initiated");
+  const created: CfnStackResource[] = [];
+  const modified: Modified[] = [];
+  const cleanup: CfnStackResource[] = [];
+  const scopeStack: CfnStack = { ...stack, parameters: update.parameters, resources: stack.resources, imports: [] };
+  let failed: string | undefined;
+  try {
+    const scope = resolveScope(env, scopeStack, update.template);
+    for (const logicalId of creationOrder(update.template, parameterNames(update.template))) {
+      if (!included(update.template, scope, logicalId)) continue;
+      failed = logicalId;
+      const declaration = update.template.Resources[logicalId]!;
+      const properties = resolveValue(declaration.Properties ?? {}, scope) as Record<string, unknown>;
+      const policy = declaration.DeletionPolicy as CfnDeletionPolicy | undefined;
+      const existing = live(stack).find((r) => r.logicalId === logicalId);
+      const provider = providerFor(declaration.Type);
+      if (!existing) {
+        recordEvent(env, stack, { logicalId, type: declaration.Type, status: "CREATE_IN_PROGRESS" });
+        const provisioned = provider.create(properties, contextFor(stack, { logicalId, type: declaration.Type }));
+        const resource: CfnStackResource = {
+          logicalId,
+          physicalId: provisioned.physicalId,
+          type: declaration.Type,
+          status: "CREATE_COMPLETE",
+          properties,
+          attributes: provisioned.attributes,
+          lastUpdated: isoNow(env),
+          ...(policy !== undefined ? { deletionPolicy: policy } : {}),
+        };
+        stack.resources.push(resource);
+        created.push(resource);
+        recordEvent(env, stack, { logicalId, physicalId: resource.physicalId, type: resource.type, status: "CREATE_COMPLETE" });
+        continue;
+      }
+      const changed = changedProperties(existing.properties, properties);
+      if (changed.length === 0 && policy === existing.deletionPolicy) continue;
+      recordEvent(env, stack, { logicalId, physicalId: existing.physicalId, type: existing.type, status: "UPDATE_IN_PROGRESS" });
+      if (changed.some((name) => replaces(existing.type, name))) {
+        // Replacement: the new resource first, the old one deleted in the cleanup phase.
+        recordEvent(env, stack, { logicalId, physicalId: existing.physicalId, type: existing.type, status: "UPDATE_IN_PROGRESS", reason: "Requested update requires the creation of a new physical resource; hence creating one." });
+        const provisioned = provider.create(properties, contextFor(stack, existing));
+        const replacement: CfnStackResource = { ...existing, physicalId: provisioned.physicalId, attributes: provisioned.attributes, properties, status: "UPDATE_COMPLETE", lastUpdated: isoNow(env) };
+        if (policy !== undefined) replacement.deletionPolicy = policy;
+        else delete replacement.deletionPolicy;
+        cleanup.push({ ...existing });
+        stack.resources[stack.resources.indexOf(existing)] = replacement;
+        created.push(replacement);
+      } else if (changed.length > 0) {
+        const ctx = contextFor(stack, existing);
+        modified.push({ resource: existing, previous: existing.properties, attempted: properties });
+        if (provider.updateInPlace) provider.updateInPlace(existing.physicalId, properties, existing.properties, ctx);
+        else provider.drift!.update(existing.physicalId, provider.drift!.expected(properties), ctx);
+      }
+      Object.assign(existing, { properties, status: "UPDATE_COMPLETE", lastUpdated: isoNow(env) });
+      if (policy !== undefined) existing.deletionPolicy = policy;
+      else delete existing.deletionPolicy;
+      recordEvent(env, stack, { logicalId, physicalId: existing.physicalId, type: existing.type, status: "UPDATE_COMPLETE" });
+    }
+    failed = undefined;
+    const outputs = resolveOutputs(update.template, scope);
+    const duplicate = duplicateExport(env, stack, outputs);
+    if (duplicate) throw new Error(duplicate);
+    stack.outputs = outputs;
+  } catch (error) {
+    rollBackUpdate(env, stack, previous.resources, created, modified, failed, error);
+    return;
+  }
+  Object.assign(stack, { templateBody: update.templateBody, parameters: update.parameters, imports: scopeStack.imports ?? [] });
+  if (update.tags !== undefined) stack.tags = { ...update.tags };
+  if (update.capabilities !== undefined) stack.capabilities = [...update.capabilities];
+  if (update.template.Description !== undefined) stack.description = update.template.Description;
+  else delete stack.description;
+  setStackStatus(env, stack, "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS");
+  const finalScope = resolveScope(env, scopeStack, update.template);
+  const removed = live(stack).filter((r) => !(r.logicalId in update.template.Resources) || !included(update.template, finalScope, r.logicalId));
+  for (const resource of [...cleanup, ...[...removed].reverse()]) removeResource(env, stack, resource, contextFor);
+  // A removed resource, deleted or retained, is no longer part of the stack.
+  stack.resources = stack.resources.filter((r) => !removed.includes(r));
+  delete stack.statusReason;
+  stack.lastUpdated = isoNow(env);
+  setStackStatus(env, stack, "UPDATE_COMPLETE");
+}
+
+function removeResource(env: CfnEnv, stack: CfnStack, resource: CfnStackResource, contextFor: ReturnType<typeof resourceContext>): void {
+  if (retained(resource, false)) {
+    recordEvent(env, stack, { logicalId: resource.logicalId, physicalId: resource.physicalId, type: resource.type, status: "DELETE_SKIPPED" });
+    resource.status = "DELETE_SKIPPED";
+    return;
+  }
+  recordEvent(env, stack, { logicalId: resource.logicalId, physicalId: resource.physicalId, type: resource.type, status: "DELETE_IN_PROGRESS" });
+  try {
+    providerFor(resource.type).delete(resource.physicalId, contextFor(stack, resource));
+  } catch {
+    // As in CloudFormation, a cleanup failure does not fail the update; the resource stays in the World.
+  }
+  resource.status = "DELETE_COMPLETE";
+  recordEvent(env, stack, { logicalId: resource.logicalId, physicalId: resource.physicalId, type: resource.type, status: "DELETE_COMPLETE" });
+}
+
+interface Modified {
+  resource: CfnStackResource;
+  previous: Record<string, unknown>;
+  attempted: Record<string, unknown>;
+}
+
+function rollBackUpdate(
+  env: CfnEnv,
+  stack: CfnStack,
+  previous: CfnStackResource[],
+  created: CfnStackResource[],
+  modified: Modified[],
+  failed: string | undefined,
+  error: unknown,
+): void {
+  const reason = error instanceof Error ? error.message : String(error);
+  const which = failed ?? "Outputs";
+  if (failed) recordEvent(env, stack, { logicalId: failed, type: stack.resources.find((r) => r.logicalId === failed)?.type ?? "AWS::CloudFormation::Stack", status: "UPDATE_FAILED", reason });
+  setStackStatus(env, stack, "UPDATE_ROLLBACK_IN_PROGRESS", `The following resource(s) failed to update: [${which}]. `);
+  const contextFor = resourceContext(env);
+  const attempt = (work: () => void): void => {
+    try {
+      work();
+    } catch {
+      // Left as it is in the World, as after an UPDATE_ROLLBACK_FAILED.
+    }
+  };
+  for (const resource of [...created].reverse()) attempt(() => providerFor(resource.type).delete(resource.physicalId, contextFor(stack, resource)));
+  // Resources modified in place (the failed one too) go back to their previous properties.
+  for (const { resource, previous: before, attempted } of [...modified].reverse()) {
+    const provider = providerFor(resource.type);
+    const ctx = contextFor(stack, resource);
+    attempt(() => {
+      if (provider.updateInPlace) provider.updateInPlace(resource.physicalId, before, attempted, ctx);
+      else provider.drift?.update(resource.physicalId, provider.drift.expected(before), ctx);
+    });
+  }
+  stack.resources = previous;
+  stack.statusReason = `The following resource(s) failed to update: [${which}]. ${which}: ${reason}`;
+  setStackStatus(env, stack, "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS");
+  setStackStatus(env, stack, "UPDATE_ROLLBACK_COMPLETE");
+}
