@@ -1,6 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Sandbox } from "../../sandbox/harness/server.js";
-import { administratorSession, startTestSandbox, WORKLOAD } from "../unit/sandbox/helpers.js";
+import { administratorSession, startTestSandbox, TEST_CONFIG, WORKLOAD } from "../unit/sandbox/helpers.js";
+import { admitChange } from "../../functions/events/admit.js";
+import { isRejection, parseChangeEvent } from "../../functions/events/parse.js";
+import type { CloudTrailBridgeEvent } from "../../sandbox/emulator/services/cloudtrail/record.js";
+import { principalOfAccessKey } from "../../sandbox/harness/running-worlds.js";
 import { boto3 } from "./boto3.js";
 
 /**
@@ -223,5 +227,83 @@ out({
     expect(result.unknown).toMatchObject({ code: "InvalidGroup.NotFound", status: 400 });
     expect(result.cidr).toEqual({ code: "InvalidParameterValue", status: 400, message: "Value (10.0.0.0/33) for parameter cidrIp is invalid. This is not a valid CIDR block." });
     expect(result.ipv6).toMatchObject({ code: "InvalidParameterValue", status: 400 });
+  });
+});
+
+describe("CloudFormation updates and CloudFormation's own calls, seen by boto3", () => {
+  it("updates stacks and change sets as documented, and records each call it makes in CloudTrail with invokedBy cloudformation.amazonaws.com (API_UpdateStack.html, cloudtrail-event-reference-user-identity.html)", async () => {
+    const admin = await administratorSession(sandbox, WORKLOAD, "alice");
+    const delivered: CloudTrailBridgeEvent[] = [];
+    const stop = sandbox.onEvent((event) => delivered.push(event));
+    const result = await boto3(
+      sandbox,
+      admin,
+      `
+cfn = client("cloudformation")
+def template(policies, description):
+    return json.dumps({"Resources": {
+      "Role": {"Type": "AWS::IAM::Role", "Properties": {"RoleName": "fid-update-role", "ManagedPolicyArns": policies,
+        "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}}},
+      "Group": {"Type": "AWS::EC2::SecurityGroup", "Properties": {"GroupDescription": description}}}})
+caps = ["CAPABILITY_NAMED_IAM"]
+cfn.create_stack(StackName="fid-update", TemplateBody=template(["arn:aws:iam::aws:policy/ReadOnlyAccess"], "one"), Capabilities=caps)
+no_change = err(lambda: cfn.update_stack(StackName="fid-update", UsePreviousTemplate=True, Capabilities=caps))
+cfn.create_change_set(StackName="fid-update", ChangeSetName="next", TemplateBody=template(["arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"], "two"), Capabilities=caps)
+described = cfn.describe_change_set(StackName="fid-update", ChangeSetName="next")
+cfn.execute_change_set(StackName="fid-update", ChangeSetName="next")
+status = cfn.describe_stacks(StackName="fid-update")["Stacks"][0]["StackStatus"]
+events = [e["ResourceStatus"] for e in cfn.describe_stack_events(StackName="fid-update")["StackEvents"] if e["LogicalResourceId"] == "fid-update"]
+trail = client("cloudtrail", region_name="us-east-1").lookup_events(LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "AttachRolePolicy"}])["Events"]
+records = [json.loads(e["CloudTrailEvent"]) for e in trail]
+out({"noChange": no_change, "changes": sorted([(c["ResourceChange"]["LogicalResourceId"], c["ResourceChange"]["Action"], c["ResourceChange"].get("Replacement")) for c in described["Changes"]]),
+     "status": status, "stackEvents": events[:3], "attach": [(r["userIdentity"].get("invokedBy"), r["userIdentity"]["arn"], r["sourceIPAddress"], r["userAgent"], r["requestParameters"]) for r in records if r["requestParameters"]["roleName"] == "fid-update-role"]})`,
+    );
+    stop();
+    expect(result.noChange).toEqual({ code: "ValidationError", status: 400, message: "No updates are to be performed." });
+    expect(result.changes).toEqual([["Group", "Modify", "True"], ["Role", "Modify", "False"]]);
+    expect(result.status).toBe("UPDATE_COMPLETE");
+    expect(result.stackEvents).toEqual(["UPDATE_COMPLETE", "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", "UPDATE_IN_PROGRESS"]);
+    const alice = `arn:aws:sts::${WORKLOAD}:assumed-role/Admin/alice`;
+    const cfnCall = (arn: string) => ["cloudformation.amazonaws.com", arn, "cloudformation.amazonaws.com", "cloudformation.amazonaws.com"];
+    expect(result.attach).toEqual([
+      [...cfnCall(alice), { roleName: "fid-update-role", policyArn: "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess" }],
+      [...cfnCall(alice), { roleName: "fid-update-role", policyArn: "arn:aws:iam::aws:policy/ReadOnlyAccess" }],
+    ]);
+
+    // A person's stack update is not drift: driftguard's event path drops what CloudFormation did.
+    const made = delivered.filter((e) => e.detail.userIdentity && (e.detail.userIdentity as { invokedBy?: string }).invokedBy === "cloudformation.amazonaws.com");
+    expect(made.map((e) => e.detail.eventName)).toEqual(expect.arrayContaining(["CreateRole", "AttachRolePolicy", "DetachRolePolicy", "CreateSecurityGroup", "DeleteSecurityGroup"]));
+    for (const event of made) {
+      const parsed = parseChangeEvent(event);
+      if (!isRejection(parsed)) expect(admitChange(parsed, TEST_CONFIG), String(event.detail.eventName)).toMatchObject({ rejected: true, reason: "cloudformation" });
+    }
+  });
+
+  it("records a REVERT_DRIFT driftguard's spoke role executes as that role's calls, which the event path drops as its own", async () => {
+    const spoke = principalOfAccessKey(
+      (
+        (await sandbox.dispatch(WORKLOAD, "us-east-1", "sts", "AssumeRole", { RoleArn: `arn:aws:iam::${WORKLOAD}:role/${sandbox.hub.spokeRoleName}`, RoleSessionName: "driftguard" }, principalOfAccessKey(sandbox.hubCredentials.accessKeyId))) as {
+          Credentials: { AccessKeyId: string };
+        }
+      ).Credentials.AccessKeyId,
+    )!;
+    const admin = principalOfAccessKey((await administratorSession(sandbox, WORKLOAD, "bob")).accessKeyId)!;
+    const call = (action: string, params: unknown, as = admin) => sandbox.dispatch(WORKLOAD, "us-east-1", "cloudformation", action, params, as);
+    await call("CreateStack", { StackName: "fid-revert", TemplateBody: JSON.stringify({ Resources: { Group: { Type: "AWS::EC2::SecurityGroup", Properties: { GroupDescription: "revert", SecurityGroupIngress: [{ IpProtocol: "tcp", FromPort: 443, ToPort: 443, CidrIp: "10.0.0.0/8" }] } } } }) });
+    const groupId = ((await call("DescribeStackResources", { StackName: "fid-revert" })) as { StackResources: { PhysicalResourceId: string }[] }).StackResources[0]!.PhysicalResourceId;
+    await sandbox.dispatch(WORKLOAD, "us-east-1", "ec2", "AuthorizeSecurityGroupIngress", { GroupId: groupId, IpPermissions: [{ IpProtocol: "tcp", FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: "0.0.0.0/0" }] }] }, admin);
+    const delivered: CloudTrailBridgeEvent[] = [];
+    const stop = sandbox.onEvent((event) => delivered.push(event));
+    sandbox.setLatency({ changeSetMs: [0, 0] });
+    await call("CreateChangeSet", { StackName: "fid-revert", ChangeSetName: "revert", UsePreviousTemplate: true, DeploymentMode: "REVERT_DRIFT" }, spoke);
+    expect(await call("DescribeChangeSet", { StackName: "fid-revert", ChangeSetName: "revert" }, spoke)).toMatchObject({ Status: "CREATE_COMPLETE" });
+    await call("ExecuteChangeSet", { StackName: "fid-revert", ChangeSetName: "revert" }, spoke);
+    await new Promise((resolve) => setImmediate(resolve));
+    stop();
+    const revoke = delivered.find((e) => e.detail.eventName === "RevokeSecurityGroupIngress")!;
+    expect(revoke.detail).toMatchObject({ sourceIPAddress: "cloudformation.amazonaws.com", userIdentity: { type: "AssumedRole", invokedBy: "cloudformation.amazonaws.com", arn: spoke.arn } });
+    // The repair's own calls never start a second repair: rejected as driftguard's own role first.
+    const parsed = parseChangeEvent(revoke);
+    expect(isRejection(parsed) ? parsed : admitChange(parsed, TEST_CONFIG)).toMatchObject({ rejected: true, reason: "own-role" });
   });
 });
