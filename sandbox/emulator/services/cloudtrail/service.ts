@@ -1,3 +1,4 @@
+import type { LookupEventsCommandInput, LookupEventsCommandOutput } from "@aws-sdk/client-cloudtrail";
 import type { TrailEvent } from "../../state.js";
 import { regionOf } from "../../state.js";
 import { AwsError, type CallContext, type ServiceDefinition } from "../../protocol/types.js";
@@ -5,11 +6,6 @@ import { list, optionalNumber } from "../shared/params.js";
 import { paginate } from "../shared/paging.js";
 
 /** CloudTrail LookupEvents over the management events the sandbox recorded (see cloudtrail-record.ts). */
-
-interface LookupAttribute {
-  AttributeKey?: string;
-  AttributeValue?: string;
-}
 
 const ATTRIBUTES: Record<string, (e: TrailEvent) => string[]> = {
   EventId: (e) => [e.eventId],
@@ -31,7 +27,7 @@ function toMillis(value: unknown): number | undefined {
   return parsed;
 }
 
-function lookupEvents(params: { LookupAttributes?: LookupAttribute[]; StartTime?: unknown; EndTime?: unknown; MaxResults?: number; NextToken?: string }, ctx: CallContext) {
+function lookupEvents(params: LookupEventsCommandInput, ctx: CallContext): Omit<LookupEventsCommandOutput, "$metadata"> {
   const attributes = list(params.LookupAttributes);
   if (attributes.length > 1) throw new AwsError("InvalidLookupAttributesException", "You cannot specify more than one lookup attribute.");
   const attribute = attributes[0];

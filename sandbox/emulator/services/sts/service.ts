@@ -1,3 +1,4 @@
+import type { AssumeRoleCommandInput, AssumeRoleCommandOutput, GetCallerIdentityCommandInput, GetCallerIdentityCommandOutput } from "@aws-sdk/client-sts";
 import { lowerFirst } from "../../protocol/sdk-schemas.js";
 import { AwsError, type CallContext, type ServiceDefinition } from "../../protocol/types.js";
 import { optionalNumber, required } from "../shared/params.js";
@@ -16,14 +17,10 @@ function missing(name: string): () => AwsError {
   return () => validation(`1 validation error detected: Value null at '${lowerFirst(name)}' failed to satisfy constraint: Member must not be null`);
 }
 
-interface AssumeRoleInput {
-  RoleArn?: string;
-  RoleSessionName?: string;
-  DurationSeconds?: number;
-  ExternalId?: string;
-}
+/** What a handler returns: the SDK's output shape without the metadata the protocol layer adds. */
+type Output<T> = Omit<T, "$metadata">;
 
-function assumeRole(params: AssumeRoleInput, ctx: CallContext) {
+function assumeRole(params: AssumeRoleCommandInput, ctx: CallContext): Output<AssumeRoleCommandOutput> {
   const roleArn = required(params.RoleArn, missing("RoleArn"));
   const sessionName = required(params.RoleSessionName, missing("RoleSessionName"));
   if (!SESSION_NAME.test(sessionName)) {
@@ -76,7 +73,7 @@ function assumeRole(params: AssumeRoleInput, ctx: CallContext) {
   };
 }
 
-function getCallerIdentity(_params: unknown, ctx: CallContext) {
+function getCallerIdentity(_params: GetCallerIdentityCommandInput, ctx: CallContext): Output<GetCallerIdentityCommandOutput> {
   return { UserId: principalUserId(ctx.world, ctx.principal), Account: ctx.principal.accountId, Arn: ctx.principal.arn };
 }
 
