@@ -107,7 +107,7 @@ describe("demo scenario", () => {
 
     const bucket = resource(report, PAYMENTS, "web-tier", "AssetsBucket");
     expect(bucket.action.outcome).toBe("remediated");
-    expect(sandbox.world.buckets.get(bucket.physicalResourceId)!.encryption).toBeDefined();
+    expect(sandbox.world.buckets.get(bucket.physicalResourceId)!.encryption?.[0]?.sseAlgorithm).toBe("aws:kms");
 
     // legacy-* stacks are report-only through a mode rule in accounts.yaml.
     expect(resource(report, PAYMENTS, "legacy-reports", "ArchiveBucket").action.outcome).toBe("planned");

@@ -209,3 +209,140 @@ out({
     expect(result.ipv6).toMatchObject({ code: "InvalidParameterValue", status: 400 });
   });
 });
+
+describe("S3 as it is today, seen by boto3", () => {
+  it("objects: metadata and SSE headers, ranges, SSE-C blocking, multipart, url-encoded listings, presigned URLs, re-creating a bucket", async () => {
+    const result = await boto3(
+      sandbox,
+      sandbox.adminCredentials(WORKLOAD),
+      `
+import hashlib, urllib.request, urllib.error, datetime
+from unittest import mock
+s3 = client("s3")
+B = "fidelity-objects"
+s3.create_bucket(Bucket=B)
+def status(r): return r["ResponseMetadata"]["HTTPStatusCode"]
+def fetch(url):
+    try:
+        with urllib.request.urlopen(url) as r:
+            return {"status": r.status, "body": r.read().decode()}
+    except urllib.error.HTTPError as e:
+        return {"status": e.code, "body": e.read().decode()}
+put = s3.put_object(Bucket=B, Key="meta.txt", Body=b"0123456789", ContentType="text/plain", CacheControl="max-age=60", Metadata={"Owner": "alice"})
+head = s3.head_object(Bucket=B, Key="meta.txt")
+ranged = s3.get_object(Bucket=B, Key="meta.txt", Range="bytes=2-5")
+suffix = s3.get_object(Bucket=B, Key="meta.txt", Range="bytes=-3")
+key = os.urandom(32)
+sse_c = lambda: s3.put_object(Bucket=B, Key="sse-c.txt", Body=b"secret", SSECustomerAlgorithm="AES256", SSECustomerKey=key)
+blocked = err(sse_c)
+s3.put_bucket_encryption(Bucket=B, ServerSideEncryptionConfiguration={"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": "alias/fidelity"}, "BucketKeyEnabled": True, "BlockedEncryptionTypes": {"EncryptionType": ["NONE"]}}]})
+sse_c()
+kms = s3.put_object(Bucket=B, Key="kms.txt", Body=b"k")
+deleted = s3.delete_bucket_encryption(Bucket=B)
+after_delete = s3.get_bucket_encryption(Bucket=B)["ServerSideEncryptionConfiguration"]["Rules"]
+part1, part2 = os.urandom(5 * 1024 * 1024), b"tail"
+up = s3.create_multipart_upload(Bucket=B, Key="big.bin", ContentType="application/octet-stream", Metadata={"job": "42"})
+e1 = s3.upload_part(Bucket=B, Key="big.bin", UploadId=up["UploadId"], PartNumber=1, Body=part1)["ETag"]
+e2 = s3.upload_part(Bucket=B, Key="big.bin", UploadId=up["UploadId"], PartNumber=2, Body=part2)["ETag"]
+parts = s3.list_parts(Bucket=B, Key="big.bin", UploadId=up["UploadId"])["Parts"]
+unordered = err(lambda: s3.complete_multipart_upload(Bucket=B, Key="big.bin", UploadId=up["UploadId"], MultipartUpload={"Parts": [{"ETag": e2, "PartNumber": 2}, {"ETag": e1, "PartNumber": 1}]}))
+wrong_etag = err(lambda: s3.complete_multipart_upload(Bucket=B, Key="big.bin", UploadId=up["UploadId"], MultipartUpload={"Parts": [{"ETag": e2, "PartNumber": 1}, {"ETag": e2, "PartNumber": 2}]}))
+done = s3.complete_multipart_upload(Bucket=B, Key="big.bin", UploadId=up["UploadId"], MultipartUpload={"Parts": [{"ETag": e1, "PartNumber": 1}, {"ETag": e2, "PartNumber": 2}]})
+expected_etag = '"%s-2"' % hashlib.md5(hashlib.md5(part1).digest() + hashlib.md5(part2).digest()).hexdigest()
+big = s3.get_object(Bucket=B, Key="big.bin")
+big_body = big["Body"].read()
+small = s3.create_multipart_upload(Bucket=B, Key="small.bin")
+s1 = s3.upload_part(Bucket=B, Key="small.bin", UploadId=small["UploadId"], PartNumber=1, Body=b"a")["ETag"]
+s2 = s3.upload_part(Bucket=B, Key="small.bin", UploadId=small["UploadId"], PartNumber=2, Body=b"b")["ETag"]
+too_small = err(lambda: s3.complete_multipart_upload(Bucket=B, Key="small.bin", UploadId=small["UploadId"], MultipartUpload={"Parts": [{"ETag": s1, "PartNumber": 1}, {"ETag": s2, "PartNumber": 2}]}))
+s3.abort_multipart_upload(Bucket=B, Key="small.bin", UploadId=small["UploadId"])
+aborted = err(lambda: s3.list_parts(Bucket=B, Key="small.bin", UploadId=small["UploadId"]))
+control = "ctl/bell\\x07 tab\\t line\\nfeed\\r+%.txt"
+s3.put_object(Bucket=B, Key=control, Body=b"c")
+listed = s3.list_objects_v2(Bucket=B, Prefix="ctl/")
+raw = []
+s3.meta.events.register("after-call.s3.ListObjectsV2", lambda http_response, **kw: raw.append(http_response.content.decode()))
+s3.list_objects_v2(Bucket=B, Prefix="ctl/", EncodingType="url")
+sigv2_url = s3.generate_presigned_url("get_object", Params={"Bucket": B, "Key": "meta.txt"}, ExpiresIn=60)
+s3 = client("s3", signature_version="s3v4")
+url = s3.generate_presigned_url("get_object", Params={"Bucket": B, "Key": "meta.txt"}, ExpiresIn=60)
+real = datetime.datetime
+class Past(real):
+    @classmethod
+    def utcnow(cls):
+        return real.utcnow() - datetime.timedelta(minutes=10)
+    @classmethod
+    def now(cls, tz=None):
+        return real.now(tz) - datetime.timedelta(minutes=10)
+with mock.patch("botocore.auth.datetime.datetime", Past):
+    old_url = s3.generate_presigned_url("get_object", Params={"Bucket": B, "Key": "meta.txt"}, ExpiresIn=60)
+    long_url = s3.generate_presigned_url("get_object", Params={"Bucket": B, "Key": "meta.txt"}, ExpiresIn=3600)
+eu = session.client("s3", endpoint_url=ENDPOINT, region_name="eu-west-1", config=Config(retries={"max_attempts": 1}))
+eu.create_bucket(Bucket="fidelity-eu", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+out({
+  "put": {k: put.get(k) for k in ("ServerSideEncryption",)},
+  "head": {k: head.get(k) for k in ("ContentType", "CacheControl", "Metadata", "ServerSideEncryption", "AcceptRanges", "ContentLength")},
+  "ranged": {"status": status(ranged), "ContentRange": ranged.get("ContentRange"), "ContentLength": ranged["ContentLength"], "body": ranged["Body"].read().decode()},
+  "suffix": {"status": status(suffix), "ContentRange": suffix.get("ContentRange"), "body": suffix["Body"].read().decode()},
+  "unsatisfiable": err(lambda: s3.get_object(Bucket=B, Key="meta.txt", Range="bytes=20-")),
+  "blocked": blocked,
+  "sse_c_without_key": err(lambda: s3.get_object(Bucket=B, Key="sse-c.txt")),
+  "sse_c_with_key": s3.get_object(Bucket=B, Key="sse-c.txt", SSECustomerAlgorithm="AES256", SSECustomerKey=key)["Body"].read().decode(),
+  "kms": {k: kms.get(k) for k in ("ServerSideEncryption", "SSEKMSKeyId", "BucketKeyEnabled")},
+  "deleted": status(deleted), "after_delete": after_delete,
+  "parts": [(p["PartNumber"], p["Size"], p["ETag"]) for p in parts], "e1": e1, "e2": e2,
+  "unordered": unordered, "wrong_etag": wrong_etag, "too_small": too_small, "aborted": aborted,
+  "done_etag": done["ETag"], "expected_etag": expected_etag,
+  "big": {"same": big_body == part1 + part2, "Metadata": big.get("Metadata"), "ContentType": big.get("ContentType")},
+  "listed": [o["Key"] for o in listed["Contents"]], "control": control,
+  "raw": raw[0],
+  "presigned": fetch(url), "expired": fetch(old_url), "sigv2": fetch(sigv2_url), "long": fetch(long_url)["status"],
+  "tampered": fetch(url.replace("X-Amz-Signature=", "X-Amz-Signature=0"))["status"],
+  "again_us_east_1": status(s3.create_bucket(Bucket=B)),
+  "again_eu": err(lambda: eu.create_bucket(Bucket="fidelity-eu", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})),
+})`,
+    );
+    // UsingServerSideEncryption.html: every object is encrypted, SSE-S3 by default, and says so.
+    expect(result.put).toEqual({ ServerSideEncryption: "AES256" });
+    // API_HeadObject.html: system metadata and x-amz-meta-* come back as stored (user keys lower-cased).
+    expect(result.head).toEqual({ ContentType: "text/plain", CacheControl: "max-age=60", Metadata: { owner: "alice" }, ServerSideEncryption: "AES256", AcceptRanges: "bytes", ContentLength: 10 });
+    // API_GetObject.html Range, RFC 9110 §14: 206 with the exact bytes and Content-Range; past the end 416 InvalidRange.
+    expect(result.ranged).toEqual({ status: 206, ContentRange: "bytes 2-5/10", ContentLength: 4, body: "2345" });
+    expect(result.suffix).toEqual({ status: 206, ContentRange: "bytes 7-9/10", body: "789" });
+    expect(result.unsatisfiable).toMatchObject({ code: "InvalidRange", status: 416 });
+    // blocking-unblocking-s3-c-encryption-gpb.html: SSE-C refused with 403 AccessDenied while blocked (the new-bucket default).
+    expect(result.blocked).toMatchObject({ code: "AccessDenied", status: 403 });
+    // API_GetObject.html: an SSE-C object is read with its key.
+    expect(result.sse_c_without_key).toMatchObject({ code: "InvalidRequest", status: 400 });
+    expect(result.sse_c_with_key).toBe("secret");
+    expect(result.kms).toEqual({ ServerSideEncryption: "aws:kms", SSEKMSKeyId: "alias/fidelity", BucketKeyEnabled: true });
+    // API_DeleteBucketEncryption.html: "resets the default encryption for the bucket as … (SSE-S3)"; 204.
+    expect(result.deleted).toBe(204);
+    expect(result.after_delete).toEqual([{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: "AES256" }, BucketKeyEnabled: false, BlockedEncryptionTypes: { EncryptionType: ["SSE-C"] } }]);
+    // API_ListParts.html, API_CompleteMultipartUpload.html (InvalidPartOrder, InvalidPart, EntityTooSmall), API_AbortMultipartUpload.html (NoSuchUpload).
+    expect(result.parts).toEqual([[1, 5 * 1024 * 1024, result.e1], [2, 4, result.e2]]);
+    expect(result.unordered).toMatchObject({ code: "InvalidPartOrder", status: 400 });
+    expect(result.wrong_etag).toMatchObject({ code: "InvalidPart", status: 400 });
+    expect(result.too_small).toMatchObject({ code: "EntityTooSmall", status: 400 });
+    expect(result.aborted).toMatchObject({ code: "NoSuchUpload", status: 404 });
+    // checking-object-integrity.html: a multipart ETag is the MD5 of the parts' MD5s, "-" and the part count.
+    expect(result.done_etag).toBe(result.expected_etag);
+    expect(result.big).toEqual({ same: true, Metadata: { job: "42" }, ContentType: "application/octet-stream" });
+    // object-keys.html (control characters), API_ListObjectsV2.html EncodingType=url: botocore asks for url encoding and decodes.
+    expect(result.listed).toEqual([result.control]);
+    expect(result.raw).toContain("<EncodingType>url</EncodingType>");
+    expect(result.raw).toContain("<Key>ctl/bell%07%20tab%09%20line%0Afeed%0D%2B%25.txt</Key>");
+    // sigv4-query-string-auth.html: valid within X-Amz-Expires (even when signed over 15 minutes ago), then "Request has expired".
+    expect(result.presigned).toEqual({ status: 200, body: "0123456789" });
+    expect(result.expired.status).toBe(403);
+    expect(result.expired.body).toMatch(/<Code>AccessDenied<\/Code><Message>Request has expired<\/Message><X-Amz-Expires>60<\/X-Amz-Expires><Expires>\S+Z<\/Expires><ServerTime>\S+Z<\/ServerTime>/);
+    expect(result.long).toBe(200);
+    // UsingAWSSDK.html#UsingAWSSDK-sig2-deprecation: botocore's default (SigV2) presigning is refused by buckets created since June 2020.
+    expect(result.sigv2.status).toBe(400);
+    expect(result.sigv2.body).toContain("<Code>InvalidRequest</Code><Message>The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.</Message>");
+    expect(result.tampered).toBe(403);
+    // API_CreateBucket.html: re-creating your own bucket is 200 in us-east-1, BucketAlreadyOwnedByYou elsewhere.
+    expect(result.again_us_east_1).toBe(200);
+    expect(result.again_eu).toMatchObject({ code: "BucketAlreadyOwnedByYou", status: 409 });
+  });
+});

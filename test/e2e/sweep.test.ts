@@ -141,7 +141,6 @@ describe("scheduled sweep of unmanaged resources (issue 21)", () => {
         `required-tags ${ids.instance}: planned`,
         `required-tags ${ids.exemptInstance}: skipped`,
         `bucket-public-access ${OPEN_BUCKET}: planned`,
-        `bucket-encryption ${OPEN_BUCKET}: planned`,
         `bucket-public-access ${EXEMPT_BUCKET}: skipped`,
         `vpc-created ${ids.vpc}: manual`,
       ].sort(),
@@ -150,7 +149,8 @@ describe("scheduled sweep of unmanaged resources (issue 21)", () => {
     expect(sshOpen(ids.openGroup)).toBe(true);
     expect(tagsOf(ids.instance)).toEqual({ "cost-center": "payments" });
     expect(blocked(OPEN_BUCKET)).toBe(false);
-    expect(sandbox.world.buckets.get(OPEN_BUCKET)!.encryption).toBeUndefined();
+    // DeleteBucketEncryption "resets the default encryption … (SSE-S3)" (API_DeleteBucketEncryption.html): nothing for bucket-encryption to repair.
+    expect(sandbox.world.buckets.get(OPEN_BUCKET)!.encryption?.[0]?.sseAlgorithm).toBe("AES256");
     // The stack's group is drift detection's: never a sweep finding.
     expect(report.unmanaged.actions.map((a) => a.physicalId)).not.toContain(ids.stackGroup);
     const listedGroups = report.accounts[0]!.regions[0]!.unmanaged!.listed.find((l) => l.resourceType === "AWS::EC2::SecurityGroup");
@@ -161,7 +161,7 @@ describe("scheduled sweep of unmanaged resources (issue 21)", () => {
     const report = await scan();
     const acted = report.unmanaged.actions.filter((a) => a.action.outcome !== "skipped" && a.action.outcome !== "manual");
     expect(acted.map((a) => `${a.guardrail} ${a.physicalId}: ${a.action.outcome}`).sort()).toEqual(
-      [`open-ingress ${ids.openGroup}: remediated`, `required-tags ${ids.instance}: remediated`, `bucket-public-access ${OPEN_BUCKET}: remediated`, `bucket-encryption ${OPEN_BUCKET}: remediated`].sort(),
+      [`open-ingress ${ids.openGroup}: remediated`, `required-tags ${ids.instance}: remediated`, `bucket-public-access ${OPEN_BUCKET}: remediated`].sort(),
     );
     expect(sshOpen(ids.openGroup)).toBe(false);
     expect(sshOpen(ids.exemptGroup)).toBe(true);
