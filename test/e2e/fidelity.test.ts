@@ -346,3 +346,98 @@ out({
     expect(result.again_eu).toMatchObject({ code: "BucketAlreadyOwnedByYou", status: 409 });
   });
 });
+
+describe("EC2 managed prefix lists and ip-permission filters, seen by boto3", () => {
+  it("lists the AWS-managed S3 list, lets rules reference lists that exist, and filters groups by their rules (API_DescribeSecurityGroups.html)", async () => {
+    const result = await boto3(
+      sandbox,
+      sandbox.adminCredentials(WORKLOAD),
+      `
+ec2 = client("ec2")
+s3_list = ec2.describe_managed_prefix_lists(Filters=[{"Name": "prefix-list-name", "Values": ["com.amazonaws.us-east-1.s3"]}])["PrefixLists"]
+pl = s3_list[0]["PrefixListId"]
+entries = ec2.get_managed_prefix_list_entries(PrefixListId=pl)["Entries"]
+dry = err(lambda: ec2.create_managed_prefix_list(PrefixListName="office", AddressFamily="IPv4", MaxEntries=5, DryRun=True))
+before = [p["PrefixListName"] for p in ec2.describe_managed_prefix_lists()["PrefixLists"]]
+mine = ec2.create_managed_prefix_list(PrefixListName="office", AddressFamily="IPv4", MaxEntries=5, Entries=[{"Cidr": "198.51.100.0/24", "Description": "office"}])["PrefixList"]
+a = ec2.create_security_group(GroupName="fid-a", Description="a")["GroupId"]
+b = ec2.create_security_group(GroupName="fid-b", Description="b")["GroupId"]
+ec2.authorize_security_group_ingress(GroupId=a, IpPermissions=[
+  {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "PrefixListIds": [{"PrefixListId": pl}]},
+  {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "203.0.113.0/24"}]},
+  {"IpProtocol": "udp", "FromPort": 53, "ToPort": 53, "Ipv6Ranges": [{"CidrIpv6": "2001:db8::/32"}]},
+  {"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, "UserIdGroupPairs": [{"GroupId": b}]},
+])
+ec2.authorize_security_group_egress(GroupId=b, IpPermissions=[{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "PrefixListIds": [{"PrefixListId": mine["PrefixListId"]}]}])
+def names(*filters):
+    groups = ec2.describe_security_groups(Filters=[{"Name": n, "Values": v} for n, v in filters])["SecurityGroups"]
+    return sorted(g["GroupName"] for g in groups if g["GroupName"].startswith("fid-"))
+rule = lambda pid: [{"IpProtocol": "tcp", "FromPort": 8443, "ToPort": 8443, "PrefixListIds": [{"PrefixListId": pid}]}]
+out({
+  "s3_list": {k: s3_list[0].get(k) for k in ("PrefixListName", "OwnerId", "AddressFamily", "State", "PrefixListArn")}, "pl": pl,
+  "entries": [e["Cidr"] for e in entries], "dry": dry, "office_before": "office" in before,
+  "mine": {k: mine.get(k) for k in ("PrefixListName", "OwnerId", "MaxEntries", "Version")},
+  "filters": {
+    "cidr": names(("ip-permission.cidr", ["203.0.113.0/24"])),
+    "ipv6-cidr": names(("ip-permission.ipv6-cidr", ["2001:db8::/32"])),
+    "from-port": names(("ip-permission.from-port", ["5432"])),
+    "to-port": names(("ip-permission.to-port", ["53"])),
+    "protocol": names(("ip-permission.protocol", ["udp"])),
+    "protocol-number": names(("ip-permission.protocol", ["17"])),
+    "group-id": names(("ip-permission.group-id", [b])),
+    "group-name": names(("ip-permission.group-name", ["fid-b"])),
+    "prefix-list-id": names(("ip-permission.prefix-list-id", [pl])),
+    "user-id": names(("ip-permission.user-id", ["${WORKLOAD}"])),
+    "egress-prefix-list-id": names(("egress.ip-permission.prefix-list-id", [mine["PrefixListId"]])),
+    "egress-cidr": names(("egress.ip-permission.cidr", ["0.0.0.0/0"])),
+    "and": names(("ip-permission.from-port", ["22"]), ("ip-permission.cidr", ["203.0.113.*"])),
+    "none": names(("ip-permission.cidr", ["10.0.0.0/8"])),
+  },
+  "unknown_list": err(lambda: ec2.authorize_security_group_ingress(GroupId=a, IpPermissions=rule("pl-0123456789abcdef0"))),
+  "malformed_list": err(lambda: ec2.authorize_security_group_ingress(GroupId=a, IpPermissions=rule("pl-nope"))),
+  "describe_unknown_list": err(lambda: ec2.describe_managed_prefix_lists(PrefixListIds=["pl-00000000"])),
+  "reserved_name": err(lambda: ec2.create_managed_prefix_list(PrefixListName="com.amazonaws.mine", AddressFamily="IPv4", MaxEntries=1)),
+  "unknown_group_name": err(lambda: ec2.describe_security_groups(GroupNames=["no-such-group"])),
+  "unknown_filter": err(lambda: ec2.describe_security_groups(Filters=[{"Name": "ip-permission.colour", "Values": ["x"]}])),
+})`,
+    );
+    // working-with-aws-managed-prefix-lists.html: com.amazonaws.<region>.s3, owned by AWS.
+    expect(result.s3_list).toEqual({
+      PrefixListName: "com.amazonaws.us-east-1.s3",
+      OwnerId: "AWS",
+      AddressFamily: "IPv4",
+      State: "create-complete",
+      PrefixListArn: `arn:aws:ec2:us-east-1:aws:prefix-list/${result.pl}`,
+    });
+    expect(result.pl).toMatch(/^pl-[0-9a-f]{8}$/);
+    expect(result.entries.length).toBeGreaterThan(0);
+    // CommonParameters.html DryRun: DryRunOperation, and nothing is created.
+    expect(result.dry).toMatchObject({ code: "DryRunOperation", status: 412 });
+    expect(result.office_before).toBe(false);
+    expect(result.mine).toEqual({ PrefixListName: "office", OwnerId: WORKLOAD, MaxEntries: 5, Version: 1 });
+    expect(result.filters).toEqual({
+      cidr: ["fid-a"],
+      "ipv6-cidr": ["fid-a"],
+      "from-port": ["fid-a"],
+      "to-port": ["fid-a"],
+      protocol: ["fid-a"],
+      "protocol-number": ["fid-a"],
+      "group-id": ["fid-a"],
+      "group-name": ["fid-a"],
+      "prefix-list-id": ["fid-a"],
+      "user-id": ["fid-a"],
+      "egress-prefix-list-id": ["fid-b"],
+      // Both keep the allow-all egress rule every new group gets (default-custom-security-groups.html).
+      "egress-cidr": ["fid-a", "fid-b"],
+      and: ["fid-a"],
+      none: [],
+    });
+    // errors-overview.html; the NotFound message as CloudFormation relays it (aws-cloudformation/rain#308).
+    expect(result.unknown_list).toEqual({ code: "InvalidPrefixListID.NotFound", status: 400, message: "The prefix list ID 'pl-0123456789abcdef0' does not exist" });
+    expect(result.malformed_list).toMatchObject({ code: "InvalidPrefixListId.Malformed", status: 400 });
+    expect(result.describe_unknown_list).toMatchObject({ code: "InvalidPrefixListID.NotFound", status: 400 });
+    expect(result.reserved_name).toMatchObject({ code: "InvalidParameterValue", status: 400 });
+    expect(result.unknown_group_name).toMatchObject({ code: "InvalidGroup.NotFound", status: 400 });
+    expect(result.unknown_filter).toMatchObject({ code: "InvalidParameterValue", status: 400 });
+  });
+});
