@@ -134,7 +134,8 @@ export interface Topic {
   name: string;
   attributes: Record<string, string>;
   published: { messageId: string; subject?: string; message: string; at: string }[];
-  subscriptions: { arn: string; protocol: string; endpoint: string }[];
+  /** `pendingConfirmation` until the endpoint confirms (email and HTTP/S endpoints: never, in the sandbox). */
+  subscriptions: { arn: string; protocol: string; endpoint: string; pendingConfirmation?: boolean }[];
 }
 
 export interface Vpc {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Sandbox } from "../../sandbox/harness/server.js";
-import { administratorSession, startTestSandbox, WORKLOAD } from "../unit/sandbox/helpers.js";
+import { administratorSession, HUB, OUTSIDER, startTestSandbox, WORKLOAD } from "../unit/sandbox/helpers.js";
 import { boto3 } from "./boto3.js";
 
 /**
@@ -10,8 +10,21 @@ import { boto3 } from "./boto3.js";
  */
 
 let sandbox: Sandbox;
+const WORKLOADS_OU = "ou-test-workload1";
+const PROD_OU = "ou-test-prod0001";
+
 beforeAll(async () => {
-  sandbox = await startTestSandbox();
+  // An OU tree for the Organizations checks: Workloads > Prod holds the workload account.
+  sandbox = await startTestSandbox({
+    organizationalUnits: [
+      { id: WORKLOADS_OU, name: "Workloads" },
+      { id: PROD_OU, name: "Prod", parent: WORKLOADS_OU },
+    ],
+    accounts: [
+      { id: WORKLOAD, name: "workload", ou: PROD_OU },
+      { id: OUTSIDER, name: "outsider" },
+    ],
+  });
 });
 afterAll(() => sandbox?.close());
 
@@ -360,8 +373,8 @@ entries = ec2.get_managed_prefix_list_entries(PrefixListId=pl)["Entries"]
 dry = err(lambda: ec2.create_managed_prefix_list(PrefixListName="office", AddressFamily="IPv4", MaxEntries=5, DryRun=True))
 before = [p["PrefixListName"] for p in ec2.describe_managed_prefix_lists()["PrefixLists"]]
 mine = ec2.create_managed_prefix_list(PrefixListName="office", AddressFamily="IPv4", MaxEntries=5, Entries=[{"Cidr": "198.51.100.0/24", "Description": "office"}])["PrefixList"]
-a = ec2.create_security_group(GroupName="fid-a", Description="a")["GroupId"]
-b = ec2.create_security_group(GroupName="fid-b", Description="b")["GroupId"]
+a = ec2.create_security_group(GroupName="pfx-a", Description="a")["GroupId"]
+b = ec2.create_security_group(GroupName="pfx-b", Description="b")["GroupId"]
 ec2.authorize_security_group_ingress(GroupId=a, IpPermissions=[
   {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "PrefixListIds": [{"PrefixListId": pl}]},
   {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "203.0.113.0/24"}]},
@@ -371,7 +384,7 @@ ec2.authorize_security_group_ingress(GroupId=a, IpPermissions=[
 ec2.authorize_security_group_egress(GroupId=b, IpPermissions=[{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "PrefixListIds": [{"PrefixListId": mine["PrefixListId"]}]}])
 def names(*filters):
     groups = ec2.describe_security_groups(Filters=[{"Name": n, "Values": v} for n, v in filters])["SecurityGroups"]
-    return sorted(g["GroupName"] for g in groups if g["GroupName"].startswith("fid-"))
+    return sorted(g["GroupName"] for g in groups if g["GroupName"].startswith("pfx-"))
 rule = lambda pid: [{"IpProtocol": "tcp", "FromPort": 8443, "ToPort": 8443, "PrefixListIds": [{"PrefixListId": pid}]}]
 out({
   "s3_list": {k: s3_list[0].get(k) for k in ("PrefixListName", "OwnerId", "AddressFamily", "State", "PrefixListArn")}, "pl": pl,
@@ -385,7 +398,7 @@ out({
     "protocol": names(("ip-permission.protocol", ["udp"])),
     "protocol-number": names(("ip-permission.protocol", ["17"])),
     "group-id": names(("ip-permission.group-id", [b])),
-    "group-name": names(("ip-permission.group-name", ["fid-b"])),
+    "group-name": names(("ip-permission.group-name", ["pfx-b"])),
     "prefix-list-id": names(("ip-permission.prefix-list-id", [pl])),
     "user-id": names(("ip-permission.user-id", ["${WORKLOAD}"])),
     "egress-prefix-list-id": names(("egress.ip-permission.prefix-list-id", [mine["PrefixListId"]])),
@@ -416,20 +429,20 @@ out({
     expect(result.office_before).toBe(false);
     expect(result.mine).toEqual({ PrefixListName: "office", OwnerId: WORKLOAD, MaxEntries: 5, Version: 1 });
     expect(result.filters).toEqual({
-      cidr: ["fid-a"],
-      "ipv6-cidr": ["fid-a"],
-      "from-port": ["fid-a"],
-      "to-port": ["fid-a"],
-      protocol: ["fid-a"],
-      "protocol-number": ["fid-a"],
-      "group-id": ["fid-a"],
-      "group-name": ["fid-a"],
-      "prefix-list-id": ["fid-a"],
-      "user-id": ["fid-a"],
-      "egress-prefix-list-id": ["fid-b"],
+      cidr: ["pfx-a"],
+      "ipv6-cidr": ["pfx-a"],
+      "from-port": ["pfx-a"],
+      "to-port": ["pfx-a"],
+      protocol: ["pfx-a"],
+      "protocol-number": ["pfx-a"],
+      "group-id": ["pfx-a"],
+      "group-name": ["pfx-a"],
+      "prefix-list-id": ["pfx-a"],
+      "user-id": ["pfx-a"],
+      "egress-prefix-list-id": ["pfx-b"],
       // Both keep the allow-all egress rule every new group gets (default-custom-security-groups.html).
-      "egress-cidr": ["fid-a", "fid-b"],
-      and: ["fid-a"],
+      "egress-cidr": ["pfx-a", "pfx-b"],
+      and: ["pfx-a"],
       none: [],
     });
     // errors-overview.html; the NotFound message as CloudFormation relays it (aws-cloudformation/rain#308).
@@ -439,5 +452,84 @@ out({
     expect(result.reserved_name).toMatchObject({ code: "InvalidParameterValue", status: 400 });
     expect(result.unknown_group_name).toMatchObject({ code: "InvalidGroup.NotFound", status: 400 });
     expect(result.unknown_filter).toMatchObject({ code: "InvalidParameterValue", status: 400 });
+  });
+});
+
+describe("SNS subscriptions and Publish limits, seen by boto3", () => {
+  it("pages subscriptions 100 at a time, shows PendingConfirmation, accepts UTF-8 subjects under 100 characters and counts the 256 KB in bytes", async () => {
+    const result = await boto3(
+      sandbox,
+      sandbox.adminCredentials(HUB),
+      `
+sns = client("sns")
+t = sns.create_topic(Name="fid-subs")["TopicArn"]
+pending = sns.subscribe(TopicArn=t, Protocol="email", Endpoint="a@example.com")["SubscriptionArn"]
+returned = sns.subscribe(TopicArn=t, Protocol="email", Endpoint="b@example.com", ReturnSubscriptionArn=True)["SubscriptionArn"]
+for i in range(99):
+    sns.subscribe(TopicArn=t, Protocol="sqs", Endpoint="arn:aws:sqs:us-east-1:${HUB}:q%d" % i)
+first = sns.list_subscriptions_by_topic(TopicArn=t)
+second = sns.list_subscriptions_by_topic(TopicArn=t, NextToken=first["NextToken"])
+pages = list(sns.get_paginator("list_subscriptions").paginate())
+publish = lambda **kw: err(lambda: sns.publish(TopicArn=t, **kw))
+out({
+  "pending": pending, "returned": returned, "topic": t,
+  "first": len(first["Subscriptions"]), "second": len(second["Subscriptions"]), "second_token": second.get("NextToken"),
+  "listed_pending": sorted(s["Endpoint"] for s in first["Subscriptions"] + second["Subscriptions"] if s["SubscriptionArn"] == "PendingConfirmation"),
+  "all_pages": [len(p["Subscriptions"]) for p in pages],
+  "utf8_subject": publish(Subject="drift \u2717 " + "\u00fc" * 91, Message="m"),
+  "subject_100": publish(Subject="x" * 100, Message="m"),
+  "subject_newline": publish(Subject="two\\nlines", Message="m"),
+  "bytes_ok": publish(Message="\u00e9" * 131072),
+  "bytes_over": publish(Message="\u00e9" * 131073),
+})`,
+    );
+    // API_Subscribe.html: "pending confirmation", or with ReturnSubscriptionArn the ARN itself.
+    expect(result.pending).toBe("pending confirmation");
+    expect(result.returned).toMatch(new RegExp(`^${result.topic}:[0-9a-f-]{36}$`));
+    // API_ListSubscriptionsByTopic.html / API_ListSubscriptions.html: up to 100 per call, then NextToken.
+    expect([result.first, result.second, result.second_token]).toEqual([100, 1, null]);
+    // Listed unconfirmed subscriptions read "PendingConfirmation" (mozilla/frost#428).
+    expect(result.listed_pending).toEqual(["a@example.com", "b@example.com"]);
+    // 101 here plus accounts.yaml's notification email on driftguard's topic.
+    expect(result.all_pages).toEqual([100, 2]);
+    // API_Publish.html: Subject "UTF-8 text with no line breaks or control characters, and less than 100 characters long".
+    expect(result.utf8_subject).toBeNull();
+    expect(result.subject_100).toEqual({ code: "InvalidParameter", status: 400, message: "Invalid parameter: Subject" });
+    expect(result.subject_newline).toMatchObject({ code: "InvalidParameter", status: 400 });
+    // API_Publish.html Message: "262,144 bytes, not 262,144 characters".
+    expect(result.bytes_ok).toBeNull();
+    expect(result.bytes_over).toMatchObject({ code: "InvalidParameter", status: 400 });
+  });
+});
+
+describe("Organizations OUs, seen by boto3 (for onboarding by OU)", () => {
+  it("walks root → OU → OU → account and answers OrganizationalUnitNotFoundException for an unknown OU", async () => {
+    const result = await boto3(
+      sandbox,
+      sandbox.adminCredentials(HUB),
+      `
+org = client("organizations")
+root = org.list_roots()["Roots"][0]
+top = org.list_organizational_units_for_parent(ParentId=root["Id"])["OrganizationalUnits"]
+children = org.list_children(ParentId="${WORKLOADS_OU}", ChildType="ORGANIZATIONAL_UNIT")["Children"]
+out({
+  "root": root["Id"], "org": org.describe_organization()["Organization"]["Id"],
+  "top": [(u["Id"], u["Name"]) for u in top],
+  "children": children,
+  "prod": org.describe_organizational_unit(OrganizationalUnitId="${PROD_OU}")["OrganizationalUnit"],
+  "accounts": [a["Id"] for a in org.list_accounts_for_parent(ParentId="${PROD_OU}")["Accounts"]],
+  "parents": org.list_parents(ChildId="${WORKLOAD}")["Parents"],
+  "ou_parents": org.list_parents(ChildId="${PROD_OU}")["Parents"],
+  "missing": err(lambda: org.describe_organizational_unit(OrganizationalUnitId="ou-test-nope0000")),
+})`,
+    );
+    // API_ListOrganizationalUnitsForParent.html, API_ListChildren.html, API_DescribeOrganizationalUnit.html, API_ListParents.html
+    expect(result.top).toEqual([[WORKLOADS_OU, "Workloads"]]);
+    expect(result.children).toEqual([{ Id: PROD_OU, Type: "ORGANIZATIONAL_UNIT" }]);
+    expect(result.prod).toEqual({ Id: PROD_OU, Name: "Prod", Arn: expect.stringMatching(new RegExp(`^arn:aws:organizations::\\d{12}:ou/${result.org}/${PROD_OU}$`)) });
+    expect(result.accounts).toEqual([WORKLOAD]);
+    expect(result.parents).toEqual([{ Id: PROD_OU, Type: "ORGANIZATIONAL_UNIT" }]);
+    expect(result.ou_parents).toEqual([{ Id: WORKLOADS_OU, Type: "ORGANIZATIONAL_UNIT" }]);
+    expect(result.missing).toMatchObject({ code: "OrganizationalUnitNotFoundException", status: 400 });
   });
 });
