@@ -3,7 +3,7 @@ import { DescribeStacksCommand } from "@aws-sdk/client-cloudformation";
 import { GetObjectCommand } from "@aws-sdk/client-s3";
 import type { AwsCredentialIdentityProvider } from "@smithy/types";
 import { createSpokeClients, type SpokeClients } from "../functions/aws/clients.js";
-import { loadConfig } from "../functions/config/load.js";
+import { loadConfig } from "../functions/accounts-file/index.js";
 import { resolveAccounts, type EffectiveAccount } from "../functions/config/resolve.js";
 import { REPORT_SCHEMA_VERSION, type PropertyDifference, type RemediationAction, type ResourceDrift, type ResourceReport, type RunReport } from "../functions/core/types.js";
 import { detectResourceDrift } from "../functions/aws/cfn-drift.js";

@@ -1,4 +1,5 @@
-import { ConfigError, parseConfig, type ConfigProblem } from "../../functions/config/load.js";
+import { ConfigError, type ConfigProblem } from "../../functions/config/load.js";
+import { parseConfig } from "../../functions/accounts-file/index.js";
 
 /** The problems accounts.yaml text is rejected with; fails the test when the text is accepted. */
 export function configProblems(text: string): ConfigProblem[] {

@@ -3,7 +3,8 @@ import { join } from "node:path";
 import type { Metrics } from "@aws-lambda-powertools/metrics";
 import { vi } from "vitest";
 import type { SpokeClients } from "../../../functions/aws/clients.js";
-import { configSchema, type Config, type ConfigInput } from "../../../functions/config/schema.js";
+import { type Config, type ConfigInput } from "../../../functions/config/schema.js";
+import { configSchema } from "../../../functions/accounts-file/index.js";
 import type { Logger } from "../../../functions/core/logger.js";
 import { testSpokeClients } from "../../support/aws.js";
 

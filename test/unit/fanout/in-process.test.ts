@@ -6,7 +6,7 @@ import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
 import { createSpokeClients } from "../../../functions/aws/clients.js";
-import { parseConfig } from "../../../functions/config/load.js";
+import { parseConfig } from "../../../functions/accounts-file/index.js";
 import type { Config } from "../../../functions/config/schema.js";
 import { FLAPPING_STATE_KEY, runKeys } from "../../../functions/aws/bucket-layout.js";
 import type { RunReport } from "../../../functions/core/types.js";

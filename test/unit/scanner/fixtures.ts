@@ -10,7 +10,7 @@ import {
 } from "@aws-sdk/client-organizations";
 import type { AwsStub } from "aws-sdk-client-mock";
 import { STSServiceException } from "@aws-sdk/client-sts";
-import { parseConfig } from "../../../functions/config/load.js";
+import { parseConfig } from "../../../functions/accounts-file/index.js";
 import type { Config } from "../../../functions/config/schema.js";
 
 /** Shapes and values as the real APIs return them (AWS CLI / API reference examples). */
