@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { CONCURRENCY_TUNING, lambdaLimits, planConcurrency, stacksInFlight } from "../../../functions/scanner/concurrency.js";
-import { testConfig } from "./fixtures.js";
+import { testConfig } from "../../support/config.js";
 import { parseConfig } from "../../../functions/accounts-file/index.js";
 
 /**
