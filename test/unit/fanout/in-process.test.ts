@@ -201,7 +201,7 @@ describe("runFanoutInProcess", () => {
     expect(bucket.objects.has(FLAPPING_STATE_KEY)).toBe(false);
   });
   it("a Plan retried by Step Functions after it took the lease keeps its run id (from the execution) and plans again instead of skipping", async () => {
-    const config = configWith();
+    const config = testConfig(FANOUT_ORG);
     const { deps, bucket } = harness();
     // $$.Execution of one execution, as the state machine passes it to both attempts of its Plan.
     const execution = { name: "6f3c0d2e-5b1a-4c8e-9d7f-0a1b2c3d4e5f", startTime: "2026-01-02T03:04:05.123Z" };
