@@ -1,6 +1,6 @@
 import { GetObjectCommand } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../../functions/config/load.js";
+import { loadConfig } from "../../functions/accounts-file/index.js";
 import type { Config } from "../../functions/config/schema.js";
 import type { ResourceReport, RunReport } from "../../functions/core/types.js";
 import type { ScanSummary } from "../../functions/handler.js";

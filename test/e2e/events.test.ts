@@ -5,7 +5,7 @@ import { S3Client } from "@aws-sdk/client-s3";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { STSClient } from "@aws-sdk/client-sts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { configSchema } from "../../functions/config/schema.js";
+import { configSchema } from "../../functions/accounts-file/index.js";
 import { handleChangeEvent } from "../../functions/events/handle.js";
 import { RecentIds } from "../../functions/events/recent-ids.js";
 import type { EventActionReport, EventDeps, EventOutcome } from "../../functions/events/types.js";

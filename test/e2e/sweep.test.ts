@@ -1,10 +1,8 @@
 import { Logger } from "@aws-lambda-powertools/logger";
-import { OrganizationsClient } from "@aws-sdk/client-organizations";
-import { S3Client } from "@aws-sdk/client-s3";
-import { SNSClient } from "@aws-sdk/client-sns";
-import { STSClient } from "@aws-sdk/client-sts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { configSchema, type Config, type Mode } from "../../functions/config/schema.js";
+import { createHubClients } from "../../functions/aws/clients.js";
+import { type Config, type Mode } from "../../functions/config/schema.js";
+import { configSchema } from "../../functions/accounts-file/index.js";
 import type { RunReport, UnmanagedFinding } from "../../functions/core/types.js";
 import { scanDeps } from "../../functions/runtime/wiring.js";
 import { runScan } from "../../functions/scanner/run.js";
@@ -102,15 +100,8 @@ afterAll(async () => {
   await sandbox?.close();
 });
 
-function hubClients() {
-  const credentials = sandbox.hubCredentials;
-  return {
-    organizations: new OrganizationsClient({ region: REGION, credentials }),
-    sts: new STSClient({ region: REGION, credentials }),
-    s3: new S3Client({ region: REGION, credentials }),
-    sns: new SNSClient({ region: REGION, credentials }),
-  };
-}
+/** The hub's clients as the Lambda builds them (createHubClients: its retry settings), on the sandbox hub role's session. */
+const hubClients = () => createHubClients(REGION, sandbox.hubCredentials);
 
 async function scan(modeOverride?: Mode): Promise<RunReport> {
   runs++;
