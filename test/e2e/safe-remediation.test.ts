@@ -87,6 +87,15 @@ const WORLD_OPEN = { IpProtocol: "-1", CidrIp: "0.0.0.0/0" };
 const CLAIM_SG = template(retained("AWS::EC2::SecurityGroup", { GroupDescription: "claim", SecurityGroupIngress: [WORLD_OPEN] }));
 // The attacker's own stack opens the victim's group through an attachment (the shape CDK's connections.allowFrom emits).
 const OPEN_DB = template({ OpenDb: { Type: "AWS::EC2::SecurityGroupIngress", Properties: { GroupId: { "Fn::ImportValue": "db:ExportsOutputFnGetAttDbSgGroupId" }, ...WORLD_OPEN } } });
+// CDK's shapes for a role whose permissions live in attachments only: role.addToPolicy with a
+// RolePolicy-style inline policy, and ManagedPolicy({ roles }).
+const OPS_IAM = template({
+  OpsRole: { Type: "AWS::IAM::Role", Properties: { RoleName: "ops-role", AssumeRolePolicyDocument: trust({ Service: "lambda.amazonaws.com" }) } },
+  OpsInline: { Type: "AWS::IAM::RolePolicy", Properties: { RoleName: { Ref: "OpsRole" }, PolicyName: "ops-inline", PolicyDocument: allow("logs:PutLogEvents") } },
+  OpsRead: { Type: "AWS::IAM::ManagedPolicy", Properties: { ManagedPolicyName: "ops-read", PolicyDocument: allow("s3:ListBucket"), Roles: [{ Ref: "OpsRole" }] } },
+});
+// The attacker's own stack puts an admin inline policy on another team's role.
+const BACKDOOR = template({ Backdoor: { Type: "AWS::IAM::RolePolicy", Properties: { RoleName: "ops-role", PolicyName: "backdoor", PolicyDocument: allow("*") } } });
 const REVERT_TRUST = template({ PartnerRole: { Type: "AWS::IAM::Role", Properties: { RoleName: "partner-role", AssumeRolePolicyDocument: trust({ AWS: `arn:aws:iam::${OUTSIDE}:root` }) } } });
 
 let sandbox: Sandbox;
@@ -157,6 +166,8 @@ beforeAll(async () => {
   await createStack("db", DB);
   await createStack("app-net", APP_NET);
   await createStack("revert-partner", REVERT_TRUST);
+  await createStack("ops-iam", OPS_IAM);
+  await createStack("backdoor", BACKDOOR);
   imports = {
     orgAccess: await importInto("claim-org-access", CLAIM_ROLE("OrganizationAccountAccessRole"), "AWS::IAM::Role", { RoleName: "OrganizationAccountAccessRole" }),
     spoke: await importInto("claim-spoke", CLAIM_ROLE(config.spoke.roleName), "AWS::IAM::Role", { RoleName: config.spoke.roleName }),
@@ -172,6 +183,10 @@ beforeAll(async () => {
   await call("iam", "PutRolePolicy", { RoleName: "app-role", PolicyName: "base", PolicyDocument: JSON.stringify(allow("s3:*")) });
   await call("ec2", "AuthorizeSecurityGroupIngress", { GroupId: physical("db", "DbSg"), IpPermissions: [{ IpProtocol: "tcp", FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: "0.0.0.0/0" }] }] });
   await call("iam", "UpdateAssumeRolePolicy", { RoleName: "partner-role", PolicyDocument: JSON.stringify(trust({ AWS: `arn:aws:iam::${WORKLOAD}:root` })) });
+  // Attachments' own drift: a person removes the inline policy and detaches the managed policy, and removes the backdoor.
+  await call("iam", "DeleteRolePolicy", { RoleName: "ops-role", PolicyName: "ops-inline" });
+  await call("iam", "DetachRolePolicy", { RoleName: "ops-role", PolicyArn: `arn:aws:iam::${WORKLOAD}:policy/ops-read` });
+  await call("iam", "DeleteRolePolicy", { RoleName: "ops-role", PolicyName: "backdoor" });
   // A person closes the world-open rule the attacker's stack added; the attachment has drifted.
   await call("ec2", "RevokeSecurityGroupIngress", { GroupId: physical("db", "DbSg"), IpPermissions: [{ IpProtocol: "-1", IpRanges: [{ CidrIp: "0.0.0.0/0" }] }] });
 
@@ -214,7 +229,39 @@ describe("attachments are owned state, not drift", () => {
   });
 });
 
+describe("attachments' own drift: CloudFormation checks them, driftguard repairs them through the invariants", () => {
+  it("puts back an AWS::IAM::RolePolicy deleted by hand and re-attaches an AWS::IAM::ManagedPolicy, verified IN_SYNC", () => {
+    expect(resource("ops-iam", "OpsInline")).toMatchObject({ status: "DELETED", action: { outcome: "remediated", by: "AWS::IAM::RolePolicy" } });
+    expect(resource("ops-iam", "OpsInline").action.reason).toMatch(/recreate inline policy ops-inline on ops-role; verified IN_SYNC$/);
+    expect(resource("ops-iam", "OpsRead")).toMatchObject({ status: "MODIFIED", action: { outcome: "remediated", by: "AWS::IAM::ManagedPolicy" } });
+    const role = account().roles.get("ops-role")!;
+    expect(role.inlinePolicies["ops-inline"]).toEqual(allow("logs:PutLogEvents"));
+    expect(role.managedPolicyArns).toEqual([`arn:aws:iam::${WORKLOAD}:policy/ops-read`]);
+  });
+
+  it("AWS::IAM::Policy is not drift-checked by CloudFormation, and the report says so", () => {
+    expect(stack("app-iam").unchecked).toEqual([{ logicalResourceId: "AppRoleDefaultPolicy", resourceType: "AWS::IAM::Policy", status: "NOT_CHECKED" }]);
+  });
+});
+
 describe("escalation attempts end refused with nothing changed", () => {
+  it("a stack whose AWS::EC2::SecurityGroupIngress opened another stack's group to all traffic from 0.0.0.0/0, closed by hand", () => {
+    expect(resource("open-db", "OpenDb").status).toBe("DELETED");
+    const action = resource("open-db", "OpenDb").action;
+    expect(action, action.reason).toMatchObject({ outcome: "refused", by: "AWS::EC2::SecurityGroupIngress" });
+    expect(action.reason).toContain(`would authorize all traffic from 0.0.0.0/0 on ${physical("db", "DbSg")}: it would open all traffic to the internet (0.0.0.0/0)`);
+    expect(region().securityGroups.get(physical("db", "DbSg"))!.ingress.some((r) => r.ipProtocol === "-1")).toBe(false);
+    expect(writesNaming("AuthorizeSecurityGroupIngress")).toEqual([]);
+  });
+
+  it("a stack whose AWS::IAM::RolePolicy put an admin policy on another team's role, deleted by hand", () => {
+    const action = resource("backdoor", "Backdoor").action;
+    expect(action, action.reason).toMatchObject({ outcome: "refused", by: "AWS::IAM::RolePolicy" });
+    expect(action.reason).toContain("would put inline policy backdoor on ops-role: it allows * on *");
+    expect(account().roles.get("ops-role")!.inlinePolicies.backdoor).toBeUndefined();
+    expect(writesNaming("backdoor")).toEqual([]);
+  });
+
   it("resource import takes the unowned resources on trust and refuses the group another stack owns", () => {
     expect([imports.orgAccess, imports.spoke, imports.handMade].map((v) => v.Status)).toEqual(["CREATE_COMPLETE", "CREATE_COMPLETE", "CREATE_COMPLETE"]);
     expect(imports.dbSg).toMatchObject({ Status: "FAILED", StatusReason: expect.stringMatching(/already exists in stack arn:aws:cloudformation:.*:stack\/db\//) });
@@ -255,9 +302,9 @@ describe("escalation attempts end refused with nothing changed", () => {
 
   it("puts refusals first: the totals, the report order and the notification subject", () => {
     expect(report.schemaVersion).toBe(REPORT_SCHEMA_VERSION);
-    expect(report.totals.refused).toBe(5);
+    expect(report.totals.refused).toBe(7);
     const subject = publishedMessages(sandbox).at(-1)!.subject ?? "";
-    expect(subject).toMatch(/^driftguard: 5 REFUSED \(would /);
+    expect(subject).toMatch(/^driftguard: 7 REFUSED \(would /);
     const message = publishedMessages(sandbox).at(-1)!.message;
     expect(message.indexOf("REFUSED")).toBeLessThan(message.indexOf("Totals"));
   });
