@@ -79,6 +79,7 @@ async function harness(cloudTrailLookup: boolean, region: FakeRegion, deadline: 
   } as unknown as Logger;
   const config = testConfig(`accounts: [{ id: "${PAY}", name: payments-prod, regions: [us-east-1], cloudTrailLookup: ${cloudTrailLookup} }]`);
   const ctx: ScanContext = {
+    membership: { accountIds: new Set([PAY]) },
     deps: {
       organizations: new OrganizationsClient({ region: "us-east-1" }),
       sts: new STSClient({ region: "us-east-1" }),

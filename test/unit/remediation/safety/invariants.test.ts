@@ -150,3 +150,26 @@ describe("privilege invariants", () => {
     expect(check({ kind: "stage-change-set", stackName: "payments-core" })).toEqual([]);
   });
 });
+
+describe("trust policies against the organization's real membership", () => {
+  // A trust policy naming an account, as IAM stores it (the root ARN); Organizations' walk lists the members.
+  const trusting = (account: string) => ({
+    kind: "update-trust-policy" as const,
+    role: { name: "partner-access" },
+    previous: { Version: "2012-10-17", Statement: [] },
+    document: { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: `arn:aws:iam::${account}:root` }, Action: "sts:AssumeRole" }] },
+  });
+
+  it("trusts a member Organizations lists even when accounts.yaml does not, and refuses a listed account that left", () => {
+    const live = safetyPolicy(config, { accountIds: new Set(["999988887777"]) });
+    expect(refusals(trusting("999988887777"), live)).toEqual([]);
+    expect(refusals(trusting(ORG_ACCOUNT), live)[0]).toContain(`account ${ORG_ACCOUNT} is not in the organization`);
+  });
+
+  it("fails closed, saying why, when the membership could not be read", () => {
+    const unknown = safetyPolicy(config, { error: "AccessDeniedException: not authorized to perform organizations:ListRoots" });
+    expect(refusals(trusting(ORG_ACCOUNT), unknown)).toEqual([
+      `would replace the trust policy of partner-access: it would trust arn:aws:iam::${ORG_ACCOUNT}:root, and the organization's membership could not be read (AccessDeniedException: not authorized to perform organizations:ListRoots), so account ${ORG_ACCOUNT} cannot be checked; list it in defaults.safety.trustedPrincipals if intended`,
+    ]);
+  });
+});
