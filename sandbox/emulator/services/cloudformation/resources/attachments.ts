@@ -8,6 +8,7 @@ import type { ResourceContext, ResourceProvider } from "./types.js";
 import { callOnBehalf, recordOnBehalf } from "./on-behalf.js";
 import { ec2Service } from "../../ec2/service.js";
 import { iamService } from "../../iam/service.js";
+import { managedPolicyDrift, rolePolicyDrift, ruleAttachmentDrift } from "./attachment-drift.js";
 
 /**
  * Attachment resources: they change another resource's live state when created and undo it
@@ -18,8 +19,8 @@ import { iamService } from "../../iam/service.js";
  * - AWS::IAM::Policy (Roles) and AWS::IAM::RolePolicy (RoleName) put an inline policy on roles.
  * - AWS::IAM::ManagedPolicy (Roles) creates a customer managed policy (physical id: its ARN,
  *   what Ref returns) and attaches it to the roles.
- * Drift detection of the attachments themselves is not emulated (NOT_CHECKED); what the user
- * guide documents — that CloudFormation "analyses the stack template for attachments before
+ * Drift detection of the attachments themselves is in attachment-drift.ts (AWS::IAM::Policy is
+ * NOT_CHECKED, as documented); what the user guide documents — that CloudFormation "analyses the stack template for attachments before
  * performing the drift comparison" of the group or role, but "cannot perform this analysis
  * across stacks" — is in drift/attachments.ts.
  */
@@ -138,11 +139,11 @@ const managedPolicy: ResourceProvider = {
 };
 
 export const ATTACHMENT_PROVIDERS: Readonly<Record<string, ResourceProvider>> = {
-  "AWS::EC2::SecurityGroupIngress": ruleAttachment("ingress"),
-  "AWS::EC2::SecurityGroupEgress": ruleAttachment("egress"),
+  "AWS::EC2::SecurityGroupIngress": { ...ruleAttachment("ingress"), drift: ruleAttachmentDrift("ingress") },
+  "AWS::EC2::SecurityGroupEgress": { ...ruleAttachment("egress"), drift: ruleAttachmentDrift("egress") },
   "AWS::IAM::Policy": inlinePolicy((p) => stringList(p.Roles)),
-  "AWS::IAM::RolePolicy": inlinePolicy((p) => [String(p.RoleName)]),
-  "AWS::IAM::ManagedPolicy": managedPolicy,
+  "AWS::IAM::RolePolicy": { ...inlinePolicy((p) => [String(p.RoleName)]), drift: rolePolicyDrift },
+  "AWS::IAM::ManagedPolicy": { ...managedPolicy, drift: managedPolicyDrift },
 };
 
 /** The same stack's attachment resources that exist. */
