@@ -12,6 +12,7 @@ import { eventDeps, newRunId, scanDeps } from "../functions/runtime/index.js";
 import { lambdaLimits, planConcurrency, runScan } from "../functions/scanner/index.js";
 import { runFanoutInProcess } from "../functions/fanout/index.js";
 import { resolveAccounts } from "../functions/config/resolve.js";
+import { childExecArgv, profileHub } from "./cpu-profile.js";
 import { CallCounter, regionKey, stackKey, total, type StackCalls } from "./call-counter.js";
 import type { RegionDetections, SandboxLatency } from "./child-protocol.js";
 import { eventLatencies } from "./event-latency.js";
@@ -31,7 +32,7 @@ import { SandboxProcess } from "./sandbox-process.js";
 
 const USAGE =
   "usage: npm run bench -- [--profile default|realistic] [--accounts 200] [--regions 4] [--stacks 25] [--drift-rate 0.1] [--api-ms 2] [--detection-ms 300,900] " +
-  "[--cfn-rps 10] [--concurrency auto|10,4,5] [--execution single|fanout] [--naive-account-regions 1] [--event-trials 5] [--synth-accounts 500] [--out bench/results.json]";
+  "[--cfn-rps 10] [--concurrency auto|10,4,5] [--execution single|fanout] [--naive-account-regions 1] [--event-trials 5] [--synth-accounts 500] [--out bench/results.json] [--cpu-prof DIR]";
 
 /**
  * `--profile realistic`: detections of seconds to tens of seconds, as real CloudFormation takes
@@ -66,6 +67,7 @@ function parseOptions() {
       "event-trials": { type: "string", default: "5" },
       "synth-accounts": { type: "string", default: "500" },
       out: { type: "string", default: fileURLToPath(new URL("./results.json", import.meta.url)) },
+      "cpu-prof": { type: "string" },
       help: { type: "boolean", default: false },
     },
   });
@@ -94,6 +96,7 @@ function parseOptions() {
     eventTrials: Number(values["event-trials"]),
     synthAccounts: Number(values["synth-accounts"]),
     out: values.out,
+    cpuProfDir: values["cpu-prof"],
   };
 }
 
@@ -149,13 +152,22 @@ interface StackRow {
 
 function stackRows(report: RunReport, counter: CallCounter, detections: RegionDetections[]): StackRow[] {
   const drift = new Map<string, string | undefined>();
-  for (const a of report.accounts) for (const r of a.regions) for (const s of r.stacks) drift.set(stackKey(a.accountId, r.region, s.stackName), s.driftStatus);
+  // A region's in-sync stacks are a count, not rows (report/in-sync.ts): a stack of a region
+  // that folded some and has no row of its own is one of them.
+  const folded = new Set<string>();
+  for (const a of report.accounts) {
+    for (const r of a.regions) {
+      if ((r.inSyncStacks ?? 0) > 0) folded.add(regionKey(a.accountId, r.region));
+      for (const s of r.stacks) drift.set(stackKey(a.accountId, r.region, s.stackName), s.driftStatus);
+    }
+  }
   return detections.flatMap((region) =>
     region.stacks
       .filter((s) => s.detectionMs.length > 0)
       .map((s) => {
         const key = stackKey(region.accountId, region.region, s.stackName);
-        return { key, region: regionKey(region.accountId, region.region), driftStatus: drift.get(key), calls: counter.stacks.get(key) ?? { served: {}, throttled: 0 }, detectionMs: s.detectionMs[0]! };
+        const inSync = folded.has(regionKey(region.accountId, region.region)) && !drift.has(key);
+        return { key, region: regionKey(region.accountId, region.region), driftStatus: inSync ? "IN_SYNC" : drift.get(key), calls: counter.stacks.get(key) ?? { served: {}, throttled: 0 }, detectionMs: s.detectionMs[0]! };
       }),
   );
 }
@@ -171,7 +183,7 @@ function callsPerStack(rows: StackRow[], counter: CallCounter, status: string) {
 
 function runSynth(accounts: number, regions: number): Promise<BenchResults["synth"]> {
   const child = fork(fileURLToPath(new URL("./synth-child.ts", import.meta.url)), ["--accounts", String(accounts), "--regions", String(regions)], {
-    execArgv: ["--import", "tsx"],
+    execArgv: childExecArgv("synth"),
     stdio: ["ignore", "pipe", "inherit", "ipc"],
   });
   let out = "";
@@ -192,6 +204,7 @@ async function main(): Promise<void> {
     return;
   }
   const { org: orgOptions, latency } = opts;
+  const stopProfile = opts.cpuProfDir ? await profileHub(opts.cpuProfDir) : undefined;
   const { config, stacks, driftedStacks } = benchOrg(orgOptions);
   const log = (line: string) => console.error(`[bench] ${line}`);
 
@@ -353,6 +366,7 @@ async function main(): Promise<void> {
     console.log(`\nwritten to ${opts.out}`);
   } finally {
     await sandbox.close();
+    await stopProfile?.();
   }
 }
 
