@@ -93,8 +93,6 @@ interface Family {
   permissionBoundaryPolicies?: Simulation["permissionBoundaryPolicies"];
   /** Context keys (lower case) the applying statements read in a Condition or a ${policy variable}. */
   contextKeys: ReadonlySet<string>;
-  /** Set once the full policy set has been simulated without a validation error: narrowing is then safe. */
-  validated: boolean;
 }
 
 const families = new Map<string, Family>();
@@ -136,7 +134,6 @@ function familyOf(simulation: Simulation, policies: string): Family {
       identityPolicies,
       ...(permissionBoundaryPolicies ? { permissionBoundaryPolicies } : {}),
       contextKeys: contextKeysOf([...identityPolicies, ...(permissionBoundaryPolicies ?? [])]),
-      validated: false,
     };
     if (families.size >= MAX_ENTRIES) families.clear();
     families.set(memo, family);
@@ -147,32 +144,27 @@ function familyOf(simulation: Simulation, policies: string): Family {
 export interface PreparedEvaluation {
   /** Requests with the same key get the same answer. */
   key: string;
-  /** What to simulate on a miss: the request with only the statements that apply to its action. */
+  /** What to simulate on a miss. */
   simulation: Simulation;
-  /** Call with the result of simulating the full policy set: when it validated, later misses may be narrowed. */
-  validated(ok: boolean): void;
+}
+
+/** With a resource policy, or a policy set that did not validate: the request as it came, the key holding it whole. */
+export function exactEvaluation(simulation: Simulation, policies: string, resourcePolicy: unknown): PreparedEvaluation {
+  return { key: JSON.stringify([policies, resourcePolicy ?? null, simulation.request]), simulation };
 }
 
 /**
- * The memo key of one evaluation and what to simulate on a miss. `policies` names the policy set
- * (the caller's own key for its documents). With a resource policy, or until the full policy set
- * was once simulated without validation errors, the request is simulated as it came and the key
- * holds it whole. Otherwise:
+ * The memo key of one evaluation and what to simulate on a miss, for a policy set without a
+ * resource policy that validated (`policies` names it: the caller's own key for its documents):
  * - statements whose Action/NotAction cannot match the action are dropped before simulating (they
  *   can neither allow nor deny it; ReadOnlyAccess's 2,677 actions were matched on every miss);
  * - context keys no applying statement reads (in a Condition or a policy variable) leave the key,
  *   so one account's regions share an answer (aws:RequestedRegion is read by no driftguard policy);
  * - the resource is reduced to its class when no applying statement looks at it.
  */
-export function prepareEvaluation(simulation: Simulation, policies: string, resourcePolicy: unknown): PreparedEvaluation {
+export function prepareEvaluation(simulation: Simulation, policies: string): PreparedEvaluation {
   const { request } = simulation;
-  if (resourcePolicy !== undefined && resourcePolicy !== null) {
-    return { key: JSON.stringify([policies, resourcePolicy, request]), simulation, validated: () => undefined };
-  }
   const family = familyOf(simulation, policies);
-  if (!family.validated) {
-    return { key: JSON.stringify(["full", policies, request]), simulation, validated: (ok) => void (family.validated = ok) };
-  }
   const context = Object.fromEntries(Object.entries(request.contextVariables ?? {}).filter(([k]) => family.contextKeys.has(k.toLowerCase())));
   const resource = family.resourceFree ? resourceClass(request.resource.resource) : request.resource.resource;
   return {
@@ -182,7 +174,6 @@ export function prepareEvaluation(simulation: Simulation, policies: string, reso
       identityPolicies: family.identityPolicies,
       ...(family.permissionBoundaryPolicies ? { permissionBoundaryPolicies: family.permissionBoundaryPolicies } : {}),
     },
-    validated: () => undefined,
   };
 }
 
@@ -214,13 +205,29 @@ export class EvaluationMemo<T> {
 type SimulationResult = Awaited<ReturnType<typeof runSimulation>>;
 
 const results = new EvaluationMemo<SimulationResult>();
+/** Per policy set: whether its full documents passed the simulator's validation (which reads every statement, whatever the action). */
+const validations = new Map<string, Promise<boolean>>();
 
-/** `runSimulation` through the memo: each distinct question (prepareEvaluation) simulated once. */
-export function cachedSimulation(simulation: Simulation, policies: string, resourcePolicy: unknown): Promise<SimulationResult> {
-  const prepared = prepareEvaluation(simulation, policies, resourcePolicy);
-  return results.get(prepared.key, async () => {
-    const result = await runSimulation(prepared.simulation, {});
-    prepared.validated(result.resultType !== "error");
-    return result;
-  });
+/**
+ * `runSimulation` through the memo: each distinct question (prepareEvaluation) simulated once. A
+ * policy set's first request is simulated whole, so that a policy the simulator rejects is still
+ * rejected on every request (narrowing could drop the bad statement); requests arriving meanwhile
+ * wait for that verdict.
+ */
+export async function cachedSimulation(simulation: Simulation, policies: string, resourcePolicy: unknown): Promise<SimulationResult> {
+  const full = () => {
+    const exact = exactEvaluation(simulation, policies, resourcePolicy);
+    return results.get(exact.key, () => runSimulation(exact.simulation, {}));
+  };
+  if (resourcePolicy !== undefined && resourcePolicy !== null) return full();
+  const validation = validations.get(policies);
+  if (validation === undefined) {
+    const first = full();
+    if (validations.size >= MAX_ENTRIES) validations.clear();
+    validations.set(policies, first.then((r) => r.resultType !== "error", () => false));
+    return first;
+  }
+  if (!(await validation)) return full();
+  const prepared = prepareEvaluation(simulation, policies);
+  return results.get(prepared.key, () => runSimulation(prepared.simulation, {}));
 }
