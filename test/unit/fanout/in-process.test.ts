@@ -17,6 +17,7 @@ import { s3FlappingStore } from "../../../functions/remediation/flapping-store.j
 import { RunInProgressError, runScan } from "../../../functions/scanner/run.js";
 import { acquireRunLease, type LeaseRecord } from "../../../functions/scanner/run-lease.js";
 import { runPartitioner } from "../../../functions/fanout/partitioner.js";
+import { executionRunId } from "../../../functions/runtime/run-id.js";
 import { RUN_LEASE_KEY } from "../../../functions/aws/bucket-layout.js";
 import type { ScanDeps } from "../../../functions/scanner/types.js";
 import { fakeCloudFormation, newObserver, type FakeRegion } from "../scanner/fake-cloudformation.js";
@@ -205,5 +206,22 @@ describe("runFanoutInProcess", () => {
     expect(sts.calls()).toHaveLength(0);
     expect(sns.calls()).toHaveLength(0);
     expect(bucket.objects.has(FLAPPING_STATE_KEY)).toBe(false);
+  });
+  it("a Plan retried by Step Functions after it took the lease keeps its run id (from the execution) and plans again instead of skipping", async () => {
+    const config = configWith();
+    const { deps, bucket } = harness();
+    // $$.Execution of one execution, as the state machine passes it to both attempts of its Plan.
+    const execution = { name: "6f3c0d2e-5b1a-4c8e-9d7f-0a1b2c3d4e5f", startTime: "2026-01-02T03:04:05.123Z" };
+    const runId = executionRunId(execution);
+    expect(runId).toBe(executionRunId({ ...execution }));
+    expect(runId).toMatch(/^20260102T030405Z-[0-9a-f]{12}$/);
+    expect(executionRunId({ ...execution, name: "another-execution" })).not.toBe(runId);
+
+    const first = await runPartitioner(deps, { config, runId, trigger: "schedule", bucket: BUCKET });
+    expect(first).toMatchObject({ runId, workers: 3 });
+    // The first attempt "failed" after taking the lease (its answer never reached Step Functions); the retry:
+    const retry = await runPartitioner(deps, { config, runId: executionRunId(execution), trigger: "schedule", bucket: BUCKET });
+    expect(retry).toEqual(first);
+    expect(bucket.json<LeaseRecord>(RUN_LEASE_KEY)?.runId).toBe(runId);
   });
 });
