@@ -16,7 +16,8 @@ import type { LeaseRecord } from "../../functions/scanner/run-lease.js";
 import { executionRunId } from "../../functions/runtime/run-id.js";
 import { lambdaContext } from "../../sandbox/harness/lambda-context.js";
 import { awsError } from "../support/aws.js";
-import { fixture, SPOKE, testConfig } from "./events/helpers.js";
+import { fixture, SPOKE, PAYMENTS_SPOKE } from "./events/helpers.js";
+import { testConfig } from "../support/config.js";
 import { assumeRoleOutput, describeOrganizationOutput, orgAccount } from "./scanner/fixtures.js";
 
 /**
@@ -55,7 +56,7 @@ beforeAll(() => {
   logger.setLogLevel("SILENT");
   const dir = mkdtempSync(join(tmpdir(), "driftguard-handler-delivery-"));
   const file = join(dir, "config.json");
-  writeFileSync(file, JSON.stringify(testConfig()));
+  writeFileSync(file, JSON.stringify(testConfig(PAYMENTS_SPOKE)));
   vi.stubEnv("DRIFTGUARD_CONFIG_FILE", file);
   vi.stubEnv("DRIFTGUARD_REPORT_BUCKET", BUCKET);
   vi.stubEnv("DRIFTGUARD_TOPIC_ARN", TOPIC);
