@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseConfig } from "../../../functions/config/load.js";
+import { parseConfig } from "../../../functions/accounts-file/index.js";
 import { chooseExecution, describeExecution, effectiveExecution, ESTIMATE } from "../../../functions/scanner/execution-plan.js";
 
 /** `hub.execution: auto` and synth's estimate, from the organization's shape and hub.scanEstimate. */
