@@ -38,6 +38,8 @@ export interface BenchResults {
   calls: {
     perInSyncStack: number;
     perInSyncStackWithoutCoverage: number;
+    /** The first scan of the sandbox (no stack listing kept yet), when warm-up runs preceded the measured one. */
+    perInSyncStackFirstRun?: number;
     perDriftedStack: number;
     inSyncByAction: Record<string, number>;
     driftedByAction: Record<string, number>;
@@ -142,7 +144,7 @@ export function formatResults(r: BenchResults): string {
       ],
       ["naive serial scanner", `${seconds(naive.measuredMs)} for ${naive.measuredStacks} stacks (${naive.measuredAccountRegions} account-region) → ${seconds(naive.extrapolatedMs)} for the org (${naive.formula})`],
       ["speed-up", `${naive.speedup.toFixed(0)}×`],
-      ["CFN calls per in-sync stack", `${calls.perInSyncStack.toFixed(2)} (${perAction(calls.inSyncByAction)}); ${calls.perInSyncStackWithoutCoverage.toFixed(2)} without the coverage listing`],
+      ["CFN calls per in-sync stack", `${calls.perInSyncStack.toFixed(2)} (${perAction(calls.inSyncByAction)}); ${calls.perInSyncStackWithoutCoverage.toFixed(2)} without the coverage listing${calls.perInSyncStackFirstRun !== undefined ? `; first scan, no listing kept yet: ${calls.perInSyncStackFirstRun.toFixed(2)}` : ""}`],
       ["CFN calls per drifted stack", `${calls.perDriftedStack.toFixed(2)} (${perAction(calls.driftedByAction)})`],
       ["throttled CFN requests per stack", calls.throttledPerStack.toFixed(3)],
       ["naive scanner's CFN calls per stack", calls.naivePerStack.toFixed(2)],

@@ -12,6 +12,7 @@ import { eventDeps, newRunId, scanDeps } from "../functions/runtime/index.js";
 import { lambdaLimits, planConcurrency, runScan } from "../functions/scanner/index.js";
 import { runFanoutInProcess } from "../functions/fanout/index.js";
 import { resolveAccounts } from "../functions/config/resolve.js";
+import { childExecArgv, profileHub } from "./cpu-profile.js";
 import { CallCounter, regionKey, stackKey, total, type StackCalls } from "./call-counter.js";
 import type { RegionDetections, SandboxLatency } from "./child-protocol.js";
 import { eventLatencies } from "./event-latency.js";
@@ -31,7 +32,7 @@ import { SandboxProcess } from "./sandbox-process.js";
 
 const USAGE =
   "usage: npm run bench -- [--profile default|realistic] [--accounts 200] [--regions 4] [--stacks 25] [--drift-rate 0.1] [--api-ms 2] [--detection-ms 300,900] " +
-  "[--cfn-rps 10] [--concurrency auto|10,4,5] [--execution single|fanout] [--naive-account-regions 1] [--event-trials 5] [--synth-accounts 500] [--out bench/results.json]";
+  "[--cfn-rps 10] [--concurrency auto|10,4,5] [--execution single|fanout] [--naive-account-regions 1] [--event-trials 5] [--synth-accounts 500] [--out bench/results.json] [--cpu-prof DIR] [--warm-runs 1]";
 
 /**
  * `--profile realistic`: detections of seconds to tens of seconds, as real CloudFormation takes
@@ -66,6 +67,8 @@ function parseOptions() {
       "event-trials": { type: "string", default: "5" },
       "synth-accounts": { type: "string", default: "500" },
       out: { type: "string", default: fileURLToPath(new URL("./results.json", import.meta.url)) },
+      "cpu-prof": { type: "string" },
+      "warm-runs": { type: "string", default: "1" },
       help: { type: "boolean", default: false },
     },
   });
@@ -94,6 +97,8 @@ function parseOptions() {
     eventTrials: Number(values["event-trials"]),
     synthAccounts: Number(values["synth-accounts"]),
     out: values.out,
+    cpuProfDir: values["cpu-prof"],
+    warmRuns: Number(values["warm-runs"]),
   };
 }
 
@@ -147,15 +152,25 @@ interface StackRow {
   detectionMs: number;
 }
 
-function stackRows(report: RunReport, counter: CallCounter, detections: RegionDetections[]): StackRow[] {
+/** `warmRuns`: scans before the measured one, whose detections come first in the sandbox's list. */
+function stackRows(report: RunReport, counter: CallCounter, detections: RegionDetections[], warmRuns: number): StackRow[] {
   const drift = new Map<string, string | undefined>();
-  for (const a of report.accounts) for (const r of a.regions) for (const s of r.stacks) drift.set(stackKey(a.accountId, r.region, s.stackName), s.driftStatus);
+  // A region's in-sync stacks are a count, not rows (report/in-sync.ts): a stack of a region
+  // that folded some and has no row of its own is one of them.
+  const folded = new Set<string>();
+  for (const a of report.accounts) {
+    for (const r of a.regions) {
+      if ((r.inSyncStacks ?? 0) > 0) folded.add(regionKey(a.accountId, r.region));
+      for (const s of r.stacks) drift.set(stackKey(a.accountId, r.region, s.stackName), s.driftStatus);
+    }
+  }
   return detections.flatMap((region) =>
     region.stacks
-      .filter((s) => s.detectionMs.length > 0)
+      .filter((s) => s.detectionMs.length > warmRuns)
       .map((s) => {
         const key = stackKey(region.accountId, region.region, s.stackName);
-        return { key, region: regionKey(region.accountId, region.region), driftStatus: drift.get(key), calls: counter.stacks.get(key) ?? { served: {}, throttled: 0 }, detectionMs: s.detectionMs[0]! };
+        const inSync = folded.has(regionKey(region.accountId, region.region)) && !drift.has(key);
+        return { key, region: regionKey(region.accountId, region.region), driftStatus: inSync ? "IN_SYNC" : drift.get(key), calls: counter.stacks.get(key) ?? { served: {}, throttled: 0 }, detectionMs: s.detectionMs[warmRuns]! };
       }),
   );
 }
@@ -171,7 +186,7 @@ function callsPerStack(rows: StackRow[], counter: CallCounter, status: string) {
 
 function runSynth(accounts: number, regions: number): Promise<BenchResults["synth"]> {
   const child = fork(fileURLToPath(new URL("./synth-child.ts", import.meta.url)), ["--accounts", String(accounts), "--regions", String(regions)], {
-    execArgv: ["--import", "tsx"],
+    execArgv: childExecArgv("synth"),
     stdio: ["ignore", "pipe", "inherit", "ipc"],
   });
   let out = "";
@@ -192,6 +207,7 @@ async function main(): Promise<void> {
     return;
   }
   const { org: orgOptions, latency } = opts;
+  const stopProfile = opts.cpuProfDir ? await profileHub(opts.cpuProfDir) : undefined;
   const { config, stacks, driftedStacks } = benchOrg(orgOptions);
   const log = (line: string) => console.error(`[bench] ${line}`);
 
@@ -201,7 +217,7 @@ async function main(): Promise<void> {
     pointAtSandbox(sandbox);
     const logger = new Logger({ serviceName: "driftguard-bench", logLevel: "SILENT" });
     const hub = createHubClients(config.hub.region);
-    const counter = new CallCounter();
+    let counter = new CallCounter();
     const deps = {
       ...scanDeps(hub, sandbox.ready.reportBucket, logger),
       spokeClients: (...args: Parameters<typeof createSpokeClients>) => {
@@ -211,7 +227,20 @@ async function main(): Promise<void> {
       },
     };
 
-    log(`sandbox ready in ${(sandbox.ready.setupMs / 1000).toFixed(1)} s; scanning …`);
+    log(`sandbox ready in ${(sandbox.ready.setupMs / 1000).toFixed(1)} s`);
+    // A scheduled scan's steady state: the runs before it kept each stack's resource listing
+    // (scanner/stack-listings.ts). Warm runs report only, so the measured run finds the drift.
+    let coldInSyncCalls: number | undefined;
+    for (let run = 0; run < opts.warmRuns; run++) {
+      log(`warm-up scan ${run + 1} of ${opts.warmRuns} (report mode) …`);
+      const warm = await runScan(deps, { config, runId: newRunId(new Date()), trigger: "bench-warm-up", modeOverride: "report", publish: { bucket: sandbox.ready.reportBucket, topicArn: sandbox.ready.topicArn } });
+      if (run === 0) {
+        const { regions } = await sandbox.detections();
+        coldInSyncCalls = callsPerStack(stackRows(warm.report, counter, regions, 0), counter, "IN_SYNC").perStack;
+      }
+      counter = new CallCounter();
+    }
+    log("scanning …");
     const loadBefore = loadavg();
     const cpuBefore = process.cpuUsage();
     const loopResolutionMs = 10;
@@ -229,7 +258,7 @@ async function main(): Promise<void> {
     log(`scanned in ${(wallMs / 1000).toFixed(1)} s`);
 
     const { regions: detections, cpuMs: sandboxCpuMs } = await sandbox.detections();
-    const rows = stackRows(report, counter, detections);
+    const rows = stackRows(report, counter, detections, opts.warmRuns);
     const byRegion = new Map<string, StackWork[]>();
     for (const row of rows) byRegion.set(row.region, [...(byRegion.get(row.region) ?? []), { detectionMs: row.detectionMs, minCalls: minCalls(row.calls) }]);
     const accountsWork = config.accounts.map((a) => config.defaults.regions.map((r) => byRegion.get(regionKey(a.id, r)) ?? []));
@@ -317,6 +346,7 @@ async function main(): Promise<void> {
       },
       calls: {
         perInSyncStack: inSync.perStack,
+        ...(coldInSyncCalls !== undefined ? { perInSyncStackFirstRun: coldInSyncCalls } : {}),
         // Without the coverage listing (ListStackResources, one per stack since issue 14).
         perInSyncStackWithoutCoverage: inSync.perStack - (inSync.byAction.ListStackResources ?? 0),
         perDriftedStack: drifted.perStack,
@@ -353,6 +383,7 @@ async function main(): Promise<void> {
     console.log(`\nwritten to ${opts.out}`);
   } finally {
     await sandbox.close();
+    await stopProfile?.();
   }
 }
 

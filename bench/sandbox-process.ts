@@ -1,6 +1,7 @@
 import { fork, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { CloudTrailBridgeEvent } from "../sandbox/emulator/services/cloudtrail/record.js";
+import { childExecArgv } from "./cpu-profile.js";
 import type { FromChild, SandboxLatency, ToChild } from "./child-protocol.js";
 import type { OrgOptions } from "./org.js";
 
@@ -25,7 +26,7 @@ export class SandboxProcess {
   }
 
   static start(org: OrgOptions, latency: SandboxLatency, eventGroups: number): Promise<SandboxProcess> {
-    const child = fork(CHILD, [], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    const child = fork(CHILD, [], { execArgv: childExecArgv("sandbox"), stdio: ["ignore", "inherit", "inherit", "ipc"] });
     return new Promise((resolve, reject) => {
       const onMessage = (message: FromChild) => {
         if (message.type === "ready") {

@@ -4,6 +4,7 @@ import { S3Object } from "@cdktf/provider-aws/lib/s3-object";
 import { eventNamesBySource } from "../functions/config/events.js";
 import { configObjectBody } from "../functions/config/load.js";
 import type { Config } from "../functions/config/schema.js";
+import { effectiveExecution } from "../functions/scanner/index.js";
 import { Alarms } from "./alarms.js";
 import { accountProvider } from "./aws-provider.js";
 import { configureBackend } from "./backend.js";
@@ -76,7 +77,7 @@ export class HubStack extends TerraformStack {
       topic: this.notifications.topic,
       topicKey: this.notifications.key,
     });
-    if (config.hub.execution === "fanout") {
+    if (effectiveExecution(config) === "fanout") {
       this.fanout = new FanoutStateMachine(this, "fanout", {
         names,
         hub: config.hub,

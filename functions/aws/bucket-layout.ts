@@ -6,7 +6,7 @@
  *   reports/<yyyy>/<mm>/<dd>/<runId>/report.{json,html,md}, reports/latest.json   kept `retentionDays`
  *   reports/index.{json,html} (history: rewritten every run, so never older than a run)
  *   events/<yyyy>/<mm>/<dd>/<changeId>.json                                       kept `retentionDays`
- *   state/flapping.json, state/run-lease.json                                     never expire
+ *   state/flapping.json, state/run-lease.json, state/stack-listings/<account>.json never expire
  *   runs/<runId>/{manifest,items,budget}.json, parts/, failures/; runs/map-results    kept while a run lasts
  */
 
@@ -53,6 +53,9 @@ export const FLAPPING_STATE_KEY = `${STATE_PREFIX}flapping.json`;
 
 /** Unmanaged resources a notify-only guardrail already reported (issue 21: "VPCs created since the last run"). */
 export const UNMANAGED_REPORTED_KEY = `${STATE_PREFIX}unmanaged-reported.json`;
+
+/** One account's stack resource listings, kept per stack version between runs (scanner/stack-listings.ts). */
+export const stackListingsKey = (accountId: string) => `${STATE_PREFIX}stack-listings/${accountId}.json`;
 
 /** The single-run lease: which run may repair right now (scanner/run-lease.ts). */
 export const RUN_LEASE_KEY = `${STATE_PREFIX}run-lease.json`;

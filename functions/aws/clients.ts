@@ -63,6 +63,15 @@ export interface SpokeClients {
 export const RETRY = { retryMode: "adaptive", maxAttempts: 8 } as const;
 
 /**
+ * Without `cacheMiddleware` the SDK resolves (copies, sorts and composes) each client's middleware
+ * stack on every send (smithy Client.send); with it, once per command class and client. Every
+ * middleware driftguard adds (the write gate) is added when the client is made, before its first
+ * send, as the cache requires. Measured (issue 19, --cpu-prof of the hub): resolving the stack was
+ * the largest single SDK cost per request.
+ */
+const CLIENT_TUNING = { cacheMiddleware: true } as const;
+
+/**
  * Requests queue for the shared sockets by design (sockets.ts); the SDK warns on the console when
  * one waits 3 s for a socket, which in a scan of thousands of stacks paced by their buckets is
  * routine (533 warnings in one benchmark run). A minute's wait is not: then it still warns.
@@ -83,7 +92,7 @@ export function createSpokeClients(accountId: string, region: string, credential
       const requestHandler = sockets ? { requestHandler: { httpAgent: sockets.httpAgent, httpsAgent: sockets.httpsAgent, socketAcquisitionWarningTimeout: SOCKET_WAIT_WARNING_MS } } : {};
       // Every spoke client carries the write gate (write-gate.ts): a command that changes the
       // member account is sent only as a step the apply path approved after the privilege invariants.
-      c = gateWrites(new ctor({ region: clientRegion, credentials, ...RETRY, ...retryStrategy, ...requestHandler }) as C & GatedClient);
+      c = gateWrites(new ctor({ region: clientRegion, credentials, ...RETRY, ...CLIENT_TUNING, ...retryStrategy, ...requestHandler }) as C & GatedClient);
       created.set(ctor, c);
     }
     return c;
@@ -169,7 +178,7 @@ export interface HubClients {
 
 /** `credentials` defaults to the SDK's chain (the Lambda's role); the sandbox tests pass the hub role's session. */
 export function createHubClients(region: string, credentials?: AwsCredentialIdentityProvider | AwsCredentialIdentity): HubClients {
-  const common = { region, ...RETRY, ...(credentials ? { credentials } : {}) };
+  const common = { region, ...RETRY, ...CLIENT_TUNING, ...(credentials ? { credentials } : {}) };
   return {
     // Organizations is global: the SDK resolves any commercial region to its us-east-1 endpoint.
     organizations: new OrganizationsClient(common),

@@ -21,10 +21,16 @@ export function onboardingIssues(data: unknown): CrossFieldIssue[] {
     const first = seenOu.get(u.id);
     if (first !== undefined) issues.push({ path: ["organizationalUnits", i, "id"], message: `duplicates organizationalUnits[${first}].id; list each OU once` });
     else if (typeof u.id === "string") seenOu.set(u.id, i);
-    if (deployment === "stackset" && u.recursive === false) {
+    // Neither deployment can onboard an OU without its children: a service-managed StackSet
+    // deploys to child OUs too (its deployment targets name OUs, and AccountFilterType can only
+    // name accounts known at synth, so a new account in a child OU would still get a spoke role),
+    // and terraform mode onboards no OU at all. So it is refused here, in both modes, not half-done.
+    if (u.recursive === false) {
       issues.push({
         path: ["organizationalUnits", i, "recursive"],
-        message: "is false, but a service-managed StackSet always deploys to child OUs too; remove `recursive: false` or use spoke.deployment: terraform",
+        message:
+          "is false, which no spoke deployment supports: a service-managed StackSet always deploys to child OUs too, and spoke.deployment: terraform onboards no OUs; " +
+          "remove `recursive: false` (child OUs are then onboarded too), or list the OU's direct member accounts under accounts: instead",
       });
     }
   });

@@ -379,7 +379,16 @@ const hub = z
         if ("problem" in parsed) ctx.addIssue({ code: "custom", message: `must be an EventBridge schedule: ${parsed.problem}` });
       })
       .default("rate(6 hours)"),
-    execution: z.enum(["single", "fanout"], { error: "must be single or fanout" }).default("single"),
+    execution: z.enum(["single", "fanout", "auto"], { error: "must be single, fanout or auto (chosen at synth from the scan's estimated duration)" }).default("single"),
+    // k19: what `execution: auto` and synth's duration estimate assume (scanner/execution-plan.ts)
+    scanEstimate: z
+      .object({
+        /** A drift detection's duration; real ones take seconds to minutes (CloudFormation API Reference, DetectStackDrift). */
+        detectionSeconds: positiveInt("seconds a drift detection takes", 3600).default(30),
+        stacksPerAccountRegion: positiveInt("stacks in an account-region", 10000).default(25),
+      })
+      .strict()
+      .prefault({}),
     fanout: z.object({ maxConcurrency: positiveInt("worker invocations at once", 1000).default(20) }).strict().prefault({}),
     notifications: z
       .object({

@@ -5,7 +5,7 @@ import { AccountRegionBudgets } from "../aws/rate-limit.js";
 import { type EventDeps, publishEventReport, type RecentIds } from "../events/index.js";
 import { createGuards, remediateResource, remediateStack, s3FlappingStore } from "../remediation/index.js";
 import { s3ReportedStore } from "../sweep/index.js";
-import { assumeRoleCredentials, lookupPlacement, type PlacedMember, roleSessionName, type ScanDeps, spokeRoleArn } from "../scanner/index.js";
+import { assumeRoleCredentials, lookupPlacement, type PlacedMember, roleSessionName, s3StackListingStore, type ScanDeps, spokeRoleArn } from "../scanner/index.js";
 import type { Logger } from "../core/logger.js";
 import { createMetrics } from "../core/metrics.js";
 import { readConfig, settingsFromEnv, type Settings } from "./settings.js";
@@ -54,6 +54,7 @@ export function scanDeps(hub: HubClients, reportBucket: string, logger: Logger):
     remediateStack,
     flappingStore: s3FlappingStore(hub.s3, reportBucket, { ...systemClock, random: Math.random }),
     reportedStore: s3ReportedStore(hub.s3, reportBucket, { ...systemClock, random: Math.random }),
+    stackListingStore: s3StackListingStore(hub.s3, reportBucket),
     ...systemClock,
     random: Math.random,
     logger,

@@ -13,7 +13,8 @@ import { failureInfo } from "./retry.js";
 import { createOwnershipLookup, safetyPolicy } from "../remediation/index.js";
 import { scanStack } from "./scan-stack.js";
 import { foldInSync } from "../report/index.js";
-import { listLiveStacks, selectStacks } from "./stacks.js";
+import { listLiveStacks, selectStacks, stackVersion } from "./stacks.js";
+import { openStackListings, type StackListings } from "./stack-listings.js";
 import { lookupEventsLimiter } from "./change-actors.js";
 import { DetectionTimeEstimator } from "./poll-schedule.js";
 import { ownRoleArns } from "./credentials.js";
@@ -65,13 +66,14 @@ async function scanRegion(
   region: string,
   remediation: AccountRemediation,
   accountBuckets: (clients: SpokeClients) => Promise<readonly Bucket[]>,
+  listings: StackListings,
   accountLog: Logger,
 ): Promise<RegionReport> {
   if (!ctx.deadline.canStart()) return { region, status: "not-scanned", stacks: [] };
   const clients = ctx.deps.spokeClients(account.id, region, credentials, clientOptions(ctx, account.id, region));
   try {
     const pace = new RegionPace(ctx.capacity.budgets.for(account.id, region));
-    const scope: RegionScope = { clients, estimator: new DetectionTimeEstimator(), pace, lookupLimiter: lookupEventsLimiter(ctx.deps), remediation };
+    const scope: RegionScope = { clients, estimator: new DetectionTimeEstimator(), pace, lookupLimiter: lookupEventsLimiter(ctx.deps), remediation, listings };
     const log = scoped(accountLog, { region });
     // One limit for the account-region's stacks and its sweep of unmanaged resources alike.
     const limit = pLimit(ctx.capacity.plan.stacksPerRegion);
@@ -136,6 +138,7 @@ export async function scanAccount(ctx: ScanContext, account: EffectiveAccount, r
     log.error("cannot assume the spoke role", { error });
     return { ...base, status: "failed", error, regions: [] };
   }
+  const listings = await openStackListings({ accountId: account.id, ...(ctx.deps.stackListingStore ? { store: ctx.deps.stackListingStore } : {}), now: ctx.deps.now, log });
   // Attachments are read once per account-region, on first need, by their own clients: a
   // role's attachments may live in any region's stacks, read while another region is scanned.
   const ownershipClients = new Map<string, SpokeClients>();
@@ -149,6 +152,8 @@ export async function scanAccount(ctx: ScanContext, account: EffectiveAccount, r
         if (!clients) ownershipClients.set(region, (clients = ctx.deps.spokeClients(account.id, region, credentials, clientOptions(ctx, account.id, region))));
         return clients.cloudformation;
       },
+      // Only stacks that hold attachment resources need their template read.
+      resourceTypes: (cfn, stack) => listings.types(cfn, { stackId: stack.StackId ?? stack.StackName ?? "", ...stackVersion(stack) }),
     }),
   };
   // S3 is global: the account's buckets are listed once, by whichever region asks first.
@@ -160,12 +165,13 @@ export async function scanAccount(ctx: ScanContext, account: EffectiveAccount, r
     limit
       .map(account.regions, async (region) => {
         // Account-regions in flight are limited across all accounts, not per account.
-        const report = await ctx.capacity.accountRegionSlots(() => scanRegion(ctx, account, credentials, region, remediation, accountBuckets, log));
+        const report = await ctx.capacity.accountRegionSlots(() => scanRegion(ctx, account, credentials, region, remediation, accountBuckets, listings, log));
         ctx.progress({ kind: "region", accountId: account.id, region: report });
         return report;
       })
       .finally(() => ownershipClients.forEach((clients) => clients.destroy())),
   ]);
+  await listings.save();
   const started = regions.some((r) => r.status !== "not-scanned");
   return { ...base, status: started ? "scanned" : "not-scanned", regions, ...(enabled ? { enabledRegions: enabled } : {}) };
 }

@@ -13,7 +13,6 @@ import { DeadlineReachedError, detectStackDrift } from "./detect.js";
 import { toErrorInfo } from "../core/errors.js";
 import { stackRow, type StackTarget } from "./stacks.js";
 import type { AccountRemediation, RegionScope, ScanContext } from "./types.js";
-import { listUncheckedResources } from "./unchecked.js";
 
 export const NOT_STARTED_REASON = "not started: the run stopped starting new work before the Lambda deadline";
 
@@ -159,9 +158,9 @@ function withActor(resource: ResourceReport, actor: ChangeActor | undefined): Re
 }
 
 /** Coverage: the stack's resources drift detection did not check; a failed listing is said, not fatal. */
-async function unchecked(clients: SpokeClients, target: StackTarget, log: Logger): Promise<Pick<StackReport, "unchecked" | "uncheckedError">> {
+async function unchecked(scope: RegionScope, target: StackTarget, complete: boolean, log: Logger): Promise<Pick<StackReport, "unchecked" | "uncheckedError">> {
   try {
-    return { unchecked: await listUncheckedResources(clients.cloudformation, target.stackId) };
+    return { unchecked: await scope.listings.unchecked(scope.clients.cloudformation, target, complete) };
   } catch (err) {
     const error = toErrorInfo(err);
     log.warn("could not list the stack's resources for coverage", { error });
@@ -219,7 +218,7 @@ export async function scanStack(ctx: ScanContext, account: EffectiveAccount, sco
         : {}),
     };
     log.info("drift detected", { driftStatus: detection.driftStatus, detectionStatus: detection.detectionStatus, drifted: detection.drifts.length });
-    const coverage = await unchecked(clients, target, log);
+    const coverage = await unchecked(scope, target, detection.detectionStatus === "DETECTION_COMPLETE", log);
     if (detection.drifts.length === 0) {
       observe(ctx, account, clients.region, target.stackName, detection, new Set());
       return { ...scanned, ...coverage };

@@ -14,6 +14,8 @@ export interface StackTarget {
   stackId: string;
   stackStatus: string;
   parentStackId?: string;
+  /** LastUpdatedTime, or CreationTime before any update: changes with every stack operation (stack-listings.ts). */
+  version?: string;
 }
 
 export interface StackSelection {
@@ -38,6 +40,12 @@ function skipReason(stack: StackSummary, filter: StackFilter): string | undefine
   );
 }
 
+/** A stack's version for the listing record: what a stack operation changes. */
+export function stackVersion(s: { LastUpdatedTime?: Date; CreationTime?: Date }): { version?: string } {
+  const at = s.LastUpdatedTime ?? s.CreationTime;
+  return at ? { version: at.toISOString() } : {};
+}
+
 /** Splits a region's stacks into drift-detection targets and skipped rows that say why. */
 export function selectStacks(stacks: StackSummary[], filter: StackFilter): StackSelection {
   const selection: StackSelection = { targets: [], skipped: [] };
@@ -47,6 +55,7 @@ export function selectStacks(stacks: StackSummary[], filter: StackFilter): Stack
       stackId: s.StackId ?? s.StackName ?? "",
       stackStatus: s.StackStatus ?? "UNKNOWN",
       ...(s.ParentId ? { parentStackId: s.ParentId } : {}),
+      ...stackVersion(s),
     };
     const reason = skipReason(s, filter);
     if (reason === undefined) selection.targets.push(target);

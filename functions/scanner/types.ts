@@ -14,6 +14,7 @@ import type { Logger } from "../core/logger.js";
 import type { DetectionTimeEstimator } from "./poll-schedule.js";
 import type { ReportedMemory, ReportedStore } from "../sweep/index.js";
 import type { RegionPace, ScanCapacity } from "./capacity.js";
+import type { StackListings, StackListingStore } from "./stack-listings.js";
 
 /** Everything the scan touches outside plain data: AWS clients, the engine, time, randomness, logs. */
 export interface ScanDeps {
@@ -31,6 +32,8 @@ export interface ScanDeps {
   remediateStack(input: StackRemediationInput): Promise<StackRemediationResult>;
   /** Where the flapping guard's record lives (state/flapping.json in the report bucket). */
   flappingStore: FlappingStore;
+  /** Where each account's stack resource listings are kept between runs (stack-listings.ts); absent: listed every run. */
+  stackListingStore?: StackListingStore;
   /** What the sweep's notify-only rules already reported (functions/sweep/reported.ts); absent: all reported every run. */
   reportedStore?: ReportedStore;
   /**
@@ -66,6 +69,8 @@ export interface RegionScope {
   lookupLimiter: RateLimiter;
   /** The account's privilege invariants and attachment lookup, for the engine. */
   remediation: AccountRemediation;
+  /** The account's stack resource listings (coverage, and which stacks hold attachments). */
+  listings: StackListings;
 }
 
 /** Per account: the invariants and the attachment lookup (shared by its regions) the engine needs. */

@@ -8,7 +8,7 @@ import type { RunReport } from "../../functions/core/types.js";
 import { totalsTable } from "../../functions/report/index.js";
 import type { RouteHooks, ScanSummary, SkippedScan } from "../../functions/handler.js";
 import type { PartitionOutput } from "../../functions/fanout/index.js";
-import type { ScanProgress } from "../../functions/scanner/index.js";
+import { effectiveExecution, type ScanProgress } from "../../functions/scanner/index.js";
 import { driftguardNames } from "../../modules/names.js";
 import { lambdaContext } from "./lambda-context.js";
 import { startSandbox, type Sandbox } from "./server.js";
@@ -164,7 +164,7 @@ export async function runLocal(opts: LocalRunOptions, print: (line: string) => v
   const sandbox = await startSandbox({ scenarioFile: opts.scenario, config });
   try {
     print(`sandbox organization ${sandbox.world.organization.id} on ${sandbox.endpoint} (scenario ${sandbox.scenario.file})`);
-    const execution = opts.execution ?? config.hub.execution;
+    const execution = opts.execution ?? effectiveExecution(config);
     print(`invoking the hub handler${opts.mode ? ` in ${opts.mode} mode` : " (each account in its own mode)"}${execution === "fanout" ? ", fanned out as the state machine would (plan, one worker per account, reduce)" : ""} …`);
     const onProgress = (e: ScanProgress) => {
       const line = progressLine(e);

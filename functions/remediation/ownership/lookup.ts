@@ -14,7 +14,8 @@ import { type Attachment, NOTHING_OWNED, type Owned } from "./owned.js";
 
 /**
  * Reads every stack's attachments once per account-region per run (DescribeStacks for the
- * parameters, GetTemplate, and ListStackResources / ListExports only for stacks that have
+ * parameters, GetTemplate — of every stack, or with `resourceTypes` only of stacks that hold an
+ * attachment resource — and ListStackResources / ListExports only for stacks that have
  * attachments), and answers "what do attachments own on this resource": security-group rules
  * from the same region, role policies from every onboarded region (IAM is global, so a role's
  * attachments can live in any region's stacks). A read that fails makes the lookup throw,
@@ -42,8 +43,13 @@ export const NO_ATTACHMENTS: OwnershipLookup = { forResource: async () => NOTHIN
 const TEMPLATE_CONCURRENCY = 4;
 const ATTACHMENT_MARK = new RegExp(ATTACHMENT_TYPES.map((t) => t.replace(/:/g, ":")).join("|"));
 
-async function stackAttachments(cfn: CloudFormationClient, stack: Stack, accountId: string, region: string, exports: () => Promise<Map<string, string>>): Promise<Attachment[]> {
+/** The resource types a stack holds (its ListStackResources), when the caller keeps them (scanner/stack-listings.ts). */
+export type ResourceTypes = (cfn: CloudFormationClient, stack: Stack) => Promise<readonly string[]>;
+
+async function stackAttachments(cfn: CloudFormationClient, stack: Stack, accountId: string, region: string, exports: () => Promise<Map<string, string>>, resourceTypes?: ResourceTypes): Promise<Attachment[]> {
   const stackName = stack.StackName ?? "";
+  // A stack that holds no attachment resource owns nothing: its template need not be read.
+  if (resourceTypes && !(await resourceTypes(cfn, stack)).some((t) => (ATTACHMENT_TYPES as readonly string[]).includes(t))) return [];
   // Processed: after transforms (SAM, macros), as CloudFormation created the resources.
   const body = (await cfn.send(new GetTemplateCommand({ StackName: stack.StackId ?? stackName, TemplateStage: "Processed" }))).TemplateBody ?? "";
   if (!ATTACHMENT_MARK.test(body)) return [];
@@ -66,7 +72,7 @@ async function stackAttachments(cfn: CloudFormationClient, stack: Stack, account
 }
 
 /** Every attachment in one account-region; read on first call and kept for the run. */
-export function attachmentReader(client: () => CloudFormationClient | Promise<CloudFormationClient>, accountId: string, region: string): () => Promise<Attachment[]> {
+export function attachmentReader(client: () => CloudFormationClient | Promise<CloudFormationClient>, accountId: string, region: string, resourceTypes?: ResourceTypes): () => Promise<Attachment[]> {
   let read: Promise<Attachment[]> | undefined;
   let exported: Promise<Map<string, string>> | undefined;
   const exports = (cfn: CloudFormationClient) =>
@@ -81,7 +87,7 @@ export function attachmentReader(client: () => CloudFormationClient | Promise<Cl
       const stacks: Stack[] = [];
       for await (const page of paginateDescribeStacks({ client: cfn }, {})) stacks.push(...(page.Stacks ?? []));
       const limit = pLimit(TEMPLATE_CONCURRENCY);
-      return (await limit.map(stacks, (stack) => stackAttachments(cfn, stack, accountId, region, () => exports(cfn)))).flat();
+      return (await limit.map(stacks, (stack) => stackAttachments(cfn, stack, accountId, region, () => exports(cfn), resourceTypes))).flat();
     })());
 }
 
@@ -90,6 +96,8 @@ export interface OwnershipLookupInput {
   /** The account's onboarded regions: where role attachments may live. */
   regions: readonly string[];
   cloudformationFor(region: string): CloudFormationClient | Promise<CloudFormationClient>;
+  /** Absent: every stack's template is read. */
+  resourceTypes?: ResourceTypes;
 }
 
 export function createOwnershipLookup(input: OwnershipLookupInput): OwnershipLookup {
@@ -97,7 +105,7 @@ export function createOwnershipLookup(input: OwnershipLookupInput): OwnershipLoo
   const readerFor = (region: string) => {
     let reader = readers.get(region);
     if (!reader) {
-      reader = attachmentReader(() => input.cloudformationFor(region), input.accountId, region);
+      reader = attachmentReader(() => input.cloudformationFor(region), input.accountId, region, input.resourceTypes);
       readers.set(region, reader);
     }
     return reader;

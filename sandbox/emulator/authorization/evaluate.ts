@@ -1,7 +1,8 @@
-import { getDenialReasons, runSimulation, type RequestDenial, type Simulation } from "@cloud-copilot/iam-simulate";
+import { getDenialReasons, type RequestDenial, type Simulation } from "@cloud-copilot/iam-simulate";
 import type { ServiceDefinition } from "../protocol/types.js";
 import { AwsError } from "../protocol/types.js";
 import type { IamRole, Principal, World } from "../state.js";
+import { cachedSimulation } from "./evaluation-cache.js";
 import { awsManagedPolicies } from "./managed-policies.js";
 import { authorizedRequest, type AuthorizedRequest } from "./requests.js";
 
@@ -101,22 +102,11 @@ function denial(service: ServiceDefinition, principal: Principal, request: Autho
 /**
  * Evaluation parses and validates every policy each time (ReadOnlyAccess alone is 2,677 actions,
  * 10–30 ms a call), and the sandbox serves on one event loop, so results are kept per policy set
- * and request. The key holds the role's own documents (small) and AWS managed policies by ARN
- * (their snapshots never change); time-based context keys are left out so requests can repeat.
+ * and question (evaluation-cache.ts). The policy-set key holds the role's own documents (small)
+ * and AWS managed policies by ARN (their snapshots never change); time-based context keys are
+ * left out so requests can repeat.
  */
-const results = new Map<string, Awaited<ReturnType<typeof runSimulation>>>();
-const MAX_CACHED = 10_000;
-
-async function simulate(simulation: Simulation, policies: string, resourcePolicy: unknown) {
-  const key = JSON.stringify([policies, resourcePolicy ?? null, simulation.request]);
-  let result = results.get(key);
-  if (!result) {
-    result = await runSimulation(simulation, {});
-    if (results.size >= MAX_CACHED) results.clear();
-    results.set(key, result);
-  }
-  return result;
-}
+const simulate = cachedSimulation;
 
 export interface AuthorizationCall {
   service: ServiceDefinition;

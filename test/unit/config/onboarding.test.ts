@@ -67,6 +67,14 @@ accounts:
     );
   });
 
+  it("refuses `recursive: false` in both deployment modes, on its own line, with the fix", () => {
+    for (const spoke of [STACKSET, ""]) {
+      const found = problems(`${spoke}organizationalUnits:\n  - { id: ou-ab12-cd34ef56 }\n  - { id: ou-ab12-cd34ef57, recursive: false }\naccounts: []\n`);
+      expect(found).toEqual(expect.arrayContaining([expect.stringMatching(/^organizationalUnits\[1\]\.recursive@\d+: is false, which no spoke deployment supports: .*list the OU's direct member accounts under accounts: instead$/)]));
+      expect(found.filter((p) => p.includes("recursive"))).toHaveLength(1);
+    }
+  });
+
   it("lays an account's own entry over its nearest onboarded OU over the defaults; non-recursive OUs stop at their direct members", () => {
     const config = parseConfig(
       `${BASE}${STACKSET}organizationalUnits:

@@ -1,4 +1,5 @@
 import "aws-sdk-client-mock-vitest/extend";
+import { openStackListings } from "../../../functions/scanner/stack-listings.js";
 import { NO_ATTACHMENTS } from "../../../functions/remediation/ownership/lookup.js";
 import { TEST_SAFETY } from "../remediation/helpers.js";
 import { CloudTrailClient, CloudTrailServiceException, LookupEventsCommand, type Event } from "@aws-sdk/client-cloudtrail";
@@ -110,7 +111,7 @@ async function harness(cloudTrailLookup: boolean, region: FakeRegion, deadline: 
   const clients = testSpokeClients(PAY, "us-east-1");
   fakeCloudFormation(clients.cloudformation, region, newObserver(), `${PAY}/us-east-1`);
   // One scope for the account-region, as scanAccount makes it: every stack shares its LookupEvents limiter.
-  const scope: RegionScope = { clients, estimator: new DetectionTimeEstimator(), pace: new RegionPace(ctx.capacity.budgets.for(PAY, "us-east-1")), lookupLimiter: lookupEventsLimiter(ctx.deps), remediation: { safety: TEST_SAFETY, ownership: NO_ATTACHMENTS } };
+  const scope: RegionScope = { clients, estimator: new DetectionTimeEstimator(), pace: new RegionPace(ctx.capacity.budgets.for(PAY, "us-east-1")), lookupLimiter: lookupEventsLimiter(ctx.deps), remediation: { safety: TEST_SAFETY, ownership: NO_ATTACHMENTS }, listings: await openStackListings({ accountId: PAY, now: () => NOW, log: ctx.deps.logger }) };
   return { ctx, account: resolveAccount(config, config.accounts[0]!), clients, scope, sleeps, warnings };
 }
 
