@@ -12,3 +12,5 @@ export { summarySubject } from "./summary.js";
 export { renderHtml } from "./html.js";
 export { renderMarkdown } from "./markdown.js";
 export { problems, totalsTable } from "./view.js";
+export { EMPTY_INDEX, parseHistoryIndex, withHistory, withoutHistory, type HistoryIndex } from "./history.js";
+export { renderHistoryPage } from "./history-html.js";
