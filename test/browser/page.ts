@@ -39,10 +39,11 @@ export async function launch(): Promise<Session> {
       rmSync(profile, { recursive: true, force: true });
       rmSync(files, { recursive: true, force: true });
     },
-    async open(name, html) {
-      return this.openTree(name, { [`${name}.html`]: html }, `${name}.html`);
-    },
-    async openTree(name, tree, first) {
+    open: (name, html) => openTree(name, { [`${name}.html`]: html }, `${name}.html`),
+    openTree,
+  };
+
+  async function openTree(name: string, tree: Record<string, string>, first: string): Promise<{ page: Page; consoleErrors: string[] }> {
       for (const [path, text] of Object.entries(tree)) {
         const file = join(files, name, path);
         mkdirSync(dirname(file), { recursive: true });
@@ -60,8 +61,7 @@ export async function launch(): Promise<Session> {
       });
       await page.goto(pathToFileURL(join(files, name, first)).href);
       return { page, consoleErrors };
-    },
-  };
+  }
 }
 
 /** The report's script unpacks the resource details after load (html.ts); wait for it. */
