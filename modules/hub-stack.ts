@@ -75,6 +75,7 @@ export class HubStack extends TerraformStack {
       bucket: this.reports.bucket,
       topic: this.notifications.topic,
       topicKey: this.notifications.key,
+      webhooks: { list: config.hub.notifications.webhooks, hub: { accountId: config.hub.accountId, region: config.hub.region } },
     });
     if (config.hub.execution === "fanout") {
       this.fanout = new FanoutStateMachine(this, "fanout", {

@@ -14,3 +14,4 @@ export { renderMarkdown } from "./markdown.js";
 export { problems, totalsTable } from "./view.js";
 export { EMPTY_INDEX, parseHistoryIndex, withHistory, withoutHistory, type HistoryIndex } from "./history.js";
 export { renderHistoryPage } from "./history-html.js";
+export { deliverWebhooks, slackMessage, teamsMessage, webhookReadGrants, type WebhookOutcome, type WebhookPorts } from "./webhooks.js";
