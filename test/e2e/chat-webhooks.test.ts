@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { CreateSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../../functions/config/load.js";
+import { loadConfig } from "../../functions/accounts-file/index.js";
 import { deliverWebhooks } from "../../functions/report/webhooks.js";
 import { DEFAULT_SCENARIO, DEMO_ACCOUNTS } from "../../sandbox/harness/scenario.js";
 import { startSandbox, type Sandbox } from "../../sandbox/harness/server.js";

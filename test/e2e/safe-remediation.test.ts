@@ -1,6 +1,6 @@
 import { GetObjectCommand } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseConfig } from "../../functions/config/load.js";
+import { parseConfig } from "../../functions/accounts-file/index.js";
 import { REPORT_SCHEMA_VERSION, type ResourceReport, type RunReport, type StackReport } from "../../functions/core/types.js";
 import { hubS3, invokeHub, publishedMessages } from "../../sandbox/harness/run-local.js";
 import { startSandbox, type Sandbox } from "../../sandbox/harness/server.js";

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../../functions/config/load.js";
+import { loadConfig } from "../../functions/accounts-file/index.js";
 import { driftguardApp } from "../../modules/app.js";
 import { driftguardNames } from "../../modules/names.js";
 import { startBareSandbox, type BareSandbox, type SandboxCredentials } from "../../sandbox/harness/server.js";

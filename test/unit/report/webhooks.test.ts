@@ -5,7 +5,7 @@ import { GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { mockClient } from "aws-sdk-client-mock";
 import { readFileSync } from "node:fs";
 import { beforeEach, describe, expect, it } from "vitest";
-import { parseConfig } from "../../../functions/config/load.js";
+import { parseConfig } from "../../../functions/accounts-file/index.js";
 import { publishReport } from "../../../functions/report/publish.js";
 import { SLACK_HEADER_MAX, SLACK_MAX_BLOCKS, SLACK_SECTION_MAX, TEAMS_MAX_BYTES, slackMessage, teamsMessage, webhookReadGrants } from "../../../functions/report/webhooks.js";
 import { DEMO_ACCOUNTS } from "../../../sandbox/harness/scenario.js";

@@ -23,7 +23,8 @@ import { selectStacks } from "../../../functions/scanner/stacks.js";
 import type { RegionScope, ScanContext } from "../../../functions/scanner/types.js";
 import { testSpokeClients } from "../../support/aws.js";
 import { fakeCloudFormation, newObserver, type FakeRegion } from "./fake-cloudformation.js";
-import { deletedQueueDrift, lambdaDrift, roleDrift, stackSummary, testConfig } from "./fixtures.js";
+import { deletedQueueDrift, lambdaDrift, roleDrift, stackSummary } from "./fixtures.js";
+import { testConfig } from "../../support/config.js";
 import { cloudTrailRecord, lookupEntry } from "../../support/cloudtrail.js";
 
 /** "Who changed it" for scheduled findings: scanStack → CloudTrail LookupEvents → ResourceReport.changedBy. */

@@ -12,9 +12,23 @@ import { paginate } from "../shared/paging.js";
  */
 
 const TOPIC_NAME = /^[\w-]{1,256}(\.fifo)?$/;
+/** API_Publish.html Message: "at most 256 KB in size (262,144 bytes, not 262,144 characters)". */
 const MAX_MESSAGE_BYTES = 256 * 1024;
-const MAX_SUBJECT = 100;
-const PENDING = "pending confirmation";
+/** API_Publish.html Subject: "less than 100 characters long". */
+const MAX_SUBJECT_CHARS = 99;
+/**
+ * Subscribe answers "pending confirmation" for a subscription waiting for its endpoint
+ * (API_Subscribe.html: "the string \"pending confirmation\" if the subscription requires
+ * confirmation"); the list actions show it as "PendingConfirmation" (mozilla/frost#428 and
+ * localstack/localstack#13666 observed it in AWS).
+ */
+const PENDING_SUBSCRIBE = "pending confirmation";
+const PENDING_LISTED = "PendingConfirmation";
+/**
+ * Email and HTTP/S endpoints must confirm a subscription (sns-create-subscribe-endpoint-to-topic.html,
+ * sns-http-https-endpoint-as-subscriber.html); nobody clicks or answers in the sandbox.
+ */
+const CONFIRMATION_PROTOCOLS = ["email", "email-json", "http", "https"];
 
 function invalidParameter(what: string): AwsError {
   return new AwsError("InvalidParameter", `Invalid parameter: ${what}`);
@@ -66,11 +80,11 @@ function publish(params: { TopicArn?: string; TargetArn?: string; Message?: stri
   if (message === "") throw invalidParameter("Empty message");
   if (Buffer.byteLength(message, "utf8") > MAX_MESSAGE_BYTES) throw invalidParameter("Message too long");
   const subject = params.Subject;
-  if (subject !== undefined) {
-    // Subject: ASCII, no line breaks or control characters, under 100 characters.
-    if (subject.length === 0 || subject.length > MAX_SUBJECT || !/^[\x20-\x7e]+$/.test(subject) || /^\s/.test(subject)) {
-      throw invalidParameter("Subject");
-    }
+  // API_Publish.html Subject: "Subjects must be UTF-8 text with no line breaks or control characters,
+  // and less than 100 characters long" (characters, not bytes: "drift ✗" is fine). Older revisions
+  // of the page said ASCII only; the current one is followed.
+  if (subject !== undefined && (subject === "" || [...subject].length > MAX_SUBJECT_CHARS || /\p{Cc}/u.test(subject))) {
+    throw invalidParameter("Subject");
   }
   const messageId = uuid(ctx.sandbox.random);
   topic.published.push({ messageId, subject, message, at: new Date(ctx.sandbox.now()).toISOString() });
@@ -90,38 +104,55 @@ function getTopicAttributes(params: { TopicArn?: string }, ctx: CallContext) {
       TopicArn: topic.arn,
       Owner: ctx.accountId,
       DisplayName: "",
-      SubscriptionsConfirmed: String(topic.subscriptions.filter((s) => s.arn !== PENDING).length),
-      SubscriptionsPending: String(topic.subscriptions.filter((s) => s.arn === PENDING).length),
+      SubscriptionsConfirmed: String(topic.subscriptions.filter((s) => !s.pendingConfirmation).length),
+      SubscriptionsPending: String(topic.subscriptions.filter((s) => s.pendingConfirmation).length),
       SubscriptionsDeleted: "0",
       ...topic.attributes,
     },
   };
 }
 
-/** Subscribes an endpoint (idempotently); email subscriptions stay pending, as nobody clicks the confirmation link here. */
+/** Subscribes an endpoint (idempotently); email and HTTP/S subscriptions stay pending, as nobody confirms them here. */
 export function addSubscription(topic: Topic, protocol: string, endpoint: string, random: () => number): Topic["subscriptions"][number] {
   const existing = topic.subscriptions.find((s) => s.protocol === protocol && s.endpoint === endpoint);
   if (existing) return existing;
-  const pending = protocol === "email" || protocol === "email-json";
-  const subscription = { arn: pending ? PENDING : `${topic.arn}:${uuid(random)}`, protocol, endpoint };
+  const subscription = { arn: `${topic.arn}:${uuid(random)}`, protocol, endpoint, ...(CONFIRMATION_PROTOCOLS.includes(protocol) ? { pendingConfirmation: true } : {}) };
   topic.subscriptions.push(subscription);
   return subscription;
 }
 
-function subscribe(params: { TopicArn?: string; Protocol?: string; Endpoint?: string }, ctx: CallContext) {
+/** "ReturnSubscriptionArn … returns the subscription ARN, even if the subscription requires confirmation" (API_Subscribe.html). */
+function subscribe(params: { TopicArn?: string; Protocol?: string; Endpoint?: string; ReturnSubscriptionArn?: boolean }, ctx: CallContext) {
   const topic = topicOf(ctx, params.TopicArn);
   const protocol = required(params.Protocol, () => invalidParameter("Protocol"));
   const endpoint = required(params.Endpoint, () => invalidParameter("Endpoint"));
-  return { SubscriptionArn: addSubscription(topic, protocol, endpoint, ctx.sandbox.random).arn };
+  const subscription = addSubscription(topic, protocol, endpoint, ctx.sandbox.random);
+  return { SubscriptionArn: subscription.pendingConfirmation && params.ReturnSubscriptionArn !== true ? PENDING_SUBSCRIBE : subscription.arn };
 }
 
+function listed(topic: Topic, ownerId: string) {
+  return (s: Topic["subscriptions"][number]) => ({
+    SubscriptionArn: s.pendingConfirmation ? PENDING_LISTED : s.arn,
+    Owner: ownerId,
+    Protocol: s.protocol,
+    Endpoint: s.endpoint,
+    TopicArn: topic.arn,
+  });
+}
+
+/** API_ListSubscriptionsByTopic.html: "up to 100. If there are more subscriptions, a NextToken is also returned". */
 function listSubscriptionsByTopic(params: { TopicArn?: string; NextToken?: string }, ctx: CallContext) {
   const topic = topicOf(ctx, params.TopicArn);
   const page = paginate(topic.subscriptions, params.NextToken, 100, () => invalidParameter("NextToken"));
-  return {
-    Subscriptions: page.items.map((s) => ({ SubscriptionArn: s.arn, Owner: ctx.accountId, Protocol: s.protocol, Endpoint: s.endpoint, TopicArn: topic.arn })),
-    NextToken: page.next,
-  };
+  return { Subscriptions: page.items.map(listed(topic, ctx.accountId)), NextToken: page.next };
+}
+
+/** API_ListSubscriptions.html: the requester's subscriptions in the region, "up to 100" per page with a NextToken. */
+function listSubscriptions(params: { NextToken?: string }, ctx: CallContext) {
+  const topics = [...regionState(ctx).topics.values()].sort((a, b) => a.arn.localeCompare(b.arn));
+  const all = topics.flatMap((t) => t.subscriptions.map(listed(t, ctx.accountId)));
+  const page = paginate(all, params.NextToken, 100, () => invalidParameter("NextToken"));
+  return { Subscriptions: page.items, NextToken: page.next };
 }
 
 export const snsService: ServiceDefinition = {
@@ -135,5 +166,6 @@ export const snsService: ServiceDefinition = {
     GetTopicAttributes: getTopicAttributes,
     Subscribe: subscribe,
     ListSubscriptionsByTopic: listSubscriptionsByTopic,
+    ListSubscriptions: listSubscriptions,
   },
 };

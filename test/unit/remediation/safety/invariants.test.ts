@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { WriteEffect } from "../../../../functions/remediation/safety/effects.js";
 import { adminStatements, refusals, safetyPolicy } from "../../../../functions/remediation/safety/invariants.js";
-import { testConfig } from "../../events/helpers.js";
+import { PAYMENTS_SPOKE } from "../../events/helpers.js";
+import { testConfig } from "../../../support/config.js";
 
 /**
  * Documents in the shapes AWS publishes them:
@@ -26,7 +27,7 @@ const trust = (principal: unknown, condition?: unknown) => ({
 
 const ORG_ACCOUNT = "111122223333";
 const OUTSIDE = "555566667777";
-const config = testConfig({
+const config = testConfig(PAYMENTS_SPOKE, {
   accounts: [{ id: ORG_ACCOUNT, name: "payments-prod" }],
   defaults: {
     safety: {
@@ -57,7 +58,7 @@ describe("privilege invariants", () => {
   });
 
   it("refuses a bootstrap role named in accounts.yaml", () => {
-    const custom = safetyPolicy(testConfig({ accounts: [{ id: ORG_ACCOUNT, name: "payments-prod", bootstrapRoleName: "PlatformBootstrap" }] }));
+    const custom = safetyPolicy(testConfig(PAYMENTS_SPOKE, { accounts: [{ id: ORG_ACCOUNT, name: "payments-prod", bootstrapRoleName: "PlatformBootstrap" }] }));
     expect(refusals({ kind: "tag-role", role: role("PlatformBootstrap") }, custom)[0]).toContain("a bootstrap role named in accounts.yaml");
   });
 
@@ -122,7 +123,7 @@ describe("privilege invariants", () => {
     expect(check({ kind: "put-role-policy", role: role("payments-api"), policyName: "everything", document: ADMINISTRATOR_ACCESS })).toEqual([
       "would put inline policy everything on payments-api: it allows * on *",
     ]);
-    const allowed = safetyPolicy(testConfig({ defaults: { safety: { adminPolicies: [{ policy: "everything", roles: ["payments-api"], reason: "break glass" }] } } }));
+    const allowed = safetyPolicy(testConfig(PAYMENTS_SPOKE, { defaults: { safety: { adminPolicies: [{ policy: "everything", roles: ["payments-api"], reason: "break glass" }] } } }));
     expect(refusals({ kind: "put-role-policy", role: role("payments-api"), policyName: "everything", document: ADMINISTRATOR_ACCESS }, allowed)).toEqual([]);
   });
 
