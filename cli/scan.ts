@@ -1,18 +1,17 @@
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
 import { organizationIdSource } from "../functions/config/load.js";
 import { loadConfig } from "../functions/accounts-file/index.js";
 import { isKnownRegion, KNOWN_REGIONS, type Region } from "../functions/config/regions.js";
 import { MODES, type AccountEntry, type Config, type Mode } from "../functions/config/schema.js";
 import { closest } from "../functions/config/suggest.js";
 import type { RunReport } from "../functions/core/types.js";
-import { configHash, problems, renderHtml, renderMarkdown, summarySubject, totalsTable } from "../functions/report/index.js";
+import { configHash, problems, summarySubject, totalsTable } from "../functions/report/index.js";
 import { newRunId } from "../functions/runtime/index.js";
 import { scanOrganization } from "../functions/scanner/index.js";
 import { UsageError, type CommandSpec, type Parsed } from "./args.js";
 import { callerAccount, cliHubClients, cliLogger, cliScanDeps } from "./aws.js";
 import { EXIT_CODES_HELP, FAIL_ON, scanExitCode, type FailOn } from "./exit-codes.js";
 import { Progress } from "./progress.js";
+import { writeReport } from "./history.js";
 import type { Io } from "./io.js";
 
 const COMMON_FLAGS = {
@@ -22,7 +21,7 @@ const COMMON_FLAGS = {
   stacks: { type: "string", value: "GLOBS", list: true, description: "only stacks matching these globs, e.g. 'web-*,iam-*'" },
   assume: { type: "string", value: "ROLE", optionalValue: true, description: "assume this role in each account (default: spoke.roleName, the spoke role)" },
   "current-credentials": { type: "boolean", description: "scan only the account your credentials belong to, with them (no AssumeRole, no Organizations calls)" },
-  out: { type: "string", value: "DIR", description: "write report.json, report.html and report.md to DIR" },
+  out: { type: "string", value: "DIR", description: "write report.json, report.html and report.md to DIR, and keep the run history there (DIR/reports/index.json, index.html: new / still / resolved since the previous run)" },
   format: { type: "string", value: "table|json", choices: ["table", "json"], description: "what to print on stdout (default: table)" },
   "fail-on": { type: "string", value: "drift|errors|never", choices: FAIL_ON, description: "which findings make the exit code non-zero (default: errors)" },
   verbose: { type: "boolean", description: "also print the scanner's structured JSON logs (stderr)" },
@@ -96,21 +95,6 @@ export function scopedConfig(config: Config, flags: Parsed, caller?: string): Co
   };
 }
 
-export function writeReport(dir: string, report: RunReport): string[] {
-  const out = resolve(dir);
-  mkdirSync(out, { recursive: true });
-  const files: [string, string][] = [
-    ["report.json", `${JSON.stringify(report, null, 2)}\n`],
-    ["report.html", renderHtml(report)],
-    ["report.md", renderMarkdown(report)],
-  ];
-  return files.map(([name, text]) => {
-    const file = join(out, name);
-    writeFileSync(file, text);
-    return file;
-  });
-}
-
 /** The drifted resources and problems a person reads first, after the subject line. */
 function details(report: RunReport): string[] {
   const lines: string[] = [];
@@ -139,7 +123,7 @@ export async function scanCommand(flags: Parsed, io: Io, forcedMode?: Mode): Pro
 
   const progress = new Progress({ isTTY: io.stderrIsTTY, write: io.stderr });
   io.stderr(`driftguard: scanning ${scoped.accounts.length} account(s) from ${file}${mode ? ` in ${mode} mode` : " in each account's configured mode"}${currentCredentials ? ` with your credentials (account ${caller})` : `, assuming ${scoped.spoke.roleName} in each`}\n`);
-  const report = await scanOrganization(cliScanDeps(hub, { currentCredentials }, cliLogger(flags.verbose === true)), {
+  const scanned = await scanOrganization(cliScanDeps(hub, { currentCredentials }, cliLogger(flags.verbose === true)), {
     config: scoped,
     runId: newRunId(new Date()),
     trigger: "cli",
@@ -152,7 +136,9 @@ export async function scanCommand(flags: Parsed, io: Io, forcedMode?: Mode): Pro
   });
   progress.finish();
 
-  const files = flags.out ? writeReport(flags.out as string, report) : [];
+  const written = flags.out ? writeReport(flags.out as string, scanned) : undefined;
+  const report = written?.report ?? scanned;
+  const files = written?.files ?? [];
   if (flags.format === "json") io.stdout(`${JSON.stringify(report, null, 2)}\n`);
   else {
     io.stdout([summarySubject(report), "", totalsTable(report.totals), ...details(report), ...(files.length > 0 ? ["", `report: ${files.join(", ")}`] : [])].join("\n") + "\n");

@@ -69,7 +69,7 @@ export type SkippedScan = SkippedRun;
 
 /** The end of a run (scan or reduce): its EMF metrics, then the Lambda's small answer. */
 function finishRun(metrics: Metrics, report: RunReport, publish: PublishOutcome): ScanSummary {
-  publishMetrics(metrics, runMetricValues(report, publish.s3.ok));
+  publishMetrics(metrics, runMetricValues(report, publish.s3.ok, publish.webhooks));
   return scanSummary(report, publish);
 }
 
@@ -178,7 +178,7 @@ export function createProductionRoutes(hooks: RouteHooks = {}, now: () => number
           deadline: createDeadline(context.getRemainingTimeInMillis(), Date.now),
           // The lease lasts as long as this invocation can: its timeout, as far as the handler can tell.
           leaseTtlMs: context.getRemainingTimeInMillis(),
-          publish: { bucket: rt.settings.reportBucket, topicArn: rt.settings.topicArn, region: rt.config.hub.region, chatbot: rt.config.hub.notifications.chatbot },
+          publish: { bucket: rt.settings.reportBucket, topicArn: rt.settings.topicArn, region: rt.config.hub.region, chatbot: rt.config.hub.notifications.chatbot, webhooks: rt.config.hub.notifications.webhooks },
           configSource: organizationIdSource(rt),
           ...(hooks.onProgress ? { onProgress: hooks.onProgress } : {}),
         });
@@ -202,7 +202,7 @@ export function createProductionRoutes(hooks: RouteHooks = {}, now: () => number
       const rt = await currentRuntime();
       const { config, settings, hub } = rt;
       const deps = scanDeps(hub, settings.reportBucket, logger);
-      const publish = { bucket: settings.reportBucket, topicArn: settings.topicArn, region: config.hub.region, chatbot: config.hub.notifications.chatbot };
+      const publish = { bucket: settings.reportBucket, topicArn: settings.topicArn, region: config.hub.region, chatbot: config.hub.notifications.chatbot, webhooks: config.hub.notifications.webhooks };
       switch (request.step) {
         case "plan": {
           const modeOverride = request.modeOverride ?? settings.modeOverride;

@@ -76,6 +76,7 @@ export class HubStack extends TerraformStack {
       bucket: this.reports.bucket,
       topic: this.notifications.topic,
       topicKey: this.notifications.key,
+      webhooks: { list: config.hub.notifications.webhooks, hub: { accountId: config.hub.accountId, region: config.hub.region } },
     });
     if (effectiveExecution(config) === "fanout") {
       this.fanout = new FanoutStateMachine(this, "fanout", {

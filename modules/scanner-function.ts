@@ -11,6 +11,7 @@ import type { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import type { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import type { Config } from "../functions/config/schema.js";
 import { ORGANIZATION_ACTIONS, PLACEMENT_ACTIONS } from "../functions/scanner/index.js";
+import { webhookReadGrants } from "../functions/report/index.js";
 import { LAMBDA_HANDLER } from "./lambda-bundle.js";
 import type { DriftguardNames } from "./names.js";
 import { policyJson, serviceTrust } from "./policy.js";
@@ -28,6 +29,8 @@ export interface ScannerFunctionProps {
   bucket: S3Bucket;
   topic: SnsTopic;
   topicKey: KmsKey;
+  /** hub.notifications.webhooks with the hub's account and region: the parameters and secrets the role may read (report/webhooks.ts). */
+  webhooks?: { list: Config["hub"]["notifications"]["webhooks"]; hub: { accountId: string; region: string } };
 }
 
 const FOURTEEN_DAYS = 14 * 24 * 3600;
@@ -88,6 +91,8 @@ export class ScannerFunction extends Construct {
         { sid: "EncryptForTopic", actions: ["kms:GenerateDataKey*", "kms:Decrypt"], resources: [topicKey.arn] },
         { sid: "WriteLogs", actions: ["logs:CreateLogStream", "logs:PutLogEvents"], resources: [`${logGroup.arn}:*`] },
         { sid: "ReportFailedInvocations", actions: ["sqs:SendMessage"], resources: [this.failureQueue.arn] },
+        // Chat webhook URLs: exactly the parameters and secrets accounts.yaml names, derived, never retyped.
+        ...(props.webhooks ? webhookReadGrants(props.webhooks.list, props.webhooks.hub) : []),
       ]),
     });
 

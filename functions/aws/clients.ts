@@ -5,6 +5,8 @@ import { IAMClient } from "@aws-sdk/client-iam";
 import { ResourceGroupsTaggingAPIClient } from "@aws-sdk/client-resource-groups-tagging-api";
 import { OrganizationsClient } from "@aws-sdk/client-organizations";
 import { S3Client } from "@aws-sdk/client-s3";
+import { SSMClient } from "@aws-sdk/client-ssm";
+import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { STSClient } from "@aws-sdk/client-sts";
 import { AdaptiveRetryStrategy, type RateLimiter } from "@smithy/core/retry";
@@ -174,6 +176,9 @@ export interface HubClients {
   sts: STSClient;
   s3: S3Client;
   sns: SNSClient;
+  /** Chat webhook URLs (report/webhooks.ts); optional so clients built for tests need not carry them. */
+  ssm?: SSMClient;
+  secretsManager?: SecretsManagerClient;
 }
 
 /** `credentials` defaults to the SDK's chain (the Lambda's role); the sandbox tests pass the hub role's session. */
@@ -185,5 +190,7 @@ export function createHubClients(region: string, credentials?: AwsCredentialIden
     sts: new STSClient(common),
     s3: new S3Client(common),
     sns: new SNSClient(common),
+    ssm: new SSMClient(common),
+    secretsManager: new SecretsManagerClient(common),
   };
 }

@@ -352,6 +352,42 @@ const subscription = z
   })
   .strict();
 
+// --- k18 (issue 18): chat webhooks whose URL lives in SSM Parameter Store or Secrets Manager ---
+/**
+ * A Slack or Microsoft Teams incoming webhook. Its URL is a bearer credential (anyone holding it
+ * can post to the channel), so accounts.yaml only names where it is stored: an SSM parameter
+ * (SecureString) or a Secrets Manager secret in the hub account and region. The hub role may
+ * read exactly those (report/webhooks.ts webhookReadStatements).
+ */
+const WEBHOOK_URL_FIX =
+  "a webhook URL is a credential and never goes in accounts.yaml: store it with `aws ssm put-parameter --type SecureString --name /driftguard/webhooks/<name> --value <url>` and set ssmParameter: /driftguard/webhooks/<name> (or secretsManagerSecret: <secret name or ARN>)";
+export const webhook = z
+  .object({
+    name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, { error: "must be lowercase letters, digits and dashes (names the webhook in logs and the report)" }),
+    format: z.enum(["slack", "teams"], { error: "must be slack (Block Kit) or teams (a Workflows webhook taking an Adaptive Card)" }),
+    ssmParameter: z
+      .string()
+      .regex(/^(\/?[a-zA-Z0-9_.-]+)+$/, { error: "must be a Parameter Store name such as /driftguard/webhooks/platform (letters, digits, . - _ and /)" })
+      .refine((n) => !/^\/?(aws|ssm)/i.test(n), { error: 'must not start with "aws" or "ssm" (reserved by Parameter Store)' })
+      .optional(),
+    secretsManagerSecret: z
+      .string()
+      .regex(/^(arn:aws[\w-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+|[A-Za-z0-9/_+=.@-]{1,512})$/, { error: "must be a secret name or a Secrets Manager secret ARN" })
+      .optional(),
+    /** Rejected with the fix: the URL itself never belongs here. */
+    url: z.unknown().optional(),
+    /** A customer managed key encrypting the parameter or secret: the hub role may decrypt with it through that service only. */
+    kmsKeyArn: z.string().regex(/^arn:aws[\w-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]{36}$/, { error: "must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key id>)" }).optional(),
+  })
+  .strict()
+  .superRefine((w, ctx) => {
+    if (w.url !== undefined) ctx.addIssue({ code: "custom", path: ["url"], params: { secret: true }, message: `is not allowed: ${WEBHOOK_URL_FIX}` });
+    const where = [w.ssmParameter, w.secretsManagerSecret].filter((x) => x !== undefined).length;
+    if (where !== 1 && w.url === undefined) ctx.addIssue({ code: "custom", path: [], message: `needs exactly one of ssmParameter or secretsManagerSecret: ${WEBHOOK_URL_FIX}` });
+  });
+export type WebhookConfig = z.infer<typeof webhook>;
+// --- end k18 ---
+
 const bucketName = z
   .string()
   .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { error: "must be a valid S3 bucket name (3-63 lowercase letters, digits, dots, dashes)" });
@@ -396,6 +432,17 @@ const hub = z
         subscriptions: z.array(subscription).default([]),
         /** https subscribers get an Amazon Q Developer in chat applications custom notification (report/chatbot.ts). */
         chatbot: z.boolean({ error: "must be true (https subscribers get the chat-application format) or false" }).default(false),
+        /** k18: Slack / Microsoft Teams incoming webhooks, posted to after the report is stored (report/webhooks.ts). */
+        webhooks: z
+          .array(webhook)
+          .default([])
+          .superRefine((list, ctx) => {
+            const seen = new Set<string>();
+            list.forEach((w, i) => {
+              if (seen.has(w.name)) ctx.addIssue({ code: "custom", path: [i, "name"], message: `"${w.name}" is used twice: each webhook needs its own name` });
+              seen.add(w.name);
+            });
+          }),
       })
       .strict()
       .prefault({}),

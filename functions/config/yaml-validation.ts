@@ -124,7 +124,8 @@ function validate<S extends z.ZodType>(data: unknown, file: string, schema: S, o
     path: issue.path,
     message: messageFor(issue, data, schema, options.example),
     node: issue.code === "unrecognized_keys" ? keyNodeAt(source?.root, issue.path, issue.keys[0]!) : undefined,
-    showValue: issue.code !== "unrecognized_keys",
+    // k18: a custom issue with params.secret (a webhook URL) never echoes the value it rejects.
+    showValue: issue.code !== "unrecognized_keys" && !(issue.code === "custom" && (issue.params as { secret?: boolean } | undefined)?.secret === true),
   }));
   const seen = new Set(found.map((f) => `${yamlPath(f.path)}|${f.message}`));
   for (const issue of options.extraIssues?.(data) ?? []) {

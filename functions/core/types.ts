@@ -425,7 +425,7 @@ export interface ActiveExemption {
 }
 
 /** Changes per version: functions/report/CHANGELOG.md (1.2.0: i14 in-sync/ignored, coverage.drift; 1.3.0: j18 in-sync counts, history; 1.4.0: i17 coverage.organization; 1.5.0: j21 unmanaged, j12 effective mode). */
-export const REPORT_SCHEMA_VERSION = "1.5.0";
+export const REPORT_SCHEMA_VERSION = "1.6.0";
 
 export interface RunReport {
   schemaVersion: typeof REPORT_SCHEMA_VERSION;
@@ -450,4 +450,6 @@ export interface RunReport {
   unmanaged: UnmanagedSection;
   /** New / still / resolved against the previous run, and the trend; added when the report is published to S3. */
   history?: RunHistory;
+  /** k18: chat webhooks that failed (report/webhooks.ts); present only when one did (the report is stored again with it). */
+  notifications?: { webhooks: { name: string; format: "slack" | "teams"; ok: boolean; status?: number; bytes?: number; error?: ErrorInfo }[] };
 }

@@ -12,7 +12,7 @@ import type { ErrorInfo } from "../core/types.js";
 import { getJson } from "../aws/s3-json.js";
 import type { AccountPart, RunManifest, WorkerFailure } from "./types.js";
 
-export type ReducerDeps = Pick<ScanDeps, "s3" | "sns" | "now" | "sleep" | "random" | "logger">;
+export type ReducerDeps = Pick<ScanDeps, "s3" | "sns" | "now" | "sleep" | "random" | "logger" | "chat">;
 
 /** Every worker meets the same unreadable record: list it once. */
 function distinctErrors(errors: ErrorInfo[]): ErrorInfo[] {
@@ -70,7 +70,7 @@ export async function runReducer(deps: ReducerDeps, options: ReducerOptions): Pr
   });
   const released = await releaseRunLease({ s3: deps.s3, bucket: publish.bucket, backoff: deps, now: deps.now }, runId);
   if (released) log.warn("run lease not released; the next run waits for it to expire", { error: released });
-  const published = await publishReport({ s3: deps.s3, sns: deps.sns, logger: log }, report, publish);
+  const published = await publishReport({ s3: deps.s3, sns: deps.sns, logger: log, ...(deps.chat ? { chat: deps.chat } : {}) }, report, publish);
   log.info("fan-out reduced", { totals: report.totals, incomplete: report.incomplete, reportKey: published.keys.json, s3: published.s3.ok, sns: published.sns.ok });
   return { report, publish: published };
 }

@@ -1,9 +1,6 @@
 import type { RunReport } from "../core/types.js";
-import { runCounts } from "./attention.js";
-import { fleetGroups, fleetText } from "./fleet.js";
+import { chatDigest, type ChatItem } from "./chat-digest.js";
 import { text } from "./markdown.js";
-import { subjectText } from "./summary.js";
-import { accountProblems, driftedItems, needsAttention, refusals, where } from "./view.js";
 
 /**
  * The run as an Amazon Q Developer in chat applications (AWS Chatbot) custom notification, the
@@ -32,20 +29,22 @@ export interface ChatbotNotification {
   metadata: { summary: string; eventType: string; relatedResources: string[] };
 }
 
+const EMOJI: Record<ChatItem["kind"], string> = { account: ":x:", refused: ":no_entry:", attention: ":warning:" };
+
+function itemLine(i: ChatItem): string {
+  if (i.kind === "account") return `${EMOJI.account} ${text(i.what)}: ${text(i.label)}`;
+  if (i.kind === "refused") return `${EMOJI.refused} REFUSED ${text(i.what)} in ${text(i.where)}: ${text(i.reason)}`;
+  return `${EMOJI.attention} ${text(i.label)}: ${text(i.what)} in ${text(i.where)}`;
+}
+
 export function chatbotNotification(report: RunReport, links: ChatLinks): ChatbotNotification {
-  const counts = runCounts(report);
-  const items = driftedItems(report);
-  const lines = [
-    ...accountProblems(report).map((p) => `:x: ${text(p.where)}: ${text(p.error.code)}`),
-    ...refusals(report).map((r) => `:no_entry: REFUSED ${text(r.what)} in ${text(r.where)}: ${text(r.reason)}`),
-    ...items.filter(needsAttention).filter((i) => i.resource.action.outcome !== "refused").map((i) => `:warning: ${text(i.resource.action.guard ? `held by ${i.resource.action.guard}` : i.resource.action.contested ? "contested" : i.resource.action.outcome)}: ${text(i.resource.logicalResourceId)} (${text(i.resource.resourceType)}) in ${text(where(i.account, i.region, i.stack.stackName))}`),
-  ];
+  const digest = chatDigest(report);
+  const lines = digest.items.map(itemLine);
   const shown = lines.slice(0, CHAT_ITEMS);
-  const h = report.history;
   const description = [
     ...(shown.length > 0 ? ["*Needs you*", ...shown, ...(lines.length > shown.length ? [`… and ${lines.length - shown.length} more in the full report`] : [])] : [":white_check_mark: Nothing needs a person."]),
-    ...(h && !h.error ? [`Since the previous run: ${h.new} new, ${h.still} still drifted, ${h.resolved.length} resolved`] : []),
-    ...fleetGroups(items).slice(0, 3).map((g) => `Same change ×${g.items.length}: ${text(fleetText(g))}`),
+    ...(digest.history ? [digest.history] : []),
+    ...digest.fleet.map((f) => text(f)),
   ].join("\n");
   const cut = description.length <= CHAT_DESCRIPTION_MAX ? description : `${description.slice(0, description.lastIndexOf("\n", CHAT_DESCRIPTION_MAX - 40))}\n… cut; see the full report`;
   return {
@@ -54,10 +53,10 @@ export function chatbotNotification(report: RunReport, links: ChatLinks): Chatbo
     id: report.runId,
     content: {
       textType: "client-markdown",
-      title: subjectText(counts),
+      title: digest.title,
       description: cut,
       nextSteps: [...(links.report ? [`Full report: ${links.report}`] : []), ...(links.history ? [`All runs: ${links.history}`] : [])],
     },
-    metadata: { summary: subjectText(counts), eventType: "DriftguardRun", relatedResources: [...new Set(items.filter(needsAttention).map((i) => i.stack.stackId).filter((id): id is string => id !== undefined))].slice(0, CHAT_ITEMS) },
+    metadata: { summary: digest.title, eventType: "DriftguardRun", relatedResources: digest.stackIds.slice(0, CHAT_ITEMS) },
   };
 }

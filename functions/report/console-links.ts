@@ -20,43 +20,58 @@
  */
 import type { ChangeActor } from "../core/types.js";
 
-const regional = (service: string, region: string, fragment: string) =>
-  `https://${region}.console.aws.amazon.com/${service}/home?region=${encodeURIComponent(region)}${fragment}`;
+/**
+ * Every console URL as a template: `{name}` is replaced by the URI-encoded value. One table for
+ * both renderings: the TypeScript below fills it for the SNS summary and chat cards, and
+ * report.html ships the same table to its script (html.ts LINK_SCRIPT), which builds the
+ * links from compact ids. Links typed out per resource were ~370 KB of a 1,001-resource page.
+ */
+const REGIONAL = "https://{region}.console.aws.amazon.com";
+export const LINK_TEMPLATES = {
+  stackDrift: `${REGIONAL}/cloudformation/home?region={region}#/stacks/drifts?stackId={stackId}`,
+  stackResources: `${REGIONAL}/cloudformation/home?region={region}#/stacks/resources?stackId={stackId}`,
+  s3Object: "https://s3.console.aws.amazon.com/s3/object/{bucket}?region={region}&prefix={key}",
+  trailEvent: `${REGIONAL}/cloudtrailv2/home?region={region}#/events/{eventId}`,
+  trailEvents: `${REGIONAL}/cloudtrailv2/home?region={region}#/events?EventName={eventName}`,
+  /** One line per resource type with its own console page; others fall back to the stack's resources tab. */
+  resources: {
+    "AWS::IAM::Role": "https://console.aws.amazon.com/iam/home#/roles/details/{id}",
+    "AWS::EC2::SecurityGroup": `${REGIONAL}/ec2/home?region={region}#SecurityGroup:groupId={id}`,
+    "AWS::S3::Bucket": "https://s3.console.aws.amazon.com/s3/buckets/{id}?region={region}",
+    "AWS::Lambda::Function": `${REGIONAL}/lambda/home?region={region}#/functions/{id}`,
+  } as Record<string, string>,
+  /** Event sources CloudTrail records in us-east-1 whatever the resource's region (type prefix → region). */
+  globalEventRegions: { "AWS::IAM::": "us-east-1" } as Record<string, string>,
+} as const;
+
+/** The page's script has the same few lines (html.ts LINK_SCRIPT); the browser test compares both. */
+export function fillLink(template: string, values: Record<string, string>): string {
+  return template.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(values[name] ?? ""));
+}
 
 export function stackDriftUrl(region: string, stackId: string): string {
-  return regional("cloudformation", region, `#/stacks/drifts?stackId=${encodeURIComponent(stackId)}`);
+  return fillLink(LINK_TEMPLATES.stackDrift, { region, stackId });
 }
 
 export function stackResourcesUrl(region: string, stackId: string): string {
-  return regional("cloudformation", region, `#/stacks/resources?stackId=${encodeURIComponent(stackId)}`);
+  return fillLink(LINK_TEMPLATES.stackResources, { region, stackId });
 }
 
 export function s3ObjectUrl(bucket: string, region: string, key: string): string {
-  return `https://s3.console.aws.amazon.com/s3/object/${encodeURIComponent(bucket)}?region=${encodeURIComponent(region)}&prefix=${encodeURIComponent(key)}`;
+  return fillLink(LINK_TEMPLATES.s3Object, { bucket, region, key });
 }
 
-/** One line per resource type with its own console page; others fall back to the stack's resources tab. */
-const RESOURCE_PAGES: Record<string, (id: string, region: string) => string> = {
-  "AWS::IAM::Role": (id) => `https://console.aws.amazon.com/iam/home#/roles/details/${encodeURIComponent(id)}`,
-  "AWS::EC2::SecurityGroup": (id, region) => regional("ec2", region, `#SecurityGroup:groupId=${encodeURIComponent(id)}`),
-  "AWS::S3::Bucket": (id, region) => `https://s3.console.aws.amazon.com/s3/buckets/${encodeURIComponent(id)}?region=${encodeURIComponent(region)}`,
-  "AWS::Lambda::Function": (id, region) => regional("lambda", region, `#/functions/${encodeURIComponent(id)}`),
-};
-
 export function resourceUrl(resourceType: string, physicalId: string, region: string, stackId?: string): string | undefined {
-  const page = RESOURCE_PAGES[resourceType];
-  if (page) return page(physicalId, region);
+  const page = LINK_TEMPLATES.resources[resourceType];
+  if (page) return fillLink(page, { id: physicalId, region });
   return stackId ? stackResourcesUrl(region, stackId) : undefined;
 }
 
-/** Event sources CloudTrail records in us-east-1 whatever the resource's region. */
-const GLOBAL_EVENT_REGION: Record<string, string> = { "AWS::IAM::": "us-east-1" };
-
 export function cloudTrailUrl(actor: (ChangeActor & { eventId?: string }) | undefined, resourceType: string, region: string): string | undefined {
   if (!actor) return undefined;
-  const prefix = Object.keys(GLOBAL_EVENT_REGION).find((p) => resourceType.startsWith(p));
-  const eventRegion = prefix ? GLOBAL_EVENT_REGION[prefix]! : region;
-  if (actor.eventId) return regional("cloudtrailv2", eventRegion, `#/events/${encodeURIComponent(actor.eventId)}`);
-  if (actor.eventName) return regional("cloudtrailv2", eventRegion, `#/events?EventName=${encodeURIComponent(actor.eventName)}`);
+  const prefix = Object.keys(LINK_TEMPLATES.globalEventRegions).find((p) => resourceType.startsWith(p));
+  const eventRegion = prefix ? LINK_TEMPLATES.globalEventRegions[prefix]! : region;
+  if (actor.eventId) return fillLink(LINK_TEMPLATES.trailEvent, { region: eventRegion, eventId: actor.eventId });
+  if (actor.eventName) return fillLink(LINK_TEMPLATES.trailEvents, { region: eventRegion, eventName: actor.eventName });
   return undefined;
 }

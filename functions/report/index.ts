@@ -12,3 +12,6 @@ export { summarySubject } from "./summary.js";
 export { renderHtml } from "./html.js";
 export { renderMarkdown } from "./markdown.js";
 export { problems, totalsTable } from "./view.js";
+export { EMPTY_INDEX, parseHistoryIndex, withHistory, withoutHistory, type HistoryIndex } from "./history.js";
+export { renderHistoryPage } from "./history-html.js";
+export { deliverWebhooks, slackMessage, teamsMessage, webhookReadGrants, type WebhookOutcome, type WebhookPorts } from "./webhooks.js";

@@ -26,6 +26,8 @@ import {
   type DriftedItem,
 } from "./view.js";
 import { unmanagedTables } from "./unmanaged.js";
+import { fleetGroups, fleetText } from "./fleet.js";
+import { ageText } from "./history.js";
 
 /** 65,536 minus room for a person's own words above and below the pasted report. */
 export const MARKDOWN_MAX_CHARS = 60_000;
@@ -74,8 +76,15 @@ function differences(diffs: PropertyDifference[]): string {
   return table(["Property", "Expected", "Actual", "Difference"], diffs.map((d) => [code(d.propertyPath), code(d.expectedValue), code(d.actualValue), text(d.differenceType)]));
 }
 
-function driftedResource({ account, region, stack, resource: r }: DriftedItem): string {
+/** "new (first seen …)" or "still drifted, first seen … (3 d)"; absent without history. */
+function seenText(report: RunReport, r: DriftedItem["resource"]): string | undefined {
+  if (!r.seen) return undefined;
+  return r.seen.status === "new" ? `new since the previous run (first seen ${text(r.seen.firstSeen)})` : `still drifted, first seen ${text(r.seen.firstSeen)} (${text(ageText(r.seen.firstSeen, report.startedAt))})`;
+}
+
+function driftedResource(report: RunReport, { account, region, stack, resource: r }: DriftedItem): string {
   const who = actorText(r.changedBy);
+  const seen = seenText(report, r);
   const lines = [
     `### ${text(r.logicalResourceId)} (${text(r.resourceType)})`,
     "",
@@ -85,6 +94,7 @@ function driftedResource({ account, region, stack, resource: r }: DriftedItem): 
     `- Action: **${text(r.action.outcome)}**: ${text(r.action.reason)}`,
     `- Exemption: ${text(exemptionText(r.exemption.kind === "none" ? stack.exemption : r.exemption))}`,
     ...(who ? [`- Changed by: ${text(who)}`] : []),
+    ...(seen ? [`- Seen: ${seen}`] : []),
     ...(stack.detectionStatusReason ? [`- Detection partial: ${text(stack.detectionStatusReason)}`] : []),
     ...(r.action.steps.length > 0 ? ["- Steps:", ...r.action.steps.map((s, i) => `  ${i + 1}. ${code(s)}`)] : []),
     "",
@@ -143,6 +153,32 @@ function rowsSection(budget: Budget, title: string, headers: string[], rows: str
   budget.add("");
 }
 
+/** Fleet rows a ticket shows; the HTML report lists every group. */
+const FLEET_ROWS = 20;
+
+/** New / still / resolved since the previous run (report.history), then the resolved rows. */
+function historySection(budget: Budget, report: RunReport): void {
+  const h = report.history;
+  budget.add("## Since the previous run\n");
+  if (!h) {
+    budget.add("No history: history is kept in the report bucket (Lambda runs) or under the CLI's --out directory.\n");
+    return;
+  }
+  if (h.error) {
+    budget.add(`> **History unavailable:** ${code(h.error.code)}: ${text(h.error.message)}\n`);
+    return;
+  }
+  const since = h.previousRunId ? `since run ${text(h.previousRunId)} (${text(h.previousStartedAt ?? "")})` : "(first run with history)";
+  const notChecked = h.notChecked > 0 ? `; ${h.notChecked} earlier finding(s) not checked this run (kept open)` : "";
+  budget.add(`**${h.new} new**, ${h.still} still drifted, ${h.resolved.length} resolved ${since}${notChecked}.\n`);
+  if (h.resolved.length === 0) return;
+  const rows = h.resolved.map((r) => [text(`${r.logicalResourceId} (${r.resourceType})`), text(`${r.accountId} / ${r.region} / ${r.stackName}`), text(r.firstSeen), text(ageText(r.firstSeen, report.startedAt))]);
+  const head = table(["Resolved", "Where", "First seen", "Drifted for"], [rows[0]!]).split("\n").slice(0, 2).join("\n");
+  if (!budget.add(head)) return;
+  for (const r of rows) if (!budget.add(`| ${r.join(" | ")} |`)) break;
+  budget.add("");
+}
+
 export function renderMarkdown(report: RunReport, options: MarkdownOptions = {}): string {
   const t = report.totals;
   const max = options.maxChars ?? MARKDOWN_MAX_CHARS;
@@ -181,9 +217,15 @@ export function renderMarkdown(report: RunReport, options: MarkdownOptions = {})
   rowsSection(budget, "Errors", ["Where", "Code", "Message"], problems(report).map((p) => [text(p.where), code(p.error.code), text(p.error.message)]));
   rowsSection(budget, "Not scanned", ["Where", "Why"], [...unscanned(report), ...listedAccounts(report)].map((u) => [text(u.where), text(u.reason)]));
   rowsSection(budget, "Active exemptions", ["Where", "On", "Reason", "Until", "Set by"], exemptionRows(report).map((x) => [text(x.where), text(x.on), text(x.reason), text(x.until), text(x.setBy)]));
+  historySection(budget, report);
+  const items = driftedItems(report);
+  // The same change on many resources (report/fleet.ts), one row each with its count.
+  const groups = fleetGroups(items);
+  rowsSection(budget, "Same change on many resources", ["Change", "Resources", "Accounts"], groups.slice(0, FLEET_ROWS).map((g) => [text(fleetText(g)), String(g.items.length), String(g.accounts)]));
+  if (groups.length > FLEET_ROWS) budget.add(`${groups.length - FLEET_ROWS} more group(s) in the full report.\n`);
   budget.add("## Drifted resources\n");
   if (t.resourcesDrifted === 0) budget.add("None.\n");
-  for (const item of driftedItems(report)) budget.add(`${driftedResource(item)}\n`);
+  for (const item of items) budget.add(`${driftedResource(report, item)}\n`);
   rowsSection(
     budget,
     "Not drift: CloudFormation false positives and ignore rules",

@@ -19,16 +19,18 @@ export const RUN_METRICS = {
   Incomplete: { unit: MetricUnit.Count, of: (c: RunCounts) => (c.incomplete ? 1 : 0) },
 } as const;
 
-export type RunMetricName = keyof typeof RUN_METRICS | "RunSeconds";
+export type RunMetricName = keyof typeof RUN_METRICS | "RunSeconds" | "WebhookFailures";
 
 /**
  * Every run metric, then the heartbeat when the scan was successful: the report was stored, the
  * run completed, and the organization was reached (some account it tried was scanned, or there
  * was nothing to try). A wrong organization id or a broken hub role fails every account: no heartbeat.
  */
-export function runMetricValues(report: RunReport, stored: boolean): MetricValue[] {
+export function runMetricValues(report: RunReport, stored: boolean, webhooks: readonly { ok: boolean }[] = []): MetricValue[] {
   const c = runCounts(report);
   const values: MetricValue[] = Object.entries(RUN_METRICS).map(([name, m]) => ({ name, unit: m.unit, value: m.of(c) }));
+  // Chat webhooks that failed (report/webhooks.ts): an alarm on it sees 0 on good runs.
+  values.push({ name: "WebhookFailures" satisfies RunMetricName, unit: MetricUnit.Count, value: webhooks.filter((w) => !w.ok).length });
   values.push({ name: "RunSeconds" satisfies RunMetricName, unit: MetricUnit.Seconds, value: (Date.parse(report.finishedAt) - Date.parse(report.startedAt)) / 1000 });
   const attempted = report.accounts.filter((a) => a.status === "scanned" || a.status === "failed");
   const reached = attempted.length === 0 || attempted.some((a) => a.status === "scanned");

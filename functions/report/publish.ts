@@ -12,6 +12,8 @@ import { renderHtml } from "./html.js";
 import { renderMarkdown } from "./markdown.js";
 import { summaryMessage, summarySubject } from "./summary.js";
 import { chatbotNotification } from "./chatbot.js";
+import type { WebhookConfig } from "../config/schema.js";
+import { deliverWebhooks, type WebhookOutcome, type WebhookPorts } from "./webhooks.js";
 
 export interface PublishTarget {
   bucket: string;
@@ -25,12 +27,16 @@ export interface PublishTarget {
    * protocol and "default" for the rest (Amazon SNS API Reference, Publish, MessageStructure).
    */
   chatbot?: boolean;
+  /** hub.notifications.webhooks: Slack / Teams incoming webhooks (report/webhooks.ts), posted to after the report is stored. */
+  webhooks?: readonly WebhookConfig[];
 }
 
 export interface PublishPorts {
   s3: S3Client;
   sns: SNSClient;
   logger: Logger;
+  /** The hub role's SSM and Secrets Manager clients; without them a configured webhook is reported as not delivered. */
+  chat?: WebhookPorts;
 }
 
 export type Outcome<T = object> = ({ ok: true } & T) | { ok: false; error: ErrorInfo };
@@ -43,6 +49,8 @@ export interface PublishOutcome {
   /** reports/index.json and index.html: not written when the index could not be read (history kept as it was). */
   history: Outcome;
   sns: Outcome<{ messageId?: string; subject: string; bytes: number }>;
+  /** One per configured webhook. */
+  webhooks: WebhookOutcome[];
 }
 
 interface ReadIndex {
@@ -63,6 +71,18 @@ async function readIndex(ports: PublishPorts, bucket: string): Promise<ReadIndex
   }
 }
 
+/** report.json, .html and .md, then latest.json, which only moves once the dated report it mirrors is in place. */
+async function storeReport(ports: PublishPorts, bucket: string, keys: ReportKeys, report: RunReport, htmlUrl: string): Promise<void> {
+  const json = JSON.stringify(report, null, 2);
+  const objects: [string, string, string][] = [
+    [keys.json, json, "application/json"],
+    [keys.html, renderHtml(report), "text/html; charset=utf-8"],
+    [keys.markdown, renderMarkdown(report, { fullReport: htmlUrl }), "text/markdown; charset=utf-8"],
+  ];
+  await Promise.all(objects.map(([Key, Body, ContentType]) => ports.s3.send(new PutObjectCommand({ Bucket: bucket, Key, Body, ContentType }))));
+  await ports.s3.send(new PutObjectCommand({ Bucket: bucket, Key: keys.latest, Body: json, ContentType: "application/json" }));
+}
+
 /**
  * History first (read reports/index.json, mark the report), then S3, then SNS: the notification
  * links to the stored report, and when storing failed it says so and carries the summary
@@ -80,19 +100,9 @@ export async function publishReport(ports: PublishPorts, built: RunReport, targe
   const region = target.region ?? (await ports.s3.config.region());
   const htmlUrl = s3ObjectUrl(target.bucket, region, keys.html);
 
-  const json = JSON.stringify(report, null, 2);
-  const objects: [string, string, string][] = [
-    [keys.json, json, "application/json"],
-    [keys.html, renderHtml(report), "text/html; charset=utf-8"],
-    [keys.markdown, renderMarkdown(report, { fullReport: htmlUrl }), "text/markdown; charset=utf-8"],
-  ];
   let s3: Outcome;
   try {
-    await Promise.all(
-      objects.map(([Key, Body, ContentType]) => ports.s3.send(new PutObjectCommand({ Bucket: target.bucket, Key, Body, ContentType }))),
-    );
-    // latest.json only moves once the dated report it mirrors is in place.
-    await ports.s3.send(new PutObjectCommand({ Bucket: target.bucket, Key: keys.latest, Body: json, ContentType: "application/json" }));
+    await storeReport(ports, target.bucket, keys, report, htmlUrl);
     s3 = { ok: true };
   } catch (err) {
     s3 = { ok: false, error: toErrorInfo(err) };
@@ -128,5 +138,25 @@ export async function publishReport(ports: PublishPorts, built: RunReport, targe
     sns = { ok: false, error: toErrorInfo(err) };
     ports.logger.error("summary could not be published to SNS", { topicArn: target.topicArn, error: sns.error });
   }
-  return { keys, report, s3, history, sns };
+  const webhooks = await notifyWebhooks(ports, target.webhooks ?? [], report, s3.ok ? { report: htmlUrl, history: historyUrl } : {});
+  const failed = webhooks.filter((w) => !w.ok);
+  if (failed.length === 0 || !s3.ok) return { keys, report, s3, history, sns, webhooks };
+  // The report was stored before the posts; stored again with the failures, so the report says so.
+  const noted: RunReport = { ...report, notifications: { webhooks: failed } };
+  try {
+    await storeReport(ports, target.bucket, keys, noted, htmlUrl);
+  } catch (err) {
+    ports.logger.error("report not stored again with the webhook failures", { bucket: target.bucket, key: keys.json, error: toErrorInfo(err) });
+  }
+  return { keys, report: noted, s3, history, sns, webhooks };
+}
+
+async function notifyWebhooks(ports: PublishPorts, webhooks: readonly WebhookConfig[], report: RunReport, links: { report?: string; history?: string }): Promise<WebhookOutcome[]> {
+  if (webhooks.length === 0) return [];
+  if (!ports.chat) {
+    const error = { code: "WebhookClientsMissing", message: "this run has no SSM / Secrets Manager clients to read webhook URLs with" };
+    ports.logger.error("chat webhooks not delivered", { webhooks: webhooks.map((w) => w.name), error });
+    return webhooks.map((w) => ({ name: w.name, format: w.format, ok: false, error }));
+  }
+  return deliverWebhooks(ports.chat, ports.logger, webhooks, report, links);
 }

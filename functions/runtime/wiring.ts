@@ -50,6 +50,7 @@ export async function loadRuntime(env: Record<string, string | undefined> = proc
 export function scanDeps(hub: HubClients, reportBucket: string, logger: Logger): ScanDeps {
   return {
     ...hub,
+    ...(hub.ssm && hub.secretsManager ? { chat: { ssm: hub.ssm, secretsManager: hub.secretsManager } } : {}),
     spokeClients: createSpokeClients,
     remediateStack,
     flappingStore: s3FlappingStore(hub.s3, reportBucket, { ...systemClock, random: Math.random }),

@@ -264,7 +264,7 @@ export async function scanOrganization(deps: ScanDeps, options: ScanOrganization
 export async function runScan(deps: ScanDeps, options: RunScanOptions): Promise<RunScanResult> {
   const report = await scanOrganization(deps, { ...options, leaseBucket: options.publish.bucket });
   const log = scoped(deps.logger, { runId: options.runId });
-  const published = await publishReport({ s3: deps.s3, sns: deps.sns, logger: log }, report, options.publish);
+  const published = await publishReport({ s3: deps.s3, sns: deps.sns, logger: log, ...(deps.chat ? { chat: deps.chat } : {}) }, report, options.publish);
   log.info("scan finished", { totals: report.totals, incomplete: report.incomplete, reportKey: published.keys.json, s3: published.s3.ok, sns: published.sns.ok });
   return { report, publish: published };
 }

@@ -2,6 +2,7 @@ import type { OrganizationsClient } from "@aws-sdk/client-organizations";
 import type { OrganizationMembership } from "../remediation/index.js";
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { SNSClient } from "@aws-sdk/client-sns";
+import type { WebhookPorts } from "../report/index.js";
 import type { STSClient } from "@aws-sdk/client-sts";
 import type { AwsCredentialIdentityProvider } from "@smithy/types";
 import type { SpokeClientOptions, SpokeClients } from "../aws/clients.js";
@@ -23,6 +24,8 @@ export interface ScanDeps {
   sts: STSClient;
   s3: S3Client;
   sns: SNSClient;
+  /** k18: what the report's chat webhooks are read and posted with (report/webhooks.ts); absent: webhooks reported not delivered. */
+  chat?: WebhookPorts;
   /**
    * One client set per account-region; `createSpokeClients` in production. `options` carries the
    * run's account-region CloudFormation budget and socket pool (capacity.ts).

@@ -1,6 +1,6 @@
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 
@@ -14,6 +14,8 @@ export interface Session {
   close(): Promise<void>;
   /** Writes `html` to a temporary file and opens it from file://, as a reader would. */
   open(name: string, html: string): Promise<{ page: Page; consoleErrors: string[] }>;
+  /** Writes several files under one folder (relative paths kept) and opens `first` from file://. */
+  openTree(name: string, files: Record<string, string>, first: string): Promise<{ page: Page; consoleErrors: string[] }>;
 }
 
 export async function launch(): Promise<Session> {
@@ -37,21 +39,32 @@ export async function launch(): Promise<Session> {
       rmSync(profile, { recursive: true, force: true });
       rmSync(files, { recursive: true, force: true });
     },
-    async open(name, html) {
-      const file = join(files, `${name}.html`);
-      writeFileSync(file, html);
+    open: (name, html) => openTree(name, { [`${name}.html`]: html }, `${name}.html`),
+    openTree,
+  };
+
+  async function openTree(name: string, tree: Record<string, string>, first: string): Promise<{ page: Page; consoleErrors: string[] }> {
+      for (const [path, text] of Object.entries(tree)) {
+        const file = join(files, name, path);
+        mkdirSync(dirname(file), { recursive: true });
+        writeFileSync(file, text);
+      }
       const page = await context.newPage();
       const consoleErrors: string[] = [];
       page.on("console", (m) => {
         if (m.type() === "error") consoleErrors.push(m.text());
       });
       page.on("pageerror", (err) => consoleErrors.push(err.message));
-      // Any request other than the file itself would be the page reaching the network.
+      // Any request other than the files themselves would be the page reaching the network.
       page.on("request", (r) => {
         if (!r.url().startsWith("file://")) consoleErrors.push(`network request: ${r.url()}`);
       });
-      await page.goto(pathToFileURL(file).href);
+      await page.goto(pathToFileURL(join(files, name, first)).href);
       return { page, consoleErrors };
-    },
-  };
+  }
+}
+
+/** The report's script unpacks the resource details after load (html.ts); wait for it. */
+export async function detailsReady(page: Page): Promise<void> {
+  await page.locator("#details-body[data-ready]").waitFor({ state: "attached" });
 }

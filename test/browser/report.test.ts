@@ -6,7 +6,9 @@ import type { RunReport } from "../../functions/core/types.js";
 import { renderHtml } from "../../functions/report/html.js";
 import { fleetReport } from "../unit/report/generate.js";
 import { sampleReport } from "../unit/report/sample.js";
-import { ARTIFACTS, launch, type Session } from "./page.js";
+import { cloudTrailUrl, resourceUrl } from "../../functions/report/console-links.js";
+import { driftedItems } from "../../functions/report/view.js";
+import { ARTIFACTS, detailsReady, launch, type Session } from "./page.js";
 
 let session: Session;
 beforeAll(async () => {
@@ -22,6 +24,7 @@ const driftedCount = (report: RunReport) => report.accounts.flatMap((a) => a.reg
 
 async function openReport(name: string, report: RunReport) {
   const opened = await session.open(name, renderHtml(report));
+  await detailsReady(opened.page);
   await opened.page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
   return opened;
 }
@@ -61,12 +64,33 @@ describe("HTML report in chromium: demo-shaped report", () => {
   it("links each resource to the right console pages", async () => {
     const { page } = await openReport("demo-links", report);
     const stackId = "arn:aws:cloudformation:us-east-1:222222222222:stack/payments-api/d0a825a0-e4cd-11ee-b9fb-061c69e99204";
+    // Built by the page's script from compact ids (html.ts); these literals are the consoles' own shapes.
     const hrefs = await page.locator(".stack a, .res a").evaluateAll((as) => as.map((a) => a.getAttribute("href") ?? ""));
     // Formats from the consoles themselves (see functions/report/console-links.ts for the sources).
     expect(hrefs).toContain(`https://us-east-1.console.aws.amazon.com/cloudformation/home?region=us-east-1#/stacks/drifts?stackId=${encodeURIComponent(stackId)}`);
     expect(hrefs).toContain("https://console.aws.amazon.com/iam/home#/roles/details/payments-api-AppRole-1R2XMPL3Q4W5E");
     expect(hrefs).toContain("https://s3.console.aws.amazon.com/s3/buckets/payments-api-bucket-1vc62xmplgguf?region=us-east-1");
     expect(hrefs).toContain("https://us-east-1.console.aws.amazon.com/cloudtrailv2/home?region=us-east-1#/events?EventName=AttachRolePolicy");
+    expect(hrefs).toContain("https://us-east-1.console.aws.amazon.com/ec2/home?region=us-east-1#SecurityGroup:groupId=sg-0a1b2c3d4e5f67890");
+    // Every resource's links are exactly what the TypeScript builds for the SNS summary.
+    const items = driftedItems(report);
+    for (const [i, item] of items.entries()) {
+      const links = await page.locator(`#r-${i} h4 .links a`).evaluateAll((as) => as.map((a) => a.getAttribute("href")));
+      const expected = [resourceUrl(item.resource.resourceType, item.resource.physicalResourceId, item.region, item.stack.stackId), cloudTrailUrl(item.resource.changedBy, item.resource.resourceType, item.region)].filter((u) => u !== undefined);
+      expect(links).toEqual(expected);
+    }
+  });
+
+  it("opens the folded expected and actual documents on demand, from the page itself", async () => {
+    const { page, consoleErrors } = await openReport("demo-docs", report);
+    const item = driftedItems(report).findIndex((x) => x.resource.expected !== undefined);
+    const folded = page.locator(`#r-${item} details`);
+    await folded.locator("summary").click();
+    await expect.poll(() => folded.locator("pre").innerText()).toContain('"expected"');
+    const shown = JSON.parse(await folded.locator("pre").innerText()) as { expected: unknown; actual: unknown };
+    const { resource } = driftedItems(report)[item]!;
+    expect(shown).toEqual({ expected: resource.expected ?? null, actual: resource.actual ?? null });
+    expect(consoleErrors).toEqual([]);
   });
 });
 

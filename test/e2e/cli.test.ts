@@ -1,4 +1,6 @@
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
+import { AuthorizeSecurityGroupIngressCommand, EC2Client, RevokeSecurityGroupIngressCommand } from "@aws-sdk/client-ec2";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
@@ -146,5 +148,45 @@ describe("driftguard CLI against the sandbox", () => {
     expect(stderr).not.toMatch(/\n\s+at /);
     expect(code).toBe(64);
     expect((await cli("scan", "--config", DEMO_ACCOUNTS, "--accounts", "payments-prd")).stderr).toContain("(did you mean payments-prod?)");
+  });
+});
+
+describe("driftguard CLI run history under --out, across two real scans", () => {
+  it("marks everything new on the first scan; after a person closes the SSH rule, the second calls it resolved and keeps the other drift's first seen", async () => {
+    useCredentials(sandbox.hubCredentials);
+    const out = join(dir, "history");
+    // A person in the member account, through the EC2 API (the spoke role's own grants).
+    const sts = new STSClient({});
+    const { Credentials: c } = await sts.send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${PAYMENTS}:role/driftguard-spoke`, RoleSessionName: "operator" }));
+    const ec2 = new EC2Client({ credentials: { accessKeyId: c!.AccessKeyId!, secretAccessKey: c!.SecretAccessKey!, sessionToken: c!.SessionToken! } });
+    const groupId = sandbox.world.accounts.get(PAYMENTS)!.regions.get("us-east-1")!.stacks.find((s) => s.stackName === "web-tier")!.resources.find((r) => r.logicalId === "WebSecurityGroup")!.physicalId;
+    const ssh = [{ IpProtocol: "tcp", FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: "0.0.0.0/0" }] }];
+    // The scenario opened it too; run alone, this test starts from the same state as after the tests above.
+    await ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: ssh })).catch(() => undefined);
+    await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: ssh }));
+
+    await cli("plan", "--config", DEMO_ACCOUNTS, "--out", out, "--accounts", "payments-prod");
+    const first = readReport(out);
+    const drifted = (r: RunReport) => r.accounts.flatMap((a) => a.regions.flatMap((g) => g.stacks.flatMap((s) => s.resources.filter((x) => x.seen).map((x) => [x.logicalResourceId, x.seen!] as const))));
+    expect(drifted(first).map(([, seen]) => seen.status)).toEqual(drifted(first).map(() => "new"));
+    // The versioning suspended in legacy-reports (eu-west-1, report mode) stays drifted throughout.
+    expect(drifted(first).map(([id]) => id)).toEqual(expect.arrayContaining(["WebSecurityGroup", "ArchiveBucket"]));
+    expect(first.history).toMatchObject({ new: drifted(first).length, still: 0, resolved: [] });
+
+    await ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: ssh }));
+    await cli("plan", "--config", DEMO_ACCOUNTS, "--out", out, "--accounts", "payments-prod");
+    const second = readReport(out);
+    expect(schemaErrors(second)).toEqual([]);
+    expect(second.history?.previousRunId).toBe(first.runId);
+    expect(second.history?.resolved.map((r) => r.logicalResourceId)).toEqual(["WebSecurityGroup"]);
+    expect(second.history?.resolved[0]?.firstSeen).toBe(first.startedAt);
+    const archive = drifted(second).find(([id]) => id === "ArchiveBucket")![1];
+    expect(archive).toEqual({ status: "still", firstSeen: first.startedAt });
+    const index = JSON.parse(readFileSync(join(out, "reports", "index.json"), "utf8")) as { runs: { runId: string; html: string }[] };
+    expect(index.runs.map((r) => r.runId)).toEqual([second.runId, first.runId]);
+    for (const r of index.runs) expect(existsSync(join(out, r.html))).toBe(true);
+    expect(readFileSync(join(out, "reports", "index.html"), "utf8")).toContain(`>${first.runId}</a>`);
+    expect(readFileSync(join(out, "report.html"), "utf8")).toContain('href="reports/index.html">All runs</a>');
+    expect(readFileSync(join(out, "report.md"), "utf8")).toMatch(/\*\*\d+ new\*\*, \d+ still drifted, 1 resolved since run/);
   });
 });

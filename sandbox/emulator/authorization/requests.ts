@@ -1,4 +1,5 @@
 import type { World } from "../state.js";
+import { secretsState } from "../services/secretsmanager/service.js";
 
 /**
  * What IAM authorizes for each API operation the sandbox serves: the action (`service:Action`,
@@ -42,6 +43,8 @@ export const IAM_PREFIX: Readonly<Record<string, string>> = {
   events: "events",
   kms: "kms",
   sqs: "sqs",
+  ssm: "ssm",
+  secretsmanager: "secretsmanager",
 };
 
 /**
@@ -118,6 +121,19 @@ const ROLE: Resolver = (p, s) => roleArn(s, p.RoleName);
 const STACK: Resolver = (p, s) => stackArn(s, p.StackName);
 const SG: Resolver = securityGroupArn;
 const TOPIC: Resolver = (p) => String(p.TopicArn ?? "*");
+/** k18: Parameter Store names a parameter by name or ARN (Systems Manager User Guide, sysman-paramstore-access.html). */
+const PARAMETER: Resolver = (p, s) => {
+  const name = String(p.Name ?? "");
+  return name.startsWith("arn:") ? name : `arn:aws:ssm:${s.region}:${s.accountId}:parameter/${name.replace(/^\//, "")}`;
+};
+/** k18: a secret by name or ARN; IAM evaluates its full ARN, suffix included (Secrets Manager User Guide, reference_iam-permissions). */
+const SECRET: Resolver = (p, s) => {
+  const id = String(p.SecretId ?? p.Name ?? "");
+  if (id.startsWith("arn:")) return id;
+  const account = s.world.accounts.get(s.accountId);
+  const secret = account ? secretsState.at(account, s.region).secrets.get(id) : undefined;
+  return secret?.arn ?? `arn:aws:secretsmanager:${s.region}:${s.accountId}:secret:${id}`;
+};
 
 /** Resource of each operation that has resource-level permissions; every other operation authorizes `*`. */
 const RESOURCES: Readonly<Record<string, Readonly<Record<string, Resolver>>>> = {
@@ -196,6 +212,8 @@ const RESOURCES: Readonly<Record<string, Readonly<Record<string, Resolver>>>> = 
     CreateTags: (p, s) => ec2Arn(s, String((p.Resources as string[] | undefined)?.[0] ?? "")),
     DeleteTags: (p, s) => ec2Arn(s, String((p.Resources as string[] | undefined)?.[0] ?? "")),
   },
+  ssm: { GetParameter: PARAMETER, PutParameter: PARAMETER, DeleteParameter: PARAMETER },
+  secretsmanager: { GetSecretValue: SECRET, CreateSecret: SECRET, DeleteSecret: SECRET },
   cloudformation: {
     CreateStack: STACK,
     DeleteStack: STACK,

@@ -12,6 +12,8 @@ import * as tagging from "@aws-sdk/client-resource-groups-tagging-api";
 import * as s3 from "@aws-sdk/client-s3";
 import * as sns from "@aws-sdk/client-sns";
 import * as sqs from "@aws-sdk/client-sqs";
+import * as secretsmanager from "@aws-sdk/client-secrets-manager";
+import * as ssm from "@aws-sdk/client-ssm";
 import * as sts from "@aws-sdk/client-sts";
 import { NormalizedSchema } from "@smithy/core/schema";
 
@@ -38,6 +40,9 @@ const MODULES: Record<string, Record<string, unknown>> = {
   sqs,
   lambda,
   monitoring: cloudwatch,
+  // Chat webhook URLs (issue 18).
+  ssm,
+  secretsmanager,
 };
 
 export interface OperationSchema {

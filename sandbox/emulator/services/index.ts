@@ -10,6 +10,8 @@ import { organizationsService } from "./organizations/service.js";
 import { s3Service } from "./s3/service.js";
 import { snsService } from "./sns/service.js";
 import { sqsService } from "./sqs/service.js";
+import { secretsManagerService } from "./secretsmanager/service.js";
+import { ssmService } from "./ssm/service.js";
 import { stsService } from "./sts/service.js";
 import { taggingService } from "./tagging/service.js";
 
@@ -29,4 +31,7 @@ export const SERVICES: ServiceDefinition[] = [
   eventsService,
   kmsService,
   sqsService,
+  // Where a chat webhook's URL lives (issue 18): driftguard reads it, never accounts.yaml.
+  ssmService,
+  secretsManagerService,
 ];

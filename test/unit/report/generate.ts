@@ -63,8 +63,10 @@ function driftedResource(accountId: string, n: number, seq: number): ResourceRep
     logicalResourceId: `Res${n}`,
     resourceType: type,
     physicalResourceId: `phys-${n}-1R2XMPL3Q4W5E`,
-    expected: { Description: "owned by platform", Tags: [{ Key: "team", Value: "platform" }], Timeout: 30 },
-    actual: { Description: "# hijack <img src=x onerror=alert(1)> [click](https://evil.example)", Tags: [{ Key: "team", Value: "a|b`c`" }], Timeout: 900 },
+    // Each resource's documents name it (as real ones do: names, ARNs), so the page's document
+    // table cannot shrink them to one entry the way identical documents would.
+    expected: { Arn: `arn:aws:lambda:us-east-1:${accountId}:function:phys-${n}`, Description: "owned by platform", Tags: [{ Key: "team", Value: "platform" }], Timeout: 30 },
+    actual: { Arn: `arn:aws:lambda:us-east-1:${accountId}:function:phys-${n}`, Description: "# hijack <img src=x onerror=alert(1)> [click](https://evil.example)", Tags: [{ Key: "team", Value: "a|b`c`" }], Timeout: 900 },
     differences: [
       { propertyPath: "/Description", expectedValue: "owned by platform", actualValue: "# hijack <img src=x onerror=alert(1)> [click](https://evil.example)", differenceType: "NOT_EQUAL" },
       { propertyPath: "/Timeout", expectedValue: "30", actualValue: "900", differenceType: "NOT_EQUAL" },
