@@ -2,6 +2,7 @@ import { getDenialReasons, runSimulation, type RequestDenial, type Simulation } 
 import type { ServiceDefinition } from "../protocol/types.js";
 import { AwsError } from "../protocol/types.js";
 import type { IamRole, Principal, World } from "../state.js";
+import { kmsState } from "../services/kms/service.js";
 import { awsManagedPolicies } from "./managed-policies.js";
 import { authorizedRequest, type AuthorizedRequest } from "./requests.js";
 
@@ -127,13 +128,31 @@ export interface AuthorizationCall {
   region: string;
 }
 
+/**
+ * The resource-based policy the request is evaluated against, where the sandbox keeps one: an S3
+ * bucket policy, a KMS key policy. A KMS key's policy is required, not optional: "Unless the key
+ * policy explicitly allows it, you cannot use IAM policies to allow access to a KMS key"
+ * (docs.aws.amazon.com/kms/latest/developerguide/key-policies.html) — the default key policy
+ * allows the account's root, which is what lets IAM policies grant access.
+ */
+function resourcePolicyOf(world: World, call: AuthorizationCall, request: AuthorizedRequest): unknown {
+  if (call.service.name === "s3") return world.buckets.get(String((call.params as { Bucket?: unknown } | undefined)?.Bucket))?.policy;
+  const key = call.service.name === "kms" ? /^arn:aws:kms:([^:]+):(\d{12}):key\/(.+)$/.exec(request.resource) : null;
+  if (key) {
+    const account = world.accounts.get(key[2]!);
+    const policy = account ? kmsState.at(account, key[1]!).keys.get(key[3]!)?.policy : undefined;
+    return policy === undefined ? undefined : JSON.parse(policy);
+  }
+  return undefined;
+}
+
 /** Throws the service's access-denied error unless IAM would allow the call. */
 export async function authorize(world: World, call: AuthorizationCall, facts: RequestFacts): Promise<AuthorizedRequest> {
   const { principal } = call;
   const request = authorizedRequest(call.service.name, call.action, call.params, { world, accountId: call.accountId, region: call.region });
   const role = roleOfSession(world, principal);
-  const bucket = call.service.name === "s3" ? world.buckets.get(String((call.params as { Bucket?: unknown } | undefined)?.Bucket)) : undefined;
-  if (!role && !bucket?.policy) return request;
+  const resourcePolicy = resourcePolicyOf(world, call, request);
+  if (!role && !resourcePolicy) return request;
   const identityPolicies = role
     ? [
         ...Object.entries(role.inlinePolicies).map(([name, policy]) => ({ name, policy })),
@@ -151,10 +170,10 @@ export async function authorize(world: World, call: AuthorizationCall, facts: Re
     identityPolicies,
     serviceControlPolicies: [],
     resourceControlPolicies: [],
-    ...(bucket?.policy ? { resourcePolicy: bucket.policy } : {}),
+    ...(resourcePolicy ? { resourcePolicy } : {}),
     ...(role?.permissionsBoundary ? { permissionBoundaryPolicies: [{ name: role.permissionsBoundary, policy: managedDocument(world, principal.accountId, role.permissionsBoundary) }] } : {}),
   };
-  const result = await simulate(simulation, role ? JSON.stringify([role.inlinePolicies, role.managedPolicyArns.map((a) => world.accounts.get(principal.accountId)?.policies.get(a)?.document ?? a), role.permissionsBoundary]) : "root", bucket?.policy);
+  const result = await simulate(simulation, role ? JSON.stringify([role.inlinePolicies, role.managedPolicyArns.map((a) => world.accounts.get(principal.accountId)?.policies.get(a)?.document ?? a), role.permissionsBoundary]) : "root", resourcePolicy);
   if (result.resultType === "error") throw new Error(`sandbox IAM evaluation of ${request.action} failed: ${result.errors.message} ${JSON.stringify(result.errors)}`);
   if (result.overallResult === "Allowed") return request;
   const analysis = result.resultType === "single" ? result.result.analysis : result.results[0]?.analysis;

@@ -1,3 +1,4 @@
+import { kmsState } from "../services/kms/service.js";
 import type { World } from "../state.js";
 
 /**
@@ -42,6 +43,8 @@ export const IAM_PREFIX: Readonly<Record<string, string>> = {
   events: "events",
   kms: "kms",
   sqs: "sqs",
+  monitoring: "cloudwatch",
+  states: "states",
 };
 
 /**
@@ -127,6 +130,51 @@ const ROLE: Resolver = (p, s) => roleArn(s, p.RoleName);
 const STACK: Resolver = (p, s) => stackArn(s, p.StackName);
 const SG: Resolver = securityGroupArn;
 const TOPIC: Resolver = (p) => String(p.TopicArn ?? "*");
+
+/** Resources of the services the deployment adds (issue 15), as the Service Authorization Reference's resource types name them. */
+const arnIn = (service: string, s: RequestScope, resource: string) => `arn:aws:${service}:${s.region}:${s.accountId}:${resource}`;
+
+/** EventBridge names a bus by name or ARN; rules on a custom bus are `rule/<bus>/<name>`, on the default bus `rule/<name>` ("Resource types defined by Amazon EventBridge"). */
+function eventBusName(nameOrArn: unknown): string {
+  const v = typeof nameOrArn === "string" && nameOrArn !== "" ? nameOrArn : "default";
+  return v.startsWith("arn:") ? v.split("/").pop()! : v;
+}
+const EVENT_BUS: Resolver = (p, s) => arnIn("events", s, `event-bus/${eventBusName(p.EventBusName ?? p.Name)}`);
+const EVENT_RULE: Resolver = (p, s) => {
+  const bus = eventBusName(p.EventBusName);
+  return arnIn("events", s, bus === "default" ? `rule/${String(p.Name ?? p.Rule ?? "")}` : `rule/${bus}/${String(p.Name ?? p.Rule ?? "")}`);
+};
+
+/** KMS key operations authorize the key's ARN, whichever of key id, key ARN, alias name or alias ARN the call gives. */
+function kmsKeyArn(p: Params, s: RequestScope): string {
+  const id = typeof p.KeyId === "string" ? p.KeyId : typeof p.TargetKeyId === "string" ? p.TargetKeyId : "";
+  if (id === "") return "*";
+  let resolved = id.startsWith("arn:") ? id.split(":").slice(5).join(":") : id;
+  const account = s.world.accounts.get(s.accountId);
+  if (resolved.startsWith("alias/")) {
+    const target = account ? kmsState.at(account, s.region).aliases.get(resolved)?.targetKeyId : undefined;
+    if (target === undefined) return arnIn("kms", s, resolved);
+    resolved = target;
+  }
+  return arnIn("kms", s, `key/${resolved.replace(/^key\//, "")}`);
+}
+const KMS_KEY: Resolver = kmsKeyArn;
+
+/** SQS authorizes the queue ARN; a QueueUrl ends in the queue's name. */
+const SQS_QUEUE: Resolver = (p, s) => arnIn("sqs", s, String(p.QueueName ?? String(p.QueueUrl ?? "").split("/").pop() ?? ""));
+
+/** CloudWatch Logs' log-group resource is the group ARN without `:*` ("Resource types defined by Amazon CloudWatch Logs"). */
+const LOG_GROUP: Resolver = (p, s) => arnIn("logs", s, `log-group:${String(p.logGroupName ?? "*")}`);
+const BY_RESOURCE_ARN: Resolver = (p) => String(p.resourceArn ?? p.ResourceARN ?? p.ResourceArn ?? "*").replace(/:\*$/, "");
+
+/** CloudWatch alarms: one ARN per named alarm; DescribeAlarms without names covers every alarm. */
+const ALARM: Resolver = (p, s) => {
+  const names = (p.AlarmNames as string[] | undefined) ?? [];
+  return arnIn("cloudwatch", s, `alarm:${names.length === 1 ? names[0] : p.AlarmName ?? "*"}`);
+};
+
+/** Step Functions: the state machine's ARN (CreateStateMachine: the one it will have). */
+const STATE_MACHINE: Resolver = (p, s) => String(p.stateMachineArn ?? arnIn("states", s, `stateMachine:${String(p.name ?? "*")}`));
 
 /** Resource of each operation that has resource-level permissions; every other operation authorizes `*`. */
 const RESOURCES: Readonly<Record<string, Readonly<Record<string, Resolver>>>> = {
@@ -214,10 +262,11 @@ const RESOURCES: Readonly<Record<string, Readonly<Record<string, Resolver>>>> = 
     DeleteTopic: TOPIC,
     Subscribe: TOPIC,
     ListSubscriptionsByTopic: TOPIC,
-    // The tag APIs authorize the topic named by ResourceArn; the subscription APIs have no resource type (Service Authorization Reference, Amazon SNS).
+    // The tag APIs authorize the topic named by ResourceArn, the subscription APIs the subscription's topic.
     ListTagsForResource: (p) => String(p.ResourceArn ?? "*"),
     TagResource: (p) => String(p.ResourceArn ?? "*"),
     UntagResource: (p) => String(p.ResourceArn ?? "*"),
+    ...Object.fromEntries(["GetSubscriptionAttributes", "SetSubscriptionAttributes", "Unsubscribe"].map((a) => [a, ((p) => String(p.SubscriptionArn ?? "*").split(":").slice(0, 6).join(":")) as Resolver])),
   },
   ec2: {
     DeleteSecurityGroup: SG,
@@ -230,6 +279,64 @@ const RESOURCES: Readonly<Record<string, Readonly<Record<string, Resolver>>>> = 
     ModifySecurityGroupRules: SG,
     CreateTags: (p, s) => ec2Arn(s, String((p.Resources as string[] | undefined)?.[0] ?? "")),
     DeleteTags: (p, s) => ec2Arn(s, String((p.Resources as string[] | undefined)?.[0] ?? "")),
+  },
+  logs: {
+    ...Object.fromEntries(["CreateLogGroup", "DeleteLogGroup", "PutRetentionPolicy", "DeleteRetentionPolicy", "AssociateKmsKey", "DisassociateKmsKey", "ListTagsLogGroup"].map((a) => [a, LOG_GROUP])),
+    ListTagsForResource: BY_RESOURCE_ARN,
+    TagResource: BY_RESOURCE_ARN,
+    UntagResource: BY_RESOURCE_ARN,
+  },
+  events: {
+    ...Object.fromEntries(["CreateEventBus", "UpdateEventBus", "DescribeEventBus", "DeleteEventBus", "PutEvents"].map((a) => [a, EVENT_BUS])),
+    ...Object.fromEntries(["PutRule", "DescribeRule", "DeleteRule", "EnableRule", "DisableRule", "PutTargets", "ListTargetsByRule", "RemoveTargets"].map((a) => [a, EVENT_RULE])),
+    ListTagsForResource: BY_RESOURCE_ARN,
+    TagResource: BY_RESOURCE_ARN,
+    UntagResource: BY_RESOURCE_ARN,
+  },
+  kms: {
+    ...Object.fromEntries(
+      [
+        "DescribeKey",
+        "GetKeyPolicy",
+        "PutKeyPolicy",
+        "ListKeyPolicies",
+        "UpdateKeyDescription",
+        "GetKeyRotationStatus",
+        "EnableKeyRotation",
+        "DisableKeyRotation",
+        "EnableKey",
+        "DisableKey",
+        "ScheduleKeyDeletion",
+        "CancelKeyDeletion",
+        "ListResourceTags",
+        "TagResource",
+        "UntagResource",
+        "Encrypt",
+        "Decrypt",
+        "GenerateDataKey",
+      ].map((a) => [a, KMS_KEY]),
+    ),
+    // An alias operation is authorized on the alias (and, in AWS, also on the key; the sandbox checks the alias).
+    ...Object.fromEntries(["CreateAlias", "UpdateAlias", "DeleteAlias"].map((a) => [a, ((p, s) => arnIn("kms", s, String(p.AliasName ?? ""))) as Resolver])),
+  },
+  sqs: Object.fromEntries(
+    ["CreateQueue", "GetQueueUrl", "GetQueueAttributes", "SetQueueAttributes", "DeleteQueue", "ListQueueTags", "TagQueue", "UntagQueue", "SendMessage", "ReceiveMessage", "DeleteMessage", "PurgeQueue"].map((a) => [a, SQS_QUEUE]),
+  ),
+  monitoring: {
+    PutMetricAlarm: ALARM,
+    DescribeAlarms: ALARM,
+    DeleteAlarms: ALARM,
+    ListTagsForResource: BY_RESOURCE_ARN,
+    TagResource: BY_RESOURCE_ARN,
+    UntagResource: BY_RESOURCE_ARN,
+  },
+  states: {
+    ...Object.fromEntries(["CreateStateMachine", "DescribeStateMachine", "UpdateStateMachine", "DeleteStateMachine", "ListStateMachineVersions", "StartExecution"].map((a) => [a, STATE_MACHINE])),
+    DescribeExecution: (p) => String(p.executionArn ?? "*"),
+    StopExecution: (p) => String(p.executionArn ?? "*"),
+    ListTagsForResource: BY_RESOURCE_ARN,
+    TagResource: BY_RESOURCE_ARN,
+    UntagResource: BY_RESOURCE_ARN,
   },
   cloudformation: {
     CreateStack: STACK,

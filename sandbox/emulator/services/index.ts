@@ -1,6 +1,7 @@
 import { cloudFormationService } from "./cloudformation/service.js";
 import type { ServiceDefinition } from "../protocol/types.js";
 import { cloudtrailService } from "./cloudtrail/service.js";
+import { cloudwatchService } from "./cloudwatch/service.js";
 import { ec2Service } from "./ec2/service.js";
 import { eventsService } from "./events/service.js";
 import { iamService } from "./iam/service.js";
@@ -10,6 +11,7 @@ import { organizationsService } from "./organizations/service.js";
 import { s3Service } from "./s3/service.js";
 import { snsService } from "./sns/service.js";
 import { sqsService } from "./sqs/service.js";
+import { stepFunctionsService } from "./stepfunctions/service.js";
 import { stsService } from "./sts/service.js";
 import { taggingService } from "./tagging/service.js";
 
@@ -29,4 +31,6 @@ export const SERVICES: ServiceDefinition[] = [
   eventsService,
   kmsService,
   sqsService,
+  cloudwatchService,
+  stepFunctionsService,
 ];
