@@ -94,6 +94,8 @@ function denial(service: ServiceDefinition, principal: Principal, request: Autho
     return new AwsError("UnauthorizedOperation", `You are not authorized to perform this operation. ${message}. Encoded authorization failure message: ${encoded}`, 403);
   }
   if (service.protocol === "json") return new AwsError("AccessDeniedException", message, 400);
+  // Lambda: AccessDeniedException, 403 (docs.aws.amazon.com/lambda/latest/dg/troubleshooting-invocation.html).
+  if (service.protocol === "rest-json") return new AwsError("AccessDeniedException", message, 403);
   if (service.name === "sns") return new AwsError("AuthorizationError", message, 403);
   return new AwsError("AccessDenied", message, 403);
 }

@@ -42,6 +42,7 @@ export const IAM_PREFIX: Readonly<Record<string, string>> = {
   events: "events",
   kms: "kms",
   sqs: "sqs",
+  lambda: "lambda",
 };
 
 /**
@@ -71,11 +72,18 @@ export const S3_ACTIONS: Readonly<Record<string, string>> = {
   DeleteBucketPolicy: "DeleteBucketPolicy",
 };
 
+/**
+ * Lambda operations whose IAM action is named otherwise: Invoke is lambda:InvokeFunction
+ * ("Actions, resources, and condition keys for AWS Lambda", Service Authorization Reference).
+ */
+const LAMBDA_ACTIONS: Readonly<Record<string, string>> = { Invoke: "InvokeFunction" };
+
 /** The IAM action an operation of a service (by signing name) is authorized as. */
 export function iamActionOf(service: string, operation: string): string {
   const prefix = IAM_PREFIX[service];
   if (prefix === undefined) throw new Error(`no IAM service prefix known for the ${service} signing name`);
-  return `${prefix}:${prefix === "s3" ? (S3_ACTIONS[operation] ?? operation) : operation}`;
+  const named = prefix === "s3" ? S3_ACTIONS[operation] : prefix === "lambda" ? LAMBDA_ACTIONS[operation] : undefined;
+  return `${prefix}:${named ?? operation}`;
 }
 
 function roleArn(scope: RequestScope, roleName: unknown): string {
@@ -118,6 +126,44 @@ const ROLE: Resolver = (p, s) => roleArn(s, p.RoleName);
 const STACK: Resolver = (p, s) => stackArn(s, p.StackName);
 const SG: Resolver = securityGroupArn;
 const TOPIC: Resolver = (p) => String(p.TopicArn ?? "*");
+
+/**
+ * Lambda authorizes every function operation on the function's ARN, qualified when the call names
+ * a version or alias ("Actions, resources, and condition keys for AWS Lambda", Service
+ * Authorization Reference: resource type "function"). FunctionName may be a name, a partial ARN
+ * or a full ARN (API_GetFunction.html).
+ */
+function lambdaFunctionArn(p: Params, s: RequestScope): string {
+  const name = String(p.FunctionName ?? "");
+  const full = /^arn:aws[\w-]*:lambda:([a-z0-9-]+):(\d{12}):function:(.+)$/.exec(name);
+  const partial = /^(\d{12}):function:(.+)$/.exec(name);
+  const [region, account, rest] = full ? [full[1]!, full[2]!, full[3]!] : partial ? [s.region, partial[1]!, partial[2]!] : [s.region, s.accountId, name];
+  const qualifier = typeof p.Qualifier === "string" && p.Qualifier !== "" && !rest.includes(":") ? `:${p.Qualifier}` : "";
+  return `arn:aws:lambda:${region}:${account}:function:${rest}${qualifier}`;
+}
+
+const LAMBDA_FUNCTION_OPERATIONS = [
+  "CreateFunction",
+  "GetFunction",
+  "GetFunctionConfiguration",
+  "UpdateFunctionCode",
+  "UpdateFunctionConfiguration",
+  "DeleteFunction",
+  "PublishVersion",
+  "ListVersionsByFunction",
+  "AddPermission",
+  "RemovePermission",
+  "GetPolicy",
+  "PutFunctionEventInvokeConfig",
+  "UpdateFunctionEventInvokeConfig",
+  "GetFunctionEventInvokeConfig",
+  "DeleteFunctionEventInvokeConfig",
+  "GetFunctionCodeSigningConfig",
+  "GetFunctionConcurrency",
+  "PutFunctionConcurrency",
+  "DeleteFunctionConcurrency",
+  "Invoke",
+];
 
 /** Resource of each operation that has resource-level permissions; every other operation authorizes `*`. */
 const RESOURCES: Readonly<Record<string, Readonly<Record<string, Resolver>>>> = {
@@ -195,6 +241,12 @@ const RESOURCES: Readonly<Record<string, Readonly<Record<string, Resolver>>>> = 
     ModifySecurityGroupRules: SG,
     CreateTags: (p, s) => ec2Arn(s, String((p.Resources as string[] | undefined)?.[0] ?? "")),
     DeleteTags: (p, s) => ec2Arn(s, String((p.Resources as string[] | undefined)?.[0] ?? "")),
+  },
+  lambda: {
+    ...Object.fromEntries(LAMBDA_FUNCTION_OPERATIONS.map((a) => [a, lambdaFunctionArn as Resolver])),
+    ListTags: (p) => String(p.Resource ?? "*"),
+    TagResource: (p) => String(p.Resource ?? "*"),
+    UntagResource: (p) => String(p.Resource ?? "*"),
   },
   cloudformation: {
     CreateStack: STACK,

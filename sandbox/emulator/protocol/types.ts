@@ -32,7 +32,7 @@ export type ActionHandler = (params: any, ctx: CallContext) => unknown | Promise
 export interface ServiceDefinition {
   /** SigV4 signing name. */
   name: string;
-  protocol: "query" | "ec2" | "json" | "rest-xml";
+  protocol: "query" | "ec2" | "json" | "rest-xml" | "rest-json";
   /** XML namespace of query/EC2 responses, e.g. https://cloudformation.amazonaws.com/doc/2010-05-15/ */
   xmlNamespace?: string;
   /** awsJson1_0 (SQS, Step Functions) or awsJson1_1 (the default): only the content type differs. */
