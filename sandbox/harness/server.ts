@@ -138,6 +138,7 @@ async function serve(opts: SandboxOptions, build: (scenario: LoadedScenario, con
     });
   const port = await listen(server, opts.port ?? 0);
   const insecurePort = await listen(insecure, 0);
+  runtime.endpoint = `http://127.0.0.1:${port}`;
   const close = (s: typeof server) =>
     new Promise<void>((resolve, reject) => {
       s.closeAllConnections();

@@ -289,6 +289,55 @@ out(dict(
     expect(r.gone).toEqual({ code: "ResourceNotFoundException", status: 404, message: `Function not found: ${fnArn}` });
   });
 
+  it("invokes the function's own zip in-process: handler, environment, context, and errors as FunctionError", async () => {
+    const r = await boto3(sandbox, await spokeSession(), `
+import io, zipfile
+code = """
+export const handler = async (event, context) => ({
+  event, a: process.env.A, region: process.env.AWS_REGION, name: process.env.AWS_LAMBDA_FUNCTION_NAME,
+  keyed: (process.env.AWS_ACCESS_KEY_ID || "").startsWith("ASIA"), hostHome: process.env.HOME === undefined,
+  arn: context.invokedFunctionArn, left: context.getRemainingTimeInMillis() > 0,
+});
+export const fails = async () => { throw new TypeError("bad input"); };
+export const slow = () => new Promise((r) => setTimeout(r, 5000));
+"""
+buf = io.BytesIO()
+with zipfile.ZipFile(buf, "w") as z:
+    z.writestr("src/app.mjs", code)
+iam = client("iam")
+trust = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+role = iam.create_role(RoleName="invoked-role", AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+lam = client("lambda")
+def make(name, handler, timeout=3):
+    lam.create_function(FunctionName=name, Role=role, Runtime="nodejs22.x", Handler=handler, Code={"ZipFile": buf.getvalue()}, Environment={"Variables": {"A": name}}, Timeout=timeout)
+make("ok", "src/app.handler")
+make("throws", "src/app.fails")
+make("missing", "src/app.nothere")
+make("slow", "src/app.slow", timeout=1)
+def call(name, **kw):
+    r = lam.invoke(FunctionName=name, Payload=json.dumps({"n": 1}), **kw)
+    return dict(status=r["StatusCode"], error=r.get("FunctionError"), payload=json.loads(r["Payload"].read() or "null"))
+out(dict(
+  ok=call("ok"), throws=call("throws"), missing=call("missing"), slow=call("slow"),
+  event=lam.invoke(FunctionName="ok", InvocationType="Event", Payload=b"{}")["StatusCode"],
+  dry=lam.invoke(FunctionName="ok", InvocationType="DryRun")["StatusCode"],
+  bad_json=err(lambda: lam.invoke(FunctionName="ok", Payload=b"{not json")),
+))`);
+    expect(r.ok).toEqual({
+      status: 200,
+      error: null,
+      payload: { event: { n: 1 }, a: "ok", region: "us-east-1", name: "ok", keyed: true, hostHome: true, arn: `arn:aws:lambda:us-east-1:${SPOKE}:function:ok`, left: true },
+    });
+    // API_Invoke.html: a function error is a 200 with X-Amz-Function-Error and the runtime's error object.
+    expect(r.throws).toMatchObject({ status: 200, error: "Unhandled", payload: { errorType: "TypeError", errorMessage: "bad input" } });
+    expect(r.missing).toMatchObject({ error: "Unhandled", payload: { errorType: "Runtime.HandlerNotFound", errorMessage: "src/app.nothere is undefined or not exported" } });
+    expect(r.slow.error).toBe("Unhandled");
+    expect(r.slow.payload.errorMessage).toMatch(/Task timed out after 1\.00 seconds$/);
+    expect(r.event).toBe(202);
+    expect(r.dry).toBe(204);
+    expect(r.bad_json.code).toBe("InvalidRequestContentException");
+  });
+
   it("authorizes each call on the function's ARN", async () => {
     const r = await boto3(sandbox, await spokeSession(), `
 import io, zipfile

@@ -11,6 +11,11 @@ export interface SandboxRuntime {
     changeSetMs?: [number, number];
   };
   now(): number;
+  /**
+   * Where the sandbox serves HTTP once it listens, e.g. http://127.0.0.1:43123: what a function
+   * the sandbox invokes points its SDK at (AWS_ENDPOINT_URL).
+   */
+  endpoint?: string;
   /** Seeded, so runs are repeatable. */
   random(): number;
 }

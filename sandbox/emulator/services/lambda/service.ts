@@ -15,6 +15,7 @@ import {
   type FunctionPolicyStatement,
   type LambdaFunction,
 } from "./functions.js";
+import { invoke } from "./invoke.js";
 
 /**
  * AWS Lambda (restJson1, signing name lambda): functions created from a zip (Code.ZipFile), their
@@ -22,7 +23,7 @@ import {
  * hashicorp/aws 5.100.0 provider calls for aws_lambda_function, aws_lambda_permission and
  * aws_lambda_function_event_invoke_config through create, read, update and delete. Source:
  * AWS Lambda API Reference (docs.aws.amazon.com/lambda/latest/api/), one page per action, cited
- * at each handler. Invoking is in invoke.ts.
+ * at each handler. Invoking (Invoke, and the sandbox's own deliveries) is in invoke.ts.
  */
 
 const invalid = (message: string) => new AwsError("InvalidParameterValueException", message);
@@ -517,6 +518,7 @@ export const lambdaActions = {
   GetFunctionConcurrency: getFunctionConcurrency,
   PutFunctionConcurrency: putFunctionConcurrency,
   DeleteFunctionConcurrency: deleteFunctionConcurrency,
+  Invoke: invoke,
   ListTags: listTags,
   TagResource: tagResource,
   UntagResource: untagResource,
