@@ -2,6 +2,7 @@ import { getDenialReasons, runSimulation, type RequestDenial, type Simulation } 
 import type { ServiceDefinition } from "../protocol/types.js";
 import { AwsError } from "../protocol/types.js";
 import type { IamRole, Principal, World } from "../state.js";
+import { eventsState } from "../services/events/service.js";
 import { awsManagedPolicies } from "./managed-policies.js";
 import { authorizedRequest, type AuthorizedRequest } from "./requests.js";
 
@@ -120,6 +121,21 @@ async function simulate(simulation: Simulation, policies: string, resourcePolicy
   return result;
 }
 
+/**
+ * The resource's own policy where the sandbox keeps one: an S3 bucket policy, or the policy of
+ * the EventBridge bus PutEvents sends to (how another account's events are admitted, eb-event-bus-perms.html).
+ */
+function resourcePolicyOf(world: World, call: AuthorizationCall, request: AuthorizedRequest): unknown {
+  if (call.service.name === "s3") return world.buckets.get(String((call.params as { Bucket?: unknown } | undefined)?.Bucket))?.policy;
+  if (call.service.name === "events" && call.action === "PutEvents") {
+    const [, , , region, accountId, resource] = request.resource.split(":");
+    const account = accountId ? world.accounts.get(accountId) : undefined;
+    const policy = account && region ? eventsState.at(account, region).buses.get(resource?.replace(/^event-bus\//, "") ?? "")?.policy : undefined;
+    return policy === undefined ? undefined : (JSON.parse(policy) as unknown);
+  }
+  return undefined;
+}
+
 export interface AuthorizationCall {
   service: ServiceDefinition;
   action: string;
@@ -134,8 +150,8 @@ export async function authorize(world: World, call: AuthorizationCall, facts: Re
   const { principal } = call;
   const request = authorizedRequest(call.service.name, call.action, call.params, { world, accountId: call.accountId, region: call.region });
   const role = roleOfSession(world, principal);
-  const bucket = call.service.name === "s3" ? world.buckets.get(String((call.params as { Bucket?: unknown } | undefined)?.Bucket)) : undefined;
-  if (!role && !bucket?.policy) return request;
+  const resourcePolicy = resourcePolicyOf(world, call, request);
+  if (!role && !resourcePolicy) return request;
   const identityPolicies = role
     ? [
         ...Object.entries(role.inlinePolicies).map(([name, policy]) => ({ name, policy })),
@@ -153,10 +169,10 @@ export async function authorize(world: World, call: AuthorizationCall, facts: Re
     identityPolicies,
     serviceControlPolicies: [],
     resourceControlPolicies: [],
-    ...(bucket?.policy ? { resourcePolicy: bucket.policy } : {}),
+    ...(resourcePolicy ? { resourcePolicy } : {}),
     ...(role?.permissionsBoundary ? { permissionBoundaryPolicies: [{ name: role.permissionsBoundary, policy: managedDocument(world, principal.accountId, role.permissionsBoundary) }] } : {}),
   };
-  const result = await simulate(simulation, role ? JSON.stringify([role.inlinePolicies, role.managedPolicyArns.map((a) => world.accounts.get(principal.accountId)?.policies.get(a)?.document ?? a), role.permissionsBoundary]) : "root", bucket?.policy);
+  const result = await simulate(simulation, role ? JSON.stringify([role.inlinePolicies, role.managedPolicyArns.map((a) => world.accounts.get(principal.accountId)?.policies.get(a)?.document ?? a), role.permissionsBoundary]) : "root", resourcePolicy);
   if (result.resultType === "error") throw new Error(`sandbox IAM evaluation of ${request.action} failed: ${result.errors.message} ${JSON.stringify(result.errors)}`);
   if (result.overallResult === "Allowed") return request;
   const analysis = result.resultType === "single" ? result.result.analysis : result.results[0]?.analysis;

@@ -242,6 +242,15 @@ const RESOURCES: Readonly<Record<string, Readonly<Record<string, Resolver>>>> = 
     CreateTags: (p, s) => ec2Arn(s, String((p.Resources as string[] | undefined)?.[0] ?? "")),
     DeleteTags: (p, s) => ec2Arn(s, String((p.Resources as string[] | undefined)?.[0] ?? "")),
   },
+  // PutEvents is authorized on the bus the entries go to (events: resource type event-bus); the
+  // receiving account is the resource's, so another account's bus needs its bus policy.
+  events: {
+    PutEvents: (p, s) => {
+      const target = String((p.Entries as { EventBusName?: string }[] | undefined)?.[0]?.EventBusName ?? "default");
+      const arn = target.startsWith("arn:") ? target : `arn:aws:events:${s.region}:${s.accountId}:event-bus/${target}`;
+      return { resource: arn, resourceAccount: arn.split(":")[4] };
+    },
+  },
   lambda: {
     ...Object.fromEntries(LAMBDA_FUNCTION_OPERATIONS.map((a) => [a, lambdaFunctionArn as Resolver])),
     ListTags: (p) => String(p.Resource ?? "*"),
