@@ -102,7 +102,8 @@ export interface Topic {
   name: string;
   attributes: Record<string, string>;
   published: { messageId: string; subject?: string; message: string; at: string }[];
-  subscriptions: { arn: string; protocol: string; endpoint: string }[];
+  /** pendingConfirmation and attributes: sandbox/emulator/services/sns/subscriptions.ts. */
+  subscriptions: { arn: string; protocol: string; endpoint: string; pendingConfirmation?: boolean; attributes?: Record<string, string> }[];
 }
 
 export interface Vpc {

@@ -70,6 +70,15 @@ export const S3_ACTIONS: Readonly<Record<string, string>> = {
   GetBucketPolicy: "GetBucketPolicy",
   PutBucketPolicy: "PutBucketPolicy",
   DeleteBucketPolicy: "DeleteBucketPolicy",
+  // The bucket sub-resources terraform manages (services/s3/bucket-subresources.ts).
+  PutBucketLifecycleConfiguration: "PutLifecycleConfiguration",
+  GetBucketLifecycleConfiguration: "GetLifecycleConfiguration",
+  DeleteBucketLifecycle: "PutLifecycleConfiguration",
+  DeleteBucketOwnershipControls: "PutBucketOwnershipControls",
+  GetBucketCors: "GetBucketCORS",
+  GetBucketAccelerateConfiguration: "GetAccelerateConfiguration",
+  GetBucketReplication: "GetReplicationConfiguration",
+  GetObjectLockConfiguration: "GetBucketObjectLockConfiguration",
 };
 
 /**
@@ -212,6 +221,26 @@ const RESOURCES: Readonly<Record<string, Readonly<Record<string, Resolver>>>> = 
     GetBucketPolicy: bucket,
     PutBucketPolicy: bucket,
     DeleteBucketPolicy: bucket,
+    ...Object.fromEntries(
+      [
+        "DeleteBucket",
+        "PutBucketLifecycleConfiguration",
+        "GetBucketLifecycleConfiguration",
+        "DeleteBucketLifecycle",
+        "PutBucketOwnershipControls",
+        "GetBucketOwnershipControls",
+        "DeleteBucketOwnershipControls",
+        "GetBucketAcl",
+        "GetBucketCors",
+        "GetBucketWebsite",
+        "GetBucketLogging",
+        "GetBucketAccelerateConfiguration",
+        "GetBucketRequestPayment",
+        "GetBucketReplication",
+        "GetObjectLockConfiguration",
+      ].map((a) => [a, bucket]),
+    ),
+    GetObjectTagging: object,
     ListObjectsV2: bucket,
     PutObject: object,
     GetObject: object,
@@ -227,8 +256,14 @@ const RESOURCES: Readonly<Record<string, Readonly<Record<string, Resolver>>>> = 
     CreateTopic: (p, s) => `arn:aws:sns:${s.region}:${s.accountId}:${String(p.Name ?? "")}`,
     Publish: (p) => String(p.TopicArn ?? p.TargetArn ?? "*"),
     GetTopicAttributes: TOPIC,
+    SetTopicAttributes: TOPIC,
+    DeleteTopic: TOPIC,
     Subscribe: TOPIC,
     ListSubscriptionsByTopic: TOPIC,
+    // The tag APIs authorize the topic named by ResourceArn; the subscription APIs have no resource type (Service Authorization Reference, Amazon SNS).
+    ListTagsForResource: (p) => String(p.ResourceArn ?? "*"),
+    TagResource: (p) => String(p.ResourceArn ?? "*"),
+    UntagResource: (p) => String(p.ResourceArn ?? "*"),
   },
   ec2: {
     DeleteSecurityGroup: SG,

@@ -53,9 +53,11 @@ describe("sns", () => {
     expect(topics).toEqual([sandbox.hub.topicArn, a.TopicArn].sort());
     await sns.send(new SubscribeCommand({ TopicArn: a.TopicArn, Protocol: "https", Endpoint: "https://hooks.example.com/x" }));
     const subs = await sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: sandbox.hub.topicArn }));
-    // accounts.yaml's notification email, still waiting for its confirmation click.
-    expect(subs.Subscriptions).toEqual([expect.objectContaining({ Protocol: "email", Endpoint: "ops@example.com", SubscriptionArn: "pending confirmation" })]);
+    // accounts.yaml's notification email, still waiting for its confirmation click: listed as
+    // "PendingConfirmation" (AWS CLI Command Reference, sns list-subscriptions-by-topic).
+    expect(subs.Subscriptions).toEqual([expect.objectContaining({ Protocol: "email", Endpoint: "ops@example.com", SubscriptionArn: "PendingConfirmation" })]);
+    // An https endpoint confirms by visiting the SubscribeURL, which nobody does here.
     const attrs = await sns.send(new GetTopicAttributesCommand({ TopicArn: a.TopicArn }));
-    expect(attrs.Attributes).toMatchObject({ TopicArn: a.TopicArn, Owner: HUB, SubscriptionsConfirmed: "1" });
+    expect(attrs.Attributes).toMatchObject({ TopicArn: a.TopicArn, Owner: HUB, SubscriptionsConfirmed: "0", SubscriptionsPending: "1" });
   });
 });

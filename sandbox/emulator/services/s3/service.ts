@@ -1,17 +1,17 @@
 import { createHash } from "node:crypto";
-import type { Bucket, BucketEncryptionRule, S3Object, World } from "../../state.js";
+import type { BucketEncryptionRule, S3Object, World } from "../../state.js";
 import { AwsError, type CallContext, type ServiceDefinition } from "../../protocol/types.js";
 import { optionalNumber } from "../shared/params.js";
 import { paginate } from "../shared/paging.js";
 import { fromTagList, toTagList, type TagEntry } from "../shared/tags.js";
+import { bucketOf, type OwnedBucket } from "./bucket-access.js";
+import { bucketSubresourceActions } from "./bucket-subresources.js";
 
 /**
  * S3 buckets (global names, owned by one account) with the configuration driftguard checks and
  * repairs, plus objects for the report bucket. Handlers take and return the SDK's shapes; the
  * REST-XML codec maps them to paths, headers and XML.
  */
-
-type OwnedBucket = Bucket & { accountId: string };
 
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const SSE_ALGORITHMS = ["AES256", "aws:kms", "aws:kms:dsse"] as const;
@@ -24,10 +24,6 @@ const ENCRYPTION_TYPES = ["NONE", "SSE-C"] as const;
  * bucket created from a template that never mentions it reading back `"EncryptionType": ["SSE-C"]`.
  */
 export const NEW_BUCKET_BLOCKED_ENCRYPTION_TYPES: BucketEncryptionRule["blockedEncryptionTypes"] = ["SSE-C"];
-
-function noSuchBucket(): AwsError {
-  return new AwsError("NoSuchBucket", "The specified bucket does not exist", 404);
-}
 
 /** Creates a bucket with today's S3 defaults: SSE-S3 encryption and all public access blocked. */
 export function putBucket(world: World, accountId: string, name: string, region: string, now: number): OwnedBucket {
@@ -50,13 +46,6 @@ export function putBucket(world: World, accountId: string, name: string, region:
     objects: new Map(),
   };
   world.buckets.set(name, bucket);
-  return bucket;
-}
-
-function bucketOf(ctx: CallContext, name: string | undefined): OwnedBucket {
-  const bucket = name ? ctx.world.buckets.get(name) : undefined;
-  if (!bucket) throw noSuchBucket();
-  if (bucket.accountId !== ctx.accountId) throw new AwsError("AccessDenied", "Access Denied", 403);
   return bucket;
 }
 
@@ -324,5 +313,6 @@ export const s3Service: ServiceDefinition = {
       bucketOf(ctx, params.Bucket).objects.delete(params.Key ?? "");
       return {};
     },
+    ...bucketSubresourceActions,
   },
 };

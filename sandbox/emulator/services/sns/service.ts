@@ -4,6 +4,11 @@ import { AwsError, type CallContext, type ServiceDefinition } from "../../protoc
 import { uuid } from "../shared/ids.js";
 import { required } from "../shared/params.js";
 import { paginate } from "../shared/paging.js";
+import type { TagEntry } from "../shared/tags.js";
+import { listSubscriptionsOf, subscribeTo, subscriptionActions } from "./subscriptions.js";
+import { checkTopicAttributes, deleteTopic, listTopicTags, setTopicAttribute, tagTopic, topicAttributes, untagTopic } from "./topic-attributes.js";
+
+export { addSubscription } from "./subscriptions.js";
 
 /**
  * SNS topics that record what was published, so tests and `npm start` can show the notification
@@ -14,7 +19,6 @@ import { paginate } from "../shared/paging.js";
 const TOPIC_NAME = /^[\w-]{1,256}(\.fifo)?$/;
 const MAX_MESSAGE_BYTES = 256 * 1024;
 const MAX_SUBJECT = 100;
-const PENDING = "pending confirmation";
 
 function invalidParameter(what: string): AwsError {
   return new AwsError("InvalidParameter", `Invalid parameter: ${what}`);
@@ -52,12 +56,14 @@ function topicOf(ctx: CallContext, arn: string | undefined): Topic {
   return topic;
 }
 
-function createTopic(params: { Name?: string; Attributes?: Record<string, string> }, ctx: CallContext) {
+function createTopic(params: { Name?: string; Attributes?: Record<string, string>; Tags?: TagEntry[] }, ctx: CallContext) {
   const name = required(params.Name, () => invalidParameter("Name"));
   if (!TOPIC_NAME.test(name)) {
     throw invalidParameter("Topic Name");
   }
-  return { TopicArn: putTopic(regionState(ctx), ctx.accountId, ctx.region, name, params.Attributes).arn };
+  const topic = putTopic(regionState(ctx), ctx.accountId, ctx.region, name, checkTopicAttributes(params.Attributes));
+  if (params.Tags) tagTopic(ctx, topic, params.Tags);
+  return { TopicArn: topic.arn };
 }
 
 function publish(params: { TopicArn?: string; TargetArn?: string; Message?: string; Subject?: string }, ctx: CallContext) {
@@ -83,45 +89,11 @@ function listTopics(params: { NextToken?: string }, ctx: CallContext) {
   return { Topics: page.items.map((t) => ({ TopicArn: t.arn })), NextToken: page.next };
 }
 
-function getTopicAttributes(params: { TopicArn?: string }, ctx: CallContext) {
-  const topic = topicOf(ctx, params.TopicArn);
-  return {
-    Attributes: {
-      TopicArn: topic.arn,
-      Owner: ctx.accountId,
-      DisplayName: "",
-      SubscriptionsConfirmed: String(topic.subscriptions.filter((s) => s.arn !== PENDING).length),
-      SubscriptionsPending: String(topic.subscriptions.filter((s) => s.arn === PENDING).length),
-      SubscriptionsDeleted: "0",
-      ...topic.attributes,
-    },
-  };
-}
-
-/** Subscribes an endpoint (idempotently); email subscriptions stay pending, as nobody clicks the confirmation link here. */
-export function addSubscription(topic: Topic, protocol: string, endpoint: string, random: () => number): Topic["subscriptions"][number] {
-  const existing = topic.subscriptions.find((s) => s.protocol === protocol && s.endpoint === endpoint);
-  if (existing) return existing;
-  const pending = protocol === "email" || protocol === "email-json";
-  const subscription = { arn: pending ? PENDING : `${topic.arn}:${uuid(random)}`, protocol, endpoint };
-  topic.subscriptions.push(subscription);
-  return subscription;
-}
-
-function subscribe(params: { TopicArn?: string; Protocol?: string; Endpoint?: string }, ctx: CallContext) {
-  const topic = topicOf(ctx, params.TopicArn);
-  const protocol = required(params.Protocol, () => invalidParameter("Protocol"));
-  const endpoint = required(params.Endpoint, () => invalidParameter("Endpoint"));
-  return { SubscriptionArn: addSubscription(topic, protocol, endpoint, ctx.sandbox.random).arn };
-}
-
-function listSubscriptionsByTopic(params: { TopicArn?: string; NextToken?: string }, ctx: CallContext) {
-  const topic = topicOf(ctx, params.TopicArn);
-  const page = paginate(topic.subscriptions, params.NextToken, 100, () => invalidParameter("NextToken"));
-  return {
-    Subscriptions: page.items.map((s) => ({ SubscriptionArn: s.arn, Owner: ctx.accountId, Protocol: s.protocol, Endpoint: s.endpoint, TopicArn: topic.arn })),
-    NextToken: page.next,
-  };
+/** Tag APIs name the topic by ARN (API_ListTagsForResource.html, ResourceArn); an unknown one is ResourceNotFound. */
+function taggedTopic(ctx: CallContext, arn: string | undefined): Topic {
+  const topic = regionState(ctx).topics.get(required(arn, () => invalidParameter("ResourceArn")));
+  if (!topic) throw new AwsError("ResourceNotFound", "Resource does not exist", 404);
+  return topic;
 }
 
 export const snsService: ServiceDefinition = {
@@ -132,8 +104,26 @@ export const snsService: ServiceDefinition = {
     CreateTopic: createTopic,
     Publish: publish,
     ListTopics: listTopics,
-    GetTopicAttributes: getTopicAttributes,
-    Subscribe: subscribe,
-    ListSubscriptionsByTopic: listSubscriptionsByTopic,
+    GetTopicAttributes: (params: { TopicArn?: string }, ctx: CallContext) => ({ Attributes: topicAttributes(topicOf(ctx, params.TopicArn)) }),
+    SetTopicAttributes: (params: { TopicArn?: string; AttributeName?: string; AttributeValue?: string }, ctx: CallContext) => {
+      setTopicAttribute(topicOf(ctx, params.TopicArn), params);
+      return {};
+    },
+    DeleteTopic: (params: { TopicArn?: string }, ctx: CallContext) => {
+      deleteTopic(ctx, required(params.TopicArn, () => invalidParameter("TopicArn")));
+      return {};
+    },
+    ListTagsForResource: (params: { ResourceArn?: string }, ctx: CallContext) => listTopicTags(ctx, taggedTopic(ctx, params.ResourceArn)),
+    TagResource: (params: { ResourceArn?: string; Tags?: TagEntry[] }, ctx: CallContext) => {
+      tagTopic(ctx, taggedTopic(ctx, params.ResourceArn), params.Tags);
+      return {};
+    },
+    UntagResource: (params: { ResourceArn?: string; TagKeys?: string[] }, ctx: CallContext) => {
+      untagTopic(ctx, taggedTopic(ctx, params.ResourceArn), params.TagKeys);
+      return {};
+    },
+    Subscribe: (params: Parameters<typeof subscribeTo>[1] & { TopicArn?: string }, ctx: CallContext) => subscribeTo(topicOf(ctx, params.TopicArn), params, ctx),
+    ListSubscriptionsByTopic: (params: { TopicArn?: string; NextToken?: string }, ctx: CallContext) => listSubscriptionsOf(topicOf(ctx, params.TopicArn), params),
+    ...subscriptionActions,
   },
 };
