@@ -45,6 +45,7 @@ export const IAM_PREFIX: Readonly<Record<string, string>> = {
   sqs: "sqs",
   monitoring: "cloudwatch",
   states: "states",
+  lambda: "lambda",
 };
 
 /**
@@ -83,11 +84,18 @@ export const S3_ACTIONS: Readonly<Record<string, string>> = {
   GetObjectLockConfiguration: "GetBucketObjectLockConfiguration",
 };
 
+/**
+ * Lambda operations whose IAM action is named otherwise: Invoke is lambda:InvokeFunction
+ * ("Actions, resources, and condition keys for AWS Lambda", Service Authorization Reference).
+ */
+const LAMBDA_ACTIONS: Readonly<Record<string, string>> = { Invoke: "InvokeFunction" };
+
 /** The IAM action an operation of a service (by signing name) is authorized as. */
 export function iamActionOf(service: string, operation: string): string {
   const prefix = IAM_PREFIX[service];
   if (prefix === undefined) throw new Error(`no IAM service prefix known for the ${service} signing name`);
-  return `${prefix}:${prefix === "s3" ? (S3_ACTIONS[operation] ?? operation) : operation}`;
+  const named = prefix === "s3" ? S3_ACTIONS[operation] : prefix === "lambda" ? LAMBDA_ACTIONS[operation] : undefined;
+  return `${prefix}:${named ?? operation}`;
 }
 
 function roleArn(scope: RequestScope, roleName: unknown): string {
@@ -175,6 +183,44 @@ const ALARM: Resolver = (p, s) => {
 
 /** Step Functions: the state machine's ARN (CreateStateMachine: the one it will have). */
 const STATE_MACHINE: Resolver = (p, s) => String(p.stateMachineArn ?? arnIn("states", s, `stateMachine:${String(p.name ?? "*")}`));
+
+/**
+ * Lambda authorizes every function operation on the function's ARN, qualified when the call names
+ * a version or alias ("Actions, resources, and condition keys for AWS Lambda", Service
+ * Authorization Reference: resource type "function"). FunctionName may be a name, a partial ARN
+ * or a full ARN (API_GetFunction.html).
+ */
+function lambdaFunctionArn(p: Params, s: RequestScope): string {
+  const name = String(p.FunctionName ?? "");
+  const full = /^arn:aws[\w-]*:lambda:([a-z0-9-]+):(\d{12}):function:(.+)$/.exec(name);
+  const partial = /^(\d{12}):function:(.+)$/.exec(name);
+  const [region, account, rest] = full ? [full[1]!, full[2]!, full[3]!] : partial ? [s.region, partial[1]!, partial[2]!] : [s.region, s.accountId, name];
+  const qualifier = typeof p.Qualifier === "string" && p.Qualifier !== "" && !rest.includes(":") ? `:${p.Qualifier}` : "";
+  return `arn:aws:lambda:${region}:${account}:function:${rest}${qualifier}`;
+}
+
+const LAMBDA_FUNCTION_OPERATIONS = [
+  "CreateFunction",
+  "GetFunction",
+  "GetFunctionConfiguration",
+  "UpdateFunctionCode",
+  "UpdateFunctionConfiguration",
+  "DeleteFunction",
+  "PublishVersion",
+  "ListVersionsByFunction",
+  "AddPermission",
+  "RemovePermission",
+  "GetPolicy",
+  "PutFunctionEventInvokeConfig",
+  "UpdateFunctionEventInvokeConfig",
+  "GetFunctionEventInvokeConfig",
+  "DeleteFunctionEventInvokeConfig",
+  "GetFunctionCodeSigningConfig",
+  "GetFunctionConcurrency",
+  "PutFunctionConcurrency",
+  "DeleteFunctionConcurrency",
+  "Invoke",
+];
 
 /** Resource of each operation that has resource-level permissions; every other operation authorizes `*`. */
 const RESOURCES: Readonly<Record<string, Readonly<Record<string, Resolver>>>> = {
@@ -287,7 +333,14 @@ const RESOURCES: Readonly<Record<string, Readonly<Record<string, Resolver>>>> = 
     UntagResource: BY_RESOURCE_ARN,
   },
   events: {
-    ...Object.fromEntries(["CreateEventBus", "UpdateEventBus", "DescribeEventBus", "DeleteEventBus", "PutEvents"].map((a) => [a, EVENT_BUS])),
+    ...Object.fromEntries(["CreateEventBus", "UpdateEventBus", "DescribeEventBus", "DeleteEventBus"].map((a) => [a, EVENT_BUS])),
+    // PutEvents is authorized on the bus the entries go to (events: resource type event-bus); the
+    // receiving account is the resource's, so another account's bus needs its bus policy.
+    PutEvents: (p, s) => {
+      const target = String((p.Entries as { EventBusName?: string }[] | undefined)?.[0]?.EventBusName ?? "default");
+      const arn = target.startsWith("arn:") ? target : `arn:aws:events:${s.region}:${s.accountId}:event-bus/${target}`;
+      return { resource: arn, resourceAccount: arn.split(":")[4] };
+    },
     ...Object.fromEntries(["PutRule", "DescribeRule", "DeleteRule", "EnableRule", "DisableRule", "PutTargets", "ListTargetsByRule", "RemoveTargets"].map((a) => [a, EVENT_RULE])),
     ListTagsForResource: BY_RESOURCE_ARN,
     TagResource: BY_RESOURCE_ARN,
@@ -337,6 +390,12 @@ const RESOURCES: Readonly<Record<string, Readonly<Record<string, Resolver>>>> = 
     ListTagsForResource: BY_RESOURCE_ARN,
     TagResource: BY_RESOURCE_ARN,
     UntagResource: BY_RESOURCE_ARN,
+  },
+  lambda: {
+    ...Object.fromEntries(LAMBDA_FUNCTION_OPERATIONS.map((a) => [a, lambdaFunctionArn as Resolver])),
+    ListTags: (p) => String(p.Resource ?? "*"),
+    TagResource: (p) => String(p.Resource ?? "*"),
+    UntagResource: (p) => String(p.Resource ?? "*"),
   },
   cloudformation: {
     CreateStack: STACK,

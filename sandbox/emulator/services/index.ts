@@ -6,6 +6,7 @@ import { ec2Service } from "./ec2/service.js";
 import { eventsService } from "./events/service.js";
 import { iamService } from "./iam/service.js";
 import { kmsService } from "./kms/service.js";
+import { lambdaService } from "./lambda/service.js";
 import { logsService } from "./logs/service.js";
 import { organizationsService } from "./organizations/service.js";
 import { s3Service } from "./s3/service.js";
@@ -31,6 +32,7 @@ export const SERVICES: ServiceDefinition[] = [
   eventsService,
   kmsService,
   sqsService,
+  lambdaService,
   cloudwatchService,
   stepFunctionsService,
 ];
