@@ -289,6 +289,8 @@ const RESOURCES: Readonly<Record<string, Readonly<Record<string, Resolver>>>> = 
       ].map((a) => [a, bucket]),
     ),
     GetObjectTagging: object,
+    PutObjectTagging: object,
+    DeleteObjectTagging: object,
     ListObjectsV2: bucket,
     PutObject: object,
     GetObject: object,

@@ -1,7 +1,9 @@
 import { createHash } from "node:crypto";
 import { AwsError, type CallContext } from "../../protocol/types.js";
-import type { AccountState } from "../../state.js";
+import type { AccountState, S3Object, Tags } from "../../state.js";
+import type { ActionHandler } from "../../protocol/types.js";
 import { regionalState } from "../shared/regional.js";
+import { fromTagList, toTagList, type TagEntry } from "../shared/tags.js";
 import { bucketOf, type OwnedBucket } from "./bucket-access.js";
 
 /**
@@ -239,10 +241,52 @@ const readsOfNewBucket = {
     bucketOf(ctx, params.Bucket);
     throw new AwsError("ObjectLockConfigurationNotFoundError", "Object Lock configuration does not exist for this bucket", 404);
   },
-  /** API_GetObjectTagging.html: the sandbox keeps no object tags, so every object's set is empty. */
-  GetObjectTagging: (params: BucketInput & { Key?: string }, ctx: CallContext) => {
-    if (!bucketOf(ctx, params.Bucket).objects.has(params.Key ?? "")) throw new AwsError("NoSuchKey", "The specified key does not exist.", 404);
-    return { TagSet: [] };
+};
+
+/**
+ * Object tags belong to one version of an object: a new PutObject replaces the object and its
+ * tags with what that request's x-amz-tagging header says. Kept per object instance, so an
+ * overwritten or deleted object's tags go with it.
+ */
+const objectTags = new WeakMap<S3Object, Tags>();
+
+/** "You can associate up to 10 tags with an object … A tag key can be up to 128 Unicode characters … values up to 256" (S3 User Guide, "Categorizing your objects using tags"). */
+const MAX_OBJECT_TAGS = 10;
+
+function checkObjectTags(tags: Tags): Tags {
+  if (Object.keys(tags).length > MAX_OBJECT_TAGS) throw new AwsError("BadRequest", "Object tags cannot be greater than 10");
+  for (const [k, v] of Object.entries(tags)) if (k.length > 128 || v.length > 256) throw new AwsError("InvalidTag", "The TagKey you have provided is too long, max 128");
+  return tags;
+}
+
+function objectOf(ctx: CallContext, params: BucketInput & { Key?: string }): S3Object {
+  const object = bucketOf(ctx, params.Bucket).objects.get(params.Key ?? "");
+  if (!object) throw new AwsError("NoSuchKey", "The specified key does not exist.", 404);
+  return object;
+}
+
+/** API_PutObject.html, x-amz-tagging: "The tag-set for the object. The tag-set must be encoded as URL Query parameters. (For example, "Key1=Value1")". */
+export function withObjectTagging(putObject: ActionHandler): ActionHandler {
+  return async (params: BucketInput & { Key?: string; Tagging?: string }, ctx: CallContext) => {
+    const tags = params.Tagging === undefined ? {} : checkObjectTags(Object.fromEntries(new URLSearchParams(params.Tagging)));
+    const result = await putObject(params, ctx);
+    objectTags.set(objectOf(ctx, params), tags);
+    return result;
+  };
+}
+
+const objectTaggingActions = {
+  /** API_GetObjectTagging.html: the object's TagSet, empty when it has none. */
+  GetObjectTagging: (params: BucketInput & { Key?: string }, ctx: CallContext) => ({ TagSet: toTagList(objectTags.get(objectOf(ctx, params)) ?? {}) }),
+  /** API_PutObjectTagging.html: replaces the object's whole tag set. */
+  PutObjectTagging: (params: BucketInput & { Key?: string; Tagging?: { TagSet?: TagEntry[] } }, ctx: CallContext) => {
+    objectTags.set(objectOf(ctx, params), checkObjectTags(fromTagList(params.Tagging?.TagSet)));
+    return {};
+  },
+  /** API_DeleteObjectTagging.html: 204. */
+  DeleteObjectTagging: (params: BucketInput & { Key?: string }, ctx: CallContext) => {
+    objectTags.delete(objectOf(ctx, params));
+    return {};
   },
 };
 
@@ -258,4 +302,5 @@ export const bucketSubresourceActions = {
   DeleteBucketPolicy: deleteBucketPolicy,
   DeleteBucket: deleteBucket,
   ...readsOfNewBucket,
+  ...objectTaggingActions,
 };

@@ -5,7 +5,7 @@ import { optionalNumber } from "../shared/params.js";
 import { paginate } from "../shared/paging.js";
 import { fromTagList, toTagList, type TagEntry } from "../shared/tags.js";
 import { bucketOf, type OwnedBucket } from "./bucket-access.js";
-import { bucketSubresourceActions } from "./bucket-subresources.js";
+import { bucketSubresourceActions, withObjectTagging } from "./bucket-subresources.js";
 
 /**
  * S3 buckets (global names, owned by one account) with the configuration driftguard checks and
@@ -302,7 +302,7 @@ export const s3Service: ServiceDefinition = {
     GetBucketTagging: getBucketTagging,
     PutBucketTagging: putBucketTagging,
     DeleteBucketTagging: deleteBucketTagging,
-    PutObject: putObject,
+    PutObject: withObjectTagging(putObject),
     GetObject: (params: ObjectInput, ctx: CallContext) => {
       const object = objectOf(ctx, params);
       return { Body: object.body, ...objectHeaders(object) };
