@@ -1,4 +1,5 @@
-import { ConfigError, formatConfigError, loadConfig } from "./functions/config/load.js";
+import { ConfigError, formatConfigError } from "./functions/config/load.js";
+import { loadConfig } from "./functions/accounts-file/index.js";
 import { driftguardApp } from "./modules/app.js";
 
 // cdktf runs this (cdktf.json "app"); `npm run synth` runs it directly. Both write cdktf.out/.

@@ -1,4 +1,5 @@
-import { configSchema, type Config, type ConfigInput } from "../functions/config/schema.js";
+import { type Config, type ConfigInput } from "../functions/config/schema.js";
+import { configSchema } from "../functions/accounts-file/index.js";
 import type { ScenarioInput } from "../sandbox/harness/scenario.js";
 
 /**

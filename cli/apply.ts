@@ -1,9 +1,8 @@
 import { readFileSync } from "node:fs";
 import { DescribeStacksCommand } from "@aws-sdk/client-cloudformation";
 import { GetObjectCommand } from "@aws-sdk/client-s3";
-import type { AwsCredentialIdentityProvider } from "@smithy/types";
-import { createSpokeClients, type SpokeClients } from "../functions/aws/clients.js";
-import { loadConfig } from "../functions/config/load.js";
+import { spokeClientPool, type SpokeClients } from "../functions/aws/clients.js";
+import { loadConfig } from "../functions/accounts-file/index.js";
 import { resolveAccounts, type EffectiveAccount } from "../functions/config/resolve.js";
 import { REPORT_SCHEMA_VERSION, type PropertyDifference, type RemediationAction, type ResourceDrift, type ResourceReport, type RunReport } from "../functions/core/types.js";
 import { detectResourceDrift } from "../functions/aws/cfn-drift.js";
@@ -307,17 +306,10 @@ export async function applyCommand(flags: Parsed, io: Io): Promise<number> {
   const own = ownCredentials(hub);
   const caller = flags["current-credentials"] ? (await callerAccount(hub)).account : undefined;
   const runId = newRunId(new Date());
-  const providers = new Map<string, AwsCredentialIdentityProvider>();
-  const credentialsFor = (accountId: string) => {
-    let p = providers.get(accountId);
-    if (!p) {
-      p = caller !== undefined ? own : assumeRoleCredentials(hub.sts, { roleArn: spokeRoleArn(accountId, roleName, config.hub.region), sessionName: roleSessionName(runId) }, Date.now);
-      providers.set(accountId, p);
-    }
-    return p;
-  };
   // Every client set the apply opens (the items' regions and the ownership reads' other regions), closed once at the end.
-  const opened = new Map<string, SpokeClients>();
+  const spokes = spokeClientPool((accountId) =>
+    caller !== undefined ? own : assumeRoleCredentials(hub.sts, { roleArn: spokeRoleArn(accountId, roleName, config.hub.region), sessionName: roleSessionName(runId) }, Date.now),
+  );
   const ctx: ApplyContext = {
     accounts: new Map(resolveAccounts(config).map((a) => [a.id, a])),
     exemptions: exemptionPolicy(config),
@@ -326,15 +318,7 @@ export async function applyCommand(flags: Parsed, io: Io): Promise<number> {
     guards: await createGuards({ runId, limits: config.defaults.remediation, store: processFlappingStore(), counting: "event" }),
     runId,
     planRunId: report.runId,
-    clientsFor(accountId, region) {
-      const key = `${accountId}/${region}`;
-      let clients = opened.get(key);
-      if (!clients) {
-        clients = createSpokeClients(accountId, region, credentialsFor(accountId));
-        opened.set(key, clients);
-      }
-      return clients;
-    },
+    clientsFor: (accountId, region) => spokes.clientsFor(accountId, region),
   };
 
   const failure = (item: PlannedItem, err: unknown): ApplyResult => {
@@ -360,7 +344,7 @@ export async function applyCommand(flags: Parsed, io: Io): Promise<number> {
       results.push(await applyItem(item, ctx).catch((err: unknown) => failure(item, err)));
     }
   } finally {
-    for (const clients of opened.values()) clients.destroy();
+    spokes.destroy();
   }
   io.stdout([...results.map((r) => `${r.outcome.padEnd(11)} ${r.item.id}: ${r.reason}`), ""].join("\n"));
   if (results.some((r) => r.outcome === "failed")) return EXIT.errors;

@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { loadConfig, organizationIdSource } from "../functions/config/load.js";
+import { organizationIdSource } from "../functions/config/load.js";
+import { loadConfig } from "../functions/accounts-file/index.js";
 import { isKnownRegion, KNOWN_REGIONS, type Region } from "../functions/config/regions.js";
 import { MODES, type AccountEntry, type Config, type Mode } from "../functions/config/schema.js";
 import { closest } from "../functions/config/suggest.js";

@@ -9,7 +9,7 @@ import { createDeadline } from "./core/deadline.js";
 import { logger } from "./core/logger.js";
 import { createMetrics, MetricUnit, publishMetrics, RUN_SKIPPED } from "./core/metrics.js";
 import { runMetricValues, type PublishOutcome } from "./report/index.js";
-import { eventDeps, loadRuntime, newRunId, type Runtime, scanDeps } from "./runtime/index.js";
+import { eventDeps, executionRunId, loadRuntime, newRunId, type Runtime, scanDeps } from "./runtime/index.js";
 import { announceSkippedRun, RunInProgressError, runScan, type OrganizationIdSource, type ScanDeps, type ScanProgress, type SkippedRun } from "./scanner/index.js";
 import { DriftguardError } from "./core/errors.js";
 
@@ -208,7 +208,7 @@ export function createProductionRoutes(hooks: RouteHooks = {}, now: () => number
           const modeOverride = request.modeOverride ?? settings.modeOverride;
           const partitioned = await runPartitioner(deps, {
             config,
-            runId: newRunId(new Date()),
+            runId: request.execution ? executionRunId(request.execution) : newRunId(new Date()),
             trigger: request.trigger,
             modeOverride,
             bucket: publish.bucket,

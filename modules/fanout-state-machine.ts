@@ -97,7 +97,9 @@ export function fanoutDefinition(props: FanoutDefinitionProps): Record<string, u
       Plan: {
         Type: "Task",
         Resource: invoke,
-        Parameters: { FunctionName: functionArn, Payload: { fanout: "plan", "input.$": "$" } },
+        // The execution's name and start time give the run its id (runtime/run-id.ts executionRunId),
+        // so a Retry of this Plan after it took the run lease keeps the run id and renews its own lease.
+        Parameters: { FunctionName: functionArn, Payload: { fanout: "plan", "input.$": "$", execution: { "name.$": "$$.Execution.Name", "startTime.$": "$$.Execution.StartTime" } } },
         // The Plan answers either {runId, itemsKey, workers} or, when another run holds the run
         // lease, {runId, skipped, holder} (scanner/skipped-run.ts). A ResultSelector path that is
         // absent fails the state with States.Runtime, so the answer is kept whole under `plan`

@@ -8,7 +8,7 @@ import { S3Client } from "@aws-sdk/client-s3";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { STSClient } from "@aws-sdk/client-sts";
 import { AdaptiveRetryStrategy, type RateLimiter } from "@smithy/core/retry";
-import type { AwsCredentialIdentityProvider, RetryStrategyV2 } from "@smithy/types";
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, RetryStrategyV2 } from "@smithy/types";
 import { globalEventsRegion, partitionOf } from "../config/regions.js";
 import type { SharedSockets } from "./sockets.js";
 import { gateWrites, type GatedClient } from "./write-gate.js";
@@ -117,6 +117,48 @@ export function createSpokeClients(accountId: string, region: string, credential
   };
 }
 
+/**
+ * Spoke client sets made on first use and kept: one credential provider per account (one
+ * AssumeRole session, refreshed by the provider), one client set per account-region. The event
+ * path keeps it for the container's life, the CLI's apply for one apply; destroy() closes every
+ * set it opened (they hold keep-alive sockets).
+ */
+export interface SpokeClientPool {
+  clientsFor(accountId: string, region: string): SpokeClients;
+  destroy(): void;
+}
+
+export function spokeClientPool(
+  credentialsOf: (accountId: string) => AwsCredentialIdentityProvider,
+  optionsFor: (accountId: string, region: string) => SpokeClientOptions = () => ({}),
+): SpokeClientPool {
+  const providers = new Map<string, AwsCredentialIdentityProvider>();
+  const opened = new Map<string, SpokeClients>();
+  const credentialsFor = (accountId: string) => {
+    let provider = providers.get(accountId);
+    if (!provider) {
+      provider = credentialsOf(accountId);
+      providers.set(accountId, provider);
+    }
+    return provider;
+  };
+  return {
+    clientsFor(accountId, region) {
+      const key = `${accountId}/${region}`;
+      let clients = opened.get(key);
+      if (!clients) {
+        clients = createSpokeClients(accountId, region, credentialsFor(accountId), optionsFor(accountId, region));
+        opened.set(key, clients);
+      }
+      return clients;
+    },
+    destroy() {
+      for (const clients of opened.values()) clients.destroy();
+      opened.clear();
+    },
+  };
+}
+
 /** The hub Lambda's own clients, on its execution role's credentials (the SDK default chain). */
 export interface HubClients {
   organizations: OrganizationsClient;
@@ -125,8 +167,9 @@ export interface HubClients {
   sns: SNSClient;
 }
 
-export function createHubClients(region: string): HubClients {
-  const common = { region, ...RETRY };
+/** `credentials` defaults to the SDK's chain (the Lambda's role); the sandbox tests pass the hub role's session. */
+export function createHubClients(region: string, credentials?: AwsCredentialIdentityProvider | AwsCredentialIdentity): HubClients {
+  const common = { region, ...RETRY, ...(credentials ? { credentials } : {}) };
   return {
     // Organizations is global: the SDK resolves any commercial region to its us-east-1 endpoint.
     organizations: new OrganizationsClient(common),

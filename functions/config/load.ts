@@ -1,21 +1,24 @@
 import { readFileSync } from "node:fs";
 import { crossFieldIssues } from "./cross-checks.js";
 import { ConfigError } from "./problems.js";
-import { configSchema, type Config } from "./schema.js";
+import type { Config, ConfigSchema } from "./schema.js";
 import { lineOfField, parseYamlWith } from "./yaml-validation.js";
 
 export { ConfigError, formatConfigError, formatProblem, type ConfigProblem } from "./problems.js";
 
-/** Parses and validates config text; `file` only labels the errors. */
-export function parseConfig(text: string, file = "accounts.yaml"): Config {
-  return parseYamlWith(text, file, configSchema, {
+/**
+ * Parses and validates config text against `schema`, the composed one (functions/accounts-file/:
+ * the kernel cannot build it, the plug-in settings blocks live in features); `file` only labels the errors.
+ */
+export function parseConfigWith(schema: ConfigSchema, text: string, file = "accounts.yaml"): Config {
+  return parseYamlWith(text, file, schema, {
     example: "the example accounts.yaml",
     topLevel: "version, organization, hub, defaults and accounts",
     extraIssues: crossFieldIssues,
   });
 }
 
-export function loadConfig(file: string): Config {
+export function loadConfigWith(schema: ConfigSchema, file: string): Config {
   let text: string;
   try {
     text = readFileSync(file, "utf8");
@@ -29,7 +32,7 @@ export function loadConfig(file: string): Config {
       },
     ]);
   }
-  return parseConfig(text, file);
+  return parseConfigWith(schema, text, file);
 }
 
 /** The configuration object's content, as the hub stack writes it to the report bucket and the scanner reads it. */

@@ -4,7 +4,6 @@ import { crossFieldIssues } from "./cross-checks.js";
 import { EVENT_SOURCES, eventNamesOf, isKnownEventName, KNOWN_EVENT_NAMES, RESOLVED_EVENT_NAMES } from "./events.js";
 import { isKnownRegion, KNOWN_REGIONS } from "./regions.js";
 import { didYouMean } from "./suggest.js";
-import { parseTagRule } from "../core/tag-rules.js";
 
 /**
  * The schema of accounts.yaml: the only file a platform team edits. Every message below is
@@ -165,43 +164,37 @@ const eventName = z
       ).join("; ")}`,
   });
 
-// ---- guardrails.requiredTags (issue 21): a value is a rule (events/guardrails/tag-rules.ts) ----
-const requiredTag = z
-  .object({
-    key: z
-      .string()
-      // EC2 tag keys: 1-128 characters; the aws: prefix is reserved (EC2 User Guide, "Tag restrictions").
-      .regex(/^.{1,128}$/u, { error: "must be a tag key of 1-128 characters" })
-      .refine((key) => !key.toLowerCase().startsWith("aws:"), { error: 'must not start with "aws:" (reserved for AWS; nobody can set it)' }),
-    /** A fixed value, `creator` (who launched the instance) or `launch+<N>d` (launch date plus N days, YYYY-MM-DD). */
-    value: z
-      .string()
-      .min(1)
-      .superRefine((value, ctx) => {
-        const rule = parseTagRule(value);
-        if ("problem" in rule) ctx.addIssue({ code: "custom", message: `${rule.problem}; allowed: a fixed value, creator, or launch+<days>d` });
-      })
-      .default("creator"),
-  })
-  .strict();
+/**
+ * `defaults.events.guardrails` is not written here: each guardrail owns its block of settings
+ * (its keys, validation and defaults, in its own file under functions/events/guardrails/) and the
+ * guardrail registry hands them to buildConfigSchema. The kernel never imports a feature, so the
+ * composition lives outside it (functions/accounts-file/: the schema every loader receives), and
+ * this interface, empty here, is filled in there by declaration merging
+ * (`interface ConfigPlugins { guardrails: … }`): `Config` below is the type of the schema that
+ * is actually parsed.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface ConfigPlugins {}
 
-const events = z
-  .object({
-    enabled: z.boolean().default(true),
-    eventNames: z.array(eventName).min(1).default([...DEFAULT_EVENT_NAMES]),
-    guardrails: z
-      .object({
-        openIngressPorts: z.array(z.number().int().min(0).max(65535)).default([22, 3389]),
-        restoreBucketEncryption: z.boolean().default(true),
-        /** Issue 21: turn Block Public Access on for buckets no stack manages (all four settings). */
-        blockBucketPublicAccess: z.boolean().default(true),
-        notifyOnCreateVpc: z.boolean().default(true),
-        requiredTags: z.array(requiredTag).default([]),
-      })
-      .strict()
-      .prefault({}),
-  })
-  .strict();
+/** A block of settings a plug-in contributes: field name → its zod schema (with its default). */
+export type SettingsShape = z.ZodRawShape;
+
+type PluggedGuardrails = ConfigPlugins extends { guardrails: infer G extends SettingsShape } ? G : Record<never, z.ZodType>;
+
+function eventsSchema<G extends SettingsShape>(guardrails: G) {
+  return z
+    .object({
+      enabled: z.boolean().default(true),
+      eventNames: z.array(eventName).min(1).default([...DEFAULT_EVENT_NAMES]),
+      // Every plug-in setting carries its default (test/unit/config/plugins.test.ts), so an
+      // absent block parses to the defaults; the compiler cannot see that for a generic shape.
+      guardrails: z
+        .object(guardrails)
+        .strict()
+        .prefault({} as never),
+    })
+    .strict();
+}
 
 // ---- defaults.safety (issue 11): what no repair may grant, and the deliberate exceptions ----
 
@@ -241,29 +234,31 @@ const accountSettings = {
   ignore: ignoreRules,
 };
 
-const defaults = z
-  .object({
-    regions: accountSettings.regions.default(["us-east-1"]),
-    mode: accountSettings.mode.default("report"),
-    stacks: accountSettings.stacks.prefault({}),
-    modeRules: accountSettings.modeRules.default([]),
-    revertDrift: accountSettings.revertDrift,
-    cloudTrailLookup: accountSettings.cloudTrailLookup.default(false),
-    ignore: accountSettings.ignore.default([]),
-    exemptionTagKey: z
-      .string()
-      .regex(/^[\w.:/=+\-@ ]{1,128}$/, { error: "must be a valid tag key (1-128 chars of letters, digits, spaces and _.:/=+-@)" })
-      // "The aws: prefix is reserved for AWS use" (Tagging AWS resources, "Tag naming limits and
-      // requirements"): no person can set such a tag, so the exemption could never be used.
-      .refine((key) => !key.toLowerCase().startsWith("aws:"), { error: 'must not start with "aws:" (reserved for AWS; nobody can set it), e.g. driftguard:exempt' })
-      .default("driftguard:exempt"),
-    exemptions: exemptionSettings.prefault({}),
-    concurrency,
-    remediation: remediationLimits.prefault({}),
-    events: events.prefault({}),
-    safety: safety.prefault({}),
-  })
-  .strict();
+function defaultsSchema<G extends SettingsShape>(guardrails: G) {
+  return z
+    .object({
+      regions: accountSettings.regions.default(["us-east-1"]),
+      mode: accountSettings.mode.default("report"),
+      stacks: accountSettings.stacks.prefault({}),
+      modeRules: accountSettings.modeRules.default([]),
+      revertDrift: accountSettings.revertDrift,
+      cloudTrailLookup: accountSettings.cloudTrailLookup.default(false),
+      ignore: accountSettings.ignore.default([]),
+      exemptionTagKey: z
+        .string()
+        .regex(/^[\w.:/=+\-@ ]{1,128}$/, { error: "must be a valid tag key (1-128 chars of letters, digits, spaces and _.:/=+-@)" })
+        // "The aws: prefix is reserved for AWS use" (Tagging AWS resources, "Tag naming limits and
+        // requirements"): no person can set such a tag, so the exemption could never be used.
+        .refine((key) => !key.toLowerCase().startsWith("aws:"), { error: 'must not start with "aws:" (reserved for AWS; nobody can set it), e.g. driftguard:exempt' })
+        .default("driftguard:exempt"),
+      exemptions: exemptionSettings.prefault({}),
+      concurrency,
+      remediation: remediationLimits.prefault({}),
+      events: eventsSchema(guardrails).prefault({}),
+      safety: safety.prefault({}),
+    })
+    .strict();
+}
 
 const roleName = z.string().regex(/^[\w+=,.@-]{1,64}$/, { error: "must be a valid IAM role name (1-64 letters, digits and +=,.@_-)" });
 
@@ -454,29 +449,36 @@ const reportSettings = z
   })
   .strict();
 
-export const configSchema = z
-  .object({
-    version: z.literal(1, { error: "must be 1 (the only accounts.yaml format so far)" }),
-    organization: z
-      .object({
-        id: z.string().regex(/^o-[a-z0-9]{10,32}$/, { error: 'must be an AWS Organizations id such as "o-a1b2c3d4e5"' }),
-      })
-      .strict(),
-    hub,
-    spoke: spoke.prefault({}),
-    defaults: defaults.prefault({}),
-    accounts: z.array(account, { error: "must be a list of accounts" }),
-    report: reportSettings.prefault({}),
-    // i17: onboarding by OU, and accounts never onboarded whatever OU they are in
-    organizationalUnits: z.array(organizationalUnit, { error: "must be a list of organizational units, e.g. [{ id: ou-ab12-cd34ef56 }]" }).default([]),
-    exclude: z.array(accountId, { error: 'must be a list of quoted account ids, e.g. ["123456789012"]' }).default([]),
-  })
-  .strict()
-  .superRefine((cfg, ctx) => {
-    for (const issue of crossFieldIssues(cfg)) ctx.addIssue({ code: "custom", ...issue });
-  });
+/**
+ * accounts.yaml's schema with the guardrails' settings blocks plugged into
+ * defaults.events.guardrails. Loaders receive the built schema (functions/accounts-file/).
+ */
+export function buildConfigSchema<G extends SettingsShape>(guardrails: G) {
+  return z
+    .object({
+      version: z.literal(1, { error: "must be 1 (the only accounts.yaml format so far)" }),
+      organization: z
+        .object({
+          id: z.string().regex(/^o-[a-z0-9]{10,32}$/, { error: 'must be an AWS Organizations id such as "o-a1b2c3d4e5"' }),
+        })
+        .strict(),
+      hub,
+      spoke: spoke.prefault({}),
+      defaults: defaultsSchema(guardrails).prefault({}),
+      accounts: z.array(account, { error: "must be a list of accounts" }),
+      report: reportSettings.prefault({}),
+      // i17: onboarding by OU, and accounts never onboarded whatever OU they are in
+      organizationalUnits: z.array(organizationalUnit, { error: "must be a list of organizational units, e.g. [{ id: ou-ab12-cd34ef56 }]" }).default([]),
+      exclude: z.array(accountId, { error: 'must be a list of quoted account ids, e.g. ["123456789012"]' }).default([]),
+    })
+    .strict()
+    .superRefine((cfg, ctx) => {
+      for (const issue of crossFieldIssues(cfg)) ctx.addIssue({ code: "custom", ...issue });
+    });
+}
 
-export type Config = z.infer<typeof configSchema>;
-export type ConfigInput = z.input<typeof configSchema>;
+export type ConfigSchema<G extends SettingsShape = PluggedGuardrails> = ReturnType<typeof buildConfigSchema<G>>;
+export type Config = z.infer<ConfigSchema>;
+export type ConfigInput = z.input<ConfigSchema>;
 export type AccountEntry = Config["accounts"][number];
 export type Defaults = Config["defaults"];

@@ -2,7 +2,7 @@
  * The event path's public surface: a CloudTrail change event in, the repair or guardrail action
  * and its event report out. Everything else in events/ is internal to it.
  */
-export { guardrailActions, GUARDRAILS } from "./guardrails/registry.js";
+export { GUARDRAIL_SETTINGS, guardrailActions, GUARDRAILS, type GuardrailSettingsBlocks } from "./guardrails/registry.js";
 // For the scheduled sweep (functions/sweep/): the same guardrails, through the same evaluation.
 export { evaluateGuardrail } from "./guardrails/evaluate.js";
 export type { Guardrail, GuardrailSettings, Inspection } from "./guardrails/types.js";

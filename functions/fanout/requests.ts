@@ -3,12 +3,13 @@ import type { WorkItem } from "./types.js";
 
 /**
  * The state machine's three invocations of the scanner Lambda:
- * - `{"fanout": "plan", "input": <execution input: {"trigger"?, "mode"?}>}`
+ * - `{"fanout": "plan", "input": <execution input: {"trigger"?, "mode"?}>, "execution"?: {"name", "startTime"}}`
+ *   (`execution` from the context object `$$.Execution`, so a retried Plan keeps its run id)
  * - `{"fanout": "scan", "runId", "accountId", "modeOverride"?}` (a WorkItem, read from items.json)
  * - `{"fanout": "reduce", "runId"}`
  */
 export type FanoutRequest =
-  | { step: "plan"; trigger: string; modeOverride?: Mode }
+  | { step: "plan"; trigger: string; modeOverride?: Mode; execution?: { name: string; startTime: string } }
   | { step: "scan"; item: WorkItem }
   | { step: "reduce"; runId: string };
 
@@ -32,6 +33,14 @@ function runId(value: unknown): { runId: string } | { problem: string } {
   return typeof value === "string" && RUN_ID.test(value) ? { runId: value } : { problem: `runId ${JSON.stringify(value)} is not a driftguard run id` };
 }
 
+/** `$$.Execution.Name` (1–80 characters) and `$$.Execution.StartTime` (ISO 8601), or absent for a direct invocation. */
+function planExecution(value: unknown): { name: string; startTime: string } | { problem: string } | undefined {
+  if (value === undefined) return undefined;
+  if (!isRecord(value) || typeof value.name !== "string" || value.name.length === 0 || value.name.length > 80) return { problem: `execution.name must be the execution's name (1-80 characters)` };
+  if (typeof value.startTime !== "string" || Number.isNaN(Date.parse(value.startTime))) return { problem: `execution.startTime ${JSON.stringify(value.startTime)} is not an ISO 8601 time` };
+  return { name: value.name, startTime: value.startTime };
+}
+
 export function parseFanoutRequest(event: Record<string, unknown>): Parsed {
   switch (event.fanout) {
     case "plan": {
@@ -39,7 +48,10 @@ export function parseFanoutRequest(event: Record<string, unknown>): Parsed {
       const trigger = input.trigger ?? "schedule";
       if (typeof trigger !== "string") return { problem: `input.trigger must be a string` };
       const m = mode(input.mode, "input.mode");
-      return "problem" in m ? m : { step: "plan", trigger, ...m };
+      if ("problem" in m) return m;
+      const execution = planExecution(event.execution);
+      if (execution !== undefined && "problem" in execution) return execution;
+      return { step: "plan", trigger, ...m, ...(execution ? { execution } : {}) };
     }
     case "scan": {
       const id = runId(event.runId);

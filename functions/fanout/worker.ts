@@ -4,7 +4,7 @@ import { createGuards, withModeOverride } from "../remediation/index.js";
 import { NO_DEADLINE, type Deadline } from "../core/deadline.js";
 import { scoped } from "../core/logger.js";
 import type { ErrorInfo } from "../core/types.js";
-import { DEFAULT_LEASE_TTL_MS, joinRunLease, leaseProblem, openCapacity, openSweepMemory, saveGuards, saveSweepMemory, scanAccount, scanWithRetry, type RuntimeLimits, type ScanContext, type ScanDeps, type ScanProgress } from "../scanner/index.js";
+import { DEFAULT_LEASE_TTL_MS, readMembership, joinRunLease, leaseProblem, openCapacity, openSweepMemory, saveGuards, saveSweepMemory, scanAccount, scanWithRetry, type RuntimeLimits, type ScanContext, type ScanDeps, type ScanProgress } from "../scanner/index.js";
 import { leasedGuards, s3RunBudget } from "./budget.js";
 import { getJson, putJson } from "../aws/s3-json.js";
 import type { AccountPart, RunManifest, WorkerOutput, WorkItem } from "./types.js";
@@ -57,8 +57,11 @@ export async function runWorker(deps: ScanDeps, options: WorkerOptions): Promise
   const reported = await openSweepMemory(deps, log, runErrors);
   // A worker plans for its own invocation: one account, the Lambda's whole memory and sockets.
   const capacity = openCapacity(config, [account], deps, options.runtime);
+  const membership = await readMembership(deps.organizations);
+  if ("error" in membership) log.error("organization membership unreadable; repairs that trust another account are refused", { error: membership.error });
   const ctx: ScanContext = {
     ...(reported ? { reported } : {}),
+    membership,
     deps: { ...deps, remediateStack: lease.remediateStack(deps.remediateStack) },
     config,
     runId,

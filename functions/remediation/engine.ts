@@ -181,7 +181,7 @@ async function actSafely(ctx: Context, drift: ResourceDrift, assessment: Assessm
 }
 
 async function act(ctx: Context, drift: ResourceDrift, { mode, remediator }: Assessment): Promise<RemediationAction> {
-  if (drift.status === "DELETED") {
+  if (drift.status === "DELETED" && !remediator?.attachment) {
     return { outcome: "manual", reason: `DELETED: recreate it by updating the stack (${drift.resourceType} ${drift.physicalResourceId})`, steps: [] };
   }
   if (remediator === undefined) {
@@ -194,7 +194,9 @@ async function act(ctx: Context, drift: ResourceDrift, { mode, remediator }: Ass
   const unhandled = real.filter((d) => remediator.properties !== undefined && !remediator.properties.includes(topLevelProperty(d.propertyPath)));
   const leftOver = unhandled.length > 0 ? `; not repaired automatically: ${describeDifferences(unhandled)}` : "";
 
-  const plan = await remediator.plan({ drift, clients: ctx.clients, owned });
+  const declared = remediator.attachment ? await ctx.ownership.declaredBy(ctx.region, ctx.stack.stackName, drift.logicalResourceId) : undefined;
+  const input = { drift, clients: ctx.clients, owned, ...(declared ? { declared } : {}) };
+  const plan = await remediator.plan(input);
   if ("manual" in plan) return { outcome: "manual", reason: plan.manual, steps: [], by };
   const honoured = plan.honoured && plan.honoured.length > 0 ? { honoured: plan.honoured } : {};
   if (plan.steps.length === 0) {
@@ -223,8 +225,22 @@ async function act(ctx: Context, drift: ResourceDrift, { mode, remediator }: Ass
   const critical = securityCritical(drift);
   return runPipeline(
     { ref: refOf(ctx, drift), by, mode, steps: plan.steps, leftOver, ...honoured, critical, marks: escalation(ctx, drift, critical) },
-    { guards: ctx.guards, safety: ctx.safety, now: ctx.now, verify: (reason, steps) => verified(ctx, drift, reason, steps, owned, remediator.properties) },
+    {
+      guards: ctx.guards,
+      safety: ctx.safety,
+      now: ctx.now,
+      verify: (reason, steps) => (remediator.verifyLive ? verifiedLive(remediator.verifyLive(input), reason, steps) : verified(ctx, drift, reason, steps, owned, remediator.properties)),
+    },
   );
+}
+
+async function verifiedLive(check: Promise<{ inSync: boolean; note: string }>, reason: string, steps: string[]): Promise<RemediationAction> {
+  try {
+    const { inSync, note } = await check;
+    return { outcome: inSync ? "remediated" : "failed", reason: `${reason}; ${note}`, steps };
+  } catch (err) {
+    return { ...failedAction(err, `${reason}; verification failed: `), steps };
+  }
 }
 
 async function verified(ctx: Context, drift: ResourceDrift, reason: string, steps: string[], owned: Owned, managed?: readonly string[]): Promise<RemediationAction> {

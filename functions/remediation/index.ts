@@ -12,7 +12,7 @@ export { RESOURCE_TAG_ACTIONS } from "./resource-tags.js";
 export { createOwnershipLookup, NO_ATTACHMENTS, OWNERSHIP_ACTIONS, type OwnershipLookup } from "./ownership/lookup.js";
 export { describeAttachment, ownedRules } from "./ownership/owned.js";
 export { ruleFromLive, ruleKey } from "./sg-rules.js";
-export { safetyPolicy, type SafetyPolicy } from "./safety/invariants.js";
+export { type OrganizationMembership, safetyPolicy, type SafetyPolicy } from "./safety/invariants.js";
 export { NOTHING_OWNED, type Owned } from "./ownership/owned.js";
 export { runPipeline } from "./pipeline.js";
 export type { PlannedStep } from "./plan.js";

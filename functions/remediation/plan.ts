@@ -1,7 +1,7 @@
 import type { SpokeClients } from "../aws/clients.js";
 import type { TagMap } from "../core/tags.js";
 import type { ResourceDrift, StepEffect } from "../core/types.js";
-import type { Owned } from "./ownership/owned.js";
+import type { Attachment, Owned } from "./ownership/owned.js";
 import type { WriteEffect } from "./safety/effects.js";
 
 /**
@@ -40,6 +40,8 @@ export interface PlanInput {
   clients: SpokeClients;
   /** What other resources (attachments) own on this physical resource: never removed. */
   owned: Owned;
+  /** For attachment remediators: what the drifted attachment resource itself declares. */
+  declared?: readonly Attachment[];
 }
 
 export const IN_SYNC_REASON = "live state already matches the template for every property this remediator manages";

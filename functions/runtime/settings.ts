@@ -2,7 +2,8 @@ import { readFileSync } from "node:fs";
 import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { ConfigError } from "../config/load.js";
 import { lineOfField } from "../config/yaml-validation.js";
-import { configSchema, MODES, type Config, type Mode } from "../config/schema.js";
+import { configSchema } from "../accounts-file/index.js";
+import { MODES, type Config, type Mode } from "../config/schema.js";
 
 /** What the Lambda reads from its environment (see ARCHITECTURE.md, "Lambda runtime settings"). */
 export interface Settings {

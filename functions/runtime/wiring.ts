@@ -1,4 +1,4 @@
-import { createHubClients, createSpokeClients, type HubClients, type SpokeClients } from "../aws/clients.js";
+import { createHubClients, createSpokeClients, type HubClients, spokeClientPool } from "../aws/clients.js";
 import type { Config } from "../config/schema.js";
 import { systemClock } from "../core/clock.js";
 import { AccountRegionBudgets } from "../aws/rate-limit.js";
@@ -66,19 +66,12 @@ export function scanDeps(hub: HubClients, reportBucket: string, logger: Logger):
  */
 export function eventDeps(runtime: Pick<Runtime, "settings" | "config" | "hub">, logger: Logger, recent: RecentIds): EventDeps {
   const { config, settings, hub } = runtime;
-  const credentials = new Map<string, ReturnType<typeof assumeRoleCredentials>>();
-  const clients = new Map<string, SpokeClients>();
   // The same per-account-region CloudFormation bucket as the scan's, for the container's life.
   const budgets = new AccountRegionBudgets({ perSecond: config.defaults.concurrency.cloudFormationPerSecond }, systemClock);
-  const credentialsFor = (accountId: string) => {
-    let provider = credentials.get(accountId);
-    if (!provider) {
-      const roleArn = spokeRoleArn(accountId, config.spoke.roleName, config.hub.region);
-      provider = assumeRoleCredentials(hub.sts, { roleArn, sessionName: roleSessionName("events") }, Date.now);
-      credentials.set(accountId, provider);
-    }
-    return provider;
-  };
+  const spokes = spokeClientPool(
+    (accountId) => assumeRoleCredentials(hub.sts, { roleArn: spokeRoleArn(accountId, config.spoke.roleName, config.hub.region), sessionName: roleSessionName("events") }, Date.now),
+    (accountId, region) => ({ cloudformationRateLimiter: budgets.for(accountId, region) }),
+  );
   // Kept as long as these deps: the handler rebuilds them when it re-reads the configuration
   // (CONFIG_REFRESH_MS), so an account moved between OUs is seen within that time. A failed
   // lookup is not kept.
@@ -95,13 +88,7 @@ export function eventDeps(runtime: Pick<Runtime, "settings" | "config" | "hub">,
       return found;
     },
     async clientsFor(accountId, region) {
-      const key = `${accountId}/${region}`;
-      let set = clients.get(key);
-      if (!set) {
-        set = createSpokeClients(accountId, region, credentialsFor(accountId), { cloudformationRateLimiter: budgets.for(accountId, region) });
-        clients.set(key, set);
-      }
-      return set;
+      return spokes.clientsFor(accountId, region);
     },
     remediateResource,
     openGuards: () =>

@@ -3,7 +3,7 @@
  * workers), the spoke-role credentials, and the stack selection the event path shares.
  */
 export { assumeRoleCredentials, assumeRoleError, ownRoleArns, roleSessionName, spokeRoleArn } from "./credentials.js";
-export { ORGANIZATION_ACTIONS, type AccountSelection, type OrganizationIdSource } from "./organization.js";
+export { ORGANIZATION_ACTIONS, readMembership, type AccountSelection, type OrganizationIdSource } from "./organization.js";
 export { lookupPlacement, PLACEMENT_ACTIONS, type PlacedMember } from "./member-placement.js";
 export { scanWithRetry } from "./retry.js";
 export { DEFAULT_LEASE_TTL_MS, selectAccounts, RunInProgressError, runScan, skippedRun, saveGuards, saveSweepMemory, openSweepMemory, scanOrganization, warnExpiredIgnores, type RunScanOptions, type RunScanResult, type ScanOrganizationOptions } from "./run.js";

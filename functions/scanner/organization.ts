@@ -12,6 +12,7 @@ import type { Config } from "../config/schema.js";
 import type { AccountReport, ErrorInfo } from "../core/types.js";
 import type { OrganizationSnapshot } from "../core/types.js";
 import { toErrorInfo } from "../core/errors.js";
+import type { OrganizationMembership } from "../remediation/index.js";
 
 /**
  * The organization as the scanner sees it: every member with the OUs above it, read by walking
@@ -222,4 +223,21 @@ export function snapshotOf(tree: OrganizationTree): OrganizationSnapshot {
 /** Every member's place in the tree, for resolving OU onboarding. */
 export function placements(tree: OrganizationTree): MemberPlacement[] {
   return tree.members.map(({ account, parents }) => ({ id: account.Id ?? "", name: account.Name ?? account.Id ?? "", parents }));
+}
+
+/** The members the trust invariant may trust, from the run's snapshot; unreadable = why (fails closed). */
+export function membershipOf(snapshot: OrganizationSnapshot | undefined, why = "the run did not read the organization"): OrganizationMembership {
+  if (snapshot === undefined) return { error: why };
+  if (!snapshot.available) return { error: `${snapshot.error.code}: ${snapshot.error.message}` };
+  return { accountIds: new Set(snapshot.members.map((m) => m.accountId)) };
+}
+
+/** A fan-out worker's own read of the membership: one walk per invocation, an error kept as the reason. */
+export async function readMembership(org: OrganizationsClient): Promise<OrganizationMembership> {
+  try {
+    return membershipOf(snapshotOf(await walkOrganization(org)));
+  } catch (err) {
+    const error = toErrorInfo(err);
+    return { error: `${error.code}: ${error.message}` };
+  }
 }

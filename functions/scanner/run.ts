@@ -16,6 +16,7 @@ import {
   placements,
   snapshotOf,
   walkOrganization,
+  membershipOf,
   type AccountSelection,
   type OrganizationIdSource,
 } from "./organization.js";
@@ -219,7 +220,10 @@ export async function scanOrganization(deps: ScanDeps, options: ScanOrganization
   const reported = await openSweepMemory(deps, log, runErrors);
   const capacity = openCapacity(config, selection.toScan, deps, options.runtime);
   log.info("concurrency planned", { ...capacity.plan });
-  const ctx: ScanContext = { deps, config, runId, deadline: options.deadline ?? NO_DEADLINE, guards, capacity, progress, ...(reported ? { reported } : {}) };
+  // --current-credentials reads no organization: trust in accounts outside trustedPrincipals is refused.
+  const membership = membershipOf(organization, "the organization was not read (--current-credentials)");
+  if ("error" in membership) log.error("organization membership unknown; repairs that trust another account are refused", { error: membership.error });
+  const ctx: ScanContext = { deps, config, membership, runId, deadline: options.deadline ?? NO_DEADLINE, guards, capacity, progress, ...(reported ? { reported } : {}) };
   const scanned = await scanWithRetry(
     ctx,
     selection.toScan,

@@ -140,7 +140,7 @@ export async function scanAccount(ctx: ScanContext, account: EffectiveAccount, r
   // role's attachments may live in any region's stacks, read while another region is scanned.
   const ownershipClients = new Map<string, SpokeClients>();
   const remediation: AccountRemediation = {
-    safety: safetyPolicy(ctx.config),
+    safety: safetyPolicy(ctx.config, ctx.membership),
     ownership: createOwnershipLookup({
       accountId: account.id,
       regions: account.regions,

@@ -1,4 +1,5 @@
 import type { OrganizationsClient } from "@aws-sdk/client-organizations";
+import type { OrganizationMembership } from "../remediation/index.js";
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { SNSClient } from "@aws-sdk/client-sns";
 import type { STSClient } from "@aws-sdk/client-sts";
@@ -74,6 +75,11 @@ export type AccountRemediation = Pick<StackRemediationInput, "safety" | "ownersh
 export interface ScanContext {
   deps: ScanDeps;
   config: Config;
+  /**
+   * The organization's members, read once per run (the scan's walk), for the trust invariant;
+   * an error when they could not be read, so trust in other accounts is refused, not guessed.
+   */
+  membership: OrganizationMembership;
   runId: string;
   deadline: Deadline;
   guards: RemediationGuards;

@@ -87,14 +87,46 @@ export interface Bucket {
   objects: Map<string, S3Object>;
   /** Parsed bucket policy; undefined when the bucket has none. */
   policy?: unknown;
+  /** Multipart uploads in progress, by upload id (sandbox/emulator/services/s3/multipart.ts). */
+  uploads?: Map<string, MultipartUpload>;
 }
 
-export interface S3Object {
-  body: Buffer;
+/** How S3 encrypted an object at rest, as its response headers report it. */
+export interface ObjectEncryption {
+  algorithm: "AES256" | "aws:kms" | "aws:kms:dsse" | "SSE-C";
+  kmsKeyId?: string;
+  bucketKeyEnabled?: boolean;
+  /** SSE-C only: the base64 MD5 of the customer key, which every read must present again. */
+  customerKeyMd5?: string;
+}
+
+/** The system and user metadata an object keeps from its upload (PutObject or CreateMultipartUpload). */
+export interface ObjectMetadata {
   contentType?: string;
+  cacheControl?: string;
+  contentDisposition?: string;
+  contentEncoding?: string;
+  contentLanguage?: string;
+  /** x-amz-meta-* headers, keys lower-cased as S3 stores them. */
+  userMetadata?: Record<string, string>;
+  encryption?: ObjectEncryption;
+}
+
+export interface MultipartUpload {
+  uploadId: string;
+  key: string;
+  initiated: string;
+  metadata: ObjectMetadata;
+  parts: Map<number, { body: Buffer; etag: string; lastModified: string }>;
+}
+
+export interface S3Object extends ObjectMetadata {
+  body: Buffer;
   lastModified: string;
-  /** Quoted, as S3 returns it: the MD5 of the body in hex. */
+  /** Quoted, as S3 returns it: the MD5 of the body in hex, or for a multipart object the MD5 of its parts' MD5s and "-<parts>". */
   etag: string;
+  /** Set for objects assembled by CompleteMultipartUpload. */
+  partsCount?: number;
 }
 
 export interface Topic {
@@ -102,7 +134,8 @@ export interface Topic {
   name: string;
   attributes: Record<string, string>;
   published: { messageId: string; subject?: string; message: string; at: string }[];
-  /** pendingConfirmation and attributes: sandbox/emulator/services/sns/subscriptions.ts. */
+  /** `pendingConfirmation` until the endpoint confirms (email and HTTP/S endpoints: never, in the sandbox). */
+  /** attributes: SetSubscriptionAttributes (sandbox/emulator/services/sns/subscriptions.ts). */
   subscriptions: { arn: string; protocol: string; endpoint: string; pendingConfirmation?: boolean; attributes?: Record<string, string> }[];
 }
 

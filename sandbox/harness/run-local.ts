@@ -1,7 +1,8 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { configObjectBody, loadConfig } from "../../functions/config/load.js";
+import { configObjectBody } from "../../functions/config/load.js";
+import { loadConfig } from "../../functions/accounts-file/index.js";
 import type { Config, Mode } from "../../functions/config/schema.js";
 import type { RunReport } from "../../functions/core/types.js";
 import { totalsTable } from "../../functions/report/index.js";

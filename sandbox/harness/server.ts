@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { loadConfig } from "../../functions/config/load.js";
+import { loadConfig } from "../../functions/accounts-file/index.js";
 import type { Config } from "../../functions/config/schema.js";
 import { Dispatcher } from "../emulator/protocol/dispatcher.js";
 import type { FaultRule } from "../emulator/protocol/faults.js";

@@ -64,7 +64,7 @@ describe("FanoutStateMachine definition", () => {
   it("plans, maps the scanner over the accounts, then reduces", () => {
     expect(definition.StartAt).toBe("Plan");
     expect(plan).toMatchObject({ Type: "Task", Resource: "arn:aws:states:::lambda:invoke", Next: "Lease taken?" });
-    expect(plan!.Parameters).toEqual({ FunctionName: fnArn, Payload: { fanout: "plan", "input.$": "$" } });
+    expect(plan!.Parameters).toEqual({ FunctionName: fnArn, Payload: { fanout: "plan", "input.$": "$", execution: { "name.$": "$$.Execution.Name", "startTime.$": "$$.Execution.StartTime" } } });
     expect(definition.States["Lease taken?"]).toMatchObject({ Type: "Choice", Default: "Scan accounts" });
     expect(map).toMatchObject({ Type: "Map", Next: "Reduce", ResultPath: null });
     expect(reduce).toMatchObject({ Type: "Task", End: true, Parameters: { FunctionName: fnArn, Payload: { fanout: "reduce", "runId.$": "$.runId" } } });

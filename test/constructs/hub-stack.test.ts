@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { configSchema } from "../../functions/config/schema.js";
+import { configSchema } from "../../functions/accounts-file/index.js";
 import { ORGANIZATION_ACTIONS } from "../../functions/scanner/organization.js";
 import { PLACEMENT_ACTIONS } from "../../functions/scanner/member-placement.js";
 import { exampleConfig, synthHub, type PolicyStatement } from "./synth.js";

@@ -2,7 +2,8 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Testing } from "cdktf";
 import { parse } from "yaml";
-import { configSchema, type Config, type ConfigInput } from "../../functions/config/schema.js";
+import { type Config, type ConfigInput } from "../../functions/config/schema.js";
+import { configSchema } from "../../functions/accounts-file/index.js";
 import { HubStack } from "../../modules/hub-stack.js";
 import { SpokeStack } from "../../modules/spoke-stack.js";
 

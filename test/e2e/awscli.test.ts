@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -85,12 +85,32 @@ describe("the AWS CLI against the sandbox", () => {
     expect(res.json.AttachedPolicies).toContainEqual({ PolicyName: "AdministratorAccess", PolicyArn: "arn:aws:iam::aws:policy/AdministratorAccess" });
   });
 
-  it("s3api get-bucket-encryption, with and without a configuration", async () => {
+  it("s3api get-bucket-encryption: SSE-S3 after the demo's DeleteBucketEncryption, never no configuration (API_DeleteBucketEncryption.html)", async () => {
     const report = await aws(sandbox.adminCredentials(sandbox.hub.accountId), ["s3api", "get-bucket-encryption", "--bucket", sandbox.hub.reportBucket]);
     expect(report.json.ServerSideEncryptionConfiguration.Rules[0].ApplyServerSideEncryptionByDefault.SSEAlgorithm).toBe("AES256");
+    // The template asks for SSE-KMS; the scenario's DeleteBucketEncryption "resets the default encryption … (SSE-S3)".
     const drifted = await aws(sandbox.adminCredentials(PAYMENTS), ["s3api", "get-bucket-encryption", "--bucket", assetsBucket()]);
-    expect(drifted.ok).toBe(false);
-    expect(drifted.stderr).toContain("ServerSideEncryptionConfigurationNotFoundError");
+    expect(drifted.json.ServerSideEncryptionConfiguration.Rules[0]).toMatchObject({ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: "AES256" }, BucketKeyEnabled: false });
+  });
+
+  // The CLI transfers objects above its 8 MiB multipart_threshold in 8 MiB parts, up with multipart
+  // upload and down with ranged GETs (docs.aws.amazon.com/cli/latest/topic/s3-config.html); before
+  // ranges were honoured, the 9 MiB download below wrote 17 MB of repeated bodies with exit code 0.
+  it("s3 cp of a 9 MiB file, up (multipart upload) and down (ranged GETs), byte for byte (API_GetObject.html Range, mpuoverview.html)", async () => {
+    const source = join(scratch, "nine-mib.bin");
+    const bytes = Buffer.alloc(9 * 1024 * 1024);
+    for (let i = 0; i < bytes.length; i += 4) bytes.writeUInt32BE(i, i);
+    writeFileSync(source, bytes);
+    const url = `s3://${sandbox.hub.reportBucket}/cli/nine-mib.bin`;
+    const up = await aws(sandbox.hubCredentials, ["s3", "cp", source, url, "--only-show-errors"]);
+    expect(up.ok, up.stderr).toBe(true);
+    const stored = sandbox.world.buckets.get(sandbox.hub.reportBucket)!.objects.get("cli/nine-mib.bin")!;
+    expect(stored.etag).toMatch(/^"[0-9a-f]{32}-2"$/);
+    expect(stored.body.equals(bytes)).toBe(true);
+    const target = join(scratch, "nine-mib.copy");
+    const down = await aws(sandbox.hubCredentials, ["s3", "cp", url, target, "--only-show-errors"]);
+    expect(down.ok, down.stderr).toBe(true);
+    expect(readFileSync(target).equals(bytes)).toBe(true);
   });
 
   it("s3api put-object and get-object round-trip a file", async () => {

@@ -1,6 +1,6 @@
 import { GetObjectCommand } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../../functions/config/load.js";
+import { loadConfig } from "../../functions/accounts-file/index.js";
 import type { Config } from "../../functions/config/schema.js";
 import type { ResourceReport, RunReport } from "../../functions/core/types.js";
 import type { ScanSummary } from "../../functions/handler.js";
@@ -107,7 +107,7 @@ describe("demo scenario", () => {
 
     const bucket = resource(report, PAYMENTS, "web-tier", "AssetsBucket");
     expect(bucket.action.outcome).toBe("remediated");
-    expect(sandbox.world.buckets.get(bucket.physicalResourceId)!.encryption).toBeDefined();
+    expect(sandbox.world.buckets.get(bucket.physicalResourceId)!.encryption?.[0]?.sseAlgorithm).toBe("aws:kms");
 
     // legacy-* stacks are report-only through a mode rule in accounts.yaml.
     expect(resource(report, PAYMENTS, "legacy-reports", "ArchiveBucket").action.outcome).toBe("planned");

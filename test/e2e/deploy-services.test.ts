@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../../functions/config/load.js";
+import { loadConfig } from "../../functions/accounts-file/index.js";
 import { driftguardNames } from "../../modules/names.js";
 import { startBareSandbox, type BareSandbox, type SandboxCredentials } from "../../sandbox/harness/server.js";
 import { MANAGEMENT_ADMIN_ROLE, ORGANIZATION_ACCESS_ROLE } from "../../sandbox/harness/world.js";

@@ -1,6 +1,6 @@
 import { zipSync, strToU8 } from "fflate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../../functions/config/load.js";
+import { loadConfig } from "../../functions/accounts-file/index.js";
 import { deliveries } from "../../sandbox/emulator/services/events/delivery.js";
 import { onAsyncInvocation, type AsyncInvocation } from "../../sandbox/emulator/services/lambda/invoke.js";
 import { sqsState } from "../../sandbox/emulator/services/sqs/service.js";

@@ -5,7 +5,7 @@ import { S3Client } from "@aws-sdk/client-s3";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { STSClient } from "@aws-sdk/client-sts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { configSchema } from "../../functions/config/schema.js";
+import { configSchema } from "../../functions/accounts-file/index.js";
 import { handleChangeEvent } from "../../functions/events/handle.js";
 import { RecentIds } from "../../functions/events/recent-ids.js";
 import type { EventActionReport, EventDeps, EventOutcome } from "../../functions/events/types.js";
@@ -153,11 +153,12 @@ describe("event path in the sandbox", () => {
     expect(sandbox.world.accounts.get(SPOKE)?.roles.get(role)?.managedPolicyArns).not.toContain("arn:aws:iam::aws:policy/AdministratorAccess");
   });
 
-  it("restores the default encryption deleted from a stack's bucket", async () => {
+  it("restores the KMS default encryption a DeleteBucketEncryption replaced with SSE-S3 on a stack's bucket", async () => {
     const bucket = physicalId("web-tier", "AssetsBucket");
     const report = await change("s3", "DeleteBucketEncryption", { Bucket: bucket });
     expect(report.results[0]).toMatchObject({ logicalId: "AssetsBucket", action: { outcome: "remediated" } });
-    expect(sandbox.world.buckets.get(bucket)?.encryption).toEqual([expect.objectContaining({ sseAlgorithm: "AES256" })]);
+    // S3 fell back to SSE-S3 (API_DeleteBucketEncryption.html); the repair puts the template's SSE-KMS back.
+    expect(sandbox.world.buckets.get(bucket)?.encryption).toEqual([expect.objectContaining({ sseAlgorithm: "aws:kms", bucketKeyEnabled: true })]);
   });
 
   it("revokes RDP opened on a group no stack manages (guardrail)", async () => {

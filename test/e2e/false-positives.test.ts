@@ -2,7 +2,7 @@ import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FLAPPING_STATE_KEY } from "../../functions/aws/bucket-layout.js";
-import { loadConfig } from "../../functions/config/load.js";
+import { loadConfig } from "../../functions/accounts-file/index.js";
 import type { Config, IgnoreRule } from "../../functions/config/schema.js";
 import type { ResourceReport, RunReport } from "../../functions/core/types.js";
 import type { ScanSummary } from "../../functions/handler.js";

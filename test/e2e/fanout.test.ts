@@ -1,6 +1,6 @@
 import { GetObjectCommand } from "@aws-sdk/client-s3";
 import { describe, expect, it } from "vitest";
-import { loadConfig } from "../../functions/config/load.js";
+import { loadConfig } from "../../functions/accounts-file/index.js";
 import type { RunReport } from "../../functions/core/types.js";
 import type { ScanSummary } from "../../functions/handler.js";
 import { hubS3, invokeHub, invokeHubAnswer, publishedMessages, type Execution } from "../../sandbox/harness/run-local.js";

@@ -1,6 +1,6 @@
 import { GetObjectCommand } from "@aws-sdk/client-s3";
 import { afterEach, describe, expect, it } from "vitest";
-import { loadConfig } from "../../functions/config/load.js";
+import { loadConfig } from "../../functions/accounts-file/index.js";
 import type { AccountReport, RunReport } from "../../functions/core/types.js";
 import { hubS3, invokeHub, publishedMessages } from "../../sandbox/harness/run-local.js";
 import type { FaultRule } from "../../sandbox/emulator/protocol/faults.js";

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Sandbox } from "../../sandbox/harness/server.js";
-import { administratorSession, startTestSandbox, WORKLOAD } from "../unit/sandbox/helpers.js";
+import { administratorSession, HUB, OUTSIDER, startTestSandbox, WORKLOAD } from "../unit/sandbox/helpers.js";
 import { boto3 } from "./boto3.js";
 
 /**
@@ -10,8 +10,21 @@ import { boto3 } from "./boto3.js";
  */
 
 let sandbox: Sandbox;
+const WORKLOADS_OU = "ou-test-workload1";
+const PROD_OU = "ou-test-prod0001";
+
 beforeAll(async () => {
-  sandbox = await startTestSandbox();
+  // An OU tree for the Organizations checks: Workloads > Prod holds the workload account.
+  sandbox = await startTestSandbox({
+    organizationalUnits: [
+      { id: WORKLOADS_OU, name: "Workloads" },
+      { id: PROD_OU, name: "Prod", parent: WORKLOADS_OU },
+    ],
+    accounts: [
+      { id: WORKLOAD, name: "workload", ou: PROD_OU },
+      { id: OUTSIDER, name: "outsider" },
+    ],
+  });
 });
 afterAll(() => sandbox?.close());
 
@@ -207,5 +220,316 @@ out({
     expect(result.unknown).toMatchObject({ code: "InvalidGroup.NotFound", status: 400 });
     expect(result.cidr).toEqual({ code: "InvalidParameterValue", status: 400, message: "Value (10.0.0.0/33) for parameter cidrIp is invalid. This is not a valid CIDR block." });
     expect(result.ipv6).toMatchObject({ code: "InvalidParameterValue", status: 400 });
+  });
+});
+
+describe("S3 as it is today, seen by boto3", () => {
+  it("objects: metadata and SSE headers, ranges, SSE-C blocking, multipart, url-encoded listings, presigned URLs, re-creating a bucket", async () => {
+    const result = await boto3(
+      sandbox,
+      sandbox.adminCredentials(WORKLOAD),
+      `
+import hashlib, urllib.request, urllib.error, datetime
+from unittest import mock
+s3 = client("s3")
+B = "fidelity-objects"
+s3.create_bucket(Bucket=B)
+def status(r): return r["ResponseMetadata"]["HTTPStatusCode"]
+def fetch(url):
+    try:
+        with urllib.request.urlopen(url) as r:
+            return {"status": r.status, "body": r.read().decode()}
+    except urllib.error.HTTPError as e:
+        return {"status": e.code, "body": e.read().decode()}
+put = s3.put_object(Bucket=B, Key="meta.txt", Body=b"0123456789", ContentType="text/plain", CacheControl="max-age=60", Metadata={"Owner": "alice"})
+head = s3.head_object(Bucket=B, Key="meta.txt")
+ranged = s3.get_object(Bucket=B, Key="meta.txt", Range="bytes=2-5")
+suffix = s3.get_object(Bucket=B, Key="meta.txt", Range="bytes=-3")
+key = os.urandom(32)
+sse_c = lambda: s3.put_object(Bucket=B, Key="sse-c.txt", Body=b"secret", SSECustomerAlgorithm="AES256", SSECustomerKey=key)
+blocked = err(sse_c)
+s3.put_bucket_encryption(Bucket=B, ServerSideEncryptionConfiguration={"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": "alias/fidelity"}, "BucketKeyEnabled": True, "BlockedEncryptionTypes": {"EncryptionType": ["NONE"]}}]})
+sse_c()
+kms = s3.put_object(Bucket=B, Key="kms.txt", Body=b"k")
+deleted = s3.delete_bucket_encryption(Bucket=B)
+after_delete = s3.get_bucket_encryption(Bucket=B)["ServerSideEncryptionConfiguration"]["Rules"]
+part1, part2 = os.urandom(5 * 1024 * 1024), b"tail"
+up = s3.create_multipart_upload(Bucket=B, Key="big.bin", ContentType="application/octet-stream", Metadata={"job": "42"})
+e1 = s3.upload_part(Bucket=B, Key="big.bin", UploadId=up["UploadId"], PartNumber=1, Body=part1)["ETag"]
+e2 = s3.upload_part(Bucket=B, Key="big.bin", UploadId=up["UploadId"], PartNumber=2, Body=part2)["ETag"]
+parts = s3.list_parts(Bucket=B, Key="big.bin", UploadId=up["UploadId"])["Parts"]
+unordered = err(lambda: s3.complete_multipart_upload(Bucket=B, Key="big.bin", UploadId=up["UploadId"], MultipartUpload={"Parts": [{"ETag": e2, "PartNumber": 2}, {"ETag": e1, "PartNumber": 1}]}))
+wrong_etag = err(lambda: s3.complete_multipart_upload(Bucket=B, Key="big.bin", UploadId=up["UploadId"], MultipartUpload={"Parts": [{"ETag": e2, "PartNumber": 1}, {"ETag": e2, "PartNumber": 2}]}))
+done = s3.complete_multipart_upload(Bucket=B, Key="big.bin", UploadId=up["UploadId"], MultipartUpload={"Parts": [{"ETag": e1, "PartNumber": 1}, {"ETag": e2, "PartNumber": 2}]})
+expected_etag = '"%s-2"' % hashlib.md5(hashlib.md5(part1).digest() + hashlib.md5(part2).digest()).hexdigest()
+big = s3.get_object(Bucket=B, Key="big.bin")
+big_body = big["Body"].read()
+small = s3.create_multipart_upload(Bucket=B, Key="small.bin")
+s1 = s3.upload_part(Bucket=B, Key="small.bin", UploadId=small["UploadId"], PartNumber=1, Body=b"a")["ETag"]
+s2 = s3.upload_part(Bucket=B, Key="small.bin", UploadId=small["UploadId"], PartNumber=2, Body=b"b")["ETag"]
+too_small = err(lambda: s3.complete_multipart_upload(Bucket=B, Key="small.bin", UploadId=small["UploadId"], MultipartUpload={"Parts": [{"ETag": s1, "PartNumber": 1}, {"ETag": s2, "PartNumber": 2}]}))
+s3.abort_multipart_upload(Bucket=B, Key="small.bin", UploadId=small["UploadId"])
+aborted = err(lambda: s3.list_parts(Bucket=B, Key="small.bin", UploadId=small["UploadId"]))
+control = "ctl/bell\\x07 tab\\t line\\nfeed\\r+%.txt"
+s3.put_object(Bucket=B, Key=control, Body=b"c")
+listed = s3.list_objects_v2(Bucket=B, Prefix="ctl/")
+raw = []
+s3.meta.events.register("after-call.s3.ListObjectsV2", lambda http_response, **kw: raw.append(http_response.content.decode()))
+s3.list_objects_v2(Bucket=B, Prefix="ctl/", EncodingType="url")
+sigv2_url = s3.generate_presigned_url("get_object", Params={"Bucket": B, "Key": "meta.txt"}, ExpiresIn=60)
+s3 = client("s3", signature_version="s3v4")
+url = s3.generate_presigned_url("get_object", Params={"Bucket": B, "Key": "meta.txt"}, ExpiresIn=60)
+real = datetime.datetime
+class Past(real):
+    @classmethod
+    def utcnow(cls):
+        return real.utcnow() - datetime.timedelta(minutes=10)
+    @classmethod
+    def now(cls, tz=None):
+        return real.now(tz) - datetime.timedelta(minutes=10)
+with mock.patch("botocore.auth.datetime.datetime", Past):
+    old_url = s3.generate_presigned_url("get_object", Params={"Bucket": B, "Key": "meta.txt"}, ExpiresIn=60)
+    long_url = s3.generate_presigned_url("get_object", Params={"Bucket": B, "Key": "meta.txt"}, ExpiresIn=3600)
+eu = session.client("s3", endpoint_url=ENDPOINT, region_name="eu-west-1", config=Config(retries={"max_attempts": 1}))
+eu.create_bucket(Bucket="fidelity-eu", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+out({
+  "put": {k: put.get(k) for k in ("ServerSideEncryption",)},
+  "head": {k: head.get(k) for k in ("ContentType", "CacheControl", "Metadata", "ServerSideEncryption", "AcceptRanges", "ContentLength")},
+  "ranged": {"status": status(ranged), "ContentRange": ranged.get("ContentRange"), "ContentLength": ranged["ContentLength"], "body": ranged["Body"].read().decode()},
+  "suffix": {"status": status(suffix), "ContentRange": suffix.get("ContentRange"), "body": suffix["Body"].read().decode()},
+  "unsatisfiable": err(lambda: s3.get_object(Bucket=B, Key="meta.txt", Range="bytes=20-")),
+  "blocked": blocked,
+  "sse_c_without_key": err(lambda: s3.get_object(Bucket=B, Key="sse-c.txt")),
+  "sse_c_with_key": s3.get_object(Bucket=B, Key="sse-c.txt", SSECustomerAlgorithm="AES256", SSECustomerKey=key)["Body"].read().decode(),
+  "kms": {k: kms.get(k) for k in ("ServerSideEncryption", "SSEKMSKeyId", "BucketKeyEnabled")},
+  "deleted": status(deleted), "after_delete": after_delete,
+  "parts": [(p["PartNumber"], p["Size"], p["ETag"]) for p in parts], "e1": e1, "e2": e2,
+  "unordered": unordered, "wrong_etag": wrong_etag, "too_small": too_small, "aborted": aborted,
+  "done_etag": done["ETag"], "expected_etag": expected_etag,
+  "big": {"same": big_body == part1 + part2, "Metadata": big.get("Metadata"), "ContentType": big.get("ContentType")},
+  "listed": [o["Key"] for o in listed["Contents"]], "control": control,
+  "raw": raw[0],
+  "presigned": fetch(url), "expired": fetch(old_url), "sigv2": fetch(sigv2_url), "long": fetch(long_url)["status"],
+  "tampered": fetch(url.replace("X-Amz-Signature=", "X-Amz-Signature=0"))["status"],
+  "again_us_east_1": status(s3.create_bucket(Bucket=B)),
+  "again_eu": err(lambda: eu.create_bucket(Bucket="fidelity-eu", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})),
+})`,
+    );
+    // UsingServerSideEncryption.html: every object is encrypted, SSE-S3 by default, and says so.
+    expect(result.put).toEqual({ ServerSideEncryption: "AES256" });
+    // API_HeadObject.html: system metadata and x-amz-meta-* come back as stored (user keys lower-cased).
+    expect(result.head).toEqual({ ContentType: "text/plain", CacheControl: "max-age=60", Metadata: { owner: "alice" }, ServerSideEncryption: "AES256", AcceptRanges: "bytes", ContentLength: 10 });
+    // API_GetObject.html Range, RFC 9110 §14: 206 with the exact bytes and Content-Range; past the end 416 InvalidRange.
+    expect(result.ranged).toEqual({ status: 206, ContentRange: "bytes 2-5/10", ContentLength: 4, body: "2345" });
+    expect(result.suffix).toEqual({ status: 206, ContentRange: "bytes 7-9/10", body: "789" });
+    expect(result.unsatisfiable).toMatchObject({ code: "InvalidRange", status: 416 });
+    // blocking-unblocking-s3-c-encryption-gpb.html: SSE-C refused with 403 AccessDenied while blocked (the new-bucket default).
+    expect(result.blocked).toMatchObject({ code: "AccessDenied", status: 403 });
+    // API_GetObject.html: an SSE-C object is read with its key.
+    expect(result.sse_c_without_key).toMatchObject({ code: "InvalidRequest", status: 400 });
+    expect(result.sse_c_with_key).toBe("secret");
+    expect(result.kms).toEqual({ ServerSideEncryption: "aws:kms", SSEKMSKeyId: "alias/fidelity", BucketKeyEnabled: true });
+    // API_DeleteBucketEncryption.html: "resets the default encryption for the bucket as … (SSE-S3)"; 204.
+    expect(result.deleted).toBe(204);
+    expect(result.after_delete).toEqual([{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: "AES256" }, BucketKeyEnabled: false, BlockedEncryptionTypes: { EncryptionType: ["SSE-C"] } }]);
+    // API_ListParts.html, API_CompleteMultipartUpload.html (InvalidPartOrder, InvalidPart, EntityTooSmall), API_AbortMultipartUpload.html (NoSuchUpload).
+    expect(result.parts).toEqual([[1, 5 * 1024 * 1024, result.e1], [2, 4, result.e2]]);
+    expect(result.unordered).toMatchObject({ code: "InvalidPartOrder", status: 400 });
+    expect(result.wrong_etag).toMatchObject({ code: "InvalidPart", status: 400 });
+    expect(result.too_small).toMatchObject({ code: "EntityTooSmall", status: 400 });
+    expect(result.aborted).toMatchObject({ code: "NoSuchUpload", status: 404 });
+    // checking-object-integrity.html: a multipart ETag is the MD5 of the parts' MD5s, "-" and the part count.
+    expect(result.done_etag).toBe(result.expected_etag);
+    expect(result.big).toEqual({ same: true, Metadata: { job: "42" }, ContentType: "application/octet-stream" });
+    // object-keys.html (control characters), API_ListObjectsV2.html EncodingType=url: botocore asks for url encoding and decodes.
+    expect(result.listed).toEqual([result.control]);
+    expect(result.raw).toContain("<EncodingType>url</EncodingType>");
+    expect(result.raw).toContain("<Key>ctl/bell%07%20tab%09%20line%0Afeed%0D%2B%25.txt</Key>");
+    // sigv4-query-string-auth.html: valid within X-Amz-Expires (even when signed over 15 minutes ago), then "Request has expired".
+    expect(result.presigned).toEqual({ status: 200, body: "0123456789" });
+    expect(result.expired.status).toBe(403);
+    expect(result.expired.body).toMatch(/<Code>AccessDenied<\/Code><Message>Request has expired<\/Message><X-Amz-Expires>60<\/X-Amz-Expires><Expires>\S+Z<\/Expires><ServerTime>\S+Z<\/ServerTime>/);
+    expect(result.long).toBe(200);
+    // UsingAWSSDK.html#UsingAWSSDK-sig2-deprecation: botocore's default (SigV2) presigning is refused by buckets created since June 2020.
+    expect(result.sigv2.status).toBe(400);
+    expect(result.sigv2.body).toContain("<Code>InvalidRequest</Code><Message>The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.</Message>");
+    expect(result.tampered).toBe(403);
+    // API_CreateBucket.html: re-creating your own bucket is 200 in us-east-1, BucketAlreadyOwnedByYou elsewhere.
+    expect(result.again_us_east_1).toBe(200);
+    expect(result.again_eu).toMatchObject({ code: "BucketAlreadyOwnedByYou", status: 409 });
+  });
+});
+
+describe("EC2 managed prefix lists and ip-permission filters, seen by boto3", () => {
+  it("lists the AWS-managed S3 list, lets rules reference lists that exist, and filters groups by their rules (API_DescribeSecurityGroups.html)", async () => {
+    const result = await boto3(
+      sandbox,
+      sandbox.adminCredentials(WORKLOAD),
+      `
+ec2 = client("ec2")
+s3_list = ec2.describe_managed_prefix_lists(Filters=[{"Name": "prefix-list-name", "Values": ["com.amazonaws.us-east-1.s3"]}])["PrefixLists"]
+pl = s3_list[0]["PrefixListId"]
+entries = ec2.get_managed_prefix_list_entries(PrefixListId=pl)["Entries"]
+dry = err(lambda: ec2.create_managed_prefix_list(PrefixListName="office", AddressFamily="IPv4", MaxEntries=5, DryRun=True))
+before = [p["PrefixListName"] for p in ec2.describe_managed_prefix_lists()["PrefixLists"]]
+mine = ec2.create_managed_prefix_list(PrefixListName="office", AddressFamily="IPv4", MaxEntries=5, Entries=[{"Cidr": "198.51.100.0/24", "Description": "office"}])["PrefixList"]
+a = ec2.create_security_group(GroupName="pfx-a", Description="a")["GroupId"]
+b = ec2.create_security_group(GroupName="pfx-b", Description="b")["GroupId"]
+ec2.authorize_security_group_ingress(GroupId=a, IpPermissions=[
+  {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "PrefixListIds": [{"PrefixListId": pl}]},
+  {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "203.0.113.0/24"}]},
+  {"IpProtocol": "udp", "FromPort": 53, "ToPort": 53, "Ipv6Ranges": [{"CidrIpv6": "2001:db8::/32"}]},
+  {"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, "UserIdGroupPairs": [{"GroupId": b}]},
+])
+ec2.authorize_security_group_egress(GroupId=b, IpPermissions=[{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "PrefixListIds": [{"PrefixListId": mine["PrefixListId"]}]}])
+def names(*filters):
+    groups = ec2.describe_security_groups(Filters=[{"Name": n, "Values": v} for n, v in filters])["SecurityGroups"]
+    return sorted(g["GroupName"] for g in groups if g["GroupName"].startswith("pfx-"))
+rule = lambda pid: [{"IpProtocol": "tcp", "FromPort": 8443, "ToPort": 8443, "PrefixListIds": [{"PrefixListId": pid}]}]
+out({
+  "s3_list": {k: s3_list[0].get(k) for k in ("PrefixListName", "OwnerId", "AddressFamily", "State", "PrefixListArn")}, "pl": pl,
+  "entries": [e["Cidr"] for e in entries], "dry": dry, "office_before": "office" in before,
+  "mine": {k: mine.get(k) for k in ("PrefixListName", "OwnerId", "MaxEntries", "Version")},
+  "filters": {
+    "cidr": names(("ip-permission.cidr", ["203.0.113.0/24"])),
+    "ipv6-cidr": names(("ip-permission.ipv6-cidr", ["2001:db8::/32"])),
+    "from-port": names(("ip-permission.from-port", ["5432"])),
+    "to-port": names(("ip-permission.to-port", ["53"])),
+    "protocol": names(("ip-permission.protocol", ["udp"])),
+    "protocol-number": names(("ip-permission.protocol", ["17"])),
+    "group-id": names(("ip-permission.group-id", [b])),
+    "group-name": names(("ip-permission.group-name", ["pfx-b"])),
+    "prefix-list-id": names(("ip-permission.prefix-list-id", [pl])),
+    "user-id": names(("ip-permission.user-id", ["${WORKLOAD}"])),
+    "egress-prefix-list-id": names(("egress.ip-permission.prefix-list-id", [mine["PrefixListId"]])),
+    "egress-cidr": names(("egress.ip-permission.cidr", ["0.0.0.0/0"])),
+    "and": names(("ip-permission.from-port", ["22"]), ("ip-permission.cidr", ["203.0.113.*"])),
+    "none": names(("ip-permission.cidr", ["10.0.0.0/8"])),
+  },
+  "unknown_list": err(lambda: ec2.authorize_security_group_ingress(GroupId=a, IpPermissions=rule("pl-0123456789abcdef0"))),
+  "malformed_list": err(lambda: ec2.authorize_security_group_ingress(GroupId=a, IpPermissions=rule("pl-nope"))),
+  "describe_unknown_list": err(lambda: ec2.describe_managed_prefix_lists(PrefixListIds=["pl-00000000"])),
+  "reserved_name": err(lambda: ec2.create_managed_prefix_list(PrefixListName="com.amazonaws.mine", AddressFamily="IPv4", MaxEntries=1)),
+  "unknown_group_name": err(lambda: ec2.describe_security_groups(GroupNames=["no-such-group"])),
+  "unknown_filter": err(lambda: ec2.describe_security_groups(Filters=[{"Name": "ip-permission.colour", "Values": ["x"]}])),
+})`,
+    );
+    // working-with-aws-managed-prefix-lists.html: com.amazonaws.<region>.s3, owned by AWS.
+    expect(result.s3_list).toEqual({
+      PrefixListName: "com.amazonaws.us-east-1.s3",
+      OwnerId: "AWS",
+      AddressFamily: "IPv4",
+      State: "create-complete",
+      PrefixListArn: `arn:aws:ec2:us-east-1:aws:prefix-list/${result.pl}`,
+    });
+    expect(result.pl).toMatch(/^pl-[0-9a-f]{8}$/);
+    expect(result.entries.length).toBeGreaterThan(0);
+    // CommonParameters.html DryRun: DryRunOperation, and nothing is created.
+    expect(result.dry).toMatchObject({ code: "DryRunOperation", status: 412 });
+    expect(result.office_before).toBe(false);
+    expect(result.mine).toEqual({ PrefixListName: "office", OwnerId: WORKLOAD, MaxEntries: 5, Version: 1 });
+    expect(result.filters).toEqual({
+      cidr: ["pfx-a"],
+      "ipv6-cidr": ["pfx-a"],
+      "from-port": ["pfx-a"],
+      "to-port": ["pfx-a"],
+      protocol: ["pfx-a"],
+      "protocol-number": ["pfx-a"],
+      "group-id": ["pfx-a"],
+      "group-name": ["pfx-a"],
+      "prefix-list-id": ["pfx-a"],
+      "user-id": ["pfx-a"],
+      "egress-prefix-list-id": ["pfx-b"],
+      // Both keep the allow-all egress rule every new group gets (default-custom-security-groups.html).
+      "egress-cidr": ["pfx-a", "pfx-b"],
+      and: ["pfx-a"],
+      none: [],
+    });
+    // errors-overview.html; the NotFound message as CloudFormation relays it (aws-cloudformation/rain#308).
+    expect(result.unknown_list).toEqual({ code: "InvalidPrefixListID.NotFound", status: 400, message: "The prefix list ID 'pl-0123456789abcdef0' does not exist" });
+    expect(result.malformed_list).toMatchObject({ code: "InvalidPrefixListId.Malformed", status: 400 });
+    expect(result.describe_unknown_list).toMatchObject({ code: "InvalidPrefixListID.NotFound", status: 400 });
+    expect(result.reserved_name).toMatchObject({ code: "InvalidParameterValue", status: 400 });
+    expect(result.unknown_group_name).toMatchObject({ code: "InvalidGroup.NotFound", status: 400 });
+    expect(result.unknown_filter).toMatchObject({ code: "InvalidParameterValue", status: 400 });
+  });
+});
+
+describe("SNS subscriptions and Publish limits, seen by boto3", () => {
+  it("pages subscriptions 100 at a time, shows PendingConfirmation, accepts UTF-8 subjects under 100 characters and counts the 256 KB in bytes", async () => {
+    const result = await boto3(
+      sandbox,
+      sandbox.adminCredentials(HUB),
+      `
+sns = client("sns")
+t = sns.create_topic(Name="fid-subs")["TopicArn"]
+pending = sns.subscribe(TopicArn=t, Protocol="email", Endpoint="a@example.com")["SubscriptionArn"]
+returned = sns.subscribe(TopicArn=t, Protocol="email", Endpoint="b@example.com", ReturnSubscriptionArn=True)["SubscriptionArn"]
+for i in range(99):
+    sns.subscribe(TopicArn=t, Protocol="sqs", Endpoint="arn:aws:sqs:us-east-1:${HUB}:q%d" % i)
+first = sns.list_subscriptions_by_topic(TopicArn=t)
+second = sns.list_subscriptions_by_topic(TopicArn=t, NextToken=first["NextToken"])
+pages = list(sns.get_paginator("list_subscriptions").paginate())
+publish = lambda **kw: err(lambda: sns.publish(TopicArn=t, **kw))
+out({
+  "pending": pending, "returned": returned, "topic": t,
+  "first": len(first["Subscriptions"]), "second": len(second["Subscriptions"]), "second_token": second.get("NextToken"),
+  "listed_pending": sorted(s["Endpoint"] for s in first["Subscriptions"] + second["Subscriptions"] if s["SubscriptionArn"] == "PendingConfirmation"),
+  "all_pages": [len(p["Subscriptions"]) for p in pages],
+  "utf8_subject": publish(Subject="drift \u2717 " + "\u00fc" * 91, Message="m"),
+  "subject_100": publish(Subject="x" * 100, Message="m"),
+  "subject_newline": publish(Subject="two\\nlines", Message="m"),
+  "bytes_ok": publish(Message="\u00e9" * 131072),
+  "bytes_over": publish(Message="\u00e9" * 131073),
+})`,
+    );
+    // API_Subscribe.html: "pending confirmation", or with ReturnSubscriptionArn the ARN itself.
+    expect(result.pending).toBe("pending confirmation");
+    expect(result.returned).toMatch(new RegExp(`^${result.topic}:[0-9a-f-]{36}$`));
+    // API_ListSubscriptionsByTopic.html / API_ListSubscriptions.html: up to 100 per call, then NextToken.
+    expect([result.first, result.second, result.second_token]).toEqual([100, 1, null]);
+    // Listed unconfirmed subscriptions read "PendingConfirmation" (mozilla/frost#428).
+    expect(result.listed_pending).toEqual(["a@example.com", "b@example.com"]);
+    // 101 here plus accounts.yaml's notification email on driftguard's topic.
+    expect(result.all_pages).toEqual([100, 2]);
+    // API_Publish.html: Subject "UTF-8 text with no line breaks or control characters, and less than 100 characters long".
+    expect(result.utf8_subject).toBeNull();
+    expect(result.subject_100).toEqual({ code: "InvalidParameter", status: 400, message: "Invalid parameter: Subject" });
+    expect(result.subject_newline).toMatchObject({ code: "InvalidParameter", status: 400 });
+    // API_Publish.html Message: "262,144 bytes, not 262,144 characters".
+    expect(result.bytes_ok).toBeNull();
+    expect(result.bytes_over).toMatchObject({ code: "InvalidParameter", status: 400 });
+  });
+});
+
+describe("Organizations OUs, seen by boto3 (for onboarding by OU)", () => {
+  it("walks root → OU → OU → account and answers OrganizationalUnitNotFoundException for an unknown OU", async () => {
+    const result = await boto3(
+      sandbox,
+      sandbox.adminCredentials(HUB),
+      `
+org = client("organizations")
+root = org.list_roots()["Roots"][0]
+top = org.list_organizational_units_for_parent(ParentId=root["Id"])["OrganizationalUnits"]
+children = org.list_children(ParentId="${WORKLOADS_OU}", ChildType="ORGANIZATIONAL_UNIT")["Children"]
+out({
+  "root": root["Id"], "org": org.describe_organization()["Organization"]["Id"],
+  "top": [(u["Id"], u["Name"]) for u in top],
+  "children": children,
+  "prod": org.describe_organizational_unit(OrganizationalUnitId="${PROD_OU}")["OrganizationalUnit"],
+  "accounts": [a["Id"] for a in org.list_accounts_for_parent(ParentId="${PROD_OU}")["Accounts"]],
+  "parents": org.list_parents(ChildId="${WORKLOAD}")["Parents"],
+  "ou_parents": org.list_parents(ChildId="${PROD_OU}")["Parents"],
+  "missing": err(lambda: org.describe_organizational_unit(OrganizationalUnitId="ou-test-nope0000")),
+})`,
+    );
+    // API_ListOrganizationalUnitsForParent.html, API_ListChildren.html, API_DescribeOrganizationalUnit.html, API_ListParents.html
+    expect(result.top).toEqual([[WORKLOADS_OU, "Workloads"]]);
+    expect(result.children).toEqual([{ Id: PROD_OU, Type: "ORGANIZATIONAL_UNIT" }]);
+    expect(result.prod).toEqual({ Id: PROD_OU, Name: "Prod", Arn: expect.stringMatching(new RegExp(`^arn:aws:organizations::\\d{12}:ou/${result.org}/${PROD_OU}$`)) });
+    expect(result.accounts).toEqual([WORKLOAD]);
+    expect(result.parents).toEqual([{ Id: PROD_OU, Type: "ORGANIZATIONAL_UNIT" }]);
+    expect(result.ou_parents).toEqual([{ Id: WORKLOADS_OU, Type: "ORGANIZATIONAL_UNIT" }]);
+    expect(result.missing).toMatchObject({ code: "OrganizationalUnitNotFoundException", status: 400 });
   });
 });

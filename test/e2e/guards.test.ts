@@ -1,12 +1,10 @@
 import { Logger } from "@aws-lambda-powertools/logger";
-import { OrganizationsClient } from "@aws-sdk/client-organizations";
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { SNSClient } from "@aws-sdk/client-sns";
-import { STSClient } from "@aws-sdk/client-sts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FLAPPING_STATE_KEY } from "../../functions/aws/bucket-layout.js";
-import { RETRY } from "../../functions/aws/clients.js";
-import { configSchema, type Config } from "../../functions/config/schema.js";
+import { createHubClients, RETRY } from "../../functions/aws/clients.js";
+import { type Config } from "../../functions/config/schema.js";
+import { configSchema } from "../../functions/accounts-file/index.js";
 import type { ResourceReport, RunReport } from "../../functions/core/types.js";
 import { handleChangeEvent } from "../../functions/events/handle.js";
 import { RecentIds } from "../../functions/events/recent-ids.js";
@@ -90,16 +88,8 @@ afterAll(async () => {
   await sandbox?.close();
 });
 
-/** The hub's clients as createHubClients builds them (its retry settings), on the sandbox hub's credentials. */
-function hubClients() {
-  const common = { region: REGION, credentials: sandbox.hubCredentials, ...RETRY };
-  return {
-    organizations: new OrganizationsClient(common),
-    sts: new STSClient(common),
-    s3: new S3Client(common),
-    sns: new SNSClient(common),
-  };
-}
+/** The hub's clients as the Lambda builds them (createHubClients: its retry settings), on the sandbox hub role's session. */
+const hubClients = () => createHubClients(REGION, sandbox.hubCredentials);
 
 function scan(cfg: Config = config): Promise<RunScanResult> {
   runs++;

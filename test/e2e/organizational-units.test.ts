@@ -4,7 +4,7 @@ import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { STSClient } from "@aws-sdk/client-sts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseConfig } from "../../functions/config/load.js";
+import { parseConfig } from "../../functions/accounts-file/index.js";
 import type { RunReport } from "../../functions/core/types.js";
 import { handleChangeEvent } from "../../functions/events/handle.js";
 import { RecentIds } from "../../functions/events/recent-ids.js";

@@ -1,6 +1,6 @@
 import { GetObjectCommand } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseConfig } from "../../functions/config/load.js";
+import { parseConfig } from "../../functions/accounts-file/index.js";
 import { REPORT_SCHEMA_VERSION, type ResourceReport, type RunReport, type StackReport } from "../../functions/core/types.js";
 import { hubS3, invokeHub, publishedMessages } from "../../sandbox/harness/run-local.js";
 import { startSandbox, type Sandbox } from "../../sandbox/harness/server.js";
@@ -15,10 +15,16 @@ import { regionOf, type AccountState } from "../../sandbox/emulator/state.js";
  * - A security group whose rule comes from an AWS::EC2::SecurityGroupIngress in another stack,
  *   drifted by hand (CloudFormation reports the other stack's rule as drift: it "cannot perform
  *   this analysis across stacks").
- * - Escalation attempts, each a stack claiming what it does not own. A claim is what resource
- *   import produces (import "does not check the resource's properties against the template"); the
- *   sandbox has no IMPORT change sets, so the test points the claiming stack's resource at the
- *   existing physical resource, which is the state an import leaves.
+ * - Escalation attempts, each made the way a member-account user with CloudFormation rights can
+ *   in AWS: resource import (IMPORT change sets: "During an import operation, CloudFormation
+ *   doesn't check that the template configuration matches the actual configuration", AWS
+ *   CloudFormation User Guide, resource-import.html) of resources no stack owns —
+ *   OrganizationAccountAccessRole, the spoke role (terraform owns it, not CloudFormation), a
+ *   security group made by hand — with a template that grants; and, for another stack's group,
+ *   which IMPORT refuses ("already exists in stack", the resource belongs to one stack only), an
+ *   AWS::EC2::SecurityGroupIngress in the attacker's own stack targeting it. Each is then
+ *   drifted by hand, and driftguard's "repair" would grant: it must end `refused` with no write
+ *   sent.
  */
 
 const HUB = "111111111111";
@@ -74,14 +80,30 @@ const APP_NET = template({
     Properties: { GroupId: { "Fn::ImportValue": "db:ExportsOutputFnGetAttDbSgGroupId" }, IpProtocol: "tcp", FromPort: 5432, ToPort: 5432, CidrIp: "10.1.0.0/16", Description: "app subnets" },
   },
 });
-const claimRole = (placeholder: string) =>
-  template({ Claimed: { Type: "AWS::IAM::Role", Properties: { RoleName: placeholder, AssumeRolePolicyDocument: trust({ AWS: `arn:aws:iam::${OUTSIDE}:root` }), ManagedPolicyArns: [ADMIN] } } });
-const CLAIM_SG = template({ Claimed: { Type: "AWS::EC2::SecurityGroup", Properties: { GroupDescription: "claim", SecurityGroupIngress: [{ IpProtocol: "-1", CidrIp: "0.0.0.0/0" }] } } });
+const retained = (type: string, properties: Record<string, unknown>) => ({ Claimed: { Type: type, DeletionPolicy: "Retain", Properties: properties } });
+const CLAIM_ROLE = (roleName: string) =>
+  template(retained("AWS::IAM::Role", { RoleName: roleName, AssumeRolePolicyDocument: trust({ AWS: `arn:aws:iam::${OUTSIDE}:root` }), ManagedPolicyArns: [ADMIN] }));
+const WORLD_OPEN = { IpProtocol: "-1", CidrIp: "0.0.0.0/0" };
+const CLAIM_SG = template(retained("AWS::EC2::SecurityGroup", { GroupDescription: "claim", SecurityGroupIngress: [WORLD_OPEN] }));
+// The attacker's own stack opens the victim's group through an attachment (the shape CDK's connections.allowFrom emits).
+const OPEN_DB = template({ OpenDb: { Type: "AWS::EC2::SecurityGroupIngress", Properties: { GroupId: { "Fn::ImportValue": "db:ExportsOutputFnGetAttDbSgGroupId" }, ...WORLD_OPEN } } });
+// CDK's shapes for a role whose permissions live in attachments only: role.addToPolicy with a
+// RolePolicy-style inline policy, and ManagedPolicy({ roles }).
+const OPS_IAM = template({
+  OpsRole: { Type: "AWS::IAM::Role", Properties: { RoleName: "ops-role", AssumeRolePolicyDocument: trust({ Service: "lambda.amazonaws.com" }) } },
+  OpsInline: { Type: "AWS::IAM::RolePolicy", Properties: { RoleName: { Ref: "OpsRole" }, PolicyName: "ops-inline", PolicyDocument: allow("logs:PutLogEvents") } },
+  OpsRead: { Type: "AWS::IAM::ManagedPolicy", Properties: { ManagedPolicyName: "ops-read", PolicyDocument: allow("s3:ListBucket"), Roles: [{ Ref: "OpsRole" }] } },
+});
+// The attacker's own stack puts an admin inline policy on another team's role.
+const BACKDOOR = template({ Backdoor: { Type: "AWS::IAM::RolePolicy", Properties: { RoleName: "ops-role", PolicyName: "backdoor", PolicyDocument: allow("*") } } });
 const REVERT_TRUST = template({ PartnerRole: { Type: "AWS::IAM::Role", Properties: { RoleName: "partner-role", AssumeRolePolicyDocument: trust({ AWS: `arn:aws:iam::${OUTSIDE}:root` }) } } });
 
 let sandbox: Sandbox;
 let report: RunReport;
-let before: { orgAccess: string; spoke: string; partnerTrust: string };
+let before: Record<"orgAccess" | "spoke" | "partnerTrust" | "handMade" | "dbSg", string>;
+let imports: Record<"orgAccess" | "spoke" | "handMade" | "dbSg", ChangeSetView>;
+let handMadeGroup: string;
+let trailMark: number;
 
 const account = (): AccountState => sandbox.world.accounts.get(WORKLOAD)!;
 const region = () => regionOf(account(), REGION);
@@ -95,42 +117,87 @@ const createStack = (StackName: string, TemplateBody: string, parameters: Record
   });
 const physical = (stackName: string, logicalId: string) => region().stacks.find((s) => s.stackName === stackName)!.resources.find((r) => r.logicalId === logicalId)!.physicalId;
 
-/** The state resource import leaves: the stack's resource is the existing physical resource. */
-function claim(stackName: string, target: string, removeCreated: () => void) {
-  removeCreated();
-  region().stacks.find((s) => s.stackName === stackName)!.resources[0]!.physicalId = target;
+interface ChangeSetView {
+  Status: string;
+  StatusReason?: string;
+}
+
+/** A new stack that imports one existing resource (resource-import-new-stack.html): IMPORT change set, then execute. */
+async function importInto(stackName: string, templateBody: string, resourceType: string, identifier: Record<string, string>): Promise<ChangeSetView> {
+  const names = { StackName: stackName, ChangeSetName: "claim" };
+  await call("cloudformation", "CreateChangeSet", {
+    ...names,
+    ChangeSetType: "IMPORT",
+    TemplateBody: templateBody,
+    ResourcesToImport: [{ ResourceType: resourceType, LogicalResourceId: "Claimed", ResourceIdentifier: identifier }],
+    Capabilities: ["CAPABILITY_NAMED_IAM"],
+  });
+  const view = (await call("cloudformation", "DescribeChangeSet", names)) as ChangeSetView;
+  if (view.Status === "CREATE_COMPLETE") await call("cloudformation", "ExecuteChangeSet", names);
+  return view;
 }
 
 const roleState = (name: string) => {
   const r = account().roles.get(name)!;
   return JSON.stringify({ trust: r.assumeRolePolicyDocument, managed: [...r.managedPolicyArns].sort(), inline: r.inlinePolicies });
 };
+const groupState = (groupId: string) => JSON.stringify(region().securityGroups.get(groupId)!.ingress.map((r) => ({ ...r, ruleId: undefined })));
+/** The workload account's CloudTrail in REGION, us-east-1, where IAM's events live too. */
+const trail = () => region().cloudTrail ?? [];
+/** Writes sent during the run whose request names `target` (CloudFormation's own calls aside). */
+const writesNaming = (target: string) =>
+  trail()
+    .slice(trailMark)
+    .filter((e) => !e.readOnly && e.eventSource !== "cloudformation.amazonaws.com" && JSON.stringify(e.record.requestParameters ?? {}).includes(target))
+    .map((e) => e.eventName);
 const stack = (name: string): StackReport => report.accounts[0]!.regions[0]!.stacks.find((s) => s.stackName === name)!;
 const resource = (stackName: string, logicalId: string): ResourceReport => stack(stackName).resources.find((r) => r.logicalResourceId === logicalId)!;
 
 beforeAll(async () => {
   sandbox = await startSandbox({ scenario: { organization: { managementAccount: "999999999999", id: ORG }, accounts: [{ id: WORKLOAD, name: "workload" }] }, config });
-  await call("iam", "CreateRole", { RoleName: "OrganizationAccountAccessRole", AssumeRolePolicyDocument: JSON.stringify(trust({ AWS: "arn:aws:iam::999999999999:root" })) });
+  // AWS Organizations creates the role in accounts it creates; this one was invited and made it by hand.
+  if (!account().roles.has("OrganizationAccountAccessRole")) {
+    await call("iam", "CreateRole", { RoleName: "OrganizationAccountAccessRole", AssumeRolePolicyDocument: JSON.stringify(trust({ AWS: "arn:aws:iam::999999999999:root" })) });
+  }
   await call("iam", "AttachRolePolicy", { RoleName: "OrganizationAccountAccessRole", PolicyArn: "arn:aws:iam::aws:policy/ReadOnlyAccess" });
+  const handMade = (await call("ec2", "CreateSecurityGroup", { GroupName: "hand-made", Description: "made in the console" })) as { GroupId: string };
 
   await createStack("app-iam", APP_IAM);
   await createStack("db", DB);
   await createStack("app-net", APP_NET);
-  await createStack("claim-org-access", claimRole("claim-placeholder-1"));
-  await createStack("claim-spoke", claimRole("claim-placeholder-2"));
-  await createStack("claim-db-sg", CLAIM_SG);
   await createStack("revert-partner", REVERT_TRUST);
-  claim("claim-org-access", "OrganizationAccountAccessRole", () => account().roles.delete("claim-placeholder-1"));
-  claim("claim-spoke", config.spoke.roleName, () => account().roles.delete("claim-placeholder-2"));
-  claim("claim-db-sg", physical("db", "DbSg"), () => region().securityGroups.delete(physical("claim-db-sg", "Claimed")));
+  await createStack("ops-iam", OPS_IAM);
+  await createStack("backdoor", BACKDOOR);
+  imports = {
+    orgAccess: await importInto("claim-org-access", CLAIM_ROLE("OrganizationAccountAccessRole"), "AWS::IAM::Role", { RoleName: "OrganizationAccountAccessRole" }),
+    spoke: await importInto("claim-spoke", CLAIM_ROLE(config.spoke.roleName), "AWS::IAM::Role", { RoleName: config.spoke.roleName }),
+    handMade: await importInto("claim-hand-made-sg", CLAIM_SG, "AWS::EC2::SecurityGroup", { Id: handMade.GroupId }),
+    dbSg: await importInto("claim-db-sg-import", CLAIM_SG, "AWS::EC2::SecurityGroup", { Id: physical("db", "DbSg") }),
+  };
+  handMadeGroup = handMade.GroupId;
+  // Real IMPORT refuses the other stack's group, so the attacker attaches a rule from a stack of their own.
+  await createStack("open-db", OPEN_DB);
 
   // Drift by hand: real drift on the role and the group, a trust policy narrowed to the organization.
   await call("iam", "AttachRolePolicy", { RoleName: "app-role", PolicyArn: ADMIN });
   await call("iam", "PutRolePolicy", { RoleName: "app-role", PolicyName: "base", PolicyDocument: JSON.stringify(allow("s3:*")) });
   await call("ec2", "AuthorizeSecurityGroupIngress", { GroupId: physical("db", "DbSg"), IpPermissions: [{ IpProtocol: "tcp", FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: "0.0.0.0/0" }] }] });
   await call("iam", "UpdateAssumeRolePolicy", { RoleName: "partner-role", PolicyDocument: JSON.stringify(trust({ AWS: `arn:aws:iam::${WORKLOAD}:root` })) });
+  // Attachments' own drift: a person removes the inline policy and detaches the managed policy, and removes the backdoor.
+  await call("iam", "DeleteRolePolicy", { RoleName: "ops-role", PolicyName: "ops-inline" });
+  await call("iam", "DetachRolePolicy", { RoleName: "ops-role", PolicyArn: `arn:aws:iam::${WORKLOAD}:policy/ops-read` });
+  await call("iam", "DeleteRolePolicy", { RoleName: "ops-role", PolicyName: "backdoor" });
+  // A person closes the world-open rule the attacker's stack added; the attachment has drifted.
+  await call("ec2", "RevokeSecurityGroupIngress", { GroupId: physical("db", "DbSg"), IpPermissions: [{ IpProtocol: "-1", IpRanges: [{ CidrIp: "0.0.0.0/0" }] }] });
 
-  before = { orgAccess: roleState("OrganizationAccountAccessRole"), spoke: roleState(config.spoke.roleName), partnerTrust: roleState("partner-role") };
+  before = {
+    orgAccess: roleState("OrganizationAccountAccessRole"),
+    spoke: roleState(config.spoke.roleName),
+    partnerTrust: roleState("partner-role"),
+    handMade: groupState(handMadeGroup),
+    dbSg: groupState(physical("db", "DbSg")),
+  };
+  trailMark = trail().length;
   const summary = await invokeHub(sandbox, config, "remediate");
   const object = await hubS3(sandbox).send(new GetObjectCommand({ Bucket: sandbox.hub.reportBucket, Key: summary.reportKey }));
   report = JSON.parse(await object.Body!.transformToString()) as RunReport;
@@ -157,32 +224,72 @@ describe("attachments are owned state, not drift", () => {
     expect(action.honoured).toEqual(["tcp 5432 from 10.1.0.0/16 from AWS::EC2::SecurityGroupIngress AppToDb in stack app-net"]);
     const group = region().securityGroups.get(physical("db", "DbSg"))!;
     expect(group.ingress.map((r) => `${r.fromPort} ${r.cidrIpv4}`).sort()).toEqual(["5432 10.0.0.0/16", "5432 10.1.0.0/16"]);
+    // The oracle the refusals below use sees this repair's write.
+    expect(writesNaming(physical("db", "DbSg"))).toEqual(["RevokeSecurityGroupIngress"]);
+  });
+});
+
+describe("attachments' own drift: CloudFormation checks them, driftguard repairs them through the invariants", () => {
+  it("puts back an AWS::IAM::RolePolicy deleted by hand and re-attaches an AWS::IAM::ManagedPolicy, verified IN_SYNC", () => {
+    expect(resource("ops-iam", "OpsInline")).toMatchObject({ status: "DELETED", action: { outcome: "remediated", by: "AWS::IAM::RolePolicy" } });
+    expect(resource("ops-iam", "OpsInline").action.reason).toMatch(/recreate inline policy ops-inline on ops-role; verified IN_SYNC$/);
+    expect(resource("ops-iam", "OpsRead")).toMatchObject({ status: "MODIFIED", action: { outcome: "remediated", by: "AWS::IAM::ManagedPolicy" } });
+    const role = account().roles.get("ops-role")!;
+    expect(role.inlinePolicies["ops-inline"]).toEqual(allow("logs:PutLogEvents"));
+    expect(role.managedPolicyArns).toEqual([`arn:aws:iam::${WORKLOAD}:policy/ops-read`]);
+  });
+
+  it("AWS::IAM::Policy is not drift-checked by CloudFormation, and the report says so", () => {
+    expect(stack("app-iam").unchecked).toEqual([{ logicalResourceId: "AppRoleDefaultPolicy", resourceType: "AWS::IAM::Policy", status: "NOT_CHECKED" }]);
   });
 });
 
 describe("escalation attempts end refused with nothing changed", () => {
-  it("a stack claiming OrganizationAccountAccessRole with an outside trust and AdministratorAccess", () => {
+  it("a stack whose AWS::EC2::SecurityGroupIngress opened another stack's group to all traffic from 0.0.0.0/0, closed by hand", () => {
+    expect(resource("open-db", "OpenDb").status).toBe("DELETED");
+    const action = resource("open-db", "OpenDb").action;
+    expect(action, action.reason).toMatchObject({ outcome: "refused", by: "AWS::EC2::SecurityGroupIngress" });
+    expect(action.reason).toContain(`would authorize all traffic from 0.0.0.0/0 on ${physical("db", "DbSg")}: it would open all traffic to the internet (0.0.0.0/0)`);
+    expect(region().securityGroups.get(physical("db", "DbSg"))!.ingress.some((r) => r.ipProtocol === "-1")).toBe(false);
+    expect(writesNaming("AuthorizeSecurityGroupIngress")).toEqual([]);
+  });
+
+  it("a stack whose AWS::IAM::RolePolicy put an admin policy on another team's role, deleted by hand", () => {
+    const action = resource("backdoor", "Backdoor").action;
+    expect(action, action.reason).toMatchObject({ outcome: "refused", by: "AWS::IAM::RolePolicy" });
+    expect(action.reason).toContain("would put inline policy backdoor on ops-role: it allows * on *");
+    expect(account().roles.get("ops-role")!.inlinePolicies.backdoor).toBeUndefined();
+    expect(writesNaming("backdoor")).toEqual([]);
+  });
+
+  it("resource import takes the unowned resources on trust and refuses the group another stack owns", () => {
+    expect([imports.orgAccess, imports.spoke, imports.handMade].map((v) => v.Status)).toEqual(["CREATE_COMPLETE", "CREATE_COMPLETE", "CREATE_COMPLETE"]);
+    expect(imports.dbSg).toMatchObject({ Status: "FAILED", StatusReason: expect.stringMatching(/already exists in stack arn:aws:cloudformation:.*:stack\/db\//) });
+  });
+
+  it("a stack importing OrganizationAccountAccessRole with an outside trust and AdministratorAccess", () => {
     const action = resource("claim-org-access", "Claimed").action;
     expect(action.outcome).toBe("refused");
-    expect(action.reason).toMatch(/^would detach arn:aws:iam::aws:policy\/ReadOnlyAccess from OrganizationAccountAccessRole: OrganizationAccountAccessRole is a protected role/);
+    expect(action.reason).toContain("OrganizationAccountAccessRole is a protected role");
     expect(action.reason).toContain(`would attach ${ADMIN} to OrganizationAccountAccessRole`);
     expect(roleState("OrganizationAccountAccessRole")).toBe(before.orgAccess);
+    expect(writesNaming("OrganizationAccountAccessRole")).toEqual([]);
   });
 
-  it("a stack claiming another stack's security group with all traffic from 0.0.0.0/0", () => {
-    const action = resource("claim-db-sg", "Claimed").action;
-    expect(action.outcome).toBe("refused");
-    expect(action.reason).toContain("would authorize all traffic from 0.0.0.0/0 on sg-");
-    expect(action.reason).toContain("it would open all traffic to the internet (0.0.0.0/0)");
-    const group = region().securityGroups.get(physical("db", "DbSg"))!;
-    expect(group.ingress.some((r) => r.ipProtocol === "-1")).toBe(false);
-  });
-
-  it("a stack claiming the spoke role", () => {
+  it("a stack importing the spoke role, which terraform owns", () => {
     const action = resource("claim-spoke", "Claimed").action;
     expect(action.outcome).toBe("refused");
     expect(action.reason).toContain(`${config.spoke.roleName} is a protected role (driftguard's spoke role)`);
     expect(roleState(config.spoke.roleName)).toBe(before.spoke);
+    expect(writesNaming(config.spoke.roleName)).toEqual([]);
+  });
+
+  it("a stack importing a hand-made security group with all traffic from 0.0.0.0/0", () => {
+    const action = resource("claim-hand-made-sg", "Claimed").action;
+    expect(action.outcome).toBe("refused");
+    expect(action.reason).toContain(`would authorize all traffic from 0.0.0.0/0 on ${handMadeGroup}: it would open all traffic to the internet (0.0.0.0/0)`);
+    expect(groupState(handMadeGroup)).toBe(before.handMade);
+    expect(writesNaming(handMadeGroup)).toEqual([]);
   });
 
   it("a REVERT_DRIFT change set that would widen a trust policy, and the per-resource repair after it", () => {
@@ -195,9 +302,9 @@ describe("escalation attempts end refused with nothing changed", () => {
 
   it("puts refusals first: the totals, the report order and the notification subject", () => {
     expect(report.schemaVersion).toBe(REPORT_SCHEMA_VERSION);
-    expect(report.totals.refused).toBe(5);
+    expect(report.totals.refused).toBe(7);
     const subject = publishedMessages(sandbox).at(-1)!.subject ?? "";
-    expect(subject).toMatch(/^driftguard: 5 REFUSED \(would /);
+    expect(subject).toMatch(/^driftguard: 7 REFUSED \(would /);
     const message = publishedMessages(sandbox).at(-1)!.message;
     expect(message.indexOf("REFUSED")).toBeLessThan(message.indexOf("Totals"));
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { loadConfig } from "../../functions/config/load.js";
+import { loadConfig } from "../../functions/accounts-file/index.js";
 import { GUARDRAILS } from "../../functions/events/guardrails/registry.js";
 import { SWEEP_SOURCES } from "../../functions/sweep/index.js";
 import { REVERT_DRIFT_ACTIONS, SCAN_ACTIONS } from "../../functions/permissions.js";

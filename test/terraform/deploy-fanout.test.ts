@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import aslValidator from "asl-validator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../../functions/config/load.js";
+import { loadConfig } from "../../functions/accounts-file/index.js";
 import { alarmSpecs } from "../../modules/alarms.js";
 import { FANOUT_NAMES } from "../../modules/fanout-state-machine.js";
 import { driftguardNames } from "../../modules/names.js";

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../../functions/config/load.js";
+import { loadConfig } from "../../functions/accounts-file/index.js";
 import { alarmSpecs } from "../../modules/alarms.js";
 import { driftguardNames } from "../../modules/names.js";
 import { startBareSandbox, type BareSandbox, type SandboxCredentials } from "../../sandbox/harness/server.js";

@@ -13,9 +13,11 @@ import { RUN_LEASE_KEY } from "../../functions/aws/bucket-layout.js";
 import { logger } from "../../functions/core/logger.js";
 import { createHandler, createProductionRoutes } from "../../functions/handler.js";
 import type { LeaseRecord } from "../../functions/scanner/run-lease.js";
+import { executionRunId } from "../../functions/runtime/run-id.js";
 import { lambdaContext } from "../../sandbox/harness/lambda-context.js";
 import { awsError } from "../support/aws.js";
-import { fixture, SPOKE, testConfig } from "./events/helpers.js";
+import { fixture, SPOKE, PAYMENTS_SPOKE } from "./events/helpers.js";
+import { testConfig } from "../support/config.js";
 import { assumeRoleOutput, describeOrganizationOutput, orgAccount } from "./scanner/fixtures.js";
 
 /**
@@ -54,7 +56,7 @@ beforeAll(() => {
   logger.setLogLevel("SILENT");
   const dir = mkdtempSync(join(tmpdir(), "driftguard-handler-delivery-"));
   const file = join(dir, "config.json");
-  writeFileSync(file, JSON.stringify(testConfig()));
+  writeFileSync(file, JSON.stringify(testConfig(PAYMENTS_SPOKE)));
   vi.stubEnv("DRIFTGUARD_CONFIG_FILE", file);
   vi.stubEnv("DRIFTGUARD_REPORT_BUCKET", BUCKET);
   vi.stubEnv("DRIFTGUARD_TOPIC_ARN", TOPIC);
@@ -176,6 +178,18 @@ describe("handler: a run that finds the run lease held", () => {
       expect(s3.commandCalls(PutObjectCommand)).toHaveLength(0);
     });
   }
+
+  it("a Plan retried within the same execution finds the lease its first attempt took and plans instead of skipping", async () => {
+    const execution = { name: "6f3c0d2e-5b1a-4c8e-9d7f-0a1b2c3d4e5f", startTime: "2026-01-02T03:04:05.123Z" };
+    const firstAttempt: LeaseRecord = { ...HOLDER, runId: executionRunId(execution), trigger: "schedule" };
+    s3.on(GetObjectCommand, { Key: RUN_LEASE_KEY }).resolves({ Body: { transformToString: async () => JSON.stringify(firstAttempt) } as never, ETag: '"lease"' });
+    const answer = (await handler({ fanout: "plan", input: { trigger: "schedule" }, execution }, context).catch((err: unknown) => ({ thrown: err }))) as Record<string, unknown>;
+    expect(answer).not.toHaveProperty("skipped");
+    expect(sns.commandCalls(PublishCommand).filter((c) => String(c.args[0].input.Subject).includes("SKIPPED"))).toHaveLength(0);
+    // It renewed the lease under the same run id.
+    const renewed = s3.commandCalls(PutObjectCommand).find((c) => c.args[0].input.Key === RUN_LEASE_KEY);
+    expect(JSON.parse(String(renewed?.args[0].input.Body)) as LeaseRecord).toMatchObject({ runId: firstAttempt.runId, acquiredAt: firstAttempt.acquiredAt });
+  });
 
   it("still answers with the skip when the notification fails (the warning log and the metric stay)", async () => {
     leaseHeld();

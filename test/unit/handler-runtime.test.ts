@@ -9,7 +9,7 @@ import type { Config } from "../../functions/config/schema.js";
 import { createDeadline, MIN_MARGIN_MS, NO_DEADLINE, safetyMarginMs } from "../../functions/core/deadline.js";
 import { newRunId } from "../../functions/runtime/run-id.js";
 import { readConfig, settingsFromEnv } from "../../functions/runtime/settings.js";
-import { testConfig } from "./scanner/fixtures.js";
+import { testConfig } from "../support/config.js";
 
 const env = { DRIFTGUARD_REPORT_BUCKET: "driftguard-reports-111111111111-us-east-1", DRIFTGUARD_TOPIC_ARN: "arn:aws:sns:us-east-1:111111111111:driftguard-summary" };
 

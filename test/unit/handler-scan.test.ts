@@ -19,7 +19,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { handler } from "../../functions/handler.js";
 import { logger } from "../../functions/core/logger.js";
 import { lambdaContext } from "../../sandbox/harness/lambda-context.js";
-import { assumeRoleOutput, mockFlatOrganization, orgAccount, stackId, stackSummary, testConfig } from "./scanner/fixtures.js";
+import { assumeRoleOutput, mockFlatOrganization, orgAccount, stackId, stackSummary } from "./scanner/fixtures.js";
+import { testConfig } from "../support/config.js";
 
 /**
  * The production wiring end to end, with every AWS client class mocked: settings from the

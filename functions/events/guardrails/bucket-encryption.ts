@@ -1,6 +1,7 @@
 import { GetBucketEncryptionCommand, GetBucketTaggingCommand, PutBucketEncryptionCommand, type S3Client } from "@aws-sdk/client-s3";
 import { tagMap } from "../../core/tags.js";
 import { isErrorCode } from "../../core/errors.js";
+import { z } from "zod";
 import { type Guardrail } from "./types.js";
 
 /** The bucket's default encryption algorithm, "none" when it has none, undefined when the bucket is gone. */
@@ -25,8 +26,14 @@ export async function bucketTags(s3: S3Client, bucket: string): Promise<Record<s
   }
 }
 
-export const bucketEncryption: Guardrail = {
+const settings = {
+  /** Put default encryption back on a bucket no stack manages when someone deletes it. */
+  restoreBucketEncryption: z.boolean({ error: "must be true or false" }).default(true),
+};
+
+export const bucketEncryption: Guardrail<typeof settings> = {
   name: "bucket-encryption",
+  settings,
   eventNames: ["DeleteBucketEncryption"],
   resourceType: "AWS::S3::Bucket",
   actions: ["s3:GetEncryptionConfiguration", "s3:PutEncryptionConfiguration", "s3:GetBucketTagging"],

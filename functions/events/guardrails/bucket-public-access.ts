@@ -1,6 +1,7 @@
 import { GetPublicAccessBlockCommand, PutPublicAccessBlockCommand, type PublicAccessBlockConfiguration, type S3Client } from "@aws-sdk/client-s3";
 import { isErrorCode } from "../../core/errors.js";
 import { bucketTags } from "./bucket-encryption.js";
+import { z } from "zod";
 import { type Guardrail } from "./types.js";
 
 /**
@@ -28,8 +29,14 @@ async function unblocked(s3: S3Client, bucket: string): Promise<string[] | undef
  * carries the exemption tag; account-level Block Public Access is not read (no s3control client
  * here), so a bucket it already covers is still reported.
  */
-export const bucketPublicAccess: Guardrail = {
+const settings = {
+  /** Turn Block Public Access on (all four settings) for buckets no stack manages. */
+  blockBucketPublicAccess: z.boolean({ error: "must be true or false" }).default(true),
+};
+
+export const bucketPublicAccess: Guardrail<typeof settings> = {
   name: "bucket-public-access",
+  settings,
   eventNames: ["DeleteBucketPublicAccessBlock", "PutBucketPublicAccessBlock"],
   resourceType: "AWS::S3::Bucket",
   actions: ["s3:GetBucketPublicAccessBlock", "s3:PutBucketPublicAccessBlock", "s3:GetBucketTagging"],

@@ -2,6 +2,7 @@ import { RevokeSecurityGroupIngressCommand, type IpPermission, type SecurityGrou
 import { describeSecurityGroup } from "../../aws/security-groups.js";
 import { describeAttachment, ownedRules, ruleFromLive, ruleKey } from "../../remediation/index.js";
 import { tagMap } from "../../core/tags.js";
+import { z } from "zod";
 import { type Guardrail } from "./types.js";
 
 const OPEN_IPV4 = "0.0.0.0/0";
@@ -50,8 +51,18 @@ function describePermission(p: IpPermission): string {
   return `${ports} from ${p.IpRanges?.[0]?.CidrIp ?? p.Ipv6Ranges?.[0]?.CidrIpv6}`;
 }
 
-export const openIngress: Guardrail = {
+const settings = {
+  /** Ports that must never be open to 0.0.0.0/0 or ::/0 on a group no stack manages; [] turns the rule off. */
+  openIngressPorts: z
+    .array(z.number({ error: "must be a port number" }).int({ error: "must be a whole port number" }).min(0, { error: "must be a port from 0 to 65535" }).max(65535, { error: "must be a port from 0 to 65535" }), {
+      error: "must be a list of ports, e.g. [22, 3389]; [] turns the open-ingress guardrail off",
+    })
+    .default([22, 3389]),
+};
+
+export const openIngress: Guardrail<typeof settings> = {
   name: "open-ingress",
+  settings,
   eventNames: ["AuthorizeSecurityGroupIngress", "ModifySecurityGroupRules"],
   resourceType: "AWS::EC2::SecurityGroup",
   actions: ["ec2:DescribeSecurityGroups", "ec2:RevokeSecurityGroupIngress"],

@@ -3,7 +3,34 @@ import type { ChangeActor } from "../../core/types.js";
 import { tagMap } from "../../core/tags.js";
 import { isErrorCode } from "../../core/errors.js";
 import { parseTagRule, ruleValue, type TagFacts } from "../../core/tag-rules.js";
-import { type Guardrail, type GuardrailSettings } from "./types.js";
+import { z } from "zod";
+import { type Guardrail, type SettingsOf } from "./types.js";
+
+/** A required tag's value is a rule (core/tag-rules.ts). */
+const requiredTag = z
+  .object({
+    key: z
+      .string()
+      // EC2 tag keys: 1-128 characters; the aws: prefix is reserved (EC2 User Guide, "Tag restrictions").
+      .regex(/^.{1,128}$/u, { error: "must be a tag key of 1-128 characters" })
+      .refine((key) => !key.toLowerCase().startsWith("aws:"), { error: 'must not start with "aws:" (reserved for AWS; nobody can set it)' }),
+    /** A fixed value, `creator` (who launched the instance) or `launch+<N>d` (launch date plus N days, YYYY-MM-DD). */
+    value: z
+      .string()
+      .min(1)
+      .superRefine((value, ctx) => {
+        const rule = parseTagRule(value);
+        if ("problem" in rule) ctx.addIssue({ code: "custom", message: `${rule.problem}; allowed: a fixed value, creator, or launch+<days>d` });
+      })
+      .default("creator"),
+  })
+  .strict();
+
+const settings = {
+  /** Tags every instance no stack manages must carry; [] turns the rule off. */
+  requiredTags: z.array(requiredTag).default([]),
+};
+type RequiredTags = SettingsOf<typeof settings>["requiredTags"];
 
 export interface MissingTags {
   /** Tags to add, with the values their rules give. */
@@ -13,7 +40,7 @@ export interface MissingTags {
 }
 
 /** The required tags an instance lacks, with the values they should get. */
-export function missingTags(present: Record<string, string>, required: GuardrailSettings["requiredTags"], facts: TagFacts): MissingTags {
+export function missingTags(present: Record<string, string>, required: RequiredTags, facts: TagFacts): MissingTags {
   const out: MissingTags = { fill: [], unknown: [] };
   for (const t of required) {
     if (Object.hasOwn(present, t.key)) continue;
@@ -36,12 +63,13 @@ async function describeInstance(ec2: EC2Client, id: string): Promise<Instance | 
   }
 }
 
-const needsCreator = (required: GuardrailSettings["requiredTags"], present: Record<string, string>) =>
+const needsCreator = (required: RequiredTags, present: Record<string, string>) =>
   required.some((t) => t.value === "creator" && !Object.hasOwn(present, t.key));
 
 /** Adds missing tags by rule; never stops or terminates anything, whatever the tags say. */
-export const requiredTags: Guardrail = {
+export const requiredTags: Guardrail<typeof settings> = {
   name: "required-tags",
+  settings,
   eventNames: ["RunInstances"],
   resourceType: "AWS::EC2::Instance",
   actions: ["ec2:DescribeInstances", "ec2:CreateTags"],

@@ -1,6 +1,7 @@
 import { DescribeVpcsCommand, type EC2Client, type Vpc } from "@aws-sdk/client-ec2";
 import { tagMap } from "../../core/tags.js";
 import { isErrorCode } from "../../core/errors.js";
+import { z } from "zod";
 import { type Guardrail } from "./types.js";
 
 async function describeVpc(ec2: EC2Client, vpcId: string): Promise<Vpc | undefined> {
@@ -13,8 +14,14 @@ async function describeVpc(ec2: EC2Client, vpcId: string): Promise<Vpc | undefin
 }
 
 /** A VPC made by hand is not wrong in itself, so it is reported for a person to review, never deleted. */
-export const vpcCreated: Guardrail = {
+const settings = {
+  /** Report every VPC made outside CloudFormation for a person to review. */
+  notifyOnCreateVpc: z.boolean({ error: "must be true or false" }).default(true),
+};
+
+export const vpcCreated: Guardrail<typeof settings> = {
   name: "vpc-created",
+  settings,
   eventNames: ["CreateVpc"],
   resourceType: "AWS::EC2::VPC",
   actions: ["ec2:DescribeVpcs"],

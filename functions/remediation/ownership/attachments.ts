@@ -95,6 +95,24 @@ export function resolveValue(value: unknown, scope: StackScope): string | undefi
   }
 }
 
+/** A whole JSON value (a policy document) with every intrinsic in it resolved, or undefined when one cannot be. */
+export function resolveDeep(value: unknown, scope: StackScope): unknown {
+  if (Array.isArray(value)) {
+    const items = value.map((v) => resolveDeep(v, scope));
+    return items.some((v) => v === undefined) ? undefined : items;
+  }
+  if (value === null || typeof value !== "object") return value;
+  const entries = Object.entries(value as Record<string, unknown>);
+  if (entries.length === 1 && (entries[0]![0] === "Ref" || entries[0]![0].startsWith("Fn::"))) return resolveValue(value, scope);
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of entries) {
+    const resolved = resolveDeep(v, scope);
+    if (resolved === undefined) return undefined;
+    out[key] = resolved;
+  }
+  return out;
+}
+
 function list(value: unknown, scope: StackScope): (string | undefined)[] {
   if (Array.isArray(value)) return value.map((v) => resolveValue(v, scope));
   // A whole-list intrinsic (Fn::Split, a CommaDelimitedList parameter) is one unknown target.
@@ -120,6 +138,14 @@ function ruleOf(direction: Direction, properties: Record<string, unknown>, scope
   return "unsupported" in rule ? undefined : rule;
 }
 
+function parsedJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
 export function attachmentsOf(template: unknown, scope: StackScope): Attachment[] {
   const resources = ((template as { Resources?: Resources } | null)?.Resources ?? {}) as Resources;
   const out: Attachment[] = [];
@@ -141,8 +167,15 @@ export function attachmentsOf(template: unknown, scope: StackScope): Attachment[
       case "AWS::IAM::Policy":
       case "AWS::IAM::RolePolicy": {
         const policyName = resolveValue(properties.PolicyName, scope);
+        const document = typeof properties.PolicyDocument === "string" ? parsedJson(properties.PolicyDocument) : resolveDeep(properties.PolicyDocument, scope);
         const roles = type === "AWS::IAM::RolePolicy" ? [resolveValue(properties.RoleName, scope)] : list(properties.Roles, scope);
-        for (const role of roles.map(roleName)) out.push({ kind: "inline-policy", origin, ...(role !== undefined ? { role } : {}), ...(policyName !== undefined ? { policyName } : {}) });
+        for (const role of roles.map(roleName)) out.push({
+            kind: "inline-policy",
+            origin,
+            ...(role !== undefined ? { role } : {}),
+            ...(policyName !== undefined ? { policyName } : {}),
+            ...(document !== undefined ? { document } : {}),
+          });
         break;
       }
       case "AWS::IAM::ManagedPolicy": {

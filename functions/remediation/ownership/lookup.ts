@@ -31,10 +31,12 @@ export const OWNERSHIP_ACTIONS = [
 
 export interface OwnershipLookup {
   forResource(region: string, resourceType: string, physicalId: string): Promise<Owned>;
+  /** What one attachment resource declares, resolved from its template (one entry per target role); [] when it is not an attachment. */
+  declaredBy(region: string, stackName: string, logicalId: string): Promise<readonly Attachment[]>;
 }
 
 /** For callers that know no attachment can target the resource (tests of the planners alone). */
-export const NO_ATTACHMENTS: OwnershipLookup = { forResource: async () => NOTHING_OWNED };
+export const NO_ATTACHMENTS: OwnershipLookup = { forResource: async () => NOTHING_OWNED, declaredBy: async () => [] };
 
 /** Templates read at once per account-region, well under CloudFormation's GetTemplate rate. */
 const TEMPLATE_CONCURRENCY = 4;
@@ -113,6 +115,9 @@ export function createOwnershipLookup(input: OwnershipLookupInput): OwnershipLoo
         return { attachments: all.filter((a) => (a.kind === "inline-policy" || a.kind === "managed-policy") && (a.role === undefined || a.role === physicalId)) };
       }
       return NOTHING_OWNED;
+    },
+    async declaredBy(region, stackName, logicalId) {
+      return (await readerFor(region)()).filter((a) => a.origin.stackName === stackName && a.origin.logicalId === logicalId);
     },
   };
 }

@@ -24,7 +24,8 @@ export interface AttachmentOrigin {
 
 /** `undefined` fields could not be resolved from the template (an intrinsic driftguard cannot evaluate). */
 export type Attachment =
-  | { kind: "inline-policy"; origin: AttachmentOrigin; role?: string; policyName?: string }
+  /** `document`: the template's PolicyDocument with its intrinsics resolved. */
+  | { kind: "inline-policy"; origin: AttachmentOrigin; role?: string; policyName?: string; document?: unknown }
   | { kind: "managed-policy"; origin: AttachmentOrigin; role?: string; policyArn?: string }
   | { kind: "sg-rule"; origin: AttachmentOrigin; group?: string; rule?: CanonicalRule };
 

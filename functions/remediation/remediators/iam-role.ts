@@ -2,12 +2,8 @@ import {
   AttachRolePolicyCommand,
   DeleteRolePolicyCommand,
   DetachRolePolicyCommand,
-  GetPolicyCommand,
-  GetPolicyVersionCommand,
-  GetRoleCommand,
   GetRolePolicyCommand,
   type IAMClient,
-  paginateListAttachedRolePolicies,
   paginateListRolePolicies,
   PutRolePolicyCommand,
   type Role,
@@ -15,6 +11,8 @@ import {
   UpdateAssumeRolePolicyCommand,
   UpdateRoleCommand,
 } from "@aws-sdk/client-iam";
+import { attachedPolicyArns, managedPolicyDocument } from "../iam-policy-reads.js";
+import { getRole } from "../iam-reads.js";
 import { describeAttachment, type Owned, ownedPolicyArns, ownedPolicyNames, unresolvedContent } from "../ownership/owned.js";
 import { parsePolicyDocument, samePolicy } from "../policy-document.js";
 import { type Plan, type PlanInput, type PlannedStep, restoreTagsStep } from "../plan.js";
@@ -43,19 +41,7 @@ interface InlinePolicy {
   PolicyDocument: unknown;
 }
 
-async function getRole(iam: IAMClient, roleName: string): Promise<Role> {
-  const out = await iam.send(new GetRoleCommand({ RoleName: roleName }));
-  if (!out.Role) throw new Error(`GetRole returned no role for ${roleName}`);
-  return out.Role;
-}
 
-async function attachedPolicyArns(iam: IAMClient, roleName: string): Promise<Set<string>> {
-  const arns = new Set<string>();
-  for await (const page of paginateListAttachedRolePolicies({ client: iam }, { RoleName: roleName })) {
-    for (const p of page.AttachedPolicies ?? []) if (p.PolicyArn) arns.add(p.PolicyArn);
-  }
-  return arns;
-}
 
 async function inlinePolicyNames(iam: IAMClient, roleName: string): Promise<string[]> {
   const names: string[] = [];
@@ -80,19 +66,6 @@ interface Split {
 
 const NONE: Split = { revoke: [], grant: [], honoured: [] };
 
-/** The default version's document of a customer managed policy, for the invariants; undefined when unreadable. */
-async function managedPolicyDocument(iam: IAMClient, policyArn: string): Promise<unknown> {
-  if (/^arn:[\w-]+:iam::aws:policy\//.test(policyArn)) return undefined;
-  try {
-    const version = (await iam.send(new GetPolicyCommand({ PolicyArn: policyArn }))).Policy?.DefaultVersionId;
-    if (!version) return undefined;
-    const doc = (await iam.send(new GetPolicyVersionCommand({ PolicyArn: policyArn, VersionId: version }))).PolicyVersion?.Document;
-    return doc === undefined ? undefined : parsePolicyDocument(doc);
-  } catch {
-    // The invariants refuse an attachment whose document they cannot see.
-    return undefined;
-  }
-}
 
 async function managedPolicySteps(iam: IAMClient, role: RoleTarget, expected: unknown, owned: Owned): Promise<Split | { manual: string }> {
   const roleName = role.name;

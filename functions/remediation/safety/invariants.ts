@@ -12,7 +12,8 @@ import { protectedRoles, protectionOf, type ProtectedRole } from "../../config/p
  * REVERT_DRIFT change set plans is judged here before it is sent (remediation/pipeline.ts). A
  * step is refused when it would:
  * 1. write to a protected role (config/protected-roles.ts), whatever the write;
- * 2. trust a principal outside the organization: `*`, an account not in accounts.yaml, a
+ * 2. trust a principal outside the organization: `*`, an account Organizations does not list as a
+ *    member (the scan's walk; unreadable membership refuses every account not allowlisted), a
  *    federated or other non-AWS-service principal — unless listed in defaults.safety.trustedPrincipals;
  * 3. attach or put an admin-equivalent policy (AdministratorAccess, IAMFullAccess,
  *    PowerUserAccess; any statement allowing `*`, `iam:*` or iam:PassRole on `*`; NotAction on
@@ -28,10 +29,18 @@ export interface AdminAllowance {
   roles: readonly string[];
 }
 
+/**
+ * The organization's members as Organizations reported them this run (the scanner's walk), or why
+ * they could not be read: then no account principal outside trustedPrincipals can be trusted.
+ */
+export type OrganizationMembership = { accountIds: ReadonlySet<string> } | { error: string };
+
 export interface SafetyPolicy {
   organizationId: string;
-  /** Accounts whose principals may be trusted: accounts.yaml (verified members) and trusted ids. */
+  /** Accounts whose principals may be trusted: the organization's members and trusted ids. */
   accountIds: ReadonlySet<string>;
+  /** Set when the membership could not be read: trust in any other account is refused, saying why. */
+  membershipError?: string;
   /** Principals (globs) trusted beyond the organization: ARNs, federated providers, service principals. */
   trustedPrincipals: readonly string[];
   adminPolicies: readonly AdminAllowance[];
@@ -39,12 +48,18 @@ export interface SafetyPolicy {
   openIngressPorts: readonly number[];
 }
 
-export function safetyPolicy(config: Config): SafetyPolicy {
+/**
+ * `membership`: the organization's real members (the scan's walk). Without it (the event path,
+ * until it reads the organization) the members are accounts.yaml's verified accounts and the hub.
+ */
+export function safetyPolicy(config: Config, membership?: OrganizationMembership): SafetyPolicy {
   const { safety } = config.defaults;
   const ids = safety.trustedPrincipals.filter((p) => /^\d{12}$/.test(p));
+  const members = membership === undefined ? [config.hub.accountId, ...config.accounts.map((a) => a.id)] : "error" in membership ? [] : [...membership.accountIds];
   return {
     organizationId: config.organization.id,
-    accountIds: new Set([config.hub.accountId, ...config.accounts.map((a) => a.id), ...ids]),
+    accountIds: new Set([...members, ...ids]),
+    ...(membership !== undefined && "error" in membership ? { membershipError: membership.error } : {}),
     trustedPrincipals: safety.trustedPrincipals,
     adminPolicies: safety.adminPolicies,
     protectedRoles: protectedRoles(config),
@@ -230,6 +245,9 @@ function untrusted(p: TrustedPrincipal, policy: SafetyPolicy): string | undefine
     const account = /^\d{12}$/.test(p.value) ? p.value : /^arn:[\w-]+:(?:iam|sts)::(\d{12}):/.exec(p.value)?.[1];
     if (account === undefined) return `it would trust ${p.written}, whose account cannot be told; list it in defaults.safety.trustedPrincipals if intended`;
     if (policy.accountIds.has(account)) return undefined;
+    if (policy.membershipError !== undefined) {
+      return `it would trust ${p.written}, and the organization's membership could not be read (${policy.membershipError}), so account ${account} cannot be checked; list it in defaults.safety.trustedPrincipals if intended`;
+    }
     return `it would trust ${p.written}, and account ${account} is not in the organization; list it in defaults.safety.trustedPrincipals if intended`;
   }
   if (p.type === "Service" && AWS_SERVICE_PRINCIPAL.test(p.value)) return undefined;

@@ -1,6 +1,7 @@
 import type { Principal, World } from "../state.js";
 import type { WireRequest } from "./codec.js";
 import { protocolError } from "./errors.js";
+import { checkPresignedExpiry, type PresignedAuthorization, presignedSignatureMatches } from "./presigned.js";
 import { signatureMatches, type SigV4Authorization } from "./sigv4.js";
 import type { ServiceDefinition } from "./types.js";
 
@@ -33,17 +34,25 @@ function clockSkew(amzDate: string | undefined, now: number): string | undefined
  */
 export async function authenticate(
   req: WireRequest,
-  auth: SigV4Authorization,
+  auth: SigV4Authorization | PresignedAuthorization,
   service: ServiceDefinition,
   world: World,
   now: number,
 ): Promise<Principal> {
   const principal = world.credentials.get(auth.accessKeyId);
   if (!principal) throw protocolError(service, "unknownKey");
-  if ((req.headers["x-amz-security-token"] ?? undefined) !== principal.sessionToken) throw protocolError(service, "badToken");
-  const skew = clockSkew(req.headers["x-amz-date"], now);
-  if (skew) throw protocolError(service, "skewed", skew);
-  if (!(await signatureMatches(req, auth, principal.secretAccessKey))) throw protocolError(service, "badSignature");
+  const presigned = "expiresSeconds" in auth ? auth : undefined;
+  const token = presigned ? presigned.sessionToken : req.headers["x-amz-security-token"];
+  if ((token ?? undefined) !== principal.sessionToken) throw protocolError(service, "badToken");
+  if (presigned) {
+    // A presigned URL is valid for its own X-Amz-Expires, not the 15 minutes of a signed header.
+    if (!presignedSignatureMatches(req, presigned, principal.secretAccessKey)) throw protocolError(service, "badSignature");
+    checkPresignedExpiry(presigned, now);
+  } else {
+    const skew = clockSkew(req.headers["x-amz-date"], now);
+    if (skew) throw protocolError(service, "skewed", skew);
+    if (!(await signatureMatches(req, auth, principal.secretAccessKey))) throw protocolError(service, "badSignature");
+  }
   if (principal.expiresAt !== undefined && now >= principal.expiresAt) throw protocolError(service, "expired");
   return principal;
 }

@@ -9,6 +9,7 @@ import { checkPayloadDigests, declaredPayloadHashMismatch } from "./payload-chec
 import { ec2Codec, queryCodec } from "./query.js";
 import { restJsonCodec } from "./rest-json.js";
 import { restXmlCodec } from "./rest-xml.js";
+import { parsePresigned } from "./presigned.js";
 import { parseAuthorization } from "./sigv4.js";
 import { AwsError, type ServiceDefinition } from "./types.js";
 
@@ -57,8 +58,18 @@ function guessService(req: WireRequest): ServiceDefinition {
   return { name: "unknown", protocol, actions: {} };
 }
 
+/** Signed in the Authorization header, or presigned in the query string (S3 presigned URLs). */
+function authorizationOf(req: WireRequest) {
+  return parseAuthorization(req.headers.authorization) ?? (req.headers.authorization === undefined ? parsePresigned(req.query) : undefined);
+}
+
 async function respond(dispatcher: Dispatcher, req: WireRequest, requestId: string, sourceIp: string, secureTransport: boolean): Promise<WireResponse> {
-  const auth = parseAuthorization(req.headers.authorization);
+  let auth: ReturnType<typeof authorizationOf>;
+  try {
+    auth = authorizationOf(req);
+  } catch (err) {
+    return restXmlCodec.encodeError(guessService(req), err as AwsError, requestId, req);
+  }
   const service = auth ? dispatcher.service(auth.service) : undefined;
   const target = service ?? guessService(req);
   const codec = CODECS[target.protocol];

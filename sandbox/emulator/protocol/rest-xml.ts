@@ -19,8 +19,17 @@ interface Route {
   method: string;
   withKey: boolean;
   literals: [string, string | undefined][];
+  /** Required query members (uploadId): PUT /b/k?partNumber=1&uploadId=… is UploadPart, not PutObject. */
+  requiredQuery: string[];
   xId?: string;
 }
+
+/**
+ * Query members that name what an operation acts on, required wherever they appear (the S3 model
+ * marks uploadId required in UploadPart, ListParts, CompleteMultipartUpload and
+ * AbortMultipartUpload; the SDK's schemas drop the required trait, so it is listed here).
+ */
+const IDENTIFYING_QUERY = ["uploadId"];
 
 /**
  * Routes of every operation in the SDK's model, implemented or not, so a request for one the
@@ -34,7 +43,11 @@ function routesOf(service: ServiceDefinition): Route[] {
     const path = uri.split("?")[0]!;
     const literals = uriLiterals(uri);
     const xId = literals.find(([k]) => k === "x-id")?.[1];
-    return [{ action, schema, method, withKey: path.includes("{Key+}"), literals: literals.filter(([k]) => k !== "x-id"), xId }];
+    const requiredQuery = [...schema.input.structIterator()].flatMap(([, m]) => {
+      const query = m.getMergedTraits().httpQuery;
+      return typeof query === "string" && IDENTIFYING_QUERY.includes(query) ? [query] : [];
+    });
+    return [{ action, schema, method, withKey: path.includes("{Key+}"), literals: literals.filter(([k]) => k !== "x-id"), requiredQuery, xId }];
   });
 }
 
@@ -60,12 +73,15 @@ function findRoute(req: WireRequest, service: ServiceDefinition): Route {
       r.withKey === (key !== "") &&
       (r.schema.input.isStructSchema() && r.schema.input.getMemberSchemas().Bucket ? bucket !== "" : bucket === "") &&
       (xId === undefined || r.xId === undefined || r.xId === xId) &&
-      r.literals.every(([k, v]) => k in req.query && (v === undefined || firstValue(req.query[k]) === v)),
+      r.literals.every(([k, v]) => k in req.query && (v === undefined || firstValue(req.query[k]) === v)) &&
+      r.requiredQuery.every((k) => k in req.query),
   );
-  // The most specific binding wins: GET /b?encryption over GET /b?list-type=2 over GET /b;
-  // between equally specific ones, an operation the sandbox implements.
+  // The most specific binding wins: GET /b?encryption over GET /b?list-type=2 over GET /b, and
+  // GET /b/k?uploadId (ListParts) over GET /b/k; between equally specific ones, an operation the
+  // sandbox implements.
   const implemented = (r: Route) => (r.action in service.actions ? 1 : 0);
-  candidates.sort((a, b) => b.literals.length - a.literals.length || implemented(b) - implemented(a));
+  const specificity = (r: Route) => r.literals.length + r.requiredQuery.length;
+  candidates.sort((a, b) => specificity(b) - specificity(a) || implemented(b) - implemented(a));
   const route = candidates[0];
   if (!route) throw new AwsError("NotImplemented", `The sandbox does not implement ${req.method} ${req.path} with this query`, 501);
   return route;
@@ -144,6 +160,8 @@ function encodeOutput(schema: OperationSchema, result: Record<string, unknown>, 
     else if (typeof traits.httpPrefixHeaders === "string") {
       for (const [k, hv] of Object.entries(v as Record<string, string>)) headers[`${traits.httpPrefixHeaders.toLowerCase()}${k}`] = hv;
     } else if (traits.httpResponseCode) status = Number(v);
+    // A ranged GetObject/HeadObject answers 206 Partial Content with its Content-Range (RFC 9110 §15.3.7).
+    if (name === "ContentRange" && status === 200) status = 206;
     else if (traits.httpPayload) {
       if (member.isBlobSchema() || member.isStreaming() || member.isStringSchema()) body = Buffer.isBuffer(v) ? v : Buffer.from(v as string);
       else {
@@ -177,6 +195,9 @@ export const restXmlCodec: Codec = {
     const inner =
       element("Code", escapeXml(error.code)) +
       element("Message", escapeXml(error.message)) +
+      Object.entries(error.details ?? {})
+        .map(([name, value]) => element(name, escapeXml(value)))
+        .join("") +
       element("RequestId", requestId) +
       element("HostId", headers["x-amz-id-2"]!);
     return {

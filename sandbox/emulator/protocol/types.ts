@@ -59,6 +59,8 @@ export class AwsError extends Error {
     message: string,
     readonly status = 400,
     readonly senderFault = true,
+    /** Further elements of an S3 error document (an expired presigned URL's Expires and ServerTime). */
+    readonly details?: Readonly<Record<string, string>>,
   ) {
     super(message);
     this.name = code;

@@ -3,8 +3,15 @@ import { presentMembers } from "./sdk-schemas.js";
 
 /** XML writing for the query, EC2 and REST-XML protocols, driven by the SDK's Smithy schemas. */
 
+/**
+ * Markup characters, carriage returns and the control characters XML 1.0 cannot carry raw become
+ * character references, as S3 writes object keys: "carriage returns and other special characters
+ * must be replaced with their equivalent XML entity code" (S3 User Guide, object-keys.html, "XML
+ * related object key constraints").
+ */
 export function escapeXml(text: string): string {
-  return text.replace(/[&<>"'\r]/g, (c) => `&#${c.charCodeAt(0)};`);
+  // eslint-disable-next-line no-control-regex -- matching the control characters is the point
+  return text.replace(/[&<>"'\r\x00-\x08\x0b\x0c\x0e-\x1f]/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 export function element(name: string, inner: string, attributes = ""): string {

@@ -3,7 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { ConfigError, formatConfigError, formatProblem, loadConfig, type ConfigProblem } from "../../../functions/config/load.js";
+import { ConfigError, formatConfigError, formatProblem, type ConfigProblem } from "../../../functions/config/load.js";
+import { loadConfig } from "../../../functions/accounts-file/index.js";
 
 const EXAMPLE_TEXT = readFileSync(fileURLToPath(new URL("../../../accounts.yaml", import.meta.url)), "utf8");
 const dir = mkdtempSync(join(tmpdir(), "driftguard-config-"));

@@ -1,9 +1,10 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { loadConfig } from "../../../functions/config/load.js";
+import { loadConfig } from "../../../functions/accounts-file/index.js";
 import { resolveAccount, resolveAccounts } from "../../../functions/config/resolve.js";
-import { configSchema, DEFAULT_EVENT_NAMES } from "../../../functions/config/schema.js";
+import { DEFAULT_EVENT_NAMES } from "../../../functions/config/schema.js";
+import { configSchema } from "../../../functions/accounts-file/index.js";
 import { eventSourceOf } from "../../../functions/config/events.js";
 
 const EXAMPLE = fileURLToPath(new URL("../../../accounts.yaml", import.meta.url));

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { configProblems } from "../../support/config.js";
 import { resolveAccounts } from "../../../functions/config/resolve.js";
-import { parseConfig } from "../../../functions/config/load.js";
+import { parseConfig } from "../../../functions/accounts-file/index.js";
 
 /** accounts.yaml `ignore` rules: validated like every other field, with file:line and a fix. */
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, parseConfig } from "../../../functions/config/load.js";
+import { ConfigError } from "../../../functions/config/load.js";
+import { parseConfig } from "../../../functions/accounts-file/index.js";
 import { resolveOnboarded } from "../../../functions/config/resolve.js";
 
 const BASE = `

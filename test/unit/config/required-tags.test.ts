@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseConfig } from "../../../functions/config/load.js";
+import { parseConfig } from "../../../functions/accounts-file/index.js";
 import { configProblems } from "../../support/config.js";
 
 /** accounts.yaml defaults.events.guardrails.requiredTags (issue 21): each value is a rule, checked at load. */

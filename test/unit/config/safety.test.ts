@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseConfig } from "../../../functions/config/load.js";
+import { parseConfig } from "../../../functions/accounts-file/index.js";
 import { ConfigError, type ConfigProblem } from "../../../functions/config/problems.js";
 
 const BASE = `version: 1

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { configProblems } from "../../support/config.js";
-import { parseConfig } from "../../../functions/config/load.js";
+import { parseConfig } from "../../../functions/accounts-file/index.js";
 import { longestGapSeconds, parseSchedule } from "../../../functions/config/schedule.js";
 
 const EXAMPLE = readFileSync(fileURLToPath(new URL("../../../accounts.yaml", import.meta.url)), "utf8");

@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { admitChange } from "../../../functions/events/admit.js";
 import { isRejection, parseChangeEvent, type ParsedChange } from "../../../functions/events/parse.js";
-import { assumedRoleIdentity, fixture, SPOKE, testConfig } from "./helpers.js";
+import { assumedRoleIdentity, fixture, SPOKE, PAYMENTS_SPOKE } from "./helpers.js";
+import { identityOf } from "../../support/cloudtrail.js";
+import { testConfig } from "../../support/config.js";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 function change(name: string, mutate: (event: any) => void = () => {}): ParsedChange {
@@ -12,7 +14,7 @@ function change(name: string, mutate: (event: any) => void = () => {}): ParsedCh
   return result;
 }
 
-const config = testConfig();
+const config = testConfig(PAYMENTS_SPOKE);
 
 describe("admitChange", () => {
   it("admits a regional change in an onboarded account-region", () => {
@@ -26,13 +28,13 @@ describe("admitChange", () => {
   });
 
   it("applies DRIFTGUARD_MODE, dropping mode rules so report really means report", () => {
-    const cfg = testConfig({ defaults: { regions: ["eu-west-1"], mode: "remediate", modeRules: [{ resourceTypes: ["AWS::EC2::SecurityGroup"], mode: "remediate" }] } });
+    const cfg = testConfig(PAYMENTS_SPOKE, { defaults: { regions: ["eu-west-1"], mode: "remediate", modeRules: [{ resourceTypes: ["AWS::EC2::SecurityGroup"], mode: "remediate" }] } });
     expect(admitChange(change("AuthorizeSecurityGroupIngress"), cfg, "report")).toMatchObject({ account: { mode: "report", modeRules: [] } });
   });
 
   it("applies DRIFTGUARD_MODE=remediate as the scan does, keeping the rules that hold stacks back", () => {
     const held = [{ stacks: "legacy-*", mode: "report" as const }];
-    const cfg = testConfig({ defaults: { regions: ["eu-west-1"], mode: "report", modeRules: held } });
+    const cfg = testConfig(PAYMENTS_SPOKE, { defaults: { regions: ["eu-west-1"], mode: "report", modeRules: held } });
     expect(admitChange(change("AuthorizeSecurityGroupIngress"), cfg, "remediate")).toMatchObject({ account: { mode: "remediate", modeRules: held } });
   });
 
@@ -43,10 +45,10 @@ describe("admitChange", () => {
     ["cloudformation", "PutBucketEncryption", config, (e) => (e.detail.sourceIPAddress = "cloudformation.amazonaws.com")],
     ["account-not-onboarded", "CreateVpc", config, (e) => { e.account = "444455556666"; e.detail.recipientAccountId = "444455556666"; }],
     ["account-mismatch", "CreateVpc", config, (e) => (e.detail.recipientAccountId = "444455556666")],
-    ["event-not-configured", "CreateVpc", testConfig({ defaults: { events: { eventNames: ["AttachRolePolicy"] } } }), () => {}],
-    ["unsupported-event", "CreateVpc", testConfig({ defaults: { events: { eventNames: ["CreateRoute"] } } }), (e) => (e.detail.eventName = "CreateRoute")],
+    ["event-not-configured", "CreateVpc", testConfig(PAYMENTS_SPOKE, { defaults: { events: { eventNames: ["AttachRolePolicy"] } } }), () => {}],
+    ["unsupported-event", "CreateVpc", testConfig(PAYMENTS_SPOKE, { defaults: { events: { eventNames: ["CreateRoute"] } } }), (e) => (e.detail.eventName = "CreateRoute")],
     ["region-not-onboarded", "CreateVpc", config, (e) => (e.detail.awsRegion = "ap-south-1")],
-    ["events-disabled", "CreateVpc", testConfig({ defaults: { events: { enabled: false } } }), () => {}],
+    ["events-disabled", "CreateVpc", testConfig(PAYMENTS_SPOKE, { defaults: { events: { enabled: false } } }), () => {}],
   ];
   it.each(rejections)("rejects %s (%s)", (reason, name, cfg, mutate) => {
     const result = admitChange(change(name, mutate), cfg);
@@ -62,21 +64,21 @@ describe("admitChange", () => {
   const lookalikes: [string, (e: { detail: Record<string, any>; account: string }) => void][] = [ // eslint-disable-line @typescript-eslint/no-explicit-any
     ["in an account that is not onboarded, acting in an onboarded one", (e) => (e.detail.userIdentity = assumedRoleIdentity("arn:aws:iam::999988887777:role/driftguard-spoke"))],
     ["with another path in the onboarded account", (e) => (e.detail.userIdentity = assumedRoleIdentity("arn:aws:iam::111122223333:role/team/driftguard-spoke"))],
-    ["without the session issuer CloudTrail records for role sessions", (e) => (e.detail.userIdentity = { type: "AssumedRole", arn: "arn:aws:sts::111122223333:assumed-role/driftguard-spoke/x", accountId: "111122223333" })],
-    ["as an IAM user named like it", (e) => (e.detail.userIdentity = { type: "IAMUser", arn: "arn:aws:iam::111122223333:user/driftguard-spoke", accountId: "111122223333", userName: "driftguard-spoke" })],
+    ["without the session issuer CloudTrail records for role sessions", (e) => (e.detail.userIdentity = { ...identityOf("arn:aws:sts::111122223333:assumed-role/driftguard-spoke/x"), sessionContext: undefined })],
+    ["as an IAM user named like it", (e) => (e.detail.userIdentity = identityOf("arn:aws:iam::111122223333:user/driftguard-spoke"))],
   ];
   it.each(lookalikes)("handles a role named like the spoke role %s as anyone else", (_name, mutate) => {
     expect(isRejection(admitChange(change("AuthorizeSecurityGroupIngress", mutate), config))).toBe(false);
   });
 
   it("does not take the spoke role of one onboarded account for driftguard in another", () => {
-    const cfg = testConfig({ accounts: [{ id: "111122223333", name: "payments-prod" }, { id: "444455556666", name: "shared" }] });
+    const cfg = testConfig(PAYMENTS_SPOKE, { accounts: [{ id: "111122223333", name: "payments-prod" }, { id: "444455556666", name: "shared" }] });
     const c = change("AuthorizeSecurityGroupIngress", (e) => (e.detail.userIdentity = assumedRoleIdentity("arn:aws:iam::444455556666:role/driftguard-spoke")));
     expect(isRejection(admitChange(c, cfg))).toBe(false);
   });
 
   it("knows the spoke role by its configured name", () => {
-    const cfg = testConfig({ spoke: { roleName: "platform-drift" } });
+    const cfg = testConfig(PAYMENTS_SPOKE, { spoke: { roleName: "platform-drift" } });
     const c = change("AuthorizeSecurityGroupIngress", (e) => (e.detail.userIdentity = assumedRoleIdentity("arn:aws:iam::111122223333:role/platform-drift", "run")));
     expect(admitChange(c, cfg)).toMatchObject({ reason: "own-role" });
   });
@@ -87,7 +89,7 @@ describe("admitChange", () => {
     const STACKSETS = { deployment: "stackset" as const, stackSet: { administratorAccountId: "999988887777" } };
     const OU = "ou-ab12-workload1";
     const CHILD = "ou-ab12-prodteam1";
-    const byOu = testConfig({
+    const byOu = testConfig(PAYMENTS_SPOKE, {
       spoke: STACKSETS,
       defaults: { regions: ["eu-west-1"], mode: "remediate" },
       organizationalUnits: [{ id: OU, mode: "report", regions: ["eu-west-1", "us-east-1"] }],

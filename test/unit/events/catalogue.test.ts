@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { eventSourceOf, GLOBAL_EVENT_SOURCES } from "../../../functions/config/events.js";
-import { configSchema, DEFAULT_EVENT_NAMES } from "../../../functions/config/schema.js";
+import { DEFAULT_EVENT_NAMES } from "../../../functions/config/schema.js";
+import { configSchema } from "../../../functions/accounts-file/index.js";
 import { GUARDRAILS } from "../../../functions/events/guardrails/registry.js";
 import { hasResolver, RESOLVERS, resolveResources } from "../../../functions/events/resolve.js";
 import { forwardingPlan } from "../../../modules/event-forwarding.js";

@@ -22,7 +22,8 @@ import { missingTags, requiredTags } from "../../../functions/events/guardrails/
 import { vpcCreated } from "../../../functions/events/guardrails/vpc-created.js";
 import { spokeRoleActions } from "../../../functions/permissions.js";
 import { exemptionFromTags } from "../../../functions/remediation/exemption.js";
-import { awsError, clientsIn, testConfig } from "./helpers.js";
+import { awsError, clientsIn, PAYMENTS_SPOKE } from "./helpers.js";
+import { testConfig } from "../../support/config.js";
 
 const ec2 = mockClient(EC2Client);
 const s3 = mockClient(S3Client);
@@ -36,7 +37,7 @@ afterEach(() => {
 });
 
 const NOW = new Date("2025-03-14T09:05:00Z");
-const settings = testConfig().defaults.events.guardrails;
+const settings = testConfig(PAYMENTS_SPOKE).defaults.events.guardrails;
 const actor: ChangeActor = { arn: "arn:aws:iam::111122223333:user/bob", type: "IAMUser", sourceIp: "192.0.2.44", source: "event" };
 
 function ctx(resourceType: string, physicalId: string, overrides: Partial<GuardrailContext> = {}): GuardrailContext {

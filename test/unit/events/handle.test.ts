@@ -15,7 +15,8 @@ import type { EventDelivery } from "../../../functions/events/publish.js";
 import type { EventActionReport, EventDeps } from "../../../functions/events/types.js";
 import { memoryFlappingStore } from "../../support/flapping.js";
 import { createGuards, type RemediationGuards } from "../../../functions/remediation/guards.js";
-import { assumedRoleIdentity, awsError, clientsIn, fakeLogger, fakeMetrics, fixture, SPOKE, testConfig } from "./helpers.js";
+import { assumedRoleIdentity, awsError, clientsIn, fakeLogger, fakeMetrics, fixture, SPOKE, PAYMENTS_SPOKE } from "./helpers.js";
+import { testConfig } from "../../support/config.js";
 import { stackResourceDrift } from "../../support/drift.js";
 
 const cfn = mockClient(CloudFormationClient);
@@ -72,7 +73,7 @@ const modified = (logicalId: string, physicalId: string, resourceType: string) =
   }),
 });
 
-function setup(config: Config = testConfig(), placementOf: EventDeps["placementOf"] = async () => undefined) {
+function setup(config: Config = testConfig(PAYMENTS_SPOKE), placementOf: EventDeps["placementOf"] = async () => undefined) {
   const { logger, calls } = fakeLogger();
   const { metrics, emitted } = fakeMetrics();
   const published: EventActionReport[] = [];
@@ -208,7 +209,7 @@ describe("handleChangeEvent on a stack-managed resource", () => {
 
   it("leaves stacks the account's filter excludes to their owners", async () => {
     manage(SG, "AWS::EC2::SecurityGroup", "AppSecurityGroup");
-    const t = setup(testConfig({ defaults: { regions: ["eu-west-1"], stacks: { exclude: ["payments-*"] } } }));
+    const t = setup(testConfig(PAYMENTS_SPOKE, { defaults: { regions: ["eu-west-1"], stacks: { exclude: ["payments-*"] } } }));
     const outcome = await handleChangeEvent(fixture("AuthorizeSecurityGroupIngress"), t.deps);
     expect(outcome).toMatchObject({ report: { results: [{ finding: false, action: { outcome: "skipped", reason: 'stack payments-api is excluded by stacks.exclude glob "payments-*"' } }] } });
     expect(cfn.commandCalls(DetectStackResourceDriftCommand)).toHaveLength(0);
@@ -243,7 +244,7 @@ describe("handleChangeEvent on unmanaged resources", () => {
   it("uses mode rules without a stack glob for unmanaged resources", async () => {
     unmanaged();
     ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [{ GroupId: SG, IpPermissions: [{ IpProtocol: "-1", IpRanges: [{ CidrIp: "0.0.0.0/0" }] }] }] });
-    const t = setup(testConfig({ defaults: { regions: ["eu-west-1"], mode: "remediate", modeRules: [{ resourceTypes: ["AWS::EC2::SecurityGroup"], mode: "report" }] } }));
+    const t = setup(testConfig(PAYMENTS_SPOKE, { defaults: { regions: ["eu-west-1"], mode: "remediate", modeRules: [{ resourceTypes: ["AWS::EC2::SecurityGroup"], mode: "report" }] } }));
     const outcome = await handleChangeEvent(fixture("AuthorizeSecurityGroupIngress"), t.deps);
     expect(outcome).toMatchObject({ report: { results: [{ action: { outcome: "planned" } }] } });
     expect(ec2.commandCalls(RevokeSecurityGroupIngressCommand)).toHaveLength(0);
@@ -317,7 +318,7 @@ describe("handleChangeEvent robustness", () => {
   // Issue 17: accounts onboarded only through their OU are admitted with the OU's settings, as the scan scans them.
   describe("with accounts onboarded by organizational unit", () => {
     const OU = "ou-ab12-workload1";
-    const byOu = testConfig({
+    const byOu = testConfig(PAYMENTS_SPOKE, {
       spoke: { deployment: "stackset", stackSet: { administratorAccountId: "999988887777" } },
       accounts: [],
       organizationalUnits: [{ id: OU, mode: "report" }],
@@ -348,7 +349,7 @@ describe("handleChangeEvent robustness", () => {
     });
 
     it("never asks when accounts.yaml onboards no OU", async () => {
-      const t = setup(testConfig(), async () => member);
+      const t = setup(testConfig(PAYMENTS_SPOKE), async () => member);
       expect(await handleChangeEvent(fixture("CreateVpc"), t.deps)).toMatchObject({ status: "handled" });
       expect(t.deps.placementOf).not.toHaveBeenCalled();
     });

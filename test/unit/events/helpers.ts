@@ -3,9 +3,9 @@ import { join } from "node:path";
 import type { Metrics } from "@aws-lambda-powertools/metrics";
 import { vi } from "vitest";
 import type { SpokeClients } from "../../../functions/aws/clients.js";
-import { configSchema, type Config, type ConfigInput } from "../../../functions/config/schema.js";
 import type { Logger } from "../../../functions/core/logger.js";
 import { testSpokeClients } from "../../support/aws.js";
+import type { ConfigLayer } from "../../support/config.js";
 
 export { awsError } from "../../support/aws.js";
 
@@ -23,16 +23,13 @@ export function fixture(name: string): any {
   return JSON.parse(readFileSync(join(FIXTURES, `${name}.json`), "utf8"));
 }
 
-export function testConfig(overrides: Partial<ConfigInput> = {}): Config {
-  return configSchema.parse({
-    version: 1,
-    organization: { id: "o-a1b2c3d4e5" },
-    hub: { accountId: "999988887777", region: "eu-west-1" },
-    defaults: { regions: ["eu-west-1", "eu-central-1"], mode: "remediate", events: { guardrails: { requiredTags: [{ key: "owner" }] } } },
-    accounts: [{ id: SPOKE, name: "payments-prod" }],
-    ...overrides,
-  });
-}
+/** The payments-prod spoke the event-path tests act on: two regions, remediate mode, an owner tag required. */
+export const PAYMENTS_SPOKE = {
+  organization: { id: "o-a1b2c3d4e5" },
+  hub: { accountId: "999988887777", region: "eu-west-1" },
+  defaults: { regions: ["eu-west-1", "eu-central-1"], mode: "remediate", events: { guardrails: { requiredTags: [{ key: "owner" }] } } },
+  accounts: [{ id: SPOKE, name: "payments-prod" }],
+} satisfies ConfigLayer;
 
 export function clientsIn(region: string): SpokeClients {
   return testSpokeClients(SPOKE, region);

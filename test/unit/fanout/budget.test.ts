@@ -6,7 +6,8 @@ import { leasedGuards, repairsWanted, s3RunBudget, type RunBudget } from "../../
 import type { StackRemediationInput, StackRemediationResult } from "../../../functions/remediation/engine.js";
 import { memoryFlappingStore } from "../../support/flapping.js";
 import { createGuards, type GuardLimits } from "../../../functions/remediation/guards.js";
-import { silentLogger, testConfig } from "../scanner/fixtures.js";
+import { silentLogger } from "../scanner/fixtures.js";
+import { testConfig } from "../../support/config.js";
 import { awsError } from "../../support/aws.js";
 import { memoryS3 } from "./memory-s3.js";
 

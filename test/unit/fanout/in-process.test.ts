@@ -6,8 +6,7 @@ import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
 import { createSpokeClients } from "../../../functions/aws/clients.js";
-import { parseConfig } from "../../../functions/config/load.js";
-import type { Config } from "../../../functions/config/schema.js";
+import { testConfig } from "../../support/config.js";
 import { FLAPPING_STATE_KEY, runKeys } from "../../../functions/aws/bucket-layout.js";
 import type { RunReport } from "../../../functions/core/types.js";
 import { runFanoutInProcess } from "../../../functions/fanout/in-process.js";
@@ -17,6 +16,7 @@ import { s3FlappingStore } from "../../../functions/remediation/flapping-store.j
 import { RunInProgressError, runScan } from "../../../functions/scanner/run.js";
 import { acquireRunLease, type LeaseRecord } from "../../../functions/scanner/run-lease.js";
 import { runPartitioner } from "../../../functions/fanout/partitioner.js";
+import { executionRunId } from "../../../functions/runtime/run-id.js";
 import { RUN_LEASE_KEY } from "../../../functions/aws/bucket-layout.js";
 import type { ScanDeps } from "../../../functions/scanner/types.js";
 import { fakeCloudFormation, newObserver, type FakeRegion } from "../scanner/fake-cloudformation.js";
@@ -35,24 +35,18 @@ const BUCKET = "driftguard-reports-111111111111-us-east-1";
 const PUBLISH = { bucket: BUCKET, topicArn: "arn:aws:sns:us-east-1:111111111111:driftguard-notifications" };
 const T0 = Date.parse("2026-01-02T03:04:05.000Z");
 
-function configWith(remediation = ""): Config {
-  return parseConfig(`
-version: 1
-organization: { id: o-example0001 }
-hub: { accountId: "111111111111", region: us-east-1, fanout: { maxConcurrency: 3 } }
+/** The three-account organization the fan-out runs over, on the shared test base (test/support/config.ts). */
+const FANOUT_ORG = `
+hub: { fanout: { maxConcurrency: 3 } }
 defaults:
-  regions: [us-east-1, eu-west-1]
-  concurrency: { accounts: 2, regionsPerAccount: 2, stacksPerRegion: 2 }
   # The spoke S3 clients here are real ones (no network): the sweep's bucket rules stay off; its EC2 listings are mocked empty.
   events: { guardrails: { restoreBucketEncryption: false, blockBucketPublicAccess: false } }
-  ${remediation}
 accounts:
   - { id: "${PAY}", name: payments-prod, mode: remediate }
   - { id: "${DATA}", name: data-dev, regions: [us-east-1] }
   - { id: "${EDGE}", name: edge, mode: remediate, regions: [us-east-1] }
   - { id: "555555555555", name: gone-team }
-`);
-}
+`;
 
 /** Every account has drifted IAM roles; data-dev cannot be assumed. */
 function world(): Record<string, FakeRegion> {
@@ -128,7 +122,7 @@ beforeEach(() => {
 
 describe("runFanoutInProcess", () => {
   it("gives the same report as the single-invocation scan, through plan, parts and reduce in S3", async () => {
-    const config = configWith();
+    const config = testConfig(FANOUT_ORG);
     const single = harness();
     const one = await runScan(single.deps, { config, runId: "20260102T030405Z-000001", publish: PUBLISH });
     const fanned = harness();
@@ -149,7 +143,7 @@ describe("runFanoutInProcess", () => {
   });
 
   it("holds the run's blast radius across workers running at the same time", async () => {
-    const config = configWith("remediation: { maxPerRun: 3, maxPerAccount: 2 }");
+    const config = testConfig(FANOUT_ORG, { defaults: { remediation: { maxPerRun: 3, maxPerAccount: 2 } } });
     const { deps, bucket } = harness();
     const { report } = await runFanoutInProcess(deps, { config, runId: "20260102T030405Z-000003", publish: PUBLISH });
 
@@ -161,7 +155,7 @@ describe("runFanoutInProcess", () => {
   });
 
   it("records a failed worker as its account's error row and still publishes the others", async () => {
-    const config = configWith();
+    const config = testConfig(FANOUT_ORG);
     const { deps, bucket } = harness();
     const runId = "20260102T030405Z-000004";
     bucket.failPuts.set(runKeys(runId).part(EDGE), awsError("InternalError", "We encountered an internal error. Please try again.", 500));
@@ -182,7 +176,7 @@ describe("runFanoutInProcess", () => {
   });
 
   it("a Plan that finds the run lease held answers with a clean skip: nothing planned, scanned or repaired, the holder named", async () => {
-    const config = configWith();
+    const config = testConfig(FANOUT_ORG);
     const { deps, bucket } = harness();
     const holder = "20260102T030000Z-0000aa";
     expect((await acquireRunLease({ s3: deps.s3, bucket: BUCKET, backoff: deps, now: deps.now }, { runId: holder, trigger: "manual", ttlMs: 900_000 })).kind).toBe("held");
@@ -205,5 +199,22 @@ describe("runFanoutInProcess", () => {
     expect(sts.calls()).toHaveLength(0);
     expect(sns.calls()).toHaveLength(0);
     expect(bucket.objects.has(FLAPPING_STATE_KEY)).toBe(false);
+  });
+  it("a Plan retried by Step Functions after it took the lease keeps its run id (from the execution) and plans again instead of skipping", async () => {
+    const config = testConfig(FANOUT_ORG);
+    const { deps, bucket } = harness();
+    // $$.Execution of one execution, as the state machine passes it to both attempts of its Plan.
+    const execution = { name: "6f3c0d2e-5b1a-4c8e-9d7f-0a1b2c3d4e5f", startTime: "2026-01-02T03:04:05.123Z" };
+    const runId = executionRunId(execution);
+    expect(runId).toBe(executionRunId({ ...execution }));
+    expect(runId).toMatch(/^20260102T030405Z-[0-9a-f]{12}$/);
+    expect(executionRunId({ ...execution, name: "another-execution" })).not.toBe(runId);
+
+    const first = await runPartitioner(deps, { config, runId, trigger: "schedule", bucket: BUCKET });
+    expect(first).toMatchObject({ runId, workers: 3 });
+    // The first attempt "failed" after taking the lease (its answer never reached Step Functions); the retry:
+    const retry = await runPartitioner(deps, { config, runId: executionRunId(execution), trigger: "schedule", bucket: BUCKET });
+    expect(retry).toEqual(first);
+    expect(bucket.json<LeaseRecord>(RUN_LEASE_KEY)?.runId).toBe(runId);
   });
 });

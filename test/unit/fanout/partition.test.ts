@@ -3,7 +3,8 @@ import { resolveAccounts } from "../../../functions/config/resolve.js";
 import { partitionRun } from "../../../functions/fanout/partition.js";
 import { joinWithOrganization, organizationUnavailable } from "../../../functions/scanner/organization.js";
 import { withModeOverride } from "../../../functions/remediation/mode.js";
-import { orgAccount, rootMembers, testConfig } from "../scanner/fixtures.js";
+import { orgAccount, rootMembers } from "../scanner/fixtures.js";
+import { testConfig } from "../../support/config.js";
 
 const RUN = "20260102T030405Z-a1b2c3";
 const config = testConfig(`

@@ -10,6 +10,11 @@ describe("parseFanoutRequest", () => {
     expect(parseFanoutRequest({ fanout: "plan", input: { mode: "report" } })).toEqual({ step: "plan", trigger: "schedule", modeOverride: "report" });
     // A manual StartExecution with no input at all.
     expect(parseFanoutRequest({ fanout: "plan", input: {} })).toEqual({ step: "plan", trigger: "schedule" });
+    // The state machine's Plan passes $$.Execution's name and start time (the run id derives from them).
+    const execution = { name: "6f3c0d2e-5b1a-4c8e-9d7f-0a1b2c3d4e5f", startTime: "2026-01-02T03:04:05.123Z" };
+    expect(parseFanoutRequest({ fanout: "plan", input: {}, execution })).toEqual({ step: "plan", trigger: "schedule", execution });
+    expect(parseFanoutRequest({ fanout: "plan", input: {}, execution: { name: "", startTime: execution.startTime } })).toMatchObject({ problem: expect.stringContaining("execution.name") });
+    expect(parseFanoutRequest({ fanout: "plan", input: {}, execution: { name: "x", startTime: "yesterday" } })).toMatchObject({ problem: expect.stringContaining("execution.startTime") });
     expect(parseFanoutRequest({ fanout: "scan", runId: RUN, accountId: "222222222222", modeOverride: "remediate" })).toEqual({
       step: "scan",
       item: { fanout: "scan", runId: RUN, accountId: "222222222222", modeOverride: "remediate" },

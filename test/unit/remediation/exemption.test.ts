@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { configSchema } from "../../../functions/config/schema.js";
+import { configSchema } from "../../../functions/accounts-file/index.js";
 import type { ExemptionState } from "../../../functions/core/types.js";
 import { describeExemption, exemptionFromTags, exemptionPolicy, parseExemption } from "../../../functions/remediation/exemption.js";
 

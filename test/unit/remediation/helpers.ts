@@ -2,7 +2,7 @@ import type { AwsClientStub } from "aws-sdk-client-mock";
 import type { SpokeClients } from "../../../functions/aws/clients.js";
 import type { RemediationAction, ResourceDrift } from "../../../functions/core/types.js";
 import type { RemediationGuards } from "../../../functions/remediation/guards.js";
-import { NOTHING_OWNED, type Owned } from "../../../functions/remediation/ownership/owned.js";
+import { type Attachment, NOTHING_OWNED, type Owned } from "../../../functions/remediation/ownership/owned.js";
 import { runPipeline } from "../../../functions/remediation/pipeline.js";
 import { IN_SYNC_REASON } from "../../../functions/remediation/plan.js";
 import type { SafetyPolicy } from "../../../functions/remediation/safety/invariants.js";
@@ -56,9 +56,9 @@ export async function remediateWith(
   remediator: Remediator,
   drift: ResourceDrift,
   clients: SpokeClients,
-  options: { dryRun?: boolean; owned?: Owned; safety?: SafetyPolicy } = {},
+  options: { dryRun?: boolean; owned?: Owned; safety?: SafetyPolicy; declared?: readonly Attachment[] } = {},
 ): Promise<RemediationAction> {
-  const plan = await remediator.plan({ drift, clients, owned: options.owned ?? NOTHING_OWNED });
+  const plan = await remediator.plan({ drift, clients, owned: options.owned ?? NOTHING_OWNED, ...(options.declared ? { declared: options.declared } : {}) });
   if ("manual" in plan) return { outcome: "manual", reason: plan.manual, steps: [] };
   if (plan.steps.length === 0) return { outcome: "skipped", reason: IN_SYNC_REASON, steps: [], ...(plan.honoured?.length ? { honoured: plan.honoured } : {}) };
   const ref = { accountId: clients.accountId, region: clients.region, stackName: "test", logicalResourceId: drift.logicalResourceId };

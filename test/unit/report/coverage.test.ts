@@ -3,7 +3,7 @@ import { organizationCoverage } from "../../../functions/report/coverage.js";
 import { renderHtml } from "../../../functions/report/html.js";
 import { renderMarkdown } from "../../../functions/report/markdown.js";
 import { summaryText } from "../../../functions/report/summary.js";
-import { testConfig } from "../scanner/fixtures.js";
+import { testConfig } from "../../support/config.js";
 import { config, sampleAccounts, sampleReport } from "./sample.js";
 
 describe("organization coverage", () => {

@@ -6,7 +6,7 @@ import type { StackReport } from "../../../functions/core/types.js";
 import { fleetAccounts } from "./generate.js";
 import { config } from "./sample.js";
 import { schemaErrors } from "./validate.js";
-import { parseConfig } from "../../../functions/config/load.js";
+import { parseConfig } from "../../../functions/accounts-file/index.js";
 import { configProblems } from "../../support/config.js";
 
 const inSync: StackReport = { stackName: "s", scan: "scanned", driftStatus: "IN_SYNC", exemption: { kind: "none" }, resources: [] };

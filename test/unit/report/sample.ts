@@ -1,6 +1,7 @@
 import { buildReport } from "../../../functions/report/build.js";
 import type { AccountReport, ErrorInfo, OrganizationSnapshot, ResourceReport, RunReport } from "../../../functions/core/types.js";
-import { testConfig } from "../scanner/fixtures.js";
+import { testConfig } from "../../support/config.js";
+import { resourceDrift } from "../../support/drift.js";
 
 export const config = testConfig(`
 accounts:
@@ -10,15 +11,20 @@ accounts:
 
 const stackArn = (account: string, name: string) => `arn:aws:cloudformation:us-east-1:${account}:stack/${name}/d0a825a0-e4cd-11ee-b9fb-061c69e99204`;
 
+/**
+ * A resource row; its differences are what CloudFormation reports between `expected` and
+ * `actual` (test/support/drift.ts), unless the row gives its own (a cited AWS payload, or a
+ * row whose properties are not the point).
+ */
 export function resource(overrides: Partial<ResourceReport> = {}): ResourceReport {
-  return {
+  const row: ResourceReport = {
     logicalResourceId: "AppRole",
     physicalResourceId: "payments-api-AppRole-1R2XMPL3Q4W5E",
     resourceType: "AWS::IAM::Role",
     status: "MODIFIED",
     expected: { ManagedPolicyArns: ["arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"] },
     actual: { ManagedPolicyArns: ["arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole", "arn:aws:iam::aws:policy/AdministratorAccess"] },
-    differences: [{ propertyPath: "/ManagedPolicyArns/1", expectedValue: "null", actualValue: "arn:aws:iam::aws:policy/AdministratorAccess", differenceType: "ADD" }],
+    differences: [],
     detectedAt: "2026-01-02T03:05:00.000Z",
     exemption: { kind: "none" },
     action: {
@@ -30,6 +36,9 @@ export function resource(overrides: Partial<ResourceReport> = {}): ResourceRepor
     changedBy: { arn: "arn:aws:sts::222222222222:assumed-role/Admin/alice", type: "AssumedRole", sourceIp: "203.0.113.7", eventName: "AttachRolePolicy", eventTime: "2026-01-02T02:00:00Z", source: "cloudtrail-lookup" },
     ...overrides,
   };
+  if (overrides.differences !== undefined || row.expected === undefined || row.actual === undefined) return row;
+  const drift = resourceDrift({ stackId: stackArn("222222222222", "payments-api"), logicalResourceId: row.logicalResourceId, physicalResourceId: row.physicalResourceId, resourceType: row.resourceType, expected: row.expected, actual: row.actual });
+  return { ...row, differences: drift.differences };
 }
 
 /** Every status, outcome, exemption kind and optional field the report can carry. */
@@ -104,7 +113,8 @@ export function sampleAccounts(): AccountReport[] {
                   logicalResourceId: "TaggedBucket",
                   resourceType: "AWS::S3::Bucket",
                   physicalResourceId: "payments-api-taggedbucket-1xmpl",
-                  differences: [{ propertyPath: "/Tags/0/Value", expectedValue: "payments", actualValue: "finance", differenceType: "NOT_EQUAL" }],
+                  expected: { Tags: [{ Key: "cost-center", Value: "payments" }] },
+                  actual: { Tags: [{ Key: "cost-center", Value: "finance" }] },
                   ignored: [{ propertyPath: "/Tags/0/Value", differenceType: "NOT_EQUAL", reason: "cost-center tags are set by FinOps", rule: "/Tags", until: "2026-12-31" }],
                   action: { outcome: "ignored", reason: "ignored by accounts.yaml: /Tags/0/Value (cost-center tags are set by FinOps, until 2026-12-31)", steps: [] },
                   changedBy: undefined,

@@ -39,7 +39,8 @@ describe("the demo scenario with the repository's accounts.yaml", () => {
     expect(appRole.inlinePolicies["app-data-access"]).toMatchObject({ Statement: [{ Action: "s3:*", Resource: "*" }] });
     const web = region("222222222222", "us-east-1").securityGroups.get(physicalId("222222222222", "us-east-1", "web-tier", "WebSecurityGroup"))!;
     expect(web.ingress).toContainEqual(expect.objectContaining({ ipProtocol: "tcp", fromPort: 22, toPort: 22, cidrIpv4: "0.0.0.0/0" }));
-    expect(sandbox.world.buckets.get(physicalId("222222222222", "us-east-1", "web-tier", "AssetsBucket"))!.encryption).toBeUndefined();
+    // DeleteBucketEncryption resets to SSE-S3 (API_DeleteBucketEncryption.html): the template's KMS is gone.
+    expect(sandbox.world.buckets.get(physicalId("222222222222", "us-east-1", "web-tier", "AssetsBucket"))!.encryption).toEqual([expect.objectContaining({ sseAlgorithm: "AES256" })]);
     const exempt = region("444444444444", "us-east-1").securityGroups.get(physicalId("444444444444", "us-east-1", "edge-security", "BreakGlassGroup"))!;
     expect(exempt.tags["driftguard:exempt"]).toBe("reason=INC-4711 break-glass");
     expect(exempt.ingress).toContainEqual(expect.objectContaining({ fromPort: 3389, cidrIpv4: "0.0.0.0/0" }));

@@ -8,6 +8,7 @@ import {
   DeleteSecurityGroupCommand,
   DeleteTagsCommand,
   DescribeInstancesCommand,
+  DescribeManagedPrefixListsCommand,
   DescribeSecurityGroupRulesCommand,
   DescribeSecurityGroupsCommand,
   DescribeTagsCommand,
@@ -84,12 +85,14 @@ describe("ec2 security groups", () => {
 
   it("authorizes rules, grouping them per protocol and port range, and refuses duplicates", async () => {
     const id = await newGroup("bastion");
+    // A rule may only name a prefix list that exists: here the region's AWS-managed S3 list.
+    const s3List = (await ec2.send(new DescribeManagedPrefixListsCommand({ Filters: [{ Name: "prefix-list-name", Values: ["com.amazonaws.us-east-1.s3"] }] }))).PrefixLists![0]!.PrefixListId!;
     const res = await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: id, IpPermissions: [SSH] }));
     expect(res.SecurityGroupRules).toEqual([expect.objectContaining({ GroupId: id, IsEgress: false, IpProtocol: "tcp", FromPort: 22, ToPort: 22, CidrIpv4: "0.0.0.0/0" })]);
     await ec2.send(
       new AuthorizeSecurityGroupIngressCommand({
         GroupId: id,
-        IpPermissions: [{ IpProtocol: "6", FromPort: 22, ToPort: 22, Ipv6Ranges: [{ CidrIpv6: "::/0" }], PrefixListIds: [{ PrefixListId: "pl-123" }] }],
+        IpPermissions: [{ IpProtocol: "6", FromPort: 22, ToPort: 22, Ipv6Ranges: [{ CidrIpv6: "::/0" }], PrefixListIds: [{ PrefixListId: s3List }] }],
       }),
     );
     const group = (await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [id] }))).SecurityGroups![0]!;
@@ -100,7 +103,7 @@ describe("ec2 security groups", () => {
         ToPort: 22,
         IpRanges: [{ CidrIp: "0.0.0.0/0", Description: "ssh" }],
         Ipv6Ranges: [{ CidrIpv6: "::/0" }],
-        PrefixListIds: [{ PrefixListId: "pl-123" }],
+        PrefixListIds: [{ PrefixListId: s3List }],
         UserIdGroupPairs: [],
       },
     ]);

@@ -1,4 +1,4 @@
-import { parseConfig } from "../../../functions/config/load.js";
+import { parseConfig } from "../../../functions/accounts-file/index.js";
 import type { ScenarioInput } from "../../../sandbox/harness/scenario.js";
 import { startSandbox, type Sandbox, type SandboxCredentials, type SandboxOptions } from "../../../sandbox/harness/server.js";
 

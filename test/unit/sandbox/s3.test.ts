@@ -40,8 +40,14 @@ describe("s3 bucket configuration", () => {
     expect((await s3.send(new HeadBucketCommand({ Bucket: "eu-bucket" }))).BucketRegion).toBe("eu-west-1");
     const names = (await s3.send(new ListBucketsCommand({}))).Buckets!.map((b) => b.Name);
     expect(names).toEqual(["config-bucket", "eu-bucket"]);
-    const dup = await failure(s3.send(new CreateBucketCommand({ Bucket: "config-bucket" })));
-    expect(dup.name).toBe("BucketAlreadyOwnedByYou");
+    // API_CreateBucket.html: BucketAlreadyOwnedByYou "in all AWS Regions except in the North Virginia
+    // Region … [there] Amazon S3 returns 200 OK"; another account's name is BucketAlreadyExists anywhere.
+    expect((await s3.send(new CreateBucketCommand({ Bucket: "config-bucket" }))).Location).toBe("/config-bucket");
+    const eu = new S3Client(clientConfig(sandbox, sandbox.adminCredentials(WORKLOAD), "eu-west-1"));
+    const dup = await failure(eu.send(new CreateBucketCommand({ Bucket: "eu-bucket", CreateBucketConfiguration: { LocationConstraint: "eu-west-1" } })));
+    expect([dup.name, dup.$metadata.httpStatusCode]).toEqual(["BucketAlreadyOwnedByYou", 409]);
+    const hubAdmin = new S3Client(clientConfig(sandbox, sandbox.adminCredentials(HUB)));
+    expect((await failure(hubAdmin.send(new CreateBucketCommand({ Bucket: "config-bucket" })))).name).toBe("BucketAlreadyExists");
     expect((await s3.send(new GetBucketEncryptionCommand({ Bucket: "config-bucket" }))).ServerSideEncryptionConfiguration?.Rules?.[0]?.ApplyServerSideEncryptionByDefault?.SSEAlgorithm).toBe("AES256");
   });
 
@@ -74,11 +80,16 @@ describe("s3 bucket configuration", () => {
     expect(bad.name).toBe("MalformedXML");
   });
 
-  it("deletes and restores default encryption", async () => {
+  it("DeleteBucketEncryption resets to SSE-S3, never to no encryption (API_DeleteBucketEncryption.html)", async () => {
+    await s3.send(
+      new PutBucketEncryptionCommand({
+        Bucket: "config-bucket",
+        ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: "aws:kms", KMSMasterKeyID: "alias/y" }, BucketKeyEnabled: true }] },
+      }),
+    );
     await s3.send(new DeleteBucketEncryptionCommand({ Bucket: "config-bucket" }));
-    const missing = await failure(s3.send(new GetBucketEncryptionCommand({ Bucket: "config-bucket" })));
-    expect(missing.name).toBe("ServerSideEncryptionConfigurationNotFoundError");
-    expect(missing.$metadata.httpStatusCode).toBe(404);
+    const reset = (await s3.send(new GetBucketEncryptionCommand({ Bucket: "config-bucket" }))).ServerSideEncryptionConfiguration?.Rules;
+    expect(reset).toEqual([{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: "AES256" }, BucketKeyEnabled: false, BlockedEncryptionTypes: { EncryptionType: ["SSE-C"] } }]);
     await s3.send(
       new PutBucketEncryptionCommand({
         Bucket: "config-bucket",

@@ -22,17 +22,26 @@ describe("sns", () => {
     expect(published().at(-1)).toMatchObject({ messageId: res.MessageId, subject: "driftguard: 2 drifted stacks", message: "details" });
   });
 
+  // API_Publish.html: Subject "UTF-8 text with no line breaks or control characters, and less than
+  // 100 characters long"; Message "at most 256 KB in size (262,144 bytes, not 262,144 characters)".
   it.each([
-    ["a subject over 100 characters", { Subject: "x".repeat(101), Message: "m" }],
+    ["a subject of 100 characters", { Subject: "x".repeat(100), Message: "m" }],
     ["a subject with a line break", { Subject: "two\nlines", Message: "m" }],
-    ["a non-ASCII subject", { Subject: "drift ✗", Message: "m" }],
+    ["a subject with a control character", { Subject: "bell\u0007", Message: "m" }],
     ["an empty message", { Message: "" }],
     ["a message over 256 KB", { Message: "x".repeat(256 * 1024 + 1) }],
+    ["a message under 262,144 characters but over 262,144 bytes", { Message: "é".repeat(131_073) }],
   ])("rejects %s with InvalidParameter, as SNS does", async (_what, input) => {
     const before = published().length;
     const err = await failure(sns.send(new PublishCommand({ TopicArn: sandbox.hub.topicArn, ...input })));
     expect(err.name).toBe("InvalidParameterException");
     expect(published()).toHaveLength(before);
+  });
+
+  it("accepts a UTF-8 subject of 99 characters and a message of exactly 262,144 bytes", async () => {
+    const subject = `drift ✗ ${"ü".repeat(91)}`;
+    await sns.send(new PublishCommand({ TopicArn: sandbox.hub.topicArn, Subject: subject, Message: "é".repeat(131_072) }));
+    expect(published().at(-1)).toMatchObject({ subject });
   });
 
   it("answers NotFound for an unknown topic, after authorizing the caller", async () => {
@@ -53,11 +62,10 @@ describe("sns", () => {
     expect(topics).toEqual([sandbox.hub.topicArn, a.TopicArn].sort());
     await sns.send(new SubscribeCommand({ TopicArn: a.TopicArn, Protocol: "https", Endpoint: "https://hooks.example.com/x" }));
     const subs = await sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: sandbox.hub.topicArn }));
-    // accounts.yaml's notification email, still waiting for its confirmation click: listed as
-    // "PendingConfirmation" (AWS CLI Command Reference, sns list-subscriptions-by-topic).
+    // accounts.yaml's notification email, still waiting for its confirmation click.
     expect(subs.Subscriptions).toEqual([expect.objectContaining({ Protocol: "email", Endpoint: "ops@example.com", SubscriptionArn: "PendingConfirmation" })]);
-    // An https endpoint confirms by visiting the SubscribeURL, which nobody does here.
     const attrs = await sns.send(new GetTopicAttributesCommand({ TopicArn: a.TopicArn }));
+    // An HTTPS endpoint must confirm too (sns-http-https-endpoint-as-subscriber.html).
     expect(attrs.Attributes).toMatchObject({ TopicArn: a.TopicArn, Owner: HUB, SubscriptionsConfirmed: "0", SubscriptionsPending: "1" });
   });
 });

@@ -23,7 +23,8 @@ import { selectStacks } from "../../../functions/scanner/stacks.js";
 import type { RegionScope, ScanContext } from "../../../functions/scanner/types.js";
 import { testSpokeClients } from "../../support/aws.js";
 import { fakeCloudFormation, newObserver, type FakeRegion } from "./fake-cloudformation.js";
-import { deletedQueueDrift, lambdaDrift, roleDrift, stackSummary, testConfig } from "./fixtures.js";
+import { deletedQueueDrift, lambdaDrift, roleDrift, stackSummary } from "./fixtures.js";
+import { testConfig } from "../../support/config.js";
 import { cloudTrailRecord, lookupEntry } from "../../support/cloudtrail.js";
 
 /** "Who changed it" for scheduled findings: scanStack → CloudTrail LookupEvents → ResourceReport.changedBy. */
@@ -78,6 +79,7 @@ async function harness(cloudTrailLookup: boolean, region: FakeRegion, deadline: 
   } as unknown as Logger;
   const config = testConfig(`accounts: [{ id: "${PAY}", name: payments-prod, regions: [us-east-1], cloudTrailLookup: ${cloudTrailLookup} }]`);
   const ctx: ScanContext = {
+    membership: { accountIds: new Set([PAY]) },
     deps: {
       organizations: new OrganizationsClient({ region: "us-east-1" }),
       sts: new STSClient({ region: "us-east-1" }),

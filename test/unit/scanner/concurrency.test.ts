@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { CONCURRENCY_TUNING, lambdaLimits, planConcurrency, stacksInFlight } from "../../../functions/scanner/concurrency.js";
-import { testConfig } from "./fixtures.js";
-import { parseConfig } from "../../../functions/config/load.js";
+import { testConfig } from "../../support/config.js";
+import { parseConfig } from "../../../functions/accounts-file/index.js";
 
 /**
  * The concurrency plan of `defaults.concurrency: auto` and of caps on top of it, worked out by

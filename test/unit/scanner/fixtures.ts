@@ -10,8 +10,6 @@ import {
 } from "@aws-sdk/client-organizations";
 import type { AwsStub } from "aws-sdk-client-mock";
 import { STSServiceException } from "@aws-sdk/client-sts";
-import { parseConfig } from "../../../functions/config/load.js";
-import type { Config } from "../../../functions/config/schema.js";
 
 /** Shapes and values as the real APIs return them (AWS CLI / API reference examples). */
 
@@ -165,15 +163,3 @@ export function assumeRoleOutput(account: string, expiration: Date) {
   };
 }
 
-/** A config as the Lambda receives it (validated, defaults applied). */
-export function testConfig(extra = ""): Config {
-  return parseConfig(`
-version: 1
-organization: { id: o-example0001 }
-hub: { accountId: "111111111111", region: us-east-1 }
-defaults:
-  regions: [us-east-1, eu-west-1]
-  concurrency: { accounts: 2, regionsPerAccount: 2, stacksPerRegion: 2 }
-${extra}
-`);
-}

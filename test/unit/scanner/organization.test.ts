@@ -19,7 +19,8 @@ import {
   snapshotOf,
   walkOrganization,
 } from "../../../functions/scanner/organization.js";
-import { describeOrganizationOutput, orgAccount, rootMembers, testConfig } from "./fixtures.js";
+import { describeOrganizationOutput, orgAccount, rootMembers } from "./fixtures.js";
+import { testConfig } from "../../support/config.js";
 
 const org = mockClient(OrganizationsClient);
 beforeEach(() => org.reset());

@@ -16,20 +16,8 @@ import { runScan } from "../../../functions/scanner/run.js";
 import type { ScanDeps, ScanProgress } from "../../../functions/scanner/types.js";
 import { schemaErrors } from "../report/validate.js";
 import { fakeCloudFormation, newObserver, type CfnObserver, type FakeRegion } from "./fake-cloudformation.js";
-import {
-  accessDenied,
-  describeOrganizationOutput,
-  assumeRoleOutput,
-  cfnError,
-  deletedQueueDrift,
-  lambdaDrift,
-  mockFlatOrganization,
-  orgAccount,
-  roleDrift,
-  silentLogger,
-  stackSummary,
-  testConfig,
-} from "./fixtures.js";
+import { accessDenied, describeOrganizationOutput, assumeRoleOutput, cfnError, deletedQueueDrift, lambdaDrift, mockFlatOrganization, orgAccount, roleDrift, silentLogger, stackSummary } from "./fixtures.js";
+import { testConfig } from "../../support/config.js";
 
 const org = mockClient(OrganizationsClient);
 const sts = mockClient(STSClient);

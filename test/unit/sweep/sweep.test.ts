@@ -20,7 +20,8 @@ import type { Mode } from "../../../functions/config/schema.js";
 import { NO_ATTACHMENTS } from "../../../functions/remediation/index.js";
 import { listAccountBuckets, sweepRegion, type SweepInput } from "../../../functions/sweep/index.js";
 import { OPEN_GUARDS, TEST_SAFETY } from "../remediation/helpers.js";
-import { awsError, clientsIn, fakeLogger, fixture, SPOKE, testConfig } from "../events/helpers.js";
+import { awsError, clientsIn, fakeLogger, fixture, SPOKE, PAYMENTS_SPOKE } from "../events/helpers.js";
+import { testConfig } from "../../support/config.js";
 
 const ec2 = mockClient(EC2Client);
 const s3 = mockClient(S3Client);
@@ -45,7 +46,7 @@ const EXEMPT = { Key: "driftguard:exempt", Value: "reason=incident drill bastion
 const STACK_ID = { Key: "aws:cloudformation:stack-id", Value: `arn:aws:cloudformation:${REGION}:${SPOKE}:stack/web/0f6c7a40-0000-11ef-8a34-0a1b2c3d4e5f` };
 
 function input(overrides: { mode?: Mode; deadline?: Deadline; requiredTags?: { key: string; value: string }[] } = {}): SweepInput {
-  const config = testConfig({
+  const config = testConfig(PAYMENTS_SPOKE, {
     defaults: {
       regions: [REGION],
       mode: overrides.mode ?? "remediate",

@@ -19,6 +19,7 @@ import {
   requireGroupId,
 } from "./permissions.js";
 import { describeRegions } from "./regions.js";
+import { prefixListActions, requirePrefixList } from "./prefix-lists.js";
 import { ec2Id } from "../shared/ids.js";
 import { list, optionalNumber, required } from "../shared/params.js";
 import { type Page, paginate } from "../shared/paging.js";
@@ -207,11 +208,52 @@ function describePage<T>(all: T[], params: DescribeInput, select: Selection<T>):
   return paginate(matching, params.NextToken, optionalNumber(params.MaxResults) ?? 1000, () => new AwsError("InvalidParameterValue", "Invalid NextToken"));
 }
 
+const PROTOCOL_NUMBERS: Record<string, string> = { tcp: "6", udp: "17", icmp: "1", icmpv6: "58" };
+
+/**
+ * The `ip-permission.*` (inbound) or `egress.ip-permission.*` (outbound) filter values of a group's
+ * rules, as DescribeSecurityGroups documents them (API_DescribeSecurityGroups.html, Filter.N):
+ * cidr, ipv6-cidr, from-port, to-port, protocol ("tcp | udp | icmp, a protocol number, or -1"),
+ * group-id and group-name of a referenced group, prefix-list-id, user-id (the referenced group's
+ * owner). Each filter matches on any rule of the group, independently of the others.
+ */
+function permissionFields(prefix: string, rules: SecurityGroupRule[], ctx: Ctx, groups: Map<string, SecurityGroup>): Record<string, string[]> {
+  const values = (pick: (r: SecurityGroupRule) => (string | number | undefined)[]) =>
+    rules.flatMap((r) => pick(r).flatMap((v) => (v === undefined ? [] : [String(v)])));
+  return {
+    [`${prefix}.cidr`]: values((r) => [r.cidrIpv4]),
+    [`${prefix}.ipv6-cidr`]: values((r) => [r.cidrIpv6]),
+    [`${prefix}.from-port`]: values((r) => [r.fromPort]),
+    [`${prefix}.to-port`]: values((r) => [r.toPort]),
+    [`${prefix}.protocol`]: values((r) => [r.ipProtocol, PROTOCOL_NUMBERS[r.ipProtocol]]),
+    [`${prefix}.group-id`]: values((r) => [r.referencedGroupId]),
+    [`${prefix}.group-name`]: values((r) => [r.referencedGroupId && groups.get(r.referencedGroupId)?.groupName]),
+    [`${prefix}.prefix-list-id`]: values((r) => [r.prefixListId]),
+    [`${prefix}.user-id`]: values((r) => [r.referencedGroupId && ctx.accountId]),
+  };
+}
+
 function describeSecurityGroups(params: DescribeInput & { GroupIds?: string[]; GroupNames?: string[] }, ctx: Ctx) {
   const names = list(params.GroupNames);
-  const page = describePage([...regionState(ctx).securityGroups.values()], params, {
+  const groups = regionState(ctx).securityGroups;
+  // EC2-Classic is gone: a name that does not exist in the default VPC is InvalidGroup.NotFound (errors-overview.html).
+  const vpcId = defaultVpc(ctx).vpcId;
+  for (const name of names) {
+    if (![...groups.values()].some((g) => g.groupName === name && g.vpcId === vpcId)) {
+      throw new AwsError("InvalidGroup.NotFound", `The security group '${name}' does not exist in default VPC '${vpcId}'`);
+    }
+  }
+  const page = describePage([...groups.values()], params, {
     ids: { wanted: list(params.GroupIds).map(requireGroupId), of: (g) => g.groupId, notFound: groupNotFound },
-    fields: (g) => ({ "group-id": g.groupId, "group-name": g.groupName, "vpc-id": g.vpcId, description: g.description, "owner-id": ctx.accountId }),
+    fields: (g) => ({
+      "group-id": g.groupId,
+      "group-name": g.groupName,
+      "vpc-id": g.vpcId,
+      description: g.description,
+      "owner-id": ctx.accountId,
+      ...permissionFields("ip-permission", g.ingress, ctx, groups),
+      ...permissionFields("egress.ip-permission", g.egress, ctx, groups),
+    }),
     tags: (g) => g.tags,
     also: (g) => names.length === 0 || names.includes(g.groupName),
   });
@@ -276,6 +318,7 @@ function authorize(egress: boolean) {
     const existing = rulesOf(group, egress);
     const rules = permissionRules(params);
     if (rules.length === 0) throw missing("IpPermissions")();
+    for (const rule of rules) if (rule.prefixListId !== undefined) requirePrefixList(ctx, rule.prefixListId);
     for (const [i, rule] of rules.entries()) {
       if (existing.some((r) => sameRule(r, rule)) || rules.slice(0, i).some((r) => sameRule(r, rule))) {
         throw new AwsError("InvalidPermission.Duplicate", `the specified rule "${describeRule(rule)}" already exists`);
@@ -347,6 +390,7 @@ function modifySecurityGroupRules(params: { GroupId?: string; SecurityGroupRules
     const rules = rulesOf(group, egress);
     const old = ruleById(group, egress, id);
     const replacement = { ...ruleFromRequest(change.SecurityGroupRule ?? {}), ruleId: id };
+    if (replacement.prefixListId !== undefined) requirePrefixList(ctx, replacement.prefixListId);
     if (rules.some((r) => r !== old && sameRule(r, replacement))) {
       throw new AwsError("InvalidPermission.Duplicate", `the specified rule "${describeRule(replacement)}" already exists`);
     }
@@ -523,5 +567,6 @@ export const ec2Service: ServiceDefinition = {
     RunInstances: runInstances,
     DescribeInstances: describeInstances,
     DescribeRegions: describeRegions,
+    ...prefixListActions,
   },
 };

@@ -1,11 +1,13 @@
 import { createHash } from "node:crypto";
-import type { BucketEncryptionRule, S3Object, World } from "../../state.js";
+import type { BucketEncryptionRule, World } from "../../state.js";
 import { AwsError, type CallContext, type ServiceDefinition } from "../../protocol/types.js";
-import { optionalNumber } from "../shared/params.js";
-import { paginate } from "../shared/paging.js";
 import { fromTagList, toTagList, type TagEntry } from "../shared/tags.js";
 import { bucketOf, type OwnedBucket } from "./bucket-access.js";
+import { multipartActions } from "./multipart.js";
+import { objectActions } from "./objects.js";
 import { bucketSubresourceActions, withObjectTagging } from "./bucket-subresources.js";
+
+export { bucketOf } from "./bucket-access.js";
 
 /**
  * S3 buckets (global names, owned by one account) with the configuration driftguard checks and
@@ -25,6 +27,11 @@ const ENCRYPTION_TYPES = ["NONE", "SSE-C"] as const;
  */
 export const NEW_BUCKET_BLOCKED_ENCRYPTION_TYPES: BucketEncryptionRule["blockedEncryptionTypes"] = ["SSE-C"];
 
+/** Today's default encryption of a general purpose bucket: SSE-S3, no bucket key, SSE-C blocked. */
+function defaultEncryption(): BucketEncryptionRule[] {
+  return [{ sseAlgorithm: "AES256", bucketKeyEnabled: false, blockedEncryptionTypes: [...NEW_BUCKET_BLOCKED_ENCRYPTION_TYPES!] }];
+}
+
 /** Creates a bucket with today's S3 defaults: SSE-S3 encryption and all public access blocked. */
 export function putBucket(world: World, accountId: string, name: string, region: string, now: number): OwnedBucket {
   if (!BUCKET_NAME.test(name)) throw new AwsError("InvalidBucketName", "The specified bucket is not valid.");
@@ -40,7 +47,7 @@ export function putBucket(world: World, accountId: string, name: string, region:
     region,
     accountId,
     createdAt: new Date(now).toISOString(),
-    encryption: [{ sseAlgorithm: "AES256", bucketKeyEnabled: false, blockedEncryptionTypes: [...NEW_BUCKET_BLOCKED_ENCRYPTION_TYPES!] }],
+    encryption: defaultEncryption(),
     publicAccessBlock: { blockPublicAcls: true, ignorePublicAcls: true, blockPublicPolicy: true, restrictPublicBuckets: true },
     tags: {},
     objects: new Map(),
@@ -53,10 +60,20 @@ interface BucketInput {
   Bucket?: string;
 }
 
+/**
+ * "Amazon S3 returns this error [BucketAlreadyOwnedByYou] in all AWS Regions except in the North
+ * Virginia Region. For legacy compatibility, if you re-create an existing bucket that you already
+ * own in the North Virginia Region, Amazon S3 returns 200 OK and resets the bucket access control
+ * lists (ACLs)" (API_CreateBucket.html, Errors). The sandbox keeps no ACLs, so nothing else changes.
+ */
 function createBucket(params: BucketInput & { CreateBucketConfiguration?: { LocationConstraint?: string } }, ctx: CallContext) {
   const constraint = params.CreateBucketConfiguration?.LocationConstraint;
   if (!constraint && ctx.region !== "us-east-1") {
     throw new AwsError("IllegalLocationConstraintException", "The unspecified location constraint is incompatible for the region specific endpoint this request was sent to.");
+  }
+  const existing = ctx.world.buckets.get(params.Bucket ?? "");
+  if (existing && existing.accountId === ctx.accountId && existing.region === "us-east-1" && ctx.region === "us-east-1") {
+    return { Location: `/${existing.name}` };
   }
   const bucket = putBucket(ctx.world, ctx.accountId, params.Bucket ?? "", constraint ?? "us-east-1", ctx.sandbox.now());
   return { Location: `/${bucket.name}` };
@@ -118,8 +135,14 @@ function putBucketEncryption(params: BucketInput & { ServerSideEncryptionConfigu
   return {};
 }
 
+/**
+ * "This implementation of the DELETE action resets the default encryption for the bucket as
+ * server-side encryption with Amazon S3 managed keys (SSE-S3)" (API_DeleteBucketEncryption.html):
+ * a bucket is never left without default encryption. The reset configuration is the one a new
+ * bucket gets, SSE-C blocked included (not documented for the reset; assumed).
+ */
 function deleteBucketEncryption(params: BucketInput, ctx: CallContext) {
-  bucketOf(ctx, params.Bucket).encryption = undefined;
+  bucketOf(ctx, params.Bucket).encryption = defaultEncryption();
   return {};
 }
 
@@ -189,101 +212,6 @@ function deleteBucketTagging(params: BucketInput, ctx: CallContext) {
   return {};
 }
 
-interface ObjectInput extends BucketInput {
-  Key?: string;
-}
-
-function noSuchKey(): AwsError {
-  return new AwsError("NoSuchKey", "The specified key does not exist.", 404);
-}
-
-function objectOf(ctx: CallContext, params: ObjectInput): S3Object {
-  const object = bucketOf(ctx, params.Bucket).objects.get(params.Key ?? "");
-  if (!object) throw noSuchKey();
-  return object;
-}
-
-/** ETags compare without their quotes (clients send them either way); "*" matches any object. */
-function etagMatches(condition: string, etag: string): boolean {
-  const bare = (e: string) => e.trim().replace(/^W\//, "").replace(/^"|"$/g, "");
-  return condition.trim() === "*" || bare(condition) === bare(etag);
-}
-
-function preconditionFailed(): AwsError {
-  return new AwsError("PreconditionFailed", "At least one of the pre-conditions you specified did not hold", 412);
-}
-
-/**
- * Conditional writes: `If-None-Match: *` only creates (412 when the key exists); `If-Match` only
- * replaces the object with that ETag (412 when it differs, 404 NoSuchKey when there is none).
- */
-function checkWriteConditions(existing: S3Object | undefined, params: { IfMatch?: string; IfNoneMatch?: string }): void {
-  if (params.IfNoneMatch !== undefined && existing && etagMatches(params.IfNoneMatch, existing.etag)) throw preconditionFailed();
-  if (params.IfMatch !== undefined) {
-    if (!existing) throw noSuchKey();
-    if (!etagMatches(params.IfMatch, existing.etag)) throw preconditionFailed();
-  }
-}
-
-function putObject(params: ObjectInput & { Body?: Uint8Array | string; ContentType?: string; IfMatch?: string; IfNoneMatch?: string }, ctx: CallContext) {
-  const bucket = bucketOf(ctx, params.Bucket);
-  if (!params.Key) throw new AwsError("InvalidArgument", "A key must be specified");
-  checkWriteConditions(bucket.objects.get(params.Key), params);
-  const body = Buffer.from(params.Body ?? "");
-  const etag = `"${createHash("md5").update(body).digest("hex")}"`;
-  bucket.objects.set(params.Key, { body, contentType: params.ContentType, lastModified: new Date(ctx.sandbox.now()).toISOString(), etag });
-  return { ETag: etag };
-}
-
-function objectHeaders(object: S3Object) {
-  return {
-    ContentType: object.contentType ?? "binary/octet-stream",
-    ContentLength: object.body.length,
-    ETag: object.etag,
-    LastModified: new Date(object.lastModified),
-  };
-}
-
-function listObjectsV2(
-  params: BucketInput & { Prefix?: string; Delimiter?: string; MaxKeys?: number; ContinuationToken?: string; StartAfter?: string },
-  ctx: CallContext,
-) {
-  const bucket = bucketOf(ctx, params.Bucket);
-  const prefix = params.Prefix ?? "";
-  const maxKeys = optionalNumber(params.MaxKeys) ?? 1000;
-  const keys = [...bucket.objects.keys()].filter((k) => k.startsWith(prefix) && (!params.StartAfter || k > params.StartAfter)).sort();
-  // With a delimiter, keys sharing the next path segment collapse into one common prefix.
-  const entries: { key?: string; commonPrefix?: string }[] = [];
-  const seen = new Set<string>();
-  for (const key of keys) {
-    const cut = params.Delimiter ? key.indexOf(params.Delimiter, prefix.length) : -1;
-    if (cut < 0) entries.push({ key });
-    else {
-      const commonPrefix = key.slice(0, cut + params.Delimiter!.length);
-      if (!seen.has(commonPrefix)) entries.push({ commonPrefix });
-      seen.add(commonPrefix);
-    }
-  }
-  const page = paginate(entries, params.ContinuationToken, maxKeys, () => new AwsError("InvalidArgument", "The continuation token provided is incorrect"));
-  const contents = page.items.flatMap((e) => (e.key === undefined ? [] : [e.key]));
-  return {
-    Name: bucket.name,
-    Prefix: prefix,
-    Delimiter: params.Delimiter,
-    MaxKeys: maxKeys,
-    KeyCount: page.items.length,
-    IsTruncated: page.next !== undefined,
-    ContinuationToken: params.ContinuationToken,
-    NextContinuationToken: page.next,
-    StartAfter: params.StartAfter,
-    Contents: contents.map((key) => {
-      const o = bucket.objects.get(key)!;
-      return { Key: key, LastModified: o.lastModified, ETag: o.etag, Size: o.body.length, StorageClass: "STANDARD" };
-    }),
-    CommonPrefixes: page.items.flatMap((e) => (e.commonPrefix === undefined ? [] : [{ Prefix: e.commonPrefix }])),
-  };
-}
-
 export const s3Service: ServiceDefinition = {
   name: "s3",
   protocol: "rest-xml",
@@ -302,17 +230,9 @@ export const s3Service: ServiceDefinition = {
     GetBucketTagging: getBucketTagging,
     PutBucketTagging: putBucketTagging,
     DeleteBucketTagging: deleteBucketTagging,
-    PutObject: withObjectTagging(putObject),
-    GetObject: (params: ObjectInput, ctx: CallContext) => {
-      const object = objectOf(ctx, params);
-      return { Body: object.body, ...objectHeaders(object) };
-    },
-    HeadObject: (params: ObjectInput, ctx: CallContext) => objectHeaders(objectOf(ctx, params)),
-    ListObjectsV2: listObjectsV2,
-    DeleteObject: (params: ObjectInput, ctx: CallContext) => {
-      bucketOf(ctx, params.Bucket).objects.delete(params.Key ?? "");
-      return {};
-    },
+    ...objectActions,
+    PutObject: withObjectTagging(objectActions.PutObject!),
+    ...multipartActions,
     ...bucketSubresourceActions,
   },
 };

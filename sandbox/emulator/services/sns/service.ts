@@ -5,10 +5,8 @@ import { uuid } from "../shared/ids.js";
 import { required } from "../shared/params.js";
 import { paginate } from "../shared/paging.js";
 import type { TagEntry } from "../shared/tags.js";
-import { listSubscriptionsOf, subscribeTo, subscriptionActions } from "./subscriptions.js";
-import { checkTopicAttributes, deleteTopic, listTopicTags, setTopicAttribute, tagTopic, topicAttributes, untagTopic } from "./topic-attributes.js";
-
-export { addSubscription } from "./subscriptions.js";
+import { subscriptionActions } from "./subscriptions.js";
+import { deleteTopic, listTopicTags, setTopicAttribute, tagTopic, untagTopic } from "./topic-attributes.js";
 
 /**
  * SNS topics that record what was published, so tests and `npm start` can show the notification
@@ -17,8 +15,23 @@ export { addSubscription } from "./subscriptions.js";
  */
 
 const TOPIC_NAME = /^[\w-]{1,256}(\.fifo)?$/;
+/** API_Publish.html Message: "at most 256 KB in size (262,144 bytes, not 262,144 characters)". */
 const MAX_MESSAGE_BYTES = 256 * 1024;
-const MAX_SUBJECT = 100;
+/** API_Publish.html Subject: "less than 100 characters long". */
+const MAX_SUBJECT_CHARS = 99;
+/**
+ * Subscribe answers "pending confirmation" for a subscription waiting for its endpoint
+ * (API_Subscribe.html: "the string \"pending confirmation\" if the subscription requires
+ * confirmation"); the list actions show it as "PendingConfirmation" (mozilla/frost#428 and
+ * localstack/localstack#13666 observed it in AWS).
+ */
+const PENDING_SUBSCRIBE = "pending confirmation";
+const PENDING_LISTED = "PendingConfirmation";
+/**
+ * Email and HTTP/S endpoints must confirm a subscription (sns-create-subscribe-endpoint-to-topic.html,
+ * sns-http-https-endpoint-as-subscriber.html); nobody clicks or answers in the sandbox.
+ */
+const CONFIRMATION_PROTOCOLS = ["email", "email-json", "http", "https"];
 
 function invalidParameter(what: string): AwsError {
   return new AwsError("InvalidParameter", `Invalid parameter: ${what}`);
@@ -56,14 +69,12 @@ function topicOf(ctx: CallContext, arn: string | undefined): Topic {
   return topic;
 }
 
-function createTopic(params: { Name?: string; Attributes?: Record<string, string>; Tags?: TagEntry[] }, ctx: CallContext) {
+function createTopic(params: { Name?: string; Attributes?: Record<string, string> }, ctx: CallContext) {
   const name = required(params.Name, () => invalidParameter("Name"));
   if (!TOPIC_NAME.test(name)) {
     throw invalidParameter("Topic Name");
   }
-  const topic = putTopic(regionState(ctx), ctx.accountId, ctx.region, name, checkTopicAttributes(params.Attributes));
-  if (params.Tags) tagTopic(ctx, topic, params.Tags);
-  return { TopicArn: topic.arn };
+  return { TopicArn: putTopic(regionState(ctx), ctx.accountId, ctx.region, name, params.Attributes).arn };
 }
 
 function publish(params: { TopicArn?: string; TargetArn?: string; Message?: string; Subject?: string }, ctx: CallContext) {
@@ -72,11 +83,11 @@ function publish(params: { TopicArn?: string; TargetArn?: string; Message?: stri
   if (message === "") throw invalidParameter("Empty message");
   if (Buffer.byteLength(message, "utf8") > MAX_MESSAGE_BYTES) throw invalidParameter("Message too long");
   const subject = params.Subject;
-  if (subject !== undefined) {
-    // Subject: ASCII, no line breaks or control characters, under 100 characters.
-    if (subject.length === 0 || subject.length > MAX_SUBJECT || !/^[\x20-\x7e]+$/.test(subject) || /^\s/.test(subject)) {
-      throw invalidParameter("Subject");
-    }
+  // API_Publish.html Subject: "Subjects must be UTF-8 text with no line breaks or control characters,
+  // and less than 100 characters long" (characters, not bytes: "drift ✗" is fine). Older revisions
+  // of the page said ASCII only; the current one is followed.
+  if (subject !== undefined && (subject === "" || [...subject].length > MAX_SUBJECT_CHARS || /\p{Cc}/u.test(subject))) {
+    throw invalidParameter("Subject");
   }
   const messageId = uuid(ctx.sandbox.random);
   topic.published.push({ messageId, subject, message, at: new Date(ctx.sandbox.now()).toISOString() });
@@ -89,11 +100,62 @@ function listTopics(params: { NextToken?: string }, ctx: CallContext) {
   return { Topics: page.items.map((t) => ({ TopicArn: t.arn })), NextToken: page.next };
 }
 
-/** Tag APIs name the topic by ARN (API_ListTagsForResource.html, ResourceArn); an unknown one is ResourceNotFound. */
-function taggedTopic(ctx: CallContext, arn: string | undefined): Topic {
-  const topic = regionState(ctx).topics.get(required(arn, () => invalidParameter("ResourceArn")));
-  if (!topic) throw new AwsError("ResourceNotFound", "Resource does not exist", 404);
-  return topic;
+function getTopicAttributes(params: { TopicArn?: string }, ctx: CallContext) {
+  const topic = topicOf(ctx, params.TopicArn);
+  return {
+    Attributes: {
+      TopicArn: topic.arn,
+      Owner: ctx.accountId,
+      DisplayName: "",
+      SubscriptionsConfirmed: String(topic.subscriptions.filter((s) => !s.pendingConfirmation).length),
+      SubscriptionsPending: String(topic.subscriptions.filter((s) => s.pendingConfirmation).length),
+      SubscriptionsDeleted: "0",
+      ...topic.attributes,
+    },
+  };
+}
+
+/** Subscribes an endpoint (idempotently); email and HTTP/S subscriptions stay pending, as nobody confirms them here. */
+export function addSubscription(topic: Topic, protocol: string, endpoint: string, random: () => number): Topic["subscriptions"][number] {
+  const existing = topic.subscriptions.find((s) => s.protocol === protocol && s.endpoint === endpoint);
+  if (existing) return existing;
+  const subscription = { arn: `${topic.arn}:${uuid(random)}`, protocol, endpoint, ...(CONFIRMATION_PROTOCOLS.includes(protocol) ? { pendingConfirmation: true } : {}) };
+  topic.subscriptions.push(subscription);
+  return subscription;
+}
+
+/** "ReturnSubscriptionArn … returns the subscription ARN, even if the subscription requires confirmation" (API_Subscribe.html). */
+function subscribe(params: { TopicArn?: string; Protocol?: string; Endpoint?: string; ReturnSubscriptionArn?: boolean }, ctx: CallContext) {
+  const topic = topicOf(ctx, params.TopicArn);
+  const protocol = required(params.Protocol, () => invalidParameter("Protocol"));
+  const endpoint = required(params.Endpoint, () => invalidParameter("Endpoint"));
+  const subscription = addSubscription(topic, protocol, endpoint, ctx.sandbox.random);
+  return { SubscriptionArn: subscription.pendingConfirmation && params.ReturnSubscriptionArn !== true ? PENDING_SUBSCRIBE : subscription.arn };
+}
+
+function listed(topic: Topic, ownerId: string) {
+  return (s: Topic["subscriptions"][number]) => ({
+    SubscriptionArn: s.pendingConfirmation ? PENDING_LISTED : s.arn,
+    Owner: ownerId,
+    Protocol: s.protocol,
+    Endpoint: s.endpoint,
+    TopicArn: topic.arn,
+  });
+}
+
+/** API_ListSubscriptionsByTopic.html: "up to 100. If there are more subscriptions, a NextToken is also returned". */
+function listSubscriptionsByTopic(params: { TopicArn?: string; NextToken?: string }, ctx: CallContext) {
+  const topic = topicOf(ctx, params.TopicArn);
+  const page = paginate(topic.subscriptions, params.NextToken, 100, () => invalidParameter("NextToken"));
+  return { Subscriptions: page.items.map(listed(topic, ctx.accountId)), NextToken: page.next };
+}
+
+/** API_ListSubscriptions.html: the requester's subscriptions in the region, "up to 100" per page with a NextToken. */
+function listSubscriptions(params: { NextToken?: string }, ctx: CallContext) {
+  const topics = [...regionState(ctx).topics.values()].sort((a, b) => a.arn.localeCompare(b.arn));
+  const all = topics.flatMap((t) => t.subscriptions.map(listed(t, ctx.accountId)));
+  const page = paginate(all, params.NextToken, 100, () => invalidParameter("NextToken"));
+  return { Subscriptions: page.items, NextToken: page.next };
 }
 
 export const snsService: ServiceDefinition = {
@@ -104,7 +166,10 @@ export const snsService: ServiceDefinition = {
     CreateTopic: createTopic,
     Publish: publish,
     ListTopics: listTopics,
-    GetTopicAttributes: (params: { TopicArn?: string }, ctx: CallContext) => ({ Attributes: topicAttributes(topicOf(ctx, params.TopicArn)) }),
+    GetTopicAttributes: getTopicAttributes,
+    Subscribe: subscribe,
+    ListSubscriptionsByTopic: listSubscriptionsByTopic,
+    ListSubscriptions: listSubscriptions,
     SetTopicAttributes: (params: { TopicArn?: string; AttributeName?: string; AttributeValue?: string }, ctx: CallContext) => {
       setTopicAttribute(topicOf(ctx, params.TopicArn), params);
       return {};
@@ -113,17 +178,15 @@ export const snsService: ServiceDefinition = {
       deleteTopic(ctx, required(params.TopicArn, () => invalidParameter("TopicArn")));
       return {};
     },
-    ListTagsForResource: (params: { ResourceArn?: string }, ctx: CallContext) => listTopicTags(ctx, taggedTopic(ctx, params.ResourceArn)),
+    ListTagsForResource: (params: { ResourceArn?: string }, ctx: CallContext) => listTopicTags(ctx, topicOf(ctx, params.ResourceArn)),
     TagResource: (params: { ResourceArn?: string; Tags?: TagEntry[] }, ctx: CallContext) => {
-      tagTopic(ctx, taggedTopic(ctx, params.ResourceArn), params.Tags);
+      tagTopic(ctx, topicOf(ctx, params.ResourceArn), params.Tags);
       return {};
     },
     UntagResource: (params: { ResourceArn?: string; TagKeys?: string[] }, ctx: CallContext) => {
-      untagTopic(ctx, taggedTopic(ctx, params.ResourceArn), params.TagKeys);
+      untagTopic(ctx, topicOf(ctx, params.ResourceArn), params.TagKeys);
       return {};
     },
-    Subscribe: (params: Parameters<typeof subscribeTo>[1] & { TopicArn?: string }, ctx: CallContext) => subscribeTo(topicOf(ctx, params.TopicArn), params, ctx),
-    ListSubscriptionsByTopic: (params: { TopicArn?: string; NextToken?: string }, ctx: CallContext) => listSubscriptionsOf(topicOf(ctx, params.TopicArn), params),
     ...subscriptionActions,
   },
 };

@@ -1,8 +1,6 @@
 import { AwsError, type CallContext } from "../../protocol/types.js";
 import type { Topic } from "../../state.js";
-import { uuid } from "../shared/ids.js";
 import { required } from "../shared/params.js";
-import { paginate } from "../shared/paging.js";
 
 /**
  * SNS subscriptions with their attributes, as terraform's aws_sns_topic_subscription creates,
@@ -14,14 +12,6 @@ import { paginate } from "../shared/paging.js";
 
 export type Subscription = Topic["subscriptions"][number];
 
-/** API_Subscribe.html, SubscriptionArn: without ReturnSubscriptionArn an unconfirmed subscription answers "pending confirmation". */
-const PENDING_ANSWER = "pending confirmation";
-/** ListSubscriptionsByTopic shows an unconfirmed subscription's ARN as "PendingConfirmation" (AWS CLI Command Reference, sns list-subscriptions-by-topic, example output). */
-const PENDING_LISTED = "PendingConfirmation";
-/** API_Subscribe.html: email, email-json and http(s) endpoints confirm the subscription themselves; the others are confirmed at once. */
-const CONFIRMED_BY_ENDPOINT = new Set(["email", "email-json", "http", "https"]);
-/** API_Subscribe.html, Protocol. */
-const PROTOCOLS = new Set(["http", "https", "email", "email-json", "sms", "sqs", "application", "lambda", "firehose"]);
 /** API_SetSubscriptionAttributes.html, AttributeName: what a subscription accepts (Subscribe's Attributes take the same). */
 const SETTABLE = new Set(["DeliveryPolicy", "FilterPolicy", "FilterPolicyScope", "RawMessageDelivery", "RedrivePolicy", "SubscriptionRoleArn", "ReplayPolicy"]);
 
@@ -36,42 +26,6 @@ function located(ctx: CallContext, arn: string | undefined): { topic: Topic; sub
   const subscription = topic?.subscriptions.find((s) => s.arn === subscriptionArn);
   if (!topic || !subscription) throw new AwsError("NotFound", "Subscription does not exist", 404);
   return { topic, subscription };
-}
-
-function checkAttributes(attributes: Record<string, string> | undefined): Record<string, string> {
-  for (const name of Object.keys(attributes ?? {})) if (!SETTABLE.has(name)) throw invalidParameter(`Attributes Reason: Unknown attribute ${name}`);
-  return { ...attributes };
-}
-
-/**
- * Subscribes an endpoint, idempotently by protocol and endpoint (API_Subscribe.html: "If the
- * subscription already exists … returns the existing subscription"). Email and http(s) ones stay
- * pending: nobody clicks the confirmation link in the sandbox.
- */
-export function addSubscription(topic: Topic, protocol: string, endpoint: string, random: () => number, attributes: Record<string, string> = {}): Subscription {
-  const existing = topic.subscriptions.find((s) => s.protocol === protocol && s.endpoint === endpoint);
-  if (existing) return existing;
-  const subscription: Subscription = { arn: `${topic.arn}:${uuid(random)}`, protocol, endpoint, pendingConfirmation: CONFIRMED_BY_ENDPOINT.has(protocol), attributes: { ...attributes } };
-  topic.subscriptions.push(subscription);
-  return subscription;
-}
-
-export function subscribeTo(topic: Topic, params: { Protocol?: string; Endpoint?: string; Attributes?: Record<string, string>; ReturnSubscriptionArn?: boolean }, ctx: CallContext) {
-  const protocol = required(params.Protocol, () => invalidParameter("Protocol"));
-  if (!PROTOCOLS.has(protocol)) throw invalidParameter(`Invalid protocol type: ${protocol}`);
-  const endpoint = required(params.Endpoint, () => invalidParameter("Endpoint"));
-  const subscription = addSubscription(topic, protocol, endpoint, ctx.sandbox.random, checkAttributes(params.Attributes));
-  return { SubscriptionArn: subscription.pendingConfirmation && params.ReturnSubscriptionArn !== true ? PENDING_ANSWER : subscription.arn };
-}
-
-/** API_ListSubscriptionsByTopic.html: up to 100 per page. */
-export function listSubscriptionsOf(topic: Topic, params: { NextToken?: string }) {
-  const page = paginate(topic.subscriptions, params.NextToken, 100, () => invalidParameter("NextToken"));
-  const owner = topic.arn.split(":")[4];
-  return {
-    Subscriptions: page.items.map((s) => ({ SubscriptionArn: s.pendingConfirmation ? PENDING_LISTED : s.arn, Owner: owner, Protocol: s.protocol, Endpoint: s.endpoint, TopicArn: topic.arn })),
-    NextToken: page.next,
-  };
 }
 
 /** API_GetSubscriptionAttributes.html, Attributes: what every subscription reports (AWS CLI example output), then what was set. */

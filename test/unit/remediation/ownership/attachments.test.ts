@@ -67,6 +67,7 @@ describe("attachments of a template", () => {
         origin: { stackName: "payments-app", logicalId: "AppRoleDefaultPolicy5FFB7DAB", resourceType: "AWS::IAM::Policy" },
         role: "payments-app-AppRole1ABCC5F0-9XY8",
         policyName: "AppRoleDefaultPolicy5FFB7DAB",
+        document: { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "sqs:SendMessage", Resource: "*" }] },
       },
       {
         kind: "managed-policy",
@@ -86,7 +87,11 @@ describe("attachments of a template", () => {
   it("leaves what it cannot evaluate unresolved instead of guessing", () => {
     const template = {
       Resources: {
-        P: { Type: "AWS::IAM::RolePolicy", Properties: { PolicyName: { "Fn::If": ["IsProd", "a", "b"] }, RoleName: "app", PolicyDocument: {} } },
+        P: {
+          Type: "AWS::IAM::RolePolicy",
+          // A document whose Resource depends on a condition: no document rather than a guess.
+          Properties: { PolicyName: { "Fn::If": ["IsProd", "a", "b"] }, RoleName: "app", PolicyDocument: { Statement: [{ Effect: "Allow", Action: "s3:GetObject", Resource: { "Fn::If": ["IsProd", "a", "b"] } }] } },
+        },
         I: { Type: "AWS::EC2::SecurityGroupIngress", Properties: { GroupId: { "Fn::ImportValue": "unknown-export" }, IpProtocol: "tcp", FromPort: 22, ToPort: 22, CidrIp: { "Fn::Select": [0, ["10.0.0.0/8"]] } } },
         M: { Type: "AWS::IAM::ManagedPolicy", Properties: { PolicyDocument: {}, Roles: { "Fn::Split": [",", "a,b"] } } },
       },

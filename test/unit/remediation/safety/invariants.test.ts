@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { WriteEffect } from "../../../../functions/remediation/safety/effects.js";
 import { adminStatements, refusals, safetyPolicy } from "../../../../functions/remediation/safety/invariants.js";
-import { testConfig } from "../../events/helpers.js";
+import { PAYMENTS_SPOKE } from "../../events/helpers.js";
+import { testConfig } from "../../../support/config.js";
 
 /**
  * Documents in the shapes AWS publishes them:
@@ -26,7 +27,7 @@ const trust = (principal: unknown, condition?: unknown) => ({
 
 const ORG_ACCOUNT = "111122223333";
 const OUTSIDE = "555566667777";
-const config = testConfig({
+const config = testConfig(PAYMENTS_SPOKE, {
   accounts: [{ id: ORG_ACCOUNT, name: "payments-prod" }],
   defaults: {
     safety: {
@@ -57,7 +58,7 @@ describe("privilege invariants", () => {
   });
 
   it("refuses a bootstrap role named in accounts.yaml", () => {
-    const custom = safetyPolicy(testConfig({ accounts: [{ id: ORG_ACCOUNT, name: "payments-prod", bootstrapRoleName: "PlatformBootstrap" }] }));
+    const custom = safetyPolicy(testConfig(PAYMENTS_SPOKE, { accounts: [{ id: ORG_ACCOUNT, name: "payments-prod", bootstrapRoleName: "PlatformBootstrap" }] }));
     expect(refusals({ kind: "tag-role", role: role("PlatformBootstrap") }, custom)[0]).toContain("a bootstrap role named in accounts.yaml");
   });
 
@@ -122,7 +123,7 @@ describe("privilege invariants", () => {
     expect(check({ kind: "put-role-policy", role: role("payments-api"), policyName: "everything", document: ADMINISTRATOR_ACCESS })).toEqual([
       "would put inline policy everything on payments-api: it allows * on *",
     ]);
-    const allowed = safetyPolicy(testConfig({ defaults: { safety: { adminPolicies: [{ policy: "everything", roles: ["payments-api"], reason: "break glass" }] } } }));
+    const allowed = safetyPolicy(testConfig(PAYMENTS_SPOKE, { defaults: { safety: { adminPolicies: [{ policy: "everything", roles: ["payments-api"], reason: "break glass" }] } } }));
     expect(refusals({ kind: "put-role-policy", role: role("payments-api"), policyName: "everything", document: ADMINISTRATOR_ACCESS }, allowed)).toEqual([]);
   });
 
@@ -147,5 +148,28 @@ describe("privilege invariants", () => {
       "would execute change set on payments-core that changes Key (AWS::KMS::Key), which cannot be checked for privilege",
     ]);
     expect(check({ kind: "stage-change-set", stackName: "payments-core" })).toEqual([]);
+  });
+});
+
+describe("trust policies against the organization's real membership", () => {
+  // A trust policy naming an account, as IAM stores it (the root ARN); Organizations' walk lists the members.
+  const trusting = (account: string) => ({
+    kind: "update-trust-policy" as const,
+    role: { name: "partner-access" },
+    previous: { Version: "2012-10-17", Statement: [] },
+    document: { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: `arn:aws:iam::${account}:root` }, Action: "sts:AssumeRole" }] },
+  });
+
+  it("trusts a member Organizations lists even when accounts.yaml does not, and refuses a listed account that left", () => {
+    const live = safetyPolicy(config, { accountIds: new Set(["999988887777"]) });
+    expect(refusals(trusting("999988887777"), live)).toEqual([]);
+    expect(refusals(trusting(ORG_ACCOUNT), live)[0]).toContain(`account ${ORG_ACCOUNT} is not in the organization`);
+  });
+
+  it("fails closed, saying why, when the membership could not be read", () => {
+    const unknown = safetyPolicy(config, { error: "AccessDeniedException: not authorized to perform organizations:ListRoots" });
+    expect(refusals(trusting(ORG_ACCOUNT), unknown)).toEqual([
+      `would replace the trust policy of partner-access: it would trust arn:aws:iam::${ORG_ACCOUNT}:root, and the organization's membership could not be read (AccessDeniedException: not authorized to perform organizations:ListRoots), so account ${ORG_ACCOUNT} cannot be checked; list it in defaults.safety.trustedPrincipals if intended`,
+    ]);
   });
 });

@@ -6,7 +6,13 @@ import { uuid } from "../../shared/ids.js";
 import { checkResourceDrift, liveResources } from "./resource-drift.js";
 
 /** Stack statuses CloudFormation runs drift detection on. */
-const DETECTABLE = new Set(["CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "UPDATE_ROLLBACK_FAILED"]);
+/**
+ * Imported stacks are among them: "After the import is complete and before performing subsequent
+ * stack operations, we recommend running drift detection on imported resources" (AWS
+ * CloudFormation User Guide, "Import AWS resources into a CloudFormation stack automatically",
+ * import-resources-automatically.html; also resource-import.html).
+ */
+const DETECTABLE = new Set(["CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "UPDATE_ROLLBACK_FAILED", "IMPORT_COMPLETE", "IMPORT_ROLLBACK_COMPLETE"]);
 
 export function runningDetection(stack: CfnStack): CfnDriftDetection | undefined {
   return stack.detections.find((detection) => detection.result === undefined);

@@ -1,10 +1,11 @@
 import { AwsError } from "../../../protocol/types.js";
 import type { CfnStack, CfnStackResource, IamRole, SecurityGroup, SecurityGroupRule } from "../../../state.js";
 import { sameRule } from "../../ec2/permissions.js";
-import { ec2Id, generatedName } from "../../shared/ids.js";
+import { ec2Id, generatedName, iamUniqueId } from "../../shared/ids.js";
 import { jsonDocument, optionalString, required, stringList } from "./properties.js";
 import { type Direction, groups, ruleFromTemplate, ruleToTemplate } from "../../ec2/cfn-security-group.js";
 import type { ResourceContext, ResourceProvider } from "./types.js";
+import { managedPolicyDrift, rolePolicyDrift, ruleAttachmentDrift } from "./attachment-drift.js";
 
 /**
  * Attachment resources: they change another resource's live state when created and undo it
@@ -15,8 +16,8 @@ import type { ResourceContext, ResourceProvider } from "./types.js";
  * - AWS::IAM::Policy (Roles) and AWS::IAM::RolePolicy (RoleName) put an inline policy on roles.
  * - AWS::IAM::ManagedPolicy (Roles) creates a customer managed policy (physical id: its ARN,
  *   what Ref returns) and attaches it to the roles.
- * Drift detection of the attachments themselves is not emulated (NOT_CHECKED); what the user
- * guide documents — that CloudFormation "analyses the stack template for attachments before
+ * Drift detection of the attachments themselves is in attachment-drift.ts (AWS::IAM::Policy is
+ * NOT_CHECKED, as documented); what the user guide documents — that CloudFormation "analyses the stack template for attachments before
  * performing the drift comparison" of the group or role, but "cannot perform this analysis
  * across stacks" — is in drift/attachments.ts.
  */
@@ -79,8 +80,19 @@ const managedPolicy: ResourceProvider = {
     const { account, sandbox } = ctx.env;
     const name = optionalString(properties.ManagedPolicyName) ?? generatedName(sandbox.random, ctx.stack.stackName, ctx.logicalId, { maxLength: 128 });
     const path = optionalString(properties.Path) ?? "/";
-    required(properties, "PolicyDocument", ctx.logicalId);
+    const document = jsonDocument(required(properties, "PolicyDocument", ctx.logicalId));
     const arn = `arn:aws:iam::${account.id}:policy${path}${name}`;
+    // CloudFormation creates it with CreatePolicy, so GetPolicy / GetPolicyVersion read it like any customer managed policy.
+    account.policies.set(arn, {
+      arn,
+      policyName: name,
+      policyId: iamUniqueId(sandbox.random, "ANPA"),
+      path,
+      ...(optionalString(properties.Description) !== undefined ? { description: optionalString(properties.Description) } : {}),
+      document,
+      defaultVersionId: "v1",
+      createdAt: new Date(sandbox.now()).toISOString(),
+    });
     for (const roleName of stringList(properties.Roles)) {
       const target = role(ctx, roleName);
       if (!target.managedPolicyArns.includes(arn)) target.managedPolicyArns.push(arn);
@@ -89,15 +101,16 @@ const managedPolicy: ResourceProvider = {
   },
   delete(arn, ctx) {
     for (const r of ctx.env.account.roles.values()) r.managedPolicyArns = r.managedPolicyArns.filter((a) => a !== arn);
+    ctx.env.account.policies.delete(arn);
   },
 };
 
 export const ATTACHMENT_PROVIDERS: Readonly<Record<string, ResourceProvider>> = {
-  "AWS::EC2::SecurityGroupIngress": ruleAttachment("ingress"),
-  "AWS::EC2::SecurityGroupEgress": ruleAttachment("egress"),
+  "AWS::EC2::SecurityGroupIngress": { ...ruleAttachment("ingress"), drift: ruleAttachmentDrift("ingress") },
+  "AWS::EC2::SecurityGroupEgress": { ...ruleAttachment("egress"), drift: ruleAttachmentDrift("egress") },
   "AWS::IAM::Policy": inlinePolicy((p) => stringList(p.Roles)),
-  "AWS::IAM::RolePolicy": inlinePolicy((p) => [String(p.RoleName)]),
-  "AWS::IAM::ManagedPolicy": managedPolicy,
+  "AWS::IAM::RolePolicy": { ...inlinePolicy((p) => [String(p.RoleName)]), drift: rolePolicyDrift },
+  "AWS::IAM::ManagedPolicy": { ...managedPolicy, drift: managedPolicyDrift },
 };
 
 /** The same stack's attachment resources that exist. */

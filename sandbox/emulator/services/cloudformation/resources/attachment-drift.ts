@@ -1,0 +1,97 @@
+import type { SecurityGroup, SecurityGroupRule } from "../../../state.js";
+import { type Direction, groups, ruleFromTemplate, ruleToTemplate } from "../../ec2/cfn-security-group.js";
+import { jsonDocument, optionalString, pick, stringList } from "./properties.js";
+import type { DriftSupport, ResourceContext } from "./types.js";
+
+/**
+ * Drift detection of the attachment resources themselves, as CloudFormation documents it:
+ * - AWS::EC2::SecurityGroupIngress / SecurityGroupEgress are checked. Their type schema names the
+ *   rule by its id (primaryIdentifier /properties/Id, "The Security Group Rule Id") and makes every
+ *   property but Description create-only (aws-ec2-securitygroupingress.json in the CloudFormation
+ *   registry schemas), so a rule revoked by hand is DELETED — re-authorizing the same rule gives it
+ *   a new id, which the resource does not follow — and a changed description is MODIFIED.
+ * - AWS::IAM::RolePolicy is checked (primary identifier PolicyName + RoleName): the inline policy
+ *   deleted by hand is DELETED, its document changed is MODIFIED on PolicyDocument.
+ * - AWS::IAM::ManagedPolicy is checked ("Resources that support import and drift detection
+ *   operations", awsdocs/aws-cloudformation-user-guide doc_source/resource-import-supported-resources.md):
+ *   a role detached from it by hand is a REMOVE on Roles, a new default version a difference on
+ *   PolicyDocument, the policy deleted DELETED.
+ * - AWS::IAM::Policy is not: "This resource does not support drift detection. The following inline
+ *   policy resource types support drift detection: AWS::IAM::GroupPolicy, AWS::IAM::RolePolicy,
+ *   AWS::IAM::UserPolicy" (AWS::IAM::Policy, CloudFormation Template Reference), so it stays
+ *   NOT_CHECKED (no `drift` in resources/attachments.ts).
+ */
+
+const RULE_FIELDS = ["IpProtocol", "FromPort", "ToPort", "CidrIp", "CidrIpv6", "SourcePrefixListId", "SourceSecurityGroupId", "DestinationPrefixListId", "DestinationSecurityGroupId"];
+
+function ruleById(ruleId: string, direction: Direction, ctx: ResourceContext): { group: SecurityGroup; rule: SecurityGroupRule } | undefined {
+  for (const group of groups(ctx).values()) {
+    const rule = (direction === "ingress" ? group.ingress : group.egress).find((r) => r.ruleId === ruleId);
+    if (rule) return { group, rule };
+  }
+  return undefined;
+}
+
+export function ruleAttachmentDrift(direction: Direction): DriftSupport {
+  return {
+    shapes: {},
+    replacedBy: ["GroupId", "GroupName", ...RULE_FIELDS],
+    expected(properties) {
+      return { ...pick(properties, ["GroupId", "GroupName"]), ...ruleToTemplate(ruleFromTemplate(properties, direction), direction) };
+    },
+    readActual(ruleId, ctx) {
+      const found = ruleById(ruleId, direction, ctx);
+      if (!found) return undefined;
+      return { GroupId: found.group.groupId, GroupName: found.group.groupName, ...ruleToTemplate(found.rule, direction) };
+    },
+    update(ruleId, expected, ctx) {
+      const found = ruleById(ruleId, direction, ctx);
+      if (!found) throw new Error(`The security group rule '${ruleId}' does not exist`);
+      const description = optionalString(expected.Description);
+      if (description === undefined) delete found.rule.description;
+      else found.rule.description = description;
+    },
+  };
+}
+
+function declared(ctx: ResourceContext): Record<string, unknown> {
+  return ctx.stack.resources.find((r) => r.logicalId === ctx.logicalId)?.properties ?? {};
+}
+
+export const rolePolicyDrift: DriftSupport = {
+  shapes: { PolicyDocument: { kind: "policy" } },
+  replacedBy: ["PolicyName", "RoleName"],
+  expected(properties) {
+    return { PolicyName: properties.PolicyName, RoleName: properties.RoleName, PolicyDocument: jsonDocument(properties.PolicyDocument) };
+  },
+  readActual(_physicalId, ctx) {
+    const { PolicyName, RoleName } = declared(ctx);
+    const document = ctx.env.account.roles.get(String(RoleName))?.inlinePolicies[String(PolicyName)];
+    return document === undefined ? undefined : { PolicyName, RoleName, PolicyDocument: document };
+  },
+  update(_physicalId, expected, ctx) {
+    const role = ctx.env.account.roles.get(String(expected.RoleName));
+    if (!role) throw new Error(`The role with name ${String(expected.RoleName)} cannot be found.`);
+    role.inlinePolicies[String(expected.PolicyName)] = expected.PolicyDocument;
+  },
+};
+
+export const managedPolicyDrift: DriftSupport = {
+  shapes: { Roles: { kind: "set" }, PolicyDocument: { kind: "policy" } },
+  replacedBy: ["ManagedPolicyName", "Path"],
+  expected(properties) {
+    return { PolicyDocument: jsonDocument(properties.PolicyDocument), ...(properties.Roles === undefined ? {} : { Roles: stringList(properties.Roles) }) };
+  },
+  readActual(arn, ctx) {
+    const policy = ctx.env.account.policies.get(arn);
+    if (!policy) return undefined;
+    const roles = [...ctx.env.account.roles.values()].filter((r) => r.managedPolicyArns.includes(arn)).map((r) => r.roleName);
+    return { PolicyDocument: policy.document, Roles: roles };
+  },
+  update(arn, expected, ctx) {
+    for (const name of stringList(expected.Roles)) {
+      const role = ctx.env.account.roles.get(name);
+      if (role && !role.managedPolicyArns.includes(arn)) role.managedPolicyArns.push(arn);
+    }
+  },
+};
