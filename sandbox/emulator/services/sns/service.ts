@@ -6,7 +6,7 @@ import { required } from "../shared/params.js";
 import { paginate } from "../shared/paging.js";
 import type { TagEntry } from "../shared/tags.js";
 import { subscriptionActions } from "./subscriptions.js";
-import { deleteTopic, listTopicTags, setTopicAttribute, tagTopic, untagTopic } from "./topic-attributes.js";
+import { deleteTopic, listTopicTags, setTopicAttribute, tagTopic, topicAttributes, untagTopic } from "./topic-attributes.js";
 
 /**
  * SNS topics that record what was published, so tests and `npm start` can show the notification
@@ -166,7 +166,8 @@ export const snsService: ServiceDefinition = {
     CreateTopic: createTopic,
     Publish: publish,
     ListTopics: listTopics,
-    GetTopicAttributes: getTopicAttributes,
+    // The default access policy and delivery policy a topic reports (topic-attributes.ts): terraform parses Policy.
+    GetTopicAttributes: (params: { TopicArn?: string }, ctx: CallContext) => ({ Attributes: { ...getTopicAttributes(params, ctx).Attributes, ...topicAttributes(topicOf(ctx, params.TopicArn)) } }),
     Subscribe: subscribe,
     ListSubscriptionsByTopic: listSubscriptionsByTopic,
     ListSubscriptions: listSubscriptions,
