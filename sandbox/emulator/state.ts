@@ -135,7 +135,8 @@ export interface Topic {
   attributes: Record<string, string>;
   published: { messageId: string; subject?: string; message: string; at: string }[];
   /** `pendingConfirmation` until the endpoint confirms (email and HTTP/S endpoints: never, in the sandbox). */
-  subscriptions: { arn: string; protocol: string; endpoint: string; pendingConfirmation?: boolean }[];
+  /** attributes: SetSubscriptionAttributes (sandbox/emulator/services/sns/subscriptions.ts). */
+  subscriptions: { arn: string; protocol: string; endpoint: string; pendingConfirmation?: boolean; attributes?: Record<string, string> }[];
 }
 
 export interface Vpc {

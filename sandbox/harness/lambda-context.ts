@@ -1,20 +1,16 @@
 import type { Context } from "aws-lambda";
+import { invocationContext } from "../emulator/services/lambda/context.js";
 
 /** What a Lambda context offers the handler, for invoking it outside Lambda with `budgetMs` left to run. */
 export function lambdaContext(budgetMs: number, functionName: string): Context {
   const deadline = Date.now() + budgetMs;
-  return {
-    callbackWaitsForEmptyEventLoop: false,
+  return invocationContext({
     functionName,
-    functionVersion: "$LATEST",
-    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${functionName}`,
-    memoryLimitInMB: "1024",
-    awsRequestId: `local-${deadline}`,
+    functionArn: `arn:aws:lambda:local:000000000000:function:${functionName}`,
+    memoryMb: 1024,
+    requestId: `local-${deadline}`,
+    deadline,
     logGroupName: `/aws/lambda/${functionName}`,
     logStreamName: "local",
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
+  });
 }

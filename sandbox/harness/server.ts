@@ -9,6 +9,7 @@ import { createRequestHandler } from "../emulator/protocol/http-handler.js";
 import type { SandboxRuntime } from "../emulator/protocol/types.js";
 import { DEFAULT_SCENARIO, loadScenario, scenarioFromObject, type LoadedScenario, type ScenarioInput } from "./scenario.js";
 import { recordCall, type CloudTrailBridgeEvent } from "../emulator/services/cloudtrail/record.js";
+import { deliverToBus, fireSchedule } from "../emulator/services/events/delivery.js";
 import { SERVICES } from "../emulator/services/index.js";
 import { adminPrincipal } from "../emulator/services/iam/principals.js";
 import type { Principal, World } from "../emulator/state.js";
@@ -67,6 +68,11 @@ export interface BareSandbox {
   dispatch(accountId: string, region: string, service: string, action: string, params: unknown, principal?: Principal): Promise<unknown>;
   setFaults(rules: FaultRule[]): void;
   setLatency(latency: Partial<SandboxRuntime["latency"]>): void;
+  /**
+   * Sends a schedule rule's "Scheduled Event" to its targets now, as EventBridge does when the
+   * schedule comes due (`npm run sandbox -- fire-schedule` does the same from outside).
+   */
+  fireSchedule(accountId: string, region: string, ruleName: string): Promise<unknown>;
   /** Receives an EventBridge "AWS API Call via CloudTrail" event for every successful mutating management call; returns an unsubscribe function. */
   onEvent(listener: (event: CloudTrailBridgeEvent) => void): () => void;
   close(): Promise<void>;
@@ -121,6 +127,9 @@ async function serve(opts: SandboxOptions, build: (scenario: LoadedScenario, con
     const event = recordCall(world, service, call, result, runtime.now(), runtime.random);
     // EventBridge delivers asynchronously: a listener never runs inside the API call it observes.
     if (event) for (const listener of listeners) setImmediate(() => listener(event));
+    // CloudTrail's management events reach the default bus of the account and region of the call
+    // (eb-service-event.html#eb-service-event-cloudtrail), where the deployed rules pick them up.
+    if (event) setImmediate(() => void deliverToBus({ world, runtime }, event.account, event.region, "default", event));
   });
   const dispatch: Sandbox["dispatch"] = (accountId, region, service, action, params, principal) =>
     dispatcher.invoke({ service, action, accountId, region, params, principal: principal ?? adminPrincipal(world, accountId), requestId: randomUUID() });
@@ -138,6 +147,7 @@ async function serve(opts: SandboxOptions, build: (scenario: LoadedScenario, con
     });
   const port = await listen(server, opts.port ?? 0);
   const insecurePort = await listen(insecure, 0);
+  runtime.endpoint = `http://127.0.0.1:${port}`;
   const close = (s: typeof server) =>
     new Promise<void>((resolve, reject) => {
       s.closeAllConnections();
@@ -157,6 +167,7 @@ async function serve(opts: SandboxOptions, build: (scenario: LoadedScenario, con
       return credentialsOf(adminPrincipal(world, accountId));
     },
     dispatch,
+    fireSchedule: (accountId, region, ruleName) => fireSchedule({ world, runtime }, accountId, region, ruleName),
     setFaults: (rules) => dispatcher.faults.setRules(rules),
     setLatency: (l) => Object.assign(runtime.latency, l),
     onEvent: (listener) => {

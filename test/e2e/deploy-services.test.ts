@@ -204,3 +204,164 @@ out(dict(
     expect(r.gone.code).toBe("AWS.SimpleQueueService.NonExistentQueue");
   });
 });
+
+describe("Lambda, through boto3 (restJson1)", () => {
+  it("creates from a zip, reads back, updates, takes permissions, event-invoke config and tags, and deletes", async () => {
+    const r = await boto3(sandbox, await spokeSession(), `
+import base64, hashlib, io, zipfile
+buf = io.BytesIO()
+with zipfile.ZipFile(buf, "w") as z:
+    z.writestr("index.mjs", "export const handler = async () => 1;")
+package = buf.getvalue()
+iam = client("iam")
+trust = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+role = iam.create_role(RoleName="fn-role", AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+other = iam.create_role(RoleName="not-for-lambda", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"}, "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]
+lam = client("lambda")
+created = lam.create_function(FunctionName="fn", Role=role, Runtime="nodejs22.x", Handler="index.handler", Code={"ZipFile": package},
+    Environment={"Variables": {"A": "1"}}, Architectures=["arm64"], Tags={"team": "a"}, Timeout=30)
+arn = created["FunctionArn"]
+got = lam.get_function(FunctionName="fn")
+rule = "arn:aws:events:us-east-1:${SPOKE}:rule/r"
+stmt = json.loads(lam.add_permission(FunctionName="fn", StatementId="events", Action="lambda:InvokeFunction", Principal="events.amazonaws.com", SourceArn=rule)["Statement"])
+lam.add_permission(FunctionName=arn, StatementId="acct", Action="lambda:InvokeFunction", Principal="${config.hub.accountId}")
+policy = json.loads(lam.get_policy(FunctionName="fn")["Policy"])
+dup = err(lambda: lam.add_permission(FunctionName="fn", StatementId="events", Action="lambda:InvokeFunction", Principal="events.amazonaws.com"))
+lam.remove_permission(FunctionName="fn", StatementId="events")
+lam.remove_permission(FunctionName="fn", StatementId="acct")
+no_policy = err(lambda: lam.get_policy(FunctionName="fn"))
+no_eic = err(lambda: lam.get_function_event_invoke_config(FunctionName="fn"))
+eic = lam.put_function_event_invoke_config(FunctionName="fn", MaximumRetryAttempts=0, DestinationConfig={"OnFailure": {"Destination": "arn:aws:sqs:us-east-1:${SPOKE}:failures"}})
+bad_eic = err(lambda: lam.put_function_event_invoke_config(FunctionName="fn", MaximumRetryAttempts=5))
+eic_read = lam.get_function_event_invoke_config(FunctionName="fn")
+lam.delete_function_event_invoke_config(FunctionName="fn")
+lam.tag_resource(Resource=arn, Tags={"env": "prod"})
+lam.untag_resource(Resource=arn, TagKeys=["team"])
+tags = lam.list_tags(Resource=arn)["Tags"]
+updated = lam.update_function_configuration(FunctionName="fn", Environment={"Variables": {"A": "2"}}, MemorySize=256)
+buf2 = io.BytesIO()
+with zipfile.ZipFile(buf2, "w") as z:
+    z.writestr("index.mjs", "export const handler = async () => 2;")
+code = lam.update_function_code(FunctionName="fn", ZipFile=buf2.getvalue())
+stale = err(lambda: lam.update_function_configuration(FunctionName="fn", Timeout=5, RevisionId=created["RevisionId"]))
+versions = lam.list_versions_by_function(FunctionName="fn")["Versions"]
+signing = lam.get_function_code_signing_config(FunctionName="fn")
+out(dict(
+  created=created, got=got, stmt=stmt, policy=policy, dup=dup, no_policy=no_policy, no_eic=no_eic, eic=eic, bad_eic=bad_eic, eic_read=eic_read, tags=tags,
+  updated=updated, code=code, stale=stale, versions=[v["Version"] for v in versions], signing=signing,
+  sha=base64.b64encode(hashlib.sha256(package).digest()).decode(), sha2=base64.b64encode(hashlib.sha256(buf2.getvalue()).digest()).decode(),
+  untrusted=err(lambda: lam.create_function(FunctionName="fn2", Role=other, Runtime="nodejs22.x", Handler="index.handler", Code={"ZipFile": package})),
+  not_zip=err(lambda: lam.create_function(FunctionName="fn3", Role=role, Runtime="nodejs22.x", Handler="index.handler", Code={"ZipFile": b"not a zip"})),
+  again=err(lambda: lam.create_function(FunctionName="fn", Role=role, Runtime="nodejs22.x", Handler="index.handler", Code={"ZipFile": package})),
+  reserved=err(lambda: lam.update_function_configuration(FunctionName="fn", Environment={"Variables": {"AWS_REGION": "x"}})),
+  deleted=lam.delete_function(FunctionName="fn")["ResponseMetadata"]["HTTPStatusCode"],
+  gone=err(lambda: lam.get_function(FunctionName="fn")),
+))`);
+    const fnArn = `arn:aws:lambda:us-east-1:${SPOKE}:function:fn`;
+    // API_CreateFunction.html / API_FunctionConfiguration.html: the configuration as Lambda returns it.
+    expect(r.created).toMatchObject({ FunctionName: "fn", FunctionArn: fnArn, Runtime: "nodejs22.x", Handler: "index.handler", Timeout: 30, MemorySize: 128, Version: "$LATEST", State: "Active", PackageType: "Zip", Architectures: ["arm64"], Environment: { Variables: { A: "1" } } });
+    expect(r.created.CodeSha256).toBe(r.sha);
+    expect(r.created.LastModified).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+0000$/);
+    expect(r.got.Configuration.FunctionArn).toBe(fnArn);
+    expect(r.got.Tags).toEqual({ team: "a" });
+    expect(r.got.Code.RepositoryType).toBe("S3");
+    // access-control-resource-based.html: the statement Lambda writes for a service principal scoped to a rule.
+    expect(r.stmt).toEqual({ Sid: "events", Effect: "Allow", Principal: { Service: "events.amazonaws.com" }, Action: "lambda:InvokeFunction", Resource: fnArn, Condition: { ArnLike: { "AWS:SourceArn": `arn:aws:events:us-east-1:${SPOKE}:rule/r` } } });
+    expect(r.policy.Id).toBe("default");
+    expect(r.policy.Statement[1].Principal).toEqual({ AWS: `arn:aws:iam::${config.hub.accountId}:root` });
+    expect(r.dup).toMatchObject({ code: "ResourceConflictException", status: 409, message: "The statement id (events) provided already exists. Please provide a new statement id, or remove the existing statement." });
+    expect(r.no_policy).toEqual({ code: "ResourceNotFoundException", status: 404, message: "The resource you requested does not exist." });
+    expect(r.no_eic.code).toBe("ResourceNotFoundException");
+    expect(r.eic).toMatchObject({ FunctionArn: `${fnArn}:$LATEST`, MaximumRetryAttempts: 0, DestinationConfig: { OnFailure: { Destination: `arn:aws:sqs:us-east-1:${SPOKE}:failures` } } });
+    expect(r.bad_eic.code).toBe("ValidationException");
+    expect(r.eic_read.MaximumRetryAttempts).toBe(0);
+    expect(r.tags).toEqual({ env: "prod" });
+    expect(r.updated).toMatchObject({ MemorySize: 256, Environment: { Variables: { A: "2" } }, Timeout: 30 });
+    expect(r.code.CodeSha256).toBe(r.sha2);
+    expect(r.stale).toMatchObject({ code: "PreconditionFailedException", status: 412 });
+    expect(r.versions).toEqual(["$LATEST"]);
+    expect(r.signing).toMatchObject({ FunctionName: "fn", CodeSigningConfigArn: "" });
+    expect(r.untrusted).toMatchObject({ code: "InvalidParameterValueException", message: "The role defined for the function cannot be assumed by Lambda." });
+    expect(r.not_zip.code).toBe("InvalidParameterValueException");
+    expect(r.again).toMatchObject({ code: "ResourceConflictException", status: 409 });
+    expect(r.reserved.code).toBe("InvalidParameterValueException");
+    expect(r.deleted).toBe(204);
+    expect(r.gone).toEqual({ code: "ResourceNotFoundException", status: 404, message: `Function not found: ${fnArn}` });
+  });
+
+  it("invokes the function's own zip in-process: handler, environment, context, and errors as FunctionError", async () => {
+    const r = await boto3(sandbox, await spokeSession(), `
+import io, zipfile
+code = """
+export const handler = async (event, context) => ({
+  event, a: process.env.A, region: process.env.AWS_REGION, name: process.env.AWS_LAMBDA_FUNCTION_NAME,
+  keyed: (process.env.AWS_ACCESS_KEY_ID || "").startsWith("ASIA"), hostHome: process.env.HOME === undefined,
+  arn: context.invokedFunctionArn, left: context.getRemainingTimeInMillis() > 0,
+});
+export const fails = async () => { throw new TypeError("bad input"); };
+export const slow = () => new Promise((r) => setTimeout(r, 5000));
+"""
+buf = io.BytesIO()
+with zipfile.ZipFile(buf, "w") as z:
+    z.writestr("src/app.mjs", code)
+iam = client("iam")
+trust = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+role = iam.create_role(RoleName="invoked-role", AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+lam = client("lambda")
+def make(name, handler, timeout=3):
+    lam.create_function(FunctionName=name, Role=role, Runtime="nodejs22.x", Handler=handler, Code={"ZipFile": buf.getvalue()}, Environment={"Variables": {"A": name}}, Timeout=timeout)
+make("ok", "src/app.handler")
+make("throws", "src/app.fails")
+make("missing", "src/app.nothere")
+make("slow", "src/app.slow", timeout=1)
+def call(name, **kw):
+    r = lam.invoke(FunctionName=name, Payload=json.dumps({"n": 1}), **kw)
+    return dict(status=r["StatusCode"], error=r.get("FunctionError"), payload=json.loads(r["Payload"].read() or "null"))
+out(dict(
+  ok=call("ok"), throws=call("throws"), missing=call("missing"), slow=call("slow"),
+  event=lam.invoke(FunctionName="ok", InvocationType="Event", Payload=b"{}")["StatusCode"],
+  dry=lam.invoke(FunctionName="ok", InvocationType="DryRun")["StatusCode"],
+  bad_json=err(lambda: lam.invoke(FunctionName="ok", Payload=b"{not json")),
+))`);
+    expect(r.ok).toEqual({
+      status: 200,
+      error: null,
+      payload: { event: { n: 1 }, a: "ok", region: "us-east-1", name: "ok", keyed: true, hostHome: true, arn: `arn:aws:lambda:us-east-1:${SPOKE}:function:ok`, left: true },
+    });
+    // API_Invoke.html: a function error is a 200 with X-Amz-Function-Error and the runtime's error object.
+    expect(r.throws).toMatchObject({ status: 200, error: "Unhandled", payload: { errorType: "TypeError", errorMessage: "bad input" } });
+    expect(r.missing).toMatchObject({ error: "Unhandled", payload: { errorType: "Runtime.HandlerNotFound", errorMessage: "src/app.nothere is undefined or not exported" } });
+    expect(r.slow.error).toBe("Unhandled");
+    expect(r.slow.payload.errorMessage).toMatch(/Task timed out after 1\.00 seconds$/);
+    expect(r.event).toBe(202);
+    expect(r.dry).toBe(204);
+    expect(r.bad_json.code).toBe("InvalidRequestContentException");
+  });
+
+  it("authorizes each call on the function's ARN", async () => {
+    const r = await boto3(sandbox, await spokeSession(), `
+import io, zipfile
+buf = io.BytesIO()
+with zipfile.ZipFile(buf, "w") as z:
+    z.writestr("index.mjs", "export const handler = async () => 1;")
+iam = client("iam")
+lambda_trust = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+role = iam.create_role(RoleName="fn-role-2", AssumeRolePolicyDocument=lambda_trust)["Role"]["Arn"]
+lam = client("lambda")
+for name in ["readable", "hidden"]:
+    lam.create_function(FunctionName=name, Role=role, Runtime="nodejs22.x", Handler="index.handler", Code={"ZipFile": buf.getvalue()})
+iam.create_role(RoleName="reader", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::${SPOKE}:root"}, "Action": "sts:AssumeRole"}]}))
+iam.put_role_policy(RoleName="reader", PolicyName="one", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "lambda:GetFunction", "Resource": "arn:aws:lambda:us-east-1:${SPOKE}:function:readable"}]}))
+c = client("sts").assume_role(RoleArn="arn:aws:iam::${SPOKE}:role/reader", RoleSessionName="reader")["Credentials"]
+reader = boto3.session.Session(aws_access_key_id=c["AccessKeyId"], aws_secret_access_key=c["SecretAccessKey"], aws_session_token=c["SessionToken"], region_name="us-east-1").client("lambda", endpoint_url=ENDPOINT, config=Config(retries={"max_attempts": 1}))
+out(dict(
+  allowed=reader.get_function(FunctionName="readable")["Configuration"]["FunctionName"],
+  denied=err(lambda: reader.get_function(FunctionName="hidden")),
+  delete=err(lambda: reader.delete_function(FunctionName="readable")),
+))`);
+    expect(r.allowed).toBe("readable");
+    expect(r.denied).toMatchObject({ code: "AccessDeniedException", status: 403 });
+    expect(r.denied.message).toContain(`is not authorized to perform: lambda:GetFunction on resource: arn:aws:lambda:us-east-1:${SPOKE}:function:hidden`);
+    expect(r.delete.message).toContain("lambda:DeleteFunction");
+  });
+});

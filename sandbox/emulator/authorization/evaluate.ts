@@ -3,6 +3,8 @@ import type { ServiceDefinition } from "../protocol/types.js";
 import { AwsError } from "../protocol/types.js";
 import type { IamRole, Principal, World } from "../state.js";
 import { cachedSimulation } from "./evaluation-cache.js";
+import { eventsState } from "../services/events/service.js";
+import { kmsState } from "../services/kms/service.js";
 import { awsManagedPolicies } from "./managed-policies.js";
 import { authorizedRequest, type AuthorizedRequest } from "./requests.js";
 
@@ -95,6 +97,8 @@ function denial(service: ServiceDefinition, principal: Principal, request: Autho
     return new AwsError("UnauthorizedOperation", `You are not authorized to perform this operation. ${message}. Encoded authorization failure message: ${encoded}`, 403);
   }
   if (service.protocol === "json") return new AwsError("AccessDeniedException", message, 400);
+  // Lambda: AccessDeniedException, 403 (docs.aws.amazon.com/lambda/latest/dg/troubleshooting-invocation.html).
+  if (service.protocol === "rest-json") return new AwsError("AccessDeniedException", message, 403);
   if (service.name === "sns") return new AwsError("AuthorizationError", message, 403);
   return new AwsError("AccessDenied", message, 403);
 }
@@ -107,6 +111,31 @@ function denial(service: ServiceDefinition, principal: Principal, request: Autho
  * left out so requests can repeat.
  */
 const simulate = cachedSimulation;
+
+/**
+ * The resource's own policy where the sandbox keeps one: an S3 bucket policy, the policy of the
+ * EventBridge bus PutEvents sends to (how another account's events are admitted,
+ * eb-event-bus-perms.html), or a KMS key policy. A key policy is required, not optional: "Unless
+ * the key policy explicitly allows it, you cannot use IAM policies to allow access to a KMS key"
+ * (docs.aws.amazon.com/kms/latest/developerguide/key-policies.html); the default key policy
+ * allows the account's root, which is what lets IAM policies grant access.
+ */
+function resourcePolicyOf(world: World, call: AuthorizationCall, request: AuthorizedRequest): unknown {
+  if (call.service.name === "s3") return world.buckets.get(String((call.params as { Bucket?: unknown } | undefined)?.Bucket))?.policy;
+  if (call.service.name === "events" && call.action === "PutEvents") {
+    const [, , , region, accountId, resource] = request.resource.split(":");
+    const account = accountId ? world.accounts.get(accountId) : undefined;
+    const policy = account && region ? eventsState.at(account, region).buses.get(resource?.replace(/^event-bus\//, "") ?? "")?.policy : undefined;
+    return policy === undefined ? undefined : (JSON.parse(policy) as unknown);
+  }
+  const key = call.service.name === "kms" ? /^arn:aws:kms:([^:]+):(\d{12}):key\/(.+)$/.exec(request.resource) : null;
+  if (key) {
+    const account = world.accounts.get(key[2]!);
+    const policy = account ? kmsState.at(account, key[1]!).keys.get(key[3]!)?.policy : undefined;
+    return policy === undefined ? undefined : (JSON.parse(policy) as unknown);
+  }
+  return undefined;
+}
 
 export interface AuthorizationCall {
   service: ServiceDefinition;
@@ -122,8 +151,8 @@ export async function authorize(world: World, call: AuthorizationCall, facts: Re
   const { principal } = call;
   const request = authorizedRequest(call.service.name, call.action, call.params, { world, accountId: call.accountId, region: call.region });
   const role = roleOfSession(world, principal);
-  const bucket = call.service.name === "s3" ? world.buckets.get(String((call.params as { Bucket?: unknown } | undefined)?.Bucket)) : undefined;
-  if (!role && !bucket?.policy) return request;
+  const resourcePolicy = resourcePolicyOf(world, call, request);
+  if (!role && !resourcePolicy) return request;
   const identityPolicies = role
     ? [
         ...Object.entries(role.inlinePolicies).map(([name, policy]) => ({ name, policy })),
@@ -141,10 +170,10 @@ export async function authorize(world: World, call: AuthorizationCall, facts: Re
     identityPolicies,
     serviceControlPolicies: [],
     resourceControlPolicies: [],
-    ...(bucket?.policy ? { resourcePolicy: bucket.policy } : {}),
+    ...(resourcePolicy ? { resourcePolicy } : {}),
     ...(role?.permissionsBoundary ? { permissionBoundaryPolicies: [{ name: role.permissionsBoundary, policy: managedDocument(world, principal.accountId, role.permissionsBoundary) }] } : {}),
   };
-  const result = await simulate(simulation, role ? JSON.stringify([role.inlinePolicies, role.managedPolicyArns.map((a) => world.accounts.get(principal.accountId)?.policies.get(a)?.document ?? a), role.permissionsBoundary]) : "root", bucket?.policy);
+  const result = await simulate(simulation, role ? JSON.stringify([role.inlinePolicies, role.managedPolicyArns.map((a) => world.accounts.get(principal.accountId)?.policies.get(a)?.document ?? a), role.permissionsBoundary]) : "root", resourcePolicy);
   if (result.resultType === "error") throw new Error(`sandbox IAM evaluation of ${request.action} failed: ${result.errors.message} ${JSON.stringify(result.errors)}`);
   if (result.overallResult === "Allowed") return request;
   const analysis = result.resultType === "single" ? result.result.analysis : result.results[0]?.analysis;

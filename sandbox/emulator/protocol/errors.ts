@@ -48,6 +48,18 @@ const TABLES: Record<Protocol, Table> = {
     throttling: { code: "ThrottlingException", status: 400, message: "Rate exceeded" },
     unknownAction: { code: "UnknownOperationException", status: 400, message: "The sandbox does not implement %s" },
   },
+  // Lambda (restJson1): 403 for authentication failures, 429 TooManyRequestsException for throttling
+  // (docs.aws.amazon.com/lambda/latest/api/CommonErrors.html and each action's Errors section).
+  "rest-json": {
+    missingAuth: { code: "MissingAuthenticationTokenException", status: 403, message: "Missing Authentication Token" },
+    unknownKey: { code: "UnrecognizedClientException", status: 403, message: INVALID_TOKEN },
+    badSignature: { code: "InvalidSignatureException", status: 403, message: SIGNATURE_MESSAGE },
+    badToken: { code: "UnrecognizedClientException", status: 403, message: INVALID_TOKEN },
+    expired: { code: "ExpiredTokenException", status: 403, message: EXPIRED_TOKEN },
+    skewed: { code: "InvalidSignatureException", status: 403, message: "%s" },
+    throttling: { code: "TooManyRequestsException", status: 429, message: "Rate exceeded" },
+    unknownAction: { code: "UnknownOperationException", status: 404, message: "The sandbox does not implement %s" },
+  },
   "rest-xml": {
     missingAuth: { code: "AccessDenied", status: 403, message: "Access Denied" },
     unknownKey: { code: "InvalidAccessKeyId", status: 403, message: "The AWS Access Key Id you provided does not exist in our records." },
@@ -71,6 +83,7 @@ const DISPLAY_NAMES: Record<string, string> = {
   tagging: "ResourceGroupsTaggingAPI",
   cloudtrail: "CloudTrail",
   cloudformation: "CloudFormation",
+  lambda: "Lambda",
 };
 
 /**

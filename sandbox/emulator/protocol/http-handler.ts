@@ -7,6 +7,7 @@ import { protocolError, type Protocol } from "./errors.js";
 import { jsonCodec } from "./json.js";
 import { checkPayloadDigests, declaredPayloadHashMismatch } from "./payload-checks.js";
 import { ec2Codec, queryCodec } from "./query.js";
+import { restJsonCodec } from "./rest-json.js";
 import { restXmlCodec } from "./rest-xml.js";
 import { parsePresigned } from "./presigned.js";
 import { parseAuthorization } from "./sigv4.js";
@@ -18,7 +19,7 @@ import { AwsError, type ServiceDefinition } from "./types.js";
  * in that protocol's real envelope.
  */
 
-const CODECS: Record<Protocol, Codec> = { query: queryCodec, ec2: ec2Codec, json: jsonCodec, "rest-xml": restXmlCodec };
+const CODECS: Record<Protocol, Codec> = { query: queryCodec, ec2: ec2Codec, json: jsonCodec, "rest-xml": restXmlCodec, "rest-json": restJsonCodec };
 
 function parseQuery(search: string): Record<string, string | string[]> {
   const query: Record<string, string | string[]> = {};

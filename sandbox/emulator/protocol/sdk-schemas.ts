@@ -10,6 +10,7 @@ import * as lambda from "@aws-sdk/client-lambda";
 import * as organizations from "@aws-sdk/client-organizations";
 import * as tagging from "@aws-sdk/client-resource-groups-tagging-api";
 import * as s3 from "@aws-sdk/client-s3";
+import * as sfn from "@aws-sdk/client-sfn";
 import * as sns from "@aws-sdk/client-sns";
 import * as sqs from "@aws-sdk/client-sqs";
 import * as secretsmanager from "@aws-sdk/client-secrets-manager";
@@ -33,16 +34,17 @@ const MODULES: Record<string, Record<string, unknown>> = {
   s3,
   sns,
   sts,
-  // The services terraform deploys driftguard with (issue 15); monitoring and lambda are next.
+  // The services terraform deploys driftguard with (issue 15).
   logs,
   events,
   kms,
   sqs,
   lambda,
   monitoring: cloudwatch,
-  // Chat webhook URLs (issue 18).
+  // Chat webhook URLs.
   ssm,
   secretsmanager,
+  states: sfn,
 };
 
 export interface OperationSchema {

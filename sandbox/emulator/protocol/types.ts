@@ -11,6 +11,11 @@ export interface SandboxRuntime {
     changeSetMs?: [number, number];
   };
   now(): number;
+  /**
+   * Where the sandbox serves HTTP once it listens, e.g. http://127.0.0.1:43123: what a function
+   * the sandbox invokes points its SDK at (AWS_ENDPOINT_URL).
+   */
+  endpoint?: string;
   /** Seeded, so runs are repeatable. */
   random(): number;
 }
@@ -51,7 +56,7 @@ export type ActionHandler = (params: any, ctx: CallContext) => unknown | Promise
 export interface ServiceDefinition {
   /** SigV4 signing name. */
   name: string;
-  protocol: "query" | "ec2" | "json" | "rest-xml";
+  protocol: "query" | "ec2" | "json" | "rest-xml" | "rest-json";
   /** XML namespace of query/EC2 responses, e.g. https://cloudformation.amazonaws.com/doc/2010-05-15/ */
   xmlNamespace?: string;
   /** awsJson1_0 (SQS, Step Functions) or awsJson1_1 (the default): only the content type differs. */

@@ -1,10 +1,12 @@
 import { cloudFormationService } from "./cloudformation/service.js";
 import type { ServiceDefinition } from "../protocol/types.js";
 import { cloudtrailService } from "./cloudtrail/service.js";
+import { cloudwatchService } from "./cloudwatch/service.js";
 import { ec2Service } from "./ec2/service.js";
 import { eventsService } from "./events/service.js";
 import { iamService } from "./iam/service.js";
 import { kmsService } from "./kms/service.js";
+import { lambdaService } from "./lambda/service.js";
 import { logsService } from "./logs/service.js";
 import { organizationsService } from "./organizations/service.js";
 import { s3Service } from "./s3/service.js";
@@ -12,6 +14,7 @@ import { snsService } from "./sns/service.js";
 import { sqsService } from "./sqs/service.js";
 import { secretsManagerService } from "./secretsmanager/service.js";
 import { ssmService } from "./ssm/service.js";
+import { stepFunctionsService } from "./stepfunctions/service.js";
 import { stsService } from "./sts/service.js";
 import { taggingService } from "./tagging/service.js";
 
@@ -31,7 +34,10 @@ export const SERVICES: ServiceDefinition[] = [
   eventsService,
   kmsService,
   sqsService,
-  // Where a chat webhook's URL lives (issue 18): driftguard reads it, never accounts.yaml.
+  // Where a chat webhook's URL lives: driftguard reads it, never accounts.yaml.
   ssmService,
   secretsManagerService,
+  lambdaService,
+  cloudwatchService,
+  stepFunctionsService,
 ];

@@ -8,9 +8,9 @@ describe("service definitions", () => {
     expect(unknown).toEqual([]);
   });
 
-  it("give every REST-XML operation an HTTP binding and every XML service a namespace", () => {
+  it("give every REST operation an HTTP binding and every XML service a namespace", () => {
     for (const s of SERVICES) {
-      if (s.protocol === "rest-xml") for (const a of Object.keys(s.actions)) expect(operationSchema(s.name, a)!.http, a).toBeDefined();
+      if (s.protocol === "rest-xml" || s.protocol === "rest-json") for (const a of Object.keys(s.actions)) expect(operationSchema(s.name, a)!.http, a).toBeDefined();
       if (s.protocol === "query" || s.protocol === "ec2") expect(s.xmlNamespace, s.name).toMatch(/^https?:\/\//);
     }
   });

@@ -4,6 +4,7 @@ import { required } from "../shared/params.js";
 import { paginate } from "../shared/paging.js";
 import { regionalState } from "../shared/regional.js";
 import { fromTagList, toTagList, type TagEntry } from "../shared/tags.js";
+import { putEvents } from "./delivery.js";
 
 /**
  * EventBridge (awsJson1_1, target prefix AWSEvents): event buses and their resource policies,
@@ -404,6 +405,7 @@ export const eventsService: ServiceDefinition = {
     EnableRule: setRuleState("ENABLED"),
     DisableRule: setRuleState("DISABLED"),
     PutTargets: putTargets,
+    PutEvents: putEvents,
     ListTargetsByRule: listTargetsByRule,
     RemoveTargets: removeTargets,
     ListTagsForResource: listTagsForResource,

@@ -5,6 +5,7 @@ import { fromTagList, toTagList, type TagEntry } from "../shared/tags.js";
 import { bucketOf, type OwnedBucket } from "./bucket-access.js";
 import { multipartActions } from "./multipart.js";
 import { objectActions } from "./objects.js";
+import { bucketSubresourceActions, withObjectTagging } from "./bucket-subresources.js";
 
 export { bucketOf } from "./bucket-access.js";
 
@@ -230,6 +231,8 @@ export const s3Service: ServiceDefinition = {
     PutBucketTagging: putBucketTagging,
     DeleteBucketTagging: deleteBucketTagging,
     ...objectActions,
+    PutObject: withObjectTagging(objectActions.PutObject!),
     ...multipartActions,
+    ...bucketSubresourceActions,
   },
 };

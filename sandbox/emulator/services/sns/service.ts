@@ -4,6 +4,9 @@ import { AwsError, type CallContext, type ServiceDefinition } from "../../protoc
 import { uuid } from "../shared/ids.js";
 import { required } from "../shared/params.js";
 import { paginate } from "../shared/paging.js";
+import type { TagEntry } from "../shared/tags.js";
+import { subscriptionActions } from "./subscriptions.js";
+import { deleteTopic, listTopicTags, setTopicAttribute, tagTopic, topicAttributes, untagTopic } from "./topic-attributes.js";
 
 /**
  * SNS topics that record what was published, so tests and `npm start` can show the notification
@@ -163,9 +166,28 @@ export const snsService: ServiceDefinition = {
     CreateTopic: createTopic,
     Publish: publish,
     ListTopics: listTopics,
-    GetTopicAttributes: getTopicAttributes,
+    // The default access policy and delivery policy a topic reports (topic-attributes.ts): terraform parses Policy.
+    GetTopicAttributes: (params: { TopicArn?: string }, ctx: CallContext) => ({ Attributes: { ...getTopicAttributes(params, ctx).Attributes, ...topicAttributes(topicOf(ctx, params.TopicArn)) } }),
     Subscribe: subscribe,
     ListSubscriptionsByTopic: listSubscriptionsByTopic,
     ListSubscriptions: listSubscriptions,
+    SetTopicAttributes: (params: { TopicArn?: string; AttributeName?: string; AttributeValue?: string }, ctx: CallContext) => {
+      setTopicAttribute(topicOf(ctx, params.TopicArn), params);
+      return {};
+    },
+    DeleteTopic: (params: { TopicArn?: string }, ctx: CallContext) => {
+      deleteTopic(ctx, required(params.TopicArn, () => invalidParameter("TopicArn")));
+      return {};
+    },
+    ListTagsForResource: (params: { ResourceArn?: string }, ctx: CallContext) => listTopicTags(ctx, topicOf(ctx, params.ResourceArn)),
+    TagResource: (params: { ResourceArn?: string; Tags?: TagEntry[] }, ctx: CallContext) => {
+      tagTopic(ctx, topicOf(ctx, params.ResourceArn), params.Tags);
+      return {};
+    },
+    UntagResource: (params: { ResourceArn?: string; TagKeys?: string[] }, ctx: CallContext) => {
+      untagTopic(ctx, topicOf(ctx, params.ResourceArn), params.TagKeys);
+      return {};
+    },
+    ...subscriptionActions,
   },
 };

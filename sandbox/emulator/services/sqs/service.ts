@@ -21,7 +21,7 @@ export interface Queue {
   tags: Tags;
   createdAt: number;
   modifiedAt: number;
-  messages: { messageId: string; body: string; sentAt: number }[];
+  messages: { messageId: string; body: string; sentAt: number; attributes?: Record<string, string> }[];
 }
 
 export const sqsState = regionalState("sqs", () => ({ queues: new Map<string, Queue>() }));

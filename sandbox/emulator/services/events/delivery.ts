@@ -1,0 +1,241 @@
+import { randomUUID } from "node:crypto";
+import { authorize } from "../../authorization/evaluate.js";
+import { AwsError, type CallContext, type SandboxRuntime } from "../../protocol/types.js";
+import type { World } from "../../state.js";
+import { mintRoleSession } from "../iam/principals.js";
+import { functionByArn } from "../lambda/functions.js";
+import { runAsync } from "../lambda/invoke.js";
+import { functionPolicyAllows } from "../lambda/policy.js";
+import { serviceMayAssume } from "../shared/service-trust.js";
+import { queueByArn } from "../sqs/service.js";
+import { matchesEventPattern } from "./pattern.js";
+import { eventsService, eventsState, type Rule, type Target } from "./service.js";
+
+/**
+ * What EventBridge does with an event once a bus has it: every enabled rule on that bus whose
+ * pattern matches (pattern.ts, EventBridge's own semantics) sends it to each of its targets.
+ * - Another bus (arn:…:event-bus/…): EventBridge assumes the target's RoleArn — the role must
+ *   trust events.amazonaws.com and allow events:PutEvents on that bus — and the receiving bus's
+ *   resource policy must admit the call when the bus is in another account ("Sending and
+ *   receiving events between AWS accounts in Amazon EventBridge", eb-cross-account.html; "Using
+ *   IAM roles to send events to targets", eb-use-identity-based.html#eb-target-permissions).
+ * - A Lambda function: its resource policy must allow events.amazonaws.com for this rule
+ *   (eb-use-resource-based.html#eb-lambda-permissions); the function is invoked asynchronously.
+ * - An SQS queue: the message is the event.
+ * A delivery that fails goes to the target's DeadLetterConfig queue when there is one, with the
+ * error in the message attributes (eb-rule-dlq.html), and is always recorded in `deliveries`, so
+ * a missing permission is something a test sees, never a silent drop. The sandbox does not retry
+ * on its own: the failures it models (permissions) do not heal by waiting.
+ */
+
+export interface BusEvent {
+  version: "0";
+  id: string;
+  "detail-type": string;
+  source: string;
+  account: string;
+  time: string;
+  region: string;
+  resources: string[];
+  detail: unknown;
+}
+
+export interface Delivery {
+  ruleArn: string;
+  targetArn: string;
+  eventId: string;
+  outcome: "delivered" | "failed";
+  error?: string;
+}
+
+export interface EventsHost {
+  world: World;
+  runtime: SandboxRuntime;
+}
+
+/** Every delivery attempt, newest last (the sandbox's FailedInvocations / Invocations metrics). */
+export const deliveries: Delivery[] = [];
+
+const BUS_ARN = /^arn:aws[\w-]*:events:([a-z0-9-]+):(\d{12}):event-bus\/(.+)$/;
+
+function ruleAccountAndRegion(rule: Rule): { accountId: string; region: string } {
+  const [, , , region, accountId] = rule.arn.split(":");
+  return { accountId: accountId!, region: region! };
+}
+
+/** The role session EventBridge uses for a target (the session name is EventBridge's own choice). */
+async function assumeTargetRole(host: EventsHost, rule: Rule, target: Target) {
+  const { accountId } = ruleAccountAndRegion(rule);
+  const m = /^arn:aws[\w-]*:iam::(\d{12}):role\/(?:.*\/)?([\w+=,.@-]+)$/.exec(target.RoleArn ?? "");
+  const role = m ? host.world.accounts.get(m[1]!)?.roles.get(m[2]!) : undefined;
+  if (!m || !role || !serviceMayAssume(role, { service: "events.amazonaws.com", sourceAccount: accountId, sourceArn: rule.arn })) {
+    throw new AwsError("AccessDeniedException", `EventBridge cannot assume ${target.RoleArn}: the role does not exist or does not trust events.amazonaws.com for ${rule.arn}`);
+  }
+  const now = host.runtime.now();
+  return mintRoleSession(host.world, host.runtime.random, m[1]!, role, `events-${randomUUID().slice(0, 8)}`, { issuedAt: now, expiresAt: now + 3600_000 });
+}
+
+async function toBus(host: EventsHost, rule: Rule, target: Target, event: BusEvent): Promise<void> {
+  const [, region, accountId, name] = BUS_ARN.exec(target.Arn)!;
+  const ruleAt = ruleAccountAndRegion(rule);
+  if (region !== ruleAt.region) throw new AwsError("ValidationException", "The sandbox delivers to event buses in the rule's region only.");
+  const principal = target.RoleArn ? await assumeTargetRole(host, rule, target) : undefined;
+  if (!principal && accountId !== ruleAt.accountId) {
+    throw new AwsError("AccessDeniedException", `Target ${target.Arn} is in another account and has no RoleArn; driftguard's forwarders always use one.`);
+  }
+  if (principal) {
+    // The role's own policy, and the receiving bus's policy for another account (authorize reads the bus policy).
+    await authorize(
+      host.world,
+      { service: eventsService, action: "PutEvents", params: { Entries: [{ EventBusName: target.Arn }] }, principal, accountId: principal.accountId, region: region! },
+      { secureTransport: true, now: host.runtime.now() },
+    );
+  }
+  const account = host.world.accounts.get(accountId!);
+  if (!account) throw new AwsError("ResourceNotFoundException", `Event bus ${target.Arn} does not exist.`);
+  const bus = eventsState.at(account, region!).buses.get(name!);
+  if (!bus && name !== "default") throw new AwsError("ResourceNotFoundException", `Event bus ${name} does not exist.`);
+  // The event arrives unchanged: same id, source, account (the sender's) and detail (eb-cross-account.html).
+  await deliverToBus(host, accountId!, region!, name!, event);
+}
+
+async function toLambda(host: EventsHost, rule: Rule, target: Target, event: unknown): Promise<void> {
+  const found = functionByArn(host.world, target.Arn);
+  if (!found) throw new AwsError("ResourceNotFoundException", `Function not found: ${target.Arn}`);
+  const { accountId } = ruleAccountAndRegion(rule);
+  if (!functionPolicyAllows(found.fn, { service: "events.amazonaws.com", sourceArn: rule.arn, sourceAccount: accountId })) {
+    throw new AwsError("AccessDeniedException", `The resource policy of ${found.fn.arn} does not allow events.amazonaws.com to invoke it for ${rule.arn}`);
+  }
+  await runAsync(found.fn, found.region, event, host);
+}
+
+function toQueue(host: EventsHost, arn: string, body: string, attributes?: Record<string, string>): void {
+  const queue = queueByArn(host, arn);
+  if (!queue) throw new AwsError("ResourceNotFoundException", `Queue ${arn} does not exist.`);
+  queue.messages.push({ messageId: randomUUID(), body, sentAt: host.runtime.now(), ...(attributes ? { attributes } : {}) });
+}
+
+/** Input (a constant), InputPath (a JSONPath into the event), else the event itself (API_Target.html). */
+function inputOf(target: Target, event: BusEvent): unknown {
+  if (target.Input !== undefined) return JSON.parse(target.Input) as unknown;
+  if (target.InputPath !== undefined) {
+    let value: unknown = event;
+    for (const key of target.InputPath.replace(/^\$\.?/, "").split(".").filter((k) => k !== "")) value = (value as Record<string, unknown> | undefined)?.[key];
+    return value;
+  }
+  if (target.InputTransformer !== undefined) throw new AwsError("ValidationException", "InputTransformer is not emulated by the sandbox.");
+  return event;
+}
+
+async function deliverToTarget(host: EventsHost, rule: Rule, target: Target, event: BusEvent): Promise<void> {
+  try {
+    if (BUS_ARN.test(target.Arn)) await toBus(host, rule, target, event);
+    else if (target.Arn.includes(":lambda:")) await toLambda(host, rule, target, inputOf(target, event));
+    else if (target.Arn.includes(":sqs:")) toQueue(host, target.Arn, JSON.stringify(inputOf(target, event)));
+    else throw new AwsError("ValidationException", `The sandbox does not deliver to ${target.Arn}`);
+    deliveries.push({ ruleArn: rule.arn, targetArn: target.Arn, eventId: event.id, outcome: "delivered" });
+  } catch (error) {
+    const message = (error as Error).message;
+    deliveries.push({ ruleArn: rule.arn, targetArn: target.Arn, eventId: event.id, outcome: "failed", error: message });
+    const dlq = target.DeadLetterConfig?.Arn;
+    // The attributes EventBridge puts on a dead-lettered event (eb-rule-dlq.html, "Message attributes").
+    if (dlq) {
+      try {
+        toQueue(host, dlq, JSON.stringify(event), { ERROR_CODE: (error as AwsError).code ?? "Error", ERROR_MESSAGE: message, RULE_ARN: rule.arn, TARGET_ARN: target.Arn });
+      } catch {
+        // A dead-letter queue that is gone loses the event, as in EventBridge; the delivery is recorded above.
+      }
+    }
+  }
+}
+
+const DELIVERING_STATES = new Set(["ENABLED", "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"]);
+
+/** Every enabled pattern rule of a bus that matches, each target in turn. */
+export async function deliverToBus(host: EventsHost, accountId: string, region: string, busName: string, event: BusEvent): Promise<void> {
+  const account = host.world.accounts.get(accountId);
+  if (!account) return;
+  const rules = [...eventsState.at(account, region).rules.values()].filter((r) => {
+    if (r.eventBusName !== busName || !DELIVERING_STATES.has(r.state) || r.eventPattern === undefined) return false;
+    try {
+      return matchesEventPattern(JSON.parse(r.eventPattern), event);
+    } catch (error) {
+      // A pattern operator the sandbox does not evaluate: recorded as a failure, never a silent miss.
+      deliveries.push({ ruleArn: r.arn, targetArn: "", eventId: event.id, outcome: "failed", error: (error as Error).message });
+      return false;
+    }
+  });
+  await Promise.all(rules.flatMap((rule) => rule.targets.map((target) => deliverToTarget(host, rule, target, event))));
+}
+
+/**
+ * "Creating a rule that runs on a schedule" (eb-create-rule-schedule.html): the event a schedule
+ * rule sends its targets — source aws.events, detail-type "Scheduled Event", the rule's ARN as
+ * the one resource, an empty detail. The sandbox fires a schedule when asked, not on a clock.
+ */
+export async function fireSchedule(host: EventsHost, accountId: string, region: string, ruleName: string): Promise<BusEvent> {
+  const account = host.world.accounts.get(accountId);
+  const rule = account ? eventsState.at(account, region).rules.get(`default/${ruleName}`) : undefined;
+  if (!rule?.scheduleExpression) throw new Error(`no schedule rule ${ruleName} on the default bus of ${accountId} in ${region}`);
+  const event: BusEvent = {
+    version: "0",
+    id: randomUUID(),
+    "detail-type": "Scheduled Event",
+    source: "aws.events",
+    account: accountId,
+    time: new Date(host.runtime.now()).toISOString().replace(/\.\d{3}Z$/, "Z"),
+    region,
+    resources: [rule.arn],
+    detail: {},
+  };
+  if (DELIVERING_STATES.has(rule.state)) await Promise.all(rule.targets.map((target) => deliverToTarget(host, rule, target, event)));
+  return event;
+}
+
+interface PutEventsEntry {
+  Source?: string;
+  DetailType?: string;
+  Detail?: string;
+  Resources?: string[];
+  Time?: Date;
+  EventBusName?: string;
+}
+
+/**
+ * API_PutEvents.html: 1-10 entries, each with Source, DetailType and a JSON-object Detail;
+ * a bad entry fails alone (FailedEntryCount, ErrorCode per entry). Accepted events reach their
+ * bus's rules after the call returns, as EventBridge delivers asynchronously.
+ */
+export function putEvents(params: { Entries?: PutEventsEntry[] }, ctx: CallContext) {
+  const entries = params.Entries ?? [];
+  if (entries.length < 1 || entries.length > 10) throw new AwsError("ValidationException", "1 validation error detected: Value at 'entries' failed to satisfy constraint: Member must have length less than or equal to 10, Member must have length greater than or equal to 1");
+  const results = entries.map((entry) => {
+    if (!entry.Source || !entry.DetailType) return { ErrorCode: "InvalidArgument", ErrorMessage: "Parameters Source and DetailType are required." };
+    let detail: unknown;
+    try {
+      detail = JSON.parse(entry.Detail ?? "");
+    } catch {
+      return { ErrorCode: "MalformedDetail", ErrorMessage: "Detail is malformed." };
+    }
+    if (typeof detail !== "object" || detail === null || Array.isArray(detail)) return { ErrorCode: "MalformedDetail", ErrorMessage: "Detail is malformed." };
+    const bus = BUS_ARN.exec(entry.EventBusName ?? "");
+    const accountId = bus?.[2] ?? ctx.accountId;
+    const name = bus?.[3] ?? (entry.EventBusName || "default");
+    const account = ctx.world.accounts.get(accountId);
+    if (!account || (name !== "default" && !eventsState.at(account, ctx.region).buses.has(name))) return { ErrorCode: "InvalidArgument", ErrorMessage: `Event bus ${name} does not exist.` };
+    const event: BusEvent = {
+      version: "0",
+      id: randomUUID(),
+      "detail-type": entry.DetailType,
+      source: entry.Source,
+      account: ctx.accountId,
+      time: (entry.Time ?? new Date(ctx.sandbox.now())).toISOString().replace(/\.\d{3}Z$/, "Z"),
+      region: ctx.region,
+      resources: entry.Resources ?? [],
+      detail,
+    };
+    setImmediate(() => void deliverToBus({ world: ctx.world, runtime: ctx.sandbox }, accountId, ctx.region, name, event));
+    return { EventId: event.id };
+  });
+  return { FailedEntryCount: results.filter((r) => "ErrorCode" in r).length, Entries: results };
+}

@@ -1,0 +1,67 @@
+import type { IamRole } from "../../state.js";
+
+/**
+ * Whether an AWS service principal (lambda.amazonaws.com, events.amazonaws.com) may assume a role:
+ * an Allow for sts:AssumeRole naming the service in `Principal.Service`, no Deny that applies.
+ * Conditions service trust policies use against the confused deputy (aws:SourceAccount,
+ * aws:SourceArn with String/Arn Equals/Like) are evaluated against what the service passes;
+ * any other condition never matches, so a statement the sandbox cannot evaluate does not grant.
+ * Source: "Cross-service confused deputy prevention" (docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html)
+ * and "AWS JSON policy elements: Principal", AWS service principals
+ * (docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-services).
+ */
+
+export interface ServiceAssumption {
+  service: string;
+  /** aws:SourceAccount / aws:SourceArn of the request the service makes on the caller's behalf. */
+  sourceAccount?: string;
+  sourceArn?: string;
+}
+
+interface Statement {
+  Effect?: string;
+  Action?: string | string[];
+  Principal?: "*" | { Service?: string | string[] };
+  Condition?: Record<string, Record<string, string | string[]>>;
+}
+
+function asList<T>(v: T | T[] | undefined): T[] {
+  return v === undefined ? [] : Array.isArray(v) ? v : [v];
+}
+
+function glob(pattern: string, value: string): boolean {
+  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`);
+  return re.test(value);
+}
+
+const OPERATORS: Record<string, (expected: string, actual: string) => boolean> = {
+  StringEquals: (e, a) => e === a,
+  StringLike: glob,
+  ArnEquals: (e, a) => e === a,
+  ArnLike: glob,
+};
+
+function conditionsMatch(s: Statement, req: ServiceAssumption): boolean {
+  for (const [operator, keys] of Object.entries(s.Condition ?? {})) {
+    const test = OPERATORS[operator];
+    if (!test) return false;
+    for (const [key, expected] of Object.entries(keys)) {
+      const actual = key.toLowerCase() === "aws:sourceaccount" ? req.sourceAccount : key.toLowerCase() === "aws:sourcearn" ? req.sourceArn : undefined;
+      if (actual === undefined || !asList(expected).some((e) => test(e, actual))) return false;
+    }
+  }
+  return true;
+}
+
+function applies(s: Statement, req: ServiceAssumption): boolean {
+  const actions = asList(s.Action);
+  const actionOk = actions.some((a) => a === "*" || a === "sts:*" || a.toLowerCase() === "sts:assumerole");
+  const principalOk = s.Principal === "*" || asList(s.Principal?.Service).includes(req.service);
+  return actionOk && principalOk && conditionsMatch(s, req);
+}
+
+export function serviceMayAssume(role: IamRole, req: ServiceAssumption): boolean {
+  const statements = asList((role.assumeRolePolicyDocument as { Statement?: Statement | Statement[] } | undefined)?.Statement);
+  if (statements.some((s) => s.Effect === "Deny" && applies(s, req))) return false;
+  return statements.some((s) => s.Effect === "Allow" && applies(s, req));
+}

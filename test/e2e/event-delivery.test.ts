@@ -1,0 +1,130 @@
+import { zipSync, strToU8 } from "fflate";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../../functions/accounts-file/index.js";
+import { deliveries } from "../../sandbox/emulator/services/events/delivery.js";
+import { onAsyncInvocation, type AsyncInvocation } from "../../sandbox/emulator/services/lambda/invoke.js";
+import { sqsState } from "../../sandbox/emulator/services/sqs/service.js";
+import { startBareSandbox, type BareSandbox } from "../../sandbox/harness/server.js";
+import { EXAMPLE_FILE } from "../constructs/synth.js";
+
+/**
+ * EventBridge delivery in the bare sandbox, set up through the emulated APIs the way the deployed
+ * stacks set it up (spoke default-bus rule → hub bus through a role, hub rule → Lambda, a
+ * schedule rule → Lambda), with IAM evaluated on every hop: a CloudTrail event in a spoke reaches
+ * the hub function, and each missing permission (bus policy, role trust, Lambda resource policy)
+ * stops it visibly (a failed delivery, the event in the rule target's dead-letter queue).
+ * One sandbox for the file; calls are in-process.
+ */
+
+const config = loadConfig(EXAMPLE_FILE);
+const HUB = config.hub.accountId;
+const SPOKE = config.accounts[0]!.id;
+const REGION = "us-east-1";
+let sandbox: BareSandbox;
+const HUB_BUS = `arn:aws:events:${REGION}:${HUB}:event-bus/hub`;
+
+const call = (account: string, service: string, action: string, params: unknown) => sandbox.dispatch(account, REGION, service, action, params);
+
+function trust(service: string) {
+  return JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: service }, Action: "sts:AssumeRole" }] });
+}
+
+/** The next asynchronous invocation of `functionName` that `trigger` causes. */
+function nextInvocation(functionName: string, trigger: () => Promise<unknown>): Promise<AsyncInvocation> {
+  return new Promise((resolve, reject) => {
+    const stop = onAsyncInvocation((o) => {
+      if (o.functionArn.endsWith(`:function:${functionName}`)) {
+        stop();
+        resolve(o);
+      }
+    });
+    trigger().catch(reject);
+  });
+}
+
+async function until<T>(probe: () => T | undefined, ms = 5000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = probe();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error("timed out waiting");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+beforeAll(async () => {
+  sandbox = await startBareSandbox({
+    config,
+    scenario: { organization: { managementAccount: "999999999999" }, accounts: [{ id: HUB, name: "driftguard-hub" }, ...config.accounts.map((a) => ({ id: a.id, name: a.name }))] },
+  });
+  // Hub: a bus admitting the organization, a rule on it and a schedule rule, both invoking a function that returns its event.
+  const zip = Buffer.from(zipSync({ "index.mjs": strToU8("export const handler = async (event) => event;") }));
+  await call(HUB, "iam", "CreateRole", { RoleName: "fn", AssumeRolePolicyDocument: trust("lambda.amazonaws.com") });
+  await call(HUB, "lambda", "CreateFunction", { FunctionName: "hub-fn", Role: `arn:aws:iam::${HUB}:role/fn`, Runtime: "nodejs22.x", Handler: "index.handler", Code: { ZipFile: zip } });
+  await call(HUB, "lambda", "PutFunctionEventInvokeConfig", { FunctionName: "hub-fn", MaximumRetryAttempts: 0 });
+  await call(HUB, "events", "CreateEventBus", { Name: "hub" });
+  await call(HUB, "events", "PutPermission", {
+    EventBusName: "hub",
+    Policy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Sid: "org", Effect: "Allow", Principal: "*", Action: "events:PutEvents", Resource: HUB_BUS, Condition: { StringEquals: { "aws:PrincipalOrgID": config.organization.id } } }] }),
+  });
+  const rule = (await call(HUB, "events", "PutRule", { Name: "to-fn", EventBusName: "hub", EventPattern: JSON.stringify({ source: ["aws.ec2"], "detail-type": ["AWS API Call via CloudTrail"] }) })) as { RuleArn: string };
+  await call(HUB, "events", "PutTargets", { Rule: "to-fn", EventBusName: "hub", Targets: [{ Id: "fn", Arn: `arn:aws:lambda:${REGION}:${HUB}:function:hub-fn` }] });
+  await call(HUB, "lambda", "AddPermission", { FunctionName: "hub-fn", StatementId: "bus", Action: "lambda:InvokeFunction", Principal: "events.amazonaws.com", SourceArn: rule.RuleArn });
+  const schedule = (await call(HUB, "events", "PutRule", { Name: "every-hour", ScheduleExpression: "rate(1 hour)" })) as { RuleArn: string };
+  await call(HUB, "events", "PutTargets", { Rule: "every-hour", Targets: [{ Id: "fn", Arn: `arn:aws:lambda:${REGION}:${HUB}:function:hub-fn` }] });
+  await call(HUB, "lambda", "AddPermission", { FunctionName: "hub-fn", StatementId: "schedule", Action: "lambda:InvokeFunction", Principal: "events.amazonaws.com", SourceArn: schedule.RuleArn });
+  // Spoke: a forwarder role EventBridge assumes, a dead-letter queue, a default-bus rule to the hub bus.
+  await call(SPOKE, "iam", "CreateRole", { RoleName: "forwarder", AssumeRolePolicyDocument: trust("events.amazonaws.com") });
+  await call(SPOKE, "iam", "PutRolePolicy", { RoleName: "forwarder", PolicyName: "put", PolicyDocument: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "events:PutEvents", Resource: HUB_BUS }] }) });
+  await call(SPOKE, "sqs", "CreateQueue", { QueueName: "dlq" });
+  await call(SPOKE, "events", "PutRule", { Name: "forward", EventPattern: JSON.stringify({ source: ["aws.ec2"], "detail-type": ["AWS API Call via CloudTrail"] }) });
+  await call(SPOKE, "events", "PutTargets", { Rule: "forward", Targets: [{ Id: "hub", Arn: HUB_BUS, RoleArn: `arn:aws:iam::${SPOKE}:role/forwarder`, DeadLetterConfig: { Arn: `arn:aws:sqs:${REGION}:${SPOKE}:dlq` } }] });
+});
+
+afterAll(() => sandbox?.close());
+
+const createGroup = (name: string) => () => call(SPOKE, "ec2", "CreateSecurityGroup", { GroupName: name, Description: "d" });
+
+describe("EventBridge delivery through the deployed kind of rules", () => {
+  it("a CloudTrail event in a spoke reaches the hub function through the spoke rule, the role and the hub bus", async () => {
+    const invocation = await nextInvocation("hub-fn", createGroup("group-one"));
+    const event = invocation.payload as { account: string; source: string; detail: { eventName: string } };
+    expect(invocation.functionError).toBeUndefined();
+    expect(event).toMatchObject({ account: SPOKE, source: "aws.ec2", detail: { eventName: "CreateSecurityGroup" } });
+  });
+
+  it("a schedule fired now invokes its target with EventBridge's Scheduled Event", async () => {
+    const invocation = await nextInvocation("hub-fn", () => sandbox.fireSchedule(HUB, REGION, "every-hour"));
+    expect(invocation.payload).toMatchObject({ source: "aws.events", "detail-type": "Scheduled Event", account: HUB, resources: [`arn:aws:events:${REGION}:${HUB}:rule/every-hour`], detail: {} });
+  });
+
+  it("a hub bus policy that does not admit the spoke stops the event, which lands in the rule target's dead-letter queue", async () => {
+    await call(HUB, "events", "RemovePermission", { EventBusName: "hub", RemoveAllPermissions: true });
+    try {
+      const before = deliveries.length;
+      await createGroup("group-two")();
+      const failed = await until(() => deliveries.slice(before).find((d) => d.targetArn === HUB_BUS && d.outcome === "failed"));
+      expect(failed.error).toContain("events:PutEvents");
+      const dlq = sqsState.at(sandbox.world.accounts.get(SPOKE)!, REGION).queues.get("dlq")!;
+      const message = await until(() => dlq.messages.find((m) => (JSON.parse(m.body) as { detail: { requestParameters?: { groupName?: string } } }).detail.requestParameters?.groupName === "group-two"));
+      expect(message.attributes?.RULE_ARN).toBe(`arn:aws:events:${REGION}:${SPOKE}:rule/forward`);
+    } finally {
+      await call(HUB, "events", "PutPermission", { EventBusName: "hub", Action: "events:PutEvents", Principal: SPOKE, StatementId: "spoke" });
+    }
+  });
+
+  it("a forwarder role that does not trust events.amazonaws.com, or a function policy for another rule, fails the delivery", async () => {
+    await call(SPOKE, "iam", "UpdateAssumeRolePolicy", { RoleName: "forwarder", PolicyDocument: trust("lambda.amazonaws.com") });
+    let before = deliveries.length;
+    await createGroup("group-three")();
+    const untrusted = await until(() => deliveries.slice(before).find((d) => d.targetArn === HUB_BUS));
+    expect(untrusted).toMatchObject({ outcome: "failed", error: expect.stringContaining("does not trust events.amazonaws.com") });
+    await call(SPOKE, "iam", "UpdateAssumeRolePolicy", { RoleName: "forwarder", PolicyDocument: trust("events.amazonaws.com") });
+
+    await call(HUB, "lambda", "RemovePermission", { FunctionName: "hub-fn", StatementId: "bus" });
+    before = deliveries.length;
+    await createGroup("group-four")();
+    const refused = await until(() => deliveries.slice(before).find((d) => d.targetArn.includes(":lambda:")));
+    expect(refused).toMatchObject({ outcome: "failed", error: expect.stringContaining("does not allow events.amazonaws.com") });
+  });
+});

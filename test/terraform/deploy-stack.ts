@@ -1,0 +1,79 @@
+import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import type { Config } from "../../functions/config/schema.js";
+import { driftguardApp } from "../../modules/app.js";
+import type { BareSandbox, SandboxCredentials } from "../../sandbox/harness/server.js";
+import { TINY_HANDLER } from "../constructs/synth.js";
+import type { Toolchain } from "./toolchain.js";
+
+/**
+ * One synthesized stack driven by terraform against a bare sandbox: init with its own state file
+ * (cdktf's local backend would write terraform.<stack>.tfstate into the working directory, shared
+ * by every test that deploys the same stack), then apply / plan / destroy as a user runs them.
+ * The provider finds the sandbox through AWS_ENDPOINT_URL alone, as the AWS SDKs do.
+ */
+
+const run = promisify(execFile);
+
+export interface DeployedStack {
+  name: string;
+  terraform(args: string[]): Promise<{ stdout: string; stderr: string }>;
+}
+
+/** Synthesizes the app for `config` into `outdir` and returns the named stacks, initialised. */
+export async function prepareStacks(
+  config: Config,
+  outdir: string,
+  stackNames: string[],
+  toolchain: Toolchain,
+  sandbox: BareSandbox & { deployerCredentials: SandboxCredentials },
+): Promise<DeployedStack[]> {
+  driftguardApp(config, { outdir, lambdaEntry: TINY_HANDLER }).synth();
+  const manifest = JSON.parse(readFileSync(join(outdir, "manifest.json"), "utf8")) as { stacks: Record<string, { workingDirectory: string }> };
+  const creds = sandbox.deployerCredentials;
+  const env = {
+    ...toolchain.env,
+    AWS_ENDPOINT_URL: sandbox.endpoint,
+    AWS_ACCESS_KEY_ID: creds.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: creds.secretAccessKey,
+    AWS_SESSION_TOKEN: creds.sessionToken,
+    AWS_REGION: config.hub.region,
+    AWS_EC2_METADATA_DISABLED: "true",
+    AWS_CONFIG_FILE: "/dev/null",
+    AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
+  };
+  const stacks = stackNames.map((name): DeployedStack => {
+    const entry = manifest.stacks[name];
+    if (!entry) throw new Error(`the synthesized app has no stack ${name}; it has ${Object.keys(manifest.stacks).join(", ")}`);
+    const cwd = join(outdir, entry.workingDirectory);
+    return {
+      name,
+      terraform: (args) =>
+        run(toolchain.terraform, [...args, "-no-color"], { cwd, maxBuffer: 16 * 1024 * 1024, env }).catch((err: { stdout?: string; stderr?: string; code?: number }) => {
+          throw new Error(`terraform ${args[0]} of ${name} exited ${err.code}:\n${err.stderr ?? ""}\n${(err.stdout ?? "").slice(-4000)}`);
+        }),
+    };
+  });
+  await Promise.all(stacks.map((s) => s.terraform(["init", "-input=false", "-reconfigure", `-backend-config=path=${join(outdir, `${s.name}.tfstate`)}`])));
+  return stacks;
+}
+
+/** apply, then `plan -detailed-exitcode` (exit 2 = changes, which throws), then destroy; each step's seconds. */
+export async function applyPlanDestroy(stack: DeployedStack, checks: { afterApply: () => void; afterDestroy: () => void }): Promise<string> {
+  const seconds = (since: number) => ((Date.now() - since) / 1000).toFixed(1);
+  let t = Date.now();
+  const applied = await stack.terraform(["apply", "-auto-approve", "-input=false", "-parallelism=20"]);
+  if (!/Apply complete! Resources: \d+ added, 0 changed, 0 destroyed/.test(applied.stdout)) throw new Error(`${stack.name}: unexpected apply summary\n${applied.stdout.slice(-2000)}`);
+  const apply = seconds(t);
+  checks.afterApply();
+  t = Date.now();
+  const plan = await stack.terraform(["plan", "-detailed-exitcode", "-input=false"]);
+  if (!plan.stdout.includes("No changes.")) throw new Error(`${stack.name}: the second plan is not empty\n${plan.stdout.slice(-4000)}`);
+  const planned = seconds(t);
+  t = Date.now();
+  await stack.terraform(["destroy", "-auto-approve", "-input=false", "-parallelism=20"]);
+  checks.afterDestroy();
+  return `${stack.name}: apply ${apply} s, plan ${planned} s, destroy ${seconds(t)} s`;
+}
