@@ -45,6 +45,10 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
   ec2("AWS::EC2::NetworkInterface", "eni-", "network-interface"),
   ec2("AWS::EC2::NetworkAcl", "acl-", "network-acl"),
   ec2("AWS::EC2::NatGateway", "nat-", "natgateway"),
+  // A rule attachment's physical id is its security group rule id (sgr-…), whose ARN resource type
+  // is security-group-rule; no id prefix here, since both directions share "sgr-".
+  { cfnType: "AWS::EC2::SecurityGroupIngress", service: "ec2", arnResource: (id) => `security-group-rule/${id}` },
+  { cfnType: "AWS::EC2::SecurityGroupEgress", service: "ec2", arnResource: (id) => `security-group-rule/${id}` },
   { cfnType: "AWS::S3::Bucket", service: "s3", global: true, arnResource: (name) => name },
   // The physical id of a queue is its URL; the name is its last path segment.
   { cfnType: "AWS::SQS::Queue", service: "sqs", arnResource: (url) => url.slice(url.lastIndexOf("/") + 1) },
@@ -57,6 +61,8 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
   { cfnType: "AWS::IAM::User", service: "iam" },
   { cfnType: "AWS::IAM::Group", service: "iam" },
   { cfnType: "AWS::IAM::ManagedPolicy", service: "iam" },
+  // An inline policy has no ARN of its own.
+  { cfnType: "AWS::IAM::RolePolicy", service: "iam" },
 ];
 
 const BY_CFN_TYPE = new Map(RESOURCE_TYPES.map((t) => [t.cfnType, t]));

@@ -147,13 +147,13 @@ out({
   "query": err(lambda: client("iam").list_users()),
   "ec2": err(lambda: client("ec2").describe_images()),
   "json": err(lambda: client("organizations").list_policies(Filter="SERVICE_CONTROL_POLICY")),
-  "rest-xml": err(lambda: client("s3").get_bucket_policy(Bucket="${sandbox.hub.reportBucket}")),
+  "rest-xml": err(lambda: client("s3").get_bucket_analytics_configuration(Bucket="${sandbox.hub.reportBucket}", Id="driftguard")),
 })`,
     );
     expect(result.query).toEqual({ code: "InvalidAction", status: 400, message: "The sandbox does not implement IAM.ListUsers" });
     expect(result.ec2).toEqual({ code: "InvalidAction", status: 400, message: "The sandbox does not implement EC2.DescribeImages" });
     expect(result.json).toMatchObject({ code: "UnknownOperationException", status: 400, message: "The sandbox does not implement Organizations.ListPolicies" });
-    expect(result["rest-xml"]).toEqual({ code: "NotImplemented", status: 501, message: "The sandbox does not implement S3.GetBucketPolicy" });
+    expect(result["rest-xml"]).toEqual({ code: "NotImplemented", status: 501, message: "The sandbox does not implement S3.GetBucketAnalyticsConfiguration" });
   });
 });
 

@@ -20,6 +20,20 @@ import { readRecords, RECORDS_ENV, type PermissionRecord } from "./records.js";
 
 const config = loadConfig("accounts.yaml");
 const fanout = { ...config, hub: { ...config.hub, execution: "fanout" as const } };
+/** The hub role's webhook grants exist only when webhooks are configured (test/e2e/chat-webhooks.test.ts configures both stores). */
+const withWebhooks: typeof config = {
+  ...config,
+  hub: {
+    ...config.hub,
+    notifications: {
+      ...config.hub.notifications,
+      webhooks: [
+        { name: "platform", format: "slack", ssmParameter: "/driftguard/webhooks/platform" },
+        { name: "teams", format: "teams", secretsManagerSecret: "driftguard/webhooks/teams" },
+      ],
+    },
+  },
+};
 
 /** Where each role's grants come from, so a failure says what to edit. Checked to cover every deployed role. */
 const DECLARED_IN: Record<string, string> = {
@@ -70,10 +84,6 @@ function declarationsOf(action: string): string[] {
  */
 const NOT_YET_EXERCISED = new Set([
   "driftguard-scanner s3:ListBucket",
-  // Ownership of attachments: customer managed policies are read only in tests that mock them
-  // (no e2e stack attaches a customer managed policy).
-  "driftguard-spoke iam:GetPolicy",
-  "driftguard-spoke iam:GetPolicyVersion",
   "driftguard-spoke ec2:AuthorizeSecurityGroupEgress",
   "driftguard-spoke ec2:AuthorizeSecurityGroupIngress",
   "driftguard-spoke ec2:RevokeSecurityGroupEgress",
@@ -84,7 +94,6 @@ const NOT_YET_EXERCISED = new Set([
   "driftguard-spoke iam:UpdateAssumeRolePolicy",
   "driftguard-spoke iam:UpdateRole",
   "driftguard-spoke s3:PutBucketTagging",
-  "driftguard-spoke tag:GetResources",
 ]);
 
 function declaredIn(role: string, action: string): string {
@@ -110,7 +119,7 @@ function allowActions(doc: unknown): string[] {
 
 function grantsByRole(): Map<string, Grants> {
   const byRole = new Map<string, Grants>();
-  for (const account of [...deployedIam(config), ...deployedIam(fanout)]) {
+  for (const account of [...deployedIam(config), ...deployedIam(fanout), ...deployedIam(withWebhooks)]) {
     for (const role of account.roles) {
       const grants = byRole.get(role.roleName) ?? { own: new Set<string>(), all: [] };
       const customer = role.managedPolicyArns.map((arn) => account.policies.find((p) => p.arn === arn)?.document).filter((d) => d !== undefined);

@@ -137,6 +137,13 @@ function resourcePolicyOf(world: World, call: AuthorizationCall, request: Author
   return undefined;
 }
 
+function missingKmsKey(world: World, call: AuthorizationCall, request: AuthorizedRequest): boolean {
+  const key = call.service.name === "kms" ? /^arn:aws:kms:([^:]+):(\d{12}):key\/(.+)$/.exec(request.resource) : null;
+  if (!key) return false;
+  const account = world.accounts.get(key[2]!);
+  return account !== undefined && kmsState.at(account, key[1]!).keys.get(key[3]!) === undefined;
+}
+
 export interface AuthorizationCall {
   service: ServiceDefinition;
   action: string;
@@ -151,6 +158,9 @@ export async function authorize(world: World, call: AuthorizationCall, facts: Re
   const { principal } = call;
   const request = authorizedRequest(call.service.name, call.action, call.params, { world, accountId: call.accountId, region: call.region });
   const role = roleOfSession(world, principal);
+  // A key that does not exist has no key policy to evaluate: KMS answers NotFoundException
+  // (API_DescribeKey.html, Errors), so the handler gives that answer, not an AccessDenied.
+  if (missingKmsKey(world, call, request)) return request;
   const resourcePolicy = resourcePolicyOf(world, call, request);
   if (!role && !resourcePolicy) return request;
   const identityPolicies = role
