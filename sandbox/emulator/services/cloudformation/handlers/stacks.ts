@@ -41,6 +41,8 @@ function stackShape(stack: CfnStack): Record<string, unknown> {
     DisableRollback: false,
     NotificationARNs: [],
     ...(stack.capabilities ? { Capabilities: stack.capabilities } : {}),
+    // API_Stack.html RoleARN: the service role CloudFormation uses for the stack's operations (what driftguard's REVERT_DRIFT precondition reads).
+    ...(stack.roleArn ? { RoleARN: stack.roleArn } : {}),
     ...(stack.outputs?.length
       ? {
           Outputs: stack.outputs.map((output) => ({
