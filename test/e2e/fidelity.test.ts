@@ -163,7 +163,7 @@ out({
   # Requests no operation of the model has, signed by botocore's own signer.
   "no-target": raw("sqs", "POST", "/", b"{}", {"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "AmazonSQS.NoSuchOperation"}),
   "no-route": raw("lambda", "GET", "/2015-03-31/no-such-route"),
-  "s3-method": raw("s3", "POST", "/"),
+  "s3-method": raw("s3", "PUT", "/"),
   "s3-object-method": raw("s3", "PATCH", "/${sandbox.hub.reportBucket}/key"),
 })`,
     );
@@ -179,7 +179,7 @@ out({
     expect(result["no-route"]).toMatchObject({ status: 404, type: "UnknownOperationException" });
     expect(JSON.parse(result["no-route"].body)).toMatchObject({ message: "The sandbox does not implement Lambda GET /2015-03-31/no-such-route" });
     // S3's own answer for a method no operation uses on that kind of resource (rest-xml.ts cites real ones).
-    for (const [name, method, type] of [["s3-method", "POST", "SERVICE"], ["s3-object-method", "PATCH", "OBJECT"]] as const) {
+    for (const [name, method, type] of [["s3-method", "PUT", "SERVICE"], ["s3-object-method", "PATCH", "OBJECT"]] as const) {
       expect(result[name].status, name).toBe(405);
       expect(result[name].body, name).toContain(
         `<Error><Code>MethodNotAllowed</Code><Message>The specified method is not allowed against this resource.</Message><Method>${method}</Method><ResourceType>${type}</ResourceType><RequestId>`,

@@ -30,6 +30,8 @@ const TRUST = (service: string) => ({ Version: "2012-10-17", Statement: [{ Effec
 const READ = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "s3:GetObject", Resource: "*" }] };
 const WIDENED = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "s3:*", Resource: "*" }] };
 const READ_ONLY = "arn:aws:iam::aws:policy/ReadOnlyAccess";
+/** A customer managed policy the role's template attaches: its document is read for the invariants before it is attached again. */
+const APPROVED = `arn:aws:iam::${WORKLOAD}:policy/meta-approved`;
 const rule = (port: number, description: string) => ({ IpProtocol: "tcp", FromPort: port, ToPort: port, CidrIp: "10.0.0.0/8", Description: description });
 const permission = (port: number, cidr = "10.0.0.0/8") => ({ IpProtocol: "tcp", FromPort: port, ToPort: port, IpRanges: [{ CidrIp: cidr }] });
 
@@ -60,7 +62,7 @@ const ROLE_TEMPLATE = {
     RoleName: "meta-role",
     AssumeRolePolicyDocument: TRUST("ec2.amazonaws.com"),
     Description: "payments",
-    ManagedPolicyArns: [READ_ONLY],
+    ManagedPolicyArns: [READ_ONLY, APPROVED],
     Policies: [{ PolicyName: "read", PolicyDocument: READ }],
     Tags: [{ Key: "team", Value: "core" }],
   },
@@ -77,6 +79,7 @@ const CASES: DriftCase[] = [
       await call("iam", "UpdateAssumeRolePolicy", { RoleName, PolicyDocument: JSON.stringify(TRUST("lambda.amazonaws.com")) });
       await call("iam", "UpdateRole", { RoleName, Description: "changed", MaxSessionDuration: 3600 });
       await call("iam", "DetachRolePolicy", { RoleName, PolicyArn: READ_ONLY });
+      await call("iam", "DetachRolePolicy", { RoleName, PolicyArn: APPROVED });
       const extra = await call("iam", "CreatePolicy", { PolicyName: "meta-extra", PolicyDocument: JSON.stringify(READ) });
       await call("iam", "AttachRolePolicy", { RoleName, PolicyArn: extra.Policy.Arn });
       await call("iam", "PutRolePolicy", { RoleName, PolicyName: "read", PolicyDocument: JSON.stringify(WIDENED) });
@@ -230,6 +233,7 @@ describe("what each remediator sends, run against the sandbox as the spoke role"
     const safety = { ...TEST_SAFETY, organizationId: ORG_ID, accountIds: new Set([HUB, WORKLOAD]) };
     const ownership = createOwnershipLookup({ accountId: WORKLOAD, regions: [REGION], cloudformationFor: () => clients.cloudformation });
 
+    await root("iam", "CreatePolicy", { PolicyName: "meta-approved", PolicyDocument: JSON.stringify(READ) });
     for (const c of CASES) {
       await root("cloudformation", "CreateStack", { StackName: c.stack, TemplateBody: JSON.stringify(c.template), Capabilities: ["CAPABILITY_NAMED_IAM"] });
       const listed = (await root("cloudformation", "DescribeStackResources", { StackName: c.stack })).StackResources as { LogicalResourceId: string; PhysicalResourceId: string }[];
