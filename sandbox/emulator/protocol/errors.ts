@@ -17,29 +17,12 @@ const SIGNATURE_MESSAGE =
 const INVALID_TOKEN = "The security token included in the request is invalid.";
 const EXPIRED_TOKEN = "The security token included in the request is expired";
 
-/**
- * The awsJson1_0/1_1 services. An operation the service does not have is UnknownOperationException,
- * 400 (a real answer: {"__type":"UnknownOperationException"} with status BadRequest,
- * github.com/aws/aws-sdk-net/issues/1536; "com.amazon.coral.service#UnknownOperationException",
- * github.com/aws/aws-sdk-go/issues/3689).
- */
-const JSON_FAILURES: Table = {
-  missingAuth: { code: "MissingAuthenticationTokenException", status: 403, message: "Missing Authentication Token" },
-  unknownKey: { code: "UnrecognizedClientException", status: 400, message: INVALID_TOKEN },
-  badSignature: { code: "InvalidSignatureException", status: 400, message: SIGNATURE_MESSAGE },
-  badToken: { code: "UnrecognizedClientException", status: 400, message: INVALID_TOKEN },
-  expired: { code: "ExpiredTokenException", status: 400, message: EXPIRED_TOKEN },
-  skewed: { code: "InvalidSignatureException", status: 400, message: "%s" },
-  throttling: { code: "ThrottlingException", status: 400, message: "Rate exceeded" },
-  unknownAction: { code: "UnknownOperationException", status: 400, message: "The sandbox does not implement %s" },
-};
-
 /** `table` with the HTTP status of `failures` replaced. */
 function withStatus(table: Table, status: number, failures: ProtocolFailure[]): Table {
   return { ...table, ...Object.fromEntries(failures.map((f) => [f, { ...table[f], status }])) };
 }
 
-const TABLES: Record<Protocol, Table> = {
+const BASE_TABLES: Record<Exclude<Protocol, "rest-json">, Table> = {
   query: {
     missingAuth: { code: "MissingAuthenticationToken", status: 403, message: "Request is missing Authentication Token" },
     unknownKey: { code: "InvalidClientTokenId", status: 403, message: INVALID_TOKEN },
@@ -60,14 +43,19 @@ const TABLES: Record<Protocol, Table> = {
     throttling: { code: "RequestLimitExceeded", status: 503, message: "Request limit exceeded." },
     unknownAction: { code: "InvalidAction", status: 400, message: "The sandbox does not implement %s" },
   },
-  json: JSON_FAILURES,
-  // Lambda (restJson1): the JSON codes, but 403 for authentication failures, 429
-  // TooManyRequestsException for throttling (docs.aws.amazon.com/lambda/latest/api/CommonErrors.html
-  // and each action's Errors section) and 404 for an operation it does not have.
-  "rest-json": {
-    ...withStatus(JSON_FAILURES, 403, ["missingAuth", "unknownKey", "badSignature", "badToken", "expired", "skewed"]),
-    throttling: { code: "TooManyRequestsException", status: 429, message: "Rate exceeded" },
-    unknownAction: { ...JSON_FAILURES.unknownAction, status: 404 },
+  // The awsJson1_0/1_1 services. An operation the service does not have is UnknownOperationException,
+  // 400 (a real answer: {"__type":"UnknownOperationException"} with status BadRequest,
+  // github.com/aws/aws-sdk-net/issues/1536; "com.amazon.coral.service#UnknownOperationException",
+  // github.com/aws/aws-sdk-go/issues/3689).
+  json: {
+    missingAuth: { code: "MissingAuthenticationTokenException", status: 403, message: "Missing Authentication Token" },
+    unknownKey: { code: "UnrecognizedClientException", status: 400, message: INVALID_TOKEN },
+    badSignature: { code: "InvalidSignatureException", status: 400, message: SIGNATURE_MESSAGE },
+    badToken: { code: "UnrecognizedClientException", status: 400, message: INVALID_TOKEN },
+    expired: { code: "ExpiredTokenException", status: 400, message: EXPIRED_TOKEN },
+    skewed: { code: "InvalidSignatureException", status: 400, message: "%s" },
+    throttling: { code: "ThrottlingException", status: 400, message: "Rate exceeded" },
+    unknownAction: { code: "UnknownOperationException", status: 400, message: "The sandbox does not implement %s" },
   },
   "rest-xml": {
     missingAuth: { code: "AccessDenied", status: 403, message: "Access Denied" },
@@ -78,6 +66,18 @@ const TABLES: Record<Protocol, Table> = {
     skewed: { code: "RequestTimeTooSkewed", status: 403, message: "The difference between the request time and the current time is too large." },
     throttling: { code: "SlowDown", status: 503, message: "Please reduce your request rate." },
     unknownAction: { code: "NotImplemented", status: 501, message: "The sandbox does not implement %s" },
+  },
+};
+
+const TABLES: Record<Protocol, Table> = {
+  ...BASE_TABLES,
+  // Lambda (restJson1): the JSON codes, but 403 for authentication failures, 429
+  // TooManyRequestsException for throttling (docs.aws.amazon.com/lambda/latest/api/CommonErrors.html
+  // and each action's Errors section) and 404 for an operation it does not have.
+  "rest-json": {
+    ...withStatus(BASE_TABLES.json, 403, ["missingAuth", "unknownKey", "badSignature", "badToken", "expired", "skewed"]),
+    throttling: { code: "TooManyRequestsException", status: 429, message: "Rate exceeded" },
+    unknownAction: { ...BASE_TABLES.json.unknownAction, status: 404 },
   },
 };
 
