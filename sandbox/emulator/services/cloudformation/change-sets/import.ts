@@ -69,7 +69,13 @@ export function planImport(env: CfnEnv, stack: CfnStack, changeSet: CfnChangeSet
   });
 }
 
-/** ExecuteChangeSet for an IMPORT change set: the stack adopts the resources and takes the new template. */
+/**
+ * ExecuteChangeSet for an IMPORT change set: the stack adopts the resources and takes the new
+ * template. CloudFormation only reads them ("CloudFormation doesn't modify the resource" — User
+ * Guide, resource-import.html; its resource handlers' read calls, e.g. iam:GetRole), so the
+ * sandbox, whose CloudTrail records the mutating management calls only (dispatcher.ts), records
+ * no call for an import; those reads are not yet authorized against the caller's policies.
+ */
 export function executeImport(env: CfnEnv, stack: CfnStack, changeSet: CfnChangeSet): void {
   const template = parseTemplate(changeSet.templateBody!);
   const contextFor = resourceContext(env);
