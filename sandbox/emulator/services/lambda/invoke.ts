@@ -43,15 +43,17 @@ export interface LambdaHost {
 }
 
 const scopedEnv = new AsyncLocalStorage<Record<string, string>>();
-let envInstalled = false;
+let scopedProcessEnv: NodeJS.ProcessEnv | undefined;
 
-/** Makes process.env read the current invocation's variables inside an invocation, the host's outside. */
+/**
+ * Makes process.env read the current invocation's variables inside an invocation, the host's
+ * outside. Installed again when something replaced process.env since (run-local restores a copy).
+ */
 function installScopedEnv(): void {
-  if (envInstalled) return;
-  envInstalled = true;
+  if (scopedProcessEnv !== undefined && process.env === scopedProcessEnv) return;
   const host = process.env;
   const target = () => scopedEnv.getStore() ?? host;
-  process.env = new Proxy(host, {
+  process.env = scopedProcessEnv = new Proxy(host, {
     get: (_t, key) => (typeof key === "string" ? target()[key] : undefined),
     set: (_t, key, value) => {
       if (typeof key === "string") target()[key] = String(value);
