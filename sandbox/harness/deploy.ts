@@ -83,8 +83,13 @@ export async function deployIntoSandbox(opts: DeployOptions): Promise<DeployedSa
     const names = driftguardNames(opts.config);
     const spokes = Object.keys(stackDirs).filter((s) => s !== names.hubStack);
     print(`sandbox organization ${sandbox.world.organization.id} on ${sandbox.endpoint}, bare: deploying ${Object.keys(stackDirs).length} synthesized stacks with terraform ${toolchain.terraformVersion}`);
-    // One init at a time: they share the plugin cache, which terraform does not lock.
-    for (const stack of Object.keys(stackDirs)) await terraform(stack, ["init", "-input=false"]);
+    // One init at a time: they share the plugin cache, which terraform does not lock. cdktf's
+    // local backend puts state in the project directory (terraform.<stack>.tfstate), where a
+    // previous sandbox's state would be refreshed against this one: each deployment keeps its own.
+    for (const stack of Object.keys(stackDirs)) await terraform(stack, ["init", "-input=false", `-backend-config=path=${join(work, `${stack}.tfstate`)}`]);
+    // The scenario's faults (an account refusing AssumeRole, a throttled region) are what the scan
+    // meets; the deployment, done by an administrator beforehand, does not go through them.
+    sandbox.setFaults([]);
     const started = Date.now();
     await terraform(names.hubStack, ["apply", "-auto-approve", "-input=false"]);
     print(`  applied ${names.hubStack} (${((Date.now() - started) / 1000).toFixed(0)} s)`);
@@ -95,6 +100,7 @@ export async function deployIntoSandbox(opts: DeployOptions): Promise<DeployedSa
         print(`  applied ${stack} (${((Date.now() - t) / 1000).toFixed(0)} s)`);
       }),
     );
+    sandbox.setFaults(sandbox.scenario.faults);
     return { sandbox, config: opts.config, stackDirs, terraform, close };
   } catch (error) {
     await close();
@@ -110,16 +116,20 @@ export async function deployIntoSandbox(opts: DeployOptions): Promise<DeployedSa
 export async function scanDeployed(deployed: DeployedSandbox): Promise<{ summary: ScanSummary; invocation: AsyncInvocation }> {
   const names = driftguardNames(deployed.config);
   const { accountId, region } = deployed.config.hub;
-  const finished = new Promise<AsyncInvocation>((resolveRun) => {
-    const stop = onAsyncInvocation((o) => {
-      if (o.functionArn === `arn:aws:lambda:${region}:${accountId}:function:${names.scannerFunction}`) {
-        stop();
-        resolveRun(o);
-      }
-    });
+  // The scanner also receives the change events the deployed rules forward; the scan is the
+  // invocation whose event is the one the schedule sent.
+  const seen: AsyncInvocation[] = [];
+  const stop = onAsyncInvocation((o) => {
+    if (o.functionArn === `arn:aws:lambda:${region}:${accountId}:function:${names.scannerFunction}`) seen.push(o);
   });
-  await deployed.sandbox.fireSchedule(accountId, region, names.scheduleRule);
-  const invocation = await finished;
+  let invocation: AsyncInvocation | undefined;
+  try {
+    const fired = (await deployed.sandbox.fireSchedule(accountId, region, names.scheduleRule)) as { id: string };
+    invocation = seen.find((o) => (o.event as { id?: string } | undefined)?.id === fired.id);
+  } finally {
+    stop();
+  }
+  if (!invocation) throw new Error(`${names.scheduleRule} fired but did not invoke ${names.scannerFunction}: see the sandbox's EventBridge deliveries`);
   if (invocation.functionError) throw new Error(`the deployed ${names.scannerFunction} failed: ${JSON.stringify(invocation.payload)}`);
   return { summary: invocation.payload as ScanSummary, invocation };
 }

@@ -253,6 +253,8 @@ export interface AsyncInvocation {
   requestId: string;
   attempts: number;
   functionError?: string;
+  /** The event the function was invoked with. */
+  event: unknown;
   payload: unknown;
 }
 
@@ -286,7 +288,7 @@ export async function runAsync(fn: LambdaFunction, region: string, event: unknow
     }
   } while ((result?.functionError || setupError) && attempts <= retries);
   const payload = result ? (JSON.parse(result.payload.toString("utf8")) as unknown) : { errorType: "Sandbox.InvocationError", errorMessage: String((setupError as Error)?.message ?? setupError) };
-  const outcome: AsyncInvocation = { functionArn: fn.arn, requestId: randomUUID(), attempts, payload, ...(result?.functionError || setupError ? { functionError: result?.functionError ?? "Unhandled" } : {}) };
+  const outcome: AsyncInvocation = { functionArn: fn.arn, requestId: randomUUID(), attempts, event, payload, ...(result?.functionError || setupError ? { functionError: result?.functionError ?? "Unhandled" } : {}) };
   asyncInvocations.push(outcome);
   const destination = outcome.functionError ? fn.eventInvokeConfig?.destinationConfig?.OnFailure?.Destination : fn.eventInvokeConfig?.destinationConfig?.OnSuccess?.Destination;
   const queue = destination ? queueByArn(host, destination) : undefined;
