@@ -30,8 +30,14 @@ export async function demoCommand(flags: Parsed, io: Io): Promise<number> {
       io.stderr("--deploy runs what the accounts file deploys: set mode and hub.execution there instead of --mode/--execution\n");
       return EXIT.usage;
     }
-    const { deployAndRun } = await import("../sandbox/harness/deploy.js");
-    await deployAndRun({ scenario: (flags.scenario as string | undefined) ?? DEFAULT_SCENARIO, accounts: (flags.accounts as string | undefined) ?? DEMO_ACCOUNTS, out: (flags.out as string | undefined) ?? "out" }, print);
+    const { deployAndRun, ToolchainError } = await import("../sandbox/harness/deploy.js");
+    try {
+      await deployAndRun({ scenario: (flags.scenario as string | undefined) ?? DEFAULT_SCENARIO, accounts: (flags.accounts as string | undefined) ?? DEMO_ACCOUNTS, out: (flags.out as string | undefined) ?? "out", verbose: flags.verbose === true }, print);
+    } catch (error) {
+      if (!(error instanceof ToolchainError)) throw error;
+      io.stderr(`driftguard: --deploy applies the synthesized stacks with terraform, and cannot here:\n\n${error.message}\n\n\`npm start\` without --deploy needs neither.\n`);
+      return EXIT.config;
+    }
     return EXIT.ok;
   }
   const execution = flags.execution as Execution | undefined;

@@ -1,37 +1,43 @@
-import { execFile } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { promisify } from "node:util";
-import { loadConfig } from "../../functions/config/load.js";
+import { loadConfig } from "../../functions/accounts-file/index.js";
 import type { Config } from "../../functions/config/schema.js";
 import type { ScanSummary } from "../../functions/handler.js";
+import { effectiveExecution } from "../../functions/scanner/index.js";
 import { driftguardApp } from "../../modules/app.js";
 import { driftguardNames } from "../../modules/names.js";
-import { prepareToolchain, type Toolchain } from "../../test/terraform/toolchain.js";
 import { onAsyncInvocation, type AsyncInvocation } from "../emulator/services/lambda/invoke.js";
+import { logsState } from "../emulator/services/logs/service.js";
+import { backgroundSettled } from "../emulator/services/shared/background.js";
 import { printRun } from "./run-local.js";
 import { startBareSandbox, type BareSandbox, type SandboxCredentials, type SandboxOptions } from "./server.js";
+import { prepareToolchain, slowestCreates, terraformIn, type TerraformRun } from "./terraform.js";
+export { ToolchainError } from "./terraform.js";
 
 /**
  * `npm start -- --deploy`: the deployment users run, into the sandbox. A bare sandbox (the
  * organization and its bootstrap roles, nothing of driftguard), the cdktf app synthesized,
- * `terraform apply` of the hub stack and then of every spoke stack (in parallel: they depend on
- * the hub only), through the deployer session of the management account — the provider finds the
- * sandbox through AWS_ENDPOINT_URL alone. Then the deployed schedule rule fires, EventBridge
- * invokes the deployed Lambda (its own zip, its own environment and role), and the report is read
- * back out of the sandbox's S3, as `npm start` prints it.
+ * `terraform apply` of the hub stack and then of every spoke stack, through the deployer session
+ * of the management account. Then the deployed schedule rule fires, EventBridge invokes the
+ * deployed Lambda (its own zip, its own environment and role), and the report is read back out of
+ * the sandbox's S3, as `npm start` prints it.
+ *
+ * Hub first, then the spokes in parallel: a spoke's role trusts the hub's scanner role and its
+ * forwarding rule targets the hub's bus, and IAM refuses a trust policy naming a role that does
+ * not exist yet ("Invalid principal in policy", MalformedPolicyDocument — IAM User Guide,
+ * "Troubleshooting IAM policies"); the spokes depend on the hub only, never on each other.
  */
-
-const run = promisify(execFile);
 
 export interface DeployedSandbox {
   sandbox: BareSandbox & { deployerCredentials: SandboxCredentials };
   config: Config;
   /** Stack name → its synthesized terraform working directory. */
   stackDirs: Record<string, string>;
-  terraform(stack: string, args: string[]): Promise<{ stdout: string; stderr: string }>;
-  /** Stops the sandbox and removes the synthesized stacks. */
+  /** Stack name → seconds its `terraform apply` took. */
+  applySeconds: Record<string, number>;
+  terraform(stack: string, args: string[]): ReturnType<TerraformRun>;
+  /** Waits for the sandbox's asynchronous work (deliveries, invocations), stops it and removes the synthesized stacks. */
   close(): Promise<void>;
 }
 
@@ -42,89 +48,110 @@ export interface DeployOptions extends Pick<SandboxOptions, "scenarioFile" | "sc
   print?: (line: string) => void;
 }
 
-function terraformRunner(toolchain: Toolchain, sandbox: DeployedSandbox["sandbox"], config: Config, stackDirs: Record<string, string>) {
-  const creds = sandbox.deployerCredentials;
-  return (stack: string, args: string[]) =>
-    run(toolchain.terraform, [...args, "-no-color"], {
-      cwd: stackDirs[stack],
-      maxBuffer: 64 * 1024 * 1024,
-      env: {
-        ...toolchain.env,
-        AWS_ENDPOINT_URL: sandbox.endpoint,
-        AWS_ACCESS_KEY_ID: creds.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: creds.secretAccessKey,
-        ...(creds.sessionToken ? { AWS_SESSION_TOKEN: creds.sessionToken } : {}),
-        AWS_REGION: config.hub.region,
-        AWS_EC2_METADATA_DISABLED: "true",
-        AWS_CONFIG_FILE: "/dev/null",
-        AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
-      },
-    }).catch((err: { stdout?: string; stderr?: string; code?: number }) => {
-      throw new Error(`terraform ${args[0]} of ${stack} exited ${err.code}:\n${err.stderr ?? ""}\n${(err.stdout ?? "").slice(-4000)}`);
-    });
+/** The longest the sandbox's asynchronous work may run once a run is over: one Lambda invocation's 15 minutes. */
+const SETTLE_MS = 15 * 60_000;
+
+/** Like Promise.all, but waits for every terraform run to end before throwing the first failure (none is left running into a stopped sandbox). */
+async function allFinished(runs: Promise<unknown>[]): Promise<void> {
+  for (const outcome of await Promise.allSettled(runs)) if (outcome.status === "rejected") throw outcome.reason;
+}
+
+/** Synthesizes the cdktf app for `config` into `outdir`: stack name → its terraform working directory. */
+export function synthesizeStacks(config: Config, outdir: string, lambdaEntry?: string): Record<string, string> {
+  driftguardApp(config, { outdir, ...(lambdaEntry ? { lambdaEntry } : {}) }).synth();
+  const manifest = JSON.parse(readFileSync(join(outdir, "manifest.json"), "utf8")) as { stacks: Record<string, { workingDirectory: string }> };
+  return Object.fromEntries(Object.entries(manifest.stacks).map(([name, s]) => [name, join(outdir, s.workingDirectory)]));
 }
 
 /** Bare sandbox, synth, init, apply hub, apply spokes: everything of driftguard comes from the synthesized stacks. */
 export async function deployIntoSandbox(opts: DeployOptions): Promise<DeployedSandbox> {
   const print = opts.print ?? (() => undefined);
   const work = mkdtempSync(join(tmpdir(), "driftguard-deploy-"));
-  const toolchain = prepareToolchain(join(work, "cli"));
+  let toolchain;
+  try {
+    toolchain = prepareToolchain(join(work, "cli"));
+  } catch (error) {
+    rmSync(work, { recursive: true, force: true });
+    throw error;
+  }
   const sandbox = await startBareSandbox({ config: opts.config, ...(opts.scenarioFile ? { scenarioFile: opts.scenarioFile } : {}), ...(opts.scenario ? { scenario: opts.scenario } : {}), ...(opts.seed !== undefined ? { seed: opts.seed } : {}) });
   const close = async () => {
-    await sandbox.close();
-    rmSync(work, { recursive: true, force: true });
+    try {
+      await backgroundSettled(SETTLE_MS);
+    } finally {
+      await sandbox.close();
+      rmSync(work, { recursive: true, force: true });
+    }
   };
   try {
-    const outdir = join(work, "out");
-    driftguardApp(opts.config, { outdir, ...(opts.lambdaEntry ? { lambdaEntry: opts.lambdaEntry } : {}) }).synth();
-    const manifest = JSON.parse(readFileSync(join(outdir, "manifest.json"), "utf8")) as { stacks: Record<string, { workingDirectory: string }> };
-    const stackDirs = Object.fromEntries(Object.entries(manifest.stacks).map(([name, s]) => [name, join(outdir, s.workingDirectory)]));
-    const terraform = terraformRunner(toolchain, sandbox, opts.config, stackDirs);
+    const stackDirs = synthesizeStacks(opts.config, join(work, "out"), opts.lambdaEntry);
+    const target = { endpoint: sandbox.endpoint, credentials: sandbox.deployerCredentials, region: opts.config.hub.region };
+    const runners = Object.fromEntries(Object.entries(stackDirs).map(([stack, dir]) => [stack, terraformIn(toolchain, dir, stack, target)]));
+    const terraform = (stack: string, args: string[]) => runners[stack]!(args);
     const names = driftguardNames(opts.config);
     const spokes = Object.keys(stackDirs).filter((s) => s !== names.hubStack);
     print(`sandbox organization ${sandbox.world.organization.id} on ${sandbox.endpoint}, bare: deploying ${Object.keys(stackDirs).length} synthesized stacks with terraform ${toolchain.terraformVersion}`);
-    // One init at a time: they share the plugin cache, which terraform does not lock. cdktf's
-    // local backend puts state in the project directory (terraform.<stack>.tfstate), where a
-    // previous sandbox's state would be refreshed against this one: each deployment keeps its own.
-    for (const stack of Object.keys(stackDirs)) await terraform(stack, ["init", "-input=false", `-backend-config=path=${join(work, `${stack}.tfstate`)}`]);
+    // cdktf's local backend puts state in the project directory (terraform.<stack>.tfstate), where
+    // a previous sandbox's state would be refreshed against this one: each deployment keeps its own.
+    const init = (stack: string) => terraform(stack, ["init", "-input=false", `-backend-config=path=${join(work, `${stack}.tfstate`)}`]);
     // The scenario's faults (an account refusing AssumeRole, a throttled region) are what the scan
     // meets; the deployment, done by an administrator beforehand, does not go through them.
     sandbox.setFaults([]);
-    const started = Date.now();
-    await terraform(names.hubStack, ["apply", "-auto-approve", "-input=false"]);
-    print(`  applied ${names.hubStack} (${((Date.now() - started) / 1000).toFixed(0)} s)`);
-    await Promise.all(
-      spokes.map(async (stack) => {
-        const t = Date.now();
-        await terraform(stack, ["apply", "-auto-approve", "-input=false"]);
-        print(`  applied ${stack} (${((Date.now() - t) / 1000).toFixed(0)} s)`);
-      }),
-    );
+    const applySeconds: Record<string, number> = {};
+    const apply = async (stack: string) => {
+      const started = Date.now();
+      // -parallelism=20: the hub has ~60 resources whose creates mostly wait on the provider's own
+      // consistency polls (the sandbox answers at once), so more of them may wait at the same time.
+      const { stdout } = await terraform(stack, ["apply", "-auto-approve", "-input=false", "-parallelism=20"]);
+      applySeconds[stack] = Math.round((Date.now() - started) / 100) / 10;
+      print(`  applied ${stack} in ${applySeconds[stack]} s; slowest: ${slowestCreates(stdout, 3)}`);
+    };
+    // One init at a time: they share the plugin cache, and "the plugin cache directory is not
+    // guaranteed to be concurrency safe" (Terraform CLI configuration, plugin_cache_dir). The
+    // spokes' inits (no AWS call) run while the hub applies, which does not touch the cache.
+    await init(names.hubStack);
+    await allFinished([
+      apply(names.hubStack),
+      (async () => {
+        for (const stack of spokes) await init(stack);
+      })(),
+    ]);
+    await allFinished(spokes.map(apply));
     sandbox.setFaults(sandbox.scenario.faults);
-    return { sandbox, config: opts.config, stackDirs, terraform, close };
+    return { sandbox, config: opts.config, stackDirs, applySeconds, terraform, close };
   } catch (error) {
     await close();
     throw error;
   }
 }
 
+/** The deployed scanner's ARN, as the hub stack names it. */
+export function scannerArn(config: Config): string {
+  return `arn:aws:lambda:${config.hub.region}:${config.hub.accountId}:function:${driftguardNames(config).scannerFunction}`;
+}
+
 /**
- * Fires the deployed schedule rule and waits for the deployed scanner's asynchronous invocation
- * to finish (EventBridge invokes Lambda asynchronously, invocation-async.html), returning what it
- * returned. A function error is thrown with the runtime's error object.
+ * Fires the deployed schedule rule and returns what the deployed scanner's asynchronous
+ * invocation for that event returned (EventBridge invokes Lambda asynchronously,
+ * invocation-async.html). The scanner also receives the change events the deployed rules forward
+ * — its own repairs are changes too — so the scan is the invocation whose event is the one the
+ * schedule sent, not merely the first to finish. A function error is thrown with its payload.
  */
 export async function scanDeployed(deployed: DeployedSandbox): Promise<{ summary: ScanSummary; invocation: AsyncInvocation }> {
-  const names = driftguardNames(deployed.config);
-  const { accountId, region } = deployed.config.hub;
-  // The scanner also receives the change events the deployed rules forward; the scan is the
-  // invocation whose event is the one the schedule sent.
+  const { config } = deployed;
+  const names = driftguardNames(config);
+  if (effectiveExecution(config) === "fanout") {
+    // The fan-out hub's schedule starts the Step Functions state machine, whose execution the sandbox does not run yet (issue 15).
+    throw new Error(`--deploy runs hub.execution: single; ${config.hub.execution} deploys a Step Functions state machine the sandbox cannot execute yet`);
+  }
+  const { accountId, region } = config.hub;
   const seen: AsyncInvocation[] = [];
   const stop = onAsyncInvocation((o) => {
-    if (o.functionArn === `arn:aws:lambda:${region}:${accountId}:function:${names.scannerFunction}`) seen.push(o);
+    if (o.functionArn === scannerArn(config)) seen.push(o);
   });
   let invocation: AsyncInvocation | undefined;
   try {
-    const fired = (await deployed.sandbox.fireSchedule(accountId, region, names.scheduleRule)) as { id: string };
+    const fired = await deployed.sandbox.fireSchedule(accountId, region, names.scheduleRule);
     invocation = seen.find((o) => (o.event as { id?: string } | undefined)?.id === fired.id);
   } finally {
     stop();
@@ -151,10 +178,20 @@ export interface DeployRunOptions {
   scenario: string;
   accounts: string;
   out: string;
+  /** Also print what the deployed scanner wrote to its CloudWatch Logs group. */
+  verbose?: boolean;
+}
+
+/** Every line the deployed scanner wrote, in order, out of its log group in the sandbox's CloudWatch Logs. */
+export function scannerLogLines(deployed: DeployedSandbox): string[] {
+  const { config } = deployed;
+  const hub = deployed.sandbox.world.accounts.get(config.hub.accountId);
+  const group = hub ? logsState.at(hub, config.hub.region).groups.get(driftguardNames(config).scannerLogGroup) : undefined;
+  return [...(group?.streams?.values() ?? [])].flatMap((s) => s.events).sort((a, b) => a.timestamp - b.timestamp).map((e) => e.message);
 }
 
 /** `npm start -- --deploy`. */
-export async function deployAndRun(opts: DeployRunOptions, print: (line: string) => void = console.log): Promise<{ summary: ScanSummary; files: string[] }> {
+export async function deployAndRun(opts: DeployRunOptions, print: (line: string) => void = console.log): Promise<{ summary: ScanSummary; files: string[]; applySeconds: Record<string, number> }> {
   const config = loadConfig(opts.accounts);
   const deployed = await deployIntoSandbox({ config, scenarioFile: opts.scenario, print });
   try {
@@ -165,8 +202,9 @@ export async function deployAndRun(opts: DeployRunOptions, print: (line: string)
     const { accountId, region } = config.hub;
     const topicArn = `arn:aws:sns:${region}:${accountId}:${names.topic}`;
     const last = deployed.sandbox.world.accounts.get(accountId)?.regions.get(region)?.topics.get(topicArn)?.published.at(-1);
+    if (opts.verbose) for (const line of scannerLogLines(deployed)) print(line);
     printRun(summary, files, topicArn, last, print);
-    return { summary, files };
+    return { summary, files, applySeconds: deployed.applySeconds };
   } finally {
     await deployed.close();
   }

@@ -8,6 +8,8 @@ import { unzipSync } from "fflate";
 import { AwsError, type CallContext, type SandboxRuntime } from "../../protocol/types.js";
 import type { World } from "../../state.js";
 import { mintRoleSession } from "../iam/principals.js";
+import { appendLogEvents } from "../logs/service.js";
+import { afterResponse } from "../shared/background.js";
 import { queueByArn } from "../sqs/service.js";
 import { invocationContext } from "./context.js";
 import { functionOf, type LambdaFunction } from "./functions.js";
@@ -44,6 +46,30 @@ export interface LambdaHost {
 
 const scopedEnv = new AsyncLocalStorage<Record<string, string>>();
 let scopedProcessEnv: NodeJS.ProcessEnv | undefined;
+/** Where the current invocation's stdout and stderr go: its log stream. */
+const scopedOutput = new AsyncLocalStorage<(text: string) => void>();
+let outputCaptured = false;
+
+/**
+ * "Lambda sends all output to CloudWatch Logs" (nodejs-logging.html): inside an invocation,
+ * whatever the function writes to stdout or stderr (console, the Powertools logger, the runtime's
+ * own warnings) goes to its log stream, not to the terminal of the process hosting the sandbox.
+ */
+function installOutputCapture(): void {
+  if (outputCaptured) return;
+  outputCaptured = true;
+  for (const stream of [process.stdout, process.stderr]) {
+    const write = stream.write.bind(stream) as (...args: unknown[]) => boolean;
+    stream.write = ((chunk: unknown, ...rest: unknown[]) => {
+      const sink = scopedOutput.getStore();
+      if (!sink) return write(chunk, ...rest);
+      sink(typeof chunk === "string" ? chunk : Buffer.from(chunk as Uint8Array).toString("utf8"));
+      const callback = rest.find((r) => typeof r === "function") as (() => void) | undefined;
+      callback?.();
+      return true;
+    }) as typeof stream.write;
+  }
+}
 
 /**
  * Makes process.env read the current invocation's variables inside an invocation, the host's
@@ -200,14 +226,20 @@ export async function runFunction(fn: LambdaFunction, region: string, event: unk
     now: host.runtime.now,
   });
   let timer: NodeJS.Timeout | undefined;
+  installOutputCapture();
+  const account = host.world.accounts.get(fn.arn.split(":")[4]!);
+  const toLog = (text: string) => {
+    const lines = text.split("\n").filter((l) => l !== "");
+    if (account && lines.length > 0) appendLogEvents(account, region, fn.loggingConfig.LogGroup, logStream, lines, host.runtime.now());
+  };
   try {
-    const result = await scopedEnv.run(env, async () => {
+    const result = await scopedOutput.run(toLog, () => scopedEnv.run(env, async () => {
       const handler = await loadHandler(fn);
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new InvocationFailure({ errorType: "Sandbox.Timedout", errorMessage: `${new Date(host.runtime.now()).toISOString()} ${requestId} Task timed out after ${fn.timeout.toFixed(2)} seconds` })), fn.timeout * 1000);
       });
       return Promise.race([Promise.resolve(handler(event, context)), timeout]);
-    });
+    }));
     return { statusCode: 200, payload: Buffer.from(JSON.stringify(result ?? null)), executedVersion: "$LATEST" };
   } catch (error) {
     return { statusCode: 200, payload: Buffer.from(JSON.stringify(errorPayload(error))), functionError: "Unhandled", executedVersion: "$LATEST" };
@@ -240,7 +272,7 @@ export async function invoke(params: { FunctionName?: string; InvocationType?: s
   if (type === "DryRun") return { StatusCode: 204 };
   const host = { world: ctx.world, runtime: ctx.sandbox };
   if (type === "Event") {
-    setImmediate(() => void runAsync(fn, ctx.region, event, host));
+    afterResponse(() => runAsync(fn, ctx.region, event, host));
     return { StatusCode: 202 };
   }
   const result = await runFunction(fn, ctx.region, event, host);
