@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
+import { format } from "node:util";
 import { unzipSync } from "fflate";
 import { AwsError, type CallContext, type SandboxRuntime } from "../../protocol/types.js";
 import type { World } from "../../state.js";
@@ -58,6 +59,17 @@ let outputCaptured = false;
 function installOutputCapture(): void {
   if (outputCaptured) return;
   outputCaptured = true;
+  // The global console first: a host (a test runner) may have replaced it with one that does not
+  // write to process.stdout, and the function's console.log must reach its log stream all the same.
+  const methods = ["log", "info", "warn", "error", "debug", "trace"] as const;
+  for (const method of methods) {
+    const original = console[method].bind(console);
+    console[method] = (...args: unknown[]) => {
+      const sink = scopedOutput.getStore();
+      if (sink) sink(format(...args));
+      else original(...args);
+    };
+  }
   for (const stream of [process.stdout, process.stderr]) {
     const write = stream.write.bind(stream) as (...args: unknown[]) => boolean;
     stream.write = ((chunk: unknown, ...rest: unknown[]) => {
