@@ -97,10 +97,24 @@ export async function deployIntoSandbox(opts: DeployOptions): Promise<DeployedSa
     // The scenario's faults (an account refusing AssumeRole, a throttled region) are what the scan
     // meets; the deployment, done by an administrator beforehand, does not go through them.
     sandbox.setFaults([]);
+    // Why an apply takes minutes against a sandbox that answers in milliseconds: the provider
+    // (hashicorp/aws 5.100.0) polls after each create until it has read the written value back N
+    // times in a row, with fixed pauses, and the sandbox's read-back matches from the first poll —
+    // a mismatch would run each wait into its timeout (3 min, 2 min) and fail the apply instead:
+    // - aws_s3_bucket_lifecycle_configuration: waitLifecycleConfigEquals, Delay 10 s,
+    //   ContinuousTargetOccurence 10, PollInterval 5 s → 10 + 9 × 5 = 55 s (measured 56 s)
+    //   (internal/service/s3/bucket_lifecycle_configuration.go);
+    // - aws_sqs_queue and aws_sqs_queue_policy: waitQueueAttributesPropagated,
+    //   ContinuousTargetOccurence 6, MinTimeout 5 s → 25 s each (measured 25–28 s), and a spoke's
+    //   queue policy waits for its queue: ~52 s per spoke (internal/service/sqs, waitQueueAttributesPropagated);
+    // - aws_kms_key: policy, description and rotation each ContinuousTargetOccurence 5 with
+    //   MinTimeout 1–2 s (internal/service/kms/wait.go; measured 13–15 s).
+    // So the hub's floor is ~57 s and a spoke's ~52 s; the rest is CPU (one provider process per
+    // provider alias and walk, on 2 shared cores): idle, the hub took 81 s and a spoke ~100 s.
     const applySeconds: Record<string, number> = {};
     const apply = async (stack: string) => {
       const started = Date.now();
-      // -parallelism=20: the hub has ~60 resources whose creates mostly wait on the provider's own
+      // -parallelism=20 (default 10): the hub has 33 resources whose creates mostly wait on the provider's own
       // consistency polls (the sandbox answers at once), so more of them may wait at the same time.
       const { stdout } = await terraform(stack, ["apply", "-auto-approve", "-input=false", "-parallelism=20"]);
       applySeconds[stack] = Math.round((Date.now() - started) / 100) / 10;

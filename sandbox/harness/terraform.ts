@@ -180,7 +180,7 @@ export function terraformIn(toolchain: Toolchain, cwd: string, label: string, ta
   };
   return (args) =>
     exec(toolchain.terraform, [...args, "-no-color"], { cwd, maxBuffer: 64 * 1024 * 1024, env }).catch((err: { stdout?: string; stderr?: string; code?: number }) => {
-      throw new Error(`terraform ${args[0]} of ${label} exited ${err.code}:\n${err.stderr ?? ""}\n${(err.stdout ?? "").slice(-4000)}`);
+      throw new Error(`terraform ${args[0]} of ${label} exited ${err.code}:\n${err.stderr ?? ""}\n${(err.stdout ?? "").slice(-30000)}`);
     });
 }
 

@@ -48,7 +48,7 @@ export async function applyPlanDestroy(stack: DeployedStack, checks: { afterAppl
   checks.afterApply();
   t = Date.now();
   const plan = await stack.terraform(["plan", "-detailed-exitcode", "-input=false"]);
-  if (!plan.stdout.includes("No changes.")) throw new Error(`${stack.name}: the second plan is not empty\n${plan.stdout.slice(-4000)}`);
+  if (!plan.stdout.includes("No changes.")) throw new Error(`${stack.name}: the second plan is not empty\n${plan.stdout.slice(-30000)}`);
   const planned = seconds(t);
   t = Date.now();
   await stack.terraform(["destroy", "-auto-approve", "-input=false", "-parallelism=20"]);
