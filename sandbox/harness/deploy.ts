@@ -23,10 +23,13 @@ export { ToolchainError } from "./terraform.js";
  * deployed Lambda (its own zip, its own environment and role), and the report is read back out of
  * the sandbox's S3, as `npm start` prints it.
  *
- * Hub first, then the spokes in parallel: a spoke's role trusts the hub's scanner role and its
- * forwarding rule targets the hub's bus, and IAM refuses a trust policy naming a role that does
- * not exist yet ("Invalid principal in policy", MalformedPolicyDocument — IAM User Guide,
- * "Troubleshooting IAM policies"); the spokes depend on the hub only, never on each other.
+ * The hub's scanner role first, then the rest of the hub and every spoke in parallel: a spoke's
+ * role trusts the scanner role, and IAM refuses a trust policy naming a role that does not exist
+ * yet ("Invalid principal in policy", MalformedPolicyDocument — IAM User Guide, "Troubleshooting
+ * IAM policies"); nothing else of a spoke needs the hub at apply time (its forwarding target is
+ * an ARN, used only when an event is delivered), and the spokes never need each other. So the
+ * role is applied alone (`-target`, terraform's way to create one dependency first), and the
+ * deployment takes as long as its slowest stack instead of the hub plus the slowest spoke.
  */
 
 export interface DeployedSandbox {
@@ -34,7 +37,7 @@ export interface DeployedSandbox {
   config: Config;
   /** Stack name → its synthesized terraform working directory. */
   stackDirs: Record<string, string>;
-  /** Stack name → seconds its `terraform apply` took. */
+  /** Stack name (and `<stack> <address>` for a targeted apply) → seconds its `terraform apply` took. */
   applySeconds: Record<string, number>;
   terraform(stack: string, args: string[]): ReturnType<TerraformRun>;
   /** Waits for the sandbox's asynchronous work (deliveries, invocations), stops it and removes the synthesized stacks. */
@@ -54,6 +57,14 @@ const SETTLE_MS = 15 * 60_000;
 /** Like Promise.all, but waits for every terraform run to end before throwing the first failure (none is left running into a stopped sandbox). */
 async function allFinished(runs: Promise<unknown>[]): Promise<void> {
   for (const outcome of await Promise.allSettled(runs)) if (outcome.status === "rejected") throw outcome.reason;
+}
+
+/** The terraform address of the hub's aws_iam_role named `roleName`, read from the synthesized stack. */
+function scannerRoleAddress(hubDir: string, roleName: string): string {
+  const json = JSON.parse(readFileSync(join(hubDir, "cdk.tf.json"), "utf8")) as { resource?: { aws_iam_role?: Record<string, { name?: string }> } };
+  const id = Object.entries(json.resource?.aws_iam_role ?? {}).find(([, role]) => role.name === roleName)?.[0];
+  if (!id) throw new Error(`the synthesized hub stack has no aws_iam_role named ${roleName}`);
+  return `aws_iam_role.${id}`;
 }
 
 /** Synthesizes the cdktf app for `config` into `outdir`: stack name → its terraform working directory. */
@@ -112,25 +123,26 @@ export async function deployIntoSandbox(opts: DeployOptions): Promise<DeployedSa
     // So the hub's floor is ~57 s and a spoke's ~52 s; the rest is CPU (one provider process per
     // provider alias and walk, on 2 shared cores): idle, the hub took 81 s and a spoke ~100 s.
     const applySeconds: Record<string, number> = {};
-    const apply = async (stack: string) => {
+    const apply = async (stack: string, target?: string) => {
       const started = Date.now();
       // -parallelism=20 (default 10): the hub has 33 resources whose creates mostly wait on the provider's own
       // consistency polls (the sandbox answers at once), so more of them may wait at the same time.
-      const { stdout } = await terraform(stack, ["apply", "-auto-approve", "-input=false", "-parallelism=20"]);
-      applySeconds[stack] = Math.round((Date.now() - started) / 100) / 10;
-      print(`  applied ${stack} in ${applySeconds[stack]} s; slowest: ${slowestCreates(stdout, 3)}`);
+      const { stdout } = await terraform(stack, ["apply", "-auto-approve", "-input=false", "-parallelism=20", ...(target ? [`-target=${target}`] : [])]);
+      const label = target ? `${stack} ${target}` : stack;
+      applySeconds[label] = Math.round((Date.now() - started) / 100) / 10;
+      print(`  applied ${label} in ${applySeconds[label]} s; slowest: ${slowestCreates(stdout, 3)}`);
     };
     // One init at a time: they share the plugin cache, and "the plugin cache directory is not
     // guaranteed to be concurrency safe" (Terraform CLI configuration, plugin_cache_dir). The
-    // spokes' inits (no AWS call) run while the hub applies, which does not touch the cache.
+    // spokes' inits (no AWS call) run while the scanner role applies, which does not touch the cache.
     await init(names.hubStack);
     await allFinished([
-      apply(names.hubStack),
+      apply(names.hubStack, scannerRoleAddress(stackDirs[names.hubStack]!, names.scannerRole)),
       (async () => {
         for (const stack of spokes) await init(stack);
       })(),
     ]);
-    await allFinished(spokes.map(apply));
+    await allFinished([names.hubStack, ...spokes].map((stack) => apply(stack)));
     sandbox.setFaults(sandbox.scenario.faults);
     return { sandbox, config: opts.config, stackDirs, applySeconds, terraform, close };
   } catch (error) {
