@@ -1,15 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../../functions/accounts-file/index.js";
+import type { Config } from "../../functions/config/schema.js";
+import type { RunReport } from "../../functions/core/types.js";
 import type { EventOutcome } from "../../functions/events/types.js";
 import type { ScanSummary } from "../../functions/handler.js";
-import type { RunReport } from "../../functions/core/types.js";
-import { driftguardNames } from "../../modules/names.js";
-import { deliveries } from "../../sandbox/emulator/services/events/delivery.js";
-import { onAsyncInvocation, type AsyncInvocation } from "../../sandbox/emulator/services/lambda/invoke.js";
-import { backgroundSettled } from "../../sandbox/emulator/services/shared/background.js";
-import { deployIntoSandbox, scanDeployed, scannerArn, type DeployedSandbox } from "../../sandbox/harness/deploy.js";
-import { runLocal } from "../../sandbox/harness/run-local.js";
-import { DEFAULT_SCENARIO, DEMO_ACCOUNTS } from "../../sandbox/harness/scenario.js";
+import type { DriftguardNames } from "../../modules/names.js";
+import type { AsyncInvocation } from "../../sandbox/emulator/services/lambda/invoke.js";
+import type { DeployedSandbox } from "../../sandbox/harness/deploy.js";
 
 /**
  * Issue 15, "running what was deployed": the demo organization (sandbox/scenarios/demo.yaml with
@@ -28,11 +24,23 @@ import { DEFAULT_SCENARIO, DEMO_ACCOUNTS } from "../../sandbox/harness/scenario.
  * Wall ~3–4 min on 2 loaded cores (apply of hub + 3 spokes dominates, mostly the provider's own
  * consistency polls), which CI's 15-minute budget has no room for, so it runs with
  * DRIFTGUARD_TF_RUN=1 (`DRIFTGUARD_TF_RUN=1 npx vitest run test/terraform/deploy-run.test.ts`).
+ * Its modules load only then: skipped, the file costs CI nothing but its collection.
  */
 const enabled = process.env.DRIFTGUARD_TF_RUN === "1";
 
-const config = loadConfig(DEMO_ACCOUNTS);
-const names = driftguardNames(config);
+const load = async () => ({
+  ...(await import("../../functions/accounts-file/index.js")),
+  ...(await import("../../modules/names.js")),
+  ...(await import("../../sandbox/emulator/services/events/delivery.js")),
+  ...(await import("../../sandbox/emulator/services/lambda/invoke.js")),
+  ...(await import("../../sandbox/emulator/services/shared/background.js")),
+  ...(await import("../../sandbox/harness/deploy.js")),
+  ...(await import("../../sandbox/harness/run-local.js")),
+  ...(await import("../../sandbox/harness/scenario.js")),
+});
+let m: Awaited<ReturnType<typeof load>>;
+let config: Config;
+let names: DriftguardNames;
 const PAYMENTS = "222222222222";
 const SHARED = "444444444444";
 const REGION = "us-east-1";
@@ -54,10 +62,10 @@ function invocationFor(matches: (event: unknown) => boolean, trigger: () => Prom
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       stop();
-      reject(new Error(`no invocation of ${names.scannerFunction} for the change within ${timeoutMs / 1000} s; deliveries: ${JSON.stringify(deliveries.slice(-6))}`));
+      reject(new Error(`no invocation of ${names.scannerFunction} for the change within ${timeoutMs / 1000} s; deliveries: ${JSON.stringify(m.deliveries.slice(-6))}`));
     }, timeoutMs);
-    const stop = onAsyncInvocation((o) => {
-      if (o.functionArn === scannerArn(config) && matches(o.event)) {
+    const stop = m.onAsyncInvocation((o) => {
+      if (o.functionArn === m.scannerArn(config) && matches(o.event)) {
         clearTimeout(timer);
         stop();
         resolve(o);
@@ -69,7 +77,10 @@ function invocationFor(matches: (event: unknown) => boolean, trigger: () => Prom
 
 beforeAll(async () => {
   if (!enabled) return;
-  deployed = await deployIntoSandbox({ config, scenarioFile: DEFAULT_SCENARIO, print: (line) => console.log(`[deploy] ${line}`) });
+  m = await load();
+  config = m.loadConfig(m.DEMO_ACCOUNTS);
+  names = m.driftguardNames(config);
+  deployed = await m.deployIntoSandbox({ config, scenarioFile: m.DEFAULT_SCENARIO, print: (line) => console.log(`[deploy] ${line}`) });
 }, 900_000);
 
 afterAll(() => deployed?.close(), 900_000);
@@ -80,8 +91,8 @@ describe.skipIf(!enabled)("the deployed driftguard runs in the sandbox (DRIFTGUA
   it("the fired schedule makes the deployed Lambda scan and remediate, with the totals npm start's fast path finds", async () => {
     const t = Date.now();
     const others: AsyncInvocation[] = [];
-    const stop = onAsyncInvocation((o) => others.push(o));
-    const scan = await scanDeployed(deployed).finally(stop);
+    const stop = m.onAsyncInvocation((o) => others.push(o));
+    const scan = await m.scanDeployed(deployed).finally(stop);
     summary = scan.summary;
     console.log(
       `[deploy] scan by the deployed Lambda: ${((Date.now() - t) / 1000).toFixed(1)} s, ${scan.invocation.attempts} attempt(s), ${others.length - 1} other invocations meanwhile; apply ${JSON.stringify(deployed.applySeconds)}`,
@@ -101,13 +112,13 @@ describe.skipIf(!enabled)("the deployed driftguard runs in the sandbox (DRIFTGUA
     expect(topic?.published.length).toBeGreaterThan(0);
 
     // The independent oracle: the fast path over the same scenario, its world built from the same synthesized stacks.
-    const fast = await runLocal({ scenario: DEFAULT_SCENARIO, accounts: DEMO_ACCOUNTS, out: `${deployed.stackDirs[names.hubStack]}/fast-out`, verbose: false }, () => undefined);
+    const fast = await m.runLocal({ scenario: m.DEFAULT_SCENARIO, accounts: m.DEMO_ACCOUNTS, out: `${deployed.stackDirs[names.hubStack]}/fast-out`, verbose: false }, () => undefined);
     expect(summary.totals).toEqual(fast.summary.totals);
   });
 
   it("SSH opened in a spoke travels spoke bus → hub bus → the deployed Lambda and is reverted", async () => {
     const group = physicalId(PAYMENTS, "web-tier", "WebSecurityGroup");
-    const before = deliveries.length;
+    const before = m.deliveries.length;
     const invocation = await invocationFor(
       (event) => {
         const e = event as { detail?: { eventName?: string; requestParameters?: { groupId?: string } } };
@@ -124,13 +135,13 @@ describe.skipIf(!enabled)("the deployed driftguard runs in the sandbox (DRIFTGUA
     expect(outcome.status, JSON.stringify(outcome)).toBe("handled");
     if (outcome.status === "handled") expect(outcome.report.results.map((r) => r.action.outcome)).toContain("remediated");
     expect(worldOpen(PAYMENTS, group, 22)).toEqual([]);
-    await backgroundSettled(60_000);
+    await m.backgroundSettled(60_000);
     // Through the deployed rules, each hop delivered: the spoke's forwarding rule to the hub bus, the hub's rule to the function.
-    const hops = deliveries.slice(before).filter((d) => d.eventId === (invocation.event as { id: string }).id);
+    const hops = m.deliveries.slice(before).filter((d) => d.eventId === (invocation.event as { id: string }).id);
     expect(hops).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ ruleArn: `arn:aws:events:${REGION}:${PAYMENTS}:rule/${names.forwardingRule}`, targetArn: names.hubEventBusArn, outcome: "delivered" }),
-        expect.objectContaining({ targetArn: scannerArn(config), outcome: "delivered" }),
+        expect.objectContaining({ targetArn: m.scannerArn(config), outcome: "delivered" }),
       ]),
     );
   });
