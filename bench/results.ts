@@ -67,13 +67,20 @@ export interface BenchResults {
     /** CPU the hub process used during the scan (user + system). */
     hubCpuMs: number;
     hubCpuMsPerStack: number;
-    /** CPU the sandbox process used from ready to the end of the scan. */
+    /** CPU the sandbox process used during the scan. */
     sandboxCpuMs: number;
+    /** (hub + sandbox CPU) / (cores × wall): how busy the machine's cores were with the two (≤ 1; the rest is idle or other work). */
+    cpuUtilisation: number;
     /** V8 heap in use right after the scan: what the scan keeps live, vs the RSS the garbage collector let grow. */
     heapUsedMb: number;
     eventPathThrottled: number;
   };
+  /** max(scanPeakRssMb, lifetimePeakRssMb): what the target is held to. */
   peakRssMb: number;
+  /** The hub's RSS sampled every 50 ms during the measured scan. */
+  scanPeakRssMb: number;
+  /** The hub process's maxRSS (getrusage): its whole life, warm-up scans included. */
+  lifetimePeakRssMb: number;
   synth: { accounts: number; stacks: number; constructMs: number; synthMs: number; totalMs: number };
   eventToRevertMs: { trials: number[]; p50: number; max: number };
   targets: { name: string; target: string; measured: string; met: boolean }[];
@@ -148,7 +155,7 @@ export function formatResults(r: BenchResults): string {
       ["CFN calls per drifted stack", `${calls.perDriftedStack.toFixed(2)} (${perAction(calls.driftedByAction)})`],
       ["throttled CFN requests per stack", calls.throttledPerStack.toFixed(3)],
       ["naive scanner's CFN calls per stack", calls.naivePerStack.toFixed(2)],
-      ["peak RSS (hub process)", `${r.peakRssMb.toFixed(0)} MB`],
+      ["peak RSS (hub process)", `${r.peakRssMb.toFixed(0)} MB (measured scan, sampled every 50 ms: ${r.scanPeakRssMb.toFixed(0)} MB; process lifetime, warm-up included: ${r.lifetimePeakRssMb.toFixed(0)} MB)`],
       [`cdktf synth, ${synth.accounts} accounts`, `${seconds(synth.totalMs)} (${synth.stacks} stacks: constructs ${seconds(synth.constructMs)}, synth ${seconds(synth.synthMs)})`],
       ["event → revert", `p50 ${events.p50.toFixed(0)} ms, max ${events.max.toFixed(0)} ms over ${events.trials.length} trials (${diag.eventPathThrottled} throttled CFN requests)`],
       [
@@ -165,7 +172,7 @@ export function formatResults(r: BenchResults): string {
       [
         "",
         `CFN round trip ${diag.meanCfnRoundTripMs.toFixed(1)} ms vs the model's ${model.apiMs} ms; hub event-loop delay mean ${diag.hubEventLoopDelayMs.mean.toFixed(1)} ms, ` +
-          `p99 ${diag.hubEventLoopDelayMs.p99.toFixed(0)} ms; CPU during the scan: hub ${seconds(diag.hubCpuMs)} (${diag.hubCpuMsPerStack.toFixed(2)} ms per stack), sandbox ${seconds(diag.sandboxCpuMs)} (${r.machine.cpus} CPUs × ${seconds(scan.wallMs)})`,
+          `p99 ${diag.hubEventLoopDelayMs.p99.toFixed(0)} ms; CPU during the scan: hub ${seconds(diag.hubCpuMs)} (${diag.hubCpuMsPerStack.toFixed(2)} ms per stack), sandbox ${seconds(diag.sandboxCpuMs)}, ${(diag.cpuUtilisation * 100).toFixed(0)} % of ${r.machine.cpus} CPUs × ${seconds(scan.wallMs)}`,
       ],
       ["", `heap in use after the scan ${diag.heapUsedMb.toFixed(0)} MB (of the peak RSS)`],
       ["scan result", `${scan.report.stacksScanned} scanned, ${scan.report.stacksDrifted} drifted, ${scan.report.remediated} remediated, ${scan.report.failed} failed, ${scan.report.errors} errors`],

@@ -1,7 +1,7 @@
 import { fork } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
-import { monitorEventLoopDelay } from "node:perf_hooks";
+import { monitorEventLoopDelay, performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { Logger } from "@aws-lambda-powertools/logger";
@@ -12,7 +12,8 @@ import { eventDeps, newRunId, scanDeps } from "../functions/runtime/index.js";
 import { lambdaLimits, planConcurrency, runScan } from "../functions/scanner/index.js";
 import { runFanoutInProcess } from "../functions/fanout/index.js";
 import { resolveAccounts } from "../functions/config/resolve.js";
-import { childExecArgv, profileHub } from "./cpu-profile.js";
+import { childExecArgv, profileFile, startProfile } from "./cpu-profile.js";
+import { accountCpu, processCpuMs, RssSampler } from "./scan-window.js";
 import { CallCounter, regionKey, stackKey, total, type StackCalls } from "./call-counter.js";
 import type { RegionDetections, SandboxLatency } from "./child-protocol.js";
 import { eventLatencies } from "./event-latency.js";
@@ -184,9 +185,9 @@ function callsPerStack(rows: StackRow[], counter: CallCounter, status: string) {
   return { perStack: mean(chosen.map((r) => total(r.calls) + share(r))), byAction: meanByAction(chosen.map((r) => r.calls)) };
 }
 
-function runSynth(accounts: number, regions: number): Promise<BenchResults["synth"]> {
+function runSynth(accounts: number, regions: number, profileDir: string | undefined): Promise<BenchResults["synth"]> {
   const child = fork(fileURLToPath(new URL("./synth-child.ts", import.meta.url)), ["--accounts", String(accounts), "--regions", String(regions)], {
-    execArgv: childExecArgv("synth"),
+    execArgv: childExecArgv("synth", profileDir),
     stdio: ["ignore", "pipe", "inherit", "ipc"],
   });
   let out = "";
@@ -207,7 +208,6 @@ async function main(): Promise<void> {
     return;
   }
   const { org: orgOptions, latency } = opts;
-  const stopProfile = opts.cpuProfDir ? await profileHub(opts.cpuProfDir) : undefined;
   const { config, stacks, driftedStacks } = benchOrg(orgOptions);
   const log = (line: string) => console.error(`[bench] ${line}`);
 
@@ -235,29 +235,43 @@ async function main(): Promise<void> {
       log(`warm-up scan ${run + 1} of ${opts.warmRuns} (report mode) …`);
       const warm = await runScan(deps, { config, runId: newRunId(new Date()), trigger: "bench-warm-up", modeOverride: "report", publish: { bucket: sandbox.ready.reportBucket, topicArn: sandbox.ready.topicArn } });
       if (run === 0) {
-        const { regions } = await sandbox.detections();
+        const regions = await sandbox.detections();
         coldInSyncCalls = callsPerStack(stackRows(warm.report, counter, regions, 0), counter, "IN_SYNC").perStack;
       }
       counter = new CallCounter();
     }
     log("scanning …");
+    // The measured window (scan-window.ts): every reading below is taken right before and right
+    // after the scan, in both processes, profiles included.
+    const { cpuProfDir } = opts;
+    if (cpuProfDir) await sandbox.profile("start", profileFile(cpuProfDir, "sandbox"));
+    const stopHubProfile = cpuProfDir ? await startProfile() : undefined;
     const loadBefore = loadavg();
-    const cpuBefore = process.cpuUsage();
+    const sandboxCpuBefore = await sandbox.cpuMs();
+    const hubCpuBefore = processCpuMs();
+    const rss = new RssSampler();
+    rss.start();
     const loopResolutionMs = 10;
     const loopDelay = monitorEventLoopDelay({ resolution: loopResolutionMs });
     loopDelay.enable();
-    const started = Date.now();
+    const started = performance.now();
     const scan = opts.execution === "fanout" ? runFanoutInProcess : runScan;
     const { report } = await scan(deps, { config, runId: newRunId(new Date()), trigger: "bench", publish: { bucket: sandbox.ready.reportBucket, topicArn: sandbox.ready.topicArn } });
-    const wallMs = Date.now() - started;
+    const wallMs = performance.now() - started;
+    const hubCpuAfter = processCpuMs();
+    const sandboxCpuAfter = await sandbox.cpuMs();
     loopDelay.disable();
-    const peakRssMb = rssMb();
+    const scanPeakRssMb = rss.stop();
+    const lifetimePeakRssMb = rssMb();
     const loadAfter = loadavg();
-    const cpu = process.cpuUsage(cpuBefore);
     const heapUsedMb = process.memoryUsage().heapUsed / 1024 / 1024;
+    if (cpuProfDir) {
+      await stopHubProfile?.(profileFile(cpuProfDir, "hub"));
+      await sandbox.profile("stop", profileFile(cpuProfDir, "sandbox"));
+    }
     log(`scanned in ${(wallMs / 1000).toFixed(1)} s`);
 
-    const { regions: detections, cpuMs: sandboxCpuMs } = await sandbox.detections();
+    const detections = await sandbox.detections();
     const rows = stackRows(report, counter, detections, opts.warmRuns);
     const byRegion = new Map<string, StackWork[]>();
     for (const row of rows) byRegion.set(row.region, [...(byRegion.get(row.region) ?? []), { detectionMs: row.detectionMs, minCalls: minCalls(row.calls) }]);
@@ -275,9 +289,8 @@ async function main(): Promise<void> {
     const concurrency = { accounts: plan.accounts, regionsPerAccount: plan.regionsPerAccount, stacksPerRegion: plan.stacksPerRegionCap ?? 50, accountRegions: plan.accountRegions };
     const model = { apiMs: latency.apiMs, rps: orgOptions.cfnRps, burst, concurrency };
     const bound = lowerBound(accountsWork, model);
-    const hubCpuMs = (cpu.user + cpu.system) / 1000;
-    const scanSandboxCpuMs = sandboxCpuMs - sandbox.ready.cpuMs;
-    const physical = physicalBound(accountsWork, model, { hubMs: hubCpuMs, sandboxMs: scanSandboxCpuMs, cores: cpus().length });
+    const cpu = accountCpu({ wallMs, cores: cpus().length, stacks: rows.length, hub: { beforeMs: hubCpuBefore, afterMs: hubCpuAfter }, sandbox: { beforeMs: sandboxCpuBefore, afterMs: sandboxCpuAfter } });
+    const physical = physicalBound(accountsWork, model, cpu.cpuBoundMs);
     const spans = [...counter.spans.values()].map((s) => s.last - s.first);
     const regionCalls = callsPerRegion(rows, counter);
 
@@ -304,7 +317,7 @@ async function main(): Promise<void> {
     const sorted = [...latencies].sort((a, b) => a - b);
 
     log(`cdktf synth of ${opts.synthAccounts} accounts …`);
-    const synth = await runSynth(opts.synthAccounts, orgOptions.regions);
+    const synth = await runSynth(opts.synthAccounts, orgOptions.regions, cpuProfDir);
 
     const inSync = callsPerStack(rows, counter, "IN_SYNC");
     const drifted = callsPerStack(rows, counter, "DRIFTED");
@@ -367,13 +380,18 @@ async function main(): Promise<void> {
         meanCfnRoundTripMs: counter.roundTrip.totalMs / Math.max(1, counter.roundTrip.count),
         // The histogram holds whole sampling intervals: lateness is what exceeds the resolution.
         hubEventLoopDelayMs: { mean: loopDelay.mean / 1e6 - loopResolutionMs, p99: loopDelay.percentile(99) / 1e6 - loopResolutionMs },
-        hubCpuMs,
-        hubCpuMsPerStack: hubCpuMs / Math.max(1, rows.length),
-        sandboxCpuMs: scanSandboxCpuMs,
+        hubCpuMs: cpu.hubMs,
+        hubCpuMsPerStack: cpu.hubMsPerStack,
+        sandboxCpuMs: cpu.sandboxMs,
+        cpuUtilisation: cpu.utilisation,
         heapUsedMb,
         eventPathThrottled: [...eventCounter.stacks.values(), ...eventCounter.regions.values()].reduce((n, c) => n + c.throttled, 0),
       },
-      peakRssMb,
+      // The target is held to the larger: the sampled scan peak can miss a short spike, the
+      // process's maxRSS also covers the warm-up scans (scan-window.ts RssSampler).
+      peakRssMb: Math.max(scanPeakRssMb, lifetimePeakRssMb),
+      scanPeakRssMb,
+      lifetimePeakRssMb,
       synth,
       eventToRevertMs: { trials: latencies, p50: sorted[Math.floor((sorted.length - 1) / 2)] ?? 0, max: sorted.at(-1) ?? 0 },
     };
@@ -383,7 +401,6 @@ async function main(): Promise<void> {
     console.log(`\nwritten to ${opts.out}`);
   } finally {
     await sandbox.close();
-    await stopProfile?.();
   }
 }
 
