@@ -16,6 +16,7 @@ import { childExecArgv, profileFile, startProfile } from "./cpu-profile.js";
 import { accountCpu, processCpuMs, RssSampler } from "./scan-window.js";
 import { CallCounter, regionKey, stackKey, total, type StackCalls } from "./call-counter.js";
 import type { RegionDetections, SandboxLatency } from "./child-protocol.js";
+import { CallTrace, decompose } from "./call-trace.js";
 import { eventLatencies } from "./event-latency.js";
 import { accountRegionBound, lowerBound, physicalBound, throttleMs, type StackWork } from "./lower-bound.js";
 import { naiveScan } from "./naive-scanner.js";
@@ -303,18 +304,33 @@ async function main(): Promise<void> {
     log(`event → revert, ${sandbox.ready.eventTarget.groupIds.length} trials …`);
     const settings = { config: { kind: "file" as const, file: "(bench)" }, reportBucket: sandbox.ready.reportBucket, topicArn: sandbox.ready.topicArn };
     const eventCounter = new CallCounter();
-    const events = eventDeps({ settings, config, hub }, logger, new RecentIds());
+    const trace = new CallTrace();
+    // The event path's own hub clients, traced (the scan's carry no trace middleware).
+    const eventHub = createHubClients(config.hub.region);
+    trace.attach(eventHub.s3, "S3");
+    trace.attach(eventHub.sns, "SNS");
+    const events = eventDeps({ settings, config, hub: eventHub }, logger, new RecentIds());
     const counted = new Set<string>();
-    const latencies = await eventLatencies(sandbox, {
-      ...events,
-      clientsFor: async (accountId, region) => {
-        const clients = await events.clientsFor(accountId, region);
-        if (!counted.has(regionKey(accountId, region))) eventCounter.attach(clients.cloudformation, accountId, region);
-        counted.add(regionKey(accountId, region));
-        return clients;
+    const trials = await eventLatencies(
+      sandbox,
+      {
+        ...events,
+        clientsFor: async (accountId, region) => {
+          const clients = await events.clientsFor(accountId, region);
+          if (!counted.has(regionKey(accountId, region))) {
+            eventCounter.attach(clients.cloudformation, accountId, region);
+            trace.attach(clients.cloudformation, "CloudFormation");
+            trace.attach(clients.ec2, "EC2");
+          }
+          counted.add(regionKey(accountId, region));
+          return clients;
+        },
       },
-    });
-    const sorted = [...latencies].sort((a, b) => a - b);
+      trace,
+    );
+    const latencies = trials.map((t) => t.ms);
+    const sorted = [...trials].sort((a, b) => a.ms - b.ms);
+    const median = sorted[Math.floor((sorted.length - 1) / 2)];
 
     log(`cdktf synth of ${opts.synthAccounts} accounts …`);
     const synth = await runSynth(opts.synthAccounts, orgOptions.regions, cpuProfDir);
@@ -393,7 +409,7 @@ async function main(): Promise<void> {
       scanPeakRssMb,
       lifetimePeakRssMb,
       synth,
-      eventToRevertMs: { trials: latencies, p50: sorted[Math.floor((sorted.length - 1) / 2)] ?? 0, max: sorted.at(-1) ?? 0 },
+      eventToRevertMs: { trials: latencies, p50: median?.ms ?? 0, max: sorted.at(-1)?.ms ?? 0, ...(median ? { p50Trial: decompose(median.calls, median.ms) } : {}) },
     };
     const results: BenchResults = { ...measured, targets: targetsOf(measured) };
     writeFileSync(opts.out, `${JSON.stringify(results, null, 2)}\n`);
