@@ -77,7 +77,7 @@ export interface BenchResults {
   };
   /** max(scanPeakRssMb, lifetimePeakRssMb): what the target is held to. */
   peakRssMb: number;
-  /** The hub's RSS sampled every 50 ms during the measured scan. */
+  /** The hub's RSS sampled every 200 ms during the measured scan. */
   scanPeakRssMb: number;
   /** The hub process's maxRSS (getrusage): its whole life, warm-up scans included. */
   lifetimePeakRssMb: number;
@@ -160,7 +160,7 @@ export function formatResults(r: BenchResults): string {
       ["CFN calls per drifted stack", `${calls.perDriftedStack.toFixed(2)} (${perAction(calls.driftedByAction)})`],
       ["throttled CFN requests per stack", calls.throttledPerStack.toFixed(3)],
       ["naive scanner's CFN calls per stack", calls.naivePerStack.toFixed(2)],
-      ["peak RSS (hub process)", `${r.peakRssMb.toFixed(0)} MB (measured scan, sampled every 50 ms: ${r.scanPeakRssMb.toFixed(0)} MB; process lifetime, warm-up included: ${r.lifetimePeakRssMb.toFixed(0)} MB)`],
+      ["peak RSS (hub process)", `${r.peakRssMb.toFixed(0)} MB (measured scan, sampled every 200 ms: ${r.scanPeakRssMb.toFixed(0)} MB; process lifetime, warm-up included: ${r.lifetimePeakRssMb.toFixed(0)} MB)`],
       [`cdktf synth, ${synth.accounts} accounts`, `${seconds(synth.totalMs)} (${synth.stacks} stacks: constructs ${seconds(synth.constructMs)}, synth ${seconds(synth.synthMs)})`],
       ["event → revert", `p50 ${events.p50.toFixed(0)} ms, max ${events.max.toFixed(0)} ms over ${events.trials.length} trials (${diag.eventPathThrottled} throttled CFN requests)`],
       ...(events.p50Trial
