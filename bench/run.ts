@@ -33,7 +33,7 @@ import { SandboxProcess } from "./sandbox-process.js";
  */
 
 const USAGE =
-  "usage: npm run bench -- [--profile default|realistic] [--accounts 200] [--regions 4] [--stacks 25] [--drift-rate 0.1] [--api-ms 2] [--detection-ms 300,900] " +
+  "usage: npm run bench -- [--profile default|realistic|fanout-100k] [--accounts 200] [--regions 4] [--stacks 25] [--drift-rate 0.1] [--api-ms 2] [--detection-ms 300,900] " +
   "[--cfn-rps 10] [--concurrency auto|10,4,5] [--execution single|fanout] [--naive-account-regions 1] [--event-trials 5] [--synth-accounts 500] [--out bench/results.json] [--cpu-prof DIR] [--warm-runs 1]";
 
 /**
@@ -45,6 +45,18 @@ const USAGE =
  * and every rate ÷ 0.1. The real-time estimate printed is the wall ÷ TIME_SCALE.
  */
 export const REALISTIC = { timeScale: 0.1, detectionMs: [2_000, 30_000], apiMs: 100, cfnRps: 10, accounts: 50 } as const;
+
+/**
+ * `--profile fanout-100k`: issue 19's 100,000-stack organization (1,000 accounts × 4 regions × 25
+ * stacks) through the fan-out (planner, one worker per account, `hub.fanout.maxConcurrency` at
+ * once, reducer) in this process, the default model otherwise. One scan, no warm-up (unless
+ * --warm-runs): at the default model's ≈ 17 ms of hub + sandbox CPU per stack (session 4, idle),
+ * the scan alone is ≈ 100,000 × 17 ms / 2 cores ≈ 14 min here. The workers share this process,
+ * so its peak RSS bounds every worker's from above (and the reducer's).
+ */
+export const FANOUT_100K = { accounts: 1_000, execution: "fanout", warmRuns: 0 } as const;
+
+const PROFILES = ["default", "realistic", "fanout-100k"] as const;
 
 function numbers(value: string, count: number, flag: string): number[] {
   const parts = value.split(",").map(Number);
@@ -70,19 +82,20 @@ function parseOptions() {
       "synth-accounts": { type: "string", default: "500" },
       out: { type: "string", default: fileURLToPath(new URL("./results.json", import.meta.url)) },
       "cpu-prof": { type: "string" },
-      "warm-runs": { type: "string", default: "1" },
+      "warm-runs": { type: "string" },
       help: { type: "boolean", default: false },
     },
   });
   if (values.help) return undefined;
-  if (values.profile !== "default" && values.profile !== "realistic") throw new Error(`--profile must be default or realistic (got "${values.profile}")\n${USAGE}`);
+  if (!(PROFILES as readonly string[]).includes(values.profile)) throw new Error(`--profile must be ${PROFILES.join(", ")} (got "${values.profile}")\n${USAGE}`);
+  const fanout100k = values.profile === "fanout-100k";
   if (values.execution !== "single" && values.execution !== "fanout") throw new Error(`--execution must be single or fanout (got "${values.execution}")\n${USAGE}`);
   const realistic = values.profile === "realistic";
   const scale = realistic ? REALISTIC.timeScale : 1;
   const concurrency = values.concurrency === "auto" ? "auto" : numbers(values.concurrency, 3, "--concurrency");
   const [shortest, longest] = realistic ? REALISTIC.detectionMs.map((ms) => ms * scale) : numbers(values["detection-ms"], 2, "--detection-ms");
   const org: OrgOptions = {
-    accounts: realistic ? REALISTIC.accounts : Number(values.accounts),
+    accounts: realistic ? REALISTIC.accounts : fanout100k ? FANOUT_100K.accounts : Number(values.accounts),
     regions: Number(values.regions),
     stacksPerRegion: Number(values.stacks),
     driftRate: Number(values["drift-rate"]),
@@ -94,13 +107,13 @@ function parseOptions() {
     org,
     latency,
     profile: { name: values.profile, timeScale: scale },
-    execution: values.execution,
+    execution: fanout100k ? FANOUT_100K.execution : values.execution,
     naiveAccountRegions: Number(values["naive-account-regions"]),
     eventTrials: Number(values["event-trials"]),
     synthAccounts: Number(values["synth-accounts"]),
     out: values.out,
     cpuProfDir: values["cpu-prof"],
-    warmRuns: Number(values["warm-runs"]),
+    warmRuns: Number(values["warm-runs"] ?? (fanout100k ? FANOUT_100K.warmRuns : 1)),
   };
 }
 
