@@ -10,7 +10,7 @@ import { resolveResources } from "./resolve.js";
 import type { EventDelivery } from "./publish.js";
 import { EVENT_REPORT_SCHEMA_VERSION, type EventActionReport, type EventDeps, type EventOutcome } from "./types.js";
 import { actorFromDetail } from "../aws/cloudtrail-actor.js";
-import { listedResourceTypes, openStackListings, type StackListings } from "../scanner/stack-listings.js";
+import { listedResourceTypes, openStackListings, type StackListings } from "../scanner/index.js";
 
 /** Reasons that point at a bug or a misrouted event rather than routine filtering. */
 const ALARMING: ReadonlySet<DropReason> = new Set(["malformed", "not-cloudtrail", "account-mismatch", "organization-unavailable", "error"]);

@@ -8,7 +8,7 @@ import type { Logger } from "../core/logger.js";
 import type { DropReason } from "./parse.js";
 import type { EventDelivery } from "./publish.js";
 import type { RecentIds } from "./recent-ids.js";
-import type { StackListingStore } from "../scanner/stack-listings.js";
+import type { StackListingStore } from "../scanner/index.js";
 import type { AffectedResource } from "./resolve.js";
 
 export interface EventDeps {
