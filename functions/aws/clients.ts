@@ -121,7 +121,8 @@ export function createSpokeClients(accountId: string, region: string, credential
       const requestHandler = sockets ? { requestHandler: { httpAgent: sockets.httpAgent, httpsAgent: sockets.httpsAgent, socketAcquisitionWarningTimeout: SOCKET_WAIT_WARNING_MS } } : {};
       // Every spoke client carries the write gate (write-gate.ts): a command that changes the
       // member account is sent only as a step the apply path approved after the privilege invariants.
-      c = gateWrites(reuseSigner(new ctor({ region: clientRegion, credentials, ...RETRY, ...CLIENT_TUNING, ...retryStrategy, ...requestHandler })) as C & GatedClient);
+      c = gateWrites(new ctor({ region: clientRegion, credentials, ...RETRY, ...CLIENT_TUNING, ...retryStrategy, ...requestHandler }) as C & GatedClient);
+      reuseSigner(c);
       created.set(ctor, c);
     }
     return c;
