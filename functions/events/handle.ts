@@ -84,9 +84,10 @@ export async function handleChangeEvent(event: unknown, deps: EventDeps): Promis
     const guards = () => (opened ??= deps.openGuards());
     const { account } = admission;
     const safety = safetyPolicy(deps.config);
-    // Measured (issue 19 bench, one account-region of 25 stacks): reading every stack's template
-    // was most of an event's time, 25 GetTemplate calls through a 10 requests/s bucket ≈ 2.5 s
-    // of a 3.2 s event → revert. The scan's listings say which stacks hold attachments.
+    // Issue 19 bench: event → revert p50 3.2 s with 25 stacks in the account-region (load 20;
+    // 3.0 s idle in session 4); with 6 stacks the median trial spent 932 ms of 935 in GetTemplate,
+    // one per stack. 25 of them through the account-region's 10 requests/s bucket (burst 10) wait
+    // ≈ 1.5 s for tokens alone. The scan's listings say which stacks hold attachments.
     const { stackListingStore: store } = deps;
     let listings: Promise<StackListings> | undefined;
     const ownership = createOwnershipLookup({
