@@ -430,7 +430,7 @@ const hub = z
       .object({
         emails: z.array(z.email({ error: "must be an email address" })).default([]),
         subscriptions: z.array(subscription).default([]),
-        /** https subscribers get an Amazon Q Developer in chat applications custom notification (report/chatbot.ts). */
+        /** https subscribers get an Amazon Q Developer in chat applications custom notification (report/chatbot.ts) instead of the JSON run summary (report/sns-message.ts). */
         chatbot: z.boolean({ error: "must be true (https subscribers get the chat-application format) or false" }).default(false),
         /** k18: Slack / Microsoft Teams incoming webhooks, posted to after the report is stored (report/webhooks.ts). */
         webhooks: z

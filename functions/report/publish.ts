@@ -10,8 +10,8 @@ import { EMPTY_INDEX, parseHistoryIndex, withHistory, withoutHistory, type Histo
 import { renderHistoryPage } from "./history-html.js";
 import { renderHtml } from "./html.js";
 import { renderMarkdown } from "./markdown.js";
-import { summaryMessage, summarySubject } from "./summary.js";
-import { chatbotNotification } from "./chatbot.js";
+import { summarySubject } from "./summary.js";
+import { snsMessage } from "./sns-message.js";
 import type { WebhookConfig } from "../config/schema.js";
 import { deliverWebhooks, type WebhookOutcome, type WebhookPorts } from "./webhooks.js";
 
@@ -22,9 +22,8 @@ export interface PublishTarget {
   region?: string;
   /**
    * hub.notifications.chatbot: https subscribers (Amazon Q Developer in chat applications
-   * subscribes over https) get the custom-notification JSON (report/chatbot.ts), every other
-   * protocol the text summary. SNS Publish with MessageStructure "json" takes one message per
-   * protocol and "default" for the rest (Amazon SNS API Reference, Publish, MessageStructure).
+   * subscribes over https) get the custom-notification JSON (report/chatbot.ts) instead of the
+   * JSON run summary. Every protocol gets its own message (report/sns-message.ts).
    */
   chatbot?: boolean;
   /** hub.notifications.webhooks: Slack / Teams incoming webhooks (report/webhooks.ts), posted to after the report is stored. */
@@ -126,19 +125,21 @@ export async function publishReport(ports: PublishPorts, built: RunReport, targe
 
   const subject = summarySubject(report);
   const historyUrl = s3ObjectUrl(target.bucket, region, HISTORY_PAGE_KEY);
-  const message = summaryMessage(report, s3.ok ? { reportLocation: htmlUrl, historyLocation: historyUrl } : { s3Failure: s3.error });
-  const perProtocol = target.chatbot
-    ? { MessageStructure: "json", Message: JSON.stringify({ default: message, https: JSON.stringify(chatbotNotification(report, s3.ok ? { report: htmlUrl, history: historyUrl } : {})) }) }
-    : { Message: message };
+  const links = s3.ok ? { report: htmlUrl, history: historyUrl } : {};
+  const sent = snsMessage(report, subject, {
+    text: s3.ok ? { reportLocation: htmlUrl, historyLocation: historyUrl } : { s3Failure: s3.error },
+    summary: s3.ok ? { stored: { bucket: target.bucket, region, keys, htmlUrl, historyUrl } } : { s3Failure: s3.error },
+    ...(target.chatbot ? { chatbot: links } : {}),
+  });
   let sns: PublishOutcome["sns"];
   try {
-    const out = await ports.sns.send(new PublishCommand({ TopicArn: target.topicArn, Subject: subject, ...perProtocol }));
-    sns = { ok: true, messageId: out.MessageId, subject, bytes: Buffer.byteLength(message, "utf8") };
+    const out = await ports.sns.send(new PublishCommand({ TopicArn: target.topicArn, Subject: subject, MessageStructure: sent.messageStructure, Message: sent.message }));
+    sns = { ok: true, messageId: out.MessageId, subject, bytes: sent.bytes };
   } catch (err) {
     sns = { ok: false, error: toErrorInfo(err) };
-    ports.logger.error("summary could not be published to SNS", { topicArn: target.topicArn, error: sns.error });
+    ports.logger.error("summary could not be published to SNS", { topicArn: target.topicArn, bytes: sent.bytes, error: sns.error });
   }
-  const webhooks = await notifyWebhooks(ports, target.webhooks ?? [], report, s3.ok ? { report: htmlUrl, history: historyUrl } : {});
+  const webhooks = await notifyWebhooks(ports, target.webhooks ?? [], report, links);
   const failed = webhooks.filter((w) => !w.ok);
   if (failed.length === 0 || !s3.ok) return { keys, report, s3, history, sns, webhooks };
   // The report was stored before the posts; stored again with the failures, so the report says so.

@@ -96,11 +96,11 @@ function attentionLine({ account, region, stack, resource }: DriftedItem): strin
 }
 
 /** "Since the previous run: 3 new, 40 still drifted, 5 resolved". */
-function historyLines(report: RunReport, ctx: SummaryContext): string[] {
+function historyLines(report: RunReport): string[] {
   const h = report.history;
   if (!h) return [];
   if (h.error) return ["", `History unavailable (${h.error.code}): ${h.error.message}`];
-  return ["", `Since the previous run: ${h.new} new, ${h.still} still drifted, ${h.resolved.length} resolved${h.notChecked > 0 ? `, ${h.notChecked} not checked` : ""}${ctx.historyLocation ? ` (all runs: ${ctx.historyLocation})` : ""}`];
+  return ["", `Since the previous run: ${h.new} new, ${h.still} still drifted, ${h.resolved.length} resolved${h.notChecked > 0 ? `, ${h.notChecked} not checked` : ""}`];
 }
 
 /** The whole summary, before any size limit. */
@@ -109,7 +109,9 @@ export function summaryText(report: RunReport, ctx: SummaryContext): string {
   const header = [
     `driftguard run ${report.runId} (${report.trigger}, mode ${report.mode})`,
     `${report.startedAt} - ${report.finishedAt}`,
+    // Each link alone at the end of its line: a mail client links a bare URL, not one inside brackets.
     ctx.reportLocation ? `Full report: ${ctx.reportLocation}` : "",
+    ctx.historyLocation ? `All runs: ${ctx.historyLocation}` : "",
     ctx.s3Failure
       ? `WARNING: the report could NOT be written to S3 (${ctx.s3Failure.code}: ${ctx.s3Failure.message}). This message is the only record of the run.`
       : "",
@@ -153,7 +155,7 @@ export function summaryText(report: RunReport, ctx: SummaryContext): string {
   const listed = section("Accounts not scanned (organization state)", listedAccounts(report, ["suspended"]), (u) => `${u.where}: ${u.reason}`);
   // Onboarded accounts that are not active are already listed above (Errors, or not scanned).
   const organization = section("Coverage: organization members and regions not scanned", coverageRows(report, { onboardedNotActive: false }), (r) => `${r.account}${r.where ? ` in ${r.where}` : ""}: ${r.gap}`);
-  return [...header, ...failedAccounts, ...refused, ...needsYou, ...historyLines(report, ctx), ...fleet, ...totals, ...drifted, ...notDrift, ...errors, ...exemptions, ...notScanned, ...listed, ...coverage, ...organization].join("\n");
+  return [...header, ...failedAccounts, ...refused, ...needsYou, ...historyLines(report), ...fleet, ...totals, ...drifted, ...notDrift, ...errors, ...exemptions, ...notScanned, ...listed, ...coverage, ...organization].join("\n");
 }
 
 /**
@@ -170,9 +172,4 @@ export function fitMessage(text: string, maxBytes: number, pointer: string): str
   const lastNewline = kept.lastIndexOf("\n");
   if (lastNewline > 0) kept = kept.slice(0, lastNewline);
   return `${kept}${tail}`;
-}
-
-export function summaryMessage(report: RunReport, ctx: SummaryContext): string {
-  const pointer = ctx.reportLocation ? `The full report is at ${ctx.reportLocation}` : "The full report could not be stored; see the Lambda logs for run " + report.runId;
-  return fitMessage(summaryText(report, ctx), MESSAGE_MAX_BYTES, pointer);
 }

@@ -129,14 +129,33 @@ export interface S3Object extends ObjectMetadata {
   partsCount?: number;
 }
 
+/** One message handed to one SNS subscription (sns/delivery.ts). */
+export interface SnsDelivery {
+  messageId: string;
+  subscriptionArn: string;
+  protocol: string;
+  endpoint: string;
+  type: "Notification" | "SubscriptionConfirmation";
+  /** What the endpoint receives: the envelope, the raw message, the Lambda event or the email body. */
+  body: string;
+  outcome: "delivered" | "failed";
+  error?: string;
+}
+
 export interface Topic {
   arn: string;
   name: string;
   attributes: Record<string, string>;
-  published: { messageId: string; subject?: string; message: string; at: string }[];
-  /** `pendingConfirmation` until the endpoint confirms (email and HTTP/S endpoints: never, in the sandbox). */
-  /** attributes: SetSubscriptionAttributes (sandbox/emulator/services/sns/subscriptions.ts). */
-  subscriptions: { arn: string; protocol: string; endpoint: string; pendingConfirmation?: boolean; attributes?: Record<string, string> }[];
+  /** As published; `structure: "json"` when Message holds one message per protocol (sns/delivery.ts). */
+  published: { messageId: string; subject?: string; message: string; structure?: "json"; at: string }[];
+  /**
+   * `pendingConfirmation` until the endpoint confirms with the token of its SubscriptionConfirmation
+   * (`confirmationToken`, sns/delivery.ts): email and HTTP/S endpoints.
+   * attributes: SetSubscriptionAttributes (sandbox/emulator/services/sns/subscriptions.ts).
+   */
+  subscriptions: { arn: string; protocol: string; endpoint: string; pendingConfirmation?: boolean; confirmationToken?: string; attributes?: Record<string, string> }[];
+  /** What each subscription received, oldest first (sns/delivery.ts). */
+  deliveries?: SnsDelivery[];
 }
 
 export interface Vpc {

@@ -10,6 +10,7 @@ import type { RouteHooks, ScanSummary, SkippedScan } from "../../functions/handl
 import type { PartitionOutput } from "../../functions/fanout/index.js";
 import { effectiveExecution, type ScanProgress } from "../../functions/scanner/index.js";
 import { driftguardNames } from "../../modules/names.js";
+import { messagesByProtocol } from "../emulator/services/sns/delivery.js";
 import { lambdaContext } from "./lambda-context.js";
 import { startSandbox, type Sandbox } from "./server.js";
 
@@ -106,9 +107,11 @@ export function hubS3(sandbox: Sandbox): S3Client {
   return new S3Client({ endpoint: sandbox.endpoint, region: sandbox.hub.region, credentials: sandbox.hubCredentials });
 }
 
+/** What was published to the hub's topic, `message` as an email subscriber reads it (one message per protocol: sns/delivery.ts). */
 export function publishedMessages(sandbox: Sandbox) {
   const { accountId, region, topicArn } = sandbox.hub;
-  return sandbox.world.accounts.get(accountId)?.regions.get(region)?.topics.get(topicArn)?.published ?? [];
+  const published = sandbox.world.accounts.get(accountId)?.regions.get(region)?.topics.get(topicArn)?.published ?? [];
+  return published.map((p) => ({ ...p, raw: p.message, message: messagesByProtocol(p.message, p.structure)("email") }));
 }
 
 /**

@@ -1,4 +1,7 @@
-import { GetObjectCommand } from "@aws-sdk/client-s3";
+import { AuthorizeSecurityGroupIngressCommand, EC2Client } from "@aws-sdk/client-ec2";
+import { GetObjectCommand, PutBucketVersioningCommand, S3Client } from "@aws-sdk/client-s3";
+import { CreateQueueCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../functions/accounts-file/index.js";
 import type { Config } from "../../functions/config/schema.js";
@@ -7,12 +10,18 @@ import type { ScanSummary } from "../../functions/handler.js";
 import { hubS3, invokeHub, publishedMessages } from "../../sandbox/harness/run-local.js";
 import { DEFAULT_SCENARIO, DEMO_ACCOUNTS } from "../../sandbox/harness/scenario.js";
 import { startSandbox, type Sandbox } from "../../sandbox/harness/server.js";
+import { HISTORY_INDEX_KEY } from "../../functions/aws/bucket-layout.js";
+import type { HistoryIndex } from "../../functions/report/history.js";
+import type { RunSummary } from "../../functions/report/run-summary.js";
+import { queueByArn } from "../../sandbox/emulator/services/sqs/service.js";
 import { schemaErrors } from "../unit/report/validate.js";
 
 /**
  * The main job end to end: the demo scenario with its own accounts file, scanned by the
- * real Lambda handler through the sandbox's wire protocols. One sandbox, three runs in order:
- * report mode (nothing may change), remediate, and remediate again (nothing left to do).
+ * real Lambda handler through the sandbox's wire protocols. One sandbox, four runs in order:
+ * report mode (nothing may change), remediate, remediate again (nothing left to do), then, after
+ * a person's fix and a new change, a fourth run whose history marks come from the three before
+ * (the same bucket's reports/index.json) and whose SNS summary reaches an SQS subscriber.
  */
 
 const PAYMENTS = "222222222222";
@@ -25,6 +34,8 @@ const MARKETING = "555555555555";
 
 let sandbox: Sandbox;
 let config: Config;
+/** Every run's stored report, in order. */
+const runs: RunReport[] = [];
 
 async function readReport(summary: ScanSummary): Promise<RunReport> {
   const s3 = hubS3(sandbox);
@@ -65,6 +76,7 @@ async function run(mode: "report" | "remediate"): Promise<RunReport> {
   expect(summary.sns).toBe(true);
   const report = await readReport(summary);
   expect(schemaErrors(report)).toEqual([]);
+  runs.push(report);
   return report;
 }
 
@@ -154,5 +166,50 @@ describe("demo scenario", () => {
     expect(drifted.map((r) => r.logicalResourceId).sort()).toEqual(["ArchiveBucket", "BreakGlassGroup"]);
     expect(report.totals.remediated).toBe(0);
     expect(report.totals.failed).toBe(0);
+  });
+
+  it("marks a fourth run against the three before it: resolved by hand, still drifted since the first run, back again as new", async () => {
+    const [first, second, third] = runs;
+    // History through the three runs above: all new in the first, still in the second (same firstSeen), remediated ones resolved in the third.
+    expect(first!.history).toMatchObject({ new: first!.totals.resourcesDrifted, still: 0, resolved: [] });
+    expect(second!.history).toMatchObject({ previousRunId: first!.runId, new: 0, still: first!.totals.resourcesDrifted });
+    for (const r of allResources(second!).filter((x) => x.seen)) expect(r.seen).toEqual({ status: "still", firstSeen: first!.startedAt });
+    expect(third!.history!.resolved.map((r) => r.logicalResourceId)).toEqual(expect.arrayContaining(["AppRole", "WebSecurityGroup", "AssetsBucket", "BastionGroup"]));
+
+    // Between the runs: a person re-enables the archive's versioning by hand, and someone opens SSH again on the web tier.
+    const admin = (account: string, region = "us-east-1") => ({ region, endpoint: sandbox.endpoint, credentials: sandbox.adminCredentials(account) });
+    const archive = resource(third!, PAYMENTS, "legacy-reports", "ArchiveBucket");
+    await new S3Client({ ...admin(PAYMENTS, "eu-west-1"), forcePathStyle: true }).send(new PutBucketVersioningCommand({ Bucket: archive.physicalResourceId, VersioningConfiguration: { Status: "Enabled" } }));
+    const web = resource(first!, PAYMENTS, "web-tier", "WebSecurityGroup");
+    await new EC2Client(admin(PAYMENTS)).send(
+      new AuthorizeSecurityGroupIngressCommand({ GroupId: web.physicalResourceId, IpPermissions: [{ IpProtocol: "tcp", FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: "0.0.0.0/0" }] }] }),
+    );
+    // A machine subscriber: an SQS queue on the hub's topic, its policy letting the topic send (subscribe-sqs-queue-to-sns-topic.html).
+    const hub = sandbox.hub.accountId;
+    const queueArn = `arn:aws:sqs:${sandbox.hub.region}:${hub}:driftguard-runs`;
+    const Policy = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "sns.amazonaws.com" }, Action: "sqs:SendMessage", Resource: queueArn, Condition: { ArnEquals: { "aws:SourceArn": sandbox.hub.topicArn } } }] });
+    await new SQSClient(admin(hub, sandbox.hub.region)).send(new CreateQueueCommand({ QueueName: "driftguard-runs", Attributes: { Policy } }));
+    await new SNSClient(admin(hub, sandbox.hub.region)).send(new SubscribeCommand({ TopicArn: sandbox.hub.topicArn, Protocol: "sqs", Endpoint: queueArn }));
+
+    const fourth = await run("remediate");
+    expect(fourth.history).toMatchObject({ previousRunId: third!.runId, new: 1, still: 1 });
+    expect(fourth.history!.resolved).toEqual([expect.objectContaining({ logicalResourceId: "ArchiveBucket", firstSeen: first!.startedAt })]);
+    expect(resource(fourth, SHARED, "edge-security", "BreakGlassGroup").seen).toEqual({ status: "still", firstSeen: first!.startedAt });
+    // Resolved in the third run, the web tier's drift is new again, seen first now.
+    expect(resource(fourth, PAYMENTS, "web-tier", "WebSecurityGroup")).toMatchObject({ seen: { status: "new", firstSeen: fourth.startedAt }, action: { outcome: "remediated" } });
+    const index = JSON.parse(await (await hubS3(sandbox).send(new GetObjectCommand({ Bucket: sandbox.hub.reportBucket, Key: HISTORY_INDEX_KEY }))).Body!.transformToString()) as HistoryIndex;
+    expect(index.runs.map((r) => r.runId)).toEqual(runs.map((r) => r.runId).reverse());
+    // Open after this run: what it found drifted (the web tier's, repaired now, resolves when the next run sees it in sync).
+    expect(index.findings.map((f) => [f.logicalResourceId, f.firstSeen]).sort()).toEqual([["BreakGlassGroup", first!.startedAt], ["WebSecurityGroup", fourth.startedAt]]);
+    expect(fourth.history!.trend.map((t) => t.runId)).toEqual(runs.map((r) => r.runId));
+
+    // The queue got the SNS envelope whose Message is the JSON run summary (sns-message.ts), the email subscriber's text aside.
+    const [envelope, ...more] = queueByArn(sandbox, queueArn)!.messages.map((m) => JSON.parse(m.body) as { Type: string; TopicArn: string; Message: string });
+    expect(more).toEqual([]);
+    expect(envelope).toMatchObject({ Type: "Notification", TopicArn: sandbox.hub.topicArn });
+    const summary = JSON.parse(envelope!.Message) as RunSummary;
+    expect(summary).toMatchObject({ schema: "driftguard.run-summary", runId: fourth.runId, totals: fourth.totals, history: { new: 1, still: 1, resolved: 1 } });
+    expect(summary.report?.json).toBe(`${summary.report?.html.replace(/report\.html$/, "")}report.json`);
+    expect(publishedMessages(sandbox).at(-1)!.message).toMatch(/^driftguard run /);
   });
 });

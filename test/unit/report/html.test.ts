@@ -9,8 +9,9 @@ describe("HTML report", () => {
     const html = renderHtml(hostileReport());
     expect(html.startsWith("<!doctype html>")).toBe(true);
     expect(html).not.toMatch(/<link|\ssrc=|@import|[^.\w]url\(|fetch\(|XMLHttpRequest/i);
-    // One script; the others are data blocks (type application/json or octet-stream), which a browser never runs.
-    expect(html.match(/<script>/g)).toHaveLength(1);
+    // Two scripts (the index's, right after it, and the details' at the end); the others are data
+    // blocks (type application/json or octet-stream), which a browser never runs.
+    expect(html.match(/<script>/g)).toHaveLength(2);
     expect(html.match(/<script type="application\/(json|octet-stream)" id="[\w-]+">/g)).toHaveLength(3);
     expect(html).toContain("default-src 'none'");
   });

@@ -68,8 +68,9 @@ describe("publishReport", () => {
     expect(sns).toHaveReceivedCommandWith(PublishCommand, {
       TopicArn: target.topicArn,
       Subject: expect.stringMatching(/^driftguard: 1 account FAILED, INCOMPLETE/),
-      Message: expect.stringContaining(`Full report: ${htmlUrl}`),
+      MessageStructure: "json",
     });
+    expect(JSON.parse(sns.commandCalls(PublishCommand)[0]!.args[0].input.Message!).email).toContain(`Full report: ${htmlUrl}\n`);
     expect(outcome).toMatchObject({ s3: { ok: true }, history: { ok: true }, sns: { ok: true, messageId: "95df01b4-ee98-5cb9-9903-4c221d41eb5e" } });
     if (outcome.sns.ok) expect(outcome.sns.bytes).toBeLessThanOrEqual(MESSAGE_MAX_BYTES);
   });
@@ -81,7 +82,7 @@ describe("publishReport", () => {
     const outcome = await publishReport(ports(), sampleReport(), target);
     expect(outcome.s3).toEqual({ ok: false, error: { code: "AccessDenied", message: "Access Denied" } });
     expect(s3).not.toHaveReceivedCommandWith(PutObjectCommand, { Key: "reports/latest.json" });
-    const message = sns.commandCalls(PublishCommand)[0]!.args[0].input.Message!;
+    const message = JSON.parse(sns.commandCalls(PublishCommand)[0]!.args[0].input.Message!).email as string;
     expect(message).toContain("could NOT be written to S3 (AccessDenied: Access Denied)");
     expect(message).toContain("Totals");
     expect(outcome.sns.ok).toBe(true);
@@ -124,15 +125,17 @@ describe("publishReport", () => {
   });
 });
 
-describe("chat notifications (hub.notifications.chatbot)", () => {
-  it("sends https subscribers an Amazon Q Developer custom notification and everyone else the text", async () => {
+describe("one message per subscription protocol", () => {
+  it("sends https subscribers an Amazon Q Developer custom notification with hub.notifications.chatbot, the other machines the run summary, email the text", async () => {
     s3.on(PutObjectCommand).resolves({});
-    await publishReport(ports(), sampleReport(), { ...target, chatbot: true });
+    const outcome = await publishReport(ports(), sampleReport(), { ...target, chatbot: true });
     const input = sns.commandCalls(PublishCommand)[0]!.args[0].input;
     expect(input.MessageStructure).toBe("json");
     const perProtocol = JSON.parse(input.Message!) as Record<string, string>;
-    expect(Object.keys(perProtocol).sort()).toEqual(["default", "https"]);
-    expect(perProtocol.default).toMatch(/^driftguard run 20260102T030405Z-a1b2c3/);
+    expect(Object.keys(perProtocol).sort()).toEqual(["default", "email", "email-json", "http", "https", "lambda", "sms", "sqs"]);
+    expect(perProtocol.email).toMatch(/^driftguard run 20260102T030405Z-a1b2c3/);
+    expect(perProtocol.sms).toBe(input.Subject);
+    expect(JSON.parse(perProtocol.sqs!)).toMatchObject({ schema: "driftguard.run-summary", report: { bucket: target.bucket, json: `${DIR}/report.json` } });
     const card = JSON.parse(perProtocol.https!);
     // Required fields and values (Administrator Guide, "Custom notifications", Parameter details).
     expect(card).toMatchObject({ version: "1.0", source: "custom", id: "20260102T030405Z-a1b2c3", content: { textType: "client-markdown", title: input.Subject } });
@@ -141,11 +144,14 @@ describe("chat notifications (hub.notifications.chatbot)", () => {
     expect(card.content.description).toContain(":x: data-dev \\(333333333333\\): AccessDenied");
     expect(card.content.nextSteps[0]).toMatch(/^Full report: https:\/\/s3\.console\.aws\.amazon\.com\/s3\/object\//);
     expect(card.content.description.length).toBeLessThanOrEqual(3_500);
+    // What SNS counts against its limit: the whole structure.
+    if (outcome.sns.ok) expect(outcome.sns.bytes).toBe(Buffer.byteLength(input.Message!, "utf8"));
   });
 
-  it("without it, one plain message as before", async () => {
+  it("without it, https subscribers get the run summary like the other machines", async () => {
     s3.on(PutObjectCommand).resolves({});
     await publishReport(ports(), sampleReport(), target);
-    expect(sns.commandCalls(PublishCommand)[0]!.args[0].input.MessageStructure).toBeUndefined();
+    const perProtocol = JSON.parse(sns.commandCalls(PublishCommand)[0]!.args[0].input.Message!) as Record<string, string>;
+    expect(perProtocol.https).toBe(perProtocol.sqs);
   });
 });

@@ -1,4 +1,6 @@
-import { CreateTopicCommand, GetTopicAttributesCommand, ListSubscriptionsByTopicCommand, ListTopicsCommand, PublishCommand, SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
+import { ConfirmSubscriptionCommand, CreateTopicCommand, GetTopicAttributesCommand, ListSubscriptionsByTopicCommand, ListTopicsCommand, PublishCommand, SetSubscriptionAttributesCommand, SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
+import { CreateQueueCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { queueByArn } from "../../../sandbox/emulator/services/sqs/service.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Sandbox } from "../../../sandbox/harness/server.js";
 import { clientConfig, failure, HUB, startTestSandbox } from "./helpers.js";
@@ -67,5 +69,65 @@ describe("sns", () => {
     const attrs = await sns.send(new GetTopicAttributesCommand({ TopicArn: a.TopicArn }));
     // An HTTPS endpoint must confirm too (sns-http-https-endpoint-as-subscriber.html).
     expect(attrs.Attributes).toMatchObject({ TopicArn: a.TopicArn, Owner: HUB, SubscriptionsConfirmed: "0", SubscriptionsPending: "1" });
+  });
+
+  describe("delivery per protocol (sns/delivery.ts)", () => {
+    const admin = () => new SNSClient(clientConfig(sandbox, sandbox.adminCredentials(HUB)));
+    const sqs = () => new SQSClient(clientConfig(sandbox, sandbox.adminCredentials(HUB)));
+    const topicState = (arn: string) => sandbox.world.accounts.get(HUB)!.regions.get("us-east-1")!.topics.get(arn)!;
+    /** subscribe-sqs-queue-to-sns-topic.html step 2: the queue policy lets the topic send. */
+    const queuePolicy = (queueArn: string, topicArn: string) =>
+      JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "sns.amazonaws.com" }, Action: "sqs:SendMessage", Resource: queueArn, Condition: { ArnEquals: { "aws:SourceArn": topicArn } } }] });
+
+    it("rejects a MessageStructure json body that does not parse or has no default, as SNS does", async () => {
+      for (const [Message, wording] of [
+        ["not json", "Invalid parameter: Message Structure - JSON message body failed to parse"],
+        ['{"email":"x"}', "Invalid parameter: Message Structure - No default entry in JSON message body"],
+        ['{"default":"x","sqs":{"a":1}}', "Invalid parameter: Message Structure - sqs is not a string"],
+      ] as const) {
+        const err = await failure(sns.send(new PublishCommand({ TopicArn: sandbox.hub.topicArn, MessageStructure: "json", Message })));
+        expect([err.name, err.message]).toEqual(["InvalidParameterException", wording]);
+      }
+    });
+
+    it("sends each confirmed subscription its protocol's message, the default to the rest, nothing to a pending one", async () => {
+      const topicArn = (await admin().send(new CreateTopicCommand({ Name: "per-protocol" }))).TopicArn!;
+      const queue = async (name: string) => {
+        await sqs().send(new CreateQueueCommand({ QueueName: name, Attributes: { Policy: queuePolicy(`arn:aws:sqs:us-east-1:${HUB}:${name}`, topicArn) } }));
+        return { arn: `arn:aws:sqs:us-east-1:${HUB}:${name}` };
+      };
+      const wrapped = await queue("wrapped");
+      const raw = await queue("raw");
+      await sqs().send(new CreateQueueCommand({ QueueName: "no-policy" }));
+      await admin().send(new SubscribeCommand({ TopicArn: topicArn, Protocol: "sqs", Endpoint: wrapped.arn }));
+      const rawSub = (await admin().send(new SubscribeCommand({ TopicArn: topicArn, Protocol: "sqs", Endpoint: raw.arn }))).SubscriptionArn!;
+      await admin().send(new SetSubscriptionAttributesCommand({ SubscriptionArn: rawSub, AttributeName: "RawMessageDelivery", AttributeValue: "true" }));
+      await admin().send(new SubscribeCommand({ TopicArn: topicArn, Protocol: "sqs", Endpoint: `arn:aws:sqs:us-east-1:${HUB}:no-policy` }));
+      await admin().send(new SubscribeCommand({ TopicArn: topicArn, Protocol: "email", Endpoint: "ops@example.com" }));
+      await admin().send(new SubscribeCommand({ TopicArn: topicArn, Protocol: "https", Endpoint: "https://hooks.example.com/pending" }));
+      // The email endpoint confirms with the token its SubscriptionConfirmation carried (API_ConfirmSubscription.html).
+      const confirmation = topicState(topicArn).deliveries!.find((d) => d.type === "SubscriptionConfirmation" && d.protocol === "email")!;
+      const token = (JSON.parse(confirmation.body) as { Token: string }).Token;
+      expect((await failure(admin().send(new ConfirmSubscriptionCommand({ TopicArn: topicArn, Token: "wrong" })))).name).toBe("InvalidParameterException");
+      const confirmed = await admin().send(new ConfirmSubscriptionCommand({ TopicArn: topicArn, Token: token }));
+      expect(confirmed.SubscriptionArn).toMatch(new RegExp(`^${topicArn}:`));
+
+      const Message = JSON.stringify({ default: "for anyone", sqs: '{"kind":"machine"}', email: "Dear reader" });
+      const { MessageId } = await admin().send(new PublishCommand({ TopicArn: topicArn, Subject: "hello", MessageStructure: "json", Message }));
+      // sns-message-and-json-formats.html: the notification envelope, Message being this protocol's value.
+      // (The sandbox's SQS has no ReceiveMessage yet: the queues are read from its state.)
+      const inQueue = (arn: string) => queueByArn(sandbox, arn)!.messages.map((m) => m.body);
+      expect(inQueue(wrapped.arn).map((b) => JSON.parse(b))).toEqual([
+        expect.objectContaining({ Type: "Notification", MessageId, TopicArn: topicArn, Subject: "hello", Message: '{"kind":"machine"}', SignatureVersion: "1" }),
+      ]);
+      expect(inQueue(raw.arn)).toEqual(['{"kind":"machine"}']);
+      expect(inQueue(`arn:aws:sqs:us-east-1:${HUB}:no-policy`)).toEqual([]);
+      const notes = topicState(topicArn).deliveries!.filter((d) => d.messageId === MessageId);
+      expect(notes.map((d) => [d.protocol, d.outcome])).toEqual([["sqs", "delivered"], ["sqs", "delivered"], ["sqs", "failed"], ["email", "delivered"]]);
+      expect(notes[2]!.error).toMatch(/does not allow sns.amazonaws.com sqs:SendMessage/);
+      expect(notes[3]!.body).toMatch(/^Dear reader\n\n--\nIf you wish to stop receiving notifications/);
+      // The https endpoint never confirmed: it gets nothing.
+      expect(notes.some((d) => d.protocol === "https")).toBe(false);
+    });
   });
 });

@@ -5,13 +5,15 @@ import { uuid } from "../shared/ids.js";
 import { required } from "../shared/params.js";
 import { paginate } from "../shared/paging.js";
 import type { TagEntry } from "../shared/tags.js";
+import { confirmSubscription, fanOut, messagesByProtocol, sendConfirmation } from "./delivery.js";
 import { subscriptionActions } from "./subscriptions.js";
 import { deleteTopic, listTopicTags, setTopicAttribute, tagTopic, topicAttributes, untagTopic } from "./topic-attributes.js";
 
 /**
  * SNS topics that record what was published, so tests and `npm start` can show the notification
- * driftguard sent. Publish enforces SNS's real Subject and size limits: a message that would be
- * rejected by AWS is rejected here too.
+ * driftguard sent, and hand each confirmed subscription its protocol's message (delivery.ts).
+ * Publish enforces SNS's real Subject and size limits: a message that would be rejected by AWS is
+ * rejected here too.
  */
 
 const TOPIC_NAME = /^[\w-]{1,256}(\.fifo)?$/;
@@ -29,7 +31,8 @@ const PENDING_SUBSCRIBE = "pending confirmation";
 const PENDING_LISTED = "PendingConfirmation";
 /**
  * Email and HTTP/S endpoints must confirm a subscription (sns-create-subscribe-endpoint-to-topic.html,
- * sns-http-https-endpoint-as-subscriber.html); nobody clicks or answers in the sandbox.
+ * sns-http-https-endpoint-as-subscriber.html): they stay pending until ConfirmSubscription is
+ * called with the token of their SubscriptionConfirmation (delivery.ts).
  */
 const CONFIRMATION_PROTOCOLS = ["email", "email-json", "http", "https"];
 
@@ -77,11 +80,13 @@ function createTopic(params: { Name?: string; Attributes?: Record<string, string
   return { TopicArn: putTopic(regionState(ctx), ctx.accountId, ctx.region, name, params.Attributes).arn };
 }
 
-function publish(params: { TopicArn?: string; TargetArn?: string; Message?: string; Subject?: string }, ctx: CallContext) {
+function publish(params: { TopicArn?: string; TargetArn?: string; Message?: string; Subject?: string; MessageStructure?: string }, ctx: CallContext) {
   const topic = topicOf(ctx, params.TopicArn ?? params.TargetArn);
   const message = params.Message ?? "";
   if (message === "") throw invalidParameter("Empty message");
+  // With MessageStructure json the limit is the whole structure's (API_Publish.html: values are "bounded by the overall message size").
   if (Buffer.byteLength(message, "utf8") > MAX_MESSAGE_BYTES) throw invalidParameter("Message too long");
+  const messageFor = messagesByProtocol(message, params.MessageStructure);
   const subject = params.Subject;
   // API_Publish.html Subject: "Subjects must be UTF-8 text with no line breaks or control characters,
   // and less than 100 characters long" (characters, not bytes: "drift ✗" is fine). Older revisions
@@ -90,7 +95,9 @@ function publish(params: { TopicArn?: string; TargetArn?: string; Message?: stri
     throw invalidParameter("Subject");
   }
   const messageId = uuid(ctx.sandbox.random);
-  topic.published.push({ messageId, subject, message, at: new Date(ctx.sandbox.now()).toISOString() });
+  const at = new Date(ctx.sandbox.now()).toISOString();
+  topic.published.push({ messageId, subject, message, ...(params.MessageStructure === "json" ? { structure: "json" as const } : {}), at });
+  fanOut(ctx, topic, { messageId, ...(subject !== undefined ? { subject } : {}), at }, messageFor);
   return { MessageId: messageId };
 }
 
@@ -129,7 +136,9 @@ function subscribe(params: { TopicArn?: string; Protocol?: string; Endpoint?: st
   const topic = topicOf(ctx, params.TopicArn);
   const protocol = required(params.Protocol, () => invalidParameter("Protocol"));
   const endpoint = required(params.Endpoint, () => invalidParameter("Endpoint"));
+  const known = topic.subscriptions.length;
   const subscription = addSubscription(topic, protocol, endpoint, ctx.sandbox.random);
+  if (subscription.pendingConfirmation && topic.subscriptions.length > known) sendConfirmation(ctx, topic, subscription);
   return { SubscriptionArn: subscription.pendingConfirmation && params.ReturnSubscriptionArn !== true ? PENDING_SUBSCRIBE : subscription.arn };
 }
 
@@ -169,6 +178,7 @@ export const snsService: ServiceDefinition = {
     // The default access policy and delivery policy a topic reports (topic-attributes.ts): terraform parses Policy.
     GetTopicAttributes: (params: { TopicArn?: string }, ctx: CallContext) => ({ Attributes: { ...getTopicAttributes(params, ctx).Attributes, ...topicAttributes(topicOf(ctx, params.TopicArn)) } }),
     Subscribe: subscribe,
+    ConfirmSubscription: (params: { TopicArn?: string; Token?: string }, ctx: CallContext) => confirmSubscription(topicOf(ctx, params.TopicArn), params.Token),
     ListSubscriptionsByTopic: listSubscriptionsByTopic,
     ListSubscriptions: listSubscriptions,
     SetTopicAttributes: (params: { TopicArn?: string; AttributeName?: string; AttributeValue?: string }, ctx: CallContext) => {
