@@ -1,8 +1,9 @@
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { dirname, join, relative } from "node:path";
+import { dirname, join, normalize, relative } from "node:path";
 import { Stryker } from "@stryker-mutator/core";
 import type { MutantResult, MutantStatus } from "@stryker-mutator/api/core";
+import mutationTests from "../vitest.mutation.config.js";
 
 /**
  * `npm run mutation`: StrykerJS with its vitest runner (stryker.config.json, vitest.mutation.config.ts)
@@ -20,8 +21,9 @@ import type { MutantResult, MutantStatus } from "@stryker-mutator/api/core";
  * "not run" — both listed, neither counted.
  *
  *   npm run mutation                          every batch
- *   npm run mutation -- --only events/admit   the batches holding a file whose path contains that text
+ *   npm run mutation -- --only events/admit   the batches holding a file whose path contains that text (a,b: either)
  *   npm run mutation -- --missing             the batches with a file that has no current results
+ *   npm run mutation -- --list                the batches and the tests each runs, without running
  *   npm run mutation -- --summary             only recompute and print the score
  *   npm run mutation -- --concurrency 1       Stryker's test runner processes (default: the config's)
  */
@@ -108,6 +110,38 @@ function batches(groups: readonly string[][]): { id: string; files: string[] }[]
     if (current.length > 0) out.push({ id: current[0]!, files: current });
   }
   return out.map((b) => ({ ...b, id: b.id.replace(/\.ts$/, "").replace(/[/\\]/g, "-") }));
+}
+
+/** The mutation tests (vitest.mutation.config.ts), repository-relative. */
+function mutationTestFiles(): string[] {
+  const projects = (mutationTests.test?.projects ?? []) as { test?: { include?: string[] } }[];
+  const include = projects.flatMap((p) => p.test?.include ?? []).map(globRegExp);
+  return sourceFiles("test").filter((f) => include.some((re) => re.test(f)));
+}
+
+/** The functions/ files a test file imports, following imports through test/ helpers (never through functions/). */
+function importedSources(testFile: string, seen = new Set<string>()): Set<string> {
+  const out = new Set<string>();
+  if (seen.has(testFile)) return out;
+  seen.add(testFile);
+  // A type-only import runs nothing of the module.
+  for (const [, typeOnly, spec] of readFileSync(testFile, "utf8").matchAll(/(?:import|export)\s+(type\s+)?[^;]*?from "(\.{1,2}\/[^"]+)\.js"/g)) {
+    if (typeOnly) continue;
+    const target = normalize(join(dirname(testFile), `${spec}.ts`));
+    if (target.startsWith("functions/")) out.add(target);
+    else if (target.startsWith("test/") && existsSync(target)) for (const f of importedSources(target, seen)) out.add(f);
+  }
+  return out;
+}
+
+/**
+ * The tests a batch runs against its mutants: those that import a batch file themselves (or
+ * through a test helper). A mutant must be killed by the tests written for its code, not by a
+ * test three layers up that happens to pass through it — and this is what keeps a mutant's run
+ * short (guards.ts is covered by ~10 test files through the engine; its own test is one).
+ */
+function testsFor(files: readonly string[], tests: readonly string[]): string[] {
+  return tests.filter((t) => [...importedSources(t)].some((f) => files.includes(f)));
 }
 
 function readResults(): Results {
@@ -225,15 +259,22 @@ if (!args.includes("--summary")) {
   const results = readResults();
   const todo = batches(groups).filter(
     (b) =>
-      (only === undefined || b.files.some((f) => f.includes(only))) &&
+      (only === undefined || only.split(",").some((o) => b.files.some((f) => f.includes(o)))) &&
       (!args.includes("--missing") || b.files.some((f) => results.files[f]?.sha256 !== sha256(f))),
   );
+  const tests = mutationTestFiles();
   for (const [i, batch] of todo.entries()) {
+    const testFiles = testsFor(batch.files, tests);
+    if (args.includes("--list")) {
+      console.log(`${batch.id}: ${batch.files.join(", ")}\n  tests: ${testFiles.join(", ") || "(none imports it: every mutation test)"}`);
+      continue;
+    }
     const started = Date.now();
-    console.log(`\n[mutation] batch ${i + 1}/${todo.length} ${batch.id}: ${batch.files.join(", ")}`);
+    console.log(`\n[mutation] batch ${i + 1}/${todo.length} ${batch.id}: ${batch.files.join(", ")}; tests: ${testFiles.join(", ")}`);
     const mutants = await new Stryker({
       configFile: "stryker.config.json",
       mutate: batch.files,
+      testFiles,
       incrementalFile: join(OUT, "incremental", `${batch.id}.json`),
       jsonReporter: { fileName: join(OUT, "batches", `${batch.id}.json`) },
       ...(concurrency ? { concurrency: Number(concurrency) } : {}),
