@@ -9,10 +9,10 @@ import { defineConfig } from "vitest/config";
 // five files imports the SDK once instead of five times (measured: the 25 files ran in 67 s
 // instead of 284 s, import 42 s instead of 219 s, at load 20).
 //
-// The write-gate test needs the SDK's real Client#send (its middleware stack); the other files'
-// aws-sdk-client-mock stubs on client prototypes would leak into it in a shared worker, so it
-// keeps its own isolated worker.
-const ISOLATED = ["test/unit/remediation/safety/write-gate.test.ts"];
+// The write-gate tests need the SDK's real Client#send (its middleware stack); the other files'
+// aws-sdk-client-mock stubs on client prototypes would leak into them in a shared worker, so they
+// keep their own isolated worker.
+const ISOLATED = ["test/unit/remediation/safety/write-gate*.test.ts"];
 const shared = { testTimeout: 20_000, pool: "threads" as const };
 export default defineConfig({
   test: {
