@@ -26,6 +26,7 @@ import mutationTests from "../vitest.mutation.config.js";
  *   npm run mutation -- --list                the batches and the tests each runs, without running
  *   npm run mutation -- --summary             only recompute and print the score
  *   npm run mutation -- --concurrency 1       Stryker's test runner processes (default: the config's)
+ *   npm run mutation -- --batch-lines 60      smaller batches (default 250): a stopped run loses less
  */
 
 const OUT = "reports/mutation";
@@ -92,14 +93,14 @@ export function scopeFiles(mutate: readonly string[], all: readonly string[]): s
     });
 }
 
-function batches(groups: readonly string[][]): { id: string; files: string[] }[] {
+function batches(groups: readonly string[][], maxLines: number): { id: string; files: string[] }[] {
   const out: { id: string; files: string[] }[] = [];
   for (const group of groups) {
     let current: string[] = [];
     let lines = 0;
     for (const file of group) {
       const n = readFileSync(file, "utf8").split("\n").length;
-      if (current.length > 0 && lines + n > BATCH_LINES) {
+      if (current.length > 0 && lines + n > maxLines) {
         out.push({ id: current[0]!, files: current });
         current = [];
         lines = 0;
@@ -257,7 +258,7 @@ if (!args.includes("--summary")) {
   const only = option("--only");
   const concurrency = option("--concurrency");
   const results = readResults();
-  const todo = batches(groups).filter(
+  const todo = batches(groups, Number(option("--batch-lines") ?? BATCH_LINES)).filter(
     (b) =>
       (only === undefined || only.split(",").some((o) => b.files.some((f) => f.includes(o)))) &&
       (!args.includes("--missing") || b.files.some((f) => results.files[f]?.sha256 !== sha256(f))),

@@ -20,10 +20,10 @@ function client(): { iam: IAMClient; seenBeforeGate: string[]; sent: string[] } 
   const stack = iam.middlewareStack as unknown as Stack;
   // A middleware the client had before it was gated, at the gate's own step and the default priority.
   stack.add(
-    (next: (args: unknown) => Promise<unknown>, context: HandlerExecutionContext) => async (args: unknown) => {
+    ((next: (args: unknown) => Promise<unknown>, context: HandlerExecutionContext) => async (args: unknown) => {
       seenBeforeGate.push(String(context.commandName));
       return next(args);
-    },
+    }) as never,
     { step: "initialize", name: "earlierMiddleware" },
   );
   stack.add(
