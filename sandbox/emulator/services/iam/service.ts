@@ -5,6 +5,7 @@ import { iamUniqueId } from "../shared/ids.js";
 import { optionalNumber, required } from "../shared/params.js";
 import { paginate } from "../shared/paging.js";
 import { roleArnOf } from "./principals.js";
+import { checkPrincipalsExist } from "./principal-existence.js";
 import { fromTagList, toTagList, type TagEntry } from "../shared/tags.js";
 
 /**
@@ -179,7 +180,7 @@ function createRole(
     {
       roleName,
       path,
-      assumeRolePolicyDocument: parsePolicyDocument(required(params.AssumeRolePolicyDocument, missing("assumeRolePolicyDocument")), "trust"),
+      assumeRolePolicyDocument: checkPrincipalsExist(ctx.world, parsePolicyDocument(required(params.AssumeRolePolicyDocument, missing("assumeRolePolicyDocument")), "trust")),
       permissionsBoundary: params.PermissionsBoundary === undefined ? undefined : attachablePolicy(ctx, params.PermissionsBoundary),
       description: params.Description,
       maxSessionDuration: duration === undefined ? undefined : checkMaxSessionDuration(duration),
@@ -272,7 +273,7 @@ function deleteRolePolicy(params: { RoleName?: string; PolicyName?: string }, ct
 
 function updateAssumeRolePolicy(params: { RoleName?: string; PolicyDocument?: string }, ctx: CallContext) {
   const role = roleOf(ctx, params.RoleName);
-  role.assumeRolePolicyDocument = parsePolicyDocument(required(params.PolicyDocument, missing("policyDocument")), "trust");
+  role.assumeRolePolicyDocument = checkPrincipalsExist(ctx.world, parsePolicyDocument(required(params.PolicyDocument, missing("policyDocument")), "trust"));
   return {};
 }
 
