@@ -189,6 +189,14 @@ const SQS_QUEUE: Resolver = (p, s) => arnIn("sqs", s, String(p.QueueName ?? Stri
 
 /** CloudWatch Logs' log-group resource is the group ARN without `:*` ("Resource types defined by Amazon CloudWatch Logs"). */
 const LOG_GROUP: Resolver = (p, s) => arnIn("logs", s, `log-group:${String(p.logGroupName ?? "*")}`);
+/**
+ * GetLogEvents is authorized on the log stream (resource type log-stream*,
+ * arn:${Partition}:logs:${Region}:${Account}:log-group:${LogGroupName}:log-stream:${LogStreamName}),
+ * DescribeLogStreams on the group (log-group*): Service Authorization Reference, "Actions, resources,
+ * and condition keys for Amazon CloudWatch Logs" (list_amazoncloudwatchlogs.html; the two ARN
+ * formats also quoted in repost.aws QULInT7WNvRYafkTh1hi8SdQ).
+ */
+const LOG_STREAM: Resolver = (p, s) => arnIn("logs", s, `log-group:${String(p.logGroupName ?? "*")}:log-stream:${String(p.logStreamName ?? "*")}`);
 const BY_RESOURCE_ARN: Resolver = (p) => String(p.resourceArn ?? p.ResourceARN ?? p.ResourceArn ?? "*").replace(/:\*$/, "");
 
 /** CloudWatch alarms: one ARN per named alarm; DescribeAlarms without names covers every alarm. */
@@ -347,7 +355,8 @@ const RESOURCES: Readonly<Record<string, Readonly<Record<string, Resolver>>>> = 
   ssm: { GetParameter: PARAMETER, PutParameter: PARAMETER, DeleteParameter: PARAMETER },
   secretsmanager: { GetSecretValue: SECRET, CreateSecret: SECRET, DeleteSecret: SECRET },
   logs: {
-    ...Object.fromEntries(["CreateLogGroup", "DeleteLogGroup", "PutRetentionPolicy", "DeleteRetentionPolicy", "AssociateKmsKey", "DisassociateKmsKey", "ListTagsLogGroup"].map((a) => [a, LOG_GROUP])),
+    ...Object.fromEntries(["CreateLogGroup", "DeleteLogGroup", "PutRetentionPolicy", "DeleteRetentionPolicy", "AssociateKmsKey", "DisassociateKmsKey", "ListTagsLogGroup", "DescribeLogStreams"].map((a) => [a, LOG_GROUP])),
+    GetLogEvents: LOG_STREAM,
     ListTagsForResource: BY_RESOURCE_ARN,
     TagResource: BY_RESOURCE_ARN,
     UntagResource: BY_RESOURCE_ARN,
