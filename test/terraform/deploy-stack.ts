@@ -52,7 +52,7 @@ export async function prepareStacks(
       name,
       terraform: (args) =>
         run(toolchain.terraform, [...args, "-no-color"], { cwd, maxBuffer: 16 * 1024 * 1024, env }).catch((err: { stdout?: string; stderr?: string; code?: number }) => {
-          throw new Error(`terraform ${args[0]} of ${name} exited ${err.code}:\n${err.stderr ?? ""}\n${(err.stdout ?? "").slice(-4000)}`);
+          throw new Error(`terraform ${args[0]} of ${name} exited ${err.code}:\n${err.stderr ?? ""}\n${(err.stdout ?? "").slice(-30000)}`);
         }),
     };
   });
@@ -70,7 +70,7 @@ export async function applyPlanDestroy(stack: DeployedStack, checks: { afterAppl
   checks.afterApply();
   t = Date.now();
   const plan = await stack.terraform(["plan", "-detailed-exitcode", "-input=false"]);
-  if (!plan.stdout.includes("No changes.")) throw new Error(`${stack.name}: the second plan is not empty\n${plan.stdout.slice(-4000)}`);
+  if (!plan.stdout.includes("No changes.")) throw new Error(`${stack.name}: the second plan is not empty\n${plan.stdout.slice(-30000)}`);
   const planned = seconds(t);
   t = Date.now();
   await stack.terraform(["destroy", "-auto-approve", "-input=false", "-parallelism=20"]);

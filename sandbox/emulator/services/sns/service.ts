@@ -69,12 +69,19 @@ function topicOf(ctx: CallContext, arn: string | undefined): Topic {
   return topic;
 }
 
-function createTopic(params: { Name?: string; Attributes?: Record<string, string> }, ctx: CallContext) {
+/**
+ * API_CreateTopic.html, Tags: "The list of tags to add to a new topic" — terraform's aws_sns_topic
+ * sends its tags (default_tags included) here and reads them back with ListTagsForResource, so
+ * tags dropped here are a perpetual diff in its second plan.
+ */
+function createTopic(params: { Name?: string; Attributes?: Record<string, string>; Tags?: TagEntry[] }, ctx: CallContext) {
   const name = required(params.Name, () => invalidParameter("Name"));
   if (!TOPIC_NAME.test(name)) {
     throw invalidParameter("Topic Name");
   }
-  return { TopicArn: putTopic(regionState(ctx), ctx.accountId, ctx.region, name, params.Attributes).arn };
+  const topic = putTopic(regionState(ctx), ctx.accountId, ctx.region, name, params.Attributes);
+  if (params.Tags?.length) tagTopic(ctx, topic, params.Tags);
+  return { TopicArn: topic.arn };
 }
 
 function publish(params: { TopicArn?: string; TargetArn?: string; Message?: string; Subject?: string }, ctx: CallContext) {
