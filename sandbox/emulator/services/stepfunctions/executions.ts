@@ -212,7 +212,7 @@ async function runChild(host: StatesHost, machine: MachineRef, principal: Princi
     // Not a task error a Catch could handle: the Map Run itself cannot run.
     throw new StatesError("States.Runtime", `The Distributed Map could not start its child executions: ${(err as Error).message}`);
   }
-  const label = mapRunArn.split(":")[5]!;
+  const label = mapRunArn.split(":")[6]!;
   const id = randomUUID();
   const child = startExecution(host, { ...machine, definition: JSON.stringify(processor) }, region, accountId, input, { name: id, executionArn: `arn:aws:states:${region}:${accountId}:execution:${label}:${id}`, mapRunArn });
   await child.done;

@@ -117,7 +117,13 @@ function checkLogging(config: LoggingConfiguration | undefined): LoggingConfigur
 async function checkRole(roleArn: string | undefined, ctx: CallContext, machineArnFor: string): Promise<string> {
   const arn = required(roleArn, () => new AwsError("ValidationException", "1 validation error detected: Value null at 'roleArn' failed to satisfy constraint: Member must not be null"));
   if (!/^arn:aws:iam::\d{12}:role\/.+$/.test(arn)) throw invalidArn(arn);
-  await authorize(ctx.world, { service: iamService, action: "PassRole", params: { RoleArn: arn }, principal: ctx.principal, accountId: ctx.accountId, region: ctx.region }, { secureTransport: true, now: ctx.sandbox.now() });
+  try {
+    await authorize(ctx.world, { service: iamService, action: "PassRole", params: { RoleArn: arn }, principal: ctx.principal, accountId: ctx.accountId, region: ctx.region }, { secureTransport: true, now: ctx.sandbox.now() });
+  } catch (err) {
+    // Answered in Step Functions' own terms (a JSON-protocol AccessDeniedException), IAM's wording kept.
+    if (err instanceof AwsError) throw new AwsError("AccessDeniedException", err.message);
+    throw err;
+  }
   if (!trustedRole(ctx.world, arn, ctx.region, machineArnFor)) throw new AwsError("AccessDeniedException", UNTRUSTED_ROLE);
   return arn;
 }
