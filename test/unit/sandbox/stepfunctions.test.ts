@@ -71,7 +71,7 @@ export const handler = async (event) => {
 };`;
 
 beforeAll(async () => {
-  sandbox = await startBareSandbox({ config: TEST_CONFIG, scenario: { ...BASE_SCENARIO, accounts: [{ id: HUB, name: "hub" }, ...BASE_SCENARIO.accounts] } });
+  sandbox = await startBareSandbox({ config: TEST_CONFIG, scenario: { ...BASE_SCENARIO, accounts: [{ id: HUB, name: "hub" }, ...(BASE_SCENARIO.accounts ?? [])] } });
   await role("fn", "lambda.amazonaws.com");
   await call("CreateFunction", { FunctionName: "worker", Role: `arn:aws:iam::${HUB}:role/fn`, Runtime: "nodejs22.x", Handler: "index.handler", Code: { ZipFile: Buffer.from(zipSync({ "index.mjs": strToU8(WORKER) })) } }, undefined, "lambda");
   await call("CreateBucket", { Bucket: BUCKET }, undefined, "s3");
@@ -132,7 +132,7 @@ describe("Step Functions executions (ASL interpreter)", () => {
       "SucceedStateExited",
       "ExecutionSucceeded",
     ]);
-    const scheduled = history.find((e) => e.type === "TaskScheduled") as { taskScheduledEventDetails: { resourceType: string; resource: string; parameters: string } };
+    const scheduled = history.find((e) => e.type === "TaskScheduled") as unknown as { taskScheduledEventDetails: { resourceType: string; resource: string; parameters: string } };
     expect(scheduled.taskScheduledEventDetails).toMatchObject({ resourceType: "lambda", resource: "invoke" });
     expect(JSON.parse(scheduled.taskScheduledEventDetails.parameters).Payload.n).toBe(21);
     // API_StartExecution.html: a name is unique per state machine.
