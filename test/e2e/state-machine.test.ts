@@ -33,7 +33,9 @@ const call = <T = Record<string, unknown>>(service: string, action: string, para
 const getText = async (key: string) => Buffer.from((await call<{ Body: Uint8Array }>("s3", "GetObject", { Bucket: sandbox.hub.reportBucket, Key: key })).Body).toString("utf8");
 
 beforeAll(async () => {
-  sandbox = await startSandbox({ scenarioFile: DEFAULT_SCENARIO, config });
+  // The demo's latency (5 ms a call, 0.2-1.5 s a drift detection) is for people watching; this
+  // test is about the execution, so calls and detections are instant.
+  sandbox = await startSandbox({ scenarioFile: DEFAULT_SCENARIO, config, latency: { apiMs: 0, detectionMs: [0, 0] } });
   // The configuration object the hub stack writes (aws_s3_object).
   await call("s3", "PutObject", { Bucket: sandbox.hub.reportBucket, Key: names.configKey, Body: configObjectBody(config), ContentType: "application/json" });
   await call("lambda", "CreateFunction", {
