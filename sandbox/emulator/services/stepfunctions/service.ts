@@ -13,7 +13,8 @@ import { describeExecution, getExecutionHistory, listExecutions, startExecutionH
  * Step Functions state machines (awsJson1_0, target prefix AWSStepFunctions), as terraform's
  * aws_sfn_state_machine validates, creates, reads back, updates, tags and deletes the hub's
  * fan-out machine (modules/fanout-state-machine.ts). Definitions are checked with asl-validator
- * (the Amazon States Language JSON schemas), as the service refuses an invalid one.
+ * (the Amazon States Language JSON schemas), as the service refuses an invalid one. Executions
+ * (StartExecution … StopExecution) run the definition with the interpreter: executions.ts.
  * Source: AWS Step Functions API Reference (docs.aws.amazon.com/step-functions/latest/apireference/API_<Action>.html),
  * cited at each handler.
  */
