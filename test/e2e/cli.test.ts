@@ -9,7 +9,8 @@ import type { RunReport } from "../../functions/core/types.js";
 import { main } from "../../cli/main.js";
 import type { Io } from "../../cli/io.js";
 import { DEFAULT_SCENARIO, DEMO_ACCOUNTS } from "../../sandbox/harness/scenario.js";
-import { startSandbox, type Sandbox, type SandboxCredentials } from "../../sandbox/harness/server.js";
+import type { Sandbox, SandboxCredentials } from "../../sandbox/harness/server.js";
+import { startTestSandbox } from "../support/sandbox.js";
 import { schemaErrors } from "../unit/report/validate.js";
 
 /**
@@ -45,7 +46,7 @@ const readReport = (out: string) => JSON.parse(readFileSync(join(out, "report.js
 const roleOf = (name: string) => [...sandbox.world.accounts.get(PAYMENTS)!.roles.values()].find((r) => r.roleName.includes(name))!;
 
 beforeAll(async () => {
-  sandbox = await startSandbox({ scenarioFile: DEFAULT_SCENARIO, config: loadConfig(DEMO_ACCOUNTS) });
+  sandbox = await startTestSandbox({ scenarioFile: DEFAULT_SCENARIO, config: loadConfig(DEMO_ACCOUNTS) });
 });
 afterAll(async () => sandbox?.close());
 afterEach(() => vi.unstubAllEnvs());

@@ -6,7 +6,8 @@ import type { ResourceReport, RunReport } from "../../functions/core/types.js";
 import type { ScanSummary } from "../../functions/handler.js";
 import { hubS3, invokeHub, publishedMessages } from "../../sandbox/harness/run-local.js";
 import { DEFAULT_SCENARIO, DEMO_ACCOUNTS } from "../../sandbox/harness/scenario.js";
-import { startSandbox, type Sandbox } from "../../sandbox/harness/server.js";
+import type { Sandbox } from "../../sandbox/harness/server.js";
+import { startTestSandbox } from "../support/sandbox.js";
 import { schemaErrors } from "../unit/report/validate.js";
 
 /**
@@ -70,7 +71,7 @@ async function run(mode: "report" | "remediate"): Promise<RunReport> {
 
 beforeAll(async () => {
   config = loadConfig(DEMO_ACCOUNTS);
-  sandbox = await startSandbox({ scenarioFile: DEFAULT_SCENARIO, config });
+  sandbox = await startTestSandbox({ scenarioFile: DEFAULT_SCENARIO, config });
 });
 
 afterAll(async () => {

@@ -7,7 +7,8 @@ import { hubS3, invokeHub, invokeHubAnswer, publishedMessages, type Execution } 
 import { acquireRunLease, releaseRunLease } from "../../functions/scanner/run-lease.js";
 import type { SkippedScan } from "../../functions/handler.js";
 import { DEFAULT_SCENARIO, DEMO_ACCOUNTS } from "../../sandbox/harness/scenario.js";
-import { startSandbox, type Sandbox } from "../../sandbox/harness/server.js";
+import type { Sandbox } from "../../sandbox/harness/server.js";
+import { startTestSandbox } from "../support/sandbox.js";
 import { driftguardNames } from "../../modules/names.js";
 import { schemaErrors } from "../unit/report/validate.js";
 
@@ -27,7 +28,7 @@ async function readReport(sandbox: Sandbox, summary: ScanSummary): Promise<RunRe
 }
 
 async function scanFresh(execution: Execution, before?: (sandbox: Sandbox) => Promise<void>): Promise<{ report: RunReport; keys: string[] }> {
-  const sandbox = await startSandbox({ scenarioFile: DEFAULT_SCENARIO, config });
+  const sandbox = await startTestSandbox({ scenarioFile: DEFAULT_SCENARIO, config });
   try {
     await before?.(sandbox);
     const summary = await invokeHub(sandbox, config, "remediate", {}, false, execution);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Sandbox } from "../../sandbox/harness/server.js";
-import { administratorSession, HUB, OUTSIDER, startTestSandbox, TEST_CONFIG, WORKLOAD } from "../unit/sandbox/helpers.js";
+import { administratorSession, HUB, OUTSIDER, startTestSandbox, TEST_CONFIG, WORKLOAD } from "../support/sandbox.js";
 import { admitChange } from "../../functions/events/admit.js";
 import { isRejection, parseChangeEvent } from "../../functions/events/parse.js";
 import type { CloudTrailBridgeEvent } from "../../sandbox/emulator/services/cloudtrail/record.js";
@@ -20,14 +20,16 @@ const PROD_OU = "ou-test-prod0001";
 beforeAll(async () => {
   // An OU tree for the Organizations checks: Workloads > Prod holds the workload account.
   sandbox = await startTestSandbox({
-    organizationalUnits: [
-      { id: WORKLOADS_OU, name: "Workloads" },
-      { id: PROD_OU, name: "Prod", parent: WORKLOADS_OU },
-    ],
-    accounts: [
-      { id: WORKLOAD, name: "workload", ou: PROD_OU },
-      { id: OUTSIDER, name: "outsider" },
-    ],
+    scenario: {
+      organizationalUnits: [
+        { id: WORKLOADS_OU, name: "Workloads" },
+        { id: PROD_OU, name: "Prod", parent: WORKLOADS_OU },
+      ],
+      accounts: [
+        { id: WORKLOAD, name: "workload", ou: PROD_OU },
+        { id: OUTSIDER, name: "outsider" },
+      ],
+    },
   });
 });
 afterAll(() => sandbox?.close());

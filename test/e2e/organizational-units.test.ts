@@ -13,7 +13,8 @@ import type { ScanSummary } from "../../functions/handler.js";
 import { eventDeps } from "../../functions/runtime/wiring.js";
 import { hubS3, invokeHub } from "../../sandbox/harness/run-local.js";
 import type { ScenarioInput } from "../../sandbox/harness/scenario.js";
-import { startSandbox, type Sandbox } from "../../sandbox/harness/server.js";
+import type { Sandbox } from "../../sandbox/harness/server.js";
+import { startTestSandbox } from "../support/sandbox.js";
 import { schemaErrors } from "../unit/report/validate.js";
 import { fakeMetrics } from "../unit/events/helpers.js";
 
@@ -107,7 +108,7 @@ const appRoleAction = (r: RunReport, account: string) =>
   r.accounts.find((a) => a.accountId === account)?.regions[0]?.stacks.find((s) => s.stackName === "iam-baseline")?.resources.find((x) => x.logicalResourceId === "AppRole")?.action.outcome;
 
 beforeAll(async () => {
-  sandbox = await startSandbox({ scenario, config });
+  sandbox = await startTestSandbox({ scenario, config });
 });
 afterAll(async () => {
   await sandbox?.close();

@@ -13,7 +13,7 @@ import {
 } from "@aws-sdk/client-organizations";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Sandbox } from "../../../sandbox/harness/server.js";
-import { clientConfig, failure, HUB, MANAGEMENT, ORG_ID, OUTSIDER, startTestSandbox, WORKLOAD } from "./helpers.js";
+import { clientConfig, failure, HUB, MANAGEMENT, ORG_ID, OUTSIDER, startTestSandbox, WORKLOAD } from "../../support/sandbox.js";
 
 const WORKLOADS = "ou-test-workload1";
 const PROD = "ou-test-prod0001";
@@ -22,14 +22,16 @@ const ROOT = "r-test";
 let sandbox: Sandbox;
 beforeAll(async () => {
   sandbox = await startTestSandbox({
-    organizationalUnits: [
-      { id: WORKLOADS, name: "Workloads" },
-      { id: PROD, name: "Prod", parent: WORKLOADS },
-    ],
-    accounts: [
-      { id: WORKLOAD, name: "workload", ou: PROD },
-      { id: OUTSIDER, name: "outsider", status: "SUSPENDED", ou: WORKLOADS },
-    ],
+    scenario: {
+      organizationalUnits: [
+        { id: WORKLOADS, name: "Workloads" },
+        { id: PROD, name: "Prod", parent: WORKLOADS },
+      ],
+      accounts: [
+        { id: WORKLOAD, name: "workload", ou: PROD },
+        { id: OUTSIDER, name: "outsider", status: "SUSPENDED", ou: WORKLOADS },
+      ],
+    },
   });
 });
 afterAll(() => sandbox.close());

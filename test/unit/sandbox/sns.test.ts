@@ -1,7 +1,7 @@
 import { CreateTopicCommand, GetTopicAttributesCommand, ListSubscriptionsByTopicCommand, ListTopicsCommand, PublishCommand, SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Sandbox } from "../../../sandbox/harness/server.js";
-import { clientConfig, failure, HUB, startTestSandbox } from "./helpers.js";
+import { clientConfig, failure, HUB, startTestSandbox } from "../../support/sandbox.js";
 
 let sandbox: Sandbox;
 let sns: SNSClient;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { createWorld, resolvePhysicalIds } from "../../../sandbox/harness/world.js";
 import { scenarioFromObject } from "../../../sandbox/harness/scenario.js";
-import { HUB, MANAGEMENT, ORG_ID, OUTSIDER, TEST_CONFIG, WORKLOAD } from "./helpers.js";
+import { HUB, MANAGEMENT, ORG_ID, OUTSIDER, TEST_CONFIG, WORKLOAD } from "../../support/sandbox.js";
 
 function build(extra: Parameters<typeof scenarioFromObject>[0] | undefined = undefined) {
   const scenario = scenarioFromObject(

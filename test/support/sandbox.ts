@@ -1,7 +1,7 @@
-import { parseConfig } from "../../../functions/accounts-file/index.js";
-import type { ScenarioInput } from "../../../sandbox/harness/scenario.js";
-import { mintRoleSession } from "../../../sandbox/emulator/services/iam/principals.js";
-import { startSandbox, type Sandbox, type SandboxCredentials, type SandboxOptions } from "../../../sandbox/harness/server.js";
+import { parseConfig } from "../../functions/accounts-file/index.js";
+import type { ScenarioInput } from "../../sandbox/harness/scenario.js";
+import { mintRoleSession } from "../../sandbox/emulator/services/iam/principals.js";
+import { startSandbox, type Sandbox, type SandboxCredentials, type SandboxOptions } from "../../sandbox/harness/server.js";
 
 export const HUB = "111111111111";
 export const WORKLOAD = "222222222222";
@@ -30,8 +30,24 @@ export const BASE_SCENARIO: ScenarioInput = {
   ],
 };
 
-export function startTestSandbox(scenario: Partial<ScenarioInput> = {}, options: SandboxOptions = {}): Promise<Sandbox> {
-  return startSandbox({ scenario: { ...BASE_SCENARIO, ...scenario }, config: TEST_CONFIG, ...options });
+export interface TestSandboxOptions extends Omit<SandboxOptions, "scenario"> {
+  /** A scenario built in code, over BASE_SCENARIO (its fields replace the base's); not with `scenarioFile`. */
+  scenario?: Partial<ScenarioInput>;
+}
+
+/**
+ * The one way a test starts a sandbox: in-process, on a free port, once per test file (beforeAll,
+ * closed in afterAll). Without `scenarioFile`, the scenario is BASE_SCENARIO with `scenario` over it;
+ * without `config` or `accountsFile`, the accounts.yaml is TEST_CONFIG.
+ */
+export function startTestSandbox(options: TestSandboxOptions = {}): Promise<Sandbox> {
+  const { scenario, ...rest } = options;
+  if (rest.scenarioFile !== undefined && scenario !== undefined) throw new Error("startTestSandbox: give `scenario` or `scenarioFile`, not both");
+  return startSandbox({
+    ...(rest.scenarioFile === undefined ? { scenario: { ...BASE_SCENARIO, ...scenario } } : {}),
+    ...(rest.accountsFile === undefined ? { config: TEST_CONFIG } : {}),
+    ...rest,
+  });
 }
 
 /** SDK client settings for the sandbox: endpoint and credentials only, and no retries so errors surface. */
