@@ -1,3 +1,4 @@
+import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { parseConfig } from "../../functions/accounts-file/index.js";
 import type { ScenarioInput } from "../../sandbox/harness/scenario.js";
 import { mintRoleSession } from "../../sandbox/emulator/services/iam/principals.js";
@@ -86,4 +87,55 @@ export async function administratorSession(sandbox: Sandbox, accountId: string, 
     expiresAt: now + 3_600_000,
   });
   return { accessKeyId: session.accessKeyId, secretAccessKey: session.secretAccessKey, sessionToken: session.sessionToken! };
+}
+
+/**
+ * The hub's report bucket in a sandbox, for the stores that keep JSON objects in it (run lease, run
+ * budget, fan-out parts): `s3` is driftguard's own client (the scanner role's session, so its calls
+ * are authorized and recorded like the Lambda's); the rest reads and arranges the bucket as a test
+ * needs. `conflicts` counts the 412 PreconditionFailed answers S3 gave `s3`'s conditional writes.
+ */
+export interface SandboxBucket {
+  s3: S3Client;
+  bucket: string;
+  conflicts: number;
+  json<T>(key: string): T | undefined;
+  etag(key: string): string | undefined;
+  keys(): string[];
+  /** Writes an object as the hub account's root (e.g. something that is not JSON). */
+  put(key: string, body: string): Promise<void>;
+  /** Removes every object, between tests that share the file's sandbox. */
+  empty(): void;
+}
+
+export function hubBucket(sandbox: Sandbox): SandboxBucket {
+  const bucket = sandbox.hub.reportBucket;
+  const objects = () => sandbox.world.buckets.get(bucket)!.objects;
+  const s3 = new S3Client(clientConfig(sandbox, sandbox.hubCredentials, sandbox.hub.region));
+  const root = new S3Client(clientConfig(sandbox, sandbox.adminCredentials(sandbox.hub.accountId), sandbox.hub.region));
+  const store: SandboxBucket = {
+    s3,
+    bucket,
+    conflicts: 0,
+    json: <T>(key: string) => {
+      const object = objects().get(key);
+      return object === undefined ? undefined : (JSON.parse(object.body.toString("utf8")) as T);
+    },
+    etag: (key) => objects().get(key)?.etag,
+    keys: () => [...objects().keys()],
+    put: async (key, body) => void (await root.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }))),
+    empty: () => objects().clear(),
+  };
+  s3.middlewareStack.add(
+    (next) => async (args) => {
+      try {
+        return await next(args);
+      } catch (err) {
+        if ((err as { name?: string }).name === "PreconditionFailed") store.conflicts++;
+        throw err;
+      }
+    },
+    { step: "initialize", name: "countPreconditionFailed" },
+  );
+  return store;
 }

@@ -1,23 +1,30 @@
-import { S3Client } from "@aws-sdk/client-s3";
-import { beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { RUN_LEASE_KEY } from "../../../functions/aws/bucket-layout.js";
 import { acquireRunLease, joinRunLease, releaseRunLease, type LeaseRecord, type LeaseTarget } from "../../../functions/scanner/run-lease.js";
-import { awsError } from "../../support/aws.js";
-import { memoryS3, type MemoryBucket } from "../fanout/memory-s3.js";
+import type { Sandbox } from "../../../sandbox/harness/server.js";
+import { hubBucket, startTestSandbox, type SandboxBucket } from "../../support/sandbox.js";
 
-/** The lease against an in-memory bucket with S3's conditional-write semantics (memory-s3.ts). */
+/** The lease in the hub's report bucket of a sandbox, whose S3 has the conditional writes (If-Match, If-None-Match) of real S3. */
 
 const TTL = 900_000;
 const T0 = Date.parse("2026-12-01T10:00:00.000Z");
-let bucket: MemoryBucket;
+let sandbox: Sandbox;
+let bucket: SandboxBucket;
 let clock: { now: number };
 let target: LeaseTarget;
 
+beforeAll(async () => {
+  sandbox = await startTestSandbox();
+  bucket = hubBucket(sandbox);
+});
+afterAll(() => sandbox.close());
+
 beforeEach(() => {
-  const s3 = new S3Client({ region: "us-east-1" });
-  bucket = memoryS3(s3);
+  bucket.empty();
+  bucket.conflicts = 0;
+  sandbox.setFaults([]);
   clock = { now: T0 };
-  target = { s3, bucket: "driftguard-reports", backoff: { sleep: async () => {}, random: () => 0.5 }, now: () => clock.now };
+  target = { s3: bucket.s3, bucket: bucket.bucket, backoff: { sleep: async () => {}, random: () => 0.5 }, now: () => clock.now };
 });
 
 const take = (runId: string, trigger = "schedule") => acquireRunLease(target, { runId, trigger, ttlMs: TTL });
@@ -68,18 +75,19 @@ describe("run lease", () => {
   });
 
   it("fails closed, with a code, when the bucket cannot be read or written", async () => {
-    bucket.failPuts.set(RUN_LEASE_KEY, awsError("AccessDenied", "Access Denied", 403));
+    // S3's own answer to a write the bucket policy or an SCP denies: 403 AccessDenied "Access Denied" (API_PutObject.html, S3 error codes).
+    sandbox.setFaults([{ service: "s3", action: "PutObject", error: "AccessDenied", message: "Access Denied" }]);
     expect(await take("r1")).toEqual({
       kind: "unavailable",
       error: {
         code: "RunLeaseUnavailable",
-        message: "run lease s3://driftguard-reports/state/run-lease.json could not be taken (AccessDenied: Access Denied); only security-critical drift is reverted in this run",
+        message: `run lease s3://${bucket.bucket}/state/run-lease.json could not be taken (AccessDenied: Access Denied); only security-critical drift is reverted in this run`,
       },
     });
   });
 
   it("treats a lease object that is not JSON as unavailable, not as free", async () => {
-    bucket.objects.set(RUN_LEASE_KEY, { body: "garbage", etag: '"x"' });
+    await bucket.put(RUN_LEASE_KEY, "garbage");
     expect((await take("r1")).kind).toBe("unavailable");
   });
 });
