@@ -1,14 +1,13 @@
-import { GetObjectCommand } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../functions/accounts-file/index.js";
 import type { Config } from "../../functions/config/schema.js";
 import type { ResourceReport, RunReport } from "../../functions/core/types.js";
 import type { ScanSummary } from "../../functions/handler.js";
-import { hubS3, invokeHub, publishedMessages } from "../../sandbox/harness/run-local.js";
+import { invokeHub, publishedMessages } from "../../sandbox/harness/run-local.js";
 import { DEFAULT_SCENARIO, DEMO_ACCOUNTS } from "../../sandbox/harness/scenario.js";
 import type { Sandbox } from "../../sandbox/harness/server.js";
+import { publishedReport } from "../support/e2e.js";
 import { startTestSandbox } from "../support/sandbox.js";
-import { schemaErrors } from "../unit/report/validate.js";
 
 /**
  * The main job end to end: the demo scenario with its own accounts file, scanned by the
@@ -27,11 +26,7 @@ const MARKETING = "555555555555";
 let sandbox: Sandbox;
 let config: Config;
 
-async function readReport(summary: ScanSummary): Promise<RunReport> {
-  const s3 = hubS3(sandbox);
-  const object = await s3.send(new GetObjectCommand({ Bucket: sandbox.hub.reportBucket, Key: summary.reportKey }));
-  return JSON.parse(await object.Body!.transformToString()) as RunReport;
-}
+const readReport = (summary: ScanSummary): Promise<RunReport> => publishedReport(sandbox, summary);
 
 function resource(report: RunReport, accountId: string, stackName: string, logicalId: string): ResourceReport {
   const stack = report.accounts
@@ -64,9 +59,7 @@ async function run(mode: "report" | "remediate"): Promise<RunReport> {
   const summary = await invokeHub(sandbox, config, mode);
   expect(summary.s3).toBe(true);
   expect(summary.sns).toBe(true);
-  const report = await readReport(summary);
-  expect(schemaErrors(report)).toEqual([]);
-  return report;
+  return readReport(summary);
 }
 
 beforeAll(async () => {

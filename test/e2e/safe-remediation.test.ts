@@ -1,9 +1,9 @@
-import { GetObjectCommand } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../../functions/accounts-file/index.js";
 import { REPORT_SCHEMA_VERSION, type ResourceReport, type RunReport, type StackReport } from "../../functions/core/types.js";
-import { hubS3, invokeHub, publishedMessages } from "../../sandbox/harness/run-local.js";
+import { invokeHub, publishedMessages } from "../../sandbox/harness/run-local.js";
 import type { Sandbox } from "../../sandbox/harness/server.js";
+import { allow, publishedReport, template, trust } from "../support/e2e.js";
 import { startTestSandbox } from "../support/sandbox.js";
 import { regionOf, type AccountState } from "../../sandbox/emulator/state.js";
 
@@ -48,9 +48,6 @@ accounts:
   "safe-remediation-accounts.yaml",
 );
 
-const trust = (principal: unknown) => ({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: principal, Action: "sts:AssumeRole" }] });
-const allow = (action: string, resource = "*") => ({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: action, Resource: resource }] });
-const template = (resources: Record<string, unknown>, parameters: Record<string, unknown> = {}) => JSON.stringify({ Parameters: parameters, Resources: resources });
 
 const APP_IAM = template({
   AppRole: {
@@ -199,9 +196,7 @@ beforeAll(async () => {
     dbSg: groupState(physical("db", "DbSg")),
   };
   trailMark = trail().length;
-  const summary = await invokeHub(sandbox, config, "remediate");
-  const object = await hubS3(sandbox).send(new GetObjectCommand({ Bucket: sandbox.hub.reportBucket, Key: summary.reportKey }));
-  report = JSON.parse(await object.Body!.transformToString()) as RunReport;
+  report = await publishedReport(sandbox, await invokeHub(sandbox, config, "remediate"));
 }, 120_000);
 
 afterAll(() => sandbox?.close());

@@ -1,4 +1,5 @@
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { afterAll, beforeAll, beforeEach } from "vitest";
 import { parseConfig } from "../../functions/accounts-file/index.js";
 import type { ScenarioInput } from "../../sandbox/harness/scenario.js";
 import { mintRoleSession } from "../../sandbox/emulator/services/iam/principals.js";
@@ -30,6 +31,24 @@ export const BASE_SCENARIO: ScenarioInput = {
     { id: OUTSIDER, name: "outsider" },
   ],
 };
+
+/** The OU tree of the Organizations tests: Workloads > Prod, the workload account in Prod. */
+export const WORKLOADS_OU = "ou-test-workload1";
+export const PROD_OU = "ou-test-prod0001";
+
+/** BASE_SCENARIO's accounts in that tree; `outsider` (the other account) as the caller needs it. */
+export function ouScenario(outsider: Partial<NonNullable<ScenarioInput["accounts"]>[number]> = {}): Partial<ScenarioInput> {
+  return {
+    organizationalUnits: [
+      { id: WORKLOADS_OU, name: "Workloads" },
+      { id: PROD_OU, name: "Prod", parent: WORKLOADS_OU },
+    ],
+    accounts: [
+      { id: WORKLOAD, name: "workload", ou: PROD_OU },
+      { id: OUTSIDER, name: "outsider", ...outsider },
+    ],
+  };
+}
 
 export interface TestSandboxOptions extends Omit<SandboxOptions, "scenario"> {
   /** A scenario built in code, over BASE_SCENARIO (its fields replace the base's); not with `scenarioFile`. */
@@ -138,4 +157,23 @@ export function hubBucket(sandbox: Sandbox): SandboxBucket {
     { step: "initialize", name: "countPreconditionFailed" },
   );
   return store;
+}
+
+/**
+ * One sandbox for the enclosing file or describe block, and its hub bucket, emptied (with faults
+ * off and the conflict count at 0) before each test. The fields are set once beforeAll has run.
+ */
+export function useHubBucket(): { sandbox: Sandbox; bucket: SandboxBucket } {
+  const context = {} as { sandbox: Sandbox; bucket: SandboxBucket };
+  beforeAll(async () => {
+    context.sandbox = await startTestSandbox();
+    context.bucket = hubBucket(context.sandbox);
+  });
+  afterAll(() => context.sandbox?.close());
+  beforeEach(() => {
+    context.bucket.empty();
+    context.bucket.conflicts = 0;
+    context.sandbox.setFaults([]);
+  });
+  return context;
 }

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { resolveAccounts } from "../../../functions/config/resolve.js";
 import type { ResourceDrift } from "../../../functions/core/types.js";
 import { leasedGuards, repairsWanted, s3RunBudget, type RunBudget } from "../../../functions/fanout/budget.js";
@@ -8,8 +8,7 @@ import { createGuards, type GuardLimits } from "../../../functions/remediation/g
 import { silentLogger } from "../scanner/fixtures.js";
 import { testConfig } from "../../support/config.js";
 import { awsError } from "../../support/aws.js";
-import type { Sandbox } from "../../../sandbox/harness/server.js";
-import { hubBucket, startTestSandbox, type SandboxBucket } from "../../support/sandbox.js";
+import { useHubBucket } from "../../support/sandbox.js";
 
 const KEY = "runs/20260102T030405Z-a1b2c3/budget.json";
 const backoff = { sleep: async () => {}, random: () => 0.5 };
@@ -33,19 +32,9 @@ function stackInput(drifts: ResourceDrift[]): StackRemediationInput {
 
 describe("s3RunBudget", () => {
   // The hub's report bucket in a sandbox: real S3's conditional writes settle the race, over HTTP.
-  let sandbox: Sandbox;
-  let bucket: SandboxBucket;
-  beforeAll(async () => {
-    sandbox = await startTestSandbox();
-    bucket = hubBucket(sandbox);
-  });
-  afterAll(() => sandbox.close());
-  beforeEach(() => {
-    bucket.empty();
-    bucket.conflicts = 0;
-  });
-
+  const hub = useHubBucket();
   it("never grants more than maxPerRun to workers leasing at the same time, and takes back what they return", async () => {
+    const { bucket } = hub;
     const budget = s3RunBudget(bucket.s3, bucket.bucket, KEY, 10, backoff);
 
     const granted = await Promise.all(Array.from({ length: 8 }, () => budget.lease(3)));
@@ -59,6 +48,7 @@ describe("s3RunBudget", () => {
   });
 
   it("does not write when nothing can be granted", async () => {
+    const { bucket } = hub;
     const budget = s3RunBudget(bucket.s3, bucket.bucket, KEY, 1, backoff);
     await budget.lease(1);
     const etag = bucket.etag(KEY);
