@@ -1,4 +1,4 @@
-import type { ConcurrencyPlan } from "../functions/scanner/index.js";
+import type { ConcurrencySizing } from "../functions/scanner/index.js";
 
 /** What `npm run bench` measures, the targets it is held to, and how it prints them. */
 
@@ -9,8 +9,8 @@ export interface BenchResults {
   machine: { cpus: number; node: string; platform: string; loadBefore: number[]; loadAfter: number[] };
   /** `--profile` and `--execution`; realistic runs are time-scaled, the estimate is the wall at real speed. */
   profile: { name: string; timeScale: number; execution: string; realTimeEstimateMs: number };
-  /** The concurrency the scanner planned for this org (defaults.concurrency). */
-  plan: ConcurrencyPlan;
+  /** The concurrency the scanner sized for this org (defaults.concurrency). */
+  sizing: ConcurrencySizing;
   org: { accounts: number; regions: number; stacksPerRegion: number; stacks: number; driftedStacks: number; driftRate: number };
   model: {
     apiMs: number;
@@ -140,8 +140,8 @@ export function formatResults(r: BenchResults): string {
     `driftguard benchmark: ${org.accounts} accounts × ${org.regions} regions × ${org.stacksPerRegion} stacks = ${org.stacks} stacks, ${org.driftedStacks} drifted`,
     `model: API ${model.apiMs} ms, detection ${model.detectionMs[0]}-${model.detectionMs[1]} ms, CloudFormation ${model.cfnRps} req/s (burst ${model.cfnBurst}) per account-region; ` +
       `profile ${r.profile.name}${r.profile.timeScale !== 1 ? ` (time × ${r.profile.timeScale})` : ""}, execution ${r.profile.execution}`,
-    `concurrency planned: ${r.plan.accounts} accounts, ${r.plan.regionsPerAccount} regions per account, ${r.plan.accountRegions} account-regions in flight (limited by ${r.plan.limitedBy.accountRegions}), ` +
-      `${r.plan.sockets} sockets (limited by ${r.plan.limitedBy.sockets}), stacks per account-region ${r.plan.stacksPerRegionCap ?? `auto from ${r.plan.stacksPerRegion}`}`,
+    `concurrency sized: ${r.sizing.accounts} accounts, ${r.sizing.regionsPerAccount} regions per account, ${r.sizing.accountRegions} account-regions in flight (limited by ${r.sizing.limitedBy.accountRegions}), ` +
+      `${r.sizing.sockets} sockets (limited by ${r.sizing.limitedBy.sockets}), stacks per account-region ${r.sizing.stacksPerRegionCap ?? `auto from ${r.sizing.stacksPerRegion}`}`,
     `machine: ${r.machine.cpus} CPUs, Node ${r.machine.node}, load average ${r.machine.loadBefore[0]!.toFixed(1)} before the scan, ${r.machine.loadAfter[0]!.toFixed(1)} after`,
     "",
     table([

@@ -9,7 +9,7 @@ import { createHubClients, createSpokeClients } from "../functions/aws/clients.j
 import type { RunReport } from "../functions/core/types.js";
 import { RecentIds } from "../functions/events/index.js";
 import { eventDeps, newRunId, scanDeps } from "../functions/runtime/index.js";
-import { lambdaLimits, planConcurrency, runScan } from "../functions/scanner/index.js";
+import { lambdaLimits, sizeConcurrency, runScan } from "../functions/scanner/index.js";
 import { runFanoutInProcess } from "../functions/fanout/index.js";
 import { resolveAccounts } from "../functions/config/resolve.js";
 import { childExecArgv, profileFile, startProfile } from "./cpu-profile.js";
@@ -291,16 +291,16 @@ async function main(): Promise<void> {
     for (const row of rows) byRegion.set(row.region, [...(byRegion.get(row.region) ?? []), { detectionMs: row.detectionMs, minCalls: minCalls(row.calls) }]);
     const accountsWork = config.accounts.map((a) => config.defaults.regions.map((r) => byRegion.get(regionKey(a.id, r)) ?? []));
     const burst = Math.max(1, Math.round(orgOptions.cfnRps));
-    // The concurrency the scanner planned (auto, or the caps): what the configured bound assumes.
+    // The concurrency the scanner sizes (auto, or the caps): what the configured bound assumes.
     // With auto, stacks per account-region follow the learnt estimate; the bound takes the most
-    // the plan allows (the cap, or the schema's 50), which only lowers it.
+    // the sizing allows (the cap, or the schema's 50), which only lowers it.
     const resolved = resolveAccounts(config);
-    const plan = planConcurrency(config.defaults.concurrency, lambdaLimits(config.hub.lambda.memoryMb), {
+    const sizing = sizeConcurrency(config.defaults.concurrency, lambdaLimits(config.hub.lambda.memoryMb), {
       accounts: resolved.length,
       maxRegions: Math.max(...resolved.map((a) => a.regions.length)),
       accountRegions: resolved.reduce((n, a) => n + a.regions.length, 0),
     });
-    const concurrency = { accounts: plan.accounts, regionsPerAccount: plan.regionsPerAccount, stacksPerRegion: plan.stacksPerRegionCap ?? 50, accountRegions: plan.accountRegions };
+    const concurrency = { accounts: sizing.accounts, regionsPerAccount: sizing.regionsPerAccount, stacksPerRegion: sizing.stacksPerRegionCap ?? 50, accountRegions: sizing.accountRegions };
     const model = { apiMs: latency.apiMs, rps: orgOptions.cfnRps, burst, concurrency };
     const bound = lowerBound(accountsWork, model);
     const cpu = accountCpu({ wallMs, cores: cpus().length, stacks: rows.length, hub: { beforeMs: hubCpuBefore, afterMs: hubCpuAfter }, sandbox: { beforeMs: sandboxCpuBefore, afterMs: sandboxCpuAfter } });
@@ -355,7 +355,7 @@ async function main(): Promise<void> {
       at: new Date().toISOString(),
       machine: { cpus: cpus().length, node: process.versions.node, platform: `${process.platform}-${process.arch}`, loadBefore, loadAfter },
       profile: { ...opts.profile, execution: opts.execution, realTimeEstimateMs: wallMs / opts.profile.timeScale },
-      plan,
+      sizing,
       org: { accounts: orgOptions.accounts, regions: orgOptions.regions, stacksPerRegion: orgOptions.stacksPerRegion, stacks, driftedStacks, driftRate: orgOptions.driftRate },
       model: { apiMs: latency.apiMs, detectionMs: latency.detectionMs, cfnRps: orgOptions.cfnRps, cfnBurst: burst, concurrency },
       setupMs: sandbox.ready.setupMs,

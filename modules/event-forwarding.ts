@@ -44,7 +44,7 @@ export interface RegionForwarding {
  * global-service region (us-east-1), so they go into that region's rule alone, and that region
  * gets a rule even when the account is not scanned there. Regions with nothing to forward get none.
  */
-export function forwardingPlan(regions: readonly string[], eventNames: readonly string[], partition: Partition): RegionForwarding[] {
+export function forwardingRoutes(regions: readonly string[], eventNames: readonly string[], partition: Partition): RegionForwarding[] {
   const bySource = eventNamesBySource(eventNames);
   const globalRegion = globalEventsRegion(partition);
   const hasGlobal = [...bySource.keys()].some((s) => GLOBAL_EVENT_SOURCES.has(s));
@@ -71,7 +71,7 @@ export interface EventForwardingProps {
   names: DriftguardNames;
   /** The spoke account the queues live in (their ARNs are built, not read back). */
   accountId: string;
-  plan: RegionForwarding[];
+  routes: RegionForwarding[];
   /** The provider for a region of this account; IAM resources use the stack's default provider. */
   providerFor(region: string): AwsProvider;
 }
@@ -96,7 +96,7 @@ export class EventForwarding extends Construct {
       policy: policyJson(this, "put-events-document", forwarderPermissions(names)),
     });
 
-    for (const { region, pattern } of props.plan) {
+    for (const { region, pattern } of props.routes) {
       const provider = props.providerFor(region);
       const rule = new CloudwatchEventRule(this, `rule-${region}`, {
         provider,

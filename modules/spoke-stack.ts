@@ -7,7 +7,7 @@ import { spokeRoleActions } from "../functions/permissions.js";
 import { protectedRoles } from "../functions/config/protected-roles.js";
 import { accountProvider } from "./aws-provider.js";
 import { configureBackend } from "./backend.js";
-import { EventForwarding, forwardingPlan } from "./event-forwarding.js";
+import { EventForwarding, forwardingRoutes } from "./event-forwarding.js";
 import { driftguardNames } from "./names.js";
 import { SpokeRole } from "./spoke-role.js";
 
@@ -64,7 +64,7 @@ export class SpokeStack extends TerraformStack {
       this.forwarding = new EventForwarding(this, "event-forwarding", {
         names,
         accountId: account.id,
-        plan: forwardingPlan(effective.regions, events.eventNames, names.partition),
+        routes: forwardingRoutes(effective.regions, events.eventNames, names.partition),
         providerFor,
       });
     }

@@ -5,7 +5,7 @@ import { CloudformationStackSetInstance } from "@cdktf/provider-aws/lib/cloudfor
 import type { Config } from "../functions/config/schema.js";
 import { accountProvider } from "./aws-provider.js";
 import { configureBackend } from "./backend.js";
-import { forwardingPlan } from "./event-forwarding.js";
+import { forwardingRoutes } from "./event-forwarding.js";
 import { driftguardNames } from "./names.js";
 import { forwardingTemplate, SCANNED_PARAMETER, spokeRoleTemplate } from "./stackset-template.js";
 
@@ -85,7 +85,7 @@ export class StackSetSpokesStack extends TerraformStack {
     const groups = new Map<string, { region: string; scanned: boolean; ous: string[] }>();
     for (const unit of config.organizationalUnits) {
       const regions = unit.regions ?? config.defaults.regions;
-      for (const { region } of forwardingPlan(regions, config.defaults.events.eventNames, names.partition)) {
+      for (const { region } of forwardingRoutes(regions, config.defaults.events.eventNames, names.partition)) {
         const scanned = (regions as readonly string[]).includes(region);
         const key = `${region}-${scanned ? "scanned" : "global"}`;
         const group = groups.get(key) ?? { region, scanned, ous: [] };

@@ -416,7 +416,7 @@ const hub = z
       })
       .default("rate(6 hours)"),
     execution: z.enum(["single", "fanout", "auto"], { error: "must be single, fanout or auto (chosen at synth from the scan's estimated duration)" }).default("single"),
-    // k19: what `execution: auto` and synth's duration estimate assume (scanner/execution-plan.ts)
+    // k19: what `execution: auto` and synth's duration estimate assume (scanner/execution-choice.ts)
     scanEstimate: z
       .object({
         /** A drift detection's duration; real ones take seconds to minutes (CloudFormation API Reference, DetectStackDrift). */

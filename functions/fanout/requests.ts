@@ -34,7 +34,7 @@ function runId(value: unknown): { runId: string } | { problem: string } {
 }
 
 /** `$$.Execution.Name` (1–80 characters) and `$$.Execution.StartTime` (ISO 8601), or absent for a direct invocation. */
-function planExecution(value: unknown): { name: string; startTime: string } | { problem: string } | undefined {
+function parseExecution(value: unknown): { name: string; startTime: string } | { problem: string } | undefined {
   if (value === undefined) return undefined;
   if (!isRecord(value) || typeof value.name !== "string" || value.name.length === 0 || value.name.length > 80) return { problem: `execution.name must be the execution's name (1-80 characters)` };
   if (typeof value.startTime !== "string" || Number.isNaN(Date.parse(value.startTime))) return { problem: `execution.startTime ${JSON.stringify(value.startTime)} is not an ISO 8601 time` };
@@ -49,7 +49,7 @@ export function parseFanoutRequest(event: Record<string, unknown>): Parsed {
       if (typeof trigger !== "string") return { problem: `input.trigger must be a string` };
       const m = mode(input.mode, "input.mode");
       if ("problem" in m) return m;
-      const execution = planExecution(event.execution);
+      const execution = parseExecution(event.execution);
       if (execution !== undefined && "problem" in execution) return execution;
       return { step: "plan", trigger, ...m, ...(execution ? { execution } : {}) };
     }

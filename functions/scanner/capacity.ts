@@ -4,15 +4,15 @@ import { createSharedSockets, type SharedSockets } from "../aws/sockets.js";
 import type { EffectiveAccount } from "../config/resolve.js";
 import type { Config } from "../config/schema.js";
 import type { Clock } from "../core/clock.js";
-import { lambdaLimits, planConcurrency, type ConcurrencyPlan, type RuntimeLimits } from "./concurrency.js";
+import { lambdaLimits, sizeConcurrency, type ConcurrencySizing, type RuntimeLimits } from "./concurrency.js";
 
 /**
- * What a run (or a fan-out worker) holds to keep to its concurrency plan: the plan, one
+ * What a run (or a fan-out worker) holds to keep to its concurrency sizing: the sizing, one
  * CloudFormation budget per account-region, the socket pool every spoke client shares, and the
  * slots for account-regions in flight across all accounts.
  */
 export interface ScanCapacity {
-  plan: ConcurrencyPlan;
+  sizing: ConcurrencySizing;
   budgets: AccountRegionBudgets;
   sockets: SharedSockets;
   accountRegionSlots: LimitFunction;
@@ -26,14 +26,14 @@ export function openCapacity(config: Config, accounts: readonly EffectiveAccount
     maxRegions: Math.max(1, ...accounts.map((a) => a.regions.length)),
     accountRegions: accounts.reduce((n, a) => n + a.regions.length, 0),
   };
-  const plan = planConcurrency(caps, limits, shape);
-  const sockets = createSharedSockets(plan.sockets);
+  const sizing = sizeConcurrency(caps, limits, shape);
+  const sockets = createSharedSockets(sizing.sockets);
   return {
-    plan,
+    sizing,
     // Each account-region's share of the sockets, so that no request waits for one after taking its token.
-    budgets: new AccountRegionBudgets({ perSecond: plan.cloudFormationPerSecond, maxInFlight: Math.max(1, Math.floor(plan.sockets / plan.accountRegions)) }, clock),
+    budgets: new AccountRegionBudgets({ perSecond: sizing.cloudFormationPerSecond, maxInFlight: Math.max(1, Math.floor(sizing.sockets / sizing.accountRegions)) }, clock),
     sockets,
-    accountRegionSlots: pLimit(plan.accountRegions),
+    accountRegionSlots: pLimit(sizing.accountRegions),
     close: () => sockets.close(),
   };
 }

@@ -3,7 +3,7 @@
  * request quotas are per account and region, so the organization itself allows every
  * account-region in flight at once; what limits a scan is the hub: its memory, its file
  * descriptors, its CPU, and each account-region's CloudFormation budget (rate-limit.ts). So the
- * plan derives every number from those, and a number in the config is a cap on top.
+ * sizing derives every number from those, and a number in the config is a cap on top.
  *
  * Measured (issue 19, 20,000 stacks, 2 CPUs): 40 account-regions in flight peaked at 482 MB, 800 at
  * 1,375 MB, i.e. ≈ 1.2 MB per account-region in flight; 800 in flight also made the event loop
@@ -45,10 +45,10 @@ export const CONCURRENCY_TUNING = {
   maxStacksPerRegion: 50,
 } as const;
 
-/** Which limit set a number of the plan: a config cap, the hub's memory or sockets, or the work itself. */
-export type PlanLimit = "config" | "memory" | "sockets" | "work";
+/** Which limit set a number of the sizing: a config cap, the hub's memory or sockets, or the work itself. */
+export type SizingLimit = "config" | "memory" | "sockets" | "work";
 
-export interface ConcurrencyPlan {
+export interface ConcurrencySizing {
   /** Accounts whose role is assumed and whose regions may be scanned at once. */
   accounts: number;
   regionsPerAccount: number;
@@ -62,28 +62,28 @@ export interface ConcurrencyPlan {
   stacksPerRegionCap?: number;
   /** Where each account-region's CloudFormation bucket starts. */
   cloudFormationPerSecond: number;
-  limitedBy: { accountRegions: PlanLimit; sockets: PlanLimit };
+  limitedBy: { accountRegions: SizingLimit; sockets: SizingLimit };
 }
 
-/** The work the plan is for: how many accounts, and how many regions the widest account has. */
+/** The work the sizing is for: how many accounts, and how many regions the widest account has. */
 export interface ScanShape {
   accounts: number;
   maxRegions: number;
   accountRegions: number;
 }
 
-function smallest(candidates: [number, PlanLimit][]): [number, PlanLimit] {
+function smallest(candidates: [number, SizingLimit][]): [number, SizingLimit] {
   return candidates.reduce((a, b) => (b[0] < a[0] ? b : a));
 }
 
-export function planConcurrency(caps: ConcurrencyCaps, limits: RuntimeLimits, shape: ScanShape): ConcurrencyPlan {
+export function sizeConcurrency(caps: ConcurrencyCaps, limits: RuntimeLimits, shape: ScanShape): ConcurrencySizing {
   const t = CONCURRENCY_TUNING;
   const [sockets, socketsBy] = smallest([
     [Math.max(1, limits.fileDescriptors - t.fdReserve), "sockets"],
     [Math.max(1, Math.floor((limits.memoryMb * t.requestMemoryShare) / t.mbPerRequest)), "memory"],
   ]);
   const regionsPerAccount = Math.max(1, Math.min(caps.regionsPerAccount ?? Number.POSITIVE_INFINITY, shape.maxRegions));
-  const accountRegionCandidates: [number, PlanLimit][] = [
+  const accountRegionCandidates: [number, SizingLimit][] = [
     // More account-regions than sockets only queue: each needs a request in flight to progress.
     [sockets, "sockets"],
     [Math.max(1, Math.floor((limits.memoryMb * t.accountRegionMemoryShare) / t.mbPerAccountRegion)), "memory"],

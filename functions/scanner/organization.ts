@@ -128,42 +128,42 @@ function listed(account: EffectiveAccount, status: AccountReport["status"], erro
 export function joinWithOrganization(configured: EffectiveAccount[], tree: Pick<OrganizationTree, "members" | "managementAccountId">, config?: Config): AccountSelection {
   const byId = new Map(tree.members.map((m) => [m.account.Id, m]));
   const stackSets = config?.spoke.deployment === "stackset";
-  const plan: AccountSelection = { toScan: [], listedOnly: [] };
+  const selection: AccountSelection = { toScan: [], listedOnly: [] };
   for (const account of configured) {
     const member = byId.get(account.id);
     if (!member) {
-      plan.listedOnly.push(
+      selection.listedOnly.push(
         listed(account, "not-in-organization", {
           code: "AccountNotInOrganization",
           message: `account ${account.id} (${account.name}) is in accounts.yaml but not in the organization; remove it, mark it \`status: retired\`, or invite it`,
         }),
       );
     } else if (stateOf(member.account) !== "ACTIVE") {
-      plan.listedOnly.push(
+      selection.listedOnly.push(
         listed(account, "suspended", {
           code: "AccountNotActive",
           message: `Organizations reports account ${account.id} as ${stateOf(member.account)}; it is not scanned`,
         }),
       );
     } else if (stackSets && account.id === tree.managementAccountId) {
-      plan.listedOnly.push(
+      selection.listedOnly.push(
         listed(account, "failed", {
           code: "NoSpokeInManagementAccount",
           message: `account ${account.id} is the management account, where service-managed StackSets never deploy a spoke; add it to \`exclude:\`, or move the hub's scan of it to a terraform-deployed spoke`,
         }),
       );
     } else if (stackSets && config !== undefined && onboardingUnit(config, member.parents) === undefined) {
-      plan.listedOnly.push(
+      selection.listedOnly.push(
         listed(account, "failed", {
           code: "OutsideOnboardedOrganizationalUnits",
           message: `account ${account.id} (${account.name}) is listed under accounts: but is in none of organizationalUnits, so no StackSet deploys its spoke role; add its OU (${member.parents[0] ?? "unknown"}) to organizationalUnits, or remove the entry`,
         }),
       );
     } else {
-      plan.toScan.push(account);
+      selection.toScan.push(account);
     }
   }
-  return plan;
+  return selection;
 }
 
 /** Without the member list nothing can be scanned safely; every account says why. */

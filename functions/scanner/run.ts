@@ -44,7 +44,7 @@ export interface RunScanOptions {
   onProgress?(event: ScanProgress): void;
   /** Where organization.id was read from, for the mismatch message (the CLI knows the file and line). */
   configSource?: OrganizationIdSource;
-  /** What the concurrency plan is sized for; by default the configured Lambda (hub.lambda.memoryMb, 1,024 file descriptors). */
+  /** What the concurrency is sized for; by default the configured Lambda (hub.lambda.memoryMb, 1,024 file descriptors). */
   runtime?: RuntimeLimits;
 }
 
@@ -219,7 +219,7 @@ export async function scanOrganization(deps: ScanDeps, options: ScanOrganization
   warnExpiredIgnores(config, startedAt, log);
   const reported = await openSweepMemory(deps, log, runErrors);
   const capacity = openCapacity(config, selection.toScan, deps, options.runtime);
-  log.info("concurrency planned", { ...capacity.plan });
+  log.info("concurrency sized", { ...capacity.sizing });
   // --current-credentials reads no organization: trust in accounts outside trustedPrincipals is refused.
   const membership = membershipOf(organization, "the organization was not read (--current-credentials)");
   if ("error" in membership) log.error("organization membership unknown; repairs that trust another account are refused", { error: membership.error });
@@ -232,7 +232,7 @@ export async function scanOrganization(deps: ScanDeps, options: ScanOrganization
       progress({ kind: "account", account: report });
       return report;
     },
-    capacity.plan.accounts,
+    capacity.sizing.accounts,
     log,
   ).finally(() => capacity.close());
 

@@ -41,12 +41,12 @@ async function scanStacks(ctx: ScanContext, account: EffectiveAccount, scope: Re
   const selection = selectStacks(stacks, account.stacks);
   log.info("stacks selected", { targets: selection.targets.length, skipped: selection.skipped.length });
   ctx.progress({ kind: "stacks", accountId: account.id, region, targets: selection.targets.length });
-  const { plan } = ctx.capacity;
+  const { sizing } = ctx.capacity;
   const scanned = await limit.map(selection.targets, async (target) => {
     scope.pace.inFlight++;
     const stack = await scanStack(ctx, account, scope, target, log).finally(() => scope.pace.inFlight--);
     // As the estimate learns how long detections take, as many stacks as keep the bucket busy.
-    limit.concurrency = stacksInFlight(scope.estimator.estimateMs, scope.pace.budget.rate, plan.stacksPerRegionCap);
+    limit.concurrency = stacksInFlight(scope.estimator.estimateMs, scope.pace.budget.rate, sizing.stacksPerRegionCap);
     ctx.progress({ kind: "stack", accountId: account.id, region, stack });
     return stack;
   });
@@ -76,7 +76,7 @@ async function scanRegion(
     const scope: RegionScope = { clients, estimator: new DetectionTimeEstimator(), pace, lookupLimiter: lookupEventsLimiter(ctx.deps), remediation, listings };
     const log = scoped(accountLog, { region });
     // One limit for the account-region's stacks and its sweep of unmanaged resources alike.
-    const limit = pLimit(ctx.capacity.plan.stacksPerRegion);
+    const limit = pLimit(ctx.capacity.sizing.stacksPerRegion);
     const [report, unmanaged] = await Promise.all([
       scanStacks(ctx, account, scope, limit, log),
       sweepRegion({
@@ -159,7 +159,7 @@ export async function scanAccount(ctx: ScanContext, account: EffectiveAccount, r
   // S3 is global: the account's buckets are listed once, by whichever region asks first.
   let buckets: Promise<readonly Bucket[]> | undefined;
   const accountBuckets = (clients: SpokeClients) => (buckets ??= listAccountBuckets(clients));
-  const limit = pLimit(ctx.capacity.plan.regionsPerAccount);
+  const limit = pLimit(ctx.capacity.sizing.regionsPerAccount);
   const [enabled, regions] = await Promise.all([
     accountEnabledRegions(ctx, account, credentials, log),
     limit

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Testing, type TerraformStack } from "cdktf";
@@ -229,12 +229,20 @@ export function deployedIam(config: Config, spokes: readonly AccountEntry[] = co
   const key = JSON.stringify([config, spokes]);
   let accounts = cache.get(key);
   if (!accounts) {
-    // The Lambda package does not change any IAM, so an empty file stands in for it.
-    const archive = join(mkdtempSync(join(tmpdir(), "driftguard-sandbox-bundle-")), "placeholder.zip");
-    writeFileSync(archive, "");
-    accounts = [readAccount(new HubStack(Testing.app(), { config, archive }), config.hub.accountId, config.hub.region)];
-    for (const account of spokes) {
-      accounts.push(readAccount(new SpokeStack(Testing.app(), { config, account }), account.id, config.hub.region));
+    // The Lambda package does not change any IAM, so an empty file stands in for it. Synthesis here
+    // is in memory (Testing.synth writes nothing), so the apps share one outdir — Testing.app()
+    // would make a cdktf.outdir.* directory per stack — and the directory goes when they are read.
+    const work = mkdtempSync(join(tmpdir(), "driftguard-sandbox-bundle-"));
+    try {
+      const archive = join(work, "placeholder.zip");
+      writeFileSync(archive, "");
+      const app = () => Testing.app({ outdir: join(work, "cdktf.out") });
+      accounts = [readAccount(new HubStack(app(), { config, archive }), config.hub.accountId, config.hub.region)];
+      for (const account of spokes) {
+        accounts.push(readAccount(new SpokeStack(app(), { config, account }), account.id, config.hub.region));
+      }
+    } finally {
+      rmSync(work, { recursive: true, force: true });
     }
     cache.set(key, accounts);
   }

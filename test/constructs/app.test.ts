@@ -1,11 +1,11 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { driftguardApp } from "../../modules/app.js";
 import { exampleConfig, TINY_HANDLER } from "./synth.js";
+import { tempDir } from "../support/temp.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -15,7 +15,7 @@ interface Manifest {
 
 describe("driftguardApp", () => {
   it("synthesizes one hub stack and one stack per active account, each spoke after the hub, with local state by default", () => {
-    const outdir = mkdtempSync(join(tmpdir(), "driftguard-synth-"));
+    const outdir = tempDir("driftguard-synth-");
     driftguardApp(exampleConfig(), { outdir, lambdaEntry: TINY_HANDLER }).synth();
     const manifest = JSON.parse(readFileSync(join(outdir, "manifest.json"), "utf8")) as Manifest;
     expect(Object.keys(manifest.stacks).sort()).toEqual([
@@ -44,7 +44,7 @@ describe("driftguardApp", () => {
 
   it("ships the same Lambda archive, at the same path, from two fresh synths: source_code_hash does not move", () => {
     const synthArchive = () => {
-      const outdir = mkdtempSync(join(tmpdir(), "driftguard-synth-"));
+      const outdir = tempDir("driftguard-synth-");
       driftguardApp(exampleConfig(), { outdir, lambdaEntry: TINY_HANDLER }).synth();
       const manifest = JSON.parse(readFileSync(join(outdir, "manifest.json"), "utf8")) as Manifest;
       const hub = manifest.stacks["driftguard-hub"]!;
@@ -61,7 +61,7 @@ describe("driftguardApp", () => {
 
 describe("main.ts", () => {
   it("prints each problem of a bad accounts.yaml and exits 1, without a stack trace", { timeout: 30_000 }, () => {
-    const file = join(mkdtempSync(join(tmpdir(), "driftguard-main-")), "accounts.yaml");
+    const file = join(tempDir("driftguard-main-"), "accounts.yaml");
     writeFileSync(file, "version: 1\norganization: { id: o-example0001 }\nhub: { accountId: 111111111111, region: us-east-1 }\naccounts: []\n");
     const run = spawnSync(join(ROOT, "node_modules/.bin/tsx"), ["main.ts"], {
       cwd: ROOT,

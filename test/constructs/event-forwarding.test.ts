@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_EVENT_NAMES } from "../../functions/config/schema.js";
 import { parseChangeEvent } from "../../functions/events/parse.js";
-import { forwardingPlan } from "../../modules/event-forwarding.js";
+import { forwardingRoutes } from "../../modules/event-forwarding.js";
 import { matchesEventPattern } from "../../sandbox/emulator/services/events/pattern.js";
 import { fixture, FIXTURE_NAMES } from "../unit/events/helpers.js";
 
@@ -12,30 +12,30 @@ const FAILED_RUN_INSTANCES = fileURLToPath(new URL("../fixtures/cloudtrail-faile
 
 const names = ["RunInstances", "AttachRolePolicy", "PutBucketEncryption"];
 
-describe("forwardingPlan", () => {
+describe("forwardingRoutes", () => {
   it("puts IAM events only into the partition's global-events region", () => {
-    expect(forwardingPlan(["eu-west-1", "us-east-1"], names, "aws").map((p) => [p.region, p.pattern.source, p.pattern.detail.eventName])).toEqual([
+    expect(forwardingRoutes(["eu-west-1", "us-east-1"], names, "aws").map((p) => [p.region, p.pattern.source, p.pattern.detail.eventName])).toEqual([
       ["eu-west-1", ["aws.ec2", "aws.s3"], ["RunInstances", "PutBucketEncryption"]],
       ["us-east-1", ["aws.ec2", "aws.iam", "aws.s3"], ["RunInstances", "AttachRolePolicy", "PutBucketEncryption"]],
     ]);
   });
 
   it("adds the global-events region for IAM alone when the account is not scanned there", () => {
-    const plan = forwardingPlan(["eu-west-1"], names, "aws");
-    expect(plan.map((p) => p.region)).toEqual(["eu-west-1", "us-east-1"]);
-    expect(plan[1]!.pattern.source).toEqual(["aws.iam"]);
-    expect(forwardingPlan(["us-gov-east-1"], names, "aws-us-gov").map((p) => p.region)).toEqual(["us-gov-east-1", "us-gov-west-1"]);
+    const routes = forwardingRoutes(["eu-west-1"], names, "aws");
+    expect(routes.map((p) => p.region)).toEqual(["eu-west-1", "us-east-1"]);
+    expect(routes[1]!.pattern.source).toEqual(["aws.iam"]);
+    expect(forwardingRoutes(["us-gov-east-1"], names, "aws-us-gov").map((p) => p.region)).toEqual(["us-gov-east-1", "us-gov-west-1"]);
   });
 
   it("skips regions with nothing to forward", () => {
-    expect(forwardingPlan(["eu-west-1"], ["AttachRolePolicy"], "aws").map((p) => p.region)).toEqual(["us-east-1"]);
-    expect(forwardingPlan(["eu-west-1"], ["RunInstances"], "aws").map((p) => p.region)).toEqual(["eu-west-1"]);
+    expect(forwardingRoutes(["eu-west-1"], ["AttachRolePolicy"], "aws").map((p) => p.region)).toEqual(["us-east-1"]);
+    expect(forwardingRoutes(["eu-west-1"], ["RunInstances"], "aws").map((p) => p.region)).toEqual(["eu-west-1"]);
   });
 });
 
 describe("the spoke rule's pattern against recorded CloudTrail events", () => {
-  const plan = forwardingPlan(["eu-west-1"], DEFAULT_EVENT_NAMES, "aws");
-  const ruleIn = (region: string) => plan.find((p) => p.region === region)!.pattern;
+  const routes = forwardingRoutes(["eu-west-1"], DEFAULT_EVENT_NAMES, "aws");
+  const ruleIn = (region: string) => routes.find((p) => p.region === region)!.pattern;
   const regionOf = (event: { detail: { eventSource: string } }) => (event.detail.eventSource === "iam.amazonaws.com" ? "us-east-1" : "eu-west-1");
 
   it.each(FIXTURE_NAMES)("forwards the successful %s call", (name) => {
@@ -57,7 +57,7 @@ describe("the spoke rule's pattern against recorded CloudTrail events", () => {
   it("keeps every default pattern within EventBridge's default 2048-character pattern size", () => {
     // "Event pattern size", Amazon EventBridge quotas (adjustable to 4096); hashicorp/aws rejects
     // longer event_pattern values at plan time (terraform-provider-aws issue #33732).
-    for (const { pattern } of forwardingPlan(["eu-west-1", "us-east-1"], DEFAULT_EVENT_NAMES, "aws")) {
+    for (const { pattern } of forwardingRoutes(["eu-west-1", "us-east-1"], DEFAULT_EVENT_NAMES, "aws")) {
       expect(JSON.stringify(pattern).length).toBeLessThanOrEqual(2048);
     }
   });

@@ -1,15 +1,15 @@
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import { BUILD_DIR, bundleLambda, deterministicZip, HANDLER_ENTRY, writeBundleFiles } from "../../modules/lambda-bundle.js";
 import { TINY_HANDLER } from "./synth.js";
+import { tempDir } from "../support/temp.js";
 
 const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url)).replace(/\/$/, "");
-const freshBuildDir = () => mkdtempSync(join(tmpdir(), "driftguard-build-"));
+const freshBuildDir = () => tempDir("driftguard-build-");
 const text = (bytes: Uint8Array | undefined) => Buffer.from(bytes ?? []).toString("utf8");
 
 /**

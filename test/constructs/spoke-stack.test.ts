@@ -1,4 +1,5 @@
-import { Testing } from "cdktf";
+import { TerraformStack, Testing } from "cdktf";
+import { testApp } from "../support/cdktf.js";
 import { describe, expect, it } from "vitest";
 import { resolveAccount } from "../../functions/config/resolve.js";
 import { matchesGlob } from "../../functions/core/glob.js";
@@ -135,9 +136,7 @@ describe("SpokeRole", () => {
   it("refuses at synth time an action list over IAM's inline policy size limit", () => {
     const actions = Array.from({ length: 400 }, (_, i) => `cloudformation:SomeVeryLongActionNameNumber${i}`);
     expect(() =>
-      Testing.synthScope((scope) => {
-        new SpokeRole(scope, "role", { names: driftguardNames(config), organizationId: "o-example0001", actions, protectedRoles: protectedRoles(config) });
-      }),
+      Testing.synth(new SpokeRole(new TerraformStack(testApp(), "stack"), "role", { names: driftguardNames(config), organizationId: "o-example0001", actions, protectedRoles: protectedRoles(config) }).node.scope as TerraformStack),
     ).toThrow(/over IAM's 10240/);
   });
 });

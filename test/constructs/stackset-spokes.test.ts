@@ -1,13 +1,14 @@
-import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Testing } from "cdktf";
+import { testApp } from "../support/cdktf.js";
 import { describe, expect, it } from "vitest";
 import { spokeRoleActions } from "../../functions/permissions.js";
 import { driftguardApp } from "../../modules/app.js";
 import { StackSetSpokesStack } from "../../modules/stackset-spokes.js";
 import { accountRoleArn } from "../../modules/stackset-template.js";
 import { exampleConfig, synthSpoke, Synth, TINY_HANDLER, type PolicyStatement } from "./synth.js";
+import { tempDir } from "../support/temp.js";
 
 const WORKLOADS = "ou-ab12-workload1";
 const SANDBOXES = "ou-ab12-sandbox01";
@@ -22,7 +23,7 @@ const config = exampleConfig((raw) => {
 });
 
 function synthStackSets(): Synth {
-  const stack = new StackSetSpokesStack(Testing.app(), { config });
+  const stack = new StackSetSpokesStack(testApp(), { config });
   return new Synth(JSON.parse(Testing.synth(stack, true)));
 }
 
@@ -51,7 +52,7 @@ function fromIamJson(doc: { Statement: Json[] }): PolicyStatement[] {
 
 describe("StackSet spokes (spoke.deployment: stackset)", () => {
   it("replaces the per-account terraform stacks with one stack, deployed after the hub", () => {
-    const outdir = mkdtempSync(join(tmpdir(), "driftguard-stacksets-"));
+    const outdir = tempDir("driftguard-stacksets-");
     driftguardApp(config, { outdir, lambdaEntry: TINY_HANDLER }).synth();
     const manifest = JSON.parse(readFileSync(join(outdir, "manifest.json"), "utf8")) as { stacks: Record<string, { dependencies: string[] }> };
     expect(Object.keys(manifest.stacks).sort()).toEqual(["driftguard-hub", "driftguard-spokes-stacksets"]);

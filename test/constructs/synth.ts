@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Testing } from "cdktf";
+import { testApp } from "../support/cdktf.js";
 import { parse } from "yaml";
 import { type Config, type ConfigInput } from "../../functions/config/schema.js";
 import { configSchema } from "../../functions/accounts-file/index.js";
@@ -64,13 +65,13 @@ export class Synth {
 }
 
 export function synthHub(config: Config): { stack: HubStack; synth: Synth } {
-  const stack = new HubStack(Testing.app(), { config, lambdaEntry: TINY_HANDLER });
+  const stack = new HubStack(testApp(), { config, lambdaEntry: TINY_HANDLER });
   return { stack, synth: new Synth(JSON.parse(Testing.synth(stack, true)) as Json) };
 }
 
 export function synthSpoke(config: Config, accountName: string): { stack: SpokeStack; synth: Synth } {
   const account = config.accounts.find((a) => a.name === accountName);
   if (account === undefined) throw new Error(`no account named ${accountName}`);
-  const stack = new SpokeStack(Testing.app(), { config, account });
+  const stack = new SpokeStack(testApp(), { config, account });
   return { stack, synth: new Synth(JSON.parse(Testing.synth(stack, true)) as Json) };
 }

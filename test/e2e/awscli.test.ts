@@ -1,3 +1,4 @@
+import { DEFAULT_SCENARIO } from "../../sandbox/harness/scenario.js";
 import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -5,7 +6,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startSandbox, type Sandbox, type SandboxCredentials } from "../../sandbox/harness/server.js";
+import type { Sandbox, SandboxCredentials } from "../../sandbox/harness/server.js";
+import { startTestSandbox } from "../support/sandbox.js";
 
 /**
  * Proof that the sandbox speaks the real wire protocols: the official AWS CLI (botocore, a
@@ -20,7 +22,7 @@ let sandbox: Sandbox;
 let scratch: string;
 
 beforeAll(async () => {
-  sandbox = await startSandbox({ accountsFile: ACCOUNTS_YAML, latency: { apiMs: 0, detectionMs: [50, 150] } });
+  sandbox = await startTestSandbox({ scenarioFile: DEFAULT_SCENARIO, accountsFile: ACCOUNTS_YAML, latency: { apiMs: 0, detectionMs: [50, 150] } });
   scratch = mkdtempSync(join(tmpdir(), "driftguard-awscli-"));
   writeFileSync(join(scratch, "config"), "");
   writeFileSync(join(scratch, "credentials"), "");

@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../functions/accounts-file/index.js";
 import { deliverWebhooks } from "../../functions/report/webhooks.js";
 import { DEFAULT_SCENARIO, DEMO_ACCOUNTS } from "../../sandbox/harness/scenario.js";
-import { startSandbox, type Sandbox } from "../../sandbox/harness/server.js";
+import type { Sandbox } from "../../sandbox/harness/server.js";
+import { startTestSandbox } from "../support/sandbox.js";
 import { silentLogger } from "../unit/scanner/fixtures.js";
 import { sampleReport } from "../unit/report/sample.js";
 import { boto3 } from "./boto3.js";
@@ -36,7 +37,7 @@ const base0 = loadConfig(DEMO_ACCOUNTS);
 const config = { ...base0, hub: { ...base0.hub, notifications: { ...base0.hub.notifications, webhooks: [...WEBHOOKS] } } };
 
 beforeAll(async () => {
-  sandbox = await startSandbox({ scenarioFile: DEFAULT_SCENARIO, config });
+  sandbox = await startTestSandbox({ scenarioFile: DEFAULT_SCENARIO, config });
   server = createServer((req, res) => {
     let data = "";
     req.on("data", (c) => (data += c));

@@ -1,7 +1,6 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { AuthorizeSecurityGroupIngressCommand, EC2Client, RevokeSecurityGroupIngressCommand } from "@aws-sdk/client-ec2";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { loadConfig } from "../../functions/accounts-file/index.js";
@@ -9,8 +8,10 @@ import type { RunReport } from "../../functions/core/types.js";
 import { main } from "../../cli/main.js";
 import type { Io } from "../../cli/io.js";
 import { DEFAULT_SCENARIO, DEMO_ACCOUNTS } from "../../sandbox/harness/scenario.js";
-import { startSandbox, type Sandbox, type SandboxCredentials } from "../../sandbox/harness/server.js";
+import type { Sandbox, SandboxCredentials } from "../../sandbox/harness/server.js";
+import { startTestSandbox } from "../support/sandbox.js";
 import { schemaErrors } from "../unit/report/validate.js";
+import { tempDir } from "../support/temp.js";
 
 /**
  * `npx driftguard scan | plan | apply` against the sandbox exactly as against AWS: the same
@@ -21,7 +22,7 @@ import { schemaErrors } from "../unit/report/validate.js";
 const PAYMENTS = "222222222222";
 const SHARED = "444444444444";
 let sandbox: Sandbox;
-const dir = mkdtempSync(join(tmpdir(), "driftguard-cli-"));
+const dir = tempDir("driftguard-cli-");
 
 function useCredentials(c: SandboxCredentials) {
   vi.stubEnv("AWS_ENDPOINT_URL", sandbox.endpoint);
@@ -45,7 +46,7 @@ const readReport = (out: string) => JSON.parse(readFileSync(join(out, "report.js
 const roleOf = (name: string) => [...sandbox.world.accounts.get(PAYMENTS)!.roles.values()].find((r) => r.roleName.includes(name))!;
 
 beforeAll(async () => {
-  sandbox = await startSandbox({ scenarioFile: DEFAULT_SCENARIO, config: loadConfig(DEMO_ACCOUNTS) });
+  sandbox = await startTestSandbox({ scenarioFile: DEFAULT_SCENARIO, config: loadConfig(DEMO_ACCOUNTS) });
 });
 afterAll(async () => sandbox?.close());
 afterEach(() => vi.unstubAllEnvs());

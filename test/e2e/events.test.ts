@@ -10,7 +10,8 @@ import { handleChangeEvent } from "../../functions/events/handle.js";
 import { RecentIds } from "../../functions/events/recent-ids.js";
 import type { EventActionReport, EventDeps, EventOutcome } from "../../functions/events/types.js";
 import { eventDeps } from "../../functions/runtime/wiring.js";
-import { startSandbox, type Sandbox } from "../../sandbox/harness/server.js";
+import type { Sandbox } from "../../sandbox/harness/server.js";
+import { startTestSandbox } from "../support/sandbox.js";
 import type { CloudTrailBridgeEvent } from "../../sandbox/emulator/services/cloudtrail/record.js";
 import { fakeMetrics } from "../unit/events/helpers.js";
 
@@ -47,7 +48,7 @@ const deliveries: Delivery[] = [];
 const previousEndpoint = process.env.AWS_ENDPOINT_URL;
 
 beforeAll(async () => {
-  sandbox = await startSandbox({
+  sandbox = await startTestSandbox({
     config,
     scenario: {
       organization: { managementAccount: "999999999999" },

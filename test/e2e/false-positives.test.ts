@@ -8,7 +8,8 @@ import type { ResourceReport, RunReport } from "../../functions/core/types.js";
 import type { ScanSummary } from "../../functions/handler.js";
 import { hubS3, invokeHub } from "../../sandbox/harness/run-local.js";
 import type { CloudTrailBridgeEvent } from "../../sandbox/emulator/services/cloudtrail/record.js";
-import { startSandbox, type Sandbox } from "../../sandbox/harness/server.js";
+import type { Sandbox } from "../../sandbox/harness/server.js";
+import { startTestSandbox } from "../support/sandbox.js";
 import { schemaErrors } from "../unit/report/validate.js";
 
 /**
@@ -46,7 +47,7 @@ function spokeState(): string {
 
 beforeAll(async () => {
   config = loadConfig("accounts.yaml");
-  sandbox = await startSandbox({ scenarioFile: SCENARIO, config });
+  sandbox = await startTestSandbox({ scenarioFile: SCENARIO, config });
   sandbox.onEvent((e) => {
     if ((e as { account?: string }).account === PAYMENTS) spokeWrites.push(e);
   });

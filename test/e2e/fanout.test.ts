@@ -1,15 +1,14 @@
-import { GetObjectCommand } from "@aws-sdk/client-s3";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../functions/accounts-file/index.js";
 import type { RunReport } from "../../functions/core/types.js";
-import type { ScanSummary } from "../../functions/handler.js";
 import { hubS3, invokeHub, invokeHubAnswer, publishedMessages, type Execution } from "../../sandbox/harness/run-local.js";
 import { acquireRunLease, releaseRunLease } from "../../functions/scanner/run-lease.js";
 import type { SkippedScan } from "../../functions/handler.js";
 import { DEFAULT_SCENARIO, DEMO_ACCOUNTS } from "../../sandbox/harness/scenario.js";
-import { startSandbox, type Sandbox } from "../../sandbox/harness/server.js";
+import type { Sandbox } from "../../sandbox/harness/server.js";
+import { publishedReport } from "../support/e2e.js";
+import { startTestSandbox } from "../support/sandbox.js";
 import { driftguardNames } from "../../modules/names.js";
-import { schemaErrors } from "../unit/report/validate.js";
 
 /**
  * `hub.execution: fanout` against the emulator: the real handler invoked as the state machine
@@ -20,20 +19,14 @@ import { schemaErrors } from "../unit/report/validate.js";
 
 const config = loadConfig(DEMO_ACCOUNTS);
 
-async function readReport(sandbox: Sandbox, summary: ScanSummary): Promise<RunReport> {
-  const s3 = hubS3(sandbox);
-  const object = await s3.send(new GetObjectCommand({ Bucket: sandbox.hub.reportBucket, Key: summary.reportKey }));
-  return JSON.parse(await object.Body!.transformToString()) as RunReport;
-}
 
 async function scanFresh(execution: Execution, before?: (sandbox: Sandbox) => Promise<void>): Promise<{ report: RunReport; keys: string[] }> {
-  const sandbox = await startSandbox({ scenarioFile: DEFAULT_SCENARIO, config });
+  const sandbox = await startTestSandbox({ scenarioFile: DEFAULT_SCENARIO, config });
   try {
     await before?.(sandbox);
     const summary = await invokeHub(sandbox, config, "remediate", {}, false, execution);
     expect(summary.s3 && summary.sns).toBe(true);
-    const report = await readReport(sandbox, summary);
-    expect(schemaErrors(report)).toEqual([]);
+    const report = await publishedReport(sandbox, summary);
     return { report, keys: [...(sandbox.world.buckets.get(sandbox.hub.reportBucket)?.objects.keys() ?? [])] };
   } finally {
     await sandbox.close();

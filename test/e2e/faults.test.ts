@@ -5,7 +5,8 @@ import type { AccountReport, RunReport } from "../../functions/core/types.js";
 import { hubS3, invokeHub, publishedMessages } from "../../sandbox/harness/run-local.js";
 import type { FaultRule } from "../../sandbox/emulator/protocol/faults.js";
 import { DEFAULT_SCENARIO, DEMO_ACCOUNTS } from "../../sandbox/harness/scenario.js";
-import { startSandbox, type Sandbox } from "../../sandbox/harness/server.js";
+import type { Sandbox } from "../../sandbox/harness/server.js";
+import { startTestSandbox } from "../support/sandbox.js";
 
 /**
  * Every fault kind the sandbox can inject ends in a complete report: the failing account, region
@@ -24,7 +25,7 @@ afterEach(async () => {
 });
 
 async function scanWith(faults: FaultRule[]): Promise<{ report?: RunReport; summary: Awaited<ReturnType<typeof invokeHub>> }> {
-  sandbox = await startSandbox({ scenarioFile: DEFAULT_SCENARIO, config });
+  sandbox = await startTestSandbox({ scenarioFile: DEFAULT_SCENARIO, config });
   // Faults start once the run has read its configuration object, which the deployment writes.
   const summary = await invokeHub(sandbox, config, "report", { onProgress: (e) => void (e.kind === "accounts" && sandbox!.setFaults(faults)) });
   if (!summary.s3) return { summary };

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Sandbox } from "../../sandbox/harness/server.js";
-import { administratorSession, HUB, OUTSIDER, startTestSandbox, TEST_CONFIG, WORKLOAD } from "../unit/sandbox/helpers.js";
+import { administratorSession, HUB, ouScenario, PROD_OU, startTestSandbox, TEST_CONFIG, WORKLOAD, WORKLOADS_OU } from "../support/sandbox.js";
 import { admitChange } from "../../functions/events/admit.js";
 import { isRejection, parseChangeEvent } from "../../functions/events/parse.js";
 import type { CloudTrailBridgeEvent } from "../../sandbox/emulator/services/cloudtrail/record.js";
@@ -14,21 +14,10 @@ import { boto3 } from "./boto3.js";
  */
 
 let sandbox: Sandbox;
-const WORKLOADS_OU = "ou-test-workload1";
-const PROD_OU = "ou-test-prod0001";
 
 beforeAll(async () => {
   // An OU tree for the Organizations checks: Workloads > Prod holds the workload account.
-  sandbox = await startTestSandbox({
-    organizationalUnits: [
-      { id: WORKLOADS_OU, name: "Workloads" },
-      { id: PROD_OU, name: "Prod", parent: WORKLOADS_OU },
-    ],
-    accounts: [
-      { id: WORKLOAD, name: "workload", ou: PROD_OU },
-      { id: OUTSIDER, name: "outsider" },
-    ],
-  });
+  sandbox = await startTestSandbox({ scenario: ouScenario() });
 });
 afterAll(() => sandbox?.close());
 

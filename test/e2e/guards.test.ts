@@ -13,10 +13,10 @@ import { eventDeps, scanDeps } from "../../functions/runtime/wiring.js";
 import { runScan, type RunScanResult } from "../../functions/scanner/run.js";
 import { invokeHub, publishedMessages } from "../../sandbox/harness/run-local.js";
 import { principalOfAccessKey } from "../../sandbox/harness/running-worlds.js";
-import { startSandbox, type Sandbox } from "../../sandbox/harness/server.js";
+import type { Sandbox } from "../../sandbox/harness/server.js";
 import type { CloudTrailBridgeEvent } from "../../sandbox/emulator/services/cloudtrail/record.js";
 import { assumedRoleIdentity, fakeMetrics } from "../unit/events/helpers.js";
-import { administratorSession } from "../unit/sandbox/helpers.js";
+import { administratorSession, startTestSandbox } from "../support/sandbox.js";
 
 /**
  * Issue 12's attacks, as a hostile member-account user and as an operator under faults, against
@@ -53,7 +53,7 @@ let runs = 0;
 let onEvent: ((event: CloudTrailBridgeEvent) => void) | undefined;
 
 beforeAll(async () => {
-  sandbox = await startSandbox({
+  sandbox = await startTestSandbox({
     config,
     scenario: {
       organization: { managementAccount: OUTSIDER },

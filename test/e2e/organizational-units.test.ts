@@ -1,6 +1,6 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { OrganizationsClient } from "@aws-sdk/client-organizations";
-import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { S3Client } from "@aws-sdk/client-s3";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { STSClient } from "@aws-sdk/client-sts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -11,10 +11,11 @@ import { RecentIds } from "../../functions/events/recent-ids.js";
 import type { EventOutcome } from "../../functions/events/types.js";
 import type { ScanSummary } from "../../functions/handler.js";
 import { eventDeps } from "../../functions/runtime/wiring.js";
-import { hubS3, invokeHub } from "../../sandbox/harness/run-local.js";
+import { invokeHub } from "../../sandbox/harness/run-local.js";
 import type { ScenarioInput } from "../../sandbox/harness/scenario.js";
-import { startSandbox, type Sandbox } from "../../sandbox/harness/server.js";
-import { schemaErrors } from "../unit/report/validate.js";
+import type { Sandbox } from "../../sandbox/harness/server.js";
+import { publishedReport, roleTemplate } from "../support/e2e.js";
+import { startTestSandbox } from "../support/sandbox.js";
 import { fakeMetrics } from "../unit/events/helpers.js";
 
 /**
@@ -59,18 +60,7 @@ accounts:
   "ou-accounts.yaml",
 );
 
-const ROLE_TEMPLATE = JSON.stringify({
-  Resources: {
-    AppRole: {
-      Type: "AWS::IAM::Role",
-      Properties: {
-        RoleName: "app-role",
-        ManagedPolicyArns: ["arn:aws:iam::aws:policy/ReadOnlyAccess"],
-        AssumeRolePolicyDocument: { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }] },
-      },
-    },
-  },
-});
+const ROLE_TEMPLATE = roleTemplate("app-role", ["arn:aws:iam::aws:policy/ReadOnlyAccess"]);
 const ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess";
 
 const scenario: ScenarioInput = {
@@ -96,18 +86,13 @@ const scenario: ScenarioInput = {
 
 let sandbox: Sandbox;
 
-async function report(summary: ScanSummary): Promise<RunReport> {
-  const object = await hubS3(sandbox).send(new GetObjectCommand({ Bucket: sandbox.hub.reportBucket, Key: summary.reportKey }));
-  const parsed = JSON.parse(await object.Body!.transformToString()) as RunReport;
-  expect(schemaErrors(parsed)).toEqual([]);
-  return parsed;
-}
+const report = (summary: ScanSummary): Promise<RunReport> => publishedReport(sandbox, summary);
 
 const appRoleAction = (r: RunReport, account: string) =>
   r.accounts.find((a) => a.accountId === account)?.regions[0]?.stacks.find((s) => s.stackName === "iam-baseline")?.resources.find((x) => x.logicalResourceId === "AppRole")?.action.outcome;
 
 beforeAll(async () => {
-  sandbox = await startSandbox({ scenario, config });
+  sandbox = await startTestSandbox({ scenario, config });
 });
 afterAll(async () => {
   await sandbox?.close();

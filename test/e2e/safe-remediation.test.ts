@@ -1,9 +1,10 @@
-import { GetObjectCommand } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../../functions/accounts-file/index.js";
 import { REPORT_SCHEMA_VERSION, type ResourceReport, type RunReport, type StackReport } from "../../functions/core/types.js";
-import { hubS3, invokeHub, publishedMessages } from "../../sandbox/harness/run-local.js";
-import { startSandbox, type Sandbox } from "../../sandbox/harness/server.js";
+import { invokeHub, publishedMessages } from "../../sandbox/harness/run-local.js";
+import type { Sandbox } from "../../sandbox/harness/server.js";
+import { allow, publishedReport, template, trust } from "../support/e2e.js";
+import { startTestSandbox } from "../support/sandbox.js";
 import { regionOf, type AccountState } from "../../sandbox/emulator/state.js";
 
 /**
@@ -47,9 +48,6 @@ accounts:
   "safe-remediation-accounts.yaml",
 );
 
-const trust = (principal: unknown) => ({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: principal, Action: "sts:AssumeRole" }] });
-const allow = (action: string, resource = "*") => ({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: action, Resource: resource }] });
-const template = (resources: Record<string, unknown>, parameters: Record<string, unknown> = {}) => JSON.stringify({ Parameters: parameters, Resources: resources });
 
 const APP_IAM = template({
   AppRole: {
@@ -154,7 +152,7 @@ const stack = (name: string): StackReport => report.accounts[0]!.regions[0]!.sta
 const resource = (stackName: string, logicalId: string): ResourceReport => stack(stackName).resources.find((r) => r.logicalResourceId === logicalId)!;
 
 beforeAll(async () => {
-  sandbox = await startSandbox({ scenario: { organization: { managementAccount: "999999999999", id: ORG }, accounts: [{ id: WORKLOAD, name: "workload" }] }, config });
+  sandbox = await startTestSandbox({ scenario: { organization: { managementAccount: "999999999999", id: ORG }, accounts: [{ id: WORKLOAD, name: "workload" }] }, config });
   // AWS Organizations creates the role in accounts it creates; this one was invited and made it by hand.
   if (!account().roles.has("OrganizationAccountAccessRole")) {
     await call("iam", "CreateRole", { RoleName: "OrganizationAccountAccessRole", AssumeRolePolicyDocument: JSON.stringify(trust({ AWS: "arn:aws:iam::999999999999:root" })) });
@@ -198,9 +196,7 @@ beforeAll(async () => {
     dbSg: groupState(physical("db", "DbSg")),
   };
   trailMark = trail().length;
-  const summary = await invokeHub(sandbox, config, "remediate");
-  const object = await hubS3(sandbox).send(new GetObjectCommand({ Bucket: sandbox.hub.reportBucket, Key: summary.reportKey }));
-  report = JSON.parse(await object.Body!.transformToString()) as RunReport;
+  report = await publishedReport(sandbox, await invokeHub(sandbox, config, "remediate"));
 }, 120_000);
 
 afterAll(() => sandbox?.close());

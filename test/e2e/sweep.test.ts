@@ -6,7 +6,8 @@ import { configSchema } from "../../functions/accounts-file/index.js";
 import type { RunReport, UnmanagedFinding } from "../../functions/core/types.js";
 import { scanDeps } from "../../functions/runtime/wiring.js";
 import { runScan } from "../../functions/scanner/run.js";
-import { startSandbox, type Sandbox } from "../../sandbox/harness/server.js";
+import type { Sandbox } from "../../sandbox/harness/server.js";
+import { startTestSandbox } from "../support/sandbox.js";
 
 /**
  * Issue 21 end to end: security groups, instances, buckets and a VPC made by hand in a member
@@ -54,7 +55,7 @@ const OPEN_BUCKET = "payments-exports-open";
 const EXEMPT_BUCKET = "payments-public-site";
 
 beforeAll(async () => {
-  sandbox = await startSandbox({
+  sandbox = await startTestSandbox({
     config,
     scenario: {
       organization: { managementAccount: MANAGEMENT },

@@ -1,5 +1,4 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CloudFormationClient, DescribeStackResourcesCommand, DescribeStacksCommand } from "@aws-sdk/client-cloudformation";
 import { DescribeSecurityGroupsCommand, EC2Client, RevokeSecurityGroupIngressCommand } from "@aws-sdk/client-ec2";
@@ -19,6 +18,7 @@ import { awsError } from "../support/aws.js";
 import { fixture, SPOKE, PAYMENTS_SPOKE } from "./events/helpers.js";
 import { testConfig } from "../support/config.js";
 import { assumeRoleOutput, describeOrganizationOutput, orgAccount } from "./scanner/fixtures.js";
+import { tempDir } from "../support/temp.js";
 
 /**
  * The handler's own answers where delivery or the run lease decide them, through the production
@@ -54,7 +54,7 @@ const context = lambdaContext(900_000, "driftguard-scanner");
 
 beforeAll(() => {
   logger.setLogLevel("SILENT");
-  const dir = mkdtempSync(join(tmpdir(), "driftguard-handler-delivery-"));
+  const dir = tempDir("driftguard-handler-delivery-");
   const file = join(dir, "config.json");
   writeFileSync(file, JSON.stringify(testConfig(PAYMENTS_SPOKE)));
   vi.stubEnv("DRIFTGUARD_CONFIG_FILE", file);

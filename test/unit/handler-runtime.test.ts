@@ -1,5 +1,4 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { mockClient } from "aws-sdk-client-mock";
@@ -10,6 +9,7 @@ import { createDeadline, MIN_MARGIN_MS, NO_DEADLINE, safetyMarginMs } from "../.
 import { newRunId } from "../../functions/runtime/run-id.js";
 import { readConfig, settingsFromEnv } from "../../functions/runtime/settings.js";
 import { testConfig } from "../support/config.js";
+import { tempDir } from "../support/temp.js";
 
 const env = { DRIFTGUARD_REPORT_BUCKET: "driftguard-reports-111111111111-us-east-1", DRIFTGUARD_TOPIC_ARN: "arn:aws:sns:us-east-1:111111111111:driftguard-summary" };
 
@@ -64,7 +64,7 @@ describe("run-time configuration", () => {
   it("re-validates the configuration and says what is wrong where", async () => {
     s3.on(GetObjectCommand).resolves({ Body: body({ ...testConfig("accounts: []"), accounts: [{ id: "12345", name: "x" }] }) });
     await expect(readConfig(settings, new S3Client({ region: "us-east-1" }))).rejects.toThrow(/driftguard-config\.json: accounts\[0\]\.id must be exactly 12 digits/);
-    const dir = mkdtempSync(join(tmpdir(), "driftguard-settings-"));
+    const dir = tempDir("driftguard-settings-");
     const notJson = join(dir, "not.json");
     writeFileSync(notJson, "version: 1");
     await expect(readConfig({ ...settings, config: { kind: "file", file: notJson } }, new S3Client({ region: "us-east-1" }))).rejects.toThrow("cannot be read as JSON");

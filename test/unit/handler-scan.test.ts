@@ -1,6 +1,5 @@
 import "aws-sdk-client-mock-vitest/extend";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   CloudFormationClient,
@@ -21,6 +20,7 @@ import { logger } from "../../functions/core/logger.js";
 import { lambdaContext } from "../../sandbox/harness/lambda-context.js";
 import { assumeRoleOutput, mockFlatOrganization, orgAccount, stackId, stackSummary } from "./scanner/fixtures.js";
 import { testConfig } from "../support/config.js";
+import { tempDir } from "../support/temp.js";
 
 /**
  * The production wiring end to end, with every AWS client class mocked: settings from the
@@ -37,7 +37,7 @@ const STACK = stackId(PAY, "us-east-1", "core-network");
 
 beforeAll(() => {
   logger.setLogLevel("SILENT");
-  const dir = mkdtempSync(join(tmpdir(), "driftguard-handler-"));
+  const dir = tempDir("driftguard-handler-");
   const file = join(dir, "config.json");
   writeFileSync(file, JSON.stringify(testConfig(`accounts: [{ id: "${PAY}", name: payments-prod, regions: [us-east-1] }]`)));
   vi.stubEnv("DRIFTGUARD_CONFIG_FILE", file);

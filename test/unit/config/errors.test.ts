@@ -1,13 +1,13 @@
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { ConfigError, formatConfigError, formatProblem, type ConfigProblem } from "../../../functions/config/load.js";
 import { loadConfig } from "../../../functions/accounts-file/index.js";
+import { tempDir } from "../../support/temp.js";
 
 const EXAMPLE_TEXT = readFileSync(fileURLToPath(new URL("../../../accounts.yaml", import.meta.url)), "utf8");
-const dir = mkdtempSync(join(tmpdir(), "driftguard-config-"));
+const dir = tempDir("driftguard-config-");
 
 /** Writes `text` to a file and returns the problems loadConfig reports for it. */
 function problemsFor(text: string, name = "accounts.yaml"): { file: string; problems: ConfigProblem[]; error: ConfigError } {

@@ -8,7 +8,7 @@ import { spokeRoleActions } from "../../../functions/permissions.js";
 import { mintRoleSession } from "../../../sandbox/emulator/services/iam/principals.js";
 import type { Sandbox } from "../../../sandbox/harness/server.js";
 import { recordActions } from "../../permissions/recorder.js";
-import { startTestSandbox, WORKLOAD } from "../sandbox/helpers.js";
+import { startTestSandbox, WORKLOAD } from "../../support/sandbox.js";
 
 /**
  * The false-positive catalogue is a table: one file per class, one registry line, and these

@@ -4,7 +4,7 @@ import { DEFAULT_EVENT_NAMES } from "../../../functions/config/schema.js";
 import { configSchema } from "../../../functions/accounts-file/index.js";
 import { GUARDRAILS } from "../../../functions/events/guardrails/registry.js";
 import { hasResolver, RESOLVERS, resolveResources } from "../../../functions/events/resolve.js";
-import { forwardingPlan } from "../../../modules/event-forwarding.js";
+import { forwardingRoutes } from "../../../modules/event-forwarding.js";
 import { fixture, FIXTURE_NAMES, SPOKE } from "./helpers.js";
 
 // The oracle: what the code handles, read from the resolver and guardrail tables themselves.
@@ -19,8 +19,8 @@ function forwardedByDefault(regions: string[]): Map<string, string[]> {
     defaults: { regions },
     accounts: [{ id: SPOKE, name: "payments-prod" }],
   });
-  const plan = forwardingPlan(regions, config.defaults.events.eventNames, "aws");
-  return new Map(plan.map((p) => [p.region, p.pattern.detail.eventName]));
+  const routes = forwardingRoutes(regions, config.defaults.events.eventNames, "aws");
+  return new Map(routes.map((p) => [p.region, p.pattern.detail.eventName]));
 }
 
 describe("the event catalogue's default forwarding", () => {

@@ -1,4 +1,3 @@
-import { S3Client } from "@aws-sdk/client-s3";
 import { describe, expect, it } from "vitest";
 import { resolveAccounts } from "../../../functions/config/resolve.js";
 import type { ResourceDrift } from "../../../functions/core/types.js";
@@ -9,10 +8,9 @@ import { createGuards, type GuardLimits } from "../../../functions/remediation/g
 import { silentLogger } from "../scanner/fixtures.js";
 import { testConfig } from "../../support/config.js";
 import { awsError } from "../../support/aws.js";
-import { memoryS3 } from "./memory-s3.js";
+import { useHubBucket } from "../../support/sandbox.js";
 
 const KEY = "runs/20260102T030405Z-a1b2c3/budget.json";
-const BUCKET = "driftguard-reports-111111111111-us-east-1";
 const backoff = { sleep: async () => {}, random: () => 0.5 };
 
 function drift(logicalResourceId: string, resourceType: string, status: ResourceDrift["status"] = "MODIFIED"): ResourceDrift {
@@ -33,10 +31,11 @@ function stackInput(drifts: ResourceDrift[]): StackRemediationInput {
 }
 
 describe("s3RunBudget", () => {
+  // The hub's report bucket in a sandbox: real S3's conditional writes settle the race, over HTTP.
+  const hub = useHubBucket();
   it("never grants more than maxPerRun to workers leasing at the same time, and takes back what they return", async () => {
-    const s3 = new S3Client({ region: "us-east-1" });
-    const bucket = memoryS3(s3);
-    const budget = s3RunBudget(s3, BUCKET, KEY, 10, backoff);
+    const { bucket } = hub;
+    const budget = s3RunBudget(bucket.s3, bucket.bucket, KEY, 10, backoff);
 
     const granted = await Promise.all(Array.from({ length: 8 }, () => budget.lease(3)));
     expect(granted.reduce((a, b) => a + b, 0)).toBe(10);
@@ -49,13 +48,14 @@ describe("s3RunBudget", () => {
   });
 
   it("does not write when nothing can be granted", async () => {
-    const s3 = new S3Client({ region: "us-east-1" });
-    const bucket = memoryS3(s3);
-    const budget = s3RunBudget(s3, BUCKET, KEY, 1, backoff);
+    const { bucket } = hub;
+    const budget = s3RunBudget(bucket.s3, bucket.bucket, KEY, 1, backoff);
     await budget.lease(1);
-    const etag = bucket.objects.get(KEY)!.etag;
+    const etag = bucket.etag(KEY);
+    const writes = bucket.keys().length;
     expect(await budget.lease(1)).toBe(0);
-    expect(bucket.objects.get(KEY)!.etag).toBe(etag);
+    expect(bucket.etag(KEY)).toBe(etag);
+    expect(bucket.keys()).toHaveLength(writes);
   });
 });
 

@@ -10,7 +10,7 @@ import type { Remediator } from "../../../functions/remediation/types.js";
 import { mintRoleSession } from "../../../sandbox/emulator/services/iam/principals.js";
 import type { Sandbox } from "../../../sandbox/harness/server.js";
 import { recordActions } from "../../permissions/recorder.js";
-import { HUB, ORG_ID, startTestSandbox, WORKLOAD } from "../sandbox/helpers.js";
+import { HUB, ORG_ID, startTestSandbox, WORKLOAD } from "../../support/sandbox.js";
 import { remediateWith, TEST_SAFETY } from "./helpers.js";
 
 /**

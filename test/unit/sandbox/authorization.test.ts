@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spokeRoleActions } from "../../../functions/permissions.js";
 import { awsManagedPolicies } from "../../../sandbox/emulator/authorization/managed-policies.js";
 import type { Sandbox, SandboxCredentials } from "../../../sandbox/harness/server.js";
-import { administratorSession, clientConfig, failure, HUB, ORG_ID, startTestSandbox, WORKLOAD } from "./helpers.js";
+import { administratorSession, clientConfig, failure, HUB, ORG_ID, startTestSandbox, WORKLOAD } from "../../support/sandbox.js";
 
 /**
  * IAM evaluation of role sessions, following the policy evaluation logic

@@ -43,7 +43,7 @@ import { resolveResources } from "../../../functions/events/resolve.js";
 import type { Sandbox, SandboxCredentials } from "../../../sandbox/harness/server.js";
 import type { CloudTrailBridgeEvent } from "../../../sandbox/emulator/services/cloudtrail/record.js";
 import { principalFromArn } from "../../../sandbox/emulator/services/iam/principals.js";
-import { administratorSession, clientConfig, failure, HUB, startTestSandbox, WORKLOAD } from "./helpers.js";
+import { administratorSession, clientConfig, failure, HUB, startTestSandbox, WORKLOAD } from "../../support/sandbox.js";
 
 let sandbox: Sandbox;
 const events: CloudTrailBridgeEvent[] = [];

@@ -1,15 +1,16 @@
+import { DEFAULT_SCENARIO } from "../../../sandbox/harness/scenario.js";
 import { fileURLToPath } from "node:url";
 import { CloudFormationClient, DescribeStacksCommand, ListStacksCommand } from "@aws-sdk/client-cloudformation";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startSandbox, type Sandbox } from "../../../sandbox/harness/server.js";
-import { clientConfig, failure } from "./helpers.js";
+import type { Sandbox } from "../../../sandbox/harness/server.js";
+import { clientConfig, failure, startTestSandbox } from "../../support/sandbox.js";
 
 const ACCOUNTS_YAML = fileURLToPath(new URL("../../../accounts.yaml", import.meta.url));
 
 let sandbox: Sandbox;
 beforeAll(async () => {
-  sandbox = await startSandbox({ accountsFile: ACCOUNTS_YAML, latency: { apiMs: 0 } });
+  sandbox = await startTestSandbox({ scenarioFile: DEFAULT_SCENARIO, accountsFile: ACCOUNTS_YAML, latency: { apiMs: 0 } });
 });
 afterAll(() => sandbox.close());
 

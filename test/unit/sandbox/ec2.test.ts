@@ -29,7 +29,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SpokeClients } from "../../../functions/aws/clients.js";
 import { ec2SecurityGroupRemediator } from "../../../functions/remediation/remediators/ec2-security-group.js";
 import type { Sandbox } from "../../../sandbox/harness/server.js";
-import { clientConfig, failure, startTestSandbox, WORKLOAD } from "./helpers.js";
+import { clientConfig, failure, startTestSandbox, WORKLOAD } from "../../support/sandbox.js";
 
 let sandbox: Sandbox;
 let ec2: EC2Client;

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FaultInjector } from "../../../sandbox/emulator/protocol/faults.js";
 import type { ServiceDefinition } from "../../../sandbox/emulator/protocol/types.js";
 import type { Sandbox } from "../../../sandbox/harness/server.js";
-import { clientConfig, failure, HUB, startTestSandbox, WORKLOAD } from "./helpers.js";
+import { clientConfig, failure, HUB, startTestSandbox, WORKLOAD } from "../../support/sandbox.js";
 
 const ec2Service: ServiceDefinition = { name: "ec2", protocol: "ec2", actions: {} };
 const target = { account: WORKLOAD, region: "us-east-1", service: "ec2", action: "DescribeVpcs", callerArn: `arn:aws:iam::${WORKLOAD}:root` };
@@ -50,7 +50,7 @@ describe("fault injection rules", () => {
 describe("faults over the wire", () => {
   let sandbox: Sandbox;
   beforeAll(async () => {
-    sandbox = await startTestSandbox({ faults: [{ account: WORKLOAD, service: "sts", action: "AssumeRole", error: "AccessDenied" }] });
+    sandbox = await startTestSandbox({ scenario: { faults: [{ account: WORKLOAD, service: "sts", action: "AssumeRole", error: "AccessDenied" }] } });
   });
   afterAll(() => sandbox.close());
 

@@ -20,7 +20,7 @@ import {
 } from "@aws-sdk/client-iam";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Sandbox } from "../../../sandbox/harness/server.js";
-import { clientConfig, failure, HUB, OUTSIDER, startTestSandbox, WORKLOAD } from "./helpers.js";
+import { clientConfig, failure, HUB, OUTSIDER, startTestSandbox, WORKLOAD } from "../../support/sandbox.js";
 
 let sandbox: Sandbox;
 let iam: IAMClient;

@@ -13,24 +13,15 @@ import {
 } from "@aws-sdk/client-organizations";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Sandbox } from "../../../sandbox/harness/server.js";
-import { clientConfig, failure, HUB, MANAGEMENT, ORG_ID, OUTSIDER, startTestSandbox, WORKLOAD } from "./helpers.js";
+import { clientConfig, failure, HUB, MANAGEMENT, ORG_ID, ouScenario, OUTSIDER, PROD_OU, startTestSandbox, WORKLOAD, WORKLOADS_OU } from "../../support/sandbox.js";
 
-const WORKLOADS = "ou-test-workload1";
-const PROD = "ou-test-prod0001";
+const WORKLOADS = WORKLOADS_OU;
+const PROD = PROD_OU;
 const ROOT = "r-test";
 
 let sandbox: Sandbox;
 beforeAll(async () => {
-  sandbox = await startTestSandbox({
-    organizationalUnits: [
-      { id: WORKLOADS, name: "Workloads" },
-      { id: PROD, name: "Prod", parent: WORKLOADS },
-    ],
-    accounts: [
-      { id: WORKLOAD, name: "workload", ou: PROD },
-      { id: OUTSIDER, name: "outsider", status: "SUSPENDED", ou: WORKLOADS },
-    ],
-  });
+  sandbox = await startTestSandbox({ scenario: ouScenario({ status: "SUSPENDED", ou: WORKLOADS }) });
 });
 afterAll(() => sandbox.close());
 

@@ -23,7 +23,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Sandbox } from "../../../sandbox/harness/server.js";
-import { clientConfig, failure, HUB, startTestSandbox, WORKLOAD } from "./helpers.js";
+import { clientConfig, failure, HUB, startTestSandbox, WORKLOAD } from "../../support/sandbox.js";
 
 let sandbox: Sandbox;
 let s3: S3Client;

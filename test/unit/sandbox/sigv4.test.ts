@@ -9,7 +9,7 @@ import type { WireRequest } from "../../../sandbox/emulator/protocol/codec.js";
 import { declaredPayloadHashMismatch } from "../../../sandbox/emulator/protocol/payload-checks.js";
 import { NodeSha256, parseAuthorization, signatureMatches } from "../../../sandbox/emulator/protocol/sigv4.js";
 import type { Sandbox } from "../../../sandbox/harness/server.js";
-import { clientConfig, failure, HUB, startTestSandbox, WORKLOAD } from "./helpers.js";
+import { clientConfig, failure, HUB, startTestSandbox, WORKLOAD } from "../../support/sandbox.js";
 
 const CREDS = { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY" };
 

@@ -3,7 +3,7 @@ import { CreateQueueCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { queueByArn } from "../../../sandbox/emulator/services/sqs/service.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Sandbox } from "../../../sandbox/harness/server.js";
-import { clientConfig, failure, HUB, startTestSandbox } from "./helpers.js";
+import { clientConfig, failure, HUB, startTestSandbox } from "../../support/sandbox.js";
 
 let sandbox: Sandbox;
 let sns: SNSClient;

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mintRoleSession } from "../../../sandbox/emulator/services/iam/principals.js";
 import type { Principal } from "../../../sandbox/emulator/state.js";
 import { startBareSandbox, type BareSandbox } from "../../../sandbox/harness/server.js";
-import { BASE_SCENARIO, HUB, TEST_CONFIG } from "./helpers.js";
+import { BASE_SCENARIO, HUB, TEST_CONFIG } from "../../support/sandbox.js";
 
 /**
  * Step Functions executions in the bare sandbox, driven through the emulated APIs (in-process

@@ -1,7 +1,7 @@
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Sandbox } from "../../../sandbox/harness/server.js";
-import { administratorSession, clientConfig, failure, HUB, startTestSandbox, WORKLOAD } from "./helpers.js";
+import { administratorSession, clientConfig, failure, HUB, startTestSandbox, WORKLOAD } from "../../support/sandbox.js";
 
 let sandbox: Sandbox;
 beforeAll(async () => {

@@ -1,12 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Testing } from "cdktf";
 import { HubStack } from "../../../modules/hub-stack.js";
 import { createWorld, resolvePhysicalIds } from "../../../sandbox/harness/world.js";
 import { scenarioFromObject } from "../../../sandbox/harness/scenario.js";
-import { HUB, MANAGEMENT, ORG_ID, OUTSIDER, TEST_CONFIG, WORKLOAD } from "./helpers.js";
+import { HUB, MANAGEMENT, ORG_ID, OUTSIDER, TEST_CONFIG, WORKLOAD } from "../../support/sandbox.js";
+import { testApp } from "../../support/cdktf.js";
+import { tempDir } from "../../support/temp.js";
 
 function build(extra: Parameters<typeof scenarioFromObject>[0] | undefined = undefined) {
   const scenario = scenarioFromObject(
@@ -62,9 +63,9 @@ describe("world from scenario + accounts.yaml", () => {
   it("takes the bucket, its policy and versioning, the topic and its subscriptions from the synthesized hub stack", () => {
     const { world, hub } = build();
     // The oracle is the hub stack's own terraform JSON, read here without the sandbox's reader.
-    const archive = join(mkdtempSync(join(tmpdir(), "driftguard-world-test-")), "placeholder.zip");
+    const archive = join(tempDir("driftguard-world-test-"), "placeholder.zip");
     writeFileSync(archive, "");
-    const json = JSON.parse(Testing.synth(new HubStack(Testing.app(), { config: TEST_CONFIG, archive }), false)) as {
+    const json = JSON.parse(Testing.synth(new HubStack(testApp(), { config: TEST_CONFIG, archive }), false)) as {
       resource: Record<string, Record<string, Record<string, unknown>>>;
     };
     const only = <T>(type: string) => Object.values(json.resource[type] ?? {}) as T[];

@@ -1,41 +1,41 @@
 import { describe, expect, it } from "vitest";
-import { CONCURRENCY_TUNING, lambdaLimits, planConcurrency, stacksInFlight } from "../../../functions/scanner/concurrency.js";
+import { CONCURRENCY_TUNING, lambdaLimits, sizeConcurrency, stacksInFlight } from "../../../functions/scanner/concurrency.js";
 import { testConfig } from "../../support/config.js";
 import { parseConfig } from "../../../functions/accounts-file/index.js";
 
 /**
- * The concurrency plan of `defaults.concurrency: auto` and of caps on top of it, worked out by
- * hand for the limits the plan documents (concurrency.ts): 900 sockets from 1,024 descriptors,
+ * The concurrency sizing of `defaults.concurrency: auto` and of caps on top of it, worked out by
+ * hand for the limits the sizing documents (concurrency.ts): 900 sockets from 1,024 descriptors,
  * a quarter of the memory for responses at 1 MB each, half of it for account-regions at 1.2 MB.
  */
 
 const auto = { cloudFormationPerSecond: 10 };
 const org = (accounts: number, regions: number) => ({ accounts, maxRegions: regions, accountRegions: accounts * regions });
 
-describe("planConcurrency", () => {
+describe("sizeConcurrency", () => {
   it("at the default 1,024 MB: 256 sockets (memory), and as many account-regions as sockets", () => {
-    const plan = planConcurrency(auto, lambdaLimits(1024), org(200, 4));
-    expect(plan).toMatchObject({ sockets: 256, accountRegions: 256, accounts: 200, regionsPerAccount: 4, limitedBy: { sockets: "memory", accountRegions: "sockets" } });
+    const sizing = sizeConcurrency(auto, lambdaLimits(1024), org(200, 4));
+    expect(sizing).toMatchObject({ sockets: 256, accountRegions: 256, accounts: 200, regionsPerAccount: 4, limitedBy: { sockets: "memory", accountRegions: "sockets" } });
   });
 
   it("at 10,240 MB the 1,024 file descriptors bind the sockets, and memory no longer binds the account-regions", () => {
-    const plan = planConcurrency(auto, lambdaLimits(10_240), org(1000, 4));
-    expect(plan).toMatchObject({ sockets: 1024 - CONCURRENCY_TUNING.fdReserve, accountRegions: 900, limitedBy: { sockets: "sockets", accountRegions: "sockets" } });
+    const sizing = sizeConcurrency(auto, lambdaLimits(10_240), org(1000, 4));
+    expect(sizing).toMatchObject({ sockets: 1024 - CONCURRENCY_TUNING.fdReserve, accountRegions: 900, limitedBy: { sockets: "sockets", accountRegions: "sockets" } });
   });
 
   it("at 512 MB: 128 sockets, 213 account-regions' worth of memory, so the sockets bind", () => {
-    expect(planConcurrency(auto, lambdaLimits(512), org(200, 4))).toMatchObject({ sockets: 128, accountRegions: 128 });
+    expect(sizeConcurrency(auto, lambdaLimits(512), org(200, 4))).toMatchObject({ sockets: 128, accountRegions: 128 });
   });
 
   it("a small organization is its own limit", () => {
-    expect(planConcurrency(auto, lambdaLimits(1024), org(3, 2))).toMatchObject({ accountRegions: 6, accounts: 3, regionsPerAccount: 2, limitedBy: { accountRegions: "work" } });
+    expect(sizeConcurrency(auto, lambdaLimits(1024), org(3, 2))).toMatchObject({ accountRegions: 6, accounts: 3, regionsPerAccount: 2, limitedBy: { accountRegions: "work" } });
   });
 
-  it("numbers in the config are caps on top of the plan", () => {
-    const plan = planConcurrency({ ...auto, accounts: 10, regionsPerAccount: 4, stacksPerRegion: 5 }, lambdaLimits(1024), org(200, 4));
-    expect(plan).toMatchObject({ accounts: 10, regionsPerAccount: 4, accountRegions: 40, stacksPerRegion: 5, stacksPerRegionCap: 5, limitedBy: { accountRegions: "config" } });
-    // A cap above what the hub can drive does not raise the plan.
-    expect(planConcurrency({ ...auto, accounts: 1000 }, lambdaLimits(1024), org(1000, 4)).accountRegions).toBe(256);
+  it("numbers in the config are caps on top of the sizing", () => {
+    const sizing = sizeConcurrency({ ...auto, accounts: 10, regionsPerAccount: 4, stacksPerRegion: 5 }, lambdaLimits(1024), org(200, 4));
+    expect(sizing).toMatchObject({ accounts: 10, regionsPerAccount: 4, accountRegions: 40, stacksPerRegion: 5, stacksPerRegionCap: 5, limitedBy: { accountRegions: "config" } });
+    // A cap above what the hub can drive does not raise the sizing.
+    expect(sizeConcurrency({ ...auto, accounts: 1000 }, lambdaLimits(1024), org(1000, 4)).accountRegions).toBe(256);
   });
 });
 

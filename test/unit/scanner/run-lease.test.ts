@@ -1,23 +1,19 @@
-import { S3Client } from "@aws-sdk/client-s3";
 import { beforeEach, describe, expect, it } from "vitest";
 import { RUN_LEASE_KEY } from "../../../functions/aws/bucket-layout.js";
 import { acquireRunLease, joinRunLease, releaseRunLease, type LeaseRecord, type LeaseTarget } from "../../../functions/scanner/run-lease.js";
-import { awsError } from "../../support/aws.js";
-import { memoryS3, type MemoryBucket } from "../fanout/memory-s3.js";
+import { useHubBucket } from "../../support/sandbox.js";
 
-/** The lease against an in-memory bucket with S3's conditional-write semantics (memory-s3.ts). */
+/** The lease in the hub's report bucket of a sandbox, whose S3 has the conditional writes (If-Match, If-None-Match) of real S3. */
 
 const TTL = 900_000;
 const T0 = Date.parse("2026-12-01T10:00:00.000Z");
-let bucket: MemoryBucket;
+const hub = useHubBucket();
 let clock: { now: number };
 let target: LeaseTarget;
 
 beforeEach(() => {
-  const s3 = new S3Client({ region: "us-east-1" });
-  bucket = memoryS3(s3);
   clock = { now: T0 };
-  target = { s3, bucket: "driftguard-reports", backoff: { sleep: async () => {}, random: () => 0.5 }, now: () => clock.now };
+  target = { s3: hub.bucket.s3, bucket: hub.bucket.bucket, backoff: { sleep: async () => {}, random: () => 0.5 }, now: () => clock.now };
 });
 
 const take = (runId: string, trigger = "schedule") => acquireRunLease(target, { runId, trigger, ttlMs: TTL });
@@ -28,7 +24,7 @@ describe("run lease", () => {
       kind: "held",
       record: { version: 1, runId: "r1", trigger: "schedule", acquiredAt: "2026-12-01T10:00:00.000Z", expiresAt: "2026-12-01T10:15:00.000Z" },
     });
-    expect(bucket.json<LeaseRecord>(RUN_LEASE_KEY)?.runId).toBe("r1");
+    expect(hub.bucket.json<LeaseRecord>(RUN_LEASE_KEY)?.runId).toBe("r1");
   });
 
   it("lets exactly one of two runs started at the same moment take it", async () => {
@@ -38,7 +34,7 @@ describe("run lease", () => {
     const busy = (a.kind === "busy" ? a : b) as Extract<typeof a, { kind: "busy" }>;
     const holder = a.kind === "held" ? "r1" : "r2";
     expect(busy.reason).toMatch(new RegExp(`^another run in progress \\(run ${holder}, (schedule|manual), since 2026-12-01T10:00:00.000Z, lease until 2026-12-01T10:15:00.000Z\\)$`));
-    expect(bucket.conflicts).toBeGreaterThan(0);
+    expect(hub.bucket.conflicts).toBeGreaterThan(0);
   });
 
   it("is taken over with If-Match once expired (a run killed at its timeout), never before", async () => {
@@ -52,9 +48,9 @@ describe("run lease", () => {
   it("is free again once released, and a release by a run that lost it changes nothing", async () => {
     await take("r1");
     expect(await releaseRunLease(target, "r-other")).toBeUndefined();
-    expect(bucket.json<LeaseRecord>(RUN_LEASE_KEY)?.releasedAt).toBeUndefined();
+    expect(hub.bucket.json<LeaseRecord>(RUN_LEASE_KEY)?.releasedAt).toBeUndefined();
     expect(await releaseRunLease(target, "r1")).toBeUndefined();
-    expect(bucket.json<LeaseRecord>(RUN_LEASE_KEY)).toMatchObject({ runId: "r1", releasedAt: "2026-12-01T10:00:00.000Z" });
+    expect(hub.bucket.json<LeaseRecord>(RUN_LEASE_KEY)).toMatchObject({ runId: "r1", releasedAt: "2026-12-01T10:00:00.000Z" });
     expect((await take("r2")).kind).toBe("held");
   });
 
@@ -68,18 +64,19 @@ describe("run lease", () => {
   });
 
   it("fails closed, with a code, when the bucket cannot be read or written", async () => {
-    bucket.failPuts.set(RUN_LEASE_KEY, awsError("AccessDenied", "Access Denied", 403));
+    // S3's own answer to a write the bucket policy or an SCP denies: 403 AccessDenied "Access Denied" (API_PutObject.html, S3 error codes).
+    hub.sandbox.setFaults([{ service: "s3", action: "PutObject", error: "AccessDenied", message: "Access Denied" }]);
     expect(await take("r1")).toEqual({
       kind: "unavailable",
       error: {
         code: "RunLeaseUnavailable",
-        message: "run lease s3://driftguard-reports/state/run-lease.json could not be taken (AccessDenied: Access Denied); only security-critical drift is reverted in this run",
+        message: `run lease s3://${hub.bucket.bucket}/state/run-lease.json could not be taken (AccessDenied: Access Denied); only security-critical drift is reverted in this run`,
       },
     });
   });
 
   it("treats a lease object that is not JSON as unavailable, not as free", async () => {
-    bucket.objects.set(RUN_LEASE_KEY, { body: "garbage", etag: '"x"' });
+    await hub.bucket.put(RUN_LEASE_KEY, "garbage");
     expect((await take("r1")).kind).toBe("unavailable");
   });
 });

@@ -2,7 +2,7 @@ import { CloudFormationClient, CreateStackCommand, DescribeStackResourceCommand,
 import { DescribeSecurityGroupRulesCommand, DescribeSecurityGroupsCommand, DescribeVpcsCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Sandbox } from "../../../../sandbox/harness/server.js";
-import { clientConfig, startTestSandbox, WORKLOAD } from "../helpers.js";
+import { clientConfig, startTestSandbox, WORKLOAD } from "../../../support/sandbox.js";
 import { HTTPS_GROUP } from "./fixture.js";
 
 /** AWS::EC2::SecurityGroup provisioned through the SDK, read back through EC2. */

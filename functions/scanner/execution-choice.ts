@@ -1,6 +1,6 @@
 import type { Config } from "../config/schema.js";
 import { resolveAccounts } from "../config/resolve.js";
-import { lambdaLimits, planConcurrency, type ConcurrencyPlan } from "./concurrency.js";
+import { lambdaLimits, sizeConcurrency, type ConcurrencySizing } from "./concurrency.js";
 
 /**
  * `hub.execution: auto`: one Lambda invocation (single) or the fan-out state machine, chosen from
@@ -13,7 +13,7 @@ import { lambdaLimits, planConcurrency, type ConcurrencyPlan } from "./concurren
  * A single run spreads the account-regions over its slots (concurrency.ts):
  *   T_single = ⌈AR / slots⌉ · T_ar
  * Fan-out runs one worker per account, `hub.fanout.maxConcurrency` at once, each worker with the
- * same plan for its own regions:
+ * same sizing for its own regions:
  *   T_fanout = ⌈A / workers⌉ · ⌈R / regionsPerAccount⌉ · T_ar
  * Single is chosen while its estimate stays within SINGLE_RUN_SHARE of the timeout: drifted stacks
  * make 2–3 times an in-sync stack's calls and repairs, retries and a loaded account add to it.
@@ -40,7 +40,7 @@ export interface ExecutionChoice {
   workerSeconds: number;
   timeoutSeconds: number;
   assumed: { accounts: number; accountRegions: number; stacks: number; detectionSeconds: number; cloudFormationPerSecond: number };
-  plan: Pick<ConcurrencyPlan, "accountRegions" | "regionsPerAccount">;
+  sizing: Pick<ConcurrencySizing, "accountRegions" | "regionsPerAccount">;
 }
 
 export function chooseExecution(config: Config): ExecutionChoice {
@@ -50,12 +50,12 @@ export function chooseExecution(config: Config): ExecutionChoice {
   const maxRegions = Math.max(1, ...accounts.map((a) => a.regions.length));
   const limits = lambdaLimits(config.hub.lambda.memoryMb);
   const caps = config.defaults.concurrency;
-  const plan = planConcurrency(caps, limits, { accounts: accounts.length, maxRegions, accountRegions });
+  const sizing = sizeConcurrency(caps, limits, { accounts: accounts.length, maxRegions, accountRegions });
   const rate = Math.max(0.1, caps.cloudFormationPerSecond);
   const perAccountRegion = Math.max(detectionSeconds, (ESTIMATE.callsPerStack * stacksPerAccountRegion) / rate) + ESTIMATE.overheadSeconds;
-  const singleSeconds = Math.ceil(accountRegions / plan.accountRegions) * perAccountRegion + ESTIMATE.publishSeconds;
-  // A worker scans one account: its plan is the same one for a single account.
-  const worker = planConcurrency(caps, limits, { accounts: 1, maxRegions, accountRegions: maxRegions });
+  const singleSeconds = Math.ceil(accountRegions / sizing.accountRegions) * perAccountRegion + ESTIMATE.publishSeconds;
+  // A worker scans one account: its sizing is the one for a single account.
+  const worker = sizeConcurrency(caps, limits, { accounts: 1, maxRegions, accountRegions: maxRegions });
   const waves = Math.ceil(accounts.length / Math.max(1, config.hub.fanout.maxConcurrency));
   const workerSeconds = Math.ceil(maxRegions / worker.regionsPerAccount) * perAccountRegion;
   const fanoutSeconds = waves * workerSeconds + ESTIMATE.publishSeconds;
@@ -70,7 +70,7 @@ export function chooseExecution(config: Config): ExecutionChoice {
     workerSeconds,
     timeoutSeconds,
     assumed: { accounts: accounts.length, accountRegions, stacks: accountRegions * stacksPerAccountRegion, detectionSeconds, cloudFormationPerSecond: rate },
-    plan: { accountRegions: plan.accountRegions, regionsPerAccount: plan.regionsPerAccount },
+    sizing: { accountRegions: sizing.accountRegions, regionsPerAccount: sizing.regionsPerAccount },
   };
 }
 
@@ -79,7 +79,7 @@ const minutes = (s: number) => (s < 120 ? `${Math.round(s)} s` : `${(s / 60).toF
 /** What synth prints: the estimate, the choice and what it assumed. */
 export function describeExecution(choice: ExecutionChoice): string {
   const { assumed: a } = choice;
-  const single = `single invocation ≈ ${minutes(choice.singleSeconds)} (${choice.plan.accountRegions} account-regions at once)`;
+  const single = `single invocation ≈ ${minutes(choice.singleSeconds)} (${choice.sizing.accountRegions} account-regions at once)`;
   const limit = `the Lambda timeout is ${minutes(choice.timeoutSeconds)}`;
   const why =
     choice.configured === "auto"

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../../functions/accounts-file/index.js";
-import { chooseExecution, describeExecution, effectiveExecution, ESTIMATE } from "../../../functions/scanner/execution-plan.js";
+import { chooseExecution, describeExecution, effectiveExecution, ESTIMATE } from "../../../functions/scanner/execution-choice.js";
 
 /** `hub.execution: auto` and synth's estimate, from the organization's shape and hub.scanEstimate. */
 
@@ -24,7 +24,7 @@ describe("chooseExecution", () => {
     const regions = ["us-east-1", "eu-west-1", "eu-central-1", "ap-southeast-2"];
     // 200 × 4 account-regions over 256 slots (the sockets of 1,024 MB): 4 waves of 32 s.
     const medium = chooseExecution(org(200, regions));
-    expect(medium.plan.accountRegions).toBe(256);
+    expect(medium.sizing.accountRegions).toBe(256);
     expect(medium.singleSeconds).toBe(4 * 32 + ESTIMATE.publishSeconds);
     expect(medium.execution).toBe("single");
     // 1,000 × 4: 16 waves, 522 s, past half the 900 s timeout.
