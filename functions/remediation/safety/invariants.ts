@@ -49,17 +49,18 @@ export interface SafetyPolicy {
 }
 
 /**
- * `membership`: the organization's real members (the scan's walk). Without it (the event path,
- * until it reads the organization) the members are accounts.yaml's verified accounts and the hub.
+ * `membership`: the organization's real members, read from Organizations by every path that
+ * plans writes (the scan's walk, the fan-out worker's, the event path's cached walk, `apply`'s).
+ * accounts.yaml is never taken as the membership: it names what to scan, not whom to trust.
  */
-export function safetyPolicy(config: Config, membership?: OrganizationMembership): SafetyPolicy {
+export function safetyPolicy(config: Config, membership: OrganizationMembership): SafetyPolicy {
   const { safety } = config.defaults;
   const ids = safety.trustedPrincipals.filter((p) => /^\d{12}$/.test(p));
-  const members = membership === undefined ? [config.hub.accountId, ...config.accounts.map((a) => a.id)] : "error" in membership ? [] : [...membership.accountIds];
+  const members = "error" in membership ? [] : [...membership.accountIds];
   return {
     organizationId: config.organization.id,
     accountIds: new Set([...members, ...ids]),
-    ...(membership !== undefined && "error" in membership ? { membershipError: membership.error } : {}),
+    ...("error" in membership ? { membershipError: membership.error } : {}),
     trustedPrincipals: safety.trustedPrincipals,
     adminPolicies: safety.adminPolicies,
     protectedRoles: protectedRoles(config),

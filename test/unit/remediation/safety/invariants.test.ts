@@ -36,7 +36,9 @@ const config = testConfig(PAYMENTS_SPOKE, {
     },
   },
 });
-const policy = safetyPolicy(config);
+/** The organization as Organizations lists it: the hub and the workload account. */
+const MEMBERS = { accountIds: new Set(["999988887777", ORG_ACCOUNT]) };
+const policy = safetyPolicy(config, MEMBERS);
 const role = (name: string, path = "/") => ({ name, path });
 const check = (effect: WriteEffect) => refusals(effect, policy);
 
@@ -58,7 +60,7 @@ describe("privilege invariants", () => {
   });
 
   it("refuses a bootstrap role named in accounts.yaml", () => {
-    const custom = safetyPolicy(testConfig(PAYMENTS_SPOKE, { accounts: [{ id: ORG_ACCOUNT, name: "payments-prod", bootstrapRoleName: "PlatformBootstrap" }] }));
+    const custom = safetyPolicy(testConfig(PAYMENTS_SPOKE, { accounts: [{ id: ORG_ACCOUNT, name: "payments-prod", bootstrapRoleName: "PlatformBootstrap" }] }), MEMBERS);
     expect(refusals({ kind: "tag-role", role: role("PlatformBootstrap") }, custom)[0]).toContain("a bootstrap role named in accounts.yaml");
   });
 
@@ -123,7 +125,7 @@ describe("privilege invariants", () => {
     expect(check({ kind: "put-role-policy", role: role("payments-api"), policyName: "everything", document: ADMINISTRATOR_ACCESS })).toEqual([
       "would put inline policy everything on payments-api: it allows * on *",
     ]);
-    const allowed = safetyPolicy(testConfig(PAYMENTS_SPOKE, { defaults: { safety: { adminPolicies: [{ policy: "everything", roles: ["payments-api"], reason: "break glass" }] } } }));
+    const allowed = safetyPolicy(testConfig(PAYMENTS_SPOKE, { defaults: { safety: { adminPolicies: [{ policy: "everything", roles: ["payments-api"], reason: "break glass" }] } } }), MEMBERS);
     expect(refusals({ kind: "put-role-policy", role: role("payments-api"), policyName: "everything", document: ADMINISTRATOR_ACCESS }, allowed)).toEqual([]);
   });
 
