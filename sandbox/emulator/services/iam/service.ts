@@ -4,6 +4,7 @@ import { AwsError, type CallContext, type ServiceDefinition } from "../../protoc
 import { iamUniqueId } from "../shared/ids.js";
 import { optionalNumber, required } from "../shared/params.js";
 import { paginate } from "../shared/paging.js";
+import { policyVersionActions } from "./policy-versions.js";
 import { roleArnOf } from "./principals.js";
 import { fromTagList, toTagList, type TagEntry } from "../shared/tags.js";
 
@@ -37,7 +38,7 @@ function validation(field: string, value: unknown, constraint: string): AwsError
   return new AwsError("ValidationError", `1 validation error detected: Value '${String(value)}' at '${field}' failed to satisfy constraint: ${constraint}`);
 }
 
-function missing(field: string): () => AwsError {
+export function missing(field: string): () => AwsError {
   return () => new AwsError("ValidationError", `1 validation error detected: Value null at '${field}' failed to satisfy constraint: Member must not be null`);
 }
 
@@ -55,7 +56,7 @@ function malformed(message: string): AwsError {
  * statement object or a list of them, Effect is Allow or Deny, an identity policy names no
  * Principal and every statement has actions and resources, a trust policy names no Resource.
  */
-function parsePolicyDocument(text: unknown, kind: PolicyKind): unknown {
+export function parsePolicyDocument(text: unknown, kind: PolicyKind): unknown {
   let doc: unknown;
   try {
     doc = typeof text === "string" ? JSON.parse(text) : text;
@@ -82,7 +83,7 @@ function parsePolicyDocument(text: unknown, kind: PolicyKind): unknown {
   return doc;
 }
 
-function encodePolicy(doc: unknown): string {
+export function encodePolicy(doc: unknown): string {
   return encodeURIComponent(JSON.stringify(doc));
 }
 
@@ -127,7 +128,7 @@ export function putRole(account: AccountState, spec: RoleSpec, random: () => num
   return role;
 }
 
-function accountOf(ctx: CallContext): AccountState {
+export function accountOf(ctx: CallContext): AccountState {
   const account = ctx.world.accounts.get(ctx.accountId);
   if (!account) throw new AwsError("AccessDenied", `Account ${ctx.accountId} is not part of the sandbox organization`, 403);
   return account;
@@ -382,16 +383,6 @@ function getPolicy(params: { PolicyArn?: string }, ctx: CallContext) {
   };
 }
 
-function getPolicyVersion(params: { PolicyArn?: string; VersionId?: string }, ctx: CallContext) {
-  const arn = required(params.PolicyArn, missing("policyArn"));
-  const versionId = required(params.VersionId, missing("versionId"));
-  const own = accountOf(ctx).policies.get(arn);
-  const aws = awsManagedPolicies().get(arn);
-  const found = own ? { document: own.document, versionId: own.defaultVersionId, createDate: own.createdAt } : aws;
-  if (!found || found.versionId !== versionId) throw new AwsError("NoSuchEntity", `Policy ${arn} version ${versionId} does not exist or is not attachable.`, 404);
-  return { PolicyVersion: { Document: encodePolicy(found.document), VersionId: found.versionId, IsDefaultVersion: true, CreateDate: found.createDate } };
-}
-
 function deletePolicy(params: { PolicyArn?: string }, ctx: CallContext) {
   const arn = required(params.PolicyArn, missing("policyArn"));
   const account = accountOf(ctx);
@@ -433,8 +424,8 @@ export const iamService: ServiceDefinition = {
     DeleteRolePermissionsBoundary: deleteRolePermissionsBoundary,
     CreatePolicy: createPolicy,
     GetPolicy: getPolicy,
-    GetPolicyVersion: getPolicyVersion,
     DeletePolicy: deletePolicy,
+    ...policyVersionActions,
   },
 };
 
