@@ -96,6 +96,9 @@ const OPS_IAM = template({
 });
 // The attacker's own stack puts an admin inline policy on another team's role.
 const BACKDOOR = template({ Backdoor: { Type: "AWS::IAM::RolePolicy", Properties: { RoleName: "ops-role", PolicyName: "backdoor", PolicyDocument: allow("*") } } });
+const LEDGER = `arn:aws:iam::${WORKLOAD}:policy/read-ledger`;
+const SHARED = `arn:aws:iam::${WORKLOAD}:policy/shared-write`;
+const SHARED_IAM = template({ SharedWrite: { Type: "AWS::IAM::ManagedPolicy", Properties: { ManagedPolicyName: "shared-write", PolicyDocument: allow("s3:*", "arn:aws:s3:::shared/*") } } });
 const REVERT_TRUST = template({ PartnerRole: { Type: "AWS::IAM::Role", Properties: { RoleName: "partner-role", AssumeRolePolicyDocument: trust({ AWS: `arn:aws:iam::${OUTSIDE}:root` }) } } });
 
 let sandbox: Sandbox;
@@ -168,6 +171,7 @@ beforeAll(async () => {
   await createStack("revert-partner", REVERT_TRUST);
   await createStack("ops-iam", OPS_IAM);
   await createStack("backdoor", BACKDOOR);
+  await createStack("shared-iam", SHARED_IAM);
   imports = {
     orgAccess: await importInto("claim-org-access", CLAIM_ROLE("OrganizationAccountAccessRole"), "AWS::IAM::Role", { RoleName: "OrganizationAccountAccessRole" }),
     spoke: await importInto("claim-spoke", CLAIM_ROLE(config.spoke.roleName), "AWS::IAM::Role", { RoleName: config.spoke.roleName }),
@@ -187,6 +191,12 @@ beforeAll(async () => {
   await call("iam", "DeleteRolePolicy", { RoleName: "ops-role", PolicyName: "ops-inline" });
   await call("iam", "DetachRolePolicy", { RoleName: "ops-role", PolicyArn: `arn:aws:iam::${WORKLOAD}:policy/ops-read` });
   await call("iam", "DeleteRolePolicy", { RoleName: "ops-role", PolicyName: "backdoor" });
+  // A person widens read-ledger four times (IAM keeps five versions; the last is the default), and
+  // narrows a shared policy whose template is wider (restoring it would grant).
+  for (const action of ["dynamodb:Query", "dynamodb:Scan", "dynamodb:BatchGetItem", "dynamodb:*"]) {
+    await call("iam", "CreatePolicyVersion", { PolicyArn: LEDGER, PolicyDocument: JSON.stringify(allow(action)), SetAsDefault: "true" });
+  }
+  await call("iam", "CreatePolicyVersion", { PolicyArn: SHARED, PolicyDocument: JSON.stringify(allow("s3:GetObject", "arn:aws:s3:::shared/*")), SetAsDefault: "true" });
   // A person closes the world-open rule the attacker's stack added; the attachment has drifted.
   await call("ec2", "RevokeSecurityGroupIngress", { GroupId: physical("db", "DbSg"), IpPermissions: [{ IpProtocol: "-1", IpRanges: [{ CidrIp: "0.0.0.0/0" }] }] });
 
@@ -237,6 +247,17 @@ describe("attachments' own drift: CloudFormation checks them, driftguard repairs
     const role = account().roles.get("ops-role")!;
     expect(role.inlinePolicies["ops-inline"]).toEqual(allow("logs:PutLogEvents"));
     expect(role.managedPolicyArns).toEqual([`arn:aws:iam::${WORKLOAD}:policy/ops-read`]);
+  });
+
+  it("restores a managed policy's document widened by hand as a new default version, making room among IAM's five, verified IN_SYNC", () => {
+    const action = resource("app-iam", "ReadLedger").action;
+    expect(action, action.reason).toMatchObject({ outcome: "remediated", by: "AWS::IAM::ManagedPolicy" });
+    expect(action.steps).toEqual([`DeletePolicyVersion PolicyArn=${LEDGER} VersionId=v1`, `CreatePolicyVersion PolicyArn=${LEDGER} SetAsDefault=true`]);
+    expect(action.reason).toMatch(/verified IN_SYNC$/);
+    const policy = account().policies.get(LEDGER)!;
+    expect(policy.document).toEqual(allow("dynamodb:GetItem"));
+    expect(policy.defaultVersionId).toBe("v6");
+    expect(policy.versions?.map((v) => v.versionId)).toEqual(["v2", "v3", "v4", "v5", "v6"]);
   });
 
   it("AWS::IAM::Policy is not drift-checked by CloudFormation, and the report says so", () => {
@@ -300,11 +321,19 @@ describe("escalation attempts end refused with nothing changed", () => {
     expect(roleState("partner-role")).toBe(before.partnerTrust);
   });
 
+  it("a managed policy narrowed by hand whose template would widen it again", () => {
+    const action = resource("shared-iam", "SharedWrite").action;
+    expect(action, action.reason).toMatchObject({ outcome: "refused", by: "AWS::IAM::ManagedPolicy" });
+    expect(action.reason).toContain(`would make the template's document the default version of ${SHARED}: it would allow s3:* on arn:aws:s3:::shared/*, which the live document does not`);
+    expect(account().policies.get(SHARED)!.document).toEqual(allow("s3:GetObject", "arn:aws:s3:::shared/*"));
+    expect(writesNaming(SHARED)).toEqual([]);
+  });
+
   it("puts refusals first: the totals, the report order and the notification subject", () => {
     expect(report.schemaVersion).toBe(REPORT_SCHEMA_VERSION);
-    expect(report.totals.refused).toBe(7);
+    expect(report.totals.refused).toBe(8);
     const subject = publishedMessages(sandbox).at(-1)!.subject ?? "";
-    expect(subject).toMatch(/^driftguard: 7 REFUSED \(would /);
+    expect(subject).toMatch(/^driftguard: 8 REFUSED \(would /);
     const message = publishedMessages(sandbox).at(-1)!.message;
     expect(message.indexOf("REFUSED")).toBeLessThan(message.indexOf("Totals"));
   });
