@@ -1,8 +1,6 @@
 import { Logger } from "@aws-lambda-powertools/logger";
-import { OrganizationsClient } from "@aws-sdk/client-organizations";
-import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { SNSClient } from "@aws-sdk/client-sns";
-import { STSClient } from "@aws-sdk/client-sts";
+import { GetObjectCommand } from "@aws-sdk/client-s3";
+import { createHubClients } from "../../functions/aws/clients.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../../functions/accounts-file/index.js";
 import { REPORT_SCHEMA_VERSION, type ResourceReport, type RunReport, type StackReport } from "../../functions/core/types.js";
@@ -437,13 +435,7 @@ accounts:
 
   beforeAll(async () => {
     process.env.AWS_ENDPOINT_URL = sandbox.endpoint;
-    const credentials = sandbox.hubCredentials;
-    const hub = {
-      organizations: new OrganizationsClient({ region: REGION, credentials }),
-      sts: new STSClient({ region: REGION, credentials }),
-      s3: new S3Client({ region: REGION, credentials }),
-      sns: new SNSClient({ region: REGION, credentials }),
-    };
+    const hub = createHubClients(REGION, sandbox.hubCredentials);
     const runtime = { settings: { config: { kind: "file" as const, file: "(in memory)" }, reportBucket: sandbox.hub.reportBucket, topicArn: sandbox.hub.topicArn }, config: eventConfig, hub };
     const logger = new Logger({ serviceName: "driftguard", logLevel: "SILENT" });
     deps = counting({ ...eventDeps(runtime, logger, new RecentIds()), metrics: fakeMetrics().metrics });
