@@ -257,7 +257,7 @@ export interface CfnChangeSet {
   completesAt?: number;
   deploymentMode?: "REVERT_DRIFT";
   status: "CREATE_PENDING" | "CREATE_IN_PROGRESS" | "CREATE_COMPLETE" | "FAILED" | "DELETE_COMPLETE" | "EXECUTE_COMPLETE";
-  executionStatus: "UNAVAILABLE" | "AVAILABLE" | "EXECUTE_IN_PROGRESS" | "EXECUTE_COMPLETE" | "OBSOLETE";
+  executionStatus: "UNAVAILABLE" | "AVAILABLE" | "EXECUTE_IN_PROGRESS" | "EXECUTE_COMPLETE" | "EXECUTE_FAILED" | "OBSOLETE";
   statusReason?: string;
   /** Resource changes in the shape of DescribeChangeSet's Changes[].ResourceChange. */
   changes: unknown[];

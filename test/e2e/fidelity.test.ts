@@ -143,17 +143,48 @@ describe("operations the sandbox does not implement", () => {
       sandbox,
       sandbox.adminCredentials(WORKLOAD),
       `
+import urllib.request, urllib.error
+from botocore.auth import SigV4Auth, S3SigV4Auth
+from botocore.awsrequest import AWSRequest
+def raw(service, method, path, body=b"", headers={}):
+    request = AWSRequest(method=method, url=INSECURE_ENDPOINT + path, data=body, headers=dict(headers))
+    (S3SigV4Auth if service == "s3" else SigV4Auth)(session.get_credentials(), service, session.region_name).add_auth(request)
+    try:
+        urllib.request.urlopen(urllib.request.Request(request.url, data=body or None, method=method, headers=dict(request.headers.items())))
+    except urllib.error.HTTPError as e:
+        return {"status": e.code, "type": e.headers.get("x-amzn-ErrorType") or e.headers.get("x-amzn-query-error"), "body": e.read().decode()}
 out({
   "query": err(lambda: client("iam").list_users()),
   "ec2": err(lambda: client("ec2").describe_images()),
   "json": err(lambda: client("organizations").list_policies(Filter="SERVICE_CONTROL_POLICY")),
   "rest-xml": err(lambda: client("s3").get_bucket_analytics_configuration(Bucket="${sandbox.hub.reportBucket}", Id="driftguard")),
+  "json-1.0": err(lambda: client("sqs").list_dead_letter_source_queues(QueueUrl=ENDPOINT + "/${WORKLOAD}/nothing")),
+  "rest-json": err(lambda: client("lambda").list_layers()),
+  # Requests no operation of the model has, signed by botocore's own signer.
+  "no-target": raw("sqs", "POST", "/", b"{}", {"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "AmazonSQS.NoSuchOperation"}),
+  "no-route": raw("lambda", "GET", "/2015-03-31/no-such-route"),
+  "s3-method": raw("s3", "PUT", "/"),
+  "s3-object-method": raw("s3", "PATCH", "/${sandbox.hub.reportBucket}/key"),
 })`,
     );
     expect(result.query).toEqual({ code: "InvalidAction", status: 400, message: "The sandbox does not implement IAM.ListUsers" });
     expect(result.ec2).toEqual({ code: "InvalidAction", status: 400, message: "The sandbox does not implement EC2.DescribeImages" });
     expect(result.json).toMatchObject({ code: "UnknownOperationException", status: 400, message: "The sandbox does not implement Organizations.ListPolicies" });
     expect(result["rest-xml"]).toEqual({ code: "NotImplemented", status: 501, message: "The sandbox does not implement S3.GetBucketAnalyticsConfiguration" });
+    // JSON 1.0 (SQS) and REST-JSON (Lambda): UnknownOperationException, 400 and 404 (protocol/errors.ts cites real answers).
+    expect(result["json-1.0"]).toMatchObject({ status: 400, message: "The sandbox does not implement SQS.ListDeadLetterSourceQueues" });
+    expect(result["rest-json"]).toEqual({ code: "UnknownOperationException", status: 404, message: "The sandbox does not implement Lambda.ListLayers" });
+    expect(result["no-target"]).toMatchObject({ status: 400 });
+    expect(JSON.parse(result["no-target"].body)).toEqual({ __type: "UnknownOperationException", message: "The sandbox does not implement SQS.NoSuchOperation" });
+    expect(result["no-route"]).toMatchObject({ status: 404, type: "UnknownOperationException" });
+    expect(JSON.parse(result["no-route"].body)).toMatchObject({ message: "The sandbox does not implement Lambda GET /2015-03-31/no-such-route" });
+    // S3's own answer for a method no operation uses on that kind of resource (rest-xml.ts cites real ones).
+    for (const [name, method, type] of [["s3-method", "PUT", "SERVICE"], ["s3-object-method", "PATCH", "OBJECT"]] as const) {
+      expect(result[name].status, name).toBe(405);
+      expect(result[name].body, name).toContain(
+        `<Error><Code>MethodNotAllowed</Code><Message>The specified method is not allowed against this resource.</Message><Method>${method}</Method><ResourceType>${type}</ResourceType><RequestId>`,
+      );
+    }
   });
 });
 

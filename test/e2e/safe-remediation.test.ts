@@ -497,7 +497,7 @@ accounts:
     expect(await handleChangeEvent(update, deps)).toEqual({ status: "noted", detail: `UpdateStack in ${WORKLOAD} ${REGION}: attachments there are read again on next use` });
     expect(cache.stats.invalidated).toBe(invalidated + 1);
     // The nested-stack shape: CloudFormation's own CreateStack (invokedBy cloudformation.amazonaws.com).
-    const nested = { ...update, detail: { ...update.detail, eventName: "CreateStack", userIdentity: { ...update.detail.userIdentity, invokedBy: "cloudformation.amazonaws.com" } } };
+    const nested = { ...update, detail: { ...update.detail, eventName: "CreateStack", userIdentity: { ...(update.detail.userIdentity as object), invokedBy: "cloudformation.amazonaws.com" } } };
     expect((await handleChangeEvent(nested, deps)).status).toBe("noted");
     expect(cache.stats.invalidated).toBe(invalidated + 2);
   });

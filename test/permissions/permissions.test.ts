@@ -78,23 +78,12 @@ function declarationsOf(action: string): string[] {
 }
 
 /**
- * Spoke grants no test yet sends through the sandbox: their remediators are tested with
- * aws-sdk-client-mock only, which the recorder cannot see. Shrink-only: an entry the suite starts
- * exercising, or that is no longer granted, fails the last test until it is removed here.
+ * Grants no test yet sends through the sandbox. The remediators' writes are exercised by the
+ * registry meta-test (test/unit/remediation/registry.test.ts runs each remediator against the
+ * sandbox as the spoke role). Shrink-only: an entry the suite starts exercising, or that is no
+ * longer granted, fails the last test until it is removed here.
  */
-const NOT_YET_EXERCISED = new Set([
-  "driftguard-scanner s3:ListBucket",
-  "driftguard-spoke ec2:AuthorizeSecurityGroupEgress",
-  "driftguard-spoke ec2:AuthorizeSecurityGroupIngress",
-  "driftguard-spoke ec2:RevokeSecurityGroupEgress",
-  "driftguard-spoke ec2:UpdateSecurityGroupRuleDescriptionsEgress",
-  "driftguard-spoke ec2:UpdateSecurityGroupRuleDescriptionsIngress",
-  "driftguard-spoke iam:DeleteRolePolicy",
-  "driftguard-spoke iam:TagRole",
-  "driftguard-spoke iam:UpdateAssumeRolePolicy",
-  "driftguard-spoke iam:UpdateRole",
-  "driftguard-spoke s3:PutBucketTagging",
-]);
+const NOT_YET_EXERCISED = new Set(["driftguard-scanner s3:ListBucket"]);
 
 function declaredIn(role: string, action: string): string {
   const where = role === "driftguard-spoke" ? declarationsOf(action) : [];

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import { appendFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { Client } from "@smithy/core/client";
@@ -53,9 +54,39 @@ function recorder(callsite: string | undefined) {
   };
 }
 
-const send = Client.prototype.send;
-// The SDK has no hook on every client, so the base class's send puts the middleware on each command.
-Client.prototype.send = function (this: Client<never, never, never, never>, command: { middlewareStack: { add: (...a: unknown[]) => void } }, ...rest: unknown[]) {
-  command.middlewareStack.add(recorder(callsiteOf(new Error().stack)), { step: "deserialize", name: NAME, override: true });
-  return (send as (...a: unknown[]) => unknown).call(this, command, ...rest);
-} as typeof Client.prototype.send;
+/** What a `recordActions` window collects: the IAM action of each command sent in it. */
+const windows: AsyncLocalStorage<Set<string>> = ((globalThis as Record<symbol, unknown>)[Symbol.for("driftguard.recorder.windows")] ??= new AsyncLocalStorage<Set<string>>()) as AsyncLocalStorage<Set<string>>;
+
+/**
+ * The IAM action of every SDK command sent while `work` runs (in its async context), named from
+ * the SDK's own metadata: the client's signing name and the command's operation schema
+ * ([9, namespace, operation, …]), through the sandbox's operation table (iamActionOf). For the
+ * meta-tests that derive what a piece of code calls by running it, not by reading its source.
+ */
+export async function recordActions<T>(work: () => Promise<T>): Promise<{ result: T; actions: Set<string> }> {
+  const actions = new Set<string>();
+  const result = await windows.run(actions, work);
+  return { result, actions };
+}
+
+interface SentCommand {
+  middlewareStack: { add: (...a: unknown[]) => void };
+  schema?: readonly unknown[];
+}
+
+function actionOf(client: { config?: { defaultSigningName?: string; serviceId?: string } }, command: SentCommand): string {
+  const signingName = client.config?.defaultSigningName ?? client.config?.serviceId?.toLowerCase() ?? "";
+  return iamActionOf(signingName, String(command.schema?.[2] ?? command.constructor.name.replace(/Command$/, "")));
+}
+
+const PATCHED = Symbol.for("driftguard.recorder.patched");
+if (!(Client.prototype as unknown as Record<symbol, unknown>)[PATCHED]) {
+  const send = Client.prototype.send;
+  // The SDK has no hook on every client, so the base class's send puts the middleware on each command.
+  Client.prototype.send = function (this: Client<never, never, never, never>, command: SentCommand, ...rest: unknown[]) {
+    windows.getStore()?.add(actionOf(this as never, command));
+    command.middlewareStack.add(recorder(callsiteOf(new Error().stack)), { step: "deserialize", name: NAME, override: true });
+    return (send as (...a: unknown[]) => unknown).call(this, command, ...rest);
+  } as typeof Client.prototype.send;
+  (Client.prototype as unknown as Record<symbol, unknown>)[PATCHED] = true;
+}

@@ -63,8 +63,8 @@ function ruleAttachmentRemediator(direction: Direction, resourceType: string): R
   }
   return {
     resourceType,
-    // Both directions' calls live in this file: each declares the pair (the spoke role holds both anyway).
-    actions: ["ec2:DescribeSecurityGroupRules", "ec2:AuthorizeSecurityGroupIngress", "ec2:AuthorizeSecurityGroupEgress"],
+    // Each direction sends its own Authorize call (the registry meta-test runs both and compares).
+    actions: ["ec2:DescribeSecurityGroupRules", `ec2:${api}`],
     attachment: true,
     plan,
     async verifyLive({ drift, clients, declared }): Promise<LiveCheck> {

@@ -22,6 +22,11 @@ export interface RequestFacts {
   secureTransport: boolean;
   sourceIp?: string;
   now: number;
+  /**
+   * The services a forward access session came through, first to last (aws:CalledVia,
+   * aws:CalledViaFirst/Last, and aws:ViaAWSService true): CloudFormation's calls with the caller's credentials.
+   */
+  calledVia?: string[];
 }
 
 function managedDocument(world: World, accountId: string, arn: string): unknown {
@@ -55,6 +60,9 @@ function contextOf(world: World, principal: Principal, role: IamRole | undefined
   const resourceOrg = orgOf(world, request.resourceAccount ?? principal.accountId);
   if (resourceOrg) context["aws:ResourceOrgID"] = resourceOrg;
   if (facts.sourceIp) context["aws:SourceIp"] = facts.sourceIp;
+  if (facts.calledVia?.length) {
+    Object.assign(context, { "aws:CalledVia": facts.calledVia, "aws:CalledViaFirst": facts.calledVia[0]!, "aws:CalledViaLast": facts.calledVia.at(-1)!, "aws:ViaAWSService": "true" });
+  }
   if (role) {
     context["aws:userid"] = `${role.roleId}:${principal.arn.split("/").pop()}`;
     for (const [k, v] of Object.entries(role.tags)) context[`aws:PrincipalTag/${k}`] = v;

@@ -17,7 +17,12 @@ const SIGNATURE_MESSAGE =
 const INVALID_TOKEN = "The security token included in the request is invalid.";
 const EXPIRED_TOKEN = "The security token included in the request is expired";
 
-const TABLES: Record<Protocol, Table> = {
+/** `table` with the HTTP status of `failures` replaced. */
+function withStatus(table: Table, status: number, failures: ProtocolFailure[]): Table {
+  return { ...table, ...Object.fromEntries(failures.map((f) => [f, { ...table[f], status }])) };
+}
+
+const BASE_TABLES: Record<Exclude<Protocol, "rest-json">, Table> = {
   query: {
     missingAuth: { code: "MissingAuthenticationToken", status: 403, message: "Request is missing Authentication Token" },
     unknownKey: { code: "InvalidClientTokenId", status: 403, message: INVALID_TOKEN },
@@ -38,6 +43,10 @@ const TABLES: Record<Protocol, Table> = {
     throttling: { code: "RequestLimitExceeded", status: 503, message: "Request limit exceeded." },
     unknownAction: { code: "InvalidAction", status: 400, message: "The sandbox does not implement %s" },
   },
+  // The awsJson1_0/1_1 services. An operation the service does not have is UnknownOperationException,
+  // 400 (a real answer: {"__type":"UnknownOperationException"} with status BadRequest,
+  // github.com/aws/aws-sdk-net/issues/1536; "com.amazon.coral.service#UnknownOperationException",
+  // github.com/aws/aws-sdk-go/issues/3689).
   json: {
     missingAuth: { code: "MissingAuthenticationTokenException", status: 403, message: "Missing Authentication Token" },
     unknownKey: { code: "UnrecognizedClientException", status: 400, message: INVALID_TOKEN },
@@ -48,18 +57,6 @@ const TABLES: Record<Protocol, Table> = {
     throttling: { code: "ThrottlingException", status: 400, message: "Rate exceeded" },
     unknownAction: { code: "UnknownOperationException", status: 400, message: "The sandbox does not implement %s" },
   },
-  // Lambda (restJson1): 403 for authentication failures, 429 TooManyRequestsException for throttling
-  // (docs.aws.amazon.com/lambda/latest/api/CommonErrors.html and each action's Errors section).
-  "rest-json": {
-    missingAuth: { code: "MissingAuthenticationTokenException", status: 403, message: "Missing Authentication Token" },
-    unknownKey: { code: "UnrecognizedClientException", status: 403, message: INVALID_TOKEN },
-    badSignature: { code: "InvalidSignatureException", status: 403, message: SIGNATURE_MESSAGE },
-    badToken: { code: "UnrecognizedClientException", status: 403, message: INVALID_TOKEN },
-    expired: { code: "ExpiredTokenException", status: 403, message: EXPIRED_TOKEN },
-    skewed: { code: "InvalidSignatureException", status: 403, message: "%s" },
-    throttling: { code: "TooManyRequestsException", status: 429, message: "Rate exceeded" },
-    unknownAction: { code: "UnknownOperationException", status: 404, message: "The sandbox does not implement %s" },
-  },
   "rest-xml": {
     missingAuth: { code: "AccessDenied", status: 403, message: "Access Denied" },
     unknownKey: { code: "InvalidAccessKeyId", status: 403, message: "The AWS Access Key Id you provided does not exist in our records." },
@@ -69,6 +66,18 @@ const TABLES: Record<Protocol, Table> = {
     skewed: { code: "RequestTimeTooSkewed", status: 403, message: "The difference between the request time and the current time is too large." },
     throttling: { code: "SlowDown", status: 503, message: "Please reduce your request rate." },
     unknownAction: { code: "NotImplemented", status: 501, message: "The sandbox does not implement %s" },
+  },
+};
+
+const TABLES: Record<Protocol, Table> = {
+  ...BASE_TABLES,
+  // Lambda (restJson1): the JSON codes, but 403 for authentication failures, 429
+  // TooManyRequestsException for throttling (docs.aws.amazon.com/lambda/latest/api/CommonErrors.html
+  // and each action's Errors section) and 404 for an operation it does not have.
+  "rest-json": {
+    ...withStatus(BASE_TABLES.json, 403, ["missingAuth", "unknownKey", "badSignature", "badToken", "expired", "skewed"]),
+    throttling: { code: "TooManyRequestsException", status: 429, message: "Rate exceeded" },
+    unknownAction: { ...BASE_TABLES.json.unknownAction, status: 404 },
   },
 };
 
@@ -84,7 +93,25 @@ const DISPLAY_NAMES: Record<string, string> = {
   cloudtrail: "CloudTrail",
   cloudformation: "CloudFormation",
   lambda: "Lambda",
+  logs: "CloudWatchLogs",
+  events: "EventBridge",
+  kms: "KMS",
+  sqs: "SQS",
+  ssm: "SSM",
+  secretsmanager: "SecretsManager",
+  monitoring: "CloudWatch",
+  states: "SFN",
 };
+
+/**
+ * A service's name in messages: as its SDK names it ("IAM", for "IAM.ListUsers"), or as an AWS
+ * SDK for Java v2 error names it ("Iam", "Ec2", "S3": the "(Service: Iam, Status Code: 403, …)"
+ * suffix CloudFormation's resource handlers quote).
+ */
+export function serviceDisplayName(signingName: string, style: "sdk" | "handler" = "sdk"): string {
+  const name = DISPLAY_NAMES[signingName] ?? signingName;
+  return style === "sdk" ? name : name[0]!.toUpperCase() + name.slice(1).toLowerCase();
+}
 
 /**
  * The protocol's error for a failure the sandbox raises itself. `detail` fills the message's %s:
@@ -95,7 +122,7 @@ const DISPLAY_NAMES: Record<string, string> = {
  */
 export function protocolError(service: Pick<ServiceDefinition, "protocol" | "throttling"> & { name?: string }, failure: ProtocolFailure, detail?: string): AwsError {
   const entry = failure === "throttling" && service.throttling ? { message: "Rate exceeded", ...service.throttling } : TABLES[service.protocol][failure];
-  const operation = failure === "unknownAction" ? `${DISPLAY_NAMES[service.name ?? ""] ?? service.name}.${detail}` : detail;
+  const operation = failure === "unknownAction" ? `${serviceDisplayName(service.name ?? "")}.${detail}` : detail;
   return new AwsError(entry.code, entry.message.replace("%s", operation ?? ""), entry.status, entry.status < 500);
 }
 

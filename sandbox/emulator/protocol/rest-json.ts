@@ -1,5 +1,6 @@
 import type { NormalizedSchema } from "@smithy/core/schema";
 import { header, type Codec, type WireRequest, type WireResponse } from "./codec.js";
+import { serviceDisplayName } from "./errors.js";
 import { operationNames, operationSchema, type OperationSchema } from "./sdk-schemas.js";
 import { AwsError, type ServiceDefinition } from "./types.js";
 
@@ -19,13 +20,22 @@ interface Route {
   method: string;
   pattern: RegExp;
   labels: string[];
+  /** Query literals of the URI template (`GET /2018-10-31/layers?find=LayerVersion` is GetLayerVersionByArn, not ListLayers). */
+  literals: [string, string | undefined][];
 }
 
 function routeOf(action: string, schema: OperationSchema): Route | undefined {
   if (!schema.http) return undefined;
   const [method, uri] = schema.http;
   const labels: string[] = [];
-  const path = uri.split("?")[0]!;
+  const [path = "", query = ""] = uri.split("?");
+  const literals = query
+    .split("&")
+    .filter((pair) => pair !== "")
+    .map((pair): [string, string | undefined] => {
+      const [k = "", v] = pair.split("=");
+      return [k, v];
+    });
   const escape = (text: string) => text.replace(/[.*+?^$()|[\]\\{}]/g, "\\$&");
   let source = "";
   let last = 0;
@@ -35,7 +45,7 @@ function routeOf(action: string, schema: OperationSchema): Route | undefined {
     last = m.index + m[0].length;
   }
   source += escape(path.slice(last));
-  return { action, schema, method, pattern: new RegExp(`^${source}$`), labels };
+  return { action, schema, method, pattern: new RegExp(`^${source}$`), labels, literals };
 }
 
 const routeCache = new WeakMap<ServiceDefinition, Route[]>();
@@ -112,15 +122,20 @@ function writeJson(schema: NormalizedSchema, value: unknown): unknown {
 }
 
 function findRoute(req: WireRequest, service: ServiceDefinition): { route: Route; labels: Record<string, string> } {
-  for (const route of routes(service)) {
-    if (route.method !== req.method) continue;
+  // The most specific binding wins: the one whose query literals the request carries.
+  const candidates = routes(service)
+    .filter((route) => route.method === req.method && route.literals.every(([k, v]) => k in req.query && (v === undefined || firstValue(req.query[k]) === v)))
+    .sort((a, b) => b.literals.length - a.literals.length);
+  for (const route of candidates) {
     const m = route.pattern.exec(req.path);
     if (!m) continue;
     const labels = Object.fromEntries(route.labels.map((name, i) => [name, decodeURIComponent(m[i + 1]!)]));
     return { route, labels };
   }
-  // What Lambda's front end answers for a path no operation has (an API Gateway-style 404).
-  throw new AwsError("UnknownOperationException", `The sandbox does not implement ${req.method} ${req.path}`, 404);
+  // A path no operation of the service's model has: UnknownOperationException, 404, the answer of
+  // AWS's REST front ends for an unrecognized operation (the AWS Common Errors page, as quoted in
+  // github.com/floci-io/floci/pull/3925); the message names the service, method and path.
+  throw new AwsError("UnknownOperationException", `The sandbox does not implement ${serviceDisplayName(service.name)} ${req.method} ${req.path}`, 404);
 }
 
 function bindInput(req: WireRequest, route: Route, labels: Record<string, string>): Record<string, unknown> {

@@ -67,11 +67,20 @@ function findRoute(req: WireRequest, service: ServiceDefinition): Route {
   if (!routes) routeCache.set(service, (routes = routesOf(service)));
   const { bucket, key } = splitPath(req.path);
   const xId = firstValue(req.query["x-id"]);
+  const sameResource = (r: Route) =>
+    r.withKey === (key !== "") && (r.schema.input.isStructSchema() && r.schema.input.getMemberSchemas().Bucket ? bucket !== "" : bucket === "");
+  if (!routes.some((r) => r.method === req.method && sameResource(r))) {
+    // No S3 operation uses this method on this kind of resource: S3's own answer, with the Method and
+    // ResourceType elements it adds (a real one: <Code>MethodNotAllowed</Code><Message>The specified method
+    // is not allowed against this resource.</Message><Method>POST</Method><ResourceType>SERVICE</ResourceType>,
+    // github.com/versity/versitygw/issues/1487; OBJECT for a key, github.com/mhart/aws4fetch/issues/14).
+    const resourceType = key !== "" ? "OBJECT" : bucket !== "" ? "BUCKET" : "SERVICE";
+    throw new AwsError("MethodNotAllowed", "The specified method is not allowed against this resource.", 405, true, { Method: req.method, ResourceType: resourceType });
+  }
   const candidates = routes.filter(
     (r) =>
       r.method === req.method &&
-      r.withKey === (key !== "") &&
-      (r.schema.input.isStructSchema() && r.schema.input.getMemberSchemas().Bucket ? bucket !== "" : bucket === "") &&
+      sameResource(r) &&
       (xId === undefined || r.xId === undefined || r.xId === xId) &&
       r.literals.every(([k, v]) => k in req.query && (v === undefined || firstValue(req.query[k]) === v)) &&
       r.requiredQuery.every((k) => k in req.query),

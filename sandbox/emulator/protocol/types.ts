@@ -51,6 +51,13 @@ export interface OnBehalfCall {
 
 export type OnBehalfRecorder = (call: OnBehalfCall) => void;
 
+/**
+ * What a handler returns for an operation: the SDK's output shape without the response metadata
+ * the client adds. Handlers take the SDK's `<Op>CommandInput` and return `SdkOutput<<Op>CommandOutput>`,
+ * so the compiler checks the sandbox's request and response shapes against the SDK's model.
+ */
+export type SdkOutput<T> = Omit<T, "$metadata">;
+
 export type ActionHandler = (params: any, ctx: CallContext) => unknown | Promise<unknown>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 export interface ServiceDefinition {

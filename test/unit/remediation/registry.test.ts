@@ -1,77 +1,39 @@
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { basename, dirname, join, resolve } from "node:path";
-import { describe, expect, it } from "vitest";
-import { falsePositiveActions } from "../../../functions/drift/index.js";
-import { REVERT_DRIFT_ACTIONS, SCAN_ACTIONS, spokeRoleActions } from "../../../functions/permissions.js";
-import { OWNERSHIP_ACTIONS } from "../../../functions/remediation/ownership/lookup.js";
+import { existsSync, readdirSync } from "node:fs";
+import { basename, join, resolve } from "node:path";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { createSpokeClients, type SpokeClients } from "../../../functions/aws/clients.js";
+import { detectResourceDrift } from "../../../functions/aws/cfn-drift.js";
+import { spokeRoleActions } from "../../../functions/permissions.js";
+import { createOwnershipLookup, OWNERSHIP_ACTIONS } from "../../../functions/remediation/ownership/lookup.js";
 import { REMEDIATORS, remediatorFor } from "../../../functions/remediation/registry.js";
-import { RESOURCE_TAG_ACTIONS } from "../../../functions/remediation/resource-tags.js";
 import type { Remediator } from "../../../functions/remediation/types.js";
+import { mintRoleSession } from "../../../sandbox/emulator/services/iam/principals.js";
+import type { Sandbox } from "../../../sandbox/harness/server.js";
+import { recordActions } from "../../permissions/recorder.js";
+import { HUB, ORG_ID, startTestSandbox, WORKLOAD } from "../sandbox/helpers.js";
+import { remediateWith, TEST_SAFETY } from "./helpers.js";
 
 /**
  * The spoke role is built from the declared actions, so a declaration that falls behind the code
- * is a runtime AccessDenied. These tests read the sources and derive the actions from the
- * `new XxxCommand(` and `paginateXxx(` calls they contain.
+ * is a runtime AccessDenied, and one ahead of it a grant nobody uses. These tests derive what each
+ * remediator calls by running it: against an in-process sandbox, signed as the synthesized spoke
+ * role, every remediator repairs each kind of drift it handles (plan, guards, apply, its own live
+ * verification and tag read), and the IAM actions of the commands it sent (named from the SDK's
+ * metadata, recorder.ts recordActions) must be exactly what it declares. Paginators, waiters and
+ * shared helpers are seen because they all go through `send`.
  */
 
 const ROOT = resolve(import.meta.dirname, "../../..");
-const FUNCTIONS = join(ROOT, "functions");
-const REMEDIATION = join(FUNCTIONS, "remediation");
-const REMEDIATORS_DIR = join(REMEDIATION, "remediators");
-
-const SERVICE_PREFIX: Readonly<Record<string, string>> = {
-  iam: "iam",
-  ec2: "ec2",
-  s3: "s3",
-  cloudformation: "cloudformation",
-  "resource-groups-tagging-api": "tag",
-  cloudtrail: "cloudtrail",
-};
-
-/** S3 operations whose IAM action is named differently from the API. */
-const S3_ACTION_NAMES: Readonly<Record<string, string>> = {
-  GetBucketEncryption: "GetEncryptionConfiguration",
-  PutBucketEncryption: "PutEncryptionConfiguration",
-  GetPublicAccessBlock: "GetBucketPublicAccessBlock",
-  PutPublicAccessBlock: "PutBucketPublicAccessBlock",
-  // "To grant IAM permission to use this operation, you must add the s3:ListAllMyBuckets policy action" (S3 API Reference, ListBuckets).
-  ListBuckets: "ListAllMyBuckets",
-};
-
-/** The file and every file under functions/ it imports for runtime use, transitively (shared helpers call AWS too). */
-function sourcesOf(file: string, seen = new Set<string>(), skip: (file: string) => boolean = () => false): Set<string> {
-  if (seen.has(file) || skip(file)) return seen;
-  seen.add(file);
-  for (const [, typeOnly, spec] of readFileSync(file, "utf8").matchAll(/import\s+(type\s+)?[^;]*?from "(\.{1,2}\/[^"]+)\.js"/g)) {
-    if (typeOnly) continue;
-    const target = resolve(dirname(file), `${spec}.ts`);
-    if (target.startsWith(FUNCTIONS) && existsSync(target)) sourcesOf(target, seen, skip);
-  }
-  return seen;
-}
-
-/** `service:Action` for every `new XxxCommand(` and `paginateXxx(` in the files, the service taken from the import. */
-function actionsCalledBy(files: Iterable<string>): Set<string> {
-  const actions = new Set<string>();
-  for (const file of files) {
-    const text = readFileSync(file, "utf8");
-    const serviceOf = new Map<string, string>();
-    for (const [, names, pkg] of text.matchAll(/import\s*\{([^}]+)\}\s*from\s*"@aws-sdk\/client-([\w-]+)"/g)) {
-      for (const name of (names ?? "").split(",").map((n) => n.replace(/^\s*type\s+/, "").trim())) serviceOf.set(name, pkg ?? "");
-    }
-    // A command sent directly, or through its SDK paginator (which sends the same command per page).
-    for (const [, sent, paginated] of text.matchAll(/new (\w+)Command\(|\bpaginate(\w+)\(/g)) {
-      const op = sent ?? paginated;
-      const imported = sent !== undefined ? `${op}Command` : `paginate${op}`;
-      const pkg = serviceOf.get(imported);
-      if (pkg === undefined) throw new Error(`${basename(file)}: ${imported} is not imported from an @aws-sdk client`);
-      const prefix = SERVICE_PREFIX[pkg];
-      if (prefix === undefined) throw new Error(`${basename(file)}: unknown service package client-${pkg}`);
-      actions.add(`${prefix}:${prefix === "s3" ? (S3_ACTION_NAMES[op ?? ""] ?? op) : op}`);
-    }
-  }
-  return actions;
-}
+const REMEDIATORS_DIR = join(ROOT, "functions/remediation/remediators");
+const REGION = "us-east-1";
+const TRUST = (service: string) => ({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: service }, Action: "sts:AssumeRole" }] });
+const READ = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "s3:GetObject", Resource: "*" }] };
+const WIDENED = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "s3:*", Resource: "*" }] };
+const READ_ONLY = "arn:aws:iam::aws:policy/ReadOnlyAccess";
+/** A customer managed policy the role's template attaches: its document is read for the invariants before it is attached again. */
+const APPROVED = `arn:aws:iam::${WORKLOAD}:policy/meta-approved`;
+const rule = (port: number, description: string) => ({ IpProtocol: "tcp", FromPort: port, ToPort: port, CidrIp: "10.0.0.0/8", Description: description });
+const permission = (port: number, cidr = "10.0.0.0/8") => ({ IpProtocol: "tcp", FromPort: port, ToPort: port, IpRanges: [{ CidrIp: cidr }] });
 
 async function remediatorFiles(): Promise<[string, Remediator][]> {
   const found: [string, Remediator][] = [];
@@ -81,6 +43,155 @@ async function remediatorFiles(): Promise<[string, Remediator][]> {
   }
   return found;
 }
+
+/**
+ * One stack per remediator, and the hand changes that make it send every call it declares: each
+ * kind of item missing, extra and changed. `drift` runs as the account's root, as a person would.
+ */
+interface DriftCase {
+  resourceType: string;
+  stack: string;
+  logicalId: string;
+  template: Record<string, unknown>;
+  drift(call: (service: string, action: string, params: Record<string, unknown>) => Promise<any>, ids: Record<string, string>): Promise<void>; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+const ROLE_TEMPLATE = {
+  Type: "AWS::IAM::Role",
+  Properties: {
+    RoleName: "meta-role",
+    AssumeRolePolicyDocument: TRUST("ec2.amazonaws.com"),
+    Description: "payments",
+    ManagedPolicyArns: [READ_ONLY, APPROVED],
+    Policies: [{ PolicyName: "read", PolicyDocument: READ }],
+    Tags: [{ Key: "team", Value: "core" }],
+  },
+};
+
+const CASES: DriftCase[] = [
+  {
+    resourceType: "AWS::IAM::Role",
+    stack: "meta-role",
+    logicalId: "Role",
+    template: { Resources: { Role: ROLE_TEMPLATE } },
+    async drift(call) {
+      const RoleName = "meta-role";
+      await call("iam", "UpdateAssumeRolePolicy", { RoleName, PolicyDocument: JSON.stringify(TRUST("lambda.amazonaws.com")) });
+      await call("iam", "UpdateRole", { RoleName, Description: "changed", MaxSessionDuration: 3600 });
+      await call("iam", "DetachRolePolicy", { RoleName, PolicyArn: READ_ONLY });
+      await call("iam", "DetachRolePolicy", { RoleName, PolicyArn: APPROVED });
+      const extra = await call("iam", "CreatePolicy", { PolicyName: "meta-extra", PolicyDocument: JSON.stringify(READ) });
+      await call("iam", "AttachRolePolicy", { RoleName, PolicyArn: extra.Policy.Arn });
+      await call("iam", "PutRolePolicy", { RoleName, PolicyName: "read", PolicyDocument: JSON.stringify(WIDENED) });
+      await call("iam", "PutRolePolicy", { RoleName, PolicyName: "extra", PolicyDocument: JSON.stringify(READ) });
+      await call("iam", "TagRole", { RoleName, Tags: [{ Key: "team", Value: "other" }] });
+    },
+  },
+  {
+    resourceType: "AWS::EC2::SecurityGroup",
+    stack: "meta-sg",
+    logicalId: "Sg",
+    template: {
+      Resources: {
+        Sg: {
+          Type: "AWS::EC2::SecurityGroup",
+          Properties: {
+            GroupDescription: "web",
+            SecurityGroupIngress: [rule(443, "https"), rule(80, "http")],
+            SecurityGroupEgress: [rule(443, "out"), rule(80, "out-http")],
+            Tags: [{ Key: "team", Value: "core" }],
+          },
+        },
+      },
+    },
+    async drift(call, { Sg: GroupId }) {
+      const rules = (await call("ec2", "DescribeSecurityGroupRules", { Filters: [{ Name: "group-id", Values: [GroupId!] }] })).SecurityGroupRules as { SecurityGroupRuleId: string; IsEgress: boolean; FromPort: number }[];
+      const id = (egress: boolean, port: number) => rules.find((r) => r.IsEgress === egress && r.FromPort === port)!.SecurityGroupRuleId;
+      await call("ec2", "RevokeSecurityGroupIngress", { GroupId, SecurityGroupRuleIds: [id(false, 80)] });
+      await call("ec2", "RevokeSecurityGroupEgress", { GroupId, SecurityGroupRuleIds: [id(true, 80)] });
+      await call("ec2", "AuthorizeSecurityGroupIngress", { GroupId, IpPermissions: [permission(5432, "10.1.0.0/16")] });
+      await call("ec2", "AuthorizeSecurityGroupEgress", { GroupId, IpPermissions: [permission(5432, "10.1.0.0/16")] });
+      await call("ec2", "UpdateSecurityGroupRuleDescriptionsIngress", { GroupId, SecurityGroupRuleDescriptions: [{ SecurityGroupRuleId: id(false, 443), Description: "changed" }] });
+      await call("ec2", "UpdateSecurityGroupRuleDescriptionsEgress", { GroupId, SecurityGroupRuleDescriptions: [{ SecurityGroupRuleId: id(true, 443), Description: "changed" }] });
+      await call("ec2", "CreateTags", { Resources: [GroupId], Tags: [{ Key: "team", Value: "other" }] });
+    },
+  },
+  ...(["Ingress", "Egress"] as const).map(
+    (direction): DriftCase => ({
+      resourceType: `AWS::EC2::SecurityGroup${direction}`,
+      stack: `meta-rule-${direction.toLowerCase()}`,
+      logicalId: "Rule",
+      template: {
+        Resources: {
+          Group: { Type: "AWS::EC2::SecurityGroup", Properties: { GroupDescription: "rules" } },
+          Rule: {
+            Type: `AWS::EC2::SecurityGroup${direction}`,
+            Properties: { GroupId: { "Fn::GetAtt": ["Group", "GroupId"] }, IpProtocol: "tcp", FromPort: 8443, ToPort: 8443, CidrIp: "10.0.0.0/8" },
+          },
+        },
+      },
+      async drift(call, { Group: GroupId, Rule: ruleId }) {
+        await call("ec2", `RevokeSecurityGroup${direction}`, { GroupId, SecurityGroupRuleIds: [ruleId] });
+      },
+    }),
+  ),
+  {
+    resourceType: "AWS::IAM::RolePolicy",
+    stack: "meta-role-policy",
+    logicalId: "Policy",
+    template: {
+      Resources: {
+        Role: { Type: "AWS::IAM::Role", Properties: { RoleName: "meta-role-policy", AssumeRolePolicyDocument: TRUST("ec2.amazonaws.com") } },
+        Policy: { Type: "AWS::IAM::RolePolicy", Properties: { RoleName: { Ref: "Role" }, PolicyName: "read", PolicyDocument: READ } },
+      },
+    },
+    async drift(call) {
+      await call("iam", "PutRolePolicy", { RoleName: "meta-role-policy", PolicyName: "read", PolicyDocument: JSON.stringify(WIDENED) });
+    },
+  },
+  {
+    resourceType: "AWS::IAM::ManagedPolicy",
+    stack: "meta-managed-policy",
+    logicalId: "Policy",
+    template: {
+      Resources: {
+        Role: { Type: "AWS::IAM::Role", Properties: { RoleName: "meta-managed-policy", AssumeRolePolicyDocument: TRUST("ec2.amazonaws.com") } },
+        Policy: { Type: "AWS::IAM::ManagedPolicy", Properties: { PolicyDocument: READ, Roles: [{ Ref: "Role" }] } },
+      },
+    },
+    async drift(call, { Policy: PolicyArn }) {
+      await call("iam", "DetachRolePolicy", { RoleName: "meta-managed-policy", PolicyArn });
+    },
+  },
+  {
+    resourceType: "AWS::S3::Bucket",
+    stack: "meta-bucket",
+    logicalId: "Bucket",
+    template: {
+      Resources: {
+        Bucket: {
+          Type: "AWS::S3::Bucket",
+          Properties: {
+            BucketName: "driftguard-meta-bucket-222222222222",
+            BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: "aws:kms" } }] },
+            PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+            VersioningConfiguration: { Status: "Enabled" },
+            Tags: [{ Key: "team", Value: "core" }],
+          },
+        },
+      },
+    },
+    async drift(call, { Bucket }) {
+      await call("s3", "PutBucketEncryption", { Bucket, ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: "AES256" } }] } });
+      await call("s3", "PutPublicAccessBlock", {
+        Bucket,
+        PublicAccessBlockConfiguration: { BlockPublicAcls: false, BlockPublicPolicy: false, IgnorePublicAcls: false, RestrictPublicBuckets: false },
+      });
+      await call("s3", "PutBucketVersioning", { Bucket, VersioningConfiguration: { Status: "Suspended" } });
+      await call("s3", "PutBucketTagging", { Bucket, Tagging: { TagSet: [{ Key: "team", Value: "other" }] } });
+    },
+  },
+];
 
 describe("remediator registry", () => {
   it("lists every remediator file once, one per resource type", async () => {
@@ -93,12 +204,6 @@ describe("remediator registry", () => {
     expect(remediatorFor("AWS::SQS::Queue")).toBeUndefined();
   });
 
-  it("declares exactly the actions each remediator's code calls", async () => {
-    for (const [file, remediator] of await remediatorFiles()) {
-      expect([...remediator.actions].sort(), `${basename(file)} (${remediator.resourceType})`).toEqual([...actionsCalledBy(sourcesOf(file))].sort());
-    }
-  });
-
   it("has a test file for every remediator", async () => {
     for (const [file] of await remediatorFiles()) {
       expect(existsSync(join(ROOT, "test/unit/remediation/remediators", basename(file).replace(/\.ts$/, ".test.ts"))), basename(file)).toBe(true);
@@ -109,27 +214,73 @@ describe("remediator registry", () => {
     const granted = new Set(spokeRoleActions());
     expect(REMEDIATORS.flatMap((r) => r.actions).filter((a) => !granted.has(a))).toEqual([]);
   });
+});
 
-  it("calls nothing outside the scanner, REVERT_DRIFT and tag-lookup action lists from the engine", () => {
-    // The engine's own calls: not the remediators', nor what only they import.
-    const engineFiles = sourcesOf(join(REMEDIATION, "engine.ts"), new Set(), (f) => f.startsWith(REMEDIATORS_DIR));
-    // The convergence check and verification use the false-positive catalogue, whose evidence probes read live state.
-    const allowed = new Set<string>([...SCAN_ACTIONS, ...OWNERSHIP_ACTIONS, ...REVERT_DRIFT_ACTIONS, ...RESOURCE_TAG_ACTIONS, ...falsePositiveActions()]);
-    expect([...actionsCalledBy(engineFiles)].filter((a) => !allowed.has(a))).toEqual([]);
-    // aws/cfn-drift.ts holds every drift read, so the scanner's DescribeStackResourceDrifts comes along with the engine's DetectStackResourceDrift.
-    const driftReads = ["cloudformation:DetectStackResourceDrift", "cloudformation:DescribeStackResourceDrifts"];
-    expect(actionsCalledBy(engineFiles)).toEqual(new Set([...REVERT_DRIFT_ACTIONS, "cloudformation:DescribeStacks", ...driftReads, ...RESOURCE_TAG_ACTIONS]));
+describe("what each remediator sends, run against the sandbox as the spoke role", () => {
+  let sandbox: Sandbox;
+  let clients: SpokeClients;
+  const sent = new Map<string, Set<string>>();
+  let ownershipActions: Set<string>;
+
+  beforeAll(async () => {
+    sandbox = await startTestSandbox();
+    vi.stubEnv("AWS_ENDPOINT_URL", sandbox.endpoint);
+    const account = sandbox.world.accounts.get(WORKLOAD)!;
+    const now = sandbox.runtime.now();
+    const session = mintRoleSession(sandbox.world, sandbox.runtime.random, WORKLOAD, account.roles.get("driftguard-spoke")!, "driftguard", { issuedAt: now, expiresAt: now + 3_600_000 });
+    clients = createSpokeClients(WORKLOAD, REGION, async () => ({ accessKeyId: session.accessKeyId, secretAccessKey: session.secretAccessKey, sessionToken: session.sessionToken! }));
+    const root = (service: string, action: string, params: Record<string, unknown>) => sandbox.dispatch(WORKLOAD, REGION, service, action, params) as Promise<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const safety = { ...TEST_SAFETY, organizationId: ORG_ID, accountIds: new Set([HUB, WORKLOAD]) };
+    const ownership = createOwnershipLookup({ accountId: WORKLOAD, regions: [REGION], cloudformationFor: () => clients.cloudformation });
+
+    await root("iam", "CreatePolicy", { PolicyName: "meta-approved", PolicyDocument: JSON.stringify(READ) });
+    for (const c of CASES) {
+      await root("cloudformation", "CreateStack", { StackName: c.stack, TemplateBody: JSON.stringify(c.template), Capabilities: ["CAPABILITY_NAMED_IAM"] });
+      const listed = (await root("cloudformation", "DescribeStackResources", { StackName: c.stack })).StackResources as { LogicalResourceId: string; PhysicalResourceId: string }[];
+      await c.drift(root, Object.fromEntries(listed.map((r) => [r.LogicalResourceId, r.PhysicalResourceId])));
+    }
+    // An attachment that imports its group from another stack's export, so the reader resolves exports too.
+    const exporting = { Resources: { Shared: { Type: "AWS::EC2::SecurityGroup", Properties: { GroupDescription: "shared" } } }, Outputs: { Id: { Value: { "Fn::GetAtt": ["Shared", "GroupId"] }, Export: { Name: "meta-shared-group" } } } };
+    const importing = { Resources: { In: { Type: "AWS::EC2::SecurityGroupIngress", Properties: { GroupId: { "Fn::ImportValue": "meta-shared-group" }, IpProtocol: "tcp", FromPort: 9000, ToPort: 9000, CidrIp: "10.0.0.0/8" } } } };
+    await root("cloudformation", "CreateStack", { StackName: "meta-export", TemplateBody: JSON.stringify(exporting) });
+    await root("cloudformation", "CreateStack", { StackName: "meta-import", TemplateBody: JSON.stringify(importing) });
+    // The ownership lookup reads every stack once; its own calls are the attachment reader's.
+    ownershipActions = (await recordActions(() => ownership.declaredBy(REGION, "meta-role", "Role"))).actions;
+
+    for (const c of CASES) {
+      const remediator = remediatorFor(c.resourceType)!;
+      const drift = await detectResourceDrift(clients.cloudformation, c.stack, c.logicalId);
+      const owned = await ownership.forResource(REGION, drift.resourceType, drift.physicalResourceId);
+      const declared = remediator.attachment ? await ownership.declaredBy(REGION, c.stack, c.logicalId) : undefined;
+      // The engine's part of a repair (plan, guards, apply), the remediator's live verification and its tag read.
+      const { result, actions } = await recordActions(async () => {
+        const action = await remediateWith(remediator, drift, clients, { owned, safety, ...(declared ? { declared } : {}) });
+        if (remediator.verifyLive) await remediator.verifyLive({ drift, clients, owned, ...(declared ? { declared } : {}) });
+        if (remediator.readTags) await remediator.readTags(drift, clients);
+        return action;
+      });
+      expect(result, `${c.resourceType}: ${JSON.stringify(result)}`).toMatchObject({ outcome: "remediated" });
+      sent.set(c.resourceType, new Set([...(sent.get(c.resourceType) ?? []), ...actions]));
+    }
+  }, 120_000);
+
+  afterAll(async () => {
+    vi.unstubAllEnvs();
+    clients?.destroy();
+    await sandbox?.close();
   });
 
-  it("declares exactly the actions the attachment reader calls", () => {
-    expect([...actionsCalledBy(sourcesOf(join(REMEDIATION, "ownership/lookup.ts")))].sort()).toEqual([...OWNERSHIP_ACTIONS].sort());
+  it("runs a drift case for every registered remediator", () => {
+    expect(REMEDIATORS.map((r) => r.resourceType).filter((t) => !sent.has(t))).toEqual([]);
   });
 
-  it("grants the spoke role no action that no code in functions/ calls", () => {
-    const all = (dir: string): string[] =>
-      readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? all(join(dir, e.name)) : e.name.endsWith(".ts") ? [join(dir, e.name)] : []));
-    // Hub-side clients (organizations, sts, sns, the report bucket's s3 writes) are not spoke actions; only spoke grants are checked.
-    const called = actionsCalledBy(all(FUNCTIONS).filter((f) => !/\/(report|fanout|runtime)\/|handler\.ts$|credentials\.ts$|organization\.ts$|member-placement\.ts$|skipped-run\.ts$|s3-json\.ts$|publish\.ts$/.test(f)));
-    expect(spokeRoleActions().filter((a) => !called.has(a))).toEqual([]);
+  it("declares exactly the actions each remediator sent while repairing every kind of drift it handles", () => {
+    for (const remediator of REMEDIATORS) {
+      expect([...remediator.actions].sort(), remediator.resourceType).toEqual([...(sent.get(remediator.resourceType) ?? [])].sort());
+    }
+  });
+
+  it("declares exactly the actions the attachment reader sends", () => {
+    expect([...ownershipActions].sort()).toEqual([...OWNERSHIP_ACTIONS].sort());
   });
 });

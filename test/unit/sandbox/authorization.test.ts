@@ -108,7 +108,7 @@ describe("policy evaluation", () => {
     await iam.send(new CreateRoleCommand({ RoleName: "bounded", AssumeRolePolicyDocument: trust(WORKLOAD) }));
     await iam.send(new AttachRolePolicyCommand({ RoleName: "bounded", PolicyArn: "arn:aws:iam::aws:policy/AdministratorAccess" }));
     await iam.send(new PutRolePermissionsBoundaryCommand({ RoleName: "bounded", PermissionsBoundary: Policy!.Arn }));
-    expect((await iam.send(new GetRoleCommand({ RoleName: "bounded" }))).Role!.PermissionsBoundary).toEqual({ PermissionsBoundaryType: "Policy", PermissionsBoundaryArn: Policy!.Arn });
+    expect((await iam.send(new GetRoleCommand({ RoleName: "bounded" }))).Role!.PermissionsBoundary).toEqual({ PermissionsBoundaryType: "PermissionsBoundaryPolicy", PermissionsBoundaryArn: Policy!.Arn });
     const session = await assume(await administratorSession(sandbox, WORKLOAD, "admin"), `arn:aws:iam::${WORKLOAD}:role/bounded`);
     const denied = await failure(new SNSClient(clientConfig(sandbox, session)).send(new ListTopicsCommand({})));
     expect(denied.message).toContain("because no permissions boundary allows the SNS:ListTopics action");

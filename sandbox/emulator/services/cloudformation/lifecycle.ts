@@ -37,7 +37,7 @@ export function resourceContext(env: CfnEnv): ContextFor {
     logicalId: resource.logicalId,
     resourceType: resource.type,
     nested: {
-      create: ({ logicalId, templateBody, parameters }) =>
+      create: async ({ logicalId, templateBody, parameters }) =>
         createStack(env, {
           stackName: generatedName(env.sandbox.random, stack.stackName, logicalId, { maxLength: 128 }),
           templateBody,
@@ -46,9 +46,9 @@ export function resourceContext(env: CfnEnv): ContextFor {
           capabilities: stack.capabilities,
           parent: stack,
         }),
-      delete: (stackId) => {
+      delete: async (stackId) => {
         const child = stacksOf(env).find((candidate) => candidate.stackId === stackId);
-        if (child) deleteStack(env, child);
+        if (child) await deleteStack(env, child);
       },
     },
   });
@@ -58,7 +58,7 @@ export function resourceContext(env: CfnEnv): ContextFor {
  * CreateStack: validates the template, parameters and capabilities (errors here create nothing),
  * then provisions synchronously, so the stack is CREATE_COMPLETE (or ROLLBACK_COMPLETE) on return.
  */
-export function createStack(env: CfnEnv, input: CreateStackInput): CfnStack {
+export async function createStack(env: CfnEnv, input: CreateStackInput): Promise<CfnStack> {
   if (!STACK_NAME.test(input.stackName) || input.stackName.length > 128) {
     throw validationError(
       `1 validation error detected: Value '${input.stackName}' at 'stackName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z][-a-zA-Z0-9]*`,
@@ -91,7 +91,7 @@ export function createStack(env: CfnEnv, input: CreateStackInput): CfnStack {
   };
   checkBeforeCreate(env, stack, template);
   stacks.push(stack);
-  provisionStack(env, stack, template, order, resourceContext(env));
+  await provisionStack(env, stack, template, order, resourceContext(env));
   return stack;
 }
 
@@ -100,13 +100,13 @@ export function createStack(env: CfnEnv, input: CreateStackInput): CfnStack {
  * template, parameters and tags and is provisioned as CreateStack would (CREATE_IN_PROGRESS, then
  * CREATE_COMPLETE or ROLLBACK_COMPLETE).
  */
-export function executeCreate(env: CfnEnv, stack: CfnStack, update: StackUpdate): void {
+export async function executeCreate(env: CfnEnv, stack: CfnStack, update: StackUpdate): Promise<void> {
   Object.assign(stack, { templateBody: update.templateBody, parameters: update.parameters, tags: { ...update.tags }, status: "CREATE_IN_PROGRESS" });
   if (update.capabilities?.length) stack.capabilities = [...update.capabilities];
   if (update.roleArn) stack.roleArn = update.roleArn;
   if (update.template.Description !== undefined) stack.description = update.template.Description;
   checkBeforeCreate(env, stack, update.template);
-  provisionStack(env, stack, update.template, creationOrder(update.template, parameterNames(update.template)), resourceContext(env));
+  await provisionStack(env, stack, update.template, creationOrder(update.template, parameterNames(update.template)), resourceContext(env));
 }
 
 /**
@@ -115,7 +115,7 @@ export function executeCreate(env: CfnEnv, stack: CfnStack, update: StackUpdate)
  * A stack whose export another stack imports is not deleted at all: it keeps its status and says
  * why in StackStatusReason (outputs-section-structure.html; the message: exports.ts).
  */
-export function deleteStack(env: CfnEnv, stack: CfnStack): void {
+export async function deleteStack(env: CfnEnv, stack: CfnStack): Promise<void> {
   const inUse = exportInUse(env, stack);
   if (inUse) {
     const status = stack.status;
@@ -133,7 +133,7 @@ export function deleteStack(env: CfnEnv, stack: CfnStack): void {
       resource.status = "DELETE_SKIPPED";
     } else {
       try {
-        providerFor(resource.type).delete(resource.physicalId, contextFor(stack, resource));
+        await providerFor(resource.type).delete(resource.physicalId, contextFor(stack, resource));
         resource.status = "DELETE_COMPLETE";
       } catch (error) {
         const reason = error instanceof Error ? error.message : String(error);

@@ -71,11 +71,43 @@ function errorMessage(error: unknown): string {
 }
 
 /**
+ * Creates one resource of a template, as both a stack's creation and an update that adds it do:
+ * its properties resolved, CREATE_IN_PROGRESS, the provider's create, then the resource in the
+ * stack and CREATE_COMPLETE — or CREATE_FAILED with the reason, and the error rethrown.
+ */
+export async function createResource(env: CfnEnv, stack: CfnStack, logicalId: string, declaration: Template["Resources"][string], scope: ResolveScope, contextFor: ContextFor): Promise<CfnStackResource> {
+  recordEvent(env, stack, { logicalId, type: declaration.Type, status: "CREATE_IN_PROGRESS" });
+  let properties: Record<string, unknown>;
+  let provisioned;
+  try {
+    properties = resolveValue(declaration.Properties ?? {}, scope) as Record<string, unknown>;
+    provisioned = await providerFor(declaration.Type).create(properties, contextFor(stack, { logicalId, type: declaration.Type }));
+  } catch (error) {
+    recordEvent(env, stack, { logicalId, type: declaration.Type, status: "CREATE_FAILED", reason: errorMessage(error) });
+    throw error;
+  }
+  const resource: CfnStackResource = {
+    logicalId,
+    physicalId: provisioned.physicalId,
+    type: declaration.Type,
+    status: "CREATE_COMPLETE",
+    properties,
+    attributes: provisioned.attributes,
+    ...(provisioned.nestedStackId ? { nestedStackId: provisioned.nestedStackId } : {}),
+    lastUpdated: isoNow(env),
+    ...(declaration.DeletionPolicy !== undefined ? { deletionPolicy: declaration.DeletionPolicy as CfnDeletionPolicy } : {}),
+  };
+  stack.resources.push(resource);
+  recordEvent(env, stack, { logicalId, physicalId: resource.physicalId, type: resource.type, status: "CREATE_COMPLETE" });
+  return resource;
+}
+
+/**
  * Creates the stack's resources in dependency order, then resolves its Outputs, writing the
  * stack events CloudFormation writes. A failure rolls back what was created (reverse order) and
  * leaves the stack ROLLBACK_COMPLETE, as CloudFormation does for a failed CreateStack.
  */
-export function provisionStack(env: CfnEnv, stack: CfnStack, template: Template, order: string[], contextFor: ContextFor): void {
+export async function provisionStack(env: CfnEnv, stack: CfnStack, template: Template, order: string[], contextFor: ContextFor): Promise<void> {
   recordEvent(env, stack, { status: "CREATE_IN_PROGRESS", reason: "User Initiated" });
   let failed: string | undefined;
   try {
@@ -84,29 +116,7 @@ export function provisionStack(env: CfnEnv, stack: CfnStack, template: Template,
       failed = logicalId;
       const declaration = template.Resources[logicalId];
       if (declaration.Condition !== undefined && !scope.condition(declaration.Condition)) continue;
-      recordEvent(env, stack, { logicalId, type: declaration.Type, status: "CREATE_IN_PROGRESS" });
-      let properties: Record<string, unknown>;
-      let provisioned;
-      try {
-        properties = resolveValue(declaration.Properties ?? {}, scope) as Record<string, unknown>;
-        provisioned = providerFor(declaration.Type).create(properties, contextFor(stack, { logicalId, type: declaration.Type }));
-      } catch (error) {
-        recordEvent(env, stack, { logicalId, type: declaration.Type, status: "CREATE_FAILED", reason: errorMessage(error) });
-        throw error;
-      }
-      const resource: CfnStackResource = {
-        logicalId,
-        physicalId: provisioned.physicalId,
-        type: declaration.Type,
-        status: "CREATE_COMPLETE",
-        properties,
-        attributes: provisioned.attributes,
-        ...(provisioned.nestedStackId ? { nestedStackId: provisioned.nestedStackId } : {}),
-        lastUpdated: isoNow(env),
-        ...(declaration.DeletionPolicy !== undefined ? { deletionPolicy: declaration.DeletionPolicy as CfnDeletionPolicy } : {}),
-      };
-      stack.resources.push(resource);
-      recordEvent(env, stack, { logicalId, physicalId: resource.physicalId, type: resource.type, status: "CREATE_COMPLETE" });
+      await createResource(env, stack, logicalId, declaration, scope, contextFor);
     }
     failed = undefined;
     const outputs = resolveOutputs(template, scope);
@@ -117,7 +127,7 @@ export function provisionStack(env: CfnEnv, stack: CfnStack, template: Template,
   } catch (error) {
     const which = failed ? `The following resource(s) failed to create: [${failed}]. ` : "";
     setStackStatus(env, stack, "ROLLBACK_IN_PROGRESS", `${which}Rollback requested by user.`);
-    rollBack(env, stack, contextFor);
+    await rollBack(env, stack, contextFor);
     stack.imports = [];
     stack.status = "ROLLBACK_COMPLETE";
     stack.statusReason = `${which}Rollback requested by user. ${failed ?? "Outputs"}: ${errorMessage(error)}`;
@@ -130,13 +140,13 @@ export function retained(resource: CfnStackResource, rollingBackCreate: boolean)
   return resource.deletionPolicy === "Retain" || (resource.deletionPolicy === "RetainExceptOnCreate" && !rollingBackCreate);
 }
 
-function rollBack(env: CfnEnv, stack: CfnStack, contextFor: ContextFor): void {
+async function rollBack(env: CfnEnv, stack: CfnStack, contextFor: ContextFor): Promise<void> {
   for (const resource of [...stack.resources].reverse()) {
     if (retained(resource, true)) {
       resource.status = "DELETE_SKIPPED";
     } else {
       try {
-        providerFor(resource.type).delete(resource.physicalId, contextFor(stack, resource));
+        await providerFor(resource.type).delete(resource.physicalId, contextFor(stack, resource));
       } catch {
         // A resource that can't be removed stays in the World, as after a ROLLBACK_FAILED.
       }

@@ -4,7 +4,7 @@ import { validationError } from "./errors.js";
 import { recordEvent, setStackStatus } from "./events.js";
 import { duplicateExport } from "./exports.js";
 import { resourceContext } from "./lifecycle.js";
-import { checkBeforeCreate, parameterNames, resolveOutputs, resolveScope, retained } from "./provision.js";
+import { checkBeforeCreate, createResource, parameterNames, resolveOutputs, resolveScope, retained } from "./provision.js";
 import { providerFor } from "./resources/registry.js";
 import { creationOrder } from "./template/dependencies.js";
 import { resolveValue, type ResolveScope } from "./template/intrinsics.js";
@@ -153,7 +153,7 @@ export function changeSetChanges(changes: PlannedChange[]): Record<string, unkno
  * UPDATE_COMPLETE. A resource that fails leaves UPDATE_ROLLBACK_COMPLETE with what the update
  * created removed and the stack's template, parameters and resources as before.
  */
-export function executeUpdate(env: CfnEnv, stack: CfnStack, update: StackUpdate): void {
+export async function executeUpdate(env: CfnEnv, stack: CfnStack, update: StackUpdate): Promise<void> {
   checkBeforeCreate(env, stack, update.template);
   const contextFor = resourceContext(env);
   const previous = { resources: stack.resources.map((r) => ({ ...r })) };
@@ -164,41 +164,31 @@ export function executeUpdate(env: CfnEnv, stack: CfnStack, update: StackUpdate)
   const cleanup: CfnStackResource[] = [];
   const scopeStack: CfnStack = { ...stack, parameters: update.parameters, resources: stack.resources, imports: [] };
   let failed: string | undefined;
+  // A resource the update adds that fails has its CREATE_FAILED event already (createResource).
+  let adding = false;
   try {
     const scope = resolveScope(env, scopeStack, update.template);
     for (const logicalId of creationOrder(update.template, parameterNames(update.template))) {
       if (!included(update.template, scope, logicalId)) continue;
       failed = logicalId;
       const declaration = update.template.Resources[logicalId]!;
-      const properties = resolveValue(declaration.Properties ?? {}, scope) as Record<string, unknown>;
-      const policy = declaration.DeletionPolicy as CfnDeletionPolicy | undefined;
       const existing = live(stack).find((r) => r.logicalId === logicalId);
-      const provider = providerFor(declaration.Type);
       if (!existing) {
-        recordEvent(env, stack, { logicalId, type: declaration.Type, status: "CREATE_IN_PROGRESS" });
-        const provisioned = provider.create(properties, contextFor(stack, { logicalId, type: declaration.Type }));
-        const resource: CfnStackResource = {
-          logicalId,
-          physicalId: provisioned.physicalId,
-          type: declaration.Type,
-          status: "CREATE_COMPLETE",
-          properties,
-          attributes: provisioned.attributes,
-          lastUpdated: isoNow(env),
-          ...(policy !== undefined ? { deletionPolicy: policy } : {}),
-        };
-        stack.resources.push(resource);
-        created.push(resource);
-        recordEvent(env, stack, { logicalId, physicalId: resource.physicalId, type: resource.type, status: "CREATE_COMPLETE" });
+        adding = true;
+        created.push(await createResource(env, stack, logicalId, declaration, scope, contextFor));
+        adding = false;
         continue;
       }
+      const properties = resolveValue(declaration.Properties ?? {}, scope) as Record<string, unknown>;
+      const policy = declaration.DeletionPolicy as CfnDeletionPolicy | undefined;
+      const provider = providerFor(declaration.Type);
       const changed = changedProperties(existing.properties, properties);
       if (changed.length === 0 && policy === existing.deletionPolicy) continue;
       recordEvent(env, stack, { logicalId, physicalId: existing.physicalId, type: existing.type, status: "UPDATE_IN_PROGRESS" });
       if (changed.some((name) => replaces(existing.type, name))) {
         // Replacement: the new resource first, the old one deleted in the cleanup phase.
         recordEvent(env, stack, { logicalId, physicalId: existing.physicalId, type: existing.type, status: "UPDATE_IN_PROGRESS", reason: "Requested update requires the creation of a new physical resource; hence creating one." });
-        const provisioned = provider.create(properties, contextFor(stack, existing));
+        const provisioned = await provider.create(properties, contextFor(stack, existing));
         const replacement: CfnStackResource = { ...existing, physicalId: provisioned.physicalId, attributes: provisioned.attributes, properties, status: "UPDATE_COMPLETE", lastUpdated: isoNow(env) };
         if (policy !== undefined) replacement.deletionPolicy = policy;
         else delete replacement.deletionPolicy;
@@ -208,8 +198,8 @@ export function executeUpdate(env: CfnEnv, stack: CfnStack, update: StackUpdate)
       } else if (changed.length > 0) {
         const ctx = contextFor(stack, existing);
         modified.push({ resource: existing, previous: existing.properties, attempted: properties });
-        if (provider.updateInPlace) provider.updateInPlace(existing.physicalId, properties, existing.properties, ctx);
-        else provider.drift!.update(existing.physicalId, provider.drift!.expected(properties), ctx);
+        if (provider.updateInPlace) await provider.updateInPlace(existing.physicalId, properties, existing.properties, ctx);
+        else await provider.drift!.update(existing.physicalId, provider.drift!.expected(properties), ctx);
       }
       Object.assign(existing, { properties, status: "UPDATE_COMPLETE", lastUpdated: isoNow(env) });
       if (policy !== undefined) existing.deletionPolicy = policy;
@@ -222,7 +212,7 @@ export function executeUpdate(env: CfnEnv, stack: CfnStack, update: StackUpdate)
     if (duplicate) throw new Error(duplicate);
     stack.outputs = outputs;
   } catch (error) {
-    rollBackUpdate(env, stack, previous.resources, created, modified, failed, error);
+    await rollBackUpdate(env, stack, previous.resources, created, modified, adding ? undefined : failed, failed, error);
     return;
   }
   Object.assign(stack, { templateBody: update.templateBody, parameters: update.parameters, imports: scopeStack.imports ?? [] });
@@ -233,7 +223,7 @@ export function executeUpdate(env: CfnEnv, stack: CfnStack, update: StackUpdate)
   setStackStatus(env, stack, "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS");
   const finalScope = resolveScope(env, scopeStack, update.template);
   const removed = live(stack).filter((r) => !(r.logicalId in update.template.Resources) || !included(update.template, finalScope, r.logicalId));
-  for (const resource of [...cleanup, ...[...removed].reverse()]) removeResource(env, stack, resource, contextFor);
+  for (const resource of [...cleanup, ...[...removed].reverse()]) await removeResource(env, stack, resource, contextFor);
   // A removed resource, deleted or retained, is no longer part of the stack.
   stack.resources = stack.resources.filter((r) => !removed.includes(r));
   delete stack.statusReason;
@@ -241,7 +231,7 @@ export function executeUpdate(env: CfnEnv, stack: CfnStack, update: StackUpdate)
   setStackStatus(env, stack, "UPDATE_COMPLETE");
 }
 
-function removeResource(env: CfnEnv, stack: CfnStack, resource: CfnStackResource, contextFor: ReturnType<typeof resourceContext>): void {
+async function removeResource(env: CfnEnv, stack: CfnStack, resource: CfnStackResource, contextFor: ReturnType<typeof resourceContext>): Promise<void> {
   if (retained(resource, false)) {
     recordEvent(env, stack, { logicalId: resource.logicalId, physicalId: resource.physicalId, type: resource.type, status: "DELETE_SKIPPED" });
     resource.status = "DELETE_SKIPPED";
@@ -249,7 +239,7 @@ function removeResource(env: CfnEnv, stack: CfnStack, resource: CfnStackResource
   }
   recordEvent(env, stack, { logicalId: resource.logicalId, physicalId: resource.physicalId, type: resource.type, status: "DELETE_IN_PROGRESS" });
   try {
-    providerFor(resource.type).delete(resource.physicalId, contextFor(stack, resource));
+    await providerFor(resource.type).delete(resource.physicalId, contextFor(stack, resource));
   } catch {
     // As in CloudFormation, a cleanup failure does not fail the update; the resource stays in the World.
   }
@@ -263,36 +253,36 @@ interface Modified {
   attempted: Record<string, unknown>;
 }
 
-function rollBackUpdate(
+async function rollBackUpdate(
   env: CfnEnv,
   stack: CfnStack,
   previous: CfnStackResource[],
   created: CfnStackResource[],
   modified: Modified[],
+  failedUpdate: string | undefined,
   failed: string | undefined,
   error: unknown,
-): void {
+): Promise<void> {
   const reason = error instanceof Error ? error.message : String(error);
   const which = failed ?? "Outputs";
-  if (failed) recordEvent(env, stack, { logicalId: failed, type: stack.resources.find((r) => r.logicalId === failed)?.type ?? "AWS::CloudFormation::Stack", status: "UPDATE_FAILED", reason });
+  if (failedUpdate) recordEvent(env, stack, { logicalId: failed, type: stack.resources.find((r) => r.logicalId === failed)?.type ?? "AWS::CloudFormation::Stack", status: "UPDATE_FAILED", reason });
   setStackStatus(env, stack, "UPDATE_ROLLBACK_IN_PROGRESS", `The following resource(s) failed to update: [${which}]. `);
   const contextFor = resourceContext(env);
-  const attempt = (work: () => void): void => {
+  const attempt = async (work: () => Promise<void> | undefined): Promise<void> => {
     try {
-      work();
+      await work();
     } catch {
       // Left as it is in the World, as after an UPDATE_ROLLBACK_FAILED.
     }
   };
-  for (const resource of [...created].reverse()) attempt(() => providerFor(resource.type).delete(resource.physicalId, contextFor(stack, resource)));
+  for (const resource of [...created].reverse()) await attempt(() => providerFor(resource.type).delete(resource.physicalId, contextFor(stack, resource)));
   // Resources modified in place (the failed one too) go back to their previous properties.
   for (const { resource, previous: before, attempted } of [...modified].reverse()) {
     const provider = providerFor(resource.type);
     const ctx = contextFor(stack, resource);
-    attempt(() => {
-      if (provider.updateInPlace) provider.updateInPlace(resource.physicalId, before, attempted, ctx);
-      else provider.drift?.update(resource.physicalId, provider.drift.expected(before), ctx);
-    });
+    await attempt(() =>
+      provider.updateInPlace ? provider.updateInPlace(resource.physicalId, before, attempted, ctx) : provider.drift?.update(resource.physicalId, provider.drift.expected(before), ctx),
+    );
   }
   stack.resources = previous;
   stack.statusReason = `The following resource(s) failed to update: [${which}]. ${which}: ${reason}`;

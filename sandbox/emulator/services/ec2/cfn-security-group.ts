@@ -1,6 +1,6 @@
 import { regionOf, type SecurityGroup, type SecurityGroupRule } from "../../state.js";
 import { ec2Service, ensureDefaultVpc, putSecurityGroup } from "./service.js";
-import { recordOnBehalf } from "../cloudformation/resources/on-behalf.js";
+import { authorizeOnBehalf, recordOnBehalf } from "../cloudformation/resources/on-behalf.js";
 import { identifyRules, trafficOf } from "./permissions.js";
 import { generatedName } from "../shared/ids.js";
 import {
@@ -69,12 +69,14 @@ function vpcFor(properties: Record<string, unknown>, ctx: ResourceContext): stri
 
 /** AWS::EC2::SecurityGroup (VPC groups). The physical id is the group id. */
 export const securityGroupProvider: ResourceProvider = {
-  create(properties, ctx) {
+  async create(properties, ctx) {
     const { sandbox } = ctx.env;
     const description = String(required(properties, "GroupDescription", ctx.logicalId));
     const vpcId = vpcFor(properties, ctx);
     const groupName =
       optionalString(properties.GroupName) ?? generatedName(sandbox.random, ctx.stack.stackName, ctx.logicalId, { maxLength: 255 });
+    const request = { GroupName: groupName, Description: description, VpcId: vpcId };
+    await authorizeOnBehalf(ctx, ec2Service, "CreateSecurityGroup", request);
     const group = putSecurityGroup(regionOf(ctx.env.account, ctx.env.region), sandbox.random, {
       groupName,
       description,
@@ -84,12 +86,27 @@ export const securityGroupProvider: ResourceProvider = {
       tags: { ...cloudFormationTags(ctx.stack, ctx.logicalId), ...ctx.stack.tags, ...templateTags(properties.Tags) },
     });
     // What CloudTrail shows CloudFormation calling (on-behalf.ts); the rules follow as Authorize calls.
-    recordOnBehalf(ctx, ec2Service, "CreateSecurityGroup", { GroupName: groupName, Description: description, VpcId: vpcId }, { GroupId: group.groupId });
+    recordOnBehalf(ctx, ec2Service, "CreateSecurityGroup", request, { GroupId: group.groupId });
+    for (const [name, action] of [["SecurityGroupIngress", "AuthorizeSecurityGroupIngress"], ["SecurityGroupEgress", "AuthorizeSecurityGroupEgress"]] as const) {
+      if (objectList(properties[name]).length === 0) continue;
+      const rules = { GroupId: group.groupId, IpPermissions: objectList(properties[name]) };
+      try {
+        await authorizeOnBehalf(ctx, ec2Service, action, rules);
+      } catch (error) {
+        // The handler's create failed after the group existed: it is removed, as the rollback of a resource that failed to create.
+        groups(ctx).delete(group.groupId);
+        throw error;
+      }
+      recordOnBehalf(ctx, ec2Service, action, rules, { Return: true });
+    }
     return { physicalId: group.groupId, attributes: { GroupId: group.groupId, VpcId: vpcId } };
   },
 
-  delete(groupId, ctx) {
-    if (groups(ctx).delete(groupId)) recordOnBehalf(ctx, ec2Service, "DeleteSecurityGroup", { GroupId: groupId }, { Return: true });
+  async delete(groupId, ctx) {
+    if (!groups(ctx).has(groupId)) return;
+    await authorizeOnBehalf(ctx, ec2Service, "DeleteSecurityGroup", { GroupId: groupId });
+    groups(ctx).delete(groupId);
+    recordOnBehalf(ctx, ec2Service, "DeleteSecurityGroup", { GroupId: groupId }, { Return: true });
   },
 
   // The type schema's primaryIdentifier is /properties/Id, the group id.
@@ -132,7 +149,7 @@ export const securityGroupProvider: ResourceProvider = {
       };
     },
 
-    update(groupId, expected, ctx) {
+    async update(groupId, expected, ctx) {
       const group = groups(ctx).get(groupId);
       if (!group) throw new Error(`The security group '${groupId}' does not exist`);
       // Rules that stay keep their ids, as when CloudFormation revokes and authorizes only the difference.
@@ -144,12 +161,16 @@ export const securityGroupProvider: ResourceProvider = {
         if (expected[name] === undefined) continue;
         const before = direction === "ingress" ? group.ingress : group.egress;
         const after = identifyRules(rulesFromTemplate(expected[name], direction), before, random);
-        if (direction === "ingress") group.ingress = after;
-        else group.egress = after;
+        const set = (rules: SecurityGroupRule[]) => (direction === "ingress" ? (group.ingress = rules) : (group.egress = rules));
         const added = after.filter((rule) => !before.includes(rule)).map((rule) => rule.ruleId!);
         const removed = before.filter((rule) => !after.includes(rule)).map((rule) => rule.ruleId!);
-        if (removed.length > 0) recordOnBehalf(ctx, ec2Service, calls[1], { GroupId: groupId, SecurityGroupRuleIds: removed }, { Return: true });
-        if (added.length > 0) recordOnBehalf(ctx, ec2Service, calls[0], { GroupId: groupId, SecurityGroupRuleIds: added }, { Return: true });
+        // One call at a time, each authorized before it takes effect: a denied Authorize leaves the revokes done.
+        for (const [ids, action, rules] of [[removed, calls[1], before.filter((rule) => after.includes(rule))], [added, calls[0], after]] as const) {
+          if (ids.length === 0) continue;
+          await authorizeOnBehalf(ctx, ec2Service, action, { GroupId: groupId, SecurityGroupRuleIds: ids });
+          set([...rules]);
+          recordOnBehalf(ctx, ec2Service, action, { GroupId: groupId, SecurityGroupRuleIds: ids }, { Return: true });
+        }
       }
       if (expected.Tags !== undefined) restoreTags(group.tags, expected.Tags);
     },

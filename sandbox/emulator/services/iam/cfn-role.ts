@@ -35,7 +35,7 @@ function liveRole(roleName: string, ctx: ResourceContext): IamRole | undefined {
 }
 
 /** A call to IAM's own API handler, made the way CloudFormation makes it (on-behalf.ts). */
-function iam(ctx: ResourceContext, action: string, params: Record<string, unknown>): Record<string, unknown> {
+function iam(ctx: ResourceContext, action: string, params: Record<string, unknown>): Promise<Record<string, unknown>> {
   return callOnBehalf(ctx, iamService, action, params);
 }
 
@@ -46,12 +46,12 @@ function iam(ctx: ResourceContext, action: string, params: Record<string, unknow
  * `previous` names what the stack set before (an UpdateStack): properties it set that `expected`
  * no longer has go back to IAM's defaults; a REVERT_DRIFT passes none and leaves unmodelled settings alone.
  */
-function converge(roleName: string, expected: Record<string, unknown>, ctx: ResourceContext, previous?: Record<string, unknown>): void {
+async function converge(roleName: string, expected: Record<string, unknown>, ctx: ResourceContext, previous?: Record<string, unknown>): Promise<void> {
   const role = liveRole(roleName, ctx);
   if (!role) throw new AwsError("NoSuchEntity", `The role with name ${roleName} cannot be found.`, 404);
   const dropped = (name: string) => previous?.[name] !== undefined && expected[name] === undefined;
   if (expected.AssumeRolePolicyDocument !== undefined && JSON.stringify(expected.AssumeRolePolicyDocument) !== JSON.stringify(role.assumeRolePolicyDocument)) {
-    iam(ctx, "UpdateAssumeRolePolicy", { RoleName: roleName, PolicyDocument: JSON.stringify(expected.AssumeRolePolicyDocument) });
+    await iam(ctx, "UpdateAssumeRolePolicy", { RoleName: roleName, PolicyDocument: JSON.stringify(expected.AssumeRolePolicyDocument) });
   }
   const description = expected.Description !== undefined ? String(expected.Description) : dropped("Description") ? "" : undefined;
   const duration = expected.MaxSessionDuration !== undefined ? Number(expected.MaxSessionDuration) : dropped("MaxSessionDuration") ? 3600 : undefined;
@@ -59,25 +59,25 @@ function converge(roleName: string, expected: Record<string, unknown>, ctx: Reso
     ...(description !== undefined && description !== (role.description ?? "") ? { Description: description } : {}),
     ...(duration !== undefined && duration !== role.maxSessionDuration ? { MaxSessionDuration: duration } : {}),
   };
-  if (Object.keys(roleUpdate).length > 0) iam(ctx, "UpdateRole", { RoleName: roleName, ...roleUpdate });
+  if (Object.keys(roleUpdate).length > 0) await iam(ctx, "UpdateRole", { RoleName: roleName, ...roleUpdate });
   if (expected.Policies !== undefined || dropped("Policies")) {
     const wanted = inlinePolicies(expected.Policies ?? []);
-    for (const name of Object.keys(role.inlinePolicies)) if (!(name in wanted)) iam(ctx, "DeleteRolePolicy", { RoleName: roleName, PolicyName: name });
+    for (const name of Object.keys(role.inlinePolicies)) if (!(name in wanted)) await iam(ctx, "DeleteRolePolicy", { RoleName: roleName, PolicyName: name });
     for (const [name, document] of Object.entries(wanted)) {
-      if (JSON.stringify(role.inlinePolicies[name]) !== JSON.stringify(document)) iam(ctx, "PutRolePolicy", { RoleName: roleName, PolicyName: name, PolicyDocument: JSON.stringify(document) });
+      if (JSON.stringify(role.inlinePolicies[name]) !== JSON.stringify(document)) await iam(ctx, "PutRolePolicy", { RoleName: roleName, PolicyName: name, PolicyDocument: JSON.stringify(document) });
     }
   }
   if (expected.ManagedPolicyArns !== undefined || dropped("ManagedPolicyArns")) {
     const wanted = stringList(expected.ManagedPolicyArns ?? []);
-    for (const arn of role.managedPolicyArns.filter((a) => !wanted.includes(a))) iam(ctx, "DetachRolePolicy", { RoleName: roleName, PolicyArn: arn });
-    for (const arn of wanted.filter((a) => !role.managedPolicyArns.includes(a))) iam(ctx, "AttachRolePolicy", { RoleName: roleName, PolicyArn: arn });
+    for (const arn of role.managedPolicyArns.filter((a) => !wanted.includes(a))) await iam(ctx, "DetachRolePolicy", { RoleName: roleName, PolicyArn: arn });
+    for (const arn of wanted.filter((a) => !role.managedPolicyArns.includes(a))) await iam(ctx, "AttachRolePolicy", { RoleName: roleName, PolicyArn: arn });
   }
   if (expected.Tags !== undefined || dropped("Tags")) {
     const wanted = templateTags(expected.Tags ?? []);
     const stale = Object.keys(role.tags).filter((key) => !(key in wanted) && (previous === undefined ? false : key in templateTags(previous.Tags ?? [])));
     const changed = Object.entries(wanted).filter(([key, value]) => role.tags[key] !== value);
-    if (stale.length > 0) iam(ctx, "UntagRole", { RoleName: roleName, TagKeys: stale });
-    if (changed.length > 0) iam(ctx, "TagRole", { RoleName: roleName, Tags: changed.map(([Key, Value]) => ({ Key, Value })) });
+    if (stale.length > 0) await iam(ctx, "UntagRole", { RoleName: roleName, TagKeys: stale });
+    if (changed.length > 0) await iam(ctx, "TagRole", { RoleName: roleName, Tags: changed.map(([Key, Value]) => ({ Key, Value })) });
   }
 }
 
@@ -87,38 +87,38 @@ function converge(roleName: string, expected: Record<string, unknown>, ctx: Reso
  * through IAM's API handlers (iam/service.ts), so it is validated and recorded as the API's.
  */
 export const iamRoleProvider: ResourceProvider = {
-  create(properties, ctx) {
+  async create(properties, ctx) {
     const { sandbox } = ctx.env;
     const assumeRolePolicy = required(properties, "AssumeRolePolicyDocument", ctx.logicalId);
     const roleName =
       optionalString(properties.RoleName) ?? generatedName(sandbox.random, ctx.stack.stackName, ctx.logicalId, { maxLength: 64 });
     const tags = { ...ctx.stack.tags, ...templateTags(properties.Tags) };
-    const created = iam(ctx, "CreateRole", {
+    const created = (await iam(ctx, "CreateRole", {
       RoleName: roleName,
       ...(optionalString(properties.Path) !== undefined ? { Path: optionalString(properties.Path) } : {}),
       AssumeRolePolicyDocument: JSON.stringify(jsonDocument(assumeRolePolicy)),
       ...(optionalString(properties.Description) !== undefined ? { Description: optionalString(properties.Description) } : {}),
       ...(properties.MaxSessionDuration !== undefined ? { MaxSessionDuration: Number(properties.MaxSessionDuration) } : {}),
       ...(Object.keys(tags).length > 0 ? { Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) } : {}),
-    }) as { Role: { Arn: string; RoleId: string } };
+    })) as { Role: { Arn: string; RoleId: string } };
     for (const [name, document] of Object.entries(inlinePolicies(properties.Policies))) {
-      iam(ctx, "PutRolePolicy", { RoleName: roleName, PolicyName: name, PolicyDocument: JSON.stringify(document) });
+      await iam(ctx, "PutRolePolicy", { RoleName: roleName, PolicyName: name, PolicyDocument: JSON.stringify(document) });
     }
-    for (const arn of stringList(properties.ManagedPolicyArns)) iam(ctx, "AttachRolePolicy", { RoleName: roleName, PolicyArn: arn });
+    for (const arn of stringList(properties.ManagedPolicyArns)) await iam(ctx, "AttachRolePolicy", { RoleName: roleName, PolicyArn: arn });
     return { physicalId: roleName, attributes: { Arn: created.Role.Arn, RoleId: created.Role.RoleId } };
   },
 
   /** DeleteRole refuses a role with policies (DeleteConflict), so CloudFormation removes them first. */
-  delete(roleName, ctx) {
+  async delete(roleName, ctx) {
     const role = liveRole(roleName, ctx);
     if (!role) return;
-    for (const arn of [...role.managedPolicyArns]) iam(ctx, "DetachRolePolicy", { RoleName: roleName, PolicyArn: arn });
-    for (const name of Object.keys(role.inlinePolicies)) iam(ctx, "DeleteRolePolicy", { RoleName: roleName, PolicyName: name });
-    iam(ctx, "DeleteRole", { RoleName: roleName });
+    for (const arn of [...role.managedPolicyArns]) await iam(ctx, "DetachRolePolicy", { RoleName: roleName, PolicyArn: arn });
+    for (const name of Object.keys(role.inlinePolicies)) await iam(ctx, "DeleteRolePolicy", { RoleName: roleName, PolicyName: name });
+    await iam(ctx, "DeleteRole", { RoleName: roleName });
   },
 
   updateInPlace(roleName, properties, previous, ctx) {
-    converge(roleName, iamRoleProvider.drift!.expected(properties), ctx, iamRoleProvider.drift!.expected(previous));
+    return converge(roleName, iamRoleProvider.drift!.expected(properties), ctx, iamRoleProvider.drift!.expected(previous));
   },
 
   import: {
@@ -164,7 +164,7 @@ export const iamRoleProvider: ResourceProvider = {
     },
 
     update(roleName, expected, ctx) {
-      converge(roleName, expected, ctx);
+      return converge(roleName, expected, ctx);
     },
   },
 };

@@ -44,7 +44,7 @@ function noSuchVersion(arn: string, versionId: string): AwsError {
 }
 
 function versionShape(policy: ManagedPolicy, v: PolicyVersionState) {
-  return { VersionId: v.versionId, IsDefaultVersion: v.versionId === policy.defaultVersionId, CreateDate: v.createdAt };
+  return { VersionId: v.versionId, IsDefaultVersion: v.versionId === policy.defaultVersionId, CreateDate: new Date(v.createdAt) };
 }
 
 function makeDefault(policy: ManagedPolicy, v: PolicyVersionState): void {
@@ -84,7 +84,7 @@ function getPolicyVersion(params: { PolicyArn?: string; VersionId?: string }, ct
   // AWS managed policies: the sandbox keeps their default version only.
   const aws = awsManagedPolicies().get(arn);
   if (!aws || aws.versionId !== versionId) throw noSuchVersion(arn, versionId);
-  return { PolicyVersion: { Document: encodePolicy(aws.document), VersionId: aws.versionId, IsDefaultVersion: true, CreateDate: aws.createDate } };
+  return { PolicyVersion: { Document: encodePolicy(aws.document), VersionId: aws.versionId, IsDefaultVersion: true, CreateDate: new Date(aws.createDate) } };
 }
 
 function setDefaultPolicyVersion(params: { PolicyArn?: string; VersionId?: string }, ctx: CallContext) {

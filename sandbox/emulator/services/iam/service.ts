@@ -1,12 +1,60 @@
+import type {
+  AttachRolePolicyCommandInput,
+  AttachRolePolicyCommandOutput,
+  CreatePolicyCommandInput,
+  CreatePolicyCommandOutput,
+  CreateRoleCommandInput,
+  CreateRoleCommandOutput,
+  DeletePolicyCommandInput,
+  DeletePolicyCommandOutput,
+  DeleteRoleCommandInput,
+  DeleteRoleCommandOutput,
+  DeleteRolePermissionsBoundaryCommandInput,
+  DeleteRolePermissionsBoundaryCommandOutput,
+  DeleteRolePolicyCommandInput,
+  DeleteRolePolicyCommandOutput,
+  DetachRolePolicyCommandInput,
+  DetachRolePolicyCommandOutput,
+  GetPolicyCommandInput,
+  GetPolicyCommandOutput,
+  GetRoleCommandInput,
+  GetRoleCommandOutput,
+  GetRolePolicyCommandInput,
+  GetRolePolicyCommandOutput,
+  ListAttachedRolePoliciesCommandInput,
+  ListAttachedRolePoliciesCommandOutput,
+  ListInstanceProfilesForRoleCommandInput,
+  ListInstanceProfilesForRoleCommandOutput,
+  ListRolePoliciesCommandInput,
+  ListRolePoliciesCommandOutput,
+  ListRoleTagsCommandInput,
+  ListRoleTagsCommandOutput,
+  ListRolesCommandInput,
+  ListRolesCommandOutput,
+  PutRolePermissionsBoundaryCommandInput,
+  PutRolePermissionsBoundaryCommandOutput,
+  PutRolePolicyCommandInput,
+  PutRolePolicyCommandOutput,
+  TagRoleCommandInput,
+  TagRoleCommandOutput,
+  UntagRoleCommandInput,
+  UntagRoleCommandOutput,
+  UpdateAssumeRolePolicyCommandInput,
+  UpdateAssumeRolePolicyCommandOutput,
+  UpdateRoleCommandInput,
+  UpdateRoleCommandOutput,
+  UpdateRoleDescriptionCommandInput,
+  UpdateRoleDescriptionCommandOutput,
+} from "@aws-sdk/client-iam";
 import { awsManagedPolicies } from "../../authorization/managed-policies.js";
 import type { AccountState, IamRole, ManagedPolicy, Tags } from "../../state.js";
-import { AwsError, type CallContext, type ServiceDefinition } from "../../protocol/types.js";
+import { AwsError, type CallContext, type SdkOutput, type ServiceDefinition } from "../../protocol/types.js";
 import { iamUniqueId } from "../shared/ids.js";
 import { optionalNumber, required } from "../shared/params.js";
 import { paginate } from "../shared/paging.js";
 import { policyVersionActions } from "./policy-versions.js";
 import { roleArnOf } from "./principals.js";
-import { fromTagList, toTagList, type TagEntry } from "../shared/tags.js";
+import { fromTagList, toTagList } from "../shared/tags.js";
 
 /**
  * IAM roles: trust policy, managed and inline policies, tags. IAM is global, so roles live on the
@@ -147,11 +195,12 @@ function roleShape(role: IamRole, withTags: boolean) {
     RoleName: role.roleName,
     RoleId: role.roleId,
     Arn: role.arn,
-    CreateDate: role.createdAt,
+    CreateDate: new Date(role.createdAt),
     AssumeRolePolicyDocument: encodePolicy(role.assumeRolePolicyDocument),
     Description: role.description,
     MaxSessionDuration: role.maxSessionDuration,
-    ...(role.permissionsBoundary ? { PermissionsBoundary: { PermissionsBoundaryType: "Policy", PermissionsBoundaryArn: role.permissionsBoundary } } : {}),
+    // API_AttachedPermissionsBoundary.html, PermissionsBoundaryType: "Valid Values: PermissionsBoundaryPolicy" (the SDK's type caught "Policy").
+    ...(role.permissionsBoundary ? { PermissionsBoundary: { PermissionsBoundaryType: "PermissionsBoundaryPolicy" as const, PermissionsBoundaryArn: role.permissionsBoundary } } : {}),
     ...(withTags ? { Tags: toTagList(role.tags), RoleLastUsed: {} } : {}),
   };
 }
@@ -166,10 +215,7 @@ function page<T>(all: T[], params: Paged) {
   return { items: p.items, IsTruncated: p.next !== undefined, Marker: p.next };
 }
 
-function createRole(
-  params: { RoleName?: string; AssumeRolePolicyDocument?: string; Path?: string; Description?: string; MaxSessionDuration?: number; PermissionsBoundary?: string; Tags?: TagEntry[] },
-  ctx: CallContext,
-) {
+function createRole(params: CreateRoleCommandInput, ctx: CallContext): SdkOutput<CreateRoleCommandOutput> {
   const roleName = required(params.RoleName, missing("roleName"));
   if (!ROLE_NAME.test(roleName)) throw validation("roleName", roleName, "Member must satisfy regular expression pattern: [\\w+=,.@-]+");
   const path = params.Path ?? "/";
@@ -192,7 +238,7 @@ function createRole(
   return { Role: roleShape(role, true) };
 }
 
-function deleteRole(params: { RoleName?: string }, ctx: CallContext) {
+function deleteRole(params: DeleteRoleCommandInput, ctx: CallContext): SdkOutput<DeleteRoleCommandOutput> {
   const role = roleOf(ctx, params.RoleName);
   if (role.managedPolicyArns.length > 0) throw new AwsError("DeleteConflict", "Cannot delete entity, must detach all policies first.", 409);
   if (Object.keys(role.inlinePolicies).length > 0) throw new AwsError("DeleteConflict", "Cannot delete entity, must delete policies first.", 409);
@@ -200,14 +246,14 @@ function deleteRole(params: { RoleName?: string }, ctx: CallContext) {
   return {};
 }
 
-function listRoles(params: Paged & { PathPrefix?: string }, ctx: CallContext) {
+function listRoles(params: ListRolesCommandInput, ctx: CallContext): SdkOutput<ListRolesCommandOutput> {
   const prefix = params.PathPrefix ?? "/";
   const roles = [...accountOf(ctx).roles.values()].filter((r) => r.path.startsWith(prefix)).sort((a, b) => a.roleName.localeCompare(b.roleName));
   const { items, ...rest } = page(roles, params);
   return { Roles: items.map((r) => roleShape(r, false)), ...rest };
 }
 
-function attachRolePolicy(params: { RoleName?: string; PolicyArn?: string }, ctx: CallContext) {
+function attachRolePolicy(params: AttachRolePolicyCommandInput, ctx: CallContext): SdkOutput<AttachRolePolicyCommandOutput> {
   const role = roleOf(ctx, params.RoleName);
   const arn = attachablePolicy(ctx, required(params.PolicyArn, missing("policyArn")));
   if (role.managedPolicyArns.includes(arn)) return {};
@@ -218,7 +264,7 @@ function attachRolePolicy(params: { RoleName?: string; PolicyArn?: string }, ctx
   return {};
 }
 
-function detachRolePolicy(params: { RoleName?: string; PolicyArn?: string }, ctx: CallContext) {
+function detachRolePolicy(params: DetachRolePolicyCommandInput, ctx: CallContext): SdkOutput<DetachRolePolicyCommandOutput> {
   const role = roleOf(ctx, params.RoleName);
   const arn = required(params.PolicyArn, missing("policyArn"));
   if (!role.managedPolicyArns.includes(arn)) throw new AwsError("NoSuchEntity", `Policy ${arn} was not found.`, 404);
@@ -226,7 +272,7 @@ function detachRolePolicy(params: { RoleName?: string; PolicyArn?: string }, ctx
   return {};
 }
 
-function listAttachedRolePolicies(params: Paged & { RoleName?: string; PathPrefix?: string }, ctx: CallContext) {
+function listAttachedRolePolicies(params: ListAttachedRolePoliciesCommandInput, ctx: CallContext): SdkOutput<ListAttachedRolePoliciesCommandOutput> {
   const role = roleOf(ctx, params.RoleName);
   const prefix = params.PathPrefix ?? "/";
   const attached = role.managedPolicyArns
@@ -237,7 +283,7 @@ function listAttachedRolePolicies(params: Paged & { RoleName?: string; PathPrefi
   return { AttachedPolicies: items, ...rest };
 }
 
-function listRolePolicies(params: Paged & { RoleName?: string }, ctx: CallContext) {
+function listRolePolicies(params: ListRolePoliciesCommandInput, ctx: CallContext): SdkOutput<ListRolePoliciesCommandOutput> {
   const role = roleOf(ctx, params.RoleName);
   const { items, ...rest } = page(Object.keys(role.inlinePolicies).sort(), params);
   return { PolicyNames: items, ...rest };
@@ -249,21 +295,21 @@ function inlinePolicyName(name: string | undefined): string {
   return policyName;
 }
 
-function getRolePolicy(params: { RoleName?: string; PolicyName?: string }, ctx: CallContext) {
+function getRolePolicy(params: GetRolePolicyCommandInput, ctx: CallContext): SdkOutput<GetRolePolicyCommandOutput> {
   const role = roleOf(ctx, params.RoleName);
   const name = inlinePolicyName(params.PolicyName);
   if (!(name in role.inlinePolicies)) throw new AwsError("NoSuchEntity", `The role policy with name ${name} cannot be found.`, 404);
   return { RoleName: role.roleName, PolicyName: name, PolicyDocument: encodePolicy(role.inlinePolicies[name]) };
 }
 
-function putRolePolicy(params: { RoleName?: string; PolicyName?: string; PolicyDocument?: string }, ctx: CallContext) {
+function putRolePolicy(params: PutRolePolicyCommandInput, ctx: CallContext): SdkOutput<PutRolePolicyCommandOutput> {
   const role = roleOf(ctx, params.RoleName);
   const name = inlinePolicyName(params.PolicyName);
   role.inlinePolicies[name] = parsePolicyDocument(required(params.PolicyDocument, missing("policyDocument")), "identity");
   return {};
 }
 
-function deleteRolePolicy(params: { RoleName?: string; PolicyName?: string }, ctx: CallContext) {
+function deleteRolePolicy(params: DeleteRolePolicyCommandInput, ctx: CallContext): SdkOutput<DeleteRolePolicyCommandOutput> {
   const role = roleOf(ctx, params.RoleName);
   const name = inlinePolicyName(params.PolicyName);
   if (!(name in role.inlinePolicies)) throw new AwsError("NoSuchEntity", `The role policy with name ${name} cannot be found.`, 404);
@@ -271,13 +317,13 @@ function deleteRolePolicy(params: { RoleName?: string; PolicyName?: string }, ct
   return {};
 }
 
-function updateAssumeRolePolicy(params: { RoleName?: string; PolicyDocument?: string }, ctx: CallContext) {
+function updateAssumeRolePolicy(params: UpdateAssumeRolePolicyCommandInput, ctx: CallContext): SdkOutput<UpdateAssumeRolePolicyCommandOutput> {
   const role = roleOf(ctx, params.RoleName);
   role.assumeRolePolicyDocument = parsePolicyDocument(required(params.PolicyDocument, missing("policyDocument")), "trust");
   return {};
 }
 
-function updateRole(params: { RoleName?: string; Description?: string; MaxSessionDuration?: number }, ctx: CallContext) {
+function updateRole(params: UpdateRoleCommandInput, ctx: CallContext): SdkOutput<UpdateRoleCommandOutput> {
   const role = roleOf(ctx, params.RoleName);
   if (params.Description !== undefined) role.description = params.Description;
   const duration = optionalNumber(params.MaxSessionDuration);
@@ -285,13 +331,13 @@ function updateRole(params: { RoleName?: string; Description?: string; MaxSessio
   return {};
 }
 
-function updateRoleDescription(params: { RoleName?: string; Description?: string }, ctx: CallContext) {
+function updateRoleDescription(params: UpdateRoleDescriptionCommandInput, ctx: CallContext): SdkOutput<UpdateRoleDescriptionCommandOutput> {
   const role = roleOf(ctx, params.RoleName);
   role.description = required(params.Description, missing("description"));
   return { Role: roleShape(role, true) };
 }
 
-function tagRole(params: { RoleName?: string; Tags?: TagEntry[] }, ctx: CallContext) {
+function tagRole(params: TagRoleCommandInput, ctx: CallContext): SdkOutput<TagRoleCommandOutput> {
   const role = roleOf(ctx, params.RoleName);
   const tags = { ...role.tags, ...fromTagList(required(params.Tags, missing("tags"))) };
   if (Object.keys(tags).length > 50) throw new AwsError("LimitExceeded", "The number of tags has reached the maximum limit.", 409);
@@ -299,25 +345,25 @@ function tagRole(params: { RoleName?: string; Tags?: TagEntry[] }, ctx: CallCont
   return {};
 }
 
-function untagRole(params: { RoleName?: string; TagKeys?: string[] }, ctx: CallContext) {
+function untagRole(params: UntagRoleCommandInput, ctx: CallContext): SdkOutput<UntagRoleCommandOutput> {
   const role = roleOf(ctx, params.RoleName);
   for (const key of required(params.TagKeys, missing("tagKeys"))) delete role.tags[key];
   return {};
 }
 
-function listRoleTags(params: Paged & { RoleName?: string }, ctx: CallContext) {
+function listRoleTags(params: ListRoleTagsCommandInput, ctx: CallContext): SdkOutput<ListRoleTagsCommandOutput> {
   const role = roleOf(ctx, params.RoleName);
   const { items, ...rest } = page(toTagList(role.tags), params);
   return { Tags: items, ...rest };
 }
 
-function putRolePermissionsBoundary(params: { RoleName?: string; PermissionsBoundary?: string }, ctx: CallContext) {
+function putRolePermissionsBoundary(params: PutRolePermissionsBoundaryCommandInput, ctx: CallContext): SdkOutput<PutRolePermissionsBoundaryCommandOutput> {
   const role = roleOf(ctx, params.RoleName);
   role.permissionsBoundary = attachablePolicy(ctx, required(params.PermissionsBoundary, missing("permissionsBoundary")));
   return {};
 }
 
-function deleteRolePermissionsBoundary(params: { RoleName?: string }, ctx: CallContext) {
+function deleteRolePermissionsBoundary(params: DeleteRolePermissionsBoundaryCommandInput, ctx: CallContext): SdkOutput<DeleteRolePermissionsBoundaryCommandOutput> {
   delete roleOf(ctx, params.RoleName).permissionsBoundary;
   return {};
 }
@@ -333,8 +379,8 @@ function policyShape(policy: ManagedPolicy, attachments: number) {
     PermissionsBoundaryUsageCount: 0,
     IsAttachable: true,
     Description: policy.description,
-    CreateDate: policy.createdAt,
-    UpdateDate: policy.createdAt,
+    CreateDate: new Date(policy.createdAt),
+    UpdateDate: new Date(policy.createdAt),
   };
 }
 
@@ -343,7 +389,7 @@ function attachmentsOf(ctx: CallContext, arn: string): number {
 }
 
 /** CreatePolicy: a customer managed policy (docs.aws.amazon.com/IAM/latest/APIReference/API_CreatePolicy.html). */
-function createPolicy(params: { PolicyName?: string; PolicyDocument?: string; Path?: string; Description?: string }, ctx: CallContext) {
+function createPolicy(params: CreatePolicyCommandInput, ctx: CallContext): SdkOutput<CreatePolicyCommandOutput> {
   const name = required(params.PolicyName, missing("policyName"));
   if (!POLICY_NAME.test(name)) throw validation("policyName", name, "Member must satisfy regular expression pattern: [\\w+=,.@-]+");
   const path = params.Path ?? "/";
@@ -364,7 +410,7 @@ function createPolicy(params: { PolicyName?: string; PolicyDocument?: string; Pa
   return { Policy: policyShape(policy, 0) };
 }
 
-function getPolicy(params: { PolicyArn?: string }, ctx: CallContext) {
+function getPolicy(params: GetPolicyCommandInput, ctx: CallContext): SdkOutput<GetPolicyCommandOutput> {
   const arn = required(params.PolicyArn, missing("policyArn"));
   const policy = accountOf(ctx).policies.get(arn);
   if (policy) return { Policy: policyShape(policy, attachmentsOf(ctx, arn)) };
@@ -378,12 +424,12 @@ function getPolicy(params: { PolicyArn?: string }, ctx: CallContext) {
       DefaultVersionId: aws.versionId,
       AttachmentCount: attachmentsOf(ctx, arn),
       IsAttachable: true,
-      UpdateDate: aws.createDate,
+      UpdateDate: new Date(aws.createDate),
     },
   };
 }
 
-function deletePolicy(params: { PolicyArn?: string }, ctx: CallContext) {
+function deletePolicy(params: DeletePolicyCommandInput, ctx: CallContext): SdkOutput<DeletePolicyCommandOutput> {
   const arn = required(params.PolicyArn, missing("policyArn"));
   const account = accountOf(ctx);
   if (!account.policies.has(arn)) throw new AwsError("NoSuchEntity", `Policy ${arn} was not found.`, 404);
@@ -399,11 +445,11 @@ export const iamService: ServiceDefinition = {
   actions: {
     // API_ListInstanceProfilesForRole.html: the sandbox has no instance profiles, so every role has
     // none (terraform lists them before DeleteRole to detach them first).
-    ListInstanceProfilesForRole: (params: { RoleName?: string }, ctx: CallContext) => {
+    ListInstanceProfilesForRole: (params: ListInstanceProfilesForRoleCommandInput, ctx: CallContext): SdkOutput<ListInstanceProfilesForRoleCommandOutput> => {
       roleOf(ctx, params.RoleName);
       return { InstanceProfiles: [], IsTruncated: false };
     },
-    GetRole: (params: { RoleName?: string }, ctx: CallContext) => ({ Role: roleShape(roleOf(ctx, params.RoleName), true) }),
+    GetRole: (params: GetRoleCommandInput, ctx: CallContext): SdkOutput<GetRoleCommandOutput> => ({ Role: roleShape(roleOf(ctx, params.RoleName), true) }),
     ListRoles: listRoles,
     CreateRole: createRole,
     DeleteRole: deleteRole,

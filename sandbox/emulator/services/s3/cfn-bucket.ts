@@ -1,7 +1,7 @@
 import type { Bucket, BucketEncryptionRule, PublicAccessBlock } from "../../state.js";
 import { generatedName } from "../shared/ids.js";
 import { NEW_BUCKET_BLOCKED_ENCRYPTION_TYPES, putBucket, s3Service } from "./service.js";
-import { recordOnBehalf } from "../cloudformation/resources/on-behalf.js";
+import { authorizeOnBehalf, recordOnBehalf } from "../cloudformation/resources/on-behalf.js";
 import { isPlainObject } from "../cloudformation/template/intrinsics.js";
 import {
   bool,
@@ -99,13 +99,14 @@ function bucketAttributes(name: string, region: string): Record<string, string> 
 
 /** AWS::S3::Bucket. The physical id is the bucket name; names are global across accounts. */
 export const s3BucketProvider: ResourceProvider = {
-  create(properties, ctx) {
+  async create(properties, ctx) {
     const { world, account, region, sandbox } = ctx.env;
     const name =
       optionalString(properties.BucketName) ??
       generatedName(sandbox.random, ctx.stack.stackName, ctx.logicalId, { maxLength: 63, lowercase: true });
     // CloudFormation's own wording for a taken name, not S3's BucketAlreadyExists.
     if (world.buckets.has(name)) throw new Error(`${name} already exists`);
+    await authorizeOnBehalf(ctx, s3Service, "CreateBucket", { Bucket: name });
     // S3's defaults for a new bucket, then what the template configures.
     const bucket = putBucket(world, account.id, name, region, sandbox.now());
     bucket.encryption = encryptionFromTemplate(properties.BucketEncryption, () => NEW_BUCKET_BLOCKED_ENCRYPTION_TYPES) ?? bucket.encryption;
@@ -115,6 +116,13 @@ export const s3BucketProvider: ResourceProvider = {
     bucket.tags = { ...cloudFormationTags(ctx.stack, ctx.logicalId), ...ctx.stack.tags, ...templateTags(properties.Tags) };
     // What CloudTrail shows CloudFormation calling (on-behalf.ts): the bucket, then each configuration it sets.
     recordOnBehalf(ctx, s3Service, "CreateBucket", { Bucket: name });
+    try {
+      await authorizeConfiguration(ctx, name, properties);
+    } catch (error) {
+      // The handler's create failed after the bucket existed: it is removed, as the rollback of a resource that failed to create.
+      world.buckets.delete(name);
+      throw error;
+    }
     recordConfiguration(ctx, name, properties);
     return { physicalId: name, attributes: bucketAttributes(name, region) };
   },
@@ -127,9 +135,10 @@ export const s3BucketProvider: ResourceProvider = {
     },
   },
 
-  delete(name, ctx) {
+  async delete(name, ctx) {
     const bucket = ownBucket(name, ctx);
     if (!bucket) return;
+    await authorizeOnBehalf(ctx, s3Service, "DeleteBucket", { Bucket: name });
     if (bucket.objects.size > 0) throw new Error("The bucket you tried to delete is not empty");
     ctx.env.world.buckets.delete(name);
     recordOnBehalf(ctx, s3Service, "DeleteBucket", { Bucket: name });
@@ -170,9 +179,10 @@ export const s3BucketProvider: ResourceProvider = {
       };
     },
 
-    update(name, expected, ctx) {
+    async update(name, expected, ctx) {
       const bucket = ownBucket(name, ctx);
       if (!bucket) throw new Error(`The specified bucket does not exist: ${name}`);
+      await authorizeConfiguration(ctx, name, expected);
       if (expected.BucketEncryption !== undefined) {
         const live = bucket.encryption;
         bucket.encryption = encryptionFromTemplate(expected.BucketEncryption, (i) => live?.[i]?.blockedEncryptionTypes);
@@ -188,16 +198,30 @@ export const s3BucketProvider: ResourceProvider = {
 };
 
 /** The S3 calls that set a template's bucket configuration, in the API's request shapes. */
-function recordConfiguration(ctx: ResourceContext, name: string, properties: Record<string, unknown>): void {
+function configurationCalls(name: string, properties: Record<string, unknown>): [action: string, params: Record<string, unknown>][] {
   const calls: [string, string, unknown][] = [
     ["PutBucketEncryption", "ServerSideEncryptionConfiguration", properties.BucketEncryption],
     ["PutPublicAccessBlock", "PublicAccessBlockConfiguration", properties.PublicAccessBlockConfiguration],
     ["PutBucketVersioning", "VersioningConfiguration", properties.VersioningConfiguration],
   ];
+  const made: [string, Record<string, unknown>][] = [];
   for (const [action, member, value] of calls) {
     if (value === undefined) continue;
     const body = action === "PutBucketEncryption" ? { Rules: (value as { ServerSideEncryptionConfiguration?: unknown }).ServerSideEncryptionConfiguration } : value;
-    recordOnBehalf(ctx, s3Service, action, { Bucket: name, [member]: body });
+    made.push([action, { Bucket: name, [member]: body }]);
   }
-  if (properties.Tags !== undefined) recordOnBehalf(ctx, s3Service, "PutBucketTagging", { Bucket: name, Tagging: { TagSet: properties.Tags } });
+  if (properties.Tags !== undefined) made.push(["PutBucketTagging", { Bucket: name, Tagging: { TagSet: properties.Tags } }]);
+  return made;
+}
+
+/**
+ * Each configuration call authorized before any takes effect: the bucket's settings are written
+ * together, so a denied one leaves the bucket as it was (in AWS the calls before it would have landed).
+ */
+async function authorizeConfiguration(ctx: ResourceContext, name: string, properties: Record<string, unknown>): Promise<void> {
+  for (const [action, params] of configurationCalls(name, properties)) await authorizeOnBehalf(ctx, s3Service, action, params);
+}
+
+function recordConfiguration(ctx: ResourceContext, name: string, properties: Record<string, unknown>): void {
+  for (const [action, params] of configurationCalls(name, properties)) recordOnBehalf(ctx, s3Service, action, params);
 }

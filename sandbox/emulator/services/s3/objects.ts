@@ -48,8 +48,11 @@ function sseBlocked(bucket: OwnedBucket): boolean {
  * managed keys (SSE-S3) as the base level of encryption for every bucket", S3 User Guide,
  * default-encryption-faq.html). "When SSE-C is blocked for a bucket, any PutObject, CopyObject,
  * PostObject, or Multipart Upload … that specify SSE-C encryption will be rejected with an HTTP 403
- * AccessDenied error" (S3 User Guide, blocking-unblocking-s3-c-encryption-gpb.html; the message
- * is not documented, S3's generic one is used).
+ * AccessDenied error" (S3 User Guide, blocking-unblocking-s3-c-encryption-gpb.html; also
+ * hashicorp/terraform-provider-aws#45105, "will now fail with HTTP 403 AccessDenied", and
+ * velero-io/velero-plugin-for-aws#318, "a generic AccessDenied 403 with no indication of the root
+ * cause"). The message itself is unconfirmed (searched: AWS docs, botocore/moto/LocalStack code,
+ * issue threads): S3's generic "Access Denied" is used.
  */
 function encryptionOf(bucket: OwnedBucket, params: UploadInput): ObjectEncryption {
   if (params.SSECustomerAlgorithm !== undefined) {
@@ -213,7 +216,11 @@ function readObject(params: ObjectInput & { Range?: string; SSECustomerKey?: str
  * If using url, non-ASCII characters used in an object's key name will be URL encoded"
  * (API_ListObjectsV2.html); the Delimiter, Prefix, Key and StartAfter elements are encoded. Keys
  * with characters XML 1.0 cannot carry (most control characters) only survive a listing this way,
- * which is why botocore asks for it on every list. "/" stays as is, as in a URL path.
+ * which is why botocore asks for it on every list. "/" stays as is, as in a URL path: LocalStack
+ * patched moto for exactly this ("fixes an issue where upstream also encodes "/", which should not
+ * be the case": quote(name, safe="/"), localstack/localstack localstack/services/s3/legacy/s3_starter.py).
+ * botocore decodes these elements with unquote_plus (botocore/handlers.py decode_list_object), so
+ * a space sent as %20 or + reads back the same. No AWS page states the "/" rule itself.
  */
 function encoder(encodingType: string | undefined): (value: string | undefined) => string | undefined {
   if (encodingType === undefined) return (v) => v;

@@ -139,7 +139,9 @@ function putBucketEncryption(params: BucketInput & { ServerSideEncryptionConfigu
  * "This implementation of the DELETE action resets the default encryption for the bucket as
  * server-side encryption with Amazon S3 managed keys (SSE-S3)" (API_DeleteBucketEncryption.html):
  * a bucket is never left without default encryption. The reset configuration is the one a new
- * bucket gets, SSE-C blocked included (not documented for the reset; assumed).
+ * bucket gets, SSE-C blocked included. Whether the reset keeps or clears BlockedEncryptionTypes is
+ * unconfirmed (searched once more: AWS docs, botocore/boto3 tests, moto, LocalStack, issue
+ * threads; nothing states it): the new-bucket default is assumed.
  */
 function deleteBucketEncryption(params: BucketInput, ctx: CallContext) {
   bucketOf(ctx, params.Bucket).encryption = defaultEncryption();

@@ -1,6 +1,6 @@
 import type { AssumeRoleCommandInput, AssumeRoleCommandOutput, GetCallerIdentityCommandInput, GetCallerIdentityCommandOutput } from "@aws-sdk/client-sts";
 import { lowerFirst } from "../../protocol/sdk-schemas.js";
-import { AwsError, type CallContext, type ServiceDefinition } from "../../protocol/types.js";
+import { AwsError, type CallContext, type SdkOutput, type ServiceDefinition } from "../../protocol/types.js";
 import { optionalNumber, required } from "../shared/params.js";
 import { mintRoleSession, principalUserId } from "../iam/principals.js";
 import { trustAllows } from "../iam/trust-policy.js";
@@ -18,7 +18,7 @@ function missing(name: string): () => AwsError {
 }
 
 /** What a handler returns: the SDK's output shape without the metadata the protocol layer adds. */
-type Output<T> = Omit<T, "$metadata">;
+type Output<T> = SdkOutput<T>;
 
 function assumeRole(params: AssumeRoleCommandInput, ctx: CallContext): Output<AssumeRoleCommandOutput> {
   const roleArn = required(params.RoleArn, missing("RoleArn"));

@@ -1,4 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { cloudFormationService } from "../../../../sandbox/emulator/services/cloudformation/service.js";
+import { mintRoleSession } from "../../../../sandbox/emulator/services/iam/principals.js";
+import { iamService } from "../../../../sandbox/emulator/services/iam/service.js";
+import type { Principal } from "../../../../sandbox/emulator/state.js";
 import { account, createStack, detectDrift, EC2_READ_ONLY_ROLE, harness, HTTPS_GROUP, region, rejection } from "./fixture.js";
 
 const TEMPLATE = `
@@ -224,5 +228,100 @@ describe("REVERT_DRIFT change sets", () => {
       AttributeChangeType: "Add",
       AfterValue: JSON.stringify({ IpProtocol: "tcp", FromPort: 8443, ToPort: 8443, CidrIp: "10.0.0.0/8" }),
     });
+  });
+});
+
+/**
+ * "If you don't specify a service role, CloudFormation uses your credentials … The role's
+ * credentials [are used] to make calls on your behalf … other users that have permissions to
+ * perform operations on this stack will be able to use this role, even if they don't have
+ * permission to pass it" (AWS CloudFormation User Guide, "AWS CloudFormation service role",
+ * using-iam-servicerole.html). So a REVERT_DRIFT started by a role that may not write the drifted
+ * type fails, and the same role's REVERT_DRIFT on a stack with a service role succeeds: the
+ * precondition driftguard checks before starting one (functions/remediation/revert-drift.ts).
+ */
+describe("CloudFormation's calls for a stack, authorized as IAM authorizes them", () => {
+  const CHANGE_SETS_ONLY = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: ["cloudformation:*", "ec2:Describe*"], Resource: "*" }] };
+
+  async function session(h: ReturnType<typeof harness>, roleName: string, trusted: string, policy?: unknown, managed?: string) {
+    const iam = (action: string, params: Record<string, unknown>) => iamService.actions[action]!(params, { ...h.ctx, service: "iam", action });
+    const trust = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: trusted.endsWith(".amazonaws.com") ? { Service: trusted } : { AWS: trusted }, Action: "sts:AssumeRole" }] };
+    await iam("CreateRole", { RoleName: roleName, AssumeRolePolicyDocument: JSON.stringify(trust) });
+    if (policy) await iam("PutRolePolicy", { RoleName: roleName, PolicyName: "inline", PolicyDocument: JSON.stringify(policy) });
+    if (managed) await iam("AttachRolePolicy", { RoleName: roleName, PolicyArn: managed });
+    const role = account(h.world).roles.get(roleName)!;
+    return { role, principal: mintRoleSession(h.world, h.ctx.sandbox.random, h.ctx.accountId, role, "driftguard", { issuedAt: h.ctx.sandbox.now() }) };
+  }
+
+  async function revertAs(h: ReturnType<typeof harness>, principal: Principal, stackName: string) {
+    const as = (action: string, params: Record<string, unknown>) => cloudFormationService.actions[action]!(params, { ...h.ctx, principal, action }) as Promise<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const created = await as("CreateChangeSet", { StackName: stackName, ChangeSetName: "revert", ChangeSetType: "UPDATE", UsePreviousTemplate: "true", DeploymentMode: "REVERT_DRIFT" });
+    await as("ExecuteChangeSet", { ChangeSetName: created.Id });
+    const stack = (await as("DescribeStacks", { StackName: stackName })).Stacks[0];
+    const events = (await as("DescribeStackEvents", { StackName: stackName })).StackEvents as { LogicalResourceId: string; ResourceStatus: string; ResourceStatusReason?: string }[];
+    return { stack, events, changeSet: await as("DescribeChangeSet", { ChangeSetName: created.Id }) };
+  }
+
+  const GROUP = `
+Resources:
+  Sg:${HTTPS_GROUP}
+`;
+
+  it("fails the resource with the handler's AccessDenied when the caller may not write it, and rolls the stack back", async () => {
+    const h = harness();
+    const ids = await createStack(h, "app", GROUP);
+    const group = region(h.world).securityGroups.get(ids.Sg)!;
+    group.ingress.push({ ...SSH, ruleId: "sgr-0ssh" });
+    const { principal } = await session(h, "Reverter", `arn:aws:iam::${h.ctx.accountId}:root`, CHANGE_SETS_ONLY);
+
+    const { stack, events, changeSet } = await revertAs(h, principal, "app");
+    expect(stack.StackStatus).toBe("UPDATE_ROLLBACK_COMPLETE");
+    expect(changeSet.ExecutionStatus).toBe("EXECUTE_FAILED");
+    const failed = events.find((e) => e.ResourceStatus === "UPDATE_FAILED")!;
+    expect(failed.LogicalResourceId).toBe("Sg");
+    // The shape of a real one: github.com/aws/aws-cdk/issues/27067 (on-behalf.ts).
+    expect(failed.ResourceStatusReason).toMatch(
+      new RegExp(
+        String.raw`^Resource handler returned message: "You are not authorized to perform this operation\. User: arn:aws:sts::111111111111:assumed-role/Reverter/driftguard is not authorized to perform: ec2:RevokeSecurityGroupIngress on resource: arn:aws:ec2:us-east-1:111111111111:security-group/${ids.Sg} because no identity-based policy allows the ec2:RevokeSecurityGroupIngress action\. Encoded authorization failure message: \S+ \(Service: Ec2, Status Code: 403, Request ID: [0-9a-f-]{36}\)" \(RequestToken: [0-9a-f-]{36}, HandlerErrorCode: AccessDenied\)$`,
+      ),
+    );
+    expect(events.map((e) => `${e.LogicalResourceId} ${e.ResourceStatus}`).slice(0, 5)).toEqual([
+      "app UPDATE_ROLLBACK_COMPLETE",
+      "app UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS",
+      "app UPDATE_ROLLBACK_IN_PROGRESS",
+      "Sg UPDATE_FAILED",
+      "Sg UPDATE_IN_PROGRESS",
+    ]);
+    // Nothing was reverted: the rule the caller could not revoke is still there.
+    expect(group.ingress.map((r) => r.fromPort)).toEqual([443, 22]);
+  });
+
+  it("succeeds for the same caller on a stack with a service role, which CloudFormation acts as", async () => {
+    const h = harness();
+    const exec = await session(h, "CfnExec", "cloudformation.amazonaws.com", undefined, "arn:aws:iam::aws:policy/AdministratorAccess");
+    const ids = await createStack(h, "svc", GROUP, { RoleARN: exec.role.arn });
+    const group = region(h.world).securityGroups.get(ids.Sg)!;
+    group.ingress.push({ ...SSH, ruleId: "sgr-0ssh" });
+    const { principal } = await session(h, "Reverter", `arn:aws:iam::${h.ctx.accountId}:root`, CHANGE_SETS_ONLY);
+
+    const { stack, changeSet } = await revertAs(h, principal, "svc");
+    expect(stack).toMatchObject({ StackStatus: "UPDATE_COMPLETE", RoleARN: exec.role.arn });
+    expect(changeSet.ExecutionStatus).toBe("EXECUTE_COMPLETE");
+    expect(group.ingress.map((r) => r.fromPort)).toEqual([443]);
+  });
+
+  it("creates nothing when the caller may not create a resource: CREATE_FAILED with the handler's message, rolled back", async () => {
+    const h = harness();
+    const { principal } = await session(h, "Deployer", `arn:aws:iam::${h.ctx.accountId}:root`, {
+      Version: "2012-10-17",
+      Statement: [{ Effect: "Allow", Action: ["cloudformation:*", "ec2:CreateSecurityGroup", "ec2:DeleteSecurityGroup"], Resource: "*" }],
+    });
+    const as = (action: string, params: Record<string, unknown>) => cloudFormationService.actions[action]!(params, { ...h.ctx, principal, action }) as Promise<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    await as("CreateStack", { StackName: "denied", TemplateBody: GROUP });
+    const stack = (await as("DescribeStacks", { StackName: "denied" })).Stacks[0];
+    expect(stack.StackStatus).toBe("ROLLBACK_COMPLETE");
+    expect(stack.StackStatusReason).toMatch(/^The following resource\(s\) failed to create: \[Sg\]\. Rollback requested by user\. Sg: Resource handler returned message: "You are not authorized to perform this operation\. User: \S+ is not authorized to perform: ec2:AuthorizeSecurityGroupIngress /);
+    // The group CreateSecurityGroup made is gone with the failed resource.
+    expect([...region(h.world).securityGroups.values()].filter((g) => g.groupName !== "default")).toEqual([]);
   });
 });

@@ -69,7 +69,15 @@ export function planImport(env: CfnEnv, stack: CfnStack, changeSet: CfnChangeSet
   });
 }
 
-/** ExecuteChangeSet for an IMPORT change set: the stack adopts the resources and takes the new template. */
+/**
+ * ExecuteChangeSet for an IMPORT change set: the stack adopts the resources and takes the new
+ * template. An import adopts resources as they are — the User Guide recommends running drift
+ * detection afterwards because the template and the live configuration may differ
+ * (import-resources-automatically.html) — so CloudFormation only reads them (the type's read
+ * handler, e.g. iam:GetRole). The sandbox's CloudTrail records the mutating management calls only
+ * (dispatcher.ts), so an import records no call; those reads are not yet authorized against the
+ * caller's policies.
+ */
 export function executeImport(env: CfnEnv, stack: CfnStack, changeSet: CfnChangeSet): void {
   const template = parseTemplate(changeSet.templateBody!);
   const contextFor = resourceContext(env);

@@ -2,6 +2,7 @@ import type { CfnChangeSet, CfnPropertyDifference, CfnStack, CfnStackResource } 
 import { withSameStackAttachments } from "../drift/attachments.js";
 import { checkResourceDrift, compareWithLive, liveResources } from "../drift/resource-drift.js";
 import { isoNow, type CfnEnv } from "../env.js";
+import { recordEvent, setStackStatus } from "../events.js";
 import { resourceContext } from "../lifecycle.js";
 import { providerFor } from "../resources/registry.js";
 
@@ -86,28 +87,50 @@ export function planRevertDrift(env: CfnEnv, stack: CfnStack): Record<string, un
 
 /**
  * ExecuteChangeSet for a REVERT_DRIFT change set: each Modify writes the template's values back
- * to the live resource, each Add creates the resource again; the resources are then checked, so
- * their drift status is IN_SYNC, and the stack is UPDATE_COMPLETE.
+ * to the live resource, each Add creates the resource again, with the calls authorized as the
+ * stack's service role or, without one, the caller (on-behalf.ts); the resources are then checked,
+ * so their drift status is IN_SYNC, and the stack is UPDATE_COMPLETE. A resource whose calls fail
+ * (AccessDenied when the caller may not write its type) is UPDATE_FAILED with the handler's message
+ * and the stack rolls back to UPDATE_ROLLBACK_COMPLETE, as an update does (update.ts); what was
+ * reverted before it already holds the template's values, which the rollback would write again.
  */
-export function executeRevertDrift(env: CfnEnv, stack: CfnStack, changeSet: CfnChangeSet): void {
+export async function executeRevertDrift(env: CfnEnv, stack: CfnStack, changeSet: CfnChangeSet): Promise<void> {
   const contextFor = resourceContext(env);
   const now = isoNow(env);
+  setStackStatus(env, stack, "UPDATE_IN_PROGRESS", "User Initiated");
   for (const change of changeSet.changes as { ResourceChange: { Action: string; LogicalResourceId: string } }[]) {
     const resource = stack.resources.find((candidate) => candidate.logicalId === change.ResourceChange.LogicalResourceId);
     if (!resource) continue;
     const provider = providerFor(resource.type);
     const ctx = contextFor(stack, resource);
-    if (change.ResourceChange.Action === "Add") {
-      const provisioned = provider.create(resource.properties, ctx);
-      resource.physicalId = provisioned.physicalId;
-      resource.attributes = provisioned.attributes;
-    } else {
-      provider.drift!.update(resource.physicalId, withSameStackAttachments(env, stack, resource, provider.drift!.expected(resource.properties)), ctx);
+    const event = { logicalId: resource.logicalId, physicalId: resource.physicalId, type: resource.type };
+    recordEvent(env, stack, { ...event, status: "UPDATE_IN_PROGRESS" });
+    try {
+      if (change.ResourceChange.Action === "Add") {
+        const provisioned = await provider.create(resource.properties, ctx);
+        resource.physicalId = provisioned.physicalId;
+        resource.attributes = provisioned.attributes;
+      } else {
+        await provider.drift!.update(resource.physicalId, withSameStackAttachments(env, stack, resource, provider.drift!.expected(resource.properties)), ctx);
+      }
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      recordEvent(env, stack, { ...event, status: "UPDATE_FAILED", reason });
+      setStackStatus(env, stack, "UPDATE_ROLLBACK_IN_PROGRESS", `The following resource(s) failed to update: [${resource.logicalId}]. `);
+      stack.statusReason = `The following resource(s) failed to update: [${resource.logicalId}]. ${resource.logicalId}: ${reason}`;
+      setStackStatus(env, stack, "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS");
+      setStackStatus(env, stack, "UPDATE_ROLLBACK_COMPLETE");
+      stack.lastUpdated = now;
+      changeSet.executionStatus = "EXECUTE_FAILED";
+      return;
     }
     resource.status = "UPDATE_COMPLETE";
     resource.lastUpdated = now;
+    recordEvent(env, stack, { ...event, physicalId: resource.physicalId, status: "UPDATE_COMPLETE" });
     checkResourceDrift(env, stack, resource, now);
   }
-  stack.status = "UPDATE_COMPLETE";
+  delete stack.statusReason;
+  setStackStatus(env, stack, "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS");
+  setStackStatus(env, stack, "UPDATE_COMPLETE");
   stack.lastUpdated = now;
 }

@@ -255,7 +255,7 @@ export const changeSetHandlers: Record<string, ActionHandler> = {
     };
   },
 
-  ExecuteChangeSet(params, ctx) {
+  async ExecuteChangeSet(params, ctx) {
     const env = envOf(ctx);
     const { stack, changeSet } = findChangeSet(env, requiredText(params.ChangeSetName, "changeSetName"), optionalText(params.StackName));
     if (changeSet.executionStatus !== "AVAILABLE") {
@@ -264,11 +264,12 @@ export const changeSetHandlers: Record<string, ActionHandler> = {
         `ChangeSet [${changeSet.id}] cannot be executed in its current execution status of [${changeSet.executionStatus}]`,
       );
     }
+    changeSet.executionStatus = "EXECUTE_IN_PROGRESS";
     if (changeSet.type === "IMPORT") executeImport(env, stack, changeSet);
-    else if (changeSet.deploymentMode === "REVERT_DRIFT") executeRevertDrift(env, stack, changeSet);
-    else if (changeSet.type === "CREATE") executeCreate(env, stack, updateOf(changeSet));
-    else executeUpdate(env, stack, updateOf(changeSet));
-    changeSet.executionStatus = "EXECUTE_COMPLETE";
+    else if (changeSet.deploymentMode === "REVERT_DRIFT") await executeRevertDrift(env, stack, changeSet);
+    else if (changeSet.type === "CREATE") await executeCreate(env, stack, updateOf(changeSet));
+    else await executeUpdate(env, stack, updateOf(changeSet));
+    if (changeSet.executionStatus === "EXECUTE_IN_PROGRESS") changeSet.executionStatus = "EXECUTE_COMPLETE";
     // Executing a change set removes the stack's other change sets.
     stack.changeSets = [changeSet];
     return {};

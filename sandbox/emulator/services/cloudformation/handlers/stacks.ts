@@ -41,6 +41,8 @@ function stackShape(stack: CfnStack): Record<string, unknown> {
     DisableRollback: false,
     NotificationARNs: [],
     ...(stack.capabilities ? { Capabilities: stack.capabilities } : {}),
+    // API_Stack.html RoleARN: the service role CloudFormation uses for the stack's operations (what driftguard's REVERT_DRIFT precondition reads).
+    ...(stack.roleArn ? { RoleARN: stack.roleArn } : {}),
     ...(stack.outputs?.length
       ? {
           Outputs: stack.outputs.map((output) => ({
@@ -78,9 +80,9 @@ function withToken<T extends object>(body: T, nextToken: string | undefined): T 
 }
 
 export const stackHandlers: Record<string, ActionHandler> = {
-  CreateStack(params, ctx) {
+  async CreateStack(params, ctx) {
     const env = envOf(ctx);
-    const stack = createStack(env, {
+    const stack = await createStack(env, {
       stackName: requiredText(params.StackName, "stackName"),
       templateBody: requiredTemplateBody(env, params),
       parameters: list<ParameterInput>(params.Parameters),
@@ -95,21 +97,21 @@ export const stackHandlers: Record<string, ActionHandler> = {
    * API_UpdateStack.html: the update runs within the call (update.ts); a stack that is not in a
    * state that can be updated, or an update that changes nothing, is a ValidationError.
    */
-  UpdateStack(params, ctx) {
+  async UpdateStack(params, ctx) {
     const env = envOf(ctx);
     const stack = findStack(env, requiredText(params.StackName, "stackName"));
     if (!UPDATABLE_STATUSES.has(stack.status)) throw notUpdatable(stack);
     const update = stackUpdateOf(env, stack, params);
     if (isNoOp(env, stack, update, planUpdate(env, stack, update))) throw validationError(NO_UPDATES);
-    executeUpdate(env, stack, update);
+    await executeUpdate(env, stack, update);
     return { StackId: stack.stackId };
   },
 
-  DeleteStack(params, ctx) {
+  async DeleteStack(params, ctx) {
     const env = envOf(ctx);
     // Deleting a stack that doesn't exist succeeds, as in CloudFormation.
     const stack = lookupStack(env, requiredText(params.StackName, "stackName"));
-    if (stack && stack.status !== "DELETE_COMPLETE") deleteStack(env, stack);
+    if (stack && stack.status !== "DELETE_COMPLETE") await deleteStack(env, stack);
     return {};
   },
 

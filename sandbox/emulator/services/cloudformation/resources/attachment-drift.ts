@@ -2,6 +2,9 @@ import type { SecurityGroup, SecurityGroupRule } from "../../../state.js";
 import { type Direction, groups, ruleFromTemplate, ruleToTemplate } from "../../ec2/cfn-security-group.js";
 import { jsonDocument, optionalString, pick, stringList } from "./properties.js";
 import type { DriftSupport, ResourceContext } from "./types.js";
+import { authorizeOnBehalf, callOnBehalf, recordOnBehalf } from "./on-behalf.js";
+import { ec2Service } from "../../ec2/service.js";
+import { iamService } from "../../iam/service.js";
 
 /**
  * Drift detection of the attachment resources themselves, as CloudFormation documents it:
@@ -44,12 +47,17 @@ export function ruleAttachmentDrift(direction: Direction): DriftSupport {
       if (!found) return undefined;
       return { GroupId: found.group.groupId, GroupName: found.group.groupName, ...ruleToTemplate(found.rule, direction) };
     },
-    update(ruleId, expected, ctx) {
+    async update(ruleId, expected, ctx) {
       const found = ruleById(ruleId, direction, ctx);
       if (!found) throw new Error(`The security group rule '${ruleId}' does not exist`);
       const description = optionalString(expected.Description);
+      // Only Description is updatable; the call the type's update handler makes for it.
+      const action = direction === "ingress" ? "UpdateSecurityGroupRuleDescriptionsIngress" : "UpdateSecurityGroupRuleDescriptionsEgress";
+      const request = { GroupId: found.group.groupId, SecurityGroupRuleDescriptions: [{ SecurityGroupRuleId: ruleId, Description: description ?? "" }] };
+      await authorizeOnBehalf(ctx, ec2Service, action, request);
       if (description === undefined) delete found.rule.description;
       else found.rule.description = description;
+      recordOnBehalf(ctx, ec2Service, action, request, { Return: true });
     },
   };
 }
@@ -69,10 +77,8 @@ export const rolePolicyDrift: DriftSupport = {
     const document = ctx.env.account.roles.get(String(RoleName))?.inlinePolicies[String(PolicyName)];
     return document === undefined ? undefined : { PolicyName, RoleName, PolicyDocument: document };
   },
-  update(_physicalId, expected, ctx) {
-    const role = ctx.env.account.roles.get(String(expected.RoleName));
-    if (!role) throw new Error(`The role with name ${String(expected.RoleName)} cannot be found.`);
-    role.inlinePolicies[String(expected.PolicyName)] = expected.PolicyDocument;
+  async update(_physicalId, expected, ctx) {
+    await callOnBehalf(ctx, iamService, "PutRolePolicy", { RoleName: String(expected.RoleName), PolicyName: String(expected.PolicyName), PolicyDocument: JSON.stringify(expected.PolicyDocument) });
   },
 };
 
@@ -88,10 +94,10 @@ export const managedPolicyDrift: DriftSupport = {
     const roles = [...ctx.env.account.roles.values()].filter((r) => r.managedPolicyArns.includes(arn)).map((r) => r.roleName);
     return { PolicyDocument: policy.document, Roles: roles };
   },
-  update(arn, expected, ctx) {
+  async update(arn, expected, ctx) {
     for (const name of stringList(expected.Roles)) {
       const role = ctx.env.account.roles.get(name);
-      if (role && !role.managedPolicyArns.includes(arn)) role.managedPolicyArns.push(arn);
+      if (role && !role.managedPolicyArns.includes(arn)) await callOnBehalf(ctx, iamService, "AttachRolePolicy", { RoleName: name, PolicyArn: arn });
     }
   },
 };

@@ -5,7 +5,7 @@ import { ec2Id, generatedName } from "../../shared/ids.js";
 import { jsonDocument, optionalString, required, stringList } from "./properties.js";
 import { type Direction, groups, ruleFromTemplate, ruleToTemplate } from "../../ec2/cfn-security-group.js";
 import type { ResourceContext, ResourceProvider } from "./types.js";
-import { callOnBehalf, recordOnBehalf } from "./on-behalf.js";
+import { authorizeOnBehalf, callOnBehalf, recordOnBehalf } from "./on-behalf.js";
 import { ec2Service } from "../../ec2/service.js";
 import { iamService } from "../../iam/service.js";
 import { managedPolicyDrift, rolePolicyDrift, ruleAttachmentDrift } from "./attachment-drift.js";
@@ -42,26 +42,29 @@ function targetGroup(properties: Record<string, unknown>, ctx: ResourceContext):
 function ruleAttachment(direction: Direction): ResourceProvider {
   const list = (group: SecurityGroup) => (direction === "ingress" ? group.ingress : group.egress);
   return {
-    create(properties, ctx) {
+    async create(properties, ctx) {
       const group = targetGroup(properties, ctx);
+      const request = { GroupId: group.groupId, IpPermissions: [ipPermission(properties)] };
+      await authorizeOnBehalf(ctx, ec2Service, AUTHORIZE[direction], request);
       const rule: SecurityGroupRule = { ...ruleFromTemplate(properties, direction), ruleId: ec2Id(ctx.env.sandbox.random, "sgr") };
       if (list(group).some((existing) => sameRule(existing, rule))) {
         throw new AwsError("InvalidPermission.Duplicate", `the specified rule "${JSON.stringify(ruleToTemplate(rule, direction))}" already exists`);
       }
       list(group).push(rule);
-      recordOnBehalf(ctx, ec2Service, AUTHORIZE[direction], { GroupId: group.groupId, IpPermissions: [ipPermission(properties)] }, {
+      recordOnBehalf(ctx, ec2Service, AUTHORIZE[direction], request, {
         Return: true,
         SecurityGroupRules: [{ SecurityGroupRuleId: rule.ruleId, GroupId: group.groupId, IsEgress: direction === "egress" }],
       });
       return { physicalId: rule.ruleId!, attributes: { Id: rule.ruleId! } };
     },
-    delete(ruleId, ctx) {
+    async delete(ruleId, ctx) {
       for (const group of groups(ctx).values()) {
+        if (!list(group).some((r) => r.ruleId === ruleId)) continue;
+        const request = { GroupId: group.groupId, SecurityGroupRuleIds: [ruleId] };
+        await authorizeOnBehalf(ctx, ec2Service, REVOKE[direction], request);
         const rules = list(group);
-        const i = rules.findIndex((r) => r.ruleId === ruleId);
-        if (i < 0) continue;
-        rules.splice(i, 1);
-        recordOnBehalf(ctx, ec2Service, REVOKE[direction], { GroupId: group.groupId, SecurityGroupRuleIds: [ruleId] }, { Return: true });
+        rules.splice(rules.findIndex((r) => r.ruleId === ruleId), 1);
+        recordOnBehalf(ctx, ec2Service, REVOKE[direction], request, { Return: true });
       }
     },
   };
@@ -90,22 +93,22 @@ const REVOKE: Record<Direction, string> = { ingress: "RevokeSecurityGroupIngress
 /** Inline policies on roles, through IAM's own PutRolePolicy / DeleteRolePolicy handlers. */
 function inlinePolicy(rolesOf: (properties: Record<string, unknown>) => string[]): ResourceProvider {
   return {
-    create(properties, ctx) {
+    async create(properties, ctx) {
       const name = String(required(properties, "PolicyName", ctx.logicalId));
       const document = jsonDocument(required(properties, "PolicyDocument", ctx.logicalId));
       for (const roleName of rolesOf(properties)) {
         role(ctx, roleName);
-        callOnBehalf(ctx, iamService, "PutRolePolicy", { RoleName: roleName, PolicyName: name, PolicyDocument: JSON.stringify(document) });
+        await callOnBehalf(ctx, iamService, "PutRolePolicy", { RoleName: roleName, PolicyName: name, PolicyDocument: JSON.stringify(document) });
       }
       const physicalId = generatedName(ctx.env.sandbox.random, ctx.stack.stackName, ctx.logicalId, { maxLength: 128 });
       return { physicalId, attributes: { Id: physicalId } };
     },
-    delete(_physicalId, ctx) {
+    async delete(_physicalId, ctx) {
       const resource = ctx.stack.resources.find((r) => r.logicalId === ctx.logicalId);
       if (!resource) return;
       const name = String(resource.properties.PolicyName);
       for (const roleName of rolesOf(resource.properties)) {
-        if (ctx.env.account.roles.get(roleName)?.inlinePolicies[name] !== undefined) callOnBehalf(ctx, iamService, "DeleteRolePolicy", { RoleName: roleName, PolicyName: name });
+        if (ctx.env.account.roles.get(roleName)?.inlinePolicies[name] !== undefined) await callOnBehalf(ctx, iamService, "DeleteRolePolicy", { RoleName: roleName, PolicyName: name });
       }
     },
   };
@@ -113,12 +116,12 @@ function inlinePolicy(rolesOf: (properties: Record<string, unknown>) => string[]
 
 /** A customer managed policy, created and attached through IAM's CreatePolicy / AttachRolePolicy handlers. */
 const managedPolicy: ResourceProvider = {
-  create(properties, ctx) {
+  async create(properties, ctx) {
     const { sandbox } = ctx.env;
     const name = optionalString(properties.ManagedPolicyName) ?? generatedName(sandbox.random, ctx.stack.stackName, ctx.logicalId, { maxLength: 128 });
     const path = optionalString(properties.Path);
     const document = jsonDocument(required(properties, "PolicyDocument", ctx.logicalId));
-    const created = callOnBehalf<{ Policy: { Arn: string } }>(ctx, iamService, "CreatePolicy", {
+    const created = await callOnBehalf<{ Policy: { Arn: string } }>(ctx, iamService, "CreatePolicy", {
       PolicyName: name,
       ...(path !== undefined ? { Path: path } : {}),
       PolicyDocument: JSON.stringify(document),
@@ -126,15 +129,15 @@ const managedPolicy: ResourceProvider = {
     });
     const arn = created.Policy.Arn;
     for (const roleName of stringList(properties.Roles)) {
-      if (!role(ctx, roleName).managedPolicyArns.includes(arn)) callOnBehalf(ctx, iamService, "AttachRolePolicy", { RoleName: roleName, PolicyArn: arn });
+      if (!role(ctx, roleName).managedPolicyArns.includes(arn)) await callOnBehalf(ctx, iamService, "AttachRolePolicy", { RoleName: roleName, PolicyArn: arn });
     }
     return { physicalId: arn, attributes: { PolicyArn: arn } };
   },
-  delete(arn, ctx) {
+  async delete(arn, ctx) {
     for (const r of ctx.env.account.roles.values()) {
-      if (r.managedPolicyArns.includes(arn)) callOnBehalf(ctx, iamService, "DetachRolePolicy", { RoleName: r.roleName, PolicyArn: arn });
+      if (r.managedPolicyArns.includes(arn)) await callOnBehalf(ctx, iamService, "DetachRolePolicy", { RoleName: r.roleName, PolicyArn: arn });
     }
-    if (ctx.env.account.policies.has(arn)) callOnBehalf(ctx, iamService, "DeletePolicy", { PolicyArn: arn });
+    if (ctx.env.account.policies.has(arn)) await callOnBehalf(ctx, iamService, "DeletePolicy", { PolicyArn: arn });
   },
 };
 

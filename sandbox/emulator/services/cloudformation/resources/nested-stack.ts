@@ -33,7 +33,7 @@ export function templateFromUrl(world: World, templateUrl: string): string {
  * CloudFormation doesn't check nested stacks when detecting drift on the parent.
  */
 export const nestedStackProvider: ResourceProvider = {
-  create(properties, ctx) {
+  async create(properties, ctx) {
     const templateBody =
       properties.TemplateBody !== undefined
         ? typeof properties.TemplateBody === "string"
@@ -43,9 +43,9 @@ export const nestedStackProvider: ResourceProvider = {
     const parameters = isPlainObject(properties.Parameters)
       ? Object.fromEntries(Object.entries(properties.Parameters).map(([key, value]) => [key, String(value)]))
       : {};
-    const child = ctx.nested.create({ logicalId: ctx.logicalId, templateBody, parameters });
+    const child = await ctx.nested.create({ logicalId: ctx.logicalId, templateBody, parameters });
     if (child.status !== "CREATE_COMPLETE") {
-      ctx.nested.delete(child.stackId);
+      await ctx.nested.delete(child.stackId);
       throw new Error(`Embedded stack ${child.stackId} was not successfully created: ${child.statusReason ?? child.status}`);
     }
     const attributes = Object.fromEntries((child.outputs ?? []).map((output) => [`Outputs.${output.key}`, output.value]));
@@ -53,6 +53,6 @@ export const nestedStackProvider: ResourceProvider = {
   },
 
   delete(stackId, ctx) {
-    ctx.nested.delete(stackId);
+    return ctx.nested.delete(stackId);
   },
 };

@@ -1,4 +1,7 @@
-import type { CallContext, ServiceDefinition } from "../../../protocol/types.js";
+import { randomUUID } from "node:crypto";
+import { authorize } from "../../../authorization/evaluate.js";
+import { serviceDisplayName } from "../../../protocol/errors.js";
+import { AwsError, type CallContext, type ServiceDefinition } from "../../../protocol/types.js";
 import type { CfnStack, Principal } from "../../../state.js";
 import { mintRoleSession } from "../../iam/principals.js";
 import type { CfnEnv } from "../env.js";
@@ -48,7 +51,38 @@ export function actorFor(env: CfnEnv): (stack: CfnStack) => Principal | undefine
   };
 }
 
-/** Records a call whose effect the provider applied itself through the service's state helpers. */
+/**
+ * Authorizes a call CloudFormation is about to make for `ctx.stack`, as IAM authorizes it: with
+ * the stack's service role, else the caller's own policies ("If you don't specify a service role,
+ * CloudFormation uses your credentials" — AWS CloudFormation User Guide, "AWS CloudFormation
+ * service role", using-iam-servicerole.html). The caller's calls are a forward access session, so
+ * aws:CalledVia is cloudformation.amazonaws.com and aws:ViaAWSService true (IAM User Guide,
+ * reference_policies_condition-keys.html); a service role's session is CloudFormation's own.
+ * Denied, the resource fails with the message CloudFormation shows in its stack events for a
+ * resource handler's AccessDenied (a real one, github.com/aws/aws-cdk/issues/27067:
+ * `Resource handler returned message: "User: arn:aws:iam::341538367464:user/matt is not authorized
+ * to perform: iam:GetRole on resource: … because no identity-based policy allows the iam:GetRole
+ * action (Service: Iam, Status Code: 403, Request ID: 2014b22d-…)" (RequestToken: 97cd1be4-…,
+ * HandlerErrorCode: AccessDenied)`).
+ */
+export async function authorizeOnBehalf(ctx: ResourceContext, service: ServiceDefinition, action: string, params: unknown): Promise<void> {
+  const { env, actor } = ctx;
+  if (!actor) return;
+  const forwarded = ctx.stack.roleArn === undefined;
+  try {
+    await authorize(env.world, { service, action, params, principal: actor, accountId: env.account.id, region: env.region }, {
+      secureTransport: true,
+      now: env.sandbox.now(),
+      ...(forwarded ? { calledVia: [CLOUDFORMATION_PRINCIPAL] } : {}),
+    });
+  } catch (error) {
+    if (!(error instanceof AwsError)) throw error;
+    const handler = `${error.message} (Service: ${serviceDisplayName(service.name, "handler")}, Status Code: ${error.status}, Request ID: ${randomUUID()})`;
+    throw new AwsError(error.code, `Resource handler returned message: "${handler}" (RequestToken: ${randomUUID()}, HandlerErrorCode: AccessDenied)`, error.status);
+  }
+}
+
+/** Records a call whose effect the provider applied itself through the service's state helpers (authorized first: authorizeOnBehalf). */
 export function recordOnBehalf(ctx: ResourceContext, service: ServiceDefinition, action: string, params: unknown, result: unknown = {}): void {
   const { env } = ctx;
   if (!ctx.actor || !env.onBehalf) return;
@@ -57,13 +91,14 @@ export function recordOnBehalf(ctx: ResourceContext, service: ServiceDefinition,
 
 /**
  * Makes the call through the service's own API handler, as CloudFormation does (its resource
- * handlers call the service's API), so validation and effects are the API's, and records it.
- * The handlers of the services CloudFormation provisions are synchronous.
+ * handlers call the service's API), so authorization, validation and effects are the API's, and
+ * records it. The handlers of the services CloudFormation provisions are synchronous.
  */
-export function callOnBehalf<T = Record<string, unknown>>(ctx: ResourceContext, service: ServiceDefinition, action: string, params: Record<string, unknown>): T {
+export async function callOnBehalf<T = Record<string, unknown>>(ctx: ResourceContext, service: ServiceDefinition, action: string, params: Record<string, unknown>): Promise<T> {
   const { env } = ctx;
   const handler = service.actions[action];
   if (!handler) throw new Error(`${service.name} has no ${action} handler`);
+  await authorizeOnBehalf(ctx, service, action, params);
   const callContext: CallContext = {
     world: env.world,
     principal: ctx.actor ?? { accessKeyId: "", secretAccessKey: "", accountId: env.account.id, arn: `arn:aws:iam::${env.account.id}:root` },

@@ -6,7 +6,7 @@ import type { ResourceProvider } from "./types.js";
  * an Arn attribute, nothing is created in the World, and drift detection reports NOT_CHECKED.
  */
 export const opaqueProvider: ResourceProvider = {
-  create(_properties, ctx) {
+  async create(_properties, ctx) {
     const { account, region, sandbox } = ctx.env;
     const physicalId = generatedName(sandbox.random, ctx.stack.stackName, ctx.logicalId, { maxLength: 128 });
     // AWS::SNS::Topic → sns
@@ -14,11 +14,11 @@ export const opaqueProvider: ResourceProvider = {
     return { physicalId, attributes: { Arn: `arn:aws:${service}:${region}:${account.id}:${physicalId}` } };
   },
 
-  delete() {
+  async delete() {
     // Nothing was created in the World.
   },
 
-  updateInPlace() {
+  async updateInPlace() {
     // Nothing in the World to change: the stack keeps the new properties.
   },
 };

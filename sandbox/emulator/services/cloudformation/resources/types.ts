@@ -4,8 +4,8 @@ import type { CfnEnv } from "../env.js";
 
 /** How a provider creates and removes nested stacks without depending on the stack lifecycle. */
 export interface NestedStacks {
-  create(input: { logicalId: string; templateBody: string; parameters: Record<string, string> }): CfnStack;
-  delete(stackId: string): void;
+  create(input: { logicalId: string; templateBody: string; parameters: Record<string, string> }): Promise<CfnStack>;
+  delete(stackId: string): Promise<void>;
 }
 
 export interface ResourceContext {
@@ -38,7 +38,7 @@ export interface DriftSupport {
   /** The live resource in CloudFormation property shape, or undefined when it no longer exists. */
   readActual(physicalId: string, ctx: ResourceContext): Record<string, unknown> | undefined;
   /** Brings the live resource back to `expected` (REVERT_DRIFT execution); leaves other settings alone. */
-  update(physicalId: string, expected: Record<string, unknown>, ctx: ResourceContext): void;
+  update(physicalId: string, expected: Record<string, unknown>, ctx: ResourceContext): Promise<void>;
 }
 
 /**
@@ -51,16 +51,20 @@ export interface ImportSupport {
   find(identifier: string, ctx: ResourceContext): Provisioned | undefined;
 }
 
+/**
+ * The writes are asynchronous because each call CloudFormation makes is authorized first
+ * (on-behalf.ts authorizeOnBehalf), as IAM evaluates it; reads (drift, import) make no write calls.
+ */
 export interface ResourceProvider {
   /** Provisions into the World; throws (with the message CloudFormation would show) on failure. */
-  create(properties: Record<string, unknown>, ctx: ResourceContext): Provisioned;
-  delete(physicalId: string, ctx: ResourceContext): void;
+  create(properties: Record<string, unknown>, ctx: ResourceContext): Promise<Provisioned>;
+  delete(physicalId: string, ctx: ResourceContext): Promise<void>;
   /**
    * An UpdateStack change that needs no replacement ("Update requires: No interruption"): brings the
    * live resource from `previous` to `properties`. Absent: the provider's drift `update` applies the
    * new template values, and a type with neither is replaced (created anew, the old one deleted).
    */
-  updateInPlace?(physicalId: string, properties: Record<string, unknown>, previous: Record<string, unknown>, ctx: ResourceContext): void;
+  updateInPlace?(physicalId: string, properties: Record<string, unknown>, previous: Record<string, unknown>, ctx: ResourceContext): Promise<void>;
   /** Absent: the type cannot be imported. */
   import?: ImportSupport;
   /** Absent: the type does not support drift detection and reports NOT_CHECKED. */
