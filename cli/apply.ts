@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { DescribeStacksCommand } from "@aws-sdk/client-cloudformation";
 import { GetObjectCommand } from "@aws-sdk/client-s3";
-import { spokeClientPool, type SpokeClients } from "../functions/aws/clients.js";
+import { type HubClients, spokeClientPool, type SpokeClients } from "../functions/aws/clients.js";
 import { loadConfig } from "../functions/accounts-file/index.js";
 import { resolveAccounts, type EffectiveAccount } from "../functions/config/resolve.js";
 import { REPORT_SCHEMA_VERSION, type PropertyDifference, type RemediationAction, type ResourceDrift, type ResourceReport, type RunReport } from "../functions/core/types.js";
@@ -18,12 +18,13 @@ import {
   safetyPolicy,
   withModeOverride,
   type ExemptionPolicy,
+  type OrganizationMembership,
   type RemediationGuards,
   type SafetyPolicy,
 } from "../functions/remediation/index.js";
 import { configHash } from "../functions/report/index.js";
 import { newRunId } from "../functions/runtime/index.js";
-import { assumeRoleCredentials, assumeRoleError, roleSessionName, spokeRoleArn } from "../functions/scanner/index.js";
+import { assumeRoleCredentials, assumeRoleError, readMembership, roleSessionName, spokeRoleArn } from "../functions/scanner/index.js";
 import { closest } from "../functions/config/suggest.js";
 import { UsageError, type CommandSpec, type Parsed } from "./args.js";
 import { callerAccount, cliHubClients, ownCredentials, processFlappingStore } from "./aws.js";
@@ -271,6 +272,13 @@ export function configChangedProblem(report: Pick<RunReport, "runId" | "configHa
   ].join("\n");
 }
 
+/** The trust invariant's membership for an apply: the walk the scan makes; a failure is said, and fails closed. */
+async function applyMembership(hub: HubClients, io: Io): Promise<OrganizationMembership> {
+  const membership = await readMembership(hub.organizations);
+  if ("error" in membership) io.stderr(`warning: the organization's membership could not be read (${membership.error}); repairs that trust another account are refused\n`);
+  return membership;
+}
+
 export async function applyCommand(flags: Parsed, io: Io): Promise<number> {
   if (!flags.report) throw new UsageError("apply needs --report FILE|s3://BUCKET/KEY (the report.json of a report-mode run)");
   if (flags["current-credentials"] && flags.assume !== undefined) throw new UsageError("--assume and --current-credentials exclude each other");
@@ -313,7 +321,8 @@ export async function applyCommand(flags: Parsed, io: Io): Promise<number> {
   const ctx: ApplyContext = {
     accounts: new Map(resolveAccounts(config).map((a) => [a.id, a])),
     exemptions: exemptionPolicy(config),
-    safety: safetyPolicy(config),
+    // The organization's real members, as the scan reads them; unreadable → trust in other accounts refused.
+    safety: safetyPolicy(config, await applyMembership(hub, io)),
     // A person's reviewed apply is not a scheduled scan: it never moves the flapping counters.
     guards: await createGuards({ runId, limits: config.defaults.remediation, store: processFlappingStore(), counting: "event" }),
     runId,

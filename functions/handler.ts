@@ -149,7 +149,8 @@ function organizationIdSource(rt: Runtime): OrganizationIdSource {
 /**
  * Settings and clients are built on first use and kept for the routes' life (one per container in
  * Lambda); the configuration is re-read once it is CONFIG_REFRESH_MS old. The event path's spoke
- * clients and recent-change ids are kept while the configuration stays the same.
+ * clients are kept while the configuration stays the same; recent-change ids, the organization's
+ * membership and the ownership cache for the container's life.
  */
 export function createProductionRoutes(hooks: RouteHooks = {}, now: () => number = Date.now): Routes {
   let runtime: { value: Promise<Runtime>; at: number } | undefined;
@@ -187,7 +188,7 @@ export function createProductionRoutes(hooks: RouteHooks = {}, now: () => number
     },
     async changeEvent(event) {
       const rt = await currentRuntime();
-      if (events?.for !== rt) events = { for: rt, deps: eventDeps(rt, logger, events?.deps.recent ?? new RecentIds()) };
+      if (events?.for !== rt) events = { for: rt, deps: eventDeps(rt, logger, events?.deps.recent ?? new RecentIds(), events?.deps) };
       const outcome = await handleChangeEvent(event, events.deps);
       // Like a scan's report: a finding that reached neither S3 nor SNS fails the invocation.
       if (outcome.status === "handled" && !outcome.delivery.record.ok && !outcome.delivery.notification.ok) {

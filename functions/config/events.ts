@@ -5,10 +5,11 @@
  * default, the spoke rules' sources and events/resolve.ts's resolver table are all derived from
  * it, so they cannot disagree.
  *
- * An event with a resolver is forwarded by default. A resolved resource goes to stack repair when
+ * An event with a resolver, or a stack operation, is forwarded by default. A resolved resource goes to stack repair when
  * a stack owns it and to a guardrail otherwise; a guardrail can only claim a resolved event (its
  * `eventNames` are typed ResolvedEventName), so leaving any resolved event out of the default list
  * would make that repair wait for the next scheduled scan, as ModifySecurityGroupRules once did.
+ * A stack operation names nothing to repair: it refreshes what the event path knows of attachments.
  */
 
 /** How events/resolve.ts finds the changed resource; each kind is one resolver there. */
@@ -38,16 +39,28 @@ export const RESOLVER_KINDS = [
 ] as const;
 export type ResolverKind = (typeof RESOLVER_KINDS)[number];
 
-type Source = "aws.ec2" | "aws.iam" | "aws.s3";
+type Source = "aws.ec2" | "aws.iam" | "aws.s3" | "aws.cloudformation";
 interface CatalogueEntry {
   source: Source;
   /** null: forwardable, but the call does not name a resource CloudFormation knows by physical id. */
   resolver: ResolverKind | null;
+  /**
+   * A stack operation: nothing to repair, but it may change which attachments own what, so the
+   * event path drops its ownership cache for the account-region (events/stack-operations.ts).
+   */
+  stackOperation?: true;
 }
 
 const ec2 = <R extends ResolverKind | null>(resolver: R) => ({ source: "aws.ec2", resolver }) as const;
 const iam = <R extends ResolverKind>(resolver: R) => ({ source: "aws.iam", resolver }) as const;
 const s3 = { source: "aws.s3", resolver: "bucket" } as const;
+/**
+ * "All CloudFormation actions are logged by CloudTrail" (CloudFormation User Guide, Logging AWS
+ * CloudFormation API calls with AWS CloudTrail); delivered to EventBridge with source
+ * aws.cloudformation (EventBridge Events Reference, AWS CloudFormation events). These are the
+ * calls that start an operation changing a stack's template or resources.
+ */
+const stackOperation = { source: "aws.cloudformation", resolver: null, stackOperation: true } as const;
 
 export const EVENT_CATALOGUE = {
   AuthorizeSecurityGroupIngress: ec2("securityGroup"),
@@ -114,6 +127,17 @@ export const EVENT_CATALOGUE = {
   DeleteBucketOwnershipControls: s3,
   PutBucketTagging: s3,
   DeleteBucketTagging: s3,
+
+  CreateStack: stackOperation,
+  UpdateStack: stackOperation,
+  DeleteStack: stackOperation,
+  // Change sets of every type: UPDATE, CREATE and IMPORT (resource import adopts resources).
+  ExecuteChangeSet: stackOperation,
+  RollbackStack: stackOperation,
+  ContinueUpdateRollback: stackOperation,
+  CancelUpdateStack: stackOperation,
+  // Stack refactoring moves resources between stacks (CloudFormation User Guide, Stack refactoring).
+  ExecuteStackRefactor: stackOperation,
 } as const satisfies Record<string, CatalogueEntry>;
 
 type Catalogue = typeof EVENT_CATALOGUE;
@@ -131,10 +155,16 @@ export type EventSource = Catalogue[KnownEventName]["source"];
 export const EVENT_SOURCES: readonly EventSource[] = [...new Set(ENTRIES.map(([, e]) => e.source))];
 export const KNOWN_EVENT_NAMES: readonly string[] = ENTRIES.map(([name]) => name);
 
-/** What the spoke rules forward when accounts.yaml does not say: every event driftguard can act on. */
+/** Every event name with a resolver: the ones that name a resource to repair. */
 export const RESOLVED_EVENT_NAMES: readonly ResolvedEventName[] = ENTRIES.filter(([, e]) => e.resolver !== null).map(
   ([name]) => name as ResolvedEventName,
 );
+
+/** Stack operations: each drops the event path's ownership cache for its account-region. */
+export const STACK_OPERATION_NAMES: readonly KnownEventName[] = ENTRIES.filter(([, e]) => e.stackOperation === true).map(([name]) => name);
+
+/** What the spoke rules forward when accounts.yaml does not say: every event driftguard acts on. */
+export const DEFAULT_FORWARDED_NAMES: readonly KnownEventName[] = ENTRIES.filter(([, e]) => e.resolver !== null || e.stackOperation === true).map(([name]) => name);
 
 /** Sources whose events CloudTrail delivers only in the partition's global-service region. */
 export const GLOBAL_EVENT_SOURCES: ReadonlySet<EventSource> = new Set(["aws.iam"]);

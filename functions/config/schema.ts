@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { parseSchedule } from "./schedule.js";
 import { crossFieldIssues } from "./cross-checks.js";
-import { EVENT_SOURCES, eventNamesOf, isKnownEventName, KNOWN_EVENT_NAMES, RESOLVED_EVENT_NAMES } from "./events.js";
+import { DEFAULT_FORWARDED_NAMES, EVENT_SOURCES, eventNamesOf, isKnownEventName, KNOWN_EVENT_NAMES } from "./events.js";
 import { isKnownRegion, KNOWN_REGIONS } from "./regions.js";
 import { didYouMean } from "./suggest.js";
 
@@ -152,8 +152,8 @@ const revertDriftValue = z.union([z.boolean(), z.object({ stacks: globs }).stric
 });
 const revertDrift = revertDriftValue.default(false);
 
-/** Derived from the event catalogue (config/events.ts): every event driftguard can act on. */
-export const DEFAULT_EVENT_NAMES: readonly string[] = RESOLVED_EVENT_NAMES;
+/** Derived from the event catalogue (config/events.ts): every event driftguard acts on. */
+export const DEFAULT_EVENT_NAMES: readonly string[] = DEFAULT_FORWARDED_NAMES;
 
 const eventName = z
   .string({ error: "must be a CloudTrail eventName such as AttachRolePolicy" })

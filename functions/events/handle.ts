@@ -5,7 +5,8 @@ import { publishMetrics } from "../core/metrics.js";
 import { eventMetricValues } from "./metrics.js";
 import { actOnResource } from "./act.js";
 import { admitChange, needsPlacement, screenChange, type Placement } from "./admit.js";
-import { isRejection, parseChangeEvent, reject, type DropReason, type Rejection } from "./parse.js";
+import { isRejection, parseChangeEvent, reject, type DropReason, type ParsedChange, type Rejection } from "./parse.js";
+import { isStackOperation, stackOperationScope } from "./stack-operations.js";
 import { resolveResources } from "./resolve.js";
 import type { EventDelivery } from "./publish.js";
 import { EVENT_REPORT_SCHEMA_VERSION, type EventActionReport, type EventDeps, type EventOutcome } from "./types.js";
@@ -54,6 +55,15 @@ async function placementOf(accountId: string, deps: EventDeps): Promise<Placemen
   }
 }
 
+/** A stack operation changes what attachments own in its account-region: what the cache kept there is forgotten. */
+function noteStackOperation(change: ParsedChange, deps: EventDeps): EventOutcome {
+  const { accountId, region } = stackOperationScope(change);
+  deps.ownershipCache?.invalidate(accountId, region);
+  const detail = `${change.detail.eventName} in ${accountId} ${region}: attachments there are read again on next use`;
+  deps.logger.info("stack operation noted", { eventId: change.eventId, eventName: change.detail.eventName, accountId, region });
+  return { status: "noted", detail };
+}
+
 function idOf(event: unknown): unknown {
   return typeof event === "object" && event !== null ? (event as { id?: unknown }).id : undefined;
 }
@@ -67,6 +77,7 @@ export async function handleChangeEvent(event: unknown, deps: EventDeps): Promis
   try {
     const change = parseChangeEvent(event);
     if (isRejection(change)) return drop(change, deps, idOf(event));
+    if (isStackOperation(change.detail.eventName)) return noteStackOperation(change, deps);
     if (deps.recent.has(change.changeId)) return drop(reject("duplicate", `change ${change.changeId} was handled already`), deps, change.eventId);
     const screened = screenChange(change, deps.config);
     if (screened) return drop(screened, deps, change.eventId);
@@ -83,7 +94,10 @@ export async function handleChangeEvent(event: unknown, deps: EventDeps): Promis
     let opened: Promise<RemediationGuards> | undefined;
     const guards = () => (opened ??= deps.openGuards());
     const { account } = admission;
-    const safety = safetyPolicy(deps.config);
+    // The real organization, as the scheduled scan checks it: accounts.yaml is not the membership.
+    const membership = await deps.membership();
+    if ("error" in membership) deps.logger.error("organization membership unreadable; repairs that trust another account are refused", { error: membership.error });
+    const safety = safetyPolicy(deps.config, membership);
     // Issue 19 bench: event → revert p50 3.2 s with 25 stacks in the account-region (load 20;
     // 3.0 s idle in session 4); with 6 stacks the median trial spent 932 ms of 935 in GetTemplate,
     // one per stack. 25 of them through the account-region's 10 requests/s bucket (burst 10) wait
@@ -96,6 +110,7 @@ export async function handleChangeEvent(event: unknown, deps: EventDeps): Promis
       cloudformationFor: async (region) => (await deps.clientsFor(account.id, region)).cloudformation,
       // Read only: never saved from here, so a scan's record is never cut down to one event's stacks.
       ...(store ? { resourceTypes: listedResourceTypes(() => (listings ??= openStackListings({ accountId: account.id, store, now: () => deps.now().getTime(), log: deps.logger }))) } : {}),
+      ...(deps.ownershipCache ? { cache: deps.ownershipCache } : {}),
     });
     const results = [];
     // One at a time: events touch one resource or a few, and the calls share a throttled account.

@@ -9,6 +9,7 @@ export type { Guardrail, GuardrailSettings, Inspection } from "./guardrails/type
 export { findOwningStack } from "./owning-stack.js";
 export type { AffectedResource } from "./resolve.js";
 export { handleChangeEvent } from "./handle.js";
+export { cachedMembership, MEMBERSHIP_TTL_MS } from "./membership.js";
 export { publishEventReport } from "./publish.js";
 export { RecentIds } from "./recent-ids.js";
 export type { EventDeps } from "./types.js";

@@ -2,7 +2,7 @@ import type { Metrics } from "@aws-lambda-powertools/metrics";
 import type { SpokeClients } from "../aws/clients.js";
 import type { Config, Mode } from "../config/schema.js";
 import type { ChangeActor, ExemptionState, PropertyDifference, RemediationAction, ResourceDriftStatus, ResourceReport } from "../core/types.js";
-import type { RemediationGuards, ResourceRemediationInput } from "../remediation/index.js";
+import type { OrganizationMembership, OwnershipCache, RemediationGuards, ResourceRemediationInput } from "../remediation/index.js";
 import type { PlacedMember } from "../config/resolve.js";
 import type { Logger } from "../core/logger.js";
 import type { DropReason } from "./parse.js";
@@ -20,6 +20,14 @@ export interface EventDeps {
    * accounts.yaml onboards OUs; undefined: not a member. May throw; the event is then dropped, loudly.
    */
   placementOf(accountId: string): Promise<PlacedMember | undefined>;
+  /**
+   * The organization's members for the trust invariant: the scan's walk, kept for a while in a
+   * warm container (events/membership.ts). Never throws: an unreadable organization is `{ error }`,
+   * and trust in any account outside defaults.safety.trustedPrincipals is then refused.
+   */
+  membership(): Promise<OrganizationMembership>;
+  /** Attachments kept across events (remediation/ownership/cache.ts); absent: read for every event. */
+  ownershipCache?: OwnershipCache;
   /** functions/remediation/engine.ts: the scheduled path's modes, exemptions, guards and verification. */
   remediateResource(input: ResourceRemediationInput): Promise<ResourceReport>;
   /**
@@ -90,4 +98,6 @@ export type EventOutcome =
    * notification failed": a repair made is reported as made, whatever happened after it.
    */
   | { status: "handled"; report: EventActionReport; delivery: EventDelivery; summary: string }
-  | { status: "dropped"; reason: DropReason; detail: string };
+  | { status: "dropped"; reason: DropReason; detail: string }
+  /** A stack operation (events/stack-operations.ts): the account-region's ownership cache was dropped. */
+  | { status: "noted"; detail: string };

@@ -10,6 +10,7 @@ export { effectiveMode, runMode, withModeOverride } from "./mode.js";
 export { REMEDIATORS } from "./registry.js";
 export { RESOURCE_TAG_ACTIONS } from "./resource-tags.js";
 export { createOwnershipLookup, NO_ATTACHMENTS, OWNERSHIP_ACTIONS, type OwnershipLookup, type ResourceTypes } from "./ownership/lookup.js";
+export { OWNERSHIP_CACHE_TTL_MS, OwnershipCache } from "./ownership/cache.js";
 export { describeAttachment, ownedRules } from "./ownership/owned.js";
 export { ruleFromLive, ruleKey } from "./sg-rules.js";
 export { type OrganizationMembership, safetyPolicy, type SafetyPolicy } from "./safety/invariants.js";

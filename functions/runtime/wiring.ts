@@ -2,10 +2,10 @@ import { createHubClients, createSpokeClients, type HubClients, spokeClientPool 
 import type { Config } from "../config/schema.js";
 import { systemClock } from "../core/clock.js";
 import { AccountRegionBudgets } from "../aws/rate-limit.js";
-import { type EventDeps, publishEventReport, type RecentIds } from "../events/index.js";
-import { createGuards, remediateResource, remediateStack, s3FlappingStore } from "../remediation/index.js";
+import { cachedMembership, type EventDeps, publishEventReport, type RecentIds } from "../events/index.js";
+import { createGuards, OwnershipCache, remediateResource, remediateStack, s3FlappingStore } from "../remediation/index.js";
 import { s3ReportedStore } from "../sweep/index.js";
-import { assumeRoleCredentials, lookupPlacement, type PlacedMember, roleSessionName, s3StackListingStore, type ScanDeps, spokeRoleArn } from "../scanner/index.js";
+import { assumeRoleCredentials, lookupPlacement, type PlacedMember, readMembership, roleSessionName, s3StackListingStore, type ScanDeps, spokeRoleArn } from "../scanner/index.js";
 import type { Logger } from "../core/logger.js";
 import { createMetrics } from "../core/metrics.js";
 import { readConfig, settingsFromEnv, type Settings } from "./settings.js";
@@ -66,7 +66,13 @@ export function scanDeps(hub: HubClients, reportBucket: string, logger: Logger):
  * Production dependencies of the event path. Spoke clients are kept for the container's life:
  * events arrive one at a time and a warm container should not re-assume for each.
  */
-export function eventDeps(runtime: Pick<Runtime, "settings" | "config" | "hub">, logger: Logger, recent: RecentIds): EventDeps {
+export function eventDeps(
+  runtime: Pick<Runtime, "settings" | "config" | "hub">,
+  logger: Logger,
+  recent: RecentIds,
+  /** What the previous deps of this container kept (the handler rebuilds deps when the configuration is re-read). */
+  kept?: Pick<EventDeps, "membership" | "ownershipCache">,
+): EventDeps {
   const { config, settings, hub } = runtime;
   // The same per-account-region CloudFormation bucket as the scan's, for the container's life.
   const budgets = new AccountRegionBudgets({ perSecond: config.defaults.concurrency.cloudFormationPerSecond }, systemClock);
@@ -80,6 +86,8 @@ export function eventDeps(runtime: Pick<Runtime, "settings" | "config" | "hub">,
   const placements = new Map<string, Promise<PlacedMember | undefined>>();
   return {
     config,
+    membership: kept?.membership ?? cachedMembership(() => readMembership(hub.organizations), Date.now),
+    ownershipCache: kept?.ownershipCache ?? new OwnershipCache(Date.now),
     placementOf(accountId) {
       let found = placements.get(accountId);
       if (!found) {

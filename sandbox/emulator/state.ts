@@ -35,6 +35,19 @@ export interface ManagedPolicy {
   document: unknown;
   defaultVersionId: string;
   createdAt: string;
+  /**
+   * Every stored version, the default one included (services/iam/policy-versions.ts); absent until
+   * the first CreatePolicyVersion: then the only version is the default (`document`, `defaultVersionId`).
+   */
+  versions?: PolicyVersionState[];
+  /** The number of the last version created: IAM never reuses a version id. */
+  lastVersion?: number;
+}
+
+export interface PolicyVersionState {
+  versionId: string;
+  document: unknown;
+  createdAt: string;
 }
 
 export interface SecurityGroupRule {

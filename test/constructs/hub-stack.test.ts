@@ -203,7 +203,7 @@ describe("HubStack triggers", () => {
     const busName = synth.ref("aws_cloudwatch_event_bus", synth.only("aws_cloudwatch_event_bus"), "name");
     const busRule = rules.find((r) => r.event_bus_name === busName)!;
     expect(JSON.parse(String(busRule.event_pattern))).toEqual({
-      source: ["aws.ec2", "aws.iam", "aws.s3"],
+      source: ["aws.ec2", "aws.iam", "aws.s3", "aws.cloudformation"],
       "detail-type": ["AWS API Call via CloudTrail"],
     });
     const ruleName = synth.ref("aws_cloudwatch_event_rule", busRule, "name");

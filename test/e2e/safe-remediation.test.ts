@@ -1,3 +1,5 @@
+import { Logger } from "@aws-lambda-powertools/logger";
+import { createHubClients } from "../../functions/aws/clients.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../../functions/accounts-file/index.js";
 import { REPORT_SCHEMA_VERSION, type ResourceReport, type RunReport, type StackReport } from "../../functions/core/types.js";
@@ -6,6 +8,12 @@ import type { Sandbox } from "../../sandbox/harness/server.js";
 import { allow, publishedReport, template, trust } from "../support/e2e.js";
 import { startTestSandbox } from "../support/sandbox.js";
 import { regionOf, type AccountState } from "../../sandbox/emulator/state.js";
+import type { CloudTrailBridgeEvent } from "../../sandbox/emulator/services/cloudtrail/record.js";
+import { handleChangeEvent } from "../../functions/events/handle.js";
+import { RecentIds } from "../../functions/events/recent-ids.js";
+import type { EventDeps } from "../../functions/events/types.js";
+import { eventDeps } from "../../functions/runtime/wiring.js";
+import { fakeMetrics } from "../unit/events/helpers.js";
 
 /**
  * Safe remediation on real stack shapes, end to end (issue 11): the real handler in remediate
@@ -94,6 +102,9 @@ const OPS_IAM = template({
 });
 // The attacker's own stack puts an admin inline policy on another team's role.
 const BACKDOOR = template({ Backdoor: { Type: "AWS::IAM::RolePolicy", Properties: { RoleName: "ops-role", PolicyName: "backdoor", PolicyDocument: allow("*") } } });
+const LEDGER = `arn:aws:iam::${WORKLOAD}:policy/read-ledger`;
+const SHARED = `arn:aws:iam::${WORKLOAD}:policy/shared-write`;
+const SHARED_IAM = template({ SharedWrite: { Type: "AWS::IAM::ManagedPolicy", Properties: { ManagedPolicyName: "shared-write", PolicyDocument: allow("s3:*", "arn:aws:s3:::shared/*") } } });
 const REVERT_TRUST = template({ PartnerRole: { Type: "AWS::IAM::Role", Properties: { RoleName: "partner-role", AssumeRolePolicyDocument: trust({ AWS: `arn:aws:iam::${OUTSIDE}:root` }) } } });
 
 let sandbox: Sandbox;
@@ -166,6 +177,7 @@ beforeAll(async () => {
   await createStack("revert-partner", REVERT_TRUST);
   await createStack("ops-iam", OPS_IAM);
   await createStack("backdoor", BACKDOOR);
+  await createStack("shared-iam", SHARED_IAM);
   imports = {
     orgAccess: await importInto("claim-org-access", CLAIM_ROLE("OrganizationAccountAccessRole"), "AWS::IAM::Role", { RoleName: "OrganizationAccountAccessRole" }),
     spoke: await importInto("claim-spoke", CLAIM_ROLE(config.spoke.roleName), "AWS::IAM::Role", { RoleName: config.spoke.roleName }),
@@ -185,6 +197,12 @@ beforeAll(async () => {
   await call("iam", "DeleteRolePolicy", { RoleName: "ops-role", PolicyName: "ops-inline" });
   await call("iam", "DetachRolePolicy", { RoleName: "ops-role", PolicyArn: `arn:aws:iam::${WORKLOAD}:policy/ops-read` });
   await call("iam", "DeleteRolePolicy", { RoleName: "ops-role", PolicyName: "backdoor" });
+  // A person widens read-ledger four times (IAM keeps five versions; the last is the default), and
+  // narrows a shared policy whose template is wider (restoring it would grant).
+  for (const action of ["dynamodb:Query", "dynamodb:Scan", "dynamodb:BatchGetItem", "dynamodb:*"]) {
+    await call("iam", "CreatePolicyVersion", { PolicyArn: LEDGER, PolicyDocument: JSON.stringify(allow(action)), SetAsDefault: "true" });
+  }
+  await call("iam", "CreatePolicyVersion", { PolicyArn: SHARED, PolicyDocument: JSON.stringify(allow("s3:GetObject", "arn:aws:s3:::shared/*")), SetAsDefault: "true" });
   // A person closes the world-open rule the attacker's stack added; the attachment has drifted.
   await call("ec2", "RevokeSecurityGroupIngress", { GroupId: physical("db", "DbSg"), IpPermissions: [{ IpProtocol: "-1", IpRanges: [{ CidrIp: "0.0.0.0/0" }] }] });
 
@@ -233,6 +251,17 @@ describe("attachments' own drift: CloudFormation checks them, driftguard repairs
     const role = account().roles.get("ops-role")!;
     expect(role.inlinePolicies["ops-inline"]).toEqual(allow("logs:PutLogEvents"));
     expect(role.managedPolicyArns).toEqual([`arn:aws:iam::${WORKLOAD}:policy/ops-read`]);
+  });
+
+  it("restores a managed policy's document widened by hand as a new default version, making room among IAM's five, verified IN_SYNC", () => {
+    const action = resource("app-iam", "ReadLedger").action;
+    expect(action, action.reason).toMatchObject({ outcome: "remediated", by: "AWS::IAM::ManagedPolicy" });
+    expect(action.steps).toEqual([`DeletePolicyVersion PolicyArn=${LEDGER} VersionId=v1`, `CreatePolicyVersion PolicyArn=${LEDGER} SetAsDefault=true`]);
+    expect(action.reason).toMatch(/verified IN_SYNC$/);
+    const policy = account().policies.get(LEDGER)!;
+    expect(policy.document).toEqual(allow("dynamodb:GetItem"));
+    expect(policy.defaultVersionId).toBe("v6");
+    expect(policy.versions?.map((v) => v.versionId)).toEqual(["v2", "v3", "v4", "v5", "v6"]);
   });
 
   it("AWS::IAM::Policy is not drift-checked by CloudFormation, and the report says so", () => {
@@ -296,12 +325,176 @@ describe("escalation attempts end refused with nothing changed", () => {
     expect(roleState("partner-role")).toBe(before.partnerTrust);
   });
 
+  it("a managed policy narrowed by hand whose template would widen it again", () => {
+    const action = resource("shared-iam", "SharedWrite").action;
+    expect(action, action.reason).toMatchObject({ outcome: "refused", by: "AWS::IAM::ManagedPolicy" });
+    expect(action.reason).toContain(`would make the template's document the default version of ${SHARED}: it would allow s3:* on arn:aws:s3:::shared/*, which the live document does not`);
+    expect(account().policies.get(SHARED)!.document).toEqual(allow("s3:GetObject", "arn:aws:s3:::shared/*"));
+    expect(writesNaming(SHARED)).toEqual([]);
+  });
+
   it("puts refusals first: the totals, the report order and the notification subject", () => {
     expect(report.schemaVersion).toBe(REPORT_SCHEMA_VERSION);
-    expect(report.totals.refused).toBe(7);
+    expect(report.totals.refused).toBe(8);
     const subject = publishedMessages(sandbox).at(-1)!.subject ?? "";
-    expect(subject).toMatch(/^driftguard: 7 REFUSED \(would /);
+    expect(subject).toMatch(/^driftguard: 8 REFUSED \(would /);
     const message = publishedMessages(sandbox).at(-1)!.message;
     expect(message.indexOf("REFUSED")).toBeLessThan(message.indexOf("Totals"));
+  });
+});
+
+/**
+ * The event path on the same sandbox, with the production wiring (eventDeps): the ownership cache
+ * across events and the organization's real membership. CloudTrail events are taken from the
+ * sandbox as EventBridge would deliver them and handed to the handler one by one, so a stack
+ * operation's own event can be withheld, as a late delivery would.
+ */
+describe("the event path: ownership kept across events, trust judged against the organization", () => {
+  const LEFT = "333344445555"; // listed in accounts.yaml, no longer in the organization
+  const MANAGEMENT = "999999999999"; // in the organization, not listed in accounts.yaml
+  const eventConfig = parseConfig(
+    `
+version: 1
+organization: { id: ${ORG} }
+hub: { accountId: "${HUB}", region: ${REGION} }
+defaults: { regions: [${REGION}], mode: remediate }
+accounts:
+  - { id: "${WORKLOAD}", name: workload }
+  - { id: "${LEFT}", name: left-the-organization }
+`,
+    "safe-remediation-events-accounts.yaml",
+  );
+  const VENDOR = template({ VendorRole: { Type: "AWS::IAM::Role", Properties: { RoleName: "vendor-role", AssumeRolePolicyDocument: trust({ AWS: `arn:aws:iam::${LEFT}:root` }) } } });
+  const AUDIT = template({
+    AuditRole: {
+      Type: "AWS::IAM::Role",
+      Properties: { RoleName: "audit-role", AssumeRolePolicyDocument: trust({ AWS: `arn:aws:iam::${MANAGEMENT}:root` }), Policies: [{ PolicyName: "audit-base", PolicyDocument: allow("cloudtrail:GetTrail") }] },
+    },
+  });
+  // Another team's stack, later updated to put an inline policy on audit-role (CDK's role.addToPolicy from a second stack).
+  const EXTRA = (withPolicy: boolean) =>
+    template({
+      Marker: { Type: "AWS::EC2::SecurityGroup", Properties: { GroupDescription: "extra" } },
+      ...(withPolicy ? { AuditExtra: { Type: "AWS::IAM::Policy", Properties: { PolicyName: "audit-extra", PolicyDocument: allow("cloudtrail:LookupEvents"), Roles: ["audit-role"] } } } : {}),
+    });
+  const events: CloudTrailBridgeEvent[] = [];
+  const counts: Record<string, number>[] = [];
+  let deps: EventDeps;
+  let uncached: EventDeps;
+  const previousEndpoint = process.env.AWS_ENDPOINT_URL;
+
+  /** Every CloudFormation request the event path's spoke clients send, by command, for one event. */
+  const counting = (base: EventDeps): EventDeps => {
+    const counted = new WeakSet<object>();
+    return {
+      ...base,
+      async clientsFor(accountId, r) {
+        const clients = await base.clientsFor(accountId, r);
+        if (!counted.has(clients.cloudformation)) {
+          counted.add(clients.cloudformation);
+          clients.cloudformation.middlewareStack.add(
+            (next, context) => (args) => {
+              const current = counts.at(-1);
+              if (current) current[context.commandName ?? "?"] = (current[context.commandName ?? "?"] ?? 0) + 1;
+              return next(args);
+            },
+            { step: "initialize", name: "countCloudFormationCalls" },
+          );
+        }
+        return clients;
+      },
+    };
+  };
+
+  /** The event of `action` EventBridge delivers (asynchronously) after `mark`. */
+  async function delivered(mark: number, action: string): Promise<CloudTrailBridgeEvent> {
+    for (let i = 0; i < 400; i++) {
+      const event = events.slice(mark).find((e) => e.detail.eventName === action);
+      if (event) return event;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    throw new Error(`no ${action} event delivered`);
+  }
+
+  /** Makes a change by hand and hands its event to the handler; returns the report and the CloudFormation calls it cost. */
+  async function changeAndHandle(with_: EventDeps, service: string, action: string, params: unknown) {
+    const mark = events.length;
+    await call(service, action, params);
+    const event = await delivered(mark, action);
+    counts.push({});
+    const outcome = await handleChangeEvent(event, with_);
+    if (outcome.status !== "handled") throw new Error(`${action}: ${JSON.stringify(outcome)}`);
+    return { report: outcome.report, calls: counts.at(-1)! };
+  }
+  const ownershipCalls = (c: Record<string, number>) => (c.GetTemplateCommand ?? 0) + (c.ListStackResourcesCommand ?? 0) + (c.ListExportsCommand ?? 0);
+  const narrowTrust = (roleName: string) => ({ RoleName: roleName, PolicyDocument: JSON.stringify(trust({ AWS: `arn:aws:iam::${WORKLOAD}:root` })) });
+
+  beforeAll(async () => {
+    process.env.AWS_ENDPOINT_URL = sandbox.endpoint;
+    const hub = createHubClients(REGION, sandbox.hubCredentials);
+    const runtime = { settings: { config: { kind: "file" as const, file: "(in memory)" }, reportBucket: sandbox.hub.reportBucket, topicArn: sandbox.hub.topicArn }, config: eventConfig, hub };
+    const logger = new Logger({ serviceName: "driftguard", logLevel: "SILENT" });
+    deps = counting({ ...eventDeps(runtime, logger, new RecentIds()), metrics: fakeMetrics().metrics });
+    const { ownershipCache: _none, ...rest } = eventDeps(runtime, logger, new RecentIds());
+    uncached = counting({ ...rest, metrics: fakeMetrics().metrics });
+    sandbox.onEvent((event) => void events.push(event));
+    await createStack("vendor", VENDOR);
+    await createStack("audit", AUDIT);
+    await createStack("extra", EXTRA(false));
+  }, 60_000);
+
+  afterAll(() => {
+    if (previousEndpoint === undefined) delete process.env.AWS_ENDPOINT_URL;
+    else process.env.AWS_ENDPOINT_URL = previousEndpoint;
+  });
+
+  it("refuses to restore trust in an account accounts.yaml lists but the organization no longer has", async () => {
+    const { report } = await changeAndHandle(deps, "iam", "UpdateAssumeRolePolicy", narrowTrust("vendor-role"));
+    const action = report.results[0]!.action;
+    expect(action, action.reason).toMatchObject({ outcome: "refused" });
+    expect(action.reason).toContain(`it would trust arn:aws:iam::${LEFT}:root, and account ${LEFT} is not in the organization`);
+    expect(account().roles.get("vendor-role")!.assumeRolePolicyDocument).toEqual(trust({ AWS: `arn:aws:iam::${WORKLOAD}:root` }));
+  });
+
+  it("restores trust in a member accounts.yaml does not list, and reads attachments once per stack version", async () => {
+    const before = await changeAndHandle(uncached, "iam", "UpdateAssumeRolePolicy", narrowTrust("audit-role"));
+    expect(before.report.results[0]!.action, before.report.results[0]!.action.reason).toMatchObject({ outcome: "remediated" });
+    // The previous test's event warmed the cache: start this measurement cold.
+    deps.ownershipCache!.invalidate(WORKLOAD, REGION);
+    const cold = await changeAndHandle(deps, "iam", "UpdateAssumeRolePolicy", narrowTrust("audit-role"));
+    const warm = await changeAndHandle(deps, "iam", "UpdateAssumeRolePolicy", narrowTrust("audit-role"));
+    expect(warm.report.results[0]!.action).toMatchObject({ outcome: "remediated" });
+    expect(account().roles.get("audit-role")!.assumeRolePolicyDocument).toEqual(trust({ AWS: `arn:aws:iam::${MANAGEMENT}:root` }));
+    console.log(`CloudFormation calls per role event: without cache ${JSON.stringify(before.calls)}; cold cache ${JSON.stringify(cold.calls)}; warm cache ${JSON.stringify(warm.calls)}`);
+    const stacks = region().stacks.filter((st) => !st.status.startsWith("DELETE")).length;
+    expect(ownershipCalls(before.calls)).toBeGreaterThan(stacks);
+    expect(ownershipCalls(cold.calls)).toBe(ownershipCalls(before.calls));
+    expect(ownershipCalls(warm.calls)).toBe(0);
+  });
+
+  it("keeps an attachment added by a stack update whose event has not arrived, though the cache was warm", async () => {
+    const stackMark = events.length;
+    await call("cloudformation", "UpdateStack", { StackName: "extra", TemplateBody: EXTRA(true), Capabilities: ["CAPABILITY_NAMED_IAM"] });
+    await delivered(stackMark, "UpdateStack"); // and withheld from the handler, as a late delivery would be
+    expect(account().roles.get("audit-role")!.inlinePolicies["audit-extra"]).toBeDefined();
+    const { report, calls } = await changeAndHandle(deps, "iam", "UpdateAssumeRolePolicy", narrowTrust("audit-role"));
+    const action = report.results[0]!.action;
+    expect(action, action.reason).toMatchObject({ outcome: "remediated" });
+    expect(action.honoured).toEqual(["inline policy audit-extra from AWS::IAM::Policy AuditExtra in stack extra"]);
+    expect(account().roles.get("audit-role")!.inlinePolicies["audit-extra"]).toEqual(allow("cloudtrail:LookupEvents"));
+    // Only the updated stack was read again.
+    expect(calls.GetTemplateCommand).toBe(1);
+  });
+
+  it("drops the account-region's cache on a stack operation event, CloudFormation's own included", async () => {
+    const update = events.filter((e) => e.detail.eventName === "UpdateStack").at(-1)!;
+    const cache = deps.ownershipCache!;
+    const invalidated = cache.stats.invalidated;
+    expect(await handleChangeEvent(update, deps)).toEqual({ status: "noted", detail: `UpdateStack in ${WORKLOAD} ${REGION}: attachments there are read again on next use` });
+    expect(cache.stats.invalidated).toBe(invalidated + 1);
+    // The nested-stack shape: CloudFormation's own CreateStack (invokedBy cloudformation.amazonaws.com).
+    const nested = { ...update, detail: { ...update.detail, eventName: "CreateStack", userIdentity: { ...(update.detail.userIdentity as object), invokedBy: "cloudformation.amazonaws.com" } } };
+    expect((await handleChangeEvent(nested, deps)).status).toBe("noted");
+    expect(cache.stats.invalidated).toBe(invalidated + 2);
   });
 });

@@ -10,6 +10,7 @@ import pLimit from "p-limit";
 import { parseTemplateBody } from "../../aws/cfn-template.js";
 import { partitionOf } from "../../config/regions.js";
 import { ATTACHMENT_TYPES, attachmentsOf } from "./attachments.js";
+import type { OwnershipCache } from "./cache.js";
 import { type Attachment, NOTHING_OWNED, type Owned } from "./owned.js";
 
 /**
@@ -71,8 +72,19 @@ async function stackAttachments(cfn: CloudFormationClient, stack: Stack, account
   });
 }
 
-/** Every attachment in one account-region; read on first call and kept for the run. */
-export function attachmentReader(client: () => CloudFormationClient | Promise<CloudFormationClient>, accountId: string, region: string, resourceTypes?: ResourceTypes): () => Promise<Attachment[]> {
+/**
+ * Every attachment in one account-region; read on first call and kept for the run (or the
+ * event). With a cache (the event path's, across events), DescribeStacks is still read on every
+ * first call, and only stacks whose version the cache does not hold are read again (cache.ts
+ * says why that is safe).
+ */
+export function attachmentReader(
+  client: () => CloudFormationClient | Promise<CloudFormationClient>,
+  accountId: string,
+  region: string,
+  resourceTypes?: ResourceTypes,
+  cache?: OwnershipCache,
+): () => Promise<Attachment[]> {
   let read: Promise<Attachment[]> | undefined;
   let exported: Promise<Map<string, string>> | undefined;
   const exports = (cfn: CloudFormationClient) =>
@@ -86,8 +98,16 @@ export function attachmentReader(client: () => CloudFormationClient | Promise<Cl
       const cfn = await client();
       const stacks: Stack[] = [];
       for await (const page of paginateDescribeStacks({ client: cfn }, {})) stacks.push(...(page.Stacks ?? []));
+      cache?.retain(accountId, region, stacks);
       const limit = pLimit(TEMPLATE_CONCURRENCY);
-      return (await limit.map(stacks, (stack) => stackAttachments(cfn, stack, accountId, region, () => exports(cfn), resourceTypes))).flat();
+      const ofStack = async (stack: Stack) => {
+        const kept = cache?.reuse(accountId, region, stack);
+        if (kept) return kept;
+        const attachments = await stackAttachments(cfn, stack, accountId, region, () => exports(cfn), resourceTypes);
+        cache?.keep(accountId, region, stack, attachments);
+        return attachments;
+      };
+      return (await limit.map(stacks, ofStack)).flat();
     })());
 }
 
@@ -98,6 +118,8 @@ export interface OwnershipLookupInput {
   cloudformationFor(region: string): CloudFormationClient | Promise<CloudFormationClient>;
   /** Absent: every stack's template is read. */
   resourceTypes?: ResourceTypes;
+  /** The event path's attachments across events (cache.ts); absent: read once per lookup. */
+  cache?: OwnershipCache;
 }
 
 export function createOwnershipLookup(input: OwnershipLookupInput): OwnershipLookup {
@@ -105,7 +127,7 @@ export function createOwnershipLookup(input: OwnershipLookupInput): OwnershipLoo
   const readerFor = (region: string) => {
     let reader = readers.get(region);
     if (!reader) {
-      reader = attachmentReader(() => input.cloudformationFor(region), input.accountId, region, input.resourceTypes);
+      reader = attachmentReader(() => input.cloudformationFor(region), input.accountId, region, input.resourceTypes, input.cache);
       readers.set(region, reader);
     }
     return reader;

@@ -26,6 +26,13 @@ export type WriteEffect =
   | { kind: "put-role-policy"; role: RoleTarget; policyName: string; document: unknown }
   | { kind: "update-trust-policy"; role: RoleTarget; document: unknown; previous: unknown }
   | { kind: "authorize-rule"; groupId: string; rule: CanonicalRule }
+  /**
+   * A new default version of a customer managed policy (CreatePolicyVersion SetAsDefault): every
+   * role in `attachedTo` gets `document` in place of `previous`, the live default version.
+   */
+  | { kind: "set-policy-document"; policyArn: string; document: unknown; previous: unknown; attachedTo: readonly RoleTarget[] }
+  /** A version that is not the default, deleted to make room (IAM keeps five): not in effect, so no access changes. */
+  | { kind: "delete-policy-version"; policyArn: string; versionId: string }
   /** Neither grants nor takes away access. */
   | { kind: "update-role"; role: RoleTarget; fields: readonly string[] }
   | { kind: "tag-role"; role: RoleTarget }

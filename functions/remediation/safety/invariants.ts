@@ -18,8 +18,10 @@ import { protectedRoles, protectionOf, type ProtectedRole } from "../../config/p
  * 3. attach or put an admin-equivalent policy (AdministratorAccess, IAMFullAccess,
  *    PowerUserAccess; any statement allowing `*`, `iam:*` or iam:PassRole on `*`; NotAction on
  *    `*`) — unless allowlisted in defaults.safety.adminPolicies;
- * 4. authorize ingress from 0.0.0.0/0 or ::/0 to all ports or to a guardrails.openIngressPorts port.
- * Steps that only take permissions away (detach, delete, revoke) pass rules 2-4.
+ * 4. authorize ingress from 0.0.0.0/0 or ::/0 to all ports or to a guardrails.openIngressPorts port;
+ * 5. give a managed policy a document that allows anything its live default version does not
+ *    (or drops one of its Deny statements), or any new document when it is attached to a protected role.
+ * Steps that only take permissions away (detach, delete, revoke, a narrower document) pass rules 2-5.
  */
 
 export interface AdminAllowance {
@@ -49,17 +51,18 @@ export interface SafetyPolicy {
 }
 
 /**
- * `membership`: the organization's real members (the scan's walk). Without it (the event path,
- * until it reads the organization) the members are accounts.yaml's verified accounts and the hub.
+ * `membership`: the organization's real members, read from Organizations by every path that
+ * plans writes (the scan's walk, the fan-out worker's, the event path's cached walk, `apply`'s).
+ * accounts.yaml is never taken as the membership: it names what to scan, not whom to trust.
  */
-export function safetyPolicy(config: Config, membership?: OrganizationMembership): SafetyPolicy {
+export function safetyPolicy(config: Config, membership: OrganizationMembership): SafetyPolicy {
   const { safety } = config.defaults;
   const ids = safety.trustedPrincipals.filter((p) => /^\d{12}$/.test(p));
-  const members = membership === undefined ? [config.hub.accountId, ...config.accounts.map((a) => a.id)] : "error" in membership ? [] : [...membership.accountIds];
+  const members = "error" in membership ? [] : [...membership.accountIds];
   return {
     organizationId: config.organization.id,
     accountIds: new Set([...members, ...ids]),
-    ...(membership !== undefined && "error" in membership ? { membershipError: membership.error } : {}),
+    ...("error" in membership ? { membershipError: membership.error } : {}),
     trustedPrincipals: safety.trustedPrincipals,
     adminPolicies: safety.adminPolicies,
     protectedRoles: protectedRoles(config),
@@ -92,6 +95,11 @@ export function refusals(effect: WriteEffect, policy: SafetyPolicy): string[] {
     const protection = protectionOf(effect.role, policy.protectedRoles);
     if (protection !== undefined) return [`would ${what}: ${protection}`];
   }
+  // A managed policy's new document is a write to every role it is attached to.
+  if (effect.kind === "set-policy-document") {
+    const protectedRoles = effect.attachedTo.flatMap((r) => protectionOf(r, policy.protectedRoles) ?? []);
+    if (protectedRoles.length > 0) return protectedRoles.map((p) => `would ${what}: it is attached to a protected role: ${p}`);
+  }
   return grantProblems(effect, policy).map((problem) => `would ${what}: ${problem}`);
 }
 
@@ -111,6 +119,8 @@ function grantProblems(effect: WriteEffect, policy: SafetyPolicy): string[] {
       return allowlisted(effect.policyName, effect.role, policy) ? [] : adminStatements(effect.document);
     case "authorize-rule":
       return openIngressProblem(effect.rule, policy.openIngressPorts);
+    case "set-policy-document":
+      return grantsBeyond(effect.document, effect.previous);
     default:
       return [];
   }
@@ -146,6 +156,10 @@ export function describeEffect(effect: WriteEffect): string {
       return `tag ${effect.resource}`;
     case "bucket-setting":
       return `restore the ${effect.setting} of bucket ${effect.bucket}`;
+    case "set-policy-document":
+      return `make the template's document the default version of ${effect.policyArn}`;
+    case "delete-policy-version":
+      return `delete version ${effect.versionId} (not the default) of ${effect.policyArn}`;
     case "stage-change-set":
       return `create or delete a change set of ${effect.stackName}`;
     case "execute-change-set":
@@ -294,4 +308,61 @@ function openIngressProblem(rule: CanonicalRule, ports: readonly number[]): stri
   if (rule.fromPort <= ALL_PORTS[0] && rule.toPort >= ALL_PORTS[1]) return [`it would open every ${rule.protocol} port to the internet (${cidr})`];
   const hit = ports.filter((p) => rule.fromPort <= p && p <= rule.toPort);
   return hit.length > 0 ? [`it would open port ${hit.join(", ")} to the internet (${cidr}); guardrails.openIngressPorts forbids it`] : [];
+}
+
+// ---- managed policy documents ----
+
+/**
+ * What `document` would allow that `previous` (the live default version) does not, as far as can
+ * be told without evaluating requests: each Allow statement must be covered by one live Allow
+ * statement — its actions and resources each matched by the live statement's (wildcards
+ * included: `s3:Get*` is covered by `s3:*`), under the same Condition or none — or be the same
+ * statement; and every live Deny statement must still be there. NotAction, NotResource and
+ * conditions are only ever covered by the identical statement. Anything else is reported: a
+ * restore that would grant is refused, whatever the template says; one that takes away passes.
+ */
+export function grantsBeyond(document: unknown, previous: unknown): string[] {
+  const next = statements(document);
+  const live = statements(previous);
+  if (next.some((s) => s.Unparseable)) return ["the template's policy document cannot be parsed, so it cannot be checked"];
+  if (live.some((s) => s.Unparseable)) return ["the live policy document cannot be parsed, so what the template's would add cannot be told"];
+  const same = (a: Record<string, unknown>, b: Record<string, unknown>) => canonicalJson({ ...a, Sid: undefined }) === canonicalJson({ ...b, Sid: undefined });
+  const problems: string[] = [];
+  for (const s of next.filter((x) => x.Effect === "Allow")) {
+    if (live.some((l) => l.Effect === "Allow" && (same(l, s) || covers(l, s)))) continue;
+    problems.push(`it would allow ${describeStatement(s)}, which the live document does not`);
+  }
+  for (const d of live.filter((x) => x.Effect === "Deny")) {
+    if (!next.some((s) => s.Effect === "Deny" && same(d, s))) problems.push(`it would drop the live Deny of ${describeStatement(d)}`);
+  }
+  return problems;
+}
+
+function describeStatement(s: Record<string, unknown>): string {
+  const sid = typeof s.Sid === "string" ? ` (statement ${s.Sid})` : "";
+  const actions = s.NotAction !== undefined ? `every action except ${asList(s.NotAction).join(", ")}` : asList(s.Action).join(", ");
+  const resources = s.NotResource !== undefined ? `every resource except ${asList(s.NotResource).join(", ")}` : asList(s.Resource).join(", ");
+  return `${actions} on ${resources}${s.Condition !== undefined ? " under a condition" : ""}${sid}`;
+}
+
+/** Whether every request `narrow` allows, `wide` allows too. */
+function covers(wide: Record<string, unknown>, narrow: Record<string, unknown>): boolean {
+  if ([wide, narrow].some((s) => s.NotAction !== undefined || s.NotResource !== undefined || s.Action === undefined || s.Resource === undefined)) return false;
+  if (wide.Condition !== undefined && canonicalJson(wide.Condition) !== canonicalJson(narrow.Condition)) return false;
+  const actions = asList(wide.Action).map(String);
+  const resources = asList(wide.Resource).map(String);
+  return (
+    asList(narrow.Action).every((a) => actions.some((w) => patternCovers(w.toLowerCase(), String(a).toLowerCase()))) &&
+    asList(narrow.Resource).every((r) => resources.some((w) => patternCovers(w, String(r))))
+  );
+}
+
+/**
+ * Whether the IAM wildcard pattern `wide` matches everything `narrow` matches. Reading `narrow`'s
+ * own `*` and `?` as literal characters is sound when `wide` has only `*` wildcards (each of
+ * `narrow`'s wildcards is then consumed by one of them); with `?` in `wide`, only the same pattern counts.
+ */
+function patternCovers(wide: string, narrow: string): boolean {
+  if (wide.includes("?")) return wide === narrow;
+  return matchesGlob(narrow, wide);
 }

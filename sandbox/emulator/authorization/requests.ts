@@ -273,7 +273,7 @@ const RESOURCES: Readonly<Record<string, Readonly<Record<string, Resolver>>>> = 
       "DeleteRolePermissionsBoundary",
     ].map((a) => [a, ROLE]),
     ),
-    ...Object.fromEntries(["GetPolicy", "GetPolicyVersion", "DeletePolicy"].map((a) => [a, ((p) => String(p.PolicyArn ?? "*")) as Resolver])),
+    ...Object.fromEntries(["GetPolicy", "GetPolicyVersion", "DeletePolicy", "CreatePolicyVersion", "ListPolicyVersions", "SetDefaultPolicyVersion", "DeletePolicyVersion", "ListEntitiesForPolicy"].map((a) => [a, ((p) => String(p.PolicyArn ?? "*")) as Resolver])),
     CreatePolicy: (p, s) => `arn:aws:iam::${s.accountId}:policy${String(p.Path ?? "/")}${String(p.PolicyName ?? "")}`,
     // iam:PassRole, which no API operation has: a service checks it for the caller on the role ARN it is given (id_roles_use_passrole.html).
     PassRole: (p) => String(p.RoleArn ?? "*"),

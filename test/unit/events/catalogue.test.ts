@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { eventSourceOf, GLOBAL_EVENT_SOURCES } from "../../../functions/config/events.js";
+import { eventSourceOf, GLOBAL_EVENT_SOURCES, KNOWN_EVENT_NAMES } from "../../../functions/config/events.js";
+import { isStackOperation } from "../../../functions/events/stack-operations.js";
 import { DEFAULT_EVENT_NAMES } from "../../../functions/config/schema.js";
 import { configSchema } from "../../../functions/accounts-file/index.js";
 import { GUARDRAILS } from "../../../functions/events/guardrails/registry.js";
@@ -7,8 +8,10 @@ import { hasResolver, RESOLVERS, resolveResources } from "../../../functions/eve
 import { forwardingRoutes } from "../../../modules/event-forwarding.js";
 import { fixture, FIXTURE_NAMES, SPOKE } from "./helpers.js";
 
-// The oracle: what the code handles, read from the resolver and guardrail tables themselves.
-const HANDLED = [...new Set([...Object.keys(RESOLVERS), ...GUARDRAILS.flatMap((g) => g.eventNames)])].sort();
+// The oracle: what the code handles, read from the resolver and guardrail tables themselves and
+// from the handler's stack-operation check (handle.test.ts shows the handler acts on each).
+const STACK_OPERATIONS = KNOWN_EVENT_NAMES.filter(isStackOperation);
+const HANDLED = [...new Set([...Object.keys(RESOLVERS), ...GUARDRAILS.flatMap((g) => g.eventNames), ...STACK_OPERATIONS])].sort();
 
 /** Forwarded names per region by the spoke rules an account scanned in `regions` gets by default. */
 function forwardedByDefault(regions: string[]): Map<string, string[]> {
@@ -26,6 +29,13 @@ function forwardedByDefault(regions: string[]): Map<string, string[]> {
 describe("the event catalogue's default forwarding", () => {
   it("forwards by default every event name a resolver or a guardrail handles, and nothing else", () => {
     expect([...DEFAULT_EVENT_NAMES].sort()).toEqual(HANDLED);
+  });
+
+  it("forwards the stack operations CloudTrail records, from every scanned region, so the ownership cache is dropped", () => {
+    expect(STACK_OPERATIONS).toEqual(expect.arrayContaining(["CreateStack", "UpdateStack", "DeleteStack", "ExecuteChangeSet"]));
+    for (const name of STACK_OPERATIONS) expect(eventSourceOf(name)).toBe("aws.cloudformation");
+    const forwarded = forwardedByDefault(["eu-west-1", "eu-central-1"]);
+    for (const region of ["eu-west-1", "eu-central-1"]) expect(forwarded.get(region)).toEqual(expect.arrayContaining(STACK_OPERATIONS));
   });
 
   it("forwards ModifySecurityGroupRules, which the open-ingress guardrail handles", () => {

@@ -10,7 +10,11 @@ import { CreateTagsCommand, DescribeInstancesCommand, DescribeSecurityGroupsComm
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import type { Config } from "../../../functions/config/schema.js";
+import { STACK_OPERATION_NAMES } from "../../../functions/config/events.js";
 import { handleChangeEvent } from "../../../functions/events/handle.js";
+import { cachedMembership, MEMBERSHIP_TTL_MS } from "../../../functions/events/membership.js";
+import { OwnershipCache } from "../../../functions/remediation/ownership/cache.js";
+import type { OrganizationMembership } from "../../../functions/remediation/index.js";
 import { RecentIds } from "../../../functions/events/recent-ids.js";
 import type { EventDelivery } from "../../../functions/events/publish.js";
 import type { EventActionReport, EventDeps } from "../../../functions/events/types.js";
@@ -74,7 +78,10 @@ const modified = (logicalId: string, physicalId: string, resourceType: string) =
   }),
 });
 
-function setup(config: Config = testConfig(PAYMENTS_SPOKE), placementOf: EventDeps["placementOf"] = async () => undefined) {
+/** The organization as Organizations lists it (the walk): the hub and the spoke. */
+const MEMBERS = { accountIds: new Set(["999988887777", SPOKE]) };
+
+function setup(config: Config = testConfig(PAYMENTS_SPOKE), placementOf: EventDeps["placementOf"] = async () => undefined, overrides: Partial<EventDeps> = {}) {
   const { logger, calls } = fakeLogger();
   const { metrics, emitted } = fakeMetrics();
   const published: EventActionReport[] = [];
@@ -109,6 +116,8 @@ function setup(config: Config = testConfig(PAYMENTS_SPOKE), placementOf: EventDe
     logger,
     metrics,
     now: () => new Date("2025-03-14T09:01:21.500Z"),
+    membership: vi.fn(async () => MEMBERS),
+    ...overrides,
   };
   return { deps, published, remediateResource, openGuards, flapping, clientsFor, logs: calls, emitted };
 }
@@ -434,5 +443,83 @@ describe("the event path's attachment ownership", () => {
   it("reads every stack's template without the listings", async () => {
     expect((await handleChangeEvent(fixture("AuthorizeSecurityGroupIngress"), ownershipEvent().deps)).status).toBe("handled");
     expect(cfn.commandCalls(GetTemplateCommand).map((c) => c.args[0].input.StackName).sort()).toEqual([NETWORK_ID, STACK_ID].sort());
+  });
+});
+
+describe("handleChangeEvent on a stack operation", () => {
+  const cache = () => {
+    const c = new OwnershipCache(() => 0);
+    const stack = { StackName: "payments-app", StackId: "arn:app", CreationTime: new Date(0), StackStatus: "CREATE_COMPLETE" as const };
+    c.keep(SPOKE, "eu-west-1", stack, []);
+    c.keep(SPOKE, "eu-central-1", stack, []);
+    return { c, kept: (region: string) => c.reuse(SPOKE, region, stack) !== undefined };
+  };
+
+  it.each(STACK_OPERATION_NAMES)("%s drops the ownership cache of its account-region, and nothing else", async (eventName) => {
+    const { c, kept } = cache();
+    const t = setup(undefined, undefined, { ownershipCache: c });
+    const event = fixture("UpdateStack");
+    event.detail.eventName = eventName;
+    expect(await handleChangeEvent(event, t.deps)).toEqual({ status: "noted", detail: `${eventName} in ${SPOKE} eu-west-1: attachments there are read again on next use` });
+    expect([kept("eu-west-1"), kept("eu-central-1")]).toEqual([false, true]);
+    expect(cfn.calls()).toHaveLength(0);
+    expect(t.published).toHaveLength(0);
+    expect(t.deps.membership).not.toHaveBeenCalled();
+  });
+
+  it("acts on CloudFormation's own calls too (a nested stack's CreateStack), which repairs ignore", async () => {
+    const { c, kept } = cache();
+    const t = setup(undefined, undefined, { ownershipCache: c });
+    const event = fixture("UpdateStack");
+    event.detail.eventName = "CreateStack";
+    event.detail.userIdentity.invokedBy = "cloudformation.amazonaws.com";
+    expect((await handleChangeEvent(event, t.deps)).status).toBe("noted");
+    expect(kept("eu-west-1")).toBe(false);
+  });
+});
+
+describe("handleChangeEvent and the organization's membership", () => {
+  it("judges trust against the members Organizations lists, not accounts.yaml", async () => {
+    manage(ROLE, "AWS::IAM::Role", "AppRole");
+    cfn.on(DetectStackResourceDriftCommand).resolves(modified("AppRole", ROLE, "AWS::IAM::Role"));
+    // The organization has a member accounts.yaml does not list; the hub is listed in accounts.yaml's hub block only.
+    const t = setup(undefined, undefined, { membership: vi.fn(async () => ({ accountIds: new Set(["999988887777", SPOKE, "444455556666"]) })) });
+    await handleChangeEvent(fixture("AttachRolePolicy"), t.deps);
+    const safety = t.remediateResource.mock.calls[0]![0].safety;
+    expect([...safety.accountIds].sort()).toEqual([SPOKE, "444455556666", "999988887777"]);
+    expect(safety.membershipError).toBeUndefined();
+  });
+
+  it("refuses trust in any other account when the membership cannot be read, and says so loudly", async () => {
+    manage(ROLE, "AWS::IAM::Role", "AppRole");
+    cfn.on(DetectStackResourceDriftCommand).resolves(modified("AppRole", ROLE, "AWS::IAM::Role"));
+    const error = "AccessDeniedException: not authorized to perform organizations:ListRoots";
+    const t = setup(undefined, undefined, { membership: vi.fn(async () => ({ error })) });
+    await handleChangeEvent(fixture("AttachRolePolicy"), t.deps);
+    const safety = t.remediateResource.mock.calls[0]![0].safety;
+    expect(safety.accountIds.size).toBe(0);
+    expect(safety.membershipError).toBe(error);
+    expect(t.logs.error).toHaveBeenCalledWith("organization membership unreadable; repairs that trust another account are refused", { error });
+  });
+});
+
+describe("cachedMembership", () => {
+  it("walks once per TTL, and does not keep a failed walk", async () => {
+    let now = 0;
+    const read = vi.fn<() => Promise<OrganizationMembership>>().mockResolvedValueOnce({ error: "TooManyRequestsException: Rate exceeded" }).mockResolvedValue(MEMBERS);
+    const membership = cachedMembership(read, () => now);
+    expect(await membership()).toEqual({ error: "TooManyRequestsException: Rate exceeded" });
+    expect(await membership()).toEqual(MEMBERS);
+    now += MEMBERSHIP_TTL_MS - 1;
+    await membership();
+    expect(read).toHaveBeenCalledTimes(2);
+    now += 1;
+    await membership();
+    expect(read).toHaveBeenCalledTimes(3);
+  });
+
+  it("turns a walk that throws into the reason trust is refused", async () => {
+    const membership = cachedMembership(async () => Promise.reject(new Error("socket hang up")), () => 0);
+    expect(await membership()).toEqual({ error: "socket hang up" });
   });
 });

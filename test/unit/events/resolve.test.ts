@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { CloudTrailDetail } from "../../../functions/aws/cloudtrail-record.js";
 import { EVENT_CATALOGUE, KNOWN_EVENT_NAMES, RESOLVER_KINDS, type KnownEventName } from "../../../functions/config/events.js";
+import { isStackOperation } from "../../../functions/events/stack-operations.js";
 import { GUARDRAILS } from "../../../functions/events/guardrails/registry.js";
 import { isRejection, parseChangeEvent } from "../../../functions/events/parse.js";
 import { RESOLVERS, resolveResources, type AffectedResource } from "../../../functions/events/resolve.js";
@@ -47,6 +48,10 @@ const EXPECTED: Record<string, AffectedResource[]> = {
   PutBucketVersioning: [BUCKET],
   PutBucketTagging: [BUCKET],
   DeleteBucketTagging: [BUCKET],
+  // A stack operation names no resource: requestParameters/responseElements as in the CreateStack and
+  // UpdateStack entries of "Logging AWS CloudFormation API calls with AWS CloudTrail" (CloudFormation
+  // User Guide: stackName, templateURL, parameters, capabilities, tags; responseElements.stackId).
+  UpdateStack: [],
 };
 
 describe("resolveResources on recorded events", () => {
@@ -105,7 +110,8 @@ describe("resolveResources on other shapes", () => {
     const unknown = Object.keys(RESOLVERS).filter((n) => !KNOWN_EVENT_NAMES.includes(n));
     expect(unknown).toEqual([]);
     // What the catalog forwards but cannot be traced to a resource by physical id.
-    const untracked = KNOWN_EVENT_NAMES.filter((n) => !Object.hasOwn(RESOLVERS, n));
+    // Stack operations name no resource either: they drop the ownership cache (stack-operations.ts).
+    const untracked = KNOWN_EVENT_NAMES.filter((n) => !Object.hasOwn(RESOLVERS, n) && !isStackOperation(n));
     expect(untracked.sort()).toEqual(["CreateNetworkAclEntry", "CreateRoute", "DeleteNetworkAclEntry", "DeleteRoute", "ReplaceNetworkAclEntry", "ReplaceRoute"]);
   });
 });

@@ -17,8 +17,6 @@ import type {
   DetachRolePolicyCommandOutput,
   GetPolicyCommandInput,
   GetPolicyCommandOutput,
-  GetPolicyVersionCommandInput,
-  GetPolicyVersionCommandOutput,
   GetRoleCommandInput,
   GetRoleCommandOutput,
   GetRolePolicyCommandInput,
@@ -54,6 +52,7 @@ import { AwsError, type CallContext, type SdkOutput, type ServiceDefinition } fr
 import { iamUniqueId } from "../shared/ids.js";
 import { optionalNumber, required } from "../shared/params.js";
 import { paginate } from "../shared/paging.js";
+import { policyVersionActions } from "./policy-versions.js";
 import { roleArnOf } from "./principals.js";
 import { checkPrincipalsExist } from "./principal-existence.js";
 import { fromTagList, toTagList } from "../shared/tags.js";
@@ -88,7 +87,7 @@ function validation(field: string, value: unknown, constraint: string): AwsError
   return new AwsError("ValidationError", `1 validation error detected: Value '${String(value)}' at '${field}' failed to satisfy constraint: ${constraint}`);
 }
 
-function missing(field: string): () => AwsError {
+export function missing(field: string): () => AwsError {
   return () => new AwsError("ValidationError", `1 validation error detected: Value null at '${field}' failed to satisfy constraint: Member must not be null`);
 }
 
@@ -106,7 +105,7 @@ function malformed(message: string): AwsError {
  * statement object or a list of them, Effect is Allow or Deny, an identity policy names no
  * Principal and every statement has actions and resources, a trust policy names no Resource.
  */
-function parsePolicyDocument(text: unknown, kind: PolicyKind): unknown {
+export function parsePolicyDocument(text: unknown, kind: PolicyKind): unknown {
   let doc: unknown;
   try {
     doc = typeof text === "string" ? JSON.parse(text) : text;
@@ -133,7 +132,7 @@ function parsePolicyDocument(text: unknown, kind: PolicyKind): unknown {
   return doc;
 }
 
-function encodePolicy(doc: unknown): string {
+export function encodePolicy(doc: unknown): string {
   return encodeURIComponent(JSON.stringify(doc));
 }
 
@@ -178,7 +177,7 @@ export function putRole(account: AccountState, spec: RoleSpec, random: () => num
   return role;
 }
 
-function accountOf(ctx: CallContext): AccountState {
+export function accountOf(ctx: CallContext): AccountState {
   const account = ctx.world.accounts.get(ctx.accountId);
   if (!account) throw new AwsError("AccessDenied", `Account ${ctx.accountId} is not part of the sandbox organization`, 403);
   return account;
@@ -431,16 +430,6 @@ function getPolicy(params: GetPolicyCommandInput, ctx: CallContext): SdkOutput<G
   };
 }
 
-function getPolicyVersion(params: GetPolicyVersionCommandInput, ctx: CallContext): SdkOutput<GetPolicyVersionCommandOutput> {
-  const arn = required(params.PolicyArn, missing("policyArn"));
-  const versionId = required(params.VersionId, missing("versionId"));
-  const own = accountOf(ctx).policies.get(arn);
-  const aws = awsManagedPolicies().get(arn);
-  const found = own ? { document: own.document, versionId: own.defaultVersionId, createDate: own.createdAt } : aws;
-  if (!found || found.versionId !== versionId) throw new AwsError("NoSuchEntity", `Policy ${arn} version ${versionId} does not exist or is not attachable.`, 404);
-  return { PolicyVersion: { Document: encodePolicy(found.document), VersionId: found.versionId, IsDefaultVersion: true, CreateDate: new Date(found.createDate) } };
-}
-
 function deletePolicy(params: DeletePolicyCommandInput, ctx: CallContext): SdkOutput<DeletePolicyCommandOutput> {
   const arn = required(params.PolicyArn, missing("policyArn"));
   const account = accountOf(ctx);
@@ -482,8 +471,8 @@ export const iamService: ServiceDefinition = {
     DeleteRolePermissionsBoundary: deleteRolePermissionsBoundary,
     CreatePolicy: createPolicy,
     GetPolicy: getPolicy,
-    GetPolicyVersion: getPolicyVersion,
     DeletePolicy: deletePolicy,
+    ...policyVersionActions,
   },
 };
 

@@ -4,10 +4,12 @@ import {
   GetTemplateCommand,
   ListExportsCommand,
   ListStackResourcesCommand,
+  type Stack,
 } from "@aws-sdk/client-cloudformation";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
 import { attachmentsOf, resolveValue, type StackScope } from "../../../../functions/remediation/ownership/attachments.js";
+import { OWNERSHIP_CACHE_TTL_MS, OwnershipCache } from "../../../../functions/remediation/ownership/cache.js";
 import { createOwnershipLookup } from "../../../../functions/remediation/ownership/lookup.js";
 import { explainedByAttachments } from "../../../../functions/remediation/ownership/owned.js";
 
@@ -172,5 +174,100 @@ describe("the ownership lookup", () => {
     expect(explainedByAttachments(attached, owned)).toBe(true);
     expect(explainedByAttachments(real, owned)).toBe(false);
     expect(explainedByAttachments({ ...attached, differenceType: "REMOVE" }, owned)).toBe(false);
+  });
+});
+
+describe("the ownership cache across events", () => {
+  const cfn = mockClient(CloudFormationClient);
+  const CREATED = new Date("2026-11-30T10:00:00.000Z");
+  const appStack: Stack = { StackName: "payments-app", StackId: "arn:app", CreationTime: CREATED, StackStatus: "CREATE_COMPLETE" };
+  const dbStack: Stack = { StackName: "payments-db", StackId: "arn:db", CreationTime: CREATED, StackStatus: "CREATE_COMPLETE" };
+  // The db stack's own ingress attachment, added by a later update (a second SecurityGroupIngress on the group).
+  const DB_WITH_ATTACHMENT = JSON.stringify({
+    Resources: {
+      DbSg7A1B2C3D: { Type: "AWS::EC2::SecurityGroup", Properties: { GroupDescription: "db" } },
+      FromBastion: { Type: "AWS::EC2::SecurityGroupIngress", Properties: { GroupId: { "Fn::GetAtt": ["DbSg7A1B2C3D", "GroupId"] }, IpProtocol: "tcp", FromPort: 5432, ToPort: 5432, CidrIp: "10.9.0.0/24" } },
+    },
+  });
+  let now = 0;
+
+  const stacks = (...list: Stack[]) => cfn.on(DescribeStacksCommand).resolves({ Stacks: list });
+  beforeEach(() => {
+    cfn.reset();
+    now = Date.parse("2026-12-01T18:00:00Z");
+    stacks(appStack, dbStack);
+    cfn.on(GetTemplateCommand, { StackName: "arn:app" }).resolves({ TemplateBody: JSON.stringify(APP_TEMPLATE) });
+    cfn.on(GetTemplateCommand, { StackName: "arn:db" }).resolves({ TemplateBody: JSON.stringify({ Resources: { DbSg7A1B2C3D: { Type: "AWS::EC2::SecurityGroup", Properties: { GroupDescription: "db" } } } }) });
+    cfn.on(ListStackResourcesCommand, { StackName: "arn:app" }).resolves({
+      StackResourceSummaries: [...scope.resources].map(([LogicalResourceId, r]) => ({ LogicalResourceId, PhysicalResourceId: r.physicalId, ResourceType: r.type, ResourceStatus: "CREATE_COMPLETE", LastUpdatedTimestamp: CREATED })),
+    });
+    cfn.on(ListStackResourcesCommand, { StackName: "arn:db" }).resolves({
+      StackResourceSummaries: [
+        { LogicalResourceId: "DbSg7A1B2C3D", PhysicalResourceId: "sg-0db", ResourceType: "AWS::EC2::SecurityGroup", ResourceStatus: "CREATE_COMPLETE", LastUpdatedTimestamp: CREATED },
+        { LogicalResourceId: "FromBastion", PhysicalResourceId: "sgr-0bastion", ResourceType: "AWS::EC2::SecurityGroupIngress", ResourceStatus: "CREATE_COMPLETE", LastUpdatedTimestamp: CREATED },
+      ],
+    });
+    cfn.on(ListExportsCommand).resolves({ Exports: [...scope.exports].map(([Name, Value]) => ({ Name, Value, ExportingStackId: "arn:db" })) });
+  });
+
+  // One lookup per event, as handle.ts makes them, sharing the container's cache.
+  const eventLookup = (cache: OwnershipCache) =>
+    createOwnershipLookup({ accountId: "111122223333", regions: ["eu-west-1"], cloudformationFor: () => new CloudFormationClient({ region: "eu-west-1" }), cache });
+  const dbRules = async (cache: OwnershipCache) => (await eventLookup(cache).forResource("eu-west-1", "AWS::EC2::SecurityGroup", "sg-0db")).attachments.map((a) => a.origin.logicalId).sort();
+  const reads = () => ({ describe: cfn.commandCalls(DescribeStacksCommand).length, templates: cfn.commandCalls(GetTemplateCommand).length, listings: cfn.commandCalls(ListStackResourcesCommand).length, exports: cfn.commandCalls(ListExportsCommand).length });
+
+  it("reads only DescribeStacks on the next event while no stack changed", async () => {
+    const cache = new OwnershipCache(() => now);
+    expect(await dbRules(cache)).toEqual(["AppSgFromDb5432"]);
+    expect(reads()).toEqual({ describe: 1, templates: 2, listings: 1, exports: 1 });
+    now += 60_000;
+    expect(await dbRules(cache)).toEqual(["AppSgFromDb5432"]);
+    expect(reads()).toEqual({ describe: 2, templates: 2, listings: 1, exports: 1 });
+    expect(cache.stats).toEqual({ reused: 2, read: 2, invalidated: 0 });
+  });
+
+  it("never serves an attachment set older than the stack: an update before its event arrives is seen at once", async () => {
+    const cache = new OwnershipCache(() => now);
+    expect(await dbRules(cache)).toEqual(["AppSgFromDb5432"]);
+    // The db stack is updated with an attachment; its CloudTrail event has not reached the hub yet.
+    cfn.on(GetTemplateCommand, { StackName: "arn:db" }).resolves({ TemplateBody: DB_WITH_ATTACHMENT });
+    stacks(appStack, { ...dbStack, StackStatus: "UPDATE_COMPLETE", LastUpdatedTime: new Date("2026-12-01T18:00:30.000Z") });
+    expect(await dbRules(cache)).toEqual(["AppSgFromDb5432", "FromBastion"]);
+    // Only the changed stack was read again.
+    expect(cfn.commandCalls(GetTemplateCommand).map((c) => c.args[0].input.StackName)).toEqual(["arn:app", "arn:db", "arn:db"]);
+  });
+
+  it("reads a stack in the middle of an operation every time, and one whose status moved on", async () => {
+    const cache = new OwnershipCache(() => now);
+    stacks(appStack, { ...dbStack, StackStatus: "UPDATE_IN_PROGRESS", LastUpdatedTime: new Date("2026-12-01T18:00:30.000Z") });
+    await dbRules(cache);
+    await dbRules(cache);
+    expect(cfn.commandCalls(GetTemplateCommand, { StackName: "arn:db" })).toHaveLength(2);
+    // Same LastUpdatedTime, new final status (the update completed): read again once, then kept.
+    stacks(appStack, { ...dbStack, StackStatus: "UPDATE_COMPLETE", LastUpdatedTime: new Date("2026-12-01T18:00:30.000Z") });
+    await dbRules(cache);
+    await dbRules(cache);
+    expect(cfn.commandCalls(GetTemplateCommand, { StackName: "arn:db" })).toHaveLength(3);
+  });
+
+  it("forgets what it kept once the TTL has passed, on a stack operation event, and for a deleted stack", async () => {
+    const cache = new OwnershipCache(() => now);
+    await dbRules(cache);
+    now += OWNERSHIP_CACHE_TTL_MS;
+    await dbRules(cache);
+    expect(reads().templates).toBe(4);
+    cache.invalidate("111122223333", "eu-west-1");
+    await dbRules(cache);
+    expect(reads().templates).toBe(6);
+    // Another account-region's event leaves this one alone.
+    cache.invalidate("111122223333", "us-east-1");
+    await dbRules(cache);
+    expect(reads().templates).toBe(6);
+    stacks(dbStack);
+    expect(await dbRules(cache)).toEqual([]);
+    // Recreated under the same name, it is a new stack id: read afresh.
+    stacks({ ...appStack, StackId: "arn:app-2" }, dbStack);
+    cfn.on(GetTemplateCommand, { StackName: "arn:app-2" }).resolves({ TemplateBody: JSON.stringify({ Resources: {} }) });
+    expect(await dbRules(cache)).toEqual([]);
   });
 });

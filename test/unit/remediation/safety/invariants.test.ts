@@ -36,7 +36,9 @@ const config = testConfig(PAYMENTS_SPOKE, {
     },
   },
 });
-const policy = safetyPolicy(config);
+/** The organization as Organizations lists it: the hub and the workload account. */
+const MEMBERS = { accountIds: new Set(["999988887777", ORG_ACCOUNT]) };
+const policy = safetyPolicy(config, MEMBERS);
 const role = (name: string, path = "/") => ({ name, path });
 const check = (effect: WriteEffect) => refusals(effect, policy);
 
@@ -58,7 +60,7 @@ describe("privilege invariants", () => {
   });
 
   it("refuses a bootstrap role named in accounts.yaml", () => {
-    const custom = safetyPolicy(testConfig(PAYMENTS_SPOKE, { accounts: [{ id: ORG_ACCOUNT, name: "payments-prod", bootstrapRoleName: "PlatformBootstrap" }] }));
+    const custom = safetyPolicy(testConfig(PAYMENTS_SPOKE, { accounts: [{ id: ORG_ACCOUNT, name: "payments-prod", bootstrapRoleName: "PlatformBootstrap" }] }), MEMBERS);
     expect(refusals({ kind: "tag-role", role: role("PlatformBootstrap") }, custom)[0]).toContain("a bootstrap role named in accounts.yaml");
   });
 
@@ -123,7 +125,7 @@ describe("privilege invariants", () => {
     expect(check({ kind: "put-role-policy", role: role("payments-api"), policyName: "everything", document: ADMINISTRATOR_ACCESS })).toEqual([
       "would put inline policy everything on payments-api: it allows * on *",
     ]);
-    const allowed = safetyPolicy(testConfig(PAYMENTS_SPOKE, { defaults: { safety: { adminPolicies: [{ policy: "everything", roles: ["payments-api"], reason: "break glass" }] } } }));
+    const allowed = safetyPolicy(testConfig(PAYMENTS_SPOKE, { defaults: { safety: { adminPolicies: [{ policy: "everything", roles: ["payments-api"], reason: "break glass" }] } } }), MEMBERS);
     expect(refusals({ kind: "put-role-policy", role: role("payments-api"), policyName: "everything", document: ADMINISTRATOR_ACCESS }, allowed)).toEqual([]);
   });
 
@@ -171,5 +173,53 @@ describe("trust policies against the organization's real membership", () => {
     expect(refusals(trusting(ORG_ACCOUNT), unknown)).toEqual([
       `would replace the trust policy of partner-access: it would trust arn:aws:iam::${ORG_ACCOUNT}:root, and the organization's membership could not be read (AccessDeniedException: not authorized to perform organizations:ListRoots), so account ${ORG_ACCOUNT} cannot be checked; list it in defaults.safety.trustedPrincipals if intended`,
     ]);
+  });
+});
+
+describe("a managed policy's new document (rule 5)", () => {
+  const doc = (...Statement: Record<string, unknown>[]) => ({ Version: "2012-10-17", Statement });
+  const restore = (document: unknown, previous: unknown, attachedTo = [role("payments-api")]) =>
+    check({ kind: "set-policy-document", policyArn: "arn:aws:iam::111122223333:policy/ledger-read", document, previous, attachedTo });
+  const LIVE = doc({ Effect: "Allow", Action: ["s3:Get*", "s3:List*"], Resource: ["arn:aws:s3:::ledger", "arn:aws:s3:::ledger/*"] });
+
+  it("passes a document that only takes away: fewer actions, narrower resources, wildcards inside the live ones", () => {
+    expect(restore(doc({ Effect: "Allow", Action: "s3:GetObject", Resource: "arn:aws:s3:::ledger/2026/*" }), LIVE)).toEqual([]);
+    expect(restore(doc({ Effect: "Allow", Action: "S3:getobject*", Resource: "arn:aws:s3:::ledger/*" }), LIVE)).toEqual([]);
+    expect(restore(doc(), LIVE)).toEqual([]);
+    // Adding a Deny takes away too.
+    expect(restore(doc({ Effect: "Allow", Action: "s3:GetObject", Resource: "arn:aws:s3:::ledger/*" }, { Effect: "Deny", Action: "s3:*", Resource: "*" }), LIVE)).toEqual([]);
+  });
+
+  it("refuses one that grants an action, a resource or a wider wildcard the live one does not", () => {
+    expect(restore(doc({ Effect: "Allow", Action: "s3:PutObject", Resource: "arn:aws:s3:::ledger/*" }), LIVE)).toEqual([
+      "would make the template's document the default version of arn:aws:iam::111122223333:policy/ledger-read: it would allow s3:PutObject on arn:aws:s3:::ledger/*, which the live document does not",
+    ]);
+    expect(restore(doc({ Effect: "Allow", Action: "s3:GetObject", Resource: "arn:aws:s3:::payroll/*" }), LIVE)).toHaveLength(1);
+    expect(restore(doc({ Effect: "Allow", Action: "s3:*", Resource: "arn:aws:s3:::ledger" }), LIVE)).toHaveLength(1);
+    // `?` in the live pattern is only matched by the same pattern (no unsound literal reading).
+    expect(restore(doc({ Effect: "Allow", Action: "s3:Get*", Resource: "arn:aws:s3:::ledger-a" }), doc({ Effect: "Allow", Action: "s3:Get?", Resource: "arn:aws:s3:::ledger-a" }))).toHaveLength(1);
+  });
+
+  it("treats conditions, NotAction and NotResource conservatively, and dropping a Deny as a grant", () => {
+    const conditioned = { Effect: "Allow", Action: "s3:GetObject", Resource: "arn:aws:s3:::ledger/*", Condition: { IpAddress: { "aws:SourceIp": "10.0.0.0/8" } } };
+    expect(restore(doc({ ...conditioned, Condition: undefined }), doc(conditioned))).toHaveLength(1);
+    expect(restore(doc(conditioned), LIVE)).toEqual([]);
+    expect(restore(doc({ Sid: "Same", ...conditioned }), doc(conditioned))).toEqual([]);
+    expect(restore(doc({ Effect: "Allow", NotAction: "iam:*", Resource: "*" }), doc({ Effect: "Allow", Action: "*", Resource: "*" }))).toHaveLength(1);
+    expect(restore(doc({ Effect: "Allow", Action: "s3:GetObject", Resource: "arn:aws:s3:::ledger/*" }), doc({ Effect: "Allow", Action: "s3:*", Resource: "*" }, { Sid: "NoPayroll", Effect: "Deny", Action: "s3:*", Resource: "arn:aws:s3:::payroll/*" }))).toEqual([
+      "would make the template's document the default version of arn:aws:iam::111122223333:policy/ledger-read: it would drop the live Deny of s3:* on arn:aws:s3:::payroll/* (statement NoPayroll)",
+    ]);
+    expect(restore("{not json", LIVE)[0]).toContain("cannot be parsed");
+  });
+
+  it("refuses any new document of a policy attached to a protected role, even a narrower one", () => {
+    const narrower = doc({ Effect: "Allow", Action: "s3:GetObject", Resource: "arn:aws:s3:::ledger/*" });
+    expect(restore(narrower, LIVE, [role("payments-api"), role("OrganizationAccountAccessRole")])).toEqual([
+      "would make the template's document the default version of arn:aws:iam::111122223333:policy/ledger-read: it is attached to a protected role: OrganizationAccountAccessRole is a protected role (AWS Organizations' administrator access role)",
+    ]);
+  });
+
+  it("lets a version that is not in effect be deleted", () => {
+    expect(check({ kind: "delete-policy-version", policyArn: "arn:aws:iam::111122223333:policy/ledger-read", versionId: "v1" })).toEqual([]);
   });
 });
