@@ -96,7 +96,7 @@ export function eventDeps(runtime: Pick<Runtime, "settings" | "config" | "hub">,
     openGuards: () =>
       createGuards({ runId: `event-${Date.now()}`, limits: config.defaults.remediation, counting: "event", store: s3FlappingStore(hub.s3, settings.reportBucket, { ...systemClock, random: Math.random }) }),
     ...(settings.modeOverride ? { modeOverride: settings.modeOverride } : {}),
-    publish: (report) => publishEventReport(report, { s3: hub.s3, bucket: settings.reportBucket, sns: hub.sns, topicArn: settings.topicArn }),
+    publish: (report) => publishEventReport(report, { s3: hub.s3, bucket: settings.reportBucket, region: config.hub.region, sns: hub.sns, topicArn: settings.topicArn, chatbot: config.hub.notifications.chatbot }),
     recent,
     logger,
     metrics: createMetrics(),
