@@ -7,6 +7,11 @@ import { defineConfig } from "vitest/config";
 const recordPermissions = { globalSetup: ["test/permissions/global-setup.ts"], setupFiles: ["test/permissions/recorder.ts"] };
 export default defineConfig({
   test: {
+    // One worker more than CI's two cores: about a third of the suite's wall time is waiting, not
+    // computing (terraform's provider waits ~55 s in deploy.test.ts, the SDK's and the scanner's
+    // retry pauses in the fault and guard e2e files), and a fresh-clone run used ~0.94 of its 2
+    // cores on average with two workers. VITEST_MAX_WORKERS overrides it.
+    maxWorkers: 3,
     projects: [
       {
         test: {

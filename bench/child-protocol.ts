@@ -15,6 +15,10 @@ export interface SandboxLatency {
 export type ToChild =
   | { type: "start"; org: OrgOptions; latency: SandboxLatency; eventGroups: number }
   | { type: "detections" }
+  /** The child's CPU so far: read right before and right after the measured scan (scan-window.ts). */
+  | { type: "cpu" }
+  /** `--cpu-prof`: profile the child during the measured scan only, written to `file` at "stop". */
+  | { type: "profile"; action: "start" | "stop"; file: string }
   | { type: "subscribe-events" }
   | { type: "close" };
 
@@ -48,9 +52,9 @@ export type FromChild =
       hubCredentials: SandboxCredentials;
       eventTarget: EventTarget;
       setupMs: number;
-      /** The child's CPU time so far (user + system), ms: the scan's share is the difference with `detections`. */
-      cpuMs: number;
     }
-  | { type: "detections"; regions: RegionDetections[]; cpuMs: number }
+  | { type: "detections"; regions: RegionDetections[] }
+  | { type: "cpu"; cpuMs: number }
+  | { type: "profiled" }
   | { type: "event"; event: CloudTrailBridgeEvent }
   | { type: "failed"; message: string };

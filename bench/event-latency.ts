@@ -1,6 +1,7 @@
 import { performance } from "node:perf_hooks";
 import { AuthorizeSecurityGroupIngressCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { type EventDeps, handleChangeEvent } from "../functions/events/index.js";
+import type { CallTrace, TracedCall } from "./call-trace.js";
 import type { SandboxProcess } from "./sandbox-process.js";
 
 /**
@@ -13,7 +14,13 @@ import type { SandboxProcess } from "./sandbox-process.js";
 
 const TIMEOUT_MS = 30_000;
 
-export async function eventLatencies(sandbox: SandboxProcess, deps: EventDeps): Promise<number[]> {
+export interface EventTrial {
+  ms: number;
+  /** The event path's AWS calls during the trial (call-trace.ts), timed from sending the change. */
+  calls: TracedCall[];
+}
+
+export async function eventLatencies(sandbox: SandboxProcess, deps: EventDeps, trace: CallTrace): Promise<EventTrial[]> {
   const { eventTarget } = sandbox.ready;
   const waiting = new Map<string, (at: number) => void>();
   sandbox.onEvent((event) => {
@@ -26,7 +33,7 @@ export async function eventLatencies(sandbox: SandboxProcess, deps: EventDeps): 
   });
 
   const ec2 = new EC2Client({ region: eventTarget.region, credentials: eventTarget.admin });
-  const latencies: number[] = [];
+  const trials: EventTrial[] = [];
   try {
     for (const groupId of eventTarget.groupIds) {
       const reverted = new Promise<number>((resolve, reject) => {
@@ -34,17 +41,18 @@ export async function eventLatencies(sandbox: SandboxProcess, deps: EventDeps): 
         setTimeout(() => reject(new Error(`${groupId} was not reverted within ${TIMEOUT_MS / 1000} s of the change`)), TIMEOUT_MS).unref();
       });
       const started = performance.now();
+      trace.reset();
       await ec2.send(
         new AuthorizeSecurityGroupIngressCommand({
           GroupId: groupId,
           IpPermissions: [{ IpProtocol: "tcp", FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: "0.0.0.0/0", Description: "bench: ssh from anywhere" }] }],
         }),
       );
-      latencies.push((await reverted) - started);
+      trials.push({ ms: (await reverted) - started, calls: trace.calls });
       waiting.delete(groupId);
     }
   } finally {
     ec2.destroy();
   }
-  return latencies;
+  return trials;
 }

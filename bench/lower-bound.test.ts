@@ -47,9 +47,9 @@ describe("physicalBound", () => {
   const org = [[[stack(900), stack(300)]], [[stack(100, 20), stack(100, 20), stack(100, 20)]]];
   it("is the slowest account-region at unlimited concurrency when the CPU is not the limit", () => {
     // Throttled region: 2 + 5100; plus AssumeRole and ListAccounts.
-    expect(physicalBound(org, model, { hubMs: 1000, sandboxMs: 1000, cores: 2 })).toEqual({ totalMs: 2 + 2 + 2 + 5100, bindingTerm: "critical-path", criticalPathMs: 5106, cpuMs: 1000 });
+    expect(physicalBound(org, model, 1000)).toEqual({ totalMs: 2 + 2 + 2 + 5100, bindingTerm: "critical-path", criticalPathMs: 5106, cpuMs: 1000 });
   });
   it("is the CPU both processes needed over the cores when that is longer", () => {
-    expect(physicalBound(org, model, { hubMs: 9000, sandboxMs: 3000, cores: 2 })).toMatchObject({ totalMs: 6000, bindingTerm: "cpu" });
+    expect(physicalBound(org, model, 6000)).toMatchObject({ totalMs: 6000, bindingTerm: "cpu" });
   });
 });

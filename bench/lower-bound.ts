@@ -103,10 +103,9 @@ export interface PhysicalBound {
  * What no scanner on this machine can beat, whatever its concurrency: the organization itself
  * allows every account-region in flight (CloudFormation's quotas are per account-region), so the
  * slowest account-region's critical path; and the CPU the scan needed, hub and emulator together,
- * spread perfectly over the cores.
+ * spread perfectly over the cores (`cpuMs`: scan-window.ts accountCpu's cpuBoundMs).
  */
-export function physicalBound(accounts: StackWork[][][], model: Omit<BoundModel, "concurrency">, cpu: { hubMs: number; sandboxMs: number; cores: number }): PhysicalBound {
+export function physicalBound(accounts: StackWork[][][], model: Omit<BoundModel, "concurrency">, cpuMs: number): PhysicalBound {
   const criticalPathMs = lowerBound(accounts, { ...model, concurrency: UNLIMITED }).totalMs;
-  const cpuMs = (cpu.hubMs + cpu.sandboxMs) / cpu.cores;
   return { totalMs: Math.max(criticalPathMs, cpuMs), bindingTerm: criticalPathMs >= cpuMs ? "critical-path" : "cpu", criticalPathMs, cpuMs };
 }

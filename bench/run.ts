@@ -1,7 +1,7 @@
 import { fork } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
-import { monitorEventLoopDelay } from "node:perf_hooks";
+import { monitorEventLoopDelay, performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { Logger } from "@aws-lambda-powertools/logger";
@@ -12,9 +12,11 @@ import { eventDeps, newRunId, scanDeps } from "../functions/runtime/index.js";
 import { lambdaLimits, planConcurrency, runScan } from "../functions/scanner/index.js";
 import { runFanoutInProcess } from "../functions/fanout/index.js";
 import { resolveAccounts } from "../functions/config/resolve.js";
-import { childExecArgv, profileHub } from "./cpu-profile.js";
+import { childExecArgv, profileFile, startProfile } from "./cpu-profile.js";
+import { accountCpu, processCpuMs, RssSampler } from "./scan-window.js";
 import { CallCounter, regionKey, stackKey, total, type StackCalls } from "./call-counter.js";
 import type { RegionDetections, SandboxLatency } from "./child-protocol.js";
+import { CallTrace, decompose } from "./call-trace.js";
 import { eventLatencies } from "./event-latency.js";
 import { accountRegionBound, lowerBound, physicalBound, throttleMs, type StackWork } from "./lower-bound.js";
 import { naiveScan } from "./naive-scanner.js";
@@ -31,7 +33,7 @@ import { SandboxProcess } from "./sandbox-process.js";
  */
 
 const USAGE =
-  "usage: npm run bench -- [--profile default|realistic] [--accounts 200] [--regions 4] [--stacks 25] [--drift-rate 0.1] [--api-ms 2] [--detection-ms 300,900] " +
+  "usage: npm run bench -- [--profile default|realistic|fanout-100k] [--accounts 200] [--regions 4] [--stacks 25] [--drift-rate 0.1] [--api-ms 2] [--detection-ms 300,900] " +
   "[--cfn-rps 10] [--concurrency auto|10,4,5] [--execution single|fanout] [--naive-account-regions 1] [--event-trials 5] [--synth-accounts 500] [--out bench/results.json] [--cpu-prof DIR] [--warm-runs 1]";
 
 /**
@@ -43,6 +45,18 @@ const USAGE =
  * and every rate ÷ 0.1. The real-time estimate printed is the wall ÷ TIME_SCALE.
  */
 export const REALISTIC = { timeScale: 0.1, detectionMs: [2_000, 30_000], apiMs: 100, cfnRps: 10, accounts: 50 } as const;
+
+/**
+ * `--profile fanout-100k`: issue 19's 100,000-stack organization (1,000 accounts × 4 regions × 25
+ * stacks) through the fan-out (planner, one worker per account, `hub.fanout.maxConcurrency` at
+ * once, reducer) in this process, the default model otherwise. One scan, no warm-up (unless
+ * --warm-runs): at the default model's ≈ 17 ms of hub + sandbox CPU per stack (session 4, idle),
+ * the scan alone is ≈ 100,000 × 17 ms / 2 cores ≈ 14 min here. The workers share this process,
+ * so its peak RSS bounds every worker's from above (and the reducer's).
+ */
+export const FANOUT_100K = { accounts: 1_000, execution: "fanout", warmRuns: 0 } as const;
+
+const PROFILES = ["default", "realistic", "fanout-100k"] as const;
 
 function numbers(value: string, count: number, flag: string): number[] {
   const parts = value.split(",").map(Number);
@@ -68,19 +82,20 @@ function parseOptions() {
       "synth-accounts": { type: "string", default: "500" },
       out: { type: "string", default: fileURLToPath(new URL("./results.json", import.meta.url)) },
       "cpu-prof": { type: "string" },
-      "warm-runs": { type: "string", default: "1" },
+      "warm-runs": { type: "string" },
       help: { type: "boolean", default: false },
     },
   });
   if (values.help) return undefined;
-  if (values.profile !== "default" && values.profile !== "realistic") throw new Error(`--profile must be default or realistic (got "${values.profile}")\n${USAGE}`);
+  if (!(PROFILES as readonly string[]).includes(values.profile)) throw new Error(`--profile must be ${PROFILES.join(", ")} (got "${values.profile}")\n${USAGE}`);
+  const fanout100k = values.profile === "fanout-100k";
   if (values.execution !== "single" && values.execution !== "fanout") throw new Error(`--execution must be single or fanout (got "${values.execution}")\n${USAGE}`);
   const realistic = values.profile === "realistic";
   const scale = realistic ? REALISTIC.timeScale : 1;
   const concurrency = values.concurrency === "auto" ? "auto" : numbers(values.concurrency, 3, "--concurrency");
   const [shortest, longest] = realistic ? REALISTIC.detectionMs.map((ms) => ms * scale) : numbers(values["detection-ms"], 2, "--detection-ms");
   const org: OrgOptions = {
-    accounts: realistic ? REALISTIC.accounts : Number(values.accounts),
+    accounts: realistic ? REALISTIC.accounts : fanout100k ? FANOUT_100K.accounts : Number(values.accounts),
     regions: Number(values.regions),
     stacksPerRegion: Number(values.stacks),
     driftRate: Number(values["drift-rate"]),
@@ -92,13 +107,13 @@ function parseOptions() {
     org,
     latency,
     profile: { name: values.profile, timeScale: scale },
-    execution: values.execution,
+    execution: fanout100k ? FANOUT_100K.execution : values.execution,
     naiveAccountRegions: Number(values["naive-account-regions"]),
     eventTrials: Number(values["event-trials"]),
     synthAccounts: Number(values["synth-accounts"]),
     out: values.out,
     cpuProfDir: values["cpu-prof"],
-    warmRuns: Number(values["warm-runs"]),
+    warmRuns: Number(values["warm-runs"] ?? (fanout100k ? FANOUT_100K.warmRuns : 1)),
   };
 }
 
@@ -184,9 +199,9 @@ function callsPerStack(rows: StackRow[], counter: CallCounter, status: string) {
   return { perStack: mean(chosen.map((r) => total(r.calls) + share(r))), byAction: meanByAction(chosen.map((r) => r.calls)) };
 }
 
-function runSynth(accounts: number, regions: number): Promise<BenchResults["synth"]> {
+function runSynth(accounts: number, regions: number, profileDir: string | undefined): Promise<BenchResults["synth"]> {
   const child = fork(fileURLToPath(new URL("./synth-child.ts", import.meta.url)), ["--accounts", String(accounts), "--regions", String(regions)], {
-    execArgv: childExecArgv("synth"),
+    execArgv: childExecArgv("synth", profileDir),
     stdio: ["ignore", "pipe", "inherit", "ipc"],
   });
   let out = "";
@@ -207,7 +222,6 @@ async function main(): Promise<void> {
     return;
   }
   const { org: orgOptions, latency } = opts;
-  const stopProfile = opts.cpuProfDir ? await profileHub(opts.cpuProfDir) : undefined;
   const { config, stacks, driftedStacks } = benchOrg(orgOptions);
   const log = (line: string) => console.error(`[bench] ${line}`);
 
@@ -235,29 +249,43 @@ async function main(): Promise<void> {
       log(`warm-up scan ${run + 1} of ${opts.warmRuns} (report mode) …`);
       const warm = await runScan(deps, { config, runId: newRunId(new Date()), trigger: "bench-warm-up", modeOverride: "report", publish: { bucket: sandbox.ready.reportBucket, topicArn: sandbox.ready.topicArn } });
       if (run === 0) {
-        const { regions } = await sandbox.detections();
+        const regions = await sandbox.detections();
         coldInSyncCalls = callsPerStack(stackRows(warm.report, counter, regions, 0), counter, "IN_SYNC").perStack;
       }
       counter = new CallCounter();
     }
     log("scanning …");
+    // The measured window (scan-window.ts): every reading below is taken right before and right
+    // after the scan, in both processes, profiles included.
+    const { cpuProfDir } = opts;
+    if (cpuProfDir) await sandbox.profile("start", profileFile(cpuProfDir, "sandbox"));
+    const stopHubProfile = cpuProfDir ? await startProfile() : undefined;
     const loadBefore = loadavg();
-    const cpuBefore = process.cpuUsage();
+    const sandboxCpuBefore = await sandbox.cpuMs();
+    const hubCpuBefore = processCpuMs();
+    const rss = new RssSampler();
+    rss.start();
     const loopResolutionMs = 10;
     const loopDelay = monitorEventLoopDelay({ resolution: loopResolutionMs });
     loopDelay.enable();
-    const started = Date.now();
+    const started = performance.now();
     const scan = opts.execution === "fanout" ? runFanoutInProcess : runScan;
     const { report } = await scan(deps, { config, runId: newRunId(new Date()), trigger: "bench", publish: { bucket: sandbox.ready.reportBucket, topicArn: sandbox.ready.topicArn } });
-    const wallMs = Date.now() - started;
+    const wallMs = performance.now() - started;
+    const hubCpuAfter = processCpuMs();
+    const sandboxCpuAfter = await sandbox.cpuMs();
     loopDelay.disable();
-    const peakRssMb = rssMb();
+    const scanPeakRssMb = rss.stop();
+    const lifetimePeakRssMb = rssMb();
     const loadAfter = loadavg();
-    const cpu = process.cpuUsage(cpuBefore);
     const heapUsedMb = process.memoryUsage().heapUsed / 1024 / 1024;
+    if (cpuProfDir) {
+      await stopHubProfile?.(profileFile(cpuProfDir, "hub"));
+      await sandbox.profile("stop", profileFile(cpuProfDir, "sandbox"));
+    }
     log(`scanned in ${(wallMs / 1000).toFixed(1)} s`);
 
-    const { regions: detections, cpuMs: sandboxCpuMs } = await sandbox.detections();
+    const detections = await sandbox.detections();
     const rows = stackRows(report, counter, detections, opts.warmRuns);
     const byRegion = new Map<string, StackWork[]>();
     for (const row of rows) byRegion.set(row.region, [...(byRegion.get(row.region) ?? []), { detectionMs: row.detectionMs, minCalls: minCalls(row.calls) }]);
@@ -275,9 +303,8 @@ async function main(): Promise<void> {
     const concurrency = { accounts: plan.accounts, regionsPerAccount: plan.regionsPerAccount, stacksPerRegion: plan.stacksPerRegionCap ?? 50, accountRegions: plan.accountRegions };
     const model = { apiMs: latency.apiMs, rps: orgOptions.cfnRps, burst, concurrency };
     const bound = lowerBound(accountsWork, model);
-    const hubCpuMs = (cpu.user + cpu.system) / 1000;
-    const scanSandboxCpuMs = sandboxCpuMs - sandbox.ready.cpuMs;
-    const physical = physicalBound(accountsWork, model, { hubMs: hubCpuMs, sandboxMs: scanSandboxCpuMs, cores: cpus().length });
+    const cpu = accountCpu({ wallMs, cores: cpus().length, stacks: rows.length, hub: { beforeMs: hubCpuBefore, afterMs: hubCpuAfter }, sandbox: { beforeMs: sandboxCpuBefore, afterMs: sandboxCpuAfter } });
+    const physical = physicalBound(accountsWork, model, cpu.cpuBoundMs);
     const spans = [...counter.spans.values()].map((s) => s.last - s.first);
     const regionCalls = callsPerRegion(rows, counter);
 
@@ -290,21 +317,36 @@ async function main(): Promise<void> {
     log(`event → revert, ${sandbox.ready.eventTarget.groupIds.length} trials …`);
     const settings = { config: { kind: "file" as const, file: "(bench)" }, reportBucket: sandbox.ready.reportBucket, topicArn: sandbox.ready.topicArn };
     const eventCounter = new CallCounter();
-    const events = eventDeps({ settings, config, hub }, logger, new RecentIds());
+    const trace = new CallTrace();
+    // The event path's own hub clients, traced (the scan's carry no trace middleware).
+    const eventHub = createHubClients(config.hub.region);
+    trace.attach(eventHub.s3, "S3");
+    trace.attach(eventHub.sns, "SNS");
+    const events = eventDeps({ settings, config, hub: eventHub }, logger, new RecentIds());
     const counted = new Set<string>();
-    const latencies = await eventLatencies(sandbox, {
-      ...events,
-      clientsFor: async (accountId, region) => {
-        const clients = await events.clientsFor(accountId, region);
-        if (!counted.has(regionKey(accountId, region))) eventCounter.attach(clients.cloudformation, accountId, region);
-        counted.add(regionKey(accountId, region));
-        return clients;
+    const trials = await eventLatencies(
+      sandbox,
+      {
+        ...events,
+        clientsFor: async (accountId, region) => {
+          const clients = await events.clientsFor(accountId, region);
+          if (!counted.has(regionKey(accountId, region))) {
+            eventCounter.attach(clients.cloudformation, accountId, region);
+            trace.attach(clients.cloudformation, "CloudFormation");
+            trace.attach(clients.ec2, "EC2");
+          }
+          counted.add(regionKey(accountId, region));
+          return clients;
+        },
       },
-    });
-    const sorted = [...latencies].sort((a, b) => a - b);
+      trace,
+    );
+    const latencies = trials.map((t) => t.ms);
+    const sorted = [...trials].sort((a, b) => a.ms - b.ms);
+    const median = sorted[Math.floor((sorted.length - 1) / 2)];
 
     log(`cdktf synth of ${opts.synthAccounts} accounts …`);
-    const synth = await runSynth(opts.synthAccounts, orgOptions.regions);
+    const synth = await runSynth(opts.synthAccounts, orgOptions.regions, cpuProfDir);
 
     const inSync = callsPerStack(rows, counter, "IN_SYNC");
     const drifted = callsPerStack(rows, counter, "DRIFTED");
@@ -367,15 +409,20 @@ async function main(): Promise<void> {
         meanCfnRoundTripMs: counter.roundTrip.totalMs / Math.max(1, counter.roundTrip.count),
         // The histogram holds whole sampling intervals: lateness is what exceeds the resolution.
         hubEventLoopDelayMs: { mean: loopDelay.mean / 1e6 - loopResolutionMs, p99: loopDelay.percentile(99) / 1e6 - loopResolutionMs },
-        hubCpuMs,
-        hubCpuMsPerStack: hubCpuMs / Math.max(1, rows.length),
-        sandboxCpuMs: scanSandboxCpuMs,
+        hubCpuMs: cpu.hubMs,
+        hubCpuMsPerStack: cpu.hubMsPerStack,
+        sandboxCpuMs: cpu.sandboxMs,
+        cpuUtilisation: cpu.utilisation,
         heapUsedMb,
         eventPathThrottled: [...eventCounter.stacks.values(), ...eventCounter.regions.values()].reduce((n, c) => n + c.throttled, 0),
       },
-      peakRssMb,
+      // The target is held to the larger: the sampled scan peak can miss a short spike, the
+      // process's maxRSS also covers the warm-up scans (scan-window.ts RssSampler).
+      peakRssMb: Math.max(scanPeakRssMb, lifetimePeakRssMb),
+      scanPeakRssMb,
+      lifetimePeakRssMb,
       synth,
-      eventToRevertMs: { trials: latencies, p50: sorted[Math.floor((sorted.length - 1) / 2)] ?? 0, max: sorted.at(-1) ?? 0 },
+      eventToRevertMs: { trials: latencies, p50: median?.ms ?? 0, max: sorted.at(-1)?.ms ?? 0, ...(median ? { p50Trial: decompose(median.calls, median.ms) } : {}) },
     };
     const results: BenchResults = { ...measured, targets: targetsOf(measured) };
     writeFileSync(opts.out, `${JSON.stringify(results, null, 2)}\n`);
@@ -383,7 +430,6 @@ async function main(): Promise<void> {
     console.log(`\nwritten to ${opts.out}`);
   } finally {
     await sandbox.close();
-    await stopProfile?.();
   }
 }
 

@@ -1,5 +1,7 @@
 import { performance } from "node:perf_hooks";
 import { startSandbox, type Sandbox } from "../sandbox/harness/server.js";
+import { startProfile } from "./cpu-profile.js";
+import { processCpuMs } from "./scan-window.js";
 import type { FromChild, RegionDetections, ToChild } from "./child-protocol.js";
 import { benchOrg, stackKind, TEMPLATES } from "./org.js";
 
@@ -9,14 +11,10 @@ import { benchOrg, stackKind, TEMPLATES } from "./org.js";
  */
 
 let sandbox: Sandbox | undefined;
+let stopProfile: ((file: string) => Promise<void>) | undefined;
 
 function send(message: FromChild): void {
   process.send!(message);
-}
-
-function cpuMs(): number {
-  const { user, system } = process.cpuUsage();
-  return (user + system) / 1000;
 }
 
 function detections(sb: Sandbox): RegionDetections[] {
@@ -54,7 +52,6 @@ async function start(message: Extract<ToChild, { type: "start" }>): Promise<void
     hubCredentials: sandbox.hubCredentials,
     eventTarget: { accountId: first.id, region, groupIds, admin: sandbox.adminCredentials(first.id) },
     setupMs: performance.now() - started,
-    cpuMs: cpuMs(),
   });
 }
 
@@ -64,7 +61,13 @@ process.on("message", (message: ToChild) => {
       case "start":
         return start(message);
       case "detections":
-        return send({ type: "detections", regions: detections(sandbox!), cpuMs: cpuMs() });
+        return send({ type: "detections", regions: detections(sandbox!) });
+      case "cpu":
+        return send({ type: "cpu", cpuMs: processCpuMs() });
+      case "profile":
+        if (message.action === "start") stopProfile = await startProfile();
+        else await stopProfile?.(message.file);
+        return send({ type: "profiled" });
       case "subscribe-events":
         sandbox!.onEvent((event) => send({ type: "event", event }));
         return;

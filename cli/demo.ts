@@ -8,7 +8,7 @@ import type { Io } from "./io.js";
 export const DEMO: CommandSpec = {
   name: "demo",
   summary: "run the scanner against a local sandbox organization (no AWS account needed); `npm start` runs this",
-  usage: "npm start -- [--mode report|remediate] [--scenario FILE] [--accounts FILE] [--execution single|fanout] [--out DIR] [--verbose]",
+  usage: "npm start -- [--mode report|remediate] [--scenario FILE] [--accounts FILE] [--execution single|fanout] [--out DIR] [--verbose] [--deploy]",
   flags: {
     mode: { type: "string", value: "report|remediate", choices: MODES, description: "override every account's mode (default: each account's mode in the demo's accounts file)" },
     scenario: { type: "string", value: "FILE", description: "sandbox scenario: accounts, stacks, drift, faults (default: sandbox/scenarios/demo.yaml)" },
@@ -16,10 +16,30 @@ export const DEMO: CommandSpec = {
     execution: { type: "string", value: "single|fanout", choices: EXECUTIONS, description: "one invocation, or planner/workers/reducer as Step Functions would run them (default: the accounts file's hub.execution)" },
     out: { type: "string", value: "DIR", description: "where report.json/html/md are copied (default: out)" },
     verbose: { type: "boolean", description: "also print the Lambda's structured JSON logs" },
+    deploy: {
+      type: "boolean",
+      description: "deploy the synthesized stacks with terraform into a bare sandbox, fire the deployed schedule and let the deployed Lambda scan (needs terraform and the provider mirror; --mode and --execution come from the accounts file)",
+    },
   },
 };
 
 export async function demoCommand(flags: Parsed, io: Io): Promise<number> {
+  const print = (line: string) => io.stdout(`${line}\n`);
+  if (flags.deploy === true) {
+    if (flags.mode !== undefined || flags.execution !== undefined) {
+      io.stderr("--deploy runs what the accounts file deploys: set mode and hub.execution there instead of --mode/--execution\n");
+      return EXIT.usage;
+    }
+    const { deployAndRun, ToolchainError } = await import("../sandbox/harness/deploy.js");
+    try {
+      await deployAndRun({ scenario: (flags.scenario as string | undefined) ?? DEFAULT_SCENARIO, accounts: (flags.accounts as string | undefined) ?? DEMO_ACCOUNTS, out: (flags.out as string | undefined) ?? "out", verbose: flags.verbose === true }, print);
+    } catch (error) {
+      if (!(error instanceof ToolchainError)) throw error;
+      io.stderr(`driftguard: --deploy applies the synthesized stacks with terraform, and cannot here:\n\n${error.message}\n\n\`npm start\` without --deploy needs neither.\n`);
+      return EXIT.config;
+    }
+    return EXIT.ok;
+  }
   const execution = flags.execution as Execution | undefined;
   await runLocal(
     {
@@ -30,7 +50,7 @@ export async function demoCommand(flags: Parsed, io: Io): Promise<number> {
       out: (flags.out as string | undefined) ?? "out",
       verbose: flags.verbose === true,
     },
-    (line) => io.stdout(`${line}\n`),
+    print,
   );
   return EXIT.ok;
 }

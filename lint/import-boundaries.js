@@ -15,6 +15,8 @@ import path from "node:path";
  * - functions/ and modules/ never import sandbox/; the emulator never imports functions/, so it
  *   cannot share driftguard's assumptions about AWS. Only the drivers (below) set it up from
  *   accounts.yaml and run driftguard against it.
+ * - nothing outside test/ imports test/: what `npm start` or a deployment runs never depends on
+ *   a test helper (helpers both need live in the code, e.g. sandbox/harness/terraform.ts).
  *
  * Tests are exempt: a unit test may reach into a feature's internals.
  */
@@ -54,6 +56,7 @@ export function boundaryViolation(from, to) {
   const fromArea = areaOf(from);
   const toArea = areaOf(to);
   const fromFunctions = from.startsWith("functions/");
+  if (toArea === "test") return "code outside test/ never imports test/: move what both need out of test/";
   if (toArea === "sandbox") return fromFunctions || fromArea === "modules" ? "functions/ and modules/ never import the sandbox" : undefined;
   if (!to.startsWith("functions/")) return undefined;
   if (from.startsWith(SANDBOX_EMULATOR)) {

@@ -8,6 +8,7 @@ import type { Logger } from "../core/logger.js";
 import type { DropReason } from "./parse.js";
 import type { EventDelivery } from "./publish.js";
 import type { RecentIds } from "./recent-ids.js";
+import type { StackListingStore } from "../scanner/index.js";
 import type { AffectedResource } from "./resolve.js";
 
 export interface EventDeps {
@@ -30,6 +31,12 @@ export interface EventDeps {
   modeOverride?: Mode;
   /** Writes the report to S3 and notifies SNS (see publish.ts); never throws. */
   publish(report: EventActionReport): Promise<EventDelivery>;
+  /**
+   * The scan's stack resource listings (scanner/stack-listings.ts), read only: with them the
+   * ownership lookup reads the templates of stacks that hold attachment resources, not of every
+   * stack of the account-region. Absent: every template is read.
+   */
+  stackListingStore?: StackListingStore;
   /** Keep one instance per container (module scope) so warm redeliveries are recognised. */
   recent: RecentIds;
   logger: Logger;

@@ -9,7 +9,7 @@ export { createGuards, GUARD_STATE_NOT_SAVED, type GuardLimits, type Remediation
 export { effectiveMode, runMode, withModeOverride } from "./mode.js";
 export { REMEDIATORS } from "./registry.js";
 export { RESOURCE_TAG_ACTIONS } from "./resource-tags.js";
-export { createOwnershipLookup, NO_ATTACHMENTS, OWNERSHIP_ACTIONS, type OwnershipLookup } from "./ownership/lookup.js";
+export { createOwnershipLookup, NO_ATTACHMENTS, OWNERSHIP_ACTIONS, type OwnershipLookup, type ResourceTypes } from "./ownership/lookup.js";
 export { describeAttachment, ownedRules } from "./ownership/owned.js";
 export { ruleFromLive, ruleKey } from "./sg-rules.js";
 export { type OrganizationMembership, safetyPolicy, type SafetyPolicy } from "./safety/invariants.js";

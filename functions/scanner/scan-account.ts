@@ -13,8 +13,8 @@ import { failureInfo } from "./retry.js";
 import { createOwnershipLookup, safetyPolicy } from "../remediation/index.js";
 import { scanStack } from "./scan-stack.js";
 import { foldInSync } from "../report/index.js";
-import { listLiveStacks, selectStacks, stackVersion } from "./stacks.js";
-import { openStackListings, type StackListings } from "./stack-listings.js";
+import { listLiveStacks, selectStacks } from "./stacks.js";
+import { listedResourceTypes, openStackListings, type StackListings } from "./stack-listings.js";
 import { lookupEventsLimiter } from "./change-actors.js";
 import { DetectionTimeEstimator } from "./poll-schedule.js";
 import { ownRoleArns } from "./credentials.js";
@@ -153,7 +153,7 @@ export async function scanAccount(ctx: ScanContext, account: EffectiveAccount, r
         return clients.cloudformation;
       },
       // Only stacks that hold attachment resources need their template read.
-      resourceTypes: (cfn, stack) => listings.types(cfn, { stackId: stack.StackId ?? stack.StackName ?? "", ...stackVersion(stack) }),
+      resourceTypes: listedResourceTypes(async () => listings),
     }),
   };
   // S3 is global: the account's buckets are listed once, by whichever region asks first.

@@ -6,6 +6,8 @@ import { getJson, putJson } from "../aws/s3-json.js";
 import { errorText } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import type { UncheckedResource } from "../core/types.js";
+import type { ResourceTypes } from "../remediation/index.js";
+import { stackVersion } from "./stacks.js";
 
 /**
  * Each stack's resource listing (ListStackResources), read once per stack *version* instead of
@@ -79,6 +81,15 @@ export interface StackListings {
   types(cfn: CloudFormationClient, stack: ListedStack): Promise<readonly string[]>;
   /** Keeps what this run listed or used for the next run; a failure is logged, not thrown. */
   save(): Promise<void>;
+}
+
+/**
+ * The ownership lookup's question "which resource types does this stack hold" answered from the
+ * listings (remediation/ownership/lookup.ts reads templates only of stacks holding attachments).
+ * `listings` may be opened on first use: the event path opens them only when an event needs ownership.
+ */
+export function listedResourceTypes(listings: () => Promise<StackListings>): ResourceTypes {
+  return async (cfn, stack) => (await listings()).types(cfn, { stackId: stack.StackId ?? stack.StackName ?? "", ...stackVersion(stack) });
 }
 
 async function list(cfn: CloudFormationClient, stackId: string): Promise<{ types: string[]; unchecked: UncheckedResource[] }> {

@@ -10,7 +10,8 @@ import { SpokeStack } from "../../modules/spoke-stack.js";
  * The IAM driftguard deploys, read from the same synthesized terraform JSON `cdktf deploy` would
  * apply: every aws_iam_role with its trust policy, inline policies (aws_iam_role_policy), attached
  * managed policies (aws_iam_role_policy_attachment), customer managed policies (aws_iam_policy)
- * and permissions boundary, plus the bucket policies (aws_s3_bucket_policy). Policy documents
+ * and permissions boundary, the buckets (aws_s3_bucket, with aws_s3_bucket_policy and
+ * aws_s3_bucket_versioning) and the topics (aws_sns_topic, aws_sns_topic_subscription). Policy documents
  * are rendered as terraform's aws_iam_policy_document data source renders them, with references
  * to other resources replaced by the ARNs those resources get. The sandbox builds its world from
  * this, so a grant missing from a construct is an AccessDenied in the sandbox, and every Deny in
@@ -36,14 +37,25 @@ export interface DeployedPolicy {
   document: unknown;
 }
 
+export interface DeployedTopic {
+  name: string;
+  /** Every aws_sns_topic_subscription of the stack on this topic. */
+  subscriptions: { protocol: string; endpoint: string }[];
+}
+
 export interface DeployedAccount {
   accountId: string;
   /** The terraform stack it came from, for error messages. */
   stack: string;
   roles: DeployedRole[];
   policies: DeployedPolicy[];
+  /** Every aws_s3_bucket's name. */
+  buckets: string[];
   /** bucket name → policy document */
   bucketPolicies: Record<string, unknown>;
+  /** bucket name → aws_s3_bucket_versioning status */
+  bucketVersioning: Record<string, string>;
+  topics: DeployedTopic[];
 }
 
 type Block = Record<string, unknown>;
@@ -188,9 +200,22 @@ function readAccount(stack: TerraformStack, accountId: string, region: string): 
     path: String(block.path ?? "/"),
     document: reader.policy(block.policy),
   }));
+  const buckets = reader.resources("aws_s3_bucket").map(([, block]) => String(block.bucket));
   const bucketPolicies: Record<string, unknown> = {};
   for (const [, block] of reader.resources("aws_s3_bucket_policy")) bucketPolicies[reader.resolve(String(block.bucket))] = reader.policy(block.policy);
-  return { accountId, stack: stack.node.id, roles, policies, bucketPolicies };
+  const bucketVersioning: Record<string, string> = {};
+  for (const [, block] of reader.resources("aws_s3_bucket_versioning")) {
+    bucketVersioning[reader.resolve(String(block.bucket))] = String((block.versioning_configuration as { status?: string } | undefined)?.status ?? "");
+  }
+  const topics = reader.resources("aws_sns_topic").map(([id, block]): DeployedTopic => {
+    const arn = reader.resolve(`\${aws_sns_topic.${id}.arn}`);
+    const subscriptions = reader
+      .resources("aws_sns_topic_subscription")
+      .filter(([, sub]) => reader.resolve(String(sub.topic_arn)) === arn)
+      .map(([, sub]) => ({ protocol: String(sub.protocol), endpoint: reader.resolve(String(sub.endpoint)) }));
+    return { name: String(block.name), subscriptions };
+  });
+  return { accountId, stack: stack.node.id, roles, policies, buckets, bucketPolicies, bucketVersioning, topics };
 }
 
 const cache = new Map<string, DeployedAccount[]>();

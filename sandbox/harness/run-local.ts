@@ -162,6 +162,15 @@ export async function invokeHubAnswer(sandbox: Sandbox, config: Config, mode: Mo
   }
 }
 
+/** The end of a run as `npm start` prints it: the totals, where the report went, the SNS summary. */
+export function printRun(summary: ScanSummary, files: string[], topicArn: string, last: { subject?: string; message: string } | undefined, print: (line: string) => void): void {
+  print("");
+  print(`run ${summary.runId}${summary.incomplete ? " (incomplete: see not-scanned rows)" : ""}`);
+  print(totalsTable(summary.totals));
+  print(files.length > 0 ? `report: ${files.join(", ")}` : "report: NOT written (S3 failed; see the SNS message)");
+  if (last) print(`\nSNS ${topicArn}\nSubject: ${last.subject ?? ""}\n\n${last.message}`);
+}
+
 export async function runLocal(opts: LocalRunOptions, print: (line: string) => void = console.log): Promise<{ summary: ScanSummary; report?: RunReport; files: string[] }> {
   const config = loadConfig(opts.accounts);
   const sandbox = await startSandbox({ scenarioFile: opts.scenario, config });
@@ -176,12 +185,7 @@ export async function runLocal(opts: LocalRunOptions, print: (line: string) => v
     const summary = await invokeHub(sandbox, config, opts.mode, { onProgress }, opts.verbose, execution);
     const files = summary.s3 ? await copyReport(sandbox, summary.reportKey, resolve(opts.out)) : [];
     const report = files.length > 0 ? (JSON.parse(readFileSync(files[0]!, "utf8")) as RunReport) : undefined;
-    print("");
-    print(`run ${summary.runId}${summary.incomplete ? " (incomplete: see not-scanned rows)" : ""}`);
-    print(totalsTable(summary.totals));
-    print(files.length > 0 ? `report: ${files.join(", ")}` : "report: NOT written (S3 failed; see the SNS message)");
-    const last = publishedMessages(sandbox).at(-1);
-    if (last) print(`\nSNS ${sandbox.hub.topicArn}\nSubject: ${last.subject ?? ""}\n\n${last.message}`);
+    printRun(summary, files, sandbox.hub.topicArn, publishedMessages(sandbox).at(-1), print);
     return { summary, report, files };
   } finally {
     await sandbox.close();

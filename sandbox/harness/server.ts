@@ -9,7 +9,8 @@ import { createRequestHandler } from "../emulator/protocol/http-handler.js";
 import type { SandboxRuntime } from "../emulator/protocol/types.js";
 import { DEFAULT_SCENARIO, loadScenario, scenarioFromObject, type LoadedScenario, type ScenarioInput } from "./scenario.js";
 import { recordCall, type CloudTrailBridgeEvent } from "../emulator/services/cloudtrail/record.js";
-import { deliverToBus, fireSchedule } from "../emulator/services/events/delivery.js";
+import { deliverToBus, fireSchedule, type BusEvent } from "../emulator/services/events/delivery.js";
+import { afterResponse } from "../emulator/services/shared/background.js";
 import { SERVICES } from "../emulator/services/index.js";
 import { adminPrincipal } from "../emulator/services/iam/principals.js";
 import type { Principal, World } from "../emulator/state.js";
@@ -72,7 +73,7 @@ export interface BareSandbox {
    * Sends a schedule rule's "Scheduled Event" to its targets now, as EventBridge does when the
    * schedule comes due (`npm run sandbox -- fire-schedule` does the same from outside).
    */
-  fireSchedule(accountId: string, region: string, ruleName: string): Promise<unknown>;
+  fireSchedule(accountId: string, region: string, ruleName: string): Promise<BusEvent>;
   /** Receives an EventBridge "AWS API Call via CloudTrail" event for every successful mutating management call; returns an unsubscribe function. */
   onEvent(listener: (event: CloudTrailBridgeEvent) => void): () => void;
   close(): Promise<void>;
@@ -129,7 +130,7 @@ async function serve(opts: SandboxOptions, build: (scenario: LoadedScenario, con
     if (event) for (const listener of listeners) setImmediate(() => listener(event));
     // CloudTrail's management events reach the default bus of the account and region of the call
     // (eb-service-event.html#eb-service-event-cloudtrail), where the deployed rules pick them up.
-    if (event) setImmediate(() => void deliverToBus({ world, runtime }, event.account, event.region, "default", event));
+    if (event) afterResponse(() => deliverToBus({ world, runtime }, event.account, event.region, "default", event));
   });
   const dispatch: Sandbox["dispatch"] = (accountId, region, service, action, params, principal) =>
     dispatcher.invoke({ service, action, accountId, region, params, principal: principal ?? adminPrincipal(world, accountId), requestId: randomUUID() });

@@ -20,6 +20,17 @@ import { regionOf, type AccountState, type Principal, type World } from "../emul
  * and what `cdktf deploy` would have created from accounts.yaml (hub scanner role, report bucket,
  * notification topic, and the spoke role in every onboarded account). Then deploys the scenario's
  * stacks and applies its drift through the API handlers, as out-of-band changes would be made.
+ *
+ * One source of truth: everything of driftguard here is read from the synthesized stacks' JSON
+ * (deployed-iam.ts), never typed again — a role, policy, bucket, bucket policy, versioning, topic
+ * or subscription changed in modules/ changes this world. The fast path does not `terraform
+ * apply` them: apply of the hub alone takes ~80 s (the provider's own consistency polls, e.g. 55 s
+ * for a lifecycle configuration), and some 60 test files build a world, each in well under a
+ * second; `npm start -- --deploy` and test/terraform/deploy-run.test.ts apply the same stacks for real.
+ * Left out, because the fast path invokes the handler in-process rather than a deployed function:
+ * the Lambda function, its schedule and event rules, queues, log group, KMS key and alarms. So
+ * the topic here is not KMS-encrypted (the deployed one is; the scanner role's grant for the key
+ * is checked by the permissions test against the synthesized policy).
  */
 
 export type Dispatch = (accountId: string, region: string, service: string, action: string, params: unknown, principal?: Principal) => Promise<unknown>;
@@ -235,11 +246,20 @@ export function createWorld(scenario: LoadedScenario, config: Config, random: ()
   const scanner = hubAccount.roles.get(names.scannerRole);
   if (!scanner) throw new Error(`the synthesized hub stack has no ${names.scannerRole} role`);
 
-  const reportBucket = putBucket(world, hubId, names.reportBucket, config.hub.region, now);
-  reportBucket.policy = deployed[0]!.bucketPolicies[names.reportBucket];
-  const topic = putTopic(regionOf(hubAccount, config.hub.region), hubId, config.hub.region, names.topic);
-  for (const email of config.hub.notifications.emails) addSubscription(topic, "email", email, random);
-  for (const s of config.hub.notifications.subscriptions) addSubscription(topic, s.protocol, s.endpoint, random);
+  const hubStack = deployed[0]!;
+  for (const name of hubStack.buckets) {
+    const bucket = putBucket(world, hubId, name, config.hub.region, now);
+    bucket.policy = hubStack.bucketPolicies[name];
+    const versioning = hubStack.bucketVersioning[name];
+    if (versioning === "Enabled" || versioning === "Suspended") bucket.versioning = versioning;
+  }
+  for (const t of hubStack.topics) {
+    const topic = putTopic(regionOf(hubAccount, config.hub.region), hubId, config.hub.region, t.name);
+    for (const sub of t.subscriptions) addSubscription(topic, sub.protocol, sub.endpoint, random);
+  }
+  if (!world.buckets.has(names.reportBucket)) throw new Error(`the synthesized hub stack has no ${names.reportBucket} bucket`);
+  const topic = regionOf(hubAccount, config.hub.region).topics.get(`arn:aws:sns:${config.hub.region}:${hubId}:${names.topic}`);
+  if (!topic) throw new Error(`the synthesized hub stack has no ${names.topic} topic`);
 
   return {
     world,

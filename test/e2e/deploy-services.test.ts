@@ -338,6 +338,34 @@ out(dict(
     expect(r.bad_json.code).toBe("InvalidRequestContentException");
   });
 
+  it("sends what a function writes to CloudWatch Logs, readable with DescribeLogStreams and GetLogEvents", async () => {
+    const r = await boto3(sandbox, await spokeSession(), `
+import io, zipfile
+buf = io.BytesIO()
+with zipfile.ZipFile(buf, "w") as z:
+    z.writestr("index.mjs", 'export const handler = async () => { console.log("scan started"); console.error("a warning"); return 1; };')
+iam = client("iam")
+trust = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+role = iam.create_role(RoleName="logging-role", AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+logs = client("logs")
+logs.create_log_group(logGroupName="/aws/lambda/logging")
+lam = client("lambda")
+lam.create_function(FunctionName="logging", Role=role, Runtime="nodejs22.x", Handler="index.handler", Code={"ZipFile": buf.getvalue()})
+lam.invoke(FunctionName="logging")
+lam.invoke(FunctionName="logging")
+streams = logs.describe_log_streams(logGroupName="/aws/lambda/logging")["logStreams"]
+out(dict(
+  streams=[s["logStreamName"] for s in streams],
+  events=[e["message"] for s in streams for e in logs.get_log_events(logGroupName="/aws/lambda/logging", logStreamName=s["logStreamName"], startFromHead=True)["events"]],
+  missing=err(lambda: logs.get_log_events(logGroupName="/aws/lambda/logging", logStreamName="nope")),
+))`);
+    // "YYYY/MM/DD/[$LATEST]<32 hex>", the stream name Lambda gives an execution environment (monitoring-cloudwatchlogs.html);
+    // the sandbox opens one per invocation, AWS one per environment, so only the events' order is asserted.
+    for (const name of r.streams) expect(name).toMatch(/^\d{4}\/\d{2}\/\d{2}\/\[\$LATEST\][0-9a-f]{32}$/);
+    expect(r.events).toEqual(["scan started", "a warning", "scan started", "a warning"]);
+    expect(r.missing).toMatchObject({ code: "ResourceNotFoundException", status: 400 });
+  });
+
   it("authorizes each call on the function's ARN", async () => {
     const r = await boto3(sandbox, await spokeSession(), `
 import io, zipfile

@@ -12,7 +12,7 @@ import { cloudwatchState } from "../../sandbox/emulator/services/cloudwatch/serv
 import { statesState } from "../../sandbox/emulator/services/stepfunctions/service.js";
 import { EXAMPLE_FILE } from "../constructs/synth.js";
 import { applyPlanDestroy, prepareStacks, type DeployedStack } from "./deploy-stack.js";
-import { prepareToolchain } from "./toolchain.js";
+import { prepareToolchain } from "../../sandbox/harness/terraform.js";
 
 /**
  * The hub stack with `hub.execution: fanout` (the Step Functions state machine, its roles, log

@@ -1,12 +1,10 @@
-import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import type { Config } from "../../functions/config/schema.js";
 import { driftguardApp } from "../../modules/app.js";
 import type { BareSandbox, SandboxCredentials } from "../../sandbox/harness/server.js";
 import { TINY_HANDLER } from "../constructs/synth.js";
-import type { Toolchain } from "./toolchain.js";
+import { terraformIn, type Toolchain } from "../../sandbox/harness/terraform.js";
 
 /**
  * One synthesized stack driven by terraform against a bare sandbox: init with its own state file
@@ -14,8 +12,6 @@ import type { Toolchain } from "./toolchain.js";
  * by every test that deploys the same stack), then apply / plan / destroy as a user runs them.
  * The provider finds the sandbox through AWS_ENDPOINT_URL alone, as the AWS SDKs do.
  */
-
-const run = promisify(execFile);
 
 export interface DeployedStack {
   name: string;
@@ -32,29 +28,11 @@ export async function prepareStacks(
 ): Promise<DeployedStack[]> {
   driftguardApp(config, { outdir, lambdaEntry: TINY_HANDLER }).synth();
   const manifest = JSON.parse(readFileSync(join(outdir, "manifest.json"), "utf8")) as { stacks: Record<string, { workingDirectory: string }> };
-  const creds = sandbox.deployerCredentials;
-  const env = {
-    ...toolchain.env,
-    AWS_ENDPOINT_URL: sandbox.endpoint,
-    AWS_ACCESS_KEY_ID: creds.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: creds.secretAccessKey,
-    AWS_SESSION_TOKEN: creds.sessionToken,
-    AWS_REGION: config.hub.region,
-    AWS_EC2_METADATA_DISABLED: "true",
-    AWS_CONFIG_FILE: "/dev/null",
-    AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
-  };
+  const target = { endpoint: sandbox.endpoint, credentials: sandbox.deployerCredentials, region: config.hub.region };
   const stacks = stackNames.map((name): DeployedStack => {
     const entry = manifest.stacks[name];
     if (!entry) throw new Error(`the synthesized app has no stack ${name}; it has ${Object.keys(manifest.stacks).join(", ")}`);
-    const cwd = join(outdir, entry.workingDirectory);
-    return {
-      name,
-      terraform: (args) =>
-        run(toolchain.terraform, [...args, "-no-color"], { cwd, maxBuffer: 16 * 1024 * 1024, env }).catch((err: { stdout?: string; stderr?: string; code?: number }) => {
-          throw new Error(`terraform ${args[0]} of ${name} exited ${err.code}:\n${err.stderr ?? ""}\n${(err.stdout ?? "").slice(-4000)}`);
-        }),
-    };
+    return { name, terraform: terraformIn(toolchain, join(outdir, entry.workingDirectory), name, target) };
   });
   await Promise.all(stacks.map((s) => s.terraform(["init", "-input=false", "-reconfigure", `-backend-config=path=${join(outdir, `${s.name}.tfstate`)}`])));
   return stacks;
@@ -70,7 +48,7 @@ export async function applyPlanDestroy(stack: DeployedStack, checks: { afterAppl
   checks.afterApply();
   t = Date.now();
   const plan = await stack.terraform(["plan", "-detailed-exitcode", "-input=false"]);
-  if (!plan.stdout.includes("No changes.")) throw new Error(`${stack.name}: the second plan is not empty\n${plan.stdout.slice(-4000)}`);
+  if (!plan.stdout.includes("No changes.")) throw new Error(`${stack.name}: the second plan is not empty\n${plan.stdout.slice(-30000)}`);
   const planned = seconds(t);
   t = Date.now();
   await stack.terraform(["destroy", "-auto-approve", "-input=false", "-parallelism=20"]);

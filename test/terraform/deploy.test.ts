@@ -12,7 +12,7 @@ import { lambdaState } from "../../sandbox/emulator/services/lambda/functions.js
 import { sqsState } from "../../sandbox/emulator/services/sqs/service.js";
 import { EXAMPLE_FILE } from "../constructs/synth.js";
 import { applyPlanDestroy, prepareStacks, type DeployedStack } from "./deploy-stack.js";
-import { prepareToolchain } from "./toolchain.js";
+import { prepareToolchain } from "../../sandbox/harness/terraform.js";
 
 /**
  * terraform apply, a second plan and destroy of the synthesized hub stack (hub.execution: single)

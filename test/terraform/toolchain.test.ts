@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { findProviderMirror, findTerraform, MIRROR_ENV, platform as terraformPlatform, providerRequirement } from "./toolchain.js";
+import { findProviderMirror, findTerraform, MIRROR_ENV, platform as terraformPlatform, providerRequirement } from "../../sandbox/harness/terraform.js";
 
 const req = providerRequirement();
 const platform = terraformPlatform();

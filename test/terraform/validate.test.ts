@@ -12,7 +12,7 @@ import { driftguardApp } from "../../modules/app.js";
 import { driftguardNames } from "../../modules/names.js";
 import { EXAMPLE_FILE, TINY_HANDLER } from "../constructs/synth.js";
 import { generatedOrg } from "./generated-org.js";
-import { prepareToolchain, type Toolchain } from "./toolchain.js";
+import { prepareToolchain, type Toolchain } from "../../sandbox/harness/terraform.js";
 
 const run = promisify(execFile);
 /** This suite shares two cores with everything else; terraform validate is CPU-bound. */

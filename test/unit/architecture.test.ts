@@ -114,6 +114,7 @@ describe("import-boundaries lint rule", () => {
       { filename: at("functions/scanner/run.ts"), code: 'import { w } from "../../sandbox/harness/world.js";', errors: [{ message: /never import the sandbox/ }] },
       { filename: at("sandbox/emulator/services/s3/service.ts"), code: 'import { FLAPPING_STATE_KEY } from "../../../../functions/aws/bucket-layout.js";', errors: [{ message: /emulator never imports functions/ }] },
       { filename: at("bench/run.ts"), code: 'import { runScan } from "../functions/scanner/run.js";', errors: [{ message: /public surface/ }] },
+      { filename: at("sandbox/harness/deploy.ts"), code: 'import { prepareToolchain } from "../../test/terraform/toolchain.js";', errors: [{ message: /never imports test\// }] },
     ],
   });
 });

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { CloudFormationClient } from "@aws-sdk/client-cloudformation";
+import { CloudFormationClient, DescribeStackDriftDetectionStatusCommand } from "@aws-sdk/client-cloudformation";
 import { SNSClient } from "@aws-sdk/client-sns";
-import { createSpokeClients } from "../../../functions/aws/clients.js";
+import type { HttpRequest } from "@smithy/types";
+import { createSpokeClients, reuseSigner } from "../../../functions/aws/clients.js";
 
 const credentials = async () => ({ accessKeyId: "ASIAEXAMPLE", secretAccessKey: "secret" });
 
@@ -36,5 +37,34 @@ describe("spoke clients are lazy", () => {
     clients.destroy();
     expect(destroyed.sort()).toEqual(["cloudformation", "sns"]);
     expect(clients.cloudformation).not.toBe(cfn);
+  });
+});
+
+describe("reuseSigner", () => {
+  it("signs every request of a client with one signer built by the SDK's factory, on the client's credentials and region", async () => {
+    const sent: HttpRequest[] = [];
+    const client = new CloudFormationClient({
+      region: "eu-west-1",
+      credentials,
+      maxAttempts: 1,
+      // Stands in for the network: keeps what would have been sent.
+      requestHandler: {
+        handle: async (request: HttpRequest) => {
+          sent.push(request);
+          throw new Error("not sent");
+        },
+      },
+    });
+    const built = client.config.signer;
+    let builds = 0;
+    client.config.signer = async (scheme) => (builds++, built(scheme));
+    reuseSigner(client);
+    const status = () => client.send(new DescribeStackDriftDetectionStatusCommand({ StackDriftDetectionId: "b78ac9b0-dec1-11e7-a451-503a3407c0b1" })).catch(() => undefined);
+    await status();
+    await status();
+    expect(builds).toBe(1);
+    expect(await client.config.signer()).toBe(await client.config.signer());
+    expect(sent).toHaveLength(2);
+    for (const request of sent) expect(request.headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=ASIAEXAMPLE\/\d{8}\/eu-west-1\/cloudformation\/aws4_request, /);
   });
 });

@@ -1,9 +1,13 @@
-import { describe, expect, it } from "vitest";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
 import { helpText, parseFlags, UsageError } from "../../../cli/args.js";
 import { EXIT, scanExitCode } from "../../../cli/exit-codes.js";
 import { COMMANDS, main } from "../../../cli/main.js";
 import { Progress } from "../../../cli/progress.js";
 import { SCAN } from "../../../cli/scan.js";
+import { MIRROR_ENV } from "../../../sandbox/harness/terraform.js";
 import type { Io } from "../../../cli/io.js";
 import { resource, sampleAccounts, sampleReport } from "../report/sample.js";
 
@@ -104,5 +108,33 @@ describe("progress", () => {
     // 100 s of events: the first line, one per 15 s, and the final totals.
     expect(lines.length).toBeLessThanOrEqual(9);
     expect(lines.at(-1)).toBe("accounts 0/0, stacks 1000/0, drifted 1000, remediated 1000, errors 0\n");
+  });
+});
+
+describe("npm start -- --deploy without terraform or the provider mirror", () => {
+  const saved = { terraform: process.env.DRIFTGUARD_TERRAFORM, mirror: process.env[MIRROR_ENV] };
+  afterEach(() => {
+    for (const [key, value] of [["DRIFTGUARD_TERRAFORM", saved.terraform], [MIRROR_ENV, saved.mirror]] as const) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+  });
+
+  it("says what is missing and how to provide both, exits EX_CONFIG, and starts nothing", async () => {
+    process.env.DRIFTGUARD_TERRAFORM = "/nonexistent/terraform";
+    process.env[MIRROR_ENV] = mkdtempSync(join(tmpdir(), "driftguard-empty-mirror-"));
+    const out = io();
+    expect(await main(["demo", "--deploy"], out)).toBe(EXIT.config);
+    expect(out.err).toMatch(/--deploy applies the synthesized stacks with terraform, and cannot here/);
+    expect(out.err).toMatch(/terraform CLI not runnable as "\/nonexistent\/terraform"[\s\S]*Install Terraform/);
+    expect(out.err).toMatch(new RegExp(`${MIRROR_ENV}=\\S+ does not contain the provider[\\s\\S]*terraform providers mirror`));
+    expect(out.err).toContain("`npm start` without --deploy needs neither.");
+    expect(out.out).toBe("");
+  });
+
+  it("refuses --mode and --execution, which the deployment takes from the accounts file", async () => {
+    const out = io();
+    expect(await main(["demo", "--deploy", "--mode", "report"], out)).toBe(EXIT.usage);
+    expect(out.err).toContain("set mode and hub.execution there instead of --mode/--execution");
   });
 });

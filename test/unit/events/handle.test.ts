@@ -3,6 +3,7 @@ import {
   DescribeStackResourcesCommand,
   DescribeStacksCommand,
   DetectStackResourceDriftCommand,
+  GetTemplateCommand,
   type StackResource,
 } from "@aws-sdk/client-cloudformation";
 import { CreateTagsCommand, DescribeInstancesCommand, DescribeSecurityGroupsCommand, EC2Client, RevokeSecurityGroupIngressCommand } from "@aws-sdk/client-ec2";
@@ -387,5 +388,51 @@ describe("handleChangeEvent robustness", () => {
 
     expect((await handleChangeEvent(event, t.deps)).status).toBe("handled");
     expect(t.published).toHaveLength(1);
+  });
+});
+
+describe("the event path's attachment ownership", () => {
+  const NETWORK_ID = "arn:aws:cloudformation:eu-west-1:111122223333:stack/network/11111111-2222-3333-4444-555555555555";
+  const created = new Date("2025-01-02T03:04:05Z");
+  const stacks = [
+    { StackName: "payments-api", StackId: STACK_ID, StackStatus: "UPDATE_COMPLETE" as const, CreationTime: created },
+    { StackName: "network", StackId: NETWORK_ID, StackStatus: "CREATE_COMPLETE" as const, CreationTime: created },
+  ];
+  /** What the last scan kept (scanner/stack-listings.ts): only the network stack holds an attachment type. */
+  const listed = (types: string[]) => ({ version: created.toISOString(), listedAt: "2025-03-13T00:00:00.000Z", types });
+  const store = () => ({
+    load: vi.fn(async () => ({ version: 1, stacks: { [STACK_ID]: listed(["AWS::EC2::SecurityGroup"]), [NETWORK_ID]: listed(["AWS::EC2::SecurityGroupIngress"]) } })),
+    save: vi.fn(async () => undefined),
+    location: () => "memory",
+  });
+
+  function ownershipEvent(listingStore?: ReturnType<typeof store>) {
+    manage(SG, "AWS::EC2::SecurityGroup", "AppSecurityGroup");
+    // The ownership read lists the account-region's stacks (no StackName); the owning-stack read names it.
+    cfn.on(DescribeStacksCommand).callsFake(async (input: { StackName?: string }) => ({ Stacks: input.StackName ? stacks.filter((s) => s.StackId === input.StackName) : stacks }));
+    cfn.on(DetectStackResourceDriftCommand).resolves(modified("AppSecurityGroup", SG, "AWS::EC2::SecurityGroup"));
+    cfn.on(GetTemplateCommand).resolves({ TemplateBody: JSON.stringify({ Resources: {} }) });
+    const t = setup();
+    if (listingStore) t.deps.stackListingStore = listingStore;
+    // The engine asks who owns the group's rules, as the real one does before any repair.
+    const engine = t.remediateResource.getMockImplementation()!;
+    t.remediateResource.mockImplementation(async (input) => {
+      await input.ownership.forResource(input.region, "AWS::EC2::SecurityGroup", SG);
+      return engine(input);
+    });
+    return t;
+  }
+
+  it("reads the templates only of stacks the scan's listings say hold attachments, and never rewrites the listings", async () => {
+    const listings = store();
+    expect((await handleChangeEvent(fixture("AuthorizeSecurityGroupIngress"), ownershipEvent(listings).deps)).status).toBe("handled");
+    expect(cfn.commandCalls(GetTemplateCommand).map((c) => c.args[0].input.StackName)).toEqual([NETWORK_ID]);
+    expect(listings.load).toHaveBeenCalledWith(SPOKE);
+    expect(listings.save).not.toHaveBeenCalled();
+  });
+
+  it("reads every stack's template without the listings", async () => {
+    expect((await handleChangeEvent(fixture("AuthorizeSecurityGroupIngress"), ownershipEvent().deps)).status).toBe("handled");
+    expect(cfn.commandCalls(GetTemplateCommand).map((c) => c.args[0].input.StackName).sort()).toEqual([NETWORK_ID, STACK_ID].sort());
   });
 });

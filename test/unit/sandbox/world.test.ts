@@ -1,4 +1,9 @@
 import { describe, expect, it } from "vitest";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Testing } from "cdktf";
+import { HubStack } from "../../../modules/hub-stack.js";
 import { createWorld, resolvePhysicalIds } from "../../../sandbox/harness/world.js";
 import { scenarioFromObject } from "../../../sandbox/harness/scenario.js";
 import { HUB, MANAGEMENT, ORG_ID, OUTSIDER, TEST_CONFIG, WORKLOAD } from "./helpers.js";
@@ -52,6 +57,26 @@ describe("world from scenario + accounts.yaml", () => {
     expect(hub).toMatchObject({ reportBucket: `driftguard-reports-${HUB}-us-east-1`, topicArn: `arn:aws:sns:us-east-1:${HUB}:driftguard-notifications` });
     expect(world.buckets.get(hub.reportBucket)).toMatchObject({ accountId: HUB, region: "us-east-1" });
     expect(hub.principal.arn).toBe(`arn:aws:sts::${HUB}:assumed-role/driftguard-scanner/sandbox`);
+  });
+
+  it("takes the bucket, its policy and versioning, the topic and its subscriptions from the synthesized hub stack", () => {
+    const { world, hub } = build();
+    // The oracle is the hub stack's own terraform JSON, read here without the sandbox's reader.
+    const archive = join(mkdtempSync(join(tmpdir(), "driftguard-world-test-")), "placeholder.zip");
+    writeFileSync(archive, "");
+    const json = JSON.parse(Testing.synth(new HubStack(Testing.app(), { config: TEST_CONFIG, archive }), false)) as {
+      resource: Record<string, Record<string, Record<string, unknown>>>;
+    };
+    const only = <T>(type: string) => Object.values(json.resource[type] ?? {}) as T[];
+    expect([...world.buckets.keys()]).toEqual(only<{ bucket: string }>("aws_s3_bucket").map((b) => b.bucket));
+    const bucket = world.buckets.get(hub.reportBucket)!;
+    expect(bucket.versioning).toBe(only<{ versioning_configuration: { status: string } }>("aws_s3_bucket_versioning")[0]!.versioning_configuration.status);
+    expect(JSON.stringify(bucket.policy)).toContain("aws:SecureTransport");
+    const topics = world.accounts.get(HUB)!.regions.get("us-east-1")!.topics;
+    expect([...topics.values()].map((t) => t.name)).toEqual(only<{ name: string }>("aws_sns_topic").map((t) => t.name));
+    expect(topics.get(hub.topicArn)!.subscriptions.map((s) => [s.protocol, s.endpoint, s.pendingConfirmation])).toEqual(
+      only<{ protocol: string; endpoint: string }>("aws_sns_topic_subscription").map((s) => [s.protocol, s.endpoint, true]),
+    );
   });
 
   it("gives every account a default VPC in every region in use", () => {

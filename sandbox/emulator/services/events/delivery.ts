@@ -6,6 +6,7 @@ import { mintRoleSession } from "../iam/principals.js";
 import { functionByArn } from "../lambda/functions.js";
 import { runAsync } from "../lambda/invoke.js";
 import { functionPolicyAllows } from "../lambda/policy.js";
+import { afterResponse } from "../shared/background.js";
 import { serviceMayAssume } from "../shared/service-trust.js";
 import { queueByArn } from "../sqs/service.js";
 import { matchesEventPattern } from "./pattern.js";
@@ -234,7 +235,7 @@ export function putEvents(params: { Entries?: PutEventsEntry[] }, ctx: CallConte
       resources: entry.Resources ?? [],
       detail,
     };
-    setImmediate(() => void deliverToBus({ world: ctx.world, runtime: ctx.sandbox }, accountId, ctx.region, name, event));
+    afterResponse(() => deliverToBus({ world: ctx.world, runtime: ctx.sandbox }, accountId, ctx.region, name, event));
     return { EventId: event.id };
   });
   return { FailedEntryCount: results.filter((r) => "ErrorCode" in r).length, Entries: results };

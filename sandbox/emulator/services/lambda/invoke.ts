@@ -4,10 +4,13 @@ import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
+import { format } from "node:util";
 import { unzipSync } from "fflate";
 import { AwsError, type CallContext, type SandboxRuntime } from "../../protocol/types.js";
 import type { World } from "../../state.js";
 import { mintRoleSession } from "../iam/principals.js";
+import { appendLogEvents } from "../logs/service.js";
+import { afterResponse } from "../shared/background.js";
 import { queueByArn } from "../sqs/service.js";
 import { invocationContext } from "./context.js";
 import { functionOf, type LambdaFunction } from "./functions.js";
@@ -43,15 +46,52 @@ export interface LambdaHost {
 }
 
 const scopedEnv = new AsyncLocalStorage<Record<string, string>>();
-let envInstalled = false;
+let scopedProcessEnv: NodeJS.ProcessEnv | undefined;
+/** Where the current invocation's stdout and stderr go: its log stream. */
+const scopedOutput = new AsyncLocalStorage<(text: string) => void>();
+let outputCaptured = false;
 
-/** Makes process.env read the current invocation's variables inside an invocation, the host's outside. */
+/**
+ * "Lambda sends all output to CloudWatch Logs" (nodejs-logging.html): inside an invocation,
+ * whatever the function writes to stdout or stderr (console, the Powertools logger, the runtime's
+ * own warnings) goes to its log stream, not to the terminal of the process hosting the sandbox.
+ */
+function installOutputCapture(): void {
+  if (outputCaptured) return;
+  outputCaptured = true;
+  // The global console first: a host (a test runner) may have replaced it with one that does not
+  // write to process.stdout, and the function's console.log must reach its log stream all the same.
+  const methods = ["log", "info", "warn", "error", "debug", "trace"] as const;
+  for (const method of methods) {
+    const original = console[method].bind(console);
+    console[method] = (...args: unknown[]) => {
+      const sink = scopedOutput.getStore();
+      if (sink) sink(format(...args));
+      else original(...args);
+    };
+  }
+  for (const stream of [process.stdout, process.stderr]) {
+    const write = stream.write.bind(stream) as (...args: unknown[]) => boolean;
+    stream.write = ((chunk: unknown, ...rest: unknown[]) => {
+      const sink = scopedOutput.getStore();
+      if (!sink) return write(chunk, ...rest);
+      sink(typeof chunk === "string" ? chunk : Buffer.from(chunk as Uint8Array).toString("utf8"));
+      const callback = rest.find((r) => typeof r === "function") as (() => void) | undefined;
+      callback?.();
+      return true;
+    }) as typeof stream.write;
+  }
+}
+
+/**
+ * Makes process.env read the current invocation's variables inside an invocation, the host's
+ * outside. Installed again when something replaced process.env since (run-local restores a copy).
+ */
 function installScopedEnv(): void {
-  if (envInstalled) return;
-  envInstalled = true;
+  if (scopedProcessEnv !== undefined && process.env === scopedProcessEnv) return;
   const host = process.env;
   const target = () => scopedEnv.getStore() ?? host;
-  process.env = new Proxy(host, {
+  process.env = scopedProcessEnv = new Proxy(host, {
     get: (_t, key) => (typeof key === "string" ? target()[key] : undefined),
     set: (_t, key, value) => {
       if (typeof key === "string") target()[key] = String(value);
@@ -198,14 +238,20 @@ export async function runFunction(fn: LambdaFunction, region: string, event: unk
     now: host.runtime.now,
   });
   let timer: NodeJS.Timeout | undefined;
+  installOutputCapture();
+  const account = host.world.accounts.get(fn.arn.split(":")[4]!);
+  const toLog = (text: string) => {
+    const lines = text.split("\n").filter((l) => l !== "");
+    if (account && lines.length > 0) appendLogEvents(account, region, fn.loggingConfig.LogGroup, logStream, lines, host.runtime.now());
+  };
   try {
-    const result = await scopedEnv.run(env, async () => {
+    const result = await scopedOutput.run(toLog, () => scopedEnv.run(env, async () => {
       const handler = await loadHandler(fn);
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new InvocationFailure({ errorType: "Sandbox.Timedout", errorMessage: `${new Date(host.runtime.now()).toISOString()} ${requestId} Task timed out after ${fn.timeout.toFixed(2)} seconds` })), fn.timeout * 1000);
       });
       return Promise.race([Promise.resolve(handler(event, context)), timeout]);
-    });
+    }));
     return { statusCode: 200, payload: Buffer.from(JSON.stringify(result ?? null)), executedVersion: "$LATEST" };
   } catch (error) {
     return { statusCode: 200, payload: Buffer.from(JSON.stringify(errorPayload(error))), functionError: "Unhandled", executedVersion: "$LATEST" };
@@ -238,7 +284,7 @@ export async function invoke(params: { FunctionName?: string; InvocationType?: s
   if (type === "DryRun") return { StatusCode: 204 };
   const host = { world: ctx.world, runtime: ctx.sandbox };
   if (type === "Event") {
-    setImmediate(() => void runAsync(fn, ctx.region, event, host));
+    afterResponse(() => runAsync(fn, ctx.region, event, host));
     return { StatusCode: 202 };
   }
   const result = await runFunction(fn, ctx.region, event, host);
@@ -251,6 +297,8 @@ export interface AsyncInvocation {
   requestId: string;
   attempts: number;
   functionError?: string;
+  /** The event the function was invoked with. */
+  event: unknown;
   payload: unknown;
 }
 
@@ -284,7 +332,7 @@ export async function runAsync(fn: LambdaFunction, region: string, event: unknow
     }
   } while ((result?.functionError || setupError) && attempts <= retries);
   const payload = result ? (JSON.parse(result.payload.toString("utf8")) as unknown) : { errorType: "Sandbox.InvocationError", errorMessage: String((setupError as Error)?.message ?? setupError) };
-  const outcome: AsyncInvocation = { functionArn: fn.arn, requestId: randomUUID(), attempts, payload, ...(result?.functionError || setupError ? { functionError: result?.functionError ?? "Unhandled" } : {}) };
+  const outcome: AsyncInvocation = { functionArn: fn.arn, requestId: randomUUID(), attempts, event, payload, ...(result?.functionError || setupError ? { functionError: result?.functionError ?? "Unhandled" } : {}) };
   asyncInvocations.push(outcome);
   const destination = outcome.functionError ? fn.eventInvokeConfig?.destinationConfig?.OnFailure?.Destination : fn.eventInvokeConfig?.destinationConfig?.OnSuccess?.Destination;
   const queue = destination ? queueByArn(host, destination) : undefined;

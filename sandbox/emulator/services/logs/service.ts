@@ -1,5 +1,5 @@
 import { AwsError, type CallContext, type ServiceDefinition } from "../../protocol/types.js";
-import type { Tags } from "../../state.js";
+import type { AccountState, Tags } from "../../state.js";
 import { required } from "../shared/params.js";
 import { paginate } from "../shared/paging.js";
 import { regionalState } from "../shared/regional.js";
@@ -19,6 +19,13 @@ export interface LogGroup {
   kmsKeyId?: string;
   logGroupClass: string;
   tags: Tags;
+  /** Log stream name → its events, oldest first (what a Lambda function writes, invoke.ts). */
+  streams?: Map<string, LogStream>;
+}
+
+export interface LogStream {
+  createdAt: number;
+  events: { timestamp: number; message: string; ingestionTime: number }[];
 }
 
 export const logsState = regionalState("logs", () => ({ groups: new Map<string, LogGroup>() }));
@@ -143,6 +150,52 @@ function untagResource(params: { resourceArn?: string; tagKeys?: string[] }, ctx
   return {};
 }
 
+/**
+ * Appends to a stream of an existing group, creating the stream: what Lambda does with a
+ * function's output ("Lambda sends all output … to CloudWatch Logs", nodejs-logging.html). A
+ * group that does not exist loses the output (Lambda would create it only if the execution role
+ * may logs:CreateLogGroup; driftguard's stack creates the group itself).
+ */
+export function appendLogEvents(account: AccountState, region: string, groupName: string, streamName: string, messages: string[], now: number): boolean {
+  const group = logsState.at(account, region).groups.get(groupName);
+  if (!group) return false;
+  const streams = (group.streams ??= new Map());
+  let stream = streams.get(streamName);
+  if (!stream) streams.set(streamName, (stream = { createdAt: now, events: [] }));
+  for (const message of messages) stream.events.push({ timestamp: now, message, ingestionTime: now });
+  return true;
+}
+
+/**
+ * API_GetLogEvents.html: the stream's events, oldest first, and the forward/backward tokens. The
+ * sandbox answers every event in one page (a stream here is one invocation's output, far below
+ * the page limit of 10,000 events or 1 MB).
+ */
+function getLogEvents(params: { logGroupName?: string; logStreamName?: string; startFromHead?: boolean }, ctx: CallContext) {
+  const group = groupOf(ctx, params.logGroupName);
+  const name = required(params.logStreamName, () => invalid("logStreamName is required"));
+  const stream = group.streams?.get(name);
+  if (!stream) throw new AwsError("ResourceNotFoundException", "The specified log stream does not exist.");
+  const token = `f/${String(stream.events.length).padStart(56, "0")}`;
+  return { events: stream.events.map((e) => ({ ...e })), nextForwardToken: token, nextBackwardToken: `b/${token.slice(2)}` };
+}
+
+/** API_DescribeLogStreams.html: the group's streams by name (orderBy LogStreamName, the default). */
+function describeLogStreams(params: { logGroupName?: string; logStreamNamePrefix?: string }, ctx: CallContext) {
+  const group = groupOf(ctx, params.logGroupName);
+  const streams = [...(group.streams ?? new Map<string, LogStream>())]
+    .filter(([name]) => name.startsWith(params.logStreamNamePrefix ?? ""))
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([logStreamName, s]) => ({
+      logStreamName,
+      creationTime: s.createdAt,
+      ...(s.events.length > 0 ? { firstEventTimestamp: s.events[0]!.timestamp, lastEventTimestamp: s.events.at(-1)!.timestamp, lastIngestionTime: s.events.at(-1)!.ingestionTime } : {}),
+      arn: `${groupArn(ctx, group.name)}:log-stream:${logStreamName}`,
+      storedBytes: 0,
+    }));
+  return { logStreams: streams };
+}
+
 /** The deprecated by-name tag API (API_ListTagsLogGroup.html), which older clients still call. */
 function listTagsLogGroup(params: { logGroupName?: string }, ctx: CallContext) {
   return { tags: { ...groupOf(ctx, params.logGroupName).tags } };
@@ -163,5 +216,7 @@ export const logsService: ServiceDefinition = {
     TagResource: tagResource,
     UntagResource: untagResource,
     ListTagsLogGroup: listTagsLogGroup,
+    GetLogEvents: getLogEvents,
+    DescribeLogStreams: describeLogStreams,
   },
 };

@@ -1,8 +1,16 @@
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { devNull, homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+
+/**
+ * The terraform CLI as the sandbox's deployments (`npm start -- --deploy`, the deploy e2e and the
+ * terraform tests) run it: terraform and the offline provider mirror found or explained, one CLI
+ * config that installs hashicorp/aws only from the mirror, and a runner that points the provider
+ * at the sandbox through AWS_ENDPOINT_URL alone, as the AWS SDKs do.
+ */
 
 /** What `terraform init` must find offline: the provider the pinned @cdktf/provider-aws was generated from. */
 export interface ProviderRequirement {
@@ -17,6 +25,12 @@ export interface Toolchain {
   mirror: string;
   /** Env for every terraform call: our own CLI config (mirror only, no network), no prompts. */
   env: NodeJS.ProcessEnv;
+}
+
+/** terraform or the provider mirror is missing; the message says how to provide each. */
+export class ToolchainError extends Error {
+  readonly code = "TERRAFORM_TOOLCHAIN_MISSING";
+  override readonly name = "ToolchainError";
 }
 
 export const MIRROR_ENV = "DRIFTGUARD_TF_PROVIDER_MIRROR";
@@ -54,7 +68,7 @@ export function mirrorHasProvider(root: string, req: ProviderRequirement): boole
 function howToProvideMirror(req: ProviderRequirement, looked: string[]): string {
   const type = req.address.split("/").at(-1)!;
   return [
-    `terraform validate runs offline and needs the ${req.address} ${req.version} provider (${platform()}) in a filesystem mirror.`,
+    `terraform runs offline here and needs the ${req.address} ${req.version} provider (${platform()}) in a filesystem mirror.`,
     `Looked in: ${looked.join(", ")}.`,
     "Provide it one of these ways, then set the variable:",
     `  - with network access, in any directory: terraform providers mirror -platform=${platform()} <dir>  (using a main.tf that requires ${req.address} = ${req.version})`,
@@ -109,7 +123,7 @@ export function prepareToolchain(workDir: string): Toolchain {
   };
   const found = attempt(() => findTerraform({ ...process.env, TF_CLI_CONFIG_FILE: devNull, CHECKPOINT_DISABLE: "1" }));
   const mirror = attempt(() => findProviderMirror(req));
-  if (found === undefined || mirror === undefined) throw new Error(problems.join("\n\n"));
+  if (found === undefined || mirror === undefined) throw new ToolchainError(problems.join("\n\n"));
   const pluginCache = join(tmpdir(), "driftguard-tf-plugin-cache");
   mkdirSync(pluginCache, { recursive: true });
   mkdirSync(workDir, { recursive: true });
@@ -134,4 +148,49 @@ plugin_cache_dir = ${JSON.stringify(pluginCache)}
     mirror,
     env: { ...process.env, TF_CLI_CONFIG_FILE: cliConfig, TF_IN_AUTOMATION: "1", TF_INPUT: "0", CHECKPOINT_DISABLE: "1" },
   };
+}
+
+const exec = promisify(execFile);
+
+export interface SandboxTarget {
+  endpoint: string;
+  credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  region: string;
+}
+
+export type TerraformRun = (args: string[]) => Promise<{ stdout: string; stderr: string }>;
+
+/**
+ * terraform in `cwd` against the sandbox: the endpoint for every service, the given session, and
+ * nothing of the machine's own AWS configuration (no profile, no instance metadata). A failure
+ * throws with the stack's name, terraform's stderr and the end of its output.
+ */
+export function terraformIn(toolchain: Toolchain, cwd: string, label: string, target: SandboxTarget): TerraformRun {
+  const { credentials: creds } = target;
+  const env = {
+    ...toolchain.env,
+    AWS_ENDPOINT_URL: target.endpoint,
+    AWS_ACCESS_KEY_ID: creds.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: creds.secretAccessKey,
+    ...(creds.sessionToken ? { AWS_SESSION_TOKEN: creds.sessionToken } : {}),
+    AWS_REGION: target.region,
+    AWS_EC2_METADATA_DISABLED: "true",
+    AWS_CONFIG_FILE: devNull,
+    AWS_SHARED_CREDENTIALS_FILE: devNull,
+  };
+  return (args) =>
+    exec(toolchain.terraform, [...args, "-no-color"], { cwd, maxBuffer: 64 * 1024 * 1024, env }).catch((err: { stdout?: string; stderr?: string; code?: number }) => {
+      throw new Error(`terraform ${args[0]} of ${label} exited ${err.code}:\n${err.stderr ?? ""}\n${(err.stdout ?? "").slice(-30000)}`);
+    });
+}
+
+/** "aws_sqs_queue.dlq (25 s), …" from terraform's "<address>: Creation complete after 25s [id=…]" lines. */
+export function slowestCreates(applyOutput: string, count: number): string {
+  const seconds = (d: string) => [...d.matchAll(/(\d+)([hms])/g)].reduce((t, [, n, u]) => t + Number(n) * ({ h: 3600, m: 60, s: 1 } as Record<string, number>)[u!]!, 0);
+  const creates = [...applyOutput.matchAll(/^(\S+): Creation complete after ((?:\d+[hms])+)/gm)].map(([, address, d]) => ({ address: address!, s: seconds(d!) }));
+  return creates
+    .sort((a, b) => b.s - a.s)
+    .slice(0, count)
+    .map((c) => `${c.address} (${c.s} s)`)
+    .join(", ");
 }

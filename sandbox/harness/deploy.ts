@@ -1,0 +1,237 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { loadConfig } from "../../functions/accounts-file/index.js";
+import type { Config } from "../../functions/config/schema.js";
+import type { ScanSummary } from "../../functions/handler.js";
+import { effectiveExecution } from "../../functions/scanner/index.js";
+import { driftguardApp } from "../../modules/app.js";
+import { driftguardNames } from "../../modules/names.js";
+import { onAsyncInvocation, type AsyncInvocation } from "../emulator/services/lambda/invoke.js";
+import { logsState } from "../emulator/services/logs/service.js";
+import { backgroundSettled } from "../emulator/services/shared/background.js";
+import { printRun } from "./run-local.js";
+import { startBareSandbox, type BareSandbox, type SandboxCredentials, type SandboxOptions } from "./server.js";
+import { prepareToolchain, slowestCreates, terraformIn, type TerraformRun } from "./terraform.js";
+export { ToolchainError } from "./terraform.js";
+
+/**
+ * `npm start -- --deploy`: the deployment users run, into the sandbox. A bare sandbox (the
+ * organization and its bootstrap roles, nothing of driftguard), the cdktf app synthesized,
+ * `terraform apply` of the hub stack and then of every spoke stack, through the deployer session
+ * of the management account. Then the deployed schedule rule fires, EventBridge invokes the
+ * deployed Lambda (its own zip, its own environment and role), and the report is read back out of
+ * the sandbox's S3, as `npm start` prints it.
+ *
+ * The hub's scanner role first, then the rest of the hub and every spoke in parallel: a spoke's
+ * role trusts the scanner role, and IAM refuses a trust policy naming a role that does not exist
+ * yet ("Invalid principal in policy", MalformedPolicyDocument — IAM User Guide, "Troubleshooting
+ * IAM policies"); nothing else of a spoke needs the hub at apply time (its forwarding target is
+ * an ARN, used only when an event is delivered), and the spokes never need each other. So the
+ * role is applied alone (`-target`, terraform's way to create one dependency first), and the
+ * deployment takes as long as its slowest stack instead of the hub plus the slowest spoke.
+ */
+
+export interface DeployedSandbox {
+  sandbox: BareSandbox & { deployerCredentials: SandboxCredentials };
+  config: Config;
+  /** Stack name → its synthesized terraform working directory. */
+  stackDirs: Record<string, string>;
+  /** Stack name (and `<stack> <address>` for a targeted apply) → seconds its `terraform apply` took. */
+  applySeconds: Record<string, number>;
+  terraform(stack: string, args: string[]): ReturnType<TerraformRun>;
+  /** Waits for the sandbox's asynchronous work (deliveries, invocations), stops it and removes the synthesized stacks. */
+  close(): Promise<void>;
+}
+
+export interface DeployOptions extends Pick<SandboxOptions, "scenarioFile" | "scenario" | "seed"> {
+  config: Config;
+  /** A handler entry to bundle instead of functions/handler.ts (tests use a tiny one). */
+  lambdaEntry?: string;
+  print?: (line: string) => void;
+}
+
+/** The longest the sandbox's asynchronous work may run once a run is over: one Lambda invocation's 15 minutes. */
+const SETTLE_MS = 15 * 60_000;
+
+/** Like Promise.all, but waits for every terraform run to end before throwing the first failure (none is left running into a stopped sandbox). */
+async function allFinished(runs: Promise<unknown>[]): Promise<void> {
+  for (const outcome of await Promise.allSettled(runs)) if (outcome.status === "rejected") throw outcome.reason;
+}
+
+/** The terraform address of the hub's aws_iam_role named `roleName`, read from the synthesized stack. */
+function scannerRoleAddress(hubDir: string, roleName: string): string {
+  const json = JSON.parse(readFileSync(join(hubDir, "cdk.tf.json"), "utf8")) as { resource?: { aws_iam_role?: Record<string, { name?: string }> } };
+  const id = Object.entries(json.resource?.aws_iam_role ?? {}).find(([, role]) => role.name === roleName)?.[0];
+  if (!id) throw new Error(`the synthesized hub stack has no aws_iam_role named ${roleName}`);
+  return `aws_iam_role.${id}`;
+}
+
+/** Synthesizes the cdktf app for `config` into `outdir`: stack name → its terraform working directory. */
+export function synthesizeStacks(config: Config, outdir: string, lambdaEntry?: string): Record<string, string> {
+  driftguardApp(config, { outdir, ...(lambdaEntry ? { lambdaEntry } : {}) }).synth();
+  const manifest = JSON.parse(readFileSync(join(outdir, "manifest.json"), "utf8")) as { stacks: Record<string, { workingDirectory: string }> };
+  return Object.fromEntries(Object.entries(manifest.stacks).map(([name, s]) => [name, join(outdir, s.workingDirectory)]));
+}
+
+/** Bare sandbox, synth, init, apply hub, apply spokes: everything of driftguard comes from the synthesized stacks. */
+export async function deployIntoSandbox(opts: DeployOptions): Promise<DeployedSandbox> {
+  const print = opts.print ?? (() => undefined);
+  const work = mkdtempSync(join(tmpdir(), "driftguard-deploy-"));
+  let toolchain;
+  try {
+    toolchain = prepareToolchain(join(work, "cli"));
+  } catch (error) {
+    rmSync(work, { recursive: true, force: true });
+    throw error;
+  }
+  const sandbox = await startBareSandbox({ config: opts.config, ...(opts.scenarioFile ? { scenarioFile: opts.scenarioFile } : {}), ...(opts.scenario ? { scenario: opts.scenario } : {}), ...(opts.seed !== undefined ? { seed: opts.seed } : {}) });
+  const close = async () => {
+    try {
+      await backgroundSettled(SETTLE_MS);
+    } finally {
+      await sandbox.close();
+      rmSync(work, { recursive: true, force: true });
+    }
+  };
+  try {
+    const stackDirs = synthesizeStacks(opts.config, join(work, "out"), opts.lambdaEntry);
+    const target = { endpoint: sandbox.endpoint, credentials: sandbox.deployerCredentials, region: opts.config.hub.region };
+    const runners = Object.fromEntries(Object.entries(stackDirs).map(([stack, dir]) => [stack, terraformIn(toolchain, dir, stack, target)]));
+    const terraform = (stack: string, args: string[]) => runners[stack]!(args);
+    const names = driftguardNames(opts.config);
+    const spokes = Object.keys(stackDirs).filter((s) => s !== names.hubStack);
+    print(`sandbox organization ${sandbox.world.organization.id} on ${sandbox.endpoint}, bare: deploying ${Object.keys(stackDirs).length} synthesized stacks with terraform ${toolchain.terraformVersion}`);
+    // cdktf's local backend puts state in the project directory (terraform.<stack>.tfstate), where
+    // a previous sandbox's state would be refreshed against this one: each deployment keeps its own.
+    const init = (stack: string) => terraform(stack, ["init", "-input=false", `-backend-config=path=${join(work, `${stack}.tfstate`)}`]);
+    // The scenario's faults (an account refusing AssumeRole, a throttled region) are what the scan
+    // meets; the deployment, done by an administrator beforehand, does not go through them.
+    sandbox.setFaults([]);
+    // Why an apply takes minutes against a sandbox that answers in milliseconds: the provider
+    // (hashicorp/aws 5.100.0) polls after each create until it has read the written value back N
+    // times in a row, with fixed pauses, and the sandbox's read-back matches from the first poll —
+    // a mismatch would run each wait into its timeout (3 min, 2 min) and fail the apply instead:
+    // - aws_s3_bucket_lifecycle_configuration: waitLifecycleConfigEquals, Delay 10 s,
+    //   ContinuousTargetOccurence 10, PollInterval 5 s → 10 + 9 × 5 = 55 s (measured 56 s)
+    //   (internal/service/s3/bucket_lifecycle_configuration.go);
+    // - aws_sqs_queue and aws_sqs_queue_policy: waitQueueAttributesPropagated,
+    //   ContinuousTargetOccurence 6, MinTimeout 5 s → 25 s each (measured 25–28 s), and a spoke's
+    //   queue policy waits for its queue: ~52 s per spoke (internal/service/sqs, waitQueueAttributesPropagated);
+    // - aws_kms_key: policy, description and rotation each ContinuousTargetOccurence 5 with
+    //   MinTimeout 1–2 s (internal/service/kms/wait.go; measured 13–15 s).
+    // So the hub's floor is ~57 s and a spoke's ~52 s; the rest is CPU (one provider process per
+    // provider alias and walk, on 2 shared cores): idle, the hub took 81 s and a spoke ~100 s.
+    const applySeconds: Record<string, number> = {};
+    const apply = async (stack: string, target?: string) => {
+      const started = Date.now();
+      // -parallelism=20 (default 10): the hub has 33 resources whose creates mostly wait on the provider's own
+      // consistency polls (the sandbox answers at once), so more of them may wait at the same time.
+      const { stdout } = await terraform(stack, ["apply", "-auto-approve", "-input=false", "-parallelism=20", ...(target ? [`-target=${target}`] : [])]);
+      const label = target ? `${stack} ${target}` : stack;
+      applySeconds[label] = Math.round((Date.now() - started) / 100) / 10;
+      print(`  applied ${label} in ${applySeconds[label]} s; slowest: ${slowestCreates(stdout, 3)}`);
+    };
+    // One init at a time: they share the plugin cache, and "the plugin cache directory is not
+    // guaranteed to be concurrency safe" (Terraform CLI configuration, plugin_cache_dir). The
+    // spokes' inits (no AWS call) run while the scanner role applies, which does not touch the cache.
+    await init(names.hubStack);
+    await allFinished([
+      apply(names.hubStack, scannerRoleAddress(stackDirs[names.hubStack]!, names.scannerRole)),
+      (async () => {
+        for (const stack of spokes) await init(stack);
+      })(),
+    ]);
+    await allFinished([names.hubStack, ...spokes].map((stack) => apply(stack)));
+    sandbox.setFaults(sandbox.scenario.faults);
+    return { sandbox, config: opts.config, stackDirs, applySeconds, terraform, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+/** The deployed scanner's ARN, as the hub stack names it. */
+export function scannerArn(config: Config): string {
+  return `arn:aws:lambda:${config.hub.region}:${config.hub.accountId}:function:${driftguardNames(config).scannerFunction}`;
+}
+
+/**
+ * Fires the deployed schedule rule and returns what the deployed scanner's asynchronous
+ * invocation for that event returned (EventBridge invokes Lambda asynchronously,
+ * invocation-async.html). The scanner also receives the change events the deployed rules forward
+ * — its own repairs are changes too — so the scan is the invocation whose event is the one the
+ * schedule sent, not merely the first to finish. A function error is thrown with its payload.
+ */
+export async function scanDeployed(deployed: DeployedSandbox): Promise<{ summary: ScanSummary; invocation: AsyncInvocation }> {
+  const { config } = deployed;
+  const names = driftguardNames(config);
+  if (effectiveExecution(config) === "fanout") {
+    // The fan-out hub's schedule starts the Step Functions state machine, whose execution the sandbox does not run yet (issue 15).
+    throw new Error(`--deploy runs hub.execution: single; ${config.hub.execution} deploys a Step Functions state machine the sandbox cannot execute yet`);
+  }
+  const { accountId, region } = config.hub;
+  const seen: AsyncInvocation[] = [];
+  const stop = onAsyncInvocation((o) => {
+    if (o.functionArn === scannerArn(config)) seen.push(o);
+  });
+  let invocation: AsyncInvocation | undefined;
+  try {
+    const fired = await deployed.sandbox.fireSchedule(accountId, region, names.scheduleRule);
+    invocation = seen.find((o) => (o.event as { id?: string } | undefined)?.id === fired.id);
+  } finally {
+    stop();
+  }
+  if (!invocation) throw new Error(`${names.scheduleRule} fired but did not invoke ${names.scannerFunction}: see the sandbox's EventBridge deliveries`);
+  if (invocation.functionError) throw new Error(`the deployed ${names.scannerFunction} failed: ${JSON.stringify(invocation.payload)}`);
+  return { summary: invocation.payload as ScanSummary, invocation };
+}
+
+/** The report's three renderings, out of the sandbox's S3 bucket as the deployment named it. */
+function copyReport(deployed: DeployedSandbox, reportKey: string, out: string): string[] {
+  const bucket = deployed.sandbox.world.buckets.get(driftguardNames(deployed.config).reportBucket);
+  mkdirSync(out, { recursive: true });
+  return ["json", "html", "md"].flatMap((ext) => {
+    const object = bucket?.objects.get(reportKey.replace(/report\.json$/, `report.${ext}`));
+    if (!object) return [];
+    const file = join(out, `report.${ext}`);
+    writeFileSync(file, object.body);
+    return [file];
+  });
+}
+
+export interface DeployRunOptions {
+  scenario: string;
+  accounts: string;
+  out: string;
+  /** Also print what the deployed scanner wrote to its CloudWatch Logs group. */
+  verbose?: boolean;
+}
+
+/** Every line the deployed scanner wrote, in order, out of its log group in the sandbox's CloudWatch Logs. */
+export function scannerLogLines(deployed: DeployedSandbox): string[] {
+  const { config } = deployed;
+  const hub = deployed.sandbox.world.accounts.get(config.hub.accountId);
+  const group = hub ? logsState.at(hub, config.hub.region).groups.get(driftguardNames(config).scannerLogGroup) : undefined;
+  return [...(group?.streams?.values() ?? [])].flatMap((s) => s.events).sort((a, b) => a.timestamp - b.timestamp).map((e) => e.message);
+}
+
+/** `npm start -- --deploy`. */
+export async function deployAndRun(opts: DeployRunOptions, print: (line: string) => void = console.log): Promise<{ summary: ScanSummary; files: string[]; applySeconds: Record<string, number> }> {
+  const config = loadConfig(opts.accounts);
+  const deployed = await deployIntoSandbox({ config, scenarioFile: opts.scenario, print });
+  try {
+    const names = driftguardNames(config);
+    print(`firing ${names.scheduleRule}: EventBridge invokes the deployed ${names.scannerFunction} from its zip …`);
+    const { summary } = await scanDeployed(deployed);
+    const files = summary.s3 ? copyReport(deployed, summary.reportKey, resolve(opts.out)) : [];
+    const { accountId, region } = config.hub;
+    const topicArn = `arn:aws:sns:${region}:${accountId}:${names.topic}`;
+    const last = deployed.sandbox.world.accounts.get(accountId)?.regions.get(region)?.topics.get(topicArn)?.published.at(-1);
+    if (opts.verbose) for (const line of scannerLogLines(deployed)) print(line);
+    printRun(summary, files, topicArn, last, print);
+    return { summary, files, applySeconds: deployed.applySeconds };
+  } finally {
+    await deployed.close();
+  }
+}
