@@ -1,6 +1,6 @@
 import type { ErrorInfo } from "../core/types.js";
-import { cloudTrailUrl, resourceUrl, stackDriftUrl } from "../report/console-links.js";
-import type { ChatbotNotification } from "../report/chatbot.js";
+import { cloudTrailUrl, resourceUrl, stackDriftUrl } from "../report/index.js";
+import type { ChatbotNotification } from "../report/index.js";
 import type { EventLinks } from "./summary.js";
 import type { EventActionReport } from "./types.js";
 

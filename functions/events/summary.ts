@@ -1,5 +1,5 @@
 import { fitMessage, MESSAGE_MAX_BYTES, toSnsSubject } from "../report/index.js";
-import { cloudTrailUrl, resourceUrl, stackDriftUrl } from "../report/console-links.js";
+import { cloudTrailUrl, resourceUrl, stackDriftUrl } from "../report/index.js";
 import type { EventActionReport, EventResourceResult } from "./types.js";
 
 export function hasFindings(report: EventActionReport): boolean {
