@@ -5,7 +5,6 @@ import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import type { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
-import { SqsQueuePolicy } from "@cdktf/provider-aws/lib/sqs-queue-policy";
 import { CLOUDTRAIL_DETAIL_TYPE, eventNamesBySource, GLOBAL_EVENT_SOURCES, type EventSource } from "../functions/config/events.js";
 import { globalEventsRegion, type Partition } from "../functions/config/regions.js";
 import type { DriftguardNames } from "./names.js";
@@ -70,6 +69,8 @@ export function forwardingPattern(eventNames: readonly string[], where: { global
 
 export interface EventForwardingProps {
   names: DriftguardNames;
+  /** The spoke account the queues live in (their ARNs are built, not read back). */
+  accountId: string;
   plan: RegionForwarding[];
   /** The provider for a region of this account; IAM resources use the stack's default provider. */
   providerFor(region: string): AwsProvider;
@@ -104,11 +105,16 @@ export class EventForwarding extends Construct {
         eventPattern: JSON.stringify(pattern),
       });
       // SQS-managed encryption: EventBridge can write to it without a key policy (a KMS key would need one).
-      const dlq = new SqsQueue(this, `dlq-${region}`, { provider, name: names.forwardingDlq, sqsManagedSseEnabled: true, messageRetentionSeconds: DEAD_LETTER_RETENTION_SECONDS });
-      new SqsQueuePolicy(this, `dlq-policy-${region}`, {
+      // The policy is set inline, with the queue's ARN built from its name: a separate
+      // aws_sqs_queue_policy waits for its queue and then runs the provider's
+      // waitQueueAttributesPropagated (ContinuousTargetOccurence 6, MinTimeout 5 s) a second time,
+      // ~25 s more per spoke region in real AWS too (internal/service/sqs/queue_policy.go, wait.go).
+      const dlq = new SqsQueue(this, `dlq-${region}`, {
         provider,
-        queueUrl: dlq.url,
-        policy: policyJson(this, `dlq-policy-document-${region}`, deadLetterPolicy(dlq.arn, rule.arn)),
+        name: names.forwardingDlq,
+        sqsManagedSseEnabled: true,
+        messageRetentionSeconds: DEAD_LETTER_RETENTION_SECONDS,
+        policy: policyJson(this, `dlq-policy-document-${region}`, deadLetterPolicy(names.forwardingDlqArn(props.accountId, region), rule.arn)),
       });
       new CloudwatchEventTarget(this, `target-${region}`, {
         provider,

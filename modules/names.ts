@@ -30,6 +30,8 @@ export interface DriftguardNames {
   forwardingRule: string;
   /** Each spoke region's queue of change events the hub bus did not accept. */
   forwardingDlq: string;
+  /** That queue's ARN in one spoke account and region: known before the queue exists, so its policy can be set inline. */
+  forwardingDlqArn(accountId: string, region: string): string;
   /** The role terraform assumes to deploy the hub stack; undefined: the caller's credentials. */
   hubDeployRoleArn: string | undefined;
   /** The role terraform assumes to deploy an account's spoke stack; undefined: the caller's credentials. */
@@ -48,6 +50,7 @@ export interface DriftguardNames {
 }
 
 const SCANNER = DRIFTGUARD_ROLE_NAMES.scanner;
+const FORWARDING_DLQ = "driftguard-forward-to-hub-dlq";
 
 export function driftguardNames(config: Config): DriftguardNames {
   const { accountId: hubAccount, region: hubRegion, eventBusName } = config.hub;
@@ -74,7 +77,8 @@ export function driftguardNames(config: Config): DriftguardNames {
     spokeRoleArnPattern: roleArn("*", config.spoke.roleName),
     forwarderRole: DRIFTGUARD_ROLE_NAMES.forwarder,
     forwardingRule: "driftguard-forward-to-hub",
-    forwardingDlq: "driftguard-forward-to-hub-dlq",
+    forwardingDlq: FORWARDING_DLQ,
+    forwardingDlqArn: (accountId, region) => `arn:${partitionOf(region)}:sqs:${region}:${accountId}:${FORWARDING_DLQ}`,
     hubDeployRoleArn: deployRole(hubAccount, config.hub.bootstrapRoleName ?? config.spoke.bootstrapRoleName),
     spokeDeployRoleArn: (account) => deployRole(account.id, account.bootstrapRoleName ?? config.spoke.bootstrapRoleName),
     stackSetStack: "driftguard-spokes-stacksets",

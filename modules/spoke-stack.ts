@@ -63,6 +63,7 @@ export class SpokeStack extends TerraformStack {
     if (events.enabled) {
       this.forwarding = new EventForwarding(this, "event-forwarding", {
         names,
+        accountId: account.id,
         plan: forwardingPlan(effective.regions, events.eventNames, names.partition),
         providerFor,
       });

@@ -330,7 +330,7 @@ function needsMe(report: RunReport, items: DriftedItem[]): string {
  * meanwhile by its row count (~26 px a row). Tables themselves cannot take size containment
  * (CSS Containment Level 2, "size containment" does not apply to table boxes), hence the box.
  * Profiled on the 5,000-stack page: layout and style were ~80 % of chromium's main-thread time
- * before the index answered, script ~5 % (scripts/report-timing.ts).
+ * before the index answered, script ~5 % (test/browser/timing.ts).
  */
 const offscreen = (rows: number) => `<div class="cv" style="contain-intrinsic-size:auto ${26 * (rows + 1)}px">`;
 

@@ -115,12 +115,12 @@ export async function deployIntoSandbox(opts: DeployOptions): Promise<DeployedSa
     // - aws_s3_bucket_lifecycle_configuration: waitLifecycleConfigEquals, Delay 10 s,
     //   ContinuousTargetOccurence 10, PollInterval 5 s → 10 + 9 × 5 = 55 s (measured 56 s)
     //   (internal/service/s3/bucket_lifecycle_configuration.go);
-    // - aws_sqs_queue and aws_sqs_queue_policy: waitQueueAttributesPropagated,
-    //   ContinuousTargetOccurence 6, MinTimeout 5 s → 25 s each (measured 25–28 s), and a spoke's
-    //   queue policy waits for its queue: ~52 s per spoke (internal/service/sqs, waitQueueAttributesPropagated);
+    // - aws_sqs_queue: waitQueueAttributesPropagated, ContinuousTargetOccurence 6, MinTimeout 5 s
+    //   → 25 s (measured 25–28 s; internal/service/sqs); the spoke's DLQ policy is set inline on the
+    //   queue, because a separate aws_sqs_queue_policy would wait for its queue and then run the same wait again;
     // - aws_kms_key: policy, description and rotation each ContinuousTargetOccurence 5 with
     //   MinTimeout 1–2 s (internal/service/kms/wait.go; measured 13–15 s).
-    // So the hub's floor is ~57 s and a spoke's ~52 s; the rest is CPU (one provider process per
+    // So the hub's floor is ~57 s and a spoke's ~25 s; the rest is CPU (one provider process per
     // provider alias and walk, on 2 shared cores): idle, the hub took 81 s and a spoke ~100 s.
     const applySeconds: Record<string, number> = {};
     const apply = async (stack: string, target?: string) => {

@@ -7,6 +7,7 @@ import { deployedIam, type DeployedAccount } from "./deployed-iam.js";
 import type { LoadedScenario } from "./scenario.js";
 import { ensureDefaultVpc } from "../emulator/services/ec2/service.js";
 import { putRole } from "../emulator/services/iam/service.js";
+import { checkPrincipalsExist } from "../emulator/services/iam/principal-existence.js";
 import { parentOf } from "../emulator/services/organizations/service.js";
 import { iamUniqueId } from "../emulator/services/shared/ids.js";
 import { adminPrincipal, mintRoleSession, principalFromArn } from "../emulator/services/iam/principals.js";
@@ -67,7 +68,8 @@ function deployIam(world: World, config: Config, random: () => number, now: numb
     for (const p of deployed.policies) {
       account.policies.set(p.arn, { arn: p.arn, policyName: p.name, policyId: iamUniqueId(random, "ANPA"), path: p.path, document: p.document, defaultVersionId: "v1", createdAt: new Date(now).toISOString() });
     }
-    for (const role of deployed.roles) putRole(account, role, random, now);
+    // Through the same principal check as CreateRole, so a world never holds a trust policy AWS would refuse.
+    for (const role of deployed.roles) putRole(account, { ...role, assumeRolePolicyDocument: checkPrincipalsExist(world, role.assumeRolePolicyDocument) }, random, now);
   }
   return all;
 }

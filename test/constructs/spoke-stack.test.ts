@@ -165,16 +165,17 @@ describe("SpokeStack event forwarding", () => {
     const { synth } = synthSpoke(config, "payments-prod");
     const rules = rulesByRegion(synth);
     const queues = Object.values(synth.resources("aws_sqs_queue"));
-    const policies = Object.values(synth.resources("aws_sqs_queue_policy"));
+    // Inline on the queue: a separate aws_sqs_queue_policy costs a second ~25 s propagation wait per region.
+    expect(synth.resources("aws_sqs_queue_policy")).toEqual({});
     for (const [region, rule] of rules) {
       const target = Object.values(synth.resources("aws_cloudwatch_event_target")).find((t) => t.rule === synth.ref("aws_cloudwatch_event_rule", rule, "name"))!;
       expect(target.retry_policy, region).toEqual({ maximum_event_age_in_seconds: 3600, maximum_retry_attempts: 10 });
       const queue = queues.find((q) => synth.ref("aws_sqs_queue", q, "arn") === (target.dead_letter_config as { arn: string }).arn)!;
       expect(queue, region).toMatchObject({ name: "driftguard-forward-to-hub-dlq", sqs_managed_sse_enabled: true, provider: rule.provider });
-      const policy = policies.find((p) => p.queue_url === synth.ref("aws_sqs_queue", queue, "url"))!;
-      // Only EventBridge, and only for this rule's events, may write to it.
-      expect(synth.policy(policy.policy)).toEqual([
+      // Only EventBridge, and only for this rule's events, may write to it — to this queue, by its built ARN.
+      expect(synth.policy(queue.policy)).toEqual([
         expect.objectContaining({
+          resources: [`arn:aws:sqs:${region}:${config.accounts.find((a) => a.name === "payments-prod")!.id}:driftguard-forward-to-hub-dlq`],
           actions: ["sqs:SendMessage"],
           principals: [{ type: "Service", identifiers: ["events.amazonaws.com"] }],
           condition: [{ test: "ArnEquals", variable: "aws:SourceArn", values: [synth.ref("aws_cloudwatch_event_rule", rule, "arn")] }],

@@ -162,7 +162,7 @@ describe("StackSet spokes (spoke.deployment: stackset)", () => {
     const queuePolicy = resources.DeadLetterQueuePolicy!;
     expect(queuePolicy).toMatchObject({ Type: "AWS::SQS::QueuePolicy", Condition: "Forwards", Properties: { Queues: [{ Ref: "DeadLetterQueue" }] } });
     const [dlqStatement] = fromIamJson(queuePolicy.Properties.PolicyDocument as { Statement: Json[] });
-    const [tfDlqStatement] = terraform.policy(Object.values(terraform.resources("aws_sqs_queue_policy"))[0]!.policy);
+    const [tfDlqStatement] = terraform.policy(tfQueue.policy);
     // Same grant; only the ARNs are spelled per renderer (Fn::GetAtt here, terraform references there).
     const arnsOut = (st: PolicyStatement) => ({ ...st, resources: undefined, condition: st.condition?.map((c) => ({ ...c, values: [] })) });
     expect(arnsOut(dlqStatement!)).toEqual(arnsOut(tfDlqStatement!));

@@ -393,3 +393,123 @@ out(dict(
     expect(r.delete.message).toContain("lambda:DeleteFunction");
   });
 });
+
+/**
+ * The hub stack's services (m15a): S3 bucket sub-resources as the report bucket uses them, SNS
+ * topic attributes, tags and subscriptions, CloudWatch alarms (botocore 1.43 speaks awsJson1_0 to
+ * CloudWatch, whose model lists rpcv2Cbor, json and query) and Step Functions state machines with
+ * executions, all through boto3. Expected values are those of the API pages cited in each handler.
+ */
+describe("the hub's services, through boto3", () => {
+  const HUB = config.hub.accountId;
+  const hubRoot = () => sandbox.adminCredentials(HUB);
+
+  it("S3: versioning, SSE-KMS, lifecycle, ownership controls, public access block and bucket policy, each read back and removed", async () => {
+    const r = await boto3(sandbox, hubRoot(), `
+s3 = client("s3")
+b = "m15a-bucket-${HUB}"
+s3.create_bucket(Bucket=b)
+s3.put_bucket_versioning(Bucket=b, VersioningConfiguration={"Status": "Enabled"})
+s3.put_bucket_encryption(Bucket=b, ServerSideEncryptionConfiguration={"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": "alias/reports"}, "BucketKeyEnabled": True}]})
+s3.put_bucket_lifecycle_configuration(Bucket=b, LifecycleConfiguration={"Rules": [{"ID": "reports", "Status": "Enabled", "Filter": {"Prefix": "reports/"}, "Expiration": {"Days": 90}, "NoncurrentVersionExpiration": {"NoncurrentDays": 30}}]})
+s3.put_bucket_ownership_controls(Bucket=b, OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]})
+s3.put_public_access_block(Bucket=b, PublicAccessBlockConfiguration={"BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
+policy = json.dumps({"Version": "2012-10-17", "Statement": [{"Sid": "TLS", "Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": ["arn:aws:s3:::" + b, "arn:aws:s3:::" + b + "/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]})
+s3.put_bucket_policy(Bucket=b, Policy=policy)
+read = dict(
+  versioning=s3.get_bucket_versioning(Bucket=b)["Status"],
+  encryption=s3.get_bucket_encryption(Bucket=b)["ServerSideEncryptionConfiguration"]["Rules"][0],
+  lifecycle=s3.get_bucket_lifecycle_configuration(Bucket=b)["Rules"],
+  ownership=s3.get_bucket_ownership_controls(Bucket=b)["OwnershipControls"]["Rules"],
+  block=s3.get_public_access_block(Bucket=b)["PublicAccessBlockConfiguration"],
+  policy=json.loads(s3.get_bucket_policy(Bucket=b)["Policy"]),
+)
+s3.delete_bucket_lifecycle(Bucket=b)
+s3.delete_bucket_ownership_controls(Bucket=b)
+s3.delete_bucket_policy(Bucket=b)
+out(dict(read=read,
+  no_lifecycle=err(lambda: s3.get_bucket_lifecycle_configuration(Bucket=b)),
+  no_ownership=err(lambda: s3.get_bucket_ownership_controls(Bucket=b)),
+  no_policy=err(lambda: s3.get_bucket_policy(Bucket=b)),
+))`);
+    expect(r.read.versioning).toBe("Enabled");
+    expect(r.read.encryption).toMatchObject({ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: "aws:kms", KMSMasterKeyID: "alias/reports" }, BucketKeyEnabled: true });
+    expect(r.read.lifecycle).toEqual([{ ID: "reports", Status: "Enabled", Filter: { Prefix: "reports/" }, Expiration: { Days: 90 }, NoncurrentVersionExpiration: { NoncurrentDays: 30 } }]);
+    expect(r.read.ownership).toEqual([{ ObjectOwnership: "BucketOwnerEnforced" }]);
+    expect(r.read.block).toEqual({ BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true });
+    expect(r.read.policy.Statement[0].Condition).toEqual({ Bool: { "aws:SecureTransport": "false" } });
+    expect(r.no_lifecycle).toMatchObject({ code: "NoSuchLifecycleConfiguration", status: 404 });
+    expect(r.no_ownership).toMatchObject({ code: "OwnershipControlsNotFoundError", status: 404 });
+    expect(r.no_policy).toMatchObject({ code: "NoSuchBucketPolicy", status: 404 });
+  });
+
+  it("SNS: CreateTopic keeps its attributes and tags (terraform sends its default tags there), subscriptions read back, tag APIs name unknown topics ResourceNotFound", async () => {
+    const r = await boto3(sandbox, hubRoot(), `
+sns = client("sns")
+arn = sns.create_topic(Name="m15a-topic", Attributes={"DisplayName": "driftguard", "KmsMasterKeyId": "alias/aws/sns"}, Tags=[{"Key": "managed-by", "Value": "driftguard"}])["TopicArn"]
+sub = sns.subscribe(TopicArn=arn, Protocol="email", Endpoint="ops@example.com", ReturnSubscriptionArn=True)["SubscriptionArn"]
+attrs = sns.get_topic_attributes(TopicArn=arn)["Attributes"]
+out(dict(
+  arn=arn,
+  tags=sns.list_tags_for_resource(ResourceArn=arn)["Tags"],
+  display=attrs["DisplayName"], kms=attrs["KmsMasterKeyId"], pending=attrs["SubscriptionsPending"],
+  sub=sns.get_subscription_attributes(SubscriptionArn=sub)["Attributes"]["PendingConfirmation"],
+  unknown=err(lambda: sns.list_tags_for_resource(ResourceArn=arn + "-gone")),
+  bad=err(lambda: sns.create_topic(Name="m15a-bad", Attributes={"NoSuchAttribute": "x"})),
+))`);
+    expect(r.tags).toEqual([{ Key: "managed-by", Value: "driftguard" }]);
+    expect([r.display, r.kms, r.pending, r.sub]).toEqual(["driftguard", "alias/aws/sns", "1", "true"]);
+    expect(r.unknown).toMatchObject({ code: "ResourceNotFound", status: 404 });
+    expect(r.bad).toMatchObject({ code: "InvalidParameter" });
+  });
+
+  it("CloudWatch over awsJson1_0 (what botocore 1.43 sends): alarms put, described, tagged and deleted", async () => {
+    const r = await boto3(sandbox, hubRoot(), `
+cw = client("cloudwatch")
+protocol = cw.meta.service_model.resolved_protocol
+cw.put_metric_alarm(AlarmName="m15a-errors", Namespace="AWS/Lambda", MetricName="Errors", Dimensions=[{"Name": "FunctionName", "Value": "driftguard-scanner"}],
+  Statistic="Sum", Period=300, EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanOrEqualToThreshold", TreatMissingData="notBreaching",
+  AlarmActions=["arn:aws:sns:us-east-1:${HUB}:driftguard-notifications"], Tags=[{"Key": "managed-by", "Value": "driftguard"}])
+alarm = cw.describe_alarms(AlarmNames=["m15a-errors"])["MetricAlarms"][0]
+tags = cw.list_tags_for_resource(ResourceARN=alarm["AlarmArn"])["Tags"]
+cw.delete_alarms(AlarmNames=["m15a-errors"])
+out(dict(protocol=protocol, alarm=dict(name=alarm["AlarmName"], dims=alarm["Dimensions"], actions=alarm["AlarmActions"], arn=alarm["AlarmArn"], missing=alarm["TreatMissingData"]), tags=tags,
+  after=cw.describe_alarms(AlarmNames=["m15a-errors"])["MetricAlarms"]))`);
+    expect(r.protocol).toBe("json");
+    expect(r.alarm).toEqual({ name: "m15a-errors", dims: [{ Name: "FunctionName", Value: "driftguard-scanner" }], actions: [`arn:aws:sns:us-east-1:${HUB}:driftguard-notifications`], arn: `arn:aws:cloudwatch:us-east-1:${HUB}:alarm:m15a-errors`, missing: "notBreaching" });
+    expect(r.tags).toEqual([{ Key: "managed-by", Value: "driftguard" }]);
+    expect(r.after).toEqual([]);
+  });
+
+  it("Step Functions: a state machine created with a role that trusts states.amazonaws.com, executed, its history read, a second execution stopped; an untrusted role refused", async () => {
+    const r = await boto3(sandbox, hubRoot(), `
+import time
+iam = client("iam"); sfn = client("stepfunctions")
+trust = lambda svc: json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": svc}, "Action": "sts:AssumeRole"}]})
+role = iam.create_role(RoleName="m15a-states", AssumeRolePolicyDocument=trust("states.amazonaws.com"))["Role"]["Arn"]
+other = iam.create_role(RoleName="m15a-not-states", AssumeRolePolicyDocument=trust("lambda.amazonaws.com"))["Role"]["Arn"]
+definition = json.dumps({"StartAt": "Greet", "States": {"Greet": {"Type": "Pass", "Parameters": {"hello.$": "$.who", "run.$": "$$.Execution.Name", "wait.$": "$.wait"}, "Next": "Wait"}, "Wait": {"Type": "Wait", "SecondsPath": "$.wait", "End": True}}})
+sm = sfn.create_state_machine(name="m15a-hello", definition=definition, roleArn=role)["stateMachineArn"]
+ex = sfn.start_execution(stateMachineArn=sm, name="first", input=json.dumps({"who": "boto3", "wait": 0}))["executionArn"]
+for _ in range(200):
+    d = sfn.describe_execution(executionArn=ex)
+    if d["status"] != "RUNNING": break
+    time.sleep(0.05)
+history = sfn.get_execution_history(executionArn=ex)["events"]
+long = sfn.start_execution(stateMachineArn=sm, input=json.dumps({"who": "x", "wait": 100000}))["executionArn"]
+sfn.stop_execution(executionArn=long, error="Manual", cause="by boto3")
+out(dict(status=d["status"], output=json.loads(d["output"]), types=[e["type"] for e in history],
+  stopped=sfn.describe_execution(executionArn=long)["status"],
+  listed=sorted(e["status"] for e in sfn.list_executions(stateMachineArn=sm)["executions"]),
+  untrusted=err(lambda: sfn.create_state_machine(name="m15a-untrusted", definition=definition, roleArn=other)),
+  missing=err(lambda: sfn.describe_execution(executionArn=ex + "-gone")),
+))`);
+    expect(r.status).toBe("SUCCEEDED");
+    expect(r.output).toEqual({ hello: "boto3", run: "first", wait: 0 });
+    expect(r.types).toEqual(["ExecutionStarted", "PassStateEntered", "PassStateExited", "WaitStateEntered", "WaitStateExited", "ExecutionSucceeded"]);
+    expect(r.stopped).toBe("ABORTED");
+    expect(r.listed).toEqual(["ABORTED", "SUCCEEDED"]);
+    expect(r.untrusted).toMatchObject({ code: "AccessDeniedException", message: "Neither the global service principal states.amazonaws.com, nor the regional one is authorized to assume the provided role." });
+    expect(r.missing).toMatchObject({ code: "ExecutionDoesNotExist" });
+  });
+});

@@ -189,6 +189,14 @@ const SQS_QUEUE: Resolver = (p, s) => arnIn("sqs", s, String(p.QueueName ?? Stri
 
 /** CloudWatch Logs' log-group resource is the group ARN without `:*` ("Resource types defined by Amazon CloudWatch Logs"). */
 const LOG_GROUP: Resolver = (p, s) => arnIn("logs", s, `log-group:${String(p.logGroupName ?? "*")}`);
+/**
+ * GetLogEvents is authorized on the log stream (resource type log-stream*,
+ * arn:${Partition}:logs:${Region}:${Account}:log-group:${LogGroupName}:log-stream:${LogStreamName}),
+ * DescribeLogStreams on the group (log-group*): Service Authorization Reference, "Actions, resources,
+ * and condition keys for Amazon CloudWatch Logs" (list_amazoncloudwatchlogs.html; the two ARN
+ * formats also quoted in repost.aws QULInT7WNvRYafkTh1hi8SdQ).
+ */
+const LOG_STREAM: Resolver = (p, s) => arnIn("logs", s, `log-group:${String(p.logGroupName ?? "*")}:log-stream:${String(p.logStreamName ?? "*")}`);
 const BY_RESOURCE_ARN: Resolver = (p) => String(p.resourceArn ?? p.ResourceARN ?? p.ResourceArn ?? "*").replace(/:\*$/, "");
 
 /** CloudWatch alarms: one ARN per named alarm; DescribeAlarms without names covers every alarm. */
@@ -267,6 +275,8 @@ const RESOURCES: Readonly<Record<string, Readonly<Record<string, Resolver>>>> = 
     ),
     ...Object.fromEntries(["GetPolicy", "GetPolicyVersion", "DeletePolicy"].map((a) => [a, ((p) => String(p.PolicyArn ?? "*")) as Resolver])),
     CreatePolicy: (p, s) => `arn:aws:iam::${s.accountId}:policy${String(p.Path ?? "/")}${String(p.PolicyName ?? "")}`,
+    // iam:PassRole, which no API operation has: a service checks it for the caller on the role ARN it is given (id_roles_use_passrole.html).
+    PassRole: (p) => String(p.RoleArn ?? "*"),
   },
   s3: {
     CreateBucket: bucket,
@@ -347,7 +357,8 @@ const RESOURCES: Readonly<Record<string, Readonly<Record<string, Resolver>>>> = 
   ssm: { GetParameter: PARAMETER, PutParameter: PARAMETER, DeleteParameter: PARAMETER },
   secretsmanager: { GetSecretValue: SECRET, CreateSecret: SECRET, DeleteSecret: SECRET },
   logs: {
-    ...Object.fromEntries(["CreateLogGroup", "DeleteLogGroup", "PutRetentionPolicy", "DeleteRetentionPolicy", "AssociateKmsKey", "DisassociateKmsKey", "ListTagsLogGroup"].map((a) => [a, LOG_GROUP])),
+    ...Object.fromEntries(["CreateLogGroup", "DeleteLogGroup", "PutRetentionPolicy", "DeleteRetentionPolicy", "AssociateKmsKey", "DisassociateKmsKey", "ListTagsLogGroup", "DescribeLogStreams"].map((a) => [a, LOG_GROUP])),
+    GetLogEvents: LOG_STREAM,
     ListTagsForResource: BY_RESOURCE_ARN,
     TagResource: BY_RESOURCE_ARN,
     UntagResource: BY_RESOURCE_ARN,
@@ -389,8 +400,9 @@ const RESOURCES: Readonly<Record<string, Readonly<Record<string, Resolver>>>> = 
         "GenerateDataKey",
       ].map((a) => [a, KMS_KEY]),
     ),
-    // An alias operation is authorized on the alias (and, in AWS, also on the key; the sandbox checks the alias).
-    ...Object.fromEntries(["CreateAlias", "UpdateAlias", "DeleteAlias"].map((a) => [a, ((p, s) => arnIn("kms", s, String(p.AliasName ?? ""))) as Resolver])),
+    // An alias operation is authorized on the alias; kms/service.ts then authorizes it on each
+    // affected key (alias-access.html), calling without AliasName so this resolves the key.
+    ...Object.fromEntries(["CreateAlias", "UpdateAlias", "DeleteAlias"].map((a) => [a, ((p, s) => (p.AliasName === undefined ? kmsKeyArn(p, s) : arnIn("kms", s, String(p.AliasName)))) as Resolver])),
   },
   sqs: Object.fromEntries(
     ["CreateQueue", "GetQueueUrl", "GetQueueAttributes", "SetQueueAttributes", "DeleteQueue", "ListQueueTags", "TagQueue", "UntagQueue", "SendMessage", "ReceiveMessage", "DeleteMessage", "PurgeQueue"].map((a) => [a, SQS_QUEUE]),
@@ -405,8 +417,8 @@ const RESOURCES: Readonly<Record<string, Readonly<Record<string, Resolver>>>> = 
   },
   states: {
     ...Object.fromEntries(["CreateStateMachine", "DescribeStateMachine", "UpdateStateMachine", "DeleteStateMachine", "ListStateMachineVersions", "StartExecution"].map((a) => [a, STATE_MACHINE])),
-    DescribeExecution: (p) => String(p.executionArn ?? "*"),
-    StopExecution: (p) => String(p.executionArn ?? "*"),
+    ...Object.fromEntries(["DescribeExecution", "StopExecution", "GetExecutionHistory"].map((a) => [a, ((p) => String(p.executionArn ?? "*")) as Resolver])),
+    ListExecutions: (p) => String(p.stateMachineArn ?? p.mapRunArn ?? "*"),
     ListTagsForResource: BY_RESOURCE_ARN,
     TagResource: BY_RESOURCE_ARN,
     UntagResource: BY_RESOURCE_ARN,

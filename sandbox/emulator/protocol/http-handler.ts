@@ -70,7 +70,9 @@ async function respond(dispatcher: Dispatcher, req: WireRequest, requestId: stri
   } catch (err) {
     return restXmlCodec.encodeError(guessService(req), err as AwsError, requestId, req);
   }
-  const service = auth ? dispatcher.service(auth.service) : undefined;
+  const registered = auth ? dispatcher.service(auth.service) : undefined;
+  // The same service over its other protocol, when the client chose awsJson (ServiceDefinition.alsoJson).
+  const service = registered?.alsoJson && req.headers["x-amz-target"] ? { ...registered, protocol: "json" as const, jsonVersion: registered.alsoJson } : registered;
   const target = service ?? guessService(req);
   const codec = CODECS[target.protocol];
   try {

@@ -73,6 +73,12 @@ export interface ServiceDefinition {
    * `x-amzn-query-error: <code>;Sender` header, which SDKs report as the error code.
    */
   queryErrorCodes?: Readonly<Record<string, string>>;
+  /**
+   * A service that also speaks awsJson (CloudWatch: awsQuery and awsJson1_0, both in its service
+   * model's `protocols`): a request with X-Amz-Target is served by the JSON codec with this version.
+   * botocore 1.43 picks JSON for CloudWatch (its PRIORITY_ORDERED_SUPPORTED_PROTOCOLS puts json first).
+   */
+  alsoJson?: "1.0" | "1.1";
   /** When the service throttles with another code than its protocol's usual one (e.g. Organizations: TooManyRequestsException). */
   throttling?: { code: string; status: number };
   actions: Record<string, ActionHandler>;

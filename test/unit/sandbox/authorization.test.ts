@@ -9,6 +9,7 @@ import {
   PutRolePolicyCommand,
   UpdateAssumeRolePolicyCommand,
 } from "@aws-sdk/client-iam";
+import { CloudWatchLogsClient, CreateLogGroupCommand, DescribeLogStreamsCommand, GetLogEventsCommand } from "@aws-sdk/client-cloudwatch-logs";
 import { DescribeOrganizationCommand, ListAccountsCommand, OrganizationsClient } from "@aws-sdk/client-organizations";
 import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { CreateTopicCommand, ListTopicsCommand, SNSClient } from "@aws-sdk/client-sns";
@@ -148,5 +149,27 @@ describe("policy evaluation", () => {
     await admin().send(new UpdateAssumeRolePolicyCommand({ RoleName: "workload-app", PolicyDocument: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: `arn:aws:iam::${HUB}:role/driftguard-scanner` }, Action: "sts:AssumeRole" }] }) }));
     const denied = await failure(assume(sandbox.hubCredentials, `arn:aws:iam::${WORKLOAD}:role/workload-app`));
     expect(denied.message).toBe(`User: arn:aws:sts::${HUB}:assumed-role/driftguard-scanner/sandbox is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::${WORKLOAD}:role/workload-app because no identity-based policy allows the sts:AssumeRole action`);
+  });
+});
+
+describe("CloudWatch Logs reads are authorized on their group and stream, not on *", () => {
+  it("denies GetLogEvents and DescribeLogStreams on a group the role is not allowed on (log-stream* and log-group*, list_amazoncloudwatchlogs.html)", async () => {
+    const iam = admin();
+    await iam.send(new CreateRoleCommand({ RoleName: "reads-one-group", AssumeRolePolicyDocument: trust(WORKLOAD) }));
+    const group = `arn:aws:logs:us-east-1:${WORKLOAD}:log-group:allowed`;
+    const policy = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: ["logs:GetLogEvents", "logs:DescribeLogStreams"], Resource: [group, `${group}:log-stream:*`] }] };
+    await iam.send(new PutRolePolicyCommand({ RoleName: "reads-one-group", PolicyName: "one-group", PolicyDocument: JSON.stringify(policy) }));
+    const adminLogs = new CloudWatchLogsClient(clientConfig(sandbox, sandbox.adminCredentials(WORKLOAD)));
+    for (const name of ["allowed", "other"]) await adminLogs.send(new CreateLogGroupCommand({ logGroupName: name }));
+    const logs = new CloudWatchLogsClient(clientConfig(sandbox, await assume(await administratorSession(sandbox, WORKLOAD, "admin"), `arn:aws:iam::${WORKLOAD}:role/reads-one-group`)));
+    const events = await failure(logs.send(new GetLogEventsCommand({ logGroupName: "other", logStreamName: "s" })));
+    expect(events.name).toBe("AccessDeniedException");
+    expect(events.message).toContain(`on resource: arn:aws:logs:us-east-1:${WORKLOAD}:log-group:other:log-stream:s`);
+    const streams = await failure(logs.send(new DescribeLogStreamsCommand({ logGroupName: "other" })));
+    expect(streams.name).toBe("AccessDeniedException");
+    expect(streams.message).toContain(`on resource: arn:aws:logs:us-east-1:${WORKLOAD}:log-group:other`);
+    // Allowed on its own group: authorization passes and the service answers.
+    expect((await logs.send(new DescribeLogStreamsCommand({ logGroupName: "allowed" }))).logStreams).toEqual([]);
+    expect((await failure(logs.send(new GetLogEventsCommand({ logGroupName: "allowed", logStreamName: "s" })))).name).toBe("ResourceNotFoundException");
   });
 });

@@ -20,7 +20,7 @@ import {
 } from "@aws-sdk/client-iam";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Sandbox } from "../../../sandbox/harness/server.js";
-import { clientConfig, failure, startTestSandbox, WORKLOAD } from "./helpers.js";
+import { clientConfig, failure, HUB, OUTSIDER, startTestSandbox, WORKLOAD } from "./helpers.js";
 
 let sandbox: Sandbox;
 let iam: IAMClient;
@@ -118,5 +118,37 @@ describe("iam roles", () => {
     expect((await failure(iam.send(new DeleteRoleCommand({ RoleName: "driftguard-spoke" })))).name).toBe("DeleteConflictException");
     await iam.send(new DeleteRoleCommand({ RoleName: "app" }));
     expect((await failure(iam.send(new GetRoleCommand({ RoleName: "app" })))).name).toBe("NoSuchEntityException");
+  });
+});
+
+describe("iam trust policy principals must exist (CreateRole, UpdateAssumeRolePolicy)", () => {
+  const trusting = (...aws: string[]) => JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: aws }, Action: "sts:AssumeRole" }] });
+  const missingRole = `arn:aws:iam::${WORKLOAD}:role/not-yet`;
+
+  it("refuses a role or user that does not exist with IAM's MalformedPolicyDocument wording", async () => {
+    const err = await failure(iam.send(new CreateRoleCommand({ RoleName: "trusts-missing", AssumeRolePolicyDocument: trusting(missingRole) })));
+    expect(err.name).toBe("MalformedPolicyDocumentException");
+    expect(err.message).toBe(`Invalid principal in policy: "AWS":"${missingRole}"`);
+    expect((await failure(iam.send(new GetRoleCommand({ RoleName: "trusts-missing" })))).name).toBe("NoSuchEntityException");
+    const user = `arn:aws:iam::${HUB}:user/nobody`;
+    expect((await failure(iam.send(new CreateRoleCommand({ RoleName: "trusts-user", AssumeRolePolicyDocument: trusting(user) })))).message).toBe(`Invalid principal in policy: "AWS":"${user}"`);
+    // A role cannot trust itself before it exists (aws-secure-environment-accelerator#1136).
+    const self = `arn:aws:iam::${WORKLOAD}:role/self`;
+    expect((await failure(iam.send(new CreateRoleCommand({ RoleName: "self", AssumeRolePolicyDocument: trusting(self) })))).name).toBe("MalformedPolicyDocumentException");
+  });
+
+  it("accepts existing roles (also in another sandbox account), roots, account ids, sessions, services and *; UpdateAssumeRolePolicy checks too", async () => {
+    await iam.send(new CreateRoleCommand({ RoleName: "not-yet", Path: "/team/", AssumeRolePolicyDocument: JSON.stringify(TRUST) }));
+    // The path is part of the ARN IAM resolves: the role without its path is someone else.
+    expect((await failure(iam.send(new CreateRoleCommand({ RoleName: "trusts-missing", AssumeRolePolicyDocument: trusting(missingRole) })))).name).toBe("MalformedPolicyDocumentException");
+    const pathed = `arn:aws:iam::${WORKLOAD}:role/team/not-yet`;
+    const accepted = [pathed, `arn:aws:iam::${OUTSIDER}:root`, HUB, `arn:aws:sts::${WORKLOAD}:assumed-role/not-yet/any-session`, "*", "arn:aws:iam::444455556666:role/outside-the-sandbox"];
+    await iam.send(new CreateRoleCommand({ RoleName: "trusts-existing", AssumeRolePolicyDocument: trusting(...accepted) }));
+    await iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: "trusts-existing", PolicyDocument: JSON.stringify(TRUST) }));
+    const hubRole = `arn:aws:iam::${HUB}:role/gone`;
+    const err = await failure(iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: "trusts-existing", PolicyDocument: trusting(pathed, hubRole) })));
+    expect(err.message).toBe(`Invalid principal in policy: "AWS":"${hubRole}"`);
+    const got = await iam.send(new GetRoleCommand({ RoleName: "trusts-existing" }));
+    expect(JSON.parse(decodeURIComponent(got.Role!.AssumeRolePolicyDocument!))).toEqual(TRUST);
   });
 });

@@ -218,6 +218,9 @@ function untagResource(params: { ResourceARN?: string; TagKeys?: string[] }, ctx
 export const cloudwatchService: ServiceDefinition = {
   name: "monitoring",
   protocol: "query",
+  // CloudWatch's model lists ["smithy-rpc-v2-cbor", "json", "query"]: the JS SDK and aws-sdk-go-v2
+  // speak query, botocore 1.43 JSON (target prefix GraniteServiceVersion20100801). rpcv2Cbor is not served.
+  alsoJson: "1.0",
   xmlNamespace: "http://monitoring.amazonaws.com/doc/2010-08-01/",
   actions: {
     PutMetricAlarm: putMetricAlarm,

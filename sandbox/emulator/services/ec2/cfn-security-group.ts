@@ -1,6 +1,6 @@
 import { regionOf, type SecurityGroup, type SecurityGroupRule } from "../../state.js";
 import { ec2Service, ensureDefaultVpc, putSecurityGroup } from "./service.js";
-import { authorizeOnBehalf, recordOnBehalf } from "../cloudformation/resources/on-behalf.js";
+import { authorizeOnBehalf, callOnBehalf, recordOnBehalf } from "../cloudformation/resources/on-behalf.js";
 import { identifyRules, trafficOf } from "./permissions.js";
 import { generatedName } from "../shared/ids.js";
 import {
@@ -9,7 +9,6 @@ import {
   optionalString,
   pick,
   required,
-  restoreTags,
   templateTags,
   userTagList,
 } from "../cloudformation/resources/properties.js";
@@ -67,6 +66,17 @@ function vpcFor(properties: Record<string, unknown>, ctx: ResourceContext): stri
   return requested;
 }
 
+/**
+ * Sets the tags of `wanted` whose value differs, through EC2's CreateTags handler (authorized and
+ * recorded as CloudFormation's call); tags the template does not name are left alone, as drift
+ * detection ignores them (Tags compared with onlyExpectedKeys).
+ */
+async function tagGroup(ctx: ResourceContext, group: SecurityGroup, wanted: Record<string, string>): Promise<void> {
+  const changed = Object.entries(wanted).filter(([key, value]) => group.tags[key] !== value);
+  if (changed.length === 0) return;
+  await callOnBehalf(ctx, ec2Service, "CreateTags", { Resources: [group.groupId], Tags: changed.map(([Key, Value]) => ({ Key, Value })) });
+}
+
 /** AWS::EC2::SecurityGroup (VPC groups). The physical id is the group id. */
 export const securityGroupProvider: ResourceProvider = {
   async create(properties, ctx) {
@@ -83,21 +93,23 @@ export const securityGroupProvider: ResourceProvider = {
       vpcId,
       ingress: rulesFromTemplate(properties.SecurityGroupIngress, "ingress"),
       egress: properties.SecurityGroupEgress === undefined ? undefined : rulesFromTemplate(properties.SecurityGroupEgress, "egress"),
-      tags: { ...cloudFormationTags(ctx.stack, ctx.logicalId), ...ctx.stack.tags, ...templateTags(properties.Tags) },
+      // CloudFormation's own aws:cloudformation:* tags; a caller may not write the aws: prefix, so they are not a CreateTags call.
+      tags: cloudFormationTags(ctx.stack, ctx.logicalId),
     });
-    // What CloudTrail shows CloudFormation calling (on-behalf.ts); the rules follow as Authorize calls.
+    // What CloudTrail shows CloudFormation calling (on-behalf.ts); the rules follow as Authorize calls, the user's tags as CreateTags.
     recordOnBehalf(ctx, ec2Service, "CreateSecurityGroup", request, { GroupId: group.groupId });
-    for (const [name, action] of [["SecurityGroupIngress", "AuthorizeSecurityGroupIngress"], ["SecurityGroupEgress", "AuthorizeSecurityGroupEgress"]] as const) {
-      if (objectList(properties[name]).length === 0) continue;
-      const rules = { GroupId: group.groupId, IpPermissions: objectList(properties[name]) };
-      try {
+    try {
+      for (const [name, action] of [["SecurityGroupIngress", "AuthorizeSecurityGroupIngress"], ["SecurityGroupEgress", "AuthorizeSecurityGroupEgress"]] as const) {
+        if (objectList(properties[name]).length === 0) continue;
+        const rules = { GroupId: group.groupId, IpPermissions: objectList(properties[name]) };
         await authorizeOnBehalf(ctx, ec2Service, action, rules);
-      } catch (error) {
-        // The handler's create failed after the group existed: it is removed, as the rollback of a resource that failed to create.
-        groups(ctx).delete(group.groupId);
-        throw error;
+        recordOnBehalf(ctx, ec2Service, action, rules, { Return: true });
       }
-      recordOnBehalf(ctx, ec2Service, action, rules, { Return: true });
+      await tagGroup(ctx, group, { ...ctx.stack.tags, ...templateTags(properties.Tags) });
+    } catch (error) {
+      // The handler's create failed after the group existed: it is removed, as the rollback of a resource that failed to create.
+      groups(ctx).delete(group.groupId);
+      throw error;
     }
     return { physicalId: group.groupId, attributes: { GroupId: group.groupId, VpcId: vpcId } };
   },
@@ -172,7 +184,7 @@ export const securityGroupProvider: ResourceProvider = {
           recordOnBehalf(ctx, ec2Service, action, { GroupId: groupId, SecurityGroupRuleIds: ids }, { Return: true });
         }
       }
-      if (expected.Tags !== undefined) restoreTags(group.tags, expected.Tags);
+      if (expected.Tags !== undefined) await tagGroup(ctx, group, templateTags(expected.Tags));
     },
   },
 };

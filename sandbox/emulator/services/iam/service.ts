@@ -55,6 +55,7 @@ import { iamUniqueId } from "../shared/ids.js";
 import { optionalNumber, required } from "../shared/params.js";
 import { paginate } from "../shared/paging.js";
 import { roleArnOf } from "./principals.js";
+import { checkPrincipalsExist } from "./principal-existence.js";
 import { fromTagList, toTagList } from "../shared/tags.js";
 
 /**
@@ -227,7 +228,7 @@ function createRole(params: CreateRoleCommandInput, ctx: CallContext): SdkOutput
     {
       roleName,
       path,
-      assumeRolePolicyDocument: parsePolicyDocument(required(params.AssumeRolePolicyDocument, missing("assumeRolePolicyDocument")), "trust"),
+      assumeRolePolicyDocument: checkPrincipalsExist(ctx.world, parsePolicyDocument(required(params.AssumeRolePolicyDocument, missing("assumeRolePolicyDocument")), "trust")),
       permissionsBoundary: params.PermissionsBoundary === undefined ? undefined : attachablePolicy(ctx, params.PermissionsBoundary),
       description: params.Description,
       maxSessionDuration: duration === undefined ? undefined : checkMaxSessionDuration(duration),
@@ -320,7 +321,7 @@ function deleteRolePolicy(params: DeleteRolePolicyCommandInput, ctx: CallContext
 
 function updateAssumeRolePolicy(params: UpdateAssumeRolePolicyCommandInput, ctx: CallContext): SdkOutput<UpdateAssumeRolePolicyCommandOutput> {
   const role = roleOf(ctx, params.RoleName);
-  role.assumeRolePolicyDocument = parsePolicyDocument(required(params.PolicyDocument, missing("policyDocument")), "trust");
+  role.assumeRolePolicyDocument = checkPrincipalsExist(ctx.world, parsePolicyDocument(required(params.PolicyDocument, missing("policyDocument")), "trust"));
   return {};
 }
 

@@ -1,3 +1,4 @@
+import { authorize } from "../../authorization/evaluate.js";
 import { AwsError, type CallContext, type ServiceDefinition } from "../../protocol/types.js";
 import type { Tags } from "../../state.js";
 import { uuid } from "../shared/ids.js";
@@ -238,11 +239,24 @@ function untagResource(params: { KeyId?: string; TagKeys?: string[] }, ctx: Call
   return {};
 }
 
+/**
+ * "Principals who manage aliases must have permission to call the alias operation on the alias
+ * and on all affected KMS keys" ("Controlling access to aliases", docs.aws.amazon.com/kms/latest/developerguide/alias-access.html):
+ * kms:CreateAlias on the alias and the key; kms:UpdateAlias on the alias, the current key and
+ * the new key; kms:DeleteAlias on the alias and its key. The dispatcher authorized the alias;
+ * each key is authorized here, where the key policy applies (the alias call's own
+ * secure-transport facts already passed, so the key check uses the in-process facts).
+ */
+async function authorizeOnKey(ctx: CallContext, key: Key): Promise<void> {
+  await authorize(ctx.world, { service: kmsService, action: ctx.action, params: { TargetKeyId: key.arn }, principal: ctx.principal, accountId: ctx.accountId, region: ctx.region }, { secureTransport: true, now: ctx.sandbox.now() });
+}
+
 /** API_CreateAlias.html: AlreadyExistsException for a taken name; alias/aws/ names are AWS's. */
-function createAlias(params: { AliasName?: string; TargetKeyId?: string }, ctx: CallContext) {
+async function createAlias(params: { AliasName?: string; TargetKeyId?: string }, ctx: CallContext) {
   const name = required(params.AliasName, () => validation("AliasName is required"));
   if (!ALIAS_NAME.test(name) || name.startsWith("alias/aws/")) throw validation(`Alias ${name} must begin with alias/ and may not begin with alias/aws/.`);
   const key = keyOf(ctx, params.TargetKeyId, false);
+  await authorizeOnKey(ctx, key);
   const { aliases } = kmsState.of(ctx);
   if (aliases.has(name)) throw new AwsError("AlreadyExistsException", `An alias with the name arn:aws:kms:${ctx.region}:${ctx.accountId}:${name} already exists`);
   const now = ctx.sandbox.now();
@@ -250,17 +264,26 @@ function createAlias(params: { AliasName?: string; TargetKeyId?: string }, ctx: 
   return {};
 }
 
-function updateAlias(params: { AliasName?: string; TargetKeyId?: string }, ctx: CallContext) {
+async function updateAlias(params: { AliasName?: string; TargetKeyId?: string }, ctx: CallContext) {
   const alias = kmsState.of(ctx).aliases.get(required(params.AliasName, () => validation("AliasName is required")));
   if (!alias) throw notFound(`Alias ${params.AliasName}`);
-  alias.targetKeyId = keyOf(ctx, params.TargetKeyId, false).keyId;
+  const next = keyOf(ctx, params.TargetKeyId, false);
+  const current = kmsState.of(ctx).keys.get(alias.targetKeyId);
+  if (current) await authorizeOnKey(ctx, current);
+  await authorizeOnKey(ctx, next);
+  alias.targetKeyId = next.keyId;
   alias.updatedAt = ctx.sandbox.now();
   return {};
 }
 
-function deleteAlias(params: { AliasName?: string }, ctx: CallContext) {
+async function deleteAlias(params: { AliasName?: string }, ctx: CallContext) {
   const name = required(params.AliasName, () => validation("AliasName is required"));
-  if (!kmsState.of(ctx).aliases.delete(name)) throw notFound(`Alias arn:aws:kms:${ctx.region}:${ctx.accountId}:${name}`);
+  const { aliases, keys } = kmsState.of(ctx);
+  const alias = aliases.get(name);
+  if (!alias) throw notFound(`Alias arn:aws:kms:${ctx.region}:${ctx.accountId}:${name}`);
+  const key = keys.get(alias.targetKeyId);
+  if (key) await authorizeOnKey(ctx, key);
+  aliases.delete(name);
   return {};
 }
 

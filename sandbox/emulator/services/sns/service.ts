@@ -7,7 +7,7 @@ import { paginate } from "../shared/paging.js";
 import type { TagEntry } from "../shared/tags.js";
 import { confirmSubscription, fanOut, messagesByProtocol, sendConfirmation } from "./delivery.js";
 import { subscriptionActions } from "./subscriptions.js";
-import { deleteTopic, listTopicTags, setTopicAttribute, tagTopic, topicAttributes, untagTopic } from "./topic-attributes.js";
+import { checkTopicAttributes, deleteTopic, listTopicTags, setTopicAttribute, tagTopic, topicAttributes, untagTopic } from "./topic-attributes.js";
 
 /**
  * SNS topics that record what was published, so tests and `npm start` can show the notification
@@ -64,6 +64,13 @@ function regionState(ctx: CallContext): RegionState {
   return regionOf(account, ctx.region);
 }
 
+/** Tag APIs name the topic by ARN (API_ListTagsForResource.html, ResourceArn); an unknown one is ResourceNotFound. */
+function taggedTopic(ctx: CallContext, arn: string | undefined): Topic {
+  const topic = regionState(ctx).topics.get(required(arn, () => invalidParameter("ResourceArn")));
+  if (!topic) throw new AwsError("ResourceNotFound", "Resource does not exist", 404);
+  return topic;
+}
+
 function topicOf(ctx: CallContext, arn: string | undefined): Topic {
   const topicArn = required(arn, () => invalidParameter("TopicArn"));
   // A topic of another account or region is not found from here, as in SNS.
@@ -72,12 +79,19 @@ function topicOf(ctx: CallContext, arn: string | undefined): Topic {
   return topic;
 }
 
-function createTopic(params: { Name?: string; Attributes?: Record<string, string> }, ctx: CallContext) {
+/**
+ * API_CreateTopic.html, Tags: "The list of tags to add to a new topic" — terraform's aws_sns_topic
+ * sends its tags (default_tags included) here and reads them back with ListTagsForResource, so
+ * tags dropped here are a perpetual diff in its second plan.
+ */
+function createTopic(params: { Name?: string; Attributes?: Record<string, string>; Tags?: TagEntry[] }, ctx: CallContext) {
   const name = required(params.Name, () => invalidParameter("Name"));
   if (!TOPIC_NAME.test(name)) {
     throw invalidParameter("Topic Name");
   }
-  return { TopicArn: putTopic(regionState(ctx), ctx.accountId, ctx.region, name, params.Attributes).arn };
+  const topic = putTopic(regionState(ctx), ctx.accountId, ctx.region, name, checkTopicAttributes(params.Attributes));
+  if (params.Tags?.length) tagTopic(ctx, topic, params.Tags);
+  return { TopicArn: topic.arn };
 }
 
 function publish(params: { TopicArn?: string; TargetArn?: string; Message?: string; Subject?: string; MessageStructure?: string }, ctx: CallContext) {
@@ -189,13 +203,13 @@ export const snsService: ServiceDefinition = {
       deleteTopic(ctx, required(params.TopicArn, () => invalidParameter("TopicArn")));
       return {};
     },
-    ListTagsForResource: (params: { ResourceArn?: string }, ctx: CallContext) => listTopicTags(ctx, topicOf(ctx, params.ResourceArn)),
+    ListTagsForResource: (params: { ResourceArn?: string }, ctx: CallContext) => listTopicTags(ctx, taggedTopic(ctx, params.ResourceArn)),
     TagResource: (params: { ResourceArn?: string; Tags?: TagEntry[] }, ctx: CallContext) => {
-      tagTopic(ctx, topicOf(ctx, params.ResourceArn), params.Tags);
+      tagTopic(ctx, taggedTopic(ctx, params.ResourceArn), params.Tags);
       return {};
     },
     UntagResource: (params: { ResourceArn?: string; TagKeys?: string[] }, ctx: CallContext) => {
-      untagTopic(ctx, topicOf(ctx, params.ResourceArn), params.TagKeys);
+      untagTopic(ctx, taggedTopic(ctx, params.ResourceArn), params.TagKeys);
       return {};
     },
     ...subscriptionActions,

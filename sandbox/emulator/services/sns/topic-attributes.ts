@@ -114,7 +114,7 @@ const tagState = regionalState("sns-tags", () => ({ byTopic: new Map<string, Tag
 /** API_TagResource.html: "A new tag with a key identical to that of an existing tag overwrites the existing tag"; at most 50 per topic. */
 const MAX_TAGS = 50;
 
-export function tagsOf(ctx: CallContext, topic: Topic): Tags {
+export function tagsOf(ctx: Pick<CallContext, "world" | "accountId" | "region">, topic: Topic): Tags {
   const { byTopic } = tagState.of(ctx);
   let tags = byTopic.get(topic.arn);
   if (!tags) byTopic.set(topic.arn, (tags = {}));

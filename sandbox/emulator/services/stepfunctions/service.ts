@@ -1,16 +1,20 @@
 import aslValidator from "asl-validator";
+import { authorize } from "../../authorization/evaluate.js";
 import { AwsError, type CallContext, type ServiceDefinition } from "../../protocol/types.js";
 import type { Tags } from "../../state.js";
 import { uuid } from "../shared/ids.js";
 import { required } from "../shared/params.js";
 import { paginate } from "../shared/paging.js";
 import { regionalState } from "../shared/regional.js";
+import { iamService } from "../iam/service.js";
+import { describeExecution, getExecutionHistory, listExecutions, startExecutionHandler, stopExecution, trustedRole, UNTRUSTED_ROLE } from "./executions.js";
 
 /**
  * Step Functions state machines (awsJson1_0, target prefix AWSStepFunctions), as terraform's
  * aws_sfn_state_machine validates, creates, reads back, updates, tags and deletes the hub's
  * fan-out machine (modules/fanout-state-machine.ts). Definitions are checked with asl-validator
- * (the Amazon States Language JSON schemas), as the service refuses an invalid one.
+ * (the Amazon States Language JSON schemas), as the service refuses an invalid one. Executions
+ * (StartExecution … StopExecution) run the definition with the interpreter: executions.ts.
  * Source: AWS Step Functions API Reference (docs.aws.amazon.com/step-functions/latest/apireference/API_<Action>.html),
  * cited at each handler.
  */
@@ -102,9 +106,26 @@ function checkLogging(config: LoggingConfiguration | undefined): LoggingConfigur
   return { level, includeExecutionData: config?.includeExecutionData ?? false, destinations: structuredClone(destinations) };
 }
 
-function checkRole(roleArn: string | undefined): string {
+/**
+ * The role a state machine runs as. The caller must be allowed iam:PassRole on it ("To create
+ * a state machine … you must have iam:PassRole permission for the role", procedure-create-iam-role.html;
+ * "Grant a user permissions to pass a role to an AWS service", id_roles_use_passrole.html), and
+ * the role must trust Step Functions: CreateStateMachine and UpdateStateMachine refuse a role that
+ * does not with AccessDeniedException "Neither the global service principal states.amazonaws.com,
+ * nor the regional one is authorized to assume the provided role." (the message terraform's
+ * aws_sfn_state_machine retries on while IAM propagates; lumigo-io/lumigo-CLI#83).
+ */
+async function checkRole(roleArn: string | undefined, ctx: CallContext, machineArnFor: string): Promise<string> {
   const arn = required(roleArn, () => new AwsError("ValidationException", "1 validation error detected: Value null at 'roleArn' failed to satisfy constraint: Member must not be null"));
   if (!/^arn:aws:iam::\d{12}:role\/.+$/.test(arn)) throw invalidArn(arn);
+  try {
+    await authorize(ctx.world, { service: iamService, action: "PassRole", params: { RoleArn: arn }, principal: ctx.principal, accountId: ctx.accountId, region: ctx.region }, { secureTransport: true, now: ctx.sandbox.now() });
+  } catch (err) {
+    // Answered in Step Functions' own terms (a JSON-protocol AccessDeniedException), IAM's wording kept.
+    if (err instanceof AwsError) throw new AwsError("AccessDeniedException", err.message);
+    throw err;
+  }
+  if (!trustedRole(ctx.world, arn, ctx.region, machineArnFor)) throw new AwsError("AccessDeniedException", UNTRUSTED_ROLE);
   return arn;
 }
 
@@ -133,14 +154,14 @@ interface CreateInput {
  * machine with the same name, definition, type, logging and tracing configuration, the
  * existing one is returned … StateMachineAlreadyExists" otherwise.
  */
-function createStateMachine(params: CreateInput, ctx: CallContext) {
+async function createStateMachine(params: CreateInput, ctx: CallContext) {
   const name = required(params.name, () => new AwsError("ValidationException", "1 validation error detected: Value null at 'name' failed to satisfy constraint: Member must not be null"));
   if (!isValidName(name)) throw new AwsError("InvalidName", `Invalid Name: '${name}'`);
   const type = params.type ?? "STANDARD";
   if (!TYPES.has(type)) throw new AwsError("ValidationException", `1 validation error detected: Value '${type}' at 'type' failed to satisfy constraint: Member must satisfy enum value set: [STANDARD, EXPRESS]`);
   if (params.publish === true) throw new AwsError("ValidationException", "The sandbox does not keep state machine versions (publish: true)");
   const definition = checkDefinition(params.definition);
-  const roleArn = checkRole(params.roleArn);
+  const roleArn = await checkRole(params.roleArn, ctx, machineArn(ctx, name));
   const loggingConfiguration = checkLogging(params.loggingConfiguration);
   const tracingConfiguration = { enabled: params.tracingConfiguration?.enabled ?? false };
   const { machines } = statesState.of(ctx);
@@ -186,7 +207,7 @@ function describeStateMachine(params: { stateMachineArn?: string }, ctx: CallCon
 }
 
 /** API_UpdateStateMachine.html: "at least one of definition, roleArn, loggingConfiguration or tracingConfiguration"; each update gets a new revisionId. */
-function updateStateMachine(
+async function updateStateMachine(
   params: { stateMachineArn?: string; definition?: string; roleArn?: string; loggingConfiguration?: LoggingConfiguration; tracingConfiguration?: { enabled?: boolean }; encryptionConfiguration?: StateMachine["encryptionConfiguration"]; publish?: boolean },
   ctx: CallContext,
 ) {
@@ -199,7 +220,7 @@ function updateStateMachine(
   // Everything is checked before anything changes.
   const next = {
     definition: definition === undefined ? m.definition : checkDefinition(definition),
-    roleArn: roleArn === undefined ? m.roleArn : checkRole(roleArn),
+    roleArn: roleArn === undefined ? m.roleArn : await checkRole(roleArn, ctx, m.arn),
     loggingConfiguration: loggingConfiguration === undefined ? m.loggingConfiguration : checkLogging(loggingConfiguration),
     tracingConfiguration: tracingConfiguration === undefined ? m.tracingConfiguration : { enabled: tracingConfiguration.enabled ?? false },
     encryptionConfiguration: encryptionConfiguration === undefined ? m.encryptionConfiguration : checkEncryption(encryptionConfiguration),
@@ -259,6 +280,11 @@ export const stepFunctionsService: ServiceDefinition = {
     DeleteStateMachine: deleteStateMachine,
     ListStateMachines: listStateMachines,
     ValidateStateMachineDefinition: validateStateMachineDefinition,
+    StartExecution: (params: { stateMachineArn?: string; name?: string; input?: string }, ctx: CallContext) => startExecutionHandler(machineOf, params, ctx),
+    DescribeExecution: describeExecution,
+    GetExecutionHistory: getExecutionHistory,
+    ListExecutions: (params: { stateMachineArn?: string; mapRunArn?: string; statusFilter?: string; maxResults?: number; nextToken?: string }, ctx: CallContext) => listExecutions(machineOf, params, ctx),
+    StopExecution: stopExecution,
     // API_ListStateMachineVersions.html: the versions publish would create; the sandbox refuses publish, so there are none.
     ListStateMachineVersions: (params: { stateMachineArn?: string }, ctx: CallContext) => (machineOf(ctx, params.stateMachineArn), { stateMachineVersions: [] }),
     ListTagsForResource: (params: { resourceArn?: string }, ctx: CallContext) => ({

@@ -324,4 +324,18 @@ Resources:
     // The group CreateSecurityGroup made is gone with the failed resource.
     expect([...region(h.world).securityGroups.values()].filter((g) => g.groupName !== "default")).toEqual([]);
   });
+
+  it("tags a group through CreateTags, which the caller must be allowed: denied, the group is rolled back", async () => {
+    const h = harness();
+    const { principal } = await session(h, "Deployer", `arn:aws:iam::${h.ctx.accountId}:root`, {
+      Version: "2012-10-17",
+      Statement: [{ Effect: "Allow", Action: ["cloudformation:*", "ec2:CreateSecurityGroup", "ec2:AuthorizeSecurityGroupIngress", "ec2:DeleteSecurityGroup"], Resource: "*" }],
+    });
+    const as = (action: string, params: Record<string, unknown>) => cloudFormationService.actions[action]!(params, { ...h.ctx, principal, action }) as Promise<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    await as("CreateStack", { StackName: "tagged", TemplateBody: `${GROUP}      Tags: [{ Key: team, Value: core }]\n` });
+    const stack = (await as("DescribeStacks", { StackName: "tagged" })).Stacks[0];
+    expect(stack.StackStatus).toBe("ROLLBACK_COMPLETE");
+    expect(stack.StackStatusReason).toMatch(/is not authorized to perform: ec2:CreateTags on resource: arn:aws:ec2:us-east-1:111111111111:security-group\/sg-/);
+    expect([...region(h.world).securityGroups.values()].filter((g) => g.groupName !== "default")).toEqual([]);
+  });
 });

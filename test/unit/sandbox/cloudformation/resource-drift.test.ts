@@ -45,8 +45,8 @@ Resources:
       Tags:
         - Key: team
           Value: core
-  Topic:
-    Type: AWS::SNS::Topic
+  Queue:
+    Type: AWS::SQS::Queue
 `;
 
 type Case = {
@@ -180,7 +180,7 @@ const CASES: Case[] = [
   },
   {
     name: "unsupported type",
-    logicalId: "Topic",
+    logicalId: "Queue",
     mutate: () => undefined,
     status: "NOT_CHECKED",
   },

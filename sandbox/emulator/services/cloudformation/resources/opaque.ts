@@ -9,7 +9,7 @@ export const opaqueProvider: ResourceProvider = {
   async create(_properties, ctx) {
     const { account, region, sandbox } = ctx.env;
     const physicalId = generatedName(sandbox.random, ctx.stack.stackName, ctx.logicalId, { maxLength: 128 });
-    // AWS::SNS::Topic → sns
+    // AWS::SQS::Queue → sqs
     const service = (ctx.resourceType.split("::")[1] ?? "unknown").toLowerCase();
     return { physicalId, attributes: { Arn: `arn:aws:${service}:${region}:${account.id}:${physicalId}` } };
   },

@@ -9,7 +9,7 @@
  * style recalculation). With `--profile DIR`, also a CDP CPU profile of the first load
  * (DIR/report-load.cpuprofile, opens in Chrome DevTools' Performance panel).
  *
- *   npx tsx scripts/report-timing.ts [--runs 7] [--profile DIR]
+ *   npx tsx test/browser/timing.ts [--runs 7] [--profile DIR]
  *
  * The machine's load average is printed: compare runs made back to back on the same machine.
  */
@@ -19,8 +19,8 @@ import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { chromium } from "playwright-core";
-import { renderHtml } from "../functions/report/index.js";
-import { fleetReport } from "../test/unit/report/generate.js";
+import { renderHtml } from "../../functions/report/index.js";
+import { fleetReport } from "../unit/report/generate.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 const { values } = parseArgs({ options: { runs: { type: "string", default: "7" }, profile: { type: "string" } } });

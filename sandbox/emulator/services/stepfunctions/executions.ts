@@ -1,0 +1,329 @@
+import { randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
+import { AwsError, type CallContext } from "../../protocol/types.js";
+import type { Principal } from "../../state.js";
+import { mintRoleSession } from "../iam/principals.js";
+import { required } from "../shared/params.js";
+import { paginate } from "../shared/paging.js";
+import { regionalState } from "../shared/regional.js";
+import { serviceMayAssume } from "../shared/service-trust.js";
+import { authorize } from "../../authorization/evaluate.js";
+import { readItems, runTask, writeResults, type ChildRecord, type StatesHost } from "./integrations.js";
+import { Interpreter, type ChildOutcome, type ContextObject, type ExecutionHost, type StateMachineDefinition } from "./interpreter.js";
+import { StatesError } from "./paths.js";
+import { stepFunctionsService } from "./service.js";
+
+/**
+ * Executions of a state machine: StartExecution runs the definition (interpreter.ts) after the
+ * call returns, as a STANDARD workflow does; DescribeExecution, GetExecutionHistory,
+ * ListExecutions and StopExecution show and end it. Every AWS call the execution makes is made
+ * with a session of the state machine's role, which must trust states.amazonaws.com
+ * ("Step Functions … assumes the role", procedure-create-iam-role.html). Distributed Map child
+ * executions are executions too (their ARN `execution:<machine>/<map label>:<id>`, listed by
+ * ListExecutions with mapRunArn). Source: the Step Functions API Reference, one page per action,
+ * cited at each handler.
+ */
+
+type Json = unknown;
+export type ExecutionStatus = "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "ABORTED";
+
+export interface HistoryEvent {
+  timestamp: Date;
+  type: string;
+  id: number;
+  previousEventId: number;
+  [details: string]: unknown;
+}
+
+export interface Execution {
+  executionArn: string;
+  stateMachineArn: string;
+  name: string;
+  status: ExecutionStatus;
+  startDate: Date;
+  stopDate?: Date;
+  input: string;
+  output?: string;
+  error?: string;
+  cause?: string;
+  mapRunArn?: string;
+  history: HistoryEvent[];
+  /** Settles when the execution ends (tests and the harness wait on it). */
+  done: Promise<void>;
+  stopRequested?: { error?: string; cause?: string };
+}
+
+export interface MapRun {
+  mapRunArn: string;
+  executionArn: string;
+  startDate: Date;
+  stopDate?: Date;
+  status: "RUNNING" | "SUCCEEDED" | "FAILED" | "ABORTED";
+}
+
+export const executionsState = regionalState("states-executions", () => ({ executions: new Map<string, Execution>(), mapRuns: new Map<string, MapRun>() }));
+
+/**
+ * Waits are compressed: a Retry's IntervalSeconds 2 with BackoffRate 2 over 6 attempts is 126 s
+ * in AWS and 126 ms here, so a retried task still waits in order (history shows the retries)
+ * without making tests slow. Task TimeoutSeconds is not compressed: it races the real work.
+ */
+export const SANDBOX_WAIT_SCALE = 1 / 1000;
+
+/** API_StartExecution.html, name: 1-80 characters, the state machine name rules; unique per machine for 90 days. */
+const NAME_FORBIDDEN = /[\s<>{}[\]?*"#%\\^|~`$&,;:/]/;
+/** "Step Functions service quotas" (service-quotas.html): 256 KiB of input or output. */
+const MAX_PAYLOAD_BYTES = 256 * 1024;
+
+export interface MachineRef {
+  arn: string;
+  name: string;
+  definition: string;
+  roleArn: string;
+}
+
+const ARN = /^arn:aws:states:([^:]+):(\d{12}):(execution|mapRun):([^:]+):([^:]+)$/;
+
+/** The execution of this account and region an ARN names; ExecutionDoesNotExist otherwise (API_DescribeExecution.html). */
+export function executionOf(ctx: Pick<CallContext, "world" | "accountId" | "region">, arn: string | undefined): Execution {
+  const given = required(arn, () => new AwsError("InvalidArn", `Invalid Arn: '${String(arn)}'`));
+  const m = ARN.exec(given);
+  if (!m || m[3] !== "execution") throw new AwsError("InvalidArn", `Invalid Arn: 'Resource type not valid in this context: ${given.split(":")[5] ?? given}'`);
+  const account = ctx.world.accounts.get(m[2]!);
+  const found = account && m[1] === ctx.region && m[2] === ctx.accountId ? executionsState.at(account, m[1]!).executions.get(given) : undefined;
+  if (!found) throw new AwsError("ExecutionDoesNotExist", `Execution Does Not Exist: '${given}'`);
+  return found;
+}
+
+/**
+ * The role session Step Functions uses for an execution. A role that is gone or does not trust
+ * states.amazonaws.com (or the regional states.<region>.amazonaws.com) fails the execution with
+ * this message (as AWS words it; lumigo-io/lumigo-CLI#83 quotes it).
+ */
+export const UNTRUSTED_ROLE = "Neither the global service principal states.amazonaws.com, nor the regional one is authorized to assume the provided role.";
+
+/** The role, when it exists and trusts states.amazonaws.com or states.<region>.amazonaws.com for this machine. */
+export function trustedRole(world: StatesHost["world"], roleArn: string, region: string, machineArn: string) {
+  const m = /^arn:aws[\w-]*:iam::(\d{12}):role\/(?:.*\/)?([\w+=,.@-]+)$/.exec(roleArn);
+  const role = m ? world.accounts.get(m[1]!)?.roles.get(m[2]!) : undefined;
+  const trusted = role && [`states.amazonaws.com`, `states.${region}.amazonaws.com`].some((service) => serviceMayAssume(role, { service, sourceAccount: machineArn.split(":")[4], sourceArn: machineArn }));
+  return trusted ? { accountId: m![1]!, role: role! } : undefined;
+}
+
+export function stateMachineSession(host: StatesHost, machine: Pick<MachineRef, "arn" | "roleArn">, region: string, sessionName: string): Principal {
+  const found = trustedRole(host.world, machine.roleArn, region, machine.arn);
+  if (!found) throw new StatesError("States.Runtime", UNTRUSTED_ROLE);
+  const now = host.runtime.now();
+  return mintRoleSession(host.world, host.runtime.random, found.accountId, found.role, sessionName.slice(0, 64), { issuedAt: now, expiresAt: now + 3600_000 });
+}
+
+class Recorder {
+  constructor(private readonly execution: Execution, private readonly now: () => number) {}
+  record(type: string, details: Record<string, unknown> = {}): void {
+    const history = this.execution.history;
+    const id = history.length + 1;
+    history.push({ timestamp: new Date(this.now()), type, id, previousEventId: id - 1, ...details });
+  }
+}
+
+/** Starts an execution of `machine` as the service would and returns it at once; it runs on its own. */
+export function startExecution(host: StatesHost, machine: MachineRef, region: string, accountId: string, input: Json, options: { name?: string; executionArn?: string; mapRunArn?: string }): Execution {
+  const name = options.name ?? randomUUID();
+  const executionArn = options.executionArn ?? `arn:aws:states:${region}:${accountId}:execution:${machine.name}:${name}`;
+  const account = host.world.accounts.get(accountId)!;
+  const { executions } = executionsState.at(account, region);
+  const inputText = JSON.stringify(input ?? {});
+  let finish!: () => void;
+  const execution: Execution = {
+    executionArn,
+    stateMachineArn: machine.arn,
+    name,
+    status: "RUNNING",
+    startDate: new Date(host.runtime.now()),
+    input: inputText,
+    history: [],
+    done: new Promise<void>((resolve) => (finish = resolve)),
+    ...(options.mapRunArn ? { mapRunArn: options.mapRunArn } : {}),
+  };
+  executions.set(executionArn, execution);
+  const recorder = new Recorder(execution, host.runtime.now);
+  recorder.record("ExecutionStarted", { executionStartedEventDetails: { input: inputText, inputDetails: { truncated: false }, roleArn: machine.roleArn } });
+  setImmediate(() => void run(host, machine, region, accountId, execution, recorder, input).finally(finish));
+  return execution;
+}
+
+function end(execution: Execution, status: ExecutionStatus, now: number, fields: Partial<Execution>): void {
+  if (execution.status !== "RUNNING") return;
+  Object.assign(execution, { status, stopDate: new Date(now), ...fields });
+}
+
+async function run(host: StatesHost, machine: MachineRef, region: string, accountId: string, execution: Execution, recorder: Recorder, input: Json): Promise<void> {
+  const context: ContextObject = {
+    Execution: { Id: execution.executionArn, Input: input, Name: execution.name, RoleArn: machine.roleArn, StartTime: execution.startDate.toISOString(), RedriveCount: 0 },
+    StateMachine: { Id: machine.arn, Name: machine.name },
+  };
+  try {
+    const principal = stateMachineSession(host, machine, region, execution.name);
+    const executionHost: ExecutionHost = {
+      task: (resource, parameters) => runTask(host, principal, region, resource, parameters),
+      readItems: (reader, parameters, where) => readItems(host, principal, region, reader, parameters, where),
+      startMapRun: (label) => startMapRun(host, machine, region, accountId, execution, label),
+      runChild: (mapRunArn, processor, childInput) => runChild(host, machine, principal, region, accountId, mapRunArn, processor, childInput),
+      writeResults: (mapRunArn, _writer, parameters, outcomes) => writeResults(host, principal, region, mapRunArn, parameters, outcomes.map((o) => childRecord(host, region, accountId, o))),
+      record: (type, details) => recorder.record(type, details),
+      sleep: (seconds) => sleep(seconds * 1000 * SANDBOX_WAIT_SCALE),
+      random: host.runtime.random,
+      now: host.runtime.now,
+      get stopped() {
+        return execution.stopRequested !== undefined;
+      },
+    };
+    const definition = JSON.parse(machine.definition) as StateMachineDefinition;
+    const output = await new Interpreter(executionHost, context).run(definition, input);
+    const text = JSON.stringify(output ?? null);
+    if (Buffer.byteLength(text) > MAX_PAYLOAD_BYTES) throw new StatesError("States.DataLimitExceeded", `The state/task returned a result with a size exceeding the maximum number of bytes service limit.`);
+    if (execution.status !== "RUNNING") return;
+    recorder.record("ExecutionSucceeded", { executionSucceededEventDetails: { output: text, outputDetails: { truncated: false } } });
+    end(execution, "SUCCEEDED", host.runtime.now(), { output: text });
+  } catch (err) {
+    if (execution.status !== "RUNNING") return;
+    const e = err instanceof StatesError ? err : new StatesError("States.Runtime", `The sandbox's interpreter failed: ${(err as Error).stack ?? String(err)}`);
+    if (e.error === "States.Aborted") return;
+    recorder.record("ExecutionFailed", { executionFailedEventDetails: { error: e.error, cause: e.cause } });
+    end(execution, "FAILED", host.runtime.now(), { error: e.error, cause: e.cause });
+  }
+}
+
+/**
+ * A Map Run (concepts-examine-map-run.html): arn:aws:states:<region>:<account>:mapRun:<machine>/<label>:<id>.
+ * The Distributed Map starts its children with StartExecution on its own state machine, which the
+ * role must allow ("IAM policies for using Distributed Map states", iam-policies-eg-dist-map.html).
+ */
+function startMapRun(host: StatesHost, machine: MachineRef, region: string, accountId: string, parent: Execution, label: string): string {
+  const mapRunArn = `arn:aws:states:${region}:${accountId}:mapRun:${machine.name}/${label}:${randomUUID()}`;
+  executionsState.at(host.world.accounts.get(accountId)!, region).mapRuns.set(mapRunArn, { mapRunArn, executionArn: parent.executionArn, startDate: new Date(host.runtime.now()), status: "RUNNING" });
+  return mapRunArn;
+}
+
+async function runChild(host: StatesHost, machine: MachineRef, principal: Principal, region: string, accountId: string, mapRunArn: string, processor: StateMachineDefinition, input: Json): Promise<ChildOutcome> {
+  try {
+    await authorize(host.world, { service: stepFunctionsService, action: "StartExecution", params: { stateMachineArn: machine.arn }, principal, accountId, region }, { secureTransport: true, now: host.runtime.now() });
+  } catch (err) {
+    // Not a task error a Catch could handle: the Map Run itself cannot run.
+    throw new StatesError("States.Runtime", `The Distributed Map could not start its child executions: ${(err as Error).message}`);
+  }
+  const label = mapRunArn.split(":")[6]!;
+  const id = randomUUID();
+  const child = startExecution(host, { ...machine, definition: JSON.stringify(processor) }, region, accountId, input, { name: id, executionArn: `arn:aws:states:${region}:${accountId}:execution:${label}:${id}`, mapRunArn });
+  await child.done;
+  return { executionArn: child.executionArn, status: child.status as ChildOutcome["status"], ...(child.output !== undefined ? { output: JSON.parse(child.output) as Json } : {}), ...(child.error !== undefined ? { error: child.error, cause: child.cause } : {}) };
+}
+
+/** A child execution's record in the ResultWriter's files (input-output-resultwriter.html). */
+function childRecord(host: StatesHost, region: string, accountId: string, outcome: ChildOutcome): ChildRecord {
+  const child = executionsState.at(host.world.accounts.get(accountId)!, region).executions.get(outcome.executionArn)!;
+  return {
+    ExecutionArn: child.executionArn,
+    Name: child.name,
+    StateMachineArn: child.stateMachineArn,
+    Status: child.status,
+    StartDate: child.startDate.toISOString(),
+    StopDate: (child.stopDate ?? child.startDate).toISOString(),
+    Input: child.input,
+    InputDetails: { Included: true },
+    ...(child.output !== undefined ? { Output: child.output, OutputDetails: { Included: true } } : {}),
+    ...(child.error !== undefined ? { Error: child.error, Cause: child.cause } : {}),
+    RedriveCount: 0,
+  };
+}
+
+// ---- API handlers -------------------------------------------------------------------------
+
+/**
+ * API_StartExecution.html: name optional (a UUID), unique per state machine ("ExecutionAlreadyExists"
+ * unless the running one has the same input, which is idempotent for STANDARD workflows); input a
+ * JSON text of at most 256 KiB ("InvalidExecutionInput").
+ */
+export function startExecutionHandler(machineOf: (ctx: CallContext, arn: string | undefined) => MachineRef, params: { stateMachineArn?: string; name?: string; input?: string }, ctx: CallContext) {
+  const machine = machineOf(ctx, params.stateMachineArn);
+  const text = params.input ?? "{}";
+  let input: Json;
+  try {
+    input = JSON.parse(text);
+  } catch (err) {
+    throw new AwsError("InvalidExecutionInput", `Invalid State Machine Execution Input: '${(err as Error).message}'`);
+  }
+  if (Buffer.byteLength(text) > MAX_PAYLOAD_BYTES) throw new AwsError("InvalidExecutionInput", "Invalid State Machine Execution Input: 'the input exceeds 262144 bytes'");
+  if (params.name !== undefined && (params.name.length < 1 || params.name.length > 80 || NAME_FORBIDDEN.test(params.name))) throw new AwsError("InvalidName", `Invalid Name: '${params.name}'`);
+  const arn = `arn:aws:states:${ctx.region}:${ctx.accountId}:execution:${machine.name}:${params.name ?? ""}`;
+  const existing = params.name ? executionsState.of(ctx).executions.get(arn) : undefined;
+  if (existing) {
+    if (existing.status === "RUNNING" && existing.input === JSON.stringify(input)) return { executionArn: existing.executionArn, startDate: existing.startDate };
+    throw new AwsError("ExecutionAlreadyExists", `Execution Already Exists: '${arn}'`);
+  }
+  const execution = startExecution({ world: ctx.world, runtime: ctx.sandbox }, machine, ctx.region, ctx.accountId, input, { name: params.name });
+  return { executionArn: execution.executionArn, startDate: execution.startDate };
+}
+
+/** API_DescribeExecution.html. */
+export function describeExecution(params: { executionArn?: string }, ctx: CallContext) {
+  const e = executionOf(ctx, params.executionArn);
+  return {
+    executionArn: e.executionArn,
+    stateMachineArn: e.stateMachineArn,
+    name: e.name,
+    status: e.status,
+    startDate: e.startDate,
+    ...(e.stopDate ? { stopDate: e.stopDate } : {}),
+    input: e.input,
+    inputDetails: { included: true },
+    ...(e.output !== undefined ? { output: e.output, outputDetails: { included: true } } : {}),
+    ...(e.error !== undefined ? { error: e.error, cause: e.cause } : {}),
+    ...(e.mapRunArn ? { mapRunArn: e.mapRunArn } : {}),
+    redriveCount: 0,
+    redriveStatus: "NOT_REDRIVABLE",
+  };
+}
+
+/** API_GetExecutionHistory.html: oldest first unless reverseOrder; up to 1000 events a page (default 100); includeExecutionData false drops inputs and outputs. */
+export function getExecutionHistory(params: { executionArn?: string; maxResults?: number; nextToken?: string; reverseOrder?: boolean; includeExecutionData?: boolean }, ctx: CallContext) {
+  const e = executionOf(ctx, params.executionArn);
+  const events = params.reverseOrder ? [...e.history].reverse() : e.history;
+  const page = paginate(events, params.nextToken, params.maxResults || 100, () => new AwsError("InvalidToken", "Invalid Token"));
+  const strip = params.includeExecutionData === false;
+  return {
+    events: page.items.map((ev) => (strip ? JSON.parse(JSON.stringify(ev, (k: string, v: unknown) => (k === "input" || k === "output" ? undefined : v)), (k: string, v: unknown) => (k === "timestamp" ? new Date(v as string) : v)) : ev)),
+    ...(page.next ? { nextToken: page.next } : {}),
+  };
+}
+
+/** API_ListExecutions.html: by state machine or by map run (one of the two), newest first, statusFilter. */
+export function listExecutions(machineOf: (ctx: CallContext, arn: string | undefined) => MachineRef, params: { stateMachineArn?: string; mapRunArn?: string; statusFilter?: string; maxResults?: number; nextToken?: string }, ctx: CallContext) {
+  if ((params.stateMachineArn === undefined) === (params.mapRunArn === undefined)) throw new AwsError("ValidationException", "Exactly one of stateMachineArn or mapRunArn must be specified");
+  const machineArn = params.stateMachineArn ? machineOf(ctx, params.stateMachineArn).arn : undefined;
+  const all = [...executionsState.of(ctx).executions.values()]
+    .filter((e) => (machineArn ? e.stateMachineArn === machineArn && !e.mapRunArn : e.mapRunArn === params.mapRunArn))
+    .filter((e) => !params.statusFilter || e.status === params.statusFilter)
+    .sort((a, b) => b.startDate.getTime() - a.startDate.getTime());
+  const page = paginate(all, params.nextToken, params.maxResults || 100, () => new AwsError("InvalidToken", "Invalid Token"));
+  return {
+    executions: page.items.map((e) => ({ executionArn: e.executionArn, stateMachineArn: e.stateMachineArn, name: e.name, status: e.status, startDate: e.startDate, ...(e.stopDate ? { stopDate: e.stopDate } : {}), ...(e.mapRunArn ? { mapRunArn: e.mapRunArn } : {}) })),
+    ...(page.next ? { nextToken: page.next } : {}),
+  };
+}
+
+/** API_StopExecution.html: a running execution becomes ABORTED with the given error and cause; stopping a finished one changes nothing. */
+export function stopExecution(params: { executionArn?: string; error?: string; cause?: string }, ctx: CallContext) {
+  const e = executionOf(ctx, params.executionArn);
+  if (e.status === "RUNNING") {
+    e.stopRequested = { error: params.error, cause: params.cause };
+    new Recorder(e, ctx.sandbox.now).record("ExecutionAborted", { executionAbortedEventDetails: { ...(params.error ? { error: params.error } : {}), ...(params.cause ? { cause: params.cause } : {}) } });
+    end(e, "ABORTED", ctx.sandbox.now(), { ...(params.error ? { error: params.error } : {}), ...(params.cause ? { cause: params.cause } : {}) });
+    // The children of its Map Runs stop with it.
+    for (const child of executionsState.of(ctx).executions.values()) {
+      const run = child.mapRunArn ? executionsState.of(ctx).mapRuns.get(child.mapRunArn) : undefined;
+      if (run?.executionArn === e.executionArn && child.status === "RUNNING") stopExecution({ executionArn: child.executionArn }, ctx);
+    }
+  }
+  return { stopDate: e.stopDate ?? new Date(ctx.sandbox.now()) };
+}
