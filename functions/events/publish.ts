@@ -3,7 +3,10 @@ import { PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
 import { eventReportKey } from "../aws/bucket-layout.js";
 import { isErrorCode, toErrorInfo } from "../core/errors.js";
 import type { ErrorInfo } from "../core/types.js";
-import { eventMessage, eventSubject, hasFindings } from "./summary.js";
+import { s3ObjectUrl } from "../report/index.js";
+import { protocolMessages } from "../report/index.js";
+import { eventChatbotNotification, eventSummary } from "./event-summary.js";
+import { eventSubject, eventText, hasFindings } from "./summary.js";
 import type { EventActionReport } from "./types.js";
 
 export interface EventReportSink {
@@ -11,6 +14,10 @@ export interface EventReportSink {
   bucket: string;
   sns: SNSClient;
   topicArn: string;
+  /** The bucket's region: the email links the stored report's console page (s3:// is not clickable). */
+  region?: string;
+  /** hub.notifications.chatbot: https subscribers get the Amazon Q Developer card, as for runs. */
+  chatbot?: boolean;
 }
 
 /** Where the event's record went. A repair already made is never undone by a failure here. */
@@ -21,7 +28,9 @@ export interface EventDelivery {
 }
 
 /**
- * Stores the report at its deterministic key and notifies SNS when something was out of line.
+ * Stores the report at its deterministic key and notifies SNS when something was out of line:
+ * one Publish, a message per protocol (report/sns-message.ts): email the text with https links,
+ * machines the versioned event summary (event-summary.ts), https the chat card when configured.
  * A report without findings must not replace an earlier delivery's record of the repair, so it
  * is only written when the key is still free. The two are independent: when S3 refuses the
  * record, SNS still carries it (and says it is the only copy); when SNS fails, the record is
@@ -49,8 +58,21 @@ export async function publishEventReport(report: EventActionReport, sink: EventR
   const where = record.ok
     ? `s3://${sink.bucket}/${key}`
     : `NOT stored: s3://${sink.bucket}/${key} was refused (${record.error.code}: ${record.error.message}); this message and the Lambda log are the only record`;
+  const subject = eventSubject(report);
+  const url = record.ok && sink.region ? s3ObjectUrl(sink.bucket, sink.region, key) : undefined;
+  const machine = JSON.stringify(
+    eventSummary(report, { subject, record: record.ok ? { ok: true, bucket: sink.bucket, key, ...(url ? { url } : {}) } : { ok: false, error: record.error } }),
+  );
+  const links = { where, ...(url ? { url } : {}) };
+  const sent = protocolMessages({
+    text: eventText(report, links),
+    pointer: `The full report is at ${url ?? where}`,
+    machine,
+    https: sink.chatbot ? JSON.stringify(eventChatbotNotification(report, subject, links)) : machine,
+    sms: subject,
+  });
   try {
-    await sink.sns.send(new PublishCommand({ TopicArn: sink.topicArn, Subject: eventSubject(report), Message: eventMessage(report, where) }));
+    await sink.sns.send(new PublishCommand({ TopicArn: sink.topicArn, Subject: subject, MessageStructure: sent.messageStructure, Message: sent.message }));
     return { record, notification: { ok: true, sent: true } };
   } catch (error) {
     return { record, notification: { ok: false, error: toErrorInfo(error) } };

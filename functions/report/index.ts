@@ -15,3 +15,6 @@ export { problems, totalsTable } from "./view.js";
 export { EMPTY_INDEX, parseHistoryIndex, withHistory, withoutHistory, type HistoryIndex } from "./history.js";
 export { renderHistoryPage } from "./history-html.js";
 export { deliverWebhooks, slackMessage, teamsMessage, webhookReadGrants, type WebhookOutcome, type WebhookPorts } from "./webhooks.js";
+export { cloudTrailUrl, resourceUrl, s3ObjectUrl, stackDriftUrl } from "./console-links.js";
+export type { ChatbotNotification } from "./chatbot.js";
+export { protocolMessages, type MessageParts } from "./sns-message.js";

@@ -13,7 +13,8 @@ import { fitMessage, MESSAGE_MAX_BYTES, summaryText, type SummaryContext } from 
  *
  * - email: the readable text summary (summary.ts), every link an https console URL on its line
  *   (a mail client makes it clickable; an s3:// URI is not), as long as the budget allows.
- * - sqs, lambda, http, email-json: the compact JSON run summary (run-summary.ts), versioned.
+ * - sqs, lambda, http, email-json: the compact JSON run summary (run-summary.ts), versioned; for
+ *   an event-driven repair the event summary (events/event-summary.ts), through protocolMessages.
  * - https: the same JSON, or, with hub.notifications.chatbot, the Amazon Q Developer custom
  *   notification (chatbot.ts): Amazon Q subscribes to the topic over https, so every https
  *   subscriber gets the card then (subscribe a machine endpoint over http, SQS or Lambda).
@@ -49,17 +50,36 @@ const pointerOf = (report: RunReport, ctx: SummaryContext) =>
   ctx.reportLocation ? `The full report is at ${ctx.reportLocation}` : `The full report could not be stored; see the Lambda logs for run ${report.runId}`;
 
 export function snsMessage(report: RunReport, subject: string, ctx: SnsMessageContext, maxBytes = MESSAGE_MAX_BYTES): SnsMessage {
-  const text = summaryText(report, ctx.text);
-  const pointer = pointerOf(report, ctx.text);
   const machine = JSON.stringify(runSummary(report, ctx.summary));
+  return protocolMessages(
+    { text: summaryText(report, ctx.text), pointer: pointerOf(report, ctx.text), machine, https: ctx.chatbot ? JSON.stringify(chatbotNotification(report, ctx.chatbot)) : machine, sms: subject },
+    maxBytes,
+  );
+}
+
+/** What one notification (a run, an event's repair) gives each protocol; protocolMessages fits them into one Publish. */
+export interface MessageParts {
+  /** Readable text for email and (cut to DEFAULT_MAX_BYTES) default. */
+  text: string;
+  /** The line that ends a cut text. */
+  pointer: string;
+  /** The compact versioned JSON for sqs, lambda, http, email-json. */
+  machine: string;
+  /** The machine JSON, or the chat card when hub.notifications.chatbot is set. */
+  https: string;
+  sms: string;
+}
+
+export function protocolMessages(parts: MessageParts, maxBytes = MESSAGE_MAX_BYTES): SnsMessage {
+  const { text, pointer, machine } = parts;
   const fixed = {
     default: fitMessage(text, DEFAULT_MAX_BYTES, pointer),
     "email-json": machine,
     sqs: machine,
     lambda: machine,
     http: machine,
-    https: ctx.chatbot ? JSON.stringify(chatbotNotification(report, ctx.chatbot)) : machine,
-    sms: subject,
+    https: parts.https,
+    sms: parts.sms,
   };
   // The email gets what the other protocols leave. Escaping (\n, \", \\) makes its serialized
   // form longer than its bytes, so the cut is repeated with the overshoot taken off (twice at

@@ -104,7 +104,7 @@ export function eventDeps(
     openGuards: () =>
       createGuards({ runId: `event-${Date.now()}`, limits: config.defaults.remediation, counting: "event", store: s3FlappingStore(hub.s3, settings.reportBucket, { ...systemClock, random: Math.random }) }),
     ...(settings.modeOverride ? { modeOverride: settings.modeOverride } : {}),
-    publish: (report) => publishEventReport(report, { s3: hub.s3, bucket: settings.reportBucket, sns: hub.sns, topicArn: settings.topicArn }),
+    publish: (report) => publishEventReport(report, { s3: hub.s3, bucket: settings.reportBucket, region: config.hub.region, sns: hub.sns, topicArn: settings.topicArn, chatbot: config.hub.notifications.chatbot }),
     recent,
     stackListingStore: s3StackListingStore(hub.s3, settings.reportBucket),
     logger,
