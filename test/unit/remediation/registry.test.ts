@@ -161,6 +161,9 @@ const CASES: DriftCase[] = [
     },
     async drift(call, { Policy: PolicyArn }) {
       await call("iam", "DetachRolePolicy", { RoleName: "meta-managed-policy", PolicyArn });
+      // A document widened by hand, at IAM's limit of five versions: the restore must delete the
+      // oldest non-default version before it creates the template's as the new default.
+      for (let v = 2; v <= 5; v++) await call("iam", "CreatePolicyVersion", { PolicyArn, PolicyDocument: JSON.stringify(WIDENED), SetAsDefault: v === 5 });
     },
   },
   {
