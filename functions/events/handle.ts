@@ -11,7 +11,6 @@ import { resolveResources } from "./resolve.js";
 import type { EventDelivery } from "./publish.js";
 import { EVENT_REPORT_SCHEMA_VERSION, type EventActionReport, type EventDeps, type EventOutcome } from "./types.js";
 import { actorFromDetail } from "../aws/cloudtrail-actor.js";
-import { listedResourceTypes, openStackListings, type StackListings } from "../scanner/index.js";
 
 /** Reasons that point at a bug or a misrouted event rather than routine filtering. */
 const ALARMING: ReadonlySet<DropReason> = new Set(["malformed", "not-cloudtrail", "account-mismatch", "organization-unavailable", "error"]);
@@ -102,14 +101,11 @@ export async function handleChangeEvent(event: unknown, deps: EventDeps): Promis
     // 3.0 s idle in session 4); with 6 stacks the median trial spent 932 ms of 935 in GetTemplate,
     // one per stack. 25 of them through the account-region's 10 requests/s bucket (burst 10) wait
     // ≈ 1.5 s for tokens alone. The scan's listings say which stacks hold attachments.
-    const { stackListingStore: store } = deps;
-    let listings: Promise<StackListings> | undefined;
     const ownership = createOwnershipLookup({
       accountId: account.id,
       regions: account.regions,
       cloudformationFor: async (region) => (await deps.clientsFor(account.id, region)).cloudformation,
-      // Read only: never saved from here, so a scan's record is never cut down to one event's stacks.
-      ...(store ? { resourceTypes: listedResourceTypes(() => (listings ??= openStackListings({ accountId: account.id, store, now: () => deps.now().getTime(), log: deps.logger }))) } : {}),
+      ...(deps.listedResourceTypes ? { resourceTypes: deps.listedResourceTypes(account.id) } : {}),
       ...(deps.ownershipCache ? { cache: deps.ownershipCache } : {}),
     });
     const results = [];

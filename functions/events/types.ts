@@ -2,13 +2,12 @@ import type { Metrics } from "@aws-lambda-powertools/metrics";
 import type { SpokeClients } from "../aws/clients.js";
 import type { Config, Mode } from "../config/schema.js";
 import type { ChangeActor, ExemptionState, PropertyDifference, RemediationAction, ResourceDriftStatus, ResourceReport } from "../core/types.js";
-import type { OrganizationMembership, OwnershipCache, RemediationGuards, ResourceRemediationInput } from "../remediation/index.js";
+import type { OrganizationMembership, OwnershipCache, RemediationGuards, ResourceRemediationInput, ResourceTypes } from "../remediation/index.js";
 import type { PlacedMember } from "../config/resolve.js";
 import type { Logger } from "../core/logger.js";
 import type { DropReason } from "./parse.js";
 import type { EventDelivery } from "./publish.js";
 import type { RecentIds } from "./recent-ids.js";
-import type { StackListingStore } from "../scanner/index.js";
 import type { AffectedResource } from "./resolve.js";
 
 export interface EventDeps {
@@ -44,7 +43,9 @@ export interface EventDeps {
    * ownership lookup reads the templates of stacks that hold attachment resources, not of every
    * stack of the account-region. Absent: every template is read.
    */
-  stackListingStore?: StackListingStore;
+  // Built by the composition root (runtime/wiring.ts) from the scan's kept stack listings, read
+  // only, so the event path does not import the scanner (scanner → sweep → events would cycle).
+  listedResourceTypes?(accountId: string): ResourceTypes;
   /** Keep one instance per container (module scope) so warm redeliveries are recognised. */
   recent: RecentIds;
   logger: Logger;

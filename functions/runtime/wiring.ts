@@ -5,7 +5,7 @@ import { AccountRegionBudgets } from "../aws/rate-limit.js";
 import { cachedMembership, type EventDeps, publishEventReport, type RecentIds } from "../events/index.js";
 import { createGuards, OwnershipCache, remediateResource, remediateStack, s3FlappingStore } from "../remediation/index.js";
 import { s3ReportedStore } from "../sweep/index.js";
-import { assumeRoleCredentials, lookupPlacement, type PlacedMember, readMembership, roleSessionName, s3StackListingStore, type ScanDeps, spokeRoleArn } from "../scanner/index.js";
+import { assumeRoleCredentials, keptResourceTypes, lookupPlacement, type PlacedMember, readMembership, roleSessionName, s3StackListingStore, type ScanDeps, spokeRoleArn } from "../scanner/index.js";
 import type { Logger } from "../core/logger.js";
 import { createMetrics } from "../core/metrics.js";
 import { readConfig, settingsFromEnv, type Settings } from "./settings.js";
@@ -106,7 +106,7 @@ export function eventDeps(
     ...(settings.modeOverride ? { modeOverride: settings.modeOverride } : {}),
     publish: (report) => publishEventReport(report, { s3: hub.s3, bucket: settings.reportBucket, region: config.hub.region, sns: hub.sns, topicArn: settings.topicArn, chatbot: config.hub.notifications.chatbot }),
     recent,
-    stackListingStore: s3StackListingStore(hub.s3, settings.reportBucket),
+    listedResourceTypes: (accountId) => keptResourceTypes({ accountId, store: s3StackListingStore(hub.s3, settings.reportBucket), now: Date.now, log: logger }),
     logger,
     metrics: createMetrics(),
     now: () => new Date(),

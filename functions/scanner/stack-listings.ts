@@ -92,6 +92,16 @@ export function listedResourceTypes(listings: () => Promise<StackListings>): Res
   return async (cfn, stack) => (await listings()).types(cfn, { stackId: stack.StackId ?? stack.StackName ?? "", ...stackVersion(stack) });
 }
 
+/**
+ * The same answers for a reader other than the scan (the event path): the listings are opened on
+ * the first question and never saved from there, so a scan's record is never cut down to one
+ * event's stacks.
+ */
+export function keptResourceTypes(input: OpenStackListingsInput): ResourceTypes {
+  let listings: Promise<StackListings> | undefined;
+  return listedResourceTypes(() => (listings ??= openStackListings(input)));
+}
+
 async function list(cfn: CloudFormationClient, stackId: string): Promise<{ types: string[]; unchecked: UncheckedResource[] }> {
   const types = new Set<string>();
   const unchecked: UncheckedResource[] = [];

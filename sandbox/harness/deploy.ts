@@ -60,7 +60,8 @@ async function allFinished(runs: Promise<unknown>[]): Promise<void> {
 }
 
 /** The terraform address of the hub's aws_iam_role named `roleName`, read from the synthesized stack. */
-function scannerRoleAddress(hubDir: string, roleName: string): string {
+/** The terraform address of the scanner role in the synthesized hub stack (what spokes' trust names). */
+export function scannerRoleAddress(hubDir: string, roleName: string): string {
   const json = JSON.parse(readFileSync(join(hubDir, "cdk.tf.json"), "utf8")) as { resource?: { aws_iam_role?: Record<string, { name?: string }> } };
   const id = Object.entries(json.resource?.aws_iam_role ?? {}).find(([, role]) => role.name === roleName)?.[0];
   if (!id) throw new Error(`the synthesized hub stack has no aws_iam_role named ${roleName}`);

@@ -15,6 +15,8 @@ import { terraformIn, type Toolchain } from "../../sandbox/harness/terraform.js"
 
 export interface DeployedStack {
   name: string;
+  /** Its synthesized working directory (cdk.tf.json). */
+  dir: string;
   terraform(args: string[]): Promise<{ stdout: string; stderr: string }>;
 }
 
@@ -32,7 +34,8 @@ export async function prepareStacks(
   const stacks = stackNames.map((name): DeployedStack => {
     const entry = manifest.stacks[name];
     if (!entry) throw new Error(`the synthesized app has no stack ${name}; it has ${Object.keys(manifest.stacks).join(", ")}`);
-    return { name, terraform: terraformIn(toolchain, join(outdir, entry.workingDirectory), name, target) };
+    const dir = join(outdir, entry.workingDirectory);
+    return { name, dir, terraform: terraformIn(toolchain, dir, name, target) };
   });
   await Promise.all(stacks.map((s) => s.terraform(["init", "-input=false", "-reconfigure", `-backend-config=path=${join(outdir, `${s.name}.tfstate`)}`])));
   return stacks;

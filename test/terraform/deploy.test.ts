@@ -13,6 +13,7 @@ import { sqsState } from "../../sandbox/emulator/services/sqs/service.js";
 import { EXAMPLE_FILE } from "../constructs/synth.js";
 import { applyPlanDestroy, prepareStacks, type DeployedStack } from "./deploy-stack.js";
 import { prepareToolchain } from "../../sandbox/harness/terraform.js";
+import { scannerRoleAddress } from "../../sandbox/harness/deploy.js";
 
 /**
  * terraform apply, a second plan and destroy of the synthesized hub stack (hub.execution: single)
@@ -24,11 +25,10 @@ import { prepareToolchain } from "../../sandbox/harness/terraform.js";
  * rule, target and queue), so their apply would add time and no resource type. The fan-out hub is
  * deploy-fanout.test.ts (same names in the same hub account, so its own sandbox, in parallel).
  *
- * The hub adds ~120 s of CI wall (the provider's own waits: S3 lifecycle ~55 s), more than the
- * 15-minute CI budget has left, so CI applies the spoke and the hub runs with DRIFTGUARD_TF_HUB=1
- * (`DRIFTGUARD_TF_HUB=1 npx vitest run test/terraform/deploy.test.ts`).
+ * Idle, the scanner role first (the spoke trusts it), then hub and spoke at once: hub apply 63 s
+ * (the provider's own waits: S3 lifecycle ~55 s), plan 7 s, destroy 11 s; spoke 33 / 6 / 8 s;
+ * the file ~100 s of wall in CI, spent mostly waiting while the other workers run.
  */
-const withHub = process.env.DRIFTGUARD_TF_HUB === "1";
 
 const config = loadConfig(EXAMPLE_FILE);
 const names = driftguardNames(config);
@@ -48,10 +48,15 @@ beforeAll(async () => {
       accounts: [{ id: config.hub.accountId, name: "driftguard-hub" }, ...config.accounts.map((a) => ({ id: a.id, name: a.name }))],
     },
   });
-  const stacks = await prepareStacks(config, join(work, "out"), withHub ? [names.spokeStack(spoke), names.hubStack] : [names.spokeStack(spoke)], toolchain, sandbox);
-  spokeStack = stacks[0]!;
-  if (withHub) hubStack = stacks[1]!;
+  [spokeStack, hubStack] = (await prepareStacks(config, join(work, "out"), [names.spokeStack(spoke), names.hubStack], toolchain, sandbox)) as [DeployedStack, DeployedStack];
+  // The spoke role trusts the hub's scanner role, and IAM refuses a trust policy naming a role
+  // that does not exist ("Invalid principal in policy"), so the scanner role comes first, as
+  // `npm start -- --deploy` applies it (sandbox/harness/deploy.ts).
+  await hubStack.terraform(["apply", "-auto-approve", "-input=false", `-target=${scannerRole()}`]);
+  expect(sandbox.world.accounts.get(config.hub.accountId)!.roles.has(names.scannerRole)).toBe(true);
 });
+
+const scannerRole = () => scannerRoleAddress(hubStack.dir, names.scannerRole);
 
 afterAll(async () => {
   await sandbox?.close();
@@ -111,9 +116,9 @@ function deployHub(): Promise<string> {
   });
 }
 
-describe("terraform deploys a spoke (and with DRIFTGUARD_TF_HUB=1 the hub, single) into a bare sandbox", () => {
-  it(`applies, then plans no change, then destroys ${withHub ? "the hub and the spoke at once" : "the spoke"}`, async () => {
-    const timings = await Promise.all([...(withHub ? [deployHub()] : []), deploySpoke()]);
+describe("terraform deploys the hub (single) and a spoke into a bare sandbox", () => {
+  it("applies, then plans no change, then destroys the hub and the spoke at once", async () => {
+    const timings = await Promise.all([deployHub(), deploySpoke()]);
     for (const line of timings) console.log(`[terraform] ${line}`);
   });
 });

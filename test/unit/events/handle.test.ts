@@ -14,6 +14,7 @@ import { STACK_OPERATION_NAMES } from "../../../functions/config/events.js";
 import { handleChangeEvent } from "../../../functions/events/handle.js";
 import { cachedMembership, MEMBERSHIP_TTL_MS } from "../../../functions/events/membership.js";
 import { OwnershipCache } from "../../../functions/remediation/ownership/cache.js";
+import { keptResourceTypes } from "../../../functions/scanner/stack-listings.js";
 import type { OrganizationMembership } from "../../../functions/remediation/index.js";
 import { RecentIds } from "../../../functions/events/recent-ids.js";
 import type { EventDelivery } from "../../../functions/events/publish.js";
@@ -422,7 +423,7 @@ describe("the event path's attachment ownership", () => {
     cfn.on(DetectStackResourceDriftCommand).resolves(modified("AppSecurityGroup", SG, "AWS::EC2::SecurityGroup"));
     cfn.on(GetTemplateCommand).resolves({ TemplateBody: JSON.stringify({ Resources: {} }) });
     const t = setup();
-    if (listingStore) t.deps.stackListingStore = listingStore;
+    if (listingStore) t.deps.listedResourceTypes = (accountId) => keptResourceTypes({ accountId, store: listingStore, now: () => t.deps.now().getTime(), log: t.deps.logger });
     // The engine asks who owns the group's rules, as the real one does before any repair.
     const engine = t.remediateResource.getMockImplementation()!;
     t.remediateResource.mockImplementation(async (input) => {
