@@ -1,3 +1,5 @@
+import { asList, wildcardMatch } from "../shared/policy-match.js";
+
 /**
  * Evaluates a role's trust policy for sts:AssumeRole: explicit Deny wins, then any Allow whose
  * principal and conditions match. Supports the principal forms and condition operators trust
@@ -23,17 +25,8 @@ interface Statement {
   Condition?: Record<string, Record<string, string | string[]>>;
 }
 
-function asList<T>(v: T | T[] | undefined): T[] {
-  return v === undefined ? [] : Array.isArray(v) ? v : [v];
-}
-
-function globMatch(pattern: string, value: string): boolean {
-  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`, "i");
-  return re.test(value);
-}
-
 function actionMatches(statement: Statement): boolean {
-  return asList(statement.Action).some((a) => globMatch(a, "sts:AssumeRole"));
+  return asList(statement.Action).some((a) => wildcardMatch(a, "sts:AssumeRole", { ignoreCase: true }));
 }
 
 function principalMatches(statement: Statement, req: AssumeRoleRequest): boolean {
@@ -67,9 +60,9 @@ function contextValue(key: string, req: AssumeRoleRequest): string | undefined {
 const OPERATORS: Record<string, (pattern: string, actual: string) => boolean> = {
   StringEquals: (p, a) => p === a,
   StringEqualsIgnoreCase: (p, a) => p.toLowerCase() === a.toLowerCase(),
-  StringLike: (p, a) => globMatch(p, a),
+  StringLike: (p, a) => wildcardMatch(p, a, { ignoreCase: true }),
   ArnEquals: (p, a) => p === a,
-  ArnLike: (p, a) => globMatch(p, a),
+  ArnLike: (p, a) => wildcardMatch(p, a, { ignoreCase: true }),
 };
 
 function conditionsMatch(statement: Statement, req: AssumeRoleRequest): boolean {

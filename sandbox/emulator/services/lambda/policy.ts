@@ -1,4 +1,5 @@
 import type { FunctionPolicyStatement, LambdaFunction } from "./functions.js";
+import { wildcardMatch } from "../shared/policy-match.js";
 
 /**
  * Whether a function's resource policy lets an AWS service invoke it on behalf of a source: an
@@ -15,16 +16,12 @@ export interface ServiceInvocation {
   sourceAccount?: string;
 }
 
-function glob(pattern: string, value: string): boolean {
-  return new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`).test(value);
-}
-
 function conditionHolds(statement: FunctionPolicyStatement, req: ServiceInvocation): boolean {
   for (const [operator, keys] of Object.entries(statement.Condition ?? {})) {
     for (const [key, expected] of Object.entries(keys)) {
       const actual = key.toLowerCase() === "aws:sourcearn" ? req.sourceArn : key.toLowerCase() === "aws:sourceaccount" ? req.sourceAccount : undefined;
       if (actual === undefined) return false;
-      const ok = operator === "ArnLike" || operator === "StringLike" ? glob(expected, actual) : operator === "ArnEquals" || operator === "StringEquals" ? expected === actual : false;
+      const ok = operator === "ArnLike" || operator === "StringLike" ? wildcardMatch(expected, actual) : operator === "ArnEquals" || operator === "StringEquals" ? expected === actual : false;
       if (!ok) return false;
     }
   }

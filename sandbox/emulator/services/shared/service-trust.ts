@@ -1,4 +1,5 @@
 import type { IamRole } from "../../state.js";
+import { asList, wildcardMatch } from "./policy-match.js";
 
 /**
  * Whether an AWS service principal (lambda.amazonaws.com, events.amazonaws.com) may assume a role:
@@ -25,20 +26,11 @@ interface Statement {
   Condition?: Record<string, Record<string, string | string[]>>;
 }
 
-function asList<T>(v: T | T[] | undefined): T[] {
-  return v === undefined ? [] : Array.isArray(v) ? v : [v];
-}
-
-function glob(pattern: string, value: string): boolean {
-  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`);
-  return re.test(value);
-}
-
 const OPERATORS: Record<string, (expected: string, actual: string) => boolean> = {
   StringEquals: (e, a) => e === a,
-  StringLike: glob,
+  StringLike: (e, a) => wildcardMatch(e, a),
   ArnEquals: (e, a) => e === a,
-  ArnLike: glob,
+  ArnLike: (e, a) => wildcardMatch(e, a),
 };
 
 function conditionsMatch(s: Statement, req: ServiceAssumption): boolean {
