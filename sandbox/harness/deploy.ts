@@ -12,6 +12,7 @@ import { deliveries } from "../emulator/services/events/delivery.js";
 import { onAsyncInvocation, type AsyncInvocation } from "../emulator/services/lambda/invoke.js";
 import { logsState } from "../emulator/services/logs/service.js";
 import { backgroundSettled } from "../emulator/services/shared/background.js";
+import { messagesByProtocol } from "../emulator/services/sns/delivery.js";
 import { executionsState, type Execution } from "../emulator/services/stepfunctions/executions.js";
 import { printRun } from "./run-local.js";
 import { startBareSandbox, type BareSandbox, type SandboxCredentials, type SandboxOptions } from "./server.js";
@@ -50,8 +51,8 @@ export interface DeployedSandbox {
   applySeconds: Record<string, number>;
   terraform(stack: string, args: string[]): ReturnType<TerraformRun>;
   /**
-   * `terraform destroy` of every stack applied, in parallel (nothing of one stack needs another to
-   * be deleted), after emptying the report bucket of what the runs wrote: terraform manages only
+   * `terraform destroy` of every stack applied, the spokes in parallel and then the hub, after
+   * emptying the report bucket of what the runs wrote: terraform manages only
    * the configuration object in it, S3 refuses to delete a bucket that still holds objects
    * (BucketNotEmpty, API_DeleteBucket.html), and the hub stack leaves force_destroy off on
    * purpose, so that a real `terraform destroy` never deletes an organization's reports.
@@ -166,17 +167,22 @@ export async function deployIntoSandbox(opts: DeployOptions): Promise<DeployedSa
     const destroy = async () => {
       // The destroy, like the deployment, is the administrator's: the scan's faults do not apply to it.
       sandbox.setFaults([]);
+      const destroySeconds: Record<string, number> = {};
+      const destroyStack = async (stack: string) => {
+        const started = Date.now();
+        await terraform(stack, ["destroy", "-auto-approve", "-input=false", "-parallelism=20"]);
+        destroySeconds[stack] = Math.round((Date.now() - started) / 100) / 10;
+        print(`  destroyed ${stack} in ${destroySeconds[stack]} s`);
+      };
+      // The spokes first, the hub last: deleting a spoke's roles and rules is itself a stream of
+      // CloudTrail events its forwarding rules still send to the hub, whose Lambda writes an event
+      // report for each into the bucket — a bucket emptied before they arrive is not empty any more
+      // when terraform deletes it (measured: BucketNotEmpty with the stacks destroyed in parallel).
+      await allFinished(spokes.map(destroyStack));
+      await backgroundSettled(SETTLE_MS);
       const emptied = await emptyReportBucket(sandbox, opts.config);
       if (emptied > 0) print(`  emptied ${names.reportBucket} of the ${emptied} objects the runs wrote (terraform manages only ${names.configKey})`);
-      const destroySeconds: Record<string, number> = {};
-      await allFinished(
-        [names.hubStack, ...spokes].map(async (stack) => {
-          const started = Date.now();
-          await terraform(stack, ["destroy", "-auto-approve", "-input=false", "-parallelism=20"]);
-          destroySeconds[stack] = Math.round((Date.now() - started) / 100) / 10;
-          print(`  destroyed ${stack} in ${destroySeconds[stack]} s`);
-        }),
-      );
+      await destroyStack(names.hubStack);
       return destroySeconds;
     };
     return { sandbox, config: opts.config, stackDirs, applySeconds, terraform, destroy, close };
@@ -331,7 +337,9 @@ export async function deployAndRun(opts: DeployRunOptions, print: (line: string)
     const files = summary.s3 ? copyReport(deployed, summary.reportKey, resolve(opts.out)) : [];
     const { accountId, region } = config.hub;
     const topicArn = `arn:aws:sns:${region}:${accountId}:${names.topic}`;
-    const last = deployed.sandbox.world.accounts.get(accountId)?.regions.get(region)?.topics.get(topicArn)?.published.at(-1);
+    const published = deployed.sandbox.world.accounts.get(accountId)?.regions.get(region)?.topics.get(topicArn)?.published.at(-1);
+    // The summary is published with MessageStructure json (one message per protocol): print what an email subscriber reads, as `npm start` does.
+    const last = published && { ...published, message: messagesByProtocol(published.message, published.structure)("email") };
     if (opts.verbose) for (const line of scannerLogLines(deployed)) print(line);
     printRun(summary, files, topicArn, last, print);
     if (opts.keep) {
