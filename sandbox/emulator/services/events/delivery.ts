@@ -35,8 +35,13 @@ import { eventsService, eventsState, type Rule, type Target } from "./service.js
  *   HTTP StartExecution made with that role's credentials would be.
  * A delivery that fails goes to the target's DeadLetterConfig queue when there is one, with the
  * error in the message attributes (eb-rule-dlq.html), and is always recorded in `deliveries`, so
- * a missing permission is something a test sees, never a silent drop. The sandbox does not retry
- * on its own: the failures it models (permissions) do not heal by waiting.
+ * a missing permission is something a test sees, never a silent drop. No retry comes first: "for
+ * errors that result from missing permissions to a target, or if a target resource that no longer
+ * exists, no retry attempts will happen … EventBridge sends these events directly to the target
+ * DLQ" (rule-dlq.html), and those are the only failures the sandbox's targets produce. The
+ * target's RetryPolicy (24 hours and 185 attempts by default, eb-rule-retry-policy.html) governs
+ * retriable errors — 5xx and 429 answers — which no sandbox target returns, so it is stored and
+ * read back, never waited out.
  */
 
 export interface BusEvent {
