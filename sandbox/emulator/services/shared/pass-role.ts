@@ -18,7 +18,10 @@ import { iamService } from "../iam/service.js";
  * The denial is answered in the calling service's terms (its JSON-protocol AccessDeniedException:
  * 400 for EventBridge and Step Functions, 403 for Lambda's REST API) with IAM's wording kept:
  * "User: … is not authorized to perform: iam:PassRole on resource: … because no identity-based
- * policy allows the iam:PassRole action" (troubleshoot_access-denied.html).
+ * policy allows the iam:PassRole action" (troubleshoot_access-denied.html). Lambda's, as AWS
+ * answered CreateFunction: "AccessDeniedException: User: arn:aws:sts::…:assumed-role/CISDeveloper/nemo
+ * is not authorized to perform: iam:PassRole on resource: arn:aws:iam::…:role/…" (mozilla-iam/cis#33,
+ * aws/aws-sdk-js#1909), status 403 (hashicorp/terraform-provider-aws#21046).
  */
 
 /** The service principals roles are passed to (iam:PassedToService values). */
