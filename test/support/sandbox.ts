@@ -2,7 +2,7 @@ import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import type { HandlerExecutionContext } from "@smithy/types";
 import { afterAll, beforeAll, beforeEach, vi } from "vitest";
 import { parseConfig } from "../../functions/accounts-file/index.js";
-import { createSpokeClients, type SpokeClients } from "../../functions/aws/clients.js";
+import { createSpokeClients, type SpokeClientOptions, type SpokeClients } from "../../functions/aws/clients.js";
 import type { ScenarioInput } from "../../sandbox/harness/scenario.js";
 import { mintRoleSession } from "../../sandbox/emulator/services/iam/principals.js";
 import { startSandbox, type Sandbox, type SandboxCredentials, type SandboxOptions } from "../../sandbox/harness/server.js";
@@ -127,9 +127,14 @@ export function spokeSession(sandbox: Sandbox, accountId: string, sessionName = 
  * the sandbox, as the spoke role by default. The SDK finds the sandbox through AWS_ENDPOINT_URL,
  * set here for the rest of the test file (createSpokeClients takes no endpoint, as in production).
  */
-export function sandboxSpokeClients(sandbox: Sandbox, accountId: string, region = "us-east-1", credentials = spokeSession(sandbox, accountId)): SpokeClients {
+export function sandboxSpokeClients(
+  sandbox: Sandbox,
+  accountId: string,
+  region = "us-east-1",
+  { credentials = spokeSession(sandbox, accountId), ...options }: SpokeClientOptions & { credentials?: SandboxCredentials } = {},
+): SpokeClients {
   vi.stubEnv("AWS_ENDPOINT_URL", sandbox.endpoint);
-  return createSpokeClients(accountId, region, async () => credentials);
+  return createSpokeClients(accountId, region, async () => credentials, options);
 }
 
 /** The commands an SDK client sent, in order (recorded by a middleware, whatever answered them). */
@@ -212,13 +217,13 @@ export function hubBucket(sandbox: Sandbox): SandboxBucket {
 }
 
 /**
- * One sandbox for the enclosing file or describe block, and its hub bucket, emptied (with faults
- * off and the conflict count at 0) before each test. The fields are set once beforeAll has run.
+ * One sandbox for the enclosing file or describe block (started with `options`), and its hub
+ * bucket, emptied (with faults off and the conflict count at 0) before each test. The fields are set once beforeAll has run.
  */
-export function useHubBucket(): { sandbox: Sandbox; bucket: SandboxBucket } {
+export function useHubBucket(options: TestSandboxOptions = {}): { sandbox: Sandbox; bucket: SandboxBucket } {
   const context = {} as { sandbox: Sandbox; bucket: SandboxBucket };
   beforeAll(async () => {
-    context.sandbox = await startTestSandbox();
+    context.sandbox = await startTestSandbox(options);
     context.bucket = hubBucket(context.sandbox);
   });
   afterAll(() => context.sandbox?.close());
