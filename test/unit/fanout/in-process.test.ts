@@ -142,7 +142,8 @@ beforeEach(() => {
 });
 
 describe("runFanoutInProcess", () => {
-  it("gives the same report as the single-invocation scan, through plan, parts and reduce in S3", async () => {
+  // Two whole runs over the sandbox (11 s at load 20 on the shared 2-core machine): above the unit project's 20 s default there.
+  it("gives the same report as the single-invocation scan, through plan, parts and reduce in S3", { timeout: 60_000 }, async () => {
     const config = testConfig(FANOUT_ORG);
     const single = harness();
     const one = await runScan(single.deps, { config, runId: "20260102T030405Z-000001", publish: PUBLISH });
