@@ -137,6 +137,19 @@ export function sandboxSpokeClients(
   return createSpokeClients(accountId, region, async () => credentials, options);
 }
 
+/**
+ * Deploys a stack as the account's root (CloudFormation provisions it through the sandbox's
+ * services) and returns each resource's physical id by logical id, for the changes a test then
+ * makes out of band.
+ */
+export async function deployStack(sandbox: Sandbox, accountId: string, region: string, stackName: string, template: object): Promise<Record<string, string>> {
+  await sandbox.dispatch(accountId, region, "cloudformation", "CreateStack", { StackName: stackName, TemplateBody: JSON.stringify(template), Capabilities: ["CAPABILITY_IAM"] });
+  const { StackResources } = (await sandbox.dispatch(accountId, region, "cloudformation", "DescribeStackResources", { StackName: stackName })) as {
+    StackResources: { LogicalResourceId: string; PhysicalResourceId: string }[];
+  };
+  return Object.fromEntries(StackResources.map((r) => [r.LogicalResourceId, r.PhysicalResourceId]));
+}
+
 /** The commands an SDK client sent, in order (recorded by a middleware, whatever answered them). */
 export interface SentCommands {
   /** Command names without "Command", e.g. RevokeSecurityGroupIngress. */

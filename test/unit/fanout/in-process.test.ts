@@ -17,8 +17,8 @@ import { runPartitioner } from "../../../functions/fanout/partitioner.js";
 import { executionRunId } from "../../../functions/runtime/run-id.js";
 import { RUN_LEASE_KEY } from "../../../functions/aws/bucket-layout.js";
 import type { ScanDeps } from "../../../functions/scanner/types.js";
-import { accessDenied, assumeRoleOutput, mockFlatOrganization, orgAccount, silentLogger } from "../scanner/fixtures.js";
-import { sandboxSpokeClients, useHubBucket } from "../../support/sandbox.js";
+import { accessDenied, APP_ROLE_RESOURCE, assumeRoleOutput, mockFlatOrganization, orgAccount, silentLogger } from "../scanner/fixtures.js";
+import { deployStack, sandboxSpokeClients, useHubBucket } from "../../support/sandbox.js";
 
 const org = mockClient(OrganizationsClient);
 const sts = mockClient(STSClient);
@@ -57,32 +57,18 @@ const hub = useHubBucket({
   // Detections finish by the first status read: the scanner's polling has its own tests.
   latency: { detectionMs: [0, 0] },
 });
-const APP_ROLE = {
-  Resources: {
-    AppRole: {
-      Type: "AWS::IAM::Role",
-      Properties: {
-        AssumeRolePolicyDocument: { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }] },
-        ManagedPolicyArns: ["arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"],
-      },
-    },
-  },
-};
+const APP_ROLE = { Resources: { AppRole: APP_ROLE_RESOURCE } };
 const QUIET = { Resources: { Alerts: { Type: "AWS::SNS::Topic", Properties: { DisplayName: "alerts" } } } };
 
 beforeAll(async () => {
   expect(hub.sandbox.hub.reportBucket).toBe(BUCKET);
-  const deploy = async (account: string, region: string, StackName: string, template: object) =>
-    hub.sandbox.dispatch(account, region, "cloudformation", "CreateStack", { StackName, TemplateBody: JSON.stringify(template), Capabilities: ["CAPABILITY_IAM"] });
   for (const [account, names] of [[PAY, ["app-a", "app-b"]], [EDGE, ["edge-a", "edge-b"]]] as const) {
     for (const name of names) {
-      await deploy(account, "us-east-1", name, APP_ROLE);
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any
-      const [role] = ((await hub.sandbox.dispatch(account, "us-east-1", "cloudformation", "DescribeStackResources", { StackName: name })) as any).StackResources;
-      await hub.sandbox.dispatch(account, "us-east-1", "iam", "AttachRolePolicy", { RoleName: role.PhysicalResourceId, PolicyArn: "arn:aws:iam::aws:policy/AdministratorAccess" });
+      const { AppRole } = await deployStack(hub.sandbox, account, "us-east-1", name, APP_ROLE);
+      await hub.sandbox.dispatch(account, "us-east-1", "iam", "AttachRolePolicy", { RoleName: AppRole, PolicyArn: "arn:aws:iam::aws:policy/AdministratorAccess" });
     }
   }
-  await deploy(PAY, "eu-west-1", "quiet", QUIET);
+  await deployStack(hub.sandbox, PAY, "eu-west-1", "quiet", QUIET);
 });
 
 /** The engine's guard behaviour without AWS: report mode plans, remediate mode reserves then repairs. */

@@ -19,12 +19,12 @@ import { memoryFlappingStore } from "../../support/flapping.js";
 import type { FlappingRecord } from "../../../functions/remediation/flapping-store.js";
 import { createGuards, type GuardLimits } from "../../../functions/remediation/guards.js";
 import { IN_SYNC_REASON } from "../../../functions/remediation/plan.js";
-import { deletedTopicDrift, inSync, queueDrift, queueDriftRaw, securityGroupDrift, securityGroupDriftRaw } from "./fixtures.js";
+import { deletedTopicDrift, inSync, queueDrift, queueDriftRaw, SECURITY_GROUP_TEMPLATE, securityGroupDrift, securityGroupDriftRaw } from "./fixtures.js";
 import { NO_ATTACHMENTS } from "../../../functions/remediation/ownership/lookup.js";
 import { TEST_SAFETY, writes } from "./helpers.js";
 import type { Sandbox } from "../../../sandbox/harness/server.js";
 import { testConfig } from "../../support/config.js";
-import { recordSent, sandboxSpokeClients, startTestSandbox, type SentCommands } from "../../support/sandbox.js";
+import { deployStack, recordSent, sandboxSpokeClients, startTestSandbox, type SentCommands } from "../../support/sandbox.js";
 
 /**
  * The engine's apply path with the security group in the sandbox's EC2 (read, revoked and tagged
@@ -42,19 +42,6 @@ const PEER = "10.99.0.0/16";
 const WORLD_SSH = [{ class: "world-open-ingress", detail: "tcp 22 from 0.0.0.0/0" }];
 const CRITICAL_PREFIX = "security-critical: world-open-ingress (tcp 22 from 0.0.0.0/0); ";
 const QUEUE_ARN = "arn:aws:sqs:us-east-1:111122223333:payments-core-SettlementQueue-Ab12Cd34";
-/** The fixture's group as a stack deploys it: the template's HTTPS rule and Name tag (fixtures.ts securityGroupDriftRaw). */
-const TEMPLATE = {
-  Resources: {
-    WebSecurityGroup: {
-      Type: "AWS::EC2::SecurityGroup",
-      Properties: {
-        GroupDescription: "Web tier",
-        SecurityGroupIngress: [{ CidrIp: "10.20.0.0/16", Description: "HTTPS from the VPC", FromPort: 443, IpProtocol: "tcp", ToPort: 443 }],
-        Tags: [{ Key: "Name", Value: "payments-web" }],
-      },
-    },
-  },
-};
 
 let sandbox: Sandbox;
 let clients: SpokeClients;
@@ -74,11 +61,8 @@ async function sshRuleId(): Promise<string> {
 
 /** A new stack's group with 22/tcp opened to the world out of band: the fixture's drift, live. */
 async function deployDrifted(): Promise<void> {
-  const stackName = `payments-core-${++deployed}`;
-  await sandbox.dispatch(SPOKE, REGION, "cloudformation", "CreateStack", { StackName: stackName, TemplateBody: JSON.stringify(TEMPLATE) });
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const [resource] = ((await sandbox.dispatch(SPOKE, REGION, "cloudformation", "DescribeStackResources", { StackName: stackName })) as any).StackResources;
-  const described = (await ec2("DescribeSecurityGroups", { GroupIds: [resource.PhysicalResourceId] })).SecurityGroups[0];
+  const { WebSecurityGroup } = await deployStack(sandbox, SPOKE, REGION, `payments-core-${++deployed}`, SECURITY_GROUP_TEMPLATE);
+  const described = (await ec2("DescribeSecurityGroups", { GroupIds: [WebSecurityGroup] })).SecurityGroups[0];
   group = { id: described.GroupId, vpcId: described.VpcId, ssh: "" };
   await ec2("AuthorizeSecurityGroupIngress", sshFrom("0.0.0.0/0"));
   group.ssh = await sshRuleId();

@@ -24,7 +24,8 @@ import { DetectionTimeEstimator, POLL_TUNING } from "../../../functions/scanner/
 import { selectStacks } from "../../../functions/scanner/stacks.js";
 import type { RegionScope, ScanContext } from "../../../functions/scanner/types.js";
 import type { Sandbox } from "../../../sandbox/harness/server.js";
-import { sandboxSpokeClients, startTestSandbox, WORKLOAD } from "../../support/sandbox.js";
+import { deployStack, sandboxSpokeClients, startTestSandbox, WORKLOAD } from "../../support/sandbox.js";
+import { APP_ROLE_RESOURCE } from "./fixtures.js";
 import { testConfig } from "../../support/config.js";
 import { cloudTrailRecord, lookupEntry } from "../../support/cloudtrail.js";
 
@@ -44,13 +45,7 @@ const ALICE = "arn:aws:sts::222222222222:assumed-role/AWSReservedSSO_Administrat
 /** payments-api's role widened, its topic renamed and its alerts topic deleted, out of band; payments-jobs the same without the deletion. */
 const TEMPLATE = (withAlerts: boolean) => ({
   Resources: {
-    AppRole: {
-      Type: "AWS::IAM::Role",
-      Properties: {
-        AssumeRolePolicyDocument: { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }] },
-        ManagedPolicyArns: ["arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"],
-      },
-    },
+    AppRole: APP_ROLE_RESOURCE,
     Topic: { Type: "AWS::SNS::Topic", Properties: { DisplayName: "payments" } },
     ...(withAlerts ? { Alerts: { Type: "AWS::SNS::Topic", Properties: { DisplayName: "alerts" } } } : {}),
   },
@@ -68,9 +63,7 @@ beforeAll(async () => {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const call = (service: string, action: string, params: Record<string, unknown>) => sandbox.dispatch(PAY, "us-east-1", service, action, params) as Promise<any>;
   for (const [name, withAlerts] of [["payments-api", true], ["payments-jobs", false]] as const) {
-    await call("cloudformation", "CreateStack", { StackName: name, TemplateBody: JSON.stringify(TEMPLATE(withAlerts)), Capabilities: ["CAPABILITY_IAM"] });
-    const resources = (await call("cloudformation", "DescribeStackResources", { StackName: name })).StackResources as { LogicalResourceId: string; PhysicalResourceId: string }[];
-    const ids = (physical[name] = Object.fromEntries(resources.map((r) => [r.LogicalResourceId, r.PhysicalResourceId])));
+    const ids = (physical[name] = await deployStack(sandbox, PAY, "us-east-1", name, TEMPLATE(withAlerts)));
     await call("iam", "AttachRolePolicy", { RoleName: ids.AppRole, PolicyArn: "arn:aws:iam::aws:policy/AdministratorAccess" });
     await call("sns", "SetTopicAttributes", { TopicArn: ids.Topic, AttributeName: "DisplayName", AttributeValue: "renamed" });
     if (withAlerts) await call("sns", "DeleteTopic", { TopicArn: ids.Alerts });

@@ -5,8 +5,8 @@ import type { ResourceDrift } from "../../../../functions/core/types.js";
 import { IN_SYNC_REASON } from "../../../../functions/remediation/plan.js";
 import { ec2SecurityGroupRemediator } from "../../../../functions/remediation/remediators/ec2-security-group.js";
 import type { Sandbox } from "../../../../sandbox/harness/server.js";
-import { recordSent, sandboxSpokeClients, startTestSandbox, WORKLOAD, type SentCommands } from "../../../support/sandbox.js";
-import { securityGroupDrift } from "../fixtures.js";
+import { deployStack, recordSent, sandboxSpokeClients, startTestSandbox, WORKLOAD, type SentCommands } from "../../../support/sandbox.js";
+import { SECURITY_GROUP_TEMPLATE, securityGroupDrift } from "../fixtures.js";
 import { remediateWith, TEST_SAFETY } from "../helpers.js";
 
 /**
@@ -17,18 +17,6 @@ import { remediateWith, TEST_SAFETY } from "../helpers.js";
  */
 
 const REGION = "us-east-1";
-const TEMPLATE = {
-  Resources: {
-    WebSecurityGroup: {
-      Type: "AWS::EC2::SecurityGroup",
-      Properties: {
-        GroupDescription: "Web tier",
-        SecurityGroupIngress: [{ CidrIp: "10.20.0.0/16", Description: "HTTPS from the VPC", FromPort: 443, IpProtocol: "tcp", ToPort: 443 }],
-        Tags: [{ Key: "Name", Value: "payments-web" }],
-      },
-    },
-  },
-};
 /** The spoke account is one of the organization's, so rules naming its groups are not foreign. */
 const SAFETY = { ...TEST_SAFETY, accountIds: new Set([...TEST_SAFETY.accountIds, WORKLOAD]) };
 
@@ -80,11 +68,8 @@ beforeAll(async () => {
 afterAll(() => sandbox?.close());
 
 beforeEach(async () => {
-  const stackName = `payments-web-${++stacks}`;
-  await sandbox.dispatch(WORKLOAD, REGION, "cloudformation", "CreateStack", { StackName: stackName, TemplateBody: JSON.stringify(TEMPLATE) });
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const [resource] = ((await sandbox.dispatch(WORKLOAD, REGION, "cloudformation", "DescribeStackResources", { StackName: stackName })) as any).StackResources;
-  const described = (await ec2("DescribeSecurityGroups", { GroupIds: [resource.PhysicalResourceId] })).SecurityGroups[0];
+  const { WebSecurityGroup } = await deployStack(sandbox, WORKLOAD, REGION, `payments-web-${++stacks}`, SECURITY_GROUP_TEMPLATE);
+  const described = (await ec2("DescribeSecurityGroups", { GroupIds: [WebSecurityGroup] })).SecurityGroups[0];
   group = { id: described.GroupId, name: described.GroupName, vpcId: described.VpcId };
   await ingress(cidr("0.0.0.0/0", "tcp", 22));
   const rules = await liveRules();
