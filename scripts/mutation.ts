@@ -41,6 +41,8 @@ interface StoredMutant {
   mutator: string;
   replacement: string;
   status: MutantStatus;
+  /** Tests the mutant's run completed: a Survived mutant with 0 ran nothing (stryker-js#6213), it is not a survivor. */
+  testsCompleted?: number;
 }
 interface StoredFile {
   sha256: string;
@@ -163,6 +165,7 @@ function store(results: Results, files: readonly string[], mutants: readonly Mut
           mutator: m.mutatorName,
           replacement: (m.replacement ?? "").replace(/\s+/g, " ").slice(0, 160),
           status: m.status,
+          ...(m.testsCompleted !== undefined ? { testsCompleted: m.testsCompleted } : {}),
         }))
         .sort((a, b) => a.line - b.line || a.column - b.column),
     };
