@@ -16,7 +16,7 @@ import { keptThreads } from "./scripts/mutation-pool.js";
 // aws-sdk-client-mock stubs on client prototypes would leak into them in a shared worker, so they
 // keep their own isolated worker (vitest's threads pool: a fresh thread per run).
 const ISOLATED = ["test/unit/remediation/safety/write-gate*.test.ts"];
-const shared = { testTimeout: 20_000, pool: "threads" as const };
+const shared = { testTimeout: 20_000, hookTimeout: 60_000, pool: "threads" as const };
 export default defineConfig({
   test: {
     projects: [
