@@ -130,8 +130,8 @@ export function lambdaLimits(memoryMb: number): RuntimeLimits {
  *
  * - oldSpaceShare 3/8: the heap gets 384 MB of a 1,024 MB Lambda. What the scan keeps live is
  *   far less: a mid-scan heap snapshot of 1,600 stacks in flight held 79 MB, 44 MB of it the code
- *   and modules before the scan (≈ 28 KB per stack in flight); 256 account-regions × 20 stacks
- *   in flight is ≈ 145 MB more. The rest of the memory is for what is outside the V8 heap
+ *   and modules before the scan (≈ 22 KB per stack in flight); 256 account-regions × 20 stacks
+ *   in flight is ≈ 115 MB more. The rest of the memory is for what is outside the V8 heap
  *   (code, Buffers and sockets of the requests in flight, the runtime) and for the report's
  *   strings at the end.
  * - semiSpaceMb 16: V8's own default on 64-bit, instead of the bootstrap's 51 MB at 1,024 MB
