@@ -1,4 +1,5 @@
 import type { ConcurrencySizing } from "../functions/scanner/index.js";
+import type { MemoryBreakdown } from "./scan-window.js";
 
 /** What `npm run bench` measures, the targets it is held to, and how it prints them. */
 
@@ -81,6 +82,10 @@ export interface BenchResults {
   scanPeakRssMb: number;
   /** The hub process's maxRSS (getrusage): its whole life, warm-up scans included. */
   lifetimePeakRssMb: number;
+  /** What the sampled scan peak was made of (`process.memoryUsage()` at that sample), and the largest V8 heap in use any sample saw. */
+  scanMemory: { atPeak: MemoryBreakdown; heapUsedPeakMb: number };
+  /** The V8 flags the hub process ran with (`--hub-heap lambda`: the deployed function's NODE_OPTIONS; none: Node's defaults) and the heap limit they gave. */
+  hubHeap: { flags: string[]; heapSizeLimitMb: number };
   synth: { accounts: number; stacks: number; constructMs: number; synthMs: number; totalMs: number };
   /** `p50Trial`: the median trial's AWS calls by name and the time no call covered (call-trace.ts). */
   eventToRevertMs: { trials: number[]; p50: number; max: number; p50Trial?: { byCall: { call: string; count: number; ms: number }[]; uncoveredMs: number } };
@@ -163,6 +168,7 @@ export function formatResults(r: BenchResults): string {
       ["throttled CFN requests per stack", calls.throttledPerStack.toFixed(3)],
       ["naive scanner's CFN calls per stack", calls.naivePerStack.toFixed(2)],
       ["peak RSS (hub process)", `${r.peakRssMb.toFixed(0)} MB (measured scan, sampled every 200 ms: ${r.scanPeakRssMb.toFixed(0)} MB; process lifetime, warm-up included: ${r.lifetimePeakRssMb.toFixed(0)} MB)`],
+      ["", `hub heap: ${r.hubHeap.flags.length > 0 ? r.hubHeap.flags.join(" ") : "Node's defaults"} (V8 heap limit ${r.hubHeap.heapSizeLimitMb.toFixed(0)} MB)`],
       [`cdktf synth, ${synth.accounts} accounts`, `${seconds(synth.totalMs)} (${synth.stacks} stacks: constructs ${seconds(synth.constructMs)}, synth ${seconds(synth.synthMs)})`],
       ["event → revert", `p50 ${events.p50.toFixed(0)} ms, max ${events.max.toFixed(0)} ms over ${events.trials.length} trials (${diag.eventPathThrottled} throttled CFN requests)`],
       ...(events.p50Trial
@@ -184,7 +190,12 @@ export function formatResults(r: BenchResults): string {
         `CFN round trip ${diag.meanCfnRoundTripMs.toFixed(1)} ms vs the model's ${model.apiMs} ms; hub event-loop delay mean ${diag.hubEventLoopDelayMs.mean.toFixed(1)} ms, ` +
           `p99 ${diag.hubEventLoopDelayMs.p99.toFixed(0)} ms; CPU during the scan: hub ${seconds(diag.hubCpuMs)} (${diag.hubCpuMsPerStack.toFixed(2)} ms per stack), sandbox ${seconds(diag.sandboxCpuMs)}, ${(diag.cpuUtilisation * 100).toFixed(0)} % of ${r.machine.cpus} CPUs × ${seconds(scan.wallMs)}`,
       ],
-      ["", `heap in use after the scan ${diag.heapUsedMb.toFixed(0)} MB (of the peak RSS)`],
+      [
+        "",
+        `at the sampled peak: heap ${r.scanMemory.atPeak.heapUsedMb.toFixed(0)} MB in use of ${r.scanMemory.atPeak.heapTotalMb.toFixed(0)} MB reserved, ` +
+          `external ${r.scanMemory.atPeak.externalMb.toFixed(0)} MB (Buffers ${r.scanMemory.atPeak.arrayBuffersMb.toFixed(0)} MB); largest heap in use ${r.scanMemory.heapUsedPeakMb.toFixed(0)} MB; ` +
+          `heap in use after the scan ${diag.heapUsedMb.toFixed(0)} MB`,
+      ],
       ["scan result", `${scan.report.stacksScanned} scanned, ${scan.report.stacksDrifted} drifted, ${scan.report.remediated} remediated, ${scan.report.failed} failed, ${scan.report.errors} errors`],
     ]),
     "",

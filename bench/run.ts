@@ -1,6 +1,7 @@
 import { fork } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
+import { getHeapStatistics } from "node:v8";
 import { monitorEventLoopDelay, performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -9,7 +10,7 @@ import { createHubClients, createSpokeClients } from "../functions/aws/clients.j
 import type { RunReport } from "../functions/core/types.js";
 import { RecentIds } from "../functions/events/index.js";
 import { eventDeps, newRunId, scanDeps } from "../functions/runtime/index.js";
-import { lambdaLimits, sizeConcurrency, runScan } from "../functions/scanner/index.js";
+import { lambdaHeapFlags, lambdaLimits, sizeConcurrency, runScan } from "../functions/scanner/index.js";
 import { runFanoutInProcess } from "../functions/fanout/index.js";
 import { resolveAccounts } from "../functions/config/resolve.js";
 import { childExecArgv, profileFile, startProfile } from "./cpu-profile.js";
@@ -34,7 +35,8 @@ import { SandboxProcess } from "./sandbox-process.js";
 
 const USAGE =
   "usage: npm run bench -- [--profile default|realistic|fanout-100k] [--accounts 200] [--regions 4] [--stacks 25] [--drift-rate 0.1] [--api-ms 2] [--detection-ms 300,900] " +
-  "[--cfn-rps 10] [--concurrency auto|10,4,5] [--execution single|fanout] [--naive-account-regions 1] [--event-trials 5] [--synth-accounts 500] [--out bench/results.json] [--cpu-prof DIR] [--warm-runs 1]";
+  "[--cfn-rps 10] [--concurrency auto|10,4,5] [--execution single|fanout] [--naive-account-regions 1] [--event-trials 5] [--synth-accounts 500] [--out bench/results.json] [--cpu-prof DIR] [--warm-runs 1] " +
+  "[--hub-heap lambda|node]";
 
 /**
  * `--profile realistic`: detections of seconds to tens of seconds, as real CloudFormation takes
@@ -83,6 +85,7 @@ function parseOptions() {
       out: { type: "string", default: fileURLToPath(new URL("./results.json", import.meta.url)) },
       "cpu-prof": { type: "string" },
       "warm-runs": { type: "string" },
+      "hub-heap": { type: "string", default: "lambda" },
       help: { type: "boolean", default: false },
     },
   });
@@ -90,6 +93,7 @@ function parseOptions() {
   if (!(PROFILES as readonly string[]).includes(values.profile)) throw new Error(`--profile must be ${PROFILES.join(", ")} (got "${values.profile}")\n${USAGE}`);
   const fanout100k = values.profile === "fanout-100k";
   if (values.execution !== "single" && values.execution !== "fanout") throw new Error(`--execution must be single or fanout (got "${values.execution}")\n${USAGE}`);
+  if (values["hub-heap"] !== "lambda" && values["hub-heap"] !== "node") throw new Error(`--hub-heap must be lambda or node (got "${values["hub-heap"]}")\n${USAGE}`);
   const realistic = values.profile === "realistic";
   const scale = realistic ? REALISTIC.timeScale : 1;
   const concurrency = values.concurrency === "auto" ? "auto" : numbers(values.concurrency, 3, "--concurrency");
@@ -114,6 +118,7 @@ function parseOptions() {
     out: values.out,
     cpuProfDir: values["cpu-prof"],
     warmRuns: Number(values["warm-runs"] ?? (fanout100k ? FANOUT_100K.warmRuns : 1)),
+    hubHeap: values["hub-heap"],
   };
 }
 
@@ -215,6 +220,26 @@ function runSynth(accounts: number, regions: number, profileDir: string | undefi
   });
 }
 
+/** Set in the re-run of this process with the hub's heap flags, so that it does not re-run itself again. */
+const HUB_HEAP_ENV = "DRIFTGUARD_BENCH_HUB_HEAP";
+
+/**
+ * `--hub-heap lambda` (the default): the hub runs with the V8 heap limits the deployed function
+ * gets from its memory (NODE_OPTIONS, scanner/concurrency.ts lambdaHeapFlags), so its RSS is the
+ * deployed hub's. This process re-runs itself once with them, as the flags only apply at start;
+ * the sandbox and synth children keep their own. `node`: Node's defaults, as before issue 19.
+ * Returns the child's exit code, or undefined in the process that runs the bench.
+ */
+async function withHubHeap(memoryMb: number, hubHeap: string): Promise<number | undefined> {
+  if (hubHeap !== "lambda" || process.env[HUB_HEAP_ENV]) return undefined;
+  const child = fork(process.argv[1]!, process.argv.slice(2), {
+    execArgv: [...process.execArgv, ...lambdaHeapFlags(memoryMb)],
+    env: { ...process.env, [HUB_HEAP_ENV]: lambdaHeapFlags(memoryMb).join(" ") },
+    stdio: "inherit",
+  });
+  return new Promise((resolve) => child.once("exit", (code) => resolve(code ?? 1)));
+}
+
 async function main(): Promise<void> {
   const opts = parseOptions();
   if (!opts) {
@@ -223,6 +248,11 @@ async function main(): Promise<void> {
   }
   const { org: orgOptions, latency } = opts;
   const { config, stacks, driftedStacks } = benchOrg(orgOptions);
+  const rerun = await withHubHeap(config.hub.lambda.memoryMb, opts.hubHeap);
+  if (rerun !== undefined) {
+    process.exitCode = rerun;
+    return;
+  }
   const log = (line: string) => console.error(`[bench] ${line}`);
 
   log(`starting the sandbox with ${config.accounts.length} accounts and ${stacks} stacks …`);
@@ -275,7 +305,8 @@ async function main(): Promise<void> {
     const hubCpuAfter = processCpuMs();
     const sandboxCpuAfter = await sandbox.cpuMs();
     loopDelay.disable();
-    const scanPeakRssMb = rss.stop();
+    const scanMemory = rss.stop();
+    const scanPeakRssMb = scanMemory.atPeak.rssMb;
     const lifetimePeakRssMb = rssMb();
     const loadAfter = loadavg();
     const heapUsedMb = process.memoryUsage().heapUsed / 1024 / 1024;
@@ -421,6 +452,8 @@ async function main(): Promise<void> {
       peakRssMb: Math.max(scanPeakRssMb, lifetimePeakRssMb),
       scanPeakRssMb,
       lifetimePeakRssMb,
+      scanMemory,
+      hubHeap: { flags: process.env[HUB_HEAP_ENV]?.split(" ") ?? [], heapSizeLimitMb: getHeapStatistics().heap_size_limit / 1024 / 1024 },
       synth,
       eventToRevertMs: { trials: latencies, p50: median?.ms ?? 0, max: sorted.at(-1)?.ms ?? 0, ...(median ? { p50Trial: decompose(median.calls, median.ms) } : {}) },
     };

@@ -1,5 +1,5 @@
-import { describe, expect, it } from "vitest";
-import { accountCpu } from "./scan-window.js";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { accountCpu, RssSampler } from "./scan-window.js";
 
 /** The bench's CPU accounting (scan-window.ts): one window, both processes, refused when impossible. */
 
@@ -30,5 +30,24 @@ describe("accountCpu", () => {
 
   it("refuses readings that go backwards (not of one window)", () => {
     expect(() => accountCpu(window([5_000, 4_000], [0, 1_000]))).toThrow(/went backwards/);
+  });
+});
+
+describe("RssSampler", () => {
+  const MB = 1024 * 1024;
+  const usage = (rss: number, heapUsed: number, external = 10): NodeJS.MemoryUsage => ({ rss: rss * MB, heapTotal: 2 * heapUsed * MB, heapUsed: heapUsed * MB, external: external * MB, arrayBuffers: 1 * MB });
+  afterEach(() => vi.useRealTimers());
+
+  it("keeps the breakdown of the sample with the largest RSS, and the largest heap of any sample apart", () => {
+    vi.useFakeTimers();
+    // The heap peaks (200 MB) at a sample whose RSS is not the largest: V8 had not grown yet.
+    const samples = [usage(300, 100), usage(320, 200), usage(500, 150, 40), usage(400, 120), usage(350, 110)];
+    const sampler = new RssSampler(() => samples.shift()!);
+    sampler.start(200);
+    vi.advanceTimersByTime(600);
+    const { atPeak, heapUsedPeakMb } = sampler.stop();
+    expect(samples).toEqual([]);
+    expect(atPeak).toEqual({ rssMb: 500, heapTotalMb: 300, heapUsedMb: 150, externalMb: 40, arrayBuffersMb: 1 });
+    expect(heapUsedPeakMb).toBe(200);
   });
 });

@@ -46,25 +46,55 @@ export function processCpuMs(): number {
   return (user + system) / 1000;
 }
 
+/** `process.memoryUsage()` in MB: what a resident set is made of. */
+export interface MemoryBreakdown {
+  rssMb: number;
+  /** V8's heap: reserved (heapTotal) and live at the last collection (heapUsed). */
+  heapTotalMb: number;
+  heapUsedMb: number;
+  /** Memory of C++ objects bound to JS ones (Buffers, sockets' native state); arrayBuffers is the Buffer part. */
+  externalMb: number;
+  arrayBuffersMb: number;
+}
+
+const MB = 1024 * 1024;
+
+export function memoryBreakdown(usage: NodeJS.MemoryUsage = process.memoryUsage()): MemoryBreakdown {
+  return { rssMb: usage.rss / MB, heapTotalMb: usage.heapTotal / MB, heapUsedMb: usage.heapUsed / MB, externalMb: usage.external / MB, arrayBuffersMb: usage.arrayBuffers / MB };
+}
+
 /**
  * The hub's resident set sampled during the scan: `maxRSS` (getrusage) is the process's peak over
  * its whole life, warm-up scans included, and cannot be reset. A 200 ms sample (rss() showed as 2 % of a loaded profile at 50 ms) can miss a spike
- * shorter than that, so the target is held to the larger of the two (bench/run.ts).
+ * shorter than that, so the target is held to the larger of the two (bench/run.ts). Each sample
+ * is the whole `memoryUsage()`, so the peak comes with what it was made of (heap vs external vs
+ * the rest: code, stacks, allocator slack), and the largest heap seen is kept apart.
  */
 export class RssSampler {
-  private peak = 0;
+  private peak?: MemoryBreakdown;
+  private heapPeakMb = 0;
   private timer?: NodeJS.Timeout;
 
+  constructor(private readonly read: () => NodeJS.MemoryUsage = () => process.memoryUsage()) {}
+
+  private sample(): void {
+    const now = memoryBreakdown(this.read());
+    if (!this.peak || now.rssMb > this.peak.rssMb) this.peak = now;
+    this.heapPeakMb = Math.max(this.heapPeakMb, now.heapUsedMb);
+  }
+
   start(everyMs = 200): void {
-    this.peak = process.memoryUsage.rss();
-    this.timer = setInterval(() => (this.peak = Math.max(this.peak, process.memoryUsage.rss())), everyMs);
+    this.peak = undefined;
+    this.heapPeakMb = 0;
+    this.sample();
+    this.timer = setInterval(() => this.sample(), everyMs);
     this.timer.unref();
   }
 
-  /** The peak seen, MB. */
-  stop(): number {
+  /** The sample with the largest RSS, and the largest V8 heap in use any sample saw. */
+  stop(): { atPeak: MemoryBreakdown; heapUsedPeakMb: number } {
     clearInterval(this.timer);
-    this.peak = Math.max(this.peak, process.memoryUsage.rss());
-    return this.peak / 1024 / 1024;
+    this.sample();
+    return { atPeak: this.peak!, heapUsedPeakMb: this.heapPeakMb };
   }
 }

@@ -10,7 +10,7 @@ import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
 import type { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import type { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import type { Config } from "../functions/config/schema.js";
-import { ORGANIZATION_ACTIONS, PLACEMENT_ACTIONS } from "../functions/scanner/index.js";
+import { lambdaHeapFlags, ORGANIZATION_ACTIONS, PLACEMENT_ACTIONS } from "../functions/scanner/index.js";
 import { webhookReadGrants } from "../functions/report/index.js";
 import { LAMBDA_HANDLER } from "./lambda-bundle.js";
 import type { DriftguardNames } from "./names.js";
@@ -119,8 +119,9 @@ export class ScannerFunction extends Construct {
           DRIFTGUARD_HUB_ACCOUNT_ID: props.identity.hubAccountId,
           POWERTOOLS_SERVICE_NAME: "driftguard",
           POWERTOOLS_LOG_LEVEL: "INFO",
-          // The bundle ships a source map; without this flag stack traces point into index.mjs.
-          NODE_OPTIONS: "--enable-source-maps",
+          // The bundle ships a source map; without --enable-source-maps stack traces point into
+          // index.mjs. The heap limits keep the scan's RSS bounded (scanner/concurrency.ts HEAP_TUNING).
+          NODE_OPTIONS: ["--enable-source-maps", ...lambdaHeapFlags(props.lambda.memoryMb)].join(" "),
         },
       },
     });

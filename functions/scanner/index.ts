@@ -12,7 +12,7 @@ export { announceSkippedRun, skippedRunNotice, type SkippedRun } from "./skipped
 export { scanAccount } from "./scan-account.js";
 export { ENABLED_REGIONS_ACTIONS } from "./enabled-regions.js";
 export { openCapacity, type ScanCapacity } from "./capacity.js";
-export { lambdaLimits, sizeConcurrency, type ConcurrencySizing, type RuntimeLimits } from "./concurrency.js";
+export { lambdaHeapFlags, lambdaLimits, sizeConcurrency, type ConcurrencySizing, type RuntimeLimits } from "./concurrency.js";
 export { chooseExecution, describeExecution, effectiveExecution, ESTIMATE, type ExecutionChoice } from "./execution-choice.js";
 export { DRIFT_DETECTABLE_STATUSES, globExclusion } from "./stacks.js";
 export { keptResourceTypes, listedResourceTypes, openStackListings, s3StackListingStore, type StackListings, type StackListingStore } from "./stack-listings.js";

@@ -120,6 +120,10 @@ describe("HubStack scanner Lambda", () => {
     });
   });
 
+  it("bounds its V8 heap from its 2,048 MB: 3/8 for the old space, V8's 16 MB semi-spaces (Lambda's bootstrap keeps NODE_OPTIONS' heap flags)", () => {
+    expect((fn.environment as { variables: Record<string, string> }).variables.NODE_OPTIONS).toBe("--enable-source-maps --max-old-space-size=768 --max-semi-space-size=16");
+  });
+
   it("logs to a group with the configured retention", () => {
     const logs = synth.only("aws_cloudwatch_log_group");
     expect(logs).toMatchObject({ name: "/aws/lambda/driftguard-scanner", retention_in_days: 90 });

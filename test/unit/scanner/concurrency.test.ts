@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CONCURRENCY_TUNING, lambdaLimits, sizeConcurrency, stacksInFlight } from "../../../functions/scanner/concurrency.js";
+import { CONCURRENCY_TUNING, lambdaHeapFlags, lambdaLimits, sizeConcurrency, stacksInFlight } from "../../../functions/scanner/concurrency.js";
 import { testConfig } from "../../support/config.js";
 import { parseConfig } from "../../../functions/accounts-file/index.js";
 
@@ -53,5 +53,16 @@ describe("defaults.concurrency", () => {
     const base = 'version: 1\norganization: { id: o-example0001 }\nhub: { accountId: "111111111111", region: us-east-1 }\naccounts: []\n';
     for (const text of [base, `${base}defaults: { concurrency: auto }\n`]) expect(parseConfig(text).defaults.concurrency).toEqual({ cloudFormationPerSecond: 10 });
     expect(testConfig("accounts: []").defaults.concurrency).toEqual({ accounts: 2, regionsPerAccount: 2, stacksPerRegion: 2, cloudFormationPerSecond: 10 });
+  });
+});
+
+describe("lambdaHeapFlags", () => {
+  it("gives the old space 3/8 of the Lambda's memory and V8's own 16 MB semi-spaces", () => {
+    expect(lambdaHeapFlags(1024)).toEqual(["--max-old-space-size=384", "--max-semi-space-size=16"]);
+    expect(lambdaHeapFlags(10_240)).toEqual(["--max-old-space-size=3840", "--max-semi-space-size=16"]);
+  });
+
+  it("never below 64 MB of old space: the bundle alone keeps ≈ 24 MB live", () => {
+    expect(lambdaHeapFlags(128)).toEqual(["--max-old-space-size=64", "--max-semi-space-size=16"]);
   });
 });
