@@ -67,6 +67,8 @@ export interface BenchResults {
     /** CPU the hub process used during the scan (user + system). */
     hubCpuMs: number;
     hubCpuMsPerStack: number;
+    /** Every HTTP request the hub sent during the scan, per stack, by SigV4 service (request-census.ts). */
+    hubRequestsPerStack: Record<string, number>;
     /** CPU the sandbox process used during the scan. */
     sandboxCpuMs: number;
     /** (hub + sandbox CPU) / (cores × wall): how busy the machine's cores were with the two (≤ 1; the rest is idle or other work). */
@@ -183,6 +185,12 @@ export function formatResults(r: BenchResults): string {
         "",
         `CFN round trip ${diag.meanCfnRoundTripMs.toFixed(1)} ms vs the model's ${model.apiMs} ms; hub event-loop delay mean ${diag.hubEventLoopDelayMs.mean.toFixed(1)} ms, ` +
           `p99 ${diag.hubEventLoopDelayMs.p99.toFixed(0)} ms; CPU during the scan: hub ${seconds(diag.hubCpuMs)} (${diag.hubCpuMsPerStack.toFixed(2)} ms per stack), sandbox ${seconds(diag.sandboxCpuMs)}, ${(diag.cpuUtilisation * 100).toFixed(0)} % of ${r.machine.cpus} CPUs × ${seconds(scan.wallMs)}`,
+      ],
+      [
+        "",
+        `hub HTTP requests per stack ${Object.values(diag.hubRequestsPerStack ?? {}).reduce((a, b) => a + b, 0).toFixed(2)} (` +
+          Object.entries(diag.hubRequestsPerStack ?? {}).map(([service, n]) => `${service} ${n.toFixed(2)}`).join(", ") +
+          "): the hub's CPU per stack ≈ these × the SDK's cost per request (bench/request-cost.ts)",
       ],
       ["", `heap in use after the scan ${diag.heapUsedMb.toFixed(0)} MB (of the peak RSS)`],
       ["scan result", `${scan.report.stacksScanned} scanned, ${scan.report.stacksDrifted} drifted, ${scan.report.remediated} remediated, ${scan.report.failed} failed, ${scan.report.errors} errors`],

@@ -12,6 +12,7 @@ import { STSClient } from "@aws-sdk/client-sts";
 import { AdaptiveRetryStrategy, type RateLimiter } from "@smithy/core/retry";
 import type { AuthScheme, AwsCredentialIdentity, AwsCredentialIdentityProvider, RequestSigner, RetryStrategyV2 } from "@smithy/types";
 import { globalEventsRegion, partitionOf } from "../config/regions.js";
+import { yieldingTurns } from "./loop-turns.js";
 import type { SharedSockets } from "./sockets.js";
 import { gateWrites, type GatedClient } from "./write-gate.js";
 
@@ -122,6 +123,8 @@ export function createSpokeClients(accountId: string, region: string, credential
       // Every spoke client carries the write gate (write-gate.ts): a command that changes the
       // member account is sent only as a step the apply path approved after the privilege invariants.
       c = gateWrites(new ctor({ region: clientRegion, credentials, ...RETRY, ...CLIENT_TUNING, ...retryStrategy, ...requestHandler }) as C & GatedClient);
+      // Bursts of sends take turns with the event loop (loop-turns.ts).
+      yieldingTurns(c);
       reuseSigner(c);
       created.set(ctor, c);
     }
