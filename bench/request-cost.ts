@@ -1,7 +1,8 @@
 import { fork } from "node:child_process";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { CloudFormationClient, DescribeStackDriftDetectionStatusCommand, DetectStackDriftCommand } from "@aws-sdk/client-cloudformation";
+import type { CloudFormationClient} from "@aws-sdk/client-cloudformation";
+import { DescribeStackDriftDetectionStatusCommand, DetectStackDriftCommand } from "@aws-sdk/client-cloudformation";
 import { createSpokeClients } from "../functions/aws/clients.js";
 import { AdaptiveRateLimiter } from "../functions/aws/rate-limit.js";
 import { createSharedSockets } from "../functions/aws/sockets.js";

@@ -124,7 +124,7 @@ export function createSpokeClients(accountId: string, region: string, credential
       // member account is sent only as a step the apply path approved after the privilege invariants.
       c = gateWrites(new ctor({ region: clientRegion, credentials, ...RETRY, ...CLIENT_TUNING, ...retryStrategy, ...requestHandler }) as C & GatedClient);
       // Bursts of sends take turns with the event loop (loop-turns.ts).
-      yieldingTurns(c);
+      yieldingTurns(c as C & GatedClient);
       reuseSigner(c);
       created.set(ctor, c);
     }
