@@ -99,13 +99,47 @@ export function reuseSigner<C>(client: C): C {
     const key = `${scheme?.name}\u0000${scheme?.signingRegion}\u0000${scheme?.signingName}`;
     let signer = signers.get(key);
     if (!signer) {
-      signer = build(scheme);
+      signer = build(scheme).then(keepSigningKeys);
       signers.set(key, signer);
       signer.catch(() => signers.delete(key));
     }
     return signer;
   };
   return client;
+}
+
+/** SignatureV4's derived-key step (@smithy/signature-v4 `getSigningKey`, an instance method). */
+type KeyDeriving = { getSigningKey(credentials: AwsCredentialIdentity, region: string, shortDate: string, service?: string): Promise<Uint8Array> };
+
+/**
+ * SigV4's signing key depends only on the secret key, the date, the region and the service
+ * (AWS General Reference, "Create a signed AWS API request": kSigning = HMAC chain of those). The
+ * SDK keeps derived keys in one process-wide cache of 50 (MAX_CACHE_SIZE), keyed by a fresh HMAC
+ * of the credentials on every request: a scan with 80 account-regions in flight, each signing
+ * for CloudFormation, S3 and EC2, needs hundreds of entries, so the cache thrashes and a request
+ * pays five HMACs (the key HMAC and the four-step derivation) instead of none. One client signs
+ * for one account-region and service, so its signer keeps its own key per date and scope, reused
+ * while the credentials are the same strings (compared, not hashed); new credentials or a new day
+ * derive a new key through the SDK's own function.
+ */
+function keepSigningKeys(signer: RequestSigner): RequestSigner {
+  const deriving = signer as RequestSigner & Partial<KeyDeriving>;
+  const derive = deriving.getSigningKey?.bind(signer);
+  if (!derive) return signer;
+  const kept = new Map<string, { accessKeyId: string; secretAccessKey: string; sessionToken: string | undefined; key: Promise<Uint8Array> }>();
+  deriving.getSigningKey = (credentials, region, shortDate, service) => {
+    const scope = `${shortDate}\u0000${region}\u0000${service ?? ""}`;
+    const entry = kept.get(scope);
+    if (entry && entry.accessKeyId === credentials.accessKeyId && entry.secretAccessKey === credentials.secretAccessKey && entry.sessionToken === credentials.sessionToken)
+      return entry.key;
+    // One scope per day per client: the previous day's key is dropped with it.
+    if (!entry && kept.size >= 4) kept.clear();
+    const key = derive(credentials, region, shortDate, service);
+    kept.set(scope, { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey, sessionToken: credentials.sessionToken, key });
+    key.catch(() => kept.delete(scope));
+    return key;
+  };
+  return signer;
 }
 
 /** Services whose endpoint is global: IAM's is in the partition's global-service region (us-east-1 for aws). */
