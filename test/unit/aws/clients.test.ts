@@ -92,10 +92,12 @@ describe("signing keys kept per client", () => {
     let current = { accessKeyId: "ASIAEXAMPLE", secretAccessKey: "secret-1", sessionToken: "token-1" };
     // The SDK's own derivation, counted (installed before the client builds its signer).
     const derived: string[] = [];
-    const original = SignatureV4.prototype.getSigningKey;
-    const spy = vi.spyOn(SignatureV4.prototype, "getSigningKey").mockImplementation(function (this: SignatureV4, ...args: Parameters<SignatureV4["getSigningKey"]>) {
-      derived.push(args[0].secretAccessKey);
-      return original.apply(this, args);
+    // getSigningKey is private in the SDK's types, public at run time (the instance method keepSigningKeys wraps).
+    const proto = SignatureV4.prototype as unknown as { getSigningKey(credentials: { secretAccessKey: string }, ...rest: unknown[]): Promise<Uint8Array> };
+    const original = proto.getSigningKey;
+    const spy = vi.spyOn(proto, "getSigningKey").mockImplementation(function (this: unknown, credentials, ...rest) {
+      derived.push(credentials.secretAccessKey);
+      return original.call(this, credentials, ...rest);
     });
     // Expiring within the SDK's refresh window (5 min), so the client asks for credentials on every request.
     const { client, sent } = recordingClient(async () => ({ ...current, expiration: new Date(Date.now() + 60_000) }));
