@@ -68,6 +68,8 @@ export interface BenchResults {
     /** CPU the hub process used during the scan (user + system). */
     hubCpuMs: number;
     hubCpuMsPerStack: number;
+    /** Every HTTP request the hub sent during the scan, per stack, by SigV4 service (request-census.ts). */
+    hubRequestsPerStack: Record<string, number>;
     /** CPU the sandbox process used during the scan. */
     sandboxCpuMs: number;
     /** (hub + sandbox CPU) / (cores × wall): how busy the machine's cores were with the two (≤ 1; the rest is idle or other work). */
@@ -195,6 +197,12 @@ export function formatResults(r: BenchResults): string {
         `at the sampled peak: heap ${r.scanMemory.atPeak.heapUsedMb.toFixed(0)} MB in use of ${r.scanMemory.atPeak.heapTotalMb.toFixed(0)} MB reserved, ` +
           `external ${r.scanMemory.atPeak.externalMb.toFixed(0)} MB (Buffers ${r.scanMemory.atPeak.arrayBuffersMb.toFixed(0)} MB); largest heap in use ${r.scanMemory.heapUsedPeakMb.toFixed(0)} MB; ` +
           `heap in use after the scan ${diag.heapUsedMb.toFixed(0)} MB`,
+      ],
+      [
+        "",
+        `hub HTTP requests per stack ${Object.values(diag.hubRequestsPerStack ?? {}).reduce((a, b) => a + b, 0).toFixed(2)} (` +
+          Object.entries(diag.hubRequestsPerStack ?? {}).map(([service, n]) => `${service} ${n.toFixed(2)}`).join(", ") +
+          "): the hub's CPU per stack ≈ these × the SDK's cost per request (bench/request-cost.ts)",
       ],
       ["scan result", `${scan.report.stacksScanned} scanned, ${scan.report.stacksDrifted} drifted, ${scan.report.remediated} remediated, ${scan.report.failed} failed, ${scan.report.errors} errors`],
     ]),

@@ -15,6 +15,7 @@ import { runFanoutInProcess } from "../functions/fanout/index.js";
 import { resolveAccounts } from "../functions/config/resolve.js";
 import { childExecArgv, profileFile, startProfile } from "./cpu-profile.js";
 import { accountCpu, processCpuMs, RssSampler } from "./scan-window.js";
+import { RequestCensus } from "./request-census.js";
 import { CallCounter, regionKey, stackKey, total, type StackCalls } from "./call-counter.js";
 import type { RegionDetections, SandboxLatency } from "./child-protocol.js";
 import { CallTrace, decompose } from "./call-trace.js";
@@ -295,6 +296,8 @@ async function main(): Promise<void> {
     const hubCpuBefore = processCpuMs();
     const rss = new RssSampler();
     rss.start();
+    const census = new RequestCensus();
+    census.start();
     const loopResolutionMs = 10;
     const loopDelay = monitorEventLoopDelay({ resolution: loopResolutionMs });
     loopDelay.enable();
@@ -305,6 +308,7 @@ async function main(): Promise<void> {
     const hubCpuAfter = processCpuMs();
     const sandboxCpuAfter = await sandbox.cpuMs();
     loopDelay.disable();
+    const hubRequests = census.stop();
     const scanMemory = rss.stop();
     const scanPeakRssMb = scanMemory.atPeak.rssMb;
     const lifetimePeakRssMb = rssMb();
@@ -442,6 +446,7 @@ async function main(): Promise<void> {
         hubEventLoopDelayMs: { mean: loopDelay.mean / 1e6 - loopResolutionMs, p99: loopDelay.percentile(99) / 1e6 - loopResolutionMs },
         hubCpuMs: cpu.hubMs,
         hubCpuMsPerStack: cpu.hubMsPerStack,
+        hubRequestsPerStack: Object.fromEntries(Object.entries(hubRequests).map(([service, n]) => [service, n / Math.max(1, stacks)])),
         sandboxCpuMs: cpu.sandboxMs,
         cpuUtilisation: cpu.utilisation,
         heapUsedMb,

@@ -1,5 +1,6 @@
 import { App } from "cdktf";
 import type { Config } from "../functions/config/schema.js";
+import type { DetectionEstimate } from "../functions/scanner/index.js";
 import { HubStack } from "./hub-stack.js";
 import { SpokeStack } from "./spoke-stack.js";
 import { StackSetSpokesStack } from "./stackset-spokes.js";
@@ -9,6 +10,8 @@ export interface DriftguardAppOptions {
   outdir?: string;
   /** Lambda entry to bundle instead of functions/handler.ts. */
   lambdaEntry?: string;
+  /** The detection time the runs measured, for `hub.execution: auto` (functions/scanner/detection-times.ts); absent: the configured one. */
+  detection?: DetectionEstimate;
 }
 
 /**
@@ -23,7 +26,7 @@ export function driftguardApp(config: Config, options: DriftguardAppOptions = {}
   // stack for each (profile of the 500-account synth, issue 17: ~12 % of its CPU), and nothing
   // reads them; terraform never sees them.
   const app = new App({ outdir: options.outdir, stackTraces: false });
-  const hub = new HubStack(app, { config, lambdaEntry: options.lambdaEntry });
+  const hub = new HubStack(app, { config, lambdaEntry: options.lambdaEntry, ...(options.detection ? { detection: options.detection } : {}) });
   const spokes =
     config.spoke.deployment === "stackset"
       ? [new StackSetSpokesStack(app, { config })]

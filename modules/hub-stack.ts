@@ -4,7 +4,7 @@ import { S3Object } from "@cdktf/provider-aws/lib/s3-object";
 import { eventNamesBySource } from "../functions/config/events.js";
 import { configObjectBody } from "../functions/config/load.js";
 import type { Config } from "../functions/config/schema.js";
-import { effectiveExecution } from "../functions/scanner/index.js";
+import { effectiveExecution, type DetectionEstimate } from "../functions/scanner/index.js";
 import { Alarms } from "./alarms.js";
 import { accountProvider } from "./aws-provider.js";
 import { configureBackend } from "./backend.js";
@@ -26,6 +26,8 @@ export interface HubStackProps {
    * when it synthesizes the hub only to read the IAM it deploys, which the package does not change.
    */
   archive?: string;
+  /** What `hub.execution: auto` assumes a detection takes, when the runs measured it (main.ts). */
+  detection?: DetectionEstimate;
 }
 
 /**
@@ -78,7 +80,7 @@ export class HubStack extends TerraformStack {
       topicKey: this.notifications.key,
       webhooks: { list: config.hub.notifications.webhooks, hub: { accountId: config.hub.accountId, region: config.hub.region } },
     });
-    if (effectiveExecution(config) === "fanout") {
+    if (effectiveExecution(config, props.detection) === "fanout") {
       this.fanout = new FanoutStateMachine(this, "fanout", {
         names,
         hub: config.hub,

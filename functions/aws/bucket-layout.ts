@@ -57,6 +57,9 @@ export const UNMANAGED_REPORTED_KEY = `${STATE_PREFIX}unmanaged-reported.json`;
 /** One account's stack resource listings, kept per stack version between runs (scanner/stack-listings.ts). */
 export const stackListingsKey = (accountId: string) => `${STATE_PREFIX}stack-listings/${accountId}.json`;
 
+/** The measured drift detection times of the last runs, which `hub.execution: auto` learns from (scanner/detection-times.ts). */
+export const DETECTION_TIMES_KEY = `${STATE_PREFIX}detection-times.json`;
+
 /** The single-run lease: which run may repair right now (scanner/run-lease.ts). */
 export const RUN_LEASE_KEY = `${STATE_PREFIX}run-lease.json`;
 

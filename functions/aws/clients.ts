@@ -12,6 +12,7 @@ import { STSClient } from "@aws-sdk/client-sts";
 import { AdaptiveRetryStrategy, type RateLimiter } from "@smithy/core/retry";
 import type { AuthScheme, AwsCredentialIdentity, AwsCredentialIdentityProvider, RequestSigner, RetryStrategyV2 } from "@smithy/types";
 import { globalEventsRegion, partitionOf } from "../config/regions.js";
+import { yieldingTurns } from "./loop-turns.js";
 import type { SharedSockets } from "./sockets.js";
 import { gateWrites, type GatedClient } from "./write-gate.js";
 
@@ -98,13 +99,47 @@ export function reuseSigner<C>(client: C): C {
     const key = `${scheme?.name}\u0000${scheme?.signingRegion}\u0000${scheme?.signingName}`;
     let signer = signers.get(key);
     if (!signer) {
-      signer = build(scheme);
+      signer = build(scheme).then(keepSigningKeys);
       signers.set(key, signer);
       signer.catch(() => signers.delete(key));
     }
     return signer;
   };
   return client;
+}
+
+/** SignatureV4's derived-key step (@smithy/signature-v4 `getSigningKey`, an instance method). */
+type KeyDeriving = { getSigningKey(credentials: AwsCredentialIdentity, region: string, shortDate: string, service?: string): Promise<Uint8Array> };
+
+/**
+ * SigV4's signing key depends only on the secret key, the date, the region and the service
+ * (AWS General Reference, "Create a signed AWS API request": kSigning = HMAC chain of those). The
+ * SDK keeps derived keys in one process-wide cache of 50 (MAX_CACHE_SIZE), keyed by a fresh HMAC
+ * of the credentials on every request: a scan with 80 account-regions in flight, each signing
+ * for CloudFormation, S3 and EC2, needs hundreds of entries, so the cache thrashes and a request
+ * pays five HMACs (the key HMAC and the four-step derivation) instead of none. One client signs
+ * for one account-region and service, so its signer keeps its own key per date and scope, reused
+ * while the credentials are the same strings (compared, not hashed); new credentials or a new day
+ * derive a new key through the SDK's own function.
+ */
+function keepSigningKeys(signer: RequestSigner): RequestSigner {
+  const deriving = signer as RequestSigner & Partial<KeyDeriving>;
+  const derive = deriving.getSigningKey?.bind(signer);
+  if (!derive) return signer;
+  const kept = new Map<string, { accessKeyId: string; secretAccessKey: string; sessionToken: string | undefined; key: Promise<Uint8Array> }>();
+  deriving.getSigningKey = (credentials, region, shortDate, service) => {
+    const scope = `${shortDate}\u0000${region}\u0000${service ?? ""}`;
+    const entry = kept.get(scope);
+    if (entry && entry.accessKeyId === credentials.accessKeyId && entry.secretAccessKey === credentials.secretAccessKey && entry.sessionToken === credentials.sessionToken)
+      return entry.key;
+    // One scope per day per client: the previous day's key is dropped with it.
+    if (!entry && kept.size >= 4) kept.clear();
+    const key = derive(credentials, region, shortDate, service);
+    kept.set(scope, { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey, sessionToken: credentials.sessionToken, key });
+    key.catch(() => kept.delete(scope));
+    return key;
+  };
+  return signer;
 }
 
 /** Services whose endpoint is global: IAM's is in the partition's global-service region (us-east-1 for aws). */
@@ -122,6 +157,8 @@ export function createSpokeClients(accountId: string, region: string, credential
       // Every spoke client carries the write gate (write-gate.ts): a command that changes the
       // member account is sent only as a step the apply path approved after the privilege invariants.
       c = gateWrites(new ctor({ region: clientRegion, credentials, ...RETRY, ...CLIENT_TUNING, ...retryStrategy, ...requestHandler }) as C & GatedClient);
+      // Bursts of sends take turns with the event loop (loop-turns.ts).
+      yieldingTurns(c as C & GatedClient);
       reuseSigner(c);
       created.set(ctor, c);
     }

@@ -5,7 +5,7 @@ import { AccountRegionBudgets } from "../aws/rate-limit.js";
 import { cachedMembership, type EventDeps, publishEventReport, type RecentIds } from "../events/index.js";
 import { createGuards, OwnershipCache, remediateResource, remediateStack, s3FlappingStore } from "../remediation/index.js";
 import { s3ReportedStore } from "../sweep/index.js";
-import { assumeRoleCredentials, keptResourceTypes, lookupPlacement, type PlacedMember, readMembership, roleSessionName, s3StackListingStore, type ScanDeps, spokeRoleArn } from "../scanner/index.js";
+import { assumeRoleCredentials, keptResourceTypes, lookupPlacement, type PlacedMember, readMembership, roleSessionName, s3DetectionTimesStore, s3StackListingStore, type ScanDeps, spokeRoleArn } from "../scanner/index.js";
 import type { Logger } from "../core/logger.js";
 import { createMetrics } from "../core/metrics.js";
 import { readConfig, settingsFromEnv, type Settings } from "./settings.js";
@@ -56,6 +56,7 @@ export function scanDeps(hub: HubClients, reportBucket: string, logger: Logger):
     flappingStore: s3FlappingStore(hub.s3, reportBucket, { ...systemClock, random: Math.random }),
     reportedStore: s3ReportedStore(hub.s3, reportBucket, { ...systemClock, random: Math.random }),
     stackListingStore: s3StackListingStore(hub.s3, reportBucket),
+    detectionTimesStore: s3DetectionTimesStore(hub.s3, reportBucket),
     ...systemClock,
     random: Math.random,
     logger,

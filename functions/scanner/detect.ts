@@ -38,6 +38,8 @@ export interface DetectOptions {
   maxWaitMs?: number;
   /** Told when CloudFormation was already detecting drift on the stack and this run waits for it. */
   onWaitingForRunningDetection?: () => void;
+  /** The clock the detection is timed with (DetectionOutcome.durationMs); absent: not timed. */
+  now?: () => number;
 }
 
 export interface DetectionOutcome {
@@ -48,6 +50,11 @@ export interface DetectionOutcome {
   reason?: string;
   /** MODIFIED and DELETED resources; partial when detection failed part-way. */
   drifts: ResourceDrift[];
+  /**
+   * DetectStackDrift answered → the status read that found the detection finished, ms (an upper
+   * bound: the read's overshoot included); absent when not timed (no `now`).
+   */
+  durationMs?: number;
 }
 
 /** Thrown when a wait runs into the run's deadline; the stack is then listed as not scanned. */
@@ -139,7 +146,11 @@ async function awaitDetection(
 /** DetectStackDrift → status reads on the account-region's adaptive schedule → MODIFIED/DELETED resources with their documents parsed. */
 export async function detectStackDrift(cfn: CloudFormationClient, stackId: string, options: DetectOptions): Promise<DetectionOutcome> {
   const detectionId = await startDetection(cfn, stackId, options);
+  // Timed from DetectStackDrift's answer: after waiting for a detection already running, this
+  // run's own detection starts there too.
+  const startedAt = options.now?.();
   const status = await awaitDetection(cfn, detectionId, options);
+  const durationMs = startedAt === undefined ? undefined : options.now!() - startedAt;
   const failed = status.DetectionStatus === "DETECTION_FAILED";
   // A complete, in-sync detection has nothing to list; a failed one may still have found drift.
   const drifts = failed || status.StackDriftStatus !== "IN_SYNC" ? await listResourceDrifts(cfn, stackId) : [];
@@ -149,6 +160,7 @@ export async function detectStackDrift(cfn: CloudFormationClient, stackId: strin
     driftStatus: stackDriftStatus(status.StackDriftStatus, drifts),
     ...(status.DetectionStatusReason ? { reason: status.DetectionStatusReason } : {}),
     drifts,
+    ...(durationMs !== undefined ? { durationMs } : {}),
   };
 }
 

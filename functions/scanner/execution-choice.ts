@@ -1,6 +1,7 @@
 import type { Config } from "../config/schema.js";
 import { resolveAccounts } from "../config/resolve.js";
 import { lambdaLimits, sizeConcurrency, type ConcurrencySizing } from "./concurrency.js";
+import type { DetectionEstimate } from "./detection-times.js";
 
 /**
  * `hub.execution: auto`: one Lambda invocation (single) or the fan-out state machine, chosen from
@@ -17,6 +18,8 @@ import { lambdaLimits, sizeConcurrency, type ConcurrencySizing } from "./concurr
  *   T_fanout = ⌈A / workers⌉ · ⌈R / regionsPerAccount⌉ · T_ar
  * Single is chosen while its estimate stays within SINGLE_RUN_SHARE of the timeout: drifted stacks
  * make 2–3 times an in-sync stack's calls and repairs, retries and a loaded account add to it.
+ * `d` is learnt from the previous runs' measured detections when there are any (detection-times.ts:
+ * the median over the last runs of each run's p90), `hub.scanEstimate.detectionSeconds` before.
  */
 
 export const ESTIMATE = {
@@ -39,13 +42,16 @@ export interface ExecutionChoice {
   /** … and one worker's invocation, which must fit the Lambda timeout. */
   workerSeconds: number;
   timeoutSeconds: number;
-  assumed: { accounts: number; accountRegions: number; stacks: number; detectionSeconds: number; cloudFormationPerSecond: number };
+  assumed: { accounts: number; accountRegions: number; stacks: number; detectionSeconds: number; cloudFormationPerSecond: number; detection: DetectionEstimate };
   sizing: Pick<ConcurrencySizing, "accountRegions" | "regionsPerAccount">;
 }
 
-export function chooseExecution(config: Config): ExecutionChoice {
+/** `learned`: the detection time the runs measured (estimateDetection); absent: the configured one. */
+export function chooseExecution(config: Config, learned?: DetectionEstimate): ExecutionChoice {
   const accounts = resolveAccounts(config);
-  const { detectionSeconds, stacksPerAccountRegion } = config.hub.scanEstimate;
+  const { stacksPerAccountRegion } = config.hub.scanEstimate;
+  const detection: DetectionEstimate = learned ?? { source: "configured", seconds: config.hub.scanEstimate.detectionSeconds };
+  const detectionSeconds = detection.seconds;
   const accountRegions = accounts.reduce((n, a) => n + a.regions.length, 0);
   const maxRegions = Math.max(1, ...accounts.map((a) => a.regions.length));
   const limits = lambdaLimits(config.hub.lambda.memoryMb);
@@ -69,12 +75,18 @@ export function chooseExecution(config: Config): ExecutionChoice {
     fanoutSeconds,
     workerSeconds,
     timeoutSeconds,
-    assumed: { accounts: accounts.length, accountRegions, stacks: accountRegions * stacksPerAccountRegion, detectionSeconds, cloudFormationPerSecond: rate },
+    assumed: { accounts: accounts.length, accountRegions, stacks: accountRegions * stacksPerAccountRegion, detectionSeconds, cloudFormationPerSecond: rate, detection },
     sizing: { accountRegions: sizing.accountRegions, regionsPerAccount: sizing.regionsPerAccount },
   };
 }
 
 const minutes = (s: number) => (s < 120 ? `${Math.round(s)} s` : `${(s / 60).toFixed(1)} min`);
+
+function detectionText(d: DetectionEstimate): string {
+  return d.source === "learned"
+    ? `${d.seconds} s per detection, learned: p90 of ${d.samples} detections over the last ${d.runs} run${d.runs === 1 ? "" : "s"}`
+    : `${d.seconds} s per detection from hub.scanEstimate, no run measured yet`;
+}
 
 /** What synth prints: the estimate, the choice and what it assumed. */
 export function describeExecution(choice: ExecutionChoice): string {
@@ -86,13 +98,13 @@ export function describeExecution(choice: ExecutionChoice): string {
       ? `hub.execution auto → ${choice.execution}`
       : `hub.execution ${choice.configured}${choice.configured === "single" && choice.singleSeconds > choice.timeoutSeconds ? " — WARNING: the estimate exceeds the timeout; use hub.execution: fanout or auto" : ""}`;
   return [
-    `driftguard scan estimate: ${a.accounts} accounts, ${a.accountRegions} account-regions, ~${a.stacks} stacks (hub.scanEstimate: ${a.detectionSeconds} s per detection, ${a.cloudFormationPerSecond} CloudFormation requests/s per account-region)`,
+    `driftguard scan estimate: ${a.accounts} accounts, ${a.accountRegions} account-regions, ~${a.stacks} stacks (${detectionText(a.detection)}, ${a.cloudFormationPerSecond} CloudFormation requests/s per account-region)`,
     `  ${single}; fan-out ≈ ${minutes(choice.fanoutSeconds)} in all, each worker ≈ ${minutes(choice.workerSeconds)}; ${limit}`,
     `  ${why}`,
   ].join("\n");
 }
 
 /** The execution the deployment and the local runner use: `auto` resolved. */
-export function effectiveExecution(config: Config): "single" | "fanout" {
-  return config.hub.execution === "auto" ? chooseExecution(config).execution : config.hub.execution;
+export function effectiveExecution(config: Config, learned?: DetectionEstimate): "single" | "fanout" {
+  return config.hub.execution === "auto" ? chooseExecution(config, learned).execution : config.hub.execution;
 }

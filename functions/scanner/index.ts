@@ -15,5 +15,13 @@ export { openCapacity, type ScanCapacity } from "./capacity.js";
 export { lambdaHeapFlags, lambdaLimits, sizeConcurrency, type ConcurrencySizing, type RuntimeLimits } from "./concurrency.js";
 export { chooseExecution, describeExecution, effectiveExecution, ESTIMATE, type ExecutionChoice } from "./execution-choice.js";
 export { DRIFT_DETECTABLE_STATUSES, globExclusion } from "./stacks.js";
+export {
+  DetectionTimes,
+  estimateDetection,
+  parseDetectionTimes,
+  s3DetectionTimesStore,
+  type DetectionEstimate,
+  type DetectionTimesRecord,
+} from "./detection-times.js";
 export { keptResourceTypes, listedResourceTypes, openStackListings, s3StackListingStore, type StackListings, type StackListingStore } from "./stack-listings.js";
 export type { ScanContext, ScanDeps, ScanProgress } from "./types.js";

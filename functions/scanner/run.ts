@@ -1,3 +1,4 @@
+import { DetectionTimes, saveDetectionTimes } from "./detection-times.js";
 import type { OrganizationsClient } from "@aws-sdk/client-organizations";
 import { resolveAccounts, resolveOnboarded, type EffectiveAccount } from "../config/resolve.js";
 import type { Config, Mode } from "../config/schema.js";
@@ -168,6 +169,8 @@ export type ScanOrganizationOptions = Omit<RunScanOptions, "publish"> & {
    * --accounts, --regions, --stacks): the file's hash, which `driftguard apply` checks.
    */
   configHash?: string;
+  /** Collects the run's measured detection times (detection-times.ts); runScan keeps them. */
+  detectionTimes?: DetectionTimes;
 };
 
 /**
@@ -223,7 +226,7 @@ export async function scanOrganization(deps: ScanDeps, options: ScanOrganization
   // --current-credentials reads no organization: trust in accounts outside trustedPrincipals is refused.
   const membership = membershipOf(organization, "the organization was not read (--current-credentials)");
   if ("error" in membership) log.error("organization membership unknown; repairs that trust another account are refused", { error: membership.error });
-  const ctx: ScanContext = { deps, config, membership, runId, deadline: options.deadline ?? NO_DEADLINE, guards, capacity, progress, ...(reported ? { reported } : {}) };
+  const ctx: ScanContext = { deps, config, membership, runId, deadline: options.deadline ?? NO_DEADLINE, guards, capacity, progress, ...(reported ? { reported } : {}), ...(options.detectionTimes ? { detectionTimes: options.detectionTimes } : {}) };
   const scanned = await scanWithRetry(
     ctx,
     selection.toScan,
@@ -262,8 +265,11 @@ export async function scanOrganization(deps: ScanDeps, options: ScanOrganization
 
 /** The scheduled scan end to end: scanOrganization, then the report stored in S3 and the summary on SNS. */
 export async function runScan(deps: ScanDeps, options: RunScanOptions): Promise<RunScanResult> {
-  const report = await scanOrganization(deps, { ...options, leaseBucket: options.publish.bucket });
+  const detectionTimes = new DetectionTimes();
+  const report = await scanOrganization(deps, { ...options, leaseBucket: options.publish.bucket, detectionTimes });
   const log = scoped(deps.logger, { runId: options.runId });
+  // What hub.execution: auto learns from (synth reads it back: execution-choice.ts).
+  if (deps.detectionTimesStore) await saveDetectionTimes(deps.detectionTimesStore, detectionTimes, options.runId, new Date(deps.now()), log);
   const published = await publishReport({ s3: deps.s3, sns: deps.sns, logger: log, ...(deps.chat ? { chat: deps.chat } : {}) }, report, options.publish);
   log.info("scan finished", { totals: report.totals, incomplete: report.incomplete, reportKey: published.keys.json, s3: published.s3.ok, sns: published.sns.ok });
   return { report, publish: published };

@@ -207,6 +207,7 @@ export async function scanStack(ctx: ScanContext, account: EffectiveAccount, sco
       sleep: ctx.deps.sleep,
       random: ctx.deps.random,
       deadline: ctx.deadline,
+      now: ctx.deps.now,
       onWaitingForRunningDetection: () => log.info("drift detection already running on the stack; waiting for it to finish"),
     });
     const scanned: StackReport = {
@@ -217,6 +218,7 @@ export async function scanStack(ctx: ScanContext, account: EffectiveAccount, sco
         ? { detectionStatusReason: detection.reason ?? "DETECTION_FAILED without a reason" }
         : {}),
     };
+    if (detection.durationMs !== undefined && detection.detectionStatus === "DETECTION_COMPLETE") ctx.detectionTimes?.record(detection.durationMs);
     log.info("drift detected", { driftStatus: detection.driftStatus, detectionStatus: detection.detectionStatus, drifted: detection.drifts.length });
     const coverage = await unchecked(scope, target, detection.detectionStatus === "DETECTION_COMPLETE", log);
     if (detection.drifts.length === 0) {

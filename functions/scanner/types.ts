@@ -1,3 +1,4 @@
+import type { DetectionTimes, DetectionTimesStore } from "./detection-times.js";
 import type { OrganizationsClient } from "@aws-sdk/client-organizations";
 import type { OrganizationMembership } from "../remediation/index.js";
 import type { S3Client } from "@aws-sdk/client-s3";
@@ -39,6 +40,8 @@ export interface ScanDeps {
   stackListingStore?: StackListingStore;
   /** What the sweep's notify-only rules already reported (functions/sweep/reported.ts); absent: all reported every run. */
   reportedStore?: ReportedStore;
+  /** Where the runs' measured detection times are kept for `hub.execution: auto` (detection-times.ts); absent: not kept. */
+  detectionTimesStore?: DetectionTimesStore;
   /**
    * Credentials for one spoke account; by default the spoke role assumed through `sts`. The CLI's
    * --current-credentials scans the caller's own account with the caller's credentials instead.
@@ -96,4 +99,6 @@ export interface ScanContext {
   /** The concurrency plan and what keeps to it: budgets, sockets, account-region slots. */
   capacity: ScanCapacity;
   progress(event: ScanProgress): void;
+  /** The run's measured detection times (detection-times.ts), kept after the run by runScan. */
+  detectionTimes?: DetectionTimes;
 }

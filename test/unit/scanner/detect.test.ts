@@ -195,6 +195,21 @@ describe("detectStackDrift", () => {
     expect(told).toBe(2);
     // When the running detection started is unknown, so only this run's first read taught: one hit.
     expect(estimator.estimateMs).toBeCloseTo(POLL_TUNING.initialMs * POLL_TUNING.hitFactor);
+    // Untimed without a clock.
+    expect(outcome.durationMs).toBeUndefined();
+  });
+
+  it("times its own detection from DetectStackDrift's answer to the read that found it finished (what hub.execution auto learns)", async () => {
+    cfn.on(DetectStackDriftCommand).rejectsOnce(detectionInProgressError(STACK)).resolves({ StackDriftDetectionId: DETECTION });
+    cfn
+      .on(DescribeStackDriftDetectionStatusCommand)
+      .resolvesOnce(status({}))
+      .resolves(status({ DetectionStatus: "DETECTION_COMPLETE", StackDriftStatus: "IN_SYNC" }));
+    const time = fakeTime(5_000);
+    const outcome = await detectStackDrift(client(), STACK, options(time.sleep, { now: time.now }));
+    // The wait for the running detection (1,000 ms) is not this detection's; its reads at 1,000 and 1,000 + 300 ms are.
+    expect(time.state.delays).toEqual([1000, 1000, 300]);
+    expect(outcome.durationMs).toBe(1300);
   });
 
   it("shares one estimate among the stacks given the same estimator, i.e. of an account-region", async () => {
