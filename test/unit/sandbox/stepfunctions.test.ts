@@ -198,9 +198,17 @@ describe("Step Functions executions (ASL interpreter)", () => {
     const children = await call<{ executions: { executionArn: string; status: string }[] }>("ListExecutions", { mapRunArn: map.MapRunArn });
     expect(children.executions).toHaveLength(4);
     expect(children.executions[0]!.executionArn).toMatch(new RegExp(`:execution:fanout/Each:`));
+    // The Map Run itself (API_ListMapRuns.html, API_DescribeMapRun.html): its configuration and the children's counts.
+    const { mapRuns } = await call<{ mapRuns: { mapRunArn: string; stateMachineArn: string }[] }>("ListMapRuns", { executionArn: tolerant.arn });
+    expect(mapRuns).toEqual([expect.objectContaining({ mapRunArn: map.MapRunArn, stateMachineArn: `arn:aws:states:${REGION}:${HUB}:stateMachine:fanout/Each` })]);
+    const run = await call<{ status: string; maxConcurrency: number; toleratedFailurePercentage: number; itemCounts: Record<string, number> }>("DescribeMapRun", { mapRunArn: map.MapRunArn });
+    expect(run).toMatchObject({ status: "SUCCEEDED", maxConcurrency: 2, toleratedFailurePercentage: 25 });
+    expect(run.itemCounts).toMatchObject({ total: items.length, succeeded: 3, failed: 1, running: 0, resultsWritten: items.length });
 
     const strict = await runToEnd(await machine("fanout-strict", definition(0)), { key: "in/items.json" });
     expect(strict.described).toMatchObject({ status: "FAILED", error: "States.ExceedToleratedFailureThreshold" });
+    const [strictRun] = (await call<{ mapRuns: { mapRunArn: string }[] }>("ListMapRuns", { executionArn: strict.arn })).mapRuns;
+    expect(await call("DescribeMapRun", { mapRunArn: strictRun!.mapRunArn })).toMatchObject({ status: "FAILED", toleratedFailurePercentage: 0 });
   });
 
   it("fails loudly on what it does not emulate, and StopExecution aborts a running execution", async () => {
