@@ -4,8 +4,9 @@ import { ALARM_PREFIX } from "../../../modules/alarms.js";
 import { mintRoleSession } from "../../../sandbox/emulator/services/iam/principals.js";
 import { logsState } from "../../../sandbox/emulator/services/logs/service.js";
 import type { Principal, Topic } from "../../../sandbox/emulator/state.js";
-import { startBareSandbox, type BareSandbox } from "../../../sandbox/harness/server.js";
+import type { BareSandbox } from "../../../sandbox/harness/server.js";
 import { exampleConfig, synthHub, type PolicyStatement } from "../../constructs/synth.js";
+import { startBareTestSandbox } from "../../support/sandbox.js";
 
 /**
  * What a Step Functions execution tells CloudWatch, and what CloudWatch then does, against the
@@ -98,7 +99,7 @@ const topicOf = (arn: string): Topic => sandbox.world.accounts.get(HUB)!.regions
 const described = (executionArn: string) => call<{ status: string; output?: string; error?: string; redriveCount: number; redriveStatus: string; redriveStatusReason?: string }>("states", "DescribeExecution", { executionArn });
 
 beforeAll(async () => {
-  sandbox = await startBareSandbox({ config, scenario: { organization: { managementAccount: "999999999999" }, accounts: [{ id: HUB, name: "hub" }] } });
+  sandbox = await startBareTestSandbox({ config, scenario: { accounts: [{ id: HUB, name: "hub" }] } });
   await call("iam", "CreateRole", { RoleName: "sfn", AssumeRolePolicyDocument: statesTrust });
   await call("iam", "PutRolePolicy", { RoleName: "sfn", PolicyName: "p", PolicyDocument: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: ["s3:GetObject"], Resource: `arn:aws:s3:::${BUCKET}/*` }] }) });
   await call("s3", "CreateBucket", { Bucket: BUCKET });

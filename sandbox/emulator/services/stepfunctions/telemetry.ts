@@ -45,12 +45,21 @@ export interface LoggingSettings {
 /** The closing metric of each terminal status. */
 export const CLOSING_METRIC: Record<string, ExecutionMetric> = { SUCCEEDED: "ExecutionsSucceeded", FAILED: "ExecutionsFailed", ABORTED: "ExecutionsAborted", TIMED_OUT: "ExecutionsTimedOut" };
 
+/**
+ * Publishes one execution metric (and ExecutionTime with a closing one). Called without waiting, as
+ * the service publishes after the fact; a sandbox fault in evaluating alarms is written to stderr
+ * rather than failing the execution it describes.
+ */
 export async function executionMetric(host: TelemetryHost, machineArn: string, metric: ExecutionMetric, executionTimeMs?: number): Promise<void> {
   const [, , , region, accountId] = machineArn.split(":");
   const dimensions = [{ Name: "StateMachineArn", Value: machineArn }];
   const cw = { world: host.world, sandbox: host.runtime };
-  await publishServiceMetric(cw, accountId!, region!, { namespace: "AWS/States", metricName: metric, dimensions, value: 1, unit: "Count" });
-  if (executionTimeMs !== undefined) await publishServiceMetric(cw, accountId!, region!, { namespace: "AWS/States", metricName: "ExecutionTime", dimensions, value: executionTimeMs, unit: "Milliseconds" });
+  try {
+    await publishServiceMetric(cw, accountId!, region!, { namespace: "AWS/States", metricName: metric, dimensions, value: 1, unit: "Count" });
+    if (executionTimeMs !== undefined) await publishServiceMetric(cw, accountId!, region!, { namespace: "AWS/States", metricName: "ExecutionTime", dimensions, value: executionTimeMs, unit: "Milliseconds" });
+  } catch (err) {
+    process.stderr.write(`sandbox: publishing ${metric} for ${machineArn} failed: ${(err as Error).stack ?? String(err)}\n`);
+  }
 }
 
 /**
