@@ -119,8 +119,11 @@ const fault = z
     status: z.number().int().min(400).max(599).optional(),
     throttle: z.object({ rps: z.number().positive(), burst: z.number().int().positive().optional() }).strict().optional(),
     times: z.number().int().positive().optional(),
+    /** Only calls on this S3 object key, e.g. one fan-out worker's part (protocol/faults.ts). */
+    key: z.string().min(1).optional(),
   })
   .strict()
+  .refine((f) => f.key === undefined || f.service === "s3", { error: "`key` scopes a fault to an S3 object key; use it with service: s3", path: ["key"] })
   .refine((f) => (f.error === undefined) !== (f.throttle === undefined), { error: "needs exactly one of `error: <Code>` or `throttle: { rps: N }`" })
   .refine((f) => f.times === undefined || f.error !== undefined, { error: "`times` limits an `error` fault; a throttle has no count", path: ["times"] })
   .superRefine((f, ctx) => {

@@ -39,6 +39,13 @@ export interface SandboxOptions {
   latency?: Partial<SandboxRuntime["latency"]>;
   /** Overrides the scenario's seed. */
   seed?: number;
+  /**
+   * The emulated cloud's clock (Date.now by default). A test that drives time itself, as the
+   * scanner's tests do with an injected now/sleep, passes the same clock: drift detections then
+   * complete (latency.detectionMs), sessions expire and request signatures are checked against
+   * it, so a detection takes as long as the test's clock says, not the machine's.
+   */
+  clock?: () => number;
 }
 
 export interface SandboxCredentials {
@@ -118,7 +125,7 @@ async function serve(opts: SandboxOptions, build: (scenario: LoadedScenario, con
   const scenario = opts.scenario ? scenarioFromObject(opts.scenario) : loadScenario(opts.scenarioFile ?? DEFAULT_SCENARIO);
   const config = opts.config ?? loadConfig(opts.accountsFile ?? "accounts.yaml");
   const latency = { ...scenario.latency, ...opts.latency };
-  const runtime: SandboxRuntime = { latency: { apiMs: 0, detectionMs: latency.detectionMs, changeSetMs: latency.changeSetMs }, now: () => Date.now(), random: seededRandom(opts.seed ?? scenario.seed) };
+  const runtime: SandboxRuntime = { latency: { apiMs: 0, detectionMs: latency.detectionMs, changeSetMs: latency.changeSetMs }, now: opts.clock ?? (() => Date.now()), random: seededRandom(opts.seed ?? scenario.seed) };
   const world = build(scenario, config, runtime);
 
   const dispatcher = new Dispatcher(world, runtime, SERVICES);

@@ -1,6 +1,8 @@
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { afterAll, beforeAll, beforeEach } from "vitest";
+import type { HandlerExecutionContext } from "@smithy/types";
+import { afterAll, beforeAll, beforeEach, vi } from "vitest";
 import { parseConfig } from "../../functions/accounts-file/index.js";
+import { createSpokeClients, type SpokeClientOptions, type SpokeClients } from "../../functions/aws/clients.js";
 import type { ScenarioInput } from "../../sandbox/harness/scenario.js";
 import { mintRoleSession } from "../../sandbox/emulator/services/iam/principals.js";
 import { startBareSandbox, startSandbox, type BareSandbox, type Sandbox, type SandboxCredentials, type SandboxOptions } from "../../sandbox/harness/server.js";
@@ -125,6 +127,74 @@ export async function administratorSession(sandbox: Sandbox, accountId: string, 
 }
 
 /**
+ * A session of driftguard's spoke role in a member account, as the hub's AssumeRole hands it out:
+ * calls made with it are IAM-evaluated against the synthesized spoke policy, as in a real account.
+ */
+export function spokeSession(sandbox: Sandbox, accountId: string, sessionName = "driftguard-test"): SandboxCredentials {
+  const role = sandbox.world.accounts.get(accountId)?.roles.get("driftguard-spoke");
+  if (!role) throw new Error(`spokeSession: ${accountId} has no driftguard-spoke role; list it in the sandbox's accounts.yaml`);
+  const now = sandbox.runtime.now();
+  const session = mintRoleSession(sandbox.world, sandbox.runtime.random, accountId, role, sessionName, { issuedAt: now, expiresAt: now + 3_600_000 });
+  return { accessKeyId: session.accessKeyId, secretAccessKey: session.secretAccessKey, sessionToken: session.sessionToken! };
+}
+
+/**
+ * driftguard's own spoke clients (createSpokeClients: write gate, retries) for an account-region of
+ * the sandbox, as the spoke role by default. The SDK finds the sandbox through AWS_ENDPOINT_URL,
+ * set here for the rest of the test file (createSpokeClients takes no endpoint, as in production).
+ */
+export function sandboxSpokeClients(
+  sandbox: Sandbox,
+  accountId: string,
+  region = "us-east-1",
+  { credentials = spokeSession(sandbox, accountId), ...options }: SpokeClientOptions & { credentials?: SandboxCredentials } = {},
+): SpokeClients {
+  vi.stubEnv("AWS_ENDPOINT_URL", sandbox.endpoint);
+  return createSpokeClients(accountId, region, async () => credentials, options);
+}
+
+/**
+ * Deploys a stack as the account's root (CloudFormation provisions it through the sandbox's
+ * services) and returns each resource's physical id by logical id, for the changes a test then
+ * makes out of band.
+ */
+export async function deployStack(sandbox: Sandbox, accountId: string, region: string, stackName: string, template: object): Promise<Record<string, string>> {
+  await sandbox.dispatch(accountId, region, "cloudformation", "CreateStack", { StackName: stackName, TemplateBody: JSON.stringify(template), Capabilities: ["CAPABILITY_IAM"] });
+  const { StackResources } = (await sandbox.dispatch(accountId, region, "cloudformation", "DescribeStackResources", { StackName: stackName })) as {
+    StackResources: { LogicalResourceId: string; PhysicalResourceId: string }[];
+  };
+  return Object.fromEntries(StackResources.map((r) => [r.LogicalResourceId, r.PhysicalResourceId]));
+}
+
+/** The commands an SDK client sent, in order (recorded by a middleware, whatever answered them). */
+export interface SentCommands {
+  /** Command names without "Command", e.g. RevokeSecurityGroupIngress. */
+  names(): string[];
+  /** The names of those that change something (everything but Get*, List*, Describe*). */
+  writes(): string[];
+  /** The inputs of every `name` command sent. */
+  inputs<T = Record<string, unknown>>(name: string): T[];
+  clear(): void;
+}
+
+export function recordSent(client: { middlewareStack: { add(middleware: unknown, options: { step: "initialize"; name: string }): void } }): SentCommands {
+  const sent: { name: string; input: unknown }[] = [];
+  client.middlewareStack.add(
+    (next: (args: { input: unknown }) => Promise<unknown>, context: HandlerExecutionContext) => async (args: { input: unknown }) => {
+      sent.push({ name: String(context.commandName).replace(/Command$/, ""), input: structuredClone(args.input) });
+      return next(args);
+    },
+    { step: "initialize", name: "testRecordSent" },
+  );
+  return {
+    names: () => sent.map((c) => c.name),
+    writes: () => sent.map((c) => c.name).filter((n) => !/^(Get|List|Describe)/.test(n)),
+    inputs: <T>(name: string) => sent.filter((c) => c.name === name).map((c) => c.input as T),
+    clear: () => void sent.splice(0),
+  };
+}
+
+/**
  * The hub's report bucket in a sandbox, for the stores that keep JSON objects in it (run lease, run
  * budget, fan-out parts): `s3` is driftguard's own client (the scanner role's session, so its calls
  * are authorized and recorded like the Lambda's); the rest reads and arranges the bucket as a test
@@ -176,13 +246,13 @@ export function hubBucket(sandbox: Sandbox): SandboxBucket {
 }
 
 /**
- * One sandbox for the enclosing file or describe block, and its hub bucket, emptied (with faults
- * off and the conflict count at 0) before each test. The fields are set once beforeAll has run.
+ * One sandbox for the enclosing file or describe block (started with `options`), and its hub
+ * bucket, emptied (with faults off and the conflict count at 0) before each test. The fields are set once beforeAll has run.
  */
-export function useHubBucket(): { sandbox: Sandbox; bucket: SandboxBucket } {
+export function useHubBucket(options: TestSandboxOptions = {}): { sandbox: Sandbox; bucket: SandboxBucket } {
   const context = {} as { sandbox: Sandbox; bucket: SandboxBucket };
   beforeAll(async () => {
-    context.sandbox = await startTestSandbox();
+    context.sandbox = await startTestSandbox(options);
     context.bucket = hubBucket(context.sandbox);
   });
   afterAll(() => context.sandbox?.close());

@@ -78,7 +78,7 @@ export class Dispatcher {
     if (!handler) throw protocolError(service, "unknownAction", call.action);
     if (this.runtime.latency.apiMs > 0) await sleep(this.runtime.latency.apiMs);
     const fault = this.faults.check(
-      { account: targetAccount(call), region: call.region, service: call.service, action: call.action, callerArn: call.principal.arn },
+      { account: targetAccount(call), region: call.region, service: call.service, action: call.action, key: objectKey(call.params), callerArn: call.principal.arn },
       service,
     );
     if (fault) throw fault;
@@ -142,4 +142,10 @@ function onBehalfCall(outer: Call, made: OnBehalfCall): Call {
     userAgent: made.invokedBy,
     invokedBy: made.invokedBy,
   };
+}
+
+/** The S3 object key a call is on (fault rules scoped to a key match it). */
+function objectKey(params: unknown): string | undefined {
+  const key = (params as { Key?: unknown } | undefined)?.Key;
+  return typeof key === "string" ? key : undefined;
 }

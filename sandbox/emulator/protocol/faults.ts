@@ -7,6 +7,11 @@ import { AwsError, type ServiceDefinition } from "./types.js";
  * per account-region, answering excess calls with the service's real throttling error. An error
  * rule with `times` fails only that many matching calls: an outage that ends after a known number
  * of attempts, which tests can rely on where a wall-clock outage races the SDK's own backoff.
+ * A rule with `key` matches only calls on that S3 object key: S3 fails requests one by one, not
+ * per bucket ("Internal errors are errors that occur within the Amazon S3 environment. Requests
+ * that receive an InternalError response might not have processed", S3 User Guide, "Amazon S3
+ * error best practices", ErrorBestPractices.html), so one writer of a shared bucket can fail
+ * while the others go on.
  */
 
 export interface FaultRule {
@@ -20,6 +25,8 @@ export interface FaultRule {
   throttle?: { rps: number; burst?: number };
   /** Fail only the first `times` matching calls (error rules only). */
   times?: number;
+  /** Only calls on this S3 object key (the request's Key). */
+  key?: string;
 }
 
 export interface FaultTarget {
@@ -27,6 +34,8 @@ export interface FaultTarget {
   region: string;
   service: string;
   action: string;
+  /** The S3 object key the call is on, if any. */
+  key?: string;
   /** Who is calling, for the message of injected access errors. */
   callerArn: string;
 }
@@ -98,6 +107,7 @@ function matches(rule: FaultRule, target: FaultTarget): boolean {
     rule.service === target.service &&
     (rule.account === undefined || rule.account === target.account) &&
     (rule.region === undefined || rule.region === target.region) &&
-    (rule.action === undefined || rule.action === target.action)
+    (rule.action === undefined || rule.action === target.action) &&
+    (rule.key === undefined || rule.key === target.key)
   );
 }

@@ -1,11 +1,9 @@
 import { OrganizationsClient } from "@aws-sdk/client-organizations";
-import { S3Client } from "@aws-sdk/client-s3";
 import { DescribeInstancesCommand, DescribeSecurityGroupsCommand, DescribeVpcsCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { mockClient } from "aws-sdk-client-mock";
-import { beforeEach, describe, expect, it } from "vitest";
-import { createSpokeClients } from "../../../functions/aws/clients.js";
+import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { testConfig } from "../../support/config.js";
 import { FLAPPING_STATE_KEY, runKeys } from "../../../functions/aws/bucket-layout.js";
 import type { RunReport } from "../../../functions/core/types.js";
@@ -19,10 +17,8 @@ import { runPartitioner } from "../../../functions/fanout/partitioner.js";
 import { executionRunId } from "../../../functions/runtime/run-id.js";
 import { RUN_LEASE_KEY } from "../../../functions/aws/bucket-layout.js";
 import type { ScanDeps } from "../../../functions/scanner/types.js";
-import { fakeCloudFormation, newObserver, type FakeRegion } from "../scanner/fake-cloudformation.js";
-import { accessDenied, assumeRoleOutput, mockFlatOrganization, orgAccount, roleDrift, silentLogger, stackSummary } from "../scanner/fixtures.js";
-import { awsError } from "../../support/aws.js";
-import { memoryS3 } from "./memory-s3.js";
+import { accessDenied, APP_ROLE_RESOURCE, assumeRoleOutput, mockFlatOrganization, orgAccount, silentLogger } from "../scanner/fixtures.js";
+import { deployStack, sandboxSpokeClients, useHubBucket } from "../../support/sandbox.js";
 
 const org = mockClient(OrganizationsClient);
 const sts = mockClient(STSClient);
@@ -48,17 +44,32 @@ accounts:
   - { id: "555555555555", name: gone-team }
 `;
 
-/** Every account has drifted IAM roles; data-dev cannot be assumed. */
-function world(): Record<string, FakeRegion> {
-  const drifted = (account: string, region: string, names: string[]) => ({
-    stacks: names.map((name) => ({ summary: stackSummary(account, region, name), drifts: [roleDrift(account, region, name)], pollsUntilDone: 1 })),
-  });
-  return {
-    [`${PAY}/us-east-1`]: drifted(PAY, "us-east-1", ["app-a", "app-b"]),
-    [`${PAY}/eu-west-1`]: { stacks: [{ summary: stackSummary(PAY, "eu-west-1", "quiet") }] },
-    [`${EDGE}/us-east-1`]: drifted(EDGE, "us-east-1", ["edge-a", "edge-b"]),
-  };
-}
+/**
+ * The organization in the sandbox: the accounts driftguard can assume have stacks whose IAM role
+ * someone widened out of band (AdministratorAccess attached), drifted as CloudFormation reports
+ * it; payments-prod's eu-west-1 has one stack in sync; data-dev cannot be assumed (STS below).
+ * The sandbox's buckets, CloudFormation and IAM are real state; Organizations, STS and SNS answer
+ * from aws-sdk-client-mock, and the sweep's EC2 listings are empty.
+ */
+const hub = useHubBucket({
+  config: testConfig({ accounts: [PAY, DATA, EDGE].map((id) => ({ id, name: `account-${id}` })) }),
+  scenario: { accounts: [PAY, DATA, EDGE].map((id) => ({ id, name: `account-${id}` })) },
+  // Detections finish by the first status read: the scanner's polling has its own tests.
+  latency: { detectionMs: [0, 0] },
+});
+const APP_ROLE = { Resources: { AppRole: APP_ROLE_RESOURCE } };
+const QUIET = { Resources: { Alerts: { Type: "AWS::SNS::Topic", Properties: { DisplayName: "alerts" } } } };
+
+beforeAll(async () => {
+  expect(hub.sandbox.hub.reportBucket).toBe(BUCKET);
+  for (const [account, names] of [[PAY, ["app-a", "app-b"]], [EDGE, ["edge-a", "edge-b"]]] as const) {
+    for (const name of names) {
+      const { AppRole } = await deployStack(hub.sandbox, account, "us-east-1", name, APP_ROLE);
+      await hub.sandbox.dispatch(account, "us-east-1", "iam", "AttachRolePolicy", { RoleName: AppRole, PolicyArn: "arn:aws:iam::aws:policy/AdministratorAccess" });
+    }
+  }
+  await deployStack(hub.sandbox, PAY, "eu-west-1", "quiet", QUIET);
+});
 
 /** The engine's guard behaviour without AWS: report mode plans, remediate mode reserves then repairs. */
 async function engine(input: StackRemediationInput): Promise<StackRemediationResult> {
@@ -74,21 +85,17 @@ async function engine(input: StackRemediationInput): Promise<StackRemediationRes
   };
 }
 
+/** The hub's deps over the sandbox's report bucket; spoke clients as the spoke role (the mocked AssumeRole's keys mean nothing to the sandbox). */
 function harness() {
-  const s3 = new S3Client({ region: "us-east-1" });
-  const bucket = memoryS3(s3);
-  const regions = world();
+  const bucket = hub.bucket;
+  const s3 = bucket.s3;
   let clock = T0;
   const deps: ScanDeps = {
     organizations: new OrganizationsClient({ region: "us-east-1" }),
     sts: new STSClient({ region: "us-east-1" }),
     s3,
     sns: new SNSClient({ region: "us-east-1" }),
-    spokeClients: (accountId, region, credentials) => {
-      const clients = createSpokeClients(accountId, region, credentials);
-      fakeCloudFormation(clients.cloudformation, regions[`${accountId}/${region}`] ?? { stacks: [] }, newObserver(), `${accountId}/${region}`);
-      return clients;
-    },
+    spokeClients: (accountId, region, _credentials, options) => sandboxSpokeClients(hub.sandbox, accountId, region, options),
     remediateStack: engine,
     flappingStore: s3FlappingStore(s3, BUCKET, { sleep: async () => {}, random: () => 0.5 }),
     now: () => (clock += 1_000),
@@ -99,10 +106,10 @@ function harness() {
   return { deps, bucket };
 }
 
-/** What may differ between two runs of the same scan: ids and clocks. */
+/** What may differ between two runs of the same scan: ids and clocks (CloudFormation stamps each detection's drifts with its time). */
 function comparable(report: RunReport) {
   const { runId: _runId, startedAt: _startedAt, finishedAt: _finishedAt, ...rest } = report;
-  return rest;
+  return JSON.parse(JSON.stringify(rest), (key, value) => (key === "detectedAt" ? "(detection time)" : value)) as object;
 }
 
 const ec2 = mockClient(EC2Client);
@@ -121,10 +128,14 @@ beforeEach(() => {
 });
 
 describe("runFanoutInProcess", () => {
-  it("gives the same report as the single-invocation scan, through plan, parts and reduce in S3", async () => {
+  // Two whole runs over the sandbox (11 s at load 20 on the shared 2-core machine): above the unit project's 20 s default there.
+  it("gives the same report as the single-invocation scan, through plan, parts and reduce in S3", { timeout: 60_000 }, async () => {
     const config = testConfig(FANOUT_ORG);
     const single = harness();
     const one = await runScan(single.deps, { config, runId: "20260102T030405Z-000001", publish: PUBLISH });
+    // The fan-out starts from the same empty bucket (no flapping record, no history of the first run).
+    const singleRepairs = Object.keys(single.bucket.json<{ entries: object }>(FLAPPING_STATE_KEY)!.entries).sort();
+    single.bucket.empty();
     const fanned = harness();
     const runId = "20260102T030405Z-000002";
     const fan = await runFanoutInProcess(fanned.deps, { config, runId, publish: PUBLISH });
@@ -135,10 +146,9 @@ describe("runFanoutInProcess", () => {
     expect(fanned.bucket.json<RunReport>(fan.publish.keys.latest)?.runId).toBe(runId);
     // Every worker wrote its part; the flapping record merges what each worker repaired.
     const keys = runKeys(runId);
-    expect([...fanned.bucket.objects.keys()].filter((k) => k.includes("/parts/")).sort()).toEqual([keys.part(PAY), keys.part(DATA), keys.part(EDGE)].sort());
-    expect(Object.keys(fanned.bucket.json<{ entries: object }>(FLAPPING_STATE_KEY)!.entries).sort()).toEqual(
-      Object.keys(single.bucket.json<{ entries: object }>(FLAPPING_STATE_KEY)!.entries).sort(),
-    );
+    expect(fanned.bucket.keys().filter((k) => k.includes("/parts/")).sort()).toEqual([keys.part(PAY), keys.part(DATA), keys.part(EDGE)].sort());
+    expect(singleRepairs).toHaveLength(4);
+    expect(Object.keys(fanned.bucket.json<{ entries: object }>(FLAPPING_STATE_KEY)!.entries).sort()).toEqual(singleRepairs);
     expect(fanned.bucket.json<RunManifest>(keys.manifest)?.accounts.map((a) => a.accountId)).toEqual([PAY, DATA, EDGE, "555555555555"]);
   });
 
@@ -158,7 +168,8 @@ describe("runFanoutInProcess", () => {
     const config = testConfig(FANOUT_ORG);
     const { deps, bucket } = harness();
     const runId = "20260102T030405Z-000004";
-    bucket.failPuts.set(runKeys(runId).part(EDGE), awsError("InternalError", "We encountered an internal error. Please try again.", 500));
+    // S3 fails that one worker's part (ErrorBestPractices.html: "Internal errors are errors that occur within the Amazon S3 environment").
+    hub.sandbox.setFaults([{ service: "s3", action: "PutObject", key: runKeys(runId).part(EDGE), error: "InternalError", message: "We encountered an internal error. Please try again." }]);
     const { report, publish } = await runFanoutInProcess(deps, { config, runId, publish: PUBLISH });
 
     expect(report.accounts.map((a) => [a.accountId, a.status])).toEqual([
@@ -189,7 +200,7 @@ describe("runFanoutInProcess", () => {
       holder: { runId: holder, trigger: "manual", acquiredAt: expect.any(String), expiresAt: expect.any(String) },
     });
     // No manifest, no work items: the state machine has nothing to map, and the lease is untouched.
-    expect([...bucket.objects.keys()].filter((k) => k.startsWith("runs/"))).toEqual([]);
+    expect(bucket.keys().filter((k) => k.startsWith("runs/"))).toEqual([]);
     expect(bucket.json<LeaseRecord>(RUN_LEASE_KEY)?.runId).toBe(holder);
 
     // The in-process driver keeps runScan's contract: the skip is a RunInProgressError carrying it.
@@ -198,7 +209,7 @@ describe("runFanoutInProcess", () => {
     await expect(run).rejects.toMatchObject({ code: "RunInProgress", skip: { runId, holder: { runId: holder } } });
     expect(sts.calls()).toHaveLength(0);
     expect(sns.calls()).toHaveLength(0);
-    expect(bucket.objects.has(FLAPPING_STATE_KEY)).toBe(false);
+    expect(bucket.keys()).not.toContain(FLAPPING_STATE_KEY);
   });
   it("a Plan retried by Step Functions after it took the lease keeps its run id (from the execution) and plans again instead of skipping", async () => {
     const config = testConfig(FANOUT_ORG);

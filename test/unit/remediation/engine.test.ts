@@ -7,10 +7,11 @@ import {
   DetectStackResourceDriftCommand,
   ExecuteChangeSetCommand,
 } from "@aws-sdk/client-cloudformation";
-import { DescribeSecurityGroupsCommand, EC2Client } from "@aws-sdk/client-ec2";
+import type { SecurityGroupRule } from "@aws-sdk/client-ec2";
 import { GetResourcesCommand, ResourceGroupsTaggingAPIClient } from "@aws-sdk/client-resource-groups-tagging-api";
 import { mockClient } from "aws-sdk-client-mock";
-import { beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { SpokeClients } from "../../../functions/aws/clients.js";
 import type { EffectiveAccount } from "../../../functions/config/resolve.js";
 import type { ResourceDrift } from "../../../functions/core/types.js";
 import { remediateResource, remediateStack, type StackRemediationInput } from "../../../functions/remediation/engine.js";
@@ -18,31 +19,78 @@ import { memoryFlappingStore } from "../../support/flapping.js";
 import type { FlappingRecord } from "../../../functions/remediation/flapping-store.js";
 import { createGuards, type GuardLimits } from "../../../functions/remediation/guards.js";
 import { IN_SYNC_REASON } from "../../../functions/remediation/plan.js";
-import { driftedEc2World, type Ec2World, installFakeEc2 } from "./fake-ec2.js";
-import { deletedTopicDrift, inSync, queueDrift, queueDriftRaw, SG_ID, securityGroupDrift, securityGroupDriftRaw } from "./fixtures.js";
+import { deletedTopicDrift, inSync, queueDrift, queueDriftRaw, SECURITY_GROUP_TEMPLATE, securityGroupDrift, securityGroupDriftRaw } from "./fixtures.js";
 import { NO_ATTACHMENTS } from "../../../functions/remediation/ownership/lookup.js";
-import { awsError, spokeClients, TEST_SAFETY, writes } from "./helpers.js";
+import { TEST_SAFETY, writes } from "./helpers.js";
+import type { Sandbox } from "../../../sandbox/harness/server.js";
+import { testConfig } from "../../support/config.js";
+import { deployStack, recordSent, sandboxSpokeClients, startTestSandbox, type SentCommands } from "../../support/sandbox.js";
 
-const ec2 = mockClient(EC2Client);
+/**
+ * The engine's apply path with the security group in the sandbox's EC2 (read, revoked and tagged
+ * as the spoke role, rule ids as EC2 gives them); CloudFormation's verification and change sets
+ * and the tagging API answer from aws-sdk-client-mock, one canned answer per test.
+ */
+
 const cfn = mockClient(CloudFormationClient);
 const tagging = mockClient(ResourceGroupsTaggingAPIClient);
 
+const SPOKE = "111122223333";
+const REGION = "us-east-1";
 const NOW = new Date("2026-06-15T12:00:00Z");
-const SSH_REVOKE = `RevokeSecurityGroupIngress GroupId=${SG_ID} SecurityGroupRuleIds=sgr-0ssh (tcp 22 from 0.0.0.0/0)`;
 const PEER = "10.99.0.0/16";
-const PEER_SSH_REVOKE = `RevokeSecurityGroupIngress GroupId=${SG_ID} SecurityGroupRuleIds=sgr-0ssh (tcp 22 from ${PEER})`;
 const WORLD_SSH = [{ class: "world-open-ingress", detail: "tcp 22 from 0.0.0.0/0" }];
 const CRITICAL_PREFIX = "security-critical: world-open-ingress (tcp 22 from 0.0.0.0/0); ";
-
-/** The same drift with SSH opened to a peer network instead of the world: routine, not security-critical. */
-function peerSshDrift(): ResourceDrift {
-  world.rules = world.rules.map((r) => (r.SecurityGroupRuleId === "sgr-0ssh" ? { ...r, CidrIpv4: PEER } : r));
-  return JSON.parse(JSON.stringify(securityGroupDrift()).replaceAll("0.0.0.0/0", PEER)) as ResourceDrift;
-}
 const QUEUE_ARN = "arn:aws:sqs:us-east-1:111122223333:payments-core-SettlementQueue-Ab12Cd34";
 
-let world: Ec2World;
+let sandbox: Sandbox;
+let clients: SpokeClients;
+let sent: SentCommands;
+let deployed = 0;
+/** This test's group and the id EC2 gave its out-of-band SSH rule. */
+let group: { id: string; vpcId: string; ssh: string };
 let sleeps: number[];
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const ec2 = (action: string, params: Record<string, unknown>) => sandbox.dispatch(SPOKE, REGION, "ec2", action, params) as Promise<any>;
+const sshFrom = (CidrIp: string) => ({ GroupId: group.id, IpPermissions: [{ IpProtocol: "tcp", FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp }] }] });
+async function sshRuleId(): Promise<string> {
+  const rules = (await ec2("DescribeSecurityGroupRules", { Filters: [{ Name: "group-id", Values: [group.id] }] })).SecurityGroupRules as SecurityGroupRule[];
+  return rules.find((r) => r.FromPort === 22)!.SecurityGroupRuleId!;
+}
+
+/** A new stack's group with 22/tcp opened to the world out of band: the fixture's drift, live. */
+async function deployDrifted(): Promise<void> {
+  const { WebSecurityGroup } = await deployStack(sandbox, SPOKE, REGION, `payments-core-${++deployed}`, SECURITY_GROUP_TEMPLATE);
+  const described = (await ec2("DescribeSecurityGroups", { GroupIds: [WebSecurityGroup] })).SecurityGroups[0];
+  group = { id: described.GroupId, vpcId: described.VpcId, ssh: "" };
+  await ec2("AuthorizeSecurityGroupIngress", sshFrom("0.0.0.0/0"));
+  group.ssh = await sshRuleId();
+}
+
+/** securityGroupDrift() of this test's group. */
+function sgDrift(): ResourceDrift {
+  const drift = securityGroupDrift();
+  return { ...drift, physicalResourceId: group.id, expected: { ...drift.expected, VpcId: group.vpcId }, actual: { ...drift.actual, VpcId: group.vpcId } };
+}
+const sshRevoke = (from = "0.0.0.0/0") => `RevokeSecurityGroupIngress GroupId=${group.id} SecurityGroupRuleIds=${group.ssh} (tcp 22 from ${from})`;
+
+/** The same drift with SSH opened to a peer network instead of the world: routine, not security-critical. */
+async function peerSshDrift(): Promise<ResourceDrift> {
+  await ec2("RevokeSecurityGroupIngress", { GroupId: group.id, SecurityGroupRuleIds: [group.ssh] });
+  await ec2("AuthorizeSecurityGroupIngress", sshFrom(PEER));
+  group.ssh = await sshRuleId();
+  return JSON.parse(JSON.stringify(sgDrift()).replaceAll("0.0.0.0/0", PEER)) as ResourceDrift;
+}
+const tagGroup = (Key: string, Value: string) => ec2("CreateTags", { Resources: [group.id], Tags: [{ Key, Value }] });
+
+beforeAll(async () => {
+  // The spoke account onboarded, so the sandbox has its driftguard-spoke role.
+  sandbox = await startTestSandbox({ config: testConfig({ accounts: [{ id: SPOKE, name: "payments-prod" }] }), scenario: { accounts: [{ id: SPOKE, name: "payments-prod" }] } });
+  clients = sandboxSpokeClients(sandbox, SPOKE, REGION);
+  sent = recordSent(clients.ec2);
+});
+afterAll(() => sandbox?.close());
 
 const account = (patch: Partial<EffectiveAccount> = {}): EffectiveAccount => ({
   id: "111122223333",
@@ -65,8 +113,8 @@ async function input(patch: Partial<StackRemediationInput> & { limits?: Partial<
     account: account(),
     region: "us-east-1",
     stack: { stackName: "payments-core", stackId: "arn:aws:cloudformation:us-east-1:111122223333:stack/payments-core/5f1e6a30", tags: {} },
-    drifts: [securityGroupDrift()],
-    clients: spokeClients(),
+    drifts: [sgDrift()],
+    clients,
     exemptions: { tagKey: "driftguard:exempt", maxDays: 90 },
     safety: TEST_SAFETY,
     ownership: NO_ATTACHMENTS,
@@ -77,9 +125,10 @@ async function input(patch: Partial<StackRemediationInput> & { limits?: Partial<
   };
 }
 
-beforeEach(() => {
-  world = driftedEc2World();
-  installFakeEc2(ec2, () => world);
+beforeEach(async () => {
+  sandbox.setFaults([]);
+  await deployDrifted();
+  sent.clear();
   cfn.reset();
   tagging.reset();
   tagging.on(GetResourcesCommand).resolves({ ResourceTagMappingList: [] });
@@ -101,7 +150,7 @@ describe("remediateStack, per resource", () => {
       action: {
         outcome: "remediated",
         reason: `${CRITICAL_PREFIX}applied: revoke tcp 22 from 0.0.0.0/0; verified IN_SYNC`,
-        steps: [SSH_REVOKE],
+        steps: [sshRevoke()],
         by: "AWS::EC2::SecurityGroup",
         securityCritical: WORLD_SSH,
       },
@@ -116,7 +165,7 @@ describe("remediateStack, per resource", () => {
 
     expect(resource?.action.outcome).toBe("failed");
     expect(resource?.action.reason).toMatch(/; verification: still MODIFIED: \/SecurityGroupIngress\/1 added \{"CidrIp":"0.0.0.0\/0"/);
-    expect(resource?.action.remaining).toEqual(securityGroupDrift().differences);
+    expect(resource?.action.remaining).toEqual(sgDrift().differences);
     expect(cfn.commandCalls(DetectStackResourceDriftCommand)).toHaveLength(3);
     expect(sleeps).toEqual([100, 200]);
   });
@@ -125,27 +174,27 @@ describe("remediateStack, per resource", () => {
     // CloudFormation still reports the difference; the classification says it is not drift.
     cfn.on(DetectStackResourceDriftCommand, { LogicalResourceId: "WebSecurityGroup" }).resolves({ StackResourceDrift: securityGroupDriftRaw });
     const [resource] = (await remediateStack(await input({ realDifferences: async () => [] }))).resources;
-    expect(resource?.action).toMatchObject({ outcome: "remediated", steps: [SSH_REVOKE] });
+    expect(resource?.action).toMatchObject({ outcome: "remediated", steps: [sshRevoke()] });
   });
 
   it("does not apply a plan that would not converge, and says why", async () => {
     // CloudFormation reports a tag difference the live group does not have (an unknown false
     // positive): no step changes /Tags, so after the SSH revoke the resource would still drift.
-    const drift = securityGroupDrift();
+    const drift = sgDrift();
     drift.differences = [...drift.differences, { propertyPath: "/Tags/0/Value", expectedValue: "payments-web", actualValue: "payments-old", differenceType: "NOT_EQUAL" }];
     drift.actual = { ...drift.actual, Tags: [{ Key: "Name", Value: "payments-old" }] };
     const [resource] = (await remediateStack(await input({ drifts: [drift] }))).resources;
-    expect(resource?.action).toMatchObject({ outcome: "manual", steps: [SSH_REVOKE], remaining: [{ propertyPath: "/Tags", differenceType: "NOT_EQUAL" }] });
+    expect(resource?.action).toMatchObject({ outcome: "manual", steps: [sshRevoke()], remaining: [{ propertyPath: "/Tags", differenceType: "NOT_EQUAL" }] });
     expect(resource?.action.reason).toMatch(/^not repaired: after the planned steps CloudFormation would still report \/Tags expected/);
-    expect(writes(ec2, cfn)).toEqual([]);
+    expect([...sent.writes(), ...writes(cfn)]).toEqual([]);
   });
 
   it("in report mode plans through the same code and changes nothing", async () => {
     const i = await input({ account: account({ mode: "report" }) });
     const [resource] = (await remediateStack(i)).resources;
 
-    expect(resource?.action).toEqual({ outcome: "planned", reason: "security-critical: world-open-ingress (tcp 22 from 0.0.0.0/0); planned: revoke tcp 22 from 0.0.0.0/0", steps: [SSH_REVOKE], by: "AWS::EC2::SecurityGroup", securityCritical: WORLD_SSH });
-    expect(writes(ec2, cfn)).toEqual([]);
+    expect(resource?.action).toEqual({ outcome: "planned", reason: "security-critical: world-open-ingress (tcp 22 from 0.0.0.0/0); planned: revoke tcp 22 from 0.0.0.0/0", steps: [sshRevoke()], by: "AWS::EC2::SecurityGroup", securityCritical: WORLD_SSH });
+    expect([...sent.writes(), ...writes(cfn)]).toEqual([]);
     expect(cfn.commandCalls(DetectStackResourceDriftCommand)).toHaveLength(0);
     expect(i.guards.reserve("111122223333", 10).ok).toBe(true);
   });
@@ -154,32 +203,32 @@ describe("remediateStack, per resource", () => {
     const rules = { modeRules: [{ stacks: "payments-*", resourceTypes: ["AWS::EC2::SecurityGroup"], mode: "report" as const }] };
     const [resource] = (await remediateStack(await input({ account: account(rules) }))).resources;
     expect(resource?.action.outcome).toBe("planned");
-    expect(writes(ec2)).toEqual([]);
+    expect(sent.writes()).toEqual([]);
   });
 
   it("skips everything in an exempt stack without reading the resources", async () => {
     const stack = { stackName: "payments-core", stackId: "id", tags: { "driftguard:exempt": "reason=INC-123 break-glass;until=2026-08-31" } };
-    const result = await remediateStack(await input({ stack, drifts: [securityGroupDrift(), queueDrift()] }));
+    const result = await remediateStack(await input({ stack, drifts: [sgDrift(), queueDrift()] }));
 
     expect(result.exemption).toEqual({ kind: "exempt", reason: "INC-123 break-glass", until: "2026-08-31", on: "stack" });
     for (const r of result.resources) {
       expect(r.exemption).toEqual(result.exemption);
       expect(r.action).toEqual({ outcome: "skipped", reason: "exempt by stack tag: INC-123 break-glass (until 2026-08-31)", steps: [] });
     }
-    expect(ec2.calls()).toHaveLength(0);
+    expect(sent.names()).toEqual([]);
     expect(tagging.calls()).toHaveLength(0);
   });
 
   it("skips a resource exempted by its own tag", async () => {
-    world.tags.push({ Key: "driftguard:exempt", Value: "reason=INC-77 load test" });
+    await tagGroup("driftguard:exempt", "reason=INC-77 load test");
     const [resource] = (await remediateStack(await input())).resources;
     expect(resource?.exemption).toEqual({ kind: "exempt", reason: "INC-77 load test", on: "resource" });
     expect(resource?.action).toEqual({ outcome: "skipped", reason: "exempt by resource tag: INC-77 load test (no expiry)", steps: [] });
-    expect(writes(ec2)).toEqual([]);
+    expect(sent.writes()).toEqual([]);
   });
 
   it("repairs despite expired or invalid exemptions, and reports them", async () => {
-    world.tags.push({ Key: "driftguard:exempt", Value: "reason=INC-1;until=2026-06-14" });
+    await tagGroup("driftguard:exempt", "reason=INC-1;until=2026-06-14");
     const stack = { stackName: "payments-core", stackId: "id", tags: { "driftguard:exempt": "yes please" } };
     const result = await remediateStack(await input({ stack }));
 
@@ -211,24 +260,24 @@ describe("remediateStack, per resource", () => {
   });
 
   it("skips with the blast-radius reason and the planned steps when the budget is spent, as a guard trip", async () => {
-    const i = await input({ limits: { maxPerRun: 1 }, drifts: [peerSshDrift()] });
+    const i = await input({ limits: { maxPerRun: 1 }, drifts: [await peerSshDrift()] });
     i.guards.reserve("999999999999");
     const [resource] = (await remediateStack(i)).resources;
     expect(resource?.action).toEqual({
       outcome: "skipped",
       reason: "blast radius: one more repair would exceed the limit of 1 per run (1 made)",
-      steps: [PEER_SSH_REVOKE],
+      steps: [sshRevoke(PEER)],
       by: "AWS::EC2::SecurityGroup",
       guard: "blast-radius",
     });
-    expect(writes(ec2)).toEqual([]);
+    expect(sent.writes()).toEqual([]);
   });
 
   it("reverts security-critical drift although the budget is spent", async () => {
     const i = await input({ limits: { maxPerRun: 1 } });
     i.guards.reserve("999999999999");
     const [resource] = (await remediateStack(i)).resources;
-    expect(resource?.action).toMatchObject({ outcome: "remediated", securityCritical: WORLD_SSH, steps: [SSH_REVOKE] });
+    expect(resource?.action).toMatchObject({ outcome: "remediated", securityCritical: WORLD_SSH, steps: [sshRevoke()] });
     expect(resource?.action.guard).toBeUndefined();
   });
 
@@ -247,10 +296,10 @@ describe("remediateStack, per resource", () => {
   const contested = { scans: 3, lastRepairedAt: "2026-06-14T12:00:00.000Z", changedBy: ["arn:aws:iam::111122223333:user/mallory"] };
 
   it("does not repair a resource flagged as flapping, and escalates it as contested", async () => {
-    const [resource] = (await remediateStack(await input({ flapping: flagged, drifts: [peerSshDrift()] }))).resources;
+    const [resource] = (await remediateStack(await input({ flapping: flagged, drifts: [await peerSshDrift()] }))).resources;
     expect(resource?.action).toMatchObject({ outcome: "skipped", guard: "flapping", contested });
     expect(resource?.action.reason).toMatch(/^flapping: re-drifted and repaired in 3 consecutive scans/);
-    expect(writes(ec2)).toEqual([]);
+    expect(sent.writes()).toEqual([]);
   });
 
   it("reverts security-critical drift on a flagged resource, still escalated as contested", async () => {
@@ -264,8 +313,8 @@ describe("remediateStack, per resource", () => {
     const guards = await createGuards({ runId: "r1", counting: "scan", limits: { maxPerRun: 50, maxPerAccount: 10, flappingThreshold: 3 }, store: unreadable });
     const [critical] = (await remediateStack(await input({ guards }))).resources;
     expect(critical?.action).toMatchObject({ outcome: "remediated", securityCritical: WORLD_SSH });
-    world = driftedEc2World();
-    const [routine] = (await remediateStack(await input({ guards, drifts: [peerSshDrift()] }))).resources;
+    await deployDrifted();
+    const [routine] = (await remediateStack(await input({ guards, drifts: [await peerSshDrift()] }))).resources;
     expect(routine?.action).toMatchObject({ outcome: "skipped", guard: "guard-state", reason: expect.stringMatching(/^flapping record s3:\/\/reports\/state\/flapping.json unreadable/) });
   });
 
@@ -279,7 +328,7 @@ describe("remediateStack, per resource", () => {
   });
 
   it("calls a resource in sync at repair time skipped, without spending the blast radius", async () => {
-    world.rules = world.rules.filter((r) => r.SecurityGroupRuleId !== "sgr-0ssh");
+    await ec2("RevokeSecurityGroupIngress", { GroupId: group.id, SecurityGroupRuleIds: [group.ssh] });
     const i = await input({ limits: { maxPerRun: 1 } });
     const [resource] = (await remediateStack(i)).resources;
     expect(resource?.action).toEqual({ outcome: "skipped", reason: IN_SYNC_REASON, steps: [], by: "AWS::EC2::SecurityGroup" });
@@ -287,9 +336,9 @@ describe("remediateStack, per resource", () => {
   });
 
   it("hands differences the remediator does not manage to a person", async () => {
-    world.rules = world.rules.filter((r) => r.SecurityGroupRuleId !== "sgr-0ssh");
+    await ec2("RevokeSecurityGroupIngress", { GroupId: group.id, SecurityGroupRuleIds: [group.ssh] });
     const drift: ResourceDrift = {
-      ...securityGroupDrift(),
+      ...sgDrift(),
       differences: [{ propertyPath: "/GroupDescription", expectedValue: "Web tier", actualValue: "web", differenceType: "NOT_EQUAL" }],
     };
     const [resource] = (await remediateStack(await input({ drifts: [drift] }))).resources;
@@ -302,8 +351,8 @@ describe("remediateStack, per resource", () => {
   });
 
   it("never throws: API errors become failed actions with the AWS error code", async () => {
-    ec2.on(DescribeSecurityGroupsCommand).rejects(awsError("UnauthorizedOperation", "You are not authorized to perform this operation."));
-    const result = await remediateStack(await input({ drifts: [securityGroupDrift(), queueDrift()] }));
+    sandbox.setFaults([{ account: SPOKE, service: "ec2", action: "DescribeSecurityGroups", error: "UnauthorizedOperation", message: "You are not authorized to perform this operation." }]);
+    const result = await remediateStack(await input({ drifts: [sgDrift(), queueDrift()] }));
 
     expect(result.resources[0]?.action).toEqual({
       outcome: "failed",
@@ -317,9 +366,9 @@ describe("remediateStack, per resource", () => {
 describe("remediateResource (event path)", () => {
   it("runs one resource through the same checks and counts against the same guards", async () => {
     const i = await input({ limits: { maxPerAccount: 1 } });
-    const report = await remediateResource({ ...i, drift: securityGroupDrift() });
+    const report = await remediateResource({ ...i, drift: sgDrift() });
 
-    expect(report).toMatchObject({ logicalResourceId: "WebSecurityGroup", exemption: { kind: "none" }, action: { outcome: "remediated", steps: [SSH_REVOKE] } });
+    expect(report).toMatchObject({ logicalResourceId: "WebSecurityGroup", exemption: { kind: "none" }, action: { outcome: "remediated", steps: [sshRevoke()] } });
     expect(i.guards.reserve("111122223333").ok).toBe(false);
   });
 });
@@ -357,16 +406,16 @@ describe("remediateStack with REVERT_DRIFT", () => {
 
   it("reverts the whole stack, including types without a remediator, and verifies each resource", async () => {
     changeSet([
-      { id: "WebSecurityGroup", type: "AWS::EC2::SecurityGroup", of: securityGroupDrift() },
+      { id: "WebSecurityGroup", type: "AWS::EC2::SecurityGroup", of: sgDrift() },
       { id: "SettlementQueue", type: "AWS::SQS::Queue", of: queueDrift() },
     ]);
-    const result = await remediateStack(await input({ account: revertAccount, drifts: [securityGroupDrift(), queueDrift()] }));
+    const result = await remediateStack(await input({ account: revertAccount, drifts: [sgDrift(), queueDrift()] }));
 
     expect(result.stackAction).toMatchObject({ outcome: "remediated", by: "revert-drift-change-set", reason: `executed REVERT_DRIFT change set ${NAME}; 2 resource(s) verified IN_SYNC` });
     for (const r of result.resources) {
       expect(r.action).toMatchObject({ outcome: "remediated", by: "revert-drift-change-set", reason: `reverted by change set ${NAME}; verified IN_SYNC` });
     }
-    expect(writes(ec2)).toEqual([]);
+    expect(sent.writes()).toEqual([]);
     expect(cfn.commandCalls(DetectStackResourceDriftCommand)).toHaveLength(2);
   });
 
@@ -375,7 +424,7 @@ describe("remediateStack with REVERT_DRIFT", () => {
       { id: "WebSecurityGroup", type: "AWS::EC2::SecurityGroup" },
       { id: "SettlementQueue", type: "AWS::SQS::Queue", replacement: "True" },
     ]);
-    const result = await remediateStack(await input({ account: revertAccount, drifts: [securityGroupDrift(), queueDrift()] }));
+    const result = await remediateStack(await input({ account: revertAccount, drifts: [sgDrift(), queueDrift()] }));
 
     expect(result.stackAction).toMatchObject({ outcome: "manual", reason: expect.stringMatching(/SettlementQueue \(AWS::SQS::Queue\): replacement True/) });
     expect(cfn.commandCalls(ExecuteChangeSetCommand)).toHaveLength(0);
@@ -394,7 +443,7 @@ describe("remediateStack with REVERT_DRIFT", () => {
       ],
       {},
     );
-    const result = await remediateStack(await input({ account: revertAccount, drifts: [securityGroupDrift(), queueDrift()] }));
+    const result = await remediateStack(await input({ account: revertAccount, drifts: [sgDrift(), queueDrift()] }));
 
     expect(result.stackAction).toMatchObject({ outcome: "manual", reason: expect.stringMatching(/no service role.*SettlementQueue \(AWS::SQS::Queue\)/) });
     expect(cfn.commandCalls(CreateChangeSetCommand)).toHaveLength(0);
@@ -406,16 +455,16 @@ describe("remediateStack with REVERT_DRIFT", () => {
 
   it("in report mode plans the change set without creating it", async () => {
     stackWith({ RoleARN: SERVICE_ROLE });
-    const result = await remediateStack(await input({ account: { ...revertAccount, mode: "report" }, drifts: [securityGroupDrift(), queueDrift()] }));
+    const result = await remediateStack(await input({ account: { ...revertAccount, mode: "report" }, drifts: [sgDrift(), queueDrift()] }));
     expect(result.stackAction?.outcome).toBe("planned");
     expect(result.resources.map((r) => r.action.outcome)).toEqual(["planned", "manual"]);
-    expect(writes(cfn, ec2)).toEqual([]);
+    expect([...writes(cfn), ...sent.writes()]).toEqual([]);
   });
 
   it("is not used when a drifted resource is exempt, deleted or in report mode", async () => {
-    world.tags.push({ Key: "driftguard:exempt", Value: "reason=INC-5" });
+    await tagGroup("driftguard:exempt", "reason=INC-5");
     const rules = { modeRules: [{ resourceTypes: ["AWS::SQS::Queue"], mode: "report" as const }] };
-    const result = await remediateStack(await input({ account: { ...revertAccount, ...rules }, drifts: [securityGroupDrift(), queueDrift(), deletedTopicDrift()] }));
+    const result = await remediateStack(await input({ account: { ...revertAccount, ...rules }, drifts: [sgDrift(), queueDrift(), deletedTopicDrift()] }));
 
     expect(result.stackAction?.outcome).toBe("skipped");
     expect(result.stackAction?.reason).toBe(

@@ -68,6 +68,20 @@ export const iamRoleDriftRaw: StackResourceDrift = {
 
 export const SG_ID = "sg-0a1b2c3d4e5f60718";
 
+/** The template of securityGroupDriftRaw's group (its ExpectedProperties), for tests that deploy it in the sandbox (in the default VPC). */
+export const SECURITY_GROUP_TEMPLATE = {
+  Resources: {
+    WebSecurityGroup: {
+      Type: "AWS::EC2::SecurityGroup",
+      Properties: {
+        GroupDescription: "Web tier",
+        SecurityGroupIngress: [{ CidrIp: "10.20.0.0/16", Description: "HTTPS from the VPC", FromPort: 443, IpProtocol: "tcp", ToPort: 443 }],
+        Tags: [{ Key: "Name", Value: "payments-web" }],
+      },
+    },
+  },
+};
+
 /** Someone opened 22/tcp to the world on the web tier's group. */
 export const securityGroupDriftRaw: StackResourceDrift = {
   StackId: STACK_ID,

@@ -1,11 +1,12 @@
 import { CloudFormationClient, ListStacksCommand } from "@aws-sdk/client-cloudformation";
 import { DescribeVpcsCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { DescribeOrganizationCommand, OrganizationsClient } from "@aws-sdk/client-organizations";
-import { ListBucketsCommand, S3Client } from "@aws-sdk/client-s3";
+import { ListBucketsCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FaultInjector } from "../../../sandbox/emulator/protocol/faults.js";
 import type { ServiceDefinition } from "../../../sandbox/emulator/protocol/types.js";
+import { scenarioFromObject } from "../../../sandbox/harness/scenario.js";
 import type { Sandbox } from "../../../sandbox/harness/server.js";
 import { clientConfig, failure, HUB, startTestSandbox, WORKLOAD } from "../../support/sandbox.js";
 
@@ -45,6 +46,16 @@ describe("fault injection rules", () => {
     faults.setRules([outage]);
     expect(faults.check(target, ec2Service)?.code).toBe("ServiceUnavailable");
   });
+
+  it("scopes a rule to one S3 object key; `key` is refused for other services", () => {
+    const faults = new FaultInjector(() => 0);
+    faults.setRules([{ service: "s3", action: "PutObject", key: "runs/r1/parts/a.json", error: "InternalError" }]);
+    const put = { ...target, service: "s3", action: "PutObject" };
+    expect(faults.check({ ...put, key: "runs/r1/parts/b.json" }, ec2Service)).toBeUndefined();
+    expect(faults.check(put, ec2Service)).toBeUndefined();
+    expect(faults.check({ ...put, key: "runs/r1/parts/a.json" }, ec2Service)).toMatchObject({ code: "InternalError", status: 500 });
+    expect(() => scenarioFromObject({ organization: { managementAccount: HUB }, faults: [{ service: "ec2", key: "x", error: "InternalError" }] })).toThrow(/faults\[0\]\.key.*use it with service: s3/s);
+  });
 });
 
 describe("faults over the wire", () => {
@@ -80,6 +91,16 @@ describe("faults over the wire", () => {
       const err = await failure(call());
       expect([err.name, err.$metadata.httpStatusCode]).toEqual([code, status]);
     }
+  });
+
+  it("fails PutObject of the faulted key only, over the wire", async () => {
+    sandbox.setFaults([{ service: "s3", action: "PutObject", key: "state/a.json", error: "InternalError", message: "We encountered an internal error. Please try again." }]);
+    const s3 = new S3Client(clientConfig(sandbox, sandbox.adminCredentials(HUB)));
+    const put = (Key: string) => s3.send(new PutObjectCommand({ Bucket: sandbox.hub.reportBucket, Key, Body: "{}" }));
+    const err = await failure(put("state/a.json"));
+    expect([err.name, err.$metadata.httpStatusCode, err.message]).toEqual(["InternalError", 500, "We encountered an internal error. Please try again."]);
+    expect((await put("state/b.json")).ETag).toBeDefined();
+    sandbox.setFaults([]);
   });
 
   it("lets the SDK's retries get through a throttled burst", async () => {

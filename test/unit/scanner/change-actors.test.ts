@@ -8,7 +8,8 @@ import { S3Client } from "@aws-sdk/client-s3";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { STSClient } from "@aws-sdk/client-sts";
 import { mockClient } from "aws-sdk-client-mock";
-import { beforeEach, describe, expect, it } from "vitest";
+import { ListStacksCommand } from "@aws-sdk/client-cloudformation";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createSpokeClients, type SpokeClients } from "../../../functions/aws/clients.js";
 import { resolveAccount, type EffectiveAccount } from "../../../functions/config/resolve.js";
 import { memoryFlappingStore } from "../../support/flapping.js";
@@ -22,33 +23,64 @@ import { openCapacity, RegionPace } from "../../../functions/scanner/capacity.js
 import { DetectionTimeEstimator, POLL_TUNING } from "../../../functions/scanner/poll-schedule.js";
 import { selectStacks } from "../../../functions/scanner/stacks.js";
 import type { RegionScope, ScanContext } from "../../../functions/scanner/types.js";
-import { testSpokeClients } from "../../support/aws.js";
-import { fakeCloudFormation, newObserver, type FakeRegion } from "./fake-cloudformation.js";
-import { deletedQueueDrift, lambdaDrift, roleDrift, stackSummary } from "./fixtures.js";
+import type { Sandbox } from "../../../sandbox/harness/server.js";
+import { deployStack, sandboxSpokeClients, startTestSandbox, WORKLOAD } from "../../support/sandbox.js";
+import { APP_ROLE_RESOURCE } from "./fixtures.js";
 import { testConfig } from "../../support/config.js";
 import { cloudTrailRecord, lookupEntry } from "../../support/cloudtrail.js";
 
-/** "Who changed it" for scheduled findings: scanStack → CloudTrail LookupEvents → ResourceReport.changedBy. */
+/**
+ * "Who changed it" for scheduled findings: scanStack → CloudTrail LookupEvents → ResourceReport.changedBy.
+ * The stacks and their drift are the sandbox's (CloudFormation's own detection of changes made out
+ * of band); the CloudTrail history each test needs answers from aws-sdk-client-mock.
+ */
 
 const cloudtrail = mockClient(CloudTrailClient);
 beforeEach(() => cloudtrail.reset());
 
-const PAY = "222222222222";
+const PAY = WORKLOAD;
 const NOW = Date.parse("2026-01-02T03:04:05.000Z");
 const ALICE = "arn:aws:sts::222222222222:assumed-role/AWSReservedSSO_AdministratorAccess_0123456789abcdef/alice@example.com";
-const ROLE = roleDrift(PAY, "us-east-1", "payments-api").PhysicalResourceId!;
-const QUEUE = deletedQueueDrift(PAY, "us-east-1", "payments-api").PhysicalResourceId!;
+
+/** payments-api's role widened, its topic renamed and its alerts topic deleted, out of band; payments-jobs the same without the deletion. */
+const TEMPLATE = (withAlerts: boolean) => ({
+  Resources: {
+    AppRole: APP_ROLE_RESOURCE,
+    Topic: { Type: "AWS::SNS::Topic", Properties: { DisplayName: "payments" } },
+    ...(withAlerts ? { Alerts: { Type: "AWS::SNS::Topic", Properties: { DisplayName: "alerts" } } } : {}),
+  },
+});
+
+let sandbox: Sandbox;
+/** Physical ids by stack, then logical id. */
+const physical: Record<string, Record<string, string>> = {};
+const ROLE = () => physical["payments-api"]!.AppRole!;
+const ALERTS = () => physical["payments-api"]!.Alerts!;
+const TOPIC = () => physical["payments-api"]!.Topic!;
+
+beforeAll(async () => {
+  sandbox = await startTestSandbox({ latency: { detectionMs: [0, 0] } });
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const call = (service: string, action: string, params: Record<string, unknown>) => sandbox.dispatch(PAY, "us-east-1", service, action, params) as Promise<any>;
+  for (const [name, withAlerts] of [["payments-api", true], ["payments-jobs", false]] as const) {
+    const ids = (physical[name] = await deployStack(sandbox, PAY, "us-east-1", name, TEMPLATE(withAlerts)));
+    await call("iam", "AttachRolePolicy", { RoleName: ids.AppRole, PolicyArn: "arn:aws:iam::aws:policy/AdministratorAccess" });
+    await call("sns", "SetTopicAttributes", { TopicArn: ids.Topic, AttributeName: "DisplayName", AttributeValue: "renamed" });
+    if (withAlerts) await call("sns", "DeleteTopic", { TopicArn: ids.Alerts });
+  }
+});
+afterAll(() => sandbox?.close());
 
 /** A LookupEvents entry of `arn`'s call (test/support/cloudtrail.ts). */
 const recorded = (eventName: string, eventSource: string, eventTime: string, arn = ALICE): Event => lookupEntry(cloudTrailRecord({ eventName, eventSource, eventTime, actorArn: arn }));
 
-const HISTORY: Record<string, Event[]> = {
-  [ROLE]: [
+const history = (): Record<string, Event[]> => ({
+  [ROLE()]: [
     recorded("DetachRolePolicy", "iam.amazonaws.com", "2026-01-02T02:30:00Z", `arn:aws:sts::${PAY}:assumed-role/driftguard-spoke/driftguard-20260101T000000Z-abcdef`),
     recorded("AttachRolePolicy", "iam.amazonaws.com", "2026-01-01T22:10:00Z"),
   ],
-  [QUEUE]: [recorded("DeleteQueue", "sqs.amazonaws.com", "2026-01-01T23:45:00Z", `arn:aws:iam::${PAY}:user/bob`)],
-};
+  [ALERTS()]: [recorded("DeleteTopic", "sns.amazonaws.com", "2026-01-01T23:45:00Z", `arn:aws:iam::${PAY}:user/bob`)],
+});
 
 function accessDenied(): CloudTrailServiceException {
   return new CloudTrailServiceException({
@@ -68,7 +100,7 @@ interface Harness {
   warnings: unknown[][];
 }
 
-async function harness(cloudTrailLookup: boolean, region: FakeRegion, deadline: Deadline = NO_DEADLINE): Promise<Harness> {
+async function harness(cloudTrailLookup: boolean, deadline: Deadline = NO_DEADLINE): Promise<Harness> {
   const sleeps: number[] = [];
   const warnings: unknown[][] = [];
   const logger = {
@@ -107,24 +139,16 @@ async function harness(cloudTrailLookup: boolean, region: FakeRegion, deadline: 
     capacity: openCapacity(config, [], { now: () => NOW, sleep: async () => {} }),
     progress: () => {},
   };
-  const clients = testSpokeClients(PAY, "us-east-1");
-  fakeCloudFormation(clients.cloudformation, region, newObserver(), `${PAY}/us-east-1`);
+  const clients = sandboxSpokeClients(sandbox, PAY, "us-east-1");
   // One scope for the account-region, as scanAccount makes it: every stack shares its LookupEvents limiter.
   const scope: RegionScope = { clients, estimator: new DetectionTimeEstimator(), pace: new RegionPace(ctx.capacity.budgets.for(PAY, "us-east-1")), lookupLimiter: lookupEventsLimiter(ctx.deps), remediation: { safety: TEST_SAFETY, ownership: NO_ATTACHMENTS }, listings: await openStackListings({ accountId: PAY, now: () => NOW, log: ctx.deps.logger }) };
   return { ctx, account: resolveAccount(config, config.accounts[0]!), clients, scope, sleeps, warnings };
 }
 
-const paymentsApi: FakeRegion = {
-  stacks: [
-    {
-      summary: stackSummary(PAY, "us-east-1", "payments-api", "UPDATE_COMPLETE"),
-      drifts: [lambdaDrift(PAY, "us-east-1", "payments-api"), roleDrift(PAY, "us-east-1", "payments-api"), deletedQueueDrift(PAY, "us-east-1", "payments-api")],
-    },
-  ],
-};
-
-async function scan(h: Harness, region: FakeRegion = paymentsApi) {
-  const targets = selectStacks(region.stacks.map((s) => s.summary), h.account.stacks).targets;
+/** Scans the named stacks as the scheduled scan would, from CloudFormation's own listing. */
+async function scan(h: Harness, names = ["payments-api"]) {
+  const listed = (await h.clients.cloudformation.send(new ListStacksCommand({}))).StackSummaries ?? [];
+  const targets = selectStacks(listed.filter((s) => names.includes(s.StackName!)), h.account.stacks).targets;
   return Promise.all(targets.map((t) => scanStack(h.ctx, h.account, h.scope, t, h.ctx.deps.logger)));
 }
 
@@ -135,9 +159,9 @@ function lookedUp(): string[] {
 describe("who changed a drifted resource (scheduled scan)", () => {
   it("fills changedBy from CloudTrail for an account that opted in, for MODIFIED and DELETED resources", async () => {
     cloudtrail.on(LookupEventsCommand).callsFake(async (input: { LookupAttributes: { AttributeValue: string }[] }) => ({
-      Events: HISTORY[input.LookupAttributes[0]!.AttributeValue] ?? [],
+      Events: history()[input.LookupAttributes[0]!.AttributeValue] ?? [],
     }));
-    const h = await harness(true, paymentsApi);
+    const h = await harness(true);
     const [stack] = await scan(h);
 
     expect(stack!.scan).toBe("scanned");
@@ -151,20 +175,21 @@ describe("who changed a drifted resource (scheduled scan)", () => {
       eventTime: "2026-01-01T22:10:00Z",
       source: "cloudtrail-lookup",
     });
-    expect(byId.WorkQueue).toMatchObject({ status: "DELETED", changedBy: { arn: `arn:aws:iam::${PAY}:user/bob`, eventName: "DeleteQueue" } });
-    // No history for the function: nothing is made up.
-    expect(byId.function!.changedBy).toBeUndefined();
+    expect(byId.Alerts).toMatchObject({ status: "DELETED", changedBy: { arn: `arn:aws:iam::${PAY}:user/bob`, eventName: "DeleteTopic" } });
+    // No history for the renamed topic: nothing is made up.
+    expect(byId.Topic).toMatchObject({ status: "MODIFIED" });
+    expect(byId.Topic!.changedBy).toBeUndefined();
     expect(byId.AppRole!.action.outcome).toBe("planned");
 
-    expect(lookedUp().sort()).toEqual(["my-function-SEZV4XMPL4S5", QUEUE, ROLE].sort());
+    expect(lookedUp().sort()).toEqual([TOPIC(), ALERTS(), ROLE()].sort());
     const input = cloudtrail.commandCalls(LookupEventsCommand)[0]!.args[0].input;
     expect(input.EndTime).toEqual(new Date(NOW));
     expect(input.StartTime).toEqual(new Date(NOW - 90 * 86_400_000));
   });
 
   it("makes no LookupEvents call for an account that did not opt in", async () => {
-    cloudtrail.on(LookupEventsCommand).resolves({ Events: HISTORY[ROLE] });
-    const h = await harness(false, paymentsApi);
+    cloudtrail.on(LookupEventsCommand).resolves({ Events: history()[ROLE()] });
+    const h = await harness(false);
     const [stack] = await scan(h);
     expect(stack!.resources).toHaveLength(3);
     expect(stack!.resources.every((r) => r.changedBy === undefined)).toBe(true);
@@ -173,15 +198,15 @@ describe("who changed a drifted resource (scheduled scan)", () => {
 
   it("leaves the stack scanned and its actions intact when CloudTrail denies the lookup", async () => {
     cloudtrail.on(LookupEventsCommand).rejects(accessDenied());
-    const h = await harness(true, paymentsApi);
+    const h = await harness(true);
     const [stack] = await scan(h);
 
     expect(stack).toMatchObject({ scan: "scanned", driftStatus: "DRIFTED" });
     expect(stack!.error).toBeUndefined();
-    expect(stack!.resources.map((r) => [r.logicalResourceId, r.action.outcome, r.changedBy])).toEqual([
-      ["function", "planned", undefined],
+    expect(stack!.resources.map((r) => [r.logicalResourceId, r.action.outcome, r.changedBy]).sort()).toEqual([
+      ["Alerts", "planned", undefined],
       ["AppRole", "planned", undefined],
-      ["WorkQueue", "planned", undefined],
+      ["Topic", "planned", undefined],
     ]);
     // The first denial ends the stack's lookups: the others would be denied too.
     expect(lookedUp().length).toBeLessThan(3);
@@ -191,27 +216,22 @@ describe("who changed a drifted resource (scheduled scan)", () => {
 
   it("queues every stack of an account-region behind one 2-per-second LookupEvents limiter", async () => {
     cloudtrail.on(LookupEventsCommand).resolves({ Events: [] });
-    const region: FakeRegion = {
-      stacks: ["payments-api", "payments-jobs"].map((name) => ({
-        summary: stackSummary(PAY, "us-east-1", name),
-        drifts: [lambdaDrift(PAY, "us-east-1", name), roleDrift(PAY, "us-east-1", name)],
-      })),
-    };
-    const h = await harness(true, region);
-    await scan(h, region);
-    expect(cloudtrail).toHaveReceivedCommandTimes(LookupEventsCommand, 4);
+    const h = await harness(true);
+    // Five drifted resources: payments-api's three and payments-jobs' role and topic.
+    await scan(h, ["payments-api", "payments-jobs"]);
+    expect(cloudtrail).toHaveReceivedCommandTimes(LookupEventsCommand, 5);
     // The clock stands still, so each call waits 500 ms longer than the one before it; the other
     // two waits are each detection's first status read, at the account-region's initial estimate.
-    const limiterWaits = [500, 1000, 1500];
+    const limiterWaits = [500, 1000, 1500, 2000];
     expect([...h.sleeps].sort((a, b) => a - b)).toEqual([...limiterWaits, POLL_TUNING.initialMs, POLL_TUNING.initialMs].sort((a, b) => a - b));
   });
 
   it("starts no lookups once the run's deadline is near", async () => {
-    cloudtrail.on(LookupEventsCommand).resolves({ Events: HISTORY[ROLE] });
+    cloudtrail.on(LookupEventsCommand).resolves({ Events: history()[ROLE()] });
     let starts = 0;
     // The stack itself may start; anything after that may not.
     const closing: Deadline = { canStart: () => starts++ === 0, expired: () => false, remainingMs: () => 60_000 };
-    const h = await harness(true, paymentsApi, closing);
+    const h = await harness(true, closing);
     const [stack] = await scan(h);
     expect(stack!.scan).toBe("scanned");
     expect(stack!.resources.every((r) => r.changedBy === undefined)).toBe(true);

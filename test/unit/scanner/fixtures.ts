@@ -103,6 +103,15 @@ export function lambdaDrift(account: string, region: string, stack: string): Sta
 }
 
 /** An IAM role with a managed policy attached out of band. */
+/** roleDrift's AppRole as its template declares it, for tests that deploy it in the sandbox and widen it out of band. */
+export const APP_ROLE_RESOURCE = {
+  Type: "AWS::IAM::Role",
+  Properties: {
+    AssumeRolePolicyDocument: { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }] },
+    ManagedPolicyArns: ["arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"],
+  },
+};
+
 export function roleDrift(account: string, region: string, stack: string): StackResourceDrift {
   const trust = { Statement: [{ Action: "sts:AssumeRole", Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" } }], Version: "2012-10-17" };
   const basic = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole";

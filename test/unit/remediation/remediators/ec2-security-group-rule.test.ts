@@ -65,4 +65,14 @@ describe("AWS::EC2::SecurityGroupIngress remediator (the attachment itself)", ()
     live = [];
     expect((await securityGroupIngressRemediator.verifyLive!({ drift: deleted, clients, owned: { attachments: [] }, declared: declared("10.1.0.0/16") })).inSync).toBe(false);
   });
+
+  it("leaves a revoked rule to a person when its template attachment is missing, or its rule or target group unresolved", async () => {
+    const [attachment] = declared("10.1.0.0/16") as [Attachment & { kind: "sg-rule" }];
+    const unresolved: (Attachment[] | undefined)[] = [undefined, [], [{ ...attachment, rule: undefined }], [{ ...attachment, group: undefined }], [{ ...attachment, group: "app-db-sg" }]];
+    for (const attachments of unresolved) {
+      const action = await remediateWith(securityGroupIngressRemediator, deleted, clients, attachments === undefined ? {} : { declared: attachments });
+      expect(action).toMatchObject({ outcome: "manual", reason: "the rule of AWS::EC2::SecurityGroupIngress AppToDb was removed, and its template's rule or target group could not be resolved: update the stack" });
+    }
+    expect(writes(ec2)).toEqual([]);
+  });
 });

@@ -1,91 +1,134 @@
-import {
-  AuthorizeSecurityGroupEgressCommand,
-  AuthorizeSecurityGroupIngressCommand,
-  CreateTagsCommand,
-  DescribeSecurityGroupRulesCommand,
-  DescribeSecurityGroupsCommand,
-  EC2Client,
-  RevokeSecurityGroupIngressCommand,
-  type SecurityGroupRule,
-} from "@aws-sdk/client-ec2";
-import { mockClient } from "aws-sdk-client-mock";
-import { beforeEach, describe, expect, it } from "vitest";
+import type { SecurityGroupRule, Tag } from "@aws-sdk/client-ec2";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { SpokeClients } from "../../../../functions/aws/clients.js";
 import type { ResourceDrift } from "../../../../functions/core/types.js";
 import { IN_SYNC_REASON } from "../../../../functions/remediation/plan.js";
 import { ec2SecurityGroupRemediator } from "../../../../functions/remediation/remediators/ec2-security-group.js";
-import { driftedEc2World, type Ec2World, installFakeEc2, sgRule } from "../fake-ec2.js";
-import { SG_ID, securityGroupDrift } from "../fixtures.js";
-import { spokeClients, writes, remediateWith } from "../helpers.js";
+import type { Sandbox } from "../../../../sandbox/harness/server.js";
+import { deployStack, recordSent, sandboxSpokeClients, startTestSandbox, WORKLOAD, type SentCommands } from "../../../support/sandbox.js";
+import { SECURITY_GROUP_TEMPLATE, securityGroupDrift } from "../fixtures.js";
+import { remediateWith, TEST_SAFETY } from "../helpers.js";
 
-const ec2 = mockClient(EC2Client);
-const clients = spokeClients();
+/**
+ * The security group remediator against the sandbox's EC2, as driftguard's spoke role: each test
+ * deploys the fixture's group with a stack (the template's HTTPS rule, its Name tag, EC2's default
+ * egress rule), then opens 22/tcp to the world out of band, as securityGroupDrift() describes. Rule
+ * ids are EC2's own, read back from DescribeSecurityGroupRules, never assumed.
+ */
 
-let world: Ec2World;
+const REGION = "us-east-1";
+/** The spoke account is one of the organization's, so rules naming its groups are not foreign. */
+const SAFETY = { ...TEST_SAFETY, accountIds: new Set([...TEST_SAFETY.accountIds, WORKLOAD]) };
 
-beforeEach(() => {
-  world = driftedEc2World();
-  installFakeEc2(ec2, () => world);
-});
+let sandbox: Sandbox;
+let clients: SpokeClients;
+let sent: SentCommands;
+/** Managed prefix lists of the account (a rule naming a missing one fails InvalidPrefixListID.NotFound). */
+let prefixIn: string;
+let prefixOut: string;
+/** Another group of the account, for rules that reference a group. */
+let peer: string;
+let stacks = 0;
+/** This test's group and the ids EC2 gave its rules. */
+let group: { id: string; name: string; vpcId: string };
+let ids: { https: string; ssh: string; egress: string };
 
-function withExpected(patch: Record<string, unknown>): ResourceDrift {
-  const drift = securityGroupDrift();
-  return { ...drift, expected: { ...drift.expected, ...patch } };
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const ec2 = (action: string, params: Record<string, unknown>) => sandbox.dispatch(WORKLOAD, REGION, "ec2", action, params) as Promise<any>;
+const ingress = (permission: Record<string, unknown>, egress = false) => ec2(egress ? "AuthorizeSecurityGroupEgress" : "AuthorizeSecurityGroupIngress", { GroupId: group.id, IpPermissions: [permission] });
+const cidr = (CidrIp: string, IpProtocol: string, FromPort: number, ToPort = FromPort) => ({ IpProtocol, FromPort, ToPort, IpRanges: [{ CidrIp }] });
+
+async function liveRules(): Promise<SecurityGroupRule[]> {
+  return (await ec2("DescribeSecurityGroupRules", { Filters: [{ Name: "group-id", Values: [group.id] }] })).SecurityGroupRules;
+}
+async function liveTags(): Promise<Tag[]> {
+  return (await ec2("DescribeSecurityGroups", { GroupIds: [group.id] })).SecurityGroups[0].Tags;
+}
+const idOf = (rules: SecurityGroupRule[], egress: boolean, port: number) => rules.find((r) => r.IsEgress === egress && r.FromPort === port)!.SecurityGroupRuleId!;
+const revoke = (ruleId: string) => ec2("RevokeSecurityGroupIngress", { GroupId: group.id, SecurityGroupRuleIds: [ruleId] });
+
+/** The fixture's drift of this test's group. */
+function drift(patch: Record<string, unknown> = {}): ResourceDrift {
+  const base = securityGroupDrift();
+  return { ...base, physicalResourceId: group.id, expected: { ...base.expected, VpcId: group.vpcId, ...patch }, actual: { ...base.actual, VpcId: group.vpcId } };
 }
 
-const remediate = (drift: ResourceDrift, dryRun = false) => remediateWith(ec2SecurityGroupRemediator, drift, clients, { dryRun: dryRun });
+const remediate = (d: ResourceDrift, dryRun = false) => remediateWith(ec2SecurityGroupRemediator, d, clients, { dryRun, safety: SAFETY });
+
+beforeAll(async () => {
+  sandbox = await startTestSandbox();
+  clients = sandboxSpokeClients(sandbox, WORKLOAD, REGION);
+  sent = recordSent(clients.ec2);
+  const list = async (name: string) =>
+    (await ec2("CreateManagedPrefixList", { PrefixListName: name, AddressFamily: "IPv4", MaxEntries: 5, Entries: [{ Cidr: "10.99.0.0/16" }] })).PrefixList.PrefixListId as string;
+  prefixIn = await list("dns-resolvers");
+  prefixOut = await list("partner-apis");
+  peer = (await ec2("CreateSecurityGroup", { GroupName: "payments-app", Description: "App tier" })).GroupId;
+});
+afterAll(() => sandbox?.close());
+
+beforeEach(async () => {
+  const { WebSecurityGroup } = await deployStack(sandbox, WORKLOAD, REGION, `payments-web-${++stacks}`, SECURITY_GROUP_TEMPLATE);
+  const described = (await ec2("DescribeSecurityGroups", { GroupIds: [WebSecurityGroup] })).SecurityGroups[0];
+  group = { id: described.GroupId, name: described.GroupName, vpcId: described.VpcId };
+  await ingress(cidr("0.0.0.0/0", "tcp", 22));
+  const rules = await liveRules();
+  ids = { https: idOf(rules, false, 443), ssh: idOf(rules, false, 22), egress: rules.find((r) => r.IsEgress)!.SecurityGroupRuleId! };
+  sent.clear();
+});
 
 describe("AWS::EC2::SecurityGroup remediator", () => {
   it("revokes 22/tcp from 0.0.0.0/0 by rule id and keeps the template's rules", async () => {
-    const result = await remediate(securityGroupDrift());
+    const result = await remediate(drift());
 
     expect(result.outcome).toBe("remediated");
-    expect(result.steps).toEqual([`RevokeSecurityGroupIngress GroupId=${SG_ID} SecurityGroupRuleIds=sgr-0ssh (tcp 22 from 0.0.0.0/0)`]);
+    expect(result.steps).toEqual([`RevokeSecurityGroupIngress GroupId=${group.id} SecurityGroupRuleIds=${ids.ssh} (tcp 22 from 0.0.0.0/0)`]);
     expect(result.reason).toBe("applied: revoke tcp 22 from 0.0.0.0/0");
-    expect(ec2.commandCalls(RevokeSecurityGroupIngressCommand)[0]?.args[0].input).toEqual({ GroupId: SG_ID, SecurityGroupRuleIds: ["sgr-0ssh"] });
-    expect(world.rules.map((r) => r.SecurityGroupRuleId)).toEqual(["sgr-0https", "sgr-0egress"]);
+    expect(sent.inputs("RevokeSecurityGroupIngress")).toEqual([{ GroupId: group.id, SecurityGroupRuleIds: [ids.ssh] }]);
+    expect((await liveRules()).map((r) => r.SecurityGroupRuleId).sort()).toEqual([ids.https, ids.egress].sort());
   });
 
   it("revokes every extra rule and authorizes every missing one, ingress and egress, keeping the rest", async () => {
-    world.rules.push(
-      sgRule("sgr-0rdp", false, { IpProtocol: "tcp", FromPort: 3389, ToPort: 3389, CidrIpv4: "0.0.0.0/0" }),
-      sgRule("sgr-0pg", false, { IpProtocol: "tcp", FromPort: 5432, ToPort: 5432, CidrIpv4: "10.0.0.0/8" }),
-      sgRule("sgr-0all6in", false, { IpProtocol: "-1", FromPort: -1, ToPort: -1, CidrIpv6: "::/0" }),
-      sgRule("sgr-0smtp", true, { IpProtocol: "tcp", FromPort: 25, ToPort: 25, CidrIpv4: "0.0.0.0/0" }),
-      sgRule("sgr-0irc", true, { IpProtocol: "tcp", FromPort: 6667, ToPort: 6667, CidrIpv4: "0.0.0.0/0" }),
-    );
-    const ingress = [
+    await ingress(cidr("0.0.0.0/0", "tcp", 3389));
+    await ingress(cidr("10.0.0.0/8", "tcp", 5432));
+    await ingress({ IpProtocol: "-1", Ipv6Ranges: [{ CidrIpv6: "::/0" }] });
+    await ingress(cidr("0.0.0.0/0", "tcp", 25), true);
+    await ingress(cidr("0.0.0.0/0", "tcp", 6667), true);
+    const wantedIngress = [
       { CidrIp: "10.20.0.0/16", Description: "HTTPS from the VPC", FromPort: 443, IpProtocol: "tcp", ToPort: 443 },
       { CidrIp: "10.20.0.0/16", FromPort: 8443, IpProtocol: "tcp", ToPort: 8443 },
       { CidrIpv6: "2600:1f18:abcd::/56", FromPort: 443, IpProtocol: "tcp", ToPort: 443 },
-      { SourcePrefixListId: "pl-0123456789abcdef0", FromPort: 53, IpProtocol: "udp", ToPort: 53 },
+      { SourcePrefixListId: prefixIn, FromPort: 53, IpProtocol: "udp", ToPort: 53 },
     ];
-    const egress = [
+    const wantedEgress = [
       { CidrIp: "0.0.0.0/0", IpProtocol: "-1" },
-      { DestinationPrefixListId: "pl-0aaaabbbbccccdddd", FromPort: 443, IpProtocol: "tcp", ToPort: 443 },
+      { DestinationPrefixListId: prefixOut, FromPort: 443, IpProtocol: "tcp", ToPort: 443 },
     ];
 
-    const result = await remediate(withExpected({ SecurityGroupIngress: ingress, SecurityGroupEgress: egress }));
+    const result = await remediate(drift({ SecurityGroupIngress: wantedIngress, SecurityGroupEgress: wantedEgress }));
 
     expect(result.outcome).toBe("remediated");
-    const live = (egressRules: boolean) =>
-      world.rules
-        .filter((r) => r.IsEgress === egressRules)
+    const rules = await liveRules();
+    const live = (egress: boolean) =>
+      rules
+        .filter((r) => r.IsEgress === egress)
         .map((r) => `${r.IpProtocol} ${r.FromPort}-${r.ToPort} ${r.CidrIpv4 ?? r.CidrIpv6 ?? r.PrefixListId}`)
         .sort();
-    expect(live(false)).toEqual(["tcp 443-443 10.20.0.0/16", "tcp 443-443 2600:1f18:abcd::/56", "tcp 8443-8443 10.20.0.0/16", "udp 53-53 pl-0123456789abcdef0"]);
-    expect(live(true)).toEqual(["-1 -1--1 0.0.0.0/0", "tcp 443-443 pl-0aaaabbbbccccdddd"]);
+    expect(live(false)).toEqual(["tcp 443-443 10.20.0.0/16", "tcp 443-443 2600:1f18:abcd::/56", "tcp 8443-8443 10.20.0.0/16", `udp 53-53 ${prefixIn}`]);
+    expect(live(true)).toEqual(["-1 -1--1 0.0.0.0/0", `tcp 443-443 ${prefixOut}`]);
     // The rules the template keeps are never revoked and re-created.
-    expect(world.rules.map((r) => r.SecurityGroupRuleId)).toEqual(expect.arrayContaining(["sgr-0https", "sgr-0egress"]));
-    ec2.resetHistory();
-    expect((await remediate(withExpected({ SecurityGroupIngress: ingress, SecurityGroupEgress: egress }))).outcome).toBe("skipped");
-    expect(writes(ec2)).toEqual([]);
+    expect(rules.map((r) => r.SecurityGroupRuleId)).toEqual(expect.arrayContaining([ids.https, ids.egress]));
+    sent.clear();
+    expect((await remediate(drift({ SecurityGroupIngress: wantedIngress, SecurityGroupEgress: wantedEgress }))).outcome).toBe("skipped");
+    expect(sent.writes()).toEqual([]);
   });
 
   it("restores every drifted managed tag", async () => {
-    world.rules = world.rules.filter((r) => r.SecurityGroupRuleId !== "sgr-0ssh");
-    world.tags = [{ Key: "Name", Value: "renamed" }, { Key: "tier", Value: "db" }];
-    await remediate(withExpected({ Tags: [{ Key: "Name", Value: "payments-web" }, { Key: "tier", Value: "web" }, { Key: "team", Value: "payments" }] }));
-    expect([...world.tags].sort((a, b) => a.Key!.localeCompare(b.Key!))).toEqual([
+    await revoke(ids.ssh);
+    await ec2("CreateTags", { Resources: [group.id], Tags: [{ Key: "Name", Value: "renamed" }, { Key: "tier", Value: "db" }] });
+    await remediate(drift({ Tags: [{ Key: "Name", Value: "payments-web" }, { Key: "tier", Value: "web" }, { Key: "team", Value: "payments" }] }));
+    const tags = (await liveTags()).filter((t) => !t.Key!.startsWith("aws:"));
+    expect(tags.sort((a, b) => a.Key!.localeCompare(b.Key!))).toEqual([
       { Key: "Name", Value: "payments-web" },
       { Key: "team", Value: "payments" },
       { Key: "tier", Value: "web" },
@@ -93,153 +136,150 @@ describe("AWS::EC2::SecurityGroup remediator", () => {
   });
 
   it("is idempotent: the second run sends no write", async () => {
-    await remediate(securityGroupDrift());
-    ec2.resetHistory();
+    await remediate(drift());
+    sent.clear();
 
-    const second = await remediate(securityGroupDrift());
+    const second = await remediate(drift());
 
     expect(second).toEqual({ outcome: "skipped", reason: IN_SYNC_REASON, steps: [] });
-    expect(writes(ec2)).toEqual([]);
+    expect(sent.writes()).toEqual([]);
   });
 
   it("dry run plans the revoke and sends nothing", async () => {
-    const plan = await remediate(securityGroupDrift(), true);
+    const before = await liveRules();
+    const plan = await remediate(drift(), true);
 
-    expect(plan.steps).toEqual([`RevokeSecurityGroupIngress GroupId=${SG_ID} SecurityGroupRuleIds=sgr-0ssh (tcp 22 from 0.0.0.0/0)`]);
-    expect(writes(ec2)).toEqual([]);
-    expect(world).toEqual(driftedEc2World());
+    expect(plan.steps).toEqual([`RevokeSecurityGroupIngress GroupId=${group.id} SecurityGroupRuleIds=${ids.ssh} (tcp 22 from 0.0.0.0/0)`]);
+    expect(sent.writes()).toEqual([]);
+    expect(await liveRules()).toEqual(before);
   });
 
   it("authorizes missing IPv6, prefix-list and group rules, matching protocol numbers to names", async () => {
-    world.rules = world.rules.filter((r) => r.SecurityGroupRuleId !== "sgr-0ssh");
-    const drift = withExpected({
+    await revoke(ids.ssh);
+    const d = drift({
       SecurityGroupIngress: [
         { IpProtocol: "6", FromPort: "443", ToPort: "443", CidrIp: "10.20.0.0/16", Description: "HTTPS from the VPC" },
         { IpProtocol: "tcp", FromPort: 443, ToPort: 443, CidrIpv6: "2600:1F18:ABCD::/56" },
-        { IpProtocol: "udp", FromPort: 53, ToPort: 53, SourcePrefixListId: "pl-0123456789abcdef0" },
-        { IpProtocol: "tcp", FromPort: 8080, ToPort: 8080, SourceSecurityGroupId: "sg-0fedcba9876543210", SourceSecurityGroupOwnerId: "444455556666" },
+        { IpProtocol: "udp", FromPort: 53, ToPort: 53, SourcePrefixListId: prefixIn },
+        { IpProtocol: "tcp", FromPort: 8080, ToPort: 8080, SourceSecurityGroupId: peer, SourceSecurityGroupOwnerId: WORKLOAD },
       ],
     });
 
-    const result = await remediate(drift);
+    const result = await remediate(d);
 
     expect(result.steps).toEqual([
-      `AuthorizeSecurityGroupIngress GroupId=${SG_ID} tcp 443 from 2600:1f18:abcd::/56`,
-      `AuthorizeSecurityGroupIngress GroupId=${SG_ID} udp 53 from pl-0123456789abcdef0`,
-      `AuthorizeSecurityGroupIngress GroupId=${SG_ID} tcp 8080 from sg-0fedcba9876543210`,
+      `AuthorizeSecurityGroupIngress GroupId=${group.id} tcp 443 from 2600:1f18:abcd::/56`,
+      `AuthorizeSecurityGroupIngress GroupId=${group.id} udp 53 from ${prefixIn}`,
+      `AuthorizeSecurityGroupIngress GroupId=${group.id} tcp 8080 from ${peer}`,
     ]);
-    expect(ec2.commandCalls(AuthorizeSecurityGroupIngressCommand).map((c) => c.args[0].input.IpPermissions)).toEqual([
+    expect(sent.inputs<{ IpPermissions: unknown }>("AuthorizeSecurityGroupIngress").map((i) => i.IpPermissions)).toEqual([
       [{ IpProtocol: "tcp", FromPort: 443, ToPort: 443, Ipv6Ranges: [{ CidrIpv6: "2600:1f18:abcd::/56" }] }],
-      [{ IpProtocol: "udp", FromPort: 53, ToPort: 53, PrefixListIds: [{ PrefixListId: "pl-0123456789abcdef0" }] }],
-      [{ IpProtocol: "tcp", FromPort: 8080, ToPort: 8080, UserIdGroupPairs: [{ GroupId: "sg-0fedcba9876543210", UserId: "444455556666" }] }],
+      [{ IpProtocol: "udp", FromPort: 53, ToPort: 53, PrefixListIds: [{ PrefixListId: prefixIn }] }],
+      [{ IpProtocol: "tcp", FromPort: 8080, ToPort: 8080, UserIdGroupPairs: [{ GroupId: peer, UserId: WORKLOAD }] }],
     ]);
-    ec2.resetHistory();
-    expect((await remediate(drift)).outcome).toBe("skipped");
-    expect(writes(ec2)).toEqual([]);
+    sent.clear();
+    expect((await remediate(d)).outcome).toBe("skipped");
+    expect(sent.writes()).toEqual([]);
   });
 
   it("replaces the default egress rule when the template lists egress rules", async () => {
-    world.rules = world.rules.filter((r) => r.SecurityGroupRuleId !== "sgr-0ssh");
-    const drift = withExpected({ SecurityGroupEgress: [{ IpProtocol: "-1", DestinationPrefixListId: "pl-0aaaabbbbccccdddd" }] });
+    await revoke(ids.ssh);
+    const d = drift({ SecurityGroupEgress: [{ IpProtocol: "-1", DestinationPrefixListId: prefixOut }] });
 
-    const result = await remediate(drift);
+    const result = await remediate(d);
 
     expect(result.steps).toEqual([
-      `AuthorizeSecurityGroupEgress GroupId=${SG_ID} all traffic to pl-0aaaabbbbccccdddd`,
-      `RevokeSecurityGroupEgress GroupId=${SG_ID} SecurityGroupRuleIds=sgr-0egress (all traffic to 0.0.0.0/0)`,
+      `AuthorizeSecurityGroupEgress GroupId=${group.id} all traffic to ${prefixOut}`,
+      `RevokeSecurityGroupEgress GroupId=${group.id} SecurityGroupRuleIds=${ids.egress} (all traffic to 0.0.0.0/0)`,
     ]);
-    expect(ec2.commandCalls(AuthorizeSecurityGroupEgressCommand)[0]?.args[0].input.IpPermissions).toEqual([
-      { IpProtocol: "-1", PrefixListIds: [{ PrefixListId: "pl-0aaaabbbbccccdddd" }] },
-    ]);
+    expect(sent.inputs<{ IpPermissions: unknown }>("AuthorizeSecurityGroupEgress")[0]?.IpPermissions).toEqual([{ IpProtocol: "-1", PrefixListIds: [{ PrefixListId: prefixOut }] }]);
+    expect((await liveRules()).filter((r) => r.IsEgress).map((r) => r.PrefixListId)).toEqual([prefixOut]);
   });
 
   // "Only resource properties explicitly defined in the stack template are checked for drift"
   // (CloudFormation API Reference, DetectStackDrift): without SecurityGroupEgress the template
   // does not own egress, whatever EC2 holds there.
   it("without SecurityGroupEgress, leaves egress alone: no default rule restored, no extra rule revoked", async () => {
-    world.rules = [
-      world.rules[0] as SecurityGroupRule,
-      sgRule("sgr-0smtp", true, { IpProtocol: "tcp", FromPort: 25, ToPort: 25, CidrIpv4: "0.0.0.0/0" }),
-      sgRule("sgr-0all6", true, { IpProtocol: "-1", FromPort: -1, ToPort: -1, CidrIpv6: "::/0" }),
-    ];
+    await ec2("RevokeSecurityGroupEgress", { GroupId: group.id, SecurityGroupRuleIds: [ids.egress] });
+    await ingress(cidr("0.0.0.0/0", "tcp", 25), true);
+    await ingress({ IpProtocol: "-1", Ipv6Ranges: [{ CidrIpv6: "::/0" }] }, true);
+    const egress = async () => (await liveRules()).filter((r) => r.IsEgress).map((r) => r.SecurityGroupRuleId).sort();
+    const before = await egress();
 
-    const result = await remediate(securityGroupDrift());
+    const result = await remediate(drift());
 
     expect(result.steps.filter((s) => s.includes("Egress"))).toEqual([]);
-    expect(world.rules.filter((r) => r.IsEgress).map((r) => r.SecurityGroupRuleId).sort()).toEqual(["sgr-0all6", "sgr-0smtp"]);
+    expect(before).toHaveLength(2);
+    expect(await egress()).toEqual(before);
   });
 
   it("restores a changed rule description in place instead of re-creating the rule", async () => {
-    world.rules = world.rules.filter((r) => r.SecurityGroupRuleId !== "sgr-0ssh");
-    (world.rules[0] as SecurityGroupRule).Description = "temp";
+    await revoke(ids.ssh);
+    await ec2("UpdateSecurityGroupRuleDescriptionsIngress", { GroupId: group.id, SecurityGroupRuleDescriptions: [{ SecurityGroupRuleId: ids.https, Description: "temp" }] });
 
-    const result = await remediate(securityGroupDrift());
+    const result = await remediate(drift());
 
-    expect(result.steps).toEqual([`UpdateSecurityGroupRuleDescriptionsIngress GroupId=${SG_ID} sgr-0https Description=HTTPS from the VPC`]);
-    expect(world.rules[0]?.Description).toBe("HTTPS from the VPC");
-    expect(writes(ec2)).toEqual(["UpdateSecurityGroupRuleDescriptionsIngress"]);
+    expect(result.steps).toEqual([`UpdateSecurityGroupRuleDescriptionsIngress GroupId=${group.id} ${ids.https} Description=HTTPS from the VPC`]);
+    expect((await liveRules()).find((r) => r.SecurityGroupRuleId === ids.https)?.Description).toBe("HTTPS from the VPC");
+    expect(sent.writes()).toEqual(["UpdateSecurityGroupRuleDescriptionsIngress"]);
   });
 
   it("restores managed tags with CreateTags and never removes the others", async () => {
-    world.rules = world.rules.filter((r) => r.SecurityGroupRuleId !== "sgr-0ssh");
-    world.tags = [
-      { Key: "Name", Value: "renamed" },
-      { Key: "owner", Value: "bob" },
-      { Key: "aws:cloudformation:stack-name", Value: "payments-core" },
-    ];
+    await revoke(ids.ssh);
+    await ec2("CreateTags", { Resources: [group.id], Tags: [{ Key: "Name", Value: "renamed" }, { Key: "owner", Value: "bob" }] });
 
-    const result = await remediate(securityGroupDrift());
+    const result = await remediate(drift());
 
-    expect(result.steps).toEqual([`CreateTags Resources=${SG_ID} Name=payments-web`]);
-    expect(ec2.commandCalls(CreateTagsCommand)[0]?.args[0].input).toEqual({ Resources: [SG_ID], Tags: [{ Key: "Name", Value: "payments-web" }] });
-    expect(world.tags).toEqual(expect.arrayContaining([{ Key: "owner", Value: "bob" }, { Key: "aws:cloudformation:stack-name", Value: "payments-core" }]));
-    expect(writes(ec2)).toEqual(["CreateTags"]);
+    expect(result.steps).toEqual([`CreateTags Resources=${group.id} Name=payments-web`]);
+    expect(sent.inputs("CreateTags")).toEqual([{ Resources: [group.id], Tags: [{ Key: "Name", Value: "payments-web" }] }]);
+    // The tag someone added stays, and so do CloudFormation's own (the stack created the group).
+    expect(await liveTags()).toEqual(expect.arrayContaining([{ Key: "owner", Value: "bob" }, { Key: "aws:cloudformation:logical-id", Value: "WebSecurityGroup" }]));
+    expect(sent.writes()).toEqual(["CreateTags"]);
   });
 
   it("leaves ingress alone when the template does not set SecurityGroupIngress", async () => {
-    const drift = securityGroupDrift();
-    const expected = { ...drift.expected };
+    const d = drift();
+    const expected = { ...d.expected };
     delete expected.SecurityGroupIngress;
 
-    const result = await remediate({ ...drift, expected });
+    const result = await remediate({ ...d, expected });
 
     expect(result.outcome).toBe("skipped");
-    expect(world.rules).toHaveLength(3);
+    expect(await liveRules()).toHaveLength(3);
   });
 
   it("hands rules that name a source group by name to a person", async () => {
-    const drift = withExpected({ SecurityGroupIngress: [{ IpProtocol: "tcp", FromPort: 80, ToPort: 80, SourceSecurityGroupName: "default" }] });
-
-    const result = await remediate(drift);
+    const result = await remediate(drift({ SecurityGroupIngress: [{ IpProtocol: "tcp", FromPort: 80, ToPort: 80, SourceSecurityGroupName: "default" }] }));
 
     expect(result.outcome).toBe("manual");
     expect(result.reason).toMatch(/group name default/);
-    expect(ec2.calls()).toHaveLength(0);
+    expect(sent.names()).toEqual([]);
   });
 
   it("looks a default-VPC group up by name when the physical id is a name", async () => {
-    await remediate({ ...securityGroupDrift(), physicalResourceId: "payments-web" }, true);
-    expect(ec2.commandCalls(DescribeSecurityGroupsCommand)[0]?.args[0].input).toEqual({ GroupNames: ["payments-web"] });
-    expect(ec2.commandCalls(DescribeSecurityGroupRulesCommand)[0]?.args[0].input.Filters).toEqual([{ Name: "group-id", Values: [SG_ID] }]);
+    await remediate({ ...drift(), physicalResourceId: group.name }, true);
+    expect(sent.inputs("DescribeSecurityGroups")[0]).toEqual({ GroupNames: [group.name] });
+    expect(sent.inputs<{ Filters: unknown }>("DescribeSecurityGroupRules")[0]?.Filters).toEqual([{ Name: "group-id", Values: [group.id] }]);
   });
 });
 
 describe("AWS::EC2::SecurityGroup remediator with attachments", () => {
   const origin = { stackName: "payments-app", logicalId: "AppSgFromDb5432", resourceType: "AWS::EC2::SecurityGroupIngress" };
-  const fromApp = { direction: "ingress" as const, protocol: "tcp", fromPort: 5432, toPort: 5432, peer: { kind: "group" as const, groupId: "sg-0app" } };
+  const fromApp = () => ({ direction: "ingress" as const, protocol: "tcp", fromPort: 5432, toPort: 5432, peer: { kind: "group" as const, groupId: peer } });
 
   it("never revokes a rule an AWS::EC2::SecurityGroupIngress in another stack owns, and says it kept it", async () => {
-    world.rules.push(sgRule("sgr-0pg", false, { IpProtocol: "tcp", FromPort: 5432, ToPort: 5432, ReferencedGroupInfo: { GroupId: "sg-0app", UserId: "111122223333" } }));
-    const result = await remediateWith(ec2SecurityGroupRemediator, securityGroupDrift(), clients, { owned: { attachments: [{ kind: "sg-rule", origin, group: SG_ID, rule: fromApp }] } });
+    await ingress({ IpProtocol: "tcp", FromPort: 5432, ToPort: 5432, UserIdGroupPairs: [{ GroupId: peer }] });
+    const pg = idOf(await liveRules(), false, 5432);
+    const result = await remediateWith(ec2SecurityGroupRemediator, drift(), clients, { safety: SAFETY, owned: { attachments: [{ kind: "sg-rule", origin, group: group.id, rule: fromApp() }] } });
 
-    expect(result.steps).toEqual([`RevokeSecurityGroupIngress GroupId=${SG_ID} SecurityGroupRuleIds=sgr-0ssh (tcp 22 from 0.0.0.0/0)`]);
-    expect(result.honoured).toEqual(["tcp 5432 from sg-0app from AWS::EC2::SecurityGroupIngress AppSgFromDb5432 in stack payments-app"]);
-    expect(world.rules.map((r) => r.SecurityGroupRuleId)).toContain("sgr-0pg");
+    expect(result.steps).toEqual([`RevokeSecurityGroupIngress GroupId=${group.id} SecurityGroupRuleIds=${ids.ssh} (tcp 22 from 0.0.0.0/0)`]);
+    expect(result.honoured).toEqual([`tcp 5432 from ${peer} from AWS::EC2::SecurityGroupIngress AppSgFromDb5432 in stack payments-app`]);
+    expect((await liveRules()).map((r) => r.SecurityGroupRuleId)).toContain(pg);
   });
 
   it("revokes nothing when an attachment targeting the group could not be resolved", async () => {
-    const result = await remediateWith(ec2SecurityGroupRemediator, securityGroupDrift(), clients, { owned: { attachments: [{ kind: "sg-rule", origin }] } });
+    const result = await remediateWith(ec2SecurityGroupRemediator, drift(), clients, { safety: SAFETY, owned: { attachments: [{ kind: "sg-rule", origin }] } });
     expect(result).toMatchObject({ outcome: "manual", reason: `cannot tell which rules a rule (unresolved) from AWS::EC2::SecurityGroupIngress AppSgFromDb5432 in stack payments-app owns; not revoking any` });
-    expect(writes(ec2)).toEqual([]);
+    expect(sent.writes()).toEqual([]);
   });
 });
