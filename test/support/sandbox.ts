@@ -5,7 +5,7 @@ import { parseConfig } from "../../functions/accounts-file/index.js";
 import { createSpokeClients, type SpokeClientOptions, type SpokeClients } from "../../functions/aws/clients.js";
 import type { ScenarioInput } from "../../sandbox/harness/scenario.js";
 import { mintRoleSession } from "../../sandbox/emulator/services/iam/principals.js";
-import { startSandbox, type Sandbox, type SandboxCredentials, type SandboxOptions } from "../../sandbox/harness/server.js";
+import { startBareSandbox, startSandbox, type BareSandbox, type Sandbox, type SandboxCredentials, type SandboxOptions } from "../../sandbox/harness/server.js";
 
 export const HUB = "111111111111";
 export const WORKLOAD = "222222222222";
@@ -66,6 +66,22 @@ export function startTestSandbox(options: TestSandboxOptions = {}): Promise<Sand
   const { scenario, ...rest } = options;
   if (rest.scenarioFile !== undefined && scenario !== undefined) throw new Error("startTestSandbox: give `scenario` or `scenarioFile`, not both");
   return startSandbox({
+    ...(rest.scenarioFile === undefined ? { scenario: { ...BASE_SCENARIO, ...scenario } } : {}),
+    ...(rest.accountsFile === undefined ? { config: TEST_CONFIG } : {}),
+    ...rest,
+  });
+}
+
+/**
+ * startTestSandbox's bare variant (`npm run sandbox -- --bare`): the organization, its accounts and
+ * their bootstrap roles, nothing of driftguard — for tests that deploy driftguard themselves
+ * (terraform, test/terraform/) or build only what they exercise. Same defaults as startTestSandbox;
+ * `deployerCredentials` are the hub account's, as a person running terraform has them.
+ */
+export function startBareTestSandbox(options: TestSandboxOptions = {}): Promise<BareSandbox & { deployerCredentials: SandboxCredentials }> {
+  const { scenario, ...rest } = options;
+  if (rest.scenarioFile !== undefined && scenario !== undefined) throw new Error("startBareTestSandbox: give `scenario` or `scenarioFile`, not both");
+  return startBareSandbox({
     ...(rest.scenarioFile === undefined ? { scenario: { ...BASE_SCENARIO, ...scenario } } : {}),
     ...(rest.accountsFile === undefined ? { config: TEST_CONFIG } : {}),
     ...rest,

@@ -1,5 +1,3 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import aslValidator from "asl-validator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -7,11 +5,12 @@ import { loadConfig } from "../../functions/accounts-file/index.js";
 import { alarmSpecs } from "../../modules/alarms.js";
 import { FANOUT_NAMES } from "../../modules/fanout-state-machine.js";
 import { driftguardNames } from "../../modules/names.js";
-import { startBareSandbox, type BareSandbox, type SandboxCredentials } from "../../sandbox/harness/server.js";
+import type { BareSandbox, SandboxCredentials } from "../../sandbox/harness/server.js";
 import { cloudwatchState } from "../../sandbox/emulator/services/cloudwatch/service.js";
 import { statesState } from "../../sandbox/emulator/services/stepfunctions/service.js";
 import { EXAMPLE_FILE } from "../constructs/synth.js";
-import { applyPlanDestroy, prepareStacks, type DeployedStack } from "./deploy-stack.js";
+import { tempDir } from "../support/temp.js";
+import { applyPlanDestroy, prepareStacks, startExampleOrganization, type DeployedStack } from "./deploy-stack.js";
 import { prepareToolchain } from "../../sandbox/harness/terraform.js";
 
 /**
@@ -26,27 +25,18 @@ import { prepareToolchain } from "../../sandbox/harness/terraform.js";
 const config = loadConfig(EXAMPLE_FILE);
 config.hub.execution = "fanout";
 const names = driftguardNames(config);
-const work = mkdtempSync(join(tmpdir(), "driftguard-tf-deploy-fanout-"));
+const work = tempDir("driftguard-tf-deploy-fanout-");
 let sandbox: BareSandbox & { deployerCredentials: SandboxCredentials };
 let hubStack: DeployedStack;
 
 beforeAll(async () => {
   if (!enabled) return;
   const toolchain = prepareToolchain(join(work, "cli"));
-  sandbox = await startBareSandbox({
-    config,
-    scenario: {
-      organization: { managementAccount: "999999999999" },
-      accounts: [{ id: config.hub.accountId, name: "driftguard-hub" }, ...config.accounts.map((a) => ({ id: a.id, name: a.name }))],
-    },
-  });
+  sandbox = await startExampleOrganization(config);
   [hubStack] = await prepareStacks(config, join(work, "out"), [names.hubStack], toolchain, sandbox);
 });
 
-afterAll(async () => {
-  await sandbox?.close();
-  rmSync(work, { recursive: true, force: true });
-});
+afterAll(() => sandbox?.close());
 
 const enabled = process.env.DRIFTGUARD_TF_FANOUT === "1";
 

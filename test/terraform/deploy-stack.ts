@@ -4,6 +4,7 @@ import type { Config } from "../../functions/config/schema.js";
 import { driftguardApp } from "../../modules/app.js";
 import type { BareSandbox, SandboxCredentials } from "../../sandbox/harness/server.js";
 import { TINY_HANDLER } from "../constructs/synth.js";
+import { startBareTestSandbox } from "../support/sandbox.js";
 import { terraformIn, type Toolchain } from "../../sandbox/harness/terraform.js";
 
 /**
@@ -18,6 +19,14 @@ export interface DeployedStack {
   /** Its synthesized working directory (cdk.tf.json). */
   dir: string;
   terraform(args: string[]): Promise<{ stdout: string; stderr: string }>;
+}
+
+/**
+ * The organization of `config` (the example accounts.yaml) started bare, without the demo's
+ * faults or stacks: the hub account and every onboarded account, for terraform to deploy into.
+ */
+export function startExampleOrganization(config: Config): Promise<BareSandbox & { deployerCredentials: SandboxCredentials }> {
+  return startBareTestSandbox({ config, scenario: { accounts: [{ id: config.hub.accountId, name: "driftguard-hub" }, ...config.accounts.map((a) => ({ id: a.id, name: a.name }))] } });
 }
 
 /** Synthesizes the app for `config` into `outdir` and returns the named stacks, initialised. */

@@ -1,17 +1,16 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../functions/accounts-file/index.js";
 import { alarmSpecs } from "../../modules/alarms.js";
 import { driftguardNames } from "../../modules/names.js";
-import { startBareSandbox, type BareSandbox, type SandboxCredentials } from "../../sandbox/harness/server.js";
+import type { BareSandbox, SandboxCredentials } from "../../sandbox/harness/server.js";
 import { cloudwatchState } from "../../sandbox/emulator/services/cloudwatch/service.js";
 import { eventsState } from "../../sandbox/emulator/services/events/service.js";
 import { lambdaState } from "../../sandbox/emulator/services/lambda/functions.js";
 import { sqsState } from "../../sandbox/emulator/services/sqs/service.js";
 import { EXAMPLE_FILE } from "../constructs/synth.js";
-import { applyPlanDestroy, prepareStacks, type DeployedStack } from "./deploy-stack.js";
+import { tempDir } from "../support/temp.js";
+import { applyPlanDestroy, prepareStacks, startExampleOrganization, type DeployedStack } from "./deploy-stack.js";
 import { prepareToolchain } from "../../sandbox/harness/terraform.js";
 import { scannerRoleAddress } from "../../sandbox/harness/deploy.js";
 
@@ -33,21 +32,14 @@ import { scannerRoleAddress } from "../../sandbox/harness/deploy.js";
 const config = loadConfig(EXAMPLE_FILE);
 const names = driftguardNames(config);
 const spoke = config.accounts.find((a) => a.name === "data-dev")!;
-const work = mkdtempSync(join(tmpdir(), "driftguard-tf-deploy-"));
+const work = tempDir("driftguard-tf-deploy-");
 let sandbox: BareSandbox & { deployerCredentials: SandboxCredentials };
 let hubStack: DeployedStack;
 let spokeStack: DeployedStack;
 
 beforeAll(async () => {
   const toolchain = prepareToolchain(join(work, "cli"));
-  // The organization of the example accounts.yaml, without the demo's faults or stacks.
-  sandbox = await startBareSandbox({
-    config,
-    scenario: {
-      organization: { managementAccount: "999999999999" },
-      accounts: [{ id: config.hub.accountId, name: "driftguard-hub" }, ...config.accounts.map((a) => ({ id: a.id, name: a.name }))],
-    },
-  });
+  sandbox = await startExampleOrganization(config);
   [spokeStack, hubStack] = (await prepareStacks(config, join(work, "out"), [names.spokeStack(spoke), names.hubStack], toolchain, sandbox)) as [DeployedStack, DeployedStack];
   // The spoke role trusts the hub's scanner role, and IAM refuses a trust policy naming a role
   // that does not exist ("Invalid principal in policy"), so the scanner role comes first, as
@@ -58,10 +50,7 @@ beforeAll(async () => {
 
 const scannerRole = () => scannerRoleAddress(hubStack.dir, names.scannerRole);
 
-afterAll(async () => {
-  await sandbox?.close();
-  rmSync(work, { recursive: true, force: true });
-});
+afterAll(() => sandbox?.close());
 
 function deploySpoke(): Promise<string> {
   const account = sandbox.world.accounts.get(spoke.id)!;

@@ -1,7 +1,7 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { tempDir } from "../support/temp.js";
 import { findProviderMirror, findTerraform, MIRROR_ENV, platform as terraformPlatform, providerRequirement } from "../../sandbox/harness/terraform.js";
 
 const req = providerRequirement();
@@ -13,18 +13,18 @@ describe("terraform toolchain discovery", () => {
   });
 
   it("accepts a mirror in unpacked or packed layout", () => {
-    const unpacked = mkdtempSync(join(tmpdir(), "driftguard-mirror-"));
+    const unpacked = tempDir("driftguard-mirror-");
     mkdirSync(join(unpacked, req.address, req.version, platform), { recursive: true });
     expect(findProviderMirror(req, { [MIRROR_ENV]: unpacked })).toBe(unpacked);
 
-    const packed = mkdtempSync(join(tmpdir(), "driftguard-mirror-"));
+    const packed = tempDir("driftguard-mirror-");
     mkdirSync(join(packed, req.address), { recursive: true });
     writeFileSync(join(packed, req.address, `terraform-provider-aws_${req.version}_${platform}.zip`), "");
     expect(findProviderMirror(req, { [MIRROR_ENV]: packed })).toBe(packed);
   });
 
   it("fails with how to provide the provider when the mirror lacks it", () => {
-    const empty = mkdtempSync(join(tmpdir(), "driftguard-mirror-"));
+    const empty = tempDir("driftguard-mirror-");
     expect(() => findProviderMirror(req, { [MIRROR_ENV]: empty })).toThrow(
       new RegExp(`${MIRROR_ENV}=${empty} does not contain the provider[\\s\\S]*terraform providers mirror[\\s\\S]*export ${MIRROR_ENV}=<dir>`),
     );

@@ -1,16 +1,16 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import pLimit from "p-limit";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../functions/accounts-file/index.js";
 import { type Config } from "../../functions/config/schema.js";
 import { configSchema } from "../../functions/accounts-file/index.js";
 import { driftguardApp } from "../../modules/app.js";
 import { driftguardNames } from "../../modules/names.js";
 import { EXAMPLE_FILE, TINY_HANDLER } from "../constructs/synth.js";
+import { tempDir } from "../support/temp.js";
 import { generatedOrg } from "./generated-org.js";
 import { prepareToolchain, type Toolchain } from "../../sandbox/harness/terraform.js";
 
@@ -30,7 +30,7 @@ interface StackResult {
   diagnostics: Diagnostic[];
 }
 
-const work = mkdtempSync(join(tmpdir(), "driftguard-tf-"));
+const work = tempDir("driftguard-tf-");
 let toolchain: Toolchain;
 
 beforeAll(() => {
@@ -38,7 +38,6 @@ beforeAll(() => {
   toolchain = prepareToolchain(join(work, "cli"));
 });
 
-afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 const terraform = (args: string[], cwd: string) =>
   run(toolchain.terraform, [...args, "-no-color"], { cwd, env: toolchain.env, maxBuffer: 16 * 1024 * 1024 });

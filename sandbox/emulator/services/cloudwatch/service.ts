@@ -3,14 +3,16 @@ import type { Tags } from "../../state.js";
 import { paginate } from "../shared/paging.js";
 import { regionalState } from "../shared/regional.js";
 import { fromTagList, toTagList, type TagEntry } from "../shared/tags.js";
+import { getMetricStatistics, listMetrics, putMetricData } from "./metrics.js";
 
 /**
  * CloudWatch metric alarms, as terraform's aws_cloudwatch_metric_alarm creates, reads back, tags
  * and deletes the hub's alarms (modules/alarms.ts). Served over the awsQuery protocol, which
  * terraform-provider-aws 5.100.0 (aws-sdk-go-v2 service/cloudwatch v1.45.1) speaks: form-encoded
- * `Action=PutMetricAlarm&…&Version=2010-08-01`, XML answers. Alarms are not evaluated (there are
- * no metrics to evaluate): a new alarm stays INSUFFICIENT_DATA, as a real one does until its
- * first period of data. Source: Amazon CloudWatch API Reference
+ * `Action=PutMetricAlarm&…&Version=2010-08-01`, XML answers. A new alarm is INSUFFICIENT_DATA,
+ * as a real one is until its first period of data; metrics (metrics.ts) arrive from the services
+ * and PutMetricData, and each new data point evaluates the alarms on that metric
+ * (alarm-evaluation.ts), which run their actions. Source: Amazon CloudWatch API Reference
  * (docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_<Action>.html), cited at each handler.
  */
 
@@ -53,6 +55,8 @@ export interface MetricAlarm {
   stateReason: string;
   stateUpdatedAt: Date;
   tags: Tags;
+  /** State changes and action outcomes, newest last (DescribeAlarmHistory). */
+  history: { at: Date; type: "StateUpdate" | "Action" | "ConfigurationUpdate"; summary: string }[];
 }
 
 export const cloudwatchState = regionalState("monitoring", () => ({ alarms: new Map<string, MetricAlarm>() }));
@@ -139,6 +143,7 @@ function putMetricAlarm(params: AlarmInput, ctx: CallContext) {
     stateReason: "Unchecked: Initial alarm creation",
     stateUpdatedAt: now,
     tags: fromTagList(tags),
+    history: [{ at: now, type: "ConfigurationUpdate", summary: `Alarm "${name}" created` }],
   });
   return {};
 }
@@ -190,6 +195,17 @@ function deleteAlarms(params: { AlarmNames?: string[] }, ctx: CallContext) {
   return {};
 }
 
+/** API_DescribeAlarmHistory.html: one alarm's (or every alarm's) items, newest first, optionally of one HistoryItemType. */
+function describeAlarmHistory(params: { AlarmName?: string; HistoryItemType?: string; MaxRecords?: number; NextToken?: string }, ctx: CallContext) {
+  const items = [...cloudwatchState.of(ctx).alarms.entries()]
+    .filter(([name]) => params.AlarmName === undefined || name === params.AlarmName)
+    .flatMap(([name, a]) => a.history.map((h) => ({ AlarmName: name, AlarmType: "MetricAlarm", Timestamp: h.at, HistoryItemType: h.type, HistorySummary: h.summary })))
+    .filter((h) => params.HistoryItemType === undefined || h.HistoryItemType === params.HistoryItemType)
+    .sort((a, b) => b.Timestamp.getTime() - a.Timestamp.getTime());
+  const page = paginate(items, params.NextToken, params.MaxRecords ?? 100, () => new AwsError("InvalidNextToken", "The service couldn't process the NextToken"));
+  return { AlarmHistoryItems: page.items, ...(page.next ? { NextToken: page.next } : {}) };
+}
+
 /** The tag APIs name an alarm by ARN (API_TagResource.html, ResourceARN: "arn:aws:cloudwatch:Region:account-id:alarm:alarm-name"). */
 function alarmOfArn(ctx: CallContext, arn: string | undefined): MetricAlarm {
   const match = /^arn:aws:cloudwatch:([^:]+):(\d{12}):alarm:(.+)$/.exec(arn ?? "");
@@ -226,6 +242,10 @@ export const cloudwatchService: ServiceDefinition = {
     PutMetricAlarm: putMetricAlarm,
     DescribeAlarms: describeAlarms,
     DeleteAlarms: deleteAlarms,
+    DescribeAlarmHistory: describeAlarmHistory,
+    PutMetricData: putMetricData,
+    GetMetricStatistics: getMetricStatistics,
+    ListMetrics: listMetrics,
     ListTagsForResource: (params: { ResourceARN?: string }, ctx: CallContext) => ({ Tags: toTagList(alarmOfArn(ctx, params.ResourceARN).tags) }),
     TagResource: tagResource,
     UntagResource: untagResource,

@@ -45,15 +45,23 @@ function conditionsMatch(s: Statement, req: ServiceAssumption): boolean {
   return true;
 }
 
-function applies(s: Statement, req: ServiceAssumption): boolean {
-  const actions = asList(s.Action);
-  const actionOk = actions.some((a) => a === "*" || a === "sts:*" || a.toLowerCase() === "sts:assumerole");
+function applies(s: Statement, action: string, req: ServiceAssumption): boolean {
+  // Action names are case-insensitive ("IAM JSON policy elements: Action"); `kms:GenerateDataKey*` is a wildcard.
+  const actionOk = asList(s.Action).some((a) => wildcardMatch(a, action, { ignoreCase: true }));
   const principalOk = s.Principal === "*" || asList(s.Principal?.Service).includes(req.service);
   return actionOk && principalOk && conditionsMatch(s, req);
 }
 
+/**
+ * Whether a resource policy (a trust policy, a KMS key policy) lets the service principal in `req`
+ * perform `action`: an Allow that applies and no Deny that does.
+ */
+export function servicePolicyAllows(document: unknown, action: string, req: ServiceAssumption): boolean {
+  const statements = asList((document as { Statement?: Statement | Statement[] } | undefined)?.Statement);
+  if (statements.some((s) => s.Effect === "Deny" && applies(s, action, req))) return false;
+  return statements.some((s) => s.Effect === "Allow" && applies(s, action, req));
+}
+
 export function serviceMayAssume(role: IamRole, req: ServiceAssumption): boolean {
-  const statements = asList((role.assumeRolePolicyDocument as { Statement?: Statement | Statement[] } | undefined)?.Statement);
-  if (statements.some((s) => s.Effect === "Deny" && applies(s, req))) return false;
-  return statements.some((s) => s.Effect === "Allow" && applies(s, req));
+  return servicePolicyAllows(role.assumeRolePolicyDocument, "sts:AssumeRole", req);
 }

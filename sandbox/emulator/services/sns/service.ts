@@ -5,6 +5,8 @@ import { uuid } from "../shared/ids.js";
 import { required } from "../shared/params.js";
 import { paginate } from "../shared/paging.js";
 import type { TagEntry } from "../shared/tags.js";
+import type { ServiceAssumption } from "../shared/service-trust.js";
+import { checkPublisherKey, type Publisher } from "./encryption.js";
 import { confirmSubscription, fanOut, messagesByProtocol, sendConfirmation } from "./delivery.js";
 import { subscriptionActions } from "./subscriptions.js";
 import { checkTopicAttributes, deleteTopic, listTopicTags, setTopicAttribute, tagTopic, topicAttributes, untagTopic } from "./topic-attributes.js";
@@ -94,25 +96,50 @@ function createTopic(params: { Name?: string; Attributes?: Record<string, string
   return { TopicArn: topic.arn };
 }
 
-function publish(params: { TopicArn?: string; TargetArn?: string; Message?: string; Subject?: string; MessageStructure?: string }, ctx: CallContext) {
-  const topic = topicOf(ctx, params.TopicArn ?? params.TargetArn);
-  const message = params.Message ?? "";
+interface Message {
+  message: string;
+  subject?: string;
+  structure?: string;
+}
+
+/**
+ * One message onto `topic`: SNS's size and Subject checks, the topic key's permissions for the
+ * publisher (encryption.ts), then every confirmed subscription's delivery.
+ */
+async function publishMessage(ctx: Pick<CallContext, "world" | "sandbox">, topic: Topic, { message, subject, structure }: Message, publisher: Publisher) {
   if (message === "") throw invalidParameter("Empty message");
   // With MessageStructure json the limit is the whole structure's (API_Publish.html: values are "bounded by the overall message size").
   if (Buffer.byteLength(message, "utf8") > MAX_MESSAGE_BYTES) throw invalidParameter("Message too long");
-  const messageFor = messagesByProtocol(message, params.MessageStructure);
-  const subject = params.Subject;
+  const messageFor = messagesByProtocol(message, structure);
   // API_Publish.html Subject: "Subjects must be UTF-8 text with no line breaks or control characters,
   // and less than 100 characters long" (characters, not bytes: "drift ✗" is fine). Older revisions
   // of the page said ASCII only; the current one is followed.
   if (subject !== undefined && (subject === "" || [...subject].length > MAX_SUBJECT_CHARS || /\p{Cc}/u.test(subject))) {
     throw invalidParameter("Subject");
   }
+  await checkPublisherKey(ctx, topic, publisher);
   const messageId = uuid(ctx.sandbox.random);
   const at = new Date(ctx.sandbox.now()).toISOString();
-  topic.published.push({ messageId, subject, message, ...(params.MessageStructure === "json" ? { structure: "json" as const } : {}), at });
+  topic.published.push({ messageId, subject, message, ...(structure === "json" ? { structure: "json" as const } : {}), at });
   fanOut(ctx, topic, { messageId, ...(subject !== undefined ? { subject } : {}), at }, messageFor);
   return { MessageId: messageId };
+}
+
+function publish(params: { TopicArn?: string; TargetArn?: string; Message?: string; Subject?: string; MessageStructure?: string }, ctx: CallContext) {
+  const topic = topicOf(ctx, params.TopicArn ?? params.TargetArn);
+  return publishMessage(ctx, topic, { message: params.Message ?? "", subject: params.Subject, structure: params.MessageStructure }, { principal: ctx.principal });
+}
+
+/**
+ * A publish by an AWS service acting for one of its resources (a CloudWatch alarm's action): no
+ * credentials, so no IAM evaluation; the topic key's policy must allow the service principal.
+ * A topic that is gone is NotFound, as the service's own delivery attempt would be.
+ */
+export function publishAsService(host: Pick<CallContext, "world" | "sandbox">, topicArn: string, message: Message, service: ServiceAssumption) {
+  const [, , , region, accountId] = topicArn.split(":");
+  const topic = host.world.accounts.get(accountId ?? "")?.regions.get(region ?? "")?.topics.get(topicArn);
+  if (!topic) throw notFound();
+  return publishMessage(host, topic, message, { service });
 }
 
 function listTopics(params: { NextToken?: string }, ctx: CallContext) {

@@ -9,7 +9,8 @@ import { regionalState } from "../shared/regional.js";
 import { serviceMayAssume } from "../shared/service-trust.js";
 import { authorize } from "../../authorization/evaluate.js";
 import { readItems, runTask, writeResults, type ChildRecord, type StatesHost } from "./integrations.js";
-import { Interpreter, type ChildOutcome, type ContextObject, type ExecutionHost, type StateMachineDefinition } from "./interpreter.js";
+import { CLOSING_METRIC, deliverLogRecord, executionMetric, logRecord, logStreamName, type LoggingSettings } from "./telemetry.js";
+import { Interpreter, type ChildOutcome, type MapRunConfig, type ContextObject, type StateMachineDefinition } from "./interpreter.js";
 import { StatesError } from "./paths.js";
 import { stepFunctionsService } from "./service.js";
 
@@ -48,17 +49,29 @@ export interface Execution {
   cause?: string;
   mapRunArn?: string;
   history: HistoryEvent[];
-  /** Settles when the execution ends (tests and the harness wait on it). */
+  /** Settles when the execution ends (tests and the harness wait on it); a redrive replaces it. */
   done: Promise<void>;
   stopRequested?: { error?: string; cause?: string };
+  /** The definition it runs (a redrive runs the same one, API_RedriveExecution.html). */
+  machine: MachineRef;
+  redriveCount: number;
+  redriveDate?: Date;
+  /** The top-level state that did not complete, and its input: where a redrive continues. */
+  failedAt?: { state: string; input: Json };
+  /** The CloudWatch Logs stream its records go to (telemetry.ts). */
+  logStream: string;
 }
 
 export interface MapRun {
   mapRunArn: string;
   executionArn: string;
+  stateMachineArn: string;
   startDate: Date;
   stopDate?: Date;
   status: "RUNNING" | "SUCCEEDED" | "FAILED" | "ABORTED";
+  maxConcurrency: number;
+  toleratedFailurePercentage: number;
+  toleratedFailureCount: number;
 }
 
 export const executionsState = regionalState("states-executions", () => ({ executions: new Map<string, Execution>(), mapRuns: new Map<string, MapRun>() }));
@@ -80,9 +93,12 @@ export interface MachineRef {
   name: string;
   definition: string;
   roleArn: string;
+  /** STANDARD when absent. */
+  type?: "STANDARD" | "EXPRESS";
+  loggingConfiguration?: LoggingSettings;
 }
 
-const ARN = /^arn:aws:states:([^:]+):(\d{12}):(execution|mapRun):([^:]+):([^:]+)$/;
+const ARN = /^arn:aws:states:([^:]+):(\d{12}):(execution|mapRun|express):([^:]+):([^:]+)(?::[^:]+)?$/;
 
 /** The execution of this account and region an ARN names; ExecutionDoesNotExist otherwise (API_DescribeExecution.html). */
 export function executionOf(ctx: Pick<CallContext, "world" | "accountId" | "region">, arn: string | undefined): Execution {
@@ -117,59 +133,85 @@ export function stateMachineSession(host: StatesHost, machine: Pick<MachineRef, 
   return mintRoleSession(host.world, host.runtime.random, found.accountId, found.role, sessionName.slice(0, 64), { issuedAt: now, expiresAt: now + 3600_000 });
 }
 
+/** Appends to the execution's history, and logs the event at the machine's level (telemetry.ts). */
 class Recorder {
-  constructor(private readonly execution: Execution, private readonly now: () => number) {}
+  constructor(private readonly host: StatesHost, private readonly execution: Execution) {}
   record(type: string, details: Record<string, unknown> = {}): void {
     const history = this.execution.history;
     const id = history.length + 1;
-    history.push({ timestamp: new Date(this.now()), type, id, previousEventId: id - 1, ...details });
+    const event = { timestamp: new Date(this.host.runtime.now()), type, id, previousEventId: id - 1, ...details };
+    history.push(event);
+    const logging = this.execution.machine.loggingConfiguration;
+    const line = logging ? logRecord(logging, this.execution.executionArn, this.execution.redriveCount, event) : undefined;
+    if (line) deliverLogRecord(this.host, logging!, this.execution.logStream, line);
   }
 }
 
-/** Starts an execution of `machine` as the service would and returns it at once; it runs on its own. */
+/**
+ * Starts an execution of `machine` as the service would and returns it at once; it runs on its own.
+ * An EXPRESS machine's execution ARN is `express:<machine>:<name>:<id>` (the form CloudWatch Logs
+ * records show, telemetry.ts), which the history and describe APIs refuse as AWS does.
+ */
 export function startExecution(host: StatesHost, machine: MachineRef, region: string, accountId: string, input: Json, options: { name?: string; executionArn?: string; mapRunArn?: string }): Execution {
   const name = options.name ?? randomUUID();
-  const executionArn = options.executionArn ?? `arn:aws:states:${region}:${accountId}:execution:${machine.name}:${name}`;
+  const express = machine.type === "EXPRESS" && !options.mapRunArn;
+  const executionArn = options.executionArn ?? (express ? `arn:aws:states:${region}:${accountId}:express:${machine.name}:${name}:${randomUUID()}` : `arn:aws:states:${region}:${accountId}:execution:${machine.name}:${name}`);
   const account = host.world.accounts.get(accountId)!;
   const { executions } = executionsState.at(account, region);
   const inputText = JSON.stringify(input ?? {});
-  let finish!: () => void;
+  const startDate = new Date(host.runtime.now());
   const execution: Execution = {
     executionArn,
     stateMachineArn: machine.arn,
     name,
     status: "RUNNING",
-    startDate: new Date(host.runtime.now()),
+    startDate,
     input: inputText,
     history: [],
-    done: new Promise<void>((resolve) => (finish = resolve)),
+    done: Promise.resolve(),
+    // A snapshot: an update of the machine does not change what this execution (or its redrive) runs.
+    machine: { arn: machine.arn, name: machine.name, definition: machine.definition, roleArn: machine.roleArn, ...(machine.type ? { type: machine.type } : {}), ...(machine.loggingConfiguration ? { loggingConfiguration: structuredClone(machine.loggingConfiguration) } : {}) },
+    redriveCount: 0,
+    logStream: logStreamName(machine.name, startDate),
     ...(options.mapRunArn ? { mapRunArn: options.mapRunArn } : {}),
   };
   executions.set(executionArn, execution);
-  const recorder = new Recorder(execution, host.runtime.now);
+  const recorder = new Recorder(host, execution);
   recorder.record("ExecutionStarted", { executionStartedEventDetails: { input: inputText, inputDetails: { truncated: false }, roleArn: machine.roleArn } });
-  setImmediate(() => void run(host, machine, region, accountId, execution, recorder, input).finally(finish));
+  if (!execution.mapRunArn) void executionMetric(host, machine.arn, "ExecutionsStarted");
+  launch(host, region, accountId, execution, recorder, input);
   return execution;
 }
 
-function end(execution: Execution, status: ExecutionStatus, now: number, fields: Partial<Execution>): void {
-  if (execution.status !== "RUNNING") return;
-  Object.assign(execution, { status, stopDate: new Date(now), ...fields });
+/** Runs the execution from its start, or (a redrive) from the state it did not complete. */
+function launch(host: StatesHost, region: string, accountId: string, execution: Execution, recorder: Recorder, input: Json, from?: { state: string; input: Json }): void {
+  let finish!: () => void;
+  execution.done = new Promise<void>((resolve) => (finish = resolve));
+  setImmediate(() => void run(host, region, accountId, execution, recorder, input, from).finally(finish));
 }
 
-async function run(host: StatesHost, machine: MachineRef, region: string, accountId: string, execution: Execution, recorder: Recorder, input: Json): Promise<void> {
+/** Closes a running execution: its status, and the closing metrics (telemetry.ts) unless it is a Map Run's child. */
+function end(host: StatesHost, execution: Execution, status: ExecutionStatus, fields: Partial<Execution>): void {
+  if (execution.status !== "RUNNING") return;
+  const now = host.runtime.now();
+  Object.assign(execution, { status, stopDate: new Date(now), ...fields });
+  if (!execution.mapRunArn) void executionMetric(host, execution.stateMachineArn, CLOSING_METRIC[status]!, now - (execution.redriveDate ?? execution.startDate).getTime());
+}
+
+async function run(host: StatesHost, region: string, accountId: string, execution: Execution, recorder: Recorder, input: Json, from?: { state: string; input: Json }): Promise<void> {
+  const { machine } = execution;
   const context: ContextObject = {
-    Execution: { Id: execution.executionArn, Input: input, Name: execution.name, RoleArn: machine.roleArn, StartTime: execution.startDate.toISOString(), RedriveCount: 0 },
+    Execution: { Id: execution.executionArn, Input: input, Name: execution.name, RoleArn: machine.roleArn, StartTime: execution.startDate.toISOString(), RedriveCount: execution.redriveCount },
     StateMachine: { Id: machine.arn, Name: machine.name },
   };
-  try {
-    const principal = stateMachineSession(host, machine, region, execution.name);
-    const executionHost: ExecutionHost = {
-      task: (resource, parameters) => runTask(host, principal, region, resource, parameters),
-      readItems: (reader, parameters, where) => readItems(host, principal, region, reader, parameters, where),
-      startMapRun: (label) => startMapRun(host, machine, region, accountId, execution, label),
-      runChild: (mapRunArn, processor, childInput) => runChild(host, machine, principal, region, accountId, mapRunArn, processor, childInput),
-      writeResults: (mapRunArn, _writer, parameters, outcomes) => writeResults(host, principal, region, mapRunArn, parameters, outcomes.map((o) => childRecord(host, region, accountId, o))),
+  const interpreter = new Interpreter(
+    {
+      task: (resource, parameters) => runTask(host, principal(), region, resource, parameters),
+      readItems: (reader, parameters, where) => readItems(host, principal(), region, reader, parameters, where),
+      startMapRun: (label, config) => startMapRun(host, machine, region, accountId, execution, label, config),
+      finishMapRun: (mapRunArn, status) => finishMapRun(host, region, accountId, mapRunArn, status),
+      runChild: (mapRunArn, processor, childInput) => runChild(host, machine, principal(), region, accountId, mapRunArn, processor, childInput),
+      writeResults: (mapRunArn, _writer, parameters, outcomes) => writeResults(host, principal(), region, mapRunArn, parameters, outcomes.map((o) => childRecord(host, region, accountId, o))),
       record: (type, details) => recorder.record(type, details),
       sleep: (seconds) => sleep(seconds * 1000 * SANDBOX_WAIT_SCALE),
       random: host.runtime.random,
@@ -177,20 +219,28 @@ async function run(host: StatesHost, machine: MachineRef, region: string, accoun
       get stopped() {
         return execution.stopRequested !== undefined;
       },
-    };
+    },
+    context,
+  );
+  let session: Principal | undefined;
+  const principal = () => (session ??= stateMachineSession(host, machine, region, execution.name));
+  try {
+    principal();
     const definition = JSON.parse(machine.definition) as StateMachineDefinition;
-    const output = await new Interpreter(executionHost, context).run(definition, input);
+    const output = await interpreter.run(definition, from ? from.input : input, undefined, from?.state);
     const text = JSON.stringify(output ?? null);
     if (Buffer.byteLength(text) > MAX_PAYLOAD_BYTES) throw new StatesError("States.DataLimitExceeded", `The state/task returned a result with a size exceeding the maximum number of bytes service limit.`);
     if (execution.status !== "RUNNING") return;
+    delete execution.failedAt;
     recorder.record("ExecutionSucceeded", { executionSucceededEventDetails: { output: text, outputDetails: { truncated: false } } });
-    end(execution, "SUCCEEDED", host.runtime.now(), { output: text });
+    end(host, execution, "SUCCEEDED", { output: text });
   } catch (err) {
+    if (interpreter.position) execution.failedAt = interpreter.position;
     if (execution.status !== "RUNNING") return;
     const e = err instanceof StatesError ? err : new StatesError("States.Runtime", `The sandbox's interpreter failed: ${(err as Error).stack ?? String(err)}`);
     if (e.error === "States.Aborted") return;
     recorder.record("ExecutionFailed", { executionFailedEventDetails: { error: e.error, cause: e.cause } });
-    end(execution, "FAILED", host.runtime.now(), { error: e.error, cause: e.cause });
+    end(host, execution, "FAILED", { error: e.error, cause: e.cause });
   }
 }
 
@@ -199,10 +249,15 @@ async function run(host: StatesHost, machine: MachineRef, region: string, accoun
  * The Distributed Map starts its children with StartExecution on its own state machine, which the
  * role must allow ("IAM policies for using Distributed Map states", iam-policies-eg-dist-map.html).
  */
-function startMapRun(host: StatesHost, machine: MachineRef, region: string, accountId: string, parent: Execution, label: string): string {
+function startMapRun(host: StatesHost, machine: MachineRef, region: string, accountId: string, parent: Execution, label: string, config: MapRunConfig): string {
   const mapRunArn = `arn:aws:states:${region}:${accountId}:mapRun:${machine.name}/${label}:${randomUUID()}`;
-  executionsState.at(host.world.accounts.get(accountId)!, region).mapRuns.set(mapRunArn, { mapRunArn, executionArn: parent.executionArn, startDate: new Date(host.runtime.now()), status: "RUNNING" });
+  executionsState.at(host.world.accounts.get(accountId)!, region).mapRuns.set(mapRunArn, { mapRunArn, executionArn: parent.executionArn, stateMachineArn: `arn:aws:states:${region}:${accountId}:stateMachine:${machine.name}/${label}`, startDate: new Date(host.runtime.now()), status: "RUNNING", ...config });
   return mapRunArn;
+}
+
+function finishMapRun(host: StatesHost, region: string, accountId: string, mapRunArn: string, status: MapRun["status"]): void {
+  const run = executionsState.at(host.world.accounts.get(accountId)!, region).mapRuns.get(mapRunArn);
+  if (run && run.status === "RUNNING") Object.assign(run, { status, stopDate: new Date(host.runtime.now()) });
 }
 
 async function runChild(host: StatesHost, machine: MachineRef, principal: Principal, region: string, accountId: string, mapRunArn: string, processor: StateMachineDefinition, input: Json): Promise<ChildOutcome> {
@@ -233,7 +288,7 @@ function childRecord(host: StatesHost, region: string, accountId: string, outcom
     InputDetails: { Included: true },
     ...(child.output !== undefined ? { Output: child.output, OutputDetails: { Included: true } } : {}),
     ...(child.error !== undefined ? { Error: child.error, Cause: child.cause } : {}),
-    RedriveCount: 0,
+    RedriveCount: child.redriveCount,
   };
 }
 
@@ -256,7 +311,8 @@ export function startExecutionHandler(machineOf: (ctx: CallContext, arn: string 
   if (Buffer.byteLength(text) > MAX_PAYLOAD_BYTES) throw new AwsError("InvalidExecutionInput", "Invalid State Machine Execution Input: 'the input exceeds 262144 bytes'");
   if (params.name !== undefined && (params.name.length < 1 || params.name.length > 80 || NAME_FORBIDDEN.test(params.name))) throw new AwsError("InvalidName", `Invalid Name: '${params.name}'`);
   const arn = `arn:aws:states:${ctx.region}:${ctx.accountId}:execution:${machine.name}:${params.name ?? ""}`;
-  const existing = params.name ? executionsState.of(ctx).executions.get(arn) : undefined;
+  // Names are unique per STANDARD machine; EXPRESS executions are not tracked by name (API_StartExecution.html, name).
+  const existing = params.name && machine.type !== "EXPRESS" ? executionsState.of(ctx).executions.get(arn) : undefined;
   if (existing) {
     if (existing.status === "RUNNING" && existing.input === JSON.stringify(input)) return { executionArn: existing.executionArn, startDate: existing.startDate };
     throw new AwsError("ExecutionAlreadyExists", `Execution Already Exists: '${arn}'`);
@@ -280,8 +336,9 @@ export function describeExecution(params: { executionArn?: string }, ctx: CallCo
     ...(e.output !== undefined ? { output: e.output, outputDetails: { included: true } } : {}),
     ...(e.error !== undefined ? { error: e.error, cause: e.cause } : {}),
     ...(e.mapRunArn ? { mapRunArn: e.mapRunArn } : {}),
-    redriveCount: 0,
-    redriveStatus: "NOT_REDRIVABLE",
+    redriveCount: e.redriveCount,
+    ...(e.redriveDate ? { redriveDate: e.redriveDate } : {}),
+    ...redrivability(e, ctx),
   };
 }
 
@@ -300,7 +357,10 @@ export function getExecutionHistory(params: { executionArn?: string; maxResults?
 /** API_ListExecutions.html: by state machine or by map run (one of the two), newest first, statusFilter. */
 export function listExecutions(machineOf: (ctx: CallContext, arn: string | undefined) => MachineRef, params: { stateMachineArn?: string; mapRunArn?: string; statusFilter?: string; maxResults?: number; nextToken?: string }, ctx: CallContext) {
   if ((params.stateMachineArn === undefined) === (params.mapRunArn === undefined)) throw new AwsError("ValidationException", "Exactly one of stateMachineArn or mapRunArn must be specified");
-  const machineArn = params.stateMachineArn ? machineOf(ctx, params.stateMachineArn).arn : undefined;
+  const machine = params.stateMachineArn ? machineOf(ctx, params.stateMachineArn) : undefined;
+  // API_ListExecutions.html: "This API action is not supported by EXPRESS state machines."
+  if (machine?.type === "EXPRESS") throw new AwsError("StateMachineTypeNotSupported", "This operation is not supported by this type of state machine");
+  const machineArn = machine?.arn;
   const all = [...executionsState.of(ctx).executions.values()]
     .filter((e) => (machineArn ? e.stateMachineArn === machineArn && !e.mapRunArn : e.mapRunArn === params.mapRunArn))
     .filter((e) => !params.statusFilter || e.status === params.statusFilter)
@@ -313,12 +373,141 @@ export function listExecutions(machineOf: (ctx: CallContext, arn: string | undef
 }
 
 /** API_StopExecution.html: a running execution becomes ABORTED with the given error and cause; stopping a finished one changes nothing. */
+/** The two redrive fields of DescribeExecution (redriveStatus, redriveStatusReason with the wording API_DescribeExecution.html lists). */
+function redrivability(e: Execution, ctx: CallContext): { redriveStatus: "REDRIVABLE" | "NOT_REDRIVABLE"; redriveStatusReason?: string } {
+  const reason = notRedrivable(e, ctx.sandbox.now());
+  return reason ? { redriveStatus: "NOT_REDRIVABLE", redriveStatusReason: reason } : { redriveStatus: "REDRIVABLE" };
+}
+
+/** API_RedriveExecution.html: "didn't complete successfully in the last 14 days"; started no more than a year ago (the maximum execution time). */
+const REDRIVE_WINDOW_MS = 14 * 86_400_000;
+const MAX_EXECUTION_MS = 365 * 86_400_000;
+/** Service quotas: 25,000 events in an execution's history. */
+const MAX_HISTORY_EVENTS = 25_000;
+
+function notRedrivable(e: Execution, now: number): string | undefined {
+  if (e.status === "RUNNING") return "Execution is RUNNING and cannot be redriven.";
+  if (e.status === "SUCCEEDED") return "Execution is SUCCEEDED and cannot be redriven.";
+  if (e.mapRunArn) return "Execution is a child of a Map Run: redrive the parent execution.";
+  if (now - (e.stopDate ?? e.startDate).getTime() > REDRIVE_WINDOW_MS) return "Execution redrivable period exceeded.";
+  if (now - e.startDate.getTime() > MAX_EXECUTION_MS) return "Execution has exceeded the max execution time.";
+  if (e.history.length >= MAX_HISTORY_EVENTS) return "Execution history event limit exceeded.";
+  return undefined;
+}
+
+/**
+ * API_RedriveExecution.html: a FAILED, ABORTED or TIMED_OUT STANDARD execution continues "from the
+ * unsuccessful step and uses the same input … Step Functions preserves the results and execution
+ * history of the successful steps, and doesn't rerun these steps"; same ARN and definition;
+ * ExecutionNotRedrivable otherwise ("This API action is not supported by EXPRESS state machines").
+ * The history gains ExecutionRedriven (redriveCount) and $$.Execution.RedriveCount counts it.
+ * The unsuccessful step is re-run whole: an inline Map runs all its iterations again and a
+ * Distributed Map starts a new Map Run (AWS redrives only the failed iterations and child executions).
+ */
+export function redriveExecution(params: { executionArn?: string; clientToken?: string }, ctx: CallContext) {
+  const e = executionOf(ctx, params.executionArn);
+  const reason = notRedrivable(e, ctx.sandbox.now());
+  if (reason) throw new AwsError("ExecutionNotRedrivable", `Execution cannot be redriven: ${reason}`);
+  const host = { world: ctx.world, runtime: ctx.sandbox };
+  e.redriveCount++;
+  e.redriveDate = new Date(ctx.sandbox.now());
+  e.status = "RUNNING";
+  for (const field of ["stopDate", "error", "cause", "output", "stopRequested"] as const) delete e[field];
+  const recorder = new Recorder(host, e);
+  recorder.record("ExecutionRedriven", { executionRedrivenEventDetails: { redriveCount: e.redriveCount } });
+  void executionMetric(host, e.stateMachineArn, "ExecutionsRedriven");
+  const [, , , region, accountId] = e.executionArn.split(":");
+  launch(host, region!, accountId!, e, recorder, JSON.parse(e.input) as Json, e.failedAt);
+  return { redriveDate: e.redriveDate };
+}
+
+/** API_ListMapRuns.html: the Map Runs an execution started, newest first. */
+export function listMapRuns(params: { executionArn?: string; maxResults?: number; nextToken?: string }, ctx: CallContext) {
+  const e = executionOf(ctx, params.executionArn);
+  const runs = [...executionsState.of(ctx).mapRuns.values()].filter((r) => r.executionArn === e.executionArn).sort((a, b) => b.startDate.getTime() - a.startDate.getTime());
+  const page = paginate(runs, params.nextToken, params.maxResults || 100, () => new AwsError("InvalidToken", "Invalid Token"));
+  return {
+    mapRuns: page.items.map((r) => ({ executionArn: r.executionArn, mapRunArn: r.mapRunArn, stateMachineArn: r.stateMachineArn, startDate: r.startDate, ...(r.stopDate ? { stopDate: r.stopDate } : {}) })),
+    ...(page.next ? { nextToken: page.next } : {}),
+  };
+}
+
+/**
+ * API_DescribeMapRun.html: status, the configuration it ran with, and itemCounts / executionCounts
+ * (pending, running, succeeded, failed, timedOut, aborted, total, resultsWritten), counted from its
+ * child executions — one per item here, so both counts agree.
+ */
+export function describeMapRun(params: { mapRunArn?: string }, ctx: CallContext) {
+  const arn = required(params.mapRunArn, () => new AwsError("InvalidArn", `Invalid Arn: '${String(params.mapRunArn)}'`));
+  if (!ARN.test(arn) || ARN.exec(arn)![3] !== "mapRun") throw new AwsError("InvalidArn", `Invalid Arn: '${arn}'`);
+  const run = executionsState.of(ctx).mapRuns.get(arn);
+  if (!run) throw new AwsError("ResourceNotFound", `Map Run Does Not Exist: '${arn}'`);
+  const children = [...executionsState.of(ctx).executions.values()].filter((c) => c.mapRunArn === arn);
+  const count = (status: ExecutionStatus) => children.filter((c) => c.status === status).length;
+  const finished = children.filter((c) => c.status !== "RUNNING").length;
+  const counts = {
+    pending: 0,
+    running: count("RUNNING"),
+    succeeded: count("SUCCEEDED"),
+    failed: count("FAILED"),
+    timedOut: count("TIMED_OUT"),
+    aborted: count("ABORTED"),
+    total: children.length,
+    resultsWritten: run.status === "RUNNING" ? 0 : finished,
+    failuresNotRedrivable: 0,
+    pendingRedrive: 0,
+  };
+  return {
+    mapRunArn: run.mapRunArn,
+    executionArn: run.executionArn,
+    status: run.status,
+    startDate: run.startDate,
+    ...(run.stopDate ? { stopDate: run.stopDate } : {}),
+    maxConcurrency: run.maxConcurrency,
+    toleratedFailurePercentage: run.toleratedFailurePercentage,
+    toleratedFailureCount: run.toleratedFailureCount,
+    itemCounts: counts,
+    executionCounts: counts,
+    redriveCount: 0,
+  };
+}
+
+/**
+ * API_StartSyncExecution.html: EXPRESS only ("StateMachineTypeNotSupported" for a STANDARD machine);
+ * runs to its end and answers with its outcome in the call's response (status SUCCEEDED, FAILED
+ * or TIMED_OUT), which is the only record an EXPRESS execution leaves besides its logs and metrics.
+ */
+export async function startSyncExecution(machineOf: (ctx: CallContext, arn: string | undefined) => MachineRef, params: { stateMachineArn?: string; name?: string; input?: string }, ctx: CallContext) {
+  const machine = machineOf(ctx, params.stateMachineArn);
+  if (machine.type !== "EXPRESS") throw new AwsError("StateMachineTypeNotSupported", "This operation is not supported by this type of state machine");
+  const { executionArn } = startExecutionHandler(machineOf, params, ctx);
+  const e = executionsState.of(ctx).executions.get(executionArn)!;
+  await e.done;
+  // An EXPRESS execution is not kept for the history and describe APIs.
+  executionsState.of(ctx).executions.delete(executionArn);
+  const billedMs = Math.max(100, Math.ceil(((e.stopDate ?? e.startDate).getTime() - e.startDate.getTime()) / 100) * 100);
+  return {
+    executionArn: e.executionArn,
+    stateMachineArn: e.stateMachineArn,
+    name: e.name,
+    startDate: e.startDate,
+    stopDate: e.stopDate,
+    status: e.status,
+    ...(e.error !== undefined ? { error: e.error, cause: e.cause } : {}),
+    input: e.input,
+    inputDetails: { included: true },
+    ...(e.output !== undefined ? { output: e.output, outputDetails: { included: true } } : {}),
+    // "billedDurationInMilliseconds … rounded up to the nearest 100 ms", billedMemoryUsedInMB 64 (its minimum).
+    billingDetails: { billedMemoryUsedInMB: 64, billedDurationInMilliseconds: billedMs },
+  };
+}
+
 export function stopExecution(params: { executionArn?: string; error?: string; cause?: string }, ctx: CallContext) {
   const e = executionOf(ctx, params.executionArn);
   if (e.status === "RUNNING") {
     e.stopRequested = { error: params.error, cause: params.cause };
-    new Recorder(e, ctx.sandbox.now).record("ExecutionAborted", { executionAbortedEventDetails: { ...(params.error ? { error: params.error } : {}), ...(params.cause ? { cause: params.cause } : {}) } });
-    end(e, "ABORTED", ctx.sandbox.now(), { ...(params.error ? { error: params.error } : {}), ...(params.cause ? { cause: params.cause } : {}) });
+    new Recorder({ world: ctx.world, runtime: ctx.sandbox }, e).record("ExecutionAborted", { executionAbortedEventDetails: { ...(params.error ? { error: params.error } : {}), ...(params.cause ? { cause: params.cause } : {}) } });
+    end({ world: ctx.world, runtime: ctx.sandbox }, e, "ABORTED", { ...(params.error ? { error: params.error } : {}), ...(params.cause ? { cause: params.cause } : {}) });
     // The children of its Map Runs stop with it.
     for (const child of executionsState.of(ctx).executions.values()) {
       const run = child.mapRunArn ? executionsState.of(ctx).mapRuns.get(child.mapRunArn) : undefined;

@@ -38,6 +38,13 @@ export interface ChildOutcome {
   cause?: string;
 }
 
+/** A Map Run's configuration as DescribeMapRun reports it. */
+export interface MapRunConfig {
+  maxConcurrency: number;
+  toleratedFailurePercentage: number;
+  toleratedFailureCount: number;
+}
+
 /** What an execution needs from the world: AWS calls as the state machine's role, child executions, time. */
 export interface ExecutionHost {
   /** A Task state's Resource with its effective parameters; throws StatesError. */
@@ -45,7 +52,9 @@ export interface ExecutionHost {
   /** A Distributed Map's ItemReader (s3:getObject / JSON), parameters already resolved. */
   readItems(reader: State, parameters: Json, where: string): Promise<Json[]>;
   /** A Map Run: its ARN, one child execution per item, the ResultWriter export. */
-  startMapRun(label: string): string;
+  startMapRun(label: string, config: MapRunConfig): string;
+  /** The Map Run's end (DescribeMapRun's status). */
+  finishMapRun(mapRunArn: string, status: "SUCCEEDED" | "FAILED" | "ABORTED"): void;
   runChild(mapRunArn: string, processor: StateMachineDefinition, input: Json, index: number): Promise<ChildOutcome>;
   writeResults(mapRunArn: string, writer: State, parameters: Json, outcomes: ChildOutcome[], where: string): Promise<Json>;
   record(type: string, details?: Record<string, unknown>): void;
@@ -88,25 +97,35 @@ function retryDelay(retrier: State, attempt: number, random: () => number): numb
 }
 
 export class Interpreter {
+  /** The top-level state running (or that failed) and its input: where a redrive continues (API_RedriveExecution.html). */
+  position?: { state: string; input: Json };
+  private depth = 0;
+
   constructor(
     private readonly host: ExecutionHost,
     private readonly context: ContextObject,
   ) {}
 
-  /** Runs a (sub-)state machine to its end: the output, or a StatesError. */
-  async run(machine: StateMachineDefinition, input: Json, mapItem?: ContextObject["Map"]): Promise<Json> {
+  /** Runs a (sub-)state machine to its end, from StartAt or from `from`: the output, or a StatesError. */
+  async run(machine: StateMachineDefinition, input: Json, mapItem?: ContextObject["Map"], from?: string): Promise<Json> {
     if (machine.QueryLanguage === "JSONata") throw runtimeError("The state machine uses JSONata, which the sandbox does not evaluate");
-    let name: string | undefined = machine.StartAt;
-    let data = input;
-    while (name !== undefined) {
-      if (this.host.stopped) throw new StatesError("States.Aborted", "the execution was stopped");
-      const state = machine.States[name];
-      if (!state) throw runtimeError(`The state '${name}' does not exist`);
-      const step = await this.runState(name, state, data, mapItem);
-      data = step.output;
-      name = step.next;
+    const top = this.depth++ === 0;
+    try {
+      let name: string | undefined = from ?? machine.StartAt;
+      let data = input;
+      while (name !== undefined) {
+        if (this.host.stopped) throw new StatesError("States.Aborted", "the execution was stopped");
+        const state = machine.States[name];
+        if (!state) throw runtimeError(`The state '${name}' does not exist`);
+        if (top) this.position = { state: name, input: data };
+        const step = await this.runState(name, state, data, mapItem);
+        data = step.output;
+        name = step.next;
+      }
+      return data;
+    } finally {
+      this.depth--;
     }
-    return data;
   }
 
   private ctx(name: string, retryCount: number, mapItem?: ContextObject["Map"]): ContextObject {
@@ -269,7 +288,7 @@ export class Interpreter {
       this.host.record("MapStateSucceeded");
       return results;
     }
-    const mapRunArn = this.host.startMapRun(state.Label ?? name);
+    const mapRunArn = this.host.startMapRun(state.Label ?? name, { maxConcurrency: state.MaxConcurrency ?? 0, toleratedFailurePercentage: state.ToleratedFailurePercentage ?? 0, toleratedFailureCount: state.ToleratedFailureCount ?? 0 });
     this.host.record("MapRunStarted", { mapRunStartedEventDetails: { mapRunArn } });
     const outcomes = await pool(items, limit, (value, index) => this.host.runChild(mapRunArn, processor, itemInput(value, index), index));
     const failed = outcomes.filter((o) => o.status !== "SUCCEEDED").length;
@@ -279,12 +298,20 @@ export class Interpreter {
     if (tooMany) {
       const cause = `The specified tolerated failure threshold was exceeded: ${failed} of ${items.length} child executions failed`;
       this.host.record("MapRunFailed", { mapRunFailedEventDetails: { error: "States.ExceedToleratedFailureThreshold", cause } });
+      this.host.finishMapRun(mapRunArn, "FAILED");
       throw new StatesError("States.ExceedToleratedFailureThreshold", cause);
     }
-    const result = state.ResultWriter
-      ? await this.host.writeResults(mapRunArn, state.ResultWriter, applyTemplate(state.ResultWriter.Parameters ?? {}, input, ctx, name), outcomes, name)
-      : outcomes.map((o) => (o.status === "SUCCEEDED" ? o.output : { Error: o.error, Cause: o.cause }));
+    let result: Json;
+    try {
+      result = state.ResultWriter
+        ? await this.host.writeResults(mapRunArn, state.ResultWriter, applyTemplate(state.ResultWriter.Parameters ?? {}, input, ctx, name), outcomes, name)
+        : outcomes.map((o) => (o.status === "SUCCEEDED" ? o.output : { Error: o.error, Cause: o.cause }));
+    } catch (err) {
+      this.host.finishMapRun(mapRunArn, "FAILED");
+      throw err;
+    }
     this.host.record("MapRunSucceeded");
+    this.host.finishMapRun(mapRunArn, "SUCCEEDED");
     return result;
   }
 

@@ -6,7 +6,7 @@ import { required } from "../shared/params.js";
 import { paginate } from "../shared/paging.js";
 import { regionalState } from "../shared/regional.js";
 import { authorizePassRole } from "../shared/pass-role.js";
-import { describeExecution, getExecutionHistory, listExecutions, startExecutionHandler, stopExecution, trustedRole, UNTRUSTED_ROLE } from "./executions.js";
+import { describeExecution, describeMapRun, getExecutionHistory, listExecutions, listMapRuns, redriveExecution, startExecutionHandler, startSyncExecution, stopExecution, trustedRole, UNTRUSTED_ROLE } from "./executions.js";
 
 /**
  * Step Functions state machines (awsJson1_0, target prefix AWSStepFunctions), as terraform's
@@ -278,6 +278,10 @@ export const stepFunctionsService: ServiceDefinition = {
     GetExecutionHistory: getExecutionHistory,
     ListExecutions: (params: { stateMachineArn?: string; mapRunArn?: string; statusFilter?: string; maxResults?: number; nextToken?: string }, ctx: CallContext) => listExecutions(machineOf, params, ctx),
     StopExecution: stopExecution,
+    RedriveExecution: redriveExecution,
+    StartSyncExecution: (params: { stateMachineArn?: string; name?: string; input?: string }, ctx: CallContext) => startSyncExecution(machineOf, params, ctx),
+    ListMapRuns: listMapRuns,
+    DescribeMapRun: describeMapRun,
     // API_ListStateMachineVersions.html: the versions publish would create; the sandbox refuses publish, so there are none.
     ListStateMachineVersions: (params: { stateMachineArn?: string }, ctx: CallContext) => (machineOf(ctx, params.stateMachineArn), { stateMachineVersions: [] }),
     ListTagsForResource: (params: { resourceArn?: string }, ctx: CallContext) => ({
