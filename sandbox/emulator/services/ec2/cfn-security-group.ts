@@ -9,6 +9,7 @@ import {
   optionalString,
   pick,
   required,
+  staleTagKeys,
   templateTags,
   userTagList,
 } from "../cloudformation/resources/properties.js";
@@ -112,6 +113,19 @@ export const securityGroupProvider: ResourceProvider = {
       throw error;
     }
     return { physicalId: group.groupId, attributes: { GroupId: group.groupId, VpcId: vpcId } };
+  },
+
+  /**
+   * UpdateStack: the rules and tags of the new template (drift `update`), then the tags the
+   * previous template set and the new one no longer names taken off with EC2's DeleteTags
+   * (Tags: "Update requires: No interruption", AWS::EC2::SecurityGroup, CloudFormation Template
+   * Reference; a tag the template drops leaves the group, as staleTagKeys says); tags added out of band stay.
+   */
+  async updateInPlace(groupId, properties, previous, ctx) {
+    await securityGroupProvider.drift!.update(groupId, securityGroupProvider.drift!.expected(properties), ctx);
+    const group = groups(ctx).get(groupId)!;
+    const stale = staleTagKeys(group.tags, { ...ctx.stack.tags, ...templateTags(properties.Tags) }, previous.Tags);
+    if (stale.length > 0) await callOnBehalf(ctx, ec2Service, "DeleteTags", { Resources: [groupId], Tags: stale.map((Key) => ({ Key })) });
   },
 
   async delete(groupId, ctx) {

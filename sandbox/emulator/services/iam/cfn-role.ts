@@ -9,6 +9,7 @@ import {
   optionalString,
   pick,
   required,
+  staleTagKeys,
   stringList,
   templateTags,
   userTagList,
@@ -74,7 +75,7 @@ async function converge(roleName: string, expected: Record<string, unknown>, ctx
   }
   if (expected.Tags !== undefined || dropped("Tags")) {
     const wanted = templateTags(expected.Tags ?? []);
-    const stale = Object.keys(role.tags).filter((key) => !(key in wanted) && (previous === undefined ? false : key in templateTags(previous.Tags ?? [])));
+    const stale = previous === undefined ? [] : staleTagKeys(role.tags, wanted, previous.Tags);
     const changed = Object.entries(wanted).filter(([key, value]) => role.tags[key] !== value);
     if (stale.length > 0) await iam(ctx, "UntagRole", { RoleName: roleName, TagKeys: stale });
     if (changed.length > 0) await iam(ctx, "TagRole", { RoleName: roleName, Tags: changed.map(([Key, Value]) => ({ Key, Value })) });

@@ -10,6 +10,7 @@ import {
   optionalString,
   pick,
   restoreTags,
+  staleTagKeys,
   templateTags,
   userTagList,
 } from "../cloudformation/resources/properties.js";
@@ -125,6 +126,26 @@ export const s3BucketProvider: ResourceProvider = {
     }
     recordConfiguration(ctx, name, properties);
     return { physicalId: name, attributes: bucketAttributes(name, region) };
+  },
+
+  /**
+   * UpdateStack: the new template's configuration (drift `update`), and the tags the previous
+   * template set that the new one drops taken off. S3 has no call to remove one tag:
+   * PutBucketTagging replaces the whole set, so when the new template still has Tags its
+   * PutBucketTagging is that removal, and when it has none the remaining set is put.
+   */
+  async updateInPlace(name, properties, previous, ctx) {
+    const drift = s3BucketProvider.drift!;
+    const expected = drift.expected(properties);
+    await drift.update(name, expected, ctx);
+    const bucket = ownBucket(name, ctx)!;
+    const stale = staleTagKeys(bucket.tags, { ...ctx.stack.tags, ...templateTags(properties.Tags) }, previous.Tags);
+    if (stale.length === 0) return;
+    const kept = userTagList(Object.fromEntries(Object.entries(bucket.tags).filter(([key]) => !stale.includes(key))));
+    const request = { Bucket: name, Tagging: { TagSet: kept } };
+    if (expected.Tags === undefined) await authorizeOnBehalf(ctx, s3Service, "PutBucketTagging", request);
+    for (const key of stale) delete bucket.tags[key];
+    if (expected.Tags === undefined) recordOnBehalf(ctx, s3Service, "PutBucketTagging", request);
   },
 
   import: {
