@@ -1,6 +1,6 @@
 import { regionOf, type SecurityGroup, type SecurityGroupRule } from "../../state.js";
 import { ec2Service, ensureDefaultVpc, putSecurityGroup } from "./service.js";
-import { authorizeOnBehalf, callOnBehalf, recordOnBehalf } from "../cloudformation/resources/on-behalf.js";
+import { authorizeOnBehalf, callOnBehalf, readOnBehalf, recordOnBehalf } from "../cloudformation/resources/on-behalf.js";
 import { identifyRules, trafficOf } from "./permissions.js";
 import { generatedName } from "../shared/ids.js";
 import {
@@ -78,6 +78,9 @@ async function tagGroup(ctx: ResourceContext, group: SecurityGroup, wanted: Reco
   await callOnBehalf(ctx, ec2Service, "CreateTags", { Resources: [group.groupId], Tags: changed.map(([Key, Value]) => ({ Key, Value })) });
 }
 
+/** What the type's read handler calls for a group (drift detection, import): EC2 DescribeSecurityGroups. */
+const readGroup = (ctx: ResourceContext, groupId: string) => readOnBehalf(ctx, ec2Service, [["DescribeSecurityGroups", { GroupIds: [groupId] }]]);
+
 /** AWS::EC2::SecurityGroup (VPC groups). The physical id is the group id. */
 export const securityGroupProvider: ResourceProvider = {
   async create(properties, ctx) {
@@ -138,7 +141,8 @@ export const securityGroupProvider: ResourceProvider = {
   // The type schema's primaryIdentifier is /properties/Id, the group id.
   import: {
     identifier: "Id",
-    find(groupId, ctx) {
+    async find(groupId, ctx) {
+      await readGroup(ctx, groupId);
       const group = groups(ctx).get(groupId);
       return group && { physicalId: groupId, attributes: { GroupId: groupId, VpcId: group.vpcId } };
     },
@@ -162,7 +166,8 @@ export const securityGroupProvider: ResourceProvider = {
       return out;
     },
 
-    readActual(groupId, ctx) {
+    async readActual(groupId, ctx) {
+      await readGroup(ctx, groupId);
       const group = groups(ctx).get(groupId);
       if (!group) return undefined;
       return {

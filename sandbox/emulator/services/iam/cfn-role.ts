@@ -1,7 +1,7 @@
 import type { IamRole } from "../../state.js";
 import { AwsError } from "../../protocol/types.js";
 import { iamService } from "./service.js";
-import { callOnBehalf } from "../cloudformation/resources/on-behalf.js";
+import { callOnBehalf, readOnBehalf } from "../cloudformation/resources/on-behalf.js";
 import { generatedName } from "../shared/ids.js";
 import {
   jsonDocument,
@@ -33,6 +33,20 @@ function inlinePolicies(value: unknown): Record<string, unknown> {
 
 function liveRole(roleName: string, ctx: ResourceContext): IamRole | undefined {
   return ctx.env.account.roles.get(roleName);
+}
+
+/**
+ * What the type's read handler calls for a role (drift detection, import): GetRole, then its
+ * inline policies (ListRolePolicies, GetRolePolicy each) and managed ones (ListAttachedRolePolicies).
+ */
+function readRole(ctx: ResourceContext, roleName: string): Promise<void> {
+  const inline = Object.keys(liveRole(roleName, ctx)?.inlinePolicies ?? {});
+  return readOnBehalf(ctx, iamService, [
+    ["GetRole", { RoleName: roleName }],
+    ["ListRolePolicies", { RoleName: roleName }],
+    ...inline.map((PolicyName) => ["GetRolePolicy", { RoleName: roleName, PolicyName }] as const),
+    ["ListAttachedRolePolicies", { RoleName: roleName }],
+  ]);
 }
 
 /** A call to IAM's own API handler, made the way CloudFormation makes it (on-behalf.ts). */
@@ -124,7 +138,8 @@ export const iamRoleProvider: ResourceProvider = {
 
   import: {
     identifier: "RoleName",
-    find(roleName, ctx) {
+    async find(roleName, ctx) {
+      await readOnBehalf(ctx, iamService, [["GetRole", { RoleName: roleName }]]);
       const role = ctx.env.account.roles.get(roleName);
       return role && { physicalId: roleName, attributes: { Arn: role.arn, RoleId: role.roleId } };
     },
@@ -149,7 +164,8 @@ export const iamRoleProvider: ResourceProvider = {
       return out;
     },
 
-    readActual(roleName, ctx) {
+    async readActual(roleName, ctx) {
+      await readRole(ctx, roleName);
       const role = liveRole(roleName, ctx);
       if (!role) return undefined;
       return {

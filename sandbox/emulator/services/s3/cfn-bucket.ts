@@ -1,7 +1,7 @@
 import type { Bucket, BucketEncryptionRule, PublicAccessBlock } from "../../state.js";
 import { generatedName } from "../shared/ids.js";
 import { NEW_BUCKET_BLOCKED_ENCRYPTION_TYPES, putBucket, s3Service } from "./service.js";
-import { authorizeOnBehalf, recordOnBehalf } from "../cloudformation/resources/on-behalf.js";
+import { authorizeOnBehalf, readOnBehalf, recordOnBehalf } from "../cloudformation/resources/on-behalf.js";
 import { isPlainObject } from "../cloudformation/template/intrinsics.js";
 import {
   bool,
@@ -98,6 +98,15 @@ function bucketAttributes(name: string, region: string): Record<string, string> 
   };
 }
 
+/**
+ * What the type's read handler calls for the configuration the sandbox models (drift detection,
+ * import): GetBucketEncryption, GetPublicAccessBlock, GetBucketVersioning, GetBucketTagging
+ * (authorized as s3:GetEncryptionConfiguration, s3:GetBucketPublicAccessBlock, s3:GetBucketVersioning,
+ * s3:GetBucketTagging: "Required permissions for Amazon S3 API operations").
+ */
+const readBucket = (ctx: ResourceContext, name: string) =>
+  readOnBehalf(ctx, s3Service, ["GetBucketEncryption", "GetPublicAccessBlock", "GetBucketVersioning", "GetBucketTagging"].map((action) => [action, { Bucket: name }] as const));
+
 /** AWS::S3::Bucket. The physical id is the bucket name; names are global across accounts. */
 export const s3BucketProvider: ResourceProvider = {
   async create(properties, ctx) {
@@ -150,7 +159,8 @@ export const s3BucketProvider: ResourceProvider = {
 
   import: {
     identifier: "BucketName",
-    find(name, ctx) {
+    async find(name, ctx) {
+      await readBucket(ctx, name);
       const bucket = ownBucket(name, ctx);
       return bucket && { physicalId: name, attributes: bucketAttributes(name, bucket.region) };
     },
@@ -188,7 +198,8 @@ export const s3BucketProvider: ResourceProvider = {
       return out;
     },
 
-    readActual(name, ctx) {
+    async readActual(name, ctx) {
+      await readBucket(ctx, name);
       const bucket = ownBucket(name, ctx);
       if (!bucket) return undefined;
       return {

@@ -1,6 +1,6 @@
 import { regionOf, type Topic } from "../../state.js";
 import { generatedName } from "../shared/ids.js";
-import { callOnBehalf } from "../cloudformation/resources/on-behalf.js";
+import { callOnBehalf, readOnBehalf } from "../cloudformation/resources/on-behalf.js";
 import { optionalString, pick, staleTagKeys, templateTags, userTagList } from "../cloudformation/resources/properties.js";
 import type { ResourceContext, ResourceProvider } from "../cloudformation/resources/types.js";
 import { snsService } from "./service.js";
@@ -86,7 +86,12 @@ export const snsTopicProvider: ResourceProvider = {
       return pick(properties, ["TopicName", "DisplayName", "Tags"]);
     },
 
-    readActual(arn, ctx) {
+    async readActual(arn, ctx) {
+      await readOnBehalf(ctx, snsService, [
+        ["GetTopicAttributes", { TopicArn: arn }],
+        ["ListTagsForResource", { ResourceArn: arn }],
+        ["ListSubscriptionsByTopic", { TopicArn: arn }],
+      ]);
       const topic = liveTopic(arn, ctx);
       if (!topic) return undefined;
       return {

@@ -28,7 +28,7 @@ describe("DetectStackDrift", () => {
       StackDriftDetectionId,
       DetectionStatus: "DETECTION_IN_PROGRESS",
       DetectionStatusReason: "User Initiated",
-      Timestamp: detection.startedAt,
+      Timestamp: new Date(detection.startedAt),
     });
     expect(await rejection(h.call("DetectStackDrift", { StackName: "app" }))).toEqual({
       code: "ValidationError",

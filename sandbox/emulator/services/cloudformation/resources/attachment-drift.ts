@@ -3,7 +3,7 @@ import type { SecurityGroup, SecurityGroupRule } from "../../../state.js";
 import { type Direction, groups, ruleFromTemplate, ruleToTemplate } from "../../ec2/cfn-security-group.js";
 import { jsonDocument, optionalString, pick, stringList } from "./properties.js";
 import type { DriftSupport, ResourceContext } from "./types.js";
-import { authorizeOnBehalf, callOnBehalf, recordOnBehalf } from "./on-behalf.js";
+import { authorizeOnBehalf, callOnBehalf, readOnBehalf, recordOnBehalf } from "./on-behalf.js";
 import { ec2Service } from "../../ec2/service.js";
 import { iamService } from "../../iam/service.js";
 
@@ -43,7 +43,9 @@ export function ruleAttachmentDrift(direction: Direction): DriftSupport {
     expected(properties) {
       return { ...pick(properties, ["GroupId", "GroupName"]), ...ruleToTemplate(ruleFromTemplate(properties, direction), direction) };
     },
-    readActual(ruleId, ctx) {
+    async readActual(ruleId, ctx) {
+      // A rule is read by its id (EC2 DescribeSecurityGroupRules).
+      await readOnBehalf(ctx, ec2Service, [["DescribeSecurityGroupRules", { SecurityGroupRuleIds: [ruleId] }]]);
       const found = ruleById(ruleId, direction, ctx);
       if (!found) return undefined;
       return { GroupId: found.group.groupId, GroupName: found.group.groupName, ...ruleToTemplate(found.rule, direction) };
@@ -73,8 +75,9 @@ export const rolePolicyDrift: DriftSupport = {
   expected(properties) {
     return { PolicyName: properties.PolicyName, RoleName: properties.RoleName, PolicyDocument: jsonDocument(properties.PolicyDocument) };
   },
-  readActual(_physicalId, ctx) {
+  async readActual(_physicalId, ctx) {
     const { PolicyName, RoleName } = declared(ctx);
+    await readOnBehalf(ctx, iamService, [["GetRolePolicy", { RoleName: String(RoleName), PolicyName: String(PolicyName) }]]);
     const document = ctx.env.account.roles.get(String(RoleName))?.inlinePolicies[String(PolicyName)];
     return document === undefined ? undefined : { PolicyName, RoleName, PolicyDocument: document };
   },
@@ -126,8 +129,14 @@ export const managedPolicyDrift: DriftSupport = {
   expected(properties) {
     return { PolicyDocument: jsonDocument(properties.PolicyDocument), ...(properties.Roles === undefined ? {} : { Roles: stringList(properties.Roles) }) };
   },
-  readActual(arn, ctx) {
+  async readActual(arn, ctx) {
     const policy = ctx.env.account.policies.get(arn);
+    // GetPolicy, the default version's document, and the roles it is attached to.
+    await readOnBehalf(ctx, iamService, [
+      ["GetPolicy", { PolicyArn: arn }],
+      ...(policy ? [["GetPolicyVersion", { PolicyArn: arn, VersionId: policy.defaultVersionId }] as const] : []),
+      ["ListEntitiesForPolicy", { PolicyArn: arn }],
+    ]);
     if (!policy) return undefined;
     const roles = [...ctx.env.account.roles.values()].filter((r) => r.managedPolicyArns.includes(arn)).map((r) => r.roleName);
     return { PolicyDocument: policy.document, Roles: roles };
