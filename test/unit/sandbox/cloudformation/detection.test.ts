@@ -44,7 +44,7 @@ describe("DetectStackDrift", () => {
       StackDriftStatus: "DRIFTED",
       DriftedStackResourceCount: 1,
       // DescribeStackDriftDetectionStatus reports when the detection was initiated (AWS API reference).
-      Timestamp: detection.startedAt,
+      Timestamp: new Date(detection.startedAt),
     });
 
     const [stack] = (await h.call("DescribeStacks", { StackName: "app" })).Stacks;
