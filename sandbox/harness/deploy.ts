@@ -7,9 +7,13 @@ import type { ScanSummary } from "../../functions/handler.js";
 import { effectiveExecution } from "../../functions/scanner/index.js";
 import { driftguardApp } from "../../modules/app.js";
 import { driftguardNames } from "../../modules/names.js";
+import { FANOUT_NAMES } from "../../modules/fanout-state-machine.js";
+import { deliveries } from "../emulator/services/events/delivery.js";
 import { onAsyncInvocation, type AsyncInvocation } from "../emulator/services/lambda/invoke.js";
 import { logsState } from "../emulator/services/logs/service.js";
 import { backgroundSettled } from "../emulator/services/shared/background.js";
+import { messagesByProtocol } from "../emulator/services/sns/delivery.js";
+import { executionsState, type Execution } from "../emulator/services/stepfunctions/executions.js";
 import { printRun } from "./run-local.js";
 import { startBareSandbox, type BareSandbox, type SandboxCredentials, type SandboxOptions } from "./server.js";
 import { prepareToolchain, slowestCreates, terraformIn, type TerraformRun } from "./terraform.js";
@@ -30,6 +34,12 @@ export { ToolchainError } from "./terraform.js";
  * an ARN, used only when an event is delivered), and the spokes never need each other. So the
  * role is applied alone (`-target`, terraform's way to create one dependency first), and the
  * deployment takes as long as its slowest stack instead of the hub plus the slowest spoke.
+ *
+ * With `hub.execution: fanout` the schedule's target is the Step Functions state machine: the
+ * sandbox's EventBridge starts an execution as the target's role, and the execution runs the
+ * deployed Lambda for Plan, each account's scan and Reduce. At the end `--deploy` destroys what
+ * it applied (`terraform destroy`, every stack), as a trial deployment should leave nothing
+ * behind; `--keep` leaves it all up and the sandbox serving until Ctrl-C instead.
  */
 
 export interface DeployedSandbox {
@@ -40,6 +50,15 @@ export interface DeployedSandbox {
   /** Stack name (and `<stack> <address>` for a targeted apply) → seconds its `terraform apply` took. */
   applySeconds: Record<string, number>;
   terraform(stack: string, args: string[]): ReturnType<TerraformRun>;
+  /**
+   * `terraform destroy` of every stack applied, the spokes in parallel and then the hub, after
+   * emptying the report bucket of what the runs wrote: terraform manages only
+   * the configuration object in it, S3 refuses to delete a bucket that still holds objects
+   * (BucketNotEmpty, API_DeleteBucket.html), and the hub stack leaves force_destroy off on
+   * purpose, so that a real `terraform destroy` never deletes an organization's reports.
+   * Stack name → seconds its destroy took.
+   */
+  destroy(): Promise<Record<string, number>>;
   /** Waits for the sandbox's asynchronous work (deliveries, invocations), stops it and removes the synthesized stacks. */
   close(): Promise<void>;
 }
@@ -145,11 +164,51 @@ export async function deployIntoSandbox(opts: DeployOptions): Promise<DeployedSa
     ]);
     await allFinished([names.hubStack, ...spokes].map((stack) => apply(stack)));
     sandbox.setFaults(sandbox.scenario.faults);
-    return { sandbox, config: opts.config, stackDirs, applySeconds, terraform, close };
+    const destroy = async () => {
+      // The destroy, like the deployment, is the administrator's: the scan's faults do not apply to it.
+      sandbox.setFaults([]);
+      const destroySeconds: Record<string, number> = {};
+      const destroyStack = async (stack: string) => {
+        const started = Date.now();
+        await terraform(stack, ["destroy", "-auto-approve", "-input=false", "-parallelism=20"]);
+        destroySeconds[stack] = Math.round((Date.now() - started) / 100) / 10;
+        print(`  destroyed ${stack} in ${destroySeconds[stack]} s`);
+      };
+      // The spokes first, the hub last: deleting a spoke's roles and rules is itself a stream of
+      // CloudTrail events its forwarding rules still send to the hub, whose Lambda writes an event
+      // report for each into the bucket — a bucket emptied before they arrive is not empty any more
+      // when terraform deletes it (measured: BucketNotEmpty with the stacks destroyed in parallel).
+      await allFinished(spokes.map(destroyStack));
+      await backgroundSettled(SETTLE_MS);
+      const emptied = await emptyReportBucket(sandbox, opts.config);
+      if (emptied > 0) print(`  emptied ${names.reportBucket} of the ${emptied} objects the runs wrote (terraform manages only ${names.configKey})`);
+      await destroyStack(names.hubStack);
+      return destroySeconds;
+    };
+    return { sandbox, config: opts.config, stackDirs, applySeconds, terraform, destroy, close };
   } catch (error) {
     await close();
     throw error;
   }
+}
+
+/** Deletes every object of the report bucket but the configuration object terraform manages; how many it deleted. */
+async function emptyReportBucket(sandbox: DeployedSandbox["sandbox"], config: Config): Promise<number> {
+  const names = driftguardNames(config);
+  const { accountId, region } = config.hub;
+  const call = <T>(action: string, params: Record<string, unknown>) => sandbox.dispatch(accountId, region, "s3", action, { Bucket: names.reportBucket, ...params }) as Promise<T>;
+  let deleted = 0;
+  let token: string | undefined;
+  do {
+    const page = await call<{ Contents?: { Key?: string }[]; NextContinuationToken?: string }>("ListObjectsV2", token ? { ContinuationToken: token } : {});
+    for (const { Key } of page.Contents ?? []) {
+      if (Key === undefined || Key === names.configKey) continue;
+      await call("DeleteObject", { Key });
+      deleted++;
+    }
+    token = page.NextContinuationToken;
+  } while (token);
+  return deleted;
 }
 
 /** The deployed scanner's ARN, as the hub stack names it. */
@@ -167,10 +226,7 @@ export function scannerArn(config: Config): string {
 export async function scanDeployed(deployed: DeployedSandbox): Promise<{ summary: ScanSummary; invocation: AsyncInvocation }> {
   const { config } = deployed;
   const names = driftguardNames(config);
-  if (effectiveExecution(config) === "fanout") {
-    // The fan-out hub's schedule starts the Step Functions state machine, whose execution the sandbox does not run yet (issue 15).
-    throw new Error(`--deploy runs hub.execution: single; ${config.hub.execution} deploys a Step Functions state machine the sandbox cannot execute yet`);
-  }
+  if (effectiveExecution(config) === "fanout") throw new Error(`the deployed hub runs fanned out (hub.execution ${config.hub.execution}): its schedule starts the state machine; use scanDeployedFanout`);
   const { accountId, region } = config.hub;
   const seen: AsyncInvocation[] = [];
   const stop = onAsyncInvocation((o) => {
@@ -186,6 +242,28 @@ export async function scanDeployed(deployed: DeployedSandbox): Promise<{ summary
   if (!invocation) throw new Error(`${names.scheduleRule} fired but did not invoke ${names.scannerFunction}: see the sandbox's EventBridge deliveries`);
   if (invocation.functionError) throw new Error(`the deployed ${names.scannerFunction} failed: ${JSON.stringify(invocation.payload)}`);
   return { summary: invocation.payload as ScanSummary, invocation };
+}
+
+/**
+ * `hub.execution: fanout`: fires the deployed schedule rule, whose target starts the deployed
+ * state machine as the schedule role (the delivery names the execution it started), waits for
+ * that execution and returns the Reduce's summary from its output. A failed execution, or one
+ * that ended without a summary (the Plan found the run lease taken), is thrown with its error,
+ * cause or output.
+ */
+export async function scanDeployedFanout(deployed: DeployedSandbox): Promise<{ summary: ScanSummary; execution: Execution }> {
+  const { config } = deployed;
+  const names = driftguardNames(config);
+  const { accountId, region } = config.hub;
+  const fired = await deployed.sandbox.fireSchedule(accountId, region, names.scheduleRule);
+  const delivery = deliveries.find((d) => d.eventId === fired.id);
+  if (!delivery?.executionArn) throw new Error(`${names.scheduleRule} fired but started no execution of ${FANOUT_NAMES.stateMachine}: ${delivery?.error ?? "no delivery was made"}`);
+  const execution = executionsState.at(deployed.sandbox.world.accounts.get(accountId)!, region).executions.get(delivery.executionArn)!;
+  await execution.done;
+  if (execution.status !== "SUCCEEDED") throw new Error(`the deployed ${FANOUT_NAMES.stateMachine} execution ${execution.name} ${execution.status}: ${execution.error}: ${execution.cause}`);
+  const output = JSON.parse(execution.output ?? "null") as { summary?: ScanSummary } | null;
+  if (!output?.summary) throw new Error(`the deployed ${FANOUT_NAMES.stateMachine} execution ${execution.name} ended without a scan summary: ${execution.output}`);
+  return { summary: output.summary, execution };
 }
 
 /** The report's three renderings, out of the sandbox's S3 bucket as the deployment named it. */
@@ -207,6 +285,20 @@ export interface DeployRunOptions {
   out: string;
   /** Also print what the deployed scanner wrote to its CloudWatch Logs group. */
   verbose?: boolean;
+  /** Deploy with this hub.execution instead of the accounts file's (the state machine is part of what is synthesized). */
+  execution?: "single" | "fanout";
+  /** Leave the deployment up, the sandbox serving until Ctrl-C, instead of destroying it. */
+  keep?: boolean;
+  /** Resolves when a kept sandbox should stop (Ctrl-C); the CLI's signal, a test's promise. */
+  untilStopped?: () => Promise<void>;
+}
+
+export interface DeployRunResult {
+  summary: ScanSummary;
+  files: string[];
+  applySeconds: Record<string, number>;
+  /** Stack → seconds its terraform destroy took; undefined when kept. */
+  destroySeconds?: Record<string, number>;
 }
 
 /** Every line the deployed scanner wrote, in order, out of its log group in the sandbox's CloudWatch Logs. */
@@ -217,22 +309,56 @@ export function scannerLogLines(deployed: DeployedSandbox): string[] {
   return [...(group?.streams?.values() ?? [])].flatMap((s) => s.events).sort((a, b) => a.timestamp - b.timestamp).map((e) => e.message);
 }
 
-/** `npm start -- --deploy`. */
-export async function deployAndRun(opts: DeployRunOptions, print: (line: string) => void = console.log): Promise<{ summary: ScanSummary; files: string[]; applySeconds: Record<string, number> }> {
-  const config = loadConfig(opts.accounts);
+/** The shell lines that point the AWS CLI, an SDK or terraform at a kept deployment. */
+function keptBanner(deployed: DeployedSandbox): string[] {
+  const { sandbox } = deployed;
+  const creds = sandbox.deployerCredentials;
+  return [
+    `--keep: the deployment stays up; the sandbox serves on ${sandbox.endpoint} until Ctrl-C (its state goes with it: nothing is destroyed)`,
+    `export AWS_ENDPOINT_URL=${sandbox.endpoint} AWS_REGION=${deployed.config.hub.region} AWS_EC2_METADATA_DISABLED=true`,
+    `export AWS_ACCESS_KEY_ID=${creds.accessKeyId} AWS_SECRET_ACCESS_KEY=${creds.secretAccessKey}${creds.sessionToken ? ` AWS_SESSION_TOKEN=${creds.sessionToken}` : ""}`,
+  ];
+}
+
+/** `npm start -- --deploy [--execution single|fanout] [--keep]`. */
+export async function deployAndRun(opts: DeployRunOptions, print: (line: string) => void = console.log): Promise<DeployRunResult> {
+  const loaded = loadConfig(opts.accounts);
+  const config: Config = opts.execution ? { ...loaded, hub: { ...loaded.hub, execution: opts.execution } } : loaded;
   const deployed = await deployIntoSandbox({ config, scenarioFile: opts.scenario, print });
   try {
     const names = driftguardNames(config);
-    print(`firing ${names.scheduleRule}: EventBridge invokes the deployed ${names.scannerFunction} from its zip …`);
-    const { summary } = await scanDeployed(deployed);
+    const fanout = effectiveExecution(config) === "fanout";
+    print(
+      fanout
+        ? `firing ${names.scheduleRule}: EventBridge starts the deployed ${FANOUT_NAMES.stateMachine} as ${FANOUT_NAMES.scheduleRole}; Plan, one scan per account and Reduce run the deployed ${names.scannerFunction} from its zip …`
+        : `firing ${names.scheduleRule}: EventBridge invokes the deployed ${names.scannerFunction} from its zip …`,
+    );
+    const { summary } = fanout ? await scanDeployedFanout(deployed) : await scanDeployed(deployed);
     const files = summary.s3 ? copyReport(deployed, summary.reportKey, resolve(opts.out)) : [];
     const { accountId, region } = config.hub;
     const topicArn = `arn:aws:sns:${region}:${accountId}:${names.topic}`;
-    const last = deployed.sandbox.world.accounts.get(accountId)?.regions.get(region)?.topics.get(topicArn)?.published.at(-1);
+    const published = deployed.sandbox.world.accounts.get(accountId)?.regions.get(region)?.topics.get(topicArn)?.published.at(-1);
+    // The summary is published with MessageStructure json (one message per protocol): print what an email subscriber reads, as `npm start` does.
+    const last = published && { ...published, message: messagesByProtocol(published.message, published.structure)("email") };
     if (opts.verbose) for (const line of scannerLogLines(deployed)) print(line);
     printRun(summary, files, topicArn, last, print);
-    return { summary, files, applySeconds: deployed.applySeconds };
+    if (opts.keep) {
+      for (const line of keptBanner(deployed)) print(line);
+      await (opts.untilStopped ?? untilSignal)();
+      return { summary, files, applySeconds: deployed.applySeconds };
+    }
+    print(`destroying what was applied (terraform destroy of ${Object.keys(deployed.stackDirs).length} stacks; --keep leaves it up) …`);
+    const destroySeconds = await deployed.destroy();
+    return { summary, files, applySeconds: deployed.applySeconds, destroySeconds };
   } finally {
     await deployed.close();
   }
+}
+
+/** Resolves at the first SIGINT or SIGTERM. */
+function untilSignal(): Promise<void> {
+  return new Promise((done) => {
+    process.once("SIGINT", () => done());
+    process.once("SIGTERM", () => done());
+  });
 }

@@ -392,6 +392,40 @@ out(dict(
     expect(r.denied.message).toContain(`is not authorized to perform: lambda:GetFunction on resource: arn:aws:lambda:us-east-1:${SPOKE}:function:hidden`);
     expect(r.delete.message).toContain("lambda:DeleteFunction");
   });
+
+  it("CreateFunction and UpdateFunctionConfiguration need iam:PassRole on the execution role, passed to lambda.amazonaws.com", async () => {
+    // id_roles_use_passrole.html and the condition key iam:PassedToService (reference_policies_iam-condition-keys.html).
+    const r = await boto3(sandbox, await spokeSession(), `
+import io, zipfile
+buf = io.BytesIO()
+with zipfile.ZipFile(buf, "w") as z:
+    z.writestr("index.mjs", "export const handler = async () => 1;")
+iam = client("iam")
+lambda_trust = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+role = iam.create_role(RoleName="fn-role-3", AssumeRolePolicyDocument=lambda_trust)["Role"]["Arn"]
+other = iam.create_role(RoleName="fn-role-4", AssumeRolePolicyDocument=lambda_trust)["Role"]["Arn"]
+def developer(name, passed_to):
+    iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::${SPOKE}:root"}, "Action": "sts:AssumeRole"}]}))
+    iam.put_role_policy(RoleName=name, PolicyName="dev", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "lambda:*", "Resource": "*"},
+        {"Effect": "Allow", "Action": "iam:PassRole", "Resource": role, "Condition": {"StringEquals": {"iam:PassedToService": passed_to}}}]}))
+    c = client("sts").assume_role(RoleArn=f"arn:aws:iam::${SPOKE}:role/{name}", RoleSessionName=name)["Credentials"]
+    return boto3.session.Session(aws_access_key_id=c["AccessKeyId"], aws_secret_access_key=c["SecretAccessKey"], aws_session_token=c["SessionToken"], region_name="us-east-1").client("lambda", endpoint_url=ENDPOINT, config=Config(retries={"max_attempts": 1}))
+wrong = developer("passes-to-ec2", "ec2.amazonaws.com")
+right = developer("passes-to-lambda", "lambda.amazonaws.com")
+create = lambda lam, name: lam.create_function(FunctionName=name, Role=role, Runtime="nodejs22.x", Handler="index.handler", Code={"ZipFile": buf.getvalue()})
+out(dict(
+  wrong=err(lambda: create(wrong, "not-passed")),
+  created=create(right, "passed")["Role"],
+  other=err(lambda: right.update_function_configuration(FunctionName="passed", Role=other)),
+  same=right.update_function_configuration(FunctionName="passed", Timeout=10)["Timeout"],
+))`);
+    expect(r.wrong).toMatchObject({ code: "AccessDeniedException", status: 403 });
+    expect(r.wrong.message).toContain(`assumed-role/passes-to-ec2/passes-to-ec2 is not authorized to perform: iam:PassRole on resource: arn:aws:iam::${SPOKE}:role/fn-role-3`);
+    expect(r.created).toBe(`arn:aws:iam::${SPOKE}:role/fn-role-3`);
+    expect(r.other.message).toContain(`iam:PassRole on resource: arn:aws:iam::${SPOKE}:role/fn-role-4`);
+    expect(r.same).toBe(10);
+  });
 });
 
 /**

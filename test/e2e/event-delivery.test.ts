@@ -3,7 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../functions/accounts-file/index.js";
 import { deliveries } from "../../sandbox/emulator/services/events/delivery.js";
 import { onAsyncInvocation, type AsyncInvocation } from "../../sandbox/emulator/services/lambda/invoke.js";
+import { mintRoleSession } from "../../sandbox/emulator/services/iam/principals.js";
 import { sqsState } from "../../sandbox/emulator/services/sqs/service.js";
+import { executionsState } from "../../sandbox/emulator/services/stepfunctions/executions.js";
 import { startBareSandbox, type BareSandbox } from "../../sandbox/harness/server.js";
 import { EXAMPLE_FILE } from "../constructs/synth.js";
 
@@ -12,7 +14,10 @@ import { EXAMPLE_FILE } from "../constructs/synth.js";
  * stacks set it up (spoke default-bus rule → hub bus through a role, hub rule → Lambda, a
  * schedule rule → Lambda), with IAM evaluated on every hop: a CloudTrail event in a spoke reaches
  * the hub function, and each missing permission (bus policy, role trust, Lambda resource policy)
- * stops it visibly (a failed delivery, the event in the rule target's dead-letter queue).
+ * stops it visibly (a failed delivery, the event in the rule target's dead-letter queue). A
+ * schedule or pattern rule whose target is a state machine starts an execution as the target's
+ * role (states:StartExecution evaluated for it), as the fan-out hub's schedule does; PutTargets
+ * checks iam:PassRole for the caller, with iam:PassedToService events.amazonaws.com.
  * One sandbox for the file; calls are in-process.
  */
 
@@ -126,5 +131,90 @@ describe("EventBridge delivery through the deployed kind of rules", () => {
     await createGroup("group-four")();
     const refused = await until(() => deliveries.slice(before).find((d) => d.targetArn.includes(":lambda:")));
     expect(refused).toMatchObject({ outcome: "failed", error: expect.stringContaining("does not allow events.amazonaws.com") });
+  });
+});
+
+describe("EventBridge → Step Functions targets", () => {
+  const MACHINE = `arn:aws:states:${REGION}:${HUB}:stateMachine:echo`;
+  const STARTER = `arn:aws:iam::${HUB}:role/starter`;
+  const startPolicy = (resource: string) => JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "states:StartExecution", Resource: resource }] });
+
+  /** The execution the delivery of `eventId` to MACHINE started, once it has ended. */
+  async function executionFor(eventId: string) {
+    const delivery = await until(() => deliveries.find((d) => d.eventId === eventId && d.targetArn === MACHINE));
+    expect(delivery.outcome, delivery.error).toBe("delivered");
+    const execution = executionsState.at(sandbox.world.accounts.get(HUB)!, REGION).executions.get(delivery.executionArn!)!;
+    await execution.done;
+    return execution;
+  }
+
+  beforeAll(async () => {
+    // A state machine that returns its input, as its own role; the role EventBridge starts it with (the fan-out hub's schedule role).
+    await call(HUB, "iam", "CreateRole", { RoleName: "echo-states", AssumeRolePolicyDocument: trust("states.amazonaws.com") });
+    await call(HUB, "states", "CreateStateMachine", { name: "echo", roleArn: `arn:aws:iam::${HUB}:role/echo-states`, definition: JSON.stringify({ StartAt: "Echo", States: { Echo: { Type: "Pass", End: true } } }) });
+    await call(HUB, "iam", "CreateRole", { RoleName: "starter", AssumeRolePolicyDocument: trust("events.amazonaws.com") });
+    await call(HUB, "iam", "PutRolePolicy", { RoleName: "starter", PolicyName: "start", PolicyDocument: startPolicy(MACHINE) });
+    await call(HUB, "sqs", "CreateQueue", { QueueName: "sfn-dlq" });
+    await call(HUB, "events", "PutRule", { Name: "start-echo", ScheduleExpression: "rate(1 day)" });
+    await call(HUB, "events", "PutTargets", {
+      Rule: "start-echo",
+      Targets: [{ Id: "echo", Arn: MACHINE, RoleArn: STARTER, Input: JSON.stringify({ trigger: "schedule" }), DeadLetterConfig: { Arn: `arn:aws:sqs:${REGION}:${HUB}:sfn-dlq` } }],
+    });
+  });
+
+  it("a schedule starts an execution as the target's role, with the target's constant Input", async () => {
+    const fired = await sandbox.fireSchedule(HUB, REGION, "start-echo");
+    const execution = await executionFor(fired.id);
+    expect(execution.status).toBe("SUCCEEDED");
+    expect(JSON.parse(execution.output!)).toEqual({ trigger: "schedule" });
+    expect(execution.stateMachineArn).toBe(MACHINE);
+  });
+
+  it("a pattern rule's execution gets the whole event when the target sets no Input, InputPath's part with one", async () => {
+    await call(HUB, "events", "PutRule", { Name: "echo-events", EventBusName: "hub", EventPattern: JSON.stringify({ source: ["test.echo"] }) });
+    await call(HUB, "events", "PutTargets", { Rule: "echo-events", EventBusName: "hub", Targets: [{ Id: "whole", Arn: MACHINE, RoleArn: STARTER }] });
+    const put = (await call(HUB, "events", "PutEvents", { Entries: [{ EventBusName: "hub", Source: "test.echo", DetailType: "Echo", Detail: JSON.stringify({ n: 1 }) }] })) as { Entries: { EventId: string }[] };
+    const whole = await executionFor(put.Entries[0]!.EventId);
+    expect(JSON.parse(whole.input)).toMatchObject({ id: put.Entries[0]!.EventId, source: "test.echo", "detail-type": "Echo", account: HUB, detail: { n: 1 } });
+
+    await call(HUB, "events", "PutTargets", { Rule: "echo-events", EventBusName: "hub", Targets: [{ Id: "whole", Arn: MACHINE, RoleArn: STARTER, InputPath: "$.detail" }] });
+    const again = (await call(HUB, "events", "PutEvents", { Entries: [{ EventBusName: "hub", Source: "test.echo", DetailType: "Echo", Detail: JSON.stringify({ n: 2 }) }] })) as { Entries: { EventId: string }[] };
+    expect(JSON.parse((await executionFor(again.Entries[0]!.EventId)).input)).toEqual({ n: 2 });
+  });
+
+  it("a role that may not start the machine fails the delivery with Step Functions' AccessDenied; the event goes to the target's dead-letter queue", async () => {
+    await call(HUB, "iam", "PutRolePolicy", { RoleName: "starter", PolicyName: "start", PolicyDocument: startPolicy(`arn:aws:states:${REGION}:${HUB}:stateMachine:other`) });
+    try {
+      const fired = await sandbox.fireSchedule(HUB, REGION, "start-echo");
+      const failed = deliveries.find((d) => d.eventId === fired.id)!;
+      expect(failed).toMatchObject({ outcome: "failed", error: expect.stringContaining(`assumed-role/starter/`) });
+      expect(failed.error).toContain(`is not authorized to perform: states:StartExecution on resource: ${MACHINE}`);
+      const dlq = sqsState.at(sandbox.world.accounts.get(HUB)!, REGION).queues.get("sfn-dlq")!;
+      const message = dlq.messages.find((m) => (JSON.parse(m.body) as { id: string }).id === fired.id)!;
+      expect(message.attributes).toMatchObject({ ERROR_CODE: "AccessDeniedException", RULE_ARN: `arn:aws:events:${REGION}:${HUB}:rule/start-echo`, TARGET_ARN: MACHINE });
+    } finally {
+      await call(HUB, "iam", "PutRolePolicy", { RoleName: "starter", PolicyName: "start", PolicyDocument: startPolicy(MACHINE) });
+    }
+  });
+
+  it("PutTargets refuses a state machine target without a RoleArn, and a caller without iam:PassRole for events.amazonaws.com on the role", async () => {
+    await expect(call(HUB, "events", "PutTargets", { Rule: "start-echo", Targets: [{ Id: "no-role", Arn: MACHINE }] })).rejects.toMatchObject({ code: "ValidationException", message: `RoleArn is required for target ${MACHINE}.` });
+    const person = async (name: string, passedTo: string) => {
+      await call(HUB, "iam", "CreateRole", { RoleName: name, AssumeRolePolicyDocument: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: `arn:aws:iam::${HUB}:root` }, Action: "sts:AssumeRole" }] }) });
+      const statements = [
+        { Effect: "Allow", Action: "events:*", Resource: "*" },
+        { Effect: "Allow", Action: "iam:PassRole", Resource: STARTER, Condition: { StringEquals: { "iam:PassedToService": passedTo } } },
+      ];
+      await call(HUB, "iam", "PutRolePolicy", { RoleName: name, PolicyName: "p", PolicyDocument: JSON.stringify({ Version: "2012-10-17", Statement: statements }) });
+      return mintRoleSession(sandbox.world, sandbox.runtime.random, HUB, sandbox.world.accounts.get(HUB)!.roles.get(name)!, "person", { issuedAt: sandbox.runtime.now() });
+    };
+    const target = { Rule: "start-echo", Targets: [{ Id: "echo", Arn: MACHINE, RoleArn: STARTER, Input: JSON.stringify({ trigger: "schedule" }) }] };
+    const toLambda = await person("passes-to-lambda", "lambda.amazonaws.com");
+    await expect(sandbox.dispatch(HUB, REGION, "events", "PutTargets", target, toLambda)).rejects.toMatchObject({
+      code: "AccessDeniedException",
+      message: expect.stringContaining(`assumed-role/passes-to-lambda/person is not authorized to perform: iam:PassRole on resource: ${STARTER}`),
+    });
+    const toEvents = await person("passes-to-events", "events.amazonaws.com");
+    await expect(sandbox.dispatch(HUB, REGION, "events", "PutTargets", target, toEvents)).resolves.toMatchObject({ FailedEntryCount: 0 });
   });
 });

@@ -651,3 +651,36 @@ out({
     expect(result.missing).toMatchObject({ code: "OrganizationalUnitNotFoundException", status: 400 });
   });
 });
+
+describe("principals that do not exist, seen by boto3 (iam/principal-existence.ts)", () => {
+  it("are refused by S3 bucket policies, KMS key policies and IAM trust policies, each with its service's error", async () => {
+    const missingRole = `arn:aws:iam::${WORKLOAD}:role/fid-missing`;
+    const result = await boto3(
+      sandbox,
+      sandbox.adminCredentials(WORKLOAD),
+      `
+s3, kms, iam = client("s3"), client("kms"), client("iam")
+s3.create_bucket(Bucket="fid-principals")
+def doc(aws, action, resource=None):
+    statement = {"Effect": "Allow", "Principal": {"AWS": aws}, "Action": action, **({"Resource": resource} if resource else {})}
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+bucket = lambda aws: err(lambda: s3.put_bucket_policy(Bucket="fid-principals", Policy=doc(aws, "s3:GetObject", "arn:aws:s3:::fid-principals/*")))
+key_id = kms.create_key(Description="fid")["KeyMetadata"]["KeyId"]
+out({
+  "s3_role": bucket("${missingRole}"),
+  "s3_account": bucket("444455556666"),
+  "s3_hub_root": bucket("arn:aws:iam::${HUB}:root"),
+  "kms_create": err(lambda: kms.create_key(Policy=doc("${missingRole}", "kms:*", "*"))),
+  "kms_put": err(lambda: kms.put_key_policy(KeyId=key_id, PolicyName="default", Policy=doc("arn:aws:iam::444455556666:root", "kms:*", "*"))),
+  "iam_root": err(lambda: iam.create_role(RoleName="fid-trusts-nobody", AssumeRolePolicyDocument=doc("arn:aws:iam::444455556666:root", "sts:AssumeRole"))),
+})`,
+    );
+    expect(result.s3_role).toEqual({ code: "MalformedPolicy", message: "Invalid principal in policy", status: 400 });
+    expect(result.s3_account).toEqual({ code: "MalformedPolicy", message: "Invalid principal in policy", status: 400 });
+    expect(result.s3_hub_root).toBeNull();
+    const kms = { code: "MalformedPolicyDocumentException", message: "Policy contains a statement with one or more invalid principals.", status: 400 };
+    expect(result.kms_create).toEqual(kms);
+    expect(result.kms_put).toEqual(kms);
+    expect(result.iam_root).toEqual({ code: "MalformedPolicyDocument", message: 'Invalid principal in policy: "AWS":"arn:aws:iam::444455556666:root"', status: 400 });
+  });
+});

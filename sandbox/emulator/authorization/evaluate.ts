@@ -67,8 +67,11 @@ function contextOf(world: World, principal: Principal, role: IamRole | undefined
     context["aws:userid"] = `${role.roleId}:${principal.arn.split("/").pop()}`;
     for (const [k, v] of Object.entries(role.tags)) context[`aws:PrincipalTag/${k}`] = v;
   }
-  const p = (params ?? {}) as { PolicyArn?: unknown };
+  const p = (params ?? {}) as { PolicyArn?: unknown; PassedToService?: unknown };
   if (typeof p.PolicyArn === "string" && request.action.startsWith("iam:")) context["iam:PolicyARN"] = p.PolicyArn;
+  // iam:PassRole as a service checks it (services/shared/pass-role.ts): the service the role is passed to
+  // (reference_policies_iam-condition-keys.html#ck_PassedToService).
+  if (typeof p.PassedToService === "string" && request.action === "iam:PassRole") context["iam:PassedToService"] = p.PassedToService;
   return context;
 }
 

@@ -132,9 +132,12 @@ describe("npm start -- --deploy without terraform or the provider mirror", () =>
     expect(out.out).toBe("");
   });
 
-  it("refuses --mode and --execution, which the deployment takes from the accounts file", async () => {
+  it("refuses --mode, which the deployment takes from the accounts file, and --keep without --deploy", async () => {
     const out = io();
     expect(await main(["demo", "--deploy", "--mode", "report"], out)).toBe(EXIT.usage);
-    expect(out.err).toContain("set mode and hub.execution there instead of --mode/--execution");
+    expect(out.err).toContain("set each account's mode there instead of --mode");
+    const kept = io();
+    expect(await main(["demo", "--keep"], kept)).toBe(EXIT.usage);
+    expect(kept.err).toContain("--keep keeps what --deploy applied: use it with --deploy");
   });
 });

@@ -142,7 +142,7 @@ describe("iam trust policy principals must exist (CreateRole, UpdateAssumeRolePo
     // The path is part of the ARN IAM resolves: the role without its path is someone else.
     expect((await failure(iam.send(new CreateRoleCommand({ RoleName: "trusts-missing", AssumeRolePolicyDocument: trusting(missingRole) })))).name).toBe("MalformedPolicyDocumentException");
     const pathed = `arn:aws:iam::${WORKLOAD}:role/team/not-yet`;
-    const accepted = [pathed, `arn:aws:iam::${OUTSIDER}:root`, HUB, `arn:aws:sts::${WORKLOAD}:assumed-role/not-yet/any-session`, "*", "arn:aws:iam::444455556666:role/outside-the-sandbox"];
+    const accepted = [pathed, `arn:aws:iam::${OUTSIDER}:root`, HUB, `arn:aws:sts::${WORKLOAD}:assumed-role/not-yet/any-session`, "*"];
     await iam.send(new CreateRoleCommand({ RoleName: "trusts-existing", AssumeRolePolicyDocument: trusting(...accepted) }));
     await iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: "trusts-existing", PolicyDocument: JSON.stringify(TRUST) }));
     const hubRole = `arn:aws:iam::${HUB}:role/gone`;
@@ -150,5 +150,13 @@ describe("iam trust policy principals must exist (CreateRole, UpdateAssumeRolePo
     expect(err.message).toBe(`Invalid principal in policy: "AWS":"${hubRole}"`);
     const got = await iam.send(new GetRoleCommand({ RoleName: "trusts-existing" }));
     expect(JSON.parse(decodeURIComponent(got.Role!.AssumeRolePolicyDocument!))).toEqual(TRUST);
+  });
+
+  it("refuses account ids, roots, roles and sessions of an account that does not exist (principal-existence.ts: dev.classmethod.jp, 2024-01-14)", async () => {
+    // 444455556666 is no account of the sandbox's world, so for the sandbox it does not exist.
+    for (const missing of ["444455556666", "arn:aws:iam::444455556666:root", "arn:aws:iam::444455556666:role/outside-the-sandbox", "arn:aws:sts::444455556666:assumed-role/r/s"]) {
+      const err = await failure(iam.send(new CreateRoleCommand({ RoleName: "trusts-nobody", AssumeRolePolicyDocument: trusting(missing) })));
+      expect([err.name, err.message]).toEqual(["MalformedPolicyDocumentException", `Invalid principal in policy: "AWS":"${missing}"`]);
+    }
   });
 });

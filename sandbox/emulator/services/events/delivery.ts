@@ -9,6 +9,8 @@ import { functionPolicyAllows } from "../lambda/policy.js";
 import { afterResponse } from "../shared/background.js";
 import { serviceMayAssume } from "../shared/service-trust.js";
 import { queueByArn } from "../sqs/service.js";
+import { callAs } from "../stepfunctions/integrations.js";
+import { stepFunctionsService } from "../stepfunctions/service.js";
 import { matchesEventPattern } from "./pattern.js";
 import { eventsService, eventsState, type Rule, type Target } from "./service.js";
 
@@ -23,10 +25,23 @@ import { eventsService, eventsState, type Rule, type Target } from "./service.js
  * - A Lambda function: its resource policy must allow events.amazonaws.com for this rule
  *   (eb-use-resource-based.html#eb-lambda-permissions); the function is invoked asynchronously.
  * - An SQS queue: the message is the event.
+ * - A Step Functions state machine: EventBridge calls StartExecution with the target's RoleArn —
+ *   the role must trust events.amazonaws.com and allow states:StartExecution on the machine
+ *   ("IAM roles for sending events to targets", eb-events-iam-roles.html; "Step Functions state
+ *   machine target", eb-custom-bus-target-sfn.html: "The role needs states:StartExecution on the
+ *   state machine") — and the execution's input is the target's input, the whole event unless
+ *   Input or InputPath says otherwise (aws-cdk-lib aws_events_targets.SfnStateMachine, input:
+ *   "@default the entire EventBridge event"). The call is authorized and served exactly as an
+ *   HTTP StartExecution made with that role's credentials would be.
  * A delivery that fails goes to the target's DeadLetterConfig queue when there is one, with the
  * error in the message attributes (eb-rule-dlq.html), and is always recorded in `deliveries`, so
- * a missing permission is something a test sees, never a silent drop. The sandbox does not retry
- * on its own: the failures it models (permissions) do not heal by waiting.
+ * a missing permission is something a test sees, never a silent drop. No retry comes first: "for
+ * errors that result from missing permissions to a target, or if a target resource that no longer
+ * exists, no retry attempts will happen … EventBridge sends these events directly to the target
+ * DLQ" (rule-dlq.html), and those are the only failures the sandbox's targets produce. The
+ * target's RetryPolicy (24 hours and 185 attempts by default, eb-rule-retry-policy.html) governs
+ * retriable errors — 5xx and 429 answers — which no sandbox target returns, so it is stored and
+ * read back, never waited out.
  */
 
 export interface BusEvent {
@@ -47,6 +62,8 @@ export interface Delivery {
   eventId: string;
   outcome: "delivered" | "failed";
   error?: string;
+  /** The execution a state-machine target started. */
+  executionArn?: string;
 }
 
 export interface EventsHost {
@@ -58,6 +75,7 @@ export interface EventsHost {
 export const deliveries: Delivery[] = [];
 
 const BUS_ARN = /^arn:aws[\w-]*:events:([a-z0-9-]+):(\d{12}):event-bus\/(.+)$/;
+const STATE_MACHINE_ARN = /^arn:aws[\w-]*:states:([a-z0-9-]+):(\d{12}):stateMachine:[^:]+$/;
 
 function ruleAccountAndRegion(rule: Rule): { accountId: string; region: string } {
   const [, , , region, accountId] = rule.arn.split(":");
@@ -110,6 +128,13 @@ async function toLambda(host: EventsHost, rule: Rule, target: Target, event: unk
   await runAsync(found.fn, found.region, event, host);
 }
 
+async function toStateMachine(host: EventsHost, rule: Rule, target: Target, input: unknown): Promise<string> {
+  const principal = await assumeTargetRole(host, rule, target);
+  const [, region] = STATE_MACHINE_ARN.exec(target.Arn)!;
+  const started = await callAs(host, principal, region!, stepFunctionsService, "StartExecution", { stateMachineArn: target.Arn, input: JSON.stringify(input ?? {}) });
+  return String(started.executionArn);
+}
+
 function toQueue(host: EventsHost, arn: string, body: string, attributes?: Record<string, string>): void {
   const queue = queueByArn(host, arn);
   if (!queue) throw new AwsError("ResourceNotFoundException", `Queue ${arn} does not exist.`);
@@ -130,11 +155,13 @@ function inputOf(target: Target, event: BusEvent): unknown {
 
 async function deliverToTarget(host: EventsHost, rule: Rule, target: Target, event: BusEvent): Promise<void> {
   try {
+    let executionArn: string | undefined;
     if (BUS_ARN.test(target.Arn)) await toBus(host, rule, target, event);
     else if (target.Arn.includes(":lambda:")) await toLambda(host, rule, target, inputOf(target, event));
     else if (target.Arn.includes(":sqs:")) toQueue(host, target.Arn, JSON.stringify(inputOf(target, event)));
+    else if (STATE_MACHINE_ARN.test(target.Arn)) executionArn = await toStateMachine(host, rule, target, inputOf(target, event));
     else throw new AwsError("ValidationException", `The sandbox does not deliver to ${target.Arn}`);
-    deliveries.push({ ruleArn: rule.arn, targetArn: target.Arn, eventId: event.id, outcome: "delivered" });
+    deliveries.push({ ruleArn: rule.arn, targetArn: target.Arn, eventId: event.id, outcome: "delivered", ...(executionArn ? { executionArn } : {}) });
   } catch (error) {
     const message = (error as Error).message;
     deliveries.push({ ruleArn: rule.arn, targetArn: target.Arn, eventId: event.id, outcome: "failed", error: message });

@@ -2,6 +2,7 @@ import { AwsError, type CallContext, type ServiceDefinition } from "../../protoc
 import type { Tags } from "../../state.js";
 import { required } from "../shared/params.js";
 import { paginate } from "../shared/paging.js";
+import { authorizePassRole } from "../shared/pass-role.js";
 import { regionalState } from "../shared/regional.js";
 import { fromTagList, toTagList, type TagEntry } from "../shared/tags.js";
 import { putEvents } from "./delivery.js";
@@ -331,10 +332,23 @@ function setRuleState(state: string) {
 }
 
 /**
- * API_PutTargets.html: adds or replaces targets by Id; at most five per rule. Bad entries come
- * back in FailedEntries, not as an error, as EventBridge answers.
+ * Targets EventBridge reaches through the target's RoleArn, never a resource policy: "For EC2
+ * instances, Kinesis data streams, and Step Functions state machines, EventBridge uses IAM roles
+ * that you specify in the RoleARN parameter in PutTargets" (eb-targets.html). Without one,
+ * PutTargets fails the whole call: "ValidationException: RoleArn is required for target
+ * arn:aws:states:…:stateMachine:…" (quoted from AWS in hashicorp/terraform-provider-aws#19913 and
+ * localstack/localstack#8224).
  */
-function putTargets(params: { Rule?: string; EventBusName?: string; Targets?: Target[] }, ctx: CallContext) {
+const ROLE_REQUIRED = /^arn:aws[\w-]*:states:[a-z0-9-]+:\d{12}:stateMachine:/;
+
+/**
+ * API_PutTargets.html: adds or replaces targets by Id; at most five per rule. Bad entries come
+ * back in FailedEntries, not as an error, as EventBridge answers. A target's RoleArn is a role
+ * handed to EventBridge, which assumes it at each delivery (eb-targets.html), so the caller needs
+ * iam:PassRole on it with iam:PassedToService events.amazonaws.com (id_roles_use_passrole.html;
+ * services/shared/pass-role.ts).
+ */
+async function putTargets(params: { Rule?: string; EventBusName?: string; Targets?: Target[] }, ctx: CallContext) {
   const rule = ruleOf(ctx, params.Rule, params.EventBusName);
   const failed: { TargetId: string; ErrorCode: string; ErrorMessage: string }[] = [];
   for (const target of params.Targets ?? []) {
@@ -346,6 +360,8 @@ function putTargets(params: { Rule?: string; EventBusName?: string; Targets?: Ta
     if (target.RetryPolicy?.MaximumEventAgeInSeconds !== undefined && (target.RetryPolicy.MaximumEventAgeInSeconds < 60 || target.RetryPolicy.MaximumEventAgeInSeconds > 86400)) {
       throw validation("RetryPolicy MaximumEventAgeInSeconds must be between 60 and 86400.");
     }
+    if (target.RoleArn === undefined && ROLE_REQUIRED.test(target.Arn)) throw validation(`RoleArn is required for target ${target.Arn}.`);
+    if (target.RoleArn !== undefined) await authorizePassRole(ctx, target.RoleArn, "events.amazonaws.com", eventsService);
     const index = rule.targets.findIndex((t) => t.Id === target.Id);
     if (index < 0 && rule.targets.length >= MAX_TARGETS) {
       failed.push({ TargetId: target.Id, ErrorCode: "LimitExceededException", ErrorMessage: `The requested resource exceeds the maximum number allowed (${MAX_TARGETS} targets per rule).` });

@@ -1,58 +1,85 @@
 import type { World } from "../../state.js";
 import { AwsError } from "../../protocol/types.js";
+import { asList } from "../shared/policy-match.js";
 
 /**
- * IAM resolves every role and user ARN in a trust policy's Principal to that entity's unique id when
- * the policy is saved, so CreateRole and UpdateAssumeRolePolicy refuse a principal that does not
- * exist yet, with MalformedPolicyDocument `Invalid principal in policy: "AWS":"<arn>"`:
- * - CreateRole: opstrace/opstrace#88 (aws-sdk createRole, quoted above with the exact message),
- *   hashicorp/terraform-provider-aws#8905 ("you get this error if the role you are referencing
- *   doesn't actually exist ... translated to the underlying unique role id").
- * - UpdateAssumeRolePolicy: databrickslabs/ucx#2269 ("when calling the UpdateAssumeRolePolicy
- *   operation: Invalid principal in policy: ...").
- * - CloudFormation's AWS::IAM::Role goes through CreateRole and fails the same way
- *   (aws-samples/aws-secure-environment-accelerator#1136), so the CFN provider needs no hook.
+ * IAM resolves every role and user ARN in a policy's Principal to that entity's unique id when the
+ * policy is saved, so a principal that does not exist is refused, by IAM for trust policies and by
+ * the services that keep resource policies (S3 bucket policies, KMS key policies) for theirs:
+ * - IAM CreateRole: opstrace/opstrace#88 (aws-sdk createRole: MalformedPolicyDocument
+ *   `Invalid principal in policy: "AWS":"<arn>"`), hashicorp/terraform-provider-aws#8905 ("you get
+ *   this error if the role you are referencing doesn't actually exist ... translated to the
+ *   underlying unique role id"); UpdateAssumeRolePolicy: databrickslabs/ucx#2269. CloudFormation's
+ *   AWS::IAM::Role goes through CreateRole and fails the same way
+ *   (aws-samples/aws-secure-environment-accelerator#1136).
+ * - S3 PutBucketPolicy: MalformedPolicy "Invalid principal in policy", 400
+ *   (cloud-custodian/cloud-custodian#4948 and aws-samples/aws-modern-application-workshop#89, botocore:
+ *   "An error occurred (MalformedPolicy) when calling the PutBucketPolicy operation: Invalid principal
+ *   in policy"; aws-samples/aws-batch-architecture-for-alphafold#1: "(Service: Amazon S3; Status
+ *   Code: 400; Error Code: MalformedPolicy …)"); AWS knowledge center
+ *   "s3-invalid-principal-in-policy-error": "If the Principal is an AWS Identity and Access
+ *   Management (IAM) user or role, then confirm that the user or role wasn't deleted."
+ * - KMS CreateKey / PutKeyPolicy: MalformedPolicyDocumentException "Policy contains a statement with
+ *   one or more invalid principals." (awslabs/minimum-viable-dataspace-on-aws#6, CreateKey naming a
+ *   role `Admin` the account lacks; LBHackney-IT/Data-Platform#2238, PutKeyPolicy "updating policy";
+ *   lightspin-tech/eks-creation-engine#4, a service-linked role a new account does not have yet).
  * - AWS knowledge center "iam-trust-policy-error": check that the user or role was not deleted.
- * What stays accepted, as AWS accepts it: "*", account ids and account roots, service principals,
- * federated and canonical-user principals, and assumed-role session ARNs (the session name is free:
+ *
+ * Accounts: an account id or account root is checked too. dev.classmethod.jp, "AWS IAM の信頼関係の
+ * プリンシパルに AWS アカウントを指定した際に作成や更新ができない場合の対処" (2024-01-14, subtitle "本仕様を
+ * 利用して AWS アカウント ID の存在確認が行えます" — this behaviour tells whether an account id exists):
+ * CreateRole answers `Invalid principal in policy: "AWS":"123456789012"`, UpdateAssumeRolePolicy
+ * `Invalid principal in policy: "AWS":"arn:aws:iam::123456789012:root"` and the S3 console's bucket
+ * policy "Invalid principal in policy" for an account that does not exist. Any account that exists
+ * is accepted, in the organization or not (reference_policies_elements_principal.html, "AWS account
+ * principals": cross-account access names "the 12-digit identifier of the trusted account").
+ * The accounts that exist are the world's (World.accounts); an account the world does not model
+ * does not exist for the sandbox: no credentials can act from it, and its principals are refused.
+ *
+ * What stays accepted, as AWS accepts it: "*", service principals, federated and canonical-user
+ * principals, and assumed-role session ARNs of an existing account (the session name is free:
  * dev.classmethod.jp "リソースベースポリシーの Principal に存在しないプリンシパル", 2022-12-30).
- * An account outside the sandbox's world cannot be checked here, so its roles are accepted.
- * The sandbox has no IAM users, so a user ARN in a sandbox account names nobody and is refused.
+ * The sandbox has no IAM users, so a user ARN names nobody and is refused.
  */
 
-function asList(v: unknown): unknown[] {
-  return v === undefined ? [] : Array.isArray(v) ? v : [v];
+/** The first principal a policy names that AWS would refuse: its type key and value. */
+export interface InvalidPrincipal {
+  type: string;
+  value: unknown;
 }
 
-function invalid(type: string, value: unknown): AwsError {
-  return new AwsError("MalformedPolicyDocument", `Invalid principal in policy: "${type}":${JSON.stringify(value)}`);
-}
-
-const ACCOUNT = /^\d{12}$/;
-const ROOT = /^arn:aws:iam::\d{12}:root$/;
-const SESSION = /^arn:aws:sts::\d{12}:assumed-role\/[\w+=,.@-]+\/[\w+=,.@-]+$/;
+const ACCOUNT = /^(\d{12})$/;
+const ROOT = /^arn:aws:iam::(\d{12}):root$/;
+const SESSION = /^arn:aws:sts::(\d{12}):assumed-role\/[\w+=,.@-]+\/[\w+=,.@-]+$/;
 const ENTITY = /^arn:aws:iam::(\d{12}):(role|user)\/(?:[\x21-\x7e]*\/)?[\w+=,.@-]+$/;
 
-function checkAwsPrincipal(world: World, value: unknown): void {
-  if (typeof value !== "string") throw invalid("AWS", value);
-  if (value === "*" || ACCOUNT.test(value) || ROOT.test(value) || SESSION.test(value)) return;
+function awsPrincipalExists(world: World, value: unknown): boolean {
+  if (typeof value !== "string") return false;
+  if (value === "*") return true;
+  const accountWide = ACCOUNT.exec(value) ?? ROOT.exec(value) ?? SESSION.exec(value);
+  if (accountWide) return world.accounts.has(accountWide[1]!);
   const entity = ENTITY.exec(value);
-  if (!entity) throw invalid("AWS", value);
-  const account = world.accounts.get(entity[1]!);
-  if (!account) return;
-  const exists = entity[2] === "role" && [...account.roles.values()].some((role) => role.arn === value);
-  if (!exists) throw invalid("AWS", value);
+  const account = entity ? world.accounts.get(entity[1]!) : undefined;
+  return entity?.[2] === "role" && account !== undefined && [...account.roles.values()].some((role) => role.arn === value);
 }
 
-/** Throws IAM's MalformedPolicyDocument when a trust policy's AWS principal names a role or user that does not exist. */
-export function checkPrincipalsExist<T>(world: World, policy: T): T {
-  for (const statement of asList((policy as { Statement?: unknown }).Statement)) {
+/** The first Principal / NotPrincipal value naming an AWS principal that does not exist, if any. */
+export function invalidPrincipal(world: World, policy: unknown): InvalidPrincipal | undefined {
+  for (const statement of asList((policy as { Statement?: unknown } | undefined)?.Statement)) {
     for (const key of ["Principal", "NotPrincipal"] as const) {
-      const principal = (statement as Record<string, unknown>)[key];
+      const principal = (statement as Record<string, unknown> | undefined)?.[key];
       if (principal === undefined || principal === "*") continue;
-      if (!principal || typeof principal !== "object") throw invalid(key, principal);
-      for (const value of asList((principal as Record<string, unknown>).AWS)) checkAwsPrincipal(world, value);
+      if (!principal || typeof principal !== "object") return { type: key, value: principal };
+      const bad = asList((principal as Record<string, unknown>).AWS).find((value) => !awsPrincipalExists(world, value));
+      if (bad !== undefined) return { type: "AWS", value: bad };
     }
   }
+  return undefined;
+}
+
+/** Throws IAM's MalformedPolicyDocument when a trust policy's AWS principal names a role, user or account that does not exist. */
+export function checkPrincipalsExist<T>(world: World, policy: T): T {
+  const bad = invalidPrincipal(world, policy);
+  if (bad) throw new AwsError("MalformedPolicyDocument", `Invalid principal in policy: "${bad.type}":${JSON.stringify(bad.value)}`);
   return policy;
 }

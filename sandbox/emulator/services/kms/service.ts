@@ -5,6 +5,7 @@ import { uuid } from "../shared/ids.js";
 import { required } from "../shared/params.js";
 import { paginate } from "../shared/paging.js";
 import { regionalState } from "../shared/regional.js";
+import { invalidPrincipal } from "../iam/principal-existence.js";
 
 /**
  * KMS keys (awsJson1_1, target prefix TrentService): symmetric customer managed keys with their
@@ -64,13 +65,21 @@ function defaultPolicy(accountId: string): string {
   });
 }
 
-function checkPolicy(policy: string): string {
+/**
+ * API_CreateKey.html / API_PutKeyPolicy.html, Policy: "Each statement in the key policy must contain
+ * one or more principals. The principals in the key policy must exist and be visible to AWS KMS."
+ * A principal that does not exist is MalformedPolicyDocumentException "Policy contains a statement
+ * with one or more invalid principals." (the sources: iam/principal-existence.ts).
+ */
+function checkPolicy(ctx: CallContext, policy: string): string {
   if (Buffer.byteLength(policy) > MAX_POLICY_BYTES) throw new AwsError("LimitExceededException", "Policy exceeds the maximum size of 32768 bytes.");
+  let document: unknown;
   try {
-    JSON.parse(policy);
+    document = JSON.parse(policy);
   } catch {
     throw new AwsError("MalformedPolicyDocumentException", "The new key policy will not allow you to update the key policy in the future.");
   }
+  if (invalidPrincipal(ctx.world, document)) throw new AwsError("MalformedPolicyDocumentException", "Policy contains a statement with one or more invalid principals.");
   return policy;
 }
 
@@ -127,7 +136,7 @@ function createKey(params: { Policy?: string; Description?: string; KeyUsage?: s
     keyId: id,
     arn: `arn:aws:kms:${ctx.region}:${ctx.accountId}:key/${id}`,
     description: params.Description ?? "",
-    policy: params.Policy !== undefined ? checkPolicy(params.Policy) : defaultPolicy(ctx.accountId),
+    policy: params.Policy !== undefined ? checkPolicy(ctx, params.Policy) : defaultPolicy(ctx.accountId),
     keyUsage,
     keySpec,
     state: "Enabled",
@@ -156,7 +165,7 @@ function getKeyPolicy(params: { KeyId?: string; PolicyName?: string }, ctx: Call
 
 function putKeyPolicy(params: { KeyId?: string; PolicyName?: string; Policy?: string }, ctx: CallContext) {
   if ((params.PolicyName ?? "default") !== "default") throw validation("PolicyName must be default");
-  keyOf(ctx, params.KeyId, false).policy = checkPolicy(required(params.Policy, () => validation("Policy is required")));
+  keyOf(ctx, params.KeyId, false).policy = checkPolicy(ctx, required(params.Policy, () => validation("Policy is required")));
   return {};
 }
 

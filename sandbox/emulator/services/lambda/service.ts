@@ -3,6 +3,7 @@ import { AwsError, type CallContext, type ServiceDefinition } from "../../protoc
 import type { Tags } from "../../state.js";
 import { uuid } from "../shared/ids.js";
 import { required } from "../shared/params.js";
+import { authorizePassRole } from "../shared/pass-role.js";
 import { serviceMayAssume } from "../shared/service-trust.js";
 import {
   functionArn,
@@ -97,13 +98,18 @@ const RESERVED_ENV = new Set([
 ]);
 
 /**
- * CreateFunction: "The role defined for the function cannot be assumed by Lambda." when the
- * execution role does not exist or does not trust lambda.amazonaws.com (InvalidParameterValueException;
- * the terraform provider retries it for IAM propagation, internal/service/lambda/function.go).
+ * The execution role CreateFunction and UpdateFunctionConfiguration are given. The caller must be
+ * allowed iam:PassRole on it, passed to lambda.amazonaws.com (Lambda Developer Guide,
+ * security_iam_troubleshoot.html, "I am not authorized to perform iam:PassRole": the policies
+ * "must be updated to allow you to pass a role to Lambda"; services/shared/pass-role.ts). Then "The role defined for the
+ * function cannot be assumed by Lambda." when the role does not exist or does not trust
+ * lambda.amazonaws.com (InvalidParameterValueException; the terraform provider retries it for IAM
+ * propagation, internal/service/lambda/function.go).
  */
-function checkRole(ctx: CallContext, roleArn: string): void {
+async function checkRole(ctx: CallContext, roleArn: string): Promise<void> {
   const m = /^arn:aws[\w-]*:iam::(\d{12}):role\/(?:.*\/)?([\w+=,.@-]+)$/.exec(roleArn);
   if (!m) throw new AwsError("ValidationException", `1 validation error detected: Value '${roleArn}' at 'role' failed to satisfy constraint: Member must satisfy regular expression pattern: arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+`);
+  await authorizePassRole(ctx, roleArn, "lambda.amazonaws.com", lambdaService);
   const role = ctx.world.accounts.get(m[1]!)?.roles.get(m[2]!);
   if (!role || role.arn !== roleArn || !serviceMayAssume(role, { service: "lambda.amazonaws.com", sourceAccount: ctx.accountId })) {
     throw invalid("The role defined for the function cannot be assumed by Lambda.");
@@ -210,7 +216,7 @@ function applyConfiguration(fn: LambdaFunction, params: FunctionInput): void {
 }
 
 /** API_CreateFunction.html: 201 with the configuration; ResourceConflictException for an existing name. */
-function createFunction(params: FunctionInput & { Code?: { ZipFile?: Buffer; S3Bucket?: string; ImageUri?: string }; Tags?: Tags; Publish?: boolean; PackageType?: string }, ctx: CallContext) {
+async function createFunction(params: FunctionInput & { Code?: { ZipFile?: Buffer; S3Bucket?: string; ImageUri?: string }; Tags?: Tags; Publish?: boolean; PackageType?: string }, ctx: CallContext) {
   const name = required(params.FunctionName, () => invalid("FunctionName is required"));
   if (!FUNCTION_NAME.test(name)) throw new AwsError("ValidationException", `1 validation error detected: Value '${name}' at 'functionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9-_]+`);
   const role = required(params.Role, () => invalid("Role is required"));
@@ -220,7 +226,7 @@ function createFunction(params: FunctionInput & { Code?: { ZipFile?: Buffer; S3B
   if (params.Runtime === undefined || params.Handler === undefined) throw invalid("Runtime and Handler are mandatory parameters for functions created with Zip packages.");
   checkConfiguration(params);
   checkZip(zip);
-  checkRole(ctx, role);
+  await checkRole(ctx, role);
   const { functions } = lambdaState.of(ctx);
   const arn = functionArn(ctx.region, ctx.accountId, name);
   if (functions.has(name)) throw conflict(`Function already exist: ${name}`);
@@ -298,11 +304,11 @@ function updateFunctionCode(params: { FunctionName?: string; ZipFile?: Buffer; S
 }
 
 /** API_UpdateFunctionConfiguration.html: only the settings given change. */
-function updateFunctionConfiguration(params: FunctionInput, ctx: CallContext) {
+async function updateFunctionConfiguration(params: FunctionInput, ctx: CallContext) {
   const fn = functionOf(ctx, params.FunctionName);
   checkRevision(fn, params.RevisionId);
   checkConfiguration(params);
-  if (params.Role !== undefined && params.Role !== fn.role) checkRole(ctx, params.Role);
+  if (params.Role !== undefined && params.Role !== fn.role) await checkRole(ctx, params.Role);
   applyConfiguration(fn, params);
   touch(fn, ctx);
   return configurationOf(fn);

@@ -5,6 +5,7 @@ import type { ActionHandler } from "../../protocol/types.js";
 import { regionalState } from "../shared/regional.js";
 import { fromTagList, toTagList, type TagEntry } from "../shared/tags.js";
 import { bucketOf, type OwnedBucket } from "./bucket-access.js";
+import { invalidPrincipal } from "../iam/principal-existence.js";
 
 /**
  * The bucket sub-resources terraform's aws_s3_bucket_* resources manage on the hub's report
@@ -161,7 +162,8 @@ function grantsPublicAccess(policy: { Statement?: unknown }): boolean {
  * (MalformedPolicy, the message S3 returns: aws/aws-cli#2779, aws/aws-sdk-js-v3#1349); a public policy on a bucket
  * whose public access block has BlockPublicPolicy is refused with AccessDenied
  * (access-control-block-public-access.html: "PUT Bucket policy calls fail if the specified bucket
- * policy allows public access").
+ * policy allows public access"). A principal that does not exist is MalformedPolicy "Invalid
+ * principal in policy" (the sources: iam/principal-existence.ts).
  */
 function putBucketPolicy(params: BucketInput & { Policy?: string }, ctx: CallContext) {
   const bucket = bucketOf(ctx, params.Bucket);
@@ -174,6 +176,7 @@ function putBucketPolicy(params: BucketInput & { Policy?: string }, ctx: CallCon
     throw new AwsError("MalformedPolicy", "Policies must be valid JSON and the first byte must be '{'");
   }
   if (policy.Statement === undefined) throw new AwsError("MalformedPolicy", "Missing required field Statement");
+  if (invalidPrincipal(ctx.world, policy)) throw new AwsError("MalformedPolicy", "Invalid principal in policy");
   if (bucket.publicAccessBlock?.blockPublicPolicy && grantsPublicAccess(policy)) throw new AwsError("AccessDenied", "Access Denied", 403);
   bucket.policy = policy;
   return {};

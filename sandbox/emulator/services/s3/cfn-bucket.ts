@@ -1,7 +1,8 @@
 import type { Bucket, BucketEncryptionRule, PublicAccessBlock } from "../../state.js";
 import { generatedName } from "../shared/ids.js";
-import { NEW_BUCKET_BLOCKED_ENCRYPTION_TYPES, putBucket, s3Service } from "./service.js";
-import { authorizeOnBehalf, readOnBehalf, recordOnBehalf } from "../cloudformation/resources/on-behalf.js";
+import { NEW_BUCKET_BLOCKED_ENCRYPTION_TYPES, s3Service } from "./service.js";
+import { authorizeOnBehalf, callOnBehalf, readOnBehalf, recordOnBehalf } from "../cloudformation/resources/on-behalf.js";
+import { writeConfiguration, type WantedConfiguration } from "./cfn-bucket-configuration.js";
 import { isPlainObject } from "../cloudformation/template/intrinsics.js";
 import {
   bool,
@@ -9,7 +10,6 @@ import {
   objectList,
   optionalString,
   pick,
-  restoreTags,
   staleTagKeys,
   templateTags,
   userTagList,
@@ -110,30 +110,28 @@ const readBucket = (ctx: ResourceContext, name: string) =>
 /** AWS::S3::Bucket. The physical id is the bucket name; names are global across accounts. */
 export const s3BucketProvider: ResourceProvider = {
   async create(properties, ctx) {
-    const { world, account, region, sandbox } = ctx.env;
+    const { world, region, sandbox } = ctx.env;
     const name =
       optionalString(properties.BucketName) ??
       generatedName(sandbox.random, ctx.stack.stackName, ctx.logicalId, { maxLength: 63, lowercase: true });
     // CloudFormation's own wording for a taken name, not S3's BucketAlreadyExists.
     if (world.buckets.has(name)) throw new Error(`${name} already exists`);
-    await authorizeOnBehalf(ctx, s3Service, "CreateBucket", { Bucket: name });
-    // S3's defaults for a new bucket, then what the template configures.
-    const bucket = putBucket(world, account.id, name, region, sandbox.now());
-    bucket.encryption = encryptionFromTemplate(properties.BucketEncryption, () => NEW_BUCKET_BLOCKED_ENCRYPTION_TYPES) ?? bucket.encryption;
-    bucket.publicAccessBlock = publicAccessBlockFromTemplate(properties.PublicAccessBlockConfiguration) ?? bucket.publicAccessBlock;
-    const versioning = versioningFromTemplate(properties.VersioningConfiguration);
-    if (versioning) bucket.versioning = versioning;
-    bucket.tags = { ...cloudFormationTags(ctx.stack, ctx.logicalId), ...ctx.stack.tags, ...templateTags(properties.Tags) };
-    // What CloudTrail shows CloudFormation calling (on-behalf.ts): the bucket, then each configuration it sets.
-    recordOnBehalf(ctx, s3Service, "CreateBucket", { Bucket: name });
+    // API_CreateBucket.html: outside us-east-1 the request names its Region as the LocationConstraint.
+    await callOnBehalf(ctx, s3Service, "CreateBucket", { Bucket: name, ...(region === "us-east-1" ? {} : { CreateBucketConfiguration: { LocationConstraint: region } }) });
+    const bucket = world.buckets.get(name)!;
+    // The tags CloudFormation itself puts on what it creates (aws:cloudformation:*) and the stack's tags.
+    bucket.tags = { ...cloudFormationTags(ctx.stack, ctx.logicalId), ...ctx.stack.tags };
+    // S3's defaults for a new bucket, then each configuration the template sets, one call at a time (cfn-bucket-configuration.ts).
+    const wanted = wantedConfiguration(bucket, properties, () => NEW_BUCKET_BLOCKED_ENCRYPTION_TYPES);
     try {
-      await authorizeConfiguration(ctx, name, properties);
+      await writeConfiguration(ctx, bucket, wanted, { onlyChanged: false });
     } catch (error) {
-      // The handler's create failed after the bucket existed: it is removed, as the rollback of a resource that failed to create.
-      world.buckets.delete(name);
+      // The calls before the failed one landed; the rollback of a resource that failed to create
+      // deletes the bucket, with a DeleteBucket of its own (denied too, the bucket stays, as after
+      // a ROLLBACK_FAILED).
+      await callOnBehalf(ctx, s3Service, "DeleteBucket", { Bucket: name }).catch(() => undefined);
       throw error;
     }
-    recordConfiguration(ctx, name, properties);
     return { physicalId: name, attributes: bucketAttributes(name, region) };
   },
 
@@ -144,17 +142,14 @@ export const s3BucketProvider: ResourceProvider = {
    * PutBucketTagging is that removal, and when it has none the remaining set is put.
    */
   async updateInPlace(name, properties, previous, ctx) {
-    const drift = s3BucketProvider.drift!;
-    const expected = drift.expected(properties);
-    await drift.update(name, expected, ctx);
-    const bucket = ownBucket(name, ctx)!;
+    const bucket = ownBucket(name, ctx);
+    if (!bucket) throw new Error(`The specified bucket does not exist: ${name}`);
     const stale = staleTagKeys(bucket.tags, { ...ctx.stack.tags, ...templateTags(properties.Tags) }, previous.Tags);
-    if (stale.length === 0) return;
-    const kept = userTagList(Object.fromEntries(Object.entries(bucket.tags).filter(([key]) => !stale.includes(key))));
-    const request = { Bucket: name, Tagging: { TagSet: kept } };
-    if (expected.Tags === undefined) await authorizeOnBehalf(ctx, s3Service, "PutBucketTagging", request);
-    for (const key of stale) delete bucket.tags[key];
-    if (expected.Tags === undefined) recordOnBehalf(ctx, s3Service, "PutBucketTagging", request);
+    const kept = Object.fromEntries(Object.entries(bucket.tags).filter(([key]) => !stale.includes(key)));
+    const live = bucket.encryption;
+    const wanted = wantedConfiguration({ ...bucket, tags: kept }, properties, (i) => live?.[i]?.blockedEncryptionTypes);
+    if (stale.length > 0 && wanted.tags === undefined) wanted.tags = kept;
+    await writeConfiguration(ctx, bucket, wanted, { onlyChanged: true });
   },
 
   import: {
@@ -214,46 +209,22 @@ export const s3BucketProvider: ResourceProvider = {
     async update(name, expected, ctx) {
       const bucket = ownBucket(name, ctx);
       if (!bucket) throw new Error(`The specified bucket does not exist: ${name}`);
-      await authorizeConfiguration(ctx, name, expected);
-      if (expected.BucketEncryption !== undefined) {
-        const live = bucket.encryption;
-        bucket.encryption = encryptionFromTemplate(expected.BucketEncryption, (i) => live?.[i]?.blockedEncryptionTypes);
-      }
-      if (expected.PublicAccessBlockConfiguration !== undefined) {
-        bucket.publicAccessBlock = publicAccessBlockFromTemplate(expected.PublicAccessBlockConfiguration);
-      }
-      if (expected.VersioningConfiguration !== undefined) bucket.versioning = versioningFromTemplate(expected.VersioningConfiguration);
-      if (expected.Tags !== undefined) restoreTags(bucket.tags, expected.Tags);
-      recordConfiguration(ctx, name, expected);
+      const live = bucket.encryption;
+      await writeConfiguration(ctx, bucket, wantedConfiguration(bucket, expected, (i) => live?.[i]?.blockedEncryptionTypes), { onlyChanged: true });
     },
   },
 };
 
-/** The S3 calls that set a template's bucket configuration, in the API's request shapes. */
-function configurationCalls(name: string, properties: Record<string, unknown>): [action: string, params: Record<string, unknown>][] {
-  const calls: [string, string, unknown][] = [
-    ["PutBucketEncryption", "ServerSideEncryptionConfiguration", properties.BucketEncryption],
-    ["PutPublicAccessBlock", "PublicAccessBlockConfiguration", properties.PublicAccessBlockConfiguration],
-    ["PutBucketVersioning", "VersioningConfiguration", properties.VersioningConfiguration],
-  ];
-  const made: [string, Record<string, unknown>][] = [];
-  for (const [action, member, value] of calls) {
-    if (value === undefined) continue;
-    const body = action === "PutBucketEncryption" ? { Rules: (value as { ServerSideEncryptionConfiguration?: unknown }).ServerSideEncryptionConfiguration } : value;
-    made.push([action, { Bucket: name, [member]: body }]);
-  }
-  if (properties.Tags !== undefined) made.push(["PutBucketTagging", { Bucket: name, Tagging: { TagSet: properties.Tags } }]);
-  return made;
-}
-
 /**
- * Each configuration call authorized before any takes effect: the bucket's settings are written
- * together, so a denied one leaves the bucket as it was (in AWS the calls before it would have landed).
+ * What the template's properties make of the bucket's configuration. Tags: the template's values
+ * over the bucket's own (tags the template doesn't mention are left as they are, and a create's
+ * aws:cloudformation:* tags stay).
  */
-async function authorizeConfiguration(ctx: ResourceContext, name: string, properties: Record<string, unknown>): Promise<void> {
-  for (const [action, params] of configurationCalls(name, properties)) await authorizeOnBehalf(ctx, s3Service, action, params);
-}
-
-function recordConfiguration(ctx: ResourceContext, name: string, properties: Record<string, unknown>): void {
-  for (const [action, params] of configurationCalls(name, properties)) recordOnBehalf(ctx, s3Service, action, params);
+function wantedConfiguration(bucket: LiveBucket, properties: Record<string, unknown>, blockedByDefault: (i: number) => BucketEncryptionRule["blockedEncryptionTypes"]): WantedConfiguration {
+  return {
+    encryption: encryptionFromTemplate(properties.BucketEncryption, blockedByDefault),
+    publicAccessBlock: publicAccessBlockFromTemplate(properties.PublicAccessBlockConfiguration),
+    versioning: versioningFromTemplate(properties.VersioningConfiguration),
+    tags: properties.Tags === undefined ? undefined : { ...bucket.tags, ...templateTags(properties.Tags) },
+  };
 }

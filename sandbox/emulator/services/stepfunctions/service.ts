@@ -1,12 +1,11 @@
 import aslValidator from "asl-validator";
-import { authorize } from "../../authorization/evaluate.js";
 import { AwsError, type CallContext, type ServiceDefinition } from "../../protocol/types.js";
 import type { Tags } from "../../state.js";
 import { uuid } from "../shared/ids.js";
 import { required } from "../shared/params.js";
 import { paginate } from "../shared/paging.js";
 import { regionalState } from "../shared/regional.js";
-import { iamService } from "../iam/service.js";
+import { authorizePassRole } from "../shared/pass-role.js";
 import { describeExecution, getExecutionHistory, listExecutions, startExecutionHandler, stopExecution, trustedRole, UNTRUSTED_ROLE } from "./executions.js";
 
 /**
@@ -118,13 +117,7 @@ function checkLogging(config: LoggingConfiguration | undefined): LoggingConfigur
 async function checkRole(roleArn: string | undefined, ctx: CallContext, machineArnFor: string): Promise<string> {
   const arn = required(roleArn, () => new AwsError("ValidationException", "1 validation error detected: Value null at 'roleArn' failed to satisfy constraint: Member must not be null"));
   if (!/^arn:aws:iam::\d{12}:role\/.+$/.test(arn)) throw invalidArn(arn);
-  try {
-    await authorize(ctx.world, { service: iamService, action: "PassRole", params: { RoleArn: arn }, principal: ctx.principal, accountId: ctx.accountId, region: ctx.region }, { secureTransport: true, now: ctx.sandbox.now() });
-  } catch (err) {
-    // Answered in Step Functions' own terms (a JSON-protocol AccessDeniedException), IAM's wording kept.
-    if (err instanceof AwsError) throw new AwsError("AccessDeniedException", err.message);
-    throw err;
-  }
+  await authorizePassRole(ctx, arn, "states.amazonaws.com", stepFunctionsService);
   if (!trustedRole(ctx.world, arn, ctx.region, machineArnFor)) throw new AwsError("AccessDeniedException", UNTRUSTED_ROLE);
   return arn;
 }

@@ -62,7 +62,10 @@ describe("a tag removed from the template is removed on update", () => {
     const bucket = h.world.buckets.get(name!)!;
     expect(bucket.tags.env).toBeUndefined();
     expect(bucket.tags.team).toBe("a");
-    expect(calls.filter((c) => c.action === "PutBucketTagging").map((c) => c.params)).toEqual([{ Bucket: name, Tagging: { TagSet: [{ Key: "team", Value: "a" }] } }]);
+    const puts = calls.filter((c) => c.action === "PutBucketTagging").map((c) => (c.params as { Tagging: { TagSet: { Key: string }[] } }).Tagging.TagSet.map((t) => t.Key));
+    expect(puts).toHaveLength(1);
+    expect(puts[0]).toContain("team");
+    expect(puts[0]).not.toContain("env");
     await update(h, "Resources:\n  It:\n    Type: AWS::S3::Bucket");
     expect(Object.keys(bucket.tags).filter((k) => !k.startsWith("aws:"))).toEqual([]);
   });
