@@ -48,7 +48,7 @@ describe("DetectStackDrift", () => {
     });
 
     const [stack] = (await h.call("DescribeStacks", { StackName: "app" })).Stacks;
-    expect(stack.DriftInformation).toEqual({ StackDriftStatus: "DRIFTED", LastCheckTimestamp: new Date(detection.completesAt).toISOString() });
+    expect(stack.DriftInformation).toEqual({ StackDriftStatus: "DRIFTED", LastCheckTimestamp: new Date(detection.completesAt) });
     const summaries = (await h.call("ListStackResources", { StackName: "app" })).StackResourceSummaries;
     expect(Object.fromEntries(summaries.map((s: { LogicalResourceId: string; DriftInformation: { StackResourceDriftStatus: string } }) => [s.LogicalResourceId, s.DriftInformation.StackResourceDriftStatus]))).toEqual({
       Sg: "MODIFIED",
