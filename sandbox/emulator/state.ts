@@ -1,3 +1,5 @@
+import type { Capability, Change, ChangeSetStatus, ExecutionStatus, StackStatus } from "@aws-sdk/client-cloudformation";
+
 /**
  * The sandbox's whole world: one in-memory organization. Services read and mutate these plain
  * objects; CloudFormation provisions into them and drift detection compares against them, so an
@@ -255,6 +257,8 @@ export interface CfnDriftDetection {
   completesAt: number; // epoch ms
   /** DetectStackDrift's LogicalResourceIds; undefined = every resource. */
   logicalResourceIds?: string[];
+  /** Who called DetectStackDrift: the detection reads the resources with that principal's permissions. */
+  caller?: Principal;
 }
 
 export interface CfnChangeSet {
@@ -267,7 +271,7 @@ export interface CfnChangeSet {
   templateBody?: string;
   /** The parameter values the change set applies (UPDATE and CREATE). */
   parameters?: Record<string, string>;
-  capabilities?: string[];
+  capabilities?: Capability[];
   tags?: Tags;
   roleArn?: string;
   resourcesToImport?: { ResourceType: string; LogicalResourceId: string; ResourceIdentifier: Record<string, string> }[];
@@ -275,19 +279,23 @@ export interface CfnChangeSet {
   inProgressAt?: number;
   completesAt?: number;
   deploymentMode?: "REVERT_DRIFT";
-  status: "CREATE_PENDING" | "CREATE_IN_PROGRESS" | "CREATE_COMPLETE" | "FAILED" | "DELETE_COMPLETE" | "EXECUTE_COMPLETE";
-  executionStatus: "UNAVAILABLE" | "AVAILABLE" | "EXECUTE_IN_PROGRESS" | "EXECUTE_COMPLETE" | "EXECUTE_FAILED" | "OBSOLETE";
+  /** The SDK's enums: the old hand-typed union listed EXECUTE_COMPLETE, an ExecutionStatus, as a change set Status. */
+  status: ChangeSetStatus;
+  executionStatus: ExecutionStatus;
   statusReason?: string;
-  /** Resource changes in the shape of DescribeChangeSet's Changes[].ResourceChange. */
-  changes: unknown[];
+  /** DescribeChangeSet's Changes, in the SDK's shape (IncludePropertyValues=true: with before/after values). */
+  changes: Change[];
   createdAt: string;
   description?: string;
+  /** Who called CreateChangeSet: its changes are computed with that principal's permissions (or the stack's service role). */
+  caller?: Principal;
 }
 
 export interface CfnStack {
   stackId: string;
   stackName: string;
-  status: string;
+  /** The SDK's StackStatus: the compiler checks every status the sandbox sets against CloudFormation's own list. */
+  status: StackStatus;
   templateBody: string;
   parameters: Record<string, string>;
   tags: Tags;
@@ -299,7 +307,7 @@ export interface CfnStack {
   statusReason?: string;
   /** The template's Description. */
   description?: string;
-  capabilities?: string[];
+  capabilities?: Capability[];
   /** CreateStack/UpdateStack RoleARN: the service role CloudFormation provisions with instead of the caller's credentials. */
   roleArn?: string;
   outputs?: { key: string; value: string; description?: string; exportName?: string }[];

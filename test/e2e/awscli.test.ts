@@ -162,6 +162,23 @@ describe("the AWS CLI against the sandbox", () => {
     expect(left.map((r) => r.fromPort)).toEqual([443]);
   });
 
+  it("cloudformation update-stack takes a tag the template dropped off the security group (DeleteTags), and describe-stacks reads back", async () => {
+    const admin = sandbox.adminCredentials(PAYMENTS);
+    const template = (tags: string) => JSON.stringify({ Resources: { Group: { Type: "AWS::EC2::SecurityGroup", Properties: { GroupDescription: "cli", Tags: JSON.parse(tags) } } } });
+    const created = await aws(admin, ["cloudformation", "create-stack", "--stack-name", "cli-tags", "--template-body", template('[{"Key":"team","Value":"a"},{"Key":"env","Value":"prod"}]')]);
+    expect(created.ok, created.stderr).toBe(true);
+    const updated = await aws(admin, ["cloudformation", "update-stack", "--stack-name", "cli-tags", "--template-body", template('[{"Key":"team","Value":"a"}]')]);
+    expect(updated.ok, updated.stderr).toBe(true);
+    const stacks = await aws(admin, ["cloudformation", "describe-stacks", "--stack-name", "cli-tags"]);
+    expect(stacks.json.Stacks[0].StackStatus).toBe("UPDATE_COMPLETE");
+    // The typed handler returns Dates; the CLI parses the XML's ISO 8601 timestamp.
+    expect(Number.isNaN(Date.parse(stacks.json.Stacks[0].LastUpdatedTime))).toBe(false);
+    const groups = await aws(admin, ["ec2", "describe-security-groups", "--filters", "Name=tag:aws:cloudformation:stack-name,Values=cli-tags"]);
+    const keys = (groups.json.SecurityGroups[0].Tags as { Key: string }[]).map((t) => t.Key);
+    expect(keys).toContain("team");
+    expect(keys).not.toContain("env");
+  });
+
   it("s3api put-object --if-none-match refuses to replace an object", async () => {
     const source = join(scratch, "once.json");
     writeFileSync(source, "{}");

@@ -1,3 +1,4 @@
+import type { StackStatus } from "@aws-sdk/client-cloudformation";
 import type { CfnStack, CfnStackEvent } from "../../state.js";
 import { createHash } from "node:crypto";
 import { isoNow, type CfnEnv } from "./env.js";
@@ -32,7 +33,7 @@ export function recordEvent(
 }
 
 /** A stack status change, with its event. */
-export function setStackStatus(env: CfnEnv, stack: CfnStack, status: string, reason?: string): void {
+export function setStackStatus(env: CfnEnv, stack: CfnStack, status: StackStatus, reason?: string): void {
   stack.status = status;
   recordEvent(env, stack, { status, ...(reason !== undefined ? { reason } : {}) });
 }

@@ -1,3 +1,4 @@
+import type { Capability } from "@aws-sdk/client-cloudformation";
 import { AwsError } from "../../protocol/types.js";
 import type { CfnStack, Tags } from "../../state.js";
 import { isoNow, stacksOf, type CfnEnv } from "./env.js";
@@ -19,7 +20,7 @@ export interface CreateStackInput {
   templateBody: string;
   parameters?: ParameterInput[];
   tags?: Tags;
-  capabilities?: string[];
+  capabilities?: Capability[];
   parent?: CfnStack;
   /** RoleARN: the service role CloudFormation provisions with (on-behalf.ts). */
   roleArn?: string;

@@ -6,11 +6,12 @@ import { stackNotFound, validationError } from "./errors.js";
 
 /**
  * Every stack of the account-region, with due drift detections completed first so that any read
- * sees them: the one place time advances for CloudFormation.
+ * sees them: the one place time advances for CloudFormation. Asynchronous because a detection's
+ * reads are IAM-evaluated as they complete (drift/detections.ts).
  */
-export function allStacks(env: CfnEnv): CfnStack[] {
+export async function allStacks(env: CfnEnv): Promise<CfnStack[]> {
   const stacks = stacksOf(env);
-  for (const stack of stacks) settleDetections(env, stack);
+  for (const stack of stacks) await settleDetections(env, stack);
   return stacks;
 }
 
@@ -22,17 +23,17 @@ export function notUpdatable(stack: CfnStack): Error {
 }
 
 /** A stack by name (running stacks only) or by stack id (deleted ones too), as CloudFormation resolves StackName. */
-export function lookupStack(env: CfnEnv, nameOrId: string): CfnStack | undefined {
+export async function lookupStack(env: CfnEnv, nameOrId: string): Promise<CfnStack | undefined> {
   const stack = stacksOf(env).find((candidate) =>
     nameOrId.startsWith("arn:") ? candidate.stackId === nameOrId : candidate.stackName === nameOrId && candidate.status !== "DELETE_COMPLETE",
   );
-  if (stack) settleDetections(env, stack);
+  if (stack) await settleDetections(env, stack);
   return stack;
 }
 
-export function findStack(env: CfnEnv, nameOrId: string | undefined): CfnStack {
+export async function findStack(env: CfnEnv, nameOrId: string | undefined): Promise<CfnStack> {
   if (!nameOrId) throw validationError("1 validation error detected: Value null at 'stackName' failed to satisfy constraint: Member must not be null");
-  const stack = lookupStack(env, nameOrId);
+  const stack = await lookupStack(env, nameOrId);
   if (!stack) throw stackNotFound(nameOrId);
   return stack;
 }
@@ -44,14 +45,14 @@ export function findResource(stack: CfnStack, logicalId: string | undefined): Cf
 }
 
 /** The running stack that owns a physical resource id, as DescribeStackResources resolves PhysicalResourceId. */
-export function findStackByPhysicalId(env: CfnEnv, physicalId: string): CfnStack {
+export async function findStackByPhysicalId(env: CfnEnv, physicalId: string): Promise<CfnStack> {
   const stack = stacksOf(env).find(
     (candidate) =>
       candidate.status !== "DELETE_COMPLETE" &&
       candidate.resources.some((resource) => resource.physicalId === physicalId && resource.status !== "DELETE_COMPLETE"),
   );
   if (!stack) throw validationError(`Stack for ${physicalId} does not exist`);
-  settleDetections(env, stack);
+  await settleDetections(env, stack);
   return stack;
 }
 

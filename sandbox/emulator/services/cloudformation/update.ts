@@ -1,3 +1,4 @@
+import type { Capability, Change } from "@aws-sdk/client-cloudformation";
 import type { CfnDeletionPolicy, CfnStack, CfnStackResource, Tags } from "../../state.js";
 import { isoNow, type CfnEnv } from "./env.js";
 import { validationError } from "./errors.js";
@@ -28,7 +29,7 @@ export interface StackUpdate {
   templateBody: string;
   parameters: Record<string, string>;
   tags?: Tags;
-  capabilities?: string[];
+  capabilities?: Capability[];
   roleArn?: string;
 }
 
@@ -122,10 +123,10 @@ export function isNoOp(env: CfnEnv, stack: CfnStack, update: StackUpdate, change
  * (Dynamic when the value depends on a resource still to be created), ChangeSource
  * DirectModification; PolicyAction for Remove.
  */
-export function changeSetChanges(changes: PlannedChange[]): Record<string, unknown>[] {
-  return changes.map((change) => {
+export function changeSetChanges(changes: PlannedChange[]): Change[] {
+  return changes.map((change): Change => {
     const modify = change.action === "Modify";
-    const targets = change.details.map((d) => ({ Attribute: d.name === "Tags" ? "Tags" : "Properties", Name: d.name, RequiresRecreation: d.recreation }));
+    const targets = change.details.map((d) => ({ Attribute: d.name === "Tags" ? ("Tags" as const) : ("Properties" as const), Name: d.name, RequiresRecreation: d.recreation }));
     return {
       Type: "Resource",
       ResourceChange: {
@@ -139,8 +140,8 @@ export function changeSetChanges(changes: PlannedChange[]): Record<string, unkno
         Scope: [...new Set(targets.map((t) => t.Attribute))],
         Details: change.details.map((d, i) => ({
           Target: targets[i],
-          Evaluation: d.dynamic ? "Dynamic" : "Static",
-          ChangeSource: "DirectModification",
+          Evaluation: d.dynamic ? ("Dynamic" as const) : ("Static" as const),
+          ChangeSource: "DirectModification" as const,
         })),
       },
     };

@@ -1,6 +1,6 @@
 import { regionOf, type SecurityGroup, type SecurityGroupRule } from "../../state.js";
 import { ec2Service, ensureDefaultVpc, putSecurityGroup } from "./service.js";
-import { authorizeOnBehalf, callOnBehalf, recordOnBehalf } from "../cloudformation/resources/on-behalf.js";
+import { authorizeOnBehalf, callOnBehalf, readOnBehalf, recordOnBehalf } from "../cloudformation/resources/on-behalf.js";
 import { identifyRules, trafficOf } from "./permissions.js";
 import { generatedName } from "../shared/ids.js";
 import {
@@ -9,6 +9,7 @@ import {
   optionalString,
   pick,
   required,
+  staleTagKeys,
   templateTags,
   userTagList,
 } from "../cloudformation/resources/properties.js";
@@ -77,6 +78,9 @@ async function tagGroup(ctx: ResourceContext, group: SecurityGroup, wanted: Reco
   await callOnBehalf(ctx, ec2Service, "CreateTags", { Resources: [group.groupId], Tags: changed.map(([Key, Value]) => ({ Key, Value })) });
 }
 
+/** What the type's read handler calls for a group (drift detection, import): EC2 DescribeSecurityGroups. */
+const readGroup = (ctx: ResourceContext, groupId: string) => readOnBehalf(ctx, ec2Service, [["DescribeSecurityGroups", { GroupIds: [groupId] }]]);
+
 /** AWS::EC2::SecurityGroup (VPC groups). The physical id is the group id. */
 export const securityGroupProvider: ResourceProvider = {
   async create(properties, ctx) {
@@ -114,6 +118,19 @@ export const securityGroupProvider: ResourceProvider = {
     return { physicalId: group.groupId, attributes: { GroupId: group.groupId, VpcId: vpcId } };
   },
 
+  /**
+   * UpdateStack: the rules and tags of the new template (drift `update`), then the tags the
+   * previous template set and the new one no longer names taken off with EC2's DeleteTags
+   * (Tags: "Update requires: No interruption", AWS::EC2::SecurityGroup, CloudFormation Template
+   * Reference; a tag the template drops leaves the group, as staleTagKeys says); tags added out of band stay.
+   */
+  async updateInPlace(groupId, properties, previous, ctx) {
+    await securityGroupProvider.drift!.update(groupId, securityGroupProvider.drift!.expected(properties), ctx);
+    const group = groups(ctx).get(groupId)!;
+    const stale = staleTagKeys(group.tags, { ...ctx.stack.tags, ...templateTags(properties.Tags) }, previous.Tags);
+    if (stale.length > 0) await callOnBehalf(ctx, ec2Service, "DeleteTags", { Resources: [groupId], Tags: stale.map((Key) => ({ Key })) });
+  },
+
   async delete(groupId, ctx) {
     if (!groups(ctx).has(groupId)) return;
     await authorizeOnBehalf(ctx, ec2Service, "DeleteSecurityGroup", { GroupId: groupId });
@@ -124,7 +141,8 @@ export const securityGroupProvider: ResourceProvider = {
   // The type schema's primaryIdentifier is /properties/Id, the group id.
   import: {
     identifier: "Id",
-    find(groupId, ctx) {
+    async find(groupId, ctx) {
+      await readGroup(ctx, groupId);
       const group = groups(ctx).get(groupId);
       return group && { physicalId: groupId, attributes: { GroupId: groupId, VpcId: group.vpcId } };
     },
@@ -148,7 +166,8 @@ export const securityGroupProvider: ResourceProvider = {
       return out;
     },
 
-    readActual(groupId, ctx) {
+    async readActual(groupId, ctx) {
+      await readGroup(ctx, groupId);
       const group = groups(ctx).get(groupId);
       if (!group) return undefined;
       return {

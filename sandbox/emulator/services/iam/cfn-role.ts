@@ -1,7 +1,7 @@
 import type { IamRole } from "../../state.js";
 import { AwsError } from "../../protocol/types.js";
 import { iamService } from "./service.js";
-import { callOnBehalf } from "../cloudformation/resources/on-behalf.js";
+import { callOnBehalf, readOnBehalf } from "../cloudformation/resources/on-behalf.js";
 import { generatedName } from "../shared/ids.js";
 import {
   jsonDocument,
@@ -9,6 +9,7 @@ import {
   optionalString,
   pick,
   required,
+  staleTagKeys,
   stringList,
   templateTags,
   userTagList,
@@ -32,6 +33,20 @@ function inlinePolicies(value: unknown): Record<string, unknown> {
 
 function liveRole(roleName: string, ctx: ResourceContext): IamRole | undefined {
   return ctx.env.account.roles.get(roleName);
+}
+
+/**
+ * What the type's read handler calls for a role (drift detection, import): GetRole, then its
+ * inline policies (ListRolePolicies, GetRolePolicy each) and managed ones (ListAttachedRolePolicies).
+ */
+function readRole(ctx: ResourceContext, roleName: string): Promise<void> {
+  const inline = Object.keys(liveRole(roleName, ctx)?.inlinePolicies ?? {});
+  return readOnBehalf(ctx, iamService, [
+    ["GetRole", { RoleName: roleName }],
+    ["ListRolePolicies", { RoleName: roleName }],
+    ...inline.map((PolicyName) => ["GetRolePolicy", { RoleName: roleName, PolicyName }] as const),
+    ["ListAttachedRolePolicies", { RoleName: roleName }],
+  ]);
 }
 
 /** A call to IAM's own API handler, made the way CloudFormation makes it (on-behalf.ts). */
@@ -74,7 +89,7 @@ async function converge(roleName: string, expected: Record<string, unknown>, ctx
   }
   if (expected.Tags !== undefined || dropped("Tags")) {
     const wanted = templateTags(expected.Tags ?? []);
-    const stale = Object.keys(role.tags).filter((key) => !(key in wanted) && (previous === undefined ? false : key in templateTags(previous.Tags ?? [])));
+    const stale = previous === undefined ? [] : staleTagKeys(role.tags, wanted, previous.Tags);
     const changed = Object.entries(wanted).filter(([key, value]) => role.tags[key] !== value);
     if (stale.length > 0) await iam(ctx, "UntagRole", { RoleName: roleName, TagKeys: stale });
     if (changed.length > 0) await iam(ctx, "TagRole", { RoleName: roleName, Tags: changed.map(([Key, Value]) => ({ Key, Value })) });
@@ -123,7 +138,8 @@ export const iamRoleProvider: ResourceProvider = {
 
   import: {
     identifier: "RoleName",
-    find(roleName, ctx) {
+    async find(roleName, ctx) {
+      await readOnBehalf(ctx, iamService, [["GetRole", { RoleName: roleName }]]);
       const role = ctx.env.account.roles.get(roleName);
       return role && { physicalId: roleName, attributes: { Arn: role.arn, RoleId: role.roleId } };
     },
@@ -148,7 +164,8 @@ export const iamRoleProvider: ResourceProvider = {
       return out;
     },
 
-    readActual(roleName, ctx) {
+    async readActual(roleName, ctx) {
+      await readRole(ctx, roleName);
       const role = liveRole(roleName, ctx);
       if (!role) return undefined;
       return {

@@ -1,7 +1,7 @@
 import type { Bucket, BucketEncryptionRule, PublicAccessBlock } from "../../state.js";
 import { generatedName } from "../shared/ids.js";
 import { NEW_BUCKET_BLOCKED_ENCRYPTION_TYPES, s3Service } from "./service.js";
-import { authorizeOnBehalf, callOnBehalf, recordOnBehalf } from "../cloudformation/resources/on-behalf.js";
+import { authorizeOnBehalf, callOnBehalf, readOnBehalf, recordOnBehalf } from "../cloudformation/resources/on-behalf.js";
 import { writeConfiguration, type WantedConfiguration } from "./cfn-bucket-configuration.js";
 import { isPlainObject } from "../cloudformation/template/intrinsics.js";
 import {
@@ -10,6 +10,7 @@ import {
   objectList,
   optionalString,
   pick,
+  staleTagKeys,
   templateTags,
   userTagList,
 } from "../cloudformation/resources/properties.js";
@@ -97,6 +98,15 @@ function bucketAttributes(name: string, region: string): Record<string, string> 
   };
 }
 
+/**
+ * What the type's read handler calls for the configuration the sandbox models (drift detection,
+ * import): GetBucketEncryption, GetPublicAccessBlock, GetBucketVersioning, GetBucketTagging
+ * (authorized as s3:GetEncryptionConfiguration, s3:GetBucketPublicAccessBlock, s3:GetBucketVersioning,
+ * s3:GetBucketTagging: "Required permissions for Amazon S3 API operations").
+ */
+const readBucket = (ctx: ResourceContext, name: string) =>
+  readOnBehalf(ctx, s3Service, ["GetBucketEncryption", "GetPublicAccessBlock", "GetBucketVersioning", "GetBucketTagging"].map((action) => [action, { Bucket: name }] as const));
+
 /** AWS::S3::Bucket. The physical id is the bucket name; names are global across accounts. */
 export const s3BucketProvider: ResourceProvider = {
   async create(properties, ctx) {
@@ -125,9 +135,27 @@ export const s3BucketProvider: ResourceProvider = {
     return { physicalId: name, attributes: bucketAttributes(name, region) };
   },
 
+  /**
+   * UpdateStack: the new template's configuration (drift `update`), and the tags the previous
+   * template set that the new one drops taken off. S3 has no call to remove one tag:
+   * PutBucketTagging replaces the whole set, so when the new template still has Tags its
+   * PutBucketTagging is that removal, and when it has none the remaining set is put.
+   */
+  async updateInPlace(name, properties, previous, ctx) {
+    const bucket = ownBucket(name, ctx);
+    if (!bucket) throw new Error(`The specified bucket does not exist: ${name}`);
+    const stale = staleTagKeys(bucket.tags, { ...ctx.stack.tags, ...templateTags(properties.Tags) }, previous.Tags);
+    const kept = Object.fromEntries(Object.entries(bucket.tags).filter(([key]) => !stale.includes(key)));
+    const live = bucket.encryption;
+    const wanted = wantedConfiguration({ ...bucket, tags: kept }, properties, (i) => live?.[i]?.blockedEncryptionTypes);
+    if (stale.length > 0 && wanted.tags === undefined) wanted.tags = kept;
+    await writeConfiguration(ctx, bucket, wanted, { onlyChanged: true });
+  },
+
   import: {
     identifier: "BucketName",
-    find(name, ctx) {
+    async find(name, ctx) {
+      await readBucket(ctx, name);
       const bucket = ownBucket(name, ctx);
       return bucket && { physicalId: name, attributes: bucketAttributes(name, bucket.region) };
     },
@@ -165,7 +193,8 @@ export const s3BucketProvider: ResourceProvider = {
       return out;
     },
 
-    readActual(name, ctx) {
+    async readActual(name, ctx) {
+      await readBucket(ctx, name);
       const bucket = ownBucket(name, ctx);
       if (!bucket) return undefined;
       return {

@@ -1,18 +1,26 @@
 import { regionOf, type Topic } from "../../state.js";
 import { generatedName } from "../shared/ids.js";
-import { callOnBehalf } from "../cloudformation/resources/on-behalf.js";
-import { optionalString, pick, templateTags, userTagList } from "../cloudformation/resources/properties.js";
+import { callOnBehalf, readOnBehalf } from "../cloudformation/resources/on-behalf.js";
+import { optionalString, pick, staleTagKeys, templateTags, userTagList } from "../cloudformation/resources/properties.js";
 import type { ResourceContext, ResourceProvider } from "../cloudformation/resources/types.js";
 import { snsService } from "./service.js";
 import { tagsOf } from "./topic-attributes.js";
 
 /**
- * AWS::SNS::Topic (CloudFormation Template Reference, "AWS::SNS::Topic", Return values): "Ref
- * returns the ARN of the topic", so the physical id is the ARN; Fn::GetAtt TopicArn and TopicName.
- * TopicName: "If you don't specify a name, AWS CloudFormation generates a unique physical ID and uses
- * that ID for the topic name" (stack-logical-RANDOM, as for the other named types; SNS allows 256
- * characters). Every write goes through SNS's own handlers, authorized and recorded as CloudFormation's
- * call for the caller or the stack's service role (on-behalf.ts).
+ * AWS::SNS::Topic, as the CloudFormation Template Reference page "AWS::SNS::Topic" words it
+ * (docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sns-topic.html; source
+ * awsdocs/aws-cloudformation-user-guide doc_source/aws-resource-sns-topic.md, checked with search):
+ * - Ref: "When you pass the logical ID of this resource to the intrinsic `Ref` function, `Ref`
+ *   returns the topic ARN, for example: `arn:aws:sns:us-east-1:123456789012:mystack-mytopic-NZJ5JSMVGFIE`",
+ *   so the physical id is the ARN. Fn::GetAtt: `TopicArn` "Returns the ARN of an Amazon SNS topic",
+ *   `TopicName` "Returns the name of an Amazon SNS topic".
+ * - TopicName: "If you don't specify a name, AWS CloudFormation generates a unique physical ID and
+ *   uses that ID for the topic name" (stack-logical-RANDOM, as the example ARN shows); names "must
+ *   be between 1 and 256 characters long".
+ * Every write goes through SNS's own handlers, authorized and recorded as CloudFormation's call for
+ * the caller or the stack's service role (on-behalf.ts). Drift detection reads the topic with the
+ * type's read handler permissions (aws-sns-topic.json, aws-cloudformation-resource-providers-sns:
+ * "read": sns:GetTopicAttributes, sns:ListTagsForResource, sns:ListSubscriptionsByTopic).
  */
 
 const sns = <T = Record<string, unknown>>(ctx: ResourceContext, action: string, params: Record<string, unknown>) => callOnBehalf<T>(ctx, snsService, action, params);
@@ -39,7 +47,7 @@ async function configure(arn: string, properties: Record<string, unknown>, previ
   }
   const tags = liveTags(topic, ctx);
   const wanted = { ...ctx.stack.tags, ...templateTags(properties.Tags ?? []) };
-  const stale = Object.keys(templateTags(previous?.Tags ?? [])).filter((key) => !(key in wanted) && key in tags);
+  const stale = staleTagKeys(tags, wanted, previous?.Tags);
   const changed = Object.entries(wanted).filter(([key, value]) => tags[key] !== value);
   if (stale.length > 0) await sns(ctx, "UntagResource", { ResourceArn: arn, TagKeys: stale });
   if (changed.length > 0) await sns(ctx, "TagResource", { ResourceArn: arn, Tags: changed.map(([Key, Value]) => ({ Key, Value })) });
@@ -71,14 +79,19 @@ export const snsTopicProvider: ResourceProvider = {
 
   drift: {
     shapes: { Tags: { kind: "set", key: "Key", onlyExpectedKeys: true } },
-    // Template Reference: TopicName "Update requires: Replacement"; DisplayName and Tags "No interruption".
+    // Template Reference (same page): TopicName "*Update requires*: Replacement"; DisplayName and Tags "*Update requires*: No interruption".
     replacedBy: ["TopicName"],
 
     expected(properties) {
       return pick(properties, ["TopicName", "DisplayName", "Tags"]);
     },
 
-    readActual(arn, ctx) {
+    async readActual(arn, ctx) {
+      await readOnBehalf(ctx, snsService, [
+        ["GetTopicAttributes", { TopicArn: arn }],
+        ["ListTagsForResource", { ResourceArn: arn }],
+        ["ListSubscriptionsByTopic", { TopicArn: arn }],
+      ]);
       const topic = liveTopic(arn, ctx);
       if (!topic) return undefined;
       return {

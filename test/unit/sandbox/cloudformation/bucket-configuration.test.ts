@@ -89,7 +89,9 @@ describe("AWS::S3::Bucket configuration, one call at a time", () => {
 
   it("REVERT_DRIFT: the reverts before a denied call hold, the denied one stays drifted (UPDATE_ROLLBACK_COMPLETE, EXECUTE_FAILED)", async () => {
     const h = harness();
-    const { as, actions, landed } = await deployer(h, ["CreateBucket", "PutEncryptionConfiguration", "PutBucketPublicAccessBlock", "PutBucketVersioning"]);
+    // A drift-aware change set reads the bucket first, so the deployer may read its configuration (on-behalf.ts readOnBehalf).
+    const reads = ["GetEncryptionConfiguration", "GetBucketPublicAccessBlock", "GetBucketVersioning", "GetBucketTagging"];
+    const { as, actions, landed } = await deployer(h, ["CreateBucket", "PutEncryptionConfiguration", "PutBucketPublicAccessBlock", "PutBucketVersioning", ...reads]);
     await as("CreateStack", { StackName: "data", TemplateBody: V1 });
     landed.length = 0;
     const live = h.world.buckets.get("partial-data")!;

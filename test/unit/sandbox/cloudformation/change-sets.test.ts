@@ -72,7 +72,7 @@ describe("REVERT_DRIFT change sets", () => {
           AfterValue: "null",
           BeforeValueFrom: "ACTUAL_STATE",
           AfterValueFrom: "TEMPLATE",
-          Drift: { PreviousValue: "null", ActualValue: JSON.stringify({ IpProtocol: "tcp", FromPort: 22, ToPort: 22, CidrIp: "0.0.0.0/0" }), DriftDetectionTimestamp: expect.any(String) },
+          Drift: { PreviousValue: "null", ActualValue: JSON.stringify({ IpProtocol: "tcp", FromPort: 22, ToPort: 22, CidrIp: "0.0.0.0/0" }), DriftDetectionTimestamp: expect.any(Date) },
           AttributeChangeType: "Remove",
         },
         Evaluation: "Static",
@@ -134,7 +134,7 @@ describe("REVERT_DRIFT change sets", () => {
     expect(h.world.buckets.get("app-data")!.versioning).toBe("Enabled");
 
     const [stack] = (await h.call("DescribeStacks", { StackName: "app" })).Stacks;
-    expect(stack).toMatchObject({ StackStatus: "UPDATE_COMPLETE", LastUpdatedTime: "2026-01-15T10:00:01.000Z" });
+    expect(stack).toMatchObject({ StackStatus: "UPDATE_COMPLETE", LastUpdatedTime: new Date("2026-01-15T10:00:01.000Z") });
     const resources = (await h.call("DescribeStackResources", { StackName: "app" })).StackResources;
     expect(resources.map((r: { ResourceStatus: string; DriftInformation: { StackResourceDriftStatus: string } }) => [r.ResourceStatus, r.DriftInformation.StackResourceDriftStatus])).toEqual([
       ["UPDATE_COMPLETE", "IN_SYNC"],

@@ -28,7 +28,7 @@ describe("DetectStackDrift", () => {
       StackDriftDetectionId,
       DetectionStatus: "DETECTION_IN_PROGRESS",
       DetectionStatusReason: "User Initiated",
-      Timestamp: detection.startedAt,
+      Timestamp: new Date(detection.startedAt),
     });
     expect(await rejection(h.call("DetectStackDrift", { StackName: "app" }))).toEqual({
       code: "ValidationError",
@@ -44,11 +44,11 @@ describe("DetectStackDrift", () => {
       StackDriftStatus: "DRIFTED",
       DriftedStackResourceCount: 1,
       // DescribeStackDriftDetectionStatus reports when the detection was initiated (AWS API reference).
-      Timestamp: detection.startedAt,
+      Timestamp: new Date(detection.startedAt),
     });
 
     const [stack] = (await h.call("DescribeStacks", { StackName: "app" })).Stacks;
-    expect(stack.DriftInformation).toEqual({ StackDriftStatus: "DRIFTED", LastCheckTimestamp: new Date(detection.completesAt).toISOString() });
+    expect(stack.DriftInformation).toEqual({ StackDriftStatus: "DRIFTED", LastCheckTimestamp: new Date(detection.completesAt) });
     const summaries = (await h.call("ListStackResources", { StackName: "app" })).StackResourceSummaries;
     expect(Object.fromEntries(summaries.map((s: { LogicalResourceId: string; DriftInformation: { StackResourceDriftStatus: string } }) => [s.LogicalResourceId, s.DriftInformation.StackResourceDriftStatus]))).toEqual({
       Sg: "MODIFIED",

@@ -205,7 +205,7 @@ describe("reading stacks", () => {
     expect(names).toHaveLength(205);
 
     const deleted = await h.call("ListStacks", { StackStatusFilter: ["DELETE_COMPLETE"] });
-    expect(deleted.StackSummaries).toMatchObject([{ StackName: "s0", StackStatus: "DELETE_COMPLETE", DeletionTime: expect.any(String) }]);
+    expect(deleted.StackSummaries).toMatchObject([{ StackName: "s0", StackStatus: "DELETE_COMPLETE", DeletionTime: expect.any(Date) }]);
 
     const first = await h.call("DescribeStacks", {});
     expect(first.Stacks).toHaveLength(100);

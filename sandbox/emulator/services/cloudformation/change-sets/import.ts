@@ -1,3 +1,4 @@
+import type { Change } from "@aws-sdk/client-cloudformation";
 import type { CfnChangeSet, CfnDeletionPolicy, CfnStack } from "../../../state.js";
 import { isoNow, stacksOf, type CfnEnv } from "../env.js";
 import { recordEvent, setStackStatus } from "../events.js";
@@ -27,7 +28,7 @@ function ownerOf(env: CfnEnv, stack: CfnStack, type: string, physicalId: string)
 }
 
 /** The Changes of an IMPORT change set, or the reason it FAILS (checked when the change set is computed). */
-export function planImport(env: CfnEnv, stack: CfnStack, changeSet: CfnChangeSet): Record<string, unknown>[] {
+export async function planImport(env: CfnEnv, stack: CfnStack, changeSet: CfnChangeSet): Promise<Change[]> {
   const template = parseTemplate(changeSet.templateBody!);
   const imports = changeSet.resourcesToImport ?? [];
   const contextFor = resourceContext(env);
@@ -36,7 +37,8 @@ export function planImport(env: CfnEnv, stack: CfnStack, changeSet: CfnChangeSet
   if (added.length > 0) {
     throw new Error(`You have modified resources [${added.join(", ")}] in your template that are not being imported. Update, create or delete operations cannot be executed during import operations.`);
   }
-  return imports.map((entry) => {
+  const changes: Change[] = [];
+  for (const entry of imports) {
     const declaration = template.Resources[entry.LogicalResourceId];
     if (!declaration) throw new Error(`Resource ${entry.LogicalResourceId} to import is not declared in the template`);
     if (declaration.Type !== entry.ResourceType) {
@@ -51,11 +53,12 @@ export function planImport(env: CfnEnv, stack: CfnStack, changeSet: CfnChangeSet
     if (identifier === undefined) {
       throw new Error(`ResourceIdentifier of ${entry.LogicalResourceId} must name ${support.identifier}, the primary identifier of ${entry.ResourceType}`);
     }
-    const found = support.find(identifier, contextFor(stack, { logicalId: entry.LogicalResourceId, type: entry.ResourceType }));
+    // The lookup is the type's read handler, authorized as the stack's service role or the caller (a denial fails the change set).
+    const found = await support.find(identifier, contextFor(stack, { logicalId: entry.LogicalResourceId, type: entry.ResourceType }));
     if (!found) throw new Error(`Resource of type '${entry.ResourceType}' with identifier '${identifier}' was not found.`);
     const owner = ownerOf(env, stack, entry.ResourceType, found.physicalId);
     if (owner) throw new Error(`Resource of type '${entry.ResourceType}' with identifier '${identifier}' already exists in stack ${owner.stackId}.`);
-    return {
+    changes.push({
       Type: "Resource",
       ResourceChange: {
         Action: "Import",
@@ -65,8 +68,9 @@ export function planImport(env: CfnEnv, stack: CfnStack, changeSet: CfnChangeSet
         Scope: [],
         Details: [],
       },
-    };
-  });
+    });
+  }
+  return changes;
 }
 
 /**
@@ -74,13 +78,17 @@ export function planImport(env: CfnEnv, stack: CfnStack, changeSet: CfnChangeSet
  * template. An import adopts resources as they are — the User Guide recommends running drift
  * detection afterwards because the template and the live configuration may differ
  * (import-resources-automatically.html) — so CloudFormation only reads them (the type's read
- * handler, e.g. iam:GetRole). The sandbox's CloudTrail records the mutating management calls only
- * (dispatcher.ts), so an import records no call; those reads are not yet authorized against the
- * caller's policies.
+ * handler, e.g. iam:GetRole), authorized as the stack's service role or the caller (on-behalf.ts).
+ * The sandbox's CloudTrail records the mutating management calls only (dispatcher.ts), so an import
+ * records no call. A read that is denied now, or a resource gone since the change set was computed,
+ * fails that resource (IMPORT_FAILED with the handler's message) and the import rolls back:
+ * IMPORT_ROLLBACK_IN_PROGRESS, the adopted resources and the template given up,
+ * IMPORT_ROLLBACK_COMPLETE, the change set EXECUTE_FAILED.
  */
-export function executeImport(env: CfnEnv, stack: CfnStack, changeSet: CfnChangeSet): void {
+export async function executeImport(env: CfnEnv, stack: CfnStack, changeSet: CfnChangeSet): Promise<void> {
   const template = parseTemplate(changeSet.templateBody!);
   const contextFor = resourceContext(env);
+  const before = { templateBody: stack.templateBody, description: stack.description, resources: [...stack.resources] };
   setStackStatus(env, stack, "IMPORT_IN_PROGRESS", "User Initiated");
   stack.templateBody = changeSet.templateBody!;
   if (template.Description !== undefined) stack.description = template.Description;
@@ -88,8 +96,24 @@ export function executeImport(env: CfnEnv, stack: CfnStack, changeSet: CfnChange
   for (const entry of changeSet.resourcesToImport ?? []) {
     const declaration = template.Resources[entry.LogicalResourceId]!;
     const support = providerFor(entry.ResourceType).import!;
-    const found = support.find(entry.ResourceIdentifier[support.identifier]!, contextFor(stack, { logicalId: entry.LogicalResourceId, type: entry.ResourceType }))!;
+    const identifier = entry.ResourceIdentifier[support.identifier]!;
     recordEvent(env, stack, { logicalId: entry.LogicalResourceId, type: entry.ResourceType, status: "IMPORT_IN_PROGRESS" });
+    let found: Awaited<ReturnType<typeof support.find>>;
+    try {
+      found = await support.find(identifier, contextFor(stack, { logicalId: entry.LogicalResourceId, type: entry.ResourceType }));
+      if (!found) throw new Error(`Resource of type '${entry.ResourceType}' with identifier '${identifier}' was not found.`);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      recordEvent(env, stack, { logicalId: entry.LogicalResourceId, type: entry.ResourceType, status: "IMPORT_FAILED", reason });
+      setStackStatus(env, stack, "IMPORT_ROLLBACK_IN_PROGRESS", `The following resource(s) failed to import: [${entry.LogicalResourceId}]. `);
+      Object.assign(stack, { templateBody: before.templateBody, resources: before.resources });
+      if (before.description === undefined) delete stack.description;
+      else stack.description = before.description;
+      setStackStatus(env, stack, "IMPORT_ROLLBACK_COMPLETE");
+      stack.lastUpdated = isoNow(env);
+      changeSet.executionStatus = "EXECUTE_FAILED";
+      return;
+    }
     stack.resources.push({
       logicalId: entry.LogicalResourceId,
       physicalId: found.physicalId,

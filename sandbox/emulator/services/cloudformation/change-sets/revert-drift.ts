@@ -1,3 +1,4 @@
+import type { Change, ResourceChange, ResourceChangeDetail } from "@aws-sdk/client-cloudformation";
 import type { CfnChangeSet, CfnPropertyDifference, CfnStack, CfnStackResource } from "../../../state.js";
 import { withSameStackAttachments } from "../drift/attachments.js";
 import { checkResourceDrift, compareWithLive, liveResources } from "../drift/resource-drift.js";
@@ -17,7 +18,7 @@ function topLevelProperty(path: string): string {
   return path.split("/")[1] ?? "";
 }
 
-function detail(difference: CfnPropertyDifference, replacedBy: readonly string[], detectedAt: string): Record<string, unknown> {
+function detail(difference: CfnPropertyDifference, replacedBy: readonly string[], detectedAt: string): ResourceChangeDetail {
   const name = topLevelProperty(difference.PropertyPath);
   return {
     Target: {
@@ -29,7 +30,7 @@ function detail(difference: CfnPropertyDifference, replacedBy: readonly string[]
       AfterValue: difference.ExpectedValue,
       BeforeValueFrom: "ACTUAL_STATE",
       AfterValueFrom: "TEMPLATE",
-      Drift: { PreviousValue: difference.ExpectedValue, ActualValue: difference.ActualValue, DriftDetectionTimestamp: detectedAt },
+      Drift: { PreviousValue: difference.ExpectedValue, ActualValue: difference.ActualValue, DriftDetectionTimestamp: new Date(detectedAt) },
       AttributeChangeType: REVERT[difference.DifferenceType],
     },
     Evaluation: "Static",
@@ -37,8 +38,8 @@ function detail(difference: CfnPropertyDifference, replacedBy: readonly string[]
   };
 }
 
-function resourceChange(env: CfnEnv, stack: CfnStack, resource: CfnStackResource): Record<string, unknown> | undefined {
-  const live = compareWithLive(env, stack, resource);
+async function resourceChange(env: CfnEnv, stack: CfnStack, resource: CfnStackResource): Promise<ResourceChange | undefined> {
+  const live = await compareWithLive(env, stack, resource, "stack");
   if (live.status === "NOT_CHECKED" || live.status === "IN_SYNC") return undefined;
   const previous = JSON.stringify({ Properties: live.expected });
   if (live.status === "DELETED") {
@@ -58,14 +59,14 @@ function resourceChange(env: CfnEnv, stack: CfnStack, resource: CfnStackResource
   const replacedBy = providerFor(resource.type).drift!.replacedBy;
   const now = isoNow(env);
   const details = live.comparison.differences.map((difference) => detail(difference, replacedBy, now));
-  const targets = details.map((entry) => entry.Target as { Attribute: string; RequiresRecreation: string });
+  const targets = details.flatMap((entry) => (entry.Target ? [entry.Target] : []));
   return {
     Action: "Modify",
     LogicalResourceId: resource.logicalId,
     PhysicalResourceId: resource.physicalId,
     ResourceType: resource.type,
     Replacement: targets.some((target) => target.RequiresRecreation === "Always") ? "True" : "False",
-    Scope: [...new Set(targets.map((target) => target.Attribute))],
+    Scope: [...new Set(targets.flatMap((target) => (target.Attribute ? [target.Attribute] : [])))],
     ResourceDriftStatus: "MODIFIED",
     Details: details,
     BeforeContext: JSON.stringify({ Properties: live.comparison.actual }),
@@ -76,13 +77,16 @@ function resourceChange(env: CfnEnv, stack: CfnStack, resource: CfnStackResource
 
 /**
  * The Changes of a drift-aware change set on the stack's current template: one change per
- * resource whose live state differs from the template (read now, no prior detection needed).
+ * resource whose live state differs from the template (read now, no prior detection needed), the
+ * reads made as the stack's service role or the change set's caller; a denied read fails the change set.
  */
-export function planRevertDrift(env: CfnEnv, stack: CfnStack): Record<string, unknown>[] {
-  return liveResources(stack)
-    .map((resource) => resourceChange(env, stack, resource))
-    .filter((change) => change !== undefined)
-    .map((ResourceChange) => ({ Type: "Resource", ResourceChange }));
+export async function planRevertDrift(env: CfnEnv, stack: CfnStack): Promise<Change[]> {
+  const changes: Change[] = [];
+  for (const resource of liveResources(stack)) {
+    const ResourceChange = await resourceChange(env, stack, resource);
+    if (ResourceChange) changes.push({ Type: "Resource", ResourceChange });
+  }
+  return changes;
 }
 
 /**
@@ -98,15 +102,15 @@ export async function executeRevertDrift(env: CfnEnv, stack: CfnStack, changeSet
   const contextFor = resourceContext(env);
   const now = isoNow(env);
   setStackStatus(env, stack, "UPDATE_IN_PROGRESS", "User Initiated");
-  for (const change of changeSet.changes as { ResourceChange: { Action: string; LogicalResourceId: string } }[]) {
-    const resource = stack.resources.find((candidate) => candidate.logicalId === change.ResourceChange.LogicalResourceId);
+  for (const change of changeSet.changes) {
+    const resource = stack.resources.find((candidate) => candidate.logicalId === change.ResourceChange?.LogicalResourceId);
     if (!resource) continue;
     const provider = providerFor(resource.type);
     const ctx = contextFor(stack, resource);
     const event = { logicalId: resource.logicalId, physicalId: resource.physicalId, type: resource.type };
     recordEvent(env, stack, { ...event, status: "UPDATE_IN_PROGRESS" });
     try {
-      if (change.ResourceChange.Action === "Add") {
+      if (change.ResourceChange?.Action === "Add") {
         const provisioned = await provider.create(resource.properties, ctx);
         resource.physicalId = provisioned.physicalId;
         resource.attributes = provisioned.attributes;
@@ -127,7 +131,7 @@ export async function executeRevertDrift(env: CfnEnv, stack: CfnStack, changeSet
     resource.status = "UPDATE_COMPLETE";
     resource.lastUpdated = now;
     recordEvent(env, stack, { ...event, physicalId: resource.physicalId, status: "UPDATE_COMPLETE" });
-    checkResourceDrift(env, stack, resource, now);
+    await checkResourceDrift(env, stack, resource, now, "stack");
   }
   delete stack.statusReason;
   setStackStatus(env, stack, "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS");

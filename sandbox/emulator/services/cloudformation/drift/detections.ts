@@ -1,3 +1,5 @@
+import type { DescribeStackDriftDetectionStatusCommandOutput } from "@aws-sdk/client-cloudformation";
+import type { SdkOutput } from "../../../protocol/types.js";
 import type { CfnDriftDetection, CfnStack } from "../../../state.js";
 import type { CfnEnv } from "../env.js";
 import { isoNow } from "../env.js";
@@ -37,19 +39,38 @@ export function startDetection(env: CfnEnv, stack: CfnStack, logicalResourceIds?
     startedAt: isoNow(env),
     completesAt: env.sandbox.now() + shortest + env.sandbox.random() * (longest - shortest),
     ...(logicalResourceIds?.length ? { logicalResourceIds: [...logicalResourceIds] } : {}),
+    ...(env.caller ? { caller: env.caller } : {}),
   };
   stack.detections.push(detection);
   return detection;
 }
 
+/** A detection being completed: reads are authorized asynchronously, so concurrent observers wait for the one completion. */
+const settling = new WeakMap<CfnDriftDetection, Promise<void>>();
+
 /**
  * Completes the stack's due detections. Results are computed from the live state when the
- * detection is first observed after its completion time and stamped with that time; a resource
- * whose check throws makes the detection DETECTION_FAILED with the other results kept.
+ * detection is first observed after its completion time and stamped with that time; the reads are
+ * made as the principal that started the detection (DetectStackDrift's caller, on-behalf.ts
+ * driftContext). A resource whose check throws — a read its caller may not make, for one — makes
+ * the detection DETECTION_FAILED with the other results kept ("Results will be available for
+ * resources on which CloudFormation successfully completed drift detection", using-cfn-stack-drift.md)
+ * and leaves that resource's last drift record as it was.
  */
-export function settleDetections(env: CfnEnv, stack: CfnStack): void {
+export async function settleDetections(env: CfnEnv, stack: CfnStack): Promise<void> {
   for (const detection of stack.detections) {
     if (detection.result !== undefined || detection.completesAt > env.sandbox.now()) continue;
+    let done = settling.get(detection);
+    if (!done) {
+      done = complete({ ...env, caller: detection.caller ?? env.caller }, stack, detection).finally(() => settling.delete(detection));
+      settling.set(detection, done);
+    }
+    await done;
+  }
+}
+
+async function complete(env: CfnEnv, stack: CfnStack, detection: CfnDriftDetection): Promise<void> {
+  {
     const checkedAt = new Date(detection.completesAt).toISOString();
     const resources = liveResources(stack).filter(
       (resource) => !detection.logicalResourceIds || detection.logicalResourceIds.includes(resource.logicalId),
@@ -58,7 +79,7 @@ export function settleDetections(env: CfnEnv, stack: CfnStack): void {
     let drifted = 0;
     for (const resource of resources) {
       try {
-        const { status } = checkResourceDrift(env, stack, resource, checkedAt);
+        const { status } = await checkResourceDrift(env, stack, resource, checkedAt, "caller");
         if (status === "MODIFIED" || status === "DELETED") drifted++;
       } catch (error) {
         failed.push(`${resource.logicalId} (${error instanceof Error ? error.message : String(error)})`);
@@ -76,7 +97,7 @@ export function settleDetections(env: CfnEnv, stack: CfnStack): void {
 }
 
 /** DescribeStackDriftDetectionStatus's output for one detection. */
-export function detectionStatus(detection: CfnDriftDetection): Record<string, unknown> {
+export function detectionStatus(detection: CfnDriftDetection): SdkOutput<DescribeStackDriftDetectionStatusCommandOutput> {
   const { result } = detection;
   if (!result) {
     return {
@@ -84,7 +105,7 @@ export function detectionStatus(detection: CfnDriftDetection): Record<string, un
       StackDriftDetectionId: detection.id,
       DetectionStatus: "DETECTION_IN_PROGRESS",
       DetectionStatusReason: "User Initiated",
-      Timestamp: detection.startedAt,
+      Timestamp: new Date(detection.startedAt),
     };
   }
   return {
@@ -95,6 +116,6 @@ export function detectionStatus(detection: CfnDriftDetection): Record<string, un
     ...(result.reason !== undefined ? { DetectionStatusReason: result.reason } : {}),
     DriftedStackResourceCount: result.driftedCount,
     // AWS documents this as the time the detection was initiated, finished or not.
-    Timestamp: detection.startedAt,
+    Timestamp: new Date(detection.startedAt),
   };
 }

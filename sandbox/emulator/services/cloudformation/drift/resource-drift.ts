@@ -1,6 +1,8 @@
+import type { StackResourceDrift } from "@aws-sdk/client-cloudformation";
 import type { CfnStack, CfnStackResource } from "../../../state.js";
 import type { CfnEnv } from "../env.js";
 import { resourceContext } from "../lifecycle.js";
+import { driftContext } from "../resources/on-behalf.js";
 import { providerFor } from "../resources/registry.js";
 import { withSameStackAttachments } from "./attachments.js";
 import { compareProperties, type PropertyComparison } from "./compare.js";
@@ -14,11 +16,19 @@ export type LiveComparison =
   | { status: "DELETED"; expected: Record<string, unknown> }
   | { status: "IN_SYNC" | "MODIFIED"; expected: Record<string, unknown>; comparison: PropertyComparison };
 
-export function compareWithLive(env: CfnEnv, stack: CfnStack, resource: CfnStackResource): LiveComparison {
+/**
+ * Whose credentials read the live resource: `caller` for drift detection (the principal that asked
+ * for it, on-behalf.ts driftContext), `stack` for a change set's or a stack operation's reads (the
+ * stack's service role, else the caller).
+ */
+export type Reader = "caller" | "stack";
+
+export async function compareWithLive(env: CfnEnv, stack: CfnStack, resource: CfnStackResource, reader: Reader): Promise<LiveComparison> {
   const drift = providerFor(resource.type).drift;
   if (!drift) return { status: "NOT_CHECKED" };
   const expected = withSameStackAttachments(env, stack, resource, drift.expected(resource.properties));
-  const actual = drift.readActual(resource.physicalId, resourceContext(env)(stack, resource));
+  const ctx = resourceContext(env)(stack, resource);
+  const actual = await drift.readActual(resource.physicalId, reader === "caller" ? driftContext(ctx) : ctx);
   if (actual === undefined) return { status: "DELETED", expected };
   const faithful = compareProperties(expected, actual, drift.shapes);
   const reported = withFalsePositives(env.world.falsePositives ?? new Set(), {
@@ -35,9 +45,9 @@ export function compareWithLive(env: CfnEnv, stack: CfnStack, resource: CfnStack
   return { status: comparison.differences.length > 0 ? "MODIFIED" : "IN_SYNC", expected: reported.expected, comparison };
 }
 
-/** Checks one resource and records the result on it, as DetectStackResourceDrift does. */
-export function checkResourceDrift(env: CfnEnv, stack: CfnStack, resource: CfnStackResource, checkedAt: string): ResourceDriftRecord {
-  const live = compareWithLive(env, stack, resource);
+/** Checks one resource and records the result on it, as DetectStackResourceDrift does; a read that is denied throws and records nothing. */
+export async function checkResourceDrift(env: CfnEnv, stack: CfnStack, resource: CfnStackResource, checkedAt: string, reader: Reader): Promise<ResourceDriftRecord> {
+  const live = await compareWithLive(env, stack, resource, reader);
   const record: ResourceDriftRecord =
     live.status === "NOT_CHECKED" || live.status === "DELETED"
       ? { status: live.status, checkedAt }
@@ -53,7 +63,7 @@ export function checkResourceDrift(env: CfnEnv, stack: CfnStack, resource: CfnSt
 }
 
 /** A checked resource in the API's StackResourceDrift shape. */
-export function stackResourceDrift(stack: CfnStack, resource: CfnStackResource, record: ResourceDriftRecord): Record<string, unknown> {
+export function stackResourceDrift(stack: CfnStack, resource: CfnStackResource, record: ResourceDriftRecord): StackResourceDrift {
   return {
     StackId: stack.stackId,
     LogicalResourceId: resource.logicalId,
@@ -63,7 +73,7 @@ export function stackResourceDrift(stack: CfnStack, resource: CfnStackResource, 
     ...(record.actualProperties !== undefined ? { ActualProperties: record.actualProperties } : {}),
     ...(record.propertyDifferences !== undefined ? { PropertyDifferences: record.propertyDifferences } : {}),
     StackResourceDriftStatus: record.status,
-    Timestamp: record.checkedAt,
+    Timestamp: new Date(record.checkedAt),
   };
 }
 

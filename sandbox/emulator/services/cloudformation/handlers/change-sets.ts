@@ -1,4 +1,18 @@
-import { AwsError, type ActionHandler } from "../../../protocol/types.js";
+import type {
+  Change,
+  ChangeSetSummary,
+  CreateChangeSetCommandInput,
+  CreateChangeSetCommandOutput,
+  DeleteChangeSetCommandInput,
+  DeleteChangeSetCommandOutput,
+  DescribeChangeSetCommandInput,
+  DescribeChangeSetCommandOutput,
+  ExecuteChangeSetCommandInput,
+  ExecuteChangeSetCommandOutput,
+  ListChangeSetsCommandInput,
+  ListChangeSetsCommandOutput,
+} from "@aws-sdk/client-cloudformation";
+import { AwsError, type ActionHandler, type CallContext, type SdkOutput } from "../../../protocol/types.js";
 import type { CfnChangeSet, CfnStack } from "../../../state.js";
 import { executeImport, planImport } from "../change-sets/import.js";
 import { executeRevertDrift, planRevertDrift } from "../change-sets/revert-drift.js";
@@ -14,7 +28,7 @@ import { requiredTemplateBody, stackUpdateOf } from "./template-input.js";
 import { requireCapabilities } from "../template/capabilities.js";
 import { bindParameters, type ParameterInput } from "../template/parameters.js";
 import { parseTemplate } from "../template/parse.js";
-import { flag, list, optionalText, parameterList, requiredText, tagList } from "./params.js";
+import { capabilityList, flag, list, optionalText, parameterList, requiredText, tagList } from "./params.js";
 
 const NO_CHANGES = "The submitted information didn't contain changes. Submit different information to create a change set.";
 const CHANGE_SET_NAME = /^[a-zA-Z][-a-zA-Z0-9]*$/;
@@ -25,20 +39,34 @@ const PAGE_SIZE = 100;
  * AWS CloudFormation starts creating the change set. To check the status of the change set, use
  * DescribeChangeSet"): CREATE_PENDING, CREATE_IN_PROGRESS from halfway through, then
  * CREATE_COMPLETE or FAILED after a uniformly random time in `latency.changeSetMs`. The changes
- * are computed from the live state when the change set is first observed after that time.
+ * are computed from the live state when the change set is first observed after that time, with the
+ * permissions of the stack's service role or of CreateChangeSet's caller (its reads are authorized:
+ * an import's lookups, a drift-aware change set's live reads), so a denied read FAILS the change set
+ * with the resource handler's message.
  */
-function settle(env: CfnEnv, stack: CfnStack, changeSet: CfnChangeSet): void {
+const settling = new WeakMap<CfnChangeSet, Promise<void>>();
+
+async function settle(env: CfnEnv, stack: CfnStack, changeSet: CfnChangeSet): Promise<void> {
   if (changeSet.status !== "CREATE_PENDING" && changeSet.status !== "CREATE_IN_PROGRESS") return;
   const now = env.sandbox.now();
   if (now < (changeSet.completesAt ?? 0)) {
     if (now >= (changeSet.inProgressAt ?? 0)) changeSet.status = "CREATE_IN_PROGRESS";
     return;
   }
-  let changes: unknown[];
+  let done = settling.get(changeSet);
+  if (!done) {
+    done = compute({ ...env, caller: changeSet.caller ?? env.caller }, stack, changeSet).finally(() => settling.delete(changeSet));
+    settling.set(changeSet, done);
+  }
+  await done;
+}
+
+async function compute(env: CfnEnv, stack: CfnStack, changeSet: CfnChangeSet): Promise<void> {
+  let changes: Change[];
   let noOp: boolean;
   try {
     if (changeSet.type === "IMPORT" || changeSet.deploymentMode === "REVERT_DRIFT") {
-      changes = changeSet.type === "IMPORT" ? planImport(env, stack, changeSet) : planRevertDrift(env, stack);
+      changes = changeSet.type === "IMPORT" ? await planImport(env, stack, changeSet) : await planRevertDrift(env, stack);
       noOp = changes.length === 0;
     } else {
       const update = updateOf(changeSet);
@@ -67,22 +95,22 @@ function updateOf(changeSet: CfnChangeSet): StackUpdate {
   };
 }
 
-function findChangeSet(env: CfnEnv, nameOrArn: string, stackName: string | undefined): { stack: CfnStack; changeSet: CfnChangeSet } {
-  const found = ((): { stack: CfnStack; changeSet: CfnChangeSet } => {
+async function findChangeSet(env: CfnEnv, nameOrArn: string, stackName: string | undefined): Promise<{ stack: CfnStack; changeSet: CfnChangeSet }> {
+  const found = await (async (): Promise<{ stack: CfnStack; changeSet: CfnChangeSet }> => {
     if (nameOrArn.startsWith("arn:")) {
-      for (const stack of allStacks(env)) {
+      for (const stack of await allStacks(env)) {
         const changeSet = stack.changeSets.find((candidate) => candidate.id === nameOrArn);
         if (changeSet) return { stack, changeSet };
       }
       throw changeSetNotFound(nameOrArn);
     }
     if (!stackName) throw validationError("StackName must be specified if ChangeSetName is not specified as an ARN.");
-    const stack = findStack(env, stackName);
+    const stack = await findStack(env, stackName);
     const changeSet = stack.changeSets.find((candidate) => candidate.name === nameOrArn);
     if (!changeSet) throw changeSetNotFound(nameOrArn);
     return { stack, changeSet };
   })();
-  settle(env, found.stack, found.changeSet);
+  await settle(env, found.stack, found.changeSet);
   return found;
 }
 
@@ -98,8 +126,8 @@ function creationDelay(env: CfnEnv): number {
  * change set for a stack that doesn't exist, for the ChangeSetType parameter, specify CREATE";
  * the stack is REVIEW_IN_PROGRESS until the change set is executed).
  */
-function reviewTarget(env: CfnEnv, stackName: string, templateBody: string, type: "IMPORT" | "CREATE"): CfnStack {
-  const existing = lookupStack(env, stackName);
+async function reviewTarget(env: CfnEnv, stackName: string, templateBody: string, type: "IMPORT" | "CREATE"): Promise<CfnStack> {
+  const existing = await lookupStack(env, stackName);
   if (existing && (type === "IMPORT" || existing.status !== "REVIEW_IN_PROGRESS")) {
     if (type === "CREATE") throw new AwsError("AlreadyExistsException", `Stack [${stackName}] already exists`);
     return existing;
@@ -125,17 +153,18 @@ function reviewTarget(env: CfnEnv, stackName: string, templateBody: string, type
 }
 
 /** Without IncludePropertyValues, DescribeChangeSet leaves out the before/after values and contexts. */
-function withoutPropertyValues(change: unknown): unknown {
-  const { ResourceChange } = change as { ResourceChange: Record<string, unknown> };
-  const { BeforeContext: _before, AfterContext: _after, PreviousDeploymentContext: _previous, ...rest } = ResourceChange;
-  const details = (rest.Details as { Target: Record<string, unknown> }[]).map((entry) => {
+function withoutPropertyValues(change: Change): Change {
+  if (!change.ResourceChange) return change;
+  const { BeforeContext: _before, AfterContext: _after, PreviousDeploymentContext: _previous, ...rest } = change.ResourceChange;
+  const details = (rest.Details ?? []).map((entry) => {
+    if (!entry.Target) return entry;
     const { BeforeValue: _b, AfterValue: _a, Drift: _d, ...target } = entry.Target;
     return { ...entry, Target: target };
   });
-  return { ...(change as object), ResourceChange: { ...rest, Details: details } };
+  return { ...change, ResourceChange: { ...rest, Details: details } };
 }
 
-function summary(stack: CfnStack, changeSet: CfnChangeSet): Record<string, unknown> {
+function summary(stack: CfnStack, changeSet: CfnChangeSet): ChangeSetSummary {
   return {
     StackId: stack.stackId,
     StackName: stack.stackName,
@@ -144,7 +173,7 @@ function summary(stack: CfnStack, changeSet: CfnChangeSet): Record<string, unkno
     ExecutionStatus: changeSet.executionStatus,
     Status: changeSet.status,
     ...(changeSet.statusReason ? { StatusReason: changeSet.statusReason } : {}),
-    CreationTime: changeSet.createdAt,
+    CreationTime: new Date(changeSet.createdAt),
     ...(changeSet.description !== undefined ? { Description: changeSet.description } : {}),
     IncludeNestedStacks: false,
   };
@@ -157,7 +186,7 @@ function summary(stack: CfnStack, changeSet: CfnChangeSet): Record<string, unkno
  * Creation is asynchronous (settle above); execution completes within the call.
  */
 export const changeSetHandlers: Record<string, ActionHandler> = {
-  CreateChangeSet(params, ctx) {
+  async CreateChangeSet(params: CreateChangeSetCommandInput, ctx: CallContext): Promise<SdkOutput<CreateChangeSetCommandOutput>> {
     const env = envOf(ctx);
     const name = requiredText(params.ChangeSetName, "changeSetName");
     if (!CHANGE_SET_NAME.test(name)) {
@@ -177,18 +206,18 @@ export const changeSetHandlers: Record<string, ActionHandler> = {
       const resourcesToImport = list<NonNullable<CfnChangeSet["resourcesToImport"]>[number]>(params.ResourcesToImport);
       if (resourcesToImport.length === 0) throw validationError("ResourcesToImport must be specified for a change set of type IMPORT");
       const template = parseTemplate(body);
-      requireCapabilities(template, list(params.Capabilities));
-      stack = reviewTarget(env, stackName, body, "IMPORT");
+      requireCapabilities(template, capabilityList(params.Capabilities));
+      stack = await reviewTarget(env, stackName, body, "IMPORT");
       if (stack.status !== "REVIEW_IN_PROGRESS") bindParameters(template, list<ParameterInput>(params.Parameters), stack.parameters);
       else stack.parameters = bindParameters(template, list<ParameterInput>(params.Parameters));
       applies = { templateBody: body, resourcesToImport };
     } else if (type === "CREATE") {
       const body = requiredTemplateBody(env, params);
-      stack = reviewTarget(env, stackName, body, "CREATE");
+      stack = await reviewTarget(env, stackName, body, "CREATE");
       const update = stackUpdateOf(env, stack, params);
       applies = { templateBody: update.templateBody, parameters: update.parameters, capabilities: update.capabilities, tags: update.tags ?? {}, ...(update.roleArn ? { roleArn: update.roleArn } : {}) };
     } else {
-      stack = findStack(env, stackName);
+      stack = await findStack(env, stackName);
       if (optionalText(params.DeploymentMode) === "REVERT_DRIFT") {
         // A drift-aware change set reverts to the stack's current template and parameters.
         const update = stackUpdateOf(env, stack, params);
@@ -223,14 +252,15 @@ export const changeSetHandlers: Record<string, ActionHandler> = {
       inProgressAt: env.sandbox.now() + delay / 2,
       completesAt: env.sandbox.now() + delay,
       ...(optionalText(params.Description) !== undefined ? { description: optionalText(params.Description) } : {}),
+      ...(env.caller ? { caller: env.caller } : {}),
     };
     stack.changeSets.push(changeSet);
     return { Id: changeSet.id, StackId: stack.stackId };
   },
 
-  DescribeChangeSet(params, ctx) {
+  async DescribeChangeSet(params: DescribeChangeSetCommandInput, ctx: CallContext): Promise<SdkOutput<DescribeChangeSetCommandOutput>> {
     const env = envOf(ctx);
-    const { stack, changeSet } = findChangeSet(env, requiredText(params.ChangeSetName, "changeSetName"), optionalText(params.StackName));
+    const { stack, changeSet } = await findChangeSet(env, requiredText(params.ChangeSetName, "changeSetName"), optionalText(params.StackName));
     const changes = flag(params.IncludePropertyValues) ? changeSet.changes : changeSet.changes.map(withoutPropertyValues);
     const { page, nextToken } = paginate(changes, optionalText(params.NextToken), PAGE_SIZE);
     return {
@@ -240,7 +270,7 @@ export const changeSetHandlers: Record<string, ActionHandler> = {
       StackName: stack.stackName,
       ...(changeSet.description !== undefined ? { Description: changeSet.description } : {}),
       Parameters: parameterList(changeSet.parameters ?? stack.parameters),
-      CreationTime: changeSet.createdAt,
+      CreationTime: new Date(changeSet.createdAt),
       ExecutionStatus: changeSet.executionStatus,
       Status: changeSet.status,
       ...(changeSet.statusReason ? { StatusReason: changeSet.statusReason } : {}),
@@ -255,9 +285,9 @@ export const changeSetHandlers: Record<string, ActionHandler> = {
     };
   },
 
-  async ExecuteChangeSet(params, ctx) {
+  async ExecuteChangeSet(params: ExecuteChangeSetCommandInput, ctx: CallContext): Promise<SdkOutput<ExecuteChangeSetCommandOutput>> {
     const env = envOf(ctx);
-    const { stack, changeSet } = findChangeSet(env, requiredText(params.ChangeSetName, "changeSetName"), optionalText(params.StackName));
+    const { stack, changeSet } = await findChangeSet(env, requiredText(params.ChangeSetName, "changeSetName"), optionalText(params.StackName));
     if (changeSet.executionStatus !== "AVAILABLE") {
       throw new AwsError(
         "InvalidChangeSetStatus",
@@ -265,7 +295,7 @@ export const changeSetHandlers: Record<string, ActionHandler> = {
       );
     }
     changeSet.executionStatus = "EXECUTE_IN_PROGRESS";
-    if (changeSet.type === "IMPORT") executeImport(env, stack, changeSet);
+    if (changeSet.type === "IMPORT") await executeImport(env, stack, changeSet);
     else if (changeSet.deploymentMode === "REVERT_DRIFT") await executeRevertDrift(env, stack, changeSet);
     else if (changeSet.type === "CREATE") await executeCreate(env, stack, updateOf(changeSet));
     else await executeUpdate(env, stack, updateOf(changeSet));
@@ -275,17 +305,17 @@ export const changeSetHandlers: Record<string, ActionHandler> = {
     return {};
   },
 
-  DeleteChangeSet(params, ctx) {
+  async DeleteChangeSet(params: DeleteChangeSetCommandInput, ctx: CallContext): Promise<SdkOutput<DeleteChangeSetCommandOutput>> {
     const env = envOf(ctx);
-    const { stack, changeSet } = findChangeSet(env, requiredText(params.ChangeSetName, "changeSetName"), optionalText(params.StackName));
+    const { stack, changeSet } = await findChangeSet(env, requiredText(params.ChangeSetName, "changeSetName"), optionalText(params.StackName));
     stack.changeSets = stack.changeSets.filter((candidate) => candidate !== changeSet);
     return {};
   },
 
-  ListChangeSets(params, ctx) {
+  async ListChangeSets(params: ListChangeSetsCommandInput, ctx: CallContext): Promise<SdkOutput<ListChangeSetsCommandOutput>> {
     const env = envOf(ctx);
-    const stack = findStack(env, requiredText(params.StackName, "stackName"));
-    for (const changeSet of stack.changeSets) settle(env, stack, changeSet);
+    const stack = await findStack(env, requiredText(params.StackName, "stackName"));
+    for (const changeSet of stack.changeSets) await settle(env, stack, changeSet);
     const { page, nextToken } = paginate(stack.changeSets, optionalText(params.NextToken), PAGE_SIZE);
     return { Summaries: page.map((changeSet) => summary(stack, changeSet)), ...(nextToken ? { NextToken: nextToken } : {}) };
   },

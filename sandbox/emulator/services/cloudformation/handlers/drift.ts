@@ -1,4 +1,14 @@
-import type { ActionHandler } from "../../../protocol/types.js";
+import type {
+  DescribeStackDriftDetectionStatusCommandInput,
+  DescribeStackDriftDetectionStatusCommandOutput,
+  DescribeStackResourceDriftsCommandInput,
+  DescribeStackResourceDriftsCommandOutput,
+  DetectStackDriftCommandInput,
+  DetectStackDriftCommandOutput,
+  DetectStackResourceDriftCommandInput,
+  DetectStackResourceDriftCommandOutput,
+} from "@aws-sdk/client-cloudformation";
+import type { ActionHandler, CallContext, SdkOutput } from "../../../protocol/types.js";
 import { detectionStatus, startDetection } from "../drift/detections.js";
 import { checkResourceDrift, liveResources, stackResourceDrift } from "../drift/resource-drift.js";
 import { envOf, isoNow } from "../env.js";
@@ -8,16 +18,19 @@ import { allStacks, findResource, findStack } from "../stacks.js";
 import { list, maxResults, optionalText, requiredText } from "./params.js";
 
 export const driftHandlers: Record<string, ActionHandler> = {
-  DetectStackDrift(params, ctx) {
+  async DetectStackDrift(params: DetectStackDriftCommandInput, ctx: CallContext): Promise<SdkOutput<DetectStackDriftCommandOutput>> {
     const env = envOf(ctx);
-    const stack = findStack(env, optionalText(params.StackName));
+    const stack = await findStack(env, optionalText(params.StackName));
     const detection = startDetection(env, stack, list(params.LogicalResourceIds));
     return { StackDriftDetectionId: detection.id };
   },
 
-  DescribeStackDriftDetectionStatus(params, ctx) {
+  async DescribeStackDriftDetectionStatus(
+    params: DescribeStackDriftDetectionStatusCommandInput,
+    ctx: CallContext,
+  ): Promise<SdkOutput<DescribeStackDriftDetectionStatusCommandOutput>> {
     const id = requiredText(params.StackDriftDetectionId, "stackDriftDetectionId");
-    const detection = allStacks(envOf(ctx))
+    const detection = (await allStacks(envOf(ctx)))
       .flatMap((stack) => stack.detections)
       .find((candidate) => candidate.id === id);
     if (!detection) throw validationError(`Stack drift detection with id ${id} does not exist`);
@@ -25,9 +38,9 @@ export const driftHandlers: Record<string, ActionHandler> = {
   },
 
   /** Resources whose type supports drift detection and that have been checked; NOT_CHECKED ones are not listed. */
-  DescribeStackResourceDrifts(params, ctx) {
-    const stack = findStack(envOf(ctx), optionalText(params.StackName));
-    const filters = list(params.StackResourceDriftStatusFilters);
+  async DescribeStackResourceDrifts(params: DescribeStackResourceDriftsCommandInput, ctx: CallContext): Promise<SdkOutput<DescribeStackResourceDriftsCommandOutput>> {
+    const stack = await findStack(envOf(ctx), optionalText(params.StackName));
+    const filters: string[] = list(params.StackResourceDriftStatusFilters);
     const drifts = liveResources(stack).flatMap((resource) =>
       resource.drift && resource.drift.status !== "NOT_CHECKED" && (filters.length === 0 || filters.includes(resource.drift.status))
         ? [stackResourceDrift(stack, resource, resource.drift)]
@@ -38,12 +51,16 @@ export const driftHandlers: Record<string, ActionHandler> = {
     return { StackResourceDrifts: page, ...(nextToken ? { NextToken: nextToken } : {}) };
   },
 
-  /** Synchronous, unlike DetectStackDrift: the resource is read and compared within the call. */
-  DetectStackResourceDrift(params, ctx) {
+  /**
+   * Synchronous, unlike DetectStackDrift: the resource is read and compared within the call, with
+   * the caller's permissions (on-behalf.ts driftContext); a read the caller may not make fails the
+   * call with the resource handler's AccessDenied and leaves the resource's last record as it was.
+   */
+  async DetectStackResourceDrift(params: DetectStackResourceDriftCommandInput, ctx: CallContext): Promise<SdkOutput<DetectStackResourceDriftCommandOutput>> {
     const env = envOf(ctx);
-    const stack = findStack(env, optionalText(params.StackName));
+    const stack = await findStack(env, optionalText(params.StackName));
     const resource = findResource(stack, optionalText(params.LogicalResourceId));
-    const record = checkResourceDrift(env, stack, resource, isoNow(env));
+    const record = await checkResourceDrift(env, stack, resource, isoNow(env), "caller");
     return { StackResourceDrift: stackResourceDrift(stack, resource, record) };
   },
 };

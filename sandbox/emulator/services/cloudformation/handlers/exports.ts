@@ -1,4 +1,5 @@
-import type { ActionHandler } from "../../../protocol/types.js";
+import type { ListExportsCommandInput, ListExportsCommandOutput, ListImportsCommandInput, ListImportsCommandOutput } from "@aws-sdk/client-cloudformation";
+import type { ActionHandler, CallContext, SdkOutput } from "../../../protocol/types.js";
 import { envOf } from "../env.js";
 import { validationError } from "../errors.js";
 import { exportsOf, importersOf } from "../exports.js";
@@ -9,13 +10,13 @@ import { optionalText, requiredText } from "./params.js";
 const PAGE_SIZE = 100;
 
 export const exportHandlers: Record<string, ActionHandler> = {
-  ListExports(params, ctx) {
+  ListExports(params: ListExportsCommandInput, ctx: CallContext): SdkOutput<ListExportsCommandOutput> {
     const all = exportsOf(envOf(ctx)).map((e) => ({ ExportingStackId: e.exportingStackId, Name: e.name, Value: e.value }));
     const { page, nextToken } = paginate(all, optionalText(params.NextToken), PAGE_SIZE);
     return { Exports: page, ...(nextToken ? { NextToken: nextToken } : {}) };
   },
 
-  ListImports(params, ctx) {
+  ListImports(params: ListImportsCommandInput, ctx: CallContext): SdkOutput<ListImportsCommandOutput> {
     const name = requiredText(params.ExportName, "exportName");
     const importers = importersOf(envOf(ctx), name);
     // The message AWS answers for an export nothing imports (also for one that does not exist).

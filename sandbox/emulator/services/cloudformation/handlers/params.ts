@@ -1,3 +1,4 @@
+import { Capability } from "@aws-sdk/client-cloudformation";
 import type { Tags } from "../../../state.js";
 import { validationError } from "../errors.js";
 
@@ -47,4 +48,19 @@ export function tagList(values: Tags): { Key: string; Value: string }[] {
 
 export function parameterList(values: Record<string, string>): { ParameterKey: string; ParameterValue: string }[] {
   return Object.entries(values).map(([ParameterKey, ParameterValue]) => ({ ParameterKey, ParameterValue }));
+}
+
+const CAPABILITIES: readonly string[] = Object.values(Capability);
+
+/**
+ * The Capabilities member, checked against the API's enum (API_CreateStack.html, Capabilities:
+ * "Valid Values: CAPABILITY_IAM | CAPABILITY_NAMED_IAM | CAPABILITY_AUTO_EXPAND") with the
+ * validation message AWS's query services give a list member outside its enum.
+ */
+export function capabilityList(value: unknown): Capability[] {
+  const given = list(value);
+  if (given.every((c) => CAPABILITIES.includes(c))) return given as Capability[];
+  throw validationError(
+    `1 validation error detected: Value '[${given.join(", ")}]' at 'capabilities' failed to satisfy constraint: Member must satisfy constraint: [Member must satisfy enum value set: [${CAPABILITIES.join(", ")}]]`,
+  );
 }

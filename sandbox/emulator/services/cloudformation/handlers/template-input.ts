@@ -7,12 +7,23 @@ import { requireCapabilities } from "../template/capabilities.js";
 import { bindParameters, type ParameterInput } from "../template/parameters.js";
 import { parseTemplate } from "../template/parse.js";
 import type { StackUpdate } from "../update.js";
-import { flag, list, optionalText, tags } from "./params.js";
+import { capabilityList, flag, list, optionalText, tags } from "./params.js";
+
+/** The members CreateStack, UpdateStack, CreateChangeSet and ValidateTemplate share (the SDK's input shapes). */
+export interface TemplateInput {
+  TemplateBody?: string | undefined;
+  TemplateURL?: string | undefined;
+  UsePreviousTemplate?: boolean | undefined;
+  Parameters?: ParameterInput[] | undefined;
+  Tags?: { Key?: string | undefined; Value?: string | undefined }[] | undefined;
+  Capabilities?: string[] | undefined;
+  RoleARN?: string | undefined;
+}
 
 const NO_TEMPLATE = "Either Template URL or Template Body must be specified.";
 
 /** The template a call names by TemplateBody or TemplateURL (undefined when it names neither). */
-export function templateBodyOf(env: CfnEnv, params: Record<string, unknown>): string | undefined {
+export function templateBodyOf(env: CfnEnv, params: TemplateInput): string | undefined {
   const body = optionalText(params.TemplateBody);
   const url = optionalText(params.TemplateURL);
   if (body !== undefined || url === undefined) return body;
@@ -23,7 +34,7 @@ export function templateBodyOf(env: CfnEnv, params: Record<string, unknown>): st
   }
 }
 
-export function requiredTemplateBody(env: CfnEnv, params: Record<string, unknown>): string {
+export function requiredTemplateBody(env: CfnEnv, params: TemplateInput): string {
   const body = templateBodyOf(env, params);
   if (body === undefined) throw validationError(NO_TEMPLATE);
   return body;
@@ -35,14 +46,14 @@ export function requiredTemplateBody(env: CfnEnv, params: Record<string, unknown
  * (a parameter left out takes its default, not its previous value), the capabilities the new
  * template needs, the stack tags when given, and RoleARN (else the stack's current service role).
  */
-export function stackUpdateOf(env: CfnEnv, stack: CfnStack, params: Record<string, unknown>): StackUpdate {
+export function stackUpdateOf(env: CfnEnv, stack: CfnStack, params: TemplateInput): StackUpdate {
   const body = templateBodyOf(env, params);
   const previous = flag(params.UsePreviousTemplate);
   if (previous && body !== undefined) throw validationError("You cannot specify both usePreviousTemplate and Template Body/Template URL");
   if (!previous && body === undefined) throw validationError(NO_TEMPLATE);
   const templateBody = previous ? stack.templateBody : body!;
   const template = parseTemplate(templateBody);
-  const capabilities = list(params.Capabilities);
+  const capabilities = capabilityList(params.Capabilities);
   requireCapabilities(template, capabilities);
   return {
     template,

@@ -1,8 +1,9 @@
+import { AwsError } from "../../../protocol/types.js";
 import type { SecurityGroup, SecurityGroupRule } from "../../../state.js";
 import { type Direction, groups, ruleFromTemplate, ruleToTemplate } from "../../ec2/cfn-security-group.js";
 import { jsonDocument, optionalString, pick, stringList } from "./properties.js";
 import type { DriftSupport, ResourceContext } from "./types.js";
-import { authorizeOnBehalf, callOnBehalf, recordOnBehalf } from "./on-behalf.js";
+import { authorizeOnBehalf, callOnBehalf, readOnBehalf, recordOnBehalf } from "./on-behalf.js";
 import { ec2Service } from "../../ec2/service.js";
 import { iamService } from "../../iam/service.js";
 
@@ -42,7 +43,9 @@ export function ruleAttachmentDrift(direction: Direction): DriftSupport {
     expected(properties) {
       return { ...pick(properties, ["GroupId", "GroupName"]), ...ruleToTemplate(ruleFromTemplate(properties, direction), direction) };
     },
-    readActual(ruleId, ctx) {
+    async readActual(ruleId, ctx) {
+      // A rule is read by its id (EC2 DescribeSecurityGroupRules).
+      await readOnBehalf(ctx, ec2Service, [["DescribeSecurityGroupRules", { SecurityGroupRuleIds: [ruleId] }]]);
       const found = ruleById(ruleId, direction, ctx);
       if (!found) return undefined;
       return { GroupId: found.group.groupId, GroupName: found.group.groupName, ...ruleToTemplate(found.rule, direction) };
@@ -72,8 +75,9 @@ export const rolePolicyDrift: DriftSupport = {
   expected(properties) {
     return { PolicyName: properties.PolicyName, RoleName: properties.RoleName, PolicyDocument: jsonDocument(properties.PolicyDocument) };
   },
-  readActual(_physicalId, ctx) {
+  async readActual(_physicalId, ctx) {
     const { PolicyName, RoleName } = declared(ctx);
+    await readOnBehalf(ctx, iamService, [["GetRolePolicy", { RoleName: String(RoleName), PolicyName: String(PolicyName) }]]);
     const document = ctx.env.account.roles.get(String(RoleName))?.inlinePolicies[String(PolicyName)];
     return document === undefined ? undefined : { PolicyName, RoleName, PolicyDocument: document };
   },
@@ -82,22 +86,62 @@ export const rolePolicyDrift: DriftSupport = {
   },
 };
 
+/** IAM keeps at most five versions of a managed policy (CreatePolicyVersion, IAM API Reference). */
+const MAX_POLICY_VERSIONS = 5;
+
+/**
+ * Brings a customer managed policy to the template, through IAM's own handlers. PolicyDocument and
+ * Roles are "Update requires: No interruption" (AWS::IAM::ManagedPolicy, CloudFormation Template
+ * Reference, awsdocs/aws-cloudformation-user-guide doc_source/aws-resource-iam-managedpolicy.md), and
+ * IAM changes a managed policy's document only by a new version: the handler makes the new document
+ * the default version (CreatePolicyVersion with SetAsDefault) and, when the policy already has IAM's
+ * five versions, first deletes the oldest non-default one (ListPolicyVersions, DeletePolicyVersion) —
+ * "Real CloudFormation treats PolicyDocument as a mutable property and updates the policy in place
+ * (publishing a new default version, pruning at IAM's 5-version cap)" (floci-io/floci#2237).
+ * Roles the template names are attached; with `previous` (an UpdateStack), roles it named and no
+ * longer does are detached. A REVERT_DRIFT passes no `previous`: roles attached by hand stay.
+ */
+export async function convergeManagedPolicy(arn: string, expected: Record<string, unknown>, ctx: ResourceContext, previous?: Record<string, unknown>): Promise<void> {
+  const policy = ctx.env.account.policies.get(arn);
+  if (!policy) throw new AwsError("NoSuchEntity", `Policy ${arn} was not found.`, 404);
+  const document = expected.PolicyDocument === undefined ? undefined : jsonDocument(expected.PolicyDocument);
+  if (document !== undefined && JSON.stringify(document) !== JSON.stringify(policy.document)) {
+    const { Versions = [] } = await callOnBehalf<{ Versions?: { VersionId: string; IsDefaultVersion: boolean }[] }>(ctx, iamService, "ListPolicyVersions", { PolicyArn: arn });
+    const oldest = Versions.find((v) => !v.IsDefaultVersion);
+    if (Versions.length >= MAX_POLICY_VERSIONS && oldest) await callOnBehalf(ctx, iamService, "DeletePolicyVersion", { PolicyArn: arn, VersionId: oldest.VersionId });
+    await callOnBehalf(ctx, iamService, "CreatePolicyVersion", { PolicyArn: arn, PolicyDocument: JSON.stringify(document), SetAsDefault: true });
+  }
+  const wanted = stringList(expected.Roles);
+  for (const name of wanted) {
+    const role = ctx.env.account.roles.get(name);
+    if (!role) throw new AwsError("NoSuchEntity", `The role with name ${name} cannot be found.`, 404);
+    if (!role.managedPolicyArns.includes(arn)) await callOnBehalf(ctx, iamService, "AttachRolePolicy", { RoleName: name, PolicyArn: arn });
+  }
+  for (const name of stringList(previous?.Roles).filter((n) => !wanted.includes(n))) {
+    if (ctx.env.account.roles.get(name)?.managedPolicyArns.includes(arn)) await callOnBehalf(ctx, iamService, "DetachRolePolicy", { RoleName: name, PolicyArn: arn });
+  }
+}
+
 export const managedPolicyDrift: DriftSupport = {
   shapes: { Roles: { kind: "set" }, PolicyDocument: { kind: "policy" } },
-  replacedBy: ["ManagedPolicyName", "Path"],
+  // Template Reference: ManagedPolicyName, Path and Description "Update requires: Replacement".
+  replacedBy: ["ManagedPolicyName", "Path", "Description"],
   expected(properties) {
     return { PolicyDocument: jsonDocument(properties.PolicyDocument), ...(properties.Roles === undefined ? {} : { Roles: stringList(properties.Roles) }) };
   },
-  readActual(arn, ctx) {
+  async readActual(arn, ctx) {
     const policy = ctx.env.account.policies.get(arn);
+    // GetPolicy, the default version's document, and the roles it is attached to.
+    await readOnBehalf(ctx, iamService, [
+      ["GetPolicy", { PolicyArn: arn }],
+      ...(policy ? [["GetPolicyVersion", { PolicyArn: arn, VersionId: policy.defaultVersionId }] as const] : []),
+      ["ListEntitiesForPolicy", { PolicyArn: arn }],
+    ]);
     if (!policy) return undefined;
     const roles = [...ctx.env.account.roles.values()].filter((r) => r.managedPolicyArns.includes(arn)).map((r) => r.roleName);
     return { PolicyDocument: policy.document, Roles: roles };
   },
-  async update(arn, expected, ctx) {
-    for (const name of stringList(expected.Roles)) {
-      const role = ctx.env.account.roles.get(name);
-      if (role && !role.managedPolicyArns.includes(arn)) await callOnBehalf(ctx, iamService, "AttachRolePolicy", { RoleName: name, PolicyArn: arn });
-    }
+  update(arn, expected, ctx) {
+    return convergeManagedPolicy(arn, expected, ctx);
   },
 };

@@ -8,7 +8,7 @@ import type { ResourceContext, ResourceProvider } from "./types.js";
 import { authorizeOnBehalf, callOnBehalf, recordOnBehalf } from "./on-behalf.js";
 import { ec2Service } from "../../ec2/service.js";
 import { iamService } from "../../iam/service.js";
-import { managedPolicyDrift, rolePolicyDrift, ruleAttachmentDrift } from "./attachment-drift.js";
+import { convergeManagedPolicy, managedPolicyDrift, rolePolicyDrift, ruleAttachmentDrift } from "./attachment-drift.js";
 
 /**
  * Attachment resources: they change another resource's live state when created and undo it
@@ -138,6 +138,9 @@ const managedPolicy: ResourceProvider = {
       if (r.managedPolicyArns.includes(arn)) await callOnBehalf(ctx, iamService, "DetachRolePolicy", { RoleName: r.roleName, PolicyArn: arn });
     }
     if (ctx.env.account.policies.has(arn)) await callOnBehalf(ctx, iamService, "DeletePolicy", { PolicyArn: arn });
+  },
+  updateInPlace(arn, properties, previous, ctx) {
+    return convergeManagedPolicy(arn, properties, ctx, previous);
   },
 };
 

@@ -68,7 +68,7 @@ export function actorFor(env: CfnEnv): (stack: CfnStack) => Principal | undefine
 export async function authorizeOnBehalf(ctx: ResourceContext, service: ServiceDefinition, action: string, params: unknown): Promise<void> {
   const { env, actor } = ctx;
   if (!actor) return;
-  const forwarded = ctx.stack.roleArn === undefined;
+  const forwarded = ctx.asCaller === true || ctx.stack.roleArn === undefined;
   try {
     await authorize(env.world, { service, action, params, principal: actor, accountId: env.account.id, region: env.region }, {
       secureTransport: true,
@@ -80,6 +80,32 @@ export async function authorizeOnBehalf(ctx: ResourceContext, service: ServiceDe
     const handler = `${error.message} (Service: ${serviceDisplayName(service.name, "handler")}, Status Code: ${error.status}, Request ID: ${randomUUID()})`;
     throw new AwsError(error.code, `Resource handler returned message: "${handler}" (RequestToken: ${randomUUID()}, HandlerErrorCode: AccessDenied)`, error.status);
   }
+}
+
+/**
+ * Authorizes one read a resource type's read handler makes (drift detection's live read, an import's
+ * lookup) before the provider reads the state itself. Reads are not recorded: the sandbox's CloudTrail
+ * keeps the mutating management events only (dispatcher.ts), and EventBridge delivers no read-only calls.
+ */
+export async function readOnBehalf(ctx: ResourceContext, service: ServiceDefinition, reads: readonly (readonly [action: string, params: unknown])[]): Promise<void> {
+  for (const [action, params] of reads) await authorizeOnBehalf(ctx, service, action, params);
+}
+
+/**
+ * The context drift detection reads a stack's resource in: "In order to successfully perform drift
+ * detection on a stack, a user must have the following permissions: Read permission for each
+ * resource that supports drift detection included in the stack. For example, if the stack includes
+ * an AWS::EC2::Instance resource, you must have ec2:DescribeInstances permission" (AWS CloudFormation
+ * User Guide, "Detecting unmanaged configuration changes to stacks and resources", Considerations,
+ * awsdocs/aws-cloudformation-user-guide doc_source/using-cfn-stack-drift.md). So the reads are the
+ * caller's (a forward access session: aws:CalledVia cloudformation.amazonaws.com), not the stack's
+ * service role's, which CloudFormation uses for the stack operations it performs
+ * (using-iam-servicerole.html). A denied read fails that resource's check: the detection is
+ * DETECTION_FAILED "with an error explaining which permission is missing"
+ * (aws-cloudformation/aws-cloudformation-resource-providers-kms#69), results kept for the others.
+ */
+export function driftContext(ctx: ResourceContext): ResourceContext {
+  return { ...ctx, actor: ctx.env.caller, asCaller: true };
 }
 
 /** Records a call whose effect the provider applied itself through the service's state helpers (authorized first: authorizeOnBehalf). */

@@ -64,6 +64,18 @@ export function cloudFormationTags(stack: CfnStack, logicalId: string): Tags {
   };
 }
 
+/**
+ * The tag keys a stack update takes off a resource: keys the previous template set that neither
+ * the new template nor the stack's own tags name, and that the resource still carries. Tags added
+ * out of band are left alone, as CloudFormation only manages the tags it set (a tag removed from
+ * the template is removed from the resource: its type's update handler untags it, e.g. EC2
+ * DeleteTags, IAM UntagRole, SNS UntagResource — the `update` handler permissions of the type
+ * schemas, such as aws-sns-topic.json's sns:UntagResource).
+ */
+export function staleTagKeys(live: Tags, wanted: Tags, previousTemplateTags: unknown): string[] {
+  return Object.keys(templateTags(previousTemplateTags ?? [])).filter((key) => !(key in wanted) && key in live);
+}
+
 /** Restores the template's tag values; tags the template doesn't mention are left as they are. */
 export function restoreTags(live: Tags, expected: unknown): void {
   Object.assign(live, templateTags(expected));

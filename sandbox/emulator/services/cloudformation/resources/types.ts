@@ -16,6 +16,11 @@ export interface ResourceContext {
   nested: NestedStacks;
   /** Whose credentials CloudFormation uses for this stack's calls: its service role's session, else the caller's (on-behalf.ts). */
   actor?: Principal;
+  /**
+   * The calls are the caller's own, through CloudFormation (aws:CalledVia), even when the stack has
+   * a service role: drift detection reads with the credentials of whoever asked for it (on-behalf.ts driftContext).
+   */
+  asCaller?: boolean;
 }
 
 export interface Provisioned {
@@ -35,8 +40,12 @@ export interface DriftSupport {
    * the emulator models (others are stored but cannot be read back, so are not compared).
    */
   expected(properties: Record<string, unknown>): Record<string, unknown>;
-  /** The live resource in CloudFormation property shape, or undefined when it no longer exists. */
-  readActual(physicalId: string, ctx: ResourceContext): Record<string, unknown> | undefined;
+  /**
+   * The live resource in CloudFormation property shape, or undefined when it no longer exists. Each
+   * read the type's read handler makes is authorized first (on-behalf.ts readOnBehalf), so a
+   * principal without read permission fails the resource's check.
+   */
+  readActual(physicalId: string, ctx: ResourceContext): Promise<Record<string, unknown> | undefined>;
   /** Brings the live resource back to `expected` (REVERT_DRIFT execution); leaves other settings alone. */
   update(physicalId: string, expected: Record<string, unknown>, ctx: ResourceContext): Promise<void>;
 }
@@ -47,13 +56,13 @@ export interface DriftSupport {
  */
 export interface ImportSupport {
   identifier: string;
-  /** The live resource's physical id and Fn::GetAtt values, or undefined when none exists. */
-  find(identifier: string, ctx: ResourceContext): Provisioned | undefined;
+  /** The live resource's physical id and Fn::GetAtt values, or undefined when none exists; its reads authorized (readOnBehalf). */
+  find(identifier: string, ctx: ResourceContext): Promise<Provisioned | undefined>;
 }
 
 /**
- * The writes are asynchronous because each call CloudFormation makes is authorized first
- * (on-behalf.ts authorizeOnBehalf), as IAM evaluates it; reads (drift, import) make no write calls.
+ * Every call CloudFormation makes for a stack — writes and the reads of drift detection and import —
+ * is authorized first (on-behalf.ts), as IAM evaluates it, so the provider methods are asynchronous.
  */
 export interface ResourceProvider {
   /** Provisions into the World; throws (with the message CloudFormation would show) on failure. */
