@@ -390,6 +390,8 @@ export interface World {
   credentials: Map<string, Principal>;
   /** CloudFormation false-positive classes the scenario turns on (cloudformation/drift/false-positives.ts). */
   falsePositives?: ReadonlySet<string>;
+  /** Accounts that exist outside the organization: valid account principals, nothing more (iam/principal-existence.ts). */
+  accountsOutsideOrganization?: ReadonlySet<string>;
 }
 
 export interface Principal {

@@ -166,12 +166,24 @@ export const scenarioSchema = z
       .default([]),
     /** The OU tree below the root; accounts name their OU with `ou:`. */
     organizationalUnits: z.array(organizationalUnit).default([]),
+    /**
+     * Accounts that exist in AWS but not in the organization (a vendor's, a partner's, an
+     * attacker's). IAM, S3 and KMS accept their account id or root as a policy principal, as AWS
+     * accepts any existing account (iam/principal-existence.ts); nothing can act from them, and
+     * their roles are unknown to the sandbox, so a role ARN of theirs is still refused.
+     */
+    accountsOutsideOrganization: z.array(accountId).default([]),
   })
   .strict()
   .superRefine((s, ctx) => {
     const ids = s.accounts.map((a) => a.id);
     ids.forEach((id, i) => {
       if (ids.indexOf(id) !== i) ctx.addIssue({ code: "custom", path: ["accounts", i, "id"], message: `duplicates accounts[${ids.indexOf(id)}].id; list each account once` });
+    });
+    s.accountsOutsideOrganization.forEach((id, i) => {
+      if (ids.includes(id) || id === s.organization.managementAccount) {
+        ctx.addIssue({ code: "custom", path: ["accountsOutsideOrganization", i], message: "is an account of the organization; list it under accounts or here, not both" });
+      }
     });
     const declared = new Set<string>();
     const isRoot = (p: string) => p.startsWith("r-");

@@ -225,6 +225,7 @@ function organizationWorld(scenario: LoadedScenario, config: Config): World {
     buckets: new Map(),
     credentials: new Map(),
     falsePositives: new Set(scenario.falsePositives),
+    accountsOutsideOrganization: new Set(scenario.accountsOutsideOrganization),
   };
   const add = (a: AccountState) => world.accounts.set(a.id, a);
   add(newAccount(management, "management", "ACTIVE"));

@@ -39,6 +39,8 @@ import { fakeMetrics } from "../unit/events/helpers.js";
 const HUB = "111111111111";
 const WORKLOAD = "222222222222";
 const OUTSIDE = "555566667777";
+/** Listed in accounts.yaml, no longer in the organization: it still exists, as a standalone account. */
+const LEFT = "333344445555";
 const ORG = "o-safety00001";
 const REGION = "us-east-1";
 const ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess";
@@ -163,7 +165,7 @@ const stack = (name: string): StackReport => report.accounts[0]!.regions[0]!.sta
 const resource = (stackName: string, logicalId: string): ResourceReport => stack(stackName).resources.find((r) => r.logicalResourceId === logicalId)!;
 
 beforeAll(async () => {
-  sandbox = await startTestSandbox({ scenario: { organization: { managementAccount: "999999999999", id: ORG }, accounts: [{ id: WORKLOAD, name: "workload" }] }, config });
+  sandbox = await startTestSandbox({ scenario: { organization: { managementAccount: "999999999999", id: ORG }, accounts: [{ id: WORKLOAD, name: "workload" }], accountsOutsideOrganization: [OUTSIDE, LEFT] }, config });
   // AWS Organizations creates the role in accounts it creates; this one was invited and made it by hand.
   if (!account().roles.has("OrganizationAccountAccessRole")) {
     await call("iam", "CreateRole", { RoleName: "OrganizationAccountAccessRole", AssumeRolePolicyDocument: JSON.stringify(trust({ AWS: "arn:aws:iam::999999999999:root" })) });
@@ -350,7 +352,6 @@ describe("escalation attempts end refused with nothing changed", () => {
  * operation's own event can be withheld, as a late delivery would.
  */
 describe("the event path: ownership kept across events, trust judged against the organization", () => {
-  const LEFT = "333344445555"; // listed in accounts.yaml, no longer in the organization
   const MANAGEMENT = "999999999999"; // in the organization, not listed in accounts.yaml
   const eventConfig = parseConfig(
     `

@@ -77,3 +77,15 @@ describe("KMS CreateKey and PutKeyPolicy: principals must exist", () => {
     expect((kms("GetKeyPolicy", { KeyId: KeyMetadata.KeyId }) as { Policy: string }).Policy).toBe(keyPolicy(ACCEPTED));
   });
 });
+
+describe("accounts outside the organization (scenario accountsOutsideOrganization)", () => {
+  it("accepts their account id and root, still refuses their roles, which the sandbox cannot know", () => {
+    const { h, call } = world();
+    h.world.accountsOutsideOrganization = new Set([MISSING_ACCOUNT]);
+    for (const principal of [MISSING_ACCOUNT, `arn:aws:iam::${MISSING_ACCOUNT}:root`]) {
+      call(s3Service, "PutBucketPolicy", { Bucket: "policy-bucket", Policy: JSON.stringify(allow(principal)) });
+      expect(h.world.buckets.get("policy-bucket")!.policy).toEqual(allow(principal));
+    }
+    expect(refusal(() => call(s3Service, "PutBucketPolicy", { Bucket: "policy-bucket", Policy: JSON.stringify(allow(`arn:aws:iam::${MISSING_ACCOUNT}:role/reader`)) }))?.code).toBe("MalformedPolicy");
+  });
+});

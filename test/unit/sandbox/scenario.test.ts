@@ -84,6 +84,18 @@ describe("scenario files", () => {
     expect(found.every((p) => p.line === undefined)).toBe(true);
   });
 
+  it("refuses an account both in the organization and outside it", () => {
+    const found = problems(() =>
+      scenarioFromObject({
+        organization: { managementAccount: "999999999999" },
+        accounts: [{ id: "222222222222", name: "a" }],
+        accountsOutsideOrganization: ["333333333333", "222222222222", "999999999999"],
+      }),
+    );
+    expect(found.map((p) => p.path)).toEqual(["accountsOutsideOrganization[1]", "accountsOutsideOrganization[2]"]);
+    expect(found[0]!.message).toContain("list it under accounts or here, not both");
+  });
+
   it("says when the file is missing", () => {
     expect(problems(() => loadScenario("/nonexistent/scenario.yaml"))[0]!.message).toContain("cannot be read");
   });

@@ -33,8 +33,9 @@ import { asList } from "../shared/policy-match.js";
  * policy "Invalid principal in policy" for an account that does not exist. Any account that exists
  * is accepted, in the organization or not (reference_policies_elements_principal.html, "AWS account
  * principals": cross-account access names "the 12-digit identifier of the trusted account").
- * The accounts that exist are the world's (World.accounts); an account the world does not model
- * does not exist for the sandbox: no credentials can act from it, and its principals are refused.
+ * The accounts that exist are the world's (World.accounts) and the accounts a scenario declares outside
+ * the organization (World.accountsOutsideOrganization: their id and root only, since their roles are
+ * unknown); any other account does not exist for the sandbox and its principals are refused.
  *
  * What stays accepted, as AWS accepts it: "*", service principals, federated and canonical-user
  * principals, and assumed-role session ARNs of an existing account (the session name is free:
@@ -57,7 +58,7 @@ function awsPrincipalExists(world: World, value: unknown): boolean {
   if (typeof value !== "string") return false;
   if (value === "*") return true;
   const accountWide = ACCOUNT.exec(value) ?? ROOT.exec(value) ?? SESSION.exec(value);
-  if (accountWide) return world.accounts.has(accountWide[1]!);
+  if (accountWide) return world.accounts.has(accountWide[1]!) || world.accountsOutsideOrganization?.has(accountWide[1]!) === true;
   const entity = ENTITY.exec(value);
   const account = entity ? world.accounts.get(entity[1]!) : undefined;
   return entity?.[2] === "role" && account !== undefined && [...account.roles.values()].some((role) => role.arn === value);
