@@ -1,5 +1,5 @@
 import { execFile, execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { devNull, homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -25,6 +25,55 @@ export interface Toolchain {
   mirror: string;
   /** Env for every terraform call: our own CLI config (mirror only, no network), no prompts. */
   env: NodeJS.ProcessEnv;
+  /** The lock every `terraform init` on this machine takes (withInitLock). */
+  initLock: string;
+}
+
+/**
+ * Runs `fn` (a `terraform init`) holding the machine-wide init lock. Every init re-links the
+ * provider's entry in the shared plugin cache, and terraform does not make that safe for concurrent
+ * use ("the plugin cache directory is not guaranteed to be concurrency safe", CLI configuration,
+ * plugin_cache_dir): two inits at once failed CI with `failed to create directory
+ * …/plugin-cache/registry.terraform.io/hashicorp/aws/5.100.0/linux_amd64: file exists` (a deploy
+ * test's parallel inits beside the validate test's, in two vitest workers). Inits take a few
+ * seconds; applies, plans and validates still run in parallel. The lock is a directory (mkdir is
+ * atomic) holding the owner's pid, taken over when that process is gone.
+ */
+export async function withInitLock<T>(toolchain: Toolchain, fn: () => Promise<T>): Promise<T> {
+  const lock = toolchain.initLock;
+  const owner = join(lock, "pid");
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      writeFileSync(owner, String(process.pid));
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+      if (!ownerAlive(owner)) rmSync(lock, { recursive: true, force: true });
+      else await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+function ownerAlive(owner: string): boolean {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(owner, "utf8"));
+  } catch {
+    return true; // being written right now by the process that just made the directory
+  }
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
 
 /** terraform or the provider mirror is missing; the message says how to provide each. */
@@ -147,6 +196,7 @@ plugin_cache_dir = ${JSON.stringify(pluginCache)}
     terraformVersion: found.version,
     mirror,
     env: { ...process.env, TF_CLI_CONFIG_FILE: cliConfig, TF_IN_AUTOMATION: "1", TF_INPUT: "0", CHECKPOINT_DISABLE: "1" },
+    initLock: `${pluginCache}.init-lock`,
   };
 }
 
@@ -178,10 +228,11 @@ export function terraformIn(toolchain: Toolchain, cwd: string, label: string, ta
     AWS_CONFIG_FILE: devNull,
     AWS_SHARED_CREDENTIALS_FILE: devNull,
   };
-  return (args) =>
+  const run = (args: string[]) =>
     exec(toolchain.terraform, [...args, "-no-color"], { cwd, maxBuffer: 64 * 1024 * 1024, env }).catch((err: { stdout?: string; stderr?: string; code?: number }) => {
       throw new Error(`terraform ${args[0]} of ${label} exited ${err.code}:\n${err.stderr ?? ""}\n${(err.stdout ?? "").slice(-30000)}`);
     });
+  return (args) => (args[0] === "init" ? withInitLock(toolchain, () => run(args)) : run(args));
 }
 
 /** "aws_sqs_queue.dlq (25 s), …" from terraform's "<address>: Creation complete after 25s [id=…]" lines. */

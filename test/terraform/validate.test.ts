@@ -12,7 +12,7 @@ import { driftguardNames } from "../../modules/names.js";
 import { EXAMPLE_FILE, TINY_HANDLER } from "../constructs/synth.js";
 import { tempDir } from "../support/temp.js";
 import { generatedOrg } from "./generated-org.js";
-import { prepareToolchain, type Toolchain } from "../../sandbox/harness/terraform.js";
+import { prepareToolchain, withInitLock, type Toolchain } from "../../sandbox/harness/terraform.js";
 
 const run = promisify(execFile);
 /** This suite shares two cores with everything else; terraform validate is CPU-bound. */
@@ -44,7 +44,7 @@ const terraform = (args: string[], cwd: string) =>
 
 async function initStack(dir: string, stack: string): Promise<StackResult> {
   try {
-    await terraform(["init", "-backend=false", "-input=false"], dir);
+    await withInitLock(toolchain, () => terraform(["init", "-backend=false", "-input=false"], dir));
     return { stack, diagnostics: [] };
   } catch (err) {
     const { stdout, stderr } = err as { stdout?: string; stderr?: string };
