@@ -12,10 +12,11 @@ import { keptThreads } from "./scripts/mutation-pool.js";
 // 20) load once per Stryker test runner instead of once per mutant: functions/fanout/budget.ts's 117
 // mutants took 1.2 s each at load 23 (was ~48 s each at load 20, one runner both times).
 //
-// The write-gate tests need the SDK's real Client#send (its middleware stack); the other files'
+// The write-gate tests need the SDK's real Client#send (its middleware stack), and the engine and
+// security-group remediator tests send real requests to an in-process sandbox; the other files'
 // aws-sdk-client-mock stubs on client prototypes would leak into them in a shared worker, so they
 // keep their own isolated worker (vitest's threads pool: a fresh thread per run).
-const ISOLATED = ["test/unit/remediation/safety/write-gate*.test.ts"];
+const ISOLATED = ["test/unit/remediation/safety/write-gate*.test.ts", "test/unit/remediation/engine.test.ts", "test/unit/remediation/remediators/ec2-security-group.test.ts"];
 const shared = { testTimeout: 20_000, hookTimeout: 60_000, pool: "threads" as const };
 export default defineConfig({
   test: {

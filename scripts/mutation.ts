@@ -349,6 +349,7 @@ if (!args.includes("--summary")) {
       (!args.includes("--missing") || b.files.some((f) => results.files[f]?.sha256 !== sha256(f))),
   );
   const tests = mutationTestFiles();
+  const failed: string[] = [];
   for (const [i, batch] of todo.entries()) {
     const testFiles = testsFor(batch.files, tests);
     if (args.includes("--list")) {
@@ -357,17 +358,30 @@ if (!args.includes("--summary")) {
     }
     const started = Date.now();
     console.log(`\n[mutation] batch ${i + 1}/${todo.length} ${batch.id}: ${batch.files.join(", ")}; tests: ${testFiles.join(", ")}`);
-    const mutants = await new Stryker({
-      configFile: "stryker.config.json",
-      mutate: batch.files,
-      testFiles,
-      incrementalFile: join(OUT, "incremental", `${batch.id}.json`),
-      jsonReporter: { fileName: join(OUT, "batches", `${batch.id}.json`) },
-      ...(concurrency ? { concurrency: Number(concurrency) } : {}),
-    }).runMutationTest();
+    let mutants: MutantResult[];
+    try {
+      mutants = await new Stryker({
+        configFile: "stryker.config.json",
+        mutate: batch.files,
+        testFiles,
+        incrementalFile: join(OUT, "incremental", `${batch.id}.json`),
+        jsonReporter: { fileName: join(OUT, "batches", `${batch.id}.json`) },
+        ...(concurrency ? { concurrency: Number(concurrency) } : {}),
+      }).runMutationTest();
+    } catch (error) {
+      // A batch whose tests fail without a mutant (Stryker's dry run) cannot be scored; its files stay
+      // "not run" in the summary, and the other batches still run.
+      failed.push(batch.id);
+      console.error(`[mutation] batch ${batch.id} FAILED, its files stay unmeasured: ${error instanceof Error ? error.message : String(error)}`);
+      continue;
+    }
     store(readResults(), batch.files, mutants);
     const ran = mutants.filter((m) => m.status !== "Ignored").length;
     console.log(`[mutation] batch ${batch.id}: ${mutants.length} mutants (${ran} not ignored) in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  }
+  if (failed.length > 0) {
+    console.error(`[mutation] ${failed.length} batch(es) failed (their tests fail unmutated): ${failed.join(", ")}`);
+    process.exitCode = 1;
   }
 }
 summarize(scope);
