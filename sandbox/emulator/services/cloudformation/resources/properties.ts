@@ -75,8 +75,3 @@ export function cloudFormationTags(stack: CfnStack, logicalId: string): Tags {
 export function staleTagKeys(live: Tags, wanted: Tags, previousTemplateTags: unknown): string[] {
   return Object.keys(templateTags(previousTemplateTags ?? [])).filter((key) => !(key in wanted) && key in live);
 }
-
-/** Restores the template's tag values; tags the template doesn't mention are left as they are. */
-export function restoreTags(live: Tags, expected: unknown): void {
-  Object.assign(live, templateTags(expected));
-}
