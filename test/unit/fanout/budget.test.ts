@@ -226,6 +226,16 @@ describe("leasedGuards: what is leased, spare and given back", () => {
     stack: { stackName, stackId: stackName, tags: {} },
   });
   const none = async (): Promise<StackRemediationResult> => ({ exemption: { kind: "none" }, resources: [] });
+  /** A stack that holds the lease it got for `repairs` and repairs nothing until `finish()` (`done` settles after). */
+  const heldStack = (lease: Awaited<ReturnType<typeof guardsOver>>, stackName: string, repairs: number) => {
+    let finish!: () => void;
+    const released = new Promise<void>((resolve) => (finish = resolve));
+    const done = lease.remediateStack(async () => {
+      await released;
+      return none();
+    })(stackOf(stackName, repairs));
+    return { done, finish };
+  };
   /** An engine that makes the given reservations in order and records how each went. */
   const reserving =
     (results: string[], reservations: { count?: number; critical?: boolean }[]) =>
@@ -286,19 +296,14 @@ describe("leasedGuards: what is leased, spare and given back", () => {
   it("moves what a finished stack left to a stack in flight, and gives back only what is still spare", async () => {
     const budget = pool(50);
     const lease = await guardsOver(budget, { maxPerAccount: 2 });
-    let finishA!: () => void;
-    const aDone = new Promise<void>((resolve) => (finishA = resolve));
     const results: string[] = [];
-    const a = lease.remediateStack(async () => {
-      await aDone;
-      return none();
-    })(stackOf("a", 2)); // leases the account's whole share, repairs nothing
+    const a = heldStack(lease, "a", 2); // leases the account's whole share, repairs nothing
     const b = lease.remediateStack(async (input) => {
-      await a;
+      await a.done;
       return reserving(results, [{}])(input);
     })(stackOf("b", 1)); // leased nothing: the share was taken
     await new Promise((resolve) => setImmediate(resolve));
-    finishA();
+    a.finish();
     await b;
     expect(results).toEqual(["ok"]);
     await lease.release();
@@ -308,15 +313,10 @@ describe("leasedGuards: what is leased, spare and given back", () => {
   it("takes from the spare only what the reservation lacks, so another stack in flight can use the rest", async () => {
     const budget = pool(50);
     const lease = await guardsOver(budget, { maxPerAccount: 3 });
-    let finishA!: () => void;
-    const aDone = new Promise<void>((resolve) => (finishA = resolve));
     const results: string[] = [];
-    const a = lease.remediateStack(async () => {
-      await aDone;
-      return none();
-    })(stackOf("a", 2)); // leases 2, repairs nothing
+    const a = heldStack(lease, "a", 2); // leases 2, repairs nothing
     const b = lease.remediateStack(async (input) => {
-      await a;
+      await a.done;
       return reserving(results, [{}])(input); // its own lease of 1 is enough
     })(stackOf("b", 1));
     const c = lease.remediateStack(async (input) => {
@@ -324,7 +324,7 @@ describe("leasedGuards: what is leased, spare and given back", () => {
       return reserving(results, [{}])(input); // leased nothing (3 per account were leased): served from a's spare
     })(stackOf("c", 1));
     await new Promise((resolve) => setImmediate(resolve));
-    finishA();
+    a.finish();
     await c;
     expect(budget.asked).toEqual([2, 1]);
     expect(results).toEqual(["ok", "ok"]);
