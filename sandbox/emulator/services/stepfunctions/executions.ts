@@ -161,7 +161,7 @@ class Recorder {
  * An EXPRESS machine's execution ARN is `express:<machine>:<name>:<id>` (the form CloudWatch Logs
  * records show, telemetry.ts), which the history and describe APIs refuse as AWS does.
  */
-export function startExecution(host: StatesHost, machine: MachineRef, region: string, accountId: string, input: Json, options: { name?: string; executionArn?: string; mapRunArn?: string }): Execution {
+export function startExecution(host: StatesHost, machine: MachineRef, region: string, accountId: string, input: Json, options: { name?: string; executionArn?: string; mapRunArn?: string; duplicate?: boolean }): Execution {
   const name = options.name ?? randomUUID();
   const express = machine.type === "EXPRESS" && !options.mapRunArn;
   const executionArn = options.executionArn ?? (express ? `arn:aws:states:${region}:${accountId}:express:${machine.name}:${name}:${randomUUID()}` : `arn:aws:states:${region}:${accountId}:execution:${machine.name}:${name}`);
@@ -184,7 +184,8 @@ export function startExecution(host: StatesHost, machine: MachineRef, region: st
     logStream: logStreamName(machine.name, startDate),
     ...(options.mapRunArn ? { mapRunArn: options.mapRunArn } : {}),
   };
-  executions.set(executionArn, execution);
+  // A duplicate delivery is the same execution again: the first keeps the ARN's entry (backgroundSettled waits for both).
+  if (!options.duplicate) executions.set(executionArn, execution);
   const recorder = new Recorder(host, execution);
   recorder.record("ExecutionStarted", { executionStartedEventDetails: { input: inputText, inputDetails: { truncated: false }, roleArn: machine.roleArn } });
   if (!execution.mapRunArn) void executionMetric(host, machine.arn, "ExecutionsStarted");
@@ -370,7 +371,7 @@ function childRecord(host: StatesHost, region: string, accountId: string, outcom
  * unless the running one has the same input, which is idempotent for STANDARD workflows); input a
  * JSON text of at most 256 KiB ("InvalidExecutionInput").
  */
-export function startExecutionHandler(machineOf: (ctx: CallContext, arn: string | undefined) => MachineRef, params: { stateMachineArn?: string; name?: string; input?: string }, ctx: CallContext) {
+export function startExecutionHandler(machineOf: (ctx: CallContext, arn: string | undefined) => MachineRef, params: { stateMachineArn?: string; name?: string; input?: string }, ctx: CallContext, sync = false) {
   const machine = machineOf(ctx, params.stateMachineArn);
   const text = params.input ?? "{}";
   let input: Json;
@@ -388,7 +389,10 @@ export function startExecutionHandler(machineOf: (ctx: CallContext, arn: string 
     if (existing.status === "RUNNING" && existing.input === JSON.stringify(input)) return { executionArn: existing.executionArn, startDate: existing.startDate };
     throw new AwsError("ExecutionAlreadyExists", `Execution Already Exists: '${arn}'`);
   }
-  const execution = startExecution({ world: ctx.world, runtime: ctx.sandbox }, machine, ctx.region, ctx.accountId, input, { name: params.name });
+  const host = { world: ctx.world, runtime: ctx.sandbox };
+  const execution = startExecution(host, machine, ctx.region, ctx.accountId, input, { name: params.name });
+  // At-least-once, when the scenario asks for it: the same execution delivered a second time.
+  if (machine.type === "EXPRESS" && !sync && ctx.sandbox.duplicateExpressExecutions) startExecution(host, machine, ctx.region, ctx.accountId, input, { name: execution.name, executionArn: execution.executionArn, duplicate: true });
   return { executionArn: execution.executionArn, startDate: execution.startDate };
 }
 
@@ -557,7 +561,7 @@ export function describeMapRun(params: { mapRunArn?: string }, ctx: CallContext)
 export async function startSyncExecution(machineOf: (ctx: CallContext, arn: string | undefined) => MachineRef, params: { stateMachineArn?: string; name?: string; input?: string }, ctx: CallContext) {
   const machine = machineOf(ctx, params.stateMachineArn);
   if (machine.type !== "EXPRESS") throw new AwsError("StateMachineTypeNotSupported", "This operation is not supported by this type of state machine");
-  const { executionArn } = startExecutionHandler(machineOf, params, ctx);
+  const { executionArn } = startExecutionHandler(machineOf, params, ctx, true);
   const e = executionsState.of(ctx).executions.get(executionArn)!;
   await e.done;
   // An EXPRESS execution is not kept for the history and describe APIs.
