@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { AwsError, type CallContext, type ServiceDefinition } from "../../protocol/types.js";
-import type { Tags } from "../../state.js";
+import type { Tags, World } from "../../state.js";
+import { invalidPrincipal } from "../iam/principal-existence.js";
 import { uuid } from "../shared/ids.js";
 import { required } from "../shared/params.js";
 import { regionalState } from "../shared/regional.js";
@@ -67,7 +68,12 @@ const doesNotExist = () => new AwsError("QueueDoesNotExist", "The specified queu
 const invalidAttributeName = (name: string) => new AwsError("InvalidAttributeName", `Unknown Attribute ${name}.`);
 const invalidAttributeValue = (name: string, why: string) => new AwsError("InvalidAttributeValue", `Invalid value for the parameter ${name}. Reason: ${why}`);
 
-function checkAttributes(attributes: Record<string, string>): Record<string, string> {
+/**
+ * API_SetQueueAttributes.html: each attribute's range; a policy must be JSON, and a Policy naming a
+ * principal that does not exist is InvalidAttributeValue "Invalid value for the parameter Policy."
+ * with no reason (iam/principal-existence.ts).
+ */
+function checkAttributes(world: World, attributes: Record<string, string>): Record<string, string> {
   for (const [name, value] of Object.entries(attributes)) {
     if (!SETTABLE.has(name)) throw invalidAttributeName(name);
     const range = RANGES[name];
@@ -75,11 +81,13 @@ function checkAttributes(attributes: Record<string, string>): Record<string, str
       throw invalidAttributeValue(name, `must be an integer from ${range[0]} to ${range[1]}.`);
     }
     if ((name === "Policy" || name === "RedrivePolicy" || name === "RedriveAllowPolicy") && value !== "") {
+      let document: unknown;
       try {
-        JSON.parse(value);
+        document = JSON.parse(value);
       } catch {
         throw invalidAttributeValue(name, "not valid JSON.");
       }
+      if (name === "Policy" && invalidPrincipal(world, document)) throw new AwsError("InvalidAttributeValue", "Invalid value for the parameter Policy.");
     }
   }
   return attributes;
@@ -108,7 +116,7 @@ export function queueByArn(ctx: Pick<CallContext, "world">, arn: string): Queue 
 function createQueue(params: { QueueName?: string; Attributes?: Record<string, string>; tags?: Tags }, ctx: CallContext) {
   const name = required(params.QueueName, () => new AwsError("MissingParameter", "The request must contain the parameter QueueName."));
   if (!QUEUE_NAME.test(name)) throw new AwsError("InvalidParameterValue", "Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length");
-  const attributes = checkAttributes({ ...params.Attributes });
+  const attributes = checkAttributes(ctx.world, { ...params.Attributes });
   if (name.endsWith(".fifo") !== (attributes.FifoQueue === "true")) {
     throw invalidAttributeValue("FifoQueue", "The name of a FIFO queue can only include alphanumeric characters, hyphens, or underscores, must end with .fifo suffix.");
   }
@@ -173,7 +181,7 @@ function getQueueAttributes(params: { QueueUrl?: string; AttributeNames?: string
 /** API_SetQueueAttributes.html: an empty Policy (or RedrivePolicy) removes it. */
 function setQueueAttributes(params: { QueueUrl?: string; Attributes?: Record<string, string> }, ctx: CallContext) {
   const queue = queueOf(ctx, params.QueueUrl);
-  for (const [name, value] of Object.entries(checkAttributes({ ...params.Attributes }))) {
+  for (const [name, value] of Object.entries(checkAttributes(ctx.world, { ...params.Attributes }))) {
     if (name === "FifoQueue") throw invalidAttributeName(name); // fixed at creation
     if (value === "" && (name === "Policy" || name === "RedrivePolicy" || name === "RedriveAllowPolicy")) delete queue.attributes[name];
     else queue.attributes[name] = value;
