@@ -10,7 +10,7 @@ import { createHubClients, createSpokeClients } from "../functions/aws/clients.j
 import type { RunReport } from "../functions/core/types.js";
 import { RecentIds } from "../functions/events/index.js";
 import { eventDeps, newRunId, scanDeps } from "../functions/runtime/index.js";
-import { lambdaHeapFlags, lambdaLimits, sizeConcurrency, runScan } from "../functions/scanner/index.js";
+import { lambdaHeapFlags, lambdaLimits, sizeConcurrency, runScan, type ScanProgress } from "../functions/scanner/index.js";
 import { runFanoutInProcess } from "../functions/fanout/index.js";
 import { resolveAccounts } from "../functions/config/resolve.js";
 import { childExecArgv, profileFile, startProfile } from "./cpu-profile.js";
@@ -221,6 +221,20 @@ function runSynth(accounts: number, regions: number, profileDir: string | undefi
   });
 }
 
+/**
+ * A line per tenth of the accounts scanned, with the process's RSS and heap: a long run (the
+ * 100,000-stack fan-out takes an hour under load) shows how far it is and what it holds.
+ */
+function scanProgress(accounts: number, startedAt: number, log: (line: string) => void): (event: ScanProgress) => void {
+  const step = Math.max(1, Math.ceil(accounts / 10));
+  let done = 0;
+  return (event) => {
+    if (event.kind !== "account" || ++done % step !== 0) return;
+    const { rss, heapUsed } = process.memoryUsage();
+    log(`${done} of ${accounts} accounts scanned in ${((performance.now() - startedAt) / 1000).toFixed(0)} s; RSS ${(rss / 2 ** 20).toFixed(0)} MB, heap in use ${(heapUsed / 2 ** 20).toFixed(0)} MB`);
+  };
+}
+
 /** Set in the re-run of this process with the hub's heap flags, so that it does not re-run itself again. */
 const HUB_HEAP_ENV = "DRIFTGUARD_BENCH_HUB_HEAP";
 
@@ -303,7 +317,8 @@ async function main(): Promise<void> {
     loopDelay.enable();
     const started = performance.now();
     const scan = opts.execution === "fanout" ? runFanoutInProcess : runScan;
-    const { report } = await scan(deps, { config, runId: newRunId(new Date()), trigger: "bench", publish: { bucket: sandbox.ready.reportBucket, topicArn: sandbox.ready.topicArn } });
+    const progress = scanProgress(config.accounts.length, started, log);
+    const { report } = await scan(deps, { config, runId: newRunId(new Date()), trigger: "bench", onProgress: progress, publish: { bucket: sandbox.ready.reportBucket, topicArn: sandbox.ready.topicArn } });
     const wallMs = performance.now() - started;
     const hubCpuAfter = processCpuMs();
     const sandboxCpuAfter = await sandbox.cpuMs();
