@@ -8,7 +8,7 @@ import { testConfig } from "../../support/config.js";
 import { FLAPPING_STATE_KEY, runKeys } from "../../../functions/aws/bucket-layout.js";
 import type { RunReport } from "../../../functions/core/types.js";
 import { runFanoutInProcess } from "../../../functions/fanout/in-process.js";
-import type { RunManifest } from "../../../functions/fanout/types.js";
+import type { AccountPart, RunManifest } from "../../../functions/fanout/types.js";
 import type { StackRemediationInput, StackRemediationResult } from "../../../functions/remediation/engine.js";
 import { s3FlappingStore } from "../../../functions/remediation/flapping-store.js";
 import { RunInProgressError, runScan } from "../../../functions/scanner/run.js";
@@ -150,6 +150,11 @@ describe("runFanoutInProcess", () => {
     expect(singleRepairs).toHaveLength(4);
     expect(Object.keys(fanned.bucket.json<{ entries: object }>(FLAPPING_STATE_KEY)!.entries).sort()).toEqual(singleRepairs);
     expect(fanned.bucket.json<RunManifest>(keys.manifest)?.accounts.map((a) => a.accountId)).toEqual([PAY, DATA, EDGE, "555555555555"]);
+    // Each part carries its account's measured detections, which the reducer learns from (reduce.ts runDetectionTimes):
+    // payments-prod's three stacks, edge's two; data-dev could not be assumed.
+    const detections = (id: string) => fanned.bucket.json<AccountPart>(keys.part(id))?.detectionMs;
+    expect([detections(PAY)?.length, detections(EDGE)?.length, detections(DATA)]).toEqual([3, 2, undefined]);
+    expect([...detections(PAY)!, ...detections(EDGE)!].every((ms) => Number.isInteger(ms) && ms >= 0)).toBe(true);
   });
 
   it("holds the run's blast radius across workers running at the same time", async () => {
