@@ -16,7 +16,7 @@ import { acquireRunLease, type LeaseRecord } from "../../../functions/scanner/ru
 import { runPartitioner } from "../../../functions/fanout/partitioner.js";
 import { executionRunId } from "../../../functions/runtime/run-id.js";
 import { RUN_LEASE_KEY } from "../../../functions/aws/bucket-layout.js";
-import type { ScanDeps } from "../../../functions/scanner/types.js";
+import type { ScanDeps, ScanProgress } from "../../../functions/scanner/types.js";
 import { accessDenied, APP_ROLE_RESOURCE, assumeRoleOutput, mockFlatOrganization, orgAccount, silentLogger } from "../scanner/fixtures.js";
 import { deployStack, sandboxSpokeClients, useHubBucket } from "../../support/sandbox.js";
 
@@ -155,6 +155,19 @@ describe("runFanoutInProcess", () => {
     const detections = (id: string) => fanned.bucket.json<AccountPart>(keys.part(id))?.detectionMs;
     expect([detections(PAY)?.length, detections(EDGE)?.length, detections(DATA)]).toEqual([3, 2, undefined]);
     expect([...detections(PAY)!, ...detections(EDGE)!].every((ms) => Number.isInteger(ms) && ms >= 0)).toBe(true);
+  });
+
+  it("a run's stacks in flight stay within its heap budget, and the run still scans every stack", async () => {
+    const config = testConfig(FANOUT_ORG);
+    const { deps } = harness();
+    const heap: ScanProgress[] = [];
+    // (96.1 MB / 2 − 48 MB) = 51 KB of heap: room for two stacks of 22 KB (concurrency.ts HEAP_BUDGET),
+    // where the config's caps alone allow 2 accounts × 2 regions × 2 stacks.
+    const runtime = { memoryMb: 1024, fileDescriptors: 1024, heapMb: 96.1 };
+    const { report } = await runScan(deps, { config, runId: "20260102T030405Z-000006", publish: PUBLISH, runtime, onProgress: (e) => e.kind === "heap" && heap.push(e) });
+
+    expect(heap).toEqual([{ kind: "heap", peakStacksInFlight: 2, stacksInFlightCap: expect.any(Number), heldReportBytes: expect.any(Number), oldSpaceMb: 96.1 }]);
+    expect(report.totals).toMatchObject({ stacksScanned: 5, remediated: 4, accountsFailed: 1 });
   });
 
   it("holds the run's blast radius across workers running at the same time", async () => {
