@@ -1,3 +1,4 @@
+import type { FaultTarget } from "./faults.js";
 import type { Principal, World } from "../state.js";
 
 /** Knobs of the emulated cloud shared by every service. */
@@ -23,6 +24,8 @@ export interface SandboxRuntime {
    * "Asynchronous Express Workflows: at-least-once" (concepts-standard-vs-express.html).
    */
   duplicateExpressExecutions?: boolean;
+  /** The dispatcher's injected faults, for the calls a service makes on a caller's behalf (faults.ts calledVia). */
+  faults?: { check(target: FaultTarget, service: ServiceDefinition): AwsError | undefined };
 }
 
 export interface CallContext {

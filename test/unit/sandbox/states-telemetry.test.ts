@@ -5,7 +5,8 @@ import { mintRoleSession } from "../../../sandbox/emulator/services/iam/principa
 import { logsState } from "../../../sandbox/emulator/services/logs/service.js";
 import type { Principal, Topic } from "../../../sandbox/emulator/state.js";
 import type { BareSandbox } from "../../../sandbox/harness/server.js";
-import { exampleConfig, synthHub, type PolicyStatement } from "../../constructs/synth.js";
+import { exampleConfig } from "../../support/config.js";
+import { synthHub, type PolicyStatement } from "../../constructs/synth.js";
 import { startBareTestSandbox } from "../../support/sandbox.js";
 
 /**
@@ -21,9 +22,7 @@ import { startBareTestSandbox } from "../../support/sandbox.js";
  * APIs (API_StartSyncExecution.html, API_ListExecutions.html). One bare sandbox for the file.
  */
 
-const config = exampleConfig((raw) => {
-  (raw.hub as { execution?: string }).execution = "fanout";
-});
+const config = exampleConfig({ hub: { execution: "fanout" } });
 const HUB = config.hub.accountId;
 const REGION = config.hub.region;
 const BUCKET = `states-telemetry-${HUB}`;
