@@ -18,6 +18,12 @@ export interface SandboxRuntime {
   endpoint?: string;
   /** Seeded, so runs are repeatable. */
   random(): number;
+  /**
+   * The scenario's injected failure, if any, for a call an AWS service makes itself rather than
+   * a client (EventBridge invoking a rule's target): the same fault rules the dispatcher applies
+   * to clients' calls, matched on the called service, action, account and region.
+   */
+  serviceCallFault?(call: { service: string; action: string; account: string; region: string; callerArn: string }): AwsError | undefined;
 }
 
 export interface CallContext {
