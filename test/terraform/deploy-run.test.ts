@@ -6,6 +6,7 @@ import type { ScanSummary } from "../../functions/handler.js";
 import type { DriftguardNames } from "../../modules/names.js";
 import type { AsyncInvocation } from "../../sandbox/emulator/services/lambda/invoke.js";
 import type { DeployedSandbox } from "../../sandbox/harness/deploy.js";
+import type * as DeployedRun from "./deployed-run.js";
 
 /**
  * Issue 15, "running what was deployed": the demo organization (sandbox/scenarios/demo.yaml with
@@ -44,7 +45,7 @@ const load = async () => ({
   ...(await import("../../sandbox/harness/run-local.js")),
   ...(await import("../../sandbox/harness/scenario.js")),
 });
-let helpers: typeof import("./deployed-run.js");
+let helpers: typeof DeployedRun;
 let m: Awaited<ReturnType<typeof load>>;
 let config: Config;
 let names: DriftguardNames;
