@@ -6,7 +6,8 @@ import { logsState } from "../../sandbox/emulator/services/logs/service.js";
 import { backgroundSettled } from "../../sandbox/emulator/services/shared/background.js";
 import type { Topic } from "../../sandbox/emulator/state.js";
 import type { BareSandbox } from "../../sandbox/harness/server.js";
-import { exampleConfig, synthHub } from "../constructs/synth.js";
+import { synthHub } from "../constructs/synth.js";
+import { exampleConfig } from "../support/config.js";
 import { BASE_SCENARIO, HUB, startBareTestSandbox } from "../support/sandbox.js";
 import { boto3 } from "./boto3.js";
 
@@ -191,7 +192,7 @@ describe("Step Functions", () => {
   });
 
   it("driftguard's fan-out role may redrive its Map Run's children", () => {
-    const { synth } = synthHub(exampleConfig((raw) => void ((raw.hub as { execution?: string }).execution = "fanout")));
+    const { synth } = synthHub(exampleConfig({ hub: { execution: "fanout" } }));
     const policies = Object.values(synth.resources("aws_iam_role_policy")).flatMap((p) => synth.policy(p.policy));
     const redrive = policies.find((s) => s.actions?.includes("states:RedriveExecution"));
     expect(redrive?.resources?.some((r) => r.endsWith(`:execution:${FANOUT_NAMES.stateMachine}/*`))).toBe(true);
@@ -200,7 +201,7 @@ describe("Step Functions", () => {
   it("delivers an asynchronous EXPRESS execution twice under duplicateExpressExecutions; StartSyncExecution and STANDARD executions once", async () => {
     // driftguard's fan-out is STANDARD, parent and Map children: exactly-once, so the knob cannot reach it
     // (concepts-standard-vs-express.html). Were it EXPRESS, its fan-out would have to be proven under the knob.
-    const { synth } = synthHub(exampleConfig((raw) => void ((raw.hub as { execution?: string }).execution = "fanout")));
+    const { synth } = synthHub(exampleConfig({ hub: { execution: "fanout" } }));
     const deployed = synth.only("aws_sfn_state_machine");
     expect(deployed.type).toBe("STANDARD");
     expect(String(deployed.definition)).toContain('"ExecutionType":"STANDARD"');
