@@ -252,6 +252,27 @@ describe("REVERT_DRIFT change sets", () => {
     expect(result).toMatchObject({ kind: "executed", stackStatus: "UPDATE_ROLLBACK_COMPLETE", statusReason: "The following resource(s) failed to update: [WebSecurityGroup]." });
   });
 
+  // User Guide, "Continue rolling back an update": an UPDATE_ROLLBACK_FAILED stack "can't be updated"; its way out is a person's call.
+  it("never starts a change set on an UPDATE_ROLLBACK_FAILED stack: manual, naming ContinueUpdateRollback, in report mode too", async () => {
+    const failed = stack("UPDATE_ROLLBACK_FAILED", "The following resource(s) failed to update: [WebSecurityGroup]. ");
+    cfn.on(DescribeStacksCommand).resolves(failed);
+    const result = await run();
+    expect(result).toEqual({
+      kind: "not-executed",
+      action: {
+        outcome: "manual",
+        by: "revert-drift-change-set",
+        steps: [],
+        reason:
+          "stack payments-core is UPDATE_ROLLBACK_FAILED (The following resource(s) failed to update: [WebSecurityGroup].): CloudFormation cannot update it until its rollback is continued — " +
+          "fix what the failed resources' events name and run ContinueUpdateRollback (ResourcesToSkip for those that cannot be rolled back), then the next run reverts its drift",
+      },
+    });
+    expect(cfn.commandCalls(CreateChangeSetCommand)).toHaveLength(0);
+    expect(reservations).toEqual([]);
+    expect(await planRevert(new CloudFormationClient({ region: "us-east-1" }), "20260302T090000Z-a1b2c3", "payments-core", drifts)).toEqual(result.kind === "not-executed" ? result.action : undefined);
+  });
+
   it("does not delete a change set it could not create", async () => {
     cfn.on(CreateChangeSetCommand).rejects(awsError("InsufficientCapabilitiesException", "Requires capabilities : [CAPABILITY_IAM]"));
     const result = await run();
