@@ -189,8 +189,12 @@ export interface Instance {
   launchedAt: string;
 }
 
-/** DELETE_SKIPPED: a DeletionPolicy Retain resource its stack's deletion left in place. */
-export type CfnResourceStatus = "CREATE_COMPLETE" | "UPDATE_COMPLETE" | "IMPORT_COMPLETE" | "DELETE_COMPLETE" | "DELETE_SKIPPED";
+/**
+ * DELETE_SKIPPED: a DeletionPolicy Retain resource its stack's deletion left in place.
+ * DELETE_FAILED: a resource a create rollback or a stack deletion could not remove (ROLLBACK_FAILED,
+ * DELETE_FAILED stacks); UPDATE_FAILED: one an update rollback could not restore (UPDATE_ROLLBACK_FAILED).
+ */
+export type CfnResourceStatus = "CREATE_COMPLETE" | "UPDATE_COMPLETE" | "IMPORT_COMPLETE" | "DELETE_COMPLETE" | "DELETE_SKIPPED" | "DELETE_FAILED" | "UPDATE_FAILED";
 
 /**
  * The template's DeletionPolicy attribute (aws-attribute-deletionpolicy.html): Retain keeps the
@@ -224,6 +228,8 @@ export interface CfnStackResource {
   /** Fn::GetAtt values captured when the resource was created (Arn, GroupId, RoleId …). */
   attributes?: Record<string, string>;
   lastUpdated: string;
+  /** ResourceStatusReason: why a *_FAILED resource failed (the handler's message). */
+  statusReason?: string;
   deletionPolicy?: CfnDeletionPolicy;
   drift?: {
     status: "IN_SYNC" | "MODIFIED" | "DELETED" | "NOT_CHECKED";
@@ -319,6 +325,19 @@ export interface CfnStack {
   lastDrift?: { status: "DRIFTED" | "IN_SYNC" | "NOT_CHECKED" | "UNKNOWN"; at: string };
   detections: CfnDriftDetection[];
   changeSets: CfnChangeSet[];
+  /**
+   * UPDATE_ROLLBACK_FAILED: what the update rollback still has to do, for ContinueUpdateRollback
+   * (update.ts): the resources to write back to their previous properties, and those the failed
+   * update created, deleted in the cleanup that follows.
+   */
+  rollbackPending?: { writeBack: CfnRollbackWriteBack[]; cleanup: CfnStackResource[] };
+}
+
+/** One resource an update rollback must bring back: its properties before the update and what the update attempted. */
+export interface CfnRollbackWriteBack {
+  logicalId: string;
+  previous: Record<string, unknown>;
+  attempted: Record<string, unknown>;
 }
 
 /** One management event as CloudTrail records it; `record` is the CloudTrailEvent JSON object. */
