@@ -130,10 +130,6 @@ async function serve(opts: SandboxOptions, build: (scenario: LoadedScenario, con
   const world = build(scenario, config, runtime);
 
   const dispatcher = new Dispatcher(world, runtime, SERVICES);
-  runtime.serviceCallFault = (call) => {
-    const service = dispatcher.service(call.service);
-    return service ? dispatcher.faults.check(call, service) : undefined;
-  };
   runningWorlds.add(world);
   const listeners = new Set<(event: CloudTrailBridgeEvent) => void>();
   dispatcher.onMutation((call, result, service) => {

@@ -61,7 +61,7 @@ export class Dispatcher {
   ) {
     for (const s of services) this.services.set(s.name, s);
     this.faults = new FaultInjector(() => runtime.now());
-    runtime.faults = this.faults;
+    runtime.faults = this.faults.forServices((name) => this.services.get(name));
   }
 
   service(name: string): ServiceDefinition | undefined {

@@ -74,6 +74,19 @@ export class FaultInjector {
     return [...this.rules];
   }
 
+  /**
+   * These rules for the calls a service makes itself (SandboxRuntime.faults): the called service
+   * is looked up by name, so the error takes that service's protocol shape.
+   */
+  forServices(lookup: (name: string) => ServiceDefinition | undefined): { check(target: FaultTarget): AwsError | undefined } {
+    return {
+      check: (target) => {
+        const service = lookup(target.service);
+        return service ? this.check(target, service) : undefined;
+      },
+    };
+  }
+
   /** The error this call must fail with, if any rule says so. */
   check(target: FaultTarget, service: ServiceDefinition): AwsError | undefined {
     for (const [index, rule] of this.rules.entries()) {

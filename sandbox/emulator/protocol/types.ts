@@ -24,14 +24,13 @@ export interface SandboxRuntime {
    * "Asynchronous Express Workflows: at-least-once" (concepts-standard-vs-express.html).
    */
   duplicateExpressExecutions?: boolean;
-  /** The dispatcher's injected faults, for the calls a service makes on a caller's behalf (faults.ts calledVia). */
-  faults?: { check(target: FaultTarget, service: ServiceDefinition): AwsError | undefined };
   /**
-   * The scenario's injected failure, if any, for a call an AWS service makes itself rather than
-   * a client (EventBridge invoking a rule's target): the same fault rules the dispatcher applies
-   * to clients' calls, matched on the called service, action, account and region.
+   * The scenario's injected faults (set by the dispatcher) for the calls a service makes itself
+   * rather than a client: CloudFormation's reads on a caller's behalf (faults.ts calledVia),
+   * EventBridge invoking a rule's target. The same rules the dispatcher applies to clients'
+   * calls, matched on the called service, action, account and region.
    */
-  serviceCallFault?(call: { service: string; action: string; account: string; region: string; callerArn: string }): AwsError | undefined;
+  faults?: { check(target: FaultTarget): AwsError | undefined };
 }
 
 export interface CallContext {

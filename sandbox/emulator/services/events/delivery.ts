@@ -50,7 +50,7 @@ import { eventsService, eventsState, type Rule, type Target } from "./service.js
  * delivery is recorded in `deliveries`, so a missing permission is something a test sees, never
  * a silent drop. Retriable errors come from the scenario's faults on the call EventBridge makes
  * to the target (lambda Invoke, sqs SendMessage, events PutEvents, states StartExecution in the
- * target's account: SandboxRuntime.serviceCallFault), since no emulated target fails on its own.
+ * target's account: SandboxRuntime.faults), since no emulated target fails on its own.
  */
 
 export interface BusEvent {
@@ -187,7 +187,7 @@ function targetCall(arn: string): { service: string; action: string; account: st
 
 /** One attempt: the scenario's fault on the target's service, else the target's own call. */
 async function sendToTarget(host: EventsHost, rule: Rule, target: Target, event: BusEvent, receivedAt: number): Promise<string | undefined> {
-  const fault = host.runtime.serviceCallFault?.({ ...targetCall(target.Arn), callerArn: "events.amazonaws.com" });
+  const fault = host.runtime.faults?.check({ ...targetCall(target.Arn), callerArn: "events.amazonaws.com" });
   if (fault) throw fault;
   if (BUS_ARN.test(target.Arn)) await toBus(host, rule, target, event);
   else if (target.Arn.includes(":lambda:")) await toLambda(host, rule, target, inputOf(rule, target, event, receivedAt));

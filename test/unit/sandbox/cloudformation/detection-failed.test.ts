@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { FaultInjector } from "../../../../sandbox/emulator/protocol/faults.js";
+import { SERVICES } from "../../../../sandbox/emulator/services/index.js";
 import { createStack, EC2_READ_ONLY_ROLE, harness, HTTPS_GROUP, region } from "./fixture.js";
 
 /**
@@ -26,7 +27,7 @@ describe("DETECTION_FAILED", () => {
   it("names every resource whose read failed, in AWS's Summary/Failures shape, and keeps the others' results", async () => {
     const h = harness();
     const faults = new FaultInjector(() => 0);
-    h.ctx.sandbox.faults = faults;
+    h.ctx.sandbox.faults = faults.forServices((name) => SERVICES.find((s) => s.name === name));
     const ids = await createStack(h, "app", TEMPLATE);
     region(h.world).securityGroups.get(ids.Sg)!.ingress.push({ ipProtocol: "tcp", fromPort: 22, toPort: 22, cidrIpv4: "0.0.0.0/0" });
     // SNS throttles CloudFormation's reads of the topics (the calls it makes for the caller, not the caller's own).
@@ -58,7 +59,7 @@ describe("DETECTION_FAILED", () => {
   it("a fault on the caller's own calls leaves CloudFormation's reads alone", async () => {
     const h = harness();
     const faults = new FaultInjector(() => 0);
-    h.ctx.sandbox.faults = faults;
+    h.ctx.sandbox.faults = faults.forServices((name) => SERVICES.find((s) => s.name === name));
     await createStack(h, "app", TEMPLATE);
     faults.setRules([{ service: "sns", action: "GetTopicAttributes", error: "Throttling", message: "Rate exceeded" }]);
     const { StackDriftDetectionId } = await h.call("DetectStackDrift", { StackName: "app" });
@@ -70,7 +71,7 @@ describe("DETECTION_FAILED", () => {
   it("keeps a resource's last checked result when a later read of it fails", async () => {
     const h = harness();
     const faults = new FaultInjector(() => 0);
-    h.ctx.sandbox.faults = faults;
+    h.ctx.sandbox.faults = faults.forServices((name) => SERVICES.find((s) => s.name === name));
     await createStack(h, "app", TEMPLATE);
     const first = await h.call("DetectStackDrift", { StackName: "app" });
     expect((await h.call("DescribeStackDriftDetectionStatus", first)).DetectionStatus).toBe("DETECTION_COMPLETE");

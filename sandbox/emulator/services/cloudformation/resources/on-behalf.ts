@@ -93,7 +93,6 @@ export async function readOnBehalf(ctx: ResourceContext, service: ServiceDefinit
     // A scenario fault on CloudFormation's reads (faults.ts calledVia): the service's own error, as a drift Failure reports it.
     const fault = env.sandbox.faults?.check(
       { account: env.account.id, region: env.region, service: service.name, action, callerArn: ctx.actor?.arn ?? `arn:aws:iam::${env.account.id}:root`, calledVia: CLOUDFORMATION_PRINCIPAL },
-      service,
     );
     if (fault) throw fault;
     await authorizeOnBehalf(ctx, service, action, params);
