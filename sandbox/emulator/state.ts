@@ -392,6 +392,15 @@ export interface World {
   falsePositives?: ReadonlySet<string>;
   /** Accounts that exist outside the organization: valid account principals, nothing more (iam/principal-existence.ts). */
   accountsOutsideOrganization?: ReadonlySet<string>;
+  /** Service control policies beside FullAWSAccess, each attached to the root, OUs or accounts by id (authorization/evaluate.ts). */
+  serviceControlPolicies?: readonly ServiceControlPolicyState[];
+}
+
+export interface ServiceControlPolicyState {
+  name: string;
+  document: unknown;
+  /** The root (r-…), OUs (ou-…) and accounts it is attached to. */
+  targets: readonly string[];
 }
 
 export interface Principal {

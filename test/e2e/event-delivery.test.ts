@@ -7,7 +7,7 @@ import { mintRoleSession } from "../../sandbox/emulator/services/iam/principals.
 import { sqsState } from "../../sandbox/emulator/services/sqs/service.js";
 import { executionsState } from "../../sandbox/emulator/services/stepfunctions/executions.js";
 import { startBareSandbox, type BareSandbox } from "../../sandbox/harness/server.js";
-import { EXAMPLE_FILE } from "../constructs/synth.js";
+import { EXAMPLE_FILE } from "../support/config.js";
 
 /**
  * EventBridge delivery in the bare sandbox, set up through the emulated APIs the way the deployed

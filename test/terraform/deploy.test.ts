@@ -8,7 +8,7 @@ import { cloudwatchState } from "../../sandbox/emulator/services/cloudwatch/serv
 import { eventsState } from "../../sandbox/emulator/services/events/service.js";
 import { lambdaState } from "../../sandbox/emulator/services/lambda/functions.js";
 import { sqsState } from "../../sandbox/emulator/services/sqs/service.js";
-import { EXAMPLE_FILE } from "../constructs/synth.js";
+import { EXAMPLE_FILE } from "../support/config.js";
 import { tempDir } from "../support/temp.js";
 import { applyPlanDestroy, prepareStacks, startExampleOrganization, type DeployedStack } from "./deploy-stack.js";
 import { prepareToolchain } from "../../sandbox/harness/terraform.js";

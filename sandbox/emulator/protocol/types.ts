@@ -1,3 +1,4 @@
+import type { FaultTarget } from "./faults.js";
 import type { Principal, World } from "../state.js";
 
 /** Knobs of the emulated cloud shared by every service. */
@@ -18,6 +19,13 @@ export interface SandboxRuntime {
   endpoint?: string;
   /** Seeded, so runs are repeatable. */
   random(): number;
+  /**
+   * Runs every asynchronous EXPRESS execution twice (the scenario's duplicateExpressExecutions):
+   * "Asynchronous Express Workflows: at-least-once" (concepts-standard-vs-express.html).
+   */
+  duplicateExpressExecutions?: boolean;
+  /** The dispatcher's injected faults, for the calls a service makes on a caller's behalf (faults.ts calledVia). */
+  faults?: { check(target: FaultTarget, service: ServiceDefinition): AwsError | undefined };
 }
 
 export interface CallContext {
