@@ -3,7 +3,7 @@ import tseslint from "typescript-eslint";
 import boundaries from "./lint/import-boundaries.js";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "cdktf.out/", "dist/", "out/", ".tf-test/", "coverage/", ".stryker-tmp/", "reports/"] },
+  { ignores: ["node_modules/", "cdktf.out/", "dist/", "out/", ".tf-test/", "coverage/", ".stryker-tmp*/", "reports/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

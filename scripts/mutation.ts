@@ -1,9 +1,10 @@
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { dirname, join, normalize, relative } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { Stryker } from "@stryker-mutator/core";
 import type { MutantResult, MutantStatus } from "@stryker-mutator/api/core";
 import mutationTests from "../vitest.mutation.config.js";
+import { importDistances, nearestTests, type Distances } from "./mutation-selection.js";
 
 /**
  * `npm run mutation`: StrykerJS with its vitest runner (stryker.config.json, vitest.mutation.config.ts)
@@ -122,29 +123,10 @@ function mutationTestFiles(): string[] {
   return sourceFiles("test").filter((f) => include.some((re) => re.test(f)));
 }
 
-/** The functions/ files a test file imports, following imports through test/ helpers (never through functions/). */
-function importedSources(testFile: string, seen = new Set<string>()): Set<string> {
-  const out = new Set<string>();
-  if (seen.has(testFile)) return out;
-  seen.add(testFile);
-  // A type-only import runs nothing of the module.
-  for (const [, typeOnly, spec] of readFileSync(testFile, "utf8").matchAll(/(?:import|export)\s+(type\s+)?[^;]*?from "(\.{1,2}\/[^"]+)\.js"/g)) {
-    if (typeOnly) continue;
-    const target = normalize(join(dirname(testFile), `${spec}.ts`));
-    if (target.startsWith("functions/")) out.add(target);
-    else if (target.startsWith("test/") && existsSync(target)) for (const f of importedSources(target, seen)) out.add(f);
-  }
-  return out;
-}
-
-/**
- * The tests a batch runs against its mutants: those that import a batch file themselves (or
- * through a test helper). A mutant must be killed by the tests written for its code, not by a
- * test three layers up that happens to pass through it — and this is what keeps a mutant's run
- * short (guards.ts is covered by ~10 test files through the engine; its own test is one).
- */
-function testsFor(files: readonly string[], tests: readonly string[]): string[] {
-  return tests.filter((t) => [...importedSources(t)].some((f) => files.includes(f)));
+/** A batch runs the union of its files' nearest tests (mutation-selection.ts). */
+function testsFor(files: readonly string[], distances: Distances): string[] {
+  const selected = new Set(files.flatMap((f) => nearestTests(f, distances).tests));
+  return [...distances.keys()].filter((t) => selected.has(t));
 }
 
 function readResults(): Results {
@@ -348,12 +330,16 @@ if (!args.includes("--summary")) {
       (only === undefined || only.split(",").some((o) => b.files.some((f) => f.includes(o)))) &&
       (!args.includes("--missing") || b.files.some((f) => results.files[f]?.sha256 !== sha256(f))),
   );
-  const tests = mutationTestFiles();
+  const distances = new Map(mutationTestFiles().map((t) => [t, importDistances(t)] as const));
   const failed: string[] = [];
   for (const [i, batch] of todo.entries()) {
-    const testFiles = testsFor(batch.files, tests);
+    const testFiles = testsFor(batch.files, distances);
     if (args.includes("--list")) {
-      console.log(`${batch.id}: ${batch.files.join(", ")}\n  tests: ${testFiles.join(", ") || "(none imports it: every mutation test)"}`);
+      const indirect = batch.files.flatMap((f) => {
+        const { distance } = nearestTests(f, distances);
+        return distance === 1 ? [] : [`${f} ${distance === undefined ? "reached by no test" : `only through ${distance - 1} module(s) between`}`];
+      });
+      console.log(`${batch.id}: ${batch.files.join(", ")}\n  tests: ${testFiles.join(", ") || "(none reaches it: every mutation test)"}${indirect.map((x) => `\n  ${x}`).join("")}`);
       continue;
     }
     const started = Date.now();
@@ -365,6 +351,8 @@ if (!args.includes("--summary")) {
         mutate: batch.files,
         testFiles,
         incrementalFile: join(OUT, "incremental", `${batch.id}.json`),
+        // Its own sandbox folder per batch: two runs of different batches (`--only`) do not clean up each other's.
+        tempDirName: `.stryker-tmp-${batch.id}`,
         jsonReporter: { fileName: join(OUT, "batches", `${batch.id}.json`) },
         ...(concurrency ? { concurrency: Number(concurrency) } : {}),
       }).runMutationTest();

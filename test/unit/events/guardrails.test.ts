@@ -10,11 +10,12 @@ import {
   type IpPermission,
   type SecurityGroup,
 } from "@aws-sdk/client-ec2";
-import { GetBucketEncryptionCommand, GetBucketTaggingCommand, PutBucketEncryptionCommand, S3Client } from "@aws-sdk/client-s3";
+import { GetBucketEncryptionCommand, GetBucketTaggingCommand, GetPublicAccessBlockCommand, PutBucketEncryptionCommand, PutPublicAccessBlockCommand, S3Client } from "@aws-sdk/client-s3";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { ChangeActor } from "../../../functions/core/types.js";
 import { bucketEncryption } from "../../../functions/events/guardrails/bucket-encryption.js";
+import { bucketPublicAccess } from "../../../functions/events/guardrails/bucket-public-access.js";
 import { evaluateGuardrail, type GuardrailContext } from "../../../functions/events/guardrails/evaluate.js";
 import { offendingPermissions, openIngress } from "../../../functions/events/guardrails/open-ingress.js";
 import { GUARDRAILS, guardrailActions, guardrailFor } from "../../../functions/events/guardrails/registry.js";
@@ -203,6 +204,132 @@ describe("bucket-encryption guardrail", () => {
   it("skips a bucket that no longer exists", async () => {
     s3.on(GetBucketEncryptionCommand).rejects(awsError("NoSuchBucket"));
     expect((await evaluateGuardrail(bucketEncryption, ctx("AWS::S3::Bucket", BUCKET))).action.reason).toBe(`bucket ${BUCKET} no longer exists`);
+  });
+});
+
+describe("bucket-encryption guardrail: what counts as encrypted", () => {
+  const BUCKET = "scratch-exports";
+  // GetBucketEncryption answers only for the bucket asked about; any other bucket reads as gone.
+  const encryption = (out: object) => {
+    s3.on(GetBucketEncryptionCommand).rejects(awsError("NoSuchBucket"));
+    s3.on(GetBucketEncryptionCommand, { Bucket: BUCKET }).resolves(out);
+  };
+
+  it("finds SSE-KMS in any rule of the configuration, not only the first", async () => {
+    encryption({ ServerSideEncryptionConfiguration: { Rules: [{ BucketKeyEnabled: true }, { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: "aws:kms", KMSMasterKeyID: "alias/data" } }] } });
+    expect((await evaluateGuardrail(bucketEncryption, ctx("AWS::S3::Bucket", BUCKET))).action).toMatchObject({ outcome: "skipped", reason: `bucket ${BUCKET} has default encryption aws:kms` });
+  });
+
+  it.each([
+    ["no configuration in the answer", {}],
+    ["no rules", { ServerSideEncryptionConfiguration: { Rules: [] } }],
+    ["a rule without a default algorithm", { ServerSideEncryptionConfiguration: { Rules: [{ BucketKeyEnabled: true }] } }],
+  ])("treats %s as unencrypted", async (_what, out) => {
+    encryption(out);
+    s3.on(GetBucketTaggingCommand, { Bucket: BUCKET }).resolves({ TagSet: [] });
+    const outcome = await evaluateGuardrail(bucketEncryption, ctx("AWS::S3::Bucket", BUCKET, { mode: "report" }));
+    expect(outcome).toMatchObject({ finding: true, action: { outcome: "planned", reason: `bucket ${BUCKET} had its default encryption removed`, steps: [`PutBucketEncryption Bucket=${BUCKET} SSEAlgorithm=AES256`] } });
+  });
+
+  it("does not take a read it was refused for compliance, nor a tag read it was refused for no exemption", async () => {
+    s3.on(GetBucketEncryptionCommand).rejects(awsError("AccessDenied", "Access Denied", 403));
+    await expect(evaluateGuardrail(bucketEncryption, ctx("AWS::S3::Bucket", BUCKET))).rejects.toThrow("Access Denied");
+    s3.reset();
+    s3.on(GetBucketEncryptionCommand).rejects(awsError("ServerSideEncryptionConfigurationNotFoundError"));
+    s3.on(GetBucketTaggingCommand).rejects(awsError("AccessDenied", "Access Denied", 403));
+    await expect(evaluateGuardrail(bucketEncryption, ctx("AWS::S3::Bucket", BUCKET))).rejects.toThrow("Access Denied");
+    expect(s3.commandCalls(PutBucketEncryptionCommand)).toHaveLength(0);
+  });
+
+  it("reads the exemption tag of the bucket it repairs", async () => {
+    s3.on(GetBucketEncryptionCommand).rejects(awsError("ServerSideEncryptionConfigurationNotFoundError"));
+    s3.on(GetBucketTaggingCommand).rejects(awsError("NoSuchBucket"));
+    s3.on(GetBucketTaggingCommand, { Bucket: BUCKET }).resolves({ TagSet: [{ Key: "driftguard:exempt", Value: "reason=public dataset" }] });
+    expect((await evaluateGuardrail(bucketEncryption, ctx("AWS::S3::Bucket", BUCKET))).action.outcome).toBe("skipped");
+  });
+});
+
+describe("bucket-public-access guardrail", () => {
+  const BUCKET = "partner-drop";
+  const ALL_ON = { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true };
+  // GetPublicAccessBlock answers only for the bucket asked about. A bucket whose configuration was
+  // deleted answers 404 NoSuchPublicAccessBlockConfiguration (S3 API Reference, GetPublicAccessBlock).
+  const blockReads = (...answers: (object | Error)[]) => {
+    s3.on(GetPublicAccessBlockCommand).rejects(awsError("NoSuchBucket", "The specified bucket does not exist", 404));
+    const on = s3.on(GetPublicAccessBlockCommand, { Bucket: BUCKET });
+    for (const a of answers) if (a instanceof Error) on.rejectsOnce(a);
+    else on.resolvesOnce({ PublicAccessBlockConfiguration: a });
+  };
+  const untagged = () => s3.on(GetBucketTaggingCommand, { Bucket: BUCKET }).rejects(awsError("NoSuchTagSet", "The TagSet does not exist", 404));
+  const PUT = `PutPublicAccessBlock Bucket=${BUCKET} BlockPublicAcls=true IgnorePublicAcls=true BlockPublicPolicy=true RestrictPublicBuckets=true`;
+
+  it("turns all four settings back on when the configuration was deleted, and verifies", async () => {
+    blockReads(awsError("NoSuchPublicAccessBlockConfiguration", "The public access block configuration was not found", 404), ALL_ON);
+    untagged();
+    s3.on(PutPublicAccessBlockCommand).resolves({});
+    const outcome = await evaluateGuardrail(bucketPublicAccess, ctx("AWS::S3::Bucket", BUCKET));
+    expect(outcome).toMatchObject({
+      finding: true,
+      action: { outcome: "remediated", by: "guardrail:bucket-public-access", steps: [PUT], reason: `bucket ${BUCKET} does not block public access (BlockPublicAcls, IgnorePublicAcls, BlockPublicPolicy, RestrictPublicBuckets off)` },
+    });
+    expect(s3.commandCalls(PutPublicAccessBlockCommand).map((c) => c.args[0].input)).toEqual([{ Bucket: BUCKET, PublicAccessBlockConfiguration: ALL_ON }]);
+  });
+
+  it("names only the settings that are off, and in report mode only plans", async () => {
+    blockReads({ BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: false });
+    untagged();
+    const outcome = await evaluateGuardrail(bucketPublicAccess, ctx("AWS::S3::Bucket", BUCKET, { mode: "report" }));
+    expect(outcome.action).toMatchObject({ outcome: "planned", steps: [PUT], reason: `bucket ${BUCKET} does not block public access (BlockPublicPolicy, RestrictPublicBuckets off)` });
+    expect(s3.commandCalls(PutPublicAccessBlockCommand)).toHaveLength(0);
+  });
+
+  it("treats an answer without a configuration as nothing blocked", async () => {
+    s3.on(GetPublicAccessBlockCommand, { Bucket: BUCKET }).resolves({});
+    untagged();
+    expect((await evaluateGuardrail(bucketPublicAccess, ctx("AWS::S3::Bucket", BUCKET, { mode: "report" }))).action.reason).toBe(
+      `bucket ${BUCKET} does not block public access (BlockPublicAcls, IgnorePublicAcls, BlockPublicPolicy, RestrictPublicBuckets off)`,
+    );
+  });
+
+  it("leaves a bucket that blocks all public access alone", async () => {
+    blockReads(ALL_ON);
+    const outcome = await evaluateGuardrail(bucketPublicAccess, ctx("AWS::S3::Bucket", BUCKET));
+    expect(outcome).toMatchObject({ finding: false, action: { outcome: "skipped", reason: `bucket ${BUCKET} blocks all public access` } });
+    expect(s3.commandCalls(PutPublicAccessBlockCommand)).toHaveLength(0);
+  });
+
+  it("skips a bucket deleted since the event", async () => {
+    s3.on(GetPublicAccessBlockCommand).rejects(awsError("NoSuchBucket", "The specified bucket does not exist", 404));
+    expect((await evaluateGuardrail(bucketPublicAccess, ctx("AWS::S3::Bucket", BUCKET))).action).toMatchObject({ outcome: "skipped", reason: `bucket ${BUCKET} no longer exists` });
+  });
+
+  it("does not take a refused read for a bucket that blocks public access", async () => {
+    s3.on(GetPublicAccessBlockCommand).rejects(awsError("AccessDenied", "Access Denied", 403));
+    await expect(evaluateGuardrail(bucketPublicAccess, ctx("AWS::S3::Bucket", BUCKET))).rejects.toThrow("Access Denied");
+  });
+
+  it("leaves a bucket meant to be public (exemption tag) as it is", async () => {
+    blockReads({});
+    s3.on(GetBucketTaggingCommand, { Bucket: BUCKET }).resolves({ TagSet: [{ Key: "driftguard:exempt", Value: "reason=static website" }] });
+    const outcome = await evaluateGuardrail(bucketPublicAccess, ctx("AWS::S3::Bucket", BUCKET));
+    expect(outcome.action.outcome).toBe("skipped");
+    expect(outcome.action.reason).toContain("exempt: static website");
+    expect(s3.commandCalls(PutPublicAccessBlockCommand)).toHaveLength(0);
+  });
+
+  it("reports a failed repair when a setting is still off afterwards", async () => {
+    blockReads({}, { ...ALL_ON, RestrictPublicBuckets: false });
+    untagged();
+    s3.on(PutPublicAccessBlockCommand).resolves({});
+    const outcome = await evaluateGuardrail(bucketPublicAccess, ctx("AWS::S3::Bucket", BUCKET));
+    expect(outcome.action.outcome).toBe("failed");
+    expect(outcome.action.reason).toContain(`still present after repair: bucket ${BUCKET} does not block public access (RestrictPublicBuckets off)`);
+  });
+
+  it("answers both Block Public Access events, unless switched off", () => {
+    expect(guardrailFor("DeleteBucketPublicAccessBlock", "AWS::S3::Bucket", settings)?.name).toBe("bucket-public-access");
+    expect(guardrailFor("PutBucketPublicAccessBlock", "AWS::S3::Bucket", settings)?.name).toBe("bucket-public-access");
+    expect(guardrailFor("PutBucketPublicAccessBlock", "AWS::S3::Bucket", { ...settings, blockBucketPublicAccess: false })).toBeUndefined();
   });
 });
 
