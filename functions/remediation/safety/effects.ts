@@ -43,9 +43,3 @@ export type WriteEffect =
   | { kind: "stage-change-set"; stackName: string }
   /** Executing a change set: the writes it would make, read from DescribeChangeSet. */
   | { kind: "execute-change-set"; stackName: string; writes: readonly WriteEffect[]; uninterpreted: readonly string[] };
-
-export type RoleEffect = Extract<WriteEffect, { role: RoleTarget }>;
-
-export function isRoleEffect(effect: WriteEffect): effect is RoleEffect {
-  return "role" in effect;
-}
