@@ -49,20 +49,32 @@ function roleEffects(role: RoleTarget, before: Props, after: Props): WriteEffect
   return out;
 }
 
-function rules(direction: Direction, value: unknown): CanonicalRule[] {
-  return list(value).flatMap((entry) => {
+function rules(direction: Direction, value: unknown): { rules: CanonicalRule[]; unsupported: { entry: unknown; why: string }[] } {
+  const out: { rules: CanonicalRule[]; unsupported: { entry: unknown; why: string }[] } = { rules: [], unsupported: [] };
+  for (const entry of list(value)) {
     const rule = ruleFromTemplate(direction, (entry ?? {}) as Props);
-    return "unsupported" in rule ? [] : [rule];
-  });
+    if ("unsupported" in rule) out.unsupported.push({ entry, why: rule.unsupported });
+    else out.rules.push(rule);
+  }
+  return out;
 }
 
-function groupEffects(groupId: string, before: Props, after: Props): WriteEffect[] {
-  const out: WriteEffect[] = [];
+/**
+ * A group's rule writes. A rule the change set adds that cannot be read as a canonical rule (a
+ * source group named rather than referenced by id, …) is returned as uninterpreted, not dropped:
+ * dropped, its grant would pass the invariants unexamined. Unchanged entries write nothing.
+ */
+function groupEffects(groupId: string, before: Props, after: Props): { writes: WriteEffect[]; uninterpreted: string[] } {
+  const out: { writes: WriteEffect[]; uninterpreted: string[] } = { writes: [], uninterpreted: [] };
   for (const [property, direction] of [["SecurityGroupIngress", "ingress"], ["SecurityGroupEgress", "egress"]] as const) {
-    const had = new Map(rules(direction, before[property]).map((r) => [ruleKey(r), r]));
-    const has = new Map(rules(direction, after[property]).map((r) => [ruleKey(r), r]));
-    for (const [key, rule] of has) if (!had.has(key)) out.push({ kind: "authorize-rule", groupId, rule });
-    for (const [key, rule] of had) if (!has.has(key)) out.push({ kind: "revoke-rule", groupId, rule });
+    const old = rules(direction, before[property]);
+    const now = rules(direction, after[property]);
+    const had = new Map(old.rules.map((r) => [ruleKey(r), r]));
+    const has = new Map(now.rules.map((r) => [ruleKey(r), r]));
+    for (const [key, rule] of has) if (!had.has(key)) out.writes.push({ kind: "authorize-rule", groupId, rule });
+    for (const [key, rule] of had) if (!has.has(key)) out.writes.push({ kind: "revoke-rule", groupId, rule });
+    const unchanged = new Set(old.unsupported.map((u) => JSON.stringify(u.entry)));
+    for (const u of now.unsupported) if (!unchanged.has(JSON.stringify(u.entry))) out.uninterpreted.push(`${property}: ${u.why}`);
   }
   return out;
 }
@@ -87,9 +99,12 @@ export function changeSetWrites(changes: readonly Change[]): { writes: WriteEffe
       case "AWS::IAM::Role":
         writes.push(...roleEffects({ name: physical, ...(typeof after.Path === "string" ? { path: after.Path } : {}) }, before, after));
         break;
-      case "AWS::EC2::SecurityGroup":
-        writes.push(...groupEffects(physical, before, after));
+      case "AWS::EC2::SecurityGroup": {
+        const group = groupEffects(physical, before, after);
+        writes.push(...group.writes);
+        uninterpreted.push(...group.uninterpreted.map((why) => `${what} ${why}`));
         break;
+      }
       case "AWS::EC2::SecurityGroupIngress":
       case "AWS::EC2::SecurityGroupEgress": {
         const direction = type.endsWith("Ingress") ? "ingress" : "egress";

@@ -90,6 +90,18 @@ describe("a security group revert", () => {
     expect(writes).toEqual([{ kind: "authorize-rule", groupId: "sg-0app", rule: { direction: "ingress", protocol: "tcp", fromPort: 22, toPort: 22, peer: { kind: "cidr4", cidr: "0.0.0.0/0" } } }]);
   });
 
+  it("does not drop a rule it cannot read: a group-name source the change set adds is uninterpreted, one it keeps is not", () => {
+    const byName = { IpProtocol: "tcp", FromPort: "22", ToPort: "22", SourceSecurityGroupName: "bastion" };
+    const added = changeSetWrites([change("AWS::EC2::SecurityGroup", "sg-0app", { SecurityGroupIngress: [https] }, { SecurityGroupIngress: [https, byName] }, "Web")]);
+    expect(added.writes).toEqual([]);
+    expect(added.uninterpreted).toEqual([
+      "Web (AWS::EC2::SecurityGroup) SecurityGroupIngress: ingress rule referencing group name bastion (only group ids can be matched to live rules)",
+    ]);
+    const kept = changeSetWrites([change("AWS::EC2::SecurityGroup", "sg-0app", { SecurityGroupIngress: [byName, ssh] }, { SecurityGroupIngress: [byName] }, "Web")]);
+    expect(kept.uninterpreted).toEqual([]);
+    expect(kept.writes).toEqual([{ kind: "revoke-rule", groupId: "sg-0app", rule: { direction: "ingress", protocol: "tcp", fromPort: 22, toPort: 22, peer: { kind: "cidr4", cidr: "0.0.0.0/0" } } }]);
+  });
+
   it("reads a standalone ingress or egress rule as the rule it authorizes, on its GroupId, else its GroupName, else its physical id", () => {
     const { writes, uninterpreted } = changeSetWrites([
       change("AWS::EC2::SecurityGroupIngress", "sgr-1", undefined, { ...ssh, GroupId: "sg-0app" }),
