@@ -88,6 +88,12 @@ export interface BenchResults {
   scanMemory: { atPeak: MemoryBreakdown; heapUsedPeakMb: number };
   /** The V8 flags the hub process ran with (`--hub-heap lambda`: the deployed function's NODE_OPTIONS; none: Node's defaults) and the heap limit they gave. */
   hubHeap: { flags: string[]; heapSizeLimitMb: number };
+  /**
+   * The stacks in flight against the heap budget (scanner/concurrency.ts HEAP_BUDGET): the cap
+   * before any report row is held, the most in flight (in fan-out: the most any worker had), the
+   * cap at the end with the report rows held, and the largest heap in use against the old space.
+   */
+  heapBudget?: { oldSpaceMb: number; stacksInFlightCap: number; peakStacksInFlight: number; capAtEnd: number; heldReportMb: number; workers: number; largestHeapUsedMb: number; marginMb: number };
   synth: { accounts: number; stacks: number; constructMs: number; synthMs: number; totalMs: number };
   /** `p50Trial`: the median trial's AWS calls by name and the time no call covered (call-trace.ts). */
   eventToRevertMs: { trials: number[]; p50: number; max: number; p50Trial?: { byCall: { call: string; count: number; ms: number }[]; uncoveredMs: number } };
@@ -178,6 +184,16 @@ export function formatResults(r: BenchResults): string {
       ["naive scanner's CFN calls per stack", calls.naivePerStack.toFixed(2)],
       ["peak RSS (hub process)", `${r.peakRssMb.toFixed(0)} MB (measured scan, sampled every 200 ms: ${r.scanPeakRssMb.toFixed(0)} MB; process lifetime, warm-up included: ${r.lifetimePeakRssMb.toFixed(0)} MB)`],
       ["", `hub heap: ${r.hubHeap.flags.length > 0 ? r.hubHeap.flags.join(" ") : "Node's defaults"} (V8 heap limit ${r.hubHeap.heapSizeLimitMb.toFixed(0)} MB)`],
+      ...(r.heapBudget
+        ? ([
+            [
+              "",
+              `heap budget: ${r.heapBudget.stacksInFlightCap} stacks in flight before any report row (half the ${r.heapBudget.oldSpaceMb} MB old space, less the code, 22 KB each); ` +
+                `most in flight ${r.heapBudget.peakStacksInFlight}${r.heapBudget.workers > 1 ? ` (the busiest of ${r.heapBudget.workers} workers)` : ""}; report rows held ${r.heapBudget.heldReportMb.toFixed(1)} MB (JSON), cap then ${r.heapBudget.capAtEnd}; ` +
+                `largest heap in use ${r.heapBudget.largestHeapUsedMb.toFixed(0)} MB of ${r.heapBudget.oldSpaceMb} MB: margin ${r.heapBudget.marginMb.toFixed(0)} MB`,
+            ],
+          ] as [string, string][])
+        : []),
       [`cdktf synth, ${synth.accounts} accounts`, `${seconds(synth.totalMs)} (${synth.stacks} stacks: constructs ${seconds(synth.constructMs)}, synth ${seconds(synth.synthMs)})`],
       ["event → revert", `p50 ${events.p50.toFixed(0)} ms, max ${events.max.toFixed(0)} ms over ${events.trials.length} trials (${diag.eventPathThrottled} throttled CFN requests)`],
       ...(events.p50Trial

@@ -10,7 +10,7 @@ import { createHubClients, createSpokeClients } from "../functions/aws/clients.j
 import type { RunReport } from "../functions/core/types.js";
 import { RecentIds } from "../functions/events/index.js";
 import { eventDeps, newRunId, scanDeps } from "../functions/runtime/index.js";
-import { lambdaHeapFlags, lambdaLimits, sizeConcurrency, runScan } from "../functions/scanner/index.js";
+import { lambdaHeapFlags, lambdaLimits, sizeConcurrency, runScan, type ConcurrencySizing, type ScanProgress } from "../functions/scanner/index.js";
 import { runFanoutInProcess } from "../functions/fanout/index.js";
 import { resolveAccounts } from "../functions/config/resolve.js";
 import { childExecArgv, profileFile, startProfile } from "./cpu-profile.js";
@@ -221,6 +221,39 @@ function runSynth(accounts: number, regions: number, profileDir: string | undefi
   });
 }
 
+/**
+ * A line per tenth of the accounts scanned, with the process's RSS and heap: a long run (the
+ * 100,000-stack fan-out takes an hour under load) shows how far it is and what it holds. Also
+ * keeps what the heap budget saw (ScanProgress "heap": one per run, or one per fan-out worker).
+ */
+function scanProgress(accounts: number, startedAt: number, log: (line: string) => void) {
+  const step = Math.max(1, Math.ceil(accounts / 10));
+  let done = 0;
+  const heap: Extract<ScanProgress, { kind: "heap" }>[] = [];
+  const onProgress = (event: ScanProgress) => {
+    if (event.kind === "heap") heap.push(event);
+    if (event.kind !== "account" || ++done % step !== 0) return;
+    const { rss, heapUsed } = process.memoryUsage();
+    log(`${done} of ${accounts} accounts scanned in ${((performance.now() - startedAt) / 1000).toFixed(0)} s; RSS ${(rss / 2 ** 20).toFixed(0)} MB, heap in use ${(heapUsed / 2 ** 20).toFixed(0)} MB`);
+  };
+  return { onProgress, heap };
+}
+
+/** The heap budget against the largest heap in use: the most stacks any run or worker had in flight, the least room it ended with. */
+function heapBudget(sizing: ConcurrencySizing, seen: readonly Extract<ScanProgress, { kind: "heap" }>[], largestHeapUsedMb: number): BenchResults["heapBudget"] {
+  const oldSpaceMb = sizing.heap.oldSpaceMb;
+  return {
+    oldSpaceMb,
+    stacksInFlightCap: sizing.heap.stacksInFlight,
+    peakStacksInFlight: Math.max(0, ...seen.map((h) => h.peakStacksInFlight)),
+    capAtEnd: Math.min(sizing.heap.stacksInFlight, ...seen.map((h) => h.stacksInFlightCap)),
+    heldReportMb: Math.max(0, ...seen.map((h) => h.heldReportBytes)) / 2 ** 20,
+    workers: seen.length,
+    largestHeapUsedMb,
+    marginMb: oldSpaceMb - largestHeapUsedMb,
+  };
+}
+
 /** Set in the re-run of this process with the hub's heap flags, so that it does not re-run itself again. */
 const HUB_HEAP_ENV = "DRIFTGUARD_BENCH_HUB_HEAP";
 
@@ -303,7 +336,8 @@ async function main(): Promise<void> {
     loopDelay.enable();
     const started = performance.now();
     const scan = opts.execution === "fanout" ? runFanoutInProcess : runScan;
-    const { report } = await scan(deps, { config, runId: newRunId(new Date()), trigger: "bench", publish: { bucket: sandbox.ready.reportBucket, topicArn: sandbox.ready.topicArn } });
+    const progress = scanProgress(config.accounts.length, started, log);
+    const { report } = await scan(deps, { config, runId: newRunId(new Date()), trigger: "bench", onProgress: progress.onProgress, publish: { bucket: sandbox.ready.reportBucket, topicArn: sandbox.ready.topicArn } });
     const wallMs = performance.now() - started;
     const hubCpuAfter = processCpuMs();
     const sandboxCpuAfter = await sandbox.cpuMs();
@@ -459,6 +493,7 @@ async function main(): Promise<void> {
       lifetimePeakRssMb,
       scanMemory,
       hubHeap: { flags: process.env[HUB_HEAP_ENV]?.split(" ") ?? [], heapSizeLimitMb: getHeapStatistics().heap_size_limit / 1024 / 1024 },
+      heapBudget: heapBudget(sizing, progress.heap, scanMemory.heapUsedPeakMb),
       synth,
       eventToRevertMs: { trials: latencies, p50: median?.ms ?? 0, max: sorted.at(-1)?.ms ?? 0, ...(median ? { p50Trial: decompose(median.calls, median.ms) } : {}) },
     };

@@ -4,7 +4,7 @@ import type { Config } from "../config/schema.js";
 import { buildReport, publishReport, type PublishTarget } from "../report/index.js";
 import { scoped } from "../core/logger.js";
 import { toErrorInfo } from "../core/errors.js";
-import { releaseRunLease, type RunScanResult, type ScanDeps } from "../scanner/index.js";
+import { DetectionTimes, releaseRunLease, saveDetectionTimes, type RunScanResult, type ScanDeps } from "../scanner/index.js";
 import { resolveAccounts } from "../config/resolve.js";
 import { runMode, withModeOverride } from "../remediation/index.js";
 import { mergeAccounts, type WorkerResult } from "./merge.js";
@@ -12,11 +12,18 @@ import type { ErrorInfo } from "../core/types.js";
 import { getJson } from "../aws/s3-json.js";
 import type { AccountPart, RunManifest, WorkerFailure } from "./types.js";
 
-export type ReducerDeps = Pick<ScanDeps, "s3" | "sns" | "now" | "sleep" | "random" | "logger" | "chat">;
+export type ReducerDeps = Pick<ScanDeps, "s3" | "sns" | "now" | "sleep" | "random" | "logger" | "chat" | "detectionTimesStore">;
 
 /** Every worker meets the same unreadable record: list it once. */
 function distinctErrors(errors: ErrorInfo[]): ErrorInfo[] {
   return [...new Map(errors.map((e) => [`${e.code}\n${e.message}`, e])).values()];
+}
+
+/** Every worker's measured detections, as one run's. */
+export function runDetectionTimes(results: Iterable<WorkerResult>): DetectionTimes {
+  const times = new DetectionTimes();
+  for (const result of results) if (result.kind === "part") for (const ms of result.part.detectionMs ?? []) times.record(ms);
+  return times;
 }
 
 export interface ReducerOptions {
@@ -68,6 +75,8 @@ export async function runReducer(deps: ReducerDeps, options: ReducerOptions): Pr
     organization: manifest.value.organization,
     runErrors: distinctErrors([...(manifest.value.runErrors ?? []), ...[...results.values()].flatMap((r) => (r.kind === "part" ? (r.part.runErrors ?? []) : []))]),
   });
+  // What hub.execution: auto learns from, as a single-invocation run keeps it (scanner/run.ts runScan).
+  if (deps.detectionTimesStore) await saveDetectionTimes(deps.detectionTimesStore, runDetectionTimes(results.values()), runId, new Date(deps.now()), log);
   const released = await releaseRunLease({ s3: deps.s3, bucket: publish.bucket, backoff: deps, now: deps.now }, runId);
   if (released) log.warn("run lease not released; the next run waits for it to expire", { error: released });
   const published = await publishReport({ s3: deps.s3, sns: deps.sns, logger: log, ...(deps.chat ? { chat: deps.chat } : {}) }, report, publish);

@@ -44,6 +44,8 @@ export interface AccountPart {
   account: AccountReport;
   /** The worker's run-level errors (lease, guard state); the reducer lists each distinct one once. */
   runErrors?: ErrorInfo[];
+  /** The account's measured drift detections, ms (scanner/detection-times.ts); the reducer learns the run's detection time from all of them. */
+  detectionMs?: number[];
 }
 
 /**

@@ -4,7 +4,7 @@ import { createGuards, withModeOverride } from "../remediation/index.js";
 import { NO_DEADLINE, type Deadline } from "../core/deadline.js";
 import { scoped } from "../core/logger.js";
 import type { ErrorInfo } from "../core/types.js";
-import { DEFAULT_LEASE_TTL_MS, readMembership, joinRunLease, leaseProblem, openCapacity, openSweepMemory, saveGuards, saveSweepMemory, scanAccount, scanWithRetry, type RuntimeLimits, type ScanContext, type ScanDeps, type ScanProgress } from "../scanner/index.js";
+import { DEFAULT_LEASE_TTL_MS, DetectionTimes, readMembership, joinRunLease, leaseProblem, openCapacity, openSweepMemory, saveGuards, saveSweepMemory, scanAccount, scanWithRetry, type RuntimeLimits, type ScanContext, type ScanDeps, type ScanProgress } from "../scanner/index.js";
 import { leasedGuards, s3RunBudget } from "./budget.js";
 import { getJson, putJson } from "../aws/s3-json.js";
 import type { AccountPart, RunManifest, WorkerOutput, WorkItem } from "./types.js";
@@ -59,8 +59,10 @@ export async function runWorker(deps: ScanDeps, options: WorkerOptions): Promise
   const capacity = openCapacity(config, [account], deps, options.runtime);
   const membership = await readMembership(deps.organizations);
   if ("error" in membership) log.error("organization membership unreadable; repairs that trust another account are refused", { error: membership.error });
+  const detectionTimes = new DetectionTimes();
   const ctx: ScanContext = {
     ...(reported ? { reported } : {}),
+    detectionTimes,
     membership,
     deps: { ...deps, remediateStack: lease.remediateStack(deps.remediateStack) },
     config,
@@ -73,13 +75,22 @@ export async function runWorker(deps: ScanDeps, options: WorkerOptions): Promise
 
   const [report] = await scanWithRetry(ctx, [account], (a) => scanAccount(ctx, a, log), 1, log).finally(() => capacity.close());
   if (report === undefined) throw new Error(`no report for account ${accountId}`);
+  options.onProgress?.(capacity.stackSlots.progress(capacity.sizing.heap.oldSpaceMb));
   options.onProgress?.({ kind: "account", account: report });
   await lease.release();
   const saved = await saveGuards(lease.guards, log);
   if (saved) runErrors.push(saved);
   await saveSweepMemory(reported, log, runErrors);
 
-  const part: AccountPart = { version: 1, runId, accountId, finishedAt: new Date(deps.now()).toISOString(), account: report, ...(runErrors.length > 0 ? { runErrors } : {}) };
+  const part: AccountPart = {
+    version: 1,
+    runId,
+    accountId,
+    finishedAt: new Date(deps.now()).toISOString(),
+    account: report,
+    ...(runErrors.length > 0 ? { runErrors } : {}),
+    ...(detectionTimes.count > 0 ? { detectionMs: detectionTimes.values() } : {}),
+  };
   const key = keys.part(accountId);
   await putJson(deps.s3, bucket, key, part);
   log.info("account scanned", { status: report.status, key });

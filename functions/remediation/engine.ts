@@ -17,7 +17,7 @@ import { runPipeline } from "./pipeline.js";
 import { effectsOf, IN_SYNC_REASON } from "./plan.js";
 import { remediatorFor } from "./registry.js";
 import { tagsByArn } from "./resource-tags.js";
-import { planRevert, REVERT_BY, revertDrift } from "./revert-drift.js";
+import { planRevert, REVERT_BY, revertDrift, rollbackFailed } from "./revert-drift.js";
 import type { SafetyPolicy } from "./safety/invariants.js";
 import { type EngineTiming, withDefaults } from "./timing.js";
 import type { Remediator } from "./types.js";
@@ -317,7 +317,9 @@ async function tryRevert(ctx: Context, drifts: readonly ResourceDrift[], assessm
       const action: RemediationAction =
         result.stackStatus === "UPDATE_COMPLETE"
           ? await verified(ctx, drift, reason, result.steps, await ctx.ownership.forResource(ctx.region, drift.resourceType, drift.physicalResourceId))
-          : { outcome: "failed", reason: `${reason}, but the stack update ended ${result.stackStatus}${result.statusReason ? ` (${result.statusReason})` : ""}`, steps: result.steps };
+          : result.stackStatus === "UPDATE_ROLLBACK_FAILED"
+            ? { outcome: "failed", reason: `${reason}, but its rollback failed too: ${rollbackFailed({ StackName: stackName, StackStatusReason: result.statusReason })}`, steps: result.steps }
+            : { outcome: "failed", reason: `${reason}, but the stack update ended ${result.stackStatus}${result.statusReason ? ` (${result.statusReason})` : ""}`, steps: result.steps };
       actions.set(drift.logicalResourceId, { ...action, by: REVERT_BY });
     }
     const failed = [...actions.entries()].filter(([, a]) => a.outcome !== "remediated").map(([id]) => id);

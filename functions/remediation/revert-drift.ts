@@ -94,7 +94,8 @@ export type RevertAuthority =
  * user credentials": the spoke role's. Then every drifted resource must be one the spoke role
  * can write, or the update fails on the first other one and the stack rolls back.
  */
-export function revertAuthority(stack: Pick<Stack, "StackName" | "RoleARN">, drifts: readonly ResourceDrift[]): RevertAuthority {
+export function revertAuthority(stack: Pick<Stack, "StackName" | "RoleARN" | "StackStatus" | "StackStatusReason">, drifts: readonly ResourceDrift[]): RevertAuthority {
+  if (stack.StackStatus === "UPDATE_ROLLBACK_FAILED") return { ok: false, reason: rollbackFailed(stack) };
   if (stack.RoleARN) return { ok: true, via: `the stack's service role ${stack.RoleARN}` };
   const beyond = drifts.map(beyondSpokeRole).filter((b): b is string => b !== undefined);
   if (beyond.length === 0) return { ok: true, via: "the spoke role (the stack has no service role; every drifted resource is one it can write)" };
@@ -105,6 +106,21 @@ export function revertAuthority(stack: Pick<Stack, "StackName" | "RoleARN">, dri
       `and the update would fail and roll back on ${beyond.join("; ")}. Give the stack a service role (RoleARN) to revert it whole; ` +
       "its resources are handled one by one",
   };
+}
+
+/**
+ * An UPDATE_ROLLBACK_FAILED stack "can't be updated" (User Guide, "Continue rolling back an update"):
+ * CreateChangeSet would fail, and the way out — ContinueUpdateRollback, with ResourcesToSkip for
+ * resources CloudFormation cannot roll back, which leaves them "inconsistent with the state of the
+ * resources in the stack template" (API_ContinueUpdateRollback.html) — is a person's decision, so
+ * driftguard names it rather than taking it.
+ */
+export function rollbackFailed(stack: Pick<Stack, "StackName" | "StackStatusReason">): string {
+  return (
+    `stack ${stack.StackName} is UPDATE_ROLLBACK_FAILED${stack.StackStatusReason ? ` (${stack.StackStatusReason.trim()})` : ""}: CloudFormation cannot update it ` +
+    "until its rollback is continued — fix what the failed resources' events name and run ContinueUpdateRollback (ResourcesToSkip for those that cannot be " +
+    "rolled back), then the next run reverts its drift"
+  );
 }
 
 /**

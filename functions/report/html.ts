@@ -28,7 +28,7 @@ import {
   coverageLines,
   driftedItems,
   exemptionRows,
-  exemptionText,
+  describeExemption,
   listedAccounts,
   needsAttention,
   needsPerson,
@@ -230,7 +230,7 @@ function resourceDetail({ stack, resource: r }: DriftedItem, i: number, docs: Do
   const facts = [
     `<code>${t(r.physicalResourceId)}</code> ${t(r.status)}${r.detectedAt ? ` ${t(r.detectedAt)}` : ""}`,
     `<span class="outcome ${e(r.action.outcome)}">${t(r.action.outcome)}</span>: ${t(r.action.reason)}`,
-    ...(exemption.kind === "none" ? [] : [`exemption: ${t(exemptionText(exemption))}`]),
+    ...(exemption.kind === "none" ? [] : [`exemption: ${t(describeExemption(exemption))}`]),
     ...(who ? [`changed by ${t(who)}`] : []),
   ];
   const ids = `${data("t", r.resourceType)}${data("p", r.physicalResourceId)}${actor?.eventId ? data("ei", actor.eventId) : data("en", actor?.eventName)}`;

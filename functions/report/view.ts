@@ -235,7 +235,7 @@ export function actorText(actor: ChangeActor | undefined): string | undefined {
 }
 
 /** One renderer for exemptions everywhere (core/exemption-text.ts), so the report says what the action's reason says. */
-export { describeExemption as exemptionText } from "../core/exemption-text.js";
+export { describeExemption } from "../core/exemption-text.js";
 
 /** The totals as a small text table, for a terminal (the CLI and the demo). */
 export function totalsTable(totals: ReportTotals): string {

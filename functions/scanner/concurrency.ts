@@ -16,6 +16,8 @@ export interface RuntimeLimits {
   memoryMb: number;
   /** Lambda quotas: "File descriptors 1,024" per execution environment. */
   fileDescriptors: number;
+  /** The V8 old space the hub runs with (MB); by default the deployed function's, lambdaHeapFlags of memoryMb. */
+  heapMb?: number;
 }
 
 export const LAMBDA_FILE_DESCRIPTORS = 1024;
@@ -62,6 +64,8 @@ export interface ConcurrencySizing {
   stacksPerRegionCap?: number;
   /** Where each account-region's CloudFormation bucket starts. */
   cloudFormationPerSecond: number;
+  /** The V8 old space the sizing is for (MB) and the stacks in flight across the run it holds before any report row is kept (heapStacksInFlight). */
+  heap: { oldSpaceMb: number; stacksInFlight: number };
   limitedBy: { accountRegions: SizingLimit; sockets: SizingLimit };
 }
 
@@ -100,8 +104,49 @@ export function sizeConcurrency(caps: ConcurrencyCaps, limits: RuntimeLimits, sh
     stacksPerRegion: stacksInFlight(1_000, caps.cloudFormationPerSecond, caps.stacksPerRegion),
     ...(caps.stacksPerRegion !== undefined ? { stacksPerRegionCap: caps.stacksPerRegion } : {}),
     cloudFormationPerSecond: caps.cloudFormationPerSecond,
+    heap: { oldSpaceMb: oldSpaceOf(limits), stacksInFlight: heapStacksInFlight(oldSpaceOf(limits), 0) },
     limitedBy: { accountRegions: accountRegionsBy, sockets: socketsBy },
   };
+}
+
+/**
+ * What the work in flight may take of the hub's V8 heap (issue 19). At 20,000 stacks the largest
+ * heap in use was 262 MB of the 384 MB old space: the sockets and memory terms above bound
+ * account-regions, but an account-region may run up to 50 stacks at once (stacksInFlight), and
+ * the report's rows of finished accounts stay in the heap until the run ends, so a larger
+ * organization in one invocation could reach the limit. Stacks in flight across the run are
+ * therefore capped by what is left of a share of the old space once the code and the report's
+ * rows held so far are counted:
+ *
+ * - liveShare 0.5: V8 needs room to collect in; with live data near its limit it runs full
+ *   collections back to back ("Ineffective mark-compacts near heap limit") and then aborts the
+ *   process. Half the old space for live data keeps collections ordinary.
+ * - baselineMb 48: what is live before the scan starts (code, modules, SDK shapes): 44 MB in a
+ *   mid-scan heap snapshot of the bench's hub, 24 MB for the esbuild bundle; the larger, rounded up.
+ * - kbPerStackInFlight 22: the same snapshot held 79 MB with 1,600 stacks in flight (poll
+ *   schedules, promises, generator frames, SDK request state), (79 − 44) MB / 1,600 ≈ 22 KB each.
+ * - heapPerReportJsonByte 2.5: a finished account's rows live as objects until the report is
+ *   built; their heap is ≈ 2.4 × their compact JSON (1,960 drifted-stack rows of a 19,600-stack
+ *   fleet, test/unit/report/generate.ts: 5.0 MB of JSON, 12.1 MB of heap after two forced
+ *   collections), rounded up.
+ * - minStacksInFlight 1: a run whose report filled the budget still finishes, one stack at a time
+ *   (scan-account.ts says so in the log: the run belongs in fan-out mode).
+ *
+ * At 1,024 MB: (384 × 0.5 − 48) MB / 22 KB = 6,702 stacks in flight before any row is held; the
+ * default bench (256 account-regions × ≈ 16 stacks = 4,096) stays under it, 256 × 50 = 12,800
+ * would not.
+ */
+export const HEAP_BUDGET = { liveShare: 0.5, baselineMb: 48, kbPerStackInFlight: 22, heapPerReportJsonByte: 2.5, minStacksInFlight: 1 } as const;
+
+function oldSpaceOf(limits: RuntimeLimits): number {
+  return limits.heapMb ?? lambdaOldSpaceMb(limits.memoryMb);
+}
+
+/** Stacks in flight across the run that fit an old space of `oldSpaceMb` while the report holds `reportJsonBytes` of finished rows. */
+export function heapStacksInFlight(oldSpaceMb: number, reportJsonBytes: number): number {
+  const b = HEAP_BUDGET;
+  const freeKb = (oldSpaceMb * b.liveShare - b.baselineMb) * 1024 - (reportJsonBytes * b.heapPerReportJsonByte) / 1024;
+  return Math.max(b.minStacksInFlight, Math.floor(freeKb / b.kbPerStackInFlight));
 }
 
 /**
@@ -142,7 +187,9 @@ export const HEAP_TUNING = { oldSpaceShare: 3 / 8, minOldSpaceMb: 64, semiSpaceM
 
 /** The node flags (NODE_OPTIONS) for a hub with `memoryMb` of memory. */
 export function lambdaHeapFlags(memoryMb: number): string[] {
-  const t = HEAP_TUNING;
-  const oldSpaceMb = Math.max(t.minOldSpaceMb, Math.floor(memoryMb * t.oldSpaceShare));
-  return [`--max-old-space-size=${oldSpaceMb}`, `--max-semi-space-size=${t.semiSpaceMb}`];
+  return [`--max-old-space-size=${lambdaOldSpaceMb(memoryMb)}`, `--max-semi-space-size=${HEAP_TUNING.semiSpaceMb}`];
+}
+
+function lambdaOldSpaceMb(memoryMb: number): number {
+  return Math.max(HEAP_TUNING.minOldSpaceMb, Math.floor(memoryMb * HEAP_TUNING.oldSpaceShare));
 }

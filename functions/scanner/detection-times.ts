@@ -9,7 +9,8 @@ import type { Logger } from "../core/logger.js";
  * How long this organization's drift detections take, learnt from the runs (issue 19):
  * `hub.execution: auto` and synth's scan estimate (execution-choice.ts) assume a detection time,
  * and the configured `hub.scanEstimate.detectionSeconds` is a guess made before any run. Each
- * single-invocation run measures its detections (DetectStackDrift answered → the status read that
+ * run measures its detections (a fan-out run in its workers: each account's part carries them,
+ * and the reducer keeps the run's summary) (DetectStackDrift answered → the status read that
  * found it finished: an upper bound, polling overshoot and budget queueing included, which is the
  * side to err on for a timeout) and keeps their median and 90th percentile in the report bucket
  * (state/detection-times.json), newest first, for the last RUNS_KEPT runs.
@@ -48,6 +49,11 @@ export class DetectionTimes {
 
   get count(): number {
     return this.ms.length;
+  }
+
+  /** The measured durations, whole ms (a fan-out worker's part carries them to the reducer). */
+  values(): number[] {
+    return this.ms.map((ms) => Math.round(ms));
   }
 
   /** The run's summary, or undefined when it measured too few detections to teach anything. */

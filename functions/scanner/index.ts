@@ -20,6 +20,7 @@ export {
   estimateDetection,
   parseDetectionTimes,
   s3DetectionTimesStore,
+  saveDetectionTimes,
   type DetectionEstimate,
   type DetectionTimesRecord,
 } from "./detection-times.js";

@@ -2,7 +2,7 @@ import { DetectionTimes, saveDetectionTimes } from "./detection-times.js";
 import type { OrganizationsClient } from "@aws-sdk/client-organizations";
 import { resolveAccounts, resolveOnboarded, type EffectiveAccount } from "../config/resolve.js";
 import type { Config, Mode } from "../config/schema.js";
-import type { ErrorInfo, RunReport } from "../core/types.js";
+import type { AccountReport, ErrorInfo, RunReport } from "../core/types.js";
 import { DriftguardError, toErrorInfo } from "../core/errors.js";
 import { describeExpired, expiredIgnoreRules } from "../drift/index.js";
 import { createGuards, GUARD_STATE_NOT_SAVED, type RemediationGuards, runMode, withModeOverride } from "../remediation/index.js";
@@ -25,7 +25,7 @@ import { scanWithRetry } from "./retry.js";
 import { acquireRunLease, type LeaseOutcome, leaseProblem, releaseRunLease, RUN_LEASE_BUSY } from "./run-lease.js";
 import type { SkippedRun } from "./skipped-run.js";
 import { scanAccount } from "./scan-account.js";
-import { openCapacity } from "./capacity.js";
+import { openCapacity, type ScanCapacity } from "./capacity.js";
 import type { RuntimeLimits } from "./concurrency.js";
 import type { ScanContext, ScanDeps, ScanProgress } from "./types.js";
 import { openReported, type ReportedMemory } from "../sweep/index.js";
@@ -232,12 +232,14 @@ export async function scanOrganization(deps: ScanDeps, options: ScanOrganization
     selection.toScan,
     async (account) => {
       const report = await scanAccount(ctx, account, log);
+      holdReport(capacity, report, log);
       progress({ kind: "account", account: report });
       return report;
     },
     capacity.sizing.accounts,
     log,
   ).finally(() => capacity.close());
+  progress(capacity.stackSlots.progress(capacity.sizing.heap.oldSpaceMb));
 
   const byId = new Map([...selection.listedOnly, ...scanned].map((a) => [a.accountId, a]));
   const reports = accounts.map((a) => byId.get(a.id)!);
@@ -261,6 +263,26 @@ export async function scanOrganization(deps: ScanDeps, options: ScanOrganization
     ...(organization ? { organization } : {}),
     runErrors,
   });
+}
+
+/**
+ * A finished account's rows stay in the heap until the report is built: the run's stacks in
+ * flight make room for them (capacity.ts StackSlots). When they leave fewer stacks in flight than
+ * account-regions, the organization's report is too large for one invocation's heap, and a person
+ * should hear it: the run goes on, slower, and fan-out keeps each account's rows in its own worker.
+ */
+function holdReport(capacity: ScanCapacity, account: AccountReport, log: Logger): void {
+  const slots = capacity.stackSlots;
+  const wasEnough = slots.cap >= capacity.sizing.accountRegions;
+  slots.holdReport(JSON.stringify(account).length);
+  if (wasEnough && slots.cap < capacity.sizing.accountRegions) {
+    log.warn("the report's rows held in memory now limit the scan; run this organization with hub.execution: fanout", {
+      reportMb: Math.round(slots.reportBytes / 2 ** 20),
+      stacksInFlight: slots.cap,
+      accountRegions: capacity.sizing.accountRegions,
+      oldSpaceMb: capacity.sizing.heap.oldSpaceMb,
+    });
+  }
 }
 
 /** The scheduled scan end to end: scanOrganization, then the report stored in S3 and the summary on SNS. */

@@ -43,8 +43,11 @@ async function scanStacks(ctx: ScanContext, account: EffectiveAccount, scope: Re
   ctx.progress({ kind: "stacks", accountId: account.id, region, targets: selection.targets.length });
   const { sizing } = ctx.capacity;
   const scanned = await limit.map(selection.targets, async (target) => {
-    scope.pace.inFlight++;
-    const stack = await scanStack(ctx, account, scope, target, log).finally(() => scope.pace.inFlight--);
+    // Within the account-region's limit, a slot of the run's heap budget (capacity.ts StackSlots).
+    const stack = await ctx.capacity.stackSlots.run(async () => {
+      scope.pace.inFlight++;
+      return scanStack(ctx, account, scope, target, log).finally(() => scope.pace.inFlight--);
+    });
     // As the estimate learns how long detections take, as many stacks as keep the bucket busy.
     limit.concurrency = stacksInFlight(scope.estimator.estimateMs, scope.pace.budget.rate, sizing.stacksPerRegionCap);
     ctx.progress({ kind: "stack", accountId: account.id, region, stack });

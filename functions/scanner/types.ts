@@ -62,7 +62,9 @@ export type ScanProgress =
   | { kind: "stacks"; accountId: string; region: string; targets: number }
   | { kind: "stack"; accountId: string; region: string; stack: StackReport }
   | { kind: "region"; accountId: string; region: RegionReport }
-  | { kind: "account"; account: AccountReport };
+  | { kind: "account"; account: AccountReport }
+  /** Once a run's (or a fan-out worker's) accounts are scanned: its stacks in flight against the heap budget (capacity.ts StackSlots). */
+  | { kind: "heap"; peakStacksInFlight: number; stacksInFlightCap: number; heldReportBytes: number; oldSpaceMb: number };
 
 /** What the stacks of one account-region share: its clients and what describes its quotas and timings. */
 export interface RegionScope {

@@ -190,8 +190,12 @@ export interface Instance {
   launchedAt: string;
 }
 
-/** DELETE_SKIPPED: a DeletionPolicy Retain resource its stack's deletion left in place. */
-export type CfnResourceStatus = "CREATE_COMPLETE" | "UPDATE_COMPLETE" | "IMPORT_COMPLETE" | "DELETE_COMPLETE" | "DELETE_SKIPPED";
+/**
+ * DELETE_SKIPPED: a DeletionPolicy Retain resource its stack's deletion left in place.
+ * DELETE_FAILED: a resource a create rollback or a stack deletion could not remove (ROLLBACK_FAILED,
+ * DELETE_FAILED stacks); UPDATE_FAILED: one an update rollback could not restore (UPDATE_ROLLBACK_FAILED).
+ */
+export type CfnResourceStatus = "CREATE_COMPLETE" | "UPDATE_COMPLETE" | "IMPORT_COMPLETE" | "DELETE_COMPLETE" | "DELETE_SKIPPED" | "DELETE_FAILED" | "UPDATE_FAILED";
 
 /**
  * The template's DeletionPolicy attribute (aws-attribute-deletionpolicy.html): Retain keeps the
@@ -225,6 +229,8 @@ export interface CfnStackResource {
   /** Fn::GetAtt values captured when the resource was created (Arn, GroupId, RoleId …). */
   attributes?: Record<string, string>;
   lastUpdated: string;
+  /** ResourceStatusReason: why a *_FAILED resource failed (the handler's message). */
+  statusReason?: string;
   deletionPolicy?: CfnDeletionPolicy;
   drift?: {
     status: "IN_SYNC" | "MODIFIED" | "DELETED" | "NOT_CHECKED";
@@ -320,6 +326,19 @@ export interface CfnStack {
   lastDrift?: { status: "DRIFTED" | "IN_SYNC" | "NOT_CHECKED" | "UNKNOWN"; at: string };
   detections: CfnDriftDetection[];
   changeSets: CfnChangeSet[];
+  /**
+   * UPDATE_ROLLBACK_FAILED: what the update rollback still has to do, for ContinueUpdateRollback
+   * (update.ts): the resources to write back to their previous properties, and those the failed
+   * update created, deleted in the cleanup that follows.
+   */
+  rollbackPending?: { writeBack: CfnRollbackWriteBack[]; cleanup: CfnStackResource[] };
+}
+
+/** One resource an update rollback must bring back: its properties before the update and what the update attempted. */
+export interface CfnRollbackWriteBack {
+  logicalId: string;
+  previous: Record<string, unknown>;
+  attempted: Record<string, unknown>;
 }
 
 /** One management event as CloudTrail records it; `record` is the CloudTrailEvent JSON object. */
@@ -393,6 +412,15 @@ export interface World {
   falsePositives?: ReadonlySet<string>;
   /** Accounts that exist outside the organization: valid account principals, nothing more (iam/principal-existence.ts). */
   accountsOutsideOrganization?: ReadonlySet<string>;
+  /** Service control policies beside FullAWSAccess, each attached to the root, OUs or accounts by id (authorization/evaluate.ts). */
+  serviceControlPolicies?: readonly ServiceControlPolicyState[];
+}
+
+export interface ServiceControlPolicyState {
+  name: string;
+  document: unknown;
+  /** The root (r-…), OUs (ou-…) and accounts it is attached to. */
+  targets: readonly string[];
 }
 
 export interface Principal {

@@ -165,24 +165,13 @@ export async function deployIntoSandbox(opts: DeployOptions): Promise<DeployedSa
     await allFinished([names.hubStack, ...spokes].map((stack) => apply(stack)));
     sandbox.setFaults(sandbox.scenario.faults);
     const destroy = async () => {
-      // The destroy, like the deployment, is the administrator's: the scan's faults do not apply to it.
-      sandbox.setFaults([]);
       const destroySeconds: Record<string, number> = {};
-      const destroyStack = async (stack: string) => {
+      await destroyInOrder(sandbox, opts.config, spokes, async (stack) => {
         const started = Date.now();
         await terraform(stack, ["destroy", "-auto-approve", "-input=false", "-parallelism=20"]);
         destroySeconds[stack] = Math.round((Date.now() - started) / 100) / 10;
         print(`  destroyed ${stack} in ${destroySeconds[stack]} s`);
-      };
-      // The spokes first, the hub last: deleting a spoke's roles and rules is itself a stream of
-      // CloudTrail events its forwarding rules still send to the hub, whose Lambda writes an event
-      // report for each into the bucket — a bucket emptied before they arrive is not empty any more
-      // when terraform deletes it (measured: BucketNotEmpty with the stacks destroyed in parallel).
-      await allFinished(spokes.map(destroyStack));
-      await backgroundSettled(SETTLE_MS);
-      const emptied = await emptyReportBucket(sandbox, opts.config);
-      if (emptied > 0) print(`  emptied ${names.reportBucket} of the ${emptied} objects the runs wrote (terraform manages only ${names.configKey})`);
-      await destroyStack(names.hubStack);
+      }, print);
       return destroySeconds;
     };
     return { sandbox, config: opts.config, stackDirs, applySeconds, terraform, destroy, close };
@@ -190,6 +179,34 @@ export async function deployIntoSandbox(opts: DeployOptions): Promise<DeployedSa
     await close();
     throw error;
   }
+}
+
+/**
+ * `terraform destroy` of a deployment in the order that succeeds: the spokes first (in
+ * parallel), then the events they caused settle, then the report bucket is emptied of what the
+ * runs wrote, and the hub goes last. Deleting a spoke's roles and rules is itself a stream of
+ * CloudTrail events its forwarding rules still send to the hub, whose Lambda writes an event
+ * report for each into the bucket: a bucket emptied before they arrive is not empty any more when
+ * terraform deletes it (measured: BucketNotEmpty with the stacks destroyed in parallel; S3 refuses
+ * to delete a bucket that holds objects, API_DeleteBucket.html), and the hub stack leaves
+ * force_destroy off on purpose, so that a real `terraform destroy` never deletes an organization's
+ * reports. The destroy, like the deployment, is the administrator's: the scan's faults do not
+ * apply to it. `destroyStack` runs terraform (a test's fake records the order).
+ */
+export async function destroyInOrder(
+  sandbox: DeployedSandbox["sandbox"],
+  config: Config,
+  spokes: string[],
+  destroyStack: (stack: string) => Promise<void>,
+  print: (line: string) => void = () => undefined,
+): Promise<void> {
+  const names = driftguardNames(config);
+  sandbox.setFaults([]);
+  await allFinished(spokes.map(destroyStack));
+  await backgroundSettled(SETTLE_MS);
+  const emptied = await emptyReportBucket(sandbox, config);
+  if (emptied > 0) print(`  emptied ${names.reportBucket} of the ${emptied} objects the runs wrote (terraform manages only ${names.configKey})`);
+  await destroyStack(names.hubStack);
 }
 
 /** Deletes every object of the report bucket but the configuration object terraform manages; how many it deleted. */
@@ -223,7 +240,7 @@ export function scannerArn(config: Config): string {
  * — its own repairs are changes too — so the scan is the invocation whose event is the one the
  * schedule sent, not merely the first to finish. A function error is thrown with its payload.
  */
-export async function scanDeployed(deployed: DeployedSandbox): Promise<{ summary: ScanSummary; invocation: AsyncInvocation }> {
+export async function scanDeployed(deployed: Pick<DeployedSandbox, "sandbox" | "config">): Promise<{ summary: ScanSummary; invocation: AsyncInvocation }> {
   const { config } = deployed;
   const names = driftguardNames(config);
   if (effectiveExecution(config) === "fanout") throw new Error(`the deployed hub runs fanned out (hub.execution ${config.hub.execution}): its schedule starts the state machine; use scanDeployedFanout`);
@@ -251,7 +268,7 @@ export async function scanDeployed(deployed: DeployedSandbox): Promise<{ summary
  * that ended without a summary (the Plan found the run lease taken), is thrown with its error,
  * cause or output.
  */
-export async function scanDeployedFanout(deployed: DeployedSandbox): Promise<{ summary: ScanSummary; execution: Execution }> {
+export async function scanDeployedFanout(deployed: Pick<DeployedSandbox, "sandbox" | "config">): Promise<{ summary: ScanSummary; execution: Execution }> {
   const { config } = deployed;
   const names = driftguardNames(config);
   const { accountId, region } = config.hub;
@@ -320,11 +337,25 @@ function keptBanner(deployed: DeployedSandbox): string[] {
   ];
 }
 
+/**
+ * The two steps `--deploy` drives: the deployment (terraform) and the scan by what was deployed.
+ * A test of what happens around them (the report, --keep, the destroy) gives its own.
+ */
+export interface DeployRunSteps {
+  deploy(opts: DeployOptions): Promise<DeployedSandbox>;
+  scan(deployed: DeployedSandbox): Promise<{ summary: ScanSummary }>;
+}
+
+const TERRAFORM_STEPS: DeployRunSteps = {
+  deploy: deployIntoSandbox,
+  scan: (deployed) => (effectiveExecution(deployed.config) === "fanout" ? scanDeployedFanout(deployed) : scanDeployed(deployed)),
+};
+
 /** `npm start -- --deploy [--execution single|fanout] [--keep]`. */
-export async function deployAndRun(opts: DeployRunOptions, print: (line: string) => void = console.log): Promise<DeployRunResult> {
+export async function deployAndRun(opts: DeployRunOptions, print: (line: string) => void = console.log, steps: DeployRunSteps = TERRAFORM_STEPS): Promise<DeployRunResult> {
   const loaded = loadConfig(opts.accounts);
   const config: Config = opts.execution ? { ...loaded, hub: { ...loaded.hub, execution: opts.execution } } : loaded;
-  const deployed = await deployIntoSandbox({ config, scenarioFile: opts.scenario, print });
+  const deployed = await steps.deploy({ config, scenarioFile: opts.scenario, print });
   try {
     const names = driftguardNames(config);
     const fanout = effectiveExecution(config) === "fanout";
@@ -333,7 +364,7 @@ export async function deployAndRun(opts: DeployRunOptions, print: (line: string)
         ? `firing ${names.scheduleRule}: EventBridge starts the deployed ${FANOUT_NAMES.stateMachine} as ${FANOUT_NAMES.scheduleRole}; Plan, one scan per account and Reduce run the deployed ${names.scannerFunction} from its zip …`
         : `firing ${names.scheduleRule}: EventBridge invokes the deployed ${names.scannerFunction} from its zip …`,
     );
-    const { summary } = fanout ? await scanDeployedFanout(deployed) : await scanDeployed(deployed);
+    const { summary } = await steps.scan(deployed);
     const files = summary.s3 ? copyReport(deployed, summary.reportKey, resolve(opts.out)) : [];
     const { accountId, region } = config.hub;
     const topicArn = `arn:aws:sns:${region}:${accountId}:${names.topic}`;

@@ -121,6 +121,8 @@ const fault = z
     times: z.number().int().positive().optional(),
     /** Only calls on this S3 object key, e.g. one fan-out worker's part (protocol/faults.ts). */
     key: z.string().min(1).optional(),
+    /** Only the reads CloudFormation makes on the caller's behalf (drift detection's), not the caller's own calls (protocol/faults.ts). */
+    calledVia: z.literal("cloudformation.amazonaws.com", { error: "must be cloudformation.amazonaws.com (the reads CloudFormation makes for drift detection and imports)" }).optional(),
   })
   .strict()
   .refine((f) => f.key === undefined || f.service === "s3", { error: "`key` scopes a fault to an S3 object key; use it with service: s3", path: ["key"] })
@@ -145,6 +147,21 @@ const latency = z
   .strict()
   .refine((l) => l.detectionMs[0] <= l.detectionMs[1], { error: "detectionMs must be [min, max] with min <= max" })
   .refine((l) => l.changeSetMs[0] <= l.changeSetMs[1], { error: "changeSetMs must be [min, max] with min <= max" });
+
+/**
+ * An SCP as `aws organizations create-policy --type SERVICE_CONTROL_POLICY` takes it: a name and
+ * the policy document (e.g. the Region deny example of the Organizations User Guide,
+ * orgs_manage_policies_scps_examples_general.html), here with the targets it is attached to.
+ */
+const serviceControlPolicy = z
+  .object({
+    name: z.string().min(1).max(128, { error: "must be 1-128 characters (a policy name)" }),
+    targets: z.array(z.string().regex(/^(r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|\d{12})$/, { error: "must be the root id, an OU id or a 12-digit account id" })).min(1),
+    document: z
+      .object({ Version: z.literal("2012-10-17", { error: 'must be "2012-10-17"' }), Statement: z.union([z.array(z.record(z.string(), z.unknown())).min(1), z.record(z.string(), z.unknown())]) })
+      .loose(),
+  })
+  .strict();
 
 export const scenarioSchema = z
   .object({
@@ -173,6 +190,21 @@ export const scenarioSchema = z
      * their roles are unknown to the sandbox, so a role ARN of theirs is still refused.
      */
     accountsOutsideOrganization: z.array(accountId).default([]),
+    /**
+     * AWS delivers an asynchronous EXPRESS execution at least once ("Asynchronous Express
+     * Workflows: at-least-once workflow execution", concepts-standard-vs-express.html): with this
+     * set, every one (StartExecution on an EXPRESS state machine, from a caller or an EventBridge
+     * target) runs twice with the same input and execution ARN, so a workflow that is not
+     * idempotent shows it. StartSyncExecution is at-most-once and STANDARD exactly-once: never doubled.
+     */
+    duplicateExpressExecutions: z.boolean().default(false),
+    /**
+     * Service control policies besides FullAWSAccess (which AWS attaches to the root, every OU and
+     * every account), each attached to `targets`: the root id, OU ids of organizationalUnits, or
+     * member account ids. IAM evaluates them for the role sessions of member accounts, not of the
+     * management account (authorization/evaluate.ts).
+     */
+    serviceControlPolicies: z.array(serviceControlPolicy).default([]),
   })
   .strict()
   .superRefine((s, ctx) => {
@@ -193,6 +225,13 @@ export const scenarioSchema = z
         ctx.addIssue({ code: "custom", path: ["organizationalUnits", i, "parent"], message: `is not the root or an OU listed above this one; list ${u.parent} first` });
       }
       declared.add(u.id);
+    });
+    s.serviceControlPolicies.forEach((p, i) => {
+      p.targets.forEach((target, j) => {
+        const known = isRoot(target) ? target === (s.organization.rootId ?? target) : declared.has(target) || ids.includes(target);
+        if (!known) ctx.addIssue({ code: "custom", path: ["serviceControlPolicies", i, "targets", j], message: "is not the root, an OU of organizationalUnits or an account of accounts; attach the policy to one of those" });
+        if (target === s.organization.managementAccount) ctx.addIssue({ code: "custom", path: ["serviceControlPolicies", i, "targets", j], message: "is the management account, which SCPs never restrict (orgs_manage_policies_scps.html); attach it to a member account" });
+      });
     });
     s.accounts.forEach((a, i) => {
       if (a.ou !== undefined && !isRoot(a.ou) && !declared.has(a.ou)) {

@@ -226,6 +226,7 @@ function organizationWorld(scenario: LoadedScenario, config: Config): World {
     credentials: new Map(),
     falsePositives: new Set(scenario.falsePositives),
     accountsOutsideOrganization: new Set(scenario.accountsOutsideOrganization),
+    serviceControlPolicies: scenario.serviceControlPolicies,
   };
   const add = (a: AccountState) => world.accounts.set(a.id, a);
   add(newAccount(management, "management", "ACTIVE"));

@@ -1,13 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { heartbeatWindow } from "../../modules/alarms.js";
-import { exampleConfig, synthHub } from "./synth.js";
+import { exampleConfig } from "../support/config.js";
+import { synthHub } from "./synth.js";
 
 /** The example hub (schedule rate(6 hours), single execution) and a fan-out one. */
 const single = synthHub(exampleConfig()).synth;
-const fanout = synthHub(exampleConfig((raw) => {
-  raw.hub.execution = "fanout";
-  raw.hub.schedule = "cron(0 18 ? * MON-FRI *)";
-})).synth;
+const fanout = synthHub(exampleConfig({ hub: { execution: "fanout", schedule: "cron(0 18 ? * MON-FRI *)" } })).synth;
 
 type Block = Record<string, unknown>;
 const alarmsOf = (synth: typeof single) => Object.values(synth.resources("aws_cloudwatch_metric_alarm"));

@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { driftguardApp } from "../../modules/app.js";
-import { exampleConfig, TINY_HANDLER } from "./synth.js";
+import { exampleConfig } from "../support/config.js";
+import { TINY_HANDLER } from "./synth.js";
 import { tempDir } from "../support/temp.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));

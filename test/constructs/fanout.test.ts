@@ -2,13 +2,10 @@ import aslValidator from "asl-validator";
 import { describe, expect, it } from "vitest";
 import { fanoutDefinition } from "../../modules/fanout-state-machine.js";
 import { runKeys } from "../../functions/aws/bucket-layout.js";
-import { exampleConfig, synthHub, type PolicyStatement } from "./synth.js";
+import { exampleConfig } from "../support/config.js";
+import { synthHub, type PolicyStatement } from "./synth.js";
 
-const fanout = synthHub(exampleConfig((raw) => {
-  raw.hub.execution = "fanout";
-  raw.hub.fanout = { maxConcurrency: 40 };
-  raw.hub.schedule = "rate(12 hours)";
-}));
+const fanout = synthHub(exampleConfig({ hub: { execution: "fanout", fanout: { maxConcurrency: 40 }, schedule: "rate(12 hours)" } }));
 const { synth } = fanout;
 
 type State = Record<string, unknown> & { Type: string };

@@ -2,15 +2,18 @@ import { describe, expect, it } from "vitest";
 import { configSchema } from "../../functions/accounts-file/index.js";
 import { ORGANIZATION_ACTIONS } from "../../functions/scanner/organization.js";
 import { PLACEMENT_ACTIONS } from "../../functions/scanner/member-placement.js";
-import { exampleConfig, synthHub, type PolicyStatement } from "./synth.js";
+import { exampleConfig, exampleInput } from "../support/config.js";
+import { synthHub, type PolicyStatement } from "./synth.js";
 
-const config = exampleConfig((raw) => {
-  raw.hub.notifications = {
-    emails: ["platform-oncall@example.com", "sec@example.com"],
-    subscriptions: [{ protocol: "https", endpoint: "https://hooks.example.com/driftguard" }],
-  };
-  raw.hub.lambda = { timeoutSeconds: 600, memoryMb: 2048, logRetentionDays: 90 };
-  raw.hub.reportBucket = { prefix: "acme-drift", retentionDays: 180 };
+const config = exampleConfig({
+  hub: {
+    notifications: {
+      emails: ["platform-oncall@example.com", "sec@example.com"],
+      subscriptions: [{ protocol: "https", endpoint: "https://hooks.example.com/driftguard" }],
+    },
+    lambda: { timeoutSeconds: 600, memoryMb: 2048, logRetentionDays: 90 },
+    reportBucket: { prefix: "acme-drift", retentionDays: 180 },
+  },
 });
 const { synth } = synthHub(config);
 const BUCKET = "acme-drift-111111111111-us-east-1";
@@ -230,9 +233,7 @@ describe("HubStack deployment settings", () => {
   it("configures an S3 backend only when accounts.yaml asks (cdktf adds local state otherwise, see app.test.ts)", () => {
     expect((synth.json.terraform as unknown as { backend?: object }).backend).toBeUndefined();
     const remote = synthHub(
-      exampleConfig((raw) => {
-        raw.hub.backend = { s3: { bucket: "acme-tf-state", region: "eu-west-1", dynamodbTable: "tf-locks" } };
-      }),
+      exampleConfig({ hub: { backend: { s3: { bucket: "acme-tf-state", region: "eu-west-1", dynamodbTable: "tf-locks" } } } }),
     ).synth;
     expect((remote.json.terraform as unknown as { backend: Record<string, unknown> }).backend).toEqual({
       s3: { bucket: "acme-tf-state", key: "driftguard/driftguard-hub.tfstate", region: "eu-west-1", encrypt: true, dynamodb_table: "tf-locks" },
@@ -241,10 +242,7 @@ describe("HubStack deployment settings", () => {
 
   it("uses an exact bucket name and hub deploy role when given", () => {
     const custom = synthHub(
-      exampleConfig((raw) => {
-        raw.hub.reportBucket = { name: "acme-drift-reports" };
-        raw.hub.bootstrapRoleName = "HubDeployer";
-      }),
+      exampleConfig({ hub: { reportBucket: { name: "acme-drift-reports" }, bootstrapRoleName: "HubDeployer" } }),
     ).synth;
     expect(custom.only("aws_s3_bucket").bucket).toBe("acme-drift-reports");
     expect(custom.json.provider!.aws).toEqual([
@@ -254,9 +252,7 @@ describe("HubStack deployment settings", () => {
 
   it("creates no event bus when change events are disabled", () => {
     const quiet = synthHub(
-      exampleConfig((raw) => {
-        raw.defaults = { ...raw.defaults, events: { enabled: false } };
-      }),
+      exampleConfig({ defaults: { events: { enabled: false } } }),
     ).synth;
     expect(quiet.resources("aws_cloudwatch_event_bus")).toEqual({});
     expect(Object.values(quiet.resources("aws_cloudwatch_event_rule")).map((r) => r.schedule_expression)).toEqual(["rate(6 hours)"]);
@@ -278,7 +274,7 @@ describe("run-time configuration", () => {
   });
 
   it("changes only the object, never the Lambda's code, when onboarding changes", () => {
-    const { synth: other } = synthHub(exampleConfig((raw) => raw.accounts.push({ id: "555555555555", name: "new-team" })));
+    const { synth: other } = synthHub(exampleConfig({ accounts: [...exampleInput().accounts, { id: "555555555555", name: "new-team" }] }));
     const code = (s: typeof hub) => (s.only("aws_lambda_function") as { source_code_hash: string; filename: string }).filename;
     expect(code(other)).toBe(code(hub));
     expect(other.only("aws_s3_object").content).not.toBe(hub.only("aws_s3_object").content);

@@ -7,12 +7,13 @@ import { spokeRoleActions } from "../../functions/permissions.js";
 import { protectedRoles } from "../../functions/config/protected-roles.js";
 import { driftguardNames } from "../../modules/names.js";
 import { SpokeRole } from "../../modules/spoke-role.js";
-import { exampleConfig, synthHub, synthSpoke, type Synth } from "./synth.js";
+import { exampleConfig, exampleInput } from "../support/config.js";
+import { synthHub, synthSpoke, type Synth } from "./synth.js";
 
 const HUB_BUS = "arn:aws:events:us-east-1:111111111111:event-bus/driftguard-hub";
 
-const config = exampleConfig((raw) => {
-  raw.accounts.push({ id: "555555555555", name: "analytics-eu", regions: ["eu-west-1", "eu-central-1"], bootstrapRoleName: "AWSControlTowerExecution" });
+const config = exampleConfig({
+  accounts: [...exampleInput().accounts, { id: "555555555555", name: "analytics-eu", regions: ["eu-west-1", "eu-central-1"], bootstrapRoleName: "AWSControlTowerExecution" }],
 });
 
 /** Forwarding rules keyed by the region of the provider they are deployed with. */
@@ -209,9 +210,7 @@ describe("SpokeStack event forwarding", () => {
   });
 
   it("creates no forwarding when change events are disabled", () => {
-    const quiet = exampleConfig((raw) => {
-      raw.defaults = { ...raw.defaults, events: { enabled: false } };
-    });
+    const quiet = exampleConfig({ defaults: { events: { enabled: false } } });
     const { synth } = synthSpoke(quiet, "payments-prod");
     expect(synth.resources("aws_cloudwatch_event_rule")).toEqual({});
     expect(Object.values(synth.resources("aws_iam_role")).map((r) => r.name)).toEqual(["driftguard-spoke"]);

@@ -7,19 +7,20 @@ import { spokeRoleActions } from "../../functions/permissions.js";
 import { driftguardApp } from "../../modules/app.js";
 import { StackSetSpokesStack } from "../../modules/stackset-spokes.js";
 import { accountRoleArn } from "../../modules/stackset-template.js";
-import { exampleConfig, synthSpoke, Synth, TINY_HANDLER, type PolicyStatement } from "./synth.js";
+import { exampleConfig } from "../support/config.js";
+import { synthSpoke, Synth, TINY_HANDLER, type PolicyStatement } from "./synth.js";
 import { tempDir } from "../support/temp.js";
 
 const WORKLOADS = "ou-ab12-workload1";
 const SANDBOXES = "ou-ab12-sandbox01";
 
-const config = exampleConfig((raw) => {
-  raw.spoke = { ...raw.spoke, deployment: "stackset", stackSet: { administratorAccountId: "999999999999", callAs: "SELF" } };
-  raw.organizationalUnits = [
+const config = exampleConfig({
+  spoke: { deployment: "stackset", stackSet: { administratorAccountId: "999999999999", callAs: "SELF" } },
+  organizationalUnits: [
     { id: WORKLOADS, mode: "remediate" },
     { id: SANDBOXES, regions: ["eu-west-1"] },
-  ];
-  raw.exclude = ["888888888888"];
+  ],
+  exclude: ["888888888888"],
 });
 
 function synthStackSets(): Synth {

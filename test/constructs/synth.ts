@@ -1,23 +1,12 @@
-import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Testing } from "cdktf";
 import { testApp } from "../support/cdktf.js";
-import { parse } from "yaml";
-import { type Config, type ConfigInput } from "../../functions/config/schema.js";
-import { configSchema } from "../../functions/accounts-file/index.js";
+import type { Config } from "../../functions/config/schema.js";
 import { HubStack } from "../../modules/hub-stack.js";
 import { SpokeStack } from "../../modules/spoke-stack.js";
 
 /** A tiny Lambda entry so synthesizing a hub takes milliseconds. */
 export const TINY_HANDLER = fileURLToPath(new URL("./fixtures/tiny-handler.ts", import.meta.url));
-export const EXAMPLE_FILE = fileURLToPath(new URL("../../accounts.yaml", import.meta.url));
-
-/** The example accounts.yaml as raw input, optionally edited, then validated like the real loader. */
-export function exampleConfig(edit: (raw: ConfigInput) => void = () => {}): Config {
-  const raw = parse(readFileSync(EXAMPLE_FILE, "utf8")) as ConfigInput;
-  edit(raw);
-  return configSchema.parse(raw);
-}
 
 type Block = Record<string, unknown>;
 type Json = Record<string, Record<string, Record<string, Block>>>;

@@ -3,7 +3,7 @@ import { loadConfig } from "../../functions/accounts-file/index.js";
 import { driftguardNames } from "../../modules/names.js";
 import { startBareSandbox, type BareSandbox, type SandboxCredentials } from "../../sandbox/harness/server.js";
 import { MANAGEMENT_ADMIN_ROLE, ORGANIZATION_ACCESS_ROLE } from "../../sandbox/harness/world.js";
-import { EXAMPLE_FILE } from "../constructs/synth.js";
+import { EXAMPLE_FILE } from "../support/config.js";
 import { boto3 } from "./boto3.js";
 
 /**

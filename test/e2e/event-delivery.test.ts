@@ -7,7 +7,8 @@ import { mintRoleSession } from "../../sandbox/emulator/services/iam/principals.
 import { sqsState } from "../../sandbox/emulator/services/sqs/service.js";
 import { executionsState } from "../../sandbox/emulator/services/stepfunctions/executions.js";
 import { startBareSandbox, type BareSandbox } from "../../sandbox/harness/server.js";
-import { EXAMPLE_FILE } from "../constructs/synth.js";
+import { EXAMPLE_FILE } from "../support/config.js";
+import { boto3 } from "./boto3.js";
 
 /**
  * EventBridge delivery in the bare sandbox, set up through the emulated APIs the way the deployed
@@ -17,7 +18,10 @@ import { EXAMPLE_FILE } from "../constructs/synth.js";
  * stops it visibly (a failed delivery, the event in the rule target's dead-letter queue). A
  * schedule or pattern rule whose target is a state machine starts an execution as the target's
  * role (states:StartExecution evaluated for it), as the fan-out hub's schedule does; PutTargets
- * checks iam:PassRole for the caller, with iam:PassedToService events.amazonaws.com.
+ * checks iam:PassRole for the caller, with iam:PassedToService events.amazonaws.com. Retries:
+ * a target answering 429 or 5xx (a scenario fault on its service) is retried within its
+ * RetryPolicy, anything else goes to the dead-letter queue at once, with EventBridge's message
+ * attributes; InputTransformer fills its template from the event (boto3 checks the shapes).
  * One sandbox for the file; calls are in-process.
  */
 
@@ -216,5 +220,101 @@ describe("EventBridge → Step Functions targets", () => {
     });
     const toEvents = await person("passes-to-events", "events.amazonaws.com");
     await expect(sandbox.dispatch(HUB, REGION, "events", "PutTargets", target, toEvents)).resolves.toMatchObject({ FailedEntryCount: 0 });
+  });
+});
+
+describe("EventBridge retries, dead letters and InputTransformer", () => {
+  // A hub-side rule on a bus of its own with SQS targets: PutEvents in, the queues read back.
+  const queueOf = (name: string) => sqsState.at(sandbox.world.accounts.get(HUB)!, REGION).queues.get(name)!;
+  const queueArn = (name: string) => `arn:aws:sqs:${REGION}:${HUB}:${name}`;
+  const RULE_ARN = `arn:aws:events:${REGION}:${HUB}:rule/retries/to-queue`;
+
+  beforeAll(async () => {
+    await call(HUB, "events", "CreateEventBus", { Name: "retries" });
+    for (const q of ["inbox", "dead"]) await call(HUB, "sqs", "CreateQueue", { QueueName: q });
+    await call(HUB, "events", "PutRule", { Name: "to-queue", EventBusName: "retries", EventPattern: JSON.stringify({ source: ["driftguard.test"] }) });
+  });
+  afterAll(() => sandbox.setFaults([]));
+
+  /** PutEvents of one event with `detail`; resolves with the delivery to `inbox` that followed. */
+  async function send(detail: Record<string, unknown>) {
+    const { Entries } = (await call(HUB, "events", "PutEvents", { Entries: [{ EventBusName: "retries", Source: "driftguard.test", DetailType: "probe", Detail: JSON.stringify(detail) }] })) as { Entries: { EventId: string }[] };
+    const id = Entries[0]!.EventId;
+    return until(() => deliveries.find((d) => d.eventId === id && d.targetArn === queueArn("inbox")));
+  }
+  const target = (extra: Record<string, unknown>) => call(HUB, "events", "PutTargets", { Rule: "to-queue", EventBusName: "retries", Targets: [{ Id: "q", Arn: queueArn("inbox"), DeadLetterConfig: { Arn: queueArn("dead") }, ...extra }] });
+
+  it("InputTransformer: the queue receives the template filled from the event, minified", async () => {
+    await target({ InputTransformer: { InputPathsMap: { group: "$.detail.groupId", port: "$.detail.port" }, InputTemplate: '{ "text": "port <port> opened on <group>", "group": <group>, "port": <port>, "rule": <aws.events.rule-name> }' } });
+    const delivery = await send({ groupId: "sg-0123", port: 22 });
+    expect(delivery).toMatchObject({ outcome: "delivered", attempts: 1 });
+    expect(queueOf("inbox").messages.at(-1)!.body).toBe('{"text":"port 22 opened on sg-0123","group":"sg-0123","port":22,"rule":"to-queue"}');
+  });
+
+  it("a throttled target (429) is retried and then delivered; RetryPolicy's MaximumRetryAttempts then ends the retries and the event is dead-lettered with the attributes", async () => {
+    await target({ RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 3600 } });
+    sandbox.setFaults([{ service: "sqs", action: "SendMessage", account: HUB, error: "ThrottlingException", status: 429, times: 2 }]);
+    expect(await send({ n: 1 })).toMatchObject({ outcome: "delivered", attempts: 3 });
+
+    sandbox.setFaults([{ service: "sqs", action: "SendMessage", account: HUB, error: "InternalError", status: 500, times: 10 }]);
+    const before = queueOf("dead").messages.length;
+    expect(await send({ n: 2 })).toMatchObject({ outcome: "failed", attempts: 4, exhausted: "MaximumRetryAttempts" });
+    const dead = queueOf("dead").messages.slice(before);
+    expect(dead).toHaveLength(1);
+    expect(JSON.parse(dead[0]!.body)).toMatchObject({ source: "driftguard.test", detail: { n: 2 } });
+    expect(dead[0]!.attributes).toEqual({ ERROR_CODE: "InternalError", ERROR_MESSAGE: expect.any(String), RULE_ARN: RULE_ARN, TARGET_ARN: queueArn("inbox"), RETRY_ATTEMPTS: "3", EXHAUSTED_RETRY_CONDITION: "MaximumRetryAttempts" });
+  });
+
+  it("with the default 185 attempts, a 60-second MaximumEventAgeInSeconds ends the retries first", async () => {
+    await target({ RetryPolicy: { MaximumEventAgeInSeconds: 60 } });
+    sandbox.setFaults([{ service: "sqs", action: "SendMessage", account: HUB, error: "ServiceUnavailable", status: 503 }]);
+    const delivery = await send({ n: 3 });
+    expect(delivery).toMatchObject({ outcome: "failed", exhausted: "MaximumEventAgeInSeconds" });
+    expect(delivery.attempts).toBeGreaterThan(1);
+    expect(delivery.attempts).toBeLessThan(186);
+    expect(queueOf("dead").messages.at(-1)!.attributes?.EXHAUSTED_RETRY_CONDITION).toBe("MaximumEventAgeInSeconds");
+  });
+
+  it("an error EventBridge does not retry (a 4xx other than 429) goes to the dead-letter queue after one attempt, with no exhausted condition", async () => {
+    sandbox.setFaults([{ service: "sqs", action: "SendMessage", account: HUB, error: "KmsAccessDenied", status: 400 }]);
+    const delivery = await send({ n: 4 });
+    expect(delivery).toMatchObject({ outcome: "failed", attempts: 1 });
+    expect(delivery.exhausted).toBeUndefined();
+    expect(queueOf("dead").messages.at(-1)!.attributes).toMatchObject({ ERROR_CODE: "KmsAccessDenied", RETRY_ATTEMPTS: "0" });
+    expect(queueOf("dead").messages.at(-1)!.attributes).not.toHaveProperty("EXHAUSTED_RETRY_CONDITION");
+  });
+
+  it("boto3: put_targets with InputTransformer, RetryPolicy and DeadLetterConfig reads back through list_targets_by_rule; put_events through a throttled queue is retried and delivers the filled template", async () => {
+    const targets = [
+      {
+        Id: "q",
+        Arn: queueArn("inbox"),
+        InputTransformer: { InputPathsMap: { instance: "$.detail.instance-id", state: "$.detail.state" }, InputTemplate: '{"instance": <instance>, "status": "instance \\"<instance>\\" is in <state>"}' },
+        RetryPolicy: { MaximumRetryAttempts: 4, MaximumEventAgeInSeconds: 600 },
+        DeadLetterConfig: { Arn: queueArn("dead") },
+      },
+    ];
+    sandbox.setFaults([{ service: "sqs", action: "SendMessage", account: HUB, error: "ThrottlingException", status: 429, times: 2 }]);
+    const result = await boto3(sandbox, sandbox.adminCredentials(HUB), `
+ev = client("events")
+targets = json.loads(${JSON.stringify(JSON.stringify(targets))})
+put = ev.put_targets(Rule="to-queue", EventBusName="retries", Targets=targets)
+listed = ev.list_targets_by_rule(Rule="to-queue", EventBusName="retries")["Targets"]
+sent = ev.put_events(Entries=[{"EventBusName": "retries", "Source": "driftguard.test", "DetailType": "probe", "Detail": json.dumps({"instance-id": "i-0123456789", "state": "RUNNING"})}])
+reserved = err(lambda: ev.put_targets(Rule="to-queue", EventBusName="retries", Targets=[{"Id": "q", "Arn": targets[0]["Arn"], "InputTransformer": {"InputPathsMap": {"aws.events.rule-arn": "$.id"}, "InputTemplate": "<aws.events.rule-arn>"}}]))
+out({"failed": put["FailedEntryCount"], "listed": listed, "eventId": sent["Entries"][0]["EventId"], "reserved": reserved})
+`);
+    expect(result.failed).toBe(0);
+    expect(result.listed).toEqual(targets);
+    expect(result.reserved).toMatchObject({ code: "ValidationException", status: 400 });
+    const delivery = await until(() => deliveries.find((d) => d.eventId === result.eventId));
+    expect(delivery).toMatchObject({ outcome: "delivered", attempts: 3 });
+    expect(JSON.parse(queueOf("inbox").messages.at(-1)!.body)).toEqual({ instance: "i-0123456789", status: 'instance "i-0123456789" is in RUNNING' });
+  });
+
+  it("PutTargets refuses an InputTransformer with a reserved key, and Input with InputPath together", async () => {
+    sandbox.setFaults([]);
+    await expect(target({ InputTransformer: { InputPathsMap: { "aws.events.rule-arn": "$.id" }, InputTemplate: "<aws.events.rule-arn>" } })).rejects.toMatchObject({ code: "ValidationException", message: expect.stringContaining("reserved") });
+    await expect(target({ Input: "{}", InputPath: "$.detail" })).rejects.toMatchObject({ code: "ValidationException", message: expect.stringContaining("mutually exclusive") });
   });
 });

@@ -341,6 +341,130 @@ out({"noChange": no_change, "changes": sorted([(c["ResourceChange"]["LogicalReso
   });
 });
 
+describe("CloudFormation's reads and rollbacks under a caller's own permissions, seen by boto3", () => {
+  // Without a service role CloudFormation reads and writes with the caller's credentials (using-iam-servicerole.html; drift
+  // detection always: using-cfn-stack-drift.md), so a caller's missing grant shows in CloudFormation's answers.
+  it("a denied read: DETECTION_FAILED naming the resource, DetectStackResourceDrift failing, an IMPORT change set FAILED or, denied at execution, IMPORT_ROLLBACK_COMPLETE", async () => {
+    sandbox.setLatency({ changeSetMs: [0, 0], detectionMs: [0, 0] });
+    const admin = await administratorSession(sandbox, WORKLOAD, "reads");
+    const result = await boto3(
+      sandbox,
+      admin,
+      `
+import time
+iam, sts, cfn = client("iam"), client("sts"), client("cloudformation")
+def caller(name, actions):
+    iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::${WORKLOAD}:root"}, "Action": "sts:AssumeRole"}]}))
+    iam.put_role_policy(RoleName=name, PolicyName="p", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]}))
+    c = sts.assume_role(RoleArn="arn:aws:iam::${WORKLOAD}:role/" + name, RoleSessionName="boto3")["Credentials"]
+    s = boto3.session.Session(aws_access_key_id=c["AccessKeyId"], aws_secret_access_key=c["SecretAccessKey"], aws_session_token=c["SessionToken"], region_name="us-east-1")
+    return s.client("cloudformation", endpoint_url=ENDPOINT, config=Config(retries={"max_attempts": 1}))
+def until(read, pending):
+    deadline = time.time() + 30
+    while True:
+        value = read()
+        if value not in pending or time.time() > deadline:
+            return value
+        time.sleep(0.1)
+role = {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}}}
+cfn.create_stack(StackName="fid-reads", TemplateBody=json.dumps({"Resources": {"Role": role, "Topic": {"Type": "AWS::SNS::Topic"}}}), Capabilities=["CAPABILITY_IAM"])
+auditor = caller("fid-auditor", ["cloudformation:*", "sns:*"])
+detection = auditor.detect_stack_drift(StackName="fid-reads")["StackDriftDetectionId"]
+until(lambda: auditor.describe_stack_drift_detection_status(StackDriftDetectionId=detection)["DetectionStatus"], ["DETECTION_IN_PROGRESS"])
+status = auditor.describe_stack_drift_detection_status(StackDriftDetectionId=detection)
+drifts = auditor.describe_stack_resource_drifts(StackName="fid-reads")["StackResourceDrifts"]
+
+group = {"Type": "AWS::EC2::SecurityGroup", "DeletionPolicy": "Retain", "Properties": {"GroupDescription": "fid-import"}}
+cfn.create_stack(StackName="fid-loose", TemplateBody=json.dumps({"Resources": {"G": group}}))
+group_id = cfn.describe_stack_resources(StackName="fid-loose")["StackResources"][0]["PhysicalResourceId"]
+cfn.delete_stack(StackName="fid-loose")
+def adopt(importer, stack):
+    importer.create_change_set(StackName=stack, ChangeSetName="adopt", ChangeSetType="IMPORT", TemplateBody=json.dumps({"Resources": {"Adopted": group}}),
+        ResourcesToImport=[{"ResourceType": "AWS::EC2::SecurityGroup", "LogicalResourceId": "Adopted", "ResourceIdentifier": {"Id": group_id}}])
+    until(lambda: importer.describe_change_set(StackName=stack, ChangeSetName="adopt")["Status"], ["CREATE_PENDING", "CREATE_IN_PROGRESS"])
+    return importer.describe_change_set(StackName=stack, ChangeSetName="adopt")
+blind = adopt(caller("fid-blind", ["cloudformation:*"]), "fid-claim-blind")
+importer = caller("fid-importer", ["cloudformation:*", "ec2:DescribeSecurityGroups"])
+ready = adopt(importer, "fid-claim")
+iam.put_role_policy(RoleName="fid-importer", PolicyName="deny", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "ec2:DescribeSecurityGroups", "Resource": "*"}]}))
+importer.execute_change_set(StackName="fid-claim", ChangeSetName="adopt")
+claim = until(lambda: importer.describe_stacks(StackName="fid-claim")["Stacks"][0]["StackStatus"], ["IMPORT_IN_PROGRESS", "IMPORT_ROLLBACK_IN_PROGRESS"])
+import_failed = [e for e in importer.describe_stack_events(StackName="fid-claim")["StackEvents"] if e["ResourceStatus"] == "IMPORT_FAILED"]
+out({
+  "status": {k: status.get(k) for k in ["DetectionStatus", "StackDriftStatus", "DetectionStatusReason"]},
+  "drifts": sorted((d["LogicalResourceId"], d["StackResourceDriftStatus"]) for d in drifts),
+  "resource": err(lambda: auditor.detect_stack_resource_drift(StackName="fid-reads", LogicalResourceId="Role")),
+  "topic": auditor.detect_stack_resource_drift(StackName="fid-reads", LogicalResourceId="Topic")["StackResourceDrift"]["StackResourceDriftStatus"],
+  "blind": {k: blind.get(k) for k in ["Status", "ExecutionStatus", "StatusReason"]},
+  "ready": ready["Status"],
+  "claim": claim,
+  "execution": importer.describe_change_set(StackName="fid-claim", ChangeSetName="adopt")["ExecutionStatus"],
+  "importFailed": [(e["LogicalResourceId"], e["ResourceStatusReason"]) for e in import_failed],
+  "adopted": importer.describe_stack_resources(StackName="fid-claim")["StackResources"],
+})`,
+    );
+    const handler = (action: string, role: string, why: string) =>
+      new RegExp(String.raw`^Resource handler returned message: "(You are not authorized to perform this operation\. )?User: arn:aws:sts::${WORKLOAD}:assumed-role/${role}/boto3 is not authorized to perform: ${action}( on resource: \S+)? ${why}.*HandlerErrorCode: AccessDenied\)$`);
+    expect(result.status).toMatchObject({ DetectionStatus: "DETECTION_FAILED", StackDriftStatus: "IN_SYNC" });
+    expect(result.status.DetectionStatusReason).toMatch(/Failed to detect drift on resources \[Role\b/);
+    expect(result.status.DetectionStatusReason).toContain("is not authorized to perform: iam:GetRole");
+    expect(result.drifts).toEqual([["Topic", "IN_SYNC"]]);
+    expect(result.resource).toMatchObject({ code: "AccessDenied", status: 403 });
+    expect(result.resource.message).toMatch(handler("iam:GetRole", "fid-auditor", "because no identity-based policy allows the iam:GetRole action"));
+    expect(result.topic).toBe("IN_SYNC");
+    expect(result.blind).toMatchObject({ Status: "FAILED", ExecutionStatus: "UNAVAILABLE" });
+    expect(result.blind.StatusReason).toMatch(handler("ec2:DescribeSecurityGroups", "fid-blind", "because no identity-based policy allows the ec2:DescribeSecurityGroups action"));
+    expect(result.ready).toBe("CREATE_COMPLETE");
+    expect(result.claim).toBe("IMPORT_ROLLBACK_COMPLETE");
+    expect(result.execution).toBe("EXECUTE_FAILED");
+    expect(result.importFailed).toHaveLength(1);
+    expect(result.importFailed[0][0]).toBe("Adopted");
+    expect(result.importFailed[0][1]).toMatch(handler("ec2:DescribeSecurityGroups", "fid-importer", "with an explicit deny in an identity-based policy"));
+    expect(result.adopted).toEqual([]);
+  });
+
+  it("a denied rollback call: UPDATE_ROLLBACK_FAILED, then ContinueUpdateRollback with ResourcesToSkip (API_ContinueUpdateRollback.html)", async () => {
+    const admin = await administratorSession(sandbox, WORKLOAD, "rollback");
+    const result = await boto3(
+      sandbox,
+      admin,
+      `
+iam, sts = client("iam"), client("sts")
+iam.create_role(RoleName="fid-deployer", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::${WORKLOAD}:root"}, "Action": "sts:AssumeRole"}]}))
+grant = lambda name, effect, actions: iam.put_role_policy(RoleName="fid-deployer", PolicyName=name, PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": effect, "Action": actions, "Resource": "*"}]}))
+grant("p", "Allow", ["cloudformation:*", "ec2:CreateSecurityGroup", "ec2:AuthorizeSecurityGroupIngress", "ec2:CreateTags", "ec2:Describe*", "sns:CreateTopic", "sns:SetTopicAttributes", "sns:TagResource"])
+c = sts.assume_role(RoleArn="arn:aws:iam::${WORKLOAD}:role/fid-deployer", RoleSessionName="boto3")["Credentials"]
+cfn = boto3.session.Session(aws_access_key_id=c["AccessKeyId"], aws_secret_access_key=c["SecretAccessKey"], aws_session_token=c["SessionToken"], region_name="us-east-1").client("cloudformation", endpoint_url=ENDPOINT, config=Config(retries={"max_attempts": 1}))
+def template(ports, name):
+    return json.dumps({"Resources": {
+      "Sg": {"Type": "AWS::EC2::SecurityGroup", "Properties": {"GroupDescription": "fid-rollback", "SecurityGroupIngress": [{"IpProtocol": "tcp", "FromPort": p, "ToPort": p, "CidrIp": "10.0.0.0/8"} for p in ports]}},
+      "Topic": {"Type": "AWS::SNS::Topic", "DependsOn": "Sg", "Properties": {"DisplayName": name}}}})
+stack = lambda: cfn.describe_stacks(StackName="fid-rollback")["Stacks"][0]
+cfn.create_stack(StackName="fid-rollback", TemplateBody=template([443], "one"))
+grant("deny", "Deny", ["sns:SetTopicAttributes"])
+cfn.update_stack(StackName="fid-rollback", TemplateBody=template([443, 22], "two"))
+failed = stack()
+sg = cfn.describe_stack_resource(StackName="fid-rollback", LogicalResourceId="Sg")["StackResourceDetail"]
+update = err(lambda: cfn.update_stack(StackName="fid-rollback", TemplateBody=template([443], "three")))
+wrong = err(lambda: cfn.continue_update_rollback(StackName="fid-rollback", ResourcesToSkip=["Topic"]))
+cfn.continue_update_rollback(StackName="fid-rollback", ResourcesToSkip=["Sg"])
+out({"failed": [failed["StackStatus"], failed["StackStatusReason"]], "sg": [sg["ResourceStatus"], sg["ResourceStatusReason"]], "update": update,
+     "wrong": wrong, "continued": stack()["StackStatus"], "again": err(lambda: cfn.continue_update_rollback(StackName="fid-rollback")),
+     "ports": sorted(p["FromPort"] for p in client("ec2").describe_security_groups(GroupIds=[sg["PhysicalResourceId"]])["SecurityGroups"][0]["IpPermissions"])})`,
+    );
+    expect(result.failed).toEqual(["UPDATE_ROLLBACK_FAILED", "The following resource(s) failed to update: [Sg]. "]);
+    expect(result.sg[0]).toBe("UPDATE_FAILED");
+    expect(result.sg[1]).toMatch(/is not authorized to perform: ec2:RevokeSecurityGroupIngress .*HandlerErrorCode: AccessDenied\)$/);
+    expect(result.update).toMatchObject({ code: "ValidationError", status: 400 });
+    expect(result.update.message).toMatch(/ is in UPDATE_ROLLBACK_FAILED state and can not be updated\.$/);
+    expect(result.wrong).toMatchObject({ code: "ValidationError", status: 400 });
+    expect(result.continued).toBe("UPDATE_ROLLBACK_COMPLETE");
+    expect(result.again).toEqual({ code: "ValidationError", status: 400, message: "ContinueUpdateRollback cannot be called from current stack status" });
+    // Skipped, the group keeps what the failed update opened: "inconsistent with the state of the resources in the stack template".
+    expect(result.ports).toEqual([22, 443]);
+  });
+});
+
 describe("S3 as it is today, seen by boto3", () => {
   it("objects: metadata and SSE headers, ranges, SSE-C blocking, multipart, url-encoded listings, presigned URLs, re-creating a bucket", async () => {
     const result = await boto3(

@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { parse } from "yaml";
 import { ConfigError, type ConfigProblem } from "../../functions/config/load.js";
 import type { Config, ConfigInput } from "../../functions/config/schema.js";
@@ -35,9 +37,30 @@ export function mergeLayer(under: unknown, over: unknown): unknown {
   return out;
 }
 
-export function testConfig(...layers: ConfigLayer[]): Config {
-  const raw = layers.reduce<unknown>((acc, layer) => mergeLayer(acc, typeof layer === "string" ? (parse(layer) ?? {}) : layer), BASE);
+function layered(base: unknown, layers: ConfigLayer[]): Config {
+  const raw = layers.reduce<unknown>((acc, layer) => mergeLayer(acc, typeof layer === "string" ? (parse(layer) ?? {}) : layer), base);
   return configSchema.parse(raw);
+}
+
+export function testConfig(...layers: ConfigLayer[]): Config {
+  return layered(BASE, layers);
+}
+
+/** The accounts.yaml the repository ships (the example organization README and the construct tests use). */
+export const EXAMPLE_FILE = fileURLToPath(new URL("../../accounts.yaml", import.meta.url));
+
+/** The shipped accounts.yaml as raw input, e.g. to extend its account list in a layer. */
+export function exampleInput(): ConfigInput {
+  return parse(readFileSync(EXAMPLE_FILE, "utf8")) as ConfigInput;
+}
+
+/**
+ * The shipped accounts.yaml with `layers` over it, merged as testConfig merges them and validated
+ * like the real loader: the base of the tests that check what the example deploys (constructs,
+ * terraform, the sandbox's deployed services).
+ */
+export function exampleConfig(...layers: ConfigLayer[]): Config {
+  return layered(exampleInput(), layers);
 }
 
 /** The problems accounts.yaml text is rejected with; fails the test when the text is accepted. */

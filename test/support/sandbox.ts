@@ -155,11 +155,19 @@ export function sandboxSpokeClients(
 
 /**
  * Deploys a stack as the account's root (CloudFormation provisions it through the sandbox's
- * services) and returns each resource's physical id by logical id, for the changes a test then
- * makes out of band.
+ * services), with `tags` as the stack's tags, and returns each resource's physical id by logical
+ * id, for the changes a test then makes out of band.
  */
-export async function deployStack(sandbox: Sandbox, accountId: string, region: string, stackName: string, template: object): Promise<Record<string, string>> {
-  await sandbox.dispatch(accountId, region, "cloudformation", "CreateStack", { StackName: stackName, TemplateBody: JSON.stringify(template), Capabilities: ["CAPABILITY_IAM"] });
+export async function deployStack(
+  sandbox: Sandbox,
+  accountId: string,
+  region: string,
+  stackName: string,
+  template: object,
+  { tags = {} }: { tags?: Record<string, string> } = {},
+): Promise<Record<string, string>> {
+  const Tags = Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+  await sandbox.dispatch(accountId, region, "cloudformation", "CreateStack", { StackName: stackName, TemplateBody: JSON.stringify(template), Capabilities: ["CAPABILITY_IAM"], ...(Tags.length > 0 ? { Tags } : {}) });
   const { StackResources } = (await sandbox.dispatch(accountId, region, "cloudformation", "DescribeStackResources", { StackName: stackName })) as {
     StackResources: { LogicalResourceId: string; PhysicalResourceId: string }[];
   };

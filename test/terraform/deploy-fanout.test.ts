@@ -8,7 +8,7 @@ import { driftguardNames } from "../../modules/names.js";
 import type { BareSandbox, SandboxCredentials } from "../../sandbox/harness/server.js";
 import { cloudwatchState } from "../../sandbox/emulator/services/cloudwatch/service.js";
 import { statesState } from "../../sandbox/emulator/services/stepfunctions/service.js";
-import { EXAMPLE_FILE } from "../constructs/synth.js";
+import { EXAMPLE_FILE } from "../support/config.js";
 import { tempDir } from "../support/temp.js";
 import { applyPlanDestroy, prepareStacks, startExampleOrganization, type DeployedStack } from "./deploy-stack.js";
 import { prepareToolchain } from "../../sandbox/harness/terraform.js";

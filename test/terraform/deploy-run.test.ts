@@ -6,6 +6,7 @@ import type { ScanSummary } from "../../functions/handler.js";
 import type { DriftguardNames } from "../../modules/names.js";
 import type { AsyncInvocation } from "../../sandbox/emulator/services/lambda/invoke.js";
 import type { DeployedSandbox } from "../../sandbox/harness/deploy.js";
+import type * as DeployedRun from "./deployed-run.js";
 
 /**
  * Issue 15, "running what was deployed": the demo organization (sandbox/scenarios/demo.yaml with
@@ -21,12 +22,18 @@ import type { DeployedSandbox } from "../../sandbox/harness/deploy.js";
  * resources from the same synthesized stacks), and each repair is read back from the emulated
  * account, not from the Lambda's answer.
  *
- * Wall ~3–4 min on 2 loaded cores (apply of hub + 3 spokes dominates, mostly the provider's own
- * consistency polls), which CI's 15-minute budget has no room for, so it runs with
- * DRIFTGUARD_TF_RUN=1 (`DRIFTGUARD_TF_RUN=1 npx vitest run test/terraform/deploy-run.test.ts`).
- * Its modules load only then: skipped, the file costs CI nothing but its collection.
+ * CI runs the cheaper half of this on its own apply (test/terraform/deploy.test.ts: one spoke, the
+ * scan and the event, no fast-path oracle). This file is the whole demo: measured 178 s of wall
+ * (load 17; apply 106 s of it: scanner role 13.7 s, then the hub 92.2 s beside the spokes' 59–64 s;
+ * the scan 32.9 s; 85 s of CPU), so it runs with DRIFTGUARD_TF_RUN=1
+ * (`DRIFTGUARD_TF_RUN=1 npx vitest run test/terraform/deploy-run.test.ts`), and with
+ * DRIFTGUARD_TF_RUN_EXECUTION=fanout the same for `hub.execution: fanout`: the schedule starts the
+ * deployed state machine and the fast path runs fanned out too (n15a's `npm start -- --deploy
+ * --execution fanout` took 13 min 22 s at load 20–37). Its modules load only then: skipped, the
+ * file costs CI nothing but its collection.
  */
 const enabled = process.env.DRIFTGUARD_TF_RUN === "1";
+const execution = process.env.DRIFTGUARD_TF_RUN_EXECUTION === "fanout" ? "fanout" : "single";
 
 const load = async () => ({
   ...(await import("../../functions/accounts-file/index.js")),
@@ -38,6 +45,7 @@ const load = async () => ({
   ...(await import("../../sandbox/harness/run-local.js")),
   ...(await import("../../sandbox/harness/scenario.js")),
 });
+let helpers: typeof DeployedRun;
 let m: Awaited<ReturnType<typeof load>>;
 let config: Config;
 let names: DriftguardNames;
@@ -46,58 +54,35 @@ const SHARED = "444444444444";
 const REGION = "us-east-1";
 let deployed: DeployedSandbox;
 
-function physicalId(account: string, stack: string, logicalId: string): string {
-  const stacks = deployed.sandbox.world.accounts.get(account)?.regions.get(REGION)?.stacks ?? [];
-  const id = stacks.find((s) => s.stackName === stack && s.status !== "DELETE_COMPLETE")?.resources.find((r) => r.logicalId === logicalId)?.physicalId;
-  if (!id) throw new Error(`${stack}/${logicalId} not deployed in ${account}`);
-  return id;
-}
-
-/** The group's ingress rules open to the whole internet on `port`. */
-const worldOpen = (account: string, groupId: string, port: number) =>
-  (deployed.sandbox.world.accounts.get(account)?.regions.get(REGION)?.securityGroups.get(groupId)?.ingress ?? []).filter((r) => r.fromPort === port && r.cidrIpv4 === "0.0.0.0/0");
-
-/** The deployed scanner's next asynchronous invocation whose event `matches`, started by `trigger`. */
-function invocationFor(matches: (event: unknown) => boolean, trigger: () => Promise<unknown>, timeoutMs = 120_000): Promise<AsyncInvocation> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      stop();
-      reject(new Error(`no invocation of ${names.scannerFunction} for the change within ${timeoutMs / 1000} s; deliveries: ${JSON.stringify(m.deliveries.slice(-6))}`));
-    }, timeoutMs);
-    const stop = m.onAsyncInvocation((o) => {
-      if (o.functionArn === m.scannerArn(config) && matches(o.event)) {
-        clearTimeout(timer);
-        stop();
-        resolve(o);
-      }
-    });
-    trigger().catch(reject);
-  });
-}
+const physicalId = (account: string, stack: string, logicalId: string) => helpers.physicalId(deployed.sandbox, account, stack, logicalId);
+const worldOpen = (account: string, groupId: string, port: number) => helpers.worldOpen(deployed.sandbox, account, groupId, port);
 
 beforeAll(async () => {
   if (!enabled) return;
   m = await load();
-  config = m.loadConfig(m.DEMO_ACCOUNTS);
+  helpers = await import("./deployed-run.js");
+  const loaded = m.loadConfig(m.DEMO_ACCOUNTS);
+  config = { ...loaded, hub: { ...loaded.hub, execution } };
   names = m.driftguardNames(config);
   deployed = await m.deployIntoSandbox({ config, scenarioFile: m.DEFAULT_SCENARIO, print: (line) => console.log(`[deploy] ${line}`) });
 }, 900_000);
 
 afterAll(() => deployed?.close(), 900_000);
 
-describe.skipIf(!enabled)("the deployed driftguard runs in the sandbox (DRIFTGUARD_TF_RUN=1)", () => {
+describe.skipIf(!enabled)(`the deployed driftguard (${execution}) runs in the sandbox (DRIFTGUARD_TF_RUN=1)`, () => {
   let summary: ScanSummary;
 
   it("the fired schedule makes the deployed Lambda scan and remediate, with the totals npm start's fast path finds", async () => {
     const t = Date.now();
     const others: AsyncInvocation[] = [];
     const stop = m.onAsyncInvocation((o) => others.push(o));
-    const scan = await m.scanDeployed(deployed).finally(stop);
+    const scan = await (execution === "fanout" ? m.scanDeployedFanout(deployed) : m.scanDeployed(deployed)).finally(stop);
     summary = scan.summary;
     console.log(
-      `[deploy] scan by the deployed Lambda: ${((Date.now() - t) / 1000).toFixed(1)} s, ${scan.invocation.attempts} attempt(s), ${others.length - 1} other invocations meanwhile; apply ${JSON.stringify(deployed.applySeconds)}`,
+      `[deploy] scan by the deployed ${execution === "fanout" ? "state machine" : "Lambda"}: ${((Date.now() - t) / 1000).toFixed(1)} s, ${others.length} invocations meanwhile; apply ${JSON.stringify(deployed.applySeconds)}`,
     );
-    expect(scan.invocation.attempts).toBe(1);
+    if ("invocation" in scan) expect(scan.invocation.attempts).toBe(1);
+    else expect(scan.execution.status).toBe("SUCCEEDED");
     expect(summary.s3).toBe(true);
     const bucket = deployed.sandbox.world.buckets.get(names.reportBucket)!;
     const report = JSON.parse(bucket.objects.get(summary.reportKey)!.body.toString("utf8")) as RunReport;
@@ -112,24 +97,13 @@ describe.skipIf(!enabled)("the deployed driftguard runs in the sandbox (DRIFTGUA
     expect(topic?.published.length).toBeGreaterThan(0);
 
     // The independent oracle: the fast path over the same scenario, its world built from the same synthesized stacks.
-    const fast = await m.runLocal({ scenario: m.DEFAULT_SCENARIO, accounts: m.DEMO_ACCOUNTS, out: `${deployed.stackDirs[names.hubStack]}/fast-out`, verbose: false }, () => undefined);
+    const fast = await m.runLocal({ scenario: m.DEFAULT_SCENARIO, accounts: m.DEMO_ACCOUNTS, execution, out: `${deployed.stackDirs[names.hubStack]}/fast-out`, verbose: false }, () => undefined);
     expect(summary.totals).toEqual(fast.summary.totals);
   });
 
   it("SSH opened in a spoke travels spoke bus → hub bus → the deployed Lambda and is reverted", async () => {
     const group = physicalId(PAYMENTS, "web-tier", "WebSecurityGroup");
-    const before = m.deliveries.length;
-    const invocation = await invocationFor(
-      (event) => {
-        const e = event as { detail?: { eventName?: string; requestParameters?: { groupId?: string } } };
-        return e.detail?.eventName === "AuthorizeSecurityGroupIngress" && e.detail.requestParameters?.groupId === group;
-      },
-      () =>
-        deployed.sandbox.dispatch(PAYMENTS, REGION, "ec2", "AuthorizeSecurityGroupIngress", {
-          GroupId: group,
-          IpPermissions: [{ IpProtocol: "tcp", FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: "0.0.0.0/0", Description: "after the deploy" }] }],
-        }),
-    );
+    const { invocation, hops: hopsOf } = await helpers.openSshAndAwaitScanner(deployed.sandbox, config, PAYMENTS, group);
     expect(invocation.functionError, JSON.stringify(invocation.payload)).toBeUndefined();
     const outcome = invocation.payload as EventOutcome;
     expect(outcome.status, JSON.stringify(outcome)).toBe("handled");
@@ -137,8 +111,7 @@ describe.skipIf(!enabled)("the deployed driftguard runs in the sandbox (DRIFTGUA
     expect(worldOpen(PAYMENTS, group, 22)).toEqual([]);
     await m.backgroundSettled(60_000);
     // Through the deployed rules, each hop delivered: the spoke's forwarding rule to the hub bus, the hub's rule to the function.
-    const hops = m.deliveries.slice(before).filter((d) => d.eventId === (invocation.event as { id: string }).id);
-    expect(hops).toEqual(
+    expect(hopsOf()).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ ruleArn: `arn:aws:events:${REGION}:${PAYMENTS}:rule/${names.forwardingRule}`, targetArn: names.hubEventBusArn, outcome: "delivered" }),
         expect.objectContaining({ targetArn: m.scannerArn(config), outcome: "delivered" }),

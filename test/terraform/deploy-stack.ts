@@ -22,22 +22,28 @@ export interface DeployedStack {
 }
 
 /**
- * The organization of `config` (the example accounts.yaml) started bare, without the demo's
- * faults or stacks: the hub account and every onboarded account, for terraform to deploy into.
+ * The organization of `config` (the example accounts.yaml) started bare, for terraform to deploy
+ * into: by default without the demo's faults or stacks (the hub account and every onboarded
+ * account); with `scenarioFile`, that scenario's organization, stacks, drift and faults.
  */
-export function startExampleOrganization(config: Config): Promise<BareSandbox & { deployerCredentials: SandboxCredentials }> {
+export function startExampleOrganization(config: Config, scenarioFile?: string): Promise<BareSandbox & { deployerCredentials: SandboxCredentials }> {
+  if (scenarioFile) return startBareTestSandbox({ config, scenarioFile });
   return startBareTestSandbox({ config, scenario: { accounts: [{ id: config.hub.accountId, name: "driftguard-hub" }, ...config.accounts.map((a) => ({ id: a.id, name: a.name }))] } });
 }
 
-/** Synthesizes the app for `config` into `outdir` and returns the named stacks, initialised. */
+/**
+ * Synthesizes the app for `config` into `outdir` and returns the named stacks, initialised. The
+ * Lambda is the tiny test handler unless `realHandler` (functions/handler.ts, bundled as deployed).
+ */
 export async function prepareStacks(
   config: Config,
   outdir: string,
   stackNames: string[],
   toolchain: Toolchain,
   sandbox: BareSandbox & { deployerCredentials: SandboxCredentials },
+  { realHandler = false }: { realHandler?: boolean } = {},
 ): Promise<DeployedStack[]> {
-  driftguardApp(config, { outdir, lambdaEntry: TINY_HANDLER }).synth();
+  driftguardApp(config, { outdir, ...(realHandler ? {} : { lambdaEntry: TINY_HANDLER }) }).synth();
   const manifest = JSON.parse(readFileSync(join(outdir, "manifest.json"), "utf8")) as { stacks: Record<string, { workingDirectory: string }> };
   const target = { endpoint: sandbox.endpoint, credentials: sandbox.deployerCredentials, region: config.hub.region };
   const stacks = stackNames.map((name): DeployedStack => {
@@ -50,20 +56,37 @@ export async function prepareStacks(
   return stacks;
 }
 
-/** apply, then `plan -detailed-exitcode` (exit 2 = changes, which throws), then destroy; each step's seconds. */
-export async function applyPlanDestroy(stack: DeployedStack, checks: { afterApply: () => void; afterDestroy: () => void }): Promise<string> {
-  const seconds = (since: number) => ((Date.now() - since) / 1000).toFixed(1);
-  let t = Date.now();
+const seconds = (since: number) => ((Date.now() - since) / 1000).toFixed(1);
+
+/** `terraform apply` of the whole stack, which must only add; its seconds. */
+export async function applyStack(stack: DeployedStack): Promise<string> {
+  const t = Date.now();
   const applied = await stack.terraform(["apply", "-auto-approve", "-input=false", "-parallelism=20"]);
   if (!/Apply complete! Resources: \d+ added, 0 changed, 0 destroyed/.test(applied.stdout)) throw new Error(`${stack.name}: unexpected apply summary\n${applied.stdout.slice(-2000)}`);
-  const apply = seconds(t);
-  checks.afterApply();
-  t = Date.now();
+  return seconds(t);
+}
+
+/** `plan -detailed-exitcode` (exit 2 = changes, which throws) must say "No changes."; its seconds. */
+export async function planNoChange(stack: DeployedStack): Promise<string> {
+  const t = Date.now();
   const plan = await stack.terraform(["plan", "-detailed-exitcode", "-input=false"]);
   if (!plan.stdout.includes("No changes.")) throw new Error(`${stack.name}: the second plan is not empty\n${plan.stdout.slice(-30000)}`);
-  const planned = seconds(t);
-  t = Date.now();
+  return seconds(t);
+}
+
+/** `terraform destroy` of the stack; its seconds. */
+export async function destroyStack(stack: DeployedStack): Promise<string> {
+  const t = Date.now();
   await stack.terraform(["destroy", "-auto-approve", "-input=false", "-parallelism=20"]);
+  return seconds(t);
+}
+
+/** apply, then a plan with no change, then destroy; each step's seconds. */
+export async function applyPlanDestroy(stack: DeployedStack, checks: { afterApply: () => void; afterDestroy: () => void }): Promise<string> {
+  const apply = await applyStack(stack);
+  checks.afterApply();
+  const planned = await planNoChange(stack);
+  const destroyed = await destroyStack(stack);
   checks.afterDestroy();
-  return `${stack.name}: apply ${apply} s, plan ${planned} s, destroy ${seconds(t)} s`;
+  return `${stack.name}: apply ${apply} s, plan ${planned} s, destroy ${destroyed} s`;
 }

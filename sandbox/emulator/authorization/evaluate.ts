@@ -5,6 +5,7 @@ import type { IamRole, Principal, World } from "../state.js";
 import { cachedSimulation } from "./evaluation-cache.js";
 import { eventsState } from "../services/events/service.js";
 import { kmsState } from "../services/kms/service.js";
+import { parentOf, rootIdOf } from "../services/organizations/service.js";
 import { awsManagedPolicies } from "./managed-policies.js";
 import { authorizedRequest, type AuthorizedRequest } from "./requests.js";
 
@@ -155,6 +156,32 @@ function missingKmsKey(world: World, call: AuthorizationCall, request: Authorize
   return account !== undefined && kmsState.at(account, key[1]!).keys.get(key[3]!) === undefined;
 }
 
+/** AWS's FullAWSAccess SCP, attached by default to the root, every OU and every account (orgs_manage_policies_scps.html). */
+const FULL_AWS_ACCESS = { name: "FullAWSAccess", policy: { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] } };
+
+/**
+ * The SCPs that apply to a principal of `accountId`, one level per step from the root down to the
+ * account: each level must allow the action, and a Deny at any level wins ("SCPs affect only IAM
+ * users and roles that are managed by accounts that are part of the organization … SCPs don't
+ * affect users or roles in the management account", AWS Organizations User Guide,
+ * orgs_manage_policies_scps.html). Undefined when the scenario attaches none, so evaluation stays
+ * as it was.
+ */
+function serviceControlPoliciesOf(world: World, accountId: string): Simulation["serviceControlPolicies"] | undefined {
+  const attached = world.serviceControlPolicies ?? [];
+  const account = world.accounts.get(accountId);
+  if (attached.length === 0 || !account || accountId === world.organization.managementAccountId) return undefined;
+  const path: string[] = [accountId];
+  for (let parent = parentOf(world, account); ; parent = world.organization.units?.get(parent)?.parentId ?? rootIdOf(world)) {
+    path.unshift(parent);
+    if (parent === rootIdOf(world) || !world.organization.units?.has(parent)) break;
+  }
+  return path.map((target) => ({
+    orgIdentifier: target,
+    policies: [FULL_AWS_ACCESS, ...attached.filter((p) => p.targets.includes(target)).map((p) => ({ name: p.name, policy: p.document }))],
+  }));
+}
+
 export interface AuthorizationCall {
   service: ServiceDefinition;
   action: string;
@@ -174,6 +201,7 @@ export async function authorize(world: World, call: AuthorizationCall, facts: Re
   if (missingKmsKey(world, call, request)) return request;
   const resourcePolicy = resourcePolicyOf(world, call, request);
   if (!role && !resourcePolicy) return request;
+  const scps = role ? serviceControlPoliciesOf(world, principal.accountId) : undefined;
   const identityPolicies = role
     ? [
         ...Object.entries(role.inlinePolicies).map(([name, policy]) => ({ name, policy })),
@@ -189,12 +217,15 @@ export async function authorize(world: World, call: AuthorizationCall, facts: Re
       contextVariables: contextOf(world, principal, role, request, call.region, call.params, facts),
     },
     identityPolicies,
-    serviceControlPolicies: [],
+    serviceControlPolicies: scps ?? [],
     resourceControlPolicies: [],
     ...(resourcePolicy ? { resourcePolicy } : {}),
     ...(role?.permissionsBoundary ? { permissionBoundaryPolicies: [{ name: role.permissionsBoundary, policy: managedDocument(world, principal.accountId, role.permissionsBoundary) }] } : {}),
   };
-  const result = await simulate(simulation, role ? JSON.stringify([role.inlinePolicies, role.managedPolicyArns.map((a) => world.accounts.get(principal.accountId)?.policies.get(a)?.document ?? a), role.permissionsBoundary]) : "root", resourcePolicy);
+  const policySet = role
+    ? JSON.stringify([role.inlinePolicies, role.managedPolicyArns.map((a) => world.accounts.get(principal.accountId)?.policies.get(a)?.document ?? a), role.permissionsBoundary, ...(scps ? [scps] : [])])
+    : "root";
+  const result = await simulate(simulation, policySet, resourcePolicy);
   if (result.resultType === "error") throw new Error(`sandbox IAM evaluation of ${request.action} failed: ${result.errors.message} ${JSON.stringify(result.errors)}`);
   if (result.overallResult === "Allowed") return request;
   const analysis = result.resultType === "single" ? result.result.analysis : result.results[0]?.analysis;

@@ -126,14 +126,16 @@ function familyOf(simulation: Simulation, policies: string): Family {
   let family = families.get(memo);
   if (!family) {
     const boundary = simulation.permissionBoundaryPolicies;
-    const all = [...simulation.identityPolicies, ...(boundary ?? [])];
+    // SCPs (kept whole) can look at the resource and read context keys (a Region deny reads aws:RequestedRegion) like the rest.
+    const scps = simulation.serviceControlPolicies.flatMap((level) => level.policies);
+    const all = [...simulation.identityPolicies, ...(boundary ?? []), ...scps];
     const identityPolicies = narrowed(simulation.identityPolicies, action);
     const permissionBoundaryPolicies = boundary ? narrowed(boundary, action) : undefined;
     family = {
       resourceFree: resourceIndependent(all.map((p) => p.policy), action),
       identityPolicies,
       ...(permissionBoundaryPolicies ? { permissionBoundaryPolicies } : {}),
-      contextKeys: contextKeysOf([...identityPolicies, ...(permissionBoundaryPolicies ?? [])]),
+      contextKeys: contextKeysOf([...identityPolicies, ...(permissionBoundaryPolicies ?? []), ...scps]),
     };
     if (families.size >= MAX_ENTRIES) families.clear();
     families.set(memo, family);

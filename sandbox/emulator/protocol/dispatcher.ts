@@ -61,6 +61,7 @@ export class Dispatcher {
   ) {
     for (const s of services) this.services.set(s.name, s);
     this.faults = new FaultInjector(() => runtime.now());
+    runtime.faults = this.faults;
   }
 
   service(name: string): ServiceDefinition | undefined {

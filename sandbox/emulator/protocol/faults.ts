@@ -12,6 +12,13 @@ import { AwsError, type ServiceDefinition } from "./types.js";
  * that receive an InternalError response might not have processed", S3 User Guide, "Amazon S3
  * error best practices", ErrorBestPractices.html), so one writer of a shared bucket can fail
  * while the others go on.
+ * A rule with `calledVia: cloudformation.amazonaws.com` matches the reads CloudFormation makes on
+ * the caller's behalf (drift detection's and an import's live reads, on-behalf.ts readOnBehalf)
+ * instead of the caller's own calls: a service that fails or throttles those reads fails that
+ * resource's drift check, and DETECTION_FAILED names it with the service's message — e.g.
+ * `{"Resource":"NodeInstanceRoleArn","FailureReason":"Rate exceeded"}` in a real detection
+ * (aws-cloudformation/cloudformation-coverage-roadmap#801). Rules without it never match those
+ * reads, so a scenario's faults keep meaning the calls it makes itself.
  */
 
 export interface FaultRule {
@@ -27,6 +34,8 @@ export interface FaultRule {
   times?: number;
   /** Only calls on this S3 object key (the request's Key). */
   key?: string;
+  /** Only the calls this service makes on the caller's behalf (aws:CalledVia), not the caller's own. */
+  calledVia?: string;
 }
 
 export interface FaultTarget {
@@ -38,6 +47,8 @@ export interface FaultTarget {
   key?: string;
   /** Who is calling, for the message of injected access errors. */
   callerArn: string;
+  /** The service making the call on the caller's behalf, if any (CloudFormation's reads). */
+  calledVia?: string;
 }
 
 interface Bucket {
@@ -108,6 +119,7 @@ function matches(rule: FaultRule, target: FaultTarget): boolean {
     (rule.account === undefined || rule.account === target.account) &&
     (rule.region === undefined || rule.region === target.region) &&
     (rule.action === undefined || rule.action === target.action) &&
-    (rule.key === undefined || rule.key === target.key)
+    (rule.key === undefined || rule.key === target.key) &&
+    rule.calledVia === target.calledVia
   );
 }

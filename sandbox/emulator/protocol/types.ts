@@ -1,3 +1,4 @@
+import type { FaultTarget } from "./faults.js";
 import type { Principal, World } from "../state.js";
 
 /** Knobs of the emulated cloud shared by every service. */
@@ -18,6 +19,19 @@ export interface SandboxRuntime {
   endpoint?: string;
   /** Seeded, so runs are repeatable. */
   random(): number;
+  /**
+   * Runs every asynchronous EXPRESS execution twice (the scenario's duplicateExpressExecutions):
+   * "Asynchronous Express Workflows: at-least-once" (concepts-standard-vs-express.html).
+   */
+  duplicateExpressExecutions?: boolean;
+  /** The dispatcher's injected faults, for the calls a service makes on a caller's behalf (faults.ts calledVia). */
+  faults?: { check(target: FaultTarget, service: ServiceDefinition): AwsError | undefined };
+  /**
+   * The scenario's injected failure, if any, for a call an AWS service makes itself rather than
+   * a client (EventBridge invoking a rule's target): the same fault rules the dispatcher applies
+   * to clients' calls, matched on the called service, action, account and region.
+   */
+  serviceCallFault?(call: { service: string; action: string; account: string; region: string; callerArn: string }): AwsError | undefined;
 }
 
 export interface CallContext {

@@ -1,14 +1,13 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { createSpokeClients, type SpokeClients } from "../../../functions/aws/clients.js";
+import type { SpokeClients } from "../../../functions/aws/clients.js";
 import { FALSE_POSITIVE_CLASSES, falsePositiveActions } from "../../../functions/drift/false-positives/registry.js";
 import type { FalsePositiveClass } from "../../../functions/drift/false-positives/types.js";
 import { spokeRoleActions } from "../../../functions/permissions.js";
-import { mintRoleSession } from "../../../sandbox/emulator/services/iam/principals.js";
 import type { Sandbox } from "../../../sandbox/harness/server.js";
 import { recordActions } from "../../permissions/recorder.js";
-import { startTestSandbox, WORKLOAD } from "../../support/sandbox.js";
+import { sandboxSpokeClients, spokeSession, startTestSandbox, WORKLOAD } from "../../support/sandbox.js";
 
 /**
  * The false-positive catalogue is a table: one file per class, one registry line, and these
@@ -94,11 +93,7 @@ describe("what each evidence probe sends, run against the sandbox as the spoke r
 
   beforeAll(async () => {
     sandbox = await startTestSandbox();
-    vi.stubEnv("AWS_ENDPOINT_URL", sandbox.endpoint);
-    const now = sandbox.runtime.now();
-    const role = sandbox.world.accounts.get(WORKLOAD)!.roles.get("driftguard-spoke")!;
-    const session = mintRoleSession(sandbox.world, sandbox.runtime.random, WORKLOAD, role, "driftguard", { issuedAt: now, expiresAt: now + 3_600_000 });
-    clients = createSpokeClients(WORKLOAD, "us-east-1", async () => ({ accessKeyId: session.accessKeyId, secretAccessKey: session.secretAccessKey, sessionToken: session.sessionToken! }));
+    clients = sandboxSpokeClients(sandbox, WORKLOAD, "us-east-1", { credentials: spokeSession(sandbox, WORKLOAD, "driftguard") });
   });
 
   afterAll(async () => {

@@ -8,7 +8,7 @@ import { testConfig } from "../../support/config.js";
 import { FLAPPING_STATE_KEY, runKeys } from "../../../functions/aws/bucket-layout.js";
 import type { RunReport } from "../../../functions/core/types.js";
 import { runFanoutInProcess } from "../../../functions/fanout/in-process.js";
-import type { RunManifest } from "../../../functions/fanout/types.js";
+import type { AccountPart, RunManifest } from "../../../functions/fanout/types.js";
 import type { StackRemediationInput, StackRemediationResult } from "../../../functions/remediation/engine.js";
 import { s3FlappingStore } from "../../../functions/remediation/flapping-store.js";
 import { RunInProgressError, runScan } from "../../../functions/scanner/run.js";
@@ -16,7 +16,7 @@ import { acquireRunLease, type LeaseRecord } from "../../../functions/scanner/ru
 import { runPartitioner } from "../../../functions/fanout/partitioner.js";
 import { executionRunId } from "../../../functions/runtime/run-id.js";
 import { RUN_LEASE_KEY } from "../../../functions/aws/bucket-layout.js";
-import type { ScanDeps } from "../../../functions/scanner/types.js";
+import type { ScanDeps, ScanProgress } from "../../../functions/scanner/types.js";
 import { accessDenied, APP_ROLE_RESOURCE, assumeRoleOutput, mockFlatOrganization, orgAccount, silentLogger } from "../scanner/fixtures.js";
 import { deployStack, sandboxSpokeClients, useHubBucket } from "../../support/sandbox.js";
 
@@ -150,6 +150,24 @@ describe("runFanoutInProcess", () => {
     expect(singleRepairs).toHaveLength(4);
     expect(Object.keys(fanned.bucket.json<{ entries: object }>(FLAPPING_STATE_KEY)!.entries).sort()).toEqual(singleRepairs);
     expect(fanned.bucket.json<RunManifest>(keys.manifest)?.accounts.map((a) => a.accountId)).toEqual([PAY, DATA, EDGE, "555555555555"]);
+    // Each part carries its account's measured detections, which the reducer learns from (reduce.ts runDetectionTimes):
+    // payments-prod's three stacks, edge's two; data-dev could not be assumed.
+    const detections = (id: string) => fanned.bucket.json<AccountPart>(keys.part(id))?.detectionMs;
+    expect([detections(PAY)?.length, detections(EDGE)?.length, detections(DATA)]).toEqual([3, 2, undefined]);
+    expect([...detections(PAY)!, ...detections(EDGE)!].every((ms) => Number.isInteger(ms) && ms >= 0)).toBe(true);
+  });
+
+  it("a run's stacks in flight stay within its heap budget, and the run still scans every stack", async () => {
+    const config = testConfig(FANOUT_ORG);
+    const { deps } = harness();
+    const heap: ScanProgress[] = [];
+    // (96.1 MB / 2 − 48 MB) = 51 KB of heap: room for two stacks of 22 KB (concurrency.ts HEAP_BUDGET),
+    // where the config's caps alone allow 2 accounts × 2 regions × 2 stacks.
+    const runtime = { memoryMb: 1024, fileDescriptors: 1024, heapMb: 96.1 };
+    const { report } = await runScan(deps, { config, runId: "20260102T030405Z-000006", publish: PUBLISH, runtime, onProgress: (e) => e.kind === "heap" && heap.push(e) });
+
+    expect(heap).toEqual([{ kind: "heap", peakStacksInFlight: 2, stacksInFlightCap: expect.any(Number), heldReportBytes: expect.any(Number), oldSpaceMb: 96.1 }]);
+    expect(report.totals).toMatchObject({ stacksScanned: 5, remediated: 4, accountsFailed: 1 });
   });
 
   it("holds the run's blast radius across workers running at the same time", async () => {

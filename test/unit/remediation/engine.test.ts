@@ -404,6 +404,21 @@ describe("remediateStack with REVERT_DRIFT", () => {
     cfn.on(DeleteChangeSetCommand).resolves({});
   }
 
+  it("a revert whose rollback failed too is failed, naming ContinueUpdateRollback (API_ContinueUpdateRollback.html)", async () => {
+    changeSet([{ id: "WebSecurityGroup", type: "AWS::EC2::SecurityGroup", of: sgDrift() }]);
+    const stack = { StackName: "payments-core", CreationTime: new Date(), Parameters: [], RoleARN: SERVICE_ROLE };
+    cfn.on(DescribeStacksCommand)
+      .resolvesOnce({ Stacks: [{ ...stack, StackStatus: "UPDATE_COMPLETE" }] })
+      .resolves({ Stacks: [{ ...stack, StackStatus: "UPDATE_ROLLBACK_FAILED", StackStatusReason: "The following resource(s) failed to update: [WebSecurityGroup]. " }] });
+    const result = await remediateStack(await input({ account: revertAccount, drifts: [sgDrift()] }));
+    expect(result.stackAction).toMatchObject({ outcome: "failed", reason: `executed REVERT_DRIFT change set ${NAME}; stack UPDATE_ROLLBACK_FAILED; not in sync: WebSecurityGroup` });
+    expect(result.resources[0]!.action).toMatchObject({
+      outcome: "failed",
+      reason: `reverted by change set ${NAME}, but its rollback failed too: stack payments-core is UPDATE_ROLLBACK_FAILED (The following resource(s) failed to update: [WebSecurityGroup].): CloudFormation cannot update it until its rollback is continued — fix what the failed resources' events name and run ContinueUpdateRollback (ResourcesToSkip for those that cannot be rolled back), then the next run reverts its drift`,
+    });
+    expect(cfn.commandCalls(DetectStackResourceDriftCommand)).toHaveLength(0);
+  });
+
   it("reverts the whole stack, including types without a remediator, and verifies each resource", async () => {
     changeSet([
       { id: "WebSecurityGroup", type: "AWS::EC2::SecurityGroup", of: sgDrift() },

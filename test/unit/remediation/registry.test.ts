@@ -1,16 +1,15 @@
 import { existsSync, readdirSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { createSpokeClients, type SpokeClients } from "../../../functions/aws/clients.js";
+import type { SpokeClients } from "../../../functions/aws/clients.js";
 import { detectResourceDrift } from "../../../functions/aws/cfn-drift.js";
 import { spokeRoleActions } from "../../../functions/permissions.js";
 import { createOwnershipLookup, OWNERSHIP_ACTIONS } from "../../../functions/remediation/ownership/lookup.js";
 import { REMEDIATORS, remediatorFor } from "../../../functions/remediation/registry.js";
 import type { Remediator } from "../../../functions/remediation/types.js";
-import { mintRoleSession } from "../../../sandbox/emulator/services/iam/principals.js";
 import type { Sandbox } from "../../../sandbox/harness/server.js";
 import { recordActions } from "../../permissions/recorder.js";
-import { HUB, ORG_ID, startTestSandbox, WORKLOAD } from "../../support/sandbox.js";
+import { HUB, ORG_ID, sandboxSpokeClients, spokeSession, startTestSandbox, WORKLOAD } from "../../support/sandbox.js";
 import { remediateWith, TEST_SAFETY } from "./helpers.js";
 
 /**
@@ -227,11 +226,7 @@ describe("what each remediator sends, run against the sandbox as the spoke role"
 
   beforeAll(async () => {
     sandbox = await startTestSandbox();
-    vi.stubEnv("AWS_ENDPOINT_URL", sandbox.endpoint);
-    const account = sandbox.world.accounts.get(WORKLOAD)!;
-    const now = sandbox.runtime.now();
-    const session = mintRoleSession(sandbox.world, sandbox.runtime.random, WORKLOAD, account.roles.get("driftguard-spoke")!, "driftguard", { issuedAt: now, expiresAt: now + 3_600_000 });
-    clients = createSpokeClients(WORKLOAD, REGION, async () => ({ accessKeyId: session.accessKeyId, secretAccessKey: session.secretAccessKey, sessionToken: session.sessionToken! }));
+    clients = sandboxSpokeClients(sandbox, WORKLOAD, REGION, { credentials: spokeSession(sandbox, WORKLOAD, "driftguard") });
     const root = (service: string, action: string, params: Record<string, unknown>) => sandbox.dispatch(WORKLOAD, REGION, service, action, params) as Promise<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
     const safety = { ...TEST_SAFETY, organizationId: ORG_ID, accountIds: new Set([HUB, WORKLOAD]) };
     const ownership = createOwnershipLookup({ accountId: WORKLOAD, regions: [REGION], cloudformationFor: () => clients.cloudformation });

@@ -106,6 +106,8 @@ function install(roleArn: string | null): void {
 }
 
 const WHERE = { accountId: "111122223333", region: "us-east-1" };
+/** A REVERT_DRIFT the precondition held back: no change set created, a person to act. */
+const notStarted = (reason: unknown) => ({ kind: "not-executed", action: { outcome: "manual", by: "revert-drift-change-set", steps: [], reason } });
 const reserveOk = (count: number): Reservation => (reservations.push(count), { ok: true });
 const run = (reserve = reserveOk) =>
   revertDrift({ runId: "20260302T090000Z-a1b2c3", stackName: "payments-core", drifts, cloudformation: new CloudFormationClient({ region: "us-east-1" }), safety: TEST_SAFETY, reserve, timing, where: WHERE });
@@ -252,6 +254,22 @@ describe("REVERT_DRIFT change sets", () => {
     expect(result).toMatchObject({ kind: "executed", stackStatus: "UPDATE_ROLLBACK_COMPLETE", statusReason: "The following resource(s) failed to update: [WebSecurityGroup]." });
   });
 
+  // User Guide, "Continue rolling back an update": an UPDATE_ROLLBACK_FAILED stack "can't be updated"; its way out is a person's call.
+  it("never starts a change set on an UPDATE_ROLLBACK_FAILED stack: manual, naming ContinueUpdateRollback, in report mode too", async () => {
+    const failed = stack("UPDATE_ROLLBACK_FAILED", "The following resource(s) failed to update: [WebSecurityGroup]. ");
+    cfn.on(DescribeStacksCommand).resolves(failed);
+    const result = await run();
+    expect(result).toEqual(
+      notStarted(
+        "stack payments-core is UPDATE_ROLLBACK_FAILED (The following resource(s) failed to update: [WebSecurityGroup].): CloudFormation cannot update it until its rollback is continued — " +
+          "fix what the failed resources' events name and run ContinueUpdateRollback (ResourcesToSkip for those that cannot be rolled back), then the next run reverts its drift",
+      ),
+    );
+    expect(cfn.commandCalls(CreateChangeSetCommand)).toHaveLength(0);
+    expect(reservations).toEqual([]);
+    expect(await planRevert(new CloudFormationClient({ region: "us-east-1" }), "20260302T090000Z-a1b2c3", "payments-core", drifts)).toEqual(result.kind === "not-executed" ? result.action : undefined);
+  });
+
   it("does not delete a change set it could not create", async () => {
     cfn.on(CreateChangeSetCommand).rejects(awsError("InsufficientCapabilitiesException", "Requires capabilities : [CAPABILITY_IAM]"));
     const result = await run();
@@ -297,17 +315,13 @@ describe("REVERT_DRIFT precondition: who would execute the change set", () => {
   it("without a service role, never starts a change set that would roll back on a type the spoke role cannot write", async () => {
     withoutServiceRole();
     const result = await run();
-    expect(result).toEqual({
-      kind: "not-executed",
-      action: {
-        outcome: "manual",
-        by: "revert-drift-change-set",
-        steps: [],
-        reason: expect.stringMatching(
+    expect(result).toEqual(
+      notStarted(
+        expect.stringMatching(
           /^REVERT_DRIFT change set not started: stack payments-core has no service role, .*SettlementQueue \(AWS::SQS::Queue\): the spoke role cannot write AWS::SQS::Queue\. Give the stack a service role \(RoleARN\)/,
         ),
-      },
-    });
+      ),
+    );
     expect(result.kind === "not-executed" && result.action.reason).not.toMatch(/WebSecurityGroup/);
     expect(cfn.commandCalls(CreateChangeSetCommand)).toHaveLength(0);
     expect(reservations).toEqual([]);

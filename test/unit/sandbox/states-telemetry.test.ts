@@ -5,7 +5,8 @@ import { mintRoleSession } from "../../../sandbox/emulator/services/iam/principa
 import { logsState } from "../../../sandbox/emulator/services/logs/service.js";
 import type { Principal, Topic } from "../../../sandbox/emulator/state.js";
 import type { BareSandbox } from "../../../sandbox/harness/server.js";
-import { exampleConfig, synthHub, type PolicyStatement } from "../../constructs/synth.js";
+import { exampleConfig } from "../../support/config.js";
+import { synthHub, type PolicyStatement } from "../../constructs/synth.js";
 import { startBareTestSandbox } from "../../support/sandbox.js";
 
 /**
@@ -21,9 +22,7 @@ import { startBareTestSandbox } from "../../support/sandbox.js";
  * APIs (API_StartSyncExecution.html, API_ListExecutions.html). One bare sandbox for the file.
  */
 
-const config = exampleConfig((raw) => {
-  (raw.hub as { execution?: string }).execution = "fanout";
-});
+const config = exampleConfig({ hub: { execution: "fanout" } });
 const HUB = config.hub.accountId;
 const REGION = config.hub.region;
 const BUCKET = `states-telemetry-${HUB}`;
@@ -101,7 +100,7 @@ const described = (executionArn: string) => call<{ status: string; output?: stri
 beforeAll(async () => {
   sandbox = await startBareTestSandbox({ config, scenario: { accounts: [{ id: HUB, name: "hub" }] } });
   await call("iam", "CreateRole", { RoleName: "sfn", AssumeRolePolicyDocument: statesTrust });
-  await call("iam", "PutRolePolicy", { RoleName: "sfn", PolicyName: "p", PolicyDocument: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: ["s3:GetObject"], Resource: `arn:aws:s3:::${BUCKET}/*` }] }) });
+  await call("iam", "PutRolePolicy", { RoleName: "sfn", PolicyName: "p", PolicyDocument: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: ["s3:GetObject"], Resource: `arn:aws:s3:::${BUCKET}/*` }, { Effect: "Allow", Action: ["logs:CreateLogDelivery", "logs:UpdateLogDelivery", "logs:DeleteLogDelivery"], Resource: "*" }] }) });
   await call("s3", "CreateBucket", { Bucket: BUCKET });
   await call("logs", "CreateLogGroup", { logGroupName: FANOUT_NAMES.logGroup });
 });

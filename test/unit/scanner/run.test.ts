@@ -5,19 +5,22 @@ import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { mockClient } from "aws-sdk-client-mock";
-import { beforeEach, describe, expect, it } from "vitest";
-import { createSpokeClients } from "../../../functions/aws/clients.js";
+import type { HandlerExecutionContext } from "@smithy/types";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { SpokeClients } from "../../../functions/aws/clients.js";
 import type { Config } from "../../../functions/config/schema.js";
 import { REPORT_SCHEMA_VERSION, type StackReport } from "../../../functions/core/types.js";
 import { memoryFlappingStore } from "../../support/flapping.js";
+import type { FlappingRecord } from "../../../functions/remediation/flapping-store.js";
 import type { StackRemediationInput, StackRemediationResult } from "../../../functions/remediation/engine.js";
 import { createDeadline } from "../../../functions/core/deadline.js";
 import { runScan } from "../../../functions/scanner/run.js";
 import type { ScanDeps, ScanProgress } from "../../../functions/scanner/types.js";
 import { schemaErrors } from "../report/validate.js";
-import { fakeCloudFormation, newObserver, type CfnObserver, type FakeRegion } from "./fake-cloudformation.js";
-import { accessDenied, describeOrganizationOutput, assumeRoleOutput, cfnError, deletedQueueDrift, lambdaDrift, mockFlatOrganization, orgAccount, roleDrift, silentLogger, stackSummary } from "./fixtures.js";
+import { accessDenied, APP_ROLE_RESOURCE, describeOrganizationOutput, assumeRoleOutput, mockFlatOrganization, orgAccount, silentLogger } from "./fixtures.js";
 import { testConfig } from "../../support/config.js";
+import { deployStack, sandboxSpokeClients, startTestSandbox } from "../../support/sandbox.js";
+import type { Sandbox } from "../../../sandbox/harness/server.js";
 
 const org = mockClient(OrganizationsClient);
 const sts = mockClient(STSClient);
@@ -28,10 +31,12 @@ const ec2 = mockClient(EC2Client);
 
 const PAY = "222222222222";
 const DATA = "333333333333";
+/** The deadline test's account, and the concurrency tests': stacks of their own, apart from payments-prod's. */
+const BATCH = "666666666666";
+const FLEET = "777777777777";
 const T0 = Date.parse("2026-01-02T03:04:05.000Z");
 const RUN = "20260102T030405Z-a1b2c3";
 const PUBLISH = { bucket: "driftguard-reports-111111111111-us-east-1", topicArn: "arn:aws:sns:us-east-1:111111111111:driftguard-summary" };
-const FAILED_REASON = "Failed to detect drift on resource [Policy]: Internal Failure";
 
 const config = testConfig(`
 accounts:
@@ -40,23 +45,102 @@ accounts:
   - { id: "444444444444", name: suspended-team }
   - { id: "555555555555", name: gone-team }
 `);
+const batch = testConfig({ accounts: [{ id: BATCH, name: "batch", mode: "remediate" }] });
+const fleet = testConfig({ accounts: [{ id: FLEET, name: "fleet", mode: "remediate" }] });
 
-function world(): Record<string, FakeRegion> {
-  return {
-    [`${PAY}/us-east-1`]: {
-      stacks: [
-        { summary: stackSummary(PAY, "us-east-1", "payments-api", "UPDATE_COMPLETE"), drifts: [lambdaDrift(PAY, "us-east-1", "payments-api"), roleDrift(PAY, "us-east-1", "payments-api")], tags: { team: "payments", "driftguard:exempt": "reason=INC-1;until=2020-01-01" }, pollsUntilDone: 2 },
-        { summary: stackSummary(PAY, "us-east-1", "payments-api-Queues-1A2B", "UPDATE_COMPLETE", "payments-api"), drifts: [deletedQueueDrift(PAY, "us-east-1", "payments-api-Queues-1A2B")], failReason: FAILED_REASON },
-        { summary: stackSummary(PAY, "us-east-1", "core-network"), pollsUntilDone: 1 },
-        { summary: stackSummary(PAY, "us-east-1", "old-attempt", "ROLLBACK_COMPLETE") },
-      ],
-    },
-    [`${PAY}/eu-west-1`]: {
-      stacks: [],
-      listError: cfnError("AccessDenied", `User: arn:aws:sts::${PAY}:assumed-role/driftguard-spoke/driftguard-${RUN} is not authorized to perform: cloudformation:ListStacks with an explicit deny in a service control policy`),
-    },
-  };
+/**
+ * The Region deny SCP of the Organizations User Guide ("Deny access to AWS based on the requested
+ * AWS Region", orgs_manage_policies_scps_examples_general.html), keeping payments-prod in
+ * us-east-1: its eu-west-1 answers AccessDenied "with an explicit deny in a service control policy".
+ */
+const US_EAST_1_ONLY = {
+  Version: "2012-10-17" as const,
+  Statement: [{ Effect: "Deny", NotAction: ["iam:*", "organizations:*", "sts:*"], Resource: "*", Condition: { StringNotEquals: { "aws:RequestedRegion": ["us-east-1"] } } }],
+};
+
+/**
+ * SNS throttles the reads CloudFormation makes of payments-prod's topics (faults.ts calledVia): the
+ * nested stack's Alerts topic cannot be checked, so its detection ends DETECTION_FAILED with the
+ * reason in AWS's Summary/Failures shape (aws-cloudformation/cloudformation-coverage-roadmap#801).
+ */
+const THROTTLED_TOPIC_READS = { account: PAY, service: "sns", action: "GetTopicAttributes", calledVia: "cloudformation.amazonaws.com" as const, error: "Throttling", message: "Rate exceeded" };
+const FAILED_REASON = '{"Summary":"Failed to detect drift on resources [Alerts]","Failures":[{"Resource":"Alerts","FailureReason":"Rate exceeded"}]}';
+
+/**
+ * The cloud's clock: the sandbox's detections finish, and its sessions and signatures are checked,
+ * on it. It starts at the machine's time (SigV4 allows 15 minutes of skew) and moves forward by
+ * every wait the scanner sleeps, so a detection takes as long as latency.detectionMs says on the
+ * scanner's own clock however loaded the machine is. Each test's report clock starts at T0.
+ */
+const cloud = { now: Date.now() };
+let sandbox: Sandbox;
+/** payments-api's nested stack, named by CloudFormation `<parent>-<logicalId>-<random>`. */
+let nested: string;
+
+const WEB_GROUP = {
+  Type: "AWS::EC2::SecurityGroup",
+  Properties: { GroupDescription: "web", SecurityGroupIngress: [{ IpProtocol: "tcp", FromPort: 443, ToPort: 443, CidrIp: "0.0.0.0/0" }] },
+};
+const QUEUES_TEMPLATE = {
+  Resources: {
+    Archive: { Type: "AWS::S3::Bucket" },
+    Alerts: { Type: "AWS::SNS::Topic", Properties: { DisplayName: "payments alerts" } },
+  },
+};
+
+/**
+ * payments-prod, us-east-1: payments-api (its role widened and its security group opened out of
+ * band; tagged with an expired exemption) with a nested stack whose bucket was deleted and whose
+ * topic cannot be read; core-network in sync; old-attempt, a failed create left ROLLBACK_COMPLETE.
+ * batch: five stacks in sync for the deadline; fleet: six stacks in us-east-1, two in eu-west-1.
+ */
+async function deployWorld(): Promise<void> {
+  const templates = "payments-templates-222222222222";
+  await sandbox.dispatch(PAY, "us-east-1", "s3", "CreateBucket", { Bucket: templates });
+  await sandbox.dispatch(PAY, "us-east-1", "s3", "PutObject", { Bucket: templates, Key: "queues.json", Body: Buffer.from(JSON.stringify(QUEUES_TEMPLATE)) });
+  const api = await deployStack(
+    sandbox,
+    PAY,
+    "us-east-1",
+    "payments-api",
+    { Resources: { AppRole: APP_ROLE_RESOURCE, Web: WEB_GROUP, Queues: { Type: "AWS::CloudFormation::Stack", Properties: { TemplateURL: `https://${templates}.s3.amazonaws.com/queues.json` } } } },
+    { tags: { team: "payments", "driftguard:exempt": "reason=INC-1;until=2020-01-01" } },
+  );
+  await sandbox.dispatch(PAY, "us-east-1", "iam", "AttachRolePolicy", { RoleName: api.AppRole, PolicyArn: "arn:aws:iam::aws:policy/AdministratorAccess" });
+  await sandbox.dispatch(PAY, "us-east-1", "ec2", "AuthorizeSecurityGroupIngress", { GroupId: api.Web, IpPermissions: [{ IpProtocol: "tcp", FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: "0.0.0.0/0" }] }] });
+  nested = api.Queues!.split("/")[1]!;
+  const { Archive } = (await describeResources(PAY, nested)) as { Archive: string };
+  await sandbox.dispatch(PAY, "us-east-1", "s3", "DeleteBucket", { Bucket: Archive });
+  await deployStack(sandbox, PAY, "us-east-1", "core-network", { Resources: { Web: WEB_GROUP } });
+  // A trust policy naming an account that does not exist: IAM refuses it ("Invalid principal in policy"), the create rolls back.
+  const orphan = { ...APP_ROLE_RESOURCE, Properties: { ...APP_ROLE_RESOURCE.Properties, AssumeRolePolicyDocument: { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: "arn:aws:iam::123456789012:root" }, Action: "sts:AssumeRole" }] } } };
+  await deployStack(sandbox, PAY, "us-east-1", "old-attempt", { Resources: { AppRole: orphan } });
+  for (const n of ["a", "b", "c", "d", "e"]) await deployStack(sandbox, BATCH, "us-east-1", `stack-${n}`, { Resources: { AppRole: APP_ROLE_RESOURCE } });
+  for (const n of ["a", "b", "c", "d", "e", "f"]) await deployStack(sandbox, FLEET, "us-east-1", `s-${n}`, { Resources: { AppRole: APP_ROLE_RESOURCE } });
+  for (const n of ["a", "b"]) await deployStack(sandbox, FLEET, "eu-west-1", `s-${n}`, { Resources: { AppRole: APP_ROLE_RESOURCE } });
 }
+
+async function describeResources(account: string, stackName: string): Promise<Record<string, string>> {
+  const { StackResources } = (await sandbox.dispatch(account, "us-east-1", "cloudformation", "DescribeStackResources", { StackName: stackName })) as { StackResources: { LogicalResourceId: string; PhysicalResourceId: string }[] };
+  return Object.fromEntries(StackResources.map((r) => [r.LogicalResourceId, r.PhysicalResourceId]));
+}
+
+beforeAll(async () => {
+  const accounts = [
+    { id: PAY, name: "payments-prod" },
+    { id: DATA, name: "data-dev" },
+    { id: BATCH, name: "batch" },
+    { id: FLEET, name: "fleet" },
+  ];
+  sandbox = await startTestSandbox({
+    config: testConfig({ accounts }),
+    scenario: { accounts, serviceControlPolicies: [{ name: "us-east-1-only", targets: [PAY], document: US_EAST_1_ONLY }] },
+    clock: () => cloud.now,
+  });
+  await deployWorld();
+  sandbox.setFaults([THROTTLED_TOPIC_READS]);
+}, 60_000);
+afterAll(() => sandbox?.close());
 
 /** What the engine returns: report mode plans, remediate mode repairs (enough to exercise the report). */
 async function fakeEngine(input: StackRemediationInput): Promise<StackRemediationResult> {
@@ -69,30 +153,49 @@ async function fakeEngine(input: StackRemediationInput): Promise<StackRemediatio
         d.status === "DELETED"
           ? { outcome: "manual", reason: "the resource was deleted; redeploy the stack", steps: [] }
           : input.account.mode === "remediate"
-            ? { outcome: "remediated", reason: `restored ${d.differences.map((x) => x.propertyPath).join(", ")}`, steps: ["lambda:UpdateFunctionConfiguration"], by: d.resourceType }
-            : { outcome: "planned", reason: "would restore", steps: ["lambda:UpdateFunctionConfiguration"], by: d.resourceType },
+            ? { outcome: "remediated", reason: `restored ${d.differences.map((x) => x.propertyPath).join(", ")}`, steps: ["iam:DetachRolePolicy"], by: d.resourceType }
+            : { outcome: "planned", reason: "would restore", steps: ["iam:DetachRolePolicy"], by: d.resourceType },
     })),
   };
+}
+
+/** Drift detections started and not yet seen finished, as the scanner's CloudFormation clients sent them; `max` is what concurrency allowed. */
+interface InFlight {
+  now: number;
+  max: number;
+}
+
+/** Counts in `inFlight` the detections `clients` start (DetectStackDrift) until a status read answers anything but DETECTION_IN_PROGRESS. */
+function countDetections(clients: SpokeClients, inFlight: InFlight): void {
+  clients.cloudformation.middlewareStack.add(
+    (next, context: HandlerExecutionContext) => async (args) => {
+      const result = (await next(args)) as { output: { DetectionStatus?: string } };
+      if (context.commandName === "DetectStackDriftCommand") inFlight.max = Math.max(inFlight.max, ++inFlight.now);
+      if (context.commandName === "DescribeStackDriftDetectionStatusCommand" && result.output.DetectionStatus !== "DETECTION_IN_PROGRESS") inFlight.now--;
+      return result as Awaited<ReturnType<typeof next>>;
+    },
+    { step: "initialize", name: "testCountDetections" },
+  );
 }
 
 interface Harness {
   deps: ScanDeps;
   engineCalls: StackRemediationInput[];
-  observer: CfnObserver;
+  inFlight: InFlight;
   order: string[];
   clock: { now: number };
   flapping: ReturnType<typeof memoryFlappingStore>;
 }
 
 /** A flapping counter for a resource in payments-prod, from an earlier run. */
-const EARLIER_REPAIR = {
-  version: 1 as const,
+const EARLIER_REPAIR: FlappingRecord = {
+  version: 1,
   entries: { [`${PAY}/us-east-1/stack-a/AppRole`]: { count: 1, lastRunId: "20260101T000000Z-000000", lastRepairedAt: "2026-01-01T00:00:00.000Z", flagged: false } },
 };
 
-function harness(regions: Record<string, FakeRegion> = world(), engine = fakeEngine, sleepYields = false, flappingRecord = EARLIER_REPAIR): Harness {
+function harness(engine = fakeEngine, sleepYields = false, flappingRecord: FlappingRecord = EARLIER_REPAIR): Harness {
   const engineCalls: StackRemediationInput[] = [];
-  const observer = newObserver();
+  const inFlight = { now: 0, max: 0 };
   const order: string[] = [];
   const clock = { now: T0 };
   const flapping = memoryFlappingStore(flappingRecord);
@@ -101,9 +204,10 @@ function harness(regions: Record<string, FakeRegion> = world(), engine = fakeEng
     sts: new STSClient({ region: "us-east-1" }),
     s3: new S3Client({ region: "us-east-1" }),
     sns: new SNSClient({ region: "us-east-1" }),
-    spokeClients: (accountId, region, credentials) => {
-      const clients = createSpokeClients(accountId, region, credentials);
-      fakeCloudFormation(clients.cloudformation, regions[`${accountId}/${region}`] ?? { stacks: [] }, observer, `${accountId}/${region}`);
+    // The spoke role's own session in the sandbox (the mocked AssumeRole's keys mean nothing to it), so every call is IAM- and SCP-evaluated.
+    spokeClients: (accountId, region, _credentials, options) => {
+      const clients = sandboxSpokeClients(sandbox, accountId, region, options);
+      countDetections(clients, inFlight);
       return clients;
     },
     remediateStack: async (input) => {
@@ -114,6 +218,7 @@ function harness(regions: Record<string, FakeRegion> = world(), engine = fakeEng
     now: () => clock.now,
     sleep: async (ms) => {
       clock.now += ms;
+      cloud.now += ms;
       if (sleepYields) await new Promise((r) => setImmediate(r));
     },
     random: () => 0.5,
@@ -130,7 +235,7 @@ function harness(regions: Record<string, FakeRegion> = world(), engine = fakeEng
     order.push("sns");
     return { MessageId: "95df01b4-ee98-5cb9-9903-4c221d41eb5e" };
   });
-  return { deps, engineCalls, observer, order, clock, flapping };
+  return { deps, engineCalls, inFlight, order, clock, flapping };
 }
 
 function stacksOf(report: { accounts: { accountId: string; regions: { region: string; stacks: StackReport[] }[] }[] }, account: string, region: string): StackReport[] {
@@ -143,12 +248,21 @@ beforeEach(() => {
   ec2.on(DescribeInstancesCommand).resolves({ Reservations: [] });
   ec2.on(DescribeVpcsCommand).resolves({ Vpcs: [] });
   for (const m of [org, sts, s3, sns]) m.reset();
-  mockFlatOrganization(org, [orgAccount(PAY, "payments-prod"), orgAccount(DATA, "data-dev"), orgAccount("444444444444", "suspended-team", "SUSPENDED"), orgAccount("999999999999", "not-onboarded")]);
+  mockFlatOrganization(org, [
+    orgAccount(PAY, "payments-prod"),
+    orgAccount(DATA, "data-dev"),
+    orgAccount("444444444444", "suspended-team", "SUSPENDED"),
+    orgAccount(BATCH, "batch"),
+    orgAccount(FLEET, "fleet"),
+    orgAccount("999999999999", "not-onboarded"),
+  ]);
   sts.on(AssumeRoleCommand).callsFake(async (input: { RoleArn: string }) => {
     const account = input.RoleArn.split(":")[4]!;
     if (account === DATA) throw accessDenied(DATA);
     return assumeRoleOutput(account, new Date(T0 + 3_600_000));
   });
+  // A payments-prod detection takes 1-3 s of the scanner's clock: it polls more than once.
+  sandbox.setLatency({ detectionMs: [1_000, 3_000] });
 });
 
 describe("runScan", () => {
@@ -177,6 +291,7 @@ describe("runScan", () => {
 
     const [usEast, euWest] = report.accounts[0]!.regions;
     expect(euWest).toMatchObject({ region: "eu-west-1", status: "failed", error: { code: "AccessDenied" }, stacks: [] });
+    expect(euWest!.error!.message).toContain("is not authorized to perform: cloudformation:ListStacks with an explicit deny in a service control policy");
     expect(usEast!.status).toBe("scanned");
     const stacks = stacksOf(report, PAY, "us-east-1");
     // core-network is in sync with nothing else to say: counted, not listed (report.includeInSync: false).
@@ -184,32 +299,34 @@ describe("runScan", () => {
     expect(stacks.map((s) => [s.stackName, s.scan, s.driftStatus])).toEqual([
       ["old-attempt", "skipped", undefined],
       ["payments-api", "scanned", "DRIFTED"],
-      ["payments-api-Queues-1A2B", "scanned", "DRIFTED"],
+      [nested, "scanned", "DRIFTED"],
     ]);
     const api = stacks.find((s) => s.stackName === "payments-api")!;
     expect(api.exemption).toMatchObject({ kind: "expired" });
-    expect(api.resources.map((r) => [r.logicalResourceId, r.action.outcome])).toEqual([["function", "remediated"], ["AppRole", "remediated"]]);
-    expect(api.resources[0]!.differences).toHaveLength(2);
-    const nested = stacks.find((s) => s.stackName === "payments-api-Queues-1A2B")!;
-    expect(nested).toMatchObject({ detectionStatusReason: FAILED_REASON, parentStackId: expect.stringContaining("stack/payments-api/") });
-    expect(nested.resources[0]).toMatchObject({ status: "DELETED", action: { outcome: "manual" } });
+    expect(api.resources.map((r) => [r.logicalResourceId, r.action.outcome])).toEqual([["AppRole", "remediated"], ["Web", "remediated"]]);
+    expect(api.resources[0]!.differences).toMatchObject([{ differenceType: "ADD", actualValue: "arn:aws:iam::aws:policy/AdministratorAccess" }]);
+    const queues = stacks.find((s) => s.stackName === nested)!;
+    // The Alerts topic could not be read: the detection is partial, the deleted bucket still reported.
+    expect(queues).toMatchObject({ detectionStatusReason: FAILED_REASON, parentStackId: expect.stringContaining("stack/payments-api/") });
+    expect(queues.resources.map((r) => [r.logicalResourceId, r.status, r.action.outcome])).toEqual([["Archive", "DELETED", "manual"]]);
+    expect(queues.unchecked).toEqual([{ logicalResourceId: "Alerts", resourceType: "AWS::SNS::Topic", status: "NOT_CHECKED" }]);
     expect(stacks.find((s) => s.stackName === "old-attempt")!.scanReason).toBe("status ROLLBACK_COMPLETE does not allow drift detection");
 
     // The engine saw each drifted stack once, with the run's shared guards and the stack's tags.
-    expect(h.engineCalls.map((c) => c.stack.stackName).sort()).toEqual(["payments-api", "payments-api-Queues-1A2B"]);
+    expect(h.engineCalls.map((c) => c.stack.stackName).sort()).toEqual(["payments-api", nested]);
     const call = h.engineCalls.find((c) => c.stack.stackName === "payments-api")!;
     expect(call).toMatchObject({ runId: RUN, region: "us-east-1", exemptions: { tagKey: "driftguard:exempt", maxDays: 90 }, stack: { tags: { team: "payments" } } });
     expect(call.account).toMatchObject({ id: PAY, mode: "remediate", modeRules: [{ stacks: "legacy-*", mode: "report" }] });
     expect(call.clients.region).toBe("us-east-1");
     expect(call.guards).toBe(h.engineCalls[1]!.guards);
-    expect(call.drifts.map((d) => d.logicalResourceId)).toEqual(["function", "AppRole"]);
+    expect(call.drifts.map((d) => d.logicalResourceId)).toEqual(["AppRole", "Web"]);
 
     expect(report.totals).toEqual({
       accounts: 4, accountsFailed: 1, regions: 2,
       stacksScanned: 3, stacksSkipped: 1, stacksFailed: 0, stacksNotScanned: 0, stacksDrifted: 2,
       resourcesDrifted: 3, refused: 0, remediated: 2, planned: 0, skipped: 0, exempt: 0, invalidExemptions: 0, manual: 1, failed: 0,
       guardTrips: 0, contested: 0, runErrors: 0, retried: 0,
-      errors: 3, falsePositives: 0, ignored: 0, resourcesNotChecked: 0, resourcesUnknown: 0, nestedStacksNotReached: 0,
+      errors: 3, falsePositives: 0, ignored: 0, resourcesNotChecked: 1, resourcesUnknown: 0, nestedStacksNotReached: 0,
     });
 
     // S3 (dated report, then latest.json), then SNS.
@@ -240,13 +357,13 @@ describe("runScan", () => {
   it("reports drift on driftguard's own StackSet instances but never hands them to the remediation engine", async () => {
     const own = "StackSet-driftguard-spoke-role-2d0a7c3e-4b1f-4e8a-9c55-0d8a3f1e6b7a";
     const notOwn = "StackSet-driftguard-spoke-role-lookalike";
-    const regions = world();
-    regions[`${PAY}/us-east-1`]!.stacks.push(
-      { summary: stackSummary(PAY, "us-east-1", own), drifts: [roleDrift(PAY, "us-east-1", own)], pollsUntilDone: 1 },
-      { summary: stackSummary(PAY, "us-east-1", notOwn), drifts: [roleDrift(PAY, "us-east-1", notOwn)], pollsUntilDone: 1 },
-    );
-    const h = harness(regions);
+    for (const name of [own, notOwn]) {
+      const { AppRole } = await deployStack(sandbox, PAY, "us-east-1", name, { Resources: { AppRole: APP_ROLE_RESOURCE } });
+      await sandbox.dispatch(PAY, "us-east-1", "iam", "AttachRolePolicy", { RoleName: AppRole, PolicyArn: "arn:aws:iam::aws:policy/AdministratorAccess" });
+    }
+    const h = harness();
     const { report } = await runScan(h.deps, { config, runId: RUN, publish: PUBLISH });
+    for (const name of [own, notOwn]) await sandbox.dispatch(PAY, "us-east-1", "cloudformation", "DeleteStack", { StackName: name });
     const ownRow = stacksOf(report, PAY, "us-east-1").find((s) => s.stackName === own)!;
     expect(ownRow).toMatchObject({ scan: "scanned", driftStatus: "DRIFTED" });
     expect(ownRow.resources.map((r) => [r.logicalResourceId, r.action.outcome, r.action.by])).toEqual([["AppRole", "manual", "own-stack"]]);
@@ -257,7 +374,7 @@ describe("runScan", () => {
   });
 
   it("keeps every drift in the report when the engine fails for a stack", async () => {
-    const h = harness(world(), async () => {
+    const h = harness(async () => {
       throw Object.assign(new Error("Rate exceeded"), { name: "Throttling" });
     });
     const { report } = await runScan(h.deps, { config, runId: RUN, publish: PUBLISH });
@@ -298,27 +415,25 @@ describe("runScan", () => {
   });
 
   it("stops starting work at the deadline and lists what was not scanned in a complete report", async () => {
-    const regions: Record<string, FakeRegion> = {
-      [`${PAY}/us-east-1`]: {
-        stacks: ["a", "b", "c", "d", "e"].map((n) => ({ summary: stackSummary(PAY, "us-east-1", `stack-${n}`), pollsUntilDone: 6 })),
-      },
-    };
-    const oneAtATime: Config = { ...config, defaults: { ...config.defaults, concurrency: { accounts: 1, regionsPerAccount: 1, stacksPerRegion: 1, cloudFormationPerSecond: 10 } } };
-    const unseen = { [`${PAY}/us-east-1/stack-c/AppRole`]: { ...EARLIER_REPAIR.entries[`${PAY}/us-east-1/stack-a/AppRole`], count: 2 } };
-    const h = harness(regions, fakeEngine, false, { version: 1, entries: { ...EARLIER_REPAIR.entries, ...unseen } });
-    // 40 s budget, 30 s margin: new work starts only in the first 10 s; each stack takes 7-9 s of polling.
+    // Each detection takes 6 s of the scanner's clock; stacks of batch's us-east-1 go one at a time.
+    sandbox.setLatency({ detectionMs: [6_000, 6_000] });
+    const oneAtATime: Config = { ...batch, defaults: { ...batch.defaults, concurrency: { accounts: 1, regionsPerAccount: 1, stacksPerRegion: 1, cloudFormationPerSecond: 10 } } };
+    const counter = (count: number) => ({ count, lastRunId: "20260101T000000Z-000000", lastRepairedAt: "2026-01-01T00:00:00.000Z", flagged: false });
+    const unseen = { [`${BATCH}/us-east-1/stack-c/AppRole`]: counter(2) };
+    const h = harness(fakeEngine, false, { version: 1, entries: { [`${BATCH}/us-east-1/stack-a/AppRole`]: counter(1), ...unseen } });
+    // 40 s budget, 30 s margin: new work starts only in the first 10 s; each stack takes 6 s and the polls that notice it.
     const deadline = createDeadline(40_000, h.deps.now, 30_000);
     const { report, publish } = await runScan(h.deps, { config: oneAtATime, runId: RUN, publish: PUBLISH, deadline });
 
     expect(report.incomplete).toBe(true);
     // stack-a and stack-b were scanned in sync: counted; the three the deadline left are listed.
     expect(report.accounts[0]!.regions[0]!.inSyncStacks).toBe(2);
-    expect(stacksOf(report, PAY, "us-east-1").map((s) => [s.stackName, s.scan])).toEqual([
+    expect(stacksOf(report, BATCH, "us-east-1").map((s) => [s.stackName, s.scan])).toEqual([
       ["stack-c", "not-scanned"],
       ["stack-d", "not-scanned"],
       ["stack-e", "not-scanned"],
     ]);
-    expect(stacksOf(report, PAY, "us-east-1")[0]!.scanReason).toContain("deadline");
+    expect(stacksOf(report, BATCH, "us-east-1")[0]!.scanReason).toContain("deadline");
     expect(report.accounts[0]!.regions[1]).toEqual({ region: "eu-west-1", status: "not-scanned", stacks: [] });
     expect(report.totals).toMatchObject({ stacksScanned: 2, stacksNotScanned: 3 });
     expect(schemaErrors(report)).toEqual([]);
@@ -329,33 +444,22 @@ describe("runScan", () => {
   });
 
   it("limits account-regions in flight by the run's slots, not only per account: a hub with one socket runs one at a time", async () => {
-    const stacks = (account: string, region: string) => ({ stacks: ["a", "b"].map((n) => ({ summary: stackSummary(account, region, `s-${n}`), pollsUntilDone: 2 })) });
-    const regions: Record<string, FakeRegion> = {
-      [`${PAY}/us-east-1`]: stacks(PAY, "us-east-1"),
-      [`${PAY}/eu-west-1`]: stacks(PAY, "eu-west-1"),
-    };
     // No caps but stacks: auto would run both account-regions at once; 125 descriptors leave one socket.
-    const auto: Config = {
-      ...config,
-      accounts: [config.accounts[0]!],
-      defaults: { ...config.defaults, concurrency: { stacksPerRegion: 1, cloudFormationPerSecond: 10 } },
-    };
-    const h = harness(regions, fakeEngine, true);
+    const auto: Config = { ...fleet, defaults: { ...fleet.defaults, concurrency: { stacksPerRegion: 1, cloudFormationPerSecond: 10 } } };
+    const h = harness(fakeEngine, true);
     const { report } = await runScan(h.deps, { config: auto, runId: RUN, publish: PUBLISH, runtime: { memoryMb: 1024, fileDescriptors: 125 } });
-    expect(report.totals.stacksScanned).toBe(4);
-    expect(h.observer.maxInFlight).toBe(1);
+    // fleet: six stacks in us-east-1, two in eu-west-1.
+    expect(report.totals.stacksScanned).toBe(8);
+    expect(h.inFlight.max).toBe(1);
   });
 
   it("runs stacks of one account-region in parallel, never more than stacksPerRegion at once", async () => {
-    const regions: Record<string, FakeRegion> = {
-      [`${PAY}/us-east-1`]: { stacks: ["a", "b", "c", "d", "e", "f"].map((n) => ({ summary: stackSummary(PAY, "us-east-1", `s-${n}`), pollsUntilDone: 2 })) },
-    };
-    const single: Config = { ...config, accounts: [config.accounts[0]!], defaults: { ...config.defaults, regions: ["us-east-1"], concurrency: { accounts: 1, regionsPerAccount: 1, stacksPerRegion: 3, cloudFormationPerSecond: 10 } } };
-    const counters = { version: 1 as const, entries: { ...EARLIER_REPAIR.entries, [`${PAY}/us-east-1/s-a/AppRole`]: { count: 2, lastRunId: "20260101T000000Z-000000", lastRepairedAt: "2026-01-01T00:00:00.000Z", flagged: false } } };
-    const h = harness(regions, fakeEngine, true, counters);
+    const single: Config = { ...fleet, defaults: { ...fleet.defaults, regions: ["us-east-1"], concurrency: { accounts: 1, regionsPerAccount: 1, stacksPerRegion: 3, cloudFormationPerSecond: 10 } } };
+    const counters = { version: 1 as const, entries: { ...EARLIER_REPAIR.entries, [`${FLEET}/us-east-1/s-a/AppRole`]: { count: 2, lastRunId: "20260101T000000Z-000000", lastRepairedAt: "2026-01-01T00:00:00.000Z", flagged: false } } };
+    const h = harness(fakeEngine, true, counters);
     const { report } = await runScan(h.deps, { config: { ...single, accounts: [{ ...single.accounts[0]!, regions: ["us-east-1"] }] }, runId: RUN, publish: PUBLISH });
     expect(report.totals.stacksScanned).toBe(6);
-    expect(h.observer.maxInFlight).toBe(3);
+    expect(h.inFlight.max).toBe(3);
     // s-a's detection completed in remediate mode and found AppRole in sync: its count starts again.
     // stack-a was not looked at in this run, so its counter stays as it was.
     expect(h.flapping.current().entries).toEqual(EARLIER_REPAIR.entries);

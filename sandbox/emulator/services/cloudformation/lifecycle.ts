@@ -139,6 +139,8 @@ export async function deleteStack(env: CfnEnv, stack: CfnStack): Promise<void> {
       } catch (error) {
         const reason = error instanceof Error ? error.message : String(error);
         blocked.push(`${resource.logicalId}: ${reason}`);
+        resource.status = "DELETE_FAILED";
+        resource.statusReason = reason;
         recordEvent(env, stack, { logicalId: resource.logicalId, physicalId: resource.physicalId, type: resource.type, status: "DELETE_FAILED", reason });
         continue;
       }

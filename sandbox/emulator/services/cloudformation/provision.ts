@@ -105,7 +105,13 @@ export async function createResource(env: CfnEnv, stack: CfnStack, logicalId: st
 /**
  * Creates the stack's resources in dependency order, then resolves its Outputs, writing the
  * stack events CloudFormation writes. A failure rolls back what was created (reverse order) and
- * leaves the stack ROLLBACK_COMPLETE, as CloudFormation does for a failed CreateStack.
+ * leaves the stack ROLLBACK_COMPLETE, as CloudFormation does for a failed CreateStack — or
+ * ROLLBACK_FAILED when a resource cannot be deleted (a denied delete call, for one): "Unsuccessful
+ * removal of one or more stacks after a failed stack creation … Delete the stack or view the stack
+ * events to see any associated error messages" (User Guide, "Stack status codes"). That resource
+ * stays in the stack and in the World, DELETE_FAILED with the handler's message, for DeleteStack to
+ * try again; the stack's reason names it as CloudFormation does ("The following resource(s) failed
+ * to delete: [EnrichedFrameTable].", a real ROLLBACK_FAILED, aws-samples/amazon-rekognition-video-analyzer#4).
  */
 export async function provisionStack(env: CfnEnv, stack: CfnStack, template: Template, order: string[], contextFor: ContextFor): Promise<void> {
   recordEvent(env, stack, { status: "CREATE_IN_PROGRESS", reason: "User Initiated" });
@@ -127,8 +133,13 @@ export async function provisionStack(env: CfnEnv, stack: CfnStack, template: Tem
   } catch (error) {
     const which = failed ? `The following resource(s) failed to create: [${failed}]. ` : "";
     setStackStatus(env, stack, "ROLLBACK_IN_PROGRESS", `${which}Rollback requested by user.`);
-    await rollBack(env, stack, contextFor);
+    const undeleted = await rollBack(env, stack, contextFor);
     stack.imports = [];
+    if (undeleted.length > 0) {
+      stack.statusReason = `The following resource(s) failed to delete: [${undeleted.join(", ")}]. `;
+      setStackStatus(env, stack, "ROLLBACK_FAILED", stack.statusReason);
+      return;
+    }
     stack.status = "ROLLBACK_COMPLETE";
     stack.statusReason = `${which}Rollback requested by user. ${failed ?? "Outputs"}: ${errorMessage(error)}`;
     recordEvent(env, stack, { status: "ROLLBACK_COMPLETE" });
@@ -140,21 +151,30 @@ export function retained(resource: CfnStackResource, rollingBackCreate: boolean)
   return resource.deletionPolicy === "Retain" || (resource.deletionPolicy === "RetainExceptOnCreate" && !rollingBackCreate);
 }
 
-async function rollBack(env: CfnEnv, stack: CfnStack, contextFor: ContextFor): Promise<void> {
+/** Deletes what a failed create made, newest first; returns the logical ids that could not be deleted. */
+async function rollBack(env: CfnEnv, stack: CfnStack, contextFor: ContextFor): Promise<string[]> {
+  const undeleted: string[] = [];
   for (const resource of [...stack.resources].reverse()) {
+    const event = { logicalId: resource.logicalId, physicalId: resource.physicalId, type: resource.type };
+    resource.lastUpdated = isoNow(env);
     if (retained(resource, true)) {
       resource.status = "DELETE_SKIPPED";
-    } else {
-      try {
-        await providerFor(resource.type).delete(resource.physicalId, contextFor(stack, resource));
-      } catch {
-        // A resource that can't be removed stays in the World, as after a ROLLBACK_FAILED.
-      }
-      resource.status = "DELETE_COMPLETE";
+      recordEvent(env, stack, { ...event, status: resource.status });
+      continue;
     }
-    resource.lastUpdated = isoNow(env);
-    recordEvent(env, stack, { logicalId: resource.logicalId, physicalId: resource.physicalId, type: resource.type, status: resource.status });
+    recordEvent(env, stack, { ...event, status: "DELETE_IN_PROGRESS" });
+    try {
+      await providerFor(resource.type).delete(resource.physicalId, contextFor(stack, resource));
+      resource.status = "DELETE_COMPLETE";
+      recordEvent(env, stack, { ...event, status: resource.status });
+    } catch (error) {
+      resource.status = "DELETE_FAILED";
+      resource.statusReason = errorMessage(error);
+      recordEvent(env, stack, { ...event, status: resource.status, reason: resource.statusReason });
+      undeleted.push(resource.logicalId);
+    }
   }
+  return undeleted.reverse();
 }
 
 export function resolveOutputs(template: Template, scope: ResolveScope): NonNullable<CfnStack["outputs"]> {

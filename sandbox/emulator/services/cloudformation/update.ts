@@ -1,5 +1,5 @@
 import type { Capability, Change } from "@aws-sdk/client-cloudformation";
-import type { CfnDeletionPolicy, CfnStack, CfnStackResource, Tags } from "../../state.js";
+import type { CfnDeletionPolicy, CfnRollbackWriteBack, CfnStack, CfnStackResource, Tags } from "../../state.js";
 import { isoNow, type CfnEnv } from "./env.js";
 import { validationError } from "./errors.js";
 import { recordEvent, setStackStatus } from "./events.js";
@@ -151,8 +151,9 @@ export function changeSetChanges(changes: PlannedChange[]): Change[] {
 /**
  * Runs the update: UPDATE_IN_PROGRESS, the resources in the new template's dependency order,
  * UPDATE_COMPLETE_CLEANUP_IN_PROGRESS while removed and replaced resources are deleted, then
- * UPDATE_COMPLETE. A resource that fails leaves UPDATE_ROLLBACK_COMPLETE with what the update
- * created removed and the stack's template, parameters and resources as before.
+ * UPDATE_COMPLETE. A resource that fails rolls the update back (rollBackUpdate): UPDATE_ROLLBACK_COMPLETE
+ * with what the update created removed and the stack's template, parameters and resources as before,
+ * or UPDATE_ROLLBACK_FAILED when a resource cannot be brought back.
  */
 export async function executeUpdate(env: CfnEnv, stack: CfnStack, update: StackUpdate): Promise<void> {
   checkBeforeCreate(env, stack, update.template);
@@ -224,28 +225,42 @@ export async function executeUpdate(env: CfnEnv, stack: CfnStack, update: StackU
   setStackStatus(env, stack, "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS");
   const finalScope = resolveScope(env, scopeStack, update.template);
   const removed = live(stack).filter((r) => !(r.logicalId in update.template.Resources) || !included(update.template, finalScope, r.logicalId));
-  for (const resource of [...cleanup, ...[...removed].reverse()]) await removeResource(env, stack, resource, contextFor);
-  // A removed resource, deleted or retained, is no longer part of the stack.
+  let undeleted = 0;
+  for (const resource of [...cleanup, ...[...removed].reverse()]) if (!(await removeResource(env, stack, resource, contextFor, false))) undeleted++;
+  // A removed resource, deleted, retained or left behind, is no longer part of the stack.
   stack.resources = stack.resources.filter((r) => !removed.includes(r));
   delete stack.statusReason;
   stack.lastUpdated = isoNow(env);
-  setStackStatus(env, stack, "UPDATE_COMPLETE");
+  // A cleanup failure does not fail the update: the stack ends UPDATE_COMPLETE with this reason and the
+  // resource stays in the World, out of the stack (serverless/serverless#9144's events; cloudformation-coverage-roadmap#744).
+  setStackStatus(env, stack, "UPDATE_COMPLETE", undeleted > 0 ? "Update successful. One or more resources could not be deleted." : undefined);
 }
 
-async function removeResource(env: CfnEnv, stack: CfnStack, resource: CfnStackResource, contextFor: ReturnType<typeof resourceContext>): Promise<void> {
-  if (retained(resource, false)) {
-    recordEvent(env, stack, { logicalId: resource.logicalId, physicalId: resource.physicalId, type: resource.type, status: "DELETE_SKIPPED" });
+/**
+ * Deletes a resource in a cleanup phase (kept when its DeletionPolicy says so; `rollingBack`: a
+ * resource the failed update created, which RetainExceptOnCreate does not keep). A delete that
+ * fails is a DELETE_FAILED event with the handler's message; the resource stays in the World.
+ * True when the resource is gone or retained.
+ */
+async function removeResource(env: CfnEnv, stack: CfnStack, resource: CfnStackResource, contextFor: ReturnType<typeof resourceContext>, rollingBack: boolean): Promise<boolean> {
+  const event = { logicalId: resource.logicalId, physicalId: resource.physicalId, type: resource.type };
+  if (retained(resource, rollingBack)) {
+    recordEvent(env, stack, { ...event, status: "DELETE_SKIPPED" });
     resource.status = "DELETE_SKIPPED";
-    return;
+    return true;
   }
-  recordEvent(env, stack, { logicalId: resource.logicalId, physicalId: resource.physicalId, type: resource.type, status: "DELETE_IN_PROGRESS" });
+  recordEvent(env, stack, { ...event, status: "DELETE_IN_PROGRESS" });
   try {
     await providerFor(resource.type).delete(resource.physicalId, contextFor(stack, resource));
-  } catch {
-    // As in CloudFormation, a cleanup failure does not fail the update; the resource stays in the World.
+  } catch (error) {
+    resource.status = "DELETE_FAILED";
+    resource.statusReason = error instanceof Error ? error.message : String(error);
+    recordEvent(env, stack, { ...event, status: "DELETE_FAILED", reason: resource.statusReason });
+    return false;
   }
   resource.status = "DELETE_COMPLETE";
-  recordEvent(env, stack, { logicalId: resource.logicalId, physicalId: resource.physicalId, type: resource.type, status: "DELETE_COMPLETE" });
+  recordEvent(env, stack, { ...event, status: "DELETE_COMPLETE" });
+  return true;
 }
 
 interface Modified {
@@ -254,6 +269,24 @@ interface Modified {
   attempted: Record<string, unknown>;
 }
 
+/**
+ * The rollback of a failed update (User Guide, "Stack failure options": the stack returns "to the
+ * last known stable state"): UPDATE_ROLLBACK_IN_PROGRESS, each resource modified in place (the
+ * failed one too) written back to its previous properties, newest first; then
+ * UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS, in which the resources the update created are
+ * deleted — "the stack has been rolled back to its previous working state and is usable, but
+ * CloudFormation is still deleting any new resources it created" (User Guide, "Stack status codes")
+ * — and UPDATE_ROLLBACK_COMPLETE.
+ *
+ * A write-back that fails — a call the caller or the service role may not make, for one — leaves
+ * that resource UPDATE_FAILED with the handler's message and the stack UPDATE_ROLLBACK_FAILED:
+ * "Unsuccessful return of one or more stacks to a previous working state after a failed stack
+ * update. When in this state, you can delete the stack or continue rollback" (Stack status codes;
+ * API_ContinueUpdateRollback.html: "A stack enters the UPDATE_ROLLBACK_FAILED state when
+ * CloudFormation can't roll back all changes after a failed stack update"). The other write-backs
+ * are still made. The stack keeps its previous template and resource records; what is left to do
+ * waits in `rollbackPending` for ContinueUpdateRollback (continueUpdateRollback below).
+ */
 async function rollBackUpdate(
   env: CfnEnv,
   stack: CfnStack,
@@ -268,25 +301,79 @@ async function rollBackUpdate(
   const which = failed ?? "Outputs";
   if (failedUpdate) recordEvent(env, stack, { logicalId: failed, type: stack.resources.find((r) => r.logicalId === failed)?.type ?? "AWS::CloudFormation::Stack", status: "UPDATE_FAILED", reason });
   setStackStatus(env, stack, "UPDATE_ROLLBACK_IN_PROGRESS", `The following resource(s) failed to update: [${which}]. `);
+  stack.resources = previous;
+  const writeBack = [...modified].reverse().map(({ resource, previous: before, attempted }) => ({ logicalId: resource.logicalId, previous: before, attempted }));
+  stack.statusReason = `The following resource(s) failed to update: [${which}]. ${which}: ${reason}`;
+  await finishRollback(env, stack, { writeBack, cleanup: [...created].reverse() });
+}
+
+/**
+ * Runs what is left of an update rollback: the write-backs, then (all of them made) the cleanup.
+ * `skip` names resources whose write-back is not attempted: they are marked UPDATE_COMPLETE and
+ * keep the live state the failed update left, "inconsistent with the state of the resources in
+ * the stack template" (API_ContinueUpdateRollback.html, ResourcesToSkip).
+ */
+async function finishRollback(env: CfnEnv, stack: CfnStack, pending: NonNullable<CfnStack["rollbackPending"]>, skip: ReadonlySet<string> = new Set()): Promise<void> {
   const contextFor = resourceContext(env);
-  const attempt = async (work: () => Promise<void> | undefined): Promise<void> => {
-    try {
-      await work();
-    } catch {
-      // Left as it is in the World, as after an UPDATE_ROLLBACK_FAILED.
+  const stuck: CfnRollbackWriteBack[] = [];
+  for (const item of pending.writeBack) {
+    const resource = stack.resources.find((r) => r.logicalId === item.logicalId)!;
+    const event = { logicalId: resource.logicalId, physicalId: resource.physicalId, type: resource.type };
+    resource.lastUpdated = isoNow(env);
+    if (skip.has(item.logicalId)) {
+      resource.status = "UPDATE_COMPLETE";
+      delete resource.statusReason;
+      recordEvent(env, stack, { ...event, status: "UPDATE_COMPLETE", reason: "Resource skipped during UpdateRollback" });
+      continue;
     }
-  };
-  for (const resource of [...created].reverse()) await attempt(() => providerFor(resource.type).delete(resource.physicalId, contextFor(stack, resource)));
-  // Resources modified in place (the failed one too) go back to their previous properties.
-  for (const { resource, previous: before, attempted } of [...modified].reverse()) {
     const provider = providerFor(resource.type);
     const ctx = contextFor(stack, resource);
-    await attempt(() =>
-      provider.updateInPlace ? provider.updateInPlace(resource.physicalId, before, attempted, ctx) : provider.drift?.update(resource.physicalId, provider.drift.expected(before), ctx),
+    recordEvent(env, stack, { ...event, status: "UPDATE_IN_PROGRESS" });
+    try {
+      if (provider.updateInPlace) await provider.updateInPlace(resource.physicalId, item.previous, item.attempted, ctx);
+      else await provider.drift?.update(resource.physicalId, provider.drift.expected(item.previous), ctx);
+      resource.status = "UPDATE_COMPLETE";
+      delete resource.statusReason;
+      recordEvent(env, stack, { ...event, status: "UPDATE_COMPLETE" });
+    } catch (error) {
+      resource.status = "UPDATE_FAILED";
+      resource.statusReason = error instanceof Error ? error.message : String(error);
+      recordEvent(env, stack, { ...event, status: "UPDATE_FAILED", reason: resource.statusReason });
+      stuck.push(item);
+    }
+  }
+  if (stuck.length > 0) {
+    stack.rollbackPending = { writeBack: stuck, cleanup: pending.cleanup };
+    stack.statusReason = `The following resource(s) failed to update: [${stuck.map((item) => item.logicalId).join(", ")}]. `;
+    setStackStatus(env, stack, "UPDATE_ROLLBACK_FAILED", stack.statusReason);
+    return;
+  }
+  delete stack.rollbackPending;
+  setStackStatus(env, stack, "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS");
+  for (const resource of pending.cleanup) await removeResource(env, stack, resource, contextFor, true);
+  setStackStatus(env, stack, "UPDATE_ROLLBACK_COMPLETE");
+}
+
+/**
+ * ContinueUpdateRollback (API_ContinueUpdateRollback.html; User Guide, "Continue rolling back an
+ * update"): from UPDATE_ROLLBACK_FAILED only, the rollback is taken up again where it stopped.
+ * ResourcesToSkip may name only resources "in the UPDATE_FAILED state because a rollback failed";
+ * AWS documents the rule, not its message, so the two refusals below word it themselves. RoleARN,
+ * when given, becomes the stack's service role ("CloudFormation always uses this role for all
+ * future operations on the stack"); otherwise the stack's own role, else the caller, is used.
+ */
+export async function continueUpdateRollback(env: CfnEnv, stack: CfnStack, input: { resourcesToSkip: string[]; roleArn?: string }): Promise<void> {
+  const pending = stack.rollbackPending;
+  // The wording of other emulators (no AWS source gives it); the code, ValidationError, is CloudFormation's for a call the stack's state refuses.
+  if (stack.status !== "UPDATE_ROLLBACK_FAILED" || !pending) throw validationError("ContinueUpdateRollback cannot be called from current stack status");
+  const skippable = new Set(pending.writeBack.map((item) => item.logicalId));
+  const wrong = input.resourcesToSkip.filter((id) => !skippable.has(id));
+  if (wrong.length > 0) {
+    throw validationError(
+      `ResourcesToSkip [${wrong.join(", ")}] of stack ${stack.stackName}: only resources whose rollback failed (UPDATE_FAILED) can be skipped; these are: [${[...skippable].join(", ")}]`,
     );
   }
-  stack.resources = previous;
-  stack.statusReason = `The following resource(s) failed to update: [${which}]. ${which}: ${reason}`;
-  setStackStatus(env, stack, "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS");
-  setStackStatus(env, stack, "UPDATE_ROLLBACK_COMPLETE");
+  if (input.roleArn !== undefined) stack.roleArn = input.roleArn;
+  setStackStatus(env, stack, "UPDATE_ROLLBACK_IN_PROGRESS", "User Initiated");
+  await finishRollback(env, stack, pending, new Set(input.resourcesToSkip));
 }

@@ -193,10 +193,13 @@ export const securityGroupProvider: ResourceProvider = {
         const before = direction === "ingress" ? group.ingress : group.egress;
         const after = identifyRules(rulesFromTemplate(expected[name], direction), before, random);
         const set = (rules: SecurityGroupRule[]) => (direction === "ingress" ? (group.ingress = rules) : (group.egress = rules));
-        const added = after.filter((rule) => !before.includes(rule)).map((rule) => rule.ruleId!);
-        const removed = before.filter((rule) => !after.includes(rule)).map((rule) => rule.ruleId!);
+        // identifyRules gives a kept rule its id in a new object, so rules are matched by id.
+        const beforeIds = new Set(before.map((rule) => rule.ruleId));
+        const afterIds = new Set(after.map((rule) => rule.ruleId));
+        const added = after.filter((rule) => !beforeIds.has(rule.ruleId)).map((rule) => rule.ruleId!);
+        const removed = before.filter((rule) => !afterIds.has(rule.ruleId)).map((rule) => rule.ruleId!);
         // One call at a time, each authorized before it takes effect: a denied Authorize leaves the revokes done.
-        for (const [ids, action, rules] of [[removed, calls[1], before.filter((rule) => after.includes(rule))], [added, calls[0], after]] as const) {
+        for (const [ids, action, rules] of [[removed, calls[1], before.filter((rule) => afterIds.has(rule.ruleId))], [added, calls[0], after]] as const) {
           if (ids.length === 0) continue;
           await authorizeOnBehalf(ctx, ec2Service, action, { GroupId: groupId, SecurityGroupRuleIds: ids });
           set([...rules]);

@@ -11,6 +11,7 @@ import { serviceMayAssume } from "../shared/service-trust.js";
 import { queueByArn } from "../sqs/service.js";
 import { callAs } from "../stepfunctions/integrations.js";
 import { stepFunctionsService } from "../stepfunctions/service.js";
+import { transformInput } from "./input-transformer.js";
 import { matchesEventPattern } from "./pattern.js";
 import { eventsService, eventsState, type Rule, type Target } from "./service.js";
 
@@ -33,15 +34,23 @@ import { eventsService, eventsState, type Rule, type Target } from "./service.js
  *   Input or InputPath says otherwise (aws-cdk-lib aws_events_targets.SfnStateMachine, input:
  *   "@default the entire EventBridge event"). The call is authorized and served exactly as an
  *   HTTP StartExecution made with that role's credentials would be.
- * A delivery that fails goes to the target's DeadLetterConfig queue when there is one, with the
- * error in the message attributes (eb-rule-dlq.html), and is always recorded in `deliveries`, so
- * a missing permission is something a test sees, never a silent drop. No retry comes first: "for
- * errors that result from missing permissions to a target, or if a target resource that no longer
- * exists, no retry attempts will happen … EventBridge sends these events directly to the target
- * DLQ" (rule-dlq.html), and those are the only failures the sandbox's targets produce. The
- * target's RetryPolicy (24 hours and 185 attempts by default, eb-rule-retry-policy.html) governs
- * retriable errors — 5xx and 429 answers — which no sandbox target returns, so it is stored and
- * read back, never waited out.
+ * Retries and dead letters ("Event retry policy and using dead-letter queues", eb-rule-dlq.html;
+ * "How EventBridge retries delivering events", eb-rule-retry-policy.html): an error that
+ * results "from missing permissions to a target, or a target resource that no longer exists" is
+ * not retried and goes "directly to the DLQ"; a retriable one — EventBridge "retries only 5xx or
+ * 429 HTTP status codes" and "doesn't retry other 4xx" (AWS re:Post Knowledge Center,
+ * eventbridge-resolve-failedinvocation-errors) — is retried "with an exponential back off and
+ * jitter" until the target's RetryPolicy runs out: MaximumRetryAttempts (0–185, default 185) or
+ * MaximumEventAgeInSeconds (60–86,400, default 24 hours), "whichever limit is reached first"
+ * (API_RetryPolicy.html). The sandbox retries at once and counts the waits instead of sleeping
+ * them (as Lambda's asynchronous retries do here, lambda/invoke.ts): see retryAfter. An event
+ * that still fails goes to the target's DeadLetterConfig queue when there is one, with the
+ * attributes eb-rule-dlq.html lists ("the Error Code, Error Message, the Exhausted Retry
+ * Condition, Rule ARN, Retry Attempts, and the Target ARN"), and is otherwise dropped; every
+ * delivery is recorded in `deliveries`, so a missing permission is something a test sees, never
+ * a silent drop. Retriable errors come from the scenario's faults on the call EventBridge makes
+ * to the target (lambda Invoke, sqs SendMessage, events PutEvents, states StartExecution in the
+ * target's account: SandboxRuntime.serviceCallFault), since no emulated target fails on its own.
  */
 
 export interface BusEvent {
@@ -64,6 +73,10 @@ export interface Delivery {
   error?: string;
   /** The execution a state-machine target started. */
   executionArn?: string;
+  /** Attempts made: 1 + the retries (RETRY_ATTEMPTS is this minus one). */
+  attempts: number;
+  /** Which RetryPolicy limit ended the retries of a retriable error. */
+  exhausted?: RetryLimit;
 }
 
 export interface EventsHost {
@@ -118,20 +131,27 @@ async function toBus(host: EventsHost, rule: Rule, target: Target, event: BusEve
   await deliverToBus(host, accountId!, region!, name!, event);
 }
 
-async function toLambda(host: EventsHost, rule: Rule, target: Target, event: unknown): Promise<void> {
+async function toLambda(host: EventsHost, rule: Rule, target: Target, input: string): Promise<void> {
   const found = functionByArn(host.world, target.Arn);
-  if (!found) throw new AwsError("ResourceNotFoundException", `Function not found: ${target.Arn}`);
+  if (!found) throw new AwsError("ResourceNotFoundException", `Function not found: ${target.Arn}`, 404);
   const { accountId } = ruleAccountAndRegion(rule);
   if (!functionPolicyAllows(found.fn, { service: "events.amazonaws.com", sourceArn: rule.arn, sourceAccount: accountId })) {
-    throw new AwsError("AccessDeniedException", `The resource policy of ${found.fn.arn} does not allow events.amazonaws.com to invoke it for ${rule.arn}`);
+    throw new AwsError("AccessDeniedException", `The resource policy of ${found.fn.arn} does not allow events.amazonaws.com to invoke it for ${rule.arn}`, 403);
+  }
+  let event: unknown;
+  try {
+    event = JSON.parse(input) as unknown;
+  } catch {
+    // Invoke's Payload is JSON (API_Invoke.html, Errors: InvalidRequestContentException, 400).
+    throw new AwsError("InvalidRequestContentException", "Could not parse request body into json", 400);
   }
   await runAsync(found.fn, found.region, event, host);
 }
 
-async function toStateMachine(host: EventsHost, rule: Rule, target: Target, input: unknown): Promise<string> {
+async function toStateMachine(host: EventsHost, rule: Rule, target: Target, input: string): Promise<string> {
   const principal = await assumeTargetRole(host, rule, target);
   const [, region] = STATE_MACHINE_ARN.exec(target.Arn)!;
-  const started = await callAs(host, principal, region!, stepFunctionsService, "StartExecution", { stateMachineArn: target.Arn, input: JSON.stringify(input ?? {}) });
+  const started = await callAs(host, principal, region!, stepFunctionsService, "StartExecution", { stateMachineArn: target.Arn, input });
   return String(started.executionArn);
 }
 
@@ -141,40 +161,112 @@ function toQueue(host: EventsHost, arn: string, body: string, attributes?: Recor
   queue.messages.push({ messageId: randomUUID(), body, sentAt: host.runtime.now(), ...(attributes ? { attributes } : {}) });
 }
 
-/** Input (a constant), InputPath (a JSONPath into the event), else the event itself (API_Target.html). */
-function inputOf(target: Target, event: BusEvent): unknown {
-  if (target.Input !== undefined) return JSON.parse(target.Input) as unknown;
+/**
+ * The text a target receives (API_Target.html): Input (a constant), InputPath (the part of the
+ * event a JSON path names), InputTransformer (input-transformer.ts), else the event itself.
+ */
+function inputOf(rule: Rule, target: Target, event: BusEvent, receivedAt: number): string {
+  if (target.Input !== undefined) return target.Input;
   if (target.InputPath !== undefined) {
     let value: unknown = event;
     for (const key of target.InputPath.replace(/^\$\.?/, "").split(".").filter((k) => k !== "")) value = (value as Record<string, unknown> | undefined)?.[key];
-    return value;
+    return JSON.stringify(value ?? null);
   }
-  if (target.InputTransformer !== undefined) throw new AwsError("ValidationException", "InputTransformer is not emulated by the sandbox.");
-  return event;
+  if (target.InputTransformer !== undefined) {
+    return transformInput(target.InputTransformer, event, { ruleArn: rule.arn, ingestionTime: new Date(receivedAt).toISOString().replace(/\.\d{3}Z$/, "Z") });
+  }
+  return JSON.stringify(event);
+}
+
+/** The API call EventBridge makes to deliver to `arn`, in the target's account and region: what a scenario fault on the target service matches. */
+function targetCall(arn: string): { service: string; action: string; account: string; region: string } {
+  const [, , service, region, account] = arn.split(":");
+  const action = ({ events: "PutEvents", lambda: "Invoke", sqs: "SendMessage", states: "StartExecution" } as Record<string, string>)[service!] ?? "Invoke";
+  return { service: service!, action, account: account!, region: region! };
+}
+
+/** One attempt: the scenario's fault on the target's service, else the target's own call. */
+async function sendToTarget(host: EventsHost, rule: Rule, target: Target, event: BusEvent, receivedAt: number): Promise<string | undefined> {
+  const fault = host.runtime.serviceCallFault?.({ ...targetCall(target.Arn), callerArn: "events.amazonaws.com" });
+  if (fault) throw fault;
+  if (BUS_ARN.test(target.Arn)) await toBus(host, rule, target, event);
+  else if (target.Arn.includes(":lambda:")) await toLambda(host, rule, target, inputOf(rule, target, event, receivedAt));
+  else if (target.Arn.includes(":sqs:")) toQueue(host, target.Arn, inputOf(rule, target, event, receivedAt));
+  else if (STATE_MACHINE_ARN.test(target.Arn)) return toStateMachine(host, rule, target, inputOf(rule, target, event, receivedAt));
+  else throw new AwsError("ValidationException", `The sandbox does not deliver to ${target.Arn}`);
+  return undefined;
 }
 
 async function deliverToTarget(host: EventsHost, rule: Rule, target: Target, event: BusEvent): Promise<void> {
-  try {
-    let executionArn: string | undefined;
-    if (BUS_ARN.test(target.Arn)) await toBus(host, rule, target, event);
-    else if (target.Arn.includes(":lambda:")) await toLambda(host, rule, target, inputOf(target, event));
-    else if (target.Arn.includes(":sqs:")) toQueue(host, target.Arn, JSON.stringify(inputOf(target, event)));
-    else if (STATE_MACHINE_ARN.test(target.Arn)) executionArn = await toStateMachine(host, rule, target, inputOf(target, event));
-    else throw new AwsError("ValidationException", `The sandbox does not deliver to ${target.Arn}`);
-    deliveries.push({ ruleArn: rule.arn, targetArn: target.Arn, eventId: event.id, outcome: "delivered", ...(executionArn ? { executionArn } : {}) });
-  } catch (error) {
-    const message = (error as Error).message;
-    deliveries.push({ ruleArn: rule.arn, targetArn: target.Arn, eventId: event.id, outcome: "failed", error: message });
-    const dlq = target.DeadLetterConfig?.Arn;
-    // The attributes EventBridge puts on a dead-lettered event (eb-rule-dlq.html, "Message attributes").
-    if (dlq) {
+  const receivedAt = host.runtime.now();
+  let retries = 0;
+  let waitedMs = 0;
+  for (;;) {
+    try {
+      const executionArn = await sendToTarget(host, rule, target, event, receivedAt);
+      deliveries.push({ ruleArn: rule.arn, targetArn: target.Arn, eventId: event.id, outcome: "delivered", attempts: retries + 1, ...(executionArn ? { executionArn } : {}) });
+      return;
+    } catch (error) {
+      const next = retryAfter(error, { retries, ageMs: host.runtime.now() - receivedAt + waitedMs }, target.RetryPolicy, host.runtime.random);
+      if ("waitMs" in next) {
+        retries++;
+        waitedMs += next.waitMs;
+        continue;
+      }
+      const message = (error as Error).message;
+      deliveries.push({ ruleArn: rule.arn, targetArn: target.Arn, eventId: event.id, outcome: "failed", error: message, attempts: retries + 1, ...(next.exhausted ? { exhausted: next.exhausted } : {}) });
+      const dlq = target.DeadLetterConfig?.Arn;
+      if (!dlq) return; // "the event is dropped" (eb-rule-retry-policy.html)
+      const attributes = {
+        ERROR_CODE: (error as AwsError).code ?? "Error",
+        ERROR_MESSAGE: message,
+        RULE_ARN: rule.arn,
+        TARGET_ARN: target.Arn,
+        RETRY_ATTEMPTS: String(retries),
+        ...(next.exhausted ? { EXHAUSTED_RETRY_CONDITION: next.exhausted } : {}),
+      };
       try {
-        toQueue(host, dlq, JSON.stringify(event), { ERROR_CODE: (error as AwsError).code ?? "Error", ERROR_MESSAGE: message, RULE_ARN: rule.arn, TARGET_ARN: target.Arn });
+        toQueue(host, dlq, JSON.stringify(event), attributes);
       } catch {
         // A dead-letter queue that is gone loses the event, as in EventBridge; the delivery is recorded above.
       }
+      return;
     }
   }
+}
+
+export type RetryLimit = "MaximumRetryAttempts" | "MaximumEventAgeInSeconds";
+
+/** API_RetryPolicy.html's defaults, eb-rule-retry-policy.html: "24 hours and up to 185 times". */
+export const DEFAULT_RETRY_POLICY = { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86_400 } as const;
+
+/**
+ * The back-off between retries: "exponential back off and jitter" (eb-rule-retry-policy.html,
+ * linking the AWS Architecture Blog's "Exponential Backoff And Jitter"), here full jitter:
+ * random(0, min(cap, base × 2^retry)). AWS publishes neither base nor cap; 1 s and 15 minutes are
+ * the sandbox's, chosen so the defaults agree with each other — at the cap the mean wait is 450 s,
+ * and 185 retries take ~22 hours, about the 24-hour default age.
+ */
+const BACKOFF_BASE_MS = 1000;
+const BACKOFF_CAP_MS = 15 * 60_000;
+
+/**
+ * After a failed attempt: wait `waitMs` and retry, or stop — at once for an error EventBridge does
+ * not retry (a 4xx other than 429, or anything that is not a service's answer), else with the
+ * RetryPolicy limit that ran out. `ageMs` is the event's age with the waits so far counted.
+ */
+export function retryAfter(
+  error: unknown,
+  so: { retries: number; ageMs: number },
+  policy: Target["RetryPolicy"],
+  random: () => number,
+): { waitMs: number } | { exhausted?: RetryLimit } {
+  const status = error instanceof AwsError ? error.status : 400;
+  if (status !== 429 && status < 500) return {};
+  if (so.retries >= (policy?.MaximumRetryAttempts ?? DEFAULT_RETRY_POLICY.MaximumRetryAttempts)) return { exhausted: "MaximumRetryAttempts" };
+  const waitMs = random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** so.retries);
+  if (so.ageMs + waitMs > (policy?.MaximumEventAgeInSeconds ?? DEFAULT_RETRY_POLICY.MaximumEventAgeInSeconds) * 1000) return { exhausted: "MaximumEventAgeInSeconds" };
+  return { waitMs };
 }
 
 const DELIVERING_STATES = new Set(["ENABLED", "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"]);
@@ -189,7 +281,7 @@ export async function deliverToBus(host: EventsHost, accountId: string, region: 
       return matchesEventPattern(JSON.parse(r.eventPattern), event);
     } catch (error) {
       // A pattern operator the sandbox does not evaluate: recorded as a failure, never a silent miss.
-      deliveries.push({ ruleArn: r.arn, targetArn: "", eventId: event.id, outcome: "failed", error: (error as Error).message });
+      deliveries.push({ ruleArn: r.arn, targetArn: "", eventId: event.id, outcome: "failed", error: (error as Error).message, attempts: 0 });
       return false;
     }
   });

@@ -6,6 +6,7 @@ import { authorizePassRole } from "../shared/pass-role.js";
 import { regionalState } from "../shared/regional.js";
 import { fromTagList, toTagList, type TagEntry } from "../shared/tags.js";
 import { putEvents } from "./delivery.js";
+import { transformerProblem, type InputTransformer } from "./input-transformer.js";
 
 /**
  * EventBridge (awsJson1_1, target prefix AWSEvents): event buses and their resource policies,
@@ -34,7 +35,7 @@ export interface Target {
   RoleArn?: string;
   Input?: string;
   InputPath?: string;
-  InputTransformer?: unknown;
+  InputTransformer?: InputTransformer;
   DeadLetterConfig?: { Arn?: string };
   RetryPolicy?: { MaximumRetryAttempts?: number; MaximumEventAgeInSeconds?: number };
 }
@@ -361,6 +362,13 @@ async function putTargets(params: { Rule?: string; EventBusName?: string; Target
     }
     if (target.RetryPolicy?.MaximumEventAgeInSeconds !== undefined && (target.RetryPolicy.MaximumEventAgeInSeconds < 60 || target.RetryPolicy.MaximumEventAgeInSeconds > 86400)) {
       throw validation("RetryPolicy MaximumEventAgeInSeconds must be between 60 and 86400.");
+    }
+    const transformer = target.InputTransformer && transformerProblem(target.InputTransformer);
+    if (transformer) throw validation(`Target ${target.Id}: ${transformer}`);
+    if ([target.Input, target.InputPath, target.InputTransformer].filter((x) => x !== undefined).length > 1) {
+      // API_PutTargets.html: "Input, InputPath, and InputTransformer are mutually exclusive and optional
+      // parameters of a target" (the provider's aws_cloudwatch_event_target: input "Conflicts with input_path").
+      throw validation(`Target ${target.Id}: Input, InputPath, and InputTransformer are mutually exclusive.`);
     }
     if (target.RoleArn === undefined && ROLE_REQUIRED.test(target.Arn)) throw validation(`RoleArn is required for target ${target.Arn}.`);
     if (target.RoleArn !== undefined) await authorizePassRole(ctx, target.RoleArn, "events.amazonaws.com", eventsService);

@@ -89,7 +89,8 @@ async function converge(roleName: string, expected: Record<string, unknown>, ctx
   }
   if (expected.Tags !== undefined || dropped("Tags")) {
     const wanted = templateTags(expected.Tags ?? []);
-    const stale = previous === undefined ? [] : staleTagKeys(role.tags, wanted, previous.Tags);
+    // A key the stack's own tags still name stays on the role, as for the other types (staleTagKeys).
+    const stale = previous === undefined ? [] : staleTagKeys(role.tags, { ...ctx.stack.tags, ...wanted }, previous.Tags);
     const changed = Object.entries(wanted).filter(([key, value]) => role.tags[key] !== value);
     if (stale.length > 0) await iam(ctx, "UntagRole", { RoleName: roleName, TagKeys: stale });
     if (changed.length > 0) await iam(ctx, "TagRole", { RoleName: roleName, Tags: changed.map(([Key, Value]) => ({ Key, Value })) });

@@ -1,9 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { OnBehalfCall } from "../../../../sandbox/emulator/protocol/types.js";
-import { cloudFormationService } from "../../../../sandbox/emulator/services/cloudformation/service.js";
-import { mintRoleSession } from "../../../../sandbox/emulator/services/iam/principals.js";
-import { iamService } from "../../../../sandbox/emulator/services/iam/service.js";
-import { account, harness, type Harness } from "./fixture.js";
+import { harness, roleCaller, type Harness } from "./fixture.js";
 
 /**
  * AWS::S3::Bucket's configuration lands one S3 call at a time (cfn-bucket-configuration.ts): a call
@@ -15,17 +12,11 @@ import { account, harness, type Harness } from "./fixture.js";
 
 /** A role session in the harness's account that may call CloudFormation and the listed S3 actions only. */
 async function deployer(h: Harness, s3Actions: string[]) {
-  const iam = (action: string, params: Record<string, unknown>) => iamService.actions[action]!(params, { ...h.ctx, service: "iam", action });
-  const trust = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: `arn:aws:iam::${h.ctx.accountId}:root` }, Action: "sts:AssumeRole" }] };
-  await iam("CreateRole", { RoleName: "Deployer", AssumeRolePolicyDocument: JSON.stringify(trust) });
-  const policy = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: ["cloudformation:*", ...s3Actions.map((a) => `s3:${a}`)], Resource: "*" }] };
-  await iam("PutRolePolicy", { RoleName: "Deployer", PolicyName: "inline", PolicyDocument: JSON.stringify(policy) });
-  const principal = mintRoleSession(h.world, h.ctx.sandbox.random, h.ctx.accountId, account(h.world).roles.get("Deployer")!, "deploy", { issuedAt: h.ctx.sandbox.now() });
+  const caller = await roleCaller(h, "Deployer", ["cloudformation:*", ...s3Actions.map((a) => `s3:${a}`)]);
   // The calls CloudFormation made that landed, as the dispatcher records them for CloudTrail.
   const landed: string[] = [];
-  const onBehalf = (call: OnBehalfCall) => landed.push(`${call.action} ${JSON.stringify(call.params)}`);
-  const as = (action: string, params: Record<string, unknown>) => cloudFormationService.actions[action]!(params, { ...h.ctx, principal, action, onBehalf }) as Promise<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-  return { as, landed, actions: () => landed.map((l) => l.split(" ")[0]) };
+  h.ctx.onBehalf = (call: OnBehalfCall) => landed.push(`${call.action} ${JSON.stringify(call.params)}`);
+  return { ...caller, landed, actions: () => landed.map((l) => l.split(" ")[0]) };
 }
 
 const bucket = (config: string) => `
@@ -62,15 +53,12 @@ describe("AWS::S3::Bucket configuration, one call at a time", () => {
 
   it("update: the calls before the denied one land and the rollback writes them back (UPDATE_ROLLBACK_COMPLETE)", async () => {
     const h = harness();
-    const { as, landed, actions } = await deployer(h, ["CreateBucket", "PutEncryptionConfiguration", "PutBucketPublicAccessBlock", "PutBucketVersioning"]);
+    const { as, landed, actions, deny } = await deployer(h, ["CreateBucket", "PutEncryptionConfiguration", "PutBucketPublicAccessBlock", "PutBucketVersioning"]);
     await as("CreateStack", { StackName: "data", TemplateBody: V1 });
     expect((await as("DescribeStacks", { StackName: "data" })).Stacks[0].StackStatus).toBe("CREATE_COMPLETE");
     landed.length = 0;
     // Versioning is taken away from the deployer before the update.
-    await iamService.actions.PutRolePolicy!(
-      { RoleName: "Deployer", PolicyName: "no-versioning", PolicyDocument: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Deny", Action: "s3:PutBucketVersioning", Resource: "*" }] }) },
-      { ...h.ctx, service: "iam", action: "PutRolePolicy" },
-    );
+    await deny(["s3:PutBucketVersioning"]);
 
     await as("UpdateStack", { StackName: "data", TemplateBody: V2 });
     const stack = (await as("DescribeStacks", { StackName: "data" })).Stacks[0];
@@ -91,17 +79,14 @@ describe("AWS::S3::Bucket configuration, one call at a time", () => {
     const h = harness();
     // A drift-aware change set reads the bucket first, so the deployer may read its configuration (on-behalf.ts readOnBehalf).
     const reads = ["GetEncryptionConfiguration", "GetBucketPublicAccessBlock", "GetBucketVersioning", "GetBucketTagging"];
-    const { as, actions, landed } = await deployer(h, ["CreateBucket", "PutEncryptionConfiguration", "PutBucketPublicAccessBlock", "PutBucketVersioning", ...reads]);
+    const { as, actions, landed, deny } = await deployer(h, ["CreateBucket", "PutEncryptionConfiguration", "PutBucketPublicAccessBlock", "PutBucketVersioning", ...reads]);
     await as("CreateStack", { StackName: "data", TemplateBody: V1 });
     landed.length = 0;
     const live = h.world.buckets.get("partial-data")!;
     live.encryption = [{ sseAlgorithm: "aws:kms", kmsMasterKeyId: "alias/other" }];
     live.publicAccessBlock = { blockPublicAcls: false, ignorePublicAcls: false, blockPublicPolicy: false, restrictPublicBuckets: false };
     live.versioning = "Suspended";
-    await iamService.actions.PutRolePolicy!(
-      { RoleName: "Deployer", PolicyName: "no-versioning", PolicyDocument: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Deny", Action: "s3:PutBucketVersioning", Resource: "*" }] }) },
-      { ...h.ctx, service: "iam", action: "PutRolePolicy" },
-    );
+    await deny(["s3:PutBucketVersioning"]);
 
     const created = await as("CreateChangeSet", { StackName: "data", ChangeSetName: "revert", ChangeSetType: "UPDATE", UsePreviousTemplate: "true", DeploymentMode: "REVERT_DRIFT" });
     await as("ExecuteChangeSet", { ChangeSetName: created.Id });

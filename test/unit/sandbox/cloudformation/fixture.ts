@@ -1,5 +1,7 @@
 import type { CallContext } from "../../../../sandbox/emulator/protocol/types.js";
 import { cloudFormationService } from "../../../../sandbox/emulator/services/cloudformation/service.js";
+import { mintRoleSession } from "../../../../sandbox/emulator/services/iam/principals.js";
+import { iamService } from "../../../../sandbox/emulator/services/iam/service.js";
 import { emptyRegion, type AccountState, type World } from "../../../../sandbox/emulator/state.js";
 import { seededRandom as seeded } from "../../../../sandbox/harness/random.js";
 
@@ -112,4 +114,26 @@ export async function rejection(promise: Promise<unknown>): Promise<{ code: stri
     return { code: e.code ?? e.name, message: e.message, status: e.status };
   }
   throw new Error("expected the call to fail");
+}
+
+/**
+ * A role in the harness's account that the account trusts, allowed `actions` (IAM action names)
+ * and nothing else, with a session to call CloudFormation as: CloudFormation then makes its calls
+ * with that session's permissions (no service role; on-behalf.ts). `deny` adds an explicit Deny
+ * and `allow` a grant, as an administrator would between two calls.
+ */
+export async function roleCaller(h: Harness, roleName: string, actions: string[]) {
+  const iam = (action: string, params: Record<string, unknown>) => iamService.actions[action]!(params, { ...h.ctx, service: "iam", action });
+  const trust = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: `arn:aws:iam::${h.ctx.accountId}:root` }, Action: "sts:AssumeRole" }] };
+  await iam("CreateRole", { RoleName: roleName, AssumeRolePolicyDocument: JSON.stringify(trust) });
+  const put = (name: string, effect: "Allow" | "Deny", granted: string[]) =>
+    iam("PutRolePolicy", { RoleName: roleName, PolicyName: name, PolicyDocument: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: effect, Action: granted, Resource: "*" }] }) });
+  await put("inline", "Allow", actions);
+  const principal = mintRoleSession(h.world, h.ctx.sandbox.random, h.ctx.accountId, account(h.world).roles.get(roleName)!, "deploy", { issuedAt: h.ctx.sandbox.now() });
+  return {
+    principal,
+    as: (action: string, params: Record<string, unknown> = {}) => cloudFormationService.actions[action]!(params, { ...h.ctx, principal, action }) as Promise<any>, // eslint-disable-line @typescript-eslint/no-explicit-any
+    deny: (denied: string[]) => put(`deny-${denied.join("-").replace(/[^\w+=,.@-]/g, "")}`, "Deny", denied),
+    allow: (granted: string[]) => put(`allow-${granted.join("-").replace(/[^\w+=,.@-]/g, "")}`, "Allow", granted),
+  };
 }

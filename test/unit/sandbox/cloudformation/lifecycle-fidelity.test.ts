@@ -148,3 +148,24 @@ describe("change sets (API_CreateChangeSet.html, resource-import.html)", () => {
     expect((await described("nopolicy")).StatusReason).toBe("The following resources to import [Adopted] must have DeletionPolicy attribute specified in the template.");
   });
 });
+
+describe("resource types CloudFormation does not recognize", () => {
+  // "Template format error: Unrecognized resource types: [AWS::EC2::NATGateway]", a real answer (template/resource-types.ts).
+  const template = (...types: string[]) => `Resources:\n${types.map((type, i) => `  R${i}:\n    Type: ${type}`).join("\n")}`;
+
+  it("are refused at CreateStack, UpdateStack, CreateChangeSet and ValidateTemplate, each listed once; nothing is created", async () => {
+    const h = harness();
+    const refused = "Template format error: Unrecognized resource types: [AWS::EC2::NATGateway, AWS::Lambda::Functions]";
+    const body = template("AWS::SNS::Topic", "AWS::EC2::NATGateway", "AWS::Lambda::Functions", "AWS::EC2::NATGateway");
+    expect(await rejection(h.call("CreateStack", { StackName: "typo", TemplateBody: body }))).toEqual({ code: "ValidationError", message: refused, status: 400 });
+    expect(await rejection(h.call("ValidateTemplate", { TemplateBody: body }))).toMatchObject({ code: "ValidationError", message: refused });
+    expect(region(h.world).stacks).toEqual([]);
+    expect(region(h.world).topics.size).toBe(0);
+
+    await createStack(h, "ok", template("AWS::SNS::Topic", "AWS::SQS::Queue", "Custom::Seeder"));
+    expect((await h.call("DescribeStacks", { StackName: "ok" })).Stacks[0].StackStatus).toBe("CREATE_COMPLETE");
+    expect((await rejection(h.call("UpdateStack", { StackName: "ok", TemplateBody: body }))).message).toBe(refused);
+    expect((await rejection(h.call("CreateChangeSet", { StackName: "ok", ChangeSetName: "typo", TemplateBody: body }))).message).toBe(refused);
+    expect((await h.call("DescribeStacks", { StackName: "ok" })).Stacks[0].StackStatus).toBe("CREATE_COMPLETE");
+  });
+});

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { OnBehalfCall } from "../../../../sandbox/emulator/protocol/types.js";
+import { tagsOf } from "../../../../sandbox/emulator/services/sns/topic-attributes.js";
 import { account, createStack, harness, region } from "./fixture.js";
 
 /**
@@ -84,6 +85,27 @@ describe("a tag removed from the template is removed on update", () => {
     const topicCalls = recording(t);
     await update(t, tagged("AWS::SNS::Topic", "", { team: "a" }));
     expect(topicCalls.map((c) => [c.action, c.params])).toEqual([["UntagResource", { ResourceArn: topicArn, TagKeys: ["env"] }]]);
+  });
+
+  // The stack's own tags are propagated to every taggable resource (CreateStack Tags, API_CreateStack.html),
+  // so a key the template drops but a stack tag still names is not taken off, whatever the type.
+  it.each([
+    ["AWS::IAM::Role", "\n      AssumeRolePolicyDocument: { Statement: [{ Effect: Allow, Principal: { Service: ec2.amazonaws.com }, Action: sts:AssumeRole }] }"],
+    ["AWS::SNS::Topic", ""],
+    ["AWS::EC2::SecurityGroup", "\n      GroupDescription: app"],
+    ["AWS::S3::Bucket", ""],
+  ])("%s: a dropped key that the stack's own tags name stays", async (type, extra) => {
+    const h = harness();
+    const { It: id } = await createStack(h, "app", tagged(type, extra, { team: "a", owner: "ops" }), { Tags: [{ Key: "owner", Value: "ops" }] });
+    const calls = recording(h);
+    expect(await update(h, tagged(type, extra, { team: "a" }))).toBe("UPDATE_COMPLETE");
+    const live =
+      type === "AWS::IAM::Role" ? account(h.world).roles.get(id!)!.tags
+      : type === "AWS::EC2::SecurityGroup" ? region(h.world).securityGroups.get(id!)!.tags
+      : type === "AWS::S3::Bucket" ? h.world.buckets.get(id!)!.tags
+      : tagsOf({ world: h.world, accountId: h.ctx.accountId, region: h.ctx.region }, region(h.world).topics.get(id!)!);
+    expect(live).toMatchObject({ team: "a", owner: "ops" });
+    expect(calls.map((c) => c.action)).toEqual([]);
   });
 });
 

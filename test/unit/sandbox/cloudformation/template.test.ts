@@ -124,11 +124,11 @@ Resources:
   });
 
   it("rejects references to unknown names and dependency cycles", () => {
-    const unknown = parseTemplate("Resources:\n  A:\n    Type: T\n    Properties:\n      X: !Ref Missing\n");
+    const unknown = parseTemplate("Resources:\n  A:\n    Type: AWS::SQS::Queue\n    Properties:\n      X: !Ref Missing\n");
     expect(() => creationOrder(unknown, parameterNames(unknown))).toThrow(
       "Template format error: Unresolved resource dependencies [Missing] in the Resources block of the template",
     );
-    const cycle = parseTemplate("Resources:\n  A:\n    Type: T\n    DependsOn: B\n  B:\n    Type: T\n    Properties:\n      X: !GetAtt A.Arn\n");
+    const cycle = parseTemplate("Resources:\n  A:\n    Type: AWS::SQS::Queue\n    DependsOn: B\n  B:\n    Type: AWS::SQS::Queue\n    Properties:\n      X: !GetAtt A.Arn\n");
     expect(() => creationOrder(cycle, parameterNames(cycle))).toThrow("Circular dependency between resources: [A, B]");
   });
 });

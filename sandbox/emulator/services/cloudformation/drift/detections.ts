@@ -52,10 +52,12 @@ const settling = new WeakMap<CfnDriftDetection, Promise<void>>();
  * Completes the stack's due detections. Results are computed from the live state when the
  * detection is first observed after its completion time and stamped with that time; the reads are
  * made as the principal that started the detection (DetectStackDrift's caller, on-behalf.ts
- * driftContext). A resource whose check throws — a read its caller may not make, for one — makes
- * the detection DETECTION_FAILED with the other results kept ("Results will be available for
- * resources on which CloudFormation successfully completed drift detection", using-cfn-stack-drift.md)
- * and leaves that resource's last drift record as it was.
+ * driftContext). A resource whose check throws — a read its caller may not make, or one the
+ * service throttles — makes the detection DETECTION_FAILED with the other results kept ("Results
+ * will be available for resources on which CloudFormation successfully completed drift
+ * detection", using-cfn-stack-drift.md) and leaves that resource's last drift record as it was:
+ * DescribeStackResourceDrifts lists "one StackResourceDrift for each stack resource that has been
+ * checked for drift" (API_DescribeStackResourceDrifts.html), so a resource never checked is absent.
  */
 export async function settleDetections(env: CfnEnv, stack: CfnStack): Promise<void> {
   for (const detection of stack.detections) {
@@ -69,31 +71,47 @@ export async function settleDetections(env: CfnEnv, stack: CfnStack): Promise<vo
   }
 }
 
+/** One resource whose check failed, as DetectionStatusReason's `Failures` lists it. */
+export interface DetectionFailure {
+  Resource: string;
+  FailureReason: string;
+}
+
+/**
+ * DetectionStatusReason of a DETECTION_FAILED detection: a JSON document with a Summary naming the
+ * resources (logical ids, comma-separated) and one Failures entry per resource with its reason. A
+ * real one (aws-cloudformation/cloudformation-coverage-roadmap#801, 2021-03-03, the reads throttled):
+ * `{"Summary":"Failed to detect drift on resources [NodeInstanceRoleArn,NodeDrainerPermission,…]",
+ * "Failures":[{"Resource":"NodeInstanceRoleArn","FailureReason":"Rate exceeded"},…]}`.
+ */
+export function detectionFailedReason(failures: readonly DetectionFailure[]): string {
+  return JSON.stringify({
+    Summary: `Failed to detect drift on resources [${failures.map((f) => f.Resource).join(",")}]`,
+    Failures: failures.map(({ Resource, FailureReason }) => ({ Resource, FailureReason })),
+  });
+}
+
 async function complete(env: CfnEnv, stack: CfnStack, detection: CfnDriftDetection): Promise<void> {
-  {
-    const checkedAt = new Date(detection.completesAt).toISOString();
-    const resources = liveResources(stack).filter(
-      (resource) => !detection.logicalResourceIds || detection.logicalResourceIds.includes(resource.logicalId),
-    );
-    const failed: string[] = [];
-    let drifted = 0;
-    for (const resource of resources) {
-      try {
-        const { status } = await checkResourceDrift(env, stack, resource, checkedAt, "caller");
-        if (status === "MODIFIED" || status === "DELETED") drifted++;
-      } catch (error) {
-        failed.push(`${resource.logicalId} (${error instanceof Error ? error.message : String(error)})`);
-      }
+  const checkedAt = new Date(detection.completesAt).toISOString();
+  const resources = liveResources(stack).filter((resource) => !detection.logicalResourceIds || detection.logicalResourceIds.includes(resource.logicalId));
+  const failures: DetectionFailure[] = [];
+  let drifted = 0;
+  for (const resource of resources) {
+    try {
+      const { status } = await checkResourceDrift(env, stack, resource, checkedAt, "caller");
+      if (status === "MODIFIED" || status === "DELETED") drifted++;
+    } catch (error) {
+      failures.push({ Resource: resource.logicalId, FailureReason: error instanceof Error ? error.message : String(error) });
     }
-    const stackDriftStatus = drifted > 0 ? "DRIFTED" : "IN_SYNC";
-    detection.result = {
-      detectionStatus: failed.length > 0 ? "DETECTION_FAILED" : "DETECTION_COMPLETE",
-      stackDriftStatus,
-      driftedCount: drifted,
-      ...(failed.length > 0 ? { reason: `Failed to detect drift on resources [${failed.join(", ")}]` } : {}),
-    };
-    stack.lastDrift = { status: stackDriftStatus, at: checkedAt };
   }
+  const stackDriftStatus = drifted > 0 ? "DRIFTED" : "IN_SYNC";
+  detection.result = {
+    detectionStatus: failures.length > 0 ? "DETECTION_FAILED" : "DETECTION_COMPLETE",
+    stackDriftStatus,
+    driftedCount: drifted,
+    ...(failures.length > 0 ? { reason: detectionFailedReason(failures) } : {}),
+  };
+  stack.lastDrift = { status: stackDriftStatus, at: checkedAt };
 }
 
 /** DescribeStackDriftDetectionStatus's output for one detection. */

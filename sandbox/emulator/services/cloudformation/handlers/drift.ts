@@ -55,6 +55,11 @@ export const driftHandlers: Record<string, ActionHandler> = {
    * Synchronous, unlike DetectStackDrift: the resource is read and compared within the call, with
    * the caller's permissions (on-behalf.ts driftContext); a read the caller may not make fails the
    * call with the resource handler's AccessDenied and leaves the resource's last record as it was.
+   * That is an assumption: no AWS source found says what DetectStackResourceDrift answers when its
+   * read is denied (API_DetectStackResourceDrift.html lists no such error; searched the API and
+   * User Guide pages and public issues, 2026-12-02). Its output cannot carry a failure (StackResourceDriftStatus
+   * has no failed value, unlike DetectStackDrift's DETECTION_FAILED), so the call failing is the one
+   * answer that does not report a resource as checked: driftguard (remediation/verify.ts, events/act.ts) gets an error, not a verdict.
    */
   async DetectStackResourceDrift(params: DetectStackResourceDriftCommandInput, ctx: CallContext): Promise<SdkOutput<DetectStackResourceDriftCommandOutput>> {
     const env = envOf(ctx);

@@ -38,6 +38,7 @@ function resourceView(stack: CfnStack, resource: CfnStackResource) {
     StackId: stack.stackId,
     ...identity(resource),
     ResourceStatus: resource.status,
+    ...(resource.statusReason !== undefined ? { ResourceStatusReason: resource.statusReason } : {}),
     DriftInformation: driftInformation(resource),
   };
 }

@@ -1,4 +1,6 @@
 import type {
+  ContinueUpdateRollbackCommandInput,
+  ContinueUpdateRollbackCommandOutput,
   CreateStackCommandInput,
   CreateStackCommandOutput,
   DeleteStackCommandInput,
@@ -27,7 +29,7 @@ import { validationError } from "../errors.js";
 import { createStack, deleteStack } from "../lifecycle.js";
 import { paginate } from "../pagination.js";
 import { checkServiceRole } from "../resources/on-behalf.js";
-import { executeUpdate, isNoOp, NO_UPDATES, planUpdate } from "../update.js";
+import { continueUpdateRollback, executeUpdate, isNoOp, NO_UPDATES, planUpdate } from "../update.js";
 import { notUpdatable, UPDATABLE_STATUSES } from "../stacks.js";
 import { requiredTemplateBody, stackUpdateOf } from "./template-input.js";
 import { allStacks, findStack, lookupStack } from "../stacks.js";
@@ -142,6 +144,15 @@ export const stackHandlers: Record<string, ActionHandler> = {
     if (isNoOp(env, stack, update, planUpdate(env, stack, update))) throw validationError(NO_UPDATES);
     await executeUpdate(env, stack, update);
     return { StackId: stack.stackId };
+  },
+
+  /** API_ContinueUpdateRollback.html: runs within the call, as UpdateStack does (update.ts continueUpdateRollback). */
+  async ContinueUpdateRollback(params: ContinueUpdateRollbackCommandInput, ctx: CallContext): Promise<SdkOutput<ContinueUpdateRollbackCommandOutput>> {
+    const env = envOf(ctx);
+    const stack = await findStack(env, requiredText(params.StackName, "stackName"));
+    const roleArn = checkServiceRole(env, optionalText(params.RoleARN));
+    await continueUpdateRollback(env, stack, { resourcesToSkip: list<string>(params.ResourcesToSkip), ...(roleArn !== undefined ? { roleArn } : {}) });
+    return {};
   },
 
   async DeleteStack(params: DeleteStackCommandInput, ctx: CallContext): Promise<SdkOutput<DeleteStackCommandOutput>> {

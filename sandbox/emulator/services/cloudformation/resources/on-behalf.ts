@@ -88,7 +88,16 @@ export async function authorizeOnBehalf(ctx: ResourceContext, service: ServiceDe
  * keeps the mutating management events only (dispatcher.ts), and EventBridge delivers no read-only calls.
  */
 export async function readOnBehalf(ctx: ResourceContext, service: ServiceDefinition, reads: readonly (readonly [action: string, params: unknown])[]): Promise<void> {
-  for (const [action, params] of reads) await authorizeOnBehalf(ctx, service, action, params);
+  const { env } = ctx;
+  for (const [action, params] of reads) {
+    // A scenario fault on CloudFormation's reads (faults.ts calledVia): the service's own error, as a drift Failure reports it.
+    const fault = env.sandbox.faults?.check(
+      { account: env.account.id, region: env.region, service: service.name, action, callerArn: ctx.actor?.arn ?? `arn:aws:iam::${env.account.id}:root`, calledVia: CLOUDFORMATION_PRINCIPAL },
+      service,
+    );
+    if (fault) throw fault;
+    await authorizeOnBehalf(ctx, service, action, params);
+  }
 }
 
 /**

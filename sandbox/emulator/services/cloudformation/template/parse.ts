@@ -1,5 +1,6 @@
 import { parse as parseYaml, YAMLParseError, type CollectionTag, type ScalarTag } from "yaml";
 import { templateFormatError } from "../errors.js";
+import { requireRecognizedTypes } from "./resource-types.js";
 
 export interface ParameterDeclaration {
   Type: string;
@@ -84,6 +85,7 @@ export function parseTemplate(body: string): Template {
       throw templateFormatError(`[/Resources/${logicalId}] Every Resources object must contain a Type member.`);
     }
   }
+  requireRecognizedTypes(Object.values(resources).map((declaration) => declaration.Type));
   return template as Template;
 }
 
