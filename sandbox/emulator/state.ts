@@ -1,4 +1,5 @@
 import type { Capability, Change, ChangeSetStatus, ExecutionStatus, StackStatus } from "@aws-sdk/client-cloudformation";
+import type { _InstanceType } from "@aws-sdk/client-ec2";
 
 /**
  * The sandbox's whole world: one in-memory organization. Services read and mutate these plain
@@ -183,7 +184,7 @@ export interface Vpc {
 export interface Instance {
   instanceId: string;
   imageId: string;
-  instanceType: string;
+  instanceType: _InstanceType;
   tags: Tags;
   /** ISO 8601; EC2's LaunchTime. */
   launchedAt: string;

@@ -1,4 +1,5 @@
 import {
+  DescribeAccountCommand,
   DescribeOrganizationalUnitCommand,
   DescribeOrganizationCommand,
   ListAccountsCommand,
@@ -44,6 +45,21 @@ describe("organizations", () => {
     const outsider = all.find((a) => a.Id === OUTSIDER)!;
     expect(outsider).toMatchObject({ Name: "outsider", Status: "SUSPENDED", Arn: `arn:aws:organizations::${MANAGEMENT}:account/${ORG_ID}/${OUTSIDER}` });
     expect(outsider.JoinedTimestamp).toBeInstanceOf(Date);
+  });
+
+  it("gives each account its State, and the retiring Status only where AccountStatus has the value: a CLOSED account has none (API_Account.html, orgs_manage_accounts_account_state.html)", async () => {
+    const outsider = sandbox.world.accounts.get(OUTSIDER)!;
+    const before = outsider.status;
+    outsider.status = "CLOSED";
+    try {
+      const { Account: closed } = await hubAdmin().send(new DescribeAccountCommand({ AccountId: OUTSIDER }));
+      expect(closed).toMatchObject({ Id: OUTSIDER, State: "CLOSED" });
+      expect(closed).not.toHaveProperty("Status");
+    } finally {
+      outsider.status = before;
+    }
+    const { Account: active } = await hubAdmin().send(new DescribeAccountCommand({ AccountId: WORKLOAD }));
+    expect(active).toMatchObject({ State: "ACTIVE", Status: "ACTIVE" });
   });
 
   it("is refused to member accounts that are not delegated administrators", async () => {

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import type { IpPermission, RevokedSecurityGroupRule, SecurityGroupRule as SdkSecurityGroupRule, SecurityGroupRuleRequest } from "@aws-sdk/client-ec2";
 import type { SecurityGroup, SecurityGroupRule } from "../../state.js";
 import { AwsError } from "../../protocol/types.js";
 import { ec2Id } from "../shared/ids.js";
@@ -7,30 +8,10 @@ import { list, optionalNumber } from "../shared/params.js";
 /**
  * Security group rules: the API's grouped IpPermission shape ⇄ the world's one-rule-per-source
  * form, with EC2's own normalisation (protocol names, port ranges) and rule identity. The
- * CloudFormation provider reads template rules through the same normalisation.
+ * CloudFormation provider reads template rules through the same normalisation. The API side is
+ * the SDK's own shapes (@aws-sdk/client-ec2 IpPermission, SecurityGroupRuleRequest,
+ * SecurityGroupRule, RevokedSecurityGroupRule).
  */
-
-export interface IpPermissionInput {
-  IpProtocol?: string;
-  FromPort?: number;
-  ToPort?: number;
-  IpRanges?: { CidrIp?: string; Description?: string }[];
-  Ipv6Ranges?: { CidrIpv6?: string; Description?: string }[];
-  PrefixListIds?: { PrefixListId?: string; Description?: string }[];
-  UserIdGroupPairs?: { GroupId?: string; UserId?: string; Description?: string }[];
-}
-
-/** ModifySecurityGroupRules' SecurityGroupRuleRequest: one rule, its peer named directly. */
-export interface SecurityGroupRuleRequest {
-  IpProtocol?: string;
-  FromPort?: number;
-  ToPort?: number;
-  CidrIpv4?: string;
-  CidrIpv6?: string;
-  PrefixListId?: string;
-  ReferencedGroupId?: string;
-  Description?: string;
-}
 
 const PROTOCOL_NAMES: Record<string, string> = { "6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6", all: "-1" };
 
@@ -96,7 +77,7 @@ export function requireCidr(cidr: string | undefined, parameter: "cidrIp" | "cid
 }
 
 /** Expands permissions into single-source rules, validating ports, CIDRs and group ids the way EC2 does. */
-export function rulesFromPermissions(permissions: IpPermissionInput[]): SecurityGroupRule[] {
+export function rulesFromPermissions(permissions: IpPermission[]): SecurityGroupRule[] {
   return permissions.flatMap((p) => {
     const base = trafficOf(p.IpProtocol, p.FromPort, p.ToPort);
     const rules: SecurityGroupRule[] = [
@@ -162,8 +143,9 @@ export function describeRule(rule: SecurityGroupRule): string {
 }
 
 /** The grouped IpPermission list DescribeSecurityGroups returns: one entry per protocol and port range. */
-export function permissionsFromRules(rules: SecurityGroupRule[], ownerId: string) {
-  const groups = new Map<string, { IpProtocol: string; FromPort?: number; ToPort?: number; IpRanges: object[]; Ipv6Ranges: object[]; PrefixListIds: object[]; UserIdGroupPairs: object[] }>();
+export function permissionsFromRules(rules: SecurityGroupRule[], ownerId: string): IpPermission[] {
+  type Grouped = IpPermission & Required<Pick<IpPermission, "IpRanges" | "Ipv6Ranges" | "PrefixListIds" | "UserIdGroupPairs">>;
+  const groups = new Map<string, Grouped>();
   for (const r of rules) {
     const key = `${r.ipProtocol}/${r.fromPort}/${r.toPort}`;
     let g = groups.get(key);
@@ -204,7 +186,7 @@ function ruleFields(group: SecurityGroup, egress: boolean, rule: SecurityGroupRu
 }
 
 /** The SecurityGroupRule shape of DescribeSecurityGroupRules and the Authorize responses. */
-export function ruleShape(group: SecurityGroup, ownerId: string, egress: boolean, rule: SecurityGroupRule) {
+export function ruleShape(group: SecurityGroup, ownerId: string, egress: boolean, rule: SecurityGroupRule): SdkSecurityGroupRule & { SecurityGroupRuleId: string; GroupId: string } {
   return {
     ...ruleFields(group, egress, rule),
     GroupOwnerId: ownerId,
@@ -213,6 +195,6 @@ export function ruleShape(group: SecurityGroup, ownerId: string, egress: boolean
 }
 
 /** The RevokedSecurityGroupRule shape of the Revoke responses. */
-export function revokedRuleShape(group: SecurityGroup, egress: boolean, rule: SecurityGroupRule) {
+export function revokedRuleShape(group: SecurityGroup, egress: boolean, rule: SecurityGroupRule): RevokedSecurityGroupRule {
   return { ...ruleFields(group, egress, rule), ReferencedGroupId: rule.referencedGroupId };
 }

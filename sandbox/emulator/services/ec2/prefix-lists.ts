@@ -1,12 +1,21 @@
 import { createHash } from "node:crypto";
+import type {
+  CreateManagedPrefixListCommandInput,
+  CreateManagedPrefixListCommandOutput,
+  DescribeManagedPrefixListsCommandInput,
+  DescribeManagedPrefixListsCommandOutput,
+  GetManagedPrefixListEntriesCommandInput,
+  GetManagedPrefixListEntriesCommandOutput,
+  ManagedPrefixList,
+} from "@aws-sdk/client-ec2";
 import type { Tags } from "../../state.js";
-import { AwsError, type CallContext } from "../../protocol/types.js";
+import { AwsError, type CallContext, type SdkOutput } from "../../protocol/types.js";
 import { ec2Id } from "../shared/ids.js";
 import { list, optionalNumber, required } from "../shared/params.js";
 import { paginate } from "../shared/paging.js";
 import { regionalState } from "../shared/regional.js";
-import { fromTagList, toTagList, type TagEntry } from "../shared/tags.js";
-import { type FilterInput, matchesFilters } from "./filters.js";
+import { fromTagList, toTagList } from "../shared/tags.js";
+import { matchesFilters } from "./filters.js";
 
 /**
  * Managed prefix lists (VPC User Guide, managed-prefix-lists.html): the AWS-managed lists every
@@ -79,7 +88,7 @@ function arnOf(ctx: CallContext, p: PrefixList): string {
   return `arn:aws:ec2:${ctx.region}:${p.ownerId === "AWS" ? "aws" : p.ownerId}:prefix-list/${p.prefixListId}`;
 }
 
-function shape(ctx: CallContext, p: PrefixList) {
+function shape(ctx: CallContext, p: PrefixList): ManagedPrefixList {
   return {
     PrefixListId: p.prefixListId,
     AddressFamily: p.addressFamily,
@@ -93,7 +102,7 @@ function shape(ctx: CallContext, p: PrefixList) {
   };
 }
 
-function describeManagedPrefixLists(params: { PrefixListIds?: string[]; Filters?: FilterInput[]; MaxResults?: number; NextToken?: string }, ctx: CallContext) {
+function describeManagedPrefixLists(params: DescribeManagedPrefixListsCommandInput, ctx: CallContext): SdkOutput<DescribeManagedPrefixListsCommandOutput> {
   const lists = allLists(ctx);
   const wanted = list(params.PrefixListIds).map(requirePrefixListId);
   for (const id of wanted) if (!lists.some((p) => p.prefixListId === id)) throw notFound(id);
@@ -106,17 +115,14 @@ function describeManagedPrefixLists(params: { PrefixListIds?: string[]; Filters?
   return { PrefixLists: page.items.map((p) => shape(ctx, p)), NextToken: page.next };
 }
 
-function getManagedPrefixListEntries(params: { PrefixListId?: string; MaxResults?: number; NextToken?: string }, ctx: CallContext) {
+function getManagedPrefixListEntries(params: GetManagedPrefixListEntriesCommandInput, ctx: CallContext): SdkOutput<GetManagedPrefixListEntriesCommandOutput> {
   const p = requirePrefixList(ctx, required(params.PrefixListId, () => new AwsError("MissingParameter", "The request must contain the parameter PrefixListId")));
   const page = paginate(p.entries, params.NextToken, optionalNumber(params.MaxResults) ?? 100, () => new AwsError("InvalidParameterValue", "Invalid NextToken"));
   return { Entries: page.items.map((e) => ({ Cidr: e.cidr, Description: e.description })), NextToken: page.next };
 }
 
 /** API_CreateManagedPrefixList.html: "The name cannot start with com.amazonaws."; entries at most MaxEntries. */
-function createManagedPrefixList(
-  params: { PrefixListName?: string; AddressFamily?: string; MaxEntries?: number; Entries?: { Cidr?: string; Description?: string }[]; TagSpecifications?: { ResourceType?: string; Tags?: TagEntry[] }[] },
-  ctx: CallContext,
-) {
+function createManagedPrefixList(params: CreateManagedPrefixListCommandInput, ctx: CallContext): SdkOutput<CreateManagedPrefixListCommandOutput> {
   const missing = (name: string) => () => new AwsError("MissingParameter", `The request must contain the parameter ${name}`);
   const name = required(params.PrefixListName, missing("PrefixListName"));
   if (name.startsWith("com.amazonaws.")) throw new AwsError("InvalidParameterValue", "The prefix list name cannot start with com.amazonaws.");

@@ -1,3 +1,6 @@
+import type { DescribeRegionsCommandInput, DescribeRegionsCommandOutput } from "@aws-sdk/client-ec2";
+import type { SdkOutput } from "../../protocol/types.js";
+
 /**
  * EC2 DescribeRegions, which tells an account which regions it may use. Regions introduced before
  * 20 March 2019 are enabled by default; later ones are "opt-in" and disabled until an account
@@ -16,8 +19,8 @@ const OPT_IN = [
   "ca-west-1", "eu-central-2", "eu-south-1", "eu-south-2", "il-central-1", "me-central-1", "me-south-1", "mx-central-1",
 ];
 
-export function describeRegions(params: { AllRegions?: boolean | string; RegionNames?: string[] }) {
-  const all = params.AllRegions === true || params.AllRegions === "true";
+export function describeRegions(params: DescribeRegionsCommandInput): SdkOutput<DescribeRegionsCommandOutput> {
+  const all = params.AllRegions === true;
   const wanted = params.RegionNames && params.RegionNames.length > 0 ? new Set(params.RegionNames) : undefined;
   const regions = [...DEFAULT_ENABLED, ...(all ? OPT_IN : [])]
     .filter((r) => wanted === undefined || wanted.has(r));

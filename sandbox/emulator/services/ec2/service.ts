@@ -1,13 +1,56 @@
 import { createHash } from "node:crypto";
+import type {
+  DescribeSecurityGroupsCommandInput,
+  DescribeSecurityGroupsCommandOutput,
+  DescribeSecurityGroupRulesCommandInput,
+  DescribeSecurityGroupRulesCommandOutput,
+  CreateSecurityGroupCommandInput,
+  CreateSecurityGroupCommandOutput,
+  DeleteSecurityGroupCommandInput,
+  DeleteSecurityGroupCommandOutput,
+  AuthorizeSecurityGroupIngressCommandInput,
+  AuthorizeSecurityGroupIngressCommandOutput,
+  AuthorizeSecurityGroupEgressCommandInput,
+  AuthorizeSecurityGroupEgressCommandOutput,
+  RevokeSecurityGroupIngressCommandInput,
+  RevokeSecurityGroupIngressCommandOutput,
+  RevokeSecurityGroupEgressCommandInput,
+  RevokeSecurityGroupEgressCommandOutput,
+  UpdateSecurityGroupRuleDescriptionsIngressCommandInput,
+  UpdateSecurityGroupRuleDescriptionsIngressCommandOutput,
+  UpdateSecurityGroupRuleDescriptionsEgressCommandInput,
+  UpdateSecurityGroupRuleDescriptionsEgressCommandOutput,
+  ModifySecurityGroupRulesCommandInput,
+  ModifySecurityGroupRulesCommandOutput,
+  CreateTagsCommandInput,
+  CreateTagsCommandOutput,
+  DeleteTagsCommandInput,
+  DeleteTagsCommandOutput,
+  DescribeTagsCommandInput,
+  DescribeTagsCommandOutput,
+  DescribeVpcsCommandInput,
+  DescribeVpcsCommandOutput,
+  CreateVpcCommandInput,
+  CreateVpcCommandOutput,
+  RunInstancesCommandInput,
+  RunInstancesCommandOutput,
+  DescribeInstancesCommandInput,
+  DescribeInstancesCommandOutput,
+  Instance as SdkInstance,
+  SecurityGroup as SdkSecurityGroup,
+  ResourceType,
+  TagDescription,
+  TagSpecification,
+  Vpc as SdkVpc,
+} from "@aws-sdk/client-ec2";
 import type { AccountState, Instance, RegionState, SecurityGroup, SecurityGroupRule, Tags, Vpc } from "../../state.js";
 import { regionOf } from "../../state.js";
-import { AwsError, type CallContext, type ServiceDefinition } from "../../protocol/types.js";
+import { AwsError, type CallContext, type SdkOutput, type ServiceDefinition } from "../../protocol/types.js";
 import { type FilterInput, matchesFilters } from "./filters.js";
 import {
   allowAllEgress,
   describeRule,
   identifyRules,
-  type IpPermissionInput,
   permissionsFromRules,
   ruleFromRequest,
   revokedRuleShape,
@@ -15,7 +58,6 @@ import {
   ruleShape,
   rulesFromPermissions,
   sameRule,
-  type SecurityGroupRuleRequest,
   requireGroupId,
 } from "./permissions.js";
 import { describeRegions } from "./regions.js";
@@ -27,8 +69,9 @@ import { fromTagList, toTagList, type TagEntry } from "../shared/tags.js";
 
 /**
  * EC2: VPCs (every account-region has its default VPC and its "default" group), security groups
- * and their rules, tags, and just enough of instances for tag guardrails. Handlers take and
- * return the SDK's shapes; the EC2 query codec renders the lowerCamel wire names.
+ * and their rules, tags, and just enough of instances for tag guardrails. Handlers take the SDK's
+ * `<Op>CommandInput` and return `SdkOutput<<Op>CommandOutput>` (@aws-sdk/client-ec2); the EC2
+ * query codec renders the lowerCamel wire names and ISO 8601 timestamps.
  */
 
 type Ctx = CallContext;
@@ -99,11 +142,6 @@ function groupOf(ctx: Ctx, params: { GroupId?: string; GroupName?: string }): Se
   return group;
 }
 
-interface TagSpecification {
-  ResourceType?: string;
-  Tags?: TagEntry[];
-}
-
 function tagsFor(specs: TagSpecification[] | undefined, resourceType: string): Tags {
   return fromTagList(list(specs).filter((s) => s.ResourceType === resourceType).flatMap((s) => list(s.Tags)));
 }
@@ -112,7 +150,7 @@ function sgArn(ctx: Ctx, groupId: string): string {
   return `arn:aws:ec2:${ctx.region}:${ctx.accountId}:security-group/${groupId}`;
 }
 
-function groupShape(ctx: Ctx, g: SecurityGroup) {
+function groupShape(ctx: Ctx, g: SecurityGroup): SdkSecurityGroup {
   return {
     GroupId: g.groupId,
     GroupName: g.groupName,
@@ -154,7 +192,7 @@ export function putSecurityGroup(region: RegionState, random: () => number, spec
   return group;
 }
 
-function createSecurityGroup(params: { GroupName?: string; Description?: string; VpcId?: string; TagSpecifications?: TagSpecification[] }, ctx: Ctx) {
+function createSecurityGroup(params: CreateSecurityGroupCommandInput, ctx: Ctx): SdkOutput<CreateSecurityGroupCommandOutput> {
   const region = regionState(ctx);
   const groupName = required(params.GroupName, missing("GroupName"));
   const description = required(params.Description, missing("GroupDescription"));
@@ -165,7 +203,7 @@ function createSecurityGroup(params: { GroupName?: string; Description?: string;
   return { GroupId: group.groupId, Tags: toTagList(group.tags), SecurityGroupArn: sgArn(ctx, group.groupId) };
 }
 
-function deleteSecurityGroup(params: { GroupId?: string; GroupName?: string }, ctx: Ctx) {
+function deleteSecurityGroup(params: DeleteSecurityGroupCommandInput, ctx: Ctx): SdkOutput<DeleteSecurityGroupCommandOutput> {
   const region = regionState(ctx);
   const group = groupOf(ctx, params);
   if (group.groupName === "default") {
@@ -233,7 +271,7 @@ function permissionFields(prefix: string, rules: SecurityGroupRule[], ctx: Ctx, 
   };
 }
 
-function describeSecurityGroups(params: DescribeInput & { GroupIds?: string[]; GroupNames?: string[] }, ctx: Ctx) {
+function describeSecurityGroups(params: DescribeSecurityGroupsCommandInput, ctx: Ctx): SdkOutput<DescribeSecurityGroupsCommandOutput> {
   const names = list(params.GroupNames);
   const groups = regionState(ctx).securityGroups;
   // EC2-Classic is gone: a name that does not exist in the default VPC is InvalidGroup.NotFound (errors-overview.html).
@@ -260,7 +298,7 @@ function describeSecurityGroups(params: DescribeInput & { GroupIds?: string[]; G
   return { SecurityGroups: page.items.map((g) => groupShape(ctx, g)), NextToken: page.next };
 }
 
-function describeSecurityGroupRules(params: DescribeInput & { SecurityGroupRuleIds?: string[] }, ctx: Ctx) {
+function describeSecurityGroupRules(params: DescribeSecurityGroupRulesCommandInput, ctx: Ctx): SdkOutput<DescribeSecurityGroupRulesCommandOutput> {
   const rules = [...regionState(ctx).securityGroups.values()].flatMap((g) => [
     ...g.ingress.map((r) => ruleShape(g, ctx.accountId, false, r)),
     ...g.egress.map((r) => ruleShape(g, ctx.accountId, true, r)),
@@ -292,16 +330,8 @@ function ruleById(group: SecurityGroup, egress: boolean, id: string): SecurityGr
   return rule;
 }
 
-interface RuleChange {
-  GroupId?: string;
-  GroupName?: string;
-  IpPermissions?: IpPermissionInput[];
-  // The legacy single-rule form (ingress only).
-  IpProtocol?: string;
-  FromPort?: number;
-  ToPort?: number;
-  CidrIp?: string;
-}
+/** What the Authorize, Revoke and UpdateSecurityGroupRuleDescriptions inputs share: IpPermissions, and the legacy single-rule form (ingress only). */
+type RuleChange = Pick<AuthorizeSecurityGroupIngressCommandInput, "IpPermissions" | "IpProtocol" | "FromPort" | "ToPort" | "CidrIp">;
 
 /** The rules named by IpPermissions or the legacy single-rule parameters; none when neither is given. */
 function permissionRules(params: RuleChange): SecurityGroupRule[] {
@@ -313,7 +343,7 @@ function permissionRules(params: RuleChange): SecurityGroupRule[] {
 }
 
 function authorize(egress: boolean) {
-  return (params: RuleChange, ctx: Ctx) => {
+  return (params: AuthorizeSecurityGroupIngressCommandInput | AuthorizeSecurityGroupEgressCommandInput, ctx: Ctx): SdkOutput<AuthorizeSecurityGroupIngressCommandOutput | AuthorizeSecurityGroupEgressCommandOutput> => {
     const group = groupOf(ctx, params);
     const existing = rulesOf(group, egress);
     const rules = permissionRules(params);
@@ -332,7 +362,7 @@ function authorize(egress: boolean) {
 
 /** Revokes rules named by SecurityGroupRuleIds, by IpPermissions, or both. */
 function revoke(egress: boolean) {
-  return (params: RuleChange & { SecurityGroupRuleIds?: string[] }, ctx: Ctx) => {
+  return (params: RevokeSecurityGroupIngressCommandInput | RevokeSecurityGroupEgressCommandInput, ctx: Ctx): SdkOutput<RevokeSecurityGroupIngressCommandOutput | RevokeSecurityGroupEgressCommandOutput> => {
     const group = groupOf(ctx, params);
     const current = rulesOf(group, egress);
     const byId = list(params.SecurityGroupRuleIds).map((id) => ruleById(group, egress, id));
@@ -354,10 +384,6 @@ function revoke(egress: boolean) {
   };
 }
 
-interface RuleDescriptionChange extends RuleChange {
-  SecurityGroupRuleDescriptions?: { SecurityGroupRuleId?: string; Description?: string }[];
-}
-
 function describeAs(rule: SecurityGroupRule, description: string | undefined): void {
   // No description removes the one the rule had.
   if (description === undefined || description === "") delete rule.description;
@@ -366,7 +392,10 @@ function describeAs(rule: SecurityGroupRule, description: string | undefined): v
 
 /** Sets rule descriptions, naming rules by id or by their permissions (whose descriptions are the new ones). */
 function updateDescriptions(egress: boolean) {
-  return (params: RuleDescriptionChange, ctx: Ctx) => {
+  return (
+    params: UpdateSecurityGroupRuleDescriptionsIngressCommandInput | UpdateSecurityGroupRuleDescriptionsEgressCommandInput,
+    ctx: Ctx,
+  ): SdkOutput<UpdateSecurityGroupRuleDescriptionsIngressCommandOutput | UpdateSecurityGroupRuleDescriptionsEgressCommandOutput> => {
     const group = groupOf(ctx, params);
     const byId = list(params.SecurityGroupRuleDescriptions).map((d) => ({ rule: ruleById(group, egress, required(d.SecurityGroupRuleId, missing("SecurityGroupRuleId"))), description: d.Description }));
     const byPermission = permissionRules(params).map((wanted) => {
@@ -381,7 +410,7 @@ function updateDescriptions(egress: boolean) {
 }
 
 /** Replaces rules in place: each keeps its id and direction. */
-function modifySecurityGroupRules(params: { GroupId?: string; SecurityGroupRules?: { SecurityGroupRuleId?: string; SecurityGroupRule?: SecurityGroupRuleRequest }[] }, ctx: Ctx) {
+function modifySecurityGroupRules(params: ModifySecurityGroupRulesCommandInput, ctx: Ctx): SdkOutput<ModifySecurityGroupRulesCommandOutput> {
   const group = groupOf(ctx, { GroupId: required(params.GroupId, missing("GroupId")) });
   const changes = required(params.SecurityGroupRules, missing("SecurityGroupRule"));
   for (const change of changes) {
@@ -399,7 +428,7 @@ function modifySecurityGroupRules(params: { GroupId?: string; SecurityGroupRules
   return { Return: true };
 }
 
-type Taggable = { tags: Tags; type: string };
+type Taggable = { tags: Tags; type: ResourceType };
 
 function taggable(region: RegionState, id: string): Taggable {
   if (id.startsWith("sg-")) {
@@ -420,7 +449,7 @@ function taggable(region: RegionState, id: string): Taggable {
   throw new AwsError("InvalidID", `The ID '${id}' is not valid`);
 }
 
-function createTags(params: { Resources?: string[]; Tags?: TagEntry[] }, ctx: Ctx) {
+function createTags(params: CreateTagsCommandInput, ctx: Ctx): SdkOutput<CreateTagsCommandOutput> {
   const region = regionState(ctx);
   const targets = required(params.Resources, missing("ResourceId")).map((id) => taggable(region, id));
   const tags = fromTagList(required(params.Tags, missing("Tag")));
@@ -428,7 +457,7 @@ function createTags(params: { Resources?: string[]; Tags?: TagEntry[] }, ctx: Ct
   return {};
 }
 
-function deleteTags(params: { Resources?: string[]; Tags?: TagEntry[] }, ctx: Ctx) {
+function deleteTags(params: DeleteTagsCommandInput, ctx: Ctx): SdkOutput<DeleteTagsCommandOutput> {
   const region = regionState(ctx);
   const targets = required(params.Resources, missing("ResourceId")).map((id) => taggable(region, id));
   for (const t of targets) {
@@ -441,19 +470,20 @@ function deleteTags(params: { Resources?: string[]; Tags?: TagEntry[] }, ctx: Ct
   return {};
 }
 
-function describeTags(params: DescribeInput, ctx: Ctx) {
+function describeTags(params: DescribeTagsCommandInput, ctx: Ctx): SdkOutput<DescribeTagsCommandOutput> {
   const region = regionState(ctx);
-  const resources: { id: string; type: string; tags: Tags }[] = [
-    ...[...region.securityGroups.values()].map((g) => ({ id: g.groupId, type: "security-group", tags: g.tags })),
-    ...[...region.vpcs.values()].map((v) => ({ id: v.vpcId, type: "vpc", tags: v.tags })),
-    ...[...region.instances.values()].map((i) => ({ id: i.instanceId, type: "instance", tags: i.tags })),
+  const resource = (id: string, type: ResourceType, tags: Tags) => ({ id, type, tags });
+  const resources = [
+    ...[...region.securityGroups.values()].map((g) => resource(g.groupId, "security-group", g.tags)),
+    ...[...region.vpcs.values()].map((v) => resource(v.vpcId, "vpc", v.tags)),
+    ...[...region.instances.values()].map((i) => resource(i.instanceId, "instance", i.tags)),
   ];
-  const tags = resources.flatMap((r) => Object.entries(r.tags).map(([Key, Value]) => ({ Key, Value, ResourceId: r.id, ResourceType: r.type })));
+  const tags = resources.flatMap((r) => Object.entries(r.tags).map(([Key, Value]): TagDescription => ({ Key, Value, ResourceId: r.id, ResourceType: r.type })));
   const page = describePage(tags, params, { fields: (t) => ({ "resource-id": t.ResourceId, "resource-type": t.ResourceType, key: t.Key, value: t.Value }) });
   return { Tags: page.items, NextToken: page.next };
 }
 
-function vpcShape(ctx: Ctx, v: Vpc) {
+function vpcShape(ctx: Ctx, v: Vpc): SdkVpc {
   return {
     VpcId: v.vpcId,
     CidrBlock: v.cidrBlock,
@@ -470,7 +500,7 @@ function vpcNotFound(id: string): AwsError {
   return new AwsError("InvalidVpcID.NotFound", `The vpc ID '${id}' does not exist`);
 }
 
-function describeVpcs(params: DescribeInput & { VpcIds?: string[] }, ctx: Ctx) {
+function describeVpcs(params: DescribeVpcsCommandInput, ctx: Ctx): SdkOutput<DescribeVpcsCommandOutput> {
   const page = describePage([...regionState(ctx).vpcs.values()], params, {
     ids: { wanted: list(params.VpcIds), of: (v) => v.vpcId, notFound: vpcNotFound },
     fields: (v) => ({ "vpc-id": v.vpcId, "is-default": String(v.isDefault), "cidr-block": v.cidrBlock, cidr: v.cidrBlock, state: "available", "owner-id": ctx.accountId }),
@@ -479,7 +509,7 @@ function describeVpcs(params: DescribeInput & { VpcIds?: string[] }, ctx: Ctx) {
   return { Vpcs: page.items.map((v) => vpcShape(ctx, v)), NextToken: page.next };
 }
 
-function createVpc(params: { CidrBlock?: string; TagSpecifications?: TagSpecification[] }, ctx: Ctx) {
+function createVpc(params: CreateVpcCommandInput, ctx: Ctx): SdkOutput<CreateVpcCommandOutput> {
   const region = regionState(ctx);
   const cidrBlock = required(params.CidrBlock, missing("CidrBlock"));
   const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidrBlock);
@@ -491,7 +521,7 @@ function createVpc(params: { CidrBlock?: string; TagSpecifications?: TagSpecific
   return { Vpc: { ...vpcShape(ctx, vpc), State: "pending" } };
 }
 
-function instanceShape(ctx: Ctx, i: Instance, state: "pending" | "running") {
+function instanceShape(ctx: Ctx, i: Instance, state: "pending" | "running"): SdkInstance {
   const vpc = defaultVpc(ctx);
   return {
     InstanceId: i.instanceId,
@@ -507,7 +537,7 @@ function instanceShape(ctx: Ctx, i: Instance, state: "pending" | "running") {
   };
 }
 
-function runInstances(params: { ImageId?: string; InstanceType?: string; MinCount?: number; MaxCount?: number; TagSpecifications?: TagSpecification[] }, ctx: Ctx) {
+function runInstances(params: RunInstancesCommandInput, ctx: Ctx): SdkOutput<RunInstancesCommandOutput> {
   const region = regionState(ctx);
   const imageId = required(params.ImageId, missing("ImageId"));
   const count = optionalNumber(params.MaxCount) ?? optionalNumber(params.MinCount) ?? 1;
@@ -531,7 +561,7 @@ function instanceNotFound(id: string): AwsError {
   return new AwsError("InvalidInstanceID.NotFound", `The instance ID '${id}' does not exist`);
 }
 
-function describeInstances(params: DescribeInput & { InstanceIds?: string[] }, ctx: Ctx) {
+function describeInstances(params: DescribeInstancesCommandInput, ctx: Ctx): SdkOutput<DescribeInstancesCommandOutput> {
   const page = describePage([...regionState(ctx).instances.values()], params, {
     ids: { wanted: list(params.InstanceIds), of: (i) => i.instanceId, notFound: instanceNotFound },
     fields: (i) => ({ "instance-id": i.instanceId, "image-id": i.imageId, "instance-type": i.instanceType, "instance-state-name": "running" }),

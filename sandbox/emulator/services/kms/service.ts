@@ -1,5 +1,54 @@
+import type {
+  CreateKeyCommandInput,
+  CreateKeyCommandOutput,
+  DescribeKeyCommandInput,
+  DescribeKeyCommandOutput,
+  ListKeysCommandInput,
+  ListKeysCommandOutput,
+  GetKeyPolicyCommandInput,
+  GetKeyPolicyCommandOutput,
+  PutKeyPolicyCommandInput,
+  PutKeyPolicyCommandOutput,
+  ListKeyPoliciesCommandInput,
+  ListKeyPoliciesCommandOutput,
+  UpdateKeyDescriptionCommandInput,
+  UpdateKeyDescriptionCommandOutput,
+  GetKeyRotationStatusCommandInput,
+  GetKeyRotationStatusCommandOutput,
+  EnableKeyRotationCommandInput,
+  EnableKeyRotationCommandOutput,
+  DisableKeyRotationCommandInput,
+  DisableKeyRotationCommandOutput,
+  EnableKeyCommandInput,
+  EnableKeyCommandOutput,
+  DisableKeyCommandInput,
+  DisableKeyCommandOutput,
+  ScheduleKeyDeletionCommandInput,
+  ScheduleKeyDeletionCommandOutput,
+  CancelKeyDeletionCommandInput,
+  CancelKeyDeletionCommandOutput,
+  ListResourceTagsCommandInput,
+  ListResourceTagsCommandOutput,
+  TagResourceCommandInput,
+  TagResourceCommandOutput,
+  UntagResourceCommandInput,
+  UntagResourceCommandOutput,
+  CreateAliasCommandInput,
+  CreateAliasCommandOutput,
+  UpdateAliasCommandInput,
+  UpdateAliasCommandOutput,
+  DeleteAliasCommandInput,
+  DeleteAliasCommandOutput,
+  ListAliasesCommandInput,
+  ListAliasesCommandOutput,
+  KeyMetadata,
+  KeySpec,
+  KeyState,
+  KeyUsageType,
+  Tag,
+} from "@aws-sdk/client-kms";
 import { authorize } from "../../authorization/evaluate.js";
-import { AwsError, type CallContext, type ServiceDefinition } from "../../protocol/types.js";
+import { AwsError, type CallContext, type SdkOutput, type ServiceDefinition } from "../../protocol/types.js";
 import type { Tags } from "../../state.js";
 import { uuid } from "../shared/ids.js";
 import { required } from "../shared/params.js";
@@ -13,6 +62,8 @@ import { invalidPrincipal } from "../iam/principal-existence.js";
  * notification-topic key needs through terraform's create/read/update/delete cycle. No
  * cryptography: the sandbox never encrypts with these keys. Source: AWS KMS API Reference
  * (docs.aws.amazon.com/kms/latest/APIReference/), one page per action, cited at each handler.
+ * Handlers take the SDK's `<Op>CommandInput` and return `SdkOutput<<Op>CommandOutput>`
+ * (@aws-sdk/client-kms); timestamps are Dates, which the JSON codec sends as epoch seconds.
  */
 
 export interface Key {
@@ -20,9 +71,10 @@ export interface Key {
   arn: string;
   description: string;
   policy: string;
-  keyUsage: string;
-  keySpec: string;
-  state: "Enabled" | "Disabled" | "PendingDeletion";
+  /** Only symmetric encryption keys are emulated (createKey refuses the rest). */
+  keyUsage: Extract<KeyUsageType, "ENCRYPT_DECRYPT">;
+  keySpec: Extract<KeySpec, "SYMMETRIC_DEFAULT">;
+  state: Extract<KeyState, "Enabled" | "Disabled" | "PendingDeletion">;
   createdAt: number;
   deletionDate?: number;
   pendingWindowInDays?: number;
@@ -105,7 +157,7 @@ function keyOf(ctx: CallContext, keyId: string | undefined, allowPendingDeletion
 }
 
 /** API_DescribeKey.html, KeyMetadata. */
-function metadata(ctx: CallContext, key: Key) {
+function metadata(ctx: CallContext, key: Key): KeyMetadata {
   return {
     AWSAccountId: ctx.accountId,
     KeyId: key.keyId,
@@ -125,12 +177,12 @@ function metadata(ctx: CallContext, key: Key) {
   };
 }
 
-function tagsIn(list: { TagKey?: string; TagValue?: string }[] | undefined): Tags {
+function tagsIn(list: Tag[] | undefined): Tags {
   return Object.fromEntries((list ?? []).map((t) => [t.TagKey ?? "", t.TagValue ?? ""]));
 }
 
 /** API_CreateKey.html: only symmetric ENCRYPT_DECRYPT keys are emulated; others are refused rather than half-made. */
-function createKey(params: { Policy?: string; Description?: string; KeyUsage?: string; KeySpec?: string; CustomerMasterKeySpec?: string; Origin?: string; MultiRegion?: boolean; Tags?: { TagKey?: string; TagValue?: string }[] }, ctx: CallContext) {
+function createKey(params: CreateKeyCommandInput, ctx: CallContext): SdkOutput<CreateKeyCommandOutput> {
   const keySpec = params.KeySpec ?? params.CustomerMasterKeySpec ?? "SYMMETRIC_DEFAULT";
   const keyUsage = params.KeyUsage ?? "ENCRYPT_DECRYPT";
   if (keySpec !== "SYMMETRIC_DEFAULT" || keyUsage !== "ENCRYPT_DECRYPT") throw validation(`The sandbox emulates SYMMETRIC_DEFAULT ENCRYPT_DECRYPT keys only, not ${keySpec} ${keyUsage}.`);
@@ -152,39 +204,39 @@ function createKey(params: { Policy?: string; Description?: string; KeyUsage?: s
   return { KeyMetadata: metadata(ctx, key) };
 }
 
-function describeKey(params: { KeyId?: string }, ctx: CallContext) {
+function describeKey(params: DescribeKeyCommandInput, ctx: CallContext): SdkOutput<DescribeKeyCommandOutput> {
   return { KeyMetadata: metadata(ctx, keyOf(ctx, params.KeyId)) };
 }
 
-function listKeys(params: { Limit?: number; Marker?: string }, ctx: CallContext) {
+function listKeys(params: ListKeysCommandInput, ctx: CallContext): SdkOutput<ListKeysCommandOutput> {
   const page = paginate([...kmsState.of(ctx).keys.values()], params.Marker, params.Limit ?? 100, () => new AwsError("InvalidMarkerException", "Invalid marker"));
   return { Keys: page.items.map((k) => ({ KeyId: k.keyId, KeyArn: k.arn })), Truncated: page.next !== undefined, ...(page.next ? { NextMarker: page.next } : {}) };
 }
 
 /** API_GetKeyPolicy.html: PolicyName "default" is the only one (and the default since 2023). */
-function getKeyPolicy(params: { KeyId?: string; PolicyName?: string }, ctx: CallContext) {
+function getKeyPolicy(params: GetKeyPolicyCommandInput, ctx: CallContext): SdkOutput<GetKeyPolicyCommandOutput> {
   if ((params.PolicyName ?? "default") !== "default") throw notFound(`Policy ${params.PolicyName}`);
   return { Policy: keyOf(ctx, params.KeyId).policy, PolicyName: "default" };
 }
 
-function putKeyPolicy(params: { KeyId?: string; PolicyName?: string; Policy?: string }, ctx: CallContext) {
+function putKeyPolicy(params: PutKeyPolicyCommandInput, ctx: CallContext): SdkOutput<PutKeyPolicyCommandOutput> {
   if ((params.PolicyName ?? "default") !== "default") throw validation("PolicyName must be default");
   keyOf(ctx, params.KeyId, false).policy = checkPolicy(ctx, required(params.Policy, () => validation("Policy is required")));
   return {};
 }
 
-function listKeyPolicies(params: { KeyId?: string }, ctx: CallContext) {
+function listKeyPolicies(params: ListKeyPoliciesCommandInput, ctx: CallContext): SdkOutput<ListKeyPoliciesCommandOutput> {
   keyOf(ctx, params.KeyId);
   return { PolicyNames: ["default"], Truncated: false };
 }
 
-function updateKeyDescription(params: { KeyId?: string; Description?: string }, ctx: CallContext) {
+function updateKeyDescription(params: UpdateKeyDescriptionCommandInput, ctx: CallContext): SdkOutput<UpdateKeyDescriptionCommandOutput> {
   keyOf(ctx, params.KeyId, false).description = params.Description ?? "";
   return {};
 }
 
 /** API_GetKeyRotationStatus.html: RotationPeriodInDays only while rotation is on. */
-function getKeyRotationStatus(params: { KeyId?: string }, ctx: CallContext) {
+function getKeyRotationStatus(params: GetKeyRotationStatusCommandInput, ctx: CallContext): SdkOutput<GetKeyRotationStatusCommandOutput> {
   const key = keyOf(ctx, params.KeyId);
   return {
     KeyId: key.arn,
@@ -193,7 +245,7 @@ function getKeyRotationStatus(params: { KeyId?: string }, ctx: CallContext) {
   };
 }
 
-function enableKeyRotation(params: { KeyId?: string; RotationPeriodInDays?: number }, ctx: CallContext) {
+function enableKeyRotation(params: EnableKeyRotationCommandInput, ctx: CallContext): SdkOutput<EnableKeyRotationCommandOutput> {
   const key = keyOf(ctx, params.KeyId, false);
   const period = params.RotationPeriodInDays ?? DEFAULT_ROTATION_DAYS;
   if (!Number.isInteger(period) || period < ROTATION_DAYS[0] || period > ROTATION_DAYS[1]) {
@@ -203,20 +255,20 @@ function enableKeyRotation(params: { KeyId?: string; RotationPeriodInDays?: numb
   return {};
 }
 
-function disableKeyRotation(params: { KeyId?: string }, ctx: CallContext) {
+function disableKeyRotation(params: DisableKeyRotationCommandInput, ctx: CallContext): SdkOutput<DisableKeyRotationCommandOutput> {
   delete keyOf(ctx, params.KeyId, false).rotation;
   return {};
 }
 
 function setEnabled(enabled: boolean) {
-  return (params: { KeyId?: string }, ctx: CallContext) => {
+  return (params: EnableKeyCommandInput | DisableKeyCommandInput, ctx: CallContext): SdkOutput<EnableKeyCommandOutput | DisableKeyCommandOutput> => {
     keyOf(ctx, params.KeyId, false).state = enabled ? "Enabled" : "Disabled";
     return {};
   };
 }
 
 /** API_ScheduleKeyDeletion.html: the key goes to PendingDeletion for 7-30 days (default 30). */
-function scheduleKeyDeletion(params: { KeyId?: string; PendingWindowInDays?: number }, ctx: CallContext) {
+function scheduleKeyDeletion(params: ScheduleKeyDeletionCommandInput, ctx: CallContext): SdkOutput<ScheduleKeyDeletionCommandOutput> {
   const key = keyOf(ctx, params.KeyId, false);
   const days = params.PendingWindowInDays ?? PENDING_WINDOW[1];
   if (!Number.isInteger(days) || days < PENDING_WINDOW[0] || days > PENDING_WINDOW[1]) throw validation(`PendingWindowInDays must be between ${PENDING_WINDOW[0]} and ${PENDING_WINDOW[1]}`);
@@ -226,7 +278,7 @@ function scheduleKeyDeletion(params: { KeyId?: string; PendingWindowInDays?: num
   return { KeyId: key.arn, DeletionDate: new Date(key.deletionDate), KeyState: key.state, PendingWindowInDays: days };
 }
 
-function cancelKeyDeletion(params: { KeyId?: string }, ctx: CallContext) {
+function cancelKeyDeletion(params: CancelKeyDeletionCommandInput, ctx: CallContext): SdkOutput<CancelKeyDeletionCommandOutput> {
   const key = keyOf(ctx, params.KeyId);
   if (key.state !== "PendingDeletion") throw new AwsError("KMSInvalidStateException", `${key.arn} is not pending deletion.`);
   key.state = "Disabled";
@@ -236,17 +288,17 @@ function cancelKeyDeletion(params: { KeyId?: string }, ctx: CallContext) {
 }
 
 /** API_ListResourceTags.html: [{TagKey, TagValue}]. */
-function listResourceTags(params: { KeyId?: string }, ctx: CallContext) {
+function listResourceTags(params: ListResourceTagsCommandInput, ctx: CallContext): SdkOutput<ListResourceTagsCommandOutput> {
   const key = keyOf(ctx, params.KeyId);
   return { Tags: Object.entries(key.tags).map(([TagKey, TagValue]) => ({ TagKey, TagValue })), Truncated: false };
 }
 
-function tagResource(params: { KeyId?: string; Tags?: { TagKey?: string; TagValue?: string }[] }, ctx: CallContext) {
+function tagResource(params: TagResourceCommandInput, ctx: CallContext): SdkOutput<TagResourceCommandOutput> {
   Object.assign(keyOf(ctx, params.KeyId, false).tags, tagsIn(params.Tags));
   return {};
 }
 
-function untagResource(params: { KeyId?: string; TagKeys?: string[] }, ctx: CallContext) {
+function untagResource(params: UntagResourceCommandInput, ctx: CallContext): SdkOutput<UntagResourceCommandOutput> {
   const key = keyOf(ctx, params.KeyId, false);
   for (const k of params.TagKeys ?? []) delete key.tags[k];
   return {};
@@ -265,7 +317,7 @@ async function authorizeOnKey(ctx: CallContext, key: Key): Promise<void> {
 }
 
 /** API_CreateAlias.html: AlreadyExistsException for a taken name; alias/aws/ names are AWS's. */
-async function createAlias(params: { AliasName?: string; TargetKeyId?: string }, ctx: CallContext) {
+async function createAlias(params: CreateAliasCommandInput, ctx: CallContext): Promise<SdkOutput<CreateAliasCommandOutput>> {
   const name = required(params.AliasName, () => validation("AliasName is required"));
   if (!ALIAS_NAME.test(name) || name.startsWith("alias/aws/")) throw validation(`Alias ${name} must begin with alias/ and may not begin with alias/aws/.`);
   const key = keyOf(ctx, params.TargetKeyId, false);
@@ -277,7 +329,7 @@ async function createAlias(params: { AliasName?: string; TargetKeyId?: string },
   return {};
 }
 
-async function updateAlias(params: { AliasName?: string; TargetKeyId?: string }, ctx: CallContext) {
+async function updateAlias(params: UpdateAliasCommandInput, ctx: CallContext): Promise<SdkOutput<UpdateAliasCommandOutput>> {
   const alias = kmsState.of(ctx).aliases.get(required(params.AliasName, () => validation("AliasName is required")));
   if (!alias) throw notFound(`Alias ${params.AliasName}`);
   const next = keyOf(ctx, params.TargetKeyId, false);
@@ -289,7 +341,7 @@ async function updateAlias(params: { AliasName?: string; TargetKeyId?: string },
   return {};
 }
 
-async function deleteAlias(params: { AliasName?: string }, ctx: CallContext) {
+async function deleteAlias(params: DeleteAliasCommandInput, ctx: CallContext): Promise<SdkOutput<DeleteAliasCommandOutput>> {
   const name = required(params.AliasName, () => validation("AliasName is required"));
   const { aliases, keys } = kmsState.of(ctx);
   const alias = aliases.get(name);
@@ -301,7 +353,7 @@ async function deleteAlias(params: { AliasName?: string }, ctx: CallContext) {
 }
 
 /** API_ListAliases.html: optionally for one KeyId. */
-function listAliases(params: { KeyId?: string; Limit?: number; Marker?: string }, ctx: CallContext) {
+function listAliases(params: ListAliasesCommandInput, ctx: CallContext): SdkOutput<ListAliasesCommandOutput> {
   const target = params.KeyId !== undefined ? keyOf(ctx, params.KeyId).keyId : undefined;
   const all = [...kmsState.of(ctx).aliases.values()].filter((a) => target === undefined || a.targetKeyId === target).sort((a, b) => a.name.localeCompare(b.name));
   const page = paginate(all, params.Marker, params.Limit ?? 100, () => new AwsError("InvalidMarkerException", "Invalid marker"));

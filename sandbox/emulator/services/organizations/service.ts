@@ -1,11 +1,38 @@
+import type {
+  Account,
+  AccountStatus,
+  Child,
+  ListAccountsCommandInput,
+  ListAccountsCommandOutput,
+  DescribeAccountCommandInput,
+  DescribeAccountCommandOutput,
+  DescribeOrganizationCommandInput,
+  DescribeOrganizationCommandOutput,
+  ListRootsCommandInput,
+  ListRootsCommandOutput,
+  ListChildrenCommandInput,
+  ListChildrenCommandOutput,
+  ListAccountsForParentCommandInput,
+  ListAccountsForParentCommandOutput,
+  ListParentsCommandInput,
+  ListParentsCommandOutput,
+  ListOrganizationalUnitsForParentCommandInput,
+  ListOrganizationalUnitsForParentCommandOutput,
+  DescribeOrganizationalUnitCommandInput,
+  DescribeOrganizationalUnitCommandOutput,
+  OrganizationalUnit,
+  Parent,
+  Root,
+} from "@aws-sdk/client-organizations";
 import type { AccountState, OrganizationalUnitState, World } from "../../state.js";
-import { AwsError, type CallContext, type ServiceDefinition } from "../../protocol/types.js";
+import { AwsError, type CallContext, type SdkOutput, type ServiceDefinition } from "../../protocol/types.js";
 import { optionalNumber } from "../shared/params.js";
 import { paginate } from "../shared/paging.js";
 
 /**
  * The Organizations read APIs driftguard enumerates accounts and walks the OU tree with. Only the management account and
- * registered delegated administrators may call them, as in a real organization.
+ * registered delegated administrators may call them, as in a real organization. Handlers take the SDK's
+ * `<Op>CommandInput` and return `SdkOutput<<Op>CommandOutput>` (@aws-sdk/client-organizations).
  */
 
 /** A fixed join date: accounts have no history in the sandbox, and reports stay reproducible. */
@@ -25,33 +52,44 @@ function accountArn(world: World, id: string): string {
   return `arn:aws:organizations::${world.organization.managementAccountId}:account/${world.organization.id}/${id}`;
 }
 
-function describe(world: World, a: AccountState) {
+/**
+ * API_Account.html: State is the account's lifecycle state (PENDING_ACTIVATION, ACTIVE, SUSPENDED,
+ * PENDING_CLOSURE, CLOSED; "Monitor the state of your AWS accounts",
+ * orgs_manage_accounts_account_state.html), Status its older, retiring twin ("The Status parameter
+ * in the Account object will be retired on September 9, 2026 … use the State parameter instead"),
+ * whose AccountStatus enum has only ACTIVE, SUSPENDED and PENDING_CLOSURE: a CLOSED account has a
+ * State and no Status.
+ */
+const STATUS: Partial<Record<AccountState["status"], AccountStatus>> = { ACTIVE: "ACTIVE", SUSPENDED: "SUSPENDED", PENDING_CLOSURE: "PENDING_CLOSURE" };
+
+function describe(world: World, a: AccountState): Account {
   return {
     Id: a.id,
     Arn: accountArn(world, a.id),
     Email: a.email,
     Name: a.name,
-    Status: a.status,
+    State: a.status,
+    ...(STATUS[a.status] ? { Status: STATUS[a.status] } : {}),
     JoinedMethod: a.id === world.organization.managementAccountId ? "CREATED" : "INVITED",
     JoinedTimestamp: JOINED,
   };
 }
 
-function listAccounts(params: { NextToken?: string; MaxResults?: number }, ctx: CallContext) {
+function listAccounts(params: ListAccountsCommandInput, ctx: CallContext): SdkOutput<ListAccountsCommandOutput> {
   authorize(ctx);
   const all = [...ctx.world.accounts.values()].sort((a, b) => a.id.localeCompare(b.id));
   const page = paginate(all, params.NextToken, pageSize(params), badToken);
   return { Accounts: page.items.map((a) => describe(ctx.world, a)), NextToken: page.next };
 }
 
-function describeAccount(params: { AccountId?: string }, ctx: CallContext) {
+function describeAccount(params: DescribeAccountCommandInput, ctx: CallContext): SdkOutput<DescribeAccountCommandOutput> {
   authorize(ctx);
   const account = params.AccountId ? ctx.world.accounts.get(params.AccountId) : undefined;
   if (!account) throw new AwsError("AccountNotFoundException", "You specified an account that doesn't exist.");
   return { Account: describe(ctx.world, account) };
 }
 
-function describeOrganization(_params: unknown, ctx: CallContext) {
+function describeOrganization(_params: DescribeOrganizationCommandInput, ctx: CallContext): SdkOutput<DescribeOrganizationCommandOutput> {
   if (!ctx.world.accounts.has(ctx.accountId)) {
     throw new AwsError("AWSOrganizationsNotInUseException", "Your account is not a member of an organization.");
   }
@@ -90,7 +128,7 @@ function units(world: World): OrganizationalUnitState[] {
   return [...(world.organization.units?.values() ?? [])];
 }
 
-function pageSize(params: { MaxResults?: number }): number {
+function pageSize(params: { MaxResults?: number | undefined }): number {
   const max = optionalNumber(params.MaxResults) ?? 20;
   if (max < 1 || max > 20) throw new AwsError("InvalidInputException", "You provided a value that does not match the required pattern.");
   return max;
@@ -108,14 +146,14 @@ function requireParent(world: World, parentId: string | undefined): string {
   return parentId;
 }
 
-function describeUnit(world: World, unit: OrganizationalUnitState) {
+function describeUnit(world: World, unit: OrganizationalUnitState): OrganizationalUnit {
   return { Id: unit.id, Arn: `arn:aws:organizations::${world.organization.managementAccountId}:ou/${world.organization.id}/${unit.id}`, Name: unit.name };
 }
 
-function listRoots(params: { NextToken?: string; MaxResults?: number }, ctx: CallContext) {
+function listRoots(params: ListRootsCommandInput, ctx: CallContext): SdkOutput<ListRootsCommandOutput> {
   authorize(ctx);
   const { world } = ctx;
-  const root = {
+  const root: Root = {
     Id: rootIdOf(world),
     Arn: `arn:aws:organizations::${world.organization.managementAccountId}:root/${world.organization.id}/${rootIdOf(world)}`,
     Name: "Root",
@@ -133,10 +171,10 @@ function unitsIn(world: World, parentId: string): OrganizationalUnitState[] {
   return units(world).filter((u) => u.parentId === parentId).sort((a, b) => a.id.localeCompare(b.id));
 }
 
-function listChildren(params: { ParentId?: string; ChildType?: string; NextToken?: string; MaxResults?: number }, ctx: CallContext) {
+function listChildren(params: ListChildrenCommandInput, ctx: CallContext): SdkOutput<ListChildrenCommandOutput> {
   authorize(ctx);
   const parentId = requireParent(ctx.world, params.ParentId);
-  let children: { Id: string; Type: string }[];
+  let children: Child[];
   if (params.ChildType === "ACCOUNT") children = accountsIn(ctx.world, parentId).map((a) => ({ Id: a.id, Type: "ACCOUNT" }));
   else if (params.ChildType === "ORGANIZATIONAL_UNIT") children = unitsIn(ctx.world, parentId).map((u) => ({ Id: u.id, Type: "ORGANIZATIONAL_UNIT" }));
   else throw new AwsError("InvalidInputException", "You provided a value that does not match the required pattern.");
@@ -144,14 +182,14 @@ function listChildren(params: { ParentId?: string; ChildType?: string; NextToken
   return { Children: page.items, NextToken: page.next };
 }
 
-function listAccountsForParent(params: { ParentId?: string; NextToken?: string; MaxResults?: number }, ctx: CallContext) {
+function listAccountsForParent(params: ListAccountsForParentCommandInput, ctx: CallContext): SdkOutput<ListAccountsForParentCommandOutput> {
   authorize(ctx);
   const parentId = requireParent(ctx.world, params.ParentId);
   const page = paginate(accountsIn(ctx.world, parentId), params.NextToken, pageSize(params), badToken);
   return { Accounts: page.items.map((a) => describe(ctx.world, a)), NextToken: page.next };
 }
 
-function listOrganizationalUnitsForParent(params: { ParentId?: string; NextToken?: string; MaxResults?: number }, ctx: CallContext) {
+function listOrganizationalUnitsForParent(params: ListOrganizationalUnitsForParentCommandInput, ctx: CallContext): SdkOutput<ListOrganizationalUnitsForParentCommandOutput> {
   authorize(ctx);
   const parentId = requireParent(ctx.world, params.ParentId);
   const page = paginate(unitsIn(ctx.world, parentId), params.NextToken, pageSize(params), badToken);
@@ -165,7 +203,7 @@ function listOrganizationalUnitsForParent(params: { ParentId?: string; NextToken
  */
 const CHILD_ID = /^(\d{12}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$/;
 
-function listParents(params: { ChildId?: string; NextToken?: string; MaxResults?: number }, ctx: CallContext) {
+function listParents(params: ListParentsCommandInput, ctx: CallContext): SdkOutput<ListParentsCommandOutput> {
   authorize(ctx);
   const { world } = ctx;
   const id = params.ChildId;
@@ -174,12 +212,12 @@ function listParents(params: { ChildId?: string; NextToken?: string; MaxResults?
   const unit = world.organization.units?.get(id);
   const parentId = account ? parentOf(world, account) : unit?.parentId;
   if (parentId === undefined) throw new AwsError("ChildNotFoundException", "We can't find an organizational unit (OU) or AWS account with the ChildId that you specified.");
-  const parent = { Id: parentId, Type: parentId === rootIdOf(world) ? "ROOT" : "ORGANIZATIONAL_UNIT" };
+  const parent: Parent = { Id: parentId, Type: parentId === rootIdOf(world) ? "ROOT" : "ORGANIZATIONAL_UNIT" };
   const page = paginate([parent], params.NextToken, pageSize(params), badToken);
   return { Parents: page.items, NextToken: page.next };
 }
 
-function describeOrganizationalUnit(params: { OrganizationalUnitId?: string }, ctx: CallContext) {
+function describeOrganizationalUnit(params: DescribeOrganizationalUnitCommandInput, ctx: CallContext): SdkOutput<DescribeOrganizationalUnitCommandOutput> {
   authorize(ctx);
   const id = params.OrganizationalUnitId;
   if (id === undefined || !OU_ID.test(id)) throw new AwsError("InvalidInputException", "You provided a value that does not match the required pattern.");

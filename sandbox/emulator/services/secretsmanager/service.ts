@@ -1,4 +1,12 @@
-import { AwsError, type CallContext, type ServiceDefinition } from "../../protocol/types.js";
+import type {
+  CreateSecretCommandInput,
+  CreateSecretCommandOutput,
+  DeleteSecretCommandInput,
+  DeleteSecretCommandOutput,
+  GetSecretValueCommandInput,
+  GetSecretValueCommandOutput,
+} from "@aws-sdk/client-secrets-manager";
+import { AwsError, type CallContext, type SdkOutput, type ServiceDefinition } from "../../protocol/types.js";
 import { uuid } from "../shared/ids.js";
 import { required } from "../shared/params.js";
 import { regionalState } from "../shared/regional.js";
@@ -9,7 +17,8 @@ import { regionalState } from "../shared/regional.js";
  * API_CreateSecret.html, API_GetSecretValue.html, API_DeleteSecret.html; secret ARNs end in a
  * hyphen and six random characters (User Guide, "Secret ARN", reference_iam-permissions.html:
  * policies match them with `<name>-??????`). Error messages as the service words them
- * (API_GetSecretValue.html, Errors: "Secrets Manager can't find the specified secret.").
+ * (API_GetSecretValue.html, Errors: "Secrets Manager can't find the specified secret."). Handlers
+ * take the SDK's `<Op>CommandInput` and return `SdkOutput<<Op>CommandOutput>` (@aws-sdk/client-secrets-manager).
  */
 
 export interface Secret {
@@ -41,7 +50,7 @@ function secretOf(ctx: CallContext, id: string | undefined): Secret {
   throw notFound();
 }
 
-function createSecret(params: { Name?: string; SecretString?: string; KmsKeyId?: string; ClientRequestToken?: string }, ctx: CallContext) {
+function createSecret(params: CreateSecretCommandInput, ctx: CallContext): SdkOutput<CreateSecretCommandOutput> {
   const name = required(params.Name, () => new AwsError("InvalidParameterException", "You must provide a value for the Name parameter."));
   if (!NAME.test(name)) throw new AwsError("ValidationException", "Invalid name. Must be a valid name containing alphanumeric characters, or any of the following: -/_+=.@!");
   if (params.SecretString !== undefined && Buffer.byteLength(params.SecretString) > MAX_SECRET) throw new AwsError("ValidationException", `1 validation error detected: Value at 'secretString' failed to satisfy constraint: Member must have length less than or equal to ${MAX_SECRET}`);
@@ -60,14 +69,14 @@ function createSecret(params: { Name?: string; SecretString?: string; KmsKeyId?:
   return { ARN: secret.arn, Name: name, VersionId: secret.versionId };
 }
 
-function getSecretValue(params: { SecretId?: string }, ctx: CallContext) {
+function getSecretValue(params: GetSecretValueCommandInput, ctx: CallContext): SdkOutput<GetSecretValueCommandOutput> {
   const s = secretOf(ctx, params.SecretId);
   if (s.secretString === undefined) throw new AwsError("ResourceNotFoundException", "Secrets Manager can't find the specified secret value for staging label: AWSCURRENT");
   return { ARN: s.arn, Name: s.name, VersionId: s.versionId, SecretString: s.secretString, VersionStages: ["AWSCURRENT"], CreatedDate: new Date(s.createdAt) };
 }
 
 /** Deleted at once here (ForceDeleteWithoutRecovery); AWS keeps it 7 to 30 days by default (API_DeleteSecret.html). */
-function deleteSecret(params: { SecretId?: string }, ctx: CallContext) {
+function deleteSecret(params: DeleteSecretCommandInput, ctx: CallContext): SdkOutput<DeleteSecretCommandOutput> {
   const s = secretOf(ctx, params.SecretId);
   secretsState.of(ctx).secrets.delete(s.name);
   return { ARN: s.arn, Name: s.name, DeletionDate: new Date(ctx.sandbox.now()) };

@@ -1,4 +1,13 @@
-import { AwsError, type CallContext, type ServiceDefinition } from "../../protocol/types.js";
+import type {
+  DeleteParameterCommandInput,
+  DeleteParameterCommandOutput,
+  GetParameterCommandInput,
+  GetParameterCommandOutput,
+  ParameterType,
+  PutParameterCommandInput,
+  PutParameterCommandOutput,
+} from "@aws-sdk/client-ssm";
+import { AwsError, type CallContext, type SdkOutput, type ServiceDefinition } from "../../protocol/types.js";
 import { required } from "../shared/params.js";
 import { regionalState } from "../shared/regional.js";
 
@@ -9,12 +18,13 @@ import { regionalState } from "../shared/regional.js";
  * User Guide, "Working with parameter hierarchies" / sysman-paramstore-access.html (parameter
  * ARNs: `arn:aws:ssm:<region>:<account>:parameter/<name without its leading slash>`).
  * Observed: ParameterNotFound carries an empty message ("An error occurred (ParameterNotFound)
- * when calling the GetParameter operation: ", e.g. awslabs/aws-simple-cicd#10).
+ * when calling the GetParameter operation: ", e.g. awslabs/aws-simple-cicd#10). Handlers take the
+ * SDK's `<Op>CommandInput` and return `SdkOutput<<Op>CommandOutput>` (@aws-sdk/client-ssm).
  */
 
 export interface Parameter {
   name: string;
-  type: "String" | "StringList" | "SecureString";
+  type: ParameterType;
   value: string;
   /** SecureString: the KMS key, alias/aws/ssm when PutParameter names none (API_PutParameter.html, KeyId). */
   keyId?: string;
@@ -24,7 +34,7 @@ export interface Parameter {
 
 export const ssmState = regionalState("ssm", () => ({ parameters: new Map<string, Parameter>() }));
 
-const TYPES = new Set(["String", "StringList", "SecureString"]);
+const TYPES: ReadonlySet<string> = new Set<ParameterType>(["String", "StringList", "SecureString"]);
 /** API_PutParameter.html, Name: letters, digits, . - _ and / for hierarchies, at most 1011 characters. */
 const NAME = /^[a-zA-Z0-9_.\-/]{1,1011}$/;
 /** Standard tier: values up to 4 KB (API_PutParameter.html, Value). */
@@ -43,7 +53,7 @@ function nameOf(ctx: CallContext, id: string | undefined): string {
   return parameters.has(`/${arn[1]}`) ? `/${arn[1]}` : arn[1]!;
 }
 
-function putParameter(params: { Name?: string; Value?: string; Type?: string; Overwrite?: boolean; KeyId?: string }, ctx: CallContext) {
+function putParameter(params: PutParameterCommandInput, ctx: CallContext): SdkOutput<PutParameterCommandOutput> {
   const name = required(params.Name, () => new AwsError("ValidationException", "1 validation error detected: Value null at 'name' failed to satisfy constraint: Member must not be null"));
   if (!NAME.test(name)) throw new AwsError("ValidationException", `Parameter name: can't be prefixed with "aws" or "ssm" (case-insensitive). It must use only letters, numbers, or the following symbols: . (period), - (hyphen), _ (underscore). Special characters are not allowed. All sub-paths, if specified, must use the forward slash symbol "/". Valid example: /get/parameters2-/by1./path0_.`);
   const value = required(params.Value, () => new AwsError("ValidationException", "1 validation error detected: Value null at 'value' failed to satisfy constraint: Member must not be null"));
@@ -54,7 +64,7 @@ function putParameter(params: { Name?: string; Value?: string; Type?: string; Ov
   const type = params.Type ?? existing?.type;
   if (!type || !TYPES.has(type)) throw new AwsError("ValidationException", "A parameter type is required when you create a parameter.");
   const version = (existing?.version ?? 0) + 1;
-  parameters.set(name, { name, type: type as Parameter["type"], value, ...(type === "SecureString" ? { keyId: params.KeyId ?? "alias/aws/ssm" } : {}), version, modifiedAt: ctx.sandbox.now() });
+  parameters.set(name, { name, type, value, ...(type === "SecureString" ? { keyId: params.KeyId ?? "alias/aws/ssm" } : {}), version, modifiedAt: ctx.sandbox.now() });
   return { Version: version, Tier: "Standard" };
 }
 
@@ -62,7 +72,7 @@ function putParameter(params: { Name?: string; Value?: string; Type?: string; Ov
  * A SecureString read without WithDecryption returns its ciphertext, never the value
  * (API_GetParameter.html, WithDecryption); here an opaque base64 stand-in.
  */
-function getParameter(params: { Name?: string; WithDecryption?: boolean }, ctx: CallContext) {
+function getParameter(params: GetParameterCommandInput, ctx: CallContext): SdkOutput<GetParameterCommandOutput> {
   const name = nameOf(ctx, params.Name);
   const p = ssmState.of(ctx).parameters.get(name);
   if (!p) throw new AwsError("ParameterNotFound", "");
@@ -70,7 +80,7 @@ function getParameter(params: { Name?: string; WithDecryption?: boolean }, ctx: 
   return { Parameter: { Name: p.name, Type: p.type, Value: value, Version: p.version, LastModifiedDate: new Date(p.modifiedAt), ARN: parameterArn(ctx, p.name), DataType: "text" } };
 }
 
-function deleteParameter(params: { Name?: string }, ctx: CallContext) {
+function deleteParameter(params: DeleteParameterCommandInput, ctx: CallContext): SdkOutput<DeleteParameterCommandOutput> {
   const name = nameOf(ctx, params.Name);
   if (!ssmState.of(ctx).parameters.delete(name)) throw new AwsError("ParameterNotFound", "");
   return {};

@@ -1,6 +1,7 @@
+import type { GetResourcesCommandInput, GetResourcesCommandOutput } from "@aws-sdk/client-resource-groups-tagging-api";
 import type { Tags } from "../../state.js";
 import { regionOf } from "../../state.js";
-import { AwsError, type CallContext, type ServiceDefinition } from "../../protocol/types.js";
+import { AwsError, type CallContext, type SdkOutput, type ServiceDefinition } from "../../protocol/types.js";
 import { list, optionalNumber } from "../shared/params.js";
 import { paginate } from "../shared/paging.js";
 import { toTagList } from "../shared/tags.js";
@@ -8,13 +9,9 @@ import { toTagList } from "../shared/tags.js";
 /**
  * Resource Groups Tagging API GetResources over the caller's account-region: security groups,
  * VPCs, instances, buckets of that region, stacks, and (in us-east-1, where IAM's global resources
- * are reported) roles. Like the real API it lists tagged resources only.
+ * are reported) roles. Like the real API it lists tagged resources only. The handler takes the
+ * SDK's GetResourcesCommandInput and returns its output shape (@aws-sdk/client-resource-groups-tagging-api).
  */
-
-interface TagFilter {
-  Key?: string;
-  Values?: string[];
-}
 
 interface Tagged {
   arn: string;
@@ -45,7 +42,7 @@ function typeOf(arn: string): string {
   return `${service}:${type}`;
 }
 
-function getResources(params: { ResourceARNList?: string[]; TagFilters?: TagFilter[]; ResourceTypeFilters?: string[]; ResourcesPerPage?: number; PaginationToken?: string }, ctx: CallContext) {
+function getResources(params: GetResourcesCommandInput, ctx: CallContext): SdkOutput<GetResourcesCommandOutput> {
   const arns = list(params.ResourceARNList);
   if (arns.length > 0 && (list(params.TagFilters).length > 0 || list(params.ResourceTypeFilters).length > 0)) {
     throw new AwsError("InvalidParameterException", "ResourceARNList cannot be combined with TagFilters or ResourceTypeFilters.");
