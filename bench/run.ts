@@ -283,6 +283,7 @@ async function main(): Promise<void> {
         const regions = await sandbox.detections();
         coldInSyncCalls = callsPerStack(stackRows(warm.report, counter, regions, 0), counter, "IN_SYNC").perStack;
       }
+      counter.detach();
       counter = new CallCounter();
     }
     log("scanning …");
