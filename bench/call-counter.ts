@@ -63,7 +63,7 @@ export class CallCounter {
   private readonly onLeanAttempt = (message: unknown) => {
     const a = message as LeanAttempt;
     const owner = this.leanClients.get(a.clientConfig);
-    if (owner) this.record(owner.accountId, owner.region, a.commandName, a.input, a.startedAt, a.endedAt, a.error ?? a.output);
+    if (owner) this.record(owner.accountId, owner.region, a.operation, a.input, a.startedAt, a.endedAt, a.error ?? a.output);
   };
 
   attach(client: CloudFormationClient, accountId: string, region: string): void {

@@ -105,7 +105,8 @@ const NAME = "driftguardLeanQuery";
 export interface LeanAttempt {
   /** The client's config object: which client sent it. */
   clientConfig: object;
-  commandName: string;
+  /** The operation, e.g. "DescribeStacks". */
+  operation: string;
   input: object;
   request: HttpRequest;
   startedAt: number;
@@ -204,7 +205,7 @@ class LeanQuery {
   }
 
   /** One attempt: sign, send, read the answer; errors carry `$response`, as on the SDK path. */
-  private async attempt(commandName: string, request: HttpRequest, schema: OperationSchema, input: object, context: object): Promise<{ response: HttpResponse; output: { $metadata: ResponseMetadata } }> {
+  private async attempt(operation: string, request: HttpRequest, schema: OperationSchema, input: object, context: object): Promise<{ response: HttpResponse; output: { $metadata: ResponseMetadata } }> {
     const signingProperties: Record<string, unknown> = {
       context: {},
       config: this.config,
@@ -213,7 +214,7 @@ class LeanQuery {
     };
     const signed = (await this.signer.sign(request, {} as never, signingProperties)) as HttpRequest;
     if (!leanAttempts.hasSubscribers) return this.exchange(signed, schema, context, signingProperties);
-    const seen = { clientConfig: this.config, commandName, input, request: signed, startedAt: performance.now() };
+    const seen = { clientConfig: this.config, operation, input, request: signed, startedAt: performance.now() };
     try {
       const result = await this.exchange(signed, schema, context, signingProperties);
       leanAttempts.publish({ ...seen, endedAt: performance.now(), response: result.response, output: result.output } satisfies LeanAttempt);

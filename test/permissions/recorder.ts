@@ -100,7 +100,7 @@ if (!(Client.prototype as unknown as Record<symbol, unknown>)[PATCHED]) {
   // CloudFormation's hot reads skip the deserialize step (functions/aws/lean-query.ts): each of their attempts is published instead.
   leanAttempts.subscribe((message) => {
     const attempt = message as LeanAttempt;
-    const base = recordOf(attempt.request.headers, attempt.commandName, callsites.getStore());
+    const base = recordOf(attempt.request.headers, attempt.operation, callsites.getStore());
     if (base) write(attempt.error ? { ...base, error: attempt.error.name } : base);
   });
   (Client.prototype as unknown as Record<symbol, unknown>)[PATCHED] = true;
