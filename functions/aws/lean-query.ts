@@ -9,7 +9,7 @@ import {
 } from "@aws-sdk/client-cloudformation";
 import { AwsSdkSigV4Signer } from "@aws-sdk/core/httpAuthSchemes";
 import { getEndpointFromInstructions, toEndpointV1 } from "@smithy/core/endpoints";
-import { HttpRequest, HttpResponse } from "@smithy/core/protocols";
+import type { HttpRequest, HttpResponse } from "@smithy/core/protocols";
 import { getRetryAfterHint, isServerError, isThrottlingError, isTransientError } from "@smithy/core/retry";
 import { operation } from "@smithy/core/schema";
 import type {
