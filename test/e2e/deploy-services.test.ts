@@ -45,6 +45,27 @@ out(c)`);
   return { accessKeyId: out.AccessKeyId, secretAccessKey: out.SecretAccessKey, sessionToken: out.SessionToken };
 }
 
+/**
+ * The start of the Lambda and Step Functions scripts below: `zipped({path: source})` builds a
+ * deployment package in memory, `trusting(service)` is the trust policy that lets one service
+ * assume a role, and `execution_role(name)` creates a role Lambda may assume
+ * (lambda-intro-execution-role.html).
+ */
+const ROLE_AND_ZIP_PRELUDE = `
+import base64, hashlib, io, zipfile
+iam, lam = client("iam"), client("lambda")
+def zipped(files):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for path, source in files.items():
+            z.writestr(path, source)
+    return buf.getvalue()
+def trusting(service):
+    return json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}]})
+def execution_role(name):
+    return iam.create_role(RoleName=name, AssumeRolePolicyDocument=trusting("lambda.amazonaws.com"))["Role"]["Arn"]
+`;
+
 describe("--bare: the organization without driftguard", () => {
   it("has the bootstrap roles Organizations creates and nothing of driftguard", async () => {
     const spoke = await spokeSession();
@@ -207,17 +228,10 @@ out(dict(
 
 describe("Lambda, through boto3 (restJson1)", () => {
   it("creates from a zip, reads back, updates, takes permissions, event-invoke config and tags, and deletes", async () => {
-    const r = await boto3(sandbox, await spokeSession(), `
-import base64, hashlib, io, zipfile
-buf = io.BytesIO()
-with zipfile.ZipFile(buf, "w") as z:
-    z.writestr("index.mjs", "export const handler = async () => 1;")
-package = buf.getvalue()
-iam = client("iam")
-trust = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
-role = iam.create_role(RoleName="fn-role", AssumeRolePolicyDocument=trust)["Role"]["Arn"]
-other = iam.create_role(RoleName="not-for-lambda", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"}, "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]
-lam = client("lambda")
+    const r = await boto3(sandbox, await spokeSession(), `${ROLE_AND_ZIP_PRELUDE}
+package = zipped({"index.mjs": "export const handler = async () => 1;"})
+role = execution_role("fn-role")
+other = iam.create_role(RoleName="not-for-lambda", AssumeRolePolicyDocument=trusting("events.amazonaws.com"))["Role"]["Arn"]
 created = lam.create_function(FunctionName="fn", Role=role, Runtime="nodejs22.x", Handler="index.handler", Code={"ZipFile": package},
     Environment={"Variables": {"A": "1"}}, Architectures=["arm64"], Tags={"team": "a"}, Timeout=30)
 arn = created["FunctionArn"]
@@ -225,6 +239,8 @@ got = lam.get_function(FunctionName="fn")
 rule = "arn:aws:events:us-east-1:${SPOKE}:rule/r"
 stmt = json.loads(lam.add_permission(FunctionName="fn", StatementId="events", Action="lambda:InvokeFunction", Principal="events.amazonaws.com", SourceArn=rule)["Statement"])
 lam.add_permission(FunctionName=arn, StatementId="acct", Action="lambda:InvokeFunction", Principal="${config.hub.accountId}")
+missing_account = err(lambda: lam.add_permission(FunctionName="fn", StatementId="missing", Action="lambda:InvokeFunction", Principal="444455556666"))
+missing_role = err(lambda: lam.add_permission(FunctionName="fn", StatementId="missing-role", Action="lambda:InvokeFunction", Principal="arn:aws:iam::${SPOKE}:role/fn-missing"))
 policy = json.loads(lam.get_policy(FunctionName="fn")["Policy"])
 dup = err(lambda: lam.add_permission(FunctionName="fn", StatementId="events", Action="lambda:InvokeFunction", Principal="events.amazonaws.com"))
 lam.remove_permission(FunctionName="fn", StatementId="events")
@@ -239,17 +255,15 @@ lam.tag_resource(Resource=arn, Tags={"env": "prod"})
 lam.untag_resource(Resource=arn, TagKeys=["team"])
 tags = lam.list_tags(Resource=arn)["Tags"]
 updated = lam.update_function_configuration(FunctionName="fn", Environment={"Variables": {"A": "2"}}, MemorySize=256)
-buf2 = io.BytesIO()
-with zipfile.ZipFile(buf2, "w") as z:
-    z.writestr("index.mjs", "export const handler = async () => 2;")
-code = lam.update_function_code(FunctionName="fn", ZipFile=buf2.getvalue())
+package2 = zipped({"index.mjs": "export const handler = async () => 2;"})
+code = lam.update_function_code(FunctionName="fn", ZipFile=package2)
 stale = err(lambda: lam.update_function_configuration(FunctionName="fn", Timeout=5, RevisionId=created["RevisionId"]))
 versions = lam.list_versions_by_function(FunctionName="fn")["Versions"]
 signing = lam.get_function_code_signing_config(FunctionName="fn")
 out(dict(
-  created=created, got=got, stmt=stmt, policy=policy, dup=dup, no_policy=no_policy, no_eic=no_eic, eic=eic, bad_eic=bad_eic, eic_read=eic_read, tags=tags,
+  created=created, got=got, stmt=stmt, policy=policy, dup=dup, missing_account=missing_account, missing_role=missing_role, no_policy=no_policy, no_eic=no_eic, eic=eic, bad_eic=bad_eic, eic_read=eic_read, tags=tags,
   updated=updated, code=code, stale=stale, versions=[v["Version"] for v in versions], signing=signing,
-  sha=base64.b64encode(hashlib.sha256(package).digest()).decode(), sha2=base64.b64encode(hashlib.sha256(buf2.getvalue()).digest()).decode(),
+  sha=base64.b64encode(hashlib.sha256(package).digest()).decode(), sha2=base64.b64encode(hashlib.sha256(package2).digest()).decode(),
   untrusted=err(lambda: lam.create_function(FunctionName="fn2", Role=other, Runtime="nodejs22.x", Handler="index.handler", Code={"ZipFile": package})),
   not_zip=err(lambda: lam.create_function(FunctionName="fn3", Role=role, Runtime="nodejs22.x", Handler="index.handler", Code={"ZipFile": b"not a zip"})),
   again=err(lambda: lam.create_function(FunctionName="fn", Role=role, Runtime="nodejs22.x", Handler="index.handler", Code={"ZipFile": package})),
@@ -269,6 +283,10 @@ out(dict(
     expect(r.stmt).toEqual({ Sid: "events", Effect: "Allow", Principal: { Service: "events.amazonaws.com" }, Action: "lambda:InvokeFunction", Resource: fnArn, Condition: { ArnLike: { "AWS:SourceArn": `arn:aws:events:us-east-1:${SPOKE}:rule/r` } } });
     expect(r.policy.Id).toBe("default");
     expect(r.policy.Statement[1].Principal).toEqual({ AWS: `arn:aws:iam::${config.hub.accountId}:root` });
+    // iam/principal-existence.ts: an account or role that does not exist (dev.to "Resolving 'provided principal was invalid'").
+    const invalidPrincipal = { code: "InvalidParameterValueException", status: 400, message: "The provided principal was invalid. Please check the principal and try again." };
+    expect([r.missing_account, r.missing_role]).toEqual([invalidPrincipal, invalidPrincipal]);
+    expect(r.policy.Statement).toHaveLength(2);
     expect(r.dup).toMatchObject({ code: "ResourceConflictException", status: 409, message: "The statement id (events) provided already exists. Please provide a new statement id, or remove the existing statement." });
     expect(r.no_policy).toEqual({ code: "ResourceNotFoundException", status: 404, message: "The resource you requested does not exist." });
     expect(r.no_eic.code).toBe("ResourceNotFoundException");
@@ -290,8 +308,7 @@ out(dict(
   });
 
   it("invokes the function's own zip in-process: handler, environment, context, and errors as FunctionError", async () => {
-    const r = await boto3(sandbox, await spokeSession(), `
-import io, zipfile
+    const r = await boto3(sandbox, await spokeSession(), `${ROLE_AND_ZIP_PRELUDE}
 code = """
 export const handler = async (event, context) => ({
   event, a: process.env.A, region: process.env.AWS_REGION, name: process.env.AWS_LAMBDA_FUNCTION_NAME,
@@ -301,15 +318,10 @@ export const handler = async (event, context) => ({
 export const fails = async () => { throw new TypeError("bad input"); };
 export const slow = () => new Promise((r) => setTimeout(r, 5000));
 """
-buf = io.BytesIO()
-with zipfile.ZipFile(buf, "w") as z:
-    z.writestr("src/app.mjs", code)
-iam = client("iam")
-trust = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
-role = iam.create_role(RoleName="invoked-role", AssumeRolePolicyDocument=trust)["Role"]["Arn"]
-lam = client("lambda")
+package = zipped({"src/app.mjs": code})
+role = execution_role("invoked-role")
 def make(name, handler, timeout=3):
-    lam.create_function(FunctionName=name, Role=role, Runtime="nodejs22.x", Handler=handler, Code={"ZipFile": buf.getvalue()}, Environment={"Variables": {"A": name}}, Timeout=timeout)
+    lam.create_function(FunctionName=name, Role=role, Runtime="nodejs22.x", Handler=handler, Code={"ZipFile": package}, Environment={"Variables": {"A": name}}, Timeout=timeout)
 make("ok", "src/app.handler")
 make("throws", "src/app.fails")
 make("missing", "src/app.nothere")
@@ -339,18 +351,12 @@ out(dict(
   });
 
   it("sends what a function writes to CloudWatch Logs, readable with DescribeLogStreams and GetLogEvents", async () => {
-    const r = await boto3(sandbox, await spokeSession(), `
-import io, zipfile
-buf = io.BytesIO()
-with zipfile.ZipFile(buf, "w") as z:
-    z.writestr("index.mjs", 'export const handler = async () => { console.log("scan started"); console.error("a warning"); return 1; };')
-iam = client("iam")
-trust = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
-role = iam.create_role(RoleName="logging-role", AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+    const r = await boto3(sandbox, await spokeSession(), `${ROLE_AND_ZIP_PRELUDE}
+package = zipped({"index.mjs": 'export const handler = async () => { console.log("scan started"); console.error("a warning"); return 1; };'})
+role = execution_role("logging-role")
 logs = client("logs")
 logs.create_log_group(logGroupName="/aws/lambda/logging")
-lam = client("lambda")
-lam.create_function(FunctionName="logging", Role=role, Runtime="nodejs22.x", Handler="index.handler", Code={"ZipFile": buf.getvalue()})
+lam.create_function(FunctionName="logging", Role=role, Runtime="nodejs22.x", Handler="index.handler", Code={"ZipFile": package})
 lam.invoke(FunctionName="logging")
 lam.invoke(FunctionName="logging")
 streams = logs.describe_log_streams(logGroupName="/aws/lambda/logging")["logStreams"]
@@ -367,17 +373,11 @@ out(dict(
   });
 
   it("authorizes each call on the function's ARN", async () => {
-    const r = await boto3(sandbox, await spokeSession(), `
-import io, zipfile
-buf = io.BytesIO()
-with zipfile.ZipFile(buf, "w") as z:
-    z.writestr("index.mjs", "export const handler = async () => 1;")
-iam = client("iam")
-lambda_trust = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
-role = iam.create_role(RoleName="fn-role-2", AssumeRolePolicyDocument=lambda_trust)["Role"]["Arn"]
-lam = client("lambda")
+    const r = await boto3(sandbox, await spokeSession(), `${ROLE_AND_ZIP_PRELUDE}
+package = zipped({"index.mjs": "export const handler = async () => 1;"})
+role = execution_role("fn-role-2")
 for name in ["readable", "hidden"]:
-    lam.create_function(FunctionName=name, Role=role, Runtime="nodejs22.x", Handler="index.handler", Code={"ZipFile": buf.getvalue()})
+    lam.create_function(FunctionName=name, Role=role, Runtime="nodejs22.x", Handler="index.handler", Code={"ZipFile": package})
 iam.create_role(RoleName="reader", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::${SPOKE}:root"}, "Action": "sts:AssumeRole"}]}))
 iam.put_role_policy(RoleName="reader", PolicyName="one", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "lambda:GetFunction", "Resource": "arn:aws:lambda:us-east-1:${SPOKE}:function:readable"}]}))
 c = client("sts").assume_role(RoleArn="arn:aws:iam::${SPOKE}:role/reader", RoleSessionName="reader")["Credentials"]
@@ -395,15 +395,10 @@ out(dict(
 
   it("CreateFunction and UpdateFunctionConfiguration need iam:PassRole on the execution role, passed to lambda.amazonaws.com", async () => {
     // id_roles_use_passrole.html and the condition key iam:PassedToService (reference_policies_iam-condition-keys.html).
-    const r = await boto3(sandbox, await spokeSession(), `
-import io, zipfile
-buf = io.BytesIO()
-with zipfile.ZipFile(buf, "w") as z:
-    z.writestr("index.mjs", "export const handler = async () => 1;")
-iam = client("iam")
-lambda_trust = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
-role = iam.create_role(RoleName="fn-role-3", AssumeRolePolicyDocument=lambda_trust)["Role"]["Arn"]
-other = iam.create_role(RoleName="fn-role-4", AssumeRolePolicyDocument=lambda_trust)["Role"]["Arn"]
+    const r = await boto3(sandbox, await spokeSession(), `${ROLE_AND_ZIP_PRELUDE}
+package = zipped({"index.mjs": "export const handler = async () => 1;"})
+role = execution_role("fn-role-3")
+other = execution_role("fn-role-4")
 def developer(name, passed_to):
     iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::${SPOKE}:root"}, "Action": "sts:AssumeRole"}]}))
     iam.put_role_policy(RoleName=name, PolicyName="dev", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
@@ -413,7 +408,7 @@ def developer(name, passed_to):
     return boto3.session.Session(aws_access_key_id=c["AccessKeyId"], aws_secret_access_key=c["SecretAccessKey"], aws_session_token=c["SessionToken"], region_name="us-east-1").client("lambda", endpoint_url=ENDPOINT, config=Config(retries={"max_attempts": 1}))
 wrong = developer("passes-to-ec2", "ec2.amazonaws.com")
 right = developer("passes-to-lambda", "lambda.amazonaws.com")
-create = lambda lam, name: lam.create_function(FunctionName=name, Role=role, Runtime="nodejs22.x", Handler="index.handler", Code={"ZipFile": buf.getvalue()})
+create = lambda lam, name: lam.create_function(FunctionName=name, Role=role, Runtime="nodejs22.x", Handler="index.handler", Code={"ZipFile": package})
 out(dict(
   wrong=err(lambda: create(wrong, "not-passed")),
   created=create(right, "passed")["Role"],
@@ -516,12 +511,11 @@ out(dict(protocol=protocol, alarm=dict(name=alarm["AlarmName"], dims=alarm["Dime
   });
 
   it("Step Functions: a state machine created with a role that trusts states.amazonaws.com, executed, its history read, a second execution stopped; an untrusted role refused", async () => {
-    const r = await boto3(sandbox, hubRoot(), `
+    const r = await boto3(sandbox, hubRoot(), `${ROLE_AND_ZIP_PRELUDE}
 import time
-iam = client("iam"); sfn = client("stepfunctions")
-trust = lambda svc: json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": svc}, "Action": "sts:AssumeRole"}]})
-role = iam.create_role(RoleName="m15a-states", AssumeRolePolicyDocument=trust("states.amazonaws.com"))["Role"]["Arn"]
-other = iam.create_role(RoleName="m15a-not-states", AssumeRolePolicyDocument=trust("lambda.amazonaws.com"))["Role"]["Arn"]
+sfn = client("stepfunctions")
+role = iam.create_role(RoleName="m15a-states", AssumeRolePolicyDocument=trusting("states.amazonaws.com"))["Role"]["Arn"]
+other = execution_role("m15a-not-states")
 definition = json.dumps({"StartAt": "Greet", "States": {"Greet": {"Type": "Pass", "Parameters": {"hello.$": "$.who", "run.$": "$$.Execution.Name", "wait.$": "$.wait"}, "Next": "Wait"}, "Wait": {"Type": "Wait", "SecondsPath": "$.wait", "End": True}}})
 sm = sfn.create_state_machine(name="m15a-hello", definition=definition, roleArn=role)["stateMachineArn"]
 ex = sfn.start_execution(stateMachineArn=sm, name="first", input=json.dumps({"who": "boto3", "wait": 0}))["executionArn"]

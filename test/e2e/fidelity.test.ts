@@ -683,4 +683,35 @@ out({
     expect(result.kms_put).toEqual(kms);
     expect(result.iam_root).toEqual({ code: "MalformedPolicyDocument", message: 'Invalid principal in policy: "AWS":"arn:aws:iam::444455556666:root"', status: 400 });
   });
+
+  it("are refused by SNS topic policies and SQS queue policies, accepted by EventBridge bus policies; a key policy that is not JSON is malformed", async () => {
+    const missingRole = `arn:aws:iam::${WORKLOAD}:role/fid-missing`;
+    const result = await boto3(
+      sandbox,
+      sandbox.adminCredentials(WORKLOAD),
+      `
+sns, sqs, events, kms = client("sns"), client("sqs"), client("events"), client("kms")
+def doc(aws, action):
+    return json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": aws}, "Action": action, "Resource": "*"}]})
+topic = sns.create_topic(Name="fid-principals")["TopicArn"]
+queue = sqs.create_queue(QueueName="fid-principals")["QueueUrl"]
+out({
+  "sns_set": err(lambda: sns.set_topic_attributes(TopicArn=topic, AttributeName="Policy", AttributeValue=doc("${missingRole}", "sns:Publish"))),
+  "sns_create": err(lambda: sns.create_topic(Name="fid-refused", Attributes={"Policy": doc("arn:aws:iam::444455556666:root", "sns:Publish")})),
+  "sns_hub": err(lambda: sns.set_topic_attributes(TopicArn=topic, AttributeName="Policy", AttributeValue=doc("arn:aws:iam::${HUB}:root", "sns:Publish"))),
+  "sqs_set": err(lambda: sqs.set_queue_attributes(QueueUrl=queue, Attributes={"Policy": doc("${missingRole}", "sqs:SendMessage")})),
+  "sqs_create": err(lambda: sqs.create_queue(QueueName="fid-refused", Attributes={"Policy": doc("444455556666", "sqs:SendMessage")})),
+  "sqs_hub": err(lambda: sqs.set_queue_attributes(QueueUrl=queue, Attributes={"Policy": doc("${HUB}", "sqs:SendMessage")})),
+  "events": err(lambda: events.put_permission(StatementId="fid-missing", Action="events:PutEvents", Principal="444455556666")),
+  "kms_json": err(lambda: kms.create_key(Policy="not a real policy statement")),
+})`,
+    );
+    const sns = { code: "InvalidParameter", message: "Invalid parameter: Policy Error: PrincipalNotFound", status: 400 };
+    expect([result.sns_set, result.sns_create, result.sns_hub]).toEqual([sns, sns, null]);
+    // botocore reads the query-compatible code (x-amzn-query-error) SQS sends with its JSON errors.
+    const sqs = { code: "InvalidAttributeValue", message: "Invalid value for the parameter Policy.", status: 400 };
+    expect([result.sqs_set, result.sqs_create, result.sqs_hub]).toEqual([sqs, sqs, null]);
+    expect(result.events).toBeNull();
+    expect(result.kms_json).toEqual({ code: "MalformedPolicyDocumentException", message: "", status: 400 });
+  });
 });

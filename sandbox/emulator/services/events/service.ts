@@ -192,6 +192,8 @@ function listEventBuses(params: { NamePrefix?: string; NextToken?: string; Limit
 /**
  * API_PutPermission.html: either a whole Policy document (what terraform's
  * aws_cloudwatch_event_bus_policy sends) or one statement from Action/Principal/StatementId.
+ * Unlike S3, SNS, SQS, KMS and Lambda, EventBridge does not check that the principals exist: it
+ * accepts an account that does not (the sources: iam/principal-existence.ts).
  */
 function putPermission(params: { EventBusName?: string; Policy?: string; Action?: string; Principal?: string; StatementId?: string; Condition?: { Type?: string; Key?: string; Value?: string } }, ctx: CallContext) {
   const bus = busOf(ctx, params.EventBusName);

@@ -5,7 +5,8 @@ import { asList } from "../shared/policy-match.js";
 /**
  * IAM resolves every role and user ARN in a policy's Principal to that entity's unique id when the
  * policy is saved, so a principal that does not exist is refused, by IAM for trust policies and by
- * the services that keep resource policies (S3 bucket policies, KMS key policies) for theirs:
+ * the services that keep resource policies (S3 bucket policies, KMS key policies, SNS topic policies,
+ * SQS queue policies, Lambda function policies) for theirs, each with its own error:
  * - IAM CreateRole: opstrace/opstrace#88 (aws-sdk createRole: MalformedPolicyDocument
  *   `Invalid principal in policy: "AWS":"<arn>"`), hashicorp/terraform-provider-aws#8905 ("you get
  *   this error if the role you are referencing doesn't actually exist ... translated to the
@@ -23,6 +24,28 @@ import { asList } from "../shared/policy-match.js";
  *   one or more invalid principals." (awslabs/minimum-viable-dataspace-on-aws#6, CreateKey naming a
  *   role `Admin` the account lacks; LBHackney-IT/Data-Platform#2238, PutKeyPolicy "updating policy";
  *   lightspin-tech/eks-creation-engine#4, a service-linked role a new account does not have yet).
+ * - SNS SetTopicAttributes Policy / CreateTopic Attributes.Policy: InvalidParameter "Invalid parameter:
+ *   Policy Error: PrincipalNotFound", 400 (hashicorp/terraform#14179: "When specifying an IAM principal
+ *   in a resource policy, AWS checks that the principal exists. If it doesn't, the API returns a
+ *   PrincipalNotFound error", a role that does not exist; hashicorp/terraform-provider-aws#26041: the
+ *   roots of two accounts that do not exist, "Error setting SNS Topic Invalid parameter: Policy Error:
+ *   PrincipalNotFound").
+ * - SQS SetQueueAttributes / CreateQueue Policy: InvalidAttributeValue "Invalid value for the parameter
+ *   Policy.", 400 (aws/aws-cdk#15602, AWS::SQS::QueuePolicy naming a role ARN and an account;
+ *   hashicorp/terraform-provider-aws#42209 quotes the wire answer
+ *   {"__type":"com.amazonaws.sqs#InvalidAttributeValue","message":"Invalid value for the parameter Policy."}).
+ * - Lambda AddPermission: InvalidParameterValueException "The provided principal was invalid. Please
+ *   check the principal and try again.", 400 (dev.to, "Resolving 'provided principal was invalid' for
+ *   AWS::Lambda::Permission", 2023: the role named as Principal had been deleted; tecracer.com,
+ *   "Cross Account Resource Access - Invalid Principal in Policy", 2021-01). Lambda checks the whole
+ *   resulting policy, so a statement already there that names a deleted role fails the next
+ *   AddPermission too (aws-cloudformation/cloudformation-coverage-roadmap#1189: "it actually shows
+ *   the same message if the currently existing Lambda Function Permissions are invalid").
+ * - EventBridge PutPermission is the exception: it accepts an account that does not exist.
+ *   hashicorp/terraform-provider-aws internal/service/events/permission_test.go, run against real
+ *   AWS, grants 111111111111 and 222222222222 — the accounts SNS answered PrincipalNotFound for in
+ *   #26041 — and expects the statement to be there. No public source shows EventBridge refusing a
+ *   role ARN either, so the sandbox checks nothing there (events/service.ts putPermission).
  * - AWS knowledge center "iam-trust-policy-error": check that the user or role was not deleted.
  *
  * Accounts: an account id or account root is checked too. dev.classmethod.jp, "AWS IAM の信頼関係の

@@ -69,7 +69,11 @@ function defaultPolicy(accountId: string): string {
  * API_CreateKey.html / API_PutKeyPolicy.html, Policy: "Each statement in the key policy must contain
  * one or more principals. The principals in the key policy must exist and be visible to AWS KMS."
  * A principal that does not exist is MalformedPolicyDocumentException "Policy contains a statement
- * with one or more invalid principals." (the sources: iam/principal-existence.ts).
+ * with one or more invalid principals." (the sources: iam/principal-existence.ts). A policy that is
+ * not JSON is MalformedPolicyDocumentException with an empty message: aws/aws-sdk-ruby#1784, CreateKey
+ * with the policy "not a real policy statement" ("an empty string is returned as the error
+ * message"; the SDK team: "If a message is added, it will be included automatically"). The lockout
+ * wording is for a JSON policy that would lock the caller out, which the sandbox does not evaluate.
  */
 function checkPolicy(ctx: CallContext, policy: string): string {
   if (Buffer.byteLength(policy) > MAX_POLICY_BYTES) throw new AwsError("LimitExceededException", "Policy exceeds the maximum size of 32768 bytes.");
@@ -77,7 +81,7 @@ function checkPolicy(ctx: CallContext, policy: string): string {
   try {
     document = JSON.parse(policy);
   } catch {
-    throw new AwsError("MalformedPolicyDocumentException", "The new key policy will not allow you to update the key policy in the future.");
+    throw new AwsError("MalformedPolicyDocumentException", "");
   }
   if (invalidPrincipal(ctx.world, document)) throw new AwsError("MalformedPolicyDocumentException", "Policy contains a statement with one or more invalid principals.");
   return policy;

@@ -1,6 +1,7 @@
 import { unzipSync } from "fflate";
 import { AwsError, type CallContext, type ServiceDefinition } from "../../protocol/types.js";
 import type { Tags } from "../../state.js";
+import { invalidPrincipal } from "../iam/principal-existence.js";
 import { uuid } from "../shared/ids.js";
 import { required } from "../shared/params.js";
 import { authorizePassRole } from "../shared/pass-role.js";
@@ -349,7 +350,9 @@ function listVersionsByFunction(params: { FunctionName?: string; Marker?: string
  * (lambda/latest/dg/access-control-resource-based.html): a service principal becomes
  * {"Service": …}, an account id {"AWS": "arn:aws:iam::<id>:root"}; SourceArn becomes an ArnLike
  * condition on AWS:SourceArn, SourceAccount a StringEquals on AWS:SourceAccount, PrincipalOrgID
- * a StringEquals on aws:PrincipalOrgID. A repeated Sid is ResourceConflictException (409).
+ * a StringEquals on aws:PrincipalOrgID. A repeated Sid is ResourceConflictException (409). A
+ * principal that does not exist, in the new statement or one already there, is
+ * InvalidParameterValueException "The provided principal was invalid. …" (iam/principal-existence.ts).
  */
 function addPermission(params: { FunctionName?: string; StatementId?: string; Action?: string; Principal?: string; SourceArn?: string; SourceAccount?: string; PrincipalOrgID?: string; EventSourceToken?: string; FunctionUrlAuthType?: string; Qualifier?: string; RevisionId?: string }, ctx: CallContext) {
   const fn = functionOf(ctx, params.FunctionName);
@@ -376,6 +379,7 @@ function addPermission(params: { FunctionName?: string; StatementId?: string; Ac
     Resource: params.Qualifier ? `${fn.arn}:${params.Qualifier}` : fn.arn,
     ...(Object.keys(condition).length > 0 ? { Condition: condition } : {}),
   };
+  if (invalidPrincipal(ctx.world, { Statement: [...fn.policy, statement] })) throw invalid("The provided principal was invalid. Please check the principal and try again.");
   fn.policy.push(statement);
   fn.revisionId = uuid(ctx.sandbox.random);
   return { Statement: JSON.stringify(statement) };

@@ -91,7 +91,7 @@ function createTopic(params: { Name?: string; Attributes?: Record<string, string
   if (!TOPIC_NAME.test(name)) {
     throw invalidParameter("Topic Name");
   }
-  const topic = putTopic(regionState(ctx), ctx.accountId, ctx.region, name, checkTopicAttributes(params.Attributes));
+  const topic = putTopic(regionState(ctx), ctx.accountId, ctx.region, name, checkTopicAttributes(ctx.world, params.Attributes));
   if (params.Tags?.length) tagTopic(ctx, topic, params.Tags);
   return { TopicArn: topic.arn };
 }
@@ -223,7 +223,7 @@ export const snsService: ServiceDefinition = {
     ListSubscriptionsByTopic: listSubscriptionsByTopic,
     ListSubscriptions: listSubscriptions,
     SetTopicAttributes: (params: { TopicArn?: string; AttributeName?: string; AttributeValue?: string }, ctx: CallContext) => {
-      setTopicAttribute(topicOf(ctx, params.TopicArn), params);
+      setTopicAttribute(ctx.world, topicOf(ctx, params.TopicArn), params);
       return {};
     },
     DeleteTopic: (params: { TopicArn?: string }, ctx: CallContext) => {

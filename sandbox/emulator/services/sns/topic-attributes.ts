@@ -1,5 +1,6 @@
 import { AwsError, type CallContext } from "../../protocol/types.js";
-import type { Tags, Topic } from "../../state.js";
+import type { Tags, Topic, World } from "../../state.js";
+import { invalidPrincipal } from "../iam/principal-existence.js";
 import { required } from "../shared/params.js";
 import { regionalState } from "../shared/regional.js";
 import { fromTagList, toTagList, type TagEntry } from "../shared/tags.js";
@@ -27,27 +28,33 @@ export const TOPIC_ATTRIBUTES = new Set([
   ...["Application", "HTTP", "Firehose", "Lambda", "SQS"].flatMap((p) => [`${p}SuccessFeedbackRoleArn`, `${p}SuccessFeedbackSampleRate`, `${p}FailureFeedbackRoleArn`]),
 ]);
 
-/** API_SetTopicAttributes.html: SignatureVersion "1" (SHA1, the default) or "2" (SHA256); TracingConfig PassThrough | Active; sample rates 0-100. */
-function checkValue(name: string, value: string): void {
+/**
+ * API_SetTopicAttributes.html: SignatureVersion "1" (SHA1, the default) or "2" (SHA256); TracingConfig
+ * PassThrough | Active; sample rates 0-100. A Policy naming a principal that does not exist is
+ * InvalidParameter "Invalid parameter: Policy Error: PrincipalNotFound" (iam/principal-existence.ts).
+ */
+function checkValue(world: World, name: string, value: string): void {
   const bad = () => new AwsError("InvalidParameter", `Invalid parameter: ${name}`);
   if (name === "SignatureVersion" && value !== "1" && value !== "2") throw bad();
   if (name === "TracingConfig" && value !== "PassThrough" && value !== "Active") throw bad();
   if (name.endsWith("SampleRate") && !(/^\d+$/.test(value) && Number(value) <= 100)) throw bad();
   if ((name === "Policy" || name === "DeliveryPolicy" || name === "ArchivePolicy") && value !== "") {
+    let document: unknown;
     try {
-      JSON.parse(value);
+      document = JSON.parse(value);
     } catch {
       throw new AwsError("InvalidParameter", `Invalid parameter: ${name} Error: not valid JSON`);
     }
+    if (name === "Policy" && invalidPrincipal(world, document)) throw new AwsError("InvalidParameter", "Invalid parameter: Policy Error: PrincipalNotFound");
   }
 }
 
 /** Validates CreateTopic's Attributes: FifoTopic only at creation, the rest as SetTopicAttributes. */
-export function checkTopicAttributes(attributes: Record<string, string> | undefined): Record<string, string> {
+export function checkTopicAttributes(world: World, attributes: Record<string, string> | undefined): Record<string, string> {
   for (const [name, value] of Object.entries(attributes ?? {})) {
     if (name === "FifoTopic") continue;
     if (!TOPIC_ATTRIBUTES.has(name)) throw new AwsError("InvalidParameter", "Invalid parameter: Attributes Reason: Unknown attribute");
-    checkValue(name, value);
+    checkValue(world, name, value);
   }
   return { ...attributes };
 }
@@ -99,11 +106,11 @@ export function topicAttributes(topic: Topic): Record<string, string> {
 }
 
 /** API_SetTopicAttributes.html: one attribute per call; an empty value clears it (so the default shows again). */
-export function setTopicAttribute(topic: Topic, params: { AttributeName?: string; AttributeValue?: string }): void {
+export function setTopicAttribute(world: World, topic: Topic, params: { AttributeName?: string; AttributeValue?: string }): void {
   const name = required(params.AttributeName, () => new AwsError("InvalidParameter", "Invalid parameter: AttributeName"));
   if (!TOPIC_ATTRIBUTES.has(name)) throw new AwsError("InvalidParameter", "Invalid parameter: AttributeName");
   const value = params.AttributeValue ?? "";
-  checkValue(name, value);
+  checkValue(world, name, value);
   if (value === "") delete topic.attributes[name];
   else topic.attributes[name] = value;
 }

@@ -1,6 +1,29 @@
 import { createHash } from "node:crypto";
-import { AwsError, type CallContext, type ServiceDefinition } from "../../protocol/types.js";
-import type { Tags } from "../../state.js";
+import type {
+  CreateQueueCommandInput,
+  CreateQueueCommandOutput,
+  DeleteQueueCommandInput,
+  DeleteQueueCommandOutput,
+  GetQueueAttributesCommandInput,
+  GetQueueAttributesCommandOutput,
+  GetQueueUrlCommandInput,
+  GetQueueUrlCommandOutput,
+  ListQueuesCommandInput,
+  ListQueuesCommandOutput,
+  ListQueueTagsCommandInput,
+  ListQueueTagsCommandOutput,
+  SendMessageCommandInput,
+  SendMessageCommandOutput,
+  SetQueueAttributesCommandInput,
+  SetQueueAttributesCommandOutput,
+  TagQueueCommandInput,
+  TagQueueCommandOutput,
+  UntagQueueCommandInput,
+  UntagQueueCommandOutput,
+} from "@aws-sdk/client-sqs";
+import { AwsError, type CallContext, type SdkOutput, type ServiceDefinition } from "../../protocol/types.js";
+import type { Tags, World } from "../../state.js";
+import { invalidPrincipal } from "../iam/principal-existence.js";
 import { uuid } from "../shared/ids.js";
 import { required } from "../shared/params.js";
 import { regionalState } from "../shared/regional.js";
@@ -8,7 +31,8 @@ import { regionalState } from "../shared/regional.js";
 /**
  * SQS queues over the awsJson1_0 protocol (target prefix AmazonSQS), which current SDKs and the
  * terraform provider use: queues, their attributes (including Policy and RedrivePolicy), tags,
- * and the messages other services deliver (the spokes' dead-letter queues).
+ * and the messages other services deliver (the spokes' dead-letter queues). Handlers take the
+ * SDK's `<Op>CommandInput` and return `SdkOutput<<Op>CommandOutput>` (@aws-sdk/client-sqs).
  * Source: Amazon SQS API Reference (docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/).
  */
 
@@ -67,7 +91,13 @@ const doesNotExist = () => new AwsError("QueueDoesNotExist", "The specified queu
 const invalidAttributeName = (name: string) => new AwsError("InvalidAttributeName", `Unknown Attribute ${name}.`);
 const invalidAttributeValue = (name: string, why: string) => new AwsError("InvalidAttributeValue", `Invalid value for the parameter ${name}. Reason: ${why}`);
 
-function checkAttributes(attributes: Record<string, string>): Record<string, string> {
+/**
+ * API_SetQueueAttributes.html: each attribute's range; a policy must be JSON, and a Policy naming a
+ * principal that does not exist is InvalidAttributeValue "Invalid value for the parameter Policy."
+ * with no reason (iam/principal-existence.ts).
+ */
+function checkAttributes(world: World, given: Partial<Record<string, string>> | undefined): Record<string, string> {
+  const attributes = Object.fromEntries(Object.entries(given ?? {}).filter((entry): entry is [string, string] => entry[1] !== undefined));
   for (const [name, value] of Object.entries(attributes)) {
     if (!SETTABLE.has(name)) throw invalidAttributeName(name);
     const range = RANGES[name];
@@ -75,11 +105,13 @@ function checkAttributes(attributes: Record<string, string>): Record<string, str
       throw invalidAttributeValue(name, `must be an integer from ${range[0]} to ${range[1]}.`);
     }
     if ((name === "Policy" || name === "RedrivePolicy" || name === "RedriveAllowPolicy") && value !== "") {
+      let document: unknown;
       try {
-        JSON.parse(value);
+        document = JSON.parse(value);
       } catch {
         throw invalidAttributeValue(name, "not valid JSON.");
       }
+      if (name === "Policy" && invalidPrincipal(world, document)) throw new AwsError("InvalidAttributeValue", "Invalid value for the parameter Policy.");
     }
   }
   return attributes;
@@ -105,10 +137,10 @@ export function queueByArn(ctx: Pick<CallContext, "world">, arn: string): Queue 
  * API_CreateQueue.html: creating a queue that exists returns its URL when the attributes are the
  * same, and QueueNameExists (QueueAlreadyExists in the JSON protocol) when they differ.
  */
-function createQueue(params: { QueueName?: string; Attributes?: Record<string, string>; tags?: Tags }, ctx: CallContext) {
+function createQueue(params: CreateQueueCommandInput, ctx: CallContext): SdkOutput<CreateQueueCommandOutput> {
   const name = required(params.QueueName, () => new AwsError("MissingParameter", "The request must contain the parameter QueueName."));
   if (!QUEUE_NAME.test(name)) throw new AwsError("InvalidParameterValue", "Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length");
-  const attributes = checkAttributes({ ...params.Attributes });
+  const attributes = checkAttributes(ctx.world, params.Attributes);
   if (name.endsWith(".fifo") !== (attributes.FifoQueue === "true")) {
     throw invalidAttributeValue("FifoQueue", "The name of a FIFO queue can only include alphanumeric characters, hyphens, or underscores, must end with .fifo suffix.");
   }
@@ -134,13 +166,13 @@ function createQueue(params: { QueueName?: string; Attributes?: Record<string, s
   return { QueueUrl: queue.url };
 }
 
-function getQueueUrl(params: { QueueName?: string; QueueOwnerAWSAccountId?: string }, ctx: CallContext) {
+function getQueueUrl(params: GetQueueUrlCommandInput, ctx: CallContext): SdkOutput<GetQueueUrlCommandOutput> {
   const queue = sqsState.of(ctx).queues.get(required(params.QueueName, () => new AwsError("MissingParameter", "The request must contain the parameter QueueName.")));
   if (!queue) throw doesNotExist();
   return { QueueUrl: queue.url };
 }
 
-function listQueues(params: { QueueNamePrefix?: string }, ctx: CallContext) {
+function listQueues(params: ListQueuesCommandInput, ctx: CallContext): SdkOutput<ListQueuesCommandOutput> {
   const urls = [...sqsState.of(ctx).queues.values()].filter((q) => q.name.startsWith(params.QueueNamePrefix ?? "")).map((q) => q.url);
   return urls.length > 0 ? { QueueUrls: urls.sort() } : {};
 }
@@ -149,7 +181,7 @@ function listQueues(params: { QueueNamePrefix?: string }, ctx: CallContext) {
  * API_GetQueueAttributes.html: "All" returns every attribute, computed ones included (QueueArn,
  * ApproximateNumberOf*, CreatedTimestamp and LastModifiedTimestamp in epoch seconds).
  */
-function getQueueAttributes(params: { QueueUrl?: string; AttributeNames?: string[] }, ctx: CallContext) {
+function getQueueAttributes(params: GetQueueAttributesCommandInput, ctx: CallContext): SdkOutput<GetQueueAttributesCommandOutput> {
   const queue = queueOf(ctx, params.QueueUrl);
   const all: Record<string, string> = {
     ...queue.attributes,
@@ -160,7 +192,7 @@ function getQueueAttributes(params: { QueueUrl?: string; AttributeNames?: string
     CreatedTimestamp: String(Math.floor(queue.createdAt / 1000)),
     LastModifiedTimestamp: String(Math.floor(queue.modifiedAt / 1000)),
   };
-  const wanted = params.AttributeNames ?? [];
+  const wanted: string[] = params.AttributeNames ?? [];
   if (wanted.includes("All")) return { Attributes: all };
   const out: Record<string, string> = {};
   for (const name of wanted) {
@@ -171,9 +203,9 @@ function getQueueAttributes(params: { QueueUrl?: string; AttributeNames?: string
 }
 
 /** API_SetQueueAttributes.html: an empty Policy (or RedrivePolicy) removes it. */
-function setQueueAttributes(params: { QueueUrl?: string; Attributes?: Record<string, string> }, ctx: CallContext) {
+function setQueueAttributes(params: SetQueueAttributesCommandInput, ctx: CallContext): SdkOutput<SetQueueAttributesCommandOutput> {
   const queue = queueOf(ctx, params.QueueUrl);
-  for (const [name, value] of Object.entries(checkAttributes({ ...params.Attributes }))) {
+  for (const [name, value] of Object.entries(checkAttributes(ctx.world, params.Attributes))) {
     if (name === "FifoQueue") throw invalidAttributeName(name); // fixed at creation
     if (value === "" && (name === "Policy" || name === "RedrivePolicy" || name === "RedriveAllowPolicy")) delete queue.attributes[name];
     else queue.attributes[name] = value;
@@ -182,30 +214,30 @@ function setQueueAttributes(params: { QueueUrl?: string; Attributes?: Record<str
   return {};
 }
 
-function deleteQueue(params: { QueueUrl?: string }, ctx: CallContext) {
+function deleteQueue(params: DeleteQueueCommandInput, ctx: CallContext): SdkOutput<DeleteQueueCommandOutput> {
   const queue = queueOf(ctx, params.QueueUrl);
   sqsState.of(ctx).queues.delete(queue.name);
   return {};
 }
 
-function listQueueTags(params: { QueueUrl?: string }, ctx: CallContext) {
+function listQueueTags(params: ListQueueTagsCommandInput, ctx: CallContext): SdkOutput<ListQueueTagsCommandOutput> {
   const { tags } = queueOf(ctx, params.QueueUrl);
   return Object.keys(tags).length > 0 ? { Tags: { ...tags } } : {};
 }
 
-function tagQueue(params: { QueueUrl?: string; Tags?: Tags }, ctx: CallContext) {
+function tagQueue(params: TagQueueCommandInput, ctx: CallContext): SdkOutput<TagQueueCommandOutput> {
   Object.assign(queueOf(ctx, params.QueueUrl).tags, params.Tags);
   return {};
 }
 
-function untagQueue(params: { QueueUrl?: string; TagKeys?: string[] }, ctx: CallContext) {
+function untagQueue(params: UntagQueueCommandInput, ctx: CallContext): SdkOutput<UntagQueueCommandOutput> {
   const queue = queueOf(ctx, params.QueueUrl);
   for (const key of params.TagKeys ?? []) delete queue.tags[key];
   return {};
 }
 
 /** API_SendMessage.html: MessageBody 1 byte to MaximumMessageSize. */
-function sendMessage(params: { QueueUrl?: string; MessageBody?: string }, ctx: CallContext) {
+function sendMessage(params: SendMessageCommandInput, ctx: CallContext): SdkOutput<SendMessageCommandOutput> {
   const queue = queueOf(ctx, params.QueueUrl);
   const body = required(params.MessageBody, () => new AwsError("MissingParameter", "The request must contain the parameter MessageBody."));
   if (Buffer.byteLength(body) > Number(queue.attributes.MaximumMessageSize)) throw new AwsError("InvalidParameterValue", "One or more parameters are invalid. Reason: Message must be shorter than the queue's MaximumMessageSize.");
