@@ -75,7 +75,8 @@ beforeAll(async () => {
     await new Promise((r) => setTimeout(r, 20));
   }
   cfn.destroy();
-});
+  // A sandbox, a stack and one detection: seconds idle, more on a loaded machine with other test workers.
+}, 60_000);
 
 afterAll(() => sandbox?.close());
 afterEach(() => sandbox.setFaults([]));
