@@ -214,9 +214,11 @@ export class FanoutStateMachine extends Construct {
         { sid: "InvokeScanner", actions: ["lambda:InvokeFunction"], resources: [fn.arn, `${fn.arn}:*`] },
         // The Distributed Map runs each account as a child execution of this state machine.
         { sid: "RunMapChildren", actions: ["states:StartExecution"], resources: [`${states}:stateMachine:${FANOUT_NAMES.stateMachine}`] },
+        // A redrive of a failed scan redrives the Map Run's unsuccessful children, which needs
+        // states:RedriveExecution on them ("IAM permissions to redrive a Map Run", redrive-map-run.html).
         {
           sid: "TrackMapChildren",
-          actions: ["states:DescribeExecution", "states:StopExecution"],
+          actions: ["states:DescribeExecution", "states:StopExecution", "states:RedriveExecution"],
           resources: [`${states}:execution:${FANOUT_NAMES.stateMachine}:*`, `${states}:execution:${FANOUT_NAMES.stateMachine}/*`],
         },
         // A failed Plan or Reduce is announced on the topic (encrypted with its own key).

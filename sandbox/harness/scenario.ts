@@ -173,6 +173,14 @@ export const scenarioSchema = z
      * their roles are unknown to the sandbox, so a role ARN of theirs is still refused.
      */
     accountsOutsideOrganization: z.array(accountId).default([]),
+    /**
+     * AWS delivers an asynchronous EXPRESS execution at least once ("Asynchronous Express
+     * Workflows: at-least-once workflow execution", concepts-standard-vs-express.html): with this
+     * set, every one (StartExecution on an EXPRESS state machine, from a caller or an EventBridge
+     * target) runs twice with the same input and execution ARN, so a workflow that is not
+     * idempotent shows it. StartSyncExecution is at-most-once and STANDARD exactly-once: never doubled.
+     */
+    duplicateExpressExecutions: z.boolean().default(false),
   })
   .strict()
   .superRefine((s, ctx) => {

@@ -10,6 +10,7 @@ import type { SandboxRuntime } from "../emulator/protocol/types.js";
 import { DEFAULT_SCENARIO, loadScenario, scenarioFromObject, type LoadedScenario, type ScenarioInput } from "./scenario.js";
 import { recordCall, type CloudTrailBridgeEvent } from "../emulator/services/cloudtrail/record.js";
 import { deliverToBus, fireSchedule, type BusEvent } from "../emulator/services/events/delivery.js";
+import { startAlarmClock } from "../emulator/services/cloudwatch/alarm-evaluation.js";
 import { afterResponse } from "../emulator/services/shared/background.js";
 import { SERVICES } from "../emulator/services/index.js";
 import { adminPrincipal } from "../emulator/services/iam/principals.js";
@@ -125,7 +126,7 @@ async function serve(opts: SandboxOptions, build: (scenario: LoadedScenario, con
   const scenario = opts.scenario ? scenarioFromObject(opts.scenario) : loadScenario(opts.scenarioFile ?? DEFAULT_SCENARIO);
   const config = opts.config ?? loadConfig(opts.accountsFile ?? "accounts.yaml");
   const latency = { ...scenario.latency, ...opts.latency };
-  const runtime: SandboxRuntime = { latency: { apiMs: 0, detectionMs: latency.detectionMs, changeSetMs: latency.changeSetMs }, now: opts.clock ?? (() => Date.now()), random: seededRandom(opts.seed ?? scenario.seed) };
+  const runtime: SandboxRuntime = { latency: { apiMs: 0, detectionMs: latency.detectionMs, changeSetMs: latency.changeSetMs }, now: opts.clock ?? (() => Date.now()), random: seededRandom(opts.seed ?? scenario.seed), duplicateExpressExecutions: scenario.duplicateExpressExecutions };
   const world = build(scenario, config, runtime);
 
   const dispatcher = new Dispatcher(world, runtime, SERVICES);
@@ -145,6 +146,8 @@ async function serve(opts: SandboxOptions, build: (scenario: LoadedScenario, con
   await provisionScenario(scenario, world, dispatch);
   dispatcher.faults.setRules(scenario.faults);
   runtime.latency.apiMs = latency.apiMs;
+  // CloudWatch evaluates every alarm once a minute, data or not (alarm-evaluation.ts).
+  const stopAlarmClock = startAlarmClock({ world, sandbox: runtime });
 
   const server = createServer(createRequestHandler(dispatcher, randomUUID));
   const insecure = createServer(createRequestHandler(dispatcher, randomUUID, false));
@@ -183,6 +186,7 @@ async function serve(opts: SandboxOptions, build: (scenario: LoadedScenario, con
       return () => listeners.delete(listener);
     },
     close: async () => {
+      stopAlarmClock();
       runningWorlds.delete(world);
       await Promise.all([close(server), close(insecure)]);
     },

@@ -18,6 +18,11 @@ export interface SandboxRuntime {
   endpoint?: string;
   /** Seeded, so runs are repeatable. */
   random(): number;
+  /**
+   * Runs every asynchronous EXPRESS execution twice (the scenario's duplicateExpressExecutions):
+   * "Asynchronous Express Workflows: at-least-once" (concepts-standard-vs-express.html).
+   */
+  duplicateExpressExecutions?: boolean;
 }
 
 export interface CallContext {

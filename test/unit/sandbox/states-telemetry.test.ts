@@ -101,7 +101,7 @@ const described = (executionArn: string) => call<{ status: string; output?: stri
 beforeAll(async () => {
   sandbox = await startBareTestSandbox({ config, scenario: { accounts: [{ id: HUB, name: "hub" }] } });
   await call("iam", "CreateRole", { RoleName: "sfn", AssumeRolePolicyDocument: statesTrust });
-  await call("iam", "PutRolePolicy", { RoleName: "sfn", PolicyName: "p", PolicyDocument: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: ["s3:GetObject"], Resource: `arn:aws:s3:::${BUCKET}/*` }] }) });
+  await call("iam", "PutRolePolicy", { RoleName: "sfn", PolicyName: "p", PolicyDocument: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: ["s3:GetObject"], Resource: `arn:aws:s3:::${BUCKET}/*` }, { Effect: "Allow", Action: ["logs:CreateLogDelivery", "logs:UpdateLogDelivery", "logs:DeleteLogDelivery"], Resource: "*" }] }) });
   await call("s3", "CreateBucket", { Bucket: BUCKET });
   await call("logs", "CreateLogGroup", { logGroupName: FANOUT_NAMES.logGroup });
 });

@@ -16,9 +16,17 @@ import { statistics, type Dimension } from "./metrics.js";
  * aws-lambda-go events test data records it (events/testdata/cloudwatch-alarm-sns-payload-single-metric.json
  * and -multiple-metrics.json); a failed action is an "Action" history item, as DescribeAlarmHistory shows.
  *
- * Differences kept small and named: evaluation runs when a data point arrives (and when a test asks),
- * not once a minute, with the periods ending at that moment rather than at minute boundaries;
- * metric math evaluates sums and differences of metric ids, numbers and FILL(id, number) — the
+ * Evaluation runs on the clock: once a minute, at the minute boundary, every alarm of the world
+ * is evaluated over the periods ending there (AlarmThatSendsEmail.html, "Alarm evaluation": a
+ * standard alarm is evaluated every minute; "If the alarm period is 10 seconds or 30 seconds, the
+ * alarm is evaluated every 10 seconds", which the sandbox does not do — driftguard's periods are
+ * 300 s and more), so an alarm whose metric has no data goes to
+ * the state its TreatMissingData calls for without any data arriving (the heartbeat alarm of
+ * modules/alarms.ts to ALARM, the notBreaching ones to OK). The sandbox also evaluates the alarms
+ * on a metric when a data point arrives, with the periods ending at that moment, so a test sees a
+ * transition without waiting for the next minute (AWS would show it within that minute). A clock
+ * that jumps several minutes between two polls is evaluated once, at the last boundary it crossed.
+ * Metric math evaluates sums and differences of metric ids, numbers and FILL(id, number) — the
  * expressions driftguard's alarms use (modules/alarms.ts) — and any other expression leaves the
  * alarm INSUFFICIENT_DATA with a reason naming it; percentiles are not computed.
  */
@@ -192,14 +200,12 @@ function metricsOf(alarm: MetricAlarm): string[] {
 }
 
 /**
- * Evaluates the metric alarms of the account and region now — those reading `touched` (a metric
- * that just got data, "namespace/name"), or all — and runs the actions of each state change.
- * Only alarms on the metric that changed, since the sandbox has no minute clock to evaluate the others on.
+ * Evaluates the metric alarms of the account and region at `now` — those reading `touched` (a
+ * metric that just got data, "namespace/name"), or all — and runs the actions of each state change.
  */
-export async function evaluateAlarms(host: AlarmHost, accountId: string, region: string, touched?: ReadonlySet<string>): Promise<void> {
+export async function evaluateAlarms(host: AlarmHost, accountId: string, region: string, touched?: ReadonlySet<string>, now = host.sandbox.now()): Promise<void> {
   const account = host.world.accounts.get(accountId);
   if (!account) return;
-  const now = host.sandbox.now();
   for (const alarm of cloudwatchState.at(account, region).alarms.values()) {
     if (touched && !metricsOf(alarm).some((m) => touched.has(m))) continue;
     const next = assess(host, accountId, region, alarm, now);
@@ -209,4 +215,43 @@ export async function evaluateAlarms(host: AlarmHost, accountId: string, region:
     alarm.history.push({ at: new Date(now), type: "StateUpdate", summary: `Alarm updated from ${old} to ${next.state}` });
     await runActions(host, accountId, region, alarm, old);
   }
+}
+
+/** CloudWatch evaluates a standard alarm once a minute (AlarmThatSendsEmail.html, "Alarm evaluation"). */
+export const EVALUATION_INTERVAL_MS = 60_000;
+/** How often (real time) the sandbox looks whether its clock crossed a minute boundary: an injected clock may jump. */
+const POLL_MS = 1_000;
+
+const boundaryOf = (ms: number) => Math.floor(ms / EVALUATION_INTERVAL_MS) * EVALUATION_INTERVAL_MS;
+
+/**
+ * Evaluates every alarm of the world at the last minute boundary of its clock, when that is later
+ * than `since` (the boundary evaluated before); returns the boundary now evaluated (or `since`).
+ */
+export async function evaluateOnTheClock(host: AlarmHost, since: number): Promise<number> {
+  const boundary = boundaryOf(host.sandbox.now());
+  if (boundary <= since) return since;
+  for (const [accountId, account] of host.world.accounts) {
+    for (const region of account.regions.keys()) {
+      if (cloudwatchState.at(account, region).alarms.size > 0) await evaluateAlarms(host, accountId, region, undefined, boundary);
+    }
+  }
+  return boundary;
+}
+
+/** Starts the minute clock of a running sandbox; the returned function stops it. */
+export function startAlarmClock(host: AlarmHost): () => void {
+  let since = boundaryOf(host.sandbox.now());
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    evaluateOnTheClock(host, since)
+      .then((evaluated) => (since = evaluated))
+      // A sandbox fault in one evaluation is reported, and the clock goes on.
+      .catch((err: unknown) => process.stderr.write(`sandbox: evaluating CloudWatch alarms failed: ${(err as Error).stack ?? String(err)}\n`))
+      .finally(() => (running = false));
+  }, POLL_MS);
+  timer.unref();
+  return () => clearInterval(timer);
 }

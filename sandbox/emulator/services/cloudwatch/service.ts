@@ -11,8 +11,8 @@ import { getMetricStatistics, listMetrics, putMetricData } from "./metrics.js";
  * terraform-provider-aws 5.100.0 (aws-sdk-go-v2 service/cloudwatch v1.45.1) speaks: form-encoded
  * `Action=PutMetricAlarm&…&Version=2010-08-01`, XML answers. A new alarm is INSUFFICIENT_DATA,
  * as a real one is until its first period of data; metrics (metrics.ts) arrive from the services
- * and PutMetricData, and each new data point evaluates the alarms on that metric
- * (alarm-evaluation.ts), which run their actions. Source: Amazon CloudWatch API Reference
+ * and PutMetricData; every alarm is evaluated once a minute, and the alarms on a metric also when
+ * a data point arrives (alarm-evaluation.ts), and run their actions. Source: Amazon CloudWatch API Reference
  * (docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_<Action>.html), cited at each handler.
  */
 

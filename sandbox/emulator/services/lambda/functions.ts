@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { AwsError, type CallContext } from "../../protocol/types.js";
 import type { AccountState, Tags, World } from "../../state.js";
 import { regionalState } from "../shared/regional.js";
+import type { ExecutionEnvironment } from "./environments.js";
 
 /**
  * What the sandbox keeps of a Lambda function: its $LATEST configuration, its deployment package
@@ -51,6 +52,8 @@ export interface LambdaFunction {
   policy: FunctionPolicyStatement[];
   eventInvokeConfig?: EventInvokeConfig;
   reservedConcurrency?: number;
+  /** Its execution environments, warm or busy, each with its log stream (environments.ts). */
+  environments?: ExecutionEnvironment[];
   /** Published versions, "1", "2", … (PublishVersion); $LATEST is the function itself. */
   versions: { version: string; codeSha256: string; description: string; lastModified: string; revisionId: string }[];
 }

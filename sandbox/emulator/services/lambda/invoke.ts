@@ -13,6 +13,7 @@ import { appendLogEvents } from "../logs/service.js";
 import { afterResponse } from "../shared/background.js";
 import { queueByArn } from "../sqs/service.js";
 import { invocationContext } from "./context.js";
+import { acquireEnvironment } from "./environments.js";
 import { functionOf, type LambdaFunction } from "./functions.js";
 
 /**
@@ -223,10 +224,17 @@ export async function runFunction(fn: LambdaFunction, region: string, event: unk
   installScopedEnv();
   const requestId = randomUUID();
   const now = host.runtime.now();
-  const date = new Date(now).toISOString().slice(0, 10).replace(/-/g, "/");
-  const logStream = `${date}/[$LATEST]${requestId.replace(/-/g, "")}`;
   const session = executionSession(fn, host);
-  const env = environmentOf(fn, host, region, session, logStream);
+  // A warm environment's log stream, or a new environment's (environments.ts).
+  const { environment, release } = acquireEnvironment(fn, now);
+  const logStream = environment.logStream;
+  let env: Record<string, string>;
+  try {
+    env = environmentOf(fn, host, region, session, logStream);
+  } catch (error) {
+    release();
+    throw error;
+  }
   const context = invocationContext({
     functionName: fn.name,
     functionArn: fn.arn,
@@ -257,6 +265,7 @@ export async function runFunction(fn: LambdaFunction, region: string, event: unk
     return { statusCode: 200, payload: Buffer.from(JSON.stringify(errorPayload(error))), functionError: "Unhandled", executedVersion: "$LATEST" };
   } finally {
     clearTimeout(timer);
+    release();
   }
 }
 

@@ -1,7 +1,8 @@
 /**
- * Work a service does after its API call has returned: EventBridge delivers events, and Lambda
- * runs an `Event` invocation, asynchronously ("Asynchronous invocation", invocation-async.html;
- * "PutEvents": the call returns once the event is accepted). Each piece is counted while it runs,
+ * Work a service does after its API call has returned: EventBridge delivers events, Lambda
+ * runs an `Event` invocation, and Step Functions runs an execution, asynchronously ("Asynchronous
+ * invocation", invocation-async.html; "PutEvents": the call returns once the event is accepted;
+ * API_StartExecution.html: "Starts a state machine execution" and answers with its ARN at once). Each piece is counted while it runs,
  * and work a running piece starts is counted before that piece ends, so the count reaching zero
  * means the sandbox has nothing left to do — what a harness waits for before it reads results or
  * stops the sandbox (a run that is cut off would log into a closed server).

@@ -3,6 +3,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { AwsError, type CallContext } from "../../protocol/types.js";
 import type { Principal } from "../../state.js";
 import { mintRoleSession } from "../iam/principals.js";
+import { afterResponse } from "../shared/background.js";
 import { required } from "../shared/params.js";
 import { paginate } from "../shared/paging.js";
 import { regionalState } from "../shared/regional.js";
@@ -72,6 +73,14 @@ export interface MapRun {
   maxConcurrency: number;
   toleratedFailurePercentage: number;
   toleratedFailureCount: number;
+  /** The Distributed Map state's label: a redrive of the parent finds the Map Run by it. */
+  label: string;
+  /** Each item's input to its child execution, by item index (a redriven Map Run reads no items again). */
+  inputs: Json[];
+  /** The child execution of each item, by item index; absent for an item whose child never started. */
+  children: (string | undefined)[];
+  redriveCount: number;
+  redriveDate?: Date;
 }
 
 export const executionsState = regionalState("states-executions", () => ({ executions: new Map<string, Execution>(), mapRuns: new Map<string, MapRun>() }));
@@ -152,7 +161,7 @@ class Recorder {
  * An EXPRESS machine's execution ARN is `express:<machine>:<name>:<id>` (the form CloudWatch Logs
  * records show, telemetry.ts), which the history and describe APIs refuse as AWS does.
  */
-export function startExecution(host: StatesHost, machine: MachineRef, region: string, accountId: string, input: Json, options: { name?: string; executionArn?: string; mapRunArn?: string }): Execution {
+export function startExecution(host: StatesHost, machine: MachineRef, region: string, accountId: string, input: Json, options: { name?: string; executionArn?: string; mapRunArn?: string; duplicate?: boolean }): Execution {
   const name = options.name ?? randomUUID();
   const express = machine.type === "EXPRESS" && !options.mapRunArn;
   const executionArn = options.executionArn ?? (express ? `arn:aws:states:${region}:${accountId}:express:${machine.name}:${name}:${randomUUID()}` : `arn:aws:states:${region}:${accountId}:execution:${machine.name}:${name}`);
@@ -175,7 +184,8 @@ export function startExecution(host: StatesHost, machine: MachineRef, region: st
     logStream: logStreamName(machine.name, startDate),
     ...(options.mapRunArn ? { mapRunArn: options.mapRunArn } : {}),
   };
-  executions.set(executionArn, execution);
+  // A duplicate delivery is the same execution again: the first keeps the ARN's entry (backgroundSettled waits for both).
+  if (!options.duplicate) executions.set(executionArn, execution);
   const recorder = new Recorder(host, execution);
   recorder.record("ExecutionStarted", { executionStartedEventDetails: { input: inputText, inputDetails: { truncated: false }, roleArn: machine.roleArn } });
   if (!execution.mapRunArn) void executionMetric(host, machine.arn, "ExecutionsStarted");
@@ -183,11 +193,16 @@ export function startExecution(host: StatesHost, machine: MachineRef, region: st
   return execution;
 }
 
-/** Runs the execution from its start, or (a redrive) from the state it did not complete. */
+/**
+ * Runs the execution from its start, or (a redrive) from the state it did not complete, after the
+ * call that started it returns — as background work (shared/background.ts), so a harness that waits
+ * for backgroundSettled waits for every execution too, Map Run children included (a child is
+ * started, and counted, before its parent ends).
+ */
 function launch(host: StatesHost, region: string, accountId: string, execution: Execution, recorder: Recorder, input: Json, from?: { state: string; input: Json }): void {
   let finish!: () => void;
   execution.done = new Promise<void>((resolve) => (finish = resolve));
-  setImmediate(() => void run(host, region, accountId, execution, recorder, input, from).finally(finish));
+  afterResponse(() => run(host, region, accountId, execution, recorder, input, from).finally(finish));
 }
 
 /** Closes a running execution: its status, and the closing metrics (telemetry.ts) unless it is a Map Run's child. */
@@ -208,9 +223,10 @@ async function run(host: StatesHost, region: string, accountId: string, executio
     {
       task: (resource, parameters) => runTask(host, principal(), region, resource, parameters),
       readItems: (reader, parameters, where) => readItems(host, principal(), region, reader, parameters, where),
-      startMapRun: (label, config) => startMapRun(host, machine, region, accountId, execution, label, config),
+      startMapRun: (label, config, inputs) => startMapRun(host, machine, region, accountId, execution, label, config, inputs),
+      redriveMapRun: (label) => (execution.redriveCount > 0 ? redriveMapRun(host, region, accountId, execution, label) : undefined),
       finishMapRun: (mapRunArn, status) => finishMapRun(host, region, accountId, mapRunArn, status),
-      runChild: (mapRunArn, processor, childInput) => runChild(host, machine, principal(), region, accountId, mapRunArn, processor, childInput),
+      runChild: (mapRunArn, processor, childInput, index) => runChild(host, machine, principal(), region, accountId, mapRunArn, processor, childInput, index),
       writeResults: (mapRunArn, _writer, parameters, outcomes) => writeResults(host, principal(), region, mapRunArn, parameters, outcomes.map((o) => childRecord(host, region, accountId, o))),
       record: (type, details) => recorder.record(type, details),
       sleep: (seconds) => sleep(seconds * 1000 * SANDBOX_WAIT_SCALE),
@@ -249,10 +265,43 @@ async function run(host: StatesHost, region: string, accountId: string, executio
  * The Distributed Map starts its children with StartExecution on its own state machine, which the
  * role must allow ("IAM policies for using Distributed Map states", iam-policies-eg-dist-map.html).
  */
-function startMapRun(host: StatesHost, machine: MachineRef, region: string, accountId: string, parent: Execution, label: string, config: MapRunConfig): string {
+function startMapRun(host: StatesHost, machine: MachineRef, region: string, accountId: string, parent: Execution, label: string, config: MapRunConfig, inputs: Json[]): string {
   const mapRunArn = `arn:aws:states:${region}:${accountId}:mapRun:${machine.name}/${label}:${randomUUID()}`;
-  executionsState.at(host.world.accounts.get(accountId)!, region).mapRuns.set(mapRunArn, { mapRunArn, executionArn: parent.executionArn, stateMachineArn: `arn:aws:states:${region}:${accountId}:stateMachine:${machine.name}/${label}`, startDate: new Date(host.runtime.now()), status: "RUNNING", ...config });
+  executionsState.at(host.world.accounts.get(accountId)!, region).mapRuns.set(mapRunArn, {
+    mapRunArn,
+    executionArn: parent.executionArn,
+    stateMachineArn: `arn:aws:states:${region}:${accountId}:stateMachine:${machine.name}/${label}`,
+    startDate: new Date(host.runtime.now()),
+    status: "RUNNING",
+    ...config,
+    label,
+    inputs,
+    children: [],
+    redriveCount: 0,
+  });
   return mapRunArn;
+}
+
+/** "You haven't exceeded the hard limit of 1000 redrives of a given Map Run … you'll receive the States.Runtime error" (redrive-map-run.html). */
+const MAX_MAP_RUN_REDRIVES = 1000;
+
+/**
+ * "Redriving Map Runs" (redrive-map-run.html): a redriven parent "redrives all the unsuccessful
+ * states, including Distributed Map … to redrive all the unsuccessful child workflow executions in
+ * the Map Run" — the same Map Run (its ARN, its items), its redriveCount and redriveDate set; a Map
+ * Run that was never started (the ItemReader failed) is started anew, which the caller does when
+ * this finds none.
+ */
+function redriveMapRun(host: StatesHost, region: string, accountId: string, parent: Execution, label: string): { mapRunArn: string; inputs: Json[]; redriveCount: number } | undefined {
+  const runs = [...executionsState.at(host.world.accounts.get(accountId)!, region).mapRuns.values()];
+  const run = runs.filter((r) => r.executionArn === parent.executionArn && r.label === label).sort((a, b) => b.startDate.getTime() - a.startDate.getTime())[0];
+  if (!run || run.status === "SUCCEEDED" || run.status === "RUNNING") return undefined;
+  if (run.redriveCount >= MAX_MAP_RUN_REDRIVES) throw new StatesError("States.Runtime", `The Map Run ${run.mapRunArn} has reached the limit of ${MAX_MAP_RUN_REDRIVES} redrives.`);
+  run.redriveCount++;
+  run.redriveDate = new Date(host.runtime.now());
+  run.status = "RUNNING";
+  delete run.stopDate;
+  return { mapRunArn: run.mapRunArn, inputs: run.inputs, redriveCount: run.redriveCount };
 }
 
 function finishMapRun(host: StatesHost, region: string, accountId: string, mapRunArn: string, status: MapRun["status"]): void {
@@ -260,17 +309,40 @@ function finishMapRun(host: StatesHost, region: string, accountId: string, mapRu
   if (run && run.status === "RUNNING") Object.assign(run, { status, stopDate: new Date(host.runtime.now()) });
 }
 
-async function runChild(host: StatesHost, machine: MachineRef, principal: Principal, region: string, accountId: string, mapRunArn: string, processor: StateMachineDefinition, input: Json): Promise<ChildOutcome> {
+/**
+ * Item `index` of a Map Run: a new child execution, or in a redriven Map Run the item's earlier
+ * child — kept as it is when it SUCCEEDED ("doesn't rerun these steps"), otherwise redriven like a
+ * parent (same ARN, from its unsuccessful step; "Child workflow execution redrive behavior",
+ * redrive-map-run.html, for STANDARD children, driftguard's ExecutionType). Starting a child needs
+ * states:StartExecution on the state machine, redriving one states:RedriveExecution on it ("IAM
+ * permissions to redrive a Map Run", same page; iam-policies-eg-dist-map.html).
+ */
+async function runChild(host: StatesHost, machine: MachineRef, principal: Principal, region: string, accountId: string, mapRunArn: string, processor: StateMachineDefinition, input: Json, index: number): Promise<ChildOutcome> {
+  const { executions, mapRuns } = executionsState.at(host.world.accounts.get(accountId)!, region);
+  const run = mapRuns.get(mapRunArn)!;
+  const earlier = run.children[index] ? executions.get(run.children[index]!) : undefined;
+  if (earlier?.status === "SUCCEEDED") return outcomeOf(earlier);
+  const action = earlier ? "RedriveExecution" : "StartExecution";
   try {
-    await authorize(host.world, { service: stepFunctionsService, action: "StartExecution", params: { stateMachineArn: machine.arn }, principal, accountId, region }, { secureTransport: true, now: host.runtime.now() });
+    await authorize(host.world, { service: stepFunctionsService, action, params: earlier ? { executionArn: earlier.executionArn } : { stateMachineArn: machine.arn }, principal, accountId, region }, { secureTransport: true, now: host.runtime.now() });
   } catch (err) {
     // Not a task error a Catch could handle: the Map Run itself cannot run.
-    throw new StatesError("States.Runtime", `The Distributed Map could not start its child executions: ${(err as Error).message}`);
+    throw new StatesError("States.Runtime", `The Distributed Map could not ${earlier ? "redrive" : "start"} its child executions: ${(err as Error).message}`);
+  }
+  if (earlier) {
+    if (earlier.status !== "RUNNING") redrive(host, earlier);
+    await earlier.done;
+    return outcomeOf(earlier);
   }
   const label = mapRunArn.split(":")[6]!;
   const id = randomUUID();
   const child = startExecution(host, { ...machine, definition: JSON.stringify(processor) }, region, accountId, input, { name: id, executionArn: `arn:aws:states:${region}:${accountId}:execution:${label}:${id}`, mapRunArn });
+  run.children[index] = child.executionArn;
   await child.done;
+  return outcomeOf(child);
+}
+
+function outcomeOf(child: Execution): ChildOutcome {
   return { executionArn: child.executionArn, status: child.status as ChildOutcome["status"], ...(child.output !== undefined ? { output: JSON.parse(child.output) as Json } : {}), ...(child.error !== undefined ? { error: child.error, cause: child.cause } : {}) };
 }
 
@@ -299,7 +371,7 @@ function childRecord(host: StatesHost, region: string, accountId: string, outcom
  * unless the running one has the same input, which is idempotent for STANDARD workflows); input a
  * JSON text of at most 256 KiB ("InvalidExecutionInput").
  */
-export function startExecutionHandler(machineOf: (ctx: CallContext, arn: string | undefined) => MachineRef, params: { stateMachineArn?: string; name?: string; input?: string }, ctx: CallContext) {
+export function startExecutionHandler(machineOf: (ctx: CallContext, arn: string | undefined) => MachineRef, params: { stateMachineArn?: string; name?: string; input?: string }, ctx: CallContext, sync = false) {
   const machine = machineOf(ctx, params.stateMachineArn);
   const text = params.input ?? "{}";
   let input: Json;
@@ -317,7 +389,10 @@ export function startExecutionHandler(machineOf: (ctx: CallContext, arn: string 
     if (existing.status === "RUNNING" && existing.input === JSON.stringify(input)) return { executionArn: existing.executionArn, startDate: existing.startDate };
     throw new AwsError("ExecutionAlreadyExists", `Execution Already Exists: '${arn}'`);
   }
-  const execution = startExecution({ world: ctx.world, runtime: ctx.sandbox }, machine, ctx.region, ctx.accountId, input, { name: params.name });
+  const host = { world: ctx.world, runtime: ctx.sandbox };
+  const execution = startExecution(host, machine, ctx.region, ctx.accountId, input, { name: params.name });
+  // At-least-once, when the scenario asks for it: the same execution delivered a second time.
+  if (machine.type === "EXPRESS" && !sync && ctx.sandbox.duplicateExpressExecutions) startExecution(host, machine, ctx.region, ctx.accountId, input, { name: execution.name, executionArn: execution.executionArn, duplicate: true });
   return { executionArn: execution.executionArn, startDate: execution.startDate };
 }
 
@@ -401,24 +476,29 @@ function notRedrivable(e: Execution, now: number): string | undefined {
  * history of the successful steps, and doesn't rerun these steps"; same ARN and definition;
  * ExecutionNotRedrivable otherwise ("This API action is not supported by EXPRESS state machines").
  * The history gains ExecutionRedriven (redriveCount) and $$.Execution.RedriveCount counts it.
- * The unsuccessful step is re-run whole: an inline Map runs all its iterations again and a
- * Distributed Map starts a new Map Run (AWS redrives only the failed iterations and child executions).
+ * A Distributed Map that did not complete redrives its Map Run: only the items whose child
+ * execution did not succeed run again (redriveMapRun, runChild). An inline Map is re-run whole
+ * (AWS reschedules only its failed iterations; driftguard's definition has no inline Map).
  */
 export function redriveExecution(params: { executionArn?: string; clientToken?: string }, ctx: CallContext) {
   const e = executionOf(ctx, params.executionArn);
   const reason = notRedrivable(e, ctx.sandbox.now());
   if (reason) throw new AwsError("ExecutionNotRedrivable", `Execution cannot be redriven: ${reason}`);
-  const host = { world: ctx.world, runtime: ctx.sandbox };
+  redrive({ world: ctx.world, runtime: ctx.sandbox }, e);
+  return { redriveDate: e.redriveDate };
+}
+
+/** Runs an unsuccessful execution again from the step it did not complete (a parent, or a Map Run's child). */
+function redrive(host: StatesHost, e: Execution): void {
   e.redriveCount++;
-  e.redriveDate = new Date(ctx.sandbox.now());
+  e.redriveDate = new Date(host.runtime.now());
   e.status = "RUNNING";
   for (const field of ["stopDate", "error", "cause", "output", "stopRequested"] as const) delete e[field];
   const recorder = new Recorder(host, e);
   recorder.record("ExecutionRedriven", { executionRedrivenEventDetails: { redriveCount: e.redriveCount } });
-  void executionMetric(host, e.stateMachineArn, "ExecutionsRedriven");
+  if (!e.mapRunArn) void executionMetric(host, e.stateMachineArn, "ExecutionsRedriven");
   const [, , , region, accountId] = e.executionArn.split(":");
   launch(host, region!, accountId!, e, recorder, JSON.parse(e.input) as Json, e.failedAt);
-  return { redriveDate: e.redriveDate };
 }
 
 /** API_ListMapRuns.html: the Map Runs an execution started, newest first. */
@@ -468,7 +548,8 @@ export function describeMapRun(params: { mapRunArn?: string }, ctx: CallContext)
     toleratedFailureCount: run.toleratedFailureCount,
     itemCounts: counts,
     executionCounts: counts,
-    redriveCount: 0,
+    redriveCount: run.redriveCount,
+    ...(run.redriveDate ? { redriveDate: run.redriveDate } : {}),
   };
 }
 
@@ -480,7 +561,7 @@ export function describeMapRun(params: { mapRunArn?: string }, ctx: CallContext)
 export async function startSyncExecution(machineOf: (ctx: CallContext, arn: string | undefined) => MachineRef, params: { stateMachineArn?: string; name?: string; input?: string }, ctx: CallContext) {
   const machine = machineOf(ctx, params.stateMachineArn);
   if (machine.type !== "EXPRESS") throw new AwsError("StateMachineTypeNotSupported", "This operation is not supported by this type of state machine");
-  const { executionArn } = startExecutionHandler(machineOf, params, ctx);
+  const { executionArn } = startExecutionHandler(machineOf, params, ctx, true);
   const e = executionsState.of(ctx).executions.get(executionArn)!;
   await e.done;
   // An EXPRESS execution is not kept for the history and describe APIs.

@@ -3,9 +3,10 @@ import { authorize } from "../../authorization/evaluate.js";
 import { AwsError, type CallContext, type SandboxRuntime, type ServiceDefinition } from "../../protocol/types.js";
 import type { Principal, World } from "../../state.js";
 import { functionOf } from "../lambda/functions.js";
-import { runFunction } from "../lambda/invoke.js";
+import { runAsync, runFunction } from "../lambda/invoke.js";
 import { lambdaService } from "../lambda/service.js";
 import { s3Service } from "../s3/service.js";
+import { afterResponse } from "../shared/background.js";
 import { snsService } from "../sns/service.js";
 import { runtimeError, StatesError } from "./paths.js";
 
@@ -72,7 +73,8 @@ async function invokeLambda(host: StatesHost, principal: Principal, region: stri
     throw serviceError("Lambda", "AWSLambdaException", LAMBDA_MODELED, err, requestId);
   }
   if (params.InvocationType === "Event") {
-    void runFunction(fn, region, params.Payload ?? {}, host);
+    // An asynchronous invocation, as Invoke with InvocationType Event makes it: retried, then to its on-failure destination (invoke.ts).
+    afterResponse(() => runAsync(fn, region, params.Payload ?? {}, host));
     return { Payload: "", StatusCode: 202, ...sdkMetadata(requestId, {}) };
   }
   if (params.InvocationType !== undefined && params.InvocationType !== "RequestResponse") throw runtimeError(`InvocationType ${String(params.InvocationType)} is not emulated by the sandbox`);

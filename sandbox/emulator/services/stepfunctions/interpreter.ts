@@ -51,8 +51,13 @@ export interface ExecutionHost {
   task(resource: string, parameters: Json, where: string): Promise<Json>;
   /** A Distributed Map's ItemReader (s3:getObject / JSON), parameters already resolved. */
   readItems(reader: State, parameters: Json, where: string): Promise<Json[]>;
-  /** A Map Run: its ARN, one child execution per item, the ResultWriter export. */
-  startMapRun(label: string, config: MapRunConfig): string;
+  /** A Map Run: its ARN, one child execution per item (their inputs, kept for a redrive), the ResultWriter export. */
+  startMapRun(label: string, config: MapRunConfig, inputs: Json[]): string;
+  /**
+   * In a redriven execution, the unsuccessful Map Run this Distributed Map state left, now running
+   * again with the item inputs it had (redrive-map-run.html); undefined otherwise (a new Map Run).
+   */
+  redriveMapRun(label: string): { mapRunArn: string; inputs: Json[]; redriveCount: number } | undefined;
   /** The Map Run's end (DescribeMapRun's status). */
   finishMapRun(mapRunArn: string, status: "SUCCEEDED" | "FAILED" | "ABORTED"): void;
   runChild(mapRunArn: string, processor: StateMachineDefinition, input: Json, index: number): Promise<ChildOutcome>;
@@ -260,8 +265,15 @@ export class Interpreter {
     const processor = (state.ItemProcessor ?? state.Iterator) as (StateMachineDefinition & { ProcessorConfig?: { Mode?: string } }) | undefined;
     if (!processor) throw runtimeError(`Map state '${name}' has no ItemProcessor`);
     const distributed = processor.ProcessorConfig?.Mode === "DISTRIBUTED";
-    let items: Json[];
-    if (state.ItemReader) {
+    const label = state.Label ?? name;
+    // A redriven execution redrives the Map Run it left unsuccessful, with its items as they were.
+    const redriven = distributed ? this.host.redriveMapRun(label) : undefined;
+    const selector = state.ItemSelector ?? state.Parameters;
+    const itemInput = (value: Json, index: number) => (selector === undefined ? value : applyTemplate(selector, input, { ...ctx, Map: { Item: { Index: index, Value: value } } }, name));
+    let items: Json[] = [];
+    if (redriven) {
+      // No new read: the Map Run's children already have their inputs.
+    } else if (state.ItemReader) {
       if (!distributed) throw runtimeError(`Map state '${name}' has an ItemReader but is not DISTRIBUTED`);
       items = await this.host.readItems(state.ItemReader, applyTemplate(state.ItemReader.Parameters ?? {}, input, ctx, name), name);
     } else {
@@ -269,8 +281,6 @@ export class Interpreter {
       if (!Array.isArray(selected)) throw runtimeError(`An error occurred while executing the state '${name}'. Items of the Map state must be an array, got ${JSON.stringify(selected)?.slice(0, 200)}`);
       items = selected;
     }
-    const selector = state.ItemSelector ?? state.Parameters;
-    const itemInput = (value: Json, index: number) => (selector === undefined ? value : applyTemplate(selector, input, { ...ctx, Map: { Item: { Index: index, Value: value } } }, name));
     const limit = state.MaxConcurrency && state.MaxConcurrency > 0 ? state.MaxConcurrency : distributed ? 10_000 : 40;
     if (!distributed) {
       this.host.record("MapStateStarted", { mapStateStartedEventDetails: { length: items.length } });
@@ -288,15 +298,30 @@ export class Interpreter {
       this.host.record("MapStateSucceeded");
       return results;
     }
-    const mapRunArn = this.host.startMapRun(state.Label ?? name, { maxConcurrency: state.MaxConcurrency ?? 0, toleratedFailurePercentage: state.ToleratedFailurePercentage ?? 0, toleratedFailureCount: state.ToleratedFailureCount ?? 0 });
-    this.host.record("MapRunStarted", { mapRunStartedEventDetails: { mapRunArn } });
-    const outcomes = await pool(items, limit, (value, index) => this.host.runChild(mapRunArn, processor, itemInput(value, index), index));
+    let mapRunArn: string;
+    let inputs: Json[];
+    if (redriven) {
+      ({ mapRunArn, inputs } = redriven);
+      // HistoryEventType MapRunRedriven, mapRunRedrivenEventDetails {mapRunArn, redriveCount} (API_HistoryEvent.html).
+      this.host.record("MapRunRedriven", { mapRunRedrivenEventDetails: { mapRunArn, redriveCount: redriven.redriveCount } });
+    } else {
+      inputs = items.map(itemInput);
+      mapRunArn = this.host.startMapRun(label, { maxConcurrency: state.MaxConcurrency ?? 0, toleratedFailurePercentage: state.ToleratedFailurePercentage ?? 0, toleratedFailureCount: state.ToleratedFailureCount ?? 0 }, inputs);
+      this.host.record("MapRunStarted", { mapRunStartedEventDetails: { mapRunArn } });
+    }
+    let outcomes: ChildOutcome[];
+    try {
+      outcomes = await pool(inputs, limit, (childInput, index) => this.host.runChild(mapRunArn, processor, childInput, index));
+    } catch (err) {
+      this.host.finishMapRun(mapRunArn, "FAILED");
+      throw err;
+    }
     const failed = outcomes.filter((o) => o.status !== "SUCCEEDED").length;
     const toleratedPercent = state.ToleratedFailurePercentage ?? 0;
     const toleratedCount = state.ToleratedFailureCount;
-    const tooMany = items.length > 0 && failed > 0 && (toleratedCount !== undefined ? failed > toleratedCount && (failed * 100) / items.length > toleratedPercent : (failed * 100) / items.length > toleratedPercent);
+    const tooMany = inputs.length > 0 && failed > 0 && (toleratedCount !== undefined ? failed > toleratedCount && (failed * 100) / inputs.length > toleratedPercent : (failed * 100) / inputs.length > toleratedPercent);
     if (tooMany) {
-      const cause = `The specified tolerated failure threshold was exceeded: ${failed} of ${items.length} child executions failed`;
+      const cause = `The specified tolerated failure threshold was exceeded: ${failed} of ${inputs.length} child executions failed`;
       this.host.record("MapRunFailed", { mapRunFailedEventDetails: { error: "States.ExceedToleratedFailureThreshold", cause } });
       this.host.finishMapRun(mapRunArn, "FAILED");
       throw new StatesError("States.ExceedToleratedFailureThreshold", cause);

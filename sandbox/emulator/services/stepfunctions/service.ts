@@ -6,7 +6,10 @@ import { required } from "../shared/params.js";
 import { paginate } from "../shared/paging.js";
 import { regionalState } from "../shared/regional.js";
 import { authorizePassRole } from "../shared/pass-role.js";
-import { describeExecution, describeMapRun, getExecutionHistory, listExecutions, listMapRuns, redriveExecution, startExecutionHandler, startSyncExecution, stopExecution, trustedRole, UNTRUSTED_ROLE } from "./executions.js";
+import { authorize } from "../../authorization/evaluate.js";
+import { logsService } from "../logs/service.js";
+import { describeExecution, describeMapRun, getExecutionHistory, listExecutions, listMapRuns, redriveExecution, startExecutionHandler, startSyncExecution, stateMachineSession, stopExecution, trustedRole, UNTRUSTED_ROLE } from "./executions.js";
+import { StatesError } from "./paths.js";
 
 /**
  * Step Functions state machines (awsJson1_0, target prefix AWSStepFunctions), as terraform's
@@ -122,6 +125,33 @@ async function checkRole(roleArn: string | undefined, ctx: CallContext, machineA
   return arn;
 }
 
+/**
+ * The log delivery a logging configuration needs, made as the state machine's role: Step Functions
+ * creates a CloudWatch Logs delivery when logging is turned on, updates it when the level, the
+ * destination or the role changes, and deletes it when logging is turned off — the
+ * logs:CreateLogDelivery, logs:UpdateLogDelivery and logs:DeleteLogDelivery of the role policy
+ * "IAM Policies for logging to CloudWatch Logs" lists (cw-logs.html#cloudwatch-iam-policy; "You
+ * need to specify `*` in the Resource field", these actions have no resource type). A role that
+ * may not is refused with AccessDeniedException "The state machine IAM Role is not authorized to
+ * access the Log Destination", as Create/UpdateStateMachine answer it (aws/aws-cdk#26432,
+ * aws-samples/serverless-patterns#102 quote it).
+ */
+async function checkLogDelivery(ctx: CallContext, machine: { arn: string; roleArn: string }, before: LoggingConfiguration | undefined, after: LoggingConfiguration, roleChanged: boolean): Promise<void> {
+  const was = before !== undefined && before.level !== "OFF";
+  const is = after.level !== "OFF";
+  const changed = JSON.stringify(before) !== JSON.stringify(after) || roleChanged;
+  const action = is ? (was ? (changed ? "UpdateLogDelivery" : undefined) : "CreateLogDelivery") : was ? "DeleteLogDelivery" : undefined;
+  if (!action) return;
+  const host = { world: ctx.world, runtime: ctx.sandbox };
+  try {
+    const role = stateMachineSession(host, machine, ctx.region, "log-delivery");
+    await authorize(ctx.world, { service: logsService, action, params: {}, principal: role, accountId: role.accountId, region: ctx.region }, { secureTransport: true, now: ctx.sandbox.now() });
+  } catch (err) {
+    if (err instanceof AwsError || err instanceof StatesError) throw new AwsError("AccessDeniedException", "The state machine IAM Role is not authorized to access the Log Destination");
+    throw err;
+  }
+}
+
 /** API_EncryptionConfiguration.html: AWS_OWNED_KEY unless a customer managed key is named. */
 function checkEncryption(config: StateMachine["encryptionConfiguration"] | undefined): StateMachine["encryptionConfiguration"] {
   const type = config?.type ?? "AWS_OWNED_KEY";
@@ -156,6 +186,7 @@ async function createStateMachine(params: CreateInput, ctx: CallContext) {
   const definition = checkDefinition(params.definition);
   const roleArn = await checkRole(params.roleArn, ctx, machineArn(ctx, name));
   const loggingConfiguration = checkLogging(params.loggingConfiguration);
+  await checkLogDelivery(ctx, { arn: machineArn(ctx, name), roleArn }, undefined, loggingConfiguration, false);
   const tracingConfiguration = { enabled: params.tracingConfiguration?.enabled ?? false };
   const { machines } = statesState.of(ctx);
   const existing = machines.get(name);
@@ -218,6 +249,7 @@ async function updateStateMachine(
     tracingConfiguration: tracingConfiguration === undefined ? m.tracingConfiguration : { enabled: tracingConfiguration.enabled ?? false },
     encryptionConfiguration: encryptionConfiguration === undefined ? m.encryptionConfiguration : checkEncryption(encryptionConfiguration),
   };
+  await checkLogDelivery(ctx, { arn: m.arn, roleArn: next.roleArn }, m.loggingConfiguration, next.loggingConfiguration, next.roleArn !== m.roleArn);
   Object.assign(m, next, { revisionId: uuid(ctx.sandbox.random) });
   return { updateDate: new Date(ctx.sandbox.now()), revisionId: m.revisionId };
 }
