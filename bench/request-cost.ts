@@ -55,14 +55,14 @@ function serve(): void {
   server.listen(0, "127.0.0.1", () => process.send?.((server.address() as AddressInfo).port));
 }
 
-export async function measureRequestCost(requests: number, inFlight: number): Promise<RequestCost> {
+export async function measureRequestCost(requests: number, inFlight: number, lean = true): Promise<RequestCost> {
   const child = fork(new URL(import.meta.url).pathname, ["--serve"], { execArgv: ["--import", "tsx"] });
   const port = await new Promise<number>((resolve) => child.once("message", (m) => resolve(m as number)));
   process.env.AWS_ENDPOINT_URL = `http://127.0.0.1:${port}`;
   const sockets = createSharedSockets(inFlight);
   const limiter = new AdaptiveRateLimiter({ perSecond: 1e9, maxInFlight: inFlight }, systemClock);
   const credentials = async () => ({ accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", sessionToken: "token" });
-  const clients = createSpokeClients("123456789012", "us-east-1", credentials, { cloudformationRateLimiter: limiter, sockets });
+  const clients = createSpokeClients("123456789012", "us-east-1", credentials, { cloudformationRateLimiter: limiter, sockets, lean });
   const cfn: CloudFormationClient = clients.cloudformation;
   const one = (i: number) =>
     i % 2 === 0 ? cfn.send(new DetectStackDriftCommand({ StackName: `stack-${i}` })) : cfn.send(new DescribeStackDriftDetectionStatusCommand({ StackDriftDetectionId: `id-${i}` }));
@@ -86,6 +86,8 @@ if (process.argv.includes("--serve")) serve();
 else if (import.meta.url === `file://${process.argv[1]}`) {
   const requests = Number(process.argv[2] ?? 20000);
   const inFlight = Number(process.argv[3] ?? 64);
-  const cost = await measureRequestCost(requests, inFlight);
-  console.log(`${cost.requests} requests, ${inFlight} in flight: ${cost.cpuUsPerRequest.toFixed(0)} µs of CPU per request (the client alone; ${cost.systemUsPerRequest.toFixed(0)} µs of it system), ${(cost.wallMs / 1000).toFixed(1)} s wall`);
+  for (const lean of [true, false]) {
+    const cost = await measureRequestCost(requests, inFlight, lean);
+    console.log(`${lean ? "lean path" : "SDK path "}: ${cost.requests} requests, ${inFlight} in flight: ${cost.cpuUsPerRequest.toFixed(0)} µs of CPU per request (the client alone; ${cost.systemUsPerRequest.toFixed(0)} µs of it system), ${(cost.wallMs / 1000).toFixed(1)} s wall`);
+  }
 }

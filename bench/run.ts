@@ -37,7 +37,7 @@ import { SandboxProcess } from "./sandbox-process.js";
 const USAGE =
   "usage: npm run bench -- [--profile default|realistic|fanout-100k] [--accounts 200] [--regions 4] [--stacks 25] [--drift-rate 0.1] [--api-ms 2] [--detection-ms 300,900] " +
   "[--cfn-rps 10] [--concurrency auto|10,4,5] [--execution single|fanout] [--naive-account-regions 1] [--event-trials 5] [--synth-accounts 500] [--out bench/results.json] [--cpu-prof DIR] [--warm-runs 1] " +
-  "[--hub-heap lambda|node]";
+  "[--hub-heap lambda|node] [--request-path lean|sdk]";
 
 /**
  * `--profile realistic`: detections of seconds to tens of seconds, as real CloudFormation takes
@@ -87,6 +87,7 @@ function parseOptions() {
       "cpu-prof": { type: "string" },
       "warm-runs": { type: "string" },
       "hub-heap": { type: "string", default: "lambda" },
+      "request-path": { type: "string", default: "lean" },
       help: { type: "boolean", default: false },
     },
   });
@@ -94,6 +95,7 @@ function parseOptions() {
   if (!(PROFILES as readonly string[]).includes(values.profile)) throw new Error(`--profile must be ${PROFILES.join(", ")} (got "${values.profile}")\n${USAGE}`);
   const fanout100k = values.profile === "fanout-100k";
   if (values.execution !== "single" && values.execution !== "fanout") throw new Error(`--execution must be single or fanout (got "${values.execution}")\n${USAGE}`);
+  if (values["request-path"] !== "lean" && values["request-path"] !== "sdk") throw new Error(`--request-path must be lean or sdk (got "${values["request-path"]}")\n${USAGE}`);
   if (values["hub-heap"] !== "lambda" && values["hub-heap"] !== "node") throw new Error(`--hub-heap must be lambda or node (got "${values["hub-heap"]}")\n${USAGE}`);
   const realistic = values.profile === "realistic";
   const scale = realistic ? REALISTIC.timeScale : 1;
@@ -120,6 +122,8 @@ function parseOptions() {
     cpuProfDir: values["cpu-prof"],
     warmRuns: Number(values["warm-runs"] ?? (fanout100k ? FANOUT_100K.warmRuns : 1)),
     hubHeap: values["hub-heap"],
+    /** CloudFormation's hot reads on the lean path (functions/aws/lean-query.ts, production) or all on the SDK's stack, for A/B runs. */
+    lean: values["request-path"] === "lean",
   };
 }
 
@@ -299,7 +303,8 @@ async function main(): Promise<void> {
     const deps = {
       ...scanDeps(hub, sandbox.ready.reportBucket, logger),
       spokeClients: (...args: Parameters<typeof createSpokeClients>) => {
-        const clients = createSpokeClients(...args);
+        const [accountId, region, credentials, options] = args;
+        const clients = createSpokeClients(accountId, region, credentials, { ...options, lean: opts.lean });
         counter.attach(clients.cloudformation, args[0], args[1]);
         return clients;
       },
@@ -316,6 +321,7 @@ async function main(): Promise<void> {
         const regions = await sandbox.detections();
         coldInSyncCalls = callsPerStack(stackRows(warm.report, counter, regions, 0), counter, "IN_SYNC").perStack;
       }
+      counter.detach();
       counter = new CallCounter();
     }
     log("scanning …");

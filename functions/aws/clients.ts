@@ -12,6 +12,7 @@ import { STSClient } from "@aws-sdk/client-sts";
 import { AdaptiveRetryStrategy, type RateLimiter } from "@smithy/core/retry";
 import type { AuthScheme, AwsCredentialIdentity, AwsCredentialIdentityProvider, RequestSigner, RetryStrategyV2 } from "@smithy/types";
 import { globalEventsRegion, partitionOf } from "../config/regions.js";
+import { leanQueryReads } from "./lean-query.js";
 import { yieldingTurns } from "./loop-turns.js";
 import type { SharedSockets } from "./sockets.js";
 import { gateWrites, type GatedClient } from "./write-gate.js";
@@ -36,6 +37,8 @@ export interface SpokeClientOptions {
   cloudformationRateLimiter?: RateLimiter;
   /** The run's socket pool (sockets.ts). */
   sockets?: SharedSockets;
+  /** The lean request path for CloudFormation's hot reads (lean-query.ts); default on. Off: every call takes the SDK's stack (bench/request-cost.ts compares). */
+  lean?: boolean;
 }
 
 /**
@@ -147,7 +150,7 @@ const GLOBAL_SERVICES: ReadonlySet<ClientClass<{ destroy(): void }>> = new Set([
 
 export function createSpokeClients(accountId: string, region: string, credentials: AwsCredentialIdentityProvider, options: SpokeClientOptions = {}): SpokeClients {
   const created = new Map<ClientClass<{ destroy(): void }>, { destroy(): void }>();
-  const { cloudformationRateLimiter: rateLimiter, sockets } = options;
+  const { cloudformationRateLimiter: rateLimiter, sockets, lean = true } = options;
   function client<C extends { destroy(): void }>(ctor: ClientClass<C>): C {
     let c = created.get(ctor) as C | undefined;
     if (!c) {
@@ -160,6 +163,8 @@ export function createSpokeClients(accountId: string, region: string, credential
       // Bursts of sends take turns with the event loop (loop-turns.ts).
       yieldingTurns(c as C & GatedClient);
       reuseSigner(c);
+      // The scan's hot CloudFormation reads skip the rest of the SDK's stack (lean-query.ts).
+      if ((ctor as unknown) === CloudFormationClient && lean) leanQueryReads(c as C & GatedClient & { config: object });
       created.set(ctor, c);
     }
     return c;

@@ -4,6 +4,7 @@ import { join, relative } from "node:path";
 import { Client } from "@smithy/core/client";
 import type { DeserializeHandler, DeserializeHandlerArguments, HandlerExecutionContext, MetadataBearer } from "@smithy/types";
 import { expect } from "vitest";
+import { leanAttempts, type LeanAttempt } from "../../functions/aws/lean-query.js";
 import { iamActionOf } from "../../sandbox/emulator/authorization/requests.js";
 import { principalOfAccessKey } from "../../sandbox/harness/running-worlds.js";
 import { RECORDS_ENV, type PermissionRecord } from "./records.js";
@@ -36,13 +37,17 @@ function write(record: PermissionRecord): void {
   if (dir) appendFileSync(join(dir, `${process.pid}.jsonl`), `${JSON.stringify(record)}\n`);
 }
 
+/** The record of one signed request: the role from its access key, the IAM action, where in functions/ it was sent. */
+function recordOf(headers: Record<string, string>, commandName: string | undefined, callsite: string | undefined): PermissionRecord | undefined {
+  const m = AUTHORIZATION.exec(headers.authorization ?? "");
+  const role = (m ? principalOfAccessKey(m[1]!) : undefined)?.roleArn?.split("/").pop();
+  const operation = String(commandName ?? "").replace(/Command$/, "");
+  return role && m ? { role, action: iamActionOf(m[2]!, operation), operation, callsite, testFile: relative(ROOT, expect.getState().testPath ?? "") } : undefined;
+}
+
 function recorder(callsite: string | undefined) {
   return (next: DeserializeHandler<object, MetadataBearer>, context: HandlerExecutionContext) => async (args: DeserializeHandlerArguments<object>) => {
-    const headers = (args.request as { headers?: Record<string, string> }).headers ?? {};
-    const m = AUTHORIZATION.exec(headers.authorization ?? "");
-    const role = (m ? principalOfAccessKey(m[1]!) : undefined)?.roleArn?.split("/").pop();
-    const operation = String(context.commandName ?? "").replace(/Command$/, "");
-    const base = role && m ? { role, action: iamActionOf(m[2]!, operation), operation, callsite, testFile: relative(ROOT, expect.getState().testPath ?? "") } : undefined;
+    const base = recordOf((args.request as { headers?: Record<string, string> }).headers ?? {}, context.commandName, callsite);
     try {
       const out = await next(args);
       if (base) write(base);
@@ -79,14 +84,24 @@ function actionOf(client: { config?: { defaultSigningName?: string; serviceId?: 
   return iamActionOf(signingName, String(command.schema?.[2] ?? command.constructor.name.replace(/Command$/, "")));
 }
 
+/** The callsite of the `send` in progress, for the lean path's attempts (they carry no command middleware). */
+const callsites = new AsyncLocalStorage<string | undefined>();
+
 const PATCHED = Symbol.for("driftguard.recorder.patched");
 if (!(Client.prototype as unknown as Record<symbol, unknown>)[PATCHED]) {
   const send = Client.prototype.send;
   // The SDK has no hook on every client, so the base class's send puts the middleware on each command.
   Client.prototype.send = function (this: Client<never, never, never, never>, command: SentCommand, ...rest: unknown[]) {
     windows.getStore()?.add(actionOf(this as never, command));
-    command.middlewareStack.add(recorder(callsiteOf(new Error().stack)), { step: "deserialize", name: NAME, override: true });
-    return (send as (...a: unknown[]) => unknown).call(this, command, ...rest);
+    const callsite = callsiteOf(new Error().stack);
+    command.middlewareStack.add(recorder(callsite), { step: "deserialize", name: NAME, override: true });
+    return callsites.run(callsite, () => (send as (...a: unknown[]) => unknown).call(this, command, ...rest));
   } as typeof Client.prototype.send;
+  // CloudFormation's hot reads skip the deserialize step (functions/aws/lean-query.ts): each of their attempts is published instead.
+  leanAttempts.subscribe((message) => {
+    const attempt = message as LeanAttempt;
+    const base = recordOf(attempt.request.headers, attempt.operation, callsites.getStore());
+    if (base) write(attempt.error ? { ...base, error: attempt.error.name } : base);
+  });
   (Client.prototype as unknown as Record<symbol, unknown>)[PATCHED] = true;
 }
