@@ -383,13 +383,13 @@ def adopt(importer, stack):
         ResourcesToImport=[{"ResourceType": "AWS::EC2::SecurityGroup", "LogicalResourceId": "Adopted", "ResourceIdentifier": {"Id": group_id}}])
     until(lambda: importer.describe_change_set(StackName=stack, ChangeSetName="adopt")["Status"], ["CREATE_PENDING", "CREATE_IN_PROGRESS"])
     return importer.describe_change_set(StackName=stack, ChangeSetName="adopt")
-blind = adopt(caller("fid-blind", ["cloudformation:*"]), "fid-claim-blind")
+blind = adopt(caller("fid-blind", ["cloudformation:*"]), "fid-denied-blind")
 importer = caller("fid-importer", ["cloudformation:*", "ec2:DescribeSecurityGroups"])
-ready = adopt(importer, "fid-claim")
+ready = adopt(importer, "fid-denied-claim")
 iam.put_role_policy(RoleName="fid-importer", PolicyName="deny", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "ec2:DescribeSecurityGroups", "Resource": "*"}]}))
-importer.execute_change_set(StackName="fid-claim", ChangeSetName="adopt")
-claim = until(lambda: importer.describe_stacks(StackName="fid-claim")["Stacks"][0]["StackStatus"], ["IMPORT_IN_PROGRESS", "IMPORT_ROLLBACK_IN_PROGRESS"])
-import_failed = [e for e in importer.describe_stack_events(StackName="fid-claim")["StackEvents"] if e["ResourceStatus"] == "IMPORT_FAILED"]
+importer.execute_change_set(StackName="fid-denied-claim", ChangeSetName="adopt")
+claim = until(lambda: importer.describe_stacks(StackName="fid-denied-claim")["Stacks"][0]["StackStatus"], ["IMPORT_IN_PROGRESS", "IMPORT_ROLLBACK_IN_PROGRESS"])
+import_failed = [e for e in importer.describe_stack_events(StackName="fid-denied-claim")["StackEvents"] if e["ResourceStatus"] == "IMPORT_FAILED"]
 out({
   "status": {k: status.get(k) for k in ["DetectionStatus", "StackDriftStatus", "DetectionStatusReason"]},
   "drifts": sorted((d["LogicalResourceId"], d["StackResourceDriftStatus"]) for d in drifts),
@@ -398,9 +398,9 @@ out({
   "blind": {k: blind.get(k) for k in ["Status", "ExecutionStatus", "StatusReason"]},
   "ready": ready["Status"],
   "claim": claim,
-  "execution": importer.describe_change_set(StackName="fid-claim", ChangeSetName="adopt")["ExecutionStatus"],
+  "execution": importer.describe_change_set(StackName="fid-denied-claim", ChangeSetName="adopt")["ExecutionStatus"],
   "importFailed": [(e["LogicalResourceId"], e["ResourceStatusReason"]) for e in import_failed],
-  "adopted": importer.describe_stack_resources(StackName="fid-claim")["StackResources"],
+  "adopted": importer.describe_stack_resources(StackName="fid-denied-claim")["StackResources"],
 })`,
     );
     const handler = (action: string, role: string, why: string) =>
