@@ -368,8 +368,10 @@ export async function deployAndRun(opts: DeployRunOptions, print: (line: string)
     const files = summary.s3 ? copyReport(deployed, summary.reportKey, resolve(opts.out)) : [];
     const { accountId, region } = config.hub;
     const topicArn = `arn:aws:sns:${region}:${accountId}:${names.topic}`;
-    const published = deployed.sandbox.world.accounts.get(accountId)?.regions.get(region)?.topics.get(topicArn)?.published.at(-1);
-    // The summary is published with MessageStructure json (one message per protocol): print what an email subscriber reads, as `npm start` does.
+    // The summary is published with MessageStructure json (one message per protocol); the deployed
+    // alarms publish to the same topic without it (a plain JSON text), and one can come last.
+    const published = deployed.sandbox.world.accounts.get(accountId)?.regions.get(region)?.topics.get(topicArn)?.published.filter((p) => p.structure === "json").at(-1);
+    // Print what an email subscriber reads, as `npm start` does.
     const last = published && { ...published, message: messagesByProtocol(published.message, published.structure)("email") };
     if (opts.verbose) for (const line of scannerLogLines(deployed)) print(line);
     printRun(summary, files, topicArn, last, print);

@@ -134,6 +134,25 @@ describe("deployAndRun around a fake terraform", () => {
     expect(text).not.toContain("--keep: the deployment stays up");
   });
 
+  it("prints the run's summary from the topic, not an alarm notice the deployed alarms published after it", async () => {
+    const topicArn = `arn:aws:sns:${REGION}:${HUB}:${names.topic}`;
+    await sandbox.dispatch(HUB, REGION, "sns", "CreateTopic", { Name: names.topic });
+    const fake = steps([]);
+    const out: string[] = [];
+    await deployAndRun(opts, (l) => out.push(l), {
+      ...fake,
+      scan: async (deployed) => {
+        // The scanner publishes one message per protocol (MessageStructure json); CloudWatch publishes its alarm as plain JSON text.
+        await sandbox.dispatch(HUB, REGION, "sns", "Publish", { TopicArn: topicArn, Subject: "driftguard run", MessageStructure: "json", Message: JSON.stringify({ default: "summary (default)", email: "summary (email)" }) });
+        await sandbox.dispatch(HUB, REGION, "sns", "Publish", { TopicArn: topicArn, Subject: 'ALARM: "driftguard-no-successful-scan"', Message: JSON.stringify({ AlarmName: "driftguard-no-successful-scan", NewStateValue: "ALARM" }) });
+        return fake.scan(deployed);
+      },
+    });
+    const text = out.join("\n");
+    expect(text).toContain("Subject: driftguard run\n\nsummary (email)");
+    expect(text).not.toContain("no-successful-scan");
+  });
+
   it("--keep: prints exports that reach the kept sandbox, destroys nothing, and closes only when stopped", async () => {
     const calls: string[] = [];
     const out: string[] = [];
