@@ -92,6 +92,18 @@ function declaredIn(role: string, action: string): string {
 
 const ACCESS_DENIED = new Set(["AccessDenied", "UnauthorizedOperation", "AuthorizationErrorException", "AuthorizationError", "AccessDeniedException"]);
 
+/**
+ * A denial the role's own grants caused: IAM's message names the policy type that denied
+ * ("because no identity-based policy allows …", "… with an explicit deny in an identity-based
+ * policy", "… in a permissions boundary"; reference_policies_evaluation-logic and the AccessDenied
+ * message formats in troubleshoot_access-denied.html). A denial by a service control policy or a
+ * scenario's injected fault (faults.ts: no policy named) is what a test set out to cause, not a
+ * missing grant.
+ */
+function deniedByOwnPolicies(r: PermissionRecord): boolean {
+  return r.error !== undefined && ACCESS_DENIED.has(r.error) && /identity-based policy|permissions boundary/.test(r.message ?? "");
+}
+
 interface Grants {
   /** Allow action patterns of the role's own (inline and customer managed) policies. */
   own: Set<string>;
@@ -148,7 +160,7 @@ describe("driftguard's roles are granted exactly what their code sends", () => {
     const problems = new Set<string>();
     for (const r of sentByDriftguard(records)) {
       const granted = grants.get(r.role)?.all.some((p) => matches(p, r.action)) ?? false;
-      if (!granted || (r.error !== undefined && ACCESS_DENIED.has(r.error))) {
+      if (!granted || deniedByOwnPolicies(r)) {
         problems.add(
           `${r.role} sent ${r.action} (${r.operation}) from ${r.callsite} during ${r.testFile}` +
             (granted ? ` and was denied (${r.error}): check the resources and conditions of its grant` : `, but its synthesized policy does not grant it`) +

@@ -53,7 +53,7 @@ function recorder(callsite: string | undefined) {
       if (base) write(base);
       return out;
     } catch (err) {
-      if (base) write({ ...base, error: (err as { name?: string }).name });
+      if (base) write({ ...base, error: (err as { name?: string }).name, message: (err as { message?: string }).message });
       throw err;
     }
   };
@@ -101,7 +101,7 @@ if (!(Client.prototype as unknown as Record<symbol, unknown>)[PATCHED]) {
   leanAttempts.subscribe((message) => {
     const attempt = message as LeanAttempt;
     const base = recordOf(attempt.request.headers, attempt.operation, callsites.getStore());
-    if (base) write(attempt.error ? { ...base, error: attempt.error.name } : base);
+    if (base) write(attempt.error ? { ...base, error: attempt.error.name, message: attempt.error.message } : base);
   });
   (Client.prototype as unknown as Record<symbol, unknown>)[PATCHED] = true;
 }

@@ -18,6 +18,8 @@ export interface PermissionRecord {
   testFile?: string;
   /** The error code when the call failed, e.g. AccessDenied. */
   error?: string;
+  /** Its message: whose policy denied it (IAM's "because no identity-based policy allows …", "… in a service control policy"). */
+  message?: string;
 }
 
 export function readRecords(dir: string): PermissionRecord[] {
